@@ -1,0 +1,109 @@
+/* TFLite's quantized arithmetic, reimplemented so runtime_micro is bit-exact with the
+ * reference kernels of LiteRT and TFLite Micro (neither is built with TFLITE_SINGLE_ROUNDING,
+ * so the double-rounding multiply is the one used here).
+ *
+ * Conventions: real = scale * (q - zero_point). A real multiplier M is stored as
+ * (multiplier, shift) with M ~= multiplier * 2^(shift - 31), multiplier in [2^30, 2^31) or 0,
+ * shift > 0 meaning a left shift. Everything here is integer-only except the prepare-time
+ * helpers marked "prepare", which use double exactly where TFLite does.
+ *
+ * The gemmlowp-style fixed-point helpers (el_fx_*) operate on raw int32 values; the number
+ * of integer bits of each operand is passed explicitly where the C++ original used a type.
+ */
+#ifndef EL_QUANT_H
+#define EL_QUANT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- prepare-time (double) --------------------------------------------------------- */
+
+/* TFLite QuantizeMultiplier: frexp, round half away from zero, 1<<31 folds into shift+1,
+ * shift < -31 flushes to zero. */
+void el_quantize_multiplier(double real_multiplier, int32_t *multiplier, int *shift);
+
+/* QuantizeMultiplierSmallerThanOneExp / GreaterThanOne: same numbers, different range
+ * checks; return 0 when the multiplier is outside the range the caller requires. */
+int el_quantize_multiplier_smaller_than_one(double real_multiplier, int32_t *multiplier,
+                                            int *left_shift);
+int el_quantize_multiplier_greater_than_one(double real_multiplier, int32_t *multiplier,
+                                            int *left_shift);
+
+/* Softmax/log-softmax input scaling (PreprocessSoftmaxScaling). */
+void el_preprocess_softmax_scaling(double beta, double input_scale, int input_integer_bits,
+                                   int32_t *multiplier, int *left_shift);
+
+/* Largest |input - zero_point| that does not saturate the fixed-point function input
+ * (CalculateInputRadius with total_signed_bits = 31). */
+int32_t el_calculate_input_radius(int input_integer_bits, int input_left_shift);
+
+/* frexp-based multiplier without the 1<<31 fold, as TFLite's LOGISTIC/TANH int8 prepare does. */
+void el_frexp_multiplier(double real_multiplier, int32_t *multiplier, int *shift);
+
+/* ---- run-time integer arithmetic --------------------------------------------------- */
+
+int32_t el_srdhm(int32_t a, int32_t b); /* SaturatingRoundingDoublingHighMul */
+int32_t el_rdbpot(int32_t x, int exponent); /* RoundingDivideByPOT, 0 <= exponent <= 31 */
+/* SaturatingRoundingMultiplyByPOT: exponent > 0 saturating left shift, < 0 rounding right. */
+int32_t el_srmbpot(int32_t x, int exponent);
+
+/* The requantize used by every kernel: MultiplyByQuantizedMultiplier (double rounding). */
+static inline int32_t el_requant(int32_t x, int32_t multiplier, int shift)
+{
+    const int left = shift > 0 ? shift : 0;
+    const int right = shift > 0 ? 0 : -shift;
+    /* x << left in unsigned math: TFLite's x * (1 << left) wraps the same way on every
+     * two's-complement target and our compilers must not see it as UB. */
+    return el_rdbpot(el_srdhm((int32_t)((uint32_t)x << left), multiplier), right);
+}
+
+/* MultiplyByQuantizedMultiplier for int64 accumulators (int16x8 conv/fc): the multiplier is
+ * reduced to 16 bits first, exactly as TFLite does. */
+int32_t el_requant64(int64_t x, int32_t multiplier, int shift);
+
+/* MultiplyByQuantizedMultiplierSmallerThanOneExp (left_shift <= 0). */
+static inline int32_t el_requant_lt1(int32_t x, int32_t multiplier, int left_shift)
+{
+    return el_rdbpot(el_srdhm(x, multiplier), -left_shift);
+}
+
+/* MultiplyByQuantizedMultiplierGreaterThanOne (left_shift >= 0). */
+static inline int32_t el_requant_gt1(int32_t x, int32_t multiplier, int left_shift)
+{
+    return el_srdhm((int32_t)((uint32_t)x << left_shift), multiplier);
+}
+
+static inline int32_t el_clamp_i32(int32_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Activation range of a fused activation on a quantized output
+ * (CalculateActivationRangeQuantized). act: 0 none, 1 RELU, 2 RELU_N1_TO_1, 3 RELU6.
+ * qmin/qmax: the storage type's limits. Returns 0 for an unsupported activation. */
+int el_activation_range_quantized(int act, float scale, int32_t zero_point, int32_t qmin,
+                                  int32_t qmax, int32_t *act_min, int32_t *act_max);
+/* Float activation range (CalculateActivationRange). */
+int el_activation_range_float(int act, float *act_min, float *act_max);
+
+/* ---- gemmlowp fixed point on int32 raws ------------------------------------------- */
+
+/* exp(x) for x <= 0; input has `integer_bits` integer bits, result has 0 (Q0.31). */
+int32_t el_fx_exp_on_negative_values(int32_t a, int integer_bits);
+/* 1 / (1 + x) for x in [0, 1), Q0.31 in and out. */
+int32_t el_fx_one_over_one_plus_x(int32_t a);
+/* logistic(x) and tanh(x): input with `integer_bits` integer bits, Q0.31 out. */
+int32_t el_fx_logistic(int32_t a, int integer_bits);
+int32_t el_fx_tanh(int32_t a, int integer_bits);
+/* GetReciprocal: 1/x for x with `x_integer_bits`; returns Q0.31 scale and the extra bits. */
+int32_t el_fx_reciprocal(int32_t x, int x_integer_bits, int *num_bits_over_unit);
+/* Count of leading zero bits of a uint32 (32 for 0). */
+int el_clz32(uint32_t x);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
