@@ -1,0 +1,162 @@
+/*
+ * edgelite_micro.h: public C API of runtime_micro, edgelite's C99 runtime for .tflite models.
+ *
+ * Memory: runtime_micro never calls malloc. The caller owns three pieces of memory:
+ *   1. the model bytes (a TFLite flatbuffer, read in place, never written). They must stay
+ *      valid and unchanged for the life of the interpreter and start at an address aligned to
+ *      EL_MODEL_ALIGN bytes (constant tensors are used in place, so their data must be aligned).
+ *   2. an el_interpreter struct (fixed size, stack or static is fine): the handle and the error
+ *      message live there, so errors can be reported even when there is no usable arena.
+ *   3. one arena (aligned to EL_ARENA_ALIGN bytes) holding all tensors, op data, scratch and the
+ *      interpreter's bookkeeping. Its required size is reported exactly (see el_init).
+ *
+ * Trust: the model is untrusted. Every offset, length, index, shape and byte count in it is
+ * checked before use; a malformed model makes el_init fail with a status and a message, it never
+ * makes runtime_micro read or write outside the model, the arena or the caller's buffers. The
+ * caller (pointers and sizes passed to these functions) is trusted.
+ *
+ * Threads: one interpreter must not be used from two threads at once; distinct interpreters are
+ * independent (no global mutable state). Byte order: little-endian targets only.
+ */
+#ifndef EDGELITE_MICRO_H
+#define EDGELITE_MICRO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EL_VERSION_MAJOR 0
+#define EL_VERSION_MINOR 1
+
+#define EL_MODEL_ALIGN 16 /* required alignment of the model bytes */
+#define EL_ARENA_ALIGN 16 /* required alignment of the arena */
+#define EL_MAX_DIMS 8     /* highest tensor rank accepted */
+#define EL_MESSAGE_SIZE 256 /* error messages are truncated to this many bytes incl. NUL */
+
+typedef enum el_status {
+  EL_OK = 0,
+  EL_ERROR_BAD_ARGUMENT = 1,   /* caller misuse: NULL pointer, misaligned buffer, bad index */
+  EL_ERROR_INVALID_MODEL = 2,  /* the model bytes are malformed or inconsistent */
+  EL_ERROR_UNSUPPORTED = 3,    /* valid model using an op/dtype/option runtime_micro lacks */
+  EL_ERROR_ARENA_TOO_SMALL = 4,/* see el_arena_required() */
+  EL_ERROR_INVOKE = 5,         /* data-dependent failure while running (e.g. gather index) */
+  EL_ERROR_STATE = 6           /* call not allowed now (e.g. invoke after a failed init) */
+} el_status;
+
+/* Tensor element types. Values are TFLite's TensorType values. */
+typedef enum el_dtype {
+  EL_FLOAT32 = 0,
+  EL_FLOAT16 = 1,
+  EL_INT32 = 2,
+  EL_UINT8 = 3,
+  EL_INT64 = 4,
+  EL_STRING = 5,
+  EL_BOOL = 6,
+  EL_INT16 = 7,
+  EL_COMPLEX64 = 8,
+  EL_INT8 = 9,
+  EL_FLOAT64 = 10,
+  EL_COMPLEX128 = 11,
+  EL_UINT64 = 12,
+  EL_RESOURCE = 13,
+  EL_VARIANT = 14,
+  EL_UINT32 = 15,
+  EL_UINT16 = 16,
+  EL_INT4 = 17,
+  EL_BFLOAT16 = 18
+} el_dtype;
+
+typedef enum el_planner {
+  EL_PLANNER_GREEDY = 0, /* smallest arena: tensors share memory when their lifetimes don't overlap */
+  EL_PLANNER_LINEAR = 1  /* every tensor has its own bytes, all readable after invoke (calibration,
+                            debugging); arena = sum of all tensor sizes */
+} el_planner;
+
+/* Per-op callback: called before (is_after = 0) and after (is_after = 1) each op runs, in every
+ * subgraph. Return EL_OK to continue; anything else stops the invoke with that status. During
+ * the "after" call the op's outputs are readable through el_tensor_info(). */
+typedef el_status (*el_op_callback)(void *user, int32_t subgraph, int32_t op_index,
+                                    int32_t builtin_code, int is_after);
+
+/* Interpreter handle. Opaque: its contents are private; its size is part of the ABI. */
+#define EL_INTERPRETER_SIZE 512
+typedef struct el_interpreter {
+  union {
+    uint64_t words[EL_INTERPRETER_SIZE / 8];
+    void *align_ptr;
+    double align_double;
+  } opaque;
+} el_interpreter;
+
+typedef struct el_config {
+  el_planner planner;
+  el_op_callback callback; /* may be NULL */
+  void *callback_user;
+} el_config;
+
+/* Everything a caller needs to read or fill a tensor. Pointers stay valid while the
+ * interpreter lives. */
+typedef struct el_tensor_info {
+  const char *name;       /* NUL-terminated, in the model; "" when the model has none */
+  el_dtype dtype;
+  int32_t rank;           /* 0..EL_MAX_DIMS */
+  int32_t dims[EL_MAX_DIMS];
+  void *data;             /* in the arena (or the model for constants: do not write) */
+  size_t bytes;           /* element count x element size */
+  float scale;            /* quantization: real = scale * (q - zero_point); scale 0 = none */
+  int32_t zero_point;
+  int32_t quant_count;    /* 0 none, 1 per-tensor, >1 per-channel (scale/zero_point = entry 0) */
+  int32_t quantized_dimension;
+  int32_t is_const;       /* data lives in the model */
+  int32_t is_variable;
+} el_tensor_info;
+
+/*
+ * Checks the model, resolves its ops, prepares every node and plans the arena.
+ * it: caller-owned storage, overwritten. model: see the memory notes above.
+ * arena may be NULL / too small: the call then fails with EL_ERROR_ARENA_TOO_SMALL and
+ * el_arena_required() tells how much is needed:
+ *   - exactly, when the arena held the model's bookkeeping (el_arena_required_exact() == 1);
+ *   - otherwise a lower bound: call again with at least that many bytes to learn the exact size.
+ * cfg may be NULL (greedy planner, no callback).
+ * On success el_arena_required() is the exact number of arena bytes this model uses with this
+ * planner; an arena of exactly that size works.
+ */
+el_status el_init(el_interpreter *it, const void *model, size_t model_size, void *arena,
+                  size_t arena_size, const el_config *cfg);
+
+size_t el_arena_required(const el_interpreter *it);
+int el_arena_required_exact(const el_interpreter *it);
+
+/* The message of the last failure ("" after success). Never NULL; lives in *it. */
+const char *el_error_message(const el_interpreter *it);
+/* "EL_OK", "EL_ERROR_INVALID_MODEL", ... */
+const char *el_status_name(el_status status);
+
+/* Runs the main subgraph (subgraph 0) once. Inputs are read from their data pointers.
+ * No allocation and no model checks happen here. */
+el_status el_invoke(el_interpreter *it);
+
+/* Puts variables (resource variables, CALL_ONCE state) back to their state after el_init. */
+el_status el_reset(el_interpreter *it);
+
+int32_t el_input_count(const el_interpreter *it);
+int32_t el_output_count(const el_interpreter *it);
+el_status el_input_info(const el_interpreter *it, int32_t i, el_tensor_info *out);
+el_status el_output_info(const el_interpreter *it, int32_t i, el_tensor_info *out);
+
+/* Tensor by index in subgraph 0 (the index in the model). With the linear planner the data of
+ * every tensor is preserved after invoke; with the greedy planner only inputs, outputs,
+ * constants and variables are, other tensors only during their lifetime (e.g. in the after-op
+ * callback of their producer). */
+int32_t el_tensor_count(const el_interpreter *it);
+el_status el_tensor_info_at(const el_interpreter *it, int32_t index, el_tensor_info *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGELITE_MICRO_H */

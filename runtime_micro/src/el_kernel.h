@@ -1,0 +1,343 @@
+/*
+ * el_kernel.h: the internal interface between runtime_micro's interpreter and its kernels.
+ *
+ * WHAT THE KERNELS LIBRARY (runtime_micro/kernels/) MUST PROVIDE
+ *
+ *     const el_kernel *el_find_kernel(int32_t builtin_code);
+ *
+ * It returns the registration for a TFLite builtin operator code (EL_OP_* in el_ops.h) or NULL
+ * when the op has no kernel; the interpreter then fails init with EL_ERROR_UNSUPPORTED naming
+ * the op. The returned object must be static const (never freed). The interpreter itself
+ * handles CALL_ONCE, VAR_HANDLE, READ_VARIABLE and ASSIGN_VARIABLE (they need its internals);
+ * el_find_kernel is never asked for them.
+ *
+ * LIFE OF A NODE (TFLM's sequence, see micro_interpreter.cc)
+ *   el_init: verify model -> build el_tensor / el_node views -> for each node in order:
+ *            kernel->prepare(ctx, node) -> plan the arena -> set every tensor's data pointer.
+ *   el_invoke: for each node in order: kernel->invoke(ctx, node).
+ *
+ * prepare (runs once, may be slow):
+ *   - validates everything invoke relies on: input/output counts, dtypes, ranks and dims
+ *     (output dims are fixed by the model: check they equal what the op computes), quant
+ *     params (el_get_quant), constant-ness of inputs that must be constant, option values;
+ *     failure -> return el_kernel_error(ctx, node, EL_ERROR_UNSUPPORTED or
+ *     EL_ERROR_INVALID_MODEL, "reason %d", (int)x);
+ *   - computes op data (multipliers/shifts, clamping bounds, per-channel arrays...) into memory
+ *     from el_alloc_op_data(): persistent, zero-filled, aligned to 8, lives as long as the
+ *     interpreter, pointer stored in node->op_data;
+ *   - asks for scratch with el_request_scratch(): the planner reserves those bytes for the
+ *     duration of this node's invoke only; node->scratch points to them during invoke.
+ *   - In prepare, tensor->data is valid only for constant tensors (EL_TENSOR_CONST); for all
+ *     others it is NULL (memory is planned after every prepare has run).
+ * invoke (runs every inference, must be fast):
+ *   - runs blind: no validation of what prepare checked; no allocation.
+ *   - reads tensor data through tensor->data (set by then for every tensor), op data through
+ *     node->op_data, scratch through node->scratch (NULL if none was requested).
+ *   - must still check data-dependent values that prepare could not see (e.g. GATHER indices)
+ *     and fail with el_kernel_error(ctx, node, EL_ERROR_INVOKE, ...): never read out of range.
+ *
+ * IN-PLACE (reshape-like) OPS
+ *   A kernel whose registration has EL_KERNEL_INPLACE lets the planner give output 0 the same
+ *   memory as input 0 when both have the same byte size and input 0 is neither constant nor a
+ *   variable. Its invoke must then work when output->data == input->data (skip the copy;
+ *   use memmove, never memcpy, if the pointers may differ but overlap: they never partially
+ *   overlap, they are either equal or disjoint).
+ *
+ * ERROR MESSAGES
+ *   el_kernel_error formats "op #<index> <OPNAME>: <reason>" (prefixed "subgraph <n> " outside
+ *   subgraph 0) into the interpreter's message buffer and returns the status given. Reasons say
+ *   what is wrong and, when useful, what to do: "input 1 must be constant (weights)".
+ *   Supported conversions: %d %i (int), %u %x (unsigned), %ld %lu (long), %zu (size_t), %s, %c,
+ *   %%. No floating point. Cast int32_t to (int): on arm-none-eabi int32_t is long.
+ *
+ * MEMORY AND TYPES
+ *   No malloc anywhere; everything kernels keep goes into op data. Tensor dims point into the
+ *   model (read-only). Constant tensor data points into the model (cast away const only to
+ *   match the struct: never write it). Kernels run single-threaded per interpreter and must
+ *   keep no mutable static state.
+ */
+#ifndef EL_KERNEL_H
+#define EL_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "edgelite_micro.h"
+#include "el_ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- tensors */
+
+/* el_tensor.flags */
+#define EL_TENSOR_CONST 1u    /* data is a model buffer (read-only) */
+#define EL_TENSOR_VARIABLE 2u /* is_variable in the model (TFLite "variable tensor") */
+#define EL_TENSOR_INPUT 4u    /* an input of its subgraph */
+#define EL_TENSOR_OUTPUT 8u   /* an output of its subgraph */
+
+/* One tensor of a subgraph. The interpreter owns it (in the arena); kernels read it. */
+typedef struct el_tensor {
+  void *data;           /* const tensors: in the model, aligned to the element size; others:
+                           in the arena, aligned to 16; NULL in prepare for non-const tensors */
+  const int32_t *dims;  /* rank entries, each >= 1 (a 0 dim is rejected by the reader), in the
+                           model; may be NULL when rank == 0 (a scalar, one element) */
+  uint32_t bytes;       /* element count x element size; fits in 31 bits */
+  uint8_t type;         /* el_dtype */
+  uint8_t rank;         /* 0..EL_MAX_DIMS */
+  uint8_t flags;        /* EL_TENSOR_* */
+  uint8_t reserved;
+} el_tensor;
+
+/* Quantization parameters of one tensor, read from the model by el_get_quant (prepare only).
+ * real = scale * (q - zero_point). Per-channel: count == dims[quantized_dimension]. */
+typedef struct el_quant {
+  int32_t count;               /* 0: not quantized (no scales in the model), else >= 1 */
+  int32_t quantized_dimension; /* 0..rank-1 when count > 1 (checked by the reader), else 0 */
+  float scale;                 /* entry 0 (0.0f when count == 0) */
+  int32_t zero_point;          /* entry 0 (0 when count == 0 or the model has none) */
+  const uint8_t *scales_le;      /* count little-endian float32 in the model; may be unaligned */
+  const uint8_t *zero_points_le; /* count little-endian int64 in the model, or NULL when the
+                                    model has none (all zero); may be unaligned */
+} el_quant;
+
+/* Per-channel accessors (i in 0..count-1, not checked). Zero points fit in int32 (checked by
+ * the reader); scales are finite (checked by the reader), may be <= 0 (kernels check). */
+static inline float el_quant_scale(const el_quant *q, int32_t i) {
+  float v;
+  memcpy(&v, q->scales_le + 4 * (size_t)i, 4);
+  return v;
+}
+static inline int32_t el_quant_zero_point(const el_quant *q, int32_t i) {
+  int64_t v;
+  if (q->zero_points_le == NULL) return 0;
+  memcpy(&v, q->zero_points_le + 8 * (size_t)i, 8);
+  return (int32_t)v;
+}
+
+/* Size in bytes of one element; 0 for types without a fixed size (STRING, VARIANT, INT4...).
+ * RESOURCE is 4 (a resource id). */
+size_t el_dtype_size(int32_t dtype);
+/* "FLOAT32", "INT8", ... ("UNKNOWN" outside the enum). */
+const char *el_dtype_name(int32_t dtype);
+
+/* Element count: product of dims (1 for rank 0). Never overflows (bytes fits in 31 bits). */
+static inline int32_t el_tensor_elements(const el_tensor *t) {
+  int32_t n = 1, i;
+  for (i = 0; i < t->rank; ++i) n *= t->dims[i];
+  return n;
+}
+
+/* ---------------------------------------------------------------- options
+ * Parsed builtin options. The reader fills the struct matching the op (see each comment),
+ * applying the schema's defaults when the model omits the table or a field, and checks that
+ * the model's builtin_options_type is the one the op uses. Enum values are TFLite's. */
+
+enum { EL_PADDING_SAME = 0, EL_PADDING_VALID = 1 };
+enum {
+  EL_ACT_NONE = 0,
+  EL_ACT_RELU = 1,
+  EL_ACT_RELU_N1_TO_1 = 2,
+  EL_ACT_RELU6 = 3,
+  EL_ACT_TANH = 4,
+  EL_ACT_SIGN_BIT = 5
+};
+
+/* CONV_2D (Conv2DOptions) */
+typedef struct el_conv_options {
+  int32_t padding, stride_w, stride_h, activation, dilation_w, dilation_h;
+  int32_t quantized_bias_type; /* el_dtype, 0 = default */
+} el_conv_options;
+
+/* DEPTHWISE_CONV_2D (DepthwiseConv2DOptions) */
+typedef struct el_depthwise_options {
+  int32_t padding, stride_w, stride_h, depth_multiplier, activation, dilation_w, dilation_h;
+} el_depthwise_options;
+
+/* AVERAGE_POOL_2D, MAX_POOL_2D, L2_POOL_2D (Pool2DOptions) */
+typedef struct el_pool_options {
+  int32_t padding, stride_w, stride_h, filter_width, filter_height, activation;
+} el_pool_options;
+
+/* FULLY_CONNECTED (FullyConnectedOptions) */
+typedef struct el_fc_options {
+  int32_t activation, weights_format, keep_num_dims, asymmetric_quantize_inputs;
+  int32_t quantized_bias_type;
+} el_fc_options;
+
+/* SOFTMAX (SoftmaxOptions) */
+typedef struct el_softmax_options {
+  float beta;
+} el_softmax_options;
+
+/* CONCATENATION (ConcatenationOptions); axis as in the model (may be negative) */
+typedef struct el_concat_options {
+  int32_t axis, activation;
+} el_concat_options;
+
+/* ADD, SUB (AddOptions / SubOptions), MUL, DIV (MulOptions / DivOptions; pot_scale_int16 = 1),
+ * L2_NORMALIZATION (L2NormOptions; activation only) */
+typedef struct el_arith_options {
+  int32_t activation, pot_scale_int16;
+} el_arith_options;
+
+/* RESHAPE (ReshapeOptions): new_shape is informational (the output tensor's dims are what
+ * counts); count 0 when absent */
+typedef struct el_reshape_options {
+  const int32_t *new_shape; /* in the model */
+  int32_t new_shape_count;
+} el_reshape_options;
+
+/* MEAN, SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN, REDUCE_ANY, REDUCE_ALL (ReducerOptions) */
+typedef struct el_reducer_options {
+  int32_t keep_dims;
+} el_reducer_options;
+
+/* STRIDED_SLICE (StridedSliceOptions) */
+typedef struct el_strided_slice_options {
+  int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask, offset;
+} el_strided_slice_options;
+
+/* GATHER (GatherOptions) */
+typedef struct el_gather_options {
+  int32_t axis, batch_dims;
+} el_gather_options;
+
+/* SPLIT (SplitOptions), SPLIT_V (SplitVOptions) */
+typedef struct el_split_options {
+  int32_t num_splits;
+} el_split_options;
+
+/* SQUEEZE (SqueezeOptions) */
+typedef struct el_squeeze_options {
+  const int32_t *squeeze_dims; /* in the model */
+  int32_t squeeze_dims_count;
+} el_squeeze_options;
+
+/* PACK (PackOptions: count = values_count), UNPACK (UnpackOptions: count = num) */
+typedef struct el_pack_options {
+  int32_t count, axis;
+} el_pack_options;
+
+/* LEAKY_RELU (LeakyReluOptions) */
+typedef struct el_leaky_relu_options {
+  float alpha;
+} el_leaky_relu_options;
+
+/* TRANSPOSE_CONV (TransposeConvOptions) */
+typedef struct el_transpose_conv_options {
+  int32_t padding, stride_w, stride_h, activation, quantized_bias_type;
+} el_transpose_conv_options;
+
+/* RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR */
+typedef struct el_resize_options {
+  int32_t align_corners, half_pixel_centers;
+} el_resize_options;
+
+/* ARG_MAX, ARG_MIN (output_type), SHAPE (out_type): an el_dtype */
+typedef struct el_type_options {
+  int32_t type;
+} el_type_options;
+
+/* SPACE_TO_DEPTH, DEPTH_TO_SPACE */
+typedef struct el_block_options {
+  int32_t block_size;
+} el_block_options;
+
+/* CAST (CastOptions; 0 = FLOAT32 also when absent: use the tensors' types) */
+typedef struct el_cast_options {
+  int32_t in_data_type, out_data_type;
+} el_cast_options;
+
+/* BATCH_MATMUL (BatchMatMulOptions) */
+typedef struct el_batch_matmul_options {
+  int32_t adj_x, adj_y, asymmetric_quantize_inputs;
+} el_batch_matmul_options;
+
+/* MIRROR_PAD (MirrorPadOptions): 0 REFLECT, 1 SYMMETRIC */
+typedef struct el_mirror_pad_options {
+  int32_t mode;
+} el_mirror_pad_options;
+
+/* SVDF (SVDFOptions) */
+typedef struct el_svdf_options {
+  int32_t rank, activation, asymmetric_quantize_inputs;
+} el_svdf_options;
+
+/* GELU (GeluOptions) */
+typedef struct el_gelu_options {
+  int32_t approximate;
+} el_gelu_options;
+
+/* ---------------------------------------------------------------- nodes */
+
+struct el_kernel;
+
+/* One operator of a subgraph. The interpreter owns it (in the arena). */
+typedef struct el_node {
+  const struct el_kernel *kernel;
+  const int32_t *inputs;   /* n_inputs tensor indices of this subgraph, in the model; -1 marks
+                              an absent optional input. Valid (checked by the reader). */
+  const int32_t *outputs;  /* n_outputs tensor indices; never -1 (checked by the reader) */
+  const void *options;     /* the el_*_options struct for builtin_code (see above), or NULL
+                              for ops without options (e.g. LOGISTIC, PAD, QUANTIZE) */
+  void *op_data;           /* from el_alloc_op_data in prepare, else NULL */
+  void *scratch;           /* during invoke: el_request_scratch bytes (aligned 16), else NULL */
+  int32_t builtin_code;    /* EL_OP_* */
+  int32_t index;           /* position in its subgraph's operator list */
+  int32_t version;         /* operator code version in the model (>= 1) */
+  uint32_t scratch_bytes;  /* set by el_request_scratch */
+  uint16_t n_inputs, n_outputs;
+  uint16_t subgraph;       /* index of the subgraph the node belongs to */
+  uint16_t reserved;
+} el_node;
+
+/* Opaque to kernels: the interpreter's state during prepare and invoke. */
+typedef struct el_context el_context;
+
+/* Tensor i of the node's inputs/outputs: NULL when i is out of range or the input is -1. */
+el_tensor *el_input(el_context *ctx, const el_node *node, int32_t i);
+el_tensor *el_output(el_context *ctx, const el_node *node, int32_t i);
+
+/* Quantization params of the node's input/output i (prepare only; count 0 if none/absent). */
+el_status el_get_input_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out);
+el_status el_get_output_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out);
+
+/* prepare only. Persistent, zero-filled, 8-aligned bytes; also stored in node->op_data (each
+ * call replaces node->op_data; memory from earlier calls stays valid). NULL when the arena is
+ * exhausted: return EL_ERROR_ARENA_TOO_SMALL then (the interpreter completes the message). */
+void *el_alloc_op_data(el_context *ctx, el_node *node, size_t bytes);
+
+/* prepare only. Reserves bytes of scratch for this node's invoke (replaces an earlier request
+ * of the same node; the largest of several calls is kept). */
+el_status el_request_scratch(el_context *ctx, el_node *node, size_t bytes);
+
+/* Formats "op #<index> <OPNAME>: <reason>" into the interpreter's message; returns status. */
+el_status el_kernel_error(el_context *ctx, const el_node *node, el_status status,
+                          const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* ---------------------------------------------------------------- registration */
+
+#define EL_KERNEL_INPLACE 1u /* output 0 may share input 0's memory (see above) */
+
+typedef struct el_kernel {
+  int32_t builtin_code;  /* EL_OP_* this kernel runs */
+  uint32_t flags;        /* EL_KERNEL_* */
+  el_status (*prepare)(el_context *ctx, el_node *node); /* may be NULL: nothing to check */
+  el_status (*invoke)(el_context *ctx, el_node *node);  /* never NULL */
+} el_kernel;
+
+/* Provided by runtime_micro/kernels/ (see top of this file). */
+const el_kernel *el_find_kernel(int32_t builtin_code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EL_KERNEL_H */
