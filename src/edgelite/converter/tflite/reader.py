@@ -1,0 +1,512 @@
+"""Parse a .tflite flatbuffer into plain dataclasses, and turn a float model into IR.
+
+The parser reads the flatbuffer with its own bounds-checked accessors (no generated code, no
+trust in the file): every offset, vtable, vector length and index is checked against the file
+before it is used, and anything out of place raises EdgeliteError("<file>: not a valid .tflite
+file: <what>").
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edgelite import ir
+from edgelite.converter.tflite import schema as S
+from edgelite.errors import Code, EdgeliteError
+
+
+# ---- the description ------------------------------------------------------------------------
+
+@dataclass
+class QuantInfo:
+    scale: list[float]
+    zero_point: list[int]
+    quantized_dimension: int = 0
+    min: list[float] = field(default_factory=list)
+    max: list[float] = field(default_factory=list)
+
+
+@dataclass
+class TensorInfo:
+    index: int
+    name: str
+    shape: list[int]
+    type: str  # TensorType name ("FLOAT32", "INT8", ...)
+    buffer: int
+    nbytes: int  # size of the tensor's constant data (0: not a constant)
+    quantization: QuantInfo | None = None
+    is_variable: bool = False
+    shape_signature: list[int] | None = None
+
+    @property
+    def dtype(self) -> str | None:
+        """The IR (numpy) dtype name, or None for types the IR does not have."""
+        return S.TENSOR_TYPE_TO_DTYPE.get(self.type)
+
+
+@dataclass
+class OperatorCodeInfo:
+    op: str  # BuiltinOperator name, "CUSTOM", or "BUILTIN_<code>" for codes we do not know
+    builtin_code: int
+    version: int
+    custom_code: str | None = None
+
+
+@dataclass
+class OperatorInfo:
+    index: int
+    opcode_index: int
+    op: str
+    version: int
+    inputs: list[int]  # -1: optional input left out
+    outputs: list[int]
+    options_type: str | None  # the BuiltinOptions member present, if any
+    options: dict[str, Any]  # decoded with the writer's conventions (enum names, lists)
+    custom_code: str | None = None
+    custom_options: bytes | None = None
+    intermediates: list[int] = field(default_factory=list)
+
+
+@dataclass
+class SubGraphInfo:
+    index: int
+    name: str
+    tensors: list[TensorInfo]
+    inputs: list[int]
+    outputs: list[int]
+    operators: list[OperatorInfo]
+
+
+@dataclass
+class BufferInfo:
+    index: int
+    size: int
+    offset: int  # position of the data in the file (0 when empty)
+    data: bytes = b""
+
+
+@dataclass
+class MetadataInfo:
+    name: str
+    buffer: int
+    data: bytes
+
+
+@dataclass
+class SignatureInfo:
+    key: str
+    subgraph_index: int
+    inputs: dict[str, int]  # signature name -> tensor index
+    outputs: dict[str, int]
+
+
+@dataclass
+class ModelInfo:
+    source: str
+    version: int
+    description: str
+    operator_codes: list[OperatorCodeInfo]
+    subgraphs: list[SubGraphInfo]
+    buffers: list[BufferInfo]
+    metadata: list[MetadataInfo]
+    signatures: list[SignatureInfo]
+    size: int  # file size in bytes
+
+
+# ---- bounds-checked flatbuffer access -------------------------------------------------------
+
+class _Invalid(Exception):
+    pass
+
+
+class _Buf:
+    def __init__(self, data: bytes) -> None:
+        self.data = bytes(data)
+        self.n = len(self.data)
+
+    def check(self, pos: int, size: int, what: str) -> None:
+        if pos < 0 or size < 0 or pos + size > self.n:
+            raise _Invalid(f"{what} (bytes {pos}..{pos + size}) lies outside the file "
+                           f"({self.n} bytes)")
+
+    def unpack(self, fmt: str, pos: int, what: str) -> Any:
+        size = struct.calcsize(fmt)
+        self.check(pos, size, what)
+        return struct.unpack_from(fmt, self.data, pos)[0]
+
+    def table(self, pos: int, what: str) -> _Table:
+        return _Table(self, pos, what)
+
+
+_SCALAR_FMT = {"bool": "<?", "int8": "<b", "uint8": "<B", "int32": "<i", "uint32": "<I",
+               "int64": "<q", "uint64": "<Q", "float32": "<f"}
+
+
+class _Table:
+    def __init__(self, buf: _Buf, pos: int, what: str) -> None:
+        self.buf, self.pos, self.what = buf, pos, what
+        if pos % 4:
+            raise _Invalid(f"{what}: table at offset {pos} is not 4-byte aligned")
+        soff = buf.unpack("<i", pos, f"{what} table")
+        self.vt = pos - soff
+        if self.vt % 2:
+            raise _Invalid(f"{what}: vtable at offset {self.vt} is misaligned")
+        self.vt_len = buf.unpack("<H", self.vt, f"{what} vtable")
+        self.obj_len = buf.unpack("<H", self.vt + 2, f"{what} vtable")
+        if self.vt_len < 4 or self.vt_len % 2:
+            raise _Invalid(f"{what}: vtable size {self.vt_len} is invalid")
+        buf.check(self.vt, self.vt_len, f"{what} vtable")
+        if self.obj_len < 4:
+            raise _Invalid(f"{what}: table size {self.obj_len} is invalid")
+        buf.check(pos, self.obj_len, f"{what} table")
+
+    def _field(self, slot: int, size: int, name: str) -> int | None:
+        entry = 4 + 2 * slot
+        if entry + 2 > self.vt_len:
+            return None
+        off = self.buf.unpack("<H", self.vt + entry, f"{self.what} vtable")
+        if off == 0:
+            return None
+        if off + size > self.obj_len:
+            raise _Invalid(f"{self.what}.{name}: field lies outside its table")
+        return self.pos + off
+
+    def scalar(self, slot: int, kind: str, default: Any, name: str = "field") -> Any:
+        fmt = _SCALAR_FMT[kind]
+        p = self._field(slot, struct.calcsize(fmt), name)
+        return default if p is None else self.buf.unpack(fmt, p, f"{self.what}.{name}")
+
+    def _target(self, slot: int, name: str) -> int | None:
+        p = self._field(slot, 4, name)
+        if p is None:
+            return None
+        rel = self.buf.unpack("<I", p, f"{self.what}.{name}")
+        target = p + rel
+        self.buf.check(target, 4, f"{self.what}.{name}")
+        return target
+
+    def table(self, slot: int, name: str) -> _Table | None:
+        t = self._target(slot, name)
+        return None if t is None else _Table(self.buf, t, f"{self.what}.{name}")
+
+    def vector(self, slot: int, elem_size: int, name: str) -> tuple[int, int] | None:
+        """(position of the first element, element count), or None when absent."""
+        t = self._target(slot, name)
+        if t is None:
+            return None
+        count = self.buf.unpack("<I", t, f"{self.what}.{name} length")
+        self.buf.check(t + 4, count * elem_size, f"{self.what}.{name} ({count} elements)")
+        return t + 4, count
+
+    def string(self, slot: int, name: str) -> str | None:
+        v = self.vector(slot, 1, name)
+        if v is None:
+            return None
+        start, count = v
+        try:
+            return self.buf.data[start:start + count].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Invalid(f"{self.what}.{name}: string is not valid UTF-8") from None
+
+    def raw(self, slot: int, name: str) -> tuple[bytes, int] | None:
+        v = self.vector(slot, 1, name)
+        if v is None:
+            return None
+        start, count = v
+        return self.buf.data[start:start + count], start
+
+    def array(self, slot: int, dtype: str, name: str) -> np.ndarray | None:
+        dt = np.dtype(dtype)
+        v = self.vector(slot, dt.itemsize, name)
+        if v is None:
+            return None
+        start, count = v
+        return np.frombuffer(self.buf.data, dtype=dt, count=count, offset=start).copy()
+
+    def tables(self, slot: int, name: str) -> list[_Table]:
+        v = self.vector(slot, 4, name)
+        if v is None:
+            return []
+        start, count = v
+        out = []
+        for i in range(count):
+            p = start + 4 * i
+            rel = self.buf.unpack("<I", p, f"{self.what}.{name}[{i}]")
+            out.append(_Table(self.buf, p + rel, f"{self.what}.{name}[{i}]"))
+        return out
+
+
+# ---- parsing ---------------------------------------------------------------------------------
+
+def read_file(path: str | os.PathLike[str]) -> ModelInfo:
+    from edgelite.fileio import read_bytes
+
+    return read_model(read_bytes(path, ".tflite file"), source=str(path))
+
+
+def read_model(data: bytes, source: str = "<memory>") -> ModelInfo:
+    """Parse .tflite bytes; malformed input raises EdgeliteError naming ``source``."""
+    try:
+        return _parse(_Buf(data), source)
+    except _Invalid as exc:
+        raise EdgeliteError(f"not a valid .tflite file: {exc}", where=source,
+                            code=Code.BAD_INPUT) from None
+    except RecursionError:  # defensive: nothing here recurses, but never crash
+        raise EdgeliteError("not a valid .tflite file: structure too deep", where=source,
+                            code=Code.BAD_INPUT) from None
+
+
+def _parse(buf: _Buf, source: str) -> ModelInfo:
+    if buf.n < 8:
+        raise _Invalid(f"file is {buf.n} bytes, too short for a flatbuffer header")
+    ident = buf.data[4:8]
+    if ident != S.FILE_IDENTIFIER:
+        raise _Invalid(f"file identifier is {ident!r}, expected {S.FILE_IDENTIFIER!r}")
+    root = buf.unpack("<I", 0, "root offset")
+    model = buf.table(root, "Model")
+    M = S.Model
+    version = model.scalar(M.VERSION, "uint32", 0, "version")
+    if version != S.SCHEMA_VERSION:
+        raise _Invalid(f"schema version is {version}, expected {S.SCHEMA_VERSION}")
+    description = model.string(M.DESCRIPTION, "description") or ""
+
+    buffers = []
+    for i, t in enumerate(model.tables(M.BUFFERS, "buffers")):
+        raw = t.raw(S.Buffer.DATA, "data")
+        offset = t.scalar(S.Buffer.OFFSET, "uint64", 0, "offset")
+        size = t.scalar(S.Buffer.SIZE, "uint64", 0, "size")
+        if raw is not None and raw[0]:
+            buffers.append(BufferInfo(i, len(raw[0]), raw[1], raw[0]))
+        elif offset > 1:  # data stored after the flatbuffer (models over 2 GB)
+            buf.check(offset, size, f"buffers[{i}] external data")
+            buffers.append(BufferInfo(i, size, offset, buf.data[offset:offset + size]))
+        else:
+            buffers.append(BufferInfo(i, 0, 0))
+
+    opcodes = [_opcode(t) for t in model.tables(M.OPERATOR_CODES, "operator_codes")]
+    subgraphs = [_subgraph(i, t, opcodes, buffers)
+                 for i, t in enumerate(model.tables(M.SUBGRAPHS, "subgraphs"))]
+    if not subgraphs:
+        raise _Invalid("the model has no subgraph")
+
+    metadata = []
+    for i, t in enumerate(model.tables(M.METADATA, "metadata")):
+        name = t.string(S.Metadata.NAME, "name") or ""
+        b = t.scalar(S.Metadata.BUFFER, "uint32", 0, "buffer")
+        if b >= len(buffers):
+            raise _Invalid(f"metadata[{i}] ({name!r}) refers to buffer {b} of {len(buffers)}")
+        metadata.append(MetadataInfo(name, b, buffers[b].data))
+
+    signatures = []
+    for i, t in enumerate(model.tables(M.SIGNATURE_DEFS, "signature_defs")):
+        sg = t.scalar(S.SignatureDef.SUBGRAPH_INDEX, "uint32", 0, "subgraph_index")
+        if sg >= len(subgraphs):
+            raise _Invalid(f"signature_defs[{i}] refers to subgraph {sg} of {len(subgraphs)}")
+        ntensors = len(subgraphs[sg].tensors)
+        maps = []
+        for slot, label in ((S.SignatureDef.INPUTS, "inputs"), (S.SignatureDef.OUTPUTS, "outputs")):
+            entries: dict[str, int] = {}
+            for tm in t.tables(slot, label):
+                name = tm.string(S.TensorMap.NAME, "name") or ""
+                idx = tm.scalar(S.TensorMap.TENSOR_INDEX, "uint32", 0, "tensor_index")
+                if idx >= ntensors:
+                    raise _Invalid(f"signature_defs[{i}].{label}[{name!r}] refers to tensor "
+                                   f"{idx} of {ntensors}")
+                entries[name] = idx
+            maps.append(entries)
+        key = t.string(S.SignatureDef.SIGNATURE_KEY, "signature_key") or ""
+        signatures.append(SignatureInfo(key, sg, maps[0], maps[1]))
+
+    return ModelInfo(source, version, description, opcodes, subgraphs, buffers, metadata,
+                     signatures, buf.n)
+
+
+def _opcode(t: _Table) -> OperatorCodeInfo:
+    OC = S.OperatorCode
+    deprecated = t.scalar(OC.DEPRECATED_BUILTIN_CODE, "int8", 0, "deprecated_builtin_code")
+    code = t.scalar(OC.BUILTIN_CODE, "int32", 0, "builtin_code")
+    # Files from before builtin_code existed only set the byte field; newer ones set both.
+    code = max(code, deprecated)
+    version = t.scalar(OC.VERSION, "int32", 1, "version")
+    custom = t.string(OC.CUSTOM_CODE, "custom_code")
+    name = S.BUILTIN_OPERATOR_NAMES.get(code, f"BUILTIN_{code}")
+    return OperatorCodeInfo(name, code, version, custom)
+
+
+def _subgraph(index: int, t: _Table, opcodes: list[OperatorCodeInfo],
+              buffers: list[BufferInfo]) -> SubGraphInfo:
+    where = f"subgraphs[{index}]"
+    tensors = [_tensor(i, tt, buffers) for i, tt in enumerate(t.tables(S.SubGraph.TENSORS,
+                                                                        "tensors"))]
+    n = len(tensors)
+
+    def indices(arr: np.ndarray | None, what: str, optional: bool = False) -> list[int]:
+        values = [] if arr is None else [int(v) for v in arr]
+        for v in values:
+            if not (0 <= v < n or (optional and v == -1)):
+                raise _Invalid(f"{what} refers to tensor {v}, but the subgraph has {n}")
+        return values
+
+    inputs = indices(t.array(S.SubGraph.INPUTS, "<i4", "inputs"), f"{where}.inputs")
+    outputs = indices(t.array(S.SubGraph.OUTPUTS, "<i4", "outputs"), f"{where}.outputs")
+    ops = []
+    for i, ot in enumerate(t.tables(S.SubGraph.OPERATORS, "operators")):
+        O = S.Operator
+        ow = f"{where}.operators[{i}]"
+        oi = ot.scalar(O.OPCODE_INDEX, "uint32", 0, "opcode_index")
+        if oi >= len(opcodes):
+            raise _Invalid(f"{ow} uses operator code {oi}, but the model has {len(opcodes)}")
+        code = opcodes[oi]
+        op_in = indices(ot.array(O.INPUTS, "<i4", "inputs"), f"{ow}.inputs", optional=True)
+        op_out = indices(ot.array(O.OUTPUTS, "<i4", "outputs"), f"{ow}.outputs")
+        inter = indices(ot.array(O.INTERMEDIATES, "<i4", "intermediates"),
+                        f"{ow}.intermediates")
+        otype = ot.scalar(O.BUILTIN_OPTIONS_TYPE, "uint8", 0, "builtin_options_type")
+        table_name: str | None = None
+        options: dict[str, Any] = {}
+        if otype:
+            if otype > len(S.BUILTIN_OPTIONS_UNION):
+                raise _Invalid(f"{ow} has builtin options type {otype}, which does not exist")
+            table_name = S.BUILTIN_OPTIONS_UNION[otype - 1]
+            opt = ot.table(O.BUILTIN_OPTIONS, "builtin_options")
+            if opt is not None and table_name in S.OPTIONS_TABLES:
+                options = _decode_options(opt, table_name)
+        custom = ot.raw(O.CUSTOM_OPTIONS, "custom_options")
+        ops.append(OperatorInfo(i, oi, code.op, code.version, op_in, op_out, table_name, options,
+                                code.custom_code, custom[0] if custom else None, inter))
+    name = t.string(S.SubGraph.NAME, "name") or ""
+    return SubGraphInfo(index, name, tensors, inputs, outputs, ops)
+
+
+def _tensor(index: int, t: _Table, buffers: list[BufferInfo]) -> TensorInfo:
+    T = S.Tensor
+    shape = t.array(T.SHAPE, "<i4", "shape")
+    ttype = t.scalar(T.TYPE, "int8", 0, "type")
+    type_name = next((k for k, v in S.TENSOR_TYPES.items() if v == ttype), f"TYPE_{ttype}")
+    b = t.scalar(T.BUFFER, "uint32", 0, "buffer")
+    name = t.string(T.NAME, "name") or ""
+    if b >= len(buffers):
+        raise _Invalid(f"tensor {index} ({name!r}) refers to buffer {b}, but the model has "
+                       f"{len(buffers)}")
+    quant = None
+    q = t.table(T.QUANTIZATION, "quantization")
+    if q is not None:
+        Q = S.QuantizationParameters
+        scale = q.array(Q.SCALE, "<f4", "scale")
+        zp = q.array(Q.ZERO_POINT, "<i8", "zero_point")
+        qmin = q.array(Q.MIN, "<f4", "min")
+        qmax = q.array(Q.MAX, "<f4", "max")
+        if scale is not None and scale.size:
+            quant = QuantInfo(
+                [float(s) for s in scale],
+                [int(z) for z in zp] if zp is not None else [],
+                q.scalar(Q.QUANTIZED_DIMENSION, "int32", 0, "quantized_dimension"),
+                [float(v) for v in qmin] if qmin is not None else [],
+                [float(v) for v in qmax] if qmax is not None else [],
+            )
+    sig = t.array(T.SHAPE_SIGNATURE, "<i4", "shape_signature")
+    return TensorInfo(
+        index, name, [int(d) for d in shape] if shape is not None else [], type_name, b,
+        buffers[b].size, quant, bool(t.scalar(T.IS_VARIABLE, "bool", False, "is_variable")),
+        [int(d) for d in sig] if sig is not None else None,
+    )
+
+
+def _decode_options(t: _Table, table_name: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for slot, f in enumerate(S.OPTIONS_TABLES[table_name]):
+        if f.deprecated:
+            continue
+        if f.kind in S.ENUMS:
+            members = S.ENUMS[f.kind]
+            v = t.scalar(slot, "int8", members[f.default], f.name)
+            out[f.name] = next((k for k, mv in members.items() if mv == v), v)
+        elif f.kind in S.SCALAR_KINDS:
+            v = t.scalar(slot, f.kind, f.default, f.name)
+            out[f.name] = float(v) if f.kind == "float32" else v
+        elif f.kind == "string":
+            s = t.string(slot, f.name)
+            if s is not None:
+                out[f.name] = s
+        else:
+            dtype = {"[int32]": "<i4", "[int64]": "<i8", "[float32]": "<f4"}[f.kind]
+            arr = t.array(slot, dtype, f.name)
+            if arr is not None:
+                out[f.name] = arr.tolist()
+    return out
+
+
+# ---- to IR -----------------------------------------------------------------------------------
+
+def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
+    """The IR graph of one subgraph: constants from buffers, options in the writer's dicts."""
+    if not 0 <= subgraph < len(model.subgraphs):
+        raise EdgeliteError(f"subgraph {subgraph} does not exist (the model has "
+                            f"{len(model.subgraphs)})", where=model.source)
+    sg = model.subgraphs[subgraph]
+
+    def unsupported(msg: str) -> EdgeliteError:
+        return EdgeliteError(msg, where=model.source, code=Code.UNSUPPORTED)
+
+    tensors: list[ir.Tensor] = []
+    for ti in sg.tensors:
+        dtype = ti.dtype
+        if dtype is None or dtype not in ir.DTYPES:
+            raise unsupported(f"tensor {ti.index} ({ti.name!r}) has type {ti.type}, which "
+                              f"edgelite does not handle")
+        if any(d < 0 for d in ti.shape):
+            raise unsupported(f"tensor {ti.index} ({ti.name!r}) has a dynamic shape {ti.shape}")
+        data = None
+        buf = model.buffers[ti.buffer]
+        if buf.size:
+            count = int(np.prod(ti.shape, dtype=np.int64)) if ti.shape else 1
+            itemsize = np.dtype(dtype).itemsize
+            if buf.size != count * itemsize:
+                raise EdgeliteError(
+                    f"not a valid .tflite file: tensor {ti.index} ({ti.name!r}) of shape "
+                    f"{ti.shape} and type {ti.type} needs {count * itemsize} bytes, its buffer "
+                    f"{ti.buffer} has {buf.size}", where=model.source, code=Code.INVALID_MODEL)
+            data = np.frombuffer(buf.data, dtype=np.dtype(dtype).newbyteorder("<"))
+            data = data.astype(dtype).reshape(ti.shape)
+        quant = None
+        if ti.quantization is not None:
+            q = ti.quantization
+            zp = q.zero_point or [0] * len(q.scale)
+            quant = ir.QuantParams(np.array(q.scale, np.float32), np.array(zp, np.int64),
+                                   q.quantized_dimension)
+        t = ir.Tensor(ti.name, tuple(ti.shape), dtype, data=data, quant=quant)
+        if ti.is_variable:
+            t.is_variable = True  # type: ignore[attr-defined]
+        tensors.append(t)
+
+    ops = []
+    for oi in sg.operators:
+        if oi.op not in S.OP_OPTIONS:
+            what = f"custom op {oi.custom_code!r}" if oi.op == "CUSTOM" else f"operator {oi.op}"
+            raise unsupported(f"operator {oi.index} is {what}, which edgelite does not handle")
+        expected = S.OP_OPTIONS[oi.op]
+        if oi.options_type is not None and oi.options_type != expected:
+            raise EdgeliteError(
+                f"not a valid .tflite file: operator {oi.index} ({oi.op}) carries "
+                f"{oi.options_type}, expected {expected or 'no options'}",
+                where=model.source, code=Code.INVALID_MODEL)
+        ops.append(ir.Op(
+            oi.op,
+            [None if i < 0 else tensors[i] for i in oi.inputs],
+            [tensors[i] for i in oi.outputs],
+            dict(oi.options),
+            name=f"{oi.op}_{oi.index}",
+        ))
+    graph = ir.Graph(
+        inputs=[tensors[i] for i in sg.inputs],
+        outputs=[tensors[i] for i in sg.outputs],
+        ops=ops,
+        name=sg.name or "main",
+        metadata={m.name: m.data for m in model.metadata},
+    )
+    return graph
