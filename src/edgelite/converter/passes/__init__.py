@@ -1,1 +1,61 @@
+"""IR passes: each takes a Graph, rewrites it in place, and says whether it changed anything.
 
+``run_passes`` applies them all until none changes the graph (a fixpoint), validating the graph
+after every pass so a broken rewrite is caught where it happens.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from edgelite import ir
+from edgelite.converter.passes.activation import fuse_activations
+from edgelite.converter.passes.batchnorm import fold_batchnorm
+from edgelite.converter.passes.fold_constants import fold_constants, remove_dead
+from edgelite.converter.passes.identity import fold_reshape_chains, remove_identities
+from edgelite.converter.passes.layout import optimize_layout
+from edgelite.converter.passes.pad import fold_pads
+from edgelite.errors import Code, EdgeliteError
+
+MAX_ROUNDS = 100
+
+Pass = Callable[[ir.Graph], bool]
+
+
+def default_passes(keep_nchw_io: bool = False) -> list[tuple[str, Pass]]:
+    return [
+        ("fold_constants", fold_constants),
+        ("remove_identities", remove_identities),
+        ("fold_reshape_chains", fold_reshape_chains),
+        ("layout", lambda g: optimize_layout(g, keep_nchw_io)),
+        ("fold_batchnorm", fold_batchnorm),
+        ("fuse_activations", fuse_activations),
+        ("fold_pads", fold_pads),
+        ("remove_dead", remove_dead),
+    ]
+
+
+def run_passes(graph: ir.Graph, keep_nchw_io: bool = False,
+               passes: list[tuple[str, Pass]] | None = None) -> ir.Graph:
+    """Run ``passes`` (default: all) to a fixpoint."""
+    passes = passes if passes is not None else default_passes(keep_nchw_io)
+    graph.validate()
+    for _ in range(MAX_ROUNDS):
+        changed = False
+        for name, fn in passes:
+            if fn(graph):
+                changed = True
+                try:
+                    graph.validate()
+                except ValueError as e:
+                    raise EdgeliteError(f"pass {name} broke the graph: {e}", code=Code.INTERNAL,
+                                        hint="please report this with the model") from e
+        if not changed:
+            return graph
+    raise EdgeliteError(f"graph passes did not settle after {MAX_ROUNDS} rounds",
+                        code=Code.INTERNAL, hint="please report this with the model")
+
+
+__all__ = ["run_passes", "default_passes", "fold_constants", "remove_dead", "remove_identities",
+           "fold_reshape_chains", "optimize_layout", "fold_batchnorm", "fuse_activations",
+           "fold_pads"]

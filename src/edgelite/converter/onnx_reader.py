@@ -1,0 +1,455 @@
+"""Read an ONNX file into the IR.
+
+Steps: load and check the file → give every graph input a static shape → learn every value's
+shape with ONNX shape inference → fold everything computable at conversion time (constant
+subgraphs, Shape/Size of statically shaped values, Identity/Dropout) → lower each remaining node
+through the lowering REGISTRY. Unsupported nodes are collected over the whole graph and reported
+together, so a user sees every missing op in one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import onnx
+from google.protobuf.message import DecodeError
+from onnx import helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+from edgelite import ir
+from edgelite.converter import ops as _ops  # noqa: F401  (importing registers the lowerings)
+from edgelite.converter.ops.registry import ONNX_DTYPES, REGISTRY, LoweringContext, check_node
+from edgelite.errors import Code, EdgeliteError, UnsupportedError, UnsupportedReport
+
+MIN_OPSET, MAX_OPSET = 7, 21
+DEFAULT_DOMAINS = ("", "ai.onnx")
+
+# Folding these would bake one random draw into the model.
+NONDETERMINISTIC = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+                    "Multinomial", "Bernoulli"}
+# Removed outright: at inference they pass their (first) input through.
+PASS_THROUGH = {"Identity", "Dropout"}
+# Constants above this many elements are declared (not embedded) for shape inference: inference
+# never needs weight values, and copying them every folding round would be slow.
+SMALL_CONST = 4096
+MAX_FOLD_ROUNDS = 16
+
+Shapes = dict[str, tuple[tuple[int, ...], str]]
+
+
+# ---- loading --------------------------------------------------------------------------------
+
+def load_model(path: str | Path) -> onnx.ModelProto:
+    """Load and check an ONNX file; any problem is one EdgeliteError naming the file."""
+    p = Path(path)
+    where = str(p)
+    if not p.exists():
+        raise EdgeliteError("no such file", where=where, hint="check the model path")
+    if p.is_dir():
+        raise EdgeliteError("is a directory, not an ONNX file", where=where)
+    try:
+        model = onnx.load(str(p))
+    except (DecodeError, RuntimeError, ValueError, TypeError, UnicodeDecodeError) as e:
+        raise EdgeliteError(
+            f"not a valid ONNX protobuf (truncated or corrupt?): {_one_line(e)}", where=where,
+            hint="re-export the model",
+        ) from None
+    except OSError as e:  # unreadable file or missing external data
+        raise EdgeliteError(f"cannot read: {_one_line(e)}", where=where) from None
+    if len(model.graph.node) == 0 and len(model.graph.output) == 0:
+        # protobuf happily parses many non-ONNX byte strings into an empty message
+        raise EdgeliteError("not an ONNX model (no graph)", where=where,
+                            hint="pass a .onnx file exported by a training framework")
+    try:
+        onnx.checker.check_model(model)
+    except (onnx.checker.ValidationError, ValueError) as e:
+        raise EdgeliteError(f"fails onnx.checker: {_one_line(e)}", code=Code.INVALID_MODEL,
+                            where=where, hint="re-export the model") from None
+    return model
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
+def default_opset(model: onnx.ModelProto, where: str) -> int:
+    for imp in model.opset_import:
+        if imp.domain in DEFAULT_DOMAINS:
+            opset = int(imp.version)
+            if not MIN_OPSET <= opset <= MAX_OPSET:
+                raise EdgeliteError(
+                    f"opset {opset} is not supported (supported: {MIN_OPSET}-{MAX_OPSET})",
+                    code=Code.UNSUPPORTED, where=where,
+                    hint="re-export with a supported opset or convert it with onnx.version_converter",
+                )
+            return opset
+    raise EdgeliteError("the model imports no default-domain opset", code=Code.UNSUPPORTED,
+                        where=where)
+
+
+# ---- the working graph ----------------------------------------------------------------------
+
+@dataclass
+class _Work:
+    """The ONNX graph being simplified: nodes still to lower, and every known constant."""
+
+    model: onnx.ModelProto
+    opset: int
+    where: str
+    inputs: dict[str, tuple[tuple[int, ...], int]]  # name -> (static shape, ONNX elem type)
+    outputs: list[str]
+    nodes: list[onnx.NodeProto]
+    consts: dict[str, np.ndarray]
+    shapes: Shapes = field(default_factory=dict)
+    elem_types: dict[str, int] = field(default_factory=dict)
+
+
+def _static_inputs(model: onnx.ModelProto, where: str,
+                   input_shapes: Mapping[str, tuple[int, ...]]) -> dict[str, tuple[tuple[int, ...], int]]:
+    init_names = {t.name for t in model.graph.initializer}
+    real = [vi for vi in model.graph.input if vi.name not in init_names]
+    known = {vi.name for vi in real}
+    unknown = sorted(set(input_shapes) - known)
+    if unknown:
+        raise EdgeliteError(
+            f"--input-shape names unknown input(s) {', '.join(map(repr, unknown))}", where=where,
+            hint=f"the model's inputs are {', '.join(map(repr, sorted(known)))}",
+        )
+    result: dict[str, tuple[tuple[int, ...], int]] = {}
+    for vi in real:
+        ttype = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type"):
+            raise EdgeliteError(f"input {vi.name!r} is not a tensor", code=Code.UNSUPPORTED,
+                                where=where)
+        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                for d in ttype.shape.dim] if ttype.HasField("shape") else None
+        given = input_shapes.get(vi.name)
+        if given is not None:
+            given = tuple(int(d) for d in given)
+            if dims is not None and (len(dims) != len(given) or any(
+                    d is not None and d != g for d, g in zip(dims, given))):
+                shown = ["?" if d is None else str(d) for d in dims]
+                raise EdgeliteError(
+                    f"--input-shape {vi.name}:{','.join(map(str, given))} does not match the "
+                    f"model's shape [{','.join(shown)}]", where=where,
+                    hint="give the same rank and the same value for every fixed dimension",
+                )
+            shape = given
+        elif dims is None or any(d is None for d in dims):
+            shown = "unknown rank" if dims is None else \
+                "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+            example = ",".join("1" if d is None else str(d) for d in (dims or [1, 3, 224, 224]))
+            raise EdgeliteError(
+                f"input {vi.name!r} has a dynamic shape {shown}", code=Code.UNSUPPORTED,
+                where=where, hint=f"give a static shape with --input-shape {vi.name}:{example}",
+            )
+        else:
+            shape = tuple(int(d) for d in dims)
+        if ttype.elem_type not in ONNX_DTYPES or ONNX_DTYPES[ttype.elem_type] == "float64":
+            raise EdgeliteError(
+                f"input {vi.name!r} has element type "
+                f"{onnx.TensorProto.DataType.Name(ttype.elem_type)}", code=Code.UNSUPPORTED,
+                where=where, hint="export the model with float32 inputs",
+            )
+        result[vi.name] = (shape, ttype.elem_type)
+    return result
+
+
+def _initial_consts(model: onnx.ModelProto, where: str) -> dict[str, np.ndarray]:
+    if len(model.graph.sparse_initializer):
+        raise EdgeliteError("sparse initializers are not supported", code=Code.UNSUPPORTED,
+                            where=where, hint="densify the model's initializers")
+    consts = {}
+    for t in model.graph.initializer:
+        consts[t.name] = numpy_helper.to_array(t)
+    return consts
+
+
+# ---- shape inference ------------------------------------------------------------------------
+
+def _infer(work: _Work) -> None:
+    """Run ONNX shape inference on the current graph; record every fully static shape."""
+    g = work.model.graph
+    inputs = [helper.make_tensor_value_info(n, et, list(s)) for n, (s, et) in work.inputs.items()]
+    inits = []
+    used = {i for n in work.nodes for i in n.input} | set(work.outputs)
+    for name, arr in work.consts.items():
+        if name not in used:
+            continue
+        if arr.size <= SMALL_CONST:
+            inits.append(numpy_helper.from_array(arr, name))
+        else:
+            et = helper.np_dtype_to_tensor_dtype(arr.dtype)
+            inputs.append(helper.make_tensor_value_info(name, et, list(arr.shape)))
+    outputs = [helper.make_empty_tensor_value_info(n) for n in work.outputs]
+    graph = helper.make_graph(work.nodes, g.name or "main", inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=list(work.model.opset_import),
+                              ir_version=max(work.model.ir_version, 4))
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False,
+                                                     data_prop=True)
+    except Exception as e:  # noqa: BLE001  onnx raises many types; any of them is fatal here
+        raise EdgeliteError(f"ONNX shape inference failed: {_one_line(e)}",
+                            code=Code.INVALID_MODEL, where=work.where) from None
+    shapes: Shapes = {}
+    elem_types: dict[str, int] = {}
+    for vi in [*inferred.graph.input, *inferred.graph.value_info, *inferred.graph.output]:
+        if not vi.type.HasField("tensor_type"):
+            continue
+        tt = vi.type.tensor_type
+        if tt.elem_type:
+            elem_types[vi.name] = tt.elem_type
+        if not tt.HasField("shape") or tt.elem_type not in ONNX_DTYPES:
+            continue
+        dims = tt.shape.dim
+        if all(d.HasField("dim_value") and d.dim_value >= 0 for d in dims):
+            shapes[vi.name] = (tuple(int(d.dim_value) for d in dims), ONNX_DTYPES[tt.elem_type])
+    for name, arr in work.consts.items():
+        if arr.dtype.name in ir.DTYPES or arr.dtype == np.float64:
+            shapes[name] = (tuple(arr.shape), arr.dtype.name)
+    work.shapes = shapes
+    work.elem_types = elem_types
+
+
+# ---- folding --------------------------------------------------------------------------------
+
+def _has_subgraph(node: onnx.NodeProto) -> bool:
+    return any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+               for a in node.attribute)
+
+
+def _eval_node(node: onnx.NodeProto, work: _Work) -> list[np.ndarray]:
+    feeds = {name: work.consts[name] for name in node.input if name}
+    opsets = {imp.domain or "": int(imp.version) for imp in work.model.opset_import}
+    try:
+        results = ReferenceEvaluator(node, opsets=opsets).run(None, feeds)
+    except Exception as e:  # noqa: BLE001  the reference evaluator raises arbitrary types
+        raise EdgeliteError(
+            f"cannot evaluate {node.op_type} node {node.name!r} on its constant inputs: "
+            f"{_one_line(e)}", code=Code.INVALID_MODEL, where=work.where,
+        ) from None
+    return [np.asarray(r) for r in results]
+
+
+def _shape_value(node: onnx.NodeProto, shape: tuple[int, ...]) -> np.ndarray:
+    if node.op_type == "Size":
+        return np.array(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
+    rank = len(shape)
+    start = end = None
+    for a in node.attribute:
+        if a.name == "start":
+            start = a.i
+        elif a.name == "end":
+            end = a.i
+    # Shape-15 start/end: negative counts from the back, out of range clamps (Python slicing).
+    return np.array(shape[slice(start, end)] if rank else (), dtype=np.int64)
+
+
+def _fold_round(work: _Work) -> bool:
+    """One pass over the nodes; True if anything was folded or removed."""
+    alias: dict[str, str] = {}
+    kept: list[onnx.NodeProto] = []
+    changed = False
+    for node in work.nodes:
+        if alias:
+            new_inputs = [alias.get(i, i) for i in node.input]
+            if new_inputs != list(node.input):
+                del node.input[:]
+                node.input.extend(new_inputs)
+        if node.domain not in DEFAULT_DOMAINS:
+            kept.append(node)
+            continue
+        if node.op_type in PASS_THROUGH and _pass_through_ok(node, work):
+            alias[node.output[0]] = node.input[0]
+            changed = True
+            continue
+        if node.op_type in ("Shape", "Size") and node.input[0] in work.shapes:
+            work.consts[node.output[0]] = _shape_value(node, work.shapes[node.input[0]][0])
+            changed = True
+            continue
+        inputs = [i for i in node.input if i]
+        if (node.op_type not in NONDETERMINISTIC and not _has_subgraph(node)
+                and all(i in work.consts for i in inputs)):
+            for name, value in zip(node.output, _eval_node(node, work)):
+                if name:
+                    work.consts[name] = value
+            changed = True
+            continue
+        kept.append(node)
+    if alias:
+        _resolve_output_aliases(work, alias, kept)
+    work.nodes = kept
+    return changed
+
+
+def _pass_through_ok(node: onnx.NodeProto, work: _Work) -> bool:
+    if node.op_type == "Dropout":
+        # Dropout-12 takes a training_mode input: only a constant false is inference.
+        if len(node.input) > 2 and node.input[2]:
+            mode = work.consts.get(node.input[2])
+            if mode is None or bool(np.asarray(mode).any()):
+                return False
+        used = {i for n in work.nodes for i in n.input} | set(work.outputs)
+        if len(node.output) > 1 and node.output[1] and node.output[1] in used:
+            return False  # the mask is read; leave the node for the lowering to reject
+    return True
+
+
+def _resolve_output_aliases(work: _Work, alias: dict[str, str], kept: list[onnx.NodeProto]) -> None:
+    """A graph output computed by a removed Identity: rename the value it passes through."""
+    def final(name: str) -> str:
+        while name in alias:
+            name = alias[name]
+        return name
+
+    for out in work.outputs:
+        if out not in alias:
+            continue
+        src = final(out)
+        producer = next((n for n in kept for o in n.output if o == src), None)
+        is_output = src in work.outputs or src in work.inputs
+        if producer is not None and not is_output:
+            # rename src -> out everywhere (the producer now writes the graph output directly)
+            for n in kept:
+                for k, name in enumerate(n.output):
+                    if name == src:
+                        n.output[k] = out
+                for k, name in enumerate(n.input):
+                    if name == src:
+                        n.input[k] = out
+            for k2, v in list(alias.items()):
+                if v == src:
+                    alias[k2] = out
+            alias.pop(out, None)
+        elif src in work.consts:
+            work.consts[out] = work.consts[src]
+        else:
+            # output is a graph input or another output: keep an Identity for the lowering
+            kept.append(helper.make_node("Identity", [src], [out], name=f"{out}_identity"))
+
+
+# ---- lowering -------------------------------------------------------------------------------
+
+def _ir_const(name: str, value: np.ndarray) -> ir.Tensor:
+    arr = np.asarray(value)
+    if arr.dtype == np.float64:
+        arr = arr.astype(np.float32)
+    if arr.dtype.name not in ir.DTYPES:
+        raise UnsupportedError(f"constant {name!r} has element type {arr.dtype} which "
+                               f"TFLite cannot store", node=name)
+    return ir.Tensor(name, arr.shape, arr.dtype.name, data=arr)
+
+
+def _lower(work: _Work, graph: ir.Graph) -> None:
+    shapes = {k: v for k, v in work.shapes.items() if v[1] != "float64"}
+    ctx = LoweringContext(graph, work.opset, shapes)
+    for name, (shape, et) in work.inputs.items():
+        t = ir.Tensor(ctx.unique(name), shape, ONNX_DTYPES[et])
+        ctx.values[name] = t
+        graph.inputs.append(t)
+    report = UnsupportedReport()
+    failed: set[str] = set()
+    for name in sorted({i for n in work.nodes for i in n.input if i} | set(work.outputs)):
+        if name in work.consts and name not in ctx.values:
+            try:
+                ctx.values[name] = _ir_const(ctx.unique(name), work.consts[name])
+            except UnsupportedError as e:
+                report.add("constant", name, e.reason)
+                failed.add(name)
+
+    for index, node in enumerate(work.nodes):
+        if not node.name:
+            node.name = f"{node.op_type}_{index}"
+        op_label = node.op_type if node.domain in DEFAULT_DOMAINS else f"{node.domain}.{node.op_type}"
+        lowering = REGISTRY.get(node.op_type) if node.domain in DEFAULT_DOMAINS else None
+        if node.domain not in DEFAULT_DOMAINS:
+            report.add(op_label, node.name, f"op domain {node.domain!r} is not supported")
+        elif lowering is None:
+            report.add(op_label, node.name, "no lowering for op type")
+        if lowering is None or any(i in failed for i in node.input):
+            failed.update(o for o in node.output if o)
+            continue
+        missing = [i for i in node.input if i and i not in ctx.values]
+        if missing:
+            raise EdgeliteError(f"node {node.name!r} reads {missing[0]!r}, which nothing "
+                                f"produces", code=Code.INVALID_MODEL, where=work.where)
+        ctx.node = node
+        n_ops = len(graph.ops)
+        try:
+            check_node(lowering, node, ctx)
+            lowering.fn(ctx, node)
+        except UnsupportedError as e:
+            report.add(op_label, node.name, e.reason)
+            del graph.ops[n_ops:]
+            failed.update(o for o in node.output if o)
+            continue
+        except EdgeliteError:
+            raise
+        except Exception as e:  # noqa: BLE001  a bug in a lowering: say which node hit it
+            raise EdgeliteError(
+                f"lowering {node.op_type} node {node.name!r} failed: {type(e).__name__}: "
+                f"{_one_line(e)}", code=Code.INTERNAL, where=work.where,
+                hint="please report this with the model",
+            ) from e
+        _check_outputs(node, ctx, work)
+    ctx.node = None
+    report.raise_if_any(work.where)
+    graph.outputs = [ctx.values[name] for name in work.outputs]
+
+
+def _check_outputs(node: onnx.NodeProto, ctx: LoweringContext, work: _Work) -> None:
+    for name in node.output:
+        if not name:
+            continue
+        t = ctx.values.get(name)
+        if t is None:
+            raise EdgeliteError(f"lowering of {node.op_type} node {node.name!r} did not bind "
+                                f"output {name!r}", code=Code.INTERNAL, where=work.where)
+        expected = work.shapes.get(name)
+        if expected is not None and tuple(expected[0]) != tuple(t.shape):
+            raise EdgeliteError(
+                f"lowering of {node.op_type} node {node.name!r} made output {name!r} of shape "
+                f"{list(t.shape)}, ONNX shape inference says {list(expected[0])}",
+                code=Code.INTERNAL, where=work.where, hint="please report this with the model",
+            )
+
+
+# ---- entry point ----------------------------------------------------------------------------
+
+def read_onnx(path: str | Path,
+              input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ir.Graph:
+    """Read the ONNX file at ``path`` into an IR graph with ONNX (NCHW) semantics."""
+    where = str(path)
+    model = load_model(path)
+    return model_to_ir(model, where, input_shapes)
+
+
+def model_to_ir(model: onnx.ModelProto, where: str,
+                input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ir.Graph:
+    opset = default_opset(model, where)
+    work = _Work(
+        model=model, opset=opset, where=where,
+        inputs=_static_inputs(model, where, dict(input_shapes or {})),
+        outputs=[o.name for o in model.graph.output],
+        nodes=[_copy(n) for n in model.graph.node],
+        consts=_initial_consts(model, where),
+    )
+    _infer(work)
+    for _ in range(MAX_FOLD_ROUNDS):
+        if not _fold_round(work):
+            break
+        _infer(work)
+    graph = ir.Graph(name=model.graph.name or "main")
+    _lower(work, graph)
+    graph.validate()
+    return graph
+
+
+def _copy(node: onnx.NodeProto) -> onnx.NodeProto:
+    n = onnx.NodeProto()
+    n.CopyFrom(node)
+    return n

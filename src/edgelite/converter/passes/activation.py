@@ -1,0 +1,80 @@
+"""Fuse RELU / RELU6 / RELU_N1_TO_1 (and MINIMUM/MAXIMUM clamps equal to them) into the op
+that produces their input, via its ``fused_activation_function``."""
+
+from __future__ import annotations
+
+import math
+
+from edgelite import ir
+from edgelite.converter.passes._util import single_consumer
+
+INF = math.inf
+RANGES = {"NONE": (-INF, INF), "RELU": (0.0, INF), "RELU6": (0.0, 6.0),
+          "RELU_N1_TO_1": (-1.0, 1.0)}
+NAMED = {v: k for k, v in RANGES.items()}
+ACT_OPS = ("RELU", "RELU6", "RELU_N1_TO_1")
+FUSABLE = {
+    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "ADD", "SUB", "MUL",
+    "DIV", "CONCATENATION", "AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D",
+}
+
+
+def _clamp(op: ir.Op) -> tuple[ir.Tensor, tuple[float, float]] | None:
+    """(data input, range) if ``op`` clamps its input to a range, else None."""
+    if len(op.outputs) != 1 or op.outputs[0].dtype != "float32" or op.outputs[0].quant:
+        return None
+    if op.type in ACT_OPS and op.inputs and op.inputs[0] is not None:
+        return op.inputs[0], RANGES[op.type]
+    if op.type in ("MAXIMUM", "MINIMUM") and len(op.inputs) == 2 and None not in op.inputs:
+        a, b = op.inputs
+        x, c = (a, b) if b.is_const else (b, a)
+        if x.is_const or not c.is_const or c.size != 1 or x.shape != op.outputs[0].shape:
+            return None
+        v = float(c.data.reshape(-1)[0])
+        return x, ((v, INF) if op.type == "MAXIMUM" else (-INF, v))
+    return None
+
+
+def _compose(inner: tuple[float, float], outer: tuple[float, float]) -> tuple[float, float] | None:
+    lo, hi = max(inner[0], outer[0]), min(inner[1], outer[1])
+    return (lo, hi) if lo <= hi else None
+
+
+def fuse_activations(graph: ir.Graph) -> bool:
+    changed = False
+    for op in list(graph.ops):
+        if not any(o is op for o in graph.ops):
+            continue
+        clamp = _clamp(op)
+        if clamp is None:
+            continue
+        x, rng = clamp
+        prod = graph.producers().get(x)
+        if prod is not None and single_consumer(graph, x) is op and len(prod.outputs) == 1:
+            inner = _clamp(prod)
+            if inner is not None and inner[0] is not None:
+                # clamp after clamp: one clamp, if it has a name
+                total = _compose(inner[1], rng)
+                if total in NAMED and NAMED[total] != "NONE":
+                    prod.type = NAMED[total]
+                    prod.inputs = [inner[0]]
+                    prod.options = {}
+                    prod.outputs = list(op.outputs)
+                    graph.remove_op(op)
+                    changed = True
+                    continue
+            elif prod.type in FUSABLE and x.quant is None:
+                current = prod.options.get("fused_activation_function", "NONE")
+                total = _compose(RANGES.get(current, (INF, -INF)), rng) \
+                    if current in RANGES else None
+                if total in NAMED:
+                    prod.options = {**prod.options, "fused_activation_function": NAMED[total]}
+                    prod.outputs = list(op.outputs)
+                    graph.remove_op(op)
+                    changed = True
+                    continue
+        if op.type in ("MAXIMUM", "MINIMUM") and rng in NAMED and NAMED[rng] != "NONE":
+            # a lone max(x, 0) is a RELU: cheaper, and fusable later
+            op.type, op.inputs, op.options = NAMED[rng], [x], {}
+            changed = True
+    return changed

@@ -1,0 +1,447 @@
+"""NCHW -> NHWC: sink, compose and cancel the TRANSPOSEs lowerings put around NHWC ops.
+
+Lowerings keep ONNX (NCHW) semantics and wrap each layout-sensitive TFLite op in
+TRANSPOSE(to NHWC) ... TRANSPOSE(to NCHW). This pass moves every TRANSPOSE downwards through
+ops that do not care about layout (rewriting their axes and constants), so that it meets the
+TRANSPOSE(to NHWC) of the next layout-sensitive op and the two compose to the identity. What is
+left at the graph's ends is absorbed into NHWC inputs/outputs, unless the user keeps NCHW.
+
+Notation: a TRANSPOSE with perm P maps x to y with y.shape[i] == x.shape[P[i]]; "y-space" is the
+layout the consumers of y expect, "x-space" the layout the producer of x wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from edgelite import ir
+from edgelite.converter.passes._util import (
+    Namer, bypass, inverse, is_identity, is_input, is_output, new_const, perm_of, replace_op,
+    reshape_op, transpose_op,
+)
+
+TO_NHWC = (0, 2, 3, 1)
+TO_NCHW = (0, 3, 1, 2)
+
+UNARY = {
+    "ABS", "CEIL", "COS", "ELU", "EXP", "FLOOR", "GELU", "HARD_SWISH", "LEAKY_RELU", "LOG",
+    "LOGISTIC", "LOGICAL_NOT", "NEG", "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "ROUND",
+    "RSQRT", "SIGN", "SIN", "SQRT", "SQUARE", "TANH", "CAST", "ZEROS_LIKE",
+}
+BINARY = {
+    "ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "POW", "SQUARED_DIFFERENCE", "FLOOR_DIV",
+    "FLOOR_MOD", "PRELU", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "EQUAL", "NOT_EQUAL",
+    "LOGICAL_AND", "LOGICAL_OR", "SELECT_V2",
+}
+REDUCE = {"MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD", "REDUCE_ANY"}
+PAD = {"PAD", "PADV2", "MIRROR_PAD"}
+LAST_AXIS = {"SOFTMAX", "LOG_SOFTMAX"}
+
+
+# ---- small rewrites -------------------------------------------------------------------------
+
+def merge_duplicate_transposes(graph: ir.Graph) -> bool:
+    """Several identical TRANSPOSEs of one tensor become one."""
+    seen: dict[tuple[int, tuple[int, ...]], ir.Tensor] = {}
+    changed = False
+    for op in list(graph.ops):
+        p = perm_of(op)
+        if p is None or op.inputs[0] is None:
+            continue
+        key = (id(op.inputs[0]), p)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = op.outputs[0]
+        elif not is_output(graph, op.outputs[0]):
+            graph.remove_op(op)
+            graph.replace_uses(op.outputs[0], first)
+            changed = True
+    return changed
+
+
+def compose_transposes(graph: ir.Graph) -> bool:
+    """transpose(transpose(x, P1), P2) -> transpose(x, P1[P2]); the identity disappears."""
+    changed = False
+    namer: Namer | None = None
+    producers = graph.producers()
+    for op in list(graph.ops):
+        p2 = perm_of(op)
+        first = producers.get(op.inputs[0]) if p2 is not None else None
+        p1 = perm_of(first) if first is not None else None
+        if p1 is None:
+            continue
+        x, y = first.inputs[0], op.outputs[0]
+        composed = tuple(p1[i] for i in p2)
+        if is_identity(composed) and bypass(graph, op, x, y):
+            changed = True
+            continue
+        namer = namer or Namer(graph)
+        new = transpose_op(namer, x, y, composed, op.name)
+        replace_op(graph, op, [new])
+        producers[y] = new
+        changed = True
+    return changed
+
+
+def transposes_as_reshapes(graph: ir.Graph) -> bool:
+    """A TRANSPOSE that only moves size-1 dims keeps the memory order: it is a RESHAPE.
+
+    Interface transposes (reading a graph input, writing a graph output) are left for
+    ``absorb_io_transposes`` so the model's input/output layout stays consistent.
+    """
+    changed = False
+    namer: Namer | None = None
+    for op in list(graph.ops):
+        p = perm_of(op)
+        if p is None or is_identity(p):
+            continue
+        x, y = op.inputs[0], op.outputs[0]
+        if is_input(graph, x) or is_output(graph, y):
+            continue
+        moved = [d for d in p if x.shape[d] != 1]
+        if moved != sorted(moved):
+            continue
+        namer = namer or Namer(graph)
+        replace_op(graph, op, [reshape_op(namer, x, y, op.name)])
+        changed = True
+    return changed
+
+
+# ---- sinking --------------------------------------------------------------------------------
+
+Rewrite = Callable[[], None]
+
+
+def _xspace_shape(shape: tuple[int, ...], perm: tuple[int, ...]) -> tuple[int, ...]:
+    inv = inverse(perm)
+    return tuple(shape[inv[j]] for j in range(len(perm)))
+
+
+def _const_to_xspace(value: np.ndarray, perm: tuple[int, ...]) -> np.ndarray | None:
+    r = len(perm)
+    if value.ndim > r:
+        return None
+    if value.ndim == 0:
+        return value
+    full = value.reshape((1,) * (r - value.ndim) + value.shape)
+    moved = np.transpose(full, inverse(perm))
+    # leading 1s add nothing under broadcasting; dropping them keeps constants small and
+    # per-channel constants in the (C,) form the BatchNorm fold recognises
+    while moved.ndim > 1 and moved.shape[0] == 1:
+        moved = moved.reshape(moved.shape[1:])
+    return np.ascontiguousarray(moved)
+
+
+class _Sinker:
+    """Plans how one consumer op can be rewritten to run in x-space."""
+
+    def __init__(self, graph: ir.Graph, namer: Namer, producers: dict[ir.Tensor, ir.Op]):
+        self.graph = graph
+        self.namer = namer
+        self.producers = producers
+
+    def _same_perm_source(self, t: ir.Tensor, perm: tuple[int, ...]) -> ir.Tensor | None:
+        """x if t is TRANSPOSE(x, perm)."""
+        prod = self.producers.get(t)
+        if prod is not None and perm_of(prod) == perm:
+            return prod.inputs[0]
+        return None
+
+    def plan(self, op: ir.Op, y: ir.Tensor, perm: tuple[int, ...]) -> Rewrite | None:
+        if len(op.outputs) != 1 or op.outputs[0].quant is not None:
+            return None
+        r = len(perm)
+        out = op.outputs[0]
+        if op.type in UNARY or (op.type in LAST_AXIS and perm[-1] == r - 1):
+            if op.inputs[0] is not y or any(t is y for t in op.inputs[1:]):
+                return None
+            return self._rewrite(op, {0: self._src(y, perm)}, perm)
+        if op.type in BINARY or op.type == "CONCATENATION":
+            if op.type == "CONCATENATION":
+                if len(out.shape) != r:
+                    return None
+            elif len(out.shape) != r:
+                return None
+            new_inputs: dict[int, Callable[[], ir.Tensor]] = {}
+            for k, t in enumerate(op.inputs):
+                if t is None:
+                    return None
+                if t is y:
+                    new_inputs[k] = self._src(y, perm)
+                elif t.is_const:
+                    if op.type == "CONCATENATION" and t.data.ndim != r:
+                        return None
+                    moved = _const_to_xspace(t.data, perm)
+                    if moved is None:
+                        return None
+                    new_inputs[k] = self._const(t, moved)
+                else:
+                    src = self._same_perm_source(t, perm)
+                    if src is None:
+                        return None
+                    new_inputs[k] = self._src(t, perm, src)
+            options = None
+            if op.type == "CONCATENATION":
+                axis = int(op.options["axis"]) % r
+                options = {**op.options, "axis": perm[axis]}
+            return self._rewrite(op, new_inputs, perm, options)
+        if op.type in REDUCE:
+            return self._plan_reduce(op, y, perm)
+        if op.type in PAD or op.type in ("SLICE", "STRIDED_SLICE"):
+            return self._plan_indexed(op, y, perm)
+        return None
+
+    def _plan_reduce(self, op: ir.Op, y: ir.Tensor, perm: tuple[int, ...]) -> Rewrite | None:
+        axes_t = op.inputs[1] if len(op.inputs) > 1 else None
+        if op.inputs[0] is not y or axes_t is None or not axes_t.is_const:
+            return None
+        r = len(perm)
+        axes = sorted({int(a) % r for a in axes_t.data.reshape(-1)})
+        new_axes = np.array(sorted(perm[a] for a in axes), dtype=axes_t.dtype)
+        keep = bool(op.options.get("keep_dims"))
+        if keep:
+            out_perm = perm
+        else:
+            rest = [i for i in range(r) if i not in axes]
+            remaining = sorted(perm[i] for i in rest)
+            out_perm = tuple(remaining.index(perm[i]) for i in rest)
+        return self._rewrite(op, {0: self._src(y, perm), 1: self._const(axes_t, new_axes)},
+                             out_perm)
+
+    def _plan_indexed(self, op: ir.Op, y: ir.Tensor, perm: tuple[int, ...]) -> Rewrite | None:
+        if op.inputs[0] is not y:
+            return None
+        inv = list(inverse(perm))
+        r = len(perm)
+        new_inputs: dict[int, Callable[[], ir.Tensor]] = {0: self._src(y, perm)}
+        options = None
+        if op.type in PAD:
+            pads = op.inputs[1]
+            if pads is None or not pads.is_const or pads.data.shape != (r, 2):
+                return None
+            new_inputs[1] = self._const(pads, pads.data[inv])
+        else:
+            n_idx = 3 if op.type == "STRIDED_SLICE" else 2
+            idx = op.inputs[1:1 + n_idx]
+            if len(idx) != n_idx or any(t is None or not t.is_const or t.data.shape != (r,)
+                                        for t in idx):
+                return None
+            for k, t in enumerate(idx, start=1):
+                new_inputs[k] = self._const(t, t.data[inv])
+            if op.type == "STRIDED_SLICE":
+                o = op.options
+                if any(o.get(m, 0) for m in ("ellipsis_mask", "new_axis_mask",
+                                             "shrink_axis_mask", "offset")):
+                    return None
+                options = dict(o)
+                for m in ("begin_mask", "end_mask"):
+                    bits = int(o.get(m, 0))
+                    options[m] = sum(1 << j for j in range(r) if bits >> inv[j] & 1)
+        return self._rewrite(op, new_inputs, perm, options)
+
+    # -- building blocks: each returns a thunk so nothing changes until the plan is complete --
+    def _src(self, t: ir.Tensor, perm: tuple[int, ...],
+             src: ir.Tensor | None = None) -> Callable[[], ir.Tensor]:
+        if src is None:
+            src = self._same_perm_source(t, perm)
+        assert src is not None
+        return lambda: src
+
+    def _const(self, t: ir.Tensor, value: np.ndarray) -> Callable[[], ir.Tensor]:
+        return lambda: new_const(self.namer, t.name, value)
+
+    def _rewrite(self, op: ir.Op, new_inputs: dict[int, Callable[[], ir.Tensor]],
+                 out_perm: tuple[int, ...], options: dict | None = None) -> Rewrite:
+        def apply() -> None:
+            z = op.outputs[0]
+            for k, make in new_inputs.items():
+                op.inputs[k] = make()
+            if options is not None:
+                op.options = options
+            if is_identity(out_perm) or len(out_perm) == 0:
+                return
+            z_x = ir.Tensor(self.namer(z.name), _xspace_shape(z.shape, out_perm), z.dtype)
+            op.outputs[0] = z_x
+            t = transpose_op(self.namer, z_x, z, out_perm, op.name)
+            i = next(k for k, o in enumerate(self.graph.ops) if o is op)
+            self.graph.ops.insert(i + 1, t)
+            self.producers[z_x] = op
+            self.producers[z] = t
+
+        return apply
+
+
+def sink_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
+    """Move each TRANSPOSE below the layout-agnostic ops that read it."""
+    namer = Namer(graph)
+    producers = graph.producers()
+    sinker = _Sinker(graph, namer, producers)
+    changed = False
+    for op in list(graph.ops):
+        perm = perm_of(op)
+        if perm is None or not any(o is op for o in graph.ops):
+            continue
+        x, y = op.inputs[0], op.outputs[0]
+        if is_output(graph, y) or y.quant is not None:
+            continue
+        if not keep_nchw_io and is_input(graph, x) and perm == TO_NHWC:
+            continue  # becomes the NHWC graph input; sinking it would undo that
+        readers = list({id(c): c for c in graph.consumers().get(y, [])
+                        if c.type != "TRANSPOSE"}.values())
+        if not readers:
+            continue  # only TRANSPOSE readers: compose_transposes handles them
+        plans = [sinker.plan(c, y, perm) for c in readers]
+        if any(p is None for p in plans):
+            continue
+        for apply in plans:
+            apply()
+        changed = True
+    if changed:
+        graph.remove_dead()
+    return changed
+
+
+# ---- the Flatten before a classifier --------------------------------------------------------
+
+def fold_flatten_into_fc(graph: ir.Graph) -> bool:
+    """FULLY_CONNECTED(RESHAPE(TRANSPOSE(x, P))) -> FULLY_CONNECTED(RESHAPE(x)), weight
+    columns permuted to x's element order."""
+    changed = False
+    namer: Namer | None = None
+    producers = graph.producers()
+    consumers = graph.consumers()
+    for op in list(graph.ops):
+        if op.type != "RESHAPE" or op.inputs[0] is None:
+            continue
+        t_op = producers.get(op.inputs[0])
+        perm = perm_of(t_op) if t_op is not None else None
+        if perm is None or perm[0] != 0:
+            continue
+        x, flat = t_op.inputs[0], op.outputs[0]
+        if len(flat.shape) != 2 or flat.shape[0] != x.shape[0] or is_output(graph, flat):
+            continue
+        fcs = consumers.get(flat, [])
+        if not fcs or any(
+                fc.type != "FULLY_CONNECTED" or fc.inputs[0] is not flat
+                or any(t is flat for t in fc.inputs[1:]) or fc.inputs[1] is None
+                or not fc.inputs[1].is_const or fc.inputs[1].quant is not None
+                or fc.options.get("keep_num_dims") for fc in fcs):
+            continue
+        y_shape = t_op.outputs[0].shape
+        namer = namer or Namer(graph)
+        inv = inverse(perm)
+        for fc in fcs:
+            w = fc.inputs[1].data
+            view = w.reshape((w.shape[0], *y_shape[1:]))
+            moved = np.transpose(view, [0, *(inv[k] for k in range(1, len(perm)))])
+            fc.inputs[1] = new_const(namer, fc.inputs[1].name, moved.reshape(w.shape))
+        op.inputs[0] = x
+        changed = True
+    return changed
+
+
+# ---- the graph's ends -----------------------------------------------------------------------
+
+def hoist_to_inputs(graph: ir.Graph) -> bool:
+    """input -> (elementwise ops) -> TRANSPOSE(to NHWC): move the TRANSPOSE up to the input.
+
+    Only for elementwise ops with constant other operands, so the TRANSPOSE can become the
+    NHWC graph input (a mean/std normalisation in front of the first conv is the usual case).
+    """
+    changed = False
+    namer: Namer | None = None
+    producers = graph.producers()
+    consumers = graph.consumers()
+    for op in list(graph.ops):
+        if perm_of(op) != TO_NHWC:
+            continue
+        z = op.inputs[0]
+        elem = producers.get(z)
+        if elem is None or len(elem.outputs) != 1 or is_output(graph, z):
+            continue
+        if elem.type not in UNARY and elem.type not in BINARY:
+            continue
+        data = [t for t in elem.inputs if t is not None and not t.is_const]
+        if len(data) != 1 or not is_input(graph, data[0]) or len(data[0].shape) != 4:
+            continue
+        if len(z.shape) != 4 or any(perm_of(c) != TO_NHWC for c in consumers.get(z, [])):
+            continue
+        if elem.type in UNARY and elem.inputs[0] is not data[0]:
+            continue
+        consts = {}
+        for k, t in enumerate(elem.inputs):
+            if t is not None and t.is_const:
+                if t.data.ndim > 4:
+                    break
+                full = t.data.reshape((1,) * (4 - t.data.ndim) + t.data.shape)
+                consts[k] = np.transpose(full, TO_NHWC)
+        else:
+            namer = namer or Namer(graph)
+            x = data[0]
+            x_t = ir.Tensor(namer(f"{x.name}_nhwc"), tuple(x.shape[p] for p in TO_NHWC), x.dtype)
+            y = op.outputs[0]
+            elem.inputs = [x_t if t is x else (new_const(namer, t.name, consts[k])
+                                               if k in consts else t)
+                           for k, t in enumerate(elem.inputs)]
+            # the elementwise op now writes the NHWC tensor every TRANSPOSE reader wanted
+            for c in consumers.get(z, []):
+                if c is not op:
+                    graph.remove_op(c)
+                    graph.replace_uses(c.outputs[0], y)
+            graph.remove_op(op)
+            elem.outputs = [y]
+            i = next(k for k, o in enumerate(graph.ops) if o is elem)
+            graph.ops.insert(i, transpose_op(namer, x, x_t, TO_NHWC, elem.name))
+            changed = True
+            producers = graph.producers()
+            consumers = graph.consumers()
+    return changed
+
+
+def absorb_io_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
+    """Rank-4 inputs read only through TRANSPOSE(to NHWC) become NHWC inputs; rank-4 outputs
+    written by TRANSPOSE(to NCHW) become NHWC outputs."""
+    if keep_nchw_io:
+        return False
+    changed = False
+    consumers = graph.consumers()
+    for i, x in enumerate(list(graph.inputs)):
+        readers = consumers.get(x, [])
+        if (len(x.shape) != 4 or not readers or is_output(graph, x)
+                or any(perm_of(c) != TO_NHWC for c in readers)):
+            continue
+        nhwc = ir.Tensor(x.name, tuple(x.shape[p] for p in TO_NHWC), x.dtype, quant=x.quant)
+        graph.inputs[i] = nhwc
+        for c in readers:
+            graph.remove_op(c)
+            graph.replace_uses(c.outputs[0], nhwc)
+        changed = True
+    producers = graph.producers()
+    for i, y in enumerate(list(graph.outputs)):
+        t_op = producers.get(y)
+        if t_op is None or perm_of(t_op) != TO_NCHW or len(y.shape) != 4:
+            continue
+        x = t_op.inputs[0]
+        if is_input(graph, x) or is_output(graph, x):
+            continue
+        graph.outputs[i] = x
+        changed = True
+    if changed:
+        graph.remove_dead()
+    return changed
+
+
+def optimize_layout(graph: ir.Graph, keep_nchw_io: bool = False) -> bool:
+    changed = False
+    for step in (merge_duplicate_transposes, compose_transposes):
+        changed |= step(graph)
+    changed |= sink_transposes(graph, keep_nchw_io)
+    changed |= compose_transposes(graph)
+    changed |= fold_flatten_into_fc(graph)
+    changed |= transposes_as_reshapes(graph)
+    if not keep_nchw_io:
+        changed |= hoist_to_inputs(graph)
+    changed |= absorb_io_transposes(graph, keep_nchw_io)
+    return changed

@@ -1,0 +1,91 @@
+"""Fold an explicit PAD into the CONV_2D / DEPTHWISE_CONV_2D / MAX_POOL_2D after it when the
+padding is exactly what SAME padding adds (ONNX exporters often write SAME as explicit pads).
+
+Pools: SAME max-pooling ignores the padded cells, so only a PAD with a very negative value, or
+a zero PAD of a non-negative (RELU-family) input, is equal to it. SAME average-pooling leaves the
+padding out of the count while a zero PAD includes it: never folded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgelite import ir
+from edgelite.converter.passes._util import single_consumer
+
+NON_NEGATIVE_ACTS = ("RELU", "RELU6")
+
+
+def same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """TFLite's SAME padding (before, after) of one spatial dimension."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def _window(op: ir.Op) -> tuple[int, int, int, int, int, int] | None:
+    """(kh, kw, sh, sw, dh, dw) of a windowed op, or None."""
+    o = op.options
+    if op.type in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        w = op.inputs[1]
+        if w is None:
+            return None
+        kh, kw = w.shape[1], w.shape[2]
+        return (kh, kw, int(o.get("stride_h", 1)), int(o.get("stride_w", 1)),
+                int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1)))
+    if op.type == "MAX_POOL_2D":
+        return (int(o["filter_height"]), int(o["filter_width"]), int(o.get("stride_h", 1)),
+                int(o.get("stride_w", 1)), 1, 1)
+    return None
+
+
+def _non_negative(graph: ir.Graph, t: ir.Tensor) -> bool:
+    prod = graph.producers().get(t)
+    if prod is None:
+        return False
+    return prod.type in NON_NEGATIVE_ACTS or \
+        prod.options.get("fused_activation_function") in NON_NEGATIVE_ACTS
+
+
+def fold_pads(graph: ir.Graph) -> bool:
+    changed = False
+    producers = graph.producers()
+    for op in list(graph.ops):
+        if op.type not in ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D"):
+            continue
+        if op.options.get("padding", "VALID") != "VALID" or op.inputs[0] is None:
+            continue
+        pad = producers.get(op.inputs[0])
+        if pad is None or pad.type not in ("PAD", "PADV2") or single_consumer(
+                graph, op.inputs[0]) is not op:
+            continue
+        x = pad.inputs[0]
+        paddings = pad.inputs[1]
+        if x is None or paddings is None or not paddings.is_const or len(x.shape) != 4:
+            continue
+        if x.dtype != "float32" or x.quant is not None:
+            continue
+        value = 0.0
+        if pad.type == "PADV2" and len(pad.inputs) > 2 and pad.inputs[2] is not None:
+            if not pad.inputs[2].is_const:
+                continue
+            value = float(pad.inputs[2].data.reshape(-1)[0])
+        if op.type == "MAX_POOL_2D":
+            if not (value <= -3.0e38 or (value == 0.0 and _non_negative(graph, x))):
+                continue
+        elif value != 0.0:
+            continue
+        win = _window(op)
+        p = paddings.data.reshape(4, 2)
+        if win is None or p[0].any() or p[3].any():
+            continue
+        kh, kw, sh, sw, dh, dw = win
+        want = np.array([same_pads(x.shape[1], kh, sh, dh), same_pads(x.shape[2], kw, sw, dw)])
+        if not np.array_equal(p[1:3], want):
+            continue
+        op.inputs[0] = x
+        op.options = {**op.options, "padding": "SAME"}
+        changed = True
+    if changed:
+        graph.remove_dead()
+    return changed

@@ -1,0 +1,90 @@
+"""The convert pipeline: ONNX file -> IR -> passes -> .tflite bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from edgelite import __version__, ir
+from edgelite.converter.onnx_reader import load_model, model_to_ir
+from edgelite.converter.passes import run_passes
+from edgelite.errors import Code, EdgeliteError
+
+METADATA_KEY = "edgelite"
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """What the user chose for one conversion (the CLI builds it from its flags).
+
+    ``input_shapes``: static shapes for inputs with dynamic dimensions, by input name.
+    ``keep_nchw_io``: keep the ONNX model's NCHW inputs/outputs (one TRANSPOSE at each end)
+    instead of turning rank-4 inputs/outputs into NHWC.
+    """
+
+    input_shapes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    keep_nchw_io: bool = False
+
+    def as_json(self) -> dict:
+        return {
+            "input_shapes": {k: [int(d) for d in v] for k, v in sorted(self.input_shapes.items())},
+            "keep_nchw_io": self.keep_nchw_io,
+        }
+
+
+def convert(path: str | Path, options: ConvertOptions | None = None) -> ir.Graph:
+    """Read ``path`` and optimise it into an NHWC TFLite-op graph, with metadata filled in."""
+    options = options or ConvertOptions()
+    p = Path(path)
+    model = load_model(p)
+    graph = model_to_ir(model, str(p), options.input_shapes)
+    in_names = [t.name for t in graph.inputs]
+    out_names = [o.name for o in model.graph.output]
+    run_passes(graph, keep_nchw_io=options.keep_nchw_io)
+    _restore_io_names(graph, in_names, out_names)
+    graph.metadata[METADATA_KEY] = _metadata(p, options)
+    return graph
+
+
+def convert_to_bytes(path: str | Path, options: ConvertOptions | None = None) -> bytes:
+    from edgelite.converter.tflite.writer import write_model
+
+    return write_model(convert(path, options))
+
+
+def _metadata(path: Path, options: ConvertOptions) -> bytes:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    info = {
+        "producer": "edgelite",
+        "version": __version__,
+        "source": {"file": path.name, "sha256": digest},
+        "options": options.as_json(),
+    }
+    return json.dumps(info, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _restore_io_names(graph: ir.Graph, in_names: list[str], out_names: list[str]) -> None:
+    """Passes may swap the tensors at the graph's ends; the interface keeps the ONNX names."""
+    wanted: dict[int, str] = {}
+    for t, name in [*zip(graph.inputs, in_names), *zip(graph.outputs, out_names)]:
+        if id(t) in wanted and wanted[id(t)] != name:
+            continue  # one tensor serving as two outputs keeps the first name
+        wanted[id(t)] = name
+    taken = set(wanted.values())
+    for t in graph.tensors():
+        if id(t) in wanted:
+            t.name = wanted[id(t)]
+        elif t.name in taken:
+            base, i = t.name, 1
+            while f"{base}_{i}" in taken:
+                i += 1
+            t.name = f"{base}_{i}"
+            taken.add(t.name)
+    names = [t.name for t in graph.tensors()]
+    if len(names) != len(set(names)):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise EdgeliteError(f"tensor names are not unique after conversion: {dup[:5]}",
+                            code=Code.INTERNAL)
