@@ -57,7 +57,8 @@ class Tensor:
         if self.dtype not in DTYPES:
             raise ValueError(f"tensor {self.name!r}: unsupported dtype {self.dtype}")
         if self.data is not None:
-            self.data = np.ascontiguousarray(self.data, dtype=self.dtype)
+            # np.require, not np.ascontiguousarray: the latter turns 0-d scalars into 1-d
+            self.data = np.require(self.data, dtype=self.dtype, requirements="C")
             if tuple(self.data.shape) != self.shape:
                 raise ValueError(
                     f"tensor {self.name!r}: data shape {self.data.shape} != shape {self.shape}"
