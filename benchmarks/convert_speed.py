@@ -1,0 +1,214 @@
+"""Conversion speed: `edgelite convert` on MobileNetV2 vs onnx2tf, whole commands.
+
+    PYTHONPATH=src python benchmarks/convert_speed.py [--width 1.0 --resolution 224 --repeat 3]
+
+The model is tests/models.py's MobileNetV2 (torchvision layout, random He weights, BatchNorm
+unfused), saved to a temporary directory. Each converter runs as a subprocess; we report the
+median wall time over --repeat runs and the peak resident set size of the whole command (from
+os.wait4's rusage for that child, so one run's peak never leaks into another's). The edgelite
+output is also checked: it must load in LiteRT and agree with ONNX Runtime on a random input,
+so a fast but wrong conversion cannot look good here.
+
+onnx2tf runs when it is available: `--onnx2tf CMD` (e.g. a separate venv's
+/opt/venv-onnx2tf/bin/onnx2tf), else `onnx2tf` on PATH, else `python -m onnx2tf` if importable.
+It runs on a copy (it overwrites its input) in its own working directory, with the sample
+calibration array it otherwise downloads already in place, so it needs no network. Without it,
+the figures measured in /work/shared/PEERS.md are printed, labelled as reference figures.
+This is a benchmark, not a test: it prints figures and never fails on speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+import models  # noqa: E402  (tests/models.py: the shared model builders)
+
+# /work/shared/PEERS.md, "Conversion, whole command, wall seconds (peak RSS)", float models,
+# MobileNetV2 from Keras on this kind of machine: (width, resolution) -> (seconds, peak RSS).
+PEER_REFERENCE = {
+    (1.0, 224): [("onnx2tf", "50.3 s", "1.5 GB"), ("TFLiteConverter (Keras)", "14.7 s", "1.1 GB")],
+    (0.35, 96): [("onnx2tf", "29.0 s", "-"), ("TFLiteConverter (Keras)", "14.5 s", "-")],
+}
+# onnx2tf downloads this array for any 4-D image input, even for a float conversion.
+ONNX2TF_SAMPLE = "calibration_image_sample_data_20x128x128x3_float32.npy"
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_rss_bytes: int
+    returncode: int
+    stderr: str
+
+
+def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
+    """Run ``cmd`` to completion; wall time and the peak RSS of that child alone."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: keep Popen consistent
+    # ru_maxrss is in KiB on Linux. It covers the child itself, not its own children.
+    return Run(seconds, usage.ru_maxrss * 1024, proc.returncode, stderr)
+
+
+def edgelite_command() -> tuple[list[str], dict[str, str]]:
+    """`edgelite` if installed, else `python -m edgelite.cli` from this checkout."""
+    env = dict(os.environ)
+    exe = shutil.which("edgelite")
+    if exe:
+        return [exe], env
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p)
+    return [sys.executable, "-m", "edgelite.cli"], env
+
+
+def onnx2tf_command(explicit: str | None) -> list[str] | None:
+    if explicit:
+        return explicit.split()
+    exe = shutil.which("onnx2tf")
+    if exe:
+        return [exe]
+    if importlib.util.find_spec("onnx2tf") is not None:
+        return [sys.executable, "-m", "onnx2tf"]
+    return None
+
+
+def check_against_onnxruntime(onnx_path: Path, tflite_path: Path, resolution: int) -> str:
+    """Load the .tflite in LiteRT, run one random input, compare with ONNX Runtime."""
+    import onnxruntime as ort
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+        interp = Interpreter(model_path=str(tflite_path))
+        interp.allocate_tensors()
+    except Exception as e:  # a benchmark reports, it does not stop: show why it failed
+        return f"LiteRT cannot load it: {e}"
+    (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
+    x = np.random.default_rng(0).standard_normal((1, 3, resolution, resolution))
+    x = x.astype(np.float32)
+    ref = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).run(
+        None, {"input": x})[0]
+    # The converter may give the .tflite an NHWC input (the TFLite convention).
+    feed = x if tuple(inp["shape"]) == x.shape else x.transpose(0, 2, 3, 1)
+    interp.set_tensor(inp["index"], np.ascontiguousarray(feed))
+    interp.invoke()
+    got = interp.get_tensor(out["index"]).reshape(ref.shape)
+    err = float(np.max(np.abs(got - ref)))
+    verdict = "ok" if err <= 1e-3 * max(1.0, float(np.max(np.abs(ref)))) else "MISMATCH"
+    return f"{verdict}: max |LiteRT - ORT| = {err:.2e}"
+
+
+def fmt_mb(n: int) -> str:
+    return f"{n / 2**20:,.0f} MB"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="edgelite convert vs onnx2tf on MobileNetV2")
+    ap.add_argument("--width", type=float, default=1.0)
+    ap.add_argument("--resolution", type=int, default=224)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per converter (median)")
+    ap.add_argument("--onnx2tf", default=None, metavar="CMD",
+                    help="onnx2tf command, e.g. /opt/venv-onnx2tf/bin/onnx2tf")
+    ap.add_argument("--no-onnx2tf", action="store_true", help="do not run onnx2tf")
+    args = ap.parse_args()
+
+    rows: list[tuple[str, str, str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="edgelite-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        model = models.mobilenet_v2(width=args.width, resolution=args.resolution)
+        src = tmp / f"mobilenet_v2_{args.width:g}_{args.resolution}.onnx"
+        onnx.save(model, src)
+        print(f"model: MobileNetV2 {args.width:g} / {args.resolution}x{args.resolution}, "
+              f"{models.param_count(model):,} parameters, {models.macs(model) / 1e6:.1f} M MACs, "
+              f"{src.stat().st_size / 2**20:.1f} MB ONNX")
+
+        # ---- edgelite, whole command --------------------------------------------------------
+        cmd, env = edgelite_command()
+        out = tmp / "edgelite.tflite"
+        runs = [run_measured([*cmd, "convert", str(src), "-o", str(out)], tmp, env)
+                for _ in range(args.repeat)]
+        failed = [r for r in runs if r.returncode != 0]
+        if failed:
+            msg = failed[0].stderr.strip().splitlines()[-1:] or ["(no message)"]
+            rows.append(("edgelite convert", "failed", "-", "-", f"exit {failed[0].returncode}: "
+                         f"{msg[0][:100]}"))
+        else:
+            rows.append(("edgelite convert", f"{statistics.median(r.seconds for r in runs):.2f} s",
+                         fmt_mb(max(r.peak_rss_bytes for r in runs)),
+                         f"{out.stat().st_size / 2**20:.2f} MB",
+                         check_against_onnxruntime(src, out, args.resolution)))
+            # The library call alone, in this process: how much of the command is start-up.
+            sys.path.insert(0, str(REPO / "src"))
+            from edgelite.converter import ConvertOptions, convert_to_bytes
+
+            times = []
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                convert_to_bytes(src, ConvertOptions())
+                times.append(time.perf_counter() - start)
+            rows.append(("  of which convert_to_bytes()", f"{statistics.median(times):.2f} s",
+                         "", "", "in-process, imports excluded"))
+
+        # ---- onnx2tf ---------------------------------------------------------------------
+        peer = None if args.no_onnx2tf else onnx2tf_command(args.onnx2tf)
+        if peer is None:
+            print("onnx2tf: not installed (pip install onnx2tf in a separate venv)")
+        else:
+            work = tmp / "onnx2tf"
+            work.mkdir()
+            np.save(work / ONNX2TF_SAMPLE,
+                    np.random.default_rng(0).random((20, 128, 128, 3), dtype=np.float32))
+            peer_runs = []
+            for i in range(args.repeat):
+                copy = work / f"model_{i}.onnx"  # onnx2tf overwrites its input
+                shutil.copyfile(src, copy)
+                peer_runs.append(run_measured(
+                    [*peer, "-i", str(copy), "-o", str(work / f"out_{i}")], work))
+            bad = [r for r in peer_runs if r.returncode != 0]
+            if bad:
+                tail = bad[0].stderr.strip().splitlines()[-1:] or ["(no message)"]
+                rows.append(("onnx2tf (float32)", "failed", "-", "-", tail[0][:100]))
+            else:
+                tfl = sorted((work / "out_0").glob("*float32.tflite"))
+                size = f"{tfl[0].stat().st_size / 2**20:.2f} MB" if tfl else "-"
+                rows.append(("onnx2tf (float32)",
+                             f"{statistics.median(r.seconds for r in peer_runs):.2f} s",
+                             fmt_mb(max(r.peak_rss_bytes for r in peer_runs)), size,
+                             "measured in this run"))
+
+    if peer is None or args.no_onnx2tf:
+        ref = PEER_REFERENCE.get((args.width, args.resolution))
+        for name, secs, rss in ref or []:
+            rows.append((f"{name} [reference]", secs, rss, "-",
+                         "PEERS.md figure, Keras MobileNetV2, not measured in this run"))
+        if not ref:
+            rows.append(("peers [reference]", "-", "-", "-",
+                         "PEERS.md has figures for 1.0/224 and 0.35/96 only"))
+
+    header = ("converter", f"wall (median of {args.repeat})", "peak RSS", ".tflite", "check")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
