@@ -1,0 +1,183 @@
+"""`edgelite inspect`: what is inside an .onnx or .tflite file, as a plain dict."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgelite.errors import Code, EdgeliteError
+from edgelite.fileio import read_bytes
+
+
+def inspect_file(path: str | Path) -> dict[str, Any]:
+    data = read_bytes(path, "model file")
+    name = str(path)
+    if data[4:8] == b"TFL3":
+        return _inspect_tflite(name, data)
+    if name.endswith(".tflite"):
+        raise EdgeliteError("not a valid .tflite file (no TFL3 identifier)", where=name,
+                            code=Code.BAD_INPUT)
+    return _inspect_onnx(name, data)
+
+
+def _inspect_onnx(name: str, data: bytes) -> dict[str, Any]:
+    from edgelite.converter.onnx_reader import load_model
+
+    model = load_model(name)
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+
+    def value_entry(v: Any) -> dict[str, Any]:
+        dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
+                for d in v.type.tensor_type.shape.dim]
+        import onnx
+
+        return {"name": v.name, "shape": dims,
+                "dtype": onnx.helper.tensor_dtype_to_np_dtype(v.type.tensor_type.elem_type).name}
+
+    init_bytes = 0
+    for t in inits.values():
+        import onnx.numpy_helper
+
+        init_bytes += onnx.numpy_helper.to_array(t).nbytes
+    return {
+        "file": name,
+        "format": "onnx",
+        "bytes": len(data),
+        "producer": f"{model.producer_name} {model.producer_version}".strip(),
+        "opsets": {(o.domain or "ai.onnx"): o.version for o in model.opset_import},
+        "inputs": [value_entry(v) for v in g.input if v.name not in inits],
+        "outputs": [value_entry(v) for v in g.output],
+        "op_counts": dict(sorted(Counter(n.op_type for n in g.node).items())),
+        "nodes": [{"name": n.name, "op": n.op_type, "inputs": list(n.input),
+                   "outputs": list(n.output)} for n in g.node],
+        "initializers": len(inits),
+        "initializer_bytes": init_bytes,
+    }
+
+
+def _inspect_tflite(name: str, data: bytes) -> dict[str, Any]:
+    from edgelite.converter.tflite.reader import read_model
+
+    info = read_model(data, name)
+    report: dict[str, Any] = {
+        "description": info.description,
+        "schema_version": info.version,
+        "subgraphs": [_subgraph_entry(sg) for sg in info.subgraphs],
+        "metadata": {m.name: _metadata_text(m.data) for m in info.metadata},
+        "signatures": [asdict(s) for s in info.signatures],
+        "buffers": len(info.buffers),
+    }
+    report["file"] = name
+    report["format"] = "tflite"
+    report["bytes"] = len(data)
+    try:
+        from edgelite.runtime import required_arena_bytes
+
+        report["arena_bytes"] = required_arena_bytes(data)
+    except EdgeliteError as e:
+        report["arena_bytes"] = None
+        report["arena_error"] = e.render()
+    return report
+
+
+def _subgraph_entry(sg: Any) -> dict[str, Any]:
+    tensors = []
+    for t in sg.tensors:
+        dtype = t.dtype or t.type.lower()
+        size = int(np.prod(t.shape, dtype=np.int64)) if t.shape else 1
+        itemsize = np.dtype(t.dtype).itemsize if t.dtype else 0
+        tensors.append({
+            "name": t.name, "shape": list(t.shape), "dtype": dtype,
+            "bytes": size * itemsize, "buffer_bytes": t.nbytes, "is_variable": t.is_variable,
+            "quantization": asdict(t.quantization) if t.quantization else None,
+        })
+    operators = [{"op": op.op, "version": op.version, "inputs": list(op.inputs),
+                  "outputs": list(op.outputs), "options": _jsonable(op.options)}
+                 for op in sg.operators]
+    return {"name": sg.name, "inputs": list(sg.inputs), "outputs": list(sg.outputs),
+            "tensors": tensors, "operators": operators}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _metadata_text(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+        if text.isprintable():
+            return text
+    except UnicodeDecodeError:
+        pass
+    return f"<{len(data)} bytes>"
+
+
+def _fmt_shape(shape: Any) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def render_text(report: dict[str, Any]) -> str:
+    lines = [f"{report['file']}: {report['format']}, {report['bytes']:,} bytes"]
+    if report["format"] == "onnx":
+        lines.append(f"producer: {report['producer'] or '-'}; opsets: {report['opsets']}")
+        for kind in ("inputs", "outputs"):
+            for v in report[kind]:
+                lines.append(f"{kind[:-1]:>6}  {v['name']}  {v['dtype']}{_fmt_shape(v['shape'])}")
+        lines.append(f"{len(report['nodes'])} nodes, {report['initializers']} initializers "
+                     f"({report['initializer_bytes']:,} bytes)")
+        for op, n in report["op_counts"].items():
+            lines.append(f"  {op:<24} {n}")
+        return "\n".join(lines)
+    if report.get("description"):
+        lines.append(f"description: {report['description']}")
+    arena = report.get("arena_bytes")
+    lines.append(f"arena (runtime_micro): {arena:,} bytes" if arena is not None
+                 else f"arena: unavailable ({report.get('arena_error', '')})")
+    for si, sg in enumerate(report["subgraphs"]):
+        lines.append(f"subgraph {si} {sg.get('name') or ''}: {len(sg['operators'])} ops, "
+                     f"{len(sg['tensors'])} tensors")
+        tensors = sg["tensors"]
+        for kind in ("inputs", "outputs"):
+            for ti in sg[kind]:
+                t = tensors[ti]
+                lines.append(f"  {kind[:-1]:>6} #{ti} {t['name']}  {t['dtype']}"
+                             f"{_fmt_shape(t['shape'])}{_fmt_quant(t)}")
+        lines.append("  ops:")
+        for oi, op in enumerate(sg["operators"]):
+            ins = ",".join(str(i) for i in op["inputs"])
+            outs = ",".join(str(i) for i in op["outputs"])
+            lines.append(f"    {oi:>3} {op['op']:<22} ({ins}) -> ({outs}) {op.get('options') or ''}")
+        lines.append("  tensors:")
+        for ti, t in enumerate(tensors):
+            const = " const" if t.get("buffer_bytes") else ""
+            lines.append(f"    {ti:>3} {t['name']:<40} {t['dtype']:<8}{_fmt_shape(t['shape']):<18}"
+                         f"{t.get('bytes', 0):>10,} B{const}{_fmt_quant(t)}")
+    for key, value in sorted(report.get("metadata", {}).items()):
+        lines.append(f"metadata {key}: {value}")
+    counts = Counter(op["op"] for sg in report["subgraphs"] for op in sg["operators"])
+    lines.append("op counts: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def _fmt_quant(t: dict[str, Any]) -> str:
+    q = t.get("quantization")
+    if not q or not q.get("scale"):
+        return ""
+    scale = np.asarray(q["scale"])
+    zp = np.asarray(q.get("zero_point", [0]))
+    if scale.size == 1:
+        return f"  q(scale={float(scale[0]):.6g}, zp={int(zp[0])})"
+    return f"  q(per-channel axis {q.get('quantized_dimension', 0)}, {scale.size} scales)"
