@@ -1,0 +1,290 @@
+/* Reference activations: int8 through TFLite's fixed-point paths (gemmlowp logistic/tanh/
+ * softmax, the int16 hard-swish pipeline) or a 256-entry table built in prepare; float
+ * through libm as TFLite's reference kernels. */
+#include <math.h>
+
+#include "../el_nn.h"
+#include "../el_quant.h"
+
+void el_logistic_s8(const el_fx_act_params *p, int32_t size, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        const int32_t x = (int32_t)in[i] - p->input_zero_point;
+        if (x <= -p->input_range_radius) {
+            out[i] = -128;
+        } else if (x >= p->input_range_radius) {
+            out[i] = 127;
+        } else {
+            const int32_t x_q4 = el_requant(x, p->input_multiplier, p->input_left_shift);
+            const int32_t y_q0 = el_fx_logistic(x_q4, 4);
+            const int32_t y = el_rdbpot(y_q0, 31 - 8) - 128;
+            out[i] = (int8_t)el_clamp_i32(y, -128, 127);
+        }
+    }
+}
+
+void el_tanh_s8(const el_fx_act_params *p, int32_t size, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        const int32_t x = (int32_t)in[i] - p->input_zero_point;
+        if (x <= -p->input_range_radius) {
+            out[i] = -128;
+        } else if (x >= p->input_range_radius) {
+            out[i] = 127;
+        } else {
+            const int32_t x_q4 = el_requant(x, p->input_multiplier, p->input_left_shift);
+            const int32_t y_q0 = el_fx_tanh(x_q4, 4);
+            const int32_t y = el_rdbpot(y_q0, 31 - 7);
+            out[i] = (int8_t)el_clamp_i32(y, -128, 127);
+        }
+    }
+}
+
+/* Softmax in gemmlowp fixed point: differences in Q5.26, sums in Q12.19. */
+void el_softmax_s8(const el_fx_act_params *p, int32_t outer, int32_t depth, const int8_t *in,
+                   int8_t *out)
+{
+    int32_t r, c;
+    for (r = 0; r < outer; ++r) {
+        const int8_t *row = in + (size_t)r * depth;
+        int32_t max_in = -128;
+        int32_t sum = 0, scale;
+        int num_bits_over_unit;
+        for (c = 0; c < depth; ++c) {
+            max_in = row[c] > max_in ? row[c] : max_in;
+        }
+        for (c = 0; c < depth; ++c) {
+            const int32_t diff = (int32_t)row[c] - max_in;
+            if (diff >= p->diff_min) {
+                const int32_t s = el_requant_gt1(diff, p->input_multiplier, p->input_left_shift);
+                sum += el_srmbpot(el_fx_exp_on_negative_values(s, 5), -12);
+            }
+        }
+        scale = el_fx_reciprocal(sum, 12, &num_bits_over_unit);
+        for (c = 0; c < depth; ++c) {
+            const int32_t diff = (int32_t)row[c] - max_in;
+            int32_t v = -128;
+            if (diff >= p->diff_min) {
+                const int32_t s = el_requant_gt1(diff, p->input_multiplier, p->input_left_shift);
+                const int32_t e = el_fx_exp_on_negative_values(s, 5);
+                v = el_rdbpot(el_srdhm(scale, e), num_bits_over_unit + 31 - 8) - 128;
+                v = el_clamp_i32(v, -128, 127);
+            }
+            out[(size_t)r * depth + c] = (int8_t)v;
+        }
+    }
+}
+
+void el_softmax_s8_s16(const el_fx_act_params *p, int32_t outer, int32_t depth,
+                       const int8_t *in, int16_t *out)
+{
+    int32_t r, c;
+    for (r = 0; r < outer; ++r) {
+        const int8_t *row = in + (size_t)r * depth;
+        int32_t max_in = -128;
+        int32_t sum = 0, scale;
+        int num_bits_over_unit;
+        for (c = 0; c < depth; ++c) {
+            max_in = row[c] > max_in ? row[c] : max_in;
+        }
+        for (c = 0; c < depth; ++c) {
+            const int32_t diff = (int32_t)row[c] - max_in;
+            if (diff >= p->diff_min) {
+                const int32_t s = el_requant_gt1(diff, p->input_multiplier, p->input_left_shift);
+                sum += el_srmbpot(el_fx_exp_on_negative_values(s, 5), -12);
+            }
+        }
+        scale = el_fx_reciprocal(sum, 12, &num_bits_over_unit);
+        for (c = 0; c < depth; ++c) {
+            const int32_t diff = (int32_t)row[c] - max_in;
+            int32_t v = -32768;
+            if (diff >= p->diff_min) {
+                const int32_t s = el_requant_gt1(diff, p->input_multiplier, p->input_left_shift);
+                const int32_t e = el_fx_exp_on_negative_values(s, 5);
+                v = el_rdbpot(el_srdhm(scale, e), num_bits_over_unit + 31 - 16) - 32768;
+                v = el_clamp_i32(v, -32768, 32767);
+            }
+            out[(size_t)r * depth + c] = (int16_t)v;
+        }
+    }
+}
+
+void el_softmax_f32(float beta, int32_t outer, int32_t depth, const float *in, float *out)
+{
+    int32_t r, c;
+    for (r = 0; r < outer; ++r) {
+        const float *x = in + (size_t)r * depth;
+        float *y = out + (size_t)r * depth;
+        float m = x[0], sum = 0.0f;
+        for (c = 1; c < depth; ++c) {
+            m = x[c] > m ? x[c] : m;
+        }
+        for (c = 0; c < depth; ++c) {
+            y[c] = expf((x[c] - m) * beta);
+            sum += y[c];
+        }
+        for (c = 0; c < depth; ++c) {
+            y[c] /= sum;
+        }
+    }
+}
+
+void el_log_softmax_f32(float beta, int32_t outer, int32_t depth, const float *in, float *out)
+{
+    int32_t r, c;
+    for (r = 0; r < outer; ++r) {
+        const float *x = in + (size_t)r * depth;
+        float *y = out + (size_t)r * depth;
+        float m = x[0], sum = 0.0f, log_sum;
+        for (c = 1; c < depth; ++c) {
+            m = x[c] > m ? x[c] : m;
+        }
+        for (c = 0; c < depth; ++c) {
+            sum += expf((x[c] - m) * beta);
+        }
+        log_sum = logf(sum);
+        for (c = 0; c < depth; ++c) {
+            y[c] = (x[c] - m) * beta - log_sum;
+        }
+    }
+}
+
+void el_relu_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        const int32_t v =
+            p->output_offset + el_requant((int32_t)in[i] + p->input_offset, p->multiplier, p->shift);
+        out[i] = (int8_t)el_clamp_i32(v, p->act_min, p->act_max);
+    }
+}
+
+void el_leaky_relu_s8(const el_leaky_relu_params *p, int32_t size, const int8_t *in,
+                      int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        const int32_t x = (int32_t)in[i] + p->input_offset;
+        const int32_t v =
+            x >= 0 ? el_requant(x, p->multiplier_identity, p->shift_identity)
+                   : el_requant(x, p->multiplier_alpha, p->shift_alpha);
+        out[i] = (int8_t)el_clamp_i32(v + p->output_offset, -128, 127);
+    }
+}
+
+/* int16 gemmlowp helpers for hard-swish. */
+static int16_t srdhm16(int16_t a, int16_t b)
+{
+    const int32_t ab = (int32_t)a * (int32_t)b;
+    const int32_t nudge = ab >= 0 ? (1 << 14) : (1 - (1 << 14));
+    if (a == b && a == INT16_MIN) {
+        return INT16_MAX;
+    }
+    return (int16_t)((ab + nudge) / (1 << 15));
+}
+
+static int16_t sdhm16(int16_t a, int16_t b)
+{
+    if (a == b && a == INT16_MIN) {
+        return INT16_MAX;
+    }
+    return (int16_t)(((int32_t)a * (int32_t)b) / (1 << 15));
+}
+
+static int16_t sat_lshift16(int16_t v, int amount)
+{
+    const int32_t r = (int32_t)v * (1 << amount);
+    return (int16_t)el_clamp_i32(r, INT16_MIN, INT16_MAX);
+}
+
+void el_hard_swish_s8(const el_hard_swish_params *p, int32_t size, const int8_t *in,
+                      int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        const int16_t x = (int16_t)((int32_t)in[i] - p->input_zero_point);
+        const int16_t hires = (int16_t)(x * (1 << 7));
+        const int16_t preshift_out = srdhm16(hires, p->output_multiplier_fixedpoint_int16);
+        int16_t reluish = hires;
+        int16_t pre;
+        int32_t o;
+        if (p->reluish_multiplier_exponent > 0) {
+            reluish = sat_lshift16(reluish, p->reluish_multiplier_exponent - 1);
+        }
+        reluish = srdhm16(reluish, p->reluish_multiplier_fixedpoint_int16);
+        if (p->reluish_multiplier_exponent > 0) {
+            reluish = sat_lshift16(reluish, 1);
+        }
+        if (p->reluish_multiplier_exponent < 0) {
+            reluish = (int16_t)el_rdbpot(reluish, -p->reluish_multiplier_exponent);
+        }
+        reluish = (int16_t)(((int32_t)reluish + (1 << 15)) >> 1);
+        pre = sdhm16(reluish, preshift_out);
+        o = el_rdbpot(pre, -p->output_multiplier_exponent) + p->output_zero_point;
+        out[i] = (int8_t)el_clamp_i32(o, -128, 127);
+    }
+}
+
+void el_lut_s8(const int8_t *table, int32_t size, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        out[i] = table[(uint8_t)in[i]];
+    }
+}
+
+static float unary_f(el_unary_op op, float alpha, float x)
+{
+    switch (op) {
+    case EL_UN_RELU:
+        return x > 0.0f ? x : 0.0f;
+    case EL_UN_RELU6:
+        return x < 0.0f ? 0.0f : (x > 6.0f ? 6.0f : x);
+    case EL_UN_RELU_N1_TO_1:
+        return x < -1.0f ? -1.0f : (x > 1.0f ? 1.0f : x);
+    case EL_UN_LOGISTIC:
+        if (x > 16.619047164916992188f) {
+            return 1.0f;
+        }
+        if (x < -9.0f) {
+            return expf(x);
+        }
+        return 1.0f / (1.0f + expf(-x));
+    case EL_UN_TANH:
+        return tanhf(x);
+    case EL_UN_HARD_SWISH:
+        return x * fminf(6.0f, fmaxf(0.0f, x + 3.0f)) / 6.0f;
+    case EL_UN_ELU:
+        return x < 0.0f ? expm1f(x) : x;
+    case EL_UN_GELU:
+        return (float)(0.5f * x * (1.0 + erf(x * 0.70710678118654752440)));
+    case EL_UN_GELU_APPROX:
+        return (float)(0.5f * x *
+                       (1.0 + tanh(0.79788456080286535588 * (x + 0.044715f * x * x * x))));
+    case EL_UN_EXP:
+        return expf(x);
+    case EL_UN_LOG:
+        return logf(x);
+    case EL_UN_SQRT:
+        return sqrtf(x);
+    case EL_UN_RSQRT:
+        return 1.0f / sqrtf(x);
+    case EL_UN_NEG:
+        return -x;
+    case EL_UN_ABS:
+        return fabsf(x);
+    case EL_UN_LEAKY_RELU:
+        return x > 0.0f ? x : x * alpha;
+    }
+    return x;
+}
+
+void el_unary_f32(el_unary_op op, float alpha, int32_t size, const float *in, float *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        out[i] = unary_f(op, alpha, in[i]);
+    }
+}

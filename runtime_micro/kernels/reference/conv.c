@@ -1,0 +1,247 @@
+/* Reference convolutions: the loop order and accumulation of TFLite's reference kernels
+ * (ConvPerChannel, DepthwiseConvPerChannel, TransposeConv), so results are bit-exact. */
+#include "../el_nn.h"
+#include "../el_quant.h"
+
+static float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+
+void el_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                  const int8_t *in, const el_dims *f_dims, const int8_t *filter,
+                  const int32_t *bias, const el_dims *out_dims, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w, f_c = f_dims->c;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t groups = in_c / f_c;
+    const int32_t per_group = out_c / groups;
+    int32_t b, oy, ox, oc, ky, kx, ic;
+    for (b = 0; b < in_dims->n; ++b) {
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                for (oc = 0; oc < out_c; ++oc) {
+                    const int32_t group = oc / per_group;
+                    int32_t acc = 0;
+                    for (ky = 0; ky < f_h; ++ky) {
+                        const int32_t iy = y0 + p->dilation_h * ky;
+                        if (iy < 0 || iy >= in_h) {
+                            continue;
+                        }
+                        for (kx = 0; kx < f_w; ++kx) {
+                            const int32_t ix = x0 + p->dilation_w * kx;
+                            const int8_t *ip;
+                            const int8_t *fp;
+                            if (ix < 0 || ix >= in_w) {
+                                continue;
+                            }
+                            ip = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c + group * f_c;
+                            fp = filter + (((size_t)oc * f_h + ky) * f_w + kx) * f_c;
+                            for (ic = 0; ic < f_c; ++ic) {
+                                acc += (int32_t)fp[ic] * ((int32_t)ip[ic] + p->input_offset);
+                            }
+                        }
+                    }
+                    if (bias) {
+                        acc += bias[oc];
+                    }
+                    acc = el_requant(acc, q->multiplier[oc], q->shift[oc]);
+                    acc += p->output_offset;
+                    out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
+                        (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void el_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                   const el_dims *f_dims, const float *filter, const float *bias,
+                   const el_dims *out_dims, float *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w, f_c = f_dims->c;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t groups = in_c / f_c;
+    const int32_t per_group = out_c / groups;
+    int32_t b, oy, ox, oc, ky, kx, ic;
+    for (b = 0; b < in_dims->n; ++b) {
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                for (oc = 0; oc < out_c; ++oc) {
+                    const int32_t group = oc / per_group;
+                    float acc = 0.0f;
+                    for (ky = 0; ky < f_h; ++ky) {
+                        const int32_t iy = y0 + p->dilation_h * ky;
+                        if (iy < 0 || iy >= in_h) {
+                            continue;
+                        }
+                        for (kx = 0; kx < f_w; ++kx) {
+                            const int32_t ix = x0 + p->dilation_w * kx;
+                            const float *ip;
+                            const float *fp;
+                            if (ix < 0 || ix >= in_w) {
+                                continue;
+                            }
+                            ip = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c + group * f_c;
+                            fp = filter + (((size_t)oc * f_h + ky) * f_w + kx) * f_c;
+                            for (ic = 0; ic < f_c; ++ic) {
+                                acc += ip[ic] * fp[ic];
+                            }
+                        }
+                    }
+                    if (bias) {
+                        acc += bias[oc];
+                    }
+                    out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
+                        clampf(acc, p->act_min_f, p->act_max_f);
+                }
+            }
+        }
+    }
+}
+
+void el_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
+                            const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                            const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
+                            int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t mult = p->depth_multiplier;
+    int32_t b, oy, ox, ic, m, ky, kx;
+    for (b = 0; b < in_dims->n; ++b) {
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                for (ic = 0; ic < in_c; ++ic) {
+                    for (m = 0; m < mult; ++m) {
+                        const int32_t oc = m + ic * mult;
+                        int32_t acc = 0;
+                        for (ky = 0; ky < f_h; ++ky) {
+                            const int32_t iy = y0 + p->dilation_h * ky;
+                            if (iy < 0 || iy >= in_h) {
+                                continue;
+                            }
+                            for (kx = 0; kx < f_w; ++kx) {
+                                const int32_t ix = x0 + p->dilation_w * kx;
+                                int32_t iv, fv;
+                                if (ix < 0 || ix >= in_w) {
+                                    continue;
+                                }
+                                iv = in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic];
+                                fv = filter[((size_t)ky * f_w + kx) * out_c + oc];
+                                acc += fv * (iv + p->input_offset);
+                            }
+                        }
+                        if (bias) {
+                            acc += bias[oc];
+                        }
+                        acc = el_requant(acc, q->multiplier[oc], q->shift[oc]);
+                        acc += p->output_offset;
+                        out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
+                            (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void el_depthwise_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                             const el_dims *f_dims, const float *filter, const float *bias,
+                             const el_dims *out_dims, float *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t mult = p->depth_multiplier;
+    int32_t b, oy, ox, ic, m, ky, kx;
+    for (b = 0; b < in_dims->n; ++b) {
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                for (ic = 0; ic < in_c; ++ic) {
+                    for (m = 0; m < mult; ++m) {
+                        const int32_t oc = m + ic * mult;
+                        float acc = 0.0f;
+                        for (ky = 0; ky < f_h; ++ky) {
+                            const int32_t iy = y0 + p->dilation_h * ky;
+                            if (iy < 0 || iy >= in_h) {
+                                continue;
+                            }
+                            for (kx = 0; kx < f_w; ++kx) {
+                                const int32_t ix = x0 + p->dilation_w * kx;
+                                if (ix < 0 || ix >= in_w) {
+                                    continue;
+                                }
+                                acc += in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic] *
+                                       filter[((size_t)ky * f_w + kx) * out_c + oc];
+                            }
+                        }
+                        if (bias) {
+                            acc += bias[oc];
+                        }
+                        out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
+                            clampf(acc, p->act_min_f, p->act_max_f);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void el_transpose_conv_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                           const el_dims *f_dims, const float *filter, const float *bias,
+                           const el_dims *out_dims, float *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const size_t out_size = (size_t)out_dims->n * out_h * out_w * out_c;
+    size_t i;
+    int32_t b, iy, ix, ic, ky, kx, oc;
+    /* Scatter each input pixel into the output, as TFLite's reference TransposeConv. */
+    for (i = 0; i < out_size; ++i) {
+        out[i] = 0.0f;
+    }
+    for (b = 0; b < in_dims->n; ++b) {
+        for (iy = 0; iy < in_h; ++iy) {
+            for (ix = 0; ix < in_w; ++ix) {
+                for (ic = 0; ic < in_c; ++ic) {
+                    const int32_t oy0 = iy * p->stride_h - p->pad_h;
+                    const int32_t ox0 = ix * p->stride_w - p->pad_w;
+                    const float iv = in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic];
+                    for (ky = 0; ky < f_h; ++ky) {
+                        const int32_t oy = oy0 + ky;
+                        if (oy < 0 || oy >= out_h) {
+                            continue;
+                        }
+                        for (kx = 0; kx < f_w; ++kx) {
+                            const int32_t ox = ox0 + kx;
+                            if (ox < 0 || ox >= out_w) {
+                                continue;
+                            }
+                            for (oc = 0; oc < out_c; ++oc) {
+                                out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] +=
+                                    iv * filter[(((size_t)oc * f_h + ky) * f_w + kx) * in_c + ic];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (i = 0; i < out_size; ++i) {
+        float v = out[i];
+        if (bias) {
+            v += bias[i % (size_t)out_c];
+        }
+        out[i] = clampf(v, p->act_min_f, p->act_max_f);
+    }
+}

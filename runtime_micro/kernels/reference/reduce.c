@@ -1,0 +1,170 @@
+/* Reference reductions (MEAN, SUM, REDUCE_MAX) over any set of axes. int8 MEAN/SUM follow
+ * TFLite's QuantizedMeanOrSum: integer sum, then one requantize with the element count
+ * folded into the multiplier. */
+#include "../el_nn.h"
+#include "../el_quant.h"
+
+/* Output offset of the input element at flat position i: walks the input row-major and
+ * keeps the offset in the (kept-dims) output. */
+typedef struct {
+    int32_t rank;
+    int32_t dims[EL_NN_MAX_RANK];
+    size_t ost[EL_NN_MAX_RANK];
+    int32_t idx[EL_NN_MAX_RANK];
+    size_t off;
+} red_iter;
+
+static size_t red_init(red_iter *it, const el_shape *s, int32_t mask)
+{
+    size_t a = 1, n = 1;
+    int32_t i;
+    it->rank = s->rank;
+    for (i = s->rank - 1; i >= 0; --i) {
+        it->dims[i] = s->d[i];
+        it->idx[i] = 0;
+        if (mask & (1 << i)) {
+            it->ost[i] = 0;
+        } else {
+            it->ost[i] = a;
+            a *= (size_t)s->d[i];
+        }
+        n *= (size_t)s->d[i];
+    }
+    it->off = 0;
+    return n;
+}
+
+static void red_next(red_iter *it)
+{
+    int32_t i;
+    for (i = it->rank - 1; i >= 0; --i) {
+        it->off += it->ost[i];
+        if (++it->idx[i] < it->dims[i]) {
+            return;
+        }
+        it->off -= it->ost[i] * (size_t)it->dims[i];
+        it->idx[i] = 0;
+    }
+}
+
+static size_t out_count(const el_shape *s, int32_t mask, int32_t *reduced)
+{
+    size_t n = 1;
+    int32_t i, r = 1;
+    for (i = 0; i < s->rank; ++i) {
+        if (mask & (1 << i)) {
+            r *= s->d[i];
+        } else {
+            n *= (size_t)s->d[i];
+        }
+    }
+    *reduced = r;
+    return n;
+}
+
+void el_reduce_sum_f32(const el_reduce_params *p, const el_shape *s, const float *in,
+                       float *out)
+{
+    red_iter it;
+    int32_t r;
+    size_t n = out_count(s, p->axes_mask, &r), i, total;
+    for (i = 0; i < n; ++i) {
+        out[i] = 0.0f;
+    }
+    total = red_init(&it, s, p->axes_mask);
+    for (i = 0; i < total; ++i) {
+        out[it.off] += in[i];
+        red_next(&it);
+    }
+}
+
+void el_reduce_mean_f32(const el_reduce_params *p, const el_shape *s, const float *in,
+                        float *out)
+{
+    int32_t r;
+    size_t n = out_count(s, p->axes_mask, &r), i;
+    el_reduce_sum_f32(p, s, in, out);
+    for (i = 0; i < n; ++i) {
+        out[i] = out[i] / (float)r;
+    }
+}
+
+void el_reduce_max_f32(const el_reduce_params *p, const el_shape *s, const float *in,
+                       float *out)
+{
+    red_iter it;
+    int32_t r;
+    size_t n = out_count(s, p->axes_mask, &r), i, total;
+    for (i = 0; i < n; ++i) {
+        out[i] = -3.402823466e+38f;
+    }
+    total = red_init(&it, s, p->axes_mask);
+    for (i = 0; i < total; ++i) {
+        out[it.off] = in[i] > out[it.off] ? in[i] : out[it.off];
+        red_next(&it);
+    }
+}
+
+void el_reduce_max_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
+                      int8_t *out)
+{
+    red_iter it;
+    int32_t r;
+    size_t n = out_count(s, p->axes_mask, &r), i, total;
+    for (i = 0; i < n; ++i) {
+        out[i] = -128;
+    }
+    total = red_init(&it, s, p->axes_mask);
+    for (i = 0; i < total; ++i) {
+        out[it.off] = in[i] > out[it.off] ? in[i] : out[it.off];
+        red_next(&it);
+    }
+}
+
+static void reduce_sum_i32(const el_reduce_params *p, const el_shape *s, const int8_t *in,
+                           int32_t *acc, size_t n)
+{
+    red_iter it;
+    size_t i, total;
+    for (i = 0; i < n; ++i) {
+        acc[i] = 0;
+    }
+    total = red_init(&it, s, p->axes_mask);
+    for (i = 0; i < total; ++i) {
+        acc[it.off] += in[i];
+        red_next(&it);
+    }
+}
+
+void el_reduce_mean_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
+                       int32_t *scratch, int8_t *out)
+{
+    int32_t r;
+    size_t n = out_count(s, p->axes_mask, &r), i;
+    reduce_sum_i32(p, s, in, scratch, n);
+    for (i = 0; i < n; ++i) {
+        /* Divide by the count inside the multiplier: shift = floor(log2(r)) bounded so the
+         * 64-bit product and MultiplyByQuantizedMultiplier's range stay valid. */
+        int32_t sh = 31 - el_clz32((uint32_t)r);
+        int32_t m, v;
+        const int32_t shifted = scratch[i] - p->input_zero_point * r;
+        sh = sh < 32 ? sh : 32;
+        sh = sh < 31 + p->shift ? sh : 31 + p->shift;
+        m = (int32_t)(((int64_t)p->multiplier << sh) / r);
+        v = el_requant(shifted, m, p->shift - sh) + p->output_zero_point;
+        out[i] = (int8_t)el_clamp_i32(v, -128, 127);
+    }
+}
+
+void el_reduce_sum_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
+                      int32_t *scratch, int8_t *out)
+{
+    int32_t r;
+    size_t n = out_count(s, p->axes_mask, &r), i;
+    reduce_sum_i32(p, s, in, scratch, n);
+    for (i = 0; i < n; ++i) {
+        const int32_t shifted = scratch[i] - p->input_zero_point * r;
+        const int32_t v = el_requant(shifted, p->multiplier, p->shift) + p->output_zero_point;
+        out[i] = (int8_t)el_clamp_i32(v, -128, 127);
+    }
+}
