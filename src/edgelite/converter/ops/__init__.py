@@ -1,5 +1,17 @@
 """ONNX op lowerings. Importing this package registers every lowering in REGISTRY."""
 
+from edgelite.converter.ops import (  # noqa: F401  (imported to register their lowerings)
+    activation,
+    conv,
+    elementwise,
+    matmul,
+    norm,
+    pool,
+    reduce,
+    resize,
+    shape,
+)
+from edgelite.converter.ops.gelu import fuse_gelu
 from edgelite.converter.ops.registry import REGISTRY, Lowering, LoweringContext, register
 
-__all__ = ["REGISTRY", "Lowering", "LoweringContext", "register"]
+__all__ = ["REGISTRY", "Lowering", "LoweringContext", "fuse_gelu", "register"]

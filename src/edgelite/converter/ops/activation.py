@@ -1,0 +1,175 @@
+"""Activations, Softmax/LogSoftmax and the Gelu op."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+from edgelite import ir
+from edgelite.converter.ops._util import FLOAT_MAX, binary, emit, f32, norm_axis
+from edgelite.converter.ops.registry import LoweringContext, register
+
+_FUSED = {"fused_activation_function": "NONE"}
+
+
+@register("Relu", opsets=(6, 21), notes="RELU")
+def lower_relu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    ctx.set_output(node, 0, ctx.unary("RELU", ctx.input(node, 0)))
+
+
+def clamp(ctx: LoweringContext, x: ir.Tensor, lo: float | None, hi: float | None,
+          base: str) -> ir.Tensor:
+    """x clamped to [lo, hi]: RELU / RELU6 / RELU_N1_TO_1 when the bounds match, else MAX/MIN."""
+    lo = None if lo is None or lo <= -FLOAT_MAX else float(lo)
+    hi = None if hi is None or hi >= FLOAT_MAX else float(hi)
+    named = {(0.0, None): "RELU", (0.0, 6.0): "RELU6", (-1.0, 1.0): "RELU_N1_TO_1"}
+    if (lo, hi) in named:
+        return ctx.unary(named[(lo, hi)], x, base=base)
+    y = x
+    if lo is not None:
+        y = binary(ctx, "MAXIMUM", y, f32(ctx, f"{base}_min", lo), base=base)
+    if hi is not None:
+        y = binary(ctx, "MINIMUM", y, f32(ctx, f"{base}_max", hi), base=base)
+    if y is x:  # no bounds: still give the node an output tensor of its own
+        y = emit(ctx, "RESHAPE", [x, ctx.constant(f"{base}_shape",
+                                                  np.array(x.shape, np.int32), "int32")],
+                 x.shape, x.dtype, {"new_shape": list(x.shape)}, base=base)
+    return y
+
+
+@register("Clip", opsets=(6, 21), const_inputs=(1, 2),
+          notes="bounds as attributes (opset < 11) or constant inputs; (0,6) -> RELU6, "
+                "(0,inf) -> RELU, (-1,1) -> RELU_N1_TO_1, else MAXIMUM/MINIMUM")
+def lower_clip(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    if ctx.opset < 11:
+        lo, hi = ctx.attr(node, "min", None), ctx.attr(node, "max", None)
+    else:
+        lo = float(np.asarray(ctx.const(node, 1)).reshape(())) if ctx.has_input(node, 1) else None
+        hi = float(np.asarray(ctx.const(node, 2)).reshape(())) if ctx.has_input(node, 2) else None
+    if lo is not None and hi is not None and lo > hi:
+        # ONNX: min > max sets everything to max.
+        lo = hi
+    ctx.set_output(node, 0, clamp(ctx, x, lo, hi, node.output[0]))
+
+
+@register("LeakyRelu", opsets=(6, 21), notes="LEAKY_RELU")
+def lower_leaky_relu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    alpha = float(ctx.attr(node, "alpha", 0.01))
+    ctx.set_output(node, 0, ctx.unary("LEAKY_RELU", ctx.input(node, 0), {"alpha": alpha}))
+
+
+@register("PRelu", opsets=(6, 21), notes="PRELU with a broadcast slope")
+def lower_prelu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x, slope = ctx.input(node, 0), ctx.input(node, 1)
+    ctx.set_output(node, 0, binary(ctx, "PRELU", x, slope))
+
+
+@register("Sigmoid", opsets=(6, 21), notes="LOGISTIC")
+def lower_sigmoid(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    ctx.set_output(node, 0, ctx.unary("LOGISTIC", ctx.input(node, 0)))
+
+
+@register("Tanh", opsets=(6, 21), notes="TANH")
+def lower_tanh(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    ctx.set_output(node, 0, ctx.unary("TANH", ctx.input(node, 0)))
+
+
+@register("HardSigmoid", opsets=(6, 21), notes="MUL, ADD, clamp to [0, 1]")
+def lower_hard_sigmoid(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    alpha = float(ctx.attr(node, "alpha", 0.2))
+    beta = float(ctx.attr(node, "beta", 0.5))
+    y = binary(ctx, "MUL", x, f32(ctx, f"{base}_alpha", alpha), _FUSED, base=f"{base}_ax")
+    y = binary(ctx, "ADD", y, f32(ctx, f"{base}_beta", beta), _FUSED, base=f"{base}_axb")
+    ctx.set_output(node, 0, clamp(ctx, y, 0.0, 1.0, base))
+
+
+@register("HardSwish", opsets=(14, 21), notes="HARD_SWISH")
+def lower_hard_swish(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    ctx.set_output(node, 0, ctx.unary("HARD_SWISH", ctx.input(node, 0)))
+
+
+@register("Elu", opsets=(6, 21), notes="ELU for alpha 1; otherwise relu(x) + alpha*(exp(min(x,0))-1)")
+def lower_elu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    alpha = float(ctx.attr(node, "alpha", 1.0))
+    if alpha == 1.0:
+        ctx.set_output(node, 0, ctx.unary("ELU", x))
+        return
+    base = node.output[0]
+    neg = binary(ctx, "MINIMUM", x, f32(ctx, f"{base}_zero", 0.0), base=f"{base}_neg")
+    e = ctx.unary("EXP", neg, base=f"{base}_exp")
+    em1 = binary(ctx, "SUB", e, f32(ctx, f"{base}_one", 1.0), _FUSED, base=f"{base}_expm1")
+    scaled = binary(ctx, "MUL", em1, f32(ctx, f"{base}_alpha", alpha), _FUSED, base=f"{base}_sc")
+    pos = ctx.unary("RELU", x, base=f"{base}_pos")
+    ctx.set_output(node, 0, binary(ctx, "ADD", pos, scaled, _FUSED))
+
+
+@register("Softplus", opsets=(6, 21), notes="LOG(EXP(x) + 1)")
+def lower_softplus(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    e = ctx.unary("EXP", x, base=f"{base}_exp")
+    e1 = binary(ctx, "ADD", e, f32(ctx, f"{base}_one", 1.0), _FUSED, base=f"{base}_exp1")
+    ctx.set_output(node, 0, ctx.unary("LOG", e1))
+
+
+@register("Softsign", opsets=(6, 21), notes="x / (1 + |x|)")
+def lower_softsign(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    a = ctx.unary("ABS", x, base=f"{base}_abs")
+    a1 = binary(ctx, "ADD", a, f32(ctx, f"{base}_one", 1.0), _FUSED, base=f"{base}_abs1")
+    ctx.set_output(node, 0, binary(ctx, "DIV", x, a1, _FUSED))
+
+
+def _softmax(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    base = node.output[0]
+    opts = {"beta": 1.0} if op_type == "SOFTMAX" else {}
+    if r == 0:
+        raise ctx.unsupported(node, "a scalar input has no axis to normalize")
+    if ctx.opset < 13:
+        # Old semantics: flatten to 2-D at axis, normalize each row.
+        axis = norm_axis(ctx, node, ctx.attr(node, "axis", 1), r)
+        rows = int(np.prod(x.shape[:axis], dtype=np.int64))
+        flat = ctx.reshape(x, (rows, int(np.prod(x.shape[axis:], dtype=np.int64))))
+        y = emit(ctx, op_type, [flat], flat.shape, options=opts, base=f"{base}_2d")
+        ctx.set_output(node, 0, ctx.reshape(y, x.shape))
+        return
+    axis = norm_axis(ctx, node, ctx.attr(node, "axis", -1), r)
+    if axis == r - 1:
+        ctx.set_output(node, 0, emit(ctx, op_type, [x], x.shape, options=opts))
+        return
+    perm = [*range(axis), *range(axis + 1, r), axis]
+    inv = list(np.argsort(perm))
+    xt = ctx.transpose(x, tuple(perm))
+    y = emit(ctx, op_type, [xt], xt.shape, options=opts, base=f"{base}_last")
+    ctx.set_output(node, 0, ctx.transpose(y, tuple(int(i) for i in inv)))
+
+
+@register("Softmax", opsets=(1, 21),
+          notes="SOFTMAX on the last axis; opset < 13 flattens to 2-D at axis, >= 13 moves "
+                "axis last")
+def lower_softmax(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    _softmax(ctx, node, "SOFTMAX")
+
+
+@register("LogSoftmax", opsets=(1, 21), notes="LOG_SOFTMAX, same axis handling as Softmax")
+def lower_log_softmax(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    _softmax(ctx, node, "LOG_SOFTMAX")
+
+
+@register("Gelu", opsets=(1, 21),
+          notes="GELU (approximate='tanh' -> approximate=True); the op is opset 20+, and "
+                "ops.gelu.fuse_gelu turns the erf pattern into it at any opset")
+def lower_gelu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    approx = ctx.attr(node, "approximate", "none")
+    if approx not in ("none", "tanh"):
+        raise ctx.unsupported(node, f"approximate={approx!r} is not a valid value")
+    ctx.set_output(node, 0, ctx.unary("GELU", ctx.input(node, 0),
+                                      {"approximate": approx == "tanh"}))
+

@@ -1,0 +1,197 @@
+"""Conv and ConvTranspose -> CONV_2D / DEPTHWISE_CONV_2D / TRANSPOSE_CONV (NHWC inside)."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+from edgelite import ir
+from edgelite.converter.ops._util import emit, i32, spatial_reshape_1d
+from edgelite.converter.ops._window import Window, window
+from edgelite.converter.ops.registry import LoweringContext, register
+
+
+def _pad_nhwc(ctx: LoweringContext, x: ir.Tensor, begin: list[int], end: list[int],
+              value: float = 0.0) -> ir.Tensor:
+    """Explicit spatial padding of an NHWC tensor (PAD for zeros, PADV2 otherwise)."""
+    if not any(begin) and not any(end):
+        return x
+    paddings = [[0, 0]] + [[b, e] for b, e in zip(begin, end)] + [[0, 0]]
+    shape = (x.shape[0], *(d + b + e for d, b, e in zip(x.shape[1:-1], begin, end)), x.shape[-1])
+    pads = i32(ctx, f"{x.name}_paddings", paddings)
+    if value == 0.0:
+        return emit(ctx, "PAD", [x, pads], shape, x.dtype, base=f"{x.name}_pad")
+    fill = ctx.constant(f"{x.name}_pad_value", np.array(value, dtype=np.float32))
+    return emit(ctx, "PADV2", [x, pads, fill], shape, x.dtype, base=f"{x.name}_pad")
+
+
+def padded_input(ctx: LoweringContext, x_nhwc: ir.Tensor, win: Window, spatial: list[int],
+                 value: float = 0.0) -> tuple[ir.Tensor, str]:
+    """The NHWC input and TFLite padding that reproduce ``win``: SAME/VALID, else PAD + VALID."""
+    padding = win.tflite_padding(spatial)
+    if padding is not None:
+        return x_nhwc, padding
+    return _pad_nhwc(ctx, x_nhwc, win.pads_begin, win.end_needed(spatial), value), "VALID"
+
+
+def _lift_1d(ctx: LoweringContext, node: onnx.NodeProto, x: ir.Tensor,
+             w: np.ndarray) -> tuple[ir.Tensor, np.ndarray, bool]:
+    """1-D conv -> 2-D with a height-1 kernel; 3-D and higher are unsupported."""
+    if len(x.shape) == 3:
+        return spatial_reshape_1d(ctx, x), w[:, :, None, :], True
+    if len(x.shape) != 4:
+        raise ctx.unsupported(node, f"only 1-D and 2-D convolutions are supported "
+                                    f"(input rank {len(x.shape)})")
+    return x, w, False
+
+
+def _attrs_2d(ctx: LoweringContext, node: onnx.NodeProto, lifted: bool) -> onnx.NodeProto:
+    """A copy of the node whose 1-D attributes are given a leading height dimension."""
+    if not lifted:
+        return node
+    n = onnx.NodeProto()
+    n.CopyFrom(node)
+    del n.attribute[:]
+    for a in node.attribute:
+        v = onnx.helper.get_attribute_value(a)
+        if a.name in ("strides", "dilations", "kernel_shape", "output_padding"):
+            v = [1 if a.name != "output_padding" else 0, *v]
+        elif a.name == "pads":
+            v = [0, v[0], 0, v[1]]
+        elif a.name == "output_shape":
+            v = [1, *v]
+        n.attribute.append(onnx.helper.make_attribute(a.name, v))
+    return n
+
+
+@register("Conv", opsets=(1, 21), const_inputs=(1, 2),
+          notes="1-D and 2-D; group 1 -> CONV_2D, group == channels -> DEPTHWISE_CONV_2D, other "
+                "groups split per group; pads that SAME/VALID cannot express become PAD + VALID")
+def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    w = np.asarray(ctx.const(node, 1), dtype=np.float32)
+    x, w, lifted = _lift_1d(ctx, node, x, w)
+    anode = _attrs_2d(ctx, node, lifted)
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    group = int(ctx.attr(node, "group", 1))
+    if c % group or o % group or cg * group != c:
+        raise ctx.unsupported(node, f"weights {w.shape} do not match {c} input channels in "
+                                    f"{group} groups")
+    kernel = list(ctx.attr(anode, "kernel_shape", [kh, kw]))
+    if kernel != [kh, kw]:
+        raise ctx.unsupported(node, f"kernel_shape {kernel} disagrees with weights {w.shape}")
+    bias = (np.asarray(ctx.const(node, 2), dtype=np.float32).reshape(o) if ctx.has_input(node, 2)
+            else np.zeros(o, np.float32))
+    win = window(ctx, anode, [h, wd], kernel)
+    xin, padding = padded_input(ctx, ctx.to_nhwc(x), win, [h, wd])
+    out_shape = (n, *win.out, o)
+    opts = {"padding": padding, "stride_h": win.strides[0], "stride_w": win.strides[1],
+            "dilation_h_factor": win.dilations[0], "dilation_w_factor": win.dilations[1],
+            "fused_activation_function": "NONE"}
+    base = node.output[0]
+    if group == 1:
+        y = emit(ctx, "CONV_2D", [xin, ctx.constant(f"{base}_weights", w.transpose(0, 2, 3, 1)),
+                                  ctx.constant(f"{base}_bias", bias)], out_shape, options=opts,
+                 base=f"{base}_nhwc")
+    elif group == c and cg == 1:
+        # ONNX output channel o reads input channel o // multiplier: TFLite's order too.
+        y = emit(ctx, "DEPTHWISE_CONV_2D",
+                 [xin, ctx.constant(f"{base}_weights", w.transpose(1, 2, 3, 0)),
+                  ctx.constant(f"{base}_bias", bias)], out_shape,
+                 options={**opts, "depth_multiplier": o // c}, base=f"{base}_nhwc")
+    else:
+        og = o // group
+        parts_shape = (*xin.shape[:3], cg)
+        parts = [ctx.tensor(f"{base}_group{g}_in", parts_shape) for g in range(group)]
+        ctx.add_op("SPLIT", [i32(ctx, f"{base}_split_axis", 3), xin], parts,
+                   {"num_splits": group})
+        outs = []
+        for g in range(group):
+            wg = w[g * og:(g + 1) * og].transpose(0, 2, 3, 1)
+            outs.append(emit(ctx, "CONV_2D", [parts[g], ctx.constant(f"{base}_weights{g}", wg),
+                                              ctx.constant(f"{base}_bias{g}",
+                                                           bias[g * og:(g + 1) * og])],
+                             (*out_shape[:3], og), options=opts, base=f"{base}_group{g}"))
+        y = emit(ctx, "CONCATENATION", outs, out_shape,
+                 options={"axis": 3, "fused_activation_function": "NONE"}, base=f"{base}_nhwc")
+    y = ctx.to_nchw(y)
+    if lifted:
+        y = ctx.reshape(y, (n, o, win.out[1]))
+    ctx.set_output(node, 0, y)
+
+
+@register("ConvTranspose", opsets=(1, 21), const_inputs=(1, 2),
+          notes="1-D and 2-D, group 1, dilation 1 -> TRANSPOSE_CONV; pads/output_padding/"
+                "output_shape by cropping or padding the full result")
+def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    w = np.asarray(ctx.const(node, 1), dtype=np.float32)
+    x, w, lifted = _lift_1d(ctx, node, x, w)
+    anode = _attrs_2d(ctx, node, lifted)
+    n, c, h, wd = x.shape
+    ci, og, kh, kw = w.shape
+    group = int(ctx.attr(node, "group", 1))
+    if group != 1:
+        raise ctx.unsupported(node, f"group {group} is not supported (TRANSPOSE_CONV has no "
+                                    "groups)")
+    if ci != c:
+        raise ctx.unsupported(node, f"weights {w.shape} do not match {c} input channels")
+    if list(ctx.attr(anode, "dilations", [1, 1])) != [1, 1]:
+        raise ctx.unsupported(node, "dilations other than 1 are not supported")
+    kernel = [kh, kw]
+    if list(ctx.attr(anode, "kernel_shape", kernel)) != kernel:
+        raise ctx.unsupported(node, "kernel_shape disagrees with the weights")
+    strides = list(ctx.attr(anode, "strides", [1, 1]))
+    out_pad = list(ctx.attr(anode, "output_padding", [0, 0]))
+    full = [(i - 1) * s + k for i, s, k in zip([h, wd], strides, kernel)]
+    auto_pad = ctx.attr(node, "auto_pad", "NOTSET")
+    out_shape_attr = ctx.attr(anode, "output_shape", None)
+    if out_shape_attr is not None:
+        target = list(out_shape_attr)[-2:]
+        totals = [f + p - t for f, p, t in zip(full, out_pad, target)]
+        if any(t < 0 for t in totals):
+            raise ctx.unsupported(node, f"output_shape {target} is larger than the full result")
+        if auto_pad == "SAME_UPPER":
+            begin = [t // 2 for t in totals]
+        else:
+            begin = [t - t // 2 for t in totals]
+        end = [t - b for t, b in zip(totals, begin)]
+    elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        target = [i * s for i, s in zip([h, wd], strides)]
+        totals = [f + p - t for f, p, t in zip(full, out_pad, target)]
+        begin = [t // 2 if auto_pad == "SAME_UPPER" else t - t // 2 for t in totals]
+        end = [t - b for t, b in zip(totals, begin)]
+    else:
+        pads = list(ctx.attr(anode, "pads", [0, 0, 0, 0])) if auto_pad != "VALID" else [0] * 4
+        begin, end = pads[:2], pads[2:]
+        target = [f + p - b - e for f, p, b, e in zip(full, out_pad, begin, end)]
+    if any(b < 0 for b in begin):
+        raise ctx.unsupported(node, "negative pads are not supported")
+    # Columns past the full result (output_padding beyond the end pads) only see the bias.
+    grow = [max(b + t - f, 0) for b, t, f in zip(begin, target, full)]
+    base = node.output[0]
+    bias = (np.asarray(ctx.const(node, 2), dtype=np.float32).reshape(og) if ctx.has_input(node, 2)
+            else np.zeros(og, np.float32))
+    bias_inside = not any(grow)
+    inputs = [i32(ctx, f"{base}_output_shape", [n, *full, og]),
+              ctx.constant(f"{base}_weights", w.transpose(1, 2, 3, 0)), ctx.to_nhwc(x),
+              ctx.constant(f"{base}_bias", bias) if bias_inside else None]
+    if not bias_inside:
+        inputs = inputs[:3]
+    y = emit(ctx, "TRANSPOSE_CONV", inputs, (n, *full, og),
+             options={"padding": "VALID", "stride_h": strides[0], "stride_w": strides[1],
+                      "fused_activation_function": "NONE"}, base=f"{base}_full")
+    if any(grow):
+        y = _pad_nhwc(ctx, y, [0, 0], grow)
+    if any(begin) or [b + t for b, t in zip(begin, target)] != list(y.shape[1:3]):
+        y = emit(ctx, "SLICE", [y, i32(ctx, f"{base}_begin", [0, *begin, 0]),
+                                i32(ctx, f"{base}_size", [n, *target, og])],
+                 (n, *target, og), base=f"{base}_crop")
+    if not bias_inside:
+        y = emit(ctx, "ADD", [y, ctx.constant(f"{base}_bias", bias)], y.shape,
+                 options={"fused_activation_function": "NONE"}, base=f"{base}_biased")
+    y = ctx.to_nchw(y)
+    if lifted:
+        y = ctx.reshape(y, (n, og, target[1]))
+    ctx.set_output(node, 0, y)

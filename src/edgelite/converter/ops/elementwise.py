@@ -1,0 +1,143 @@
+"""Elementwise arithmetic, math, comparison and logic ops (numpy broadcasting)."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+from edgelite.converter.ops._util import as_const_like, binary, emit, f32
+from edgelite.converter.ops.registry import LoweringContext, register
+
+_FUSED = {"fused_activation_function": "NONE"}
+_NUMERIC = ("float32", "int32", "int64")
+
+# ONNX binary op -> (TFLite op, options, input dtypes).
+_BINARY = {
+    "Add": ("ADD", _FUSED, ("float32", "int32", "int64")),
+    "Sub": ("SUB", _FUSED, ("float32", "int32", "int64")),
+    "Mul": ("MUL", _FUSED, ("float32", "int32", "int64")),
+    "Div": ("DIV", _FUSED, ("float32",)),
+    "Equal": ("EQUAL", None, ("float32", "int32", "int64", "bool")),
+    "Less": ("LESS", None, _NUMERIC),
+    "Greater": ("GREATER", None, _NUMERIC),
+    "LessOrEqual": ("LESS_EQUAL", None, _NUMERIC),
+    "GreaterOrEqual": ("GREATER_EQUAL", None, _NUMERIC),
+    "And": ("LOGICAL_AND", None, ("bool",)),
+    "Or": ("LOGICAL_OR", None, ("bool",)),
+}
+_COMPARE = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"}
+
+_BINARY_OPSETS = {"LessOrEqual": (12, 21), "GreaterOrEqual": (12, 21)}
+
+
+def _make_binary(onnx_op: str, tfl_op: str, options: dict | None) -> None:
+    def lower(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+        a, b = ctx.input(node, 0), ctx.input(node, 1)
+        if int(ctx.attr(node, "broadcast", 0)) and ctx.attr(node, "axis") is not None:
+            raise ctx.unsupported(node, "legacy broadcast with an axis (opset < 7) is not "
+                                        "supported")
+        b = as_const_like(ctx, b, a.dtype)
+        out_dtype = "bool" if onnx_op in _COMPARE else a.dtype
+        ctx.set_output(node, 0, binary(ctx, tfl_op, a, b, options, dtype=out_dtype))
+
+    dtypes = _BINARY[onnx_op][2]
+    register(onnx_op, opsets=_BINARY_OPSETS.get(onnx_op, (7, 21)), dtypes=dtypes,
+             notes=f"{tfl_op} with numpy broadcasting")(lower)
+
+
+for _op, (_tfl, _opts, _dt) in _BINARY.items():
+    _make_binary(_op, _tfl, _opts)
+
+
+@register("Pow", opsets=(7, 21), notes="POW; an exponent of another type is cast to float32")
+def lower_pow(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    a, b = ctx.input(node, 0), ctx.input(node, 1)
+    if b.dtype not in ("float32", "int32", "int64", "float16"):
+        raise ctx.unsupported(node, f"exponent dtype {b.dtype} is not supported")
+    b = as_const_like(ctx, b, "float32")
+    ctx.set_output(node, 0, binary(ctx, "POW", a, b))
+
+
+def _variadic(ctx: LoweringContext, node: onnx.NodeProto, op_type: str, options=None):
+    ins = [ctx.input(node, i) for i in range(len(node.input)) if ctx.has_input(node, i)]
+    y = ins[0]
+    if len(ins) == 1:
+        # A lone operand: copy through a no-op so the output is a tensor of its own.
+        return emit(ctx, "RESHAPE", [y, ctx.constant(f"{node.output[0]}_shape",
+                                                     np.array(y.shape, np.int32), "int32")],
+                    y.shape, y.dtype, {"new_shape": list(y.shape)})
+    for t in ins[1:]:
+        y = binary(ctx, op_type, y, as_const_like(ctx, t, y.dtype), options)
+    return y
+
+
+@register("Max", opsets=(6, 21), dtypes=("float32", "int32", "int64"),
+          notes="variadic, chained MAXIMUM")
+def lower_max(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    ctx.set_output(node, 0, _variadic(ctx, node, "MAXIMUM"))
+
+
+@register("Min", opsets=(6, 21), dtypes=("float32", "int32", "int64"),
+          notes="variadic, chained MINIMUM")
+def lower_min(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    ctx.set_output(node, 0, _variadic(ctx, node, "MINIMUM"))
+
+
+@register("Sum", opsets=(6, 21), notes="variadic, chained ADD")
+def lower_sum(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    ctx.set_output(node, 0, _variadic(ctx, node, "ADD", _FUSED))
+
+
+@register("Mean", opsets=(6, 21), notes="variadic: chained ADD then MUL by 1/n")
+def lower_mean(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    count = sum(1 for i in range(len(node.input)) if ctx.has_input(node, i))
+    s = _variadic(ctx, node, "ADD", _FUSED)
+    if count > 1:
+        s = binary(ctx, "MUL", s, f32(ctx, f"{node.output[0]}_inv_n", 1.0 / count), _FUSED)
+    ctx.set_output(node, 0, s)
+
+
+# ONNX unary op -> (TFLite op, input dtypes).
+_UNARY = {
+    "Sqrt": ("SQRT", ("float32",)),
+    "Neg": ("NEG", ("float32", "int32", "int64")),
+    "Abs": ("ABS", ("float32", "int32")),
+    "Exp": ("EXP", ("float32",)),
+    "Log": ("LOG", ("float32",)),
+    "Floor": ("FLOOR", ("float32",)),
+    "Ceil": ("CEIL", ("float32",)),
+    "Round": ("ROUND", ("float32",)),
+    "Sin": ("SIN", ("float32",)),
+    "Cos": ("COS", ("float32",)),
+    "Not": ("LOGICAL_NOT", ("bool",)),
+}
+_UNARY_OPSETS = {"Round": (11, 21), "Sin": (7, 21), "Cos": (7, 21)}
+
+
+def _make_unary(onnx_op: str, tfl_op: str, dtypes: tuple[str, ...]) -> None:
+    def lower(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+        ctx.set_output(node, 0, ctx.unary(tfl_op, ctx.input(node, 0)))
+
+    register(onnx_op, opsets=_UNARY_OPSETS.get(onnx_op, (6, 21)), dtypes=dtypes,
+             notes=tfl_op)(lower)
+
+
+for _op, (_tfl, _dt) in _UNARY.items():
+    _make_unary(_op, _tfl, _dt)
+
+
+@register("Reciprocal", opsets=(6, 21), notes="DIV(1, x)")
+def lower_reciprocal(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    one = f32(ctx, f"{node.output[0]}_one", 1.0)
+    ctx.set_output(node, 0, binary(ctx, "DIV", one, x, _FUSED))
+
+
+@register("Where", opsets=(9, 21), dtypes=("bool",),
+          notes="SELECT_V2 with broadcasting; condition bool")
+def lower_where(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    cond, a, b = (ctx.input(node, i) for i in range(3))
+    if a.dtype not in ("float32", "int32", "int64") or b.dtype != a.dtype:
+        raise ctx.unsupported(node, f"value dtypes {a.dtype}/{b.dtype} are not supported")
+    shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
+    ctx.set_output(node, 0, emit(ctx, "SELECT_V2", [cond, a, b], shape, a.dtype))

@@ -1,0 +1,114 @@
+"""Pools: MaxPool, AveragePool -> MAX_POOL_2D / AVERAGE_POOL_2D; global pools -> reductions."""
+
+from __future__ import annotations
+
+import onnx
+
+from edgelite.converter.ops._util import FLOAT_MAX, emit, i32, spatial_reshape_1d
+from edgelite.converter.ops._window import window
+from edgelite.converter.ops.conv import padded_input
+from edgelite.converter.ops.registry import LoweringContext, register
+
+
+def _pool(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
+    if len(node.output) > 1 and node.output[1]:
+        raise ctx.unsupported(node, "the Indices output is not supported")
+    x = ctx.input(node, 0)
+    lifted = len(x.shape) == 3
+    if lifted:
+        x = spatial_reshape_1d(ctx, x)
+    elif len(x.shape) != 4:
+        raise ctx.unsupported(node, f"only 1-D and 2-D pools are supported (input rank "
+                                    f"{len(x.shape)})")
+    kernel = list(ctx.attr(node, "kernel_shape"))
+    if lifted:
+        kernel = [1, *kernel]
+        node2 = onnx.NodeProto()
+        node2.CopyFrom(node)
+        del node2.attribute[:]
+        for a in node.attribute:
+            v = onnx.helper.get_attribute_value(a)
+            if a.name in ("strides", "dilations"):
+                v = [1, *v]
+            elif a.name == "pads":
+                v = [0, v[0], 0, v[1]]
+            node2.attribute.append(onnx.helper.make_attribute(a.name, v))
+        anode = node2
+    else:
+        anode = node
+    ceil_mode = bool(ctx.attr(node, "ceil_mode", 0))
+    n, c, h, w = x.shape
+    win = window(ctx, anode, [h, w], kernel, ceil_mode=ceil_mode)
+    if win.dilations != [1, 1]:
+        raise ctx.unsupported(node, f"dilations {win.dilations} are not supported (TFLite pools "
+                                    "have no dilation)")
+    spatial = [h, w]
+    xin = ctx.to_nhwc(x)
+    if op_type == "MAX_POOL_2D":
+        # Padding never wins a max: pad with the lowest float when SAME/VALID cannot express it.
+        xin, padding = padded_input(ctx, xin, win, spatial, value=-FLOAT_MAX)
+    else:
+        padding = win.tflite_padding(spatial)
+        include = bool(ctx.attr(node, "count_include_pad", 0))
+        has_pad = any(win.pads_begin) or any(win.end_needed(spatial))
+        if padding == "SAME" and include and has_pad:
+            padding = None
+        if padding is None:
+            beyond = [e > p for e, p in zip(win.end_needed(spatial), win.pads_end)]
+            if not include:
+                raise ctx.unsupported(
+                    node, f"pads {win.pads_begin + win.pads_end} with count_include_pad=0 are "
+                          "not expressible as TFLite SAME/VALID")
+            if any(beyond):
+                raise ctx.unsupported(
+                    node, "ceil_mode windows past the pads with count_include_pad=1 are not "
+                          "expressible in TFLite")
+            xin, padding = padded_input(ctx, xin, win, spatial)
+            padding = "VALID"
+    base = node.output[0]
+    y = emit(ctx, op_type, [xin], (n, *win.out, c),
+             options={"padding": padding, "stride_h": win.strides[0],
+                      "stride_w": win.strides[1], "filter_height": kernel[0],
+                      "filter_width": kernel[1], "fused_activation_function": "NONE"},
+             base=f"{base}_nhwc")
+    y = ctx.to_nchw(y)
+    if lifted:
+        y = ctx.reshape(y, (n, c, win.out[1]))
+    ctx.set_output(node, 0, y)
+
+
+@register("MaxPool", opsets=(1, 21),
+          notes="1-D and 2-D, no dilation, no Indices output; ceil_mode and pads SAME cannot "
+                "express become PADV2(-FLT_MAX) + VALID")
+def lower_max_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    if int(ctx.attr(node, "storage_order", 0)) != 0 and len(node.output) > 1:
+        raise ctx.unsupported(node, "storage_order 1 is not supported")
+    _pool(ctx, node, "MAX_POOL_2D")
+
+
+@register("AveragePool", opsets=(1, 21),
+          notes="1-D and 2-D, no dilation; count_include_pad=0 needs SAME/VALID-shaped pads; "
+                "count_include_pad=1 pads explicitly (not past the pads with ceil_mode)")
+def lower_average_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    _pool(ctx, node, "AVERAGE_POOL_2D")
+
+
+def _global(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
+    x = ctx.input(node, 0)
+    if len(x.shape) < 3:
+        raise ctx.unsupported(node, f"input rank {len(x.shape)} has no spatial dimensions")
+    axes = list(range(2, len(x.shape)))
+    shape = (*x.shape[:2], *[1] * len(axes))
+    y = emit(ctx, op_type, [x, i32(ctx, f"{node.output[0]}_axes", axes)], shape,
+             options={"keep_dims": True})
+    ctx.set_output(node, 0, y)
+
+
+@register("GlobalAveragePool", opsets=(1, 21), notes="MEAN over the spatial axes, keep_dims")
+def lower_global_average_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    _global(ctx, node, "MEAN")
+
+
+@register("GlobalMaxPool", opsets=(1, 21), notes="REDUCE_MAX over the spatial axes, keep_dims")
+def lower_global_max_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    _global(ctx, node, "REDUCE_MAX")

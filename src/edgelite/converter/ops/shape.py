@@ -1,0 +1,375 @@
+"""Shape and data-movement ops: Concat, Reshape, Flatten, (Un)Squeeze, Transpose, Pad, Slice,
+Split, Gather, Tile, Expand, DepthToSpace, SpaceToDepth, Cast, Identity, Dropout."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+from edgelite import ir
+from edgelite.converter.ops._util import (
+    const_ints, emit, i32, norm_axis, tflite_type,
+)
+from edgelite.converter.ops.registry import ONNX_DTYPES, LoweringContext, register
+
+_ANY = ("float32", "int32", "int64", "bool", "int8", "uint8", "int16")
+_DATA = ("float32", "int32", "int64")
+
+
+def _reshape(ctx: LoweringContext, node: onnx.NodeProto, x: ir.Tensor,
+             shape: tuple[int, ...]) -> ir.Tensor:
+    """A RESHAPE that always yields a tensor of its own (for the node's output)."""
+    if any(d <= 0 for d in shape):
+        raise ctx.unsupported(node, f"output shape {shape} has an empty dimension")
+    return emit(ctx, "RESHAPE", [x, i32(ctx, f"{node.output[0]}_shape", list(shape))], shape,
+                x.dtype, {"new_shape": [int(d) for d in shape]})
+
+
+@register("Concat", opsets=(4, 21), dtypes=_DATA, notes="CONCATENATION")
+def lower_concat(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    ins = [ctx.input(node, i) for i in range(len(node.input)) if ctx.has_input(node, i)]
+    r = len(ins[0].shape)
+    axis = norm_axis(ctx, node, ctx.attr(node, "axis", 0), r)
+    ins = [t for t in ins if t.shape[axis] != 0]  # empty pieces add nothing
+    shape = list(ins[0].shape)
+    shape[axis] = sum(t.shape[axis] for t in ins)
+    if len(ins) == 1:
+        ctx.set_output(node, 0, _reshape(ctx, node, ins[0], tuple(shape)))
+        return
+    ctx.set_output(node, 0, emit(ctx, "CONCATENATION", ins, shape, ins[0].dtype,
+                                 {"axis": axis, "fused_activation_function": "NONE"}))
+
+
+@register("Reshape", opsets=(5, 21), dtypes=_ANY, const_inputs=(1,),
+          notes="RESHAPE with 0 (copy) and -1 (infer) resolved at conversion time; "
+                "allowzero with a 0 is unsupported")
+def lower_reshape(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    spec = const_ints(ctx, node, 1)
+    allowzero = bool(ctx.attr(node, "allowzero", 0))
+    if allowzero and 0 in spec:
+        raise ctx.unsupported(node, "allowzero=1 with a 0 in the shape makes an empty tensor")
+    out = [x.shape[i] if d == 0 else d for i, d in enumerate(spec)]
+    if out.count(-1) > 1:
+        raise ctx.unsupported(node, f"shape {spec} has more than one -1")
+    if -1 in out:
+        known = int(np.prod([d for d in out if d != -1], dtype=np.int64))
+        out[out.index(-1)] = int(np.prod(x.shape, dtype=np.int64)) // max(known, 1)
+    if int(np.prod(out, dtype=np.int64)) != int(np.prod(x.shape, dtype=np.int64)):
+        raise ctx.unsupported(node, f"cannot reshape {x.shape} to {spec}")
+    ctx.set_output(node, 0, _reshape(ctx, node, x, tuple(out)))
+
+
+@register("Flatten", opsets=(1, 21), dtypes=_ANY, notes="RESHAPE to 2-D at axis")
+def lower_flatten(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    axis = int(ctx.attr(node, "axis", 1))
+    axis = axis + r if axis < 0 else axis
+    if not 0 <= axis <= r:
+        raise ctx.unsupported(node, f"axis {axis} is out of range for rank {r}")
+    shape = (int(np.prod(x.shape[:axis], dtype=np.int64)),
+             int(np.prod(x.shape[axis:], dtype=np.int64)))
+    ctx.set_output(node, 0, _reshape(ctx, node, x, shape))
+
+
+def _axes(ctx: LoweringContext, node: onnx.NodeProto, input_from: int) -> list[int] | None:
+    """Axes given as an attribute (older opsets) or as a constant input (opset >= input_from)."""
+    if ctx.opset >= input_from:
+        return const_ints(ctx, node, 1) if ctx.has_input(node, 1) else None
+    axes = ctx.attr(node, "axes")
+    return list(axes) if axes is not None else None
+
+
+@register("Squeeze", opsets=(1, 21), dtypes=_ANY, const_inputs=(1,), notes="RESHAPE")
+def lower_squeeze(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    axes = _axes(ctx, node, 13)
+    if axes is None:
+        drop = {i for i, d in enumerate(x.shape) if d == 1}
+    else:
+        drop = {norm_axis(ctx, node, a, r) for a in axes}
+        if any(x.shape[a] != 1 for a in drop):
+            raise ctx.unsupported(node, f"cannot squeeze axes {axes} of shape {x.shape}")
+    shape = tuple(d for i, d in enumerate(x.shape) if i not in drop)
+    ctx.set_output(node, 0, _reshape(ctx, node, x, shape))
+
+
+@register("Unsqueeze", opsets=(1, 21), dtypes=_ANY, const_inputs=(1,), notes="RESHAPE")
+def lower_unsqueeze(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    axes = _axes(ctx, node, 13)
+    if not axes:
+        raise ctx.unsupported(node, "axes are required")
+    r = len(x.shape) + len(axes)
+    new = sorted(norm_axis(ctx, node, a, r) for a in axes)
+    if len(set(new)) != len(new):
+        raise ctx.unsupported(node, f"axes {axes} repeat")
+    rest = iter(x.shape)
+    shape = tuple(1 if i in new else next(rest) for i in range(r))
+    ctx.set_output(node, 0, _reshape(ctx, node, x, shape))
+
+
+@register("Transpose", opsets=(1, 21), dtypes=_ANY, notes="TRANSPOSE")
+def lower_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    perm = ctx.attr(node, "perm")
+    perm = list(range(r))[::-1] if perm is None else [norm_axis(ctx, node, p, r) for p in perm]
+    if sorted(perm) != list(range(r)):
+        raise ctx.unsupported(node, f"perm {perm} is not a permutation of rank {r}")
+    shape = tuple(x.shape[p] for p in perm)
+    ctx.set_output(node, 0, emit(ctx, "TRANSPOSE", [x, i32(ctx, f"{node.output[0]}_perm", perm)],
+                                 shape, x.dtype))
+
+
+@register("Pad", opsets=(2, 21), const_inputs=(1, 2, 3),
+          notes="constant -> PAD/PADV2, reflect -> MIRROR_PAD REFLECT, edge -> MIRROR_PAD "
+                "SYMMETRIC only when every pad is <= 1; wrap and negative pads unsupported")
+def lower_pad(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    mode = ctx.attr(node, "mode", "constant")
+    if ctx.opset < 11:
+        pads = list(ctx.attr(node, "pads", ctx.attr(node, "paddings", [])))
+        value = float(ctx.attr(node, "value", 0.0))
+        axes = list(range(r))
+    else:
+        pads = const_ints(ctx, node, 1)
+        value = float(np.asarray(ctx.const(node, 2)).reshape(-1)[0]) if ctx.has_input(node, 2) \
+            else 0.0
+        axes = ([norm_axis(ctx, node, a, r) for a in const_ints(ctx, node, 3)]
+                if ctx.has_input(node, 3) else list(range(r)))
+    if len(pads) != 2 * len(axes):
+        raise ctx.unsupported(node, f"pads {pads} do not match {len(axes)} axes")
+    paddings = [[0, 0] for _ in range(r)]
+    for j, a in enumerate(axes):
+        paddings[a] = [pads[j], pads[j + len(axes)]]
+    if any(p < 0 for pair in paddings for p in pair):
+        raise ctx.unsupported(node, f"negative pads {pads} are not supported")
+    shape = tuple(d + b + e for d, (b, e) in zip(x.shape, paddings))
+    pad_t = i32(ctx, f"{node.output[0]}_paddings", paddings)
+    if mode == "constant":
+        if value == 0.0:
+            y = emit(ctx, "PAD", [x, pad_t], shape, x.dtype)
+        else:
+            fill = ctx.constant(f"{node.output[0]}_value", np.array(value, dtype=x.dtype))
+            y = emit(ctx, "PADV2", [x, pad_t, fill], shape, x.dtype)
+    elif mode == "reflect":
+        if any(b >= d or e >= d for d, (b, e) in zip(x.shape, paddings)):
+            raise ctx.unsupported(node, "reflect pads must be smaller than the padded dimension")
+        y = emit(ctx, "MIRROR_PAD", [x, pad_t], shape, x.dtype, {"mode": "REFLECT"})
+    elif mode == "edge":
+        if any(p > 1 for pair in paddings for p in pair):
+            raise ctx.unsupported(node, "edge pads larger than 1 are not expressible in TFLite "
+                                        "(MIRROR_PAD SYMMETRIC equals edge only for pads <= 1)")
+        y = emit(ctx, "MIRROR_PAD", [x, pad_t], shape, x.dtype, {"mode": "SYMMETRIC"})
+    else:
+        raise ctx.unsupported(node, f"mode {mode!r} is not supported")
+    ctx.set_output(node, 0, y)
+
+
+@register("Slice", opsets=(1, 21), dtypes=_ANY, const_inputs=(1, 2, 3, 4),
+          notes="constant starts/ends/axes/steps -> SLICE (unit steps) or STRIDED_SLICE")
+def lower_slice(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    if ctx.opset < 10:
+        starts, ends = list(ctx.attr(node, "starts")), list(ctx.attr(node, "ends"))
+        axes = list(ctx.attr(node, "axes", range(len(starts))))
+        steps = [1] * len(starts)
+    else:
+        starts, ends = const_ints(ctx, node, 1), const_ints(ctx, node, 2)
+        axes = const_ints(ctx, node, 3) if ctx.has_input(node, 3) else list(range(len(starts)))
+        steps = const_ints(ctx, node, 4) if ctx.has_input(node, 4) else [1] * len(starts)
+    begin, end, stride = [0] * r, list(x.shape), [1] * r
+    end_mask = 0
+    for s, e, a, st in zip(starts, ends, axes, steps):
+        a = norm_axis(ctx, node, a, r)
+        if st == 0:
+            raise ctx.unsupported(node, "a step of 0 is invalid")
+        # ONNX clamps like Python slices; a huge int64 end means "to the end".
+        s = max(min(s, 2**31 - 1), -2**31)
+        e = max(min(e, 2**31 - 1), -2**31)
+        b0, e0, _ = slice(s, e, st).indices(x.shape[a])
+        begin[a], end[a], stride[a] = b0, e0, st
+        if e0 < 0:
+            end_mask |= 1 << a  # run through index 0 going backwards
+    shape = tuple(len(range(b, e, st)) for b, e, st in zip(begin, end, stride))
+    if any(d == 0 for d in shape):
+        raise ctx.unsupported(node, f"the slice of {x.shape} is empty")
+    base = node.output[0]
+    if all(st == 1 for st in stride):
+        y = emit(ctx, "SLICE", [x, i32(ctx, f"{base}_begin", begin),
+                                i32(ctx, f"{base}_size", list(shape))], shape, x.dtype)
+    else:
+        y = emit(ctx, "STRIDED_SLICE",
+                 [x, i32(ctx, f"{base}_begin", begin), i32(ctx, f"{base}_end", end),
+                  i32(ctx, f"{base}_strides", stride)], shape, x.dtype,
+                 {"begin_mask": 0, "end_mask": end_mask, "ellipsis_mask": 0,
+                  "new_axis_mask": 0, "shrink_axis_mask": 0})
+    ctx.set_output(node, 0, y)
+
+
+@register("Split", opsets=(2, 21), dtypes=_DATA, const_inputs=(1,),
+          notes="equal parts -> SPLIT, otherwise SPLIT_V; sizes as attribute, input or "
+                "num_outputs")
+def lower_split(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    axis = norm_axis(ctx, node, ctx.attr(node, "axis", 0), r)
+    count = len(node.output)
+    if ctx.opset >= 13:
+        sizes = const_ints(ctx, node, 1) if ctx.has_input(node, 1) else None
+    else:
+        sizes = ctx.attr(node, "split")
+        sizes = list(sizes) if sizes is not None else None
+    dim = x.shape[axis]
+    if sizes is None:
+        parts = int(ctx.attr(node, "num_outputs", count))
+        chunk = -(-dim // parts)
+        sizes = [min(chunk, dim - i * chunk) for i in range(parts)]
+    if sum(sizes) != dim or len(sizes) != count:
+        raise ctx.unsupported(node, f"split sizes {sizes} do not match dimension {dim} and "
+                                    f"{count} outputs")
+    if any(s <= 0 for s in sizes):
+        raise ctx.unsupported(node, f"split sizes {sizes} include an empty part")
+    outs = []
+    for i, s in enumerate(sizes):
+        shape = list(x.shape)
+        shape[axis] = s
+        outs.append(ctx.tensor(node.output[i], tuple(shape), x.dtype))
+    base = node.output[0]
+    if len(set(sizes)) == 1:
+        ctx.add_op("SPLIT", [i32(ctx, f"{base}_axis", axis), x], outs, {"num_splits": count})
+    else:
+        ctx.add_op("SPLIT_V", [x, i32(ctx, f"{base}_sizes", sizes), i32(ctx, f"{base}_axis", axis)],
+                   outs, {"num_splits": count})
+    for i, t in enumerate(outs):
+        ctx.set_output(node, i, t)
+
+
+@register("Gather", opsets=(1, 21), dtypes=_DATA, const_inputs=(1,),
+          notes="GATHER with constant indices (negative indices resolved)")
+def lower_gather(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    axis = norm_axis(ctx, node, ctx.attr(node, "axis", 0), r)
+    idx = np.asarray(ctx.const(node, 1)).astype(np.int64)
+    dim = x.shape[axis]
+    if np.any(idx < -dim) or np.any(idx >= dim):
+        raise ctx.unsupported(node, f"indices out of range for dimension {dim}")
+    idx = np.where(idx < 0, idx + dim, idx).astype(np.int32)
+    shape = (*x.shape[:axis], *idx.shape, *x.shape[axis + 1:])
+    base = node.output[0]
+    y = emit(ctx, "GATHER", [x, ctx.constant(f"{base}_indices", idx, "int32")], shape, x.dtype,
+             {"axis": axis, "batch_dims": 0})
+    ctx.set_output(node, 0, y)
+
+
+@register("Tile", opsets=(6, 21), dtypes=_DATA, const_inputs=(1,), notes="TILE")
+def lower_tile(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    reps = const_ints(ctx, node, 1)
+    if len(reps) != len(x.shape) or any(rp < 1 for rp in reps):
+        raise ctx.unsupported(node, f"repeats {reps} are invalid for shape {x.shape}")
+    shape = tuple(d * rp for d, rp in zip(x.shape, reps))
+    ctx.set_output(node, 0, emit(ctx, "TILE", [x, i32(ctx, f"{node.output[0]}_multiples", reps)],
+                                 shape, x.dtype))
+
+
+@register("Expand", opsets=(8, 21), dtypes=_DATA, const_inputs=(1,),
+          notes="BROADCAST_TO the broadcast of input and shape")
+def lower_expand(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    spec = const_ints(ctx, node, 1)
+    try:
+        shape = tuple(int(d) for d in np.broadcast_shapes(x.shape, tuple(spec)))
+    except ValueError:
+        raise ctx.unsupported(node, f"shape {spec} does not broadcast with {x.shape}") from None
+    y = emit(ctx, "BROADCAST_TO", [x, i32(ctx, f"{node.output[0]}_shape", list(shape))], shape,
+             x.dtype)
+    ctx.set_output(node, 0, y)
+
+
+@register("DepthToSpace", opsets=(1, 21), dtypes=_DATA,
+          notes="DCR -> DEPTH_TO_SPACE (NHWC); CRD -> RESHAPE/TRANSPOSE/RESHAPE")
+def lower_depth_to_space(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    if len(x.shape) != 4:
+        raise ctx.unsupported(node, "input must be 4-D")
+    b = int(ctx.attr(node, "blocksize"))
+    n, c, h, w = x.shape
+    if c % (b * b):
+        raise ctx.unsupported(node, f"{c} channels are not divisible by blocksize^2")
+    mode = ctx.attr(node, "mode", "DCR")
+    out = (n, c // (b * b), h * b, w * b)
+    if mode == "DCR":
+        y = emit(ctx, "DEPTH_TO_SPACE", [ctx.to_nhwc(x)], (n, h * b, w * b, c // (b * b)),
+                 x.dtype, {"block_size": b}, base=f"{node.output[0]}_nhwc")
+        ctx.set_output(node, 0, ctx.to_nchw(y))
+        return
+    if mode != "CRD":
+        raise ctx.unsupported(node, f"mode {mode!r} is not valid")
+    t = ctx.reshape(x, (n, c // (b * b), b, b, h, w))
+    t = ctx.transpose(t, (0, 1, 4, 2, 5, 3))
+    ctx.set_output(node, 0, _reshape(ctx, node, t, out))
+
+
+@register("SpaceToDepth", opsets=(1, 21), dtypes=_DATA, notes="SPACE_TO_DEPTH (NHWC)")
+def lower_space_to_depth(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    if len(x.shape) != 4:
+        raise ctx.unsupported(node, "input must be 4-D")
+    b = int(ctx.attr(node, "blocksize"))
+    n, c, h, w = x.shape
+    if h % b or w % b:
+        raise ctx.unsupported(node, f"spatial size {h}x{w} is not divisible by blocksize {b}")
+    y = emit(ctx, "SPACE_TO_DEPTH", [ctx.to_nhwc(x)], (n, h // b, w // b, c * b * b), x.dtype,
+             {"block_size": b}, base=f"{node.output[0]}_nhwc")
+    ctx.set_output(node, 0, ctx.to_nchw(y))
+
+
+_CAST_TARGETS = ("float32", "int32", "int64", "bool", "int8", "uint8", "int16")
+
+
+def _cast(ctx: LoweringContext, node: onnx.NodeProto, to: str) -> None:
+    x = ctx.input(node, 0)
+    if to not in _CAST_TARGETS:
+        raise ctx.unsupported(node, f"cast to {to} is not supported (supported: "
+                                    f"{', '.join(_CAST_TARGETS)})")
+    if to == x.dtype:
+        ctx.set_output(node, 0, _reshape(ctx, node, x, x.shape))
+        return
+    y = emit(ctx, "CAST", [x], x.shape, to,
+             {"in_data_type": tflite_type(x.dtype), "out_data_type": tflite_type(to)})
+    ctx.set_output(node, 0, y)
+
+
+@register("Cast", opsets=(6, 21), dtypes=_CAST_TARGETS,
+          notes="CAST between float32, int8/16/32/64, uint8 and bool")
+def lower_cast(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    to = ONNX_DTYPES.get(int(ctx.attr(node, "to")), f"ONNX type {ctx.attr(node, 'to')}")
+    _cast(ctx, node, to)
+
+
+@register("CastLike", opsets=(15, 21), dtypes=_CAST_TARGETS, notes="CAST to input 1's type")
+def lower_cast_like(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    _cast(ctx, node, ctx.input(node, 1).dtype)
+
+
+@register("Identity", opsets=(1, 21), dtypes=_ANY, notes="no op (the reader removes it)")
+def lower_identity(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    ctx.set_output(node, 0, ctx.input(node, 0))
+
+
+@register("Dropout", opsets=(1, 21), const_inputs=(1, 2),
+          notes="inference: no op; training_mode and the mask output are unsupported")
+def lower_dropout(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    if len(node.output) > 1 and node.output[1]:
+        raise ctx.unsupported(node, "the mask output is not supported")
+    training = ctx.has_input(node, 2) and bool(np.asarray(ctx.const(node, 2)).reshape(-1)[0])
+    if training or int(ctx.attr(node, "is_test", 1)) == 0 and ctx.opset < 7:
+        raise ctx.unsupported(node, "training mode is not supported")
+    ctx.set_output(node, 0, ctx.input(node, 0))
