@@ -1,0 +1,184 @@
+"""The edgelite demo: convert -> quantize -> run -> bench on the digits example, with accuracy.
+
+    python examples/demo.py [--out DIR]
+
+Every step is an `edgelite` CLI command, printed before it runs. The trained model and its
+held-out digits come from examples/digits/ (see its README). Accuracy on the 500 held-out digits is
+printed for each model the demo produces, measured twice: by our runtime through `edgelite run`,
+and by LiteRT (the TFLite interpreter) loading the same .tflite file unchanged.
+
+A command that this edgelite version does not have yet is skipped with a note, and a step that
+fails prints the error and the demo goes on, so the demo shows what works today; the exit code
+is non-zero if any step failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DIGITS = HERE / "digits"
+FLOAT_ACCURACY_ORT = "97.8 %"  # examples/digits/README.md, ONNX Runtime on the same digits
+
+
+def edgelite_command() -> tuple[list[str], dict[str, str]]:
+    """`edgelite` if installed, else `python -m edgelite.cli` from this checkout."""
+    env = dict(os.environ)
+    exe = shutil.which("edgelite")
+    if exe:
+        return [exe], env
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p)
+    return [sys.executable, "-m", "edgelite.cli"], env
+
+
+class Demo:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.cmd, self.env = edgelite_command()
+        self.failures: list[str] = []
+
+    def has(self, command: str) -> bool:
+        probe = subprocess.run([*self.cmd, command, "--help"], env=self.env,
+                               capture_output=True, text=True)
+        return probe.returncode == 0
+
+    def step(self, title: str, args: list[str], produces: Path | None = None) -> bool:
+        """Run `edgelite ARGS`; True when it succeeded (and wrote ``produces``)."""
+        print(f"\n== {title}")
+        if not self.has(args[0]):
+            print(f"   skipped: this edgelite has no `{args[0]}` command yet")
+            return False
+        print("   $ edgelite " + " ".join(_short(a, self.out) for a in args), flush=True)
+        done = subprocess.run([*self.cmd, *args], env=self.env, text=True, capture_output=True)
+        for line in (done.stdout + done.stderr).rstrip().splitlines():
+            print("   " + line)
+        if done.returncode != 0 or (produces is not None and not produces.exists()):
+            self.failures.append(title)
+            print(f"   FAILED (exit {done.returncode})")
+            return False
+        return True
+
+
+def _short(arg: str, out: Path) -> str:
+    """Print paths relative to the repository or the output directory, to keep lines short."""
+    for base, label in ((out, "$OUT"), (REPO, ".")):
+        try:
+            return f"{label}/{Path(arg).relative_to(base)}" if Path(arg).is_absolute() else arg
+        except ValueError:
+            continue
+    return arg
+
+
+def to_model_input(x: np.ndarray, detail: dict) -> np.ndarray:
+    """One NCHW float sample -> the .tflite input: its layout (NHWC if the converter moved to
+    TFLite's layout) and its type (quantized with the input's scale/zero point if integer)."""
+    shape = tuple(int(d) for d in detail["shape"])
+    if x.shape != shape:
+        x = x.transpose(0, 2, 3, 1)
+    if detail["dtype"] in (np.int8, np.uint8, np.int16):
+        scale, zero = detail["quantization"]
+        info = np.iinfo(detail["dtype"])
+        x = np.clip(np.round(x / scale) + zero, info.min, info.max)
+    return np.ascontiguousarray(x, dtype=detail["dtype"])
+
+
+def from_model_output(y: np.ndarray, detail: dict) -> np.ndarray:
+    if detail["dtype"] != np.float32:
+        scale, zero = detail["quantization"]
+        return (y.astype(np.float32) - zero) * scale
+    return y
+
+
+def litert_accuracy(model: Path, data: dict[str, np.ndarray]) -> str:
+    """Top-1 accuracy of ``model`` in LiteRT's reference kernels, the conformance oracle."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    try:
+        interp = Interpreter(model_path=str(model),
+                             experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+        interp.allocate_tensors()
+    except Exception as e:  # report, do not stop: the demo shows what works
+        return f"LiteRT cannot load it: {e}"
+    (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
+    correct = 0
+    for x, label in zip(data["input"], data["label"]):
+        interp.set_tensor(inp["index"], to_model_input(x[None], inp))
+        interp.invoke()
+        logits = from_model_output(interp.get_tensor(out["index"]), out)
+        correct += int(np.argmax(logits) == label)
+    n = len(data["label"])
+    return f"{100 * correct / n:.1f} % ({correct}/{n})"
+
+
+def run_accuracy(demo: Demo, model: Path, data: dict[str, np.ndarray]) -> None:
+    """Accuracy through `edgelite run` on our runtime: inputs in, logits out, as .npy files."""
+    inputs = demo.out / "heldout_input.npy"
+    logits = demo.out / f"{model.stem}_logits.npy"
+    np.save(inputs, data["input"])
+    if demo.step(f"run {model.name} on the held-out digits (runtime_micro)",
+                 ["run", str(model), "--input", str(inputs), "--output", str(logits)], logits):
+        y = np.load(logits).reshape(len(data["label"]), -1)
+        correct = int(np.sum(y.argmax(1) == data["label"]))
+        n = len(data["label"])
+        print(f"   accuracy (edgelite run): {100 * correct / n:.1f} % ({correct}/{n})")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, help="keep the produced files here (default: temp dir)")
+    args = ap.parse_args()
+    tmp = None
+    if args.out is None:
+        tmp = tempfile.TemporaryDirectory(prefix="edgelite-demo-")
+        args.out = Path(tmp.name)
+    args.out.mkdir(parents=True, exist_ok=True)
+    args.out = args.out.resolve()
+
+    with np.load(DIGITS / "heldout.npz") as f:
+        data = {"input": f["input"], "label": f["label"]}
+    demo = Demo(args.out)
+    print(f"digits example: {DIGITS.relative_to(REPO)}/digits_cnn.onnx, "
+          f"{len(data['label'])} held-out digits; float accuracy in ONNX Runtime "
+          f"{FLOAT_ACCURACY_ORT}; outputs in $OUT={args.out}")
+
+    float_model = args.out / "digits_float.tflite"
+    int8_model = args.out / "digits_int8.tflite"
+    models: list[Path] = []
+    if demo.step("convert ONNX -> float .tflite",
+                 ["convert", str(DIGITS / "digits_cnn.onnx"), "-o", str(float_model)],
+                 float_model):
+        models.append(float_model)
+    if demo.step("quantize to int8 (calibration: 100 training digits)",
+                 ["quantize", str(DIGITS / "digits_cnn.onnx"),
+                  "--calibration", str(DIGITS / "calibration.npz"), "-o", str(int8_model)],
+                 int8_model):
+        models.append(int8_model)
+
+    for model in models:
+        print(f"\n== accuracy of {model.name} in LiteRT (reference kernels), same file unchanged")
+        print(f"   {litert_accuracy(model, data)}")
+        run_accuracy(demo, model, data)
+        demo.step(f"bench {model.name}", ["bench", str(model)])
+
+    print("\n== sizes")
+    for path in [DIGITS / "digits_cnn.onnx", *models]:
+        print(f"   {path.name:<20} {path.stat().st_size:>9,} bytes")
+    if demo.failures:
+        print(f"\nfailed steps: {'; '.join(demo.failures)}")
+    if tmp is not None:
+        tmp.cleanup()
+    return 1 if demo.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
