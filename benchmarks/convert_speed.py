@@ -5,7 +5,7 @@
 The model is tests/models.py's MobileNetV2 (torchvision layout, random He weights, BatchNorm
 unfused), saved to a temporary directory. Each converter runs as a subprocess; we report the
 median wall time over --repeat runs and the peak resident set size of the whole command (from
-os.wait4's rusage for that child, so one run's peak never leaks into another's). The edgelite
+wait4's rusage for that child alone, taken in a small wrapper process; see _WRAPPER). The edgelite
 output is also checked: it must load in LiteRT and agree with ONNX Runtime on a random input,
 so a fast but wrong conversion cannot look good here.
 
@@ -56,17 +56,34 @@ class Run:
     stderr: str
 
 
+# Peak RSS must be measured from a small parent: at exec, Linux carries the forking process's
+# high-water RSS into the child's ru_maxrss, so a child forked straight from this process (which
+# holds the model, ONNX Runtime and LiteRT) would report our memory, not its own. This wrapper
+# (a bare interpreter, ~10 MB) forks the command and writes its wall time, ru_maxrss (KiB) and
+# exit code to argv[1]; any command that needs more memory than the wrapper is measured exactly.
+_WRAPPER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{time.perf_counter() - start} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
-    """Run ``cmd`` to completion; wall time and the peak RSS of that child alone."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    stderr = proc.stderr.read() if proc.stderr else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped: keep Popen consistent
-    # ru_maxrss is in KiB on Linux. It covers the child itself, not its own children.
-    return Run(seconds, usage.ru_maxrss * 1024, proc.returncode, stderr)
+    """Run ``cmd`` to completion: its wall time and peak RSS (see _WRAPPER)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as result:
+        done = subprocess.run([sys.executable, "-S", "-c", _WRAPPER, result.name, *cmd],
+                              cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        fields = result.read().split()
+    if len(fields) != 3:  # the wrapper itself failed (e.g. the command does not exist)
+        return Run(float("nan"), 0, done.returncode or 127, done.stderr)
+    seconds, maxrss_kib, code = float(fields[0]), int(fields[1]), int(fields[2])
+    return Run(seconds, maxrss_kib * 1024, code, done.stderr)
 
 
 def edgelite_command() -> tuple[list[str], dict[str, str]]:
