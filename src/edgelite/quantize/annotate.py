@@ -1,0 +1,500 @@
+"""Turn a float IR graph and calibrated ranges into a quantized IR graph.
+
+Modes (TFLite's post-training quantization flavours):
+
+- ``int8``: full integer. Activations int8 asymmetric, weights int8 symmetric per channel
+  (axis 0 for CONV_2D/FULLY_CONNECTED, 3 for DEPTHWISE_CONV_2D), biases int32.
+- ``int16x8``: activations int16 symmetric, weights int8, biases int64.
+- ``weights-int8`` (dynamic range): int8 weights, float activations. CONV_2D,
+  DEPTHWISE_CONV_2D and FULLY_CONNECTED read them directly (TFLite's hybrid kernels, LiteRT
+  only) when ``hybrid`` is set; every other large constant goes through a DEQUANTIZE.
+- ``float16``: float16 constants, each followed by a DEQUANTIZE to float32.
+
+Per-op precision can be raised (``int16`` ops) or the op kept in float (``keep_float``): the
+pass inserts QUANTIZE (requantize) / DEQUANTIZE ops where precisions meet, and at the model
+I/O according to ``io``. Ops TFLite requires to share input/output parameters (pooling,
+reshapes, CONCATENATION, ...) get one range for the whole tied group, as TFLite's converter
+does; ops with fixed output parameters (SOFTMAX, LOGISTIC, TANH, ...) get them.
+
+The float graph is not modified: the pass works on a copy and returns, for every tensor of the
+copy, the name of the float tensor it approximates (for reports).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from edgelite import ir
+from edgelite.errors import Code, EdgeliteError
+from edgelite.quantize import params as P
+
+MODES = ("int8", "int16x8", "weights-int8", "float16")
+IO_TYPES = ("int8", "uint8", "float")
+
+# Ops whose quantized kernels take weights: op -> (weight input, per-channel axis, bias input).
+WEIGHT_OPS = {
+    "CONV_2D": (1, 0, 2),
+    "DEPTHWISE_CONV_2D": (1, 3, 2),
+    "FULLY_CONNECTED": (1, 0, 2),
+}
+# Ops whose float data inputs and outputs must share one scale/zero point (TFLite kernels
+# check it, or TFLite's converter enforces it).
+SAME_PARAMS = frozenset({
+    "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "PAD",
+    "PADV2", "STRIDED_SLICE", "SLICE", "GATHER", "SPACE_TO_DEPTH", "DEPTH_TO_SPACE",
+    "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "CONCATENATION", "MAXIMUM", "MINIMUM",
+    "SPLIT", "SPLIT_V", "TILE", "BROADCAST_TO", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND",
+    "REDUCE_MAX", "REDUCE_MIN", "PACK", "UNPACK",
+})
+# Ops whose quantized kernels rescale freely between input and output parameters.
+FREE_PARAMS = frozenset({
+    "ADD", "SUB", "MUL", "MEAN", "SUM", "RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU",
+    "HARD_SWISH", "PRELU", "SQUARED_DIFFERENCE", "ARG_MAX", "ARG_MIN", "ELU", "ABS",
+    "SQUARE", "RSQRT", "SQRT", "EXP", "LOG", "DIV", "GELU",
+})
+# Fixed output parameters (scale, zero point) TFLite's kernels require, per storage type.
+FIXED_OUTPUT = {
+    "int8": {
+        "SOFTMAX": (1.0 / 256.0, -128),
+        "LOGISTIC": (1.0 / 256.0, -128),
+        "TANH": (1.0 / 128.0, 0),
+        "LOG_SOFTMAX": (16.0 / 256.0, 127),
+    },
+    "int16": {
+        "SOFTMAX": (1.0 / 32768.0, 0),
+        "LOGISTIC": (1.0 / 32768.0, 0),
+        "TANH": (1.0 / 32768.0, 0),
+    },
+}
+# Ops with no int16 kernel in TFLite/TFLite Micro: int16 requests for them are refused.
+NO_INT16 = frozenset({"LOG_SOFTMAX", "RESIZE_BILINEAR", "SQUARED_DIFFERENCE", "GATHER",
+                      "HARD_SWISH", "DIV"})
+QUANTIZABLE = frozenset(WEIGHT_OPS) | SAME_PARAMS | FREE_PARAMS | frozenset(FIXED_OUTPUT["int8"])
+
+HYBRID_OPS = frozenset(WEIGHT_OPS)
+# TFLite's dynamic-range quantizer leaves small constants (biases, scalars) in float.
+MIN_WEIGHT_ELEMENTS = 1024
+
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class AnnotateConfig:
+    mode: str = "int8"
+    io: str = "int8"
+    keep_float: frozenset[str] = frozenset()  # op names or output tensor names
+    int16: frozenset[str] = frozenset()  # ops computed in int16x8 inside an int8 model
+    per_channel: bool = True
+    hybrid: bool = True  # weights-int8: use TFLite's hybrid kernels where they exist
+    strict: bool = False  # unquantizable ops are an error instead of staying float
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise EdgeliteError(f"unknown quantization mode {self.mode!r}",
+                                hint=f"use one of: {', '.join(MODES)}")
+        if self.io not in IO_TYPES:
+            raise EdgeliteError(f"unknown io type {self.io!r}",
+                                hint=f"use one of: {', '.join(IO_TYPES)}")
+
+
+@dataclass
+class Annotated:
+    graph: ir.Graph
+    source: dict[int, str]  # id(tensor in graph) -> name of the float tensor it stands for
+    precision: dict[str, str]  # op key -> "int8" | "int16" | "float"
+    notes: list[str] = field(default_factory=list)
+
+    def source_of(self, t: ir.Tensor) -> str | None:
+        return self.source.get(id(t))
+
+
+def op_key(op: ir.Op) -> str:
+    """How reports and selective precision name an op: its node name, else its first output."""
+    return op.name or (op.outputs[0].name if op.outputs else op.type)
+
+
+# ---- copying -------------------------------------------------------------------------------
+
+def clone(graph: ir.Graph) -> tuple[ir.Graph, dict[int, ir.Tensor]]:
+    """A structural copy (new Tensor/Op objects, constant data shared read-only)."""
+    tmap: dict[int, ir.Tensor] = {}
+
+    def cp(t: ir.Tensor | None) -> ir.Tensor | None:
+        if t is None:
+            return None
+        if id(t) not in tmap:
+            n = ir.Tensor(t.name, t.shape, t.dtype, None, t.quant)
+            n.data = t.data  # skip the re-validation copy
+            tmap[id(t)] = n
+        return tmap[id(t)]
+
+    g = ir.Graph(inputs=[cp(t) for t in graph.inputs], outputs=[], ops=[], name=graph.name,
+                 metadata=dict(graph.metadata))
+    for op in graph.ops:
+        g.ops.append(ir.Op(op.type, [cp(t) for t in op.inputs], [cp(t) for t in op.outputs],
+                           dict(op.options), op.name))
+    g.outputs = [cp(t) for t in graph.outputs]
+    return g, tmap
+
+
+class _Names:
+    def __init__(self, graph: ir.Graph) -> None:
+        self.used = {t.name for t in graph.tensors()}
+
+    def new(self, base: str) -> str:
+        name, i = base, 1
+        while name in self.used:
+            name = f"{base}_{i}"
+            i += 1
+        self.used.add(name)
+        return name
+
+
+def _is_float_act(t: ir.Tensor | None) -> bool:
+    return t is not None and not t.is_const and t.dtype == "float32"
+
+
+def _is_float_const(t: ir.Tensor | None) -> bool:
+    return t is not None and t.is_const and t.dtype == "float32"
+
+
+# ---- the pass ------------------------------------------------------------------------------
+
+def annotate(graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig) -> Annotated:
+    """Quantize ``graph`` (not modified) with ``ranges`` (float tensor name -> (min, max))."""
+    _check_names(graph, config)
+    if config.mode == "float16":
+        return _float16(graph)
+    if config.mode == "weights-int8":
+        return _dynamic_range(graph, config)
+    return _Integer(graph, ranges, config).run()
+
+
+def _check_names(graph: ir.Graph, config: AnnotateConfig) -> None:
+    names = [t.name for t in graph.tensors()]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise EdgeliteError(f"tensor names are not unique: {', '.join(dup[:5])}",
+                            code=Code.INTERNAL)
+    known = {op_key(op) for op in graph.ops} | {t.name for op in graph.ops for t in op.outputs}
+    for what, chosen in (("keep-float", config.keep_float), ("int16", config.int16)):
+        unknown = sorted(set(chosen) - known)
+        if unknown:
+            sample = ", ".join(sorted({op_key(op) for op in graph.ops})[:12])
+            raise EdgeliteError(f"{what}: no op named {', '.join(map(repr, unknown))}",
+                                hint=f"ops are named by ONNX node or output tensor, e.g. {sample}")
+    both = sorted(set(config.keep_float) & set(config.int16))
+    if both:
+        raise EdgeliteError(f"ops both kept float and int16: {', '.join(both)}")
+
+
+def _selected(op: ir.Op, names: Iterable[str]) -> bool:
+    names = set(names)
+    return op_key(op) in names or any(t.name in names for t in op.outputs)
+
+
+class _Integer:
+    """int8 / int16x8 full-integer quantization with selective precision."""
+
+    def __init__(self, graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig):
+        self.float_graph = graph
+        self.ranges = ranges
+        self.cfg = config
+        self.base = "int16" if config.mode == "int16x8" else "int8"
+        self.g, tmap = clone(graph)
+        self.names = _Names(self.g)
+        self.source: dict[int, str] = {id(t): t.name for t in self.g.tensors()}
+        self.domain: dict[int, str] = {}  # id(activation) -> "float"|"int8"|"int16"|"uint8"
+        self.views: dict[tuple[int, str], ir.Tensor] = {}
+        self.precision: dict[str, str] = {}
+        self.notes: list[str] = []
+        self.fixed: dict[int, tuple[float, int]] = {}
+        self.parent: dict[int, int] = {}  # union-find over tensors sharing parameters
+        self.by_id: dict[int, ir.Tensor] = {}
+
+    # -- precision ---------------------------------------------------------------------------
+    def _op_precision(self, op: ir.Op) -> str:
+        if _selected(op, self.cfg.keep_float):
+            return "float"
+        if not any(_is_float_act(t) or _is_float_const(t) for t in op.inputs) and \
+                not any(t.dtype == "float32" for t in op.outputs):
+            return "none"  # integer-only op (shape arithmetic): untouched
+        if op.type not in QUANTIZABLE:
+            msg = f"{op.type} [{op_key(op)}] has no quantized kernel in edgelite: kept float"
+            if self.cfg.strict:
+                raise EdgeliteError(msg.replace(": kept float", ""), code=Code.UNSUPPORTED,
+                                    where=op_key(op), hint="keep it float with keep_float")
+            self.notes.append(msg)
+            return "float"
+        want16 = self.base == "int16" or _selected(op, self.cfg.int16)
+        if want16 and op.type in NO_INT16:
+            raise EdgeliteError(f"{op.type} has no int16 kernel in TFLite", code=Code.UNSUPPORTED,
+                                where=op_key(op), hint="keep this op int8 or float")
+        return "int16" if want16 else "int8"
+
+    # -- views (conversions between storage domains) -------------------------------------------
+    def _view(self, t: ir.Tensor, target: str, before: list[ir.Op]) -> ir.Tensor:
+        dom = self.domain.get(id(t), "float")
+        if dom == target:
+            return t
+        key = (id(t), target)
+        if key in self.views:
+            return self.views[key]
+        if dom == "uint8" and target == "int16":
+            t = self._view(t, "int8", before)
+            dom = "int8"
+        suffix = {"float": "float", "int8": "int8", "int16": "int16", "uint8": "uint8"}[target]
+        v = ir.Tensor(self.names.new(f"{t.name}_{suffix}"), t.shape, "float32")
+        self.source[id(v)] = self.source.get(id(t), t.name)
+        self.domain[id(v)] = target
+        self.by_id[id(v)] = v
+        op_type = "DEQUANTIZE" if target == "float" else "QUANTIZE"
+        before.append(ir.Op(op_type, [t], [v], {}, name=f"{v.name}"))
+        self.views[key] = v
+        return v
+
+    # -- union-find --------------------------------------------------------------------------
+    def _find(self, a: int) -> int:
+        while self.parent.get(a, a) != a:
+            a = self.parent[a]
+        return a
+
+    def _union(self, a: ir.Tensor, b: ir.Tensor) -> None:
+        ra, rb = self._find(id(a)), self._find(id(b))
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    # -- run ---------------------------------------------------------------------------------
+    def run(self) -> Annotated:
+        g = self.g
+        for t in g.tensors():
+            self.by_id[id(t)] = t
+        in_dom = {"int8": self.base, "uint8": "uint8", "float": "float"}[self.cfg.io]
+        if self.cfg.io == "uint8" and self.base == "int16":
+            raise EdgeliteError("uint8 model I/O needs int8 activations",
+                                hint="use io int8 or float with int16x8")
+        for t in g.inputs:
+            self.domain[id(t)] = in_dom
+
+        new_ops: list[ir.Op] = []
+        for op in g.ops:
+            prec = self._op_precision(op)
+            self.precision[op_key(op)] = prec
+            if prec == "none":
+                new_ops.append(op)
+                continue
+            before: list[ir.Op] = []
+            act_target = prec
+            for i, t in enumerate(op.inputs):
+                if _is_float_act(t):
+                    op.inputs[i] = self._view(t, act_target, before)
+            for t in op.outputs:
+                if t.dtype == "float32":
+                    self.domain[id(t)] = prec
+            new_ops.extend(before)
+            new_ops.append(op)
+            if prec != "float":
+                self._tie(op, prec)
+        g.ops = new_ops
+        self._outputs()
+        self._assign_params()
+        for op in list(g.ops):
+            prec = self.precision.get(op_key(op))
+            if prec in ("int8", "int16"):
+                self._quantize_constants(op, prec)
+        g.validate()
+        return Annotated(g, self.source, self.precision, self.notes)
+
+    def _tie(self, op: ir.Op, prec: str) -> None:
+        acts = [t for t in op.inputs if t is not None and not t.is_const
+                and self.domain.get(id(t)) == prec]
+        outs = [t for t in op.outputs if self.domain.get(id(t)) == prec]
+        if op.type in SAME_PARAMS and outs:
+            for t in acts + outs[1:]:
+                self._union(outs[0], t)
+        fixed = FIXED_OUTPUT[prec].get(op.type)
+        if fixed is not None:
+            for t in outs:
+                self.fixed[id(t)] = fixed
+
+    def _outputs(self) -> None:
+        """Convert graph outputs to the requested io type, keeping their names."""
+        g, target = self.g, {"int8": self.base, "uint8": "uint8", "float": "float"}[self.cfg.io]
+        tail: list[ir.Op] = []
+        outs = []
+        for t in g.outputs:
+            if t.is_const or t.dtype != "float32" or self.domain.get(id(t), "float") == target:
+                outs.append(t)
+                continue
+            steps = [target]
+            if target == "uint8" and self.domain.get(id(t)) != "int8":
+                steps = ["int8", "uint8"]
+            v = t
+            for step in steps:
+                v = self._view(v, step, tail)
+            # The model's output keeps the float model's name; the internal tensor is renamed.
+            internal_name, public_name = t.name, v.name
+            t.name, v.name = self.names.new(f"{internal_name}_q"), internal_name
+            del public_name
+            outs.append(v)
+        g.ops.extend(tail)
+        g.outputs = outs
+
+    def _range_of(self, t: ir.Tensor) -> Range:
+        name = self.source.get(id(t), t.name)
+        if name not in self.ranges:
+            raise EdgeliteError(f"no calibrated range for tensor {name!r}", code=Code.INTERNAL)
+        lo, hi = self.ranges[name]
+        return float(lo), float(hi)
+
+    def _assign_params(self) -> None:
+        groups: dict[int, list[ir.Tensor]] = {}
+        for tid, dom in self.domain.items():
+            if dom in ("int8", "int16", "uint8"):
+                groups.setdefault(self._find(tid), []).append(self.by_id[tid])
+        for members in groups.values():
+            dom = self.domain[id(members[0])]
+            fixed = {self.fixed[id(t)] for t in members if id(t) in self.fixed}
+            if len(fixed) > 1:
+                raise EdgeliteError(
+                    "tensors that must share quantization parameters have different fixed "
+                    f"parameters: {', '.join(t.name for t in members)}", code=Code.UNSUPPORTED,
+                    hint="keep one of the ops producing them float")
+            if fixed:
+                scale, zp = next(iter(fixed))
+                if dom == "uint8":
+                    zp += 128
+                qp = ir.QuantParams(np.array([scale], np.float32), np.array([zp]))
+            else:
+                rs = [self._range_of(t) for t in members]
+                lo, hi = min(r[0] for r in rs), max(r[1] for r in rs)
+                qp = {"int8": P.activation_params_int8, "int16": P.activation_params_int16,
+                      "uint8": _uint8_params}[dom](lo, hi)
+            for t in members:
+                t.dtype = dom
+                t.quant = ir.QuantParams(qp.scale.copy(), qp.zero_point.copy())
+
+    # -- constants ---------------------------------------------------------------------------
+    def _new_const(self, like: ir.Tensor, data: np.ndarray, qp: ir.QuantParams | None,
+                   suffix: str) -> ir.Tensor:
+        t = ir.Tensor(self.names.new(f"{like.name}_{suffix}"), like.shape, str(data.dtype),
+                      data=data, quant=qp)
+        self.source[id(t)] = self.source.get(id(like), like.name)
+        return t
+
+    def _quantize_constants(self, op: ir.Op, prec: str) -> None:
+        spec = WEIGHT_OPS.get(op.type)
+        if spec is not None:
+            wi, axis, bi = spec
+            x, w = op.inputs[0], op.inputs[wi]
+            if w is None or not _is_float_const(w):
+                raise EdgeliteError(f"{op.type} weights must be a float constant",
+                                    code=Code.UNSUPPORTED, where=op_key(op),
+                                    hint="keep this op float")
+            per_axis = axis if self.cfg.per_channel else None
+            qw, wqp = P.quantize_weights_int8(w.data, per_axis)
+            op.inputs[wi] = self._new_const(w, qw, wqp, "int8")
+            b = op.inputs[bi] if bi < len(op.inputs) else None
+            if b is not None and _is_float_const(b):
+                bias_dtype = "int64" if prec == "int16" else "int32"
+                in_scale = float(x.quant.scale[0])
+                qb, bqp = P.quantize_bias(b.data, in_scale, wqp.scale, bias_dtype)
+                op.inputs[bi] = self._new_const(b, qb, bqp, bias_dtype)
+        tied = op.type in SAME_PARAMS
+        for i, t in enumerate(op.inputs):
+            if not _is_float_const(t):
+                continue
+            if tied and op.outputs and op.outputs[0].quant is not None:
+                qp = op.outputs[0].quant
+                q = P.quantize_values(t.data, qp, op.outputs[0].dtype)
+                op.inputs[i] = self._new_const(t, q, ir.QuantParams(qp.scale, qp.zero_point),
+                                               prec)
+            elif prec == "int16":
+                q, qp = P.quantize_weights_int16(t.data)
+                op.inputs[i] = self._new_const(t, q, qp, "int16")
+            else:
+                lo, hi = (float(t.data.min()), float(t.data.max())) if t.size else (0.0, 0.0)
+                qp = P.activation_params_int8(lo, hi)
+                op.inputs[i] = self._new_const(t, P.quantize_values(t.data, qp, "int8"), qp,
+                                               "int8")
+
+
+def _uint8_params(lo: float, hi: float) -> ir.QuantParams:
+    # TFLite's uint8 I/O: the int8 parameters with the zero point moved by 128.
+    qp = P.activation_params_int8(lo, hi)
+    return ir.QuantParams(qp.scale, qp.zero_point + 128)
+
+
+# ---- weight-only modes ---------------------------------------------------------------------
+
+def _dequantize_const(g: ir.Graph, names: _Names, source: dict[int, str], op: ir.Op, i: int,
+                      data: np.ndarray, qp: ir.QuantParams | None, before: list[ir.Op]) -> None:
+    t = op.inputs[i]
+    c = ir.Tensor(names.new(f"{t.name}_{data.dtype}"), t.shape, str(data.dtype), data=data,
+                  quant=qp)
+    f = ir.Tensor(names.new(f"{t.name}_dequant"), t.shape, "float32")
+    source[id(c)] = source[id(f)] = t.name
+    before.append(ir.Op("DEQUANTIZE", [c], [f], {}, name=f.name))
+    op.inputs[i] = f
+
+
+def _float16(graph: ir.Graph) -> Annotated:
+    g, _ = clone(graph)
+    names = _Names(g)
+    source = {id(t): t.name for t in g.tensors()}
+    new_ops: list[ir.Op] = []
+    cache: dict[int, ir.Tensor] = {}
+    for op in g.ops:
+        before: list[ir.Op] = []
+        for i, t in enumerate(op.inputs):
+            if _is_float_const(t) and op.type != "DEQUANTIZE":
+                if id(t) in cache:
+                    op.inputs[i] = cache[id(t)]
+                    continue
+                _dequantize_const(g, names, source, op, i, t.data.astype(np.float16), None,
+                                  before)
+                cache[id(t)] = op.inputs[i]
+        new_ops.extend(before)
+        new_ops.append(op)
+    g.ops = new_ops
+    g.validate()
+    return Annotated(g, source, {op_key(op): "float16" for op in graph.ops})
+
+
+def _dynamic_range(graph: ir.Graph, config: AnnotateConfig) -> Annotated:
+    g, _ = clone(graph)
+    names = _Names(g)
+    source = {id(t): t.name for t in g.tensors()}
+    precision: dict[str, str] = {}
+    new_ops: list[ir.Op] = []
+    for op in g.ops:
+        before: list[ir.Op] = []
+        keep = _selected(op, config.keep_float)
+        precision[op_key(op)] = "float" if keep else "weights-int8"
+        spec = WEIGHT_OPS.get(op.type)
+        for i, t in enumerate(op.inputs):
+            if keep or not _is_float_const(t) or t.size < MIN_WEIGHT_ELEMENTS:
+                continue
+            if spec is not None and i == spec[0]:
+                hybrid = config.hybrid and op.type in HYBRID_OPS
+                # Hybrid FULLY_CONNECTED takes per-tensor weights; conv kernels per channel.
+                per_ch = config.per_channel and op.type != "FULLY_CONNECTED"
+                axis = spec[1] if (per_ch or not hybrid) and config.per_channel else None
+                q, qp = P.quantize_weights_int8(t.data, axis)
+                if hybrid:
+                    c = ir.Tensor(names.new(f"{t.name}_int8"), t.shape, "int8", data=q, quant=qp)
+                    source[id(c)] = t.name
+                    op.inputs[i] = c
+                    continue
+                _dequantize_const(g, names, source, op, i, q, qp, before)
+            else:
+                q, qp = P.quantize_weights_int8(t.data, None)
+                _dequantize_const(g, names, source, op, i, q, qp, before)
+        new_ops.extend(before)
+        new_ops.append(op)
+    g.ops = new_ops
+    g.validate()
+    return Annotated(g, source, precision)

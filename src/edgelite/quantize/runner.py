@@ -1,0 +1,69 @@
+"""Run a written model and read any tensor by its index in the file.
+
+Calibration and reports execute models on runtime_micro (``backend="micro"``) with the linear
+planner, which keeps every tensor readable after invoke: Python does not grow a second
+executor. ``backend="litert"`` runs LiteRT's reference kernels instead (with all tensors
+preserved); it is an explicit choice for cross-checking, never a silent fallback.
+
+Tensor indices are the writer's: position in ``graph.tensors()``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from edgelite import ir
+from edgelite.errors import Code, EdgeliteError
+
+BACKENDS = ("micro", "litert")
+
+
+class Runner:
+    def __init__(self, model: bytes, graph: ir.Graph, backend: str = "micro") -> None:
+        if backend not in BACKENDS:
+            raise EdgeliteError(f"unknown backend {backend!r}", hint=f"use one of {BACKENDS}")
+        self.graph = graph
+        self.tensors = graph.tensors()
+        self.index = {id(t): i for i, t in enumerate(self.tensors)}
+        self.backend = backend
+        if backend == "micro":
+            try:
+                from edgelite.runtime import Interpreter
+            except ImportError as exc:
+                raise EdgeliteError(
+                    "runtime_micro's Python binding is not available", code=Code.RUNTIME,
+                    hint="build/install edgelite (pip install .), or pass backend='litert'",
+                ) from exc
+            self._micro = Interpreter(model, planner="linear")
+        else:
+            from ai_edge_litert.interpreter import Interpreter as LiteRT
+            from ai_edge_litert.interpreter import OpResolverType
+
+            self._lite = LiteRT(model_content=model,
+                                experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+                                experimental_preserve_all_tensors=True)
+            self._lite.allocate_tensors()
+            self._lite_inputs = [d["index"] for d in self._lite.get_input_details()]
+
+    def run(self, sample: Mapping[str, np.ndarray]) -> None:
+        for i, t in enumerate(self.graph.inputs):
+            arr = np.ascontiguousarray(sample[t.name], dtype=t.dtype)
+            if self.backend == "micro":
+                self._micro.set_input(i, arr)
+            else:
+                self._lite.set_tensor(self._lite_inputs[i], arr)
+        if self.backend == "micro":
+            self._micro.invoke()
+        else:
+            self._lite.invoke()
+
+    def tensor(self, t: ir.Tensor) -> np.ndarray:
+        i = self.index[id(t)]
+        if self.backend == "micro":
+            return np.array(self._micro.tensor(i), copy=True)
+        return np.array(self._lite.get_tensor(i), copy=True)
+
+    def output(self, k: int) -> np.ndarray:
+        return self.tensor(self.graph.outputs[k])
