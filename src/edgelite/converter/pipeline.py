@@ -43,9 +43,16 @@ def convert(path: str | Path, options: ConvertOptions | None = None) -> ir.Graph
     graph = model_to_ir(model, str(p), options.input_shapes)
     in_names = [t.name for t in graph.inputs]
     out_names = [o.name for o in model.graph.output]
+    before = (list(graph.inputs), list(graph.outputs))
     run_passes(graph, keep_nchw_io=options.keep_nchw_io)
     _restore_io_names(graph, in_names, out_names)
-    graph.metadata[METADATA_KEY] = _metadata(p, options)
+    layout = {
+        kind: {t.name: ("NCHW" if t is old else "NHWC")
+               for t, old in zip(now, then) if len(t.shape) == 4}
+        for kind, now, then in (("inputs", graph.inputs, before[0]),
+                                ("outputs", graph.outputs, before[1]))
+    }
+    graph.metadata[METADATA_KEY] = _metadata(p, options, layout)
     return graph
 
 
@@ -55,13 +62,15 @@ def convert_to_bytes(path: str | Path, options: ConvertOptions | None = None) ->
     return write_model(convert(path, options))
 
 
-def _metadata(path: Path, options: ConvertOptions) -> bytes:
+def _metadata(path: Path, options: ConvertOptions, layout: dict) -> bytes:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     info = {
         "producer": "edgelite",
         "version": __version__,
         "source": {"file": path.name, "sha256": digest},
         "options": options.as_json(),
+        # rank-4 inputs/outputs: NHWC where the layout pass moved the interface to NHWC
+        "layout": layout,
     }
     return json.dumps(info, sort_keys=True, separators=(",", ":")).encode()
 

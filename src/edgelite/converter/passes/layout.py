@@ -286,8 +286,9 @@ def sink_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
         x, y = op.inputs[0], op.outputs[0]
         if is_output(graph, y) or y.quant is not None:
             continue
-        if not keep_nchw_io and is_input(graph, x) and perm == TO_NHWC:
-            continue  # becomes the NHWC graph input; sinking it would undo that
+        if not keep_nchw_io and perm == TO_NHWC and _from_input(
+                graph, x, producers, graph.consumers()):
+            continue  # moves up to become the NHWC graph input; sinking it would undo that
         readers = list({id(c): c for c in graph.consumers().get(y, [])
                         if c.type != "TRANSPOSE"}.values())
         if not readers:
@@ -344,59 +345,65 @@ def fold_flatten_into_fc(graph: ir.Graph) -> bool:
 
 # ---- the graph's ends -----------------------------------------------------------------------
 
-def hoist_to_inputs(graph: ir.Graph) -> bool:
-    """input -> (elementwise ops) -> TRANSPOSE(to NHWC): move the TRANSPOSE up to the input.
+HOISTABLE = UNARY | BINARY | PAD | {"SLICE", "STRIDED_SLICE"}
 
-    Only for elementwise ops with constant other operands, so the TRANSPOSE can become the
-    NHWC graph input (a mean/std normalisation in front of the first conv is the usual case).
+
+def _from_input(graph: ir.Graph, t: ir.Tensor, producers: dict, consumers: dict) -> bool:
+    """t is a rank-4 graph input, or computed from one by a chain of layout-agnostic ops with
+    one data input each and no other readers: a TRANSPOSE(to NHWC) of t can move up to the
+    input and become the NHWC graph input."""
+    while not is_input(graph, t):
+        prod = producers.get(t)
+        if prod is None or len(prod.outputs) != 1 or prod.type not in HOISTABLE:
+            return False
+        data = [i for i in prod.inputs if i is not None and not i.is_const]
+        if len(data) != 1 or len(consumers.get(data[0], [])) != 1 or is_output(graph, data[0]):
+            return False
+        t = data[0]
+    return len(t.shape) == 4
+
+
+def hoist_to_inputs(graph: ir.Graph) -> bool:
+    """input -> (layout-agnostic ops) -> TRANSPOSE(to NHWC): move the TRANSPOSE up, one op at
+    a time, until it reads the graph input and can become the NHWC input (a mean/std
+    normalisation or a PAD in front of the first conv is the usual case).
+
+    One step: C(d) -> T(P) becomes C(T^-1(T(d, P))) -> T(P); sinking the T^-1 through C gives
+    C'(T(d, P)) -> T^-1 -> T(P), and the last two compose to nothing.
     """
     changed = False
-    namer: Namer | None = None
-    producers = graph.producers()
-    consumers = graph.consumers()
+    namer = Namer(graph)
     for op in list(graph.ops):
-        if perm_of(op) != TO_NHWC:
+        if perm_of(op) != TO_NHWC or not any(o is op for o in graph.ops):
             continue
+        producers = graph.producers()
+        consumers = graph.consumers()
         z = op.inputs[0]
         elem = producers.get(z)
-        if elem is None or len(elem.outputs) != 1 or is_output(graph, z):
+        if elem is None or is_input(graph, z) or is_output(graph, z):
             continue
-        if elem.type not in UNARY and elem.type not in BINARY:
+        if not _from_input(graph, z, producers, consumers):
             continue
-        data = [t for t in elem.inputs if t is not None and not t.is_const]
-        if len(data) != 1 or not is_input(graph, data[0]) or len(data[0].shape) != 4:
+        if any(perm_of(c) != TO_NHWC for c in consumers.get(z, [])):
             continue
-        if len(z.shape) != 4 or any(perm_of(c) != TO_NHWC for c in consumers.get(z, [])):
+        d = next(i for i in elem.inputs if i is not None and not i.is_const)
+        d_t = ir.Tensor(namer(f"{d.name}_nhwc"), tuple(d.shape[p] for p in TO_NHWC), d.dtype)
+        u = ir.Tensor(namer(f"{d.name}_nchw"), d.shape, d.dtype)
+        t_fwd = transpose_op(namer, d, d_t, TO_NHWC, elem.name)
+        t_back = transpose_op(namer, d_t, u, TO_NCHW, elem.name)
+        old_inputs = list(elem.inputs)
+        elem.inputs = [u if t is d else t for t in elem.inputs]
+        producers[d_t], producers[u] = t_fwd, t_back
+        plan = _Sinker(graph, namer, producers).plan(elem, u, TO_NCHW)
+        if plan is None:
+            elem.inputs = old_inputs
             continue
-        if elem.type in UNARY and elem.inputs[0] is not data[0]:
-            continue
-        consts = {}
-        for k, t in enumerate(elem.inputs):
-            if t is not None and t.is_const:
-                if t.data.ndim > 4:
-                    break
-                full = t.data.reshape((1,) * (4 - t.data.ndim) + t.data.shape)
-                consts[k] = np.transpose(full, TO_NHWC)
-        else:
-            namer = namer or Namer(graph)
-            x = data[0]
-            x_t = ir.Tensor(namer(f"{x.name}_nhwc"), tuple(x.shape[p] for p in TO_NHWC), x.dtype)
-            y = op.outputs[0]
-            elem.inputs = [x_t if t is x else (new_const(namer, t.name, consts[k])
-                                               if k in consts else t)
-                           for k, t in enumerate(elem.inputs)]
-            # the elementwise op now writes the NHWC tensor every TRANSPOSE reader wanted
-            for c in consumers.get(z, []):
-                if c is not op:
-                    graph.remove_op(c)
-                    graph.replace_uses(c.outputs[0], y)
-            graph.remove_op(op)
-            elem.outputs = [y]
-            i = next(k for k, o in enumerate(graph.ops) if o is elem)
-            graph.ops.insert(i, transpose_op(namer, x, x_t, TO_NHWC, elem.name))
-            changed = True
-            producers = graph.producers()
-            consumers = graph.consumers()
+        i = next(k for k, o in enumerate(graph.ops) if o is elem)
+        graph.ops[i:i] = [t_fwd, t_back]
+        plan()
+        changed = True
+    if changed:
+        graph.remove_dead()
     return changed
 
 

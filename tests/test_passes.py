@@ -1,0 +1,529 @@
+"""IR passes: each rewrite is checked for its shape (what ops remain) and for its values.
+
+The value oracle is ONNX Runtime on an equivalent inline ONNX graph; the converted model runs
+in LiteRT (and TFLite Micro where noted). Nothing here compares our output with our own code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import edgelite.converter.ops as ops_pkg
+from edgelite import ir
+from edgelite.converter import ConvertOptions, convert
+from edgelite.converter.passes import (
+    fold_constants, fold_reshape_chains, remove_dead, remove_identities, run_passes,
+)
+from edgelite.converter.tflite.writer import write_model
+
+# Every lowering module registers itself on import (the ops package may not import them all).
+for _m in pkgutil.iter_modules(ops_pkg.__path__):
+    importlib.import_module(f"{ops_pkg.__name__}.{_m.name}")
+
+OPSET = 13
+RNG = np.random.default_rng(1234)
+
+
+# ---- shared helpers (test_convert_models.py imports these) -----------------------------------
+
+def make_model(nodes: list[onnx.NodeProto], inputs: dict[str, tuple[int, ...]],
+               outputs: list[str], inits: dict[str, np.ndarray] | None = None,
+               opset: int = OPSET) -> onnx.ModelProto:
+    graph = helper.make_graph(
+        nodes, "test",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(s)) for n, s in inputs.items()],
+        [helper.make_empty_tensor_value_info(n) for n in outputs],
+        [numpy_helper.from_array(np.asarray(v), k) for k, v in (inits or {}).items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    # outputs need a type for the checker: take it from ONNX shape inference
+    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    onnx.checker.check_model(model)
+    return model
+
+
+def rand(*shape: int, scale: float = 1.0) -> np.ndarray:
+    return (RNG.standard_normal(shape) * scale).astype(np.float32)
+
+
+def ort_run(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, feeds)
+
+
+def io_layout(graph: ir.Graph) -> dict[str, str]:
+    """Tensor name -> "NHWC" for the inputs/outputs the converter turned into NHWC."""
+    meta = json.loads(graph.metadata["edgelite"])["layout"]
+    return {**meta["inputs"], **meta["outputs"]}
+
+
+def to_layout(x: np.ndarray, layout: str | None) -> np.ndarray:
+    """x (ONNX layout) in the converted model's layout for that tensor."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if layout == "NHWC" else x
+
+
+def from_layout(y: np.ndarray, layout: str | None) -> np.ndarray:
+    return y.transpose(0, 3, 1, 2) if layout == "NHWC" else y
+
+
+def litert_run(data: bytes, inputs: dict[str, np.ndarray],
+               layout: dict[str, str] | None = None) -> dict[str, np.ndarray]:
+    """Run in LiteRT with TFLite's reference kernels; inputs/outputs by tensor name."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    layout = layout or {}
+    it = Interpreter(model_content=data,
+                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    it.allocate_tensors()
+    for d in it.get_input_details():
+        it.set_tensor(d["index"], to_layout(inputs[d["name"]], layout.get(d["name"])))
+    it.invoke()
+    return {d["name"]: it.get_tensor(d["index"]).copy() for d in it.get_output_details()}
+
+
+def tflm_run(data: bytes, graph: ir.Graph, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    from tflite_micro.python.tflite_micro import runtime
+
+    it = runtime.Interpreter.from_bytes(data, arena_size=8 << 20)
+    layout = io_layout(graph)
+    for i, t in enumerate(graph.inputs):
+        it.set_input(to_layout(inputs[t.name], layout.get(t.name)), i)
+    it.invoke()
+    return {t.name: it.get_output(i).copy() for i, t in enumerate(graph.outputs)}
+
+
+def convert_onnx(model: onnx.ModelProto, tmp_path: Path, **options) -> tuple[ir.Graph, bytes]:
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    graph = convert(path, ConvertOptions(**options))
+    return graph, write_model(graph)
+
+
+def check_against_ort(model: onnx.ModelProto, tmp_path: Path, feeds: dict[str, np.ndarray],
+                      *, tflm: bool = False, rtol: float = 1e-4, atol: float = 1e-5,
+                      **options) -> ir.Graph:
+    """Convert, run in LiteRT (and TFLM), compare every output with ONNX Runtime's."""
+    graph, data = convert_onnx(model, tmp_path, **options)
+    expected = ort_run(model, feeds)
+    names = [o.name for o in model.graph.output]
+    layout = io_layout(graph)
+    runs = [litert_run(data, feeds, layout)] + ([tflm_run(data, graph, feeds)] if tflm else [])
+    for got in runs:
+        for name, ref in zip(names, expected):
+            np.testing.assert_allclose(from_layout(got[name], layout.get(name)), ref, rtol=rtol,
+                                       atol=atol, err_msg=name)
+    return graph
+
+
+def op_types(graph: ir.Graph) -> Counter:
+    return Counter(op.type for op in graph.ops)
+
+
+def conv(name: str, x: str, w: str, out: str, k: int = 3, stride: int = 1, pad: int | None = None,
+         group: int = 1, bias: str | None = None) -> onnx.NodeProto:
+    p = (k - 1) // 2 if pad is None else pad
+    return helper.make_node("Conv", [x, w] + ([bias] if bias else []), [out], name=name,
+                            kernel_shape=[k, k], strides=[stride, stride], pads=[p] * 4,
+                            group=group)
+
+
+# ---- IR-level passes ------------------------------------------------------------------------
+
+def _ir_graph_add_transposed_const() -> tuple[ir.Graph, np.ndarray]:
+    c = rand(3, 2)
+    x = ir.Tensor("x", (2, 3))
+    ct = ir.Tensor("ct", (2, 3))
+    y = ir.Tensor("y", (2, 3))
+    g = ir.Graph(inputs=[x], outputs=[y], ops=[
+        ir.Op("TRANSPOSE", [ir.const("c", c), ir.const("perm", np.array([1, 0], np.int32))],
+              [ct]),
+        ir.Op("ADD", [x, ct], [y], {"fused_activation_function": "NONE"}),
+    ])
+    return g, c
+
+
+def test_fold_constants_evaluates_ops_on_constants() -> None:
+    g, c = _ir_graph_add_transposed_const()
+    assert fold_constants(g)
+    g.validate()
+    assert [op.type for op in g.ops] == ["ADD"]
+    x = rand(2, 3)
+    model = make_model([helper.make_node("Transpose", ["c"], ["ct"], perm=[1, 0]),
+                        helper.make_node("Add", ["x", "ct"], ["y"])],
+                       {"x": (2, 3)}, ["y"], {"c": c})
+    got = litert_run(write_model(g), {"x": x})["y"]
+    np.testing.assert_allclose(got, ort_run(model, {"x": x})[0], rtol=1e-6)
+
+
+def test_fold_constants_keeps_graph_outputs() -> None:
+    t = ir.Tensor("t", (2,))
+    g = ir.Graph(inputs=[], outputs=[t], ops=[
+        ir.Op("ADD", [ir.const("a", np.ones(2, np.float32)), ir.const("b", np.ones(2, np.float32))],
+              [t], {"fused_activation_function": "NONE"})])
+    assert not fold_constants(g)
+    assert len(g.ops) == 1
+
+
+def test_remove_dead_drops_unread_ops() -> None:
+    x, y, z = ir.Tensor("x", (4,)), ir.Tensor("y", (4,)), ir.Tensor("z", (4,))
+    g = ir.Graph(inputs=[x], outputs=[y], ops=[ir.Op("RELU", [x], [y]), ir.Op("TANH", [x], [z])])
+    assert remove_dead(g)
+    assert [op.type for op in g.ops] == ["RELU"]
+    assert not remove_dead(g)
+
+
+def test_identity_ops_removed_and_output_name_kept() -> None:
+    x = ir.Tensor("x", (2, 3))
+    a, b, c, y = (ir.Tensor(n, (2, 3)) for n in ("a", "b", "c", "y"))
+    g = ir.Graph(inputs=[x], outputs=[y], ops=[
+        ir.Op("ADD", [x, ir.const("one", np.float32(1))], [a],
+              {"fused_activation_function": "NONE"}),
+        ir.Op("RESHAPE", [a, ir.const("s", np.array([2, 3], np.int32))], [b],
+              {"new_shape": [2, 3]}),
+        ir.Op("CAST", [b], [c]),
+        ir.Op("TRANSPOSE", [c, ir.const("p", np.array([0, 1], np.int32))], [y]),
+    ])
+    while remove_identities(g):
+        g.validate()
+    assert [op.type for op in g.ops] == ["ADD"]
+    assert g.outputs[0] is y and g.ops[0].outputs[0] is y
+    x_val = rand(2, 3)
+    model = make_model([helper.make_node("Add", ["x", "one"], ["a"]),
+                        helper.make_node("Reshape", ["a", "s"], ["b"]),
+                        helper.make_node("Cast", ["b"], ["c"], to=TensorProto.FLOAT),
+                        helper.make_node("Transpose", ["c"], ["y"], perm=[0, 1])],
+                       {"x": (2, 3)}, ["y"], {"one": np.float32(1), "s": np.array([2, 3])})
+    got = litert_run(write_model(g), {"x": x_val})["y"]
+    np.testing.assert_allclose(got, ort_run(model, {"x": x_val})[0], rtol=1e-6)
+
+
+def test_identity_between_input_and_output_stays() -> None:
+    x, y = ir.Tensor("x", (2, 3)), ir.Tensor("y", (2, 3))
+    g = ir.Graph(inputs=[x], outputs=[y],
+                 ops=[ir.Op("RESHAPE", [x, ir.const("s", np.array([2, 3], np.int32))], [y])])
+    assert not remove_identities(g)
+    assert len(g.ops) == 1
+
+
+def test_reshape_chain_folds_to_one_reshape() -> None:
+    x, a, b, y = (ir.Tensor("x", (2, 6)), ir.Tensor("a", (3, 4)), ir.Tensor("b", (12,)),
+                  ir.Tensor("y", (4, 3)))
+    g = ir.Graph(inputs=[x], outputs=[y], ops=[
+        ir.Op("RESHAPE", [x, ir.const("s1", np.array([3, 4], np.int32))], [a]),
+        ir.Op("RESHAPE", [a, ir.const("s2", np.array([12], np.int32))], [b]),
+        ir.Op("RESHAPE", [b, ir.const("s3", np.array([4, 3], np.int32))], [y]),
+    ])
+    run_passes(g, passes=[("reshape", fold_reshape_chains), ("dead", remove_dead)])
+    assert [op.type for op in g.ops] == ["RESHAPE"]
+    assert g.ops[0].inputs[0] is x and g.ops[0].outputs[0] is y
+    xv = rand(2, 6)
+    np.testing.assert_array_equal(litert_run(write_model(g), {"x": xv})["y"], xv.reshape(4, 3))
+
+
+# ---- layout ---------------------------------------------------------------------------------
+
+def _plain_cnn() -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    inits = {"w1": rand(8, 3, 3, 3, scale=0.3), "w2": rand(8, 8, 3, 3, scale=0.2),
+             "w3": rand(8, 8, 1, 1, scale=0.3), "fc_w": rand(5, 16, scale=0.3),
+             "fc_b": rand(5)}
+    nodes = [
+        conv("c1", "x", "w1", "a"),
+        helper.make_node("Relu", ["a"], ["ar"]),
+        helper.make_node("MaxPool", ["ar"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+        conv("c2", "p", "w2", "b"),
+        helper.make_node("Add", ["b", "p"], ["s"]),
+        conv("c3", "s", "w3", "c", k=1),
+        helper.make_node("Concat", ["s", "c"], ["cat"], axis=1),
+        helper.make_node("GlobalAveragePool", ["cat"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["y"], transB=1),
+    ]
+    return make_model(nodes, {"x": (1, 3, 12, 12)}, ["y"], inits), {"x": rand(1, 3, 12, 12)}
+
+
+def test_plain_cnn_has_no_transpose(tmp_path: Path) -> None:
+    model, feeds = _plain_cnn()
+    g = check_against_ort(model, tmp_path, feeds, tflm=True)
+    assert "TRANSPOSE" not in op_types(g)
+    assert g.inputs[0].shape == (1, 12, 12, 3)
+
+
+def test_keep_nchw_io_has_one_transpose_at_each_end(tmp_path: Path) -> None:
+    inits = {"w1": rand(4, 3, 3, 3, scale=0.3), "w2": rand(2, 4, 3, 3, scale=0.3)}
+    nodes = [conv("c1", "x", "w1", "a"), helper.make_node("Relu", ["a"], ["r"]),
+             conv("c2", "r", "w2", "y")]
+    model = make_model(nodes, {"x": (1, 3, 8, 8)}, ["y"], inits)
+    feeds = {"x": rand(1, 3, 8, 8)}
+    g = check_against_ort(model, tmp_path, feeds, keep_nchw_io=True)
+    transposes = [op for op in g.ops if op.type == "TRANSPOSE"]
+    assert len(transposes) == 2
+    assert transposes[0].inputs[0] is g.inputs[0] and transposes[1].outputs[0] is g.outputs[0]
+    assert g.inputs[0].shape == (1, 3, 8, 8) and g.outputs[0].shape == (1, 2, 8, 8)
+    g = check_against_ort(model, tmp_path, feeds)  # default: NHWC at both ends
+    assert "TRANSPOSE" not in op_types(g)
+    assert g.outputs[0].shape == (1, 8, 8, 2) and g.outputs[0].name == "y"
+
+
+def _between_convs(middle: list[onnx.NodeProto], inits: dict[str, np.ndarray],
+                   cmid: int = 6) -> onnx.ModelProto:
+    """conv -> middle (reads "a", writes "m") -> conv: a TRANSPOSE pair to cancel."""
+    inits = {"w1": rand(6, 3, 3, 3, scale=0.3), "w2": rand(4, cmid, 1, 1, scale=0.3), **inits}
+    nodes = [conv("c1", "x", "w1", "a"), *middle, conv("c2", "m", "w2", "y", k=1)]
+    return make_model(nodes, {"x": (1, 3, 8, 8)}, ["y"], inits)
+
+
+MIDDLES = {
+    "mul_per_channel": ([helper.make_node("Mul", ["a", "k"], ["m"])],
+                        {"k": rand(6, 1, 1)}, 6),
+    "sub_full_const": ([helper.make_node("Sub", ["k", "a"], ["m"])],
+                       {"k": rand(1, 6, 8, 8)}, 6),
+    "sigmoid": ([helper.make_node("Sigmoid", ["a"], ["m"])], {}, 6),
+    "pad_reflect": ([helper.make_node("Pad", ["a", "pads"], ["m"], mode="reflect")],
+                    {"pads": np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64)}, 6),
+    "slice": ([helper.make_node("Slice", ["a", "st", "en", "ax"], ["m"])],
+              {"st": np.array([1, 2], np.int64), "en": np.array([5, 7], np.int64),
+               "ax": np.array([1, 3], np.int64)}, 4),
+    "reduce_mean_keepdims": ([helper.make_node("ReduceMean", ["a"], ["m"], axes=[2],
+                                               keepdims=1)], {}, 6),
+    "concat_with_self": ([helper.make_node("Concat", ["a", "a"], ["m"], axis=1)], {}, 12),
+    "max_of_two_branches": ([helper.make_node("Relu", ["a"], ["r"]),
+                             helper.make_node("Sigmoid", ["a"], ["s"]),
+                             helper.make_node("Max", ["r", "s"], ["m"])], {}, 6),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MIDDLES))
+def test_transposes_sink_through_layout_agnostic_ops(case: str, tmp_path: Path) -> None:
+    middle, inits, cmid = MIDDLES[case]
+    model = _between_convs(middle, inits, cmid)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)})
+    assert "TRANSPOSE" not in op_types(g), op_types(g)
+
+
+def test_flatten_before_classifier_permutes_fc_weights(tmp_path: Path) -> None:
+    # No pooling: the flattened order matters, so the FC weight columns must be permuted.
+    inits = {"w1": rand(4, 3, 3, 3, scale=0.3), "fc_w": rand(7, 4 * 5 * 6, scale=0.1)}
+    nodes = [conv("c1", "x", "w1", "a"), helper.make_node("Flatten", ["a"], ["f"]),
+             helper.make_node("Gemm", ["f", "fc_w"], ["y"], transB=1)]
+    model = make_model(nodes, {"x": (1, 3, 5, 6)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 5, 6)}, tflm=True)
+    assert "TRANSPOSE" not in op_types(g)
+
+
+def test_reduce_without_keepdims(tmp_path: Path) -> None:
+    inits = {"w1": rand(4, 3, 3, 3, scale=0.3), "fc_w": rand(4, 7)}
+    nodes = [conv("c1", "x", "w1", "a"),
+             helper.make_node("ReduceMean", ["a"], ["r"], axes=[2, 3], keepdims=0),
+             helper.make_node("MatMul", ["r", "fc_w"], ["y"])]
+    model = make_model(nodes, {"x": (1, 3, 6, 6)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 6, 6)})
+    assert "TRANSPOSE" not in op_types(g)
+
+
+def test_input_normalisation_is_moved_behind_the_nhwc_input(tmp_path: Path) -> None:
+    inits = {"mean": rand(1, 3, 1, 1), "std": (np.abs(rand(1, 3, 1, 1)) + 0.5),
+             "w1": rand(4, 3, 3, 3, scale=0.3)}
+    nodes = [helper.make_node("Sub", ["x", "mean"], ["a"]),
+             helper.make_node("Div", ["a", "std"], ["b"]), conv("c1", "b", "w1", "y")]
+    model = make_model(nodes, {"x": (1, 3, 6, 6)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 6, 6)})
+    assert "TRANSPOSE" not in op_types(g)
+    assert g.inputs[0].shape == (1, 6, 6, 3)
+
+
+def test_transpose_with_several_consumers_is_duplicated_and_cancelled(tmp_path: Path) -> None:
+    inits = {"w1": rand(4, 3, 3, 3, scale=0.3), "w2": rand(4, 4, 3, 3, scale=0.3),
+             "w3": rand(4, 4, 1, 1, scale=0.3)}
+    nodes = [conv("c1", "x", "w1", "a"), conv("c2", "a", "w2", "b"),
+             conv("c3", "a", "w3", "c", k=1), helper.make_node("Add", ["a", "b"], ["s"]),
+             helper.make_node("Mul", ["s", "c"], ["y"])]
+    model = make_model(nodes, {"x": (1, 3, 6, 6)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 6, 6)})
+    assert "TRANSPOSE" not in op_types(g)
+
+
+def test_channel_softmax_stays_correct(tmp_path: Path) -> None:
+    # softmax over channels: a layout-sensitive reader; whatever TRANSPOSEs remain, values hold
+    inits = {"w1": rand(4, 3, 3, 3, scale=0.3)}
+    nodes = [conv("c1", "x", "w1", "a"), helper.make_node("Softmax", ["a"], ["y"], axis=1)]
+    model = make_model(nodes, {"x": (1, 3, 5, 5)}, ["y"], inits)
+    check_against_ort(model, tmp_path, {"x": rand(1, 3, 5, 5)})
+
+
+# ---- BatchNorm folding ----------------------------------------------------------------------
+
+def _bn_inits(prefix: str, c: int) -> dict[str, np.ndarray]:
+    return {f"{prefix}_s": rand(c, scale=0.5) + 1, f"{prefix}_b": rand(c),
+            f"{prefix}_m": rand(c), f"{prefix}_v": np.abs(rand(c)) + 0.5}
+
+
+def _bn(prefix: str, x: str, y: str) -> onnx.NodeProto:
+    return helper.make_node("BatchNormalization",
+                            [x, f"{prefix}_s", f"{prefix}_b", f"{prefix}_m", f"{prefix}_v"], [y],
+                            epsilon=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["conv", "depthwise", "conv_transpose", "conv_no_bias"])
+def test_batchnorm_folds_into_the_op_before(kind: str, tmp_path: Path) -> None:
+    if kind == "depthwise":
+        inits = {"w": rand(3, 1, 3, 3, scale=0.3), "bias": rand(3)}
+        first = conv("c", "x", "w", "a", group=3, bias="bias")
+        c = 3
+    elif kind == "conv_transpose":
+        inits = {"w": rand(3, 5, 2, 2, scale=0.3), "bias": rand(5)}
+        first = helper.make_node("ConvTranspose", ["x", "w", "bias"], ["a"], strides=[2, 2],
+                                 kernel_shape=[2, 2])
+        c = 5
+    else:
+        inits = {"w": rand(5, 3, 3, 3, scale=0.3), "bias": rand(5)}
+        first = conv("c", "x", "w", "a", bias=None if kind == "conv_no_bias" else "bias")
+        c = 5
+    model = make_model([first, _bn("bn", "a", "y")], {"x": (1, 3, 6, 6)}, ["y"],
+                       {**inits, **_bn_inits("bn", c)})
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 6, 6)})
+    types = op_types(g)
+    assert not types["MUL"] and not types["ADD"] and not types["TRANSPOSE"], types
+
+
+def test_gemm_mul_add_fold_into_fully_connected(tmp_path: Path) -> None:
+    inits = {"w": rand(4, 6), "b": rand(4), "k": rand(4), "d": rand(4)}
+    nodes = [helper.make_node("Gemm", ["x", "w", "b"], ["a"], transB=1),
+             helper.make_node("Mul", ["a", "k"], ["m"]),
+             helper.make_node("Sub", ["m", "d"], ["y"])]
+    model = make_model(nodes, {"x": (2, 6)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(2, 6)})
+    assert list(op_types(g)) == ["FULLY_CONNECTED"]
+
+
+def test_batchnorm_not_folded_into_shared_conv_output(tmp_path: Path) -> None:
+    inits = {"w": rand(4, 3, 3, 3, scale=0.3), **_bn_inits("bn", 4)}
+    nodes = [conv("c", "x", "w", "a"), _bn("bn", "a", "b"), helper.make_node("Relu", ["a"], ["r"]),
+             helper.make_node("Add", ["b", "r"], ["y"])]
+    model = make_model(nodes, {"x": (1, 3, 6, 6)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 6, 6)})
+    assert op_types(g)["MUL"] == 1
+
+
+# ---- activation fusion ----------------------------------------------------------------------
+
+ACTS = {
+    "relu": ([helper.make_node("Relu", ["a"], ["y"])], {}, "RELU"),
+    "clip06": ([helper.make_node("Clip", ["a", "lo", "hi"], ["y"])],
+               {"lo": np.float32(0), "hi": np.float32(6)}, "RELU6"),
+    "clip11": ([helper.make_node("Clip", ["a", "lo", "hi"], ["y"])],
+               {"lo": np.float32(-1), "hi": np.float32(1)}, "RELU_N1_TO_1"),
+    "max_min": ([helper.make_node("Max", ["a", "lo"], ["mx"]),
+                 helper.make_node("Min", ["mx", "hi"], ["y"])],
+                {"lo": np.float32(0), "hi": np.float32(6)}, "RELU6"),
+    "min_max_n1": ([helper.make_node("Min", ["a", "hi"], ["mx"]),
+                    helper.make_node("Max", ["mx", "lo"], ["y"])],
+                   {"lo": np.float32(-1), "hi": np.float32(1)}, "RELU_N1_TO_1"),
+}
+
+
+@pytest.mark.parametrize("producer", ["conv", "add", "gemm", "maxpool"])
+@pytest.mark.parametrize("act", sorted(ACTS))
+def test_activation_fuses_into_producer(producer: str, act: str, tmp_path: Path) -> None:
+    nodes_act, inits, expected = ACTS[act]
+    shape: tuple[int, ...] = (1, 3, 6, 6)
+    if producer == "conv":
+        inits = {**inits, "w": rand(4, 3, 3, 3)}
+        first = [conv("c", "x", "w", "a")]
+    elif producer == "add":
+        inits = {**inits, "k": rand(1, 3, 6, 6)}
+        first = [helper.make_node("Add", ["x", "k"], ["a"])]
+    elif producer == "gemm":
+        shape = (2, 5)
+        inits = {**inits, "w": rand(5, 4), "b": rand(4)}
+        first = [helper.make_node("Gemm", ["x", "w", "b"], ["a"])]
+    else:
+        first = [helper.make_node("MaxPool", ["x"], ["a"], kernel_shape=[2, 2], strides=[2, 2])]
+    model = make_model([*first, *nodes_act], {"x": shape}, ["y"], inits)
+    feeds = {"x": rand(*shape, scale=4.0)}
+    g = check_against_ort(model, tmp_path, feeds, tflm=True)
+    assert len(g.ops) == 1, g.ops
+    assert g.ops[0].options["fused_activation_function"] == expected
+
+
+def test_activation_not_fused_when_producer_output_is_a_graph_output(tmp_path: Path) -> None:
+    model = make_model([conv("c", "x", "w", "a"), helper.make_node("Relu", ["a"], ["y"])],
+                       {"x": (1, 3, 6, 6)}, ["a", "y"], {"w": rand(4, 3, 3, 3)})
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 6, 6)})
+    assert op_types(g)["RELU"] == 1
+    assert [t.name for t in g.outputs] == ["a", "y"]
+
+
+def test_concat_relu(tmp_path: Path) -> None:
+    model = make_model([helper.make_node("Concat", ["x", "x2"], ["a"], axis=1),
+                        helper.make_node("Relu", ["a"], ["y"])],
+                       {"x": (1, 3, 4, 4), "x2": (1, 2, 4, 4)}, ["y"])
+    check_against_ort(model, tmp_path, {"x": rand(1, 3, 4, 4), "x2": rand(1, 2, 4, 4)},
+                      tflm=True)
+
+
+# ---- PAD folding ----------------------------------------------------------------------------
+
+def _pad_then(node: onnx.NodeProto, pads: list[int], inits: dict[str, np.ndarray],
+              relu_first: bool = False) -> onnx.ModelProto:
+    nodes = [helper.make_node("Relu", ["x"], ["xr"])] if relu_first else []
+    nodes += [helper.make_node("Pad", ["xr" if relu_first else "x", "pads"], ["p"]), node]
+    return make_model(nodes, {"x": (1, 3, 8, 8)}, ["y"],
+                      {**inits, "pads": np.array(pads, np.int64)})
+
+
+@pytest.mark.parametrize("pads,stride,folded", [
+    ([0, 0, 1, 1, 0, 0, 1, 1], 1, True),   # 3x3 stride 1: SAME pads 1 / 1
+    ([0, 0, 0, 0, 0, 0, 1, 1], 2, True),   # 3x3 stride 2 on 8: SAME pads 0 / 1
+    ([0, 0, 1, 1, 0, 0, 1, 1], 2, False),  # torch-style symmetric pad on stride 2: not SAME
+    ([0, 0, 2, 2, 0, 0, 2, 2], 1, False),
+])
+def test_pad_folds_into_conv_when_it_equals_same(pads: list[int], stride: int, folded: bool,
+                                                 tmp_path: Path) -> None:
+    node = conv("c", "p", "w", "y", stride=stride, pad=0)
+    model = _pad_then(node, pads, {"w": rand(4, 3, 3, 3)})
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)})
+    assert ("PAD" not in op_types(g)) == folded
+    if folded:
+        assert g.ops[0].options["padding"] == "SAME"
+
+
+def test_pad_folds_into_depthwise_conv(tmp_path: Path) -> None:
+    node = conv("c", "p", "w", "y", pad=0, group=3)
+    model = _pad_then(node, [0, 0, 1, 1, 0, 0, 1, 1], {"w": rand(3, 1, 3, 3)})
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)})
+    assert list(op_types(g)) == ["DEPTHWISE_CONV_2D"]
+
+
+@pytest.mark.parametrize("relu_first", [True, False])
+def test_zero_pad_folds_into_max_pool_only_for_non_negative_input(relu_first: bool,
+                                                                  tmp_path: Path) -> None:
+    node = helper.make_node("MaxPool", ["p"], ["y"], kernel_shape=[3, 3], strides=[1, 1])
+    model = _pad_then(node, [0, 0, 1, 1, 0, 0, 1, 1], {}, relu_first=relu_first)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)})
+    assert ("PAD" in op_types(g)) == (not relu_first)
+
+
+def test_zero_pad_never_folds_into_average_pool(tmp_path: Path) -> None:
+    node = helper.make_node("AveragePool", ["p"], ["y"], kernel_shape=[3, 3], strides=[1, 1])
+    model = _pad_then(node, [0, 0, 1, 1, 0, 0, 1, 1], {})
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)})
+    assert "PAD" in op_types(g)
+
+
+def test_max_pool_with_onnx_pads_has_no_pad_op(tmp_path: Path) -> None:
+    model = make_model([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3],
+                                         strides=[2, 2], pads=[0, 0, 1, 1])],
+                       {"x": (1, 3, 8, 8)}, ["y"])
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)})
+    assert list(op_types(g)) == ["MAX_POOL_2D"]
