@@ -137,6 +137,102 @@ def fmt_mb(n: int) -> str:
     return f"{n / 2**20:,.0f} MB"
 
 
+Row = tuple[str, str, str, str, str]
+
+
+def measure(label: str, cmd: list[str], cwd: Path, repeat: int, output: Path,
+            env: dict[str, str] | None = None, fresh_input: Path | None = None) -> tuple[Row, bool]:
+    """Run ``cmd`` ``repeat`` times; a table row (check column empty) and whether it worked.
+
+    ``fresh_input``: copy this file to cmd's input path before each run (for tools that
+    overwrite their input); the input path is the first cmd element ending in ".onnx".
+    """
+    runs = []
+    for _ in range(repeat):
+        if fresh_input is not None:
+            shutil.copyfile(fresh_input, next(Path(c) for c in cmd if c.endswith(".onnx")))
+        runs.append(run_measured(cmd, cwd, env))
+    bad = [r for r in runs if r.returncode != 0]
+    if bad or not output.exists():
+        lines = bad[0].stderr.strip().splitlines() if bad else ["no output file written"]
+        why = f"exit {bad[0].returncode}: " if bad else ""
+        return (label, "failed", "-", "-", why + (lines[-1] if lines else "")[:110]), False
+    return (label, f"{statistics.median(r.seconds for r in runs):.2f} s",
+            fmt_mb(max(r.peak_rss_bytes for r in runs)),
+            f"{output.stat().st_size / 2**20:.2f} MB", ""), True
+
+
+def with_check(row: Row, check: str) -> Row:
+    return (*row[:4], check)
+
+
+# ONNX Runtime's post-training quantization, the quickest int8 peer (PEERS.md): QDQ, per-channel
+# int8 weights, int8 activations, calibrated on the same samples as edgelite.
+_ORT_QUANTIZE = """
+import sys
+import numpy as np
+from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                      quantize_static)
+src, calibration, out = sys.argv[1:4]
+samples = np.load(calibration)["input"]
+class Reader(CalibrationDataReader):
+    def __init__(self):
+        self.it = iter(samples)
+    def get_next(self):
+        x = next(self.it, None)
+        return None if x is None else {"input": x[None]}
+quantize_static(src, out, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+"""
+
+# /work/shared/PEERS.md int8 conversion figures: (width, resolution) -> [(peer, seconds)].
+PEER_REFERENCE_INT8 = {
+    (1.0, 224): [("onnx2tf int8", "74.6 s"), ("TFLiteConverter (Keras) int8", "21.0 s"),
+                 ("ORT quantize_static", "3.6 s")],
+    (0.35, 96): [("onnx2tf int8", "40.0 s"), ("TFLiteConverter (Keras) int8", "14.6 s"),
+                 ("ORT quantize_static", "1.7 s")],
+}
+
+
+def int8_rows(src: Path, tmp: Path, args: argparse.Namespace) -> list[Row]:
+    """edgelite quantize and ORT quantize_static on the same random calibration samples."""
+    rows: list[Row] = []
+    calibration = tmp / "calibration.npz"
+    rng = np.random.default_rng(1)
+    np.savez(calibration, input=rng.standard_normal(
+        (args.calibration_samples, 3, args.resolution, args.resolution)).astype(np.float32))
+    note = f"{args.calibration_samples} random calibration samples"
+    cmd, env = edgelite_command()
+    if subprocess.run([*cmd, "quantize", "--help"], env=env, capture_output=True).returncode:
+        rows.append(("edgelite quantize (int8)", "-", "-", "-", "no `quantize` command yet"))
+    else:
+        out = tmp / "edgelite_int8.tflite"
+        row, ok = measure("edgelite quantize (int8)",
+                          [*cmd, "quantize", str(src), "--calibration", str(calibration),
+                           "-o", str(out)], tmp, args.repeat, out, env)
+        rows.append(with_check(row, f"{note}; {check_loads(out)}") if ok else row)
+    out = tmp / "ort_int8.onnx"
+    row, ok = measure("ORT quantize_static (QDQ int8)",
+                      [sys.executable, "-c", _ORT_QUANTIZE, str(src), str(calibration), str(out)],
+                      tmp, args.repeat, out)
+    rows.append(with_check(row, f"{note}; measured in this run") if ok else row)
+    for name, secs in PEER_REFERENCE_INT8.get((args.width, args.resolution), []):
+        if not name.startswith("ORT"):
+            rows.append((f"{name} [reference]", secs, "-", "-", "PEERS.md figure, not measured"))
+    return rows
+
+
+def check_loads(path: Path) -> str:
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    try:
+        Interpreter(model_path=str(path),
+                    experimental_op_resolver_type=OpResolverType.BUILTIN_REF).allocate_tensors()
+    except Exception as e:  # a benchmark reports, it does not stop
+        return f"LiteRT cannot load it: {e}"
+    return "loads in LiteRT"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="edgelite convert vs onnx2tf on MobileNetV2")
     ap.add_argument("--width", type=float, default=1.0)
@@ -145,9 +241,12 @@ def main() -> int:
     ap.add_argument("--onnx2tf", default=None, metavar="CMD",
                     help="onnx2tf command, e.g. /opt/venv-onnx2tf/bin/onnx2tf")
     ap.add_argument("--no-onnx2tf", action="store_true", help="do not run onnx2tf")
+    ap.add_argument("--int8", action="store_true",
+                    help="also time int8 post-training quantization (edgelite, ORT)")
+    ap.add_argument("--calibration-samples", type=int, default=16)
     args = ap.parse_args()
 
-    rows: list[tuple[str, str, str, str, str]] = []
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="edgelite-bench-") as tmp_name:
         tmp = Path(tmp_name)
         model = models.mobilenet_v2(width=args.width, resolution=args.resolution)
@@ -160,18 +259,11 @@ def main() -> int:
         # ---- edgelite, whole command --------------------------------------------------------
         cmd, env = edgelite_command()
         out = tmp / "edgelite.tflite"
-        runs = [run_measured([*cmd, "convert", str(src), "-o", str(out)], tmp, env)
-                for _ in range(args.repeat)]
-        failed = [r for r in runs if r.returncode != 0]
-        if failed:
-            msg = failed[0].stderr.strip().splitlines()[-1:] or ["(no message)"]
-            rows.append(("edgelite convert", "failed", "-", "-", f"exit {failed[0].returncode}: "
-                         f"{msg[0][:100]}"))
-        else:
-            rows.append(("edgelite convert", f"{statistics.median(r.seconds for r in runs):.2f} s",
-                         fmt_mb(max(r.peak_rss_bytes for r in runs)),
-                         f"{out.stat().st_size / 2**20:.2f} MB",
-                         check_against_onnxruntime(src, out, args.resolution)))
+        row, ok = measure("edgelite convert", [*cmd, "convert", str(src), "-o", str(out)], tmp,
+                          args.repeat, out, env)
+        rows.append(with_check(row, check_against_onnxruntime(src, out, args.resolution))
+                    if ok else row)
+        if ok:
             # The library call alone, in this process: how much of the command is start-up.
             sys.path.insert(0, str(REPO / "src"))
             from edgelite.converter import ConvertOptions, convert_to_bytes
@@ -193,34 +285,28 @@ def main() -> int:
             work.mkdir()
             np.save(work / ONNX2TF_SAMPLE,
                     np.random.default_rng(0).random((20, 128, 128, 3), dtype=np.float32))
-            peer_runs = []
-            for i in range(args.repeat):
-                copy = work / f"model_{i}.onnx"  # onnx2tf overwrites its input
-                shutil.copyfile(src, copy)
-                peer_runs.append(run_measured(
-                    [*peer, "-i", str(copy), "-o", str(work / f"out_{i}")], work))
-            bad = [r for r in peer_runs if r.returncode != 0]
-            if bad:
-                tail = bad[0].stderr.strip().splitlines()[-1:] or ["(no message)"]
-                rows.append(("onnx2tf (float32)", "failed", "-", "-", tail[0][:100]))
-            else:
-                tfl = sorted((work / "out_0").glob("*float32.tflite"))
-                size = f"{tfl[0].stat().st_size / 2**20:.2f} MB" if tfl else "-"
-                rows.append(("onnx2tf (float32)",
-                             f"{statistics.median(r.seconds for r in peer_runs):.2f} s",
-                             fmt_mb(max(r.peak_rss_bytes for r in peer_runs)), size,
-                             "measured in this run"))
+            out_dir = work / "out"
+            row, ok = measure("onnx2tf (float32)",
+                              [*peer, "-i", str(work / "model.onnx"), "-o", str(out_dir)], work,
+                              args.repeat, out_dir, fresh_input=src)
+            if ok:
+                tfl = sorted(out_dir.glob("*float32.tflite"))
+                size = f"{tfl[0].stat().st_size / 2**20:.2f} MB" if tfl else "no .tflite"
+                row = (*row[:3], size, "measured in this run")
+            rows.append(row)
+        if peer is None:
+            ref = PEER_REFERENCE.get((args.width, args.resolution))
+            for name, secs, rss in ref or []:
+                rows.append((f"{name} [reference]", secs, rss, "-",
+                             "PEERS.md figure, Keras MobileNetV2, not measured in this run"))
+            if not ref:
+                rows.append(("peers [reference]", "-", "-", "-",
+                             "PEERS.md has figures for 1.0/224 and 0.35/96 only"))
 
-    if peer is None or args.no_onnx2tf:
-        ref = PEER_REFERENCE.get((args.width, args.resolution))
-        for name, secs, rss in ref or []:
-            rows.append((f"{name} [reference]", secs, rss, "-",
-                         "PEERS.md figure, Keras MobileNetV2, not measured in this run"))
-        if not ref:
-            rows.append(("peers [reference]", "-", "-", "-",
-                         "PEERS.md has figures for 1.0/224 and 0.35/96 only"))
+        if args.int8:
+            rows.extend(int8_rows(src, tmp, args))
 
-    header = ("converter", f"wall (median of {args.repeat})", "peak RSS", ".tflite", "check")
+    header = ("converter", f"wall (median of {args.repeat})", "peak RSS", "output", "check")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
