@@ -10,9 +10,9 @@ the tflite-micro and pymicro-wakeword packages) check the reader and the operato
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import ai_edge_litert.interpreter as litert
 import numpy as np
@@ -24,7 +24,6 @@ from edgelite.converter.tflite import read_model, to_ir, write_model
 from edgelite.converter.tflite.versions import op_version
 from edgelite.converter.tflite.writer import SchemaError
 from edgelite.errors import EdgeliteError
-
 
 RNG_SEED = 1234
 
@@ -75,7 +74,7 @@ def np_conv2d(x, w, b, stride, padding, dilation=1, groups_depthwise=False, mult
     ``stride`` and ``dilation`` are ints or (height, width) pairs.
     """
     (sh, sw), (dh, dw) = _pair(stride), _pair(dilation)
-    n, h, wd, c = x.shape
+    n, h, wd, _ = x.shape
     kh, kw = w.shape[1], w.shape[2]
     if padding == "SAME":
         oh, pt, _ = _same_pads(h, kh, sh, dh)
@@ -127,12 +126,12 @@ def np_resize_bilinear_half_pixel(x, oh, ow):
     out = np.zeros((n, oh, ow, c), np.float64)
     for oy in range(oh):
         fy = min(max((oy + 0.5) * h / oh - 0.5, 0.0), h - 1)
-        y0 = int(math.floor(fy))
+        y0 = math.floor(fy)
         y1 = min(y0 + 1, h - 1)
         dy = fy - y0
         for ox in range(ow):
             fx = min(max((ox + 0.5) * w / ow - 0.5, 0.0), w - 1)
-            x0 = int(math.floor(fx))
+            x0 = math.floor(fx)
             x1 = min(x0 + 1, w - 1)
             dx = fx - x0
             out[:, oy, ox, :] = (x[:, y0, x0] * (1 - dy) * (1 - dx) + x[:, y0, x1] * (1 - dy) * dx
@@ -800,7 +799,7 @@ def test_reads_multi_subgraph_model():
 
 def test_truncated_and_corrupted_files_raise_edgelite_error():
     model = write_model(case_conv_relu(np.random.default_rng(RNG_SEED)).graph)
-    for n in list(range(0, 64)) + list(range(64, len(model), 37)):
+    for n in list(range(64)) + list(range(64, len(model), 37)):
         with pytest.raises(EdgeliteError, match="not a valid .tflite file"):
             read_model(model[:n], "cut.tflite")
     with pytest.raises(EdgeliteError, match="file identifier"):

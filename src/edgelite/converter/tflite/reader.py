@@ -19,7 +19,6 @@ from edgelite import ir
 from edgelite.converter.tflite import schema as S
 from edgelite.errors import Code, EdgeliteError
 
-
 # ---- the description ------------------------------------------------------------------------
 
 @dataclass

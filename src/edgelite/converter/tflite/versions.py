@@ -9,7 +9,8 @@ versions; LiteRT does not.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from edgelite import ir
 
@@ -132,9 +133,10 @@ def _mul(op: ir.Op) -> int:
     if x == "int16":
         return 4
     a, b, y = _in(op, 0), _in(op, 1), op.outputs[0] if op.outputs else None
-    if a is not None and b is not None and y is not None and a.quant and b.quant and y.quant:
-        if float(a.quant.scale[0]) * float(b.quant.scale[0]) / float(y.quant.scale[0]) >= 1.0:
-            return 3
+    if (a is not None and b is not None and y is not None and a.quant and b.quant and y.quant
+            and float(a.quant.scale[0]) * float(b.quant.scale[0]) / float(y.quant.scale[0])
+            >= 1.0):
+        return 3
     return 2 if x == "int8" else 1
 
 
