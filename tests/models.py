@@ -215,7 +215,7 @@ def mobilenet_v2(width: float = 1.0, resolution: int = 224, classes: int = 1000,
         for i in range(n):
             stride = s if i == 0 else 1
             p = f"features.{idx}.conv"
-            hidden = int(round(cin * t))
+            hidden = round(cin * t)
             y, j = x, 0
             if t != 1:
                 y = net.conv(f"{p}.{j}.0", y, hidden, 1)

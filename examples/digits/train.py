@@ -209,7 +209,7 @@ def main() -> None:
     params = sum(p.numel() for p in model.parameters())
     print(f"parameters: {params}; {onnx_path.name}: {onnx_path.stat().st_size} bytes")
     print(f"ONNX Runtime accuracy on held-out MNIST: {acc * 100:.1f} % "
-          f"({int(round(acc * len(y_held)))}/{len(y_held)})")
+          f"({round(acc * len(y_held))}/{len(y_held)})")
 
 
 if __name__ == "__main__":
