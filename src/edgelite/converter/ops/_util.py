@@ -91,3 +91,17 @@ def spatial_reshape_1d(ctx: LoweringContext, x: ir.Tensor) -> ir.Tensor:
     """(N, C, L) -> (N, C, 1, L): 1-D convs and pools run as 2-D ops with height 1."""
     n, c, length = x.shape
     return ctx.reshape(x, (n, c, 1, length))
+
+
+def reshape_to(ctx: LoweringContext, node: onnx.NodeProto, x: ir.Tensor,
+               shape: Sequence[int]) -> ir.Tensor:
+    """A RESHAPE that always yields a tensor of its own, even to the same shape.
+
+    Node outputs must be distinct tensors (a graph output may not be the graph input); the
+    identity pass removes the copies wherever that is safe.
+    """
+    shape = tuple(int(d) for d in shape)
+    if any(d <= 0 for d in shape):
+        raise ctx.unsupported(node, f"output shape {shape} has an empty dimension")
+    return emit(ctx, "RESHAPE", [x, i32(ctx, f"{node.output[0]}_shape", list(shape))], shape,
+                x.dtype, {"new_shape": list(shape)})

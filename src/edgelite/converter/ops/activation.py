@@ -6,13 +6,13 @@ import numpy as np
 import onnx
 
 from edgelite import ir
-from edgelite.converter.ops._util import FLOAT_MAX, binary, emit, f32, norm_axis
+from edgelite.converter.ops._util import FLOAT_MAX, binary, emit, f32, norm_axis, reshape_to
 from edgelite.converter.ops.registry import LoweringContext, register
 
 _FUSED = {"fused_activation_function": "NONE"}
 
 
-@register("Relu", opsets=(6, 21), notes="RELU")
+@register("Relu", opsets=(6, 25), notes="RELU")
 def lower_relu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, ctx.unary("RELU", ctx.input(node, 0)))
 
@@ -30,14 +30,12 @@ def clamp(ctx: LoweringContext, x: ir.Tensor, lo: float | None, hi: float | None
         y = binary(ctx, "MAXIMUM", y, f32(ctx, f"{base}_min", lo), base=base)
     if hi is not None:
         y = binary(ctx, "MINIMUM", y, f32(ctx, f"{base}_max", hi), base=base)
-    if y is x:  # no bounds: still give the node an output tensor of its own
-        y = emit(ctx, "RESHAPE", [x, ctx.constant(f"{base}_shape",
-                                                  np.array(x.shape, np.int32), "int32")],
-                 x.shape, x.dtype, {"new_shape": list(x.shape)}, base=base)
+    if y is x:  # no bounds
+        y = reshape_to(ctx, ctx.node, x, x.shape)
     return y
 
 
-@register("Clip", opsets=(6, 21), const_inputs=(1, 2),
+@register("Clip", opsets=(6, 25), const_inputs=(1, 2),
           notes="bounds as attributes (opset < 11) or constant inputs; (0,6) -> RELU6, "
                 "(0,inf) -> RELU, (-1,1) -> RELU_N1_TO_1, else MAXIMUM/MINIMUM")
 def lower_clip(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -53,29 +51,29 @@ def lower_clip(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, clamp(ctx, x, lo, hi, node.output[0]))
 
 
-@register("LeakyRelu", opsets=(6, 21), notes="LEAKY_RELU")
+@register("LeakyRelu", opsets=(6, 25), notes="LEAKY_RELU")
 def lower_leaky_relu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     alpha = float(ctx.attr(node, "alpha", 0.01))
     ctx.set_output(node, 0, ctx.unary("LEAKY_RELU", ctx.input(node, 0), {"alpha": alpha}))
 
 
-@register("PRelu", opsets=(6, 21), notes="PRELU with a broadcast slope")
+@register("PRelu", opsets=(6, 25), notes="PRELU with a broadcast slope")
 def lower_prelu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x, slope = ctx.input(node, 0), ctx.input(node, 1)
     ctx.set_output(node, 0, binary(ctx, "PRELU", x, slope))
 
 
-@register("Sigmoid", opsets=(6, 21), notes="LOGISTIC")
+@register("Sigmoid", opsets=(6, 25), notes="LOGISTIC")
 def lower_sigmoid(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, ctx.unary("LOGISTIC", ctx.input(node, 0)))
 
 
-@register("Tanh", opsets=(6, 21), notes="TANH")
+@register("Tanh", opsets=(6, 25), notes="TANH")
 def lower_tanh(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, ctx.unary("TANH", ctx.input(node, 0)))
 
 
-@register("HardSigmoid", opsets=(6, 21), notes="MUL, ADD, clamp to [0, 1]")
+@register("HardSigmoid", opsets=(6, 25), notes="MUL, ADD, clamp to [0, 1]")
 def lower_hard_sigmoid(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     base = node.output[0]
@@ -86,12 +84,12 @@ def lower_hard_sigmoid(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, clamp(ctx, y, 0.0, 1.0, base))
 
 
-@register("HardSwish", opsets=(14, 21), notes="HARD_SWISH")
+@register("HardSwish", opsets=(14, 25), notes="HARD_SWISH")
 def lower_hard_swish(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, ctx.unary("HARD_SWISH", ctx.input(node, 0)))
 
 
-@register("Elu", opsets=(6, 21), notes="ELU for alpha 1; otherwise relu(x) + alpha*(exp(min(x,0))-1)")
+@register("Elu", opsets=(6, 25), notes="ELU for alpha 1; otherwise relu(x) + alpha*(exp(min(x,0))-1)")
 def lower_elu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     alpha = float(ctx.attr(node, "alpha", 1.0))
@@ -107,7 +105,7 @@ def lower_elu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, binary(ctx, "ADD", pos, scaled, _FUSED))
 
 
-@register("Softplus", opsets=(6, 21), notes="LOG(EXP(x) + 1)")
+@register("Softplus", opsets=(6, 25), notes="LOG(EXP(x) + 1)")
 def lower_softplus(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     base = node.output[0]
@@ -116,7 +114,7 @@ def lower_softplus(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, ctx.unary("LOG", e1))
 
 
-@register("Softsign", opsets=(6, 21), notes="x / (1 + |x|)")
+@register("Softsign", opsets=(6, 25), notes="x / (1 + |x|)")
 def lower_softsign(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     base = node.output[0]
@@ -151,19 +149,19 @@ def _softmax(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
     ctx.set_output(node, 0, ctx.transpose(y, tuple(int(i) for i in inv)))
 
 
-@register("Softmax", opsets=(1, 21),
+@register("Softmax", opsets=(1, 25),
           notes="SOFTMAX on the last axis; opset < 13 flattens to 2-D at axis, >= 13 moves "
                 "axis last")
 def lower_softmax(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _softmax(ctx, node, "SOFTMAX")
 
 
-@register("LogSoftmax", opsets=(1, 21), notes="LOG_SOFTMAX, same axis handling as Softmax")
+@register("LogSoftmax", opsets=(1, 25), notes="LOG_SOFTMAX, same axis handling as Softmax")
 def lower_log_softmax(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _softmax(ctx, node, "LOG_SOFTMAX")
 
 
-@register("Gelu", opsets=(1, 21),
+@register("Gelu", opsets=(1, 25),
           notes="GELU (approximate='tanh' -> approximate=True); the op is opset 20+, and "
                 "ops.gelu.fuse_gelu turns the erf pattern into it at any opset")
 def lower_gelu(ctx: LoweringContext, node: onnx.NodeProto) -> None:

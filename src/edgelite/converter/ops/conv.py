@@ -11,7 +11,7 @@ from edgelite.converter.ops._window import Window, window
 from edgelite.converter.ops.registry import LoweringContext, register
 
 
-def _pad_nhwc(ctx: LoweringContext, x: ir.Tensor, begin: list[int], end: list[int],
+def pad_nhwc(ctx: LoweringContext, x: ir.Tensor, begin: list[int], end: list[int],
               value: float = 0.0) -> ir.Tensor:
     """Explicit spatial padding of an NHWC tensor (PAD for zeros, PADV2 otherwise)."""
     if not any(begin) and not any(end):
@@ -31,7 +31,7 @@ def padded_input(ctx: LoweringContext, x_nhwc: ir.Tensor, win: Window, spatial: 
     padding = win.tflite_padding(spatial)
     if padding is not None:
         return x_nhwc, padding
-    return _pad_nhwc(ctx, x_nhwc, win.pads_begin, win.end_needed(spatial), value), "VALID"
+    return pad_nhwc(ctx, x_nhwc, win.pads_begin, win.end_needed(spatial), value), "VALID"
 
 
 def _lift_1d(ctx: LoweringContext, node: onnx.NodeProto, x: ir.Tensor,
@@ -64,7 +64,7 @@ def _attrs_2d(ctx: LoweringContext, node: onnx.NodeProto, lifted: bool) -> onnx.
     return n
 
 
-@register("Conv", opsets=(1, 21), const_inputs=(1, 2),
+@register("Conv", opsets=(1, 25), const_inputs=(1, 2),
           notes="1-D and 2-D; group 1 -> CONV_2D, group == channels -> DEPTHWISE_CONV_2D, other "
                 "groups split per group; pads that SAME/VALID cannot express become PAD + VALID")
 def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -121,7 +121,7 @@ def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, y)
 
 
-@register("ConvTranspose", opsets=(1, 21), const_inputs=(1, 2),
+@register("ConvTranspose", opsets=(1, 25), const_inputs=(1, 2),
           notes="1-D and 2-D, group 1, dilation 1 -> TRANSPOSE_CONV; pads/output_padding/"
                 "output_shape by cropping or padding the full result")
 def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -147,45 +147,38 @@ def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     full = [(i - 1) * s + k for i, s, k in zip([h, wd], strides, kernel)]
     auto_pad = ctx.attr(node, "auto_pad", "NOTSET")
     out_shape_attr = ctx.attr(anode, "output_shape", None)
-    if out_shape_attr is not None:
-        target = list(out_shape_attr)[-2:]
-        totals = [f + p - t for f, p, t in zip(full, out_pad, target)]
-        if any(t < 0 for t in totals):
-            raise ctx.unsupported(node, f"output_shape {target} is larger than the full result")
-        if auto_pad == "SAME_UPPER":
-            begin = [t // 2 for t in totals]
-        else:
-            begin = [t - t // 2 for t in totals]
-        end = [t - b for t, b in zip(totals, begin)]
-    elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        target = [i * s for i, s in zip([h, wd], strides)]
+    given = list(out_shape_attr)[-2:] if out_shape_attr is not None else None
+    # The output is the window [begin, begin + target) of the full result, zeros outside it.
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        target = given or [i * s for i, s in zip([h, wd], strides)]
         totals = [f + p - t for f, p, t in zip(full, out_pad, target)]
         begin = [t // 2 if auto_pad == "SAME_UPPER" else t - t // 2 for t in totals]
-        end = [t - b for t, b in zip(totals, begin)]
     else:
-        pads = list(ctx.attr(anode, "pads", [0, 0, 0, 0])) if auto_pad != "VALID" else [0] * 4
-        begin, end = pads[:2], pads[2:]
-        target = [f + p - b - e for f, p, b, e in zip(full, out_pad, begin, end)]
-    if any(b < 0 for b in begin):
-        raise ctx.unsupported(node, "negative pads are not supported")
-    # Columns past the full result (output_padding beyond the end pads) only see the bias.
-    grow = [max(b + t - f, 0) for b, t, f in zip(begin, target, full)]
+        pads = (list(ctx.attr(anode, "pads", [0, 0, 0, 0])) if auto_pad != "VALID"
+                else [0, 0, 0, 0])
+        begin = pads[:2]
+        target = given or [f + p - b - e for f, p, b, e in
+                           zip(full, out_pad, pads[:2], pads[2:])]
+    if any(t <= 0 for t in target):
+        raise ctx.unsupported(node, f"output size {target} is empty")
+    pad_start = [max(-b, 0) for b in begin]
+    pad_end = [max(b + t - f, 0) for b, t, f in zip(begin, target, full)]
     base = node.output[0]
     bias = (np.asarray(ctx.const(node, 2), dtype=np.float32).reshape(og) if ctx.has_input(node, 2)
             else np.zeros(og, np.float32))
-    bias_inside = not any(grow)
+    # Columns outside the full result see only the bias: add it after padding in that case.
+    bias_inside = not any(pad_start) and not any(pad_end)
     inputs = [i32(ctx, f"{base}_output_shape", [n, *full, og]),
-              ctx.constant(f"{base}_weights", w.transpose(1, 2, 3, 0)), ctx.to_nhwc(x),
-              ctx.constant(f"{base}_bias", bias) if bias_inside else None]
-    if not bias_inside:
-        inputs = inputs[:3]
+              ctx.constant(f"{base}_weights", w.transpose(1, 2, 3, 0)), ctx.to_nhwc(x)]
+    if bias_inside:
+        inputs.append(ctx.constant(f"{base}_bias", bias))
     y = emit(ctx, "TRANSPOSE_CONV", inputs, (n, *full, og),
              options={"padding": "VALID", "stride_h": strides[0], "stride_w": strides[1],
                       "fused_activation_function": "NONE"}, base=f"{base}_full")
-    if any(grow):
-        y = _pad_nhwc(ctx, y, [0, 0], grow)
-    if any(begin) or [b + t for b, t in zip(begin, target)] != list(y.shape[1:3]):
-        y = emit(ctx, "SLICE", [y, i32(ctx, f"{base}_begin", [0, *begin, 0]),
+    y = pad_nhwc(ctx, y, pad_start, pad_end)
+    offset = [b + p for b, p in zip(begin, pad_start)]
+    if any(offset) or list(target) != list(y.shape[1:3]):
+        y = emit(ctx, "SLICE", [y, i32(ctx, f"{base}_begin", [0, *offset, 0]),
                                 i32(ctx, f"{base}_size", [n, *target, og])],
                  (n, *target, og), base=f"{base}_crop")
     if not bias_inside:

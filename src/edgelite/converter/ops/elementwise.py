@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from edgelite.converter.ops._util import as_const_like, binary, emit, f32
+from edgelite.converter.ops._util import as_const_like, binary, emit, f32, reshape_to
 from edgelite.converter.ops.registry import LoweringContext, register
 
 _FUSED = {"fused_activation_function": "NONE"}
@@ -27,7 +27,7 @@ _BINARY = {
 }
 _COMPARE = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"}
 
-_BINARY_OPSETS = {"LessOrEqual": (12, 21), "GreaterOrEqual": (12, 21)}
+_BINARY_OPSETS = {"LessOrEqual": (12, 25), "GreaterOrEqual": (12, 25)}
 
 
 def _make_binary(onnx_op: str, tfl_op: str, options: dict | None) -> None:
@@ -41,7 +41,7 @@ def _make_binary(onnx_op: str, tfl_op: str, options: dict | None) -> None:
         ctx.set_output(node, 0, binary(ctx, tfl_op, a, b, options, dtype=out_dtype))
 
     dtypes = _BINARY[onnx_op][2]
-    register(onnx_op, opsets=_BINARY_OPSETS.get(onnx_op, (7, 21)), dtypes=dtypes,
+    register(onnx_op, opsets=_BINARY_OPSETS.get(onnx_op, (7, 25)), dtypes=dtypes,
              notes=f"{tfl_op} with numpy broadcasting")(lower)
 
 
@@ -49,7 +49,7 @@ for _op, (_tfl, _opts, _dt) in _BINARY.items():
     _make_binary(_op, _tfl, _opts)
 
 
-@register("Pow", opsets=(7, 21), notes="POW; an exponent of another type is cast to float32")
+@register("Pow", opsets=(7, 25), notes="POW; an exponent of another type is cast to float32")
 def lower_pow(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     a, b = ctx.input(node, 0), ctx.input(node, 1)
     if b.dtype not in ("float32", "int32", "int64", "float16"):
@@ -62,33 +62,30 @@ def _variadic(ctx: LoweringContext, node: onnx.NodeProto, op_type: str, options=
     ins = [ctx.input(node, i) for i in range(len(node.input)) if ctx.has_input(node, i)]
     y = ins[0]
     if len(ins) == 1:
-        # A lone operand: copy through a no-op so the output is a tensor of its own.
-        return emit(ctx, "RESHAPE", [y, ctx.constant(f"{node.output[0]}_shape",
-                                                     np.array(y.shape, np.int32), "int32")],
-                    y.shape, y.dtype, {"new_shape": list(y.shape)})
+        return reshape_to(ctx, node, y, y.shape)
     for t in ins[1:]:
         y = binary(ctx, op_type, y, as_const_like(ctx, t, y.dtype), options)
     return y
 
 
-@register("Max", opsets=(6, 21), dtypes=("float32", "int32", "int64"),
+@register("Max", opsets=(6, 25), dtypes=("float32", "int32", "int64"),
           notes="variadic, chained MAXIMUM")
 def lower_max(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, _variadic(ctx, node, "MAXIMUM"))
 
 
-@register("Min", opsets=(6, 21), dtypes=("float32", "int32", "int64"),
+@register("Min", opsets=(6, 25), dtypes=("float32", "int32", "int64"),
           notes="variadic, chained MINIMUM")
 def lower_min(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, _variadic(ctx, node, "MINIMUM"))
 
 
-@register("Sum", opsets=(6, 21), notes="variadic, chained ADD")
+@register("Sum", opsets=(6, 25), notes="variadic, chained ADD")
 def lower_sum(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, _variadic(ctx, node, "ADD", _FUSED))
 
 
-@register("Mean", opsets=(6, 21), notes="variadic: chained ADD then MUL by 1/n")
+@register("Mean", opsets=(6, 25), notes="variadic: chained ADD then MUL by 1/n")
 def lower_mean(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     count = sum(1 for i in range(len(node.input)) if ctx.has_input(node, i))
     s = _variadic(ctx, node, "ADD", _FUSED)
@@ -111,14 +108,14 @@ _UNARY = {
     "Cos": ("COS", ("float32",)),
     "Not": ("LOGICAL_NOT", ("bool",)),
 }
-_UNARY_OPSETS = {"Round": (11, 21), "Sin": (7, 21), "Cos": (7, 21)}
+_UNARY_OPSETS = {"Round": (11, 25), "Sin": (7, 25), "Cos": (7, 25)}
 
 
 def _make_unary(onnx_op: str, tfl_op: str, dtypes: tuple[str, ...]) -> None:
     def lower(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         ctx.set_output(node, 0, ctx.unary(tfl_op, ctx.input(node, 0)))
 
-    register(onnx_op, opsets=_UNARY_OPSETS.get(onnx_op, (6, 21)), dtypes=dtypes,
+    register(onnx_op, opsets=_UNARY_OPSETS.get(onnx_op, (6, 25)), dtypes=dtypes,
              notes=tfl_op)(lower)
 
 
@@ -126,14 +123,14 @@ for _op, (_tfl, _dt) in _UNARY.items():
     _make_unary(_op, _tfl, _dt)
 
 
-@register("Reciprocal", opsets=(6, 21), notes="DIV(1, x)")
+@register("Reciprocal", opsets=(6, 25), notes="DIV(1, x)")
 def lower_reciprocal(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     one = f32(ctx, f"{node.output[0]}_one", 1.0)
     ctx.set_output(node, 0, binary(ctx, "DIV", one, x, _FUSED))
 
 
-@register("Where", opsets=(9, 21), dtypes=("bool",),
+@register("Where", opsets=(9, 25), dtypes=("bool",),
           notes="SELECT_V2 with broadcasting; condition bool")
 def lower_where(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     cond, a, b = (ctx.input(node, i) for i in range(3))

@@ -35,7 +35,7 @@ def batch_matmul(ctx: LoweringContext, a: ir.Tensor, b: ir.Tensor, adj_x: bool, 
                 options={"adj_x": adj_x, "adj_y": adj_y}, base=base)
 
 
-@register("Gemm", opsets=(7, 21),
+@register("Gemm", opsets=(7, 25),
           notes="constant B -> FULLY_CONNECTED (alpha folded into weights, row-constant beta*C "
                 "into bias); otherwise BATCH_MATMUL + MUL/ADD")
 def lower_gemm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -80,7 +80,7 @@ def lower_gemm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, y)
 
 
-@register("MatMul", opsets=(1, 21),
+@register("MatMul", opsets=(1, 25),
           notes="constant 2-D B -> FULLY_CONNECTED (keep_num_dims), else BATCH_MATMUL with "
                 "broadcast batch dims; 1-D operands as in numpy")
 def lower_matmul(ctx: LoweringContext, node: onnx.NodeProto) -> None:

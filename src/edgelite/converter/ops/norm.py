@@ -12,7 +12,7 @@ from edgelite.converter.ops.registry import LoweringContext, register
 _FUSED = {"fused_activation_function": "NONE"}
 
 
-@register("BatchNormalization", opsets=(1, 21), const_inputs=(1, 2, 3, 4),
+@register("BatchNormalization", opsets=(1, 25), const_inputs=(1, 2, 3, 4),
           notes="inference only: MUL + ADD by per-channel constants shaped (C, 1, ...) for a "
                 "pass to fold into the preceding conv")
 def lower_batch_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -52,7 +52,7 @@ def normalize(ctx: LoweringContext, x: ir.Tensor, axes: list[int], eps: float,
     return binary(ctx, "MUL", centered, inv, _FUSED, base=f"{base}_norm"), mean, inv
 
 
-@register("LayerNormalization", opsets=(17, 21), const_inputs=(1, 2),
+@register("LayerNormalization", opsets=(17, 25), const_inputs=(1, 2),
           notes="MEAN/SUB/MUL/MEAN/ADD/RSQRT/MUL, then scale and bias; Mean and InvStdDev "
                 "outputs supported")
 def lower_layer_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -75,7 +75,7 @@ def lower_layer_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         ctx.set_output(node, 2, inv)
 
 
-@register("InstanceNormalization", opsets=(6, 21), const_inputs=(1, 2),
+@register("InstanceNormalization", opsets=(6, 25), const_inputs=(1, 2),
           notes="per (N, C) over the spatial axes, then per-channel scale and bias")
 def lower_instance_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)

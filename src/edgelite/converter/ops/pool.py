@@ -6,7 +6,7 @@ import onnx
 
 from edgelite.converter.ops._util import FLOAT_MAX, emit, i32, spatial_reshape_1d
 from edgelite.converter.ops._window import window
-from edgelite.converter.ops.conv import padded_input
+from edgelite.converter.ops.conv import pad_nhwc, padded_input
 from edgelite.converter.ops.registry import LoweringContext, register
 
 
@@ -63,7 +63,7 @@ def _pool(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
                 raise ctx.unsupported(
                     node, "ceil_mode windows past the pads with count_include_pad=1 are not "
                           "expressible in TFLite")
-            xin, padding = padded_input(ctx, xin, win, spatial)
+            xin = pad_nhwc(ctx, xin, win.pads_begin, win.end_needed(spatial))
             padding = "VALID"
     base = node.output[0]
     y = emit(ctx, op_type, [xin], (n, *win.out, c),
@@ -77,7 +77,7 @@ def _pool(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
     ctx.set_output(node, 0, y)
 
 
-@register("MaxPool", opsets=(1, 21),
+@register("MaxPool", opsets=(1, 25),
           notes="1-D and 2-D, no dilation, no Indices output; ceil_mode and pads SAME cannot "
                 "express become PADV2(-FLT_MAX) + VALID")
 def lower_max_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -86,7 +86,7 @@ def lower_max_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _pool(ctx, node, "MAX_POOL_2D")
 
 
-@register("AveragePool", opsets=(1, 21),
+@register("AveragePool", opsets=(1, 25),
           notes="1-D and 2-D, no dilation; count_include_pad=0 needs SAME/VALID-shaped pads; "
                 "count_include_pad=1 pads explicitly (not past the pads with ceil_mode)")
 def lower_average_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -104,11 +104,11 @@ def _global(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
     ctx.set_output(node, 0, y)
 
 
-@register("GlobalAveragePool", opsets=(1, 21), notes="MEAN over the spatial axes, keep_dims")
+@register("GlobalAveragePool", opsets=(1, 25), notes="MEAN over the spatial axes, keep_dims")
 def lower_global_average_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _global(ctx, node, "MEAN")
 
 
-@register("GlobalMaxPool", opsets=(1, 21), notes="REDUCE_MAX over the spatial axes, keep_dims")
+@register("GlobalMaxPool", opsets=(1, 25), notes="REDUCE_MAX over the spatial axes, keep_dims")
 def lower_global_max_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _global(ctx, node, "REDUCE_MAX")

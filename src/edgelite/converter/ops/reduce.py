@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from edgelite.converter.ops._util import emit, i32, norm_axis
+from edgelite.converter.ops._util import emit, i32, norm_axis, reshape_to
 from edgelite.converter.ops.registry import LoweringContext, register
 
 # ONNX op -> (TFLite op, first opset taking axes as an input, dtypes).
@@ -31,7 +31,7 @@ def _make_reduce(onnx_op: str, tfl_op: str, axes_input_from: int,
             axes = list(ctx.attr(node, "axes", []))
         if not axes:
             if ctx.opset >= axes_input_from and ctx.attr(node, "noop_with_empty_axes", 0):
-                ctx.set_output(node, 0, ctx.input(node, 0))
+                ctx.set_output(node, 0, reshape_to(ctx, node, x, x.shape))
                 return
             axes = list(range(r))
         axes = sorted({norm_axis(ctx, node, a, r) for a in axes})
@@ -42,7 +42,7 @@ def _make_reduce(onnx_op: str, tfl_op: str, axes_input_from: int,
                  {"keep_dims": keep})
         ctx.set_output(node, 0, y)
 
-    register(onnx_op, opsets=(1, 21), dtypes=dtypes, const_inputs=(1,),
+    register(onnx_op, opsets=(1, 25), dtypes=dtypes, const_inputs=(1,),
              notes=f"{tfl_op}; axes as attribute or constant input, keepdims, "
                    "noop_with_empty_axes")(lower)
 
@@ -70,13 +70,13 @@ def _arg(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
     ctx.set_output(node, 0, y)
 
 
-@register("ArgMax", opsets=(1, 21), dtypes=("float32", "int32"),
+@register("ArgMax", opsets=(1, 25), dtypes=("float32", "int32"),
           notes="ARG_MAX (int64 output), keepdims by RESHAPE; select_last_index unsupported")
 def lower_argmax(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _arg(ctx, node, "ARG_MAX")
 
 
-@register("ArgMin", opsets=(1, 21), dtypes=("float32", "int32"),
+@register("ArgMin", opsets=(1, 25), dtypes=("float32", "int32"),
           notes="ARG_MIN (int64 output), keepdims by RESHAPE; select_last_index unsupported")
 def lower_argmin(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _arg(ctx, node, "ARG_MIN")

@@ -142,7 +142,7 @@ def _full_rank(ctx: LoweringContext, node: onnx.NodeProto, values: list[float], 
     return full
 
 
-@register("Resize", opsets=(10, 21), const_inputs=(1, 2, 3),
+@register("Resize", opsets=(10, 25), const_inputs=(1, 2, 3),
           notes="4-D, spatial axes only; nearest and linear whose coordinates TFLite's "
                 "align_corners/half_pixel_centers reproduce; cubic, antialias, "
                 "tf_crop_and_resize, half_pixel_symmetric unsupported")

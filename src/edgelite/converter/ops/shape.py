@@ -8,7 +8,7 @@ import onnx
 
 from edgelite import ir
 from edgelite.converter.ops._util import (
-    const_ints, emit, i32, norm_axis, tflite_type,
+    const_ints, emit, i32, norm_axis, reshape_to, tflite_type,
 )
 from edgelite.converter.ops.registry import ONNX_DTYPES, LoweringContext, register
 
@@ -16,16 +16,7 @@ _ANY = ("float32", "int32", "int64", "bool", "int8", "uint8", "int16")
 _DATA = ("float32", "int32", "int64")
 
 
-def _reshape(ctx: LoweringContext, node: onnx.NodeProto, x: ir.Tensor,
-             shape: tuple[int, ...]) -> ir.Tensor:
-    """A RESHAPE that always yields a tensor of its own (for the node's output)."""
-    if any(d <= 0 for d in shape):
-        raise ctx.unsupported(node, f"output shape {shape} has an empty dimension")
-    return emit(ctx, "RESHAPE", [x, i32(ctx, f"{node.output[0]}_shape", list(shape))], shape,
-                x.dtype, {"new_shape": [int(d) for d in shape]})
-
-
-@register("Concat", opsets=(4, 21), dtypes=_DATA, notes="CONCATENATION")
+@register("Concat", opsets=(4, 25), dtypes=_DATA, notes="CONCATENATION")
 def lower_concat(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ins = [ctx.input(node, i) for i in range(len(node.input)) if ctx.has_input(node, i)]
     r = len(ins[0].shape)
@@ -34,13 +25,13 @@ def lower_concat(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     shape = list(ins[0].shape)
     shape[axis] = sum(t.shape[axis] for t in ins)
     if len(ins) == 1:
-        ctx.set_output(node, 0, _reshape(ctx, node, ins[0], tuple(shape)))
+        ctx.set_output(node, 0, reshape_to(ctx, node, ins[0], tuple(shape)))
         return
     ctx.set_output(node, 0, emit(ctx, "CONCATENATION", ins, shape, ins[0].dtype,
                                  {"axis": axis, "fused_activation_function": "NONE"}))
 
 
-@register("Reshape", opsets=(5, 21), dtypes=_ANY, const_inputs=(1,),
+@register("Reshape", opsets=(5, 25), dtypes=_ANY, const_inputs=(1,),
           notes="RESHAPE with 0 (copy) and -1 (infer) resolved at conversion time; "
                 "allowzero with a 0 is unsupported")
 def lower_reshape(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -57,10 +48,10 @@ def lower_reshape(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         out[out.index(-1)] = int(np.prod(x.shape, dtype=np.int64)) // max(known, 1)
     if int(np.prod(out, dtype=np.int64)) != int(np.prod(x.shape, dtype=np.int64)):
         raise ctx.unsupported(node, f"cannot reshape {x.shape} to {spec}")
-    ctx.set_output(node, 0, _reshape(ctx, node, x, tuple(out)))
+    ctx.set_output(node, 0, reshape_to(ctx, node, x, tuple(out)))
 
 
-@register("Flatten", opsets=(1, 21), dtypes=_ANY, notes="RESHAPE to 2-D at axis")
+@register("Flatten", opsets=(1, 25), dtypes=_ANY, notes="RESHAPE to 2-D at axis")
 def lower_flatten(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     r = len(x.shape)
@@ -70,7 +61,7 @@ def lower_flatten(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         raise ctx.unsupported(node, f"axis {axis} is out of range for rank {r}")
     shape = (int(np.prod(x.shape[:axis], dtype=np.int64)),
              int(np.prod(x.shape[axis:], dtype=np.int64)))
-    ctx.set_output(node, 0, _reshape(ctx, node, x, shape))
+    ctx.set_output(node, 0, reshape_to(ctx, node, x, shape))
 
 
 def _axes(ctx: LoweringContext, node: onnx.NodeProto, input_from: int) -> list[int] | None:
@@ -81,7 +72,7 @@ def _axes(ctx: LoweringContext, node: onnx.NodeProto, input_from: int) -> list[i
     return list(axes) if axes is not None else None
 
 
-@register("Squeeze", opsets=(1, 21), dtypes=_ANY, const_inputs=(1,), notes="RESHAPE")
+@register("Squeeze", opsets=(1, 25), dtypes=_ANY, const_inputs=(1,), notes="RESHAPE")
 def lower_squeeze(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     r = len(x.shape)
@@ -93,10 +84,10 @@ def lower_squeeze(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         if any(x.shape[a] != 1 for a in drop):
             raise ctx.unsupported(node, f"cannot squeeze axes {axes} of shape {x.shape}")
     shape = tuple(d for i, d in enumerate(x.shape) if i not in drop)
-    ctx.set_output(node, 0, _reshape(ctx, node, x, shape))
+    ctx.set_output(node, 0, reshape_to(ctx, node, x, shape))
 
 
-@register("Unsqueeze", opsets=(1, 21), dtypes=_ANY, const_inputs=(1,), notes="RESHAPE")
+@register("Unsqueeze", opsets=(1, 25), dtypes=_ANY, const_inputs=(1,), notes="RESHAPE")
 def lower_unsqueeze(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     axes = _axes(ctx, node, 13)
@@ -108,10 +99,10 @@ def lower_unsqueeze(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         raise ctx.unsupported(node, f"axes {axes} repeat")
     rest = iter(x.shape)
     shape = tuple(1 if i in new else next(rest) for i in range(r))
-    ctx.set_output(node, 0, _reshape(ctx, node, x, shape))
+    ctx.set_output(node, 0, reshape_to(ctx, node, x, shape))
 
 
-@register("Transpose", opsets=(1, 21), dtypes=_ANY, notes="TRANSPOSE")
+@register("Transpose", opsets=(1, 25), dtypes=_ANY, notes="TRANSPOSE")
 def lower_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     r = len(x.shape)
@@ -124,7 +115,7 @@ def lower_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
                                  shape, x.dtype))
 
 
-@register("Pad", opsets=(2, 21), const_inputs=(1, 2, 3),
+@register("Pad", opsets=(2, 25), dtypes=_DATA, const_inputs=(1, 2, 3),
           notes="constant -> PAD/PADV2, reflect -> MIRROR_PAD REFLECT, edge -> MIRROR_PAD "
                 "SYMMETRIC only when every pad is <= 1; wrap and negative pads unsupported")
 def lower_pad(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -170,7 +161,7 @@ def lower_pad(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, y)
 
 
-@register("Slice", opsets=(1, 21), dtypes=_ANY, const_inputs=(1, 2, 3, 4),
+@register("Slice", opsets=(1, 25), dtypes=_ANY, const_inputs=(1, 2, 3, 4),
           notes="constant starts/ends/axes/steps -> SLICE (unit steps) or STRIDED_SLICE")
 def lower_slice(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
@@ -212,7 +203,7 @@ def lower_slice(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, y)
 
 
-@register("Split", opsets=(2, 21), dtypes=_DATA, const_inputs=(1,),
+@register("Split", opsets=(2, 25), dtypes=_DATA, const_inputs=(1,),
           notes="equal parts -> SPLIT, otherwise SPLIT_V; sizes as attribute, input or "
                 "num_outputs")
 def lower_split(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -250,7 +241,7 @@ def lower_split(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         ctx.set_output(node, i, t)
 
 
-@register("Gather", opsets=(1, 21), dtypes=_DATA, const_inputs=(1,),
+@register("Gather", opsets=(1, 25), dtypes=_DATA, const_inputs=(1,),
           notes="GATHER with constant indices (negative indices resolved)")
 def lower_gather(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
@@ -268,7 +259,7 @@ def lower_gather(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, y)
 
 
-@register("Tile", opsets=(6, 21), dtypes=_DATA, const_inputs=(1,), notes="TILE")
+@register("Tile", opsets=(6, 25), dtypes=_DATA, const_inputs=(1,), notes="TILE")
 def lower_tile(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     reps = const_ints(ctx, node, 1)
@@ -279,7 +270,7 @@ def lower_tile(ctx: LoweringContext, node: onnx.NodeProto) -> None:
                                  shape, x.dtype))
 
 
-@register("Expand", opsets=(8, 21), dtypes=_DATA, const_inputs=(1,),
+@register("Expand", opsets=(8, 25), dtypes=_DATA, const_inputs=(1,),
           notes="BROADCAST_TO the broadcast of input and shape")
 def lower_expand(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
@@ -293,7 +284,7 @@ def lower_expand(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, y)
 
 
-@register("DepthToSpace", opsets=(1, 21), dtypes=_DATA,
+@register("DepthToSpace", opsets=(1, 25), dtypes=_DATA,
           notes="DCR -> DEPTH_TO_SPACE (NHWC); CRD -> RESHAPE/TRANSPOSE/RESHAPE")
 def lower_depth_to_space(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
@@ -314,10 +305,10 @@ def lower_depth_to_space(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         raise ctx.unsupported(node, f"mode {mode!r} is not valid")
     t = ctx.reshape(x, (n, c // (b * b), b, b, h, w))
     t = ctx.transpose(t, (0, 1, 4, 2, 5, 3))
-    ctx.set_output(node, 0, _reshape(ctx, node, t, out))
+    ctx.set_output(node, 0, reshape_to(ctx, node, t, out))
 
 
-@register("SpaceToDepth", opsets=(1, 21), dtypes=_DATA, notes="SPACE_TO_DEPTH (NHWC)")
+@register("SpaceToDepth", opsets=(1, 25), dtypes=_DATA, notes="SPACE_TO_DEPTH (NHWC)")
 def lower_space_to_depth(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     if len(x.shape) != 4:
@@ -340,31 +331,33 @@ def _cast(ctx: LoweringContext, node: onnx.NodeProto, to: str) -> None:
         raise ctx.unsupported(node, f"cast to {to} is not supported (supported: "
                                     f"{', '.join(_CAST_TARGETS)})")
     if to == x.dtype:
-        ctx.set_output(node, 0, _reshape(ctx, node, x, x.shape))
+        ctx.set_output(node, 0, reshape_to(ctx, node, x, x.shape))
         return
     y = emit(ctx, "CAST", [x], x.shape, to,
              {"in_data_type": tflite_type(x.dtype), "out_data_type": tflite_type(to)})
     ctx.set_output(node, 0, y)
 
 
-@register("Cast", opsets=(6, 21), dtypes=_CAST_TARGETS,
+@register("Cast", opsets=(6, 25), dtypes=_CAST_TARGETS,
           notes="CAST between float32, int8/16/32/64, uint8 and bool")
 def lower_cast(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     to = ONNX_DTYPES.get(int(ctx.attr(node, "to")), f"ONNX type {ctx.attr(node, 'to')}")
     _cast(ctx, node, to)
 
 
-@register("CastLike", opsets=(15, 21), dtypes=_CAST_TARGETS, notes="CAST to input 1's type")
+@register("CastLike", opsets=(15, 25), dtypes=_CAST_TARGETS, notes="CAST to input 1's type")
 def lower_cast_like(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _cast(ctx, node, ctx.input(node, 1).dtype)
 
 
-@register("Identity", opsets=(1, 21), dtypes=_ANY, notes="no op (the reader removes it)")
+@register("Identity", opsets=(1, 25), dtypes=_ANY,
+          notes="a same-shape RESHAPE copy (the identity pass removes it where it can)")
 def lower_identity(ctx: LoweringContext, node: onnx.NodeProto) -> None:
-    ctx.set_output(node, 0, ctx.input(node, 0))
+    x = ctx.input(node, 0)
+    ctx.set_output(node, 0, reshape_to(ctx, node, x, x.shape))
 
 
-@register("Dropout", opsets=(1, 21), const_inputs=(1, 2),
+@register("Dropout", opsets=(1, 25), const_inputs=(1, 2),
           notes="inference: no op; training_mode and the mask output are unsupported")
 def lower_dropout(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     if len(node.output) > 1 and node.output[1]:
@@ -372,4 +365,5 @@ def lower_dropout(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     training = ctx.has_input(node, 2) and bool(np.asarray(ctx.const(node, 2)).reshape(-1)[0])
     if training or int(ctx.attr(node, "is_test", 1)) == 0 and ctx.opset < 7:
         raise ctx.unsupported(node, "training mode is not supported")
-    ctx.set_output(node, 0, ctx.input(node, 0))
+    x = ctx.input(node, 0)
+    ctx.set_output(node, 0, reshape_to(ctx, node, x, x.shape))
