@@ -254,7 +254,8 @@ def read_model(data: bytes, source: str = "<memory>") -> ModelInfo:
         return _parse(_Buf(data), source)
     except _Invalid as exc:
         raise EdgeliteError(f"not a valid .tflite file: {exc}", where=source,
-                            code=Code.BAD_INPUT) from None
+                            code=Code.BAD_INPUT,
+                            hint="the file is truncated, corrupted or not a TFLite model") from None
     except RecursionError:  # defensive: nothing here recurses, but never crash
         raise EdgeliteError("not a valid .tflite file: structure too deep", where=source,
                             code=Code.BAD_INPUT) from None

@@ -31,6 +31,9 @@ class SchemaError(EdgeliteError, ValueError):
 
 
 SIGNATURE_KEY = "serving_default"
+# A flatbuffer addresses itself with 32-bit offsets; TFLite's external-buffer layout for larger
+# models is not written by edgelite.
+MAX_FLATBUFFER_BYTES = 2**31 - 1
 
 
 def write_model(graph: ir.Graph, *, description: str = "edgelite") -> bytes:
@@ -164,8 +167,14 @@ class _Writer:
         self.index = {id(t): i for i, t in enumerate(self.tensors)}
         const_bytes = sum(t.nbytes for t in self.tensors if t.is_const)
         meta_bytes = sum(len(v) for v in graph.metadata.values())
-        self.b = flatbuffers.Builder(min(const_bytes + meta_bytes + 4096 + 256 * len(graph.ops)
-                                         + 128 * len(self.tensors), 2**31 - 1))
+        estimate = (const_bytes + meta_bytes + 4096 + 256 * len(graph.ops)
+                    + 128 * len(self.tensors))
+        if const_bytes + meta_bytes + 16 * len(self.tensors) >= MAX_FLATBUFFER_BYTES:
+            raise EdgeliteError(
+                f"the model's constants take {const_bytes:,} bytes; a .tflite flatbuffer holds "
+                f"at most 2 GB", code=Code.UNSUPPORTED, where=f"graph {graph.name!r}",
+                hint="quantize the weights (int8 or float16) to shrink them")
+        self.b = flatbuffers.Builder(min(estimate, MAX_FLATBUFFER_BYTES))
 
     # ---- helpers -------------------------------------------------------------------------
     def _vector_of_offsets(self, offsets: list[int]) -> int:
