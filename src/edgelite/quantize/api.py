@@ -1,0 +1,303 @@
+"""The quantize entry points: ``quantize`` (float model -> quantized model), automatic
+mixed precision, and ``evaluate`` (accuracy and agreement with the float model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from edgelite import ir
+from edgelite.errors import Code, EdgeliteError
+from edgelite.quantize import report as R
+from edgelite.quantize.annotate import (
+    NO_INT16, AnnotateConfig, Annotated, annotate, op_key,
+)
+from edgelite.quantize.calibrate import Calibration, calibrate
+from edgelite.quantize.data import CalibrationSource, Progress, Sample, load_samples
+from edgelite.quantize.observers import METHODS
+from edgelite.quantize.runner import Runner
+
+NEEDS_CALIBRATION = ("int8", "int16x8")
+
+
+@dataclass(frozen=True)
+class QuantizeOptions:
+    """One quantization run, as the user chose it (the CLI builds this from its flags).
+
+    mode: "int8" | "int16x8" | "weights-int8" | "float16".
+    io: type of the model's inputs/outputs: "int8" | "uint8" | "float".
+    calibration: .npy/.npz path, image folder (or ``ImageFolder``), arrays or a callable.
+    samples: how many calibration samples to use (None: all; an error if fewer exist).
+    method: range observer, "minmax" | "percentile" | "entropy" | "mse".
+    keep_float / int16: op names (ONNX node names or output tensor names).
+    auto_precision: target output SQNR in dB; the worst layers are raised until reached.
+    report_json / report_html: where to write the per-tensor error report.
+    backend: where the models run for calibration and reports ("micro" or "litert").
+    """
+
+    mode: str = "int8"
+    io: str = "int8"
+    calibration: CalibrationSource | None = None
+    samples: int | None = 100
+    method: str = "minmax"
+    percentile: float = 99.99
+    layout: str = "auto"
+    keep_float: tuple[str, ...] = ()
+    int16: tuple[str, ...] = ()
+    auto_precision: float | None = None
+    max_precision_steps: int = 16
+    per_channel: bool = True
+    hybrid: bool = True
+    strict: bool = False
+    report: bool = False
+    report_json: Path | None = None
+    report_html: Path | None = None
+    backend: str = "micro"
+    progress: bool = True
+
+    def annotate_config(self) -> AnnotateConfig:
+        return AnnotateConfig(mode=self.mode, io=self.io, keep_float=frozenset(self.keep_float),
+                              int16=frozenset(self.int16), per_channel=self.per_channel,
+                              hybrid=self.hybrid, strict=self.strict)
+
+
+@dataclass
+class QuantizeResult:
+    model: bytes  # the quantized .tflite
+    graph: ir.Graph  # its IR
+    float_graph: ir.Graph
+    float_model: bytes
+    annotated: Annotated
+    calibration: Calibration | None = None
+    report: R.Report | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _load_graph(graph_or_path: ir.Graph | str | Path) -> ir.Graph:
+    if isinstance(graph_or_path, ir.Graph):
+        return graph_or_path
+    path = Path(graph_or_path)
+    if not path.exists():
+        raise EdgeliteError("model file does not exist", where=str(path))
+    if path.suffix.lower() == ".tflite":
+        try:
+            from edgelite.converter.tflite.reader import read_model
+        except ImportError as exc:
+            raise EdgeliteError("reading .tflite models is not available yet", where=str(path),
+                                code=Code.UNSUPPORTED, hint="quantize the .onnx model") from exc
+        return read_model(path.read_bytes())
+    from edgelite.converter import convert
+
+    return convert(path)
+
+
+def _check_float(graph: ir.Graph) -> None:
+    quantized = [t.name for t in graph.tensors() if t.quant is not None]
+    if quantized:
+        raise EdgeliteError(f"the model is already quantized (e.g. tensor {quantized[0]!r})",
+                            hint="quantize the float model")
+
+
+def quantize(graph_or_path: ir.Graph | str | Path,
+             options: QuantizeOptions | None = None) -> QuantizeResult:
+    """Quantize a float model (IR, .onnx or float .tflite) as ``options`` say."""
+    from edgelite.converter.tflite.writer import write_model
+
+    opts = options or QuantizeOptions()
+    cfg = opts.annotate_config()  # validates mode / io
+    if opts.method not in METHODS:
+        raise EdgeliteError(f"unknown calibration method {opts.method!r}",
+                            hint=f"use one of: {', '.join(METHODS)}")
+    graph = _load_graph(graph_or_path)
+    _check_float(graph)
+    needs_data = (opts.mode in NEEDS_CALIBRATION or opts.report or opts.report_json
+                  or opts.report_html or opts.auto_precision is not None)
+    samples: list[Sample] = []
+    if needs_data:
+        if opts.calibration is None:
+            raise EdgeliteError(f"mode {opts.mode} needs calibration data"
+                                if opts.mode in NEEDS_CALIBRATION else
+                                "reports and auto precision need calibration data",
+                                hint="give --calibration-data (.npy/.npz or an image folder)")
+        samples = load_samples(opts.calibration, graph, opts.samples, opts.layout)
+    float_model = write_model(graph)
+
+    cal = None
+    ranges: dict[str, tuple[float, float]] = {}
+    if opts.mode in NEEDS_CALIBRATION:
+        cal = calibrate(graph, samples, opts.method, opts.percentile, opts.backend,
+                        opts.progress, model=float_model)
+        ranges = cal.ranges
+
+    changes: list[dict[str, Any]] = []
+    if opts.auto_precision is not None:
+        if opts.mode not in NEEDS_CALIBRATION:
+            raise EdgeliteError("auto precision works on int8/int16x8 models",
+                                hint="use mode int8 or int16x8")
+        ann, model, rep, changes = auto_precision(graph, float_model, ranges, cfg, samples,
+                                                  opts.auto_precision, opts.backend,
+                                                  opts.max_precision_steps, opts.progress)
+    else:
+        ann = annotate(graph, ranges, cfg)
+        model = write_model(ann.graph)
+        rep = None
+        if opts.report or opts.report_json or opts.report_html:
+            rep = R.compare(graph, float_model, ann.graph, model, ann.source, samples,
+                            mode=opts.mode, backend=opts.backend, progress=opts.progress)
+    if rep is not None:
+        rep.notes = list(ann.notes)
+        rep.changes = changes
+        if opts.report_json:
+            R.write_json(rep, opts.report_json)
+        if opts.report_html:
+            R.write_html(rep, opts.report_html)
+    return QuantizeResult(model=model, graph=ann.graph, float_graph=graph, float_model=float_model,
+                          annotated=ann, calibration=cal, report=rep, changes=changes,
+                          notes=list(ann.notes))
+
+
+def _injected_noise(graph: ir.Graph, rep: R.Report) -> dict[str, float]:
+    """Noise-to-signal each op adds: its output's ratio minus its worst input's ratio."""
+    rows = {r.tensor: r for r in rep.tensors}
+
+    def ratio(name: str) -> float:
+        r = rows.get(name)
+        if r is None or r.signal == 0:
+            return 0.0
+        return r.noise / r.signal
+
+    out: dict[str, float] = {}
+    for op in graph.ops:
+        outs = [ratio(t.name) for t in op.outputs if t.name in rows]
+        if not outs:
+            continue
+        ins = [ratio(t.name) for t in op.inputs if t is not None and t.name in rows]
+        out[op_key(op)] = max(outs) - max(ins, default=0.0)
+    return out
+
+
+def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[float, float]],
+                   cfg: AnnotateConfig, samples: Sequence[Sample], target_db: float,
+                   backend: str = "micro", max_steps: int = 16, progress: bool = True
+                   ) -> tuple[Annotated, bytes, R.Report, list[dict[str, Any]]]:
+    """Raise the op that adds the most noise (int8 -> int16 -> float) until the output SQNR
+    reaches ``target_db``; return the final model and what changed, with the size cost."""
+    from edgelite.converter.tflite.writer import write_model
+
+    def build(c: AnnotateConfig) -> tuple[Annotated, bytes, R.Report]:
+        a = annotate(graph, ranges, c)
+        m = write_model(a.graph)
+        r = R.compare(graph, float_model, a.graph, m, a.source, samples, mode=c.mode,
+                      backend=backend, progress=False)
+        return a, m, r
+
+    ann, model, rep = build(cfg)
+    changes: list[dict[str, Any]] = []
+    types = {op_key(op): op.type for op in graph.ops}
+    bar = Progress(max_steps, f"auto precision (target {target_db} dB)", progress)
+    for _ in range(max_steps):
+        if rep.output_sqnr_db >= target_db:
+            break
+        noise = _injected_noise(graph, rep)
+        best = None
+        # int16 steps first (cheap: same int8 weights); float only once none is left.
+        ranked = sorted(noise.items(), key=lambda kv: (-kv[1], kv[0]))
+        for key, n in ranked:
+            if n > 0 and ann.precision.get(key) == "int8" and types[key] not in NO_INT16:
+                best = (key, "int8", "int16")
+                break
+        if best is None:
+            for key, n in ranked:
+                prec = ann.precision.get(key)
+                if n > 0 and prec in ("int8", "int16"):
+                    best = (key, prec, "float")
+                    break
+        if best is None:
+            break
+        key, old, new = best
+        if new == "int16":
+            cfg = replace(cfg, int16=cfg.int16 | {key})
+        else:
+            cfg = replace(cfg, int16=cfg.int16 - {key}, keep_float=cfg.keep_float | {key})
+        before_db, before_size = rep.output_sqnr_db, len(model)
+        ann, model, rep = build(cfg)
+        changes.append({"op": key, "op_type": types[key], "from": old, "to": new,
+                        "output_sqnr_db_before": round(before_db, 4),
+                        "output_sqnr_db_after": round(rep.output_sqnr_db, 4),
+                        "size_bytes_delta": len(model) - before_size})
+        bar.step()
+    if rep.output_sqnr_db < target_db:
+        ann.notes.append(f"auto precision: target {target_db} dB not reached "
+                         f"(output SQNR {rep.output_sqnr_db:.2f} dB)")
+    return ann, model, rep, changes
+
+
+# ---- evaluation ----------------------------------------------------------------------------
+
+@dataclass
+class EvalResult:
+    samples: int
+    float_top1: float | None
+    quant_top1: float | None
+    float_top5: float | None
+    quant_top5: float | None
+    top1_agreement: float
+    cosine: float
+    sqnr_db: float
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _topk(scores: np.ndarray, labels: np.ndarray, k: int) -> float:
+    k = min(k, scores.shape[1])
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return float(np.mean(np.any(top == labels[:, None], axis=1)))
+
+
+def evaluate(float_graph: ir.Graph, quant_graph: ir.Graph, data: CalibrationSource,
+             labels: np.ndarray | None = None, *, samples: int | None = None,
+             layout: str = "auto", output: int = 0, backend: str = "micro",
+             float_model: bytes | None = None, quant_model: bytes | None = None,
+             progress: bool = True) -> EvalResult:
+    """Top-1/top-5 (with labels) of both models and their agreement on output ``output``."""
+    from edgelite.converter.tflite.writer import write_model
+
+    inputs = load_samples(data, float_graph, samples, layout)
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        if labels.size < len(inputs):
+            raise EdgeliteError(f"{labels.size} labels for {len(inputs)} samples",
+                                hint="give one label per sample")
+        labels = labels[:len(inputs)].astype(np.int64)
+    fr = Runner(float_model or write_model(float_graph), float_graph, backend)
+    qr = Runner(quant_model or write_model(quant_graph), quant_graph, backend)
+    qout = quant_graph.outputs[output]
+    fs, qs = [], []
+    acc = R._Acc()
+    bar = Progress(len(inputs), "evaluating", progress)
+    for s in inputs:
+        fr.run(s)
+        qr.run(R.feed(quant_graph, s))
+        f = fr.output(output).astype(np.float32)
+        q = R.real_values(qout, qr.output(output))
+        acc.add(f, q)
+        fs.append(f.reshape(f.shape[0] if f.ndim > 1 else 1, -1))
+        qs.append(q.reshape(q.shape[0] if q.ndim > 1 else 1, -1))
+        bar.step()
+    F, Q = np.concatenate(fs), np.concatenate(qs)
+    agree = float(np.mean(np.argmax(F, axis=1) == np.argmax(Q, axis=1)))
+    tops: list[float | None] = [None] * 4
+    if labels is not None:
+        if F.shape[0] != labels.size:
+            raise EdgeliteError(f"the model gives {F.shape[0]} predictions for "
+                                f"{labels.size} labels", hint="use batch-1 samples")
+        tops = [_topk(F, labels, 1), _topk(Q, labels, 1), _topk(F, labels, 5),
+                _topk(Q, labels, 5)]
+    return EvalResult(samples=len(inputs), float_top1=tops[0], quant_top1=tops[1],
+                      float_top5=tops[2], quant_top5=tops[3], top1_agreement=agree,
+                      cosine=acc.cosine(), sqnr_db=acc.sqnr())
