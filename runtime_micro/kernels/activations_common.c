@@ -1,0 +1,321 @@
+/* Unary activations and math: LOGISTIC, TANH, SOFTMAX, LOG_SOFTMAX, RELU, RELU6, RELU_N1_TO_1,
+ * LEAKY_RELU, HARD_SWISH, GELU, ELU, EXP, LOG, SQRT, RSQRT, NEG, ABS.
+ * int8 parameters are computed here exactly as TFLite's prepare functions do (including
+ * where TFLite computes in float rather than double). */
+#include <math.h>
+
+#include "el_kcommon.h"
+
+typedef enum { U_FLOAT, U_FX, U_SOFTMAX_S8, U_SOFTMAX_S16, U_RELU, U_LEAKY, U_HSWISH, U_LUT } u_kind;
+
+typedef struct {
+    int32_t kind;
+    int32_t size, outer, depth;
+    float beta, alpha;
+    int32_t unary_op; /* el_unary_op for U_FLOAT */
+    el_fx_act_params fx;
+    el_relu_params relu;
+    el_leaky_relu_params leaky;
+    el_hard_swish_params hs;
+    int8_t table[256];
+} unary_data;
+
+static el_unary_op float_op_of(int32_t code)
+{
+    switch (code) {
+    case EL_OP_RELU:
+        return EL_UN_RELU;
+    case EL_OP_RELU6:
+        return EL_UN_RELU6;
+    case EL_OP_RELU_N1_TO_1:
+        return EL_UN_RELU_N1_TO_1;
+    case EL_OP_LOGISTIC:
+        return EL_UN_LOGISTIC;
+    case EL_OP_TANH:
+        return EL_UN_TANH;
+    case EL_OP_HARD_SWISH:
+        return EL_UN_HARD_SWISH;
+    case EL_OP_ELU:
+        return EL_UN_ELU;
+    case EL_OP_GELU:
+        return EL_UN_GELU;
+    case EL_OP_EXP:
+        return EL_UN_EXP;
+    case EL_OP_LOG:
+        return EL_UN_LOG;
+    case EL_OP_SQRT:
+        return EL_UN_SQRT;
+    case EL_OP_RSQRT:
+        return EL_UN_RSQRT;
+    case EL_OP_NEG:
+        return EL_UN_NEG;
+    case EL_OP_ABS:
+        return EL_UN_ABS;
+    default:
+        return EL_UN_LEAKY_RELU;
+    }
+}
+
+/* TFLite's LUTPopulate: dequantize, transform in float, round, requantize, clamp. */
+static void populate_lut(unary_data *d, el_unary_op op, float in_s, int32_t in_zp, float out_s,
+                         int32_t out_zp)
+{
+    const float inverse_scale = 1.0f / out_s;
+    int32_t v;
+    for (v = -128; v <= 127; ++v) {
+        float x = in_s * (float)(v - in_zp), y;
+        int32_t q;
+        el_unary_f32(op, d->alpha, 1, &x, &y);
+        q = (int32_t)(roundf(y * inverse_scale) + (float)out_zp);
+        d->table[(uint8_t)(int8_t)v] = (int8_t)el_clamp_i32(q, -128, 127);
+    }
+}
+
+static el_status fx_prepare(el_context *ctx, el_node *node, unary_data *d, int32_t want_out_zp)
+{
+    float in_s, out_s;
+    int32_t in_zp, out_zp;
+    int sh;
+    EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
+    EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+    if (out_zp != want_out_zp) {
+        return EL_UNSUP(ctx, node, "int8 output needs zero point %d (got %d)", (int)want_out_zp,
+                        (int)out_zp);
+    }
+    el_frexp_multiplier((double)in_s * (double)(1 << (31 - 4)), &d->fx.input_multiplier, &sh);
+    d->fx.input_left_shift = sh;
+    d->fx.input_zero_point = in_zp;
+    d->fx.input_range_radius = el_calculate_input_radius(4, sh);
+    d->kind = U_FX;
+    return EL_OK;
+}
+
+static el_status unary_prepare(el_context *ctx, el_node *node)
+{
+    const int32_t code = node->builtin_code;
+    el_tensor *in, *out;
+    unary_data *d;
+    EL_TRY(el_k_counts(ctx, node, 1, 1, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &in));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    if (!el_k_same_dims(in, out)) {
+        return EL_BAD(ctx, node, "output shape differs from the input shape");
+    }
+    d = (unary_data *)el_alloc_op_data(ctx, node, sizeof(unary_data));
+    if (d == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    d->size = el_tensor_elements(in);
+    d->unary_op = float_op_of(code);
+    if (code == EL_OP_LEAKY_RELU) {
+        const el_leaky_relu_options *o = (const el_leaky_relu_options *)node->options;
+        d->alpha = o ? o->alpha : 0.2f;
+    }
+    if (code == EL_OP_GELU) {
+        const el_gelu_options *o = (const el_gelu_options *)node->options;
+        if (o && o->approximate) {
+            d->unary_op = EL_UN_GELU_APPROX;
+        }
+    }
+    if (in->type == EL_FLOAT32) {
+        EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
+        d->kind = U_FLOAT;
+        return EL_OK;
+    }
+    if (in->type != EL_INT8) {
+        return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
+                        el_dtype_name(in->type));
+    }
+    EL_TRY(el_k_type(ctx, node, out, "output", EL_INT8));
+    {
+        float in_s, out_s;
+        int32_t in_zp, out_zp;
+        int sh;
+        EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
+        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+        switch (code) {
+        case EL_OP_LOGISTIC:
+            return fx_prepare(ctx, node, d, -128);
+        case EL_OP_TANH:
+            return fx_prepare(ctx, node, d, 0);
+        case EL_OP_RELU:
+        case EL_OP_RELU6:
+        case EL_OP_RELU_N1_TO_1: {
+            const int32_t act = code == EL_OP_RELU    ? EL_ACT_RELU
+                                : code == EL_OP_RELU6 ? EL_ACT_RELU6
+                                                      : EL_ACT_RELU_N1_TO_1;
+            el_quantize_multiplier((double)in_s / (double)out_s, &d->relu.multiplier, &sh);
+            d->relu.shift = sh;
+            d->relu.input_offset = -in_zp;
+            d->relu.output_offset = out_zp;
+            d->kind = U_RELU;
+            return el_k_act_range(ctx, node, act, EL_INT8, out_s, out_zp, &d->relu.act_min,
+                                  &d->relu.act_max);
+        }
+        case EL_OP_LEAKY_RELU: {
+            /* TFLite multiplies the scales in float, then widens to double. */
+            const float alpha_m = in_s * d->alpha / out_s;
+            const float ident_m = in_s / out_s;
+            el_quantize_multiplier((double)alpha_m, &d->leaky.multiplier_alpha, &sh);
+            d->leaky.shift_alpha = sh;
+            el_quantize_multiplier((double)ident_m, &d->leaky.multiplier_identity, &sh);
+            d->leaky.shift_identity = sh;
+            d->leaky.input_offset = -in_zp;
+            d->leaky.output_offset = out_zp;
+            d->kind = U_LEAKY;
+            return EL_OK;
+        }
+        case EL_OP_HARD_SWISH: {
+            const float hires_in = (1.0f / 128.0f) * in_s;
+            const float reluish_scale = 3.0f / 32768.0f;
+            const float out_m = hires_in / out_s;
+            const float reluish_m = hires_in / reluish_scale;
+            int32_t m32;
+            el_quantize_multiplier((double)out_m, &m32, &sh);
+            d->hs.output_multiplier_exponent = sh;
+            d->hs.output_multiplier_fixedpoint_int16 =
+                (int16_t)(m32 >= INT32_MAX - (1 << 15) ? INT16_MAX : (m32 + (1 << 15)) >> 16);
+            if (sh > 0) {
+                return EL_UNSUP(ctx, node, "output scale too small for the int8 hard-swish "
+                                "(needs output_scale >= input_scale / 128)");
+            }
+            el_quantize_multiplier((double)reluish_m, &m32, &sh);
+            d->hs.reluish_multiplier_exponent = sh;
+            d->hs.reluish_multiplier_fixedpoint_int16 =
+                (int16_t)(m32 >= INT32_MAX - (1 << 15) ? INT16_MAX : (m32 + (1 << 15)) >> 16);
+            d->hs.input_zero_point = (int16_t)in_zp;
+            d->hs.output_zero_point = (int16_t)out_zp;
+            d->kind = U_HSWISH;
+            return EL_OK;
+        }
+        case EL_OP_GELU:
+        case EL_OP_ELU:
+            populate_lut(d, (el_unary_op)d->unary_op, in_s, in_zp, out_s, out_zp);
+            d->kind = U_LUT;
+            return EL_OK;
+        default:
+            break;
+        }
+    }
+    return EL_UNSUP(ctx, node, "INT8 is not supported by this op (FLOAT32 only)");
+}
+
+static el_status unary_invoke(el_context *ctx, el_node *node)
+{
+    const unary_data *d = (const unary_data *)node->op_data;
+    el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
+    switch (d->kind) {
+    case U_FLOAT:
+        el_unary_f32((el_unary_op)d->unary_op, d->alpha, d->size, EL_F32(in), EL_F32(out));
+        break;
+    case U_FX:
+        if (node->builtin_code == EL_OP_LOGISTIC) {
+            el_logistic_s8(&d->fx, d->size, EL_S8(in), EL_S8(out));
+        } else {
+            el_tanh_s8(&d->fx, d->size, EL_S8(in), EL_S8(out));
+        }
+        break;
+    case U_RELU:
+        el_relu_s8(&d->relu, d->size, EL_S8(in), EL_S8(out));
+        break;
+    case U_LEAKY:
+        el_leaky_relu_s8(&d->leaky, d->size, EL_S8(in), EL_S8(out));
+        break;
+    case U_HSWISH:
+        el_hard_swish_s8(&d->hs, d->size, EL_S8(in), EL_S8(out));
+        break;
+    default:
+        el_lut_s8(d->table, d->size, EL_S8(in), EL_S8(out));
+        break;
+    }
+    return EL_OK;
+}
+
+/* SOFTMAX / LOG_SOFTMAX over the last dimension. */
+static el_status softmax_prepare(el_context *ctx, el_node *node)
+{
+    const el_softmax_options *o = (const el_softmax_options *)node->options;
+    el_tensor *in, *out;
+    unary_data *d;
+    EL_TRY(el_k_counts(ctx, node, 1, 1, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &in));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    if (!el_k_same_dims(in, out) || in->rank < 1) {
+        return EL_BAD(ctx, node, "output shape differs from the input shape");
+    }
+    d = (unary_data *)el_alloc_op_data(ctx, node, sizeof(unary_data));
+    if (d == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    d->size = el_tensor_elements(in);
+    d->depth = in->dims[in->rank - 1];
+    d->outer = d->size / d->depth;
+    d->beta = node->builtin_code == EL_OP_SOFTMAX && o ? o->beta : 1.0f;
+    if (in->type == EL_FLOAT32) {
+        EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
+        d->kind = U_FLOAT;
+        return EL_OK;
+    }
+    if (in->type == EL_INT8 && node->builtin_code == EL_OP_SOFTMAX &&
+        (out->type == EL_INT8 || out->type == EL_INT16)) {
+        float in_s, out_s;
+        int32_t in_zp, out_zp;
+        int sh;
+        EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
+        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+        if (out_zp != (out->type == EL_INT8 ? -128 : -32768)) {
+            return EL_UNSUP(ctx, node, "softmax output needs zero point %d (scale 1/%d)",
+                            out->type == EL_INT8 ? -128 : -32768,
+                            out->type == EL_INT8 ? 256 : 65536);
+        }
+        el_preprocess_softmax_scaling((double)d->beta, (double)in_s, 5, &d->fx.input_multiplier,
+                                      &sh);
+        if (sh < 0) {
+            return EL_UNSUP(ctx, node, "input scale * beta too small for the int8 softmax");
+        }
+        d->fx.input_left_shift = sh;
+        d->fx.diff_min = -el_calculate_input_radius(5, sh);
+        d->kind = out->type == EL_INT8 ? U_SOFTMAX_S8 : U_SOFTMAX_S16;
+        return EL_OK;
+    }
+    return EL_UNSUP(ctx, node, "types %s -> %s are not supported", el_dtype_name(in->type),
+                    el_dtype_name(out->type));
+}
+
+static el_status softmax_invoke(el_context *ctx, el_node *node)
+{
+    const unary_data *d = (const unary_data *)node->op_data;
+    el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
+    if (d->kind == U_FLOAT) {
+        if (node->builtin_code == EL_OP_SOFTMAX) {
+            el_softmax_f32(d->beta, d->outer, d->depth, EL_F32(in), EL_F32(out));
+        } else {
+            el_log_softmax_f32(d->beta, d->outer, d->depth, EL_F32(in), EL_F32(out));
+        }
+    } else if (d->kind == U_SOFTMAX_S8) {
+        el_softmax_s8(&d->fx, d->outer, d->depth, EL_S8(in), EL_S8(out));
+    } else {
+        el_softmax_s8_s16(&d->fx, d->outer, d->depth, EL_S8(in), EL_S16(out));
+    }
+    return EL_OK;
+}
+
+#define EL_UNARY_KERNEL(name, code)                                                            \
+    const el_kernel el_kernel_##name = {code, 0, unary_prepare, unary_invoke}
+EL_UNARY_KERNEL(logistic, EL_OP_LOGISTIC);
+EL_UNARY_KERNEL(tanh, EL_OP_TANH);
+EL_UNARY_KERNEL(relu, EL_OP_RELU);
+EL_UNARY_KERNEL(relu6, EL_OP_RELU6);
+EL_UNARY_KERNEL(relu_n1_to_1, EL_OP_RELU_N1_TO_1);
+EL_UNARY_KERNEL(leaky_relu, EL_OP_LEAKY_RELU);
+EL_UNARY_KERNEL(hard_swish, EL_OP_HARD_SWISH);
+EL_UNARY_KERNEL(gelu, EL_OP_GELU);
+EL_UNARY_KERNEL(elu, EL_OP_ELU);
+EL_UNARY_KERNEL(exp, EL_OP_EXP);
+EL_UNARY_KERNEL(log, EL_OP_LOG);
+EL_UNARY_KERNEL(sqrt, EL_OP_SQRT);
+EL_UNARY_KERNEL(rsqrt, EL_OP_RSQRT);
+EL_UNARY_KERNEL(neg, EL_OP_NEG);
+EL_UNARY_KERNEL(abs, EL_OP_ABS);
+const el_kernel el_kernel_softmax = {EL_OP_SOFTMAX, 0, softmax_prepare, softmax_invoke};
+const el_kernel el_kernel_log_softmax = {EL_OP_LOG_SOFTMAX, 0, softmax_prepare, softmax_invoke};

@@ -1,0 +1,318 @@
+/* CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV: validation and parameters (padding, per-channel
+ * multipliers, activation bounds) computed once here for every kernel variant. */
+#include "el_kcommon.h"
+
+typedef struct {
+    el_conv_params p;
+    el_pc_quant q;
+    el_dims in, filter, out;
+    int32_t is_float;
+    int32_t *mult; /* per output channel (int8 only) */
+    int32_t *shift;
+} conv_data;
+
+/* Per-channel multipliers: input_scale * filter_scale[c] / output_scale, as TFLite's
+ * PopulateConvolutionQuantizationParams (double math). */
+static el_status conv_quant(el_context *ctx, el_node *node, conv_data *d, int32_t channels,
+                            int32_t channel_dim)
+{
+    el_quant fq;
+    float in_s, out_s;
+    int32_t in_zp, out_zp, c;
+    el_tensor *filter = el_input(ctx, node, 1);
+    EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
+    EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+    EL_TRY(el_get_input_quant(ctx, node, 1, &fq));
+    if (fq.count != 1 && fq.count != channels) {
+        return EL_UNSUP(ctx, node, "filter has %d scales; expected 1 or one per output channel "
+                        "(%d)", (int)fq.count, (int)channels);
+    }
+    if (fq.count > 1 && fq.quantized_dimension != channel_dim) {
+        return EL_UNSUP(ctx, node, "filter is quantized along dim %d; expected dim %d",
+                        (int)fq.quantized_dimension, (int)channel_dim);
+    }
+    (void)filter;
+    for (c = 0; c < channels; ++c) {
+        const int32_t qi = fq.count > 1 ? c : 0;
+        const float fs = el_quant_scale(&fq, qi);
+        int sh;
+        if (!(fs > 0.0f)) {
+            return EL_BAD(ctx, node, "filter scale %d is not positive", (int)qi);
+        }
+        if (el_quant_zero_point(&fq, qi) != 0) {
+            return EL_UNSUP(ctx, node, "filter zero point must be 0 (symmetric int8 weights)");
+        }
+        el_quantize_multiplier((double)in_s * (double)fs / (double)out_s, &d->mult[c], &sh);
+        d->shift[c] = sh;
+    }
+    d->q.multiplier = d->mult;
+    d->q.shift = d->shift;
+    d->p.input_offset = -in_zp;
+    d->p.output_offset = out_zp;
+    return EL_OK;
+}
+
+static el_status check_bias(el_context *ctx, el_node *node, int32_t idx, int32_t channels,
+                            int32_t type)
+{
+    el_tensor *bias = el_input(ctx, node, idx);
+    if (bias == NULL) {
+        return EL_OK;
+    }
+    EL_TRY(el_k_type(ctx, node, bias, "bias", type));
+    if (el_tensor_elements(bias) != channels) {
+        return EL_BAD(ctx, node, "bias has %d elements, expected %d (one per output channel)",
+                      (int)el_tensor_elements(bias), (int)channels);
+    }
+    return EL_OK;
+}
+
+static el_status conv_alloc(el_context *ctx, el_node *node, int32_t channels, conv_data **out)
+{
+    unsigned char *mem =
+        (unsigned char *)el_alloc_op_data(ctx, node, sizeof(conv_data) + 8u * (size_t)channels);
+    conv_data *d;
+    if (mem == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    d = (conv_data *)mem;
+    d->mult = (int32_t *)(mem + sizeof(conv_data));
+    d->shift = d->mult + channels;
+    *out = d;
+    return EL_OK;
+}
+
+static el_status conv_types(el_context *ctx, el_node *node, el_tensor *in, el_tensor *filter,
+                            el_tensor *out, int32_t *is_float)
+{
+    if (in->type == EL_FLOAT32) {
+        EL_TRY(el_k_type(ctx, node, filter, "filter", EL_FLOAT32));
+        EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
+        *is_float = 1;
+    } else if (in->type == EL_INT8) {
+        EL_TRY(el_k_type(ctx, node, filter, "filter", EL_INT8));
+        EL_TRY(el_k_type(ctx, node, out, "output", EL_INT8));
+        *is_float = 0;
+    } else {
+        return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
+                        el_dtype_name(in->type));
+    }
+    return EL_OK;
+}
+
+static el_status conv_geometry(el_context *ctx, el_node *node, conv_data *d, int32_t padding,
+                               int32_t act, int32_t out_type, float out_s, int32_t out_zp)
+{
+    int32_t oh, ow;
+    if (d->p.stride_h < 1 || d->p.stride_w < 1 || d->p.dilation_h < 1 || d->p.dilation_w < 1) {
+        return EL_BAD(ctx, node, "strides and dilations must be >= 1");
+    }
+    if (padding != EL_PADDING_SAME && padding != EL_PADDING_VALID) {
+        return EL_UNSUP(ctx, node, "padding %d is not SAME or VALID", (int)padding);
+    }
+    oh = el_k_out_size(padding, d->in.h, d->filter.h, d->p.stride_h, d->p.dilation_h);
+    ow = el_k_out_size(padding, d->in.w, d->filter.w, d->p.stride_w, d->p.dilation_w);
+    if (oh < 1 || ow < 1 || d->out.h != oh || d->out.w != ow || d->out.n != d->in.n) {
+        return EL_BAD(ctx, node, "output is %dx%dx%d, the op computes %dx%dx%d", (int)d->out.n,
+                      (int)d->out.h, (int)d->out.w, (int)d->in.n, (int)oh, (int)ow);
+    }
+    d->p.pad_h = el_k_padding(d->p.stride_h, d->p.dilation_h, d->in.h, d->filter.h, oh);
+    d->p.pad_w = el_k_padding(d->p.stride_w, d->p.dilation_w, d->in.w, d->filter.w, ow);
+    if (d->is_float) {
+        return el_k_act_range_f(ctx, node, act, &d->p.act_min_f, &d->p.act_max_f);
+    }
+    return el_k_act_range(ctx, node, act, out_type, out_s, out_zp, &d->p.act_min, &d->p.act_max);
+}
+
+static el_status conv2d_prepare(el_context *ctx, el_node *node)
+{
+    const el_conv_options *o = (const el_conv_options *)node->options;
+    el_tensor *in, *filter, *out;
+    conv_data *d;
+    int32_t is_float;
+    float out_s = 0.0f;
+    int32_t out_zp = 0;
+    EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &in));
+    EL_TRY(el_k_in(ctx, node, 1, &filter));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    if (o == NULL) {
+        return EL_BAD(ctx, node, "has no Conv2DOptions");
+    }
+    EL_TRY(el_k_rank(ctx, node, in, "input", 4));
+    EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
+    EL_TRY(el_k_rank(ctx, node, out, "output", 4));
+    EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
+    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[0], &d));
+    d->is_float = is_float;
+    el_k_dims4(in, &d->in);
+    el_k_dims4(filter, &d->filter);
+    el_k_dims4(out, &d->out);
+    if (d->in.c % d->filter.c != 0 || d->filter.n != d->out.c ||
+        d->out.c % (d->in.c / d->filter.c) != 0) {
+        return EL_BAD(ctx, node, "filter %dx%dx%dx%d does not fit input channels %d and output "
+                      "channels %d", (int)d->filter.n, (int)d->filter.h, (int)d->filter.w,
+                      (int)d->filter.c, (int)d->in.c, (int)d->out.c);
+    }
+    EL_TRY(check_bias(ctx, node, 2, d->out.c, is_float ? EL_FLOAT32 : EL_INT32));
+    d->p.stride_h = o->stride_h;
+    d->p.stride_w = o->stride_w;
+    d->p.dilation_h = o->dilation_h;
+    d->p.dilation_w = o->dilation_w;
+    if (!is_float) {
+        EL_TRY(conv_quant(ctx, node, d, d->out.c, 0));
+        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+    }
+    return conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp);
+}
+
+static el_status conv2d_invoke(el_context *ctx, el_node *node)
+{
+    const conv_data *d = (const conv_data *)node->op_data;
+    el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
+    el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
+    if (d->is_float) {
+        el_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+                      bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
+    } else {
+        el_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
+                     bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
+    }
+    return EL_OK;
+}
+
+static el_status depthwise_prepare(el_context *ctx, el_node *node)
+{
+    const el_depthwise_options *o = (const el_depthwise_options *)node->options;
+    el_tensor *in, *filter, *out;
+    conv_data *d;
+    int32_t is_float;
+    float out_s = 0.0f;
+    int32_t out_zp = 0;
+    EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &in));
+    EL_TRY(el_k_in(ctx, node, 1, &filter));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    if (o == NULL) {
+        return EL_BAD(ctx, node, "has no DepthwiseConv2DOptions");
+    }
+    EL_TRY(el_k_rank(ctx, node, in, "input", 4));
+    EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
+    EL_TRY(el_k_rank(ctx, node, out, "output", 4));
+    EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
+    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[3], &d));
+    d->is_float = is_float;
+    el_k_dims4(in, &d->in);
+    el_k_dims4(filter, &d->filter);
+    el_k_dims4(out, &d->out);
+    /* The multiplier comes from the shapes (the option is redundant and sometimes 0/stale in
+     * converted models; TFLite checks the shapes the same way). */
+    if (d->filter.n != 1 || d->filter.c != d->out.c || d->out.c % d->in.c != 0) {
+        return EL_BAD(ctx, node, "filter 1x%dx%dx%d does not fit input channels %d and output "
+                      "channels %d", (int)d->filter.h, (int)d->filter.w, (int)d->filter.c,
+                      (int)d->in.c, (int)d->out.c);
+    }
+    d->p.depth_multiplier = d->out.c / d->in.c;
+    EL_TRY(check_bias(ctx, node, 2, d->out.c, is_float ? EL_FLOAT32 : EL_INT32));
+    d->p.stride_h = o->stride_h;
+    d->p.stride_w = o->stride_w;
+    d->p.dilation_h = o->dilation_h;
+    d->p.dilation_w = o->dilation_w;
+    if (!is_float) {
+        EL_TRY(conv_quant(ctx, node, d, d->out.c, 3));
+        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+    }
+    return conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp);
+}
+
+static el_status depthwise_invoke(el_context *ctx, el_node *node)
+{
+    const conv_data *d = (const conv_data *)node->op_data;
+    el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
+    el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
+    if (d->is_float) {
+        el_depthwise_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+                                bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
+    } else {
+        el_depthwise_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
+                               bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
+    }
+    return EL_OK;
+}
+
+/* TRANSPOSE_CONV inputs: 0 output_shape (int32, const), 1 weights OHWI, 2 input, 3 bias. */
+static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
+{
+    const el_transpose_conv_options *o = (const el_transpose_conv_options *)node->options;
+    el_tensor *shape, *filter, *in, *out;
+    conv_data *d;
+    int32_t i;
+    EL_TRY(el_k_counts(ctx, node, 3, 4, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &shape));
+    EL_TRY(el_k_in(ctx, node, 1, &filter));
+    EL_TRY(el_k_in(ctx, node, 2, &in));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    if (o == NULL) {
+        return EL_BAD(ctx, node, "has no TransposeConvOptions");
+    }
+    EL_TRY(el_k_type(ctx, node, in, "input", EL_FLOAT32));
+    EL_TRY(el_k_type(ctx, node, filter, "filter", EL_FLOAT32));
+    EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
+    EL_TRY(el_k_type(ctx, node, shape, "output_shape", EL_INT32));
+    EL_TRY(el_k_const(ctx, node, shape, "output_shape"));
+    EL_TRY(el_k_rank(ctx, node, in, "input", 4));
+    EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
+    EL_TRY(el_k_rank(ctx, node, out, "output", 4));
+    if (el_tensor_elements(shape) != 4) {
+        return EL_BAD(ctx, node, "output_shape must have 4 elements");
+    }
+    for (i = 0; i < 4; ++i) {
+        if (EL_S32(shape)[i] != out->dims[i]) {
+            return EL_BAD(ctx, node, "output_shape[%d] = %d but the output tensor has %d",
+                          (int)i, (int)EL_S32(shape)[i], (int)out->dims[i]);
+        }
+    }
+    EL_TRY(conv_alloc(ctx, node, 0, &d));
+    d->is_float = 1;
+    el_k_dims4(in, &d->in);
+    el_k_dims4(filter, &d->filter);
+    el_k_dims4(out, &d->out);
+    if (d->filter.n != d->out.c || d->filter.c != d->in.c || d->in.n != d->out.n) {
+        return EL_BAD(ctx, node, "filter does not fit input/output channels");
+    }
+    EL_TRY(check_bias(ctx, node, 3, d->out.c, EL_FLOAT32));
+    if (o->stride_h < 1 || o->stride_w < 1) {
+        return EL_BAD(ctx, node, "strides must be >= 1");
+    }
+    d->p.stride_h = o->stride_h;
+    d->p.stride_w = o->stride_w;
+    d->p.dilation_h = d->p.dilation_w = 1;
+    {
+        /* TFLite pads as for the forward conv that maps the output back to the input. */
+        const int32_t ih = el_k_out_size(o->padding, d->out.h, d->filter.h, o->stride_h, 1);
+        const int32_t iw = el_k_out_size(o->padding, d->out.w, d->filter.w, o->stride_w, 1);
+        if (ih != d->in.h || iw != d->in.w) {
+            return EL_BAD(ctx, node, "input %dx%d does not match output %dx%d with these "
+                          "strides", (int)d->in.h, (int)d->in.w, (int)d->out.h, (int)d->out.w);
+        }
+        d->p.pad_h = el_k_padding(o->stride_h, 1, d->out.h, d->filter.h, ih);
+        d->p.pad_w = el_k_padding(o->stride_w, 1, d->out.w, d->filter.w, iw);
+    }
+    return el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f);
+}
+
+static el_status transpose_conv_invoke(el_context *ctx, el_node *node)
+{
+    const conv_data *d = (const conv_data *)node->op_data;
+    el_tensor *filter = el_input(ctx, node, 1), *in = el_input(ctx, node, 2);
+    el_tensor *bias = el_input(ctx, node, 3), *out = el_output(ctx, node, 0);
+    el_transpose_conv_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+                          bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
+    return EL_OK;
+}
+
+const el_kernel el_kernel_conv_2d = {EL_OP_CONV_2D, 0, conv2d_prepare, conv2d_invoke};
+const el_kernel el_kernel_depthwise_conv_2d = {EL_OP_DEPTHWISE_CONV_2D, 0, depthwise_prepare,
+                                               depthwise_invoke};
+const el_kernel el_kernel_transpose_conv = {EL_OP_TRANSPOSE_CONV, 0, transpose_conv_prepare,
+                                            transpose_conv_invoke};

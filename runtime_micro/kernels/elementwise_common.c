@@ -1,0 +1,266 @@
+/* Binary elementwise ops (ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE,
+ * PRELU) with broadcasting: validation, output shape and quantized multipliers. */
+#include "el_kcommon.h"
+
+typedef struct {
+    el_arith_params p;
+    el_prelu_params pr;
+    el_shape s1, s2, so;
+    int32_t type;
+    int32_t op; /* el_binary_op */
+} binary_data;
+
+static int32_t binary_op_of(int32_t code)
+{
+    switch (code) {
+    case EL_OP_ADD:
+        return EL_BIN_ADD;
+    case EL_OP_SUB:
+        return EL_BIN_SUB;
+    case EL_OP_MUL:
+        return EL_BIN_MUL;
+    case EL_OP_DIV:
+        return EL_BIN_DIV;
+    case EL_OP_POW:
+        return EL_BIN_POW;
+    case EL_OP_MAXIMUM:
+        return EL_BIN_MAXIMUM;
+    case EL_OP_MINIMUM:
+        return EL_BIN_MINIMUM;
+    default:
+        return EL_BIN_SQUARED_DIFFERENCE;
+    }
+}
+
+static el_status int32_act(el_context *ctx, el_node *node, int32_t act, int32_t *lo, int32_t *hi)
+{
+    switch (act) {
+    case EL_ACT_NONE:
+        *lo = INT32_MIN;
+        *hi = INT32_MAX;
+        return EL_OK;
+    case EL_ACT_RELU:
+        *lo = 0;
+        *hi = INT32_MAX;
+        return EL_OK;
+    case EL_ACT_RELU6:
+        *lo = 0;
+        *hi = 6;
+        return EL_OK;
+    case EL_ACT_RELU_N1_TO_1:
+        *lo = -1;
+        *hi = 1;
+        return EL_OK;
+    default:
+        return EL_UNSUP(ctx, node, "fused activation %d is not supported", (int)act);
+    }
+}
+
+static el_status quant_add_sub(el_context *ctx, el_node *node, binary_data *d, int32_t act)
+{
+    float s1, s2, so;
+    int32_t z1, z2, zo;
+    double twice_max, m1, m2, mo;
+    int sh1, sh2, sho;
+    EL_TRY(el_k_qin(ctx, node, 0, &s1, &z1));
+    EL_TRY(el_k_qin(ctx, node, 1, &s2, &z2));
+    EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
+    d->p.left_shift = d->type == EL_INT16 ? 15 : 20;
+    if (d->type == EL_INT16 && (z1 != 0 || z2 != 0 || zo != 0)) {
+        return EL_UNSUP(ctx, node, "int16 tensors need zero point 0");
+    }
+    twice_max = 2.0 * (double)(s1 > s2 ? s1 : s2);
+    m1 = (double)s1 / twice_max;
+    m2 = (double)s2 / twice_max;
+    mo = twice_max / ((double)(1 << d->p.left_shift) * (double)so);
+    el_quantize_multiplier(m1, &d->p.input1_multiplier, &sh1);
+    el_quantize_multiplier(m2, &d->p.input2_multiplier, &sh2);
+    el_quantize_multiplier(mo, &d->p.output_multiplier, &sho);
+    if (sh1 > 0 || sh2 > 0 || sho > 0) {
+        return EL_UNSUP(ctx, node, "input/output scale ratio too large for the int8 scheme "
+                        "(output scale must exceed max input scale / 2^%d)", (int)d->p.left_shift);
+    }
+    d->p.input1_shift = sh1;
+    d->p.input2_shift = sh2;
+    d->p.output_shift = sho;
+    d->p.input1_offset = -z1;
+    d->p.input2_offset = -z2;
+    d->p.output_offset = zo;
+    return el_k_act_range(ctx, node, act, d->type, so, zo, &d->p.act_min, &d->p.act_max);
+}
+
+static el_status quant_mul(el_context *ctx, el_node *node, binary_data *d, int32_t act)
+{
+    float s1, s2, so;
+    int32_t z1, z2, zo;
+    int sh;
+    EL_TRY(el_k_qin(ctx, node, 0, &s1, &z1));
+    EL_TRY(el_k_qin(ctx, node, 1, &s2, &z2));
+    EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
+    el_quantize_multiplier((double)s1 * (double)s2 / (double)so, &d->p.output_multiplier, &sh);
+    d->p.output_shift = sh;
+    d->p.input1_offset = -z1;
+    d->p.input2_offset = -z2;
+    d->p.output_offset = zo;
+    return el_k_act_range(ctx, node, act, d->type, so, zo, &d->p.act_min, &d->p.act_max);
+}
+
+static el_status binary_prepare(el_context *ctx, el_node *node)
+{
+    const el_arith_options *o = (const el_arith_options *)node->options;
+    const int32_t code = node->builtin_code;
+    const int has_act = code == EL_OP_ADD || code == EL_OP_SUB || code == EL_OP_MUL ||
+                        code == EL_OP_DIV;
+    const int32_t act = has_act && o ? o->activation : EL_ACT_NONE;
+    el_tensor *a, *b, *out;
+    binary_data *d;
+    EL_TRY(el_k_counts(ctx, node, 2, 2, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &a));
+    EL_TRY(el_k_in(ctx, node, 1, &b));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    if (a->type != b->type || a->type != out->type) {
+        return EL_UNSUP(ctx, node, "inputs and output must have one type (got %s, %s -> %s)",
+                        el_dtype_name(a->type), el_dtype_name(b->type),
+                        el_dtype_name(out->type));
+    }
+    d = (binary_data *)el_alloc_op_data(ctx, node, sizeof(binary_data));
+    if (d == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    if (!el_k_broadcast(a, b, &d->s1, &d->s2, &d->so)) {
+        return EL_UNSUP(ctx, node, "input shapes do not broadcast (or rank > %d)",
+                        EL_NN_MAX_RANK);
+    }
+    EL_TRY(el_k_check_out_shape(ctx, node, out, &d->so));
+    d->type = a->type;
+    d->op = binary_op_of(code);
+    switch (a->type) {
+    case EL_FLOAT32:
+        return el_k_act_range_f(ctx, node, act, &d->p.act_min_f, &d->p.act_max_f);
+    case EL_INT32:
+        if (code == EL_OP_DIV || code == EL_OP_POW) {
+            break;
+        }
+        return int32_act(ctx, node, act, &d->p.act_min, &d->p.act_max);
+    case EL_INT8:
+        if (code == EL_OP_ADD || code == EL_OP_SUB) {
+            return quant_add_sub(ctx, node, d, act);
+        }
+        if (code == EL_OP_MUL) {
+            return quant_mul(ctx, node, d, act);
+        }
+        if (code == EL_OP_MAXIMUM || code == EL_OP_MINIMUM) {
+            return EL_OK;
+        }
+        break;
+    case EL_INT16:
+        if (code == EL_OP_ADD || code == EL_OP_SUB) {
+            return quant_add_sub(ctx, node, d, act);
+        }
+        break;
+    default:
+        break;
+    }
+    return EL_UNSUP(ctx, node, "type %s is not supported by this op", el_dtype_name(a->type));
+}
+
+static el_status binary_invoke(el_context *ctx, el_node *node)
+{
+    const binary_data *d = (const binary_data *)node->op_data;
+    el_tensor *a = el_input(ctx, node, 0), *b = el_input(ctx, node, 1);
+    el_tensor *out = el_output(ctx, node, 0);
+    switch (d->type) {
+    case EL_FLOAT32:
+        el_binary_f32((el_binary_op)d->op, &d->p, &d->s1, EL_F32(a), &d->s2, EL_F32(b), &d->so,
+                      EL_F32(out));
+        break;
+    case EL_INT32:
+        el_binary_s32((el_binary_op)d->op, &d->p, &d->s1, EL_S32(a), &d->s2, EL_S32(b), &d->so,
+                      EL_S32(out));
+        break;
+    case EL_INT16:
+        if (d->op == EL_BIN_ADD) {
+            el_add_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
+        } else {
+            el_sub_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
+        }
+        break;
+    default:
+        if (d->op == EL_BIN_ADD) {
+            el_add_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
+        } else if (d->op == EL_BIN_SUB) {
+            el_sub_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
+        } else if (d->op == EL_BIN_MUL) {
+            el_mul_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
+        } else {
+            el_maxmin_s8(d->op == EL_BIN_MAXIMUM, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so,
+                         EL_S8(out));
+        }
+        break;
+    }
+    return EL_OK;
+}
+
+static el_status prelu_prepare(el_context *ctx, el_node *node)
+{
+    el_tensor *in, *alpha, *out;
+    binary_data *d;
+    EL_TRY(el_k_counts(ctx, node, 2, 2, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &in));
+    EL_TRY(el_k_in(ctx, node, 1, &alpha));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    if (in->type != alpha->type || in->type != out->type ||
+        (in->type != EL_FLOAT32 && in->type != EL_INT8)) {
+        return EL_UNSUP(ctx, node, "input, alpha and output must all be FLOAT32 or INT8");
+    }
+    d = (binary_data *)el_alloc_op_data(ctx, node, sizeof(binary_data));
+    if (d == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    if (!el_k_broadcast(in, alpha, &d->s1, &d->s2, &d->so)) {
+        return EL_UNSUP(ctx, node, "alpha does not broadcast against the input");
+    }
+    EL_TRY(el_k_check_out_shape(ctx, node, out, &d->so));
+    d->type = in->type;
+    if (in->type == EL_INT8) {
+        float si, sa, so;
+        int32_t zi, za, zo;
+        int sh;
+        EL_TRY(el_k_qin(ctx, node, 0, &si, &zi));
+        EL_TRY(el_k_qin(ctx, node, 1, &sa, &za));
+        EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
+        el_quantize_multiplier((double)si / (double)so, &d->pr.output_multiplier_1, &sh);
+        d->pr.output_shift_1 = sh;
+        el_quantize_multiplier((double)si * (double)sa / (double)so, &d->pr.output_multiplier_2,
+                               &sh);
+        d->pr.output_shift_2 = sh;
+        d->pr.input_offset = -zi;
+        d->pr.alpha_offset = -za;
+        d->pr.output_offset = zo;
+    }
+    return EL_OK;
+}
+
+static el_status prelu_invoke(el_context *ctx, el_node *node)
+{
+    const binary_data *d = (const binary_data *)node->op_data;
+    el_tensor *in = el_input(ctx, node, 0), *alpha = el_input(ctx, node, 1);
+    el_tensor *out = el_output(ctx, node, 0);
+    if (d->type == EL_FLOAT32) {
+        el_prelu_f32(&d->s1, EL_F32(in), &d->s2, EL_F32(alpha), &d->so, EL_F32(out));
+    } else {
+        el_prelu_s8(&d->pr, &d->s1, EL_S8(in), &d->s2, EL_S8(alpha), &d->so, EL_S8(out));
+    }
+    return EL_OK;
+}
+
+const el_kernel el_kernel_add = {EL_OP_ADD, 0, binary_prepare, binary_invoke};
+const el_kernel el_kernel_sub = {EL_OP_SUB, 0, binary_prepare, binary_invoke};
+const el_kernel el_kernel_mul = {EL_OP_MUL, 0, binary_prepare, binary_invoke};
+const el_kernel el_kernel_div = {EL_OP_DIV, 0, binary_prepare, binary_invoke};
+const el_kernel el_kernel_pow = {EL_OP_POW, 0, binary_prepare, binary_invoke};
+const el_kernel el_kernel_maximum = {EL_OP_MAXIMUM, 0, binary_prepare, binary_invoke};
+const el_kernel el_kernel_minimum = {EL_OP_MINIMUM, 0, binary_prepare, binary_invoke};
+const el_kernel el_kernel_squared_difference = {EL_OP_SQUARED_DIFFERENCE, 0, binary_prepare,
+                                                binary_invoke};
+const el_kernel el_kernel_prelu = {EL_OP_PRELU, 0, prelu_prepare, prelu_invoke};

@@ -1,0 +1,263 @@
+/* FULLY_CONNECTED and BATCH_MATMUL: validation and parameters. */
+#include "el_kcommon.h"
+
+typedef struct {
+    el_fc_params p;
+    el_pc_quant q;
+    int32_t per_channel, is_float;
+    int32_t batches, depth, units;
+    int32_t *mult, *shift;
+} fc_data;
+
+static el_status fc_prepare(el_context *ctx, el_node *node)
+{
+    const el_fc_options *o = (const el_fc_options *)node->options;
+    el_tensor *in, *filter, *out, *bias;
+    fc_data *d;
+    unsigned char *mem;
+    int32_t units, depth, n_in, is_float, u;
+    EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &in));
+    EL_TRY(el_k_in(ctx, node, 1, &filter));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    bias = el_input(ctx, node, 2);
+    if (o == NULL) {
+        return EL_BAD(ctx, node, "has no FullyConnectedOptions");
+    }
+    if (o->weights_format != 0) {
+        return EL_UNSUP(ctx, node, "weights_format %d is not supported (DEFAULT only)",
+                        (int)o->weights_format);
+    }
+    EL_TRY(el_k_rank(ctx, node, filter, "weights", 2));
+    units = filter->dims[0];
+    depth = filter->dims[1];
+    n_in = el_tensor_elements(in);
+    if (n_in % depth != 0) {
+        return EL_BAD(ctx, node, "input has %d elements, not a multiple of the weights' depth %d",
+                      (int)n_in, (int)depth);
+    }
+    if (el_tensor_elements(out) != (n_in / depth) * units || out->rank < 1 ||
+        out->dims[out->rank - 1] != units) {
+        return EL_BAD(ctx, node, "output shape does not match %d batches of %d units",
+                      (int)(n_in / depth), (int)units);
+    }
+    if (in->type == EL_FLOAT32) {
+        EL_TRY(el_k_type(ctx, node, filter, "weights", EL_FLOAT32));
+        EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
+        is_float = 1;
+    } else if (in->type == EL_INT8) {
+        EL_TRY(el_k_type(ctx, node, filter, "weights", EL_INT8));
+        EL_TRY(el_k_type(ctx, node, out, "output", EL_INT8));
+        is_float = 0;
+    } else {
+        return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
+                        el_dtype_name(in->type));
+    }
+    if (bias != NULL) {
+        EL_TRY(el_k_type(ctx, node, bias, "bias", is_float ? EL_FLOAT32 : EL_INT32));
+        if (el_tensor_elements(bias) != units) {
+            return EL_BAD(ctx, node, "bias has %d elements, expected %d",
+                          (int)el_tensor_elements(bias), (int)units);
+        }
+    }
+    mem = (unsigned char *)el_alloc_op_data(ctx, node, sizeof(fc_data) + 8u * (size_t)units);
+    if (mem == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    d = (fc_data *)mem;
+    d->mult = (int32_t *)(mem + sizeof(fc_data));
+    d->shift = d->mult + units;
+    d->is_float = is_float;
+    d->batches = n_in / depth;
+    d->depth = depth;
+    d->units = units;
+    if (is_float) {
+        return el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f);
+    } else {
+        el_quant fq;
+        float in_s, out_s;
+        int32_t in_zp, out_zp;
+        EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
+        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+        EL_TRY(el_get_input_quant(ctx, node, 1, &fq));
+        if (fq.count != 1 && fq.count != units) {
+            return EL_UNSUP(ctx, node, "weights have %d scales; expected 1 or %d (per unit)",
+                            (int)fq.count, (int)units);
+        }
+        if (fq.count > 1 && fq.quantized_dimension != 0) {
+            return EL_UNSUP(ctx, node, "weights are quantized along dim %d; expected 0",
+                            (int)fq.quantized_dimension);
+        }
+        d->per_channel = fq.count > 1;
+        for (u = 0; u < fq.count; ++u) {
+            const float fs = el_quant_scale(&fq, u);
+            int sh;
+            if (!(fs > 0.0f)) {
+                return EL_BAD(ctx, node, "weights scale %d is not positive", (int)u);
+            }
+            if (fq.count > 1 && el_quant_zero_point(&fq, u) != 0) {
+                return EL_UNSUP(ctx, node, "per-channel weights need zero point 0");
+            }
+            el_quantize_multiplier((double)in_s * (double)fs / (double)out_s, &d->mult[u], &sh);
+            d->shift[u] = sh;
+        }
+        d->q.multiplier = d->mult;
+        d->q.shift = d->shift;
+        d->p.input_offset = -in_zp;
+        d->p.filter_offset = -el_quant_zero_point(&fq, 0);
+        d->p.output_offset = out_zp;
+        if (d->p.filter_offset < -127 || d->p.filter_offset > 128) {
+            return EL_BAD(ctx, node, "weights zero point is outside the int8 range");
+        }
+        return el_k_act_range(ctx, node, o->activation, out->type, out_s, out_zp, &d->p.act_min,
+                              &d->p.act_max);
+    }
+}
+
+static el_status fc_invoke(el_context *ctx, el_node *node)
+{
+    const fc_data *d = (const fc_data *)node->op_data;
+    el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
+    el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
+    if (d->is_float) {
+        el_fully_connected_f32(&d->p, d->batches, d->depth, EL_F32(in), d->units, EL_F32(filter),
+                               bias ? EL_F32(bias) : NULL, EL_F32(out));
+    } else {
+        el_fully_connected_s8(&d->p, &d->q, d->per_channel, d->batches, d->depth, EL_S8(in),
+                              d->units, EL_S8(filter), bias ? EL_S32(bias) : NULL, EL_S8(out));
+    }
+    return EL_OK;
+}
+
+/* ---- BATCH_MATMUL ------------------------------------------------------------------ */
+
+#define EL_BMM_MAX_BATCH_DIMS 4
+
+typedef struct {
+    el_matmul_params p;
+    int32_t is_float;
+    int32_t n_batch_dims;
+    int32_t out_batch[EL_BMM_MAX_BATCH_DIMS];
+    int32_t lhs_bstride[EL_BMM_MAX_BATCH_DIMS]; /* elements; 0 where broadcast */
+    int32_t rhs_bstride[EL_BMM_MAX_BATCH_DIMS];
+} bmm_data;
+
+static el_status bmm_prepare(el_context *ctx, el_node *node)
+{
+    const el_batch_matmul_options *o = (const el_batch_matmul_options *)node->options;
+    el_tensor *lhs, *rhs, *out;
+    bmm_data *d;
+    el_shape ls, rs;
+    int32_t r, nb, i, lrows, lcols, rrows, rcols, lsz, rsz;
+    EL_TRY(el_k_counts(ctx, node, 2, 2, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &lhs));
+    EL_TRY(el_k_in(ctx, node, 1, &rhs));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    if (lhs->rank < 2 || rhs->rank < 2 || out->rank < 2 ||
+        out->rank > EL_BMM_MAX_BATCH_DIMS + 2) {
+        return EL_UNSUP(ctx, node, "ranks must be 2 to %d", EL_BMM_MAX_BATCH_DIMS + 2);
+    }
+    if (lhs->type != rhs->type || lhs->type != out->type ||
+        (lhs->type != EL_FLOAT32 && lhs->type != EL_INT8)) {
+        return EL_UNSUP(ctx, node, "types must all be FLOAT32 or all INT8");
+    }
+    d = (bmm_data *)el_alloc_op_data(ctx, node, sizeof(bmm_data));
+    if (d == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    r = out->rank;
+    nb = r - 2;
+    if (lhs->rank > r || rhs->rank > r) {
+        return EL_BAD(ctx, node, "output rank is smaller than an input's");
+    }
+    el_k_shape(lhs, r, &ls);
+    el_k_shape(rhs, r, &rs);
+    lrows = ls.d[r - 2];
+    lcols = ls.d[r - 1];
+    rrows = rs.d[r - 2];
+    rcols = rs.d[r - 1];
+    d->p.rows = o && o->adj_x ? lcols : lrows;
+    d->p.depth = o && o->adj_x ? lrows : lcols;
+    d->p.cols = o && o->adj_y ? rrows : rcols;
+    if ((o && o->adj_y ? rcols : rrows) != d->p.depth) {
+        return EL_BAD(ctx, node, "inner dimensions differ (%d vs %d)", (int)d->p.depth,
+                      (int)(o && o->adj_y ? rcols : rrows));
+    }
+    d->p.lhs_si = o && o->adj_x ? 1 : lcols;
+    d->p.lhs_sk = o && o->adj_x ? lcols : 1;
+    d->p.rhs_sk = o && o->adj_y ? 1 : rcols;
+    d->p.rhs_sj = o && o->adj_y ? rcols : 1;
+    if (out->dims[r - 2] != d->p.rows || out->dims[r - 1] != d->p.cols) {
+        return EL_BAD(ctx, node, "output matrix is %dx%d, expected %dx%d", (int)out->dims[r - 2],
+                      (int)out->dims[r - 1], (int)d->p.rows, (int)d->p.cols);
+    }
+    d->n_batch_dims = nb;
+    lsz = lrows * lcols;
+    rsz = rrows * rcols;
+    for (i = nb - 1; i >= 0; --i) {
+        const int32_t want = ls.d[i] == 1 ? rs.d[i] : ls.d[i];
+        if ((ls.d[i] != 1 && rs.d[i] != 1 && ls.d[i] != rs.d[i]) || out->dims[i] != want) {
+            return EL_BAD(ctx, node, "batch dim %d does not broadcast", (int)i);
+        }
+        d->out_batch[i] = want;
+        d->lhs_bstride[i] = ls.d[i] == 1 ? 0 : lsz;
+        d->rhs_bstride[i] = rs.d[i] == 1 ? 0 : rsz;
+        lsz *= ls.d[i];
+        rsz *= rs.d[i];
+    }
+    d->is_float = lhs->type == EL_FLOAT32;
+    if (d->is_float) {
+        return el_k_act_range_f(ctx, node, EL_ACT_NONE, &d->p.act_min_f, &d->p.act_max_f);
+    } else {
+        float ls_, rs_, os_;
+        int32_t lz, rz, oz;
+        int sh;
+        EL_TRY(el_k_qin(ctx, node, 0, &ls_, &lz));
+        EL_TRY(el_k_qin(ctx, node, 1, &rs_, &rz));
+        EL_TRY(el_k_qout(ctx, node, 0, &os_, &oz));
+        el_quantize_multiplier((double)ls_ * (double)rs_ / (double)os_, &d->p.multiplier, &sh);
+        d->p.shift = sh;
+        d->p.lhs_offset = -lz;
+        d->p.rhs_offset = -rz;
+        d->p.output_offset = oz;
+        d->p.act_min = -128;
+        d->p.act_max = 127;
+    }
+    return EL_OK;
+}
+
+static el_status bmm_invoke(el_context *ctx, el_node *node)
+{
+    const bmm_data *d = (const bmm_data *)node->op_data;
+    el_tensor *lhs = el_input(ctx, node, 0), *rhs = el_input(ctx, node, 1);
+    el_tensor *out = el_output(ctx, node, 0);
+    int32_t idx[EL_BMM_MAX_BATCH_DIMS] = {0, 0, 0, 0};
+    const size_t osz = (size_t)d->p.rows * d->p.cols;
+    size_t ob = 0;
+    for (;;) {
+        size_t lo = 0, ro = 0;
+        int32_t i;
+        for (i = 0; i < d->n_batch_dims; ++i) {
+            lo += (size_t)idx[i] * d->lhs_bstride[i];
+            ro += (size_t)idx[i] * d->rhs_bstride[i];
+        }
+        if (d->is_float) {
+            el_matmul_f32(&d->p, EL_F32(lhs) + lo, EL_F32(rhs) + ro, EL_F32(out) + ob * osz);
+        } else {
+            el_matmul_s8(&d->p, EL_S8(lhs) + lo, EL_S8(rhs) + ro, EL_S8(out) + ob * osz);
+        }
+        ++ob;
+        for (i = d->n_batch_dims - 1; i >= 0; --i) {
+            if (++idx[i] < d->out_batch[i]) {
+                break;
+            }
+            idx[i] = 0;
+        }
+        if (i < 0) {
+            return EL_OK;
+        }
+    }
+}
+
+const el_kernel el_kernel_fully_connected = {EL_OP_FULLY_CONNECTED, 0, fc_prepare, fc_invoke};
+const el_kernel el_kernel_batch_matmul = {EL_OP_BATCH_MATMUL, 0, bmm_prepare, bmm_invoke};

@@ -1,0 +1,95 @@
+/* AVERAGE_POOL_2D / MAX_POOL_2D: window geometry and activation bounds. */
+#include "el_kcommon.h"
+
+typedef struct {
+    el_pool_params p;
+    el_dims in, out;
+    int32_t is_float;
+} pool_data;
+
+static el_status pool_prepare(el_context *ctx, el_node *node)
+{
+    const el_pool_options *o = (const el_pool_options *)node->options;
+    el_tensor *in, *out;
+    pool_data *d;
+    int32_t oh, ow;
+    EL_TRY(el_k_counts(ctx, node, 1, 1, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &in));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    if (o == NULL) {
+        return EL_BAD(ctx, node, "has no Pool2DOptions");
+    }
+    EL_TRY(el_k_rank(ctx, node, in, "input", 4));
+    EL_TRY(el_k_rank(ctx, node, out, "output", 4));
+    if (in->type != out->type || (in->type != EL_FLOAT32 && in->type != EL_INT8)) {
+        return EL_UNSUP(ctx, node, "input and output must both be FLOAT32 or INT8");
+    }
+    if (o->stride_h < 1 || o->stride_w < 1 || o->filter_height < 1 || o->filter_width < 1) {
+        return EL_BAD(ctx, node, "strides and filter sizes must be >= 1");
+    }
+    if (o->padding != EL_PADDING_SAME && o->padding != EL_PADDING_VALID) {
+        return EL_UNSUP(ctx, node, "padding %d is not SAME or VALID", (int)o->padding);
+    }
+    d = (pool_data *)el_alloc_op_data(ctx, node, sizeof(pool_data));
+    if (d == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    el_k_dims4(in, &d->in);
+    el_k_dims4(out, &d->out);
+    oh = el_k_out_size(o->padding, d->in.h, o->filter_height, o->stride_h, 1);
+    ow = el_k_out_size(o->padding, d->in.w, o->filter_width, o->stride_w, 1);
+    if (oh < 1 || ow < 1 || d->out.h != oh || d->out.w != ow || d->out.n != d->in.n ||
+        d->out.c != d->in.c) {
+        return EL_BAD(ctx, node, "output is %dx%dx%dx%d, the op computes %dx%dx%dx%d",
+                      (int)d->out.n, (int)d->out.h, (int)d->out.w, (int)d->out.c, (int)d->in.n,
+                      (int)oh, (int)ow, (int)d->in.c);
+    }
+    d->p.stride_h = o->stride_h;
+    d->p.stride_w = o->stride_w;
+    d->p.filter_h = o->filter_height;
+    d->p.filter_w = o->filter_width;
+    d->p.pad_h = el_k_padding(o->stride_h, 1, d->in.h, o->filter_height, oh);
+    d->p.pad_w = el_k_padding(o->stride_w, 1, d->in.w, o->filter_width, ow);
+    /* Every window must overlap the input (else an average divides by zero). With TFLite's
+     * padding (< filter size) this always holds; checked anyway. */
+    if (d->p.pad_h >= o->filter_height || d->p.pad_w >= o->filter_width) {
+        return EL_BAD(ctx, node, "padding leaves a window outside the input");
+    }
+    d->is_float = in->type == EL_FLOAT32;
+    if (d->is_float) {
+        return el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f);
+    } else {
+        float s;
+        int32_t zp;
+        EL_TRY(el_k_qout(ctx, node, 0, &s, &zp));
+        return el_k_act_range(ctx, node, o->activation, EL_INT8, s, zp, &d->p.act_min,
+                              &d->p.act_max);
+    }
+}
+
+static el_status avg_invoke(el_context *ctx, el_node *node)
+{
+    const pool_data *d = (const pool_data *)node->op_data;
+    el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
+    if (d->is_float) {
+        el_avgpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
+    } else {
+        el_avgpool_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out));
+    }
+    return EL_OK;
+}
+
+static el_status max_invoke(el_context *ctx, el_node *node)
+{
+    const pool_data *d = (const pool_data *)node->op_data;
+    el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
+    if (d->is_float) {
+        el_maxpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
+    } else {
+        el_maxpool_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out));
+    }
+    return EL_OK;
+}
+
+const el_kernel el_kernel_average_pool_2d = {EL_OP_AVERAGE_POOL_2D, 0, pool_prepare, avg_invoke};
+const el_kernel el_kernel_max_pool_2d = {EL_OP_MAX_POOL_2D, 0, pool_prepare, max_invoke};
