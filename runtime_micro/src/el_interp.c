@@ -1,0 +1,363 @@
+/* Interpreter: init (verify -> build -> resolve -> prepare -> plan), invoke, public API, and the
+ * context functions kernels call (el_kernel.h). */
+#include "el_internal.h"
+
+#define TRY(expr)                 \
+  do {                            \
+    el_status st_ = (expr);       \
+    if (st_ != EL_OK) return st_; \
+  } while (0)
+
+/* The handle must hold the context (checked at compile time: C99 has no static_assert). */
+typedef char el_context_fits_handle[(sizeof(el_context) <= sizeof(el_interpreter)) ? 1 : -1];
+
+static el_context *ctx_of(el_interpreter *it) { return (el_context *)(void *)it; }
+static const el_context *cctx_of(const el_interpreter *it) {
+  return (const el_context *)(const void *)it;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static void vfail(el_context *ctx, const el_node *node, const char *fmt, va_list ap) {
+  size_t n = 0;
+  if (node != NULL) {
+    if (node->subgraph != 0)
+      el_format(ctx->message, sizeof(ctx->message), "subgraph %d op #%d %s: ", (int)node->subgraph,
+                (int)node->index, el_op_name(node->builtin_code));
+    else
+      el_format(ctx->message, sizeof(ctx->message), "op #%d %s: ", (int)node->index,
+                el_op_name(node->builtin_code));
+    n = strlen(ctx->message);
+  }
+  el_vformat(ctx->message + n, sizeof(ctx->message) - n, fmt, ap);
+}
+
+el_status el_fail(el_context *ctx, const el_node *node, el_status st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfail(ctx, node, fmt, ap);
+  va_end(ap);
+  return st;
+}
+
+el_status el_kernel_error(el_context *ctx, const el_node *node, el_status status,
+                          const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfail(ctx, node, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+const char *el_status_name(el_status status) {
+  switch (status) {
+    case EL_OK: return "EL_OK";
+    case EL_ERROR_BAD_ARGUMENT: return "EL_ERROR_BAD_ARGUMENT";
+    case EL_ERROR_INVALID_MODEL: return "EL_ERROR_INVALID_MODEL";
+    case EL_ERROR_UNSUPPORTED: return "EL_ERROR_UNSUPPORTED";
+    case EL_ERROR_ARENA_TOO_SMALL: return "EL_ERROR_ARENA_TOO_SMALL";
+    case EL_ERROR_INVOKE: return "EL_ERROR_INVOKE";
+    case EL_ERROR_STATE: return "EL_ERROR_STATE";
+    default: return "EL_ERROR_UNKNOWN";
+  }
+}
+
+/* ---------------------------------------------------------------- arena */
+
+static size_t align_up(size_t x, size_t a) { return (x + (a - 1)) & ~(a - 1); }
+
+void *el_persist(el_context *ctx, size_t bytes, size_t align) {
+  size_t off;
+  if (bytes > ((size_t)-1) / 4 || ctx->persist_need > ((size_t)-1) / 4) {
+    ctx->persist_need = ((size_t)-1) / 2;
+    ctx->persist_failed = 1;
+    return NULL;
+  }
+  off = align_up(ctx->persist_need, align);
+  ctx->persist_need = off + bytes;
+  if (ctx->persist_failed || ctx->arena == NULL || ctx->persist_need > ctx->arena_size) {
+    ctx->persist_failed = 1; /* from now on only count */
+    return NULL;
+  }
+  ctx->persist_used = ctx->persist_need;
+  memset(ctx->arena + off, 0, bytes);
+  return ctx->arena + off;
+}
+
+/* ---------------------------------------------------------------- kernel context API */
+
+el_tensor *el_input(el_context *ctx, const el_node *node, int32_t i) {
+  int32_t x;
+  if (i < 0 || i >= node->n_inputs) return NULL;
+  x = node->inputs[i];
+  if (x < 0) return NULL;
+  return &ctx->subgraphs[node->subgraph].tensors[x];
+}
+
+el_tensor *el_output(el_context *ctx, const el_node *node, int32_t i) {
+  if (i < 0 || i >= node->n_outputs) return NULL;
+  return &ctx->subgraphs[node->subgraph].tensors[node->outputs[i]];
+}
+
+el_status el_get_input_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out) {
+  memset(out, 0, sizeof(*out));
+  if (i < 0 || i >= node->n_inputs || node->inputs[i] < 0) return EL_OK;
+  return el_model_quant(ctx, node->subgraph, node->inputs[i], out);
+}
+
+el_status el_get_output_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out) {
+  memset(out, 0, sizeof(*out));
+  if (i < 0 || i >= node->n_outputs) return EL_OK;
+  return el_model_quant(ctx, node->subgraph, node->outputs[i], out);
+}
+
+void *el_alloc_op_data(el_context *ctx, el_node *node, size_t bytes) {
+  void *p = el_persist(ctx, bytes ? bytes : 1, 8);
+  node->op_data = p;
+  return p;
+}
+
+el_status el_request_scratch(el_context *ctx, el_node *node, size_t bytes) {
+  if (bytes > 0x7FFFFFFFu)
+    return el_fail(ctx, node, EL_ERROR_UNSUPPORTED, "scratch of %lu bytes requested", (unsigned long)bytes);
+  if (bytes > node->scratch_bytes) node->scratch_bytes = (uint32_t)bytes;
+  return EL_OK;
+}
+
+/* ---------------------------------------------------------------- init */
+
+static el_status arena_failure(el_context *ctx) {
+  const char *planner = ctx->planner == EL_PLANNER_LINEAR ? "linear" : "greedy";
+  if (ctx->required_exact)
+    return el_fail(ctx, NULL, EL_ERROR_ARENA_TOO_SMALL,
+                   "arena of %lu bytes is too small: this model needs exactly %lu bytes with the %s planner",
+                   (unsigned long)ctx->arena_size, (unsigned long)ctx->required, planner);
+  return el_fail(ctx, NULL, EL_ERROR_ARENA_TOO_SMALL,
+                 "arena of %lu bytes is too small: at least %lu bytes are needed (%s planner; pass an "
+                 "arena of at least that size to learn the exact size)",
+                 (unsigned long)ctx->arena_size, (unsigned long)ctx->required, planner);
+}
+
+static el_status resolve_and_prepare(el_context *ctx) {
+  int32_t sg, i;
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    el_subgraph *g = &ctx->subgraphs[sg];
+    if (!g->reachable) continue;
+    for (i = 0; i < g->n_nodes; ++i) {
+      el_node *n = &g->nodes[i];
+      const el_kernel *k = el_control_kernel(n->builtin_code);
+      if (k == NULL && n->builtin_code != EL_OP_CUSTOM) k = el_find_kernel(n->builtin_code);
+      if (k == NULL || k->invoke == NULL) {
+        if (n->builtin_code == EL_OP_CUSTOM)
+          return el_fail(ctx, n, EL_ERROR_UNSUPPORTED, "custom ops are not supported by runtime_micro");
+        if (n->builtin_code >= EL_OP_NAMED_COUNT)
+          return el_fail(ctx, n, EL_ERROR_UNSUPPORTED, "builtin code %d is not supported by runtime_micro",
+                         (int)n->builtin_code);
+        return el_fail(ctx, n, EL_ERROR_UNSUPPORTED, "op not supported by runtime_micro (no kernel)");
+      }
+      n->kernel = k;
+    }
+  }
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    el_subgraph *g = &ctx->subgraphs[sg];
+    if (!g->reachable) continue;
+    for (i = 0; i < g->n_nodes; ++i) {
+      el_node *n = &g->nodes[i];
+      el_status st;
+      if (n->kernel->prepare == NULL) continue;
+      ctx->message[0] = '\0';
+      st = n->kernel->prepare(ctx, n);
+      if (st == EL_ERROR_ARENA_TOO_SMALL || (st != EL_OK && ctx->persist_failed))
+        return EL_ERROR_ARENA_TOO_SMALL;
+      if (st != EL_OK) {
+        if (ctx->message[0] == '\0') el_fail(ctx, n, st, "prepare failed (%s)", el_status_name(st));
+        return st;
+      }
+    }
+  }
+  return EL_OK;
+}
+
+/* Old-style TFLite variable tensors (is_variable): own persistent bytes, initial value from
+ * the model buffer or zeros. */
+static el_status allocate_variables(el_context *ctx) {
+  int32_t sg, i, n = 0;
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    el_subgraph *g = &ctx->subgraphs[sg];
+    if (!g->reachable) continue;
+    for (i = 0; i < g->n_tensors; ++i)
+      if (g->tensors[i].flags & EL_TENSOR_VARIABLE) ++n;
+  }
+  if (n == 0) return EL_OK;
+  ctx->variables = (el_tensor **)el_persist(ctx, sizeof(el_tensor *) * 2 * (size_t)n, 8);
+  if (ctx->variables == NULL) return EL_ERROR_ARENA_TOO_SMALL;
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    el_subgraph *g = &ctx->subgraphs[sg];
+    if (!g->reachable) continue;
+    for (i = 0; i < g->n_tensors; ++i) {
+      el_tensor *t = &g->tensors[i];
+      void *p;
+      if (!(t->flags & EL_TENSOR_VARIABLE)) continue;
+      p = el_persist(ctx, t->bytes, 16);
+      if (p == NULL) return EL_ERROR_ARENA_TOO_SMALL;
+      /* pairs: tensor, initial data (NULL = zeros); stored as tensor pointers for alignment */
+      ctx->variables[2 * ctx->n_variables] = t;
+      ctx->variables[2 * ctx->n_variables + 1] = (el_tensor *)t->data;
+      ++ctx->n_variables;
+      if (t->data) memcpy(p, t->data, t->bytes);
+      t->data = p;
+      t->flags &= (uint8_t)~EL_TENSOR_CONST;
+    }
+  }
+  return EL_OK;
+}
+
+el_status el_init(el_interpreter *it, const void *model, size_t model_size, void *arena,
+                  size_t arena_size, const el_config *cfg) {
+  el_context *ctx;
+  el_status st;
+  if (it == NULL) return EL_ERROR_BAD_ARGUMENT;
+  ctx = ctx_of(it);
+  memset(it, 0, sizeof(*it));
+  ctx->fb.msg = ctx->message;
+  ctx->model = (const uint8_t *)model;
+  ctx->model_size = model_size;
+  ctx->fb.buf = ctx->model;
+  ctx->fb.size = model_size;
+  ctx->arena = (uint8_t *)arena;
+  ctx->arena_size = arena ? arena_size : 0;
+  ctx->planner = cfg ? cfg->planner : EL_PLANNER_GREEDY;
+  ctx->callback = cfg ? cfg->callback : NULL;
+  ctx->callback_user = cfg ? cfg->callback_user : NULL;
+  ctx->status = EL_ERROR_STATE;
+  if (model == NULL)
+    return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT, "model pointer is NULL");
+  if (((uintptr_t)model) % EL_MODEL_ALIGN != 0)
+    return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT,
+                                 "model bytes must start at a %d-byte aligned address", EL_MODEL_ALIGN);
+  if (arena != NULL && ((uintptr_t)arena) % EL_ARENA_ALIGN != 0)
+    return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT,
+                                 "arena must start at a %d-byte aligned address", EL_ARENA_ALIGN);
+  if (ctx->planner != EL_PLANNER_GREEDY && ctx->planner != EL_PLANNER_LINEAR)
+    return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT, "unknown planner %d", (int)ctx->planner);
+
+  st = el_model_verify(ctx);
+  if (st == EL_OK) st = el_model_build(ctx);
+  if (st == EL_OK) st = resolve_and_prepare(ctx);
+  if (st == EL_OK) st = allocate_variables(ctx);
+  if (st == EL_OK) st = el_control_allocate_resources(ctx);
+  if (st == EL_ERROR_ARENA_TOO_SMALL && ctx->persist_failed) {
+    ctx->required = align_up(ctx->persist_need, EL_ARENA_ALIGN);
+    ctx->required_exact = 0;
+    return ctx->status = arena_failure(ctx);
+  }
+  if (st == EL_OK) st = el_plan(ctx);
+  if (st == EL_ERROR_ARENA_TOO_SMALL) return ctx->status = arena_failure(ctx);
+  if (st != EL_OK) return ctx->status = st;
+  ctx->message[0] = '\0';
+  ctx->ready = 1;
+  el_control_reset(ctx);
+  return ctx->status = EL_OK;
+}
+
+size_t el_arena_required(const el_interpreter *it) { return it ? cctx_of(it)->required : 0; }
+int el_arena_required_exact(const el_interpreter *it) { return it ? cctx_of(it)->required_exact : 0; }
+const char *el_error_message(const el_interpreter *it) { return it ? cctx_of(it)->message : ""; }
+
+/* ---------------------------------------------------------------- invoke */
+
+el_status el_run_subgraph(el_context *ctx, int32_t sg) {
+  el_subgraph *g = &ctx->subgraphs[sg];
+  int32_t i;
+  for (i = 0; i < g->n_nodes; ++i) {
+    el_node *n = &g->nodes[i];
+    el_status st;
+    if (ctx->callback) {
+      st = ctx->callback(ctx->callback_user, sg, i, n->builtin_code, 0);
+      if (st != EL_OK) return el_fail(ctx, n, st, "stopped by the callback before the op");
+    }
+    st = n->kernel->invoke(ctx, n);
+    if (st != EL_OK) {
+      if (ctx->message[0] == '\0') el_fail(ctx, n, st, "invoke failed (%s)", el_status_name(st));
+      return st;
+    }
+    if (ctx->callback) {
+      st = ctx->callback(ctx->callback_user, sg, i, n->builtin_code, 1);
+      if (st != EL_OK) return el_fail(ctx, n, st, "stopped by the callback after the op");
+    }
+  }
+  return EL_OK;
+}
+
+el_status el_invoke(el_interpreter *it) {
+  el_context *ctx;
+  if (it == NULL) return EL_ERROR_BAD_ARGUMENT;
+  ctx = ctx_of(it);
+  if (!ctx->ready)
+    return el_fail(ctx, NULL, EL_ERROR_STATE, "el_invoke after a failed or missing el_init");
+  ctx->message[0] = '\0';
+  return el_run_subgraph(ctx, 0);
+}
+
+el_status el_reset(el_interpreter *it) {
+  el_context *ctx;
+  int32_t i;
+  if (it == NULL) return EL_ERROR_BAD_ARGUMENT;
+  ctx = ctx_of(it);
+  if (!ctx->ready) return el_fail(ctx, NULL, EL_ERROR_STATE, "el_reset after a failed or missing el_init");
+  for (i = 0; i < ctx->n_variables; ++i) {
+    el_tensor *t = ctx->variables[2 * i];
+    const void *init = ctx->variables[2 * i + 1];
+    if (init)
+      memcpy(t->data, init, t->bytes);
+    else
+      memset(t->data, 0, t->bytes);
+  }
+  el_control_reset(ctx);
+  return EL_OK;
+}
+
+/* ---------------------------------------------------------------- tensor info */
+
+static el_status info(const el_interpreter *it, int32_t sg, int32_t ti, el_tensor_info *out) {
+  el_context *ctx = (el_context *)(uintptr_t)cctx_of(it);
+  const el_tensor *t = &ctx->subgraphs[sg].tensors[ti];
+  el_quant q;
+  int32_t i;
+  memset(out, 0, sizeof(*out));
+  out->name = el_model_tensor_name(ctx, sg, ti);
+  out->dtype = (el_dtype)t->type;
+  out->rank = t->rank;
+  for (i = 0; i < t->rank; ++i) out->dims[i] = t->dims[i];
+  out->data = t->data;
+  out->bytes = t->bytes;
+  out->is_const = (t->flags & EL_TENSOR_CONST) != 0;
+  out->is_variable = (t->flags & EL_TENSOR_VARIABLE) != 0;
+  TRY(el_model_quant(ctx, sg, ti, &q));
+  out->scale = q.scale;
+  out->zero_point = q.zero_point;
+  out->quant_count = q.count;
+  out->quantized_dimension = q.quantized_dimension;
+  return EL_OK;
+}
+
+static int ready(const el_interpreter *it) { return it != NULL && cctx_of(it)->ready; }
+
+int32_t el_input_count(const el_interpreter *it) { return ready(it) ? cctx_of(it)->subgraphs[0].n_inputs : 0; }
+int32_t el_output_count(const el_interpreter *it) { return ready(it) ? cctx_of(it)->subgraphs[0].n_outputs : 0; }
+int32_t el_tensor_count(const el_interpreter *it) { return ready(it) ? cctx_of(it)->subgraphs[0].n_tensors : 0; }
+
+el_status el_input_info(const el_interpreter *it, int32_t i, el_tensor_info *out) {
+  if (!ready(it) || out == NULL || i < 0 || i >= el_input_count(it)) return EL_ERROR_BAD_ARGUMENT;
+  return info(it, 0, cctx_of(it)->subgraphs[0].inputs[i], out);
+}
+
+el_status el_output_info(const el_interpreter *it, int32_t i, el_tensor_info *out) {
+  if (!ready(it) || out == NULL || i < 0 || i >= el_output_count(it)) return EL_ERROR_BAD_ARGUMENT;
+  return info(it, 0, cctx_of(it)->subgraphs[0].outputs[i], out);
+}
+
+el_status el_tensor_info_at(const el_interpreter *it, int32_t index, el_tensor_info *out) {
+  if (!ready(it) || out == NULL || index < 0 || index >= el_tensor_count(it)) return EL_ERROR_BAD_ARGUMENT;
+  return info(it, 0, index, out);
+}

@@ -1,0 +1,457 @@
+/* TFLite model structure: verification (no memory) and the views kernels use (in the arena).
+ *
+ * Schema facts (TFLite schema.fbs, field slots in declaration order):
+ *   Model: 0 version, 1 operator_codes, 2 subgraphs, 3 description, 4 buffers
+ *   SubGraph: 0 tensors, 1 inputs, 2 outputs, 3 operators, 4 name
+ *   Tensor: 0 shape, 1 type, 2 buffer, 3 name, 4 quantization, 5 is_variable, 6 sparsity
+ *   Buffer: 0 data, 1 offset, 2 size (offset > 1: data lies outside the flatbuffer, offset
+ *           counted from the start of the file)
+ *   Operator: 0 opcode_index, 1 inputs, 2 outputs, 3 builtin_options_type, 4 builtin_options,
+ *             5 custom_options, 11 builtin_options_2_type
+ *   OperatorCode: 0 deprecated_builtin_code (byte), 1 custom_code, 2 version, 3 builtin_code
+ *   QuantizationParameters: 0 min, 1 max, 2 scale, 3 zero_point, 4 details_type, 5 details,
+ *                           6 quantized_dimension
+ */
+#include "el_internal.h"
+#include "el_options.h"
+
+#define EL_TENSOR_READY 0x80u /* internal, during build: tensor holds a value at this point */
+#define EL_MAX_COUNT 0x00FFFFFF /* cap on tensors/ops/subgraphs/buffers (keeps arithmetic small) */
+
+/* ---------------------------------------------------------------- dtypes */
+
+size_t el_dtype_size(int32_t dtype) {
+  switch (dtype) {
+    case EL_FLOAT32: case EL_INT32: case EL_UINT32: case EL_RESOURCE: return 4;
+    case EL_FLOAT16: case EL_INT16: case EL_UINT16: case EL_BFLOAT16: return 2;
+    case EL_UINT8: case EL_INT8: case EL_BOOL: return 1;
+    case EL_INT64: case EL_UINT64: case EL_FLOAT64: return 8;
+    default: return 0; /* STRING, COMPLEX*, VARIANT, INT4 and newer: not supported */
+  }
+}
+
+const char *el_dtype_name(int32_t dtype) {
+  static const char *const names[] = {
+      "FLOAT32", "FLOAT16", "INT32",  "UINT8",      "INT64",  "STRING", "BOOL",
+      "INT16",   "COMPLEX64", "INT8", "FLOAT64",    "COMPLEX128", "UINT64", "RESOURCE",
+      "VARIANT", "UINT32", "UINT16", "INT4", "BFLOAT16", "INT2", "UINT4", "FLOAT8_E4M3FN",
+      "FLOAT8_E5M2"};
+  if (dtype < 0 || dtype >= (int32_t)(sizeof(names) / sizeof(names[0]))) return "UNKNOWN";
+  return names[dtype];
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+#define TRY(expr)                   \
+  do {                              \
+    el_status st_ = (expr);         \
+    if (st_ != EL_OK) return st_;   \
+  } while (0)
+
+static int is_finite_bits(uint32_t bits) { return ((bits >> 23) & 0xFFu) != 0xFFu; }
+
+/* Builtin code of operator code table oc. */
+static el_status opcode_builtin(el_fb *fb, const el_table *oc, int32_t *code, int32_t *version,
+                                const char *what) {
+  uint8_t dep;
+  int32_t b;
+  TRY(el_fb_u8(fb, oc, 0, 0, &dep, what));
+  TRY(el_fb_i32(fb, oc, 3, 0, &b, what));
+  TRY(el_fb_i32(fb, oc, 2, 1, version, what));
+  /* TFLite rule: the larger of the two fields (deprecated byte for codes < 127). */
+  *code = b > (int32_t)(int8_t)dep ? b : (int32_t)(int8_t)dep;
+  if (*code < 0)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: negative builtin code %d", what, (int)*code);
+  return EL_OK;
+}
+
+/* Verifies one tensor; fills *t when t != NULL. */
+static el_status tensor_check(el_context *ctx, int32_t sg, int32_t ti, const el_table *tt,
+                              el_tensor *t) {
+  el_fb *fb = &ctx->fb;
+  char what[80];
+  el_vec shape, data, scales, zps;
+  int8_t type;
+  uint8_t type_u8, is_var;
+  uint32_t buffer;
+  uint64_t elems = 1, ext_off, ext_size;
+  size_t esize;
+  const char *name;
+  el_table q, buf, sp;
+  int present;
+  uint32_t i;
+  const uint8_t *const_data = NULL;
+  uint64_t const_bytes = 0;
+
+  el_format(what, sizeof(what), "subgraph %d tensor %d", (int)sg, (int)ti);
+  TRY(el_fb_string(fb, tt, 3, &name, what));
+  if (name[0] != '\0') el_format(what, sizeof(what), "subgraph %d tensor %d '%s'", (int)sg, (int)ti, name);
+  TRY(el_fb_vec(fb, tt, 0, 4, 4, &shape, what));
+  TRY(el_fb_u8(fb, tt, 1, 0, &type_u8, what));
+  type = (int8_t)type_u8;
+  TRY(el_fb_u32(fb, tt, 2, 0, &buffer, what));
+  TRY(el_fb_u8(fb, tt, 5, 0, &is_var, what));
+  TRY(el_fb_table(fb, tt, 6, &sp, &present, what));
+  if (present)
+    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: sparse tensors are not supported (densify the model)", what);
+  if (shape.count > EL_MAX_DIMS)
+    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: rank %lu exceeds the maximum %d", what,
+                      (unsigned long)shape.count, EL_MAX_DIMS);
+  esize = el_dtype_size(type);
+  if (type < 0 || type > 22)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: unknown tensor type %d", what, (int)type);
+  if (esize == 0)
+    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: tensor type %s is not supported", what,
+                      el_dtype_name(type));
+  for (i = 0; i < shape.count; ++i) {
+    int32_t d = el_rd_i32(fb->buf + shape.pos + 4 * (size_t)i);
+    if (d < 0)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: dimension %lu is negative (%d)", what,
+                        (unsigned long)i, (int)d);
+    if (d == 0)
+      return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: dimension %lu is 0 (empty tensors are not supported)",
+                        what, (unsigned long)i);
+    elems *= (uint64_t)d;
+    if (elems * esize > 0x7FFFFFFFu)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: shape has more than 2^31 bytes", what);
+  }
+  /* Buffer: inline data or data outside the flatbuffer. */
+  if (buffer >= ctx->buffers.count)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: buffer index %lu out of range (%lu buffers)",
+                      what, (unsigned long)buffer, (unsigned long)ctx->buffers.count);
+  TRY(el_fb_vec_table(fb, &ctx->buffers, buffer, &buf, what));
+  TRY(el_fb_vec(fb, &buf, 0, 1, 1, &data, what));
+  TRY(el_fb_u64(fb, &buf, 1, 0, &ext_off, what));
+  TRY(el_fb_u64(fb, &buf, 2, 0, &ext_size, what));
+  if (data.count > 0) {
+    const_data = fb->buf + data.pos;
+    const_bytes = data.count;
+  } else if (ext_off > 1) {
+    if (ext_off > ctx->model_size || ext_size > ctx->model_size - ext_off)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                        "%s: external buffer %lu (offset %lu, %lu bytes) lies outside the %lu-byte model",
+                        what, (unsigned long)buffer, (unsigned long)ext_off,
+                        (unsigned long)ext_size, (unsigned long)ctx->model_size);
+    if (ext_size > 0) {
+      const_data = ctx->model + ext_off;
+      const_bytes = ext_size;
+    }
+  }
+  if (const_data != NULL) {
+    if (const_bytes != elems * esize)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: buffer %lu holds %lu bytes, shape needs %lu",
+                        what, (unsigned long)buffer, (unsigned long)const_bytes,
+                        (unsigned long)(elems * esize));
+    if (((uintptr_t)const_data) % esize != 0)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                        "%s: constant data not aligned to %lu bytes (is the model buffer %d-byte aligned?)",
+                        what, (unsigned long)esize, EL_MODEL_ALIGN);
+    if (type == EL_RESOURCE)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: a RESOURCE tensor cannot be constant", what);
+  }
+  /* Quantization. */
+  TRY(el_fb_table(fb, tt, 4, &q, &present, what));
+  if (present) {
+    uint8_t details;
+    int32_t qdim;
+    TRY(el_fb_vec(fb, &q, 2, 4, 1, &scales, what));
+    TRY(el_fb_vec(fb, &q, 3, 8, 1, &zps, what));
+    TRY(el_fb_u8(fb, &q, 4, 0, &details, what));
+    TRY(el_fb_i32(fb, &q, 6, 0, &qdim, what));
+    if (details != 0)
+      return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: custom quantization details are not supported", what);
+    if (zps.count != 0 && zps.count != scales.count)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: %lu zero points for %lu scales", what,
+                        (unsigned long)zps.count, (unsigned long)scales.count);
+    if (scales.count > 1) {
+      if (qdim < 0 || (uint32_t)qdim >= shape.count)
+        return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: quantized_dimension %d out of range for rank %lu",
+                          what, (int)qdim, (unsigned long)shape.count);
+      if ((uint32_t)el_rd_i32(fb->buf + shape.pos + 4 * (size_t)qdim) != scales.count)
+        return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: %lu scales but dimension %d has %d entries",
+                          what, (unsigned long)scales.count, (int)qdim,
+                          (int)el_rd_i32(fb->buf + shape.pos + 4 * (size_t)qdim));
+    }
+    for (i = 0; i < scales.count; ++i)
+      if (!is_finite_bits(el_rd_u32(fb->buf + scales.pos + 4 * (size_t)i)))
+        return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: scale %lu is not finite", what, (unsigned long)i);
+    for (i = 0; i < zps.count; ++i) {
+      int32_t lo = el_rd_i32(fb->buf + zps.pos + 8 * (size_t)i);
+      int32_t hi = el_rd_i32(fb->buf + zps.pos + 8 * (size_t)i + 4);
+      if (hi != (lo < 0 ? -1 : 0))
+        return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: zero point %lu does not fit in 32 bits", what,
+                          (unsigned long)i);
+    }
+  }
+  if (t != NULL) {
+    t->data = (void *)(uintptr_t)const_data;
+    t->dims = shape.count ? (const int32_t *)(const void *)(fb->buf + shape.pos) : NULL;
+    t->bytes = (uint32_t)(elems * esize);
+    t->type = (uint8_t)type;
+    t->rank = (uint8_t)shape.count;
+    t->flags = (uint8_t)((const_data ? EL_TENSOR_CONST : 0u) | (is_var ? EL_TENSOR_VARIABLE : 0u));
+  }
+  return EL_OK;
+}
+
+static el_status index_list(el_fb *fb, const el_vec *v, int32_t n_tensors, int allow_absent,
+                            const char *what) {
+  uint32_t i;
+  for (i = 0; i < v->count; ++i) {
+    int32_t x = el_rd_i32(fb->buf + v->pos + 4 * (size_t)i);
+    if (x == -1 && allow_absent) continue;
+    if (x < 0 || x >= n_tensors)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: tensor index %d out of range (%d tensors)",
+                        what, (int)x, (int)n_tensors);
+  }
+  return EL_OK;
+}
+
+/* Verifies one operator; when node != NULL also fills it (options in persistent memory). */
+static el_status op_check(el_context *ctx, int32_t sg, int32_t oi, const el_table *ot,
+                          int32_t n_tensors, el_node *node) {
+  el_fb *fb = &ctx->fb;
+  char what[64];
+  uint32_t opcode;
+  el_table oc;
+  el_vec ins, outs;
+  int32_t code, version;
+  uint8_t opt2_type;
+
+  el_format(what, sizeof(what), "subgraph %d op #%d", (int)sg, (int)oi);
+  TRY(el_fb_u32(fb, ot, 0, 0, &opcode, what));
+  if (opcode >= ctx->opcodes.count)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: opcode_index %lu out of range (%lu operator codes)",
+                      what, (unsigned long)opcode, (unsigned long)ctx->opcodes.count);
+  TRY(el_fb_vec_table(fb, &ctx->opcodes, opcode, &oc, what));
+  TRY(opcode_builtin(fb, &oc, &code, &version, what));
+  el_format(what, sizeof(what), "%sop #%d %s", sg ? "subgraph " : "", (int)oi, el_op_name(code));
+  if (sg) el_format(what, sizeof(what), "subgraph %d op #%d %s", (int)sg, (int)oi, el_op_name(code));
+  TRY(el_fb_vec(fb, ot, 1, 4, 4, &ins, what));
+  TRY(el_fb_vec(fb, ot, 2, 4, 4, &outs, what));
+  if (ins.count > 0xFFFF || outs.count > 0xFFFF)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: too many inputs/outputs", what);
+  TRY(index_list(fb, &ins, n_tensors, 1, what));
+  TRY(index_list(fb, &outs, n_tensors, 0, what));
+  TRY(el_fb_u8(fb, ot, 11, 0, &opt2_type, what));
+  if (opt2_type != 0)
+    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: builtin_options_2 (StableHLO ops) are not supported", what);
+  TRY(el_options_parse(ctx, code, ot, node, what));
+  if (node != NULL) {
+    node->inputs = ins.count ? (const int32_t *)(const void *)(fb->buf + ins.pos) : NULL;
+    node->outputs = outs.count ? (const int32_t *)(const void *)(fb->buf + outs.pos) : NULL;
+    node->n_inputs = (uint16_t)ins.count;
+    node->n_outputs = (uint16_t)outs.count;
+    node->builtin_code = code;
+    node->index = oi;
+    node->version = version;
+    node->subgraph = (uint16_t)sg;
+  }
+  return EL_OK;
+}
+
+static el_status subgraph_tables(el_context *ctx, int32_t sg, el_table *st, el_vec *tensors,
+                                 el_vec *inputs, el_vec *outputs, el_vec *ops) {
+  el_fb *fb = &ctx->fb;
+  el_vec subgraphs;
+  el_table root;
+  char what[32];
+  el_format(what, sizeof(what), "subgraph %d", (int)sg);
+  TRY(el_fb_root(fb, &root));
+  TRY(el_fb_vec(fb, &root, 2, 4, 4, &subgraphs, "model subgraphs"));
+  TRY(el_fb_vec_table(fb, &subgraphs, (uint32_t)sg, st, what));
+  TRY(el_fb_vec(fb, st, 0, 4, 4, tensors, what));
+  TRY(el_fb_vec(fb, st, 1, 4, 4, inputs, what));
+  TRY(el_fb_vec(fb, st, 2, 4, 4, outputs, what));
+  TRY(el_fb_vec(fb, st, 3, 4, 4, ops, what));
+  if (tensors->count > EL_MAX_COUNT || ops->count > EL_MAX_COUNT)
+    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: more than %d tensors or operators", what, EL_MAX_COUNT);
+  return EL_OK;
+}
+
+el_status el_model_verify(el_context *ctx) {
+  el_fb *fb = &ctx->fb;
+  el_table root;
+  el_vec subgraphs;
+  uint32_t version, i;
+  int32_t sg;
+
+  TRY(el_fb_root(fb, &root));
+  TRY(el_fb_u32(fb, &root, 0, 0, &version, "model"));
+  if (version != 3)
+    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "model schema version %lu, expected 3", (unsigned long)version);
+  TRY(el_fb_vec(fb, &root, 1, 4, 4, &ctx->opcodes, "model operator_codes"));
+  TRY(el_fb_vec(fb, &root, 2, 4, 4, &subgraphs, "model subgraphs"));
+  TRY(el_fb_vec(fb, &root, 4, 4, 4, &ctx->buffers, "model buffers"));
+  if (subgraphs.count == 0) return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "model has no subgraph");
+  if (subgraphs.count > 0xFFFF || ctx->buffers.count > EL_MAX_COUNT || ctx->opcodes.count > EL_MAX_COUNT)
+    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "model has too many subgraphs, buffers or operator codes");
+  ctx->n_subgraphs = (int32_t)subgraphs.count;
+  for (i = 0; i < ctx->opcodes.count; ++i) {
+    el_table oc;
+    int32_t code, ver;
+    const char *custom;
+    TRY(el_fb_vec_table(fb, &ctx->opcodes, i, &oc, "operator code"));
+    TRY(opcode_builtin(fb, &oc, &code, &ver, "operator code"));
+    TRY(el_fb_string(fb, &oc, 1, &custom, "operator code custom_code"));
+  }
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    el_table st, tt, ot;
+    el_vec tensors, inputs, outputs, ops;
+    char what[32];
+    el_format(what, sizeof(what), "subgraph %d", (int)sg);
+    TRY(subgraph_tables(ctx, sg, &st, &tensors, &inputs, &outputs, &ops));
+    for (i = 0; i < tensors.count; ++i) {
+      TRY(el_fb_vec_table(fb, &tensors, i, &tt, what));
+      TRY(tensor_check(ctx, sg, (int32_t)i, &tt, NULL));
+    }
+    TRY(index_list(fb, &inputs, (int32_t)tensors.count, 0, "subgraph inputs"));
+    TRY(index_list(fb, &outputs, (int32_t)tensors.count, 0, "subgraph outputs"));
+    for (i = 0; i < ops.count; ++i) {
+      TRY(el_fb_vec_table(fb, &ops, i, &ot, what));
+      TRY(op_check(ctx, sg, (int32_t)i, &ot, (int32_t)tensors.count, NULL));
+    }
+  }
+  return EL_OK;
+}
+
+/* Dataflow checks on a built subgraph: every value is written once, by one op, before it is
+ * read; no op writes a constant, a variable or a subgraph input. */
+static el_status dataflow_check(el_context *ctx, el_subgraph *g, int32_t sg) {
+  int32_t i, k;
+  for (i = 0; i < g->n_tensors; ++i)
+    if (g->tensors[i].flags & (EL_TENSOR_CONST | EL_TENSOR_VARIABLE))
+      g->tensors[i].flags |= EL_TENSOR_READY;
+  for (i = 0; i < g->n_inputs; ++i) {
+    el_tensor *t = &g->tensors[g->inputs[i]];
+    if (t->flags & EL_TENSOR_CONST)
+      return el_fail(ctx, NULL, EL_ERROR_INVALID_MODEL, "subgraph %d input %d (tensor %d) is a constant",
+                     (int)sg, (int)i, (int)g->inputs[i]);
+    t->flags |= EL_TENSOR_READY | EL_TENSOR_INPUT;
+  }
+  for (i = 0; i < g->n_nodes; ++i) {
+    el_node *n = &g->nodes[i];
+    for (k = 0; k < n->n_inputs; ++k) {
+      int32_t x = n->inputs[k];
+      int32_t j;
+      if (x < 0) continue;
+      for (j = 0; j < n->n_outputs; ++j)
+        if (n->outputs[j] == x)
+          return el_fail(ctx, n, EL_ERROR_INVALID_MODEL, "tensor %d is both input %d and output %d",
+                         (int)x, (int)k, (int)j);
+      if (!(g->tensors[x].flags & EL_TENSOR_READY))
+        return el_fail(ctx, n, EL_ERROR_INVALID_MODEL,
+                       "input %d reads tensor %d before any op writes it (ops out of order or a cycle)",
+                       (int)k, (int)x);
+    }
+    for (k = 0; k < n->n_outputs; ++k) {
+      el_tensor *t = &g->tensors[n->outputs[k]];
+      if (t->flags & (EL_TENSOR_CONST | EL_TENSOR_VARIABLE | EL_TENSOR_INPUT))
+        return el_fail(ctx, n, EL_ERROR_INVALID_MODEL,
+                       "output %d writes tensor %d, which is a constant, variable or subgraph input",
+                       (int)k, (int)n->outputs[k]);
+      if (t->flags & EL_TENSOR_READY)
+        return el_fail(ctx, n, EL_ERROR_INVALID_MODEL, "output %d: tensor %d is written by two ops",
+                       (int)k, (int)n->outputs[k]);
+      t->flags |= EL_TENSOR_READY;
+    }
+  }
+  for (i = 0; i < g->n_outputs; ++i) {
+    el_tensor *t = &g->tensors[g->outputs[i]];
+    if (!(t->flags & EL_TENSOR_READY))
+      return el_fail(ctx, NULL, EL_ERROR_INVALID_MODEL, "subgraph %d output %d (tensor %d) is never written",
+                     (int)sg, (int)i, (int)g->outputs[i]);
+    t->flags |= EL_TENSOR_OUTPUT;
+  }
+  for (i = 0; i < g->n_tensors; ++i) g->tensors[i].flags &= (uint8_t)~EL_TENSOR_READY;
+  return EL_OK;
+}
+
+static el_status build_subgraph(el_context *ctx, int32_t sg) {
+  el_fb *fb = &ctx->fb;
+  el_subgraph *g = &ctx->subgraphs[sg];
+  el_table st, tt, ot;
+  el_vec tensors, inputs, outputs, ops;
+  uint32_t i;
+  TRY(subgraph_tables(ctx, sg, &st, &tensors, &inputs, &outputs, &ops));
+  g->n_tensors = (int32_t)tensors.count;
+  g->n_nodes = (int32_t)ops.count;
+  g->n_inputs = (int32_t)inputs.count;
+  g->n_outputs = (int32_t)outputs.count;
+  g->inputs = inputs.count ? (const int32_t *)(const void *)(fb->buf + inputs.pos) : NULL;
+  g->outputs = outputs.count ? (const int32_t *)(const void *)(fb->buf + outputs.pos) : NULL;
+  g->tensor_tables = tensors;
+  g->tensors = (el_tensor *)el_persist(ctx, sizeof(el_tensor) * tensors.count, 8);
+  g->nodes = (el_node *)el_persist(ctx, sizeof(el_node) * ops.count, 8);
+  if ((tensors.count && !g->tensors) || (ops.count && !g->nodes)) return EL_ERROR_ARENA_TOO_SMALL;
+  for (i = 0; i < tensors.count; ++i) {
+    TRY(el_fb_vec_table(fb, &tensors, i, &tt, "tensor"));
+    TRY(tensor_check(ctx, sg, (int32_t)i, &tt, &g->tensors[i]));
+  }
+  for (i = 0; i < ops.count; ++i) {
+    TRY(el_fb_vec_table(fb, &ops, i, &ot, "operator"));
+    TRY(op_check(ctx, sg, (int32_t)i, &ot, g->n_tensors, &g->nodes[i]));
+  }
+  return dataflow_check(ctx, g, sg);
+}
+
+el_status el_model_build(el_context *ctx) {
+  int32_t sg, i;
+  ctx->subgraphs = (el_subgraph *)el_persist(ctx, sizeof(el_subgraph) * (size_t)ctx->n_subgraphs, 8);
+  if (!ctx->subgraphs) return EL_ERROR_ARENA_TOO_SMALL;
+  ctx->subgraphs[0].reachable = 1;
+  TRY(build_subgraph(ctx, 0));
+  /* Subgraphs run by CALL_ONCE from subgraph 0 are the only other ones we run. */
+  for (i = 0; i < ctx->subgraphs[0].n_nodes; ++i) {
+    const el_node *n = &ctx->subgraphs[0].nodes[i];
+    if (n->builtin_code == EL_OP_CALL_ONCE) {
+      int32_t target = ((const el_call_once_options *)n->options)->init_subgraph_index;
+      if (target <= 0 || target >= ctx->n_subgraphs)
+        return el_fail(ctx, n, EL_ERROR_INVALID_MODEL, "init_subgraph_index %d out of range (%d subgraphs)",
+                       (int)target, (int)ctx->n_subgraphs);
+      ctx->subgraphs[target].reachable = 1;
+    }
+  }
+  for (sg = 1; sg < ctx->n_subgraphs; ++sg) {
+    if (!ctx->subgraphs[sg].reachable) continue;
+    TRY(build_subgraph(ctx, sg));
+    for (i = 0; i < ctx->subgraphs[sg].n_nodes; ++i)
+      if (ctx->subgraphs[sg].nodes[i].builtin_code == EL_OP_CALL_ONCE)
+        return el_fail(ctx, &ctx->subgraphs[sg].nodes[i], EL_ERROR_UNSUPPORTED,
+                       "CALL_ONCE is supported in subgraph 0 only");
+  }
+  return EL_OK;
+}
+
+el_status el_model_tensor_table(el_context *ctx, int32_t sg, int32_t ti, el_table *out) {
+  return el_fb_vec_table(&ctx->fb, &ctx->subgraphs[sg].tensor_tables, (uint32_t)ti, out, "tensor");
+}
+
+el_status el_model_quant(el_context *ctx, int32_t sg, int32_t ti, el_quant *out) {
+  el_fb *fb = &ctx->fb;
+  el_table tt, q;
+  el_vec scales, zps;
+  int present;
+  memset(out, 0, sizeof(*out));
+  TRY(el_model_tensor_table(ctx, sg, ti, &tt));
+  TRY(el_fb_table(fb, &tt, 4, &q, &present, "tensor quantization"));
+  if (!present) return EL_OK;
+  TRY(el_fb_vec(fb, &q, 2, 4, 1, &scales, "tensor quantization"));
+  TRY(el_fb_vec(fb, &q, 3, 8, 1, &zps, "tensor quantization"));
+  if (scales.count == 0) return EL_OK;
+  out->count = (int32_t)scales.count;
+  out->scales_le = fb->buf + scales.pos;
+  out->zero_points_le = zps.count ? fb->buf + zps.pos : NULL;
+  if (scales.count > 1) TRY(el_fb_i32(fb, &q, 6, 0, &out->quantized_dimension, "tensor quantization"));
+  out->scale = el_quant_scale(out, 0);
+  out->zero_point = el_quant_zero_point(out, 0);
+  return EL_OK;
+}
+
+const char *el_model_tensor_name(el_context *ctx, int32_t sg, int32_t ti) {
+  el_table tt;
+  const char *name = "";
+  if (el_model_tensor_table(ctx, sg, ti, &tt) != EL_OK) return "";
+  if (el_fb_string(&ctx->fb, &tt, 3, &name, "tensor name") != EL_OK) return "";
+  return name;
+}

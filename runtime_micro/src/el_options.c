@@ -1,0 +1,234 @@
+/* Builtin options: one table row per op says which options table the op uses (TFLite's
+ * BuiltinOptions union index) and where each field goes in our struct. Field slots and defaults
+ * are the TFLite schema's. Value ranges are checked by the kernels' prepare. */
+#include <stddef.h>
+
+#include "el_options.h"
+
+enum { F_I32, F_BYTE, F_BOOL, F_F32, F_VEC_I32, F_STR, F_CONST1 };
+
+typedef struct {
+  uint8_t slot, kind;
+  uint16_t offset; /* in the struct */
+  int32_t def;     /* default for F_I32 / F_BYTE / F_BOOL (F_CONST1 writes 1 always) */
+} field_spec;
+
+typedef struct {
+  int32_t code;          /* EL_OP_* */
+  uint8_t options_type;  /* BuiltinOptions union index in the model */
+  uint8_t n_fields;
+  uint16_t size;         /* sizeof our struct */
+  const field_spec *fields;
+} op_spec;
+
+#define O(s, f) ((uint16_t)offsetof(s, f))
+
+static const field_spec k_conv[] = {
+    {0, F_BYTE, O(el_conv_options, padding), 0},      {1, F_I32, O(el_conv_options, stride_w), 0},
+    {2, F_I32, O(el_conv_options, stride_h), 0},      {3, F_BYTE, O(el_conv_options, activation), 0},
+    {4, F_I32, O(el_conv_options, dilation_w), 1},    {5, F_I32, O(el_conv_options, dilation_h), 1},
+    {6, F_BYTE, O(el_conv_options, quantized_bias_type), 0}};
+static const field_spec k_dw[] = {
+    {0, F_BYTE, O(el_depthwise_options, padding), 0},
+    {1, F_I32, O(el_depthwise_options, stride_w), 0},
+    {2, F_I32, O(el_depthwise_options, stride_h), 0},
+    {3, F_I32, O(el_depthwise_options, depth_multiplier), 0},
+    {4, F_BYTE, O(el_depthwise_options, activation), 0},
+    {5, F_I32, O(el_depthwise_options, dilation_w), 1},
+    {6, F_I32, O(el_depthwise_options, dilation_h), 1}};
+static const field_spec k_pool[] = {
+    {0, F_BYTE, O(el_pool_options, padding), 0},      {1, F_I32, O(el_pool_options, stride_w), 0},
+    {2, F_I32, O(el_pool_options, stride_h), 0},      {3, F_I32, O(el_pool_options, filter_width), 0},
+    {4, F_I32, O(el_pool_options, filter_height), 0}, {5, F_BYTE, O(el_pool_options, activation), 0}};
+static const field_spec k_fc[] = {
+    {0, F_BYTE, O(el_fc_options, activation), 0},
+    {1, F_BYTE, O(el_fc_options, weights_format), 0},
+    {2, F_BOOL, O(el_fc_options, keep_num_dims), 0},
+    {3, F_BOOL, O(el_fc_options, asymmetric_quantize_inputs), 0},
+    {4, F_BYTE, O(el_fc_options, quantized_bias_type), 0}};
+static const field_spec k_softmax[] = {{0, F_F32, O(el_softmax_options, beta), 0}};
+static const field_spec k_concat[] = {{0, F_I32, O(el_concat_options, axis), 0},
+                                      {1, F_BYTE, O(el_concat_options, activation), 0}};
+static const field_spec k_addsub[] = {{0, F_BYTE, O(el_arith_options, activation), 0},
+                                      {1, F_BOOL, O(el_arith_options, pot_scale_int16), 1}};
+static const field_spec k_muldiv[] = {{0, F_BYTE, O(el_arith_options, activation), 0},
+                                      {0, F_CONST1, O(el_arith_options, pot_scale_int16), 1}};
+static const field_spec k_reshape[] = {{0, F_VEC_I32, O(el_reshape_options, new_shape), 0}};
+static const field_spec k_reducer[] = {{0, F_BOOL, O(el_reducer_options, keep_dims), 0}};
+static const field_spec k_sslice[] = {
+    {0, F_I32, O(el_strided_slice_options, begin_mask), 0},
+    {1, F_I32, O(el_strided_slice_options, end_mask), 0},
+    {2, F_I32, O(el_strided_slice_options, ellipsis_mask), 0},
+    {3, F_I32, O(el_strided_slice_options, new_axis_mask), 0},
+    {4, F_I32, O(el_strided_slice_options, shrink_axis_mask), 0},
+    {5, F_BOOL, O(el_strided_slice_options, offset), 0}};
+static const field_spec k_gather[] = {{0, F_I32, O(el_gather_options, axis), 0},
+                                      {1, F_I32, O(el_gather_options, batch_dims), 0}};
+static const field_spec k_split[] = {{0, F_I32, O(el_split_options, num_splits), 0}};
+static const field_spec k_squeeze[] = {{0, F_VEC_I32, O(el_squeeze_options, squeeze_dims), 0}};
+static const field_spec k_pack[] = {{0, F_I32, O(el_pack_options, count), 0},
+                                    {1, F_I32, O(el_pack_options, axis), 0}};
+static const field_spec k_leaky[] = {{0, F_F32, O(el_leaky_relu_options, alpha), 0}};
+static const field_spec k_tconv[] = {
+    {0, F_BYTE, O(el_transpose_conv_options, padding), 0},
+    {1, F_I32, O(el_transpose_conv_options, stride_w), 0},
+    {2, F_I32, O(el_transpose_conv_options, stride_h), 0},
+    {3, F_BYTE, O(el_transpose_conv_options, activation), 0},
+    {4, F_BYTE, O(el_transpose_conv_options, quantized_bias_type), 0}};
+static const field_spec k_bilinear[] = {{2, F_BOOL, O(el_resize_options, align_corners), 0},
+                                        {3, F_BOOL, O(el_resize_options, half_pixel_centers), 0}};
+static const field_spec k_nearest[] = {{0, F_BOOL, O(el_resize_options, align_corners), 0},
+                                       {1, F_BOOL, O(el_resize_options, half_pixel_centers), 0}};
+static const field_spec k_type[] = {{0, F_BYTE, O(el_type_options, type), 0}};
+static const field_spec k_block[] = {{0, F_I32, O(el_block_options, block_size), 0}};
+static const field_spec k_cast[] = {{0, F_BYTE, O(el_cast_options, in_data_type), 0},
+                                    {1, F_BYTE, O(el_cast_options, out_data_type), 0}};
+static const field_spec k_bmm[] = {{0, F_BOOL, O(el_batch_matmul_options, adj_x), 0},
+                                   {1, F_BOOL, O(el_batch_matmul_options, adj_y), 0},
+                                   {2, F_BOOL, O(el_batch_matmul_options, asymmetric_quantize_inputs), 0}};
+static const field_spec k_mirror[] = {{0, F_BYTE, O(el_mirror_pad_options, mode), 0}};
+static const field_spec k_l2norm[] = {{0, F_BYTE, O(el_arith_options, activation), 0},
+                                      {0, F_CONST1, O(el_arith_options, pot_scale_int16), 1}};
+static const field_spec k_svdf[] = {{0, F_I32, O(el_svdf_options, rank), 0},
+                                    {1, F_BYTE, O(el_svdf_options, activation), 0},
+                                    {2, F_BOOL, O(el_svdf_options, asymmetric_quantize_inputs), 0}};
+static const field_spec k_gelu[] = {{0, F_BOOL, O(el_gelu_options, approximate), 0}};
+static const field_spec k_call_once[] = {{0, F_I32, O(el_call_once_options, init_subgraph_index), 0}};
+static const field_spec k_var_handle[] = {{0, F_STR, O(el_var_handle_options, container), 0},
+                                          {1, F_STR, O(el_var_handle_options, shared_name), 0}};
+
+#define N(a) (uint8_t)(sizeof(a) / sizeof(a[0]))
+#define ROW(code, type, st, fields) {code, type, N(fields), (uint16_t)sizeof(st), fields}
+
+static const op_spec k_ops[] = {
+    ROW(EL_OP_CONV_2D, 1, el_conv_options, k_conv),
+    ROW(EL_OP_DEPTHWISE_CONV_2D, 2, el_depthwise_options, k_dw),
+    ROW(EL_OP_AVERAGE_POOL_2D, 5, el_pool_options, k_pool),
+    ROW(EL_OP_MAX_POOL_2D, 5, el_pool_options, k_pool),
+    ROW(EL_OP_L2_POOL_2D, 5, el_pool_options, k_pool),
+    ROW(EL_OP_SVDF, 6, el_svdf_options, k_svdf),
+    ROW(EL_OP_FULLY_CONNECTED, 8, el_fc_options, k_fc),
+    ROW(EL_OP_SOFTMAX, 9, el_softmax_options, k_softmax),
+    ROW(EL_OP_CONCATENATION, 10, el_concat_options, k_concat),
+    ROW(EL_OP_ADD, 11, el_arith_options, k_addsub),
+    ROW(EL_OP_L2_NORMALIZATION, 12, el_arith_options, k_l2norm),
+    ROW(EL_OP_RESIZE_BILINEAR, 15, el_resize_options, k_bilinear),
+    ROW(EL_OP_RESHAPE, 17, el_reshape_options, k_reshape),
+    ROW(EL_OP_SPACE_TO_DEPTH, 19, el_block_options, k_block),
+    ROW(EL_OP_MUL, 21, el_arith_options, k_muldiv),
+    ROW(EL_OP_GATHER, 23, el_gather_options, k_gather),
+    ROW(EL_OP_MEAN, 27, el_reducer_options, k_reducer),
+    ROW(EL_OP_SUM, 27, el_reducer_options, k_reducer),
+    ROW(EL_OP_REDUCE_PROD, 27, el_reducer_options, k_reducer),
+    ROW(EL_OP_REDUCE_MAX, 27, el_reducer_options, k_reducer),
+    ROW(EL_OP_REDUCE_MIN, 27, el_reducer_options, k_reducer),
+    ROW(EL_OP_REDUCE_ANY, 27, el_reducer_options, k_reducer),
+    ROW(EL_OP_REDUCE_ALL, 27, el_reducer_options, k_reducer),
+    ROW(EL_OP_SUB, 28, el_arith_options, k_addsub),
+    ROW(EL_OP_DIV, 29, el_arith_options, k_muldiv),
+    ROW(EL_OP_SQUEEZE, 30, el_squeeze_options, k_squeeze),
+    ROW(EL_OP_STRIDED_SLICE, 32, el_strided_slice_options, k_sslice),
+    ROW(EL_OP_SPLIT, 35, el_split_options, k_split),
+    ROW(EL_OP_CAST, 37, el_cast_options, k_cast),
+    ROW(EL_OP_ARG_MAX, 40, el_type_options, k_type),
+    ROW(EL_OP_TRANSPOSE_CONV, 49, el_transpose_conv_options, k_tconv),
+    ROW(EL_OP_SHAPE, 55, el_type_options, k_type),
+    ROW(EL_OP_ARG_MIN, 57, el_type_options, k_type),
+    ROW(EL_OP_PACK, 59, el_pack_options, k_pack),
+    ROW(EL_OP_UNPACK, 64, el_pack_options, k_pack),
+    ROW(EL_OP_RESIZE_NEAREST_NEIGHBOR, 74, el_resize_options, k_nearest),
+    ROW(EL_OP_LEAKY_RELU, 75, el_leaky_relu_options, k_leaky),
+    ROW(EL_OP_MIRROR_PAD, 77, el_mirror_pad_options, k_mirror),
+    ROW(EL_OP_SPLIT_V, 79, el_split_options, k_split),
+    ROW(EL_OP_DEPTH_TO_SPACE, 94, el_block_options, k_block),
+    ROW(EL_OP_BATCH_MATMUL, 101, el_batch_matmul_options, k_bmm),
+    ROW(EL_OP_CALL_ONCE, 103, el_call_once_options, k_call_once),
+    ROW(EL_OP_VAR_HANDLE, 111, el_var_handle_options, k_var_handle),
+    ROW(EL_OP_GELU, 116, el_gelu_options, k_gelu),
+};
+
+#define TRY(expr)                 \
+  do {                            \
+    el_status st_ = (expr);       \
+    if (st_ != EL_OK) return st_; \
+  } while (0)
+
+el_status el_options_parse(el_context *ctx, int32_t code, const el_table *op, el_node *node,
+                           const char *what) {
+  el_fb *fb = &ctx->fb;
+  const op_spec *spec = NULL;
+  uint8_t type;
+  el_table opt;
+  int present = 0;
+  size_t i;
+  uint8_t *out = NULL;
+
+  for (i = 0; i < sizeof(k_ops) / sizeof(k_ops[0]); ++i)
+    if (k_ops[i].code == code) spec = &k_ops[i];
+  TRY(el_fb_u8(fb, op, 3, 0, &type, what));
+  TRY(el_fb_table(fb, op, 4, &opt, &present, what));
+  if (present && type == 0)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: options table present but options type NONE", what);
+  if (spec == NULL) return EL_OK; /* no options we use: the kernel needs none */
+  if (type != 0 && type != spec->options_type)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: builtin_options_type %u, expected %u", what,
+                      (unsigned)type, (unsigned)spec->options_type);
+  if (node != NULL) {
+    out = (uint8_t *)el_persist(ctx, spec->size, 8);
+    if (out == NULL) return EL_ERROR_ARENA_TOO_SMALL;
+    node->options = out;
+  }
+  for (i = 0; i < spec->n_fields; ++i) {
+    const field_spec *f = &spec->fields[i];
+    int32_t v = f->def;
+    switch (f->kind) {
+      case F_I32:
+        if (present) TRY(el_fb_i32(fb, &opt, f->slot, f->def, &v, what));
+        if (out) memcpy(out + f->offset, &v, 4);
+        break;
+      case F_BYTE:
+      case F_BOOL: {
+        uint8_t b = (uint8_t)f->def;
+        if (present) TRY(el_fb_u8(fb, &opt, f->slot, (uint8_t)f->def, &b, what));
+        v = f->kind == F_BOOL ? (b != 0) : (int32_t)(int8_t)b;
+        if (out) memcpy(out + f->offset, &v, 4);
+        break;
+      }
+      case F_CONST1:
+        v = 1;
+        if (out) memcpy(out + f->offset, &v, 4);
+        break;
+      case F_F32: {
+        float x = 0.0f;
+        if (present) TRY(el_fb_f32(fb, &opt, f->slot, 0.0f, &x, what));
+        if (out) memcpy(out + f->offset, &x, 4);
+        break;
+      }
+      case F_VEC_I32: {
+        el_vec vec = {0, 0};
+        const int32_t *p;
+        if (present) TRY(el_fb_vec(fb, &opt, f->slot, 4, 4, &vec, what));
+        if (vec.count > EL_MAX_DIMS * 4)
+          return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: options vector of %lu entries", what,
+                            (unsigned long)vec.count);
+        p = vec.count ? (const int32_t *)(const void *)(fb->buf + vec.pos) : NULL;
+        v = (int32_t)vec.count;
+        /* layout: pointer then count (both structs using this kind declare them so) */
+        if (out) {
+          memcpy(out + f->offset, &p, sizeof(p));
+          memcpy(out + f->offset + sizeof(const int32_t *), &v, 4);
+        }
+        break;
+      }
+      case F_STR: {
+        const char *s = "";
+        if (present) TRY(el_fb_string(fb, &opt, f->slot, &s, what));
+        if (out) memcpy(out + f->offset, &s, sizeof(s));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return EL_OK;
+}

@@ -1,0 +1,23 @@
+/* Parsing of TFLite builtin options into the el_*_options structs of el_kernel.h. */
+#ifndef EL_OPTIONS_H
+#define EL_OPTIONS_H
+
+#include "el_internal.h"
+
+/* CALL_ONCE (CallOnceOptions), handled by the interpreter */
+typedef struct el_call_once_options {
+  int32_t init_subgraph_index;
+} el_call_once_options;
+
+/* VAR_HANDLE (VarHandleOptions), handled by the interpreter; strings live in the model */
+typedef struct el_var_handle_options {
+  const char *container, *shared_name;
+} el_var_handle_options;
+
+/* Checks the options of operator table `op` against builtin `code` (model options type must be
+ * the one the op uses, or absent: schema defaults apply). When node != NULL the parsed struct is
+ * placed in persistent memory and node->options points to it. */
+el_status el_options_parse(el_context *ctx, int32_t code, const el_table *op, el_node *node,
+                           const char *what);
+
+#endif /* EL_OPTIONS_H */
