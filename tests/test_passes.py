@@ -95,7 +95,7 @@ def litert_run(data: bytes, inputs: dict[str, np.ndarray],
 def tflm_run(data: bytes, graph: ir.Graph, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     from tflite_micro.python.tflite_micro import runtime
 
-    it = runtime.Interpreter.from_bytes(data, arena_size=8 << 20)
+    it = runtime.Interpreter.from_bytes(data, arena_size=32 << 20)
     layout = io_layout(graph)
     for i, t in enumerate(graph.inputs):
         it.set_input(to_layout(inputs[t.name], layout.get(t.name)), i)

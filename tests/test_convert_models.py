@@ -1,0 +1,193 @@
+"""Whole CNNs through the converter: no TRANSPOSE left, same outputs as ONNX Runtime in LiteRT
+and TFLite Micro, deterministic bytes, metadata, and the static-shape requirement."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from models import mobilenet_v2, resnet_tiny
+from test_passes import from_layout, io_layout, litert_run, ort_run, tflm_run
+
+from edgelite import __version__
+from edgelite.converter import ConvertOptions, convert, convert_to_bytes
+from edgelite.converter.tflite.writer import write_model
+from edgelite.errors import EdgeliteError
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+# After BatchNorm folding and activation fusion nothing else should be left in these CNNs.
+CNN_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "PAD", "MEAN", "RESHAPE", "FULLY_CONNECTED"}
+
+MODELS = {
+    "resnet_tiny": lambda: resnet_tiny(32),
+    "mobilenet_v2_0.35_96_torch_reshape": lambda: mobilenet_v2(0.35, 96, classes=100,
+                                                               flatten="reshape"),
+    "mobilenet_v2_0.35_96_flatten": lambda: mobilenet_v2(0.35, 96, classes=100),
+}
+_cache: dict[str, onnx.ModelProto] = {}
+
+
+def _model(name: str) -> onnx.ModelProto:
+    if name not in _cache:
+        _cache[name] = MODELS[name]() if name in MODELS else mobilenet_v2(1.0, 224,
+                                                                          flatten="reshape")
+    return _cache[name]
+
+
+def _input(model: onnx.ModelProto, seed: int = 0) -> np.ndarray:
+    shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _check_outputs(model: onnx.ModelProto, path: Path, keep_nchw_io: bool = False,
+                   tflm: bool = True) -> Counter:
+    graph = convert(path, ConvertOptions(keep_nchw_io=keep_nchw_io))
+    data = write_model(graph)
+    x = _input(model)
+    (ref,) = ort_run(model, {"input": x})
+    tolerance = 1e-4 * float(np.ptp(ref))
+    layout = io_layout(graph)
+    runs = {"litert": litert_run(data, {"input": x}, layout)["output"]}
+    if tflm:
+        runs["tflm"] = tflm_run(data, graph, {"input": x})["output"]
+    for runtime, got in runs.items():
+        got = from_layout(got, layout.get("output"))
+        err = float(np.abs(got - ref).max())
+        assert err <= tolerance, f"{runtime}: max error {err} > {tolerance}"
+    return Counter(op.type for op in graph.ops)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_cnn_converts_without_transposes(name: str, tmp_path: Path) -> None:
+    model = _model(name)
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, path)
+    types = _check_outputs(model, path)
+    assert set(types) <= CNN_OPS, types
+    adds = sum(1 for n in model.graph.node if n.op_type == "Add")
+    assert types["ADD"] == adds  # residuals only: every BatchNorm MUL/ADD was folded
+    assert types["CONV_2D"] + types["DEPTHWISE_CONV_2D"] == sum(
+        1 for n in model.graph.node if n.op_type == "Conv")
+
+
+def _features_only(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model cut before its GlobalAveragePool: a rank-4 NCHW output named "output"."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    nodes = list(m.graph.node)
+    cut = next(i for i, n in enumerate(nodes) if n.op_type == "GlobalAveragePool")
+    feature = nodes[cut].input[0]
+    del m.graph.node[cut:]
+    for n in m.graph.node:
+        n.output[:] = ["output" if o == feature else o for o in n.output]
+        n.input[:] = ["output" if i == feature else i for i in n.input]
+    m.graph.output[0].CopyFrom(onnx.helper.make_empty_tensor_value_info("output"))
+    return onnx.shape_inference.infer_shapes(m, strict_mode=True)
+
+
+@pytest.mark.parametrize("name", ["resnet_tiny", "mobilenet_v2_0.35_96_torch_reshape"])
+@pytest.mark.parametrize("head", ["features", "classifier"])
+def test_keep_nchw_io_has_one_transpose_at_each_nchw_end(name: str, head: str,
+                                                           tmp_path: Path) -> None:
+    model = _model(name) if head == "classifier" else _features_only(_model(name))
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    types = _check_outputs(model, path, keep_nchw_io=True)
+    # one at the NCHW input; one at the output only if it is rank 4
+    assert types["TRANSPOSE"] == (2 if head == "features" else 1), types
+    graph = convert(path, ConvertOptions(keep_nchw_io=True))
+    assert graph.inputs[0].shape[1] == 3
+    types = _check_outputs(model, path)
+    assert "TRANSPOSE" not in types
+
+
+def test_mobilenet_v2_full_size(tmp_path: Path) -> None:
+    model = _model("mobilenet_v2_1.0_224")
+    path = tmp_path / "mnv2.onnx"
+    onnx.save(model, path)
+    types = _check_outputs(model, path)
+    assert set(types) <= CNN_OPS and types["ADD"] == 10, types
+    data = convert_to_bytes(path)
+    # BatchNorm folded away: the file holds conv/FC weights and one bias per output channel
+    inits = {t.name: t for t in model.graph.initializer}
+    weights = [inits[n.input[1]] for n in model.graph.node if n.op_type in ("Conv", "Gemm")]
+    floats = sum(int(np.prod(w.dims)) + w.dims[0] for w in weights)
+    assert floats * 4 < len(data) < floats * 4 + 100_000, (floats * 4, len(data))
+
+
+def test_converting_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "r.onnx"
+    onnx.save(_model("mobilenet_v2_0.35_96_torch_reshape"), path)
+    options = ConvertOptions(keep_nchw_io=False)
+    first = convert_to_bytes(path, options)
+    assert convert_to_bytes(path, options) == first
+    # and in a fresh interpreter with another hash seed (set/dict order must not leak in)
+    code = ("import sys; from edgelite.converter import convert_to_bytes; "
+            "sys.stdout.buffer.write(convert_to_bytes(sys.argv[1]))")
+    env = {**os.environ, "PYTHONPATH": str(SRC), "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code, str(path)], env=env, check=True,
+                         capture_output=True).stdout
+    assert out == first
+
+
+def test_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "resnet.onnx"
+    onnx.save(_model("resnet_tiny"), path)
+    options = ConvertOptions(keep_nchw_io=True, input_shapes={"input": (1, 3, 32, 32)})
+    graph = convert(path, options)
+    raw = graph.metadata["edgelite"]
+    meta = json.loads(raw)
+    assert raw == json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+    assert meta["producer"] == "edgelite" and meta["version"] == __version__
+    assert meta["source"] == {"file": "resnet.onnx",
+                              "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    assert meta["options"] == {"input_shapes": {"input": [1, 3, 32, 32]}, "keep_nchw_io": True}
+    assert meta["layout"] == {"inputs": {"input": "NCHW"}, "outputs": {}}
+    assert raw in convert_to_bytes(path, options)
+    default = json.loads(convert(path).metadata["edgelite"])
+    assert default["layout"]["inputs"] == {"input": "NHWC"}
+
+
+def test_dynamic_input_without_input_shape_names_the_input(tmp_path: Path) -> None:
+    model = _model("resnet_tiny")
+    dynamic = onnx.ModelProto()
+    dynamic.CopyFrom(model)
+    dim = dynamic.graph.input[0].type.tensor_type.shape.dim[0]
+    dim.Clear()
+    dim.dim_param = "batch"
+    path = tmp_path / "dyn.onnx"
+    onnx.save(dynamic, path)
+    with pytest.raises(EdgeliteError) as e:
+        convert_to_bytes(path)
+    assert "'input'" in str(e.value) and "--input-shape input:1,3,32,32" in str(e.value)
+    data = convert_to_bytes(path, ConvertOptions(input_shapes={"input": (1, 3, 32, 32)}))
+    x = _input(model)
+    got = litert_run(data, {"input": x}, {"input": "NHWC"})["output"]
+    np.testing.assert_allclose(got, ort_run(model, {"input": x})[0], rtol=1e-4, atol=1e-4)
+
+
+def test_cli_convert(tmp_path: Path) -> None:
+    from edgelite.cli import main
+
+    model = _model("resnet_tiny")
+    path = tmp_path / "r.onnx"
+    onnx.save(model, path)
+    out = tmp_path / "r.tflite"
+    assert main(["convert", str(path), "-o", str(out)]) == 0
+    assert out.read_bytes() == convert_to_bytes(path)
+    dim = model.graph.input[0].type.tensor_type.shape.dim[0]
+    dynamic = onnx.ModelProto()
+    dynamic.CopyFrom(model)
+    dynamic.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "n"
+    onnx.save(dynamic, path)
+    assert dim.dim_value == 1
+    assert main(["convert", str(path), "-o", str(out)]) == 2
+    assert main(["convert", str(path), "-o", str(out), "--input-shape", "input:1,3,32,32"]) == 0
