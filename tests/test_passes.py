@@ -22,7 +22,11 @@ import edgelite.converter.ops as ops_pkg
 from edgelite import ir
 from edgelite.converter import ConvertOptions, convert
 from edgelite.converter.passes import (
-    fold_constants, fold_reshape_chains, remove_dead, remove_identities, run_passes,
+    fold_constants,
+    fold_reshape_chains,
+    remove_dead,
+    remove_identities,
+    run_passes,
 )
 from edgelite.converter.tflite.writer import write_model
 

@@ -9,9 +9,9 @@ together, so a user sees every missing op in one run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import onnx
@@ -389,7 +389,7 @@ def _lower(work: _Work, graph: ir.Graph) -> None:
             continue
         except EdgeliteError:
             raise
-        except Exception as e:  # noqa: BLE001  a bug in a lowering: say which node hit it
+        except Exception as e:
             raise EdgeliteError(
                 f"lowering {node.op_type} node {node.name!r} failed: {type(e).__name__}: "
                 f"{_one_line(e)}", code=Code.INTERNAL, where=work.where,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from edgelite import __version__, ir
 from edgelite.converter.onnx_reader import load_model, model_to_ir

@@ -6,7 +6,7 @@ after every pass so a broken rewrite is caught where it happens.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from edgelite import ir
 from edgelite.converter.passes.activation import fuse_activations
@@ -56,6 +56,15 @@ def run_passes(graph: ir.Graph, keep_nchw_io: bool = False,
                         code=Code.INTERNAL, hint="please report this with the model")
 
 
-__all__ = ["run_passes", "default_passes", "fold_constants", "remove_dead", "remove_identities",
-           "fold_reshape_chains", "optimize_layout", "fold_batchnorm", "fuse_activations",
-           "fold_pads"]
+__all__ = [
+    "default_passes",
+    "fold_batchnorm",
+    "fold_constants",
+    "fold_pads",
+    "fold_reshape_chains",
+    "fuse_activations",
+    "optimize_layout",
+    "remove_dead",
+    "remove_identities",
+    "run_passes",
+]

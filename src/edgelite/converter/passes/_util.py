@@ -6,6 +6,7 @@ import numpy as np
 
 from edgelite import ir
 
+
 def fresh_name(graph: ir.Graph, base: str) -> str:
     """A tensor name not used in ``graph`` (deterministic: depends only on the graph)."""
     names = {t.name for t in graph.tensors()}

@@ -6,7 +6,7 @@ they are what lowerings leave around weights and shape tensors. Anything else st
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from edgelite import ir
 from edgelite.converter.passes._util import (
-    RESHAPE_LIKE, Namer, bypass, is_identity, perm_of, replace_op, reshape_op,
+    RESHAPE_LIKE,
+    Namer,
+    bypass,
+    is_identity,
+    perm_of,
+    replace_op,
+    reshape_op,
 )
 
 

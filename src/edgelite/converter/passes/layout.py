@@ -12,14 +12,23 @@ layout the consumers of y expect, "x-space" the layout the producer of x wrote.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from edgelite import ir
 from edgelite.converter.passes._util import (
-    Namer, bypass, inverse, is_identity, is_input, is_output, new_const, perm_of, replace_op,
-    reshape_op, transpose_op,
+    Namer,
+    bypass,
+    inverse,
+    is_identity,
+    is_input,
+    is_output,
+    new_const,
+    perm_of,
+    replace_op,
+    reshape_op,
+    transpose_op,
 )
 
 TO_NHWC = (0, 2, 3, 1)
