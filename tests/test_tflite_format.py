@@ -483,6 +483,9 @@ def more_cases(rng) -> dict[str, Case]:
                                  out_dtypes=["bool"])
     cases["LOGICAL_NOT"] = single("LOGICAL_NOT", [m], {}, [(2, 5)], {}, [~m],
                                   out_dtypes=["bool"])
+    wc = np.array([[True, False, False], [False, True, True]])
+    cases["WHERE"] = single("WHERE", [wc], {}, [(3, 2)], {}, [np.argwhere(wc)],
+                            out_dtypes=["int64"], tflm=False)
     val = np.array(2.5, np.float32)
     cases["FILL"] = single("FILL", [val], {0: C("dims", np.array([2, 3], i32))}, [(2, 3)], {},
                            [np.full((2, 3), 2.5)])
