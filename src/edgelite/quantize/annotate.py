@@ -48,10 +48,13 @@ SAME_PARAMS = frozenset({
     "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "CONCATENATION", "MAXIMUM", "MINIMUM",
     "SPLIT", "SPLIT_V", "TILE", "BROADCAST_TO", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND",
     "REDUCE_MAX", "REDUCE_MIN", "PACK", "UNPACK",
+    # TFLite Micro's RELU6 clamps without rescaling: LiteRT rescales, so only equal
+    # parameters give the same bytes in both.
+    "RELU6", "RELU_N1_TO_1",
 })
 # Ops whose quantized kernels rescale freely between input and output parameters.
 FREE_PARAMS = frozenset({
-    "ADD", "SUB", "MUL", "MEAN", "SUM", "RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU",
+    "ADD", "SUB", "MUL", "MEAN", "SUM", "RELU", "LEAKY_RELU",
     "HARD_SWISH", "PRELU", "SQUARED_DIFFERENCE", "ARG_MAX", "ARG_MIN", "ELU", "ABS",
     "SQUARE", "RSQRT", "SQRT", "EXP", "LOG", "DIV", "GELU",
 })

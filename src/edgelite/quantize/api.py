@@ -41,7 +41,7 @@ class QuantizeOptions:
     mode: str = "int8"
     io: str = "int8"
     calibration: CalibrationSource | None = None
-    samples: int | None = 100
+    samples: int | None = None
     method: str = "minmax"
     percentile: float = 99.99
     layout: str = "auto"
