@@ -153,12 +153,16 @@ def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         target = given or [i * s for i, s in zip([h, wd], strides)]
         totals = [f + p - t for f, p, t in zip(full, out_pad, target)]
         begin = [t // 2 if auto_pad == "SAME_UPPER" else t - t // 2 for t in totals]
+    elif given is not None:
+        # output_shape overrides pads; the surplus is split with the extra cell at the end
+        # (ONNX Runtime's rule), and a shortfall only grows the end.
+        target = given
+        begin = [max(f + p - t, 0) // 2 for f, p, t in zip(full, out_pad, target)]
     else:
         pads = (list(ctx.attr(anode, "pads", [0, 0, 0, 0])) if auto_pad != "VALID"
                 else [0, 0, 0, 0])
         begin = pads[:2]
-        target = given or [f + p - b - e for f, p, b, e in
-                           zip(full, out_pad, pads[:2], pads[2:])]
+        target = [f + p - b - e for f, p, b, e in zip(full, out_pad, pads[:2], pads[2:])]
     if any(t <= 0 for t in target):
         raise ctx.unsupported(node, f"output size {target} is empty")
     pad_start = [max(-b, 0) for b in begin]

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 
-from edgelite.converter.ops._util import FLOAT_MAX, emit, i32, spatial_reshape_1d
-from edgelite.converter.ops._window import window
+from edgelite.converter.ops._util import FLOAT_MAX, binary, emit, i32, spatial_reshape_1d
+from edgelite.converter.ops._window import Window, window
 from edgelite.converter.ops.conv import pad_nhwc, padded_input
 from edgelite.converter.ops.registry import LoweringContext, register
+
+
+def _average_rescale(win: Window, spatial: list[int], include_pad: bool) -> np.ndarray | None:
+    """Per-output factor k*k / count, where count is what ONNX divides by.
+
+    count: window cells inside the input (count_include_pad=0) or inside input plus its
+    declared pads (=1; ceil_mode cells past the pads never count). None when all are k*k.
+    """
+    counts = []
+    for n, k, s, pb, pe, out in zip(spatial, win.kernel, win.strides, win.pads_begin,
+                                    win.pads_end, win.out):
+        lo, hi = (-pb, n + pe) if include_pad else (0, n)
+        starts = np.arange(out) * s - pb
+        counts.append(np.clip(np.minimum(starts + k, hi) - np.maximum(starts, lo), 0, None))
+    count = counts[0][:, None] * counts[1][None, :]
+    full = win.kernel[0] * win.kernel[1]
+    if np.all(count == full):
+        return None
+    scale = (full / np.maximum(count, 1)).astype(np.float32)
+    return scale.reshape(1, *scale.shape, 1)
 
 
 def _pool(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
@@ -44,33 +65,31 @@ def _pool(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
                                     "have no dilation)")
     spatial = [h, w]
     xin = ctx.to_nhwc(x)
+    rescale = None
     if op_type == "MAX_POOL_2D":
         # Padding never wins a max: pad with the lowest float when SAME/VALID cannot express it.
         xin, padding = padded_input(ctx, xin, win, spatial, value=-FLOAT_MAX)
     else:
-        padding = win.tflite_padding(spatial)
         include = bool(ctx.attr(node, "count_include_pad", 0))
-        has_pad = any(win.pads_begin) or any(win.end_needed(spatial))
-        if padding == "SAME" and include and has_pad:
+        padding = win.tflite_padding(spatial)
+        # TFLite's SAME average divides by the in-input count: count_include_pad=0 only.
+        if padding == "SAME" and include and (any(win.pads_begin) or
+                                              any(win.end_needed(spatial))):
             padding = None
         if padding is None:
-            beyond = [e > p for e, p in zip(win.end_needed(spatial), win.pads_end)]
-            if not include:
-                raise ctx.unsupported(
-                    node, f"pads {win.pads_begin + win.pads_end} with count_include_pad=0 are "
-                          "not expressible as TFLite SAME/VALID")
-            if any(beyond):
-                raise ctx.unsupported(
-                    node, "ceil_mode windows past the pads with count_include_pad=1 are not "
-                          "expressible in TFLite")
+            # Average zero-padded windows, then rescale each output by k*k / ONNX's count.
             xin = pad_nhwc(ctx, xin, win.pads_begin, win.end_needed(spatial))
             padding = "VALID"
+            rescale = _average_rescale(win, spatial, include)
     base = node.output[0]
     y = emit(ctx, op_type, [xin], (n, *win.out, c),
              options={"padding": padding, "stride_h": win.strides[0],
                       "stride_w": win.strides[1], "filter_height": kernel[0],
                       "filter_width": kernel[1], "fused_activation_function": "NONE"},
              base=f"{base}_nhwc")
+    if rescale is not None:
+        y = binary(ctx, "MUL", y, ctx.constant(f"{base}_count_scale", rescale),
+                   {"fused_activation_function": "NONE"}, base=f"{base}_avg")
     y = ctx.to_nchw(y)
     if lifted:
         y = ctx.reshape(y, (n, c, win.out[1]))
@@ -87,8 +106,8 @@ def lower_max_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
 
 
 @register("AveragePool", opsets=(1, 25),
-          notes="1-D and 2-D, no dilation; count_include_pad=0 needs SAME/VALID-shaped pads; "
-                "count_include_pad=1 pads explicitly (not past the pads with ceil_mode)")
+          notes="1-D and 2-D, no dilation; pads SAME cannot express (either count_include_pad, "
+                "ceil_mode) become PAD + VALID + MUL by a constant per-position count factor")
 def lower_average_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _pool(ctx, node, "AVERAGE_POOL_2D")
 
