@@ -40,6 +40,11 @@ from edgelite.errors import Code, EdgeliteError  # noqa: E402
 RTOL, ATOL = 1e-4, 1e-5
 IGNORED_OPS = {"Constant"}  # folded by the reader, not lowered
 READER_MAX_OPSET = 21
+# Cases whose stored outputs are rounded (ONNX Runtime misses them at RTOL/ATOL too).
+TOLERANCE = {
+    # expected values written with 4 decimals: [0.1511 0.2841 0.3572] for 0.151056...
+    "test_averagepool_2d_ceil_last_window_starts_on_pad": (1e-4, 6e-5),
+}
 
 
 @dataclass
@@ -174,6 +179,7 @@ def run_case(case: Path) -> Outcome:
         return Outcome("fail", f"LiteRT cannot load the model: {e}")
     by_name_in = {d["name"]: d for d in interp.get_input_details()}
     by_name_out = {d["name"]: d for d in interp.get_output_details()}
+    rtol, atol = TOLERANCE.get(case.name, (RTOL, ATOL))
     for data_in, data_out in zip(inputs, outputs):
         for name, arr in zip(in_names, data_in):
             if name in frozen:
@@ -198,8 +204,8 @@ def run_case(case: Path) -> Outcome:
                 return Outcome("fail", f"output {name!r} shape {got.shape}, expected "
                                        f"{want.shape}")
             if want.dtype.kind in "fc":
-                bad = ~np.isclose(got.astype(np.float64), want.astype(np.float64), rtol=RTOL,
-                                  atol=ATOL, equal_nan=True)
+                bad = ~np.isclose(got.astype(np.float64), want.astype(np.float64), rtol=rtol,
+                                  atol=atol, equal_nan=True)
             else:
                 bad = got.astype(want.dtype) != want
             if np.any(bad):
