@@ -1,0 +1,31 @@
+/* The kernel table: el_find_kernel (see src/el_kernel.h). One entry per builtin op code. */
+#include "el_kcommon.h"
+
+#define EL_K(name) extern const el_kernel el_kernel_##name;
+#define EL_KERNEL_LIST(X)                                                                      \
+    X(abs) X(add) X(average_pool_2d) X(batch_matmul) X(cast) X(concatenation) X(conv_2d)        \
+    X(depth_to_space) X(depthwise_conv_2d) X(dequantize) X(div) X(elu) X(exp) X(expand_dims)   \
+    X(fully_connected) X(gather) X(gelu) X(hard_swish) X(leaky_relu) X(log) X(log_softmax)     \
+    X(logistic) X(max_pool_2d) X(maximum) X(mean) X(minimum) X(mul) X(neg) X(pad) X(padv2)     \
+    X(pow) X(prelu) X(quantize) X(reduce_max) X(relu) X(relu6) X(relu_n1_to_1) X(reshape)      \
+    X(resize_bilinear) X(resize_nearest_neighbor) X(rsqrt) X(slice) X(softmax)                 \
+    X(space_to_depth) X(split) X(split_v) X(sqrt) X(squared_difference) X(squeeze)             \
+    X(strided_slice) X(sub) X(sum) X(tanh) X(transpose) X(transpose_conv)
+
+EL_KERNEL_LIST(EL_K)
+#undef EL_K
+
+#define EL_KP(name) &el_kernel_##name,
+static const el_kernel *const k_kernels[] = {EL_KERNEL_LIST(EL_KP)};
+#undef EL_KP
+
+const el_kernel *el_find_kernel(int32_t builtin_code)
+{
+    size_t i;
+    for (i = 0; i < sizeof(k_kernels) / sizeof(k_kernels[0]); ++i) {
+        if (k_kernels[i]->builtin_code == builtin_code) {
+            return k_kernels[i];
+        }
+    }
+    return NULL;
+}
