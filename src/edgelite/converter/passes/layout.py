@@ -128,7 +128,9 @@ def _xspace_shape(shape: tuple[int, ...], perm: tuple[int, ...]) -> tuple[int, .
     return tuple(shape[inv[j]] for j in range(len(perm)))
 
 
-def _const_to_xspace(value: np.ndarray, perm: tuple[int, ...]) -> np.ndarray | None:
+def _const_to_xspace(value: np.ndarray, perm: tuple[int, ...],
+                     broadcast: bool = True) -> np.ndarray | None:
+    """The constant c' with transpose(c', perm) == c (c broadcast to rank len(perm))."""
     r = len(perm)
     if value.ndim > r:
         return None
@@ -136,9 +138,9 @@ def _const_to_xspace(value: np.ndarray, perm: tuple[int, ...]) -> np.ndarray | N
         return value
     full = value.reshape((1,) * (r - value.ndim) + value.shape)
     moved = np.transpose(full, inverse(perm))
-    # leading 1s add nothing under broadcasting; dropping them keeps constants small and
-    # per-channel constants in the (C,) form the BatchNorm fold recognises
-    while moved.ndim > 1 and moved.shape[0] == 1:
+    # Under broadcasting leading 1s add nothing; dropping them keeps per-channel constants in
+    # the (C,) form the BatchNorm fold recognises. Not for CONCATENATION's full-rank operands.
+    while broadcast and moved.ndim > 1 and moved.shape[0] == 1:
         moved = moved.reshape(moved.shape[1:])
     return np.ascontiguousarray(moved)
 
@@ -182,7 +184,7 @@ class _Sinker:
                 elif t.is_const:
                     if op.type == "CONCATENATION" and t.data.ndim != r:
                         return None
-                    moved = _const_to_xspace(t.data, perm)
+                    moved = _const_to_xspace(t.data, perm, op.type != "CONCATENATION")
                     if moved is None:
                         return None
                     new_inputs[k] = self._const(t, moved)
