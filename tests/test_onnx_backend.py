@@ -238,9 +238,9 @@ def summary(results: dict[str, Outcome]) -> list[str]:
 def _report(request):
     yield
     if RESULTS:
-        tr = request.config.pluginmanager.getplugin("terminalreporter")
-        for line in summary(RESULTS):
-            (tr.write_line if tr else print)(line)
+        capture = request.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled():
+            print("\n" + "\n".join(summary(RESULTS)))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
