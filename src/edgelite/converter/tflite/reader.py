@@ -8,6 +8,7 @@ file: <what>").
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from dataclasses import dataclass, field
@@ -464,7 +465,7 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
         data = None
         buf = model.buffers[ti.buffer]
         if buf.size:
-            count = int(np.prod(ti.shape, dtype=np.int64)) if ti.shape else 1
+            count = math.prod(ti.shape)  # exact: no int64 wrap-around on crafted shapes
             itemsize = np.dtype(dtype).itemsize
             if buf.size != count * itemsize:
                 raise EdgeliteError(
