@@ -1,9 +1,9 @@
 """Range observers: statistics fed batch by batch, then one (min, max) per tensor.
 
 All share one base (``Observer.update`` / ``Observer.range``), as ONNX Runtime's calibrators
-do. MinMax keeps exact extremes; the others keep a histogram whose bins are symmetric around 0
-and double in width when data falls outside, so 0 always stays on a bin edge and merging is
-exact (no re-binning approximations, same result whatever the batch split).
+do. MinMax keeps exact extremes; the others keep a histogram over [-2^k, 2^k] whose bins are
+symmetric around 0 and double in width when data falls outside, so 0 always stays on a bin
+edge, merging is exact and the result does not depend on how samples are split into batches.
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ class HistogramObserver(Observer):
             if absmax == 0.0:
                 self.counts[self.bins // 2] += x.size  # all zeros: the bin just above 0
                 return
-            self.half = absmax
+            # A power of two: the final range is then the smallest power of two covering all
+            # data, whatever the batch split, so the histogram is identical too.
+            self.half = 2.0 ** math.ceil(math.log2(absmax))
         while absmax > self.half:
             # Merge neighbour pairs (width doubles) and pad a quarter on each side: the bins
             # stay symmetric around 0 and every old bin falls entirely into one new bin.
