@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import ai_edge_litert.interpreter as litert
@@ -168,7 +168,6 @@ class Case:
     tflm: bool = True  # False: TFLite Micro has no kernel for an op in this model
     atol: float = 1e-5
     rtol: float = 1e-5
-    extra: dict = field(default_factory=dict)
 
 
 def T(name: str, shape, dtype: str = "float32") -> ir.Tensor:
