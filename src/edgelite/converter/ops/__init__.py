@@ -11,7 +11,7 @@ from edgelite.converter.ops import (  # noqa: F401  (imported to register their 
     resize,
     shape,
 )
-from edgelite.converter.ops.gelu import fuse_gelu
+from edgelite.converter.ops.gelu import fuse_gelu, fuse_gelu_nodes
 from edgelite.converter.ops.registry import REGISTRY, Lowering, LoweringContext, register
 
-__all__ = ["REGISTRY", "Lowering", "LoweringContext", "fuse_gelu", "register"]
+__all__ = ["REGISTRY", "Lowering", "LoweringContext", "fuse_gelu", "fuse_gelu_nodes", "register"]

@@ -1,8 +1,8 @@
 """Fuse the erf form of GELU, x * 0.5 * (1 + erf(x / sqrt(2))), into one ONNX ``Gelu`` node.
 
 Erf has no TFLite builtin, so the pattern must be recognised before lowering: the ONNX reader
-calls ``fuse_gelu(graph)`` on the (constant-folded) ONNX graph, and the ``Gelu`` lowering emits
-TFLite's GELU. Accepted shapes of the pattern (any operand order of Add/Mul):
+calls ``fuse_gelu_nodes`` on its constant-folded node list (``fuse_gelu`` does the same on a
+GraphProto), and the ``Gelu`` lowering emits TFLite's GELU. Accepted shapes of the pattern (any operand order of Add/Mul):
 
     d = Div(x, sqrt2) | Mul(x, 1/sqrt2);  e = Erf(d);  a = Add(e, 1)
     then Mul(Mul(x, a), 0.5) | Mul(Mul(a, 0.5), x) | Mul(Mul(x, 0.5), a)
@@ -11,6 +11,7 @@ TFLite's GELU. Accepted shapes of the pattern (any operand order of Add/Mul):
 from __future__ import annotations
 
 import math
+from typing import Iterable, Mapping
 
 import numpy as np
 import onnx
@@ -29,39 +30,49 @@ def _constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
     return values
 
 
-def _is_scalar(consts: dict[str, np.ndarray], name: str, value: float, rtol: float = 1e-3) -> bool:
+def _is_scalar(consts: Mapping[str, np.ndarray], name: str, value: float, rtol: float = 1e-3) -> bool:
     v = consts.get(name)
     return v is not None and v.size == 1 and math.isclose(float(v.reshape(())), value, rel_tol=rtol)
 
 
 def fuse_gelu(graph: onnx.GraphProto) -> int:
     """Rewrite every erf-GELU subgraph of ``graph`` in place; returns how many were fused."""
-    consts = _constants(graph)
+    nodes, count = fuse_gelu_nodes(list(graph.node), _constants(graph),
+                                   [o.name for o in graph.output])
+    if count:
+        del graph.node[:]
+        graph.node.extend(nodes)
+    return count
+
+
+def fuse_gelu_nodes(nodes: list[onnx.NodeProto], consts: Mapping[str, np.ndarray],
+                    graph_outputs: Iterable[str]) -> tuple[list[onnx.NodeProto], int]:
+    """The reader's entry point: ``nodes`` (topological order) with erf-GELUs fused.
+
+    ``consts`` maps constant value names to arrays; ``graph_outputs`` are never fused away.
+    The fused node's output keeps the name (and so the shape) of the pattern's last Mul.
+    """
+    outputs = set(graph_outputs)
+    nodes = list(nodes)
     fused = 0
-    while True:
-        match = _find(graph, consts)
-        if match is None:
-            return fused
+    while (match := _find(nodes, consts, outputs)) is not None:
         x, out, doomed = match
-        nodes = list(graph.node)
         last = max(i for i, n in enumerate(nodes) if id(n) in doomed)
         name = nodes[last].name or out
         gelu = helper.make_node("Gelu", [x], [out], name=f"{name}_gelu")
-        kept = [n for n in nodes if id(n) not in doomed]
         pos = sum(1 for n in nodes[:last] if id(n) not in doomed)
-        kept.insert(pos, gelu)
-        del graph.node[:]
-        graph.node.extend(kept)
+        nodes = [n for n in nodes if id(n) not in doomed]
+        nodes.insert(pos, gelu)
         fused += 1
+    return nodes, fused
 
 
-def _find(graph: onnx.GraphProto, consts: dict[str, np.ndarray]):
-    producer = {o: n for n in graph.node for o in n.output}
+def _find(nodes: list[onnx.NodeProto], consts: Mapping[str, np.ndarray], outputs: set[str]):
+    producer = {o: n for n in nodes for o in n.output}
     users: dict[str, list[onnx.NodeProto]] = {}
-    for n in graph.node:
+    for n in nodes:
         for i in n.input:
             users.setdefault(i, []).append(n)
-    outputs = {o.name for o in graph.output}
 
     def only_user(name: str, op_type: str) -> onnx.NodeProto | None:
         u = users.get(name, [])
@@ -75,7 +86,7 @@ def _find(graph: onnx.GraphProto, consts: dict[str, np.ndarray]):
             return None
         return ins[1] if ins[0] == name else ins[0]
 
-    for erf in graph.node:
+    for erf in nodes:
         if erf.op_type != "Erf":
             continue
         div = producer.get(erf.input[0])
