@@ -673,6 +673,8 @@ def all_written_models() -> list[tuple[str, bytes]]:
     rng = np.random.default_rng(RNG_SEED)
     out = [(n, write_model(f(rng).graph)) for n, f in sorted(CORE_CASES.items())]
     out += [(n, write_model(c.graph)) for n, c in sorted(more_cases(rng).items())]
+    out += [(op, write_model(unary_case(op, rng).graph)) for op in sorted(UNARY)]
+    out += [(op, write_model(binary_case(op, rng).graph)) for op in sorted(BINARY)]
     out += [(b.__name__, write_model(b(rng)[0]))
             for b in (int8_fully_connected, int8_conv, int8_depthwise, int16x8_fully_connected)]
     return out
