@@ -365,6 +365,22 @@ def test_transpose_with_several_consumers_is_duplicated_and_cancelled(tmp_path: 
     assert "TRANSPOSE" not in op_types(g)
 
 
+def test_squeeze_excite_gate_has_no_transpose(tmp_path: Path) -> None:
+    inits = {"w1": rand(8, 3, 3, 3, scale=0.3), "se1": rand(4, 8, 1, 1, scale=0.3),
+             "se1_b": rand(4), "se2": rand(8, 4, 1, 1, scale=0.3), "se2_b": rand(8),
+             "w2": rand(5, 8, 1, 1, scale=0.3)}
+    nodes = [conv("c1", "x", "w1", "a"), helper.make_node("Relu", ["a"], ["ar"]),
+             helper.make_node("GlobalAveragePool", ["ar"], ["g"]),
+             conv("se1", "g", "se1", "s1", k=1, bias="se1_b"),
+             helper.make_node("Relu", ["s1"], ["s1r"]),
+             conv("se2", "s1r", "se2", "s2", k=1, bias="se2_b"),
+             helper.make_node("HardSigmoid", ["s2"], ["gate"], alpha=1 / 6, beta=0.5),
+             helper.make_node("Mul", ["ar", "gate"], ["m"]), conv("c2", "m", "w2", "y", k=1)]
+    model = make_model(nodes, {"x": (1, 3, 8, 8)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)}, tflm=True)
+    assert "TRANSPOSE" not in op_types(g), op_types(g)
+
+
 def test_channel_softmax_stays_correct(tmp_path: Path) -> None:
     # softmax over channels: a layout-sensitive reader; whatever TRANSPOSEs remain, values hold
     inits = {"w1": rand(4, 3, 3, 3, scale=0.3)}

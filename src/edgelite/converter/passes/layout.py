@@ -458,8 +458,11 @@ def optimize_layout(graph: ir.Graph, keep_nchw_io: bool = False) -> bool:
     changed |= sink_transposes(graph, keep_nchw_io)
     changed |= compose_transposes(graph)
     changed |= fold_flatten_into_fc(graph)
-    changed |= transposes_as_reshapes(graph)
     if not keep_nchw_io:
         changed |= hoist_to_inputs(graph)
     changed |= absorb_io_transposes(graph, keep_nchw_io)
+    if not changed:
+        # Last, once nothing moves any more: a size-1 TRANSPOSE turned RESHAPE early could no
+        # longer sink to its partner (the squeeze-excite gate of MobileNetV3 is one such case).
+        changed = transposes_as_reshapes(graph)
     return changed
