@@ -140,13 +140,16 @@ def test_conv_transpose(tmp_path, attrs):
     check(tmp_path, m, {"x": x})
 
 
-def test_conv_transpose_group_is_unsupported(tmp_path):
-    m = conv_model((1, 4, 4, 4), rand(4, 1, 3, 3), None, op="ConvTranspose", group=2)
-    path = tmp_path / "m.onnx"
-    onnx.save(m, path)
-    with pytest.raises(EdgeliteError) as err:
-        convert(path)
-    assert err.value.code == Code.UNSUPPORTED and "group" in str(err.value)
+@pytest.mark.parametrize("attrs", [
+    dict(group=2, strides=[2, 2], pads=[1, 0, 0, 1]),
+    dict(dilations=[2, 3], strides=[2, 1]),
+    dict(group=4, dilations=[2, 2], output_padding=[1, 0], strides=[2, 2]),
+])
+def test_conv_transpose_groups_and_dilations(tmp_path, attrs):
+    x = rand(1, 4, 5, 4)
+    m = conv_model(x.shape, rand(4, 2, 3, 3), rand(2 * attrs.get("group", 1)),
+                   op="ConvTranspose", **attrs)
+    check(tmp_path, m, {"x": x})
 
 
 # ---- pools -------------------------------------------------------------------------------------

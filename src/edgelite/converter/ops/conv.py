@@ -122,8 +122,8 @@ def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
 
 
 @register("ConvTranspose", opsets=(1, 25), const_inputs=(1, 2),
-          notes="1-D and 2-D, group 1, dilation 1 -> TRANSPOSE_CONV; pads/output_padding/"
-                "output_shape by cropping or padding the full result")
+          notes="1-D and 2-D -> TRANSPOSE_CONV (groups split, dilation by a zero-dilated "
+                "kernel); pads/output_padding/output_shape by cropping or padding the full result")
 def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     w = np.asarray(ctx.const(node, 1), dtype=np.float32)
@@ -132,16 +132,18 @@ def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     n, c, h, wd = x.shape
     ci, og, kh, kw = w.shape
     group = int(ctx.attr(node, "group", 1))
-    if group != 1:
-        raise ctx.unsupported(node, f"group {group} is not supported (TRANSPOSE_CONV has no "
-                                    "groups)")
-    if ci != c:
-        raise ctx.unsupported(node, f"weights {w.shape} do not match {c} input channels")
-    if list(ctx.attr(anode, "dilations", [1, 1])) != [1, 1]:
-        raise ctx.unsupported(node, "dilations other than 1 are not supported")
-    kernel = [kh, kw]
-    if list(ctx.attr(anode, "kernel_shape", kernel)) != kernel:
+    if ci != c or c % group:
+        raise ctx.unsupported(node, f"weights {w.shape} do not match {c} input channels in "
+                                    f"{group} groups")
+    if list(ctx.attr(anode, "kernel_shape", [kh, kw])) != [kh, kw]:
         raise ctx.unsupported(node, "kernel_shape disagrees with the weights")
+    dil = list(ctx.attr(anode, "dilations", [1, 1]))
+    if dil != [1, 1]:
+        # A dilated kernel is the kernel with zeros between its taps: exact, no extra op.
+        dw = np.zeros((ci, og, (kh - 1) * dil[0] + 1, (kw - 1) * dil[1] + 1), np.float32)
+        dw[:, :, ::dil[0], ::dil[1]] = w
+        w, kh, kw = dw, dw.shape[2], dw.shape[3]
+    kernel = [kh, kw]
     strides = list(ctx.attr(anode, "strides", [1, 1]))
     out_pad = list(ctx.attr(anode, "output_padding", [0, 0]))
     full = [(i - 1) * s + k for i, s, k in zip([h, wd], strides, kernel)]
@@ -168,27 +170,43 @@ def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     pad_start = [max(-b, 0) for b in begin]
     pad_end = [max(b + t - f, 0) for b, t, f in zip(begin, target, full)]
     base = node.output[0]
-    bias = (np.asarray(ctx.const(node, 2), dtype=np.float32).reshape(og) if ctx.has_input(node, 2)
-            else np.zeros(og, np.float32))
+    o = og * group
+    bias = (np.asarray(ctx.const(node, 2), dtype=np.float32).reshape(o) if ctx.has_input(node, 2)
+            else np.zeros(o, np.float32))
     # Columns outside the full result see only the bias: add it after padding in that case.
     bias_inside = not any(pad_start) and not any(pad_end)
-    inputs = [i32(ctx, f"{base}_output_shape", [n, *full, og]),
-              ctx.constant(f"{base}_weights", w.transpose(1, 2, 3, 0)), ctx.to_nhwc(x)]
-    if bias_inside:
-        inputs.append(ctx.constant(f"{base}_bias", bias))
-    y = emit(ctx, "TRANSPOSE_CONV", inputs, (n, *full, og),
-             options={"padding": "VALID", "stride_h": strides[0], "stride_w": strides[1],
-                      "fused_activation_function": "NONE"}, base=f"{base}_full")
+    opts = {"padding": "VALID", "stride_h": strides[0], "stride_w": strides[1],
+            "fused_activation_function": "NONE"}
+    xin = ctx.to_nhwc(x)
+    cg = c // group
+    parts = [xin]
+    if group > 1:
+        parts = [ctx.tensor(f"{base}_group{g}_in", (n, h, wd, cg)) for g in range(group)]
+        ctx.add_op("SPLIT", [i32(ctx, f"{base}_split_axis", 3), xin], parts,
+                   {"num_splits": group})
+    outs = []
+    for g, part in enumerate(parts):
+        sfx = f"{g}" if group > 1 else ""
+        inputs = [i32(ctx, f"{base}_output_shape{sfx}", [n, *full, og]),
+                  ctx.constant(f"{base}_weights{sfx}", w[g * cg:(g + 1) * cg].transpose(1, 2, 3, 0)),
+                  part]
+        if bias_inside:
+            inputs.append(ctx.constant(f"{base}_bias{sfx}", bias[g * og:(g + 1) * og]))
+        outs.append(emit(ctx, "TRANSPOSE_CONV", inputs, (n, *full, og), options=opts,
+                         base=f"{base}_full{sfx}"))
+    y = outs[0] if group == 1 else emit(
+        ctx, "CONCATENATION", outs, (n, *full, o),
+        options={"axis": 3, "fused_activation_function": "NONE"}, base=f"{base}_full")
     y = pad_nhwc(ctx, y, pad_start, pad_end)
     offset = [b + p for b, p in zip(begin, pad_start)]
     if any(offset) or list(target) != list(y.shape[1:3]):
         y = emit(ctx, "SLICE", [y, i32(ctx, f"{base}_begin", [0, *offset, 0]),
-                                i32(ctx, f"{base}_size", [n, *target, og])],
-                 (n, *target, og), base=f"{base}_crop")
+                                i32(ctx, f"{base}_size", [n, *target, o])],
+                 (n, *target, o), base=f"{base}_crop")
     if not bias_inside:
         y = emit(ctx, "ADD", [y, ctx.constant(f"{base}_bias", bias)], y.shape,
                  options={"fused_activation_function": "NONE"}, base=f"{base}_biased")
     y = ctx.to_nchw(y)
     if lifted:
-        y = ctx.reshape(y, (n, og, target[1]))
+        y = ctx.reshape(y, (n, o, target[1]))
     ctx.set_output(node, 0, y)
