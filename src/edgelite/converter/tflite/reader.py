@@ -68,7 +68,7 @@ class OperatorInfo:
     options_type: str | None  # the BuiltinOptions member present, if any
     options: dict[str, Any]  # decoded with the writer's conventions (enum names, lists)
     custom_code: str | None = None
-    custom_options: bytes | None = None
+    custom_options: memoryview | None = None  # a view into the file, not a copy
     intermediates: list[int] = field(default_factory=list)
 
 
@@ -87,14 +87,25 @@ class BufferInfo:
     index: int
     size: int
     offset: int  # position of the data in the file (0 when empty)
-    data: bytes = b""
+    # The whole file; ``data`` slices it on demand, so a crafted file whose many buffer or
+    # metadata entries share one large region costs no memory until someone reads them.
+    file: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def data(self) -> bytes:
+        return self.file[self.offset:self.offset + self.size] if self.size else b""
 
 
 @dataclass
 class MetadataInfo:
     name: str
     buffer: int
-    data: bytes
+    size: int
+    _buffer: BufferInfo = field(repr=False, compare=False)
+
+    @property
+    def data(self) -> bytes:
+        return self._buffer.data
 
 
 @dataclass
@@ -213,12 +224,9 @@ class _Table:
         except UnicodeDecodeError:
             raise _Invalid(f"{self.what}.{name}: string is not valid UTF-8") from None
 
-    def raw(self, slot: int, name: str) -> tuple[bytes, int] | None:
-        v = self.vector(slot, 1, name)
-        if v is None:
-            return None
-        start, count = v
-        return self.buf.data[start:start + count], start
+    def raw(self, slot: int, name: str) -> tuple[int, int] | None:
+        """(position, length) of a [ubyte] vector, or None when absent."""
+        return self.vector(slot, 1, name)
 
     def array(self, slot: int, dtype: str, name: str) -> np.ndarray | None:
         dt = np.dtype(dtype)
@@ -281,11 +289,11 @@ def _parse(buf: _Buf, source: str) -> ModelInfo:
         raw = t.raw(S.Buffer.DATA, "data")
         offset = t.scalar(S.Buffer.OFFSET, "uint64", 0, "offset")
         size = t.scalar(S.Buffer.SIZE, "uint64", 0, "size")
-        if raw is not None and raw[0]:
-            buffers.append(BufferInfo(i, len(raw[0]), raw[1], raw[0]))
+        if raw is not None and raw[1]:
+            buffers.append(BufferInfo(i, raw[1], raw[0], buf.data))
         elif offset > 1:  # data stored after the flatbuffer (models over 2 GB)
             buf.check(offset, size, f"buffers[{i}] external data")
-            buffers.append(BufferInfo(i, size, offset, buf.data[offset:offset + size]))
+            buffers.append(BufferInfo(i, size, offset, buf.data))
         else:
             buffers.append(BufferInfo(i, 0, 0))
 
@@ -301,7 +309,7 @@ def _parse(buf: _Buf, source: str) -> ModelInfo:
         b = t.scalar(S.Metadata.BUFFER, "uint32", 0, "buffer")
         if b >= len(buffers):
             raise _Invalid(f"metadata[{i}] ({name!r}) refers to buffer {b} of {len(buffers)}")
-        metadata.append(MetadataInfo(name, b, buffers[b].data))
+        metadata.append(MetadataInfo(name, b, buffers[b].size, buffers[b]))
 
     signatures = []
     for i, t in enumerate(model.tables(M.SIGNATURE_DEFS, "signature_defs")):
@@ -377,9 +385,11 @@ def _subgraph(index: int, t: _Table, opcodes: list[OperatorCodeInfo],
             opt = ot.table(O.BUILTIN_OPTIONS, "builtin_options")
             if opt is not None and table_name in S.OPTIONS_TABLES:
                 options = _decode_options(opt, table_name)
-        custom = ot.raw(O.CUSTOM_OPTIONS, "custom_options")
+        custom_at = ot.raw(O.CUSTOM_OPTIONS, "custom_options")
+        custom = (None if custom_at is None
+                  else memoryview(ot.buf.data)[custom_at[0]:custom_at[0] + custom_at[1]])
         ops.append(OperatorInfo(i, oi, code.op, code.version, op_in, op_out, table_name, options,
-                                code.custom_code, custom[0] if custom else None, inter))
+                                code.custom_code, custom, inter))
     name = t.string(S.SubGraph.NAME, "name") or ""
     return SubGraphInfo(index, name, tensors, inputs, outputs, ops)
 
@@ -455,6 +465,9 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
         return EdgeliteError(msg, where=model.source, code=Code.UNSUPPORTED)
 
     tensors: list[ir.Tensor] = []
+    # Tensors that share a buffer share one array (a crafted file could otherwise make us
+    # decode the same large buffer once per tensor).
+    arrays: dict[tuple[int, str, tuple[int, ...]], np.ndarray] = {}
     for ti in sg.tensors:
         dtype = ti.dtype
         if dtype is None or dtype not in ir.DTYPES:
@@ -472,8 +485,11 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
                     f"not a valid .tflite file: tensor {ti.index} ({ti.name!r}) of shape "
                     f"{ti.shape} and type {ti.type} needs {count * itemsize} bytes, its buffer "
                     f"{ti.buffer} has {buf.size}", where=model.source, code=Code.INVALID_MODEL)
-            data = np.frombuffer(buf.data, dtype=np.dtype(dtype).newbyteorder("<"))
-            data = data.astype(dtype).reshape(ti.shape)
+            key = (ti.buffer, dtype, tuple(ti.shape))
+            if key not in arrays:
+                raw = np.frombuffer(buf.data, dtype=np.dtype(dtype).newbyteorder("<"))
+                arrays[key] = raw.astype(dtype).reshape(ti.shape)
+            data = arrays[key]
         quant = None
         if ti.quantization is not None:
             q = ti.quantization
