@@ -875,6 +875,56 @@ def test_truncated_and_corrupted_files_raise_edgelite_error():
             read_model(garbage)
 
 
+def test_shared_buffer_data_is_not_copied_per_entry():
+    """A crafted file: 4000 buffer and metadata entries all pointing at one 1 MB vector."""
+    import tracemalloc
+
+    import flatbuffers
+
+    from edgelite.converter.tflite import schema as S
+
+    b = flatbuffers.Builder(2**21)
+    data = b.CreateNumpyVector(np.zeros(2**20, np.uint8))
+    bufs = []
+    for _ in range(4000):
+        b.StartObject(S.Buffer.NUM_FIELDS)
+        b.PrependUOffsetTRelativeSlot(S.Buffer.DATA, data, 0)
+        bufs.append(b.EndObject())
+    metas = []
+    for i in range(4000):
+        name = b.CreateString(f"m{i}")
+        b.StartObject(S.Metadata.NUM_FIELDS)
+        b.PrependUOffsetTRelativeSlot(S.Metadata.NAME, name, 0)
+        b.PrependUint32Slot(S.Metadata.BUFFER, i, 0)
+        metas.append(b.EndObject())
+    b.StartObject(S.SubGraph.NUM_FIELDS)
+    sg = b.EndObject()
+
+    def vec(offs):
+        b.StartVector(4, len(offs), 4)
+        for o in reversed(offs):
+            b.PrependUOffsetTRelative(o)
+        return b.EndVector()
+
+    bufs_v, metas_v, sgs_v = vec(bufs), vec(metas), vec([sg])
+    b.StartObject(S.Model.NUM_FIELDS)
+    b.PrependUint32Slot(S.Model.VERSION, 3, 0)
+    b.PrependUOffsetTRelativeSlot(S.Model.SUBGRAPHS, sgs_v, 0)
+    b.PrependUOffsetTRelativeSlot(S.Model.BUFFERS, bufs_v, 0)
+    b.PrependUOffsetTRelativeSlot(S.Model.METADATA, metas_v, 0)
+    b.Finish(b.EndObject(), file_identifier=S.FILE_IDENTIFIER)
+    crafted = bytes(b.Output())
+
+    tracemalloc.start()
+    info = read_model(crafted, "crafted.tflite")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(info.buffers) == len(info.metadata) == 4000
+    assert all(m.size == 2**20 for m in info.metadata)
+    assert peak < 64 * 2**20  # eager copies would need 8 GB
+    assert info.metadata[123].data == bytes(2**20)
+
+
 def test_unknown_op_and_option_names_are_rejected():
     x, y = T("x", (1, 4)), T("y", (1, 4))
     with pytest.raises(SchemaError, match="NOT_AN_OP"):
