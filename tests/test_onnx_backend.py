@@ -107,7 +107,11 @@ def _same_semantics(node: onnx.NodeProto, old: int, new: int) -> bool:
     True when the two schemas take the same inputs and every attribute of the old schema is
     unchanged in the new one, and the node uses no attribute the old schema lacks.
     """
-    sa, sb = onnx.defs.get_schema(node.op_type, old, ""), onnx.defs.get_schema(node.op_type, new, "")
+    try:
+        sa = onnx.defs.get_schema(node.op_type, old, "")
+    except onnx.defs.SchemaError:  # the op is newer than ``old``
+        return False
+    sb = onnx.defs.get_schema(node.op_type, new, "")
     if sa.since_version == sb.since_version:
         return True
     def attrs(s):

@@ -96,13 +96,8 @@ def lower_elu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     if alpha == 1.0:
         ctx.set_output(node, 0, ctx.unary("ELU", x))
         return
-    base = node.output[0]
-    neg = binary(ctx, "MINIMUM", x, f32(ctx, f"{base}_zero", 0.0), base=f"{base}_neg")
-    e = ctx.unary("EXP", neg, base=f"{base}_exp")
-    em1 = binary(ctx, "SUB", e, f32(ctx, f"{base}_one", 1.0), _FUSED, base=f"{base}_expm1")
-    scaled = binary(ctx, "MUL", em1, f32(ctx, f"{base}_alpha", alpha), _FUSED, base=f"{base}_sc")
-    pos = ctx.unary("RELU", x, base=f"{base}_pos")
-    ctx.set_output(node, 0, binary(ctx, "ADD", pos, scaled, _FUSED))
+    y = _elu_like(ctx, x, alpha, node.output[0])
+    ctx.set_output(node, 0, y)
 
 
 @register("Softplus", opsets=(6, 25), notes="LOG(EXP(x) + 1)")
@@ -171,3 +166,58 @@ def lower_gelu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, ctx.unary("GELU", ctx.input(node, 0),
                                       {"approximate": approx == "tanh"}))
 
+
+
+def _elu_like(ctx: LoweringContext, x: ir.Tensor, alpha: float, base: str,
+              inner: float = 1.0) -> ir.Tensor:
+    """relu(x) + alpha * (exp(min(x, 0) * inner) - 1): ELU, and SELU/CELU before scaling."""
+    neg = binary(ctx, "MINIMUM", x, f32(ctx, f"{base}_zero", 0.0), base=f"{base}_neg")
+    if inner != 1.0:
+        neg = binary(ctx, "MUL", neg, f32(ctx, f"{base}_inner", inner), _FUSED,
+                     base=f"{base}_negs")
+    e = ctx.unary("EXP", neg, base=f"{base}_exp")
+    em1 = binary(ctx, "SUB", e, f32(ctx, f"{base}_one", 1.0), _FUSED, base=f"{base}_expm1")
+    scaled = binary(ctx, "MUL", em1, f32(ctx, f"{base}_alpha", alpha), _FUSED, base=f"{base}_sc")
+    pos = ctx.unary("RELU", x, base=f"{base}_pos")
+    return binary(ctx, "ADD", pos, scaled, _FUSED, base=f"{base}_elu")
+
+
+@register("Selu", opsets=(6, 25), notes="gamma * (relu(x) + alpha*(exp(min(x,0))-1))")
+def lower_selu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    alpha = float(ctx.attr(node, "alpha", 1.67326319217681884765625))
+    gamma = float(ctx.attr(node, "gamma", 1.05070102214813232421875))
+    y = _elu_like(ctx, x, alpha, base)
+    ctx.set_output(node, 0, binary(ctx, "MUL", y, f32(ctx, f"{base}_gamma", gamma), _FUSED))
+
+
+@register("Celu", opsets=(12, 25), notes="relu(x) + alpha*(exp(min(x,0)/alpha)-1)")
+def lower_celu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    alpha = float(ctx.attr(node, "alpha", 1.0))
+    if alpha == 0.0:
+        raise ctx.unsupported(node, "alpha=0 is invalid (division by zero)")
+    ctx.set_output(node, 0, _elu_like(ctx, ctx.input(node, 0), alpha, node.output[0],
+                                      inner=1.0 / alpha))
+
+
+@register("ThresholdedRelu", opsets=(10, 25), notes="SELECT_V2(x > alpha, x, 0)")
+def lower_thresholded_relu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    alpha = float(ctx.attr(node, "alpha", 1.0))
+    cond = binary(ctx, "GREATER", x, f32(ctx, f"{base}_alpha", alpha), dtype="bool",
+                  base=f"{base}_mask")
+    zero = f32(ctx, f"{base}_zero", np.zeros(1, np.float32))
+    ctx.set_output(node, 0, emit(ctx, "SELECT_V2", [cond, x, zero], x.shape))
+
+
+@register("Mish", opsets=(18, 25), notes="x * tanh(log(exp(x) + 1))")
+def lower_mish(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    e = ctx.unary("EXP", x, base=f"{base}_exp")
+    sp = ctx.unary("LOG", binary(ctx, "ADD", e, f32(ctx, f"{base}_one", 1.0), _FUSED,
+                                 base=f"{base}_exp1"), base=f"{base}_softplus")
+    t = ctx.unary("TANH", sp, base=f"{base}_tanh")
+    ctx.set_output(node, 0, binary(ctx, "MUL", x, t, _FUSED))

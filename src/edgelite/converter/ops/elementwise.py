@@ -138,3 +138,47 @@ def lower_where(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         raise ctx.unsupported(node, f"value dtypes {a.dtype}/{b.dtype} are not supported")
     shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
     ctx.set_output(node, 0, emit(ctx, "SELECT_V2", [cond, a, b], shape, a.dtype))
+
+
+@register("Sign", opsets=(9, 25), dtypes=("float32", "int32"), notes="SIGN")
+def lower_sign(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    ctx.set_output(node, 0, ctx.unary("SIGN", ctx.input(node, 0)))
+
+
+@register("Xor", opsets=(7, 25), dtypes=("bool",), notes="NOT_EQUAL on booleans")
+def lower_xor(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    a, b = ctx.input(node, 0), ctx.input(node, 1)
+    ctx.set_output(node, 0, binary(ctx, "NOT_EQUAL", a, b, dtype="bool"))
+
+
+@register("IsNaN", opsets=(9, 25), notes="NOT_EQUAL(x, x)")
+def lower_isnan(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    ctx.set_output(node, 0, binary(ctx, "NOT_EQUAL", x, x, dtype="bool"))
+
+
+@register("IsInf", opsets=(10, 25), notes="EQUAL with +inf and/or -inf")
+def lower_isinf(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    pos = bool(ctx.attr(node, "detect_positive", 1))
+    neg = bool(ctx.attr(node, "detect_negative", 1))
+    if not pos and not neg:
+        raise ctx.unsupported(node, "detect_positive=0 and detect_negative=0 give a constant")
+    if pos and neg:
+        a = ctx.unary("ABS", x, base=f"{base}_abs")
+        y = binary(ctx, "EQUAL", a, f32(ctx, f"{base}_inf", np.inf), dtype="bool")
+    else:
+        y = binary(ctx, "EQUAL", x, f32(ctx, f"{base}_inf", np.inf if pos else -np.inf),
+                   dtype="bool")
+    ctx.set_output(node, 0, y)
+
+
+@register("Mod", opsets=(10, 25), dtypes=("int32", "int64"),
+          notes="fmod=0 on integers -> FLOOR_MOD (result takes the divisor's sign); fmod=1 "
+                "unsupported")
+def lower_mod(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    if ctx.attr(node, "fmod", 0):
+        raise ctx.unsupported(node, "fmod=1 (C fmod, sign of the dividend) has no TFLite op")
+    a, b = ctx.input(node, 0), ctx.input(node, 1)
+    ctx.set_output(node, 0, binary(ctx, "FLOOR_MOD", a, as_const_like(ctx, b, a.dtype)))

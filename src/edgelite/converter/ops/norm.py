@@ -92,3 +92,27 @@ def lower_instance_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     y = binary(ctx, "MUL", y, f32(ctx, f"{base}_scale", scale), _FUSED, base=f"{base}_scaled")
     y = binary(ctx, "ADD", y, f32(ctx, f"{base}_bias", bias), _FUSED)
     ctx.set_output(node, 0, y)
+
+
+@register("LpNormalization", opsets=(1, 25), notes="x / SUM(|x|) (p=1) or x / SQRT(SUM(x*x)) (p=2); zero slices stay zero")
+def lower_lp_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    axis = norm_axis(ctx, node, ctx.attr(node, "axis", -1), r)
+    p = int(ctx.attr(node, "p", 2))
+    base = node.output[0]
+    if p == 1:
+        t = ctx.unary("ABS", x, base=f"{base}_abs")
+    elif p == 2:
+        t = binary(ctx, "MUL", x, x, _FUSED, base=f"{base}_sq")
+    else:
+        raise ctx.unsupported(node, f"p={p} is not valid (1 or 2)")
+    kept = tuple(1 if i == axis else d for i, d in enumerate(x.shape))
+    norm = emit(ctx, "SUM", [t, i32(ctx, f"{base}_axes", [axis])], kept,
+                options={"keep_dims": True}, base=f"{base}_sum")
+    if p == 2:
+        norm = ctx.unary("SQRT", norm, base=f"{base}_norm")
+    # A zero norm means an all-zero slice, which ONNX maps to zeros: divide by a tiny floor.
+    tiny = f32(ctx, f"{base}_tiny", np.finfo(np.float32).tiny)
+    norm = binary(ctx, "MAXIMUM", norm, tiny, base=f"{base}_safe")
+    ctx.set_output(node, 0, binary(ctx, "DIV", x, norm, _FUSED))

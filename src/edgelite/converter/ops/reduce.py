@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from edgelite.converter.ops._util import emit, i32, norm_axis, reshape_to
+from edgelite import ir
+from edgelite.converter.ops._util import binary, emit, i32, norm_axis, reshape_to
 from edgelite.converter.ops.registry import LoweringContext, register
+
+_FUSED = {"fused_activation_function": "NONE"}
 
 # ONNX op -> (TFLite op, first opset taking axes as an input, dtypes).
 _REDUCE = {
@@ -15,36 +18,77 @@ _REDUCE = {
     "ReduceMin": ("REDUCE_MIN", 18, ("float32", "int32", "int64")),
     "ReduceSum": ("SUM", 13, ("float32", "int32", "int64")),
     "ReduceProd": ("REDUCE_PROD", 18, ("float32",)),
+    # Composites: an elementwise step before and/or after a SUM.
+    "ReduceL1": ("SUM", 18, ("float32",)),
+    "ReduceL2": ("SUM", 18, ("float32",)),
+    "ReduceSumSquare": ("SUM", 18, ("float32",)),
+    "ReduceLogSum": ("SUM", 18, ("float32",)),
+    "ReduceLogSumExp": ("SUM", 18, ("float32",)),
 }
+_NOTES = {
+    "ReduceL1": "SUM(ABS(x))", "ReduceL2": "SQRT(SUM(x*x))", "ReduceSumSquare": "SUM(x*x)",
+    "ReduceLogSum": "LOG(SUM(x))", "ReduceLogSumExp": "LOG(SUM(EXP(x - max))) + max",
+}
+
+
+def reduce_axes(ctx: LoweringContext, node: onnx.NodeProto, rank: int,
+                axes_input_from: int) -> list[int] | None:
+    """The normalized axes to reduce; None for noop_with_empty_axes with no axes."""
+    if ctx.opset >= axes_input_from:
+        axes = ([int(a) for a in np.asarray(ctx.const(node, 1)).reshape(-1)]
+                if ctx.has_input(node, 1) else [])
+    else:
+        axes = list(ctx.attr(node, "axes", []))
+    if not axes:
+        if ctx.opset >= axes_input_from and ctx.attr(node, "noop_with_empty_axes", 0):
+            return None
+        axes = list(range(rank))
+    return sorted({norm_axis(ctx, node, a, rank) for a in axes})
+
+
+def reduce(ctx: LoweringContext, node: onnx.NodeProto, tfl_op: str, x: ir.Tensor,
+           axes: list[int], keep: bool, base: str | None = None) -> ir.Tensor:
+    if any(x.shape[a] == 0 for a in axes):
+        raise ctx.unsupported(node, "reducing an empty dimension is not supported")
+    shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes)
+    return emit(ctx, tfl_op, [x, i32(ctx, f"{base or node.output[0]}_axes", axes)], shape,
+                x.dtype, {"keep_dims": keep}, base=base)
 
 
 def _make_reduce(onnx_op: str, tfl_op: str, axes_input_from: int,
                  dtypes: tuple[str, ...]) -> None:
     def lower(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         x = ctx.input(node, 0)
-        r = len(x.shape)
         keep = bool(ctx.attr(node, "keepdims", 1))
-        if ctx.opset >= axes_input_from:
-            axes = ([int(a) for a in np.asarray(ctx.const(node, 1)).reshape(-1)]
-                    if ctx.has_input(node, 1) else [])
-        else:
-            axes = list(ctx.attr(node, "axes", []))
-        if not axes:
-            if ctx.opset >= axes_input_from and ctx.attr(node, "noop_with_empty_axes", 0):
+        axes = reduce_axes(ctx, node, len(x.shape), axes_input_from)
+        base = node.output[0]
+        # The elementwise steps of composites apply even when the reduction is a no-op.
+        if onnx_op == "ReduceL1":
+            x = ctx.unary("ABS", x, base=f"{base}_abs")
+        elif onnx_op in ("ReduceL2", "ReduceSumSquare"):
+            x = binary(ctx, "MUL", x, x, _FUSED, base=f"{base}_sq")
+        elif onnx_op == "ReduceLogSumExp":
+            if axes is None:
                 ctx.set_output(node, 0, reshape_to(ctx, node, x, x.shape))
                 return
-            axes = list(range(r))
-        axes = sorted({norm_axis(ctx, node, a, r) for a in axes})
-        if any(x.shape[a] == 0 for a in axes):
-            raise ctx.unsupported(node, "reducing an empty dimension is not supported")
-        shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes)
-        y = emit(ctx, tfl_op, [x, i32(ctx, f"{node.output[0]}_axes", axes)], shape, x.dtype,
-                 {"keep_dims": keep})
+            peak = reduce(ctx, node, "REDUCE_MAX", x, axes, True, base=f"{base}_max")
+            x = ctx.unary("EXP", binary(ctx, "SUB", x, peak, _FUSED, base=f"{base}_shift"),
+                          base=f"{base}_exp")
+        y = x if axes is None else reduce(ctx, node, tfl_op, x, axes, keep)
+        if onnx_op == "ReduceL2":
+            y = ctx.unary("SQRT", y)
+        elif onnx_op in ("ReduceLogSum", "ReduceLogSumExp"):
+            y = ctx.unary("LOG", y)
+            if onnx_op == "ReduceLogSumExp":
+                peak = peak if keep else reshape_to(ctx, node, peak, y.shape)
+                y = binary(ctx, "ADD", y, peak, _FUSED)
+        if y is ctx.values.get(node.input[0]):
+            y = reshape_to(ctx, node, y, y.shape)
         ctx.set_output(node, 0, y)
 
     register(onnx_op, opsets=(1, 25), dtypes=dtypes, const_inputs=(1,),
-             notes=f"{tfl_op}; axes as attribute or constant input, keepdims, "
-                   "noop_with_empty_axes")(lower)
+             notes=f"{_NOTES.get(onnx_op, tfl_op)}; axes as attribute or constant input, "
+                   "keepdims, noop_with_empty_axes")(lower)
 
 
 for _op, (_tfl, _from, _dt) in _REDUCE.items():

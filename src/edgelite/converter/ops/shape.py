@@ -367,3 +367,53 @@ def lower_dropout(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         raise ctx.unsupported(node, "training mode is not supported")
     x = ctx.input(node, 0)
     ctx.set_output(node, 0, reshape_to(ctx, node, x, x.shape))
+
+
+@register("GatherElements", opsets=(11, 25), dtypes=_DATA, const_inputs=(1,),
+          notes="constant indices -> GATHER_ND with the full coordinates computed in numpy")
+def lower_gather_elements(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    axis = norm_axis(ctx, node, ctx.attr(node, "axis", 0), r)
+    idx = np.asarray(ctx.const(node, 1)).astype(np.int64)
+    if idx.ndim != r:
+        raise ctx.unsupported(node, f"indices rank {idx.ndim} differs from data rank {r}")
+    dim = x.shape[axis]
+    if np.any(idx < -dim) or np.any(idx >= dim):
+        raise ctx.unsupported(node, f"indices out of range for dimension {dim}")
+    idx = np.where(idx < 0, idx + dim, idx)
+    coords = np.indices(idx.shape)
+    coords[axis] = idx
+    coords = np.moveaxis(coords, 0, -1).astype(np.int32)
+    y = emit(ctx, "GATHER_ND", [x, ctx.constant(f"{node.output[0]}_coords", coords, "int32")],
+             idx.shape, x.dtype)
+    ctx.set_output(node, 0, y)
+
+
+@register("Trilu", opsets=(14, 25), dtypes=_DATA, const_inputs=(1,),
+          notes="SELECT_V2 with a constant triangle mask over the last two axes")
+def lower_trilu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    if len(x.shape) < 2:
+        raise ctx.unsupported(node, "input must have rank >= 2")
+    k = int(np.asarray(ctx.const(node, 1)).reshape(())) if ctx.has_input(node, 1) else 0
+    upper = bool(ctx.attr(node, "upper", 1))
+    rows, cols = x.shape[-2:]
+    ones = np.ones((rows, cols), dtype=bool)
+    mask = np.triu(ones, k) if upper else np.tril(ones, k)
+    base = node.output[0]
+    zero = ctx.constant(f"{base}_zero", np.zeros(1, dtype=x.dtype))
+    y = emit(ctx, "SELECT_V2", [ctx.constant(f"{base}_mask", mask, "bool"), x, zero], x.shape,
+             x.dtype)
+    ctx.set_output(node, 0, y)
+
+
+@register("CumSum", opsets=(11, 25), dtypes=("float32", "int32", "int64"), const_inputs=(1,),
+          notes="CUMSUM with exclusive and reverse")
+def lower_cumsum(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    axis = norm_axis(ctx, node, int(np.asarray(ctx.const(node, 1)).reshape(())), len(x.shape))
+    y = emit(ctx, "CUMSUM", [x, i32(ctx, f"{node.output[0]}_axis", axis)], x.shape, x.dtype,
+             {"exclusive": bool(ctx.attr(node, "exclusive", 0)),
+              "reverse": bool(ctx.attr(node, "reverse", 0))})
+    ctx.set_output(node, 0, y)
