@@ -63,7 +63,117 @@ def is_input(graph: ir.Graph, t: ir.Tensor) -> bool:
     return any(i is t for i in graph.inputs)
 
 
-def bypass(graph: ir.Graph, op: ir.Op, src: ir.Tensor, dst: ir.Tensor) -> bool:
+class Index:
+    """Producers and consumers of a graph's tensors, kept current by the edits made through it.
+
+    Passes edit through an Index so each rewrite costs O(degree), not a scan of the graph:
+    removals and insertions are recorded and applied to ``graph.ops`` in one sweep by
+    ``commit()`` (a pass must call it before returning).
+    """
+
+    def __init__(self, graph: ir.Graph) -> None:
+        self.graph = graph
+        self.producers = graph.producers()
+        self.consumers = graph.consumers()  # one entry per input slot reading the tensor
+        self._outputs = {id(t) for t in graph.outputs}
+        self._inputs = {id(t) for t in graph.inputs}
+        self._removed: set[int] = set()
+        self._before: dict[int, list[ir.Op]] = {}
+        self._after: dict[int, list[ir.Op]] = {}
+
+    # ---- queries ----
+    def is_output(self, t: ir.Tensor) -> bool:
+        return id(t) in self._outputs
+
+    def is_input(self, t: ir.Tensor) -> bool:
+        return id(t) in self._inputs
+
+    def removed(self, op: ir.Op) -> bool:
+        return id(op) in self._removed
+
+    def uses(self, t: ir.Tensor) -> list[ir.Op]:
+        """The ops reading ``t``, each once, in a deterministic order."""
+        return list({id(o): o for o in self.consumers.get(t, [])}.values())
+
+    def single_consumer(self, t: ir.Tensor) -> ir.Op | None:
+        """The one op reading ``t`` (through one input) if ``t`` is not a graph output."""
+        uses = self.consumers.get(t, [])
+        if len(uses) != 1 or self.is_output(t):
+            return None
+        return uses[0]
+
+    # ---- edits ----
+    def set_input(self, op: ir.Op, k: int, new: ir.Tensor | None) -> None:
+        old = op.inputs[k]
+        if old is new:
+            return
+        if old is not None:
+            self.consumers[old].remove(op)
+        op.inputs[k] = new
+        if new is not None:
+            self.consumers.setdefault(new, []).append(op)
+
+    def set_inputs(self, op: ir.Op, inputs: list[ir.Tensor | None]) -> None:
+        for t in op.inputs:
+            if t is not None:
+                self.consumers[t].remove(op)
+        op.inputs = list(inputs)
+        for t in op.inputs:
+            if t is not None:
+                self.consumers.setdefault(t, []).append(op)
+
+    def set_outputs(self, op: ir.Op, outputs: list[ir.Tensor]) -> None:
+        for t in op.outputs:
+            if self.producers.get(t) is op:
+                del self.producers[t]
+        op.outputs = list(outputs)
+        for t in op.outputs:
+            self.producers[t] = op
+
+    def replace_uses(self, old: ir.Tensor, new: ir.Tensor) -> None:
+        """Every reader of ``old`` (ops and graph outputs) reads ``new``."""
+        for op in self.uses(old):
+            self.set_inputs(op, [new if t is old else t for t in op.inputs])
+        if self.is_output(old):
+            self.graph.outputs = [new if t is old else t for t in self.graph.outputs]
+            self._outputs = {id(t) for t in self.graph.outputs}
+
+    def remove(self, op: ir.Op) -> None:
+        self._removed.add(id(op))
+        for t in op.inputs:
+            if t is not None:
+                self.consumers[t].remove(op)
+        for t in op.outputs:
+            if self.producers.get(t) is op:
+                del self.producers[t]
+
+    def _register(self, op: ir.Op) -> None:
+        for t in op.inputs:
+            if t is not None:
+                self.consumers.setdefault(t, []).append(op)
+        for t in op.outputs:
+            self.producers[t] = op
+
+    def insert_after(self, anchor: ir.Op, op: ir.Op) -> None:
+        self._register(op)
+        self._after.setdefault(id(anchor), []).append(op)
+
+    def insert_before(self, anchor: ir.Op, op: ir.Op) -> None:
+        self._register(op)
+        self._before.setdefault(id(anchor), []).append(op)
+
+    def commit(self) -> None:
+        """Apply the recorded removals and insertions to ``graph.ops``."""
+        ops: list[ir.Op] = []
+        for op in self.graph.ops:
+            ops.extend(self._before.pop(id(op), []))
+            ops.append(op)
+            ops.extend(self._after.pop(id(op), []))
+        self.graph.ops = [op for op in ops if id(op) not in self._removed]
+        self._removed.clear()
+
+
+def bypass(ix: Index, op: ir.Op, src: ir.Tensor, dst: ir.Tensor) -> bool:
     """Remove ``op``, whose output ``dst`` equals its input ``src`` in value.
 
     Readers of ``dst`` read ``src``. If ``dst`` is a graph output, the graph keeps that
@@ -72,16 +182,16 @@ def bypass(graph: ir.Graph, op: ir.Op, src: ir.Tensor, dst: ir.Tensor) -> bool:
     """
     if src.shape != dst.shape or src.dtype != dst.dtype:
         return False
-    if not is_output(graph, dst):
-        graph.remove_op(op)
-        graph.replace_uses(dst, src)
+    if not ix.is_output(dst):
+        ix.remove(op)
+        ix.replace_uses(dst, src)
         return True
-    producer = graph.producers().get(src)
-    uses = [o for o in graph.consumers().get(src, []) if o is not op]
-    if producer is None or uses or is_output(graph, src):
+    producer = ix.producers.get(src)
+    uses = [o for o in ix.consumers.get(src, []) if o is not op]
+    if producer is None or uses or ix.is_output(src):
         return False
-    graph.remove_op(op)
-    producer.outputs = [dst if t is src else t for t in producer.outputs]
+    ix.remove(op)
+    ix.set_outputs(producer, [dst if t is src else t for t in producer.outputs])
     return True
 
 
@@ -89,15 +199,6 @@ def new_const(namer: Namer, base: str, value: np.ndarray) -> ir.Tensor:
     arr = np.ascontiguousarray(value)
     return ir.Tensor(namer(base), arr.shape, arr.dtype.name, data=arr)
 
-
-def single_consumer(graph: ir.Graph, t: ir.Tensor, consumers: dict | None = None) -> ir.Op | None:
-    """The one op reading ``t`` if it has exactly one reader and is not a graph output."""
-    uses = (consumers if consumers is not None else graph.consumers()).get(t, [])
-    if len(uses) != 1 or is_output(graph, t):
-        return None
-    if sum(1 for x in uses[0].inputs if x is t) != 1:
-        return None
-    return uses[0]
 
 
 ACTIVATIONS = {
@@ -127,9 +228,3 @@ def transpose_op(namer: Namer, x: ir.Tensor, y: ir.Tensor, perm: tuple[int, ...]
                  name: str = "") -> ir.Op:
     return ir.Op("TRANSPOSE", [x, new_const(namer, f"{y.name}_perm", np.array(perm, np.int32))],
                  [y], {}, name=name)
-
-
-def replace_op(graph: ir.Graph, old: ir.Op, new: list[ir.Op]) -> None:
-    """Put ``new`` where ``old`` was in the op list."""
-    i = next(k for k, o in enumerate(graph.ops) if o is old)
-    graph.ops[i:i + 1] = new

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from edgelite import ir
-from edgelite.converter.passes._util import single_consumer
+from edgelite.converter.passes._util import Index
 
 INF = math.inf
 RANGES = {"NONE": (-INF, INF), "RELU": (0.0, INF), "RELU6": (0.0, 6.0),
@@ -41,40 +41,41 @@ def _compose(inner: tuple[float, float], outer: tuple[float, float]) -> tuple[fl
 
 
 def fuse_activations(graph: ir.Graph) -> bool:
+    ix = Index(graph)
     changed = False
-    for op in list(graph.ops):
-        if not any(o is op for o in graph.ops):
+    for op in graph.ops:
+        if ix.removed(op):
             continue
         clamp = _clamp(op)
         if clamp is None:
             continue
         x, rng = clamp
-        prod = graph.producers().get(x)
-        if prod is not None and single_consumer(graph, x) is op and len(prod.outputs) == 1:
+        prod = ix.producers.get(x)
+        if prod is not None and ix.single_consumer(x) is op and len(prod.outputs) == 1:
             inner = _clamp(prod)
-            if inner is not None and inner[0] is not None:
+            if inner is not None:
                 # clamp after clamp: one clamp, if it has a name
                 total = _compose(inner[1], rng)
                 if total in NAMED and NAMED[total] != "NONE":
-                    prod.type = NAMED[total]
-                    prod.inputs = [inner[0]]
-                    prod.options = {}
-                    prod.outputs = list(op.outputs)
-                    graph.remove_op(op)
+                    ix.remove(op)
+                    prod.type, prod.options = NAMED[total], {}
+                    ix.set_inputs(prod, [inner[0]])
+                    ix.set_outputs(prod, list(op.outputs))
                     changed = True
                     continue
             elif prod.type in FUSABLE and x.quant is None:
                 current = prod.options.get("fused_activation_function", "NONE")
-                total = _compose(RANGES.get(current, (INF, -INF)), rng) \
-                    if current in RANGES else None
+                total = _compose(RANGES[current], rng) if current in RANGES else None
                 if total in NAMED:
+                    ix.remove(op)
                     prod.options = {**prod.options, "fused_activation_function": NAMED[total]}
-                    prod.outputs = list(op.outputs)
-                    graph.remove_op(op)
+                    ix.set_outputs(prod, list(op.outputs))
                     changed = True
                     continue
         if op.type in ("MAXIMUM", "MINIMUM") and rng in NAMED and NAMED[rng] != "NONE":
             # a lone max(x, 0) is a RELU: cheaper, and fusable later
-            op.type, op.inputs, op.options = NAMED[rng], [x], {}
+            op.type, op.options = NAMED[rng], {}
+            ix.set_inputs(op, [x])
             changed = True
+    ix.commit()
     return changed

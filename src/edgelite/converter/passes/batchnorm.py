@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgelite import ir
-from edgelite.converter.passes._util import Namer, new_const, single_consumer
+from edgelite.converter.passes._util import Index, Namer, new_const
 
 # op type -> (weight input index, weight axis of output channels, bias input index)
 FOLDABLE = {
@@ -35,21 +35,20 @@ def _per_channel(c: ir.Tensor, channels: int, out_rank: int) -> np.ndarray | Non
 
 
 def fold_batchnorm(graph: ir.Graph) -> bool:
+    ix = Index(graph)
     changed = False
     namer: Namer | None = None
-    producers = graph.producers()
-    consumers = graph.consumers()
-    for op in list(graph.ops):
-        if op.type not in ARITH or len(op.inputs) != 2 or None in op.inputs:
+    for op in graph.ops:
+        if ix.removed(op) or op.type not in ARITH or len(op.inputs) != 2 or None in op.inputs:
             continue
         a, b = op.inputs
         p_out, c = (a, b) if b.is_const else (b, a)
         if p_out.is_const or not c.is_const or (op.type in ("SUB", "DIV") and p_out is not a):
             continue
-        prod = producers.get(p_out)
+        prod = ix.producers.get(p_out)
         if prod is None or prod.type not in FOLDABLE or len(prod.outputs) != 1:
             continue
-        if single_consumer(graph, p_out, consumers) is not op:
+        if ix.single_consumer(p_out) is not op:
             continue
         if prod.options.get("fused_activation_function", "NONE") != "NONE":
             continue
@@ -89,12 +88,11 @@ def fold_batchnorm(graph: ir.Graph) -> bool:
             inputs.append(None)
         inputs[b_idx] = new_const(namer, bias.name if bias is not None else f"{prod.name}_bias",
                                   bias_v.astype(np.float32))
-        prod.inputs = inputs
+        ix.remove(op)
+        ix.set_inputs(prod, inputs)
         prod.options = {**prod.options, "fused_activation_function":
                         op.options.get("fused_activation_function", "NONE")}
-        prod.outputs = list(op.outputs)
-        graph.remove_op(op)
-        producers = graph.producers()
-        consumers = graph.consumers()
+        ix.set_outputs(prod, list(op.outputs))
         changed = True
+    ix.commit()
     return changed

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from edgelite import ir
-from edgelite.converter.passes._util import apply_activation, is_output
+from edgelite.converter.passes._util import Index, apply_activation
 
 Evaluator = Callable[[ir.Op, list[np.ndarray]], np.ndarray]
 
@@ -94,23 +94,25 @@ EVALUATORS: dict[str, Evaluator] = {
 
 def fold_constants(graph: ir.Graph) -> bool:
     """Evaluate constant ops in place: their output tensor becomes a constant."""
+    ix = Index(graph)
     changed = False
-    for op in list(graph.ops):
+    for op in graph.ops:
         fn = EVALUATORS.get(op.type)
         if fn is None or len(op.outputs) != 1 or not op.inputs:
             continue
         if any(t is None or not t.is_const for t in op.inputs):
             continue
         out = op.outputs[0]
-        if is_output(graph, out):
+        if ix.is_output(out) or out.quant is not None:
             continue  # the model must still compute its outputs
         with np.errstate(all="ignore"):
             value = np.asarray(fn(op, [t.data for t in op.inputs]))
         if tuple(value.shape) != out.shape:
             continue  # an op whose semantics we got wrong must not be folded silently
         out.data = np.ascontiguousarray(value.astype(out.dtype))
-        graph.remove_op(op)
+        ix.remove(op)
         changed = True
+    ix.commit()
     return changed
 
 

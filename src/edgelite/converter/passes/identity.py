@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from edgelite import ir
 from edgelite.converter.passes._util import (
     RESHAPE_LIKE,
+    Index,
     Namer,
     bypass,
     is_identity,
+    new_const,
     perm_of,
-    replace_op,
-    reshape_op,
 )
 
 
 def remove_identities(graph: ir.Graph) -> bool:
+    """RESHAPE to the same shape, the identity TRANSPOSE, CAST to the same type."""
+    ix = Index(graph)
     changed = False
-    for op in list(graph.ops):
+    for op in graph.ops:
         if not op.inputs or op.inputs[0] is None or len(op.outputs) != 1:
             continue
         x, y = op.inputs[0], op.outputs[0]
@@ -25,25 +29,29 @@ def remove_identities(graph: ir.Graph) -> bool:
             or (op.type == "TRANSPOSE" and (p := perm_of(op)) is not None and is_identity(p))
             or (op.type == "CAST" and x.dtype == y.dtype)
         )
-        if trivial and x.quant is None and y.quant is None and bypass(graph, op, x, y):
+        if trivial and x.quant is None and y.quant is None and bypass(ix, op, x, y):
             changed = True
+    ix.commit()
     return changed
 
 
 def fold_reshape_chains(graph: ir.Graph) -> bool:
     """reshape(reshape(x)) -> reshape(x): only the final shape matters."""
-    changed = False
+    ix = Index(graph)
     namer: Namer | None = None
-    producers = graph.producers()
-    for op in list(graph.ops):
+    changed = False
+    for op in graph.ops:
         if op.type not in RESHAPE_LIKE or op.inputs[0] is None:
             continue
-        first = producers.get(op.inputs[0])
+        first = ix.producers.get(op.inputs[0])
         if first is None or first.type not in RESHAPE_LIKE or first.inputs[0] is None:
             continue
         namer = namer or Namer(graph)
-        new = reshape_op(namer, first.inputs[0], op.outputs[0], op.name)
-        replace_op(graph, op, [new])
-        producers[op.outputs[0]] = new
+        y = op.outputs[0]
+        shape = new_const(namer, f"{y.name}_shape", np.array(y.shape, np.int32))
+        op.type = "RESHAPE"
+        op.options = {"new_shape": [int(d) for d in y.shape]}
+        ix.set_inputs(op, [first.inputs[0], shape])
         changed = True
+    ix.commit()
     return changed

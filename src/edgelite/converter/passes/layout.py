@@ -18,16 +18,13 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.converter.passes._util import (
+    Index,
     Namer,
     bypass,
     inverse,
     is_identity,
-    is_input,
-    is_output,
     new_const,
     perm_of,
-    replace_op,
-    reshape_op,
     transpose_op,
 )
 
@@ -53,9 +50,10 @@ LAST_AXIS = {"SOFTMAX", "LOG_SOFTMAX"}
 
 def merge_duplicate_transposes(graph: ir.Graph) -> bool:
     """Several identical TRANSPOSEs of one tensor become one."""
+    ix = Index(graph)
     seen: dict[tuple[int, tuple[int, ...]], ir.Tensor] = {}
     changed = False
-    for op in list(graph.ops):
+    for op in graph.ops:
         p = perm_of(op)
         if p is None or op.inputs[0] is None:
             continue
@@ -63,34 +61,35 @@ def merge_duplicate_transposes(graph: ir.Graph) -> bool:
         first = seen.get(key)
         if first is None:
             seen[key] = op.outputs[0]
-        elif not is_output(graph, op.outputs[0]):
-            graph.remove_op(op)
-            graph.replace_uses(op.outputs[0], first)
+        elif not ix.is_output(op.outputs[0]):
+            ix.remove(op)
+            ix.replace_uses(op.outputs[0], first)
             changed = True
+    ix.commit()
     return changed
 
 
 def compose_transposes(graph: ir.Graph) -> bool:
     """transpose(transpose(x, P1), P2) -> transpose(x, P1[P2]); the identity disappears."""
-    changed = False
+    ix = Index(graph)
     namer: Namer | None = None
-    producers = graph.producers()
-    for op in list(graph.ops):
+    changed = False
+    for op in graph.ops:
         p2 = perm_of(op)
-        first = producers.get(op.inputs[0]) if p2 is not None else None
+        first = ix.producers.get(op.inputs[0]) if p2 is not None else None
         p1 = perm_of(first) if first is not None else None
-        if p1 is None:
+        if p1 is None or ix.removed(op):
             continue
         x, y = first.inputs[0], op.outputs[0]
         composed = tuple(p1[i] for i in p2)
-        if is_identity(composed) and bypass(graph, op, x, y):
+        if is_identity(composed) and bypass(ix, op, x, y):
             changed = True
             continue
         namer = namer or Namer(graph)
-        new = transpose_op(namer, x, y, composed, op.name)
-        replace_op(graph, op, [new])
-        producers[y] = new
+        perm = new_const(namer, f"{y.name}_perm", np.array(composed, np.int32))
+        ix.set_inputs(op, [x, perm])
         changed = True
+    ix.commit()
     return changed
 
 
@@ -100,21 +99,26 @@ def transposes_as_reshapes(graph: ir.Graph) -> bool:
     Interface transposes (reading a graph input, writing a graph output) are left for
     ``absorb_io_transposes`` so the model's input/output layout stays consistent.
     """
-    changed = False
+    ix = Index(graph)
     namer: Namer | None = None
-    for op in list(graph.ops):
+    changed = False
+    for op in graph.ops:
         p = perm_of(op)
         if p is None or is_identity(p):
             continue
         x, y = op.inputs[0], op.outputs[0]
-        if is_input(graph, x) or is_output(graph, y):
+        if ix.is_input(x) or ix.is_output(y):
             continue
         moved = [d for d in p if x.shape[d] != 1]
         if moved != sorted(moved):
             continue
         namer = namer or Namer(graph)
-        replace_op(graph, op, [reshape_op(namer, x, y, op.name)])
+        op.type = "RESHAPE"
+        op.options = {"new_shape": [int(d) for d in y.shape]}
+        ix.set_inputs(op, [x, new_const(namer, f"{y.name}_shape",
+                                        np.array(y.shape, np.int32))])
         changed = True
+    ix.commit()
     return changed
 
 
@@ -148,14 +152,13 @@ def _const_to_xspace(value: np.ndarray, perm: tuple[int, ...],
 class _Sinker:
     """Plans how one consumer op can be rewritten to run in x-space."""
 
-    def __init__(self, graph: ir.Graph, namer: Namer, producers: dict[ir.Tensor, ir.Op]):
-        self.graph = graph
+    def __init__(self, ix: Index, namer: Namer):
+        self.ix = ix
         self.namer = namer
-        self.producers = producers
 
     def _same_perm_source(self, t: ir.Tensor, perm: tuple[int, ...]) -> ir.Tensor | None:
         """x if t is TRANSPOSE(x, perm)."""
-        prod = self.producers.get(t)
+        prod = self.ix.producers.get(t)
         if prod is not None and perm_of(prod) == perm:
             return prod.inputs[0]
         return None
@@ -268,40 +271,33 @@ class _Sinker:
         def apply() -> None:
             z = op.outputs[0]
             for k, make in new_inputs.items():
-                op.inputs[k] = make()
+                self.ix.set_input(op, k, make())
             if options is not None:
                 op.options = options
             if is_identity(out_perm) or len(out_perm) == 0:
                 return
             z_x = ir.Tensor(self.namer(z.name), _xspace_shape(z.shape, out_perm), z.dtype)
-            op.outputs[0] = z_x
-            t = transpose_op(self.namer, z_x, z, out_perm, op.name)
-            i = next(k for k, o in enumerate(self.graph.ops) if o is op)
-            self.graph.ops.insert(i + 1, t)
-            self.producers[z_x] = op
-            self.producers[z] = t
+            self.ix.set_outputs(op, [z_x])
+            self.ix.insert_after(op, transpose_op(self.namer, z_x, z, out_perm, op.name))
 
         return apply
 
 
 def sink_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
     """Move each TRANSPOSE below the layout-agnostic ops that read it."""
-    namer = Namer(graph)
-    producers = graph.producers()
-    sinker = _Sinker(graph, namer, producers)
+    ix = Index(graph)
+    sinker = _Sinker(ix, Namer(graph))
     changed = False
-    for op in list(graph.ops):
+    for op in graph.ops:
         perm = perm_of(op)
-        if perm is None or not any(o is op for o in graph.ops):
+        if perm is None:
             continue
         x, y = op.inputs[0], op.outputs[0]
-        if is_output(graph, y) or y.quant is not None:
+        if ix.is_output(y) or y.quant is not None:
             continue
-        if not keep_nchw_io and perm == TO_NHWC and _from_input(
-                graph, x, producers, graph.consumers()):
+        if not keep_nchw_io and perm == TO_NHWC and _from_input(ix, x):
             continue  # moves up to become the NHWC graph input; sinking it would undo that
-        readers = list({id(c): c for c in graph.consumers().get(y, [])
-                        if c.type != "TRANSPOSE"}.values())
+        readers = [c for c in ix.uses(y) if c.type != "TRANSPOSE"]
         if not readers:
             continue  # only TRANSPOSE readers: compose_transposes handles them
         plans = [sinker.plan(c, y, perm) for c in readers]
@@ -309,9 +305,10 @@ def sink_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
             continue
         for apply in plans:
             apply()
+        if not ix.consumers.get(y) and not ix.is_output(y):
+            ix.remove(op)
         changed = True
-    if changed:
-        graph.remove_dead()
+    ix.commit()
     return changed
 
 
@@ -320,21 +317,20 @@ def sink_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
 def fold_flatten_into_fc(graph: ir.Graph) -> bool:
     """FULLY_CONNECTED(RESHAPE(TRANSPOSE(x, P))) -> FULLY_CONNECTED(RESHAPE(x)), weight
     columns permuted to x's element order."""
-    changed = False
+    ix = Index(graph)
     namer: Namer | None = None
-    producers = graph.producers()
-    consumers = graph.consumers()
-    for op in list(graph.ops):
+    changed = False
+    for op in graph.ops:
         if op.type != "RESHAPE" or op.inputs[0] is None:
             continue
-        t_op = producers.get(op.inputs[0])
+        t_op = ix.producers.get(op.inputs[0])
         perm = perm_of(t_op) if t_op is not None else None
         if perm is None or perm[0] != 0:
             continue
         x, flat = t_op.inputs[0], op.outputs[0]
-        if len(flat.shape) != 2 or flat.shape[0] != x.shape[0] or is_output(graph, flat):
+        if len(flat.shape) != 2 or flat.shape[0] != x.shape[0] or ix.is_output(flat):
             continue
-        fcs = consumers.get(flat, [])
+        fcs = ix.consumers.get(flat, [])
         if not fcs or any(
                 fc.type != "FULLY_CONNECTED" or fc.inputs[0] is not flat
                 or any(t is flat for t in fc.inputs[1:]) or fc.inputs[1] is None
@@ -344,13 +340,16 @@ def fold_flatten_into_fc(graph: ir.Graph) -> bool:
         y_shape = t_op.outputs[0].shape
         namer = namer or Namer(graph)
         inv = inverse(perm)
-        for fc in fcs:
+        for fc in list(fcs):
             w = fc.inputs[1].data
             view = w.reshape((w.shape[0], *y_shape[1:]))
             moved = np.transpose(view, [0, *(inv[k] for k in range(1, len(perm)))])
-            fc.inputs[1] = new_const(namer, fc.inputs[1].name, moved.reshape(w.shape))
-        op.inputs[0] = x
+            ix.set_input(fc, 1, new_const(namer, fc.inputs[1].name, moved.reshape(w.shape)))
+        ix.set_input(op, 0, x)
         changed = True
+    ix.commit()
+    if changed:
+        graph.remove_dead()
     return changed
 
 
@@ -359,16 +358,16 @@ def fold_flatten_into_fc(graph: ir.Graph) -> bool:
 HOISTABLE = UNARY | BINARY | PAD | {"SLICE", "STRIDED_SLICE"}
 
 
-def _from_input(graph: ir.Graph, t: ir.Tensor, producers: dict, consumers: dict) -> bool:
+def _from_input(ix: Index, t: ir.Tensor) -> bool:
     """t is a rank-4 graph input, or computed from one by a chain of layout-agnostic ops with
     one data input each and no other readers: a TRANSPOSE(to NHWC) of t can move up to the
     input and become the NHWC graph input."""
-    while not is_input(graph, t):
-        prod = producers.get(t)
+    while not ix.is_input(t):
+        prod = ix.producers.get(t)
         if prod is None or len(prod.outputs) != 1 or prod.type not in HOISTABLE:
             return False
         data = [i for i in prod.inputs if i is not None and not i.is_const]
-        if len(data) != 1 or len(consumers.get(data[0], [])) != 1 or is_output(graph, data[0]):
+        if len(data) != 1 or len(ix.consumers.get(data[0], [])) != 1 or ix.is_output(data[0]):
             return False
         t = data[0]
     return len(t.shape) == 4
@@ -382,39 +381,38 @@ def hoist_to_inputs(graph: ir.Graph) -> bool:
     One step: C(d) -> T(P) becomes C(T^-1(T(d, P))) -> T(P); sinking the T^-1 through C gives
     C'(T(d, P)) -> T^-1 -> T(P), and the last two compose to nothing.
     """
-    changed = False
+    ix = Index(graph)
     namer = Namer(graph)
-    for op in list(graph.ops):
-        if perm_of(op) != TO_NHWC or not any(o is op for o in graph.ops):
+    sinker = _Sinker(ix, namer)
+    changed = False
+    for op in graph.ops:
+        if perm_of(op) != TO_NHWC or ix.removed(op):
             continue
-        producers = graph.producers()
-        consumers = graph.consumers()
         z = op.inputs[0]
-        elem = producers.get(z)
-        if elem is None or is_input(graph, z) or is_output(graph, z):
+        elem = ix.producers.get(z)
+        if elem is None or ix.is_input(z) or ix.is_output(z) or not _from_input(ix, z):
             continue
-        if not _from_input(graph, z, producers, consumers):
-            continue
-        if any(perm_of(c) != TO_NHWC for c in consumers.get(z, [])):
+        if any(perm_of(c) != TO_NHWC for c in ix.uses(z)):
             continue
         d = next(i for i in elem.inputs if i is not None and not i.is_const)
         d_t = ir.Tensor(namer(f"{d.name}_nhwc"), tuple(d.shape[p] for p in TO_NHWC), d.dtype)
         u = ir.Tensor(namer(f"{d.name}_nchw"), d.shape, d.dtype)
         t_fwd = transpose_op(namer, d, d_t, TO_NHWC, elem.name)
         t_back = transpose_op(namer, d_t, u, TO_NCHW, elem.name)
+        ix.insert_before(elem, t_fwd)
+        ix.insert_before(elem, t_back)
         old_inputs = list(elem.inputs)
-        elem.inputs = [u if t is d else t for t in elem.inputs]
-        producers[d_t], producers[u] = t_fwd, t_back
-        plan = _Sinker(graph, namer, producers).plan(elem, u, TO_NCHW)
+        ix.set_inputs(elem, [u if t is d else t for t in elem.inputs])
+        plan = sinker.plan(elem, u, TO_NCHW)
         if plan is None:
-            elem.inputs = old_inputs
+            ix.set_inputs(elem, old_inputs)
+            ix.remove(t_back)
+            ix.remove(t_fwd)
             continue
-        i = next(k for k, o in enumerate(graph.ops) if o is elem)
-        graph.ops[i:i] = [t_fwd, t_back]
         plan()
+        ix.remove(t_back)  # the sunk op reads d_t now
         changed = True
-    if changed:
-        graph.remove_dead()
+    ix.commit()
     return changed
 
 
@@ -427,7 +425,7 @@ def absorb_io_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
     consumers = graph.consumers()
     for i, x in enumerate(list(graph.inputs)):
         readers = consumers.get(x, [])
-        if (len(x.shape) != 4 or not readers or is_output(graph, x)
+        if (len(x.shape) != 4 or not readers or x in graph.outputs
                 or any(perm_of(c) != TO_NHWC for c in readers)):
             continue
         nhwc = ir.Tensor(x.name, tuple(x.shape[p] for p in TO_NHWC), x.dtype, quant=x.quant)
@@ -442,7 +440,7 @@ def absorb_io_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
         if t_op is None or perm_of(t_op) != TO_NCHW or len(y.shape) != 4:
             continue
         x = t_op.inputs[0]
-        if is_input(graph, x) or is_output(graph, x):
+        if any(x is t for t in [*graph.inputs, *graph.outputs]):
             continue
         graph.outputs[i] = x
         changed = True

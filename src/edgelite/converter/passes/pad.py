@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgelite import ir
-from edgelite.converter.passes._util import single_consumer
+from edgelite.converter.passes._util import Index
 
 NON_NEGATIVE_ACTS = ("RELU", "RELU6")
 
@@ -39,8 +39,8 @@ def _window(op: ir.Op) -> tuple[int, int, int, int, int, int] | None:
     return None
 
 
-def _non_negative(graph: ir.Graph, t: ir.Tensor) -> bool:
-    prod = graph.producers().get(t)
+def _non_negative(ix: Index, t: ir.Tensor) -> bool:
+    prod = ix.producers.get(t)
     if prod is None:
         return False
     return prod.type in NON_NEGATIVE_ACTS or \
@@ -48,16 +48,16 @@ def _non_negative(graph: ir.Graph, t: ir.Tensor) -> bool:
 
 
 def fold_pads(graph: ir.Graph) -> bool:
+    ix = Index(graph)
     changed = False
-    producers = graph.producers()
-    for op in list(graph.ops):
+    for op in graph.ops:
         if op.type not in ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D"):
             continue
         if op.options.get("padding", "VALID") != "VALID" or op.inputs[0] is None:
             continue
-        pad = producers.get(op.inputs[0])
-        if pad is None or pad.type not in ("PAD", "PADV2") or single_consumer(
-                graph, op.inputs[0]) is not op:
+        pad = ix.producers.get(op.inputs[0])
+        if pad is None or pad.type not in ("PAD", "PADV2") or ix.single_consumer(
+                op.inputs[0]) is not op:
             continue
         x = pad.inputs[0]
         paddings = pad.inputs[1]
@@ -71,7 +71,7 @@ def fold_pads(graph: ir.Graph) -> bool:
                 continue
             value = float(pad.inputs[2].data.reshape(-1)[0])
         if op.type == "MAX_POOL_2D":
-            if not (value <= -3.0e38 or (value == 0.0 and _non_negative(graph, x))):
+            if not (value <= -3.0e38 or (value == 0.0 and _non_negative(ix, x))):
                 continue
         elif value != 0.0:
             continue
@@ -83,9 +83,9 @@ def fold_pads(graph: ir.Graph) -> bool:
         want = np.array([same_pads(x.shape[1], kh, sh, dh), same_pads(x.shape[2], kw, sw, dw)])
         if not np.array_equal(p[1:3], want):
             continue
-        op.inputs[0] = x
+        ix.set_input(op, 0, x)
+        ix.remove(pad)
         op.options = {**op.options, "padding": "SAME"}
         changed = True
-    if changed:
-        graph.remove_dead()
+    ix.commit()
     return changed
