@@ -322,7 +322,7 @@ def lower_space_to_depth(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, ctx.to_nchw(y))
 
 
-_CAST_TARGETS = ("float32", "int32", "int64", "bool", "int8", "uint8", "int16")
+_CAST_TARGETS = ("float32", "float16", "int32", "int64", "bool", "int8", "uint8", "int16")
 
 
 def _cast(ctx: LoweringContext, node: onnx.NodeProto, to: str) -> None:
@@ -339,9 +339,10 @@ def _cast(ctx: LoweringContext, node: onnx.NodeProto, to: str) -> None:
 
 
 @register("Cast", opsets=(6, 25), dtypes=_CAST_TARGETS,
-          notes="CAST between float32, int8/16/32/64, uint8 and bool")
+          notes="CAST between float32, float16, int8/16/32/64, uint8 and bool")
 def lower_cast(ctx: LoweringContext, node: onnx.NodeProto) -> None:
-    to = ONNX_DTYPES.get(int(ctx.attr(node, "to")), f"ONNX type {ctx.attr(node, 'to')}")
+    code = int(ctx.attr(node, "to"))
+    to = ONNX_DTYPES.get(code, onnx.TensorProto.DataType.Name(code))
     _cast(ctx, node, to)
 
 
@@ -417,3 +418,46 @@ def lower_cumsum(ctx: LoweringContext, node: onnx.NodeProto) -> None:
              {"exclusive": bool(ctx.attr(node, "exclusive", 0)),
               "reverse": bool(ctx.attr(node, "reverse", 0))})
     ctx.set_output(node, 0, y)
+
+
+@register("Shape", opsets=(1, 25), dtypes=_ANY + ("float16",),
+          notes="the static shape as a constant (the reader folds it before lowering)")
+def lower_shape(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    start = int(ctx.attr(node, "start", 0))
+    end = int(ctx.attr(node, "end", r))
+    start, end = (max(0, min(r, v + r if v < 0 else v)) for v in (start, end))
+    ctx.set_output(node, 0, ctx.constant(node.output[0], np.array(x.shape[start:end], np.int64)))
+
+
+@register("Size", opsets=(1, 25), dtypes=_ANY + ("float16",),
+          notes="the static element count as a constant (the reader folds it before lowering)")
+def lower_size(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    ctx.set_output(node, 0, ctx.constant(node.output[0], np.array(x.size, np.int64)))
+
+
+@register("ConstantOfShape", opsets=(9, 25), dtypes=("int64",), const_inputs=(0,),
+          notes="a constant (shape known at conversion time)")
+def lower_constant_of_shape(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    shape = const_ints(ctx, node, 0)
+    value = ctx.attr(node, "value")
+    fill = np.zeros(1, np.float32) if value is None else np.asarray(value).reshape(1)
+    if fill.dtype.name not in _CAST_TARGETS:
+        raise ctx.unsupported(node, f"value type {fill.dtype} is not supported")
+    if any(d <= 0 for d in shape):
+        raise ctx.unsupported(node, f"shape {shape} is empty")
+    ctx.set_output(node, 0, ctx.constant(node.output[0], np.full(shape, fill[0], fill.dtype)))
+
+
+@register("Range", opsets=(11, 25), dtypes=("float32", "int32", "int64"),
+          const_inputs=(0, 1, 2), notes="a constant (bounds known at conversion time)")
+def lower_range(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    start, limit, delta = (np.asarray(ctx.const(node, i)).reshape(()) for i in range(3))
+    # ONNX: number of elements = max(ceil((limit - start) / delta), 0), then start + i * delta.
+    count = max(int(np.ceil((limit - start) / delta)), 0)
+    if count == 0:
+        raise ctx.unsupported(node, "the range is empty")
+    values = (start + np.arange(count, dtype=start.dtype) * delta).astype(start.dtype)
+    ctx.set_output(node, 0, ctx.constant(node.output[0], values))
