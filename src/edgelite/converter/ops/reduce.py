@@ -98,29 +98,31 @@ for _op, (_tfl, _from, _dt) in _REDUCE.items():
 def _arg(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
     x = ctx.input(node, 0)
     r = len(x.shape)
-    if ctx.attr(node, "select_last_index", 0):
-        raise ctx.unsupported(node, "select_last_index=1 is not supported (TFLite returns "
-                                    "the first index)")
     axis = norm_axis(ctx, node, ctx.attr(node, "axis", 0), r)
     keep = bool(ctx.attr(node, "keepdims", 1))
+    last = bool(ctx.attr(node, "select_last_index", 0))
     reduced = tuple(d for i, d in enumerate(x.shape) if i != axis)
     base = node.output[0]
+    if last:
+        # TFLite picks the first extreme; on the reversed axis that is ONNX's last one.
+        x = emit(ctx, "REVERSE_V2", [x, i32(ctx, f"{base}_rev_axis", [axis])], x.shape, x.dtype,
+                 base=f"{base}_rev")
     y = emit(ctx, op_type, [x, i32(ctx, f"{base}_axis", [axis])], reduced, "int64",
-             {"output_type": "INT64"}, base=f"{base}_arg" if keep else base)
-    if keep:
-        shape = tuple(1 if i == axis else d for i, d in enumerate(x.shape))
-        y = emit(ctx, "RESHAPE", [y, i32(ctx, f"{base}_shape", list(shape))], shape, "int64",
-                 {"new_shape": list(shape)})
-    ctx.set_output(node, 0, y)
+             {"output_type": "INT64"}, base=f"{base}_arg")
+    if last:
+        y = binary(ctx, "SUB", ctx.constant(f"{base}_last", np.array(x.shape[axis] - 1, np.int64)),
+                   y, _FUSED, base=f"{base}_argl")
+    shape = tuple(1 if i == axis else d for i, d in enumerate(x.shape)) if keep else reduced
+    ctx.set_output(node, 0, reshape_to(ctx, node, y, shape))
 
 
 @register("ArgMax", opsets=(1, 25), dtypes=("float32", "int32"),
-          notes="ARG_MAX (int64 output), keepdims by RESHAPE; select_last_index unsupported")
+          notes="ARG_MAX (int64 output), keepdims by RESHAPE; select_last_index by REVERSE_V2")
 def lower_argmax(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _arg(ctx, node, "ARG_MAX")
 
 
 @register("ArgMin", opsets=(1, 25), dtypes=("float32", "int32"),
-          notes="ARG_MIN (int64 output), keepdims by RESHAPE; select_last_index unsupported")
+          notes="ARG_MIN (int64 output), keepdims by RESHAPE; select_last_index by REVERSE_V2")
 def lower_argmin(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _arg(ctx, node, "ARG_MIN")
