@@ -113,8 +113,8 @@ def test_report_sqnr_matches_numpy(int8, heldout) -> None:
 def test_auto_precision_reaches_target_and_reports_cost() -> None:
     # Raised layers run int16x8 kernels; the search runs on LiteRT's reference kernels
     # (backend="litert") because runtime_micro has no int16 CONV_2D/FULLY_CONNECTED yet.
-    opts = dict(calibration=DIGITS / "calibration.npz", samples=32, io="float",
-                backend="litert", progress=False)
+    opts = {"calibration": DIGITS / "calibration.npz", "samples": 32, "io": "float",
+            "backend": "litert", "progress": False}
     base = quantize(DIGITS / "digits_cnn.onnx", QuantizeOptions(report=True, **opts))
     target = base.report.output_sqnr_db + 3.0
     auto = quantize(DIGITS / "digits_cnn.onnx", QuantizeOptions(auto_precision=target, **opts))

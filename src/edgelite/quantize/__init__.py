@@ -6,7 +6,12 @@ quantized model with its float original.
 
 from edgelite.quantize.annotate import MODES, AnnotateConfig, annotate
 from edgelite.quantize.api import (
-    EvalResult, QuantizeOptions, QuantizeResult, auto_precision, evaluate, quantize,
+    EvalResult,
+    QuantizeOptions,
+    QuantizeResult,
+    auto_precision,
+    evaluate,
+    quantize,
 )
 from edgelite.quantize.data import ImageFolder, load_samples
 from edgelite.quantize.observers import METHODS

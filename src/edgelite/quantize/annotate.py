@@ -22,8 +22,8 @@ copy, the name of the float tensor it approximates (for reports).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 
@@ -207,7 +207,7 @@ class _Integer:
         self.ranges = ranges
         self.cfg = config
         self.base = "int16" if config.mode == "int16x8" else "int8"
-        self.g, tmap = clone(graph)
+        self.g, _ = clone(graph)
         self.names = _Names(self.g)
         self.source: dict[int, str] = {id(t): t.name for t in self.g.tensors()}
         self.domain: dict[int, str] = {}  # id(activation) -> "float"|"int8"|"int16"|"uint8"

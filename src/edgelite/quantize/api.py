@@ -3,17 +3,22 @@ mixed precision, and ``evaluate`` (accuracy and agreement with the float model).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from edgelite import ir
-from edgelite.errors import Code, EdgeliteError
+from edgelite.errors import EdgeliteError
 from edgelite.quantize import report as R
 from edgelite.quantize.annotate import (
-    NO_INT16, AnnotateConfig, Annotated, annotate, op_key,
+    NO_INT16,
+    AnnotateConfig,
+    Annotated,
+    annotate,
+    op_key,
 )
 from edgelite.quantize.calibrate import Calibration, calibrate
 from edgelite.quantize.data import CalibrationSource, Progress, Sample, load_samples
@@ -77,19 +82,17 @@ class QuantizeResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _load_graph(graph_or_path: ir.Graph | str | Path) -> ir.Graph:
+def load_graph(graph_or_path: ir.Graph | str | Path) -> ir.Graph:
+    """An IR graph from an IR graph, an .onnx file (converted) or a .tflite file (read)."""
     if isinstance(graph_or_path, ir.Graph):
         return graph_or_path
     path = Path(graph_or_path)
     if not path.exists():
         raise EdgeliteError("model file does not exist", where=str(path))
     if path.suffix.lower() == ".tflite":
-        try:
-            from edgelite.converter.tflite.reader import read_model
-        except ImportError as exc:
-            raise EdgeliteError("reading .tflite models is not available yet", where=str(path),
-                                code=Code.UNSUPPORTED, hint="quantize the .onnx model") from exc
-        return read_model(path.read_bytes())
+        from edgelite.converter.tflite.reader import read_file, to_ir
+
+        return to_ir(read_file(path))
     from edgelite.converter import convert
 
     return convert(path)
@@ -112,7 +115,7 @@ def quantize(graph_or_path: ir.Graph | str | Path,
     if opts.method not in METHODS:
         raise EdgeliteError(f"unknown calibration method {opts.method!r}",
                             hint=f"use one of: {', '.join(METHODS)}")
-    graph = _load_graph(graph_or_path)
+    graph = load_graph(graph_or_path)
     _check_float(graph)
     needs_data = (opts.mode in NEEDS_CALIBRATION or opts.report or opts.report_json
                   or opts.report_html or opts.auto_precision is not None)
@@ -259,13 +262,25 @@ def _topk(scores: np.ndarray, labels: np.ndarray, k: int) -> float:
     return float(np.mean(np.any(top == labels[:, None], axis=1)))
 
 
-def evaluate(float_graph: ir.Graph, quant_graph: ir.Graph, data: CalibrationSource,
+def evaluate(float_graph: ir.Graph | str | Path, quant_graph: ir.Graph | str | Path,
+             data: CalibrationSource,
              labels: np.ndarray | None = None, *, samples: int | None = None,
              layout: str = "auto", output: int = 0, backend: str = "micro",
              float_model: bytes | None = None, quant_model: bytes | None = None,
              progress: bool = True) -> EvalResult:
-    """Top-1/top-5 (with labels) of both models and their agreement on output ``output``."""
+    """Top-1/top-5 (with labels) of both models and their agreement on output ``output``.
+
+    Models are IR graphs or files (.onnx is converted; .tflite read as written). ``data``: any
+    calibration source (samples in the float model's input layout); ``labels``: one class index
+    per sample, for top-1/top-5.
+    """
     from edgelite.converter.tflite.writer import write_model
+
+    if not isinstance(float_graph, ir.Graph) and Path(float_graph).suffix == ".tflite":
+        float_model = float_model or Path(float_graph).read_bytes()
+    if not isinstance(quant_graph, ir.Graph) and Path(quant_graph).suffix == ".tflite":
+        quant_model = quant_model or Path(quant_graph).read_bytes()
+    float_graph, quant_graph = load_graph(float_graph), load_graph(quant_graph)
 
     inputs = load_samples(data, float_graph, samples, layout)
     if labels is not None:

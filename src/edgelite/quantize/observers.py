@@ -9,7 +9,7 @@ edge, merging is exact and the result does not depend on how samples are split i
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -186,8 +187,9 @@ def _bar_chart(rows: list[TensorError]) -> str:
     top = max((min(r.sqnr_db, 80.0) for r in rows), default=1.0)
     top = max(top, 1.0)
     height = row_h * len(rows) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 80}" '
-             f'height="{height}" role="img" aria-label="SQNR per tensor">']
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 80}" '
+            f'height="{height}" role="img" aria-label="SQNR per tensor">')
+    parts = [head]
     for i, r in enumerate(rows):
         y = 10 + i * row_h
         v = max(min(r.sqnr_db, 80.0), 0.0)

@@ -10,7 +10,7 @@ Tensor indices are the writer's: position in ``graph.tensors()``.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -46,6 +46,7 @@ class Runner:
                                 experimental_preserve_all_tensors=True)
             self._lite.allocate_tensors()
             self._lite_inputs = [d["index"] for d in self._lite.get_input_details()]
+            self._lite_outputs = [d["index"] for d in self._lite.get_output_details()]
 
     def run(self, sample: Mapping[str, np.ndarray]) -> None:
         for i, t in enumerate(self.graph.inputs):
@@ -66,4 +67,7 @@ class Runner:
         return np.array(self._lite.get_tensor(i), copy=True)
 
     def output(self, k: int) -> np.ndarray:
-        return self.tensor(self.graph.outputs[k])
+        """Model output ``k`` (by the file's output list, whatever the tensor numbering)."""
+        if self.backend == "micro":
+            return np.array(self._micro.get_output(k), copy=True)
+        return np.array(self._lite.get_tensor(self._lite_outputs[k]), copy=True)
