@@ -112,6 +112,7 @@ typedef struct el_tensor_info {
   int32_t quantized_dimension;
   int32_t is_const;       /* data lives in the model */
   int32_t is_variable;
+  int32_t index;          /* tensor index in subgraph 0 of the model */
 } el_tensor_info;
 
 /*

@@ -8,13 +8,22 @@
  * a resource must use the same dtype and byte size. */
 #include "el_options.h"
 
-typedef struct {
-  int32_t done;
-} call_once_data;
+/* These ops keep their one small state value in node->op_data itself (no arena bytes):
+ * CALL_ONCE: NULL until the init subgraph ran; VAR_HANDLE: resource id + 1. */
+static int32_t handle_id(const el_node *n) { return (int32_t)((uintptr_t)n->op_data - 1u); }
 
-typedef struct {
-  int32_t resource;
-} var_handle_data;
+/* A VAR_HANDLE's output always holds the same resource id, so it points at this read-only
+ * table instead of taking arena bytes (the reader guarantees no other op writes it). */
+#define EL_MAX_RESOURCES 256
+static const int32_t k_resource_ids[EL_MAX_RESOURCES] = {
+#define R4(x) x, x + 1, x + 2, x + 3
+#define R16(x) R4(x), R4(x + 4), R4(x + 8), R4(x + 12)
+#define R64(x) R16(x), R16(x + 16), R16(x + 32), R16(x + 48)
+    R64(0), R64(64), R64(128), R64(192)
+#undef R64
+#undef R16
+#undef R4
+};
 
 /* ---------------------------------------------------------------- CALL_ONCE */
 
@@ -26,16 +35,14 @@ static el_status call_once_prepare(el_context *ctx, el_node *node) {
   if (g->n_inputs != 0 || g->n_outputs != 0)
     return el_kernel_error(ctx, node, EL_ERROR_UNSUPPORTED,
                            "init subgraph %d has inputs or outputs", (int)target);
-  if (el_alloc_op_data(ctx, node, sizeof(call_once_data)) == NULL) return EL_ERROR_ARENA_TOO_SMALL;
   return EL_OK;
 }
 
 static el_status call_once_invoke(el_context *ctx, el_node *node) {
-  call_once_data *d = (call_once_data *)node->op_data;
   el_status st;
-  if (d->done) return EL_OK;
+  if (node->op_data != NULL) return EL_OK;
   st = el_run_subgraph(ctx, ((const el_call_once_options *)node->options)->init_subgraph_index);
-  if (st == EL_OK) d->done = 1;
+  if (st == EL_OK) node->op_data = (void *)(uintptr_t)1u;
   return st;
 }
 
@@ -46,7 +53,6 @@ static int same(const char *a, const char *b) { return strcmp(a, b) == 0; }
 static el_status var_handle_prepare(el_context *ctx, el_node *node) {
   const el_var_handle_options *o = (const el_var_handle_options *)node->options;
   el_tensor *out = el_output(ctx, node, 0);
-  var_handle_data *d;
   int32_t i, sg;
   if (node->n_inputs != 0 || node->n_outputs != 1)
     return el_kernel_error(ctx, node, EL_ERROR_INVALID_MODEL, "expects 0 inputs and 1 output");
@@ -66,27 +72,28 @@ static el_status var_handle_prepare(el_context *ctx, el_node *node) {
     if (ctx->resources == NULL) return EL_ERROR_ARENA_TOO_SMALL;
     ctx->max_resources = n;
   }
-  d = (var_handle_data *)el_alloc_op_data(ctx, node, sizeof(var_handle_data));
-  if (d == NULL) return EL_ERROR_ARENA_TOO_SMALL;
   for (i = 0; i < ctx->n_resources; ++i)
     if (same(ctx->resources[i].container, o->container) &&
         same(ctx->resources[i].shared_name, o->shared_name))
       break;
   if (i == ctx->n_resources) {
-    if (i >= ctx->max_resources)
-      return el_kernel_error(ctx, node, EL_ERROR_INVALID_MODEL, "too many resources");
+    if (i >= ctx->max_resources || i >= EL_MAX_RESOURCES)
+      return el_kernel_error(ctx, node, EL_ERROR_UNSUPPORTED, "more than %d resource variables",
+                             EL_MAX_RESOURCES);
     ctx->resources[i].container = o->container;
     ctx->resources[i].shared_name = o->shared_name;
     ctx->resources[i].dtype = -1;
     ++ctx->n_resources;
   }
-  d->resource = i;
+  node->op_data = (void *)(uintptr_t)(uint32_t)(i + 1);
+  out->data = (void *)(uintptr_t)&k_resource_ids[i];
+  out->flags |= EL_TENSOR_CONST; /* not planned: see k_resource_ids */
   return EL_OK;
 }
 
 static el_status var_handle_invoke(el_context *ctx, el_node *node) {
-  int32_t id = ((const var_handle_data *)node->op_data)->resource;
-  memcpy(el_output(ctx, node, 0)->data, &id, 4);
+  (void)ctx;
+  (void)node; /* the output already points at its id */
   return EL_OK;
 }
 
@@ -98,14 +105,14 @@ static el_status resource_of(el_context *ctx, el_node *node, const el_tensor *va
   int32_t i;
   el_resource *r;
   if (x < 0) return el_kernel_error(ctx, node, EL_ERROR_INVALID_MODEL, "missing resource input");
-  for (i = 0; i < node->index; ++i) {
+  for (i = 0; i < el_node_index(ctx, node); ++i) {
     const el_node *p = &g->nodes[i];
     if (p->builtin_code == EL_OP_VAR_HANDLE && p->n_outputs == 1 && p->outputs[0] == x) break;
   }
-  if (i == node->index)
+  if (i == el_node_index(ctx, node))
     return el_kernel_error(ctx, node, EL_ERROR_UNSUPPORTED,
                            "input 0 must come from a VAR_HANDLE of the same subgraph");
-  r = &ctx->resources[((const var_handle_data *)g->nodes[i].op_data)->resource];
+  r = &ctx->resources[handle_id(&g->nodes[i])];
   if (r->dtype < 0) {
     r->dtype = value->type;
     r->bytes = value->bytes;
@@ -193,6 +200,5 @@ void el_control_reset(el_context *ctx) {
   for (i = 0; i < ctx->n_resources; ++i)
     if (ctx->resources[i].data) memset(ctx->resources[i].data, 0, ctx->resources[i].bytes);
   for (i = 0; i < g->n_nodes; ++i)
-    if (g->nodes[i].builtin_code == EL_OP_CALL_ONCE && g->nodes[i].op_data)
-      ((call_once_data *)g->nodes[i].op_data)->done = 0;
+    if (g->nodes[i].builtin_code == EL_OP_CALL_ONCE) g->nodes[i].op_data = NULL;
 }

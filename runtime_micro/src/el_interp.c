@@ -18,14 +18,18 @@ static const el_context *cctx_of(const el_interpreter *it) {
 
 /* ---------------------------------------------------------------- messages */
 
+int32_t el_node_index(const el_context *ctx, const el_node *node) {
+  return (int32_t)(node - ctx->subgraphs[node->subgraph].nodes);
+}
+
 static void vfail(el_context *ctx, const el_node *node, const char *fmt, va_list ap) {
   size_t n = 0;
   if (node != NULL) {
     if (node->subgraph != 0)
       el_format(ctx->message, sizeof(ctx->message), "subgraph %d op #%d %s: ", (int)node->subgraph,
-                (int)node->index, el_op_name(node->builtin_code));
+                (int)el_node_index(ctx, node), el_op_name(node->builtin_code));
     else
-      el_format(ctx->message, sizeof(ctx->message), "op #%d %s: ", (int)node->index,
+      el_format(ctx->message, sizeof(ctx->message), "op #%d %s: ", (int)el_node_index(ctx, node),
                 el_op_name(node->builtin_code));
     n = strlen(ctx->message);
   }
@@ -120,7 +124,8 @@ void *el_alloc_op_data(el_context *ctx, el_node *node, size_t bytes) {
 el_status el_request_scratch(el_context *ctx, el_node *node, size_t bytes) {
   if (bytes > 0x7FFFFFFFu)
     return el_fail(ctx, node, EL_ERROR_UNSUPPORTED, "scratch of %lu bytes requested", (unsigned long)bytes);
-  if (bytes > node->scratch_bytes) node->scratch_bytes = (uint32_t)bytes;
+  /* the size waits in node->scratch until the planner replaces it with the pointer */
+  if (bytes > (uintptr_t)node->scratch) node->scratch = (void *)(uintptr_t)bytes;
   return EL_OK;
 }
 
@@ -333,6 +338,7 @@ static el_status info(const el_interpreter *it, int32_t sg, int32_t ti, el_tenso
   out->bytes = t->bytes;
   out->is_const = (t->flags & EL_TENSOR_CONST) != 0;
   out->is_variable = (t->flags & EL_TENSOR_VARIABLE) != 0;
+  out->index = ti;
   TRY(el_model_quant(ctx, sg, ti, &q));
   out->scale = q.scale;
   out->zero_point = q.zero_point;

@@ -284,18 +284,19 @@ typedef struct el_node {
   const void *options;     /* the el_*_options struct for builtin_code (see above), or NULL
                               for ops without options (e.g. LOGISTIC, PAD, QUANTIZE) */
   void *op_data;           /* from el_alloc_op_data in prepare, else NULL */
-  void *scratch;           /* during invoke: el_request_scratch bytes (aligned 16), else NULL */
-  int32_t builtin_code;    /* EL_OP_* */
-  int32_t index;           /* position in its subgraph's operator list */
-  int32_t version;         /* operator code version in the model (>= 1) */
-  uint32_t scratch_bytes;  /* set by el_request_scratch */
-  uint16_t n_inputs, n_outputs;
+  void *scratch;           /* during invoke: the el_request_scratch bytes (aligned 16), else NULL.
+                              (Before planning the interpreter keeps the requested size here:
+                              do not read it in prepare.) */
+  int16_t builtin_code;    /* EL_OP_* (codes above 32767 are rejected by the reader) */
   uint16_t subgraph;       /* index of the subgraph the node belongs to */
-  uint16_t reserved;
+  uint16_t n_inputs, n_outputs;
 } el_node;
 
 /* Opaque to kernels: the interpreter's state during prepare and invoke. */
 typedef struct el_context el_context;
+
+/* Position of the node in its subgraph's operator list (the "#<index>" of messages). */
+int32_t el_node_index(const el_context *ctx, const el_node *node);
 
 /* Tensor i of the node's inputs/outputs: NULL when i is out of range or the input is -1. */
 el_tensor *el_input(el_context *ctx, const el_node *node, int32_t i);

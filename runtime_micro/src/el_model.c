@@ -209,7 +209,7 @@ static el_status index_list(el_fb *fb, const el_vec *v, int32_t n_tensors, int a
 
 /* Verifies one operator; when node != NULL also fills it (options in persistent memory). */
 static el_status op_check(el_context *ctx, int32_t sg, int32_t oi, const el_table *ot,
-                          int32_t n_tensors, el_node *node) {
+                          int32_t n_tensors, el_node *node, const el_node *first_node) {
   el_fb *fb = &ctx->fb;
   char what[64];
   uint32_t opcode;
@@ -225,6 +225,9 @@ static el_status op_check(el_context *ctx, int32_t sg, int32_t oi, const el_tabl
                       what, (unsigned long)opcode, (unsigned long)ctx->opcodes.count);
   TRY(el_fb_vec_table(fb, &ctx->opcodes, opcode, &oc, what));
   TRY(opcode_builtin(fb, &oc, &code, &version, what));
+  if (code > 32767)
+    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: builtin code %d is not supported by runtime_micro",
+                      what, (int)code);
   el_format(what, sizeof(what), "%sop #%d %s", sg ? "subgraph " : "", (int)oi, el_op_name(code));
   if (sg) el_format(what, sizeof(what), "subgraph %d op #%d %s", (int)sg, (int)oi, el_op_name(code));
   TRY(el_fb_vec(fb, ot, 1, 4, 4, &ins, what));
@@ -236,15 +239,13 @@ static el_status op_check(el_context *ctx, int32_t sg, int32_t oi, const el_tabl
   TRY(el_fb_u8(fb, ot, 11, 0, &opt2_type, what));
   if (opt2_type != 0)
     return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: builtin_options_2 (StableHLO ops) are not supported", what);
-  TRY(el_options_parse(ctx, code, ot, node, what));
+  TRY(el_options_parse(ctx, code, ot, node, first_node, what));
   if (node != NULL) {
     node->inputs = ins.count ? (const int32_t *)(const void *)(fb->buf + ins.pos) : NULL;
     node->outputs = outs.count ? (const int32_t *)(const void *)(fb->buf + outs.pos) : NULL;
     node->n_inputs = (uint16_t)ins.count;
     node->n_outputs = (uint16_t)outs.count;
-    node->builtin_code = code;
-    node->index = oi;
-    node->version = version;
+    node->builtin_code = (int16_t)code;
     node->subgraph = (uint16_t)sg;
   }
   return EL_OK;
@@ -266,6 +267,48 @@ static el_status subgraph_tables(el_context *ctx, int32_t sg, el_table *st, el_v
   TRY(el_fb_vec(fb, st, 3, 4, 4, ops, what));
   if (tensors->count > EL_MAX_COUNT || ops->count > EL_MAX_COUNT)
     return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: more than %d tensors or operators", what, EL_MAX_COUNT);
+  return EL_OK;
+}
+
+/* Parts the runtime does not use (description, metadata, signatures) are still checked, so
+ * that a damaged file is reported as damaged wherever the damage is. Model slots: 3
+ * description, 5 metadata_buffer, 6 metadata (0 name, 1 buffer), 7 signature_defs (0 inputs,
+ * 1 outputs: TensorMap 0 name, 1 tensor_index; 2 signature_key; 4 subgraph_index). */
+static el_status verify_extras(el_context *ctx, const el_table *root) {
+  el_fb *fb = &ctx->fb;
+  const char *s;
+  el_vec v, sigs, maps;
+  el_table t, m;
+  uint32_t i, j, k, x;
+  TRY(el_fb_string(fb, root, 3, &s, "model description"));
+  TRY(el_fb_vec(fb, root, 5, 4, 1, &v, "model metadata_buffer"));
+  TRY(el_fb_vec(fb, root, 6, 4, 4, &v, "model metadata"));
+  for (i = 0; i < v.count; ++i) {
+    TRY(el_fb_vec_table(fb, &v, i, &t, "model metadata"));
+    TRY(el_fb_string(fb, &t, 0, &s, "model metadata name"));
+    TRY(el_fb_u32(fb, &t, 1, 0, &x, "model metadata"));
+    if (x >= ctx->buffers.count)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "metadata '%s': buffer index %lu out of range", s,
+                        (unsigned long)x);
+  }
+  TRY(el_fb_vec(fb, root, 7, 4, 4, &sigs, "model signature_defs"));
+  for (i = 0; i < sigs.count; ++i) {
+    TRY(el_fb_vec_table(fb, &sigs, i, &t, "signature"));
+    TRY(el_fb_string(fb, &t, 2, &s, "signature key"));
+    TRY(el_fb_u32(fb, &t, 4, 0, &x, "signature"));
+    if (x >= (uint32_t)ctx->n_subgraphs)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "signature '%s': subgraph %lu out of range", s,
+                        (unsigned long)x);
+    for (k = 0; k < 2; ++k) {
+      TRY(el_fb_vec(fb, &t, (int)k, 4, 4, &maps, "signature tensors"));
+      for (j = 0; j < maps.count; ++j) {
+        const char *name;
+        TRY(el_fb_vec_table(fb, &maps, j, &m, "signature tensor"));
+        TRY(el_fb_string(fb, &m, 0, &name, "signature tensor name"));
+        TRY(el_fb_u32(fb, &m, 1, 0, &x, "signature tensor"));
+      }
+    }
+  }
   return EL_OK;
 }
 
@@ -295,6 +338,13 @@ el_status el_model_verify(el_context *ctx) {
     TRY(opcode_builtin(fb, &oc, &code, &ver, "operator code"));
     TRY(el_fb_string(fb, &oc, 1, &custom, "operator code custom_code"));
   }
+  for (i = 0; i < ctx->buffers.count; ++i) {
+    el_table bt;
+    el_vec data;
+    TRY(el_fb_vec_table(fb, &ctx->buffers, i, &bt, "model buffer"));
+    TRY(el_fb_vec(fb, &bt, 0, 1, 1, &data, "model buffer data"));
+  }
+  TRY(verify_extras(ctx, &root));
   for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
     el_table st, tt, ot;
     el_vec tensors, inputs, outputs, ops;
@@ -309,7 +359,7 @@ el_status el_model_verify(el_context *ctx) {
     TRY(index_list(fb, &outputs, (int32_t)tensors.count, 0, "subgraph outputs"));
     for (i = 0; i < ops.count; ++i) {
       TRY(el_fb_vec_table(fb, &ops, i, &ot, what));
-      TRY(op_check(ctx, sg, (int32_t)i, &ot, (int32_t)tensors.count, NULL));
+      TRY(op_check(ctx, sg, (int32_t)i, &ot, (int32_t)tensors.count, NULL, NULL));
     }
   }
   return EL_OK;
@@ -390,7 +440,7 @@ static el_status build_subgraph(el_context *ctx, int32_t sg) {
   }
   for (i = 0; i < ops.count; ++i) {
     TRY(el_fb_vec_table(fb, &ops, i, &ot, "operator"));
-    TRY(op_check(ctx, sg, (int32_t)i, &ot, g->n_tensors, &g->nodes[i]));
+    TRY(op_check(ctx, sg, (int32_t)i, &ot, g->n_tensors, &g->nodes[i], g->nodes));
   }
   return dataflow_check(ctx, g, sg);
 }

@@ -154,7 +154,7 @@ static const op_spec k_ops[] = {
   } while (0)
 
 el_status el_options_parse(el_context *ctx, int32_t code, const el_table *op, el_node *node,
-                           const char *what) {
+                           const el_node *first_node, const char *what) {
   el_fb *fb = &ctx->fb;
   const op_spec *spec = NULL;
   uint8_t type;
@@ -162,6 +162,11 @@ el_status el_options_parse(el_context *ctx, int32_t code, const el_table *op, el
   int present = 0;
   size_t i;
   uint8_t *out = NULL;
+  union {
+    uint8_t bytes[64];
+    void *align_ptr;
+    double align_double;
+  } tmp;
 
   for (i = 0; i < sizeof(k_ops) / sizeof(k_ops[0]); ++i)
     if (k_ops[i].code == code) spec = &k_ops[i];
@@ -174,9 +179,8 @@ el_status el_options_parse(el_context *ctx, int32_t code, const el_table *op, el
     return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: builtin_options_type %u, expected %u", what,
                       (unsigned)type, (unsigned)spec->options_type);
   if (node != NULL) {
-    out = (uint8_t *)el_persist(ctx, spec->size, 8);
-    if (out == NULL) return EL_ERROR_ARENA_TOO_SMALL;
-    node->options = out;
+    memset(&tmp, 0, sizeof(tmp));
+    out = tmp.bytes;
   }
   for (i = 0; i < spec->n_fields; ++i) {
     const field_spec *f = &spec->fields[i];
@@ -229,6 +233,23 @@ el_status el_options_parse(el_context *ctx, int32_t code, const el_table *op, el
       default:
         break;
     }
+  }
+  if (node != NULL) {
+    /* Options never change after parsing: nodes of one op with equal options share one copy. */
+    const el_node *p;
+    size_t align = 4;
+    void *copy;
+    for (p = first_node; p < node; ++p)
+      if (p->builtin_code == code && p->options && memcmp(p->options, tmp.bytes, spec->size) == 0) {
+        node->options = p->options;
+        return EL_OK;
+      }
+    for (i = 0; i < spec->n_fields; ++i)
+      if (spec->fields[i].kind == F_VEC_I32 || spec->fields[i].kind == F_STR) align = sizeof(void *);
+    copy = el_persist(ctx, spec->size, align);
+    if (copy == NULL) return EL_ERROR_ARENA_TOO_SMALL;
+    memcpy(copy, tmp.bytes, spec->size);
+    node->options = copy;
   }
   return EL_OK;
 }

@@ -16,8 +16,9 @@ typedef struct el_var_handle_options {
 
 /* Checks the options of operator table `op` against builtin `code` (model options type must be
  * the one the op uses, or absent: schema defaults apply). When node != NULL the parsed struct is
- * placed in persistent memory and node->options points to it. */
+ * placed in persistent memory (shared with an earlier node of [first_node, node) with the same
+ * op and equal options) and node->options points to it. */
 el_status el_options_parse(el_context *ctx, int32_t code, const el_table *op, el_node *node,
-                           const char *what);
+                           const el_node *first_node, const char *what);
 
 #endif /* EL_OPTIONS_H */

@@ -21,23 +21,32 @@
 typedef struct {
   uint32_t size, offset;
   int32_t first, last;
-  int32_t owner; /* tensor index, or -(node index + 1) for scratch */
 } pbuf;
 
 static size_t align16(size_t x) { return (x + 15u) & ~(size_t)15u; }
 
+static int plannable(const el_tensor *t) {
+  return !(t->flags & (EL_TENSOR_CONST | EL_TENSOR_VARIABLE)) && t->bytes > 0;
+}
+
+/* Upper bound on the buffers of a subgraph (before aliasing and liveness are known). */
+static int32_t max_buffers(const el_subgraph *g) {
+  int32_t i, n = 0;
+  for (i = 0; i < g->n_tensors; ++i) n += plannable(&g->tensors[i]);
+  for (i = 0; i < g->n_nodes; ++i) n += g->nodes[i].scratch != NULL;
+  return n;
+}
+
+/* Working memory: per tensor root/first/last/buffer index; per buffer pbuf + order + placed +
+ * owner. */
 static size_t temp_bytes(const el_subgraph *g) {
-  size_t n_t = (size_t)g->n_tensors, n_b = (size_t)g->n_tensors + (size_t)g->n_nodes;
-  return align16(4 * 4 * n_t) + align16(sizeof(pbuf) * n_b) + align16(2 * 4 * n_b);
+  size_t nb = (size_t)max_buffers(g);
+  return align16(4 * 4 * (size_t)g->n_tensors) + align16(sizeof(pbuf) * nb) + align16(3 * 4 * nb);
 }
 
 static int32_t find_root(const int32_t *root, int32_t x) {
   while (root[x] != x) x = root[x];
   return x;
-}
-
-static int plannable(const el_tensor *t) {
-  return !(t->flags & (EL_TENSOR_CONST | EL_TENSOR_VARIABLE)) && t->bytes > 0;
 }
 
 static int time_overlap(const pbuf *a, const pbuf *b) {
@@ -79,11 +88,11 @@ static uint32_t place_greedy(pbuf *bufs, int32_t n, int32_t *order, int32_t *pla
   return total;
 }
 
-static uint32_t place_linear(pbuf *bufs, int32_t n) {
+static uint32_t place_linear(pbuf *bufs, const int32_t *owner, int32_t n) {
   uint32_t total = 0, scratch = 0;
   int32_t i;
   for (i = 0; i < n; ++i) {
-    if (bufs[i].owner < 0) {
+    if (owner[i] < 0) {
       if (bufs[i].size > scratch) scratch = bufs[i].size;
       continue;
     }
@@ -91,7 +100,7 @@ static uint32_t place_linear(pbuf *bufs, int32_t n) {
     total = (uint32_t)align16(total + bufs[i].size);
   }
   for (i = 0; i < n; ++i)
-    if (bufs[i].owner < 0) bufs[i].offset = total;
+    if (owner[i] < 0) bufs[i].offset = total;
   return (uint32_t)align16(total + scratch);
 }
 
@@ -102,9 +111,11 @@ static el_status plan_subgraph(el_context *ctx, int32_t sg, uint8_t *temp, uint8
   int32_t nt = g->n_tensors, nn = g->n_nodes;
   int32_t *root = (int32_t *)(void *)temp;
   int32_t *first = root + nt, *last = first + nt, *bufidx = last + nt;
+  int32_t maxb = max_buffers(g);
   pbuf *bufs = (pbuf *)(void *)(temp + align16(4 * 4 * (size_t)nt));
-  int32_t *order = (int32_t *)(void *)((uint8_t *)bufs + align16(sizeof(pbuf) * ((size_t)nt + (size_t)nn)));
-  int32_t *placed = order + nt + nn;
+  int32_t *order = (int32_t *)(void *)((uint8_t *)bufs + align16(sizeof(pbuf) * (size_t)maxb));
+  int32_t *placed = order + maxb;
+  int32_t *owner = placed + maxb; /* tensor index, or -(node index + 1) for scratch */
   int32_t i, k, nb = 0;
   uint64_t total;
 
@@ -160,16 +171,16 @@ static el_status plan_subgraph(el_context *ctx, int32_t sg, uint8_t *temp, uint8
     bufs[nb].offset = 0;
     bufs[nb].first = first[i];
     bufs[nb].last = last[i];
-    bufs[nb].owner = i;
+    owner[nb] = i;
     bufidx[i] = nb++;
   }
   for (i = 0; i < nn; ++i) {
-    if (g->nodes[i].scratch_bytes == 0) continue;
-    bufs[nb].size = g->nodes[i].scratch_bytes;
+    if (g->nodes[i].scratch == NULL) continue;
+    bufs[nb].size = (uint32_t)(uintptr_t)g->nodes[i].scratch; /* requested size, see el_request_scratch */
     bufs[nb].offset = 0;
     bufs[nb].first = i;
     bufs[nb].last = i;
-    bufs[nb].owner = -(i + 1);
+    owner[nb] = -(i + 1);
     ++nb;
   }
   /* sizes are < 2^31 each; the sum of offsets may not fit in 32 bits */
@@ -178,7 +189,7 @@ static el_status plan_subgraph(el_context *ctx, int32_t sg, uint8_t *temp, uint8
   if (total > 0x7FFFFFF0u)
     return el_fail(ctx, NULL, EL_ERROR_UNSUPPORTED, "subgraph %d needs more than 2 GB of tensors", (int)sg);
   g->region_size = ctx->planner == EL_PLANNER_GREEDY ? place_greedy(bufs, nb, order, placed)
-                                                     : place_linear(bufs, nb);
+                                                     : place_linear(bufs, owner, nb);
   if (base == NULL) return EL_OK;
   for (i = 0; i < nt; ++i) {
     el_tensor *t = &g->tensors[i];
@@ -188,7 +199,7 @@ static el_status plan_subgraph(el_context *ctx, int32_t sg, uint8_t *temp, uint8
     if (b >= 0) t->data = base + bufs[b].offset;
   }
   for (i = 0; i < nb; ++i)
-    if (bufs[i].owner < 0) g->nodes[-bufs[i].owner - 1].scratch = base + bufs[i].offset;
+    if (owner[i] < 0) g->nodes[-owner[i] - 1].scratch = base + bufs[i].offset;
   return EL_OK;
 }
 

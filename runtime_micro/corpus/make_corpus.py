@@ -1,0 +1,224 @@
+"""Generates runtime_micro's malformed-model corpus (committed beside this script).
+
+    python runtime_micro/corpus/make_corpus.py        # rewrites runtime_micro/corpus/*.tflite
+
+valid_base.tflite is a small valid float model (ADD -> GATHER -> RESHAPE, two inputs); every
+other file breaks one rule and must make runtime_micro fail with an error status and a message
+(init or invoke), never crash. The C driver (runtime_micro/tests/test_corpus.c) also truncates
+valid_base.tflite at every length. MANIFEST.txt lists each file with the status it must give
+and what it breaks. Deterministic: same script, same bytes.
+"""
+
+from __future__ import annotations
+
+import copy
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import tflbuild as tb  # noqa: E402
+
+F32 = tb.FLOAT32
+
+
+def base_model() -> tb.Model:
+    c = np.arange(6, dtype=np.float32).reshape(2, 3) * 0.5
+    tensors = [
+        tb.Tensor([2, 3], F32, 0, "x"),
+        tb.Tensor([2], tb.INT32, 0, "indices"),
+        tb.Tensor([2, 3], F32, 1, "c"),
+        tb.Tensor([2, 3], F32, 0, "sum"),
+        tb.Tensor([2, 3], F32, 0, "gathered"),
+        tb.Tensor([2], tb.INT32, 2, "new_shape"),
+        tb.Tensor([3, 2], F32, 0, "out"),
+    ]
+    ops = [
+        tb.Op(0, [0, 2], [3], tb.OPT_ADD, [(0, "u8", 0)]),
+        tb.Op(1, [3, 1], [4], tb.OPT_GATHER, [(0, "i32", 0), (1, "i32", 0)]),
+        tb.Op(2, [4, 5], [6], tb.OPT_RESHAPE, [(0, "vec_i32", [3, 2])]),
+    ]
+    sg = tb.Subgraph(tensors, [0, 1], [6], ops)
+    return tb.Model([tb.ADD, tb.GATHER, tb.RESHAPE], [sg],
+                    [None, c.tobytes(), np.array([3, 2], np.int32).tobytes()])
+
+
+def patched(data: bytes, pos: int, fmt: str, value: int) -> bytes:
+    b = bytearray(data)
+    struct.pack_into(fmt, b, pos, value)
+    return bytes(b)
+
+
+def cases() -> list[tuple[str, str, bytes, str]]:
+    """(name, expected status, bytes, what it breaks)."""
+    out: list[tuple[str, str, bytes, str]] = []
+    base = base_model()
+    valid = tb.build(base)
+
+    def variant(name: str, status: str, why: str, edit) -> None:
+        m = copy.deepcopy(base)
+        edit(m)
+        out.append((name, status, tb.build(m), why))
+
+    def raw(name: str, status: str, why: str, data: bytes) -> None:
+        out.append((name, status, data, why))
+
+    INV, UNS = "EL_ERROR_INVALID_MODEL", "EL_ERROR_UNSUPPORTED"
+    sg_t = [2, ("i", 0), 0]  # subgraph 0 tensors vector
+
+    # --- flatbuffer structure (byte-level) ---
+    raw("root_offset_out_of_range", INV, "root uoffset points past the end",
+        patched(valid, 0, "<I", 0x7FFFFFF0))
+    raw("root_offset_misaligned", INV, "root uoffset not 4-aligned", patched(valid, 0, "<I", tb.root(valid) + 1))
+    r = tb.root(valid)
+    raw("vtable_out_of_range", INV, "root table soffset points before the start",
+        patched(valid, r, "<i", r + 1000))
+    raw("vtable_size_huge", INV, "vtable size past the end",
+        patched(valid, r - struct.unpack_from("<i", valid, r)[0], "<H", 0xFFFE))
+    raw("table_size_huge", INV, "table inline size past the end",
+        patched(valid, r - struct.unpack_from("<i", valid, r)[0] + 2, "<H", 0xFFF0))
+    raw("field_outside_table", INV, "a vtable field offset beyond the table size",
+        patched(valid, r - struct.unpack_from("<i", valid, r)[0] + 4, "<H", 0xFFF0))
+    tvec = tb.deref(valid, tb.locate(valid, sg_t))
+    raw("vector_length_huge", INV, "tensors vector claims 2^32-1 elements",
+        patched(valid, tvec, "<I", 0xFFFFFFFF))
+    raw("vector_offset_out_of_range", INV, "tensors vector uoffset past the end",
+        patched(valid, tb.locate(valid, sg_t), "<I", 0x00FFFFFF))
+    shape_field = tb.locate(valid, sg_t + [("i", 0), 0])
+    raw("shape_vector_misaligned", INV, "int32 shape vector at an odd address",
+        patched(valid, shape_field, "<I", tb.u32(valid, shape_field) + 1))
+    name_field = tb.locate(valid, sg_t + [("i", 0), 3])
+    name_vec = tb.deref(valid, name_field)
+    nb = bytearray(valid)
+    nb[name_vec + 4 + tb.u32(valid, name_vec)] = ord("Z")  # overwrite the NUL
+    raw("string_not_terminated", INV, "tensor name without its NUL", bytes(nb))
+    raw("string_length_huge", INV, "tensor name length past the end", patched(valid, name_vec, "<I", 0x7FFFFFFF))
+    raw("bad_identifier", INV, "file identifier is not TFL3", valid[:4] + b"XXXX" + valid[8:])
+    raw("empty_file", INV, "zero bytes", b"")
+    raw("tiny_file", INV, "4 bytes", valid[:4])
+
+    # --- model semantics ---
+    variant("schema_version_2", UNS, "schema version 2", lambda m: setattr(m, "version", 2))
+    variant("no_subgraphs", INV, "no subgraph", lambda m: setattr(m, "subgraphs", []))
+    variant("dim_negative", INV, "shape [2,-3]", lambda m: setattr(m.subgraphs[0].tensors[0], "shape", [2, -3]))
+    variant("dim_huge", INV, "shape [2^31-1, 2^31-1] (bytes overflow)",
+            lambda m: setattr(m.subgraphs[0].tensors[3], "shape", [2**31 - 1, 2**31 - 1]))
+    variant("dim_product_overflow_32bit", INV, "shape [65536,65536,4]: element product overflows 32 bits",
+            lambda m: setattr(m.subgraphs[0].tensors[3], "shape", [65536, 65536, 4]))
+    variant("dim_product_wraps_to_small", INV, "shape whose 32-bit product wraps to 6",
+            lambda m: setattr(m.subgraphs[0].tensors[3], "shape", [2, 3, 65536, 65536]))
+    variant("rank_9", UNS, "rank 9 tensor", lambda m: setattr(m.subgraphs[0].tensors[4], "shape", [1] * 9))
+    variant("tensor_type_unknown", INV, "tensor type 99", lambda m: setattr(m.subgraphs[0].tensors[3], "type", 99))
+    variant("tensor_type_string", UNS, "STRING tensor", lambda m: setattr(m.subgraphs[0].tensors[3], "type", 5))
+    variant("buffer_index_out_of_range", INV, "tensor buffer 99",
+            lambda m: setattr(m.subgraphs[0].tensors[2], "buffer", 99))
+    variant("buffer_size_mismatch", INV, "constant buffer 8 bytes for a 24-byte tensor",
+            lambda m: m.buffers.__setitem__(1, bytes(8)))
+    variant("external_buffer_out_of_range", INV, "Buffer.offset/size beyond the file",
+            lambda m: m.buffers.__setitem__(1, ("ext", 1 << 40, 24)))
+    variant("external_buffer_past_end", INV, "Buffer.offset inside, offset+size past the end",
+            lambda m: m.buffers.__setitem__(1, ("ext", 64, 1 << 33)))
+
+    def op_input(m, k, v):
+        m.subgraphs[0].ops[k].inputs[0] = v
+    variant("op_input_index_out_of_range", INV, "ADD input tensor 1000", lambda m: op_input(m, 0, 1000))
+    variant("op_input_index_negative", INV, "ADD input tensor -7", lambda m: op_input(m, 0, -7))
+    variant("op_output_index_out_of_range", INV, "ADD output tensor 7",
+            lambda m: m.subgraphs[0].ops[0].outputs.__setitem__(0, 7))
+    variant("op_output_absent", INV, "ADD output -1", lambda m: m.subgraphs[0].ops[0].outputs.__setitem__(0, -1))
+    variant("subgraph_input_out_of_range", INV, "subgraph input 50",
+            lambda m: m.subgraphs[0].inputs.__setitem__(0, 50))
+    variant("subgraph_output_out_of_range", INV, "subgraph output -2",
+            lambda m: m.subgraphs[0].outputs.__setitem__(0, -2))
+    variant("opcode_index_out_of_range", INV, "operator opcode_index 9",
+            lambda m: setattr(m.subgraphs[0].ops[1], "opcode", 9))
+    variant("op_output_is_own_input", INV, "ADD writes its own input (sum = sum + c)",
+            lambda m: setattr(m.subgraphs[0].ops[0], "inputs", [3, 2]))
+    variant("op_writes_constant", INV, "ADD writes the constant tensor c",
+            lambda m: m.subgraphs[0].ops[0].outputs.__setitem__(0, 2))
+    variant("op_writes_model_input", INV, "GATHER writes the model input x",
+            lambda m: m.subgraphs[0].ops[1].outputs.__setitem__(0, 0))
+    variant("tensor_written_twice", INV, "two ops write 'sum'",
+            lambda m: m.subgraphs[0].ops[1].outputs.__setitem__(0, 3))
+
+    def swap_ops(m):
+        ops = m.subgraphs[0].ops
+        ops[0], ops[1] = ops[1], ops[0]
+    variant("op_reads_before_write", INV, "GATHER runs before the ADD that produces its input", swap_ops)
+    variant("output_never_written", INV, "subgraph output is a tensor no op writes",
+            lambda m: m.subgraphs[0].ops.pop())
+    variant("options_type_mismatch", INV, "ADD carries GatherOptions",
+            lambda m: setattr(m.subgraphs[0].ops[0], "options_type", tb.OPT_GATHER))
+    variant("quantized_dimension_out_of_range", INV, "per-channel scales, quantized_dimension 5",
+            lambda m: m.subgraphs[0].tensors.__setitem__(3, tb.Tensor([2, 3], tb.INT8, 0, "sum", [0.1, 0.2],
+                                                                      [0, 0], 5)))
+    variant("scale_count_mismatch", INV, "3 scales for a dimension of 2",
+            lambda m: m.subgraphs[0].tensors.__setitem__(3, tb.Tensor([2, 3], tb.INT8, 0, "sum", [0.1, 0.2, 0.3],
+                                                                      [0, 0, 0], 0)))
+    variant("zero_point_count_mismatch", INV, "2 scales, 1 zero point",
+            lambda m: m.subgraphs[0].tensors.__setitem__(3, tb.Tensor([2, 3], tb.INT8, 0, "sum", [0.1, 0.2],
+                                                                      [0], 0)))
+    variant("zero_point_overflow", INV, "zero point 2^40",
+            lambda m: m.subgraphs[0].tensors.__setitem__(3, tb.Tensor([2, 3], tb.INT8, 0, "sum", [0.1],
+                                                                      [1 << 40], 0)))
+    variant("scale_not_finite", INV, "scale inf",
+            lambda m: m.subgraphs[0].tensors.__setitem__(3, tb.Tensor([2, 3], tb.INT8, 0, "sum", [float("inf")],
+                                                                      [0], 0)))
+    variant("builtin_code_unknown", UNS, "builtin code 4000", lambda m: m.opcodes.__setitem__(0, 4000))
+    variant("custom_op", UNS, "CUSTOM op", lambda m: m.opcodes.__setitem__(0, 32))
+
+    def gather_const_oob(m):
+        m.buffers.append(np.array([0, 7], np.int32).tobytes())
+        m.subgraphs[0].tensors[1] = tb.Tensor([2], tb.INT32, 3, "indices")
+        m.subgraphs[0].inputs = [0]
+    variant("gather_index_out_of_range", "EL_ERROR_*", "constant GATHER indices [0, 7] for 2 rows",
+            gather_const_oob)
+
+    def gather_negative(m):
+        m.buffers.append(np.array([-3, 0], np.int32).tobytes())
+        m.subgraphs[0].tensors[1] = tb.Tensor([2], tb.INT32, 3, "indices")
+        m.subgraphs[0].inputs = [0]
+    variant("gather_index_negative", "EL_ERROR_*", "constant GATHER indices [-3, 0]", gather_negative)
+
+    def call_once_oob(m):
+        m.opcodes.append(tb.CALL_ONCE)
+        m.subgraphs[0].ops.insert(0, tb.Op(3, [], [], tb.OPT_CALL_ONCE, [(0, "i32", 5)]))
+    variant("call_once_subgraph_out_of_range", INV, "CALL_ONCE init_subgraph_index 5 (1 subgraph)", call_once_oob)
+
+    def call_once_self(m):
+        m.opcodes.append(tb.CALL_ONCE)
+        m.subgraphs[0].ops.insert(0, tb.Op(3, [], [], tb.OPT_CALL_ONCE, [(0, "i32", 0)]))
+    variant("call_once_self", INV, "CALL_ONCE runs subgraph 0 from subgraph 0", call_once_self)
+
+    def read_var_no_handle(m):
+        m.opcodes.append(tb.READ_VARIABLE)
+        sg = m.subgraphs[0]
+        sg.tensors.append(tb.Tensor([], tb.RESOURCE, 0, "handle"))
+        sg.tensors.append(tb.Tensor([2, 3], F32, 0, "state"))
+        sg.inputs.append(7)
+        sg.ops.insert(0, tb.Op(3, [7], [8]))
+    variant("read_variable_without_handle", UNS, "READ_VARIABLE of a resource given as model input",
+            read_var_no_handle)
+    return out
+
+
+def main() -> None:
+    for old in HERE.glob("*.tflite"):
+        old.unlink()
+    valid = tb.build(base_model())
+    (HERE / "valid_base.tflite").write_bytes(valid)
+    lines = ["# name  expected-status  what it breaks (generated by make_corpus.py)",
+             f"valid_base  EL_OK  the small valid model ({len(valid)} bytes) the others derive from"]
+    for name, status, data, why in cases():
+        (HERE / f"bad_{name}.tflite").write_bytes(data)
+        lines.append(f"bad_{name}  {status}  {why}")
+    (HERE / "MANIFEST.txt").write_text("\n".join(lines) + "\n")
+    print(f"wrote {len(lines) - 1} models to {HERE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+"""Python binding over runtime_micro's C API (ctypes).
+
+    interp = Interpreter("model.tflite")           # arena sized from the required-size query
+    interp.set_input(0, x)
+    interp.invoke()
+    y = interp.get_output(0)
+
+The model bytes and the arena are numpy buffers owned by the Interpreter (16-byte aligned, as
+the C API requires); they live as long as the object.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from edgelite.errors import Code, EdgeliteError
+from edgelite.runtime import _lib
+
+PLANNERS = {"greedy": 0, "linear": 1}
+
+# el_dtype (TFLite TensorType values) -> numpy
+DTYPES: dict[int, np.dtype] = {
+    0: np.dtype(np.float32), 1: np.dtype(np.float16), 2: np.dtype(np.int32),
+    3: np.dtype(np.uint8), 4: np.dtype(np.int64), 6: np.dtype(np.bool_),
+    7: np.dtype(np.int16), 9: np.dtype(np.int8), 10: np.dtype(np.float64),
+    12: np.dtype(np.uint64), 13: np.dtype(np.int32), 15: np.dtype(np.uint32),
+    16: np.dtype(np.uint16),
+}
+
+# Callback: (subgraph, op_index, builtin_code, is_after) -> None; raising stops the invoke.
+OpCallback = Callable[[int, int, int, bool], None]
+
+_FIRST_ARENA = 64 * 1024
+_MAX_TRIES = 40
+
+
+@dataclass(frozen=True)
+class TensorDetails:
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    scale: float  # 0.0 when not quantized
+    zero_point: int
+    quant_count: int  # 0 none, 1 per-tensor, >1 per-channel (scale/zero_point = channel 0)
+    quantized_dimension: int
+
+    @property
+    def quantization(self) -> tuple[float, int]:
+        """(scale, zero_point), as LiteRT's get_input_details reports it."""
+        return (self.scale, self.zero_point)
+
+
+def _aligned(nbytes: int, align: int = 16) -> np.ndarray:
+    raw = np.zeros(nbytes + align, dtype=np.uint8)
+    start = (-raw.ctypes.data) % align
+    return raw[start:start + nbytes]
+
+
+def _read_model(model: str | Path | bytes | bytearray | memoryview) -> tuple[bytes, str]:
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        return bytes(model), "<model bytes>"
+    path = Path(model)
+    try:
+        return path.read_bytes(), str(path)
+    except OSError as exc:
+        raise EdgeliteError(f"cannot read model: {exc.strerror}", where=str(path),
+                            code=Code.BAD_INPUT) from exc
+
+
+def _status_code(status: int) -> str:
+    if status in (2,):
+        return Code.INVALID_MODEL
+    if status in (3,):
+        return Code.UNSUPPORTED
+    return Code.RUNTIME
+
+
+class Interpreter:
+    """runtime_micro interpreter over one model.
+
+    planner: "greedy" (smallest arena) or "linear" (every tensor keeps its bytes: tensor(i)
+    reads any tensor after invoke). arena_size: bytes to give the runtime; None sizes it
+    exactly from the runtime's own query. callback: called before and after every op.
+    """
+
+    def __init__(self, model: str | Path | bytes, planner: str = "greedy",
+                 arena_size: int | None = None, callback: OpCallback | None = None) -> None:
+        if planner not in PLANNERS:
+            raise EdgeliteError(f"unknown planner {planner!r}", hint="use 'greedy' or 'linear'")
+        self._lib = _lib.load()
+        data, self._where = _read_model(model)
+        self._model = _aligned(max(len(data), 1))
+        self._model[:len(data)] = np.frombuffer(data, dtype=np.uint8)
+        self._model_size = len(data)
+        self.planner = planner
+        self._it = _lib.ElInterpreter()
+        self._callback_error: BaseException | None = None
+        self._config = _lib.ElConfig()
+        self._config.planner = PLANNERS[planner]
+        self._user_callback = callback
+        self._c_callback = _lib.CALLBACK(self._on_op) if callback else _lib.CALLBACK()
+        self._config.callback = self._c_callback
+        self._arena = np.zeros(0, dtype=np.uint8)
+        if arena_size is not None:
+            self._init(int(arena_size))
+        else:
+            self._init_auto()
+        self.arena_bytes = int(self._lib.el_arena_required(ctypes.byref(self._it)))
+        self.arena_size = int(self._arena.size)
+        self.inputs = [self._details(self._lib.el_input_info, i)
+                       for i in range(self._lib.el_input_count(ctypes.byref(self._it)))]
+        self.outputs = [self._details(self._lib.el_output_info, i)
+                        for i in range(self._lib.el_output_count(ctypes.byref(self._it)))]
+
+    # ------------------------------------------------------------------ setup
+    def _try(self, size: int) -> int:
+        self._arena = _aligned(size) if size > 0 else np.zeros(0, dtype=np.uint8)
+        ptr = self._arena.ctypes.data if size > 0 else None
+        return int(self._lib.el_init(ctypes.byref(self._it), self._model.ctypes.data,
+                                     self._model_size, ptr, size, ctypes.byref(self._config)))
+
+    def _init(self, size: int) -> None:
+        status = self._try(size)
+        if status != _lib.EL_OK:
+            self._raise(status)
+
+    def _init_auto(self) -> None:
+        size = _FIRST_ARENA
+        for _ in range(_MAX_TRIES):
+            status = self._try(size)
+            if status == _lib.EL_OK:
+                need = int(self._lib.el_arena_required(ctypes.byref(self._it)))
+                if need < size:  # give back the slack: the arena is exactly the required size
+                    self._init(need)
+                return
+            if status != _lib.EL_ERROR_ARENA_TOO_SMALL:
+                self._raise(status)
+            need = int(self._lib.el_arena_required(ctypes.byref(self._it)))
+            exact = bool(self._lib.el_arena_required_exact(ctypes.byref(self._it)))
+            size = need if exact else max(need, 2 * size)
+        self._raise(_lib.EL_ERROR_ARENA_TOO_SMALL)
+
+    def _message(self) -> str:
+        return self._lib.el_error_message(ctypes.byref(self._it)).decode("utf-8", "replace")
+
+    def _raise(self, status: int) -> None:
+        if self._callback_error is not None:
+            err, self._callback_error = self._callback_error, None
+            raise err
+        name = _lib.STATUS_NAMES.get(status, f"status {status}")
+        raise EdgeliteError(f"{self._message()} [{name}]", code=_status_code(status),
+                            where=self._where)
+
+    def _on_op(self, _user: int, subgraph: int, op_index: int, code: int, is_after: int) -> int:
+        try:
+            assert self._user_callback is not None
+            self._user_callback(subgraph, op_index, code, bool(is_after))
+        except BaseException as exc:  # reported after the C call returns
+            self._callback_error = exc
+            return 5  # EL_ERROR_INVOKE stops the invoke
+        return 0
+
+    def _info(self, fn, i: int) -> _lib.ElTensorInfo:
+        info = _lib.ElTensorInfo()
+        status = fn(ctypes.byref(self._it), i, ctypes.byref(info))
+        if status != _lib.EL_OK:
+            raise EdgeliteError(f"tensor {i} out of range", code=Code.BAD_INPUT, where=self._where)
+        return info
+
+    def _details(self, fn, i: int) -> TensorDetails:
+        info = self._info(fn, i)
+        if info.dtype not in DTYPES:
+            raise EdgeliteError(f"tensor {i} has a dtype ({info.dtype}) Python cannot map",
+                                code=Code.UNSUPPORTED, where=self._where)
+        return TensorDetails(
+            index=int(info.index), name=(info.name or b"").decode("utf-8", "replace"),
+            shape=tuple(int(info.dims[k]) for k in range(info.rank)),
+            dtype=DTYPES[info.dtype], scale=float(info.scale), zero_point=int(info.zero_point),
+            quant_count=int(info.quant_count), quantized_dimension=int(info.quantized_dimension))
+
+    def _array(self, info: _lib.ElTensorInfo) -> np.ndarray:
+        dtype = DTYPES[info.dtype]
+        shape = tuple(int(info.dims[k]) for k in range(info.rank))
+        buf = (ctypes.c_uint8 * info.bytes).from_address(info.data)
+        return np.frombuffer(buf, dtype=dtype).reshape(shape).copy()
+
+    # ------------------------------------------------------------------ API
+    def set_input(self, i: int, value: np.ndarray) -> None:
+        info = self._info(self._lib.el_input_info, i)
+        dtype = DTYPES[info.dtype]
+        shape = tuple(int(info.dims[k]) for k in range(info.rank))
+        arr = np.asarray(value)
+        if arr.dtype != dtype:
+            raise EdgeliteError(f"input {i}: got {arr.dtype}, the model expects {dtype}",
+                                code=Code.BAD_INPUT, where=self._where)
+        if arr.shape != shape:
+            raise EdgeliteError(f"input {i}: got shape {arr.shape}, the model expects {shape}",
+                                code=Code.BAD_INPUT, where=self._where)
+        arr = np.ascontiguousarray(arr)
+        ctypes.memmove(info.data, arr.ctypes.data, info.bytes)
+
+    def invoke(self) -> None:
+        status = int(self._lib.el_invoke(ctypes.byref(self._it)))
+        if status != _lib.EL_OK:
+            self._raise(status)
+
+    def reset(self) -> None:
+        """Resource variables and CALL_ONCE back to their state after init."""
+        status = int(self._lib.el_reset(ctypes.byref(self._it)))
+        if status != _lib.EL_OK:
+            self._raise(status)
+
+    def get_output(self, i: int) -> np.ndarray:
+        return self._array(self._info(self._lib.el_output_info, i))
+
+    def get_input(self, i: int) -> np.ndarray:
+        return self._array(self._info(self._lib.el_input_info, i))
+
+    @property
+    def tensor_count(self) -> int:
+        return int(self._lib.el_tensor_count(ctypes.byref(self._it)))
+
+    def tensor_details(self, index: int) -> TensorDetails:
+        return self._details(self._lib.el_tensor_info_at, index)
+
+    def tensor(self, index: int) -> np.ndarray:
+        """Any tensor of subgraph 0 by model index, after invoke (linear planner only)."""
+        info = self._info(self._lib.el_tensor_info_at, index)
+        if self.planner != "linear" and not info.is_const:
+            raise EdgeliteError(
+                f"tensor {index}: the greedy planner reuses intermediate memory",
+                code=Code.BAD_INPUT, where=self._where,
+                hint="create the Interpreter with planner='linear' to read any tensor")
+        if not info.data:
+            raise EdgeliteError(f"tensor {index} has no data (unused by every op)",
+                                code=Code.BAD_INPUT, where=self._where)
+        return self._array(info)
+
+
+def required_arena_bytes(model: str | Path | bytes, planner: str = "greedy") -> int:
+    """Exact arena bytes runtime_micro needs for this model (raises if it cannot run it)."""
+    return Interpreter(model, planner=planner).arena_bytes
