@@ -156,3 +156,18 @@ def test_quantize_multiplier_matches_runtime_micro(c_quant: ctypes.CDLL) -> None
     for v in values:
         c_quant.el_quantize_multiplier(float(v), ctypes.byref(m), ctypes.byref(s))
         assert params.quantize_multiplier(float(v)) == (m.value, s.value), v
+
+
+def test_bias_too_large_for_int32_widens_weight_range() -> None:
+    # input scale 1e-3, channel 0 absmax 1.27 -> weight scale 0.01, bias scale 1e-5:
+    # a bias of 3e4 would need 3e9 > 2^31 - 1. TFLite raises that channel's weight range to
+    # 2|b| / (2^31 - 1) * (127 / input scale) so the bias lands at half the int32 range.
+    absmax = np.array([1.27, 1.27], np.float32)
+    bias = np.array([3e4, 1.0], np.float32)
+    got = params.bias_safe_absmax(absmax, bias, 1e-3)
+    expect0 = 2.0 * 3e4 / (2**31 - 1) * (127 / 1e-3)
+    assert got[0] == np.float32(expect0) and got[1] == np.float32(1.27)
+    w = np.array([[1.27], [1.27]], np.float32)
+    _, qp = params.quantize_weights_int8(w, 0, got)
+    qb, _ = params.quantize_bias(bias, 1e-3, qp.scale)
+    assert abs(int(qb[0]) - 2**30) <= 256  # half the int32 range, to float32 precision

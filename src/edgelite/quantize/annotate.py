@@ -398,12 +398,16 @@ class _Integer:
                                     code=Code.UNSUPPORTED, where=op_key(op),
                                     hint="keep this op float")
             per_axis = axis if self.cfg.per_channel else None
-            qw, wqp = P.quantize_weights_int8(w.data, per_axis)
-            op.inputs[wi] = self._new_const(w, qw, wqp, "int8")
             b = op.inputs[bi] if bi < len(op.inputs) else None
-            if b is not None and _is_float_const(b):
+            b = b if _is_float_const(b) else None
+            in_scale = float(x.quant.scale[0])
+            absmax = P.weight_absmax(w.data, per_axis)
+            if prec == "int8" and b is not None:
+                absmax = P.bias_safe_absmax(absmax, b.data, in_scale)
+            qw, wqp = P.quantize_weights_int8(w.data, per_axis, absmax)
+            op.inputs[wi] = self._new_const(w, qw, wqp, "int8")
+            if b is not None:
                 bias_dtype = "int64" if prec == "int16" else "int32"
-                in_scale = float(x.quant.scale[0])
                 qb, bqp = P.quantize_bias(b.data, in_scale, wqp.scale, bias_dtype)
                 op.inputs[bi] = self._new_const(b, qb, bqp, bias_dtype)
         tied = op.type in SAME_PARAMS

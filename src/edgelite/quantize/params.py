@@ -102,10 +102,28 @@ def weight_absmax(w: np.ndarray, axis: int | None) -> np.ndarray:
     return np.max(np.abs(w), axis=axes).astype(np.float32)
 
 
-def quantize_weights_int8(w: np.ndarray, axis: int | None) -> tuple[np.ndarray, QuantParams]:
-    """Symmetric int8 weights in [-127, 127], per channel along ``axis`` or per tensor."""
+def bias_safe_absmax(absmax: np.ndarray, bias: np.ndarray | None,
+                     input_scale: float) -> np.ndarray:
+    """Widen weight ranges whose int32 bias would overflow (TFLite's AdjustWeightsForBiasScale):
+    a bias must stay within half the int32 range at scale input_scale * weight_scale."""
+    if bias is None:
+        return absmax
+    b = np.abs(np.asarray(bias, np.float64))
+    if absmax.size == 1:
+        b = np.array([b.max()]) if b.size else np.zeros(1)
+    limit = 0.5 * float(input_scale) * (absmax.astype(np.float64) / WEIGHT_QMAX) * INT32_MAX
+    need = 2.0 * b / INT32_MAX * (WEIGHT_QMAX / float(input_scale))
+    return np.where(b >= limit, need, absmax).astype(np.float32)
+
+
+def quantize_weights_int8(w: np.ndarray, axis: int | None,
+                          absmax: np.ndarray | None = None) -> tuple[np.ndarray, QuantParams]:
+    """Symmetric int8 weights in [-127, 127], per channel along ``axis`` or per tensor.
+
+    ``absmax``: the half range per channel, when it must differ from the data's own
+    (see bias_safe_absmax)."""
     w = np.asarray(w, dtype=np.float32)
-    absmax = weight_absmax(w, axis)
+    absmax = weight_absmax(w, axis) if absmax is None else np.asarray(absmax, np.float32)
     scale = symmetric_scale(absmax, WEIGHT_QMAX)
     # TFLite multiplies by the float32 inverse 127 / half_range (not a division by the scale):
     # keep that rounding; an all-zero channel gets inverse 0.
