@@ -260,13 +260,42 @@ def test_resize_scales_nearest(tmp_path):
     check(tmp_path, m, {"x": x})
 
 
-def test_resize_cubic_is_unsupported(tmp_path):
-    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="cubic")
+@pytest.mark.parametrize("attrs,scales", [
+    (dict(mode="cubic"), [1, 1, 2, 1.5]),
+    (dict(mode="cubic", cubic_coeff_a=-0.5, exclude_outside=1,
+          coordinate_transformation_mode="align_corners"), [1, 1, 1.5, 2]),
+    (dict(mode="linear", antialias=1), [1, 1, 0.5, 0.6]),
+    (dict(mode="nearest", coordinate_transformation_mode="half_pixel_symmetric"),
+     [1, 1, 0.75, 1.5]),
+])
+def test_resize_exact_general_path(tmp_path, attrs, scales):
+    """Variants no TFLite resize reproduces: per-axis GATHER / matrix products."""
+    x = rand(1, 2, 8, 10)
+    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], **attrs)
+    m = make_model([node], [("x", x.shape)], ["y"],
+                   [("scales", np.array(scales, np.float32))], opset=19)
+    check(tmp_path, m, {"x": x})
+    assert not {"RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"} & set(op_types(tmp_path, m))
+
+
+def test_resize_keep_aspect_ratio(tmp_path):
+    x = rand(1, 2, 6, 9)
+    node = helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], mode="linear",
+                            keep_aspect_ratio_policy="not_larger", axes=[2, 3])
+    m = make_model([node], [("x", x.shape)], ["y"], [("sizes", np.array([7, 7], np.int64))],
+                   opset=19)
+    check(tmp_path, m, {"x": x})
+
+
+def test_resize_tf_crop_and_resize_is_unsupported(tmp_path):
+    node = helper.make_node("Resize", ["x", "roi", "scales"], ["y"], mode="linear",
+                            coordinate_transformation_mode="tf_crop_and_resize")
     m = make_model([node], [("x", (1, 1, 4, 4))], ["y"],
-                   [("scales", np.array([1, 1, 2, 2], np.float32))], opset=13)
+                   [("roi", np.array([0, 0, 0.2, 0.2, 1, 1, 0.8, 0.8], np.float32)),
+                    ("scales", np.array([1, 1, 2, 2], np.float32))], opset=13)
     path = tmp_path / "m.onnx"
     onnx.save(m, path)
-    with pytest.raises(EdgeliteError, match="cubic"):
+    with pytest.raises(EdgeliteError, match="tf_crop_and_resize"):
         convert(path)
 
 
