@@ -335,6 +335,18 @@ def test_gelu_pattern(tmp_path, order):
     np.testing.assert_allclose(run_litert(blob, {"x": x})["y"], want, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_gelu_pattern_through_the_reader(tmp_path, order):
+    """The reader fuses the pattern itself: no manual step, any opset."""
+    x = rand(3, 8, lo=-4, hi=4)
+    inits = [("sqrt2", np.array(math.sqrt(2), np.float32)), ("one", np.array(1, np.float32)),
+             ("half", np.array(0.5, np.float32))]
+    m = make_model(gelu_nodes(order), [("x", x.shape)], ["y"], inits, opset=13)
+    blob = check(tmp_path, m, {"x": x})
+    assert op_types(tmp_path, m) == ["GELU"]
+    assert blob
+
+
 def test_gelu_pattern_not_fused_when_intermediate_is_reused():
     nodes = gelu_nodes(0) + [helper.make_node("Relu", ["e"], ["z"])]
     inits = [("sqrt2", np.array(math.sqrt(2), np.float32)), ("one", np.array(1, np.float32)),

@@ -21,6 +21,7 @@ from onnx.reference import ReferenceEvaluator
 
 from edgelite import ir
 from edgelite.converter import ops as _ops  # noqa: F401  (importing registers the lowerings)
+from edgelite.converter.ops.gelu import fuse_gelu_nodes
 from edgelite.converter.ops.registry import ONNX_DTYPES, REGISTRY, LoweringContext, check_node
 from edgelite.errors import Code, EdgeliteError, UnsupportedError, UnsupportedReport
 
@@ -443,6 +444,8 @@ def model_to_ir(model: onnx.ModelProto, where: str,
         if not _fold_round(work):
             break
         _infer(work)
+    # Erf has no TFLite op: the erf form of GELU becomes one Gelu node (shapes unchanged).
+    work.nodes, _ = fuse_gelu_nodes(work.nodes, work.consts, work.outputs)
     graph = ir.Graph(name=model.graph.name or "main")
     _lower(work, graph)
     graph.validate()
