@@ -28,6 +28,7 @@ from edgelite.converter.passes import (
     remove_identities,
     run_passes,
 )
+from edgelite.converter.passes.layout import TO_NCHW, _reshape_through
 from edgelite.converter.tflite.writer import write_model
 
 # Every lowering module registers itself on import (the ops package may not import them all).
@@ -67,18 +68,23 @@ def ort_run(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.nda
 
 
 def io_layout(graph: ir.Graph) -> dict[str, str]:
-    """Tensor name -> "NHWC" for the inputs/outputs the converter turned into NHWC."""
+    """Tensor name -> layout ("NCHW", "NHWC", "NWC"...) of the converted inputs/outputs."""
     meta = json.loads(graph.metadata["edgelite"])["layout"]
     return {**meta["inputs"], **meta["outputs"]}
 
 
+CHANNELS_LAST = ("NWC", "NHWC", "NDHWC")
+
+
 def to_layout(x: np.ndarray, layout: str | None) -> np.ndarray:
     """x (ONNX layout) in the converted model's layout for that tensor."""
-    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if layout == "NHWC" else x
+    if layout in CHANNELS_LAST:
+        return np.ascontiguousarray(x.transpose(0, *range(2, x.ndim), 1))
+    return x
 
 
 def from_layout(y: np.ndarray, layout: str | None) -> np.ndarray:
-    return y.transpose(0, 3, 1, 2) if layout == "NHWC" else y
+    return y.transpose(0, y.ndim - 1, *range(1, y.ndim - 1)) if layout in CHANNELS_LAST else y
 
 
 def litert_run(data: bytes, inputs: dict[str, np.ndarray],
@@ -379,6 +385,80 @@ def test_squeeze_excite_gate_has_no_transpose(tmp_path: Path) -> None:
     model = make_model(nodes, {"x": (1, 3, 8, 8)}, ["y"], inits)
     g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)}, tflm=True)
     assert "TRANSPOSE" not in op_types(g), op_types(g)
+
+
+def test_conv1d_stack_has_no_transpose_and_fused_relu(tmp_path: Path) -> None:
+    inits = {"w1": rand(4, 3, 3), "w2": rand(4, 4, 3), "fc": rand(5, 4)}
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], kernel_shape=[3], pads=[1, 1]),
+             helper.make_node("Relu", ["a"], ["ar"]),
+             helper.make_node("Conv", ["ar", "w2"], ["b"], kernel_shape=[3], pads=[1, 1]),
+             helper.make_node("Add", ["b", "ar"], ["s"]),
+             helper.make_node("GlobalAveragePool", ["s"], ["g"]),
+             helper.make_node("Flatten", ["g"], ["f"]),
+             helper.make_node("Gemm", ["f", "fc"], ["y"], transB=1)]
+    model = make_model(nodes, {"x": (1, 3, 16)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 16)}, tflm=True)
+    types = op_types(g)
+    assert "TRANSPOSE" not in types and "RELU" not in types, types
+    assert io_layout(g) == {"x": "NWC"} and g.inputs[0].shape == (1, 16, 3)
+
+
+def test_second_graph_input_joins_the_nhwc_layout(tmp_path: Path) -> None:
+    inits = {"w1": rand(4, 3, 3, 3), "wt": rand(4, 5, 2, 2)}
+    nodes = [conv("c1", "x", "w1", "a"),
+             helper.make_node("ConvTranspose", ["a", "wt"], ["u"], strides=[2, 2],
+                              kernel_shape=[2, 2]),
+             helper.make_node("Add", ["u", "x2"], ["y"])]
+    model = make_model(nodes, {"x": (1, 3, 4, 4), "x2": (1, 5, 8, 8)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 4, 4), "x2": rand(1, 5, 8, 8)},
+                          tflm=True)
+    assert "TRANSPOSE" not in op_types(g)
+    assert io_layout(g) == {"x": "NHWC", "x2": "NHWC", "y": "NHWC"}
+
+
+def test_channel_shuffle_keeps_only_the_shuffle(tmp_path: Path) -> None:
+    inits = {"w1": rand(8, 3, 3, 3), "w2": rand(2, 8, 3, 3),
+             "s1": np.array([1, 2, 4, 4, 4]), "s2": np.array([1, 8, 4, 4])}
+    nodes = [conv("c1", "x", "w1", "a"), helper.make_node("Reshape", ["a", "s1"], ["r"]),
+             helper.make_node("Transpose", ["r"], ["t"], perm=[0, 2, 1, 3, 4]),
+             helper.make_node("Reshape", ["t", "s2"], ["r2"]), conv("c2", "r2", "w2", "y")]
+    model = make_model(nodes, {"x": (1, 3, 4, 4)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 4, 4)}, tflm=True)
+    assert op_types(g)["TRANSPOSE"] <= 2
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_reshape_through_transpose_algebra(seed: int) -> None:
+    # numpy is the oracle for pure data movement: reshape(transpose(x, P)) must equal
+    # transpose(reshape(x, x2), Q) whenever _reshape_through says it can be rewritten
+    rng = np.random.default_rng(seed)
+    rank = int(rng.integers(2, 6))
+    x_shape = tuple(int(d) for d in rng.choice([1, 1, 2, 3, 4], size=rank))
+    perm = tuple(int(p) for p in rng.permutation(rank))
+    y_shape = [x_shape[p] for p in perm]
+    # z: merge a random run of y axes, then sprinkle size-1 axes
+    i = int(rng.integers(0, rank))
+    j = int(rng.integers(i, rank)) + 1
+    z = [*y_shape[:i], int(np.prod(y_shape[i:j])), *y_shape[j:]]
+    z = [d for d in z if d != 1 or rng.random() < 0.5]
+    for _ in range(int(rng.integers(0, 3))):
+        z.insert(int(rng.integers(0, len(z) + 1)), 1)
+    result = _reshape_through(perm, x_shape, tuple(z))
+    x = np.arange(int(np.prod(x_shape))).reshape(x_shape)
+    expected = np.transpose(x, perm).reshape(z)
+    if result is None:
+        return
+    x2, q = result
+    np.testing.assert_array_equal(np.transpose(x.reshape(x2), q), expected)
+
+
+def test_reshape_through_transpose_cases() -> None:
+    # the squeeze after a 1-D conv: NHWC (1,1,L,C) -> NCHW -> (1,C,L) is NLC -> NCL
+    assert _reshape_through(TO_NCHW, (1, 1, 16, 4), (1, 4, 16)) == ((1, 16, 4), (0, 2, 1))
+    # flattening NCHW order from NHWC data cannot be a plain reshape
+    assert _reshape_through(TO_NCHW, (1, 3, 3, 4), (1, 36)) is None
+    # the GAP result (1,1,1,C) -> (1,C): no transpose left at all
+    assert _reshape_through(TO_NCHW, (1, 1, 1, 8), (1, 8)) == ((1, 8), (0, 1))
 
 
 def test_channel_softmax_stays_correct(tmp_path: Path) -> None:

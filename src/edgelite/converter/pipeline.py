@@ -14,6 +14,8 @@ from edgelite.converter.passes import run_passes
 from edgelite.errors import Code, EdgeliteError
 
 METADATA_KEY = "edgelite"
+# rank -> (the ONNX layout, the channels-last layout the converter may switch an input/output to)
+LAYOUTS = {3: ("NCW", "NWC"), 4: ("NCHW", "NHWC"), 5: ("NCDHW", "NDHWC")}
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ def convert(path: str | Path, options: ConvertOptions | None = None) -> ir.Graph
     run_passes(graph, keep_nchw_io=options.keep_nchw_io)
     _restore_io_names(graph, in_names, out_names)
     layout = {
-        kind: {t.name: ("NCHW" if t is old else "NHWC")
-               for t, old in zip(now, then) if len(t.shape) == 4}
+        kind: {t.name: LAYOUTS[len(t.shape)][t is not old]
+               for t, old in zip(now, then) if len(t.shape) in LAYOUTS}
         for kind, now, then in (("inputs", graph.inputs, before[0]),
                                 ("outputs", graph.outputs, before[1]))
     }
@@ -69,7 +71,7 @@ def _metadata(path: Path, options: ConvertOptions, layout: dict) -> bytes:
         "version": __version__,
         "source": {"file": path.name, "sha256": digest},
         "options": options.as_json(),
-        # rank-4 inputs/outputs: NHWC where the layout pass moved the interface to NHWC
+        # rank 3-5 inputs/outputs: channels-last where the layout pass moved the interface
         "layout": layout,
     }
     return json.dumps(info, sort_keys=True, separators=(",", ":")).encode()

@@ -15,6 +15,7 @@ from edgelite.converter.passes.fold_constants import fold_constants, remove_dead
 from edgelite.converter.passes.identity import fold_reshape_chains, remove_identities
 from edgelite.converter.passes.layout import optimize_layout
 from edgelite.converter.passes.pad import fold_pads
+from edgelite.converter.passes.reshape import sink_reshapes
 from edgelite.errors import Code, EdgeliteError
 
 MAX_ROUNDS = 100
@@ -27,6 +28,7 @@ def default_passes(keep_nchw_io: bool = False) -> list[tuple[str, Pass]]:
         ("fold_constants", fold_constants),
         ("remove_identities", remove_identities),
         ("fold_reshape_chains", fold_reshape_chains),
+        ("sink_reshapes", sink_reshapes),
         ("layout", lambda g: optimize_layout(g, keep_nchw_io)),
         ("fold_batchnorm", fold_batchnorm),
         ("fuse_activations", fuse_activations),
@@ -67,4 +69,5 @@ __all__ = [
     "remove_dead",
     "remove_identities",
     "run_passes",
+    "sink_reshapes",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.converter.passes._util import (
+    RESHAPE_LIKE,
     Index,
     Namer,
     bypass,
@@ -30,6 +31,16 @@ from edgelite.converter.passes._util import (
 
 TO_NHWC = (0, 2, 3, 1)
 TO_NCHW = (0, 3, 1, 2)
+IO_RANKS = (3, 4, 5)  # NCW, NCHW, NCDHW interfaces can become channels-last
+
+
+def to_last(rank: int) -> tuple[int, ...]:
+    """The perm taking N C spatial... to N spatial... C."""
+    return (0, *range(2, rank), 1)
+
+
+def to_first(rank: int) -> tuple[int, ...]:
+    return (0, rank - 1, *range(1, rank - 1))
 
 UNARY = {
     "ABS", "CEIL", "COS", "ELU", "EXP", "FLOOR", "GELU", "HARD_SWISH", "LEAKY_RELU", "LOG",
@@ -149,12 +160,65 @@ def _const_to_xspace(value: np.ndarray, perm: tuple[int, ...],
     return np.ascontiguousarray(moved)
 
 
+def _reshape_through(perm: tuple[int, ...], x_shape: tuple[int, ...],
+                     z_shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """reshape(transpose(x, perm), z_shape) == transpose(reshape(x, x2), Q): (x2, Q), or None.
+
+    Possible when every group of axes the reshape merges or splits is made of x axes that are
+    adjacent and in order in x (size-1 axes aside): e.g. the squeeze/unsqueeze around a 1-D
+    convolution, or the split of the channel axis in a channel shuffle.
+    """
+    r = len(perm)
+    y_shape = tuple(x_shape[p] for p in perm)
+    y_big = [i for i in range(r) if y_shape[i] != 1]
+    z_big = [j for j in range(len(z_shape)) if z_shape[j] != 1]
+    groups: list[tuple[list[int], list[int]]] = []
+    i = j = 0
+    while i < len(y_big) and j < len(z_big):
+        gy, gz = [y_big[i]], [z_big[j]]
+        py, pz = y_shape[y_big[i]], z_shape[z_big[j]]
+        i, j = i + 1, j + 1
+        while py != pz:
+            if py < pz and i < len(y_big):
+                gy.append(y_big[i])
+                py *= y_shape[y_big[i]]
+                i += 1
+            elif pz < py and j < len(z_big):
+                gz.append(z_big[j])
+                pz *= z_shape[z_big[j]]
+                j += 1
+            else:
+                return None
+        groups.append((gy, gz))
+    if i != len(y_big) or j != len(z_big):
+        return None
+    x_big = [a for a in range(r) if x_shape[a] != 1]
+    starts = []
+    for gy, _ in groups:
+        pos = [x_big.index(perm[k]) for k in gy]
+        if pos != list(range(pos[0], pos[0] + len(pos))):
+            return None
+        starts.append(pos[0])
+    slots = [zj for _, (_, gz) in sorted(zip(starts, groups)) for zj in gz]
+    # size-1 z axes: right after the previous non-1 z axis, leading ones in front
+    for zj in range(len(z_shape)):
+        if z_shape[zj] != 1:
+            continue
+        prev = [k for k in z_big if k < zj]
+        slots.insert(slots.index(prev[-1]) + 1 if prev else 0, zj)
+        z_big = sorted([*z_big, zj])  # later size-1 axes follow this one
+    x2 = tuple(z_shape[zj] for zj in slots)
+    q = tuple(slots.index(zj) for zj in range(len(z_shape)))
+    return x2, q
+
+
 class _Sinker:
     """Plans how one consumer op can be rewritten to run in x-space."""
 
-    def __init__(self, ix: Index, namer: Namer):
+    def __init__(self, ix: Index, namer: Namer, io_inputs: bool = False):
         self.ix = ix
         self.namer = namer
+        self.io_inputs = io_inputs  # graph inputs may become channels-last
 
     def _same_perm_source(self, t: ir.Tensor, perm: tuple[int, ...]) -> ir.Tensor | None:
         """x if t is TRANSPOSE(x, perm)."""
@@ -193,9 +257,12 @@ class _Sinker:
                     new_inputs[k] = self._const(t, moved)
                 else:
                     src = self._same_perm_source(t, perm)
-                    if src is None:
+                    if src is not None:
+                        new_inputs[k] = self._src(t, perm, src)
+                    elif self._becomes_channels_last(t, perm):
+                        new_inputs[k] = self._transposed_input(op, t, perm)
+                    else:
                         return None
-                    new_inputs[k] = self._src(t, perm, src)
             options = None
             if op.type == "CONCATENATION":
                 axis = int(op.options["axis"]) % r
@@ -203,6 +270,8 @@ class _Sinker:
             return self._rewrite(op, new_inputs, perm, options)
         if op.type in REDUCE:
             return self._plan_reduce(op, y, perm)
+        if op.type in RESHAPE_LIKE:
+            return self._plan_reshape(op, y, perm)
         if op.type in PAD or op.type in ("SLICE", "STRIDED_SLICE"):
             return self._plan_indexed(op, y, perm)
         return None
@@ -223,6 +292,19 @@ class _Sinker:
             out_perm = tuple(remaining.index(perm[i]) for i in rest)
         return self._rewrite(op, {0: self._src(y, perm), 1: self._const(axes_t, new_axes)},
                              out_perm)
+
+    def _plan_reshape(self, op: ir.Op, y: ir.Tensor, perm: tuple[int, ...]) -> Rewrite | None:
+        if op.inputs[0] is not y or any(t is y for t in op.inputs[1:]):
+            return None
+        src = self._same_perm_source(y, perm)
+        through = _reshape_through(perm, src.shape, op.outputs[0].shape)
+        if through is None:
+            return None
+        x2, q = through
+        shape_t = op.inputs[1] if len(op.inputs) > 1 and op.inputs[1] is not None else y
+        new_inputs = {0: self._src(y, perm), 1: self._const(shape_t, np.array(x2, np.int32))}
+        return self._rewrite(op, new_inputs, q, {"new_shape": [int(d) for d in x2]},
+                             op_type="RESHAPE")
 
     def _plan_indexed(self, op: ir.Op, y: ir.Tensor, perm: tuple[int, ...]) -> Rewrite | None:
         if op.inputs[0] is not y:
@@ -255,6 +337,21 @@ class _Sinker:
                     options[m] = sum(1 << j for j in range(r) if bits >> inv[j] & 1)
         return self._rewrite(op, new_inputs, perm, options)
 
+    def _becomes_channels_last(self, t: ir.Tensor, perm: tuple[int, ...]) -> bool:
+        """t is a graph input that absorb_io_transposes will make channels-last if its readers
+        read it through to_last: then reading it transposed costs nothing."""
+        return (self.io_inputs and self.ix.is_input(t) and len(t.shape) in IO_RANKS
+                and inverse(perm) == to_last(len(t.shape)))
+
+    def _transposed_input(self, op: ir.Op, t: ir.Tensor,
+                          perm: tuple[int, ...]) -> Callable[[], ir.Tensor]:
+        def make() -> ir.Tensor:
+            inv = inverse(perm)
+            t_x = ir.Tensor(self.namer(f"{t.name}_t"), tuple(t.shape[p] for p in inv), t.dtype)
+            self.ix.insert_before(op, transpose_op(self.namer, t, t_x, inv, op.name))
+            return t_x
+        return make
+
     # -- building blocks: each returns a thunk so nothing changes until the plan is complete --
     def _src(self, t: ir.Tensor, perm: tuple[int, ...],
              src: ir.Tensor | None = None) -> Callable[[], ir.Tensor]:
@@ -267,9 +364,14 @@ class _Sinker:
         return lambda: new_const(self.namer, t.name, value)
 
     def _rewrite(self, op: ir.Op, new_inputs: dict[int, Callable[[], ir.Tensor]],
-                 out_perm: tuple[int, ...], options: dict | None = None) -> Rewrite:
+                 out_perm: tuple[int, ...], options: dict | None = None,
+                 op_type: str | None = None) -> Rewrite:
         def apply() -> None:
             z = op.outputs[0]
+            if op_type is not None:
+                op.type = op_type
+            while len(op.inputs) <= max(new_inputs):
+                op.inputs.append(None)  # e.g. a RESHAPE given only new_shape gets its input 1
             for k, make in new_inputs.items():
                 self.ix.set_input(op, k, make())
             if options is not None:
@@ -286,7 +388,7 @@ class _Sinker:
 def sink_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
     """Move each TRANSPOSE below the layout-agnostic ops that read it."""
     ix = Index(graph)
-    sinker = _Sinker(ix, Namer(graph))
+    sinker = _Sinker(ix, Namer(graph), io_inputs=not keep_nchw_io)
     changed = False
     for op in graph.ops:
         perm = perm_of(op)
@@ -295,7 +397,7 @@ def sink_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
         x, y = op.inputs[0], op.outputs[0]
         if ix.is_output(y) or y.quant is not None:
             continue
-        if not keep_nchw_io and perm == TO_NHWC and _from_input(ix, x):
+        if not keep_nchw_io and perm == to_last(len(perm)) and _from_input(ix, x):
             continue  # moves up to become the NHWC graph input; sinking it would undo that
         readers = [c for c in ix.uses(y) if c.type != "TRANSPOSE"]
         if not readers:
@@ -355,7 +457,7 @@ def fold_flatten_into_fc(graph: ir.Graph) -> bool:
 
 # ---- the graph's ends -----------------------------------------------------------------------
 
-HOISTABLE = UNARY | BINARY | PAD | {"SLICE", "STRIDED_SLICE"}
+HOISTABLE = UNARY | BINARY | PAD | {"SLICE", "STRIDED_SLICE", *RESHAPE_LIKE}
 
 
 def _from_input(ix: Index, t: ir.Tensor) -> bool:
@@ -370,7 +472,7 @@ def _from_input(ix: Index, t: ir.Tensor) -> bool:
         if len(data) != 1 or len(ix.consumers.get(data[0], [])) != 1 or ix.is_output(data[0]):
             return False
         t = data[0]
-    return len(t.shape) == 4
+    return len(t.shape) in IO_RANKS
 
 
 def hoist_to_inputs(graph: ir.Graph) -> bool:
@@ -386,24 +488,26 @@ def hoist_to_inputs(graph: ir.Graph) -> bool:
     sinker = _Sinker(ix, namer)
     changed = False
     for op in graph.ops:
-        if perm_of(op) != TO_NHWC or ix.removed(op):
+        perm = perm_of(op)
+        if perm is None or perm != to_last(len(perm)) or ix.removed(op):
             continue
         z = op.inputs[0]
         elem = ix.producers.get(z)
         if elem is None or ix.is_input(z) or ix.is_output(z) or not _from_input(ix, z):
             continue
-        if any(perm_of(c) != TO_NHWC for c in ix.uses(z)):
+        if any(perm_of(c) != perm for c in ix.uses(z)):
             continue
         d = next(i for i in elem.inputs if i is not None and not i.is_const)
-        d_t = ir.Tensor(namer(f"{d.name}_nhwc"), tuple(d.shape[p] for p in TO_NHWC), d.dtype)
+        fwd, back = to_last(len(d.shape)), to_first(len(d.shape))
+        d_t = ir.Tensor(namer(f"{d.name}_nhwc"), tuple(d.shape[p] for p in fwd), d.dtype)
         u = ir.Tensor(namer(f"{d.name}_nchw"), d.shape, d.dtype)
-        t_fwd = transpose_op(namer, d, d_t, TO_NHWC, elem.name)
-        t_back = transpose_op(namer, d_t, u, TO_NCHW, elem.name)
+        t_fwd = transpose_op(namer, d, d_t, fwd, elem.name)
+        t_back = transpose_op(namer, d_t, u, back, elem.name)
         ix.insert_before(elem, t_fwd)
         ix.insert_before(elem, t_back)
         old_inputs = list(elem.inputs)
         ix.set_inputs(elem, [u if t is d else t for t in elem.inputs])
-        plan = sinker.plan(elem, u, TO_NCHW)
+        plan = sinker.plan(elem, u, back)
         if plan is None:
             ix.set_inputs(elem, old_inputs)
             ix.remove(t_back)
@@ -417,27 +521,30 @@ def hoist_to_inputs(graph: ir.Graph) -> bool:
 
 
 def absorb_io_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
-    """Rank-4 inputs read only through TRANSPOSE(to NHWC) become NHWC inputs; rank-4 outputs
-    written by TRANSPOSE(to NCHW) become NHWC outputs."""
+    """Inputs of rank 3-5 read only through TRANSPOSE(channels to last) become channels-last
+    inputs; outputs written by TRANSPOSE(channels to second) become channels-last outputs."""
     if keep_nchw_io:
         return False
     changed = False
     consumers = graph.consumers()
     for i, x in enumerate(list(graph.inputs)):
         readers = consumers.get(x, [])
-        if (len(x.shape) != 4 or not readers or x in graph.outputs
-                or any(perm_of(c) != TO_NHWC for c in readers)):
+        rank = len(x.shape)
+        if (rank not in IO_RANKS or not readers or x in graph.outputs
+                or any(perm_of(c) != to_last(rank) for c in readers)):
             continue
-        nhwc = ir.Tensor(x.name, tuple(x.shape[p] for p in TO_NHWC), x.dtype, quant=x.quant)
-        graph.inputs[i] = nhwc
+        last = ir.Tensor(x.name, tuple(x.shape[p] for p in to_last(rank)), x.dtype,
+                         quant=x.quant)
+        graph.inputs[i] = last
         for c in readers:
             graph.remove_op(c)
-            graph.replace_uses(c.outputs[0], nhwc)
+            graph.replace_uses(c.outputs[0], last)
         changed = True
     producers = graph.producers()
     for i, y in enumerate(list(graph.outputs)):
         t_op = producers.get(y)
-        if t_op is None or perm_of(t_op) != TO_NCHW or len(y.shape) != 4:
+        rank = len(y.shape)
+        if t_op is None or rank not in IO_RANKS or perm_of(t_op) != to_first(rank):
             continue
         x = t_op.inputs[0]
         if any(x is t for t in [*graph.inputs, *graph.outputs]):
