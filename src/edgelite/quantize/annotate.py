@@ -52,11 +52,13 @@ SAME_PARAMS = frozenset({
     # parameters give the same bytes in both.
     "RELU6", "RELU_N1_TO_1",
 })
-# Ops whose quantized kernels rescale freely between input and output parameters.
+# Ops whose quantized kernels rescale freely between input and output parameters. Only ops
+# whose int8 kernels exist in both LiteRT and TFLite Micro and agree there: EXP, LOG, SQRT,
+# SQUARE, RSQRT and GELU stay float (TFLite Micro has float kernels only), and so does SUM
+# (LiteRT 2.x's reference int8 SUM returns a constant where TFLite Micro is right).
 FREE_PARAMS = frozenset({
-    "ADD", "SUB", "MUL", "MEAN", "SUM", "RELU", "LEAKY_RELU",
-    "HARD_SWISH", "PRELU", "SQUARED_DIFFERENCE", "ARG_MAX", "ARG_MIN", "ELU", "ABS",
-    "SQUARE", "RSQRT", "SQRT", "EXP", "LOG", "DIV", "GELU",
+    "ADD", "SUB", "MUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH", "PRELU",
+    "SQUARED_DIFFERENCE", "ARG_MAX", "ARG_MIN", "ABS", "DIV",
 })
 # Fixed output parameters (scale, zero point) TFLite's kernels require, per storage type.
 FIXED_OUTPUT = {
@@ -72,9 +74,11 @@ FIXED_OUTPUT = {
         "TANH": (1.0 / 32768.0, 0),
     },
 }
-# Ops with no int16 kernel in TFLite/TFLite Micro: int16 requests for them are refused.
+# Ops with no int16 kernel in LiteRT or TFLite Micro: in int16x8 mode they run int8 (with a
+# note); asking for them explicitly in int16 is an error.
 NO_INT16 = frozenset({"LOG_SOFTMAX", "RESIZE_BILINEAR", "SQUARED_DIFFERENCE", "GATHER",
-                      "HARD_SWISH", "DIV"})
+                      "HARD_SWISH", "DIV", "PRELU", "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX",
+                      "ARG_MIN"})
 QUANTIZABLE = frozenset(WEIGHT_OPS) | SAME_PARAMS | FREE_PARAMS | frozenset(FIXED_OUTPUT["int8"])
 
 HYBRID_OPS = frozenset(WEIGHT_OPS)
@@ -232,11 +236,26 @@ class _Integer:
                                     where=op_key(op), hint="keep it float with keep_float")
             self.notes.append(msg)
             return "float"
-        want16 = self.base == "int16" or _selected(op, self.cfg.int16)
-        if want16 and op.type in NO_INT16:
-            raise EdgeliteError(f"{op.type} has no int16 kernel in TFLite", code=Code.UNSUPPORTED,
-                                where=op_key(op), hint="keep this op int8 or float")
-        return "int16" if want16 else "int8"
+        spec = WEIGHT_OPS.get(op.type)
+        if spec is not None and not _is_float_const(op.inputs[spec[0]]):
+            msg = f"{op.type} [{op_key(op)}] has non-constant weights: kept float"
+            if self.cfg.strict:
+                raise EdgeliteError(msg.replace(": kept float", ""), code=Code.UNSUPPORTED,
+                                    where=op_key(op), hint="keep it float with keep_float")
+            self.notes.append(msg)
+            return "float"
+        if _selected(op, self.cfg.int16):
+            if op.type in NO_INT16:
+                raise EdgeliteError(f"{op.type} has no int16 kernel in LiteRT/TFLite Micro",
+                                    code=Code.UNSUPPORTED, where=op_key(op),
+                                    hint="keep this op int8 or float")
+            return "int16"
+        if self.base == "int16":
+            if op.type in NO_INT16:
+                self.notes.append(f"{op.type} [{op_key(op)}] has no int16 kernel: runs int8")
+                return "int8"
+            return "int16"
+        return "int8"
 
     # -- views (conversions between storage domains) -------------------------------------------
     def _view(self, t: ir.Tensor, target: str, before: list[ir.Op]) -> ir.Tensor:
