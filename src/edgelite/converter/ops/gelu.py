@@ -4,7 +4,7 @@ Erf has no TFLite builtin, so the pattern must be recognised before lowering: th
 calls ``fuse_gelu_nodes`` on its constant-folded node list (``fuse_gelu`` does the same on a
 GraphProto), and the ``Gelu`` lowering emits TFLite's GELU. Accepted shapes of the pattern (any operand order of Add/Mul):
 
-    d = Div(x, sqrt2) | Mul(x, 1/sqrt2);  e = Erf(d);  a = Add(e, 1)
+    d = Div(x, sqrt2) | Mul(x, 1/sqrt2);  e = Erf(d);  a = Add(e, 1) | Sum(e, 1)
     then Mul(Mul(x, a), 0.5) | Mul(Mul(a, 0.5), x) | Mul(Mul(x, 0.5), a)
 """
 
@@ -74,9 +74,9 @@ def _find(nodes: list[onnx.NodeProto], consts: Mapping[str, np.ndarray], outputs
         for i in n.input:
             users.setdefault(i, []).append(n)
 
-    def only_user(name: str, op_type: str) -> onnx.NodeProto | None:
+    def only_user(name: str, *op_types: str) -> onnx.NodeProto | None:
         u = users.get(name, [])
-        if len(u) == 1 and u[0].op_type == op_type and name not in outputs:
+        if len(u) == 1 and u[0].op_type in op_types and name not in outputs:
             return u[0]
         return None
 
@@ -100,7 +100,7 @@ def _find(nodes: list[onnx.NodeProto], consts: Mapping[str, np.ndarray], outputs
             x = div.input[1]
         else:
             continue
-        add = only_user(erf.output[0], "Add")
+        add = only_user(erf.output[0], "Add", "Sum")
         if add is None or not _is_scalar(consts, other(add, erf.output[0]) or "", 1.0):
             continue
         m1 = only_user(add.output[0], "Mul")
