@@ -21,9 +21,12 @@ static uint16_t rd_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8))
 static el_status table_at(el_fb *fb, size_t pos, el_table *t, const char *what) {
   int32_t soff;
   int64_t vt;
-  if (pos % 4 != 0 || pos > fb->size || fb->size - pos < 4)
+  if (pos > fb->size || fb->size - pos < 4)
     return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: table offset %lu out of range (model is %lu bytes)",
                       what, (unsigned long)pos, (unsigned long)fb->size);
+  if (pos % 4 != 0)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: table offset %lu is not 4-byte aligned", what,
+                      (unsigned long)pos);
   soff = el_rd_i32(fb->buf + pos);
   vt = (int64_t)pos - (int64_t)soff;
   if (vt < 0 || vt % 2 != 0 || (uint64_t)vt > fb->size || fb->size - (size_t)vt < 4)
@@ -137,8 +140,11 @@ el_status el_fb_table(el_fb *fb, const el_table *t, int slot, el_table *out, int
 static el_status vec_at(el_fb *fb, size_t pos, size_t elem_size, size_t align, el_vec *out,
                         const char *what) {
   uint32_t n;
-  if (pos % 4 != 0 || fb->size - pos < 4)
+  if (fb->size - pos < 4)
     return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: vector offset out of range", what);
+  if (pos % 4 != 0)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: vector offset %lu is not 4-byte aligned", what,
+                      (unsigned long)pos);
   n = el_rd_u32(fb->buf + pos);
   if ((uint64_t)n * elem_size > (uint64_t)(fb->size - pos - 4))
     return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: vector of %lu elements exceeds the model",
