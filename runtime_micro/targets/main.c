@@ -1,0 +1,226 @@
+/*
+ * main.c: bare-metal / Linux test harness for runtime_micro on a target (built by Makefile).
+ *
+ * Links one model exported by edgelite.export.export_c (NAME.h, NAME_model.c, NAME_data.c)
+ * and runs it: el_init with a static arena, then for each of NAME_STEPS steps copy the step's
+ * input bytes into the inputs, invoke, print the outputs as hex and compare them with the
+ * linked-in expected outputs (exact for integer types, within EL_HARNESS_FLOAT_TOL for
+ * float32). The whole step sequence runs EL_HARNESS_REPEAT times with el_reset() between
+ * runs; outputs are printed for the first run only, all runs are compared.
+ *
+ * Compile-time settings (the Makefile passes them):
+ *   EL_HARNESS_NAME / EL_HARNESS_UPPER / EL_HARNESS_HEADER  the export name, e.g. digits /
+ *                                     DIGITS / "digits.h"
+ *   EL_HARNESS_ARENA   arena bytes (static, 16-byte aligned)
+ *   EL_HARNESS_REPEAT  runs of the step sequence (default 1)
+ *   EL_HARNESS_FLOAT_TOL float32 tolerance, relative to 1 + |expected| (default 1e-5)
+ *   EL_HARNESS_SYSTICK define to count SysTick ticks around each invoke (Cortex-M, QEMU
+ *                      -icount shift=0: one tick = 40 instructions on the mps2 boards)
+ *
+ * Output lines (parsed by tools/arm_targets.py):
+ *   arena_required <bytes>
+ *   out <step> <output> <dtype> <hex bytes>
+ *   mismatch <run> <step> <output> <element> got <value> want <value>
+ *   systick <ticks>
+ *   result ok | result FAIL <mismatches>
+ * Exit status: 0 all outputs match, 1 mismatch, 2 runtime error (message printed).
+ *
+ * el_bench_begin()/el_bench_end() bracket each invoke; the instruction-counting QEMU plugin
+ * (tools/qemu_insn_plugin.c) counts only between them.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "edgelite_micro.h"
+#include EL_HARNESS_HEADER
+
+#define EL_CAT2(a, b) a##b
+#define EL_CAT(a, b) EL_CAT2(a, b)
+#define SYM(suffix) EL_CAT(EL_HARNESS_NAME, suffix)
+#define UPPER(suffix) EL_CAT(EL_HARNESS_UPPER, suffix)
+
+#define STEPS UPPER(_STEPS)
+#define INPUT_COUNT UPPER(_INPUT_COUNT)
+#define OUTPUT_COUNT UPPER(_OUTPUT_COUNT)
+
+#ifndef EL_HARNESS_ARENA
+#define EL_HARNESS_ARENA (512u * 1024u)
+#endif
+#ifndef EL_HARNESS_REPEAT
+#define EL_HARNESS_REPEAT 1
+#endif
+#ifndef EL_HARNESS_FLOAT_TOL
+#define EL_HARNESS_FLOAT_TOL 1e-5f
+#endif
+#define MAX_REPORTED_MISMATCHES 8
+
+#if INPUT_COUNT < 1
+#error "the harness needs exported inputs: call export_c(..., inputs=[...])"
+#endif
+
+static unsigned char arena[EL_HARNESS_ARENA] __attribute__((aligned(EL_ARENA_ALIGN)));
+static el_interpreter interp;
+
+/* Markers for the instruction-counting plugin; noinline and with a side effect so each call
+ * stays a real call at a symbol address. */
+volatile uint32_t el_bench_marks;
+__attribute__((noinline)) void el_bench_begin(void) { el_bench_marks++; }
+__attribute__((noinline)) void el_bench_end(void) { el_bench_marks++; }
+
+#ifdef EL_HARNESS_SYSTICK
+#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
+#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
+#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+extern volatile uint32_t el_systick_wraps;
+static uint64_t systick_total;
+
+static uint64_t systick_now(void) {
+  uint32_t wraps, value;
+  do { /* re-read when the counter wrapped between the two reads */
+    wraps = el_systick_wraps;
+    value = SYST_CVR;
+  } while (wraps != el_systick_wraps);
+  return (uint64_t)wraps * 0x1000000u + (0xFFFFFFu - value);
+}
+static void systick_start(void) {
+  SYST_RVR = 0xFFFFFFu;
+  SYST_CVR = 0u;
+  SYST_CSR = 7u; /* processor clock, interrupt on wrap, enable */
+}
+#endif
+
+static int fail(el_status status, const char *what) {
+  printf("error %s: %s: %s\n", what, el_status_name(status), el_error_message(&interp));
+  printf("result ERROR\n");
+  return 2;
+}
+
+static void print_hex(const unsigned char *p, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  char buf[65];
+  size_t i, k = 0;
+  for (i = 0; i < n; ++i) {
+    buf[k++] = digits[p[i] >> 4];
+    buf[k++] = digits[p[i] & 15u];
+    if (k == 64) {
+      buf[k] = '\0';
+      fputs(buf, stdout);
+      k = 0;
+    }
+  }
+  buf[k] = '\0';
+  fputs(buf, stdout);
+}
+
+static float load_f32(const unsigned char *p) {
+  float f;
+  memcpy(&f, p, sizeof f);
+  return f;
+}
+
+/* Returns the number of mismatching elements of one output for one step. */
+static long compare_output(int run, int step, int o, const el_tensor_info *info,
+                           const unsigned char *want) {
+  long bad = 0;
+  size_t i;
+  const unsigned char *got = (const unsigned char *)info->data;
+  if (info->dtype == EL_FLOAT32) {
+    for (i = 0; i + 4 <= info->bytes; i += 4) {
+      float g = load_f32(got + i), w = load_f32(want + i);
+      float diff = g > w ? g - w : w - g;
+      float mag = w < 0 ? -w : w;
+      /* g != g: NaN never matches, not even NaN. */
+      if (g != g || w != w || diff > EL_HARNESS_FLOAT_TOL * (1.0f + mag)) {
+        if (bad++ < MAX_REPORTED_MISMATCHES)
+          printf("mismatch %d %d %d %lu got %.9g want %.9g\n", run, step, o,
+                 (unsigned long)(i / 4), (double)g, (double)w);
+      }
+    }
+  } else {
+    for (i = 0; i < info->bytes; ++i) {
+      if (got[i] != want[i] && bad++ < MAX_REPORTED_MISMATCHES)
+        printf("mismatch %d %d %d byte %lu got 0x%02x want 0x%02x\n", run, step, o,
+               (unsigned long)i, got[i], want[i]);
+    }
+  }
+  return bad;
+}
+
+int main(void) {
+  el_status st;
+  int run, step, i, n_out;
+  long mismatches = 0;
+  el_tensor_info info;
+
+  st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, NULL);
+  printf("arena_required %lu\n", (unsigned long)el_arena_required(&interp));
+  if (st != EL_OK) return fail(st, "el_init");
+  n_out = el_output_count(&interp);
+  /* Without exported expected outputs the harness only prints the outputs. */
+  if (el_input_count(&interp) != INPUT_COUNT || (OUTPUT_COUNT > 0 && n_out != OUTPUT_COUNT)) {
+    printf("error model has %d inputs / %d outputs, the exported data %d / %d\n",
+           (int)el_input_count(&interp), (int)el_output_count(&interp), INPUT_COUNT,
+           OUTPUT_COUNT);
+    printf("result ERROR\n");
+    return 2;
+  }
+#ifdef EL_HARNESS_SYSTICK
+  systick_start();
+#endif
+
+  for (run = 0; run < EL_HARNESS_REPEAT; ++run) {
+    if (run > 0 && (st = el_reset(&interp)) != EL_OK) return fail(st, "el_reset");
+    for (step = 0; step < STEPS; ++step) {
+      for (i = 0; i < INPUT_COUNT; ++i) {
+        if ((st = el_input_info(&interp, i, &info)) != EL_OK) return fail(st, "el_input_info");
+        if (info.bytes != SYM(_input_sizes)[i]) {
+          printf("error input %d: the model wants %lu bytes per invoke, the export has %lu\n", i,
+                 (unsigned long)info.bytes, (unsigned long)SYM(_input_sizes)[i]);
+          printf("result ERROR\n");
+          return 2;
+        }
+        memcpy(info.data, SYM(_inputs)[i] + (size_t)step * info.bytes, info.bytes);
+      }
+#ifdef EL_HARNESS_SYSTICK
+      {
+        uint64_t t0 = systick_now();
+#endif
+        el_bench_begin();
+        st = el_invoke(&interp);
+        el_bench_end();
+#ifdef EL_HARNESS_SYSTICK
+        systick_total += systick_now() - t0;
+      }
+#endif
+      if (st != EL_OK) return fail(st, "el_invoke");
+      for (i = 0; i < n_out; ++i) {
+        if ((st = el_output_info(&interp, i, &info)) != EL_OK) return fail(st, "el_output_info");
+        if (run == 0) {
+          printf("out %d %d %d ", step, i, (int)info.dtype);
+          print_hex((const unsigned char *)info.data, info.bytes);
+          printf("\n");
+        }
+#if OUTPUT_COUNT > 0
+        if (info.bytes != SYM(_expected_sizes)[i]) {
+          printf("error output %d: the model gives %lu bytes, the export expects %lu\n", i,
+                 (unsigned long)info.bytes, (unsigned long)SYM(_expected_sizes)[i]);
+          printf("result ERROR\n");
+          return 2;
+        }
+        mismatches += compare_output(run, step, i, &info,
+                                     SYM(_expected)[i] + (size_t)step * info.bytes);
+#endif
+      }
+    }
+  }
+#ifdef EL_HARNESS_SYSTICK
+  printf("systick %lu\n", (unsigned long)systick_total);
+#endif
+  if (mismatches) {
+    printf("result FAIL %ld\n", mismatches);
+    return 1;
+  }
+  printf("result ok\n");
+  return 0;
+}
