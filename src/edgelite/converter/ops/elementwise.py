@@ -16,7 +16,7 @@ _BINARY = {
     "Add": ("ADD", _FUSED, ("float32", "int32", "int64")),
     "Sub": ("SUB", _FUSED, ("float32", "int32", "int64")),
     "Mul": ("MUL", _FUSED, ("float32", "int32", "int64")),
-    "Div": ("DIV", _FUSED, ("float32",)),
+    "Div": ("DIV", _FUSED, ("float32", "int32")),
     "Equal": ("EQUAL", None, ("float32", "int32", "int64", "bool")),
     "Less": ("LESS", None, _NUMERIC),
     "Greater": ("GREATER", None, _NUMERIC),

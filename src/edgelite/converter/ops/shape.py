@@ -359,15 +359,19 @@ def lower_identity(ctx: LoweringContext, node: onnx.NodeProto) -> None:
 
 
 @register("Dropout", opsets=(1, 25), const_inputs=(1, 2),
-          notes="inference: no op; training_mode and the mask output are unsupported")
+          notes="inference (or ratio 0): a copy, the mask a constant all-true tensor; "
+                "random training mode unsupported")
 def lower_dropout(ctx: LoweringContext, node: onnx.NodeProto) -> None:
-    if len(node.output) > 1 and node.output[1]:
-        raise ctx.unsupported(node, "the mask output is not supported")
     training = ctx.has_input(node, 2) and bool(np.asarray(ctx.const(node, 2)).reshape(-1)[0])
-    if training or int(ctx.attr(node, "is_test", 1)) == 0 and ctx.opset < 7:
-        raise ctx.unsupported(node, "training mode is not supported")
+    ratio = (float(np.asarray(ctx.const(node, 1)).reshape(-1)[0]) if ctx.has_input(node, 1)
+             else float(ctx.attr(node, "ratio", 0.5)))
+    if training and ratio != 0.0:
+        raise ctx.unsupported(node, "training mode with a non-zero ratio (random) is not "
+                                    "supported")
     x = ctx.input(node, 0)
     ctx.set_output(node, 0, reshape_to(ctx, node, x, x.shape))
+    if len(node.output) > 1 and node.output[1]:
+        ctx.set_output(node, 1, ctx.constant(node.output[1], np.ones(x.shape, bool), "bool"))
 
 
 @register("GatherElements", opsets=(11, 25), dtypes=_DATA, const_inputs=(1,),
