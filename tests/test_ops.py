@@ -56,17 +56,33 @@ def run_litert(blob: bytes, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarra
     return {d["name"]: interp.get_tensor(d["index"]) for d in interp.get_output_details()}
 
 
+def run_tflm(blob: bytes, model: onnx.ModelProto,
+             feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """TFLite Micro, inputs/outputs in the ONNX graph's order (the .tflite keeps it)."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    it = runtime.Interpreter.from_bytes(blob, arena_size=8 << 20)
+    for i, vi in enumerate(model.graph.input):
+        it.set_input(feeds[vi.name], i)
+    it.invoke()
+    return {vi.name: it.get_output(i).copy() for i, vi in enumerate(model.graph.output)}
+
+
 def check(tmp_path: Path, model: onnx.ModelProto, feeds: dict[str, np.ndarray],
-          rtol: float = 1e-4, atol: float = 1e-5) -> bytes:
+          rtol: float = 1e-4, atol: float = 1e-5, tflm: bool = False) -> bytes:
     onnx.checker.check_model(model)
     path = tmp_path / "m.onnx"
     onnx.save(model, path)
     want = run_ort(model, feeds)
     blob = convert_to_bytes(path, ConvertOptions(keep_nchw_io=True))
-    got = run_litert(blob, feeds)
-    for out, w in zip(model.graph.output, want):
-        assert got[out.name].shape == w.shape, out.name
-        np.testing.assert_allclose(got[out.name], w, rtol=rtol, atol=atol, err_msg=out.name)
+    runs = {"LiteRT": run_litert(blob, feeds)}
+    if tflm:
+        runs["TFLM"] = run_tflm(blob, model, feeds)
+    for runtime, got in runs.items():
+        for out, w in zip(model.graph.output, want):
+            assert got[out.name].shape == w.shape, (runtime, out.name)
+            np.testing.assert_allclose(got[out.name], w, rtol=rtol, atol=atol,
+                                       err_msg=f"{runtime}: {out.name}")
     return blob
 
 
@@ -457,6 +473,32 @@ def test_nhwc_interface_default(tmp_path):
     blob = convert_to_bytes(path)
     got = run_litert(blob, {"x": x.transpose(0, 2, 3, 1).copy()})["y"]
     np.testing.assert_allclose(got.transpose(0, 3, 1, 2), want, rtol=1e-4, atol=1e-5)
+
+
+def test_cnn_ops_run_in_tflite_micro(tmp_path):
+    """The lowerings a plain CNN uses also run in TFLite Micro (our other oracle)."""
+    x = rand(1, 3, 12, 11)
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[0, 1, 2, 1], strides=[2, 2]),
+        helper.make_node("BatchNormalization", ["c1", "s", "o", "m", "v"], ["bn"]),
+        helper.make_node("Clip", ["bn", "lo", "hi"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], group=4, pads=[1, 1, 1, 1]),
+        helper.make_node("MaxPool", ["c2"], ["p1"], kernel_shape=[2, 2], strides=[2, 2],
+                         ceil_mode=1),
+        helper.make_node("AveragePool", ["c2"], ["p2"], kernel_shape=[3, 3], pads=[2, 1, 0, 1]),
+        helper.make_node("GlobalAveragePool", ["p2"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "wf", "bf"], ["fc"], transB=1),
+        helper.make_node("Softmax", ["fc"], ["y"]),
+        helper.make_node("Resize", ["p1", "", "sc"], ["z"], mode="nearest"),
+    ]
+    inits = [("w1", rand(4, 3, 3, 3)), ("b1", rand(4)), ("s", rand(4, lo=0.5, hi=2)),
+             ("o", rand(4)), ("m", rand(4)), ("v", rand(4, lo=0.5, hi=2)),
+             ("lo", np.array(0, np.float32)), ("hi", np.array(6, np.float32)),
+             ("w2", rand(8, 1, 3, 3)), ("b2", rand(8)), ("wf", rand(5, 8)), ("bf", rand(5)),
+             ("sc", np.array([1, 1, 2, 2], np.float32))]
+    m = make_model(nodes, [("x", x.shape)], ["y", "z"], inits, opset=13)
+    check(tmp_path, m, {"x": x}, tflm=True)
 
 
 def test_registry_entries_are_documented():
