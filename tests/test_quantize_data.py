@@ -132,3 +132,15 @@ def test_quantize_checks_data_before_any_work(capsys: pytest.CaptureFixture[str]
     with pytest.raises(EdgeliteError, match="needs calibration data"):
         quantize(g, QuantizeOptions())
     assert "calibrating" not in capsys.readouterr().err
+
+
+def test_converter_layout_metadata_drives_transposition() -> None:
+    """A rank-3 input the converter made channels-last (NWC) takes NCW data."""
+    import json
+
+    g = _graph((1, 6, 4))
+    g.metadata["edgelite"] = json.dumps({"layout": {"inputs": {"in0": "NWC"},
+                                                    "outputs": {}}}).encode()
+    x = np.arange(3 * 4 * 6, dtype=np.float32).reshape(3, 4, 6)  # N, C, W
+    samples = load_samples(x, g)
+    np.testing.assert_array_equal(samples[2]["in0"][0], x[2].T)

@@ -36,7 +36,7 @@ def _model(nodes: list, inits: dict[str, np.ndarray], in_shape: list[int],
         nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, in_shape)],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
         [numpy_helper.from_array(v, k) for k, v in inits.items()])
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
 
 
 def _f32(*shape: int) -> np.ndarray:
@@ -72,6 +72,30 @@ CASES: dict[str, onnx.ModelProto] = {
     "sigmoid_tanh": _model(
         [N("Sigmoid", ["x"], ["s"]), N("Tanh", ["x"], ["t"]), N("Add", ["s", "t"], ["y"])],
         {}, [1, 16], [1, 16]),
+    "abs_div_sub": _model(
+        [N("Abs", ["x"], ["a"]), N("Div", ["a", "C"], ["d"]), N("Sub", ["d", "C"], ["y"])],
+        {"C": np.abs(_f32(1, 16)) + 0.5}, [1, 16], [1, 16]),
+    "leaky_hardswish": _model(
+        [N("LeakyRelu", ["x"], ["l"], alpha=0.1), N("HardSwish", ["l"], ["y"])],
+        {}, [1, 16], [1, 16]),
+    "prelu_max": _model(
+        [N("PRelu", ["x", "A"], ["p"]), N("Max", ["p", "C"], ["y"])],
+        {"A": np.abs(_f32(1, 16)) * 0.1, "C": _f32(1, 16)}, [1, 16], [1, 16]),
+    "reduce_max_gather": _model(
+        [N("Gather", ["x", "I"], ["g"], axis=1),
+         N("ReduceMax", ["g"], ["y"], axes=[1], keepdims=1)],
+        {"I": np.array([3, 1, 4, 1, 5], np.int64)}, [1, 16], [1, 1]),
+    "split": _model(
+        [N("Split", ["x", "S"], ["y", "z"], axis=1)],
+        {"S": np.array([6, 10], np.int64)}, [1, 16], [1, 6]),
+    "resize_nearest_bilinear": _model(
+        [N("Resize", ["x", "", "R"], ["n"], mode="nearest"),
+         N("Resize", ["n", "", "R"], ["y"], mode="linear")],
+        {"R": np.array([1, 1, 2, 2], np.float32)}, [1, 2, 3, 3], [1, 2, 12, 12]),
+    # No int8 kernel in TFLite Micro (EXP) / LiteRT wrong (SUM): these stay float inside.
+    "exp_sum_kept_float": _model(
+        [N("Exp", ["x"], ["e"]), N("ReduceSum", ["e", "A"], ["y"], keepdims=1)],
+        {"A": np.array([1], np.int64)}, [1, 16], [1, 1]),
     "reshape_transpose": _model(
         [N("Reshape", ["x", "S"], ["r"]), N("Transpose", ["r"], ["y"], perm=[0, 2, 1])],
         {"S": np.array([1, 4, 6], np.int64)}, [1, 24], [1, 6, 4]),
@@ -113,8 +137,11 @@ def _ort(path: Path, x: np.ndarray) -> np.ndarray:
 
 
 def _to_onnx_layout(graph: ir.Graph, y: np.ndarray) -> np.ndarray:
+    """Our output in the ONNX model's layout (the converter may make outputs channels-last)."""
     layout = json.loads(graph.metadata["edgelite"])["layout"]["outputs"]
-    return y.transpose(0, 3, 1, 2) if layout.get(graph.outputs[0].name) == "NHWC" else y
+    if layout.get(graph.outputs[0].name) in ("NWC", "NHWC", "NDHWC"):
+        return np.moveaxis(y, -1, 1)
+    return y
 
 
 def _sqnr(ref: np.ndarray, got: np.ndarray) -> float:
@@ -142,7 +169,9 @@ def test_quantized_model_in_litert_tflm_and_vs_ort(name: str, mode: str, tmp_pat
         refs.append(_ort(path, raw[None]))
         outs.append(_to_onnx_layout(g, real_values(g.outputs[0], micro)))
     # Samples 16..23 were not calibrated on: the ranges still hold them (same distribution).
+    # EXP's heavy tail and int8 HARD_SWISH (TFLite's reduced-precision kernel) lose more.
     floor = {"int8": 25.0, "int16x8": 35.0}[mode]
+    floor = {"exp_sum_kept_float": 12.0, "leaky_hardswish": 17.0}.get(name, floor)
     assert _sqnr(np.concatenate(refs), np.concatenate(outs)) > floor
 
 

@@ -12,6 +12,7 @@ transposed layout matches.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -56,8 +57,28 @@ def _bad(message: str, where: str, hint: str | None = None) -> EdgeliteError:
     return EdgeliteError(message, code=Code.BAD_INPUT, where=where, hint=hint)
 
 
-def _fit(arr: np.ndarray, t: ir.Tensor, layout: str, where: str) -> list[np.ndarray]:
-    """Split ``arr`` into per-sample arrays of exactly t.shape (converting the layout)."""
+CHANNELS_LAST = ("NWC", "NHWC", "NDHWC")
+
+
+def channels_last_io(graph: ir.Graph) -> set[str]:
+    """Names of the inputs/outputs the converter moved to channels-last (from its metadata)."""
+    raw = graph.metadata.get("edgelite")
+    if not raw:
+        return set()
+    try:
+        layout = json.loads(raw).get("layout", {})
+    except (ValueError, AttributeError):
+        return set()
+    return {name for kind in ("inputs", "outputs") for name, lay in layout.get(kind, {}).items()
+            if lay in CHANNELS_LAST}
+
+
+def _fit(arr: np.ndarray, t: ir.Tensor, layout: str, where: str,
+         converted: bool = False) -> list[np.ndarray]:
+    """Split ``arr`` into per-sample arrays of exactly t.shape (converting the layout).
+
+    ``converted``: the converter made this input channels-last, so data in the ONNX model's
+    channels-first layout is expected and transposed."""
     shape = tuple(t.shape)
     expected = f"expected (N, {', '.join(map(str, shape[1:]))}) or (N, {', '.join(map(str, shape))})"
     arr = np.asarray(arr)
@@ -70,7 +91,7 @@ def _fit(arr: np.ndarray, t: ir.Tensor, layout: str, where: str) -> list[np.ndar
                    "calibration data must be finite")
 
     def candidates(a: np.ndarray) -> list[np.ndarray]:
-        nchw_ok = a.ndim >= 4 and len(shape) >= 3
+        nchw_ok = len(shape) >= 3 and (a.ndim >= 4 or (converted and a.ndim >= 3))
         if layout == "nchw" and nchw_ok:
             return [np.moveaxis(a, 1, -1)]
         if layout == "auto" and nchw_ok:
@@ -130,7 +151,7 @@ def _from_mapping(data: Mapping[str, Any], graph: ir.Graph, layout: str,
             raise _bad(f"no data for model input {t.name!r} {list(t.shape)} "
                        f"(keys found: {', '.join(sorted(data)) or 'none'})", where,
                        f"key the arrays by input name: {', '.join(names)}")
-        per[t.name] = _fit(np.asarray(arr), t, layout, where)
+        per[t.name] = _fit(np.asarray(arr), t, layout, where, t.name in channels_last_io(graph))
     return per
 
 
@@ -152,7 +173,8 @@ def _from_callable(fn: Callable[[], Iterable[Any]], graph: ir.Graph, layout: str
             arr = np.asarray(item[t.name])
             if arr.shape == t.shape or (t.shape and t.shape[0] == 1 and arr.shape == t.shape[1:]):
                 arr = arr.reshape((1, *t.shape))  # one sample, not a stack
-            per[t.name].extend(_fit(arr, t, layout, f"{where} sample {k}"))
+            per[t.name].extend(_fit(arr, t, layout, f"{where} sample {k}",
+                                    t.name in channels_last_io(graph)))
     return per
 
 
@@ -249,12 +271,15 @@ def load_samples(source: CalibrationSource, graph: ir.Graph, samples: int | None
             if len(graph.inputs) != 1:
                 raise _bad("a .npy file can feed only a single-input model", where,
                            "use a .npz keyed by input name")
-            per = {graph.inputs[0].name: _fit(loaded, graph.inputs[0], fit_layout, where)}
+            t = graph.inputs[0]
+            per = {t.name: _fit(loaded, t, fit_layout, where, t.name in channels_last_io(graph))}
         return _finish(per, graph, samples, where)
     if isinstance(source, np.ndarray):
         if len(graph.inputs) != 1:
             raise _bad("a bare array can feed only a single-input model", "calibration data")
-        per = {graph.inputs[0].name: _fit(source, graph.inputs[0], fit_layout, "calibration data")}
+        t = graph.inputs[0]
+        per = {t.name: _fit(source, t, fit_layout, "calibration data",
+                            t.name in channels_last_io(graph))}
         return _finish(per, graph, samples, "calibration data")
     if isinstance(source, Mapping):
         return _finish(_from_mapping(source, graph, fit_layout, "calibration data"), graph,
