@@ -1,0 +1,97 @@
+/*
+ * qemu_insn_plugin.c: a QEMU TCG plugin counting executed guest instructions, in total and
+ * between two marker addresses (edgelite's harness brackets each el_invoke with calls to
+ * el_bench_begin / el_bench_end).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ * This file is built against QEMU's GPL plugin API header (qemu-plugin.h, taken at test time
+ * from the Debian source package of the installed QEMU). It is a separate test tool: it is
+ * never compiled into, linked with or shipped in edgelite or runtime_micro.
+ *
+ * Arguments:  begin=0xADDR,end=0xADDR  marker function addresses (Thumb bit ignored)
+ *             out=PATH                 write the result line there (default: QEMU's log)
+ * Result:     "insns total=T region=R regions=K"  where R counts instructions executed from
+ *             each arrival at begin up to the next arrival at end, summed over K such regions.
+ * Single vCPU guests only (the counters are plain, as the inline-op API provides).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qemu-plugin.h>
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
+
+static uint64_t total;      /* incremented inline before every executed instruction */
+static uint64_t region_start, region_sum, regions;
+static int in_region;
+static uint64_t begin_addr = UINT64_MAX, end_addr = UINT64_MAX;
+static char out_path[4096];
+
+static void on_begin(unsigned int vcpu, void *udata) {
+  (void)vcpu; (void)udata;
+  region_start = total;
+  in_region = 1;
+}
+
+static void on_end(unsigned int vcpu, void *udata) {
+  (void)vcpu; (void)udata;
+  if (in_region) {
+    region_sum += total - region_start;
+    regions++;
+    in_region = 0;
+  }
+}
+
+static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
+  size_t i, n = qemu_plugin_tb_n_insns(tb);
+  (void)id;
+  for (i = 0; i < n; i++) {
+    struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+    uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
+    qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &total, 1);
+    if (vaddr == begin_addr)
+      qemu_plugin_register_vcpu_insn_exec_cb(insn, on_begin, QEMU_PLUGIN_CB_NO_REGS, NULL);
+    if (vaddr == end_addr)
+      qemu_plugin_register_vcpu_insn_exec_cb(insn, on_end, QEMU_PLUGIN_CB_NO_REGS, NULL);
+  }
+}
+
+static void on_plugin_exit(qemu_plugin_id_t id, void *udata) {
+  char line[160];
+  (void)id; (void)udata;
+  snprintf(line, sizeof line, "insns total=%" PRIu64 " region=%" PRIu64 " regions=%" PRIu64 "\n",
+           total, region_sum, regions);
+  if (out_path[0]) {
+    FILE *f = fopen(out_path, "w");
+    if (f) {
+      fputs(line, f);
+      fclose(f);
+      return;
+    }
+  }
+  qemu_plugin_outs(line);
+}
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
+                                           int argc, char **argv) {
+  int i;
+  (void)info;
+  for (i = 0; i < argc; i++) {
+    const char *arg = argv[i];
+    if (strncmp(arg, "begin=", 6) == 0) {
+      begin_addr = strtoull(arg + 6, NULL, 0) & ~(uint64_t)1;
+    } else if (strncmp(arg, "end=", 4) == 0) {
+      end_addr = strtoull(arg + 4, NULL, 0) & ~(uint64_t)1;
+    } else if (strncmp(arg, "out=", 4) == 0) {
+      snprintf(out_path, sizeof out_path, "%s", arg + 4);
+    } else {
+      fprintf(stderr, "qemu_insn_plugin: unknown argument '%s' (begin=, end=, out=)\n", arg);
+      return -1;
+    }
+  }
+  qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+  qemu_plugin_register_atexit_cb(id, on_plugin_exit, NULL);
+  return 0;
+}
