@@ -93,3 +93,23 @@ def window(ctx: LoweringContext, node: onnx.NodeProto, spatial_in: list[int],
             o -= 1
         out.append(o)
     return Window(list(kernel), strides, dilations, pb, pe, out)
+
+
+def lift_attrs_1d(node: onnx.NodeProto) -> onnx.NodeProto:
+    """A copy of a 1-D conv/pool node whose window attributes gain a leading height of 1.
+
+    1-D convolutions and pools run as 2-D ops on (N, C, 1, L).
+    """
+    lifted = onnx.NodeProto()
+    lifted.CopyFrom(node)
+    del lifted.attribute[:]
+    for a in node.attribute:
+        v = onnx.helper.get_attribute_value(a)
+        if a.name in ("strides", "dilations", "kernel_shape", "output_shape"):
+            v = [1, *v]
+        elif a.name == "output_padding":
+            v = [0, *v]
+        elif a.name == "pads":
+            v = [0, v[0], 0, v[1]]
+        lifted.attribute.append(onnx.helper.make_attribute(a.name, v))
+    return lifted

@@ -7,7 +7,7 @@ import onnx
 
 from edgelite import ir
 from edgelite.converter.ops._util import emit, i32, spatial_reshape_1d
-from edgelite.converter.ops._window import Window, window
+from edgelite.converter.ops._window import Window, lift_attrs_1d, window
 from edgelite.converter.ops.registry import LoweringContext, register
 
 
@@ -45,25 +45,6 @@ def _lift_1d(ctx: LoweringContext, node: onnx.NodeProto, x: ir.Tensor,
     return x, w, False
 
 
-def _attrs_2d(ctx: LoweringContext, node: onnx.NodeProto, lifted: bool) -> onnx.NodeProto:
-    """A copy of the node whose 1-D attributes are given a leading height dimension."""
-    if not lifted:
-        return node
-    n = onnx.NodeProto()
-    n.CopyFrom(node)
-    del n.attribute[:]
-    for a in node.attribute:
-        v = onnx.helper.get_attribute_value(a)
-        if a.name in ("strides", "dilations", "kernel_shape", "output_padding"):
-            v = [1 if a.name != "output_padding" else 0, *v]
-        elif a.name == "pads":
-            v = [0, v[0], 0, v[1]]
-        elif a.name == "output_shape":
-            v = [1, *v]
-        n.attribute.append(onnx.helper.make_attribute(a.name, v))
-    return n
-
-
 @register("Conv", opsets=(1, 25), const_inputs=(1, 2),
           notes="1-D and 2-D; group 1 -> CONV_2D, group == channels -> DEPTHWISE_CONV_2D, other "
                 "groups split per group; pads that SAME/VALID cannot express become PAD + VALID")
@@ -71,7 +52,7 @@ def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     w = np.asarray(ctx.const(node, 1), dtype=np.float32)
     x, w, lifted = _lift_1d(ctx, node, x, w)
-    anode = _attrs_2d(ctx, node, lifted)
+    anode = lift_attrs_1d(node) if lifted else node
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     group = int(ctx.attr(node, "group", 1))
@@ -128,7 +109,7 @@ def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     w = np.asarray(ctx.const(node, 1), dtype=np.float32)
     x, w, lifted = _lift_1d(ctx, node, x, w)
-    anode = _attrs_2d(ctx, node, lifted)
+    anode = lift_attrs_1d(node) if lifted else node
     n, c, h, wd = x.shape
     ci, og, kh, kw = w.shape
     group = int(ctx.attr(node, "group", 1))

@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 
 from edgelite.converter.ops._util import FLOAT_MAX, binary, emit, i32, spatial_reshape_1d
-from edgelite.converter.ops._window import Window, window
+from edgelite.converter.ops._window import Window, lift_attrs_1d, window
 from edgelite.converter.ops.conv import pad_nhwc, padded_input
 from edgelite.converter.ops.registry import LoweringContext, register
 
@@ -41,22 +41,8 @@ def _pool(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
     elif len(x.shape) != 4:
         raise ctx.unsupported(node, f"only 1-D and 2-D pools are supported (input rank "
                                     f"{len(x.shape)})")
-    kernel = list(ctx.attr(node, "kernel_shape"))
-    if lifted:
-        kernel = [1, *kernel]
-        node2 = onnx.NodeProto()
-        node2.CopyFrom(node)
-        del node2.attribute[:]
-        for a in node.attribute:
-            v = onnx.helper.get_attribute_value(a)
-            if a.name in ("strides", "dilations"):
-                v = [1, *v]
-            elif a.name == "pads":
-                v = [0, v[0], 0, v[1]]
-            node2.attribute.append(onnx.helper.make_attribute(a.name, v))
-        anode = node2
-    else:
-        anode = node
+    anode = lift_attrs_1d(node) if lifted else node
+    kernel = list(ctx.attr(anode, "kernel_shape"))
     ceil_mode = bool(ctx.attr(node, "ceil_mode", 0))
     n, c, h, w = x.shape
     win = window(ctx, anode, [h, w], kernel, ceil_mode=ceil_mode)
