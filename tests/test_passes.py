@@ -461,6 +461,21 @@ def test_reshape_through_transpose_cases() -> None:
     assert _reshape_through(TO_NCHW, (1, 1, 1, 8), (1, 8)) == ((1, 8), (0, 1))
 
 
+def test_single_channel_conv_transpose_1d_settles(tmp_path: Path) -> None:
+    # the NCW input with one channel is its own NWC: hoisting used to flip it forever
+    model = make_model([helper.make_node("ConvTranspose", ["x", "w"], ["y"])],
+                       {"x": (1, 1, 3)}, ["y"], {"w": rand(1, 2, 3)})
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 1, 3)})
+    assert "TRANSPOSE" not in op_types(g)
+
+
+def test_model_that_only_transposes_keeps_its_transpose(tmp_path: Path) -> None:
+    model = make_model([helper.make_node("Transpose", ["x"], ["y"], perm=[0, 2, 1])],
+                       {"x": (2, 3, 4)}, ["y"])
+    g = check_against_ort(model, tmp_path, {"x": rand(2, 3, 4)})
+    assert [op.type for op in g.ops] == ["TRANSPOSE"] and io_layout(g) == {"x": "NCW", "y": "NCW"}
+
+
 def test_channel_softmax_stays_correct(tmp_path: Path) -> None:
     # softmax over channels: a layout-sensitive reader; whatever TRANSPOSEs remain, values hold
     inits = {"w1": rand(4, 3, 3, 3, scale=0.3)}

@@ -135,7 +135,15 @@ def transposes_as_reshapes(graph: ir.Graph) -> bool:
 
 # ---- sinking --------------------------------------------------------------------------------
 
-Rewrite = Callable[[], None]
+class Rewrite:
+    """A planned rewrite of one op to x-space; nothing changes until it is called."""
+
+    def __init__(self, apply: Callable[[], None], out_perm: tuple[int, ...]) -> None:
+        self.apply = apply
+        self.out_perm = out_perm  # the TRANSPOSE it leaves after the op (identity: none)
+
+    def __call__(self) -> None:
+        self.apply()
 
 
 def _xspace_shape(shape: tuple[int, ...], perm: tuple[int, ...]) -> tuple[int, ...]:
@@ -382,7 +390,7 @@ class _Sinker:
             self.ix.set_outputs(op, [z_x])
             self.ix.insert_after(op, transpose_op(self.namer, z_x, z, out_perm, op.name))
 
-        return apply
+        return Rewrite(apply, out_perm)
 
 
 def sink_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
@@ -475,6 +483,20 @@ def _from_input(ix: Index, t: ir.Tensor) -> bool:
     return len(t.shape) in IO_RANKS
 
 
+def _cancels(first: tuple[int, ...], second: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """transpose(transpose(t, first), second) keeps t's memory order (t of x-space shape)."""
+    if first and len(first) != len(second):
+        return False
+    if not first or is_identity(first):
+        composed = second
+        src = shape
+    else:
+        composed = tuple(first[i] for i in second)
+        src = _xspace_shape(shape, first)
+    moved = [d for d in composed if src[d] != 1]
+    return moved == sorted(moved)
+
+
 def hoist_to_inputs(graph: ir.Graph) -> bool:
     """input -> (layout-agnostic ops) -> TRANSPOSE(to NHWC): move the TRANSPOSE up, one op at
     a time, until it reads the graph input and can become the NHWC input (a mean/std
@@ -495,8 +517,8 @@ def hoist_to_inputs(graph: ir.Graph) -> bool:
         elem = ix.producers.get(z)
         if elem is None or ix.is_input(z) or ix.is_output(z) or not _from_input(ix, z):
             continue
-        if any(perm_of(c) != perm for c in ix.uses(z)):
-            continue
+        if any(perm_of(c) != perm for c in ix.uses(z)) or _cancels((), perm, z.shape):
+            continue  # (a TRANSPOSE of size-1 dims only is a RESHAPE: nothing to gain)
         d = next(i for i in elem.inputs if i is not None and not i.is_const)
         fwd, back = to_last(len(d.shape)), to_first(len(d.shape))
         d_t = ir.Tensor(namer(f"{d.name}_nhwc"), tuple(d.shape[p] for p in fwd), d.dtype)
@@ -508,7 +530,8 @@ def hoist_to_inputs(graph: ir.Graph) -> bool:
         old_inputs = list(elem.inputs)
         ix.set_inputs(elem, [u if t is d else t for t in elem.inputs])
         plan = sinker.plan(elem, u, back)
-        if plan is None:
+        # worth it only if the TRANSPOSE the plan leaves after elem cancels op's
+        if plan is None or not _cancels(plan.out_perm, perm, z.shape):
             ix.set_inputs(elem, old_inputs)
             ix.remove(t_back)
             ix.remove(t_fwd)
@@ -531,7 +554,8 @@ def absorb_io_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
         readers = consumers.get(x, [])
         rank = len(x.shape)
         if (rank not in IO_RANKS or not readers or x in graph.outputs
-                or any(perm_of(c) != to_last(rank) for c in readers)):
+                or any(perm_of(c) != to_last(rank) or c.outputs[0] in graph.outputs
+                       for c in readers)):
             continue
         last = ir.Tensor(x.name, tuple(x.shape[p] for p in to_last(rank)), x.dtype,
                          quant=x.quant)
