@@ -3,6 +3,7 @@ mixed precision, and ``evaluate`` (accuracy and agreement with the float model).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -151,7 +152,10 @@ def quantize(graph_or_path: ir.Graph | str | Path,
         if opts.report or opts.report_json or opts.report_html:
             rep = R.compare(graph, float_model, ann.graph, model, ann.source, samples,
                             mode=opts.mode, backend=opts.backend, progress=opts.progress)
+    _record(ann.graph, opts, cal, changes)
+    model = write_model(ann.graph)
     if rep is not None:
+        rep.quant_bytes = len(model)
         rep.notes = list(ann.notes)
         rep.changes = changes
         if opts.report_json:
@@ -161,6 +165,31 @@ def quantize(graph_or_path: ir.Graph | str | Path,
     return QuantizeResult(model=model, graph=ann.graph, float_graph=graph, float_model=float_model,
                           annotated=ann, calibration=cal, report=rep, changes=changes,
                           notes=list(ann.notes))
+
+
+def _record(graph: ir.Graph, opts: QuantizeOptions, cal: Calibration | None,
+            changes: list[dict[str, Any]]) -> None:
+    """Say in the model's "edgelite" metadata how it was quantized (for inspect and users)."""
+    from edgelite.converter.pipeline import METADATA_KEY
+
+    try:
+        meta = json.loads(graph.metadata.get(METADATA_KEY, b"{}"))
+    except ValueError:
+        meta = {}
+    info: dict[str, Any] = {"mode": opts.mode, "io": opts.io}
+    if cal is not None:
+        info.update(method=cal.method, samples=cal.samples)
+        if cal.method == "percentile":
+            info["percentile"] = opts.percentile
+    for key, chosen in (("keep_float", opts.keep_float), ("int16", opts.int16)):
+        if chosen:
+            info[key] = sorted(chosen)
+    if changes:
+        info["auto_precision"] = {"target_db": opts.auto_precision,
+                                  "raised": {c["op"]: c["to"] for c in changes}}
+    meta["quantization"] = info
+    graph.metadata[METADATA_KEY] = json.dumps(meta, sort_keys=True,
+                                              separators=(",", ":")).encode()
 
 
 def _injected_noise(graph: ir.Graph, rep: R.Report) -> dict[str, float]:
