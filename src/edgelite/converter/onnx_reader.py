@@ -191,8 +191,13 @@ def _infer(work: _Work) -> None:
     model = helper.make_model(graph, opset_imports=list(work.model.opset_import),
                               ir_version=max(work.model.ir_version, 4))
     try:
-        inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False,
-                                                     data_prop=True)
+        try:
+            # data propagation resolves shapes computed by Shape/Gather/Concat chains
+            inferred = onnx.shape_inference.infer_shapes(model, check_type=False,
+                                                         strict_mode=False, data_prop=True)
+        except Exception:  # noqa: BLE001  data propagation has its own failure modes
+            inferred = onnx.shape_inference.infer_shapes(model, check_type=False,
+                                                         strict_mode=False)
     except Exception as e:  # noqa: BLE001  onnx raises many types; any of them is fatal here
         raise EdgeliteError(f"ONNX shape inference failed: {_one_line(e)}",
                             code=Code.INVALID_MODEL, where=work.where) from None
@@ -263,7 +268,10 @@ def _fold_round(work: _Work) -> bool:
         if node.domain not in DEFAULT_DOMAINS:
             kept.append(node)
             continue
-        if node.op_type in PASS_THROUGH and _pass_through_ok(node, work):
+        if node.op_type in PASS_THROUGH and _pass_through_ok(node, work) and not (
+                node.output[0] in work.outputs
+                and (node.input[0] in work.inputs or node.input[0] in work.outputs)):
+            # (an output that copies an input or another output needs its copy op)
             alias[node.output[0]] = node.input[0]
             changed = True
             continue
