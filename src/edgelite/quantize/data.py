@@ -293,22 +293,29 @@ def load_samples(source: CalibrationSource, graph: ir.Graph, samples: int | None
 
 
 class Progress:
-    """A one-line progress bar on stderr (only redrawn when the percentage changes)."""
+    """A progress bar on stderr: redrawn in place on a terminal (when the percentage
+    changes), one summary line when stderr is a file or pipe."""
 
     def __init__(self, total: int, label: str, enabled: bool = True) -> None:
         self.total, self.label, self.done = total, label, 0
         self.enabled = enabled
+        self.tty = enabled and sys.stderr.isatty()
         self._last = -1
 
     def step(self, n: int = 1) -> None:
         self.done += n
         if not self.enabled:
             return
+        finished = self.done >= self.total
+        if not self.tty:
+            if finished:
+                sys.stderr.write(f"{self.label}: {self.done}/{self.total} done\n")
+            return
         pct = int(100 * self.done / max(self.total, 1))
         if pct != self._last:
             self._last = pct
             bar = "#" * (pct // 4)
             sys.stderr.write(f"\r{self.label} [{bar:<25}] {self.done}/{self.total}")
-            if self.done >= self.total:
+            if finished:
                 sys.stderr.write("\n")
             sys.stderr.flush()
