@@ -442,6 +442,19 @@ def test_slice_negative_steps_and_split_uneven(tmp_path):
     check(tmp_path, m, {"x": x})
 
 
+def test_gather_embedding_with_runtime_indices(tmp_path):
+    """Constant table, run-time (also negative) int64 ids: FLOOR_MOD then GATHER."""
+    ids = np.array([[0, 3, -1], [2, -5, 4]], np.int64)
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "ids"], ["y"], axis=0)], "g",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ids.shape)],
+        [helper.make_empty_tensor_value_info("y")],
+        [numpy_helper.from_array(rand(5, 4), "table")])
+    m = onnx.shape_inference.infer_shapes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8))
+    check(tmp_path, m, {"ids": ids})
+
+
 @pytest.mark.parametrize("mode", ["DCR", "CRD"])
 def test_depth_to_space(tmp_path, mode):
     x = rand(1, 8, 3, 4)
@@ -450,16 +463,20 @@ def test_depth_to_space(tmp_path, mode):
     check(tmp_path, m, {"x": x})
 
 
-def test_pad_modes(tmp_path):
+@pytest.mark.parametrize("mode,pads", [
+    ("reflect", [0, 0, 1, 2, 0, 0, 2, 1]),
+    ("constant", [0, 1, 1, 0, 0, 0, 2, 1]),
+    ("edge", [0, 0, 1, 1, 0, 0, 0, 1]),        # MIRROR_PAD SYMMETRIC
+    ("edge", [0, 0, 3, 0, 0, 0, 2, 4]),        # GATHER
+    ("wrap", [0, 0, 2, 1, 0, 0, 1, 3]),
+    ("reflect", [0, 0, -1, 2, 0, 0, 1, -2]),   # negative pads crop
+])
+def test_pad_modes(tmp_path, mode, pads):
     x = rand(1, 2, 4, 5)
-    nodes = [helper.make_node("Pad", ["x", "p"], ["y"], mode="reflect"),
-             helper.make_node("Pad", ["x", "q", "v"], ["z"], mode="constant"),
-             helper.make_node("Pad", ["x", "r"], ["w"], mode="edge")]
-    inits = [("p", np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64)),
-             ("q", np.array([0, 1, 1, 0, 0, 0, 2, 1], np.int64)),
-             ("v", np.array(-2.5, np.float32)),
-             ("r", np.array([0, 0, 1, 1, 0, 0, 0, 1], np.int64))]
-    m = make_model(nodes, [("x", x.shape)], ["y", "z", "w"], inits, opset=13)
+    ins = ["x", "p"] + (["v"] if mode == "constant" else [])
+    inits = [("p", np.array(pads, np.int64)), ("v", np.array(-2.5, np.float32))]
+    m = make_model([helper.make_node("Pad", ins, ["y"], mode=mode)], [("x", x.shape)], ["y"],
+                   inits[:len(ins) - 1], opset=19)
     check(tmp_path, m, {"x": x})
 
 

@@ -116,12 +116,16 @@ def lower_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
 
 
 @register("Pad", opsets=(2, 25), dtypes=_DATA, const_inputs=(1, 2, 3),
-          notes="constant -> PAD/PADV2, reflect -> MIRROR_PAD REFLECT, edge -> MIRROR_PAD "
-                "SYMMETRIC only when every pad is <= 1; wrap and negative pads unsupported")
+          notes="constant -> PAD/PADV2; reflect -> MIRROR_PAD REFLECT; edge -> MIRROR_PAD "
+                "SYMMETRIC for pads <= 1; other reflect/edge and wrap -> GATHER per axis with "
+                "the indices numpy.pad gives; negative pads crop (SLICE)")
 def lower_pad(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     r = len(x.shape)
+    base = node.output[0]
     mode = ctx.attr(node, "mode", "constant")
+    if mode not in ("constant", "reflect", "edge", "wrap"):
+        raise ctx.unsupported(node, f"mode {mode!r} is not valid")
     if ctx.opset < 11:
         pads = list(ctx.attr(node, "pads", ctx.attr(node, "paddings", [])))
         value = float(ctx.attr(node, "value", 0.0))
@@ -137,27 +141,41 @@ def lower_pad(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     paddings = [[0, 0] for _ in range(r)]
     for j, a in enumerate(axes):
         paddings[a] = [pads[j], pads[j + len(axes)]]
-    if any(p < 0 for pair in paddings for p in pair):
-        raise ctx.unsupported(node, f"negative pads {pads} are not supported")
-    shape = tuple(d + b + e for d, (b, e) in zip(x.shape, paddings))
-    pad_t = i32(ctx, f"{node.output[0]}_paddings", paddings)
-    if mode == "constant":
-        if value == 0.0:
-            y = emit(ctx, "PAD", [x, pad_t], shape, x.dtype)
-        else:
-            fill = ctx.constant(f"{node.output[0]}_value", np.array(value, dtype=x.dtype))
-            y = emit(ctx, "PADV2", [x, pad_t, fill], shape, x.dtype)
-    elif mode == "reflect":
-        if any(b >= d or e >= d for d, (b, e) in zip(x.shape, paddings)):
-            raise ctx.unsupported(node, "reflect pads must be smaller than the padded dimension")
+    # Negative pads remove elements: crop first, then pad what is left.
+    crop = [[max(-b, 0), max(-e, 0)] for b, e in paddings]
+    if any(c for pair in crop for c in pair):
+        size = [d - b - e for d, (b, e) in zip(x.shape, crop)]
+        if any(d <= 0 for d in size):
+            raise ctx.unsupported(node, f"negative pads {pads} leave nothing of {x.shape}")
+        x = emit(ctx, "SLICE", [x, i32(ctx, f"{base}_crop_begin", [b for b, _ in crop]),
+                                i32(ctx, f"{base}_crop_size", size)], size, x.dtype,
+                 base=f"{base}_crop")
+    grow = [[max(b, 0), max(e, 0)] for b, e in paddings]
+    shape = tuple(d + b + e for d, (b, e) in zip(x.shape, grow))
+    if not any(p for pair in grow for p in pair):
+        ctx.set_output(node, 0, reshape_to(ctx, node, x, shape))
+        return
+    pad_t = i32(ctx, f"{base}_paddings", grow)
+    fits_reflect = all(b < d and e < d for d, (b, e) in zip(x.shape, grow))
+    if mode == "constant" and value == 0.0:
+        y = emit(ctx, "PAD", [x, pad_t], shape, x.dtype)
+    elif mode == "constant":
+        fill = ctx.constant(f"{base}_value", np.array(value, dtype=x.dtype))
+        y = emit(ctx, "PADV2", [x, pad_t, fill], shape, x.dtype)
+    elif mode == "reflect" and fits_reflect:
         y = emit(ctx, "MIRROR_PAD", [x, pad_t], shape, x.dtype, {"mode": "REFLECT"})
-    elif mode == "edge":
-        if any(p > 1 for pair in paddings for p in pair):
-            raise ctx.unsupported(node, "edge pads larger than 1 are not expressible in TFLite "
-                                        "(MIRROR_PAD SYMMETRIC equals edge only for pads <= 1)")
+    elif mode == "edge" and all(p <= 1 for pair in grow for p in pair):
+        # SYMMETRIC repeats the edge element once: the same as edge for pads of 0 or 1.
         y = emit(ctx, "MIRROR_PAD", [x, pad_t], shape, x.dtype, {"mode": "SYMMETRIC"})
     else:
-        raise ctx.unsupported(node, f"mode {mode!r} is not supported")
+        y = x
+        for a, (b, e) in enumerate(grow):
+            if b or e:
+                idx = np.pad(np.arange(x.shape[a]), (b, e), mode=mode).astype(np.int32)
+                out = list(y.shape)
+                out[a] = idx.size
+                y = emit(ctx, "GATHER", [y, ctx.constant(f"{base}_idx{a}", idx, "int32")], out,
+                         x.dtype, {"axis": a, "batch_dims": 0}, base=f"{base}_ax{a}")
     ctx.set_output(node, 0, y)
 
 
@@ -241,21 +259,28 @@ def lower_split(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         ctx.set_output(node, i, t)
 
 
-@register("Gather", opsets=(1, 25), dtypes=_DATA, const_inputs=(1,),
-          notes="GATHER with constant indices (negative indices resolved)")
+@register("Gather", opsets=(1, 25), dtypes=_DATA,
+          notes="GATHER; constant indices are resolved, run-time ones wrapped by FLOOR_MOD so "
+                "negative indices count from the end")
 def lower_gather(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     r = len(x.shape)
     axis = norm_axis(ctx, node, ctx.attr(node, "axis", 0), r)
-    idx = np.asarray(ctx.const(node, 1)).astype(np.int64)
+    indices = ctx.input(node, 1)
     dim = x.shape[axis]
-    if np.any(idx < -dim) or np.any(idx >= dim):
-        raise ctx.unsupported(node, f"indices out of range for dimension {dim}")
-    idx = np.where(idx < 0, idx + dim, idx).astype(np.int32)
-    shape = (*x.shape[:axis], *idx.shape, *x.shape[axis + 1:])
     base = node.output[0]
-    y = emit(ctx, "GATHER", [x, ctx.constant(f"{base}_indices", idx, "int32")], shape, x.dtype,
-             {"axis": axis, "batch_dims": 0})
+    if indices.is_const:
+        idx = indices.data.astype(np.int64)
+        if np.any(idx < -dim) or np.any(idx >= dim):
+            raise ctx.unsupported(node, f"indices out of range for dimension {dim}")
+        idx_t = ctx.constant(f"{base}_indices", np.where(idx < 0, idx + dim, idx), "int32")
+    elif indices.dtype in ("int32", "int64"):
+        idx_t = emit(ctx, "FLOOR_MOD", [indices, ctx.constant(f"{base}_dim", np.array(
+            dim, indices.dtype))], indices.shape, indices.dtype, base=f"{base}_indices")
+    else:
+        raise ctx.unsupported(node, f"indices of type {indices.dtype} are not supported")
+    shape = (*x.shape[:axis], *indices.shape, *x.shape[axis + 1:])
+    y = emit(ctx, "GATHER", [x, idx_t], shape, x.dtype, {"axis": axis, "batch_dims": 0})
     ctx.set_output(node, 0, y)
 
 
