@@ -6,9 +6,7 @@ in LiteRT (and TFLite Micro where noted). Nothing here compares our output with 
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from collections import Counter
 from pathlib import Path
 
@@ -18,7 +16,6 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-import edgelite.converter.ops as ops_pkg
 from edgelite import ir
 from edgelite.converter import ConvertOptions, convert
 from edgelite.converter.passes import (
@@ -30,10 +27,6 @@ from edgelite.converter.passes import (
 )
 from edgelite.converter.passes.layout import TO_NCHW, _reshape_through
 from edgelite.converter.tflite.writer import write_model
-
-# Every lowering module registers itself on import (the ops package may not import them all).
-for _m in pkgutil.iter_modules(ops_pkg.__path__):
-    importlib.import_module(f"{ops_pkg.__name__}.{_m.name}")
 
 OPSET = 13
 RNG = np.random.default_rng(1234)
