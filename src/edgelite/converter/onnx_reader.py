@@ -131,6 +131,11 @@ def _static_inputs(model: onnx.ModelProto, where: str,
         given = input_shapes.get(vi.name)
         if given is not None:
             given = tuple(int(d) for d in given)
+            if not given or any(d <= 0 for d in given):
+                raise EdgeliteError(
+                    f"--input-shape for {vi.name!r} must list positive dimensions, got "
+                    f"{list(given)}", where=where, hint=f"e.g. --input-shape {vi.name}:1,3,224,224",
+                )
             if dims is not None and (len(dims) != len(given) or any(
                     d is not None and d != g for d, g in zip(dims, given))):
                 shown = ["?" if d is None else str(d) for d in dims]
