@@ -325,3 +325,22 @@ def test_deterministic_bytes(tmp_path: Path) -> None:
     two = quantize(path, QuantizeOptions(calibration=data.copy(), method="minmax",
                                          progress=False)).model
     assert one == two
+
+
+def test_weights_int8_without_hybrid_runs_in_tflm(tmp_path: Path) -> None:
+    """hybrid=False: int8 weights behind a per-tensor DEQUANTIZE, the form TFLite Micro (and
+    LiteRT) run; a per-channel DEQUANTIZE would be misread by TFLite Micro."""
+    path = tmp_path / "dw.onnx"
+    onnx.save(_model([N("Conv", ["x", "W", "B"], ["y"], pads=[1, 1, 1, 1], group=128)],
+                     {"W": _f32(128, 1, 3, 3), "B": _f32(128)}, [1, 128, 4, 4], [1, 128, 4, 4]),
+              path)
+    r = quantize(path, QuantizeOptions(mode="weights-int8", io="float", hybrid=False,
+                                       progress=False))
+    deq = [op for op in r.graph.ops if op.type == "DEQUANTIZE"]
+    assert len(deq) == 1 and deq[0].inputs[0].dtype == "int8"
+    assert deq[0].inputs[0].quant.scale.size == 1
+    x = _f32(1, 128, 4, 4)
+    s = load_samples(x, r.float_graph)[0]["x"]
+    ref = _ort(path, x)
+    for run in (_litert, _tflm):
+        assert _sqnr(ref, _to_onnx_layout(r.graph, run(r.model, s))) > 30.0

@@ -7,8 +7,10 @@ Modes (TFLite's post-training quantization flavours):
 - ``int16x8``: activations int16 symmetric, weights int8, biases int64.
 - ``weights-int8`` (dynamic range): int8 weights, float activations. CONV_2D,
   DEPTHWISE_CONV_2D and FULLY_CONNECTED read them directly (TFLite's hybrid kernels, LiteRT
-  only) when ``hybrid`` is set; every other large constant goes through a DEQUANTIZE.
-- ``float16``: float16 constants, each followed by a DEQUANTIZE to float32.
+  only) when ``hybrid`` is set; every other large constant (and all of them without
+  ``hybrid``: the form TFLite Micro runs) goes through a per-tensor DEQUANTIZE.
+- ``float16``: float16 constants, each followed by a DEQUANTIZE to float32 (LiteRT only:
+  TFLite Micro has no float16 DEQUANTIZE).
 
 Per-op precision can be raised (``int16`` ops) or the op kept in float (``keep_float``): the
 pass inserts QUANTIZE (requantize) / DEQUANTIZE ops where precisions meet, and at the model
@@ -504,19 +506,16 @@ def _dynamic_range(graph: ir.Graph, config: AnnotateConfig) -> Annotated:
         for i, t in enumerate(op.inputs):
             if keep or not _is_float_const(t) or t.size < MIN_WEIGHT_ELEMENTS:
                 continue
-            if spec is not None and i == spec[0]:
-                hybrid = config.hybrid and op.type in HYBRID_OPS
-                # Hybrid FULLY_CONNECTED takes per-tensor weights; conv kernels per channel.
+            if spec is not None and i == spec[0] and config.hybrid and op.type in HYBRID_OPS:
+                # Hybrid conv kernels take per-channel weights, hybrid FULLY_CONNECTED
+                # per-tensor ones.
                 per_ch = config.per_channel and op.type != "FULLY_CONNECTED"
-                axis = spec[1] if (per_ch or not hybrid) and config.per_channel else None
-                q, qp = P.quantize_weights_int8(t.data, axis)
-                if hybrid:
-                    c = ir.Tensor(names.new(f"{t.name}_int8"), t.shape, "int8", data=q, quant=qp)
-                    source[id(c)] = t.name
-                    op.inputs[i] = c
-                    continue
-                _dequantize_const(g, names, source, op, i, q, qp, before)
+                q, qp = P.quantize_weights_int8(t.data, spec[1] if per_ch else None)
+                c = ir.Tensor(names.new(f"{t.name}_int8"), t.shape, "int8", data=q, quant=qp)
+                source[id(c)] = t.name
+                op.inputs[i] = c
             else:
+                # Per-tensor: TFLite Micro's DEQUANTIZE applies only the first scale.
                 q, qp = P.quantize_weights_int8(t.data, None)
                 _dequantize_const(g, names, source, op, i, q, qp, before)
         new_ops.extend(before)
