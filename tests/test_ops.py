@@ -455,6 +455,25 @@ def test_gather_embedding_with_runtime_indices(tmp_path):
     check(tmp_path, m, {"ids": ids})
 
 
+@pytest.mark.parametrize("const_indices", [True, False])
+def test_gather_elements(tmp_path, const_indices):
+    x = rand(3, 4, 5)
+    idx = RNG.integers(-4, 4, size=(3, 2, 5)).astype(np.int64)
+    node = helper.make_node("GatherElements", ["x", "i"], ["y"], axis=1)
+    inputs = [helper.make_tensor_value_info("x", F, x.shape)]
+    inits, feeds = [], {"x": x}
+    if const_indices:
+        inits.append(numpy_helper.from_array(idx, "i"))
+    else:
+        inputs.append(helper.make_tensor_value_info("i", TensorProto.INT64, idx.shape))
+        feeds["i"] = idx
+    graph = helper.make_graph([node], "g", inputs, [helper.make_empty_tensor_value_info("y")],
+                              inits)
+    m = onnx.shape_inference.infer_shapes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8))
+    check(tmp_path, m, feeds)
+
+
 @pytest.mark.parametrize("mode", ["DCR", "CRD"])
 def test_depth_to_space(tmp_path, mode):
     x = rand(1, 8, 3, 4)

@@ -8,7 +8,7 @@ import onnx
 
 from edgelite import ir
 from edgelite.converter.ops._util import (
-    const_ints, emit, i32, norm_axis, reshape_to, tflite_type,
+    as_const_like, const_ints, emit, i32, norm_axis, reshape_to, tflite_type,
 )
 from edgelite.converter.ops.registry import ONNX_DTYPES, LoweringContext, register
 
@@ -399,25 +399,38 @@ def lower_dropout(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         ctx.set_output(node, 1, ctx.constant(node.output[1], np.ones(x.shape, bool), "bool"))
 
 
-@register("GatherElements", opsets=(11, 25), dtypes=_DATA, const_inputs=(1,),
-          notes="constant indices -> GATHER_ND with the full coordinates computed in numpy")
+@register("GatherElements", opsets=(11, 25), dtypes=_DATA,
+          notes="GATHER_ND on full coordinates: constant indices resolved in numpy; run-time "
+                "ones wrapped by FLOOR_MOD and concatenated with constant index grids")
 def lower_gather_elements(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     r = len(x.shape)
     axis = norm_axis(ctx, node, ctx.attr(node, "axis", 0), r)
-    idx = np.asarray(ctx.const(node, 1)).astype(np.int64)
-    if idx.ndim != r:
-        raise ctx.unsupported(node, f"indices rank {idx.ndim} differs from data rank {r}")
+    indices = ctx.input(node, 1)
+    if len(indices.shape) != r:
+        raise ctx.unsupported(node, f"indices rank {len(indices.shape)} differs from data rank {r}")
     dim = x.shape[axis]
-    if np.any(idx < -dim) or np.any(idx >= dim):
-        raise ctx.unsupported(node, f"indices out of range for dimension {dim}")
-    idx = np.where(idx < 0, idx + dim, idx)
-    coords = np.indices(idx.shape)
-    coords[axis] = idx
-    coords = np.moveaxis(coords, 0, -1).astype(np.int32)
-    y = emit(ctx, "GATHER_ND", [x, ctx.constant(f"{node.output[0]}_coords", coords, "int32")],
-             idx.shape, x.dtype)
-    ctx.set_output(node, 0, y)
+    base = node.output[0]
+    grids = np.indices(indices.shape).astype(np.int32)
+    if indices.is_const:
+        idx = indices.data.astype(np.int64)
+        if np.any(idx < -dim) or np.any(idx >= dim):
+            raise ctx.unsupported(node, f"indices out of range for dimension {dim}")
+        grids[axis] = np.where(idx < 0, idx + dim, idx)
+        coords = ctx.constant(f"{base}_coords", np.moveaxis(grids, 0, -1).copy(), "int32")
+    elif indices.dtype in ("int32", "int64"):
+        wrapped = emit(ctx, "FLOOR_MOD", [indices, ctx.constant(f"{base}_dim", np.array(
+            dim, indices.dtype))], indices.shape, indices.dtype, base=f"{base}_wrapped")
+        wrapped = as_const_like(ctx, wrapped, "int32")
+        column = (*indices.shape, 1)
+        parts = [ctx.reshape(wrapped, column) if a == axis else
+                 ctx.constant(f"{base}_grid{a}", grids[a].reshape(column).copy(), "int32")
+                 for a in range(r)]
+        coords = emit(ctx, "CONCATENATION", parts, (*indices.shape, r), "int32",
+                      {"axis": r, "fused_activation_function": "NONE"}, base=f"{base}_coords")
+    else:
+        raise ctx.unsupported(node, f"indices of type {indices.dtype} are not supported")
+    ctx.set_output(node, 0, emit(ctx, "GATHER_ND", [x, coords], indices.shape, x.dtype))
 
 
 @register("Trilu", opsets=(14, 25), dtypes=_DATA, const_inputs=(1,),
