@@ -53,7 +53,7 @@ def test_nchw_data_for_nhwc_input_is_transposed(tmp_path: Path) -> None:
         (np.full((4, 4, 4, 3), np.nan, np.float32), r"in0.*NaN/inf"),
         (np.array([[[[np.inf, 0, 0]]]] * 4, np.float32).repeat(4, 1).repeat(4, 2), "NaN/inf"),
         (np.array(["a"] * 4), "not numeric"),
-        (np.zeros((0, 4, 4, 3), np.float32), "no calibration samples"),
+        (np.zeros((0, 4, 4, 3), np.float32), r"no calibration samples.*'in0' \[1, 4, 4, 3\]"),
     ],
 )
 def test_bad_arrays(data: np.ndarray, pattern: str) -> None:
@@ -63,7 +63,8 @@ def test_bad_arrays(data: np.ndarray, pattern: str) -> None:
 
 def test_fewer_samples_than_asked(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.zeros((3, 4, 4, 3), np.float32))
-    with pytest.raises(EdgeliteError, match="10 calibration samples asked for.*only 3"):
+    with pytest.raises(EdgeliteError,
+                       match=r"10 calibration samples asked for.*only 3.*'in0' \[1, 4, 4, 3\]"):
         load_samples(tmp_path / "x.npy", _graph((1, 4, 4, 3)), samples=10)
 
 
@@ -144,3 +145,16 @@ def test_converter_layout_metadata_drives_transposition() -> None:
     x = np.arange(3 * 4 * 6, dtype=np.float32).reshape(3, 4, 6)  # N, C, W
     samples = load_samples(x, g)
     np.testing.assert_array_equal(samples[2]["in0"][0], x[2].T)
+
+
+@pytest.mark.parametrize("kw, pattern", [
+    ({"mode": "int4"}, "unknown quantization mode"),
+    ({"io": "int16"}, "unknown io type"),
+    ({"method": "median"}, "unknown calibration method"),
+    ({"samples": 0}, "samples must be a positive integer"),
+    ({"layout": "hwc"}, "layout must be"),
+    ({"auto_precision": -3.0}, "auto precision target"),
+])
+def test_bad_options(kw: dict, pattern: str) -> None:
+    with pytest.raises(EdgeliteError, match=pattern):
+        QuantizeOptions(**kw)

@@ -64,6 +64,23 @@ class QuantizeOptions:
     backend: str = "micro"
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise EdgeliteError(f"unknown calibration method {self.method!r}",
+                                hint=f"use one of: {', '.join(METHODS)}")
+        if self.samples is not None and (isinstance(self.samples, bool)
+                                         or not isinstance(self.samples, int)
+                                         or self.samples <= 0):
+            raise EdgeliteError(f"samples must be a positive integer, got {self.samples!r}")
+        if self.layout not in ("auto", "nchw", "nhwc"):
+            raise EdgeliteError(f"layout must be auto, nchw or nhwc, got {self.layout!r}")
+        if self.auto_precision is not None and not 0 < float(self.auto_precision) < 200:
+            raise EdgeliteError(f"auto precision target {self.auto_precision} dB is out of "
+                                "range", hint="e.g. 30 (dB of output SQNR)")
+        if self.backend not in ("micro", "litert"):
+            raise EdgeliteError(f"unknown backend {self.backend!r}", hint="micro or litert")
+        self.annotate_config()  # checks mode, io and the selections' overlap
+
     def annotate_config(self) -> AnnotateConfig:
         return AnnotateConfig(mode=self.mode, io=self.io, keep_float=frozenset(self.keep_float),
                               int16=frozenset(self.int16), per_channel=self.per_channel,
@@ -112,10 +129,7 @@ def quantize(graph_or_path: ir.Graph | str | Path,
     from edgelite.converter.tflite.writer import write_model
 
     opts = options or QuantizeOptions()
-    cfg = opts.annotate_config()  # validates mode / io
-    if opts.method not in METHODS:
-        raise EdgeliteError(f"unknown calibration method {opts.method!r}",
-                            hint=f"use one of: {', '.join(METHODS)}")
+    cfg = opts.annotate_config()
     graph = load_graph(graph_or_path)
     _check_float(graph)
     needs_data = (opts.mode in NEEDS_CALIBRATION or opts.report or opts.report_json

@@ -115,17 +115,18 @@ def _finish(per_input: dict[str, list[np.ndarray]], graph: ir.Graph, samples: in
             where: str) -> list[Sample]:
     counts = {name: len(v) for name, v in per_input.items()}
     n = min(counts.values()) if counts else 0
+    inputs = ", ".join(f"{t.name!r} {list(t.shape)}" for t in graph.inputs)
     if len(set(counts.values())) > 1:
         raise _bad(f"inputs have different sample counts: {counts}", where)
     if n == 0:
-        raise _bad("no calibration samples", where,
-                   f"model inputs: {', '.join(f'{t.name} {list(t.shape)}' for t in graph.inputs)}")
+        raise _bad(f"no calibration samples for input(s) {inputs}", where)
     if samples is not None:
         if samples <= 0:
             raise _bad(f"samples must be positive, got {samples}", where)
         if n < samples:
-            raise _bad(f"{samples} calibration samples asked for, but the data has only {n}",
-                       where, f"lower --samples to at most {n} or provide more data")
+            raise _bad(f"{samples} calibration samples asked for, but the data has only {n} "
+                       f"for input(s) {inputs}", where,
+                       f"lower --samples to at most {n} or provide more data")
         n = samples
     out: list[Sample] = []
     for i in range(n):
