@@ -14,12 +14,16 @@
  *   EL_HARNESS_ARENA   arena bytes (static, 16-byte aligned)
  *   EL_HARNESS_REPEAT  runs of the step sequence (default 1)
  *   EL_HARNESS_FLOAT_TOL float32 tolerance, relative to 1 + |expected| (default 1e-5)
+ *   EL_HARNESS_TRACE   define to use the linear planner and print, after every invoke of the
+ *                      first run, an FNV-1a 64-bit hash of every non-constant tensor (compared
+ *                      with the host runtime: checks every intermediate, not just outputs)
  *   EL_HARNESS_SYSTICK define to count SysTick ticks around each invoke (Cortex-M, QEMU
  *                      -icount shift=0: one tick = 40 instructions on the mps2 boards)
  *
  * Output lines (parsed by tools/arm_targets.py):
  *   arena_required <bytes>
  *   out <step> <output> <dtype> <hex bytes>
+ *   tensor <step> <tensor index> <dtype> <bytes> <fnv1a-64 hex>     (EL_HARNESS_TRACE)
  *   mismatch <run> <step> <output> <element> got <value> want <value>
  *   systick <ticks>
  *   result ok | result FAIL <mismatches>
@@ -90,6 +94,21 @@ static void systick_start(void) {
 }
 #endif
 
+#ifdef EL_HARNESS_TRACE
+static void trace_tensors(int step) {
+  el_tensor_info t;
+  int32_t i, n = el_tensor_count(&interp);
+  for (i = 0; i < n; ++i) {
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a 64 */
+    size_t k;
+    if (el_tensor_info_at(&interp, i, &t) != EL_OK || t.is_const || t.data == NULL) continue;
+    for (k = 0; k < t.bytes; ++k) h = (h ^ ((const unsigned char *)t.data)[k]) * 0x100000001b3u;
+    printf("tensor %d %ld %d %lu %08lx%08lx\n", step, (long)i, (int)t.dtype,
+           (unsigned long)t.bytes, (unsigned long)(h >> 32), (unsigned long)(h & 0xFFFFFFFFu));
+  }
+}
+#endif
+
 static int fail(el_status status, const char *what) {
   printf("error %s: %s: %s\n", what, el_status_name(status), el_error_message(&interp));
   printf("result ERROR\n");
@@ -113,12 +132,15 @@ static void print_hex(const unsigned char *p, size_t n) {
   fputs(buf, stdout);
 }
 
+#if OUTPUT_COUNT > 0
 static float load_f32(const unsigned char *p) {
   float f;
   memcpy(&f, p, sizeof f);
   return f;
 }
+#endif
 
+#if OUTPUT_COUNT > 0
 /* Returns the number of mismatching elements of one output for one step. */
 static long compare_output(int run, int step, int o, const el_tensor_info *info,
                            const unsigned char *want) {
@@ -146,6 +168,7 @@ static long compare_output(int run, int step, int o, const el_tensor_info *info,
   }
   return bad;
 }
+#endif
 
 int main(void) {
   el_status st;
@@ -153,7 +176,14 @@ int main(void) {
   long mismatches = 0;
   el_tensor_info info;
 
+#ifdef EL_HARNESS_TRACE
+  el_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.planner = EL_PLANNER_LINEAR; /* every tensor keeps its bytes after invoke */
+  st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, &cfg);
+#else
   st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, NULL);
+#endif
   printf("arena_required %lu\n", (unsigned long)el_arena_required(&interp));
   if (st != EL_OK) return fail(st, "el_init");
   n_out = el_output_count(&interp);
@@ -194,6 +224,9 @@ int main(void) {
       }
 #endif
       if (st != EL_OK) return fail(st, "el_invoke");
+#ifdef EL_HARNESS_TRACE
+      if (run == 0) trace_tensors(step);
+#endif
       for (i = 0; i < n_out; ++i) {
         if ((st = el_output_info(&interp, i, &info)) != EL_OK) return fail(st, "el_output_info");
         if (run == 0) {
