@@ -166,13 +166,16 @@ def run_case(case: Path) -> Outcome:
     if not inputs:
         return Outcome("fail", "case has no test data")
     frozen = _freeze(model, inputs[0]) if not load_error else set()
+    dynamic = {vi.name for vi in model.graph.input if any(
+        not d.HasField("dim_value") for d in vi.type.tensor_type.shape.dim)}
     _relabel_opset(model)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.onnx"
         onnx.save(model, path)
         try:
             # Node tests may declare symbolic dims; their data fixes them.
-            shapes = {n: tuple(a.shape) for n, a in zip(in_names, inputs[0]) if n not in frozen}
+            shapes = {n: tuple(a.shape) for n, a in zip(in_names, inputs[0])
+                      if n not in frozen and n in dynamic}
             blob = convert_to_bytes(path, ConvertOptions(input_shapes=shapes,
                                                          keep_nchw_io=True))
         except EdgeliteError as e:

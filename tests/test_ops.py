@@ -247,7 +247,7 @@ def test_matmul(tmp_path, a_shape, b_shape, const_b):
     check(tmp_path, m, feeds)
 
 
-# ---- Resize ---------------------------------------------------------------------------------------
+# ---- Resize ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode,ctm,nearest,sizes", [
     ("nearest", "asymmetric", "floor", (1, 2, 8, 10)),
@@ -315,7 +315,7 @@ def test_resize_tf_crop_and_resize_is_unsupported(tmp_path):
         convert(path)
 
 
-# ---- GELU ------------------------------------------------------------------------------------------
+# ---- GELU --------------------------------------------------------------------------------------
 
 def gelu_nodes(order: int) -> list[onnx.NodeProto]:
     div = helper.make_node("Div", ["x", "sqrt2"], ["d"])

@@ -1,12 +1,16 @@
-"""Window geometry shared by convolutions and pools: ONNX padding -> TFLite padding."""
+"""Window geometry shared by convolutions and pools: ONNX padding -> TFLite padding
+(SAME/VALID, or explicit PAD + VALID)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import onnx
 
+from edgelite import ir
+from edgelite.converter.ops._util import emit, i32
 from edgelite.converter.ops.registry import LoweringContext
 
 
@@ -86,7 +90,8 @@ def window(ctx: LoweringContext, node: onnx.NodeProto, spatial_in: list[int],
     for n, e, s, b, en in zip(spatial_in, effective, strides, pb, pe):
         span = n + b + en - e
         if span < 0:
-            raise ctx.unsupported(node, f"kernel extent {e} is larger than padded input {n + b + en}")
+            raise ctx.unsupported(
+                node, f"kernel extent {e} is larger than the padded input {n + b + en}")
         o = (math.ceil(span / s) if ceil_mode else span // s) + 1
         # ONNX drops a last window that would start inside the end padding only.
         if ceil_mode and (o - 1) * s >= n + b:
@@ -113,3 +118,26 @@ def lift_attrs_1d(node: onnx.NodeProto) -> onnx.NodeProto:
             v = [0, v[0], 0, v[1]]
         lifted.attribute.append(onnx.helper.make_attribute(a.name, v))
     return lifted
+
+
+def pad_nhwc(ctx: LoweringContext, x: ir.Tensor, begin: list[int], end: list[int],
+             value: float = 0.0) -> ir.Tensor:
+    """Explicit spatial padding of an NHWC tensor (PAD for zeros, PADV2 otherwise)."""
+    if not any(begin) and not any(end):
+        return x
+    paddings = [[0, 0]] + [[b, e] for b, e in zip(begin, end)] + [[0, 0]]
+    shape = (x.shape[0], *(d + b + e for d, b, e in zip(x.shape[1:-1], begin, end)), x.shape[-1])
+    pads = i32(ctx, f"{x.name}_paddings", paddings)
+    if value == 0.0:
+        return emit(ctx, "PAD", [x, pads], shape, x.dtype, base=f"{x.name}_pad")
+    fill = ctx.constant(f"{x.name}_pad_value", np.array(value, dtype=np.float32))
+    return emit(ctx, "PADV2", [x, pads, fill], shape, x.dtype, base=f"{x.name}_pad")
+
+
+def padded_input(ctx: LoweringContext, x_nhwc: ir.Tensor, win: Window, spatial: list[int],
+                 value: float = 0.0) -> tuple[ir.Tensor, str]:
+    """The NHWC input and TFLite padding that reproduce ``win``: SAME/VALID, else PAD + VALID."""
+    padding = win.tflite_padding(spatial)
+    if padding is not None:
+        return x_nhwc, padding
+    return pad_nhwc(ctx, x_nhwc, win.pads_begin, win.end_needed(spatial), value), "VALID"

@@ -89,7 +89,8 @@ def lower_hard_swish(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, ctx.unary("HARD_SWISH", ctx.input(node, 0)))
 
 
-@register("Elu", opsets=(6, 25), notes="ELU for alpha 1; otherwise relu(x) + alpha*(exp(min(x,0))-1)")
+@register("Elu", opsets=(6, 25),
+          notes="ELU for alpha 1; otherwise relu(x) + alpha*(exp(min(x,0))-1)")
 def lower_elu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     alpha = float(ctx.attr(node, "alpha", 1.0))

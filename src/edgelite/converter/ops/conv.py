@@ -7,31 +7,8 @@ import onnx
 
 from edgelite import ir
 from edgelite.converter.ops._util import emit, i32, spatial_reshape_1d
-from edgelite.converter.ops._window import Window, lift_attrs_1d, window
+from edgelite.converter.ops._window import lift_attrs_1d, pad_nhwc, padded_input, window
 from edgelite.converter.ops.registry import LoweringContext, register
-
-
-def pad_nhwc(ctx: LoweringContext, x: ir.Tensor, begin: list[int], end: list[int],
-              value: float = 0.0) -> ir.Tensor:
-    """Explicit spatial padding of an NHWC tensor (PAD for zeros, PADV2 otherwise)."""
-    if not any(begin) and not any(end):
-        return x
-    paddings = [[0, 0]] + [[b, e] for b, e in zip(begin, end)] + [[0, 0]]
-    shape = (x.shape[0], *(d + b + e for d, b, e in zip(x.shape[1:-1], begin, end)), x.shape[-1])
-    pads = i32(ctx, f"{x.name}_paddings", paddings)
-    if value == 0.0:
-        return emit(ctx, "PAD", [x, pads], shape, x.dtype, base=f"{x.name}_pad")
-    fill = ctx.constant(f"{x.name}_pad_value", np.array(value, dtype=np.float32))
-    return emit(ctx, "PADV2", [x, pads, fill], shape, x.dtype, base=f"{x.name}_pad")
-
-
-def padded_input(ctx: LoweringContext, x_nhwc: ir.Tensor, win: Window, spatial: list[int],
-                 value: float = 0.0) -> tuple[ir.Tensor, str]:
-    """The NHWC input and TFLite padding that reproduce ``win``: SAME/VALID, else PAD + VALID."""
-    padding = win.tflite_padding(spatial)
-    if padding is not None:
-        return x_nhwc, padding
-    return pad_nhwc(ctx, x_nhwc, win.pads_begin, win.end_needed(spatial), value), "VALID"
 
 
 def _lift_1d(ctx: LoweringContext, node: onnx.NodeProto, x: ir.Tensor,
@@ -168,9 +145,9 @@ def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     outs = []
     for g, part in enumerate(parts):
         sfx = f"{g}" if group > 1 else ""
+        wg = w[g * cg:(g + 1) * cg].transpose(1, 2, 3, 0)  # (in, out, kh, kw) -> OHWI
         inputs = [i32(ctx, f"{base}_output_shape{sfx}", [n, *full, og]),
-                  ctx.constant(f"{base}_weights{sfx}", w[g * cg:(g + 1) * cg].transpose(1, 2, 3, 0)),
-                  part]
+                  ctx.constant(f"{base}_weights{sfx}", wg), part]
         if bias_inside:
             inputs.append(ctx.constant(f"{base}_bias{sfx}", bias[g * og:(g + 1) * og]))
         outs.append(emit(ctx, "TRANSPOSE_CONV", inputs, (n, *full, og), options=opts,

@@ -2,7 +2,8 @@
 
 Erf has no TFLite builtin, so the pattern must be recognised before lowering: the ONNX reader
 calls ``fuse_gelu_nodes`` on its constant-folded node list (``fuse_gelu`` does the same on a
-GraphProto), and the ``Gelu`` lowering emits TFLite's GELU. Accepted shapes of the pattern (any operand order of Add/Mul):
+GraphProto), and the ``Gelu`` lowering emits TFLite's GELU. Accepted shapes of the pattern
+(any operand order of Add/Mul):
 
     d = Div(x, sqrt2) | Mul(x, 1/sqrt2);  e = Erf(d);  a = Add(e, 1) | Sum(e, 1)
     then Mul(Mul(x, a), 0.5) | Mul(Mul(a, 0.5), x) | Mul(Mul(x, 0.5), a)
@@ -30,7 +31,8 @@ def _constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
     return values
 
 
-def _is_scalar(consts: Mapping[str, np.ndarray], name: str, value: float, rtol: float = 1e-3) -> bool:
+def _is_scalar(consts: Mapping[str, np.ndarray], name: str, value: float,
+               rtol: float = 1e-3) -> bool:
     v = consts.get(name)
     return v is not None and v.size == 1 and math.isclose(float(v.reshape(())), value, rel_tol=rtol)
 

@@ -94,7 +94,8 @@ def lower_instance_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctx.set_output(node, 0, y)
 
 
-@register("LpNormalization", opsets=(1, 25), notes="x / SUM(|x|) (p=1) or x / SQRT(SUM(x*x)) (p=2); zero slices stay zero")
+@register("LpNormalization", opsets=(1, 25),
+          notes="x / SUM(|x|) (p=1) or x / SQRT(SUM(x*x)) (p=2); zero slices stay zero")
 def lower_lp_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     r = len(x.shape)

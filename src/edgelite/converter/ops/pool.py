@@ -6,8 +6,7 @@ import numpy as np
 import onnx
 
 from edgelite.converter.ops._util import FLOAT_MAX, binary, emit, i32, spatial_reshape_1d
-from edgelite.converter.ops._window import Window, lift_attrs_1d, window
-from edgelite.converter.ops.conv import pad_nhwc, padded_input
+from edgelite.converter.ops._window import Window, lift_attrs_1d, pad_nhwc, padded_input, window
 from edgelite.converter.ops.registry import LoweringContext, register
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from edgelite import ir
 from edgelite.converter.ops._util import (
     as_const_like, const_ints, emit, i32, norm_axis, reshape_to, tflite_type,
 )
