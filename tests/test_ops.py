@@ -384,6 +384,15 @@ def test_erf_alone_is_unsupported_by_name(tmp_path):
 
 # ---- normalization, activations, shapes --------------------------------------------------------
 
+@pytest.mark.parametrize("exponent,expect", [(2.0, "MUL"), (0.5, "SQRT"), (3.0, "POW")])
+def test_pow_constant_exponent(tmp_path, exponent, expect):
+    x = rand(2, 3, 4, lo=0.1, hi=2)
+    m = make_model([helper.make_node("Pow", ["x", "e"], ["y"])], [("x", x.shape)], ["y"],
+                   [("e", np.array(exponent, np.float32))])
+    check(tmp_path, m, {"x": x})
+    assert op_types(tmp_path, m) == [expect]
+
+
 def test_batchnorm_lowers_to_mul_add(tmp_path):
     x = rand(1, 4, 5, 5)
     inits = [("s", rand(4, lo=0.5, hi=2)), ("b", rand(4)), ("m", rand(4)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from edgelite.converter.ops._util import as_const_like, binary, emit, f32, reshape_to
+from edgelite.converter.ops._util import as_const_like, binary, broadcast_shape, emit, f32, reshape_to
 from edgelite.converter.ops.registry import LoweringContext, register
 
 _FUSED = {"fused_activation_function": "NONE"}
@@ -49,11 +49,22 @@ for _op, (_tfl, _opts, _dt) in _BINARY.items():
     _make_binary(_op, _tfl, _opts)
 
 
-@register("Pow", opsets=(7, 25), notes="POW; an exponent of another type is cast to float32")
+@register("Pow", opsets=(7, 25),
+          notes="POW (exponent cast to float32); a constant scalar exponent 2 -> MUL(x, x), "
+                "0.5 -> SQRT")
 def lower_pow(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     a, b = ctx.input(node, 0), ctx.input(node, 1)
     if b.dtype not in ("float32", "int32", "int64", "float16"):
         raise ctx.unsupported(node, f"exponent dtype {b.dtype} is not supported")
+    # Decomposed LayerNorm/RMSNorm square with Pow(x, 2): MUL is cheaper and runs everywhere.
+    if b.is_const and b.data.size == 1 and a.shape == broadcast_shape(ctx, node, a.shape, b.shape):
+        e = float(b.data.reshape(()))
+        if e == 2.0:
+            ctx.set_output(node, 0, binary(ctx, "MUL", a, a, _FUSED))
+            return
+        if e == 0.5:
+            ctx.set_output(node, 0, ctx.unary("SQRT", a))
+            return
     b = as_const_like(ctx, b, "float32")
     ctx.set_output(node, 0, binary(ctx, "POW", a, b))
 
