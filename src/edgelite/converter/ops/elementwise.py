@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from edgelite.converter.ops._util import as_const_like, binary, broadcast_shape, emit, f32, reshape_to
+from edgelite.converter.ops._util import (
+    as_const_like, binary, broadcast_shape, emit, f32, reshape_to,
+)
 from edgelite.converter.ops.registry import LoweringContext, register
 
 _FUSED = {"fused_activation_function": "NONE"}
