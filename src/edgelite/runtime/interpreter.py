@@ -49,6 +49,7 @@ class TensorDetails:
     zero_point: int
     quant_count: int  # 0 none, 1 per-tensor, >1 per-channel (scale/zero_point = channel 0)
     quantized_dimension: int
+    is_const: bool = False  # data is in the model (weights, biases, shapes)
 
     @property
     def quantization(self) -> tuple[float, int]:
@@ -182,7 +183,8 @@ class Interpreter:
             index=int(info.index), name=(info.name or b"").decode("utf-8", "replace"),
             shape=tuple(int(info.dims[k]) for k in range(info.rank)),
             dtype=DTYPES[info.dtype], scale=float(info.scale), zero_point=int(info.zero_point),
-            quant_count=int(info.quant_count), quantized_dimension=int(info.quantized_dimension))
+            quant_count=int(info.quant_count), quantized_dimension=int(info.quantized_dimension),
+            is_const=bool(info.is_const))
 
     def _array(self, info: _lib.ElTensorInfo) -> np.ndarray:
         dtype = DTYPES[info.dtype]

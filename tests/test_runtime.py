@@ -1,0 +1,445 @@
+"""runtime_micro (edgelite.runtime) against runtimes we did not write.
+
+Oracles: LiteRT (reference kernels, OpResolverType.BUILTIN_REF) and TFLite Micro for .tflite
+semantics and integer results, ONNX Runtime for float semantics of converted models. The
+malformed models come from runtime_micro/corpus/make_corpus.py (committed with its output).
+
+The wakeword tests run the four microWakeWord streaming models shipped in the pymicro-wakeword
+wheel. No audio ships with it, so the input is deterministic synthetic audio (a chirp with
+harmonics, a syllable-rate envelope and seeded noise) turned into features by pymicro-features
+(TFLite Micro's audio frontend), quantized the way pymicro-wakeword does it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgelite.errors import EdgeliteError
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNTIME = ROOT / "runtime_micro"
+CORPUS = RUNTIME / "corpus"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runtime_library() -> None:
+    """Builds (or brings up to date) the in-tree library the binding loads."""
+    if not os.environ.get("EDGELITE_RUNTIME_LIB"):
+        proc = subprocess.run(["make", "-C", str(RUNTIME), "-s", "-j2"], capture_output=True,
+                              text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _interp(*args, **kwargs):
+    from edgelite.runtime import Interpreter
+
+    return Interpreter(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- oracles
+
+def _litert(model: bytes | Path, preserve: bool = False):
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    kw = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
+    it = Interpreter(**kw, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+                     experimental_preserve_all_tensors=preserve)
+    it.allocate_tensors()
+    return it
+
+
+def _tflm(path: Path):
+    from tflite_micro.python.tflite_micro import runtime as tflm
+
+    return tflm.Interpreter.from_file(str(path), arena_size=256 * 1024)
+
+
+def _tflm_arena_bytes(it) -> int:
+    """TFLite Micro's own arena use ('Arena allocation total', printed by C++ on fd 1 or 2)."""
+    with tempfile.TemporaryFile() as tmp:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = [os.dup(1), os.dup(2)]
+        os.dup2(tmp.fileno(), 1)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            it.print_allocations()
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+        tmp.seek(0)
+        text = tmp.read().decode()
+    found = re.search(r"Arena allocation total (\d+) bytes", text)
+    assert found, text
+    return int(found.group(1))
+
+
+# ---------------------------------------------------------------- wakeword models
+
+def _wakeword_models() -> list[Path]:
+    try:
+        import pymicro_wakeword
+    except ImportError:
+        return []
+    return sorted((Path(pymicro_wakeword.__file__).parent / "models").glob("*.tflite"))
+
+
+WAKEWORD = _wakeword_models()
+
+
+def _synthetic_audio(seconds: float, seed: int) -> bytes:
+    rate = 16000
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(rate * seconds)) / rate
+    freq = 200.0 + 2800.0 * t / seconds  # chirp 200 Hz -> 3 kHz
+    phase = 2 * np.pi * np.cumsum(freq) / rate
+    voice = 0.3 * np.sin(phase) + 0.12 * np.sin(2 * phase) + 0.06 * np.sin(3 * phase)
+    envelope = 0.5 * (1.0 + np.sin(2 * np.pi * 3.0 * t))  # ~ syllable rate
+    x = voice * envelope + rng.normal(0.0, 0.03, t.size)
+    return (np.clip(x, -1.0, 1.0) * 26000).astype("<i2").tobytes()
+
+
+@functools.lru_cache(maxsize=None)
+def _features(seconds: float = 3.0, seed: int = 0) -> np.ndarray:
+    from pymicro_wakeword import MicroWakeWordFeatures
+
+    frames = list(MicroWakeWordFeatures().process_streaming(_synthetic_audio(seconds, seed)))
+    return np.concatenate(frames, axis=1)[0]  # (frames, 40) float
+
+
+def _windows(details, seconds: float = 3.0, seed: int = 0) -> list[np.ndarray]:
+    """Quantized input windows (stride = the model's time dimension), as pymicro-wakeword."""
+    feats = _features(seconds, seed)
+    stride = details.shape[1]
+    info = np.iinfo(details.dtype)
+    out = []
+    for k in range(0, feats.shape[0] - stride + 1, stride):
+        q = np.round(feats[k:k + stride] / details.scale + details.zero_point)
+        out.append(np.clip(q, info.min, info.max).astype(details.dtype).reshape(details.shape))
+    return out
+
+
+needs_wakeword = pytest.mark.skipif(not WAKEWORD, reason="pymicro-wakeword is not installed")
+
+
+def _comparable(it) -> list[int]:
+    """Subgraph-0 integer activations (not constants, not resources): LiteRT exposes them too."""
+    out = []
+    for i in range(it.tensor_count):
+        d = it.tensor_details(i)
+        if d.dtype in (np.int8, np.uint8, np.int16, np.int32) and not d.is_const and d.name:
+            out.append(i)
+    return out
+
+
+@needs_wakeword
+@pytest.mark.parametrize("path", WAKEWORD, ids=lambda p: p.stem)
+def test_wakeword_streaming_bit_exact_with_tflm_and_litert(path: Path) -> None:
+    """Every output over ~100 successive invokes equals TFLite Micro's and LiteRT's; every
+    intermediate tensor (linear planner) equals LiteRT's at every invoke."""
+    ours = _interp(path)
+    ours_all = _interp(path, planner="linear")
+    tflm = _tflm(path)
+    lite = _litert(path, preserve=True)
+    lite_in = lite.get_input_details()[0]["index"]
+    lite_out = lite.get_output_details()[0]["index"]
+    windows = _windows(ours.inputs[0])
+    assert len(windows) >= 90
+    tensors = _comparable(ours_all)
+    assert len(tensors) >= 20
+    got, want_tflm, want_lite = [], [], []
+    seen: dict[int, set[bytes]] = {i: set() for i in tensors}
+    for step, x in enumerate(windows):
+        ours.set_input(0, x)
+        ours.invoke()
+        got.append(ours.get_output(0).copy())
+        ours_all.set_input(0, x)
+        ours_all.invoke()
+        tflm.set_input(x, 0)
+        tflm.invoke()
+        want_tflm.append(tflm.get_output(0).copy())
+        lite.set_tensor(lite_in, x)
+        lite.invoke()
+        want_lite.append(lite.get_tensor(lite_out).copy())
+        for i in tensors:
+            mine = ours_all.tensor(i)
+            want = lite.get_tensor(i)
+            assert np.array_equal(mine, want), (
+                f"invoke {step}: tensor {i} {ours_all.tensor_details(i).name} differs from LiteRT")
+            seen[i].add(mine.tobytes())
+    got_a, tflm_a, lite_a = (np.concatenate(v).ravel() for v in (got, want_tflm, want_lite))
+    assert np.array_equal(tflm_a, lite_a)  # the two oracles agree with each other
+    assert np.array_equal(got_a, tflm_a), f"first difference at invoke {np.argmax(got_a != tflm_a)}"
+    varying = sum(len(v) > len(windows) // 2 for v in seen.values())
+    assert varying >= len(tensors) // 2, "intermediates barely vary: the comparison would be weak"
+
+
+@needs_wakeword
+@pytest.mark.parametrize("path", WAKEWORD, ids=lambda p: p.stem)
+def test_wakeword_arena_not_larger_than_tflm(path: Path) -> None:
+    ours = _interp(path)
+    tflm_bytes = _tflm_arena_bytes(_tflm(path))
+    print(f"{path.stem}: edgelite arena {ours.arena_bytes} B, TFLite Micro arena {tflm_bytes} B")
+    assert ours.arena_bytes <= tflm_bytes
+    assert ours.arena_size == ours.arena_bytes  # auto-sizing gives exactly the required bytes
+    # the exact size is exact: 16 bytes less (one alignment step) must be refused
+    with pytest.raises(EdgeliteError, match=rf"needs exactly {ours.arena_bytes} bytes"):
+        _interp(path, arena_size=ours.arena_bytes - 16)
+    _interp(path, arena_size=ours.arena_bytes)
+
+
+@needs_wakeword
+def test_wakeword_state_persists_and_reset_restores_it() -> None:
+    path = WAKEWORD[0]
+    it = _interp(path)
+    windows = _windows(it.inputs[0])[:40]
+
+    def run() -> np.ndarray:
+        outs = []
+        for x in windows:
+            it.set_input(0, x)
+            it.invoke()
+            outs.append(it.get_output(0).copy())
+        return np.concatenate(outs).ravel()
+
+    first = run()
+    second = run()  # continues from the state the first run left
+    assert not np.array_equal(first, second), "state did not carry over between invokes"
+    it.reset()
+    assert np.array_equal(run(), first)
+    assert np.array_equal(first, np.concatenate([_run_fresh(path, windows)]).ravel())
+
+
+def _run_fresh(path: Path, windows: list[np.ndarray]) -> np.ndarray:
+    it = _interp(path)
+    outs = []
+    for x in windows:
+        it.set_input(0, x)
+        it.invoke()
+        outs.append(it.get_output(0).copy())
+    return np.concatenate(outs).ravel()
+
+
+@needs_wakeword
+def test_linear_planner_costs_more_and_greedy_refuses_intermediates() -> None:
+    path = WAKEWORD[0]
+    linear = _interp(path, planner="linear")
+    greedy = _interp(path)
+    print(f"{path.stem}: greedy {greedy.arena_bytes} B, linear {linear.arena_bytes} B")
+    assert linear.arena_bytes > greedy.arena_bytes
+    with pytest.raises(EdgeliteError, match="planner='linear'"):
+        greedy.tensor(_comparable(linear)[3])
+
+
+# ---------------------------------------------------------------- float models
+
+def _base_inputs(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return rng.standard_normal((2, 3)).astype(np.float32), rng.integers(0, 2, 2).astype(np.int32)
+
+
+@pytest.mark.parametrize("planner", ["greedy", "linear"])
+def test_hand_built_float_model_matches_litert(planner: str) -> None:
+    path = CORPUS / "valid_base.tflite"
+    ours = _interp(path, planner=planner)
+    lite = _litert(path.read_bytes())
+    assert [d.name for d in ours.inputs] == ["x", "indices"]
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        x, idx = _base_inputs(rng)
+        ours.set_input(0, x)
+        ours.set_input(1, idx)
+        ours.invoke()
+        for k, v in enumerate((x, idx)):
+            lite.set_tensor(lite.get_input_details()[k]["index"], v)
+        lite.invoke()
+        want = lite.get_tensor(lite.get_output_details()[0]["index"])
+        np.testing.assert_allclose(ours.get_output(0), want, rtol=1e-5, atol=1e-5)
+
+
+def _small_onnx(path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(3)
+    w1 = rng.standard_normal((8, 3, 3, 3)).astype(np.float32) * 0.3
+    b1 = rng.standard_normal(8).astype(np.float32) * 0.1
+    w2 = rng.standard_normal((8, 5)).astype(np.float32) * 0.3
+    b2 = rng.standard_normal(5).astype(np.float32) * 0.1
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c"], pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Relu", ["c"], ["r"]),
+        helper.make_node("GlobalAveragePool", ["r"], ["p"]),
+        helper.make_node("Flatten", ["p"], ["f"]),
+        helper.make_node("Gemm", ["f", "w2", "b2"], ["g"]),
+        helper.make_node("Softmax", ["g"], ["y"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "small",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 12, 12])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])],
+        [onnx.numpy_helper.from_array(a, n) for a, n in ((w1, "w1"), (b1, "b1"), (w2, "w2"),
+                                                         (b2, "b2"))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(model, path)
+
+
+def test_converted_float_model_matches_litert_and_onnxruntime(tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    from edgelite.converter.pipeline import convert_to_bytes
+
+    src = tmp_path / "small.onnx"
+    _small_onnx(src)
+    model = convert_to_bytes(src)
+    ours = _interp(model)
+    lite = _litert(model)
+    sess = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        x = rng.standard_normal((1, 3, 12, 12)).astype(np.float32)
+        x_tfl = x if ours.inputs[0].shape == x.shape else x.transpose(0, 2, 3, 1).copy()
+        ours.set_input(0, x_tfl)
+        ours.invoke()
+        lite.set_tensor(lite.get_input_details()[0]["index"], x_tfl)
+        lite.invoke()
+        got = ours.get_output(0)
+        np.testing.assert_allclose(got, lite.get_tensor(lite.get_output_details()[0]["index"]),
+                                   rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(got, sess.run(None, {"x": x})[0], rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------- errors and the corpus
+
+def _manifest() -> list[tuple[str, str]]:
+    rows = []
+    for line in (CORPUS / "MANIFEST.txt").read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, status = line.split()[:2]
+        rows.append((name, status))
+    return rows
+
+
+MANIFEST = _manifest()
+
+
+@pytest.mark.parametrize("name,status", MANIFEST, ids=[m[0] for m in MANIFEST])
+def test_corpus_model_gives_its_status(name: str, status: str) -> None:
+    path = CORPUS / f"{name}.tflite"
+    if status == "EL_OK":
+        _interp(path).invoke()
+        return
+
+    def load_and_run() -> None:
+        it = _interp(path)
+        for i, d in enumerate(it.inputs):
+            it.set_input(i, np.zeros(d.shape, d.dtype))
+        it.invoke()
+
+    with pytest.raises(EdgeliteError) as info:
+        load_and_run()
+    text = str(info.value)
+    assert str(path) in text
+    pattern = r"\[EL_ERROR_\w+\]" if status == "EL_ERROR_*" else re.escape(f"[{status}]")
+    assert re.search(pattern, text), text
+
+
+def test_corpus_is_what_the_script_generates() -> None:
+    sys.path.insert(0, str(CORPUS))
+    try:
+        import make_corpus
+    finally:
+        sys.path.remove(str(CORPUS))
+    import tflbuild
+
+    assert (CORPUS / "valid_base.tflite").read_bytes() == tflbuild.build(make_corpus.base_model())
+    cases = make_corpus.cases()
+    assert len(cases) == len(MANIFEST) - 1
+    for name, status, data, _why in cases:
+        assert (CORPUS / f"bad_{name}.tflite").read_bytes() == data, name
+        assert (f"bad_{name}", status) in MANIFEST
+
+
+def test_every_truncation_of_the_valid_model_is_refused() -> None:
+    data = (CORPUS / "valid_base.tflite").read_bytes()
+    for n in range(len(data)):
+        with pytest.raises(EdgeliteError, match=r"\[EL_ERROR_INVALID_MODEL\]"):
+            _interp(data[:n], arena_size=4096)
+
+
+def test_gather_index_out_of_range_at_run_time_names_the_op() -> None:
+    it = _interp(CORPUS / "valid_base.tflite")
+    it.set_input(0, np.ones((2, 3), np.float32))
+    it.set_input(1, np.array([0, 9], np.int32))
+    with pytest.raises(EdgeliteError, match=r"op #1 GATHER: .*9.*\[EL_ERROR_INVOKE\]"):
+        it.invoke()
+    it.set_input(1, np.array([1, 1], np.int32))
+    it.invoke()  # the interpreter stays usable
+    np.testing.assert_array_equal(it.get_output(0), np.full((3, 2), 1.0, np.float32)
+                                  + np.array([1.5, 2.0, 2.5, 1.5, 2.0, 2.5],
+                                             np.float32).reshape(3, 2))
+
+
+def test_input_checks_and_arena_messages() -> None:
+    path = CORPUS / "valid_base.tflite"
+    it = _interp(path)
+    with pytest.raises(EdgeliteError, match="expects float32"):
+        it.set_input(0, np.zeros((2, 3), np.float64))
+    with pytest.raises(EdgeliteError, match=r"expects \(2, 3\)"):
+        it.set_input(0, np.zeros((3, 2), np.float32))
+    with pytest.raises(EdgeliteError, match=r"at least \d+ bytes"):
+        _interp(path, arena_size=0)
+    with pytest.raises(EdgeliteError, match="unknown planner"):
+        _interp(path, planner="fast")
+    with pytest.raises(EdgeliteError, match="cannot read model"):
+        _interp(path.with_name("missing.tflite"))
+
+
+def test_op_callback_sees_every_op_and_can_stop_invoke() -> None:
+    events: list[tuple[int, int, int, bool]] = []
+    path = CORPUS / "valid_base.tflite"
+    it = _interp(path, planner="linear", callback=lambda *e: events.append(e))
+    it.set_input(1, np.zeros(2, np.int32))
+    it.invoke()
+    assert events == [(0, op, code, after) for op, code in ((0, 0), (1, 36), (2, 22))
+                      for after in (False, True)]
+
+    def stop(sg: int, op: int, code: int, after: bool) -> None:
+        if op == 1:
+            raise KeyboardInterrupt  # any exception is re-raised from invoke()
+
+    it = _interp(path, callback=stop)
+    with pytest.raises(KeyboardInterrupt):
+        it.invoke()
+
+
+def test_missing_library_error_says_how_to_build(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    from edgelite.runtime import _lib
+
+    monkeypatch.setattr(_lib, "_LIB", None)
+    monkeypatch.setattr(_lib, "_candidates", lambda: [tmp_path / "nope.so"])
+    with pytest.raises(EdgeliteError, match=r"make -C runtime_micro"):
+        _lib.load()
+
+
+def test_c_tests_under_asan_and_ubsan() -> None:
+    """runtime_micro/tests: API test + corpus driver (every truncation) built with sanitizers,
+    and the no-malloc check."""
+    proc = subprocess.run(["make", "-C", str(RUNTIME), "-s", "check"], capture_output=True,
+                          text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "corpus: " in out and ", 0 failures" in out
+    assert "check-malloc: OK" in out
