@@ -371,15 +371,25 @@ def test_gelu_pattern_not_fused_when_intermediate_is_reused():
     assert fuse_gelu(m.graph) == 0
 
 
-def test_erf_alone_is_unsupported_by_name(tmp_path):
-    m = make_model([helper.make_node("Erf", ["x"], ["y"], name="lonely_erf")],
+def test_erf_alone_is_approximated(tmp_path):
+    """Erf outside the GELU pattern: a polynomial form within 1.5e-7 of erf, checked on a
+    wide range (zero, tiny, both signs, saturated tails)."""
+    x = np.concatenate([np.linspace(-6, 6, 241, dtype=np.float32),
+                        np.array([0.0, 1e-6, -1e-6, 1e-3, 30.0, -30.0], np.float32)])
+    x = x.reshape(1, -1)
+    m = make_model([helper.make_node("Erf", ["x"], ["y"])], [("x", x.shape)], ["y"])
+    check(tmp_path, m, {"x": x}, rtol=0, atol=5e-7)
+
+
+def test_unknown_op_is_unsupported_by_name(tmp_path):
+    m = make_model([helper.make_node("Acosh", ["x"], ["y"], name="lonely_acosh")],
                    [("x", (2, 3))], ["y"])
     path = tmp_path / "m.onnx"
     onnx.save(m, path)
     with pytest.raises(EdgeliteError) as err:
         convert(path)
     assert err.value.code == Code.UNSUPPORTED
-    assert "Erf" in str(err.value) and "lonely_erf" in str(err.value)
+    assert "Acosh" in str(err.value) and "lonely_acosh" in str(err.value)
 
 
 # ---- normalization, activations, shapes --------------------------------------------------------

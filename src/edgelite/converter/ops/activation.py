@@ -222,3 +222,35 @@ def lower_mish(ctx: LoweringContext, node: onnx.NodeProto) -> None:
                                  base=f"{base}_exp1"), base=f"{base}_softplus")
     t = ctx.unary("TANH", sp, base=f"{base}_tanh")
     ctx.set_output(node, 0, binary(ctx, "MUL", x, t, _FUSED))
+
+
+# Abramowitz & Stegun 7.1.26: |error| <= 1.5e-7 over the whole real line.
+_ERF_P = 0.3275911
+_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+
+
+@register("Erf", opsets=(9, 25),
+          notes="no TFLite op: sign(x) * (1 - poly(t) * exp(-x^2)), t = 1/(1 + p|x|) "
+                "(Abramowitz-Stegun 7.1.26, |error| <= 1.5e-7); the GELU pattern around an "
+                "Erf becomes one GELU instead")
+def lower_erf(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+
+    def c(name: str, v: float) -> ir.Tensor:
+        return f32(ctx, f"{base}_{name}", v)
+
+    ax = ctx.unary("ABS", x, base=f"{base}_abs")
+    den = binary(ctx, "ADD", binary(ctx, "MUL", ax, c("p", _ERF_P), _FUSED, base=f"{base}_px"),
+                 c("one", 1.0), _FUSED, base=f"{base}_den")
+    t = binary(ctx, "DIV", c("one_n", 1.0), den, _FUSED, base=f"{base}_t")
+    poly = binary(ctx, "MUL", t, c("a5", _ERF_A[4]), _FUSED, base=f"{base}_h5")
+    for k in (3, 2, 1, 0):  # Horner: (((a5 t + a4) t + a3) t + a2) t + a1, then * t
+        poly = binary(ctx, "ADD", poly, c(f"a{k + 1}", _ERF_A[k]), _FUSED, base=f"{base}_s{k}")
+        poly = binary(ctx, "MUL", poly, t, _FUSED, base=f"{base}_h{k}")
+    sq = binary(ctx, "MUL", x, x, _FUSED, base=f"{base}_sq")
+    gauss = ctx.unary("EXP", ctx.unary("NEG", sq, base=f"{base}_negsq"), base=f"{base}_gauss")
+    tail = binary(ctx, "MUL", poly, gauss, _FUSED, base=f"{base}_tail")
+    mag = binary(ctx, "SUB", c("one_m", 1.0), tail, _FUSED, base=f"{base}_mag")
+    sign = ctx.unary("SIGN", x, base=f"{base}_sign")
+    ctx.set_output(node, 0, binary(ctx, "MUL", sign, mag, _FUSED))
