@@ -1,8 +1,9 @@
 """Fuse the erf form of GELU, x * 0.5 * (1 + erf(x / sqrt(2))), into one ONNX ``Gelu`` node.
 
-Erf has no TFLite builtin, so the pattern must be recognised before lowering: the ONNX reader
-calls ``fuse_gelu_nodes`` on its constant-folded node list (``fuse_gelu`` does the same on a
-GraphProto), and the ``Gelu`` lowering emits TFLite's GELU. Accepted shapes of the pattern
+Erf has no TFLite builtin (alone it lowers to a ~20-op polynomial approximation), so the pattern
+is recognised before lowering: the ONNX reader calls ``fuse_gelu_nodes`` on its constant-folded
+node list (``fuse_gelu`` does the same on a GraphProto), and the ``Gelu`` lowering emits TFLite's
+single, exact GELU. Accepted shapes of the pattern
 (any operand order of Add/Mul):
 
     d = Div(x, sqrt2) | Mul(x, 1/sqrt2);  e = Erf(d);  a = Add(e, 1) | Sum(e, 1)
