@@ -315,6 +315,8 @@ class _Integer:
             for i, t in enumerate(op.inputs):
                 if _is_float_act(t):
                     op.inputs[i] = self._view(t, act_target, before)
+            if prec != "float" and op.type in SAME_PARAMS:
+                self._requantize_fixed_inputs(op, prec, before)
             for t in op.outputs:
                 if t.dtype == "float32":
                     self.domain[id(t)] = prec
@@ -331,6 +333,24 @@ class _Integer:
                 self._quantize_constants(op, prec)
         g.validate()
         return Annotated(g, self.source, self.precision, self.notes)
+
+    def _requantize_fixed_inputs(self, op: ir.Op, prec: str, before: list[ir.Op]) -> None:
+        """A SOFTMAX/LOGISTIC/TANH output entering a multi-input op that shares parameters
+        (CONCATENATION, MAXIMUM, ...) gets its own requantize, so its fixed parameters do
+        not clip the other inputs (TFLite's converter does the same)."""
+        acts = [i for i, t in enumerate(op.inputs) if t is not None and not t.is_const]
+        if len(acts) < 2:
+            return
+        for i in acts:
+            t = op.inputs[i]
+            if id(t) not in self.fixed:
+                continue
+            v = ir.Tensor(self.names.new(f"{t.name}_requant"), t.shape, "float32")
+            self.source[id(v)] = self.source.get(id(t), t.name)
+            self.domain[id(v)] = prec
+            self.by_id[id(v)] = v
+            before.append(ir.Op("QUANTIZE", [t], [v], {}, name=v.name))
+            op.inputs[i] = v
 
     def _tie(self, op: ir.Op, prec: str) -> None:
         acts = [t for t in op.inputs if t is not None and not t.is_const
