@@ -363,3 +363,25 @@ def test_weights_int8_without_hybrid_runs_in_tflm(tmp_path: Path) -> None:
     ref = _ort(path, x)
     for run in (_litert, _tflm):
         assert _sqnr(ref, _to_onnx_layout(r.graph, run(r.model, s))) > 30.0
+
+
+@pytest.mark.parametrize("net", ["resnet_tiny", "mobilenet_v2"])
+def test_cnn_int8_bit_exact_across_runtimes(net: str, tmp_path: Path) -> None:
+    """Whole CNNs (tests/models.py): runtime_micro == TFLite Micro bit for bit, LiteRT within
+    one step (its FULLY_CONNECTED head rounds differently)."""
+    import models
+
+    model, res = ((models.resnet_tiny(32), 32) if net == "resnet_tiny"
+                  else (models.mobilenet_v2(0.35, 96, 1000), 96))
+    path = tmp_path / f"{net}.onnx"
+    onnx.save(model, path)
+    x = np.random.default_rng(0).standard_normal((8, 3, res, res)).astype(np.float32)
+    r = quantize(path, QuantizeOptions(calibration=x, progress=False))
+    ours = Runner(r.model, r.graph, "micro")
+    for s in load_samples(x[:3], r.float_graph):
+        q = feed(r.graph, s)
+        ours.run(q)
+        micro = _tflm(r.model, q[r.graph.inputs[0].name])
+        np.testing.assert_array_equal(ours.output(0), micro)
+        lite = _litert(r.model, q[r.graph.inputs[0].name])
+        assert np.max(np.abs(lite.astype(np.int32) - micro)) <= 1
