@@ -493,6 +493,28 @@ def test_gather_elements(tmp_path, const_indices):
     check(tmp_path, m, feeds)
 
 
+@pytest.mark.parametrize("largest,axis", [(1, -1), (0, 1), (1, 0)])
+def test_topk_with_ties(tmp_path, largest, axis):
+    """Ties resolve to the lower index first, as ONNX requires."""
+    x = RNG.integers(0, 4, size=(3, 6, 5)).astype(np.float32)
+    m = make_model([helper.make_node("TopK", ["x", "k"], ["v", "i"], axis=axis, largest=largest)],
+                   [("x", x.shape)], ["v", "i"], [("k", np.array([3], np.int64))], opset=13)
+    check(tmp_path, m, {"x": x})
+
+
+def test_one_hot_negative_and_out_of_range(tmp_path):
+    idx = np.array([[0, -1, 3], [5, -4, -6]], np.int64)  # 5 and -6 are out of range
+    graph = helper.make_graph(
+        [helper.make_node("OneHot", ["i", "d", "v"], ["y"], axis=1)], "g",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, idx.shape)],
+        [helper.make_empty_tensor_value_info("y")],
+        [numpy_helper.from_array(np.array(4, np.int64), "d"),
+         numpy_helper.from_array(np.array([-1.0, 2.0], np.float32), "v")])
+    m = onnx.shape_inference.infer_shapes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8))
+    check(tmp_path, m, {"i": idx})
+
+
 @pytest.mark.parametrize("mode", ["DCR", "CRD"])
 def test_depth_to_space(tmp_path, mode):
     x = rand(1, 8, 3, 4)

@@ -254,3 +254,22 @@ def lower_erf(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     mag = binary(ctx, "SUB", c("one_m", 1.0), tail, _FUSED, base=f"{base}_mag")
     sign = ctx.unary("SIGN", x, base=f"{base}_sign")
     ctx.set_output(node, 0, binary(ctx, "MUL", sign, mag, _FUSED))
+
+
+@register("Shrink", opsets=(9, 25),
+          notes="SELECT_V2(x < -lambd, x + bias, SELECT_V2(x > lambd, x - bias, 0))")
+def lower_shrink(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    lambd = float(ctx.attr(node, "lambd", 0.5))
+    bias = float(ctx.attr(node, "bias", 0.0))
+    low = binary(ctx, "LESS", x, f32(ctx, f"{base}_neg_lambd", -lambd), dtype="bool",
+                 base=f"{base}_low")
+    high = binary(ctx, "GREATER", x, f32(ctx, f"{base}_lambd", lambd), dtype="bool",
+                  base=f"{base}_high")
+    b = f32(ctx, f"{base}_bias", bias)
+    up = binary(ctx, "ADD", x, b, _FUSED, base=f"{base}_up")
+    down = binary(ctx, "SUB", x, b, _FUSED, base=f"{base}_down")
+    zero = f32(ctx, f"{base}_zero", np.zeros(1, np.float32))
+    inner = emit(ctx, "SELECT_V2", [high, down, zero], x.shape, base=f"{base}_inner")
+    ctx.set_output(node, 0, emit(ctx, "SELECT_V2", [low, up, inner], x.shape))

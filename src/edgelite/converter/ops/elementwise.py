@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
+from edgelite import ir
 from edgelite.converter.ops._util import (
     as_const_like, binary, broadcast_shape, emit, f32, reshape_to,
 )
@@ -195,3 +196,96 @@ def lower_mod(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         raise ctx.unsupported(node, "fmod=1 (C fmod, sign of the dividend) has no TFLite op")
     a, b = ctx.input(node, 0), ctx.input(node, 1)
     ctx.set_output(node, 0, binary(ctx, "FLOOR_MOD", a, as_const_like(ctx, b, a.dtype)))
+
+
+def _one_minus_square_root(ctx: LoweringContext, x: ir.Tensor, base: str) -> ir.Tensor:
+    sq = binary(ctx, "MUL", x, x, _FUSED, base=f"{base}_sq")
+    return ctx.unary("SQRT", binary(ctx, "SUB", f32(ctx, f"{base}_one", 1.0), sq, _FUSED,
+                                    base=f"{base}_1msq"), base=f"{base}_root")
+
+
+@register("Asin", opsets=(7, 25), notes="ATAN2(x, SQRT(1 - x*x))")
+def lower_asin(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    root = _one_minus_square_root(ctx, x, node.output[0])
+    ctx.set_output(node, 0, emit(ctx, "ATAN2", [x, root], x.shape))
+
+
+@register("Acos", opsets=(7, 25), notes="ATAN2(SQRT(1 - x*x), x)")
+def lower_acos(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    root = _one_minus_square_root(ctx, x, node.output[0])
+    ctx.set_output(node, 0, emit(ctx, "ATAN2", [root, x], x.shape))
+
+
+@register("Atan", opsets=(7, 25), notes="ATAN2(x, 1)")
+def lower_atan(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    ones = f32(ctx, f"{node.output[0]}_ones", np.ones(x.shape, np.float32))
+    ctx.set_output(node, 0, emit(ctx, "ATAN2", [x, ones], x.shape))
+
+
+@register("Tan", opsets=(7, 25), notes="SIN / COS")
+def lower_tan(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    s = ctx.unary("SIN", x, base=f"{base}_sin")
+    c = ctx.unary("COS", x, base=f"{base}_cos")
+    ctx.set_output(node, 0, binary(ctx, "DIV", s, c, _FUSED))
+
+
+def _exp_pair(ctx: LoweringContext, x: ir.Tensor, base: str) -> tuple[ir.Tensor, ir.Tensor]:
+    return (ctx.unary("EXP", x, base=f"{base}_ep"),
+            ctx.unary("EXP", ctx.unary("NEG", x, base=f"{base}_neg"), base=f"{base}_en"))
+
+
+@register("Sinh", opsets=(9, 25), notes="(EXP(x) - EXP(-x)) / 2")
+def lower_sinh(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    base = node.output[0]
+    ep, en = _exp_pair(ctx, ctx.input(node, 0), base)
+    d = binary(ctx, "SUB", ep, en, _FUSED, base=f"{base}_diff")
+    ctx.set_output(node, 0, binary(ctx, "MUL", d, f32(ctx, f"{base}_half", 0.5), _FUSED))
+
+
+@register("Cosh", opsets=(9, 25), notes="(EXP(x) + EXP(-x)) / 2")
+def lower_cosh(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    base = node.output[0]
+    ep, en = _exp_pair(ctx, ctx.input(node, 0), base)
+    d = binary(ctx, "ADD", ep, en, _FUSED, base=f"{base}_sum")
+    ctx.set_output(node, 0, binary(ctx, "MUL", d, f32(ctx, f"{base}_half", 0.5), _FUSED))
+
+
+@register("Asinh", opsets=(9, 25), notes="SIGN(x) * LOG(|x| + SQRT(x*x + 1))")
+def lower_asinh(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    ax = ctx.unary("ABS", x, base=f"{base}_abs")
+    sq1 = binary(ctx, "ADD", binary(ctx, "MUL", x, x, _FUSED, base=f"{base}_sq"),
+                 f32(ctx, f"{base}_one", 1.0), _FUSED, base=f"{base}_sq1")
+    lg = ctx.unary("LOG", binary(ctx, "ADD", ax, ctx.unary("SQRT", sq1, base=f"{base}_root"),
+                                 _FUSED, base=f"{base}_arg"), base=f"{base}_log")
+    ctx.set_output(node, 0, binary(ctx, "MUL", ctx.unary("SIGN", x, base=f"{base}_sign"), lg,
+                                   _FUSED))
+
+
+@register("Acosh", opsets=(9, 25), notes="LOG(x + SQRT(x*x - 1))")
+def lower_acosh(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    sq1 = binary(ctx, "SUB", binary(ctx, "MUL", x, x, _FUSED, base=f"{base}_sq"),
+                 f32(ctx, f"{base}_one", 1.0), _FUSED, base=f"{base}_sqm1")
+    arg = binary(ctx, "ADD", x, ctx.unary("SQRT", sq1, base=f"{base}_root"), _FUSED,
+                 base=f"{base}_arg")
+    ctx.set_output(node, 0, ctx.unary("LOG", arg))
+
+
+@register("Atanh", opsets=(9, 25), notes="LOG((1 + x) / (1 - x)) / 2")
+def lower_atanh(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    base = node.output[0]
+    one = f32(ctx, f"{base}_one", 1.0)
+    ratio = binary(ctx, "DIV", binary(ctx, "ADD", one, x, _FUSED, base=f"{base}_num"),
+                   binary(ctx, "SUB", one, x, _FUSED, base=f"{base}_den"), _FUSED,
+                   base=f"{base}_ratio")
+    lg = ctx.unary("LOG", ratio, base=f"{base}_log")
+    ctx.set_output(node, 0, binary(ctx, "MUL", lg, f32(ctx, f"{base}_half", 0.5), _FUSED))

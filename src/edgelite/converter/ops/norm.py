@@ -117,3 +117,22 @@ def lower_lp_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     tiny = f32(ctx, f"{base}_tiny", np.finfo(np.float32).tiny)
     norm = binary(ctx, "MAXIMUM", norm, tiny, base=f"{base}_safe")
     ctx.set_output(node, 0, binary(ctx, "DIV", x, norm, _FUSED))
+
+
+@register("LRN", opsets=(1, 25),
+          notes="odd size -> LOCAL_RESPONSE_NORMALIZATION (NHWC), radius (size-1)/2, "
+                "alpha/size")
+def lower_lrn(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    if len(x.shape) != 4:
+        raise ctx.unsupported(node, "only 4-D inputs are supported")
+    size = int(ctx.attr(node, "size"))
+    if size % 2 == 0:
+        raise ctx.unsupported(node, f"even size {size} has an asymmetric window TFLite lacks")
+    y = emit(ctx, "LOCAL_RESPONSE_NORMALIZATION", [ctx.to_nhwc(x)],
+             (x.shape[0], *x.shape[2:], x.shape[1]), options={
+                 "radius": (size - 1) // 2, "bias": float(ctx.attr(node, "bias", 1.0)),
+                 "alpha": float(ctx.attr(node, "alpha", 1e-4)) / size,
+                 "beta": float(ctx.attr(node, "beta", 0.75))},
+             base=f"{node.output[0]}_nhwc")
+    ctx.set_output(node, 0, ctx.to_nchw(y))

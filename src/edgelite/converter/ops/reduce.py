@@ -6,7 +6,9 @@ import numpy as np
 import onnx
 
 from edgelite import ir
-from edgelite.converter.ops._util import binary, emit, i32, norm_axis, reshape_to
+from edgelite.converter.ops._util import (
+    as_const_like, binary, emit, f32, i32, norm_axis, reshape_to,
+)
 from edgelite.converter.ops.registry import LoweringContext, register
 
 _FUSED = {"fused_activation_function": "NONE"}
@@ -126,3 +128,57 @@ def lower_argmax(ctx: LoweringContext, node: onnx.NodeProto) -> None:
           notes="ARG_MIN (int64 output), keepdims by RESHAPE; select_last_index by REVERSE_V2")
 def lower_argmin(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _arg(ctx, node, "ARG_MIN")
+
+
+@register("TopK", opsets=(1, 25), dtypes=("float32", "int32"), const_inputs=(1,),
+          notes="TOPK_V2 on the last axis (others moved there); largest=0 by negation; "
+                "indices cast to int64")
+def lower_topk(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    axis = norm_axis(ctx, node, ctx.attr(node, "axis", -1), r)
+    k = int(ctx.attr(node, "k")) if ctx.opset < 10 else int(
+        np.asarray(ctx.const(node, 1)).reshape(-1)[0])
+    if not 0 < k <= x.shape[axis]:
+        raise ctx.unsupported(node, f"k={k} is outside 1..{x.shape[axis]}")
+    largest = bool(ctx.attr(node, "largest", 1))
+    base = node.output[0]
+    perm = [*range(axis), *range(axis + 1, r), axis]
+    inv = tuple(int(i) for i in np.argsort(perm))
+    xt = ctx.transpose(x, tuple(perm))
+    if not largest:  # the k smallest are the k largest of -x, ties still lowest index first
+        xt = ctx.unary("NEG", xt, base=f"{base}_neg")
+    shape = (*xt.shape[:-1], k)
+    values = ctx.tensor(f"{base}_values", shape, x.dtype)
+    idx = ctx.tensor(f"{base}_indices", shape, "int32")
+    ctx.add_op("TOPK_V2", [xt, i32(ctx, f"{base}_k", k)], [values, idx])
+    if not largest:
+        values = ctx.unary("NEG", values, base=f"{base}_values_pos")
+    values = ctx.transpose(values, inv)
+    idx = ctx.transpose(as_const_like(ctx, idx, "int64"), inv)
+    ctx.set_output(node, 0, values)
+    if len(node.output) > 1 and node.output[1]:
+        ctx.set_output(node, 1, idx)
+
+
+@register("Hardmax", opsets=(1, 25),
+          notes="ONE_HOT of ARG_MAX (first maximum wins); opset < 13 flattens to 2-D at axis")
+def lower_hardmax(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    r = len(x.shape)
+    base = node.output[0]
+    if ctx.opset < 13:
+        axis = norm_axis(ctx, node, ctx.attr(node, "axis", 1), r)
+        rows = int(np.prod(x.shape[:axis], dtype=np.int64))
+        xin = ctx.reshape(x, (rows, int(np.prod(x.shape[axis:], dtype=np.int64))))
+        axis_in = 1
+    else:
+        axis_in = norm_axis(ctx, node, ctx.attr(node, "axis", -1), r)
+        xin = x
+    reduced = tuple(d for i, d in enumerate(xin.shape) if i != axis_in)
+    am = emit(ctx, "ARG_MAX", [xin, i32(ctx, f"{base}_axis", [axis_in])], reduced, "int32",
+              {"output_type": "INT32"}, base=f"{base}_argmax")
+    y = emit(ctx, "ONE_HOT", [am, i32(ctx, f"{base}_depth", xin.shape[axis_in]),
+                              f32(ctx, f"{base}_on", 1.0), f32(ctx, f"{base}_off", 0.0)],
+             xin.shape, "float32", {"axis": axis_in}, base=f"{base}_onehot")
+    ctx.set_output(node, 0, reshape_to(ctx, node, y, x.shape))

@@ -502,3 +502,32 @@ def lower_range(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         raise ctx.unsupported(node, "the range is empty")
     values = (start + np.arange(count, dtype=start.dtype) * delta).astype(start.dtype)
     ctx.set_output(node, 0, ctx.constant(node.output[0], values))
+
+
+@register("OneHot", opsets=(9, 25), dtypes=("float32", "int32", "int64"), const_inputs=(1, 2),
+          notes="ONE_HOT; negative indices count from the end, out-of-range rows stay off")
+def lower_one_hot(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    indices = ctx.input(node, 0)
+    depth = int(np.asarray(ctx.const(node, 1)).reshape(-1)[0])
+    values = np.asarray(ctx.const(node, 2)).reshape(-1)
+    if depth <= 0 or values.size != 2:
+        raise ctx.unsupported(node, f"depth {depth} / values {values.tolist()} are invalid")
+    out_dtype = values.dtype.name if values.dtype.name in _DATA else None
+    if out_dtype is None:
+        raise ctx.unsupported(node, f"values of type {values.dtype} are not supported")
+    r = len(indices.shape) + 1
+    axis = norm_axis(ctx, node, ctx.attr(node, "axis", -1), r)
+    base = node.output[0]
+    # ONNX casts non-integer indices to int64 (truncating); TFLite's CAST truncates too.
+    idx = as_const_like(ctx, indices, "int32")
+    neg = emit(ctx, "LESS", [idx, i32(ctx, f"{base}_zero", 0)], idx.shape, "bool",
+               base=f"{base}_isneg")
+    wrapped = emit(ctx, "ADD", [idx, i32(ctx, f"{base}_depth_add", depth)], idx.shape, "int32",
+                   {"fused_activation_function": "NONE"}, base=f"{base}_wrapped")
+    idx = emit(ctx, "SELECT_V2", [neg, wrapped, idx], idx.shape, "int32", base=f"{base}_idx")
+    shape = (*indices.shape[:axis], depth, *indices.shape[axis:])
+    off = ctx.constant(f"{base}_off", np.array(values[0], out_dtype))
+    on = ctx.constant(f"{base}_on", np.array(values[1], out_dtype))
+    y = emit(ctx, "ONE_HOT", [idx, i32(ctx, f"{base}_depth", depth), on, off], shape, out_dtype,
+             {"axis": axis})
+    ctx.set_output(node, 0, y)
