@@ -129,3 +129,13 @@ def test_auto_precision_reaches_target_and_reports_cost() -> None:
     assert abs(len(auto.model) - len(base.model) - total - meta) <= 16
     raised = json.loads(auto.graph.metadata["edgelite"])["quantization"]["auto_precision"]
     assert raised["raised"] == {c["op"]: c["to"] for c in auto.changes}  # final precisions
+
+
+def test_float_tflite_input_gives_the_same_model(int8, tmp_path: Path) -> None:
+    """Quantizing the float .tflite (read back by the reader) equals quantizing the .onnx."""
+    result, _ = int8
+    path = tmp_path / "digits_float.tflite"
+    path.write_bytes(result.float_model)
+    again = quantize(path, QuantizeOptions(calibration=DIGITS / "calibration.npz",
+                                           progress=False))
+    assert again.model == result.model
