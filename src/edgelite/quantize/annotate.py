@@ -306,7 +306,10 @@ class _Integer:
         new_ops: list[ir.Op] = []
         for op in g.ops:
             prec = self._op_precision(op)
-            self.precision[op_key(op)] = prec
+            # Ops lowered from one node share its key: an integer-only helper op ("none")
+            # must not hide the precision of the node's main op.
+            if prec != "none" or op_key(op) not in self.precision:
+                self.precision[op_key(op)] = prec
             if prec == "none":
                 new_ops.append(op)
                 continue
