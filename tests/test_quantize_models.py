@@ -385,3 +385,16 @@ def test_cnn_int8_bit_exact_across_runtimes(net: str, tmp_path: Path) -> None:
         np.testing.assert_array_equal(ours.output(0), micro)
         lite = _litert(r.model, q[r.graph.inputs[0].name])
         assert np.max(np.abs(lite.astype(np.int32) - micro)) <= 1
+
+
+def test_writer_numbers_tensors_in_graph_order(tmp_path: Path) -> None:
+    """Calibration reads IR tensors by their position in graph.tensors(): the written file
+    (as LiteRT sees it) must number them that way, for float and quantized models."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    _, _, r = _convert_and_quantize("residual_add_gap", "int8", tmp_path, io="float")
+    for graph, model in ((r.float_graph, r.float_model), (r.graph, r.model)):
+        it = Interpreter(model_content=model)
+        names = {d["index"]: d["name"] for d in it.get_tensor_details()}
+        assert [names[i] for i in range(len(graph.tensors()))] == [
+            t.name for t in graph.tensors()]
