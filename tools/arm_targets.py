@@ -85,7 +85,7 @@ def missing_tools(targets: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def _make(target: str, out: Path, *goals: str, **variables: str | int) -> str:
-    cmd = ["make", "--no-print-directory", "-C", str(TARGETS_DIR), f"TARGET={target}",
+    cmd = ["make", "-j2", "--no-print-directory", "-C", str(TARGETS_DIR), f"TARGET={target}",
            f"OUT={out}", *(f"{k}={v}" for k, v in sorted(variables.items())), *goals]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
@@ -108,6 +108,12 @@ def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 5
     if not elf.exists():
         raise TargetError(f"make reported success but {elf} is missing")
     return elf
+
+
+def build_smoke(target: str, out: Path) -> tuple[Path, Path]:
+    """hello.elf (prints, exits 3) and fault.elf (jumps to a bad address) for one target."""
+    _make(target, out, "hello", "fault")
+    return out / "hello.elf", out / "fault.elf"
 
 
 def library_size(target: str, out: Path, opt: str = "-O2") -> dict[str, int]:
