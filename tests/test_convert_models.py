@@ -15,6 +15,7 @@ import numpy as np
 import onnx
 import pytest
 from models import mobilenet_v2, resnet_tiny
+from onnx import TensorProto, helper, numpy_helper
 from test_passes import from_layout, io_layout, litert_run, ort_run, tflm_run
 
 from edgelite import __version__
@@ -121,6 +122,88 @@ def test_mobilenet_v2_full_size(tmp_path: Path) -> None:
     weights = [inits[n.input[1]] for n in model.graph.node if n.op_type in ("Conv", "Gemm")]
     floats = sum(int(np.prod(w.dims)) + w.dims[0] for w in weights)
     assert floats * 4 < len(data) < floats * 4 + 100_000, (floats * 4, len(data))
+
+
+LIGHT_DIR = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
+
+
+def _randomized_light_model(name: str) -> onnx.ModelProto:
+    """One of the real architectures the onnx package ships with constant weights ("light"
+    models), given random weights and BatchNorm statistics (fixed seed), the final Softmax
+    cut off so logits are compared (a saturated softmax would hide errors)."""
+    model = onnx.load(LIGHT_DIR / f"light_{name}.onnx")
+    rng = np.random.default_rng(0)
+    shapes = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+
+    bn = [n for n in model.graph.node if n.op_type == "BatchNormalization"]
+    variances = {n.input[4] for n in bn}
+    scales = {n.input[1] for n in bn}
+
+    def value(tensor: str, shape: tuple[int, ...]) -> np.ndarray:
+        if tensor in variances:
+            return (np.abs(rng.standard_normal(shape)) * 0.5 + 0.5).astype(np.float32)
+        if tensor in scales:
+            return (1 + 0.2 * rng.standard_normal(shape)).astype(np.float32)
+        if len(shape) >= 2:
+            return (rng.standard_normal(shape) * np.sqrt(2.0 / np.prod(shape[1:]))).astype(
+                np.float32)
+        return (0.1 * rng.standard_normal(shape)).astype(np.float32)
+
+    nodes, weights = [], {}
+    for n in model.graph.node:
+        if n.op_type == "ConstantOfShape" and n.input[0] in shapes:
+            weights[n.output[0]] = value(n.output[0], tuple(int(d) for d in shapes[n.input[0]]))
+        else:
+            nodes.append(n)
+    for t in model.graph.initializer:
+        if t.data_type == TensorProto.FLOAT:
+            weights[t.name] = value(t.name, tuple(t.dims))
+        else:  # shapes for Reshape and the like stay as they are
+            weights[t.name] = numpy_helper.to_array(t)
+    if nodes[-1].op_type == "Softmax":
+        nodes, logits = nodes[:-1], nodes[-1].input[0]
+    else:
+        logits = model.graph.output[0].name
+    used = {i for n in nodes for i in n.input}
+    data = [i for i in model.graph.input if i.name in used and i.name not in weights]
+    graph = helper.make_graph(nodes, name, data, [helper.make_empty_tensor_value_info(logits)],
+                              [numpy_helper.from_array(v, k) for k, v in sorted(weights.items())
+                               if k in used])
+    out = helper.make_model(graph, opset_imports=list(model.opset_import))
+    out.ir_version = 7
+    # the checker wants the output's shape, which these old-opset graphs do not infer: ask ORT
+    x = np.zeros([d.dim_value for d in data[0].type.tensor_type.shape.dim], np.float32)
+    (y,) = ort_run(out, {data[0].name: x})
+    out.graph.output[0].CopyFrom(helper.make_tensor_value_info(logits, TensorProto.FLOAT,
+                                                               list(y.shape)))
+    return out
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("squeezenet", {"CONV_2D", "MAX_POOL_2D", "CONCATENATION", "MEAN"}),
+    ("inception_v2", {"CONV_2D", "PAD", "MAX_POOL_2D", "AVERAGE_POOL_2D", "CONCATENATION",
+                      "RESHAPE", "FULLY_CONNECTED"}),
+    # grouped 1x1 convolutions and channel shuffles: BatchNorm and Relu fold into each group
+    ("shufflenet", {"CONV_2D", "DEPTHWISE_CONV_2D", "SPLIT", "CONCATENATION", "ADD", "PAD",
+                    "PADV2", "MAX_POOL_2D", "AVERAGE_POOL_2D", "MUL", "RESHAPE", "TRANSPOSE",
+                    "FULLY_CONNECTED"}),
+])
+def test_real_architectures(name: str, expected: set[str], tmp_path: Path) -> None:
+    model = _randomized_light_model(name)
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, path)
+    graph = convert(path)
+    types = Counter(op.type for op in graph.ops)
+    assert set(types) == expected, types
+    assert "RELU" not in types  # every activation fused
+    inp = model.graph.input[0]
+    x = np.random.default_rng(1).standard_normal(
+        [d.dim_value for d in inp.type.tensor_type.shape.dim]).astype(np.float32)
+    (ref,) = ort_run(model, {inp.name: x})
+    layout = io_layout(graph)
+    got = litert_run(write_model(graph), {inp.name: x}, layout)[model.graph.output[0].name]
+    got = from_layout(got, layout.get(model.graph.output[0].name))
+    assert float(np.abs(got - ref).max()) <= 1e-4 * float(np.ptp(ref))
 
 
 def test_converting_twice_gives_identical_bytes(tmp_path: Path) -> None:

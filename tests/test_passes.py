@@ -531,6 +531,32 @@ def test_batchnorm_not_folded_into_shared_conv_output(tmp_path: Path) -> None:
     assert op_types(g)["MUL"] == 1
 
 
+def test_batchnorm_and_relu_fold_through_grouped_conv_concat(tmp_path: Path) -> None:
+    # group=2 lowers to SPLIT -> 2 x CONV_2D -> CONCATENATION; BN + Relu go into both convs
+    inits = {"w": rand(6, 2, 3, 3, scale=0.3), **_bn_inits("bn", 6)}
+    nodes = [conv("c", "x", "w", "a", group=2), _bn("bn", "a", "b"),
+             helper.make_node("Relu", ["b"], ["y"])]
+    model = make_model(nodes, {"x": (1, 4, 6, 6)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 4, 6, 6)}, tflm=True)
+    types = op_types(g)
+    assert not types["MUL"] and not types["ADD"] and not types["RELU"], types
+    convs = [op for op in g.ops if op.type == "CONV_2D"]
+    assert len(convs) == 2 and all(c.options["fused_activation_function"] == "RELU"
+                                   for c in convs)
+
+
+def test_nested_concat_flattens_and_relu_reaches_every_branch(tmp_path: Path) -> None:
+    inits = {"w1": rand(2, 3, 3, 3), "w2": rand(3, 3, 3, 3), "w3": rand(2, 3, 1, 1)}
+    nodes = [conv("c1", "x", "w1", "a"), conv("c2", "x", "w2", "b"),
+             conv("c3", "x", "w3", "c", k=1),
+             helper.make_node("Concat", ["a", "b"], ["ab"], axis=1),
+             helper.make_node("Concat", ["ab", "c"], ["abc"], axis=1),
+             helper.make_node("Relu", ["abc"], ["y"])]
+    model = make_model(nodes, {"x": (1, 3, 5, 5)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 5, 5)})
+    assert op_types(g) == Counter({"CONV_2D": 3, "CONCATENATION": 1})
+
+
 # ---- activation fusion ----------------------------------------------------------------------
 
 ACTS = {

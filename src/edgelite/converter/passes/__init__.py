@@ -12,7 +12,11 @@ from edgelite import ir
 from edgelite.converter.passes.activation import fuse_activations
 from edgelite.converter.passes.batchnorm import fold_batchnorm
 from edgelite.converter.passes.fold_constants import fold_constants, remove_dead
-from edgelite.converter.passes.identity import fold_reshape_chains, remove_identities
+from edgelite.converter.passes.identity import (
+    fold_concat_chains,
+    fold_reshape_chains,
+    remove_identities,
+)
 from edgelite.converter.passes.layout import optimize_layout
 from edgelite.converter.passes.pad import fold_pads
 from edgelite.converter.passes.reshape import sink_reshapes
@@ -28,6 +32,7 @@ def default_passes(keep_nchw_io: bool = False) -> list[tuple[str, Pass]]:
         ("fold_constants", fold_constants),
         ("remove_identities", remove_identities),
         ("fold_reshape_chains", fold_reshape_chains),
+        ("fold_concat_chains", fold_concat_chains),
         ("sink_reshapes", sink_reshapes),
         ("layout", lambda g: optimize_layout(g, keep_nchw_io)),
         ("fold_batchnorm", fold_batchnorm),
@@ -61,6 +66,7 @@ def run_passes(graph: ir.Graph, keep_nchw_io: bool = False,
 __all__ = [
     "default_passes",
     "fold_batchnorm",
+    "fold_concat_chains",
     "fold_constants",
     "fold_pads",
     "fold_reshape_chains",

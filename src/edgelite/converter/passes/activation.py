@@ -40,6 +40,28 @@ def _compose(inner: tuple[float, float], outer: tuple[float, float]) -> tuple[fl
     return (lo, hi) if lo <= hi else None
 
 
+def _fuse_through_concat(ix: Index, concat: ir.Op, rng: tuple[float, float]) -> bool:
+    """relu(concat(a, b)) == concat(relu(a), relu(b)): fuse into every producer, if each can
+    take it (fusable, read only by the concatenation, combined clamp has a name)."""
+    if concat.options.get("fused_activation_function", "NONE") != "NONE":
+        return False
+    plans = []
+    for t in concat.inputs:
+        prod = ix.producers.get(t) if t is not None else None
+        if prod is None or prod.type not in FUSABLE or ix.single_consumer(t) is not concat:
+            return False
+        if len(prod.outputs) != 1 or t.quant is not None:
+            return False
+        current = prod.options.get("fused_activation_function", "NONE")
+        total = _compose(RANGES[current], rng) if current in RANGES else None
+        if total not in NAMED:
+            return False
+        plans.append((prod, NAMED[total]))
+    for prod, act in plans:
+        prod.options = {**prod.options, "fused_activation_function": act}
+    return True
+
+
 def fuse_activations(graph: ir.Graph) -> bool:
     ix = Index(graph)
     changed = False
@@ -63,6 +85,11 @@ def fuse_activations(graph: ir.Graph) -> bool:
                     ix.set_outputs(prod, list(op.outputs))
                     changed = True
                     continue
+            elif prod.type == "CONCATENATION" and _fuse_through_concat(ix, prod, rng):
+                ix.remove(op)
+                ix.set_outputs(prod, list(op.outputs))
+                changed = True
+                continue
             elif prod.type in FUSABLE and x.quant is None:
                 current = prod.options.get("fused_activation_function", "NONE")
                 total = _compose(RANGES[current], rng) if current in RANGES else None

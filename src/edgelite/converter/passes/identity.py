@@ -55,3 +55,33 @@ def fold_reshape_chains(graph: ir.Graph) -> bool:
         changed = True
     ix.commit()
     return changed
+
+
+def fold_concat_chains(graph: ir.Graph) -> bool:
+    """concat(concat(a, b), c) along one axis -> concat(a, b, c) (a grouped convolution's
+    concatenation inside a block's concatenation is the usual case)."""
+    ix = Index(graph)
+    changed = False
+    for op in graph.ops:
+        if op.type != "CONCATENATION" or op.options.get("fused_activation_function",
+                                                         "NONE") != "NONE":
+            continue
+        rank = len(op.outputs[0].shape)
+        axis = int(op.options.get("axis", 0)) % rank
+        flat: list[ir.Tensor | None] = []
+        for t in op.inputs:
+            inner = ix.producers.get(t) if t is not None else None
+            if (inner is not None and inner.type == "CONCATENATION"
+                    and ix.single_consumer(t) is op
+                    and int(inner.options.get("axis", 0)) % rank == axis
+                    and inner.options.get("fused_activation_function", "NONE") == "NONE"
+                    and t.quant is None):
+                flat.extend(inner.inputs)
+                ix.remove(inner)
+            else:
+                flat.append(t)
+        if len(flat) != len(op.inputs):
+            ix.set_inputs(op, flat)
+            changed = True
+    ix.commit()
+    return changed
