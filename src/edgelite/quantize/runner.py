@@ -36,7 +36,15 @@ class Runner:
                     "runtime_micro's Python binding is not available", code=Code.RUNTIME,
                     hint="build/install edgelite (pip install .), or pass backend='litert'",
                 ) from exc
-            self._micro = Interpreter(model, planner="linear")
+            try:
+                self._micro = Interpreter(model, planner="linear")
+            except EdgeliteError as exc:
+                if exc.code != Code.UNSUPPORTED:
+                    raise
+                raise EdgeliteError(
+                    exc.message, code=exc.code, where=exc.where,
+                    hint="runtime_micro cannot run this model yet: calibrate on LiteRT's "
+                         "reference kernels with backend 'litert'") from exc
         else:
             from ai_edge_litert.interpreter import Interpreter as LiteRT
             from ai_edge_litert.interpreter import OpResolverType
