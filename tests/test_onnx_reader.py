@@ -13,7 +13,7 @@ from test_passes import check_against_ort, conv, make_model, rand
 
 from edgelite.converter import onnx_reader
 from edgelite.converter.onnx_reader import read_onnx
-from edgelite.converter.ops import REGISTRY
+from edgelite.converter.ops import REGISTRY, Lowering, LoweringContext
 from edgelite.errors import Code, EdgeliteError
 
 
@@ -252,12 +252,19 @@ def test_every_unsupported_op_is_reported_once(tmp_path: Path,
 
 def test_lowering_unsupported_error_is_collected(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(REGISTRY, "Hardmax", raising=False)
-    # a 3-D convolution: Conv is registered, its lowering rejects this variant
-    w = rand(2, 1, 2, 2, 2)
-    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], name="conv3d", kernel_shape=[2, 2, 2]),
-             helper.make_node("Hardmax", ["x2"], ["y"], name="hm")]
-    model = make_model(nodes, {"x": (1, 1, 3, 3, 3), "x2": (2, 2)}, ["a", "y"], {"w": w})
+    # a lowering that emits an op and then finds a variant it cannot handle
+    def half_done(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+        x = ctx.input(node, 0)
+        ctx.unary("RELU", x)
+        raise ctx.unsupported(node, "axis 0 is not supported")
+
+    monkeypatch.setitem(REGISTRY, "Hardmax", Lowering("Hardmax", half_done, (1, 21),
+                                                      ("float32",), (), ""))
+    monkeypatch.delitem(REGISTRY, "Det", raising=False)
+    nodes = [helper.make_node("Hardmax", ["x"], ["y"], name="hm", axis=0),
+             helper.make_node("Det", ["x2"], ["d"], name="det")]
+    model = make_model(nodes, {"x": (2, 2), "x2": (2, 2)}, ["y", "d"])
     with pytest.raises(EdgeliteError) as e:
         read_onnx(_save(model, tmp_path))
-    assert sorted(u.op_type for u in e.value.details) == ["Conv", "Hardmax"]
+    assert sorted((u.op_type, u.reason) for u in e.value.details) == [
+        ("Det", "no lowering for op type"), ("Hardmax", "axis 0 is not supported")]
