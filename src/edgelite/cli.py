@@ -100,6 +100,44 @@ def ops(as_json: bool) -> None:
     click.echo(f"{len(rows)} ONNX ops")
 
 
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--input", "input_path", type=click.Path(path_type=Path), required=True,
+              help=".npy (one input) or .npz keyed by input name; samples first.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write outputs: .npy for one output, .npz keyed by output name otherwise.")
+@click.option("--dequantize", is_flag=True, help="Give integer outputs as real values.")
+def run(model: Path, input_path: Path, output: Path | None, dequantize: bool) -> None:
+    """Run MODEL (.tflite) on runtime_micro over the samples in --input."""
+    import io
+
+    import numpy as np
+
+    from edgelite.fileio import read_bytes, write_atomic
+    from edgelite.runtime.batch import load_arrays, run_batch
+
+    data = load_arrays(input_path)
+    result = run_batch(read_bytes(model, "model file"), data, where=str(model),
+                       dequantize=dequantize)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    for name, y in result.outputs.items():
+        summary = f"output {name!r}: {y.dtype}{list(y.shape)}"
+        if y.size and y.ndim >= 2 and y.shape[-1] > 1 and y.size // y.shape[-1] == y.shape[0]:
+            top = np.asarray(y).reshape(y.shape[0], -1).argmax(axis=1)
+            summary += f", argmax of the first samples: {top[:10].tolist()}"
+        click.echo(summary)
+    click.echo(f"{result.samples} sample(s) run")
+    if output is not None:
+        buf = io.BytesIO()
+        if len(result.outputs) == 1 and output.suffix != ".npz":
+            np.save(buf, next(iter(result.outputs.values())), allow_pickle=False)
+        else:
+            np.savez(buf, **result.outputs)
+        write_atomic(output, buf.getvalue())
+        click.echo(f"wrote {output}")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="edgelite", standalone_mode=False)

@@ -1,0 +1,144 @@
+"""Run a .tflite model on runtime_micro over a batch of samples given as numpy arrays.
+
+What `edgelite run` does: samples come first in the arrays; each sample is laid out and typed
+the way the model input wants it (NCHW data is moved to NHWC when the converter made that input
+channels-last; float data is quantized with the input's scale and zero point when the model
+takes integers); outputs are stacked per sample.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgelite.errors import Code, EdgeliteError
+from edgelite.runtime.interpreter import Interpreter, TensorDetails
+
+
+@dataclass
+class BatchResult:
+    outputs: dict[str, np.ndarray]  # output name -> (N, *output shape)
+    samples: int
+    notes: list[str]
+
+
+def _channels_last_inputs(model: bytes) -> set[str]:
+    from edgelite.converter.tflite.reader import read_model
+
+    for entry in read_model(model).metadata:
+        if entry.name == "edgelite":
+            try:
+                layout = json.loads(entry.data).get("layout", {})
+            except (ValueError, AttributeError):
+                return set()
+            return {n for n, lay in layout.get("inputs", {}).items()
+                    if lay in ("NWC", "NHWC", "NDHWC")}
+    return set()
+
+
+def _samples(arr: np.ndarray, d: TensorDetails, nhwc: bool, where: str,
+             notes: list[str]) -> list[np.ndarray]:
+    shape = tuple(d.shape)
+    cands = [("", arr)]
+    if nhwc and arr.ndim >= 3:
+        cands.append(("moved channels last (NCHW data, NHWC model input)",
+                      np.moveaxis(arr, 1 if arr.ndim == len(shape) else 0, -1)))
+        if arr.ndim == len(shape) + 1:
+            cands.append(("moved channels last (NCHW data, NHWC model input)",
+                          np.moveaxis(arr, 2, -1)))
+    for note, a in cands:
+        out: list[np.ndarray] | None = None
+        if a.shape == shape:
+            out = [a]
+        elif shape and shape[0] == 1 and a.shape[1:] == shape[1:]:
+            out = [a[i:i + 1] for i in range(a.shape[0])]
+        elif a.shape[1:] == shape:
+            out = [a[i] for i in range(a.shape[0])]
+        if out is not None:
+            if note and note not in notes:
+                notes.append(f"input {d.name!r}: {note}")
+            return out
+    raise EdgeliteError(
+        f"input {d.name!r}: data shape {list(arr.shape)} does not fit the model input "
+        f"{list(shape)}", where=where, code=Code.BAD_INPUT,
+        hint=f"give (N, {', '.join(map(str, shape[1:]))}) with samples first, or exactly "
+             f"{list(shape)}")
+
+
+def _typed(x: np.ndarray, d: TensorDetails, name: str, notes: list[str]) -> np.ndarray:
+    if x.dtype == d.dtype:
+        return x
+    if d.dtype.kind in "iu" and x.dtype.kind == "f" and d.scale > 0:
+        info = np.iinfo(d.dtype)
+        note = f"input {name!r}: float data quantized (scale {d.scale:.6g}, zero point " \
+               f"{d.zero_point})"
+        if note not in notes:
+            notes.append(note)
+        q = np.round(x.astype(np.float64) / d.scale) + d.zero_point
+        return np.clip(q, info.min, info.max).astype(d.dtype)
+    if d.dtype.kind == x.dtype.kind or (d.dtype.kind == "f" and x.dtype.kind in "iu"):
+        return x.astype(d.dtype)
+    raise EdgeliteError(f"input {name!r}: data of type {x.dtype} cannot feed a {d.dtype} input",
+                        code=Code.BAD_INPUT, hint="give float32 data")
+
+
+def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
+              where: str = "<model>", dequantize: bool = False) -> BatchResult:
+    interp = Interpreter(model)
+    names = [d.name for d in interp.inputs]
+    if isinstance(data, dict):
+        missing = [n for n in names if n not in data]
+        if missing and len(data) == len(names) == 1:
+            data = list(data.values())
+        elif missing:
+            raise EdgeliteError(f"no data for input(s) {missing}; the file has "
+                                f"{sorted(data)}", where=where, code=Code.BAD_INPUT,
+                                hint="key .npz arrays by the model's input names")
+        else:
+            data = [data[n] for n in names]
+    if len(data) != len(names):
+        raise EdgeliteError(f"the model has {len(names)} input(s) {names}, got {len(data)} "
+                            f"array(s)", where=where, code=Code.BAD_INPUT,
+                            hint="pass a .npz keyed by input name for several inputs")
+    notes: list[str] = []
+    nhwc = _channels_last_inputs(model)
+    per_input = [_samples(np.asarray(a), d, d.name in nhwc, where, notes)
+                 for a, d in zip(data, interp.inputs)]
+    counts = {len(s) for s in per_input}
+    if len(counts) != 1:
+        raise EdgeliteError(f"inputs have different sample counts {sorted(counts)}",
+                            where=where, code=Code.BAD_INPUT)
+    n = counts.pop()
+    results: list[list[np.ndarray]] = [[] for _ in interp.outputs]
+    for s in range(n):
+        for i, d in enumerate(interp.inputs):
+            interp.set_input(i, _typed(per_input[i][s], d, d.name, notes))
+        interp.invoke()
+        for o, d in enumerate(interp.outputs):
+            y = interp.get_output(o)
+            if dequantize and d.scale > 0:
+                y = ((y.astype(np.float32) - d.zero_point) * d.scale).astype(np.float32)
+            results[o].append(y)
+    outputs = {d.name or f"output_{o}": np.stack(r) for o, (d, r) in
+               enumerate(zip(interp.outputs, results))}
+    return BatchResult(outputs, n, notes)
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray] | list[np.ndarray]:
+    """An .npy (one input) or .npz (keyed by input name) file, with clear errors."""
+    from edgelite.fileio import read_bytes
+    import io
+
+    raw = read_bytes(path, "input file")
+    try:
+        loaded = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise EdgeliteError(f"not a .npy or .npz file: {e}", where=str(path),
+                            code=Code.BAD_INPUT) from None
+    if isinstance(loaded, np.ndarray):
+        return [loaded]
+    with loaded:
+        return {k: loaded[k] for k in loaded.files}
