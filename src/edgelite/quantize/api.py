@@ -34,7 +34,8 @@ class QuantizeOptions:
     """One quantization run, as the user chose it (the CLI builds this from its flags).
 
     mode: "int8" | "int16x8" | "weights-int8" | "float16".
-    io: type of the model's inputs/outputs: "int8" | "uint8" | "float".
+    io: type of the model's inputs/outputs: "int8" (the integer activation type: int16 in
+        int16x8 mode) | "uint8" (int8 mode only) | "float" (QUANTIZE/DEQUANTIZE inside).
     calibration: .npy/.npz path, image folder (or ``ImageFolder``), arrays or a callable.
     samples: how many calibration samples to use (None: all; an error if fewer exist).
     method: range observer, "minmax" | "percentile" | "entropy" | "mse".
