@@ -118,13 +118,23 @@ typedef struct el_tensor_info {
 /*
  * Checks the model, resolves its ops, prepares every node and plans the arena.
  * it: caller-owned storage, overwritten. model: see the memory notes above.
- * arena may be NULL / too small: the call then fails with EL_ERROR_ARENA_TOO_SMALL and
- * el_arena_required() tells how much is needed:
- *   - exactly, when the arena held the model's bookkeeping (el_arena_required_exact() == 1);
- *   - otherwise a lower bound: call again with at least that many bytes to learn the exact size.
  * cfg may be NULL (greedy planner, no callback).
- * On success el_arena_required() is the exact number of arena bytes this model uses with this
- * planner; an arena of exactly that size works.
+ *
+ * Arena size. On success el_arena_required() is the exact number of arena bytes this model
+ * uses with this planner; an arena of exactly that size works (and one 16-byte step less
+ * does not). When the arena is NULL or too small the call fails with EL_ERROR_ARENA_TOO_SMALL
+ * (after the model has been fully checked: a malformed model is reported as such first) and:
+ *   - el_arena_required_exact() == 1: el_arena_required() is the exact size (the arena held
+ *     the bookkeeping and the planner's working memory);
+ *   - otherwise el_arena_required() is a lower bound. Calling again with that many bytes
+ *     measures more; the size query is this loop, typically 2-3 calls after a NULL arena:
+ *
+ *       size_t n = 0;
+ *       while (el_init(&it, model, len, buf_of(n), n, NULL) == EL_ERROR_ARENA_TOO_SMALL)
+ *         n = el_arena_required(&it);
+ *
+ * The edgelite Python binding runs this once and records the exact size; the converter writes
+ * it into the model's metadata so firmware can size the arena statically.
  */
 el_status el_init(el_interpreter *it, const void *model, size_t model_size, void *arena,
                   size_t arena_size, const el_config *cfg);

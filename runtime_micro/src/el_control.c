@@ -53,7 +53,7 @@ static int same(const char *a, const char *b) { return strcmp(a, b) == 0; }
 static el_status var_handle_prepare(el_context *ctx, el_node *node) {
   const el_var_handle_options *o = (const el_var_handle_options *)node->options;
   el_tensor *out = el_output(ctx, node, 0);
-  int32_t i, sg;
+  int32_t i;
   if (node->n_inputs != 0 || node->n_outputs != 1)
     return el_kernel_error(ctx, node, EL_ERROR_INVALID_MODEL, "expects 0 inputs and 1 output");
   if (out->type != EL_RESOURCE && out->type != EL_INT32)
@@ -61,17 +61,6 @@ static el_status var_handle_prepare(el_context *ctx, el_node *node) {
                            el_dtype_name(out->type));
   if (out->bytes != 4)
     return el_kernel_error(ctx, node, EL_ERROR_INVALID_MODEL, "output must hold one resource id");
-  if (ctx->resources == NULL) {
-    int32_t n = 0;
-    for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
-      if (!ctx->subgraphs[sg].reachable) continue;
-      for (i = 0; i < ctx->subgraphs[sg].n_nodes; ++i)
-        if (ctx->subgraphs[sg].nodes[i].builtin_code == EL_OP_VAR_HANDLE) ++n;
-    }
-    ctx->resources = (el_resource *)el_persist(ctx, sizeof(el_resource) * (size_t)n, 8);
-    if (ctx->resources == NULL) return EL_ERROR_ARENA_TOO_SMALL;
-    ctx->max_resources = n;
-  }
   for (i = 0; i < ctx->n_resources; ++i)
     if (same(ctx->resources[i].container, o->container) &&
         same(ctx->resources[i].shared_name, o->shared_name))
@@ -183,15 +172,30 @@ const el_kernel *el_control_kernel(int32_t builtin_code) {
   }
 }
 
+el_status el_control_reserve_resources(el_context *ctx) {
+  int32_t sg, i, n = 0;
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    if (!ctx->subgraphs[sg].reachable) continue;
+    for (i = 0; i < ctx->subgraphs[sg].n_nodes; ++i)
+      if (ctx->subgraphs[sg].nodes[i].builtin_code == EL_OP_VAR_HANDLE) ++n;
+  }
+  if (n == 0) return EL_OK;
+  ctx->resources = (el_resource *)el_persist(ctx, sizeof(el_resource) * (size_t)n, 8);
+  if (ctx->resources == NULL) return EL_ERROR_ARENA_TOO_SMALL;
+  ctx->max_resources = n;
+  return EL_OK;
+}
+
 el_status el_control_allocate_resources(el_context *ctx) {
   int32_t i;
+  el_status st = EL_OK;
   for (i = 0; i < ctx->n_resources; ++i) {
     el_resource *r = &ctx->resources[i];
     if (r->bytes == 0) continue;
     r->data = el_persist(ctx, r->bytes, 16);
-    if (r->data == NULL) return EL_ERROR_ARENA_TOO_SMALL;
+    if (r->data == NULL) st = EL_ERROR_ARENA_TOO_SMALL; /* keep counting the rest */
   }
-  return EL_OK;
+  return st;
 }
 
 void el_control_reset(el_context *ctx) {

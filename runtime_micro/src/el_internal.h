@@ -110,6 +110,10 @@ struct el_context {
   size_t persist_used; /* bytes from the arena start (persistent allocations grow up) */
   size_t persist_need; /* bytes asked for in total (> persist_used once the arena ran out) */
   int32_t persist_failed; /* the arena ran out: persistent allocations only count now */
+  int32_t in_prepare;     /* a kernel's prepare is running (see el_alloc_op_data) */
+  int32_t prepared;       /* every node's prepare ran (possibly only measuring) */
+  size_t prepare_base;    /* persist_used when the prepares started */
+  size_t sink_used;       /* measuring after the arena ran out: op data of the current node */
   size_t required;
   int32_t required_exact;
   int32_t ready;
@@ -145,6 +149,9 @@ el_status el_fail(el_context *ctx, const el_node *node, el_status st, const char
 el_status el_model_verify(el_context *ctx);
 /* Builds subgraphs, tensors and nodes in persistent memory (after el_model_verify). */
 el_status el_model_build(el_context *ctx);
+/* Arena lower bounds from the verified model alone (no memory): returns the persistent
+ * bookkeeping, *regions gets the planned part. */
+size_t el_model_lower_bound(el_context *ctx, size_t *regions);
 /* Model tensor table of subgraph sg, tensor index ti (already verified). */
 el_status el_model_tensor_table(el_context *ctx, int32_t sg, int32_t ti, el_table *out);
 el_status el_model_quant(el_context *ctx, int32_t sg, int32_t ti, el_quant *out);
@@ -154,6 +161,8 @@ const char *el_model_tensor_name(el_context *ctx, int32_t sg, int32_t ti);
 
 /* NULL when builtin_code is not one of CALL_ONCE, VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE. */
 const el_kernel *el_control_kernel(int32_t builtin_code);
+/* Before the prepares: the resource table (one entry per VAR_HANDLE, at most). */
+el_status el_control_reserve_resources(el_context *ctx);
 /* After all prepares: gives each resource its zeroed storage. */
 el_status el_control_allocate_resources(el_context *ctx);
 void el_control_reset(el_context *ctx);

@@ -117,6 +117,19 @@ el_status el_get_output_quant(el_context *ctx, const el_node *node, int32_t i, e
 
 void *el_alloc_op_data(el_context *ctx, el_node *node, size_t bytes) {
   void *p = el_persist(ctx, bytes ? bytes : 1, 8);
+  if (p == NULL && ctx->in_prepare && ctx->arena != NULL) {
+    /* The arena ran out: init will fail, but it keeps preparing to measure the exact
+     * persistent size. This node's op data goes to the arena from where op data started (the
+     * earlier nodes' op data is dead now), reused by the next node: kernels only read their
+     * own op data. */
+    size_t start = align_up(ctx->prepare_base, 8) + ctx->sink_used;
+    bytes = align_up(bytes ? bytes : 1, 8);
+    if (start <= ctx->arena_size && bytes <= ctx->arena_size - start) {
+      p = ctx->arena + start;
+      memset(p, 0, bytes);
+      ctx->sink_used += bytes;
+    }
+  }
   node->op_data = p;
   return p;
 }
@@ -163,6 +176,7 @@ static el_status resolve_and_prepare(el_context *ctx) {
       n->kernel = k;
     }
   }
+  ctx->prepare_base = ctx->persist_used;
   for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
     el_subgraph *g = &ctx->subgraphs[sg];
     if (!g->reachable) continue;
@@ -171,16 +185,19 @@ static el_status resolve_and_prepare(el_context *ctx) {
       el_status st;
       if (n->kernel->prepare == NULL) continue;
       ctx->message[0] = '\0';
+      ctx->in_prepare = 1;
+      ctx->sink_used = 0;
       st = n->kernel->prepare(ctx, n);
-      if (st == EL_ERROR_ARENA_TOO_SMALL || (st != EL_OK && ctx->persist_failed))
-        return EL_ERROR_ARENA_TOO_SMALL;
+      ctx->in_prepare = 0;
+      if (st == EL_ERROR_ARENA_TOO_SMALL) return st;
       if (st != EL_OK) {
         if (ctx->message[0] == '\0') el_fail(ctx, n, st, "prepare failed (%s)", el_status_name(st));
         return st;
       }
     }
   }
-  return EL_OK;
+  ctx->prepared = 1;
+  return ctx->persist_failed ? EL_ERROR_ARENA_TOO_SMALL : EL_OK;
 }
 
 /* Old-style TFLite variable tensors (is_variable): own persistent bytes, initial value from
@@ -195,7 +212,6 @@ static el_status allocate_variables(el_context *ctx) {
   }
   if (n == 0) return EL_OK;
   ctx->variables = (el_tensor **)el_persist(ctx, sizeof(el_tensor *) * 2 * (size_t)n, 8);
-  if (ctx->variables == NULL) return EL_ERROR_ARENA_TOO_SMALL;
   for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
     el_subgraph *g = &ctx->subgraphs[sg];
     if (!g->reachable) continue;
@@ -204,7 +220,7 @@ static el_status allocate_variables(el_context *ctx) {
       void *p;
       if (!(t->flags & EL_TENSOR_VARIABLE)) continue;
       p = el_persist(ctx, t->bytes, 16);
-      if (p == NULL) return EL_ERROR_ARENA_TOO_SMALL;
+      if (p == NULL || ctx->variables == NULL) continue; /* out of arena: only count */
       /* pairs: tensor, initial data (NULL = zeros); stored as tensor pointers for alignment */
       ctx->variables[2 * ctx->n_variables] = t;
       ctx->variables[2 * ctx->n_variables + 1] = (el_tensor *)t->data;
@@ -214,7 +230,7 @@ static el_status allocate_variables(el_context *ctx) {
       t->flags &= (uint8_t)~EL_TENSOR_CONST;
     }
   }
-  return EL_OK;
+  return ctx->persist_failed ? EL_ERROR_ARENA_TOO_SMALL : EL_OK;
 }
 
 el_status el_init(el_interpreter *it, const void *model, size_t model_size, void *arena,
@@ -249,10 +265,20 @@ el_status el_init(el_interpreter *it, const void *model, size_t model_size, void
   st = el_model_verify(ctx);
   if (st == EL_OK) st = el_model_build(ctx);
   if (st == EL_OK) st = resolve_and_prepare(ctx);
-  if (st == EL_OK) st = allocate_variables(ctx);
-  if (st == EL_OK) st = el_control_allocate_resources(ctx);
+  /* after an arena shortfall in prepare these still count their bytes */
+  if (st == EL_OK || (st == EL_ERROR_ARENA_TOO_SMALL && ctx->prepared)) {
+    el_status s1 = allocate_variables(ctx);
+    el_status s2 = el_control_allocate_resources(ctx);
+    if (st == EL_OK) st = s1 != EL_OK ? s1 : s2;
+  }
   if (st == EL_ERROR_ARENA_TOO_SMALL && ctx->persist_failed) {
+    /* persistent bytes asked so far (or the bookkeeping, if more) + the planned part's bound:
+     * with that much, every prepare usually fits (the planned part is free until planning) and
+     * the next call reports the exact size */
+    size_t regions, lb = el_model_lower_bound(ctx, &regions);
     ctx->required = align_up(ctx->persist_need, EL_ARENA_ALIGN);
+    if (lb > ctx->required) ctx->required = lb;
+    ctx->required += regions;
     ctx->required_exact = 0;
     return ctx->status = arena_failure(ctx);
   }

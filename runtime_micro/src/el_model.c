@@ -470,7 +470,97 @@ el_status el_model_build(el_context *ctx) {
         return el_fail(ctx, &ctx->subgraphs[sg].nodes[i], EL_ERROR_UNSUPPORTED,
                        "CALL_ONCE is supported in subgraph 0 only");
   }
-  return EL_OK;
+  return el_control_reserve_resources(ctx);
+}
+
+/* ---------------------------------------------------------------- arena lower bound */
+
+static size_t up(size_t x, size_t a) { return (x + a - 1) & ~(a - 1); }
+
+/* Bytes of tensor ti of a subgraph whose tensors vector is tv, 0 for constants (verified). */
+static size_t planned_bytes(el_context *ctx, const el_vec *tv, int32_t ti) {
+  el_fb *fb = &ctx->fb;
+  el_table tt, buf;
+  el_vec shape, data;
+  uint8_t type;
+  uint32_t b, i;
+  uint64_t n = 1, off = 0;
+  if (el_fb_vec_table(fb, tv, (uint32_t)ti, &tt, "") != EL_OK ||
+      el_fb_vec(fb, &tt, 0, 4, 4, &shape, "") != EL_OK || el_fb_u8(fb, &tt, 1, 0, &type, "") ||
+      el_fb_u32(fb, &tt, 2, 0, &b, "") != EL_OK || el_fb_vec_table(fb, &ctx->buffers, b, &buf, "") ||
+      el_fb_vec(fb, &buf, 0, 1, 1, &data, "") != EL_OK || el_fb_u64(fb, &buf, 1, 0, &off, ""))
+    return 0;
+  if (data.count > 0 || off > 1 || type == EL_RESOURCE) return 0;
+  for (i = 0; i < shape.count; ++i) n *= (uint64_t)el_rd_i32(fb->buf + shape.pos + 4 * (size_t)i);
+  return up((size_t)(n * el_dtype_size((int8_t)type)), 16);
+}
+
+/* Lower bounds for a verified model, computed without any memory. Returns the bookkeeping
+ * every model needs (subgraphs, tensors, nodes: persistent); *regions_out gets a lower bound on
+ * the planned part: the larger of the planner's per-tensor working memory and the sum over
+ * subgraphs of the biggest single op's distinct non-constant inputs and outputs (all live while
+ * it runs). The two parts are disjoint in the arena, so their sum bounds it. Used when the arena is too small to
+ * compute the exact size, so that one more call with this many bytes usually gives it. */
+size_t el_model_lower_bound(el_context *ctx, size_t *regions_out) {
+  el_fb *fb = &ctx->fb;
+  size_t total = up(sizeof(el_subgraph) * (size_t)ctx->n_subgraphs, 8), regions, live_sum = 0;
+  size_t temp_max = 0;
+  *regions_out = 0;
+  int32_t sg;
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    el_table st, ot, opt, oc;
+    el_vec tensors, inputs, outputs, ops, v;
+    uint32_t i, k, opcode;
+    size_t biggest = 0;
+    int reachable = sg == 0, present;
+    if (subgraph_tables(ctx, 0, &st, &tensors, &inputs, &outputs, &ops) != EL_OK) return total;
+    for (i = 0; i < ops.count && !reachable; ++i) { /* target of a CALL_ONCE in subgraph 0? */
+      int32_t code, version, target = -1;
+      if (el_fb_vec_table(fb, &ops, i, &ot, "") || el_fb_u32(fb, &ot, 0, 0, &opcode, "") ||
+          el_fb_vec_table(fb, &ctx->opcodes, opcode, &oc, "") ||
+          opcode_builtin(fb, &oc, &code, &version, ""))
+        return total;
+      if (code != EL_OP_CALL_ONCE || el_fb_table(fb, &ot, 4, &opt, &present, "") || !present) continue;
+      if (el_fb_i32(fb, &opt, 0, 0, &target, "") == EL_OK && target == sg) reachable = 1;
+    }
+    if (!reachable) continue;
+    if (subgraph_tables(ctx, sg, &st, &tensors, &inputs, &outputs, &ops) != EL_OK) return total;
+    total += up(sizeof(el_tensor) * tensors.count, 8) + up(sizeof(el_node) * ops.count, 8);
+    for (i = 0; i < ops.count; ++i) {
+      size_t live = 0;
+      int32_t code, version, seen[8];
+      int n_seen = 0, inplace;
+      if (el_fb_vec_table(fb, &ops, i, &ot, "") || el_fb_u32(fb, &ot, 0, 0, &opcode, "") ||
+          el_fb_vec_table(fb, &ctx->opcodes, opcode, &oc, "") ||
+          opcode_builtin(fb, &oc, &code, &version, ""))
+        return total;
+      /* reshape-like ops may share one buffer between input and output: count the larger */
+      inplace = code == EL_OP_RESHAPE || code == EL_OP_SQUEEZE || code == EL_OP_EXPAND_DIMS;
+      for (k = 0; k < 2; ++k) {
+        uint32_t j;
+        if (el_fb_vec(fb, &ot, 1 + (int)k, 4, 4, &v, "")) return total;
+        for (j = 0; j < v.count; ++j) {
+          int32_t x = el_rd_i32(fb->buf + v.pos + 4 * (size_t)j), m;
+          size_t bytes;
+          for (m = 0; m < n_seen && seen[m] != x; ++m) {
+          }
+          if (x < 0 || m < n_seen || n_seen == 8) continue; /* absent, repeated, or enough */
+          seen[n_seen++] = x;
+          bytes = planned_bytes(ctx, &tensors, x);
+          if (inplace)
+            live = bytes > live ? bytes : live;
+          else
+            live += bytes;
+        }
+      }
+      if (live > biggest) biggest = live;
+    }
+    live_sum += biggest;
+    if (up(16 * (size_t)tensors.count, 16) > temp_max) temp_max = up(16 * (size_t)tensors.count, 16);
+  }
+  regions = live_sum > temp_max ? live_sum : temp_max;
+  *regions_out = regions;
+  return up(total, 16);
 }
 
 el_status el_model_tensor_table(el_context *ctx, int32_t sg, int32_t ti, el_table *out) {

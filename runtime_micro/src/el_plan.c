@@ -211,7 +211,9 @@ el_status el_plan(el_context *ctx) {
     if (ctx->subgraphs[sg].reachable && temp_bytes(&ctx->subgraphs[sg]) > temp_need)
       temp_need = temp_bytes(&ctx->subgraphs[sg]);
   if (ctx->arena == NULL || base_off + temp_need > ctx->arena_size) {
-    ctx->required = base_off + temp_need;
+    size_t regions;
+    (void)el_model_lower_bound(ctx, &regions);
+    ctx->required = base_off + (regions > temp_need ? regions : temp_need);
     ctx->required_exact = 0;
     return EL_ERROR_ARENA_TOO_SMALL;
   }
