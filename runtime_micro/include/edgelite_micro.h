@@ -133,8 +133,9 @@ typedef struct el_tensor_info {
  *       while (el_init(&it, model, len, buf_of(n), n, NULL) == EL_ERROR_ARENA_TOO_SMALL)
  *         n = el_arena_required(&it);
  *
- * The edgelite Python binding runs this once and records the exact size; the converter writes
- * it into the model's metadata so firmware can size the arena statically.
+ * The edgelite Python binding runs this loop; `edgelite export` writes the exact size into the
+ * generated header (<NAME>_ARENA_SIZE) so firmware can size the arena statically. The size
+ * depends on pointer width: a 32-bit target needs no more than the 64-bit host reports.
  */
 el_status el_init(el_interpreter *it, const void *model, size_t model_size, void *arena,
                   size_t arena_size, const el_config *cfg);
