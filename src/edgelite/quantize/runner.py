@@ -43,8 +43,8 @@ class Runner:
                     raise
                 raise EdgeliteError(
                     exc.message, code=exc.code, where=exc.where,
-                    hint="runtime_micro cannot run this model yet: calibrate on LiteRT's "
-                         "reference kernels with backend 'litert'") from exc
+                    hint="runtime_micro cannot run this model yet: use LiteRT's "
+                         "reference kernels instead (backend 'litert')") from exc
         else:
             from ai_edge_litert.interpreter import Interpreter as LiteRT
             from ai_edge_litert.interpreter import OpResolverType
