@@ -398,3 +398,37 @@ def test_writer_numbers_tensors_in_graph_order(tmp_path: Path) -> None:
         names = {d["index"]: d["name"] for d in it.get_tensor_details()}
         assert [names[i] for i in range(len(graph.tensors()))] == [
             t.name for t in graph.tensors()]
+
+
+def test_two_input_model(tmp_path: Path) -> None:
+    """Calibration data keyed by input name; each input gets its own parameters."""
+    g = helper.make_graph(
+        [N("Add", ["a", "b"], ["s"]), N("Concat", ["s", "b"], ["y"], axis=1)], "g",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 8]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])])
+    path = tmp_path / "two.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+    rng = np.random.default_rng(11)
+    data = {"a": rng.standard_normal((16, 8)).astype(np.float32),
+            "b": (rng.standard_normal((16, 8)) * 5).astype(np.float32)}
+    np.savez(tmp_path / "cal.npz", **data)
+    r = quantize(path, QuantizeOptions(calibration=tmp_path / "cal.npz", progress=False))
+    a, b = r.graph.inputs
+    assert (a.name, b.name) == ("a", "b") and a.quant.scale[0] < b.quant.scale[0]
+    from tflite_micro.python.tflite_micro import runtime
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ours = Runner(r.model, r.graph, "micro")
+    refs, outs = [], []
+    for i in range(16):
+        q = feed(r.graph, {"a": data["a"][i:i + 1], "b": data["b"][i:i + 1]})
+        it = runtime.Interpreter.from_bytes(r.model, arena_size=1 << 16)
+        it.set_input(q["a"], 0)
+        it.set_input(q["b"], 1)
+        it.invoke()
+        ours.run(q)
+        np.testing.assert_array_equal(ours.output(0), it.get_output(0))
+        refs.append(sess.run(None, {"a": data["a"][i:i + 1], "b": data["b"][i:i + 1]})[0])
+        outs.append(real_values(r.graph.outputs[0], ours.output(0)))
+    assert _sqnr(np.concatenate(refs), np.concatenate(outs)) > 30.0
