@@ -25,7 +25,7 @@ from edgelite.converter.passes import (
     remove_identities,
     run_passes,
 )
-from edgelite.converter.passes.layout import TO_NCHW, _reshape_through
+from edgelite.converter.passes.sinking import TO_NCHW, reshape_through
 from edgelite.converter.tflite.writer import write_model
 
 OPSET = 13
@@ -436,7 +436,7 @@ def test_reshape_through_transpose_algebra(seed: int) -> None:
     z = [d for d in z if d != 1 or rng.random() < 0.5]
     for _ in range(int(rng.integers(0, 3))):
         z.insert(int(rng.integers(0, len(z) + 1)), 1)
-    result = _reshape_through(perm, x_shape, tuple(z))
+    result = reshape_through(perm, x_shape, tuple(z))
     x = np.arange(int(np.prod(x_shape))).reshape(x_shape)
     expected = np.transpose(x, perm).reshape(z)
     if result is None:
@@ -447,11 +447,11 @@ def test_reshape_through_transpose_algebra(seed: int) -> None:
 
 def test_reshape_through_transpose_cases() -> None:
     # the squeeze after a 1-D conv: NHWC (1,1,L,C) -> NCHW -> (1,C,L) is NLC -> NCL
-    assert _reshape_through(TO_NCHW, (1, 1, 16, 4), (1, 4, 16)) == ((1, 16, 4), (0, 2, 1))
+    assert reshape_through(TO_NCHW, (1, 1, 16, 4), (1, 4, 16)) == ((1, 16, 4), (0, 2, 1))
     # flattening NCHW order from NHWC data cannot be a plain reshape
-    assert _reshape_through(TO_NCHW, (1, 3, 3, 4), (1, 36)) is None
+    assert reshape_through(TO_NCHW, (1, 3, 3, 4), (1, 36)) is None
     # the GAP result (1,1,1,C) -> (1,C): no transpose left at all
-    assert _reshape_through(TO_NCHW, (1, 1, 1, 8), (1, 8)) == ((1, 8), (0, 1))
+    assert reshape_through(TO_NCHW, (1, 1, 1, 8), (1, 8)) == ((1, 8), (0, 1))
 
 
 def test_single_channel_conv_transpose_1d_settles(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.converter.passes._util import RESHAPE_LIKE, Index, Namer, new_const
-from edgelite.converter.passes.layout import BINARY, UNARY
+from edgelite.converter.passes.sinking import BINARY, UNARY
 
 
 def _reshape_source(ix: Index, t: ir.Tensor, reader: ir.Op) -> ir.Tensor | None:
