@@ -37,6 +37,9 @@ def to_last(rank: int) -> tuple[int, ...]:
 def to_first(rank: int) -> tuple[int, ...]:
     return (0, rank - 1, *range(1, rank - 1))
 
+
+# Op families by how they see layout: elementwise ops do not care; the others have axes,
+# paddings or indices that can be remapped.
 UNARY = {
     "ABS", "CEIL", "COS", "ELU", "EXP", "FLOOR", "GELU", "HARD_SWISH", "LEAKY_RELU", "LOG",
     "LOGISTIC", "LOGICAL_NOT", "NEG", "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "ROUND",
@@ -153,6 +156,7 @@ class Sinker:
         return None
 
     def plan(self, op: ir.Op, y: ir.Tensor, perm: tuple[int, ...]) -> Rewrite | None:
+        """How ``op``, reading y == TRANSPOSE(x, perm), can read x; None if it cannot."""
         if len(op.outputs) != 1 or op.outputs[0].quant is not None:
             return None
         r = len(perm)
@@ -162,10 +166,7 @@ class Sinker:
                 return None
             return self._rewrite(op, {0: self._src(y, perm)}, perm)
         if op.type in BINARY or op.type == "CONCATENATION":
-            if op.type == "CONCATENATION":
-                if len(out.shape) != r:
-                    return None
-            elif len(out.shape) != r:
+            if len(out.shape) != r:
                 return None
             new_inputs: dict[int, Callable[[], ir.Tensor]] = {}
             for k, t in enumerate(op.inputs):
