@@ -188,9 +188,9 @@ HOISTABLE = UNARY | BINARY | PAD | {"SLICE", "STRIDED_SLICE", *RESHAPE_LIKE}
 
 
 def _from_input(ix: Index, t: ir.Tensor) -> bool:
-    """t is a rank-4 graph input, or computed from one by a chain of layout-agnostic ops with
-    one data input each and no other readers: a TRANSPOSE(to NHWC) of t can move up to the
-    input and become the NHWC graph input."""
+    """t is a rank 3-5 graph input, or computed from one by a chain of layout-agnostic ops with
+    one data input each and no other readers: a channels-last TRANSPOSE of t can move up to
+    the input and make it a channels-last graph input."""
     while not ix.is_input(t):
         prod = ix.producers.get(t)
         if prod is None or len(prod.outputs) != 1 or prod.type not in HOISTABLE:
@@ -217,9 +217,9 @@ def _cancels(first: tuple[int, ...], second: tuple[int, ...], shape: tuple[int, 
 
 
 def hoist_to_inputs(graph: ir.Graph) -> bool:
-    """input -> (layout-agnostic ops) -> TRANSPOSE(to NHWC): move the TRANSPOSE up, one op at
-    a time, until it reads the graph input and can become the NHWC input (a mean/std
-    normalisation or a PAD in front of the first conv is the usual case).
+    """input -> (layout-agnostic ops) -> TRANSPOSE(channels last): move the TRANSPOSE up, one
+    op at a time, until it reads the graph input and can make it channels-last (a mean/std
+    normalisation, a PAD, or the RESHAPE of a 1-D conv in front of the first conv).
 
     One step: C(d) -> T(P) becomes C(T^-1(T(d, P))) -> T(P); sinking the T^-1 through C gives
     C'(T(d, P)) -> T^-1 -> T(P), and the last two compose to nothing.
