@@ -91,6 +91,7 @@ static el_status tensor_check(el_context *ctx, int32_t sg, int32_t ti, const el_
   type = (int8_t)type_u8;
   TRY(el_fb_u32(fb, tt, 2, 0, &buffer, what));
   TRY(el_fb_u8(fb, tt, 5, 0, &is_var, what));
+  TRY(el_fb_vec(fb, tt, 7, 4, 1, &data, what)); /* shape_signature: bounds only */
   TRY(el_fb_table(fb, tt, 6, &sp, &present, what));
   if (present)
     return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: sparse tensors are not supported (densify the model)", what);
@@ -236,6 +237,12 @@ static el_status op_check(el_context *ctx, int32_t sg, int32_t oi, const el_tabl
     return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: too many inputs/outputs", what);
   TRY(index_list(fb, &ins, n_tensors, 1, what));
   TRY(index_list(fb, &outs, n_tensors, 0, what));
+  { /* fields the runtime does not use: bounds only */
+    el_vec unused;
+    TRY(el_fb_vec(fb, ot, 5, 1, 1, &unused, what));  /* custom_options */
+    TRY(el_fb_vec(fb, ot, 7, 1, 1, &unused, what));  /* mutating_variable_inputs */
+    TRY(el_fb_vec(fb, ot, 8, 4, 1, &unused, what));  /* intermediates */
+  }
   TRY(el_fb_u8(fb, ot, 11, 0, &opt2_type, what));
   if (opt2_type != 0)
     return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: builtin_options_2 (StableHLO ops) are not supported", what);

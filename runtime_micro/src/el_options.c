@@ -239,7 +239,8 @@ el_status el_options_parse(el_context *ctx, int32_t code, const el_table *op, el
     const el_node *p;
     size_t align = 4;
     void *copy;
-    for (p = first_node; p < node; ++p)
+    /* the last 256 nodes only: bounded work per node on huge crafted models */
+    for (p = node - first_node > 256 ? node - 256 : first_node; p < node; ++p)
       if (p->builtin_code == code && p->options && memcmp(p->options, tmp.bytes, spec->size) == 0) {
         node->options = p->options;
         return EL_OK;
