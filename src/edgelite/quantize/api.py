@@ -249,7 +249,10 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
                    backend: str = "micro", max_steps: int = 16, progress: bool = True
                    ) -> tuple[Annotated, bytes, R.Report, list[dict[str, Any]]]:
     """Raise the op that adds the most noise (int8 -> int16 -> float) until the output SQNR
-    reaches ``target_db``; return the final model and what changed, with the size cost."""
+    reaches ``target_db``; return the final model and what changed, with the size cost.
+
+    Greedy: each step tries one op one level up and keeps it only if the output SQNR improves;
+    ``max_steps`` bounds the number of tries (each one builds and measures a model)."""
     from edgelite.converter.tflite.writer import write_model
 
     def build(c: AnnotateConfig) -> tuple[Annotated, bytes, R.Report]:
@@ -262,6 +265,7 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     ann, model, rep = build(cfg)
     changes: list[dict[str, Any]] = []
     types = {op_key(op): op.type for op in graph.ops}
+    tried: set[tuple[str, str]] = set()
     bar = Progress(max_steps, f"auto precision (target {target_db} dB)", progress)
     for _ in range(max_steps):
         if rep.output_sqnr_db >= target_db:
@@ -271,29 +275,37 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
         # int16 steps first (cheap: same int8 weights); float only once none is left.
         ranked = sorted(noise.items(), key=lambda kv: (-kv[1], kv[0]))
         for key, n in ranked:
-            if n > 0 and ann.precision.get(key) == "int8" and types[key] not in NO_INT16:
+            if n > 0 and ann.precision.get(key) == "int8" and types[key] not in NO_INT16 \
+                    and (key, "int16") not in tried:
                 best = (key, "int8", "int16")
                 break
         if best is None:
             for key, n in ranked:
                 prec = ann.precision.get(key)
-                if n > 0 and prec in ("int8", "int16"):
+                if n > 0 and prec in ("int8", "int16") and (key, "float") not in tried:
                     best = (key, prec, "float")
                     break
         if best is None:
             break
         key, old, new = best
+        tried.add((key, new))
         if new == "int16":
-            cfg = replace(cfg, int16=cfg.int16 | {key})
+            trial = replace(cfg, int16=cfg.int16 | {key})
         else:
-            cfg = replace(cfg, int16=cfg.int16 - {key}, keep_float=cfg.keep_float | {key})
-        before_db, before_size = rep.output_sqnr_db, len(model)
-        ann, model, rep = build(cfg)
-        changes.append({"op": key, "op_type": types[key], "from": old, "to": new,
-                        "output_sqnr_db_before": round(before_db, 4),
-                        "output_sqnr_db_after": round(rep.output_sqnr_db, 4),
-                        "size_bytes_delta": len(model) - before_size})
+            trial = replace(cfg, int16=cfg.int16 - {key}, keep_float=cfg.keep_float | {key})
+        t_ann, t_model, t_rep = build(trial)
         bar.step()
+        gain = t_rep.output_sqnr_db - rep.output_sqnr_db
+        # An int16 layer whose own added noise halves is kept even without an output gain
+        # yet: int16 neighbours then chain up (the requantizes between them go away).
+        local = _injected_noise(graph, t_rep).get(key, 0.0) < 0.5 * noise[key]
+        if not (gain > 0.01 or (new == "int16" and local and gain > -0.05)):
+            continue  # no gain: keep the smaller model
+        changes.append({"op": key, "op_type": types[key], "from": old, "to": new,
+                        "output_sqnr_db_before": round(rep.output_sqnr_db, 4),
+                        "output_sqnr_db_after": round(t_rep.output_sqnr_db, 4),
+                        "size_bytes_delta": len(t_model) - len(model)})
+        cfg, ann, model, rep = trial, t_ann, t_model, t_rep
     if rep.output_sqnr_db < target_db:
         ann.notes.append(f"auto precision: target {target_db} dB not reached "
                          f"(output SQNR {rep.output_sqnr_db:.2f} dB)")
