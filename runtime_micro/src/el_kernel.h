@@ -37,6 +37,8 @@
  *     and fail with el_kernel_error(ctx, node, EL_ERROR_INVOKE, ...): never read out of range.
  *
  * IN-PLACE (reshape-like) OPS
+ *   Only for ops whose output 0 holds exactly the bytes of input 0 (RESHAPE, SQUEEZE,
+ *   EXPAND_DIMS): nothing is written that other readers of input 0 could see change.
  *   A kernel whose registration has EL_KERNEL_INPLACE lets the planner give output 0 the same
  *   memory as input 0 when both have the same byte size and input 0 is neither constant nor a
  *   variable. Its invoke must then work when output->data == input->data (skip the copy;
@@ -307,8 +309,11 @@ el_status el_get_input_quant(el_context *ctx, const el_node *node, int32_t i, el
 el_status el_get_output_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out);
 
 /* prepare only. Persistent, zero-filled, 8-aligned bytes; also stored in node->op_data (each
- * call replaces node->op_data; memory from earlier calls stays valid). NULL when the arena is
- * exhausted: return EL_ERROR_ARENA_TOO_SMALL then (the interpreter completes the message). */
+ * call replaces node->op_data; memory from earlier calls of the same prepare stays valid).
+ * NULL when the arena is exhausted: return EL_ERROR_ARENA_TOO_SMALL then (the interpreter
+ * completes the message). A kernel reads only its own node's op data: when the arena has run
+ * out, the interpreter keeps preparing to measure the size it needs and reuses op data memory
+ * between nodes. */
 void *el_alloc_op_data(el_context *ctx, el_node *node, size_t bytes);
 
 /* prepare only. Reserves bytes of scratch for this node's invoke (replaces an earlier request
