@@ -126,14 +126,14 @@ def _static_inputs(model: onnx.ModelProto, where: str,
         if not vi.type.HasField("tensor_type"):
             raise EdgeliteError(f"input {vi.name!r} is not a tensor", code=Code.UNSUPPORTED,
                                 where=where)
-        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value >= 0 else None
                 for d in ttype.shape.dim] if ttype.HasField("shape") else None
         given = input_shapes.get(vi.name)
         if given is not None:
             given = tuple(int(d) for d in given)
-            if not given or any(d <= 0 for d in given):
+            if any(d < 0 for d in given):
                 raise EdgeliteError(
-                    f"--input-shape for {vi.name!r} must list positive dimensions, got "
+                    f"--input-shape for {vi.name!r} must not have negative dimensions, got "
                     f"{list(given)}", where=where, hint=f"e.g. --input-shape {vi.name}:1,3,224,224",
                 )
             if dims is not None and (len(dims) != len(given) or any(

@@ -157,7 +157,11 @@ class Sinker:
 
     def plan(self, op: ir.Op, y: ir.Tensor, perm: tuple[int, ...]) -> Rewrite | None:
         """How ``op``, reading y == TRANSPOSE(x, perm), can read x; None if it cannot."""
-        if len(op.outputs) != 1 or op.outputs[0].quant is not None:
+        if any(t.quant is not None for t in op.outputs):
+            return None
+        if op.type in ("SPLIT", "SPLIT_V"):
+            return self._plan_split(op, y, perm)
+        if len(op.outputs) != 1:
             return None
         r = len(perm)
         out = op.outputs[0]
@@ -218,6 +222,20 @@ class Sinker:
             out_perm = tuple(remaining.index(perm[i]) for i in rest)
         return self._rewrite(op, {0: self._src(y, perm), 1: self._const(axes_t, new_axes)},
                              out_perm)
+
+    def _plan_split(self, op: ir.Op, y: ir.Tensor, perm: tuple[int, ...]) -> Rewrite | None:
+        # SPLIT(axis, x) and SPLIT_V(x, sizes, axis): every output leaves with the same perm
+        data_idx, axis_idx = (1, 0) if op.type == "SPLIT" else (0, 2)
+        if len(op.inputs) <= max(data_idx, axis_idx) or op.inputs[data_idx] is not y:
+            return None
+        axis_t = op.inputs[axis_idx]
+        if axis_t is None or not axis_t.is_const or axis_t.size != 1 or any(
+                t is y for k, t in enumerate(op.inputs) if k != data_idx):
+            return None
+        axis = int(axis_t.data.reshape(-1)[0]) % len(perm)
+        new_axis = np.array(perm[axis], dtype=axis_t.dtype).reshape(axis_t.shape)
+        return self._rewrite(op, {data_idx: self._src(y, perm),
+                                  axis_idx: self._const(axis_t, new_axis)}, perm)
 
     def _plan_reshape(self, op: ir.Op, y: ir.Tensor, perm: tuple[int, ...]) -> Rewrite | None:
         if op.inputs[0] is not y or any(t is y for t in op.inputs[1:]):
@@ -293,7 +311,6 @@ class Sinker:
                  out_perm: tuple[int, ...], options: dict | None = None,
                  op_type: str | None = None) -> Rewrite:
         def apply() -> None:
-            z = op.outputs[0]
             if op_type is not None:
                 op.type = op_type
             while len(op.inputs) <= max(new_inputs):
@@ -304,8 +321,11 @@ class Sinker:
                 op.options = options
             if is_identity(out_perm) or len(out_perm) == 0:
                 return
-            z_x = ir.Tensor(self.namer(z.name), xspace_shape(z.shape, out_perm), z.dtype)
-            self.ix.set_outputs(op, [z_x])
-            self.ix.insert_after(op, transpose_op(self.namer, z_x, z, out_perm, op.name))
+            outs = list(op.outputs)
+            moved = [ir.Tensor(self.namer(z.name), xspace_shape(z.shape, out_perm), z.dtype)
+                     for z in outs]
+            self.ix.set_outputs(op, moved)
+            for z_x, z in zip(moved, outs):
+                self.ix.insert_after(op, transpose_op(self.namer, z_x, z, out_perm, op.name))
 
         return Rewrite(apply, out_perm)
