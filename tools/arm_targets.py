@@ -87,7 +87,7 @@ def missing_tools(targets: list[str] | tuple[str, ...]) -> list[str]:
 def _make(target: str, out: Path, *goals: str, **variables: str | int) -> str:
     cmd = ["make", "-j2", "--no-print-directory", "-C", str(TARGETS_DIR), f"TARGET={target}",
            f"OUT={out}", *(f"{k}={v}" for k, v in sorted(variables.items())), *goals]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise TargetError(f"{' '.join(cmd)} failed ({proc.returncode}):\n"
                           f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
@@ -149,7 +149,7 @@ class HarnessResult:
 
 def _symbol(target: str, elf: Path, name: str) -> int:
     nm = "aarch64-linux-gnu-nm" if target == "aarch64" else "arm-none-eabi-nm"
-    text = subprocess.run([nm, str(elf)], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run([nm, str(elf)], check=True, capture_output=True, text=True).stdout
     for line in text.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[2] == name:
@@ -182,7 +182,7 @@ def run(target: str, elf: Path, *, qemu_cpu: str | None = None, plugin: Path | N
                        f"end={_symbol(target, elf, 'el_bench_end'):#x},out={plugin_out}")
     cmd = qemu_command(target, elf, qemu_cpu=qemu_cpu, icount=icount, plugin_args=plugin_args)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise TargetError(f"{' '.join(cmd)} timed out after {timeout} s") from exc
     res = HarnessResult(target, proc.returncode, proc.stdout, proc.stderr)
@@ -249,7 +249,7 @@ def run_corpus(target: str, elf: Path, *, qemu_cpu: str | None = None,
                timeout: float = 300) -> tuple[int, dict[str, tuple[str, str, str]], int | None]:
     """(exit code, {name: (greedy status, linear status, message)}, count from corpus_done)."""
     cmd = qemu_command(target, elf, qemu_cpu=qemu_cpu)
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout)
     seen: dict[str, tuple[str, str, str]] = {}
     done = None
     for line in proc.stdout.splitlines():
@@ -280,7 +280,7 @@ def cache_dir() -> Path:
 
 def _qemu_source_version() -> str:
     proc = subprocess.run(["dpkg-query", "-W", "-f", "${source:Package} ${source:Version}",
-                           "qemu-system-arm"], capture_output=True, text=True)
+                           "qemu-system-arm"], check=False, capture_output=True, text=True)
     if proc.returncode != 0 or not proc.stdout.startswith("qemu "):
         raise PluginUnavailable("qemu-system-arm is not a Debian package here: "
                                 f"{proc.stderr.strip() or proc.stdout.strip()}")
@@ -338,7 +338,7 @@ def _fetch_plugin_header(version: str, dest: Path) -> Path:
             "-oAPT::Sandbox::User=root", "-qq"]
     for cmd in (["apt-get", *opts, "update"],
                 ["apt-get", *opts, "source", "--download-only", f"qemu={version}"]):
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work / "dl", timeout=600)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=work / "dl", timeout=600)
         if proc.returncode != 0:
             raise PluginUnavailable(f"{' '.join(cmd)} failed: {proc.stderr.strip()[-1500:]}")
     tarballs = sorted((work / "dl").glob("qemu_*.orig.tar.*"))
@@ -375,7 +375,7 @@ def build_plugin() -> Path:
     tmp = dest / "libqemu_insn.so.tmp"
     cmd = ["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
            f"-I{header.parent}", str(PLUGIN_SRC), "-o", str(tmp)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         raise PluginUnavailable(f"{' '.join(cmd)} failed:\n{proc.stderr}")
     os.replace(tmp, lib)

@@ -8,7 +8,8 @@ What the generated files hold (``name`` = "digits", ``NAME`` = "DIGITS"):
 - ``digits.h``: ``DIGITS_MODEL_SIZE``, ``DIGITS_ARENA_SIZE`` (when known), ``DIGITS_STEPS``,
   ``DIGITS_INPUT_COUNT``, ``DIGITS_OUTPUT_COUNT`` and the declarations below.
 - ``digits_model.c``: ``const unsigned char digits_model[]``, 16-byte aligned as runtime_micro
-  requires (EL_MODEL_ALIGN), so firmware can pass it to el_init() in place.
+  requires (EL_MODEL_ALIGN), so firmware can pass it to el_init() in place. Define
+  ``EL_EXPORT_MODEL_ATTR`` (e.g. a section attribute) to place it in a given memory.
 - ``digits_data.c`` (only when inputs or outputs are given): one byte array per input
   (``digits_input_0`` ...) and per expected output (``digits_expected_0`` ...), plus tables
   ``digits_inputs[]`` / ``digits_input_sizes[]`` and ``digits_expected[]`` /
@@ -28,8 +29,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -38,11 +39,12 @@ from edgelite.errors import Code, EdgeliteError
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BYTES_PER_LINE = 16
 _HEX = tuple(f"0x{b:02x}" for b in range(256))
-_C_KEYWORDS = frozenset(
-    "auto break case char const continue default do double else enum extern float for goto if "
-    "inline int long register restrict return short signed sizeof static struct switch typedef "
-    "union unsigned void volatile while".split()
-)
+_C_KEYWORDS = frozenset((
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+    "union", "unsigned", "void", "volatile", "while",
+))
 
 # Alignment without C11: each compiler family spells it differently.
 _ALIGN_MACRO = """\
@@ -56,6 +58,14 @@ _ALIGN_MACRO = """\
 #else
 #error "edgelite export: tell your compiler to align these arrays to 16 bytes (EL_EXPORT_ALIGN16)"
 #endif
+#endif
+"""
+
+# Firmware may place the model in a given memory, e.g.
+# -DEL_EXPORT_MODEL_ATTR='__attribute__((section(".model_flash")))'
+_MODEL_ATTR_MACRO = """\
+#ifndef EL_EXPORT_MODEL_ATTR
+#define EL_EXPORT_MODEL_ATTR
 #endif
 """
 
@@ -104,11 +114,10 @@ def _byte_lines(data: bytes) -> list[str]:
     return lines
 
 
-def _array_def(ctype_name: str, data: bytes, comment: str) -> str:
+def _array_def(ctype_name: str, data: bytes, comment: str, attr: str = "") -> str:
     body = _byte_lines(data) if data else ["  0x00, /* empty: C has no zero-length arrays */"]
-    return "\n".join([f"/* {comment} */",
-                      f"EL_EXPORT_ALIGN16 const unsigned char {ctype_name}[{max(len(data), 1)}] = {{",
-                      *body, "};", ""])
+    decl = f"EL_EXPORT_ALIGN16 {attr}const unsigned char {ctype_name}[{max(len(data), 1)}] = {{"
+    return "\n".join([f"/* {comment} */", decl, *body, "};", ""])
 
 
 def _describe(arr: np.ndarray, nbytes: int, steps: int) -> str:
@@ -173,9 +182,10 @@ def export_c(
               f"extern const size_t {name}_expected_sizes[{upper}_OUTPUT_COUNT];"]
     h += ["", f"#endif /* {guard} */", ""]
 
-    model_c = "\n".join([banner, f'#include "{name}.h"', "", _ALIGN_MACRO,
+    model_c = "\n".join([banner, f'#include "{name}.h"', "", _ALIGN_MACRO, _MODEL_ATTR_MACRO,
                          _array_def(f"{name}_model", bytes(model_bytes),
-                                    f"TFLite flatbuffer, {len(model_bytes)} bytes")])
+                                    f"TFLite flatbuffer, {len(model_bytes)} bytes",
+                                    "EL_EXPORT_MODEL_ATTR ")])
     files = {f"{name}.h": "\n".join(h), f"{name}_model.c": model_c}
 
     if ins or outs:
