@@ -5,12 +5,13 @@
  * subgraph region every non-constant tensor and every node's scratch is a buffer with a
  * lifetime [first op, last op]:
  *
- * Greedy planner (the algorithm, as in TFLM's greedy_memory_planner.h):
+ * Greedy planner (the algorithm of TFLM's greedy_memory_planner.h, tried in four orders):
  *   1. Reshape-like ops (EL_KERNEL_INPLACE) merge their output into their input's buffer.
- *   2. Sort buffers by size, largest first (ties: earlier first use, lower index).
+ *   2. Sort buffers: by size, largest first (TFLM's order); or by first use; or by lifetime;
+ *      or by size x lifetime (ties: size, first use, index).
  *   3. Place each at the lowest 16-aligned offset where it overlaps no already placed buffer
  *      whose lifetime overlaps its own.
- *   4. The region size is the highest end offset.
+ *   4. The region size is the highest end offset; the order giving the smallest one wins.
  * Linear planner: every buffer gets its own bytes in tensor order (all tensors stay readable
  * after invoke); the scratch buffers share one slot at the end.
  *
@@ -53,20 +54,35 @@ static int time_overlap(const pbuf *a, const pbuf *b) {
   return a->first <= b->last && b->first <= a->last;
 }
 
-/* b before a in placement order? */
-static int goes_before(const pbuf *b, int32_t bi, const pbuf *a, int32_t ai) {
+/* b before a in placement order `mode`? Ties always end on the index: deterministic. */
+static int goes_before(const pbuf *b, int32_t bi, const pbuf *a, int32_t ai, int mode) {
+  uint64_t lb = (uint64_t)(b->last - b->first + 1), la = (uint64_t)(a->last - a->first + 1);
+  switch (mode) {
+    case 1: /* by first use, then size */
+      if (b->first != a->first) return b->first < a->first;
+      break;
+    case 2: /* longest lifetime first */
+      if (lb != la) return lb > la;
+      break;
+    case 3: /* largest size x lifetime first */
+      if (lb * b->size != la * a->size) return lb * b->size > la * a->size;
+      break;
+    default:
+      break;
+  }
   if (b->size != a->size) return b->size > a->size;
   if (b->first != a->first) return b->first < a->first;
   return bi < ai;
 }
 
-static uint32_t place_greedy(pbuf *bufs, int32_t n, int32_t *order, int32_t *placed) {
+/* One greedy placement in `mode` order; returns the region size. */
+static uint32_t place_greedy_mode(pbuf *bufs, int32_t n, int32_t *order, int32_t *placed, int mode) {
   int32_t i, j, n_placed = 0;
   uint32_t total = 0;
   /* insertion sort: deterministic, no recursion, n is small (tensors of one subgraph) */
   for (i = 0; i < n; ++i) {
-    int32_t x = order[i] = i;
-    for (j = i; j > 0 && goes_before(&bufs[x], x, &bufs[order[j - 1]], order[j - 1]); --j)
+    int32_t x = i;
+    for (j = i; j > 0 && goes_before(&bufs[x], x, &bufs[order[j - 1]], order[j - 1], mode); --j)
       order[j] = order[j - 1];
     order[j] = x;
   }
@@ -86,6 +102,21 @@ static uint32_t place_greedy(pbuf *bufs, int32_t n, int32_t *order, int32_t *pla
     if ((uint32_t)align16(cand + b->size) > total) total = (uint32_t)align16(cand + b->size);
   }
   return total;
+}
+
+/* Greedy placement under four orders (size; first use; lifetime; size x lifetime), keeping
+ * the smallest region: TFLM's order alone is not always the best for small streaming models. */
+static uint32_t place_greedy(pbuf *bufs, int32_t n, int32_t *order, int32_t *placed) {
+  int mode, best_mode = 0;
+  uint32_t best = 0;
+  for (mode = 0; mode < 4; ++mode) {
+    uint32_t total = place_greedy_mode(bufs, n, order, placed, mode);
+    if (mode == 0 || total < best) {
+      best = total;
+      best_mode = mode;
+    }
+  }
+  return place_greedy_mode(bufs, n, order, placed, best_mode);
 }
 
 static uint32_t place_linear(pbuf *bufs, const int32_t *owner, int32_t n) {
