@@ -1,0 +1,161 @@
+"""The `edgelite` command as users meet it: exit codes, one-line errors, no partial files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+REPO = Path(__file__).resolve().parents[1]
+DIGITS = REPO / "examples" / "digits"
+
+
+def edgelite(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    return subprocess.run([sys.executable, "-m", "edgelite.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=300)
+
+
+def assert_user_error(res: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    for frag in fragments:
+        assert frag in lines[0], (frag, lines[0])
+
+
+def save(model: onnx.ModelProto, path: Path) -> Path:
+    onnx.save(model, str(path))
+    return path
+
+
+def unsupported_model() -> onnx.ModelProto:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 4])
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="ok_relu"),
+        helper.make_node("Det", ["a"], ["b"], name="det0"),
+        helper.make_node("FancyNorm", ["b"], ["c"], name="fn1", domain="com.example"),
+        helper.make_node("Det", ["c"], ["d"], name="det1"),
+        helper.make_node("Add", ["d", "c"], ["y"], name="ok_add"),
+    ]
+    graph = helper.make_graph(nodes, "g", [x], [y])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13),
+                                                   helper.make_opsetid("com.example", 1)])
+
+
+def test_convert_inspect_run_on_the_example(tmp_path: Path) -> None:
+    out = tmp_path / "digits.tflite"
+    res = edgelite("convert", str(DIGITS / "digits_cnn.onnx"), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert out.stat().st_size > 0
+
+    res = edgelite("inspect", str(out), "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    ops = {op["op"] for sg in report["subgraphs"] for op in sg["operators"]}
+    assert "TRANSPOSE" not in ops and "CONV_2D" in ops
+    assert report["arena_bytes"] > 0
+    assert "edgelite" in report["metadata"]
+
+    res = edgelite("inspect", str(DIGITS / "digits_cnn.onnx"))
+    assert res.returncode == 0 and "Conv" in res.stdout
+
+    # `edgelite run` against LiteRT on the same file and held-out digits.
+    from ai_edge_litert.interpreter import Interpreter
+
+    with np.load(DIGITS / "heldout.npz") as f:
+        x = f["input"][:20]
+    np.save(tmp_path / "x.npy", x)
+    res = edgelite("run", str(out), "--input", str(tmp_path / "x.npy"), "-o",
+                   str(tmp_path / "y.npy"))
+    assert res.returncode == 0, res.stderr
+    ours = np.load(tmp_path / "y.npy")
+    lite = Interpreter(model_path=str(out))
+    lite.allocate_tensors()
+    inp, outp = lite.get_input_details()[0], lite.get_output_details()[0]
+    for i in range(len(x)):
+        lite.set_tensor(inp["index"], x[i:i + 1].transpose(0, 2, 3, 1).copy())
+        lite.invoke()
+        np.testing.assert_allclose(ours[i], lite.get_tensor(outp["index"]), rtol=1e-5,
+                                   atol=1e-5)
+
+
+def test_ops_lists_the_registry() -> None:
+    res = edgelite("ops", "--json")
+    assert res.returncode == 0
+    rows = {r["op"]: r for r in json.loads(res.stdout)}
+    for op in ("Conv", "Gemm", "Relu", "Resize", "LayerNormalization", "Softmax"):
+        assert op in rows
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "truncated", "garbage"])
+def test_bad_model_files(kind: str, tmp_path: Path) -> None:
+    path = tmp_path / "model.onnx"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "truncated":
+        data = (DIGITS / "digits_cnn.onnx").read_bytes()
+        path.write_bytes(data[: len(data) // 3])
+    elif kind == "garbage":
+        path.write_bytes(b"\x00\x01 this is not a model \xff" * 10)
+    out = tmp_path / "out.tflite"
+    res = edgelite("convert", str(path), "-o", str(out))
+    assert_user_error(res, str(path))
+    assert not out.exists()
+    assert list(tmp_path.glob(".out.tflite*")) == []
+
+
+def test_unsupported_ops_are_all_listed_and_nothing_is_written(tmp_path: Path) -> None:
+    path = save(unsupported_model(), tmp_path / "m.onnx")
+    out = tmp_path / "m.tflite"
+    out.write_bytes(b"previous")
+    res = edgelite("convert", str(path), "-o", str(out))
+    assert_user_error(res, "Det", "'det0'", "'det1'", "FancyNorm", "'fn1'")
+    assert "ok_relu" not in res.stderr and "ok_add" not in res.stderr
+    assert out.read_bytes() == b"previous"  # a failed run leaves the old file alone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx", "m.tflite"]
+
+
+def test_dynamic_input_needs_input_shape(tmp_path: Path) -> None:
+    x = helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", 3, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3, 8, 8])
+    graph = helper.make_graph([helper.make_node("Relu", ["images"], ["y"])], "g", [x], [y])
+    path = save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+                tmp_path / "dyn.onnx")
+    out = tmp_path / "dyn.tflite"
+    res = edgelite("convert", str(path), "-o", str(out))
+    assert_user_error(res, "images", "--input-shape")
+    assert not out.exists()
+    res = edgelite("convert", str(path), "-o", str(out), "--input-shape", "images:1,3,8,8")
+    assert res.returncode == 0, res.stderr
+    res = edgelite("convert", str(path), "-o", str(out), "--input-shape", "images:1,x")
+    assert_user_error(res, "--input-shape")
+
+
+def test_run_with_wrong_input_shape(tmp_path: Path) -> None:
+    out = tmp_path / "digits.tflite"
+    assert edgelite("convert", str(DIGITS / "digits_cnn.onnx"), "-o", str(out)).returncode == 0
+    np.save(tmp_path / "bad.npy", np.zeros((2, 3, 5), np.float32))
+    res = edgelite("run", str(out), "--input", str(tmp_path / "bad.npy"))
+    assert_user_error(res, "input", "[1, 28, 28, 1]")
+    res = edgelite("run", str(tmp_path / "nope.tflite"), "--input", str(tmp_path / "bad.npy"))
+    assert_user_error(res, "nope.tflite")
+
+
+def test_inspect_rejects_a_broken_tflite(tmp_path: Path) -> None:
+    out = tmp_path / "digits.tflite"
+    assert edgelite("convert", str(DIGITS / "digits_cnn.onnx"), "-o", str(out)).returncode == 0
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(out.read_bytes()[:500])
+    res = edgelite("inspect", str(broken))
+    assert_user_error(res, "broken.tflite")
