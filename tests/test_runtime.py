@@ -489,3 +489,64 @@ def test_external_buffers_match_litert() -> None:
     # cut the appended data: refused, not read past the end
     with pytest.raises(EdgeliteError, match=r"external buffer .* outside"):
         _interp(model[:-8])
+
+
+def _lifetimes(model: bytes) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
+    """Subgraph-0 tensor lifetimes [first op, last op] and reshape-like alias groups, read with
+    LiteRT's schema module (an independent reader)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    m = schema.Model.GetRootAsModel(model, 0)
+    g = m.Subgraphs(0)
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    life: dict[int, list[int]] = {}
+
+    def touch(t: int, k: int) -> None:
+        lo, hi = life.setdefault(t, [k, k])
+        life[t] = [min(lo, k), max(hi, k)]
+
+    for t in g.InputsAsNumpy():
+        touch(int(t), 0)
+    group = {}
+    n = g.OperatorsLength()
+    for k in range(n):
+        op = g.Operators(k)
+        code = m.OperatorCodes(op.OpcodeIndex())
+        name = names[max(code.BuiltinCode(), code.DeprecatedBuiltinCode())]
+        ins = [int(x) for x in op.InputsAsNumpy() if x >= 0]
+        outs = [int(x) for x in op.OutputsAsNumpy()]
+        for t in ins + outs:
+            touch(t, k)
+        if name in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS") and ins:
+            group[outs[0]] = group.get(ins[0], ins[0])
+    for t in g.OutputsAsNumpy():
+        touch(int(t), n)
+    return {t: (lo, hi) for t, (lo, hi) in life.items()}, group
+
+
+def _check_no_overlap(it, model: bytes) -> int:
+    life, group = _lifetimes(model)
+    spans = []
+    for i in range(it.tensor_count):
+        info = it._info(it._lib.el_tensor_info_at, i)
+        if info.is_const or not info.data or i not in life:
+            continue
+        spans.append((i, int(info.data), int(info.bytes)))
+    checked = 0
+    for a in range(len(spans)):
+        for b in range(a + 1, len(spans)):
+            (ta, pa, na), (tb, pb, nb) = spans[a], spans[b]
+            (fa, la), (fb, lb) = life[ta], life[tb]
+            if fa > lb or fb > la:
+                continue  # never live together
+            checked += 1
+            if pa < pb + nb and pb < pa + na:  # memory overlaps: only an in-place alias may
+                assert group.get(ta, ta) == group.get(tb, tb) and pa == pb and na == nb, (
+                    f"tensors {ta} and {tb} are live together but share memory")
+    return checked
+
+
+@pytest.mark.parametrize("path", WAKEWORD + [CORPUS / "valid_base.tflite"], ids=lambda p: p.stem)
+def test_greedy_plan_never_overlaps_live_tensors(path: Path) -> None:
+    it = _interp(path)
+    assert _check_no_overlap(it, path.read_bytes()) > 0
