@@ -8,12 +8,15 @@ the outputs the ONNX project stored (rtol 1e-4, atol 1e-5; exact for integer/boo
 A case passes, or the converter raises our UnsupportedError for a variant a lowering declares
 unsupported (dtype, opset, attribute value, non-constant input...) — counted separately and
 listed by reason in the summary. Anything else (wrong numbers, crashes, LiteRT refusing the
-file) fails. ``python tests/test_onnx_backend.py`` prints the same summary without pytest.
+file) fails; the one tolerance beyond rtol/atol is TFLite saturating an expected +-inf to
++-FLT_MAX (see ``_saturated_inf``). ``python tests/test_onnx_backend.py [name-filter...]`` prints
+the same summary without pytest.
 
-The reader accepts opsets up to READER_MAX_OPSET while the corpus exports many cases at 22-25.
-Between those opsets our ops' schemas only gained element types (bfloat16, float8, int4...), so a
-case whose every node has the same attributes and inputs at opset 21 as at its own opset is
-relabelled opset 21 before conversion: the node semantics for its data types are unchanged.
+The reader accepts opsets up to READER_MAX_OPSET (21) while the corpus exports many cases at
+22-25. Between those opsets our ops' schemas only gained element types (bfloat16, float8,
+int4...), so a case whose every node has the same attributes and inputs at READER_MAX_OPSET as at
+its own opset is relabelled before conversion: the node semantics for its data types are
+unchanged.
 """
 
 from __future__ import annotations
@@ -34,12 +37,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from onnx_corpus import cases as corpus_cases  # noqa: E402
 
 from edgelite.converter import ConvertOptions, convert_to_bytes  # noqa: E402
+from edgelite.converter.onnx_reader import MAX_OPSET as READER_MAX_OPSET  # noqa: E402
 from edgelite.converter.ops import REGISTRY  # noqa: E402
 from edgelite.errors import Code, EdgeliteError  # noqa: E402
 
 RTOL, ATOL = 1e-4, 1e-5
 IGNORED_OPS = {"Constant"}  # folded by the reader, not lowered
-READER_MAX_OPSET = 21
 # Cases whose stored outputs are rounded (ONNX Runtime misses them at RTOL/ATOL too).
 TOLERANCE = {
     # expected values written with 4 decimals: [0.1511 0.2841 0.3572] for 0.151056...
