@@ -196,6 +196,8 @@ def test_real_architectures(name: str, expected: set[str], tmp_path: Path) -> No
     types = Counter(op.type for op in graph.ops)
     assert set(types) == expected, types
     assert "RELU" not in types  # every activation fused
+    # only the channel shuffles' TRANSPOSEs are left, one each
+    assert types["TRANSPOSE"] == sum(1 for n in model.graph.node if n.op_type == "Transpose")
     inp = model.graph.input[0]
     x = np.random.default_rng(1).standard_normal(
         [d.dim_value for d in inp.type.tensor_type.shape.dim]).astype(np.float32)

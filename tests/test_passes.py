@@ -25,7 +25,7 @@ from edgelite.converter.passes import (
     remove_identities,
     run_passes,
 )
-from edgelite.converter.passes.sinking import TO_NCHW, reshape_through
+from edgelite.converter.passes.sinking import TO_NCHW, group_order, reshape_through
 from edgelite.converter.tflite.writer import write_model
 
 OPSET = 13
@@ -422,7 +422,62 @@ def test_channel_shuffle_keeps_only_the_shuffle(tmp_path: Path) -> None:
              helper.make_node("Reshape", ["t", "s2"], ["r2"]), conv("c2", "r2", "w2", "y")]
     model = make_model(nodes, {"x": (1, 3, 4, 4)}, ["y"], inits)
     g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 4, 4)}, tflm=True)
-    assert op_types(g)["TRANSPOSE"] <= 2
+    # the shuffle itself: the TRANSPOSE is split, its layout part cancels with the conv's
+    assert op_types(g)["TRANSPOSE"] == 1
+
+
+def test_shuffle_then_split_keeps_one_transpose(tmp_path: Path) -> None:
+    # ShuffleNetV2: channel shuffle, then chunk(2) into an identity and a conv branch
+    inits = {"w1": rand(8, 3, 3, 3), "w2": rand(4, 4, 3, 3), "s1": np.array([1, 2, 4, 4, 4]),
+             "s2": np.array([1, 8, 4, 4])}
+    nodes = [conv("c1", "x", "w1", "a"), helper.make_node("Reshape", ["a", "s1"], ["r"]),
+             helper.make_node("Transpose", ["r"], ["t"], perm=[0, 2, 1, 3, 4]),
+             helper.make_node("Reshape", ["t", "s2"], ["r2"]),
+             helper.make_node("Split", ["r2"], ["p1", "p2"], axis=1),
+             conv("c2", "p2", "w2", "q2"), helper.make_node("Concat", ["p1", "q2"], ["y"], axis=1)]
+    model = make_model(nodes, {"x": (1, 3, 4, 4)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 4, 4)}, tflm=True)
+    assert op_types(g)["TRANSPOSE"] == 1 and io_layout(g)["y"] == "NHWC"
+
+
+def test_pixel_shuffle_by_reshapes_keeps_one_transpose(tmp_path: Path) -> None:
+    # (N, C*r*r, H, W) -> (N, C, r, r, H, W) -> perm (0,1,4,2,5,3) -> (N, C, H*r, W*r)
+    inits = {"w1": rand(8, 3, 3, 3), "w2": rand(2, 2, 3, 3),
+             "s1": np.array([1, 2, 2, 2, 4, 4]), "s2": np.array([1, 2, 8, 8])}
+    nodes = [conv("c1", "x", "w1", "a"), helper.make_node("Reshape", ["a", "s1"], ["r"]),
+             helper.make_node("Transpose", ["r"], ["t"], perm=[0, 1, 4, 2, 5, 3]),
+             helper.make_node("Reshape", ["t", "s2"], ["r2"]), conv("c2", "r2", "w2", "y")]
+    model = make_model(nodes, {"x": (1, 3, 4, 4)}, ["y"], inits)
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 4, 4)})  # 6-D: not for TFLM
+    assert op_types(g)["TRANSPOSE"] == 1
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_group_order_splits_transposes_correctly(seed: int) -> None:
+    # numpy as the oracle: transpose(x, P) == transpose(transpose(x, S), rest)
+    rng = np.random.default_rng(100 + seed)
+    rank = int(rng.integers(2, 6))
+    x_shape = tuple(int(d) for d in rng.choice([1, 2, 3, 4], size=rank))
+    perm = tuple(int(p) for p in rng.permutation(rank))
+    y_shape = [x_shape[p] for p in perm]
+    i = int(rng.integers(0, rank))
+    j = int(rng.integers(i, rank)) + 1
+    z = (*y_shape[:i], int(np.prod(y_shape[i:j])), *y_shape[j:])
+    order = group_order(perm, x_shape, z)
+    assert order is not None and sorted(order) == list(range(rank))
+    inv = [0] * rank
+    for k, a in enumerate(order):
+        inv[a] = k
+    rest = tuple(inv[p] for p in perm)
+    x = np.arange(int(np.prod(x_shape))).reshape(x_shape)
+    np.testing.assert_array_equal(np.transpose(np.transpose(x, order), rest),
+                                  np.transpose(x, perm))
+    # and the reshape now commutes with the rest
+    result = reshape_through(rest, tuple(x_shape[a] for a in order), z)
+    assert result is not None
+    x2, q = result
+    np.testing.assert_array_equal(np.transpose(np.transpose(x, order).reshape(x2), q),
+                                  np.transpose(x, perm).reshape(z))
 
 
 @pytest.mark.parametrize("seed", range(40))

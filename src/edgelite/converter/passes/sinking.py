@@ -88,17 +88,12 @@ def _const_to_xspace(value: np.ndarray, perm: tuple[int, ...],
     return np.ascontiguousarray(moved)
 
 
-def reshape_through(perm: tuple[int, ...], x_shape: tuple[int, ...],
-                     z_shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
-    """reshape(transpose(x, perm), z_shape) == transpose(reshape(x, x2), Q): (x2, Q), or None.
-
-    Possible when every group of axes the reshape merges or splits is made of x axes that are
-    adjacent and in order in x (size-1 axes aside): e.g. the squeeze/unsqueeze around a 1-D
-    convolution, or the split of the channel axis in a channel shuffle.
-    """
-    r = len(perm)
+def _groups(perm: tuple[int, ...], x_shape: tuple[int, ...],
+            z_shape: tuple[int, ...]) -> list[tuple[list[int], list[int]]] | None:
+    """The reshape of y = transpose(x, perm) to z_shape as groups (y axes, z axes) of equal
+    size, size-1 axes left out; None if the shapes do not pair up."""
     y_shape = tuple(x_shape[p] for p in perm)
-    y_big = [i for i in range(r) if y_shape[i] != 1]
+    y_big = [i for i in range(len(perm)) if y_shape[i] != 1]
     z_big = [j for j in range(len(z_shape)) if z_shape[j] != 1]
     groups: list[tuple[list[int], list[int]]] = []
     i = j = 0
@@ -120,7 +115,21 @@ def reshape_through(perm: tuple[int, ...], x_shape: tuple[int, ...],
         groups.append((gy, gz))
     if i != len(y_big) or j != len(z_big):
         return None
-    x_big = [a for a in range(r) if x_shape[a] != 1]
+    return groups
+
+
+def reshape_through(perm: tuple[int, ...], x_shape: tuple[int, ...],
+                    z_shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """reshape(transpose(x, perm), z_shape) == transpose(reshape(x, x2), Q): (x2, Q), or None.
+
+    Possible when every group of axes the reshape merges or splits is made of x axes that are
+    adjacent and in order in x (size-1 axes aside): e.g. the squeeze/unsqueeze around a 1-D
+    convolution, or the split of the channel axis in a channel shuffle.
+    """
+    groups = _groups(perm, x_shape, z_shape)
+    if groups is None:
+        return None
+    x_big = [a for a in range(len(perm)) if x_shape[a] != 1]
     starts = []
     for gy, _ in groups:
         pos = [x_big.index(perm[k]) for k in gy]
@@ -128,6 +137,7 @@ def reshape_through(perm: tuple[int, ...], x_shape: tuple[int, ...],
             return None
         starts.append(pos[0])
     slots = [zj for _, (_, gz) in sorted(zip(starts, groups)) for zj in gz]
+    z_big = [j for j in range(len(z_shape)) if z_shape[j] != 1]
     # size-1 z axes: right after the previous non-1 z axis, leading ones in front
     for zj in range(len(z_shape)):
         if z_shape[zj] != 1:
@@ -138,6 +148,23 @@ def reshape_through(perm: tuple[int, ...], x_shape: tuple[int, ...],
     x2 = tuple(z_shape[zj] for zj in slots)
     q = tuple(slots.index(zj) for zj in range(len(z_shape)))
     return x2, q
+
+
+def group_order(perm: tuple[int, ...], x_shape: tuple[int, ...],
+                z_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """A perm S of x after which reshape_through succeeds: each group's x axes side by side,
+    in y's order (the part of ``perm`` no reshape can absorb, e.g. a channel shuffle)."""
+    groups = _groups(perm, x_shape, z_shape)
+    if groups is None:
+        return None
+    group_of = {perm[k]: g for g, (gy, _) in enumerate(groups) for k in gy}
+    order: list[int] = []
+    for a in range(len(perm)):
+        if x_shape[a] == 1:
+            order.append(a)
+        elif a in group_of and perm[groups[group_of[a]][0][0]] not in order:
+            order.extend(perm[k] for k in groups[group_of[a]][0])
+    return tuple(order) if len(order) == len(perm) else None
 
 
 class Sinker:
@@ -241,14 +268,37 @@ class Sinker:
         if op.inputs[0] is not y or any(t is y for t in op.inputs[1:]):
             return None
         src = self._same_perm_source(y, perm)
-        through = reshape_through(perm, src.shape, op.outputs[0].shape)
+        z = op.outputs[0]
+        through = reshape_through(perm, src.shape, z.shape)
+        make_src = self._src(y, perm)
         if through is None:
-            return None
+            # Split the TRANSPOSE in two: one that only reorders the axes the reshape merges
+            # (the channel shuffle itself) stays before it, the rest moves on and cancels.
+            order = group_order(perm, src.shape, z.shape)
+            if order is None or is_identity(order) or not self._moves_on(z):
+                return None
+            inv = inverse(order)
+            rest = tuple(inv[p] for p in perm)
+            if is_identity(rest):
+                return None  # all of it is the shuffle: nothing would move on
+            through = reshape_through(rest, tuple(src.shape[a] for a in order), z.shape)
+            if through is None or is_identity(through[1]):
+                return None
+            make_src = self._transposed(op, src, order)
         x2, q = through
         shape_t = op.inputs[1] if len(op.inputs) > 1 and op.inputs[1] is not None else y
-        new_inputs = {0: self._src(y, perm), 1: self._const(shape_t, np.array(x2, np.int32))}
+        new_inputs = {0: make_src, 1: self._const(shape_t, np.array(x2, np.int32))}
         return self._rewrite(op, new_inputs, q, {"new_shape": [int(d) for d in x2]},
                              op_type="RESHAPE")
+
+    def _moves_on(self, z: ir.Tensor) -> bool:
+        """Can a TRANSPOSE after z keep sinking (or end at a TRANSPOSE or the graph's end)?
+        A one-step look, to split a TRANSPOSE only where the split-off part can cancel."""
+        movable = UNARY | BINARY | REDUCE | PAD | LAST_AXIS | set(RESHAPE_LIKE) | {
+            "TRANSPOSE", "CONCATENATION", "SLICE", "STRIDED_SLICE", "SPLIT", "SPLIT_V"}
+        readers = self.ix.uses(z)
+        return (bool(readers) or self.ix.is_output(z)) and all(
+            c.type in movable for c in readers)
 
     def _plan_indexed(self, op: ir.Op, y: ir.Tensor, perm: tuple[int, ...]) -> Rewrite | None:
         if op.inputs[0] is not y:
@@ -289,10 +339,14 @@ class Sinker:
 
     def _transposed_input(self, op: ir.Op, t: ir.Tensor,
                           perm: tuple[int, ...]) -> Callable[[], ir.Tensor]:
+        return self._transposed(op, t, inverse(perm))
+
+    def _transposed(self, op: ir.Op, t: ir.Tensor,
+                    perm: tuple[int, ...]) -> Callable[[], ir.Tensor]:
+        """A thunk adding TRANSPOSE(t, perm) before ``op``, returning its output."""
         def make() -> ir.Tensor:
-            inv = inverse(perm)
-            t_x = ir.Tensor(self.namer(f"{t.name}_t"), tuple(t.shape[p] for p in inv), t.dtype)
-            self.ix.insert_before(op, transpose_op(self.namer, t, t_x, inv, op.name))
+            t_x = ir.Tensor(self.namer(f"{t.name}_t"), tuple(t.shape[p] for p in perm), t.dtype)
+            self.ix.insert_before(op, transpose_op(self.namer, t, t_x, perm, op.name))
             return t_x
         return make
 
