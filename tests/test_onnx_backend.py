@@ -161,7 +161,7 @@ def run_case(case: Path) -> Outcome:
     try:
         inputs = _load_data(case, "input", n_in)
         outputs = _load_data(case, "output", len(out_names))
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         # Not plain tensors (strings, sequences...): the converter must refuse the model.
         inputs, outputs, load_error = [[]], [[]], str(e)
     else:
