@@ -34,6 +34,105 @@ def _parse_input_shapes(values: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def _float_list(value: str | None, flag: str) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        return tuple(float(v) for v in value.split(","))
+    except ValueError:
+        raise EdgeliteError(f"{flag} {value!r} is not a comma-separated list of numbers",
+                            code=Code.BAD_INPUT) from None
+
+
+def quantize_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
+    """The options `convert --quantize` and `quantize` share."""
+    opts = [
+        click.option("--io", "io", type=click.Choice(["int8", "uint8", "float"]),
+                     default="int8", show_default=True,
+                     help="Type of the model's inputs and outputs."),
+        click.option("--calibration", "calibration", type=click.Path(path_type=Path),
+                     help=".npy/.npz (keyed by input name) or a folder of images."),
+        click.option("--calibration-samples", "samples", type=int,
+                     help="How many calibration samples to use (default: all)."),
+        click.option("--calibration-method", "method",
+                     type=click.Choice(["minmax", "percentile", "entropy", "mse"]),
+                     default="minmax", show_default=True, help="Range estimation."),
+        click.option("--percentile", type=float, default=99.99, show_default=True,
+                     help="For --calibration-method percentile."),
+        click.option("--keep-float", "keep_float", multiple=True, metavar="NODE",
+                     help="Keep this node in float (repeatable)."),
+        click.option("--int16", "int16", multiple=True, metavar="NODE",
+                     help="Run this node with 16-bit activations (repeatable)."),
+        click.option("--auto-precision", "auto_precision", type=float, metavar="DB",
+                     help="Raise the worst layers to int16/float until the output SQNR "
+                          "reaches DB."),
+        click.option("--report", "report_json", type=click.Path(path_type=Path),
+                     help="Write the per-layer error report (JSON)."),
+        click.option("--report-html", "report_html", type=click.Path(path_type=Path),
+                     help="Write the per-layer error report as a self-contained HTML page."),
+        click.option("--image-size", metavar="H,W", help="Image calibration: resize to H,W."),
+        click.option("--image-channels", type=click.Choice(["rgb", "bgr", "gray"]),
+                     default="rgb", show_default=True, help="Image calibration: channels."),
+        click.option("--image-scale", type=float, default=1.0 / 255.0, show_default=True,
+                     help="Image calibration: pixel multiplier before mean/std."),
+        click.option("--image-mean", metavar="M[,M,M]", help="Image calibration: mean."),
+        click.option("--image-std", metavar="S[,S,S]", help="Image calibration: std."),
+        click.option("--image-layout", type=click.Choice(["nhwc", "nchw"]), default="nhwc",
+                     show_default=True, help="Image calibration: the model input's layout."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _build_quantize_options(mode: str, q: dict):  # noqa: ANN202
+    import sys as _sys
+
+    from edgelite.quantize.api import QuantizeOptions
+    from edgelite.quantize.data import ImageFolder
+
+    calibration = q["calibration"]
+    if calibration is not None and Path(calibration).is_dir():
+        size = _float_list(q["image_size"], "--image-size")
+        calibration = ImageFolder(
+            Path(calibration),
+            size=tuple(int(v) for v in size) if size else None,
+            channels=q["image_channels"], scale=q["image_scale"],
+            mean=_float_list(q["image_mean"], "--image-mean") or (0.0,),
+            std=_float_list(q["image_std"], "--image-std") or (1.0,),
+            layout=q["image_layout"],
+        )
+    return QuantizeOptions(
+        mode=mode, io=q["io"], calibration=calibration, samples=q["samples"],
+        method=q["method"], percentile=q["percentile"], keep_float=tuple(q["keep_float"]),
+        int16=tuple(q["int16"]), auto_precision=q["auto_precision"],
+        report_json=q["report_json"], report_html=q["report_html"],
+        progress=_sys.stderr.isatty(),
+    )
+
+
+def _quantize_and_write(source, mode: str, q: dict, output: Path) -> None:  # noqa: ANN001
+    from edgelite.fileio import write_atomic
+    from edgelite.quantize.api import quantize as run_quantize
+
+    result = run_quantize(source, _build_quantize_options(mode, q))
+    write_atomic(output, result.model)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    for change in result.changes:
+        click.echo(f"auto precision: {json.dumps(change, sort_keys=True)}")
+    if result.report is not None:
+        rep = result.report
+        click.echo(f"output SQNR {rep.output_sqnr_db:.2f} dB over the calibration samples")
+        worst = sorted(rep.tensors, key=lambda r: r.sqnr_db)[:5]
+        for r in worst:
+            click.echo(f"  worst: {r.tensor:<40} SQNR {r.sqnr_db:7.2f} dB  cosine "
+                       f"{r.cosine:.5f}")
+    float_bytes = len(result.float_model)
+    click.echo(f"wrote {output} ({len(result.model):,} bytes, "
+               f"{100 * len(result.model) / float_bytes:.1f} % of float {float_bytes:,})")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edgelite")
 def cli() -> None:
@@ -48,13 +147,23 @@ def cli() -> None:
               help="Static shape for an input with dynamic dimensions (repeatable).")
 @click.option("--keep-nchw-io", is_flag=True,
               help="Keep the model's NCHW inputs/outputs (one TRANSPOSE at each end).")
-def convert(model: Path, output: Path, input_shapes: tuple[str, ...], keep_nchw_io: bool) -> None:
-    """Convert an ONNX MODEL to a float .tflite file."""
+@click.option("--quantize", "quantize_mode",
+              type=click.Choice(["int8", "int16x8", "weights-int8", "float16"]),
+              help="Quantize after converting (see `edgelite quantize`).")
+@quantize_options
+def convert(model: Path, output: Path, input_shapes: tuple[str, ...], keep_nchw_io: bool,
+            quantize_mode: str | None, **q: object) -> None:
+    """Convert an ONNX MODEL to a .tflite file (float, or quantized with --quantize)."""
     from edgelite.converter import ConvertOptions, convert_to_bytes
     from edgelite.fileio import write_atomic
 
     options = ConvertOptions(input_shapes=_parse_input_shapes(input_shapes),
                              keep_nchw_io=keep_nchw_io)
+    if quantize_mode is not None:
+        from edgelite.converter import convert as convert_graph
+
+        _quantize_and_write(convert_graph(model, options), quantize_mode, q, output)
+        return
     data = convert_to_bytes(model, options)
     write_atomic(output, data)
     click.echo(f"wrote {output} ({len(data):,} bytes)")
@@ -136,6 +245,89 @@ def run(model: Path, input_path: Path, output: Path | None, dequantize: bool) ->
             np.savez(buf, **result.outputs)
         write_atomic(output, buf.getvalue())
         click.echo(f"wrote {output}")
+
+
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Where to write the quantized .tflite file.")
+@click.option("--mode", type=click.Choice(["int8", "int16x8", "weights-int8", "float16"]),
+              default="int8", show_default=True, help="What to quantize to.")
+@quantize_options
+def quantize(model: Path, output: Path, mode: str, **q: object) -> None:
+    """Quantize a float MODEL (.onnx or .tflite) with calibration on real samples."""
+    _quantize_and_write(model, mode, q, output)
+
+
+@cli.command(name="eval")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--data", "data_path", type=click.Path(path_type=Path), required=True,
+              help=".npz with the inputs (keyed by input name) and optionally labels.")
+@click.option("--labels", "labels_key", metavar="KEY",
+              help="Key of the class labels in --data, for top-1/top-5 accuracy.")
+@click.option("--float", "float_model", type=click.Path(path_type=Path),
+              help="The float model (.onnx or .tflite) to measure agreement against.")
+@click.option("--samples", type=int, help="Use the first N samples.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Path | None,
+          samples: int | None, as_json: bool) -> None:
+    """Accuracy of MODEL on --data, and its agreement with the float model."""
+    import sys as _sys
+
+    import numpy as np
+
+    from edgelite.runtime.batch import load_arrays
+
+    arrays = load_arrays(data_path)
+    labels = None
+    if labels_key is not None:
+        if not isinstance(arrays, dict) or labels_key not in arrays:
+            have = sorted(arrays) if isinstance(arrays, dict) else ["<a single .npy array>"]
+            raise EdgeliteError(f"no array {labels_key!r} in the data (it has {have})",
+                                where=str(data_path), code=Code.BAD_INPUT)
+        labels = np.asarray(arrays.pop(labels_key)).reshape(-1)
+    if samples is not None:
+        if samples <= 0:
+            raise EdgeliteError("--samples must be positive", code=Code.BAD_INPUT)
+        arrays = ({k: v[:samples] for k, v in arrays.items()} if isinstance(arrays, dict)
+                  else [a[:samples] for a in arrays])
+        labels = labels[:samples] if labels is not None else None
+    if float_model is not None:
+        from edgelite.quantize.api import evaluate
+
+        data = arrays if isinstance(arrays, dict) else arrays[0]
+        result = evaluate(float_model, model, data, labels, progress=_sys.stderr.isatty())
+        report = result.as_json()
+    else:
+        from edgelite.fileio import read_bytes
+        from edgelite.runtime.batch import run_batch
+
+        if labels is None:
+            raise EdgeliteError("nothing to measure: give --labels KEY for accuracy, or "
+                                "--float MODEL for agreement with the float model",
+                                code=Code.BAD_INPUT)
+        out = run_batch(read_bytes(model, "model file"), arrays, where=str(model),
+                        dequantize=True)
+        scores = next(iter(out.outputs.values())).reshape(out.samples, -1)
+        if labels.size != out.samples:
+            raise EdgeliteError(f"{labels.size} labels for {out.samples} samples",
+                                where=str(data_path), code=Code.BAD_INPUT)
+        order = np.argsort(-scores, axis=1, kind="stable")
+        report = {"samples": out.samples,
+                  "top1": float(np.mean(order[:, 0] == labels)),
+                  "top5": float(np.mean(np.any(order[:, :5] == labels[:, None], axis=1)))}
+    if as_json:
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    for key, value in report.items():
+        if value is None:
+            continue
+        shown = f"{100 * value:.2f} %" if ("top" in key or "agreement" in key) else value
+        if isinstance(value, float) and key in ("cosine",):
+            shown = f"{value:.5f}"
+        if isinstance(value, float) and key.endswith("_db"):
+            shown = f"{value:.2f} dB"
+        click.echo(f"{key:<16} {shown}")
 
 
 def main(argv: list[str] | None = None) -> int:
