@@ -247,18 +247,21 @@ def test_instruction_counts_are_repeatable(target: str, cpu: str | None, cases, 
         assert first.arena_required is not None and first.arena_required <= case.host_arena
         line = f"{case.name}: arena {first.arena_required} B (host {case.host_arena} B)"
         if plugin is not None:
-            assert first.regions == n, first.describe()
-            assert (first.insns_region, first.insns_total) == \
-                   (again.insns_region, again.insns_total), "instruction counts not repeatable"
-            line += f", {first.insns_region // n:,} instructions/invoke"
+            assert first.regions == n + 1, first.describe()  # el_init + one per invoke
+            assert (first.insns_region, first.insns_total, first.insns_init) == \
+                   (again.insns_region, again.insns_total, again.insns_init), \
+                   "instruction counts not repeatable"
+            line += (f", el_init {first.insns_init:,} instructions, "
+                     f"{first.insns_per_invoke:,} instructions/invoke")
         if systick:
             assert first.systick == again.systick and first.systick
             line += f", SysTick {first.systick * 40 // n:,} (x40)/invoke"
             if plugin is not None:
                 # Two independent counters (QEMU's icount clock, the plugin) must agree: the
                 # SysTick window only adds the marker calls and the tick reads around them.
-                assert abs(first.systick * 40 - first.insns_region) <= 80 * n + \
-                    first.insns_region // 1000, (first.systick, first.insns_region)
+                invokes = first.insns_region - first.insns_init
+                assert abs(first.systick * 40 - invokes) <= 80 * n + invokes // 1000, \
+                    (first.systick, invokes)
         lines.append(line)
     REPORT.append(f"[{target}] instruction counts via {method}:\n  " + "\n  ".join(lines))
 
@@ -289,8 +292,10 @@ def test_malformed_models_fail_cleanly_on_target(target: str, cpu: str | None, w
 def test_cortex_m4_code_size(work) -> None:
     require_tools(["cortex-m4"])
     size = at.library_size("cortex-m4", work / "build" / "cortex-m4")
-    REPORT.append(f"[cortex-m4] runtime_micro objects (-O2, all kernels): text {size['text']:,} B, "
-          f"data {size['data']} B, bss {size['bss']} B")
+    small = at.library_size("cortex-m4", work / "build" / "cortex-m4", opt="-Os")
+    REPORT.append(f"[cortex-m4] runtime_micro objects (all kernels): text {size['text']:,} B "
+                  f"at -O2, {small['text']:,} B at -Os; data {size['data']} B, bss "
+                  f"{size['bss']} B")
     assert size["data"] == 0 and size["bss"] == 0, "runtime_micro must keep no static state"
     assert size["text"] <= M4_TEXT_BUDGET, \
         f"Cortex-M4 code grew to {size['text']:,} B (budget {M4_TEXT_BUDGET:,} B): shrink it " \

@@ -7,7 +7,7 @@ Used by tests/test_targets.py (and usable by benchmarks):
     write_folder(files, work / "digits")
     elf = build("cortex-m4", work / "digits", "digits", out=work / "cortex-m4")
     res = run("cortex-m4", elf, plugin=build_plugin())    # HarnessResult
-    res.outputs[(step, i)] -> bytes; res.insns_region / res.regions -> instructions per invoke
+    res.outputs[(step, i)] -> (dtype, bytes); res.insns_init, res.insns_per_invoke
 
 Instruction counts come from tools/qemu_insn_plugin.c, built on first use into the user cache
 dir against qemu-plugin.h from the Debian source package of the installed QEMU. That header is
@@ -140,7 +140,14 @@ class HarnessResult:
     systick: int | None = None
     insns_total: int | None = None
     insns_region: int | None = None
-    regions: int | None = None
+    regions: int | None = None  # el_init + one per invoke
+    insns_init: int | None = None  # the first region: el_init
+
+    @property
+    def insns_per_invoke(self) -> int | None:
+        if self.insns_region is None or self.insns_init is None or not self.regions:
+            return None
+        return (self.insns_region - self.insns_init) // max(self.regions - 1, 1)
 
     def describe(self) -> str:
         return (f"[{self.target}] exit {self.returncode}\n--- stdout\n{self.stdout[-4000:]}"
@@ -203,9 +210,11 @@ def run(target: str, elf: Path, *, qemu_cpu: str | None = None, plugin: Path | N
         elif parts[0] == "result":
             res.result = " ".join(parts[1:])
     if plugin is not None and plugin_out.exists():
-        m = re.search(r"total=(\d+) region=(\d+) regions=(\d+)", plugin_out.read_text())
+        m = re.search(r"total=(\d+) region=(\d+) regions=(\d+) first=(\d+)",
+                      plugin_out.read_text())
         if m:
-            res.insns_total, res.insns_region, res.regions = (int(g) for g in m.groups())
+            res.insns_total, res.insns_region, res.regions, res.insns_init = (
+                int(g) for g in m.groups())
     return res
 
 

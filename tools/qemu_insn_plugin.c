@@ -10,8 +10,10 @@
  *
  * Arguments:  begin=0xADDR,end=0xADDR  marker function addresses (Thumb bit ignored)
  *             out=PATH                 write the result line there (default: QEMU's log)
- * Result:     "insns total=T region=R regions=K"  where R counts instructions executed from
- *             each arrival at begin up to the next arrival at end, summed over K such regions.
+ * Result:     "insns total=T region=R regions=K first=F"  where R counts instructions executed
+ *             from each arrival at begin up to the next arrival at end, summed over K such
+ *             regions, and F is the count of the first region alone (the harness brackets
+ *             el_init first, then each invoke).
  * Single vCPU guests only (the counters are plain, as the inline-op API provides).
  */
 #include <inttypes.h>
@@ -24,7 +26,7 @@
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 static uint64_t total;      /* incremented inline before every executed instruction */
-static uint64_t region_start, region_sum, regions;
+static uint64_t region_start, region_sum, regions, first_region;
 static int in_region;
 static uint64_t begin_addr = UINT64_MAX, end_addr = UINT64_MAX;
 static char out_path[4096];
@@ -39,6 +41,7 @@ static void on_end(unsigned int vcpu, void *udata) {
   (void)vcpu; (void)udata;
   if (in_region) {
     region_sum += total - region_start;
+    if (regions == 0) first_region = total - region_start;
     regions++;
     in_region = 0;
   }
@@ -61,8 +64,9 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
 static void on_plugin_exit(qemu_plugin_id_t id, void *udata) {
   char line[160];
   (void)id; (void)udata;
-  snprintf(line, sizeof line, "insns total=%" PRIu64 " region=%" PRIu64 " regions=%" PRIu64 "\n",
-           total, region_sum, regions);
+  snprintf(line, sizeof line,
+           "insns total=%" PRIu64 " region=%" PRIu64 " regions=%" PRIu64 " first=%" PRIu64 "\n",
+           total, region_sum, regions, first_region);
   if (out_path[0]) {
     FILE *f = fopen(out_path, "w");
     if (f) {
