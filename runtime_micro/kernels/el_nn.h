@@ -336,8 +336,6 @@ typedef struct {
     int32_t axes_mask;
     int32_t input_zero_point, output_zero_point;
     int32_t multiplier, shift; /* MEAN/SUM int8: input_scale / output_scale */
-    int32_t same_quant;        /* MEAN int8 with identical in/out params: TFLite divides the
-                                  raw sum by the count (truncating), no requantize */
 } el_reduce_params;
 void el_reduce_mean_f32(const el_reduce_params *p, const el_shape *s, const float *in,
                         float *out);

@@ -74,7 +74,6 @@ static el_status reduce_prepare(el_context *ctx, el_node *node)
         d->p.shift = sh;
         d->p.input_zero_point = iz;
         d->p.output_zero_point = oz;
-        d->p.same_quant = code == EL_OP_MEAN && is == os && iz == oz;
         return el_request_scratch(ctx, node, 4u * (size_t)n_out);
     }
     return EL_OK;

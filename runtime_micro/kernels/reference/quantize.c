@@ -9,12 +9,14 @@
     int32_t i;                                                                                 \
     for (i = 0; i < size; ++i) {                                                               \
         const float r = roundf(in[i] / scale);                                                 \
-        /* out-of-int32 values saturate before the cast (TFLite casts; finite inputs in range  \
-         * behave the same) */                                                                 \
-        const int32_t q = r >= 2147483520.0f ? INT32_MAX                                       \
-                          : r <= -2147483648.0f ? INT32_MIN                                    \
-                                                : (int32_t)r;                                  \
-        out[i] = (T)el_clamp_i32(q > INT32_MAX - zp ? INT32_MAX : q + zp, QMIN, QMAX);        \
+        /* Values beyond int32 saturate before the cast, where TFLite's cast is undefined;     \
+         * NaN maps to the zero point. */                                                      \
+        const int64_t q = r >= 2147483520.0f    ? (int64_t)INT32_MAX                           \
+                          : r <= -2147483648.0f ? (int64_t)INT32_MIN                           \
+                          : r == r              ? (int64_t)(int32_t)r                          \
+                                                : 0;                                           \
+        const int64_t v = q + zp;                                                              \
+        out[i] = (T)(v < (QMIN) ? (QMIN) : (v > (QMAX) ? (QMAX) : v));                         \
     }
 
 void el_quantize_f32_s8(float scale, int32_t zp, int32_t size, const float *in, int8_t *out)

@@ -142,12 +142,6 @@ void el_reduce_mean_s8(const el_reduce_params *p, const el_shape *s, const int8_
     int32_t r;
     size_t n = out_count(s, p->axes_mask, &r), i;
     reduce_sum_i32(p, s, in, scratch, n);
-    if (p->same_quant) {
-        for (i = 0; i < n; ++i) {
-            out[i] = (int8_t)(scratch[i] / r);
-        }
-        return;
-    }
     for (i = 0; i < n; ++i) {
         /* Divide by the count inside the multiplier: shift = floor(log2(r)) bounded so the
          * 64-bit product and MultiplyByQuantizedMultiplier's range stay valid. */
