@@ -345,14 +345,24 @@ def _fetch_plugin_header(version: str, dest: Path) -> Path:
     opts = [f"-oDir::Etc::SourceList={work / 'sources.list'}", "-oDir::Etc::SourceParts=/dev/null",
             f"-oDir::State::Lists={work / 'lists'}", f"-oDir::Cache={work / 'cache'}",
             "-oAPT::Sandbox::User=root", "-qq"]
-    for cmd in (["apt-get", *opts, "update"],
-                ["apt-get", *opts, "source", "--download-only", f"qemu={version}"]):
-        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=work / "dl", timeout=600)
+    def apt(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["apt-get", *opts, *args], check=False, capture_output=True,
+                              text=True, cwd=work / "dl", timeout=600)
+
+    proc = apt("update")
+    if proc.returncode == 0:
+        proc = apt("source", "--download-only", f"qemu={version}")
         if proc.returncode != 0:
-            raise PluginUnavailable(f"{' '.join(cmd)} failed: {proc.stderr.strip()[-1500:]}")
-    tarballs = sorted((work / "dl").glob("qemu_*.orig.tar.*"))
+            # The archive may have moved on to a newer Debian revision of the same upstream
+            # release: its plugin header is the same API, checked by the upstream version below.
+            proc = apt("source", "--download-only", "qemu")
+    if proc.returncode != 0:
+        raise PluginUnavailable(f"apt-get source qemu failed: {proc.stderr.strip()[-1500:]}")
+    upstream = version.split(":")[-1].split("+")[0].split("-")[0]  # 1:7.2+dfsg-7 -> 7.2
+    tarballs = sorted((work / "dl").glob(f"qemu_{upstream}*.orig.tar.*"))
     if not tarballs:
-        raise PluginUnavailable(f"no qemu orig tarball downloaded in {work / 'dl'}")
+        found = [p.name for p in (work / "dl").iterdir()]
+        raise PluginUnavailable(f"no qemu {upstream} source tarball (got {found})")
     with tarfile.open(tarballs[0]) as tar:
         for member in tar:
             if member.isfile() and member.name.endswith("/include/qemu/qemu-plugin.h"):
