@@ -14,13 +14,11 @@ static int32_t handle_id(const el_node *n) { return (int32_t)((uintptr_t)n->op_d
 
 /* A VAR_HANDLE's output always holds the same resource id, so it points at this read-only
  * table instead of taking arena bytes (the reader guarantees no other op writes it). */
-#define EL_MAX_RESOURCES 256
+#define EL_MAX_RESOURCES 64
 static const int32_t k_resource_ids[EL_MAX_RESOURCES] = {
 #define R4(x) x, x + 1, x + 2, x + 3
 #define R16(x) R4(x), R4(x + 4), R4(x + 8), R4(x + 12)
-#define R64(x) R16(x), R16(x + 16), R16(x + 32), R16(x + 48)
-    R64(0), R64(64), R64(128), R64(192)
-#undef R64
+    R16(0), R16(16), R16(32), R16(48)
 #undef R16
 #undef R4
 };
