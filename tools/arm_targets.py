@@ -1,6 +1,8 @@
 """Build runtime_micro + one exported model for an ARM target and run it under QEMU.
 
-Used by tests/test_targets.py (and usable by benchmarks):
+Command line: ``python tools/arm_targets.py model.tflite [--target cortex-m4 ...]`` prints the
+arena, el_init and per-invoke instruction counts on each target. Used by tests/test_targets.py
+(and usable by benchmarks):
 
     missing = missing_tools(["cortex-m4", "aarch64"])      # [] when everything is installed
     files = export_c(model_bytes, "digits", inputs=[x], outputs=[y], steps=4)
@@ -22,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -400,3 +403,73 @@ def build_plugin() -> Path:
     os.replace(tmp, lib)
     stamp.write_text(want)
     return lib
+
+
+# ------------------------------------------------------------------ command line
+def _random_inputs(model: Path, steps: int, seed: int) -> list:
+    import numpy as np
+
+    from edgelite.runtime import Interpreter
+
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for det in Interpreter(model.read_bytes()).inputs:
+        shape = (steps, *det.shape)
+        if det.dtype.kind == "f":
+            arrays.append(rng.standard_normal(shape).astype(det.dtype))
+        else:
+            info = np.iinfo(det.dtype)
+            arrays.append(rng.integers(info.min, info.max, size=shape, endpoint=True,
+                                       dtype=det.dtype))
+    return arrays
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Instruction counts of one .tflite on ARM targets: python tools/arm_targets.py m.tflite"""
+    import argparse
+    import tempfile
+
+    from edgelite.export import c_name, export_model
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("model", type=Path)
+    ap.add_argument("--target", action="append", choices=TARGETS,
+                    help="repeatable; default: cortex-m4, cortex-m55, aarch64")
+    ap.add_argument("--input", action="append", type=Path,
+                    help=".npy per model input (default: seeded random data)")
+    ap.add_argument("--steps", type=int, default=1, help="invokes with random data")
+    ap.add_argument("--cpu", default="cortex-a76", help="aarch64 QEMU CPU")
+    ap.add_argument("--opt", default="-O2")
+    ap.add_argument("--out", type=Path, help="build folder (default: a temporary one)")
+    args = ap.parse_args(argv)
+    targets = args.target or ["cortex-m4", "cortex-m55", "aarch64"]
+    missing = missing_tools(targets)
+    if missing:
+        print(f"missing: {', '.join(missing)}\ninstall: {APT_LINE}")
+        return 2
+    plugin = build_plugin()
+    work = args.out or Path(tempfile.mkdtemp(prefix="edgelite-arm-"))
+    name = c_name(args.model.stem)
+    inputs = args.input or _random_inputs(args.model, args.steps, seed=0)
+    export_model(args.model, work / "export", inputs=inputs, name=name)
+    header = (work / "export" / f"{name}.h").read_text()
+    arena = int(re.search(r"_ARENA_SIZE (\d+)u", header).group(1))
+    status = 0
+    for target in targets:
+        elf = build(target, work / "export", name, out=work / target, arena=arena, opt=args.opt)
+        res = run(target, elf, qemu_cpu=args.cpu if target == "aarch64" else None,
+                  plugin=plugin)
+        cpu = f" ({args.cpu})" if target == "aarch64" else ""
+        counts = (f"el_init {res.insns_init:,} instructions; {res.insns_per_invoke:,} "
+                  "instructions/invoke" if res.insns_init is not None else "no counts")
+        print(f"{target}{cpu}: {res.result or 'no result'}; arena {res.arena_required} B; "
+              f"{counts}")
+        if res.returncode:
+            print(res.describe())
+        status |= res.returncode
+    return status
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    raise SystemExit(main())
