@@ -215,6 +215,26 @@ def test_models_match_host_bit_for_bit(target: str, cpu: str | None, cases, work
               + f", linear-planner arena {res.arena_required} B")
 
 
+def test_harness_reports_a_wrong_expected_output(cases, work) -> None:
+    """The on-target comparison can fail: one int8 step off by one LSB, one float off by 1e-3."""
+    require_tools(["cortex-m4"])
+    for key, bump in (("digits_i8", 1), ("digits_f32", 1e-3)):
+        case = cases[key]
+        wrong = [o[0].copy() for o in case.outputs]
+        flat = wrong[1].reshape(-1)
+        flat[3] = flat[3] + bump if case.outputs[0][0].dtype.kind == "f" else \
+            np.int8(-128 if flat[3] == 127 else flat[3] + 1)
+        name = f"{key}_wrong"
+        files = export_c(case.model, name, inputs=[np.stack([s[0] for s in case.steps])],
+                         outputs=[np.stack(wrong)], steps=len(case.steps))
+        write_folder(files, work / "export" / name)
+        elf = at.build("cortex-m4", work / "export" / name, name,
+                       out=work / "build" / "cortex-m4", arena=case.host_arena)
+        res = at.run("cortex-m4", elf)
+        assert res.returncode == 1 and res.result == "FAIL 1", res.describe()
+        assert " 0 1 0 " in res.stdout.split("mismatch", 1)[1].split("\n", 1)[0], res.stdout
+
+
 def _bench(target: str, cpu: str | None, case: Case, out: Path, plugin: Path | None,
            systick: bool) -> at.HarnessResult:
     # The arena the export header records (host size) must be enough on every target.
