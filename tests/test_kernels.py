@@ -207,7 +207,8 @@ case("conv2d_s8_1x1_wide")(_conv_case("conv", hw=(4, 4), cin=33, cout=17, k=(1, 
 
 
 def _fc_case(*, batches=3, depth=37, units=11, per_channel=False, keep=False, bias=True,
-             activation="NONE", dtype="int8", in_q=(0.05, -128), out_q=(0.3, 127)):
+             activation="NONE", dtype="int8", in_q=(0.05, -128), out_q=(0.3, 127),
+             weight_scale=None):
     def build(rng):
         in_shape = (batches, 2, depth) if keep else (batches, depth)
         out_shape = (batches, 2, units) if keep else (batches * (2 if keep else 1), units)
@@ -219,6 +220,8 @@ def _fc_case(*, batches=3, depth=37, units=11, per_channel=False, keep=False, bi
         else:
             x = act("x", in_shape, "int8", *in_q)
             wv, wq = _qconv_weights(rng, (units, depth), 0, per_channel)
+            if weight_scale is not None:
+                wq = q(weight_scale, 0)
             w = const("w", wv, wq)
             bq = q(wq.scale * np.float32(in_q[0]), np.zeros(wq.scale.size, np.int64))
             b = const("b", rng.integers(-5000, 5000, (units,)).astype(np.int32), bq) if bias else None
@@ -233,6 +236,10 @@ case("fc_s8_per_tensor")(_fc_case())
 case("fc_s8_per_channel_relu")(_fc_case(per_channel=True, activation="RELU"))
 case("fc_s8_keep_num_dims_nobias")(_fc_case(keep=True, bias=False, in_q=(0.01, 127)))
 case("fc_s8_saturating")(_fc_case(out_q=(0.002, -128), activation="RELU6"))
+# input_scale * weight_scale / output_scale = 2^-10 * (1 - 2^-46): QuantizeMultiplier's
+# mantissa rounds up to 2^31 and must fold into the shift.
+case("fc_s8_multiplier_rounds_to_pow2")(_fc_case(
+    in_q=(float(np.float32(1 + 2**-23)), 0), out_q=(1024.0, 0), weight_scale=1 - 2**-23))
 case("fc_f32", oracle="litert")(_fc_case(dtype="float32", activation="RELU"))
 case("fc_f32_keep_num_dims", oracle="litert")(_fc_case(dtype="float32", keep=True))
 
@@ -308,8 +315,12 @@ for _op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
     case(f"{_n}_f32_valid", oracle="litert")(_pool_case(_op, dtype="float32", padding="VALID"))
 
 
-def _unary_case(op: str, shape=(2, 5, 7), *, dtype="int8", qi=(0.1, -10), qo=(0.1, -10),
+def _unary_case(op: str, shape=None, *, dtype="int8", qi=(0.1, -10), qo=(0.1, -10),
                 out_dtype=None, oracle_data=None, **opts):
+    """Elementwise int8 cases see every one of the 256 input values (shape None)."""
+    exhaustive = shape is None and dtype == "int8"
+    shape = shape or ((4, 64) if dtype == "int8" else (2, 5, 7))
+
     def build(rng):
         od = out_dtype or dtype
         if dtype == "float32":
@@ -319,6 +330,8 @@ def _unary_case(op: str, shape=(2, 5, 7), *, dtype="int8", qi=(0.1, -10), qo=(0.
         y = act("y", shape, od) if od == "float32" else act("y", shape, od, *qo)
         model = one_op(op, [x], [y], **opts)
         xs = inputs_for(rng, [x])
+        if exhaustive:
+            xs = [rng.permutation(np.arange(-128, 128, dtype=np.int8)).reshape(shape)]
         if oracle_data is not None:
             xs = [oracle_data(xs[0])]
         return model, xs
@@ -331,7 +344,7 @@ for _i, _qi in enumerate([(0.1, -10), (0.01, 127), (0.5, -128), (1 / 16, 0)]):
     case(f"tanh_s8_{_i}")(_unary_case("TANH", qi=_qi, qo=(1 / 128, 0)))
 for _i, (_qi, _beta) in enumerate([((0.1, -10), 1.0), ((0.02, 127), 1.0), ((0.5, -128), 0.5),
                                     ((0.0625, 0), 2.0)]):
-    case(f"softmax_s8_{_i}")(_unary_case("SOFTMAX", shape=(3, 17), qi=_qi, qo=(1 / 256, -128),
+    case(f"softmax_s8_{_i}")(_unary_case("SOFTMAX", shape=(5, 17), qi=_qi, qo=(1 / 256, -128),
                                         beta=_beta))
 case("softmax_s8_to_s16")(_unary_case("SOFTMAX", shape=(2, 10), qi=(0.1, 5),
                                       qo=(1 / 65536, -32768), out_dtype="int16", beta=1.0))
@@ -690,7 +703,7 @@ def test_int8_cases_also_match_litert_reference() -> None:
 
 # Integer cases where LiteRT's reference kernels and TFLite Micro disagree with each other
 # (runtime_micro follows TFLite Micro there).
-KNOWN_ORACLE_DISAGREEMENTS: list[str] = ["sum_s8"]  # LiteRT rounds an int8 SUM via float
+KNOWN_ORACLE_DISAGREEMENTS: list[str] = ["sum_s8"]  # LiteRT's reference int8 SUM rounds otherwise
 
 
 # ---- data-dependent errors ---------------------------------------------------------------------
@@ -737,6 +750,35 @@ def _wakeword_models() -> list[str]:
     import pymicro_wakeword
     return sorted(glob.glob(os.path.join(os.path.dirname(pymicro_wakeword.__file__),
                                          "models", "*.tflite")))
+
+
+@pytest.mark.parametrize("path", _wakeword_models(), ids=os.path.basename)
+def test_microwakeword_every_tensor_matches_litert_reference(path: str) -> None:
+    """Every int8/uint8 tensor of the streaming models, after each of 12 steps, equals LiteRT's
+    reference kernels (the wake-word probability itself is mostly 0 on synthetic input, so
+    the intermediate tensors are what make this comparison strong)."""
+    ours = Interpreter(path, planner="linear")
+    ref = litert.Interpreter(model_path=path,
+                             experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF,
+                             experimental_preserve_all_tensors=True)
+    ref.allocate_tensors()
+    det = ours.inputs[0]
+    rng = np.random.default_rng(SEED)
+    compared = 0
+    for step in range(12):
+        x = rng.integers(-128, 128, det.shape).astype(det.dtype)
+        ours.set_input(0, x)
+        ours.invoke()
+        ref.set_tensor(ref.get_input_details()[0]["index"], x)
+        ref.invoke()
+        for d in ref.get_tensor_details():
+            if d["dtype"] not in (np.int8, np.uint8) or not len(d["shape"]):
+                continue
+            want = ref.get_tensor(d["index"])
+            got = ours.tensor(d["index"])
+            _compare(got, want, f"step {step} tensor {d['index']} {d['name']}")
+            compared += want.size
+    assert compared > 100_000
 
 
 @pytest.mark.parametrize("path", _wakeword_models(), ids=os.path.basename)
