@@ -7,6 +7,8 @@
  *      EL_MODEL_ALIGN bytes (constant tensors are used in place, so their data must be aligned).
  *   2. an el_interpreter struct (fixed size, stack or static is fine): the handle and the error
  *      message live there, so errors can be reported even when there is no usable arena.
+ *      It refers to itself and to the arena: do not copy or move it (or the arena) after
+ *      el_init; call el_init again instead. Nothing needs freeing: dropping the memory ends it.
  *   3. one arena (aligned to EL_ARENA_ALIGN bytes) holding all tensors, op data, scratch and the
  *      interpreter's bookkeeping. Its required size is reported exactly (see el_init).
  *
