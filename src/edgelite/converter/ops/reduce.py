@@ -57,6 +57,27 @@ def reduce(ctx: LoweringContext, node: onnx.NodeProto, tfl_op: str, x: ir.Tensor
                 x.dtype, {"keep_dims": keep}, base=base)
 
 
+# What each reduction gives over an empty set (ONNX: the reduction's identity element).
+_EMPTY = {"ReduceSum": 0.0, "ReduceL1": 0.0, "ReduceL2": 0.0, "ReduceSumSquare": 0.0,
+          "ReduceProd": 1.0, "ReduceMax": -np.inf, "ReduceMin": np.inf,
+          "ReduceLogSum": -np.inf, "ReduceLogSumExp": -np.inf}
+
+
+def _empty_reduction(ctx: LoweringContext, node: onnx.NodeProto, onnx_op: str, x: ir.Tensor,
+                     axes: list[int], keep: bool) -> ir.Tensor:
+    """Reducing over a zero-size axis: the output is a constant whatever the input holds."""
+    if onnx_op not in _EMPTY:
+        raise ctx.unsupported(node, "reducing an empty dimension has no defined value")
+    shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes)
+    if any(d == 0 for d in shape):
+        raise ctx.unsupported(node, f"output shape {shape} is empty")
+    value = _EMPTY[onnx_op]
+    if x.dtype != "float32":  # integer max/min of nothing: the type's extremes
+        info = np.iinfo(x.dtype)
+        value = {np.inf: info.max, -np.inf: info.min}.get(value, value)
+    return ctx.constant(node.output[0], np.full(shape, value, dtype=x.dtype))
+
+
 def _make_reduce(onnx_op: str, tfl_op: str, axes_input_from: int,
                  dtypes: tuple[str, ...]) -> None:
     def lower(ctx: LoweringContext, node: onnx.NodeProto) -> None:
@@ -64,6 +85,9 @@ def _make_reduce(onnx_op: str, tfl_op: str, axes_input_from: int,
         keep = bool(ctx.attr(node, "keepdims", 1))
         axes = reduce_axes(ctx, node, len(x.shape), axes_input_from)
         base = node.output[0]
+        if axes is not None and any(x.shape[a] == 0 for a in axes):
+            ctx.set_output(node, 0, _empty_reduction(ctx, node, onnx_op, x, axes, keep))
+            return
         # The elementwise steps of composites apply even when the reduction is a no-op.
         if onnx_op == "ReduceL1":
             x = ctx.unary("ABS", x, base=f"{base}_abs")
