@@ -241,8 +241,8 @@ def lower_split(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     if sum(sizes) != dim or len(sizes) != count:
         raise ctx.unsupported(node, f"split sizes {sizes} do not match dimension {dim} and "
                                     f"{count} outputs")
-    if any(s <= 0 for s in sizes):
-        raise ctx.unsupported(node, f"split sizes {sizes} include an empty part")
+    if any(s < 0 for s in sizes) or all(s == 0 for s in sizes):
+        raise ctx.unsupported(node, f"split sizes {sizes} leave every output empty")
     outs = []
     for i, s in enumerate(sizes):
         shape = list(x.shape)
