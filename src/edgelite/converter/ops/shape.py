@@ -241,7 +241,9 @@ def lower_split(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     if sum(sizes) != dim or len(sizes) != count:
         raise ctx.unsupported(node, f"split sizes {sizes} do not match dimension {dim} and "
                                     f"{count} outputs")
-    if any(s < 0 for s in sizes) or all(s == 0 for s in sizes):
+    if any(s < 0 for s in sizes):
+        raise ctx.unsupported(node, f"split sizes {sizes} are negative")
+    if not any(sizes):
         raise ctx.unsupported(node, f"split sizes {sizes} leave every output empty")
     outs = []
     for i, s in enumerate(sizes):
