@@ -10,7 +10,7 @@ from pathlib import Path
 
 from edgelite import __version__, ir
 from edgelite.converter.onnx_reader import load_model, model_to_ir
-from edgelite.converter.passes import run_passes
+from edgelite.converter.passes import optimize
 from edgelite.errors import Code, EdgeliteError
 
 METADATA_KEY = "edgelite"
@@ -45,14 +45,13 @@ def convert(path: str | Path, options: ConvertOptions | None = None) -> ir.Graph
     graph = model_to_ir(model, str(p), options.input_shapes)
     in_names = [t.name for t in graph.inputs]
     out_names = [o.name for o in model.graph.output]
-    before = (list(graph.inputs), list(graph.outputs))
-    run_passes(graph, keep_nchw_io=options.keep_nchw_io)
+    moved = optimize(graph, keep_nchw_io=options.keep_nchw_io)
     _restore_io_names(graph, in_names, out_names)
     layout = {
-        kind: {t.name: LAYOUTS[len(t.shape)][t is not old]
-               for t, old in zip(now, then) if len(t.shape) in LAYOUTS}
-        for kind, now, then in (("inputs", graph.inputs, before[0]),
-                                ("outputs", graph.outputs, before[1]))
+        kind: {t.name: LAYOUTS[len(t.shape)][last]
+               for t, last in zip(tensors, flags) if len(t.shape) in LAYOUTS}
+        for kind, tensors, flags in (("inputs", graph.inputs, moved[0]),
+                                     ("outputs", graph.outputs, moved[1]))
     }
     graph.metadata[METADATA_KEY] = _metadata(p, options, layout)
     return graph

@@ -1,7 +1,8 @@
 """IR passes: each takes a Graph, rewrites it in place, and says whether it changed anything.
 
-``run_passes`` applies them all until none changes the graph (a fixpoint), validating the graph
-after every pass so a broken rewrite is caught where it happens.
+``run_passes`` applies passes until none changes the graph (a fixpoint), validating the graph
+after every pass so a broken rewrite is caught where it happens. ``optimize`` is what the
+converter runs: all passes, the graph's ends made channels-last once, all passes again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from edgelite.converter.passes.identity import (
     fold_reshape_chains,
     remove_identities,
 )
-from edgelite.converter.passes.layout import optimize_layout
+from edgelite.converter.passes.layout import absorb_io_transposes, optimize_layout
 from edgelite.converter.passes.pad import fold_pads
 from edgelite.converter.passes.reshape import sink_reshapes
 from edgelite.errors import Code, EdgeliteError
@@ -63,7 +64,22 @@ def run_passes(graph: ir.Graph, keep_nchw_io: bool = False,
                         code=Code.INTERNAL, hint="please report this with the model")
 
 
+def optimize(graph: ir.Graph, keep_nchw_io: bool = False) -> tuple[list[bool], list[bool]]:
+    """All passes to a fixpoint. Returns which inputs and outputs (by position) became
+    channels-last: none with ``keep_nchw_io``."""
+    if keep_nchw_io:
+        run_passes(graph, passes=default_passes(keep_nchw_io=True))
+        return [False] * len(graph.inputs), [False] * len(graph.outputs)
+    run_passes(graph, passes=default_passes(keep_nchw_io=False))
+    moved = absorb_io_transposes(graph)
+    graph.validate()
+    # the ends are settled now: tidy up what absorbing them made possible, ends kept as they are
+    run_passes(graph, passes=default_passes(keep_nchw_io=True))
+    return moved
+
+
 __all__ = [
+    "absorb_io_transposes",
     "default_passes",
     "fold_batchnorm",
     "fold_concat_chains",
@@ -71,6 +87,7 @@ __all__ = [
     "fold_pads",
     "fold_reshape_chains",
     "fuse_activations",
+    "optimize",
     "optimize_layout",
     "remove_dead",
     "remove_identities",

@@ -262,13 +262,16 @@ def hoist_to_inputs(graph: ir.Graph) -> bool:
     return changed
 
 
-def absorb_io_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
+def absorb_io_transposes(graph: ir.Graph) -> tuple[list[bool], list[bool]]:
     """Inputs of rank 3-5 read only through TRANSPOSE(channels to last) become channels-last
-    inputs; outputs written by TRANSPOSE(channels to second) become channels-last outputs."""
-    if keep_nchw_io:
-        return False
-    changed = False
+    inputs; outputs written by TRANSPOSE(channels to second) become channels-last outputs.
+
+    Run once, after the other passes have moved every TRANSPOSE they could to the graph's ends
+    (a second run would take a model's own transpose at an end for a layout one). Returns which
+    inputs and outputs, by position, are now channels-last.
+    """
     consumers = graph.consumers()
+    inputs_moved = [False] * len(graph.inputs)
     for i, x in enumerate(list(graph.inputs)):
         readers = consumers.get(x, [])
         rank = len(x.shape)
@@ -282,8 +285,9 @@ def absorb_io_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
         for c in readers:
             graph.remove_op(c)
             graph.replace_uses(c.outputs[0], last)
-        changed = True
+        inputs_moved[i] = True
     producers = graph.producers()
+    outputs_moved = [False] * len(graph.outputs)
     for i, y in enumerate(list(graph.outputs)):
         t_op = producers.get(y)
         rank = len(y.shape)
@@ -293,13 +297,14 @@ def absorb_io_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
         if any(x is t for t in [*graph.inputs, *graph.outputs]):
             continue
         graph.outputs[i] = x
-        changed = True
-    if changed:
-        graph.remove_dead()
-    return changed
+        outputs_moved[i] = True
+    graph.remove_dead()
+    return inputs_moved, outputs_moved
 
 
 def optimize_layout(graph: ir.Graph, keep_nchw_io: bool = False) -> bool:
+    """One round of the layout rewrites. Unless ``keep_nchw_io``, TRANSPOSEs at the inputs are
+    moved up to them, ready for ``absorb_io_transposes``."""
     changed = False
     for step in (merge_duplicate_transposes, compose_transposes):
         changed |= step(graph)
@@ -308,7 +313,6 @@ def optimize_layout(graph: ir.Graph, keep_nchw_io: bool = False) -> bool:
     changed |= fold_flatten_into_fc(graph)
     if not keep_nchw_io:
         changed |= hoist_to_inputs(graph)
-    changed |= absorb_io_transposes(graph, keep_nchw_io)
     if not changed:
         # Last, once nothing moves any more: a size-1 TRANSPOSE turned RESHAPE early could no
         # longer sink to its partner (the squeeze-excite gate of MobileNetV3 is one such case).
