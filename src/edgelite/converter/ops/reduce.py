@@ -154,7 +154,7 @@ def lower_argmin(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     _arg(ctx, node, "ARG_MIN")
 
 
-@register("TopK", opsets=(1, 25), dtypes=("float32", "int32"), const_inputs=(1,),
+@register("TopK", opsets=(1, 25), dtypes=("float32", "int32", "int64"), const_inputs=(1,),
           notes="TOPK_V2 on the last axis (others moved there); largest=0 by negation; "
                 "indices cast to int64")
 def lower_topk(ctx: LoweringContext, node: onnx.NodeProto) -> None:
