@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,8 @@ class ConvertOptions:
 
     ``input_shapes``: static shapes for inputs with dynamic dimensions, by input name.
     ``keep_nchw_io``: keep the ONNX model's NCHW inputs/outputs (one TRANSPOSE at each end)
-    instead of turning rank-4 inputs/outputs into NHWC.
+    instead of turning rank 3-5 inputs/outputs channels-last (NWC, NHWC, NDHWC; the metadata's
+    "layout" says which).
     """
 
     input_shapes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
@@ -80,21 +82,20 @@ def _restore_io_names(graph: ir.Graph, in_names: list[str], out_names: list[str]
     """Passes may swap the tensors at the graph's ends; the interface keeps the ONNX names."""
     wanted: dict[int, str] = {}
     for t, name in [*zip(graph.inputs, in_names), *zip(graph.outputs, out_names)]:
-        if id(t) in wanted and wanted[id(t)] != name:
-            continue  # one tensor serving as two outputs keeps the first name
-        wanted[id(t)] = name
-    taken = set(wanted.values())
-    for t in graph.tensors():
+        wanted.setdefault(id(t), name)  # one tensor serving as two outputs keeps the first name
+    tensors = graph.tensors()
+    in_use = {t.name for t in tensors if id(t) not in wanted} | set(wanted.values())
+    for t in tensors:
         if id(t) in wanted:
             t.name = wanted[id(t)]
-        elif t.name in taken:
+        elif t.name in wanted.values():
             base, i = t.name, 1
-            while f"{base}_{i}" in taken:
+            while f"{base}_{i}" in in_use:
                 i += 1
             t.name = f"{base}_{i}"
-            taken.add(t.name)
-    names = [t.name for t in graph.tensors()]
-    if len(names) != len(set(names)):
-        dup = sorted({n for n in names if names.count(n) > 1})
+            in_use.add(t.name)
+    counts = Counter(t.name for t in tensors)
+    dup = sorted(n for n, c in counts.items() if c > 1)
+    if dup:
         raise EdgeliteError(f"tensor names are not unique after conversion: {dup[:5]}",
-                            code=Code.INTERNAL)
+                            code=Code.INTERNAL, hint="please report this with the model")
