@@ -550,3 +550,58 @@ def _check_no_overlap(it, model: bytes) -> int:
 def test_greedy_plan_never_overlaps_live_tensors(path: Path) -> None:
     it = _interp(path)
     assert _check_no_overlap(it, path.read_bytes()) > 0
+
+
+def _accumulator_model(init_len: int = 2) -> bytes:
+    """Two subgraphs and a resource variable: subgraph 1 (run once by CALL_ONCE) sets
+    acc = [1.5, -2]; each invoke of subgraph 0 outputs y = acc + x and stores acc = y."""
+    sys.path.insert(0, str(CORPUS))
+    try:
+        import tflbuild as tb
+    finally:
+        sys.path.remove(str(CORPUS))
+    f32 = tb.FLOAT32
+    init = np.array([1.5, -2.0, 0.25][:init_len], np.float32)
+    handle = [(0, "str", ""), (1, "str", "acc")]
+    sg1 = tb.Subgraph([tb.Tensor([], tb.RESOURCE, 0, "h_init"), tb.Tensor([init_len], f32, 1, "init")],
+                      [], [], [tb.Op(1, [], [0], tb.OPT_VAR_HANDLE, handle), tb.Op(4, [0, 1], [])],
+                      name="init")
+    sg0 = tb.Subgraph(
+        [tb.Tensor([2], f32, 0, "x"), tb.Tensor([], tb.RESOURCE, 0, "h"),
+         tb.Tensor([2], f32, 0, "acc"), tb.Tensor([2], f32, 0, "y")],
+        [0], [3],
+        [tb.Op(0, [], [], tb.OPT_CALL_ONCE, [(0, "i32", 1)]),
+         tb.Op(1, [], [1], tb.OPT_VAR_HANDLE, handle),
+         tb.Op(2, [1], [2]),
+         tb.Op(3, [2, 0], [3], tb.OPT_ADD, [(0, "u8", 0)]),
+         tb.Op(4, [1, 3], [])])
+    m = tb.Model([tb.CALL_ONCE, tb.VAR_HANDLE, tb.READ_VARIABLE, tb.ADD, tb.ASSIGN_VARIABLE],
+                 [sg0, sg1], [None, init.tobytes()])
+    return tb.build(m)
+
+
+def test_call_once_and_resource_variable_accumulate_like_litert() -> None:
+    model = _accumulator_model()
+    ours = _interp(model)
+    lite = _litert(model)
+    rng = np.random.default_rng(7)
+    xs = [rng.standard_normal(2).astype(np.float32) for _ in range(6)]
+    got, want = [], []
+    for x in xs:
+        ours.set_input(0, x)
+        ours.invoke()
+        got.append(ours.get_output(0))
+        lite.set_tensor(lite.get_input_details()[0]["index"], x)
+        lite.invoke()
+        want.append(lite.get_tensor(lite.get_output_details()[0]["index"]).copy())
+    np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got[-1], np.array([1.5, -2.0]) + np.sum(xs, axis=0), rtol=1e-5)
+    ours.reset()
+    ours.set_input(0, xs[0])
+    ours.invoke()
+    np.testing.assert_array_equal(ours.get_output(0), got[0])
+
+
+def test_resource_variable_with_two_sizes_is_refused() -> None:
+    with pytest.raises(EdgeliteError, match=r"variable 'acc' is FLOAT32 of 12 bytes.*8 bytes"):
+        _interp(_accumulator_model(init_len=3))
