@@ -745,14 +745,16 @@ def _random_graph(seed: int) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
         count[0] += 1
         return f"{base}{count[0]}"
 
-    shape = [1, 4, 6, 6]
+    batch = int(rng.integers(1, 3))  # batch 1 makes axis 0 a size-1 axis: both matter
+    shape = [batch, 4, 6, 6]
     inits["w0"] = rand(4, 3, 3, 3, scale=0.3)
     nodes.append(conv("c0", "x", "w0", "v0"))
     v = "v0"
     for _ in range(int(rng.integers(3, 7))):
         r = len(shape)
         step = str(rng.choice(["relu", "sigmoid", "add_const", "mul_branch", "pad", "slice",
-                               "reduce", "transpose", "concat", "softmax", "conv", "shuffle"]))
+                               "reduce", "transpose", "concat", "softmax", "conv", "shuffle",
+                               "maxpool", "gap", "split", "flatten_gemm"]))
         out = name("v")
         if step in ("relu", "sigmoid"):
             nodes.append(helper.make_node(step.capitalize(), [v], [out]))
@@ -808,11 +810,33 @@ def _random_graph(seed: int) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
             shape[1] = cout
         elif step == "shuffle" and r == 4 and shape[1] % 2 == 0:
             s1, s2, a, b = name("s"), name("s"), name("r"), name("t")
-            inits[s1] = np.array([1, 2, shape[1] // 2, shape[2], shape[3]], np.int64)
+            inits[s1] = np.array([batch, 2, shape[1] // 2, shape[2], shape[3]], np.int64)
             inits[s2] = np.array(shape, np.int64)
             nodes += [helper.make_node("Reshape", [v, s1], [a]),
                       helper.make_node("Transpose", [a], [b], perm=[0, 2, 1, 3, 4]),
                       helper.make_node("Reshape", [b, s2], [out])]
+        elif step == "maxpool" and r == 4 and min(shape[2:]) >= 2:
+            nodes.append(helper.make_node("MaxPool", [v], [out], kernel_shape=[2, 2]))
+            shape = [shape[0], shape[1], shape[2] - 1, shape[3] - 1]
+        elif step == "gap" and r == 4:
+            nodes.append(helper.make_node("GlobalAveragePool", [v], [out]))
+            shape = [shape[0], shape[1], 1, 1]
+        elif step == "split":
+            axis = int(rng.integers(1, r))
+            if shape[axis] % 2:
+                continue
+            a, b = name("a"), name("b")
+            nodes += [helper.make_node("Split", [v], [a, b], axis=axis),
+                      helper.make_node("Sub", [b, a], [out])]
+            shape[axis] //= 2
+        elif step == "flatten_gemm":
+            f, w = name("f"), name("w")
+            inits[w] = rand(5, int(np.prod(shape[1:])), scale=0.3)
+            nodes += [helper.make_node("Flatten", [v], [f]),
+                      helper.make_node("Gemm", [f, w], [out], transB=1)]
+            shape = [shape[0], 5]
+            v = out
+            break
         else:
             continue
         v = out
@@ -821,7 +845,7 @@ def _random_graph(seed: int) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
         nodes.append(conv("cl", v, "wl", "y", k=1))
     else:
         nodes.append(helper.make_node("Identity", [v], ["y"]))
-    return make_model(nodes, {"x": (1, 3, 6, 6)}, ["y"], inits), {"x": rand(1, 3, 6, 6)}
+    return make_model(nodes, {"x": (batch, 3, 6, 6)}, ["y"], inits), {"x": rand(batch, 3, 6, 6)}
 
 
 @pytest.mark.parametrize("keep_nchw_io", [False, True])
