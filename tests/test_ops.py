@@ -247,6 +247,25 @@ def test_matmul(tmp_path, a_shape, b_shape, const_b):
     check(tmp_path, m, feeds)
 
 
+@pytest.mark.parametrize("equation,shapes", [
+    ("bij,bjk->bik", [(5, 2, 3), (5, 3, 4)]),
+    ("bhqd,bhkd->bhqk", [(2, 3, 4, 8), (2, 3, 5, 8)]),   # attention scores
+    ("ij,jk", [(3, 4), (4, 5)]),                        # implicit output
+    ("i,i", [(5,), (5,)]),                              # inner product -> scalar
+    ("abc,cd->dba", [(2, 3, 4), (4, 5)]),
+    ("ij,kl->ijkl", [(2, 3), (4, 5)]),                  # outer product
+    ("ijk,jl->il", [(2, 3, 4), (3, 6)]),                # k summed before the product
+    ("ij->i", [(3, 4)]),
+    ("ij->ji", [(3, 4)]),
+])
+def test_einsum(tmp_path, equation, shapes):
+    names = [f"x{i}" for i in range(len(shapes))]
+    xs = {n: rand(*s) for n, s in zip(names, shapes)}
+    m = make_model([helper.make_node("Einsum", names, ["y"], equation=equation)],
+                   list(zip(names, shapes)), ["y"], opset=13)
+    check(tmp_path, m, xs)
+
+
 # ---- Resize ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode,ctm,nearest,sizes", [

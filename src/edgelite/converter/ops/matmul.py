@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 
 from edgelite import ir
-from edgelite.converter.ops._util import binary, broadcast_shape, emit, f32
+from edgelite.converter.ops._util import binary, broadcast_shape, emit, f32, i32, reshape_to
 from edgelite.converter.ops.registry import LoweringContext, register
 
 _FUSED = {"fused_activation_function": "NONE"}
@@ -106,3 +106,74 @@ def lower_matmul(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     if a_vec:
         out.pop(-2 if not b_vec else -1)
     ctx.set_output(node, 0, ctx.reshape(y, tuple(out)))
+
+
+def _einsum_terms(ctx: LoweringContext, node: onnx.NodeProto, count: int) -> tuple[list[str], str]:
+    eq = str(ctx.attr(node, "equation")).replace(" ", "")
+    if "..." in eq:
+        raise ctx.unsupported(node, f"equation {eq!r}: ellipsis is not supported")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != count or count > 2:
+        raise ctx.unsupported(node, f"equation {eq!r}: only one or two operands are supported")
+    if not arrow:  # implicit output: the letters used once, in alphabetical order
+        rhs = "".join(sorted(c for c in set(lhs) if c != "," and lhs.count(c) == 1))
+    for t in [*terms, rhs]:
+        if len(set(t)) != len(t):
+            raise ctx.unsupported(node, f"equation {eq!r}: a repeated index (diagonal) is not "
+                                        "supported")
+    if not set(rhs) <= set("".join(terms)):
+        raise ctx.unsupported(node, f"equation {eq!r}: output index not in any operand")
+    return terms, rhs
+
+
+@register("Einsum", opsets=(12, 25),
+          notes="one or two operands, no ellipsis or diagonals: SUM over private indices, "
+                "then TRANSPOSE/RESHAPE into one BATCH_MATMUL and back")
+def lower_einsum(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    xs = [ctx.input(node, i) for i in range(len(node.input))]
+    terms, rhs = _einsum_terms(ctx, node, len(xs))
+    base = node.output[0]
+    size: dict[str, int] = {}
+    for x, t in zip(xs, terms):
+        if len(t) != len(x.shape):
+            raise ctx.unsupported(node, f"term {t!r} does not match input shape {x.shape}")
+        for c, d in zip(t, x.shape):
+            if size.setdefault(c, d) != d:
+                raise ctx.unsupported(node, f"index {c!r} has sizes {size[c]} and {d}")
+    # Indices only one operand has and the output drops are summed away first.
+    for i, (x, t) in enumerate(zip(xs, terms)):
+        others = "".join(terms[:i] + terms[i + 1:]) + rhs
+        drop = [k for k, c in enumerate(t) if c not in others]
+        if drop:
+            kept = "".join(c for c in t if c in others)
+            xs[i] = emit(ctx, "SUM", [x, i32(ctx, f"{base}_sum{i}_axes", drop)],
+                         [size[c] for c in kept], options={"keep_dims": False},
+                         base=f"{base}_sum{i}")
+            terms[i] = kept
+
+    def arrange(x: ir.Tensor, t: str, order: str) -> ir.Tensor:
+        return ctx.transpose(x, tuple(t.index(c) for c in order))
+
+    if len(xs) == 1:
+        y = arrange(xs[0], terms[0], rhs)
+        ctx.set_output(node, 0, reshape_to(ctx, node, y, y.shape))
+        return
+    (a, b), (ta, tb) = xs, terms
+    batch = [c for c in ta if c in tb and c in rhs]
+    contract = [c for c in ta if c in tb and c not in rhs]
+    a_kept = [c for c in ta if c not in tb]
+    b_kept = [c for c in tb if c not in ta]
+
+    def prod(letters: list[str]) -> int:
+        return int(np.prod([size[c] for c in letters], dtype=np.int64))
+
+    a3 = ctx.reshape(arrange(a, ta, "".join(batch + a_kept + contract)),
+                     (prod(batch), prod(a_kept), prod(contract)))
+    b3 = ctx.reshape(arrange(b, tb, "".join(batch + contract + b_kept)),
+                     (prod(batch), prod(contract), prod(b_kept)))
+    y = batch_matmul(ctx, a3, b3, False, False, f"{base}_mm")
+    order = batch + a_kept + b_kept
+    y = ctx.reshape(y, tuple(size[c] for c in order))
+    y = arrange(y, "".join(order), rhs)
+    ctx.set_output(node, 0, reshape_to(ctx, node, y, y.shape))
