@@ -1,0 +1,91 @@
+"""The input every runtime gets: from a file (first sample), or deterministic random data.
+
+Arrays come out typed and laid out as the .tflite model's inputs want them (NHWC, integers when
+the model is quantized); runners that need another view (ONNX Runtime: real values, NCHW) derive
+it from these, so every runtime sees the same values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgelite.errors import Code, EdgeliteError
+from edgelite.runtime.batch import _samples, _typed, load_arrays
+from edgelite.runtime.interpreter import TensorDetails
+
+
+@dataclass(frozen=True)
+class ModelLayout:
+    """Which .tflite inputs/outputs the converter moved to channels-last (metadata "layout")."""
+
+    inputs: frozenset[str]
+    outputs: frozenset[str]
+
+
+_CHANNELS_LAST = ("NWC", "NHWC", "NDHWC")
+
+
+def model_layout(metadata: list) -> ModelLayout:  # list[reader.MetadataInfo]
+    for entry in metadata:
+        if entry.name != "edgelite":
+            continue
+        try:
+            layout = json.loads(entry.data).get("layout", {})
+            ins = {n for n, v in layout.get("inputs", {}).items() if v in _CHANNELS_LAST}
+            outs = {n for n, v in layout.get("outputs", {}).items() if v in _CHANNELS_LAST}
+        except (ValueError, AttributeError):
+            break  # unreadable metadata: assume nothing was moved
+        return ModelLayout(frozenset(ins), frozenset(outs))
+    return ModelLayout(frozenset(), frozenset())
+
+
+def random_inputs(details: list[TensorDetails], seed: int) -> list[np.ndarray]:
+    """Fixed-seed data covering each input's whole range: integers over their full type range
+    (for a quantized input that is exactly the calibrated real range), floats uniform in
+    [-1, 1], booleans both values."""
+    out = []
+    for i, d in enumerate(details):
+        rng = np.random.default_rng([seed, i])
+        if d.dtype == np.bool_:
+            out.append(rng.integers(0, 2, size=d.shape).astype(np.bool_))
+        elif d.dtype.kind in "iu":
+            info = np.iinfo(d.dtype)
+            out.append(rng.integers(info.min, info.max, size=d.shape, endpoint=True,
+                                    dtype=d.dtype))
+        else:
+            out.append(rng.uniform(-1.0, 1.0, size=d.shape).astype(d.dtype))
+    return out
+
+
+def file_inputs(path: Path, details: list[TensorDetails], layout: ModelLayout
+                ) -> tuple[list[np.ndarray], list[str]]:
+    """The first sample of an .npy (one input) or .npz (keyed by input name), laid out and typed
+    like `edgelite run` does it. Returns the arrays and notes on any conversion made."""
+    data = load_arrays(path)
+    names = [d.name for d in details]
+    if isinstance(data, dict):
+        if len(data) == len(names) == 1:
+            arrays = list(data.values())
+        else:
+            missing = [n for n in names if n not in data]
+            if missing:
+                raise EdgeliteError(f"no data for input(s) {missing}; the file has "
+                                    f"{sorted(data)}", where=str(path), code=Code.BAD_INPUT,
+                                    hint="key .npz arrays by the model's input names")
+            arrays = [data[n] for n in names]
+    else:
+        arrays = data
+    if len(arrays) != len(names):
+        raise EdgeliteError(f"the model has {len(names)} input(s) {names}, got {len(arrays)} "
+                            "array(s)", where=str(path), code=Code.BAD_INPUT,
+                            hint="pass a .npz keyed by input name for several inputs")
+    notes: list[str] = []
+    out = []
+    for arr, d in zip(arrays, details):
+        first = _samples(np.asarray(arr), d, d.name in layout.inputs, str(path), notes)[0]
+        out.append(np.ascontiguousarray(_typed(first, d, d.name, notes)))
+    return out, notes
