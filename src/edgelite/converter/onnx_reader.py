@@ -65,7 +65,12 @@ def load_model(path: str | Path) -> onnx.ModelProto:
         raise EdgeliteError("not an ONNX model (no graph)", where=where,
                             hint="pass a .onnx file exported by a training framework")
     try:
-        onnx.checker.check_model(model)
+        try:
+            onnx.checker.check_model(model)
+        except ValueError as e:
+            if "2GiB" not in str(e):
+                raise
+            onnx.checker.check_model(str(p))  # over 2 GiB: the checker must read the file
     except (onnx.checker.ValidationError, ValueError) as e:
         raise EdgeliteError(f"fails onnx.checker: {_one_line(e)}", code=Code.INVALID_MODEL,
                             where=where, hint="re-export the model") from None
