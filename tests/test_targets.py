@@ -266,6 +266,10 @@ def test_instruction_counts_are_repeatable(target: str, cpu: str | None, cases, 
         n = len(case.steps)
         assert first.arena_required is not None and first.arena_required <= case.host_arena
         line = f"{case.name}: arena {first.arena_required} B (host {case.host_arena} B)"
+        if target in at.CORTEX_M:
+            assert first.stack_init and first.stack_invoke, first.describe()
+            assert max(first.stack_init, first.stack_invoke) < 16 * 1024, "stack use > 16 KB"
+            line += f", stack el_init {first.stack_init} B / el_invoke {first.stack_invoke} B"
         if plugin is not None:
             assert first.regions == n + 1, first.describe()  # el_init + one per invoke
             assert (first.insns_region, first.insns_total, first.insns_init) == \

@@ -141,6 +141,8 @@ class HarnessResult:
     tensors: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)
     result: str = ""
     systick: int | None = None
+    stack_init: int | None = None  # stack high-water marks in bytes (Cortex-M builds)
+    stack_invoke: int | None = None
     insns_total: int | None = None
     insns_region: int | None = None
     regions: int | None = None  # el_init + one per invoke
@@ -210,6 +212,8 @@ def run(target: str, elf: Path, *, qemu_cpu: str | None = None, plugin: Path | N
                                                            int(parts[5], 16))
         elif parts[0] == "systick":
             res.systick = int(parts[1])
+        elif parts[0] == "stack" and len(parts) == 3:
+            res.stack_init, res.stack_invoke = int(parts[1]), int(parts[2])
         elif parts[0] == "result":
             res.result = " ".join(parts[1:])
     if plugin is not None and plugin_out.exists():
@@ -462,8 +466,10 @@ def main(argv: list[str] | None = None) -> int:
         cpu = f" ({args.cpu})" if target == "aarch64" else ""
         counts = (f"el_init {res.insns_init:,} instructions; {res.insns_per_invoke:,} "
                   "instructions/invoke" if res.insns_init is not None else "no counts")
+        stack = (f"; stack el_init {res.stack_init} B, el_invoke {res.stack_invoke} B"
+                 if res.stack_init is not None else "")
         print(f"{target}{cpu}: {res.result or 'no result'}; arena {res.arena_required} B; "
-              f"{counts}")
+              f"{counts}{stack}")
         if res.returncode:
             print(res.describe())
         status |= res.returncode

@@ -17,6 +17,7 @@
  *   EL_HARNESS_TRACE   define to use the linear planner and print, after every invoke of the
  *                      first run, an FNV-1a 64-bit hash of every non-constant tensor (compared
  *                      with the host runtime: checks every intermediate, not just outputs)
+ *   EL_HARNESS_STACK   define (Cortex-M builds do) to measure the stack el_init / el_invoke use
  *   EL_HARNESS_SYSTICK define to count SysTick ticks around each invoke (Cortex-M, QEMU
  *                      -icount shift=0: one tick = 40 instructions on the mps2 boards)
  *
@@ -26,6 +27,7 @@
  *   tensor <step> <tensor index> <dtype> <bytes> <fnv1a-64 hex>     (EL_HARNESS_TRACE)
  *   mismatch <run> <step> <output> <element> got <value> want <value>
  *   systick <ticks>
+ *   stack <el_init bytes> <el_invoke bytes>          (EL_HARNESS_STACK: stack high-water marks)
  *   result ok | result FAIL <mismatches>
  * Exit status: 0 all outputs match, 1 mismatch, 2 runtime error (message printed).
  *
@@ -110,6 +112,32 @@ static void trace_tensors(int step) {
 }
 #endif
 
+#ifdef EL_HARNESS_STACK
+/* Stack high-water marks (Cortex-M): paint the unused stack below the caller's SP with a
+ * pattern, run, then find the lowest word that changed. __stack_limit comes from the linker
+ * script. Painting happens outside the el_bench_begin/end window, so it is not counted. */
+#define STACK_PATTERN 0xA5A5A5A5u
+extern uint32_t __stack_limit;
+static uint32_t stack_sp;
+static unsigned long stack_init_bytes, stack_invoke_bytes;
+
+#define STACK_PAINT()                                                          \
+  do {                                                                         \
+    uint32_t *p_ = &__stack_limit, *end_;                                      \
+    __asm__ volatile("mov %0, sp" : "=r"(stack_sp));                           \
+    end_ = (uint32_t *)(stack_sp - 64u); /* leave this frame's neighbourhood */ \
+    while (p_ < end_) *(volatile uint32_t *)p_++ = STACK_PATTERN;              \
+  } while (0)
+
+static unsigned long stack_used(void) {
+  const volatile uint32_t *p = &__stack_limit;
+  while ((uint32_t)(uintptr_t)p < stack_sp && *p == STACK_PATTERN) ++p;
+  return (unsigned long)(stack_sp - (uint32_t)(uintptr_t)p);
+}
+#else
+#define STACK_PAINT() ((void)0)
+#endif
+
 static int fail(el_status status, const char *what) {
   printf("error %s: %s: %s\n", what, el_status_name(status), el_error_message(&interp));
   printf("result ERROR\n");
@@ -177,6 +205,7 @@ int main(void) {
   long mismatches = 0;
   el_tensor_info info;
 
+  STACK_PAINT();
   el_bench_begin(); /* region 1 for the instruction counter: el_init */
 #ifdef EL_HARNESS_TRACE
   el_config cfg;
@@ -187,6 +216,9 @@ int main(void) {
   st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, NULL);
 #endif
   el_bench_end();
+#ifdef EL_HARNESS_STACK
+  stack_init_bytes = stack_used();
+#endif
   printf("arena_required %lu\n", (unsigned long)el_arena_required(&interp));
   if (st != EL_OK) return fail(st, "el_init");
   n_out = el_output_count(&interp);
@@ -215,6 +247,7 @@ int main(void) {
         }
         memcpy(info.data, SYM(_inputs)[i] + (size_t)step * info.bytes, info.bytes);
       }
+      STACK_PAINT();
 #ifdef EL_HARNESS_SYSTICK
       {
         uint64_t t0 = systick_now();
@@ -224,6 +257,12 @@ int main(void) {
         el_bench_end();
 #ifdef EL_HARNESS_SYSTICK
         systick_total += systick_now() - t0;
+      }
+#endif
+#ifdef EL_HARNESS_STACK
+      {
+        unsigned long used = stack_used();
+        if (used > stack_invoke_bytes) stack_invoke_bytes = used;
       }
 #endif
       if (st != EL_OK) return fail(st, "el_invoke");
@@ -252,6 +291,9 @@ int main(void) {
   }
 #ifdef EL_HARNESS_SYSTICK
   printf("systick %lu\n", (unsigned long)systick_total);
+#endif
+#ifdef EL_HARNESS_STACK
+  printf("stack %lu %lu\n", stack_init_bytes, stack_invoke_bytes);
 #endif
   if (mismatches) {
     printf("result FAIL %ld\n", mismatches);
