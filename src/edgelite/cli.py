@@ -330,6 +330,41 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
         click.echo(f"{key:<16} {shown}")
 
 
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--warmup", type=int, default=5, show_default=True,
+              help="Untimed invokes before the timed ones.")
+@click.option("--runs", type=int, default=50, show_default=True,
+              help="Timed invokes (per runtime with --compare).")
+@click.option("--max-seconds", type=float, default=60.0, show_default=True,
+              help="Stop the timed runs (and the profiling pass) after this long.")
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              help=".npy or .npz (keyed by input name); its first sample is used. "
+                   "Default: fixed-seed random data.")
+@click.option("--compare", "compare", metavar="RUNTIMES",
+              help="Also run these, interleaved: litert (reference, built-in, XNNPACK), "
+                   "litert-ref, litert-builtin, litert-xnnpack, tflm, onnxruntime, "
+                   "tflite-runtime, or all; comma-separated.")
+@click.option("--onnx", "onnx_path", type=click.Path(path_type=Path),
+              help="The ONNX source model, for --compare onnxruntime.")
+@click.option("--profile/--no-profile", default=True, show_default=True,
+              help="Per-op profile (a separate pass with a per-op callback).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: Path | None,
+          compare: str | None, onnx_path: Path | None, profile: bool, as_json: bool) -> None:
+    """Time MODEL (.tflite) on runtime_micro: init, latency, arena, per-op profile."""
+    from edgelite.bench import BenchConfig, render_text, run_bench
+
+    peers = tuple(p for p in (compare or "").split(",") if p.strip())
+    report = run_bench(BenchConfig(model=model, warmup=warmup, runs=runs,
+                                   max_seconds=max_seconds, input=input_path, compare=peers,
+                                   onnx=onnx_path, profile=profile))
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(render_text(report))
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="edgelite", standalone_mode=False)
