@@ -65,11 +65,31 @@ static el_status opcode_builtin(el_fb *fb, const el_table *oc, int32_t *code, in
   return EL_OK;
 }
 
+/* Error messages name their place ("subgraph 0 tensor 3 'sum': ..."), but the place is only
+ * formatted when something fails: the checks below pass "" as `what` and the wrappers put
+ * the place in front of the message. */
+static el_status located(el_fb *fb, el_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static el_status located(el_fb *fb, el_status st, const char *fmt, ...) {
+  char tail[EL_MESSAGE_SIZE];
+  size_t n;
+  va_list ap;
+  memcpy(tail, fb->msg, EL_MESSAGE_SIZE);
+  va_start(ap, fmt);
+  el_vformat(fb->msg, EL_MESSAGE_SIZE, fmt, ap);
+  va_end(ap);
+  n = strlen(fb->msg);
+  el_format(fb->msg + n, EL_MESSAGE_SIZE - n, "%s", tail);
+  return st;
+}
+
 /* Verifies one tensor; fills *t when t != NULL. */
-static el_status tensor_check(el_context *ctx, int32_t sg, int32_t ti, const el_table *tt,
-                              el_tensor *t) {
+static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tensor *t) {
   el_fb *fb = &ctx->fb;
-  char what[80];
+  const char *what = "";
   el_vec shape, data, scales, zps;
   int8_t type;
   uint8_t type_u8, is_var;
@@ -83,9 +103,7 @@ static el_status tensor_check(el_context *ctx, int32_t sg, int32_t ti, const el_
   const uint8_t *const_data = NULL;
   uint64_t const_bytes = 0;
 
-  el_format(what, sizeof(what), "subgraph %d tensor %d", (int)sg, (int)ti);
   TRY(el_fb_string(fb, tt, 3, &name, what));
-  if (name[0] != '\0') el_format(what, sizeof(what), "subgraph %d tensor %d '%s'", (int)sg, (int)ti, name);
   TRY(el_fb_vec(fb, tt, 0, 4, 4, &shape, what));
   TRY(el_fb_u8(fb, tt, 1, 0, &type_u8, what));
   type = (int8_t)type_u8;
@@ -195,6 +213,17 @@ static el_status tensor_check(el_context *ctx, int32_t sg, int32_t ti, const el_
   return EL_OK;
 }
 
+static el_status tensor_check(el_context *ctx, int32_t sg, int32_t ti, const el_table *tt,
+                              el_tensor *t) {
+  el_status st = tensor_check_body(ctx, tt, t);
+  const char *name = "";
+  if (st == EL_OK) return st;
+  if (el_fb_string(&ctx->fb, tt, 3, &name, "") != EL_OK) name = "";
+  if (name[0] != '\0')
+    return located(&ctx->fb, st, "subgraph %d tensor %d '%s'", (int)sg, (int)ti, name);
+  return located(&ctx->fb, st, "subgraph %d tensor %d", (int)sg, (int)ti);
+}
+
 static el_status index_list(el_fb *fb, const el_vec *v, int32_t n_tensors, int allow_absent,
                             const char *what) {
   uint32_t i;
@@ -208,18 +237,19 @@ static el_status index_list(el_fb *fb, const el_vec *v, int32_t n_tensors, int a
   return EL_OK;
 }
 
-/* Verifies one operator; when node != NULL also fills it (options in persistent memory). */
-static el_status op_check(el_context *ctx, int32_t sg, int32_t oi, const el_table *ot,
-                          int32_t n_tensors, el_node *node, const el_node *first_node) {
+/* Verifies one operator; when node != NULL also fills it (options in persistent memory).
+ * *code_out: the builtin code once known, else -1. */
+static el_status op_check_body(el_context *ctx, int32_t sg, const el_table *ot, int32_t n_tensors,
+                               el_node *node, const el_node *first_node, int32_t *code_out) {
   el_fb *fb = &ctx->fb;
-  char what[64];
+  const char *what = "";
   uint32_t opcode;
   el_table oc;
   el_vec ins, outs;
   int32_t code, version;
   uint8_t opt2_type;
 
-  el_format(what, sizeof(what), "subgraph %d op #%d", (int)sg, (int)oi);
+  *code_out = -1;
   TRY(el_fb_u32(fb, ot, 0, 0, &opcode, what));
   if (opcode >= ctx->opcodes.count)
     return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: opcode_index %lu out of range (%lu operator codes)",
@@ -229,8 +259,7 @@ static el_status op_check(el_context *ctx, int32_t sg, int32_t oi, const el_tabl
   if (code > 32767)
     return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: builtin code %d is not supported by runtime_micro",
                       what, (int)code);
-  el_format(what, sizeof(what), "%sop #%d %s", sg ? "subgraph " : "", (int)oi, el_op_name(code));
-  if (sg) el_format(what, sizeof(what), "subgraph %d op #%d %s", (int)sg, (int)oi, el_op_name(code));
+  *code_out = code;
   TRY(el_fb_vec(fb, ot, 1, 4, 4, &ins, what));
   TRY(el_fb_vec(fb, ot, 2, 4, 4, &outs, what));
   if (ins.count > 0xFFFF || outs.count > 0xFFFF)
@@ -256,6 +285,17 @@ static el_status op_check(el_context *ctx, int32_t sg, int32_t oi, const el_tabl
     node->subgraph = (uint16_t)sg;
   }
   return EL_OK;
+}
+
+static el_status op_check(el_context *ctx, int32_t sg, int32_t oi, const el_table *ot,
+                          int32_t n_tensors, el_node *node, const el_node *first_node) {
+  int32_t code;
+  el_status st = op_check_body(ctx, sg, ot, n_tensors, node, first_node, &code);
+  if (st == EL_OK) return st;
+  if (code < 0) return located(&ctx->fb, st, "subgraph %d op #%d", (int)sg, (int)oi);
+  if (sg != 0)
+    return located(&ctx->fb, st, "subgraph %d op #%d %s", (int)sg, (int)oi, el_op_name(code));
+  return located(&ctx->fb, st, "op #%d %s", (int)oi, el_op_name(code));
 }
 
 static el_status subgraph_tables(el_context *ctx, int32_t sg, el_table *st, el_vec *tensors,
