@@ -321,6 +321,18 @@ def test_cortex_m4_code_size(work) -> None:
                   f"at -O2, {small['text']:,} B at -Os; data {size['data']} B, bss "
                   f"{size['bss']} B")
     assert size["data"] == 0 and size["bss"] == 0, "runtime_micro must keep no static state"
+    imports = at.library_imports("cortex-m4", work / "build" / "cortex-m4")
+    every = sorted({sym for syms in imports.values() for sym in syms})
+    forbidden = [s for s in every if s in {"malloc", "calloc", "realloc", "free", "printf",
+                                           "sprintf", "snprintf", "vsnprintf", "fprintf",
+                                           "puts", "abort", "exit"}]
+    assert not forbidden, f"runtime_micro on Cortex-M4 references {forbidden}"
+    soft_double = sorted(m for m, syms in imports.items()
+                         if any(s.startswith("__aeabi_d") for s in syms))
+    REPORT.append("[cortex-m4] runtime_micro needs from libc/libm: "
+                  + " ".join(s for s in every if not s.startswith("__aeabi_"))
+                  + "\n  double-precision software float (no double FPU on M4) in: "
+                  + (", ".join(soft_double) or "none"))
     assert size["text"] <= M4_TEXT_BUDGET, \
         f"Cortex-M4 code grew to {size['text']:,} B (budget {M4_TEXT_BUDGET:,} B): shrink it " \
         "or raise the budget deliberately"

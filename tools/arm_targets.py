@@ -129,6 +129,30 @@ def library_size(target: str, out: Path, opt: str = "-O2") -> dict[str, int]:
     raise TargetError(f"no (TOTALS) line in size output:\n{text}")
 
 
+def library_imports(target: str, out: Path, opt: str = "-O2") -> dict[str, list[str]]:
+    """{object: symbols it needs from outside runtime_micro (libc, libm, compiler helpers)}."""
+    lib_dir = out / ("lib" + opt.replace("-", "_").replace("=", "_").replace(" ", ""))
+    lib = lib_dir / "libedgelite_micro.a"
+    if not lib.exists():
+        _make(target, out, "lib", OPT=opt)
+    nm = "aarch64-linux-gnu-nm" if target == "aarch64" else "arm-none-eabi-nm"
+    text = subprocess.run([nm, str(lib)], check=True, capture_output=True, text=True).stdout
+    defined: set[str] = set()
+    needs: dict[str, list[str]] = {}
+    member = ""
+    for line in text.splitlines():
+        if line.endswith(".o:"):
+            member = line[:-1]
+            continue
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "U":
+            needs.setdefault(member, []).append(parts[1])
+        elif len(parts) == 3 and parts[1] in "TDBRC":
+            defined.add(parts[2])
+    return {m: sorted(set(syms) - defined) for m, syms in needs.items()
+            if set(syms) - defined}
+
+
 @dataclass
 class HarnessResult:
     target: str
