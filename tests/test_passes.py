@@ -25,6 +25,7 @@ from edgelite.converter.passes import (
     remove_identities,
     run_passes,
 )
+from edgelite.converter.passes.fold_constants import EVALUATORS
 from edgelite.converter.passes.sinking import TO_NCHW, group_order, reshape_through
 from edgelite.converter.tflite.writer import write_model
 
@@ -81,13 +82,16 @@ def from_layout(y: np.ndarray, layout: str | None) -> np.ndarray:
 
 
 def litert_run(data: bytes, inputs: dict[str, np.ndarray],
-               layout: dict[str, str] | None = None) -> dict[str, np.ndarray]:
-    """Run in LiteRT with TFLite's reference kernels; inputs/outputs by tensor name."""
+               layout: dict[str, str] | None = None,
+               reference: bool = True) -> dict[str, np.ndarray]:
+    """Run in LiteRT with TFLite's reference kernels (or its built-in ones, for the few ops
+    the reference resolver lacks); inputs/outputs by tensor name."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     layout = layout or {}
-    it = Interpreter(model_content=data,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    it = Interpreter(model_content=data, experimental_op_resolver_type=(
+        OpResolverType.BUILTIN_REF if reference
+        else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES))
     it.allocate_tensors()
     for d in it.get_input_details():
         it.set_tensor(d["index"], to_layout(inputs[d["name"]], layout.get(d["name"])))
@@ -855,3 +859,75 @@ def test_random_compositions_match_onnxruntime(seed: int, keep_nchw_io: bool,
                                                tmp_path: Path) -> None:
     model, feeds = _random_graph(seed)
     check_against_ort(model, tmp_path, feeds, keep_nchw_io=keep_nchw_io)
+
+
+# ---- constant folding agrees with TFLite ----------------------------------------------------
+
+def _fold_case(op_type: str, rng: np.random.Generator):
+    """(inputs, options, output shape, output dtype) for one op folding can evaluate."""
+    a = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    b = rng.standard_normal((3, 1)).astype(np.float32)
+    pos = (np.abs(a) + 0.5).astype(np.float32)
+    act = {"fused_activation_function": "RELU6"}
+    i32 = lambda v: np.array(v, np.int32)
+    cases = {
+        "TRANSPOSE": ([a, i32([2, 0, 1])], {}, (4, 2, 3), "float32"),
+        "RESHAPE": ([a, i32([6, 4])], {"new_shape": [6, 4]}, (6, 4), "float32"),
+        "SQUEEZE": ([a[:, :1]], {"squeeze_dims": [1]}, (2, 4), "float32"),
+        "EXPAND_DIMS": ([a, i32(1)], {}, (2, 1, 3, 4), "float32"),
+        "CAST": ([a * 10], {}, (2, 3, 4), "int32"),
+        "ADD": ([a, b], act, (2, 3, 4), "float32"),
+        "SUB": ([a, b], act, (2, 3, 4), "float32"),
+        "MUL": ([a, b], act, (2, 3, 4), "float32"),
+        "DIV": ([a, b + 3], act, (2, 3, 4), "float32"),
+        "MAXIMUM": ([a, b], {}, (2, 3, 4), "float32"),
+        "MINIMUM": ([a, b], {}, (2, 3, 4), "float32"),
+        "POW": ([pos, b], {}, (2, 3, 4), "float32"),
+        "SQUARED_DIFFERENCE": ([a, b], {}, (2, 3, 4), "float32"),
+        "NEG": ([a], {}, (2, 3, 4), "float32"),
+        "ABS": ([a], {}, (2, 3, 4), "float32"),
+        "SQRT": ([pos], {}, (2, 3, 4), "float32"),
+        "RSQRT": ([pos], {}, (2, 3, 4), "float32"),
+        "EXP": ([a], {}, (2, 3, 4), "float32"),
+        "LOG": ([pos], {}, (2, 3, 4), "float32"),
+        "SQUARE": ([a], {}, (2, 3, 4), "float32"),
+        "FLOOR": ([a * 3], {}, (2, 3, 4), "float32"),
+        "CEIL": ([a * 3], {}, (2, 3, 4), "float32"),
+        "RELU": ([a], {}, (2, 3, 4), "float32"),
+        "RELU6": ([a * 8], {}, (2, 3, 4), "float32"),
+        "CONCATENATION": ([a, a * 2], {"axis": 1}, (2, 6, 4), "float32"),
+        "PAD": ([a, i32([[0, 1], [2, 0], [1, 1]])], {}, (3, 5, 6), "float32"),
+        "PADV2": ([a, i32([[0, 1], [2, 0], [1, 1]]), np.array([1.5], np.float32)], {},
+                  (3, 5, 6), "float32"),
+        "GATHER": ([a, i32([2, 0, 2])], {"axis": 1}, (2, 3, 4), "float32"),
+        "SLICE": ([a, i32([1, 0, 1]), i32([1, -1, 2])], {}, (1, 3, 2), "float32"),
+        "TILE": ([a, i32([1, 2, 1])], {}, (2, 6, 4), "float32"),
+        "MEAN": ([a, i32([1, -1])], {"keep_dims": True}, (2, 1, 1), "float32"),
+        "SUM": ([a, i32([0])], {"keep_dims": False}, (3, 4), "float32"),
+        "REDUCE_MAX": ([a, i32([2])], {"keep_dims": False}, (2, 3), "float32"),
+        "REDUCE_MIN": ([a, i32([0, 2])], {"keep_dims": True}, (1, 3, 1), "float32"),
+        "REDUCE_PROD": ([a, i32([1])], {"keep_dims": False}, (2, 4), "float32"),
+        "SHAPE": ([a], {"out_type": "INT32"}, (3,), "int32"),
+    }
+    return cases[op_type]
+
+
+@pytest.mark.parametrize("op_type", sorted(EVALUATORS))
+def test_folded_values_match_litert(op_type: str) -> None:
+    # the same op, with its data as graph inputs, run by LiteRT: our numpy evaluation of it on
+    # constants must give what TFLite would have computed
+    values, options, out_shape, out_dtype = _fold_case(op_type, np.random.default_rng(3))
+    # data inputs are float tensors; parameter tensors (perm, shape, axes...) stay constant
+    inputs = [ir.Tensor(f"in{k}", v.shape, str(v.dtype)) if v.dtype == np.float32
+              else ir.const(f"p{k}", v) for k, v in enumerate(values)]
+    y = ir.Tensor("y", out_shape, out_dtype)
+    g = ir.Graph(inputs=[t for t in inputs if not t.is_const], outputs=[y],
+                 ops=[ir.Op(op_type, inputs, [y], dict(options))])
+    got = litert_run(write_model(g), {f"in{k}": v for k, v in enumerate(values)
+                                      if v.dtype == np.float32},
+                     reference=op_type != "CEIL")["y"]  # no reference CEIL kernel
+    op = ir.Op(op_type, inputs, [y], dict(options))
+    with np.errstate(all="ignore"):
+        folded = np.asarray(EVALUATORS[op_type](op, values)).astype(out_dtype)
+    assert folded.shape == got.shape
+    np.testing.assert_allclose(folded, got, rtol=1e-5, atol=1e-6)
