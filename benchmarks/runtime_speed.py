@@ -1,0 +1,165 @@
+"""Inference speed: runtime_micro vs LiteRT, TFLite Micro and ONNX Runtime on MobileNetV2.
+
+    PYTHONPATH=src python benchmarks/runtime_speed.py [--models 0.35:96,1.0:224]
+        [--kinds float,int8] [--runs 20] [--warmup 3] [--max-seconds 90]
+
+For each MobileNetV2 (tests/models.py: torchvision layout, random He weights, BatchNorm unfused)
+the ONNX model is converted to float .tflite, and quantized to int8 with
+`edgelite.quantize.api.quantize` on 8 random calibration samples. Each .tflite then goes through
+the same library as `edgelite bench --compare` (edgelite.bench.run_bench): every runtime on the
+same input, one thread, invokes interleaved round-robin so machine noise hits all alike, and
+outputs compared with edgelite's. ONNX Runtime runs the ONNX source for the float model, and for
+the int8 model a QDQ model from its own `quantize_static` on the same calibration samples (what
+PEERS.md measured), or the float source when that fails.
+
+The last column holds PEERS.md's medians for the same model size, measured earlier on this kind
+of machine with MobileNetV2 from Keras: labelled [reference], they are not from this run. This
+is a benchmark: it prints figures and never fails on speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+import models  # noqa: E402  (tests/models.py: the shared model builders)
+
+from edgelite.bench import BenchConfig, run_bench  # noqa: E402
+from edgelite.bench.api import BenchReport  # noqa: E402
+
+# /work/shared/PEERS.md, "Inference, one thread, median ms":
+# (kind, resolution) -> runtime key -> ms. Missing entries were not measured there.
+PEERS_MS: dict[tuple[str, int], dict[str, float]] = {
+    ("int8", 96): {"litert-xnnpack": 0.29, "litert-builtin": 1.29, "litert-ref": 9.1,
+                   "tflite-runtime": 4.6, "tflm": 16.1, "onnxruntime": 0.51},
+    ("int8", 224): {"litert-xnnpack": 3.2, "litert-builtin": 15.1, "litert-ref": 141.6,
+                    "tflite-runtime": 60.6, "tflm": 306.0, "onnxruntime": 6.3},
+    ("float", 96): {"litert-xnnpack": 0.39, "tflite-runtime": 0.40, "tflm": 12.5,
+                    "onnxruntime": 0.48},
+    ("float", 224): {"litert-xnnpack": 7.2, "tflite-runtime": 7.7, "onnxruntime": 7.9},
+}
+PEERS_ARENA = {("int8", 96): 218_000, ("int8", 224): 1_665_168, ("float", 96): 624_656}
+COMPARE = ("litert", "tflite-runtime", "tflm", "onnxruntime")
+CALIBRATION_SAMPLES = 8
+
+
+def ort_int8(src: Path, calibration: np.ndarray, out: Path) -> tuple[Path, str]:
+    """ONNX Runtime's QDQ int8 model (per-channel weights), or the float source if that fails."""
+    try:
+        from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                              quantize_static)
+
+        class Reader(CalibrationDataReader):
+            def __init__(self) -> None:
+                self.it = iter(calibration)
+
+            def get_next(self) -> dict[str, np.ndarray] | None:
+                x = next(self.it, None)
+                return None if x is None else {"input": x[None]}
+
+        quantize_static(str(src), str(out), Reader(), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QInt8,
+                        weight_type=QuantType.QInt8)
+        return out, "ONNX Runtime runs a QDQ int8 model from its quantize_static (same samples)"
+    except Exception as e:  # a benchmark reports, it does not stop
+        return src, f"ONNX Runtime runs the float source (quantize_static failed: {e})"
+
+
+def fmt_ms(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.3f}" if v < 1 else (f"{v:.2f}" if v < 100 else f"{v:.1f}")
+
+
+def table(report: BenchReport, reference: dict[str, float]) -> list[str]:
+    head = ["runtime", "median ms", "x edgelite", "outputs vs edgelite",
+            "PEERS.md ms [reference]"]
+    rows, missing = [], []
+    for r in report.compare:
+        ref = fmt_ms(reference.get(r.key))
+        if r.latency is None:
+            missing.append(f"  {r.label}: {r.status}" + (f"   [reference {ref} ms]"
+                                                         if ref != "-" else ""))
+            continue
+        agree = "-" if r.key == "edgelite" else (r.agreement.text() if r.agreement else "-")
+        rows.append([r.label, fmt_ms(r.latency.p50_ms), f"{r.ratio:.2f}", agree, ref])
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    right = {1, 2, 4}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return [line(head), *(line(row) for row in rows), *missing]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default="0.35:96,1.0:224",
+                    help="WIDTH:RESOLUTION pairs, comma-separated")
+    ap.add_argument("--kinds", default="float,int8")
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--max-seconds", type=float, default=90.0)
+    args = ap.parse_args()
+
+    from edgelite.converter import convert, convert_to_bytes
+    from edgelite.quantize.api import QuantizeOptions, quantize
+
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for spec in args.models.split(","):
+            width, resolution = float(spec.split(":")[0]), int(spec.split(":")[1])
+            name = f"mobilenet_v2_{width:g}_{resolution}"
+            src = tmp / f"{name}.onnx"
+            onnx.save(models.mobilenet_v2(width, resolution), str(src))
+            calibration = np.random.default_rng(1).standard_normal(
+                (CALIBRATION_SAMPLES, 3, resolution, resolution)).astype(np.float32)
+            for kind in kinds:
+                start = time.perf_counter()
+                onnx_for_ort, ort_note = src, "ONNX Runtime runs the float ONNX source"
+                if kind == "float":
+                    data = convert_to_bytes(src)
+                else:
+                    data = quantize(convert(src), QuantizeOptions(
+                        calibration={"input": calibration}, samples=CALIBRATION_SAMPLES,
+                        progress=False)).model
+                    onnx_for_ort, ort_note = ort_int8(src, calibration, tmp / f"{name}_qdq.onnx")
+                path = tmp / f"{name}_{kind}.tflite"
+                path.write_bytes(data)
+                prepared = time.perf_counter() - start
+                report = run_bench(BenchConfig(model=path, warmup=args.warmup, runs=args.runs,
+                                               max_seconds=args.max_seconds, compare=COMPARE,
+                                               onnx=onnx_for_ort, profile=False))
+                lat = report.latency
+                header = (f"\n== MobileNetV2 {width:g} / {resolution}x{resolution}, {kind}: "
+                          f"{len(data):,} bytes, runtime_micro arena {report.arena_bytes:,} B")
+                if (kind, resolution) in PEERS_ARENA:
+                    header += (f" (TFLM arena [reference] {PEERS_ARENA[(kind, resolution)]:,} "
+                               "B)")
+                print(header)
+                print(f"   converted in {prepared:.1f} s; {lat.runs} interleaved runs after "
+                      f"{args.warmup} warmup; edgelite init {report.init_ms:.2f} ms, "
+                      f"p90 {fmt_ms(lat.p90_ms)} ms")
+                print(f"   {ort_note}")
+                for row in table(report, PEERS_MS.get((kind, resolution), {})):
+                    print("   " + row)
+                tflm = next((r for r in report.compare if r.key == "tflm" and r.arena_bytes),
+                            None)
+                if tflm is not None:
+                    print(f"   TFLite Micro arena in this run: {tflm.arena_bytes:,} B")
+                sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
