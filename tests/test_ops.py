@@ -184,6 +184,25 @@ def test_pools(tmp_path, op, attrs):
     check(tmp_path, m, {"x": x})
 
 
+@pytest.mark.parametrize("op,attrs,shape", [
+    ("MaxPool", dict(kernel_shape=[3, 2], dilations=[2, 3], strides=[1, 2], pads=[2, 1, 0, 1]),
+     (1, 2, 9, 10)),
+    ("AveragePool", dict(kernel_shape=[2, 3], dilations=[3, 2], pads=[1, 0, 1, 2],
+                         count_include_pad=1), (1, 2, 9, 10)),
+    ("AveragePool", dict(kernel_shape=[2, 2], dilations=[2, 2], strides=[2, 2], ceil_mode=1),
+     (1, 2, 9, 10)),
+    ("MaxPool", dict(kernel_shape=[2, 3, 2], strides=[2, 1, 2], pads=[1, 1, 0, 0, 1, 1]),
+     (1, 2, 5, 6, 7)),
+    ("AveragePool", dict(kernel_shape=[3, 2, 2], strides=[1, 2, 2], pads=[1, 0, 1, 1, 1, 0]),
+     (1, 2, 5, 6, 7)),
+])
+def test_dilated_and_3d_pools(tmp_path, op, attrs, shape):
+    x = rand(*shape)
+    m = make_model([helper.make_node(op, ["x"], ["y"], **attrs)], [("x", x.shape)], ["y"],
+                   opset=19)
+    check(tmp_path, m, {"x": x})
+
+
 @pytest.mark.parametrize("include", [0, 1])
 @pytest.mark.parametrize("ceil", [0, 1])
 def test_average_pool_pads_tflite_cannot_express(tmp_path, include, ceil):
