@@ -111,7 +111,6 @@ class _Work:
     nodes: list[onnx.NodeProto]
     consts: dict[str, np.ndarray]
     shapes: Shapes = field(default_factory=dict)
-    elem_types: dict[str, int] = field(default_factory=dict)
 
 
 def _static_inputs(model: onnx.ModelProto, where: str,
@@ -212,13 +211,10 @@ def _infer(work: _Work) -> None:
         raise EdgeliteError(f"ONNX shape inference failed: {_one_line(e)}",
                             code=Code.INVALID_MODEL, where=work.where) from None
     shapes: Shapes = {}
-    elem_types: dict[str, int] = {}
     for vi in [*inferred.graph.input, *inferred.graph.value_info, *inferred.graph.output]:
         if not vi.type.HasField("tensor_type"):
             continue
         tt = vi.type.tensor_type
-        if tt.elem_type:
-            elem_types[vi.name] = tt.elem_type
         if not tt.HasField("shape") or tt.elem_type not in ONNX_DTYPES:
             continue
         dims = tt.shape.dim
@@ -228,7 +224,6 @@ def _infer(work: _Work) -> None:
         if arr.dtype.name in ir.DTYPES or arr.dtype == np.float64:
             shapes[name] = (tuple(arr.shape), arr.dtype.name)
     work.shapes = shapes
-    work.elem_types = elem_types
 
 
 # ---- folding --------------------------------------------------------------------------------
