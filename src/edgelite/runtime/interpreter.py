@@ -75,11 +75,8 @@ def _read_model(model: str | Path | bytes | bytearray | memoryview) -> tuple[byt
 
 
 def _status_code(status: int) -> str:
-    if status in (2,):
-        return Code.INVALID_MODEL
-    if status in (3,):
-        return Code.UNSUPPORTED
-    return Code.RUNTIME
+    """EdgeliteError code for a C status: the model's fault, a gap in runtime_micro, or a run."""
+    return {2: Code.INVALID_MODEL, 3: Code.UNSUPPORTED}.get(status, Code.RUNTIME)
 
 
 class Interpreter:
