@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgelite.errors import EdgeliteError
+from edgelite.errors import Code, EdgeliteError
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIME = ROOT / "runtime_micro"
@@ -353,6 +353,9 @@ def test_corpus_model_gives_its_status(name: str, status: str) -> None:
     assert str(path) in text
     pattern = r"\[EL_ERROR_\w+\]" if status == "EL_ERROR_*" else re.escape(f"[{status}]")
     assert re.search(pattern, text), text
+    expected_code = {"EL_ERROR_INVALID_MODEL": Code.INVALID_MODEL,
+                     "EL_ERROR_UNSUPPORTED": Code.UNSUPPORTED}.get(status, Code.RUNTIME)
+    assert info.value.code == expected_code
 
 
 def test_corpus_is_what_the_script_generates() -> None:
