@@ -638,7 +638,7 @@ ACTS = {
 }
 
 
-@pytest.mark.parametrize("producer", ["conv", "add", "gemm", "maxpool"])
+@pytest.mark.parametrize("producer", ["conv", "add", "gemm", "maxpool", "conv_transpose"])
 @pytest.mark.parametrize("act", sorted(ACTS))
 def test_activation_fuses_into_producer(producer: str, act: str, tmp_path: Path) -> None:
     nodes_act, inits, expected = ACTS[act]
@@ -649,6 +649,10 @@ def test_activation_fuses_into_producer(producer: str, act: str, tmp_path: Path)
     elif producer == "add":
         inits = {**inits, "k": rand(1, 3, 6, 6)}
         first = [helper.make_node("Add", ["x", "k"], ["a"])]
+    elif producer == "conv_transpose":
+        inits = {**inits, "w": rand(3, 4, 2, 2), "bias": rand(4)}
+        first = [helper.make_node("ConvTranspose", ["x", "w", "bias"], ["a"], strides=[2, 2],
+                                  kernel_shape=[2, 2])]
     elif producer == "gemm":
         shape = (2, 5)
         inits = {**inits, "w": rand(5, 4), "b": rand(4)}
