@@ -423,7 +423,15 @@ def build_plugin() -> Path:
     if not header.exists():
         _fetch_plugin_header(version, dest)
     tmp = dest / "libqemu_insn.so.tmp"
-    cmd = ["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
+    extra: list[str] = []
+    if "#include <glib.h>" in header.read_text(errors="replace"):  # QEMU 8+ headers
+        glib = subprocess.run(["pkg-config", "--cflags", "glib-2.0"], check=False,
+                              capture_output=True, text=True)
+        if glib.returncode != 0:
+            raise PluginUnavailable("this QEMU's qemu-plugin.h needs glib headers: "
+                                    "apt-get install -y libglib2.0-dev pkg-config")
+        extra = glib.stdout.split()
+    cmd = ["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", *extra,
            f"-I{header.parent}", str(PLUGIN_SRC), "-o", str(tmp)]
     proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if proc.returncode != 0:

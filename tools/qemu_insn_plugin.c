@@ -25,7 +25,16 @@
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
-static uint64_t total;      /* incremented inline before every executed instruction */
+/* The executed-instruction counter, incremented inline before every instruction. API v1
+ * (QEMU <= 8) adds to a plain variable; v2+ (QEMU 9+) only offers per-vCPU scoreboards. */
+#if QEMU_PLUGIN_VERSION >= 2
+static struct qemu_plugin_scoreboard *board;
+static qemu_plugin_u64 counter;
+#define TOTAL() qemu_plugin_u64_sum(counter)
+#else
+static uint64_t counter;
+#define TOTAL() counter
+#endif
 static uint64_t region_start, region_sum, regions, first_region;
 static int in_region;
 static uint64_t begin_addr = UINT64_MAX, end_addr = UINT64_MAX;
@@ -33,15 +42,16 @@ static char out_path[4096];
 
 static void on_begin(unsigned int vcpu, void *udata) {
   (void)vcpu; (void)udata;
-  region_start = total;
+  region_start = TOTAL();
   in_region = 1;
 }
 
 static void on_end(unsigned int vcpu, void *udata) {
   (void)vcpu; (void)udata;
   if (in_region) {
-    region_sum += total - region_start;
-    if (regions == 0) first_region = total - region_start;
+    uint64_t now = TOTAL();
+    region_sum += now - region_start;
+    if (regions == 0) first_region = now - region_start;
     regions++;
     in_region = 0;
   }
@@ -53,7 +63,12 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   for (i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
-    qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &total, 1);
+#if QEMU_PLUGIN_VERSION >= 2
+    qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                        counter, 1);
+#else
+    qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &counter, 1);
+#endif
     if (vaddr == begin_addr)
       qemu_plugin_register_vcpu_insn_exec_cb(insn, on_begin, QEMU_PLUGIN_CB_NO_REGS, NULL);
     if (vaddr == end_addr)
@@ -66,7 +81,7 @@ static void on_plugin_exit(qemu_plugin_id_t id, void *udata) {
   (void)id; (void)udata;
   snprintf(line, sizeof line,
            "insns total=%" PRIu64 " region=%" PRIu64 " regions=%" PRIu64 " first=%" PRIu64 "\n",
-           total, region_sum, regions, first_region);
+           TOTAL(), region_sum, regions, first_region);
   if (out_path[0]) {
     FILE *f = fopen(out_path, "w");
     if (f) {
@@ -95,6 +110,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
       return -1;
     }
   }
+#if QEMU_PLUGIN_VERSION >= 2
+  board = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+  counter = qemu_plugin_scoreboard_u64(board);
+#endif
   qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
   qemu_plugin_register_atexit_cb(id, on_plugin_exit, NULL);
   return 0;
