@@ -184,6 +184,18 @@ def test_pools(tmp_path, op, attrs):
     check(tmp_path, m, {"x": x})
 
 
+@pytest.mark.parametrize("attrs", [
+    dict(kernel_shape=[3, 3], p=3, pads=[1, 2, 1, 0], strides=[2, 2]),
+    dict(kernel_shape=[2, 2], p=2, auto_pad="SAME_UPPER"),
+    dict(kernel_shape=[2, 2], p=1, dilations=[2, 2]),
+])
+def test_lp_pool(tmp_path, attrs):
+    x = rand(1, 2, 8, 9)
+    m = make_model([helper.make_node("LpPool", ["x"], ["y"], **attrs)], [("x", x.shape)], ["y"],
+                   opset=18)
+    check(tmp_path, m, {"x": x})
+
+
 @pytest.mark.parametrize("op,attrs,shape", [
     ("MaxPool", dict(kernel_shape=[3, 2], dilations=[2, 3], strides=[1, 2], pads=[2, 1, 0, 1]),
      (1, 2, 9, 10)),

@@ -36,10 +36,11 @@ def _average_rescale(win: Window, spatial: list[int], include_pad: bool) -> np.n
     return scale.reshape(1, *scale.shape, 1)
 
 
-def _pool(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
+def _pool(ctx: LoweringContext, node: onnx.NodeProto, kind: str, x: ir.Tensor) -> ir.Tensor:
+    """Pool ``x`` (NCHW) with ``node``'s window; kind: "max", "avg" (ONNX's divisor) or "sum"
+    (for LpPool)."""
     if len(node.output) > 1 and node.output[1]:
         raise ctx.unsupported(node, "the Indices output is not supported")
-    x = ctx.input(node, 0)
     lifted = len(x.shape) == 3
     if lifted:
         x = spatial_reshape_1d(ctx, x)
@@ -51,28 +52,37 @@ def _pool(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
     ceil_mode = bool(ctx.attr(node, "ceil_mode", 0))
     win = window(ctx, anode, list(x.shape[2:]), kernel, ceil_mode=ceil_mode)
     if any(d != 1 for d in win.dilations):
-        y = _pool_taps(ctx, node, op_type, x, win)
+        y = _pool_taps(ctx, node, kind, x, win)
     elif len(x.shape) == 5:
-        y = _pool_3d(ctx, node, op_type, x, win)
+        y = _pool_3d(ctx, node, kind, x, win)
     else:
-        y = _pool_2d(ctx, node, op_type, x, win)
+        y = _pool_2d(ctx, node, kind, x, win)
     if lifted:
         y = ctx.reshape(y, (*y.shape[:2], y.shape[3]))
-    ctx.set_output(node, 0, y)
+    return y
 
 
-def _pool_2d(ctx: LoweringContext, node: onnx.NodeProto, op_type: str, x: ir.Tensor,
+def _rescale(ctx: LoweringContext, node: onnx.NodeProto, kind: str, win: Window,
+             spatial: list[int]) -> np.ndarray | None:
+    """What multiplies a VALID average over zero-padded windows to give ``kind``'s result."""
+    if kind == "sum":
+        return np.array(np.prod(win.kernel), np.float32)
+    return _average_rescale(win, spatial, bool(ctx.attr(node, "count_include_pad", 0)))
+
+
+def _pool_2d(ctx: LoweringContext, node: onnx.NodeProto, kind: str, x: ir.Tensor,
              win: Window) -> ir.Tensor:
+    op_type = "MAX_POOL_2D" if kind == "max" else "AVERAGE_POOL_2D"
     n, c, h, w = x.shape
     kernel = win.kernel
     spatial = [h, w]
     xin = ctx.to_nhwc(x)
     rescale = None
-    if op_type == "MAX_POOL_2D":
+    if kind == "max":
         # Padding never wins a max: pad with the lowest float when SAME/VALID cannot express it.
         xin, padding = padded_input(ctx, xin, win, spatial, value=-FLOAT_MAX)
     else:
-        include = bool(ctx.attr(node, "count_include_pad", 0))
+        include = kind == "sum" or bool(ctx.attr(node, "count_include_pad", 0))
         padding = win.tflite_padding(spatial)
         # TFLite's SAME average divides by the in-input count: count_include_pad=0 only.
         if padding == "SAME" and include and (any(win.pads_begin) or
@@ -82,7 +92,8 @@ def _pool_2d(ctx: LoweringContext, node: onnx.NodeProto, op_type: str, x: ir.Ten
             # Average zero-padded windows, then rescale each output by k*k / ONNX's count.
             xin = pad_nhwc(ctx, xin, win.pads_begin, win.end_needed(spatial))
             padding = "VALID"
-            rescale = _average_rescale(win, spatial, include)
+        if padding == "VALID":
+            rescale = _rescale(ctx, node, kind, win, spatial)
     base = node.output[0]
     y = emit(ctx, op_type, [xin], (n, *win.out, c),
              options={"padding": padding, "stride_h": win.strides[0],
@@ -95,14 +106,14 @@ def _pool_2d(ctx: LoweringContext, node: onnx.NodeProto, op_type: str, x: ir.Ten
     return ctx.to_nchw(y)
 
 
-def _pool_3d(ctx: LoweringContext, node: onnx.NodeProto, op_type: str, x: ir.Tensor,
+def _pool_3d(ctx: LoweringContext, node: onnx.NodeProto, kind: str, x: ir.Tensor,
              win: Window) -> ir.Tensor:
     """3-D pools are separable: pool (H, W) with depth folded into the batch, then pool depth
     with (H, W) flattened, both VALID on an explicitly padded NDHWC input."""
     n, c, d, h, w = x.shape
     spatial = [d, h, w]
-    include = bool(ctx.attr(node, "count_include_pad", 0))
-    fill = -FLOAT_MAX if op_type == "MAX_POOL_2D" else 0.0
+    op_type = "MAX_POOL_2D" if kind == "max" else "AVERAGE_POOL_2D"
+    fill = -FLOAT_MAX if kind == "max" else 0.0
     base = node.output[0]
     xp = pad_nhwc(ctx, ctx.to_nhwc(x), win.pads_begin, win.end_needed(spatial), fill)
     _, dp, hp, wp, _ = xp.shape
@@ -119,20 +130,20 @@ def _pool_3d(ctx: LoweringContext, node: onnx.NodeProto, op_type: str, x: ir.Ten
                "hw")
     y = pool2d(ctx.reshape(y, (n, dp, oh * ow, c)), (kd, 1), (sd, 1), (n, od, oh * ow, c), "d")
     y = ctx.reshape(y, (n, od, oh, ow, c))
-    if op_type == "AVERAGE_POOL_2D":
-        rescale = _average_rescale(win, spatial, include)
+    if kind != "max":
+        rescale = _rescale(ctx, node, kind, win, spatial)
         if rescale is not None:
             y = binary(ctx, "MUL", y, ctx.constant(f"{base}_count_scale", rescale),
                        {"fused_activation_function": "NONE"}, base=f"{base}_avg")
     return ctx.to_nchw(y)
 
 
-def _pool_taps(ctx: LoweringContext, node: onnx.NodeProto, op_type: str, x: ir.Tensor,
+def _pool_taps(ctx: LoweringContext, node: onnx.NodeProto, kind: str, x: ir.Tensor,
                win: Window) -> ir.Tensor:
     """Dilated pools (no TFLite op has dilation): one STRIDED_SLICE per kernel tap of the
     explicitly padded channels-last input, combined by MAXIMUM, or ADD then MUL by 1/count."""
     spatial = list(x.shape[2:])
-    is_max = op_type == "MAX_POOL_2D"
+    is_max = kind == "max"
     base = node.output[0]
     xp = pad_nhwc(ctx, ctx.to_nhwc(x), win.pads_begin, win.end_needed(spatial),
                   -FLOAT_MAX if is_max else 0.0)
@@ -152,7 +163,7 @@ def _pool_taps(ctx: LoweringContext, node: onnx.NodeProto, op_type: str, x: ir.T
         acc = part if acc is None else binary(
             ctx, "MAXIMUM" if is_max else "ADD", acc, part,
             None if is_max else {"fused_activation_function": "NONE"}, base=f"{base}_acc")
-    if not is_max:
+    if kind == "avg":
         count = _window_counts(win, spatial, bool(ctx.attr(node, "count_include_pad", 0)))
         inv = (1.0 / np.maximum(count, 1)).astype(np.float32).reshape(1, *count.shape, 1)
         acc = binary(ctx, "MUL", acc, ctx.constant(f"{base}_inv_count", inv),
@@ -167,7 +178,7 @@ def _pool_taps(ctx: LoweringContext, node: onnx.NodeProto, op_type: str, x: ir.T
 def lower_max_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     if int(ctx.attr(node, "storage_order", 0)) != 0 and len(node.output) > 1:
         raise ctx.unsupported(node, "storage_order 1 is not supported")
-    _pool(ctx, node, "MAX_POOL_2D")
+    ctx.set_output(node, 0, _pool(ctx, node, "max", ctx.input(node, 0)))
 
 
 @register("AveragePool", opsets=(1, 25),
@@ -175,7 +186,30 @@ def lower_max_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
                 "count_include_pad, ceil_mode) become PAD + VALID + MUL by a constant "
                 "per-position count factor; dilation as ADD over one STRIDED_SLICE per tap")
 def lower_average_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
-    _pool(ctx, node, "AVERAGE_POOL_2D")
+    ctx.set_output(node, 0, _pool(ctx, node, "avg", ctx.input(node, 0)))
+
+
+@register("LpPool", opsets=(2, 25),
+          notes="(sum-pool of |x|^p)^(1/p): the average-pool lowerings over zero padding times "
+                "the window size; p=1/2 use ABS/MUL/SQRT, others POW")
+def lower_lp_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    x = ctx.input(node, 0)
+    p = float(ctx.attr(node, "p", 2))
+    base = node.output[0]
+    if p <= 0:
+        raise ctx.unsupported(node, f"p={p} must be positive")
+    a = ctx.unary("ABS", x, base=f"{base}_abs")
+    if p == 2:
+        a = binary(ctx, "MUL", a, a, {"fused_activation_function": "NONE"}, base=f"{base}_pw")
+    elif p != 1:
+        a = binary(ctx, "POW", a, ctx.constant(f"{base}_p", np.array(p, np.float32)),
+                   base=f"{base}_pw")
+    y = _pool(ctx, node, "sum", a)
+    if p == 2:
+        y = ctx.unary("SQRT", y)
+    elif p != 1:
+        y = binary(ctx, "POW", y, ctx.constant(f"{base}_inv_p", np.array(1 / p, np.float32)))
+    ctx.set_output(node, 0, y)
 
 
 def _global(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
