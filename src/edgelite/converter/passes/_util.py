@@ -7,16 +7,6 @@ import numpy as np
 from edgelite import ir
 
 
-def fresh_name(graph: ir.Graph, base: str) -> str:
-    """A tensor name not used in ``graph`` (deterministic: depends only on the graph)."""
-    names = {t.name for t in graph.tensors()}
-    name, i = base, 1
-    while name in names:
-        name = f"{base}_{i}"
-        i += 1
-    return name
-
-
 class Namer:
     """Fresh names for one pass run; cheaper than fresh_name when making many tensors."""
 
@@ -32,16 +22,12 @@ class Namer:
         return name
 
 
-def const_value(t: ir.Tensor | None) -> np.ndarray | None:
-    return None if t is None or t.data is None else t.data
-
-
 def perm_of(op: ir.Op) -> tuple[int, ...] | None:
     """A TRANSPOSE's permutation, or None if it is not a constant."""
     if op.type != "TRANSPOSE" or len(op.inputs) < 2:
         return None
-    p = const_value(op.inputs[1])
-    return None if p is None else tuple(int(v) for v in p.reshape(-1))
+    p = op.inputs[1]
+    return None if p is None or p.data is None else tuple(int(v) for v in p.data.reshape(-1))
 
 
 def inverse(perm: tuple[int, ...]) -> tuple[int, ...]:
@@ -53,14 +39,6 @@ def inverse(perm: tuple[int, ...]) -> tuple[int, ...]:
 
 def is_identity(perm: tuple[int, ...]) -> bool:
     return perm == tuple(range(len(perm)))
-
-
-def is_output(graph: ir.Graph, t: ir.Tensor) -> bool:
-    return any(o is t for o in graph.outputs)
-
-
-def is_input(graph: ir.Graph, t: ir.Tensor) -> bool:
-    return any(i is t for i in graph.inputs)
 
 
 class Index:
@@ -215,13 +193,6 @@ def apply_activation(value: np.ndarray, name: str) -> np.ndarray:
 
 
 RESHAPE_LIKE = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
-
-
-def reshape_op(namer: Namer, x: ir.Tensor, y: ir.Tensor, name: str = "") -> ir.Op:
-    """A RESHAPE op from x to y's shape, in the form lowerings emit it."""
-    shape = np.array(y.shape, dtype=np.int32)
-    return ir.Op("RESHAPE", [x, new_const(namer, f"{y.name}_shape", shape)], [y],
-                 {"new_shape": [int(d) for d in y.shape]}, name=name)
 
 
 def transpose_op(namer: Namer, x: ir.Tensor, y: ir.Tensor, perm: tuple[int, ...],
