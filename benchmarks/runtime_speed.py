@@ -30,10 +30,10 @@ import onnx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-import models  # noqa: E402  (tests/models.py: the shared model builders)
+import models  # tests/models.py: the shared model builders
 
-from edgelite.bench import BenchConfig, run_bench  # noqa: E402
-from edgelite.bench.api import BenchReport  # noqa: E402
+from edgelite.bench import BenchConfig, run_bench
+from edgelite.bench.api import BenchReport
 
 # /work/shared/PEERS.md, "Inference, one thread, median ms":
 # (kind, resolution) -> runtime key -> ms. Missing entries were not measured there.
@@ -54,8 +54,12 @@ CALIBRATION_SAMPLES = 8
 def ort_int8(src: Path, calibration: np.ndarray, out: Path) -> tuple[Path, str]:
     """ONNX Runtime's QDQ int8 model (per-channel weights), or the float source if that fails."""
     try:
-        from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                              quantize_static)
+        from onnxruntime.quantization import (
+            CalibrationDataReader,
+            QuantFormat,
+            QuantType,
+            quantize_static,
+        )
 
         class Reader(CalibrationDataReader):
             def __init__(self) -> None:
@@ -69,7 +73,7 @@ def ort_int8(src: Path, calibration: np.ndarray, out: Path) -> tuple[Path, str]:
                         per_channel=True, activation_type=QuantType.QInt8,
                         weight_type=QuantType.QInt8)
         return out, "ONNX Runtime runs a QDQ int8 model from its quantize_static (same samples)"
-    except Exception as e:  # a benchmark reports, it does not stop
+    except Exception as e:  # noqa: BLE001 - a benchmark reports, it does not stop
         return src, f"ONNX Runtime runs the float source (quantize_static failed: {e})"
 
 

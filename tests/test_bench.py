@@ -29,8 +29,8 @@ FEW = ("--runs", "3", "--warmup", "1")
 def edgelite(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "edgelite.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, "-m", "edgelite.cli", *args], check=False,
+                          capture_output=True, text=True, env=env, timeout=300)
 
 
 def bench_json(*args: str) -> dict:

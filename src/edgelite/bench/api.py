@@ -17,6 +17,7 @@ from edgelite.bench.profile import Profile, profile_ops
 from edgelite.bench.runners import HostRunner, Runner, Unavailable, Workload, expand, make_peer
 from edgelite.bench.stats import Latency, summarize
 from edgelite.errors import Code, EdgeliteError
+from edgelite.runtime.interpreter import TensorDetails
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class BenchReport:
         }
 
 
-def _describe(d) -> str:  # noqa: ANN001 - TensorDetails
+def _describe(d: TensorDetails) -> str:
     return f"{d.name} {d.dtype}[{','.join(map(str, d.shape))}]"
 
 

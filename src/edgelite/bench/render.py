@@ -28,8 +28,8 @@ def render_profile(report: BenchReport) -> list[str]:
         return []
     overhead = (f", about {report.callback_overhead_us:.1f} us of callback overhead per op "
                 "included" if report.callback_overhead_us is not None else "")
-    out = ["", f"per-op profile: medians of a separate pass of {p.invokes} invokes with a per-op "
-               f"callback{overhead};", "the latency figures above were measured without it"]
+    out = ["", (f"per-op profile: medians of a separate pass of {p.invokes} invokes with a "
+                f"per-op callback{overhead};"), "the latency figures above were measured without it"]
     nested = any(o.median_us != o.self_median_us for o in p.ops)
     headers = ["sg", "#", "op", "median us", "%", "cum %"] + (["self us"] if nested else [])
     rows, cum = [], 0.0
@@ -60,8 +60,8 @@ def render_compare(rows: list[PeerRow], runs_note: str) -> list[str]:
         agree = "-" if r.key == "edgelite" else (r.agreement.text() if r.agreement else "-")
         table.append([r.label, _ms(r.latency.p50_ms), f"{r.ratio:.2f}x", _ms(r.init_ms),
                       f"{r.arena_bytes:,}" if r.arena_bytes else "-", agree])
-    out = ["", f"compare ({runs_note}; one thread each, same input; time / edgelite: "
-               "below 1 means faster than edgelite):"]
+    out = ["", (f"compare ({runs_note}; one thread each, same input; time / edgelite: "
+                "below 1 means faster than edgelite):")]
     out += _table(["runtime", "median ms", "time / edgelite", "init ms", "arena bytes",
                    "outputs vs edgelite"], table, {1, 2, 3, 4})
     return out + unavailable
@@ -74,11 +74,11 @@ def render_text(report: BenchReport) -> str:
         f"input     {'; '.join(report.inputs)}: {report.input_source}",
         *[f"note      {n}" for n in report.notes],
         f"arena     {report.arena_bytes:,} bytes (runtime_micro, greedy planner)",
-        f"init      {_ms(report.init_ms)} ms (model checks, op resolution, planning; arena "
-        "size given)",
-        f"latency   {lat.runs} runs after {report.warmup} warmup, ms: min {_ms(lat.min_ms)}  "
-        f"p50 {_ms(lat.p50_ms)}  p90 {_ms(lat.p90_ms)}  p99 {_ms(lat.p99_ms)}  "
-        f"mean {_ms(lat.mean_ms)}",
+        (f"init      {_ms(report.init_ms)} ms (model checks, op resolution, planning; arena "
+         "size given)"),
+        (f"latency   {lat.runs} runs after {report.warmup} warmup, ms: min {_ms(lat.min_ms)}  "
+         f"p50 {_ms(lat.p50_ms)}  p90 {_ms(lat.p90_ms)}  p99 {_ms(lat.p99_ms)}  "
+         f"mean {_ms(lat.mean_ms)}"),
     ]
     out += render_compare(report.compare,
                           f"interleaved round-robin, {lat.runs} runs after {report.warmup} "

@@ -346,5 +346,5 @@ def make_peer(key: str, w: Workload) -> Runner | Unavailable:
         return Unavailable(key, PEERS[key], f"failed to import: {e}")
     except EdgeliteError:
         raise
-    except Exception as e:  # a peer that cannot run this model is a row, not a crash
+    except Exception as e:  # noqa: BLE001 - a peer that cannot run the model is a row
         return Unavailable(key, PEERS[key], f"failed: {' '.join(str(e).split())[:300]}")
