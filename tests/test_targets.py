@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from edgelite.errors import EdgeliteError
-from edgelite.export import export_c, write_folder
+from edgelite.export import export_c, export_names, write_folder
 from edgelite.runtime import Interpreter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -440,3 +440,9 @@ def test_export_rejects_bad_arguments(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.h", "m_model.c"]
     assert "M_ARENA_SIZE 64u" in (tmp_path / "out" / "m.h").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "out"]
+    # Data from an earlier export is removed when the new one has none (no mixed builds).
+    x = np.zeros((1, 28, 28, 1), np.float32)
+    write_folder(export_c(model, "m", inputs=[x]), tmp_path / "out")
+    assert (tmp_path / "out" / "m_data.c").exists()
+    write_folder(export_c(model, "m"), tmp_path / "out", replaces=export_names("m"))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.h", "m_model.c"]

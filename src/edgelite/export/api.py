@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from edgelite.errors import Code, EdgeliteError
-from edgelite.export.c_array import export_c, write_folder
+from edgelite.export.c_array import export_c, export_names, write_folder
 from edgelite.fileio import read_bytes
 
 
@@ -89,7 +89,7 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     arena = interp.arena_bytes
     if inputs is None:
         files = export_c(data, ident, arena_bytes=arena, source=path.name)
-        return write_folder(files, out_dir)
+        return write_folder(files, out_dir, replaces=export_names(ident))
     if len(inputs) != len(interp.inputs):
         raise EdgeliteError(f"the model has {len(interp.inputs)} input(s), got {len(inputs)} "
                             "data file(s)", where=str(path), code=Code.BAD_INPUT,
@@ -114,4 +114,4 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
         outputs = [np.stack([o[k] for o in per_step]) for k in range(len(interp.outputs))]
     files = export_c(data, ident, inputs=arrays, outputs=outputs, arena_bytes=arena,
                      steps=steps, source=path.name)
-    return write_folder(files, out_dir)
+    return write_folder(files, out_dir, replaces=export_names(ident))

@@ -207,11 +207,19 @@ def export_c(
     return files
 
 
-def write_folder(files: dict[str, str], folder: str | os.PathLike[str]) -> list[Path]:
+def export_names(name: str) -> tuple[str, ...]:
+    """Every file name export_c can produce for ``name`` (to clear stale ones)."""
+    return (f"{name}.h", f"{name}_model.c", f"{name}_data.c")
+
+
+def write_folder(files: dict[str, str], folder: str | os.PathLike[str], *,
+                 replaces: Sequence[str] = ()) -> list[Path]:
     """Write generated files into ``folder`` (created if missing); returns the paths written.
 
     Everything is first written to a temporary folder beside the target; only when every file
     is complete are they moved in (each move is atomic). A new folder appears all at once.
+    replaces: names of files an earlier export may have left that this one does not write
+    (e.g. ``export_names(name)``); they are removed so a build never mixes two exports.
     """
     target = Path(folder)
     parent = target.parent if str(target.parent) else Path(".")
@@ -238,6 +246,9 @@ def write_folder(files: dict[str, str], folder: str | os.PathLike[str]) -> list[
         else:
             for fname in sorted(files):
                 os.replace(tmp / fname, target / fname)
+            for fname in replaces:
+                if fname not in files and Path(fname).name == fname:
+                    (target / fname).unlink(missing_ok=True)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
