@@ -25,7 +25,7 @@
  *   arena_required <bytes>
  *   out <step> <output> <dtype> <hex bytes>
  *   tensor <step> <tensor index> <dtype> <bytes> <fnv1a-64 hex>     (EL_HARNESS_TRACE)
- *   mismatch <run> <step> <output> <element> got <value> want <value>
+ *   mismatch <run> <step> <output> <element> got <v> want <v>  (integers: ... byte <i> ...)
  *   systick <ticks>
  *   stack <el_init bytes> <el_invoke bytes>          (EL_HARNESS_STACK: stack high-water marks)
  *   result ok | result FAIL <mismatches>
