@@ -5,7 +5,9 @@
 Every step is an `edgelite` CLI command, printed before it runs. The trained model and its
 held-out digits come from examples/digits/ (see its README). Accuracy on the 500 held-out digits is
 printed for each model the demo produces, measured twice: by our runtime through `edgelite run`,
-and by LiteRT (the TFLite interpreter) loading the same .tflite file unchanged.
+and by LiteRT (the TFLite interpreter) loading the same .tflite file unchanged. `edgelite eval`
+compares int8 with float, and `edgelite bench` times each model on runtime_micro beside LiteRT,
+TFLite Micro and ONNX Runtime on a real held-out digit.
 
 A command that this edgelite version does not have yet is skipped with a note, and a step that
 fails prints the error and the demo goes on, so the demo shows what works today; the exit code
@@ -61,7 +63,8 @@ class Demo:
         print("   $ edgelite " + " ".join(_short(a, self.out) for a in args), flush=True)
         done = subprocess.run([*self.cmd, *args], env=self.env, text=True, capture_output=True)
         for line in (done.stdout + done.stderr).rstrip().splitlines():
-            print("   " + line)
+            if not line.startswith("INFO: Created TensorFlow Lite"):  # LiteRT's banner
+                print("   " + line)
         if done.returncode != 0 or (produces is not None and not produces.exists()):
             self.failures.append(title)
             print(f"   FAILED (exit {done.returncode})")
@@ -124,9 +127,9 @@ def run_accuracy(demo: Demo, model: Path, data: dict[str, np.ndarray]) -> None:
     """Accuracy through `edgelite run` on our runtime: inputs in, logits out, as .npy files."""
     inputs = demo.out / "heldout_input.npy"
     logits = demo.out / f"{model.stem}_logits.npy"
-    np.save(inputs, data["input"])
     if demo.step(f"run {model.name} on the held-out digits (runtime_micro)",
-                 ["run", str(model), "--input", str(inputs), "--output", str(logits)], logits):
+                 ["run", str(model), "--input", str(inputs), "--output", str(logits),
+                  "--dequantize"], logits):
         y = np.load(logits).reshape(len(data["label"]), -1)
         correct = int(np.sum(y.argmax(1) == data["label"]))
         n = len(data["label"])
@@ -164,11 +167,22 @@ def main() -> int:
                  int8_model):
         models.append(int8_model)
 
+    np.save(args.out / "heldout_input.npy", data["input"])  # NCHW, as the ONNX model takes
     for model in models:
         print(f"\n== accuracy of {model.name} in LiteRT (reference kernels), same file unchanged")
         print(f"   {litert_accuracy(model, data)}")
         run_accuracy(demo, model, data)
-        demo.step(f"bench {model.name}", ["bench", str(model)])
+        if model == int8_model:
+            demo.step("int8 vs float on the held-out digits: accuracy and agreement",
+                      ["eval", str(model), "--data", str(DIGITS / "heldout.npz"),
+                       "--labels", "label", "--float", str(DIGITS / "digits_cnn.onnx")])
+        # One real held-out digit as input; the peers run the same file, interleaved. The
+        # per-op profile is shown once, for the int8 model.
+        demo.step(f"bench {model.name} against LiteRT, TFLite Micro and ONNX Runtime",
+                  ["bench", str(model), "--input", str(args.out / "heldout_input.npy"),
+                   "--compare", "litert,tflm,onnxruntime",
+                   "--onnx", str(DIGITS / "digits_cnn.onnx"),
+                   *([] if model == int8_model else ["--no-profile"])])
 
     print("\n== sizes")
     for path in [DIGITS / "digits_cnn.onnx", *models]:
