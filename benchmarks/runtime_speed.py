@@ -86,12 +86,11 @@ def fmt_ms(v: float | None) -> str:
 def table(report: BenchReport, reference: dict[str, float]) -> list[str]:
     head = ["runtime", "median ms", "x edgelite", "outputs vs edgelite",
             "PEERS.md ms [reference]"]
-    rows, missing = [], []
+    rows = []
     for r in report.compare:
         ref = fmt_ms(reference.get(r.key))
-        if r.latency is None:
-            missing.append(f"  {r.label}: {r.status}" + (f"   [reference {ref} ms]"
-                                                         if ref != "-" else ""))
+        if r.latency is None:  # not installed or failed: say why, keep the reference figure
+            rows.append([r.label, "-", "-", r.status, ref])
             continue
         agree = "-" if r.key == "edgelite" else (r.agreement.text() if r.agreement else "-")
         rows.append([r.label, fmt_ms(r.latency.p50_ms), f"{r.ratio:.2f}", agree, ref])
@@ -102,7 +101,7 @@ def table(report: BenchReport, reference: dict[str, float]) -> list[str]:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w)
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
-    return [line(head), *(line(row) for row in rows), *missing]
+    return [line(head), *(line(row) for row in rows)]
 
 
 def main() -> int:

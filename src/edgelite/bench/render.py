@@ -52,10 +52,9 @@ def render_compare(rows: list[PeerRow], runs_note: str) -> list[str]:
     if not rows:
         return []
     table = []
-    unavailable = []
     for r in rows:
-        if r.latency is None:
-            unavailable.append(f"  {r.label}: {r.status}")
+        if r.latency is None:  # not installed or failed: the row says why (and how to fix it)
+            table.append([r.label, "-", "-", _ms(r.init_ms), "-", r.status])
             continue
         agree = "-" if r.key == "edgelite" else (r.agreement.text() if r.agreement else "-")
         table.append([r.label, _ms(r.latency.p50_ms), f"{r.ratio:.2f}x", _ms(r.init_ms),
@@ -64,7 +63,7 @@ def render_compare(rows: list[PeerRow], runs_note: str) -> list[str]:
                 "below 1 means faster than edgelite):")]
     out += _table(["runtime", "median ms", "time / edgelite", "init ms", "arena bytes",
                    "outputs vs edgelite"], table, {1, 2, 3, 4})
-    return out + unavailable
+    return out
 
 
 def render_text(report: BenchReport) -> str:

@@ -305,8 +305,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 INSTALL = {
     "litert": "pip install ai-edge-litert",
-    "tflite-runtime": 'pip install tflite-runtime==2.14.0 "numpy<2" (in its own virtual '
-                      "environment: it fails with numpy 2)",
+    # It fails with numpy 2, which edgelite needs: it has to live in a venv of its own.
+    "tflite-runtime": 'pip install tflite-runtime==2.14.0 "numpy<2" in its own venv',
+
     "tflm": "pip install --pre tflite-micro",
     "onnxruntime": "pip install onnxruntime",
 }
