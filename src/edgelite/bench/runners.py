@@ -305,9 +305,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 INSTALL = {
     "litert": "pip install ai-edge-litert",
-    # It fails with numpy 2, which edgelite needs: it has to live in a venv of its own.
+    # It fails with numpy 2 (LiteRT and our other peers' numpy): a venv of its own.
     "tflite-runtime": 'pip install tflite-runtime==2.14.0 "numpy<2" in its own venv',
-
     "tflm": "pip install --pre tflite-micro",
     "onnxruntime": "pip install onnxruntime",
 }
