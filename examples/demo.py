@@ -114,7 +114,7 @@ def litert_accuracy(model: Path, data: dict[str, np.ndarray]) -> str:
         return f"LiteRT cannot load it: {e}"
     (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
     correct = 0
-    for x, label in zip(data["input"], data["label"]):
+    for x, label in zip(data["input"], data["label"], strict=True):
         interp.set_tensor(inp["index"], to_model_input(x[None], inp))
         interp.invoke()
         logits = from_model_output(interp.get_tensor(out["index"]), out)
