@@ -159,3 +159,23 @@ def test_inspect_rejects_a_broken_tflite(tmp_path: Path) -> None:
     broken.write_bytes(out.read_bytes()[:500])
     res = edgelite("inspect", str(broken))
     assert_user_error(res, "broken.tflite")
+
+
+def test_export_writes_c_sources_with_the_arena_size(tmp_path: Path) -> None:
+    from edgelite.runtime import Interpreter
+
+    model = tmp_path / "digits.tflite"
+    assert edgelite("convert", str(DIGITS / "digits_cnn.onnx"), "-o", str(model)).returncode == 0
+    with np.load(DIGITS / "heldout.npz") as f:
+        x = f["input"][:2].transpose(0, 2, 3, 1)[:, None]  # 2 invokes of a (1,28,28,1) input
+    np.save(tmp_path / "x.npy", x)
+    res = edgelite("export", str(model), "-o", str(tmp_path / "c"), "--input",
+                   str(tmp_path / "x.npy"))
+    assert res.returncode == 0, res.stderr
+    header = (tmp_path / "c" / "digits.h").read_text()
+    arena = Interpreter(model.read_bytes()).arena_bytes
+    assert f"#define DIGITS_ARENA_SIZE {arena}u" in header
+    assert "#define DIGITS_STEPS 2" in header
+    res = edgelite("export", str(model), "-o", str(tmp_path / "c2"), "--input",
+                   str(tmp_path / "missing.npy"))
+    assert_user_error(res, "missing.npy")

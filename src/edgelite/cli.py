@@ -259,6 +259,27 @@ def quantize(model: Path, output: Path, mode: str, **q: object) -> None:
     _quantize_and_write(model, mode, q, output)
 
 
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Folder for the C sources (created if missing).")
+@click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
+              help="One .npy per model input (a leading axis = several invokes).")
+@click.option("--name", help="C identifier prefix (default: from the file name).")
+@click.option("--no-expected", is_flag=True,
+              help="Do not record the host runtime's outputs for the inputs.")
+def export(model: Path, output: Path, inputs: tuple[Path, ...], name: str | None,
+           no_expected: bool) -> None:
+    """Write MODEL (.tflite) as C sources for firmware: aligned model array, arena size,
+    inputs and expected outputs."""
+    from edgelite.export.api import export_model
+
+    files = export_model(model, output, inputs=list(inputs) or None, name=name,
+                         expected=not no_expected)
+    for f in files:
+        click.echo(f"wrote {f}")
+
+
 @cli.command(name="eval")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--data", "data_path", type=click.Path(path_type=Path), required=True,
