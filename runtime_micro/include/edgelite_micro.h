@@ -125,7 +125,8 @@ typedef struct el_tensor_info {
  * Arena size. On success el_arena_required() is the exact number of arena bytes this model
  * uses with this planner; an arena of exactly that size works (and one 16-byte step less
  * does not). When the arena is NULL or too small the call fails with EL_ERROR_ARENA_TOO_SMALL
- * (after the model has been fully checked: a malformed model is reported as such first) and:
+ * (the model's structure is checked first, so a damaged file is reported as such even then;
+ * dataflow and op checks need the arena and come once it is large enough) and:
  *   - el_arena_required_exact() == 1: el_arena_required() is the exact size (the arena held
  *     the bookkeeping and the planner's working memory);
  *   - otherwise el_arena_required() is a lower bound. Calling again with that many bytes
