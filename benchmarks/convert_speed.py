@@ -116,7 +116,7 @@ def check_against_onnxruntime(onnx_path: Path, tflite_path: Path, resolution: in
     try:
         interp = Interpreter(model_path=str(tflite_path))
         interp.allocate_tensors()
-    except Exception as e:  # a benchmark reports, it does not stop: show why it failed
+    except Exception as e:  # noqa: BLE001 - a benchmark reports, it does not stop
         return f"LiteRT cannot load it: {e}"
     (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
     x = np.random.default_rng(0).standard_normal((1, 3, resolution, resolution))
@@ -210,27 +210,62 @@ def int8_rows(src: Path, tmp: Path, args: argparse.Namespace) -> list[Row]:
         row, ok = measure("edgelite quantize (int8)",
                           [*cmd, "quantize", str(src), "--calibration", str(calibration),
                            "-o", str(out)], tmp, args.repeat, out, env)
-        rows.append(with_check(row, f"{note}; {check_loads(out)}") if ok else row)
+        rows.append(with_check(row, f"{note}; {check_int8(src, out, args.resolution)}")
+                    if ok else row)
     out = tmp / "ort_int8.onnx"
     row, ok = measure("ORT quantize_static (QDQ int8)",
                       [sys.executable, "-c", _ORT_QUANTIZE, str(src), str(calibration), str(out)],
                       tmp, args.repeat, out)
-    rows.append(with_check(row, f"{note}; measured in this run") if ok else row)
+    rows.append(with_check(row, f"{note}; {check_ort_int8(src, out, args.resolution)}")
+                if ok else row)
     for name, secs in PEER_REFERENCE_INT8.get((args.width, args.resolution), []):
         if not name.startswith("ORT"):
             rows.append((f"{name} [reference]", secs, "-", "-", "PEERS.md figure, not measured"))
     return rows
 
 
-def check_loads(path: Path) -> str:
+def check_int8(onnx_path: Path, tflite_path: Path, resolution: int) -> str:
+    """Load the int8 .tflite in LiteRT's reference kernels; cosine of its output with ORT's
+    float output on one random input (the weights are random, so this is a sanity figure)."""
+    import onnxruntime as ort
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     try:
-        Interpreter(model_path=str(path),
-                    experimental_op_resolver_type=OpResolverType.BUILTIN_REF).allocate_tensors()
-    except Exception as e:  # a benchmark reports, it does not stop
+        interp = Interpreter(model_path=str(tflite_path),
+                             experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+        interp.allocate_tensors()
+    except Exception as e:  # noqa: BLE001 - a benchmark reports, it does not stop
         return f"LiteRT cannot load it: {e}"
-    return "loads in LiteRT"
+    (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
+    x = np.random.default_rng(0).standard_normal((1, 3, resolution, resolution))
+    x = x.astype(np.float32)
+    ref = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).run(
+        None, {"input": x})[0].reshape(-1)
+    feed = x if tuple(inp["shape"]) == x.shape else x.transpose(0, 2, 3, 1)
+    if inp["dtype"] != np.float32:
+        scale, zero = inp["quantization"]
+        info = np.iinfo(inp["dtype"])
+        feed = np.clip(np.round(feed / scale) + zero, info.min, info.max)
+    interp.set_tensor(inp["index"], np.ascontiguousarray(feed, dtype=inp["dtype"]))
+    interp.invoke()
+    got = interp.get_tensor(out["index"]).reshape(-1).astype(np.float32)
+    if out["dtype"] != np.float32:
+        scale, zero = out["quantization"]
+        got = (got - zero) * scale
+    cos = float(got @ ref / (np.linalg.norm(got) * np.linalg.norm(ref) + 1e-30))
+    return f"LiteRT (reference kernels) vs ORT float: cosine {cos:.4f}"
+
+
+def check_ort_int8(onnx_path: Path, qdq_path: Path, resolution: int) -> str:
+    """The same cosine figure as check_int8, for ONNX Runtime's QDQ model."""
+    import onnxruntime as ort
+
+    x = np.random.default_rng(0).standard_normal((1, 3, resolution, resolution))
+    x = x.astype(np.float32)
+    ref, got = (ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(
+        None, {"input": x})[0].reshape(-1) for p in (onnx_path, qdq_path))
+    cos = float(got @ ref / (np.linalg.norm(got) * np.linalg.norm(ref) + 1e-30))
+    return f"ORT QDQ vs ORT float: cosine {cos:.4f}"
 
 
 def main() -> int:
