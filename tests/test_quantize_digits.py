@@ -68,8 +68,25 @@ def test_int8_file_size(int8) -> None:
     const_f = sum(t.nbytes for t in result.float_graph.tensors() if t.is_const)
     const_q = sum(t.nbytes for t in result.graph.tensors() if t.is_const)
     assert const_q <= 0.26 * const_f
-    assert len(result.model) <= 0.32 * len(result.float_model), (len(result.model),
+    # A 15k-parameter model: the fixed structure weighs more than on real CNNs (below).
+    assert len(result.model) <= 0.31 * len(result.float_model), (len(result.model),
                                                                  len(result.float_model))
+
+
+def test_int8_cnn_file_is_at_most_27_percent_of_float(tmp_path) -> None:
+    """MobileNetV2 1.0/224: TensorFlow's converter writes 28.4 % (PEERS.md); identical
+    quantization-parameter vectors (all-zero per-channel zero points) are stored once."""
+    import onnx
+    from models import mobilenet_v2
+
+    path = tmp_path / "mnv2.onnx"
+    onnx.save(mobilenet_v2(1.0, 224), str(path))
+    cal = np.random.default_rng(0).standard_normal((2, 3, 224, 224)).astype(np.float32)
+    result = quantize(path, QuantizeOptions(calibration=cal, samples=2, progress=False))
+    ratio = len(result.model) / len(result.float_model)
+    print(f"MobileNetV2 1.0/224 int8 {len(result.model):,} B / float "
+          f"{len(result.float_model):,} B = {100 * ratio:.2f} %")
+    assert ratio <= 0.27
 
 
 def test_evaluate_and_report(int8, heldout) -> None:

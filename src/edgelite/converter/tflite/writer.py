@@ -175,6 +175,9 @@ class _Writer:
                 f"at most 2 GB", code=Code.UNSUPPORTED, where=f"graph {graph.name!r}",
                 hint="quantize the weights (int8 or float16) to shrink them")
         self.b = flatbuffers.Builder(min(estimate, MAX_FLATBUFFER_BYTES))
+        # Identical numeric vectors (per-channel zero points are all zeros, shapes repeat) are
+        # written once and shared: flatbuffers allow several tables to point at one vector.
+        self._shared: dict[tuple[str, bytes], int] = {}
 
     # ---- helpers -------------------------------------------------------------------------
     def _vector_of_offsets(self, offsets: list[int]) -> int:
@@ -185,7 +188,14 @@ class _Writer:
         return b.EndVector()
 
     def _int32_vector(self, values: list[int]) -> int:
-        return self.b.CreateNumpyVector(np.asarray(values, dtype="<i4").reshape(-1))
+        return self._shared_vector(np.asarray(values, dtype="<i4").reshape(-1))
+
+    def _shared_vector(self, arr: np.ndarray) -> int:
+        key = (arr.dtype.str, arr.tobytes())
+        off = self._shared.get(key)
+        if off is None:
+            off = self._shared[key] = self.b.CreateNumpyVector(arr)
+        return off
 
     def _aligned_bytes(self, data: bytes) -> int:
         """A [ubyte] vector whose first byte is 16-byte aligned in the finished file."""
@@ -301,8 +311,8 @@ class _Writer:
                 f"{q.scale.size} per-channel scales do not match axis {q.axis} of shape "
                 f"{list(t.shape)}", where=f"tensor {t.name!r}",
             )
-        scale = b.CreateNumpyVector(q.scale.astype("<f4"))
-        zp = b.CreateNumpyVector(q.zero_point.astype("<i8"))
+        scale = self._shared_vector(q.scale.astype("<f4"))
+        zp = self._shared_vector(q.zero_point.astype("<i8"))
         b.StartObject(S.QuantizationParameters.NUM_FIELDS)
         b.PrependUOffsetTRelativeSlot(S.QuantizationParameters.SCALE, scale, 0)
         b.PrependUOffsetTRelativeSlot(S.QuantizationParameters.ZERO_POINT, zp, 0)
