@@ -297,6 +297,51 @@ def test_einsum(tmp_path, equation, shapes):
     check(tmp_path, m, xs)
 
 
+# ---- recurrent ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("op,attrs,extras", [
+    ("LSTM", dict(direction="bidirectional"), ["h0", "c0", "p"]),
+    ("LSTM", dict(direction="reverse", clip=0.7), []),
+    ("LSTM", dict(activations=["Sigmoid", "Relu", "Tanh"]), ["h0"]),
+    ("GRU", dict(direction="bidirectional", linear_before_reset=1), ["h0"]),
+    ("GRU", dict(direction="reverse"), []),
+    ("RNN", dict(activations=["Relu"], clip=0.5), ["h0"]),
+    ("GRU", dict(clip=0.3), []),
+    ("RNN", dict(direction="bidirectional"), []),
+])
+def test_recurrent(tmp_path, op, attrs, extras):
+    """Unrolled RNN/GRU/LSTM vs ONNX Runtime, in LiteRT and TFLite Micro; all three outputs,
+    run-time initial states.
+    (layout=1 is covered by the node tests: ONNX Runtime does not run it.)"""
+    seq, batch, inp, hid = 5, 2, 3, 4
+    dirs = 2 if attrs.get("direction") == "bidirectional" else 1
+    gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[op]
+    layout = attrs.get("layout", 0)
+    x_shape = (batch, seq, inp) if layout else (seq, batch, inp)
+    state = (batch, dirs, hid) if layout else (dirs, batch, hid)
+    inits = [("w", rand(dirs, gates * hid, inp)), ("r", rand(dirs, gates * hid, hid)),
+             ("b", rand(dirs, 2 * gates * hid))]
+    ins = ["x", "w", "r", "b", ""]
+    inputs, feeds = [("x", x_shape)], {"x": rand(*x_shape)}
+    for name in ("h0", "c0"):
+        ins.append(name if name in extras else "")
+        if name in extras:
+            inputs.append((name, state))
+            feeds[name] = rand(*state)
+    if op == "LSTM":
+        ins.append("p" if "p" in extras else "")
+        if "p" in extras:
+            inits.append(("p", rand(dirs, 3 * hid)))
+    while ins and ins[-1] == "":
+        ins.pop()
+    if op != "LSTM":
+        ins = ins[:6]
+    outs = ["y", "yh"] + (["yc"] if op == "LSTM" else [])
+    m = make_model([helper.make_node(op, ins, outs, hidden_size=hid, **attrs)], inputs, outs,
+                   inits, opset=14)
+    check(tmp_path, m, feeds, atol=2e-5, tflm=True)
+
+
 # ---- Resize ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode,ctm,nearest,sizes", [

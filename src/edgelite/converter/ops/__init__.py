@@ -9,6 +9,7 @@ from edgelite.converter.ops import (  # noqa: F401  (imported to register their 
     pool,
     reduce,
     resize,
+    rnn,
     shape,
 )
 from edgelite.converter.ops.gelu import fuse_gelu, fuse_gelu_nodes
