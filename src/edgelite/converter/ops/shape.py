@@ -1,5 +1,6 @@
 """Shape and data-movement ops: Concat, Reshape, Flatten, (Un)Squeeze, Transpose, Pad, Slice,
-Split, Gather, Tile, Expand, DepthToSpace, SpaceToDepth, Cast, Identity, Dropout."""
+Split, Gather(Elements), Tile, Expand, DepthToSpace, SpaceToDepth, Cast(Like), Identity, Dropout,
+Trilu, CumSum, OneHot, and the conversion-time constants Shape, Size, ConstantOfShape, Range."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def lower_concat(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     r = len(ins[0].shape)
     axis = norm_axis(ctx, node, ctx.attr(node, "axis", 0), r)
     ins = [t for t in ins if t.shape[axis] != 0]  # empty pieces add nothing
+    if not ins:
+        raise ctx.unsupported(node, "every input is empty along the axis")
     shape = list(ins[0].shape)
     shape[axis] = sum(t.shape[axis] for t in ins)
     if len(ins) == 1:
