@@ -643,6 +643,162 @@ case("cast_i32_f32", oracle="litert")(_cast_case("int32", "float32"))
 case("cast_s8_f32", oracle="litert")(_cast_case("int8", "float32"))
 
 
+# ---- math, comparison, logic and index ops the converter emits (float models run on
+# runtime_micro for calibration, so each needs a kernel) -------------------------------------------
+
+for _op in ("FLOOR", "SIN", "COS", "SQUARE", "SIGN"):
+    case(f"{_op.lower()}_f32", oracle="litert")(_unary_case(_op, dtype="float32"))
+# LiteRT's reference resolver lacks CEIL and ROUND: its built-in kernels are the oracle.
+for _op in ("CEIL", "ROUND"):
+    case(f"{_op.lower()}_f32", oracle="litert_builtin")(_unary_case(
+        _op, dtype="float32", oracle_data=lambda x: (np.round(x * 4) / 4).astype(np.float32)))
+for _op in ("FLOOR_DIV", "FLOOR_MOD"):
+    case(f"{_op.lower()}_f32", oracle="litert")(
+        _binary_case(_op, (2, 1, 5), (3, 1), (2, 3, 5), dtype="float32"))
+
+
+def _int_binary_case(op: str):
+    def build(rng):
+        a, b, y = act("a", (3, 4), "int32"), act("b", (4,), "int32"), act("y", (3, 4), "int32")
+        xa = rng.integers(-50, 50, (3, 4)).astype(np.int32)
+        xb = rng.choice([-7, -3, -1, 1, 2, 5], (4,)).astype(np.int32)
+        return one_op(op, [a, b], [y]), [xa, xb]
+    return build
+
+
+for _op in ("FLOOR_DIV", "FLOOR_MOD", "ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM"):
+    case(f"{_op.lower()}_i32", oracle="litert")(_int_binary_case(_op))
+case("atan2_f32", oracle="litert")(_binary_case("ATAN2", (2, 5), (2, 5), (2, 5), dtype="float32"))
+
+
+def _compare_case(op: str, dtype: str):
+    def build(rng):
+        if dtype in ("int8",):
+            a, b = act("a", (2, 3, 4), dtype, 0.1, 3), act("b", (3, 1), dtype, 0.1, 3)
+        else:
+            a, b = act("a", (2, 3, 4), dtype), act("b", (3, 1), dtype)
+        y = act("y", (2, 3, 4), "bool")
+        if dtype == "bool":
+            xs = [rng.integers(0, 2, (2, 3, 4)).astype(bool), rng.integers(0, 2, (3, 1)).astype(bool)]
+        else:
+            xs = inputs_for(rng, [a, b])
+            if dtype == "float32":  # ties
+                xs[0] = np.round(xs[0]).astype(np.float32)
+                xs[1] = np.round(xs[1]).astype(np.float32)
+            else:
+                xs = [(x % 4).astype(dtype) for x in xs]
+        return one_op(op, [a, b], [y]), xs
+    return build
+
+
+for _op in ("LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "EQUAL", "NOT_EQUAL"):
+    case(f"{_op.lower()}_f32", oracle="litert")(_compare_case(_op, "float32"))
+    case(f"{_op.lower()}_i32", oracle="litert")(_compare_case(_op, "int32"))
+case("less_s8_same_params", oracle="litert")(_compare_case("LESS", "int8"))
+case("logical_and", oracle="litert")(_compare_case("LOGICAL_AND", "bool"))
+case("logical_or", oracle="litert")(_compare_case("LOGICAL_OR", "bool"))
+
+
+def _logical_not_case(rng):
+    x, y = act("x", (3, 5), "bool"), act("y", (3, 5), "bool")
+    return one_op("LOGICAL_NOT", [x], [y]), [rng.integers(0, 2, (3, 5)).astype(bool)]
+
+
+case("logical_not", oracle="litert")(_logical_not_case)
+
+
+def _select_case(op: str, dtype: str):
+    def build(rng):
+        if op == "SELECT_V2":
+            sc, sa, sb, so = (2, 1, 4), (3, 1), (1, 3, 4), (2, 3, 4)
+        else:
+            sc = sa = sb = so = (2, 3, 4)
+        c = act("c", sc, "bool")
+        if dtype == "int8":
+            a, b, y = act("a", sa, dtype, 0.1, 1), act("b", sb, dtype, 0.1, 1), act("y", so, dtype, 0.1, 1)
+        else:
+            a, b, y = act("a", sa, dtype), act("b", sb, dtype), act("y", so, dtype)
+        xs = [rng.integers(0, 2, sc).astype(bool), *inputs_for(rng, [a, b])]
+        return one_op(op, [c, a, b], [y]), xs
+    return build
+
+
+case("select_v2_f32_bcast", oracle="litert")(_select_case("SELECT_V2", "float32"))
+case("select_v2_s8_bcast", oracle="litert")(_select_case("SELECT_V2", "int8"))
+case("select_f32", oracle="litert")(_select_case("SELECT", "float32"))
+
+
+def _remap_case(op: str, in_shape, out_shape, const_val, dtype="float32", **opts):
+    def build(rng):
+        if dtype == "int8":
+            x, y = act("x", in_shape, dtype, 0.1, 1), act("y", out_shape, dtype, 0.1, 1)
+        else:
+            x, y = act("x", in_shape, dtype), act("y", out_shape, dtype)
+        c = const("c", np.asarray(const_val, np.int32))
+        return one_op(op, [x, c], [y], **opts), inputs_for(rng, [x])
+    return build
+
+
+case("tile_f32", oracle="litert")(_remap_case("TILE", (2, 3, 1), (4, 3, 5), [2, 1, 5]))
+case("tile_s8", oracle="litert_builtin")(_remap_case("TILE", (2, 3), (2, 9), [1, 3], "int8"))
+case("broadcast_to_f32", oracle="litert")(_remap_case("BROADCAST_TO", (3, 1), (2, 3, 4),
+                                                      [2, 3, 4]))
+case("mirror_pad_reflect_f32", oracle="litert")(_remap_case(
+    "MIRROR_PAD", (3, 4), (7, 5), [[2, 2], [0, 1]], mode="REFLECT"))
+case("mirror_pad_symmetric_f32", oracle="litert")(_remap_case(
+    "MIRROR_PAD", (3, 4), (8, 9), [[3, 2], [4, 1]], mode="SYMMETRIC"))
+case("reverse_v2_f32", oracle="litert")(_remap_case("REVERSE_V2", (2, 3, 4), (2, 3, 4), [1]))
+
+
+def _arg_case(op: str, in_shape, axis: int, dtype: str, out_type: str, ties: bool = False):
+    def build(rng):
+        x = act("x", in_shape, dtype, 0.1, 1) if dtype == "int8" else act("x", in_shape, dtype)
+        out_shape = [d for i, d in enumerate(in_shape) if i != axis % len(in_shape)]
+        y = act("y", out_shape, out_type.lower())
+        ax = const("axis", np.asarray([axis], np.int32))
+        xs = inputs_for(rng, [x])
+        if ties:  # few distinct values: the first index of the extreme must win
+            xs = [(xs[0] % 3).astype(xs[0].dtype)]
+        return one_op(op, [x, ax], [y], output_type=out_type), xs
+    return build
+
+
+case("arg_max_f32", oracle="litert")(_arg_case("ARG_MAX", (3, 7, 2), 1, "float32", "INT32"))
+case("arg_min_s8_int64", oracle="litert")(_arg_case("ARG_MIN", (3, 7, 2), -1, "int8", "INT64"))
+case("arg_max_s8_ties", oracle="tflm")(_arg_case("ARG_MAX", (4, 9), 1, "int8", "INT32", True))
+case("arg_min_f32_ties", oracle="litert")(_arg_case("ARG_MIN", (4, 9), 0, "float32", "INT64",
+                                                    True))
+case("reduce_min_f32", oracle="litert")(_mean_case("REDUCE_MIN", (2, 5, 7), [0, 2], False,
+                                                   dtype="float32"))
+case("reduce_min_s8", oracle="litert")(_mean_case("REDUCE_MIN", (2, 5, 7), [1], True))
+case("reduce_prod_f32", oracle="litert")(_mean_case("REDUCE_PROD", (2, 3, 4), [1], False,
+                                                    dtype="float32"))
+
+
+def _shape_case(rng):
+    x, y = act("x", (2, 7, 3), "float32"), act("y", (3,), "int32")
+    return one_op("SHAPE", [x], [y], out_type="INT32"), inputs_for(rng, [x])
+
+
+case("shape", oracle="litert")(_shape_case)
+
+
+def _zeros_like_case(rng):
+    x, y = act("x", (2, 7), "float32"), act("y", (2, 7), "float32")
+    return one_op("ZEROS_LIKE", [x], [y]), inputs_for(rng, [x])
+
+
+case("zeros_like", oracle="litert")(_zeros_like_case)
+
+
+def _reduce_any_case(rng):
+    x, ax, y = act("x", (3, 4, 2), "bool"), const("ax", np.asarray([1], np.int32)), act("y", (3, 2), "bool")
+    return one_op("REDUCE_ANY", [x, ax], [y]), [rng.random((3, 4, 2)) > 0.8]
+
+
+case("reduce_any", oracle="litert")(_reduce_any_case)
+
+
 # ---- the comparison ----------------------------------------------------------------------------
 
 def _compare(got: np.ndarray, want: np.ndarray, what: str) -> None:
@@ -671,6 +827,7 @@ def test_op_matches_oracle(c: Case) -> None:
             _compare(g, w.reshape(g.shape) if w.size == g.size else w, f"{c.id} output {i} vs TFLM")
     else:
         want = run_litert_ref(model, inputs, builtin=c.oracle == "litert_builtin")
+        assert len(want) == len(ours)
         for i, (g, w) in enumerate(zip(ours, want)):
             _compare(g, w, f"{c.id} output {i} vs LiteRT ({c.oracle})")
 

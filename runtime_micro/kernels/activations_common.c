@@ -51,6 +51,22 @@ static el_unary_op float_op_of(int32_t code)
         return EL_UN_NEG;
     case EL_OP_ABS:
         return EL_UN_ABS;
+    case EL_OP_FLOOR:
+        return EL_UN_FLOOR;
+    case EL_OP_CEIL:
+        return EL_UN_CEIL;
+    case EL_OP_ROUND:
+        return EL_UN_ROUND;
+    case EL_OP_SIN:
+        return EL_UN_SIN;
+    case EL_OP_COS:
+        return EL_UN_COS;
+    case EL_OP_SQUARE:
+        return EL_UN_SQUARE;
+    case EL_OP_SIGN:
+        return EL_UN_SIGN;
+    case EL_OP_RELU_0_TO_1:
+        return EL_UN_RELU_0_TO_1;
     default:
         return EL_UN_LEAKY_RELU;
     }
@@ -317,5 +333,13 @@ EL_UNARY_KERNEL(sqrt, EL_OP_SQRT);
 EL_UNARY_KERNEL(rsqrt, EL_OP_RSQRT);
 EL_UNARY_KERNEL(neg, EL_OP_NEG);
 EL_UNARY_KERNEL(abs, EL_OP_ABS);
+EL_UNARY_KERNEL(floor, EL_OP_FLOOR);
+EL_UNARY_KERNEL(ceil, EL_OP_CEIL);
+EL_UNARY_KERNEL(round, EL_OP_ROUND);
+EL_UNARY_KERNEL(sin, EL_OP_SIN);
+EL_UNARY_KERNEL(cos, EL_OP_COS);
+EL_UNARY_KERNEL(square, EL_OP_SQUARE);
+EL_UNARY_KERNEL(sign, EL_OP_SIGN);
+EL_UNARY_KERNEL(relu_0_to_1, EL_OP_RELU_0_TO_1);
 const el_kernel el_kernel_softmax = {EL_OP_SOFTMAX, 0, softmax_prepare, softmax_invoke};
 const el_kernel el_kernel_log_softmax = {EL_OP_LOG_SOFTMAX, 0, softmax_prepare, softmax_invoke};

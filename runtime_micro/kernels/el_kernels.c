@@ -10,7 +10,12 @@
     X(pow) X(prelu) X(quantize) X(reduce_max) X(relu) X(relu6) X(relu_n1_to_1) X(reshape)      \
     X(resize_bilinear) X(resize_nearest_neighbor) X(rsqrt) X(slice) X(softmax)                 \
     X(space_to_depth) X(split) X(split_v) X(sqrt) X(squared_difference) X(squeeze)             \
-    X(strided_slice) X(sub) X(sum) X(tanh) X(transpose) X(transpose_conv)
+    X(strided_slice) X(sub) X(sum) X(tanh) X(transpose) X(transpose_conv)                      \
+    X(floor) X(ceil) X(round) X(sin) X(cos) X(square) X(sign) X(relu_0_to_1) X(floor_div)      \
+    X(floor_mod) X(atan2) X(reduce_min) X(reduce_prod) X(reduce_any) X(reduce_all) X(less)     \
+    X(less_equal) X(greater) X(greater_equal) X(equal) X(not_equal) X(logical_and)             \
+    X(logical_or) X(logical_not) X(select) X(select_v2) X(tile) X(broadcast_to) X(mirror_pad)  \
+    X(reverse_v2) X(shape) X(zeros_like) X(arg_max) X(arg_min)
 
 EL_KERNEL_LIST(EL_K)
 #undef EL_K

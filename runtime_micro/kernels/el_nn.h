@@ -124,7 +124,10 @@ typedef enum {
     EL_BIN_POW,
     EL_BIN_MAXIMUM,
     EL_BIN_MINIMUM,
-    EL_BIN_SQUARED_DIFFERENCE
+    EL_BIN_SQUARED_DIFFERENCE,
+    EL_BIN_FLOOR_DIV,
+    EL_BIN_FLOOR_MOD,
+    EL_BIN_ATAN2
 } el_binary_op;
 
 void el_add_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
@@ -241,7 +244,15 @@ typedef enum {
     EL_UN_RSQRT,
     EL_UN_NEG,
     EL_UN_ABS,
-    EL_UN_LEAKY_RELU
+    EL_UN_LEAKY_RELU,
+    EL_UN_FLOOR,
+    EL_UN_CEIL,
+    EL_UN_ROUND, /* half to even, as TFLite's ROUND */
+    EL_UN_SIN,
+    EL_UN_COS,
+    EL_UN_SQUARE,
+    EL_UN_SIGN,
+    EL_UN_RELU_0_TO_1
 } el_unary_op;
 /* Float elementwise: `alpha` is LEAKY_RELU's slope, ignored by the others. */
 void el_unary_f32(el_unary_op op, float alpha, int32_t size, const float *in, float *out);
@@ -328,6 +339,44 @@ void el_resize_bilinear_f32(const el_resize_params *p, const el_dims *in_dims, c
 void el_resize_bilinear_s8(const el_resize_params *p, const el_dims *in_dims, const int8_t *in,
                            const el_dims *out_dims, int8_t *out);
 
+/* ---- comparisons, logic, select ---------------------------------------------------- */
+
+typedef enum {
+    EL_CMP_LESS,
+    EL_CMP_LESS_EQUAL,
+    EL_CMP_GREATER,
+    EL_CMP_GREATER_EQUAL,
+    EL_CMP_EQUAL,
+    EL_CMP_NOT_EQUAL,
+    EL_LOGIC_AND, /* bool inputs */
+    EL_LOGIC_OR
+} el_compare_op;
+
+/* Element kinds for dtype-generic arithmetic-free kernels. */
+typedef enum { EL_K_F32, EL_K_S32, EL_K_S64, EL_K_S8, EL_K_U8, EL_K_S16, EL_K_BOOL } el_kind;
+
+/* Broadcasting comparison; output bool (one byte, 0 or 1). */
+void el_compare(el_compare_op op, el_kind kind, const el_shape *s1, const void *in1,
+                const el_shape *s2, const void *in2, const el_shape *so, uint8_t *out);
+/* SELECT_V2: out = cond ? a : b with three-way broadcasting (all shapes rank so->rank). */
+void el_select(size_t elem, const el_shape *sc, const uint8_t *cond, const el_shape *s1,
+               const void *in1, const el_shape *s2, const void *in2, const el_shape *so,
+               void *out);
+
+/* Generic index remapping copy (TILE, BROADCAST_TO, MIRROR_PAD, REVERSE_V2): output
+ * position o along dim d reads input position f(o) given by `map[d]`. Shapes rank-equal. */
+typedef enum { EL_MAP_MOD, EL_MAP_REVERSE, EL_MAP_REFLECT, EL_MAP_SYMMETRIC } el_map_kind;
+typedef struct {
+    int32_t kind;   /* el_map_kind */
+    int32_t before; /* MIRROR_PAD: padding before */
+} el_map_dim;
+void el_remap(size_t elem, const el_shape *in_shape, const el_shape *out_shape,
+              const el_map_dim *map, const void *in, void *out);
+
+/* ARG_MAX / ARG_MIN along one axis of [outer, axis, inner]; first index wins ties. */
+void el_arg_minmax(int is_max, el_kind kind, int32_t outer, int32_t axis_size, int32_t inner,
+                   const void *in, int out_is_64, void *out);
+
 /* ---- reductions -------------------------------------------------------------------- */
 
 /* Reduce over the dims flagged in `axes_mask` (bit i = dim i of the extended shape);
@@ -345,6 +394,15 @@ void el_reduce_max_f32(const el_reduce_params *p, const el_shape *s, const float
                        float *out);
 void el_reduce_max_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
                       int8_t *out);
+void el_reduce_min_f32(const el_reduce_params *p, const el_shape *s, const float *in,
+                       float *out);
+void el_reduce_min_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
+                      int8_t *out);
+void el_reduce_prod_f32(const el_reduce_params *p, const el_shape *s, const float *in,
+                        float *out);
+/* REDUCE_ANY (is_all 0) / REDUCE_ALL (1) on bool. */
+void el_reduce_any_all(int is_all, const el_reduce_params *p, const el_shape *s,
+                       const uint8_t *in, uint8_t *out);
 /* MEAN / SUM int8 (TFLite QuantizedMeanOrSum): accumulates in `scratch` (one int32 per
  * output). */
 void el_reduce_mean_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,

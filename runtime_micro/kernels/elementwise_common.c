@@ -27,6 +27,12 @@ static int32_t binary_op_of(int32_t code)
         return EL_BIN_MAXIMUM;
     case EL_OP_MINIMUM:
         return EL_BIN_MINIMUM;
+    case EL_OP_FLOOR_DIV:
+        return EL_BIN_FLOOR_DIV;
+    case EL_OP_FLOOR_MOD:
+        return EL_BIN_FLOOR_MOD;
+    case EL_OP_ATAN2:
+        return EL_BIN_ATAN2;
     default:
         return EL_BIN_SQUARED_DIFFERENCE;
     }
@@ -138,7 +144,7 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
     case EL_FLOAT32:
         return el_k_act_range_f(ctx, node, act, &d->p.act_min_f, &d->p.act_max_f);
     case EL_INT32:
-        if (code == EL_OP_DIV || code == EL_OP_POW) {
+        if (code == EL_OP_DIV || code == EL_OP_POW || code == EL_OP_ATAN2) {
             break;
         }
         return int32_act(ctx, node, act, &d->p.act_min, &d->p.act_max);
@@ -175,6 +181,16 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
                       EL_F32(out));
         break;
     case EL_INT32:
+        if (d->op == EL_BIN_FLOOR_DIV || d->op == EL_BIN_FLOOR_MOD) {
+            /* a zero divisor is data: an error, as in TFLite */
+            const int32_t n = el_tensor_elements(b);
+            int32_t i;
+            for (i = 0; i < n; ++i) {
+                if (EL_S32(b)[i] == 0) {
+                    return el_kernel_error(ctx, node, EL_ERROR_INVOKE, "division by zero");
+                }
+            }
+        }
         el_binary_s32((el_binary_op)d->op, &d->p, &d->s1, EL_S32(a), &d->s2, EL_S32(b), &d->so,
                       EL_S32(out));
         break;
@@ -263,4 +279,7 @@ const el_kernel el_kernel_maximum = {EL_OP_MAXIMUM, 0, binary_prepare, binary_in
 const el_kernel el_kernel_minimum = {EL_OP_MINIMUM, 0, binary_prepare, binary_invoke};
 const el_kernel el_kernel_squared_difference = {EL_OP_SQUARED_DIFFERENCE, 0, binary_prepare,
                                                 binary_invoke};
+const el_kernel el_kernel_floor_div = {EL_OP_FLOOR_DIV, 0, binary_prepare, binary_invoke};
+const el_kernel el_kernel_floor_mod = {EL_OP_FLOOR_MOD, 0, binary_prepare, binary_invoke};
+const el_kernel el_kernel_atan2 = {EL_OP_ATAN2, 0, binary_prepare, binary_invoke};
 const el_kernel el_kernel_prelu = {EL_OP_PRELU, 0, prelu_prepare, prelu_invoke};

@@ -23,8 +23,14 @@ static el_status reduce_prepare(el_context *ctx, el_node *node)
     EL_TRY(el_k_out(ctx, node, 0, &out));
     EL_TRY(el_k_const(ctx, node, axes, "axis"));
     EL_TRY(el_k_type(ctx, node, axes, "axis", EL_INT32));
-    if (in->type != out->type || (in->type != EL_FLOAT32 && in->type != EL_INT8)) {
-        return EL_UNSUP(ctx, node, "input and output must both be FLOAT32 or INT8");
+    if (code == EL_OP_REDUCE_ANY || code == EL_OP_REDUCE_ALL) {
+        if (in->type != EL_BOOL || out->type != EL_BOOL) {
+            return EL_UNSUP(ctx, node, "input and output must be BOOL");
+        }
+    } else if (in->type != out->type || (in->type != EL_FLOAT32 && in->type != EL_INT8) ||
+               (code == EL_OP_REDUCE_PROD && in->type != EL_FLOAT32)) {
+        return EL_UNSUP(ctx, node, "input and output must both be FLOAT32%s",
+                        code == EL_OP_REDUCE_PROD ? "" : " or INT8");
     }
     if (in->rank > EL_NN_MAX_RANK || in->rank < 1) {
         return EL_UNSUP(ctx, node, "input rank must be 1 to %d", EL_NN_MAX_RANK);
@@ -63,9 +69,9 @@ static el_status reduce_prepare(el_context *ctx, el_node *node)
         int sh;
         EL_TRY(el_k_qin(ctx, node, 0, &is, &iz));
         EL_TRY(el_k_qout(ctx, node, 0, &os, &oz));
-        if (code == EL_OP_REDUCE_MAX) {
+        if (code == EL_OP_REDUCE_MAX || code == EL_OP_REDUCE_MIN) {
             if (is != os || iz != oz) {
-                return EL_UNSUP(ctx, node, "int8 REDUCE_MAX needs equal input/output "
+                return EL_UNSUP(ctx, node, "int8 REDUCE_MAX/MIN need equal input/output "
                                 "quantization");
             }
             return EL_OK;
@@ -83,7 +89,18 @@ static el_status reduce_invoke(el_context *ctx, el_node *node)
 {
     const reduce_data *d = (const reduce_data *)node->op_data;
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
-    if (d->type == EL_FLOAT32) {
+    if (d->type == EL_BOOL) {
+        el_reduce_any_all(node->builtin_code == EL_OP_REDUCE_ALL, &d->p, &d->in,
+                          (const uint8_t *)in->data, (uint8_t *)out->data);
+    } else if (node->builtin_code == EL_OP_REDUCE_MIN) {
+        if (d->type == EL_FLOAT32) {
+            el_reduce_min_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
+        } else {
+            el_reduce_min_s8(&d->p, &d->in, EL_S8(in), EL_S8(out));
+        }
+    } else if (node->builtin_code == EL_OP_REDUCE_PROD) {
+        el_reduce_prod_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
+    } else if (d->type == EL_FLOAT32) {
         if (node->builtin_code == EL_OP_MEAN) {
             el_reduce_mean_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
         } else if (node->builtin_code == EL_OP_SUM) {
@@ -104,3 +121,7 @@ static el_status reduce_invoke(el_context *ctx, el_node *node)
 const el_kernel el_kernel_mean = {EL_OP_MEAN, 0, reduce_prepare, reduce_invoke};
 const el_kernel el_kernel_sum = {EL_OP_SUM, 0, reduce_prepare, reduce_invoke};
 const el_kernel el_kernel_reduce_max = {EL_OP_REDUCE_MAX, 0, reduce_prepare, reduce_invoke};
+const el_kernel el_kernel_reduce_min = {EL_OP_REDUCE_MIN, 0, reduce_prepare, reduce_invoke};
+const el_kernel el_kernel_reduce_prod = {EL_OP_REDUCE_PROD, 0, reduce_prepare, reduce_invoke};
+const el_kernel el_kernel_reduce_any = {EL_OP_REDUCE_ANY, 0, reduce_prepare, reduce_invoke};
+const el_kernel el_kernel_reduce_all = {EL_OP_REDUCE_ALL, 0, reduce_prepare, reduce_invoke};

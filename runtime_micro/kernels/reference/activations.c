@@ -277,6 +277,28 @@ static float unary_f(el_unary_op op, float alpha, float x)
         return fabsf(x);
     case EL_UN_LEAKY_RELU:
         return x > 0.0f ? x : x * alpha;
+    case EL_UN_FLOOR:
+        return floorf(x);
+    case EL_UN_CEIL:
+        return ceilf(x);
+    case EL_UN_ROUND: {
+        const float f = floorf(x);
+        const float diff = x - f;
+        if (diff < 0.5f || (diff == 0.5f && fmodf(f, 2.0f) == 0.0f)) {
+            return f;
+        }
+        return f + 1.0f;
+    }
+    case EL_UN_SIN:
+        return sinf(x);
+    case EL_UN_COS:
+        return cosf(x);
+    case EL_UN_SQUARE:
+        return x * x;
+    case EL_UN_SIGN:
+        return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f);
+    case EL_UN_RELU_0_TO_1:
+        return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x);
     }
     return x;
 }

@@ -148,6 +148,15 @@ static float binary_f(el_binary_op op, float a, float b)
         return a < b ? a : b;
     case EL_BIN_SQUARED_DIFFERENCE:
         return (a - b) * (a - b);
+    case EL_BIN_FLOOR_DIV:
+        return floorf(a / b);
+    case EL_BIN_FLOOR_MOD: {
+        /* TFLite: trunc mod, moved to the divisor's sign */
+        const float m = fmodf(a, b);
+        return (m != 0.0f && ((b < 0.0f) != (m < 0.0f))) ? m + b : m;
+    }
+    case EL_BIN_ATAN2:
+        return atan2f(a, b);
     }
     return 0.0f;
 }
@@ -178,6 +187,23 @@ static int32_t binary_i(el_binary_op op, int32_t a, int32_t b)
         return a < b ? a : b;
     case EL_BIN_SQUARED_DIFFERENCE:
         return (int32_t)((uint32_t)(a - b) * (uint32_t)(a - b));
+    case EL_BIN_FLOOR_DIV: {
+        /* prepare rejects nothing data-dependent: a zero divisor yields 0 (TFLite errors) */
+        int32_t q;
+        if (b == 0 || (a == INT32_MIN && b == -1)) {
+            return 0;
+        }
+        q = a / b;
+        return (q * b != a && ((a < 0) != (b < 0))) ? q - 1 : q;
+    }
+    case EL_BIN_FLOOR_MOD: {
+        int32_t m;
+        if (b == 0 || b == -1) {
+            return 0;
+        }
+        m = a % b;
+        return (m != 0 && ((b < 0) != (m < 0))) ? m + b : m;
+    }
     default:
         return 0;
     }

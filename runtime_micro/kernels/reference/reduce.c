@@ -168,3 +168,42 @@ void el_reduce_sum_s8(const el_reduce_params *p, const el_shape *s, const int8_t
         out[i] = (int8_t)el_clamp_i32(v, -128, 127);
     }
 }
+
+#define EL_REDUCE_BODY(T, INIT, EXPR)                                                          \
+    red_iter it;                                                                               \
+    int32_t r;                                                                                 \
+    size_t n = out_count(s, p->axes_mask, &r), i, total;                                       \
+    for (i = 0; i < n; ++i) {                                                                  \
+        out[i] = (INIT);                                                                       \
+    }                                                                                          \
+    total = red_init(&it, s, p->axes_mask);                                                    \
+    for (i = 0; i < total; ++i) {                                                              \
+        const T x = in[i], acc = out[it.off];                                                  \
+        out[it.off] = (EXPR);                                                                  \
+        red_next(&it);                                                                         \
+    }
+
+void el_reduce_min_f32(const el_reduce_params *p, const el_shape *s, const float *in,
+                       float *out)
+{
+    EL_REDUCE_BODY(float, 3.402823466e+38f, x < acc ? x : acc)
+}
+
+void el_reduce_min_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
+                      int8_t *out)
+{
+    EL_REDUCE_BODY(int8_t, 127, x < acc ? x : acc)
+}
+
+void el_reduce_prod_f32(const el_reduce_params *p, const el_shape *s, const float *in,
+                        float *out)
+{
+    EL_REDUCE_BODY(float, 1.0f, acc * x)
+}
+
+void el_reduce_any_all(int is_all, const el_reduce_params *p, const el_shape *s,
+                       const uint8_t *in, uint8_t *out)
+{
+    EL_REDUCE_BODY(uint8_t, (uint8_t)(is_all ? 1 : 0),
+                   (uint8_t)(is_all ? (acc && x) : (acc || x)))
+}

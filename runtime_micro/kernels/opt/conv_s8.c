@@ -1,0 +1,220 @@
+/* Optimized CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED int8: drivers shared by every
+ * instruction set. Convolution is a GEMM over output pixels: a 1x1 unpadded conv reads the
+ * input rows in place, any other conv copies each pixel's patch (im2col) into a stack row,
+ * padded with the input zero point so the offset term is one constant per channel. */
+#include <string.h>
+
+#include "opt_internal.h"
+
+static int multipliers_ok(const int32_t *mult, int32_t n)
+{
+    /* The vector requantizers rely on non-negative multipliers (prepare always makes them
+     * so); anything else goes to the reference. */
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        if (mult[i] < 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* bias + off * sum(row), computed modulo 2^32 exactly as the reference's int32 sums wrap. */
+static int32_t fold_offset(const int32_t *bias, int32_t idx, int32_t off, int32_t sum)
+{
+    const uint32_t b = bias ? (uint32_t)bias[idx] : 0u;
+    return (int32_t)(b + (uint32_t)off * (uint32_t)sum);
+}
+
+int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                     const int8_t *in, const el_dims *f_dims, const int8_t *filter,
+                     const int32_t *bias, const el_dims *out_dims, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t k = f_h * f_w * in_c;
+    const int32_t zp = -p->input_offset;
+    const int32_t npix = in_dims->n * out_h * out_w;
+    const int direct = f_h == 1 && f_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+                       (out_h - 1) * p->stride_h < in_h && (out_w - 1) * p->stride_w < in_w;
+    const el_opt_kernels *kr;
+    int8_t cols[EL_OPT_MB][EL_OPT_KMAX];
+    const int8_t *rows[EL_OPT_MB];
+    int32_t tile[EL_OPT_MB * EL_OPT_NC];
+    int32_t be[EL_OPT_NC];
+    int32_t n0;
+    if (!el_opt_enabled() || f_dims->c != in_c || (!direct && k > EL_OPT_KMAX) || zp < -128 ||
+        zp > 127 || !multipliers_ok(q->multiplier, out_c)) {
+        return 0;
+    }
+    kr = el_opt_kernels_active();
+    for (n0 = 0; n0 < out_c; n0 += EL_OPT_NC) {
+        const int32_t nc = out_c - n0 < EL_OPT_NC ? out_c - n0 : EL_OPT_NC;
+        const int8_t *fb = filter + (size_t)n0 * k;
+        el_opt_rq rq;
+        int32_t j, pix0;
+        for (j = 0; j < nc; ++j) {
+            const int8_t *w = fb + (size_t)j * k;
+            int32_t s = 0, kk;
+            for (kk = 0; kk < k; ++kk) {
+                s += w[kk];
+            }
+            be[j] = fold_offset(bias, n0 + j, p->input_offset, s);
+        }
+        rq.bias = be;
+        rq.mult = q->multiplier + n0;
+        rq.shift = q->shift + n0;
+        rq.out_offset = p->output_offset;
+        rq.act_min = p->act_min;
+        rq.act_max = p->act_max;
+        for (pix0 = 0; pix0 < npix; pix0 += EL_OPT_MB) {
+            const int32_t mb = npix - pix0 < EL_OPT_MB ? npix - pix0 : EL_OPT_MB;
+            int32_t i;
+            for (i = 0; i < mb; ++i) {
+                const int32_t pix = pix0 + i;
+                const int32_t b = pix / (out_h * out_w);
+                const int32_t oy = (pix / out_w) % out_h, ox = pix % out_w;
+                const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+                const int8_t *img = in + (size_t)b * in_h * in_w * in_c;
+                if (direct) {
+                    rows[i] = img + ((size_t)y0 * in_w + x0) * in_c;
+                } else {
+                    int32_t ky, kx;
+                    int8_t *dst = cols[i];
+                    for (ky = 0; ky < f_h; ++ky) {
+                        const int32_t iy = y0 + p->dilation_h * ky;
+                        for (kx = 0; kx < f_w; ++kx, dst += in_c) {
+                            const int32_t ix = x0 + p->dilation_w * kx;
+                            if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+                                memset(dst, zp, (size_t)in_c);
+                            } else {
+                                memcpy(dst, img + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
+                            }
+                        }
+                    }
+                    rows[i] = cols[i];
+                }
+            }
+            kr->gemm(mb, nc, k, rows, fb, k, tile, nc);
+            for (i = 0; i < mb; ++i) {
+                kr->requant(&rq, nc, tile + (size_t)i * nc, out + (size_t)(pix0 + i) * out_c + n0);
+            }
+        }
+    }
+    return 1;
+}
+
+int el_opt_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
+                               const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                               const int8_t *filter, const int32_t *bias,
+                               const el_dims *out_dims, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w, taps = f_h * f_w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t zp = -p->input_offset;
+    const el_opt_kernels *kr;
+    int8_t padv[EL_OPT_DW_C];
+    const int8_t *x[EL_OPT_DW_TAPS];
+    int32_t acc[EL_OPT_DW_C], be[EL_OPT_DW_C];
+    int32_t c0;
+    if (!el_opt_enabled() || p->depth_multiplier != 1 || in_c != out_c ||
+        taps > EL_OPT_DW_TAPS || zp < -128 || zp > 127 ||
+        !multipliers_ok(q->multiplier, out_c)) {
+        return 0;
+    }
+    kr = el_opt_kernels_active();
+    memset(padv, zp, sizeof padv);
+    for (c0 = 0; c0 < out_c; c0 += EL_OPT_DW_C) {
+        const int32_t cb = out_c - c0 < EL_OPT_DW_C ? out_c - c0 : EL_OPT_DW_C;
+        el_opt_rq rq;
+        int32_t c, t, b, oy, ox;
+        for (c = 0; c < cb; ++c) {
+            int32_t s = 0;
+            for (t = 0; t < taps; ++t) {
+                s += filter[(size_t)t * out_c + c0 + c];
+            }
+            be[c] = fold_offset(bias, c0 + c, p->input_offset, s);
+        }
+        rq.bias = be;
+        rq.mult = q->multiplier + c0;
+        rq.shift = q->shift + c0;
+        rq.out_offset = p->output_offset;
+        rq.act_min = p->act_min;
+        rq.act_max = p->act_max;
+        for (b = 0; b < in_dims->n; ++b) {
+            const int8_t *img = in + (size_t)b * in_h * in_w * in_c + c0;
+            for (oy = 0; oy < out_h; ++oy) {
+                const int32_t y0 = oy * p->stride_h - p->pad_h;
+                for (ox = 0; ox < out_w; ++ox) {
+                    const int32_t x0 = ox * p->stride_w - p->pad_w;
+                    int32_t ky, kx;
+                    for (ky = 0, t = 0; ky < f_h; ++ky) {
+                        const int32_t iy = y0 + p->dilation_h * ky;
+                        for (kx = 0; kx < f_w; ++kx, ++t) {
+                            const int32_t ix = x0 + p->dilation_w * kx;
+                            x[t] = (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w)
+                                       ? padv
+                                       : img + ((size_t)iy * in_w + ix) * in_c;
+                        }
+                    }
+                    kr->dw(taps, x, filter + c0, out_c, cb, acc);
+                    kr->requant(&rq, cb, acc,
+                                out + (((size_t)b * out_h + oy) * out_w + ox) * out_c + c0);
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int per_channel,
+                              int32_t batches, int32_t depth, const int8_t *in, int32_t units,
+                              const int8_t *filter, const int32_t *bias, int8_t *out)
+{
+    const el_opt_kernels *kr;
+    const int8_t *rows[EL_OPT_MB];
+    int32_t tile[EL_OPT_MB * EL_OPT_NC];
+    int32_t be[EL_OPT_NC], mult[EL_OPT_NC], shift[EL_OPT_NC];
+    int32_t n0;
+    if (!el_opt_enabled() || p->filter_offset != 0 ||
+        !multipliers_ok(q->multiplier, per_channel ? units : 1)) {
+        return 0;
+    }
+    kr = el_opt_kernels_active();
+    for (n0 = 0; n0 < units; n0 += EL_OPT_NC) {
+        const int32_t nc = units - n0 < EL_OPT_NC ? units - n0 : EL_OPT_NC;
+        const int8_t *fb = filter + (size_t)n0 * depth;
+        el_opt_rq rq;
+        int32_t j, b0;
+        for (j = 0; j < nc; ++j) {
+            const int8_t *w = fb + (size_t)j * depth;
+            int32_t s = 0, kk;
+            for (kk = 0; kk < depth; ++kk) {
+                s += w[kk];
+            }
+            be[j] = fold_offset(bias, n0 + j, p->input_offset, s);
+            mult[j] = q->multiplier[per_channel ? n0 + j : 0];
+            shift[j] = q->shift[per_channel ? n0 + j : 0];
+        }
+        rq.bias = be;
+        rq.mult = mult;
+        rq.shift = shift;
+        rq.out_offset = p->output_offset;
+        rq.act_min = p->act_min;
+        rq.act_max = p->act_max;
+        for (b0 = 0; b0 < batches; b0 += EL_OPT_MB) {
+            const int32_t mb = batches - b0 < EL_OPT_MB ? batches - b0 : EL_OPT_MB;
+            int32_t i;
+            for (i = 0; i < mb; ++i) {
+                rows[i] = in + (size_t)(b0 + i) * depth;
+            }
+            kr->gemm(mb, nc, depth, rows, fb, depth, tile, nc);
+            for (i = 0; i < mb; ++i) {
+                kr->requant(&rq, nc, tile + (size_t)i * nc, out + (size_t)(b0 + i) * units + n0);
+            }
+        }
+    }
+    return 1;
+}

@@ -1,0 +1,84 @@
+/* Run-time choice of the optimized kernels' instruction set. */
+#include "opt_internal.h"
+
+#if defined(EL_OPT_HAVE_NEON) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20) /* Linux arm64 uapi hwcap bit */
+#endif
+#endif
+
+static unsigned g_limit = ~0u;
+static int g_enabled = 1;
+
+unsigned el_opt_isa_detected(void)
+{
+    unsigned isa = 0;
+#if defined(EL_OPT_HAVE_AVX2)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) {
+        isa |= EL_OPT_ISA_AVX2;
+    }
+#endif
+#if defined(EL_OPT_HAVE_NEON)
+    isa |= EL_OPT_ISA_NEON;
+#if defined(__linux__)
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) {
+        isa |= EL_OPT_ISA_SDOT;
+    }
+#endif
+#endif
+#if defined(__ARM_FEATURE_MVE)
+    isa |= EL_OPT_ISA_MVE;
+#endif
+#if defined(__ARM_FEATURE_DSP)
+    isa |= EL_OPT_ISA_DSP;
+#endif
+    return isa;
+}
+
+unsigned el_opt_isa_active(void) { return el_opt_isa_detected() & g_limit; }
+
+void el_opt_limit_isa(unsigned mask) { g_limit = mask; }
+
+void el_opt_enable(int on) { g_enabled = on != 0; }
+
+int el_opt_enabled(void) { return g_enabled; }
+
+static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_requant_c};
+#if defined(EL_OPT_HAVE_AVX2)
+static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2, el_opt_dw_avx2, el_opt_requant_avx2};
+#endif
+#if defined(EL_OPT_HAVE_NEON)
+static const el_opt_kernels k_neon = {el_opt_gemm_neon, el_opt_dw_neon, el_opt_requant_neon};
+static const el_opt_kernels k_sdot = {el_opt_gemm_sdot, el_opt_dw_neon, el_opt_requant_neon};
+#endif
+
+const el_opt_kernels *el_opt_kernels_active(void)
+{
+    /* Detection is cheap next to a layer but not free: remember it (a benign race, every
+     * thread computes the same value). */
+    static unsigned detected = 0;
+    static int known = 0;
+    unsigned isa;
+    if (!known) {
+        detected = el_opt_isa_detected();
+        known = 1;
+    }
+    isa = detected & g_limit;
+    (void)isa;
+#if defined(EL_OPT_HAVE_AVX2)
+    if (isa & EL_OPT_ISA_AVX2) {
+        return &k_avx2;
+    }
+#endif
+#if defined(EL_OPT_HAVE_NEON)
+    if (isa & EL_OPT_ISA_SDOT) {
+        return &k_sdot;
+    }
+    if (isa & EL_OPT_ISA_NEON) {
+        return &k_neon;
+    }
+#endif
+    return &k_portable;
+}

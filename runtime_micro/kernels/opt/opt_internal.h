@@ -1,0 +1,68 @@
+/* Internal to kernels/opt: the per-instruction-set building blocks the drivers call. */
+#ifndef EL_OPT_INTERNAL_H
+#define EL_OPT_INTERNAL_H
+
+#include "el_opt.h"
+
+/* Rows of one GEMM tile (output pixels per call) and the largest im2col row kept on the stack. */
+#define EL_OPT_MB 4
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#define EL_OPT_NC 32        /* output channels per chunk: keeps the stack tiles small */
+#define EL_OPT_KMAX 512     /* im2col bytes per row */
+#define EL_OPT_DW_C 32      /* depthwise channels per chunk */
+#else
+#define EL_OPT_NC 256
+#define EL_OPT_KMAX 4608
+#define EL_OPT_DW_C 64
+#endif
+#define EL_OPT_DW_TAPS 64   /* largest depthwise kernel (h*w) handled */
+
+/* Requantization of one row of accumulators, per output channel (arrays start at the row's
+ * first channel): out = clamp(requant(acc + bias) + out_offset). */
+typedef struct {
+    const int32_t *bias; /* bias + input_offset * sum(filter), wrapped to int32 */
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t out_offset, act_min, act_max;
+} el_opt_rq;
+
+typedef struct {
+    /* c[i * ldc + j] = sum_k a[i][k] * b[j * ldb + k] for i < m (<= EL_OPT_MB), j < n. */
+    void (*gemm)(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                 int32_t ldb, int32_t *c, int32_t ldc);
+    /* acc[c] = sum_t x[t][c] * f[t * fstride + c] for c < n. */
+    void (*dw)(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
+               int32_t n, int32_t *acc);
+    void (*requant)(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+} el_opt_kernels;
+
+/* The kernels for the active instruction set (never NULL). */
+const el_opt_kernels *el_opt_kernels_active(void);
+
+void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                   int32_t ldb, int32_t *c, int32_t ldc);
+void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
+                 int32_t n, int32_t *acc);
+void el_opt_requant_c(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define EL_OPT_HAVE_AVX2 1
+void el_opt_gemm_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                      int32_t ldb, int32_t *c, int32_t ldc);
+void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
+                    int32_t n, int32_t *acc);
+void el_opt_requant_avx2(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+#endif
+
+#if defined(__aarch64__) && defined(__GNUC__)
+#define EL_OPT_HAVE_NEON 1
+void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                      int32_t ldb, int32_t *c, int32_t ldc);
+void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                      int32_t ldb, int32_t *c, int32_t ldc);
+void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
+                    int32_t n, int32_t *acc);
+void el_opt_requant_neon(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+#endif
+
+#endif
