@@ -1,4 +1,5 @@
-"""Activations, Softmax/LogSoftmax and the Gelu op."""
+"""Activations (Relu/Clip family, sigmoid-likes, ELU family, Shrink...), Softmax/LogSoftmax,
+Gelu, and Erf."""
 
 from __future__ import annotations
 
@@ -158,15 +159,14 @@ def lower_log_softmax(ctx: LoweringContext, node: onnx.NodeProto) -> None:
 
 
 @register("Gelu", opsets=(1, 25),
-          notes="GELU (approximate='tanh' -> approximate=True); the op is opset 20+, and "
-                "ops.gelu.fuse_gelu turns the erf pattern into it at any opset")
+          notes="GELU (approximate='tanh' -> approximate=True); the op is opset 20+, and the "
+                "reader fuses the erf pattern into it at any opset (ops.gelu)")
 def lower_gelu(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     approx = ctx.attr(node, "approximate", "none")
     if approx not in ("none", "tanh"):
         raise ctx.unsupported(node, f"approximate={approx!r} is not a valid value")
     ctx.set_output(node, 0, ctx.unary("GELU", ctx.input(node, 0),
                                       {"approximate": approx == "tanh"}))
-
 
 
 def _elu_like(ctx: LoweringContext, x: ir.Tensor, alpha: float, base: str,
