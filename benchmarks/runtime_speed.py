@@ -84,18 +84,19 @@ def fmt_ms(v: float | None) -> str:
 
 
 def table(report: BenchReport, reference: dict[str, float]) -> list[str]:
-    head = ["runtime", "median ms", "x edgelite", "outputs vs edgelite",
-            "PEERS.md ms [reference]"]
+    # The agreement text (or why a peer has no figures) goes last: it is the long one.
+    head = ["runtime", "median ms", "x edgelite", "PEERS.md ms [reference]",
+            "outputs vs edgelite"]
     rows = []
     for r in report.compare:
         ref = fmt_ms(reference.get(r.key))
         if r.latency is None:  # not installed or failed: say why, keep the reference figure
-            rows.append([r.label, "-", "-", r.status, ref])
+            rows.append([r.label, "-", "-", ref, r.status])
             continue
         agree = "-" if r.key == "edgelite" else (r.agreement.text() if r.agreement else "-")
-        rows.append([r.label, fmt_ms(r.latency.p50_ms), f"{r.ratio:.2f}", agree, ref])
+        rows.append([r.label, fmt_ms(r.latency.p50_ms), f"{r.ratio:.2f}", ref, agree])
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    right = {1, 2, 4}
+    right = {1, 2, 3}
 
     def line(cells: list[str]) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w)
