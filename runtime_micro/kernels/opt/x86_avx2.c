@@ -1,0 +1,182 @@
+/* x86-64 AVX2 building blocks, compiled for AVX2 function by function (target attribute) so
+ * the library still runs on any x86-64: opt_dispatch.c calls them only when the CPU has AVX2.
+ *
+ * Products: int8 widened to int16, vpmaddwd sums pairs into int32. |a*b + c*d| <= 2 * 128 *
+ * 128 = 2^15 never overflows, so every sum is exact (pmaddubsw would saturate at int16). */
+#include "opt_internal.h"
+
+#if defined(EL_OPT_HAVE_AVX2)
+#include <immintrin.h>
+
+#include "../el_quant.h"
+
+#define EL_AVX2 __attribute__((target("avx2")))
+
+EL_AVX2 static inline __m256i ld16(const int8_t *p)
+{
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
+
+/* Four horizontal sums: [sum a, sum b, sum c, sum d]. */
+EL_AVX2 static inline __m128i hsum4(__m256i a, __m256i b, __m256i c, __m256i d)
+{
+    const __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+/* 4 rows x 2 columns; r[i * 2 + j]. */
+EL_AVX2 static void tile4x2(const int8_t *const *a, const int8_t *b0, const int8_t *b1,
+                            int32_t k, int32_t *r)
+{
+    const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00;
+    __m256i s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+    int32_t kk;
+    for (kk = 0; kk + 16 <= k; kk += 16) {
+        const __m256i w0 = ld16(b0 + kk), w1 = ld16(b1 + kk);
+        __m256i x = ld16(a0 + kk);
+        s00 = _mm256_add_epi32(s00, _mm256_madd_epi16(x, w0));
+        s01 = _mm256_add_epi32(s01, _mm256_madd_epi16(x, w1));
+        x = ld16(a1 + kk);
+        s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(x, w0));
+        s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(x, w1));
+        x = ld16(a2 + kk);
+        s20 = _mm256_add_epi32(s20, _mm256_madd_epi16(x, w0));
+        s21 = _mm256_add_epi32(s21, _mm256_madd_epi16(x, w1));
+        x = ld16(a3 + kk);
+        s30 = _mm256_add_epi32(s30, _mm256_madd_epi16(x, w0));
+        s31 = _mm256_add_epi32(s31, _mm256_madd_epi16(x, w1));
+    }
+    _mm_storeu_si128((__m128i *)(void *)r, hsum4(s00, s01, s10, s11));
+    _mm_storeu_si128((__m128i *)(void *)(r + 4), hsum4(s20, s21, s30, s31));
+    for (; kk < k; ++kk) {
+        const int32_t w0 = b0[kk], w1 = b1[kk];
+        r[0] += a0[kk] * w0;
+        r[1] += a0[kk] * w1;
+        r[2] += a1[kk] * w0;
+        r[3] += a1[kk] * w1;
+        r[4] += a2[kk] * w0;
+        r[5] += a2[kk] * w1;
+        r[6] += a3[kk] * w0;
+        r[7] += a3[kk] * w1;
+    }
+}
+
+EL_AVX2 void el_opt_gemm_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
+                              const int8_t *b, int32_t ldb, int32_t *c, int32_t ldc)
+{
+    /* Short tiles repeat the last row / column and drop the extra results. */
+    const int8_t *rows[4];
+    int32_t i, j;
+    for (i = 0; i < 4; ++i) {
+        rows[i] = a[i < m ? i : m - 1];
+    }
+    for (j = 0; j < n; j += 2) {
+        const int8_t *b0 = b + (size_t)j * ldb;
+        const int8_t *b1 = j + 1 < n ? b0 + ldb : b0;
+        int32_t r[8];
+        tile4x2(rows, b0, b1, k, r);
+        for (i = 0; i < m; ++i) {
+            c[(size_t)i * ldc + j] = r[i * 2];
+            if (j + 1 < n) {
+                c[(size_t)i * ldc + j + 1] = r[i * 2 + 1];
+            }
+        }
+    }
+}
+
+EL_AVX2 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f,
+                            int32_t fstride, int32_t n, int32_t *acc)
+{
+    int32_t c = 0, t;
+    for (; c + 16 <= n; c += 16) {
+        __m256i lo = _mm256_setzero_si256(), hi = lo;
+        /* Two taps per vpmaddwd: interleave (x[t], x[t+1]) and (f[t], f[t+1]) per channel. */
+        for (t = 0; t + 2 <= taps; t += 2) {
+            const __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(x[t] + c));
+            const __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x[t + 1] + c));
+            const int8_t *fp = f + (size_t)t * fstride + c;
+            const __m128i f0 = _mm_loadu_si128((const __m128i *)(const void *)fp);
+            const __m128i f1 = _mm_loadu_si128((const __m128i *)(const void *)(fp + fstride));
+            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(
+                                          _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1)),
+                                          _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(f0, f1))));
+            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(
+                                          _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, x1)),
+                                          _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(f0, f1))));
+        }
+        if (t < taps) {
+            const __m128i z = _mm_setzero_si128();
+            const __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(x[t] + c));
+            const __m128i f0 =
+                _mm_loadu_si128((const __m128i *)(const void *)(f + (size_t)t * fstride + c));
+            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(
+                                          _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, z)),
+                                          _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(f0, z))));
+            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(
+                                          _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, z)),
+                                          _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(f0, z))));
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(acc + c), lo);
+        _mm256_storeu_si256((__m256i *)(void *)(acc + c + 8), hi);
+    }
+    for (; c < n; ++c) {
+        int32_t s = 0;
+        for (t = 0; t < taps; ++t) {
+            s += (int32_t)x[t][c] * f[(size_t)t * fstride + c];
+        }
+        acc[c] = s;
+    }
+}
+
+/* el_requant on 8 lanes (multipliers >= 0). SaturatingRoundingDoublingHighMul with a
+ * non-negative multiplier equals floor((v * m + 2^30) / 2^31) for either sign of v (the
+ * negative nudge and the truncating division cancel), which needs only 64-bit adds/shifts. */
+EL_AVX2 static inline __m256i requant8(__m256i v, __m256i mult, __m256i shift)
+{
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    const __m256i nudge = _mm256_set1_epi64x((long long)1 << 30);
+    const __m256i left = _mm256_max_epi32(shift, zero);
+    const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+    __m256i pe, po, h, mask, rem, thr, res;
+    v = _mm256_sllv_epi32(v, left);
+    pe = _mm256_add_epi64(_mm256_mul_epi32(v, mult), nudge);
+    po = _mm256_add_epi64(
+        _mm256_mul_epi32(_mm256_srli_epi64(v, 32), _mm256_srli_epi64(mult, 32)), nudge);
+    h = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
+    /* RoundingDivideByPOT(h, right) */
+    mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+    rem = _mm256_and_si256(h, mask);
+    thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(h, 31));
+    res = _mm256_srav_epi32(h, right);
+    return _mm256_sub_epi32(res, _mm256_cmpgt_epi32(rem, thr));
+}
+
+EL_AVX2 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t n, const int32_t *acc,
+                                 int8_t *out)
+{
+    const __m256i off = _mm256_set1_epi32(rq->out_offset);
+    const __m256i lo = _mm256_set1_epi32(rq->act_min), hi = _mm256_set1_epi32(rq->act_max);
+    int32_t c = 0;
+    for (; c + 8 <= n; c += 8) {
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(acc + c));
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(rq->bias + c));
+        const __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)(rq->mult + c));
+        const __m256i s = _mm256_loadu_si256((const __m256i *)(const void *)(rq->shift + c));
+        __m256i r = requant8(_mm256_add_epi32(a, b), m, s);
+        __m128i p16;
+        r = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, off), lo), hi);
+        p16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        _mm_storel_epi64((__m128i *)(void *)(out + c), _mm_packs_epi16(p16, p16));
+    }
+    for (; c < n; ++c) {
+        const int32_t v = (int32_t)((uint32_t)acc[c] + (uint32_t)rq->bias[c]);
+        const int32_t r = el_requant(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
+        out[c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+    }
+}
+
+#else
+/* ISO C forbids an empty translation unit. */
+typedef int el_opt_x86_avx2_unused;
+#endif

@@ -1,0 +1,134 @@
+/* Shared helpers of the optimized-kernel tests: each test runs the reference kernel and the
+ * optimized one under every instruction set this CPU offers, on a seeded edge-case matrix, and
+ * requires identical bytes (plus untouched guard bytes after the output). Static buffers only,
+ * so the same file runs on the host, qemu-aarch64 and the Cortex-M boards. */
+#ifndef EL_OPT_TEST_H
+#define EL_OPT_TEST_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "el_nn.h"
+#include "el_quant.h"
+#include "opt/el_opt.h"
+
+#define GUARD 16
+#define GUARD_BYTE 0x5A
+
+static uint32_t g_rng = 0x12345678u;
+static int g_failures = 0;
+static int g_checked = 0;  /* (case, isa) pairs compared */
+static int g_fast = 0;     /* of which the optimized kernel handled */
+
+static uint32_t rnd(void)
+{
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 17;
+    g_rng ^= g_rng << 5;
+    return g_rng;
+}
+
+/* Uniform in [lo, hi]. */
+static int32_t rnd_in(int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+static int32_t pick(const int32_t *v, int32_t n) { return v[rnd() % (uint32_t)n]; }
+
+/* int8 data with the extremes over-represented. */
+static void fill_s8(int8_t *p, int32_t n, int32_t lo, int32_t hi)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const uint32_t r = rnd() % 16u;
+        p[i] = (int8_t)(r == 0 ? lo : r == 1 ? hi : rnd_in(lo, hi));
+    }
+}
+
+/* A requantization multiplier near `real` (sometimes far above or below). */
+static void rnd_multiplier(double real, int32_t *m, int32_t *s)
+{
+    int sh;
+    const uint32_t r = rnd() % 8u;
+    const double factor = r == 0 ? 64.0 : r == 1 ? 1.0 / 64.0 : 0.5 + (rnd() % 1000u) / 1000.0;
+    el_quantize_multiplier(real * factor, m, &sh);
+    *s = sh;
+}
+
+/* Instruction-set masks to try: portable, then each feature level this CPU has. */
+static int isa_levels(unsigned *masks)
+{
+    const unsigned d = el_opt_isa_detected();
+    int n = 0;
+    masks[n++] = 0u;
+    if (d & EL_OPT_ISA_AVX2) {
+        masks[n++] = EL_OPT_ISA_AVX2;
+    }
+    if (d & EL_OPT_ISA_NEON) {
+        masks[n++] = EL_OPT_ISA_NEON;
+    }
+    if (d & EL_OPT_ISA_SDOT) {
+        masks[n++] = EL_OPT_ISA_NEON | EL_OPT_ISA_SDOT;
+    }
+    return n;
+}
+
+static const char *isa_name(unsigned mask)
+{
+    if (mask & EL_OPT_ISA_SDOT) {
+        return "sdot";
+    }
+    if (mask & EL_OPT_ISA_NEON) {
+        return "neon";
+    }
+    if (mask & EL_OPT_ISA_AVX2) {
+        return "avx2";
+    }
+#if defined(__ARM_FEATURE_MVE)
+    return "mve";
+#elif defined(__ARM_FEATURE_DSP)
+    return "dsp";
+#else
+    return "c";
+#endif
+}
+
+/* Compares `n` output bytes and the guard after them; prints the first difference. */
+static int same_output(const int8_t *ref, const int8_t *got, int32_t n, const char *what,
+                       unsigned isa)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        if (ref[i] != got[i]) {
+            printf("FAIL %s [%s]: output[%d] = %d, reference %d\n", what, isa_name(isa), (int)i,
+                   (int)got[i], (int)ref[i]);
+            ++g_failures;
+            return 0;
+        }
+    }
+    for (i = 0; i < GUARD; ++i) {
+        if ((unsigned char)got[n + i] != GUARD_BYTE) {
+            printf("FAIL %s [%s]: wrote past the output (guard byte %d)\n", what, isa_name(isa),
+                   (int)i);
+            ++g_failures;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int finish(const char *name, int min_fast)
+{
+    el_opt_limit_isa(~0u);
+    printf("%s: %d comparisons (%d on the optimized path), %d failures, isa detected 0x%x\n",
+           name, g_checked, g_fast, g_failures, el_opt_isa_detected());
+    if (g_fast < min_fast) {
+        printf("FAIL %s: the optimized path ran %d times, expected at least %d\n", name, g_fast,
+               min_fast);
+        return 1;
+    }
+    return g_failures != 0;
+}
+
+#endif

@@ -1,0 +1,110 @@
+/* DEPTHWISE_CONV_2D int8: optimized kernels vs the reference, bit for bit. */
+#include "opt_test.h"
+
+#define MAX_IN 16384
+#define MAX_F 8192
+#define MAX_OUT 16384
+#define MAX_C 200
+
+static int8_t g_in[MAX_IN], g_filter[MAX_F], g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD];
+static int32_t g_bias[MAX_C], g_mult[MAX_C], g_shift[MAX_C];
+
+static int32_t out_size(int same, int32_t in, int32_t f, int32_t stride, int32_t dil)
+{
+    const int32_t eff = (f - 1) * dil + 1;
+    return same ? (in + stride - 1) / stride : (in - eff) / stride + 1;
+}
+
+static int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32_t out)
+{
+    const int32_t total = (out - 1) * stride + (f - 1) * dil + 1 - in;
+    return total > 0 ? total / 2 : 0;
+}
+
+static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_t mult,
+                    int32_t fh, int32_t fw, int32_t stride, int32_t dil, int same, int32_t in_zp,
+                    int32_t out_zp, int use_bias, const unsigned *isas, int n_isas)
+{
+    el_conv_params p;
+    el_pc_quant q;
+    el_dims in_d, f_d, out_d;
+    const int32_t oc = ic * mult;
+    int32_t oh, ow, c, out_n;
+    int i, handled = 0;
+    char what[160];
+    memset(&p, 0, sizeof p);
+    oh = out_size(same, h, fh, stride, dil);
+    ow = out_size(same, w, fw, stride, dil);
+    if (oh < 1 || ow < 1 || n * h * w * ic > MAX_IN || oc * fh * fw > MAX_F ||
+        n * oh * ow * oc > MAX_OUT || oc > MAX_C) {
+        return 0;
+    }
+    in_d.n = n; in_d.h = h; in_d.w = w; in_d.c = ic;
+    f_d.n = 1; f_d.h = fh; f_d.w = fw; f_d.c = oc;
+    out_d.n = n; out_d.h = oh; out_d.w = ow; out_d.c = oc;
+    p.stride_h = p.stride_w = stride;
+    p.dilation_h = p.dilation_w = dil;
+    p.pad_h = padding(h, fh, stride, dil, oh);
+    p.pad_w = padding(w, fw, stride, dil, ow);
+    p.depth_multiplier = mult;
+    p.input_offset = -in_zp;
+    p.output_offset = out_zp;
+    switch (rnd() % 3u) {
+    case 0: p.act_min = -128; p.act_max = 127; break;
+    case 1: p.act_min = out_zp; p.act_max = 127; break;
+    default: p.act_min = rnd_in(-128, 0); p.act_max = rnd_in(p.act_min, 127); break;
+    }
+    fill_s8(g_in, n * h * w * ic, -128, 127);
+    fill_s8(g_filter, oc * fh * fw, (rnd() % 4u) ? -127 : -128, 127);
+    for (c = 0; c < oc; ++c) {
+        g_bias[c] = rnd_in(-20000, 20000);
+        rnd_multiplier(1.0 / (128.0 * (double)(fh * fw)), &g_mult[c], &g_shift[c]);
+    }
+    q.multiplier = g_mult;
+    q.shift = g_shift;
+    out_n = n * oh * ow * oc;
+    el_depthwise_conv2d_s8(&p, &q, &in_d, g_in, &f_d, g_filter, use_bias ? g_bias : NULL,
+                           &out_d, g_ref);
+    sprintf(what, "depthwise case %d: n%d %dx%dx%d m%d f %dx%d s%d d%d %s zp %d/%d act [%d,%d]",
+            idx, (int)n, (int)h, (int)w, (int)ic, (int)mult, (int)fh, (int)fw, (int)stride,
+            (int)dil, same ? "SAME" : "VALID", (int)in_zp, (int)out_zp, (int)p.act_min,
+            (int)p.act_max);
+    for (i = 0; i < n_isas; ++i) {
+        el_opt_limit_isa(isas[i]);
+        memset(g_got, GUARD_BYTE, (size_t)out_n + GUARD);
+        ++g_checked;
+        if (el_opt_depthwise_conv2d_s8(&p, &q, &in_d, g_in, &f_d, g_filter,
+                                       use_bias ? g_bias : NULL, &out_d, g_got)) {
+            ++g_fast;
+            ++handled;
+            same_output(g_ref, g_got, out_n, what, isas[i]);
+        }
+    }
+    if (mult == 1 && fh * fw <= 64 && handled != n_isas) {
+        printf("FAIL %s: the optimized kernel declined a multiplier-1 layer\n", what);
+        ++g_failures;
+    }
+    return 1;
+}
+
+int main(void)
+{
+    static const int32_t chans[] = {1, 3, 8, 15, 16, 17, 31, 32, 33, 64, 65, 96, 130};
+    static const int32_t ksz[] = {1, 2, 3, 3, 3, 5, 7};
+    static const int32_t zps[] = {-128, -128, 127, 127, 0, -5, 3};
+    unsigned isas[4];
+    const int n_isas = isa_levels(isas);
+    int idx, done = 0;
+    run_case(-1, 1, 12, 12, 32, 1, 3, 3, 1, 1, 1, -128, 5, 1, isas, n_isas);
+    run_case(-2, 1, 11, 11, 144, 1, 3, 3, 2, 1, 1, 7, -128, 1, isas, n_isas);
+    run_case(-3, 1, 5, 5, 96, 1, 3, 3, 2, 1, 0, 127, 127, 0, isas, n_isas);
+    run_case(-4, 1, 6, 6, 8, 2, 3, 3, 1, 1, 1, 0, 0, 1, isas, n_isas); /* multiplier 2 */
+    for (idx = 0; done < 300 && idx < 5000; ++idx) {
+        const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
+        done += run_case(idx, rnd_in(1, 2), rnd_in(1, 12), rnd_in(1, 12), pick(chans, 13),
+                         (rnd() % 8u) ? 1 : rnd_in(2, 3), fh, fw, rnd_in(1, 3),
+                         (rnd() % 4u) ? 1 : 2, (int)(rnd() % 2u), pick(zps, 7), pick(zps, 7),
+                         (int)(rnd() % 5u != 0), isas, n_isas);
+    }
+    return finish("test_opt_depthwise", 250 * n_isas);
+}
