@@ -1,6 +1,7 @@
 /* CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV: validation and parameters (padding, per-channel
  * multipliers, activation bounds) computed once here for every kernel variant. */
 #include "el_kcommon.h"
+#include "opt/el_opt.h"
 
 typedef struct {
     el_conv_params p;
@@ -175,8 +176,12 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
         el_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                       bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
     } else {
-        el_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
-                     bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
+        /* kernels/opt: identical bytes when it takes the layer, else the reference. */
+        if (!el_opt_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
+                              bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out))) {
+            el_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
+                         bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
+        }
     }
     return EL_OK;
 }
@@ -234,8 +239,12 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
         el_depthwise_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                                 bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
     } else {
-        el_depthwise_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
-                               bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
+        if (!el_opt_depthwise_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter,
+                                        EL_S8(filter), bias ? EL_S32(bias) : NULL, &d->out,
+                                        EL_S8(out))) {
+            el_depthwise_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
+                                   bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
+        }
     }
     return EL_OK;
 }

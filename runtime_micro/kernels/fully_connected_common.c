@@ -1,5 +1,6 @@
 /* FULLY_CONNECTED and BATCH_MATMUL: validation and parameters. */
 #include "el_kcommon.h"
+#include "opt/el_opt.h"
 
 typedef struct {
     el_fc_params p;
@@ -123,8 +124,14 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
         el_fully_connected_f32(&d->p, d->batches, d->depth, EL_F32(in), d->units, EL_F32(filter),
                                bias ? EL_F32(bias) : NULL, EL_F32(out));
     } else {
-        el_fully_connected_s8(&d->p, &d->q, d->per_channel, d->batches, d->depth, EL_S8(in),
-                              d->units, EL_S8(filter), bias ? EL_S32(bias) : NULL, EL_S8(out));
+        /* kernels/opt: identical bytes when it takes the layer, else the reference. */
+        if (!el_opt_fully_connected_s8(&d->p, &d->q, d->per_channel, d->batches, d->depth,
+                                       EL_S8(in), d->units, EL_S8(filter),
+                                       bias ? EL_S32(bias) : NULL, EL_S8(out))) {
+            el_fully_connected_s8(&d->p, &d->q, d->per_channel, d->batches, d->depth, EL_S8(in),
+                                  d->units, EL_S8(filter), bias ? EL_S32(bias) : NULL,
+                                  EL_S8(out));
+        }
     }
     return EL_OK;
 }
