@@ -16,6 +16,7 @@ from edgelite.bench.inputs import file_inputs, model_layout, random_inputs
 from edgelite.bench.profile import Profile, profile_ops
 from edgelite.bench.runners import HostRunner, Runner, Unavailable, Workload, expand, make_peer
 from edgelite.bench.stats import Latency, summarize
+from edgelite.converter.tflite.reader import ModelInfo, read_model
 from edgelite.errors import Code, EdgeliteError
 from edgelite.runtime.interpreter import TensorDetails
 
@@ -102,9 +103,8 @@ def _describe(d: TensorDetails) -> str:
     return f"{d.name} {d.dtype}[{','.join(map(str, d.shape))}]"
 
 
-def build_workload(config: BenchConfig) -> tuple[Workload, object, str, list[str]]:
+def build_workload(config: BenchConfig) -> tuple[Workload, ModelInfo, str, list[str]]:
     """Read the model, size its arena, and fix the input every runtime will get."""
-    from edgelite.converter.tflite.reader import read_model
     from edgelite.fileio import read_bytes
     from edgelite.runtime.interpreter import Interpreter
 
