@@ -193,8 +193,8 @@ class TflmRunner(Runner):
                     it = runtime.Interpreter.from_bytes(w.model, arena_size=size)
             except RuntimeError as e:
                 last = f"{e}: {' '.join(log[0].split())[:200] if log else ''}"
-                if "allocate" not in str(e).lower():
-                    raise
+                if "allocate" not in str(e).lower():  # e.g. an op TFLM lacks: say which
+                    raise RuntimeError(last) from e
                 size *= 2
                 continue
             self.init_ms = (time.perf_counter_ns() - start) / 1e6
