@@ -20,7 +20,7 @@ static int g_failures = 0;
 static int g_checked = 0;  /* (case, isa) pairs compared */
 static int g_fast = 0;     /* of which the optimized kernel handled */
 
-static uint32_t rnd(void)
+static inline uint32_t rnd(void)
 {
     g_rng ^= g_rng << 13;
     g_rng ^= g_rng >> 17;
@@ -29,15 +29,15 @@ static uint32_t rnd(void)
 }
 
 /* Uniform in [lo, hi]. */
-static int32_t rnd_in(int32_t lo, int32_t hi)
+static inline int32_t rnd_in(int32_t lo, int32_t hi)
 {
     return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
 }
 
-static int32_t pick(const int32_t *v, int32_t n) { return v[rnd() % (uint32_t)n]; }
+static inline int32_t pick(const int32_t *v, int32_t n) { return v[rnd() % (uint32_t)n]; }
 
 /* int8 data with the extremes over-represented. */
-static void fill_s8(int8_t *p, int32_t n, int32_t lo, int32_t hi)
+static inline void fill_s8(int8_t *p, int32_t n, int32_t lo, int32_t hi)
 {
     int32_t i;
     for (i = 0; i < n; ++i) {
@@ -47,7 +47,7 @@ static void fill_s8(int8_t *p, int32_t n, int32_t lo, int32_t hi)
 }
 
 /* A requantization multiplier near `real` (sometimes far above or below). */
-static void rnd_multiplier(double real, int32_t *m, int32_t *s)
+static inline void rnd_multiplier(double real, int32_t *m, int32_t *s)
 {
     int sh;
     const uint32_t r = rnd() % 8u;
@@ -57,7 +57,7 @@ static void rnd_multiplier(double real, int32_t *m, int32_t *s)
 }
 
 /* Instruction-set masks to try: portable, then each feature level this CPU has. */
-static int isa_levels(unsigned *masks)
+static inline int isa_levels(unsigned *masks)
 {
     const unsigned d = el_opt_isa_detected();
     int n = 0;
@@ -74,7 +74,7 @@ static int isa_levels(unsigned *masks)
     return n;
 }
 
-static const char *isa_name(unsigned mask)
+static inline const char *isa_name(unsigned mask)
 {
     if (mask & EL_OPT_ISA_SDOT) {
         return "sdot";
@@ -95,7 +95,7 @@ static const char *isa_name(unsigned mask)
 }
 
 /* Compares `n` output bytes and the guard after them; prints the first difference. */
-static int same_output(const int8_t *ref, const int8_t *got, int32_t n, const char *what,
+static inline int same_output(const int8_t *ref, const int8_t *got, int32_t n, const char *what,
                        unsigned isa)
 {
     int32_t i;
@@ -118,7 +118,7 @@ static int same_output(const int8_t *ref, const int8_t *got, int32_t n, const ch
     return 1;
 }
 
-static int finish(const char *name, int min_fast)
+static inline int finish(const char *name, int min_fast)
 {
     el_opt_limit_isa(~0u);
     printf("%s: %d comparisons (%d on the optimized path), %d failures, isa detected 0x%x\n",
