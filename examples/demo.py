@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,13 +32,15 @@ FLOAT_ACCURACY_ORT = "97.8 %"  # examples/digits/README.md, ONNX Runtime on the 
 
 
 def edgelite_command() -> tuple[list[str], dict[str, str]]:
-    """`edgelite` if installed, else `python -m edgelite.cli` from this checkout."""
+    """The edgelite this Python has (an installed wheel), else this checkout's src/."""
     env = dict(os.environ)
-    exe = shutil.which("edgelite")
-    if exe:
-        return [exe], env
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p)
+    try:
+        import edgelite
+
+        root = str(Path(edgelite.__file__).resolve().parents[1])
+    except ImportError:
+        root = str(REPO / "src")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return [sys.executable, "-m", "edgelite.cli"], env
 
 

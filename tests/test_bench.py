@@ -17,18 +17,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import edgelite
+
 from edgelite.bench.compare import agreement
 from edgelite.bench.inputs import ModelLayout
 from edgelite.runtime.interpreter import TensorDetails
 
 REPO = Path(__file__).resolve().parents[1]
+PKG_ROOT = str(Path(edgelite.__file__).resolve().parents[1])
 DIGITS = REPO / "examples" / "digits"
 FEW = ("--runs", "3", "--warmup", "1")
 
 
 def edgelite(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    # The edgelite this test imports (the installed wheel, or src/ in a dev checkout).
+    env["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, env.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-m", "edgelite.cli", *args], check=False,
                           capture_output=True, text=True, env=env, timeout=300)
 

@@ -11,15 +11,19 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+
+import edgelite
 from onnx import TensorProto, helper
 
 REPO = Path(__file__).resolve().parents[1]
+PKG_ROOT = str(Path(edgelite.__file__).resolve().parents[1])
 DIGITS = REPO / "examples" / "digits"
 
 
 def edgelite(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    # The edgelite this test imports (the installed wheel, or src/ in a dev checkout).
+    env["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, env.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-m", "edgelite.cli", *args], capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=300)
 
