@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 
 import edgelite
-
 from edgelite.bench.compare import agreement
 from edgelite.bench.inputs import ModelLayout
 from edgelite.runtime.interpreter import TensorDetails
