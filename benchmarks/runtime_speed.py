@@ -20,6 +20,7 @@ is a benchmark: it prints figures and never fails on speed.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -119,6 +120,11 @@ def main() -> int:
     from edgelite.quantize.api import QuantizeOptions, quantize
 
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    from edgelite.runtime import _lib
+
+    rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True, check=False).stdout.strip()
+    print(f"edgelite at git {rev or '?'}, runtime_micro from {_lib.load()._name}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for spec in args.models.split(","):
