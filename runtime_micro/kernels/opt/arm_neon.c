@@ -1,0 +1,185 @@
+/* aarch64 building blocks: NEON (every ARMv8-A CPU) and SDOT (ARMv8.2 dot-product extension,
+ * compiled per function with a target attribute and called only when HWCAP_ASIMDDP says the
+ * CPU has it, so one binary serves ARMv8.0 and ARMv8.2 phones).
+ *
+ * Exactness: NEON products are int8*int8 -> int16 (vmull_s8, never overflows) added pairwise
+ * into int32 (vpadalq_s16); SDOT sums four int8 products straight into int32. vqrdmulhq_s32
+ * is SaturatingRoundingDoublingHighMul itself. */
+#include "opt_internal.h"
+
+#if defined(EL_OPT_HAVE_NEON)
+#include <arm_neon.h>
+
+#include "../el_quant.h"
+
+#define EL_SDOT __attribute__((target("arch=armv8.2-a+dotprod")))
+
+static void tail_k(const int8_t *const *a, const int8_t *b0, const int8_t *b1, int32_t k0,
+                   int32_t k, int32_t *r)
+{
+    int32_t i, kk;
+    for (i = 0; i < 4; ++i) {
+        for (kk = k0; kk < k; ++kk) {
+            r[i * 2] += (int32_t)a[i][kk] * b0[kk];
+            r[i * 2 + 1] += (int32_t)a[i][kk] * b1[kk];
+        }
+    }
+}
+
+static inline int32x4_t mac16(int32x4_t acc, int8x16_t x, int8x16_t w)
+{
+    acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(x), vget_low_s8(w)));
+    return vpadalq_s16(acc, vmull_high_s8(x, w));
+}
+
+/* 4 rows x 2 columns; r[i * 2 + j]. */
+static void tile4x2_neon(const int8_t *const *a, const int8_t *b0, const int8_t *b1, int32_t k,
+                         int32_t *r)
+{
+    int32x4_t s[8];
+    int32_t i, kk;
+    for (i = 0; i < 8; ++i) {
+        s[i] = vdupq_n_s32(0);
+    }
+    for (kk = 0; kk + 16 <= k; kk += 16) {
+        const int8x16_t w0 = vld1q_s8(b0 + kk), w1 = vld1q_s8(b1 + kk);
+        for (i = 0; i < 4; ++i) {
+            const int8x16_t x = vld1q_s8(a[i] + kk);
+            s[i * 2] = mac16(s[i * 2], x, w0);
+            s[i * 2 + 1] = mac16(s[i * 2 + 1], x, w1);
+        }
+    }
+    for (i = 0; i < 8; ++i) {
+        r[i] = vaddvq_s32(s[i]);
+    }
+    tail_k(a, b0, b1, kk, k, r);
+}
+
+EL_SDOT static void tile4x2_sdot(const int8_t *const *a, const int8_t *b0, const int8_t *b1,
+                                 int32_t k, int32_t *r)
+{
+    int32x4_t s[8];
+    int32_t i, kk;
+    for (i = 0; i < 8; ++i) {
+        s[i] = vdupq_n_s32(0);
+    }
+    for (kk = 0; kk + 16 <= k; kk += 16) {
+        const int8x16_t w0 = vld1q_s8(b0 + kk), w1 = vld1q_s8(b1 + kk);
+        for (i = 0; i < 4; ++i) {
+            const int8x16_t x = vld1q_s8(a[i] + kk);
+            s[i * 2] = vdotq_s32(s[i * 2], x, w0);
+            s[i * 2 + 1] = vdotq_s32(s[i * 2 + 1], x, w1);
+        }
+    }
+    for (i = 0; i < 8; ++i) {
+        r[i] = vaddvq_s32(s[i]);
+    }
+    tail_k(a, b0, b1, kk, k, r);
+}
+
+typedef void (*tile_fn)(const int8_t *const *, const int8_t *, const int8_t *, int32_t,
+                        int32_t *);
+
+/* Short tiles repeat the last row / column and drop the extra results. */
+static void gemm_tiles(tile_fn tile, int32_t m, int32_t n, int32_t k, const int8_t *const *a,
+                       const int8_t *b, int32_t ldb, int32_t *c, int32_t ldc)
+{
+    const int8_t *rows[4];
+    int32_t i, j;
+    for (i = 0; i < 4; ++i) {
+        rows[i] = a[i < m ? i : m - 1];
+    }
+    for (j = 0; j < n; j += 2) {
+        const int8_t *b0 = b + (size_t)j * ldb;
+        const int8_t *b1 = j + 1 < n ? b0 + ldb : b0;
+        int32_t r[8];
+        tile(rows, b0, b1, k, r);
+        for (i = 0; i < m; ++i) {
+            c[(size_t)i * ldc + j] = r[i * 2];
+            if (j + 1 < n) {
+                c[(size_t)i * ldc + j + 1] = r[i * 2 + 1];
+            }
+        }
+    }
+}
+
+void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                      int32_t ldb, int32_t *c, int32_t ldc)
+{
+    gemm_tiles(tile4x2_neon, m, n, k, a, b, ldb, c, ldc);
+}
+
+void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                      int32_t ldb, int32_t *c, int32_t ldc)
+{
+    gemm_tiles(tile4x2_sdot, m, n, k, a, b, ldb, c, ldc);
+}
+
+void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
+                    int32_t n, int32_t *acc)
+{
+    int32_t c = 0, t;
+    for (; c + 16 <= n; c += 16) {
+        int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;
+        for (t = 0; t < taps; ++t) {
+            const int8x16_t xv = vld1q_s8(x[t] + c);
+            const int8x16_t fv = vld1q_s8(f + (size_t)t * fstride + c);
+            const int16x8_t lo = vmull_s8(vget_low_s8(xv), vget_low_s8(fv));
+            const int16x8_t hi = vmull_high_s8(xv, fv);
+            s0 = vaddw_s16(s0, vget_low_s16(lo));
+            s1 = vaddw_high_s16(s1, lo);
+            s2 = vaddw_s16(s2, vget_low_s16(hi));
+            s3 = vaddw_high_s16(s3, hi);
+        }
+        vst1q_s32(acc + c, s0);
+        vst1q_s32(acc + c + 4, s1);
+        vst1q_s32(acc + c + 8, s2);
+        vst1q_s32(acc + c + 12, s3);
+    }
+    for (; c < n; ++c) {
+        int32_t s = 0;
+        for (t = 0; t < taps; ++t) {
+            s += (int32_t)x[t][c] * f[(size_t)t * fstride + c];
+        }
+        acc[c] = s;
+    }
+}
+
+/* el_requant on 4 lanes (multipliers >= 0). */
+static inline int32x4_t requant4(int32x4_t v, int32x4_t mult, int32x4_t shift)
+{
+    const int32x4_t zero = vdupq_n_s32(0), one = vdupq_n_s32(1);
+    const int32x4_t left = vmaxq_s32(shift, zero);
+    const int32x4_t right = vmaxq_s32(vnegq_s32(shift), zero);
+    const int32x4_t h = vqrdmulhq_s32(vshlq_s32(v, left), mult);
+    const int32x4_t mask = vsubq_s32(vshlq_s32(one, right), one);
+    const int32x4_t rem = vandq_s32(h, mask);
+    const int32x4_t thr = vsubq_s32(vshrq_n_s32(mask, 1), vshrq_n_s32(h, 31));
+    const int32x4_t res = vshlq_s32(h, vnegq_s32(right));
+    return vsubq_s32(res, vreinterpretq_s32_u32(vcgtq_s32(rem, thr)));
+}
+
+void el_opt_requant_neon(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out)
+{
+    const int32x4_t off = vdupq_n_s32(rq->out_offset);
+    const int32x4_t lo = vdupq_n_s32(rq->act_min), hi = vdupq_n_s32(rq->act_max);
+    int32_t c = 0;
+    for (; c + 8 <= n; c += 8) {
+        int32x4_t r0 = vaddq_s32(vld1q_s32(acc + c), vld1q_s32(rq->bias + c));
+        int32x4_t r1 = vaddq_s32(vld1q_s32(acc + c + 4), vld1q_s32(rq->bias + c + 4));
+        r0 = requant4(r0, vld1q_s32(rq->mult + c), vld1q_s32(rq->shift + c));
+        r1 = requant4(r1, vld1q_s32(rq->mult + c + 4), vld1q_s32(rq->shift + c + 4));
+        r0 = vminq_s32(vmaxq_s32(vaddq_s32(r0, off), lo), hi);
+        r1 = vminq_s32(vmaxq_s32(vaddq_s32(r1, off), lo), hi);
+        vst1_s8(out + c, vqmovn_s16(vcombine_s16(vqmovn_s32(r0), vqmovn_s32(r1))));
+    }
+    for (; c < n; ++c) {
+        const int32_t v = (int32_t)((uint32_t)acc[c] + (uint32_t)rq->bias[c]);
+        const int32_t r = el_requant(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
+        out[c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+    }
+}
+
+#else
+typedef int el_opt_arm_neon_unused;
+#endif
