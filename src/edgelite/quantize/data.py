@@ -179,7 +179,8 @@ def _from_callable(fn: Callable[[], Iterable[Any]], graph: ir.Graph, layout: str
     return per
 
 
-def _load_image(path: Path, spec: ImageFolder, hw: tuple[int, int]) -> np.ndarray:
+def _load_image(path: Path, spec: ImageFolder, hw: tuple[int, int],
+                expects: str = "") -> np.ndarray:
     try:
         from PIL import Image
     except ImportError as exc:
@@ -191,7 +192,8 @@ def _load_image(path: Path, spec: ImageFolder, hw: tuple[int, int]) -> np.ndarra
             im = im.resize((hw[1], hw[0]), Image.BILINEAR)
             px = np.asarray(im, dtype=np.float32)
     except OSError as exc:
-        raise _bad(f"cannot read image: {exc}", str(path)) from exc
+        raise _bad(f"cannot read image: {exc}", str(path),
+                   f"{expects}; remove or replace the file" if expects else None) from exc
     if px.ndim == 2:
         px = px[..., None]
     if spec.channels == "bgr":
@@ -227,6 +229,13 @@ def _from_images(spec: ImageFolder, graph: ir.Graph, samples: int | None,
     if spec.layout not in ("nhwc", "nchw"):
         raise _bad(f"layout must be 'nhwc' or 'nchw', got {spec.layout!r}", str(folder))
     hw = spec.size or ((t.shape[1], t.shape[2]) if spec.layout == "nhwc" else t.shape[2:4])
+    want_c = t.shape[3] if spec.layout == "nhwc" else t.shape[1]
+    have_c = 1 if spec.channels == "gray" else 3
+    if want_c != have_c:  # checked before any file is read
+        raise _bad(f"{spec.channels} images have {have_c} channel(s) but input {t.name!r} "
+                   f"expects {list(t.shape)} ({spec.layout})", str(folder),
+                   "use --image-channels gray for 1 channel, rgb/bgr for 3; check "
+                   "--image-layout")
     if not files:
         raise _bad(f"no images ({', '.join(spec.exts)}) in the folder", str(folder),
                    f"input {t.name!r} expects {list(t.shape)}")
@@ -234,7 +243,8 @@ def _from_images(spec: ImageFolder, graph: ir.Graph, samples: int | None,
         raise _bad(f"{samples} calibration samples asked for, but the folder has only "
                    f"{len(files)} image(s)", str(folder))
     files = files[:samples] if samples is not None else files
-    arrays = [_load_image(p, spec, hw)[None] for p in files]
+    expects = f"input {t.name!r} expects {list(t.shape)}"
+    arrays = [_load_image(p, spec, hw, expects)[None] for p in files]
     stacked = np.concatenate(arrays)
     # _load_image already produced the model's layout.
     return {t.name: _fit(stacked, t, "none", str(folder))}
