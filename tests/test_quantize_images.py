@@ -39,7 +39,7 @@ def edgelite(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-m", "edgelite.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+                          text=True, env=env, timeout=300, check=False)
 
 
 def one_line_error(res: subprocess.CompletedProcess[str], *fragments: str) -> str:
