@@ -1,0 +1,156 @@
+"""runtime_micro's optimized kernels (runtime_micro/kernels/opt) produce the reference's bytes.
+
+Two levels:
+- the C tests in runtime_micro/tests/opt run each optimized int8 kernel (CONV_2D, DEPTHWISE,
+  FULLY_CONNECTED, PAD) and TFLite's reference integer math side by side on an edge-case matrix
+  (channel counts around the vector widths, odd sizes, SAME/VALID, strides, dilation, zero
+  points -128/127, saturating clamps, per-channel multipliers), under every instruction set the
+  CPU offers: on the host (portable C, AVX2), on qemu-aarch64 as a Cortex-A53 (NEON, no SDOT)
+  and a Cortex-A76 (NEON + SDOT), and on the Cortex-M4 / Cortex-M55 QEMU boards;
+- end to end, int8 MobileNetV2 through edgelite.runtime.Interpreter must equal TFLite Micro
+  (the integer oracle) bit for bit, with the optimized kernels on each instruction set and off.
+
+The ARM runs need the Debian packages in tools/arm_targets.APT_LINE; without them these tests
+FAIL with that line (as tests/test_targets.py), they are never skipped.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import arm_targets as at
+import models
+
+from edgelite.converter.pipeline import convert
+from edgelite.quantize.api import QuantizeOptions, quantize
+from edgelite.runtime import Interpreter, _lib
+
+OPT_TESTS = ROOT / "runtime_micro" / "tests" / "opt"
+C_TESTS = ("test_opt_conv", "test_opt_depthwise", "test_opt_fc", "test_opt_pad")
+SUMMARY = re.compile(r"^(test_opt_\w+): (\d+) comparisons \((\d+) on the optimized path\), "
+                     r"(\d+) failures, isa detected 0x([0-9a-f]+)$", re.MULTILINE)
+
+# el_opt.h feature bits
+ISA_AVX2, ISA_NEON, ISA_SDOT, ISA_DSP, ISA_MVE = 0x1, 0x10, 0x20, 0x100, 0x200
+
+
+def _run_c_tests(target: str, tmp: Path, qemu_cpu: str | None = None) -> dict[str, tuple]:
+    if target != "host":
+        missing = at.missing_tools([target])
+        if missing:
+            pytest.fail(f"ARM cross toolchains / QEMU missing: {', '.join(missing)}. "
+                        f"Install them with: {at.APT_LINE}", pytrace=False)
+    cmd = ["make", "-s", "-C", str(OPT_TESTS), f"TARGET={target}", f"OUT={tmp}", "run"]
+    if qemu_cpu:
+        cmd.append(f"QEMU_CPU={qemu_cpu}")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    found = {m[0]: (int(m[1]), int(m[2]), int(m[3]), int(m[4], 16)) for m in SUMMARY.findall(out)}
+    assert sorted(found) == sorted(C_TESTS), out[-4000:]
+    for name, (checked, fast, failures, _isa) in found.items():
+        assert failures == 0 and fast > 0 and checked >= fast, (name, out[-4000:])
+    return found
+
+
+def test_c_kernels_host(tmp_path: Path) -> None:
+    found = _run_c_tests("host", tmp_path)
+    isa = found["test_opt_conv"][3]
+    if isa & ISA_AVX2:  # portable and AVX2 both compared: twice the comparisons
+        assert found["test_opt_conv"][0] >= 2 * 300
+
+
+@pytest.mark.parametrize("cpu,expect", [("cortex-a53", ISA_NEON), ("cortex-a76",
+                                                                   ISA_NEON | ISA_SDOT)])
+def test_c_kernels_aarch64(tmp_path: Path, cpu: str, expect: int) -> None:
+    found = _run_c_tests("aarch64", tmp_path, qemu_cpu=cpu)
+    # Run-time dispatch: the same binary sees SDOT only on the ARMv8.2 CPU.
+    assert found["test_opt_conv"][3] == expect
+
+
+@pytest.mark.parametrize("target,expect", [("cortex-m4", ISA_DSP),
+                                           ("cortex-m55", ISA_DSP | ISA_MVE)])
+def test_c_kernels_cortex_m(tmp_path: Path, target: str, expect: int) -> None:
+    found = _run_c_tests(target, tmp_path)
+    assert found["test_opt_conv"][3] == expect
+
+
+# ------------------------------------------------------------------ end to end vs TFLite Micro
+def _library() -> ctypes.CDLL:
+    lib = _lib.load()
+    if not hasattr(lib, "el_opt_enable"):
+        pytest.fail(f"{lib._name} predates runtime_micro/kernels/opt: rebuild it "
+                    "(`make -C runtime_micro` or pip install .)", pytrace=False)
+    lib.el_opt_isa_detected.restype = ctypes.c_uint
+    lib.el_opt_limit_isa.argtypes = [ctypes.c_uint]
+    lib.el_opt_enable.argtypes = [ctypes.c_int]
+    return lib
+
+
+@pytest.fixture(scope="module")
+def mobilenets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    tmp = tmp_path_factory.mktemp("mnv2")
+    out = {}
+    for width, res in ((0.35, 96), (1.0, 224)):
+        src = tmp / f"mnv2_{width:g}_{res}.onnx"
+        import onnx
+
+        onnx.save(models.mobilenet_v2(width, res), str(src))
+        cal = np.random.default_rng(1).standard_normal((2, 3, res, res)).astype(np.float32)
+        out[f"{width:g}_{res}"] = quantize(convert(src), QuantizeOptions(
+            calibration={"input": cal}, samples=2, progress=False)).model
+    return out
+
+
+def _tflm(model: bytes, x: np.ndarray, tmp: Path) -> np.ndarray:
+    from tflite_micro.python.tflite_micro import runtime as tflm
+
+    path = tmp / "model.tflite"
+    path.write_bytes(model)
+    it = tflm.Interpreter.from_file(str(path), arena_size=8_000_000)
+    it.set_input(x, 0)
+    it.invoke()
+    return it.get_output(0)
+
+
+@pytest.mark.parametrize("name", ["0.35_96", "1_224"])
+def test_mobilenet_v2_int8_bit_exact_with_tflm(mobilenets: dict[str, bytes], name: str,
+                                               tmp_path: Path) -> None:
+    lib = _library()
+    model = mobilenets[name]
+    it = Interpreter(model)
+    assert it.inputs[0].dtype == np.int8
+    rng = np.random.default_rng(0)
+    x = rng.integers(-128, 128, size=it.inputs[0].shape).astype(np.int8)
+    expected = _tflm(model, x, tmp_path)
+    detected = int(lib.el_opt_isa_detected())
+    levels = [0] + [m for m in (ISA_AVX2, ISA_NEON, ISA_NEON | ISA_SDOT) if detected & m == m]
+    runs = {}
+    try:
+        for on, mask in [(1, m) for m in levels] + [(0, 0)]:
+            lib.el_opt_enable(on)
+            lib.el_opt_limit_isa(mask)
+            it.set_input(0, x)
+            it.invoke()
+            runs[(on, mask)] = it.get_output(0).copy()
+    finally:
+        lib.el_opt_enable(1)
+        lib.el_opt_limit_isa(0xFFFFFFFF)
+    for (on, mask), got in runs.items():
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        diff = int(np.abs(got.astype(np.int32) - expected.astype(np.int32)).max())
+        assert diff == 0, (f"optimized kernels {'on' if on else 'off'} (isa mask 0x{mask:x}): "
+                           f"{int((got != expected).sum())} outputs differ from TFLite Micro, "
+                           f"max {diff}")
+    # A model that reaches the output with varied values (not a constant the kernels could
+    # all agree on by accident).
+    assert len(np.unique(expected)) > 10
