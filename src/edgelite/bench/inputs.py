@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from edgelite.errors import Code, EdgeliteError
-from edgelite.runtime.batch import _samples, _typed, load_arrays
+from edgelite.runtime.batch import as_input_dtype, load_arrays, split_samples
 from edgelite.runtime.interpreter import TensorDetails
 
 
@@ -86,6 +86,6 @@ def file_inputs(path: Path, details: list[TensorDetails], layout: ModelLayout
     notes: list[str] = []
     out = []
     for arr, d in zip(arrays, details):
-        first = _samples(np.asarray(arr), d, d.name in layout.inputs, str(path), notes)[0]
-        out.append(np.ascontiguousarray(_typed(first, d, d.name, notes)))
+        first = split_samples(np.asarray(arr), d, d.name in layout.inputs, str(path), notes)[0]
+        out.append(np.ascontiguousarray(as_input_dtype(first, d, d.name, notes)))
     return out, notes

@@ -39,8 +39,12 @@ def _channels_last_inputs(model: bytes) -> set[str]:
     return set()
 
 
-def _samples(arr: np.ndarray, d: TensorDetails, nhwc: bool, where: str,
-             notes: list[str]) -> list[np.ndarray]:
+def split_samples(arr: np.ndarray, d: TensorDetails, nhwc: bool, where: str,
+                  notes: list[str]) -> list[np.ndarray]:
+    """Split samples-first data into per-invoke arrays of exactly the input's shape.
+
+    ``nhwc``: the converter made this input channels-last, so NCHW data is moved to NHWC
+    (the move is recorded in ``notes``)."""
     shape = tuple(d.shape)
     cands = [("", arr)]
     if nhwc and arr.ndim >= 3:
@@ -68,7 +72,9 @@ def _samples(arr: np.ndarray, d: TensorDetails, nhwc: bool, where: str,
              f"{list(shape)}")
 
 
-def _typed(x: np.ndarray, d: TensorDetails, name: str, notes: list[str]) -> np.ndarray:
+def as_input_dtype(x: np.ndarray, d: TensorDetails, name: str, notes: list[str]) -> np.ndarray:
+    """``x`` in the input's dtype: float data for an integer input is quantized with the
+    input's scale and zero point (recorded in ``notes``)."""
     if x.dtype == d.dtype:
         return x
     if d.dtype.kind in "iu" and x.dtype.kind == "f" and d.scale > 0:
@@ -105,7 +111,7 @@ def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
                             hint="pass a .npz keyed by input name for several inputs")
     notes: list[str] = []
     nhwc = _channels_last_inputs(model)
-    per_input = [_samples(np.asarray(a), d, d.name in nhwc, where, notes)
+    per_input = [split_samples(np.asarray(a), d, d.name in nhwc, where, notes)
                  for a, d in zip(data, interp.inputs)]
     counts = {len(s) for s in per_input}
     if len(counts) != 1:
@@ -115,7 +121,7 @@ def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
     results: list[list[np.ndarray]] = [[] for _ in interp.outputs]
     for s in range(n):
         for i, d in enumerate(interp.inputs):
-            interp.set_input(i, _typed(per_input[i][s], d, d.name, notes))
+            interp.set_input(i, as_input_dtype(per_input[i][s], d, d.name, notes))
         interp.invoke()
         for o, d in enumerate(interp.outputs):
             y = interp.get_output(o)
