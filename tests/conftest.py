@@ -1,0 +1,27 @@
+"""Shared test setup.
+
+When the tests import edgelite from this checkout's src/ (PYTHONPATH=src, no installed wheel),
+runtime_micro's shared library is built in-tree first (`make -C runtime_micro`), so no test
+loads a stale build. With an installed wheel, the wheel's library is used as is.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _runtime_library_up_to_date() -> None:
+    import edgelite
+
+    from_source = Path(edgelite.__file__).resolve().is_relative_to(REPO / "src")
+    if from_source and not os.environ.get("EDGELITE_RUNTIME_LIB"):
+        proc = subprocess.run(["make", "-C", str(REPO / "runtime_micro"), "-s", "-j2"],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
