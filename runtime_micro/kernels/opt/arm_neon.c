@@ -32,50 +32,49 @@ static inline int32x4_t mac16(int32x4_t acc, int8x16_t x, int8x16_t w)
     return vpadalq_s16(acc, vmull_high_s8(x, w));
 }
 
-/* 4 rows x 2 columns; r[i * 2 + j]. */
-static void tile4x2_neon(const int8_t *const *a, const int8_t *b0, const int8_t *b1, int32_t k,
-                         int32_t *r)
+/* One 4 rows x 2 columns tile, r[i * 2 + j]; MAC(acc, x, w) adds 16 products into 4 lanes.
+ * Written out row by row so the eight accumulators stay in registers. */
+#define EL_NEON_TILE(NAME, ATTR, MAC)                                                          \
+    ATTR static void NAME(const int8_t *const *a, const int8_t *b0, const int8_t *b1,          \
+                          int32_t k, int32_t *r)                                               \
+    {                                                                                          \
+        const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];                           \
+        int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0;   \
+        int32x4_t s7 = s0;                                                                     \
+        int32_t kk;                                                                            \
+        for (kk = 0; kk + 16 <= k; kk += 16) {                                                 \
+            const int8x16_t w0 = vld1q_s8(b0 + kk), w1 = vld1q_s8(b1 + kk);                    \
+            int8x16_t x = vld1q_s8(a0 + kk);                                                   \
+            s0 = MAC(s0, x, w0);                                                               \
+            s1 = MAC(s1, x, w1);                                                               \
+            x = vld1q_s8(a1 + kk);                                                             \
+            s2 = MAC(s2, x, w0);                                                               \
+            s3 = MAC(s3, x, w1);                                                               \
+            x = vld1q_s8(a2 + kk);                                                             \
+            s4 = MAC(s4, x, w0);                                                               \
+            s5 = MAC(s5, x, w1);                                                               \
+            x = vld1q_s8(a3 + kk);                                                             \
+            s6 = MAC(s6, x, w0);                                                               \
+            s7 = MAC(s7, x, w1);                                                               \
+        }                                                                                      \
+        r[0] = vaddvq_s32(s0);                                                                 \
+        r[1] = vaddvq_s32(s1);                                                                 \
+        r[2] = vaddvq_s32(s2);                                                                 \
+        r[3] = vaddvq_s32(s3);                                                                 \
+        r[4] = vaddvq_s32(s4);                                                                 \
+        r[5] = vaddvq_s32(s5);                                                                 \
+        r[6] = vaddvq_s32(s6);                                                                 \
+        r[7] = vaddvq_s32(s7);                                                                 \
+        tail_k(a, b0, b1, kk, k, r);                                                           \
+    }
+
+EL_SDOT static inline int32x4_t sdot16(int32x4_t acc, int8x16_t x, int8x16_t w)
 {
-    int32x4_t s[8];
-    int32_t i, kk;
-    for (i = 0; i < 8; ++i) {
-        s[i] = vdupq_n_s32(0);
-    }
-    for (kk = 0; kk + 16 <= k; kk += 16) {
-        const int8x16_t w0 = vld1q_s8(b0 + kk), w1 = vld1q_s8(b1 + kk);
-        for (i = 0; i < 4; ++i) {
-            const int8x16_t x = vld1q_s8(a[i] + kk);
-            s[i * 2] = mac16(s[i * 2], x, w0);
-            s[i * 2 + 1] = mac16(s[i * 2 + 1], x, w1);
-        }
-    }
-    for (i = 0; i < 8; ++i) {
-        r[i] = vaddvq_s32(s[i]);
-    }
-    tail_k(a, b0, b1, kk, k, r);
+    return vdotq_s32(acc, x, w);
 }
 
-EL_SDOT static void tile4x2_sdot(const int8_t *const *a, const int8_t *b0, const int8_t *b1,
-                                 int32_t k, int32_t *r)
-{
-    int32x4_t s[8];
-    int32_t i, kk;
-    for (i = 0; i < 8; ++i) {
-        s[i] = vdupq_n_s32(0);
-    }
-    for (kk = 0; kk + 16 <= k; kk += 16) {
-        const int8x16_t w0 = vld1q_s8(b0 + kk), w1 = vld1q_s8(b1 + kk);
-        for (i = 0; i < 4; ++i) {
-            const int8x16_t x = vld1q_s8(a[i] + kk);
-            s[i * 2] = vdotq_s32(s[i * 2], x, w0);
-            s[i * 2 + 1] = vdotq_s32(s[i * 2 + 1], x, w1);
-        }
-    }
-    for (i = 0; i < 8; ++i) {
-        r[i] = vaddvq_s32(s[i]);
-    }
-    tail_k(a, b0, b1, kk, k, r);
-}
+EL_NEON_TILE(tile4x2_neon, , mac16)
+EL_NEON_TILE(tile4x2_sdot, EL_SDOT, sdot16)
 
 typedef void (*tile_fn)(const int8_t *const *, const int8_t *, const int8_t *, int32_t,
                         int32_t *);
@@ -84,34 +83,39 @@ typedef void (*tile_fn)(const int8_t *const *, const int8_t *, const int8_t *, i
 static void gemm_tiles(tile_fn tile, int32_t m, int32_t n, int32_t k, const int8_t *const *a,
                        const int8_t *b, int32_t ldb, int32_t *c, int32_t ldc)
 {
-    const int8_t *rows[4];
-    int32_t i, j;
-    for (i = 0; i < 4; ++i) {
-        rows[i] = a[i < m ? i : m - 1];
-    }
-    for (j = 0; j < n; j += 2) {
-        const int8_t *b0 = b + (size_t)j * ldb;
-        const int8_t *b1 = j + 1 < n ? b0 + ldb : b0;
-        int32_t r[8];
-        tile(rows, b0, b1, k, r);
-        for (i = 0; i < m; ++i) {
-            c[(size_t)i * ldc + j] = r[i * 2];
-            if (j + 1 < n) {
-                c[(size_t)i * ldc + j + 1] = r[i * 2 + 1];
+    int32_t i0, i, j;
+    for (i0 = 0; i0 < m; i0 += 4) {
+        const int32_t mr = m - i0 < 4 ? m - i0 : 4;
+        const int8_t *rows[4];
+        for (i = 0; i < 4; ++i) {
+            rows[i] = a[i0 + (i < mr ? i : mr - 1)];
+        }
+        for (j = 0; j < n; j += 2) {
+            const int8_t *b0 = b + (size_t)j * ldb;
+            const int8_t *b1 = j + 1 < n ? b0 + ldb : b0;
+            int32_t r[8];
+            tile(rows, b0, b1, k, r);
+            for (i = 0; i < mr; ++i) {
+                c[(size_t)(i0 + i) * ldc + j] = r[i * 2];
+                if (j + 1 < n) {
+                    c[(size_t)(i0 + i) * ldc + j + 1] = r[i * 2 + 1];
+                }
             }
         }
     }
 }
 
 void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
-                      int32_t ldb, int32_t *c, int32_t ldc)
+                      int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc)
 {
+    (void)bsum;
     gemm_tiles(tile4x2_neon, m, n, k, a, b, ldb, c, ldc);
 }
 
 void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
-                      int32_t ldb, int32_t *c, int32_t ldc)
+                      int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc)
 {
+    (void)bsum;
     gemm_tiles(tile4x2_sdot, m, n, k, a, b, ldb, c, ldc);
 }
 

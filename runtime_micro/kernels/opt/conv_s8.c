@@ -39,12 +39,15 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
     const int direct = f_h == 1 && f_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
                        (out_h - 1) * p->stride_h < in_h && (out_w - 1) * p->stride_w < in_w;
     const el_opt_kernels *kr;
-    int8_t cols[EL_OPT_MB][EL_OPT_KMAX];
+    int8_t cols[EL_OPT_COLS];
     const int8_t *rows[EL_OPT_MB];
     int32_t tile[EL_OPT_MB * EL_OPT_NC];
-    int32_t be[EL_OPT_NC];
-    int32_t n0;
-    if (!el_opt_enabled() || f_dims->c != in_c || (!direct && k > EL_OPT_KMAX) || zp < -128 ||
+    int32_t be[EL_OPT_NC], bs[EL_OPT_NC];
+    int32_t n0, mb_max = EL_OPT_MB;
+    if (!direct && k > 0 && EL_OPT_COLS / k < mb_max) {
+        mb_max = EL_OPT_COLS / k;
+    }
+    if (!el_opt_enabled() || f_dims->c != in_c || mb_max < 1 || zp < -128 ||
         zp > 127 || !multipliers_ok(q->multiplier, out_c)) {
         return 0;
     }
@@ -60,6 +63,7 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
             for (kk = 0; kk < k; ++kk) {
                 s += w[kk];
             }
+            bs[j] = s;
             be[j] = fold_offset(bias, n0 + j, p->input_offset, s);
         }
         rq.bias = be;
@@ -68,8 +72,8 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
         rq.out_offset = p->output_offset;
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
-        for (pix0 = 0; pix0 < npix; pix0 += EL_OPT_MB) {
-            const int32_t mb = npix - pix0 < EL_OPT_MB ? npix - pix0 : EL_OPT_MB;
+        for (pix0 = 0; pix0 < npix; pix0 += mb_max) {
+            const int32_t mb = npix - pix0 < mb_max ? npix - pix0 : mb_max;
             int32_t i;
             for (i = 0; i < mb; ++i) {
                 const int32_t pix = pix0 + i;
@@ -81,7 +85,7 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
                     rows[i] = img + ((size_t)y0 * in_w + x0) * in_c;
                 } else {
                     int32_t ky, kx;
-                    int8_t *dst = cols[i];
+                    int8_t *dst = cols + (size_t)i * k;
                     for (ky = 0; ky < f_h; ++ky) {
                         const int32_t iy = y0 + p->dilation_h * ky;
                         for (kx = 0; kx < f_w; ++kx, dst += in_c) {
@@ -93,10 +97,10 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
                             }
                         }
                     }
-                    rows[i] = cols[i];
+                    rows[i] = cols + (size_t)i * k;
                 }
             }
-            kr->gemm(mb, nc, k, rows, fb, k, tile, nc);
+            kr->gemm(mb, nc, k, rows, fb, k, bs, tile, nc);
             for (i = 0; i < mb; ++i) {
                 kr->requant(&rq, nc, tile + (size_t)i * nc, out + (size_t)(pix0 + i) * out_c + n0);
             }
@@ -176,7 +180,7 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
     const el_opt_kernels *kr;
     const int8_t *rows[EL_OPT_MB];
     int32_t tile[EL_OPT_MB * EL_OPT_NC];
-    int32_t be[EL_OPT_NC], mult[EL_OPT_NC], shift[EL_OPT_NC];
+    int32_t be[EL_OPT_NC], bs[EL_OPT_NC], mult[EL_OPT_NC], shift[EL_OPT_NC];
     int32_t n0;
     if (!el_opt_enabled() || p->filter_offset != 0 ||
         !multipliers_ok(q->multiplier, per_channel ? units : 1)) {
@@ -194,6 +198,7 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
             for (kk = 0; kk < depth; ++kk) {
                 s += w[kk];
             }
+            bs[j] = s;
             be[j] = fold_offset(bias, n0 + j, p->input_offset, s);
             mult[j] = q->multiplier[per_channel ? n0 + j : 0];
             shift[j] = q->shift[per_channel ? n0 + j : 0];
@@ -210,7 +215,7 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
             for (i = 0; i < mb; ++i) {
                 rows[i] = in + (size_t)(b0 + i) * depth;
             }
-            kr->gemm(mb, nc, depth, rows, fb, depth, tile, nc);
+            kr->gemm(mb, nc, depth, rows, fb, depth, bs, tile, nc);
             for (i = 0; i < mb; ++i) {
                 kr->requant(&rq, nc, tile + (size_t)i * nc, out + (size_t)(b0 + i) * units + n0);
             }

@@ -15,7 +15,8 @@
  * rounding, vectorized lane by lane with the same formula as el_requant.
  *
  * Instruction sets, chosen at run time (one binary serves every CPU of its architecture):
- *   x86-64   AVX2 when __builtin_cpu_supports("avx2"), else portable C (SSE2 by the compiler)
+ *   x86-64   AVX2 when __builtin_cpu_supports("avx2"), plus a VNNI GEMM (vpdpbusd) when the
+ *            CPU has AVX512-VNNI+VL or AVX-VNNI; else portable C (SSE2 by the compiler)
  *   aarch64  NEON always; SDOT when the CPU has the dot-product extension (HWCAP_ASIMDDP)
  *   Cortex-M chosen at compile time: MVE (__ARM_FEATURE_MVE), DSP (__ARM_FEATURE_DSP), or C
  *
@@ -49,6 +50,8 @@ int el_opt_pad(size_t elem, const el_shape *in_shape, const int32_t *pad_before,
 
 /* Instruction-set features (bit mask). */
 #define EL_OPT_ISA_AVX2 0x1u
+#define EL_OPT_ISA_AVX512VNNI 0x2u /* with AVX512VL: vpdpbusd on 256-bit vectors */
+#define EL_OPT_ISA_AVXVNNI 0x4u
 #define EL_OPT_ISA_NEON 0x10u
 #define EL_OPT_ISA_SDOT 0x20u
 #define EL_OPT_ISA_DSP 0x100u

@@ -18,6 +18,12 @@ unsigned el_opt_isa_detected(void)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) {
         isa |= EL_OPT_ISA_AVX2;
+        if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl")) {
+            isa |= EL_OPT_ISA_AVX512VNNI;
+        }
+        if (__builtin_cpu_supports("avxvnni")) {
+            isa |= EL_OPT_ISA_AVXVNNI;
+        }
     }
 #endif
 #if defined(EL_OPT_HAVE_NEON)
@@ -48,6 +54,10 @@ int el_opt_enabled(void) { return g_enabled; }
 static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_requant_c};
 #if defined(EL_OPT_HAVE_AVX2)
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2, el_opt_dw_avx2, el_opt_requant_avx2};
+static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512, el_opt_dw_avx2,
+                                         el_opt_requant_avx2};
+static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni, el_opt_dw_avx2,
+                                         el_opt_requant_avx2};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
 static const el_opt_kernels k_neon = {el_opt_gemm_neon, el_opt_dw_neon, el_opt_requant_neon};
@@ -68,6 +78,12 @@ const el_opt_kernels *el_opt_kernels_active(void)
     isa = detected & g_limit;
     (void)isa;
 #if defined(EL_OPT_HAVE_AVX2)
+    if ((isa & EL_OPT_ISA_AVX2) && (isa & EL_OPT_ISA_AVX512VNNI)) {
+        return &k_vnni512;
+    }
+    if ((isa & EL_OPT_ISA_AVX2) && (isa & EL_OPT_ISA_AVXVNNI)) {
+        return &k_avxvnni;
+    }
     if (isa & EL_OPT_ISA_AVX2) {
         return &k_avx2;
     }

@@ -4,15 +4,18 @@
 
 #include "el_opt.h"
 
-/* Rows of one GEMM tile (output pixels per call) and the largest im2col row kept on the stack. */
-#define EL_OPT_MB 4
+/* Stack tiles of the drivers: EL_OPT_MB output pixels (GEMM rows) per call, EL_OPT_NC output
+ * channels per chunk, EL_OPT_COLS bytes of im2col rows (a conv whose one im2col row is larger
+ * goes to the reference). Small on Cortex-M, where stacks are a few KB. */
 #if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
-#define EL_OPT_NC 32        /* output channels per chunk: keeps the stack tiles small */
-#define EL_OPT_KMAX 512     /* im2col bytes per row */
+#define EL_OPT_MB 4
+#define EL_OPT_NC 32
+#define EL_OPT_COLS 2048
 #define EL_OPT_DW_C 32      /* depthwise channels per chunk */
 #else
-#define EL_OPT_NC 256
-#define EL_OPT_KMAX 4608
+#define EL_OPT_MB 64
+#define EL_OPT_NC 64
+#define EL_OPT_COLS 32768
 #define EL_OPT_DW_C 64
 #endif
 #define EL_OPT_DW_TAPS 64   /* largest depthwise kernel (h*w) handled */
@@ -27,9 +30,10 @@ typedef struct {
 } el_opt_rq;
 
 typedef struct {
-    /* c[i * ldc + j] = sum_k a[i][k] * b[j * ldb + k] for i < m (<= EL_OPT_MB), j < n. */
+    /* c[i * ldc + j] = sum_k a[i][k] * b[j * ldb + k] for i < m, j < n;
+     * bsum[j] = sum_k b[j * ldb + k] (kernels working on unsigned activations need it). */
     void (*gemm)(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
-                 int32_t ldb, int32_t *c, int32_t ldc);
+                 int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
     /* acc[c] = sum_t x[t][c] * f[t * fstride + c] for c < n. */
     void (*dw)(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                int32_t n, int32_t *acc);
@@ -40,7 +44,7 @@ typedef struct {
 const el_opt_kernels *el_opt_kernels_active(void);
 
 void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
-                   int32_t ldb, int32_t *c, int32_t ldc);
+                   int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                  int32_t n, int32_t *acc);
 void el_opt_requant_c(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
@@ -48,18 +52,25 @@ void el_opt_requant_c(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t
 #if defined(__x86_64__) && defined(__GNUC__)
 #define EL_OPT_HAVE_AVX2 1
 void el_opt_gemm_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
-                      int32_t ldb, int32_t *c, int32_t ldc);
+                      int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                     int32_t n, int32_t *acc);
 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+/* AVX-512 VNNI (vpdpbusd on 256-bit vectors, EVEX) and AVX-VNNI (the same, VEX encoded). */
+void el_opt_gemm_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
+                         const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
+                         int32_t ldc);
+void el_opt_gemm_avxvnni(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
+                         const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
+                         int32_t ldc);
 #endif
 
 #if defined(__aarch64__) && defined(__GNUC__)
 #define EL_OPT_HAVE_NEON 1
 void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
-                      int32_t ldb, int32_t *c, int32_t ldc);
+                      int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
-                      int32_t ldb, int32_t *c, int32_t ldc);
+                      int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                     int32_t n, int32_t *acc);
 void el_opt_requant_neon(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);

@@ -3,9 +3,10 @@
 #include "../el_quant.h"
 
 void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
-                   int32_t ldb, int32_t *c, int32_t ldc)
+                   int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc)
 {
     int32_t i, j, kk;
+    (void)bsum;
     /* Two output channels per pass: each input byte loaded once feeds two products. */
     for (i = 0; i < m; ++i) {
         const int8_t *x = a[i];

@@ -63,23 +63,28 @@ EL_AVX2 static void tile4x2(const int8_t *const *a, const int8_t *b0, const int8
 }
 
 EL_AVX2 void el_opt_gemm_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
-                              const int8_t *b, int32_t ldb, int32_t *c, int32_t ldc)
+                              const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
+                              int32_t ldc)
 {
     /* Short tiles repeat the last row / column and drop the extra results. */
-    const int8_t *rows[4];
-    int32_t i, j;
-    for (i = 0; i < 4; ++i) {
-        rows[i] = a[i < m ? i : m - 1];
-    }
-    for (j = 0; j < n; j += 2) {
-        const int8_t *b0 = b + (size_t)j * ldb;
-        const int8_t *b1 = j + 1 < n ? b0 + ldb : b0;
-        int32_t r[8];
-        tile4x2(rows, b0, b1, k, r);
-        for (i = 0; i < m; ++i) {
-            c[(size_t)i * ldc + j] = r[i * 2];
-            if (j + 1 < n) {
-                c[(size_t)i * ldc + j + 1] = r[i * 2 + 1];
+    int32_t i0, i, j;
+    (void)bsum;
+    for (i0 = 0; i0 < m; i0 += 4) {
+        const int32_t mr = m - i0 < 4 ? m - i0 : 4;
+        const int8_t *rows[4];
+        for (i = 0; i < 4; ++i) {
+            rows[i] = a[i0 + (i < mr ? i : mr - 1)];
+        }
+        for (j = 0; j < n; j += 2) {
+            const int8_t *b0 = b + (size_t)j * ldb;
+            const int8_t *b1 = j + 1 < n ? b0 + ldb : b0;
+            int32_t r[8];
+            tile4x2(rows, b0, b1, k, r);
+            for (i = 0; i < mr; ++i) {
+                c[(size_t)(i0 + i) * ldc + j] = r[i * 2];
+                if (j + 1 < n) {
+                    c[(size_t)(i0 + i) * ldc + j + 1] = r[i * 2 + 1];
+                }
             }
         }
     }

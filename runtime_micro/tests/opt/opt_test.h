@@ -57,13 +57,19 @@ static inline void rnd_multiplier(double real, int32_t *m, int32_t *s)
 }
 
 /* Instruction-set masks to try: portable, then each feature level this CPU has. */
-static inline int isa_levels(unsigned *masks)
+static inline int isa_levels(unsigned *masks) /* up to 8 entries */
 {
     const unsigned d = el_opt_isa_detected();
     int n = 0;
     masks[n++] = 0u;
     if (d & EL_OPT_ISA_AVX2) {
         masks[n++] = EL_OPT_ISA_AVX2;
+    }
+    if ((d & EL_OPT_ISA_AVX2) && (d & EL_OPT_ISA_AVXVNNI)) {
+        masks[n++] = EL_OPT_ISA_AVX2 | EL_OPT_ISA_AVXVNNI;
+    }
+    if ((d & EL_OPT_ISA_AVX2) && (d & EL_OPT_ISA_AVX512VNNI)) {
+        masks[n++] = EL_OPT_ISA_AVX2 | EL_OPT_ISA_AVX512VNNI;
     }
     if (d & EL_OPT_ISA_NEON) {
         masks[n++] = EL_OPT_ISA_NEON;
@@ -81,6 +87,12 @@ static inline const char *isa_name(unsigned mask)
     }
     if (mask & EL_OPT_ISA_NEON) {
         return "neon";
+    }
+    if (mask & EL_OPT_ISA_AVX512VNNI) {
+        return "avx512vnni";
+    }
+    if (mask & EL_OPT_ISA_AVXVNNI) {
+        return "avxvnni";
     }
     if (mask & EL_OPT_ISA_AVX2) {
         return "avx2";

@@ -87,7 +87,7 @@ int main(void)
     static const int32_t outs[] = {1, 2, 3, 7, 8, 9, 16, 17, 32, 33};
     static const int32_t ksz[] = {1, 1, 1, 2, 3, 3, 5};
     static const int32_t zps[] = {-128, -128, 127, 127, 0, -5, 3};
-    unsigned isas[4];
+    unsigned isas[8];
     const int n_isas = isa_levels(isas);
     int idx, done = 0;
     /* MobileNet-like layers first (exact shapes that matter), then a seeded random matrix. */

@@ -92,7 +92,7 @@ int main(void)
     static const int32_t chans[] = {1, 3, 8, 15, 16, 17, 31, 32, 33, 64, 65, 96, 130};
     static const int32_t ksz[] = {1, 2, 3, 3, 3, 5, 7};
     static const int32_t zps[] = {-128, -128, 127, 127, 0, -5, 3};
-    unsigned isas[4];
+    unsigned isas[8];
     const int n_isas = isa_levels(isas);
     int idx, done = 0;
     run_case(-1, 1, 12, 12, 32, 1, 3, 3, 1, 1, 1, -128, 5, 1, isas, n_isas);

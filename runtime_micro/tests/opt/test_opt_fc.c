@@ -68,7 +68,7 @@ int main(void)
     static const int32_t depths[] = {1, 3, 8, 15, 16, 17, 31, 32, 33, 64, 100, 1280};
     static const int32_t units[] = {1, 2, 3, 10, 16, 17, 257, 600};
     static const int32_t zps[] = {-128, -128, 127, 127, 0, -5, 3};
-    unsigned isas[4];
+    unsigned isas[8];
     const int n_isas = isa_levels(isas);
     int idx, done = 0;
     run_case(-1, 1, 1280, 10, 1, -128, 0, 4, 1, isas, n_isas);
