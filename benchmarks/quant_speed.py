@@ -1,0 +1,155 @@
+"""Quantized conversion speed: `edgelite convert --quantize int8 --calibration cal.npz` as a
+whole command on MobileNetV2 with 100 calibration samples, next to ONNX Runtime's
+quantize_static on the same samples and PEERS.md's TensorFlow / onnx2tf figures.
+
+    PYTHONPATH=src python benchmarks/quant_speed.py [--width 1.0 --resolution 224 --samples 100]
+    PYTHONPATH=src python benchmarks/quant_speed.py --profile     # + where the time goes
+
+The model is tests/models.py's MobileNetV2 (random He weights, real BatchNorm statistics). The
+calibration samples are crops of scikit-image's photos with ImageNet preprocessing (random
+normal data when scikit-image is missing; the time does not depend on the values). Each
+command runs in a subprocess (wall time and peak RSS of that command alone: see
+convert_speed.py); the median of --repeat runs is printed. --profile runs the same conversion
+in this process under cProfile and prints the functions that take the time, then the float
+model's per-op profile on runtime_micro (`edgelite bench`), which is what calibration runs.
+A benchmark, not a test: it prints figures and never fails on speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from convert_speed import (
+    _ORT_QUANTIZE,
+    PEER_REFERENCE_INT8,
+    edgelite_command,
+    models,
+    run_measured,
+)
+
+GOAL_SECONDS = 10.0
+
+
+def calibration_samples(n: int, resolution: int) -> tuple[np.ndarray, str]:
+    try:
+        import skimage.data as d
+        from PIL import Image
+    except ImportError:
+        x = np.random.default_rng(0).standard_normal((n, 3, resolution, resolution))
+        return x.astype(np.float32), f"{n} random normal samples (scikit-image not installed)"
+    names = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina",
+             "immunohistochemistry", "camera", "coins", "moon", "brick", "grass", "gravel")
+    pics = [np.asarray(Image.fromarray(getattr(d, k)()).convert("RGB")) for k in names]
+    rng = np.random.default_rng(0)
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    out = np.empty((n, 3, resolution, resolution), np.float32)
+    for i in range(n):
+        px = pics[i % len(pics)]
+        h, w = px.shape[:2]
+        side = int(min(h, w) * rng.uniform(0.4, 1.0))
+        top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        crop = Image.fromarray(px[top:top + side, left:left + side])
+        x = np.asarray(crop.resize((resolution, resolution), Image.BILINEAR), np.float32)
+        out[i] = ((x / 255.0 - mean) / std).transpose(2, 0, 1)
+    return out, f"{n} crops of scikit-image photos (ImageNet mean/std)"
+
+
+def measure(label: str, cmd: list[str], cwd: Path, repeat: int, env: dict | None = None
+            ) -> tuple[str, float | None]:
+    runs = [run_measured(cmd, cwd, env) for _ in range(repeat)]
+    bad = [r for r in runs if r.returncode != 0]
+    if bad:
+        tail = " ".join(bad[0].stderr.split())[-160:]
+        return f"| {label} | failed (exit {bad[0].returncode}) | - | {tail} |", None
+    secs = statistics.median(r.seconds for r in runs)
+    rss = max(r.peak_rss_bytes for r in runs) / 2**20
+    each = ", ".join(f"{r.seconds:.1f}" for r in runs)
+    return f"| {label} | {secs:.1f} s | {rss:,.0f} MB | runs: {each} s |", secs
+
+
+def profile(src: Path, cal: Path, tmp: Path) -> None:
+    """The conversion in-process under cProfile, then the float model's per-op profile."""
+    from edgelite.cli import main as cli_main
+
+    out = tmp / "profiled.tflite"
+    prof = cProfile.Profile()
+    start = time.perf_counter()
+    prof.enable()
+    code = cli_main(["convert", str(src), "-o", str(out), "--quantize", "int8",
+                     "--calibration", str(cal)])
+    prof.disable()
+    total = time.perf_counter() - start
+    print(f"\nProfile (in-process, exit {code}, {total:.1f} s under cProfile):\n")
+    stats = pstats.Stats(prof, stream=(buf := io.StringIO()))
+    stats.sort_stats("cumulative").print_stats(18)
+    print("\n".join(line for line in buf.getvalue().splitlines() if line.strip())[:6000])
+    invoke = sum(v[3] for k, v in stats.stats.items()  # type: ignore[attr-defined]
+                 if k[2] == "invoke" and k[0].endswith("runtime/interpreter.py"))
+    print(f"\nruntime_micro invoke (float calibration runs): {invoke:.1f} s of {total:.1f} s "
+          f"({100 * invoke / total:.0f} %)")
+    float_model = tmp / "float.tflite"
+    cmd, env = edgelite_command()
+    subprocess.run([*cmd, "convert", str(src), "-o", str(float_model)], env=env, check=True,
+                   capture_output=True)
+    res = subprocess.run([*cmd, "bench", str(float_model), "--runs", "3", "--warmup", "1"],
+                         env=env, capture_output=True, text=True, check=False)
+    print("\nFloat model on runtime_micro (`edgelite bench`), what each calibration sample "
+          "costs:\n")
+    print(res.stdout[-4000:] if res.returncode == 0 else f"bench failed: {res.stderr[-400:]}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--width", type=float, default=1.0)
+    ap.add_argument("--resolution", type=int, default=224)
+    ap.add_argument("--samples", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--profile", action="store_true", help="also profile one conversion")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        src = tmp / "mobilenet_v2.onnx"
+        onnx.save(models.mobilenet_v2(args.width, args.resolution), str(src))
+        x, note = calibration_samples(args.samples, args.resolution)
+        cal = tmp / "cal.npz"
+        np.savez(cal, input=x)
+        print(f"MobileNetV2 {args.width:g}/{args.resolution}, calibration: {note}; "
+              f"median of {args.repeat} whole commands\n")
+        print("| command | wall | peak RSS | notes |")
+        print("|---|---|---|---|")
+        cmd, env = edgelite_command()
+        line, secs = measure(
+            "edgelite convert --quantize int8", [*cmd, "convert", str(src), "-o",
+                                                 str(tmp / "int8.tflite"), "--quantize", "int8",
+                                                 "--calibration", str(cal)],
+            tmp, args.repeat, env)
+        print(line, flush=True)
+        line, _ = measure("ORT quantize_static (QDQ int8, same samples)",
+                          [sys.executable, "-c", _ORT_QUANTIZE, str(src), str(cal),
+                           str(tmp / "ort.onnx")], tmp, args.repeat)
+        print(line, flush=True)
+        for peer, figure in PEER_REFERENCE_INT8.get((args.width, args.resolution), []):
+            print(f"| {peer} | {figure} | - | [reference, PEERS.md; not run here] |")
+        if secs is not None:
+            verdict = "meets" if secs < GOAL_SECONDS else "misses"
+            print(f"\nedgelite: {secs:.1f} s, {verdict} the {GOAL_SECONDS:.0f} s goal")
+        if args.profile:
+            profile(src, cal, tmp)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
