@@ -799,6 +799,53 @@ def _reduce_any_case(rng):
 case("reduce_any", oracle="litert")(_reduce_any_case)
 
 
+case("squared_difference_s8")(_binary_case("SQUARED_DIFFERENCE", (2, 1, 5), (3, 1), (2, 3, 5),
+                                          qa=(0.05, -3), qb=(0.08, 20), qo=(0.3, -128)))
+case("abs_s8_requant")(_unary_case("ABS", qi=(0.1, -10), qo=(0.06, -128)))
+case("abs_s8_same_params")(_unary_case("ABS", qi=(0.1, 5), qo=(0.1, 5)))
+
+
+def _pack_case(op: str, dtype: str, axis: int):
+    def build(rng):
+        part = (3, 4)
+        whole = list(part)
+        whole.insert(axis % 3, 2)
+        mk = (lambda n, sh: act(n, sh, dtype, 0.1, 4)) if dtype == "int8" else (
+            lambda n, sh: act(n, sh, dtype))
+        parts = [mk(f"p{i}", part) for i in range(2)]
+        w = mk("w", whole)
+        if op == "PACK":
+            return one_op("PACK", parts, [w], values_count=2, axis=axis), inputs_for(rng, parts)
+        return one_op("UNPACK", [w], parts, num=2, axis=axis), inputs_for(rng, [w])
+    return build
+
+
+case("pack_s8_axis1")(_pack_case("PACK", "int8", 1))
+case("pack_f32_axis_last", oracle="litert")(_pack_case("PACK", "float32", -1))
+case("unpack_s8_axis0")(_pack_case("UNPACK", "int8", 0))
+case("unpack_f32_axis2", oracle="litert")(_pack_case("UNPACK", "float32", 2))
+
+
+def _s2b_case(op: str, dtype: str):
+    def build(rng):
+        if op == "SPACE_TO_BATCH_ND":
+            ins, outs, pads = (2, 5, 4, 3), (12, 2, 3, 3), [[1, 0], [1, 1]]
+            consts = [[3, 2], pads]
+        else:
+            ins, outs = (12, 2, 3, 3), (2, 5, 4, 3)
+            consts = [[3, 2], [[1, 0], [1, 1]]]
+        return _move_case(op, ins, outs, consts, dtype=dtype)(rng)
+    return build
+
+
+# TFLite Micro pads int8 SPACE_TO_BATCH_ND with raw 0 (real -zero_point * scale); LiteRT and
+# runtime_micro pad with the zero point (real 0.0), which is what the float model computes.
+case("space_to_batch_nd_s8_padded", oracle="litert")(_s2b_case("SPACE_TO_BATCH_ND", "int8"))
+case("batch_to_space_nd_s8_cropped")(_s2b_case("BATCH_TO_SPACE_ND", "int8"))
+case("space_to_batch_nd_f32", oracle="litert")(_s2b_case("SPACE_TO_BATCH_ND", "float32"))
+case("batch_to_space_nd_f32", oracle="litert")(_s2b_case("BATCH_TO_SPACE_ND", "float32"))
+
+
 # ---- the comparison ----------------------------------------------------------------------------
 
 def _compare(got: np.ndarray, want: np.ndarray, what: str) -> None:

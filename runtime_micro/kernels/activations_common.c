@@ -6,7 +6,17 @@
 
 #include "el_kcommon.h"
 
-typedef enum { U_FLOAT, U_FX, U_SOFTMAX_S8, U_SOFTMAX_S16, U_RELU, U_LEAKY, U_HSWISH, U_LUT } u_kind;
+typedef enum {
+    U_FLOAT,
+    U_FX,
+    U_SOFTMAX_S8,
+    U_SOFTMAX_S16,
+    U_RELU,
+    U_LEAKY,
+    U_HSWISH,
+    U_LUT,
+    U_ABS
+} u_kind;
 
 typedef struct {
     int32_t kind;
@@ -204,6 +214,14 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
             d->kind = U_HSWISH;
             return EL_OK;
         }
+        case EL_OP_ABS:
+            el_quantize_multiplier((double)in_s / (double)out_s, &d->relu.multiplier, &sh);
+            d->relu.shift = sh;
+            d->relu.input_offset = -in_zp;
+            d->relu.output_offset = out_zp;
+            d->alpha = (in_s != out_s || in_zp != out_zp) ? 1.0f : 0.0f; /* rescale flag */
+            d->kind = U_ABS;
+            return EL_OK;
         case EL_OP_GELU:
         case EL_OP_ELU:
             populate_lut(d, (el_unary_op)d->unary_op, in_s, in_zp, out_s, out_zp);
@@ -239,6 +257,9 @@ static el_status unary_invoke(el_context *ctx, el_node *node)
         break;
     case U_HSWISH:
         el_hard_swish_s8(&d->hs, d->size, EL_S8(in), EL_S8(out));
+        break;
+    case U_ABS:
+        el_abs_s8(&d->relu, d->alpha != 0.0f, d->size, EL_S8(in), EL_S8(out));
         break;
     default:
         el_lut_s8(d->table, d->size, EL_S8(in), EL_S8(out));

@@ -15,7 +15,8 @@
     X(floor_mod) X(atan2) X(reduce_min) X(reduce_prod) X(reduce_any) X(reduce_all) X(less)     \
     X(less_equal) X(greater) X(greater_equal) X(equal) X(not_equal) X(logical_and)             \
     X(logical_or) X(logical_not) X(select) X(select_v2) X(tile) X(broadcast_to) X(mirror_pad)  \
-    X(reverse_v2) X(shape) X(zeros_like) X(arg_max) X(arg_min)
+    X(reverse_v2) X(shape) X(zeros_like) X(arg_max) X(arg_min) X(pack) X(unpack)              \
+    X(space_to_batch_nd) X(batch_to_space_nd)
 
 EL_KERNEL_LIST(EL_K)
 #undef EL_K

@@ -138,6 +138,10 @@ void el_add_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1
                 const el_shape *s2, const int16_t *in2, const el_shape *so, int16_t *out);
 void el_sub_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1,
                 const el_shape *s2, const int16_t *in2, const el_shape *so, int16_t *out);
+/* SQUARED_DIFFERENCE int8 (TFLite: inputs scaled to 2 * max scale with left_shift 7). */
+void el_squared_difference_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
+                              const el_shape *s2, const int8_t *in2, const el_shape *so,
+                              int8_t *out);
 void el_mul_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
                const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out);
 /* MAXIMUM / MINIMUM on int8 (no requantization, as TFLite). */
@@ -197,6 +201,10 @@ typedef struct {
     int32_t act_min, act_max;
 } el_relu_params;
 void el_relu_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t *out);
+/* ABS int8: |x - in_zp| requantized (the multiplier is skipped when the parameters are equal,
+ * as TFLite does). */
+void el_abs_s8(const el_relu_params *p, int rescale, int32_t size, const int8_t *in,
+               int8_t *out);
 
 typedef struct {
     int32_t input_offset, output_offset;
@@ -326,6 +334,15 @@ void el_gather(size_t elem, int32_t outer, int32_t axis_size, int32_t inner,
 void el_depth_to_space(size_t elem, int32_t block, const el_dims *in_dims, const void *in,
                        const el_dims *out_dims, void *out);
 void el_space_to_depth(size_t elem, int32_t block, const el_dims *in_dims, const void *in,
+                       const el_dims *out_dims, void *out);
+
+/* SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND on NHWC (3-D inputs use w = 1): block [bh, bw],
+ * pads/crops [top, left]; pad_value points at one element. */
+void el_space_to_batch(size_t elem, int32_t bh, int32_t bw, int32_t pad_top, int32_t pad_left,
+                       const void *pad_value, const el_dims *in_dims, const void *in,
+                       const el_dims *out_dims, void *out);
+void el_batch_to_space(size_t elem, int32_t bh, int32_t bw, int32_t crop_top,
+                       int32_t crop_left, const el_dims *in_dims, const void *in,
                        const el_dims *out_dims, void *out);
 
 /* RESIZE_*: align_corners / half_pixel_centers as TFLite's options. */

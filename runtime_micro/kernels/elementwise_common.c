@@ -95,6 +95,37 @@ static el_status quant_add_sub(el_context *ctx, el_node *node, binary_data *d, i
     return el_k_act_range(ctx, node, act, d->type, so, zo, &d->p.act_min, &d->p.act_max);
 }
 
+/* SQUARED_DIFFERENCE int8: TFLite scales both inputs to twice the larger input scale with a
+ * left shift of 7, squares the difference, then rescales by (2 max)^2 / (2^14 out). */
+static el_status quant_sqdiff(el_context *ctx, el_node *node, binary_data *d)
+{
+    float s1, s2, so;
+    int32_t z1, z2, zo;
+    double twice_max;
+    int sh1, sh2, sho;
+    EL_TRY(el_k_qin(ctx, node, 0, &s1, &z1));
+    EL_TRY(el_k_qin(ctx, node, 1, &s2, &z2));
+    EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
+    d->p.left_shift = 7;
+    twice_max = 2.0 * (double)(s1 > s2 ? s1 : s2);
+    el_quantize_multiplier((double)s1 / twice_max, &d->p.input1_multiplier, &sh1);
+    el_quantize_multiplier((double)s2 / twice_max, &d->p.input2_multiplier, &sh2);
+    el_quantize_multiplier(twice_max * twice_max / ((double)(1 << 14) * (double)so),
+                           &d->p.output_multiplier, &sho);
+    if (sh1 > 0 || sh2 > 0) {
+        return EL_UNSUP(ctx, node, "input scales out of range for the int8 scheme");
+    }
+    d->p.input1_shift = sh1;
+    d->p.input2_shift = sh2;
+    d->p.output_shift = sho;
+    d->p.input1_offset = -z1;
+    d->p.input2_offset = -z2;
+    d->p.output_offset = zo;
+    d->p.act_min = -128;
+    d->p.act_max = 127;
+    return EL_OK;
+}
+
 static el_status quant_mul(el_context *ctx, el_node *node, binary_data *d, int32_t act)
 {
     float s1, s2, so;
@@ -158,6 +189,9 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
         if (code == EL_OP_MAXIMUM || code == EL_OP_MINIMUM) {
             return EL_OK;
         }
+        if (code == EL_OP_SQUARED_DIFFERENCE) {
+            return quant_sqdiff(ctx, node, d);
+        }
         break;
     case EL_INT16:
         if (code == EL_OP_ADD || code == EL_OP_SUB) {
@@ -208,6 +242,9 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
             el_sub_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
         } else if (d->op == EL_BIN_MUL) {
             el_mul_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
+        } else if (d->op == EL_BIN_SQUARED_DIFFERENCE) {
+            el_squared_difference_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so,
+                                     EL_S8(out));
         } else {
             el_maxmin_s8(d->op == EL_BIN_MAXIMUM, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so,
                          EL_S8(out));

@@ -221,13 +221,161 @@ static el_status split_prepare(el_context *ctx, el_node *node)
 static el_status split_invoke(el_context *ctx, el_node *node)
 {
     concat_data *d = (concat_data *)node->op_data;
-    const int32_t data_idx = node->builtin_code == EL_OP_SPLIT_V ? 0 : 1;
+    const int32_t data_idx = node->builtin_code == EL_OP_SPLIT ? 1 : 0; /* SPLIT_V, UNPACK: 0 */
     int32_t i;
     for (i = 0; i < d->n; ++i) {
         d->ptrs[i] = el_output(ctx, node, i)->data;
     }
     el_split(d->n, d->outer, d->inner_bytes, el_input(ctx, node, data_idx)->data,
              (void *const *)d->ptrs);
+    return EL_OK;
+}
+
+/* PACK: n inputs of shape S -> S with a new axis of size n; UNPACK the inverse. Both are a
+ * concatenation/split along the new axis, which no input has: each contributes prod(S[axis:])
+ * contiguous elements per outer index. */
+static el_status pack_prepare(el_context *ctx, el_node *node)
+{
+    const el_pack_options *o = (const el_pack_options *)node->options;
+    const int unpack = node->builtin_code == EL_OP_UNPACK;
+    el_tensor *whole, *part;
+    concat_data *d;
+    int32_t axis, i, k, n_parts;
+    size_t inner;
+    EL_TRY(el_k_counts(ctx, node, 1, unpack ? 1 : 0xffff, 1, unpack ? 0xffff : 1));
+    n_parts = unpack ? node->n_outputs : node->n_inputs;
+    EL_TRY(unpack ? el_k_in(ctx, node, 0, &whole) : el_k_out(ctx, node, 0, &whole));
+    axis = o ? o->axis : 0;
+    axis = axis < 0 ? axis + whole->rank : axis;
+    if (axis < 0 || axis >= whole->rank || whole->dims[axis] != n_parts) {
+        return EL_BAD(ctx, node, "axis %d does not have %d entries", (int)axis, (int)n_parts);
+    }
+    EL_TRY(concat_alloc(ctx, node, n_parts, &d));
+    inner = el_dtype_size(whole->type);
+    for (k = axis + 1; k < whole->rank; ++k) {
+        inner *= (size_t)whole->dims[k];
+    }
+    for (i = 0; i < n_parts; ++i) {
+        EL_TRY(unpack ? el_k_out(ctx, node, i, &part) : el_k_in(ctx, node, i, &part));
+        if (unpack) {
+            if (part->type != whole->type) {
+                return EL_UNSUP(ctx, node, "output %d type differs from the input", (int)i);
+            }
+        } else {
+            EL_TRY(same_type_and_quant(ctx, node, part, i, whole));
+        }
+        if (part->rank != whole->rank - 1) {
+            return EL_BAD(ctx, node, "part %d must have rank %d", (int)i, (int)whole->rank - 1);
+        }
+        for (k = 0; k < part->rank; ++k) {
+            if (part->dims[k] != whole->dims[k < axis ? k : k + 1]) {
+                return EL_BAD(ctx, node, "part %d dim %d does not match", (int)i, (int)k);
+            }
+        }
+        d->inner_bytes[i] = inner;
+    }
+    d->outer = outer_of(whole, axis);
+    return EL_OK;
+}
+
+static el_status pack_invoke(el_context *ctx, el_node *node)
+{
+    return node->builtin_code == EL_OP_UNPACK ? split_invoke(ctx, node)
+                                              : concat_invoke(ctx, node);
+}
+
+/* ---- SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND ----------------------------------------- */
+
+typedef struct {
+    el_dims in, out;
+    int32_t bh, bw, top, left;
+    size_t elem;
+    unsigned char value[8];
+} s2b_data;
+
+static el_status s2b_prepare(el_context *ctx, el_node *node)
+{
+    const int s2b = node->builtin_code == EL_OP_SPACE_TO_BATCH_ND;
+    el_tensor *in, *out;
+    s2b_data *d;
+    int32_t blk[2], pc[4], nb, np, r, i;
+    EL_TRY(el_k_counts(ctx, node, 3, 3, 1, 1));
+    EL_TRY(el_k_in(ctx, node, 0, &in));
+    EL_TRY(el_k_out(ctx, node, 0, &out));
+    EL_TRY(same_type_and_quant(ctx, node, in, 0, out));
+    if ((in->rank != 4 && in->rank != 3) || out->rank != in->rank || el_dtype_size(in->type) > 8) {
+        return EL_UNSUP(ctx, node, "input must be rank 3 or 4");
+    }
+    r = in->rank - 2; /* spatial dims */
+    EL_TRY(const_ints(ctx, node, 1, "block_shape", 2, blk, &nb));
+    EL_TRY(const_ints(ctx, node, 2, s2b ? "paddings" : "crops", 4, pc, &np));
+    if (nb != r || np != 2 * r) {
+        return EL_BAD(ctx, node, "block_shape/paddings must cover %d spatial dims", (int)r);
+    }
+    d = (s2b_data *)el_alloc_op_data(ctx, node, sizeof(s2b_data));
+    if (d == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    d->bh = blk[0];
+    d->bw = r == 2 ? blk[1] : 1;
+    d->top = pc[0];
+    d->left = r == 2 ? pc[2] : 0;
+    for (i = 0; i < 2 * r; ++i) {
+        if (pc[i] < 0) {
+            return EL_BAD(ctx, node, "negative paddings/crops");
+        }
+    }
+    if (d->bh < 1 || d->bw < 1) {
+        return EL_BAD(ctx, node, "block sizes must be >= 1");
+    }
+    d->in.n = in->dims[0];
+    d->in.h = in->dims[1];
+    d->in.w = r == 2 ? in->dims[2] : 1;
+    d->in.c = in->dims[in->rank - 1];
+    d->out.n = out->dims[0];
+    d->out.h = out->dims[1];
+    d->out.w = r == 2 ? out->dims[2] : 1;
+    d->out.c = out->dims[out->rank - 1];
+    {
+        const int32_t bottom = pc[1], right = r == 2 ? pc[3] : 0;
+        int ok;
+        if (s2b) {
+            ok = (d->in.h + d->top + bottom) % d->bh == 0 &&
+                 (d->in.w + d->left + right) % d->bw == 0 &&
+                 d->out.n == d->in.n * d->bh * d->bw &&
+                 d->out.h == (d->in.h + d->top + bottom) / d->bh &&
+                 d->out.w == (d->in.w + d->left + right) / d->bw && d->out.c == d->in.c;
+        } else {
+            ok = d->in.n % (d->bh * d->bw) == 0 && d->out.n == d->in.n / (d->bh * d->bw) &&
+                 d->out.h == d->in.h * d->bh - d->top - bottom &&
+                 d->out.w == d->in.w * d->bw - d->left - right && d->out.c == d->in.c;
+        }
+        if (!ok) {
+            return EL_BAD(ctx, node, "output shape does not match the block and paddings");
+        }
+    }
+    d->elem = el_dtype_size(in->type);
+    memset(d->value, 0, sizeof(d->value));
+    if (in->type == EL_INT8 || in->type == EL_UINT8) {
+        float s;
+        int32_t zp;
+        EL_TRY(el_k_qout(ctx, node, 0, &s, &zp));
+        d->value[0] = (unsigned char)(zp & 0xff);
+    }
+    return EL_OK;
+}
+
+static el_status s2b_invoke(el_context *ctx, el_node *node)
+{
+    const s2b_data *d = (const s2b_data *)node->op_data;
+    const void *in = el_input(ctx, node, 0)->data;
+    void *out = el_output(ctx, node, 0)->data;
+    if (node->builtin_code == EL_OP_SPACE_TO_BATCH_ND) {
+        el_space_to_batch(d->elem, d->bh, d->bw, d->top, d->left, d->value, &d->in, in, &d->out,
+                          out);
+    } else {
+        el_batch_to_space(d->elem, d->bh, d->bw, d->top, d->left, &d->in, in, &d->out, out);
+    }
     return EL_OK;
 }
 
@@ -795,3 +943,9 @@ const el_kernel el_kernel_resize_nearest_neighbor = {EL_OP_RESIZE_NEAREST_NEIGHB
                                                      resize_prepare, resize_invoke};
 const el_kernel el_kernel_resize_bilinear = {EL_OP_RESIZE_BILINEAR, 0, resize_prepare,
                                              resize_invoke};
+const el_kernel el_kernel_pack = {EL_OP_PACK, 0, pack_prepare, pack_invoke};
+const el_kernel el_kernel_unpack = {EL_OP_UNPACK, 0, pack_prepare, pack_invoke};
+const el_kernel el_kernel_space_to_batch_nd = {EL_OP_SPACE_TO_BATCH_ND, 0, s2b_prepare,
+                                               s2b_invoke};
+const el_kernel el_kernel_batch_to_space_nd = {EL_OP_BATCH_TO_SPACE_ND, 0, s2b_prepare,
+                                               s2b_invoke};

@@ -184,6 +184,24 @@ void el_opt_requant_neon(const el_opt_rq *rq, int32_t n, const int32_t *acc, int
     }
 }
 
+void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out)
+{
+    int32_t j, kk;
+    for (j = 0; j < n; ++j) {
+        const int8_t *w = b + (size_t)j * ldb;
+        int32x4_t s = vdupq_n_s32(0);
+        uint32_t t;
+        for (kk = 0; kk + 16 <= k; kk += 16) {
+            s = vpadalq_s16(s, vpaddlq_s8(vld1q_s8(w + kk)));
+        }
+        t = (uint32_t)vaddvq_s32(s);
+        for (; kk < k; ++kk) {
+            t += (uint32_t)(int32_t)w[kk];
+        }
+        out[j] = (int32_t)t;
+    }
+}
+
 #else
 typedef int el_opt_arm_neon_unused;
 #endif

@@ -56,15 +56,10 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
         const int32_t nc = out_c - n0 < EL_OPT_NC ? out_c - n0 : EL_OPT_NC;
         const int8_t *fb = filter + (size_t)n0 * k;
         el_opt_rq rq;
-        int32_t j, pix0;
+        int32_t j, pix0, b, oy, ox;
+        kr->rowsum(nc, k, fb, k, bs);
         for (j = 0; j < nc; ++j) {
-            const int8_t *w = fb + (size_t)j * k;
-            int32_t s = 0, kk;
-            for (kk = 0; kk < k; ++kk) {
-                s += w[kk];
-            }
-            bs[j] = s;
-            be[j] = fold_offset(bias, n0 + j, p->input_offset, s);
+            be[j] = fold_offset(bias, n0 + j, p->input_offset, bs[j]);
         }
         rq.bias = be;
         rq.mult = q->multiplier + n0;
@@ -72,13 +67,12 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
         rq.out_offset = p->output_offset;
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
+        /* output pixel coordinates advance with pix (no divisions per pixel) */
+        b = oy = ox = 0;
         for (pix0 = 0; pix0 < npix; pix0 += mb_max) {
             const int32_t mb = npix - pix0 < mb_max ? npix - pix0 : mb_max;
             int32_t i;
             for (i = 0; i < mb; ++i) {
-                const int32_t pix = pix0 + i;
-                const int32_t b = pix / (out_h * out_w);
-                const int32_t oy = (pix / out_w) % out_h, ox = pix % out_w;
                 const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
                 const int8_t *img = in + (size_t)b * in_h * in_w * in_c;
                 if (direct) {
@@ -98,6 +92,13 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
                         }
                     }
                     rows[i] = cols + (size_t)i * k;
+                }
+                if (++ox == out_w) {
+                    ox = 0;
+                    if (++oy == out_h) {
+                        oy = 0;
+                        ++b;
+                    }
                 }
             }
             kr->gemm(mb, nc, k, rows, fb, k, bs, tile, nc);
@@ -192,14 +193,9 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
         const int8_t *fb = filter + (size_t)n0 * depth;
         el_opt_rq rq;
         int32_t j, b0;
+        kr->rowsum(nc, depth, fb, depth, bs);
         for (j = 0; j < nc; ++j) {
-            const int8_t *w = fb + (size_t)j * depth;
-            int32_t s = 0, kk;
-            for (kk = 0; kk < depth; ++kk) {
-                s += w[kk];
-            }
-            bs[j] = s;
-            be[j] = fold_offset(bias, n0 + j, p->input_offset, s);
+            be[j] = fold_offset(bias, n0 + j, p->input_offset, bs[j]);
             mult[j] = q->multiplier[per_channel ? n0 + j : 0];
             shift[j] = q->shift[per_channel ? n0 + j : 0];
         }

@@ -38,6 +38,8 @@ typedef struct {
     void (*dw)(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                int32_t n, int32_t *acc);
     void (*requant)(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+    /* out[j] = sum_k b[j * ldb + k] (wrapping like the reference's int32 sums). */
+    void (*rowsum)(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 } el_opt_kernels;
 
 /* The kernels for the active instruction set (never NULL). */
@@ -48,6 +50,7 @@ void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, cons
 void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                  int32_t n, int32_t *acc);
 void el_opt_requant_c(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+void el_opt_rowsum_c(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define EL_OPT_HAVE_AVX2 1
@@ -56,6 +59,7 @@ void el_opt_gemm_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                     int32_t n, int32_t *acc);
 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 /* AVX-512 VNNI (vpdpbusd on 256-bit vectors, EVEX) and AVX-VNNI (the same, VEX encoded). */
 void el_opt_gemm_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
                          const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
@@ -74,6 +78,7 @@ void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
 void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                     int32_t n, int32_t *acc);
 void el_opt_requant_neon(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 #endif
 
 #endif

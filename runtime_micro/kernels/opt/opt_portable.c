@@ -58,3 +58,16 @@ void el_opt_requant_c(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t
         out[c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
     }
 }
+
+void el_opt_rowsum_c(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out)
+{
+    int32_t j, kk;
+    for (j = 0; j < n; ++j) {
+        const int8_t *w = b + (size_t)j * ldb;
+        uint32_t s = 0;
+        for (kk = 0; kk < k; ++kk) {
+            s += (uint32_t)(int32_t)w[kk];
+        }
+        out[j] = (int32_t)s;
+    }
+}

@@ -181,6 +181,32 @@ EL_AVX2 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t n, const int32_t *
     }
 }
 
+EL_AVX2 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t ldb,
+                                int32_t *out)
+{
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    int32_t j, kk;
+    for (j = 0; j < n; ++j) {
+        const int8_t *w = b + (size_t)j * ldb;
+        __m256i s = _mm256_setzero_si256();
+        __m128i h;
+        uint32_t t;
+        /* 1 * b pairs into int16 (|sum| <= 256: no saturation), then pairs into int32 */
+        for (kk = 0; kk + 32 <= k; kk += 32) {
+            const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(w + kk));
+            s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, x), ones16));
+        }
+        h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+        h = _mm_hadd_epi32(h, h);
+        h = _mm_hadd_epi32(h, h);
+        t = (uint32_t)_mm_cvtsi128_si32(h);
+        for (; kk < k; ++kk) {
+            t += (uint32_t)(int32_t)w[kk];
+        }
+        out[j] = (int32_t)t;
+    }
+}
+
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int el_opt_x86_avx2_unused;

@@ -161,6 +161,20 @@ void el_relu_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t 
     }
 }
 
+void el_abs_s8(const el_relu_params *p, int rescale, int32_t size, const int8_t *in,
+               int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        int32_t v = (int32_t)in[i] + p->input_offset;
+        v = v < 0 ? -v : v;
+        if (rescale) {
+            v = el_requant(v, p->multiplier, p->shift);
+        }
+        out[i] = (int8_t)el_clamp_i32(v + p->output_offset, -128, 127);
+    }
+}
+
 void el_leaky_relu_s8(const el_leaky_relu_params *p, int32_t size, const int8_t *in,
                       int8_t *out)
 {

@@ -217,3 +217,62 @@ void el_space_to_depth(size_t elem, int32_t block, const el_dims *in_dims, const
         }
     }
 }
+
+void el_space_to_batch(size_t elem, int32_t bh, int32_t bw, int32_t pad_top, int32_t pad_left,
+                       const void *pad_value, const el_dims *in_dims, const void *in,
+                       const el_dims *out_dims, void *out)
+{
+    const unsigned char *src = (const unsigned char *)in;
+    unsigned char *o = (unsigned char *)out;
+    const size_t depth = (size_t)out_dims->c * elem;
+    int32_t ob, oy, ox, c;
+    for (ob = 0; ob < out_dims->n; ++ob) {
+        const int32_t ib = ob % in_dims->n;
+        const int32_t shift_w = (ob / in_dims->n) % bw;
+        const int32_t shift_h = (ob / in_dims->n) / bw;
+        for (oy = 0; oy < out_dims->h; ++oy) {
+            const int32_t iy = oy * bh + shift_h - pad_top;
+            for (ox = 0; ox < out_dims->w; ++ox) {
+                const int32_t ix = ox * bw + shift_w - pad_left;
+                if (iy < 0 || iy >= in_dims->h || ix < 0 || ix >= in_dims->w) {
+                    for (c = 0; c < out_dims->c; ++c) {
+                        memcpy(o + (size_t)c * elem, pad_value, elem);
+                    }
+                } else {
+                    memcpy(o, src + (((size_t)ib * in_dims->h + iy) * in_dims->w + ix) * depth,
+                           depth);
+                }
+                o += depth;
+            }
+        }
+    }
+}
+
+void el_batch_to_space(size_t elem, int32_t bh, int32_t bw, int32_t crop_top,
+                       int32_t crop_left, const el_dims *in_dims, const void *in,
+                       const el_dims *out_dims, void *out)
+{
+    const unsigned char *src = (const unsigned char *)in;
+    unsigned char *o = (unsigned char *)out;
+    const size_t depth = (size_t)in_dims->c * elem;
+    int32_t ib, iy, ix;
+    for (ib = 0; ib < in_dims->n; ++ib) {
+        const int32_t ob = ib % out_dims->n;
+        const int32_t off = ib / out_dims->n;
+        const int32_t off_h = off / bw, off_w = off % bw;
+        for (iy = 0; iy < in_dims->h; ++iy) {
+            const int32_t oy = iy * bh + off_h - crop_top;
+            if (oy < 0 || oy >= out_dims->h) {
+                continue;
+            }
+            for (ix = 0; ix < in_dims->w; ++ix) {
+                const int32_t ox = ix * bw + off_w - crop_left;
+                if (ox < 0 || ox >= out_dims->w) {
+                    continue;
+                }
+                memcpy(o + (((size_t)ob * out_dims->h + oy) * out_dims->w + ox) * depth,
+                       src + (((size_t)ib * in_dims->h + iy) * in_dims->w + ix) * depth, depth);
+            }
+        }
+    }
+}

@@ -104,6 +104,23 @@ void el_sub_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1
     EL_BINARY_LOOP((int16_t)add_sub_q(p, in1[it.o1], in2[it.o2], 1));
 }
 
+static int32_t sqdiff_q(const el_arith_params *p, int32_t a, int32_t b)
+{
+    const int32_t s1 = (int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift);
+    const int32_t s2 = (int32_t)((uint32_t)(b + p->input2_offset) << p->left_shift);
+    const int32_t d = el_requant(s1, p->input1_multiplier, p->input1_shift) -
+                      el_requant(s2, p->input2_multiplier, p->input2_shift);
+    const int32_t o = el_requant(d * d, p->output_multiplier, p->output_shift) + p->output_offset;
+    return el_clamp_i32(o, p->act_min, p->act_max);
+}
+
+void el_squared_difference_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
+                              const el_shape *s2, const int8_t *in2, const el_shape *so,
+                              int8_t *out)
+{
+    EL_BINARY_LOOP((int8_t)sqdiff_q(p, in1[it.o1], in2[it.o2]));
+}
+
 static int32_t mul_q(const el_arith_params *p, int32_t a, int32_t b)
 {
     const int32_t prod = (a + p->input1_offset) * (b + p->input2_offset);
