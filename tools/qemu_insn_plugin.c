@@ -10,10 +10,13 @@
  *
  * Arguments:  begin=0xADDR,end=0xADDR  marker function addresses (Thumb bit ignored)
  *             out=PATH                 write the result line there (default: QEMU's log)
+ *             each=N                   also list the first N regions one by one (per-op
+ *                                      profiles: the harness brackets each op)
  * Result:     "insns total=T region=R regions=K first=F"  where R counts instructions executed
  *             from each arrival at begin up to the next arrival at end, summed over K such
  *             regions, and F is the count of the first region alone (the harness brackets
- *             el_init first, then each invoke).
+ *             el_init first, then each invoke); with each=N, then one "region I COUNT" line
+ *             per region for the first N regions.
  * Single vCPU guests only (the counters are plain, as the inline-op API provides).
  */
 #include <inttypes.h>
@@ -39,6 +42,8 @@ static uint64_t region_start, region_sum, regions, first_region;
 static int in_region;
 static uint64_t begin_addr = UINT64_MAX, end_addr = UINT64_MAX;
 static char out_path[4096];
+static uint64_t *each_counts; /* the first each_max regions, one by one */
+static uint64_t each_max;
 
 static void on_begin(unsigned int vcpu, void *udata) {
   (void)vcpu; (void)udata;
@@ -52,6 +57,7 @@ static void on_end(unsigned int vcpu, void *udata) {
     uint64_t now = TOTAL();
     region_sum += now - region_start;
     if (regions == 0) first_region = now - region_start;
+    if (regions < each_max) each_counts[regions] = now - region_start;
     regions++;
     in_region = 0;
   }
@@ -78,19 +84,18 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
 
 static void on_plugin_exit(qemu_plugin_id_t id, void *udata) {
   char line[160];
+  uint64_t i, listed = regions < each_max ? regions : each_max;
+  FILE *f = out_path[0] ? fopen(out_path, "w") : NULL;
   (void)id; (void)udata;
   snprintf(line, sizeof line,
            "insns total=%" PRIu64 " region=%" PRIu64 " regions=%" PRIu64 " first=%" PRIu64 "\n",
            TOTAL(), region_sum, regions, first_region);
-  if (out_path[0]) {
-    FILE *f = fopen(out_path, "w");
-    if (f) {
-      fputs(line, f);
-      fclose(f);
-      return;
-    }
+  if (f) fputs(line, f); else qemu_plugin_outs(line);
+  for (i = 0; i < listed; i++) {
+    snprintf(line, sizeof line, "region %" PRIu64 " %" PRIu64 "\n", i, each_counts[i]);
+    if (f) fputs(line, f); else qemu_plugin_outs(line);
   }
-  qemu_plugin_outs(line);
+  if (f) fclose(f);
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
@@ -105,8 +110,13 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
       end_addr = strtoull(arg + 4, NULL, 0) & ~(uint64_t)1;
     } else if (strncmp(arg, "out=", 4) == 0) {
       snprintf(out_path, sizeof out_path, "%s", arg + 4);
+    } else if (strncmp(arg, "each=", 5) == 0) {
+      each_max = strtoull(arg + 5, NULL, 0);
+      each_counts = calloc(each_max ? each_max : 1, sizeof *each_counts);
+      if (each_counts == NULL) return -1;
     } else {
-      fprintf(stderr, "qemu_insn_plugin: unknown argument '%s' (begin=, end=, out=)\n", arg);
+      fprintf(stderr, "qemu_insn_plugin: unknown argument '%s' (begin=, end=, out=, each=)\n",
+              arg);
       return -1;
     }
   }

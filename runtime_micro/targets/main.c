@@ -20,6 +20,12 @@
  *   EL_HARNESS_STACK   define (Cortex-M builds do) to measure the stack el_init / el_invoke use
  *   EL_HARNESS_SYSTICK define to count SysTick ticks around each invoke (Cortex-M, QEMU
  *                      -icount shift=0: one tick = 40 instructions on the mps2 boards)
+ *   EL_HARNESS_PROFILE define to bracket each op of the first invoke with el_bench_op_begin /
+ *                      el_bench_op_end (per-op callback) for the instruction counter, and print
+ *                      the ops in run order
+ *   EL_HARNESS_TIMED   N: after the checked runs, N more invokes (inputs of step k % STEPS)
+ *                      timed with clock_gettime(CLOCK_MONOTONIC) (Linux targets), after
+ *                      EL_HARNESS_WARMUP untimed ones (default 5)
  *
  * Output lines (parsed by tools/arm_targets.py):
  *   arena_required <bytes>
@@ -28,6 +34,8 @@
  *   mismatch <run> <step> <output> <element> got <v> want <v>  (integers: ... byte <i> ...)
  *   systick <ticks>
  *   stack <el_init bytes> <el_invoke bytes>          (EL_HARNESS_STACK: stack high-water marks)
+ *   op <k> <subgraph> <op index> <builtin code>     (EL_HARNESS_PROFILE: k-th op run)
+ *   time_ns <ns>                                     (EL_HARNESS_TIMED: one line per invoke)
  *   result ok | result FAIL <mismatches>
  * Exit status: 0 all outputs match, 1 mismatch, 2 runtime error (message printed).
  *
@@ -74,6 +82,48 @@ static el_interpreter interp;
 volatile uint32_t el_bench_marks;
 __attribute__((noinline)) void el_bench_begin(void) { el_bench_marks++; }
 __attribute__((noinline)) void el_bench_end(void) { el_bench_marks++; }
+
+#ifdef EL_HARNESS_PROFILE
+/* Per-op markers, called from the op callback around each op of the first invoke only (the
+ * bookkeeping happens outside the bracket, so a region is the op plus the callback's return
+ * and call path, a few tens of instructions). */
+__attribute__((noinline)) void el_bench_op_begin(void) { el_bench_marks++; }
+__attribute__((noinline)) void el_bench_op_end(void) { el_bench_marks++; }
+#define PROFILE_MAX_OPS 4096
+static int32_t profile_ops[PROFILE_MAX_OPS][3];
+static long profile_count;
+static int profile_on;
+
+static el_status profile_callback(void *user, int32_t subgraph, int32_t op_index,
+                                  int32_t builtin_code, int is_after) {
+  (void)user;
+  if (!profile_on) return EL_OK;
+  if (is_after) {
+    el_bench_op_end();
+    return EL_OK;
+  }
+  if (profile_count < PROFILE_MAX_OPS) {
+    profile_ops[profile_count][0] = subgraph;
+    profile_ops[profile_count][1] = op_index;
+    profile_ops[profile_count][2] = builtin_code;
+  }
+  profile_count++;
+  el_bench_op_begin();
+  return EL_OK;
+}
+#endif
+
+#ifdef EL_HARNESS_TIMED
+#include <time.h>
+#ifndef EL_HARNESS_WARMUP
+#define EL_HARNESS_WARMUP 5
+#endif
+static unsigned long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+#endif
 
 #ifdef EL_HARNESS_SYSTICK
 #define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
@@ -207,10 +257,15 @@ int main(void) {
 
   STACK_PAINT();
   el_bench_begin(); /* region 1 for the instruction counter: el_init */
-#ifdef EL_HARNESS_TRACE
+#if defined(EL_HARNESS_TRACE) || defined(EL_HARNESS_PROFILE)
   el_config cfg;
   memset(&cfg, 0, sizeof cfg);
+#ifdef EL_HARNESS_TRACE
   cfg.planner = EL_PLANNER_LINEAR; /* every tensor keeps its bytes after invoke */
+#endif
+#ifdef EL_HARNESS_PROFILE
+  cfg.callback = profile_callback;
+#endif
   st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, &cfg);
 #else
   st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, NULL);
@@ -252,9 +307,15 @@ int main(void) {
       {
         uint64_t t0 = systick_now();
 #endif
+#ifdef EL_HARNESS_PROFILE
+        profile_on = run == 0 && step == 0;
+#endif
         el_bench_begin();
         st = el_invoke(&interp);
         el_bench_end();
+#ifdef EL_HARNESS_PROFILE
+        profile_on = 0;
+#endif
 #ifdef EL_HARNESS_SYSTICK
         systick_total += systick_now() - t0;
       }
@@ -289,6 +350,29 @@ int main(void) {
       }
     }
   }
+#ifdef EL_HARNESS_TIMED
+  {
+    long k;
+    for (k = 0; k < EL_HARNESS_WARMUP + (long)(EL_HARNESS_TIMED); ++k) {
+      unsigned long long t0;
+      for (i = 0; i < INPUT_COUNT; ++i) {
+        if ((st = el_input_info(&interp, i, &info)) != EL_OK) return fail(st, "el_input_info");
+        memcpy(info.data, SYM(_inputs)[i] + (size_t)(k % STEPS) * info.bytes, info.bytes);
+      }
+      t0 = now_ns();
+      st = el_invoke(&interp);
+      t0 = now_ns() - t0;
+      if (st != EL_OK) return fail(st, "el_invoke");
+      if (k >= EL_HARNESS_WARMUP) printf("time_ns %llu\n", t0);
+    }
+  }
+#endif
+#ifdef EL_HARNESS_PROFILE
+  for (i = 0; i < profile_count && i < PROFILE_MAX_OPS; ++i)
+    printf("op %d %ld %ld %ld\n", i, (long)profile_ops[i][0], (long)profile_ops[i][1],
+           (long)profile_ops[i][2]);
+  if (profile_count > PROFILE_MAX_OPS) printf("ops_truncated %ld\n", profile_count);
+#endif
 #ifdef EL_HARNESS_SYSTICK
   printf("systick %lu\n", (unsigned long)systick_total);
 #endif

@@ -1,0 +1,391 @@
+"""`edgelite bench --target cortex-m4|cortex-m7|cortex-m55|aarch64`: runtime_micro on an ARM
+core under QEMU, measured in executed instructions (exact and repeatable; QEMU models no cycles).
+
+    report = run_target_bench(TargetConfig(Path("model.tflite"), "cortex-m4"))
+    print(render_target(report))
+
+Steps: export the model and its input as C (edgelite.export; the expected outputs are the host
+runtime's), cross-compile runtime_micro + the harness (runtime_micro/targets) for the target, run
+it under QEMU with the instruction-counting plugin (tools/qemu_insn_plugin.c, a separate GPL
+test tool built into the user cache, never part of the package). The harness compares its
+outputs with the host's: bit-exact for integers, within 1e-5 (relative to 1 + |value|) for
+float32. A second build brackets each op with markers from runtime_micro's per-op callback for
+the per-op counts, so the per-inference figures come from a build without the callback.
+
+Flash and RAM come from the linked ELF: runtime code is what the linker kept of
+libedgelite_micro.a (the link map), the model is its array; RAM is the arena the target reports,
+the interpreter handle, the stack high-water mark (Cortex-M: painted stack) and the runtime's
+static data. The harness, startup code and newlib (printf alone is ~10 KB) are not counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgelite.bench import cross
+from edgelite.bench.api import BenchConfig, build_workload
+from edgelite.converter.tflite.reader import ModelInfo
+from edgelite.errors import Code, EdgeliteError
+from edgelite.runtime.interpreter import Interpreter
+
+QEMU_TARGETS = cross.TARGETS
+INTERPRETER_BYTES = 512  # EL_INTERPRETER_SIZE: the caller-owned handle
+# Ops whose work is multiply-accumulates, for the instructions-per-MAC figure.
+MAC_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "BATCH_MATMUL",
+           "CONV_3D")
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    model: Path
+    target: str  # cortex-m4, cortex-m7, cortex-m55, aarch64
+    input: Path | None = None  # .npy / .npz (first sample); None: fixed-seed random data
+    seed: int = 0
+    profile: bool = True  # per-op counts (a second build with per-op markers)
+    qemu_cpu: str = "cortex-a76"  # aarch64 only
+    work: Path | None = None  # build folder; default: one per target in the user cache
+    opt: str = "-O2"
+
+
+@dataclass(frozen=True)
+class OpCount:
+    subgraph: int
+    index: int
+    op: str
+    instructions: int  # includes the callback's return/call path around the op (a few tens)
+    macs: int
+
+    @property
+    def per_mac(self) -> float | None:
+        return self.instructions / self.macs if self.macs else None
+
+
+@dataclass(frozen=True)
+class Memory:
+    runtime_code: int  # bytes of libedgelite_micro.a the linker kept (.text + .rodata)
+    model: int  # the model array
+    arena: int  # el_arena_required on the target
+    stack: int | None  # high-water mark of el_init / el_invoke (Cortex-M builds)
+    runtime_static: int  # .data + .bss of the runtime (0 by design)
+    elf_text: int  # the whole ELF (harness, startup, libc included), for reference
+
+    @property
+    def flash(self) -> int:
+        return self.runtime_code + self.model
+
+    @property
+    def ram(self) -> int:
+        return self.arena + INTERPRETER_BYTES + (self.stack or 0) + self.runtime_static
+
+
+@dataclass(frozen=True)
+class TargetReport:
+    model: str
+    target: str
+    qemu: str  # the QEMU command's machine / cpu
+    input_source: str
+    notes: list[str]
+    outputs_match: str  # what the on-target comparison established
+    init_instructions: int
+    invoke_instructions: int
+    macs: int
+    ops: list[OpCount]
+    memory: Memory
+    toolchain: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def per_mac(self) -> float | None:
+        return self.invoke_instructions / self.macs if self.macs else None
+
+    def as_json(self) -> dict:
+        m = self.memory
+        return {
+            "model": self.model, "target": self.target, "qemu": self.qemu,
+            "input_source": self.input_source, "notes": self.notes,
+            "outputs_match": self.outputs_match,
+            "instructions": {"el_init": self.init_instructions,
+                             "per_invoke": self.invoke_instructions,
+                             "macs_per_invoke": self.macs, "per_mac": self.per_mac},
+            "ops": [{"subgraph": o.subgraph, "index": o.index, "op": o.op,
+                     "instructions": o.instructions, "macs": o.macs, "per_mac": o.per_mac}
+                    for o in self.ops],
+            "flash_bytes": {"runtime_code": m.runtime_code, "model": m.model, "total": m.flash,
+                            "elf_text_with_harness_and_libc": m.elf_text},
+            "ram_bytes": {"arena": m.arena, "interpreter": INTERPRETER_BYTES, "stack": m.stack,
+                          "runtime_static": m.runtime_static, "total": m.ram},
+            "toolchain": self.toolchain,
+        }
+
+
+# ------------------------------------------------------------------ model arithmetic
+def op_macs(info: ModelInfo,
+            shapes: dict[int, list[int]] | None = None) -> dict[tuple[int, int], int]:
+    """Multiply-accumulates per invoke of each MAC op, from tensor shapes.
+
+    shapes: tensor index -> shape for subgraph 0 as prepared by the runtime (overrides the
+    file's shapes, which may hold -1 for dynamic dimensions).
+    """
+    out: dict[tuple[int, int], int] = {}
+    for sg in info.subgraphs:
+        def shape(t: int, sg=sg) -> list[int]:
+            if sg.index == 0 and shapes and t in shapes:
+                return list(shapes[t])
+            return [max(d, 1) for d in sg.tensors[t].shape]
+
+        for op in sg.operators:
+            if op.op not in MAC_OPS or len(op.inputs) < 2 or not op.outputs:
+                continue
+            out_elems = int(np.prod(shape(op.outputs[0]), dtype=np.int64))
+            if op.op == "CONV_2D":  # filter [O, KH, KW, I/groups]
+                f = shape(op.inputs[1])
+                macs = out_elems * f[1] * f[2] * f[3]
+            elif op.op == "CONV_3D":  # filter [KD, KH, KW, I, O]
+                f = shape(op.inputs[1])
+                macs = out_elems * f[0] * f[1] * f[2] * f[3]
+            elif op.op == "DEPTHWISE_CONV_2D":  # filter [1, KH, KW, O]
+                f = shape(op.inputs[1])
+                macs = out_elems * f[1] * f[2]
+            elif op.op == "FULLY_CONNECTED":  # weights [units, depth]
+                macs = out_elems * shape(op.inputs[1])[-1]
+            elif op.op == "TRANSPOSE_CONV":  # inputs: out shape, filter [O, KH, KW, I], x
+                f = shape(op.inputs[1])
+                x = shape(op.inputs[2]) if len(op.inputs) > 2 else [0]
+                macs = int(np.prod(x, dtype=np.int64)) * f[0] * f[1] * f[2]
+            else:  # BATCH_MATMUL: out [..., M, N], reduction over the last axis of x
+                x = shape(op.inputs[0])
+                adj_x = bool(op.options.get("adj_x", False))
+                macs = out_elems * (x[-2] if adj_x and len(x) > 1 else x[-1])
+            out[(sg.index, op.index)] = int(macs)
+    return out
+
+
+# ------------------------------------------------------------------ ELF sizes
+_MAP_LINE = re.compile(r"^\s*(\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)$")
+
+
+def runtime_sections(map_path: Path) -> dict[str, int]:
+    """Bytes the linker kept from libedgelite_micro.a, by kind: text, rodata, data, bss."""
+    sizes = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
+    in_memory_map = False
+    pending = ""  # a long input-section name sits alone on its line, its numbers below
+    for raw in map_path.read_text(errors="replace").splitlines():
+        if raw.startswith("Linker script and memory map"):
+            in_memory_map = True
+            continue
+        if not in_memory_map or not raw.startswith(" ") or raw.startswith(" *"):
+            continue
+        parts = raw.split()
+        if len(parts) == 1 and parts[0].startswith("."):
+            pending = parts[0]
+            continue
+        m = _MAP_LINE.match(raw)
+        section = pending
+        pending = ""
+        if not m:
+            continue
+        section = m.group(1) or section
+        if not section or "libedgelite_micro.a(" not in m.group(4) or not section.startswith("."):
+            continue
+        size = int(m.group(3), 16)
+        for kind in ("text", "rodata", "data", "bss"):
+            if section == f".{kind}" or section.startswith(f".{kind}."):
+                sizes[kind] += size
+                break
+    return sizes
+
+
+def _symbol_sizes(target: str, elf: Path) -> dict[str, int]:
+    nm = "aarch64-linux-gnu-nm" if target == "aarch64" else "arm-none-eabi-nm"
+    text = subprocess.run([nm, "-S", str(elf)], check=True, capture_output=True,
+                          text=True).stdout
+    sizes: dict[str, int] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            sizes[parts[3]] = int(parts[1], 16)
+    return sizes
+
+
+def _elf_text(target: str, elf: Path) -> int:
+    tool = "aarch64-linux-gnu-size" if target == "aarch64" else "arm-none-eabi-size"
+    text = subprocess.run([tool, str(elf)], check=True, capture_output=True, text=True).stdout
+    return int(text.splitlines()[1].split()[0])
+
+
+def toolchain_versions(target: str) -> dict[str, str]:
+    """Compiler and QEMU versions (budgets and reports record them)."""
+    cc = "aarch64-linux-gnu-gcc" if target == "aarch64" else "arm-none-eabi-gcc"
+    qemu = "qemu-aarch64" if target == "aarch64" else "qemu-system-arm"
+    out = {}
+    for key, cmd in (("compiler", [cc, "--version"]), ("qemu", [qemu, "--version"])):
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
+        out[key] = (proc.stdout.splitlines() or ["unknown"])[0].strip()
+    return out
+
+
+# ------------------------------------------------------------------ the run
+def check_tools(target: str) -> None:
+    """One-line error naming what is missing and the apt-get line that installs it."""
+    if target not in QEMU_TARGETS:
+        raise EdgeliteError(f"unknown target {target!r}", code=Code.BAD_INPUT,
+                            hint=f"use one of {', '.join(QEMU_TARGETS)} or "
+                                 "ssh://[user@]HOST[:PORT]")
+    missing = cross.missing_tools([target])
+    if missing:
+        raise EdgeliteError(f"{target} needs {', '.join(missing)}, not installed",
+                            code=Code.BAD_INPUT, hint=f"install with: {cross.APT_LINE}")
+
+
+def default_work(target: str) -> Path:
+    """One build folder per checkout and target in the user cache: the runtime library is
+    compiled once and rebuilt by make when its sources change."""
+    root = str(cross.source_root().resolve()).encode()
+    return cross.cache_dir() / "bench-targets" / hashlib.sha256(root).hexdigest()[:12] / target
+
+
+def export_for_target(config: TargetConfig, work: Path):
+    """Export model + input (+ host outputs) as C; returns (workload, info, name, notes, source)."""
+    from edgelite.export import c_name, export_model
+
+    w, info, source, notes = build_workload(BenchConfig(config.model, input=config.input,
+                                                         seed=config.seed))
+    name = c_name(config.model.stem)
+    export_model(config.model, work / "export", inputs=[x for x in w.inputs], name=name)
+    return w, info, name, notes, source
+
+
+def _failed(what: str, res: cross.HarnessResult, where: str) -> EdgeliteError:
+    if res.returncode == 1:
+        msg = (f"{what}: outputs on {res.target} differ from the host runtime's "
+               f"({res.result}): a kernel variant is not bit-exact")
+    else:
+        msg = f"{what} failed on {res.target} (exit {res.returncode}, {res.result or 'no result'})"
+    tail = " | ".join((res.stdout + res.stderr).strip().splitlines()[-6:])
+    return EdgeliteError(f"{msg}: {tail}", code=Code.RUNTIME, where=where)
+
+
+def _plugin() -> Path:
+    try:
+        return cross.build_plugin()
+    except cross.PluginUnavailable as exc:
+        raise EdgeliteError(f"cannot build the QEMU instruction-counting plugin: {exc}",
+                            code=Code.BAD_INPUT,
+                            hint="it needs apt-get source qemu (deb-src access) and gcc") from None
+
+
+def run_target_bench(config: TargetConfig) -> TargetReport:
+    check_tools(config.target)
+    if not config.model.is_file():
+        raise EdgeliteError("model file not found", where=str(config.model),
+                            code=Code.BAD_INPUT, hint="check the path")
+    work = config.work or default_work(config.target)
+    work.mkdir(parents=True, exist_ok=True)
+    w, info, name, notes, source = export_for_target(config, work)
+    plugin = _plugin()
+    target, where = config.target, str(config.model)
+    cpu = config.qemu_cpu if target == "aarch64" else None
+    out = work / "build"
+    try:
+        elf = cross.build(target, work / "export", name, out=out, arena=w.arena_bytes,
+                          opt=config.opt)
+        res = cross.run(target, elf, qemu_cpu=cpu, plugin=plugin)
+    except cross.TargetError as exc:
+        raise EdgeliteError(f"build/run on {target} failed: {exc}", code=Code.RUNTIME,
+                            where=where) from None
+    if res.returncode != 0 or res.result != "ok":
+        raise _failed("bench", res, where)
+    if res.insns_init is None or res.insns_per_invoke is None or res.regions != 2:
+        raise EdgeliteError(f"no instruction counts from the QEMU plugin on {target}",
+                            code=Code.INTERNAL, where=where, hint=res.describe()[-300:])
+
+    it = Interpreter(w.model, arena_size=w.arena_bytes)  # shapes as the runtime prepared them
+    macs = op_macs(info, {k: list(it.tensor_details(k).shape) for k in range(it.tensor_count)})
+
+    ops: list[OpCount] = []
+    if config.profile:
+        ops = _profile(config, work, name, w.arena_bytes, plugin, info, macs, where)
+
+    sizes = runtime_sections(elf.with_suffix(".map"))
+    symbols = _symbol_sizes(target, elf)
+    stack = (max(res.stack_init or 0, res.stack_invoke or 0)
+             if res.stack_init is not None else None)
+    if stack is None:
+        notes = [*notes, "stack: not measured on aarch64 (Linux process stack)"]
+    memory = Memory(runtime_code=sizes["text"] + sizes["rodata"],
+                    model=symbols.get(f"{name}_model", len(w.model)),
+                    arena=res.arena_required or w.arena_bytes, stack=stack,
+                    runtime_static=sizes["data"] + sizes["bss"],
+                    elf_text=_elf_text(target, elf))
+    kinds = {d.dtype.kind for d in w.output_details}
+    match = ("bit-exact with the host runtime" if kinds <= set("iub") else
+             "within 1e-5 of the host runtime (float32)" if kinds == {"f"} else
+             "integers bit-exact, floats within 1e-5 of the host runtime")
+    qemu = (f"qemu-system-arm -M {cross.BOARDS[target]}" if target in cross.CORTEX_M
+            else f"qemu-aarch64 -cpu {config.qemu_cpu}")
+    return TargetReport(model=where, target=target, qemu=qemu, input_source=source, notes=notes,
+                        outputs_match=match, init_instructions=res.insns_init,
+                        invoke_instructions=res.insns_per_invoke,
+                        macs=sum(v for (sg, _), v in macs.items() if sg == 0) if macs else 0,
+                        ops=ops, memory=memory, toolchain=toolchain_versions(target))
+
+
+def _profile(config: TargetConfig, work: Path, name: str, arena: int, plugin: Path,
+             info: ModelInfo, macs: dict[tuple[int, int], int], where: str) -> list[OpCount]:
+    cpu = config.qemu_cpu if config.target == "aarch64" else None
+    try:
+        elf = cross.build(config.target, work / "export", name, out=work / "build",
+                          arena=arena, profile=True, opt=config.opt)
+        res = cross.run(config.target, elf, qemu_cpu=cpu, plugin=plugin,
+                        markers=cross.OP_MARKERS, each=8192)
+    except cross.TargetError as exc:
+        raise EdgeliteError(f"profile build/run on {config.target} failed: {exc}",
+                            code=Code.RUNTIME, where=where) from None
+    if res.returncode != 0 or res.result != "ok":
+        raise _failed("per-op profile", res, where)
+    if len(res.region_counts) != len(res.ops):
+        # Nested subgraphs (WHILE/IF) overlap their brackets: no per-op split then.
+        return []
+    return [OpCount(sg, idx, info.subgraphs[sg].operators[idx].op, n, macs.get((sg, idx), 0))
+            for (sg, idx, _code), n in zip(res.ops, res.region_counts)]
+
+
+# ------------------------------------------------------------------ text
+def render_target(r: TargetReport) -> str:
+    m = r.memory
+    per_mac = f"; {r.per_mac:.2f} per MAC ({r.macs:,} MACs)" if r.per_mac else ""
+    lines = [
+        f"model     {r.model}",
+        f"target    {r.target} ({r.qemu}); {r.toolchain.get('compiler', '')}",
+        f"input     {r.input_source}",
+        *[f"note      {n}" for n in r.notes],
+        f"outputs   {r.outputs_match}",
+        f"el_init   {r.init_instructions:,} instructions",
+        f"invoke    {r.invoke_instructions:,} instructions{per_mac}",
+        (f"flash     {m.flash:,} B = runtime code {m.runtime_code:,} B + model {m.model:,} B "
+         f"(whole test ELF with harness and libc: {m.elf_text:,} B)"),
+        (f"ram       {m.ram:,} B = arena {m.arena:,} B + interpreter {INTERPRETER_BYTES} B + "
+         f"stack {'-' if m.stack is None else f'{m.stack:,}'} B + runtime static "
+         f"{m.runtime_static} B"),
+    ]
+    if r.ops:
+        lines += ["", ("per op (first invoke; each count includes a few tens of instructions "
+                       "of the per-op callback's call path):")]
+        rows = [["sg", "#", "op", "instructions", "%", "MACs", "per MAC"]]
+        total = sum(o.instructions for o in r.ops) or 1
+        for o in r.ops:
+            rows.append([str(o.subgraph), str(o.index), o.op, f"{o.instructions:,}",
+                         f"{100 * o.instructions / total:.1f}", f"{o.macs:,}" if o.macs else "-",
+                         f"{o.per_mac:.2f}" if o.per_mac else "-"])
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            lines.append("  ".join(c.ljust(wd) if i == 2 else c.rjust(wd)
+                                   for i, (c, wd) in enumerate(zip(row, widths))).rstrip())
+    return "\n".join(lines)
+
+
