@@ -370,12 +370,21 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
               help="The ONNX source model, for --compare onnxruntime.")
 @click.option("--profile/--no-profile", default=True, show_default=True,
               help="Per-op profile (a separate pass with a per-op callback).")
+@click.option("--target", "target", metavar="TARGET",
+              help="Run on an ARM core instead of this host: cortex-m4, cortex-m7, cortex-m55 "
+                   "or aarch64 under QEMU (exact instruction counts, flash, RAM), or "
+                   "ssh://[user@]HOST[:PORT] (an aarch64 Linux device: wall-clock latency).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: Path | None,
-          compare: str | None, onnx_path: Path | None, profile: bool, as_json: bool) -> None:
+          compare: str | None, onnx_path: Path | None, profile: bool, target: str | None,
+          as_json: bool) -> None:
     """Time MODEL (.tflite) on runtime_micro: init, latency, arena, per-op profile."""
     from edgelite.bench import BenchConfig, render_text, run_bench
 
+    if target is not None:
+        _bench_target(model, target, warmup, runs, input_path, compare, onnx_path, profile,
+                      as_json)
+        return
     peers = tuple(p for p in (compare or "").split(",") if p.strip())
     report = run_bench(BenchConfig(model=model, warmup=warmup, runs=runs,
                                    max_seconds=max_seconds, input=input_path, compare=peers,
@@ -384,6 +393,28 @@ def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: P
         click.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:
         click.echo(render_text(report))
+
+
+def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: Path | None,
+                  compare: str | None, onnx_path: Path | None, profile: bool,
+                  as_json: bool) -> None:
+    """bench --target: QEMU instruction counts, or latency on an ssh device."""
+    if compare or onnx_path:
+        raise EdgeliteError("--compare/--onnx run peers on this host; they cannot be combined "
+                            "with --target", code=Code.BAD_INPUT, hint="drop --compare")
+    if target.startswith("ssh://"):
+        from edgelite.bench.ssh import SshConfig, render_ssh, run_ssh_bench
+
+        report = run_ssh_bench(SshConfig(model=model, url=target, runs=runs, warmup=warmup,
+                                         input=input_path))
+        text = render_ssh(report)
+    else:
+        from edgelite.bench.targets import TargetConfig, render_target, run_target_bench
+
+        report = run_target_bench(TargetConfig(model=model, target=target, input=input_path,
+                                               profile=profile))
+        text = render_target(report)
+    click.echo(json.dumps(report.as_json(), indent=2, sort_keys=True) if as_json else text)
 
 
 def main(argv: list[str] | None = None) -> int:
