@@ -163,24 +163,33 @@ static inline int32x4_t requant4(int32x4_t v, int32x4_t mult, int32x4_t shift)
     return vsubq_s32(res, vreinterpretq_s32_u32(vcgtq_s32(rem, thr)));
 }
 
-void el_opt_requant_neon(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out)
+void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
+                         int32_t ldacc, int8_t *out, int32_t ldout)
 {
     const int32x4_t off = vdupq_n_s32(rq->out_offset);
     const int32x4_t lo = vdupq_n_s32(rq->act_min), hi = vdupq_n_s32(rq->act_max);
-    int32_t c = 0;
+    int32_t c = 0, i;
     for (; c + 8 <= n; c += 8) {
-        int32x4_t r0 = vaddq_s32(vld1q_s32(acc + c), vld1q_s32(rq->bias + c));
-        int32x4_t r1 = vaddq_s32(vld1q_s32(acc + c + 4), vld1q_s32(rq->bias + c + 4));
-        r0 = requant4(r0, vld1q_s32(rq->mult + c), vld1q_s32(rq->shift + c));
-        r1 = requant4(r1, vld1q_s32(rq->mult + c + 4), vld1q_s32(rq->shift + c + 4));
-        r0 = vminq_s32(vmaxq_s32(vaddq_s32(r0, off), lo), hi);
-        r1 = vminq_s32(vmaxq_s32(vaddq_s32(r1, off), lo), hi);
-        vst1_s8(out + c, vqmovn_s16(vcombine_s16(vqmovn_s32(r0), vqmovn_s32(r1))));
+        const int32x4_t b0 = vld1q_s32(rq->bias + c), b1 = vld1q_s32(rq->bias + c + 4);
+        const int32x4_t m0 = vld1q_s32(rq->mult + c), m1 = vld1q_s32(rq->mult + c + 4);
+        const int32x4_t s0 = vld1q_s32(rq->shift + c), s1 = vld1q_s32(rq->shift + c + 4);
+        for (i = 0; i < m; ++i) {
+            const int32_t *a = acc + (size_t)i * ldacc + c;
+            int32x4_t r0 = requant4(vaddq_s32(vld1q_s32(a), b0), m0, s0);
+            int32x4_t r1 = requant4(vaddq_s32(vld1q_s32(a + 4), b1), m1, s1);
+            r0 = vminq_s32(vmaxq_s32(vaddq_s32(r0, off), lo), hi);
+            r1 = vminq_s32(vmaxq_s32(vaddq_s32(r1, off), lo), hi);
+            vst1_s8(out + (size_t)i * ldout + c,
+                    vqmovn_s16(vcombine_s16(vqmovn_s32(r0), vqmovn_s32(r1))));
+        }
     }
     for (; c < n; ++c) {
-        const int32_t v = (int32_t)((uint32_t)acc[c] + (uint32_t)rq->bias[c]);
-        const int32_t r = el_requant(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
-        out[c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+        for (i = 0; i < m; ++i) {
+            const int32_t v =
+                (int32_t)((uint32_t)acc[(size_t)i * ldacc + c] + (uint32_t)rq->bias[c]);
+            const int32_t r = el_requant(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
+            out[(size_t)i * ldout + c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+        }
     }
 }
 

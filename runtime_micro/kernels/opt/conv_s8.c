@@ -102,9 +102,7 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
                 }
             }
             kr->gemm(mb, nc, k, rows, fb, k, bs, tile, nc);
-            for (i = 0; i < mb; ++i) {
-                kr->requant(&rq, nc, tile + (size_t)i * nc, out + (size_t)(pix0 + i) * out_c + n0);
-            }
+            kr->requant(&rq, mb, nc, tile, nc, out + (size_t)pix0 * out_c + n0, out_c);
         }
     }
     return 1;
@@ -122,7 +120,7 @@ int el_opt_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
     const el_opt_kernels *kr;
     int8_t padv[EL_OPT_DW_C];
     const int8_t *x[EL_OPT_DW_TAPS];
-    int32_t acc[EL_OPT_DW_C], be[EL_OPT_DW_C];
+    int32_t acc[EL_OPT_MB * EL_OPT_DW_C], be[EL_OPT_DW_C];
     int32_t c0;
     if (!el_opt_enabled() || p->depth_multiplier != 1 || in_c != out_c ||
         taps > EL_OPT_DW_TAPS || zp < -128 || zp > 127 ||
@@ -152,6 +150,8 @@ int el_opt_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
             const int8_t *img = in + (size_t)b * in_h * in_w * in_c + c0;
             for (oy = 0; oy < out_h; ++oy) {
                 const int32_t y0 = oy * p->stride_h - p->pad_h;
+                int8_t *orow = out + ((size_t)b * out_h + oy) * out_w * out_c + c0;
+                int32_t ox0 = 0;
                 for (ox = 0; ox < out_w; ++ox) {
                     const int32_t x0 = ox * p->stride_w - p->pad_w;
                     int32_t ky, kx;
@@ -164,9 +164,13 @@ int el_opt_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
                                        : img + ((size_t)iy * in_w + ix) * in_c;
                         }
                     }
-                    kr->dw(taps, x, filter + c0, out_c, cb, acc);
-                    kr->requant(&rq, cb, acc,
-                                out + (((size_t)b * out_h + oy) * out_w + ox) * out_c + c0);
+                    /* a run of pixels of this row, requantized together */
+                    kr->dw(taps, x, filter + c0, out_c, cb, acc + (size_t)(ox - ox0) * cb);
+                    if (ox - ox0 + 1 == EL_OPT_MB || ox + 1 == out_w) {
+                        kr->requant(&rq, ox - ox0 + 1, cb, acc, cb,
+                                    orow + (size_t)ox0 * out_c, out_c);
+                        ox0 = ox + 1;
+                    }
                 }
             }
         }
@@ -212,9 +216,7 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
                 rows[i] = in + (size_t)(b0 + i) * depth;
             }
             kr->gemm(mb, nc, depth, rows, fb, depth, bs, tile, nc);
-            for (i = 0; i < mb; ++i) {
-                kr->requant(&rq, nc, tile + (size_t)i * nc, out + (size_t)(b0 + i) * units + n0);
-            }
+            kr->requant(&rq, mb, nc, tile, nc, out + (size_t)b0 * units + n0, units);
         }
     }
     return 1;

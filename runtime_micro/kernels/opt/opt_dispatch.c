@@ -57,11 +57,9 @@ static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_req
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2, el_opt_dw_avx2, el_opt_requant_avx2,
                                      el_opt_rowsum_avx2};
 static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512, el_opt_dw_avx2,
-                                         el_opt_requant_avx2,
-                                     el_opt_rowsum_avx2};
+                                         el_opt_requant_avx2, el_opt_rowsum_avx2};
 static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni, el_opt_dw_avx2,
-                                         el_opt_requant_avx2,
-                                     el_opt_rowsum_avx2};
+                                         el_opt_requant_avx2, el_opt_rowsum_avx2};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
 static const el_opt_kernels k_neon = {el_opt_gemm_neon, el_opt_dw_neon, el_opt_requant_neon,

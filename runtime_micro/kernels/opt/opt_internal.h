@@ -20,8 +20,8 @@
 #endif
 #define EL_OPT_DW_TAPS 64   /* largest depthwise kernel (h*w) handled */
 
-/* Requantization of one row of accumulators, per output channel (arrays start at the row's
- * first channel): out = clamp(requant(acc + bias) + out_offset). */
+/* Requantization of m rows of n accumulators, per output channel (arrays start at the rows'
+ * first channel): out[i * ldout + c] = clamp(requant(acc[i * ldacc + c] + bias[c]) + off). */
 typedef struct {
     const int32_t *bias; /* bias + input_offset * sum(filter), wrapped to int32 */
     const int32_t *mult;
@@ -37,7 +37,8 @@ typedef struct {
     /* acc[c] = sum_t x[t][c] * f[t * fstride + c] for c < n. */
     void (*dw)(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                int32_t n, int32_t *acc);
-    void (*requant)(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+    void (*requant)(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc, int32_t ldacc,
+                    int8_t *out, int32_t ldout);
     /* out[j] = sum_k b[j * ldb + k] (wrapping like the reference's int32 sums). */
     void (*rowsum)(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 } el_opt_kernels;
@@ -49,7 +50,8 @@ void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, cons
                    int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                  int32_t n, int32_t *acc);
-void el_opt_requant_c(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
+                      int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_c(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -58,7 +60,8 @@ void el_opt_gemm_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
                       int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                     int32_t n, int32_t *acc);
-void el_opt_requant_avx2(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
+                         int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 /* AVX-512 VNNI (vpdpbusd on 256-bit vectors, EVEX) and AVX-VNNI (the same, VEX encoded). */
 void el_opt_gemm_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
@@ -77,7 +80,8 @@ void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
                       int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                     int32_t n, int32_t *acc);
-void el_opt_requant_neon(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out);
+void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
+                         int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 #endif
 

@@ -49,13 +49,18 @@ void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t 
     }
 }
 
-void el_opt_requant_c(const el_opt_rq *rq, int32_t n, const int32_t *acc, int8_t *out)
+void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
+                      int32_t ldacc, int8_t *out, int32_t ldout)
 {
-    int32_t c;
-    for (c = 0; c < n; ++c) {
-        const int32_t v = (int32_t)((uint32_t)acc[c] + (uint32_t)rq->bias[c]);
-        const int32_t r = el_requant(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
-        out[c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+    int32_t i, c;
+    for (i = 0; i < m; ++i) {
+        const int32_t *a = acc + (size_t)i * ldacc;
+        int8_t *o = out + (size_t)i * ldout;
+        for (c = 0; c < n; ++c) {
+            const int32_t v = (int32_t)((uint32_t)a[c] + (uint32_t)rq->bias[c]);
+            const int32_t r = el_requant(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
+            o[c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+        }
     }
 }
 

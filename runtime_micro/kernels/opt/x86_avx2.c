@@ -134,50 +134,69 @@ EL_AVX2 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *
     }
 }
 
-/* el_requant on 8 lanes (multipliers >= 0). SaturatingRoundingDoublingHighMul with a
- * non-negative multiplier equals floor((v * m + 2^30) / 2^31) for either sign of v (the
- * negative nudge and the truncating division cancel), which needs only 64-bit adds/shifts. */
-EL_AVX2 static inline __m256i requant8(__m256i v, __m256i mult, __m256i shift)
+/* el_requant on 8 lanes (multipliers >= 0), the per-channel parts prepared once for all rows.
+ * SaturatingRoundingDoublingHighMul with a non-negative multiplier equals
+ * floor((v * m + 2^30) / 2^31) for either sign of v (the negative nudge and the truncating
+ * division cancel), which needs only 64-bit adds and shifts. */
+typedef struct {
+    __m256i bias, mult, mult_odd, left, right, mask, half;
+} rq8_ch;
+
+EL_AVX2 static inline rq8_ch rq8_prepare(const el_opt_rq *rq, int32_t c)
 {
     const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i nudge = _mm256_set1_epi64x((long long)1 << 30);
-    const __m256i left = _mm256_max_epi32(shift, zero);
-    const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-    __m256i pe, po, h, mask, rem, thr, res;
-    v = _mm256_sllv_epi32(v, left);
-    pe = _mm256_add_epi64(_mm256_mul_epi32(v, mult), nudge);
-    po = _mm256_add_epi64(
-        _mm256_mul_epi32(_mm256_srli_epi64(v, 32), _mm256_srli_epi64(mult, 32)), nudge);
-    h = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
-    /* RoundingDivideByPOT(h, right) */
-    mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
-    rem = _mm256_and_si256(h, mask);
-    thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(h, 31));
-    res = _mm256_srav_epi32(h, right);
-    return _mm256_sub_epi32(res, _mm256_cmpgt_epi32(rem, thr));
+    const __m256i shift = _mm256_loadu_si256((const __m256i *)(const void *)(rq->shift + c));
+    rq8_ch ch;
+    ch.bias = _mm256_loadu_si256((const __m256i *)(const void *)(rq->bias + c));
+    ch.mult = _mm256_loadu_si256((const __m256i *)(const void *)(rq->mult + c));
+    ch.mult_odd = _mm256_srli_epi64(ch.mult, 32);
+    ch.left = _mm256_max_epi32(shift, zero);
+    ch.right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+    ch.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, ch.right), one);
+    ch.half = _mm256_srli_epi32(ch.mask, 1);
+    return ch;
 }
 
-EL_AVX2 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t n, const int32_t *acc,
-                                 int8_t *out)
+EL_AVX2 static inline __m256i requant8(__m256i v, const rq8_ch *ch)
+{
+    const __m256i nudge = _mm256_set1_epi64x((long long)1 << 30);
+    __m256i pe, po, h, thr, res;
+    v = _mm256_sllv_epi32(_mm256_add_epi32(v, ch->bias), ch->left);
+    pe = _mm256_add_epi64(_mm256_mul_epi32(v, ch->mult), nudge);
+    po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), ch->mult_odd), nudge);
+    h = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
+    /* RoundingDivideByPOT(h, right): threshold = mask / 2 + (h < 0) */
+    thr = _mm256_sub_epi32(ch->half, _mm256_srai_epi32(h, 31));
+    res = _mm256_srav_epi32(h, ch->right);
+    return _mm256_sub_epi32(res, _mm256_cmpgt_epi32(_mm256_and_si256(h, ch->mask), thr));
+}
+
+EL_AVX2 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n,
+                                 const int32_t *acc, int32_t ldacc, int8_t *out, int32_t ldout)
 {
     const __m256i off = _mm256_set1_epi32(rq->out_offset);
     const __m256i lo = _mm256_set1_epi32(rq->act_min), hi = _mm256_set1_epi32(rq->act_max);
-    int32_t c = 0;
+    int32_t c = 0, i;
     for (; c + 8 <= n; c += 8) {
-        const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(acc + c));
-        const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(rq->bias + c));
-        const __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)(rq->mult + c));
-        const __m256i s = _mm256_loadu_si256((const __m256i *)(const void *)(rq->shift + c));
-        __m256i r = requant8(_mm256_add_epi32(a, b), m, s);
-        __m128i p16;
-        r = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, off), lo), hi);
-        p16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
-        _mm_storel_epi64((__m128i *)(void *)(out + c), _mm_packs_epi16(p16, p16));
+        const rq8_ch ch = rq8_prepare(rq, c);
+        for (i = 0; i < m; ++i) {
+            const __m256i a =
+                _mm256_loadu_si256((const __m256i *)(const void *)(acc + (size_t)i * ldacc + c));
+            __m256i r = requant8(a, &ch);
+            __m128i p16;
+            r = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, off), lo), hi);
+            p16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+            _mm_storel_epi64((__m128i *)(void *)(out + (size_t)i * ldout + c),
+                             _mm_packs_epi16(p16, p16));
+        }
     }
     for (; c < n; ++c) {
-        const int32_t v = (int32_t)((uint32_t)acc[c] + (uint32_t)rq->bias[c]);
-        const int32_t r = el_requant(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
-        out[c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+        for (i = 0; i < m; ++i) {
+            const int32_t v =
+                (int32_t)((uint32_t)acc[(size_t)i * ldacc + c] + (uint32_t)rq->bias[c]);
+            const int32_t r = el_requant(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
+            out[(size_t)i * ldout + c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+        }
     }
 }
 
