@@ -20,9 +20,10 @@
  *   EL_HARNESS_STACK   define (Cortex-M builds do) to measure the stack el_init / el_invoke use
  *   EL_HARNESS_SYSTICK define to count SysTick ticks around each invoke (Cortex-M, QEMU
  *                      -icount shift=0: one tick = 40 instructions on the mps2 boards)
- *   EL_HARNESS_PROFILE define to bracket each op of the first invoke with el_bench_op_begin /
- *                      el_bench_op_end (per-op callback) for the instruction counter, and print
- *                      the ops in run order
+ *   EL_HARNESS_PROFILE define to bracket each top-level op of the last step's invoke (first
+ *                      run) with el_bench_op_begin / el_bench_op_end (per-op callback) for the
+ *                      instruction counter, and print those ops in run order; ops of nested
+ *                      subgraphs (CALL_ONCE, WHILE, IF) count inside their caller
  *   EL_HARNESS_TIMED   N: after the checked runs, N more invokes (inputs of step k % STEPS)
  *                      timed with clock_gettime(CLOCK_MONOTONIC) (Linux targets), after
  *                      EL_HARNESS_WARMUP untimed ones (default 5)
@@ -34,7 +35,7 @@
  *   mismatch <run> <step> <output> <element> got <v> want <v>  (integers: ... byte <i> ...)
  *   systick <ticks>
  *   stack <el_init bytes> <el_invoke bytes>          (EL_HARNESS_STACK: stack high-water marks)
- *   op <k> <subgraph> <op index> <builtin code>     (EL_HARNESS_PROFILE: k-th op run)
+ *   op <k> <subgraph> <op index> <builtin code>     (EL_HARNESS_PROFILE: k-th top-level op)
  *   time_ns <ns>                                     (EL_HARNESS_TIMED: one line per invoke)
  *   result ok | result FAIL <mismatches>
  * Exit status: 0 all outputs match, 1 mismatch, 2 runtime error (message printed).
@@ -84,7 +85,7 @@ __attribute__((noinline)) void el_bench_begin(void) { el_bench_marks++; }
 __attribute__((noinline)) void el_bench_end(void) { el_bench_marks++; }
 
 #ifdef EL_HARNESS_PROFILE
-/* Per-op markers, called from the op callback around each op of the first invoke only (the
+/* Per-op markers, called from the op callback around each top-level op of one invoke (the
  * bookkeeping happens outside the bracket, so a region is the op plus the callback's return
  * and call path, a few tens of instructions). */
 __attribute__((noinline)) void el_bench_op_begin(void) { el_bench_marks++; }
@@ -92,16 +93,17 @@ __attribute__((noinline)) void el_bench_op_end(void) { el_bench_marks++; }
 #define PROFILE_MAX_OPS 4096
 static int32_t profile_ops[PROFILE_MAX_OPS][3];
 static long profile_count;
-static int profile_on;
+static int profile_on, profile_depth;
 
 static el_status profile_callback(void *user, int32_t subgraph, int32_t op_index,
                                   int32_t builtin_code, int is_after) {
   (void)user;
   if (!profile_on) return EL_OK;
   if (is_after) {
-    el_bench_op_end();
+    if (--profile_depth == 0) el_bench_op_end();
     return EL_OK;
   }
+  if (profile_depth++ > 0) return EL_OK; /* an op of a subgraph the current op calls */
   if (profile_count < PROFILE_MAX_OPS) {
     profile_ops[profile_count][0] = subgraph;
     profile_ops[profile_count][1] = op_index;
@@ -308,7 +310,7 @@ int main(void) {
         uint64_t t0 = systick_now();
 #endif
 #ifdef EL_HARNESS_PROFILE
-        profile_on = run == 0 && step == 0;
+        profile_on = run == 0 && step == STEPS - 1;
 #endif
         el_bench_begin();
         st = el_invoke(&interp);

@@ -48,6 +48,8 @@ class TargetConfig:
     input: Path | None = None  # .npy / .npz (first sample); None: fixed-seed random data
     seed: int = 0
     profile: bool = True  # per-op counts (a second build with per-op markers)
+    steps: int = 2  # invokes of the same input: the first, then steady state (streaming
+    #                 models initialise variables in their first invoke)
     qemu_cpu: str = "cortex-a76"  # aarch64 only
     work: Path | None = None  # build folder; default: one per target in the user cache
     opt: str = "-O2"
@@ -93,7 +95,8 @@ class TargetReport:
     notes: list[str]
     outputs_match: str  # what the on-target comparison established
     init_instructions: int
-    invoke_instructions: int
+    invoke_instructions: int  # the last of `steps` invokes (steady state)
+    first_invoke_instructions: int
     macs: int
     ops: list[OpCount]
     memory: Memory
@@ -111,6 +114,7 @@ class TargetReport:
             "outputs_match": self.outputs_match,
             "instructions": {"el_init": self.init_instructions,
                              "per_invoke": self.invoke_instructions,
+                             "first_invoke": self.first_invoke_instructions,
                              "macs_per_invoke": self.macs, "per_mac": self.per_mac},
             "ops": [{"subgraph": o.subgraph, "index": o.index, "op": o.op,
                      "instructions": o.instructions, "macs": o.macs, "per_mac": o.per_mac}
@@ -256,7 +260,9 @@ def export_for_target(config: TargetConfig, work: Path):
     w, info, source, notes = build_workload(BenchConfig(config.model, input=config.input,
                                                          seed=config.seed))
     name = c_name(config.model.stem)
-    export_model(config.model, work / "export", inputs=[x for x in w.inputs], name=name)
+    export_model(config.model, work / "export",
+                 inputs=[np.stack([x] * config.steps) for x in w.inputs],
+                 name=name)
     return w, info, name, notes, source
 
 
@@ -281,6 +287,8 @@ def _plugin() -> Path:
 
 def run_target_bench(config: TargetConfig) -> TargetReport:
     check_tools(config.target)
+    if config.steps < 1:
+        raise EdgeliteError(f"steps must be at least 1, got {config.steps}", code=Code.BAD_INPUT)
     if not config.model.is_file():
         raise EdgeliteError("model file not found", where=str(config.model),
                             code=Code.BAD_INPUT, hint="check the path")
@@ -294,13 +302,13 @@ def run_target_bench(config: TargetConfig) -> TargetReport:
     try:
         elf = cross.build(target, work / "export", name, out=out, arena=w.arena_bytes,
                           opt=config.opt)
-        res = cross.run(target, elf, qemu_cpu=cpu, plugin=plugin)
+        res = cross.run(target, elf, qemu_cpu=cpu, plugin=plugin, each=config.steps + 1)
     except cross.TargetError as exc:
         raise EdgeliteError(f"build/run on {target} failed: {exc}", code=Code.RUNTIME,
                             where=where) from None
     if res.returncode != 0 or res.result != "ok":
         raise _failed("bench", res, where)
-    if res.insns_init is None or res.insns_per_invoke is None or res.regions != 2:
+    if res.insns_init is None or len(res.region_counts) != config.steps + 1:
         raise EdgeliteError(f"no instruction counts from the QEMU plugin on {target}",
                             code=Code.INTERNAL, where=where, hint=res.describe()[-300:])
 
@@ -330,7 +338,8 @@ def run_target_bench(config: TargetConfig) -> TargetReport:
             else f"qemu-aarch64 -cpu {config.qemu_cpu}")
     return TargetReport(model=where, target=target, qemu=qemu, input_source=source, notes=notes,
                         outputs_match=match, init_instructions=res.insns_init,
-                        invoke_instructions=res.insns_per_invoke,
+                        invoke_instructions=res.region_counts[-1],
+                        first_invoke_instructions=res.region_counts[1],
                         macs=sum(v for (sg, _), v in macs.items() if sg == 0) if macs else 0,
                         ops=ops, memory=memory, toolchain=toolchain_versions(target))
 
@@ -349,8 +358,8 @@ def _profile(config: TargetConfig, work: Path, name: str, arena: int, plugin: Pa
     if res.returncode != 0 or res.result != "ok":
         raise _failed("per-op profile", res, where)
     if len(res.region_counts) != len(res.ops):
-        # Nested subgraphs (WHILE/IF) overlap their brackets: no per-op split then.
-        return []
+        raise EdgeliteError(f"per-op profile: {len(res.ops)} ops ran but the counter saw "
+                            f"{len(res.region_counts)} regions", code=Code.INTERNAL, where=where)
     return [OpCount(sg, idx, info.subgraphs[sg].operators[idx].op, n, macs.get((sg, idx), 0))
             for (sg, idx, _code), n in zip(res.ops, res.region_counts)]
 
@@ -367,6 +376,9 @@ def render_target(r: TargetReport) -> str:
         f"outputs   {r.outputs_match}",
         f"el_init   {r.init_instructions:,} instructions",
         f"invoke    {r.invoke_instructions:,} instructions{per_mac}",
+        *([(f"first     {r.first_invoke_instructions:,} instructions (the first invoke; "
+            "the figure above is the last of several)")]
+          if r.first_invoke_instructions != r.invoke_instructions else []),
         (f"flash     {m.flash:,} B = runtime code {m.runtime_code:,} B + model {m.model:,} B "
          f"(whole test ELF with harness and libc: {m.elf_text:,} B)"),
         (f"ram       {m.ram:,} B = arena {m.arena:,} B + interpreter {INTERPRETER_BYTES} B + "
@@ -374,8 +386,9 @@ def render_target(r: TargetReport) -> str:
          f"{m.runtime_static} B"),
     ]
     if r.ops:
-        lines += ["", ("per op (first invoke; each count includes a few tens of instructions "
-                       "of the per-op callback's call path):")]
+        lines += ["", ("per op (the last invoke; each count includes a few tens of "
+                       "instructions of the per-op callback's call path; ops of subgraphs "
+                       "an op calls count in that op):")]
         rows = [["sg", "#", "op", "instructions", "%", "MACs", "per MAC"]]
         total = sum(o.instructions for o in r.ops) or 1
         for o in r.ops:
