@@ -116,3 +116,27 @@ def test_unknown_method_and_bad_percentile() -> None:
         O.make_observer("median")
     with pytest.raises(EdgeliteError, match="percentile"):
         O.make_observer("percentile", percentile=120.0)
+
+
+@pytest.mark.parametrize("method", ["minmax", "entropy"])
+def test_calibration_does_not_depend_on_worker_count(method: str, monkeypatch) -> None:
+    """calibrate() runs samples on two interpreters side by side; the ranges must equal a
+    one-interpreter run (observers are fed in sample order), and minmax must equal numpy's
+    extremes of the float model's input."""
+    from pathlib import Path
+
+    from edgelite.quantize import calibrate as C
+    from edgelite.quantize.api import load_graph
+    from edgelite.quantize.data import load_samples
+
+    digits = Path(__file__).resolve().parents[1] / "examples" / "digits"
+    graph = load_graph(digits / "digits_cnn.onnx")
+    samples = load_samples(digits / "calibration.npz", graph, samples=9)
+    monkeypatch.setattr(C, "_workers", lambda backend, n: 2)
+    two = C.calibrate(graph, samples, method, progress=False).ranges
+    monkeypatch.setattr(C, "_workers", lambda backend, n: 1)
+    one = C.calibrate(graph, samples, method, progress=False).ranges
+    assert two == one
+    if method == "minmax":
+        x = np.concatenate([s["input"] for s in samples])
+        assert two["input"] == (float(x.min()), float(x.max()))

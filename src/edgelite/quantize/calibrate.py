@@ -8,6 +8,8 @@ collects statistics sample by sample; ``ranges`` then gives (min, max) per tenso
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,15 +45,37 @@ def calibrate(graph: ir.Graph, samples: list[Sample], method: str = "minmax",
 
     watched = observed_tensors(graph)
     observers: dict[str, Observer] = {t.name: make_observer(method, percentile) for t in watched}
-    runner = Runner(model if model is not None else write_model(graph), graph, backend)
-    bar = Progress(len(samples), f"calibrating ({method})", progress)
-    for sample in samples:
+    model = model if model is not None else write_model(graph)
+    # The float invokes are nearly all of the time (91 % for MobileNetV2 1.0/224 with 100
+    # samples) and runtime_micro's ctypes calls release the GIL: one interpreter per worker
+    # thread runs samples side by side. Observers are still fed in sample order, so the
+    # ranges (and the written model) do not depend on the number of workers.
+    workers = _workers(backend, len(samples))
+    runners = [Runner(model, graph, backend) for _ in range(workers)]
+
+    def observe(k: int, sample: Sample) -> list[np.ndarray]:
+        runner = runners[k]
         runner.run(sample)
-        for t in watched:
-            observers[t.name].update(runner.tensor(t))
-        bar.step()
+        return [runner.tensor(t) for t in watched]
+
+    bar = Progress(len(samples), f"calibrating ({method})", progress)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, len(samples), workers):
+            batch = samples[start:start + workers]
+            for values in pool.map(observe, range(len(batch)), batch):
+                for t, v in zip(watched, values, strict=True):
+                    observers[t.name].update(v)
+                bar.step()
     ranges = {name: tuple(map(float, obs.range())) for name, obs in observers.items()}
     return Calibration(ranges, method, len(samples))
+
+
+def _workers(backend: str, samples: int) -> int:
+    """Parallel calibration runs: runtime_micro only (LiteRT's Python calls hold the GIL),
+    at most 2 (each one holds a whole linear-planner arena) and no more than the CPUs."""
+    if backend != "micro":
+        return 1
+    return max(1, min(2, os.cpu_count() or 1, samples))
 
 
 def ranges_from_arrays(values: dict[str, list[np.ndarray]], method: str = "minmax",

@@ -71,11 +71,11 @@ class Runner:
     def tensor(self, t: ir.Tensor) -> np.ndarray:
         i = self.index[id(t)]
         if self.backend == "micro":
-            return np.array(self._micro.tensor(i), copy=True)
+            return self._micro.tensor(i)  # already a copy (Interpreter._array)
         return np.array(self._lite.get_tensor(i), copy=True)
 
     def output(self, k: int) -> np.ndarray:
         """Model output ``k`` (by the file's output list, whatever the tensor numbering)."""
         if self.backend == "micro":
-            return np.array(self._micro.get_output(k), copy=True)
+            return self._micro.get_output(k)  # already a copy
         return np.array(self._lite.get_tensor(self._lite_outputs[k]), copy=True)
