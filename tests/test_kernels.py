@@ -138,7 +138,7 @@ def _qconv_weights(rng, shape, channels_axis, per_channel: bool, spread: float =
 def _conv_case(kind: str, *, hw=(7, 9), cin=3, cout=5, k=(3, 3), stride=(1, 1),
                dil=(1, 1), padding="SAME", activation="NONE", per_channel=True,
                in_q=(0.05, -128), out_q=(0.2, 127), mult=1, batch=1, bias=True,
-               dtype="int8", spread=100.0):
+               dtype="int8", spread=100.0, bias64=True):
     def build(rng):
         h, w_ = hw
         if kind == "conv":
@@ -160,12 +160,13 @@ def _conv_case(kind: str, *, hw=(7, 9), cin=3, cout=5, k=(3, 3), stride=(1, 1),
             b = const("b", rng.normal(0, 1, (oc,)).astype(np.float32)) if bias else None
             y = act("y", (batch, oh, ow, oc), "float32")
         else:
-            x = act("x", (batch, h, w_, cin), "int8", *in_q)
+            x = act("x", (batch, h, w_, cin), dtype, *in_q)
             wv, wq = _qconv_weights(rng, wshape, axis, per_channel, spread)
             wt = const("w", wv, wq)
             bq = q(wq.scale * np.float32(in_q[0]), np.zeros(wq.scale.size, np.int64))
-            b = const("b", rng.integers(-3000, 3000, (oc,)).astype(np.int32), bq) if bias else None
-            y = act("y", (batch, oh, ow, oc), "int8", *out_q)
+            bdt = np.int64 if (dtype == "int16" and bias64) else np.int32
+            b = const("b", rng.integers(-30000, 30000, (oc,)).astype(bdt), bq) if bias else None
+            y = act("y", (batch, oh, ow, oc), dtype, *out_q)
         opts = dict(padding=padding, stride_h=stride[0], stride_w=stride[1],
                     dilation_h_factor=dil[0], dilation_w_factor=dil[1],
                     fused_activation_function=activation)
@@ -200,6 +201,20 @@ for _kind in ("conv", "dw"):
     # crashes on it): TFLite Micro is the oracle, with a bias for depthwise.
     case(f"{_op}_f32_valid" + ("_nobias" if _kind == "conv" else ""), oracle="tflm")(
         _conv_case(_kind, dtype="float32", padding="VALID", bias=_kind != "conv"))
+# int16x8: int16 activations (zero point 0), int8 weights, int64 (or int32) bias.
+for _kind in ("conv", "dw"):
+    _op = "conv2d" if _kind == "conv" else "depthwise"
+    case(f"{_op}_s16_same_int64_bias")(_conv_case(_kind, dtype="int16", in_q=(0.0005, 0),
+                                                  out_q=(0.002, 0)))
+    case(f"{_op}_s16_valid_stride_relu")(
+        _conv_case(_kind, dtype="int16", in_q=(0.001, 0), out_q=(0.0004, 0), padding="VALID",
+                   stride=(2, 1), activation="RELU", hw=(9, 7)))
+# An int32 bias makes TFLite Micro accumulate in 32 bits (CONV_2D only; LiteRT's reference
+# kernel does otherwise, so TFLite Micro is the only oracle here).
+case("conv2d_s16_int32_bias")(_conv_case("conv", dtype="int16", in_q=(0.001, 0),
+                                         out_q=(0.0004, 0), bias64=False, hw=(6, 5)))
+case("conv2d_s16_nobias")(_conv_case("conv", dtype="int16", in_q=(0.001, 0),
+                                     out_q=(0.0004, 0), bias=False))
 case("depthwise_s8_multiplier3")(_conv_case("dw", cin=4, mult=3, k=(3, 2), stride=(1, 2)))
 case("depthwise_f32_multiplier2", oracle="litert")(
     _conv_case("dw", cin=3, mult=2, dtype="float32"))
@@ -218,14 +233,15 @@ def _fc_case(*, batches=3, depth=37, units=11, per_channel=False, keep=False, bi
             b = const("b", rng.normal(0, 1, (units,)).astype(np.float32)) if bias else None
             y = act("y", out_shape, "float32")
         else:
-            x = act("x", in_shape, "int8", *in_q)
+            x = act("x", in_shape, dtype, *in_q)
             wv, wq = _qconv_weights(rng, (units, depth), 0, per_channel)
             if weight_scale is not None:
                 wq = q(weight_scale, 0)
             w = const("w", wv, wq)
             bq = q(wq.scale * np.float32(in_q[0]), np.zeros(wq.scale.size, np.int64))
-            b = const("b", rng.integers(-5000, 5000, (units,)).astype(np.int32), bq) if bias else None
-            y = act("y", out_shape, "int8", *out_q)
+            bdt = np.int64 if dtype == "int16" else np.int32
+            b = const("b", rng.integers(-5000, 5000, (units,)).astype(bdt), bq) if bias else None
+            y = act("y", out_shape, dtype, *out_q)
         model = one_op("FULLY_CONNECTED", [x, w, b], [y], keep_num_dims=keep,
                        fused_activation_function=activation)
         return model, inputs_for(rng, [x])
@@ -240,6 +256,10 @@ case("fc_s8_saturating")(_fc_case(out_q=(0.002, -128), activation="RELU6"))
 # mantissa rounds up to 2^31 and must fold into the shift.
 case("fc_s8_multiplier_rounds_to_pow2")(_fc_case(
     in_q=(float(np.float32(1 + 2**-23)), 0), out_q=(1024.0, 0), weight_scale=1 - 2**-23))
+case("fc_s16_per_channel")(_fc_case(dtype="int16", per_channel=True, in_q=(0.0005, 0),
+                                    out_q=(0.003, 0)))
+case("fc_s16_relu6")(_fc_case(dtype="int16", in_q=(0.002, 0), out_q=(0.0003, 0),
+                              activation="RELU6"))
 case("fc_f32", oracle="litert")(_fc_case(dtype="float32", activation="RELU"))
 case("fc_f32_keep_num_dims", oracle="litert")(_fc_case(dtype="float32", keep=True))
 
@@ -278,6 +298,10 @@ for _op in ("ADD", "SUB", "MUL"):
 case("add_s16", oracle="tflm")(
     _binary_case("ADD", (2, 6), (2, 6), (2, 6), dtype="int16", qa=(0.001, 0), qb=(0.002, 0),
                  qo=(0.003, 0)))
+case("mul_s16")(_binary_case("MUL", (2, 3, 4), (3, 1), (2, 3, 4), dtype="int16",
+                             qa=(0.001, 0), qb=(0.0007, 0), qo=(0.0002, 0)))
+case("sub_s16_bcast")(_binary_case("SUB", (2, 3, 4), (4,), (2, 3, 4), dtype="int16",
+                                   qa=(0.001, 0), qb=(0.004, 0), qo=(0.002, 0)))
 for _op in ("DIV", "POW", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"):
     case(f"{_op.lower()}_f32", oracle="litert")(
         _binary_case(_op, (2, 1, 5), (3, 1), (2, 3, 5), dtype="float32"))
@@ -311,6 +335,8 @@ for _op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
                                             qio=(0.05, 127)))
     case(f"{_n}_s8_same_odd_window")(_pool_case(_op, hw=(5, 9), f=(2, 4), stride=(1, 3),
                                                  qio=(0.3, -128)))
+    case(f"{_n}_s16_same_relu")(_pool_case(_op, dtype="int16", qio=(0.001, 0),
+                                           activation="RELU"))
     case(f"{_n}_f32_same", oracle="litert")(_pool_case(_op, dtype="float32", activation="RELU"))
     case(f"{_n}_f32_valid", oracle="litert")(_pool_case(_op, dtype="float32", padding="VALID"))
 
@@ -879,7 +905,7 @@ def test_op_matches_oracle(c: Case) -> None:
             _compare(g, w, f"{c.id} output {i} vs LiteRT ({c.oracle})")
 
 
-def test_int8_cases_also_match_litert_reference() -> None:
+def test_integer_cases_also_match_litert_reference() -> None:
     """Where both oracles run an integer case, LiteRT's reference kernels agree with TFLite
     Micro, so matching TFLite Micro is matching both. Lists every case where they differ."""
     differ, compared = [], 0
@@ -907,7 +933,11 @@ def test_int8_cases_also_match_litert_reference() -> None:
 
 # Integer cases where LiteRT's reference kernels and TFLite Micro disagree with each other
 # (runtime_micro follows TFLite Micro there).
-KNOWN_ORACLE_DISAGREEMENTS: list[str] = ["sum_s8"]  # LiteRT's reference int8 SUM rounds otherwise
+KNOWN_ORACLE_DISAGREEMENTS: list[str] = [
+    "conv2d_s16_int32_bias",  # LiteRT's reference int16 conv has no 32-bit accumulation path
+    "fc_s16_per_channel",  # LiteRT's reference int16 FC requantizes per-channel otherwise
+    "sum_s8",  # LiteRT's reference int8 SUM rounds otherwise
+]
 
 
 # ---- data-dependent errors ---------------------------------------------------------------------

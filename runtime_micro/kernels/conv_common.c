@@ -8,6 +8,7 @@ typedef struct {
     el_pc_quant q;
     el_dims in, filter, out;
     int32_t is_float;
+    int32_t is16, bias64; /* int16x8: int16 activations, int32/int64 bias */
     int32_t *mult; /* per output channel (int8 only) */
     int32_t *shift;
 } conv_data;
@@ -60,10 +61,33 @@ static el_status check_bias(el_context *ctx, el_node *node, int32_t idx, int32_t
     if (bias == NULL) {
         return EL_OK;
     }
+    if (type == EL_INT64 && bias->type == EL_INT32) {
+        type = EL_INT32; /* int16x8 takes either */
+    }
     EL_TRY(el_k_type(ctx, node, bias, "bias", type));
     if (el_tensor_elements(bias) != channels) {
         return EL_BAD(ctx, node, "bias has %d elements, expected %d (one per output channel)",
                       (int)el_tensor_elements(bias), (int)channels);
+    }
+    return EL_OK;
+}
+
+/* int16x8: symmetric int16 activations; the bias may be int32 or int64. */
+static el_status int16_setup(el_context *ctx, el_node *node, conv_data *d, const el_tensor *in,
+                             int32_t out_zp)
+{
+    el_tensor *bias = el_input(ctx, node, 2);
+    if (in->type != EL_INT16) {
+        return EL_OK;
+    }
+    if (d->p.input_offset != 0 || out_zp != 0) {
+        return EL_UNSUP(ctx, node, "int16 activations need zero point 0");
+    }
+    d->is16 = 1;
+    /* TFLite Micro takes the 64-bit path without a bias too (checked against it). */
+    d->bias64 = bias == NULL || bias->type == EL_INT64;
+    if (node->builtin_code == EL_OP_DEPTHWISE_CONV_2D && !d->bias64) {
+        return EL_UNSUP(ctx, node, "int16 depthwise convolution needs an int64 bias");
     }
     return EL_OK;
 }
@@ -90,12 +114,12 @@ static el_status conv_types(el_context *ctx, el_node *node, el_tensor *in, el_te
         EL_TRY(el_k_type(ctx, node, filter, "filter", EL_FLOAT32));
         EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
         *is_float = 1;
-    } else if (in->type == EL_INT8) {
+    } else if (in->type == EL_INT8 || in->type == EL_INT16) {
         EL_TRY(el_k_type(ctx, node, filter, "filter", EL_INT8));
-        EL_TRY(el_k_type(ctx, node, out, "output", EL_INT8));
+        EL_TRY(el_k_type(ctx, node, out, "output", in->type));
         *is_float = 0;
     } else {
-        return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
+        return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32, INT8 or INT16)",
                         el_dtype_name(in->type));
     }
     return EL_OK;
@@ -155,7 +179,8 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
                       "channels %d", (int)d->filter.n, (int)d->filter.h, (int)d->filter.w,
                       (int)d->filter.c, (int)d->in.c, (int)d->out.c);
     }
-    EL_TRY(check_bias(ctx, node, 2, d->out.c, is_float ? EL_FLOAT32 : EL_INT32));
+    EL_TRY(check_bias(ctx, node, 2, d->out.c,
+                      is_float ? EL_FLOAT32 : (in->type == EL_INT16 ? EL_INT64 : EL_INT32)));
     d->p.stride_h = o->stride_h;
     d->p.stride_w = o->stride_w;
     d->p.dilation_h = o->dilation_h;
@@ -163,6 +188,7 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
     if (!is_float) {
         EL_TRY(conv_quant(ctx, node, d, d->out.c, 0));
         EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+        EL_TRY(int16_setup(ctx, node, d, in, out_zp));
     }
     return conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp);
 }
@@ -175,6 +201,9 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
     if (d->is_float) {
         el_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                       bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
+    } else if (d->is16) {
+        el_conv2d_s16(&d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
+                      bias ? bias->data : NULL, d->bias64, &d->out, EL_S16(out));
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
         if (!el_opt_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
@@ -218,7 +247,8 @@ static el_status depthwise_prepare(el_context *ctx, el_node *node)
                       (int)d->in.c, (int)d->out.c);
     }
     d->p.depth_multiplier = d->out.c / d->in.c;
-    EL_TRY(check_bias(ctx, node, 2, d->out.c, is_float ? EL_FLOAT32 : EL_INT32));
+    EL_TRY(check_bias(ctx, node, 2, d->out.c,
+                      is_float ? EL_FLOAT32 : (in->type == EL_INT16 ? EL_INT64 : EL_INT32)));
     d->p.stride_h = o->stride_h;
     d->p.stride_w = o->stride_w;
     d->p.dilation_h = o->dilation_h;
@@ -226,6 +256,7 @@ static el_status depthwise_prepare(el_context *ctx, el_node *node)
     if (!is_float) {
         EL_TRY(conv_quant(ctx, node, d, d->out.c, 3));
         EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+        EL_TRY(int16_setup(ctx, node, d, in, out_zp));
     }
     return conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp);
 }
@@ -238,6 +269,9 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
     if (d->is_float) {
         el_depthwise_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                                 bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
+    } else if (d->is16) {
+        el_depthwise_conv2d_s16(&d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
+                                bias ? bias->data : NULL, d->bias64, &d->out, EL_S16(out));
     } else {
         if (!el_opt_depthwise_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter,
                                         EL_S8(filter), bias ? EL_S32(bias) : NULL, &d->out,

@@ -54,6 +54,16 @@ typedef struct {
 void el_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
                   const int8_t *in, const el_dims *f_dims, const int8_t *filter,
                   const int32_t *bias, const el_dims *out_dims, int8_t *out);
+/* int16x8: int16 activations (zero point 0), int8 weights, int64 bias or none (bias64 = 1)
+ * with int64 accumulation and TFLite's 64-bit requantize; CONV_2D also takes an int32 bias
+ * (bias64 = 0), which TFLite Micro accumulates in 32 bits with the 32-bit requantize. */
+void el_conv2d_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                   const int16_t *in, const el_dims *f_dims, const int8_t *filter,
+                   const void *bias, int bias64, const el_dims *out_dims, int16_t *out);
+void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q,
+                             const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
+                             const int8_t *filter, const void *bias, int bias64,
+                             const el_dims *out_dims, int16_t *out);
 void el_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
                    const el_dims *f_dims, const float *filter, const float *bias,
                    const el_dims *out_dims, float *out);
@@ -83,6 +93,9 @@ typedef struct {
 void el_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int per_channel,
                            int32_t batches, int32_t depth, const int8_t *in, int32_t units,
                            const int8_t *filter, const int32_t *bias, int8_t *out);
+void el_fully_connected_s16(const el_fc_params *p, const el_pc_quant *q, int per_channel,
+                            int32_t batches, int32_t depth, const int16_t *in, int32_t units,
+                            const int8_t *filter, const void *bias, int bias64, int16_t *out);
 void el_fully_connected_f32(const el_fc_params *p, int32_t batches, int32_t depth,
                             const float *in, int32_t units, const float *filter,
                             const float *bias, float *out);
@@ -142,6 +155,8 @@ void el_sub_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1
 void el_squared_difference_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
                               const el_shape *s2, const int8_t *in2, const el_shape *so,
                               int8_t *out);
+void el_mul_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1,
+                const el_shape *s2, const int16_t *in2, const el_shape *so, int16_t *out);
 void el_mul_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
                const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out);
 /* MAXIMUM / MINIMUM on int8 (no requantization, as TFLite). */
@@ -166,6 +181,10 @@ typedef struct {
 
 void el_avgpool_s8(const el_pool_params *p, const el_dims *in_dims, const int8_t *in,
                    const el_dims *out_dims, int8_t *out);
+void el_avgpool_s16(const el_pool_params *p, const el_dims *in_dims, const int16_t *in,
+                    const el_dims *out_dims, int16_t *out);
+void el_maxpool_s16(const el_pool_params *p, const el_dims *in_dims, const int16_t *in,
+                    const el_dims *out_dims, int16_t *out);
 void el_avgpool_f32(const el_pool_params *p, const el_dims *in_dims, const float *in,
                     const el_dims *out_dims, float *out);
 void el_maxpool_s8(const el_pool_params *p, const el_dims *in_dims, const int8_t *in,

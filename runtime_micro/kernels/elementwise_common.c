@@ -197,6 +197,9 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
         if (code == EL_OP_ADD || code == EL_OP_SUB) {
             return quant_add_sub(ctx, node, d, act);
         }
+        if (code == EL_OP_MUL) {
+            return quant_mul(ctx, node, d, act);
+        }
         break;
     default:
         break;
@@ -229,7 +232,9 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
                       EL_S32(out));
         break;
     case EL_INT16:
-        if (d->op == EL_BIN_ADD) {
+        if (d->op == EL_BIN_MUL) {
+            el_mul_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
+        } else if (d->op == EL_BIN_ADD) {
             el_add_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
         } else {
             el_sub_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));

@@ -5,7 +5,7 @@
 typedef struct {
     el_fc_params p;
     el_pc_quant q;
-    int32_t per_channel, is_float;
+    int32_t per_channel, is_float, is16, bias64;
     int32_t batches, depth, units;
     int32_t *mult, *shift;
 } fc_data;
@@ -46,16 +46,19 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
         EL_TRY(el_k_type(ctx, node, filter, "weights", EL_FLOAT32));
         EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
         is_float = 1;
-    } else if (in->type == EL_INT8) {
+    } else if (in->type == EL_INT8 || in->type == EL_INT16) {
         EL_TRY(el_k_type(ctx, node, filter, "weights", EL_INT8));
-        EL_TRY(el_k_type(ctx, node, out, "output", EL_INT8));
+        EL_TRY(el_k_type(ctx, node, out, "output", in->type));
         is_float = 0;
     } else {
-        return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
+        return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32, INT8 or INT16)",
                         el_dtype_name(in->type));
     }
     if (bias != NULL) {
-        EL_TRY(el_k_type(ctx, node, bias, "bias", is_float ? EL_FLOAT32 : EL_INT32));
+        EL_TRY(el_k_type(ctx, node, bias, "bias",
+                         is_float ? EL_FLOAT32
+                                  : (in->type == EL_INT16 && bias->type == EL_INT64 ? EL_INT64
+                                                                                   : EL_INT32)));
         if (el_tensor_elements(bias) != units) {
             return EL_BAD(ctx, node, "bias has %d elements, expected %d",
                           (int)el_tensor_elements(bias), (int)units);
@@ -107,6 +110,16 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
         d->p.input_offset = -in_zp;
         d->p.filter_offset = -el_quant_zero_point(&fq, 0);
         d->p.output_offset = out_zp;
+        if (in->type == EL_INT16) {
+            if (in_zp != 0 || out_zp != 0) {
+                return EL_UNSUP(ctx, node, "int16 activations need zero point 0");
+            }
+            d->is16 = 1;
+            d->bias64 = bias != NULL && bias->type == EL_INT64;
+            if (bias != NULL && !d->bias64) {
+                return EL_UNSUP(ctx, node, "int16 fully connected needs an int64 bias");
+            }
+        }
         if (d->p.filter_offset < -127 || d->p.filter_offset > 128) {
             return EL_BAD(ctx, node, "weights zero point is outside the int8 range");
         }
@@ -123,6 +136,10 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     if (d->is_float) {
         el_fully_connected_f32(&d->p, d->batches, d->depth, EL_F32(in), d->units, EL_F32(filter),
                                bias ? EL_F32(bias) : NULL, EL_F32(out));
+    } else if (d->is16) {
+        el_fully_connected_s16(&d->p, &d->q, d->per_channel, d->batches, d->depth, EL_S16(in),
+                               d->units, EL_S8(filter), bias ? bias->data : NULL, d->bias64,
+                               EL_S16(out));
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
         if (!el_opt_fully_connected_s8(&d->p, &d->q, d->per_channel, d->batches, d->depth,

@@ -4,7 +4,7 @@
 typedef struct {
     el_pool_params p;
     el_dims in, out;
-    int32_t is_float;
+    int32_t is_float, is16;
 } pool_data;
 
 static el_status pool_prepare(el_context *ctx, el_node *node)
@@ -21,8 +21,9 @@ static el_status pool_prepare(el_context *ctx, el_node *node)
     }
     EL_TRY(el_k_rank(ctx, node, in, "input", 4));
     EL_TRY(el_k_rank(ctx, node, out, "output", 4));
-    if (in->type != out->type || (in->type != EL_FLOAT32 && in->type != EL_INT8)) {
-        return EL_UNSUP(ctx, node, "input and output must both be FLOAT32 or INT8");
+    if (in->type != out->type ||
+        (in->type != EL_FLOAT32 && in->type != EL_INT8 && in->type != EL_INT16)) {
+        return EL_UNSUP(ctx, node, "input and output must both be FLOAT32, INT8 or INT16");
     }
     if (o->stride_h < 1 || o->stride_w < 1 || o->filter_height < 1 || o->filter_width < 1) {
         return EL_BAD(ctx, node, "strides and filter sizes must be >= 1");
@@ -56,13 +57,14 @@ static el_status pool_prepare(el_context *ctx, el_node *node)
         return EL_BAD(ctx, node, "padding leaves a window outside the input");
     }
     d->is_float = in->type == EL_FLOAT32;
+    d->is16 = in->type == EL_INT16;
     if (d->is_float) {
         return el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f);
     } else {
         float s;
         int32_t zp;
         EL_TRY(el_k_qout(ctx, node, 0, &s, &zp));
-        return el_k_act_range(ctx, node, o->activation, EL_INT8, s, zp, &d->p.act_min,
+        return el_k_act_range(ctx, node, o->activation, in->type, s, zp, &d->p.act_min,
                               &d->p.act_max);
     }
 }
@@ -73,6 +75,8 @@ static el_status avg_invoke(el_context *ctx, el_node *node)
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
     if (d->is_float) {
         el_avgpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
+    } else if (d->is16) {
+        el_avgpool_s16(&d->p, &d->in, EL_S16(in), &d->out, EL_S16(out));
     } else {
         el_avgpool_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out));
     }
@@ -85,6 +89,8 @@ static el_status max_invoke(el_context *ctx, el_node *node)
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
     if (d->is_float) {
         el_maxpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
+    } else if (d->is16) {
+        el_maxpool_s16(&d->p, &d->in, EL_S16(in), &d->out, EL_S16(out));
     } else {
         el_maxpool_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out));
     }

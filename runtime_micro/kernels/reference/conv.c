@@ -245,3 +245,108 @@ void el_transpose_conv_f32(const el_conv_params *p, const el_dims *in_dims, cons
         out[i] = clampf(v, p->act_min_f, p->act_max_f);
     }
 }
+
+static int64_t bias_at(const void *bias, int bias64, int32_t i)
+{
+    if (bias == NULL) {
+        return 0;
+    }
+    return bias64 ? ((const int64_t *)bias)[i] : (int64_t)((const int32_t *)bias)[i];
+}
+
+void el_conv2d_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                   const int16_t *in, const el_dims *f_dims, const int8_t *filter,
+                   const void *bias, int bias64, const el_dims *out_dims, int16_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w, f_c = f_dims->c;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t groups = in_c / f_c;
+    const int32_t per_group = out_c / groups;
+    int32_t b, oy, ox, oc, ky, kx, ic;
+    for (b = 0; b < in_dims->n; ++b) {
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                for (oc = 0; oc < out_c; ++oc) {
+                    const int32_t group = oc / per_group;
+                    int64_t acc = 0;
+                    int32_t v;
+                    for (ky = 0; ky < f_h; ++ky) {
+                        const int32_t iy = y0 + p->dilation_h * ky;
+                        if (iy < 0 || iy >= in_h) {
+                            continue;
+                        }
+                        for (kx = 0; kx < f_w; ++kx) {
+                            const int32_t ix = x0 + p->dilation_w * kx;
+                            const int16_t *ip;
+                            const int8_t *fp;
+                            if (ix < 0 || ix >= in_w) {
+                                continue;
+                            }
+                            ip = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c + group * f_c;
+                            fp = filter + (((size_t)oc * f_h + ky) * f_w + kx) * f_c;
+                            for (ic = 0; ic < f_c; ++ic) {
+                                acc += (int64_t)fp[ic] * ip[ic];
+                            }
+                        }
+                    }
+                    acc += bias_at(bias, bias64, oc);
+                    /* TFLite accumulates in the bias type: with an int32 bias (or none) the
+                     * sum wraps to 32 bits and takes the 32-bit requantize. */
+                    v = bias64 ? el_requant64(acc, q->multiplier[oc], q->shift[oc])
+                               : el_requant((int32_t)(uint32_t)(uint64_t)acc, q->multiplier[oc],
+                                            q->shift[oc]);
+                    out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
+                        (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q,
+                             const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
+                             const int8_t *filter, const void *bias, int bias64,
+                             const el_dims *out_dims, int16_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t mult = p->depth_multiplier;
+    int32_t b, oy, ox, ic, m, ky, kx;
+    for (b = 0; b < in_dims->n; ++b) {
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                for (ic = 0; ic < in_c; ++ic) {
+                    for (m = 0; m < mult; ++m) {
+                        const int32_t oc = m + ic * mult;
+                        int64_t acc = 0;
+                        int32_t v;
+                        for (ky = 0; ky < f_h; ++ky) {
+                            const int32_t iy = y0 + p->dilation_h * ky;
+                            if (iy < 0 || iy >= in_h) {
+                                continue;
+                            }
+                            for (kx = 0; kx < f_w; ++kx) {
+                                const int32_t ix = x0 + p->dilation_w * kx;
+                                if (ix < 0 || ix >= in_w) {
+                                    continue;
+                                }
+                                acc += (int64_t)filter[((size_t)ky * f_w + kx) * out_c + oc] *
+                                       in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic];
+                            }
+                        }
+                        acc += bias_at(bias, bias64, oc);
+                        v = el_requant64(acc, q->multiplier[oc], q->shift[oc]);
+                        out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
+                            (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -128,6 +128,12 @@ static int32_t mul_q(const el_arith_params *p, int32_t a, int32_t b)
     return el_clamp_i32(o, p->act_min, p->act_max);
 }
 
+void el_mul_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1,
+                const el_shape *s2, const int16_t *in2, const el_shape *so, int16_t *out)
+{
+    EL_BINARY_LOOP((int16_t)mul_q(p, in1[it.o1], in2[it.o2]));
+}
+
 void el_mul_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
                const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out)
 {

@@ -77,3 +77,27 @@ void el_matmul_f32(const el_matmul_params *p, const float *lhs, const float *rhs
         }
     }
 }
+
+void el_fully_connected_s16(const el_fc_params *p, const el_pc_quant *q, int per_channel,
+                            int32_t batches, int32_t depth, const int16_t *in, int32_t units,
+                            const int8_t *filter, const void *bias, int bias64, int16_t *out)
+{
+    int32_t b, u, d;
+    for (b = 0; b < batches; ++b) {
+        const int16_t *x = in + (size_t)b * depth;
+        for (u = 0; u < units; ++u) {
+            const int8_t *w = filter + (size_t)u * depth;
+            const int32_t qi = per_channel ? u : 0;
+            int64_t acc = 0;
+            int32_t v;
+            for (d = 0; d < depth; ++d) {
+                acc += (int64_t)((int32_t)w[d] + p->filter_offset) * x[d];
+            }
+            if (bias) {
+                acc += bias64 ? ((const int64_t *)bias)[u] : ((const int32_t *)bias)[u];
+            }
+            v = el_requant64(acc, q->multiplier[qi], q->shift[qi]);
+            out[(size_t)b * units + u] = (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
+        }
+    }
+}

@@ -100,3 +100,34 @@ void el_maxpool_f32(const el_pool_params *p, const el_dims *in_dims, const float
         out[oi] = clampf(m, p->act_min_f, p->act_max_f);
     })
 }
+
+void el_avgpool_s16(const el_pool_params *p, const el_dims *in_dims, const int16_t *in,
+                    const el_dims *out_dims, int16_t *out)
+{
+    EL_POOL_LOOP({
+        int32_t acc = 0, count = 0;
+        for (fy = w.fy0; fy < w.fy1; ++fy) {
+            for (fx = w.fx0; fx < w.fx1; ++fx) {
+                acc += EL_IN(fy, fx);
+                ++count;
+            }
+        }
+        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        out[oi] = (int16_t)el_clamp_i32(acc, p->act_min, p->act_max);
+    })
+}
+
+void el_maxpool_s16(const el_pool_params *p, const el_dims *in_dims, const int16_t *in,
+                    const el_dims *out_dims, int16_t *out)
+{
+    EL_POOL_LOOP({
+        int32_t m = -32768;
+        for (fy = w.fy0; fy < w.fy1; ++fy) {
+            for (fx = w.fx0; fx < w.fx1; ++fx) {
+                const int32_t v = EL_IN(fy, fx);
+                m = v > m ? v : m;
+            }
+        }
+        out[oi] = (int16_t)el_clamp_i32(m, p->act_min, p->act_max);
+    })
+}
