@@ -37,7 +37,11 @@ IMAGE_FLAGS = ["--image-size", f"{SIZE},{SIZE}", "--image-mean", ",".join(map(st
 
 def edgelite(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    # The edgelite this test imports (the installed wheel in CI, src/ in a dev checkout).
+    import edgelite
+
+    pkg_root = str(Path(edgelite.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([pkg_root, env.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-m", "edgelite.cli", *args], capture_output=True,
                           text=True, env=env, timeout=300, check=False)
 
