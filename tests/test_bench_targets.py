@@ -376,8 +376,10 @@ def test_runtime_sections_reads_a_link_map(tmp_path: Path) -> None:
         " .rodata.k_names\n"
         "                0x00003000       0x20 /b/libedgelite_micro.a(el_ops.o)\n"
         " .bss.known     0x20000000        0x4 /b/libedgelite_micro.a(opt.o)\n"
+        " .data.rel.ro.local\n"
+        "                0x00004000       0x10 /b/libedgelite_micro.a(el_kernels.o)\n"
         " *(.text*)\n")
-    assert runtime_sections(tmp_path / "x.map") == {"text": 0x3C, "rodata": 0x20, "data": 0,
+    assert runtime_sections(tmp_path / "x.map") == {"text": 0x3C, "rodata": 0x30, "data": 0,
                                                     "bss": 4}
 
 

@@ -174,7 +174,8 @@ _MAP_LINE = re.compile(r"^\s*(\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)$")
 
 
 def runtime_sections(map_path: Path) -> dict[str, int]:
-    """Bytes the linker kept from libedgelite_micro.a, by kind: text, rodata, data, bss."""
+    """Bytes the linker kept from libedgelite_micro.a, by kind: text, rodata (with
+    .data.rel.ro, constant after relocation), data, bss."""
     sizes = {"text": 0, "rodata": 0, "data": 0, "bss": 0}
     in_memory_map = False
     pending = ""  # a long input-section name sits alone on its line, its numbers below
@@ -197,6 +198,9 @@ def runtime_sections(map_path: Path) -> dict[str, int]:
         if not section or "libedgelite_micro.a(" not in m.group(4) or not section.startswith("."):
             continue
         size = int(m.group(3), 16)
+        if section.startswith(".data.rel.ro"):  # constant pointer tables (-fPIC): read-only
+            sizes["rodata"] += size
+            continue
         for kind in ("text", "rodata", "data", "bss"):
             if section == f".{kind}" or section.startswith(f".{kind}."):
                 sizes[kind] += size
