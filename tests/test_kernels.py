@@ -872,6 +872,50 @@ case("space_to_batch_nd_f32", oracle="litert")(_s2b_case("SPACE_TO_BATCH_ND", "f
 case("batch_to_space_nd_f32", oracle="litert")(_s2b_case("BATCH_TO_SPACE_ND", "float32"))
 
 
+case("l2_pool_2d_f32_same", oracle="litert")(_pool_case("L2_POOL_2D", dtype="float32"))
+case("l2_pool_2d_f32_valid_relu6", oracle="litert")(
+    _pool_case("L2_POOL_2D", dtype="float32", padding="VALID", activation="RELU6"))
+case("l2_normalization_f32", oracle="litert")(_unary_case("L2_NORMALIZATION", dtype="float32"))
+
+
+def _gather_nd_case(idx_dtype):
+    def build(rng):
+        x, y = act("x", (4, 3, 5), "float32"), act("y", (2, 2, 5), "float32")
+        ind = act("idx", (2, 2, 2), np.dtype(idx_dtype).name)
+        idx = np.asarray([[[3, 2], [0, 0]], [[1, 1], [3, 0]]], idx_dtype)
+        return one_op("GATHER_ND", [x, ind], [y]), [rand_input(rng, x), idx]
+    return build
+
+
+case("gather_nd_f32", oracle="litert")(_gather_nd_case(np.int32))
+case("gather_nd_f32_int64", oracle="litert")(_gather_nd_case(np.int64))
+
+
+def _topk_case(dtype: str, k: int):
+    def build(rng):
+        x = act("x", (3, 11), dtype, 0.1, 2) if dtype == "int8" else act("x", (3, 11), dtype)
+        kk = const("k", np.asarray(k, np.int32))
+        v = act("v", (3, k), dtype, 0.1, 2) if dtype == "int8" else act("v", (3, k), dtype)
+        i = act("i", (3, k), "int32")
+        xs = inputs_for(rng, [x])
+        xs = [(xs[0] % 5).astype(xs[0].dtype) if dtype != "float32" else np.round(xs[0]).astype(np.float32)]
+        return one_op("TOPK_V2", [x, kk], [v, i]), xs
+    return build
+
+
+case("topk_v2_f32_ties", oracle="litert")(_topk_case("float32", 4))
+case("topk_v2_i32_ties", oracle="litert")(_topk_case("int32", 11))
+
+
+def test_gather_nd_out_of_range_index_is_an_error() -> None:
+    x, ind, y = act("x", (4, 3), "float32"), act("idx", (2, 2), "int32"), act("y", (2,), "float32")
+    it = Interpreter(one_op("GATHER_ND", [x, ind], [y]))
+    it.set_input(0, np.zeros((4, 3), np.float32))
+    it.set_input(1, np.asarray([[0, 0], [1, 3]], np.int32))
+    with pytest.raises(EdgeliteError, match=r"GATHER_ND.*outside \[0, 3\)"):
+        it.invoke()
+
+
 # ---- the comparison ----------------------------------------------------------------------------
 
 def _compare(got: np.ndarray, want: np.ndarray, what: str) -> None:

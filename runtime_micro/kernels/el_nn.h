@@ -413,6 +413,22 @@ void el_remap(size_t elem, const el_shape *in_shape, const el_shape *out_shape,
 void el_arg_minmax(int is_max, el_kind kind, int32_t outer, int32_t axis_size, int32_t inner,
                    const void *in, int out_is_64, void *out);
 
+/* ---- misc --------------------------------------------------------------------------- */
+
+/* L2_POOL_2D (float): sqrt of the mean of squares over the valid part of each window. */
+void el_l2pool_f32(const el_pool_params *p, const el_dims *in_dims, const float *in,
+                   const el_dims *out_dims, float *out);
+/* L2_NORMALIZATION (float) over the last dimension, norm floored at 1e-6 as TFLite. */
+void el_l2norm_f32(int32_t outer, int32_t depth, const float *in, float *out);
+/* GATHER_ND: `n_idx` index tuples of length `k` (already validated) into params viewed as
+ * [prod(dims[:k]) , inner]; strides[j] = elements per step of params dim j. */
+void el_gather_nd(size_t elem, int32_t n_idx, int32_t k, const int32_t *indices,
+                  const int32_t *strides, int32_t inner, const void *in, void *out);
+/* TOPK_V2 (float / int32 / int8 rows): the k largest of each row, descending, lower index
+ * first among equal values; indices int32. */
+void el_topk(el_kind kind, int32_t rows, int32_t n, int32_t k, const void *in, void *values,
+             int32_t *indices);
+
 /* ---- reductions -------------------------------------------------------------------- */
 
 /* Reduce over the dims flagged in `axes_mask` (bit i = dim i of the extended shape);

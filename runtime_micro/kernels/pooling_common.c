@@ -31,6 +31,9 @@ static el_status pool_prepare(el_context *ctx, el_node *node)
     if (o->padding != EL_PADDING_SAME && o->padding != EL_PADDING_VALID) {
         return EL_UNSUP(ctx, node, "padding %d is not SAME or VALID", (int)o->padding);
     }
+    if (node->builtin_code == EL_OP_L2_POOL_2D && in->type != EL_FLOAT32) {
+        return EL_UNSUP(ctx, node, "only FLOAT32 is supported");
+    }
     d = (pool_data *)el_alloc_op_data(ctx, node, sizeof(pool_data));
     if (d == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
@@ -97,5 +100,14 @@ static el_status max_invoke(el_context *ctx, el_node *node)
     return EL_OK;
 }
 
+static el_status l2_invoke(el_context *ctx, el_node *node)
+{
+    const pool_data *d = (const pool_data *)node->op_data;
+    el_l2pool_f32(&d->p, &d->in, EL_F32(el_input(ctx, node, 0)), &d->out,
+                  EL_F32(el_output(ctx, node, 0)));
+    return EL_OK;
+}
+
+const el_kernel el_kernel_l2_pool_2d = {EL_OP_L2_POOL_2D, 0, pool_prepare, l2_invoke};
 const el_kernel el_kernel_average_pool_2d = {EL_OP_AVERAGE_POOL_2D, 0, pool_prepare, avg_invoke};
 const el_kernel el_kernel_max_pool_2d = {EL_OP_MAX_POOL_2D, 0, pool_prepare, max_invoke};
