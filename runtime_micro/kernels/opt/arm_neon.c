@@ -187,7 +187,7 @@ void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_
         for (i = 0; i < m; ++i) {
             const int32_t v =
                 (int32_t)((uint32_t)acc[(size_t)i * ldacc + c] + (uint32_t)rq->bias[c]);
-            const int32_t r = el_requant(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
+            const int32_t r = el_opt_requant1(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
             out[(size_t)i * ldout + c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
         }
     }

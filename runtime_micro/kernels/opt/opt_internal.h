@@ -29,6 +29,19 @@ typedef struct {
     int32_t out_offset, act_min, act_max;
 } el_opt_rq;
 
+/* el_requant for a non-negative multiplier (the drivers check), inline: the doubling high
+ * multiply with its nudge and truncating division equals floor((x * m + 2^30) / 2^31) for
+ * either sign of x (GCC and Clang shift negative values arithmetically). */
+static inline int32_t el_opt_requant1(int32_t x, int32_t m, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int32_t v = (int32_t)((uint32_t)x << left);
+    const int32_t h = (int32_t)(((int64_t)v * m + ((int64_t)1 << 30)) >> 31);
+    const int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+    const int32_t thr = (mask >> 1) + (h < 0 ? 1 : 0);
+    return (h >> right) + ((h & mask) > thr ? 1 : 0);
+}
+
 typedef struct {
     /* c[i * ldc + j] = sum_k a[i][k] * b[j * ldb + k] for i < m, j < n;
      * bsum[j] = sum_k b[j * ldb + k] (kernels working on unsigned activations need it). */

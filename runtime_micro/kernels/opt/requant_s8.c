@@ -1,0 +1,56 @@
+/* Requantization of accumulator rows when no run-time SIMD path applies: Cortex-M55 MVE
+ * (VQRDMULH is SaturatingRoundingDoublingHighMul), else scalar (every other CPU). */
+#include "opt_internal.h"
+#include "../el_quant.h"
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include <arm_mve.h>
+
+void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
+                      int32_t ldacc, int8_t *out, int32_t ldout)
+{
+    const int32x4_t zero = vdupq_n_s32(0), one = vdupq_n_s32(1);
+    int32_t i, c;
+    for (c = 0; c < n; c += 4) {
+        const mve_pred16_t p = vctp32q((uint32_t)(n - c));
+        const int32x4_t bias = vldrwq_z_s32(rq->bias + c, p);
+        const int32x4_t mult = vldrwq_z_s32(rq->mult + c, p);
+        const int32x4_t shift = vldrwq_z_s32(rq->shift + c, p);
+        const int32x4_t left = vmaxq_s32(shift, zero);
+        const int32x4_t right = vmaxq_s32(vnegq_s32(shift), zero);
+        const int32x4_t mask = vsubq_s32(vshlq_s32(one, right), one);
+        const int32x4_t half = vshrq_n_s32(mask, 1);
+        const int32x4_t negright = vnegq_s32(right);
+        for (i = 0; i < m; ++i) {
+            const int32x4_t v = vaddq_s32(vldrwq_z_s32(acc + (size_t)i * ldacc + c, p), bias);
+            const int32x4_t h = vqrdmulhq_s32(vshlq_s32(v, left), mult);
+            /* RoundingDivideByPOT: + 1 where remainder > mask / 2 + (h < 0) */
+            const int32x4_t thr = vsubq_s32(half, vshrq_n_s32(h, 31));
+            const mve_pred16_t up = vcmpgtq_s32(vandq_s32(h, mask), thr);
+            int32x4_t r = vshlq_s32(h, negright);
+            r = vaddq_m_n_s32(r, r, 1, up);
+            r = vaddq_n_s32(r, rq->out_offset);
+            r = vminq_s32(vmaxq_s32(r, vdupq_n_s32(rq->act_min)), vdupq_n_s32(rq->act_max));
+            vstrbq_p_s32(out + (size_t)i * ldout + c, r, p);
+        }
+    }
+}
+
+#else
+
+void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
+                      int32_t ldacc, int8_t *out, int32_t ldout)
+{
+    int32_t i, c;
+    for (i = 0; i < m; ++i) {
+        const int32_t *a = acc + (size_t)i * ldacc;
+        int8_t *o = out + (size_t)i * ldout;
+        for (c = 0; c < n; ++c) {
+            const int32_t v = (int32_t)((uint32_t)a[c] + (uint32_t)rq->bias[c]);
+            const int32_t r = el_opt_requant1(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
+            o[c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+        }
+    }
+}
+
+#endif
