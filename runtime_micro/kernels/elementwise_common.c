@@ -192,6 +192,22 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
         if (code == EL_OP_SQUARED_DIFFERENCE) {
             return quant_sqdiff(ctx, node, d);
         }
+        if (code == EL_OP_DIV) {
+            float s1, s2, so;
+            int32_t z1, z2, zo;
+            int sh;
+            EL_TRY(el_k_qin(ctx, node, 0, &s1, &z1));
+            EL_TRY(el_k_qin(ctx, node, 1, &s2, &z2));
+            EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
+            el_quantize_multiplier((double)s1 / ((double)s2 * (double)so),
+                                   &d->p.output_multiplier, &sh);
+            d->p.output_shift = sh;
+            d->p.input1_offset = -z1;
+            d->p.input2_offset = -z2;
+            d->p.output_offset = zo;
+            return el_k_act_range(ctx, node, act, EL_INT8, so, zo, &d->p.act_min,
+                                  &d->p.act_max);
+        }
         break;
     case EL_INT16:
         if (code == EL_OP_ADD || code == EL_OP_SUB) {
@@ -247,6 +263,16 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
             el_sub_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
         } else if (d->op == EL_BIN_MUL) {
             el_mul_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
+        } else if (d->op == EL_BIN_DIV) {
+            /* a divisor equal to its zero point is a real 0: data, so checked here */
+            const int32_t n = el_tensor_elements(b);
+            int32_t i;
+            for (i = 0; i < n; ++i) {
+                if ((int32_t)EL_S8(b)[i] + d->p.input2_offset == 0) {
+                    return el_kernel_error(ctx, node, EL_ERROR_INVOKE, "division by zero");
+                }
+            }
+            el_div_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
         } else if (d->op == EL_BIN_SQUARED_DIFFERENCE) {
             el_squared_difference_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so,
                                      EL_S8(out));

@@ -121,6 +121,37 @@ void el_squared_difference_s8(const el_arith_params *p, const el_shape *s1, cons
     EL_BINARY_LOOP((int8_t)sqdiff_q(p, in1[it.o1], in2[it.o2]));
 }
 
+static int count_leading_sign_bits(int32_t x)
+{
+    if (x >= 0) {
+        return el_clz32((uint32_t)x) - 1;
+    }
+    return x != INT32_MIN ? el_clz32(2u * (uint32_t)(-x) - 1u) : 0;
+}
+
+static int32_t div_q(const el_arith_params *p, int32_t a, int32_t b)
+{
+    int32_t x = p->input1_offset + a, y = p->input2_offset + b;
+    int recip_shift, headroom;
+    int32_t inv, unscaled, o;
+    if (y < 0) {
+        x = -x;
+        y = -y;
+    }
+    inv = el_fx_reciprocal(y, 31, &recip_shift);
+    headroom = count_leading_sign_bits(x);
+    unscaled = el_requant_gt1(x, inv, headroom);
+    o = p->output_offset +
+        el_requant_lt1(unscaled, p->output_multiplier, p->output_shift - recip_shift - headroom);
+    return el_clamp_i32(o, p->act_min, p->act_max);
+}
+
+void el_div_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
+               const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out)
+{
+    EL_BINARY_LOOP((int8_t)div_q(p, in1[it.o1], in2[it.o2]));
+}
+
 static int32_t mul_q(const el_arith_params *p, int32_t a, int32_t b)
 {
     const int32_t prod = (a + p->input1_offset) * (b + p->input2_offset);
