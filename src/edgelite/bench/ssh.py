@@ -22,7 +22,13 @@ from pathlib import Path
 
 from edgelite.bench import cross
 from edgelite.bench.stats import Latency, summarize
-from edgelite.bench.targets import TargetConfig, check_tools, default_work, export_for_target
+from edgelite.bench.targets import (
+    TargetConfig,
+    check_tools,
+    default_work,
+    export_for_target,
+    work_lock,
+)
 from edgelite.errors import Code, EdgeliteError
 
 _SSH_URL = re.compile(r"^ssh://(?:(?P<user>[A-Za-z0-9._-]+)@)?"
@@ -127,7 +133,11 @@ def run_ssh_bench(config: SshConfig) -> SshReport:
         raise EdgeliteError("model file not found", where=str(config.model),
                             code=Code.BAD_INPUT, hint="check the path")
     work = config.work or default_work("aarch64")
-    work.mkdir(parents=True, exist_ok=True)
+    with work_lock(work):
+        return _run_locked(config, target, work)
+
+
+def _run_locked(config: SshConfig, target: SshTarget, work: Path) -> SshReport:
     tcfg = TargetConfig(config.model, "aarch64", input=config.input, seed=config.seed)
     w, _info, name, notes, source = export_for_target(tcfg, work)
     try:

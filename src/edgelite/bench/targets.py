@@ -20,9 +20,11 @@ static data. The harness, startup code and newlib (printf alone is ~10 KB) are n
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,6 +259,17 @@ def default_work(target: str) -> Path:
     return cross.cache_dir() / "bench-targets" / hashlib.sha256(root).hexdigest()[:12] / target
 
 
+@contextlib.contextmanager
+def work_lock(work: Path) -> Iterator[None]:
+    """One run at a time per build folder (the default one is shared by every run)."""
+    import fcntl
+
+    work.mkdir(parents=True, exist_ok=True)
+    with open(work / ".lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
 def export_for_target(config: TargetConfig, work: Path):
     """Export model + input (+ host outputs) as C; returns (workload, info, name, notes, source)."""
     from edgelite.export import c_name, export_model
@@ -297,7 +310,11 @@ def run_target_bench(config: TargetConfig) -> TargetReport:
         raise EdgeliteError("model file not found", where=str(config.model),
                             code=Code.BAD_INPUT, hint="check the path")
     work = config.work or default_work(config.target)
-    work.mkdir(parents=True, exist_ok=True)
+    with work_lock(work):
+        return _run_locked(config, work)
+
+
+def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
     w, info, name, notes, source = export_for_target(config, work)
     plugin = _plugin()
     target, where = config.target, str(config.model)
