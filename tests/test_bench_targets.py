@@ -455,6 +455,8 @@ def test_ssh_urls() -> None:
     t = parse_ssh_target("ssh://phone")
     assert (t.user, t.host, t.port) == (None, "phone", None)
     assert parse_ssh_target("ssh://[fe80::1]:22").host == "fe80::1"
+    assert t.remote_dir == "/tmp"
+    assert parse_ssh_target("ssh://u@phone:8022/data/local/tmp/").remote_dir == "/data/local/tmp"
     for bad in ("ssh://", "http://host", "ssh://a b", "ssh://h:99999", "ssh://h;rm -rf /"):
         with pytest.raises(EdgeliteError, match="ssh"):
             parse_ssh_target(bad)

@@ -373,7 +373,8 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
 @click.option("--target", "target", metavar="TARGET",
               help="Run on an ARM core instead of this host: cortex-m4, cortex-m7, cortex-m55 "
                    "or aarch64 under QEMU (exact instruction counts, flash, RAM), or "
-                   "ssh://[user@]HOST[:PORT] (an aarch64 Linux device: wall-clock latency).")
+                   "ssh://[user@]HOST[:PORT][/FOLDER] (an aarch64 Linux device: wall-clock "
+                   "latency; the binary goes to /tmp or FOLDER).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: Path | None,
           compare: str | None, onnx_path: Path | None, profile: bool, target: str | None,

@@ -3,6 +3,9 @@ Linux device (a phone, a Raspberry Pi), reached with the system's own ssh client
 
     report = run_ssh_bench(SshConfig(Path("model.tflite"), "ssh://pi@raspberrypi", runs=100))
 
+The binary goes to /tmp on the device, or to the folder the URL names
+(ssh://phone:8022/data/local/tmp: Android has no /tmp, and some devices mount it noexec).
+
 Builds the static aarch64 harness with the model and its input linked in (as the QEMU targets
 do), copies it with `scp`, runs it with `ssh` (both with -o BatchMode=yes: keys only, never a
 password prompt), then removes it. On the device the harness first checks its outputs against
@@ -32,9 +35,10 @@ from edgelite.bench.targets import (
 from edgelite.errors import Code, EdgeliteError
 
 _SSH_URL = re.compile(r"^ssh://(?:(?P<user>[A-Za-z0-9._-]+)@)?"
-                      r"(?P<host>[A-Za-z0-9._-]+|\[[0-9a-fA-F:]+\])(?::(?P<port>\d{1,5}))?/?$")
+                      r"(?P<host>[A-Za-z0-9._-]+|\[[0-9a-fA-F:]+\])(?::(?P<port>\d{1,5}))?"
+                      r"(?P<dir>/[A-Za-z0-9._/-]*)?$")
 SSH_OPTIONS = ["-o", "BatchMode=yes"]
-REMOTE_DIR = "/tmp"
+REMOTE_DIR = "/tmp"  # where the binary goes unless the URL names a folder
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class SshTarget:
     user: str | None
     host: str
     port: int | None
+    remote_dir: str = REMOTE_DIR  # ssh://phone/data/local/tmp -> /data/local/tmp
 
     @property
     def destination(self) -> str:
@@ -52,12 +57,14 @@ def parse_ssh_target(url: str) -> SshTarget:
     m = _SSH_URL.match(url)
     if not m:
         raise EdgeliteError(f"not an ssh target: {url!r}", code=Code.BAD_INPUT,
-                            hint="write ssh://[user@]HOST[:PORT], e.g. ssh://pi@192.168.1.20:22")
+                            hint="write ssh://[user@]HOST[:PORT][/FOLDER], e.g. "
+                                 "ssh://pi@192.168.1.20:22 (the binary goes to /tmp or FOLDER)")
     port = int(m.group("port")) if m.group("port") else None
     if port is not None and not 0 < port < 65536:
         raise EdgeliteError(f"port {port} out of range in {url!r}", code=Code.BAD_INPUT)
     host = m.group("host").strip("[]")
-    return SshTarget(m.group("user"), host, port)
+    folder = (m.group("dir") or "").rstrip("/") or REMOTE_DIR
+    return SshTarget(m.group("user"), host, port, folder)
 
 
 @dataclass(frozen=True)
@@ -147,7 +154,7 @@ def _run_locked(config: SshConfig, target: SshTarget, work: Path) -> SshReport:
         raise EdgeliteError(f"aarch64 build failed: {exc}", code=Code.RUNTIME,
                             where=str(config.model)) from None
 
-    remote = f"{REMOTE_DIR}/edgelite-bench-{secrets.token_hex(6)}"
+    remote = f"{target.remote_dir}/edgelite-bench-{secrets.token_hex(6)}"
     copy = scp_command(target, elf, remote)
     proc = _run(copy, config.timeout, "copying the benchmark")
     if proc.returncode != 0:
