@@ -181,8 +181,12 @@ def test_instruction_budgets(target: str, models, work: Path) -> None:
                      f"flash {r.memory.flash:,} B, RAM {r.memory.ram:,} B")
     REPORT.append(f"[{target}]\n" + "\n".join(lines))
     if RECORD:
+        cfg = TargetConfig(Path("-"), target)
         _record(INSN_FILE, target, {"git_revision": _git_revision(),
-                                    **toolchain_versions(target), "models": measured})
+                                    **toolchain_versions(target), "models": measured,
+                                    "build": f"{cfg.opt}, runtime_micro/targets harness",
+                                    "machine": "qemu-aarch64 -cpu " + cfg.qemu_cpu
+                                    if target == "aarch64" else cross.BOARDS[target]})
         return
     budget = _load(INSN_FILE).get(target)
     assert budget, f"no budget recorded for {target} in {INSN_FILE}: {RERECORD}"
