@@ -64,9 +64,14 @@ static el_status pool_prepare(el_context *ctx, el_node *node)
     if (d->is_float) {
         return el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f);
     } else {
-        float s;
-        int32_t zp;
+        float s, is;
+        int32_t zp, izp;
+        EL_TRY(el_k_qin(ctx, node, 0, &is, &izp));
         EL_TRY(el_k_qout(ctx, node, 0, &s, &zp));
+        /* TFLite's integer pools copy/average raw values: parameters must be equal */
+        if (is != s || izp != zp) {
+            return EL_UNSUP(ctx, node, "input and output need the same scale and zero point");
+        }
         return el_k_act_range(ctx, node, o->activation, in->type, s, zp, &d->p.act_min,
                               &d->p.act_max);
     }
