@@ -187,6 +187,16 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
             return quant_mul(ctx, node, d, act);
         }
         if (code == EL_OP_MAXIMUM || code == EL_OP_MINIMUM) {
+            /* raw comparison: meaningful only with one set of parameters */
+            float s1, s2, so;
+            int32_t z1, z2, zo;
+            EL_TRY(el_k_qin(ctx, node, 0, &s1, &z1));
+            EL_TRY(el_k_qin(ctx, node, 1, &s2, &z2));
+            EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
+            if (s1 != so || s2 != so || z1 != zo || z2 != zo) {
+                return EL_UNSUP(ctx, node, "inputs and output need the same scale and zero "
+                                "point");
+            }
             return EL_OK;
         }
         if (code == EL_OP_SQUARED_DIFFERENCE) {
