@@ -193,6 +193,34 @@ void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_
     }
 }
 
+void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    const int32x4_t m1 = vdupq_n_s32(p->input1_multiplier), s1 = vdupq_n_s32(p->input1_shift);
+    const int32x4_t m2 = vdupq_n_s32(p->input2_multiplier), s2 = vdupq_n_s32(p->input2_shift);
+    const int32x4_t mo = vdupq_n_s32(p->output_multiplier), so = vdupq_n_s32(p->output_shift);
+    const int32x4_t off1 = vdupq_n_s32(p->input1_offset), off2 = vdupq_n_s32(p->input2_offset);
+    const int32x4_t ooff = vdupq_n_s32(p->output_offset), ls = vdupq_n_s32(p->left_shift);
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    int32_t i = 0, h;
+    for (; i + 8 <= n; i += 8) {
+        const int16x8_t x1 = vmovl_s8(vld1_s8(a + i)), x2 = vmovl_s8(vld1_s8(b + i));
+        int32x4_t r[2];
+        for (h = 0; h < 2; ++h) {
+            const int32x4_t v1 = h ? vmovl_high_s16(x1) : vmovl_s16(vget_low_s16(x1));
+            const int32x4_t v2 = h ? vmovl_high_s16(x2) : vmovl_s16(vget_low_s16(x2));
+            const int32x4_t r1 = requant4(vshlq_s32(vaddq_s32(v1, off1), ls), m1, s1);
+            const int32x4_t r2 = requant4(vshlq_s32(vaddq_s32(v2, off2), ls), m2, s2);
+            const int32x4_t raw = is_sub ? vsubq_s32(r1, r2) : vaddq_s32(r1, r2);
+            r[h] = vminq_s32(vmaxq_s32(vaddq_s32(requant4(raw, mo, so), ooff), lo), hi);
+        }
+        vst1_s8(out + i, vqmovn_s16(vcombine_s16(vqmovn_s32(r[0]), vqmovn_s32(r[1]))));
+    }
+    for (; i < n; ++i) {
+        out[i] = el_opt_add1(p, is_sub, a[i], b[i]);
+    }
+}
+
 void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out)
 {
     int32_t j, kk;

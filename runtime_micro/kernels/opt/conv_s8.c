@@ -221,3 +221,22 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
     }
     return 1;
 }
+
+int el_opt_add_s8(int is_sub, const el_arith_params *p, const el_shape *s1, const int8_t *in1,
+                  const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out)
+{
+    int32_t d, n = 1;
+    if (!el_opt_enabled() || s1->rank != so->rank || s2->rank != so->rank ||
+        p->input1_multiplier < 0 || p->input2_multiplier < 0 || p->output_multiplier < 0 ||
+        p->left_shift < 0 || p->left_shift > 31) {
+        return 0;
+    }
+    for (d = 0; d < so->rank; ++d) {
+        if (s1->d[d] != so->d[d] || s2->d[d] != so->d[d]) {
+            return 0; /* broadcasting: the reference */
+        }
+        n *= so->d[d];
+    }
+    el_opt_kernels_active()->add(p, is_sub, n, in1, in2, out);
+    return 1;
+}

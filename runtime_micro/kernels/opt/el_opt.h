@@ -44,6 +44,10 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
                               int32_t batches, int32_t depth, const int8_t *in, int32_t units,
                               const int8_t *filter, const int32_t *bias, int8_t *out);
 
+/* ADD / SUB int8 (el_add_s8's arguments); takes equal shapes (no broadcasting). */
+int el_opt_add_s8(int is_sub, const el_arith_params *p, const el_shape *s1, const int8_t *in1,
+                  const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out);
+
 /* PAD / PADV2 (el_pad's arguments), any element size. */
 int el_opt_pad(size_t elem, const el_shape *in_shape, const int32_t *pad_before,
                const int32_t *pad_after, const void *pad_value, const void *in, void *out);

@@ -52,20 +52,22 @@ void el_opt_enable(int on) { g_enabled = on != 0; }
 int el_opt_enabled(void) { return g_enabled; }
 
 static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_requant_c,
-                                         el_opt_rowsum_c};
+                                         el_opt_rowsum_c, el_opt_add_c};
 #if defined(EL_OPT_HAVE_AVX2)
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2, el_opt_dw_avx2, el_opt_requant_avx2,
-                                     el_opt_rowsum_avx2};
+                                     el_opt_rowsum_avx2, el_opt_add_avx2};
 static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512, el_opt_dw_avx2,
-                                         el_opt_requant_avx2, el_opt_rowsum_avx2};
+                                         el_opt_requant_avx2, el_opt_rowsum_avx2,
+                                         el_opt_add_avx2};
 static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni, el_opt_dw_avx2,
-                                         el_opt_requant_avx2, el_opt_rowsum_avx2};
+                                         el_opt_requant_avx2, el_opt_rowsum_avx2,
+                                         el_opt_add_avx2};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
 static const el_opt_kernels k_neon = {el_opt_gemm_neon, el_opt_dw_neon, el_opt_requant_neon,
-                                     el_opt_rowsum_neon};
+                                     el_opt_rowsum_neon, el_opt_add_neon};
 static const el_opt_kernels k_sdot = {el_opt_gemm_sdot, el_opt_dw_neon, el_opt_requant_neon,
-                                     el_opt_rowsum_neon};
+                                     el_opt_rowsum_neon, el_opt_add_neon};
 #endif
 
 const el_opt_kernels *el_opt_kernels_active(void)

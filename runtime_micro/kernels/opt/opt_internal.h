@@ -54,7 +54,23 @@ typedef struct {
                     int8_t *out, int32_t ldout);
     /* out[j] = sum_k b[j * ldb + k] (wrapping like the reference's int32 sums). */
     void (*rowsum)(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
+    /* int8 ADD / SUB of n elements, TFLite's arithmetic (el_opt_add1). */
+    void (*add)(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                const int8_t *b, int8_t *out);
 } el_opt_kernels;
+
+/* One int8 ADD / SUB element exactly as the reference (multipliers >= 0). */
+static inline int8_t el_opt_add1(const el_arith_params *p, int is_sub, int32_t a, int32_t b)
+{
+    const int32_t s1 = (int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift);
+    const int32_t s2 = (int32_t)((uint32_t)(b + p->input2_offset) << p->left_shift);
+    const int32_t r1 = el_opt_requant1(s1, p->input1_multiplier, p->input1_shift);
+    const int32_t r2 = el_opt_requant1(s2, p->input2_multiplier, p->input2_shift);
+    const int32_t raw = is_sub ? r1 - r2 : r1 + r2;
+    const int32_t o = el_opt_requant1(raw, p->output_multiplier, p->output_shift) +
+                      p->output_offset;
+    return (int8_t)(o < p->act_min ? p->act_min : (o > p->act_max ? p->act_max : o));
+}
 
 /* The kernels for the active instruction set (never NULL). */
 const el_opt_kernels *el_opt_kernels_active(void);
@@ -66,6 +82,8 @@ void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t 
 void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                       int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_c(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
+void el_opt_add_c(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                  const int8_t *b, int8_t *out);
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define EL_OPT_HAVE_AVX2 1
@@ -76,6 +94,8 @@ void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f, int32
 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                          int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
+void el_opt_add_avx2(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out);
 /* AVX-512 VNNI (vpdpbusd on 256-bit vectors, EVEX) and AVX-VNNI (the same, VEX encoded). */
 void el_opt_gemm_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
                          const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
@@ -96,6 +116,8 @@ void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32
 void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                          int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
+void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out);
 #endif
 
 #endif

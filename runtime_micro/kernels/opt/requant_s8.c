@@ -54,3 +54,12 @@ void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *
 }
 
 #endif
+
+void el_opt_add_c(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                  const int8_t *b, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        out[i] = el_opt_add1(p, is_sub, a[i], b[i]);
+    }
+}

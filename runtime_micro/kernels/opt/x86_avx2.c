@@ -200,6 +200,49 @@ EL_AVX2 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n,
     }
 }
 
+EL_AVX2 static inline rq8_ch rq8_uniform(int32_t mult, int32_t shift)
+{
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    rq8_ch ch;
+    ch.bias = zero;
+    ch.mult = _mm256_set1_epi32(mult);
+    ch.mult_odd = ch.mult;
+    ch.left = _mm256_set1_epi32(shift > 0 ? shift : 0);
+    ch.right = _mm256_set1_epi32(shift > 0 ? 0 : -shift);
+    ch.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, ch.right), one);
+    ch.half = _mm256_srli_epi32(ch.mask, 1);
+    return ch;
+}
+
+EL_AVX2 void el_opt_add_avx2(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                             const int8_t *b, int8_t *out)
+{
+    const rq8_ch c1 = rq8_uniform(p->input1_multiplier, p->input1_shift);
+    const rq8_ch c2 = rq8_uniform(p->input2_multiplier, p->input2_shift);
+    const rq8_ch co = rq8_uniform(p->output_multiplier, p->output_shift);
+    const __m256i off1 = _mm256_set1_epi32(p->input1_offset);
+    const __m256i off2 = _mm256_set1_epi32(p->input2_offset);
+    const __m256i ooff = _mm256_set1_epi32(p->output_offset);
+    const __m256i lo = _mm256_set1_epi32(p->act_min), hi = _mm256_set1_epi32(p->act_max);
+    const __m128i ls = _mm_cvtsi32_si128(p->left_shift);
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i x1 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(a + i)));
+        const __m256i x2 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + i)));
+        const __m256i r1 = requant8(_mm256_sll_epi32(_mm256_add_epi32(x1, off1), ls), &c1);
+        const __m256i r2 = requant8(_mm256_sll_epi32(_mm256_add_epi32(x2, off2), ls), &c2);
+        const __m256i raw = is_sub ? _mm256_sub_epi32(r1, r2) : _mm256_add_epi32(r1, r2);
+        __m256i r = _mm256_add_epi32(requant8(raw, &co), ooff);
+        __m128i p16;
+        r = _mm256_min_epi32(_mm256_max_epi32(r, lo), hi);
+        p16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_packs_epi16(p16, p16));
+    }
+    for (; i < n; ++i) {
+        out[i] = el_opt_add1(p, is_sub, a[i], b[i]);
+    }
+}
+
 EL_AVX2 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t ldb,
                                 int32_t *out)
 {
