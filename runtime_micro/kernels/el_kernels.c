@@ -1,7 +1,16 @@
-/* The kernel table: el_find_kernel (see src/el_kernel.h). One entry per builtin op code. */
+/* The kernel table: el_find_kernel (see src/el_kernel.h). One entry per builtin op code.
+ *
+ * Firmware that runs known models can keep only their kernels: compile with
+ * -DEL_KERNELS_SELECTED and put a header el_kernels_selected.h on the include path that
+ * defines EL_KERNEL_LIST(X) as X(conv_2d) X(fully_connected) ... (names as below); with
+ * --gc-sections the other kernels then drop out of the image. A model using an op outside the
+ * list fails el_init with EL_ERROR_UNSUPPORTED naming the op. */
 #include "el_kcommon.h"
 
 #define EL_K(name) extern const el_kernel el_kernel_##name;
+#ifdef EL_KERNELS_SELECTED
+#include "el_kernels_selected.h"
+#else
 #define EL_KERNEL_LIST(X)                                                                      \
     X(abs) X(add) X(average_pool_2d) X(batch_matmul) X(cast) X(concatenation) X(conv_2d)        \
     X(depth_to_space) X(depthwise_conv_2d) X(dequantize) X(div) X(elu) X(exp) X(expand_dims)   \
@@ -18,6 +27,7 @@
     X(reverse_v2) X(shape) X(zeros_like) X(arg_max) X(arg_min) X(pack) X(unpack)              \
     X(space_to_batch_nd) X(batch_to_space_nd) X(l2_pool_2d) X(l2_normalization) X(gather_nd)   \
     X(topk_v2)
+#endif
 
 EL_KERNEL_LIST(EL_K)
 #undef EL_K
