@@ -83,6 +83,15 @@ static el_status int16_setup(el_context *ctx, el_node *node, conv_data *d, const
     if (d->p.input_offset != 0 || out_zp != 0) {
         return EL_UNSUP(ctx, node, "int16 activations need zero point 0");
     }
+    {
+        int32_t c;
+        for (c = 0; c < d->out.c; ++c) {
+            if (d->shift[c] < -31 || d->shift[c] > 7) {
+                return EL_UNSUP(ctx, node, "channel %d: scale ratio out of the int16 "
+                                "requantize range", (int)c);
+            }
+        }
+    }
     d->is16 = 1;
     /* TFLite Micro takes the 64-bit path without a bias too (checked against it). */
     d->bias64 = bias == NULL || bias->type == EL_INT64;

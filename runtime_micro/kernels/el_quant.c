@@ -139,7 +139,11 @@ int32_t el_srdhm(int32_t a, int32_t b)
 
 int32_t el_rdbpot(int32_t x, int exponent)
 {
-    const int32_t mask = (int32_t)((1LL << exponent) - 1);
+    int32_t mask;
+    if (exponent > 31) {
+        return 0; /* |x| / 2^32 < 1/2 */
+    }
+    mask = (int32_t)((1LL << exponent) - 1);
     const int32_t remainder = x & mask;
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> exponent) + (remainder > threshold ? 1 : 0);

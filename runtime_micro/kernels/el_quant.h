@@ -46,14 +46,17 @@ void el_frexp_multiplier(double real_multiplier, int32_t *multiplier, int *shift
 /* ---- run-time integer arithmetic --------------------------------------------------- */
 
 int32_t el_srdhm(int32_t a, int32_t b); /* SaturatingRoundingDoublingHighMul */
-int32_t el_rdbpot(int32_t x, int exponent); /* RoundingDivideByPOT, 0 <= exponent <= 31 */
+/* RoundingDivideByPOT, exponent >= 0 (above 31 the rounded quotient is 0). */
+int32_t el_rdbpot(int32_t x, int exponent);
 /* SaturatingRoundingMultiplyByPOT: exponent > 0 saturating left shift, < 0 rounding right. */
 int32_t el_srmbpot(int32_t x, int exponent);
 
 /* The requantize used by every kernel: MultiplyByQuantizedMultiplier (double rounding). */
 static inline int32_t el_requant(int32_t x, int32_t multiplier, int shift)
 {
-    const int left = shift > 0 ? shift : 0;
+    /* Shifts beyond 31 only come from absurd scale ratios (TFLite's behaviour is undefined
+     * there); clamping keeps the C defined. */
+    const int left = shift > 0 ? (shift < 31 ? shift : 31) : 0;
     const int right = shift > 0 ? 0 : -shift;
     /* x << left in unsigned math: TFLite's x * (1 << left) wraps the same way on every
      * two's-complement target and our compilers must not see it as UB. */
@@ -61,7 +64,8 @@ static inline int32_t el_requant(int32_t x, int32_t multiplier, int shift)
 }
 
 /* MultiplyByQuantizedMultiplier for int64 accumulators (int16x8 conv/fc): the multiplier is
- * reduced to 16 bits first, exactly as TFLite does. */
+ * reduced to 16 bits first, exactly as TFLite does. Requires -31 <= shift <= 7 (prepare
+ * checks, as TFLite does). */
 int32_t el_requant64(int64_t x, int32_t multiplier, int shift);
 
 /* MultiplyByQuantizedMultiplierSmallerThanOneExp (left_shift <= 0). */
@@ -73,7 +77,7 @@ static inline int32_t el_requant_lt1(int32_t x, int32_t multiplier, int left_shi
 /* MultiplyByQuantizedMultiplierGreaterThanOne (left_shift >= 0). */
 static inline int32_t el_requant_gt1(int32_t x, int32_t multiplier, int left_shift)
 {
-    return el_srdhm((int32_t)((uint32_t)x << left_shift), multiplier);
+    return el_srdhm((int32_t)((uint32_t)x << (left_shift < 31 ? left_shift : 31)), multiplier);
 }
 
 static inline int32_t el_clamp_i32(int32_t x, int32_t lo, int32_t hi)

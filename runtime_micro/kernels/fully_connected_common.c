@@ -114,6 +114,11 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
             if (in_zp != 0 || out_zp != 0) {
                 return EL_UNSUP(ctx, node, "int16 activations need zero point 0");
             }
+            for (u = 0; u < fq.count; ++u) {
+                if (d->shift[u] < -31 || d->shift[u] > 7) {
+                    return EL_UNSUP(ctx, node, "scale ratio out of the int16 requantize range");
+                }
+            }
             d->is16 = 1;
             d->bias64 = bias != NULL && bias->type == EL_INT64;
             if (bias != NULL && !d->bias64) {

@@ -46,6 +46,7 @@ static void test_rdbpot(void)
     CHECK_EQ(el_rdbpot(123, 0), 123);
     CHECK_EQ(el_rdbpot(INT32_MIN, 31), -1);
     CHECK_EQ(el_rdbpot(INT32_MAX, 31), 1);
+    CHECK_EQ(el_rdbpot(INT32_MIN, 40), 0);
 }
 
 static void test_quantize_multiplier(void)
