@@ -30,6 +30,7 @@ from edgelite.bench.targets import (
     check_tools,
     default_work,
     export_for_target,
+    outputs_match_text,
     work_lock,
 )
 from edgelite.errors import Code, EdgeliteError
@@ -177,12 +178,8 @@ def _run_locked(config: SshConfig, target: SshTarget, work: Path) -> SshReport:
     if len(res.times_ns) != config.runs:
         raise EdgeliteError(f"expected {config.runs} timings from {target.destination}, got "
                             f"{len(res.times_ns)}", code=Code.RUNTIME, where=config.url)
-    kinds = {d.dtype.kind for d in w.output_details}
-    match = ("bit-exact with the host runtime" if kinds <= set("iub")
-             else "within 1e-5 of the host runtime (float32)" if kinds == {"f"}
-             else "integers bit-exact, floats within 1e-5 of the host runtime")
     return SshReport(model=str(config.model), target=config.url, input_source=source,
-                     notes=notes, outputs_match=match,
+                     notes=notes, outputs_match=outputs_match_text(w.output_details),
                      arena_bytes=res.arena_required or w.arena_bytes,
                      latency=summarize(res.times_ns), commands=[copy, execute])
 

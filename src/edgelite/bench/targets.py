@@ -34,7 +34,7 @@ from edgelite.bench import cross
 from edgelite.bench.api import BenchConfig, build_workload
 from edgelite.converter.tflite.reader import ModelInfo
 from edgelite.errors import Code, EdgeliteError
-from edgelite.runtime.interpreter import Interpreter
+from edgelite.runtime.interpreter import Interpreter, TensorDetails
 
 QEMU_TARGETS = cross.TARGETS
 INTERPRETER_BYTES = 512  # EL_INTERPRETER_SIZE: the caller-owned handle
@@ -283,6 +283,16 @@ def export_for_target(config: TargetConfig, work: Path):
     return w, info, name, notes, source
 
 
+def outputs_match_text(outputs: list[TensorDetails]) -> str:
+    """What the harness's comparison with the host outputs established (main.c)."""
+    kinds = {d.dtype.kind for d in outputs}
+    if kinds <= set("iub"):
+        return "bit-exact with the host runtime"
+    if kinds == {"f"}:
+        return "within 1e-5 of the host runtime (float32)"
+    return "integers bit-exact, floats within 1e-5 of the host runtime"
+
+
 def _failed(what: str, res: cross.HarnessResult, where: str) -> EdgeliteError:
     if res.returncode == 1:
         msg = (f"{what}: outputs on {res.target} differ from the host runtime's "
@@ -351,10 +361,7 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
                     arena=res.arena_required or w.arena_bytes, stack=stack,
                     runtime_static=sizes["data"] + sizes["bss"],
                     elf_text=_elf_text(target, elf))
-    kinds = {d.dtype.kind for d in w.output_details}
-    match = ("bit-exact with the host runtime" if kinds <= set("iub") else
-             "within 1e-5 of the host runtime (float32)" if kinds == {"f"} else
-             "integers bit-exact, floats within 1e-5 of the host runtime")
+    match = outputs_match_text(w.output_details)
     qemu = (f"qemu-system-arm -M {cross.BOARDS[target]}" if target in cross.CORTEX_M
             else f"qemu-aarch64 -cpu {config.qemu_cpu}")
     return TargetReport(model=where, target=target, qemu=qemu, input_source=source, notes=notes,
