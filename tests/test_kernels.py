@@ -372,6 +372,9 @@ for _i, (_qi, _beta) in enumerate([((0.1, -10), 1.0), ((0.02, 127), 1.0), ((0.5,
                                     ((0.0625, 0), 2.0)]):
     case(f"softmax_s8_{_i}")(_unary_case("SOFTMAX", shape=(5, 17), qi=_qi, qo=(1 / 256, -128),
                                         beta=_beta))
+for _i, (_qi, _beta) in enumerate([(0.001, 1.0), (0.0003, 0.5), (0.002, 2.0)]):
+    case(f"softmax_s16_{_i}")(_unary_case("SOFTMAX", shape=(4, 13), dtype="int16",
+                                          qi=(_qi, 0), qo=(1 / 32768, 0), beta=_beta))
 case("softmax_s8_to_s16")(_unary_case("SOFTMAX", shape=(2, 10), qi=(0.1, 5),
                                       qo=(1 / 65536, -32768), out_dtype="int16", beta=1.0))
 for _op in ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "EXP", "NEG",

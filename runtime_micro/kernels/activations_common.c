@@ -15,7 +15,8 @@ typedef enum {
     U_LEAKY,
     U_HSWISH,
     U_LUT,
-    U_ABS
+    U_ABS,
+    U_SOFTMAX16
 } u_kind;
 
 typedef struct {
@@ -27,6 +28,7 @@ typedef struct {
     el_relu_params relu;
     el_leaky_relu_params leaky;
     el_hard_swish_params hs;
+    el_softmax16_params sm16;
     int8_t table[256];
 } unary_data;
 
@@ -315,6 +317,32 @@ static el_status softmax_prepare(el_context *ctx, el_node *node)
         d->kind = out->type == EL_INT8 ? U_SOFTMAX_S8 : U_SOFTMAX_S16;
         return EL_OK;
     }
+    if (in->type == EL_INT16 && out->type == EL_INT16 && node->builtin_code == EL_OP_SOFTMAX) {
+        float in_s, out_s;
+        int32_t in_zp, out_zp;
+        int sh;
+        int16_t *luts;
+        EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
+        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+        if (in_zp != 0 || out_zp != 0) {
+            return EL_UNSUP(ctx, node, "int16 softmax needs zero points 0 (output scale 2^-15)");
+        }
+        /* input * beta mapped so that 65535 steps span [-10, 0] */
+        el_quantize_multiplier((double)in_s * (double)d->beta / (10.0 / 65535.0),
+                               &d->sm16.input_multiplier, &sh);
+        d->sm16.input_left_shift = sh;
+        luts = (int16_t *)el_alloc_op_data(ctx, node, 2 * 513 * sizeof(int16_t));
+        node->op_data = d; /* the tables are a second block; the op data stays the struct */
+        if (luts == NULL) {
+            return EL_ERROR_ARENA_TOO_SMALL;
+        }
+        el_gen_lut_s16(0, -10.0f, 0.0f, -1.0f, 1.0f, luts);
+        el_gen_lut_s16(1, 0.0f, 1.0f, -1.0f, 1.0f, luts + 513);
+        d->sm16.exp_lut = luts;
+        d->sm16.one_over_one_plus_x_lut = luts + 513;
+        d->kind = U_SOFTMAX16;
+        return EL_OK;
+    }
     return EL_UNSUP(ctx, node, "types %s -> %s are not supported", el_dtype_name(in->type),
                     el_dtype_name(out->type));
 }
@@ -329,6 +357,8 @@ static el_status softmax_invoke(el_context *ctx, el_node *node)
         } else {
             el_log_softmax_f32(d->beta, d->outer, d->depth, EL_F32(in), EL_F32(out));
         }
+    } else if (d->kind == U_SOFTMAX16) {
+        el_softmax_s16(&d->sm16, d->outer, d->depth, EL_S16(in), EL_S16(out));
     } else if (d->kind == U_SOFTMAX_S8) {
         el_softmax_s8(&d->fx, d->outer, d->depth, EL_S8(in), EL_S8(out));
     } else {

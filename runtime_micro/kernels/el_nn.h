@@ -214,6 +214,21 @@ void el_softmax_s8(const el_fx_act_params *p, int32_t outer, int32_t depth, cons
                    int8_t *out);
 void el_softmax_s8_s16(const el_fx_act_params *p, int32_t outer, int32_t depth,
                        const int8_t *in, int16_t *out);
+/* int16 SOFTMAX (TFLite's int16 path): exp and 1/(1+x) through 513-entry int16 tables with
+ * linear interpolation (built by el_gen_lut_s16 in prepare); input zero point 0, output
+ * scale 2^-15 zero point 0. */
+typedef struct {
+    int32_t input_multiplier, input_left_shift;
+    const int16_t *exp_lut;           /* 513 entries */
+    const int16_t *one_over_one_plus_x_lut; /* 513 entries */
+} el_softmax16_params;
+void el_softmax_s16(const el_softmax16_params *p, int32_t outer, int32_t depth,
+                    const int16_t *in, int16_t *out);
+/* TFLite's gen_lut for int16 tables: 512 samples of func over [in_min, in_max] mapped from
+ * [out_min, out_max] to int16, each corrected by half the midpoint interpolation error, plus
+ * one end value (float math, prepare only). fn 0: exp(x), 1: 1 / (1 + x). */
+void el_gen_lut_s16(int fn, float in_min, float in_max, float out_min, float out_max,
+                    int16_t *lut);
 void el_softmax_f32(float beta, int32_t outer, int32_t depth, const float *in, float *out);
 void el_log_softmax_f32(float beta, int32_t outer, int32_t depth, const float *in, float *out);
 

@@ -111,6 +111,82 @@ void el_softmax_s8_s16(const el_fx_act_params *p, int32_t outer, int32_t depth,
     }
 }
 
+static float lut_fn(int fn, float x) { return fn == 0 ? expf(x) : 1.0f / (1.0f + x); }
+
+void el_gen_lut_s16(int fn, float in_min, float in_max, float out_min, float out_max,
+                    int16_t *lut)
+{
+    const int steps = 512;
+    const float step = (in_max - in_min) / (float)steps;
+    const float half_step = step / 2.0f;
+    const float scaling_inv = 65536.0f / (out_max - out_min);
+    int i;
+    for (i = 0; i < steps; ++i) {
+        const float val = lut_fn(fn, in_min + (float)i * step);
+        const float mid = lut_fn(fn, in_min + (float)i * step + half_step);
+        const float next = lut_fn(fn, in_min + (float)(i + 1) * step);
+        const float sample = roundf(val * scaling_inv);
+        const float mid_interp = roundf((next * scaling_inv + roundf(val * scaling_inv)) / 2.0f);
+        const float mid_val = roundf(mid * scaling_inv);
+        const float bias = roundf((mid_interp - mid_val) / 2.0f);
+        float v = sample - bias;
+        v = v < -32768.0f ? -32768.0f : (v > 32767.0f ? 32767.0f : v);
+        lut[i] = (int16_t)v;
+    }
+    {
+        float v = roundf(lut_fn(fn, in_max) * scaling_inv);
+        v = v < -32768.0f ? -32768.0f : (v > 32767.0f ? 32767.0f : v);
+        lut[steps] = (int16_t)v;
+    }
+}
+
+/* 512 base values with a 7-bit interpolation between neighbours. */
+static int16_t lut16_lookup(int16_t value, const int16_t *lut)
+{
+    const uint16_t index = (uint16_t)(256 + (value >> 7));
+    const int16_t offset = (int16_t)(value & 0x7f);
+    const int16_t base = lut[index];
+    const int16_t slope = (int16_t)(lut[index + 1] - lut[index]);
+    const int32_t delta = ((int32_t)slope * offset + 64) >> 7;
+    return (int16_t)(base + delta);
+}
+
+void el_softmax_s16(const el_softmax16_params *p, int32_t outer, int32_t depth,
+                    const int16_t *in, int16_t *out)
+{
+    int32_t r, c;
+    for (r = 0; r < outer; ++r) {
+        const int16_t *x = in + (size_t)r * depth;
+        int16_t *y = out + (size_t)r * depth;
+        int32_t max_in = INT16_MIN, sum = 0, sym_sum;
+        int headroom_plus_one;
+        int32_t shifted_sum;
+        int16_t recip;
+        for (c = 0; c < depth; ++c) {
+            max_in = x[c] > max_in ? x[c] : max_in;
+        }
+        /* exp results go to the output first, then are scaled in place */
+        for (c = 0; c < depth; ++c) {
+            const int32_t scaled =
+                el_requant((int32_t)x[c] - max_in, p->input_multiplier, p->input_left_shift);
+            const int32_t sym = el_clamp_i32(scaled + 32767, -32768, 32767);
+            y[c] = lut16_lookup((int16_t)sym, p->exp_lut);
+            sum += y[c];
+        }
+        headroom_plus_one = el_clz32((uint32_t)sum);
+        shifted_sum = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+        sym_sum = shifted_sum - ((1 << 15) + (1 << 16));
+        recip = lut16_lookup((int16_t)el_clamp_i32(sym_sum, -32768, 32767),
+                             p->one_over_one_plus_x_lut);
+        for (c = 0; c < depth; ++c) {
+            const int right = 31 - headroom_plus_one;
+            const int64_t round = (int64_t)1 << (right - 1);
+            const int32_t v = (int32_t)(((int64_t)y[c] * recip + round) >> right);
+            y[c] = (int16_t)el_clamp_i32(v, 0, 32767);
+        }
+    }
+}
+
 void el_softmax_f32(float beta, int32_t outer, int32_t depth, const float *in, float *out)
 {
     int32_t r, c;
