@@ -8,7 +8,7 @@ quantize_static on the same samples and PEERS.md's TensorFlow / onnx2tf figures.
 The model is tests/models.py's MobileNetV2 (random He weights, real BatchNorm statistics). The
 calibration samples are crops of scikit-image's photos with ImageNet preprocessing (random
 normal data when scikit-image is missing; the time does not depend on the values). Each
-command runs in a subprocess (wall time and peak RSS of that command alone: see
+command runs in a subprocess (wall time, CPU time and peak RSS of that command alone, as in
 convert_speed.py); the median of --repeat runs is printed. --profile runs the same conversion
 in this process under cProfile and prints the functions that take the time, then the float
 model's per-op profile on runtime_micro (`edgelite bench`), which is what calibration runs.
@@ -38,7 +38,6 @@ from convert_speed import (
     PEER_REFERENCE_INT8,
     edgelite_command,
     models,
-    run_measured,
 )
 
 GOAL_SECONDS = 10.0
@@ -68,17 +67,44 @@ def calibration_samples(n: int, resolution: int) -> tuple[np.ndarray, str]:
     return out, f"{n} crops of scikit-image photos (ImageNet mean/std)"
 
 
+# Like convert_speed.py's wrapper (a small parent forks the command and reads its rusage), plus
+# the command's CPU seconds: on a shared machine wall time depends on the neighbours' load,
+# CPU time much less, and calibration runs on two threads.
+_WRAPPER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{time.perf_counter() - start} {ru.ru_utime + ru.ru_stime} {ru.ru_maxrss} "
+            f"{os.waitstatus_to_exitcode(status)}")
+"""
+
+
+def run_timed(cmd: list[str], cwd: Path, env: dict | None) -> tuple[float, float, int, int, str]:
+    """(wall s, CPU s, peak RSS bytes, exit code, stderr) of ``cmd`` alone."""
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as result:
+        done = subprocess.run([sys.executable, "-S", "-c", _WRAPPER, result.name, *cmd],
+                              cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, check=False)
+        wall, cpu, rss, code = result.read().split()
+    return float(wall), float(cpu), int(rss) * 1024, int(code), done.stderr
+
+
 def measure(label: str, cmd: list[str], cwd: Path, repeat: int, env: dict | None = None
             ) -> tuple[str, float | None]:
-    runs = [run_measured(cmd, cwd, env) for _ in range(repeat)]
-    bad = [r for r in runs if r.returncode != 0]
+    runs = [run_timed(cmd, cwd, env) for _ in range(repeat)]
+    bad = [r for r in runs if r[3] != 0]
     if bad:
-        tail = " ".join(bad[0].stderr.split())[-160:]
-        return f"| {label} | failed (exit {bad[0].returncode}) | - | {tail} |", None
-    secs = statistics.median(r.seconds for r in runs)
-    rss = max(r.peak_rss_bytes for r in runs) / 2**20
-    each = ", ".join(f"{r.seconds:.1f}" for r in runs)
-    return f"| {label} | {secs:.1f} s | {rss:,.0f} MB | runs: {each} s |", secs
+        tail = " ".join(bad[0][4].split())[-160:]
+        return f"| {label} | failed (exit {bad[0][3]}) | - | - | {tail} |", None
+    wall = statistics.median(r[0] for r in runs)
+    cpu = statistics.median(r[1] for r in runs)
+    rss = max(r[2] for r in runs) / 2**20
+    each = ", ".join(f"{r[0]:.1f}" for r in runs)
+    return f"| {label} | {wall:.1f} s | {cpu:.1f} s | {rss:,.0f} MB | runs: {each} s |", wall
 
 
 def profile(src: Path, cal: Path, tmp: Path) -> None:
@@ -139,8 +165,8 @@ def main() -> int:
         np.savez(cal, input=x)
         print(f"MobileNetV2 {args.width:g}/{args.resolution}, calibration: {note}; "
               f"median of {args.repeat} whole commands\n")
-        print("| command | wall | peak RSS | notes |")
-        print("|---|---|---|---|")
+        print("| command | wall | CPU (user+sys) | peak RSS | notes |")
+        print("|---|---|---|---|---|")
         cmd, env = edgelite_command()
         line, secs = measure(
             "edgelite convert --quantize int8", [*cmd, "convert", str(src), "-o",
@@ -153,7 +179,7 @@ def main() -> int:
                            str(tmp / "ort.onnx")], tmp, args.repeat)
         print(line, flush=True)
         for peer, figure in PEER_REFERENCE_INT8.get((args.width, args.resolution), []):
-            print(f"| {peer} | {figure} | - | [reference, PEERS.md; not run here] |")
+            print(f"| {peer} | {figure} | - | - | [reference, PEERS.md; not run here] |")
         if secs is not None:
             verdict = "meets" if secs < GOAL_SECONDS else "misses"
             print(f"\nedgelite: {secs:.1f} s, {verdict} the {GOAL_SECONDS:.0f} s goal")
