@@ -158,7 +158,8 @@ def quantize(graph_or_path: ir.Graph | str | Path,
             raise EdgeliteError(f"mode {opts.mode} needs calibration data"
                                 if opts.mode in NEEDS_CALIBRATION else
                                 "reports and auto precision need calibration data",
-                                hint="give --calibration-data (.npy/.npz or an image folder)")
+                                hint="give --calibration (.npy/.npz keyed by input name, "
+                                     "or an image folder)")
         samples = load_samples(opts.calibration, graph, opts.samples, opts.layout)
     float_model = write_model(graph)
 

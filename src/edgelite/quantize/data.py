@@ -126,7 +126,7 @@ def _finish(per_input: dict[str, list[np.ndarray]], graph: ir.Graph, samples: in
         if n < samples:
             raise _bad(f"{samples} calibration samples asked for, but the data has only {n} "
                        f"for input(s) {inputs}", where,
-                       f"lower --samples to at most {n} or provide more data")
+                       f"lower --calibration-samples to at most {n} or provide more data")
         n = samples
     out: list[Sample] = []
     for i in range(n):
