@@ -383,6 +383,30 @@ def test_wrong_expected_output_on_target_is_an_error(models, work: Path,
                                       work=work / "cortex-m4"))
 
 
+def test_model_too_big_for_the_board_is_a_one_line_error(work: Path, tmp_path: Path) -> None:
+    require_tools(["cortex-m4"])
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from edgelite.converter import ConvertOptions, convert_to_bytes
+
+    w = numpy_helper.from_array(np.ones((1200, 1000), np.float32), "w")  # 4.8 MB of weights
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "big",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1200])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1000])],
+                              [w])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+              str(tmp_path / "big.onnx"))
+    (tmp_path / "big.tflite").write_bytes(convert_to_bytes(tmp_path / "big.onnx",
+                                                           ConvertOptions()))
+    with pytest.raises(EdgeliteError) as info:
+        run_target_bench(TargetConfig(tmp_path / "big.tflite", "cortex-m4", profile=False,
+                                      work=work / "cortex-m4"))
+    text = str(info.value)
+    assert "do not fit the QEMU board's memory (mps2-an386: 4 MB code + model" in text
+    assert "\n" not in text and "try cortex-m55" in text
+
+
 def test_streaming_model_profile_counts_nested_subgraphs_in_their_caller(models,
                                                                           work: Path) -> None:
     """hey_mycroft's first invoke runs CALL_ONCE (variable initialisation in subgraph 1): the

@@ -303,6 +303,24 @@ def _failed(what: str, res: cross.HarnessResult, where: str) -> EdgeliteError:
     return EdgeliteError(f"{msg}: {tail}", code=Code.RUNTIME, where=where)
 
 
+_BOARD_MEMORY = {"cortex-m4": "mps2-an386: 4 MB code + model, 4 MB RAM",
+                 "cortex-m7": "mps2-an500: 4 MB code + model, 4 MB RAM",
+                 "cortex-m55": "mps3-an547: 512 KB code, 8 MB model, 4 MB RAM"}
+
+
+def _build_failed(target: str, exc: cross.TargetError, where: str) -> EdgeliteError:
+    """A model too big for the emulated board is a one-line error; anything else carries the
+    compiler's output."""
+    text = str(exc)
+    overflow = [ln.split("ld: ", 1)[-1].strip() for ln in text.splitlines()
+                if "overflowed by" in ln or "do not fit in RAM" in ln or "will not fit" in ln]
+    if overflow and target in _BOARD_MEMORY:
+        return EdgeliteError(f"model + runtime do not fit the QEMU board's memory "
+                             f"({_BOARD_MEMORY[target]}): {overflow[0]}", code=Code.BAD_INPUT,
+                             where=where, hint="try cortex-m55 (8 MB for the model) or aarch64")
+    return EdgeliteError(f"build/run on {target} failed: {text}", code=Code.RUNTIME, where=where)
+
+
 def _plugin() -> Path:
     try:
         return cross.build_plugin()
@@ -335,8 +353,7 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
                           opt=config.opt)
         res = cross.run(target, elf, qemu_cpu=cpu, plugin=plugin, each=config.steps + 1)
     except cross.TargetError as exc:
-        raise EdgeliteError(f"build/run on {target} failed: {exc}", code=Code.RUNTIME,
-                            where=where) from None
+        raise _build_failed(target, exc, where) from None
     if res.returncode != 0 or res.result != "ok":
         raise _failed("bench", res, where)
     if res.insns_init is None or len(res.region_counts) != config.steps + 1:
