@@ -205,6 +205,7 @@ def test_report_on_photos_matches_the_oracles(quantized, photos, mnv2) -> None:
 
     page = (out / "report.html").read_text()
     assert "<svg" in page and rows[0]["tensor"] in page
+    assert f"{report['output_sqnr_db']:.2f} dB" in page  # the SQNR is on the page itself
     assert page.index(rows[0]["tensor"]) < page.index(rows[-1]["tensor"])
     without_ns = page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert not re.search(r"https?:|<script|<link|<img|src=|url\(|@import", without_ns)
