@@ -8,7 +8,9 @@ Two levels:
   CPU offers: on the host (portable C, AVX2), on qemu-aarch64 as a Cortex-A53 (NEON, no SDOT)
   and a Cortex-A76 (NEON + SDOT), and on the Cortex-M4 / Cortex-M55 QEMU boards;
 - end to end, int8 MobileNetV2 through edgelite.runtime.Interpreter must equal TFLite Micro
-  (the integer oracle) bit for bit, with the optimized kernels on each instruction set and off.
+  (the integer oracle) bit for bit, with the optimized kernels on each instruction set and off;
+  float MobileNetV2 must give the same bits with the optimized float kernels (AVX2 / NEON) as
+  with the reference, and agree with ONNX Runtime on the source model.
 
 The ARM runs need the Debian packages in tools/arm_targets.APT_LINE; without them these tests
 FAIL with that line (as tests/test_targets.py), they are never skipped.
@@ -35,7 +37,8 @@ from edgelite.quantize.api import QuantizeOptions, quantize
 from edgelite.runtime import Interpreter, _lib
 
 OPT_TESTS = ROOT / "runtime_micro" / "tests" / "opt"
-C_TESTS = ("test_opt_conv", "test_opt_depthwise", "test_opt_fc", "test_opt_pad", "test_opt_add")
+C_TESTS = ("test_opt_conv", "test_opt_depthwise", "test_opt_fc", "test_opt_pad", "test_opt_add",
+           "test_opt_f32")
 SUMMARY = re.compile(r"^(test_opt_\w+): (\d+) comparisons \((\d+) on the optimized path\), "
                      r"(\d+) failures, isa detected 0x([0-9a-f]+)$", re.MULTILINE)
 
@@ -154,3 +157,31 @@ def test_mobilenet_v2_int8_bit_exact_with_tflm(mobilenets: dict[str, bytes], nam
     # A model that reaches the output with varied values (not a constant the kernels could
     # all agree on by accident).
     assert len(np.unique(expected)) > 10
+
+
+def test_mobilenet_v2_float_same_bits_and_onnxruntime(tmp_path: Path) -> None:
+    import onnx
+    import onnxruntime as ort
+
+    from edgelite.converter.pipeline import convert_to_bytes
+
+    lib = _library()
+    src = tmp_path / "mnv2.onnx"
+    onnx.save(models.mobilenet_v2(0.35, 96), str(src))
+    it = Interpreter(convert_to_bytes(src))
+    x = np.random.default_rng(0).standard_normal((1, 3, 96, 96)).astype(np.float32)
+    want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(
+        None, {"input": x})[0]
+    shape = tuple(it.inputs[0].shape)
+    xin = x if shape == x.shape else x.transpose(0, 2, 3, 1)
+    runs = {}
+    try:
+        for on in (1, 0):
+            lib.el_opt_enable(on)
+            it.set_input(0, xin)
+            it.invoke()
+            runs[on] = it.get_output(0).copy()
+    finally:
+        lib.el_opt_enable(1)
+    assert runs[1].tobytes() == runs[0].tobytes()
+    np.testing.assert_allclose(runs[1].reshape(want.shape), want, rtol=1e-3, atol=1e-4)

@@ -208,8 +208,11 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     if (d->is_float) {
-        el_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
-                      bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
+        if (!el_opt_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+                               bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out))) {
+            el_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+                          bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
+        }
     } else if (d->is16) {
         el_conv2d_s16(&d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
                       bias ? bias->data : NULL, d->bias64, &d->out, EL_S16(out));
@@ -276,8 +279,11 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     if (d->is_float) {
-        el_depthwise_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
-                                bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
+        if (!el_opt_depthwise_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+                                         bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out))) {
+            el_depthwise_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+                                    bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
+        }
     } else if (d->is16) {
         el_depthwise_conv2d_s16(&d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
                                 bias ? bias->data : NULL, d->bias64, &d->out, EL_S16(out));

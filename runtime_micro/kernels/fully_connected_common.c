@@ -139,8 +139,12 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     if (d->is_float) {
-        el_fully_connected_f32(&d->p, d->batches, d->depth, EL_F32(in), d->units, EL_F32(filter),
-                               bias ? EL_F32(bias) : NULL, EL_F32(out));
+        if (!el_opt_fully_connected_f32(&d->p, d->batches, d->depth, EL_F32(in), d->units,
+                                        EL_F32(filter), bias ? EL_F32(bias) : NULL,
+                                        EL_F32(out))) {
+            el_fully_connected_f32(&d->p, d->batches, d->depth, EL_F32(in), d->units,
+                                   EL_F32(filter), bias ? EL_F32(bias) : NULL, EL_F32(out));
+        }
     } else if (d->is16) {
         el_fully_connected_s16(&d->p, &d->q, d->per_channel, d->batches, d->depth, EL_S16(in),
                                d->units, EL_S8(filter), bias ? bias->data : NULL, d->bias64,

@@ -5,6 +5,8 @@
  * Exactness: NEON products are int8*int8 -> int16 (vmull_s8, never overflows) added pairwise
  * into int32 (vpadalq_s16); SDOT sums four int8 products straight into int32. vqrdmulhq_s32
  * is SaturatingRoundingDoublingHighMul itself. */
+#include <string.h>
+
 #include "opt_internal.h"
 
 #if defined(EL_OPT_HAVE_NEON)
@@ -237,6 +239,46 @@ void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int3
         }
         out[j] = (int32_t)t;
     }
+}
+
+/* ---- float32 conv / depthwise / fully connected (f32_body.h) ---- */
+static inline float32x4_t clamp4(float32x4_t x, float32x4_t lo, float32x4_t hi)
+{
+    const float32x4_t r = vbslq_f32(vcgtq_f32(x, hi), hi, x);
+    return vbslq_f32(vcltq_f32(x, lo), lo, r);
+}
+
+#define F_ATTR
+#define F_FN(x) x##_neon
+#define F_V float32x4_t
+#define F_L 4
+#define F_ZERO vdupq_n_f32(0.0f)
+#define F_LOAD(p) vld1q_f32(p)
+#define F_STORE(p, v) vst1q_f32(p, v)
+#define F_BCAST(x) vdupq_n_f32(x)
+#define F_ADD(a, b) vaddq_f32(a, b)
+#define F_MUL(a, b) vmulq_f32(a, b)
+#define F_CLAMP(v, lo, hi) clamp4(v, lo, hi)
+#include "f32_body.h"
+
+int el_opt_conv2d_f32_neon(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                           const el_dims *f_dims, const float *filter, const float *bias,
+                           const el_dims *out_dims, float *out)
+{
+    return conv2d_neon(p, in_dims, in, f_dims, filter, bias, out_dims, out);
+}
+
+int el_opt_depthwise_f32_neon(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                              const el_dims *f_dims, const float *filter, const float *bias,
+                              const el_dims *out_dims, float *out)
+{
+    return depthwise_neon(p, in_dims, in, f_dims, filter, bias, out_dims, out);
+}
+
+int el_opt_fc_f32_neon(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
+                       int32_t units, const float *filter, const float *bias, float *out)
+{
+    return fc_neon(p, batches, depth, in, units, filter, bias, out);
 }
 
 #else

@@ -44,6 +44,19 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
                               int32_t batches, int32_t depth, const int8_t *in, int32_t units,
                               const int8_t *filter, const int32_t *bias, int8_t *out);
 
+/* float32 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (x86 AVX2, aarch64 NEON): the same
+ * bits as the reference (each output keeps the reference's sequence of IEEE operations; the
+ * build must not contract a * b + c into fused multiply-adds, as ISO C mode guarantees). */
+int el_opt_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                      const el_dims *f_dims, const float *filter, const float *bias,
+                      const el_dims *out_dims, float *out);
+int el_opt_depthwise_conv2d_f32(const el_conv_params *p, const el_dims *in_dims,
+                                const float *in, const el_dims *f_dims, const float *filter,
+                                const float *bias, const el_dims *out_dims, float *out);
+int el_opt_fully_connected_f32(const el_fc_params *p, int32_t batches, int32_t depth,
+                               const float *in, int32_t units, const float *filter,
+                               const float *bias, float *out);
+
 /* ADD / SUB int8 (el_add_s8's arguments); takes equal shapes (no broadcasting). */
 int el_opt_add_s8(int is_sub, const el_arith_params *p, const el_shape *s1, const int8_t *in1,
                   const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out);

@@ -105,6 +105,17 @@ void el_opt_gemm_avxvnni(int32_t m, int32_t n, int32_t k, const int8_t *const *a
                          int32_t ldc);
 #endif
 
+#if defined(EL_OPT_HAVE_AVX2)
+int el_opt_conv2d_f32_avx2(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                           const el_dims *f_dims, const float *filter, const float *bias,
+                           const el_dims *out_dims, float *out);
+int el_opt_depthwise_f32_avx2(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                              const el_dims *f_dims, const float *filter, const float *bias,
+                              const el_dims *out_dims, float *out);
+int el_opt_fc_f32_avx2(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
+                       int32_t units, const float *filter, const float *bias, float *out);
+#endif
+
 #if defined(__aarch64__) && defined(__GNUC__)
 #define EL_OPT_HAVE_NEON 1
 void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
@@ -113,6 +124,14 @@ void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
                       int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                     int32_t n, int32_t *acc);
+int el_opt_conv2d_f32_neon(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                           const el_dims *f_dims, const float *filter, const float *bias,
+                           const el_dims *out_dims, float *out);
+int el_opt_depthwise_f32_neon(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                              const el_dims *f_dims, const float *filter, const float *bias,
+                              const el_dims *out_dims, float *out);
+int el_opt_fc_f32_neon(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
+                       int32_t units, const float *filter, const float *bias, float *out);
 void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                          int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);

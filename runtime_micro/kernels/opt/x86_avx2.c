@@ -3,6 +3,8 @@
  *
  * Products: int8 widened to int16, vpmaddwd sums pairs into int32. |a*b + c*d| <= 2 * 128 *
  * 128 = 2^15 never overflows, so every sum is exact (pmaddubsw would saturate at int16). */
+#include <string.h>
+
 #include "opt_internal.h"
 
 #if defined(EL_OPT_HAVE_AVX2)
@@ -267,6 +269,46 @@ EL_AVX2 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t l
         }
         out[j] = (int32_t)t;
     }
+}
+
+/* ---- float32 conv / depthwise / fully connected (f32_body.h) ---- */
+EL_AVX2 static inline __m256 clamp8(__m256 x, __m256 lo, __m256 hi)
+{
+    const __m256 r = _mm256_blendv_ps(x, hi, _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
+    return _mm256_blendv_ps(r, lo, _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
+}
+
+#define F_ATTR EL_AVX2
+#define F_FN(x) x##_avx2
+#define F_V __m256
+#define F_L 8
+#define F_ZERO _mm256_setzero_ps()
+#define F_LOAD(p) _mm256_loadu_ps(p)
+#define F_STORE(p, v) _mm256_storeu_ps(p, v)
+#define F_BCAST(x) _mm256_set1_ps(x)
+#define F_ADD(a, b) _mm256_add_ps(a, b)
+#define F_MUL(a, b) _mm256_mul_ps(a, b)
+#define F_CLAMP(v, lo, hi) clamp8(v, lo, hi)
+#include "f32_body.h"
+
+int el_opt_conv2d_f32_avx2(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                           const el_dims *f_dims, const float *filter, const float *bias,
+                           const el_dims *out_dims, float *out)
+{
+    return conv2d_avx2(p, in_dims, in, f_dims, filter, bias, out_dims, out);
+}
+
+int el_opt_depthwise_f32_avx2(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                              const el_dims *f_dims, const float *filter, const float *bias,
+                              const el_dims *out_dims, float *out)
+{
+    return depthwise_avx2(p, in_dims, in, f_dims, filter, bias, out_dims, out);
+}
+
+int el_opt_fc_f32_avx2(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
+                       int32_t units, const float *filter, const float *bias, float *out)
+{
+    return fc_avx2(p, batches, depth, in, units, filter, bias, out);
 }
 
 #else

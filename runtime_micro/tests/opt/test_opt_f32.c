@@ -1,0 +1,149 @@
+/* float32 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED: optimized kernels vs the reference,
+ * bit for bit (every output keeps the reference's sequence of IEEE operations). Inputs include
+ * infinities, so a padded tap multiplied by zero instead of skipped would show up as NaN. */
+#include "opt_test.h"
+
+#define MAX_IN 12000
+#define MAX_F 60000
+#define MAX_OUT 12000
+
+static float g_in[MAX_IN], g_f[MAX_F], g_bias[1300];
+static float g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD];
+
+static void fill_f(float *p, int32_t n, int with_inf)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const uint32_t r = rnd() % 64u;
+        p[i] = with_inf && r == 0 ? (rnd() % 2u ? 1.0f : -1.0f) / 0.0f
+               : r == 1 ? 0.0f : r == 2 ? -0.0f
+               : ((float)(int32_t)(rnd() % 20001u) - 10000.0f) / 3000.0f;
+    }
+}
+
+static int32_t out_size(int same, int32_t in, int32_t f, int32_t stride, int32_t dil)
+{
+    const int32_t eff = (f - 1) * dil + 1;
+    return same ? (in + stride - 1) / stride : (in - eff) / stride + 1;
+}
+
+static int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32_t out)
+{
+    const int32_t total = (out - 1) * stride + (f - 1) * dil + 1 - in;
+    return total > 0 ? total / 2 : 0;
+}
+
+static void act(el_conv_params *p)
+{
+    switch (rnd() % 3u) {
+    case 0: p->act_min_f = -1.0f / 0.0f; p->act_max_f = 1.0f / 0.0f; break;
+    case 1: p->act_min_f = 0.0f; p->act_max_f = 6.0f; break;
+    default: p->act_min_f = -1.0f; p->act_max_f = 1.0f; break;
+    }
+}
+
+static void compare(const char *what, int32_t n, int handled, unsigned isa)
+{
+    ++g_checked;
+    if (handled) {
+        ++g_fast;
+        same_output((const int8_t *)g_ref, (const int8_t *)g_got, n * 4, what, isa);
+    }
+}
+
+static int conv_case(int idx, int dw, const unsigned *isas, int n_isas)
+{
+    static const int32_t chans[] = {1, 3, 4, 7, 8, 9, 16, 17, 33};
+    static const int32_t ksz[] = {1, 1, 3, 3, 2, 5};
+    el_conv_params p;
+    el_dims in_d, f_d, out_d;
+    const int32_t n = rnd_in(1, 2), h = rnd_in(1, 9), w = rnd_in(1, 9), ic = pick(chans, 9);
+    const int32_t oc = dw ? ic : pick(chans, 9), fh = pick(ksz, 6), fw = pick(ksz, 6);
+    const int32_t stride = rnd_in(1, 3), dil = (rnd() % 4u) ? 1 : 2, same = (int)(rnd() % 2u);
+    const int use_bias = (int)(rnd() % 4u != 0);
+    int32_t oh, ow, out_n, fn;
+    int i;
+    char what[160];
+    memset(&p, 0, sizeof p);
+    oh = out_size(same, h, fh, stride, dil);
+    ow = out_size(same, w, fw, stride, dil);
+    fn = dw ? fh * fw * oc : oc * fh * fw * ic;
+    out_n = n * oh * ow * oc;
+    if (oh < 1 || ow < 1 || n * h * w * ic > MAX_IN || fn > MAX_F || out_n > MAX_OUT) {
+        return 0;
+    }
+    in_d.n = n; in_d.h = h; in_d.w = w; in_d.c = ic;
+    f_d.n = dw ? 1 : oc; f_d.h = fh; f_d.w = fw; f_d.c = dw ? oc : ic;
+    out_d.n = n; out_d.h = oh; out_d.w = ow; out_d.c = oc;
+    p.stride_h = p.stride_w = stride;
+    p.dilation_h = p.dilation_w = dil;
+    p.pad_h = padding(h, fh, stride, dil, oh);
+    p.pad_w = padding(w, fw, stride, dil, ow);
+    p.depth_multiplier = 1;
+    act(&p);
+    fill_f(g_in, n * h * w * ic, 1);
+    fill_f(g_f, fn, 0);
+    fill_f(g_bias, oc, 0);
+    if (dw) {
+        el_depthwise_conv2d_f32(&p, &in_d, g_in, &f_d, g_f, use_bias ? g_bias : NULL, &out_d,
+                                g_ref);
+    } else {
+        el_conv2d_f32(&p, &in_d, g_in, &f_d, g_f, use_bias ? g_bias : NULL, &out_d, g_ref);
+    }
+    sprintf(what, "%s f32 case %d: n%d %dx%dx%d -> %d f %dx%d s%d d%d %s", dw ? "depthwise" : "conv",
+            idx, (int)n, (int)h, (int)w, (int)ic, (int)oc, (int)fh, (int)fw, (int)stride,
+            (int)dil, same ? "SAME" : "VALID");
+    for (i = 0; i < n_isas; ++i) {
+        int handled;
+        el_opt_limit_isa(isas[i]);
+        memset(g_got, GUARD_BYTE, ((size_t)out_n + GUARD) * 4);
+        handled = dw ? el_opt_depthwise_conv2d_f32(&p, &in_d, g_in, &f_d, g_f,
+                                                   use_bias ? g_bias : NULL, &out_d, g_got)
+                     : el_opt_conv2d_f32(&p, &in_d, g_in, &f_d, g_f, use_bias ? g_bias : NULL,
+                                         &out_d, g_got);
+        compare(what, out_n, handled, isas[i]);
+    }
+    return 1;
+}
+
+static void fc_case(int idx, const unsigned *isas, int n_isas)
+{
+    static const int32_t depths[] = {1, 3, 8, 17, 64, 100, 1280, 1500};
+    el_fc_params p;
+    const int32_t batches = rnd_in(1, 3), depth = pick(depths, 8), units = rnd_in(1, 40);
+    const int use_bias = (int)(rnd() % 4u != 0);
+    int i;
+    char what[100];
+    memset(&p, 0, sizeof p);
+    p.act_min_f = (rnd() % 2u) ? -1.0f / 0.0f : 0.0f;
+    p.act_max_f = 1.0f / 0.0f;
+    fill_f(g_in, batches * depth, 1);
+    fill_f(g_f, units * depth, 0);
+    fill_f(g_bias, units, 0);
+    el_fully_connected_f32(&p, batches, depth, g_in, units, g_f, use_bias ? g_bias : NULL, g_ref);
+    sprintf(what, "fc f32 case %d: %d x %d -> %d", idx, (int)batches, (int)depth, (int)units);
+    for (i = 0; i < n_isas; ++i) {
+        el_opt_limit_isa(isas[i]);
+        memset(g_got, GUARD_BYTE, ((size_t)batches * units + GUARD) * 4);
+        compare(what, batches * units,
+                el_opt_fully_connected_f32(&p, batches, depth, g_in, units, g_f,
+                                           use_bias ? g_bias : NULL, g_got),
+                isas[i]);
+    }
+}
+
+int main(void)
+{
+    unsigned isas[8];
+    const int n_isas = isa_levels(isas);
+    int idx, done = 0;
+    for (idx = 0; done < 300 && idx < 5000; ++idx) {
+        done += conv_case(idx, (int)(idx % 2), isas, n_isas);
+    }
+    for (idx = 0; idx < 100; ++idx) {
+        fc_case(idx, isas, n_isas);
+    }
+    /* SIMD float paths exist on x86-64 (AVX2) and aarch64 (NEON) only */
+    return finish("test_opt_f32", (el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON))
+                                      ? 400 : 0);
+}
