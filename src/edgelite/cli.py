@@ -379,7 +379,8 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
 def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: Path | None,
           compare: str | None, onnx_path: Path | None, profile: bool, target: str | None,
           as_json: bool) -> None:
-    """Time MODEL (.tflite) on runtime_micro: init, latency, arena, per-op profile."""
+    """Time MODEL (.tflite) on runtime_micro: init, latency, arena, per-op profile; with
+    --target, on an ARM core (QEMU instruction counts) or an ssh device."""
     from edgelite.bench import BenchConfig, render_text, run_bench
 
     if target is not None:
