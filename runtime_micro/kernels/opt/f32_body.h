@@ -45,6 +45,31 @@ F_ATTR static inline void F_FN(dot)(const float *x, int32_t ks, const float *pan
     *a1 = s1;
 }
 
+/* Four pixels at once: eight independent accumulator chains instead of two. */
+F_ATTR static inline void F_FN(dot4)(const float *const *x, int32_t ks, const float *panel,
+                                     F_V *a)
+{
+    F_V s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3], s4 = a[4], s5 = a[5], s6 = a[6], s7 = a[7];
+    const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+    int32_t kk;
+    for (kk = 0; kk < ks; ++kk, panel += F_NP) {
+        const F_V w0 = F_LOAD(panel), w1 = F_LOAD(panel + F_L);
+        F_V xv = F_BCAST(x0[kk]);
+        s0 = F_ADD(s0, F_MUL(xv, w0));
+        s1 = F_ADD(s1, F_MUL(xv, w1));
+        xv = F_BCAST(x1[kk]);
+        s2 = F_ADD(s2, F_MUL(xv, w0));
+        s3 = F_ADD(s3, F_MUL(xv, w1));
+        xv = F_BCAST(x2[kk]);
+        s4 = F_ADD(s4, F_MUL(xv, w0));
+        s5 = F_ADD(s5, F_MUL(xv, w1));
+        xv = F_BCAST(x3[kk]);
+        s6 = F_ADD(s6, F_MUL(xv, w0));
+        s7 = F_ADD(s7, F_MUL(xv, w1));
+    }
+    a[0] = s0; a[1] = s1; a[2] = s2; a[3] = s3; a[4] = s4; a[5] = s5; a[6] = s6; a[7] = s7;
+}
+
 F_ATTR static void F_FN(store)(F_V a0, F_V a1, const float *bias, int32_t n0, int32_t nr,
                                float lo, float hi, int fc, float *out)
 {
@@ -152,6 +177,48 @@ F_ATTR static int F_FN(conv2d)(const el_conv_params *p, const el_dims *in_dims, 
                         float *o = out + (((size_t)b * out_h + oy) * out_w + ox) * out_c + n0;
                         F_V a0 = F_ZERO, a1 = F_ZERO;
                         int32_t r;
+                        if (y_in && x0 >= 0 && ox + 3 < out_w &&
+                            x0 + 3 * p->stride_w + (f_w - 1) * p->dilation_w < in_w) {
+                            /* four interior pixels of this row together */
+                            F_V acc[8];
+                            int32_t q;
+                            for (q = 0; q < 4; ++q) {
+                                acc[2 * q] = acc[2 * q + 1] = F_ZERO;
+                                if (k0 > 0) {
+                                    F_FN(load_partial)(o + (size_t)q * out_c, nr, &acc[2 * q],
+                                                       &acc[2 * q + 1]);
+                                }
+                            }
+                            for (r = 0; r < runs; ++r) {
+                                const int32_t off = r * run;
+                                const int32_t lo = off > k0 ? off : k0;
+                                const int32_t hi = off + run < k0 + ks ? off + run : k0 + ks;
+                                const int32_t ky = p->dilation_w == 1 ? r : r / f_w;
+                                const int32_t kx = p->dilation_w == 1 ? 0 : r % f_w;
+                                const float *src[4];
+                                for (q = 0; q < 4; ++q) {
+                                    src[q] = img + ((size_t)(y0 + ky * p->dilation_h) * in_w +
+                                                    x0 + q * p->stride_w + kx * p->dilation_w) *
+                                                       in_c + (lo - off);
+                                }
+                                if (lo < hi) {
+                                    F_FN(dot4)(src, hi - lo, panel + (size_t)(lo - k0) * F_NP,
+                                               acc);
+                                }
+                            }
+                            for (q = 0; q < 4; ++q) {
+                                if (last) {
+                                    F_FN(store)(acc[2 * q], acc[2 * q + 1], bias, n0, nr,
+                                                p->act_min_f, p->act_max_f, 0,
+                                                o + (size_t)q * out_c);
+                                } else {
+                                    F_FN(store_partial)(acc[2 * q], acc[2 * q + 1], nr,
+                                                        o + (size_t)q * out_c);
+                                }
+                            }
+                            ox += 3;
+                            continue;
+                        }
                         if (!(y_in && x0 >= 0 && x0 + (f_w - 1) * p->dilation_w < in_w)) {
                             if (last) {
                                 F_FN(border)(p, in_dims, img, f_dims, filter, bias, n0, nr, y0,

@@ -90,9 +90,9 @@ static int conv_case(int idx, int dw, const unsigned *isas, int n_isas)
     } else {
         el_conv2d_f32(&p, &in_d, g_in, &f_d, g_f, use_bias ? g_bias : NULL, &out_d, g_ref);
     }
-    sprintf(what, "%s f32 case %d: n%d %dx%dx%d -> %d f %dx%d s%d d%d %s", dw ? "depthwise" : "conv",
-            idx, (int)n, (int)h, (int)w, (int)ic, (int)oc, (int)fh, (int)fw, (int)stride,
-            (int)dil, same ? "SAME" : "VALID");
+    sprintf(what, "%s f32 case %d: n%d %dx%dx%d -> %d f %dx%d s%d d%d %s",
+            dw ? "depthwise" : "conv", idx, (int)n, (int)h, (int)w, (int)ic, (int)oc, (int)fh,
+            (int)fw, (int)stride, (int)dil, same ? "SAME" : "VALID");
     for (i = 0; i < n_isas; ++i) {
         int handled;
         el_opt_limit_isa(isas[i]);
