@@ -9,8 +9,9 @@ environment (a plain `pip install torch` pulls a multi-GB CUDA build):
     /opt/venv-torch/bin/python examples/sklearn_digits/train.py
 
 Data: scikit-learn's `load_digits` (the UCI optical-recognition digits: 1,797 real handwritten
-digits, 8x8, 17 grey levels 0..16), shipped inside the scikit-learn wheel, so no network is
-needed. A stratified split holds out 50 digits per class (500); the other 1,297 train the model.
+digits written by 13 people, 8x8, 17 grey levels 0..16), shipped inside the scikit-learn wheel,
+so no network is needed. A stratified split holds out 50 digits per class (500); the other
+1,297 train the model.
 
 The ONNX graph is written with onnx.helper from the trained weights (torch.onnx.export needs
 onnxscript in torch 2.x, which we do not want to depend on), with the BatchNormalization nodes
@@ -182,7 +183,7 @@ def main() -> None:
     torch.manual_seed(SEED)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    x_tr, y_tr, x_held, y_held, x_cal, y_cal = load_split()
+    x_tr, y_tr, x_held, y_held, x_cal, _ = load_split()
     print(f"train {len(x_tr)}, held-out {len(x_held)}, calibration {len(x_cal)} (from train)")
 
     model = Digits8CNN()
