@@ -18,12 +18,16 @@ unsigned el_opt_isa_detected(void)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) {
         isa |= EL_OPT_ISA_AVX2;
+#if defined(EL_OPT_HAVE_VNNI)
         if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl")) {
             isa |= EL_OPT_ISA_AVX512VNNI;
         }
+#if !defined(__clang__) || __clang_major__ >= 16 /* older Clang: no "avxvnni" feature name */
         if (__builtin_cpu_supports("avxvnni")) {
             isa |= EL_OPT_ISA_AVXVNNI;
         }
+#endif
+#endif
     }
 #endif
 #if defined(EL_OPT_HAVE_NEON)
@@ -43,7 +47,20 @@ unsigned el_opt_isa_detected(void)
     return isa;
 }
 
-unsigned el_opt_isa_active(void) { return el_opt_isa_detected() & g_limit; }
+static unsigned isa_cached(void)
+{
+    /* Detection is cheap next to a layer but not free: remember it (a benign race, every
+     * thread computes the same value). */
+    static unsigned detected = 0;
+    static int known = 0;
+    if (!known) {
+        detected = el_opt_isa_detected();
+        known = 1;
+    }
+    return detected;
+}
+
+unsigned el_opt_isa_active(void) { return isa_cached() & g_limit; }
 
 void el_opt_limit_isa(unsigned mask) { g_limit = mask; }
 
@@ -56,6 +73,8 @@ static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_req
 #if defined(EL_OPT_HAVE_AVX2)
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2, el_opt_dw_avx2, el_opt_requant_avx2,
                                      el_opt_rowsum_avx2, el_opt_add_avx2};
+#endif
+#if defined(EL_OPT_HAVE_VNNI)
 static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512, el_opt_dw_avx2,
                                          el_opt_requant_avx2, el_opt_rowsum_avx2,
                                          el_opt_add_avx2};
@@ -72,24 +91,17 @@ static const el_opt_kernels k_sdot = {el_opt_gemm_sdot, el_opt_dw_neon, el_opt_r
 
 const el_opt_kernels *el_opt_kernels_active(void)
 {
-    /* Detection is cheap next to a layer but not free: remember it (a benign race, every
-     * thread computes the same value). */
-    static unsigned detected = 0;
-    static int known = 0;
-    unsigned isa;
-    if (!known) {
-        detected = el_opt_isa_detected();
-        known = 1;
-    }
-    isa = detected & g_limit;
+    const unsigned isa = el_opt_isa_active();
     (void)isa;
-#if defined(EL_OPT_HAVE_AVX2)
+#if defined(EL_OPT_HAVE_VNNI)
     if ((isa & EL_OPT_ISA_AVX2) && (isa & EL_OPT_ISA_AVX512VNNI)) {
         return &k_vnni512;
     }
     if ((isa & EL_OPT_ISA_AVX2) && (isa & EL_OPT_ISA_AVXVNNI)) {
         return &k_avxvnni;
     }
+#endif
+#if defined(EL_OPT_HAVE_AVX2)
     if (isa & EL_OPT_ISA_AVX2) {
         return &k_avx2;
     }

@@ -96,7 +96,13 @@ void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n, const int32_
 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 void el_opt_add_avx2(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                      const int8_t *b, int8_t *out);
-/* AVX-512 VNNI (vpdpbusd on 256-bit vectors, EVEX) and AVX-VNNI (the same, VEX encoded). */
+#endif
+
+/* AVX-512 VNNI (vpdpbusd on 256-bit vectors, EVEX) and AVX-VNNI (the same, VEX encoded): the
+ * compiler must know both extensions (GCC 11, Clang 14). */
+#if defined(EL_OPT_HAVE_AVX2) &&                                                           \
+    ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 11))
+#define EL_OPT_HAVE_VNNI 1
 void el_opt_gemm_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
                          const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
                          int32_t ldc);

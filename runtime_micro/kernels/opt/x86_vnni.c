@@ -9,7 +9,7 @@
 
 #include "opt_internal.h"
 
-#if defined(EL_OPT_HAVE_AVX2)
+#if defined(EL_OPT_HAVE_VNNI)
 #include <immintrin.h>
 
 #define VNNI_KSEG 1024 /* bytes of k per packed panel segment (16 KB panel on the stack) */
