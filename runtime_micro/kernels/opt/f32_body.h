@@ -3,7 +3,8 @@
  *   F_ATTR            function attribute (target) or empty,   F_FN(x)  function names,
  *   F_V, F_L          vector type and lanes,
  *   F_ZERO, F_LOAD(p), F_STORE(p, v), F_BCAST(x), F_ADD(a, b), F_MUL(a, b),
- *   F_CLAMP(v, lo, hi)  x < lo ? lo : (x > hi ? hi : x) lane by lane (NaN passes through).
+ *   F_CLAMP(v, lo, hi)  x < lo ? lo : (x > hi ? hi : x) lane by lane (NaN passes through),
+ *   optionally F_PACK_FULL(w, ldw, ks, panel) packing F_NP whole rows (a faster transpose).
  *
  * Identical bits to the reference: every output keeps the reference's own sequence of IEEE
  * operations (acc = 0; acc += x * w in the reference's order over the valid taps; then the
@@ -22,6 +23,12 @@ F_ATTR static void F_FN(pack)(const float *w, int32_t ldw, int32_t n0, int32_t n
                               int32_t ks, float *panel)
 {
     int32_t j, kk;
+#if defined(F_PACK_FULL)
+    if (n0 + F_NP <= n && ldw <= 0x7FFFFFF / F_NP) { /* a whole panel: the ISA's transpose */
+        F_PACK_FULL(w + (size_t)n0 * ldw + k0, ldw, ks, panel);
+        return;
+    }
+#endif
     for (j = 0; j < F_NP; ++j) {
         const float *src = w + (size_t)(n0 + j) * ldw + k0;
         for (kk = 0; kk < ks; ++kk) {

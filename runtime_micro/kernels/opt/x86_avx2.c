@@ -278,6 +278,20 @@ EL_AVX2 static inline __m256 clamp8(__m256 x, __m256 lo, __m256 hi)
     return _mm256_blendv_ps(r, lo, _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
 }
 
+/* panel[kk * 16 + j] = w[j * ldw + kk]: two gathers per k (8 rows each) */
+EL_AVX2 static void pack16_f32(const float *w, int32_t ldw, int32_t ks, float *panel)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i idx0 = _mm256_mullo_epi32(lane, _mm256_set1_epi32(ldw));
+    const __m256i idx1 = _mm256_add_epi32(idx0, _mm256_set1_epi32(8 * ldw));
+    int32_t kk;
+    for (kk = 0; kk < ks; ++kk, panel += 16) {
+        _mm256_storeu_ps(panel, _mm256_i32gather_ps(w + kk, idx0, 4));
+        _mm256_storeu_ps(panel + 8, _mm256_i32gather_ps(w + kk, idx1, 4));
+    }
+}
+
+#define F_PACK_FULL(w, ldw, ks, panel) pack16_f32(w, ldw, ks, panel)
 #define F_ATTR EL_AVX2
 #define F_FN(x) x##_avx2
 #define F_V __m256
