@@ -14,7 +14,16 @@ static void tile2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const 
                     int32_t k, int32_t *r)
 {
     int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, kk;
-    for (kk = 0; kk < k; kk += 16) {
+    for (kk = 0; kk + 16 <= k; kk += 16) {
+        const int8x16_t w0 = vldrbq_s8(b0 + kk), w1 = vldrbq_s8(b1 + kk);
+        int8x16_t x = vldrbq_s8(a0 + kk);
+        s00 = vmladavaq_s8(s00, x, w0);
+        s01 = vmladavaq_s8(s01, x, w1);
+        x = vldrbq_s8(a1 + kk);
+        s10 = vmladavaq_s8(s10, x, w0);
+        s11 = vmladavaq_s8(s11, x, w1);
+    }
+    if (kk < k) { /* the tail: predicated loads read only k - kk bytes, the rest are zero */
         const mve_pred16_t p = vctp8q((uint32_t)(k - kk));
         const int8x16_t w0 = vldrbq_z_s8(b0 + kk, p), w1 = vldrbq_z_s8(b1 + kk, p);
         int8x16_t x = vldrbq_z_s8(a0 + kk, p);
