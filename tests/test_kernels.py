@@ -308,6 +308,9 @@ for _op in ("DIV", "POW", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"):
 for _op in ("MAXIMUM", "MINIMUM"):
     case(f"{_op.lower()}_s8")(
         _binary_case(_op, (2, 1, 5), (3, 1), (2, 3, 5), qa=(0.1, 3), qb=(0.1, 3), qo=(0.1, 3)))
+    case(f"{_op.lower()}_s16")(
+        _binary_case(_op, (2, 1, 5), (3, 1), (2, 3, 5), dtype="int16", qa=(0.001, 0),
+                     qb=(0.001, 0), qo=(0.001, 0)))
 
 
 def _pool_case(op: str, *, hw=(7, 8), c=3, f=(3, 3), stride=(2, 2), padding="SAME",
@@ -343,9 +346,11 @@ for _op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
 
 def _unary_case(op: str, shape=None, *, dtype="int8", qi=(0.1, -10), qo=(0.1, -10),
                 out_dtype=None, oracle_data=None, **opts):
-    """Elementwise int8 cases see every one of the 256 input values (shape None)."""
+    """Elementwise int8 cases see every one of the 256 input values (shape None); int16 cases
+    with shape "all" every one of the 65536."""
     exhaustive = shape is None and dtype == "int8"
-    shape = shape or ((4, 64) if dtype == "int8" else (2, 5, 7))
+    all16 = shape == "all"
+    shape = (256, 256) if all16 else shape or ((4, 64) if dtype == "int8" else (2, 5, 7))
 
     def build(rng):
         od = out_dtype or dtype
@@ -358,6 +363,9 @@ def _unary_case(op: str, shape=None, *, dtype="int8", qi=(0.1, -10), qo=(0.1, -1
         xs = inputs_for(rng, [x])
         if exhaustive:
             xs = [rng.permutation(np.arange(-128, 128, dtype=np.int8)).reshape(shape)]
+        if all16:
+            xs = [rng.permutation(np.arange(-32768, 32768, dtype=np.int32)).astype(np.int16)
+                  .reshape(shape)]
         if oracle_data is not None:
             xs = [oracle_data(xs[0])]
         return model, xs
@@ -398,6 +406,23 @@ case("leaky_relu_s8_alpha_gt1")(_unary_case("LEAKY_RELU", qi=(0.02, 127), qo=(0.
 case("hard_swish_s8")(_unary_case("HARD_SWISH", qi=(0.05, -10), qo=(0.03, -60)))
 case("hard_swish_s8_wide")(_unary_case("HARD_SWISH", qi=(0.1, 127), qo=(0.08, -128)))
 case("gelu_s8", oracle="litert")(_unary_case("GELU", qi=(0.04, -5), qo=(0.03, -40)))
+# int16 LOGISTIC/TANH (sigmoid table with interpolation), every int16 input: power-of-two input
+# scales (TFLite's shortcut: left shift 0 or 1) and general ones (multiplier below 2^15).
+for _i, _s in enumerate([2.0 ** -12, 2.0 ** -11, 0.001, 0.0003, 0.0025, 2.0 ** -13, 1e-6]):
+    case(f"logistic_s16_{_i}")(_unary_case("LOGISTIC", "all", dtype="int16", qi=(_s, 0),
+                                           qo=(1 / 32768, 0)))
+    case(f"tanh_s16_{_i}")(_unary_case("TANH", "all", dtype="int16", qi=(_s, 0),
+                                       qo=(1 / 32768, 0)))
+case("relu_s16_requant")(_unary_case("RELU", "all", dtype="int16", qi=(0.001, 0),
+                                     qo=(0.0007, 0)))
+case("relu_s16_shared_params")(_unary_case("RELU", dtype="int16", qi=(0.002, 0), qo=(0.002, 0)))
+case("leaky_relu_s16")(_unary_case("LEAKY_RELU", "all", dtype="int16", qi=(0.001, 0),
+                                   qo=(0.0006, 0), alpha=0.1))
+case("leaky_relu_s16_alpha_gt1")(_unary_case("LEAKY_RELU", dtype="int16", qi=(0.001, 0),
+                                             qo=(0.002, 0), alpha=1.7))
+case("abs_s16_requant")(_unary_case("ABS", "all", dtype="int16", qi=(0.001, 0), qo=(0.0004, 0)))
+case("abs_s16_shared_params")(_unary_case("ABS", "all", dtype="int16", qi=(0.001, 0),
+                                          qo=(0.001, 0)))
 # LiteRT's reference resolver has no ELU; its built-in kernel is the oracle.
 case("elu_f32", oracle="litert_builtin")(_unary_case("ELU", dtype="float32"))
 case("elu_s8", oracle="litert_builtin")(_unary_case("ELU", qi=(0.05, 0), qo=(0.04, 30)))
@@ -438,6 +463,12 @@ case("mean_s8_hw_requant")(_mean_case("MEAN", (2, 5, 7, 3), [1, 2], True, qo=(0.
 case("mean_s8_last_axis_nokeep")(_mean_case("MEAN", (3, 4, 9), [-1], False, qi=(0.2, 127),
                                             qo=(0.05, -128)))
 case("mean_s8_axis0_odd")(_mean_case("MEAN", (13, 6), [0], False, qo=(0.07, 1)))
+case("mean_s16_hw_keep_same_quant")(_mean_case("MEAN", (2, 5, 7, 3), [1, 2], True,
+                                               dtype="int16", qi=(0.001, 0), qo=(0.001, 0)))
+case("mean_s16_requant")(_mean_case("MEAN", (3, 4, 9), [-1], False, dtype="int16",
+                                    qi=(0.002, 0), qo=(0.0005, 0)))
+case("mean_s16_axis0_odd")(_mean_case("MEAN", (13, 6), [0], False, dtype="int16",
+                                      qi=(0.001, 0), qo=(0.003, 0)))
 case("mean_f32", oracle="litert")(_mean_case("MEAN", (2, 5, 7, 3), [1, 2], False, dtype="float32"))
 case("sum_f32", oracle="litert")(_mean_case("SUM", (2, 5, 7, 3), [0, 3], True, dtype="float32"))
 case("reduce_max_f32", oracle="litert")(_mean_case("REDUCE_MAX", (2, 5, 7), [1], False,
@@ -927,6 +958,19 @@ def _div_s8_case(rng):
 
 
 case("div_s8_relu")(_div_s8_case)
+
+
+def _div_s8_small_numerators(rng):
+    """Numerators at and next to their zero point: TFLite asks RoundingDivideByPOT for more
+    than 31 bits there (0 / y is one output step in TFLite Micro, not 0)."""
+    model, xs = _binary_case("DIV", (4, 16), (4, 16), (4, 16), qa=(0.028, -128),
+                             qb=(0.0107, -128), qo=(0.0437, -128))(rng)
+    xs[0] = rng.choice(np.array([-128, -127, -126, 0, 127], np.int8), (4, 16))
+    xs[1][xs[1] == -128] = -127
+    return model, xs
+
+
+case("div_s8_small_numerators")(_div_s8_small_numerators)
 
 
 def test_int8_div_by_zero_is_an_error() -> None:

@@ -16,7 +16,8 @@ typedef enum {
     U_HSWISH,
     U_LUT,
     U_ABS,
-    U_SOFTMAX16
+    U_SOFTMAX16,
+    U_LUT16 /* int16 LOGISTIC / TANH */
 } u_kind;
 
 typedef struct {
@@ -24,6 +25,8 @@ typedef struct {
     int32_t size, outer, depth;
     float beta, alpha;
     int32_t unary_op; /* el_unary_op for U_FLOAT */
+    int32_t s16;      /* int16 activations (RELU, LEAKY_RELU, ABS) */
+    el_lut16_act_params l16;
     el_fx_act_params fx;
     el_relu_params relu;
     el_leaky_relu_params leaky;
@@ -118,6 +121,51 @@ static el_status fx_prepare(el_context *ctx, el_node *node, unary_data *d, int32
     return EL_OK;
 }
 
+/* CheckedLog2: log2(x) rounded, and whether x is a power of two within 1e-3 (float math as
+ * TFLite). */
+static int checked_log2(float x, int *log2_rounded)
+{
+    const float l = logf(x) * (1.0f / logf(2.0f));
+    const float r = roundf(l);
+    *log2_rounded = (int)r;
+    return fabsf(l - r) < 1e-3f;
+}
+
+/* int16 LOGISTIC/TANH prepare (TFLite's): zero points 0, output scale 2^-15; the input is
+ * mapped to scale 1/(3 * 4096) by a multiplier below 2^15 and a right shift. */
+static el_status lut16_prepare(el_context *ctx, el_node *node, unary_data *d)
+{
+    float in_s, out_s;
+    int32_t in_zp, out_zp;
+    int in_log2, out_log2, pot;
+    EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
+    EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+    if (in_zp != 0 || out_zp != 0) {
+        return EL_UNSUP(ctx, node, "int16 input and output need zero point 0");
+    }
+    if (!checked_log2(out_s, &out_log2) || out_log2 != -15) {
+        return EL_UNSUP(ctx, node, "int16 output needs scale 2^-15 (1/32768)");
+    }
+    pot = checked_log2(in_s, &in_log2);
+    d->l16.input_left_shift = (15 - 3) + in_log2;
+    d->l16.input_multiplier = 0;
+    if (!pot || (d->l16.input_left_shift != 0 && d->l16.input_left_shift != 1)) {
+        double m = (double)in_s * 4096.0 * 3.0;
+        d->l16.input_left_shift = 0;
+        while (m <= 32767.0 / 2.0 && d->l16.input_left_shift <= 30) {
+            ++d->l16.input_left_shift;
+            m *= 2.0;
+        }
+        if (m > 32767.0) {
+            return EL_UNSUP(ctx, node, "int16 input scale %g is too large (at most %g)",
+                            (double)in_s, 32767.0 / (4096.0 * 3.0));
+        }
+        d->l16.input_multiplier = (int32_t)m;
+    }
+    d->kind = U_LUT16;
+    return EL_OK;
+}
+
 static el_status unary_prepare(el_context *ctx, el_node *node)
 {
     const int32_t code = node->builtin_code;
@@ -150,11 +198,17 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
         d->kind = U_FLOAT;
         return EL_OK;
     }
-    if (in->type != EL_INT8) {
+    d->s16 = in->type == EL_INT16 &&
+             (code == EL_OP_RELU || code == EL_OP_LEAKY_RELU || code == EL_OP_ABS ||
+              code == EL_OP_LOGISTIC || code == EL_OP_TANH);
+    if (in->type != EL_INT8 && !d->s16) {
         return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
                         el_dtype_name(in->type));
     }
-    EL_TRY(el_k_type(ctx, node, out, "output", EL_INT8));
+    EL_TRY(el_k_type(ctx, node, out, "output", in->type));
+    if (d->s16 && (code == EL_OP_LOGISTIC || code == EL_OP_TANH)) {
+        return lut16_prepare(ctx, node, d);
+    }
     {
         float in_s, out_s;
         int32_t in_zp, out_zp;
@@ -177,7 +231,7 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
             d->relu.input_offset = -in_zp;
             d->relu.output_offset = out_zp;
             d->kind = U_RELU;
-            return el_k_act_range(ctx, node, act, EL_INT8, out_s, out_zp, &d->relu.act_min,
+            return el_k_act_range(ctx, node, act, in->type, out_s, out_zp, &d->relu.act_min,
                                   &d->relu.act_max);
         }
         case EL_OP_LEAKY_RELU: {
@@ -217,6 +271,9 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
             return EL_OK;
         }
         case EL_OP_ABS:
+            if (d->s16 && (in_zp != 0 || out_zp != 0)) {
+                return EL_UNSUP(ctx, node, "int16 ABS needs zero points 0");
+            }
             el_quantize_multiplier((double)in_s / (double)out_s, &d->relu.multiplier, &sh);
             d->relu.shift = sh;
             d->relu.input_offset = -in_zp;
@@ -251,16 +308,35 @@ static el_status unary_invoke(el_context *ctx, el_node *node)
             el_tanh_s8(&d->fx, d->size, EL_S8(in), EL_S8(out));
         }
         break;
+    case U_LUT16:
+        if (node->builtin_code == EL_OP_LOGISTIC) {
+            el_logistic_s16(&d->l16, d->size, EL_S16(in), EL_S16(out));
+        } else {
+            el_tanh_s16(&d->l16, d->size, EL_S16(in), EL_S16(out));
+        }
+        break;
     case U_RELU:
-        el_relu_s8(&d->relu, d->size, EL_S8(in), EL_S8(out));
+        if (d->s16) {
+            el_relu_s16(&d->relu, d->size, EL_S16(in), EL_S16(out));
+        } else {
+            el_relu_s8(&d->relu, d->size, EL_S8(in), EL_S8(out));
+        }
         break;
     case U_LEAKY:
-        el_leaky_relu_s8(&d->leaky, d->size, EL_S8(in), EL_S8(out));
+        if (d->s16) {
+            el_leaky_relu_s16(&d->leaky, d->size, EL_S16(in), EL_S16(out));
+        } else {
+            el_leaky_relu_s8(&d->leaky, d->size, EL_S8(in), EL_S8(out));
+        }
         break;
     case U_HSWISH:
         el_hard_swish_s8(&d->hs, d->size, EL_S8(in), EL_S8(out));
         break;
     case U_ABS:
+        if (d->s16) {
+            el_abs_s16(&d->relu, d->alpha != 0.0f, d->size, EL_S16(in), EL_S16(out));
+            break;
+        }
         el_abs_s8(&d->relu, d->alpha != 0.0f, d->size, EL_S8(in), EL_S8(out));
         break;
     default:

@@ -166,6 +166,8 @@ void el_mul_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
 /* MAXIMUM / MINIMUM on int8 (no requantization, as TFLite). */
 void el_maxmin_s8(int is_max, const el_shape *s1, const int8_t *in1, const el_shape *s2,
                   const int8_t *in2, const el_shape *so, int8_t *out);
+void el_maxmin_s16(int is_max, const el_shape *s1, const int16_t *in1, const el_shape *s2,
+                   const int16_t *in2, const el_shape *so, int16_t *out);
 /* Float binary ops; act clamp applies to ADD/SUB/MUL/DIV only (as their options allow). */
 void el_binary_f32(el_binary_op op, const el_arith_params *p, const el_shape *s1,
                    const float *in1, const el_shape *s2, const float *in2, const el_shape *so,
@@ -208,6 +210,17 @@ typedef struct {
 
 void el_logistic_s8(const el_fx_act_params *p, int32_t size, const int8_t *in, int8_t *out);
 void el_tanh_s8(const el_fx_act_params *p, int32_t size, const int8_t *in, int8_t *out);
+/* int16 LOGISTIC / TANH (TFLite's int16 path): input zero point 0, output scale 2^-15 zero
+ * point 0. The input is brought to scale 1/(3 * 4096) by (x * input_multiplier + round) >>
+ * input_left_shift (multiplier 0: power-of-two input scale, multiplier 3 << shift), then
+ * sigmoid(|x|) is interpolated in el_sigmoid_lut_u16 (tanh(x) = 2 sigmoid(2x) - 1). */
+typedef struct {
+    int32_t input_multiplier, input_left_shift;
+} el_lut16_act_params;
+extern const uint16_t el_sigmoid_lut_u16[256];
+void el_logistic_s16(const el_lut16_act_params *p, int32_t size, const int16_t *in,
+                     int16_t *out);
+void el_tanh_s16(const el_lut16_act_params *p, int32_t size, const int16_t *in, int16_t *out);
 /* Softmax over the last dimension: outer rows of `depth` values; output int8 (zp -128,
  * scale 1/256) or int16 (zp -32768... as TFLite: zp 0 scale 1/32768 is the int16 variant). */
 void el_softmax_s8(const el_fx_act_params *p, int32_t outer, int32_t depth, const int8_t *in,
@@ -243,6 +256,10 @@ void el_relu_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t 
  * as TFLite does). */
 void el_abs_s8(const el_relu_params *p, int rescale, int32_t size, const int8_t *in,
                int8_t *out);
+/* int16 variants (same math, int16 storage limits). */
+void el_relu_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16_t *out);
+void el_abs_s16(const el_relu_params *p, int rescale, int32_t size, const int16_t *in,
+                int16_t *out);
 
 typedef struct {
     int32_t input_offset, output_offset;
@@ -251,6 +268,8 @@ typedef struct {
 } el_leaky_relu_params;
 void el_leaky_relu_s8(const el_leaky_relu_params *p, int32_t size, const int8_t *in,
                       int8_t *out);
+void el_leaky_relu_s16(const el_leaky_relu_params *p, int32_t size, const int16_t *in,
+                       int16_t *out);
 
 typedef struct {
     int32_t input_offset, alpha_offset, output_offset;
@@ -480,6 +499,8 @@ void el_reduce_mean_s8(const el_reduce_params *p, const el_shape *s, const int8_
                        int32_t *scratch, int8_t *out);
 void el_reduce_sum_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
                       int32_t *scratch, int8_t *out);
+void el_reduce_mean_s16(const el_reduce_params *p, const el_shape *s, const int16_t *in,
+                        int32_t *scratch, int16_t *out);
 
 #ifdef __cplusplus
 }

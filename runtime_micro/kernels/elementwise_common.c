@@ -143,6 +143,21 @@ static el_status quant_mul(el_context *ctx, el_node *node, binary_data *d, int32
     return el_k_act_range(ctx, node, act, d->type, so, zo, &d->p.act_min, &d->p.act_max);
 }
 
+/* Quantized MAXIMUM/MINIMUM compare raw values (as TFLite): meaningful only with one set of
+ * parameters. */
+static el_status maxmin_quant_check(el_context *ctx, el_node *node)
+{
+    float s1, s2, so;
+    int32_t z1, z2, zo;
+    EL_TRY(el_k_qin(ctx, node, 0, &s1, &z1));
+    EL_TRY(el_k_qin(ctx, node, 1, &s2, &z2));
+    EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
+    if (s1 != so || s2 != so || z1 != zo || z2 != zo) {
+        return EL_UNSUP(ctx, node, "inputs and output need the same scale and zero point");
+    }
+    return EL_OK;
+}
+
 static el_status binary_prepare(el_context *ctx, el_node *node)
 {
     const el_arith_options *o = (const el_arith_options *)node->options;
@@ -188,17 +203,7 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
             return quant_mul(ctx, node, d, act);
         }
         if (code == EL_OP_MAXIMUM || code == EL_OP_MINIMUM) {
-            /* raw comparison: meaningful only with one set of parameters */
-            float s1, s2, so;
-            int32_t z1, z2, zo;
-            EL_TRY(el_k_qin(ctx, node, 0, &s1, &z1));
-            EL_TRY(el_k_qin(ctx, node, 1, &s2, &z2));
-            EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
-            if (s1 != so || s2 != so || z1 != zo || z2 != zo) {
-                return EL_UNSUP(ctx, node, "inputs and output need the same scale and zero "
-                                "point");
-            }
-            return EL_OK;
+            return maxmin_quant_check(ctx, node);
         }
         if (code == EL_OP_SQUARED_DIFFERENCE) {
             return quant_sqdiff(ctx, node, d);
@@ -226,6 +231,9 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
         }
         if (code == EL_OP_MUL) {
             return quant_mul(ctx, node, d, act);
+        }
+        if (code == EL_OP_MAXIMUM || code == EL_OP_MINIMUM) {
+            return maxmin_quant_check(ctx, node);
         }
         break;
     default:
@@ -261,6 +269,9 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
     case EL_INT16:
         if (d->op == EL_BIN_MUL) {
             el_mul_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
+        } else if (d->op == EL_BIN_MAXIMUM || d->op == EL_BIN_MINIMUM) {
+            el_maxmin_s16(d->op == EL_BIN_MAXIMUM, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so,
+                          EL_S16(out));
         } else if (d->op == EL_BIN_ADD) {
             el_add_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
         } else {

@@ -27,10 +27,13 @@ static el_status reduce_prepare(el_context *ctx, el_node *node)
         if (in->type != EL_BOOL || out->type != EL_BOOL) {
             return EL_UNSUP(ctx, node, "input and output must be BOOL");
         }
-    } else if (in->type != out->type || (in->type != EL_FLOAT32 && in->type != EL_INT8) ||
+    } else if (in->type != out->type || (in->type != EL_FLOAT32 && in->type != EL_INT8 &&
+                                          !(in->type == EL_INT16 && code == EL_OP_MEAN)) ||
                (code == EL_OP_REDUCE_PROD && in->type != EL_FLOAT32)) {
         return EL_UNSUP(ctx, node, "input and output must both be FLOAT32%s",
-                        code == EL_OP_REDUCE_PROD ? "" : " or INT8");
+                        code == EL_OP_REDUCE_PROD ? ""
+                        : code == EL_OP_MEAN      ? ", INT8 or INT16"
+                                                  : " or INT8");
     }
     if (in->rank > EL_NN_MAX_RANK || in->rank < 1) {
         return EL_UNSUP(ctx, node, "input rank must be 1 to %d", EL_NN_MAX_RANK);
@@ -63,7 +66,7 @@ static el_status reduce_prepare(el_context *ctx, el_node *node)
     el_k_shape(in, in->rank, &d->in);
     d->p.axes_mask = mask;
     d->type = in->type;
-    if (in->type == EL_INT8) {
+    if (in->type == EL_INT8 || in->type == EL_INT16) {
         float is, os;
         int32_t iz, oz;
         int sh;
@@ -108,6 +111,8 @@ static el_status reduce_invoke(el_context *ctx, el_node *node)
         } else {
             el_reduce_max_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
         }
+    } else if (d->type == EL_INT16) {
+        el_reduce_mean_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch, EL_S16(out));
     } else if (node->builtin_code == EL_OP_MEAN) {
         el_reduce_mean_s8(&d->p, &d->in, EL_S8(in), (int32_t *)node->scratch, EL_S8(out));
     } else if (node->builtin_code == EL_OP_SUM) {

@@ -264,6 +264,94 @@ void el_leaky_relu_s8(const el_leaky_relu_params *p, int32_t size, const int8_t 
     }
 }
 
+void el_relu_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        const int32_t v =
+            p->output_offset + el_requant((int32_t)in[i] + p->input_offset, p->multiplier, p->shift);
+        out[i] = (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
+    }
+}
+
+void el_abs_s16(const el_relu_params *p, int rescale, int32_t size, const int16_t *in,
+                int16_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        int32_t v = (int32_t)in[i] + p->input_offset;
+        v = v < 0 ? -v : v;
+        if (rescale) {
+            v = el_requant(v, p->multiplier, p->shift);
+        }
+        out[i] = (int16_t)el_clamp_i32(v + p->output_offset, -32768, 32767);
+    }
+}
+
+void el_leaky_relu_s16(const el_leaky_relu_params *p, int32_t size, const int16_t *in,
+                       int16_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        const int32_t x = (int32_t)in[i] + p->input_offset;
+        const int32_t v =
+            x >= 0 ? el_requant(x, p->multiplier_identity, p->shift_identity)
+                   : el_requant(x, p->multiplier_alpha, p->shift_alpha);
+        out[i] = (int16_t)el_clamp_i32(v + p->output_offset, -32768, 32767);
+    }
+}
+
+/* Input at scale 1/(3 * 4096) (so +-2^15 steps span +-10.7), as TFLite's int16 LOGISTIC/TANH.
+ * The product fits: prepare keeps the multiplier below 2^15 and |x| <= 2^15. */
+static int32_t lut16_input(const el_lut16_act_params *p, int16_t x)
+{
+    int32_t m = p->input_multiplier, sh = p->input_left_shift;
+    if (m == 0) { /* power-of-two input scale */
+        m = 3 << sh;
+        sh = 0;
+    }
+    const int64_t t = (int64_t)x * m + (sh > 0 ? (int64_t)1 << (sh - 1) : 0);
+    /* floor(t / 2^sh) as TFLite's arithmetic shift, without shifting a negative value */
+    return (int32_t)(t >= 0 ? t >> sh : -((-t + ((int64_t)1 << sh) - 1) >> sh));
+}
+
+/* sigmoid(|v|) with `frac` fractional index bits, scaled by 2^frac on top of 0.16. */
+static uint32_t sigmoid_interp(uint32_t a, int frac)
+{
+    const uint32_t idx = a >> frac; /* < 255: callers saturate above */
+    const uint32_t lo = el_sigmoid_lut_u16[idx], hi = el_sigmoid_lut_u16[idx + 1];
+    return (lo << frac) + (a & ((1u << frac) - 1u)) * (hi - lo);
+}
+
+void el_logistic_s16(const el_lut16_act_params *p, int32_t size, const int16_t *in,
+                     int16_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        const int32_t v = lut16_input(p, in[i]);
+        const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+        /* 7 bits of the input's fraction plus the 1/4 of the x3 scaling: 9 index bits. */
+        uint32_t r = (a >> 9) >= 255 ? 0x7FFFu << 10 : sigmoid_interp(a, 9);
+        /* sigmoid(-x) = 1 - sigmoid(x); round to the 1/32768 output step. */
+        r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
+        out[i] = (int16_t)(r >> 10);
+    }
+}
+
+void el_tanh_s16(const el_lut16_act_params *p, int32_t size, const int16_t *in, int16_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        const int32_t v = lut16_input(p, in[i]);
+        const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+        /* tanh(x) = 2 sigmoid(2x) - 1: the doubling is one index bit less (8). */
+        const int32_t r = (a >> 8) >= 255 ? (int32_t)(0xFFFFu << 8) : (int32_t)sigmoid_interp(a, 8);
+        const int32_t y = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+        /* floor(y / 256) without shifting a negative value */
+        out[i] = (int16_t)((int32_t)(((uint32_t)y + 0x80000000u) >> 8) - (1 << 23));
+    }
+}
+
 /* int16 gemmlowp helpers for hard-swish. */
 static int16_t srdhm16(int16_t a, int16_t b)
 {

@@ -132,7 +132,7 @@ static int count_leading_sign_bits(int32_t x)
 static int32_t div_q(const el_arith_params *p, int32_t a, int32_t b)
 {
     int32_t x = p->input1_offset + a, y = p->input2_offset + b;
-    int recip_shift, headroom;
+    int recip_shift, headroom, total;
     int32_t inv, unscaled, o;
     if (y < 0) {
         x = -x;
@@ -141,9 +141,19 @@ static int32_t div_q(const el_arith_params *p, int32_t a, int32_t b)
     inv = el_fx_reciprocal(y, 31, &recip_shift);
     headroom = count_leading_sign_bits(x);
     unscaled = el_requant_gt1(x, inv, headroom);
-    o = p->output_offset +
-        el_requant_lt1(unscaled, p->output_multiplier, p->output_shift - recip_shift - headroom);
-    return el_clamp_i32(o, p->act_min, p->act_max);
+    total = p->output_shift - recip_shift - headroom;
+    if (total >= -31) {
+        o = el_requant_lt1(unscaled, p->output_multiplier, total);
+    } else {
+        /* TFLite's RoundingDivideByPOT is defined for exponents <= 31 only, and its DIV asks
+         * for more when the numerator is tiny (0 has 31 bits of headroom). TFLite Micro then
+         * computes the mask (1 << e) - 1 in 64 bits and truncates it to -1, so the threshold
+         * is -1 for x >= 0 and 1 is added: 0 / y gives one output step, not 0. The shift
+         * itself is x86's (count mod 32); on Arm TFLite Micro differs there for x != 0. */
+        const int32_t x = el_srdhm(unscaled, p->output_multiplier);
+        o = (x >> (-total & 31)) + (x >= 0 ? 1 : 0);
+    }
+    return el_clamp_i32(p->output_offset + o, p->act_min, p->act_max);
 }
 
 void el_div_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
@@ -173,6 +183,16 @@ void el_mul_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
 
 void el_maxmin_s8(int is_max, const el_shape *s1, const int8_t *in1, const el_shape *s2,
                   const int8_t *in2, const el_shape *so, int8_t *out)
+{
+    if (is_max) {
+        EL_BINARY_LOOP(in1[it.o1] > in2[it.o2] ? in1[it.o1] : in2[it.o2]);
+    } else {
+        EL_BINARY_LOOP(in1[it.o1] < in2[it.o2] ? in1[it.o1] : in2[it.o2]);
+    }
+}
+
+void el_maxmin_s16(int is_max, const el_shape *s1, const int16_t *in1, const el_shape *s2,
+                   const int16_t *in2, const el_shape *so, int16_t *out)
 {
     if (is_max) {
         EL_BINARY_LOOP(in1[it.o1] > in2[it.o2] ? in1[it.o1] : in2[it.o2]);

@@ -121,8 +121,10 @@ void el_reduce_max_s8(const el_reduce_params *p, const el_shape *s, const int8_t
     }
 }
 
-static void reduce_sum_i32(const el_reduce_params *p, const el_shape *s, const int8_t *in,
-                           int32_t *acc, size_t n)
+/* Sum into int32 accumulators (TFLite's QuantizedMeanOrSum accumulates int8 and int16 in
+ * int32 too); `in16` is used when non-null. */
+static void reduce_sum_any(const el_reduce_params *p, const el_shape *s, const int8_t *in,
+                           const int16_t *in16, int32_t *acc, size_t n)
 {
     red_iter it;
     size_t i, total;
@@ -131,9 +133,23 @@ static void reduce_sum_i32(const el_reduce_params *p, const el_shape *s, const i
     }
     total = red_init(&it, s, p->axes_mask);
     for (i = 0; i < total; ++i) {
-        acc[it.off] += in[i];
+        acc[it.off] += in16 != NULL ? in16[i] : in[i];
         red_next(&it);
     }
+}
+
+/* QuantizedMeanOrSum's mean step: the count is folded into the multiplier. */
+static int32_t mean_value(const el_reduce_params *p, int32_t sum, int32_t r)
+{
+    /* Divide by the count inside the multiplier: shift = floor(log2(r)) bounded so the
+     * 64-bit product and MultiplyByQuantizedMultiplier's range stay valid. */
+    int32_t sh = 31 - el_clz32((uint32_t)r);
+    int32_t m;
+    const int32_t shifted = sum - p->input_zero_point * r;
+    sh = sh < 32 ? sh : 32;
+    sh = sh < 31 + p->shift ? sh : 31 + p->shift;
+    m = (int32_t)(((int64_t)p->multiplier << sh) / r);
+    return el_requant(shifted, m, p->shift - sh) + p->output_zero_point;
 }
 
 void el_reduce_mean_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
@@ -141,18 +157,20 @@ void el_reduce_mean_s8(const el_reduce_params *p, const el_shape *s, const int8_
 {
     int32_t r;
     size_t n = out_count(s, p->axes_mask, &r), i;
-    reduce_sum_i32(p, s, in, scratch, n);
+    reduce_sum_any(p, s, in, NULL, scratch, n);
     for (i = 0; i < n; ++i) {
-        /* Divide by the count inside the multiplier: shift = floor(log2(r)) bounded so the
-         * 64-bit product and MultiplyByQuantizedMultiplier's range stay valid. */
-        int32_t sh = 31 - el_clz32((uint32_t)r);
-        int32_t m, v;
-        const int32_t shifted = scratch[i] - p->input_zero_point * r;
-        sh = sh < 32 ? sh : 32;
-        sh = sh < 31 + p->shift ? sh : 31 + p->shift;
-        m = (int32_t)(((int64_t)p->multiplier << sh) / r);
-        v = el_requant(shifted, m, p->shift - sh) + p->output_zero_point;
-        out[i] = (int8_t)el_clamp_i32(v, -128, 127);
+        out[i] = (int8_t)el_clamp_i32(mean_value(p, scratch[i], r), -128, 127);
+    }
+}
+
+void el_reduce_mean_s16(const el_reduce_params *p, const el_shape *s, const int16_t *in,
+                        int32_t *scratch, int16_t *out)
+{
+    int32_t r;
+    size_t n = out_count(s, p->axes_mask, &r), i;
+    reduce_sum_any(p, s, NULL, in, scratch, n);
+    for (i = 0; i < n; ++i) {
+        out[i] = (int16_t)el_clamp_i32(mean_value(p, scratch[i], r), -32768, 32767);
     }
 }
 
@@ -161,7 +179,7 @@ void el_reduce_sum_s8(const el_reduce_params *p, const el_shape *s, const int8_t
 {
     int32_t r;
     size_t n = out_count(s, p->axes_mask, &r), i;
-    reduce_sum_i32(p, s, in, scratch, n);
+    reduce_sum_any(p, s, in, NULL, scratch, n);
     for (i = 0; i < n; ++i) {
         const int32_t shifted = scratch[i] - p->input_zero_point * r;
         const int32_t v = el_requant(shifted, p->multiplier, p->shift) + p->output_zero_point;
