@@ -151,17 +151,22 @@ int el_opt_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
             for (oy = 0; oy < out_h; ++oy) {
                 const int32_t y0 = oy * p->stride_h - p->pad_h;
                 int8_t *orow = out + ((size_t)b * out_h + oy) * out_w * out_c + c0;
-                int32_t ox0 = 0;
+                const int8_t *rows[EL_OPT_DW_TAPS]; /* per ky: the input row, NULL if padding */
+                int32_t ox0 = 0, ky, kx;
+                for (ky = 0; ky < f_h; ++ky) {
+                    const int32_t iy = y0 + p->dilation_h * ky;
+                    rows[ky] = (iy < 0 || iy >= in_h) ? NULL : img + (size_t)iy * in_w * in_c;
+                }
                 for (ox = 0; ox < out_w; ++ox) {
                     const int32_t x0 = ox * p->stride_w - p->pad_w;
-                    int32_t ky, kx;
+                    const int x_in = x0 >= 0 && x0 + (f_w - 1) * p->dilation_w < in_w;
                     for (ky = 0, t = 0; ky < f_h; ++ky) {
-                        const int32_t iy = y0 + p->dilation_h * ky;
+                        const int8_t *row = rows[ky];
                         for (kx = 0; kx < f_w; ++kx, ++t) {
                             const int32_t ix = x0 + p->dilation_w * kx;
-                            x[t] = (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w)
+                            x[t] = (row == NULL || (!x_in && (ix < 0 || ix >= in_w)))
                                        ? padv
-                                       : img + ((size_t)iy * in_w + ix) * in_c;
+                                       : row + (size_t)ix * in_c;
                         }
                     }
                     /* a run of pixels of this row, requantized together */

@@ -31,26 +31,29 @@ void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t 
     int32_t t, c = 0;
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
     /* 16 channels: four int32x4 accumulators fed by widening byte loads (no vector-by-vector
-     * multiply-accumulate in MVE integer: VMUL + VADD); the tail predicated */
-    for (; c < n; c += 16) {
-        const mve_pred16_t p0 = vctp32q((uint32_t)(n - c)), p1 = vctp32q((uint32_t)(n - c - 4));
-        const mve_pred16_t p2 = vctp32q((uint32_t)(n - c - 8));
-        const mve_pred16_t p3 = vctp32q((uint32_t)(n - c - 12));
+     * multiply-accumulate in MVE integer: VMUL + VADD); tails of 4 with a predicate */
+    for (; c + 16 <= n; c += 16) {
         int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;
         for (t = 0; t < taps; ++t) {
             const int8_t *xt = x[t] + c, *ft = f + (size_t)t * fstride + c;
-            s0 = vaddq_s32(s0, vmulq_s32(vldrbq_z_s32(xt, p0), vldrbq_z_s32(ft, p0)));
-            s1 = vaddq_s32(s1, vmulq_s32(vldrbq_z_s32(xt + 4, p1),
-                                              vldrbq_z_s32(ft + 4, p1)));
-            s2 = vaddq_s32(s2, vmulq_s32(vldrbq_z_s32(xt + 8, p2),
-                                              vldrbq_z_s32(ft + 8, p2)));
-            s3 = vaddq_s32(s3, vmulq_s32(vldrbq_z_s32(xt + 12, p3),
-                                              vldrbq_z_s32(ft + 12, p3)));
+            s0 = vaddq_s32(s0, vmulq_s32(vldrbq_s32(xt), vldrbq_s32(ft)));
+            s1 = vaddq_s32(s1, vmulq_s32(vldrbq_s32(xt + 4), vldrbq_s32(ft + 4)));
+            s2 = vaddq_s32(s2, vmulq_s32(vldrbq_s32(xt + 8), vldrbq_s32(ft + 8)));
+            s3 = vaddq_s32(s3, vmulq_s32(vldrbq_s32(xt + 12), vldrbq_s32(ft + 12)));
         }
-        vstrwq_p_s32(acc + c, s0, p0);
-        vstrwq_p_s32(acc + c + 4, s1, p1);
-        vstrwq_p_s32(acc + c + 8, s2, p2);
-        vstrwq_p_s32(acc + c + 12, s3, p3);
+        vst1q_s32(acc + c, s0);
+        vst1q_s32(acc + c + 4, s1);
+        vst1q_s32(acc + c + 8, s2);
+        vst1q_s32(acc + c + 12, s3);
+    }
+    for (; c < n; c += 4) {
+        const mve_pred16_t p = vctp32q((uint32_t)(n - c));
+        int32x4_t s0 = vdupq_n_s32(0);
+        for (t = 0; t < taps; ++t) {
+            s0 = vaddq_s32(s0, vmulq_s32(vldrbq_z_s32(x[t] + c, p),
+                                         vldrbq_z_s32(f + (size_t)t * fstride + c, p)));
+        }
+        vstrwq_p_s32(acc + c, s0, p);
     }
 #elif defined(__ARM_FEATURE_DSP)
     /* 4 channels per word: SXTB16 splits channels (0, 2) and (1, 3) into halfword lanes,

@@ -39,6 +39,24 @@ static void tile2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const 
     r[3] = s11;
 }
 
+static void tile1x2(const int8_t *a0, const int8_t *b0, const int8_t *b1, int32_t k, int32_t *r)
+{
+    int32_t s0 = 0, s1 = 0, kk;
+    for (kk = 0; kk + 16 <= k; kk += 16) {
+        const int8x16_t x = vldrbq_s8(a0 + kk);
+        s0 = vmladavaq_s8(s0, x, vldrbq_s8(b0 + kk));
+        s1 = vmladavaq_s8(s1, x, vldrbq_s8(b1 + kk));
+    }
+    if (kk < k) {
+        const mve_pred16_t p = vctp8q((uint32_t)(k - kk));
+        const int8x16_t x = vldrbq_z_s8(a0 + kk, p);
+        s0 = vmladavaq_s8(s0, x, vldrbq_z_s8(b0 + kk, p));
+        s1 = vmladavaq_s8(s1, x, vldrbq_z_s8(b1 + kk, p));
+    }
+    r[0] = s0;
+    r[1] = s1;
+}
+
 #elif defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
 
@@ -96,6 +114,25 @@ static void tile2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const 
     r[3] = s11;
 }
 
+static void tile1x2(const int8_t *a0, const int8_t *b0, const int8_t *b1, int32_t k, int32_t *r)
+{
+    int32_t s0 = 0, s1 = 0, kk;
+    for (kk = 0; kk + 4 <= k; kk += 4) {
+        const uint32_t x = ld32(a0 + kk), w0 = ld32(b0 + kk), w1 = ld32(b1 + kk);
+        const int16x2_t xe = even16(x), xo = odd16(x);
+        s0 = __smlad(xe, even16(w0), s0);
+        s0 = __smlad(xo, odd16(w0), s0);
+        s1 = __smlad(xe, even16(w1), s1);
+        s1 = __smlad(xo, odd16(w1), s1);
+    }
+    for (; kk < k; ++kk) {
+        s0 += (int32_t)a0[kk] * b0[kk];
+        s1 += (int32_t)a0[kk] * b1[kk];
+    }
+    r[0] = s0;
+    r[1] = s1;
+}
+
 #else
 
 static void tile2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1,
@@ -115,6 +152,18 @@ static void tile2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const 
     r[3] = s11;
 }
 
+static void tile1x2(const int8_t *a0, const int8_t *b0, const int8_t *b1, int32_t k, int32_t *r)
+{
+    int32_t s0 = 0, s1 = 0, kk;
+    for (kk = 0; kk < k; ++kk) {
+        const int32_t x = a0[kk];
+        s0 += x * b0[kk];
+        s1 += x * b1[kk];
+    }
+    r[0] = s0;
+    r[1] = s1;
+}
+
 #endif
 
 void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
@@ -130,7 +179,11 @@ void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, cons
             const int8_t *b0 = b + (size_t)j * ldb;
             const int8_t *b1 = j + 1 < n ? b0 + ldb : b0;
             int32_t r[4];
-            tile2x2(a0, a1, b0, b1, k, r);
+            if (has1) {
+                tile2x2(a0, a1, b0, b1, k, r);
+            } else {
+                tile1x2(a0, b0, b1, k, r); /* a last single row (batch-1 FULLY_CONNECTED) */
+            }
             c[(size_t)i * ldc + j] = r[0];
             if (j + 1 < n) {
                 c[(size_t)i * ldc + j + 1] = r[1];
@@ -151,7 +204,28 @@ void el_opt_rowsum_c(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t
     for (j = 0; j < n; ++j) {
         const int8_t *w = b + (size_t)j * ldb;
         uint32_t s = 0;
-        for (kk = 0; kk < k; ++kk) {
+        kk = 0;
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+        {
+            int32_t v = 0;
+            for (; kk + 16 <= k; kk += 16) {
+                v = vaddvaq_s8(v, vldrbq_s8(w + kk)); /* 16 bytes summed into a scalar */
+            }
+            s = (uint32_t)v;
+        }
+#elif defined(__ARM_FEATURE_DSP)
+        {
+            const int16x2_t ones = (int16x2_t)0x00010001;
+            int32_t v = 0;
+            for (; kk + 4 <= k; kk += 4) {
+                const uint32_t x = ld32(w + kk);
+                v = __smlad(even16(x), ones, v);
+                v = __smlad(odd16(x), ones, v);
+            }
+            s = (uint32_t)v;
+        }
+#endif
+        for (; kk < k; ++kk) {
             s += (uint32_t)(int32_t)w[kk];
         }
         out[j] = (int32_t)s;
