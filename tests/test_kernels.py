@@ -383,6 +383,14 @@ for _i, (_qi, _beta) in enumerate([((0.1, -10), 1.0), ((0.02, 127), 1.0), ((0.5,
 for _i, (_qi, _beta) in enumerate([(0.001, 1.0), (0.0003, 0.5), (0.002, 2.0)]):
     case(f"softmax_s16_{_i}")(_unary_case("SOFTMAX", shape=(4, 13), dtype="int16",
                                           qi=(_qi, 0), qo=(1 / 32768, 0), beta=_beta))
+# int8 LOG_SOFTMAX: output fixed at scale 16/256, zero point 127.
+for _i, _qi in enumerate([(0.1, -10), (0.02, 127), (0.5, -128), (1 / 16, 0), (0.004, 3)]):
+    case(f"log_softmax_s8_{_i}")(_unary_case("LOG_SOFTMAX", shape=(6, 23), qi=_qi,
+                                            qo=(16 / 256, 127)))
+case("log_softmax_s8_wide_rows")(_unary_case("LOG_SOFTMAX", shape=(3, 1000), qi=(0.01, -128),
+                                             qo=(16 / 256, 127)))
+case("log_softmax_s8_depth1")(_unary_case("LOG_SOFTMAX", shape=(5, 1), qi=(0.1, 0),
+                                          qo=(16 / 256, 127)))
 case("softmax_s8_to_s16")(_unary_case("SOFTMAX", shape=(2, 10), qi=(0.1, 5),
                                       qo=(1 / 65536, -32768), out_dtype="int16", beta=1.0))
 for _op in ("LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "EXP", "NEG",
@@ -484,7 +492,8 @@ def _move_case(op: str, in_shape, out_shape, consts=(), dtype="int8", extra_in=N
         if dtype == "float32":
             x, y = act("x", in_shape, dtype), act("y", out_shape, dtype)
         else:
-            x, y = act("x", in_shape, dtype, 0.1, 3), act("y", out_shape, dtype, 0.1, 3)
+            zp = 0 if dtype == "int16" else 3
+            x, y = act("x", in_shape, dtype, 0.1, zp), act("y", out_shape, dtype, 0.1, zp)
         cs = [const(f"c{i}", np.asarray(v, np.int32)) for i, v in enumerate(consts)]
         ins = [x, *cs]
         if extra_in is not None:
@@ -494,6 +503,13 @@ def _move_case(op: str, in_shape, out_shape, consts=(), dtype="int8", extra_in=N
 
 
 case("reshape_s8")(_move_case("RESHAPE", (2, 3, 4), (4, 6), [[4, 6]]))
+# int16x8 models move int16 data through the same kernels.
+case("reshape_s16")(_move_case("RESHAPE", (2, 3, 4), (4, 6), [[4, 6]], dtype="int16"))
+case("pad_s16")(_move_case("PAD", (2, 3, 4), (3, 6, 5), [[[0, 1], [2, 1], [1, 0]]], dtype="int16"))
+case("transpose_s16")(_move_case("TRANSPOSE", (2, 3, 4, 5), (5, 2, 4, 3), [[3, 0, 2, 1]],
+                                 dtype="int16"))
+case("slice_s16")(_move_case("SLICE", (4, 5, 6), (2, 5, 3), [[1, 0, 2], [2, -1, 3]],
+                             dtype="int16"))
 case("strided_slice_s8_masks")(_move_case(
     "STRIDED_SLICE", (3, 7, 5, 4), (3, 3, 5, 4), [[1, 1, -1, 0], [3, -1, -5, 4], [1, 2, -1, 1]],
     begin_mask=0b0001, end_mask=0b0100, shrink_axis_mask=0b0000))
@@ -542,14 +558,16 @@ def _concat_case(dtype="int8", axis=1):
             xs = [act(f"x{i}", s, dtype) for i, s in enumerate(shapes)]
             y = act("y", out, dtype)
         else:
-            xs = [act(f"x{i}", s, dtype, 0.05, -128) for i, s in enumerate(shapes)]
-            y = act("y", out, dtype, 0.05, -128)
+            zp = 0 if dtype == "int16" else -128
+            xs = [act(f"x{i}", s, dtype, 0.05, zp) for i, s in enumerate(shapes)]
+            y = act("y", out, dtype, 0.05, zp)
         return one_op("CONCATENATION", xs, [y], axis=axis), inputs_for(rng, xs)
     return build
 
 
 case("concatenation_s8_axis1")(_concat_case())
 case("concatenation_s8_axis_neg1")(_concat_case(axis=-1))
+case("concatenation_s16_axis1")(_concat_case("int16"))
 case("concatenation_f32", oracle="litert")(_concat_case("float32", axis=-2))
 
 
@@ -790,8 +808,9 @@ case("select_f32", oracle="litert")(_select_case("SELECT", "float32"))
 
 def _remap_case(op: str, in_shape, out_shape, const_val, dtype="float32", **opts):
     def build(rng):
-        if dtype == "int8":
-            x, y = act("x", in_shape, dtype, 0.1, 1), act("y", out_shape, dtype, 0.1, 1)
+        if dtype in ("int8", "int16"):
+            zp = 1 if dtype == "int8" else 0
+            x, y = act("x", in_shape, dtype, 0.1, zp), act("y", out_shape, dtype, 0.1, zp)
         else:
             x, y = act("x", in_shape, dtype), act("y", out_shape, dtype)
         c = const("c", np.asarray(const_val, np.int32))
@@ -807,6 +826,8 @@ case("mirror_pad_reflect_f32", oracle="litert")(_remap_case(
     "MIRROR_PAD", (3, 4), (7, 5), [[2, 2], [0, 1]], mode="REFLECT"))
 case("mirror_pad_symmetric_f32", oracle="litert")(_remap_case(
     "MIRROR_PAD", (3, 4), (8, 9), [[3, 2], [4, 1]], mode="SYMMETRIC"))
+case("broadcast_to_s8")(_remap_case("BROADCAST_TO", (3, 1), (2, 3, 4), [2, 3, 4], "int8"))
+case("broadcast_to_s16")(_remap_case("BROADCAST_TO", (3, 1), (2, 3, 4), [2, 3, 4], "int16"))
 case("reverse_v2_f32", oracle="litert")(_remap_case("REVERSE_V2", (2, 3, 4), (2, 3, 4), [1]))
 
 

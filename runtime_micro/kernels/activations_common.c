@@ -17,7 +17,8 @@ typedef enum {
     U_LUT,
     U_ABS,
     U_SOFTMAX16,
-    U_LUT16 /* int16 LOGISTIC / TANH */
+    U_LUT16, /* int16 LOGISTIC / TANH */
+    U_LOG_SOFTMAX_S8
 } u_kind;
 
 typedef struct {
@@ -27,6 +28,7 @@ typedef struct {
     int32_t unary_op; /* el_unary_op for U_FLOAT */
     int32_t s16;      /* int16 activations (RELU, LEAKY_RELU, ABS) */
     el_lut16_act_params l16;
+    el_log_softmax_params lsm;
     el_fx_act_params fx;
     el_relu_params relu;
     el_leaky_relu_params leaky;
@@ -393,6 +395,31 @@ static el_status softmax_prepare(el_context *ctx, el_node *node)
         d->kind = out->type == EL_INT8 ? U_SOFTMAX_S8 : U_SOFTMAX_S16;
         return EL_OK;
     }
+    if (in->type == EL_INT8 && out->type == EL_INT8 && node->builtin_code == EL_OP_LOG_SOFTMAX) {
+        float in_s, out_s;
+        int32_t in_zp, out_zp, rev_m;
+        int sh, rev_sh;
+        EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
+        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+        if (out_s != 16.0f / 256.0f || out_zp != 127) {
+            return EL_UNSUP(ctx, node, "int8 log-softmax output needs scale 16/256 and zero "
+                            "point 127");
+        }
+        el_preprocess_softmax_scaling(1.0, (double)in_s, 5, &d->lsm.input_multiplier, &sh);
+        /* TFLite's reverse scaling computes 1 << (31 - shift) in int: shift 0 overflows */
+        if (sh < 1 || sh > 31 ||
+            !el_quantize_multiplier_smaller_than_one(
+                (double)(1LL << (31 - sh)) / (double)d->lsm.input_multiplier, &rev_m, &rev_sh)) {
+            return EL_UNSUP(ctx, node, "input scale %g is outside the int8 log-softmax's range",
+                            (double)in_s);
+        }
+        d->lsm.input_left_shift = sh;
+        d->lsm.reverse_multiplier = rev_m;
+        d->lsm.reverse_shift = rev_sh;
+        d->lsm.diff_min = -el_calculate_input_radius(5, sh);
+        d->kind = U_LOG_SOFTMAX_S8;
+        return EL_OK;
+    }
     if (in->type == EL_INT16 && out->type == EL_INT16 && node->builtin_code == EL_OP_SOFTMAX) {
         float in_s, out_s;
         int32_t in_zp, out_zp;
@@ -433,6 +460,8 @@ static el_status softmax_invoke(el_context *ctx, el_node *node)
         } else {
             el_log_softmax_f32(d->beta, d->outer, d->depth, EL_F32(in), EL_F32(out));
         }
+    } else if (d->kind == U_LOG_SOFTMAX_S8) {
+        el_log_softmax_s8(&d->lsm, d->outer, d->depth, EL_S8(in), EL_S8(out));
     } else if (d->kind == U_SOFTMAX16) {
         el_softmax_s16(&d->sm16, d->outer, d->depth, EL_S16(in), EL_S16(out));
     } else if (d->kind == U_SOFTMAX_S8) {

@@ -242,6 +242,14 @@ void el_softmax_s16(const el_softmax16_params *p, int32_t outer, int32_t depth,
  * one end value (float math, prepare only). fn 0: exp(x), 1: 1 / (1 + x). */
 void el_gen_lut_s16(int fn, float in_min, float in_max, float out_min, float out_max,
                     int16_t *lut);
+/* LOG_SOFTMAX int8 (TFLite's fixed-point path): output scale 16/256, zero point 127. */
+typedef struct {
+    int32_t input_multiplier, input_left_shift; /* input diffs to Q5.26 */
+    int32_t reverse_multiplier, reverse_shift;  /* Q5.26 back to input steps (shift <= 0) */
+    int32_t diff_min;
+} el_log_softmax_params;
+void el_log_softmax_s8(const el_log_softmax_params *p, int32_t outer, int32_t depth,
+                       const int8_t *in, int8_t *out);
 void el_softmax_f32(float beta, int32_t outer, int32_t depth, const float *in, float *out);
 void el_log_softmax_f32(float beta, int32_t outer, int32_t depth, const float *in, float *out);
 

@@ -310,3 +310,60 @@ int32_t el_fx_reciprocal(int32_t x, int x_integer_bits, int *num_bits_over_unit)
     *num_bits_over_unit = x_integer_bits - headroom_plus_one;
     return el_fx_one_over_one_plus_x(shifted_sum_minus_one);
 }
+
+static int32_t fx_sat_add(int32_t a, int32_t b)
+{
+    const int64_t s = (int64_t)a + (int64_t)b;
+    return s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : (int32_t)s);
+}
+
+static int32_t fx_sat_sub(int32_t a, int32_t b)
+{
+    const int64_t s = (int64_t)a - (int64_t)b;
+    return s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : (int32_t)s);
+}
+
+/* TFLite's log_x_for_x_greater_than_or_equal_to_1 (log-softmax): split x = 2^z * r with r
+ * around 1, log(x) = z log 2 + log(r), log(r) from a rational (Pade-like) approximation in
+ * q = 2 (r - 2^-1/4). Raw Q0.31 constants are round(v * 2^31) of the values named. The sum
+ * is accumulated with one integer bit more than the output (z log 2 may saturate). */
+int32_t el_fx_log_x_ge_1(int32_t a, int input_integer_bits, int output_integer_bits)
+{
+    const int32_t log_2 = 1488522236;          /* ln 2 */
+    const int32_t sqrt_sqrt_half = 1805811301; /* 2^-1/4 */
+    const int32_t sqrt_half = 1518500250;      /* 2^-1/2 */
+    const int32_t one_quarter = 536870912;     /* 1/4 */
+    const int32_t alpha_n = 117049297;         /* 11/240 * 2^1/4 */
+    const int32_t alpha_d = 127690142;         /* 1/20 * 2^1/4 */
+    const int32_t alpha_i = 1057819769;        /* 2 / 2^1/4 - 2^1/4 */
+    const int32_t alpha_f = 638450708;         /* 1/4 * 2^1/4 */
+    const int accum_bits = output_integer_bits + 1;
+    const int32_t shifted_quarter = el_srmbpot(one_quarter, -accum_bits);
+    /* the input's raw value read as Q0.31: the shifts below find its power of two */
+    const int z_a_headroom_plus_1 = el_clz32((uint32_t)a);
+    const int32_t r_a_tmp = el_srmbpot(a, z_a_headroom_plus_1 - 1);
+    const int32_t r_a = el_srmbpot(el_srdhm(r_a_tmp, sqrt_half), 1);
+    const int32_t z_a_pow_2_adj =
+        fx_sat_add(el_srmbpot(input_integer_bits - z_a_headroom_plus_1, 31 - accum_bits),
+                   shifted_quarter);
+    /* z_b: the same with the input premultiplied by 2^-1/2 */
+    const int32_t z_b = el_srdhm(a, sqrt_half);
+    const int z_b_headroom = el_clz32((uint32_t)z_b) - 1;
+    const int32_t r_b = el_srmbpot(a, z_b_headroom);
+    const int32_t z_b_pow_2_adj =
+        fx_sat_sub(el_srmbpot(input_integer_bits - z_b_headroom, 31 - accum_bits),
+                   shifted_quarter);
+    const int32_t r = r_a < r_b ? r_a : r_b;
+    const int32_t z_pow_2_adj = z_a_pow_2_adj > z_b_pow_2_adj ? z_a_pow_2_adj : z_b_pow_2_adj;
+    const int32_t p = fx_rounding_half_sum(r, sqrt_sqrt_half);
+    int32_t q = fx_sub(r, sqrt_sqrt_half), common_sq, num, denom_minus_one, recip_denom;
+    q = fx_add(q, q);
+    common_sq = el_srdhm(q, q);
+    num = fx_add(el_srdhm(q, r), el_srdhm(el_srdhm(q, common_sq), alpha_n));
+    denom_minus_one = fx_add(el_srdhm(p, fx_add(fx_add(alpha_i, q), el_srdhm(alpha_d, common_sq))),
+                             el_srdhm(alpha_f, q));
+    recip_denom = el_fx_one_over_one_plus_x(denom_minus_one);
+    return el_srmbpot(fx_add(el_srdhm(z_pow_2_adj, log_2),
+                             el_srdhm(el_srmbpot(num, -accum_bits), recip_denom)),
+                      accum_bits - output_integer_bits);
+}

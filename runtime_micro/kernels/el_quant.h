@@ -104,6 +104,9 @@ int32_t el_fx_logistic(int32_t a, int integer_bits);
 int32_t el_fx_tanh(int32_t a, int integer_bits);
 /* GetReciprocal: 1/x for x with `x_integer_bits`; returns Q0.31 scale and the extra bits. */
 int32_t el_fx_reciprocal(int32_t x, int x_integer_bits, int *num_bits_over_unit);
+/* log(x) for x >= 1 (TFLite's log_x_for_x_greater_than_or_equal_to_1): input with
+ * `input_integer_bits`, result with `output_integer_bits` integer bits. */
+int32_t el_fx_log_x_ge_1(int32_t a, int input_integer_bits, int output_integer_bits);
 /* Count of leading zero bits of a uint32 (32 for 0). */
 int el_clz32(uint32_t x);
 

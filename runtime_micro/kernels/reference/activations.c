@@ -264,6 +264,44 @@ void el_leaky_relu_s8(const el_leaky_relu_params *p, int32_t size, const int8_t 
     }
 }
 
+void el_log_softmax_s8(const el_log_softmax_params *p, int32_t outer, int32_t depth,
+                       const int8_t *in, int8_t *out)
+{
+    int32_t o, i;
+    for (o = 0; o < outer; ++o) {
+        const int8_t *row = in + (size_t)o * (size_t)depth;
+        int8_t *dst = out + (size_t)o * (size_t)depth;
+        int32_t max = -128, sum_q12 = 0, log_sum_q5, adjusted_diff_min, rev;
+        for (i = 0; i < depth; ++i) {
+            max = row[i] > max ? row[i] : max;
+        }
+        /* sum of exp(diff) in Q12.19: 2^12 terms of at most 1 cannot overflow */
+        for (i = 0; i < depth; ++i) {
+            const int32_t diff = (int32_t)row[i] - max;
+            if (diff >= p->diff_min) {
+                const int32_t d_q5 = el_requant(diff, p->input_multiplier, p->input_left_shift);
+                sum_q12 += el_srmbpot(el_fx_exp_on_negative_values(d_q5, 5), -12);
+            }
+        }
+        log_sum_q5 = el_fx_log_x_ge_1(sum_q12, 12, 5);
+        /* diffs at or below -log_sum (plus the smallest Q5.26 value) map to the minimum */
+        rev = el_requant((int32_t)((uint32_t)log_sum_q5 + 0x80000000u), p->reverse_multiplier,
+                         p->reverse_shift);
+        adjusted_diff_min = p->diff_min - 1 > rev ? p->diff_min - 1 : rev;
+        for (i = 0; i < depth; ++i) {
+            const int32_t diff = (int32_t)row[i] - max;
+            if (diff > adjusted_diff_min) {
+                const int32_t d_q5 = el_requant(diff, p->input_multiplier, p->input_left_shift);
+                /* Q5.26 to steps of 1/16 (31 - 5 - 4 = 22 bits), zero point 127 */
+                const int32_t v = el_rdbpot((int32_t)((uint32_t)d_q5 - (uint32_t)log_sum_q5), 22);
+                dst[i] = (int8_t)el_clamp_i32(v + 127, -128, 127);
+            } else {
+                dst[i] = -128;
+            }
+        }
+    }
+}
+
 void el_relu_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16_t *out)
 {
     int32_t i;
