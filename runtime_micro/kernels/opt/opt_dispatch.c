@@ -8,8 +8,14 @@
 #endif
 #endif
 
+#if defined(EL_OPT_HAVE_AVX2) || defined(EL_OPT_HAVE_NEON)
+/* Hosted builds choose the instruction set at run time; these two switches (tests and
+ * benchmarks) are the only static state of runtime_micro there. Cortex-M builds, which choose
+ * at compile time, keep none (the library's rule), and the switches do nothing. */
+#define EL_OPT_SWITCHES 1
 static unsigned g_limit = ~0u;
 static int g_enabled = 1;
+#endif
 
 unsigned el_opt_isa_detected(void)
 {
@@ -47,26 +53,25 @@ unsigned el_opt_isa_detected(void)
     return isa;
 }
 
-static unsigned isa_cached(void)
-{
-    /* Detection is cheap next to a layer but not free: remember it (a benign race, every
-     * thread computes the same value). */
-    static unsigned detected = 0;
-    static int known = 0;
-    if (!known) {
-        detected = el_opt_isa_detected();
-        known = 1;
-    }
-    return detected;
-}
-
-unsigned el_opt_isa_active(void) { return isa_cached() & g_limit; }
+#if defined(EL_OPT_SWITCHES)
+/* Detection per call costs a few loads (libgcc / the kernel keep the CPU bits), little next to
+ * a layer, and keeps runtime_micro free of caches. */
+unsigned el_opt_isa_active(void) { return el_opt_isa_detected() & g_limit; }
 
 void el_opt_limit_isa(unsigned mask) { g_limit = mask; }
 
 void el_opt_enable(int on) { g_enabled = on != 0; }
 
 int el_opt_enabled(void) { return g_enabled; }
+#else
+unsigned el_opt_isa_active(void) { return el_opt_isa_detected(); }
+
+void el_opt_limit_isa(unsigned mask) { (void)mask; }
+
+void el_opt_enable(int on) { (void)on; }
+
+int el_opt_enabled(void) { return 1; }
+#endif
 
 static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_requant_c,
                                          el_opt_rowsum_c, el_opt_add_c};
