@@ -1,17 +1,52 @@
 /* CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV: validation and parameters (padding, per-channel
  * multipliers, activation bounds) computed once here for every kernel variant. */
+#include <string.h>
+
 #include "el_kcommon.h"
 #include "opt/el_opt.h"
 
+/* The arena keeps only what invoke cannot rebuild cheaply: the op data is one el_conv_params
+ * followed, for integer convolutions, by the per-output-channel multipliers then shifts
+ * (TFLite Micro keeps the same 8 bytes per channel). Shapes, types and the int16 bias kind
+ * come back from the node's tensors at invoke (conv_view). conv_data is prepare's working
+ * copy, on the stack. */
 typedef struct {
     el_conv_params p;
     el_pc_quant q;
     el_dims in, filter, out;
     int32_t is_float;
     int32_t is16, bias64; /* int16x8: int16 activations, int32/int64 bias */
-    int32_t *mult; /* per output channel (int8 only) */
+    int32_t *mult; /* per output channel (integer only), in the op data */
     int32_t *shift;
+    unsigned char *op; /* the op data */
 } conv_data;
+
+/* Invoke's view of a convolution: op data plus shapes read from the tensors. */
+typedef struct {
+    const el_conv_params *p;
+    el_pc_quant q;
+    el_dims in, filter, out;
+} conv_view;
+
+static void conv_view_of(const el_node *node, const el_tensor *in, const el_tensor *filter,
+                         const el_tensor *out, conv_view *v)
+{
+    const int32_t *mult = (const int32_t *)((const unsigned char *)node->op_data +
+                                            sizeof(el_conv_params));
+    v->p = (const el_conv_params *)node->op_data;
+    el_k_dims4(in, &v->in);
+    el_k_dims4(filter, &v->filter);
+    el_k_dims4(out, &v->out);
+    v->q.multiplier = mult;
+    v->q.shift = mult + v->out.c;
+}
+
+/* Prepare's last step: the parameters into the op data. */
+static el_status conv_store(const conv_data *d)
+{
+    memcpy(d->op, &d->p, sizeof(el_conv_params));
+    return EL_OK;
+}
 
 /* Per-channel multipliers: input_scale * filter_scale[c] / output_scale, as TFLite's
  * PopulateConvolutionQuantizationParams (double math). */
@@ -101,18 +136,17 @@ static el_status int16_setup(el_context *ctx, el_node *node, conv_data *d, const
     return EL_OK;
 }
 
-static el_status conv_alloc(el_context *ctx, el_node *node, int32_t channels, conv_data **out)
+static el_status conv_alloc(el_context *ctx, el_node *node, int32_t channels, conv_data *d)
 {
-    unsigned char *mem =
-        (unsigned char *)el_alloc_op_data(ctx, node, sizeof(conv_data) + 8u * (size_t)channels);
-    conv_data *d;
+    unsigned char *mem = (unsigned char *)el_alloc_op_data(
+        ctx, node, sizeof(el_conv_params) + 8u * (size_t)channels);
+    memset(d, 0, sizeof(*d));
     if (mem == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
     }
-    d = (conv_data *)mem;
-    d->mult = (int32_t *)(mem + sizeof(conv_data));
+    d->op = mem;
+    d->mult = (int32_t *)(mem + sizeof(el_conv_params));
     d->shift = d->mult + channels;
-    *out = d;
     return EL_OK;
 }
 
@@ -162,7 +196,7 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
 {
     const el_conv_options *o = (const el_conv_options *)node->options;
     el_tensor *in, *filter, *out;
-    conv_data *d;
+    conv_data dd, *d = &dd;
     int32_t is_float;
     float out_s = 0.0f;
     int32_t out_zp = 0;
@@ -177,7 +211,7 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
     EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
     EL_TRY(el_k_rank(ctx, node, out, "output", 4));
     EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
-    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[0], &d));
+    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[0], d));
     d->is_float = is_float;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
@@ -199,28 +233,32 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
         EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
         EL_TRY(int16_setup(ctx, node, d, in, out_zp));
     }
-    return conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp);
+    EL_TRY(conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp));
+    return conv_store(d);
 }
 
 static el_status conv2d_invoke(el_context *ctx, el_node *node)
 {
-    const conv_data *d = (const conv_data *)node->op_data;
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
-    if (d->is_float) {
-        if (!el_opt_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+    conv_view v, *d = &v;
+    conv_view_of(node, in, filter, out, &v);
+    if (in->type == EL_FLOAT32) {
+        if (!el_opt_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                                bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out))) {
-            el_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+            el_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                           bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
         }
-    } else if (d->is16) {
-        el_conv2d_s16(&d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
-                      bias ? bias->data : NULL, d->bias64, &d->out, EL_S16(out));
+    } else if (in->type == EL_INT16) {
+        /* TFLite Micro takes the 64-bit path without a bias too */
+        el_conv2d_s16(d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
+                      bias ? bias->data : NULL, bias == NULL || bias->type == EL_INT64, &d->out,
+                      EL_S16(out));
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
-        if (!el_opt_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
+        if (!el_opt_conv2d_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
                               bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out))) {
-            el_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
+            el_conv2d_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
                          bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
         }
     }
@@ -231,7 +269,7 @@ static el_status depthwise_prepare(el_context *ctx, el_node *node)
 {
     const el_depthwise_options *o = (const el_depthwise_options *)node->options;
     el_tensor *in, *filter, *out;
-    conv_data *d;
+    conv_data dd, *d = &dd;
     int32_t is_float;
     float out_s = 0.0f;
     int32_t out_zp = 0;
@@ -246,7 +284,7 @@ static el_status depthwise_prepare(el_context *ctx, el_node *node)
     EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
     EL_TRY(el_k_rank(ctx, node, out, "output", 4));
     EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
-    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[3], &d));
+    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[3], d));
     d->is_float = is_float;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
@@ -270,28 +308,31 @@ static el_status depthwise_prepare(el_context *ctx, el_node *node)
         EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
         EL_TRY(int16_setup(ctx, node, d, in, out_zp));
     }
-    return conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp);
+    EL_TRY(conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp));
+    return conv_store(d);
 }
 
 static el_status depthwise_invoke(el_context *ctx, el_node *node)
 {
-    const conv_data *d = (const conv_data *)node->op_data;
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
-    if (d->is_float) {
-        if (!el_opt_depthwise_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+    conv_view v, *d = &v;
+    conv_view_of(node, in, filter, out, &v);
+    if (in->type == EL_FLOAT32) {
+        if (!el_opt_depthwise_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                                          bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out))) {
-            el_depthwise_conv2d_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+            el_depthwise_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                                     bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
         }
-    } else if (d->is16) {
-        el_depthwise_conv2d_s16(&d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
-                                bias ? bias->data : NULL, d->bias64, &d->out, EL_S16(out));
+    } else if (in->type == EL_INT16) {
+        el_depthwise_conv2d_s16(d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
+                                bias ? bias->data : NULL, 1 /* prepare requires int64 */,
+                                &d->out, EL_S16(out));
     } else {
-        if (!el_opt_depthwise_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter,
+        if (!el_opt_depthwise_conv2d_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter,
                                         EL_S8(filter), bias ? EL_S32(bias) : NULL, &d->out,
                                         EL_S8(out))) {
-            el_depthwise_conv2d_s8(&d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
+            el_depthwise_conv2d_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
                                    bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
         }
     }
@@ -303,7 +344,7 @@ static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
 {
     const el_transpose_conv_options *o = (const el_transpose_conv_options *)node->options;
     el_tensor *shape, *filter, *in, *out;
-    conv_data *d;
+    conv_data dd, *d = &dd;
     int32_t i;
     EL_TRY(el_k_counts(ctx, node, 3, 4, 1, 1));
     EL_TRY(el_k_in(ctx, node, 0, &shape));
@@ -330,7 +371,7 @@ static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
                           (int)i, (int)EL_S32(shape)[i], (int)out->dims[i]);
         }
     }
-    EL_TRY(conv_alloc(ctx, node, 0, &d));
+    EL_TRY(conv_alloc(ctx, node, 0, d));
     d->is_float = 1;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
@@ -356,15 +397,17 @@ static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
         d->p.pad_h = el_k_padding(o->stride_h, 1, d->out.h, d->filter.h, ih);
         d->p.pad_w = el_k_padding(o->stride_w, 1, d->out.w, d->filter.w, iw);
     }
-    return el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f);
+    EL_TRY(el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f));
+    return conv_store(d);
 }
 
 static el_status transpose_conv_invoke(el_context *ctx, el_node *node)
 {
-    const conv_data *d = (const conv_data *)node->op_data;
     el_tensor *filter = el_input(ctx, node, 1), *in = el_input(ctx, node, 2);
     el_tensor *bias = el_input(ctx, node, 3), *out = el_output(ctx, node, 0);
-    el_transpose_conv_f32(&d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+    conv_view v, *d = &v;
+    conv_view_of(node, in, filter, out, &v);
+    el_transpose_conv_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                           bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
     return EL_OK;
 }
