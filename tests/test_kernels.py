@@ -14,6 +14,7 @@ TFLite Micro.
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 from collections.abc import Callable
@@ -1170,3 +1171,48 @@ def test_microwakeword_streaming_matches_tflm(path: str) -> None:
         got.append(ours.get_output(0).copy())
         want.append(np.array(ref.get_output(0)))
     np.testing.assert_array_equal(np.stack(got), np.stack(want))
+
+
+# ---- arena: never larger than TFLite Micro's ------------------------------------------------
+
+def _arena_models() -> list[tuple[str, Callable[[], bytes]]]:
+    from models import digits_cnn_path, mobilenet_v2
+
+    from edgelite.quantize import QuantizeOptions, quantize
+
+    digits = os.path.join(os.path.dirname(str(digits_cnn_path())), "calibration.npz")
+
+    @functools.cache
+    def digits_q():
+        return quantize(digits_cnn_path(), QuantizeOptions(calibration=digits, progress=False))
+
+    def mnv2(width: float, res: int) -> Callable[[], bytes]:
+        def build() -> bytes:
+            import tempfile
+
+            import onnx
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "m.onnx")
+                onnx.save(mobilenet_v2(width, res), path)
+                x = np.random.default_rng(0).standard_normal((2, 3, res, res)).astype(np.float32)
+                return quantize(path, QuantizeOptions(calibration=x, samples=2,
+                                                      progress=False)).model
+        return build
+
+    out = [("digits_f32", lambda: digits_q().float_model), ("digits_int8", lambda: digits_q().model),
+           ("mobilenet_v2_0.35_96_int8", mnv2(0.35, 96)), ("mobilenet_v2_1.0_224_int8", mnv2(1.0, 224))]
+    out += [(os.path.basename(p), (lambda p=p: open(p, "rb").read())) for p in _wakeword_models()]
+    return out
+
+
+@pytest.mark.parametrize("name,build", _arena_models(), ids=[n for n, _ in _arena_models()])
+def test_arena_not_larger_than_tflm(name: str, build) -> None:
+    """edgelite's exact arena (tensors + op data + scratch) against TFLite Micro's 'Arena
+    allocation total' for the same .tflite file."""
+    from test_runtime import _tflm_arena_bytes
+
+    model = build()
+    ours = Interpreter(model).arena_bytes
+    tflm = _tflm_arena_bytes(tflm_runtime.Interpreter.from_bytes(model, arena_size=8 << 20))
+    print(f"{name}: edgelite arena {ours} B, TFLite Micro arena {tflm} B")
+    assert ours <= tflm, f"{name}: edgelite needs {ours} B, TFLite Micro {tflm} B"
