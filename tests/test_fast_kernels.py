@@ -2,7 +2,7 @@
 
 Two levels:
 - the C tests in runtime_micro/tests/opt run each optimized int8 kernel (CONV_2D, DEPTHWISE,
-  FULLY_CONNECTED, ADD/SUB, PAD) and TFLite's reference integer math side by side on an edge-case matrix
+  FULLY_CONNECTED, ADD/SUB, PAD, AVERAGE/MAX_POOL) and TFLite's reference integer math side by side on an edge-case matrix
   (channel counts around the vector widths, odd sizes, SAME/VALID, strides, dilation, zero
   points -128/127, saturating clamps, per-channel multipliers), under every instruction set the
   CPU offers: on the host (portable C, AVX2), on qemu-aarch64 as a Cortex-A53 (NEON, no SDOT)
@@ -38,7 +38,7 @@ from edgelite.runtime import Interpreter, _lib
 
 OPT_TESTS = ROOT / "runtime_micro" / "tests" / "opt"
 C_TESTS = ("test_opt_conv", "test_opt_depthwise", "test_opt_fc", "test_opt_pad", "test_opt_add",
-           "test_opt_f32")
+           "test_opt_f32", "test_opt_pool")
 SUMMARY = re.compile(r"^(test_opt_\w+): (\d+) comparisons \((\d+) on the optimized path\), "
                      r"(\d+) failures, isa detected 0x([0-9a-f]+)$", re.MULTILINE)
 

@@ -61,6 +61,12 @@ int el_opt_fully_connected_f32(const el_fc_params *p, int32_t batches, int32_t d
 int el_opt_add_s8(int is_sub, const el_arith_params *p, const el_shape *s1, const int8_t *in1,
                   const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out);
 
+/* AVERAGE_POOL_2D / MAX_POOL_2D int8 (the reference's arguments). */
+int el_opt_avgpool_s8(const el_pool_params *p, const el_dims *in_dims, const int8_t *in,
+                      const el_dims *out_dims, int8_t *out);
+int el_opt_maxpool_s8(const el_pool_params *p, const el_dims *in_dims, const int8_t *in,
+                      const el_dims *out_dims, int8_t *out);
+
 /* PAD / PADV2 (el_pad's arguments), any element size. */
 int el_opt_pad(size_t elem, const el_shape *in_shape, const int32_t *pad_before,
                const int32_t *pad_after, const void *pad_value, const void *in, void *out);

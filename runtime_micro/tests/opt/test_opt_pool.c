@@ -1,0 +1,57 @@
+/* AVERAGE_POOL_2D / MAX_POOL_2D int8: optimized kernel vs the reference, bit for bit. */
+#include "opt_test.h"
+
+#define MAX_N 20000
+
+static int8_t g_in[MAX_N], g_ref[MAX_N + GUARD], g_got[MAX_N + GUARD];
+
+int main(void)
+{
+    static const int32_t chans[] = {1, 3, 8, 16, 17, 63, 64, 65, 130};
+    int idx, done = 0;
+    for (idx = 0; done < 300 && idx < 5000; ++idx) {
+        el_pool_params p;
+        el_dims in_d, out_d;
+        const int is_max = (int)(rnd() % 2u), same = (int)(rnd() % 2u);
+        const int32_t n = rnd_in(1, 2), h = rnd_in(1, 12), w = rnd_in(1, 12), c = pick(chans, 9);
+        int32_t oh, ow, tot;
+        char what[120];
+        memset(&p, 0, sizeof p);
+        p.filter_h = rnd_in(1, 4);
+        p.filter_w = rnd_in(1, 4);
+        p.stride_h = rnd_in(1, 3);
+        p.stride_w = rnd_in(1, 3);
+        oh = same ? (h + p.stride_h - 1) / p.stride_h : (h - p.filter_h) / p.stride_h + 1;
+        ow = same ? (w + p.stride_w - 1) / p.stride_w : (w - p.filter_w) / p.stride_w + 1;
+        if (oh < 1 || ow < 1 || n * h * w * c > MAX_N || n * oh * ow * c > MAX_N) {
+            continue;
+        }
+        p.pad_h = same ? ((oh - 1) * p.stride_h + p.filter_h - h) / 2 : 0;
+        p.pad_w = same ? ((ow - 1) * p.stride_w + p.filter_w - w) / 2 : 0;
+        p.pad_h = p.pad_h < 0 ? 0 : p.pad_h;
+        p.pad_w = p.pad_w < 0 ? 0 : p.pad_w;
+        p.act_min = (rnd() % 3u) ? -128 : rnd_in(-128, 0);
+        p.act_max = (rnd() % 3u) ? 127 : rnd_in(p.act_min, 127);
+        in_d.n = n; in_d.h = h; in_d.w = w; in_d.c = c;
+        out_d.n = n; out_d.h = oh; out_d.w = ow; out_d.c = c;
+        ++done;
+        tot = n * oh * ow * c;
+        fill_s8(g_in, n * h * w * c, -128, 127);
+        if (is_max) {
+            el_maxpool_s8(&p, &in_d, g_in, &out_d, g_ref);
+        } else {
+            el_avgpool_s8(&p, &in_d, g_in, &out_d, g_ref);
+        }
+        memset(g_got, GUARD_BYTE, (size_t)tot + GUARD);
+        sprintf(what, "%s pool case %d: %dx%dx%d f %dx%d s %dx%d", is_max ? "max" : "avg", idx,
+                (int)h, (int)w, (int)c, (int)p.filter_h, (int)p.filter_w, (int)p.stride_h,
+                (int)p.stride_w);
+        ++g_checked;
+        if (is_max ? el_opt_maxpool_s8(&p, &in_d, g_in, &out_d, g_got)
+                   : el_opt_avgpool_s8(&p, &in_d, g_in, &out_d, g_got)) {
+            ++g_fast;
+            same_output(g_ref, g_got, tot, what, 0);
+        }
+    }
+    return finish("test_opt_pool", 300);
+}
