@@ -3,6 +3,7 @@
  * int8 parameters are computed here exactly as TFLite's prepare functions do (including
  * where TFLite computes in float rather than double). */
 #include <math.h>
+#include <stddef.h>
 
 #include "el_kcommon.h"
 
@@ -21,20 +22,24 @@ typedef enum {
     U_LOG_SOFTMAX_S8
 } u_kind;
 
+/* One op's data: a header and the parameters of its kind only (a union), so an activation
+ * costs the arena a few dozen bytes; the 256-byte int8 table is allocated only for U_LUT. */
 typedef struct {
     int32_t kind;
     int32_t size, outer, depth;
     float beta, alpha;
     int32_t unary_op; /* el_unary_op for U_FLOAT */
     int32_t s16;      /* int16 activations (RELU, LEAKY_RELU, ABS) */
-    el_lut16_act_params l16;
-    el_log_softmax_params lsm;
-    el_fx_act_params fx;
-    el_relu_params relu;
-    el_leaky_relu_params leaky;
-    el_hard_swish_params hs;
-    el_softmax16_params sm16;
-    int8_t table[256];
+    union {
+        el_lut16_act_params l16;
+        el_log_softmax_params lsm;
+        el_fx_act_params fx;
+        el_relu_params relu;
+        el_leaky_relu_params leaky;
+        el_hard_swish_params hs;
+        el_softmax16_params sm16;
+    } u;
+    int8_t table[256]; /* U_LUT only: other kinds allocate up to offsetof(unary_data, table) */
 } unary_data;
 
 static el_unary_op float_op_of(int32_t code)
@@ -115,10 +120,10 @@ static el_status fx_prepare(el_context *ctx, el_node *node, unary_data *d, int32
         return EL_UNSUP(ctx, node, "int8 output needs zero point %d (got %d)", (int)want_out_zp,
                         (int)out_zp);
     }
-    el_frexp_multiplier((double)in_s * (double)(1 << (31 - 4)), &d->fx.input_multiplier, &sh);
-    d->fx.input_left_shift = sh;
-    d->fx.input_zero_point = in_zp;
-    d->fx.input_range_radius = el_calculate_input_radius(4, sh);
+    el_frexp_multiplier((double)in_s * (double)(1 << (31 - 4)), &d->u.fx.input_multiplier, &sh);
+    d->u.fx.input_left_shift = sh;
+    d->u.fx.input_zero_point = in_zp;
+    d->u.fx.input_range_radius = el_calculate_input_radius(4, sh);
     d->kind = U_FX;
     return EL_OK;
 }
@@ -149,20 +154,20 @@ static el_status lut16_prepare(el_context *ctx, el_node *node, unary_data *d)
         return EL_UNSUP(ctx, node, "int16 output needs scale 2^-15 (1/32768)");
     }
     pot = checked_log2(in_s, &in_log2);
-    d->l16.input_left_shift = (15 - 3) + in_log2;
-    d->l16.input_multiplier = 0;
-    if (!pot || (d->l16.input_left_shift != 0 && d->l16.input_left_shift != 1)) {
+    d->u.l16.input_left_shift = (15 - 3) + in_log2;
+    d->u.l16.input_multiplier = 0;
+    if (!pot || (d->u.l16.input_left_shift != 0 && d->u.l16.input_left_shift != 1)) {
         double m = (double)in_s * 4096.0 * 3.0;
-        d->l16.input_left_shift = 0;
-        while (m <= 32767.0 / 2.0 && d->l16.input_left_shift <= 30) {
-            ++d->l16.input_left_shift;
+        d->u.l16.input_left_shift = 0;
+        while (m <= 32767.0 / 2.0 && d->u.l16.input_left_shift <= 30) {
+            ++d->u.l16.input_left_shift;
             m *= 2.0;
         }
         if (m > 32767.0) {
             return EL_UNSUP(ctx, node, "int16 input scale %g is too large (at most %g)",
                             (double)in_s, 32767.0 / (4096.0 * 3.0));
         }
-        d->l16.input_multiplier = (int32_t)m;
+        d->u.l16.input_multiplier = (int32_t)m;
     }
     d->kind = U_LUT16;
     return EL_OK;
@@ -179,7 +184,11 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
     if (!el_k_same_dims(in, out)) {
         return EL_BAD(ctx, node, "output shape differs from the input shape");
     }
-    d = (unary_data *)el_alloc_op_data(ctx, node, sizeof(unary_data));
+    d = (unary_data *)el_alloc_op_data(
+        ctx, node,
+        in->type == EL_INT8 && (code == EL_OP_GELU || code == EL_OP_ELU)
+            ? sizeof(unary_data)
+            : offsetof(unary_data, table));
     if (d == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
     }
@@ -228,24 +237,24 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
             const int32_t act = code == EL_OP_RELU    ? EL_ACT_RELU
                                 : code == EL_OP_RELU6 ? EL_ACT_RELU6
                                                       : EL_ACT_RELU_N1_TO_1;
-            el_quantize_multiplier((double)in_s / (double)out_s, &d->relu.multiplier, &sh);
-            d->relu.shift = sh;
-            d->relu.input_offset = -in_zp;
-            d->relu.output_offset = out_zp;
+            el_quantize_multiplier((double)in_s / (double)out_s, &d->u.relu.multiplier, &sh);
+            d->u.relu.shift = sh;
+            d->u.relu.input_offset = -in_zp;
+            d->u.relu.output_offset = out_zp;
             d->kind = U_RELU;
-            return el_k_act_range(ctx, node, act, in->type, out_s, out_zp, &d->relu.act_min,
-                                  &d->relu.act_max);
+            return el_k_act_range(ctx, node, act, in->type, out_s, out_zp, &d->u.relu.act_min,
+                                  &d->u.relu.act_max);
         }
         case EL_OP_LEAKY_RELU: {
             /* TFLite multiplies the scales in float, then widens to double. */
             const float alpha_m = in_s * d->alpha / out_s;
             const float ident_m = in_s / out_s;
-            el_quantize_multiplier((double)alpha_m, &d->leaky.multiplier_alpha, &sh);
-            d->leaky.shift_alpha = sh;
-            el_quantize_multiplier((double)ident_m, &d->leaky.multiplier_identity, &sh);
-            d->leaky.shift_identity = sh;
-            d->leaky.input_offset = -in_zp;
-            d->leaky.output_offset = out_zp;
+            el_quantize_multiplier((double)alpha_m, &d->u.leaky.multiplier_alpha, &sh);
+            d->u.leaky.shift_alpha = sh;
+            el_quantize_multiplier((double)ident_m, &d->u.leaky.multiplier_identity, &sh);
+            d->u.leaky.shift_identity = sh;
+            d->u.leaky.input_offset = -in_zp;
+            d->u.leaky.output_offset = out_zp;
             d->kind = U_LEAKY;
             return EL_OK;
         }
@@ -256,19 +265,19 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
             const float reluish_m = hires_in / reluish_scale;
             int32_t m32;
             el_quantize_multiplier((double)out_m, &m32, &sh);
-            d->hs.output_multiplier_exponent = sh;
-            d->hs.output_multiplier_fixedpoint_int16 =
+            d->u.hs.output_multiplier_exponent = sh;
+            d->u.hs.output_multiplier_fixedpoint_int16 =
                 (int16_t)(m32 >= INT32_MAX - (1 << 15) ? INT16_MAX : (m32 + (1 << 15)) >> 16);
             if (sh > 0) {
                 return EL_UNSUP(ctx, node, "output scale too small for the int8 hard-swish "
                                 "(needs output_scale >= input_scale / 128)");
             }
             el_quantize_multiplier((double)reluish_m, &m32, &sh);
-            d->hs.reluish_multiplier_exponent = sh;
-            d->hs.reluish_multiplier_fixedpoint_int16 =
+            d->u.hs.reluish_multiplier_exponent = sh;
+            d->u.hs.reluish_multiplier_fixedpoint_int16 =
                 (int16_t)(m32 >= INT32_MAX - (1 << 15) ? INT16_MAX : (m32 + (1 << 15)) >> 16);
-            d->hs.input_zero_point = (int16_t)in_zp;
-            d->hs.output_zero_point = (int16_t)out_zp;
+            d->u.hs.input_zero_point = (int16_t)in_zp;
+            d->u.hs.output_zero_point = (int16_t)out_zp;
             d->kind = U_HSWISH;
             return EL_OK;
         }
@@ -276,10 +285,10 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
             if (d->s16 && (in_zp != 0 || out_zp != 0)) {
                 return EL_UNSUP(ctx, node, "int16 ABS needs zero points 0");
             }
-            el_quantize_multiplier((double)in_s / (double)out_s, &d->relu.multiplier, &sh);
-            d->relu.shift = sh;
-            d->relu.input_offset = -in_zp;
-            d->relu.output_offset = out_zp;
+            el_quantize_multiplier((double)in_s / (double)out_s, &d->u.relu.multiplier, &sh);
+            d->u.relu.shift = sh;
+            d->u.relu.input_offset = -in_zp;
+            d->u.relu.output_offset = out_zp;
             d->alpha = (in_s != out_s || in_zp != out_zp) ? 1.0f : 0.0f; /* rescale flag */
             d->kind = U_ABS;
             return EL_OK;
@@ -305,41 +314,41 @@ static el_status unary_invoke(el_context *ctx, el_node *node)
         break;
     case U_FX:
         if (node->builtin_code == EL_OP_LOGISTIC) {
-            el_logistic_s8(&d->fx, d->size, EL_S8(in), EL_S8(out));
+            el_logistic_s8(&d->u.fx, d->size, EL_S8(in), EL_S8(out));
         } else {
-            el_tanh_s8(&d->fx, d->size, EL_S8(in), EL_S8(out));
+            el_tanh_s8(&d->u.fx, d->size, EL_S8(in), EL_S8(out));
         }
         break;
     case U_LUT16:
         if (node->builtin_code == EL_OP_LOGISTIC) {
-            el_logistic_s16(&d->l16, d->size, EL_S16(in), EL_S16(out));
+            el_logistic_s16(&d->u.l16, d->size, EL_S16(in), EL_S16(out));
         } else {
-            el_tanh_s16(&d->l16, d->size, EL_S16(in), EL_S16(out));
+            el_tanh_s16(&d->u.l16, d->size, EL_S16(in), EL_S16(out));
         }
         break;
     case U_RELU:
         if (d->s16) {
-            el_relu_s16(&d->relu, d->size, EL_S16(in), EL_S16(out));
+            el_relu_s16(&d->u.relu, d->size, EL_S16(in), EL_S16(out));
         } else {
-            el_relu_s8(&d->relu, d->size, EL_S8(in), EL_S8(out));
+            el_relu_s8(&d->u.relu, d->size, EL_S8(in), EL_S8(out));
         }
         break;
     case U_LEAKY:
         if (d->s16) {
-            el_leaky_relu_s16(&d->leaky, d->size, EL_S16(in), EL_S16(out));
+            el_leaky_relu_s16(&d->u.leaky, d->size, EL_S16(in), EL_S16(out));
         } else {
-            el_leaky_relu_s8(&d->leaky, d->size, EL_S8(in), EL_S8(out));
+            el_leaky_relu_s8(&d->u.leaky, d->size, EL_S8(in), EL_S8(out));
         }
         break;
     case U_HSWISH:
-        el_hard_swish_s8(&d->hs, d->size, EL_S8(in), EL_S8(out));
+        el_hard_swish_s8(&d->u.hs, d->size, EL_S8(in), EL_S8(out));
         break;
     case U_ABS:
         if (d->s16) {
-            el_abs_s16(&d->relu, d->alpha != 0.0f, d->size, EL_S16(in), EL_S16(out));
+            el_abs_s16(&d->u.relu, d->alpha != 0.0f, d->size, EL_S16(in), EL_S16(out));
             break;
         }
-        el_abs_s8(&d->relu, d->alpha != 0.0f, d->size, EL_S8(in), EL_S8(out));
+        el_abs_s8(&d->u.relu, d->alpha != 0.0f, d->size, EL_S8(in), EL_S8(out));
         break;
     default:
         el_lut_s8(d->table, d->size, EL_S8(in), EL_S8(out));
@@ -360,7 +369,7 @@ static el_status softmax_prepare(el_context *ctx, el_node *node)
     if (!el_k_same_dims(in, out) || in->rank < 1) {
         return EL_BAD(ctx, node, "output shape differs from the input shape");
     }
-    d = (unary_data *)el_alloc_op_data(ctx, node, sizeof(unary_data));
+    d = (unary_data *)el_alloc_op_data(ctx, node, offsetof(unary_data, table));
     if (d == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
     }
@@ -385,13 +394,13 @@ static el_status softmax_prepare(el_context *ctx, el_node *node)
                             out->type == EL_INT8 ? -128 : -32768,
                             out->type == EL_INT8 ? 256 : 65536);
         }
-        el_preprocess_softmax_scaling((double)d->beta, (double)in_s, 5, &d->fx.input_multiplier,
+        el_preprocess_softmax_scaling((double)d->beta, (double)in_s, 5, &d->u.fx.input_multiplier,
                                       &sh);
         if (sh < 0) {
             return EL_UNSUP(ctx, node, "input scale * beta too small for the int8 softmax");
         }
-        d->fx.input_left_shift = sh;
-        d->fx.diff_min = -el_calculate_input_radius(5, sh);
+        d->u.fx.input_left_shift = sh;
+        d->u.fx.diff_min = -el_calculate_input_radius(5, sh);
         d->kind = out->type == EL_INT8 ? U_SOFTMAX_S8 : U_SOFTMAX_S16;
         return EL_OK;
     }
@@ -405,18 +414,18 @@ static el_status softmax_prepare(el_context *ctx, el_node *node)
             return EL_UNSUP(ctx, node, "int8 log-softmax output needs scale 16/256 and zero "
                             "point 127");
         }
-        el_preprocess_softmax_scaling(1.0, (double)in_s, 5, &d->lsm.input_multiplier, &sh);
+        el_preprocess_softmax_scaling(1.0, (double)in_s, 5, &d->u.lsm.input_multiplier, &sh);
         /* TFLite's reverse scaling computes 1 << (31 - shift) in int: shift 0 overflows */
         if (sh < 1 || sh > 31 ||
             !el_quantize_multiplier_smaller_than_one(
-                (double)(1LL << (31 - sh)) / (double)d->lsm.input_multiplier, &rev_m, &rev_sh)) {
+                (double)(1LL << (31 - sh)) / (double)d->u.lsm.input_multiplier, &rev_m, &rev_sh)) {
             return EL_UNSUP(ctx, node, "input scale %g is outside the int8 log-softmax's range",
                             (double)in_s);
         }
-        d->lsm.input_left_shift = sh;
-        d->lsm.reverse_multiplier = rev_m;
-        d->lsm.reverse_shift = rev_sh;
-        d->lsm.diff_min = -el_calculate_input_radius(5, sh);
+        d->u.lsm.input_left_shift = sh;
+        d->u.lsm.reverse_multiplier = rev_m;
+        d->u.lsm.reverse_shift = rev_sh;
+        d->u.lsm.diff_min = -el_calculate_input_radius(5, sh);
         d->kind = U_LOG_SOFTMAX_S8;
         return EL_OK;
     }
@@ -432,8 +441,8 @@ static el_status softmax_prepare(el_context *ctx, el_node *node)
         }
         /* input * beta mapped so that 65535 steps span [-10, 0] */
         el_quantize_multiplier((double)in_s * (double)d->beta / (10.0 / 65535.0),
-                               &d->sm16.input_multiplier, &sh);
-        d->sm16.input_left_shift = sh;
+                               &d->u.sm16.input_multiplier, &sh);
+        d->u.sm16.input_left_shift = sh;
         luts = (int16_t *)el_alloc_op_data(ctx, node, 2 * 513 * sizeof(int16_t));
         node->op_data = d; /* the tables are a second block; the op data stays the struct */
         if (luts == NULL) {
@@ -441,8 +450,8 @@ static el_status softmax_prepare(el_context *ctx, el_node *node)
         }
         el_gen_lut_s16(0, -10.0f, 0.0f, -1.0f, 1.0f, luts);
         el_gen_lut_s16(1, 0.0f, 1.0f, -1.0f, 1.0f, luts + 513);
-        d->sm16.exp_lut = luts;
-        d->sm16.one_over_one_plus_x_lut = luts + 513;
+        d->u.sm16.exp_lut = luts;
+        d->u.sm16.one_over_one_plus_x_lut = luts + 513;
         d->kind = U_SOFTMAX16;
         return EL_OK;
     }
@@ -461,13 +470,13 @@ static el_status softmax_invoke(el_context *ctx, el_node *node)
             el_log_softmax_f32(d->beta, d->outer, d->depth, EL_F32(in), EL_F32(out));
         }
     } else if (d->kind == U_LOG_SOFTMAX_S8) {
-        el_log_softmax_s8(&d->lsm, d->outer, d->depth, EL_S8(in), EL_S8(out));
+        el_log_softmax_s8(&d->u.lsm, d->outer, d->depth, EL_S8(in), EL_S8(out));
     } else if (d->kind == U_SOFTMAX16) {
-        el_softmax_s16(&d->sm16, d->outer, d->depth, EL_S16(in), EL_S16(out));
+        el_softmax_s16(&d->u.sm16, d->outer, d->depth, EL_S16(in), EL_S16(out));
     } else if (d->kind == U_SOFTMAX_S8) {
-        el_softmax_s8(&d->fx, d->outer, d->depth, EL_S8(in), EL_S8(out));
+        el_softmax_s8(&d->u.fx, d->outer, d->depth, EL_S8(in), EL_S8(out));
     } else {
-        el_softmax_s8_s16(&d->fx, d->outer, d->depth, EL_S8(in), EL_S16(out));
+        el_softmax_s8_s16(&d->u.fx, d->outer, d->depth, EL_S8(in), EL_S16(out));
     }
     return EL_OK;
 }
