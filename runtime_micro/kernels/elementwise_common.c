@@ -1,15 +1,29 @@
 /* Binary elementwise ops (ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE,
  * PRELU) with broadcasting: validation, output shape and quantized multipliers. */
+#include <stddef.h>
+#include <string.h>
+
 #include "el_kcommon.h"
 #include "opt/el_opt.h"
 
+/* The arena holds the prefix up to `pr` (binary ops) or up to `s1` (PRELU); the broadcast
+ * shapes are rebuilt from the tensors at invoke (binary_view), a few dozen cycles per op. */
 typedef struct {
+    int32_t type;
+    int32_t op; /* el_binary_op */
     el_arith_params p;
     el_prelu_params pr;
     el_shape s1, s2, so;
-    int32_t type;
-    int32_t op; /* el_binary_op */
 } binary_data;
+
+/* Invoke's copy of the op data with the shapes filled in (prepare checked they broadcast). */
+static const binary_data *binary_view(const el_node *node, const el_tensor *a,
+                                      const el_tensor *b, size_t stored, binary_data *v)
+{
+    memcpy(v, node->op_data, stored);
+    (void)el_k_broadcast(a, b, &v->s1, &v->s2, &v->so);
+    return v;
+}
 
 static int32_t binary_op_of(int32_t code)
 {
@@ -176,15 +190,18 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
                         el_dtype_name(a->type), el_dtype_name(b->type),
                         el_dtype_name(out->type));
     }
-    d = (binary_data *)el_alloc_op_data(ctx, node, sizeof(binary_data));
+    d = (binary_data *)el_alloc_op_data(ctx, node, offsetof(binary_data, pr));
     if (d == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
     }
-    if (!el_k_broadcast(a, b, &d->s1, &d->s2, &d->so)) {
-        return EL_UNSUP(ctx, node, "input shapes do not broadcast (or rank > %d)",
-                        EL_NN_MAX_RANK);
+    {
+        el_shape s1, s2, so;
+        if (!el_k_broadcast(a, b, &s1, &s2, &so)) {
+            return EL_UNSUP(ctx, node, "input shapes do not broadcast (or rank > %d)",
+                            EL_NN_MAX_RANK);
+        }
+        EL_TRY(el_k_check_out_shape(ctx, node, out, &so));
     }
-    EL_TRY(el_k_check_out_shape(ctx, node, out, &d->so));
     d->type = a->type;
     d->op = binary_op_of(code);
     switch (a->type) {
@@ -244,9 +261,10 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
 
 static el_status binary_invoke(el_context *ctx, el_node *node)
 {
-    const binary_data *d = (const binary_data *)node->op_data;
     el_tensor *a = el_input(ctx, node, 0), *b = el_input(ctx, node, 1);
     el_tensor *out = el_output(ctx, node, 0);
+    binary_data v;
+    const binary_data *d = binary_view(node, a, b, offsetof(binary_data, pr), &v);
     switch (d->type) {
     case EL_FLOAT32:
         el_binary_f32((el_binary_op)d->op, &d->p, &d->s1, EL_F32(a), &d->s2, EL_F32(b), &d->so,
@@ -323,14 +341,17 @@ static el_status prelu_prepare(el_context *ctx, el_node *node)
         (in->type != EL_FLOAT32 && in->type != EL_INT8)) {
         return EL_UNSUP(ctx, node, "input, alpha and output must all be FLOAT32 or INT8");
     }
-    d = (binary_data *)el_alloc_op_data(ctx, node, sizeof(binary_data));
+    d = (binary_data *)el_alloc_op_data(ctx, node, offsetof(binary_data, s1));
     if (d == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
     }
-    if (!el_k_broadcast(in, alpha, &d->s1, &d->s2, &d->so)) {
-        return EL_UNSUP(ctx, node, "alpha does not broadcast against the input");
+    {
+        el_shape s1, s2, so;
+        if (!el_k_broadcast(in, alpha, &s1, &s2, &so)) {
+            return EL_UNSUP(ctx, node, "alpha does not broadcast against the input");
+        }
+        EL_TRY(el_k_check_out_shape(ctx, node, out, &so));
     }
-    EL_TRY(el_k_check_out_shape(ctx, node, out, &d->so));
     d->type = in->type;
     if (in->type == EL_INT8) {
         float si, sa, so;
@@ -353,9 +374,10 @@ static el_status prelu_prepare(el_context *ctx, el_node *node)
 
 static el_status prelu_invoke(el_context *ctx, el_node *node)
 {
-    const binary_data *d = (const binary_data *)node->op_data;
     el_tensor *in = el_input(ctx, node, 0), *alpha = el_input(ctx, node, 1);
     el_tensor *out = el_output(ctx, node, 0);
+    binary_data v;
+    const binary_data *d = binary_view(node, in, alpha, offsetof(binary_data, s1), &v);
     if (d->type == EL_FLOAT32) {
         el_prelu_f32(&d->s1, EL_F32(in), &d->s2, EL_F32(alpha), &d->so, EL_F32(out));
     } else {
