@@ -2,13 +2,15 @@
 #include "el_kcommon.h"
 #include "opt/el_opt.h"
 
+/* FULLY_CONNECTED op data: the parameters, then (integer only) one multiplier and one shift
+ * per weights scale: 1 per-tensor, `units` per-channel. Sizes and types come back from the
+ * tensors at invoke. */
 typedef struct {
     el_fc_params p;
-    el_pc_quant q;
-    int32_t per_channel, is_float, is16, bias64;
-    int32_t batches, depth, units;
-    int32_t *mult, *shift;
+    int32_t per_channel;
 } fc_data;
+
+static int32_t *fc_mult(const fc_data *d) { return (int32_t *)(void *)(d + 1); }
 
 static el_status fc_prepare(el_context *ctx, el_node *node)
 {
@@ -16,6 +18,7 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
     el_tensor *in, *filter, *out, *bias;
     fc_data *d;
     unsigned char *mem;
+    el_quant fq;
     int32_t units, depth, n_in, is_float, u;
     EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
     EL_TRY(el_k_in(ctx, node, 0, &in));
@@ -64,25 +67,7 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
                           (int)el_tensor_elements(bias), (int)units);
         }
     }
-    mem = (unsigned char *)el_alloc_op_data(ctx, node, sizeof(fc_data) + 8u * (size_t)units);
-    if (mem == NULL) {
-        return EL_ERROR_ARENA_TOO_SMALL;
-    }
-    d = (fc_data *)mem;
-    d->mult = (int32_t *)(mem + sizeof(fc_data));
-    d->shift = d->mult + units;
-    d->is_float = is_float;
-    d->batches = n_in / depth;
-    d->depth = depth;
-    d->units = units;
-    if (is_float) {
-        return el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f);
-    } else {
-        el_quant fq;
-        float in_s, out_s;
-        int32_t in_zp, out_zp;
-        EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
-        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+    if (!is_float) {
         EL_TRY(el_get_input_quant(ctx, node, 1, &fq));
         if (fq.count != 1 && fq.count != units) {
             return EL_UNSUP(ctx, node, "weights have %d scales; expected 1 or %d (per unit)",
@@ -92,6 +77,21 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
             return EL_UNSUP(ctx, node, "weights are quantized along dim %d; expected 0",
                             (int)fq.quantized_dimension);
         }
+    }
+    mem = (unsigned char *)el_alloc_op_data(
+        ctx, node, sizeof(fc_data) + (is_float ? 0u : 8u * (size_t)fq.count));
+    if (mem == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    d = (fc_data *)mem;
+    if (is_float) {
+        return el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f);
+    } else {
+        int32_t *mult = fc_mult(d), *shift = mult + fq.count;
+        float in_s, out_s;
+        int32_t in_zp, out_zp;
+        EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
+        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
         d->per_channel = fq.count > 1;
         for (u = 0; u < fq.count; ++u) {
             const float fs = el_quant_scale(&fq, u);
@@ -102,11 +102,9 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
             if (fq.count > 1 && el_quant_zero_point(&fq, u) != 0) {
                 return EL_UNSUP(ctx, node, "per-channel weights need zero point 0");
             }
-            el_quantize_multiplier((double)in_s * (double)fs / (double)out_s, &d->mult[u], &sh);
-            d->shift[u] = sh;
+            el_quantize_multiplier((double)in_s * (double)fs / (double)out_s, &mult[u], &sh);
+            shift[u] = sh;
         }
-        d->q.multiplier = d->mult;
-        d->q.shift = d->shift;
         d->p.input_offset = -in_zp;
         d->p.filter_offset = -el_quant_zero_point(&fq, 0);
         d->p.output_offset = out_zp;
@@ -115,13 +113,11 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
                 return EL_UNSUP(ctx, node, "int16 activations need zero point 0");
             }
             for (u = 0; u < fq.count; ++u) {
-                if (d->shift[u] < -31 || d->shift[u] > 7) {
+                if (shift[u] < -31 || shift[u] > 7) {
                     return EL_UNSUP(ctx, node, "scale ratio out of the int16 requantize range");
                 }
             }
-            d->is16 = 1;
-            d->bias64 = bias != NULL && bias->type == EL_INT64;
-            if (bias != NULL && !d->bias64) {
+            if (bias != NULL && bias->type != EL_INT64) {
                 return EL_UNSUP(ctx, node, "int16 fully connected needs an int64 bias");
             }
         }
@@ -133,28 +129,42 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
     }
 }
 
+/* What invoke needs besides the op data, from the tensors (prepare checked them). */
+typedef struct {
+    const fc_data *k;
+    el_pc_quant q;
+    int32_t batches, depth, units;
+} fc_view;
+
 static el_status fc_invoke(el_context *ctx, el_node *node)
 {
-    const fc_data *d = (const fc_data *)node->op_data;
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
-    if (d->is_float) {
-        if (!el_opt_fully_connected_f32(&d->p, d->batches, d->depth, EL_F32(in), d->units,
+    const fc_data *k = (const fc_data *)node->op_data;
+    fc_view v, *d = &v;
+    v.k = k;
+    v.units = filter->dims[0];
+    v.depth = filter->dims[1];
+    v.batches = el_tensor_elements(in) / v.depth;
+    v.q.multiplier = fc_mult(k);
+    v.q.shift = v.q.multiplier + (k->per_channel ? v.units : 1);
+    if (in->type == EL_FLOAT32) {
+        if (!el_opt_fully_connected_f32(&k->p, d->batches, d->depth, EL_F32(in), d->units,
                                         EL_F32(filter), bias ? EL_F32(bias) : NULL,
                                         EL_F32(out))) {
-            el_fully_connected_f32(&d->p, d->batches, d->depth, EL_F32(in), d->units,
+            el_fully_connected_f32(&k->p, d->batches, d->depth, EL_F32(in), d->units,
                                    EL_F32(filter), bias ? EL_F32(bias) : NULL, EL_F32(out));
         }
-    } else if (d->is16) {
-        el_fully_connected_s16(&d->p, &d->q, d->per_channel, d->batches, d->depth, EL_S16(in),
-                               d->units, EL_S8(filter), bias ? bias->data : NULL, d->bias64,
-                               EL_S16(out));
+    } else if (in->type == EL_INT16) {
+        el_fully_connected_s16(&k->p, &d->q, k->per_channel, d->batches, d->depth, EL_S16(in),
+                               d->units, EL_S8(filter), bias ? bias->data : NULL,
+                               bias != NULL /* prepare requires int64 */, EL_S16(out));
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
-        if (!el_opt_fully_connected_s8(&d->p, &d->q, d->per_channel, d->batches, d->depth,
+        if (!el_opt_fully_connected_s8(&k->p, &d->q, k->per_channel, d->batches, d->depth,
                                        EL_S8(in), d->units, EL_S8(filter),
                                        bias ? EL_S32(bias) : NULL, EL_S8(out))) {
-            el_fully_connected_s8(&d->p, &d->q, d->per_channel, d->batches, d->depth, EL_S8(in),
+            el_fully_connected_s8(&k->p, &d->q, k->per_channel, d->batches, d->depth, EL_S8(in),
                                   d->units, EL_S8(filter), bias ? EL_S32(bias) : NULL,
                                   EL_S8(out));
         }
