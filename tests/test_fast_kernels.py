@@ -1,10 +1,11 @@
 """runtime_micro's optimized kernels (runtime_micro/kernels/opt) produce the reference's bytes.
 
 Two levels:
-- the C tests in runtime_micro/tests/opt run each optimized int8 kernel (CONV_2D, DEPTHWISE,
-  FULLY_CONNECTED, ADD/SUB, PAD, AVERAGE/MAX_POOL) and TFLite's reference integer math side by side on an edge-case matrix
-  (channel counts around the vector widths, odd sizes, SAME/VALID, strides, dilation, zero
-  points -128/127, saturating clamps, per-channel multipliers), under every instruction set the
+- the C tests in runtime_micro/tests/opt run each optimized kernel (int8 CONV_2D, DEPTHWISE,
+  FULLY_CONNECTED, ADD/SUB, AVERAGE/MAX_POOL, PAD; float CONV_2D, DEPTHWISE, FULLY_CONNECTED)
+  and the reference side by side on an edge-case matrix (channel counts around the vector
+  widths, odd sizes, SAME/VALID, strides, dilation, zero points -128/127, saturating clamps,
+  per-channel multipliers, infinities for float), under every instruction set the
   CPU offers: on the host (portable C, AVX2), on qemu-aarch64 as a Cortex-A53 (NEON, no SDOT)
   and a Cortex-A76 (NEON + SDOT), and on the Cortex-M4 / Cortex-M55 QEMU boards;
 - end to end, int8 MobileNetV2 through edgelite.runtime.Interpreter must equal TFLite Micro
@@ -61,7 +62,10 @@ def _run_c_tests(target: str, tmp: Path, qemu_cpu: str | None = None) -> dict[st
     found = {m[0]: (int(m[1]), int(m[2]), int(m[3]), int(m[4], 16)) for m in SUMMARY.findall(out)}
     assert sorted(found) == sorted(C_TESTS), out[-4000:]
     for name, (checked, fast, failures, _isa) in found.items():
-        assert failures == 0 and fast > 0 and checked >= fast, (name, out[-4000:])
+        # Cortex-M has no float SIMD path: there the float test only proves the fallback.
+        no_fast = name == "test_opt_f32" and target.startswith("cortex-m")
+        assert failures == 0 and checked >= fast and (fast == 0 if no_fast else fast > 0), (
+            name, out[-4000:])
     return found
 
 
