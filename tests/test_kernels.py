@@ -424,6 +424,8 @@ for _i, _s in enumerate([2.0 ** -12, 2.0 ** -11, 0.001, 0.0003, 0.0025, 2.0 ** -
                                        qo=(1 / 32768, 0)))
 case("relu_s16_requant")(_unary_case("RELU", "all", dtype="int16", qi=(0.001, 0),
                                      qo=(0.0007, 0)))
+case("relu6_s16_shared_params")(_unary_case("RELU6", "all", dtype="int16", qi=(0.0003, 0),
+                                          qo=(0.0003, 0)))
 case("relu_s16_shared_params")(_unary_case("RELU", dtype="int16", qi=(0.002, 0), qo=(0.002, 0)))
 case("leaky_relu_s16")(_unary_case("LEAKY_RELU", "all", dtype="int16", qi=(0.001, 0),
                                    qo=(0.0006, 0), alpha=0.1))

@@ -29,7 +29,7 @@ typedef struct {
     int32_t size, outer, depth;
     float beta, alpha;
     int32_t unary_op; /* el_unary_op for U_FLOAT */
-    int32_t s16;      /* int16 activations (RELU, LEAKY_RELU, ABS) */
+    int32_t s16;      /* int16 activations (RELU, RELU6, LEAKY_RELU, ABS) */
     union {
         el_lut16_act_params l16;
         el_log_softmax_params lsm;
@@ -210,8 +210,8 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
         return EL_OK;
     }
     d->s16 = in->type == EL_INT16 &&
-             (code == EL_OP_RELU || code == EL_OP_LEAKY_RELU || code == EL_OP_ABS ||
-              code == EL_OP_LOGISTIC || code == EL_OP_TANH);
+             (code == EL_OP_RELU || code == EL_OP_RELU6 || code == EL_OP_LEAKY_RELU ||
+              code == EL_OP_ABS || code == EL_OP_LOGISTIC || code == EL_OP_TANH);
     if (in->type != EL_INT8 && !d->s16) {
         return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
                         el_dtype_name(in->type));
