@@ -224,7 +224,7 @@ case("conv2d_s8_1x1_wide")(_conv_case("conv", hw=(4, 4), cin=33, cout=17, k=(1, 
 
 def _fc_case(*, batches=3, depth=37, units=11, per_channel=False, keep=False, bias=True,
              activation="NONE", dtype="int8", in_q=(0.05, -128), out_q=(0.3, 127),
-             weight_scale=None):
+             weight_scale=None, bias32=False):
     def build(rng):
         in_shape = (batches, 2, depth) if keep else (batches, depth)
         out_shape = (batches, 2, units) if keep else (batches * (2 if keep else 1), units)
@@ -240,7 +240,7 @@ def _fc_case(*, batches=3, depth=37, units=11, per_channel=False, keep=False, bi
                 wq = q(weight_scale, 0)
             w = const("w", wv, wq)
             bq = q(wq.scale * np.float32(in_q[0]), np.zeros(wq.scale.size, np.int64))
-            bdt = np.int64 if dtype == "int16" else np.int32
+            bdt = np.int64 if dtype == "int16" and not bias32 else np.int32
             b = const("b", rng.integers(-5000, 5000, (units,)).astype(bdt), bq) if bias else None
             y = act("y", out_shape, dtype, *out_q)
         model = one_op("FULLY_CONNECTED", [x, w, b], [y], keep_num_dims=keep,
@@ -259,6 +259,11 @@ case("fc_s8_multiplier_rounds_to_pow2")(_fc_case(
     in_q=(float(np.float32(1 + 2**-23)), 0), out_q=(1024.0, 0), weight_scale=1 - 2**-23))
 case("fc_s16_per_channel")(_fc_case(dtype="int16", per_channel=True, in_q=(0.0005, 0),
                                     out_q=(0.003, 0)))
+# int16 activations with an int32 bias: TFLite Micro accumulates in 32 bits then.
+case("fc_s16_int32_bias")(_fc_case(dtype="int16", in_q=(0.002, 0), out_q=(0.004, 0),
+                                   bias32=True))
+case("fc_s16_int32_bias_per_channel")(_fc_case(dtype="int16", per_channel=True, depth=300,
+                                               in_q=(0.0005, 0), out_q=(0.003, 0), bias32=True))
 case("fc_s16_relu6")(_fc_case(dtype="int16", in_q=(0.002, 0), out_q=(0.0003, 0),
                               activation="RELU6"))
 case("fc_f32", oracle="litert")(_fc_case(dtype="float32", activation="RELU"))
@@ -1072,6 +1077,8 @@ KNOWN_ORACLE_DISAGREEMENTS: list[str] = [
     "conv2d_s16_int32_bias",  # LiteRT's reference int16 conv has no 32-bit accumulation path
     "div_s8_relu",  # LiteRT's reference int8 DIV rounds a few quotients otherwise
     "fc_s16_per_channel",  # LiteRT's reference int16 FC requantizes per-channel otherwise
+    "fc_s16_int32_bias",  # LiteRT's reference int16 FC has no 32-bit accumulation path
+    "fc_s16_int32_bias_per_channel",  # (same)
     "sum_s8",  # LiteRT's reference int8 SUM rounds otherwise
 ]
 

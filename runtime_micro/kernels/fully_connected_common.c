@@ -117,9 +117,6 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
                     return EL_UNSUP(ctx, node, "scale ratio out of the int16 requantize range");
                 }
             }
-            if (bias != NULL && bias->type != EL_INT64) {
-                return EL_UNSUP(ctx, node, "int16 fully connected needs an int64 bias");
-            }
         }
         if (d->p.filter_offset < -127 || d->p.filter_offset > 128) {
             return EL_BAD(ctx, node, "weights zero point is outside the int8 range");
@@ -158,7 +155,7 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     } else if (in->type == EL_INT16) {
         el_fully_connected_s16(&k->p, &d->q, k->per_channel, d->batches, d->depth, EL_S16(in),
                                d->units, EL_S8(filter), bias ? bias->data : NULL,
-                               bias != NULL /* prepare requires int64 */, EL_S16(out));
+                               bias != NULL && bias->type == EL_INT64, EL_S16(out));
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
         if (!el_opt_fully_connected_s8(&k->p, &d->q, k->per_channel, d->batches, d->depth,

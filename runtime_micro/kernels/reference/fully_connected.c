@@ -93,10 +93,17 @@ void el_fully_connected_s16(const el_fc_params *p, const el_pc_quant *q, int per
             for (d = 0; d < depth; ++d) {
                 acc += (int64_t)((int32_t)w[d] + p->filter_offset) * x[d];
             }
-            if (bias) {
-                acc += bias64 ? ((const int64_t *)bias)[u] : ((const int32_t *)bias)[u];
+            if (bias && !bias64) {
+                /* int32 bias: TFLite Micro accumulates in 32 bits and requantizes as int8 */
+                const int32_t acc32 =
+                    (int32_t)((uint32_t)(uint64_t)acc + (uint32_t)((const int32_t *)bias)[u]);
+                v = el_requant(acc32, q->multiplier[qi], q->shift[qi]);
+            } else {
+                if (bias) {
+                    acc += ((const int64_t *)bias)[u];
+                }
+                v = el_requant64(acc, q->multiplier[qi], q->shift[qi]);
             }
-            v = el_requant64(acc, q->multiplier[qi], q->shift[qi]);
             out[(size_t)b * units + u] = (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
         }
     }
