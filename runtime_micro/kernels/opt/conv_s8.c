@@ -6,13 +6,14 @@
 
 #include "opt_internal.h"
 
-static int multipliers_ok(const int32_t *mult, int32_t n)
+static int multipliers_ok(const int32_t *mult, const int32_t *shift, int32_t n)
 {
-    /* The vector requantizers rely on non-negative multipliers (prepare always makes them
-     * so); anything else goes to the reference. */
+    /* The vector requantizers rely on non-negative multipliers and shifts within [-31, 31]
+     * (prepare always makes them so; the reference clamps beyond); anything else goes to the
+     * reference. */
     int32_t i;
     for (i = 0; i < n; ++i) {
-        if (mult[i] < 0) {
+        if (mult[i] < 0 || shift[i] < -31 || shift[i] > 31) {
             return 0;
         }
     }
@@ -48,7 +49,7 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
         mb_max = EL_OPT_COLS / k;
     }
     if (!el_opt_enabled() || f_dims->c != in_c || mb_max < 1 || zp < -128 ||
-        zp > 127 || !multipliers_ok(q->multiplier, out_c)) {
+        zp > 127 || !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
     }
     kr = el_opt_kernels_active();
@@ -124,7 +125,7 @@ int el_opt_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
     int32_t c0;
     if (!el_opt_enabled() || p->depth_multiplier != 1 || in_c != out_c ||
         taps > EL_OPT_DW_TAPS || zp < -128 || zp > 127 ||
-        !multipliers_ok(q->multiplier, out_c)) {
+        !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
     }
     kr = el_opt_kernels_active();
@@ -193,7 +194,7 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
     int32_t be[EL_OPT_NC], bs[EL_OPT_NC], mult[EL_OPT_NC], shift[EL_OPT_NC];
     int32_t n0;
     if (!el_opt_enabled() || p->filter_offset != 0 ||
-        !multipliers_ok(q->multiplier, per_channel ? units : 1)) {
+        !multipliers_ok(q->multiplier, q->shift, per_channel ? units : 1)) {
         return 0;
     }
     kr = el_opt_kernels_active();
@@ -232,8 +233,10 @@ int el_opt_add_s8(int is_sub, const el_arith_params *p, const el_shape *s1, cons
 {
     int32_t d, n = 1;
     if (!el_opt_enabled() || s1->rank != so->rank || s2->rank != so->rank ||
-        p->input1_multiplier < 0 || p->input2_multiplier < 0 || p->output_multiplier < 0 ||
-        p->left_shift < 0 || p->left_shift > 31) {
+        !multipliers_ok(&p->input1_multiplier, &p->input1_shift, 1) ||
+        !multipliers_ok(&p->input2_multiplier, &p->input2_shift, 1) ||
+        !multipliers_ok(&p->output_multiplier, &p->output_shift, 1) || p->left_shift < 0 ||
+        p->left_shift > 31) {
         return 0;
     }
     for (d = 0; d < so->rank; ++d) {
