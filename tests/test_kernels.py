@@ -485,6 +485,8 @@ case("mean_s16_requant")(_mean_case("MEAN", (3, 4, 9), [-1], False, dtype="int16
                                     qi=(0.002, 0), qo=(0.0005, 0)))
 case("mean_s16_axis0_odd")(_mean_case("MEAN", (13, 6), [0], False, dtype="int16",
                                       qi=(0.001, 0), qo=(0.003, 0)))
+case("sum_s16")(_mean_case("SUM", (2, 5, 6), [1], False, dtype="int16", qi=(0.001, 0),
+                           qo=(0.004, 0)))
 case("mean_f32", oracle="litert")(_mean_case("MEAN", (2, 5, 7, 3), [1, 2], False, dtype="float32"))
 case("sum_f32", oracle="litert")(_mean_case("SUM", (2, 5, 7, 3), [0, 3], True, dtype="float32"))
 case("reduce_max_f32", oracle="litert")(_mean_case("REDUCE_MAX", (2, 5, 7), [1], False,
@@ -1080,6 +1082,7 @@ KNOWN_ORACLE_DISAGREEMENTS: list[str] = [
     "fc_s16_int32_bias",  # LiteRT's reference int16 FC has no 32-bit accumulation path
     "fc_s16_int32_bias_per_channel",  # (same)
     "sum_s8",  # LiteRT's reference int8 SUM rounds otherwise
+    "sum_s16",  # (same, int16)
 ]
 
 

@@ -507,6 +507,8 @@ void el_reduce_mean_s8(const el_reduce_params *p, const el_shape *s, const int8_
                        int32_t *scratch, int8_t *out);
 void el_reduce_sum_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
                       int32_t *scratch, int8_t *out);
+void el_reduce_sum_s16(const el_reduce_params *p, const el_shape *s, const int16_t *in,
+                       int32_t *scratch, int16_t *out);
 void el_reduce_mean_s16(const el_reduce_params *p, const el_shape *s, const int16_t *in,
                         int32_t *scratch, int16_t *out);
 

@@ -28,11 +28,12 @@ static el_status reduce_prepare(el_context *ctx, el_node *node)
             return EL_UNSUP(ctx, node, "input and output must be BOOL");
         }
     } else if (in->type != out->type || (in->type != EL_FLOAT32 && in->type != EL_INT8 &&
-                                          !(in->type == EL_INT16 && code == EL_OP_MEAN)) ||
+                                          !(in->type == EL_INT16 &&
+                                            (code == EL_OP_MEAN || code == EL_OP_SUM))) ||
                (code == EL_OP_REDUCE_PROD && in->type != EL_FLOAT32)) {
         return EL_UNSUP(ctx, node, "input and output must both be FLOAT32%s",
                         code == EL_OP_REDUCE_PROD ? ""
-                        : code == EL_OP_MEAN      ? ", INT8 or INT16"
+                        : code == EL_OP_MEAN || code == EL_OP_SUM ? ", INT8 or INT16"
                                                   : " or INT8");
     }
     if (in->rank > EL_NN_MAX_RANK || in->rank < 1) {
@@ -111,6 +112,8 @@ static el_status reduce_invoke(el_context *ctx, el_node *node)
         } else {
             el_reduce_max_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
         }
+    } else if (d->type == EL_INT16 && node->builtin_code == EL_OP_SUM) {
+        el_reduce_sum_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch, EL_S16(out));
     } else if (d->type == EL_INT16) {
         el_reduce_mean_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch, EL_S16(out));
     } else if (node->builtin_code == EL_OP_MEAN) {

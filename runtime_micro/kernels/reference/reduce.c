@@ -187,6 +187,19 @@ void el_reduce_sum_s8(const el_reduce_params *p, const el_shape *s, const int8_t
     }
 }
 
+void el_reduce_sum_s16(const el_reduce_params *p, const el_shape *s, const int16_t *in,
+                       int32_t *scratch, int16_t *out)
+{
+    int32_t r;
+    size_t n = out_count(s, p->axes_mask, &r), i;
+    reduce_sum_any(p, s, NULL, in, scratch, n);
+    for (i = 0; i < n; ++i) {
+        const int32_t shifted = scratch[i] - p->input_zero_point * r;
+        const int32_t v = el_requant(shifted, p->multiplier, p->shift) + p->output_zero_point;
+        out[i] = (int16_t)el_clamp_i32(v, -32768, 32767);
+    }
+}
+
 #define EL_REDUCE_BODY(T, INIT, EXPR)                                                          \
     red_iter it;                                                                               \
     int32_t r;                                                                                 \
