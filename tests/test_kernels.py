@@ -713,6 +713,30 @@ def _transpose_conv_case(padding: str, stride: int):
 
 
 case("transpose_conv_f32_same_s2", oracle="litert")(_transpose_conv_case("SAME", 2))
+
+
+def _transpose_conv_s8_case(padding: str, stride: int, per_channel: bool, activation="NONE",
+                            bias=True):
+    def build(rng):
+        x = act("x", (1, 4, 3, 6), "int8", 0.05, -7)
+        h = 4 * stride if padding == "SAME" else (4 - 1) * stride + 3
+        w = 3 * stride if padding == "SAME" else (3 - 1) * stride + 3
+        shape = const("shape", np.asarray([1, h, w, 5], np.int32))
+        wv, wq = _qconv_weights(rng, (5, 3, 3, 6), 0, per_channel)
+        wt = const("w", wv, wq)
+        bq = q(wq.scale * np.float32(0.05), np.zeros(wq.scale.size, np.int64))
+        b = const("b", rng.integers(-3000, 3000, (5,)).astype(np.int32), bq) if bias else None
+        y = act("y", (1, h, w, 5), "int8", 0.2, 10)
+        model = one_op("TRANSPOSE_CONV", [shape, wt, x, b], [y], padding=padding,
+                       stride_h=stride, stride_w=stride, fused_activation_function=activation)
+        return model, inputs_for(rng, [x])
+    return build
+
+
+case("transpose_conv_s8_same_s2_per_channel")(_transpose_conv_s8_case("SAME", 2, True))
+case("transpose_conv_s8_valid_s1")(_transpose_conv_s8_case("VALID", 1, False))
+case("transpose_conv_s8_same_s1_nobias")(_transpose_conv_s8_case("SAME", 1, True, bias=False))
+case("transpose_conv_s8_relu")(_transpose_conv_s8_case("SAME", 2, True, activation="RELU"))
 case("transpose_conv_f32_valid_s1", oracle="litert")(_transpose_conv_case("VALID", 1))
 
 

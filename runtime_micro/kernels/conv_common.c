@@ -51,13 +51,13 @@ static el_status conv_store(const conv_data *d)
 /* Per-channel multipliers: input_scale * filter_scale[c] / output_scale, as TFLite's
  * PopulateConvolutionQuantizationParams (double math). */
 static el_status conv_quant(el_context *ctx, el_node *node, conv_data *d, int32_t channels,
-                            int32_t channel_dim)
+                            int32_t channel_dim, int32_t in_idx)
 {
     el_quant fq;
     float in_s, out_s;
     int32_t in_zp, out_zp, c;
     el_tensor *filter = el_input(ctx, node, 1);
-    EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
+    EL_TRY(el_k_qin(ctx, node, in_idx, &in_s, &in_zp));
     EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
     EL_TRY(el_get_input_quant(ctx, node, 1, &fq));
     if (fq.count != 1 && fq.count != channels) {
@@ -229,7 +229,7 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
     d->p.dilation_h = o->dilation_h;
     d->p.dilation_w = o->dilation_w;
     if (!is_float) {
-        EL_TRY(conv_quant(ctx, node, d, d->out.c, 0));
+        EL_TRY(conv_quant(ctx, node, d, d->out.c, 0, 0));
         EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
         EL_TRY(int16_setup(ctx, node, d, in, out_zp));
     }
@@ -304,7 +304,7 @@ static el_status depthwise_prepare(el_context *ctx, el_node *node)
     d->p.dilation_h = o->dilation_h;
     d->p.dilation_w = o->dilation_w;
     if (!is_float) {
-        EL_TRY(conv_quant(ctx, node, d, d->out.c, 3));
+        EL_TRY(conv_quant(ctx, node, d, d->out.c, 3, 0));
         EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
         EL_TRY(int16_setup(ctx, node, d, in, out_zp));
     }
@@ -354,9 +354,12 @@ static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
     if (o == NULL) {
         return EL_BAD(ctx, node, "has no TransposeConvOptions");
     }
-    EL_TRY(el_k_type(ctx, node, in, "input", EL_FLOAT32));
-    EL_TRY(el_k_type(ctx, node, filter, "filter", EL_FLOAT32));
-    EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
+    if (in->type != EL_FLOAT32 && in->type != EL_INT8) {
+        return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
+                        el_dtype_name(in->type));
+    }
+    EL_TRY(el_k_type(ctx, node, filter, "filter", in->type));
+    EL_TRY(el_k_type(ctx, node, out, "output", in->type));
     EL_TRY(el_k_type(ctx, node, shape, "output_shape", EL_INT32));
     EL_TRY(el_k_const(ctx, node, shape, "output_shape"));
     EL_TRY(el_k_rank(ctx, node, in, "input", 4));
@@ -371,15 +374,15 @@ static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
                           (int)i, (int)EL_S32(shape)[i], (int)out->dims[i]);
         }
     }
-    EL_TRY(conv_alloc(ctx, node, 0, d));
-    d->is_float = 1;
+    EL_TRY(conv_alloc(ctx, node, in->type == EL_INT8 ? filter->dims[0] : 0, d));
+    d->is_float = in->type == EL_FLOAT32;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
     el_k_dims4(out, &d->out);
     if (d->filter.n != d->out.c || d->filter.c != d->in.c || d->in.n != d->out.n) {
         return EL_BAD(ctx, node, "filter does not fit input/output channels");
     }
-    EL_TRY(check_bias(ctx, node, 3, d->out.c, EL_FLOAT32));
+    EL_TRY(check_bias(ctx, node, 3, d->out.c, d->is_float ? EL_FLOAT32 : EL_INT32));
     if (o->stride_h < 1 || o->stride_w < 1) {
         return EL_BAD(ctx, node, "strides must be >= 1");
     }
@@ -397,6 +400,17 @@ static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
         d->p.pad_h = el_k_padding(o->stride_h, 1, d->out.h, d->filter.h, ih);
         d->p.pad_w = el_k_padding(o->stride_w, 1, d->out.w, d->filter.w, iw);
     }
+    if (!d->is_float) {
+        /* int8: per-channel multipliers as CONV_2D, the int32 sums in a scratch buffer */
+        float out_s;
+        int32_t out_zp;
+        EL_TRY(conv_quant(ctx, node, d, d->out.c, 0, 2));
+        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+        EL_TRY(el_k_act_range(ctx, node, o->activation, EL_INT8, out_s, out_zp, &d->p.act_min,
+                              &d->p.act_max));
+        EL_TRY(el_request_scratch(ctx, node, 4u * (size_t)el_tensor_elements(out)));
+        return conv_store(d);
+    }
     EL_TRY(el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f));
     return conv_store(d);
 }
@@ -407,6 +421,12 @@ static el_status transpose_conv_invoke(el_context *ctx, el_node *node)
     el_tensor *bias = el_input(ctx, node, 3), *out = el_output(ctx, node, 0);
     conv_view v, *d = &v;
     conv_view_of(node, in, filter, out, &v);
+    if (in->type == EL_INT8) {
+        el_transpose_conv_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
+                             bias ? EL_S32(bias) : NULL, &d->out, (int32_t *)node->scratch,
+                             EL_S8(out));
+        return EL_OK;
+    }
     el_transpose_conv_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                           bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
     return EL_OK;

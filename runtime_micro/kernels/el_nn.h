@@ -75,6 +75,12 @@ void el_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
 void el_depthwise_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
                              const el_dims *f_dims, const float *filter, const float *bias,
                              const el_dims *out_dims, float *out);
+/* TRANSPOSE_CONV int8 (per-channel multipliers along the filter's output channels):
+ * `scratch` holds one int32 per output element. */
+void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q,
+                          const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                          const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
+                          int32_t *scratch, int8_t *out);
 /* TRANSPOSE_CONV (float): filter OHWI with n = output channels; pad_h/pad_w as TFLite
  * computes them for the forward conv. */
 void el_transpose_conv_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,

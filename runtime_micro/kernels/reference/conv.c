@@ -196,6 +196,64 @@ void el_depthwise_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, co
     }
 }
 
+void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q,
+                          const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                          const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
+                          int32_t *scratch, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const size_t out_size = (size_t)out_dims->n * out_h * out_w * out_c;
+    size_t i;
+    int32_t b, iy, ix, ic, ky, kx, oc;
+    /* Scatter (input + offset) * filter into int32 sums, as TFLite's integer TransposeConv;
+     * the sums wrap in 32 bits there too. */
+    for (i = 0; i < out_size; ++i) {
+        scratch[i] = 0;
+    }
+    for (b = 0; b < in_dims->n; ++b) {
+        for (iy = 0; iy < in_h; ++iy) {
+            for (ix = 0; ix < in_w; ++ix) {
+                for (ic = 0; ic < in_c; ++ic) {
+                    const int32_t oy0 = iy * p->stride_h - p->pad_h;
+                    const int32_t ox0 = ix * p->stride_w - p->pad_w;
+                    const int32_t iv =
+                        in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic] + p->input_offset;
+                    for (ky = 0; ky < f_h; ++ky) {
+                        const int32_t oy = oy0 + ky;
+                        if (oy < 0 || oy >= out_h) {
+                            continue;
+                        }
+                        for (kx = 0; kx < f_w; ++kx) {
+                            const int32_t ox = ox0 + kx;
+                            int32_t *acc;
+                            if (ox < 0 || ox >= out_w) {
+                                continue;
+                            }
+                            acc = scratch + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
+                            for (oc = 0; oc < out_c; ++oc) {
+                                const int32_t w =
+                                    filter[(((size_t)oc * f_h + ky) * f_w + kx) * in_c + ic];
+                                acc[oc] = (int32_t)((uint32_t)acc[oc] + (uint32_t)(iv * w));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (i = 0; i < out_size; ++i) {
+        const int32_t c = (int32_t)(i % (size_t)out_c);
+        int32_t v = scratch[i];
+        if (bias) {
+            v = (int32_t)((uint32_t)v + (uint32_t)bias[c]);
+        }
+        v = el_requant(v, q->multiplier[c], q->shift[c]) + p->output_offset;
+        out[i] = (int8_t)el_clamp_i32(v, p->act_min, p->act_max);
+    }
+}
+
 void el_transpose_conv_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
                            const el_dims *f_dims, const float *filter, const float *bias,
                            const el_dims *out_dims, float *out)
