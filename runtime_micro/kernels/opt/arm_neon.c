@@ -59,6 +59,24 @@ static inline int32x4_t mac16(int32x4_t acc, int8x16_t x, int8x16_t w)
             s6 = MAC(s6, x, w0);                                                               \
             s7 = MAC(s7, x, w1);                                                               \
         }                                                                                      \
+        if (kk + 8 <= k) { /* 8 more bytes, the upper half of the vectors zero */              \
+            const int8x8_t z = vdup_n_s8(0);                                                   \
+            const int8x16_t w0 = vcombine_s8(vld1_s8(b0 + kk), z);                             \
+            const int8x16_t w1 = vcombine_s8(vld1_s8(b1 + kk), z);                             \
+            int8x16_t x = vcombine_s8(vld1_s8(a0 + kk), z);                                    \
+            s0 = MAC(s0, x, w0);                                                               \
+            s1 = MAC(s1, x, w1);                                                               \
+            x = vcombine_s8(vld1_s8(a1 + kk), z);                                              \
+            s2 = MAC(s2, x, w0);                                                               \
+            s3 = MAC(s3, x, w1);                                                               \
+            x = vcombine_s8(vld1_s8(a2 + kk), z);                                              \
+            s4 = MAC(s4, x, w0);                                                               \
+            s5 = MAC(s5, x, w1);                                                               \
+            x = vcombine_s8(vld1_s8(a3 + kk), z);                                              \
+            s6 = MAC(s6, x, w0);                                                               \
+            s7 = MAC(s7, x, w1);                                                               \
+            kk += 8;                                                                           \
+        }                                                                                      \
         r[0] = vaddvq_s32(s0);                                                                 \
         r[1] = vaddvq_s32(s1);                                                                 \
         r[2] = vaddvq_s32(s2);                                                                 \

@@ -85,7 +85,20 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
                         const int32_t iy = y0 + p->dilation_h * ky;
                         for (kx = 0; kx < f_w; ++kx, dst += in_c) {
                             const int32_t ix = x0 + p->dilation_w * kx;
-                            if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+                            const int pad = iy < 0 || iy >= in_h || ix < 0 || ix >= in_w;
+                            if (in_c < 16) { /* a few channels (RGB input): no library call */
+                                int32_t c;
+                                if (pad) {
+                                    for (c = 0; c < in_c; ++c) {
+                                        dst[c] = (int8_t)zp;
+                                    }
+                                } else {
+                                    const int8_t *src = img + ((size_t)iy * in_w + ix) * in_c;
+                                    for (c = 0; c < in_c; ++c) {
+                                        dst[c] = src[c];
+                                    }
+                                }
+                            } else if (pad) {
                                 memset(dst, zp, (size_t)in_c);
                             } else {
                                 memcpy(dst, img + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);

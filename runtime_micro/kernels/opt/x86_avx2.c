@@ -19,6 +19,11 @@ EL_AVX2 static inline __m256i ld16(const int8_t *p)
     return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 
+EL_AVX2 static inline __m256i ld8(const int8_t *p)
+{
+    return _mm256_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)p));
+}
+
 /* Four horizontal sums: [sum a, sum b, sum c, sum d]. */
 EL_AVX2 static inline __m128i hsum4(__m256i a, __m256i b, __m256i c, __m256i d)
 {
@@ -48,6 +53,22 @@ EL_AVX2 static void tile4x2(const int8_t *const *a, const int8_t *b0, const int8
         x = ld16(a3 + kk);
         s30 = _mm256_add_epi32(s30, _mm256_madd_epi16(x, w0));
         s31 = _mm256_add_epi32(s31, _mm256_madd_epi16(x, w1));
+    }
+    if (kk + 8 <= k) { /* 8 more bytes: the upper 8 int16 lanes are zero */
+        const __m256i w0 = ld8(b0 + kk), w1 = ld8(b1 + kk);
+        __m256i x = ld8(a0 + kk);
+        s00 = _mm256_add_epi32(s00, _mm256_madd_epi16(x, w0));
+        s01 = _mm256_add_epi32(s01, _mm256_madd_epi16(x, w1));
+        x = ld8(a1 + kk);
+        s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(x, w0));
+        s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(x, w1));
+        x = ld8(a2 + kk);
+        s20 = _mm256_add_epi32(s20, _mm256_madd_epi16(x, w0));
+        s21 = _mm256_add_epi32(s21, _mm256_madd_epi16(x, w1));
+        x = ld8(a3 + kk);
+        s30 = _mm256_add_epi32(s30, _mm256_madd_epi16(x, w0));
+        s31 = _mm256_add_epi32(s31, _mm256_madd_epi16(x, w1));
+        kk += 8;
     }
     _mm_storeu_si128((__m128i *)(void *)r, hsum4(s00, s01, s10, s11));
     _mm_storeu_si128((__m128i *)(void *)(r + 4), hsum4(s20, s21, s30, s31));
