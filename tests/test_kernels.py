@@ -965,6 +965,15 @@ case("l2_pool_2d_f32_same", oracle="litert")(_pool_case("L2_POOL_2D", dtype="flo
 case("l2_pool_2d_f32_valid_relu6", oracle="litert")(
     _pool_case("L2_POOL_2D", dtype="float32", padding="VALID", activation="RELU6"))
 case("l2_normalization_f32", oracle="litert")(_unary_case("L2_NORMALIZATION", dtype="float32"))
+# int8: output scale 1/128; a row of zero points (0 as a 1) and one of a single value.
+case("l2_normalization_s8")(_unary_case("L2_NORMALIZATION", shape=(6, 33), qi=(0.1, -10),
+                                        qo=(1 / 128, 0)))
+case("l2_normalization_s8_wide_rows")(_unary_case("L2_NORMALIZATION", shape=(3, 2000),
+                                                  qi=(0.1, -128), qo=(1 / 128, 0)))
+case("l2_normalization_s8_edge_rows")(_unary_case(
+    "L2_NORMALIZATION", shape=(4, 5), qi=(0.1, 3), qo=(1 / 128, 0),
+    oracle_data=lambda x: np.array([[3] * 5, [4, 3, 3, 3, 3], [127, 3, 3, 3, -128],
+                                    [2, 3, 3, 3, 3]], np.int8)))
 
 
 def _gather_nd_case(idx_dtype):

@@ -472,6 +472,9 @@ void el_l2pool_f32(const el_pool_params *p, const el_dims *in_dims, const float 
                    const el_dims *out_dims, float *out);
 /* L2_NORMALIZATION (float) over the last dimension, norm floored at 1e-6 as TFLite. */
 void el_l2norm_f32(int32_t outer, int32_t depth, const float *in, float *out);
+/* L2_NORMALIZATION int8 (TFLite's): output scale 1/128, zero point 0. */
+void el_l2norm_s8(int32_t input_zero_point, int32_t outer, int32_t depth, const int8_t *in,
+                  int8_t *out);
 /* GATHER_ND: `n_idx` index tuples of length `k` (already validated) into params viewed as
  * [prod(dims[:k]) , inner]; strides[j] = elements per step of params dim j. */
 void el_gather_nd(size_t elem, int32_t n_idx, int32_t k, const int32_t *indices,

@@ -367,3 +367,40 @@ int32_t el_fx_log_x_ge_1(int32_t a, int input_integer_bits, int output_integer_b
                              el_srdhm(el_srmbpot(num, -accum_bits), recip_denom)),
                       accum_bits - output_integer_bits);
 }
+
+void el_inv_sqrt_multiplier(int32_t input, int reverse_shift, int32_t *multiplier, int *shift)
+{
+    const int32_t half_three = (1 << 28) + (1 << 27); /* 1.5 with 3 integer bits */
+    const int32_t half_sqrt_2 = 1518500250;           /* sqrt(2) / 2 in Q0.31 */
+    int32_t x = 1 << 28, half_input;                  /* 1.0 with 3 integer bits */
+    int out_shift = 11, pairs, i;
+    if (input <= 1) {
+        /* 0 (a zero vector) and 1 as TFLite: the largest multiplier, no shift */
+        *multiplier = INT32_MAX;
+        *shift = 0;
+        return;
+    }
+    while (input >= (1 << 29)) {
+        input /= 4;
+        ++out_shift;
+    }
+    /* normalize into [2^27, 2^29) by pairs of bits so the square root stays exact */
+    pairs = (el_clz32((uint32_t)input) - 1) / 2 - 1;
+    out_shift -= pairs;
+    input = (int32_t)((uint32_t)input << (2 * pairs));
+    half_input = el_srmbpot(input >> 1, -1);
+    /* Newton-Raphson on 1/sqrt, five steps from 1 (3 integer bits throughout) */
+    for (i = 0; i < 5; ++i) {
+        const int32_t x3 = el_srmbpot(el_srdhm(el_srdhm(x, x), x), 6);
+        x = el_srmbpot((int32_t)((uint32_t)el_srdhm(half_three, x) -
+                                 (uint32_t)el_srdhm(half_input, x3)),
+                       3);
+    }
+    x = el_srdhm(x, half_sqrt_2);
+    if (out_shift < 0) {
+        x = (int32_t)((uint32_t)x << -out_shift);
+        out_shift = 0;
+    }
+    *multiplier = x;
+    *shift = out_shift * reverse_shift;
+}

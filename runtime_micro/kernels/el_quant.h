@@ -107,6 +107,10 @@ int32_t el_fx_reciprocal(int32_t x, int x_integer_bits, int *num_bits_over_unit)
 /* log(x) for x >= 1 (TFLite's log_x_for_x_greater_than_or_equal_to_1): input with
  * `input_integer_bits`, result with `output_integer_bits` integer bits. */
 int32_t el_fx_log_x_ge_1(int32_t a, int input_integer_bits, int output_integer_bits);
+/* GetInvSqrtQuantizedMultiplierExp: 1/sqrt(input) as a multiplier and shift (the shift
+ * multiplied by reverse_shift, -1 for a left-shift convention), Newton-Raphson in fixed
+ * point. input >= 0. */
+void el_inv_sqrt_multiplier(int32_t input, int reverse_shift, int32_t *multiplier, int *shift);
 /* Count of leading zero bits of a uint32 (32 for 0). */
 int el_clz32(uint32_t x);
 

@@ -5,6 +5,7 @@
 
 typedef struct {
     int32_t outer, depth;
+    int32_t input_zero_point; /* int8 */
 } l2n_data;
 
 static el_status l2norm_prepare(el_context *ctx, el_node *node)
@@ -15,8 +16,11 @@ static el_status l2norm_prepare(el_context *ctx, el_node *node)
     EL_TRY(el_k_counts(ctx, node, 1, 1, 1, 1));
     EL_TRY(el_k_in(ctx, node, 0, &in));
     EL_TRY(el_k_out(ctx, node, 0, &out));
-    EL_TRY(el_k_type(ctx, node, in, "input", EL_FLOAT32));
-    EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
+    if (in->type != EL_FLOAT32 && in->type != EL_INT8) {
+        return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
+                        el_dtype_name(in->type));
+    }
+    EL_TRY(el_k_type(ctx, node, out, "output", in->type));
     if (!el_k_same_dims(in, out) || in->rank < 1) {
         return EL_BAD(ctx, node, "output shape differs from the input shape");
     }
@@ -29,14 +33,30 @@ static el_status l2norm_prepare(el_context *ctx, el_node *node)
     }
     d->depth = in->dims[in->rank - 1];
     d->outer = el_tensor_elements(in) / d->depth;
+    if (in->type == EL_INT8) {
+        float in_s, out_s;
+        int32_t out_zp;
+        EL_TRY(el_k_qin(ctx, node, 0, &in_s, &d->input_zero_point));
+        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
+        if (out_s != 1.0f / 128.0f || out_zp != 0) {
+            return EL_UNSUP(ctx, node, "int8 output needs scale 1/128 and zero point 0");
+        }
+        if (d->depth > 32768) {
+            return EL_UNSUP(ctx, node, "int8 rows longer than 32768 would overflow the sum");
+        }
+    }
     return EL_OK;
 }
 
 static el_status l2norm_invoke(el_context *ctx, el_node *node)
 {
     const l2n_data *d = (const l2n_data *)node->op_data;
-    el_l2norm_f32(d->outer, d->depth, EL_F32(el_input(ctx, node, 0)),
-                  EL_F32(el_output(ctx, node, 0)));
+    el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
+    if (in->type == EL_INT8) {
+        el_l2norm_s8(d->input_zero_point, d->outer, d->depth, EL_S8(in), EL_S8(out));
+        return EL_OK;
+    }
+    el_l2norm_f32(d->outer, d->depth, EL_F32(in), EL_F32(out));
     return EL_OK;
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../el_nn.h"
+#include "../el_quant.h"
 
 void el_l2pool_f32(const el_pool_params *p, const el_dims *in_dims, const float *in,
                    const el_dims *out_dims, float *out)
@@ -118,6 +119,28 @@ void el_topk(el_kind kind, int32_t rows, int32_t n, int32_t k, const void *in, v
                    (const unsigned char *)in + (base + (size_t)best) * elem, elem);
             prev_v = best_v;
             prev_i = best;
+        }
+    }
+}
+
+void el_l2norm_s8(int32_t input_zero_point, int32_t outer, int32_t depth, const int8_t *in,
+                  int8_t *out)
+{
+    int32_t o, i;
+    for (o = 0; o < outer; ++o) {
+        const int8_t *x = in + (size_t)o * (size_t)depth;
+        int8_t *y = out + (size_t)o * (size_t)depth;
+        int32_t acc = 0, m;
+        int sh;
+        for (i = 0; i < depth; ++i) {
+            const int32_t v = x[i] - input_zero_point;
+            acc += v * v; /* at most 255^2 per element: 2^15 elements fit */
+        }
+        el_inv_sqrt_multiplier(acc, -1, &m, &sh);
+        for (i = 0; i < depth; ++i) {
+            /* output scale 1/128: the 2^7 is folded into the shift */
+            const int32_t v = el_requant(x[i] - input_zero_point, m, sh + 7);
+            y[i] = (int8_t)el_clamp_i32(v, -128, 127);
         }
     }
 }
