@@ -419,6 +419,11 @@ case("leaky_relu_s8_alpha_gt1")(_unary_case("LEAKY_RELU", qi=(0.02, 127), qo=(0.
                                             alpha=1.7))
 case("hard_swish_s8")(_unary_case("HARD_SWISH", qi=(0.05, -10), qo=(0.03, -60)))
 case("hard_swish_s8_wide")(_unary_case("HARD_SWISH", qi=(0.1, 127), qo=(0.08, -128)))
+# int8 RSQRT: every input at or above the zero point (below it is an invoke error).
+case("rsqrt_s8_all")(_unary_case("RSQRT", qi=(0.05, -128), qo=(0.02, -128)))
+case("rsqrt_s8_zp")(_unary_case("RSQRT", qi=(0.003, 20), qo=(0.1, -100),
+                                oracle_data=lambda x: np.maximum(x, 20).astype(np.int8)))
+case("rsqrt_s8_large_inputs")(_unary_case("RSQRT", qi=(4.0, -128), qo=(0.002, -128)))
 case("gelu_s8", oracle="litert")(_unary_case("GELU", qi=(0.04, -5), qo=(0.03, -40)))
 # int16 LOGISTIC/TANH (sigmoid table with interpolation), every int16 input: power-of-two input
 # scales (TFLite's shortcut: left shift 0 or 1) and general ones (multiplier below 2^15).
@@ -1035,6 +1040,14 @@ def _div_s8_small_numerators(rng):
 
 
 case("div_s8_small_numerators")(_div_s8_small_numerators)
+
+
+def test_int8_rsqrt_of_a_negative_value_is_an_error() -> None:
+    x, y = act("x", (4,), "int8", 0.1, 5), act("y", (4,), "int8", 0.1, -128)
+    it = Interpreter(one_op("RSQRT", [x], [y]))
+    it.set_input(0, np.asarray([5, 6, 4, 100], np.int8))
+    with pytest.raises(EdgeliteError, match=r"RSQRT.*negative value \(element 2\)"):
+        it.invoke()
 
 
 def test_int8_div_by_zero_is_an_error() -> None:

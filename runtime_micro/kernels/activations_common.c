@@ -19,7 +19,8 @@ typedef enum {
     U_ABS,
     U_SOFTMAX16,
     U_LUT16, /* int16 LOGISTIC / TANH */
-    U_LOG_SOFTMAX_S8
+    U_LOG_SOFTMAX_S8,
+    U_RSQRT
 } u_kind;
 
 /* One op's data: a header and the parameters of its kind only (a union), so an activation
@@ -292,6 +293,14 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
             d->alpha = (in_s != out_s || in_zp != out_zp) ? 1.0f : 0.0f; /* rescale flag */
             d->kind = U_ABS;
             return EL_OK;
+        case EL_OP_RSQRT:
+            el_quantize_multiplier(1.0 / (sqrt((double)in_s) * (double)out_s),
+                                   &d->u.relu.multiplier, &sh);
+            d->u.relu.shift = sh;
+            d->u.relu.input_offset = -in_zp;
+            d->u.relu.output_offset = out_zp;
+            d->kind = U_RSQRT;
+            return EL_OK;
         case EL_OP_GELU:
         case EL_OP_ELU:
             populate_lut(d, (el_unary_op)d->unary_op, in_s, in_zp, out_s, out_zp);
@@ -319,6 +328,18 @@ static el_status unary_invoke(el_context *ctx, el_node *node)
             el_tanh_s8(&d->u.fx, d->size, EL_S8(in), EL_S8(out));
         }
         break;
+    case U_RSQRT: {
+        /* negative reals have no square root: data, so an invoke error as in TFLite */
+        int32_t i;
+        for (i = 0; i < d->size; ++i) {
+            if ((int32_t)EL_S8(in)[i] + d->u.relu.input_offset < 0) {
+                return el_kernel_error(ctx, node, EL_ERROR_INVOKE,
+                                       "RSQRT of a negative value (element %d)", (int)i);
+            }
+        }
+        el_rsqrt_s8(&d->u.relu, d->size, EL_S8(in), EL_S8(out));
+        break;
+    }
     case U_LUT16:
         if (node->builtin_code == EL_OP_LOGISTIC) {
             el_logistic_s16(&d->u.l16, d->size, EL_S16(in), EL_S16(out));

@@ -270,6 +270,10 @@ void el_relu_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t 
  * as TFLite does). */
 void el_abs_s8(const el_relu_params *p, int rescale, int32_t size, const int8_t *in,
                int8_t *out);
+/* RSQRT int8 (TFLite's fixed-point inverse square root): multiplier/shift hold
+ * 1 / (sqrt(input_scale) * output_scale); the caller has checked that no input is below its
+ * zero point. */
+void el_rsqrt_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t *out);
 /* int16 variants (same math, int16 storage limits). */
 void el_relu_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16_t *out);
 void el_abs_s16(const el_relu_params *p, int rescale, int32_t size, const int16_t *in,

@@ -302,6 +302,25 @@ void el_log_softmax_s8(const el_log_softmax_params *p, int32_t outer, int32_t de
     }
 }
 
+void el_rsqrt_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        const int32_t v = (int32_t)in[i] + p->input_offset;
+        int32_t m, y;
+        int sh;
+        if (v == 0) {
+            out[i] = 127; /* 1/sqrt(0): the largest output, as TFLite */
+            continue;
+        }
+        /* 1/sqrt(v) with 20 bits of fraction kept between the two multiplies */
+        el_inv_sqrt_multiplier(v, -1, &m, &sh);
+        y = el_requant(el_requant(1, m, sh + 20), p->multiplier, p->shift - 20) +
+            p->output_offset;
+        out[i] = (int8_t)el_clamp_i32(y, -128, 127);
+    }
+}
+
 void el_relu_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16_t *out)
 {
     int32_t i;
