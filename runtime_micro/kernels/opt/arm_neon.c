@@ -88,13 +88,7 @@ static inline int32x4_t mac16(int32x4_t acc, int8x16_t x, int8x16_t w)
         tail_k(a, b0, b1, kk, k, r);                                                           \
     }
 
-EL_SDOT static inline int32x4_t sdot16(int32x4_t acc, int8x16_t x, int8x16_t w)
-{
-    return vdotq_s32(acc, x, w);
-}
-
 EL_NEON_TILE(tile4x2_neon, , mac16)
-EL_NEON_TILE(tile4x2_sdot, EL_SDOT, sdot16)
 
 typedef void (*tile_fn)(const int8_t *const *, const int8_t *, const int8_t *, int32_t,
                         int32_t *);
@@ -132,11 +126,116 @@ void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
     gemm_tiles(tile4x2_neon, m, n, k, a, b, ldb, c, ldc);
 }
 
+/* SDOT by element on a packed panel: 8 columns x 4 bytes of k per 32 bytes, so one
+ * vdotq_laneq_s32 adds a row's 4-byte group (a lane of its 16-byte load) times 4 columns
+ * into 4 int32 lanes. Outputs come out as vectors across columns (no horizontal sums, which
+ * dominate the dot-product tiles when k is small), and a panel packed once serves every row
+ * of the call. Long k runs in segments so the panel fits the stack. */
+#define SDOT_KSEG 2048
+
+EL_SDOT static void sdot_tile4x8(const int8_t *const *rows, int32_t k0, int32_t ks,
+                                 const int8_t *panel, int32x4_t *acc)
+{
+    int32x4_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
+    int32x4_t s4 = acc[4], s5 = acc[5], s6 = acc[6], s7 = acc[7];
+    const int8_t *a0 = rows[0] + k0, *a1 = rows[1] + k0, *a2 = rows[2] + k0;
+    const int8_t *a3 = rows[3] + k0;
+    int32_t kk;
+    for (kk = 0; kk < ks; kk += 16, panel += 128) {
+        int8x16_t x0, x1, x2, x3;
+        if (kk + 16 <= ks) {
+            x0 = vld1q_s8(a0 + kk);
+            x1 = vld1q_s8(a1 + kk);
+            x2 = vld1q_s8(a2 + kk);
+            x3 = vld1q_s8(a3 + kk);
+        } else { /* the last partial block: copied so nothing past k is read */
+            int8_t t[4][16];
+            memset(t, 0, sizeof t);
+            memcpy(t[0], a0 + kk, (size_t)(ks - kk));
+            memcpy(t[1], a1 + kk, (size_t)(ks - kk));
+            memcpy(t[2], a2 + kk, (size_t)(ks - kk));
+            memcpy(t[3], a3 + kk, (size_t)(ks - kk));
+            x0 = vld1q_s8(t[0]);
+            x1 = vld1q_s8(t[1]);
+            x2 = vld1q_s8(t[2]);
+            x3 = vld1q_s8(t[3]);
+        }
+#define EL_SDOT_QUAD(Q)                                                                        \
+    {                                                                                          \
+        const int8x16_t w0 = vld1q_s8(panel + (Q) * 32), w1 = vld1q_s8(panel + (Q) * 32 + 16); \
+        s0 = vdotq_laneq_s32(s0, w0, x0, Q);                                                   \
+        s1 = vdotq_laneq_s32(s1, w1, x0, Q);                                                   \
+        s2 = vdotq_laneq_s32(s2, w0, x1, Q);                                                   \
+        s3 = vdotq_laneq_s32(s3, w1, x1, Q);                                                   \
+        s4 = vdotq_laneq_s32(s4, w0, x2, Q);                                                   \
+        s5 = vdotq_laneq_s32(s5, w1, x2, Q);                                                   \
+        s6 = vdotq_laneq_s32(s6, w0, x3, Q);                                                   \
+        s7 = vdotq_laneq_s32(s7, w1, x3, Q);                                                   \
+    }
+        EL_SDOT_QUAD(0)
+        EL_SDOT_QUAD(1)
+        EL_SDOT_QUAD(2)
+        EL_SDOT_QUAD(3)
+#undef EL_SDOT_QUAD
+    }
+    acc[0] = s0; acc[1] = s1; acc[2] = s2; acc[3] = s3;
+    acc[4] = s4; acc[5] = s5; acc[6] = s6; acc[7] = s7;
+}
+
 void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                       int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc)
 {
+    int8_t panel[SDOT_KSEG / 16 * 128];
+    int32_t j0, k0, i0, i, j, kk;
     (void)bsum;
-    gemm_tiles(tile4x2_sdot, m, n, k, a, b, ldb, c, ldc);
+    for (j0 = 0; j0 < n; j0 += 8) {
+        const int32_t nr = n - j0 < 8 ? n - j0 : 8;
+        for (k0 = 0; k0 < k; k0 += SDOT_KSEG) {
+            const int32_t ks = k - k0 < SDOT_KSEG ? k - k0 : SDOT_KSEG;
+            const int32_t kp = (ks + 15) & ~15;
+            /* panel[(kk / 4) * 32 + j * 4 + kk % 4] = b[j][k0 + kk], zero past k and n */
+            memset(panel, 0, (size_t)kp * 8);
+            for (j = 0; j < nr; ++j) {
+                const int8_t *src = b + (size_t)(j0 + j) * ldb + k0;
+                for (kk = 0; kk + 4 <= ks; kk += 4) {
+                    memcpy(panel + (kk >> 2) * 32 + j * 4, src + kk, 4);
+                }
+                for (; kk < ks; ++kk) {
+                    panel[(kk >> 2) * 32 + j * 4 + (kk & 3)] = src[kk];
+                }
+            }
+            for (i0 = 0; i0 < m; i0 += 4) {
+                const int32_t mr = m - i0 < 4 ? m - i0 : 4;
+                const int8_t *rows[4];
+                int32x4_t acc[8];
+                int32_t out[4][8];
+                for (i = 0; i < 4; ++i) {
+                    rows[i] = a[i0 + (i < mr ? i : mr - 1)];
+                    if (k0 == 0) {
+                        acc[i * 2] = acc[i * 2 + 1] = vdupq_n_s32(0);
+                    } else { /* continue the sums of the previous segment */
+                        for (j = 0; j < 8; ++j) {
+                            out[i][j] = (i < mr && j < nr) ? c[(size_t)(i0 + i) * ldc + j0 + j]
+                                                           : 0;
+                        }
+                        acc[i * 2] = vld1q_s32(out[i]);
+                        acc[i * 2 + 1] = vld1q_s32(out[i] + 4);
+                    }
+                }
+                sdot_tile4x8(rows, k0, ks, panel, acc);
+                for (i = 0; i < mr; ++i) {
+                    if (nr == 8) {
+                        vst1q_s32(c + (size_t)(i0 + i) * ldc + j0, acc[i * 2]);
+                        vst1q_s32(c + (size_t)(i0 + i) * ldc + j0 + 4, acc[i * 2 + 1]);
+                    } else {
+                        vst1q_s32(out[i], acc[i * 2]);
+                        vst1q_s32(out[i] + 4, acc[i * 2 + 1]);
+                        memcpy(c + (size_t)(i0 + i) * ldc + j0, out[i], (size_t)nr * 4);
+                    }
+                }
+            }
+        }
+    }
 }
 
 void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,

@@ -65,7 +65,7 @@ static int run_case(int idx, int32_t batches, int32_t depth, int32_t units, int 
 
 int main(void)
 {
-    static const int32_t depths[] = {1, 3, 8, 15, 16, 17, 31, 32, 33, 64, 100, 1280};
+    static const int32_t depths[] = {1, 3, 8, 15, 16, 17, 31, 32, 33, 64, 100, 1280, 2100};
     static const int32_t units[] = {1, 2, 3, 10, 16, 17, 257, 600};
     static const int32_t zps[] = {-128, -128, 127, 127, 0, -5, 3};
     unsigned isas[8];
@@ -75,7 +75,7 @@ int main(void)
     run_case(-2, 3, 64, 33, 0, 127, 0, -128, 1, isas, n_isas);
     run_case(-3, 2, 17, 5, 1, 0, 3, 0, 1, isas, n_isas); /* asymmetric weights: reference */
     for (idx = 0; done < 200 && idx < 5000; ++idx) {
-        done += run_case(idx, rnd_in(1, 6), pick(depths, 12), pick(units, 8),
+        done += run_case(idx, rnd_in(1, 6), pick(depths, 13), pick(units, 8),
                          (int)(rnd() % 2u), pick(zps, 7), (rnd() % 8u) ? 0 : rnd_in(-3, 3),
                          pick(zps, 7), (int)(rnd() % 5u != 0), isas, n_isas);
     }
