@@ -161,6 +161,10 @@ void el_sub_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1
 void el_squared_difference_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
                               const el_shape *s2, const int8_t *in2, const el_shape *so,
                               int8_t *out);
+/* int16: no left shift (the squared difference of int16 values fits int32). */
+void el_squared_difference_s16(const el_arith_params *p, const el_shape *s1,
+                               const int16_t *in1, const el_shape *s2, const int16_t *in2,
+                               const el_shape *so, int16_t *out);
 /* DIV int8 (TFLite: reciprocal of the divisor in fixed point, normalized numerator). The
  * caller has checked that no divisor equals its zero point. */
 void el_div_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,

@@ -121,11 +121,13 @@ static el_status quant_sqdiff(el_context *ctx, el_node *node, binary_data *d)
     EL_TRY(el_k_qin(ctx, node, 0, &s1, &z1));
     EL_TRY(el_k_qin(ctx, node, 1, &s2, &z2));
     EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
-    d->p.left_shift = 7;
+    /* int8 values gain 7 bits of headroom; int16 ones have none to spare (TFLite's) */
+    d->p.left_shift = d->type == EL_INT16 ? 0 : 7;
     twice_max = 2.0 * (double)(s1 > s2 ? s1 : s2);
     el_quantize_multiplier((double)s1 / twice_max, &d->p.input1_multiplier, &sh1);
     el_quantize_multiplier((double)s2 / twice_max, &d->p.input2_multiplier, &sh2);
-    el_quantize_multiplier(twice_max * twice_max / ((double)(1 << 14) * (double)so),
+    el_quantize_multiplier(twice_max * twice_max /
+                               ((double)(1 << (2 * d->p.left_shift)) * (double)so),
                            &d->p.output_multiplier, &sho);
     if (sh1 > 0 || sh2 > 0) {
         return EL_UNSUP(ctx, node, "input scales out of range for the int8 scheme");
@@ -136,8 +138,7 @@ static el_status quant_sqdiff(el_context *ctx, el_node *node, binary_data *d)
     d->p.input1_offset = -z1;
     d->p.input2_offset = -z2;
     d->p.output_offset = zo;
-    d->p.act_min = -128;
-    d->p.act_max = 127;
+    el_k_qlimits(d->type, &d->p.act_min, &d->p.act_max);
     return EL_OK;
 }
 
@@ -252,6 +253,9 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
         if (code == EL_OP_MAXIMUM || code == EL_OP_MINIMUM) {
             return maxmin_quant_check(ctx, node);
         }
+        if (code == EL_OP_SQUARED_DIFFERENCE) {
+            return quant_sqdiff(ctx, node, d);
+        }
         break;
     default:
         break;
@@ -287,6 +291,9 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
     case EL_INT16:
         if (d->op == EL_BIN_MUL) {
             el_mul_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
+        } else if (d->op == EL_BIN_SQUARED_DIFFERENCE) {
+            el_squared_difference_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so,
+                                      EL_S16(out));
         } else if (d->op == EL_BIN_MAXIMUM || d->op == EL_BIN_MINIMUM) {
             el_maxmin_s16(d->op == EL_BIN_MAXIMUM, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so,
                           EL_S16(out));

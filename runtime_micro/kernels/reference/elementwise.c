@@ -121,6 +121,13 @@ void el_squared_difference_s8(const el_arith_params *p, const el_shape *s1, cons
     EL_BINARY_LOOP((int8_t)sqdiff_q(p, in1[it.o1], in2[it.o2]));
 }
 
+void el_squared_difference_s16(const el_arith_params *p, const el_shape *s1,
+                               const int16_t *in1, const el_shape *s2, const int16_t *in2,
+                               const el_shape *so, int16_t *out)
+{
+    EL_BINARY_LOOP((int16_t)sqdiff_q(p, in1[it.o1], in2[it.o2]));
+}
+
 static int count_leading_sign_bits(int32_t x)
 {
     if (x >= 0) {
