@@ -88,7 +88,13 @@ static inline int32x4_t mac16(int32x4_t acc, int8x16_t x, int8x16_t w)
         tail_k(a, b0, b1, kk, k, r);                                                           \
     }
 
+EL_SDOT static inline int32x4_t sdot16(int32x4_t acc, int8x16_t x, int8x16_t w)
+{
+    return vdotq_s32(acc, x, w);
+}
+
 EL_NEON_TILE(tile4x2_neon, , mac16)
+EL_NEON_TILE(tile4x2_sdot, EL_SDOT, sdot16)
 
 typedef void (*tile_fn)(const int8_t *const *, const int8_t *, const int8_t *, int32_t,
                         int32_t *);
@@ -148,6 +154,12 @@ EL_SDOT static void sdot_tile4x8(const int8_t *const *rows, int32_t k0, int32_t 
             x1 = vld1q_s8(a1 + kk);
             x2 = vld1q_s8(a2 + kk);
             x3 = vld1q_s8(a3 + kk);
+        } else if (ks - kk == 8) { /* 8-channel multiples: half a block, upper half zero */
+            const int8x8_t z = vdup_n_s8(0);
+            x0 = vcombine_s8(vld1_s8(a0 + kk), z);
+            x1 = vcombine_s8(vld1_s8(a1 + kk), z);
+            x2 = vcombine_s8(vld1_s8(a2 + kk), z);
+            x3 = vcombine_s8(vld1_s8(a3 + kk), z);
         } else { /* the last partial block: copied so nothing past k is read */
             int8_t t[4][16];
             memset(t, 0, sizeof t);
@@ -188,6 +200,10 @@ void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
     int8_t panel[SDOT_KSEG / 16 * 128];
     int32_t j0, k0, i0, i, j, kk;
     (void)bsum;
+    if (m < 8) { /* too few rows to pay for packing (batch-1 FULLY_CONNECTED): dot products */
+        gemm_tiles(tile4x2_sdot, m, n, k, a, b, ldb, c, ldc);
+        return;
+    }
     for (j0 = 0; j0 < n; j0 += 8) {
         const int32_t nr = n - j0 < 8 ? n - j0 : 8;
         for (k0 = 0; k0 < k; k0 += SDOT_KSEG) {
