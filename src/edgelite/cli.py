@@ -187,12 +187,14 @@ def inspect(model: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def ops(as_json: bool) -> None:
     """List the ONNX ops the converter supports, with opsets, dtypes and notes."""
+    from edgelite.converter.onnx_reader import MAX_OPSET, MIN_OPSET
     from edgelite.converter.ops import REGISTRY
 
+    # A model's opset must also be one the reader takes.
     rows = [
         {
             "op": lo.op_type,
-            "opsets": f"{lo.opsets[0]}-{lo.opsets[1]}",
+            "opsets": f"{max(lo.opsets[0], MIN_OPSET)}-{min(lo.opsets[1], MAX_OPSET)}",
             "dtypes": ",".join(lo.dtypes),
             "const_inputs": list(lo.const_inputs),
             "notes": lo.notes,
