@@ -694,6 +694,9 @@ def _bmm_case(dtype="float32", adj_x=False, adj_y=False, sa=(2, 3, 4), sb=(4, 5)
         out = list(batch) + [rows, cols]
         if dtype == "float32":
             a, b, y = act("a", sa, dtype), act("b", sb, dtype), act("y", out, dtype)
+        elif dtype == "int16":
+            a, b = act("a", sa, dtype, 0.001, 0), act("b", sb, dtype, 0.0005, 0)
+            y = act("y", out, dtype, 0.08, 0)
         else:
             a, b = act("a", sa, dtype, 0.05, -3), act("b", sb, dtype, 0.04, 0)
             y = act("y", out, dtype, 0.3, 10)
@@ -706,6 +709,9 @@ case("batch_matmul_f32", oracle="litert")(_bmm_case())
 case("batch_matmul_f32_adj_bcast", oracle="litert")(
     _bmm_case(adj_x=True, adj_y=True, sa=(2, 1, 4, 3), sb=(3, 5, 4)))
 case("batch_matmul_s8")(_bmm_case("int8", sa=(3, 2, 6), sb=(3, 6, 4)))
+case("batch_matmul_s16")(_bmm_case("int16", sa=(3, 2, 6), sb=(3, 6, 4)))
+case("batch_matmul_s16_adj_bcast")(_bmm_case("int16", adj_x=True, adj_y=True, sa=(2, 1, 40, 3),
+                                             sb=(3, 5, 40)))
 
 
 def _transpose_conv_case(padding: str, stride: int):

@@ -120,6 +120,9 @@ typedef struct {
     int32_t act_min, act_max;
 } el_matmul_params;
 void el_matmul_s8(const el_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *out);
+/* int16: 64-bit sums and TFLite's 64-bit requantize (shift in [-31, 7]). */
+void el_matmul_s16(const el_matmul_params *p, const int16_t *lhs, const int16_t *rhs,
+                   int16_t *out);
 void el_matmul_f32(const el_matmul_params *p, const float *lhs, const float *rhs, float *out);
 
 /* ---- elementwise binary with broadcasting ------------------------------------------ */

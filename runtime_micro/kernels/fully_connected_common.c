@@ -175,7 +175,7 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
 
 typedef struct {
     el_matmul_params p;
-    int32_t is_float;
+    int32_t is_float; /* 1 float, 0 int8, 2 int16 */
     int32_t n_batch_dims;
     int32_t out_batch[EL_BMM_MAX_BATCH_DIMS];
     int32_t lhs_bstride[EL_BMM_MAX_BATCH_DIMS]; /* elements; 0 where broadcast */
@@ -198,8 +198,8 @@ static el_status bmm_prepare(el_context *ctx, el_node *node)
         return EL_UNSUP(ctx, node, "ranks must be 2 to %d", EL_BMM_MAX_BATCH_DIMS + 2);
     }
     if (lhs->type != rhs->type || lhs->type != out->type ||
-        (lhs->type != EL_FLOAT32 && lhs->type != EL_INT8)) {
-        return EL_UNSUP(ctx, node, "types must all be FLOAT32 or all INT8");
+        (lhs->type != EL_FLOAT32 && lhs->type != EL_INT8 && lhs->type != EL_INT16)) {
+        return EL_UNSUP(ctx, node, "types must all be FLOAT32, all INT8 or all INT16");
     }
     d = (bmm_data *)el_alloc_op_data(ctx, node, sizeof(bmm_data));
     if (d == NULL) {
@@ -260,8 +260,14 @@ static el_status bmm_prepare(el_context *ctx, el_node *node)
         d->p.lhs_offset = -lz;
         d->p.rhs_offset = -rz;
         d->p.output_offset = oz;
-        d->p.act_min = -128;
-        d->p.act_max = 127;
+        el_k_qlimits(lhs->type, &d->p.act_min, &d->p.act_max);
+        d->is_float = lhs->type == EL_INT16 ? 2 : 0; /* 2: int16 */
+        if (d->is_float == 2 && (lz != 0 || rz != 0 || oz != 0)) {
+            return EL_UNSUP(ctx, node, "int16 inputs and output need zero point 0");
+        }
+        if (d->is_float == 2 && (sh < -31 || sh > 7)) {
+            return EL_UNSUP(ctx, node, "scale ratio out of the int16 requantize range");
+        }
     }
     return EL_OK;
 }
@@ -281,8 +287,10 @@ static el_status bmm_invoke(el_context *ctx, el_node *node)
             lo += (size_t)idx[i] * d->lhs_bstride[i];
             ro += (size_t)idx[i] * d->rhs_bstride[i];
         }
-        if (d->is_float) {
+        if (d->is_float == 1) {
             el_matmul_f32(&d->p, EL_F32(lhs) + lo, EL_F32(rhs) + ro, EL_F32(out) + ob * osz);
+        } else if (d->is_float == 2) {
+            el_matmul_s16(&d->p, EL_S16(lhs) + lo, EL_S16(rhs) + ro, EL_S16(out) + ob * osz);
         } else {
             el_matmul_s8(&d->p, EL_S8(lhs) + lo, EL_S8(rhs) + ro, EL_S8(out) + ob * osz);
         }

@@ -63,6 +63,25 @@ void el_matmul_s8(const el_matmul_params *p, const int8_t *lhs, const int8_t *rh
     }
 }
 
+void el_matmul_s16(const el_matmul_params *p, const int16_t *lhs, const int16_t *rhs,
+                   int16_t *out)
+{
+    int32_t i, j, k;
+    for (i = 0; i < p->rows; ++i) {
+        for (j = 0; j < p->cols; ++j) {
+            int64_t acc = 0; /* TFLite accumulates int16 products in 64 bits */
+            int32_t v;
+            for (k = 0; k < p->depth; ++k) {
+                const int32_t l = (int32_t)lhs[(size_t)i * p->lhs_si + (size_t)k * p->lhs_sk];
+                const int32_t r = (int32_t)rhs[(size_t)k * p->rhs_sk + (size_t)j * p->rhs_sj];
+                acc += (int64_t)(l + p->lhs_offset) * (r + p->rhs_offset);
+            }
+            v = el_requant64(acc, p->multiplier, p->shift) + p->output_offset;
+            out[(size_t)i * p->cols + j] = (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
+        }
+    }
+}
+
 void el_matmul_f32(const el_matmul_params *p, const float *lhs, const float *rhs, float *out)
 {
     int32_t i, j, k;
