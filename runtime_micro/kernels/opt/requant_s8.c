@@ -55,11 +55,41 @@ void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *
 
 #endif
 
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+/* el_requant of 4 lanes by one multiplier (>= 0) and shift in [-31, 31]. */
+static inline int32x4_t rq4_n(int32x4_t v, int32_t mult, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+    const int32x4_t h = vqrdmulhq_n_s32(vshlq_r_s32(v, left), mult);
+    const int32x4_t thr = vsubq_s32(vdupq_n_s32(mask >> 1), vshrq_n_s32(h, 31));
+    const mve_pred16_t up = vcmpgtq_s32(vandq_s32(h, vdupq_n_s32(mask)), thr);
+    const int32x4_t r = vshlq_r_s32(h, -right);
+    return vaddq_m_n_s32(r, r, 1, up);
+}
+#endif
+
 void el_opt_add_c(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                   const int8_t *b, int8_t *out)
 {
-    int32_t i;
-    for (i = 0; i < n; ++i) {
+    int32_t i = 0;
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+    for (; i < n; i += 4) {
+        const mve_pred16_t pr = vctp32q((uint32_t)(n - i));
+        const int32x4_t x1 = vaddq_n_s32(vldrbq_z_s32(a + i, pr), p->input1_offset);
+        const int32x4_t x2 = vaddq_n_s32(vldrbq_z_s32(b + i, pr), p->input2_offset);
+        const int32x4_t r1 = rq4_n(vshlq_r_s32(x1, p->left_shift), p->input1_multiplier,
+                                   p->input1_shift);
+        const int32x4_t r2 = rq4_n(vshlq_r_s32(x2, p->left_shift), p->input2_multiplier,
+                                   p->input2_shift);
+        int32x4_t r = rq4_n(is_sub ? vsubq_s32(r1, r2) : vaddq_s32(r1, r2),
+                            p->output_multiplier, p->output_shift);
+        r = vaddq_n_s32(r, p->output_offset);
+        r = vminq_s32(vmaxq_s32(r, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max));
+        vstrbq_p_s32(out + i, r, pr);
+    }
+#endif
+    for (; i < n; ++i) {
         out[i] = el_opt_add1(p, is_sub, a[i], b[i]);
     }
 }
