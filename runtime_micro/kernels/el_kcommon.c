@@ -198,26 +198,38 @@ el_status el_k_check_out_shape(el_context *ctx, el_node *node, const el_tensor *
     return EL_OK;
 }
 
+/* Window arithmetic in 64 bits: strides, dilations and sizes come from the (untrusted) model,
+ * and their int32 products or sums can overflow. Results that do not fit give -1, which no
+ * output dimension equals, so prepare rejects the op. */
 int32_t el_k_out_size(int32_t padding, int32_t in, int32_t filter, int32_t stride,
                       int32_t dilation)
 {
-    const int32_t eff = (filter - 1) * dilation + 1;
+    const int64_t eff = ((int64_t)filter - 1) * (int64_t)dilation + 1;
+    int64_t out;
     if (stride <= 0) {
         return 0;
     }
-    if (padding == EL_PADDING_SAME) {
-        return (in + stride - 1) / stride;
+    /* Kernels compute window positions in int32 (ox * stride - pad + kx * dilation): refuse
+     * geometry whose terms could overflow there. */
+    if (eff > INT32_MAX / 4 || stride > INT32_MAX / 4 || (int64_t)in > INT32_MAX / 4) {
+        return -1;
     }
-    return (in + stride - eff) / stride;
+    if (padding == EL_PADDING_SAME) {
+        out = ((int64_t)in + stride - 1) / stride;
+    } else {
+        out = ((int64_t)in + stride - eff) / stride;
+    }
+    return (out < INT32_MIN || out > INT32_MAX) ? -1 : (int32_t)out;
 }
 
 int32_t el_k_padding(int32_t stride, int32_t dilation, int32_t in, int32_t filter,
                      int32_t out)
 {
-    const int32_t eff = (filter - 1) * dilation + 1;
-    int32_t total = (out - 1) * stride + eff - in;
+    const int64_t eff = ((int64_t)filter - 1) * (int64_t)dilation + 1;
+    int64_t total = ((int64_t)out - 1) * (int64_t)stride + eff - in;
     total = total > 0 ? total : 0;
-    return total / 2;
+    total /= 2;
+    return total > INT32_MAX ? INT32_MAX : (int32_t)total;
 }
 
 el_status el_k_act_range(el_context *ctx, el_node *node, int32_t act, int32_t dtype,
