@@ -276,3 +276,25 @@ def test_cli_convert(tmp_path: Path) -> None:
     assert dim.dim_value == 1
     assert main(["convert", str(path), "-o", str(out)]) == 2
     assert main(["convert", str(path), "-o", str(out), "--input-shape", "input:1,3,32,32"]) == 0
+
+
+def test_digits_example_runs_in_litert_and_tflm_like_onnxruntime() -> None:
+    """The bundled trained example on real held-out digits: no TRANSPOSE, and LiteRT and
+    TFLite Micro within 1e-4 of the output range of ONNX Runtime's outputs."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "digits" / "digits_cnn.onnx"
+    model = onnx.load(path)
+    graph = convert(path, ConvertOptions())
+    assert "TRANSPOSE" not in {op.type for op in graph.ops}
+    data = write_model(graph)
+    layout = io_layout(graph)
+    with np.load(path.parent / "heldout.npz") as f:
+        xs = f["input"][:20]
+    for x in xs:
+        (ref,) = ort_run(model, {"input": x[None]})
+        tolerance = 1e-4 * float(np.ptp(ref))
+        got_lite = from_layout(litert_run(data, {"input": x[None]}, layout)["logits"],
+                               layout.get("logits"))
+        got_tflm = from_layout(tflm_run(data, graph, {"input": x[None]})["logits"],
+                               layout.get("logits"))
+        assert float(np.abs(got_lite - ref).max()) <= tolerance
+        assert float(np.abs(got_tflm - ref).max()) <= tolerance
