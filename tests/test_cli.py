@@ -183,3 +183,40 @@ def test_export_writes_c_sources_with_the_arena_size(tmp_path: Path) -> None:
     res = edgelite("export", str(model), "-o", str(tmp_path / "c2"), "--input",
                    str(tmp_path / "missing.npy"))
     assert_user_error(res, "missing.npy")
+
+
+def test_weights_int8_by_default_runs_in_every_runtime(tmp_path: Path) -> None:
+    """`--mode weights-int8` writes int8 weights behind DEQUANTIZE, which LiteRT, TFLite Micro
+    and runtime_micro all run; `--hybrid` opts into LiteRT's hybrid kernels."""
+    from ai_edge_litert.interpreter import Interpreter as LiteRT
+    from tflite_micro.python.tflite_micro import runtime as tflm
+
+    from edgelite.runtime import Interpreter
+
+    out = tmp_path / "w8.tflite"
+    res = edgelite("quantize", str(DIGITS / "digits_cnn.onnx"), "--mode", "weights-int8",
+                   "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    with np.load(DIGITS / "heldout.npz") as f:
+        x = f["input"][:1].transpose(0, 2, 3, 1).copy()
+    ours = Interpreter(out.read_bytes())
+    ours.set_input(0, x)
+    ours.invoke()
+    micro = tflm.Interpreter.from_bytes(out.read_bytes(), arena_size=1 << 20)
+    micro.set_input(x, 0)
+    micro.invoke()
+    lite = LiteRT(model_path=str(out))
+    lite.allocate_tensors()
+    lite.set_tensor(lite.get_input_details()[0]["index"], x)
+    lite.invoke()
+    np.testing.assert_array_equal(ours.get_output(0), micro.get_output(0))
+    np.testing.assert_allclose(ours.get_output(0),
+                               lite.get_tensor(lite.get_output_details()[0]["index"]),
+                               rtol=1e-5, atol=1e-5)
+    assert out.stat().st_size < 0.35 * (DIGITS / "digits_cnn.onnx").stat().st_size
+
+    hybrid = tmp_path / "w8h.tflite"
+    res = edgelite("quantize", str(DIGITS / "digits_cnn.onnx"), "--mode", "weights-int8",
+                   "--hybrid", "-o", str(hybrid))
+    assert res.returncode == 0, res.stderr
+    assert hybrid.read_bytes() != out.read_bytes()

@@ -66,6 +66,10 @@ def quantize_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
         click.option("--auto-precision", "auto_precision", type=float, metavar="DB",
                      help="Raise the worst layers to int16/float until the output SQNR "
                           "reaches DB."),
+        click.option("--hybrid", is_flag=True,
+                     help="weights-int8: use LiteRT's hybrid kernels (int8 weights read "
+                          "directly; LiteRT only). Default: DEQUANTIZE ops, which TFLite "
+                          "Micro and runtime_micro run too."),
         click.option("--report", "report_json", type=click.Path(path_type=Path),
                      help="Write the per-layer error report (JSON)."),
         click.option("--report-html", "report_html", type=click.Path(path_type=Path),
@@ -106,7 +110,7 @@ def _build_quantize_options(mode: str, q: dict):  # noqa: ANN202
         mode=mode, io=q["io"], calibration=calibration, samples=q["samples"],
         method=q["method"], percentile=q["percentile"], keep_float=tuple(q["keep_float"]),
         int16=tuple(q["int16"]), auto_precision=q["auto_precision"],
-        report_json=q["report_json"], report_html=q["report_html"],
+        report_json=q["report_json"], report_html=q["report_html"], hybrid=q["hybrid"],
         progress=_sys.stderr.isatty(),
     )
 

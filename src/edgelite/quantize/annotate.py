@@ -97,7 +97,7 @@ class AnnotateConfig:
     keep_float: frozenset[str] = frozenset()  # op names or output tensor names
     int16: frozenset[str] = frozenset()  # ops computed in int16x8 inside an int8 model
     per_channel: bool = True
-    hybrid: bool = True  # weights-int8: use TFLite's hybrid kernels where they exist
+    hybrid: bool = False  # weights-int8: TFLite's hybrid kernels (LiteRT only) where they exist
     strict: bool = False  # unquantizable ops are an error instead of staying float
 
     def __post_init__(self) -> None:

@@ -43,6 +43,8 @@ class QuantizeOptions:
     auto_precision: target output SQNR in dB; the worst layers are raised until reached.
     report_json / report_html: where to write the per-tensor error report.
     backend: where the models run for calibration and reports ("micro" or "litert").
+    hybrid: weights-int8 only: TFLite's hybrid kernels read the int8 weights directly (LiteRT
+    only); by default the weights go through DEQUANTIZE, which every runtime runs.
     """
 
     mode: str = "int8"
@@ -57,7 +59,7 @@ class QuantizeOptions:
     auto_precision: float | None = None
     max_precision_steps: int = 16
     per_channel: bool = True
-    hybrid: bool = True
+    hybrid: bool = False
     strict: bool = False
     report: bool = False
     report_json: Path | None = None
