@@ -1022,6 +1022,62 @@ case("topk_v2_f32_ties", oracle="litert")(_topk_case("float32", 4))
 case("topk_v2_i32_ties", oracle="litert")(_topk_case("int32", 11))
 
 
+def _lrn_case(shape, radius: int, bias: float, alpha: float, beta: float):
+    def build(rng):
+        x = act("x", shape, "float32")
+        y = act("y", shape, "float32")
+        return (one_op("LOCAL_RESPONSE_NORMALIZATION", [x], [y], radius=radius, bias=bias,
+                       alpha=alpha, beta=beta), inputs_for(rng, [x]))
+    return build
+
+
+# LRN against LiteRT's built-in kernel: it sums over channels [c - radius, c + radius] (TF's
+# tf.nn.local_response_normalization, ONNX LRN with size 2 * radius + 1); LiteRT's reference
+# kernel (BUILTIN_REF) stops at c + radius - 1, an asymmetric window no framework defines.
+case("lrn_f32", oracle="litert_builtin")(_lrn_case((1, 3, 4, 7), 2, 1.0, 1e-2, 0.75))
+# radius beyond the depth: the window clamps to the whole last axis
+case("lrn_f32_wide_radius", oracle="litert_builtin")(_lrn_case((2, 1, 3, 5), 9, 2.0, 0.3, 0.5))
+
+
+def _cumsum_case(dtype: str, shape, axis: int, exclusive: bool, reverse: bool):
+    def build(rng):
+        x = act("x", shape, dtype)
+        y = act("y", shape, dtype)
+        xs = inputs_for(rng, [x])
+        if dtype == "int32":  # large enough to wrap around, as TFLite's int32 sums do
+            xs = [(xs[0] // 4).astype(np.int32)]
+        return (one_op("CUMSUM", [x, const("axis", np.asarray(axis, np.int32))], [y],
+                       exclusive=exclusive, reverse=reverse), xs)
+    return build
+
+
+case("cumsum_f32", oracle="litert")(_cumsum_case("float32", (3, 5, 4), 1, False, False))
+case("cumsum_f32_excl_rev", oracle="litert")(_cumsum_case("float32", (3, 5, 4), -1, True, True))
+case("cumsum_i32_excl", oracle="litert")(_cumsum_case("int32", (6, 7), 0, True, False))
+case("cumsum_i32_rev", oracle="litert")(_cumsum_case("int32", (2, 3, 9), 2, False, True))
+
+
+def _one_hot_case(idx_dtype: str, val_dtype: str, shape, depth: int, axis: int):
+    def build(rng):
+        i = act("i", shape, idx_dtype)
+        on = const("on", np.asarray(3.5 if val_dtype == "float32" else 7, val_dtype))
+        off = const("off", np.asarray(-1.25 if val_dtype == "float32" else -2, val_dtype))
+        out_shape = list(shape)
+        out_shape.insert(len(shape) if axis == -1 else axis, depth)
+        y = act("y", out_shape, val_dtype)
+        # indices from -2 to depth + 1: out-of-range ones must give all-off rows
+        xs = [rng.integers(-2, depth + 2, shape).astype(idx_dtype)]
+        return (one_op("ONE_HOT", [i, const("depth", np.asarray(depth, np.int32)), on, off], [y],
+                       axis=axis), xs)
+    return build
+
+
+case("one_hot_i32_f32_last", oracle="litert")(_one_hot_case("int32", "float32", (3, 4), 5, -1))
+case("one_hot_i64_f32_axis0", oracle="litert")(_one_hot_case("int64", "float32", (3, 4), 6, 0))
+case("one_hot_i32_i32_axis1", oracle="litert")(_one_hot_case("int32", "int32", (2, 3, 2), 4, 1))
+case("one_hot_i64_i32_last", oracle="litert")(_one_hot_case("int64", "int32", (7,), 3, -1))
+
+
 def test_gather_nd_out_of_range_index_is_an_error() -> None:
     x, ind, y = act("x", (4, 3), "float32"), act("idx", (2, 2), "int32"), act("y", (2,), "float32")
     it = Interpreter(one_op("GATHER_ND", [x, ind], [y]))
@@ -1286,3 +1342,66 @@ def test_arena_not_larger_than_tflm(name: str, build) -> None:
     tflm = _tflm_arena_bytes(tflm_runtime.Interpreter.from_bytes(model, arena_size=8 << 20))
     print(f"{name}: edgelite arena {ours} B, TFLite Micro arena {tflm} B")
     assert ours <= tflm, f"{name}: edgelite needs {ours} B, TFLite Micro {tflm} B"
+
+
+def test_onnx_cumsum_onehot_lrn_end_to_end_match_onnxruntime(tmp_path) -> None:
+    """ONNX LRN -> CumSum (exclusive, reverse) and OneHot, converted by our converter, run in
+    runtime_micro against ONNX Runtime."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from edgelite.converter import convert_to_bytes
+    from edgelite.converter.pipeline import ConvertOptions
+
+    graph = helper.make_graph(
+        [helper.make_node("LRN", ["x"], ["n"], size=5, alpha=2e-2, beta=0.75, bias=1.5),
+         helper.make_node("CumSum", ["n", "axis"], ["c"], exclusive=1, reverse=1),
+         helper.make_node("OneHot", ["i", "depth", "values"], ["h"], axis=1)],
+        "e2e",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 3, 4]),
+         helper.make_tensor_value_info("i", TensorProto.INT64, [2, 5])],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [1, 6, 3, 4]),
+         helper.make_tensor_value_info("h", TensorProto.FLOAT, [2, 7, 5])],
+        [numpy_helper.from_array(np.asarray(1, np.int64), "axis"),
+         numpy_helper.from_array(np.asarray(7, np.int64), "depth"),
+         numpy_helper.from_array(np.asarray([-0.5, 3.0], np.float32), "values")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = tmp_path / "e2e.onnx"
+    onnx.save(model, str(path))
+    rng = np.random.default_rng(SEED)
+    x = rng.normal(0.0, 2.0, (1, 6, 3, 4)).astype(np.float32)
+    i = rng.integers(-7, 7, (2, 5)).astype(np.int64)  # negatives count from the end in ONNX
+    want = ort.InferenceSession(str(path)).run(None, {"x": x, "i": i})
+
+    it = Interpreter(convert_to_bytes(path, ConvertOptions(keep_nchw_io=True)))
+    ops = [it.inputs[k].name for k in range(len(it.inputs))]
+    it.set_input(ops.index("x"), x)
+    it.set_input(ops.index("i"), i.astype(it.inputs[ops.index("i")].dtype))
+    it.invoke()
+    names = [it.outputs[k].name for k in range(len(it.outputs))]
+    for name, w in zip(("c", "h"), want):
+        _compare(it.get_output(names.index(name)), w, f"output {name} vs ONNX Runtime")
+
+
+@pytest.mark.parametrize("what", ["one_hot_out_shape", "one_hot_negative_depth", "cumsum_axis"])
+def test_new_kernels_refuse_inconsistent_models_in_prepare(what: str) -> None:
+    """ONE_HOT's output must hold depth values per index (its writes are bounded by that
+    check); CUMSUM's axis must lie within the input's rank."""
+    i = act("i", (3,), "int32")
+    on, off = const("on", np.asarray(1.0, np.float32)), const("off", np.asarray(0.0, np.float32))
+    if what == "one_hot_out_shape":
+        model = one_op("ONE_HOT", [i, const("depth", np.asarray(5, np.int32)), on, off],
+                       [act("y", (3, 4), "float32")], axis=-1)
+        pattern = r"ONE_HOT.*output"
+    elif what == "one_hot_negative_depth":
+        model = one_op("ONE_HOT", [i, const("depth", np.asarray(-2, np.int32)), on, off],
+                       [act("y", (3, 2), "float32")], axis=-1)
+        pattern = r"ONE_HOT.*depth -2"
+    else:
+        x = act("x", (2, 3), "float32")
+        model = one_op("CUMSUM", [x, const("axis", np.asarray(2, np.int32))],
+                       [act("y", (2, 3), "float32")])
+        pattern = r"CUMSUM.*axis 2 is out of range"
+    with pytest.raises(EdgeliteError, match=pattern):
+        Interpreter(model)

@@ -273,6 +273,22 @@ typedef struct el_gelu_options {
   int32_t approximate;
 } el_gelu_options;
 
+/* LOCAL_RESPONSE_NORMALIZATION (LocalResponseNormalizationOptions) */
+typedef struct el_lrn_options {
+  int32_t radius;
+  float bias, alpha, beta;
+} el_lrn_options;
+
+/* CUMSUM (CumsumOptions) */
+typedef struct el_cumsum_options {
+  int32_t exclusive, reverse;
+} el_cumsum_options;
+
+/* ONE_HOT (OneHotOptions) */
+typedef struct el_one_hot_options {
+  int32_t axis;
+} el_one_hot_options;
+
 /* ---------------------------------------------------------------- nodes */
 
 struct el_kernel;

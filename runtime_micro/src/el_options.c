@@ -93,6 +93,13 @@ static const field_spec k_svdf[] = {{0, F_I32, O(el_svdf_options, rank), 0},
                                     {1, F_BYTE, O(el_svdf_options, activation), 0},
                                     {2, F_BOOL, O(el_svdf_options, asymmetric_quantize_inputs), 0}};
 static const field_spec k_gelu[] = {{0, F_BOOL, O(el_gelu_options, approximate), 0}};
+static const field_spec k_lrn[] = {{0, F_I32, O(el_lrn_options, radius), 0},
+                                   {1, F_F32, O(el_lrn_options, bias), 0},
+                                   {2, F_F32, O(el_lrn_options, alpha), 0},
+                                   {3, F_F32, O(el_lrn_options, beta), 0}};
+static const field_spec k_cumsum[] = {{0, F_BOOL, O(el_cumsum_options, exclusive), 0},
+                                      {1, F_BOOL, O(el_cumsum_options, reverse), 0}};
+static const field_spec k_one_hot[] = {{0, F_I32, O(el_one_hot_options, axis), 0}};
 static const field_spec k_call_once[] = {{0, F_I32, O(el_call_once_options, init_subgraph_index), 0}};
 static const field_spec k_var_handle[] = {{0, F_STR, O(el_var_handle_options, container), 0},
                                           {1, F_STR, O(el_var_handle_options, shared_name), 0}};
@@ -112,6 +119,7 @@ static const op_spec k_ops[] = {
     ROW(EL_OP_CONCATENATION, 10, el_concat_options, k_concat),
     ROW(EL_OP_ADD, 11, el_arith_options, k_addsub),
     ROW(EL_OP_L2_NORMALIZATION, 12, el_arith_options, k_l2norm),
+    ROW(EL_OP_LOCAL_RESPONSE_NORMALIZATION, 13, el_lrn_options, k_lrn),
     ROW(EL_OP_RESIZE_BILINEAR, 15, el_resize_options, k_bilinear),
     ROW(EL_OP_RESHAPE, 17, el_reshape_options, k_reshape),
     ROW(EL_OP_SPACE_TO_DEPTH, 19, el_block_options, k_block),
@@ -137,11 +145,13 @@ static const op_spec k_ops[] = {
     ROW(EL_OP_PACK, 59, el_pack_options, k_pack),
     ROW(EL_OP_UNPACK, 64, el_pack_options, k_pack),
     ROW(EL_OP_RESIZE_NEAREST_NEIGHBOR, 74, el_resize_options, k_nearest),
+    ROW(EL_OP_ONE_HOT, 61, el_one_hot_options, k_one_hot),
     ROW(EL_OP_LEAKY_RELU, 75, el_leaky_relu_options, k_leaky),
     ROW(EL_OP_MIRROR_PAD, 77, el_mirror_pad_options, k_mirror),
     ROW(EL_OP_SPLIT_V, 79, el_split_options, k_split),
     ROW(EL_OP_DEPTH_TO_SPACE, 94, el_block_options, k_block),
     ROW(EL_OP_BATCH_MATMUL, 101, el_batch_matmul_options, k_bmm),
+    ROW(EL_OP_CUMSUM, 102, el_cumsum_options, k_cumsum),
     ROW(EL_OP_CALL_ONCE, 103, el_call_once_options, k_call_once),
     ROW(EL_OP_VAR_HANDLE, 111, el_var_handle_options, k_var_handle),
     ROW(EL_OP_GELU, 116, el_gelu_options, k_gelu),
