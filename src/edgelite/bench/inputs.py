@@ -7,40 +7,24 @@ it from these, so every runtime sees the same values.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from edgelite.converter.pipeline import METADATA_KEY, IoLayout, channels_last_io
 from edgelite.errors import Code, EdgeliteError
 from edgelite.runtime.batch import as_input_dtype, load_arrays, split_samples
 from edgelite.runtime.interpreter import TensorDetails
 
 
-@dataclass(frozen=True)
-class ModelLayout:
-    """Which .tflite inputs/outputs the converter moved to channels-last (metadata "layout")."""
-
-    inputs: frozenset[str]
-    outputs: frozenset[str]
-
-
-_CHANNELS_LAST = ("NWC", "NHWC", "NDHWC")
+ModelLayout = IoLayout
 
 
 def model_layout(metadata: list) -> ModelLayout:  # list[reader.MetadataInfo]
     for entry in metadata:
-        if entry.name != "edgelite":
-            continue
-        try:
-            layout = json.loads(entry.data).get("layout", {})
-            ins = {n for n, v in layout.get("inputs", {}).items() if v in _CHANNELS_LAST}
-            outs = {n for n, v in layout.get("outputs", {}).items() if v in _CHANNELS_LAST}
-        except (ValueError, AttributeError):
-            break  # unreadable metadata: assume nothing was moved
-        return ModelLayout(frozenset(ins), frozenset(outs))
-    return ModelLayout(frozenset(), frozenset())
+        if entry.name == METADATA_KEY:
+            return channels_last_io(entry.data)
+    return channels_last_io(None)
 
 
 def random_inputs(details: list[TensorDetails], seed: int) -> list[np.ndarray]:

@@ -15,6 +15,29 @@ from edgelite.converter.passes import optimize
 from edgelite.errors import Code, EdgeliteError
 
 METADATA_KEY = "edgelite"
+CHANNELS_LAST = ("NWC", "NHWC", "NDHWC")
+
+
+@dataclass(frozen=True)
+class IoLayout:
+    """Which model inputs/outputs the converter moved to channels-last (metadata "layout")."""
+
+    inputs: frozenset[str]
+    outputs: frozenset[str]
+
+
+def channels_last_io(raw: bytes | None) -> IoLayout:
+    """Read the "layout" entry of our metadata; unreadable or absent metadata moved nothing."""
+    none = IoLayout(frozenset(), frozenset())
+    if not raw:
+        return none
+    try:
+        layout = json.loads(raw).get("layout", {})
+        return IoLayout(
+            frozenset(n for n, v in layout.get("inputs", {}).items() if v in CHANNELS_LAST),
+            frozenset(n for n, v in layout.get("outputs", {}).items() if v in CHANNELS_LAST))
+    except (ValueError, AttributeError):
+        return none
 # rank -> (the ONNX layout, the channels-last layout the converter may switch an input/output to)
 LAYOUTS = {3: ("NCW", "NWC"), 4: ("NCHW", "NHWC"), 5: ("NCDHW", "NDHWC")}
 

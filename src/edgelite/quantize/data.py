@@ -12,7 +12,6 @@ transposed layout matches.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -57,20 +56,13 @@ def _bad(message: str, where: str, hint: str | None = None) -> EdgeliteError:
     return EdgeliteError(message, code=Code.BAD_INPUT, where=where, hint=hint)
 
 
-CHANNELS_LAST = ("NWC", "NHWC", "NDHWC")
-
-
 def channels_last_io(graph: ir.Graph) -> set[str]:
     """Names of the inputs/outputs the converter moved to channels-last (from its metadata)."""
-    raw = graph.metadata.get("edgelite")
-    if not raw:
-        return set()
-    try:
-        layout = json.loads(raw).get("layout", {})
-    except (ValueError, AttributeError):
-        return set()
-    return {name for kind in ("inputs", "outputs") for name, lay in layout.get(kind, {}).items()
-            if lay in CHANNELS_LAST}
+    from edgelite.converter.pipeline import METADATA_KEY
+    from edgelite.converter.pipeline import channels_last_io as parse
+
+    io = parse(graph.metadata.get(METADATA_KEY))
+    return set(io.inputs | io.outputs)
 
 
 def _fit(arr: np.ndarray, t: ir.Tensor, layout: str, where: str,

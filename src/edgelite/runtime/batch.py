@@ -8,7 +8,6 @@ takes integers); outputs are stacked per sample.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,18 +24,12 @@ class BatchResult:
     notes: list[str]
 
 
-def _channels_last_inputs(model: bytes) -> set[str]:
+def _channels_last_inputs(model: bytes) -> frozenset[str]:
+    from edgelite.converter.pipeline import METADATA_KEY, channels_last_io
     from edgelite.converter.tflite.reader import read_model
 
-    for entry in read_model(model).metadata:
-        if entry.name == "edgelite":
-            try:
-                layout = json.loads(entry.data).get("layout", {})
-            except (ValueError, AttributeError):
-                return set()
-            return {n for n, lay in layout.get("inputs", {}).items()
-                    if lay in ("NWC", "NHWC", "NDHWC")}
-    return set()
+    raw = next((m.data for m in read_model(model).metadata if m.name == METADATA_KEY), None)
+    return channels_last_io(raw).inputs
 
 
 def split_samples(arr: np.ndarray, d: TensorDetails, nhwc: bool, where: str,
