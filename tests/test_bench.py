@@ -68,6 +68,7 @@ def test_json_report_and_per_op_profile(models: dict[str, Path]) -> None:
         assert key in report, key
     assert report["model_bytes"] == models["float"].stat().st_size
     assert report["arena_bytes"] > 0 and report["init_ms"] > 0
+    assert report["kernels"].startswith("opt")  # the optimized kernels, the CPU's choice
     assert report["inputs"] == ["input float32[1,28,28,1]"]
     lat = report["latency_ms"]
     assert lat["runs"] == 3

@@ -19,7 +19,6 @@ FAIL with that line (as tests/test_targets.py), they are never skipped.
 
 from __future__ import annotations
 
-import ctypes
 import re
 import subprocess
 import sys
@@ -92,15 +91,15 @@ def test_c_kernels_cortex_m(tmp_path: Path, target: str, expect: int) -> None:
 
 
 # ------------------------------------------------------------------ end to end vs TFLite Micro
-def _library() -> ctypes.CDLL:
-    lib = _lib.load()
-    if not hasattr(lib, "el_opt_enable"):
-        pytest.fail(f"{lib._name} predates runtime_micro/kernels/opt: rebuild it "
-                    "(`make -C runtime_micro` or pip install .)", pytrace=False)
-    lib.el_opt_isa_detected.restype = ctypes.c_uint
-    lib.el_opt_limit_isa.argtypes = [ctypes.c_uint]
-    lib.el_opt_enable.argtypes = [ctypes.c_int]
-    return lib
+NO_ISA = _lib.ISA_ALL & ~_lib.ISA_OPT  # as disable_isa: the optimized kernels' portable C only
+
+
+def _isa_settings(model: bytes) -> list[int]:
+    """disable_isa values covering every kernel path this CPU has: each instruction-set level,
+    the optimized kernels' portable C, and the reference kernels alone."""
+    detected = Interpreter(model).kernel_isa & ~_lib.ISA_OPT
+    levels = [m for m in (ISA_AVX2, ISA_NEON, ISA_NEON | ISA_SDOT) if detected & m == m]
+    return [NO_ISA & ~m for m in levels] + [NO_ISA, _lib.ISA_ALL]
 
 
 @pytest.fixture(scope="module")
@@ -132,32 +131,24 @@ def _tflm(model: bytes, x: np.ndarray, tmp: Path) -> np.ndarray:
 @pytest.mark.parametrize("name", ["0.35_96", "1_224"])
 def test_mobilenet_v2_int8_bit_exact_with_tflm(mobilenets: dict[str, bytes], name: str,
                                                tmp_path: Path) -> None:
-    lib = _library()
     model = mobilenets[name]
     it = Interpreter(model)
     assert it.inputs[0].dtype == np.int8
     rng = np.random.default_rng(0)
     x = rng.integers(-128, 128, size=it.inputs[0].shape).astype(np.int8)
     expected = _tflm(model, x, tmp_path)
-    detected = int(lib.el_opt_isa_detected())
-    levels = [0] + [m for m in (ISA_AVX2, ISA_NEON, ISA_NEON | ISA_SDOT) if detected & m == m]
     runs = {}
-    try:
-        for on, mask in [(1, m) for m in levels] + [(0, 0)]:
-            lib.el_opt_enable(on)
-            lib.el_opt_limit_isa(mask)
-            it.set_input(0, x)
-            it.invoke()
-            runs[(on, mask)] = it.get_output(0).copy()
-    finally:
-        lib.el_opt_enable(1)
-        lib.el_opt_limit_isa(0xFFFFFFFF)
-    for (on, mask), got in runs.items():
+    for disable in _isa_settings(model):
+        it = Interpreter(model, disable_isa=disable)
+        it.set_input(0, x)
+        it.invoke()
+        runs[it.kernels] = it.get_output(0).copy()
+    assert "reference" in runs and len(runs) >= 3, runs.keys()
+    for kernels, got in runs.items():
         assert got.dtype == expected.dtype and got.shape == expected.shape
         diff = int(np.abs(got.astype(np.int32) - expected.astype(np.int32)).max())
-        assert diff == 0, (f"optimized kernels {'on' if on else 'off'} (isa mask 0x{mask:x}): "
-                           f"{int((got != expected).sum())} outputs differ from TFLite Micro, "
-                           f"max {diff}")
+        assert diff == 0, (f"kernels {kernels}: {int((got != expected).sum())} outputs differ "
+                           f"from TFLite Micro, max {diff}")
     # A model that reaches the output with varied values (not a constant the kernels could
     # all agree on by accident).
     assert len(np.unique(expected)) > 10
@@ -169,23 +160,46 @@ def test_mobilenet_v2_float_same_bits_and_onnxruntime(tmp_path: Path) -> None:
 
     from edgelite.converter.pipeline import convert_to_bytes
 
-    lib = _library()
     src = tmp_path / "mnv2.onnx"
     onnx.save(models.mobilenet_v2(0.35, 96), str(src))
-    it = Interpreter(convert_to_bytes(src))
+    model = convert_to_bytes(src)
     x = np.random.default_rng(0).standard_normal((1, 3, 96, 96)).astype(np.float32)
     want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(
         None, {"input": x})[0]
-    shape = tuple(it.inputs[0].shape)
-    xin = x if shape == x.shape else x.transpose(0, 2, 3, 1)
     runs = {}
-    try:
-        for on in (1, 0):
-            lib.el_opt_enable(on)
-            it.set_input(0, xin)
-            it.invoke()
-            runs[on] = it.get_output(0).copy()
-    finally:
-        lib.el_opt_enable(1)
+    for on, disable in ((1, 0), (0, _lib.ISA_ALL)):
+        it = Interpreter(model, disable_isa=disable)
+        shape = tuple(it.inputs[0].shape)
+        it.set_input(0, x if shape == x.shape else x.transpose(0, 2, 3, 1))
+        it.invoke()
+        runs[on] = it.get_output(0).copy()
     assert runs[1].tobytes() == runs[0].tobytes()
     np.testing.assert_allclose(runs[1].reshape(want.shape), want, rtol=1e-3, atol=1e-4)
+
+
+def test_interpreters_with_different_kernels_run_concurrently(
+        mobilenets: dict[str, bytes]) -> None:
+    """The kernel choice belongs to each interpreter (no process-wide switch): one on the
+    optimized kernels and one on the reference only, invoked at the same time from two threads
+    (ctypes releases the GIL during el_invoke), both keep giving TFLite's bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = mobilenets["0.35_96"]
+    fast, ref = Interpreter(model), Interpreter(model, disable_isa=_lib.ISA_ALL)
+    assert fast.kernel_isa & _lib.ISA_OPT and ref.kernels == "reference"
+    x = np.random.default_rng(3).integers(-128, 128, size=fast.inputs[0].shape).astype(np.int8)
+    ref.set_input(0, x)
+    ref.invoke()
+    want = ref.get_output(0).copy()
+
+    def run(it: Interpreter) -> list[bytes]:
+        outs = []
+        for _ in range(8):
+            it.set_input(0, x)
+            it.invoke()
+            outs.append(it.get_output(0).tobytes())
+        return outs
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(run, (fast, ref)))
+    assert all(out == want.tobytes() for outs in results for out in outs)

@@ -93,10 +93,29 @@ typedef struct el_interpreter {
   } opaque;
 } el_interpreter;
 
+/* Instruction sets of the optimized kernels (kernels/opt), as bits of el_config.disable_isa and
+ * of el_kernel_isa(). Hosted builds choose among them at run time from what the CPU reports;
+ * Cortex-M builds fix DSP / MVE at compile time (disabling those bits there changes nothing,
+ * EL_ISA_OPT still does). Every path writes the same bytes as the reference kernels. */
+#define EL_ISA_AVX2 0x1u        /* x86-64 AVX2 */
+#define EL_ISA_AVX512VNNI 0x2u  /* x86-64 AVX512-VNNI + AVX512VL (with AVX2) */
+#define EL_ISA_AVXVNNI 0x4u     /* x86-64 AVX-VNNI (with AVX2) */
+#define EL_ISA_SSE41 0x8u       /* x86-64 SSE4.1 */
+#define EL_ISA_NEON 0x10u       /* aarch64 Advanced SIMD */
+#define EL_ISA_SDOT 0x20u       /* aarch64 dot product (ARMv8.2 DotProd) */
+#define EL_ISA_DSP 0x100u       /* Cortex-M4/M7/M33 DSP extension (compile time) */
+#define EL_ISA_MVE 0x200u       /* Cortex-M55/M85 Helium (compile time) */
+#define EL_ISA_OPT 0x80000000u  /* the optimized kernels at all, their portable C paths included */
+#define EL_ISA_ALL 0xFFFFFFFFu  /* as disable_isa: reference kernels only */
+
 typedef struct el_config {
   el_planner planner;
   el_op_callback callback; /* may be NULL */
   void *callback_user;
+  /* EL_ISA_* bits the optimized kernels must not use; 0 (the default, and a NULL cfg) = the
+   * fastest paths this CPU has. The choice belongs to this interpreter alone: interpreters with
+   * different settings may run in different threads at once. For tests and benchmarks. */
+  uint32_t disable_isa;
 } el_config;
 
 /* Everything a caller needs to read or fill a tensor. Pointers stay valid while the
@@ -145,6 +164,10 @@ el_status el_init(el_interpreter *it, const void *model, size_t model_size, void
 
 size_t el_arena_required(const el_interpreter *it);
 int el_arena_required_exact(const el_interpreter *it);
+
+/* EL_ISA_* bits of the kernels this interpreter runs: EL_ISA_OPT plus the instruction sets
+ * in use, or 0 when it runs the reference kernels only. Valid after el_init succeeds. */
+uint32_t el_kernel_isa(const el_interpreter *it);
 
 /* The message of the last failure ("" after success). Never NULL; lives in *it. */
 const char *el_error_message(const el_interpreter *it);

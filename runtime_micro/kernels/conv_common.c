@@ -244,7 +244,8 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
     conv_view v, *d = &v;
     conv_view_of(node, in, filter, out, &v);
     if (in->type == EL_FLOAT32) {
-        if (!el_opt_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+        if (!el_opt_conv2d_f32(el_ctx_isa(ctx), d->p, &d->in, EL_F32(in), &d->filter,
+                               EL_F32(filter),
                                bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out))) {
             el_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                           bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
@@ -256,7 +257,8 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
                       EL_S16(out));
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
-        if (!el_opt_conv2d_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
+        if (!el_opt_conv2d_s8(el_ctx_isa(ctx), d->p, &d->q, &d->in, EL_S8(in), &d->filter,
+                              EL_S8(filter),
                               bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out))) {
             el_conv2d_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
                          bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
@@ -319,7 +321,8 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
     conv_view v, *d = &v;
     conv_view_of(node, in, filter, out, &v);
     if (in->type == EL_FLOAT32) {
-        if (!el_opt_depthwise_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
+        if (!el_opt_depthwise_conv2d_f32(el_ctx_isa(ctx), d->p, &d->in, EL_F32(in), &d->filter,
+                                         EL_F32(filter),
                                          bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out))) {
             el_depthwise_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                                     bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
@@ -329,7 +332,7 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
                                 bias ? bias->data : NULL, 1 /* prepare requires int64 */,
                                 &d->out, EL_S16(out));
     } else {
-        if (!el_opt_depthwise_conv2d_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter,
+        if (!el_opt_depthwise_conv2d_s8(el_ctx_isa(ctx), d->p, &d->q, &d->in, EL_S8(in), &d->filter,
                                         EL_S8(filter), bias ? EL_S32(bias) : NULL, &d->out,
                                         EL_S8(out))) {
             el_depthwise_conv2d_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),

@@ -305,7 +305,8 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
         break;
     default:
         if ((d->op == EL_BIN_ADD || d->op == EL_BIN_SUB) &&
-            el_opt_add_s8(d->op == EL_BIN_SUB, &d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so,
+            el_opt_add_s8(el_ctx_isa(ctx), d->op == EL_BIN_SUB, &d->p, &d->s1, EL_S8(a), &d->s2,
+                          EL_S8(b), &d->so,
                           EL_S8(out))) {
             /* kernels/opt took it (equal shapes): identical bytes */
         } else if (d->op == EL_BIN_ADD) {

@@ -146,7 +146,8 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     v.q.multiplier = fc_mult(k);
     v.q.shift = v.q.multiplier + (k->per_channel ? v.units : 1);
     if (in->type == EL_FLOAT32) {
-        if (!el_opt_fully_connected_f32(&k->p, d->batches, d->depth, EL_F32(in), d->units,
+        if (!el_opt_fully_connected_f32(el_ctx_isa(ctx), &k->p, d->batches, d->depth, EL_F32(in),
+                                        d->units,
                                         EL_F32(filter), bias ? EL_F32(bias) : NULL,
                                         EL_F32(out))) {
             el_fully_connected_f32(&k->p, d->batches, d->depth, EL_F32(in), d->units,
@@ -158,7 +159,8 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
                                bias != NULL && bias->type == EL_INT64, EL_S16(out));
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
-        if (!el_opt_fully_connected_s8(&k->p, &d->q, k->per_channel, d->batches, d->depth,
+        if (!el_opt_fully_connected_s8(el_ctx_isa(ctx), &k->p, &d->q, k->per_channel, d->batches,
+                                       d->depth,
                                        EL_S8(in), d->units, EL_S8(filter),
                                        bias ? EL_S32(bias) : NULL, EL_S8(out))) {
             el_fully_connected_s8(&k->p, &d->q, k->per_channel, d->batches, d->depth, EL_S8(in),

@@ -86,7 +86,7 @@ static el_status avg_invoke(el_context *ctx, el_node *node)
         el_avgpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
     } else if (d->is16) {
         el_avgpool_s16(&d->p, &d->in, EL_S16(in), &d->out, EL_S16(out));
-    } else if (!el_opt_avgpool_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out))) {
+    } else if (!el_opt_avgpool_s8(el_ctx_isa(ctx), &d->p, &d->in, EL_S8(in), &d->out, EL_S8(out))) {
         el_avgpool_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out));
     }
     return EL_OK;
@@ -100,7 +100,7 @@ static el_status max_invoke(el_context *ctx, el_node *node)
         el_maxpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
     } else if (d->is16) {
         el_maxpool_s16(&d->p, &d->in, EL_S16(in), &d->out, EL_S16(out));
-    } else if (!el_opt_maxpool_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out))) {
+    } else if (!el_opt_maxpool_s8(el_ctx_isa(ctx), &d->p, &d->in, EL_S8(in), &d->out, EL_S8(out))) {
         el_maxpool_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out));
     }
     return EL_OK;

@@ -626,7 +626,7 @@ static el_status pad_invoke(el_context *ctx, el_node *node)
 {
     const pad_data *d = (const pad_data *)node->op_data;
     /* kernels/opt copies whole runs (identical bytes); the reference when it declines. */
-    if (!el_opt_pad(d->elem, &d->in, d->before, d->after, d->value,
+    if (!el_opt_pad(el_ctx_isa(ctx), d->elem, &d->in, d->before, d->after, d->value,
                     el_input(ctx, node, 0)->data, el_output(ctx, node, 0)->data)) {
         el_pad(d->elem, &d->in, d->before, d->after, d->value, el_input(ctx, node, 0)->data,
                el_output(ctx, node, 0)->data);

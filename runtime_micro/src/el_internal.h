@@ -121,6 +121,7 @@ struct el_context {
   el_planner planner;
   el_op_callback callback;
   void *callback_user;
+  uint32_t isa;          /* EL_ISA_* the kernels may use (see el_ctx_isa) */
   el_subgraph *subgraphs;
   int32_t n_subgraphs;
   el_resource *resources;

@@ -1,6 +1,7 @@
 /* Interpreter: init (verify -> build -> resolve -> prepare -> plan), invoke, public API, and the
  * context functions kernels call (el_kernel.h). */
 #include "el_internal.h"
+#include "../kernels/opt/el_opt.h"
 
 #define TRY(expr)                 \
   do {                            \
@@ -17,6 +18,13 @@ static const el_context *cctx_of(const el_interpreter *it) {
 }
 
 /* ---------------------------------------------------------------- messages */
+
+uint32_t el_ctx_isa(const el_context *ctx) { return ctx->isa; }
+
+uint32_t el_kernel_isa(const el_interpreter *it) {
+  if (it == NULL) return 0;
+  return cctx_of(it)->isa;
+}
 
 int32_t el_node_index(const el_context *ctx, const el_node *node) {
   return (int32_t)(node - ctx->subgraphs[node->subgraph].nodes);
@@ -250,6 +258,8 @@ el_status el_init(el_interpreter *it, const void *model, size_t model_size, void
   ctx->planner = cfg ? cfg->planner : EL_PLANNER_GREEDY;
   ctx->callback = cfg ? cfg->callback : NULL;
   ctx->callback_user = cfg ? cfg->callback_user : NULL;
+  ctx->isa = (EL_ISA_OPT | el_opt_isa_detected()) & ~(cfg ? cfg->disable_isa : 0u);
+  if (!(ctx->isa & EL_ISA_OPT)) ctx->isa = 0;
   ctx->status = EL_ERROR_STATE;
   if (model == NULL)
     return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT, "model pointer is NULL");

@@ -316,6 +316,11 @@ typedef struct el_context el_context;
 /* Position of the node in its subgraph's operator list (the "#<index>" of messages). */
 int32_t el_node_index(const el_context *ctx, const el_node *node);
 
+/* EL_ISA_* bits the optimized kernels (kernels/opt) may use in this interpreter: EL_ISA_OPT
+ * plus the CPU's instruction sets minus el_config.disable_isa, or 0 for the reference only.
+ * Kernels pass it to the el_opt_* functions; there is no process-wide switch. */
+uint32_t el_ctx_isa(const el_context *ctx);
+
 /* Tensor i of the node's inputs/outputs: NULL when i is out of range or the input is -1. */
 el_tensor *el_input(el_context *ctx, const el_node *node, int32_t i);
 el_tensor *el_output(el_context *ctx, const el_node *node, int32_t i);

@@ -104,6 +104,19 @@ int main(int argc, char **argv) {
   need_linear = el_arena_required(&it);
   CHECK(need_linear >= need);
   printf("valid_base: linear arena %lu bytes\n", (unsigned long)need_linear);
+  /* the kernel choice is per interpreter: default = optimized kernels, EL_ISA_ALL = reference */
+  CHECK((el_kernel_isa(&it) & EL_ISA_OPT) != 0);
+  {
+    el_interpreter ref;
+    el_config ref_cfg = cfg;
+    ref_cfg.disable_isa = EL_ISA_ALL;
+    CHECK(el_init(&ref, model, (size_t)n, arena + (1 << 15), 1 << 15, &ref_cfg) == EL_OK);
+    CHECK(el_kernel_isa(&ref) == 0);
+    ref_cfg.disable_isa = EL_ISA_ALL & ~EL_ISA_OPT;
+    CHECK(el_init(&ref, model, (size_t)n, arena + (1 << 15), 1 << 15, &ref_cfg) == EL_OK);
+    CHECK(el_kernel_isa(&ref) == EL_ISA_OPT);
+  }
+  CHECK(el_init(&it, model, (size_t)n, arena, 1 << 15, &cfg) == EL_OK);
 
   /* run: out = reshape(gather(x + c, idx)) */
   CHECK(el_input_count(&it) == 2 && el_output_count(&it) == 1);

@@ -2,12 +2,14 @@
  * the AVX2 and NEON instances of f32_body.h; other CPUs keep the reference. */
 #include "opt_internal.h"
 
-int el_opt_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
+int el_opt_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
+                      const float *in,
                       const el_dims *f_dims, const float *filter, const float *bias,
                       const el_dims *out_dims, float *out)
 {
-    const unsigned isa = el_opt_enabled() ? el_opt_isa_active() : 0u;
-    (void)isa;
+    if (!(isa & EL_OPT_ON)) {
+        return 0;
+    }
 #if defined(EL_OPT_HAVE_AVX2)
     if (isa & EL_OPT_ISA_AVX2) {
         return el_opt_conv2d_f32_avx2(p, in_dims, in, f_dims, filter, bias, out_dims, out);
@@ -23,12 +25,13 @@ int el_opt_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const flo
     return 0;
 }
 
-int el_opt_depthwise_conv2d_f32(const el_conv_params *p, const el_dims *in_dims,
+int el_opt_depthwise_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
                                 const float *in, const el_dims *f_dims, const float *filter,
                                 const float *bias, const el_dims *out_dims, float *out)
 {
-    const unsigned isa = el_opt_enabled() ? el_opt_isa_active() : 0u;
-    (void)isa;
+    if (!(isa & EL_OPT_ON)) {
+        return 0;
+    }
 #if defined(EL_OPT_HAVE_AVX2)
     if (isa & EL_OPT_ISA_AVX2) {
         return el_opt_depthwise_f32_avx2(p, in_dims, in, f_dims, filter, bias, out_dims, out);
@@ -44,12 +47,13 @@ int el_opt_depthwise_conv2d_f32(const el_conv_params *p, const el_dims *in_dims,
     return 0;
 }
 
-int el_opt_fully_connected_f32(const el_fc_params *p, int32_t batches, int32_t depth,
+int el_opt_fully_connected_f32(uint32_t isa, const el_fc_params *p, int32_t batches, int32_t depth,
                                const float *in, int32_t units, const float *filter,
                                const float *bias, float *out)
 {
-    const unsigned isa = el_opt_enabled() ? el_opt_isa_active() : 0u;
-    (void)isa;
+    if (!(isa & EL_OPT_ON)) {
+        return 0;
+    }
 #if defined(EL_OPT_HAVE_AVX2)
     if (isa & EL_OPT_ISA_AVX2) {
         return el_opt_fc_f32_avx2(p, batches, depth, in, units, filter, bias, out);

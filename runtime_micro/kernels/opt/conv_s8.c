@@ -27,7 +27,8 @@ static int32_t fold_offset(const int32_t *bias, int32_t idx, int32_t off, int32_
     return (int32_t)(b + (uint32_t)off * (uint32_t)sum);
 }
 
-int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
+                     const el_dims *in_dims,
                      const int8_t *in, const el_dims *f_dims, const int8_t *filter,
                      const int32_t *bias, const el_dims *out_dims, int8_t *out)
 {
@@ -48,11 +49,11 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
     if (!direct && k > 0 && EL_OPT_COLS / k < mb_max) {
         mb_max = EL_OPT_COLS / k;
     }
-    if (!el_opt_enabled() || f_dims->c != in_c || mb_max < 1 || zp < -128 ||
+    if (!(isa & EL_OPT_ON) || f_dims->c != in_c || mb_max < 1 || zp < -128 ||
         zp > 127 || !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
     }
-    kr = el_opt_kernels_active();
+    kr = el_opt_kernels_for(isa);
     for (n0 = 0; n0 < out_c; n0 += EL_OPT_NC) {
         const int32_t nc = out_c - n0 < EL_OPT_NC ? out_c - n0 : EL_OPT_NC;
         const int8_t *fb = filter + (size_t)n0 * k;
@@ -122,7 +123,7 @@ int el_opt_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dim
     return 1;
 }
 
-int el_opt_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
+int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                                const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                                const int8_t *filter, const int32_t *bias,
                                const el_dims *out_dims, int8_t *out)
@@ -136,12 +137,12 @@ int el_opt_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
     const int8_t *x[EL_OPT_DW_TAPS];
     int32_t acc[EL_OPT_MB * EL_OPT_DW_C], be[EL_OPT_DW_C];
     int32_t c0;
-    if (!el_opt_enabled() || p->depth_multiplier != 1 || in_c != out_c ||
+    if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c ||
         taps > EL_OPT_DW_TAPS || zp < -128 || zp > 127 ||
         !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
     }
-    kr = el_opt_kernels_active();
+    kr = el_opt_kernels_for(isa);
     memset(padv, zp, sizeof padv);
     for (c0 = 0; c0 < out_c; c0 += EL_OPT_DW_C) {
         const int32_t cb = out_c - c0 < EL_OPT_DW_C ? out_c - c0 : EL_OPT_DW_C;
@@ -197,7 +198,8 @@ int el_opt_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
     return 1;
 }
 
-int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int per_channel,
+int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_quant *q,
+                              int per_channel,
                               int32_t batches, int32_t depth, const int8_t *in, int32_t units,
                               const int8_t *filter, const int32_t *bias, int8_t *out)
 {
@@ -206,11 +208,11 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
     int32_t tile[EL_OPT_MB * EL_OPT_NC];
     int32_t be[EL_OPT_NC], bs[EL_OPT_NC], mult[EL_OPT_NC], shift[EL_OPT_NC];
     int32_t n0;
-    if (!el_opt_enabled() || p->filter_offset != 0 ||
+    if (!(isa & EL_OPT_ON) || p->filter_offset != 0 ||
         !multipliers_ok(q->multiplier, q->shift, per_channel ? units : 1)) {
         return 0;
     }
-    kr = el_opt_kernels_active();
+    kr = el_opt_kernels_for(isa);
     for (n0 = 0; n0 < units; n0 += EL_OPT_NC) {
         const int32_t nc = units - n0 < EL_OPT_NC ? units - n0 : EL_OPT_NC;
         const int8_t *fb = filter + (size_t)n0 * depth;
@@ -241,11 +243,12 @@ int el_opt_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int p
     return 1;
 }
 
-int el_opt_add_s8(int is_sub, const el_arith_params *p, const el_shape *s1, const int8_t *in1,
+int el_opt_add_s8(uint32_t isa, int is_sub, const el_arith_params *p, const el_shape *s1,
+                  const int8_t *in1,
                   const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out)
 {
     int32_t d, n = 1;
-    if (!el_opt_enabled() || s1->rank != so->rank || s2->rank != so->rank ||
+    if (!(isa & EL_OPT_ON) || s1->rank != so->rank || s2->rank != so->rank ||
         !multipliers_ok(&p->input1_multiplier, &p->input1_shift, 1) ||
         !multipliers_ok(&p->input2_multiplier, &p->input2_shift, 1) ||
         !multipliers_ok(&p->output_multiplier, &p->output_shift, 1) || p->left_shift < 0 ||
@@ -258,6 +261,6 @@ int el_opt_add_s8(int is_sub, const el_arith_params *p, const el_shape *s1, cons
         }
         n *= so->d[d];
     }
-    el_opt_kernels_active()->add(p, is_sub, n, in1, in2, out);
+    el_opt_kernels_for(isa)->add(p, is_sub, n, in1, in2, out);
     return 1;
 }

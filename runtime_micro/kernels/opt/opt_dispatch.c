@@ -8,18 +8,9 @@
 #endif
 #endif
 
-#if defined(EL_OPT_HAVE_AVX2) || defined(EL_OPT_HAVE_NEON)
-/* Hosted builds choose the instruction set at run time; these two switches (tests and
- * benchmarks) are the only static state of runtime_micro there. Cortex-M builds, which choose
- * at compile time, keep none (the library's rule), and the switches do nothing. */
-#define EL_OPT_SWITCHES 1
-static unsigned g_limit = ~0u;
-static int g_enabled = 1;
-#endif
-
-unsigned el_opt_isa_detected(void)
+uint32_t el_opt_isa_detected(void)
 {
-    unsigned isa = 0;
+    uint32_t isa = 0;
 #if defined(EL_OPT_HAVE_AVX2)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) {
@@ -53,26 +44,6 @@ unsigned el_opt_isa_detected(void)
     return isa;
 }
 
-#if defined(EL_OPT_SWITCHES)
-/* Detection per call costs a few loads (libgcc / the kernel keep the CPU bits), little next to
- * a layer, and keeps runtime_micro free of caches. */
-unsigned el_opt_isa_active(void) { return el_opt_isa_detected() & g_limit; }
-
-void el_opt_limit_isa(unsigned mask) { g_limit = mask; }
-
-void el_opt_enable(int on) { g_enabled = on != 0; }
-
-int el_opt_enabled(void) { return g_enabled; }
-#else
-unsigned el_opt_isa_active(void) { return el_opt_isa_detected(); }
-
-void el_opt_limit_isa(unsigned mask) { (void)mask; }
-
-void el_opt_enable(int on) { (void)on; }
-
-int el_opt_enabled(void) { return 1; }
-#endif
-
 static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_requant_c,
                                          el_opt_rowsum_c, el_opt_add_c};
 #if defined(EL_OPT_HAVE_AVX2)
@@ -94,9 +65,10 @@ static const el_opt_kernels k_sdot = {el_opt_gemm_sdot, el_opt_dw_neon, el_opt_r
                                      el_opt_rowsum_neon, el_opt_add_neon};
 #endif
 
-const el_opt_kernels *el_opt_kernels_active(void)
+/* Detection happens once per interpreter (el_init); each call here only picks a table, so
+ * interpreters with different settings can run side by side. */
+const el_opt_kernels *el_opt_kernels_for(uint32_t isa)
 {
-    const unsigned isa = el_opt_isa_active();
     (void)isa;
 #if defined(EL_OPT_HAVE_VNNI)
     if ((isa & EL_OPT_ISA_AVX2) && (isa & EL_OPT_ISA_AVX512VNNI)) {

@@ -73,7 +73,7 @@ static inline int8_t el_opt_add1(const el_arith_params *p, int is_sub, int32_t a
 }
 
 /* The kernels for the active instruction set (never NULL). */
-const el_opt_kernels *el_opt_kernels_active(void);
+const el_opt_kernels *el_opt_kernels_for(uint32_t isa); /* isa: an el_ctx_isa() value */
 
 void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                    int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);

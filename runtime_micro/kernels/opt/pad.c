@@ -44,13 +44,13 @@ static unsigned char *pad_dim(const pad_plan *pl, int32_t d, const unsigned char
     return fill(pl, o, (size_t)pl->after[d] * pl->out_block[d]);
 }
 
-int el_opt_pad(size_t elem, const el_shape *in_shape, const int32_t *pad_before,
+int el_opt_pad(uint32_t isa, size_t elem, const el_shape *in_shape, const int32_t *pad_before,
                const int32_t *pad_after, const void *pad_value, const void *in, void *out)
 {
     pad_plan pl;
     int32_t d;
     size_t inner = elem, in_b, out_b;
-    if (!el_opt_enabled() || elem == 0 || in_shape->rank < 1 || in_shape->rank > EL_NN_MAX_RANK) {
+    if (!(isa & EL_OPT_ON) || elem == 0 || in_shape->rank < 1 || in_shape->rank > EL_NN_MAX_RANK) {
         return 0;
     }
     for (d = 0; d < in_shape->rank; ++d) {

@@ -21,12 +21,12 @@ static void window(const el_pool_params *p, const el_dims *in, int32_t oy, int32
     w->fx1 = in->w - w->x0 < p->filter_w ? in->w - w->x0 : p->filter_w;
 }
 
-static int pool_s8(int is_max, const el_pool_params *p, const el_dims *in_dims,
+static int pool_s8(uint32_t isa, int is_max, const el_pool_params *p, const el_dims *in_dims,
                    const int8_t *in, const el_dims *out_dims, int8_t *out)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, ch = in_dims->c;
     int32_t b, oy, ox, c0, c, fy, fx;
-    if (!el_opt_enabled() || out_dims->c != ch) {
+    if (!(isa & EL_OPT_ON) || out_dims->c != ch) {
         return 0;
     }
     for (b = 0; b < in_dims->n; ++b) {
@@ -74,14 +74,16 @@ static int pool_s8(int is_max, const el_pool_params *p, const el_dims *in_dims,
     return 1;
 }
 
-int el_opt_avgpool_s8(const el_pool_params *p, const el_dims *in_dims, const int8_t *in,
+int el_opt_avgpool_s8(uint32_t isa, const el_pool_params *p, const el_dims *in_dims,
+                      const int8_t *in,
                       const el_dims *out_dims, int8_t *out)
 {
-    return pool_s8(0, p, in_dims, in, out_dims, out);
+    return pool_s8(isa, 0, p, in_dims, in, out_dims, out);
 }
 
-int el_opt_maxpool_s8(const el_pool_params *p, const el_dims *in_dims, const int8_t *in,
+int el_opt_maxpool_s8(uint32_t isa, const el_pool_params *p, const el_dims *in_dims,
+                      const int8_t *in,
                       const el_dims *out_dims, int8_t *out)
 {
-    return pool_s8(1, p, in_dims, in, out_dims, out);
+    return pool_s8(isa, 1, p, in_dims, in, out_dims, out);
 }

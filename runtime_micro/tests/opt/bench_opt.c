@@ -45,7 +45,7 @@ int main(void)
     printf("region 1: conv 1x1 %dx%dx%d -> %d optimized, MACs %d\n", H, W, CIN, COUT,
            H * W * CIN * COUT);
     el_bench_begin();
-    el_opt_conv2d_s8(&p, &q, &in_d, g_in, &f1, g_f, g_bias, &o1, g_out);
+    el_opt_conv2d_s8(isa_all(), &p, &q, &in_d, g_in, &f1, g_f, g_bias, &o1, g_out);
     el_bench_end();
     printf("region 2: the same, reference\n");
     el_bench_begin();
@@ -61,13 +61,13 @@ int main(void)
         }
         printf("region 3: gemm 64x%dx%d (active isa), MACs %d\n", COUT, CIN, 64 * COUT * CIN);
         el_bench_begin();
-        el_opt_kernels_active()->gemm(64, COUT, CIN, rows, g_f, CIN, bsum, c_out, COUT);
+        el_opt_kernels_for(isa_all())->gemm(64, COUT, CIN, rows, g_f, CIN, bsum, c_out, COUT);
         el_bench_end();
     }
     p.pad_h = p.pad_w = 1;
     printf("region 4: depthwise 3x3 %dx%dx%d optimized, MACs %d\n", H, W, CIN, H * W * CIN * 9);
     el_bench_begin();
-    el_opt_depthwise_conv2d_s8(&p, &q, &in_d, g_in, &fd, g_f, g_bias, &od, g_out);
+    el_opt_depthwise_conv2d_s8(isa_all(), &p, &q, &in_d, g_in, &fd, g_f, g_bias, &od, g_out);
     el_bench_end();
     printf("region 5: the same, reference\n");
     el_bench_begin();

@@ -56,10 +56,9 @@ int main(void)
         sprintf(what, "%s case %d: %d elements, zp %d/%d/%d", is_sub ? "sub" : "add", idx,
                 (int)n, (int)-p.input1_offset, (int)-p.input2_offset, (int)p.output_offset);
         for (i = 0; i < n_isas; ++i) {
-            el_opt_limit_isa(isas[i]);
             memset(g_got, GUARD_BYTE, (size_t)n + GUARD);
             ++g_checked;
-            if (el_opt_add_s8(is_sub, &p, &s, g_a, &s, g_b, &s, g_got)) {
+            if (el_opt_add_s8(isas[i], is_sub, &p, &s, g_a, &s, g_b, &s, g_got)) {
                 ++g_fast;
                 same_output(g_ref, g_got, n, what, isas[i]);
             }
@@ -73,7 +72,7 @@ int main(void)
         make_params(&p, 0.1, 0.1, 0.1);
         p.act_min = -128;
         p.act_max = 127;
-        if (el_opt_add_s8(0, &p, &s1, g_a, &s2, g_b, &s1, g_got)) {
+        if (el_opt_add_s8(isa_all(), 0, &p, &s1, g_a, &s2, g_b, &s1, g_got)) {
             printf("FAIL add: a broadcasting add was taken by the optimized kernel\n");
             ++g_failures;
         }

@@ -69,10 +69,9 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
             (int)dil, same ? "SAME" : "VALID", (int)in_zp, (int)out_zp, (int)p.act_min,
             (int)p.act_max);
     for (i = 0; i < n_isas; ++i) {
-        el_opt_limit_isa(isas[i]);
         memset(g_got, GUARD_BYTE, (size_t)out_n + GUARD);
         ++g_checked;
-        if (el_opt_conv2d_s8(&p, &q, &in_d, g_in, &f_d, g_filter, use_bias ? g_bias : NULL,
+        if (el_opt_conv2d_s8(isas[i], &p, &q, &in_d, g_in, &f_d, g_filter, use_bias ? g_bias : NULL,
                              &out_d, g_got)) {
             ++g_fast;
             same_output(g_ref, g_got, out_n, what, isas[i]);

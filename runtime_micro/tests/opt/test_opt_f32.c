@@ -95,11 +95,11 @@ static int conv_case(int idx, int dw, const unsigned *isas, int n_isas)
             (int)fw, (int)stride, (int)dil, same ? "SAME" : "VALID");
     for (i = 0; i < n_isas; ++i) {
         int handled;
-        el_opt_limit_isa(isas[i]);
         memset(g_got, GUARD_BYTE, ((size_t)out_n + GUARD) * 4);
-        handled = dw ? el_opt_depthwise_conv2d_f32(&p, &in_d, g_in, &f_d, g_f,
+        handled = dw ? el_opt_depthwise_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f,
                                                    use_bias ? g_bias : NULL, &out_d, g_got)
-                     : el_opt_conv2d_f32(&p, &in_d, g_in, &f_d, g_f, use_bias ? g_bias : NULL,
+                     : el_opt_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f,
+                                         use_bias ? g_bias : NULL,
                                          &out_d, g_got);
         compare(what, out_n, handled, isas[i]);
     }
@@ -123,10 +123,9 @@ static void fc_case(int idx, const unsigned *isas, int n_isas)
     el_fully_connected_f32(&p, batches, depth, g_in, units, g_f, use_bias ? g_bias : NULL, g_ref);
     sprintf(what, "fc f32 case %d: %d x %d -> %d", idx, (int)batches, (int)depth, (int)units);
     for (i = 0; i < n_isas; ++i) {
-        el_opt_limit_isa(isas[i]);
         memset(g_got, GUARD_BYTE, ((size_t)batches * units + GUARD) * 4);
         compare(what, batches * units,
-                el_opt_fully_connected_f32(&p, batches, depth, g_in, units, g_f,
+                el_opt_fully_connected_f32(isas[i], &p, batches, depth, g_in, units, g_f,
                                            use_bias ? g_bias : NULL, g_got),
                 isas[i]);
     }

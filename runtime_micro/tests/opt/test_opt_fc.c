@@ -46,10 +46,9 @@ static int run_case(int idx, int32_t batches, int32_t depth, int32_t units, int 
             (int)depth, (int)units, per_channel ? "per-channel" : "per-tensor", (int)in_zp,
             (int)filter_zp, (int)out_zp, (int)p.act_min, (int)p.act_max);
     for (i = 0; i < n_isas; ++i) {
-        el_opt_limit_isa(isas[i]);
         memset(g_got, GUARD_BYTE, (size_t)out_n + GUARD);
         ++g_checked;
-        if (el_opt_fully_connected_s8(&p, &q, per_channel, batches, depth, g_in, units,
+        if (el_opt_fully_connected_s8(isas[i], &p, &q, per_channel, batches, depth, g_in, units,
                                       g_filter, use_bias ? g_bias : NULL, g_got)) {
             ++g_fast;
             ++handled;

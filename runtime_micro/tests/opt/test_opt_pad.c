@@ -40,7 +40,7 @@ int main(void)
         memset(g_got, GUARD_BYTE, n_out + GUARD);
         sprintf(what, "pad case %d: rank %d elem %d", idx, (int)s.rank, (int)elem);
         ++g_checked;
-        if (el_opt_pad(elem, &s, before, after, value, g_in, g_got)) {
+        if (el_opt_pad(isa_all(), elem, &s, before, after, value, g_in, g_got)) {
             ++g_fast;
             same_output((const int8_t *)g_ref, (const int8_t *)g_got, (int32_t)n_out, what, 0);
         }

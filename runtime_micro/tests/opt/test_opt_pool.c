@@ -47,8 +47,8 @@ int main(void)
                 (int)h, (int)w, (int)c, (int)p.filter_h, (int)p.filter_w, (int)p.stride_h,
                 (int)p.stride_w);
         ++g_checked;
-        if (is_max ? el_opt_maxpool_s8(&p, &in_d, g_in, &out_d, g_got)
-                   : el_opt_avgpool_s8(&p, &in_d, g_in, &out_d, g_got)) {
+        if (is_max ? el_opt_maxpool_s8(isa_all(), &p, &in_d, g_in, &out_d, g_got)
+                   : el_opt_avgpool_s8(isa_all(), &p, &in_d, g_in, &out_d, g_got)) {
             ++g_fast;
             same_output(g_ref, g_got, tot, what, 0);
         }

@@ -86,10 +86,11 @@ class BenchReport:
     profile: Profile | None
     callback_overhead_us: float | None  # per op, estimated from the profiled invokes
     compare: list[PeerRow] = field(default_factory=list)
+    kernels: str = ""  # runtime_micro's kernel paths on this CPU, e.g. "opt+avx2"
 
     def as_json(self) -> dict:
         return {
-            "model": self.model, "model_bytes": self.model_bytes,
+            "model": self.model, "model_bytes": self.model_bytes, "kernels": self.kernels,
             "arena_bytes": self.arena_bytes, "inputs": self.inputs,
             "input_source": self.input_source, "notes": self.notes, "init_ms": self.init_ms,
             "warmup": self.warmup, "latency_ms": self.latency.as_json(),
@@ -166,4 +167,4 @@ def run_bench(config: BenchConfig) -> BenchReport:
         model=str(config.model), model_bytes=len(w.model), arena_bytes=w.arena_bytes,
         inputs=[_describe(d) for d in w.input_details], input_source=source, notes=notes,
         init_ms=host.init_ms, warmup=config.warmup, latency=latency, profile=prof,
-        callback_overhead_us=overhead, compare=rows)
+        callback_overhead_us=overhead, compare=rows, kernels=host.kernels)

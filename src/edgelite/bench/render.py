@@ -73,6 +73,7 @@ def render_text(report: BenchReport) -> str:
         f"input     {'; '.join(report.inputs)}: {report.input_source}",
         *[f"note      {n}" for n in report.notes],
         f"arena     {report.arena_bytes:,} bytes (runtime_micro, greedy planner)",
+        f"kernels   {report.kernels} (runtime_micro, chosen for this CPU at init)",
         (f"init      {_ms(report.init_ms)} ms (model checks, op resolution, planning; arena "
          "size given)"),
         (f"latency   {lat.runs} runs after {report.warmup} warmup, ms: min {_ms(lat.min_ms)}  "

@@ -81,6 +81,7 @@ class HostRunner(Runner):
         self._it = Interpreter(w.model, arena_size=w.arena_bytes)
         self.init_ms = (time.perf_counter_ns() - start) / 1e6
         self.arena_bytes = self._it.arena_bytes
+        self.kernels = self._it.kernels
         self._inputs = w.inputs
 
     def set_inputs(self) -> None:

@@ -44,7 +44,15 @@ CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int32, ctype
 
 
 class ElConfig(ctypes.Structure):
-    _fields_ = [("planner", ctypes.c_int), ("callback", CALLBACK), ("callback_user", ctypes.c_void_p)]
+    _fields_ = [("planner", ctypes.c_int), ("callback", CALLBACK), ("callback_user", ctypes.c_void_p),
+                ("disable_isa", ctypes.c_uint32)]
+
+
+# EL_ISA_* of edgelite_micro.h: the optimized kernels' instruction sets.
+ISA_BITS = {"avx2": 0x1, "avx512vnni": 0x2, "avxvnni": 0x4, "sse4.1": 0x8, "neon": 0x10,
+            "sdot": 0x20, "dsp": 0x100, "mve": 0x200}
+ISA_OPT = 0x80000000
+ISA_ALL = 0xFFFFFFFF
 
 
 class ElTensorInfo(ctypes.Structure):
@@ -116,6 +124,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "el_input_info": (ctypes.c_int, [p_it, ctypes.c_int32, p_info]),
         "el_output_info": (ctypes.c_int, [p_it, ctypes.c_int32, p_info]),
         "el_tensor_info_at": (ctypes.c_int, [p_it, ctypes.c_int32, p_info]),
+        "el_kernel_isa": (ctypes.c_uint32, [p_it]),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)

@@ -85,10 +85,13 @@ class Interpreter:
     planner: "greedy" (smallest arena) or "linear" (every tensor keeps its bytes: tensor(i)
     reads any tensor after invoke). arena_size: bytes to give the runtime; None sizes it
     exactly from the runtime's own query. callback: called before and after every op.
+    disable_isa: EL_ISA_* bits (``_lib.ISA_BITS``) the optimized kernels must not use;
+    ``_lib.ISA_ALL`` runs the reference kernels only. Every choice gives the same bytes.
     """
 
     def __init__(self, model: str | Path | bytes, planner: str = "greedy",
-                 arena_size: int | None = None, callback: OpCallback | None = None) -> None:
+                 arena_size: int | None = None, callback: OpCallback | None = None,
+                 disable_isa: int = 0) -> None:
         if planner not in PLANNERS:
             raise EdgeliteError(f"unknown planner {planner!r}", hint="use 'greedy' or 'linear'")
         self._lib = _lib.load()
@@ -101,6 +104,7 @@ class Interpreter:
         self._callback_error: BaseException | None = None
         self._config = _lib.ElConfig()
         self._config.planner = PLANNERS[planner]
+        self._config.disable_isa = int(disable_isa) & _lib.ISA_ALL
         self._user_callback = callback
         self._c_callback = _lib.CALLBACK(self._on_op) if callback else _lib.CALLBACK()
         self._config.callback = self._c_callback
@@ -111,10 +115,19 @@ class Interpreter:
             self._init_auto()
         self.arena_bytes = int(self._lib.el_arena_required(ctypes.byref(self._it)))
         self.arena_size = int(self._arena.size)
+        self.kernel_isa = int(self._lib.el_kernel_isa(ctypes.byref(self._it)))
         self.inputs = [self._details(self._lib.el_input_info, i)
                        for i in range(self._lib.el_input_count(ctypes.byref(self._it)))]
         self.outputs = [self._details(self._lib.el_output_info, i)
                         for i in range(self._lib.el_output_count(ctypes.byref(self._it)))]
+
+    @property
+    def kernels(self) -> str:
+        """The kernel paths this interpreter runs: "reference", or "opt" plus instruction sets."""
+        if not self.kernel_isa & _lib.ISA_OPT:
+            return "reference"
+        names = [n for n, bit in _lib.ISA_BITS.items() if self.kernel_isa & bit]
+        return "+".join(["opt"] + names) if names else "opt (portable C)"
 
     # ------------------------------------------------------------------ setup
     def _try(self, size: int) -> int:
