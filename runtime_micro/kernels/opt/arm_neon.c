@@ -139,39 +139,68 @@ void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
  * of the call. Long k runs in segments so the panel fits the stack. */
 #define SDOT_KSEG 2048
 
-EL_SDOT static void sdot_tile4x8(const int8_t *const *rows, int32_t k0, int32_t ks,
-                                 const int8_t *panel, int32x4_t *acc)
+/* The first n (1..8) bytes at p in the low lanes, zero above, reading nothing past them. */
+static inline int8x8_t load_partial8(const int8_t *p, int32_t n)
 {
-    int32x4_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
-    int32x4_t s4 = acc[4], s5 = acc[5], s6 = acc[6], s7 = acc[7];
+    uint64_t v = 0;
+    int32_t i = 0;
+    if (n == 8) {
+        return vld1_s8(p);
+    }
+    if (n >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        v = w;
+        i = 4;
+    }
+    for (; i < n; ++i) {
+        v |= (uint64_t)(uint8_t)p[i] << (8 * i);
+    }
+    return vreinterpret_s8_u64(vcreate_u64(v));
+}
+
+/* The last n (1..15) bytes of a row's k segment as one vector, zero above. */
+static inline int8x16_t load_partial16(const int8_t *p, int32_t n)
+{
+    return n > 8 ? vcombine_s8(vld1_s8(p), load_partial8(p + 8, n - 8))
+                 : vcombine_s8(load_partial8(p, n), vdup_n_s8(0));
+}
+
+/* 4 rows x 8 columns of c over one k segment, accumulators in registers from the first load
+ * to the store. Groups of 4 bytes that lie wholly past the segment's end are skipped (their
+ * panel bytes are zero), which matters when k is small (8-channel layers). */
+EL_SDOT static void sdot_tile4x8(const int8_t *const *rows, int32_t k0, int32_t ks,
+                                 const int8_t *panel, int32_t *c, int32_t ldc, int32_t mr,
+                                 int32_t nr, int accumulate)
+{
     const int8_t *a0 = rows[0] + k0, *a1 = rows[1] + k0, *a2 = rows[2] + k0;
     const int8_t *a3 = rows[3] + k0;
-    int32_t kk;
-    for (kk = 0; kk < ks; kk += 16, panel += 128) {
-        int8x16_t x0, x1, x2, x3;
-        if (kk + 16 <= ks) {
-            x0 = vld1q_s8(a0 + kk);
-            x1 = vld1q_s8(a1 + kk);
-            x2 = vld1q_s8(a2 + kk);
-            x3 = vld1q_s8(a3 + kk);
-        } else if (ks - kk == 8) { /* 8-channel multiples: half a block, upper half zero */
-            const int8x8_t z = vdup_n_s8(0);
-            x0 = vcombine_s8(vld1_s8(a0 + kk), z);
-            x1 = vcombine_s8(vld1_s8(a1 + kk), z);
-            x2 = vcombine_s8(vld1_s8(a2 + kk), z);
-            x3 = vcombine_s8(vld1_s8(a3 + kk), z);
-        } else { /* the last partial block: copied so nothing past k is read */
-            int8_t t[4][16];
+    const int full = mr == 4 && nr == 8;
+    int32_t t[4][8];
+    int32x4_t s0, s1, s2, s3, s4, s5, s6, s7;
+    int32_t kk, i;
+    if (!accumulate) {
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = vdupq_n_s32(0);
+    } else {
+        const int32_t *src = c;
+        int32_t ld = ldc;
+        if (!full) { /* continue the sums of the previous segment */
             memset(t, 0, sizeof t);
-            memcpy(t[0], a0 + kk, (size_t)(ks - kk));
-            memcpy(t[1], a1 + kk, (size_t)(ks - kk));
-            memcpy(t[2], a2 + kk, (size_t)(ks - kk));
-            memcpy(t[3], a3 + kk, (size_t)(ks - kk));
-            x0 = vld1q_s8(t[0]);
-            x1 = vld1q_s8(t[1]);
-            x2 = vld1q_s8(t[2]);
-            x3 = vld1q_s8(t[3]);
+            for (i = 0; i < mr; ++i) {
+                memcpy(t[i], c + (size_t)i * ldc, (size_t)nr * 4);
+            }
+            src = t[0];
+            ld = 8;
         }
+        s0 = vld1q_s32(src);
+        s1 = vld1q_s32(src + 4);
+        s2 = vld1q_s32(src + ld);
+        s3 = vld1q_s32(src + ld + 4);
+        s4 = vld1q_s32(src + 2 * ld);
+        s5 = vld1q_s32(src + 2 * ld + 4);
+        s6 = vld1q_s32(src + 3 * ld);
+        s7 = vld1q_s32(src + 3 * ld + 4);
+    }
 #define EL_SDOT_QUAD(Q)                                                                        \
     {                                                                                          \
         const int8x16_t w0 = vld1q_s8(panel + (Q) * 32), w1 = vld1q_s8(panel + (Q) * 32 + 16); \
@@ -184,14 +213,116 @@ EL_SDOT static void sdot_tile4x8(const int8_t *const *rows, int32_t k0, int32_t 
         s6 = vdotq_laneq_s32(s6, w0, x3, Q);                                                   \
         s7 = vdotq_laneq_s32(s7, w1, x3, Q);                                                   \
     }
+    for (kk = 0; kk + 16 <= ks; kk += 16, panel += 128) {
+        const int8x16_t x0 = vld1q_s8(a0 + kk), x1 = vld1q_s8(a1 + kk);
+        const int8x16_t x2 = vld1q_s8(a2 + kk), x3 = vld1q_s8(a3 + kk);
         EL_SDOT_QUAD(0)
         EL_SDOT_QUAD(1)
         EL_SDOT_QUAD(2)
         EL_SDOT_QUAD(3)
-#undef EL_SDOT_QUAD
     }
-    acc[0] = s0; acc[1] = s1; acc[2] = s2; acc[3] = s3;
-    acc[4] = s4; acc[5] = s5; acc[6] = s6; acc[7] = s7;
+    if (kk < ks) {
+        const int32_t rem = ks - kk;
+        const int8x16_t x0 = load_partial16(a0 + kk, rem), x1 = load_partial16(a1 + kk, rem);
+        const int8x16_t x2 = load_partial16(a2 + kk, rem), x3 = load_partial16(a3 + kk, rem);
+        EL_SDOT_QUAD(0)
+        if (rem > 4) {
+            EL_SDOT_QUAD(1)
+        }
+        if (rem > 8) {
+            EL_SDOT_QUAD(2)
+        }
+        if (rem > 12) {
+            EL_SDOT_QUAD(3)
+        }
+    }
+#undef EL_SDOT_QUAD
+    if (full) {
+        vst1q_s32(c, s0);
+        vst1q_s32(c + 4, s1);
+        vst1q_s32(c + ldc, s2);
+        vst1q_s32(c + ldc + 4, s3);
+        vst1q_s32(c + 2 * ldc, s4);
+        vst1q_s32(c + 2 * ldc + 4, s5);
+        vst1q_s32(c + 3 * ldc, s6);
+        vst1q_s32(c + 3 * ldc + 4, s7);
+        return;
+    }
+    vst1q_s32(t[0], s0);
+    vst1q_s32(t[0] + 4, s1);
+    vst1q_s32(t[1], s2);
+    vst1q_s32(t[1] + 4, s3);
+    vst1q_s32(t[2], s4);
+    vst1q_s32(t[2] + 4, s5);
+    vst1q_s32(t[3], s6);
+    vst1q_s32(t[3] + 4, s7);
+    for (i = 0; i < mr; ++i) {
+        memcpy(c + (size_t)i * ldc, t[i], (size_t)nr * 4);
+    }
+}
+
+/* k <= 16 and 8 full columns: the panel's (at most) 8 vectors stay in registers for every
+ * group of 4 rows, so a row group costs its loads, k/4 x 8 SDOTs and 8 stores (the
+ * expansion 1x1 convs of MobileNet-style blocks have k = 8..16). Returns the rows done. */
+EL_SDOT static int32_t sdot_rows_small_k(int32_t m, const int8_t *const *a, int32_t ks,
+                                         const int8_t *panel, int32_t *c, int32_t ldc)
+{
+    const int8x16_t w00 = vld1q_s8(panel), w01 = vld1q_s8(panel + 16);
+    const int8x16_t w10 = vld1q_s8(panel + 32), w11 = vld1q_s8(panel + 48);
+    const int8x16_t w20 = vld1q_s8(panel + 64), w21 = vld1q_s8(panel + 80);
+    const int8x16_t w30 = vld1q_s8(panel + 96), w31 = vld1q_s8(panel + 112);
+    const int32x4_t zero = vdupq_n_s32(0);
+    int32_t i0;
+    for (i0 = 0; i0 + 4 <= m; i0 += 4, c += 4 * ldc) {
+        int8x16_t x0, x1, x2, x3;
+        int32x4_t s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+        int32x4_t s4 = zero, s5 = zero, s6 = zero, s7 = zero;
+        if (ks == 16) {
+            x0 = vld1q_s8(a[i0]);
+            x1 = vld1q_s8(a[i0 + 1]);
+            x2 = vld1q_s8(a[i0 + 2]);
+            x3 = vld1q_s8(a[i0 + 3]);
+        } else if (ks == 8) {
+            x0 = vcombine_s8(vld1_s8(a[i0]), vdup_n_s8(0));
+            x1 = vcombine_s8(vld1_s8(a[i0 + 1]), vdup_n_s8(0));
+            x2 = vcombine_s8(vld1_s8(a[i0 + 2]), vdup_n_s8(0));
+            x3 = vcombine_s8(vld1_s8(a[i0 + 3]), vdup_n_s8(0));
+        } else {
+            x0 = load_partial16(a[i0], ks);
+            x1 = load_partial16(a[i0 + 1], ks);
+            x2 = load_partial16(a[i0 + 2], ks);
+            x3 = load_partial16(a[i0 + 3], ks);
+        }
+#define EL_SDOT_QUAD_REG(Q, W0, W1)                                                            \
+    s0 = vdotq_laneq_s32(s0, W0, x0, Q);                                                       \
+    s1 = vdotq_laneq_s32(s1, W1, x0, Q);                                                       \
+    s2 = vdotq_laneq_s32(s2, W0, x1, Q);                                                       \
+    s3 = vdotq_laneq_s32(s3, W1, x1, Q);                                                       \
+    s4 = vdotq_laneq_s32(s4, W0, x2, Q);                                                       \
+    s5 = vdotq_laneq_s32(s5, W1, x2, Q);                                                       \
+    s6 = vdotq_laneq_s32(s6, W0, x3, Q);                                                       \
+    s7 = vdotq_laneq_s32(s7, W1, x3, Q);
+        EL_SDOT_QUAD_REG(0, w00, w01)
+        if (ks > 4) {
+            EL_SDOT_QUAD_REG(1, w10, w11)
+        }
+        if (ks > 8) {
+            EL_SDOT_QUAD_REG(2, w20, w21)
+        }
+        if (ks > 12) {
+            EL_SDOT_QUAD_REG(3, w30, w31)
+        }
+#undef EL_SDOT_QUAD_REG
+        vst1q_s32(c, s0);
+        vst1q_s32(c + 4, s1);
+        vst1q_s32(c + ldc, s2);
+        vst1q_s32(c + ldc + 4, s3);
+        vst1q_s32(c + 2 * ldc, s4);
+        vst1q_s32(c + 2 * ldc + 4, s5);
+        vst1q_s32(c + 3 * ldc, s6);
+        vst1q_s32(c + 3 * ldc + 4, s7);
+    }
+    return i0;
 }
 
 void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
@@ -220,35 +351,15 @@ void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
                     panel[(kk >> 2) * 32 + j * 4 + (kk & 3)] = src[kk];
                 }
             }
-            for (i0 = 0; i0 < m; i0 += 4) {
+            i0 = k <= 16 && nr == 8 ? sdot_rows_small_k(m, a, ks, panel, c + j0, ldc) : 0;
+            for (; i0 < m; i0 += 4) {
                 const int32_t mr = m - i0 < 4 ? m - i0 : 4;
                 const int8_t *rows[4];
-                int32x4_t acc[8];
-                int32_t out[4][8];
                 for (i = 0; i < 4; ++i) {
                     rows[i] = a[i0 + (i < mr ? i : mr - 1)];
-                    if (k0 == 0) {
-                        acc[i * 2] = acc[i * 2 + 1] = vdupq_n_s32(0);
-                    } else { /* continue the sums of the previous segment */
-                        for (j = 0; j < 8; ++j) {
-                            out[i][j] = (i < mr && j < nr) ? c[(size_t)(i0 + i) * ldc + j0 + j]
-                                                           : 0;
-                        }
-                        acc[i * 2] = vld1q_s32(out[i]);
-                        acc[i * 2 + 1] = vld1q_s32(out[i] + 4);
-                    }
                 }
-                sdot_tile4x8(rows, k0, ks, panel, acc);
-                for (i = 0; i < mr; ++i) {
-                    if (nr == 8) {
-                        vst1q_s32(c + (size_t)(i0 + i) * ldc + j0, acc[i * 2]);
-                        vst1q_s32(c + (size_t)(i0 + i) * ldc + j0 + 4, acc[i * 2 + 1]);
-                    } else {
-                        vst1q_s32(out[i], acc[i * 2]);
-                        vst1q_s32(out[i] + 4, acc[i * 2 + 1]);
-                        memcpy(c + (size_t)(i0 + i) * ldc + j0, out[i], (size_t)nr * 4);
-                    }
-                }
+                sdot_tile4x8(rows, k0, ks, panel, c + (size_t)i0 * ldc + j0, ldc, mr, nr,
+                             k0 > 0);
             }
         }
     }
@@ -284,18 +395,43 @@ void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32
     }
 }
 
-/* el_requant on 4 lanes (multipliers >= 0). */
-static inline int32x4_t requant4(int32x4_t v, int32x4_t mult, int32x4_t shift)
+/* Per-channel constants of el_requant on 4 lanes, loaded once per call, not per row. */
+typedef struct {
+    int32x4_t bias, mult, left, neg_right;
+} rq4;
+
+static inline rq4 rq4_load(const el_opt_rq *rq, int32_t c)
 {
-    const int32x4_t zero = vdupq_n_s32(0), one = vdupq_n_s32(1);
-    const int32x4_t left = vmaxq_s32(shift, zero);
-    const int32x4_t right = vmaxq_s32(vnegq_s32(shift), zero);
-    const int32x4_t h = vqrdmulhq_s32(vshlq_s32(v, left), mult);
-    const int32x4_t mask = vsubq_s32(vshlq_s32(one, right), one);
-    const int32x4_t rem = vandq_s32(h, mask);
-    const int32x4_t thr = vsubq_s32(vshrq_n_s32(mask, 1), vshrq_n_s32(h, 31));
-    const int32x4_t res = vshlq_s32(h, vnegq_s32(right));
-    return vsubq_s32(res, vreinterpretq_s32_u32(vcgtq_s32(rem, thr)));
+    const int32x4_t zero = vdupq_n_s32(0), shift = vld1q_s32(rq->shift + c);
+    rq4 k;
+    k.bias = vld1q_s32(rq->bias + c);
+    k.mult = vld1q_s32(rq->mult + c);
+    k.left = vmaxq_s32(shift, zero);
+    k.neg_right = vminq_s32(shift, zero);
+    return k;
+}
+
+/* The same for one multiplier and shift in every lane. */
+static inline rq4 rq4_const(int32_t bias, int32_t mult, int32_t shift)
+{
+    rq4 k;
+    k.bias = vdupq_n_s32(bias);
+    k.mult = vdupq_n_s32(mult);
+    k.left = vdupq_n_s32(shift > 0 ? shift : 0);
+    k.neg_right = vdupq_n_s32(shift > 0 ? 0 : shift);
+    return k;
+}
+
+/* el_requant on 4 lanes (multipliers >= 0) of acc + bias. RoundingDivideByPOT rounds half away
+ * from zero; VRSHL rounds half up, so negative values are first moved down by one (saturating,
+ * which only matters at INT32_MIN, whose low bits are zero anyway): for h < 0 and r > 0,
+ * floor((h - 1 + 2^(r-1)) / 2^r) is the reference's (h >> r) + (rem > thr). */
+static inline int32x4_t requant4(int32x4_t acc, const rq4 *k)
+{
+    const int32x4_t v = vaddq_s32(acc, k->bias);
+    const int32x4_t h = vqrdmulhq_s32(vshlq_s32(v, k->left), k->mult);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(h, k->neg_right), 31);
+    return vrshlq_s32(vqaddq_s32(h, fixup), k->neg_right);
 }
 
 void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
@@ -304,16 +440,32 @@ void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_
     const int32x4_t off = vdupq_n_s32(rq->out_offset);
     const int32x4_t lo = vdupq_n_s32(rq->act_min), hi = vdupq_n_s32(rq->act_max);
     int32_t c = 0, i;
-    for (; c + 8 <= n; c += 8) {
-        const int32x4_t b0 = vld1q_s32(rq->bias + c), b1 = vld1q_s32(rq->bias + c + 4);
-        const int32x4_t m0 = vld1q_s32(rq->mult + c), m1 = vld1q_s32(rq->mult + c + 4);
-        const int32x4_t s0 = vld1q_s32(rq->shift + c), s1 = vld1q_s32(rq->shift + c + 4);
+    for (; c + 16 <= n; c += 16) {
+        const rq4 k0 = rq4_load(rq, c), k1 = rq4_load(rq, c + 4);
+        const rq4 k2 = rq4_load(rq, c + 8), k3 = rq4_load(rq, c + 12);
         for (i = 0; i < m; ++i) {
             const int32_t *a = acc + (size_t)i * ldacc + c;
-            int32x4_t r0 = requant4(vaddq_s32(vld1q_s32(a), b0), m0, s0);
-            int32x4_t r1 = requant4(vaddq_s32(vld1q_s32(a + 4), b1), m1, s1);
-            r0 = vminq_s32(vmaxq_s32(vaddq_s32(r0, off), lo), hi);
-            r1 = vminq_s32(vmaxq_s32(vaddq_s32(r1, off), lo), hi);
+            const int32x4_t r0 = vaddq_s32(requant4(vld1q_s32(a), &k0), off);
+            const int32x4_t r1 = vaddq_s32(requant4(vld1q_s32(a + 4), &k1), off);
+            const int32x4_t r2 = vaddq_s32(requant4(vld1q_s32(a + 8), &k2), off);
+            const int32x4_t r3 = vaddq_s32(requant4(vld1q_s32(a + 12), &k3), off);
+            /* saturating narrows keep the order of clamping: the bounds are within int8 */
+            const int16x8_t p0 = vcombine_s16(vqmovn_s32(r0), vqmovn_s32(r1));
+            const int16x8_t p1 = vcombine_s16(vqmovn_s32(r2), vqmovn_s32(r3));
+            int8x16_t o = vcombine_s8(vqmovn_s16(p0), vqmovn_s16(p1));
+            o = vminq_s8(vmaxq_s8(o, vdupq_n_s8((int8_t)rq->act_min)),
+                         vdupq_n_s8((int8_t)rq->act_max));
+            vst1q_s8(out + (size_t)i * ldout + c, o);
+        }
+    }
+    for (; c + 8 <= n; c += 8) {
+        const rq4 k0 = rq4_load(rq, c), k1 = rq4_load(rq, c + 4);
+        for (i = 0; i < m; ++i) {
+            const int32_t *a = acc + (size_t)i * ldacc + c;
+            int32x4_t r0 = vaddq_s32(requant4(vld1q_s32(a), &k0), off);
+            int32x4_t r1 = vaddq_s32(requant4(vld1q_s32(a + 4), &k1), off);
+            r0 = vminq_s32(vmaxq_s32(r0, lo), hi);
+            r1 = vminq_s32(vmaxq_s32(r1, lo), hi);
             vst1_s8(out + (size_t)i * ldout + c,
                     vqmovn_s16(vcombine_s16(vqmovn_s32(r0), vqmovn_s32(r1))));
         }
@@ -331,9 +483,9 @@ void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_
 void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                      const int8_t *b, int8_t *out)
 {
-    const int32x4_t m1 = vdupq_n_s32(p->input1_multiplier), s1 = vdupq_n_s32(p->input1_shift);
-    const int32x4_t m2 = vdupq_n_s32(p->input2_multiplier), s2 = vdupq_n_s32(p->input2_shift);
-    const int32x4_t mo = vdupq_n_s32(p->output_multiplier), so = vdupq_n_s32(p->output_shift);
+    const rq4 k1 = rq4_const(0, p->input1_multiplier, p->input1_shift);
+    const rq4 k2 = rq4_const(0, p->input2_multiplier, p->input2_shift);
+    const rq4 ko = rq4_const(0, p->output_multiplier, p->output_shift);
     const int32x4_t off1 = vdupq_n_s32(p->input1_offset), off2 = vdupq_n_s32(p->input2_offset);
     const int32x4_t ooff = vdupq_n_s32(p->output_offset), ls = vdupq_n_s32(p->left_shift);
     const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
@@ -344,10 +496,10 @@ void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8
         for (h = 0; h < 2; ++h) {
             const int32x4_t v1 = h ? vmovl_high_s16(x1) : vmovl_s16(vget_low_s16(x1));
             const int32x4_t v2 = h ? vmovl_high_s16(x2) : vmovl_s16(vget_low_s16(x2));
-            const int32x4_t r1 = requant4(vshlq_s32(vaddq_s32(v1, off1), ls), m1, s1);
-            const int32x4_t r2 = requant4(vshlq_s32(vaddq_s32(v2, off2), ls), m2, s2);
+            const int32x4_t r1 = requant4(vshlq_s32(vaddq_s32(v1, off1), ls), &k1);
+            const int32x4_t r2 = requant4(vshlq_s32(vaddq_s32(v2, off2), ls), &k2);
             const int32x4_t raw = is_sub ? vsubq_s32(r1, r2) : vaddq_s32(r1, r2);
-            r[h] = vminq_s32(vmaxq_s32(vaddq_s32(requant4(raw, mo, so), ooff), lo), hi);
+            r[h] = vminq_s32(vmaxq_s32(vaddq_s32(requant4(raw, &ko), ooff), lo), hi);
         }
         vst1_s8(out + i, vqmovn_s16(vcombine_s16(vqmovn_s32(r[0]), vqmovn_s32(r[1]))));
     }

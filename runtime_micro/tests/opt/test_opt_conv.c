@@ -95,6 +95,12 @@ int main(void)
     run_case(-3, 1, 4, 4, 16, 300, 1, 1, 1, 1, 1, 127, 127, 1, isas, n_isas); /* > one chunk */
     run_case(-4, 1, 3, 3, 320, 33, 1, 1, 1, 1, 0, 0, 0, 0, isas, n_isas);
     run_case(-5, 2, 7, 5, 17, 9, 1, 1, 2, 1, 1, -1, 2, 1, isas, n_isas); /* 1x1 stride 2 */
+    /* expansion 1x1 convs with k = 1..17 over enough pixels for the packed-panel GEMMs, full
+     * and partial column blocks (each k length takes its own tail path) */
+    for (idx = 1; idx <= 17; ++idx) {
+        run_case(-100 - idx, 1, 5, 7, idx, idx % 2 ? 16 : 13, 1, 1, 1, 1, 0, pick(zps, 7),
+                 pick(zps, 7), 1, isas, n_isas);
+    }
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
         done += run_case(idx, rnd_in(1, 2), rnd_in(1, 10), rnd_in(1, 10), pick(chans, 13),

@@ -1,0 +1,92 @@
+/* Requantization of the optimized kernels (every instruction set's el_opt_kernels.requant) vs
+ * the reference el_requant, on the values where rounding code goes wrong: exact ties and
+ * one-off-ties of every right shift, both signs, INT32_MIN / INT32_MAX accumulators, biases
+ * that wrap, left shifts, the extreme multipliers, and clamps at both ends. */
+#include "opt_test.h"
+#include "opt/opt_internal.h"
+
+#define N 40 /* channels: two 16-lane blocks, an 8-lane block and a scalar tail */
+#define ROWS 7
+
+static int32_t g_acc[ROWS * N], g_bias[N], g_mult[N], g_shift[N];
+static int8_t g_ref[ROWS * N + GUARD], g_got[ROWS * N + GUARD];
+
+static int32_t special(int32_t shift, int32_t r)
+{
+    /* around multiples of 2^right (wrapping in 32 bits, as accumulators do) */
+    const int32_t right = shift < 0 ? -shift : 0;
+    const uint32_t unit = (uint32_t)1 << (right < 30 ? right : 29);
+    const uint32_t tie = unit * (uint32_t)r + unit / 2;
+    const uint32_t neg = rnd() % 2u;
+    uint32_t v;
+    switch (rnd() % 10u) {
+    case 0: return INT32_MIN;
+    case 1: return INT32_MAX;
+    case 2: v = tie; break;
+    case 3: v = tie + 1u; break;
+    case 4: v = 2u * tie; break;
+    default: return (int32_t)rnd();
+    }
+    return (int32_t)(neg ? 0u - v : v);
+}
+
+int main(void)
+{
+    unsigned isas[8];
+    const int n_isas = isa_levels(isas);
+    int it, i;
+    char what[96];
+    for (it = 0; it < 300; ++it) {
+        el_opt_rq rq;
+        int32_t c, r;
+        const int32_t out_zp = rnd_in(-128, 127);
+        for (c = 0; c < N; ++c) {
+            const uint32_t kind = rnd() % 8u;
+            /* multipliers in [2^30, 2^31): what el_quantize_multiplier gives; shifts -31..+8 */
+            g_mult[c] = kind == 0   ? INT32_MAX
+                        : kind == 1 ? (1 << 30)
+                                    : (int32_t)(0x40000000u + rnd() % 0x40000000u);
+            g_shift[c] = kind == 2 ? rnd_in(1, 8) : kind == 3 ? -31 : rnd_in(-20, 0);
+            g_bias[c] = rnd() % 4u == 0 ? (int32_t)rnd() : rnd_in(-5000, 5000);
+        }
+        for (r = 0; r < ROWS; ++r) {
+            for (c = 0; c < N; ++c) {
+                int32_t a = special(g_shift[c], rnd_in(0, 40)), q;
+                /* adding the output zero point must not overflow (a real layer's sums are
+                 * far from that): halve until the requantized value leaves room */
+                for (;;) {
+                    q = el_requant((int32_t)((uint32_t)a + (uint32_t)g_bias[c]), g_mult[c],
+                                   g_shift[c]);
+                    if (q > INT32_MIN + 256 && q < INT32_MAX - 256) {
+                        break;
+                    }
+                    a /= 2;
+                    g_bias[c] /= 2;
+                }
+                g_acc[r * N + c] = a;
+            }
+        }
+        rq.bias = g_bias;
+        rq.mult = g_mult;
+        rq.shift = g_shift;
+        rq.out_offset = out_zp;
+        rq.act_min = it % 3 == 0 ? -128 : rnd_in(-128, 0);
+        rq.act_max = it % 3 == 0 ? 127 : rnd_in(rq.act_min, 127);
+        for (r = 0; r < ROWS; ++r) {
+            for (c = 0; c < N; ++c) {
+                const int32_t v = (int32_t)((uint32_t)g_acc[r * N + c] + (uint32_t)g_bias[c]);
+                const int32_t o = el_requant(v, g_mult[c], g_shift[c]) + out_zp;
+                g_ref[r * N + c] = (int8_t)el_clamp_i32(o, rq.act_min, rq.act_max);
+            }
+        }
+        for (i = 0; i < n_isas; ++i) {
+            memset(g_got, GUARD_BYTE, sizeof g_got);
+            el_opt_kernels_for(isas[i])->requant(&rq, ROWS, N, g_acc, N, g_got, N);
+            snprintf(what, sizeof what, "requant case %d", it);
+            ++g_checked;
+            ++g_fast;
+            same_output(g_ref, g_got, ROWS * N, what, isas[i]);
+        }
+    }
+    return finish("test_opt_requant", 1);
+}
