@@ -125,20 +125,6 @@ static void gemm_tiles(tile_fn tile, int32_t m, int32_t n, int32_t k, const int8
     }
 }
 
-void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
-                      int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc)
-{
-    (void)bsum;
-    gemm_tiles(tile4x2_neon, m, n, k, a, b, ldb, c, ldc);
-}
-
-/* SDOT by element on a packed panel: 8 columns x 4 bytes of k per 32 bytes, so one
- * vdotq_laneq_s32 adds a row's 4-byte group (a lane of its 16-byte load) times 4 columns
- * into 4 int32 lanes. Outputs come out as vectors across columns (no horizontal sums, which
- * dominate the dot-product tiles when k is small), and a panel packed once serves every row
- * of the call. Long k runs in segments so the panel fits the stack. */
-#define SDOT_KSEG 2048
-
 /* The first n (1..8) bytes at p in the low lanes, zero above, reading nothing past them. */
 static inline int8x8_t load_partial8(const int8_t *p, int32_t n)
 {
@@ -159,6 +145,164 @@ static inline int8x8_t load_partial8(const int8_t *p, int32_t n)
     return vreinterpret_s8_u64(vcreate_u64(v));
 }
 
+/* A 4 x 8 tile of c (rows of ldc) into / out of eight accumulators; a partial tile (mr < 4
+ * rows or nr < 8 columns) goes through a zero-padded copy. */
+static inline void tile_load(const int32_t *c, int32_t ldc, int32_t mr, int32_t nr,
+                             int32x4_t *s)
+{
+    int32_t t[4][8], i;
+    if (mr < 4 || nr < 8) {
+        memset(t, 0, sizeof t);
+        for (i = 0; i < mr; ++i) {
+            memcpy(t[i], c + (size_t)i * ldc, (size_t)nr * 4);
+        }
+        c = t[0];
+        ldc = 8;
+    }
+    for (i = 0; i < 4; ++i) {
+        s[2 * i] = vld1q_s32(c + (size_t)i * ldc);
+        s[2 * i + 1] = vld1q_s32(c + (size_t)i * ldc + 4);
+    }
+}
+
+static inline void tile_store(int32_t *c, int32_t ldc, int32_t mr, int32_t nr,
+                              const int32x4_t *s)
+{
+    int32_t t[4][8], i;
+    if (mr == 4 && nr == 8) {
+        for (i = 0; i < 4; ++i) {
+            vst1q_s32(c + (size_t)i * ldc, s[2 * i]);
+            vst1q_s32(c + (size_t)i * ldc + 4, s[2 * i + 1]);
+        }
+        return;
+    }
+    for (i = 0; i < 4; ++i) {
+        vst1q_s32(t[i], s[2 * i]);
+        vst1q_s32(t[i] + 4, s[2 * i + 1]);
+    }
+    for (i = 0; i < mr; ++i) {
+        memcpy(c + (size_t)i * ldc, t[i], (size_t)nr * 4);
+    }
+}
+
+/* ARMv8.0 (no SDOT) with 8+ rows: 8 columns of b widened to int16 once per call, k-major
+ * (panel[kk * 8 + j] = b[j][k0 + kk]); each row's 8 bytes widen once and VMLAL by lane adds
+ * one k for 8 columns (int16 x int16 -> int32, exact). Outputs come out as vectors across
+ * columns, so a small k (8-channel layers) costs no horizontal sums. */
+#define NEON_KSEG 1024
+
+static void neon_tile4x8(const int8_t *const *rows, int32_t k0, int32_t ks,
+                         const int16_t *panel, int32_t *c, int32_t ldc, int32_t mr, int32_t nr,
+                         int accumulate)
+{
+    const int8_t *a0 = rows[0] + k0, *a1 = rows[1] + k0, *a2 = rows[2] + k0;
+    const int8_t *a3 = rows[3] + k0;
+    int32x4_t s[8];
+    int32_t kk, i;
+    if (accumulate) {
+        tile_load(c, ldc, mr, nr, s);
+    } else {
+        for (i = 0; i < 8; ++i) {
+            s[i] = vdupq_n_s32(0);
+        }
+    }
+#define EL_NEON_STEP(L)                                                                        \
+    {                                                                                          \
+        const int16x8_t w = vld1q_s16(panel + (L) * 8);                                        \
+        s[0] = vmlal_laneq_s16(s[0], vget_low_s16(w), x0, L);                                  \
+        s[1] = vmlal_high_laneq_s16(s[1], w, x0, L);                                           \
+        s[2] = vmlal_laneq_s16(s[2], vget_low_s16(w), x1, L);                                  \
+        s[3] = vmlal_high_laneq_s16(s[3], w, x1, L);                                           \
+        s[4] = vmlal_laneq_s16(s[4], vget_low_s16(w), x2, L);                                  \
+        s[5] = vmlal_high_laneq_s16(s[5], w, x2, L);                                           \
+        s[6] = vmlal_laneq_s16(s[6], vget_low_s16(w), x3, L);                                  \
+        s[7] = vmlal_high_laneq_s16(s[7], w, x3, L);                                           \
+    }
+    for (kk = 0; kk + 8 <= ks; kk += 8, panel += 64) {
+        const int16x8_t x0 = vmovl_s8(vld1_s8(a0 + kk)), x1 = vmovl_s8(vld1_s8(a1 + kk));
+        const int16x8_t x2 = vmovl_s8(vld1_s8(a2 + kk)), x3 = vmovl_s8(vld1_s8(a3 + kk));
+        EL_NEON_STEP(0)
+        EL_NEON_STEP(1)
+        EL_NEON_STEP(2)
+        EL_NEON_STEP(3)
+        EL_NEON_STEP(4)
+        EL_NEON_STEP(5)
+        EL_NEON_STEP(6)
+        EL_NEON_STEP(7)
+    }
+    if (kk < ks) {
+        const int32_t rem = ks - kk;
+        const int16x8_t x0 = vmovl_s8(load_partial8(a0 + kk, rem));
+        const int16x8_t x1 = vmovl_s8(load_partial8(a1 + kk, rem));
+        const int16x8_t x2 = vmovl_s8(load_partial8(a2 + kk, rem));
+        const int16x8_t x3 = vmovl_s8(load_partial8(a3 + kk, rem));
+        EL_NEON_STEP(0)
+        if (rem > 1) {
+            EL_NEON_STEP(1)
+        }
+        if (rem > 2) {
+            EL_NEON_STEP(2)
+        }
+        if (rem > 3) {
+            EL_NEON_STEP(3)
+        }
+        if (rem > 4) {
+            EL_NEON_STEP(4)
+        }
+        if (rem > 5) {
+            EL_NEON_STEP(5)
+        }
+        if (rem > 6) {
+            EL_NEON_STEP(6)
+        }
+    }
+#undef EL_NEON_STEP
+    tile_store(c, ldc, mr, nr, s);
+}
+
+void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                      int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc)
+{
+    int16_t panel[NEON_KSEG * 8];
+    int32_t j0, k0, i0, i, j, kk;
+    (void)bsum;
+    if (m < 8) { /* too few rows to pay for packing (batch-1 FULLY_CONNECTED): dot products */
+        gemm_tiles(tile4x2_neon, m, n, k, a, b, ldb, c, ldc);
+        return;
+    }
+    for (j0 = 0; j0 < n; j0 += 8) {
+        const int32_t nr = n - j0 < 8 ? n - j0 : 8;
+        for (k0 = 0; k0 < k; k0 += NEON_KSEG) {
+            const int32_t ks = k - k0 < NEON_KSEG ? k - k0 : NEON_KSEG;
+            if (nr < 8) {
+                memset(panel, 0, (size_t)ks * 8 * sizeof(int16_t));
+            }
+            for (j = 0; j < nr; ++j) {
+                const int8_t *src = b + (size_t)(j0 + j) * ldb + k0;
+                for (kk = 0; kk < ks; ++kk) {
+                    panel[kk * 8 + j] = src[kk];
+                }
+            }
+            for (i0 = 0; i0 < m; i0 += 4) {
+                const int32_t mr = m - i0 < 4 ? m - i0 : 4;
+                const int8_t *rows[4];
+                for (i = 0; i < 4; ++i) {
+                    rows[i] = a[i0 + (i < mr ? i : mr - 1)];
+                }
+                neon_tile4x8(rows, k0, ks, panel, c + (size_t)i0 * ldc + j0, ldc, mr, nr,
+                             k0 > 0);
+            }
+        }
+    }
+}
+
+/* SDOT by element on a packed panel: 8 columns x 4 bytes of k per 32 bytes, so one
+ * vdotq_laneq_s32 adds a row's 4-byte group (a lane of its 16-byte load) times 4 columns
+ * into 4 int32 lanes. Outputs come out as vectors across columns (no horizontal sums, which
+ * dominate the dot-product tiles when k is small), and a panel packed once serves every row
+ * of the call. Long k runs in segments so the panel fits the stack. */
+#define SDOT_KSEG 2048
+
 /* The last n (1..15) bytes of a row's k segment as one vector, zero above. */
 static inline int8x16_t load_partial16(const int8_t *p, int32_t n)
 {
@@ -175,31 +319,14 @@ EL_SDOT static void sdot_tile4x8(const int8_t *const *rows, int32_t k0, int32_t 
 {
     const int8_t *a0 = rows[0] + k0, *a1 = rows[1] + k0, *a2 = rows[2] + k0;
     const int8_t *a3 = rows[3] + k0;
-    const int full = mr == 4 && nr == 8;
-    int32_t t[4][8];
     int32x4_t s0, s1, s2, s3, s4, s5, s6, s7;
-    int32_t kk, i;
+    int32_t kk;
     if (!accumulate) {
         s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = vdupq_n_s32(0);
-    } else {
-        const int32_t *src = c;
-        int32_t ld = ldc;
-        if (!full) { /* continue the sums of the previous segment */
-            memset(t, 0, sizeof t);
-            for (i = 0; i < mr; ++i) {
-                memcpy(t[i], c + (size_t)i * ldc, (size_t)nr * 4);
-            }
-            src = t[0];
-            ld = 8;
-        }
-        s0 = vld1q_s32(src);
-        s1 = vld1q_s32(src + 4);
-        s2 = vld1q_s32(src + ld);
-        s3 = vld1q_s32(src + ld + 4);
-        s4 = vld1q_s32(src + 2 * ld);
-        s5 = vld1q_s32(src + 2 * ld + 4);
-        s6 = vld1q_s32(src + 3 * ld);
-        s7 = vld1q_s32(src + 3 * ld + 4);
+    } else { /* continue the sums of the previous segment */
+        int32x4_t s[8];
+        tile_load(c, ldc, mr, nr, s);
+        s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5], s6 = s[6], s7 = s[7];
     }
 #define EL_SDOT_QUAD(Q)                                                                        \
     {                                                                                          \
@@ -237,27 +364,10 @@ EL_SDOT static void sdot_tile4x8(const int8_t *const *rows, int32_t k0, int32_t 
         }
     }
 #undef EL_SDOT_QUAD
-    if (full) {
-        vst1q_s32(c, s0);
-        vst1q_s32(c + 4, s1);
-        vst1q_s32(c + ldc, s2);
-        vst1q_s32(c + ldc + 4, s3);
-        vst1q_s32(c + 2 * ldc, s4);
-        vst1q_s32(c + 2 * ldc + 4, s5);
-        vst1q_s32(c + 3 * ldc, s6);
-        vst1q_s32(c + 3 * ldc + 4, s7);
-        return;
-    }
-    vst1q_s32(t[0], s0);
-    vst1q_s32(t[0] + 4, s1);
-    vst1q_s32(t[1], s2);
-    vst1q_s32(t[1] + 4, s3);
-    vst1q_s32(t[2], s4);
-    vst1q_s32(t[2] + 4, s5);
-    vst1q_s32(t[3], s6);
-    vst1q_s32(t[3] + 4, s7);
-    for (i = 0; i < mr; ++i) {
-        memcpy(c + (size_t)i * ldc, t[i], (size_t)nr * 4);
+    {
+        int32x4_t s[8];
+        s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5, s[6] = s6, s[7] = s7;
+        tile_store(c, ldc, mr, nr, s);
     }
 }
 
