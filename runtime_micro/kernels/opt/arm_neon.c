@@ -505,6 +505,102 @@ void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32
     }
 }
 
+/* Products of two taps summed in int16 lanes (VMULL + VMLAL) before widening: exact when no
+ * filter byte is -128 (|x * f| <= 128 * 127, two of them <= 32512), which quantized weights
+ * never are (TFLite's int8 weights are symmetric in [-127, 127]); checked per call. */
+static inline int no_min_filter(int32_t taps, const int8_t *f, int32_t fstride, int32_t c,
+                                int32_t lanes)
+{
+    int8x16_t mn = vdupq_n_s8(127);
+    int32_t t;
+    for (t = 0; t < taps; ++t) {
+        mn = vminq_s8(mn, lanes == 16 ? vld1q_s8(f + (size_t)t * fstride + c)
+                                      : vcombine_s8(vld1_s8(f + (size_t)t * fstride + c),
+                                                    vdup_n_s8(127)));
+    }
+    return vminvq_s8(mn) > -128;
+}
+
+void el_opt_dw_run_neon(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep,
+                        int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc)
+{
+    int32_t c = 0, p, t;
+    for (; c + 16 <= n; c += 16) {
+        if (taps <= 9 && no_min_filter(taps, f, fstride, c, 16)) {
+            int8x16_t w[9];
+            for (t = 0; t < taps; ++t) {
+                w[t] = vld1q_s8(f + (size_t)t * fstride + c);
+            }
+            for (p = 0; p < npix; ++p) {
+                const int8_t *xp = x0 + (size_t)p * xstep + c;
+                int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;
+                for (t = 0; t + 2 <= taps; t += 2) {
+                    const int8x16_t xa = vld1q_s8(xp + toff[t]), xb = vld1q_s8(xp + toff[t + 1]);
+                    const int16x8_t lo = vmlal_s8(vmull_s8(vget_low_s8(xa), vget_low_s8(w[t])),
+                                                  vget_low_s8(xb), vget_low_s8(w[t + 1]));
+                    const int16x8_t hi = vmlal_high_s8(vmull_high_s8(xa, w[t]), xb, w[t + 1]);
+                    s0 = vaddw_s16(s0, vget_low_s16(lo));
+                    s1 = vaddw_high_s16(s1, lo);
+                    s2 = vaddw_s16(s2, vget_low_s16(hi));
+                    s3 = vaddw_high_s16(s3, hi);
+                }
+                if (t < taps) {
+                    const int8x16_t xa = vld1q_s8(xp + toff[t]);
+                    const int16x8_t lo = vmull_s8(vget_low_s8(xa), vget_low_s8(w[t]));
+                    const int16x8_t hi = vmull_high_s8(xa, w[t]);
+                    s0 = vaddw_s16(s0, vget_low_s16(lo));
+                    s1 = vaddw_high_s16(s1, lo);
+                    s2 = vaddw_s16(s2, vget_low_s16(hi));
+                    s3 = vaddw_high_s16(s3, hi);
+                }
+                vst1q_s32(acc + (size_t)p * n + c, s0);
+                vst1q_s32(acc + (size_t)p * n + c + 4, s1);
+                vst1q_s32(acc + (size_t)p * n + c + 8, s2);
+                vst1q_s32(acc + (size_t)p * n + c + 12, s3);
+            }
+        } else {
+            break; /* the per-pixel path below takes these channels */
+        }
+    }
+    if (c + 8 <= n && c + 16 > n && taps <= 9 && no_min_filter(taps, f, fstride, c, 8)) {
+        int8x8_t w[9];
+        for (t = 0; t < taps; ++t) {
+            w[t] = vld1_s8(f + (size_t)t * fstride + c);
+        }
+        for (p = 0; p < npix; ++p) {
+            const int8_t *xp = x0 + (size_t)p * xstep + c;
+            int32x4_t s0 = vdupq_n_s32(0), s1 = s0;
+            for (t = 0; t + 2 <= taps; t += 2) {
+                const int16x8_t v = vmlal_s8(vmull_s8(vld1_s8(xp + toff[t]), w[t]),
+                                             vld1_s8(xp + toff[t + 1]), w[t + 1]);
+                s0 = vaddw_s16(s0, vget_low_s16(v));
+                s1 = vaddw_high_s16(s1, v);
+            }
+            if (t < taps) {
+                const int16x8_t v = vmull_s8(vld1_s8(xp + toff[t]), w[t]);
+                s0 = vaddw_s16(s0, vget_low_s16(v));
+                s1 = vaddw_high_s16(s1, v);
+            }
+            vst1q_s32(acc + (size_t)p * n + c, s0);
+            vst1q_s32(acc + (size_t)p * n + c + 4, s1);
+        }
+        c += 8;
+    }
+    if (c == n) {
+        return;
+    }
+    /* the remaining channels (a tail under 8, or a filter with -128): per pixel, one tap at a
+     * time, as el_opt_dw_neon */
+    for (p = 0; p < npix; ++p) {
+        const int8_t *x[EL_OPT_DW_TAPS];
+        const int8_t *xp = x0 + (size_t)p * xstep;
+        for (t = 0; t < taps; ++t) {
+            x[t] = xp + toff[t] + c;
+        }
+        el_opt_dw_neon(taps, x, f + c, fstride, n - c, acc + (size_t)p * n + c);
+    }
+}
+
 /* Per-channel constants of el_requant on 4 lanes, loaded once per call, not per row. */
 typedef struct {
     int32x4_t bias, mult, left, neg_right;

@@ -123,6 +123,26 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
     return 1;
 }
 
+/* One depthwise output pixel through the per-pixel kernel: tap pointers into the input, or at
+ * a vector of zero points where the tap falls in the padding. */
+static void dw_pixel(const el_opt_kernels *kr, const el_conv_params *p, int32_t f_h, int32_t f_w,
+                     const int8_t *const *rows, int32_t x0, int x_in, int32_t in_w, int32_t in_c,
+                     const int8_t *padv, int32_t taps, const int8_t *f, int32_t fstride,
+                     int32_t n, int32_t *acc)
+{
+    const int8_t *x[EL_OPT_DW_TAPS];
+    int32_t ky, kx, t;
+    for (ky = 0, t = 0; ky < f_h; ++ky) {
+        const int8_t *row = rows[ky];
+        for (kx = 0; kx < f_w; ++kx, ++t) {
+            const int32_t ix = x0 + p->dilation_w * kx;
+            x[t] = (row == NULL || (!x_in && (ix < 0 || ix >= in_w))) ? padv
+                                                                       : row + (size_t)ix * in_c;
+        }
+    }
+    kr->dw(taps, x, f, fstride, n, acc);
+}
+
 int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                                const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                                const int8_t *filter, const int32_t *bias,
@@ -134,9 +154,9 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
     const int32_t zp = -p->input_offset;
     const el_opt_kernels *kr;
     int8_t padv[EL_OPT_DW_C];
-    const int8_t *x[EL_OPT_DW_TAPS];
     int32_t acc[EL_OPT_MB * EL_OPT_DW_C], be[EL_OPT_DW_C];
-    int32_t c0;
+    int32_t toff[EL_OPT_DW_TAPS]; /* tap offsets from a pixel's top-left tap, for dw_run */
+    int32_t c0, ox_end;
     if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c ||
         taps > EL_OPT_DW_TAPS || zp < -128 || zp > 127 ||
         !multipliers_ok(q->multiplier, q->shift, out_c)) {
@@ -144,6 +164,19 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
     }
     kr = el_opt_kernels_for(isa);
     memset(padv, zp, sizeof padv);
+    {
+        /* pixels from ox_end on have a tap past the right edge */
+        const int32_t last = in_w - 1 - (f_w - 1) * p->dilation_w + p->pad_w;
+        int32_t ky, kx, t;
+        ox_end = last < 0 ? 0 : last / p->stride_w + 1;
+        ox_end = ox_end < out_w ? ox_end : out_w;
+        for (ky = 0, t = 0; ky < f_h; ++ky) {
+            for (kx = 0; kx < f_w; ++kx, ++t) {
+                toff[t] = (int32_t)(((size_t)ky * p->dilation_h * in_w +
+                                     (size_t)kx * p->dilation_w) * in_c);
+            }
+        }
+    }
     for (c0 = 0; c0 < out_c; c0 += EL_OPT_DW_C) {
         const int32_t cb = out_c - c0 < EL_OPT_DW_C ? out_c - c0 : EL_OPT_DW_C;
         el_opt_rq rq;
@@ -167,25 +200,29 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
                 const int32_t y0 = oy * p->stride_h - p->pad_h;
                 int8_t *orow = out + ((size_t)b * out_h + oy) * out_w * out_c + c0;
                 const int8_t *rows[EL_OPT_DW_TAPS]; /* per ky: the input row, NULL if padding */
-                int32_t ox0 = 0, ky, kx;
+                int32_t ox0 = 0, ky;
                 for (ky = 0; ky < f_h; ++ky) {
                     const int32_t iy = y0 + p->dilation_h * ky;
                     rows[ky] = (iy < 0 || iy >= in_h) ? NULL : img + (size_t)iy * in_w * in_c;
                 }
+                for (ky = 0; ky < f_h && rows[ky] != NULL; ++ky) {
+                }
                 for (ox = 0; ox < out_w; ++ox) {
                     const int32_t x0 = ox * p->stride_w - p->pad_w;
                     const int x_in = x0 >= 0 && x0 + (f_w - 1) * p->dilation_w < in_w;
-                    for (ky = 0, t = 0; ky < f_h; ++ky) {
-                        const int8_t *row = rows[ky];
-                        for (kx = 0; kx < f_w; ++kx, ++t) {
-                            const int32_t ix = x0 + p->dilation_w * kx;
-                            x[t] = (row == NULL || (!x_in && (ix < 0 || ix >= in_w)))
-                                       ? padv
-                                       : row + (size_t)ix * in_c;
-                        }
+                    if (kr->dw_run != NULL && x_in && ky == f_h) {
+                        /* a run of interior pixels in one call, up to the interior's end or
+                         * the end of the accumulator tile */
+                        const int32_t end = ox_end < ox0 + EL_OPT_MB ? ox_end : ox0 + EL_OPT_MB;
+                        kr->dw_run(taps, rows[0] + (size_t)x0 * in_c, toff,
+                                   p->stride_w * in_c, end - ox, filter + c0, out_c, cb,
+                                   acc + (size_t)(ox - ox0) * cb);
+                        ox = end - 1;
+                    } else {
+                        dw_pixel(kr, p, f_h, f_w, rows, x0, x_in, in_w, in_c, padv, taps,
+                                 filter + c0, out_c, cb, acc + (size_t)(ox - ox0) * cb);
                     }
                     /* a run of pixels of this row, requantized together */
-                    kr->dw(taps, x, filter + c0, out_c, cb, acc + (size_t)(ox - ox0) * cb);
                     if (ox - ox0 + 1 == EL_OPT_MB || ox + 1 == out_w) {
                         kr->requant(&rq, ox - ox0 + 1, cb, acc, cb,
                                     orow + (size_t)ox0 * out_c, out_c);

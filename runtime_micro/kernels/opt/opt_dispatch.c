@@ -44,25 +44,26 @@ uint32_t el_opt_isa_detected(void)
     return isa;
 }
 
+/* dw_run NULL: the depthwise driver calls dw per pixel */
 static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_requant_c,
-                                         el_opt_rowsum_c, el_opt_add_c};
+                                         el_opt_rowsum_c, el_opt_add_c, NULL};
 #if defined(EL_OPT_HAVE_AVX2)
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2, el_opt_dw_avx2, el_opt_requant_avx2,
-                                     el_opt_rowsum_avx2, el_opt_add_avx2};
+                                     el_opt_rowsum_avx2, el_opt_add_avx2, NULL};
 #endif
 #if defined(EL_OPT_HAVE_VNNI)
 static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512, el_opt_dw_avx2,
                                          el_opt_requant_avx2, el_opt_rowsum_avx2,
-                                         el_opt_add_avx2};
+                                         el_opt_add_avx2, NULL};
 static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni, el_opt_dw_avx2,
                                          el_opt_requant_avx2, el_opt_rowsum_avx2,
-                                         el_opt_add_avx2};
+                                         el_opt_add_avx2, NULL};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
 static const el_opt_kernels k_neon = {el_opt_gemm_neon, el_opt_dw_neon, el_opt_requant_neon,
-                                     el_opt_rowsum_neon, el_opt_add_neon};
+                                     el_opt_rowsum_neon, el_opt_add_neon, el_opt_dw_run_neon};
 static const el_opt_kernels k_sdot = {el_opt_gemm_sdot, el_opt_dw_neon, el_opt_requant_neon,
-                                     el_opt_rowsum_neon, el_opt_add_neon};
+                                     el_opt_rowsum_neon, el_opt_add_neon, el_opt_dw_run_neon};
 #endif
 
 /* Detection happens once per interpreter (el_init); each call here only picks a table, so

@@ -57,6 +57,12 @@ typedef struct {
     /* int8 ADD / SUB of n elements, TFLite's arithmetic (el_opt_add1). */
     void (*add)(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                 const int8_t *b, int8_t *out);
+    /* Optional (NULL: the driver calls dw per pixel). npix output pixels of one row whose taps
+     * all lie inside the image, xstep bytes apart, tap t at byte offset toff[t] from the
+     * pixel's top-left tap: acc[p * n + c] = sum_t x0[p * xstep + toff[t] + c] * f[t * fstride
+     * + c] for p < npix, c < n. One call per run keeps the filter in registers. */
+    void (*dw_run)(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep,
+                   int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc);
 } el_opt_kernels;
 
 /* One int8 ADD / SUB element exactly as the reference (multipliers >= 0). */
@@ -130,6 +136,8 @@ void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
                       int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                     int32_t n, int32_t *acc);
+void el_opt_dw_run_neon(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep,
+                        int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc);
 int el_opt_conv2d_f32_neon(const el_conv_params *p, const el_dims *in_dims, const float *in,
                            const el_dims *f_dims, const float *filter, const float *bias,
                            const el_dims *out_dims, float *out);

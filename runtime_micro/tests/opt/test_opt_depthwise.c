@@ -98,6 +98,11 @@ int main(void)
     run_case(-2, 1, 11, 11, 144, 1, 3, 3, 2, 1, 1, 7, -128, 1, isas, n_isas);
     run_case(-3, 1, 5, 5, 96, 1, 3, 3, 2, 1, 0, 127, 127, 0, isas, n_isas);
     run_case(-4, 1, 6, 6, 8, 2, 3, 3, 1, 1, 1, 0, 0, 1, isas, n_isas); /* multiplier 2 */
+    /* rows longer than two accumulator tiles (runs of interior pixels split at 64), with 24
+     * channels (a 16-lane block and an 8-lane tail) and with a dilated 5x5 */
+    run_case(-5, 1, 4, 150, 24, 1, 3, 3, 1, 1, 1, -3, 9, 1, isas, n_isas);
+    run_case(-6, 1, 3, 140, 16, 1, 5, 5, 1, 2, 1, 127, -128, 1, isas, n_isas);
+    run_case(-7, 1, 5, 133, 40, 1, 3, 3, 2, 1, 1, -128, 0, 1, isas, n_isas);
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
         done += run_case(idx, rnd_in(1, 2), rnd_in(1, 12), rnd_in(1, 12), pick(chans, 13),
