@@ -96,14 +96,61 @@ EL_SDOT static inline int32x4_t sdot16(int32x4_t acc, int8x16_t x, int8x16_t w)
 EL_NEON_TILE(tile4x2_neon, , mac16)
 EL_NEON_TILE(tile4x2_sdot, EL_SDOT, sdot16)
 
+/* One row x 4 columns, r[j]: for the rows a 4-row tile would only repeat (batch-1
+ * FULLY_CONNECTED has a single row). */
+#define EL_NEON_ROW(NAME, ATTR, MAC)                                                           \
+    ATTR static void NAME(const int8_t *a, const int8_t *b, int32_t ldb, int32_t k, int32_t *r) \
+    {                                                                                          \
+        const int8_t *b0 = b, *b1 = b + ldb, *b2 = b + 2 * ldb, *b3 = b + 3 * ldb;             \
+        int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;                              \
+        int32_t kk, j;                                                                         \
+        for (kk = 0; kk + 16 <= k; kk += 16) {                                                 \
+            const int8x16_t x = vld1q_s8(a + kk);                                              \
+            s0 = MAC(s0, x, vld1q_s8(b0 + kk));                                                \
+            s1 = MAC(s1, x, vld1q_s8(b1 + kk));                                                \
+            s2 = MAC(s2, x, vld1q_s8(b2 + kk));                                                \
+            s3 = MAC(s3, x, vld1q_s8(b3 + kk));                                                \
+        }                                                                                      \
+        r[0] = vaddvq_s32(s0);                                                                 \
+        r[1] = vaddvq_s32(s1);                                                                 \
+        r[2] = vaddvq_s32(s2);                                                                 \
+        r[3] = vaddvq_s32(s3);                                                                 \
+        for (; kk < k; ++kk) {                                                                 \
+            for (j = 0; j < 4; ++j) {                                                          \
+                r[j] += (int32_t)a[kk] * b[(size_t)j * ldb + kk];                              \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+EL_NEON_ROW(row1x4_neon, , mac16)
+EL_NEON_ROW(row1x4_sdot, EL_SDOT, sdot16)
+
 typedef void (*tile_fn)(const int8_t *const *, const int8_t *, const int8_t *, int32_t,
                         int32_t *);
+typedef void (*row_fn)(const int8_t *, const int8_t *, int32_t, int32_t, int32_t *);
 
-/* Short tiles repeat the last row / column and drop the extra results. */
-static void gemm_tiles(tile_fn tile, int32_t m, int32_t n, int32_t k, const int8_t *const *a,
-                       const int8_t *b, int32_t ldb, int32_t *c, int32_t ldc)
+/* Whole 4-row tiles, then the last rows one by one (4 columns at a time); short column tiles
+ * repeat the last column and drop the extra results. */
+static void gemm_tiles(tile_fn tile, row_fn row, int32_t m, int32_t n, int32_t k,
+                       const int8_t *const *a, const int8_t *b, int32_t ldb, int32_t *c,
+                       int32_t ldc)
 {
     int32_t i0, i, j;
+    const int32_t m4 = m & ~3;
+    for (i0 = m4; i0 < m; ++i0) {
+        for (j = 0; j + 4 <= n; j += 4) {
+            row(a[i0], b + (size_t)j * ldb, ldb, k, c + (size_t)i0 * ldc + j);
+        }
+        for (; j < n; ++j) { /* fewer than 4 columns left */
+            const int8_t *x = a[i0], *w = b + (size_t)j * ldb;
+            int32_t kk, sum = 0;
+            for (kk = 0; kk < k; ++kk) {
+                sum += (int32_t)x[kk] * w[kk];
+            }
+            c[(size_t)i0 * ldc + j] = sum;
+        }
+    }
+    m = m4;
     for (i0 = 0; i0 < m; i0 += 4) {
         const int32_t mr = m - i0 < 4 ? m - i0 : 4;
         const int8_t *rows[4];
@@ -267,7 +314,7 @@ void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
     int32_t j0, k0, i0, i, j, kk;
     (void)bsum;
     if (m < 8) { /* too few rows to pay for packing (batch-1 FULLY_CONNECTED): dot products */
-        gemm_tiles(tile4x2_neon, m, n, k, a, b, ldb, c, ldc);
+        gemm_tiles(tile4x2_neon, row1x4_neon, m, n, k, a, b, ldb, c, ldc);
         return;
     }
     for (j0 = 0; j0 < n; j0 += 8) {
@@ -441,8 +488,9 @@ void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
     int8_t panel[SDOT_KSEG / 16 * 128];
     int32_t j0, k0, i0, i, j, kk;
     (void)bsum;
-    if (m < 8) { /* too few rows to pay for packing (batch-1 FULLY_CONNECTED): dot products */
-        gemm_tiles(tile4x2_sdot, m, n, k, a, b, ldb, c, ldc);
+    if (m < 16 && k > 16) { /* too few rows to pay for packing (batch-1 FULLY_CONNECTED, the
+                             * last convs of a network): dot products */
+        gemm_tiles(tile4x2_sdot, row1x4_sdot, m, n, k, a, b, ldb, c, ldc);
         return;
     }
     for (j0 = 0; j0 < n; j0 += 8) {

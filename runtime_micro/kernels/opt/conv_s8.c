@@ -79,6 +79,25 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
                 const int8_t *img = in + (size_t)b * in_h * in_w * in_c;
                 if (direct) {
                     rows[i] = img + ((size_t)y0 * in_w + x0) * in_c;
+                } else if (p->dilation_w == 1 && x0 >= 0 && x0 + f_w <= in_w) {
+                    /* no horizontal padding: each kernel row is f_w * in_c contiguous bytes */
+                    const int32_t run = f_w * in_c;
+                    int32_t ky, c;
+                    int8_t *dst = cols + (size_t)i * k;
+                    for (ky = 0; ky < f_h; ++ky, dst += run) {
+                        const int32_t iy = y0 + p->dilation_h * ky;
+                        if (iy < 0 || iy >= in_h) {
+                            memset(dst, zp, (size_t)run);
+                        } else if (run >= 16) {
+                            memcpy(dst, img + ((size_t)iy * in_w + x0) * in_c, (size_t)run);
+                        } else {
+                            const int8_t *src = img + ((size_t)iy * in_w + x0) * in_c;
+                            for (c = 0; c < run; ++c) {
+                                dst[c] = src[c];
+                            }
+                        }
+                    }
+                    rows[i] = cols + (size_t)i * k;
                 } else {
                     int32_t ky, kx;
                     int8_t *dst = cols + (size_t)i * k;
