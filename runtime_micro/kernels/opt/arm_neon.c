@@ -569,12 +569,59 @@ static inline int no_min_filter(int32_t taps, const int8_t *f, int32_t fstride, 
     return vminvq_s8(mn) > -128;
 }
 
+/* Two taps of 16 channels summed in int16, then widened into the four int32 sums. */
+#define EL_DW_PAIR(S0, S1, S2, S3, XA, WA, XB, WB)                                             \
+    {                                                                                          \
+        const int16x8_t lo_ = vmlal_s8(vmull_s8(vget_low_s8(XA), vget_low_s8(WA)),            \
+                                       vget_low_s8(XB), vget_low_s8(WB));                      \
+        const int16x8_t hi_ = vmlal_high_s8(vmull_high_s8(XA, WA), XB, WB);                    \
+        S0 = vaddw_s16(S0, vget_low_s16(lo_));                                                 \
+        S1 = vaddw_high_s16(S1, lo_);                                                          \
+        S2 = vaddw_s16(S2, vget_low_s16(hi_));                                                 \
+        S3 = vaddw_high_s16(S3, hi_);                                                          \
+    }
+
+/* 3x3 (9 taps) on 16 channels: filter and tap offsets in registers for the whole run. */
+static void dw_run9_16(const int8_t *x0, const int32_t *toff, int32_t xstep, int32_t npix,
+                       const int8_t *f, int32_t fstride, int32_t *acc, int32_t ldacc)
+{
+    const size_t fs = (size_t)fstride;
+    const int8x16_t w0 = vld1q_s8(f), w1 = vld1q_s8(f + fs), w2 = vld1q_s8(f + 2 * fs);
+    const int8x16_t w3 = vld1q_s8(f + 3 * fs), w4 = vld1q_s8(f + 4 * fs);
+    const int8x16_t w5 = vld1q_s8(f + 5 * fs), w6 = vld1q_s8(f + 6 * fs);
+    const int8x16_t w7 = vld1q_s8(f + 7 * fs), w8 = vld1q_s8(f + 8 * fs);
+    const int32_t o1 = toff[1], o2 = toff[2], o3 = toff[3], o4 = toff[4];
+    const int32_t o5 = toff[5], o6 = toff[6], o7 = toff[7], o8 = toff[8];
+    int32_t p;
+    for (p = 0; p < npix; ++p, x0 += xstep, acc += ldacc) {
+        /* toff[0] is 0: the run starts at the first pixel's top-left tap */
+        const int8x16_t x_0 = vld1q_s8(x0), x_1 = vld1q_s8(x0 + o1), x_2 = vld1q_s8(x0 + o2);
+        const int8x16_t x_3 = vld1q_s8(x0 + o3), x_4 = vld1q_s8(x0 + o4);
+        const int8x16_t x_5 = vld1q_s8(x0 + o5), x_6 = vld1q_s8(x0 + o6);
+        const int8x16_t x_7 = vld1q_s8(x0 + o7), x_8 = vld1q_s8(x0 + o8);
+        const int16x8_t lo = vmull_s8(vget_low_s8(x_8), vget_low_s8(w8));
+        const int16x8_t hi = vmull_high_s8(x_8, w8);
+        int32x4_t s0 = vmovl_s16(vget_low_s16(lo)), s1 = vmovl_high_s16(lo);
+        int32x4_t s2 = vmovl_s16(vget_low_s16(hi)), s3 = vmovl_high_s16(hi);
+        EL_DW_PAIR(s0, s1, s2, s3, x_0, w0, x_1, w1)
+        EL_DW_PAIR(s0, s1, s2, s3, x_2, w2, x_3, w3)
+        EL_DW_PAIR(s0, s1, s2, s3, x_4, w4, x_5, w5)
+        EL_DW_PAIR(s0, s1, s2, s3, x_6, w6, x_7, w7)
+        vst1q_s32(acc, s0);
+        vst1q_s32(acc + 4, s1);
+        vst1q_s32(acc + 8, s2);
+        vst1q_s32(acc + 12, s3);
+    }
+}
+
 void el_opt_dw_run_neon(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep,
                         int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc)
 {
     int32_t c = 0, p, t;
     for (; c + 16 <= n; c += 16) {
-        if (taps <= 9 && no_min_filter(taps, f, fstride, c, 16)) {
+        if (taps == 9 && no_min_filter(taps, f, fstride, c, 16)) {
+            dw_run9_16(x0 + c, toff, xstep, npix, f + c, fstride, acc + c, n);
+        } else if (taps <= 9 && no_min_filter(taps, f, fstride, c, 16)) {
             int8x16_t w[9];
             for (t = 0; t < taps; ++t) {
                 w[t] = vld1q_s8(f + (size_t)t * fstride + c);
