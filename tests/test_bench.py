@@ -123,6 +123,12 @@ def test_compare_int8_is_bit_exact_with_the_reference_family(models: dict[str, P
     assert rows["tflm"]["arena_bytes"] > 0  # read from TFLM's own allocation report
     assert report["profile"] is None
 
+    # --reference-kernels: runtime_micro's plain C kernels, still bit-exact with both oracles
+    report = bench_json(str(models["int8"]), *FEW, "--no-profile", "--compare", "litert-ref,tflm",
+                        "--reference-kernels")
+    assert report["kernels"] == "reference"
+    assert all(r["agreement"]["exact"] for r in report["compare"] if r["runtime"] != "edgelite")
+
 
 def test_compare_onnxruntime_on_the_source_with_a_file_input(models: dict[str, Path]) -> None:
     # calibration.npz holds NCHW float digits; the .tflite input is NHWC. ONNX Runtime gets the

@@ -331,6 +331,31 @@ def test_cli_reports_counts_per_op_mac_flash_ram(models, work: Path) -> None:
     REPORT.append("[cli] " + text.stdout.replace("\n", "\n      "))
 
 
+@pytest.mark.parametrize("target", ["cortex-m4", "aarch64"])
+def test_reference_kernels_on_target_same_outputs_more_instructions(models, work: Path,
+                                                                     target: str) -> None:
+    """--reference-kernels builds the harness with el_config.disable_isa = EL_ISA_ALL: the
+    outputs still match the host (bit-exact) and the conv layers cost the plain C loops'
+    instructions, several times the optimized kernels' (DSP on the M4, NEON/SDOT on aarch64)."""
+    require_tools([target])
+    model, data = models["digits_i8"]
+    runs = {}
+    for ref in (False, True):
+        proc = _cli("bench", str(model), "--target", target, "--input", str(data), "--json",
+                    *(["--reference-kernels"] if ref else []))
+        assert proc.returncode == 0, proc.stderr
+        runs[ref] = json.loads(proc.stdout)
+    for r in runs.values():
+        assert r["outputs_match"] == "bit-exact with the host runtime"
+    assert (runs[False]["kernels"], runs[True]["kernels"]) == ("optimized", "reference")
+    conv = {ref: next(t for t in r["by_op_type"] if t["op"] == "CONV_2D")
+            for ref, r in runs.items()}
+    assert conv[True]["macs"] == conv[False]["macs"] > 0
+    assert conv[True]["per_mac"] > 2 * conv[False]["per_mac"], conv
+    REPORT.append(f"[{target}] digits int8 CONV_2D: {conv[False]['per_mac']:.2f} instructions "
+                  f"per MAC optimized, {conv[True]['per_mac']:.2f} reference kernels")
+
+
 def test_op_macs_of_the_wake_word_model(models) -> None:
     """Depthwise and FC MACs from shapes (DEPTHWISE: KH*KW per output; FC: depth per output)."""
     from edgelite.converter.tflite.reader import read_model

@@ -18,6 +18,7 @@
  *                      first run, an FNV-1a 64-bit hash of every non-constant tensor (compared
  *                      with the host runtime: checks every intermediate, not just outputs)
  *   EL_HARNESS_STACK   define (Cortex-M builds do) to measure the stack el_init / el_invoke use
+ *   EL_HARNESS_REFERENCE define to run the reference kernels only (el_config.disable_isa)
  *   EL_HARNESS_SYSTICK define to count SysTick ticks around each invoke (Cortex-M, QEMU
  *                      -icount shift=0: one tick = 40 instructions on the mps2 boards)
  *   EL_HARNESS_PROFILE define to bracket each top-level op of the last step's invoke (first
@@ -259,7 +260,6 @@ int main(void) {
 
   STACK_PAINT();
   el_bench_begin(); /* region 1 for the instruction counter: el_init */
-#if defined(EL_HARNESS_TRACE) || defined(EL_HARNESS_PROFILE)
   el_config cfg;
   memset(&cfg, 0, sizeof cfg);
 #ifdef EL_HARNESS_TRACE
@@ -268,10 +268,10 @@ int main(void) {
 #ifdef EL_HARNESS_PROFILE
   cfg.callback = profile_callback;
 #endif
-  st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, &cfg);
-#else
-  st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, NULL);
+#ifdef EL_HARNESS_REFERENCE
+  cfg.disable_isa = EL_ISA_ALL; /* the reference kernels only: what the optimized ones save */
 #endif
+  st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, &cfg);
   el_bench_end();
 #ifdef EL_HARNESS_STACK
   stack_init_bytes = stack_used();

@@ -381,22 +381,26 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
                    "or aarch64 under QEMU (exact instruction counts, flash, RAM), or "
                    "ssh://[user@]HOST[:PORT][/FOLDER] (an aarch64 Linux device: wall-clock "
                    "latency; the binary goes to /tmp or FOLDER).")
+@click.option("--reference-kernels", is_flag=True,
+              help="Run runtime_micro's reference kernels only (no SIMD / DSP paths): "
+                   "what the optimized kernels save, on this host or --target.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: Path | None,
           compare: str | None, onnx_path: Path | None, profile: bool, target: str | None,
-          as_json: bool) -> None:
+          reference_kernels: bool, as_json: bool) -> None:
     """Time MODEL (.tflite) on runtime_micro: init, latency, arena, per-op profile; with
     --target, on an ARM core (QEMU instruction counts) or an ssh device."""
     from edgelite.bench import BenchConfig, render_text, run_bench
 
     if target is not None:
         _bench_target(model, target, warmup, runs, input_path, compare, onnx_path, profile,
-                      as_json)
+                      reference_kernels, as_json)
         return
     peers = tuple(p for p in (compare or "").split(",") if p.strip())
     report = run_bench(BenchConfig(model=model, warmup=warmup, runs=runs,
                                    max_seconds=max_seconds, input=input_path, compare=peers,
-                                   onnx=onnx_path, profile=profile))
+                                   onnx=onnx_path, profile=profile,
+                                   reference_kernels=reference_kernels))
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:
@@ -405,7 +409,7 @@ def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: P
 
 def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: Path | None,
                   compare: str | None, onnx_path: Path | None, profile: bool,
-                  as_json: bool) -> None:
+                  reference_kernels: bool, as_json: bool) -> None:
     """bench --target: QEMU instruction counts, or latency on an ssh device."""
     if compare or onnx_path:
         raise EdgeliteError("--compare/--onnx run peers on this host; they cannot be combined "
@@ -414,13 +418,14 @@ def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: 
         from edgelite.bench.ssh import SshConfig, render_ssh, run_ssh_bench
 
         report = run_ssh_bench(SshConfig(model=model, url=target, runs=runs, warmup=warmup,
-                                         input=input_path))
+                                         input=input_path, reference_kernels=reference_kernels))
         text = render_ssh(report)
     else:
         from edgelite.bench.targets import TargetConfig, render_target, run_target_bench
 
         report = run_target_bench(TargetConfig(model=model, target=target, input=input_path,
-                                               profile=profile))
+                                               profile=profile,
+                                               reference_kernels=reference_kernels))
         text = render_target(report)
     click.echo(json.dumps(report.as_json(), indent=2, sort_keys=True) if as_json else text)
 

@@ -32,6 +32,13 @@ class BenchConfig:
     onnx: Path | None = None  # the ONNX source, for ONNX Runtime
     profile: bool = True
     seed: int = 0
+    reference_kernels: bool = False  # runtime_micro's reference kernels only
+
+    @property
+    def disable_isa(self) -> int:
+        from edgelite.runtime._lib import ISA_ALL
+
+        return ISA_ALL if self.reference_kernels else 0
 
     def validate(self) -> None:
         if self.warmup < 0:
@@ -132,7 +139,7 @@ def build_workload(config: BenchConfig) -> tuple[Workload, ModelInfo, str, list[
 def run_bench(config: BenchConfig) -> BenchReport:
     config.validate()
     w, info, source, notes = build_workload(config)
-    host = HostRunner(w)
+    host = HostRunner(w, config.disable_isa)
     peers: list[Runner | Unavailable] = [make_peer(k, w) for k in expand(config.compare)]
     running = [host, *[p for p in peers if isinstance(p, Runner)]]
     timings = interleaved(running, config.warmup, config.runs, config.max_seconds)
@@ -159,7 +166,7 @@ def run_bench(config: BenchConfig) -> BenchReport:
     prof, overhead = None, None
     if config.profile:
         prof = profile_ops(w.model, info, w.inputs, w.arena_bytes, config.runs,
-                           config.max_seconds)
+                           config.max_seconds, config.disable_isa)
         ops_per_invoke = sum(o.calls for o in prof.ops) / prof.invokes
         if ops_per_invoke:
             overhead = max(0.0, (prof.invoke_median_us - latency.p50_ms * 1e3) / ops_per_invoke)

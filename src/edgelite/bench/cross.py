@@ -119,13 +119,14 @@ def make(target: str, out: Path, *goals: str, **variables: str | int) -> str:
 
 def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 512 * 1024,
           repeat: int = 1, systick: bool = False, trace: bool = False, profile: bool = False,
-          timed: int = 0, warmup: int = 5, opt: str = "-O2") -> Path:
+          timed: int = 0, warmup: int = 5, opt: str = "-O2", reference: bool = False) -> Path:
     """Build the harness ELF for one exported model; returns its path.
 
     trace: linear planner + a hash of every non-constant tensor after each invoke (see
     main.c); compare with the host runtime's tensors. profile: per-op markers around each op
     of the first invoke (count with run(..., markers=OP_MARKERS)). timed: that many invokes
-    timed with clock_gettime after the checked ones (Linux targets).
+    timed with clock_gettime after the checked ones (Linux targets). reference: the
+    interpreter runs the reference kernels only (el_config.disable_isa = EL_ISA_ALL).
     """
     variables: dict[str, str | int] = {
         "EXPORT_DIR": str(export_dir), "NAME": name, "ARENA": arena, "REPEAT": repeat,
@@ -135,9 +136,11 @@ def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 5
     if timed:
         variables["TIMED"] = timed
         variables["WARMUP"] = warmup
+    if reference:
+        variables["REFERENCE"] = 1
     make(target, out, "app", **variables)
     elf = out / (f"{name}{'_trace' if trace else ''}{'_profile' if profile else ''}"
-                 f"{f'_timed{timed}' if timed else ''}.elf")
+                 f"{f'_timed{timed}' if timed else ''}{'_ref' if reference else ''}.elf")
     if not elf.exists():
         raise TargetError(f"make reported success but {elf} is missing")
     return elf

@@ -78,6 +78,7 @@ class SshConfig:
     seed: int = 0
     work: Path | None = None
     timeout: float = 600.0
+    reference_kernels: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,8 @@ def _run_locked(config: SshConfig, target: SshTarget, work: Path) -> SshReport:
     w, _info, name, notes, source = export_for_target(tcfg, work)
     try:
         elf = cross.build("aarch64", work / "export", name, out=work / "build",
-                          arena=w.arena_bytes, timed=config.runs, warmup=config.warmup)
+                          arena=w.arena_bytes, timed=config.runs, warmup=config.warmup,
+                          reference=config.reference_kernels)
     except cross.TargetError as exc:
         raise EdgeliteError(f"aarch64 build failed: {exc}", code=Code.RUNTIME,
                             where=str(config.model)) from None

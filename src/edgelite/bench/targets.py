@@ -55,6 +55,7 @@ class TargetConfig:
     qemu_cpu: str = "cortex-a76"  # aarch64 only
     work: Path | None = None  # build folder; default: one per target in the user cache
     opt: str = "-O2"
+    reference_kernels: bool = False  # run the reference kernels only (what kernels/opt saves)
 
 
 @dataclass(frozen=True)
@@ -103,17 +104,27 @@ class TargetReport:
     ops: list[OpCount]
     memory: Memory
     toolchain: dict[str, str] = field(default_factory=dict)
+    kernels: str = "optimized"  # or "reference" (bench --reference-kernels)
 
     @property
     def per_mac(self) -> float | None:
         return self.invoke_instructions / self.macs if self.macs else None
+
+    def by_type(self) -> list[tuple[str, int, int]]:
+        """(op type, instructions, MACs) summed over the profiled ops, most instructions first."""
+        sums: dict[str, list[int]] = {}
+        for o in self.ops:
+            s = sums.setdefault(o.op, [0, 0])
+            s[0] += o.instructions
+            s[1] += o.macs
+        return sorted(((k, v[0], v[1]) for k, v in sums.items()), key=lambda r: (-r[1], r[0]))
 
     def as_json(self) -> dict:
         m = self.memory
         return {
             "model": self.model, "target": self.target, "qemu": self.qemu,
             "input_source": self.input_source, "notes": self.notes,
-            "outputs_match": self.outputs_match,
+            "outputs_match": self.outputs_match, "kernels": self.kernels,
             "instructions": {"el_init": self.init_instructions,
                              "per_invoke": self.invoke_instructions,
                              "first_invoke": self.first_invoke_instructions,
@@ -121,6 +132,9 @@ class TargetReport:
             "ops": [{"subgraph": o.subgraph, "index": o.index, "op": o.op,
                      "instructions": o.instructions, "macs": o.macs, "per_mac": o.per_mac}
                     for o in self.ops],
+            "by_op_type": [{"op": k, "instructions": n, "macs": macs,
+                            "per_mac": n / macs if macs else None}
+                           for k, n, macs in self.by_type()],
             "flash_bytes": {"runtime_code": m.runtime_code, "model": m.model, "total": m.flash,
                             "elf_text_with_harness_and_libc": m.elf_text},
             "ram_bytes": {"arena": m.arena, "interpreter": INTERPRETER_BYTES, "stack": m.stack,
@@ -350,7 +364,7 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
     out = work / "build"
     try:
         elf = cross.build(target, work / "export", name, out=out, arena=w.arena_bytes,
-                          opt=config.opt)
+                          opt=config.opt, reference=config.reference_kernels)
         res = cross.run(target, elf, qemu_cpu=cpu, plugin=plugin, each=config.steps + 1)
     except cross.TargetError as exc:
         raise _build_failed(target, exc, where) from None
@@ -386,7 +400,8 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
                         invoke_instructions=res.region_counts[-1],
                         first_invoke_instructions=res.region_counts[1],
                         macs=sum(v for (sg, _), v in macs.items() if sg == 0) if macs else 0,
-                        ops=ops, memory=memory, toolchain=toolchain_versions(target))
+                        ops=ops, memory=memory, toolchain=toolchain_versions(target),
+                        kernels="reference" if config.reference_kernels else "optimized")
 
 
 def _profile(config: TargetConfig, work: Path, name: str, arena: int, plugin: Path,
@@ -394,7 +409,8 @@ def _profile(config: TargetConfig, work: Path, name: str, arena: int, plugin: Pa
     cpu = config.qemu_cpu if config.target == "aarch64" else None
     try:
         elf = cross.build(config.target, work / "export", name, out=work / "build",
-                          arena=arena, profile=True, opt=config.opt)
+                          arena=arena, profile=True, opt=config.opt,
+                          reference=config.reference_kernels)
         res = cross.run(config.target, elf, qemu_cpu=cpu, plugin=plugin,
                         markers=cross.OP_MARKERS, each=8192)
     except cross.TargetError as exc:
@@ -419,6 +435,8 @@ def render_target(r: TargetReport) -> str:
         f"input     {r.input_source}",
         *[f"note      {n}" for n in r.notes],
         f"outputs   {r.outputs_match}",
+        f"kernels   {r.kernels}" + (" (--reference-kernels)" if r.kernels == "reference" else
+                                    " (kernels/opt for this CPU, bit-exact with the reference)"),
         f"el_init   {r.init_instructions:,} instructions",
         f"invoke    {r.invoke_instructions:,} instructions{per_mac}",
         *([(f"first     {r.first_invoke_instructions:,} instructions (the first invoke; "
@@ -440,10 +458,20 @@ def render_target(r: TargetReport) -> str:
             rows.append([str(o.subgraph), str(o.index), o.op, f"{o.instructions:,}",
                          f"{100 * o.instructions / total:.1f}", f"{o.macs:,}" if o.macs else "-",
                          f"{o.per_mac:.2f}" if o.per_mac else "-"])
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            lines.append("  ".join(c.ljust(wd) if i == 2 else c.rjust(wd)
-                                   for i, (c, wd) in enumerate(zip(row, widths))).rstrip())
+        lines += _table(rows, left=2)
+        lines += ["", "by op type:"]
+        rows = [["op", "instructions", "%", "MACs", "per MAC"]]
+        for op, n, macs in r.by_type():
+            rows.append([op, f"{n:,}", f"{100 * n / total:.1f}", f"{macs:,}" if macs else "-",
+                         f"{n / macs:.2f}" if macs else "-"])
+        lines += _table(rows, left=0)
     return "\n".join(lines)
+
+
+def _table(rows: list[list[str]], left: int) -> list[str]:
+    """Columns padded to their widest cell; column `left` left-aligned, the rest right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(wd) if i == left else c.rjust(wd)
+                      for i, (c, wd) in enumerate(zip(row, widths))).rstrip() for row in rows]
 
 
