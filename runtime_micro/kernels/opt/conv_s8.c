@@ -135,8 +135,12 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
                     }
                 }
             }
-            kr->gemm(mb, nc, k, rows, fb, k, bs, tile, nc);
-            kr->requant(&rq, mb, nc, tile, nc, out + (size_t)pix0 * out_c + n0, out_c);
+            if (kr->gemm_rq == NULL ||
+                !kr->gemm_rq(mb, nc, k, rows, fb, k, &rq, out + (size_t)pix0 * out_c + n0,
+                             out_c)) {
+                kr->gemm(mb, nc, k, rows, fb, k, bs, tile, nc);
+                kr->requant(&rq, mb, nc, tile, nc, out + (size_t)pix0 * out_c + n0, out_c);
+            }
         }
     }
     return 1;
@@ -292,8 +296,12 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
             for (i = 0; i < mb; ++i) {
                 rows[i] = in + (size_t)(b0 + i) * depth;
             }
-            kr->gemm(mb, nc, depth, rows, fb, depth, bs, tile, nc);
-            kr->requant(&rq, mb, nc, tile, nc, out + (size_t)b0 * units + n0, units);
+            if (kr->gemm_rq == NULL ||
+                !kr->gemm_rq(mb, nc, depth, rows, fb, depth, &rq, out + (size_t)b0 * units + n0,
+                             units)) {
+                kr->gemm(mb, nc, depth, rows, fb, depth, bs, tile, nc);
+                kr->requant(&rq, mb, nc, tile, nc, out + (size_t)b0 * units + n0, units);
+            }
         }
     }
     return 1;

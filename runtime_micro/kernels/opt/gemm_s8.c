@@ -133,6 +133,201 @@ static void tile1x2(const int8_t *a0, const int8_t *b0, const int8_t *b1, int32_
     r[1] = s1;
 }
 
+/* ---- GEMM with requantization fused (conv and FC on Cortex-M4/M7) ----
+ * The rows (at most 4 per call on Cortex-M: EL_OPT_MB) are widened to int16 once per call in
+ * SXTB16 order, (x0, x2) then (x1, x3) per word, interleaved per 4 bytes of k, so that one
+ * filter word, split by SXTB16 / SXTB16 ROR 8, meets 4 rows with 8 SMLADs; a column's 4 sums
+ * are requantized straight from registers (no int32 tile in memory). */
+#define EL_DSP_KW 256 /* k of the widened rows on the stack (4 rows: 2 KB); longer k unfused */
+
+/* The last k % 4 bytes of a row as a word, zero above (nothing past the row is read). */
+static inline uint32_t ld_tail(const int8_t *p, int32_t n)
+{
+    uint32_t v = 0;
+    int32_t t;
+    for (t = 0; t < n; ++t) {
+        v |= (uint32_t)(uint8_t)p[t] << (8 * t);
+    }
+    return v;
+}
+
+/* xw[q * 2 * rows + 2 * i + {0, 1}]: even / odd halves of row i's word q. */
+static void widen_rows(const int8_t *const *a, int32_t rows, int32_t k, uint32_t *xw)
+{
+    const int32_t k4 = k & ~3;
+    int32_t kk, i;
+    for (kk = 0; kk < k4; kk += 4) {
+        for (i = 0; i < rows; ++i, xw += 2) {
+            const uint32_t v = ld32(a[i] + kk);
+            xw[0] = (uint32_t)even16(v);
+            xw[1] = (uint32_t)odd16(v);
+        }
+    }
+    if (k4 < k) {
+        for (i = 0; i < rows; ++i, xw += 2) {
+            const uint32_t v = ld_tail(a[i] + k4, k - k4);
+            xw[0] = (uint32_t)even16(v);
+            xw[1] = (uint32_t)odd16(v);
+        }
+    }
+}
+
+/* One column's requantization constants (see requant_s8.c for the single-SMLAL form). The bias
+ * is not here: the column's sums start from it. */
+typedef struct {
+    int32_t mul;
+    int32_t k_lo, k_hi; /* the 64-bit addend: 2^30, plus 2^(30 + r) for a right shift r */
+    int32_t left;       /* left shift, or 0 */
+    int32_t r1;         /* r - 1 for a right shift r >= 1, else -1 */
+} col_rq;
+
+static inline col_rq col_rq_of(const el_opt_rq *rq, int32_t j)
+{
+    const int32_t sh = rq->shift[j]; /* -31..31 (the drivers check) */
+    col_rq c;
+    c.mul = rq->mult[j];
+    /* 2^30 + 2^(30 + r): bit 31 of the low word for r = 1, bit r - 2 of the high word above */
+    c.k_lo = (int32_t)(sh == -1 ? 0xC0000000u : 0x40000000u);
+    c.k_hi = sh <= -2 ? (int32_t)(1u << (-sh - 2)) : 0;
+    c.left = sh > 0 ? sh : 0;
+    c.r1 = sh < 0 ? -sh - 1 : -1;
+    return c;
+}
+
+/* el_requant of one sum (bias included): SMLAL into the constant, then the high word. */
+static inline int32_t rq_one(int32_t v, const col_rq *c)
+{
+    int32_t lo = c->k_lo, hi = c->k_hi;
+    if (c->r1 >= 0) {
+        /* (v < 0) * 2^31 off the addend: RoundingDivideByPOT rounds negative ties down */
+        const uint32_t neg = (uint32_t)v & 0x80000000u;
+        __asm__("subs %0, %0, %2\n\tsbc %1, %1, #0" : "+r"(lo), "+r"(hi) : "r"(neg) : "cc");
+        __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(v), "r"(c->mul));
+        return hi >> c->r1;
+    }
+    v = (int32_t)((uint32_t)v << c->left);
+    __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(v), "r"(c->mul));
+    return (int32_t)(((uint32_t)hi << 1) | ((uint32_t)lo >> 31));
+}
+
+static inline int8_t clamp_out(int32_t r, int32_t lo, int32_t hi)
+{
+    r = r < lo ? lo : r;
+    return (int8_t)(r > hi ? hi : r);
+}
+
+/* The 4-row inner loop, scheduled by hand: GCC 12 keeps the eight words of a step in separate
+ * loads and reloads spilled pointers. Per 4 bytes of k: the filter word (LDR), its two halves
+ * (SXTB16, SXTB16 ROR 8), each row's two halfword pairs (LDRD) into two SMLADs: 17
+ * instructions for 16 multiply-accumulates. nq >= 1 words; the sums are added to. */
+static inline void dot4(const uint32_t *x, const int8_t *w, int32_t nq, int32_t *s0,
+                        int32_t *s1, int32_t *s2, int32_t *s3)
+{
+    const int8_t *const wend = w + 4 * nq;
+    int32_t a0 = *s0, a1 = *s1, a2 = *s2, a3 = *s3;
+    uint32_t t0, t1, t2, t3, t4;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[t0], [%[w]], #4\n\t"
+        "ldrd   %[t3], %[t4], [%[x]], #8\n\t"
+        "sxtb16 %[t1], %[t0]\n\t"
+        "sxtb16 %[t2], %[t0], ror #8\n\t"
+        "smlad  %[a0], %[t3], %[t1], %[a0]\n\t"
+        "smlad  %[a0], %[t4], %[t2], %[a0]\n\t"
+        "ldrd   %[t3], %[t4], [%[x]], #8\n\t"
+        "smlad  %[a1], %[t3], %[t1], %[a1]\n\t"
+        "smlad  %[a1], %[t4], %[t2], %[a1]\n\t"
+        "ldrd   %[t3], %[t4], [%[x]], #8\n\t"
+        "smlad  %[a2], %[t3], %[t1], %[a2]\n\t"
+        "smlad  %[a2], %[t4], %[t2], %[a2]\n\t"
+        "ldrd   %[t3], %[t4], [%[x]], #8\n\t"
+        "smlad  %[a3], %[t3], %[t1], %[a3]\n\t"
+        "smlad  %[a3], %[t4], %[t2], %[a3]\n\t"
+        "cmp    %[w], %[wend]\n\t"
+        "bne    1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [x] "+r"(x),
+          [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4)
+        : [wend] "r"(wend)
+        : "cc", "memory");
+    *s0 = a0;
+    *s1 = a1;
+    *s2 = a2;
+    *s3 = a3;
+}
+
+#define EL_SMLAD_W(S, X, WE, WO) \
+    S = __smlad((int16x2_t)(X)[1], WO, __smlad((int16x2_t)(X)[0], WE, S))
+
+int el_opt_gemm_rq_dsp(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                       int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout)
+{
+    uint32_t xw[EL_DSP_KW / 4 * 8 + 8];
+    const int32_t k4 = k & ~3, nq = k4 / 4, tail = k - k4;
+    const int32_t off = rq->out_offset, lo = rq->act_min, hi = rq->act_max;
+    int32_t i0, j, q;
+    if (k > EL_DSP_KW || m > 4) {
+        return 0;
+    }
+    for (i0 = 0; i0 < m;) {
+        const int32_t rows = m - i0 >= 4 ? 4 : m - i0 >= 2 ? 2 : 1;
+        widen_rows(a + i0, rows, k, xw);
+        for (j = 0; j < n; ++j) {
+            const int8_t *w = b + (size_t)j * ldb;
+            const uint32_t *x = xw;
+            const col_rq c = col_rq_of(rq, j);
+            int8_t *o = out + (size_t)i0 * ldout + j;
+            /* the sums start at the bias: sum + bias wraps like the reference's int32 adds */
+            int32_t s0 = rq->bias[j], s1 = s0, s2 = s0, s3 = s0;
+            if (rows == 4) {
+                if (nq > 0) {
+                    dot4(x, w, nq, &s0, &s1, &s2, &s3);
+                    x += 8 * nq;
+                }
+                if (tail) {
+                    const uint32_t ww = ld_tail(w + k4, tail);
+                    const int16x2_t we = even16(ww), wo = odd16(ww);
+                    EL_SMLAD_W(s0, x, we, wo);
+                    EL_SMLAD_W(s1, x + 2, we, wo);
+                    EL_SMLAD_W(s2, x + 4, we, wo);
+                    EL_SMLAD_W(s3, x + 6, we, wo);
+                }
+                o[0] = clamp_out(rq_one(s0, &c) + off, lo, hi);
+                o[ldout] = clamp_out(rq_one(s1, &c) + off, lo, hi);
+                o[2 * ldout] = clamp_out(rq_one(s2, &c) + off, lo, hi);
+                o[3 * ldout] = clamp_out(rq_one(s3, &c) + off, lo, hi);
+            } else if (rows == 2) {
+                for (q = 0; q < nq; ++q, x += 4) {
+                    const uint32_t ww = ld32(w + 4 * q);
+                    const int16x2_t we = even16(ww), wo = odd16(ww);
+                    EL_SMLAD_W(s0, x, we, wo);
+                    EL_SMLAD_W(s1, x + 2, we, wo);
+                }
+                if (tail) {
+                    const uint32_t ww = ld_tail(w + k4, tail);
+                    const int16x2_t we = even16(ww), wo = odd16(ww);
+                    EL_SMLAD_W(s0, x, we, wo);
+                    EL_SMLAD_W(s1, x + 2, we, wo);
+                }
+                o[0] = clamp_out(rq_one(s0, &c) + off, lo, hi);
+                o[ldout] = clamp_out(rq_one(s1, &c) + off, lo, hi);
+            } else {
+                for (q = 0; q < nq; ++q, x += 2) {
+                    const uint32_t ww = ld32(w + 4 * q);
+                    EL_SMLAD_W(s0, x, even16(ww), odd16(ww));
+                }
+                if (tail) {
+                    const uint32_t ww = ld_tail(w + k4, tail);
+                    EL_SMLAD_W(s0, x, even16(ww), odd16(ww));
+                }
+                o[0] = clamp_out(rq_one(s0, &c) + off, lo, hi);
+            }
+        }
+        i0 += rows;
+    }
+    return 1;
+}
+#undef EL_SMLAD_W
+
 #else
 
 static void tile2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1,

@@ -44,26 +44,31 @@ uint32_t el_opt_isa_detected(void)
     return isa;
 }
 
-/* dw_run NULL: the depthwise driver calls dw per pixel */
+/* dw_run NULL: the depthwise driver calls dw per pixel; gemm_rq only where it pays (DSP) */
+#if defined(__ARM_FEATURE_DSP) && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
+#define EL_OPT_GEMM_RQ el_opt_gemm_rq_dsp
+#else
+#define EL_OPT_GEMM_RQ NULL
+#endif
 static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_requant_c,
-                                         el_opt_rowsum_c, el_opt_add_c, NULL};
+                                         el_opt_rowsum_c, el_opt_add_c, NULL, EL_OPT_GEMM_RQ};
 #if defined(EL_OPT_HAVE_AVX2)
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2, el_opt_dw_avx2, el_opt_requant_avx2,
-                                     el_opt_rowsum_avx2, el_opt_add_avx2, NULL};
+                                     el_opt_rowsum_avx2, el_opt_add_avx2, NULL, NULL};
 #endif
 #if defined(EL_OPT_HAVE_VNNI)
 static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512, el_opt_dw_avx2,
                                          el_opt_requant_avx2, el_opt_rowsum_avx2,
-                                         el_opt_add_avx2, NULL};
+                                         el_opt_add_avx2, NULL, NULL};
 static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni, el_opt_dw_avx2,
                                          el_opt_requant_avx2, el_opt_rowsum_avx2,
-                                         el_opt_add_avx2, NULL};
+                                         el_opt_add_avx2, NULL, NULL};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
 static const el_opt_kernels k_neon = {el_opt_gemm_neon, el_opt_dw_neon, el_opt_requant_neon,
-                                     el_opt_rowsum_neon, el_opt_add_neon, el_opt_dw_run_neon};
+                                     el_opt_rowsum_neon, el_opt_add_neon, el_opt_dw_run_neon, NULL};
 static const el_opt_kernels k_sdot = {el_opt_gemm_sdot, el_opt_dw_neon, el_opt_requant_neon,
-                                     el_opt_rowsum_neon, el_opt_add_neon, el_opt_dw_run_neon};
+                                     el_opt_rowsum_neon, el_opt_add_neon, el_opt_dw_run_neon, NULL};
 #endif
 
 /* Detection happens once per interpreter (el_init); each call here only picks a table, so

@@ -63,6 +63,11 @@ typedef struct {
      * + c] for p < npix, c < n. One call per run keeps the filter in registers. */
     void (*dw_run)(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep,
                    int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc);
+    /* Optional (NULL, or returns 0: gemm then requant): the GEMM with the requantization
+     * fused, out[i * ldout + j] = requant(sum_k a[i][k] * b[j * ldb + k]) for i < m, j < n,
+     * accumulators never leaving registers. */
+    int (*gemm_rq)(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                   int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
 } el_opt_kernels;
 
 /* One int8 ADD / SUB element exactly as the reference (multipliers >= 0). */
@@ -87,6 +92,10 @@ void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t 
                  int32_t n, int32_t *acc);
 void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                       int32_t ldacc, int8_t *out, int32_t ldout);
+/* Cortex-M DSP only (NULL elsewhere): see el_opt_kernels.gemm_rq. */
+int el_opt_gemm_rq_dsp(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                       int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
+
 void el_opt_rowsum_c(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 void el_opt_add_c(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                   const int8_t *b, int8_t *out);

@@ -38,17 +38,48 @@ void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *
 
 #else
 
+/* Channel by channel, rows inside: a channel's constants are derived once for all m rows and
+ * kept in locals (the int8 stores may alias anything, so values behind pointers would be
+ * reloaded after every store).
+ *
+ * With a right shift r >= 1 both roundings fold into one 64-bit multiply-accumulate (SMLAL on
+ * Cortex-M, then the high word shifted): for multipliers m >= 0,
+ *   RoundingDivideByPOT(SRDHM(v, m), r) = (v*m + 2^30 + 2^(30+r) - (v < 0) * 2^31) >> (31 + r)
+ * (floor), because floor((floor(a / 2^31) + c) / 2^r) = floor((a + c * 2^31) / 2^(31 + r)) and
+ * RoundingDivideByPOT adds 2^(r-1), less one for negative values; SRDHM(v, m) is negative
+ * exactly when v is, except for v = -1 with m = 2^30, where both choices give 0. Checked
+ * against el_requant on ties, extremes and every shift by tests/opt/test_opt_requant.c. */
+static inline int8_t clamp_s8(int32_t r, int32_t lo, int32_t hi)
+{
+    r = r < lo ? lo : r;
+    return (int8_t)(r > hi ? hi : r);
+}
+
 void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                       int32_t ldacc, int8_t *out, int32_t ldout)
 {
+    const int32_t *const bias = rq->bias, *const mult = rq->mult, *const shift = rq->shift;
+    const int32_t off = rq->out_offset, lo = rq->act_min, hi = rq->act_max;
     int32_t i, c;
-    for (i = 0; i < m; ++i) {
-        const int32_t *a = acc + (size_t)i * ldacc;
-        int8_t *o = out + (size_t)i * ldout;
-        for (c = 0; c < n; ++c) {
-            const int32_t v = (int32_t)((uint32_t)a[c] + (uint32_t)rq->bias[c]);
-            const int32_t r = el_opt_requant1(v, rq->mult[c], rq->shift[c]) + rq->out_offset;
-            o[c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+    for (c = 0; c < n; ++c) {
+        const uint32_t b = (uint32_t)bias[c];
+        const int32_t mul = mult[c], sh = shift[c];
+        const int32_t *a = acc + c;
+        int8_t *o = out + c;
+        if (sh >= 0) { /* left shift (or none): SRDHM's rounding only */
+            for (i = 0; i < m; ++i, a += ldacc, o += ldout) {
+                const int32_t v = (int32_t)(((uint32_t)*a + b) << sh);
+                const int32_t h = (int32_t)(((int64_t)v * mul + ((int64_t)1 << 30)) >> 31);
+                *o = clamp_s8(h + off, lo, hi);
+            }
+        } else {
+            const int32_t r1 = -sh - 1;
+            const int64_t k = ((int64_t)1 << 30) + ((int64_t)1 << (30 - sh));
+            for (i = 0; i < m; ++i, a += ldacc, o += ldout) {
+                const int32_t v = (int32_t)((uint32_t)*a + b);
+                const int64_t t = k + (int64_t)v * mul - ((int64_t)((uint32_t)v >> 31) << 31);
+                *o = clamp_s8(((int32_t)(t >> 32) >> r1) + off, lo, hi);
+            }
         }
     }
 }

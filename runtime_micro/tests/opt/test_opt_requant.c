@@ -9,7 +9,7 @@
 #define ROWS 7
 
 static int32_t g_acc[ROWS * N], g_bias[N], g_mult[N], g_shift[N];
-static int8_t g_ref[ROWS * N + GUARD], g_got[ROWS * N + GUARD];
+static int8_t g_ref[ROWS * N + GUARD], g_ref2[ROWS * N + GUARD], g_got[ROWS * N + GUARD];
 
 static int32_t special(int32_t shift, int32_t r)
 {
@@ -80,12 +80,58 @@ int main(void)
             }
         }
         for (i = 0; i < n_isas; ++i) {
+            const el_opt_kernels *kr = el_opt_kernels_for(isas[i]);
             memset(g_got, GUARD_BYTE, sizeof g_got);
-            el_opt_kernels_for(isas[i])->requant(&rq, ROWS, N, g_acc, N, g_got, N);
+            kr->requant(&rq, ROWS, N, g_acc, N, g_got, N);
             snprintf(what, sizeof what, "requant case %d", it);
             ++g_checked;
             ++g_fast;
             same_output(g_ref, g_got, ROWS * N, what, isas[i]);
+            if (kr->gemm_rq != NULL) {
+                /* the fused GEMM + requantization: k = 1, x * 1 + bias' = the accumulator */
+                static int8_t xs[ROWS][1], w1[N];
+                static int32_t bias2[N];
+                const int8_t *rows[ROWS];
+                el_opt_rq rq2 = rq;
+                int32_t r0, cc;
+                for (cc = 0; cc < N; ++cc) {
+                    w1[cc] = 1;
+                }
+                memset(g_got, GUARD_BYTE, sizeof g_got);
+                for (r0 = 0; r0 < ROWS; r0 += 4) { /* at most 4 rows per call (EL_OPT_MB) */
+                    const int32_t mr = ROWS - r0 < 4 ? ROWS - r0 : 4;
+                    for (r = 0; r < mr; ++r) {
+                        xs[r0 + r][0] = (int8_t)rnd_in(-128, 127);
+                        rows[r] = xs[r0 + r];
+                    }
+                    /* one bias per column serves all rows only if the rows' x are equal */
+                    for (r = 1; r < mr; ++r) {
+                        xs[r0 + r][0] = xs[r0][0];
+                    }
+                    for (cc = 0; cc < N; ++cc) {
+                        bias2[cc] = (int32_t)((uint32_t)g_acc[r0 * N + cc] +
+                                              (uint32_t)g_bias[cc] - (uint32_t)xs[r0][0]);
+                    }
+                    rq2.bias = bias2;
+                    if (!kr->gemm_rq(mr, N, 1, rows, w1, 1, &rq2, g_got + r0 * N, N)) {
+                        break;
+                    }
+                    /* the reference for these rows: every row's sum is row r0's */
+                    for (r = 0; r < mr; ++r) {
+                        for (cc = 0; cc < N; ++cc) {
+                            const int32_t v = (int32_t)((uint32_t)g_acc[r0 * N + cc] +
+                                                        (uint32_t)g_bias[cc]);
+                            const int32_t o = el_requant(v, g_mult[cc], g_shift[cc]) + out_zp;
+                            g_ref2[(r0 + r) * N + cc] =
+                                (int8_t)el_clamp_i32(o, rq.act_min, rq.act_max);
+                        }
+                    }
+                }
+                snprintf(what, sizeof what, "gemm_rq case %d", it);
+                ++g_checked;
+                ++g_fast;
+                same_output(g_ref2, g_got, ROWS * N, what, isas[i]);
+            }
         }
     }
     return finish("test_opt_requant", 1);
