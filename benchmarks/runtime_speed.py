@@ -106,6 +106,41 @@ def table(report: BenchReport, reference: dict[str, float]) -> list[str]:
     return [line(head), *(line(row) for row in rows)]
 
 
+def by_instruction_set(path: Path, args: argparse.Namespace) -> list[str]:
+    """runtime_micro on each kernel path this CPU has (Interpreter disable_isa: what a CPU
+    without AVX2, or without SSE4.1, would run), interleaved in one run; same bytes on all."""
+    from edgelite.bench.api import build_workload
+    from edgelite.bench.compare import interleaved
+    from edgelite.bench.runners import HostRunner
+    from edgelite.bench.stats import summarize
+    from edgelite.runtime import _lib
+
+    w, _, _, _ = build_workload(BenchConfig(model=path, profile=False))
+    everything = _lib.ISA_ALL & ~_lib.ISA_OPT
+    settings = {"reference kernels": _lib.ISA_ALL, "portable C": everything}
+    for names in (("sse4.1",), ("avx2",), ("avx2", "avx512vnni"), ("avx2", "avxvnni"),
+                  ("neon",), ("neon", "sdot")):
+        bits = sum(_lib.ISA_BITS[n] for n in names)
+        settings["+".join(names)] = everything & ~bits
+    runners = []
+    for label, disable in settings.items():
+        r = HostRunner(w, disable)
+        if r.kernels != "reference" and not all(
+                n in r.kernels.split("+") for n in label.split("+") if n != "portable C"):
+            continue  # this CPU lacks the instruction set
+        r.key = label
+        runners.append(r)
+    timings = interleaved(runners, args.warmup, args.runs, args.max_seconds)
+    outs = {r.key: [o.tobytes() for o in r.outputs()] for r in runners}
+    rows = ["runtime_micro by kernel path (one interleaved run, outputs identical: "
+            f"{len({tuple(v) for v in outs.values()}) == 1}):"]
+    fastest = min(summarize(timings.samples_ns[r.key]).p50_ms for r in runners)
+    for r in runners:
+        p50 = summarize(timings.samples_ns[r.key]).p50_ms
+        rows.append(f"  {r.key:22s} {fmt_ms(p50):>9s} ms  x{p50 / fastest:5.2f}")
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default="0.35:96,1.0:224",
@@ -167,6 +202,8 @@ def main() -> int:
                             None)
                 if tflm is not None:
                     print(f"   TFLite Micro arena in this run: {tflm.arena_bytes:,} B")
+                for row in by_instruction_set(path, args):
+                    print("   " + row)
                 sys.stdout.flush()
     return 0
 

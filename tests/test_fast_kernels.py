@@ -20,6 +20,7 @@ FAIL with that line (as tests/test_targets.py), they are never skipped.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,12 +43,15 @@ C_TESTS = ("test_opt_conv", "test_opt_depthwise", "test_opt_fc", "test_opt_pad",
 SUMMARY = re.compile(r"^(test_opt_\w+): (\d+) comparisons \((\d+) on the optimized path\), "
                      r"(\d+) failures, isa detected 0x([0-9a-f]+)$", re.MULTILINE)
 
-# el_opt.h feature bits
-ISA_AVX2, ISA_NEON, ISA_SDOT, ISA_DSP, ISA_MVE = 0x1, 0x10, 0x20, 0x100, 0x200
+# EL_ISA_* feature bits (edgelite_micro.h)
+ISA_AVX2, ISA_SSE41, ISA_NEON, ISA_SDOT, ISA_DSP, ISA_MVE = 0x1, 0x8, 0x10, 0x20, 0x100, 0x200
 
 
 def _run_c_tests(target: str, tmp: Path, qemu_cpu: str | None = None) -> dict[str, tuple]:
-    if target != "host":
+    if target == "x86-qemu":
+        if shutil.which("qemu-x86_64") is None:
+            pytest.fail(f"qemu-x86_64 missing. Install it with: {at.APT_LINE}", pytrace=False)
+    elif target != "host":
         missing = at.missing_tools([target])
         if missing:
             pytest.fail(f"ARM cross toolchains / QEMU missing: {', '.join(missing)}. "
@@ -61,8 +65,10 @@ def _run_c_tests(target: str, tmp: Path, qemu_cpu: str | None = None) -> dict[st
     found = {m[0]: (int(m[1]), int(m[2]), int(m[3]), int(m[4], 16)) for m in SUMMARY.findall(out)}
     assert sorted(found) == sorted(C_TESTS), out[-4000:]
     for name, (checked, fast, failures, _isa) in found.items():
-        # Cortex-M has no float SIMD path: there the float test only proves the fallback.
-        no_fast = name == "test_opt_f32" and target.startswith("cortex-m")
+        # Cortex-M (and x86 without AVX2) has no float SIMD path: there the float test only
+        # proves the fallback.
+        no_fast = name == "test_opt_f32" and (target.startswith("cortex-m") or
+                                               target == "x86-qemu")
         assert failures == 0 and checked >= fast and (fast == 0 if no_fast else fast > 0), (
             name, out[-4000:])
     return found
@@ -73,6 +79,15 @@ def test_c_kernels_host(tmp_path: Path) -> None:
     isa = found["test_opt_conv"][3]
     if isa & ISA_AVX2:  # portable and AVX2 both compared: twice the comparisons
         assert found["test_opt_conv"][0] >= 2 * 300
+
+
+@pytest.mark.parametrize("cpu,expect", [("Nehalem", ISA_SSE41), ("core2duo", 0)])
+def test_c_kernels_x86_without_avx2(tmp_path: Path, cpu: str, expect: int) -> None:
+    """The same binary on x86-64 CPUs without AVX2 (qemu-x86_64 -cpu Nehalem: SSE4.1, no AVX)
+    and without SSE4.1 (core2duo): the run-time choice takes the SSE4.1 kernels, or the portable
+    ones, and every comparison with the reference holds."""
+    found = _run_c_tests("x86-qemu", tmp_path, qemu_cpu=cpu)
+    assert found["test_opt_conv"][3] == expect
 
 
 @pytest.mark.parametrize("cpu,expect", [("cortex-a53", ISA_NEON), ("cortex-a76",
@@ -98,7 +113,8 @@ def _isa_settings(model: bytes) -> list[int]:
     """disable_isa values covering every kernel path this CPU has: each instruction-set level,
     the optimized kernels' portable C, and the reference kernels alone."""
     detected = Interpreter(model).kernel_isa & ~_lib.ISA_OPT
-    levels = [m for m in (ISA_AVX2, ISA_NEON, ISA_NEON | ISA_SDOT) if detected & m == m]
+    levels = [m for m in (ISA_SSE41, ISA_AVX2, ISA_NEON, ISA_NEON | ISA_SDOT)
+              if detected & m == m]
     return [NO_ISA & ~m for m in levels] + [NO_ISA, _lib.ISA_ALL]
 
 

@@ -11,6 +11,12 @@
 uint32_t el_opt_isa_detected(void)
 {
     uint32_t isa = 0;
+#if defined(EL_OPT_HAVE_SSE41)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("sse4.1")) {
+        isa |= EL_OPT_ISA_SSE41;
+    }
+#endif
 #if defined(EL_OPT_HAVE_AVX2)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) {
@@ -56,6 +62,11 @@ static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_req
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2, el_opt_dw_avx2, el_opt_requant_avx2,
                                      el_opt_rowsum_avx2, el_opt_add_avx2, NULL, NULL};
 #endif
+#if defined(EL_OPT_HAVE_SSE41)
+/* rowsum and ADD stay portable: they are a small share of a model's work */
+static const el_opt_kernels k_sse41 = {el_opt_gemm_sse41, el_opt_dw_sse41, el_opt_requant_sse41,
+                                      el_opt_rowsum_c, el_opt_add_c, NULL, NULL};
+#endif
 #if defined(EL_OPT_HAVE_VNNI)
 static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512, el_opt_dw_avx2,
                                          el_opt_requant_avx2, el_opt_rowsum_avx2,
@@ -87,6 +98,11 @@ const el_opt_kernels *el_opt_kernels_for(uint32_t isa)
 #if defined(EL_OPT_HAVE_AVX2)
     if (isa & EL_OPT_ISA_AVX2) {
         return &k_avx2;
+    }
+#endif
+#if defined(EL_OPT_HAVE_SSE41)
+    if (isa & EL_OPT_ISA_SSE41) {
+        return &k_sse41;
     }
 #endif
 #if defined(EL_OPT_HAVE_NEON)

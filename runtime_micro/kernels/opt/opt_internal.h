@@ -113,6 +113,18 @@ void el_opt_add_avx2(const el_arith_params *p, int is_sub, int32_t n, const int8
                      const int8_t *b, int8_t *out);
 #endif
 
+/* SSE4.1 (x86_sse41.c): the int8 GEMM, depthwise taps and requantization on 128-bit vectors,
+ * for x86-64 CPUs without AVX2. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define EL_OPT_HAVE_SSE41 1
+void el_opt_gemm_sse41(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                       int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
+void el_opt_dw_sse41(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
+                     int32_t n, int32_t *acc);
+void el_opt_requant_sse41(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
+                          int32_t ldacc, int8_t *out, int32_t ldout);
+#endif
+
 /* AVX-512 VNNI (vpdpbusd on 256-bit vectors, EVEX) and AVX-VNNI (the same, VEX encoded): the
  * compiler must know both extensions (GCC 11, Clang 14). */
 #if defined(EL_OPT_HAVE_AVX2) &&                                                           \

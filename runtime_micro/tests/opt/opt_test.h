@@ -65,6 +65,9 @@ static inline int isa_levels(unsigned *masks) /* up to 8 entries */
     const unsigned d = el_opt_isa_detected();
     int n = 0;
     masks[n++] = EL_OPT_ON;
+    if (d & EL_OPT_ISA_SSE41) {
+        masks[n++] = EL_OPT_ON | EL_OPT_ISA_SSE41;
+    }
     if (d & EL_OPT_ISA_AVX2) {
         masks[n++] = EL_OPT_ON | EL_OPT_ISA_AVX2;
     }
@@ -99,6 +102,9 @@ static inline const char *isa_name(unsigned mask)
     }
     if (mask & EL_OPT_ISA_AVX2) {
         return "avx2";
+    }
+    if (mask & EL_OPT_ISA_SSE41) {
+        return "sse4.1";
     }
 #if defined(__ARM_FEATURE_MVE)
     return "mve";
