@@ -40,12 +40,12 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
     const int32_t npix = in_dims->n * out_h * out_w;
     const int direct = f_h == 1 && f_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
                        (out_h - 1) * p->stride_h < in_h && (out_w - 1) * p->stride_w < in_w;
-    const el_opt_kernels *kr;
+    const el_opt_kernels *const kr = el_opt_kernels_for(isa);
     int8_t cols[EL_OPT_COLS];
-    const int8_t *rows[EL_OPT_MB];
+    const int8_t *rows[EL_OPT_MB_RQ > EL_OPT_MB ? EL_OPT_MB_RQ : EL_OPT_MB];
     int32_t tile[EL_OPT_MB * EL_OPT_NC];
     int32_t be[EL_OPT_NC], bs[EL_OPT_NC];
-    int32_t n0, mb_max = EL_OPT_MB;
+    int32_t n0, mb_max = kr->gemm_rq != NULL ? EL_OPT_MB_RQ : EL_OPT_MB;
     if (!direct && k > 0 && EL_OPT_COLS / k < mb_max) {
         mb_max = EL_OPT_COLS / k;
     }
@@ -53,7 +53,6 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         zp > 127 || !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
     }
-    kr = el_opt_kernels_for(isa);
     for (n0 = 0; n0 < out_c; n0 += EL_OPT_NC) {
         const int32_t nc = out_c - n0 < EL_OPT_NC ? out_c - n0 : EL_OPT_NC;
         const int8_t *fb = filter + (size_t)n0 * k;
@@ -138,8 +137,13 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
             if (kr->gemm_rq == NULL ||
                 !kr->gemm_rq(mb, nc, k, rows, fb, k, &rq, out + (size_t)pix0 * out_c + n0,
                              out_c)) {
-                kr->gemm(mb, nc, k, rows, fb, k, bs, tile, nc);
-                kr->requant(&rq, mb, nc, tile, nc, out + (size_t)pix0 * out_c + n0, out_c);
+                int32_t r0;
+                for (r0 = 0; r0 < mb; r0 += EL_OPT_MB) { /* the int32 tile holds EL_OPT_MB */
+                    const int32_t mr = mb - r0 < EL_OPT_MB ? mb - r0 : EL_OPT_MB;
+                    kr->gemm(mr, nc, k, rows + r0, fb, k, bs, tile, nc);
+                    kr->requant(&rq, mr, nc, tile, nc, out + (size_t)(pix0 + r0) * out_c + n0,
+                                out_c);
+                }
             }
         }
     }
