@@ -10,7 +10,7 @@
 #include <arm_mve.h>
 
 /* VMLADAVA.S8: 16 int8 products summed into a 32-bit scalar; vctp8q predicates the tail. */
-static void tile2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1,
+__attribute__((always_inline)) static inline void tile2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1,
                     int32_t k, int32_t *r)
 {
     int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, kk;
@@ -39,7 +39,7 @@ static void tile2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const 
     r[3] = s11;
 }
 
-static void tile1x2(const int8_t *a0, const int8_t *b0, const int8_t *b1, int32_t k, int32_t *r)
+__attribute__((always_inline)) static inline void tile1x2(const int8_t *a0, const int8_t *b0, const int8_t *b1, int32_t k, int32_t *r)
 {
     int32_t s0 = 0, s1 = 0, kk;
     for (kk = 0; kk + 16 <= k; kk += 16) {
@@ -503,6 +503,30 @@ void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, cons
 {
     int32_t i, j;
     (void)bsum;
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+    if (k <= 16) {
+        /* k fits one vector (the 8- and 16-channel 1x1 convs of small networks): a row's
+         * vector is loaded once and meets every column, one VMLADAV per output */
+        const mve_pred16_t p = vctp8q((uint32_t)k);
+        for (i = 0; i + 2 <= m; i += 2) {
+            const int8x16_t x0 = vldrbq_z_s8(a[i], p), x1 = vldrbq_z_s8(a[i + 1], p);
+            int32_t *c0 = c + (size_t)i * ldc, *c1 = c0 + ldc;
+            for (j = 0; j < n; ++j) {
+                const int8x16_t w = vldrbq_z_s8(b + (size_t)j * ldb, p);
+                c0[j] = vmladavq_s8(x0, w);
+                c1[j] = vmladavq_s8(x1, w);
+            }
+        }
+        if (i < m) {
+            const int8x16_t x0 = vldrbq_z_s8(a[i], p);
+            int32_t *c0 = c + (size_t)i * ldc;
+            for (j = 0; j < n; ++j) {
+                c0[j] = vmladavq_s8(x0, vldrbq_z_s8(b + (size_t)j * ldb, p));
+            }
+        }
+        return;
+    }
+#endif
     /* Short tiles repeat the last row / column and drop the extra results. */
     for (i = 0; i < m; i += 2) {
         const int has1 = i + 1 < m;
