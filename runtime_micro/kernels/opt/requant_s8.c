@@ -6,10 +6,14 @@
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include <arm_mve.h>
 
+/* RoundingDivideByPOT as in arm_neon.c: VRSHL rounds half up, so negative values move down by
+ * one first (saturating; only INT32_MIN is affected and its low bits are zero). */
 void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                       int32_t ldacc, int8_t *out, int32_t ldout)
 {
-    const int32x4_t zero = vdupq_n_s32(0), one = vdupq_n_s32(1);
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t off = vdupq_n_s32(rq->out_offset);
+    const int32x4_t lo = vdupq_n_s32(rq->act_min), hi = vdupq_n_s32(rq->act_max);
     int32_t i, c;
     for (c = 0; c < n; c += 4) {
         const mve_pred16_t p = vctp32q((uint32_t)(n - c));
@@ -17,20 +21,13 @@ void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *
         const int32x4_t mult = vldrwq_z_s32(rq->mult + c, p);
         const int32x4_t shift = vldrwq_z_s32(rq->shift + c, p);
         const int32x4_t left = vmaxq_s32(shift, zero);
-        const int32x4_t right = vmaxq_s32(vnegq_s32(shift), zero);
-        const int32x4_t mask = vsubq_s32(vshlq_s32(one, right), one);
-        const int32x4_t half = vshrq_n_s32(mask, 1);
-        const int32x4_t negright = vnegq_s32(right);
+        const int32x4_t neg_right = vminq_s32(shift, zero);
         for (i = 0; i < m; ++i) {
             const int32x4_t v = vaddq_s32(vldrwq_z_s32(acc + (size_t)i * ldacc + c, p), bias);
             const int32x4_t h = vqrdmulhq_s32(vshlq_s32(v, left), mult);
-            /* RoundingDivideByPOT: + 1 where remainder > mask / 2 + (h < 0) */
-            const int32x4_t thr = vsubq_s32(half, vshrq_n_s32(h, 31));
-            const mve_pred16_t up = vcmpgtq_s32(vandq_s32(h, mask), thr);
-            int32x4_t r = vshlq_s32(h, negright);
-            r = vaddq_m_n_s32(r, r, 1, up);
-            r = vaddq_n_s32(r, rq->out_offset);
-            r = vminq_s32(vmaxq_s32(r, vdupq_n_s32(rq->act_min)), vdupq_n_s32(rq->act_max));
+            const int32x4_t fix = vshrq_n_s32(vandq_s32(h, neg_right), 31);
+            int32x4_t r = vrshlq_s32(vqaddq_s32(h, fix), neg_right);
+            r = vminq_s32(vmaxq_s32(vaddq_s32(r, off), lo), hi);
             vstrbq_p_s32(out + (size_t)i * ldout + c, r, p);
         }
     }
