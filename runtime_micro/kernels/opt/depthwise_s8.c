@@ -25,8 +25,9 @@ static inline int16x2_t odd16(uint32_t v)
 }
 #endif
 
-void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
-                 int32_t n, int32_t *acc)
+__attribute__((always_inline)) static inline void dw_px(int32_t taps, const int8_t *const *x,
+                                                        const int8_t *f, int32_t fstride,
+                                                        int32_t n, int32_t *acc)
 {
     int32_t t, c = 0;
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
@@ -81,5 +82,29 @@ void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t 
             s += (int32_t)x[t][c] * f[(size_t)t * fstride + c];
         }
         acc[c] = s;
+    }
+}
+
+void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
+                 int32_t n, int32_t *acc)
+{
+    dw_px(taps, x, f, fstride, n, acc);
+}
+
+/* A run of interior pixels (el_opt_kernels.dw_run): the tap pointers of each pixel are the
+ * previous pixel's plus xstep, so the driver's per-pixel padding logic and call go away. */
+void el_opt_dw_run_c(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep,
+                     int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc)
+{
+    const int8_t *x[EL_OPT_DW_TAPS];
+    int32_t p, t;
+    for (t = 0; t < taps; ++t) {
+        x[t] = x0 + toff[t];
+    }
+    for (p = 0; p < npix; ++p, acc += n) {
+        dw_px(taps, x, f, fstride, n, acc);
+        for (t = 0; t < taps; ++t) {
+            x[t] += xstep;
+        }
     }
 }

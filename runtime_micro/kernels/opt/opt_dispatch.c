@@ -50,14 +50,20 @@ uint32_t el_opt_isa_detected(void)
     return isa;
 }
 
-/* dw_run NULL: the depthwise driver calls dw per pixel; gemm_rq only where it pays (DSP) */
+/* dw_run and gemm_rq only where they pay (Cortex-M; DSP) */
 #if defined(__ARM_FEATURE_DSP) && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
 #define EL_OPT_GEMM_RQ el_opt_gemm_rq_dsp
 #else
 #define EL_OPT_GEMM_RQ NULL
 #endif
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#define EL_OPT_DW_RUN el_opt_dw_run_c /* Cortex-M: runs of pixels without per-pixel calls */
+#else
+#define EL_OPT_DW_RUN NULL
+#endif
 static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_requant_c,
-                                         el_opt_rowsum_c, el_opt_add_c, NULL, EL_OPT_GEMM_RQ};
+                                         el_opt_rowsum_c, el_opt_add_c, EL_OPT_DW_RUN,
+                                         EL_OPT_GEMM_RQ};
 #if defined(EL_OPT_HAVE_AVX2)
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2, el_opt_dw_avx2, el_opt_requant_avx2,
                                      el_opt_rowsum_avx2, el_opt_add_avx2, NULL, NULL};

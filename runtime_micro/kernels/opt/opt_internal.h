@@ -92,6 +92,8 @@ void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, cons
                    int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
                  int32_t n, int32_t *acc);
+void el_opt_dw_run_c(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep,
+                     int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc);
 void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                       int32_t ldacc, int8_t *out, int32_t ldout);
 /* Cortex-M DSP only (NULL elsewhere): see el_opt_kernels.gemm_rq. */
