@@ -125,3 +125,25 @@ def ort_accuracy(path: Path, x: np.ndarray, y: np.ndarray) -> tuple[float, np.nd
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     logits = np.concatenate([sess.run(None, {"input": x[i:i + 1]})[0] for i in range(len(x))])
     return float(np.mean(logits.argmax(1) == y)), logits
+
+
+def deterministic(seed: int) -> None:
+    """Fixed seeds, one thread, deterministic kernels: a rerun on the same CPU and versions
+    reproduces the weights."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+
+
+def save_checked(model: nn.Module, proto: onnx.ModelProto, path: Path, x_held: np.ndarray,
+                 y_held: np.ndarray) -> float:
+    """Writes `proto` and returns its held-out accuracy in ONNX Runtime, after checking that its
+    logits are the trained network's, not an approximation of them."""
+    with torch.no_grad():
+        torch_logits = model(torch.from_numpy(x_held)).numpy()
+    onnx.save(proto, path)
+    acc, logits = ort_accuracy(path, x_held, y_held)
+    np.testing.assert_allclose(logits, torch_logits, rtol=1e-4, atol=1e-4)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"parameters: {params}; {path.name}: {path.stat().st_size} bytes")
+    return acc
