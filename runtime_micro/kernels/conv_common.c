@@ -192,12 +192,24 @@ static el_status conv_geometry(el_context *ctx, el_node *node, conv_data *d, int
     return el_k_act_range(ctx, node, act, out_type, out_s, out_zp, &d->p.act_min, &d->p.act_max);
 }
 
-static el_status conv2d_prepare(el_context *ctx, el_node *node)
+/* The options CONV_2D and DEPTHWISE_CONV_2D share: alike in name, not in layout. */
+typedef struct {
+    int32_t padding, stride_w, stride_h, activation, dilation_w, dilation_h;
+} conv_opts;
+#define CONV_OPTS(o)                                                                        \
+    ((o) != NULL ? &(conv_opts){(o)->padding, (o)->stride_w, (o)->stride_h, (o)->activation, \
+                                (o)->dilation_w, (o)->dilation_h}                          \
+                 : NULL)
+
+/* CONV_2D and DEPTHWISE_CONV_2D: one prepare; they differ in the filter layout (OHWI, the
+ * output channel first; 1HWO, last) and so in the shape rule and the quantized dimension. */
+static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o,
+                              int32_t depthwise)
 {
-    const el_conv_options *o = (const el_conv_options *)node->options;
+    const int32_t channel_dim = depthwise ? 3 : 0;
     el_tensor *in, *filter, *out;
     conv_data dd, *d = &dd;
-    int32_t is_float;
+    int32_t is_float = 0;
     float out_s = 0.0f;
     int32_t out_zp = 0;
     EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
@@ -205,19 +217,29 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
     EL_TRY(el_k_in(ctx, node, 1, &filter));
     EL_TRY(el_k_out(ctx, node, 0, &out));
     if (o == NULL) {
-        return EL_BAD(ctx, node, "has no Conv2DOptions");
+        return EL_BAD(ctx, node, depthwise ? "has no DepthwiseConv2DOptions"
+                                           : "has no Conv2DOptions");
     }
     EL_TRY(el_k_rank(ctx, node, in, "input", 4));
     EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
     EL_TRY(el_k_rank(ctx, node, out, "output", 4));
     EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
-    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[0], d));
+    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], d));
     d->is_float = is_float;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
     el_k_dims4(out, &d->out);
-    if (d->in.c % d->filter.c != 0 || d->filter.n != d->out.c ||
-        d->out.c % (d->in.c / d->filter.c) != 0) {
+    if (depthwise) {
+        /* The multiplier comes from the shapes (the option is redundant and sometimes 0/stale
+         * in converted models; TFLite checks the shapes the same way). */
+        if (d->filter.n != 1 || d->filter.c != d->out.c || d->out.c % d->in.c != 0) {
+            return EL_BAD(ctx, node, "filter 1x%dx%dx%d does not fit input channels %d and "
+                          "output channels %d", (int)d->filter.h, (int)d->filter.w,
+                          (int)d->filter.c, (int)d->in.c, (int)d->out.c);
+        }
+        d->p.depth_multiplier = d->out.c / d->in.c;
+    } else if (d->in.c % d->filter.c != 0 || d->filter.n != d->out.c ||
+               d->out.c % (d->in.c / d->filter.c) != 0) {
         return EL_BAD(ctx, node, "filter %dx%dx%dx%d does not fit input channels %d and output "
                       "channels %d", (int)d->filter.n, (int)d->filter.h, (int)d->filter.w,
                       (int)d->filter.c, (int)d->in.c, (int)d->out.c);
@@ -229,12 +251,18 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
     d->p.dilation_h = o->dilation_h;
     d->p.dilation_w = o->dilation_w;
     if (!is_float) {
-        EL_TRY(conv_quant(ctx, node, d, d->out.c, 0, 0));
+        EL_TRY(conv_quant(ctx, node, d, d->out.c, channel_dim, 0));
         EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
         EL_TRY(int16_setup(ctx, node, d, in, out_zp));
     }
     EL_TRY(conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp));
     return conv_store(d);
+}
+
+static el_status conv2d_prepare(el_context *ctx, el_node *node)
+{
+    const el_conv_options *o = (const el_conv_options *)node->options;
+    return conv_prepare(ctx, node, CONV_OPTS(o), 0);
 }
 
 static el_status conv2d_invoke(el_context *ctx, el_node *node)
@@ -270,48 +298,7 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
 static el_status depthwise_prepare(el_context *ctx, el_node *node)
 {
     const el_depthwise_options *o = (const el_depthwise_options *)node->options;
-    el_tensor *in, *filter, *out;
-    conv_data dd, *d = &dd;
-    int32_t is_float;
-    float out_s = 0.0f;
-    int32_t out_zp = 0;
-    EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
-    EL_TRY(el_k_in(ctx, node, 0, &in));
-    EL_TRY(el_k_in(ctx, node, 1, &filter));
-    EL_TRY(el_k_out(ctx, node, 0, &out));
-    if (o == NULL) {
-        return EL_BAD(ctx, node, "has no DepthwiseConv2DOptions");
-    }
-    EL_TRY(el_k_rank(ctx, node, in, "input", 4));
-    EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
-    EL_TRY(el_k_rank(ctx, node, out, "output", 4));
-    EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
-    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[3], d));
-    d->is_float = is_float;
-    el_k_dims4(in, &d->in);
-    el_k_dims4(filter, &d->filter);
-    el_k_dims4(out, &d->out);
-    /* The multiplier comes from the shapes (the option is redundant and sometimes 0/stale in
-     * converted models; TFLite checks the shapes the same way). */
-    if (d->filter.n != 1 || d->filter.c != d->out.c || d->out.c % d->in.c != 0) {
-        return EL_BAD(ctx, node, "filter 1x%dx%dx%d does not fit input channels %d and output "
-                      "channels %d", (int)d->filter.h, (int)d->filter.w, (int)d->filter.c,
-                      (int)d->in.c, (int)d->out.c);
-    }
-    d->p.depth_multiplier = d->out.c / d->in.c;
-    EL_TRY(check_bias(ctx, node, 2, d->out.c,
-                      is_float ? EL_FLOAT32 : (in->type == EL_INT16 ? EL_INT64 : EL_INT32)));
-    d->p.stride_h = o->stride_h;
-    d->p.stride_w = o->stride_w;
-    d->p.dilation_h = o->dilation_h;
-    d->p.dilation_w = o->dilation_w;
-    if (!is_float) {
-        EL_TRY(conv_quant(ctx, node, d, d->out.c, 3, 0));
-        EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
-        EL_TRY(int16_setup(ctx, node, d, in, out_zp));
-    }
-    EL_TRY(conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp));
-    return conv_store(d);
+    return conv_prepare(ctx, node, CONV_OPTS(o), 1);
 }
 
 static el_status depthwise_invoke(el_context *ctx, el_node *node)
