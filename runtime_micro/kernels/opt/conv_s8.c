@@ -48,6 +48,9 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
     int32_t n0, mb_max = kr->gemm_rq != NULL ? EL_OPT_MB_RQ : EL_OPT_MB;
     if (!direct && k > 0 && EL_OPT_COLS / k < mb_max) {
         mb_max = EL_OPT_COLS / k;
+        if (kr->gemm_rq != NULL && mb_max > 4) {
+            mb_max &= ~3; /* whole groups of 4 rows for the fused GEMM's fast path */
+        }
     }
     if (!(isa & EL_OPT_ON) || f_dims->c != in_c || mb_max < 1 || zp < -128 ||
         zp > 127 || !multipliers_ok(q->multiplier, q->shift, out_c)) {

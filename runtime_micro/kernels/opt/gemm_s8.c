@@ -263,14 +263,15 @@ static inline void dot4(const uint32_t *x, const int8_t *w, int32_t nq, int32_t 
  * more on them than on the arithmetic. Per column: the sums start at the bias, 17 instructions
  * per 16 MACs (dot4's loop), then 16 per output (rq_one's SMLAL form + offset + clamp). */
 typedef struct {
-    int32_t bias, mul, k_lo, k_hi, r1; /* as col_rq, r1 >= 0 */
-    int8_t *o;                         /* the column's first output */
+    int32_t bias, mul, k_lo, k_hi, r1; /* 0..16: as col_rq, r1 >= 0 */
+    int8_t *o;                         /* 20: the column's first output */
+    int32_t part[4];                   /* 24: the 4 rows' sums between k segments */
 } col4_const;
 
 typedef struct {
-    const uint32_t *x;   /* 0: the widened rows */
-    int32_t nq4;         /* 4: bytes of k (a multiple of 4, >= 4) */
-    int32_t wstep;       /* 8: ldb - nq4: from a row's end to the next row */
+    const uint32_t *x;   /* 0: the widened rows of this k segment */
+    int32_t nq4;         /* 4: bytes of the segment (a multiple of 4, >= 4) */
+    int32_t wstep;       /* 8: ldb - nq4: from a segment's end to the next filter row's */
     int32_t ldout;       /* 12 */
     int32_t off, lo, hi; /* 16, 20, 24 */
     const col4_const *end; /* 28 */
@@ -308,61 +309,92 @@ static int right_shifts(const el_opt_rq *rq, int32_t n)
     return 1;
 }
 
+/* The column loop's pieces; a segmented k (longer than the stack buffer) starts later segments
+ * from part and keeps the sums there until the last. */
+#define EL_COL4_INIT_BIAS                                                                      \
+    "ldr    %[s0], [%[cc], #0]\n\t"                                                            \
+    "mov    %[s1], %[s0]\n\t"                                                                  \
+    "mov    %[s2], %[s0]\n\t"                                                                  \
+    "mov    %[s3], %[s0]\n\t"
+#define EL_COL4_INIT_PART                                                                      \
+    "ldrd   %[s0], %[s1], [%[cc], #24]\n\t"                                                    \
+    "ldrd   %[s2], %[s3], [%[cc], #32]\n\t"
+#define EL_COL4_K_LOOP                                                                         \
+    "ldr    %[t0], [%[g], #4]\n\t"                                                             \
+    "ldr    %[x], [%[g], #0]\n\t"                                                              \
+    "add    %[wend], %[w], %[t0]\n\t"                                                          \
+    "1:\n\t" /* one filter word against 4 rows */                                              \
+    "ldr    %[t0], [%[w]], #4\n\t"                                                             \
+    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                      \
+    "sxtb16 %[t1], %[t0]\n\t"                                                                  \
+    "sxtb16 %[t0], %[t0], ror #8\n\t"                                                          \
+    "smlad  %[s0], %[t3], %[t1], %[s0]\n\t"                                                    \
+    "smlad  %[s0], %[t4], %[t0], %[s0]\n\t"                                                    \
+    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                      \
+    "smlad  %[s1], %[t3], %[t1], %[s1]\n\t"                                                    \
+    "smlad  %[s1], %[t4], %[t0], %[s1]\n\t"                                                    \
+    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                      \
+    "smlad  %[s2], %[t3], %[t1], %[s2]\n\t"                                                    \
+    "smlad  %[s2], %[t4], %[t0], %[s2]\n\t"                                                    \
+    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                      \
+    "smlad  %[s3], %[t3], %[t1], %[s3]\n\t"                                                    \
+    "smlad  %[s3], %[t4], %[t0], %[s3]\n\t"                                                    \
+    "cmp    %[w], %[wend]\n\t"                                                                 \
+    "bne    1b\n\t"
+#define EL_COL4_REQUANT                                                                        \
+    "str    %[w], [%[g], #32]\n\t"                                                             \
+    "ldr    %[x], [%[cc], #20]\n\t"                                                            \
+    "ldr    %[wend], [%[g], #12]\n\t"                                                          \
+    "ldr    %[t3], [%[cc], #4]\n\t"                                                            \
+    "ldr    %[t4], [%[cc], #16]\n\t"                                                           \
+    "ldr    %[t1], [%[g], #16]\n\t"                                                            \
+    EL_COL4_OUT("s0") EL_COL4_OUT("s1") EL_COL4_OUT("s2") EL_COL4_OUT("s3")                    \
+    "ldr    %[w], [%[g], #32]\n\t"
+#define EL_COL4_KEEP                                                                           \
+    "strd   %[s0], %[s1], [%[cc], #24]\n\t"                                                    \
+    "strd   %[s2], %[s3], [%[cc], #32]\n\t"
+#define EL_COL4_NEXT                                                                           \
+    "ldr    %[t0], [%[g], #8]\n\t"                                                             \
+    "add    %[w], %[w], %[t0]\n\t"                                                             \
+    "add    %[cc], %[cc], #40\n\t"                                                             \
+    "ldr    %[t0], [%[g], #28]\n\t"                                                            \
+    "cmp    %[cc], %[t0]\n\t"                                                                  \
+    "bne    2b\n\t"
+#define EL_COL4_ASM(BODY)                                                                      \
+    int32_t s0, s1, s2, s3;                                                                    \
+    uint32_t t0, t1, t3, t4, x, w, wend;                                                       \
+    __asm__ volatile("ldr    %[w], [%[g], #32]\n\t"                                            \
+                     "2:\n\t" BODY                                                             \
+                     : [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3),          \
+                       [t0] "=&r"(t0), [t1] "=&r"(t1), [t3] "=&r"(t3), [t4] "=&r"(t4),          \
+                       [x] "=&r"(x), [w] "=&r"(w), [wend] "=&r"(wend), [cc] "+r"(cc)           \
+                     : [g] "r"(g)                                                              \
+                     : "cc", "memory")
+
+/* k in one segment: sums from the bias, requantized */
 static void cols4_rshift(col4_call *g, const col4_const *cc)
 {
-    int32_t s0, s1, s2, s3;
-    uint32_t t0, t1, t3, t4, x, w, wend;
-    __asm__ volatile(
-        "ldr    %[w], [%[g], #32]\n\t"
-        "2:\n\t" /* column loop */
-        "ldr    %[s0], [%[cc], #0]\n\t"
-        "ldr    %[t0], [%[g], #4]\n\t"
-        "mov    %[s1], %[s0]\n\t"
-        "mov    %[s2], %[s0]\n\t"
-        "mov    %[s3], %[s0]\n\t"
-        "ldr    %[x], [%[g], #0]\n\t"
-        "add    %[wend], %[w], %[t0]\n\t"
-        "1:\n\t" /* k loop: one filter word against 4 rows */
-        "ldr    %[t0], [%[w]], #4\n\t"
-        "ldrd   %[t3], %[t4], [%[x]], #8\n\t"
-        "sxtb16 %[t1], %[t0]\n\t"
-        "sxtb16 %[t0], %[t0], ror #8\n\t"
-        "smlad  %[s0], %[t3], %[t1], %[s0]\n\t"
-        "smlad  %[s0], %[t4], %[t0], %[s0]\n\t"
-        "ldrd   %[t3], %[t4], [%[x]], #8\n\t"
-        "smlad  %[s1], %[t3], %[t1], %[s1]\n\t"
-        "smlad  %[s1], %[t4], %[t0], %[s1]\n\t"
-        "ldrd   %[t3], %[t4], [%[x]], #8\n\t"
-        "smlad  %[s2], %[t3], %[t1], %[s2]\n\t"
-        "smlad  %[s2], %[t4], %[t0], %[s2]\n\t"
-        "ldrd   %[t3], %[t4], [%[x]], #8\n\t"
-        "smlad  %[s3], %[t3], %[t1], %[s3]\n\t"
-        "smlad  %[s3], %[t4], %[t0], %[s3]\n\t"
-        "cmp    %[w], %[wend]\n\t"
-        "bne    1b\n\t"
-        "str    %[w], [%[g], #32]\n\t"
-        "ldr    %[x], [%[cc], #20]\n\t"
-        "ldr    %[wend], [%[g], #12]\n\t"
-        "ldr    %[t3], [%[cc], #4]\n\t"
-        "ldr    %[t4], [%[cc], #16]\n\t"
-        "ldr    %[t1], [%[g], #16]\n\t"
-        EL_COL4_OUT("s0")
-        EL_COL4_OUT("s1")
-        EL_COL4_OUT("s2")
-        EL_COL4_OUT("s3")
-        "ldr    %[w], [%[g], #32]\n\t"
-        "ldr    %[t0], [%[g], #8]\n\t"
-        "add    %[w], %[w], %[t0]\n\t"
-        "add    %[cc], %[cc], #24\n\t"
-        "ldr    %[t0], [%[g], #28]\n\t"
-        "cmp    %[cc], %[t0]\n\t"
-        "bne    2b\n\t"
-        : [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3), [t0] "=&r"(t0),
-          [t1] "=&r"(t1), [t3] "=&r"(t3), [t4] "=&r"(t4), [x] "=&r"(x), [w] "=&r"(w),
-          [wend] "=&r"(wend), [cc] "+r"(cc)
-        : [g] "r"(g)
-        : "cc", "memory");
+    EL_COL4_ASM(EL_COL4_INIT_BIAS EL_COL4_K_LOOP EL_COL4_REQUANT EL_COL4_NEXT);
 }
+
+/* a segment of a longer k: sums from part (the bias before the first), kept in part */
+static void cols4_keep(col4_call *g, const col4_const *cc)
+{
+    EL_COL4_ASM(EL_COL4_INIT_PART EL_COL4_K_LOOP EL_COL4_KEEP EL_COL4_NEXT);
+}
+
+/* the last segment: sums from part, requantized */
+static void cols4_finish(col4_call *g, const col4_const *cc)
+{
+    EL_COL4_ASM(EL_COL4_INIT_PART EL_COL4_K_LOOP EL_COL4_REQUANT EL_COL4_NEXT);
+}
+#undef EL_COL4_ASM
+#undef EL_COL4_NEXT
+#undef EL_COL4_KEEP
+#undef EL_COL4_REQUANT
+#undef EL_COL4_K_LOOP
+#undef EL_COL4_INIT_PART
+#undef EL_COL4_INIT_BIAS
 #undef EL_COL4_OUT
 
 int el_opt_gemm_rq_dsp(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
@@ -374,7 +406,8 @@ int el_opt_gemm_rq_dsp(int32_t m, int32_t n, int32_t k, const int8_t *const *a, 
     int32_t i0, j, q;
     col4_const cc[EL_OPT_NC];
     const int fast = tail == 0 && nq > 0 && n <= EL_OPT_NC && m >= 4 && right_shifts(rq, n);
-    if (k > EL_DSP_KW) {
+    /* longer k only where every row group takes the segmented 4-row path */
+    if (k > EL_DSP_KW && !(fast && m % 4 == 0)) {
         return 0;
     }
     if (fast) { /* the columns' constants, once for all row groups */
@@ -389,25 +422,48 @@ int el_opt_gemm_rq_dsp(int32_t m, int32_t n, int32_t k, const int8_t *const *a, 
     }
     for (i0 = 0; i0 < m;) {
         const int32_t rows = m - i0 >= 4 ? 4 : m - i0 >= 2 ? 2 : 1;
-        widen_rows(a + i0, rows, k, xw);
         if (rows == 4 && fast) {
             col4_call g;
+            int32_t k0;
             for (j = 0; j < n; ++j) {
                 cc[j].o = out + (size_t)i0 * ldout + j;
             }
-            g.x = xw;
-            g.nq4 = 4 * nq;
-            g.wstep = ldb - 4 * nq;
             g.ldout = ldout;
             g.off = rq->out_offset;
             g.lo = rq->act_min;
             g.hi = rq->act_max;
             g.end = cc + n;
-            g.w = b;
-            cols4_rshift(&g, cc);
+            g.x = xw;
+            for (k0 = 0; k0 < k; k0 += EL_DSP_KW) { /* k in segments of the stack buffer */
+                const int32_t ks = k - k0 < EL_DSP_KW ? k - k0 : EL_DSP_KW;
+                const int8_t *seg[4];
+                for (j = 0; j < 4; ++j) {
+                    seg[j] = a[i0 + j] + k0;
+                }
+                widen_rows(seg, 4, ks, xw);
+                g.nq4 = ks;
+                g.wstep = ldb - ks;
+                g.w = b + k0;
+                if (ks == k) {
+                    cols4_rshift(&g, cc);
+                } else {
+                    if (k0 == 0) {
+                        for (j = 0; j < n; ++j) {
+                            cc[j].part[0] = cc[j].part[1] = cc[j].part[2] = cc[j].part[3] =
+                                cc[j].bias;
+                        }
+                    }
+                    if (k0 + ks < k) {
+                        cols4_keep(&g, cc);
+                    } else {
+                        cols4_finish(&g, cc);
+                    }
+                }
+            }
             i0 += rows;
             continue;
         }
+        widen_rows(a + i0, rows, k, xw);
         for (j = 0; j < n; ++j) {
             const int8_t *w = b + (size_t)j * ldb;
             const uint32_t *x = xw;

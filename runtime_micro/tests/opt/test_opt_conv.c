@@ -95,6 +95,11 @@ int main(void)
     run_case(-3, 1, 4, 4, 16, 300, 1, 1, 1, 1, 1, 127, 127, 1, isas, n_isas); /* > one chunk */
     run_case(-4, 1, 3, 3, 320, 33, 1, 1, 1, 1, 0, 0, 0, 0, isas, n_isas);
     run_case(-5, 2, 7, 5, 17, 9, 1, 1, 2, 1, 1, -1, 2, 1, isas, n_isas); /* 1x1 stride 2 */
+    /* k beyond the Cortex-M fused GEMM's 256-byte stack rows: segmented sums (1x1 over 20
+     * pixels: calls of 16 and 4 rows; 3x3 over 40 channels: im2col rows in groups of 4) */
+    run_case(-120, 1, 5, 4, 320, 24, 1, 1, 1, 1, 0, 3, -7, 1, isas, n_isas);
+    run_case(-121, 1, 6, 6, 40, 16, 3, 3, 1, 1, 1, -128, 5, 1, isas, n_isas);
+    run_case(-122, 1, 4, 3, 520, 8, 1, 1, 1, 1, 0, 0, 1, 1, isas, n_isas); /* 3 segments */
     /* expansion 1x1 convs with k = 1..17 over enough pixels for the packed-panel GEMMs, full
      * and partial column blocks (each k length takes its own tail path) */
     for (idx = 1; idx <= 17; ++idx) {
