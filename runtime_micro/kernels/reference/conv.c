@@ -5,102 +5,163 @@
 
 static float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
+/* CONV_2D and DEPTHWISE_CONV_2D are written once for every dtype: the loop nests below take
+ * the input element type IN_T, the filter element type F_T, the accumulator ACC_T, MAC(acc, f,
+ * x) that adds one tap and OUT(acc, oc) that turns a channel's sum into the stored value. The
+ * loop order, hence the float summation order, is TFLite's. In scope: p, in_dims, in, f_dims,
+ * filter, out_dims, out. */
+
+/* NHWC input, OHWI filter; groups when in_c is a multiple of f_c. */
+#define CONV2D_LOOPS(IN_T, F_T, ACC_T, MAC, OUT)                                              \
+    do {                                                                                      \
+        const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;                \
+        const int32_t f_h = f_dims->h, f_w = f_dims->w, f_c = f_dims->c;                      \
+        const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;          \
+        const int32_t per_group = out_c / (in_c / f_c);                                       \
+        int32_t b, oy, ox, oc, ky, kx, ic;                                                    \
+        for (b = 0; b < in_dims->n; ++b) {                                                    \
+            for (oy = 0; oy < out_h; ++oy) {                                                  \
+                const int32_t y0 = oy * p->stride_h - p->pad_h;                               \
+                for (ox = 0; ox < out_w; ++ox) {                                              \
+                    const int32_t x0 = ox * p->stride_w - p->pad_w;                           \
+                    for (oc = 0; oc < out_c; ++oc) {                                          \
+                        const int32_t group = oc / per_group;                                 \
+                        ACC_T acc = 0;                                                        \
+                        for (ky = 0; ky < f_h; ++ky) {                                        \
+                            const int32_t iy = y0 + p->dilation_h * ky;                       \
+                            if (iy < 0 || iy >= in_h) {                                       \
+                                continue;                                                     \
+                            }                                                                 \
+                            for (kx = 0; kx < f_w; ++kx) {                                    \
+                                const int32_t ix = x0 + p->dilation_w * kx;                   \
+                                const IN_T *ip;                                               \
+                                const F_T *fp;                                                \
+                                if (ix < 0 || ix >= in_w) {                                   \
+                                    continue;                                                 \
+                                }                                                             \
+                                ip = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c +      \
+                                     group * f_c;                                             \
+                                fp = filter + (((size_t)oc * f_h + ky) * f_w + kx) * f_c;     \
+                                for (ic = 0; ic < f_c; ++ic) {                                \
+                                    MAC(acc, fp[ic], ip[ic]);                                 \
+                                }                                                             \
+                            }                                                                 \
+                        }                                                                     \
+                        out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =           \
+                            OUT(acc, oc);                                                     \
+                    }                                                                         \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    } while (0)
+
+/* NHWC input, 1HWO filter; output channel oc = ic * depth_multiplier + m. */
+#define DEPTHWISE_LOOPS(ACC_T, MAC, OUT)                                                      \
+    do {                                                                                      \
+        const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;                \
+        const int32_t f_h = f_dims->h, f_w = f_dims->w;                                       \
+        const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;          \
+        const int32_t mult = p->depth_multiplier;                                             \
+        int32_t b, oy, ox, ic, m, ky, kx;                                                     \
+        for (b = 0; b < in_dims->n; ++b) {                                                    \
+            for (oy = 0; oy < out_h; ++oy) {                                                  \
+                const int32_t y0 = oy * p->stride_h - p->pad_h;                               \
+                for (ox = 0; ox < out_w; ++ox) {                                              \
+                    const int32_t x0 = ox * p->stride_w - p->pad_w;                           \
+                    for (ic = 0; ic < in_c; ++ic) {                                           \
+                        for (m = 0; m < mult; ++m) {                                          \
+                            const int32_t oc = m + ic * mult;                                 \
+                            ACC_T acc = 0;                                                    \
+                            for (ky = 0; ky < f_h; ++ky) {                                    \
+                                const int32_t iy = y0 + p->dilation_h * ky;                   \
+                                if (iy < 0 || iy >= in_h) {                                   \
+                                    continue;                                                 \
+                                }                                                             \
+                                for (kx = 0; kx < f_w; ++kx) {                                \
+                                    const int32_t ix = x0 + p->dilation_w * kx;               \
+                                    if (ix < 0 || ix >= in_w) {                               \
+                                        continue;                                             \
+                                    }                                                         \
+                                    MAC(acc, filter[((size_t)ky * f_w + kx) * out_c + oc],    \
+                                        in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic]); \
+                                }                                                             \
+                            }                                                                 \
+                            out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =       \
+                                OUT(acc, oc);                                                 \
+                        }                                                                     \
+                    }                                                                         \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    } while (0)
+
+/* int8: (x + input_offset) * f summed in int32, then requantized per output channel. */
+#define MAC_S8(acc, f, x) ((acc) += (int32_t)(f) * ((int32_t)(x) + p->input_offset))
+#define OUT_S8(acc, oc) out_s8(p, q, bias, acc, oc)
+static inline int8_t out_s8(const el_conv_params *p, const el_pc_quant *q, const int32_t *bias,
+                     int32_t acc, int32_t oc)
+{
+    if (bias) {
+        acc += bias[oc];
+    }
+    acc = el_requant(acc, q->multiplier[oc], q->shift[oc]) + p->output_offset;
+    return (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
+}
+
+#define MAC_F32(acc, f, x) ((acc) += (x) * (f))
+#define OUT_F32(acc, oc) out_f32(p, bias, acc, oc)
+static inline float out_f32(const el_conv_params *p, const float *bias, float acc, int32_t oc)
+{
+    if (bias) {
+        acc += bias[oc]; /* not acc + 0.0f without a bias: that would turn -0.0f into +0.0f */
+    }
+    return clampf(acc, p->act_min_f, p->act_max_f);
+}
+
+/* int16x8: symmetric activations, int64 sums. */
+#define MAC_S16(acc, f, x) ((acc) += (int64_t)(f) * (x))
+
+static int64_t bias_at(const void *bias, int bias64, int32_t i)
+{
+    if (bias == NULL) {
+        return 0;
+    }
+    return bias64 ? ((const int64_t *)bias)[i] : (int64_t)((const int32_t *)bias)[i];
+}
+
+/* TFLite accumulates in the bias type: with an int32 bias (or none) the sum wraps to 32 bits
+ * and takes the 32-bit requantize. Depthwise always has an int64 bias (prepare checks). */
+#define OUT_S16(acc, oc) out_s16(p, q, bias, bias64, bias64, acc, oc)
+#define OUT_S16_DW(acc, oc) out_s16(p, q, bias, bias64, 1, acc, oc)
+static inline int16_t out_s16(const el_conv_params *p, const el_pc_quant *q, const void *bias,
+                       int bias64, int wide, int64_t acc, int32_t oc)
+{
+    int32_t v;
+    acc += bias_at(bias, bias64, oc);
+    v = wide ? el_requant64(acc, q->multiplier[oc], q->shift[oc])
+             : el_requant((int32_t)(uint32_t)(uint64_t)acc, q->multiplier[oc], q->shift[oc]);
+    return (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
+}
+
 void el_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
                   const int8_t *in, const el_dims *f_dims, const int8_t *filter,
                   const int32_t *bias, const el_dims *out_dims, int8_t *out)
 {
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t f_h = f_dims->h, f_w = f_dims->w, f_c = f_dims->c;
-    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
-    const int32_t groups = in_c / f_c;
-    const int32_t per_group = out_c / groups;
-    int32_t b, oy, ox, oc, ky, kx, ic;
-    for (b = 0; b < in_dims->n; ++b) {
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                for (oc = 0; oc < out_c; ++oc) {
-                    const int32_t group = oc / per_group;
-                    int32_t acc = 0;
-                    for (ky = 0; ky < f_h; ++ky) {
-                        const int32_t iy = y0 + p->dilation_h * ky;
-                        if (iy < 0 || iy >= in_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < f_w; ++kx) {
-                            const int32_t ix = x0 + p->dilation_w * kx;
-                            const int8_t *ip;
-                            const int8_t *fp;
-                            if (ix < 0 || ix >= in_w) {
-                                continue;
-                            }
-                            ip = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c + group * f_c;
-                            fp = filter + (((size_t)oc * f_h + ky) * f_w + kx) * f_c;
-                            for (ic = 0; ic < f_c; ++ic) {
-                                acc += (int32_t)fp[ic] * ((int32_t)ip[ic] + p->input_offset);
-                            }
-                        }
-                    }
-                    if (bias) {
-                        acc += bias[oc];
-                    }
-                    acc = el_requant(acc, q->multiplier[oc], q->shift[oc]);
-                    acc += p->output_offset;
-                    out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
-                        (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
+    CONV2D_LOOPS(int8_t, int8_t, int32_t, MAC_S8, OUT_S8);
 }
 
 void el_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
                    const el_dims *f_dims, const float *filter, const float *bias,
                    const el_dims *out_dims, float *out)
 {
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t f_h = f_dims->h, f_w = f_dims->w, f_c = f_dims->c;
-    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
-    const int32_t groups = in_c / f_c;
-    const int32_t per_group = out_c / groups;
-    int32_t b, oy, ox, oc, ky, kx, ic;
-    for (b = 0; b < in_dims->n; ++b) {
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                for (oc = 0; oc < out_c; ++oc) {
-                    const int32_t group = oc / per_group;
-                    float acc = 0.0f;
-                    for (ky = 0; ky < f_h; ++ky) {
-                        const int32_t iy = y0 + p->dilation_h * ky;
-                        if (iy < 0 || iy >= in_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < f_w; ++kx) {
-                            const int32_t ix = x0 + p->dilation_w * kx;
-                            const float *ip;
-                            const float *fp;
-                            if (ix < 0 || ix >= in_w) {
-                                continue;
-                            }
-                            ip = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c + group * f_c;
-                            fp = filter + (((size_t)oc * f_h + ky) * f_w + kx) * f_c;
-                            for (ic = 0; ic < f_c; ++ic) {
-                                acc += ip[ic] * fp[ic];
-                            }
-                        }
-                    }
-                    if (bias) {
-                        acc += bias[oc];
-                    }
-                    out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
-                        clampf(acc, p->act_min_f, p->act_max_f);
-                }
-            }
-        }
-    }
+    CONV2D_LOOPS(float, float, float, MAC_F32, OUT_F32);
+}
+
+void el_conv2d_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                   const int16_t *in, const el_dims *f_dims, const int8_t *filter,
+                   const void *bias, int bias64, const el_dims *out_dims, int16_t *out)
+{
+    CONV2D_LOOPS(int16_t, int8_t, int64_t, MAC_S16, OUT_S16);
 }
 
 void el_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
@@ -108,92 +169,22 @@ void el_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
                             const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
                             int8_t *out)
 {
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t f_h = f_dims->h, f_w = f_dims->w;
-    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
-    const int32_t mult = p->depth_multiplier;
-    int32_t b, oy, ox, ic, m, ky, kx;
-    for (b = 0; b < in_dims->n; ++b) {
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                for (ic = 0; ic < in_c; ++ic) {
-                    for (m = 0; m < mult; ++m) {
-                        const int32_t oc = m + ic * mult;
-                        int32_t acc = 0;
-                        for (ky = 0; ky < f_h; ++ky) {
-                            const int32_t iy = y0 + p->dilation_h * ky;
-                            if (iy < 0 || iy >= in_h) {
-                                continue;
-                            }
-                            for (kx = 0; kx < f_w; ++kx) {
-                                const int32_t ix = x0 + p->dilation_w * kx;
-                                int32_t iv, fv;
-                                if (ix < 0 || ix >= in_w) {
-                                    continue;
-                                }
-                                iv = in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic];
-                                fv = filter[((size_t)ky * f_w + kx) * out_c + oc];
-                                acc += fv * (iv + p->input_offset);
-                            }
-                        }
-                        if (bias) {
-                            acc += bias[oc];
-                        }
-                        acc = el_requant(acc, q->multiplier[oc], q->shift[oc]);
-                        acc += p->output_offset;
-                        out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
-                            (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
-                    }
-                }
-            }
-        }
-    }
+    DEPTHWISE_LOOPS(int32_t, MAC_S8, OUT_S8);
 }
 
 void el_depthwise_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
                              const el_dims *f_dims, const float *filter, const float *bias,
                              const el_dims *out_dims, float *out)
 {
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t f_h = f_dims->h, f_w = f_dims->w;
-    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
-    const int32_t mult = p->depth_multiplier;
-    int32_t b, oy, ox, ic, m, ky, kx;
-    for (b = 0; b < in_dims->n; ++b) {
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                for (ic = 0; ic < in_c; ++ic) {
-                    for (m = 0; m < mult; ++m) {
-                        const int32_t oc = m + ic * mult;
-                        float acc = 0.0f;
-                        for (ky = 0; ky < f_h; ++ky) {
-                            const int32_t iy = y0 + p->dilation_h * ky;
-                            if (iy < 0 || iy >= in_h) {
-                                continue;
-                            }
-                            for (kx = 0; kx < f_w; ++kx) {
-                                const int32_t ix = x0 + p->dilation_w * kx;
-                                if (ix < 0 || ix >= in_w) {
-                                    continue;
-                                }
-                                acc += in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic] *
-                                       filter[((size_t)ky * f_w + kx) * out_c + oc];
-                            }
-                        }
-                        if (bias) {
-                            acc += bias[oc];
-                        }
-                        out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
-                            clampf(acc, p->act_min_f, p->act_max_f);
-                    }
-                }
-            }
-        }
-    }
+    DEPTHWISE_LOOPS(float, MAC_F32, OUT_F32);
+}
+
+void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q,
+                             const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
+                             const int8_t *filter, const void *bias, int bias64,
+                             const el_dims *out_dims, int16_t *out)
+{
+    DEPTHWISE_LOOPS(int64_t, MAC_S16, OUT_S16_DW);
 }
 
 void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q,
@@ -301,110 +292,5 @@ void el_transpose_conv_f32(const el_conv_params *p, const el_dims *in_dims, cons
             v += bias[i % (size_t)out_c];
         }
         out[i] = clampf(v, p->act_min_f, p->act_max_f);
-    }
-}
-
-static int64_t bias_at(const void *bias, int bias64, int32_t i)
-{
-    if (bias == NULL) {
-        return 0;
-    }
-    return bias64 ? ((const int64_t *)bias)[i] : (int64_t)((const int32_t *)bias)[i];
-}
-
-void el_conv2d_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
-                   const int16_t *in, const el_dims *f_dims, const int8_t *filter,
-                   const void *bias, int bias64, const el_dims *out_dims, int16_t *out)
-{
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t f_h = f_dims->h, f_w = f_dims->w, f_c = f_dims->c;
-    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
-    const int32_t groups = in_c / f_c;
-    const int32_t per_group = out_c / groups;
-    int32_t b, oy, ox, oc, ky, kx, ic;
-    for (b = 0; b < in_dims->n; ++b) {
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                for (oc = 0; oc < out_c; ++oc) {
-                    const int32_t group = oc / per_group;
-                    int64_t acc = 0;
-                    int32_t v;
-                    for (ky = 0; ky < f_h; ++ky) {
-                        const int32_t iy = y0 + p->dilation_h * ky;
-                        if (iy < 0 || iy >= in_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < f_w; ++kx) {
-                            const int32_t ix = x0 + p->dilation_w * kx;
-                            const int16_t *ip;
-                            const int8_t *fp;
-                            if (ix < 0 || ix >= in_w) {
-                                continue;
-                            }
-                            ip = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c + group * f_c;
-                            fp = filter + (((size_t)oc * f_h + ky) * f_w + kx) * f_c;
-                            for (ic = 0; ic < f_c; ++ic) {
-                                acc += (int64_t)fp[ic] * ip[ic];
-                            }
-                        }
-                    }
-                    acc += bias_at(bias, bias64, oc);
-                    /* TFLite accumulates in the bias type: with an int32 bias (or none) the
-                     * sum wraps to 32 bits and takes the 32-bit requantize. */
-                    v = bias64 ? el_requant64(acc, q->multiplier[oc], q->shift[oc])
-                               : el_requant((int32_t)(uint32_t)(uint64_t)acc, q->multiplier[oc],
-                                            q->shift[oc]);
-                    out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
-                        (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
-
-void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q,
-                             const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
-                             const int8_t *filter, const void *bias, int bias64,
-                             const el_dims *out_dims, int16_t *out)
-{
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t f_h = f_dims->h, f_w = f_dims->w;
-    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
-    const int32_t mult = p->depth_multiplier;
-    int32_t b, oy, ox, ic, m, ky, kx;
-    for (b = 0; b < in_dims->n; ++b) {
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                for (ic = 0; ic < in_c; ++ic) {
-                    for (m = 0; m < mult; ++m) {
-                        const int32_t oc = m + ic * mult;
-                        int64_t acc = 0;
-                        int32_t v;
-                        for (ky = 0; ky < f_h; ++ky) {
-                            const int32_t iy = y0 + p->dilation_h * ky;
-                            if (iy < 0 || iy >= in_h) {
-                                continue;
-                            }
-                            for (kx = 0; kx < f_w; ++kx) {
-                                const int32_t ix = x0 + p->dilation_w * kx;
-                                if (ix < 0 || ix >= in_w) {
-                                    continue;
-                                }
-                                acc += (int64_t)filter[((size_t)ky * f_w + kx) * out_c + oc] *
-                                       in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic];
-                            }
-                        }
-                        acc += bias_at(bias, bias64, oc);
-                        v = el_requant64(acc, q->multiplier[oc], q->shift[oc]);
-                        out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
-                            (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
-                    }
-                }
-            }
-        }
     }
 }
