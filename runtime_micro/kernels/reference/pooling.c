@@ -38,21 +38,56 @@ static void pool_window(const el_pool_params *p, const el_dims *in, int32_t oy, 
 #define EL_IN(fy, fx)                                                                          \
     in[(((size_t)b * in_dims->h + (w.y0 + (fy))) * in_dims->w + (w.x0 + (fx))) * in_dims->c + c]
 
+/* int8 and int16 share the integer average (rounded half away from zero) and the max; T is
+ * the stored type, LOWEST its smallest value. */
+#define AVGPOOL_INT(T)                                                                         \
+    EL_POOL_LOOP({                                                                             \
+        int32_t acc = 0, count = 0;                                                            \
+        for (fy = w.fy0; fy < w.fy1; ++fy) {                                                   \
+            for (fx = w.fx0; fx < w.fx1; ++fx) {                                               \
+                acc += EL_IN(fy, fx);                                                          \
+                ++count;                                                                       \
+            }                                                                                  \
+        }                                                                                      \
+        /* prepare guarantees every window overlaps the input, so count > 0 */                \
+        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;                 \
+        out[oi] = (T)el_clamp_i32(acc, p->act_min, p->act_max);                                \
+    })
+
+#define MAXPOOL_INT(T, LOWEST)                                                                 \
+    EL_POOL_LOOP({                                                                             \
+        int32_t m = LOWEST;                                                                    \
+        for (fy = w.fy0; fy < w.fy1; ++fy) {                                                   \
+            for (fx = w.fx0; fx < w.fx1; ++fx) {                                               \
+                const int32_t v = EL_IN(fy, fx);                                               \
+                m = v > m ? v : m;                                                             \
+            }                                                                                  \
+        }                                                                                      \
+        out[oi] = (T)el_clamp_i32(m, p->act_min, p->act_max);                                  \
+    })
+
 void el_avgpool_s8(const el_pool_params *p, const el_dims *in_dims, const int8_t *in,
                    const el_dims *out_dims, int8_t *out)
 {
-    EL_POOL_LOOP({
-        int32_t acc = 0, count = 0;
-        for (fy = w.fy0; fy < w.fy1; ++fy) {
-            for (fx = w.fx0; fx < w.fx1; ++fx) {
-                acc += EL_IN(fy, fx);
-                ++count;
-            }
-        }
-        /* prepare guarantees every window overlaps the input, so count > 0 */
-        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        out[oi] = (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
-    })
+    AVGPOOL_INT(int8_t)
+}
+
+void el_avgpool_s16(const el_pool_params *p, const el_dims *in_dims, const int16_t *in,
+                    const el_dims *out_dims, int16_t *out)
+{
+    AVGPOOL_INT(int16_t)
+}
+
+void el_maxpool_s8(const el_pool_params *p, const el_dims *in_dims, const int8_t *in,
+                   const el_dims *out_dims, int8_t *out)
+{
+    MAXPOOL_INT(int8_t, -128)
+}
+
+void el_maxpool_s16(const el_pool_params *p, const el_dims *in_dims, const int16_t *in,
+                    const el_dims *out_dims, int16_t *out)
+{
+    MAXPOOL_INT(int16_t, -32768)
 }
 
 void el_avgpool_f32(const el_pool_params *p, const el_dims *in_dims, const float *in,
@@ -71,21 +106,6 @@ void el_avgpool_f32(const el_pool_params *p, const el_dims *in_dims, const float
     })
 }
 
-void el_maxpool_s8(const el_pool_params *p, const el_dims *in_dims, const int8_t *in,
-                   const el_dims *out_dims, int8_t *out)
-{
-    EL_POOL_LOOP({
-        int32_t m = -128;
-        for (fy = w.fy0; fy < w.fy1; ++fy) {
-            for (fx = w.fx0; fx < w.fx1; ++fx) {
-                const int32_t v = EL_IN(fy, fx);
-                m = v > m ? v : m;
-            }
-        }
-        out[oi] = (int8_t)el_clamp_i32(m, p->act_min, p->act_max);
-    })
-}
-
 void el_maxpool_f32(const el_pool_params *p, const el_dims *in_dims, const float *in,
                     const el_dims *out_dims, float *out)
 {
@@ -98,36 +118,5 @@ void el_maxpool_f32(const el_pool_params *p, const el_dims *in_dims, const float
             }
         }
         out[oi] = clampf(m, p->act_min_f, p->act_max_f);
-    })
-}
-
-void el_avgpool_s16(const el_pool_params *p, const el_dims *in_dims, const int16_t *in,
-                    const el_dims *out_dims, int16_t *out)
-{
-    EL_POOL_LOOP({
-        int32_t acc = 0, count = 0;
-        for (fy = w.fy0; fy < w.fy1; ++fy) {
-            for (fx = w.fx0; fx < w.fx1; ++fx) {
-                acc += EL_IN(fy, fx);
-                ++count;
-            }
-        }
-        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        out[oi] = (int16_t)el_clamp_i32(acc, p->act_min, p->act_max);
-    })
-}
-
-void el_maxpool_s16(const el_pool_params *p, const el_dims *in_dims, const int16_t *in,
-                    const el_dims *out_dims, int16_t *out)
-{
-    EL_POOL_LOOP({
-        int32_t m = -32768;
-        for (fy = w.fy0; fy < w.fy1; ++fy) {
-            for (fx = w.fx0; fx < w.fx1; ++fx) {
-                const int32_t v = EL_IN(fy, fx);
-                m = v > m ? v : m;
-            }
-        }
-        out[oi] = (int16_t)el_clamp_i32(m, p->act_min, p->act_max);
     })
 }
