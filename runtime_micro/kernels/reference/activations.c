@@ -227,41 +227,71 @@ void el_log_softmax_f32(float beta, int32_t outer, int32_t depth, const float *i
     }
 }
 
+/* RELU, ABS and LEAKY_RELU compute the same int32 step on int8 and int16 inputs; the entry
+ * points below differ in the element type and the clamp only. */
+static inline int32_t relu_step(const el_relu_params *p, int32_t x)
+{
+    return p->output_offset + el_requant(x + p->input_offset, p->multiplier, p->shift);
+}
+
+static inline int32_t abs_step(const el_relu_params *p, int rescale, int32_t x)
+{
+    int32_t v = x + p->input_offset;
+    v = v < 0 ? -v : v;
+    if (rescale) {
+        v = el_requant(v, p->multiplier, p->shift);
+    }
+    return v + p->output_offset;
+}
+
+static inline int32_t leaky_relu_step(const el_leaky_relu_params *p, int32_t x)
+{
+    x += p->input_offset;
+    return (x >= 0 ? el_requant(x, p->multiplier_identity, p->shift_identity)
+                   : el_requant(x, p->multiplier_alpha, p->shift_alpha)) + p->output_offset;
+}
+
+/* out[i] = STEP clamped to [LO, HI] as type T; STEP reads in[i]. */
+#define MAP_CLAMPED(T, LO, HI, STEP)                                                         \
+    do {                                                                                     \
+        int32_t i;                                                                           \
+        for (i = 0; i < size; ++i) {                                                         \
+            out[i] = (T)el_clamp_i32(STEP, LO, HI);                                          \
+        }                                                                                    \
+    } while (0)
+
 void el_relu_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t *out)
 {
-    int32_t i;
-    for (i = 0; i < size; ++i) {
-        const int32_t v =
-            p->output_offset + el_requant((int32_t)in[i] + p->input_offset, p->multiplier, p->shift);
-        out[i] = (int8_t)el_clamp_i32(v, p->act_min, p->act_max);
-    }
+    MAP_CLAMPED(int8_t, p->act_min, p->act_max, relu_step(p, in[i]));
+}
+
+void el_relu_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16_t *out)
+{
+    MAP_CLAMPED(int16_t, p->act_min, p->act_max, relu_step(p, in[i]));
 }
 
 void el_abs_s8(const el_relu_params *p, int rescale, int32_t size, const int8_t *in,
                int8_t *out)
 {
-    int32_t i;
-    for (i = 0; i < size; ++i) {
-        int32_t v = (int32_t)in[i] + p->input_offset;
-        v = v < 0 ? -v : v;
-        if (rescale) {
-            v = el_requant(v, p->multiplier, p->shift);
-        }
-        out[i] = (int8_t)el_clamp_i32(v + p->output_offset, -128, 127);
-    }
+    MAP_CLAMPED(int8_t, -128, 127, abs_step(p, rescale, in[i]));
+}
+
+void el_abs_s16(const el_relu_params *p, int rescale, int32_t size, const int16_t *in,
+                int16_t *out)
+{
+    MAP_CLAMPED(int16_t, -32768, 32767, abs_step(p, rescale, in[i]));
 }
 
 void el_leaky_relu_s8(const el_leaky_relu_params *p, int32_t size, const int8_t *in,
                       int8_t *out)
 {
-    int32_t i;
-    for (i = 0; i < size; ++i) {
-        const int32_t x = (int32_t)in[i] + p->input_offset;
-        const int32_t v =
-            x >= 0 ? el_requant(x, p->multiplier_identity, p->shift_identity)
-                   : el_requant(x, p->multiplier_alpha, p->shift_alpha);
-        out[i] = (int8_t)el_clamp_i32(v + p->output_offset, -128, 127);
-    }
+    MAP_CLAMPED(int8_t, -128, 127, leaky_relu_step(p, in[i]));
+}
+
+void el_leaky_relu_s16(const el_leaky_relu_params *p, int32_t size, const int16_t *in,
+                       int16_t *out)
+{
+    MAP_CLAMPED(int16_t, -32768, 32767, leaky_relu_step(p, in[i]));
 }
 
 void el_log_softmax_s8(const el_log_softmax_params *p, int32_t outer, int32_t depth,
@@ -318,43 +348,6 @@ void el_rsqrt_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t
         y = el_requant(el_requant(1, m, sh + 20), p->multiplier, p->shift - 20) +
             p->output_offset;
         out[i] = (int8_t)el_clamp_i32(y, -128, 127);
-    }
-}
-
-void el_relu_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16_t *out)
-{
-    int32_t i;
-    for (i = 0; i < size; ++i) {
-        const int32_t v =
-            p->output_offset + el_requant((int32_t)in[i] + p->input_offset, p->multiplier, p->shift);
-        out[i] = (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
-    }
-}
-
-void el_abs_s16(const el_relu_params *p, int rescale, int32_t size, const int16_t *in,
-                int16_t *out)
-{
-    int32_t i;
-    for (i = 0; i < size; ++i) {
-        int32_t v = (int32_t)in[i] + p->input_offset;
-        v = v < 0 ? -v : v;
-        if (rescale) {
-            v = el_requant(v, p->multiplier, p->shift);
-        }
-        out[i] = (int16_t)el_clamp_i32(v + p->output_offset, -32768, 32767);
-    }
-}
-
-void el_leaky_relu_s16(const el_leaky_relu_params *p, int32_t size, const int16_t *in,
-                       int16_t *out)
-{
-    int32_t i;
-    for (i = 0; i < size; ++i) {
-        const int32_t x = (int32_t)in[i] + p->input_offset;
-        const int32_t v =
-            x >= 0 ? el_requant(x, p->multiplier_identity, p->shift_identity)
-                   : el_requant(x, p->multiplier_alpha, p->shift_alpha);
-        out[i] = (int16_t)el_clamp_i32(v + p->output_offset, -32768, 32767);
     }
 }
 
