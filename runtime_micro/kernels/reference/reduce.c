@@ -62,20 +62,26 @@ static size_t out_count(const el_shape *s, int32_t mask, int32_t *reduced)
     return n;
 }
 
+/* The reductions that keep their running value in the output itself: INIT fills
+ * every output, EXPR combines it (acc) with one input element (x). */
+#define EL_REDUCE_BODY(T, INIT, EXPR)                                                          \
+    red_iter it;                                                                               \
+    int32_t r;                                                                                 \
+    size_t n = out_count(s, p->axes_mask, &r), i, total;                                       \
+    for (i = 0; i < n; ++i) {                                                                  \
+        out[i] = (INIT);                                                                       \
+    }                                                                                          \
+    total = red_init(&it, s, p->axes_mask);                                                    \
+    for (i = 0; i < total; ++i) {                                                              \
+        const T x = in[i], acc = out[it.off];                                                  \
+        out[it.off] = (EXPR);                                                                  \
+        red_next(&it);                                                                         \
+    }
+
 void el_reduce_sum_f32(const el_reduce_params *p, const el_shape *s, const float *in,
                        float *out)
 {
-    red_iter it;
-    int32_t r;
-    size_t n = out_count(s, p->axes_mask, &r), i, total;
-    for (i = 0; i < n; ++i) {
-        out[i] = 0.0f;
-    }
-    total = red_init(&it, s, p->axes_mask);
-    for (i = 0; i < total; ++i) {
-        out[it.off] += in[i];
-        red_next(&it);
-    }
+    EL_REDUCE_BODY(float, 0.0f, acc + x)
 }
 
 void el_reduce_mean_f32(const el_reduce_params *p, const el_shape *s, const float *in,
@@ -92,33 +98,13 @@ void el_reduce_mean_f32(const el_reduce_params *p, const el_shape *s, const floa
 void el_reduce_max_f32(const el_reduce_params *p, const el_shape *s, const float *in,
                        float *out)
 {
-    red_iter it;
-    int32_t r;
-    size_t n = out_count(s, p->axes_mask, &r), i, total;
-    for (i = 0; i < n; ++i) {
-        out[i] = -3.402823466e+38f;
-    }
-    total = red_init(&it, s, p->axes_mask);
-    for (i = 0; i < total; ++i) {
-        out[it.off] = in[i] > out[it.off] ? in[i] : out[it.off];
-        red_next(&it);
-    }
+    EL_REDUCE_BODY(float, -3.402823466e+38f, x > acc ? x : acc)
 }
 
 void el_reduce_max_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
                       int8_t *out)
 {
-    red_iter it;
-    int32_t r;
-    size_t n = out_count(s, p->axes_mask, &r), i, total;
-    for (i = 0; i < n; ++i) {
-        out[i] = -128;
-    }
-    total = red_init(&it, s, p->axes_mask);
-    for (i = 0; i < total; ++i) {
-        out[it.off] = in[i] > out[it.off] ? in[i] : out[it.off];
-        red_next(&it);
-    }
+    EL_REDUCE_BODY(int8_t, -128, x > acc ? x : acc)
 }
 
 /* Sum into int32 accumulators (TFLite's QuantizedMeanOrSum accumulates int8 and int16 in
@@ -152,67 +138,46 @@ static int32_t mean_value(const el_reduce_params *p, int32_t sum, int32_t r)
     return el_requant(shifted, m, p->shift - sh) + p->output_zero_point;
 }
 
+/* SUM's step: the input zero point taken out of the sum, then the output scale. */
+static int32_t sum_value(const el_reduce_params *p, int32_t sum, int32_t r)
+{
+    const int32_t shifted = sum - p->input_zero_point * r;
+    return el_requant(shifted, p->multiplier, p->shift) + p->output_zero_point;
+}
+
+/* int8 / int16 MEAN and SUM: the int32 sums in scratch, then VALUE per output, stored as T
+ * within [LO, HI]. */
+#define EL_QUANT_REDUCE(IN8, IN16, T, LO, HI, VALUE)                                           \
+    int32_t r;                                                                                 \
+    size_t n = out_count(s, p->axes_mask, &r), i;                                              \
+    reduce_sum_any(p, s, IN8, IN16, scratch, n);                                               \
+    for (i = 0; i < n; ++i) {                                                                  \
+        out[i] = (T)el_clamp_i32(VALUE(p, scratch[i], r), LO, HI);                             \
+    }
+
 void el_reduce_mean_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
                        int32_t *scratch, int8_t *out)
 {
-    int32_t r;
-    size_t n = out_count(s, p->axes_mask, &r), i;
-    reduce_sum_any(p, s, in, NULL, scratch, n);
-    for (i = 0; i < n; ++i) {
-        out[i] = (int8_t)el_clamp_i32(mean_value(p, scratch[i], r), -128, 127);
-    }
+    EL_QUANT_REDUCE(in, NULL, int8_t, -128, 127, mean_value)
 }
 
 void el_reduce_mean_s16(const el_reduce_params *p, const el_shape *s, const int16_t *in,
                         int32_t *scratch, int16_t *out)
 {
-    int32_t r;
-    size_t n = out_count(s, p->axes_mask, &r), i;
-    reduce_sum_any(p, s, NULL, in, scratch, n);
-    for (i = 0; i < n; ++i) {
-        out[i] = (int16_t)el_clamp_i32(mean_value(p, scratch[i], r), -32768, 32767);
-    }
+    EL_QUANT_REDUCE(NULL, in, int16_t, -32768, 32767, mean_value)
 }
 
 void el_reduce_sum_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
                       int32_t *scratch, int8_t *out)
 {
-    int32_t r;
-    size_t n = out_count(s, p->axes_mask, &r), i;
-    reduce_sum_any(p, s, in, NULL, scratch, n);
-    for (i = 0; i < n; ++i) {
-        const int32_t shifted = scratch[i] - p->input_zero_point * r;
-        const int32_t v = el_requant(shifted, p->multiplier, p->shift) + p->output_zero_point;
-        out[i] = (int8_t)el_clamp_i32(v, -128, 127);
-    }
+    EL_QUANT_REDUCE(in, NULL, int8_t, -128, 127, sum_value)
 }
 
 void el_reduce_sum_s16(const el_reduce_params *p, const el_shape *s, const int16_t *in,
                        int32_t *scratch, int16_t *out)
 {
-    int32_t r;
-    size_t n = out_count(s, p->axes_mask, &r), i;
-    reduce_sum_any(p, s, NULL, in, scratch, n);
-    for (i = 0; i < n; ++i) {
-        const int32_t shifted = scratch[i] - p->input_zero_point * r;
-        const int32_t v = el_requant(shifted, p->multiplier, p->shift) + p->output_zero_point;
-        out[i] = (int16_t)el_clamp_i32(v, -32768, 32767);
-    }
+    EL_QUANT_REDUCE(NULL, in, int16_t, -32768, 32767, sum_value)
 }
-
-#define EL_REDUCE_BODY(T, INIT, EXPR)                                                          \
-    red_iter it;                                                                               \
-    int32_t r;                                                                                 \
-    size_t n = out_count(s, p->axes_mask, &r), i, total;                                       \
-    for (i = 0; i < n; ++i) {                                                                  \
-        out[i] = (INIT);                                                                       \
-    }                                                                                          \
-    total = red_init(&it, s, p->axes_mask);                                                    \
-    for (i = 0; i < total; ++i) {                                                              \
-        const T x = in[i], acc = out[it.off];                                                  \
-        out[it.off] = (EXPR);                                                                  \
-        red_next(&it);                                                                         \
-    }
 
 void el_reduce_min_f32(const el_reduce_params *p, const el_shape *s, const float *in,
                        float *out)
