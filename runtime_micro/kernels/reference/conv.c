@@ -187,53 +187,68 @@ void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q,
     DEPTHWISE_LOOPS(int64_t, MAC_S16, OUT_S16_DW);
 }
 
+/* TRANSPOSE_CONV scatters each input pixel into the output window, as TFLite's reference:
+ * ACC_T sums start at zero in SUMS (one per output element); IV is the input element as
+ * multiplied, ADD(acc, iv, w) adds one product. The stored value is made afterwards. */
+#define TRANSPOSE_CONV_SCATTER(ACC_T, SUMS, IV, ADD)                                           \
+    do {                                                                                      \
+        int32_t b, iy, ix, ic, ky, kx, oc;                                                    \
+        for (i = 0; i < out_size; ++i) {                                                      \
+            SUMS[i] = 0;                                                                      \
+        }                                                                                     \
+        for (b = 0; b < in_dims->n; ++b) {                                                    \
+            for (iy = 0; iy < in_h; ++iy) {                                                   \
+                for (ix = 0; ix < in_w; ++ix) {                                               \
+                    for (ic = 0; ic < in_c; ++ic) {                                           \
+                        const int32_t oy0 = iy * p->stride_h - p->pad_h;                      \
+                        const int32_t ox0 = ix * p->stride_w - p->pad_w;                      \
+                        const ACC_T iv =                                                      \
+                            IV(in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic]);        \
+                        for (ky = 0; ky < f_h; ++ky) {                                        \
+                            const int32_t oy = oy0 + ky;                                      \
+                            if (oy < 0 || oy >= out_h) {                                      \
+                                continue;                                                     \
+                            }                                                                 \
+                            for (kx = 0; kx < f_w; ++kx) {                                    \
+                                const int32_t ox = ox0 + kx;                                  \
+                                ACC_T *acc;                                                   \
+                                if (ox < 0 || ox >= out_w) {                                  \
+                                    continue;                                                 \
+                                }                                                             \
+                                acc = SUMS + (((size_t)b * out_h + oy) * out_w + ox) * out_c; \
+                                for (oc = 0; oc < out_c; ++oc) {                              \
+                                    ADD(acc[oc], iv,                                          \
+                                        filter[(((size_t)oc * f_h + ky) * f_w + kx) * in_c +  \
+                                               ic]);                                          \
+                                }                                                             \
+                            }                                                                 \
+                        }                                                                     \
+                    }                                                                         \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    } while (0)
+
+#define TRANSPOSE_CONV_SIZES                                                                   \
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;                    \
+    const int32_t f_h = f_dims->h, f_w = f_dims->w;                                           \
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;              \
+    const size_t out_size = (size_t)out_dims->n * out_h * out_w * out_c;                      \
+    size_t i
+
+/* The int8 sums wrap in 32 bits, as in TFLite's integer TransposeConv. */
+#define IV_S8(x) ((int32_t)(x) + p->input_offset)
+#define ADD_WRAP(acc, iv, w) ((acc) = (int32_t)((uint32_t)(acc) + (uint32_t)((iv) * (int32_t)(w))))
+#define IV_F32(x) (x)
+#define ADD_F32(acc, iv, w) ((acc) += (iv) * (w))
+
 void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q,
                           const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                           const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
                           int32_t *scratch, int8_t *out)
 {
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t f_h = f_dims->h, f_w = f_dims->w;
-    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
-    const size_t out_size = (size_t)out_dims->n * out_h * out_w * out_c;
-    size_t i;
-    int32_t b, iy, ix, ic, ky, kx, oc;
-    /* Scatter (input + offset) * filter into int32 sums, as TFLite's integer TransposeConv;
-     * the sums wrap in 32 bits there too. */
-    for (i = 0; i < out_size; ++i) {
-        scratch[i] = 0;
-    }
-    for (b = 0; b < in_dims->n; ++b) {
-        for (iy = 0; iy < in_h; ++iy) {
-            for (ix = 0; ix < in_w; ++ix) {
-                for (ic = 0; ic < in_c; ++ic) {
-                    const int32_t oy0 = iy * p->stride_h - p->pad_h;
-                    const int32_t ox0 = ix * p->stride_w - p->pad_w;
-                    const int32_t iv =
-                        in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic] + p->input_offset;
-                    for (ky = 0; ky < f_h; ++ky) {
-                        const int32_t oy = oy0 + ky;
-                        if (oy < 0 || oy >= out_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < f_w; ++kx) {
-                            const int32_t ox = ox0 + kx;
-                            int32_t *acc;
-                            if (ox < 0 || ox >= out_w) {
-                                continue;
-                            }
-                            acc = scratch + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
-                            for (oc = 0; oc < out_c; ++oc) {
-                                const int32_t w =
-                                    filter[(((size_t)oc * f_h + ky) * f_w + kx) * in_c + ic];
-                                acc[oc] = (int32_t)((uint32_t)acc[oc] + (uint32_t)(iv * w));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    TRANSPOSE_CONV_SIZES;
+    TRANSPOSE_CONV_SCATTER(int32_t, scratch, IV_S8, ADD_WRAP);
     for (i = 0; i < out_size; ++i) {
         const int32_t c = (int32_t)(i % (size_t)out_c);
         int32_t v = scratch[i];
@@ -249,43 +264,8 @@ void el_transpose_conv_f32(const el_conv_params *p, const el_dims *in_dims, cons
                            const el_dims *f_dims, const float *filter, const float *bias,
                            const el_dims *out_dims, float *out)
 {
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t f_h = f_dims->h, f_w = f_dims->w;
-    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
-    const size_t out_size = (size_t)out_dims->n * out_h * out_w * out_c;
-    size_t i;
-    int32_t b, iy, ix, ic, ky, kx, oc;
-    /* Scatter each input pixel into the output, as TFLite's reference TransposeConv. */
-    for (i = 0; i < out_size; ++i) {
-        out[i] = 0.0f;
-    }
-    for (b = 0; b < in_dims->n; ++b) {
-        for (iy = 0; iy < in_h; ++iy) {
-            for (ix = 0; ix < in_w; ++ix) {
-                for (ic = 0; ic < in_c; ++ic) {
-                    const int32_t oy0 = iy * p->stride_h - p->pad_h;
-                    const int32_t ox0 = ix * p->stride_w - p->pad_w;
-                    const float iv = in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic];
-                    for (ky = 0; ky < f_h; ++ky) {
-                        const int32_t oy = oy0 + ky;
-                        if (oy < 0 || oy >= out_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < f_w; ++kx) {
-                            const int32_t ox = ox0 + kx;
-                            if (ox < 0 || ox >= out_w) {
-                                continue;
-                            }
-                            for (oc = 0; oc < out_c; ++oc) {
-                                out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] +=
-                                    iv * filter[(((size_t)oc * f_h + ky) * f_w + kx) * in_c + ic];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    TRANSPOSE_CONV_SIZES;
+    TRANSPOSE_CONV_SCATTER(float, out, IV_F32, ADD_F32);
     for (i = 0; i < out_size; ++i) {
         float v = out[i];
         if (bias) {
