@@ -42,37 +42,56 @@ void el_tanh_s8(const el_fx_act_params *p, int32_t size, const int8_t *in, int8_
     }
 }
 
-/* Softmax in gemmlowp fixed point: differences in Q5.26, sums in Q12.19. */
+/* Softmax in gemmlowp fixed point: differences in Q5.26, sums in Q12.19. One row's maximum
+ * and the reciprocal of its sum of exponentials serve int8 and int16 outputs alike. */
+typedef struct {
+    int32_t max_in, scale;
+    int num_bits_over_unit;
+} softmax_row;
+
+static void softmax_row_init(const el_fx_act_params *p, const int8_t *row, int32_t depth,
+                             softmax_row *sr)
+{
+    int32_t c, sum = 0;
+    sr->max_in = -128;
+    for (c = 0; c < depth; ++c) {
+        sr->max_in = row[c] > sr->max_in ? row[c] : sr->max_in;
+    }
+    for (c = 0; c < depth; ++c) {
+        const int32_t diff = (int32_t)row[c] - sr->max_in;
+        if (diff >= p->diff_min) {
+            const int32_t s = el_requant_gt1(diff, p->input_multiplier, p->input_left_shift);
+            sum += el_srmbpot(el_fx_exp_on_negative_values(s, 5), -12);
+        }
+    }
+    sr->scale = el_fx_reciprocal(sum, 12, &sr->num_bits_over_unit);
+}
+
+/* The output for input x on `bits` signed bits (8 or 16); zero point at the type's minimum. */
+static int32_t softmax_value(const el_fx_act_params *p, const softmax_row *sr, int32_t x,
+                             int bits)
+{
+    const int32_t lo = -(1 << (bits - 1)), diff = x - sr->max_in;
+    int32_t v = lo;
+    if (diff >= p->diff_min) {
+        const int32_t s = el_requant_gt1(diff, p->input_multiplier, p->input_left_shift);
+        const int32_t e = el_fx_exp_on_negative_values(s, 5);
+        v = el_rdbpot(el_srdhm(sr->scale, e), sr->num_bits_over_unit + 31 - bits) + lo;
+        v = el_clamp_i32(v, lo, -lo - 1);
+    }
+    return v;
+}
+
 void el_softmax_s8(const el_fx_act_params *p, int32_t outer, int32_t depth, const int8_t *in,
                    int8_t *out)
 {
     int32_t r, c;
     for (r = 0; r < outer; ++r) {
         const int8_t *row = in + (size_t)r * depth;
-        int32_t max_in = -128;
-        int32_t sum = 0, scale;
-        int num_bits_over_unit;
+        softmax_row sr;
+        softmax_row_init(p, row, depth, &sr);
         for (c = 0; c < depth; ++c) {
-            max_in = row[c] > max_in ? row[c] : max_in;
-        }
-        for (c = 0; c < depth; ++c) {
-            const int32_t diff = (int32_t)row[c] - max_in;
-            if (diff >= p->diff_min) {
-                const int32_t s = el_requant_gt1(diff, p->input_multiplier, p->input_left_shift);
-                sum += el_srmbpot(el_fx_exp_on_negative_values(s, 5), -12);
-            }
-        }
-        scale = el_fx_reciprocal(sum, 12, &num_bits_over_unit);
-        for (c = 0; c < depth; ++c) {
-            const int32_t diff = (int32_t)row[c] - max_in;
-            int32_t v = -128;
-            if (diff >= p->diff_min) {
-                const int32_t s = el_requant_gt1(diff, p->input_multiplier, p->input_left_shift);
-                const int32_t e = el_fx_exp_on_negative_values(s, 5);
-                v = el_rdbpot(el_srdhm(scale, e), num_bits_over_unit + 31 - 8) - 128;
-                v = el_clamp_i32(v, -128, 127);
-            }
-            out[(size_t)r * depth + c] = (int8_t)v;
+            out[(size_t)r * depth + c] = (int8_t)softmax_value(p, &sr, row[c], 8);
         }
     }
 }
@@ -83,30 +102,10 @@ void el_softmax_s8_s16(const el_fx_act_params *p, int32_t outer, int32_t depth,
     int32_t r, c;
     for (r = 0; r < outer; ++r) {
         const int8_t *row = in + (size_t)r * depth;
-        int32_t max_in = -128;
-        int32_t sum = 0, scale;
-        int num_bits_over_unit;
+        softmax_row sr;
+        softmax_row_init(p, row, depth, &sr);
         for (c = 0; c < depth; ++c) {
-            max_in = row[c] > max_in ? row[c] : max_in;
-        }
-        for (c = 0; c < depth; ++c) {
-            const int32_t diff = (int32_t)row[c] - max_in;
-            if (diff >= p->diff_min) {
-                const int32_t s = el_requant_gt1(diff, p->input_multiplier, p->input_left_shift);
-                sum += el_srmbpot(el_fx_exp_on_negative_values(s, 5), -12);
-            }
-        }
-        scale = el_fx_reciprocal(sum, 12, &num_bits_over_unit);
-        for (c = 0; c < depth; ++c) {
-            const int32_t diff = (int32_t)row[c] - max_in;
-            int32_t v = -32768;
-            if (diff >= p->diff_min) {
-                const int32_t s = el_requant_gt1(diff, p->input_multiplier, p->input_left_shift);
-                const int32_t e = el_fx_exp_on_negative_values(s, 5);
-                v = el_rdbpot(el_srdhm(scale, e), num_bits_over_unit + 31 - 16) - 32768;
-                v = el_clamp_i32(v, -32768, 32767);
-            }
-            out[(size_t)r * depth + c] = (int16_t)v;
+            out[(size_t)r * depth + c] = (int16_t)softmax_value(p, &sr, row[c], 16);
         }
     }
 }
