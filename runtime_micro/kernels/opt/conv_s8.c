@@ -184,7 +184,7 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
     const int32_t zp = -p->input_offset;
     const el_opt_kernels *kr;
     int8_t padv[EL_OPT_DW_C];
-    int32_t acc[EL_OPT_MB * EL_OPT_DW_C], be[EL_OPT_DW_C];
+    int32_t acc[EL_OPT_DW_MB * EL_OPT_DW_C], be[EL_OPT_DW_C];
     int32_t toff[EL_OPT_DW_TAPS]; /* tap offsets from a pixel's top-left tap, for dw_run */
     int32_t c0, ox_end;
     if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c ||
@@ -243,7 +243,8 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
                     if (kr->dw_run != NULL && x_in && ky == f_h) {
                         /* a run of interior pixels in one call, up to the interior's end or
                          * the end of the accumulator tile */
-                        const int32_t end = ox_end < ox0 + EL_OPT_MB ? ox_end : ox0 + EL_OPT_MB;
+                        const int32_t end =
+                            ox_end < ox0 + EL_OPT_DW_MB ? ox_end : ox0 + EL_OPT_DW_MB;
                         kr->dw_run(taps, rows[0] + (size_t)x0 * in_c, toff,
                                    p->stride_w * in_c, end - ox, filter + c0, out_c, cb,
                                    acc + (size_t)(ox - ox0) * cb);
@@ -253,7 +254,7 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
                                  filter + c0, out_c, cb, acc + (size_t)(ox - ox0) * cb);
                     }
                     /* a run of pixels of this row, requantized together */
-                    if (ox - ox0 + 1 == EL_OPT_MB || ox + 1 == out_w) {
+                    if (ox - ox0 + 1 == EL_OPT_DW_MB || ox + 1 == out_w) {
                         kr->requant(&rq, ox - ox0 + 1, cb, acc, cb,
                                     orow + (size_t)ox0 * out_c, out_c);
                         ox0 = ox + 1;
