@@ -13,8 +13,7 @@
 #define EL_OPT_COLS 2048
 #define EL_OPT_DW_C 32      /* depthwise channels per chunk */
 #define EL_OPT_MB_RQ 16     /* GEMM rows per call when the requantization is fused (no tile) */
-#define EL_OPT_DW_MB 16     /* depthwise pixels per accumulator tile (2 KB; the conv path's
-                               buffers are not live at the same time) */
+#define EL_OPT_DW_MB 16     /* depthwise pixels per accumulator tile (2 KB) */
 #else
 #define EL_OPT_MB 64
 #define EL_OPT_NC 64
