@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgelite import ir
+
 DENSE, SPARSE_CSR = 0, 1
 FORMAT_NAMES = {DENSE: "DENSE", SPARSE_CSR: "SPARSE_CSR"}
 # SparseIndexVector union members (type number -> element dtype).
@@ -203,3 +205,59 @@ def encoded_bytes(sp: SparsityInfo, values: np.ndarray) -> int:
             if arr is not None:
                 size += 16 + arr.size * np.dtype(INDEX_VECTOR_DTYPES[kind]).itemsize
     return size
+
+
+# ---- the writer's plan -----------------------------------------------------------------------
+
+# Bytes a DENSIFY op and its extra tensor add to the file (operator, tensor table, name,
+# shape, buffer entry): counted against what the sparse form saves.
+_DENSIFY_OVERHEAD = 160
+SPARSE_DTYPES = ("float32", "int8", "float16")
+
+
+def _row_dim(uses: list[tuple[str, int]], rank: int) -> int:
+    """The dimension to keep outermost: the output channel of the ops that read the tensor."""
+    if rank == 4 and uses and all(op == "DEPTHWISE_CONV_2D" and k == 1 for op, k in uses):
+        return 3
+    return 0
+
+
+def sparse_plan(graph: ir.Graph) -> tuple[ir.Graph, dict[int, tuple[SparsityInfo, np.ndarray]]]:
+    """Rewrite constants marked ``sparse`` into TFLite's sparse form where that saves bytes.
+
+    Each such constant becomes a sparse constant feeding a DENSIFY op whose output takes its
+    place, the form LiteRT runs for every op (and runtime_micro reads the weights of
+    FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D directly from it, skipping the DENSIFY).
+    Returns the graph to write (``graph`` itself when nothing changes; never modified) and,
+    by id of the new sparse tensors, their sparsity and stored values.
+    """
+    uses: dict[int, list[tuple[str, int]]] = {}
+    for op in graph.ops:
+        for k, t in enumerate(op.inputs):
+            if t is not None:
+                uses.setdefault(id(t), []).append((op.type, k))
+    outputs = {id(t) for t in graph.outputs}
+    replace: dict[int, ir.Tensor] = {}
+    densify: list[ir.Op] = []
+    encodings: dict[int, tuple[SparsityInfo, np.ndarray]] = {}
+    for t in graph.tensors():
+        if not t.sparse or t.data is None or t.dtype not in SPARSE_DTYPES or not t.shape:
+            continue
+        if id(t) in outputs or id(t) not in uses or not np.any(t.data):
+            continue
+        sp, values = encode_rows(t.data, _row_dim(uses[id(t)], len(t.shape)))
+        if encoded_bytes(sp, values) + _DENSIFY_OVERHEAD >= t.nbytes:
+            continue  # the dense form is smaller: keep it
+        stored = ir.Tensor(f"{t.name}/sparse", t.shape, t.dtype, data=t.data, quant=t.quant)
+        dense = ir.Tensor(t.name, t.shape, t.dtype, quant=t.quant)
+        encodings[id(stored)] = (sp, values)
+        replace[id(t)] = dense
+        densify.append(ir.Op("DENSIFY", [stored], [dense], name=f"densify {t.name}"))
+    if not replace:
+        return graph, {}
+    ops = densify + [
+        ir.Op(op.type, [None if t is None else replace.get(id(t), t) for t in op.inputs],
+              list(op.outputs), dict(op.options), name=op.name)
+        for op in graph.ops]
+    return ir.Graph(list(graph.inputs), list(graph.outputs), ops, graph.name,
+                    dict(graph.metadata)), encodings
