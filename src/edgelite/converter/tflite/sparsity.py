@@ -222,14 +222,17 @@ def _row_dim(uses: list[tuple[str, int]], rank: int) -> int:
     return 0
 
 
-def sparse_plan(graph: ir.Graph) -> tuple[ir.Graph, dict[int, tuple[SparsityInfo, np.ndarray]]]:
+def sparse_plan(graph: ir.Graph, xnnpack_safe: bool = True
+                ) -> tuple[ir.Graph, dict[int, tuple[SparsityInfo, np.ndarray]]]:
     """Rewrite constants marked ``sparse`` into TFLite's sparse form where that saves bytes.
 
     Each such constant becomes a sparse constant feeding a DENSIFY op whose output takes its
     place, the form LiteRT runs for every op (and runtime_micro reads the weights of
     FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D directly from it, skipping the DENSIFY).
     Returns the graph to write (``graph`` itself when nothing changes; never modified) and,
-    by id of the new sparse tensors, their sparsity and stored values.
+    by id of the new sparse tensors, their sparsity and stored values. ``xnnpack_safe=False``
+    also stores int8 FULLY_CONNECTED weights sparse (runtime_micro and LiteRT's builtin kernels
+    run them; LiteRT's XNNPACK delegate does not).
     """
     uses: dict[int, list[tuple[str, int]]] = {}
     for op in graph.ops:
@@ -244,6 +247,10 @@ def sparse_plan(graph: ir.Graph) -> tuple[ir.Graph, dict[int, tuple[SparsityInfo
         if not t.sparse or t.data is None or t.dtype not in SPARSE_DTYPES or not t.shape:
             continue
         if id(t) in outputs or id(t) not in uses or not np.any(t.data):
+            continue
+        if xnnpack_safe and t.dtype == "int8" and ("FULLY_CONNECTED", 1) in uses[id(t)]:
+            # LiteRT's default XNNPACK delegate fails to prepare an int8 FULLY_CONNECTED whose
+            # weights come from DENSIFY (ai-edge-litert 2.x): those weights stay dense.
             continue
         sp, values = encode_rows(t.data, _row_dim(uses[id(t)], len(t.shape)))
         if encoded_bytes(sp, values) + _DENSIFY_OVERHEAD >= t.nbytes:
