@@ -191,17 +191,11 @@ def test_runtime_micro_sparse_arena_not_above_dense():
     """Weights stored sparse and read by the ops directly: arena no larger than dense."""
     for dtype in ("float32", "int8"):
         dense, sparse = models(dtype)
-        g = cnn(np.random.default_rng(SEED), dtype, sparse=True)
-        graph, enc = SP.sparse_plan(g, xnnpack_safe=False)  # int8 FC weights sparse too
-        # wire each sparse constant into its consumer directly
-        src = {op.outputs[0]: op.inputs[0] for op in graph.ops if op.type == "DENSIFY"}
-        direct = ir.Graph(graph.inputs, graph.outputs,
-                          [ir.Op(op.type, [src.get(t, t) for t in op.inputs], op.outputs,
-                                 op.options, op.name)
-                           for op in graph.ops if op.type != "DENSIFY"], graph.name)
+        direct, plan = SP.wire_sparse_directly(cnn(np.random.default_rng(SEED), dtype, True))
         from edgelite.converter.tflite.writer import _Writer
 
-        model = _Writer(direct, "edgelite", enc).build()
+        model = _Writer(direct, "edgelite", plan).build()
+        enc = plan.encodings
         assert len(enc) == (4 if dtype == "float32" else 3)  # every pruned layer sparse
         it, it_dense = Interpreter(model), Interpreter(dense)
         assert it.arena_bytes <= it_dense.arena_bytes, (it.arena_bytes, it_dense.arena_bytes)

@@ -83,12 +83,8 @@ def cnn(dtype: str, sparse: bool) -> ir.Graph:
 
 def direct(graph: ir.Graph) -> bytes:
     """The sparse weights read by their ops directly (no DENSIFY)."""
-    planned, enc = SP.sparse_plan(graph, xnnpack_safe=False)
-    src = {op.outputs[0]: op.inputs[0] for op in planned.ops if op.type == "DENSIFY"}
-    ops = [ir.Op(op.type, [src.get(t, t) for t in op.inputs], op.outputs, op.options, op.name)
-           for op in planned.ops if op.type != "DENSIFY"]
-    return _Writer(ir.Graph(planned.inputs, planned.outputs, ops, planned.name), "edgelite",
-                   enc).build()
+    wired, plan = SP.wire_sparse_directly(graph)
+    return _Writer(wired, "edgelite", plan).build()
 
 
 def c_bytes(name: str, data: bytes, ctype: str = "unsigned char") -> str:
@@ -107,8 +103,8 @@ def main() -> None:
     cases = []
     for dtype in ("int8", "float32"):
         dense = write_model(cnn(dtype, sparse=False))
-        planned, enc = SP.sparse_plan(cnn(dtype, sparse=True), xnnpack_safe=False)
-        densify = _Writer(planned, "edgelite", enc).build()  # int8 FC weights sparse too
+        g = cnn(dtype, sparse=True)  # int8 FC weights sparse too (not XNNPACK-safe)
+        densify = _Writer(g, "edgelite", SP.sparse_plan(g, xnnpack_safe=False)).build()
         wired = direct(cnn(dtype, sparse=True))
         rng = np.random.default_rng(SEED + 1)
         x = (rng.normal(0, 1, (1, 8, 8, 8)).astype(np.float32) if dtype == "float32"

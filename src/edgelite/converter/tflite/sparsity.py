@@ -222,17 +222,36 @@ def _row_dim(uses: list[tuple[str, int]], rank: int) -> int:
     return 0
 
 
-def sparse_plan(graph: ir.Graph, xnnpack_safe: bool = True
-                ) -> tuple[ir.Graph, dict[int, tuple[SparsityInfo, np.ndarray]]]:
-    """Rewrite constants marked ``sparse`` into TFLite's sparse form where that saves bytes.
+@dataclass
+class SparsePlan:
+    """How the writer stores the constants marked sparse.
 
-    Each such constant becomes a sparse constant feeding a DENSIFY op whose output takes its
-    place, the form LiteRT runs for every op (and runtime_micro reads the weights of
-    FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D directly from it, skipping the DENSIFY).
-    Returns the graph to write (``graph`` itself when nothing changes; never modified) and,
-    by id of the new sparse tensors, their sparsity and stored values. ``xnnpack_safe=False``
-    also stores int8 FULLY_CONNECTED weights sparse (runtime_micro and LiteRT's builtin kernels
-    run them; LiteRT's XNNPACK delegate does not).
+    Each chosen constant ``t`` keeps its place (and tensor index) in the file but becomes the
+    output of a DENSIFY op (``densify_ops``, written before every other op) whose input is a
+    new sparse constant (``stored``, appended after the graph's tensors). So the file's tensor
+    indices of ``graph.tensors()`` are unchanged, which tools that map IR tensors to file
+    indices (calibration, reports) rely on.
+    """
+
+    densify_ops: list[ir.Op]
+    stored: list[ir.Tensor]
+    encodings: dict[int, tuple[SparsityInfo, np.ndarray]]  # by id of a stored tensor
+
+    @property
+    def densified(self) -> set[int]:
+        """ids of the graph constants written as DENSIFY outputs (no buffer of their own)."""
+        return {id(op.outputs[0]) for op in self.densify_ops}
+
+
+def sparse_plan(graph: ir.Graph, xnnpack_safe: bool = True) -> SparsePlan:
+    """Choose the constants marked ``sparse`` worth storing in TFLite's sparse form.
+
+    Chosen: float32 / float16 / int8 constants some op reads, not all zero, whose sparse form
+    (output channel outermost, see encode_rows) plus a DENSIFY op takes fewer bytes than the
+    dense data. DENSIFY runs in LiteRT for every consumer; runtime_micro reads the weights of
+    FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D directly and skips it. ``xnnpack_safe=False``
+    also takes int8 FULLY_CONNECTED weights (runtime_micro and LiteRT's builtin kernels run
+    them; LiteRT's default XNNPACK delegate does not). Deterministic: graph order only.
     """
     uses: dict[int, list[tuple[str, int]]] = {}
     for op in graph.ops:
@@ -240,9 +259,7 @@ def sparse_plan(graph: ir.Graph, xnnpack_safe: bool = True
             if t is not None:
                 uses.setdefault(id(t), []).append((op.type, k))
     outputs = {id(t) for t in graph.outputs}
-    replace: dict[int, ir.Tensor] = {}
-    densify: list[ir.Op] = []
-    encodings: dict[int, tuple[SparsityInfo, np.ndarray]] = {}
+    plan = SparsePlan([], [], {})
     for t in graph.tensors():
         if not t.sparse or t.data is None or t.dtype not in SPARSE_DTYPES or not t.shape:
             continue
@@ -256,15 +273,21 @@ def sparse_plan(graph: ir.Graph, xnnpack_safe: bool = True
         if encoded_bytes(sp, values) + _DENSIFY_OVERHEAD >= t.nbytes:
             continue  # the dense form is smaller: keep it
         stored = ir.Tensor(f"{t.name}/sparse", t.shape, t.dtype, data=t.data, quant=t.quant)
-        dense = ir.Tensor(t.name, t.shape, t.dtype, quant=t.quant)
-        encodings[id(stored)] = (sp, values)
-        replace[id(t)] = dense
-        densify.append(ir.Op("DENSIFY", [stored], [dense], name=f"densify {t.name}"))
-    if not replace:
-        return graph, {}
-    ops = densify + [
-        ir.Op(op.type, [None if t is None else replace.get(id(t), t) for t in op.inputs],
-              list(op.outputs), dict(op.options), name=op.name)
-        for op in graph.ops]
-    return ir.Graph(list(graph.inputs), list(graph.outputs), ops, graph.name,
-                    dict(graph.metadata)), encodings
+        plan.encodings[id(stored)] = (sp, values)
+        plan.stored.append(stored)
+        plan.densify_ops.append(ir.Op("DENSIFY", [stored], [t], name=f"densify {t.name}"))
+    return plan
+
+
+def wire_sparse_directly(graph: ir.Graph) -> tuple[ir.Graph, SparsePlan]:
+    """For tests: a copy of ``graph`` whose ops read the sparse constants themselves (no
+    DENSIFY), and the plan that stores them. Such files run in runtime_micro, which reads
+    sparse weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D directly; LiteRT's
+    builtin FULLY_CONNECTED does too, its convolutions do not (they would read garbage)."""
+    plan = sparse_plan(graph, xnnpack_safe=False)
+    src = {id(op.outputs[0]): op.inputs[0] for op in plan.densify_ops}
+    ops = [ir.Op(op.type, [None if t is None else src.get(id(t), t) for t in op.inputs],
+                 list(op.outputs), dict(op.options), name=op.name) for op in graph.ops]
+    return (ir.Graph(list(graph.inputs), list(graph.outputs), ops, graph.name,
+                     dict(graph.metadata)),
+            SparsePlan([], [], plan.encodings))

@@ -43,8 +43,7 @@ def write_model(graph: ir.Graph, *, description: str = "edgelite") -> bytes:
     Constants marked ``sparse`` are stored in TFLite's sparse form when that saves bytes
     (see sparsity.sparse_plan).
     """
-    graph, sparse = SP.sparse_plan(graph)
-    return _Writer(graph, description, sparse).build()
+    return _Writer(graph, description, SP.sparse_plan(graph)).build()
 
 
 def encode_options(op: ir.Op) -> tuple[str | None, list[tuple[S.Field, Any]]]:
@@ -167,11 +166,15 @@ def tensor_type(t: ir.Tensor) -> int:
 
 class _Writer:
     def __init__(self, graph: ir.Graph, description: str,
-                 sparse: dict[int, tuple[SP.SparsityInfo, np.ndarray]] | None = None) -> None:
+                 plan: SP.SparsePlan | None = None) -> None:
+        plan = plan or SP.SparsePlan([], [], {})
         self.graph = graph
-        self.sparse = sparse or {}
+        self.sparse = plan.encodings
+        self.densified = plan.densified  # constants written as DENSIFY outputs
+        self.ops = plan.densify_ops + list(graph.ops)
         self.description = description
-        self.tensors = graph.tensors()
+        # Sparse constants go last: the graph's tensors keep their indices in the file.
+        self.tensors = graph.tensors() + plan.stored
         self.index = {id(t): i for i, t in enumerate(self.tensors)}
         const_bytes = sum(t.nbytes for t in self.tensors if t.is_const)
         meta_bytes = sum(len(v) for v in graph.metadata.values())
@@ -225,14 +228,14 @@ class _Writer:
     # ---- sections ------------------------------------------------------------------------
     def build(self) -> bytes:
         g, b = self.graph, self.b
-        for op in g.ops:  # fail on convention mismatches before doing any work
+        for op in self.ops:  # fail on convention mismatches before doing any work
             encode_options(op)
 
         # Buffers are built first so their data lands at the end of the file.
         buffer_of: dict[int, int] = {}
         buffer_offs = [self._buffer(None)]
         for t in self.tensors:
-            if t.is_const and t.size > 0:
+            if t.is_const and t.size > 0 and id(t) not in self.densified:
                 buffer_of[id(t)] = len(buffer_offs)
                 data = np.ascontiguousarray(t.data).astype(t.data.dtype.newbyteorder("<"))
                 if id(t) in self.sparse:  # only the stored values
@@ -275,7 +278,7 @@ class _Writer:
         b = self.b
         self.opcode_index: dict[tuple[str, int], int] = {}
         offs = []
-        for op in self.graph.ops:
+        for op in self.ops:
             key = (op.type, op_version(op))
             if key in self.opcode_index:
                 continue
@@ -292,7 +295,7 @@ class _Writer:
     def _subgraph(self, buffer_of: dict[int, int]) -> int:
         b, g = self.b, self.graph
         tensor_offs = [self._tensor(t, buffer_of.get(id(t), 0)) for t in self.tensors]
-        op_offs = [self._operator(op) for op in g.ops]
+        op_offs = [self._operator(op) for op in self.ops]
         tensors_vec = self._vector_of_offsets(tensor_offs)
         inputs_vec = self._int32_vector([self.index[id(t)] for t in g.inputs])
         outputs_vec = self._int32_vector([self.index[id(t)] for t in g.outputs])
