@@ -383,3 +383,24 @@ def test_c_sparse_models(target, tmp_path):
     with LiteRT's reference kernels, float within 1e-5, sparse arena <= dense."""
     out = _run_sparse_c_test(target, tmp_path)
     assert "int8: arena dense" in out and "float32: arena dense" in out
+
+
+def test_quantize_reads_a_sparse_file_and_keeps_the_weights_sparse(tmp_path):
+    """`quantize` of our sparse float file: calibration runs it, the int8 weights of the
+    pruned convolutions stay sparse in the output, and that file gives LiteRT's reference
+    outputs bit for bit in runtime_micro (and runs in LiteRT's default interpreter)."""
+    from edgelite.quantize.api import QuantizeOptions, quantize
+
+    _, sparse = models("float32")
+    path = tmp_path / "sparse_float.tflite"
+    path.write_bytes(sparse)
+    calib = np.random.default_rng(3).normal(0, 1, (16, 12, 12, 8)).astype(np.float32)
+    res = quantize(path, QuantizeOptions(calibration={"x": calib}, progress=False))
+    stored = [t.name for t in read_model(res.model).subgraphs[0].tensors if t.sparsity]
+    assert len(stored) == 2 and all(name.endswith("/sparse") for name in stored), stored
+    x = np.random.default_rng(4).integers(-128, 128, (1, 12, 12, 8)).astype(np.int8)
+    got = run_ours(res.model, x)
+    np.testing.assert_array_equal(got, run_litert(res.model, x, litert.OpResolverType.BUILTIN_REF))
+    # XNNPACK rounds its own way (not bit-exact with the reference kernels even dense)
+    auto = run_litert(res.model, x, litert.OpResolverType.AUTO)
+    assert np.abs(auto.astype(np.int32) - got).max() <= 2
