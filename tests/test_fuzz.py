@@ -19,6 +19,27 @@ RUNTIME = REPO / "runtime_micro"
 CORPUS = RUNTIME / "corpus"
 
 
+def _sparse_seed(model: bytes) -> bytes:
+    """The digits CNN with 75 % of every weight tensor zeroed and marked sparse: the writer
+    stores them in TFLite's sparse form behind DENSIFY ops (runtime_micro skips those and reads
+    the sparse weights directly), so the fuzzer mutates segment and index vectors too."""
+    import numpy as np
+
+    from edgelite.converter.tflite.reader import read_model, to_ir
+    from edgelite.converter.tflite.writer import write_model
+
+    graph = to_ir(read_model(model))
+    for t in graph.tensors():
+        if t.is_const and t.dtype == "float32" and len(t.shape) >= 2 and t.size >= 64:
+            w = t.data.copy()
+            w[np.abs(w) < np.quantile(np.abs(w), 0.75)] = 0
+            t.data = w
+            t.sparse = True
+    out = write_model(graph)
+    assert read_model(out).subgraphs[0].operators[0].op == "DENSIFY"
+    return out
+
+
 def test_fuzz_load_and_invoke(tmp_path: Path) -> None:
     if shutil.which("clang") is None:
         pytest.fail("clang is needed for the fuzzer: apt-get install -y clang libclang-rt-14-dev")
@@ -35,7 +56,9 @@ def test_fuzz_load_and_invoke(tmp_path: Path) -> None:
     from edgelite.converter import ConvertOptions, convert_to_bytes
 
     digits = REPO / "examples" / "digits" / "digits_cnn.onnx"
-    (seeds / "digits_float.tflite").write_bytes(convert_to_bytes(digits, ConvertOptions()))
+    digits_float = convert_to_bytes(digits, ConvertOptions())
+    (seeds / "digits_float.tflite").write_bytes(digits_float)
+    (seeds / "digits_sparse.tflite").write_bytes(_sparse_seed(digits_float))
     assert len(list(seeds.iterdir())) > 10
 
     seconds = int(os.environ.get("EDGELITE_FUZZ_SECONDS", "60"))

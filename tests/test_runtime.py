@@ -368,7 +368,11 @@ def test_corpus_is_what_the_script_generates() -> None:
 
     assert (CORPUS / "valid_base.tflite").read_bytes() == tflbuild.build(make_corpus.base_model())
     cases = make_corpus.cases()
-    assert len(cases) == len(MANIFEST) - 1
+    extras = make_corpus.valid_extras()
+    assert len(cases) == len(MANIFEST) - 1 - len(extras)
+    for name, data, _why in extras:
+        assert (CORPUS / f"{name}.tflite").read_bytes() == data, name
+        assert (name, "EL_OK") in MANIFEST
     for name, status, data, _why in cases:
         assert (CORPUS / f"bad_{name}.tflite").read_bytes() == data, name
         assert (f"bad_{name}", status) in MANIFEST

@@ -47,6 +47,38 @@ def base_model() -> tb.Model:
                     [None, c.tobytes(), np.array([3, 2], np.int32).tobytes()])
 
 
+# Sparse weights of the FULLY_CONNECTED model below: 3 units x 4 inputs, rows {1, 3}, {}, {0..3}.
+SPARSE_VALUES = np.array([1.0, -2.0, 0.5, 1.5, -1.0, 3.0], np.float32)
+
+
+def sparse_weights(segments=(3, [0, 2, 2, 6]), indices=(3, [1, 3, 0, 1, 2, 3]),
+                   order=(0, 1), dense0=3, fmt1=1, blocks=()) -> tb.Sparsity:
+    return tb.Sparsity(list(order), [tb.Level(0, dense0), tb.Level(fmt1, 0, segments, indices)],
+                       list(blocks))
+
+
+def sparse_fc_model(sparsity: tb.Sparsity | None = None, values: bytes | None = None,
+                    densify: bool = False) -> tb.Model:
+    """x[1,4] -> FULLY_CONNECTED with sparse float weights [3,4] -> out[1,3]; with densify the
+    weights go through a DENSIFY op that is also a model output (so it really runs)."""
+    sp = sparsity if sparsity is not None else sparse_weights()
+    tensors = [
+        tb.Tensor([1, 4], F32, 0, "x"),
+        tb.Tensor([3, 4], F32, 1, "w", sparsity=sp),
+        tb.Tensor([1, 3], F32, 0, "out"),
+    ]
+    ops = [tb.Op(0, [0, 1], [2], tb.OPT_FULLY_CONNECTED, [(0, "u8", 0)])]
+    outputs = [2]
+    opcodes = [tb.FULLY_CONNECTED]
+    if densify:
+        tensors.append(tb.Tensor([3, 4], F32, 0, "w_dense"))
+        ops = [tb.Op(1, [1], [3]), tb.Op(0, [0, 3], [2], tb.OPT_FULLY_CONNECTED, [(0, "u8", 0)])]
+        outputs = [2, 3]
+        opcodes = [tb.FULLY_CONNECTED, tb.DENSIFY]
+    sg = tb.Subgraph(tensors, [0], outputs, ops)
+    return tb.Model(opcodes, [sg], [None, values if values is not None else SPARSE_VALUES.tobytes()])
+
+
 def patched(data: bytes, pos: int, fmt: str, value: int) -> bytes:
     b = bytearray(data)
     struct.pack_into(fmt, b, pos, value)
@@ -203,7 +235,64 @@ def cases() -> list[tuple[str, str, bytes, str]]:
         sg.ops.insert(0, tb.Op(3, [7], [8]))
     variant("read_variable_without_handle", UNS, "READ_VARIABLE of a resource given as model input",
             read_var_no_handle)
+
+    # --- sparse tensors (SparsityParameters): crafted vectors are errors, never reads ---
+    def sparse(name: str, status: str, why: str, **kw) -> None:
+        values = kw.pop("values", None)
+        out.append((name, status, tb.build(sparse_fc_model(sparse_weights(**kw), values)), why))
+
+    sparse("sparse_segments_go_down", INV, "CSR segments [0,2,1,6]", segments=(3, [0, 2, 1, 6]))
+    sparse("sparse_segment_past_indices", INV, "last segment 9 with 6 indices",
+           segments=(3, [0, 2, 2, 9]))
+    sparse("sparse_segments_huge", INV, "uint16 segments [0,2,65535,6] reach past the indices",
+           segments=(2, [0, 2, 65535, 6]))
+    sparse("sparse_segments_count", INV, "3 segments for 3 rows (needs 4)", segments=(3, [0, 2, 6]))
+    sparse("sparse_index_out_of_range", INV, "column index 4 of 4 columns",
+           indices=(3, [1, 4, 0, 1, 2, 3]))
+    sparse("sparse_index_negative", INV, "int32 column index -1", indices=(1, [1, 3, -1, 1, 2, 3]))
+    sparse("sparse_index_repeated", INV, "column indices [0,1,1,3] in one row",
+           indices=(3, [1, 3, 0, 1, 1, 3]))
+    sparse("sparse_index_vector_type_unknown", INV, "SparseIndexVector type 9",
+           indices=(9, [1, 3, 0, 1, 2, 3]))
+    sparse("sparse_index_vector_missing", INV, "indices type set, vector absent", indices=(3, None))
+    sparse("sparse_csr_without_indices", INV, "SPARSE_CSR level without indices", indices=None)
+    sparse("sparse_traversal_not_permutation", INV, "traversal_order [0,0]", order=(0, 0))
+    sparse("sparse_traversal_out_of_range", INV, "traversal_order [0,7]", order=(0, 7))
+    sparse("sparse_block_map_out_of_range", INV, "block_map [5] (rank 2)", blocks=(5,))
+    sparse("sparse_dense_size_wrong", INV, "DENSE level of size 4 for 3 rows", dense0=4)
+    sparse("sparse_format_unknown", INV, "dim_metadata format 7", fmt1=7)
+    sparse("sparse_values_count", INV, "5 stored values for 6 indices",
+           values=SPARSE_VALUES[:5].tobytes())
+    variant_sp = sparse_fc_model()
+    variant_sp.subgraphs[0].tensors[1].sparsity.dim_metadata.pop()
+    out.append(("sparse_dim_metadata_count", INV, tb.build(variant_sp), "1 dim_metadata entry for rank 2"))
+    variant_sp = sparse_fc_model()
+    variant_sp.subgraphs[0].tensors[1].buffer = 0
+    out.append(("sparse_not_constant", INV, tb.build(variant_sp), "sparsity on a tensor without data"))
+    variant_sp = sparse_fc_model()
+    variant_sp.subgraphs[0].tensors[1].sparsity.traversal_order = [1, 0]
+    variant_sp.subgraphs[0].tensors[1].sparsity.dim_metadata[0].dense_size = 4
+    variant_sp.subgraphs[0].tensors[1].sparsity.dim_metadata[1].segments = (3, [0, 1, 3, 4, 6])
+    variant_sp.subgraphs[0].tensors[1].sparsity.dim_metadata[1].indices = (3, [2, 0, 2, 2, 0, 2])
+    out.append(("sparse_weights_layout_unsupported", UNS, tb.build(variant_sp),
+                "valid sparse FULLY_CONNECTED weights, input dimension outermost"))
+
+    def sparse_into_add(m):
+        m.subgraphs[0].tensors[2].sparsity = sparse_weights(segments=(3, [0, 2, 3]), indices=(3, [1, 2, 0]),
+                                                            dense0=2)
+        m.buffers[1] = np.array([1.0, 2.0, 3.0], np.float32).tobytes()
+    variant("sparse_add_input", UNS, "a sparse constant read by ADD", sparse_into_add)
     return out
+
+
+def valid_extras() -> list[tuple[str, bytes, str]]:
+    """Valid models besides valid_base: (name, bytes, what they show)."""
+    return [
+        ("valid_sparse_fc", tb.build(sparse_fc_model()),
+         "FULLY_CONNECTED reading sparse weights directly"),
+        ("valid_sparse_densify", tb.build(sparse_fc_model(densify=True)),
+         "the same weights through DENSIFY"),
+    ]
 
 
 def main() -> None:
@@ -213,6 +302,9 @@ def main() -> None:
     (HERE / "valid_base.tflite").write_bytes(valid)
     lines = ["# name  expected-status  what it breaks (generated by make_corpus.py)",
              f"valid_base  EL_OK  the small valid model ({len(valid)} bytes) the others derive from"]
+    for name, data, why in valid_extras():
+        (HERE / f"{name}.tflite").write_bytes(data)
+        lines.append(f"{name}  EL_OK  {why}")
     for name, status, data, why in cases():
         (HERE / f"bad_{name}.tflite").write_bytes(data)
         lines.append(f"bad_{name}  {status}  {why}")

@@ -18,9 +18,28 @@ import flatbuffers
 FLOAT32, INT32, UINT8, INT64, BOOL, INT16, INT8, RESOURCE = 0, 2, 3, 4, 6, 7, 9, 13
 # BuiltinOperator codes used in tests
 ADD, CONCATENATION, FULLY_CONNECTED, LOGISTIC, RESHAPE, GATHER, MUL, QUANTIZE = 0, 2, 9, 14, 22, 36, 18, 114
+DENSIFY = 124
 CALL_ONCE, VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE = 129, 142, 143, 144
 # BuiltinOptions union indices
 OPT_ADD, OPT_RESHAPE, OPT_GATHER, OPT_CALL_ONCE, OPT_VAR_HANDLE = 11, 17, 23, 103, 111
+OPT_FULLY_CONNECTED = 8
+
+
+@dataclass
+class Level:
+    """One DimensionMetadata: format 0 DENSE / 1 SPARSE_CSR; segments and indices as
+    (SparseIndexVector type 1 int32 / 2 uint16 / 3 uint8, values), or None."""
+    format: int
+    dense_size: int = 0
+    segments: tuple[int, list[int]] | None = None
+    indices: tuple[int, list[int]] | None = None
+
+
+@dataclass
+class Sparsity:
+    traversal_order: list[int]
+    dim_metadata: list[Level]
+    block_map: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -33,6 +52,7 @@ class Tensor:
     zero_point: list[int] | None = None
     quantized_dimension: int = 0
     is_variable: bool = False
+    sparsity: Sparsity | None = None
 
 
 @dataclass
@@ -98,6 +118,45 @@ def _options(b: flatbuffers.Builder, fields: list[tuple[int, str, Any]]) -> int:
     return b.EndObject()
 
 
+def _index_vector(b: flatbuffers.Builder, kind: int, values: list[int]) -> int:
+    size, prepend = {1: (4, b.PrependInt32), 2: (2, b.PrependUint16), 3: (1, b.PrependUint8)}.get(
+        kind, (4, b.PrependInt32))
+    b.StartVector(size, len(values), 4)
+    for v in reversed(values):
+        prepend(int(v))
+    vec = b.EndVector()
+    b.StartObject(1)
+    b.PrependUOffsetTRelativeSlot(0, vec, 0)
+    return b.EndObject()
+
+
+def _sparsity(b: flatbuffers.Builder, sp: Sparsity) -> int:
+    levels = []
+    for lv in sp.dim_metadata:
+        seg = _index_vector(b, *lv.segments) if lv.segments and lv.segments[1] is not None else None
+        idx = _index_vector(b, *lv.indices) if lv.indices and lv.indices[1] is not None else None
+        b.StartObject(6)
+        b.PrependInt8Slot(0, lv.format, -1)
+        b.PrependInt32Slot(1, lv.dense_size, -1)
+        if lv.segments:
+            b.PrependUint8Slot(2, lv.segments[0], 0)
+            if lv.segments[1] is not None:
+                b.PrependUOffsetTRelativeSlot(3, seg, 0)
+        if lv.indices:
+            b.PrependUint8Slot(4, lv.indices[0], 0)
+            if lv.indices[1] is not None:
+                b.PrependUOffsetTRelativeSlot(5, idx, 0)
+        levels.append(b.EndObject())
+    order = _vec_i32(b, sp.traversal_order)
+    blocks = _vec_i32(b, sp.block_map)
+    metas = _vec_offsets(b, levels)
+    b.StartObject(3)
+    b.PrependUOffsetTRelativeSlot(0, order, 0)
+    b.PrependUOffsetTRelativeSlot(1, blocks, 0)
+    b.PrependUOffsetTRelativeSlot(2, metas, 0)
+    return b.EndObject()
+
+
 def build(m: Model) -> bytes:
     b = flatbuffers.Builder(1024)
     # buffers
@@ -140,8 +199,11 @@ def build(m: Model) -> bytes:
                     b.PrependUOffsetTRelativeSlot(3, zp, 0)
                 b.PrependInt32Slot(6, t.quantized_dimension, 0)
                 q = b.EndObject()
+            sp = _sparsity(b, t.sparsity) if t.sparsity is not None else None
             b.StartObject(7)
             b.PrependUOffsetTRelativeSlot(0, shape, 0)
+            if sp is not None:
+                b.PrependUOffsetTRelativeSlot(6, sp, 0)
             b.PrependInt8Slot(1, t.type, -1)
             b.PrependUint32Slot(2, t.buffer, 0xFFFFFFFF)
             b.PrependUOffsetTRelativeSlot(3, name, 0)

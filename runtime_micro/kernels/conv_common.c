@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "el_kcommon.h"
+#include "el_sparse.h"
 #include "opt/el_opt.h"
 
 /* The arena keeps only what invoke cannot rebuild cheaply: the op data is one el_conv_params
@@ -271,6 +272,9 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     conv_view v, *d = &v;
     conv_view_of(node, in, filter, out, &v);
+    if (filter->flags & EL_TENSOR_SPARSE) { /* weights read sparse from the model */
+        return el_sparse_conv(ctx, node, d->p, &d->q, &d->in, &d->filter, &d->out, 0);
+    }
     if (in->type == EL_FLOAT32) {
         if (!el_opt_conv2d_f32(el_ctx_isa(ctx), d->p, &d->in, EL_F32(in), &d->filter,
                                EL_F32(filter),
@@ -307,6 +311,9 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     conv_view v, *d = &v;
     conv_view_of(node, in, filter, out, &v);
+    if (filter->flags & EL_TENSOR_SPARSE) { /* weights read sparse from the model */
+        return el_sparse_conv(ctx, node, d->p, &d->q, &d->in, &d->filter, &d->out, 1);
+    }
     if (in->type == EL_FLOAT32) {
         if (!el_opt_depthwise_conv2d_f32(el_ctx_isa(ctx), d->p, &d->in, EL_F32(in), &d->filter,
                                          EL_F32(filter),

@@ -26,7 +26,8 @@
     X(logical_or) X(logical_not) X(select) X(select_v2) X(tile) X(broadcast_to) X(mirror_pad)  \
     X(reverse_v2) X(shape) X(zeros_like) X(arg_max) X(arg_min) X(pack) X(unpack)              \
     X(space_to_batch_nd) X(batch_to_space_nd) X(l2_pool_2d) X(l2_normalization) X(gather_nd)   \
-    X(topk_v2) X(local_response_normalization) X(cumsum) X(one_hot)
+    X(topk_v2) X(local_response_normalization) X(cumsum) X(one_hot)  \
+    X(densify)
 #endif
 
 EL_KERNEL_LIST(EL_K)

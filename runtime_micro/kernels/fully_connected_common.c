@@ -1,5 +1,6 @@
 /* FULLY_CONNECTED and BATCH_MATMUL: validation and parameters. */
 #include "el_kcommon.h"
+#include "el_sparse.h"
 #include "opt/el_opt.h"
 
 /* FULLY_CONNECTED op data: the parameters, then (integer only) one multiplier and one shift
@@ -145,6 +146,10 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     v.batches = el_tensor_elements(in) / v.depth;
     v.q.multiplier = fc_mult(k);
     v.q.shift = v.q.multiplier + (k->per_channel ? v.units : 1);
+    if (filter->flags & EL_TENSOR_SPARSE) { /* weights read sparse from the model */
+        return el_sparse_fully_connected(ctx, node, &k->p, &d->q, k->per_channel, d->batches,
+                                         d->depth, d->units);
+    }
     if (in->type == EL_FLOAT32) {
         if (!el_opt_fully_connected_f32(el_ctx_isa(ctx), &k->p, d->batches, d->depth, EL_F32(in),
                                         d->units,

@@ -157,6 +157,8 @@ size_t el_model_lower_bound(el_context *ctx, size_t *regions);
 el_status el_model_tensor_table(el_context *ctx, int32_t sg, int32_t ti, el_table *out);
 el_status el_model_quant(el_context *ctx, int32_t sg, int32_t ti, el_quant *out);
 const char *el_model_tensor_name(el_context *ctx, int32_t sg, int32_t ti);
+/* Sparsity of tensor ti (EL_TENSOR_SPARSE in the model; verified): structure only. */
+el_status el_model_sparsity(el_context *ctx, int32_t sg, int32_t ti, el_sparsity *out);
 
 /* Control ops handled by the interpreter (el_control.c) ----------------------------------- */
 

@@ -123,6 +123,29 @@ el_status el_get_output_quant(el_context *ctx, const el_node *node, int32_t i, e
   return el_model_quant(ctx, node->subgraph, node->outputs[i], out);
 }
 
+/* The model tensor holding the sparsity of tensor ti: itself, or the input of the DENSIFY the
+ * interpreter skipped for it (see skip_densify). */
+static int32_t sparse_source(el_context *ctx, int32_t sg, int32_t ti) {
+  const el_subgraph *g = &ctx->subgraphs[sg];
+  int32_t i;
+  for (i = 0; i < g->n_nodes; ++i) {
+    const el_node *n = &g->nodes[i];
+    if (n->builtin_code == EL_OP_DENSIFY && n->n_outputs == 1 && n->outputs[0] == ti &&
+        n->n_inputs == 1 && n->inputs[0] >= 0)
+      return n->inputs[0];
+  }
+  return ti;
+}
+
+el_status el_get_input_sparsity(el_context *ctx, const el_node *node, int32_t i,
+                                el_sparsity *out) {
+  const el_tensor *t = el_input(ctx, node, i);
+  if (t == NULL || !(t->flags & EL_TENSOR_SPARSE))
+    return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "input %d is not sparse", (int)i);
+  return el_model_sparsity(ctx, node->subgraph, sparse_source(ctx, node->subgraph, node->inputs[i]),
+                           out);
+}
+
 void *el_alloc_op_data(el_context *ctx, el_node *node, size_t bytes) {
   void *p = el_persist(ctx, bytes ? bytes : 1, 8);
   if (p == NULL && ctx->in_prepare && ctx->arena != NULL) {
@@ -164,6 +187,45 @@ static el_status arena_failure(el_context *ctx) {
                  (unsigned long)ctx->arena_size, (unsigned long)ctx->required, planner);
 }
 
+static el_status skipped_invoke(el_context *ctx, el_node *node) {
+  (void)ctx;
+  (void)node;
+  return EL_OK;
+}
+static const el_kernel k_skipped_densify = {EL_OP_DENSIFY, 0, NULL, skipped_invoke};
+
+/* A DENSIFY of sparse weights read only as weights by ops that take them sparse (input 1 of
+ * FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D): its output becomes the sparse constant itself
+ * and the op does nothing, so the dense copy never takes arena memory. */
+static el_status skip_densify(el_context *ctx, int32_t sg, el_node *n) {
+  el_subgraph *g = &ctx->subgraphs[sg];
+  el_tensor *src, *dst;
+  el_sparsity sp;
+  int32_t i, k, o, uses = 0;
+  if (n->n_inputs != 1 || n->n_outputs != 1 || n->inputs[0] < 0) return EL_OK;
+  src = &g->tensors[n->inputs[0]];
+  o = n->outputs[0];
+  dst = &g->tensors[o];
+  if (!(src->flags & EL_TENSOR_SPARSE) || (dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) ||
+      src->type != dst->type || src->rank != dst->rank ||
+      (src->rank && memcmp(src->dims, dst->dims, sizeof(int32_t) * src->rank) != 0))
+    return EL_OK;
+  if (el_model_sparsity(ctx, sg, n->inputs[0], &sp) != EL_OK) return EL_ERROR_INVALID_MODEL;
+  for (i = 0; i < g->n_nodes; ++i) {
+    const el_node *m = &g->nodes[i];
+    for (k = 0; k < m->n_inputs; ++k) {
+      if (m->inputs[k] != o) continue;
+      if (k != 1 || !el_sparse_weights_ok(ctx, m, &sp)) return EL_OK;
+      ++uses;
+    }
+  }
+  if (uses == 0) return EL_OK;
+  dst->data = src->data;
+  dst->flags |= EL_TENSOR_CONST | EL_TENSOR_SPARSE;
+  n->kernel = &k_skipped_densify;
+  return EL_OK;
+}
+
 static el_status resolve_and_prepare(el_context *ctx) {
   int32_t sg, i;
   for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
@@ -183,6 +245,11 @@ static el_status resolve_and_prepare(el_context *ctx) {
       }
       n->kernel = k;
     }
+    for (i = 0; i < g->n_nodes; ++i)
+      if (g->nodes[i].builtin_code == EL_OP_DENSIFY) {
+        el_status st = skip_densify(ctx, sg, &g->nodes[i]);
+        if (st != EL_OK) return st;
+      }
   }
   ctx->prepare_base = ctx->persist_used;
   for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
@@ -191,8 +258,17 @@ static el_status resolve_and_prepare(el_context *ctx) {
     for (i = 0; i < g->n_nodes; ++i) {
       el_node *n = &g->nodes[i];
       el_status st;
-      if (n->kernel->prepare == NULL) continue;
+      int32_t k;
       ctx->message[0] = '\0';
+      for (k = 0; k < n->n_inputs; ++k) {
+        const el_tensor *t = el_input(ctx, n, k);
+        if (t != NULL && (t->flags & EL_TENSOR_SPARSE) && n->kernel != &k_skipped_densify) {
+          st = el_sparse_node_check(ctx, n);
+          if (st != EL_OK) return st;
+          break;
+        }
+      }
+      if (n->kernel->prepare == NULL) continue;
       ctx->in_prepare = 1;
       ctx->sink_used = 0;
       st = n->kernel->prepare(ctx, n);
@@ -370,8 +446,9 @@ static el_status info(const el_interpreter *it, int32_t sg, int32_t ti, el_tenso
   out->dtype = (el_dtype)t->type;
   out->rank = t->rank;
   for (i = 0; i < t->rank; ++i) out->dims[i] = t->dims[i];
-  out->data = t->data;
-  out->bytes = t->bytes;
+  /* a sparse constant's data is not the dense tensor its shape describes: not offered */
+  out->data = (t->flags & EL_TENSOR_SPARSE) ? NULL : t->data;
+  out->bytes = (t->flags & EL_TENSOR_SPARSE) ? 0 : t->bytes;
   out->is_const = (t->flags & EL_TENSOR_CONST) != 0;
   out->is_variable = (t->flags & EL_TENSOR_VARIABLE) != 0;
   out->index = ti;

@@ -72,6 +72,9 @@
 extern "C" {
 #endif
 
+/* Opaque to kernels: the interpreter's state during prepare and invoke. */
+typedef struct el_context el_context;
+
 /* ---------------------------------------------------------------- tensors */
 
 /* el_tensor.flags */
@@ -79,6 +82,10 @@ extern "C" {
 #define EL_TENSOR_VARIABLE 2u /* is_variable in the model (TFLite "variable tensor") */
 #define EL_TENSOR_INPUT 4u    /* an input of its subgraph */
 #define EL_TENSOR_OUTPUT 8u   /* an output of its subgraph */
+#define EL_TENSOR_SPARSE 16u  /* constant in TFLite's sparse form: data holds only the stored
+                                 values (the model checked them against the sparsity, see
+                                 el_get_input_sparsity); bytes is the dense size. Only kernels
+                                 that accept sparse inputs (el_sparse_node_check) ever see one. */
 
 /* One tensor of a subgraph. The interpreter owns it (in the arena); kernels read it. */
 typedef struct el_tensor {
@@ -131,6 +138,33 @@ static inline int32_t el_tensor_elements(const el_tensor *t) {
   for (i = 0; i < t->rank; ++i) n *= t->dims[i];
   return n;
 }
+
+/* ---------------------------------------------------------------- sparse tensors
+ * TFLite SparsityParameters, checked by the model reader (every segment and index vector:
+ * lengths, rising segments, indices in range and rising inside a segment, values count equal
+ * to the buffer): a tensor of rank n with k blocked dimensions is a tree of n + k levels.
+ * Expanded dimension e < n counts the blocks of dimension e (dims[e] / block_size[e]); e >= n
+ * runs inside the block of original dimension block_dim[e - n]. Level l walks expanded
+ * dimension level[l].dim: DENSE (every coordinate 0..size-1: position = parent * size +
+ * coordinate) or SPARSE_CSR (positions segments[parent] .. segments[parent + 1] - 1, whose
+ * coordinates are indices[position]). The positions of the last level index the values. */
+
+#define EL_SPARSE_MAX_LEVELS (2 * EL_MAX_DIMS)
+
+typedef struct el_sparse_level {
+  const uint8_t *segments; /* SPARSE_CSR only: little-endian, seg_bytes each */
+  const uint8_t *indices;  /* SPARSE_CSR only: little-endian, idx_bytes each */
+  int32_t size;            /* coordinates of the expanded dimension */
+  int8_t dim;              /* expanded dimension */
+  uint8_t csr, seg_bytes, idx_bytes;
+} el_sparse_level;
+
+typedef struct el_sparsity {
+  int32_t rank, n_levels, values;
+  int32_t block_size[EL_MAX_DIMS];   /* per original dimension (1 when not blocked) */
+  int8_t block_level[EL_MAX_DIMS];   /* expanded dimension of its block, -1 when none */
+  el_sparse_level level[EL_SPARSE_MAX_LEVELS];
+} el_sparsity;
 
 /* ---------------------------------------------------------------- options
  * Parsed builtin options. The reader fills the struct matching the op (see each comment),
@@ -310,8 +344,6 @@ typedef struct el_node {
   uint16_t n_inputs, n_outputs;
 } el_node;
 
-/* Opaque to kernels: the interpreter's state during prepare and invoke. */
-typedef struct el_context el_context;
 
 /* Position of the node in its subgraph's operator list (the "#<index>" of messages). */
 int32_t el_node_index(const el_context *ctx, const el_node *node);
@@ -328,6 +360,10 @@ el_tensor *el_output(el_context *ctx, const el_node *node, int32_t i);
 /* Quantization params of the node's input/output i (prepare only; count 0 if none/absent). */
 el_status el_get_input_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out);
 el_status el_get_output_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out);
+
+/* Sparsity of the node's input i (EL_TENSOR_SPARSE; prepare and invoke: reads the model). */
+el_status el_get_input_sparsity(el_context *ctx, const el_node *node, int32_t i,
+                                el_sparsity *out);
 
 /* prepare only. Persistent, zero-filled, 8-aligned bytes; also stored in node->op_data (each
  * call replaces node->op_data; memory from earlier calls of the same prepare stays valid).
@@ -362,6 +398,12 @@ typedef struct el_kernel {
 
 /* Provided by runtime_micro/kernels/ (see top of this file). */
 const el_kernel *el_find_kernel(int32_t builtin_code);
+/* Also provided by the kernels library (kernels/sparse.c), for sparse tensors:
+ * el_sparse_node_check runs before the prepare of a node with a sparse input and refuses
+ * every op and input that cannot take one; el_sparse_weights_ok says whether `consumer` can
+ * read the sparse weights `sp` directly (the interpreter then skips a DENSIFY feeding it). */
+el_status el_sparse_node_check(el_context *ctx, el_node *node);
+int el_sparse_weights_ok(el_context *ctx, const el_node *consumer, const el_sparsity *sp);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,11 @@
  *   OperatorCode: 0 deprecated_builtin_code (byte), 1 custom_code, 2 version, 3 builtin_code
  *   QuantizationParameters: 0 min, 1 max, 2 scale, 3 zero_point, 4 details_type, 5 details,
  *                           6 quantized_dimension
+ *   SparsityParameters: 0 traversal_order, 1 block_map, 2 dim_metadata
+ *   DimensionMetadata: 0 format (byte: 0 DENSE, 1 SPARSE_CSR), 1 dense_size,
+ *                      2 array_segments_type, 3 array_segments, 4 array_indices_type,
+ *                      5 array_indices (SparseIndexVector union: 1 Int32Vector,
+ *                      2 Uint16Vector, 3 Uint8Vector; each a table with 0 values)
  */
 #include "el_internal.h"
 #include "el_options.h"
@@ -86,6 +91,171 @@ static el_status located(el_fb *fb, el_status st, const char *fmt, ...) {
   return st;
 }
 
+/* ---------------------------------------------------------------- sparsity */
+
+static uint32_t rd_index(const uint8_t *p, uint8_t bytes, uint32_t i) {
+  p += (size_t)i * bytes;
+  if (bytes == 4) return el_rd_u32(p); /* Int32Vector: a negative value reads huge: refused */
+  if (bytes == 2) return (uint32_t)p[0] | ((uint32_t)p[1] << 8);
+  return p[0];
+}
+
+/* One SparseIndexVector (union type at type_slot, table after it). */
+static el_status index_vector(el_fb *fb, const el_table *m, int type_slot, const uint8_t **data,
+                              uint32_t *count, uint8_t *bytes, const char *what) {
+  uint8_t kind;
+  el_table vt;
+  el_vec v;
+  int present;
+  *data = NULL;
+  *count = 0;
+  *bytes = 0;
+  TRY(el_fb_u8(fb, m, type_slot, 0, &kind, what));
+  if (kind == 0) return EL_OK;
+  if (kind > 3)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: SparseIndexVector type %u does not exist", what,
+                      (unsigned)kind);
+  *bytes = kind == 1 ? 4 : (kind == 2 ? 2 : 1);
+  TRY(el_fb_table(fb, m, type_slot + 1, &vt, &present, what));
+  if (!present)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: index vector type set but the vector is missing",
+                      what);
+  TRY(el_fb_vec(fb, &vt, 0, *bytes, 1, &v, what));
+  *data = v.count ? fb->buf + v.pos : NULL;
+  *count = v.count;
+  return EL_OK;
+}
+
+/* Parses a tensor's SparsityParameters against its dims; with check != 0 also every entry
+ * of the segment and index vectors (O(size of the vectors)). *values: stored values. */
+static el_status sparsity_parse(el_fb *fb, const el_table *sp, const int32_t *dims, int32_t rank,
+                                int check, uint32_t *values, el_sparsity *out) {
+  const char *what = "";
+  el_vec order, blocks, metas;
+  int32_t k, n, l, j, size[EL_SPARSE_MAX_LEVELS], bsize[EL_MAX_DIMS];
+  uint32_t seen = 0;
+  uint64_t positions = 1;
+  TRY(el_fb_vec(fb, sp, 0, 4, 1, &order, what));
+  TRY(el_fb_vec(fb, sp, 1, 4, 1, &blocks, what));
+  TRY(el_fb_vec(fb, sp, 2, 4, 4, &metas, what));
+  if (rank < 1)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: a scalar cannot be sparse", what);
+  if (blocks.count > (uint32_t)rank)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: sparsity block_map has %lu entries for rank %d",
+                      what, (unsigned long)blocks.count, (int)rank);
+  k = (int32_t)blocks.count;
+  n = rank + k;
+  if (order.count != (uint32_t)n || metas.count != (uint32_t)n)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                      "%s: sparsity has %lu traversal_order and %lu dim_metadata entries, expected %d",
+                      what, (unsigned long)order.count, (unsigned long)metas.count, (int)n);
+  for (l = 0; l < rank; ++l) bsize[l] = 1;
+  if (out) {
+    memset(out, 0, sizeof(*out));
+    out->rank = rank;
+    out->n_levels = n;
+    for (l = 0; l < rank; ++l) out->block_level[l] = -1;
+  }
+  for (j = 0; j < k; ++j) {
+    int32_t d = el_rd_i32(fb->buf + blocks.pos + 4 * (size_t)j);
+    if (d < 0 || d >= rank || (seen & (1u << d)))
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: sparsity block_map[%d] = %d is out of range or repeated",
+                        what, (int)j, (int)d);
+    seen |= 1u << d;
+    if (out) out->block_level[d] = (int8_t)(rank + j);
+  }
+  seen = 0;
+  for (l = 0; l < n; ++l) {
+    int32_t e = el_rd_i32(fb->buf + order.pos + 4 * (size_t)l);
+    if (e < 0 || e >= n || (seen & (1u << e)))
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                        "%s: sparsity traversal_order is not a permutation of 0..%d", what, (int)(n - 1));
+    seen |= 1u << e;
+  }
+  /* Block sizes: the DENSE level of each block dimension. */
+  for (l = 0; l < n; ++l) {
+    int32_t e = el_rd_i32(fb->buf + order.pos + 4 * (size_t)l), dense;
+    el_table m;
+    uint8_t fmt;
+    if (e < rank) continue;
+    TRY(el_fb_vec_table(fb, &metas, (uint32_t)l, &m, what));
+    TRY(el_fb_u8(fb, &m, 0, 0, &fmt, what));
+    TRY(el_fb_i32(fb, &m, 1, 0, &dense, what));
+    j = el_rd_i32(fb->buf + blocks.pos + 4 * (size_t)(e - rank));
+    if (fmt != 0 || dense < 1 || dims[j] % dense != 0)
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                        "%s: sparsity block of dimension %d must be DENSE with a size dividing %d", what,
+                        (int)j, (int)dims[j]);
+    bsize[j] = dense;
+  }
+  for (l = 0; l < rank; ++l) size[l] = dims[l] / bsize[l];
+  for (j = 0; j < k; ++j) size[rank + j] = bsize[el_rd_i32(fb->buf + blocks.pos + 4 * (size_t)j)];
+  if (out)
+    for (l = 0; l < rank; ++l) out->block_size[l] = bsize[l];
+  for (l = 0; l < n; ++l) {
+    int32_t e = el_rd_i32(fb->buf + order.pos + 4 * (size_t)l), dense;
+    el_table m;
+    uint8_t fmt, seg_bytes, idx_bytes;
+    const uint8_t *seg, *idx;
+    uint32_t n_seg, n_idx, i;
+    TRY(el_fb_vec_table(fb, &metas, (uint32_t)l, &m, what));
+    TRY(el_fb_u8(fb, &m, 0, 0, &fmt, what));
+    TRY(el_fb_i32(fb, &m, 1, 0, &dense, what));
+    TRY(index_vector(fb, &m, 2, &seg, &n_seg, &seg_bytes, what));
+    TRY(index_vector(fb, &m, 4, &idx, &n_idx, &idx_bytes, what));
+    if (fmt == 0) {
+      if (dense != size[e])
+        return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: sparsity level %d: dense_size %d, expected %d",
+                          what, (int)l, (int)dense, (int)size[e]);
+      positions *= (uint64_t)size[e]; /* <= the tensor's element count: no overflow */
+    } else if (fmt == 1) {
+      if (seg_bytes == 0 || idx_bytes == 0)
+        return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                          "%s: sparsity level %d is SPARSE_CSR without segments and indices", what, (int)l);
+      if ((uint64_t)n_seg != positions + 1)
+        return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: sparsity level %d has %lu segments, expected %lu",
+                          what, (int)l, (unsigned long)n_seg, (unsigned long)(positions + 1));
+      if (rd_index(seg, seg_bytes, 0) != 0 || rd_index(seg, seg_bytes, n_seg - 1) != n_idx)
+        return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                          "%s: sparsity level %d: segments must run from 0 to the %lu indices", what,
+                          (int)l, (unsigned long)n_idx);
+      if (check) {
+        uint32_t s;
+        for (s = 0; s + 1 < n_seg; ++s) {
+          uint32_t a = rd_index(seg, seg_bytes, s), b = rd_index(seg, seg_bytes, s + 1);
+          if (b < a || b > n_idx)
+            return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: sparsity level %d: segment %lu goes down",
+                              what, (int)l, (unsigned long)s);
+          for (i = a; i < b; ++i) {
+            uint32_t x = rd_index(idx, idx_bytes, i);
+            if (x >= (uint32_t)size[e] || (i > a && x <= rd_index(idx, idx_bytes, i - 1)))
+              return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                                "%s: sparsity level %d: index %lu is out of range (size %d) or not rising",
+                                what, (int)l, (unsigned long)i, (int)size[e]);
+          }
+        }
+      }
+      positions = n_idx;
+    } else {
+      return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: sparsity level %d has unknown format %u", what,
+                        (int)l, (unsigned)fmt);
+    }
+    if (out) {
+      el_sparse_level *lv = &out->level[l];
+      lv->segments = seg;
+      lv->indices = idx;
+      lv->size = size[e];
+      lv->dim = (int8_t)e;
+      lv->csr = fmt;
+      lv->seg_bytes = seg_bytes;
+      lv->idx_bytes = idx_bytes;
+    }
+  }
+  *values = (uint32_t)positions;
+  if (out) out->values = (int32_t)positions;
+  return EL_OK;
+}
+
 /* Verifies one tensor; fills *t when t != NULL. */
 static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tensor *t) {
   el_fb *fb = &ctx->fb;
@@ -98,8 +268,9 @@ static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tenso
   size_t esize;
   const char *name;
   el_table q, buf, sp;
-  int present;
-  uint32_t i;
+  int present, sparse;
+  uint32_t i, values = 0;
+  int32_t dims[EL_MAX_DIMS];
   const uint8_t *const_data = NULL;
   uint64_t const_bytes = 0;
 
@@ -110,9 +281,7 @@ static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tenso
   TRY(el_fb_u32(fb, tt, 2, 0, &buffer, what));
   TRY(el_fb_u8(fb, tt, 5, 0, &is_var, what));
   TRY(el_fb_vec(fb, tt, 7, 4, 1, &data, what)); /* shape_signature: bounds only */
-  TRY(el_fb_table(fb, tt, 6, &sp, &present, what));
-  if (present)
-    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: sparse tensors are not supported (densify the model)", what);
+  TRY(el_fb_table(fb, tt, 6, &sp, &sparse, what));
   if (shape.count > EL_MAX_DIMS)
     return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: rank %lu exceeds the maximum %d", what,
                       (unsigned long)shape.count, EL_MAX_DIMS);
@@ -133,7 +302,9 @@ static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tenso
     elems *= (uint64_t)d;
     if (elems * esize > 0x7FFFFFFFu)
       return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: shape has more than 2^31 bytes", what);
+    dims[i] = d;
   }
+  if (sparse) TRY(sparsity_parse(fb, &sp, dims, (int32_t)shape.count, 1, &values, NULL));
   /* Buffer: inline data or data outside the flatbuffer. */
   if (buffer >= ctx->buffers.count)
     return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: buffer index %lu out of range (%lu buffers)",
@@ -156,11 +327,20 @@ static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tenso
       const_bytes = ext_size;
     }
   }
-  if (const_data != NULL) {
+  if (sparse && const_data == NULL)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: a sparse tensor must be a constant", what);
+  if (sparse && const_bytes != (uint64_t)values * esize)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                      "%s: buffer %lu holds %lu bytes, the sparsity describes %lu values of %lu bytes",
+                      what, (unsigned long)buffer, (unsigned long)const_bytes, (unsigned long)values,
+                      (unsigned long)esize);
+  if (const_data != NULL && !sparse) {
     if (const_bytes != elems * esize)
       return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: buffer %lu holds %lu bytes, shape needs %lu",
                         what, (unsigned long)buffer, (unsigned long)const_bytes,
                         (unsigned long)(elems * esize));
+  }
+  if (const_data != NULL) {
     if (((uintptr_t)const_data) % esize != 0)
       return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
                         "%s: constant data not aligned to %lu bytes (is the model buffer %d-byte aligned?)",
@@ -208,7 +388,8 @@ static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tenso
     t->bytes = (uint32_t)(elems * esize);
     t->type = (uint8_t)type;
     t->rank = (uint8_t)shape.count;
-    t->flags = (uint8_t)((const_data ? EL_TENSOR_CONST : 0u) | (is_var ? EL_TENSOR_VARIABLE : 0u));
+    t->flags = (uint8_t)((const_data ? EL_TENSOR_CONST : 0u) | (is_var ? EL_TENSOR_VARIABLE : 0u) |
+                         (sparse ? EL_TENSOR_SPARSE : 0u));
   }
   return EL_OK;
 }
@@ -592,6 +773,12 @@ size_t el_model_lower_bound(el_context *ctx, size_t *regions_out) {
           for (m = 0; m < n_seen && seen[m] != x; ++m) {
           }
           if (x < 0 || m < n_seen || n_seen == 8) continue; /* absent, repeated, or enough */
+          /* a DENSIFY output read as weights may never be planned (the weights stay sparse
+           * in the model): not counted, so the bound stays a bound */
+          if (code == EL_OP_DENSIFY ||
+              (k == 0 && j == 1 && (code == EL_OP_FULLY_CONNECTED || code == EL_OP_CONV_2D ||
+                                    code == EL_OP_DEPTHWISE_CONV_2D)))
+            continue;
           seen[n_seen++] = x;
           bytes = planned_bytes(ctx, &tensors, x);
           if (inplace)
@@ -641,4 +828,19 @@ const char *el_model_tensor_name(el_context *ctx, int32_t sg, int32_t ti) {
   if (el_model_tensor_table(ctx, sg, ti, &tt) != EL_OK) return "";
   if (el_fb_string(&ctx->fb, &tt, 3, &name, "tensor name") != EL_OK) return "";
   return name;
+}
+
+el_status el_model_sparsity(el_context *ctx, int32_t sg, int32_t ti, el_sparsity *out) {
+  el_fb *fb = &ctx->fb;
+  const el_tensor *t = &ctx->subgraphs[sg].tensors[ti];
+  el_table tt, sp;
+  int32_t dims[EL_MAX_DIMS], i;
+  int present;
+  uint32_t values;
+  TRY(el_model_tensor_table(ctx, sg, ti, &tt));
+  TRY(el_fb_table(fb, &tt, 6, &sp, &present, "tensor sparsity"));
+  if (!present) return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "tensor %d is not sparse", (int)ti);
+  for (i = 0; i < t->rank; ++i) dims[i] = t->dims[i];
+  /* verified by el_model_verify: only the structure is read again */
+  return sparsity_parse(fb, &sp, dims, t->rank, 0, &values, out);
 }

@@ -95,12 +95,27 @@ def _subgraph_entry(sg: Any) -> dict[str, Any]:
             "name": t.name, "shape": list(t.shape), "dtype": dtype,
             "bytes": size * itemsize, "buffer_bytes": t.nbytes, "is_variable": t.is_variable,
             "quantization": asdict(t.quantization) if t.quantization else None,
+            "sparsity": _sparsity_entry(t.sparsity, len(t.shape)) if t.sparsity else None,
         })
     operators = [{"op": op.op, "version": op.version, "inputs": list(op.inputs),
                   "outputs": list(op.outputs), "options": _jsonable(op.options)}
                  for op in sg.operators]
     return {"name": sg.name, "inputs": list(sg.inputs), "outputs": list(sg.outputs),
             "tensors": tensors, "operators": operators}
+
+
+def _sparsity_entry(sp: Any, rank: int) -> dict[str, Any]:
+    """A sparse tensor's layout (levels outermost first) and how many values it stores."""
+    levels = []
+    for dim, m in zip(sp.traversal_order, sp.dim_metadata):
+        level: dict[str, Any] = {"dimension": dim, "block": dim >= rank}
+        if m.format == 0:
+            level.update(format="DENSE", dense_size=m.dense_size)
+        else:
+            level.update(format="SPARSE_CSR", indices=int(m.indices.size))
+        levels.append(level)
+    return {"traversal_order": list(sp.traversal_order), "block_map": list(sp.block_map),
+            "levels": levels, "description": sp.describe()}
 
 
 def _jsonable(value: Any) -> Any:
@@ -163,6 +178,8 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append("  tensors:")
         for ti, t in enumerate(tensors):
             const = " const" if t.get("buffer_bytes") else ""
+            if t.get("sparsity"):
+                const += f" ({t['sparsity']['description']}, {t['buffer_bytes']:,} B stored)"
             lines.append(f"    {ti:>3} {t['name']:<40} {t['dtype']:<8}{_fmt_shape(t['shape']):<18}"
                          f"{t.get('bytes', 0):>10,} B{const}{_fmt_quant(t)}")
     for key, value in sorted(report.get("metadata", {}).items()):

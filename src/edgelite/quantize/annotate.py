@@ -137,6 +137,7 @@ def clone(graph: ir.Graph) -> tuple[ir.Graph, dict[int, ir.Tensor]]:
         if id(t) not in tmap:
             n = ir.Tensor(t.name, t.shape, t.dtype, None, t.quant)
             n.data = t.data  # skip the re-validation copy
+            n.sparse = t.sparse
             tmap[id(t)] = n
         return tmap[id(t)]
 
@@ -429,6 +430,7 @@ class _Integer:
                    suffix: str) -> ir.Tensor:
         t = ir.Tensor(self.names.new(f"{like.name}_{suffix}"), like.shape, str(data.dtype),
                       data=data, quant=qp)
+        t.sparse = like.sparse  # pruned weights stay pruned (zeros quantize to zero)
         self.source[id(t)] = self.source.get(id(like), like.name)
         return t
 
@@ -486,6 +488,7 @@ def _dequantize_const(g: ir.Graph, names: _Names, source: dict[int, str], op: ir
     t = op.inputs[i]
     c = ir.Tensor(names.new(f"{t.name}_{data.dtype}"), t.shape, str(data.dtype), data=data,
                   quant=qp)
+    c.sparse = t.sparse
     f = ir.Tensor(names.new(f"{t.name}_dequant"), t.shape, "float32")
     source[id(c)] = source[id(f)] = t.name
     before.append(ir.Op("DEQUANTIZE", [c], [f], {}, name=f.name))
@@ -535,6 +538,7 @@ def _dynamic_range(graph: ir.Graph, config: AnnotateConfig) -> Annotated:
                 per_ch = config.per_channel and op.type != "FULLY_CONNECTED"
                 q, qp = P.quantize_weights_int8(t.data, spec[1] if per_ch else None)
                 c = ir.Tensor(names.new(f"{t.name}_int8"), t.shape, "int8", data=q, quant=qp)
+                c.sparse = t.sparse
                 source[id(c)] = t.name
                 op.inputs[i] = c
             else:

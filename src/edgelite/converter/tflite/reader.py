@@ -18,6 +18,7 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.converter.tflite import schema as S
+from edgelite.converter.tflite import sparsity as SP
 from edgelite.errors import Code, EdgeliteError
 
 # ---- the description ------------------------------------------------------------------------
@@ -42,6 +43,7 @@ class TensorInfo:
     quantization: QuantInfo | None = None
     is_variable: bool = False
     shape_signature: list[int] | None = None
+    sparsity: SP.SparsityInfo | None = None  # checked against shape and buffer size
 
     @property
     def dtype(self) -> str | None:
@@ -421,11 +423,64 @@ def _tensor(index: int, t: _Table, buffers: list[BufferInfo]) -> TensorInfo:
                 [float(v) for v in qmax] if qmax is not None else [],
             )
     sig = t.array(T.SHAPE_SIGNATURE, "<i4", "shape_signature")
+    dims = [int(d) for d in shape] if shape is not None else []
+    sparsity = None
+    st = t.table(T.SPARSITY, "sparsity")
+    if st is not None:
+        sparsity = _sparsity(index, name, st, dims, type_name, buffers[b].size)
     return TensorInfo(
-        index, name, [int(d) for d in shape] if shape is not None else [], type_name, b,
+        index, name, dims, type_name, b,
         buffers[b].size, quant, bool(t.scalar(T.IS_VARIABLE, "bool", False, "is_variable")),
-        [int(d) for d in sig] if sig is not None else None,
+        [int(d) for d in sig] if sig is not None else None, sparsity,
     )
+
+
+def _sparsity(index: int, name: str, t: _Table, shape: list[int], type_name: str,
+              nbytes: int) -> SP.SparsityInfo:
+    """Parse and check a tensor's SparsityParameters (every field, before anyone uses them)."""
+    where = f"tensor {index} ({name!r}) sparsity"
+    P, D = S.SparsityParameters, S.DimensionMetadata
+
+    def ints(arr: np.ndarray | None) -> list[int]:
+        return [] if arr is None else [int(v) for v in arr]
+
+    def index_vector(m: _Table, type_slot: int, slot: int, what: str) -> tuple[np.ndarray | None,
+                                                                                  int]:
+        kind = m.scalar(type_slot, "uint8", 0, f"{what}_type")
+        if kind == 0:
+            return None, 0
+        if kind not in SP.INDEX_VECTOR_DTYPES:
+            raise _Invalid(f"{where}: {what} has SparseIndexVector type {kind}, which does not "
+                           f"exist")
+        vt = m.table(slot, what)
+        if vt is None:
+            raise _Invalid(f"{where}: {what} ({SP.INDEX_VECTOR_NAMES[kind]}) is missing")
+        arr = vt.array(S.SparseIndexVectorTable.VALUES, SP.INDEX_VECTOR_DTYPES[kind], "values")
+        return (np.zeros(0, np.int64) if arr is None else arr.astype(np.int64)), kind
+
+    metas = []
+    for level, m in enumerate(t.tables(P.DIM_METADATA, "dim_metadata")):
+        fmt = m.scalar(D.FORMAT, "int8", 0, "format")
+        dense_size = m.scalar(D.DENSE_SIZE, "int32", 0, "dense_size")
+        seg, seg_kind = index_vector(m, D.ARRAY_SEGMENTS_TYPE, D.ARRAY_SEGMENTS,
+                                     f"dim_metadata[{level}].array_segments")
+        idx, idx_kind = index_vector(m, D.ARRAY_INDICES_TYPE, D.ARRAY_INDICES,
+                                     f"dim_metadata[{level}].array_indices")
+        metas.append(SP.DimMetadata(fmt, dense_size, seg, idx, seg_kind, idx_kind))
+    sp = SP.SparsityInfo(ints(t.array(P.TRAVERSAL_ORDER, "<i4", "traversal_order")),
+                         ints(t.array(P.BLOCK_MAP, "<i4", "block_map")), metas)
+    dtype = S.TENSOR_TYPE_TO_DTYPE.get(type_name)
+    if dtype is None:
+        raise _Invalid(f"{where}: sparse tensors of type {type_name} are not supported")
+    itemsize = np.dtype(dtype).itemsize
+    if nbytes % itemsize:
+        raise _Invalid(f"{where}: its buffer holds {nbytes} bytes, not a whole number of "
+                       f"{type_name} values")
+    try:
+        SP.check(sp, shape, nbytes // itemsize)
+    except SP.SparsityError as exc:
+        raise _Invalid(f"{where}: {exc}") from None
+    return sp
 
 
 def _decode_options(t: _Table, table_name: str) -> dict[str, Any]:
@@ -454,6 +509,26 @@ def _decode_options(t: _Table, table_name: str) -> dict[str, Any]:
 
 # ---- to IR -----------------------------------------------------------------------------------
 
+def _fold_densify(oi: OperatorInfo, tensors: list[ir.Tensor], source: str) -> bool:
+    """DENSIFY of a constant: its output becomes the (already dense) constant, the op goes."""
+    if len(oi.inputs) != 1 or len(oi.outputs) != 1 or oi.inputs[0] < 0:
+        raise EdgeliteError(f"not a valid .tflite file: operator {oi.index} (DENSIFY) needs one "
+                            f"input and one output", where=source, code=Code.INVALID_MODEL)
+    src, dst = tensors[oi.inputs[0]], tensors[oi.outputs[0]]
+    if src.data is None:
+        return False  # densifying a computed value: kept as an op (edgelite cannot run it)
+    if src.shape != dst.shape or src.dtype != dst.dtype:
+        raise EdgeliteError(
+            f"not a valid .tflite file: operator {oi.index} (DENSIFY) turns {src.dtype}"
+            f"{list(src.shape)} into {dst.dtype}{list(dst.shape)}; they must match",
+            where=source, code=Code.INVALID_MODEL)
+    dst.data = src.data
+    dst.sparse = getattr(src, "sparse", False)
+    if dst.quant is None:
+        dst.quant = src.quant
+    return True
+
+
 def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
     """The IR graph of one subgraph: constants from buffers, options in the writer's dicts."""
     if not 0 <= subgraph < len(model.subgraphs):
@@ -477,7 +552,13 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
             raise unsupported(f"tensor {ti.index} ({ti.name!r}) has a dynamic shape {ti.shape}")
         data = None
         buf = model.buffers[ti.buffer]
-        if buf.size:
+        if ti.sparsity is not None:  # checked by the parser: densify for the IR
+            key = (ti.buffer, dtype, tuple(ti.shape))
+            if key not in arrays:
+                raw = np.frombuffer(buf.data, dtype=np.dtype(dtype).newbyteorder("<"))
+                arrays[key] = SP.densify(ti.sparsity, ti.shape, raw.astype(dtype))
+            data = arrays[key]
+        elif buf.size:
             count = math.prod(ti.shape)  # exact: no int64 wrap-around on crafted shapes
             itemsize = np.dtype(dtype).itemsize
             if buf.size != count * itemsize:
@@ -497,12 +578,16 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
             quant = ir.QuantParams(np.array(q.scale, np.float32), np.array(zp, np.int64),
                                    q.quantized_dimension)
         t = ir.Tensor(ti.name, tuple(ti.shape), dtype, data=data, quant=quant)
+        if ti.sparsity is not None:
+            t.sparse = True
         if ti.is_variable:
             t.is_variable = True  # type: ignore[attr-defined]
         tensors.append(t)
 
     ops = []
     for oi in sg.operators:
+        if oi.op == "DENSIFY" and _fold_densify(oi, tensors, model.source):
+            continue
         if oi.op not in S.OP_OPTIONS:
             what = f"custom op {oi.custom_code!r}" if oi.op == "CUSTOM" else f"operator {oi.op}"
             raise unsupported(f"operator {oi.index} is {what}, which edgelite does not handle")

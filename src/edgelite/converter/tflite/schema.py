@@ -255,7 +255,7 @@ for _name in (
     "WhereOptions", "RankOptions", "ScatterNdOptions", "BroadcastToOptions",
     "ReadVariableOptions", "AssignVariableOptions", "SpaceToBatchNDOptions",
     "BatchToSpaceNDOptions", "TopKV2Options", "DynamicUpdateSliceOptions", "SignOptions",
-    "ATan2Options", "Rfft2dOptions",
+    "ATan2Options", "Rfft2dOptions", "DensifyOptions",
 ):
     OPTIONS_TABLES[_name] = ()
 del _name
@@ -309,7 +309,7 @@ OP_OPTIONS: dict[str, str | None] = {
     "BUCKETIZE": "BucketizeOptions", "RFFT2D": "Rfft2dOptions", "SVDF": "SVDFOptions",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
     "IF": "IfOptions", "WHILE": "WhileOptions", "EMBEDDING_LOOKUP": None,
-    "BROADCAST_ARGS": None,
+    "BROADCAST_ARGS": None, "DENSIFY": "DensifyOptions",
 }
 
 # ---- structural tables: field name -> vtable slot -------------------------------------------
@@ -334,6 +334,23 @@ class Tensor:
     SHAPE, TYPE, BUFFER, NAME, QUANTIZATION, IS_VARIABLE = 0, 1, 2, 3, 4, 5
     SPARSITY, SHAPE_SIGNATURE, HAS_RANK, VARIANT_TENSORS = 6, 7, 8, 9
     NUM_FIELDS = 10
+
+
+class SparsityParameters:
+    TRAVERSAL_ORDER, BLOCK_MAP, DIM_METADATA = 0, 1, 2
+    NUM_FIELDS = 3
+
+
+class DimensionMetadata:
+    # array_segments / array_indices are SparseIndexVector unions (type slot, then value).
+    FORMAT, DENSE_SIZE, ARRAY_SEGMENTS_TYPE, ARRAY_SEGMENTS = 0, 1, 2, 3
+    ARRAY_INDICES_TYPE, ARRAY_INDICES = 4, 5
+    NUM_FIELDS = 6
+
+
+class SparseIndexVectorTable:  # Int32Vector, Uint16Vector, Uint8Vector
+    VALUES = 0
+    NUM_FIELDS = 1
 
 
 class QuantizationParameters:

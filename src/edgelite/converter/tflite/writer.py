@@ -16,6 +16,7 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.converter.tflite import schema as S
+from edgelite.converter.tflite import sparsity as SP
 from edgelite.converter.tflite.versions import op_version
 from edgelite.errors import Code, EdgeliteError
 
@@ -37,8 +38,12 @@ MAX_FLATBUFFER_BYTES = 2**31 - 1
 
 
 def write_model(graph: ir.Graph, *, description: str = "edgelite") -> bytes:
-    """The .tflite bytes of ``graph`` (one subgraph, one "serving_default" signature)."""
-    return _Writer(graph, description).build()
+    """The .tflite bytes of ``graph`` (one subgraph, one "serving_default" signature).
+
+    Constants marked ``sparse`` are stored in TFLite's sparse form when that saves bytes
+    (see sparsity.sparse_plan).
+    """
+    return _Writer(graph, description, SP.sparse_plan(graph)).build()
 
 
 def encode_options(op: ir.Op) -> tuple[str | None, list[tuple[S.Field, Any]]]:
@@ -160,10 +165,16 @@ def tensor_type(t: ir.Tensor) -> int:
 
 
 class _Writer:
-    def __init__(self, graph: ir.Graph, description: str) -> None:
+    def __init__(self, graph: ir.Graph, description: str,
+                 plan: SP.SparsePlan | None = None) -> None:
+        plan = plan or SP.SparsePlan([], [], {})
         self.graph = graph
+        self.sparse = plan.encodings
+        self.densified = plan.densified  # constants written as DENSIFY outputs
+        self.ops = plan.densify_ops + list(graph.ops)
         self.description = description
-        self.tensors = graph.tensors()
+        # Sparse constants go last: the graph's tensors keep their indices in the file.
+        self.tensors = graph.tensors() + plan.stored
         self.index = {id(t): i for i, t in enumerate(self.tensors)}
         const_bytes = sum(t.nbytes for t in self.tensors if t.is_const)
         meta_bytes = sum(len(v) for v in graph.metadata.values())
@@ -217,16 +228,18 @@ class _Writer:
     # ---- sections ------------------------------------------------------------------------
     def build(self) -> bytes:
         g, b = self.graph, self.b
-        for op in g.ops:  # fail on convention mismatches before doing any work
+        for op in self.ops:  # fail on convention mismatches before doing any work
             encode_options(op)
 
         # Buffers are built first so their data lands at the end of the file.
         buffer_of: dict[int, int] = {}
         buffer_offs = [self._buffer(None)]
         for t in self.tensors:
-            if t.is_const and t.size > 0:
+            if t.is_const and t.size > 0 and id(t) not in self.densified:
                 buffer_of[id(t)] = len(buffer_offs)
                 data = np.ascontiguousarray(t.data).astype(t.data.dtype.newbyteorder("<"))
+                if id(t) in self.sparse:  # only the stored values
+                    data = self.sparse[id(t)][1].astype(t.data.dtype.newbyteorder("<"))
                 buffer_offs.append(self._buffer(data.tobytes()))
         meta_buffers: list[tuple[str, int]] = []
         for name in sorted(g.metadata):
@@ -265,7 +278,7 @@ class _Writer:
         b = self.b
         self.opcode_index: dict[tuple[str, int], int] = {}
         offs = []
-        for op in self.graph.ops:
+        for op in self.ops:
             key = (op.type, op_version(op))
             if key in self.opcode_index:
                 continue
@@ -282,7 +295,7 @@ class _Writer:
     def _subgraph(self, buffer_of: dict[int, int]) -> int:
         b, g = self.b, self.graph
         tensor_offs = [self._tensor(t, buffer_of.get(id(t), 0)) for t in self.tensors]
-        op_offs = [self._operator(op) for op in g.ops]
+        op_offs = [self._operator(op) for op in self.ops]
         tensors_vec = self._vector_of_offsets(tensor_offs)
         inputs_vec = self._int32_vector([self.index[id(t)] for t in g.inputs])
         outputs_vec = self._int32_vector([self.index[id(t)] for t in g.outputs])
@@ -323,9 +336,12 @@ class _Writer:
         b = self.b
         ttype = tensor_type(t)
         quant = self._quantization(t)
+        sparsity = self._sparsity(self.sparse[id(t)][0]) if id(t) in self.sparse else None
         shape = self._int32_vector(list(t.shape))
         name = b.CreateString(t.name)
         b.StartObject(S.Tensor.NUM_FIELDS)
+        if sparsity is not None:
+            b.PrependUOffsetTRelativeSlot(S.Tensor.SPARSITY, sparsity, 0)
         b.PrependUOffsetTRelativeSlot(S.Tensor.SHAPE, shape, 0)
         b.PrependInt8Slot(S.Tensor.TYPE, ttype, 0)
         b.PrependUint32Slot(S.Tensor.BUFFER, buffer, 0)
@@ -334,6 +350,38 @@ class _Writer:
             b.PrependUOffsetTRelativeSlot(S.Tensor.QUANTIZATION, quant, 0)
         b.PrependBoolSlot(S.Tensor.IS_VARIABLE, bool(getattr(t, "is_variable", False)), False)
         b.PrependBoolSlot(S.Tensor.HAS_RANK, True, False)
+        return b.EndObject()
+
+    def _sparsity(self, sp: SP.SparsityInfo) -> int:
+        b = self.b
+        D = S.DimensionMetadata
+        metas = []
+        for m in sp.dim_metadata:
+            vectors = {}
+            for slot, arr, kind in ((D.ARRAY_SEGMENTS, m.segments, m.segments_type),
+                                    (D.ARRAY_INDICES, m.indices, m.indices_type)):
+                if arr is None:
+                    continue
+                values = b.CreateNumpyVector(arr.astype(SP.INDEX_VECTOR_DTYPES[kind]))
+                b.StartObject(S.SparseIndexVectorTable.NUM_FIELDS)
+                b.PrependUOffsetTRelativeSlot(S.SparseIndexVectorTable.VALUES, values, 0)
+                vectors[slot] = (kind, b.EndObject())
+            b.StartObject(D.NUM_FIELDS)
+            b.PrependInt8Slot(D.FORMAT, m.format, 0)
+            b.PrependInt32Slot(D.DENSE_SIZE, m.dense_size, 0)
+            for slot, (kind, off) in vectors.items():
+                b.PrependUint8Slot(slot - 1, kind, 0)
+                b.PrependUOffsetTRelativeSlot(slot, off, 0)
+            metas.append(b.EndObject())
+        order = self._int32_vector(sp.traversal_order)
+        blocks = self._int32_vector(sp.block_map) if sp.block_map else None
+        metas_vec = self._vector_of_offsets(metas)
+        P = S.SparsityParameters
+        b.StartObject(P.NUM_FIELDS)
+        b.PrependUOffsetTRelativeSlot(P.TRAVERSAL_ORDER, order, 0)
+        if blocks is not None:
+            b.PrependUOffsetTRelativeSlot(P.BLOCK_MAP, blocks, 0)
+        b.PrependUOffsetTRelativeSlot(P.DIM_METADATA, metas_vec, 0)
         return b.EndObject()
 
     def _options_table(self, op: ir.Op) -> tuple[int, int | None]:

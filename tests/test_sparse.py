@@ -1,0 +1,406 @@
+"""Sparse tensors end to end (TFLite SparsityParameters).
+
+- The writer stores pruned constants (``ir.Tensor.sparse``) in the sparse form with a DENSIFY
+  op when that saves bytes; LiteRT runs those files with the outputs of the dense file, our
+  reader reads them back to the same IR values.
+- runtime_micro reads sparse int8 and float weights of FULLY_CONNECTED, CONV_2D and
+  DEPTHWISE_CONV_2D directly (it skips the DENSIFY): int8 outputs equal the dense model's and
+  TFLite Micro's bit for bit, float outputs equal the dense model's, and the arena is no larger
+  than the dense model's.
+- MediaPipe's face_detection_full_range_sparse.tflite (sparse float16 weights behind DENSIFY and
+  DEQUANTIZE) loads in the reader, inspect and run, and runs in runtime_micro within 1e-4 of
+  LiteRT on a real photo.
+- Malformed sparsity fields are refused by the reader and by runtime_micro, naming the tensor.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import ai_edge_litert.interpreter as litert
+import numpy as np
+import pytest
+
+from edgelite import ir
+from edgelite.converter.tflite import sparsity as SP
+from edgelite.converter.tflite.reader import read_model, to_ir
+from edgelite.converter.tflite.writer import write_model
+from edgelite.errors import EdgeliteError
+from edgelite.runtime import Interpreter
+
+SEED = 20261204
+MEDIAPIPE_SPARSE = "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite"
+
+
+def q(scale, zp=0, axis: int = 0) -> ir.QuantParams:
+    return ir.QuantParams(np.asarray(scale, np.float32), np.asarray(zp, np.int64), axis)
+
+
+def pruned(rng: np.random.Generator, shape, dtype: str, axis: int, keep: float = 0.25) -> np.ndarray:
+    """Weights with about (1 - keep) of them zero, some rows entirely zero."""
+    if dtype == "int8":
+        w = rng.integers(-127, 128, shape).astype(np.int8)
+    else:
+        w = rng.normal(0, 0.5, shape).astype(np.float32)
+    w[rng.random(shape) >= keep] = 0
+    np.moveaxis(w, axis, 0)[1] = 0  # an empty output channel (empty CSR segments)
+    return w
+
+
+def cnn(rng: np.random.Generator, dtype: str, sparse: bool) -> ir.Graph:
+    """CONV_2D 3x3 -> DEPTHWISE 3x3 -> CONV_2D 1x1 -> FULLY_CONNECTED, pruned weights."""
+    f = dtype == "float32"
+
+    def act(name, shape, scale, zp):
+        return ir.Tensor(name, shape, dtype, quant=None if f else q(scale, zp))
+
+    def weights(name, shape, axis):
+        w = pruned(rng, shape, dtype, axis)
+        quant = None if f else q(rng.uniform(0.002, 0.02, shape[axis]), np.zeros(shape[axis]),
+                                 axis)
+        t = ir.Tensor(name, shape, dtype, data=w, quant=quant)
+        t.sparse = sparse
+        return t
+
+    def bias(name, n, scales):
+        if f:
+            return ir.Tensor(name, (n,), "float32", data=rng.normal(0, 0.1, n).astype(np.float32))
+        return ir.Tensor(name, (n,), "int32", data=rng.integers(-2000, 2000, n).astype(np.int32),
+                         quant=q(scales, np.zeros(n)))
+
+    x = act("x", (1, 12, 12, 8), 0.05, 3)
+    w1 = weights("w1", (24, 3, 3, 8), 0)
+    y1 = act("y1", (1, 6, 6, 24), 0.08, -5)
+    w2 = weights("w2", (1, 3, 3, 24), 3)
+    y2 = act("y2", (1, 6, 6, 24), 0.06, 2)
+    w3 = weights("w3", (32, 1, 1, 24), 0)
+    y3 = act("y3", (1, 6, 6, 32), 0.07, -1)
+    shape = ir.Tensor("shape", (2,), "int32", data=np.array([1, 6 * 6 * 32], np.int32))
+    y4 = act("y4", (1, 6 * 6 * 32), 0.07, -1)
+    w5 = weights("w5", (40, 6 * 6 * 32), 0)
+    out = act("out", (1, 40), 0.2, 4)
+
+    def qs(w, s_in):
+        return None if f else s_in * w.quant.scale
+
+    ops = [
+        ir.Op("CONV_2D", [x, w1, bias("b1", 24, qs(w1, 0.05))], [y1],
+              dict(padding="SAME", stride_w=2, stride_h=2, fused_activation_function="RELU")),
+        ir.Op("DEPTHWISE_CONV_2D", [y1, w2, bias("b2", 24, qs(w2, 0.08))], [y2],
+              dict(padding="SAME", stride_w=1, stride_h=1, depth_multiplier=1)),
+        ir.Op("CONV_2D", [y2, w3, bias("b3", 32, qs(w3, 0.06))], [y3],
+              dict(padding="VALID", stride_w=1, stride_h=1)),
+        ir.Op("RESHAPE", [y3, shape], [y4], dict(new_shape=[1, 6 * 6 * 32])),
+        ir.Op("FULLY_CONNECTED", [y4, w5, bias("b5", 40, qs(w5, 0.07))], [out], {}),
+    ]
+    return ir.Graph([x], [out], ops, name="sparse_cnn")
+
+
+def models(dtype: str) -> tuple[bytes, bytes]:
+    dense = write_model(cnn(np.random.default_rng(SEED), dtype, sparse=False))
+    sparse = write_model(cnn(np.random.default_rng(SEED), dtype, sparse=True))
+    return dense, sparse
+
+
+def sample(dtype: str, n: int = 3) -> list[np.ndarray]:
+    rng = np.random.default_rng(SEED + 1)
+    if dtype == "float32":
+        return [rng.normal(0, 1, (1, 12, 12, 8)).astype(np.float32) for _ in range(n)]
+    return [rng.integers(-128, 128, (1, 12, 12, 8)).astype(np.int8) for _ in range(n)]
+
+
+def run_ours(model: bytes, x: np.ndarray) -> np.ndarray:
+    it = Interpreter(model)
+    it.set_input(0, x)
+    it.invoke()
+    return it.get_output(0)
+
+
+def run_litert(model: bytes, x: np.ndarray,
+               resolver=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES) -> np.ndarray:
+    li = litert.Interpreter(model_content=model, experimental_op_resolver_type=resolver)
+    li.allocate_tensors()
+    li.set_tensor(li.get_input_details()[0]["index"], x)
+    li.invoke()
+    return li.get_tensor(li.get_output_details()[0]["index"])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_writer_stores_pruned_weights_sparse_and_reads_them_back(dtype):
+    dense, sparse = models(dtype)
+    # 25 % kept: float weights shrink to about 0.4x (int8: most bytes are the dense FC weights)
+    assert len(sparse) < (0.45 if dtype == "float32" else 1.0) * len(dense), (len(sparse),
+                                                                              len(dense))
+    info = read_model(sparse)
+    stored = [t for t in info.subgraphs[0].tensors if t.sparsity is not None]
+    # Only where it saves bytes (the 216 int8 depthwise weights stay dense), and not for int8
+    # FULLY_CONNECTED weights (LiteRT's XNNPACK delegate cannot take them from DENSIFY).
+    names = sorted(t.name for t in stored)
+    assert names == (["w1/sparse", "w2/sparse", "w3/sparse", "w5/sparse"] if dtype == "float32"
+                     else ["w1/sparse", "w3/sparse"])
+    assert [o.op for o in info.subgraphs[0].operators].count("DENSIFY") == len(stored)
+    for t in stored:  # output channel outermost (dimension 3 for the depthwise filter)
+        assert t.sparsity.traversal_order[0] == (3 if t.name == "w2/sparse" else 0)
+    # Round trip: the IR read back has the same weights, dense, marked sparse, DENSIFY gone.
+    g_in = cnn(np.random.default_rng(SEED), dtype, sparse=True)
+    g_out = to_ir(read_model(sparse))
+    assert "DENSIFY" not in [o.type for o in g_out.ops]
+    want = {t.name: t for t in g_in.tensors() if t.is_const}
+    for t in g_out.tensors():
+        if t.is_const and t.name in want:
+            np.testing.assert_array_equal(t.data, want[t.name].data)
+            assert t.sparse == (f"{t.name}/sparse" in names)  # stored sparse: marked so
+    # ...and writing it again gives the same bytes (deterministic).
+    assert write_model(g_out) == sparse
+    assert write_model(cnn(np.random.default_rng(SEED), dtype, sparse=True)) == sparse
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_litert_runs_our_sparse_files_like_the_dense_ones(dtype):
+    dense, sparse = models(dtype)
+    for x in sample(dtype):
+        for resolver in (litert.OpResolverType.BUILTIN_REF,
+                         litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+                         litert.OpResolverType.AUTO):  # AUTO: the default, with XNNPACK
+            np.testing.assert_array_equal(run_litert(sparse, x, resolver),
+                                          run_litert(dense, x, resolver))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_runtime_micro_runs_sparse_weights_directly(dtype):
+    dense, sparse = models(dtype)
+    it_dense, it_sparse = Interpreter(dense), Interpreter(sparse)
+    # No dense copy of any weight in the arena (the DENSIFY ops are skipped): the sparse model
+    # needs at most the dense one's arena plus the bookkeeping of its 4 extra ops and tensors,
+    # far less than the 7 kB of float (or 2 kB of int8) weights a dense copy would take.
+    assert it_sparse.arena_bytes <= it_dense.arena_bytes + 4 * 96, (
+        it_sparse.arena_bytes, it_dense.arena_bytes)
+    for x in sample(dtype):
+        got, want = run_ours(sparse, x), run_ours(dense, x)
+        np.testing.assert_array_equal(got, want)  # int8 bit-exact; float: same sums, same order
+        ref = run_litert(dense, x, litert.OpResolverType.BUILTIN_REF)
+        if dtype == "int8":
+            np.testing.assert_array_equal(got, ref)
+        else:
+            np.testing.assert_allclose(got, ref, atol=1e-5 * float(np.abs(ref).max()))
+
+
+def test_runtime_micro_sparse_arena_not_above_dense():
+    """Weights stored sparse and read by the ops directly: arena no larger than dense."""
+    for dtype in ("float32", "int8"):
+        dense, sparse = models(dtype)
+        direct, plan = SP.wire_sparse_directly(cnn(np.random.default_rng(SEED), dtype, True))
+        from edgelite.converter.tflite.writer import _Writer
+
+        model = _Writer(direct, "edgelite", plan).build()
+        enc = plan.encodings
+        assert len(enc) == (4 if dtype == "float32" else 3)  # every pruned layer sparse
+        it, it_dense = Interpreter(model), Interpreter(dense)
+        assert it.arena_bytes <= it_dense.arena_bytes, (it.arena_bytes, it_dense.arena_bytes)
+        for x in sample(dtype, 2):
+            got = run_ours(model, x)
+            np.testing.assert_array_equal(got, run_ours(dense, x))
+            # and LiteRT's builtin kernels on the same file (its sparse FULLY_CONNECTED path)
+            if dtype == "int8":
+                np.testing.assert_array_equal(
+                    got, run_litert(dense, x, litert.OpResolverType.BUILTIN_REF))
+
+
+# ---- MediaPipe -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mediapipe_sparse():
+    from helpers.wheel_files import MEDIAPIPE, wheel_member
+
+    return wheel_member(MEDIAPIPE, MEDIAPIPE_SPARSE)
+
+
+def face_photo() -> np.ndarray:
+    from skimage import data, transform
+
+    img = transform.resize(data.astronaut()[:256, 96:352], (192, 192), anti_aliasing=True)
+    return (img[None].astype(np.float32) * 2.0 - 1.0).astype(np.float32)
+
+
+def test_mediapipe_sparse_runs_in_runtime_micro_like_litert(mediapipe_sparse):
+    x = face_photo()
+    model = mediapipe_sparse.read_bytes()
+    it = Interpreter(model)
+    it.set_input(0, x)
+    it.invoke()
+    li = litert.Interpreter(
+        model_content=model,
+        experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    li.allocate_tensors()
+    li.set_tensor(li.get_input_details()[0]["index"], x)
+    li.invoke()
+    for i, d in enumerate(li.get_output_details()):
+        ref = li.get_tensor(d["index"])
+        got = it.get_output(i)
+        assert got.shape == ref.shape
+        assert float(np.abs(got - ref).max()) <= 1e-4 * max(1.0, float(np.abs(ref).max()))
+    # the best face score is a confident detection (the photo has a face)
+    scores = it.get_output(1)
+    assert float(scores.max()) > 0
+
+
+def test_mediapipe_sparse_reader_densifies_like_litert(mediapipe_sparse):
+    model = mediapipe_sparse.read_bytes()
+    info = read_model(model)
+    sg = info.subgraphs[0]
+    li = litert.Interpreter(
+        model_content=model, experimental_preserve_all_tensors=True,
+        experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    li.allocate_tensors()
+    li.set_tensor(li.get_input_details()[0]["index"], face_photo())
+    li.invoke()
+    densify = [o for o in sg.operators if o.op == "DENSIFY"]
+    assert len(densify) == 46
+    for o in densify:
+        t = sg.tensors[o.inputs[0]]
+        values = np.frombuffer(info.buffers[t.buffer].data, np.float16)
+        np.testing.assert_array_equal(SP.densify(t.sparsity, t.shape, values),
+                                      li.get_tensor(o.outputs[0]))
+    g = to_ir(info)
+    assert "DENSIFY" not in [o.type for o in g.ops]
+    assert sum(t.sparse for t in g.tensors()) == 46
+
+
+def test_mediapipe_sparse_inspect_and_run(mediapipe_sparse, tmp_path):
+    from click.testing import CliRunner
+
+    from edgelite.cli import cli as main
+
+    runner = CliRunner()
+    res = runner.invoke(main, ["inspect", str(mediapipe_sparse), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    tensors = report["subgraphs"][0]["tensors"]
+    sparse = [t for t in tensors if t["sparsity"]]
+    assert len(sparse) == 46
+    assert sparse[0]["sparsity"]["levels"][-1]["format"] == "SPARSE_CSR"
+    assert report["arena_bytes"] and report["arena_bytes"] > 0
+    res = runner.invoke(main, ["inspect", str(mediapipe_sparse)])
+    assert res.exit_code == 0 and "SPARSE" in res.output.upper()
+    np.save(tmp_path / "x.npy", face_photo())
+    res = runner.invoke(main, ["run", str(mediapipe_sparse), "--input", str(tmp_path / "x.npy"),
+                               "-o", str(tmp_path / "y.npy")])
+    assert res.exit_code == 0, res.output
+
+
+# ---- malformed sparsity and the C tests ----------------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[1] / "runtime_micro" / "corpus"
+SPARSE_C_TESTS = Path(__file__).resolve().parents[1] / "runtime_micro" / "tests" / "sparse"
+
+
+def _manifest() -> dict[str, str]:
+    entries = {}
+    for line in (CORPUS / "MANIFEST.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, status = line.split()[:2]
+            entries[name] = status
+    return entries
+
+
+def test_corpus_sparse_models_run_like_litert():
+    """The corpus's valid sparse models (FULLY_CONNECTED reading sparse weights, and the same
+    weights through a DENSIFY that is also an output) give LiteRT's outputs."""
+    x = np.array([[0.5, -1.0, 2.0, 0.25]], np.float32)
+    for name in ("valid_sparse_fc", "valid_sparse_densify"):
+        model = (CORPUS / f"{name}.tflite").read_bytes()
+        it = Interpreter(model)
+        it.set_input(0, x)
+        it.invoke()
+        # LiteRT's builtin kernels (its default XNNPACK delegate reads sparse weights fed
+        # straight into FULLY_CONNECTED as if they were dense: a delegate limitation)
+        li = litert.Interpreter(
+            model_content=model,
+            experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        li.allocate_tensors()
+        li.set_tensor(li.get_input_details()[0]["index"], x)
+        li.invoke()
+        for i, d in enumerate(li.get_output_details()):
+            np.testing.assert_allclose(it.get_output(i), li.get_tensor(d["index"]), rtol=1e-6)
+
+
+def test_reader_refuses_every_malformed_sparse_corpus_model():
+    """Each bad_sparse_* file that runtime_micro calls an invalid model is refused by the
+    Python reader too, with one error naming the tensor and the field."""
+    bad = [n for n, s in _manifest().items()
+           if n.startswith("bad_sparse_") and s == "EL_ERROR_INVALID_MODEL"]
+    assert len(bad) >= 15
+    for name in bad:
+        data = (CORPUS / f"{name}.tflite").read_bytes()
+        with pytest.raises(EdgeliteError) as err:
+            to_ir(read_model(data, source=name))
+        text = str(err.value)
+        assert "'w'" in text and ("sparsity" in text or "sparse" in text), (name, text)
+
+
+def test_reader_error_names_the_tensor_and_the_problem():
+    data = (CORPUS / "bad_sparse_segments_go_down.tflite").read_bytes()
+    with pytest.raises(EdgeliteError, match=r"tensor 1 \('w'\) sparsity: dim_metadata\[1\] "
+                                            r"\(dimension 1\): array_segments must rise"):
+        read_model(data, source="x.tflite")
+    data = (CORPUS / "bad_sparse_index_out_of_range.tflite").read_bytes()
+    with pytest.raises(EdgeliteError, match=r"an index lies outside 0\.\.3"):
+        read_model(data)
+
+
+def test_runtime_micro_refuses_sparse_input_of_other_ops():
+    data = (CORPUS / "bad_sparse_add_input.tflite").read_bytes()
+    with pytest.raises(EdgeliteError, match="ADD: input 1 is a sparse tensor"):
+        Interpreter(data)
+
+
+def _run_sparse_c_test(target: str, tmp: Path) -> str:
+    if target != "host":
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+        import arm_targets as at
+
+        missing = at.missing_tools([target])
+        if missing:
+            pytest.fail(f"ARM cross toolchains / QEMU missing: {', '.join(missing)}. "
+                        f"Install them with: {at.APT_LINE}", pytrace=False)
+    proc = subprocess.run(["make", "-s", "-C", str(SPARSE_C_TESTS), f"TARGET={target}",
+                           f"OUT={tmp}", "run"], capture_output=True, text=True, timeout=900,
+                          check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "test_sparse_models: 8 comparisons, 0 failures" in out, out[-4000:]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["host", "aarch64", "cortex-m4"])
+def test_c_sparse_models(target, tmp_path):
+    """runtime_micro/tests/sparse on the host (ASan + UBSan) and under QEMU: int8 bit-exact
+    with LiteRT's reference kernels, float within 1e-5, sparse arena <= dense."""
+    out = _run_sparse_c_test(target, tmp_path)
+    assert "int8: arena dense" in out and "float32: arena dense" in out
+
+
+def test_quantize_reads_a_sparse_file_and_keeps_the_weights_sparse(tmp_path):
+    """`quantize` of our sparse float file: calibration runs it, the int8 weights of the
+    pruned convolutions stay sparse in the output, and that file gives LiteRT's reference
+    outputs bit for bit in runtime_micro (and runs in LiteRT's default interpreter)."""
+    from edgelite.quantize.api import QuantizeOptions, quantize
+
+    _, sparse = models("float32")
+    path = tmp_path / "sparse_float.tflite"
+    path.write_bytes(sparse)
+    calib = np.random.default_rng(3).normal(0, 1, (16, 12, 12, 8)).astype(np.float32)
+    res = quantize(path, QuantizeOptions(calibration={"x": calib}, progress=False))
+    stored = [t.name for t in read_model(res.model).subgraphs[0].tensors if t.sparsity]
+    assert len(stored) == 2 and all(name.endswith("/sparse") for name in stored), stored
+    x = np.random.default_rng(4).integers(-128, 128, (1, 12, 12, 8)).astype(np.int8)
+    got = run_ours(res.model, x)
+    np.testing.assert_array_equal(got, run_litert(res.model, x, litert.OpResolverType.BUILTIN_REF))
+    # XNNPACK rounds its own way (not bit-exact with the reference kernels even dense)
+    auto = run_litert(res.model, x, litert.OpResolverType.AUTO)
+    assert np.abs(auto.astype(np.int32) - got).max() <= 2
