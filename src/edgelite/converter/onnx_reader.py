@@ -37,6 +37,15 @@ PASS_THROUGH = {"Identity", "Dropout"}
 # never needs weight values, and copying them every folding round would be slow.
 SMALL_CONST = 4096
 MAX_FOLD_ROUNDS = 16
+# Control flow is converted only when it folds away; what is left gets a reason and a flag.
+CONTROL_FLOW_REASONS = {
+    "If": "its condition is only known at run time (TFLite Micro runs no IF); fix the inputs "
+          "it depends on with --input-value NAME=VALUE (and dynamic shapes with --input-shape)",
+    "Loop": "its trip count is not a small constant, so it cannot be unrolled; fix the inputs "
+            "the trip count depends on with --input-value / --input-shape",
+    "Scan": "its sequence length is not a small constant, so it cannot be unrolled; give a "
+            "static shape with --input-shape",
+}
 
 Shapes = dict[str, tuple[tuple[int, ...], str]]
 
@@ -111,19 +120,27 @@ class _Work:
     nodes: list[onnx.NodeProto]
     consts: dict[str, np.ndarray]
     shapes: Shapes = field(default_factory=dict)
+    # every value folding renamed away (Identity removed: old name -> the name it passes on);
+    # subgraphs of If nodes not yet inlined still say the old names
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 def _static_inputs(model: onnx.ModelProto, where: str,
-                   input_shapes: Mapping[str, tuple[int, ...]]) -> dict[str, tuple[tuple[int, ...], int]]:
+                   input_shapes: Mapping[str, tuple[int, ...]],
+                   notes: list[str] | None = None,
+                   frozen: Mapping[str, object] | None = None,
+                   ) -> dict[str, tuple[tuple[int, ...], int]]:
+    """Every real graph input (``frozen`` ones too) with its static shape and element type."""
     init_names = {t.name for t in model.graph.initializer}
     real = [vi for vi in model.graph.input if vi.name not in init_names]
     known = {vi.name for vi in real}
-    unknown = sorted(set(input_shapes) - known)
-    if unknown:
-        raise EdgeliteError(
-            f"--input-shape names unknown input(s) {', '.join(map(repr, unknown))}", where=where,
-            hint=f"the model's inputs are {', '.join(map(repr, sorted(known)))}",
-        )
+    for flag, names in (("--input-shape", input_shapes), ("--input-value", frozen or {})):
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise EdgeliteError(
+                f"{flag} names unknown input(s) {', '.join(map(repr, unknown))}", where=where,
+                hint=f"the model's inputs are {', '.join(map(repr, sorted(known)))}",
+            )
     result: dict[str, tuple[tuple[int, ...], int]] = {}
     for vi in real:
         ttype = vi.type.tensor_type
@@ -149,6 +166,15 @@ def _static_inputs(model: onnx.ModelProto, where: str,
                     hint="give the same rank and the same value for every fixed dimension",
                 )
             shape = given
+        elif frozen and vi.name in frozen and dims is not None and any(d is None for d in dims):
+            shape = _frozen_shape(vi.name, dims, np.asarray(frozen[vi.name]).size, where)
+        elif dims is not None and len(dims) >= 2 and dims[0] is None and all(
+                d is not None for d in dims[1:]):
+            # Only the batch is dynamic (the usual PyTorch export): one sample per invoke.
+            shape = (1, *(int(d) for d in dims[1:]))
+            if notes is not None:
+                notes.append(f"input {vi.name!r}: dynamic batch dimension set to 1 "
+                             f"(--input-shape {vi.name}:{','.join(map(str, shape))} to choose)")
         elif dims is None or any(d is None for d in dims):
             shown = "unknown rank" if dims is None else \
                 "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
@@ -167,6 +193,41 @@ def _static_inputs(model: onnx.ModelProto, where: str,
             )
         result[vi.name] = (shape, ttype.elem_type)
     return result
+
+
+def _frozen_shape(name: str, dims: list[int | None], count: int, where: str) -> tuple[int, ...]:
+    """A frozen input's dynamic dimensions, from how many values the user gave (one unknown
+    dimension at most; the others must be given with --input-shape)."""
+    known = int(np.prod([d for d in dims if d is not None], dtype=np.int64))
+    if sum(d is None for d in dims) == 1 and known and count % known == 0:
+        return tuple(count // known if d is None else d for d in dims)
+    raise EdgeliteError(
+        f"--input-value {name}: {count} value(s) do not fix the dynamic shape "
+        f"[{','.join('?' if d is None else str(d) for d in dims)}]", where=where,
+        hint=f"give its shape too with --input-shape {name}:D1,D2,...")
+
+
+def _freeze_inputs(work: _Work, values: Mapping[str, object]) -> None:
+    """--input-value: the input becomes a constant of its own shape and type and leaves the
+    model's interface, so whatever depends on it (If, Where, shape chains) folds away."""
+    for name, value in values.items():
+        shape, et = work.inputs.pop(name)
+        dtype = ONNX_DTYPES[et]
+        arr = np.asarray(value, dtype=np.float64).reshape(-1)
+        count = int(np.prod(shape, dtype=np.int64))
+        if arr.size == 1 and count != 1:
+            arr = np.full(count, arr[0])  # one value fills the whole tensor
+        if arr.size != count:
+            raise EdgeliteError(
+                f"--input-value {name}: {arr.size} value(s) given, the input has shape "
+                f"{list(shape)} ({count} values)", where=work.where,
+                hint="give one value, or exactly one per element")
+        typed = arr.astype(dtype)
+        if dtype != "bool" and not np.array_equal(typed.astype(np.float64), arr):
+            raise EdgeliteError(
+                f"--input-value {name}: {arr.tolist()[:8]} is not representable as {dtype}",
+                where=work.where, hint=f"give {dtype} values")
+        work.consts[name] = typed.reshape(shape)
 
 
 def _initial_consts(model: onnx.ModelProto, where: str) -> dict[str, np.ndarray]:
@@ -264,7 +325,11 @@ def _fold_round(work: _Work) -> bool:
     alias: dict[str, str] = {}
     kept: list[onnx.NodeProto] = []
     changed = False
-    for node in work.nodes:
+    queue = list(work.nodes)
+    position = 0
+    while position < len(queue):
+        node = queue[position]
+        position += 1
         if alias:
             new_inputs = [alias.get(i, i) for i in node.input]
             if new_inputs != list(node.input):
@@ -278,6 +343,17 @@ def _fold_round(work: _Work) -> bool:
                 and (node.input[0] in work.inputs or node.input[0] in work.outputs)):
             # (an output that copies an input or another output needs its copy op)
             alias[node.output[0]] = node.input[0]
+            changed = True
+            continue
+        if node.op_type == "If" and node.input[0] in work.consts:
+            queue[position:position] = _inline_if(node, work, queue, alias)
+            changed = True
+            continue
+        if (node.op_type == "Where" and node.input[0] in work.consts
+                and _where_pick(node, work) is not None):
+            picked = _where_pick(node, work)
+            queue.insert(position, helper.make_node("Identity", [picked], [node.output[0]],
+                                                    name=f"{node.name}_picked"))
             changed = True
             continue
         if node.op_type in ("Shape", "Size") and node.input[0] in work.shapes:
@@ -296,8 +372,74 @@ def _fold_round(work: _Work) -> bool:
         kept.append(node)
     if alias:
         _resolve_output_aliases(work, alias, kept)
+        work.renamed.update(alias)
     work.nodes = kept
     return changed
+
+
+def _inline_if(node: onnx.NodeProto, work: _Work, queue: list[onnx.NodeProto],
+               alias: dict[str, str]) -> list[onnx.NodeProto]:
+    """The nodes of the branch a constant condition selects, writing the If's outputs."""
+    cond = np.asarray(work.consts[node.input[0]])
+    if cond.size != 1:
+        raise EdgeliteError(f"If node {node.name!r}: its condition has {cond.size} values, "
+                            "expected one", code=Code.INVALID_MODEL, where=work.where)
+    wanted = "then_branch" if bool(cond.reshape(-1)[0]) else "else_branch"
+    branch = next(a.g for a in node.attribute if a.name == wanted)
+    outer = ({o for n in queue for o in n.output} | set(work.consts) | set(work.inputs))
+    local = [t.name for t in branch.initializer] + [o for n in branch.node for o in n.output if o]
+    clash = sorted(set(local) & outer - set(node.output))
+    if clash:
+        raise UnsupportedError(f"its {wanted} defines {clash[0]!r}, a name the outer graph "
+                               "uses too", op_type="If", node=node.name,
+                               hint="re-export the model with unique value names")
+    for t in branch.initializer:
+        work.consts[t.name] = numpy_helper.to_array(t)
+    nodes = [_copy(n) for n in branch.node]
+    _rename_inputs(nodes, {**work.renamed, **alias})
+    for i, (src, dst) in enumerate(zip((o.name for o in branch.output), node.output)):
+        if dst:
+            nodes.append(helper.make_node("Identity", [src], [dst], name=f"{node.name}_out{i}"))
+    return nodes
+
+
+def _rename_inputs(nodes: list[onnx.NodeProto], renamed: dict[str, str]) -> None:
+    """Outer values the nodes (and the subgraphs inside them) read under a name folding has
+    since removed: read the value it passed on instead. A subgraph's own values shadow."""
+    if not renamed:
+        return
+
+    def final(name: str) -> str:
+        seen = 0
+        while name in renamed and seen < 1000:
+            name, seen = renamed[name], seen + 1
+        return name
+
+    for n in nodes:
+        for k, name in enumerate(n.input):
+            if name in renamed:
+                n.input[k] = final(name)
+        for a in n.attribute:
+            for g in ([a.g] if a.type == onnx.AttributeProto.GRAPH else
+                      list(a.graphs) if a.type == onnx.AttributeProto.GRAPHS else []):
+                local = ({t.name for t in g.initializer} | {i.name for i in g.input}
+                         | {o for m in g.node for o in m.output})
+                _rename_inputs(list(g.node), {k: v for k, v in renamed.items()
+                                              if k not in local})
+                for o in g.output:
+                    if o.name in renamed and o.name not in local:
+                        o.name = final(o.name)
+
+
+def _where_pick(node: onnx.NodeProto, work: _Work) -> str | None:
+    """Where(c, x, y) with a constant c that is all true (x) or all false (y), when the
+    picked input already has the output's shape (no broadcast left to do)."""
+    cond = np.asarray(work.consts[node.input[0]])
+    picked = node.input[1] if cond.all() else node.input[2] if not cond.any() else None
+    out = work.shapes.get(node.output[0])
+    if picked is None or out is None or work.shapes.get(picked) != out:
+        return None
+    return picked
 
 
 def _pass_through_ok(node: onnx.NodeProto, work: _Work) -> bool:
@@ -383,7 +525,8 @@ def _lower(work: _Work, graph: ir.Graph) -> None:
         if node.domain not in DEFAULT_DOMAINS:
             report.add(op_label, node.name, f"op domain {node.domain!r} is not supported")
         elif lowering is None:
-            report.add(op_label, node.name, "no lowering for op type")
+            report.add(op_label, node.name,
+                       CONTROL_FLOW_REASONS.get(node.op_type, "no lowering for op type"))
         if lowering is None or any(i in failed for i in node.input):
             failed.update(o for o in node.output if o)
             continue
@@ -435,23 +578,30 @@ def _check_outputs(node: onnx.NodeProto, ctx: LoweringContext, work: _Work) -> N
 # ---- entry point ----------------------------------------------------------------------------
 
 def read_onnx(path: str | Path,
-              input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ir.Graph:
+              input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+              input_values: Mapping[str, object] | None = None,
+              notes: list[str] | None = None) -> ir.Graph:
     """Read the ONNX file at ``path`` into an IR graph with ONNX (NCHW) semantics."""
     where = str(path)
     model = load_model(path)
-    return model_to_ir(model, where, input_shapes)
+    return model_to_ir(model, where, input_shapes, input_values, notes)
 
 
 def model_to_ir(model: onnx.ModelProto, where: str,
-                input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ir.Graph:
+                input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+                input_values: Mapping[str, object] | None = None,
+                notes: list[str] | None = None) -> ir.Graph:
+    """``input_values`` freezes inputs to constants; ``notes`` collects what was assumed."""
     opset = default_opset(model, where)
+    frozen = dict(input_values or {})
     work = _Work(
         model=model, opset=opset, where=where,
-        inputs=_static_inputs(model, where, dict(input_shapes or {})),
+        inputs=_static_inputs(model, where, dict(input_shapes or {}), notes, frozen),
         outputs=[o.name for o in model.graph.output],
         nodes=[_copy(n) for n in model.graph.node],
         consts=_initial_consts(model, where),
     )
+    _freeze_inputs(work, frozen)
     _infer(work)
     for _ in range(MAX_FOLD_ROUNDS):
         if not _fold_round(work):

@@ -111,9 +111,9 @@ def load_graph(graph_or_path: ir.Graph | str | Path) -> ir.Graph:
     if not path.exists():
         raise EdgeliteError("model file does not exist", where=str(path))
     if path.suffix.lower() == ".tflite":
-        from edgelite.converter.tflite.reader import read_file, to_ir
+        from edgelite.converter.tflite.intake import read_tflite
 
-        return _unique_names(to_ir(read_file(path)))
+        return read_tflite(path)  # float16 weights folded, custom ops lowered
     from edgelite.converter import convert
 
     return convert(path)

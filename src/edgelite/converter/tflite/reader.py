@@ -501,8 +501,15 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
             t.is_variable = True  # type: ignore[attr-defined]
         tensors.append(t)
 
+    from edgelite.converter.tflite.custom_ops import CUSTOM_OPS
+
     ops = []
     for oi in sg.operators:
+        if oi.op == "CUSTOM" and oi.custom_code in CUSTOM_OPS:  # lowered to builtin ops
+            ops.extend(CUSTOM_OPS[oi.custom_code](
+                bytes(oi.custom_options or b""), [None if i < 0 else tensors[i] for i in oi.inputs],
+                [tensors[i] for i in oi.outputs], f"{oi.custom_code}_{oi.index}", model.source))
+            continue
         if oi.op not in S.OP_OPTIONS:
             what = f"custom op {oi.custom_code!r}" if oi.op == "CUSTOM" else f"operator {oi.op}"
             raise unsupported(f"operator {oi.index} is {what}, which edgelite does not handle")
