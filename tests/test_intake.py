@@ -426,3 +426,38 @@ def test_silero_vad_streams_with_sr_frozen(tmp_path: Path) -> None:
         # order shows up there as up to ~1e-4 of the range; LiteRT's reference kernels on our
         # file agree with runtime_micro exactly (checked by hand, 0.0 on every step).
         assert _err_of_range(state_m, state) <= 2e-4, (k, _err_of_range(state_m, state))
+
+
+def test_runtime_micro_runs_the_custom_op_as_the_file_keeps_it() -> None:
+    """selfie_segmentation.tflite unchanged (float16 DEQUANTIZE and the custom op kept):
+    runtime_micro's Convolution2DTransposeBias kernel against LiteRT (reference kernels) on the
+    file with the op lowered, and LiteRT's XNNPACK (which runs the custom op) on the source."""
+    path = _wheel("MEDIAPIPE", MEDIAPIPE + "selfie_segmentation/selfie_segmentation.tflite")
+    x = np.random.default_rng(9).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
+    it = Interpreter(path)
+    it.set_input(0, x)
+    it.invoke()
+    got = it.get_output(0)
+    ref = _litert(write_model(convert(path)), [x])[0]
+    assert _err_of_range(got, ref) <= 1e-5
+    assert _err_of_range(got, _litert(path.read_bytes(), [x], reference=False)[0]) <= 1e-3
+
+
+@pytest.mark.parametrize("patch, message", [
+    (b"\x07\x00\x00\x00", "padding 7"),  # padding other than 1 SAME / 2 VALID
+    (b"\x01\x00\x00\x00\x00\x00\x00\x00", "strides"),  # stride_w 0
+])
+def test_runtime_micro_checks_the_custom_op_options(patch: bytes, message: str) -> None:
+    path = _wheel("MEDIAPIPE", MEDIAPIPE + "selfie_segmentation/selfie_segmentation.tflite")
+    data = bytearray(path.read_bytes())
+    at = data.find(bytes.fromhex("0c000000" "01000000" "02000000" "02000000"))
+    assert at > 0 and at % 4 == 0
+    data[at + 4:at + 4 + len(patch)] = patch
+    with pytest.raises(EdgeliteError, match=message) as e:
+        Interpreter(bytes(data))
+    assert "Convolution2DTransposeBias" in str(e.value)
+    data = bytearray(path.read_bytes())
+    name = data.find(b"Convolution2DTransposeBias")
+    data[name:name + 6] = b"Deconv"  # an unknown custom op: refused by name
+    with pytest.raises(EdgeliteError, match="custom op 'Deconvution2DTransposeBias' is not supported"):
+        Interpreter(bytes(data))

@@ -362,6 +362,9 @@ typedef struct el_kernel {
 
 /* Provided by runtime_micro/kernels/ (see top of this file). */
 const el_kernel *el_find_kernel(int32_t builtin_code);
+/* The kernel of a CUSTOM op by its custom_code, or NULL (only MediaPipe's
+ * "Convolution2DTransposeBias" today). */
+const el_kernel *el_find_custom_kernel(const char *custom_code);
 
 #ifdef __cplusplus
 }
