@@ -133,24 +133,43 @@ def test_if_left_at_run_time_is_refused_by_name_with_the_flag(tmp_path: Path) ->
         convert(path, ConvertOptions(input_values={"sr": (1.5,)}))
 
 
-def test_loop_is_refused_by_name(tmp_path: Path) -> None:
+def _loop_model() -> onnx.ModelProto:
+    """acc <- 0.5 * acc + x * (i + 1), n times; every acc is also a scan output."""
+    vi = helper.make_tensor_value_info
     body = helper.make_graph(
-        [N("Add", ["acc_in", "x"], ["acc_out"]), N("Identity", ["cond_in"], ["cond_out"])],
+        [N("Cast", ["i"], ["i_f"], to=TensorProto.FLOAT),
+         N("Add", ["i_f", "one"], ["i1"]),
+         N("Mul", ["x", "i1"], ["xi"]),
+         N("Mul", ["acc_in", "half"], ["decayed"]),
+         N("Add", ["decayed", "xi"], ["acc_out"]),
+         N("Identity", ["acc_out"], ["scan_out"]),
+         N("Identity", ["cond_in"], ["cond_out"])],
         "body",
-        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [1, 4])],
-        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [1, 4])])
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
-    n = helper.make_tensor_value_info("n", TensorProto.INT64, [])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
-    model = _model([N("Loop", ["n", "", "x"], ["y"], name="repeat", body=body)], [x, n], [y])
-    path = _save(model, tmp_path / "loop.onnx")
-    with pytest.raises(EdgeliteError) as e:
+        [vi("i", TensorProto.INT64, []), vi("cond_in", TensorProto.BOOL, []),
+         vi("acc_in", TensorProto.FLOAT, [1, 4])],
+        [vi("cond_out", TensorProto.BOOL, []), vi("acc_out", TensorProto.FLOAT, [1, 4]),
+         vi("scan_out", TensorProto.FLOAT, [1, 4])],
+        [numpy_helper.from_array(np.array(1.0, np.float32), "one"),
+         numpy_helper.from_array(np.array(0.5, np.float32), "half")])
+    inputs = [vi("x", TensorProto.FLOAT, [1, 4]), vi("n", TensorProto.INT64, [])]
+    outputs = [vi("y", TensorProto.FLOAT, [1, 4]), vi("ys", TensorProto.FLOAT, ["n", 1, 4])]
+    return _model([N("Loop", ["n", "", "zeros"], ["y", "ys"], name="repeat", body=body)],
+                  inputs, outputs, {"zeros": np.zeros((1, 4), np.float32)})
+
+
+def test_loop_with_a_constant_trip_count_unrolls(tmp_path: Path) -> None:
+    path = _save(_loop_model(), tmp_path / "loop.onnx")
+    with pytest.raises(EdgeliteError) as e:  # trip count only known at run time
         convert(path)
     assert "Loop" in str(e.value) and "'repeat'" in str(e.value)
     assert "--input-value" in str(e.value)
+    graph = convert(path, ConvertOptions(input_values={"n": (3.0,)}))
+    assert [t.name for t in graph.inputs] == ["x"]
+    x = np.array([[1.0, -2.0, 0.5, 3.0]], np.float32)
+    ref = _ort(path, {"x": x, "n": np.array(3, np.int64)})
+    got = _micro(write_model(graph), graph, {"x": x})
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
 def test_dynamic_batch_defaults_to_one_with_a_note(tmp_path: Path) -> None:

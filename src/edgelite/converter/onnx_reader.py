@@ -37,6 +37,9 @@ PASS_THROUGH = {"Identity", "Dropout"}
 # never needs weight values, and copying them every folding round would be slow.
 SMALL_CONST = 4096
 MAX_FOLD_ROUNDS = 16
+# Loops unrolled when their trip count is a constant this small (and the copies stay small).
+MAX_UNROLL = 64
+MAX_UNROLLED_NODES = 4096
 # Control flow is converted only when it folds away; what is left gets a reason and a flag.
 CONTROL_FLOW_REASONS = {
     "If": "its condition is only known at run time (TFLite Micro runs no IF); fix the inputs "
@@ -349,6 +352,10 @@ def _fold_round(work: _Work) -> bool:
             queue[position:position] = _inline_if(node, work, queue, alias)
             changed = True
             continue
+        if node.op_type == "Loop" and (unrolled := _unroll_loop(node, work)) is not None:
+            queue[position:position] = unrolled
+            changed = True
+            continue
         if (node.op_type == "Where" and node.input[0] in work.consts
                 and _where_pick(node, work) is not None):
             picked = _where_pick(node, work)
@@ -401,6 +408,91 @@ def _inline_if(node: onnx.NodeProto, work: _Work, queue: list[onnx.NodeProto],
         if dst:
             nodes.append(helper.make_node("Identity", [src], [dst], name=f"{node.name}_out{i}"))
     return nodes
+
+
+def _unroll_loop(node: onnx.NodeProto, work: _Work) -> list[onnx.NodeProto] | None:
+    """A Loop whose trip count is a small constant and whose condition stays true: one copy
+    of the body per iteration (values renamed "<loop>/iter<i>/..."), the carried values
+    chained, the scan outputs stacked with Unsqueeze + Concat. None when that does not hold
+    (the Loop is then refused by name)."""
+    inputs = list(node.input) + ["", ""]
+    trip, cond = inputs[0], inputs[1]
+    if not trip or trip not in work.consts:
+        return None
+    if cond and (cond not in work.consts
+                 or not bool(np.asarray(work.consts[cond]).reshape(-1)[0])):
+        return None
+    m = int(np.asarray(work.consts[trip]).reshape(-1)[0])
+    body = next(a.g for a in node.attribute if a.name == "body")
+    b_in, b_out = [i.name for i in body.input], [o.name for o in body.output]
+    n_carried = len(node.input) - 2
+    if (m < 1 or m > MAX_UNROLL or m * len(body.node) > MAX_UNROLLED_NODES
+            or len(b_in) != n_carried + 2 or not _condition_passes_through(body)):
+        return None
+    local = ({t.name for t in body.initializer} | set(b_in)
+             | {o for n in body.node for o in n.output if o})
+    base = node.name or node.output[0]
+    carried = list(node.input[2:])
+    scans: list[list[str]] = [[] for _ in b_out[1 + n_carried:]]
+    nodes: list[onnx.NodeProto] = []
+    for i in range(m):
+        prefix = f"{base}/iter{i}/"
+        rename = {name: prefix + name for name in local}
+        work.consts[prefix + b_in[0]] = np.array(i, np.int64)
+        work.consts[prefix + b_in[1]] = np.array(True)
+        for t in body.initializer:
+            work.consts[prefix + t.name] = numpy_helper.to_array(t)
+        for name, src in zip(b_in[2:], carried):
+            nodes.append(helper.make_node("Identity", [src], [prefix + name],
+                                          name=f"{prefix}{name}_in"))
+        copies = [_copy(n) for n in body.node]
+        _rename_inputs(copies, rename)
+        for n in copies:
+            n.name = prefix + (n.name or n.output[0])
+            for k, o in enumerate(n.output):
+                if o:
+                    n.output[k] = rename[o]
+        nodes.extend(copies)
+        carried = [rename.get(o, o) for o in b_out[1:1 + n_carried]]
+        for j, o in enumerate(b_out[1 + n_carried:]):
+            scans[j].append(rename.get(o, o))
+    for dst, src in zip(node.output[:n_carried], carried):
+        if dst:
+            nodes.append(helper.make_node("Identity", [src], [dst], name=f"{dst}_final"))
+    axes = f"{base}/stack_axes"
+    work.consts[axes] = np.array([0], np.int64)
+    for dst, parts in zip(node.output[n_carried:], scans):
+        if not dst:
+            continue
+        stacked = []
+        for k, src in enumerate(parts):
+            out = f"{dst}/part{k}"
+            if work.opset >= 13:
+                nodes.append(helper.make_node("Unsqueeze", [src, axes], [out], name=out))
+            else:
+                nodes.append(helper.make_node("Unsqueeze", [src], [out], name=out, axes=[0]))
+            stacked.append(out)
+        nodes.append(helper.make_node("Concat", stacked, [dst], name=f"{dst}_stack", axis=0))
+    return nodes
+
+
+def _condition_passes_through(body: onnx.GraphProto) -> bool:
+    """The body's condition output is its condition input (directly or through Identity) or
+    a constant true: the loop runs exactly its trip count."""
+    cond_in, cond_out = body.input[1].name, body.output[0].name
+    if cond_out == cond_in:
+        return True
+    for t in body.initializer:
+        if t.name == cond_out:
+            return bool(numpy_helper.to_array(t).all())
+    for n in body.node:
+        if cond_out in n.output:
+            if n.op_type == "Identity":
+                return n.input[0] == cond_in
+            if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
+                return bool(numpy_helper.to_array(n.attribute[0].t).all())
+            return False
+    return False
 
 
 def _rename_inputs(nodes: list[onnx.NodeProto], renamed: dict[str, str]) -> None:
