@@ -480,3 +480,57 @@ def test_runtime_micro_checks_the_custom_op_options(patch: bytes, message: str) 
     data[name:name + 6] = b"Deconv"  # an unknown custom op: refused by name
     with pytest.raises(EdgeliteError, match="custom op 'Deconvution2DTransposeBias' is not supported"):
         Interpreter(bytes(data))
+
+
+# ---- empty tensors ----------------------------------------------------------------------------
+
+def test_empty_intermediates_fold_away(tmp_path: Path) -> None:
+    """onnx-tf style: a Slice that selects nothing, squeezed and concatenated with real data,
+    and a reshape to a scalar through an empty shape vector."""
+    vi = helper.make_tensor_value_info
+    i64 = lambda v: np.array(v, np.int64)  # noqa: E731
+    nodes = [
+        N("Slice", ["x", "two", "two", "one"], ["nothing"]),  # [1, 0]
+        N("Squeeze", ["nothing", "zero"], ["nothing1"]),  # [0]
+        N("Squeeze", ["x", "zero"], ["x1"]),  # [4]
+        N("Concat", ["x1", "nothing1"], ["c"], axis=0),  # [4]
+        N("Relu", ["c"], ["y"]),
+        N("ReduceSum", ["c"], ["total"], keepdims=1),  # [1]
+        N("Reshape", ["total", "scalar"], ["s"]),  # []
+        N("Mul", ["s", "half"], ["y2"]),
+    ]
+    model = _model(nodes, [vi("x", TensorProto.FLOAT, [1, 4])],
+                   [vi("y", TensorProto.FLOAT, [4]), vi("y2", TensorProto.FLOAT, [])],
+                   {"two": i64([2]), "one": i64([1]), "zero": i64([0]),
+                    "scalar": np.zeros(0, np.int64), "half": np.array(0.5, np.float32)})
+    path = _save(model, tmp_path / "empty.onnx")
+    graph = convert(path)
+    assert not any(0 in t.shape for op in graph.ops for t in [*op.inputs, *op.outputs]
+                   if t is not None)
+    data = write_model(graph)
+    x = np.array([[1.0, -2.0, 3.0, 0.5]], np.float32)
+    ref = _ort(path, {"x": x})
+    for got in (_micro(data, graph, {"x": x}), _litert(data, [x])):
+        for a, b in zip(got, ref):
+            np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_tflite_reshape_through_an_empty_shape_vector(tmp_path: Path) -> None:
+    """TensorFlow's converter writes a reshape to a scalar with a shape tensor of shape [0]:
+    read, and written so runtime_micro (which refuses empty tensors) runs it like LiteRT."""
+    x = ir.Tensor("x", (1, 1))
+    empty = ir.Tensor("shape", (0,), "int32", data=np.zeros(0, np.int32))
+    s, y = ir.Tensor("s", ()), ir.Tensor("y", ())
+    g = ir.Graph(inputs=[x], outputs=[y], ops=[
+        ir.Op("RESHAPE", [x, empty], [s], {"new_shape": []}),
+        ir.Op("LOGISTIC", [s], [y])])
+    src = tmp_path / "scalar.tflite"
+    src.write_bytes(write_model(g))
+    with pytest.raises(EdgeliteError, match="empty"):
+        Interpreter(src.read_bytes())  # the source as it comes
+    graph = convert(src)
+    data = write_model(graph)
+    xv = np.array([[0.3]], np.float32)
+    ref = _litert(src.read_bytes(), [xv])[0]
+    np.testing.assert_allclose(_micro(data, graph, {"x": xv})[0], ref, rtol=1e-6)
+    np.testing.assert_allclose(_litert(data, [xv])[0], ref, rtol=1e-6)

@@ -363,6 +363,13 @@ def _fold_round(work: _Work) -> bool:
                                                     name=f"{node.name}_picked"))
             changed = True
             continue
+        if _all_outputs_empty(node, work):  # no elements: known whatever the inputs hold
+            for name in node.output:
+                if name:
+                    shape, dtype = work.shapes[name]
+                    work.consts[name] = np.zeros(shape, dtype)
+            changed = True
+            continue
         if node.op_type in ("Shape", "Size") and node.input[0] in work.shapes:
             work.consts[node.output[0]] = _shape_value(node, work.shapes[node.input[0]][0])
             changed = True
@@ -382,6 +389,13 @@ def _fold_round(work: _Work) -> bool:
         work.renamed.update(alias)
     work.nodes = kept
     return changed
+
+
+def _all_outputs_empty(node: onnx.NodeProto, work: _Work) -> bool:
+    names = [o for o in node.output if o]
+    return (bool(names) and node.op_type not in NONDETERMINISTIC
+            and all(o in work.shapes and 0 in work.shapes[o][0] and o not in work.consts
+                    for o in names))
 
 
 def _inline_if(node: onnx.NodeProto, work: _Work, queue: list[onnx.NodeProto],

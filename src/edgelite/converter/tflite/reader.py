@@ -490,6 +490,8 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
                 raw = np.frombuffer(buf.data, dtype=np.dtype(dtype).newbyteorder("<"))
                 arrays[key] = raw.astype(dtype).reshape(ti.shape)
             data = arrays[key]
+        elif 0 in ti.shape:  # an empty tensor holds no value to compute: a constant
+            data = np.zeros(ti.shape, dtype)
         quant = None
         if ti.quantization is not None:
             q = ti.quantization
