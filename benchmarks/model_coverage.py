@@ -12,8 +12,11 @@ Micro runs it with outputs bit-exact with runtime_micro. onnx2tf's column says "
 unless onnx2tf is importable or on PATH (it needs TensorFlow, which edgelite never installs).
 
 Float error = max |ours - reference| / max(range of the reference, max |reference|), over all
-outputs, on one fixed input (an image from scikit-image for image models, a tone in noise for
-audio models, fixed-seed uniform noise otherwise). This is a benchmark: it prints a table and
+outputs, on one fixed input. "reference spread" puts it in context: for ONNX, the same measure
+between ONNX Runtime with and without its graph optimizations (the model's own float noise);
+for .tflite, runtime_micro against LiteRT's reference kernels on the converted file, and LiteRT's
+default (XNNPACK) kernels against its reference ones. The input is an image from scikit-image
+for image models, a tone in noise for audio models, fixed-seed uniform noise otherwise. This is a benchmark: it prints a table and
 never fails.
 """
 
@@ -129,15 +132,25 @@ def _source_inputs(entry: Entry, path: Path) -> dict[str, np.ndarray]:
     return feeds
 
 
-def _reference(path: Path, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+def _reference(path: Path, feeds: dict[str, np.ndarray], plain: bool = False,
+               data: bytes | None = None) -> list[np.ndarray]:
+    """The model's own runtime: ONNX Runtime (``plain``: graph optimizations off), LiteRT
+    with its default kernels (``plain``: TFLite's reference kernels, on ``data``)."""
     if path.suffix == ".onnx":
         import onnxruntime as ort
 
-        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        so = ort.SessionOptions()
+        if plain:
+            so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         return [np.asarray(y) for y in sess.run(None, feeds)]
-    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    it = Interpreter(model_path=str(path))  # default kernels: XNNPACK runs MediaPipe's op
+    if plain:  # our file: the source may keep a custom op the reference resolver lacks
+        it = Interpreter(model_content=data,
+                         experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    else:
+        it = Interpreter(model_path=str(path))  # default kernels: XNNPACK runs MediaPipe's op
     it.allocate_tensors()
     for d in it.get_input_details():
         it.set_tensor(d["index"], feeds[d["name"]])
@@ -232,8 +245,15 @@ def run(entry: Entry, int8: bool) -> dict:
     row["convert"] = f"ok ({time.perf_counter() - t0:.1f} s)"
     feeds = _source_inputs(entry, path)
     try:
+        ours = _ours(data, graph, feeds)
         ref = _reference(path, feeds)
-        row["float error"] = f"{_error(_ours(data, graph, feeds), ref):.1e}"
+        row["float error"] = f"{_error(ours, ref):.1e}"
+        plain = _reference(path, feeds, plain=True, data=data)
+        if path.suffix == ".onnx":  # ORT against itself: the float noise floor of this model
+            row["reference spread"] = f"ORT opt/no-opt {_error(plain, ref):.1e}"
+        else:
+            row["reference spread"] = (f"LiteRT ref kernels {_error(ours, plain):.1e} "
+                                       f"(XNNPACK vs ref {_error(ref, plain):.1e})")
     except Exception as e:  # noqa: BLE001
         row["float error"] = f"failed: {str(e)[:70]}"
     if int8:
@@ -250,7 +270,7 @@ def main() -> None:
                else "not installed")
     rows = [run(e, not args.no_int8) for e in ENTRIES
             if not args.only or args.only in e.name]
-    cols = ["model", "bytes", "convert", "float error", "int8", "flags"]
+    cols = ["model", "bytes", "convert", "float error", "reference spread", "int8", "flags"]
     print(f"onnx2tf: {onnx2tf} (its column is left out when it is not installed); "
           f"git {os.popen('git -C ' + str(REPO) + ' rev-parse --short HEAD').read().strip()}")
     print("| " + " | ".join(cols) + " |")

@@ -277,6 +277,33 @@ def test_lstm_with_state_in_and_out_streams(tmp_path: Path) -> None:
         np.testing.assert_allclose(cm, c, rtol=1e-5, atol=1e-6, err_msg=f"step {step}")
 
 
+def test_gru_with_state_in_and_out_streams(tmp_path: Path) -> None:
+    rng = np.random.default_rng(10)
+    hidden, feat = 5, 3
+    w = (rng.standard_normal((1, 3 * hidden, feat)) * 0.5).astype(np.float32)
+    r = (rng.standard_normal((1, 3 * hidden, hidden)) * 0.5).astype(np.float32)
+    b = (rng.standard_normal((1, 6 * hidden)) * 0.1).astype(np.float32)
+    vi = helper.make_tensor_value_info
+    inputs = [vi("x", TensorProto.FLOAT, [2, 1, feat]), vi("h0", TensorProto.FLOAT, [1, 1, hidden])]
+    outputs = [vi("y", TensorProto.FLOAT, [2, 1, 1, hidden]),
+               vi("h1", TensorProto.FLOAT, [1, 1, hidden])]
+    nodes = [N("GRU", ["x", "W", "R", "B", "", "h0"], ["y", "h1"], hidden_size=hidden,
+               linear_before_reset=1)]
+    path = _save(_model(nodes, inputs, outputs, {"W": w, "R": r, "B": b}), tmp_path / "gru.onnx")
+    graph = convert(path)
+    it = Interpreter(write_model(graph))
+    h = hm = np.zeros((1, 1, hidden), np.float32)
+    for step in range(4):  # two time steps per invoke, the state carried between invokes
+        x = rng.standard_normal((2, 1, feat)).astype(np.float32)
+        y, h = _ort(path, {"x": x, "h0": h})
+        it.set_input(0, x)
+        it.set_input(1, hm)
+        it.invoke()
+        ym, hm = it.get_output(0).copy(), it.get_output(1).copy()
+        np.testing.assert_allclose(ym, y, rtol=1e-5, atol=1e-6, err_msg=f"step {step}")
+        np.testing.assert_allclose(hm, h, rtol=1e-5, atol=1e-6, err_msg=f"step {step}")
+
+
 # ---- float .tflite files as they come ----------------------------------------------------------
 
 def _float16_weight_tflite(tmp_path: Path) -> tuple[Path, np.ndarray]:
