@@ -561,3 +561,34 @@ def test_tflite_reshape_through_an_empty_shape_vector(tmp_path: Path) -> None:
     ref = _litert(src.read_bytes(), [xv])[0]
     np.testing.assert_allclose(_micro(data, graph, {"x": xv})[0], ref, rtol=1e-6)
     np.testing.assert_allclose(_litert(data, [xv])[0], ref, rtol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("member, shape", [
+    ("ch_PP-OCRv4_det_infer.onnx", (1, 3, 160, 320)),
+    ("ch_PP-OCRv4_rec_infer.onnx", (1, 3, 48, 320)),
+    ("ch_ppocr_mobile_v2.0_cls_infer.onnx", (1, 3, 48, 192)),
+])
+def test_pp_ocr_paddle2onnx_models_match_onnx_runtime(member: str, shape: tuple) -> None:
+    """paddle2onnx exports: dynamic reshapes from Shape/Gather/Slice/Concat chains. Compared
+    with ONNX Runtime on a real image, within twice ORT's own spread (optimizations on/off)."""
+    from skimage import data as images
+    from skimage import transform
+
+    path = _wheel("RAPIDOCR", "rapidocr_onnxruntime/models/" + member)
+    graph = convert(path, ConvertOptions(input_shapes={"x": shape}))
+    assert not any(op.type in ("SHAPE", "GATHER") for op in graph.ops)
+    img = transform.resize(images.astronaut(), shape[2:]).astype(np.float32)
+    x = np.ascontiguousarray(img.transpose(2, 0, 1)[None] * 2 - 1)
+    got = _micro(write_model(graph), graph, {"x": np.ascontiguousarray(x.transpose(0, 2, 3, 1))})
+    y = got[0]
+    layout = __import__("json").loads(graph.metadata["edgelite"])["layout"]["outputs"]
+    if layout.get(graph.outputs[0].name) in ("NHWC", "NWC"):
+        y = np.moveaxis(y, -1, 1)
+    ref = _ort(path, {"x": x})[0]
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    plain = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"]).run(
+        None, {"x": x})[0]
+    spread = _err_of_range(plain, ref)
+    assert _err_of_range(y, ref) <= max(1e-4, 2 * spread), (_err_of_range(y, ref), spread)
