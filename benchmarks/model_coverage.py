@@ -16,8 +16,8 @@ outputs, on one fixed input. "reference spread" puts it in context: for ONNX, th
 between ONNX Runtime with and without its graph optimizations (the model's own float noise);
 for .tflite, runtime_micro against LiteRT's reference kernels on the converted file, and LiteRT's
 default (XNNPACK) kernels against its reference ones. The input is an image from scikit-image
-for image models, a tone in noise for audio models, fixed-seed uniform noise otherwise. This is a benchmark: it prints a table and
-never fails.
+for image models, a tone in noise for audio models, fixed-seed uniform noise otherwise. This is
+a benchmark: it prints a table and never fails.
 """
 
 from __future__ import annotations

@@ -256,7 +256,8 @@ def test_lstm_with_state_in_and_out_streams(tmp_path: Path) -> None:
     inputs = [vi("x", TensorProto.FLOAT, [1, 1, feat]), vi("h0", TensorProto.FLOAT, [1, 1, hidden]),
               vi("c0", TensorProto.FLOAT, [1, 1, hidden])]
     outputs = [vi("y", TensorProto.FLOAT, [1, 1, 1, hidden]),
-               vi("h1", TensorProto.FLOAT, [1, 1, hidden]), vi("c1", TensorProto.FLOAT, [1, 1, hidden])]
+               vi("h1", TensorProto.FLOAT, [1, 1, hidden]),
+               vi("c1", TensorProto.FLOAT, [1, 1, hidden])]
     nodes = [N("LSTM", ["x", "W", "R", "B", "", "h0", "c0"], ["y", "h1", "c1"],
                hidden_size=hidden)]
     path = _save(_model(nodes, inputs, outputs, {"W": w, "R": r, "B": b}), tmp_path / "lstm.onnx")
@@ -505,7 +506,8 @@ def test_runtime_micro_checks_the_custom_op_options(patch: bytes, message: str) 
     data = bytearray(path.read_bytes())
     name = data.find(b"Convolution2DTransposeBias")
     data[name:name + 6] = b"Deconv"  # an unknown custom op: refused by name
-    with pytest.raises(EdgeliteError, match="custom op 'Deconvution2DTransposeBias' is not supported"):
+    unknown = "custom op 'Deconvution2DTransposeBias' is not supported"
+    with pytest.raises(EdgeliteError, match=unknown):
         Interpreter(bytes(data))
 
 

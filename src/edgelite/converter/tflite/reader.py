@@ -514,7 +514,12 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
             continue
         if oi.op not in S.OP_OPTIONS:
             what = f"custom op {oi.custom_code!r}" if oi.op == "CUSTOM" else f"operator {oi.op}"
-            raise unsupported(f"operator {oi.index} is {what}, which edgelite does not handle")
+            raise EdgeliteError(
+                f"operator {oi.index} is {what}, which edgelite does not handle",
+                where=model.source, code=Code.UNSUPPORTED,
+                hint=("the custom ops edgelite reads: " + ", ".join(sorted(CUSTOM_OPS))
+                      + "; export the model without the others") if oi.op == "CUSTOM"
+                else "`edgelite ops` lists the ops the ONNX converter produces")
         expected = S.OP_OPTIONS[oi.op]
         if oi.options_type is not None and oi.options_type != expected:
             raise EdgeliteError(
