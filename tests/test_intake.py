@@ -29,6 +29,13 @@ from edgelite.runtime.interpreter import Interpreter
 N = helper.make_node
 
 
+def cli(*args: str) -> int:
+    """The edgelite command in this process (exit code); stderr notes go to capsys."""
+    from edgelite.cli import main
+
+    return main(list(args))
+
+
 def _save(model: onnx.ModelProto, path: Path) -> Path:
     onnx.save(model, str(path))
     return path
@@ -117,9 +124,8 @@ def test_if_left_at_run_time_is_refused_by_name_with_the_flag(tmp_path: Path) ->
     res = edgelite("convert", str(path), "-o", str(tmp_path / "o.tflite"))
     assert_user_error(res, "If", "pick_rate", "--input-value")
     # the scalar spelled with --input-shape sr: (nothing after the colon) is accepted too
-    res = edgelite("convert", str(path), "-o", str(tmp_path / "o.tflite"), "--input-shape",
-                   "sr:", "--input-value", "sr=16000")
-    assert res.returncode == 0, res.stderr
+    assert cli("convert", str(path), "-o", str(tmp_path / "o.tflite"), "--input-shape",
+                   "sr:", "--input-value", "sr=16000") == 0
     from edgelite.cli import _parse_input_shapes, _parse_input_values
 
     assert _parse_input_shapes(("sr:",)) == {"sr": ()}
@@ -172,16 +178,17 @@ def test_loop_with_a_constant_trip_count_unrolls(tmp_path: Path) -> None:
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
-def test_dynamic_batch_defaults_to_one_with_a_note(tmp_path: Path) -> None:
+def test_dynamic_batch_defaults_to_one_with_a_note(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 6, 6])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 6, 6])
     w = np.random.default_rng(1).standard_normal((2, 1, 3, 3)).astype(np.float32)
     path = _save(_model([N("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])], [x], [y],
                         {"w": w}), tmp_path / "batch.onnx")
     out = tmp_path / "batch.tflite"
-    res = edgelite("convert", str(path), "-o", str(out))
-    assert res.returncode == 0, res.stderr
-    assert "note:" in res.stderr and "'x'" in res.stderr and "batch" in res.stderr
+    assert cli("convert", str(path), "-o", str(out)) == 0
+    err = capsys.readouterr().err
+    assert "note:" in err and "'x'" in err and "batch" in err
     graph = convert(path)
     assert graph.inputs[0].shape == (1, 6, 6, 1)  # NHWC, batch 1
     xv = np.random.default_rng(2).standard_normal((1, 1, 6, 6)).astype(np.float32)
@@ -195,9 +202,8 @@ def test_quantize_takes_input_shape_and_value(tmp_path: Path) -> None:
     calib = tmp_path / "calib.npy"
     np.save(calib, np.random.default_rng(0).uniform(-2, 2, (16, 1, 8)).astype(np.float32))
     out = tmp_path / "q.tflite"
-    res = edgelite("quantize", str(path), "-o", str(out), "--calibration", str(calib),
-                   "--input-value", "sr=16000", "--input-shape", "x:1,8")
-    assert res.returncode == 0, res.stderr
+    assert cli("quantize", str(path), "-o", str(out), "--calibration", str(calib),
+                   "--input-value", "sr=16000", "--input-shape", "x:1,8") == 0
     from tflite_micro.python.tflite_micro import runtime
 
     it = runtime.Interpreter.from_bytes(out.read_bytes(), arena_size=1 << 16)
@@ -334,8 +340,7 @@ def _float16_weight_tflite(tmp_path: Path) -> tuple[Path, np.ndarray]:
 def test_tflite_convert_folds_float16_weights(tmp_path: Path) -> None:
     path, x = _float16_weight_tflite(tmp_path)
     out = tmp_path / "out.tflite"
-    res = edgelite("convert", str(path), "-o", str(out))
-    assert res.returncode == 0, res.stderr
+    assert cli("convert", str(path), "-o", str(out)) == 0
     graph = convert(path)
     assert [op.type for op in graph.ops] == ["CONV_2D", "CONV_2D"]  # no DEQUANTIZE left
     ref = _litert(path.read_bytes(), [x[:1]])[0]
@@ -343,8 +348,7 @@ def test_tflite_convert_folds_float16_weights(tmp_path: Path) -> None:
                                rtol=1e-5, atol=1e-5)
     # --mode float16 writes them back as float16
     f16 = tmp_path / "f16_again.tflite"
-    res = edgelite("quantize", str(path), "-o", str(f16), "--mode", "float16")
-    assert res.returncode == 0, res.stderr
+    assert cli("quantize", str(path), "-o", str(f16), "--mode", "float16") == 0
     assert abs(f16.stat().st_size - path.stat().st_size) < 0.1 * path.stat().st_size
     np.testing.assert_allclose(_litert(f16.read_bytes(), [x[:1]])[0], ref, rtol=1e-5, atol=1e-5)
 
@@ -353,9 +357,8 @@ def test_tflite_with_float16_weights_quantizes_to_int8(tmp_path: Path) -> None:
     path, x = _float16_weight_tflite(tmp_path)
     np.save(tmp_path / "calib.npy", x)
     out = tmp_path / "int8.tflite"
-    res = edgelite("quantize", str(path), "-o", str(out), "--calibration",
-                   str(tmp_path / "calib.npy"))
-    assert res.returncode == 0, res.stderr
+    assert cli("quantize", str(path), "-o", str(out), "--calibration",
+                   str(tmp_path / "calib.npy")) == 0
     float32_bytes = len(write_model(convert(path)))
     assert out.stat().st_size <= 0.30 * float32_bytes, (out.stat().st_size, float32_bytes)
     _assert_int8_bit_exact_with_tflm(out.read_bytes(), samples=3)
@@ -440,9 +443,8 @@ def test_mediapipe_file_quantizes_to_int8_bit_exact_with_tflm(tmp_path: Path) ->
                                  images.rocket(), images.hubble_deep_field())])
     np.save(tmp_path / "calib.npy", calib)
     out = tmp_path / "int8.tflite"
-    res = edgelite("quantize", str(path), "-o", str(out), "--calibration",
-                   str(tmp_path / "calib.npy"))
-    assert res.returncode == 0, res.stderr
+    assert cli("quantize", str(path), "-o", str(out), "--calibration",
+                   str(tmp_path / "calib.npy")) == 0
     float32_bytes = len(write_model(convert(path)))
     assert out.stat().st_size <= 0.30 * float32_bytes, (out.stat().st_size, float32_bytes)
     _assert_int8_bit_exact_with_tflm(out.read_bytes(), samples=2)
@@ -451,9 +453,8 @@ def test_mediapipe_file_quantizes_to_int8_bit_exact_with_tflm(tmp_path: Path) ->
 def test_silero_vad_streams_with_sr_frozen(tmp_path: Path) -> None:
     path = _wheel("SILERO_VAD", "silero_vad/data/silero_vad.onnx")
     out = tmp_path / "vad.tflite"
-    res = edgelite("convert", str(path), "-o", str(out), "--input-value", "sr=16000",
-                   "--input-shape", "input:1,512", "--input-shape", "state:2,1,128")
-    assert res.returncode == 0, res.stderr
+    assert cli("convert", str(path), "-o", str(out), "--input-value", "sr=16000",
+                   "--input-shape", "input:1,512", "--input-shape", "state:2,1,128") == 0
     it = Interpreter(out.read_bytes())
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(8)
