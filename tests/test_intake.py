@@ -178,6 +178,31 @@ def test_loop_with_a_constant_trip_count_unrolls(tmp_path: Path) -> None:
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("reverse", [0, 1])
+def test_scan_with_a_static_length_unrolls(reverse: int, tmp_path: Path) -> None:
+    """A running sum over the sequence axis (1) of x [2, 5, 3]; each step's sum doubled is a
+    scan output stacked on axis 0, in reverse order when asked."""
+    vi = helper.make_tensor_value_info
+    body = helper.make_graph(
+        [N("Add", ["s_in", "x_t"], ["s_out"]), N("Mul", ["s_out", "two"], ["y_t"])], "body",
+        [vi("s_in", TensorProto.FLOAT, [2, 3]), vi("x_t", TensorProto.FLOAT, [2, 3])],
+        [vi("s_out", TensorProto.FLOAT, [2, 3]), vi("y_t", TensorProto.FLOAT, [2, 3])],
+        [numpy_helper.from_array(np.array(2.0, np.float32), "two")])
+    node = N("Scan", ["s0", "x"], ["s", "ys"], name="running_sum", body=body,
+             num_scan_inputs=1, scan_input_axes=[1], scan_input_directions=[reverse],
+             scan_output_directions=[reverse])
+    model = _model([node], [vi("s0", TensorProto.FLOAT, [2, 3]), vi("x", TensorProto.FLOAT,
+                                                                     [2, 5, 3])],
+                   [vi("s", TensorProto.FLOAT, [2, 3]), vi("ys", TensorProto.FLOAT, [5, 2, 3])])
+    path = _save(model, tmp_path / "scan.onnx")
+    graph = convert(path, ConvertOptions(keep_nchw_io=True))
+    rng = np.random.default_rng(11)
+    feeds = {"s0": rng.standard_normal((2, 3)).astype(np.float32),
+             "x": rng.standard_normal((2, 5, 3)).astype(np.float32)}
+    for a, b in zip(_micro(write_model(graph), graph, feeds), _ort(path, feeds)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
 def test_dynamic_batch_defaults_to_one_with_a_note(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture) -> None:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 6, 6])
@@ -343,6 +368,7 @@ def test_tflite_convert_folds_float16_weights(tmp_path: Path) -> None:
     assert cli("convert", str(path), "-o", str(out)) == 0
     graph = convert(path)
     assert [op.type for op in graph.ops] == ["CONV_2D", "CONV_2D"]  # no DEQUANTIZE left
+    assert write_model(graph) == out.read_bytes()  # deterministic
     ref = _litert(path.read_bytes(), [x[:1]])[0]
     np.testing.assert_allclose(_micro(out.read_bytes(), graph, {"input": x[:1]})[0], ref,
                                rtol=1e-5, atol=1e-5)

@@ -352,6 +352,10 @@ def _fold_round(work: _Work) -> bool:
             queue[position:position] = _inline_if(node, work, queue, alias)
             changed = True
             continue
+        if node.op_type == "Scan" and (unrolled := _unroll_scan(node, work)) is not None:
+            queue[position:position] = unrolled
+            changed = True
+            continue
         if node.op_type == "Loop" and (unrolled := _unroll_loop(node, work)) is not None:
             queue[position:position] = unrolled
             changed = True
@@ -487,6 +491,91 @@ def _unroll_loop(node: onnx.NodeProto, work: _Work) -> list[onnx.NodeProto] | No
                 nodes.append(helper.make_node("Unsqueeze", [src], [out], name=out, axes=[0]))
             stacked.append(out)
         nodes.append(helper.make_node("Concat", stacked, [dst], name=f"{dst}_stack", axis=0))
+    return nodes
+
+
+def _unroll_scan(node: onnx.NodeProto, work: _Work) -> list[onnx.NodeProto] | None:
+    """A Scan (opset 9+) whose sequence length is static and small: one copy of the body per
+    step, each scan input sliced with Gather at that step (from the end for a reverse
+    direction), the states chained, the scan outputs stacked (reversed where asked)."""
+    if work.opset < 9:
+        return None
+    attrs = {a.name: a for a in node.attribute}
+    body = attrs["body"].g
+    m = int(attrs["num_scan_inputs"].i)
+    n_state = len(node.input) - m
+    scan_in = list(node.input[n_state:])
+    if n_state < 0 or any(x not in work.shapes for x in scan_in):
+        return None
+    in_axes = list(attrs["scan_input_axes"].ints) if "scan_input_axes" in attrs else [0] * m
+    in_dirs = (list(attrs["scan_input_directions"].ints) if "scan_input_directions" in attrs
+               else [0] * m)
+    k = len(body.output) - n_state
+    out_axes = list(attrs["scan_output_axes"].ints) if "scan_output_axes" in attrs else [0] * k
+    out_dirs = (list(attrs["scan_output_directions"].ints) if "scan_output_directions" in attrs
+                else [0] * k)
+    ranks = [len(work.shapes[x][0]) for x in scan_in]
+    in_axes = [a % r for a, r in zip(in_axes, ranks)]
+    lengths = {work.shapes[x][0][a] for x, a in zip(scan_in, in_axes)}
+    if len(lengths) != 1:
+        return None
+    steps = lengths.pop()
+    b_in, b_out = [i.name for i in body.input], [o.name for o in body.output]
+    if (steps < 1 or steps > MAX_UNROLL or steps * len(body.node) > MAX_UNROLLED_NODES
+            or len(b_in) != n_state + m):
+        return None
+    local = ({t.name for t in body.initializer} | set(b_in)
+             | {o for n in body.node for o in n.output if o})
+    base = node.name or node.output[0]
+    states = list(node.input[:n_state])
+    scans: list[list[str]] = [[] for _ in range(k)]
+    nodes: list[onnx.NodeProto] = []
+    for t in range(steps):
+        prefix = f"{base}/step{t}/"
+        rename = {name: prefix + name for name in local}
+        for init in body.initializer:
+            work.consts[prefix + init.name] = numpy_helper.to_array(init)
+        for name, src in zip(b_in[:n_state], states):
+            nodes.append(helper.make_node("Identity", [src], [prefix + name],
+                                          name=f"{prefix}{name}_in"))
+        for j, (name, src) in enumerate(zip(b_in[n_state:], scan_in)):
+            index = f"{prefix}{name}_index"
+            work.consts[index] = np.array(steps - 1 - t if in_dirs[j] else t, np.int64)
+            nodes.append(helper.make_node("Gather", [src, index], [prefix + name],
+                                          name=f"{prefix}{name}_slice", axis=in_axes[j]))
+        copies = [_copy(n) for n in body.node]
+        _rename_inputs(copies, rename)
+        for n in copies:
+            n.name = prefix + (n.name or n.output[0])
+            for q, o in enumerate(n.output):
+                if o:
+                    n.output[q] = rename[o]
+        nodes.extend(copies)
+        states = [rename.get(o, o) for o in b_out[:n_state]]
+        for j, o in enumerate(b_out[n_state:]):
+            scans[j].append(rename.get(o, o))
+    for dst, src in zip(node.output[:n_state], states):
+        if dst:
+            nodes.append(helper.make_node("Identity", [src], [dst], name=f"{dst}_final"))
+    for j, (dst, parts) in enumerate(zip(node.output[n_state:], scans)):
+        if not dst:
+            continue
+        rank = len(work.shapes[b_out[n_state + j]][0]) if b_out[n_state + j] in work.shapes \
+            else None
+        axis = out_axes[j] % (rank + 1) if rank is not None else out_axes[j]
+        if axis < 0:
+            return None  # a negative axis needs the element rank, which inference did not give
+        axes = f"{dst}/stack_axes"
+        work.consts[axes] = np.array([axis], np.int64)
+        stacked = []
+        for q, src in enumerate(parts[::-1] if out_dirs[j] else parts):
+            out = f"{dst}/part{q}"
+            if work.opset >= 13:
+                nodes.append(helper.make_node("Unsqueeze", [src, axes], [out], name=out))
+            else:
+                nodes.append(helper.make_node("Unsqueeze", [src], [out], name=out, axes=[axis]))
+            stacked.append(out)
+        nodes.append(helper.make_node("Concat", stacked, [dst], name=f"{dst}_stack", axis=axis))
     return nodes
 
 
