@@ -245,14 +245,15 @@ def test_dynamic_input_without_input_shape_names_the_input(tmp_path: Path) -> No
     model = _model("resnet_tiny")
     dynamic = onnx.ModelProto()
     dynamic.CopyFrom(model)
-    dim = dynamic.graph.input[0].type.tensor_type.shape.dim[0]
-    dim.Clear()
-    dim.dim_param = "batch"
+    for k, name in ((0, "batch"), (2, "height")):  # (a dynamic batch alone would default to 1)
+        dim = dynamic.graph.input[0].type.tensor_type.shape.dim[k]
+        dim.Clear()
+        dim.dim_param = name
     path = tmp_path / "dyn.onnx"
     onnx.save(dynamic, path)
     with pytest.raises(EdgeliteError) as e:
         convert_to_bytes(path)
-    assert "'input'" in str(e.value) and "--input-shape input:1,3,32,32" in str(e.value)
+    assert "'input'" in str(e.value) and "--input-shape input:1,3,1,32" in str(e.value)
     data = convert_to_bytes(path, ConvertOptions(input_shapes={"input": (1, 3, 32, 32)}))
     x = _input(model)
     got = litert_run(data, {"input": x}, {"input": "NHWC"})["output"]
@@ -274,6 +275,11 @@ def test_cli_convert(tmp_path: Path) -> None:
     dynamic.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "n"
     onnx.save(dynamic, path)
     assert dim.dim_value == 1
+    # a dynamic batch alone defaults to 1 (with a note); a dynamic width needs --input-shape
+    assert main(["convert", str(path), "-o", str(out)]) == 0
+    assert out.read_bytes() != b""
+    dynamic.graph.input[0].type.tensor_type.shape.dim[3].dim_param = "w"
+    onnx.save(dynamic, path)
     assert main(["convert", str(path), "-o", str(out)]) == 2
     assert main(["convert", str(path), "-o", str(out), "--input-shape", "input:1,3,32,32"]) == 0
 

@@ -104,9 +104,15 @@ def _plain_conv_model(batch: int | str = 1) -> onnx.ModelProto:
 
 def test_dynamic_input_needs_input_shape(tmp_path: Path) -> None:
     path = _save(_plain_conv_model("batch"), tmp_path)
+    notes: list[str] = []
+    assert read_onnx(path, notes=notes).inputs[0].shape == (1, 3, 8, 8)  # batch alone: 1
+    assert len(notes) == 1 and "'x'" in notes[0] and "batch" in notes[0]
+    graph = onnx.load(str(path))
+    graph.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "h"
+    path = _save(graph, tmp_path)
     with pytest.raises(EdgeliteError) as e:
         read_onnx(path)
-    _assert_one_line_error(e.value, path, "'x'", "--input-shape x:1,3,8,8")
+    _assert_one_line_error(e.value, path, "'x'", "--input-shape x:1,3,1,8")
     graph = read_onnx(path, {"x": (2, 3, 8, 8)})
     assert graph.inputs[0].shape == (2, 3, 8, 8)
     assert graph.outputs[0].shape == (2, 4, 8, 8)

@@ -336,39 +336,47 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
     return EL_OK;
 }
 
-/* TRANSPOSE_CONV inputs: 0 output_shape (int32, const), 1 weights OHWI, 2 input, 3 bias. */
-static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
+/* TRANSPOSE_CONV inputs: 0 output_shape (int32, const), 1 weights OHWI, 2 input, 3 bias.
+ * MediaPipe's custom Convolution2DTransposeBias: 0 input, 1 weights OHWI, 2 bias (float32),
+ * the output's shape given by its tensor; same arithmetic, so one prepare for both. */
+static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i, int32_t in_i,
+                               int32_t bias_i, int custom)
 {
     const el_transpose_conv_options *o = (const el_transpose_conv_options *)node->options;
-    el_tensor *shape, *filter, *in, *out;
+    el_tensor *shape = NULL, *filter, *in, *out;
     conv_data dd, *d = &dd;
     int32_t i;
-    EL_TRY(el_k_counts(ctx, node, 3, 4, 1, 1));
-    EL_TRY(el_k_in(ctx, node, 0, &shape));
-    EL_TRY(el_k_in(ctx, node, 1, &filter));
-    EL_TRY(el_k_in(ctx, node, 2, &in));
+    EL_TRY(custom ? el_k_counts(ctx, node, 3, 3, 1, 1) : el_k_counts(ctx, node, 3, 4, 1, 1));
+    if (!custom) EL_TRY(el_k_in(ctx, node, 0, &shape));
+    EL_TRY(el_k_in(ctx, node, filter_i, &filter));
+    EL_TRY(el_k_in(ctx, node, in_i, &in));
     EL_TRY(el_k_out(ctx, node, 0, &out));
     if (o == NULL) {
         return EL_BAD(ctx, node, "has no TransposeConvOptions");
     }
-    if (in->type != EL_FLOAT32 && in->type != EL_INT8) {
-        return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
-                        el_dtype_name(in->type));
+    if (in->type != EL_FLOAT32 && (custom || in->type != EL_INT8)) {
+        return EL_UNSUP(ctx, node, "input type %s is not supported (%s)",
+                        el_dtype_name(in->type), custom ? "FLOAT32" : "FLOAT32 or INT8");
     }
     EL_TRY(el_k_type(ctx, node, filter, "filter", in->type));
     EL_TRY(el_k_type(ctx, node, out, "output", in->type));
-    EL_TRY(el_k_type(ctx, node, shape, "output_shape", EL_INT32));
-    EL_TRY(el_k_const(ctx, node, shape, "output_shape"));
     EL_TRY(el_k_rank(ctx, node, in, "input", 4));
     EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
     EL_TRY(el_k_rank(ctx, node, out, "output", 4));
-    if (el_tensor_elements(shape) != 4) {
-        return EL_BAD(ctx, node, "output_shape must have 4 elements");
+    if (custom && el_input(ctx, node, bias_i) == NULL) {
+        return EL_BAD(ctx, node, "has no bias input");
     }
-    for (i = 0; i < 4; ++i) {
-        if (EL_S32(shape)[i] != out->dims[i]) {
-            return EL_BAD(ctx, node, "output_shape[%d] = %d but the output tensor has %d",
-                          (int)i, (int)EL_S32(shape)[i], (int)out->dims[i]);
+    if (shape != NULL) {
+        EL_TRY(el_k_type(ctx, node, shape, "output_shape", EL_INT32));
+        EL_TRY(el_k_const(ctx, node, shape, "output_shape"));
+        if (el_tensor_elements(shape) != 4) {
+            return EL_BAD(ctx, node, "output_shape must have 4 elements");
+        }
+        for (i = 0; i < 4; ++i) {
+            if (EL_S32(shape)[i] != out->dims[i]) {
+                return EL_BAD(ctx, node, "output_shape[%d] = %d but the output tensor has %d",
+                              (int)i, (int)EL_S32(shape)[i], (int)out->dims[i]);
+            }
         }
     }
     EL_TRY(conv_alloc(ctx, node, in->type == EL_INT8 ? filter->dims[0] : 0, d));
@@ -379,7 +387,7 @@ static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
     if (d->filter.n != d->out.c || d->filter.c != d->in.c || d->in.n != d->out.n) {
         return EL_BAD(ctx, node, "filter does not fit input/output channels");
     }
-    EL_TRY(check_bias(ctx, node, 3, d->out.c, d->is_float ? EL_FLOAT32 : EL_INT32));
+    EL_TRY(check_bias(ctx, node, bias_i, d->out.c, d->is_float ? EL_FLOAT32 : EL_INT32));
     if (o->stride_h < 1 || o->stride_w < 1) {
         return EL_BAD(ctx, node, "strides must be >= 1");
     }
@@ -412,6 +420,27 @@ static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
     return conv_store(d);
 }
 
+static el_status transpose_conv_prepare(el_context *ctx, el_node *node)
+{
+    return tconv_prepare(ctx, node, 1, 2, 3, 0);
+}
+
+static el_status tconv_bias_prepare(el_context *ctx, el_node *node)
+{
+    return tconv_prepare(ctx, node, 1, 0, 2, 1);
+}
+
+static el_status tconv_bias_invoke(el_context *ctx, el_node *node)
+{
+    el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
+    el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
+    conv_view v;
+    conv_view_of(node, in, filter, out, &v);
+    el_transpose_conv_f32(v.p, &v.in, EL_F32(in), &v.filter, EL_F32(filter), EL_F32(bias), &v.out,
+                          EL_F32(out));
+    return EL_OK;
+}
+
 static el_status transpose_conv_invoke(el_context *ctx, el_node *node)
 {
     el_tensor *filter = el_input(ctx, node, 1), *in = el_input(ctx, node, 2);
@@ -434,3 +463,6 @@ const el_kernel el_kernel_depthwise_conv_2d = {EL_OP_DEPTHWISE_CONV_2D, 0, depth
                                                depthwise_invoke};
 const el_kernel el_kernel_transpose_conv = {EL_OP_TRANSPOSE_CONV, 0, transpose_conv_prepare,
                                             transpose_conv_invoke};
+/* custom op "Convolution2DTransposeBias" (MediaPipe); found by el_find_custom_kernel */
+const el_kernel el_kernel_custom_tconv_bias = {EL_OP_CUSTOM, 0, tconv_bias_prepare,
+                                               tconv_bias_invoke};

@@ -5,6 +5,8 @@
  * defines EL_KERNEL_LIST(X) as X(conv_2d) X(fully_connected) ... (names as below); with
  * --gc-sections the other kernels then drop out of the image. A model using an op outside the
  * list fails el_init with EL_ERROR_UNSUPPORTED naming the op. */
+#include <string.h>
+
 #include "el_kcommon.h"
 
 #define EL_K(name) extern const el_kernel el_kernel_##name;
@@ -45,5 +47,23 @@ const el_kernel *el_find_kernel(int32_t builtin_code)
             return k_kernels[i];
         }
     }
+    return NULL;
+}
+
+/* Custom ops: looked up by name. Firmware with -DEL_KERNELS_SELECTED keeps one only when its
+ * list header also defines EL_KERNEL_CUSTOM_TCONV_BIAS. */
+#if !defined(EL_KERNELS_SELECTED) || defined(EL_KERNEL_CUSTOM_TCONV_BIAS)
+extern const el_kernel el_kernel_custom_tconv_bias;
+#endif
+
+const el_kernel *el_find_custom_kernel(const char *custom_code)
+{
+#if !defined(EL_KERNELS_SELECTED) || defined(EL_KERNEL_CUSTOM_TCONV_BIAS)
+    if (custom_code != NULL && strcmp(custom_code, "Convolution2DTransposeBias") == 0) {
+        return &el_kernel_custom_tconv_bias;
+    }
+#else
+    (void)custom_code;
+#endif
     return NULL;
 }

@@ -235,6 +235,7 @@ static el_status resolve_and_prepare(el_context *ctx) {
       el_node *n = &g->nodes[i];
       const el_kernel *k = el_control_kernel(n->builtin_code);
       if (k == NULL && n->builtin_code != EL_OP_CUSTOM) k = el_find_kernel(n->builtin_code);
+      if (k == NULL && n->builtin_code == EL_OP_CUSTOM) k = n->kernel; /* set by the reader */
       if (k == NULL || k->invoke == NULL) {
         if (n->builtin_code == EL_OP_CUSTOM)
           return el_fail(ctx, n, EL_ERROR_UNSUPPORTED, "custom ops are not supported by runtime_micro");

@@ -404,6 +404,9 @@ const el_kernel *el_find_kernel(int32_t builtin_code);
  * read the sparse weights `sp` directly (the interpreter then skips a DENSIFY feeding it). */
 el_status el_sparse_node_check(el_context *ctx, el_node *node);
 int el_sparse_weights_ok(el_context *ctx, const el_node *consumer, const el_sparsity *sp);
+/* The kernel of a CUSTOM op by its custom_code, or NULL (only MediaPipe's
+ * "Convolution2DTransposeBias" today). */
+const el_kernel *el_find_custom_kernel(const char *custom_code);
 
 #ifdef __cplusplus
 }

@@ -457,6 +457,14 @@ static el_status op_check_body(el_context *ctx, int32_t sg, const el_table *ot, 
   if (opt2_type != 0)
     return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: builtin_options_2 (StableHLO ops) are not supported", what);
   TRY(el_options_parse(ctx, code, ot, node, first_node, what));
+  if (code == EL_OP_CUSTOM) { /* named custom kernels only; their raw options checked */
+    const char *custom = NULL;
+    el_vec copts;
+    TRY(el_fb_string(fb, &oc, 1, &custom, what));
+    TRY(el_fb_vec(fb, ot, 5, 1, 1, &copts, what));
+    TRY(el_custom_options_parse(ctx, custom, copts.count ? fb->buf + copts.pos : NULL,
+                                (uint32_t)copts.count, node, what));
+  }
   if (node != NULL) {
     node->inputs = ins.count ? (const int32_t *)(const void *)(fb->buf + ins.pos) : NULL;
     node->outputs = outs.count ? (const int32_t *)(const void *)(fb->buf + outs.pos) : NULL;

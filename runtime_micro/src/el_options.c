@@ -264,3 +264,39 @@ el_status el_options_parse(el_context *ctx, int32_t code, const el_table *op, el
   }
   return EL_OK;
 }
+
+/* MediaPipe's Convolution2DTransposeBias keeps TfLiteTransposeConvParams as raw bytes: int32
+ * padding (1 SAME, 2 VALID), int32 stride_width, int32 stride_height, little endian. */
+el_status el_custom_options_parse(el_context *ctx, const char *custom_code, const uint8_t *bytes,
+                                  uint32_t count, el_node *node, const char *what) {
+  el_fb *fb = &ctx->fb;
+  const el_kernel *k = el_find_custom_kernel(custom_code);
+  el_transpose_conv_options o;
+  int32_t padding;
+  if (k == NULL)
+    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: custom op '%s' is not supported by runtime_micro",
+                      what, custom_code ? custom_code : "");
+  if (count != 12 || bytes == NULL)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                      "%s: Convolution2DTransposeBias options are %lu bytes, expected 12 (padding, "
+                      "stride_w, stride_h)", what, (unsigned long)count);
+  padding = el_rd_i32(bytes);
+  memset(&o, 0, sizeof(o));
+  o.stride_w = el_rd_i32(bytes + 4);
+  o.stride_h = el_rd_i32(bytes + 8);
+  if (padding != 1 && padding != 2)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL,
+                      "%s: Convolution2DTransposeBias padding %d (1 SAME or 2 VALID)", what, (int)padding);
+  if (o.stride_w < 1 || o.stride_h < 1 || o.stride_w > 4096 || o.stride_h > 4096)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: Convolution2DTransposeBias strides %d x %d",
+                      what, (int)o.stride_h, (int)o.stride_w);
+  o.padding = padding == 1 ? EL_PADDING_SAME : EL_PADDING_VALID;
+  if (node != NULL) {
+    void *copy = el_persist(ctx, sizeof(o), 4);
+    if (copy == NULL) return EL_ERROR_ARENA_TOO_SMALL;
+    memcpy(copy, &o, sizeof(o));
+    node->options = copy;
+    node->kernel = k;
+  }
+  return EL_OK;
+}

@@ -21,4 +21,10 @@ typedef struct el_var_handle_options {
 el_status el_options_parse(el_context *ctx, int32_t code, const el_table *op, el_node *node,
                            const el_node *first_node, const char *what);
 
+/* A CUSTOM op: `custom_code` must name a kernel runtime_micro has (el_find_custom_kernel) and
+ * its raw custom_options (`bytes`, `count`) must be what that kernel reads; when node != NULL
+ * the parsed options go to persistent memory and node->kernel is set. */
+el_status el_custom_options_parse(el_context *ctx, const char *custom_code, const uint8_t *bytes,
+                                  uint32_t count, el_node *node, const char *what);
+
 #endif /* EL_OPTIONS_H */

@@ -22,7 +22,8 @@ def _parse_input_shapes(values: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
         try:
             if not sep or not name:
                 raise ValueError
-            shape = tuple(int(d) for d in dims.split(","))
+            # "NAME:" (nothing after the colon) is a rank-0 input: a scalar
+            shape = tuple(int(d) for d in dims.split(",")) if dims.strip() else ()
             if any(d <= 0 for d in shape):
                 raise ValueError
         except ValueError:
@@ -32,6 +33,53 @@ def _parse_input_shapes(values: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
             ) from None
         shapes[name] = shape
     return shapes
+
+
+def _parse_input_values(values: tuple[str, ...]) -> dict[str, tuple[float, ...]]:
+    frozen: dict[str, tuple[float, ...]] = {}
+    for value in values:
+        name, sep, numbers = value.partition("=")
+        try:
+            if not sep or not name or not numbers.strip():
+                raise ValueError
+            frozen[name] = tuple(float(v) for v in numbers.split(","))
+        except ValueError:
+            raise EdgeliteError(
+                f"--input-value {value!r} is not NAME=VALUE[,VALUE...]", code=Code.BAD_INPUT,
+                hint="e.g. --input-value sr=16000") from None
+    return frozen
+
+
+def model_input_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
+    """--input-shape and --input-value, shared by every command that reads a source model
+    (convert, quantize, prune); `_convert_options` turns them into ConvertOptions."""
+    opts = [
+        click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME:D1,D2,...",
+                     help="Static shape for an input with dynamic dimensions (repeatable; "
+                          "NAME: with nothing after the colon is a scalar). A dynamic batch "
+                          "alone defaults to 1."),
+        click.option("--input-value", "input_values", multiple=True,
+                     metavar="NAME=VALUE[,VALUE...]",
+                     help="Freeze an input to these values (repeatable): it leaves the model "
+                          "and what depends on it (If, shape chains) folds away."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _convert_options(input_shapes: tuple[str, ...], input_values: tuple[str, ...],
+                     keep_nchw_io: bool = False):  # noqa: ANN202
+    from edgelite.converter import ConvertOptions
+
+    return ConvertOptions(input_shapes=_parse_input_shapes(input_shapes),
+                          input_values=_parse_input_values(input_values),
+                          keep_nchw_io=keep_nchw_io)
+
+
+def _echo_notes(graph) -> None:  # noqa: ANN001
+    for note in getattr(graph, "notes", []):
+        click.echo(f"note: {note}", err=True)
 
 
 def _float_list(value: str | None, flag: str) -> tuple[float, ...] | None:
@@ -147,28 +195,28 @@ def cli() -> None:
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Where to write the .tflite file.")
-@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME:D1,D2,...",
-              help="Static shape for an input with dynamic dimensions (repeatable).")
+@model_input_options
 @click.option("--keep-nchw-io", is_flag=True,
               help="Keep the model's NCHW inputs/outputs (one TRANSPOSE at each end).")
 @click.option("--quantize", "quantize_mode",
               type=click.Choice(["int8", "int16x8", "weights-int8", "float16"]),
               help="Quantize after converting (see `edgelite quantize`).")
 @quantize_options
-def convert(model: Path, output: Path, input_shapes: tuple[str, ...], keep_nchw_io: bool,
-            quantize_mode: str | None, **q: object) -> None:
-    """Convert an ONNX MODEL to a .tflite file (float, or quantized with --quantize)."""
-    from edgelite.converter import ConvertOptions, convert_to_bytes
+def convert(model: Path, output: Path, input_shapes: tuple[str, ...],
+            input_values: tuple[str, ...], keep_nchw_io: bool, quantize_mode: str | None,
+            **q: object) -> None:
+    """Convert an ONNX or float .tflite MODEL to a .tflite file (float, or quantized with
+    --quantize)."""
+    from edgelite.converter import convert as convert_graph
+    from edgelite.converter.tflite.writer import write_model
     from edgelite.fileio import write_atomic
 
-    options = ConvertOptions(input_shapes=_parse_input_shapes(input_shapes),
-                             keep_nchw_io=keep_nchw_io)
+    graph = convert_graph(model, _convert_options(input_shapes, input_values, keep_nchw_io))
+    _echo_notes(graph)
     if quantize_mode is not None:
-        from edgelite.converter import convert as convert_graph
-
-        _quantize_and_write(convert_graph(model, options), quantize_mode, q, output)
+        _quantize_and_write(graph, quantize_mode, q, output)
         return
-    data = convert_to_bytes(model, options)
+    data = write_model(graph)
     write_atomic(output, data)
     click.echo(f"wrote {output} ({len(data):,} bytes)")
 
@@ -259,10 +307,18 @@ def run(model: Path, input_path: Path, output: Path | None, dequantize: bool) ->
               help="Where to write the quantized .tflite file.")
 @click.option("--mode", type=click.Choice(["int8", "int16x8", "weights-int8", "float16"]),
               default="int8", show_default=True, help="What to quantize to.")
+@model_input_options
 @quantize_options
-def quantize(model: Path, output: Path, mode: str, **q: object) -> None:
+def quantize(model: Path, output: Path, mode: str, input_shapes: tuple[str, ...],
+             input_values: tuple[str, ...], **q: object) -> None:
     """Quantize a float MODEL (.onnx or .tflite) with calibration on real samples."""
-    _quantize_and_write(model, mode, q, output)
+    from edgelite.converter import convert as convert_graph
+
+    if not model.exists():
+        raise EdgeliteError("model file does not exist", where=str(model))
+    graph = convert_graph(model, _convert_options(input_shapes, input_values))
+    _echo_notes(graph)
+    _quantize_and_write(graph, mode, q, output)
 
 
 @cli.command()

@@ -105,6 +105,8 @@ class Graph:
     name: str = "main"
     # Free-form metadata written into the .tflite Model.metadata (name -> bytes).
     metadata: dict[str, bytes] = field(default_factory=dict)
+    # What a reader or pass assumed for the user (printed as "note: ..." by the CLI).
+    notes: list[str] = field(default_factory=list)
 
     # ---- queries -------------------------------------------------------------------------
     def producers(self) -> dict[Tensor, Op]:

@@ -37,6 +37,18 @@ PASS_THROUGH = {"Identity", "Dropout"}
 # never needs weight values, and copying them every folding round would be slow.
 SMALL_CONST = 4096
 MAX_FOLD_ROUNDS = 16
+# Loops unrolled when their trip count is a constant this small (and the copies stay small).
+MAX_UNROLL = 64
+MAX_UNROLLED_NODES = 4096
+# Control flow is converted only when it folds away; what is left gets a reason and a flag.
+CONTROL_FLOW_REASONS = {
+    "If": "its condition is only known at run time (TFLite Micro runs no IF); fix the inputs "
+          "it depends on with --input-value NAME=VALUE (and dynamic shapes with --input-shape)",
+    "Loop": "its trip count is not a small constant, so it cannot be unrolled; fix the inputs "
+            "the trip count depends on with --input-value / --input-shape",
+    "Scan": "its sequence length is not a small constant, so it cannot be unrolled; give a "
+            "static shape with --input-shape",
+}
 
 Shapes = dict[str, tuple[tuple[int, ...], str]]
 
@@ -111,19 +123,27 @@ class _Work:
     nodes: list[onnx.NodeProto]
     consts: dict[str, np.ndarray]
     shapes: Shapes = field(default_factory=dict)
+    # every value folding renamed away (Identity removed: old name -> the name it passes on);
+    # subgraphs of If nodes not yet inlined still say the old names
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 def _static_inputs(model: onnx.ModelProto, where: str,
-                   input_shapes: Mapping[str, tuple[int, ...]]) -> dict[str, tuple[tuple[int, ...], int]]:
+                   input_shapes: Mapping[str, tuple[int, ...]],
+                   notes: list[str] | None = None,
+                   frozen: Mapping[str, object] | None = None,
+                   ) -> dict[str, tuple[tuple[int, ...], int]]:
+    """Every real graph input (``frozen`` ones too) with its static shape and element type."""
     init_names = {t.name for t in model.graph.initializer}
     real = [vi for vi in model.graph.input if vi.name not in init_names]
     known = {vi.name for vi in real}
-    unknown = sorted(set(input_shapes) - known)
-    if unknown:
-        raise EdgeliteError(
-            f"--input-shape names unknown input(s) {', '.join(map(repr, unknown))}", where=where,
-            hint=f"the model's inputs are {', '.join(map(repr, sorted(known)))}",
-        )
+    for flag, names in (("--input-shape", input_shapes), ("--input-value", frozen or {})):
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise EdgeliteError(
+                f"{flag} names unknown input(s) {', '.join(map(repr, unknown))}", where=where,
+                hint=f"the model's inputs are {', '.join(map(repr, sorted(known)))}",
+            )
     result: dict[str, tuple[tuple[int, ...], int]] = {}
     for vi in real:
         ttype = vi.type.tensor_type
@@ -149,6 +169,15 @@ def _static_inputs(model: onnx.ModelProto, where: str,
                     hint="give the same rank and the same value for every fixed dimension",
                 )
             shape = given
+        elif frozen and vi.name in frozen and dims is not None and any(d is None for d in dims):
+            shape = _frozen_shape(vi.name, dims, np.asarray(frozen[vi.name]).size, where)
+        elif dims is not None and len(dims) >= 2 and dims[0] is None and all(
+                d is not None for d in dims[1:]):
+            # Only the batch is dynamic (the usual PyTorch export): one sample per invoke.
+            shape = (1, *(int(d) for d in dims[1:]))
+            if notes is not None:
+                notes.append(f"input {vi.name!r}: dynamic batch dimension set to 1 "
+                             f"(--input-shape {vi.name}:{','.join(map(str, shape))} to choose)")
         elif dims is None or any(d is None for d in dims):
             shown = "unknown rank" if dims is None else \
                 "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
@@ -167,6 +196,41 @@ def _static_inputs(model: onnx.ModelProto, where: str,
             )
         result[vi.name] = (shape, ttype.elem_type)
     return result
+
+
+def _frozen_shape(name: str, dims: list[int | None], count: int, where: str) -> tuple[int, ...]:
+    """A frozen input's dynamic dimensions, from how many values the user gave (one unknown
+    dimension at most; the others must be given with --input-shape)."""
+    known = int(np.prod([d for d in dims if d is not None], dtype=np.int64))
+    if sum(d is None for d in dims) == 1 and known and count % known == 0:
+        return tuple(count // known if d is None else d for d in dims)
+    raise EdgeliteError(
+        f"--input-value {name}: {count} value(s) do not fix the dynamic shape "
+        f"[{','.join('?' if d is None else str(d) for d in dims)}]", where=where,
+        hint=f"give its shape too with --input-shape {name}:D1,D2,...")
+
+
+def _freeze_inputs(work: _Work, values: Mapping[str, object]) -> None:
+    """--input-value: the input becomes a constant of its own shape and type and leaves the
+    model's interface, so whatever depends on it (If, Where, shape chains) folds away."""
+    for name, value in values.items():
+        shape, et = work.inputs.pop(name)
+        dtype = ONNX_DTYPES[et]
+        arr = np.asarray(value, dtype=np.float64).reshape(-1)
+        count = int(np.prod(shape, dtype=np.int64))
+        if arr.size == 1 and count != 1:
+            arr = np.full(count, arr[0])  # one value fills the whole tensor
+        if arr.size != count:
+            raise EdgeliteError(
+                f"--input-value {name}: {arr.size} value(s) given, the input has shape "
+                f"{list(shape)} ({count} values)", where=work.where,
+                hint="give one value, or exactly one per element")
+        typed = arr.astype(dtype)
+        if dtype != "bool" and not np.array_equal(typed.astype(np.float64), arr):
+            raise EdgeliteError(
+                f"--input-value {name}: {arr.tolist()[:8]} is not representable as {dtype}",
+                where=work.where, hint=f"give {dtype} values")
+        work.consts[name] = typed.reshape(shape)
 
 
 def _initial_consts(model: onnx.ModelProto, where: str) -> dict[str, np.ndarray]:
@@ -264,7 +328,11 @@ def _fold_round(work: _Work) -> bool:
     alias: dict[str, str] = {}
     kept: list[onnx.NodeProto] = []
     changed = False
-    for node in work.nodes:
+    queue = list(work.nodes)
+    position = 0
+    while position < len(queue):
+        node = queue[position]
+        position += 1
         if alias:
             new_inputs = [alias.get(i, i) for i in node.input]
             if new_inputs != list(node.input):
@@ -278,6 +346,32 @@ def _fold_round(work: _Work) -> bool:
                 and (node.input[0] in work.inputs or node.input[0] in work.outputs)):
             # (an output that copies an input or another output needs its copy op)
             alias[node.output[0]] = node.input[0]
+            changed = True
+            continue
+        if node.op_type == "If" and node.input[0] in work.consts:
+            queue[position:position] = _inline_if(node, work, queue, alias)
+            changed = True
+            continue
+        if node.op_type == "Scan" and (unrolled := _unroll_scan(node, work)) is not None:
+            queue[position:position] = unrolled
+            changed = True
+            continue
+        if node.op_type == "Loop" and (unrolled := _unroll_loop(node, work)) is not None:
+            queue[position:position] = unrolled
+            changed = True
+            continue
+        if (node.op_type == "Where" and node.input[0] in work.consts
+                and _where_pick(node, work) is not None):
+            picked = _where_pick(node, work)
+            queue.insert(position, helper.make_node("Identity", [picked], [node.output[0]],
+                                                    name=f"{node.name}_picked"))
+            changed = True
+            continue
+        if _all_outputs_empty(node, work):  # no elements: known whatever the inputs hold
+            for name in node.output:
+                if name:
+                    shape, dtype = work.shapes[name]
+                    work.consts[name] = np.zeros(shape, dtype)
             changed = True
             continue
         if node.op_type in ("Shape", "Size") and node.input[0] in work.shapes:
@@ -296,8 +390,251 @@ def _fold_round(work: _Work) -> bool:
         kept.append(node)
     if alias:
         _resolve_output_aliases(work, alias, kept)
+        work.renamed.update(alias)
     work.nodes = kept
     return changed
+
+
+def _all_outputs_empty(node: onnx.NodeProto, work: _Work) -> bool:
+    names = [o for o in node.output if o]
+    return (bool(names) and node.op_type not in NONDETERMINISTIC
+            and all(o in work.shapes and 0 in work.shapes[o][0] and o not in work.consts
+                    for o in names))
+
+
+def _inline_if(node: onnx.NodeProto, work: _Work, queue: list[onnx.NodeProto],
+               alias: dict[str, str]) -> list[onnx.NodeProto]:
+    """The nodes of the branch a constant condition selects, writing the If's outputs."""
+    cond = np.asarray(work.consts[node.input[0]])
+    if cond.size != 1:
+        raise EdgeliteError(f"If node {node.name!r}: its condition has {cond.size} values, "
+                            "expected one", code=Code.INVALID_MODEL, where=work.where)
+    wanted = "then_branch" if bool(cond.reshape(-1)[0]) else "else_branch"
+    branch = next(a.g for a in node.attribute if a.name == wanted)
+    outer = ({o for n in queue for o in n.output} | set(work.consts) | set(work.inputs))
+    local = [t.name for t in branch.initializer] + [o for n in branch.node for o in n.output if o]
+    clash = sorted(set(local) & outer - set(node.output))
+    if clash:
+        raise UnsupportedError(f"its {wanted} defines {clash[0]!r}, a name the outer graph "
+                               "uses too", op_type="If", node=node.name,
+                               hint="re-export the model with unique value names")
+    for t in branch.initializer:
+        work.consts[t.name] = numpy_helper.to_array(t)
+    nodes = [_copy(n) for n in branch.node]
+    _rename_inputs(nodes, {**work.renamed, **alias})
+    for i, (src, dst) in enumerate(zip((o.name for o in branch.output), node.output)):
+        if dst:
+            nodes.append(helper.make_node("Identity", [src], [dst], name=f"{node.name}_out{i}"))
+    return nodes
+
+
+def _unroll_loop(node: onnx.NodeProto, work: _Work) -> list[onnx.NodeProto] | None:
+    """A Loop whose trip count is a small constant and whose condition stays true: one copy
+    of the body per iteration (values renamed "<loop>/iter<i>/..."), the carried values
+    chained, the scan outputs stacked with Unsqueeze + Concat. None when that does not hold
+    (the Loop is then refused by name)."""
+    inputs = list(node.input) + ["", ""]
+    trip, cond = inputs[0], inputs[1]
+    if not trip or trip not in work.consts:
+        return None
+    if cond and (cond not in work.consts
+                 or not bool(np.asarray(work.consts[cond]).reshape(-1)[0])):
+        return None
+    m = int(np.asarray(work.consts[trip]).reshape(-1)[0])
+    body = next(a.g for a in node.attribute if a.name == "body")
+    b_in, b_out = [i.name for i in body.input], [o.name for o in body.output]
+    n_carried = len(node.input) - 2
+    if (m < 1 or m > MAX_UNROLL or m * len(body.node) > MAX_UNROLLED_NODES
+            or len(b_in) != n_carried + 2 or not _condition_passes_through(body)):
+        return None
+    local = ({t.name for t in body.initializer} | set(b_in)
+             | {o for n in body.node for o in n.output if o})
+    base = node.name or node.output[0]
+    carried = list(node.input[2:])
+    scans: list[list[str]] = [[] for _ in b_out[1 + n_carried:]]
+    nodes: list[onnx.NodeProto] = []
+    for i in range(m):
+        prefix = f"{base}/iter{i}/"
+        rename = {name: prefix + name for name in local}
+        work.consts[prefix + b_in[0]] = np.array(i, np.int64)
+        work.consts[prefix + b_in[1]] = np.array(True)
+        for t in body.initializer:
+            work.consts[prefix + t.name] = numpy_helper.to_array(t)
+        for name, src in zip(b_in[2:], carried):
+            nodes.append(helper.make_node("Identity", [src], [prefix + name],
+                                          name=f"{prefix}{name}_in"))
+        copies = [_copy(n) for n in body.node]
+        _rename_inputs(copies, rename)
+        for n in copies:
+            n.name = prefix + (n.name or n.output[0])
+            for k, o in enumerate(n.output):
+                if o:
+                    n.output[k] = rename[o]
+        nodes.extend(copies)
+        carried = [rename.get(o, o) for o in b_out[1:1 + n_carried]]
+        for j, o in enumerate(b_out[1 + n_carried:]):
+            scans[j].append(rename.get(o, o))
+    for dst, src in zip(node.output[:n_carried], carried):
+        if dst:
+            nodes.append(helper.make_node("Identity", [src], [dst], name=f"{dst}_final"))
+    axes = f"{base}/stack_axes"
+    work.consts[axes] = np.array([0], np.int64)
+    for dst, parts in zip(node.output[n_carried:], scans):
+        if not dst:
+            continue
+        stacked = []
+        for k, src in enumerate(parts):
+            out = f"{dst}/part{k}"
+            if work.opset >= 13:
+                nodes.append(helper.make_node("Unsqueeze", [src, axes], [out], name=out))
+            else:
+                nodes.append(helper.make_node("Unsqueeze", [src], [out], name=out, axes=[0]))
+            stacked.append(out)
+        nodes.append(helper.make_node("Concat", stacked, [dst], name=f"{dst}_stack", axis=0))
+    return nodes
+
+
+def _unroll_scan(node: onnx.NodeProto, work: _Work) -> list[onnx.NodeProto] | None:
+    """A Scan (opset 9+) whose sequence length is static and small: one copy of the body per
+    step, each scan input sliced with Gather at that step (from the end for a reverse
+    direction), the states chained, the scan outputs stacked (reversed where asked)."""
+    if work.opset < 9:
+        return None
+    attrs = {a.name: a for a in node.attribute}
+    body = attrs["body"].g
+    m = int(attrs["num_scan_inputs"].i)
+    n_state = len(node.input) - m
+    scan_in = list(node.input[n_state:])
+    if n_state < 0 or any(x not in work.shapes for x in scan_in):
+        return None
+    in_axes = list(attrs["scan_input_axes"].ints) if "scan_input_axes" in attrs else [0] * m
+    in_dirs = (list(attrs["scan_input_directions"].ints) if "scan_input_directions" in attrs
+               else [0] * m)
+    k = len(body.output) - n_state
+    out_axes = list(attrs["scan_output_axes"].ints) if "scan_output_axes" in attrs else [0] * k
+    out_dirs = (list(attrs["scan_output_directions"].ints) if "scan_output_directions" in attrs
+                else [0] * k)
+    ranks = [len(work.shapes[x][0]) for x in scan_in]
+    in_axes = [a % r for a, r in zip(in_axes, ranks)]
+    lengths = {work.shapes[x][0][a] for x, a in zip(scan_in, in_axes)}
+    if len(lengths) != 1:
+        return None
+    steps = lengths.pop()
+    b_in, b_out = [i.name for i in body.input], [o.name for o in body.output]
+    if (steps < 1 or steps > MAX_UNROLL or steps * len(body.node) > MAX_UNROLLED_NODES
+            or len(b_in) != n_state + m):
+        return None
+    local = ({t.name for t in body.initializer} | set(b_in)
+             | {o for n in body.node for o in n.output if o})
+    base = node.name or node.output[0]
+    states = list(node.input[:n_state])
+    scans: list[list[str]] = [[] for _ in range(k)]
+    nodes: list[onnx.NodeProto] = []
+    for t in range(steps):
+        prefix = f"{base}/step{t}/"
+        rename = {name: prefix + name for name in local}
+        for init in body.initializer:
+            work.consts[prefix + init.name] = numpy_helper.to_array(init)
+        for name, src in zip(b_in[:n_state], states):
+            nodes.append(helper.make_node("Identity", [src], [prefix + name],
+                                          name=f"{prefix}{name}_in"))
+        for j, (name, src) in enumerate(zip(b_in[n_state:], scan_in)):
+            index = f"{prefix}{name}_index"
+            work.consts[index] = np.array(steps - 1 - t if in_dirs[j] else t, np.int64)
+            nodes.append(helper.make_node("Gather", [src, index], [prefix + name],
+                                          name=f"{prefix}{name}_slice", axis=in_axes[j]))
+        copies = [_copy(n) for n in body.node]
+        _rename_inputs(copies, rename)
+        for n in copies:
+            n.name = prefix + (n.name or n.output[0])
+            for q, o in enumerate(n.output):
+                if o:
+                    n.output[q] = rename[o]
+        nodes.extend(copies)
+        states = [rename.get(o, o) for o in b_out[:n_state]]
+        for j, o in enumerate(b_out[n_state:]):
+            scans[j].append(rename.get(o, o))
+    for dst, src in zip(node.output[:n_state], states):
+        if dst:
+            nodes.append(helper.make_node("Identity", [src], [dst], name=f"{dst}_final"))
+    for j, (dst, parts) in enumerate(zip(node.output[n_state:], scans)):
+        if not dst:
+            continue
+        rank = len(work.shapes[b_out[n_state + j]][0]) if b_out[n_state + j] in work.shapes \
+            else None
+        axis = out_axes[j] % (rank + 1) if rank is not None else out_axes[j]
+        if axis < 0:
+            return None  # a negative axis needs the element rank, which inference did not give
+        axes = f"{dst}/stack_axes"
+        work.consts[axes] = np.array([axis], np.int64)
+        stacked = []
+        for q, src in enumerate(parts[::-1] if out_dirs[j] else parts):
+            out = f"{dst}/part{q}"
+            if work.opset >= 13:
+                nodes.append(helper.make_node("Unsqueeze", [src, axes], [out], name=out))
+            else:
+                nodes.append(helper.make_node("Unsqueeze", [src], [out], name=out, axes=[axis]))
+            stacked.append(out)
+        nodes.append(helper.make_node("Concat", stacked, [dst], name=f"{dst}_stack", axis=axis))
+    return nodes
+
+
+def _condition_passes_through(body: onnx.GraphProto) -> bool:
+    """The body's condition output is its condition input (directly or through Identity) or
+    a constant true: the loop runs exactly its trip count."""
+    cond_in, cond_out = body.input[1].name, body.output[0].name
+    if cond_out == cond_in:
+        return True
+    for t in body.initializer:
+        if t.name == cond_out:
+            return bool(numpy_helper.to_array(t).all())
+    for n in body.node:
+        if cond_out in n.output:
+            if n.op_type == "Identity":
+                return n.input[0] == cond_in
+            if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
+                return bool(numpy_helper.to_array(n.attribute[0].t).all())
+            return False
+    return False
+
+
+def _rename_inputs(nodes: list[onnx.NodeProto], renamed: dict[str, str]) -> None:
+    """Outer values the nodes (and the subgraphs inside them) read under a name folding has
+    since removed: read the value it passed on instead. A subgraph's own values shadow."""
+    if not renamed:
+        return
+
+    def final(name: str) -> str:
+        seen = 0
+        while name in renamed and seen < 1000:
+            name, seen = renamed[name], seen + 1
+        return name
+
+    for n in nodes:
+        for k, name in enumerate(n.input):
+            if name in renamed:
+                n.input[k] = final(name)
+        for a in n.attribute:
+            for g in ([a.g] if a.type == onnx.AttributeProto.GRAPH else
+                      list(a.graphs) if a.type == onnx.AttributeProto.GRAPHS else []):
+                local = ({t.name for t in g.initializer} | {i.name for i in g.input}
+                         | {o for m in g.node for o in m.output})
+                _rename_inputs(list(g.node), {k: v for k, v in renamed.items()
+                                              if k not in local})
+                for o in g.output:
+                    if o.name in renamed and o.name not in local:
+                        o.name = final(o.name)
+
+
+def _where_pick(node: onnx.NodeProto, work: _Work) -> str | None:
+    """Where(c, x, y) with a constant c that is all true (x) or all false (y), when the
+    picked input already has the output's shape (no broadcast left to do)."""
+    cond = np.asarray(work.consts[node.input[0]])
+    picked = node.input[1] if cond.all() else node.input[2] if not cond.any() else None
+    out = work.shapes.get(node.output[0])
+    if picked is None or out is None or work.shapes.get(picked) != out:
+        return None
+    return picked
 
 
 def _pass_through_ok(node: onnx.NodeProto, work: _Work) -> bool:
@@ -383,7 +720,8 @@ def _lower(work: _Work, graph: ir.Graph) -> None:
         if node.domain not in DEFAULT_DOMAINS:
             report.add(op_label, node.name, f"op domain {node.domain!r} is not supported")
         elif lowering is None:
-            report.add(op_label, node.name, "no lowering for op type")
+            report.add(op_label, node.name,
+                       CONTROL_FLOW_REASONS.get(node.op_type, "no lowering for op type"))
         if lowering is None or any(i in failed for i in node.input):
             failed.update(o for o in node.output if o)
             continue
@@ -435,23 +773,30 @@ def _check_outputs(node: onnx.NodeProto, ctx: LoweringContext, work: _Work) -> N
 # ---- entry point ----------------------------------------------------------------------------
 
 def read_onnx(path: str | Path,
-              input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ir.Graph:
+              input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+              input_values: Mapping[str, object] | None = None,
+              notes: list[str] | None = None) -> ir.Graph:
     """Read the ONNX file at ``path`` into an IR graph with ONNX (NCHW) semantics."""
     where = str(path)
     model = load_model(path)
-    return model_to_ir(model, where, input_shapes)
+    return model_to_ir(model, where, input_shapes, input_values, notes)
 
 
 def model_to_ir(model: onnx.ModelProto, where: str,
-                input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ir.Graph:
+                input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+                input_values: Mapping[str, object] | None = None,
+                notes: list[str] | None = None) -> ir.Graph:
+    """``input_values`` freezes inputs to constants; ``notes`` collects what was assumed."""
     opset = default_opset(model, where)
+    frozen = dict(input_values or {})
     work = _Work(
         model=model, opset=opset, where=where,
-        inputs=_static_inputs(model, where, dict(input_shapes or {})),
+        inputs=_static_inputs(model, where, dict(input_shapes or {}), notes, frozen),
         outputs=[o.name for o in model.graph.output],
         nodes=[_copy(n) for n in model.graph.node],
         consts=_initial_consts(model, where),
     )
+    _freeze_inputs(work, frozen)
     _infer(work)
     for _ in range(MAX_FOLD_ROUNDS):
         if not _fold_round(work):

@@ -54,20 +54,30 @@ class ConvertOptions:
 
     input_shapes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     keep_nchw_io: bool = False
+    # --input-value: inputs frozen to constants (by name; the values, flat, in the input's order)
+    input_values: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
     def as_json(self) -> dict:
-        return {
+        out: dict = {
             "input_shapes": {k: [int(d) for d in v] for k, v in sorted(self.input_shapes.items())},
             "keep_nchw_io": self.keep_nchw_io,
         }
+        if self.input_values:  # absent otherwise, so earlier outputs stay byte-identical
+            out["input_values"] = {k: [float(x) for x in v]
+                                   for k, v in sorted(self.input_values.items())}
+        return out
 
 
 def convert(path: str | Path, options: ConvertOptions | None = None) -> ir.Graph:
     """Read ``path`` and optimise it into an NHWC TFLite-op graph, with metadata filled in."""
     options = options or ConvertOptions()
     p = Path(path)
+    if is_tflite(p):
+        return _convert_tflite(p, options)
     model = load_model(p)
-    graph = model_to_ir(model, str(p), options.input_shapes)
+    notes: list[str] = []
+    graph = model_to_ir(model, str(p), options.input_shapes, options.input_values, notes)
+    graph.notes = notes
     in_names = [t.name for t in graph.inputs]
     out_names = [o.name for o in model.graph.output]
     moved = optimize(graph, keep_nchw_io=options.keep_nchw_io)
@@ -80,6 +90,33 @@ def convert(path: str | Path, options: ConvertOptions | None = None) -> ir.Graph
     }
     graph.metadata[METADATA_KEY] = _metadata(p, options, layout)
     return graph
+
+
+def _convert_tflite(path: Path, options: ConvertOptions) -> ir.Graph:
+    """A float .tflite file: read (float16 weights folded, custom ops lowered), every pass
+    run with the interface kept as it is (a .tflite file's inputs are already channels-last
+    where its author wanted them)."""
+    from edgelite.converter.passes import default_passes, run_passes
+    from edgelite.converter.tflite.intake import read_tflite
+
+    graph = read_tflite(path, options)
+    in_names = [t.name for t in graph.inputs]
+    out_names = [t.name for t in graph.outputs]
+    run_passes(graph, passes=default_passes(keep_nchw_io=True))
+    _restore_io_names(graph, in_names, out_names)
+    graph.metadata[METADATA_KEY] = _metadata(path, options, {"inputs": {}, "outputs": {}})
+    return graph
+
+
+def is_tflite(path: Path) -> bool:
+    """A .tflite file by its name, or by its flatbuffer identifier whatever its name."""
+    if path.suffix.lower() == ".tflite":
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(8)[4:8] == b"TFL3"
+    except OSError:
+        return False  # the ONNX loader reports the unreadable file
 
 
 def convert_to_bytes(path: str | Path, options: ConvertOptions | None = None) -> bytes:

@@ -111,29 +111,12 @@ def load_graph(graph_or_path: ir.Graph | str | Path) -> ir.Graph:
     if not path.exists():
         raise EdgeliteError("model file does not exist", where=str(path))
     if path.suffix.lower() == ".tflite":
-        from edgelite.converter.tflite.reader import read_file, to_ir
+        from edgelite.converter.tflite.intake import read_tflite
 
-        return _unique_names(to_ir(read_file(path)))
+        return read_tflite(path)  # float16 weights folded, custom ops lowered
     from edgelite.converter import convert
 
     return convert(path)
-
-
-def _unique_names(graph: ir.Graph) -> ir.Graph:
-    """TFLite files may repeat tensor names; calibration keys ranges by name, so repeats
-    (other than the model's inputs/outputs, whose names are its interface) get a suffix."""
-    io = {id(t) for t in [*graph.inputs, *graph.outputs]}
-    seen = {t.name for t in graph.tensors() if id(t) in io}
-    for t in graph.tensors():
-        if id(t) in io:
-            continue
-        name, i = t.name, 1
-        while name in seen:
-            name = f"{t.name}_{i}"
-            i += 1
-        t.name = name
-        seen.add(name)
-    return graph
 
 
 def _check_float(graph: ir.Graph) -> None:

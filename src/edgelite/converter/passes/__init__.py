@@ -12,6 +12,7 @@ from collections.abc import Callable
 from edgelite import ir
 from edgelite.converter.passes.activation import fuse_activations
 from edgelite.converter.passes.batchnorm import fold_batchnorm
+from edgelite.converter.passes.empty import fold_empty_tensors
 from edgelite.converter.passes.fold_constants import fold_constants, remove_dead
 from edgelite.converter.passes.identity import (
     fold_concat_chains,
@@ -31,6 +32,7 @@ Pass = Callable[[ir.Graph], bool]
 def default_passes(keep_nchw_io: bool = False) -> list[tuple[str, Pass]]:
     return [
         ("fold_constants", fold_constants),
+        ("fold_empty_tensors", fold_empty_tensors),
         ("remove_identities", remove_identities),
         ("fold_reshape_chains", fold_reshape_chains),
         ("fold_concat_chains", fold_concat_chains),
@@ -84,6 +86,7 @@ __all__ = [
     "fold_batchnorm",
     "fold_concat_chains",
     "fold_constants",
+    "fold_empty_tensors",
     "fold_pads",
     "fold_reshape_chains",
     "fuse_activations",

@@ -118,7 +118,8 @@ def fold_batchnorm(graph: ir.Graph) -> bool:
         prod = ix.producers.get(p_out)
         if prod is None or ix.single_consumer(p_out) is not op or len(prod.outputs) != 1:
             continue
-        if op.outputs[0].shape != p_out.shape or p_out.dtype != "float32" or p_out.quant:
+        if (op.outputs[0].shape != p_out.shape or p_out.dtype != "float32" or p_out.quant
+                or not p_out.shape):  # a scalar has no channel axis to fold along
             continue
         channels = p_out.shape[-1]
         vec = _per_channel(c, channels, len(p_out.shape))

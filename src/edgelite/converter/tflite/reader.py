@@ -571,6 +571,8 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
                 raw = np.frombuffer(buf.data, dtype=np.dtype(dtype).newbyteorder("<"))
                 arrays[key] = raw.astype(dtype).reshape(ti.shape)
             data = arrays[key]
+        elif 0 in ti.shape:  # an empty tensor holds no value to compute: a constant
+            data = np.zeros(ti.shape, dtype)
         quant = None
         if ti.quantization is not None:
             q = ti.quantization
@@ -584,13 +586,25 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
             t.is_variable = True  # type: ignore[attr-defined]
         tensors.append(t)
 
+    from edgelite.converter.tflite.custom_ops import CUSTOM_OPS
+
     ops = []
     for oi in sg.operators:
         if oi.op == "DENSIFY" and _fold_densify(oi, tensors, model.source):
             continue
+        if oi.op == "CUSTOM" and oi.custom_code in CUSTOM_OPS:  # lowered to builtin ops
+            ops.extend(CUSTOM_OPS[oi.custom_code](
+                bytes(oi.custom_options or b""), [None if i < 0 else tensors[i] for i in oi.inputs],
+                [tensors[i] for i in oi.outputs], f"{oi.custom_code}_{oi.index}", model.source))
+            continue
         if oi.op not in S.OP_OPTIONS:
             what = f"custom op {oi.custom_code!r}" if oi.op == "CUSTOM" else f"operator {oi.op}"
-            raise unsupported(f"operator {oi.index} is {what}, which edgelite does not handle")
+            raise EdgeliteError(
+                f"operator {oi.index} is {what}, which edgelite does not handle",
+                where=model.source, code=Code.UNSUPPORTED,
+                hint=("the custom ops edgelite reads: " + ", ".join(sorted(CUSTOM_OPS))
+                      + "; export the model without the others") if oi.op == "CUSTOM"
+                else "`edgelite ops` lists the ops the ONNX converter produces")
         expected = S.OP_OPTIONS[oi.op]
         if oi.options_type is not None and oi.options_type != expected:
             raise EdgeliteError(

@@ -1,0 +1,149 @@
+"""A float .tflite file as it comes (MediaPipe, TensorFlow's converter) made ready for the
+passes: read into the IR, float16 weights behind DEQUANTIZE folded into float32 constants,
+custom ops lowered (``custom_ops``), empty tensors folded away, inputs frozen or checked
+against the user's options, names made unique."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgelite import ir
+from edgelite.converter.tflite.reader import read_file, to_ir
+from edgelite.errors import Code, EdgeliteError
+
+# Ops whose subgraphs (bodies, branches) to_ir does not read: refused by name.
+CONTROL_FLOW = ("IF", "WHILE", "CALL_ONCE", "CALL")
+
+
+def read_tflite(path: str | Path, options: Any = None) -> ir.Graph:
+    """The IR of a .tflite file's main subgraph, ready for the converter's passes.
+
+    ``options`` is the converter's ConvertOptions (input_shapes / input_values) or None.
+    """
+    where = str(path)
+    info = read_file(path)
+    graph = to_ir(info)
+    graph.notes.extend(_dynamic_inputs(info, where))
+    control = [op for op in graph.ops if op.type in CONTROL_FLOW]
+    if control:
+        op = control[0]
+        raise EdgeliteError(
+            f"operator {op.name} ({op.type}) runs another subgraph; edgelite reads the main "
+            "subgraph only", where=where, code=Code.UNSUPPORTED,
+            hint="export the model without control flow (or convert its ONNX source, where "
+                 "--input-value folds an If with a known condition)")
+    fold_float16_weights(graph)
+    if options is not None:
+        _check_input_shapes(graph, options.input_shapes, where)
+        _freeze_inputs(graph, options.input_values, where)
+    unique_names(graph)
+    graph.validate()
+    return graph
+
+
+def _dynamic_inputs(info: Any, where: str) -> list[str]:
+    """Inputs whose shape_signature has -1: the stored shape is a placeholder of 1s and every
+    tensor after it was sized for it. A batch of 1 is what such files are run with (a note);
+    any other dynamic dimension would need the shapes propagated again: refused."""
+    sg = info.subgraphs[0]
+    notes = []
+    for i in sg.inputs:
+        t = sg.tensors[i]
+        sig = t.shape_signature or []
+        dynamic = [k for k, d in enumerate(sig) if d < 0]
+        if not dynamic:
+            continue
+        if dynamic == [0] and len(t.shape) == len(sig) and t.shape[0] == 1:
+            notes.append(f"input {t.name!r}: dynamic batch dimension set to 1")
+            continue
+        shown = ",".join("?" if d < 0 else str(d) for d in sig)
+        raise EdgeliteError(
+            f"input {t.name!r} has dynamic dimensions [{shown}] beyond the batch (stored as "
+            f"{t.shape}); edgelite reads .tflite files whose shapes are fixed",
+            where=where, code=Code.UNSUPPORTED,
+            hint="export the .tflite with a fixed input shape, or convert the model's ONNX "
+                 "source with --input-shape")
+    return notes
+
+
+def fold_float16_weights(graph: ir.Graph) -> int:
+    """DEQUANTIZE of a float16 (or per-tensor/per-channel int8 weight-only) constant becomes
+    the float32 constant it computes, so every later pass and the quantizer see plain float
+    weights. Returns how many were folded."""
+    folded = 0
+    outputs = {id(t) for t in graph.outputs}
+    for op in list(graph.ops):
+        if op.type != "DEQUANTIZE" or len(op.inputs) != 1 or op.inputs[0] is None:
+            continue
+        src, out = op.inputs[0], op.outputs[0]
+        if not src.is_const or out.dtype != "float32" or id(out) in outputs:
+            continue
+        if src.dtype == "float16":
+            value = src.data.astype(np.float32)
+        elif src.dtype == "int8" and src.quant is not None:
+            q = src.quant
+            shape = [1] * src.data.ndim
+            if q.per_channel:
+                shape[q.axis] = -1
+            value = ((src.data.astype(np.float32) - q.zero_point.reshape(shape).astype(np.float32))
+                     * q.scale.reshape(shape))
+        else:
+            continue
+        out.data = np.ascontiguousarray(value.astype(np.float32).reshape(out.shape))
+        graph.remove_op(op)
+        folded += 1
+    return folded
+
+
+def _check_input_shapes(graph: ir.Graph, shapes: Mapping[str, tuple[int, ...]],
+                        where: str) -> None:
+    by_name = {t.name: t for t in graph.inputs}
+    for name, shape in shapes.items():
+        t = by_name.get(name)
+        if t is None:
+            raise EdgeliteError(f"--input-shape names unknown input {name!r}", where=where,
+                                hint=f"the model's inputs are {sorted(by_name)}")
+        if tuple(shape) != t.shape:
+            raise EdgeliteError(
+                f"--input-shape {name}:{','.join(map(str, shape))} differs from the .tflite "
+                f"input's shape {list(t.shape)}; a .tflite file's shapes are fixed",
+                where=where, code=Code.UNSUPPORTED,
+                hint="convert the model's source (ONNX) with that shape instead")
+
+
+def _freeze_inputs(graph: ir.Graph, values: Mapping[str, tuple[float, ...]], where: str) -> None:
+    by_name = {t.name: t for t in graph.inputs}
+    for name, flat in values.items():
+        t = by_name.get(name)
+        if t is None:
+            raise EdgeliteError(f"--input-value names unknown input {name!r}", where=where,
+                                hint=f"the model's inputs are {sorted(by_name)}")
+        arr = np.asarray(flat, dtype=np.float64).reshape(-1)
+        if arr.size == 1:
+            arr = np.full(t.size, arr[0])
+        if arr.size != t.size:
+            raise EdgeliteError(f"--input-value {name}: {arr.size} value(s) given, the input "
+                                f"has shape {list(t.shape)} ({t.size} values)", where=where,
+                                hint="give one value, or exactly one per element")
+        t.data = np.ascontiguousarray(arr.astype(t.dtype).reshape(t.shape))
+        graph.inputs = [x for x in graph.inputs if x is not t]
+
+
+def unique_names(graph: ir.Graph) -> None:
+    """TFLite files may repeat tensor names; the IR keys reports, calibration ranges and the
+    written signature by name, so repeats (other than the interface's) get a suffix."""
+    io = {id(t) for t in [*graph.inputs, *graph.outputs]}
+    seen = {t.name for t in graph.tensors() if id(t) in io}
+    for t in graph.tensors():
+        if id(t) in io:
+            continue
+        name, i = t.name or "tensor", 1
+        while name in seen:
+            name = f"{t.name or 'tensor'}_{i}"
+            i += 1
+        t.name = name
+        seen.add(name)
