@@ -20,24 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers.embed import (ROOT, RUNTIME, cmake_build_install, digits_models, format_values,
-                           libdir, run, tool)
+from helpers.embed import (EXAMPLE, HEADER, ROOT, RUNTIME, cmake_build_install, digits_models,
+                           exported, format_values, libdir, public_api, run, tool)
 
-EXAMPLE = ROOT / "examples" / "c"
-HEADER = RUNTIME / "include" / "edgelite_micro.h"
 MAX_EXPORTS = 40
-
-
-def public_api() -> set[str]:
-    """The functions edgelite_micro.h declares with EL_API."""
-    names = set(re.findall(r"^EL_API [^(]*?\b(el_\w+)\(", HEADER.read_text(), re.M))
-    assert len(names) >= 14, names
-    return names
-
-
-def exported(lib: Path) -> set[str]:
-    out = run([tool("nm", "binutils"), "-D", "--defined-only", lib])
-    return {line.split()[-1] for line in out.splitlines() if line.strip()}
 
 
 @pytest.fixture(scope="module")

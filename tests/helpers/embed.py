@@ -9,6 +9,7 @@ within 1e-5, int8 bit for bit.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ROOT / "runtime_micro"
 DIGITS = ROOT / "examples" / "digits"
+EXAMPLE = ROOT / "examples" / "c"
+HEADER = RUNTIME / "include" / "edgelite_micro.h"
 FLOAT_TOL = 1e-5
 
 
@@ -37,6 +40,18 @@ def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None,
                           timeout=timeout, env=None if env is None else {**os.environ, **env})
     assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout + proc.stderr
+
+
+def public_api() -> set[str]:
+    """The functions edgelite_micro.h declares with EL_API."""
+    names = set(re.findall(r"^EL_API [^(]*?\b(el_\w+)\(", HEADER.read_text(), re.M))
+    assert len(names) >= 14, names
+    return names
+
+
+def exported(lib: Path) -> set[str]:
+    out = run([tool("nm", "binutils"), "-D", "--defined-only", lib])
+    return {line.split()[-1] for line in out.splitlines() if line.strip()}
 
 
 def cmake_build_install(src: Path, build: Path, prefix: Path, *args: str) -> None:
