@@ -20,17 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from helpers.embed import (EXAMPLE, HEADER, ROOT, RUNTIME, cmake_build_install, digits_models,
-                           exported, format_values, libdir, public_api, run, tool)
+from helpers.embed import (EXAMPLE, HEADER, ROOT, RUNTIME, digits_models, exported,
+                           format_values, libdir, public_api, run, tool)
 
 MAX_EXPORTS = 40
 
 
 @pytest.fixture(scope="module")
-def prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("embed")
-    cmake_build_install(RUNTIME, work / "build", work / "prefix")
-    return work / "prefix"
+def prefix(installed_runtime: Path) -> Path:
+    return installed_runtime
 
 
 @pytest.fixture(scope="module")

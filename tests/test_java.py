@@ -16,18 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.embed import ROOT, RUNTIME, cmake_build_install, digits_models, libdir, run, tool
+from helpers.embed import ROOT, digits_models, libdir, run, tool
 
 DRIVER = ROOT / "tests" / "java" / "RunDigits.java"
 
 
 @pytest.fixture(scope="module")
-def java_prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tool("javac", "default-jdk-headless")
-    work = tmp_path_factory.mktemp("java")
-    cmake_build_install(RUNTIME, work / "build", work / "prefix", "-DEDGELITE_JAVA=ON",
-                        "-DEDGELITE_SHARED=OFF")
-    return work / "prefix"
+def java_prefix(installed_runtime: Path) -> Path:
+    tool("javac", "default-jdk-headless")  # conftest built without Java when javac is missing
+    return installed_runtime
 
 
 @pytest.fixture(scope="module")

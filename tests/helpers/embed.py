@@ -8,6 +8,7 @@ within 1e-5, int8 bit for bit.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -38,7 +39,8 @@ def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None,
         timeout: int = 600) -> str:
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=None if env is None else {**os.environ, **env})
-    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-3000:]}\n"
+                                  f"{proc.stderr[-3000:]}")
     return proc.stdout + proc.stderr
 
 
@@ -77,7 +79,8 @@ class DigitsModel:
     y: np.ndarray  # the Python binding's output for it
 
 
-def digits_models() -> list[DigitsModel]:
+@functools.lru_cache(maxsize=None)
+def digits_models() -> tuple[DigitsModel, ...]:
     """digits_cnn float32 and int8 (made by edgelite here), fed the first held-out digit."""
     from edgelite.converter import ConvertOptions, convert_to_bytes
     from edgelite.quantize import QuantizeOptions, quantize
@@ -100,7 +103,7 @@ def digits_models() -> list[DigitsModel]:
         y = it.get_output(0)
         _litert_agrees(name, model, x, y)
         out.append(DigitsModel(name, model, x, y))
-    return out
+    return tuple(out)
 
 
 def _litert_agrees(name: str, model: bytes, x: np.ndarray, y: np.ndarray) -> None:
