@@ -10,7 +10,7 @@
   + shared library for macOS, and examples/c links for macOS. No NDK or Apple SDK exists here: zig
   brings macOS's libSystem stubs; for Android, whose libc headers zig lacks, musl's headers
   stand in for bionic's (same declarations for what runtime_micro uses), so these are compile
-  (Android) and compile + link (macOS) checks, never runs. The CPU-feature probes are checked
+  (Android: library + JNI glue) and compile + link (macOS) checks, never runs. The CPU-feature probes are checked
   by what the objects import: getauxval on Android/Linux aarch64, sysctlbyname on Apple.
 """
 
@@ -141,6 +141,15 @@ def test_android_static_library_with_zig(abi: str, tmp_path: Path) -> None:
     assert machine in header, header
     if abi == "arm64-v8a":  # the dot-product probe asks the kernel (bionic's getauxval)
         assert "getauxval" in run([_llvm_nm(), "--undefined-only", archive])
+    # The JNI glue compiles for this ABI too (jni.h is the JNI specification's header: the
+    # JDK's stands in for the NDK's; zig cannot link an Android .so without bionic).
+    jdk = Path(tool("javac", "default-jdk-headless")).resolve().parents[1] / "include"
+    jni_obj = tmp_path / "edgelite_jni.o"
+    run([tmp_path / "zig-cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC",
+         "-fvisibility=hidden", "-isystem", jdk, "-isystem", jdk / "linux",
+         f"-I{RUNTIME / 'include'}", "-c", RUNTIME / "bindings" / "java" / "jni" / "edgelite_jni.c",
+         "-o", jni_obj])
+    assert "Java_dev_edgelite_NativeInterpreter_create" in run([_llvm_nm(), jni_obj])
 
 
 @pytest.mark.slow
