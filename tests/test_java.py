@@ -89,3 +89,41 @@ def test_java_outputs_equal_the_python_binding(which: int, java_prefix: Path, dr
     c_message = str(err.value).split(" [EL_")[0]
     assert "EL_ERROR_INVALID_MODEL" in lines["badmodel"], out
     assert c_message.split(": ", 1)[-1][:40] in lines["badmodel"], (c_message, lines["badmodel"])
+
+
+def test_java_two_inputs_from_a_mapped_buffer(java_prefix: Path, tmp_path: Path) -> None:
+    """runtime_micro/corpus/valid_base.tflite (float32 x and int32 idx): MappedByteBuffer
+    constructor, runForMultipleInputsOutputs with float[][] and int[] placed by
+    getInputIndex; the output equals LiteRT's (and the Python binding's) bit for bit."""
+    from ai_edge_litert.interpreter import Interpreter as LiteRT
+
+    from edgelite.runtime import Interpreter
+
+    model = ROOT / "runtime_micro" / "corpus" / "valid_base.tflite"
+    classes = tmp_path / "classes"
+    jar = java_prefix / "share" / "java" / "edgelite.jar"
+    run([tool("javac", "default-jdk-headless"), "-Xlint:all", "-Werror", "-cp", jar, "-d",
+         classes, ROOT / "tests" / "java" / "RunMulti.java"])
+    py = Interpreter(model)
+    x_name = next(d.name for d in py.inputs if d.dtype == np.float32)
+    out = run([tool("java", "default-jdk-headless"), f"-Djava.library.path={libdir(java_prefix)}",
+               "-cp", f"{jar}:{classes}", "RunMulti", model, x_name])
+    lines = dict(ln.split(" ", 1) for ln in out.splitlines())
+
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    idx = np.array([1, 0], np.int32)
+    feeds = {d.name: (x if d.dtype == np.float32 else idx) for d in py.inputs}
+    for k, d in enumerate(py.inputs):
+        py.set_input(k, feeds[d.name])
+    py.invoke()
+    want = py.get_output(0)
+    lite = LiteRT(model_path=str(model))
+    lite.allocate_tensors()
+    for d in lite.get_input_details():
+        lite.set_tensor(d["index"], feeds[d["name"]])
+    lite.invoke()
+    np.testing.assert_array_equal(want, lite.get_tensor(lite.get_output_details()[0]["index"]))
+    assert lines["names"] == f"{py.inputs[0].name} {py.inputs[1].name} " + \
+        ("FLOAT32" if py.inputs[1].dtype == np.float32 else "INT32")
+    assert lines["out"] == f"{list(want.shape)} " + " ".join(
+        str(v) for v in want.ravel().view(np.int32)), out
