@@ -25,3 +25,18 @@ def _runtime_library_up_to_date() -> None:
         proc = subprocess.run(["make", "-C", str(REPO / "runtime_micro"), "-s", "-j2"],
                               capture_output=True, text=True)
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="session")
+def installed_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """runtime_micro built with CMake and installed to a temporary prefix, once per session
+    (tests/test_embed.py, tests/test_java.py): static + shared library, CMake package,
+    pkg-config file, and with a JDK on PATH the Java binding (-DEDGELITE_JAVA=ON)."""
+    import shutil
+
+    from helpers.embed import RUNTIME, cmake_build_install
+
+    work = tmp_path_factory.mktemp("runtime_install")
+    java = "ON" if shutil.which("javac") else "OFF"  # test_java.py fails with the apt hint
+    cmake_build_install(RUNTIME, work / "build", work / "prefix", f"-DEDGELITE_JAVA={java}")
+    return work / "prefix"

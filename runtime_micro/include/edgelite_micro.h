@@ -30,6 +30,24 @@
 extern "C" {
 #endif
 
+/* EL_API marks the public functions: the only symbols a shared build of runtime_micro exports
+ * (the library is compiled with hidden visibility by default; see CMakeLists.txt). Define
+ * EL_API yourself before including this header to override it (e.g. empty). On Windows, define
+ * EL_SHARED when building or using runtime_micro as a DLL. */
+#ifndef EL_API
+#if defined(_WIN32) && defined(EL_SHARED)
+#if defined(EL_BUILDING_LIBRARY)
+#define EL_API __declspec(dllexport)
+#else
+#define EL_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define EL_API __attribute__((visibility("default")))
+#else
+#define EL_API
+#endif
+#endif
+
 #define EL_VERSION_MAJOR 0
 #define EL_VERSION_MINOR 1
 
@@ -159,39 +177,39 @@ typedef struct el_tensor_info {
  * generated header (<NAME>_ARENA_SIZE) so firmware can size the arena statically. The size
  * depends on pointer width: a 32-bit target needs no more than the 64-bit host reports.
  */
-el_status el_init(el_interpreter *it, const void *model, size_t model_size, void *arena,
+EL_API el_status el_init(el_interpreter *it, const void *model, size_t model_size, void *arena,
                   size_t arena_size, const el_config *cfg);
 
-size_t el_arena_required(const el_interpreter *it);
-int el_arena_required_exact(const el_interpreter *it);
+EL_API size_t el_arena_required(const el_interpreter *it);
+EL_API int el_arena_required_exact(const el_interpreter *it);
 
 /* EL_ISA_* bits of the kernels this interpreter runs: EL_ISA_OPT plus the instruction sets
  * in use, or 0 when it runs the reference kernels only. Valid after el_init succeeds. */
-uint32_t el_kernel_isa(const el_interpreter *it);
+EL_API uint32_t el_kernel_isa(const el_interpreter *it);
 
 /* The message of the last failure ("" after success). Never NULL; lives in *it. */
-const char *el_error_message(const el_interpreter *it);
+EL_API const char *el_error_message(const el_interpreter *it);
 /* "EL_OK", "EL_ERROR_INVALID_MODEL", ... */
-const char *el_status_name(el_status status);
+EL_API const char *el_status_name(el_status status);
 
 /* Runs the main subgraph (subgraph 0) once. Inputs are read from their data pointers.
  * No allocation and no model checks happen here. */
-el_status el_invoke(el_interpreter *it);
+EL_API el_status el_invoke(el_interpreter *it);
 
 /* Puts variables (resource variables, CALL_ONCE state) back to their state after el_init. */
-el_status el_reset(el_interpreter *it);
+EL_API el_status el_reset(el_interpreter *it);
 
-int32_t el_input_count(const el_interpreter *it);
-int32_t el_output_count(const el_interpreter *it);
-el_status el_input_info(const el_interpreter *it, int32_t i, el_tensor_info *out);
-el_status el_output_info(const el_interpreter *it, int32_t i, el_tensor_info *out);
+EL_API int32_t el_input_count(const el_interpreter *it);
+EL_API int32_t el_output_count(const el_interpreter *it);
+EL_API el_status el_input_info(const el_interpreter *it, int32_t i, el_tensor_info *out);
+EL_API el_status el_output_info(const el_interpreter *it, int32_t i, el_tensor_info *out);
 
 /* Tensor by index in subgraph 0 (the index in the model). With the linear planner the data of
  * every tensor is preserved after invoke; with the greedy planner only inputs, outputs,
  * constants and variables are, other tensors only during their lifetime (e.g. in the after-op
  * callback of their producer). */
-int32_t el_tensor_count(const el_interpreter *it);
-el_status el_tensor_info_at(const el_interpreter *it, int32_t index, el_tensor_info *out);
+EL_API int32_t el_tensor_count(const el_interpreter *it);
+EL_API el_status el_tensor_info_at(const el_interpreter *it, int32_t index, el_tensor_info *out);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,39 @@
 /* Run-time choice of the optimized kernels' instruction set. */
 #include "opt_internal.h"
 
-#if defined(EL_OPT_HAVE_NEON) && defined(__linux__)
+/* aarch64 dot product (SDOT): asked of the OS, which knows what every core of this CPU does.
+ *   Linux and Android: getauxval(AT_HWCAP) & HWCAP_ASIMDDP (bionic has getauxval since API 18);
+ *   Apple: sysctlbyname("hw.optional.arm.FEAT_DotProd") (macOS 12 / iOS 15; older systems
+ *          answer "no such name" and get plain NEON);
+ *   elsewhere: what the compiler was told (-march=...+dotprod defines __ARM_FEATURE_DOTPROD),
+ *          else plain NEON, which every aarch64 CPU has. */
+#if defined(EL_OPT_HAVE_NEON) && (defined(__linux__) || defined(__ANDROID__))
 #include <sys/auxv.h>
 #ifndef HWCAP_ASIMDDP
 #define HWCAP_ASIMDDP (1UL << 20) /* Linux arm64 uapi hwcap bit */
 #endif
+#define EL_OPT_SDOT_AUXV 1
+#elif defined(EL_OPT_HAVE_NEON) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#define EL_OPT_SDOT_SYSCTL 1
+#endif
+
+#if defined(EL_OPT_HAVE_NEON)
+static int el_opt_has_sdot(void)
+{
+#if defined(EL_OPT_SDOT_AUXV)
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#elif defined(EL_OPT_SDOT_SYSCTL)
+    int value = 0;
+    size_t size = sizeof value;
+    return sysctlbyname("hw.optional.arm.FEAT_DotProd", &value, &size, NULL, 0) == 0 &&
+           value != 0;
+#elif defined(__ARM_FEATURE_DOTPROD)
+    return 1;
+#else
+    return 0;
+#endif
+}
 #endif
 
 uint32_t el_opt_isa_detected(void)
@@ -35,11 +63,9 @@ uint32_t el_opt_isa_detected(void)
 #endif
 #if defined(EL_OPT_HAVE_NEON)
     isa |= EL_OPT_ISA_NEON;
-#if defined(__linux__)
-    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) {
+    if (el_opt_has_sdot()) {
         isa |= EL_OPT_ISA_SDOT;
     }
-#endif
 #endif
 #if defined(__ARM_FEATURE_MVE)
     isa |= EL_OPT_ISA_MVE;

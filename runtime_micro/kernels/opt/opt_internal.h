@@ -4,6 +4,13 @@
 
 #include "el_opt.h"
 
+/* The 32-bit Arm DSP paths (SMLAD, SXTB16) are Thumb-2 inline assembly (LDRD with any register
+ * pair): Cortex-M is Thumb only, and ARMv7-A builds must use Thumb too (-mthumb: the default of
+ * Debian's armhf compiler and of the Android NDK for armeabi-v7a). */
+#if defined(__ARM_FEATURE_DSP) && defined(__arm__) && !defined(__thumb2__)
+#error "runtime_micro on 32-bit Arm: compile with -mthumb (the DSP kernels are Thumb-2 assembly)"
+#endif
+
 /* Stack tiles of the drivers: EL_OPT_MB output pixels (GEMM rows) per call, EL_OPT_NC output
  * channels per chunk, EL_OPT_COLS bytes of im2col rows (a conv whose one im2col row is larger
  * goes to the reference). Small on Cortex-M, where stacks are a few KB. */
