@@ -268,22 +268,35 @@ def quantize(model: Path, output: Path, mode: str, **q: object) -> None:
 @cli.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Folder for the C sources (created if missing).")
+              help="Folder for the bundle (created with its parents if missing).")
 @click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
-              help="One .npy per model input (a leading axis = several invokes).")
+              help="Input data as `run` takes it: one .npy per model input or one .npz keyed "
+                   "by input name; samples first, each sample one invoke; NCHW data is moved "
+                   "to NHWC and floats quantized when the model wants it.")
 @click.option("--name", help="C identifier prefix (default: from the file name).")
 @click.option("--no-expected", is_flag=True,
               help="Do not record the host runtime's outputs for the inputs.")
 def export(model: Path, output: Path, inputs: tuple[Path, ...], name: str | None,
            no_expected: bool) -> None:
-    """Write MODEL (.tflite) as C sources for firmware: aligned model array, arena size,
-    inputs and expected outputs."""
+    """Write MODEL (.tflite) as a firmware bundle: the model as an aligned C array, the exact
+    arena size, inputs and the host's outputs, runtime_micro's sources (only the model's ops
+    compiled in), main.c, CMakeLists.txt and a Makefile. `cmake -S DIR -B DIR/build && cmake
+    --build DIR/build` builds a host program that checks the outputs; `make -C DIR
+    TARGET=cortex-m4` (m7, m55) the firmware for QEMU's boards."""
     from edgelite.export.api import export_model
 
+    notes: list[str] = []
     files = export_model(model, output, inputs=list(inputs) or None, name=name,
-                         expected=not no_expected)
+                         expected=not no_expected, bundle=True, notes=notes)
+    for note in notes:
+        click.echo(f"note: {note}")
     for f in files:
-        click.echo(f"wrote {f}")
+        click.echo(f"wrote {f}{'/' if f.is_dir() else ''}")
+    ops = (output / "Makefile").read_text().split("\nOPS := ", 1)[1].split("\n", 1)[0]
+    click.echo(f"ops compiled in: {ops}")
+    click.echo(f"build and check on this host: cmake -S {output} -B {output}/build && "
+               f"cmake --build {output}/build")
+    click.echo(f"firmware (QEMU mps2-an386): make -C {output} TARGET=cortex-m4 run")
 
 
 @cli.command(name="eval")
