@@ -31,6 +31,7 @@ from pathlib import Path
 from edgelite.errors import Code, EdgeliteError
 
 TARGETS = ("cortex-m4", "cortex-m7", "cortex-m55", "aarch64")
+LINUX_TARGETS = ("aarch64", "armv7")  # static Linux binaries (phones over adb, ssh devices)
 CORTEX_M = ("cortex-m4", "cortex-m7", "cortex-m55")
 BOARDS = {"cortex-m4": "mps2-an386", "cortex-m7": "mps2-an500", "cortex-m55": "mps3-an547"}
 
@@ -42,6 +43,9 @@ APT_PACKAGES = {
     "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",
     "aarch64 libc (libc.a)": "libc6-dev-arm64-cross",
     "qemu-aarch64": "qemu-user",
+    "arm-linux-gnueabihf-gcc": "gcc-arm-linux-gnueabihf",
+    "armhf libc (libc.a)": "libc6-dev-armhf-cross",
+    "qemu-arm": "qemu-user",
     "make": "make",
 }
 APT_LINE = ("apt-get update && apt-get install -y --no-install-recommends gcc-arm-none-eabi "
@@ -85,7 +89,9 @@ def _needed_tools(target: str) -> list[str]:
         return ["make", "arm-none-eabi-gcc", "newlib (nano.specs)", "qemu-system-arm"]
     if target == "aarch64":
         return ["make", "aarch64-linux-gnu-gcc", "aarch64 libc (libc.a)", "qemu-aarch64"]
-    raise ValueError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
+    if target == "armv7":
+        return ["make", "arm-linux-gnueabihf-gcc", "armhf libc (libc.a)"]
+    raise ValueError(f"unknown target {target!r}; known: {', '.join(TARGETS + ('armv7',))}")
 
 
 def _tool_present(tool: str) -> bool:
@@ -93,6 +99,8 @@ def _tool_present(tool: str) -> bool:
         return Path("/usr/lib/arm-none-eabi/lib/nano.specs").exists()
     if tool == "aarch64 libc (libc.a)":
         return Path("/usr/aarch64-linux-gnu/lib/libc.a").exists()
+    if tool == "armhf libc (libc.a)":
+        return Path("/usr/arm-linux-gnueabihf/lib/libc.a").exists()
     return shutil.which(tool) is not None
 
 
