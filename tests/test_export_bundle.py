@@ -100,8 +100,11 @@ def test_bundle_data_is_the_quantized_nhwc_input_and_litert_outputs(bundle) -> N
     assert got_out == want_out
     header = (out / "digits_i8.h").read_text()
     assert "#define DIGITS_I8_STEPS 2" in header
-    assert (out / "el_kernels_selected.h").read_text().rstrip().endswith(
-        "#define EL_KERNEL_LIST(X) X(conv_2d) X(fully_connected) X(max_pool_2d) X(reshape)")
+    selected = (out / "el_kernels_selected.h").read_text()
+    assert ("#define EL_KERNEL_LIST(X) X(conv_2d) X(fully_connected) X(max_pool_2d) "
+            "X(reshape)\n") in selected
+    assert "#define EL_WITHOUT_FLOAT32" in selected and "#define EL_WITHOUT_INT16" in selected
+    assert "EL_CONTROL_KERNELS" not in selected
 
 
 def test_bundle_builds_with_cmake_and_checks_itself_on_this_host(bundle) -> None:
@@ -129,6 +132,36 @@ def test_bundle_builds_with_cmake_and_checks_itself_on_this_host(bundle) -> None
     assert bad.returncode == 1, bad.stdout
     assert "step 0 output 0 byte 0: got" in bad.stdout
     assert "outputs DIFFER from the host's: 1 values" in bad.stdout
+
+
+def test_bundle_without_float_kernels_refuses_a_float_model(bundle) -> None:
+    """The int8 bundle compiles no float32 kernel paths (EL_WITHOUT_FLOAT32): the float digits
+    model linked in its place (same ops) is refused by el_init, naming the type, never run
+    through the int8 code."""
+    _need("cmake", "cc")
+    from edgelite.converter import ConvertOptions, convert_to_bytes
+    from edgelite.export import export_c
+
+    out, _, x = bundle
+    float_model = convert_to_bytes(DIGITS / "digits_cnn.onnx", ConvertOptions())
+    y = np.zeros((1, 1, 10), np.float32)
+    files = export_c(float_model, "digits_i8", inputs=[x[:1].transpose(0, 2, 3, 1)],
+                     outputs=[y], arena_bytes=64 * 1024)
+    saved = {n: (out / n).read_text() for n in files}
+    build = out / "build"  # the host build of the test above: only the model files recompile
+    try:
+        for n, text in files.items():
+            (out / n).write_text(text)
+        assert _run(["cmake", "-S", str(out), "-B", str(build)]).returncode == 0
+        res = _run(["cmake", "--build", str(build), "-j2"])
+        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+        run = _run([str(build / "digits_i8")])
+    finally:
+        for n, text in saved.items():
+            (out / n).write_text(text)
+    assert run.returncode == 2, run.stdout
+    assert "error in el_init: EL_ERROR_UNSUPPORTED" in run.stdout, run.stdout
+    assert "op #0 CONV_2D: FLOAT32 tensors are not compiled into this build" in run.stdout
 
 
 def test_bundle_firmware_for_cortex_m4_runs_under_qemu(bundle) -> None:

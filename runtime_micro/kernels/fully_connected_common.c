@@ -45,7 +45,7 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
         return EL_BAD(ctx, node, "output shape does not match %d batches of %d units",
                       (int)(n_in / depth), (int)units);
     }
-    if (in->type == EL_FLOAT32) {
+    if (EL_KEEP_F32 && in->type == EL_FLOAT32) {
         EL_TRY(el_k_type(ctx, node, filter, "weights", EL_FLOAT32));
         EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
         is_float = 1;
@@ -145,7 +145,7 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     v.batches = el_tensor_elements(in) / v.depth;
     v.q.multiplier = fc_mult(k);
     v.q.shift = v.q.multiplier + (k->per_channel ? v.units : 1);
-    if (in->type == EL_FLOAT32) {
+    if (EL_KEEP_F32 && in->type == EL_FLOAT32) {
         if (!el_opt_fully_connected_f32(el_ctx_isa(ctx), &k->p, d->batches, d->depth, EL_F32(in),
                                         d->units,
                                         EL_F32(filter), bias ? EL_F32(bias) : NULL,
@@ -153,7 +153,7 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
             el_fully_connected_f32(&k->p, d->batches, d->depth, EL_F32(in), d->units,
                                    EL_F32(filter), bias ? EL_F32(bias) : NULL, EL_F32(out));
         }
-    } else if (in->type == EL_INT16) {
+    } else if (EL_KEEP_S16 && in->type == EL_INT16) {
         el_fully_connected_s16(&k->p, &d->q, k->per_channel, d->batches, d->depth, EL_S16(in),
                                d->units, EL_S8(filter), bias ? bias->data : NULL,
                                bias != NULL && bias->type == EL_INT64, EL_S16(out));
