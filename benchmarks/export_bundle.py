@@ -10,7 +10,7 @@ set; MobileNetV2-0.35/96 from tests/models.py quantized on seeded random data), 
 under QEMU and must print "outputs match"; the Makefile's flash line (runtime code the linker
 kept for the model's ops + the model) and the program's RAM line (arena + interpreter + painted
 stack) are reported, with the instructions of one el_invoke counted by the QEMU plugin
-(tools/qemu_insn_plugin.c, between el_invoke and the following el_output_info).
+(tools/qemu_insn_plugin.c, from el_invoke to main.c's el_bundle_stack_measure right after it).
 
 Peers ([reference], PEERS.md, measured earlier on this kind of machine): TFLite Micro + CMSIS-NN
 on MobileNetV2-0.35/96, Cortex-M4: about 54 KB of TFLite Micro code plus 36-48 KB of CMSIS-NN
@@ -66,7 +66,7 @@ def make_cases(folder: Path, wanted: list[str]) -> dict[str, tuple[Path, Path]]:
 
 def invoke_instructions(target: str, elf: Path, plugin: Path) -> int | None:
     begin = cross._symbol(target, elf, "el_invoke")
-    end = cross._symbol(target, elf, "el_output_info")
+    end = cross._symbol(target, elf, "el_bundle_stack_measure")  # main.c: right after el_invoke
     counts = elf.with_suffix(".insns")
     counts.unlink(missing_ok=True)
     cmd = cross.qemu_command(target, elf, plugin_args=f"{plugin},begin={begin:#x},"
@@ -112,7 +112,7 @@ def main() -> None:
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:,} B | {r[4]:,} B | {r[5]:,} B | "
               f"{r[6]:,} B | {r[7]:,} B | {r[8]:,} B | "
-              f"{f'{r[9] / 1e6:.1f} M' if r[9] else '-'} | "
+              f"{f'{r[9]:,}' if r[9] else '-'} | "
               f"{'match' if r[10] else 'MISMATCH'} |")
 
 
