@@ -292,8 +292,6 @@ def export(model: Path, output: Path, inputs: tuple[Path, ...], name: str | None
         click.echo(f"note: {note}")
     for f in files:
         click.echo(f"wrote {f}{'/' if f.is_dir() else ''}")
-    ops = (output / "Makefile").read_text().split("\nOPS := ", 1)[1].split("\n", 1)[0]
-    click.echo(f"ops compiled in: {ops}")
     click.echo(f"build and check on this host: cmake -S {output} -B {output}/build && "
                f"cmake --build {output}/build")
     click.echo(f"firmware (QEMU mps2-an386): make -C {output} TARGET=cortex-m4 run")

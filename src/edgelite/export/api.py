@@ -137,8 +137,9 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
         from edgelite.converter.tflite.reader import read_model
         from edgelite.export.bundle import bundle_files, bundle_names
 
-        extra, trees, _ops = bundle_files(ident, read_model(data, str(path)),
-                                          model_size=len(data), has_data=arrays is not None)
+        extra, trees, ops = bundle_files(ident, read_model(data, str(path)),
+                                         model_size=len(data), has_data=arrays is not None)
         files.update(extra)
+        notes.append(f"ops compiled in: {' '.join(ops) or 'none'}")
         replaces = (*replaces, *bundle_names())
     return write_folder(files, out_dir, replaces=replaces, trees=trees)
