@@ -563,3 +563,106 @@ def test_ssh_urls() -> None:
     for bad in ("ssh://", "http://host", "ssh://a b", "ssh://h:99999", "ssh://h;rm -rf /"):
         with pytest.raises(EdgeliteError, match="ssh"):
             parse_ssh_target(bad)
+
+
+# ------------------------------------------------------------------ adb transport
+FAKE_ADB = r"""#!/bin/sh
+# Fake adb: log argv; push copies into $FAKE_REMOTE_ROOT; shell runs the command locally with
+# /data/local/tmp mapped there and the binary under $FAKE_QEMU. Like adb before Android 7, it
+# exits 0 whatever the remote command did (edgelite reads the status the command prints).
+printf '%s\n' "adb $*" >> "$FAKE_LOG"
+if [ "$1" = "-s" ]; then shift 2; fi
+if [ -n "$FAKE_ADB_FAIL" ]; then echo "$FAKE_ADB_FAIL" >&2; exit 1; fi
+case "$1" in
+  push) cp "$2" "$FAKE_REMOTE_ROOT$3" && echo "$2: 1 file pushed" ;;
+  shell) cmd=$(printf '%s' "$2" | sed -e "s#^f=/data/local/tmp/#f=$FAKE_REMOTE_ROOT/data/local/tmp/#" \
+                                      -e "s#\"\$f\"; rc=#$FAKE_QEMU \"\$f\"; rc=#")
+         sh -c "$cmd" ;;
+  *) echo "fake adb: unexpected $*" >&2; exit 1 ;;
+esac
+exit 0
+"""
+
+
+@pytest.fixture()
+def fake_adb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    bin_dir, remote = tmp_path / "bin", tmp_path / "phone"
+    bin_dir.mkdir()
+    (remote / "data" / "local" / "tmp").mkdir(parents=True)
+    (bin_dir / "adb").write_text(FAKE_ADB)
+    (bin_dir / "adb").chmod(0o755)
+    log = tmp_path / "adb_log.txt"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_LOG", str(log))
+    monkeypatch.setenv("FAKE_REMOTE_ROOT", str(remote))
+    monkeypatch.setenv("FAKE_QEMU", "qemu-aarch64")
+    return log, remote
+
+
+def test_adb_target_pushes_pins_runs_checks_and_cleans_up(models, fake_adb) -> None:
+    """`bench --target adb://SERIAL --cpu 1`: one push to /data/local/tmp, one adb shell that
+    runs the static aarch64 binary pinned with taskset (here: under qemu-aarch64, pinned for
+    real to core 1 of this machine), then removes it; outputs checked on the 'device'."""
+    require_tools(["aarch64"])
+    log, remote = fake_adb
+    model, data = models["digits_i8"]
+    proc = _cli("bench", str(model), "--target", "adb://emulator-5554", "--cpu", "1",
+                "--runs", "6", "--warmup", "1", "--input", str(data), "--json")
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2, lines
+    push = shlex.split(lines[0])
+    assert push[:4] == ["adb", "-s", "emulator-5554", "push"], push
+    pushed = push[5]
+    assert push[4].endswith("_timed6.elf") and pushed.startswith("/data/local/tmp/edgelite-")
+    assert lines[1] == (f"adb -s emulator-5554 shell f={pushed}; chmod 700 \"$f\" && "
+                        "taskset 2 \"$f\"; rc=$?; rm -f \"$f\"; echo edgelite_exit $rc; "
+                        "exit $rc")
+    assert r["commands"][1] == shlex.join(["adb", "-s", "emulator-5554", "shell",
+                                           lines[1].split(" shell ", 1)[1]])
+    assert list((remote / "data" / "local" / "tmp").iterdir()) == []
+    assert r["outputs_match"] == "bit-exact with the host runtime"
+    assert r["binary"] == "static aarch64 binary" and r["cpu"] == 1
+    lat = r["latency_ms"]
+    assert lat["runs"] == 6 and 0 < lat["min_ms"] <= lat["p50_ms"] <= lat["p99_ms"], lat
+    REPORT.append(f"[adb fake] 6 timed invokes pinned to core 1 under qemu-aarch64: "
+                  f"p50 {lat['p50_ms']:.3f} ms")
+
+
+def test_adb_armeabi_v7a_builds_a_32_bit_binary(models, fake_adb, work: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    require_tools(["aarch64"])
+    if cross.missing_tools(["armv7"]):
+        pytest.fail(f"armv7 cross compiler missing: {cross.missing_tools(['armv7'])}; "
+                    "apt-get install -y gcc-arm-linux-gnueabihf libc6-dev-armhf-cross",
+                    pytrace=False)
+    from edgelite.bench.adb import run_adb_bench
+
+    monkeypatch.setenv("FAKE_QEMU", "qemu-arm")
+    model, data = models["digits_i8"]
+    r = run_adb_bench(SshConfig(model, "adb", runs=3, warmup=0, input=data,
+                                abi="armeabi-v7a", work=work / "armv7"))
+    assert r.binary == "static armv7 binary"
+    assert r.outputs_match == "bit-exact with the host runtime" and r.latency.runs == 3
+    elf = Path(r.commands[0][2])
+    head = elf.read_bytes()[:20]
+    assert head[4] == 1 and int.from_bytes(head[18:20], "little") == 40  # ELFCLASS32, EM_ARM
+    assert r.commands[0][:2] == ["adb", "push"]  # no -s: adb's only device
+
+
+def test_adb_failures_are_one_line_errors(models, fake_adb, work: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from edgelite.bench.adb import parse_adb_target, run_adb_bench
+
+    for bad in ("adb:/x", "adb://a b", "adbx", "adb://"):
+        with pytest.raises(EdgeliteError, match="not an adb target"):
+            parse_adb_target(bad)
+    require_tools(["aarch64"])
+    monkeypatch.setenv("FAKE_ADB_FAIL", "adb: error: no devices/emulators found")
+    model, data = models["digits_i8"]
+    with pytest.raises(EdgeliteError, match=r"copying to the adb device failed.*no devices.*"
+                                            r"adb devices"):
+        run_adb_bench(SshConfig(model, "adb", runs=2, input=data, work=work / "ssh"))
+    proc = _cli("bench", str(model), "--cpu", "1")
+    assert proc.returncode == 2 and "--cpu/--abi apply to ssh:// and adb" in proc.stderr

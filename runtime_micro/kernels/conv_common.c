@@ -154,7 +154,7 @@ static el_status conv_alloc(el_context *ctx, el_node *node, int32_t channels, co
 static el_status conv_types(el_context *ctx, el_node *node, el_tensor *in, el_tensor *filter,
                             el_tensor *out, int32_t *is_float)
 {
-    if (in->type == EL_FLOAT32) {
+    if (EL_KEEP_F32 && in->type == EL_FLOAT32) {
         EL_TRY(el_k_type(ctx, node, filter, "filter", EL_FLOAT32));
         EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
         *is_float = 1;
@@ -275,14 +275,14 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
     if (filter->flags & EL_TENSOR_SPARSE) { /* weights read sparse from the model */
         return el_sparse_conv(ctx, node, d->p, &d->q, &d->in, &d->filter, &d->out, 0);
     }
-    if (in->type == EL_FLOAT32) {
+    if (EL_KEEP_F32 && in->type == EL_FLOAT32) {
         if (!el_opt_conv2d_f32(el_ctx_isa(ctx), d->p, &d->in, EL_F32(in), &d->filter,
                                EL_F32(filter),
                                bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out))) {
             el_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                           bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
         }
-    } else if (in->type == EL_INT16) {
+    } else if (EL_KEEP_S16 && in->type == EL_INT16) {
         /* TFLite Micro takes the 64-bit path without a bias too */
         el_conv2d_s16(d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
                       bias ? bias->data : NULL, bias == NULL || bias->type == EL_INT64, &d->out,
@@ -314,14 +314,14 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
     if (filter->flags & EL_TENSOR_SPARSE) { /* weights read sparse from the model */
         return el_sparse_conv(ctx, node, d->p, &d->q, &d->in, &d->filter, &d->out, 1);
     }
-    if (in->type == EL_FLOAT32) {
+    if (EL_KEEP_F32 && in->type == EL_FLOAT32) {
         if (!el_opt_depthwise_conv2d_f32(el_ctx_isa(ctx), d->p, &d->in, EL_F32(in), &d->filter,
                                          EL_F32(filter),
                                          bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out))) {
             el_depthwise_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
                                     bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
         }
-    } else if (in->type == EL_INT16) {
+    } else if (EL_KEEP_S16 && in->type == EL_INT16) {
         el_depthwise_conv2d_s16(d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
                                 bias ? bias->data : NULL, 1 /* prepare requires int64 */,
                                 &d->out, EL_S16(out));

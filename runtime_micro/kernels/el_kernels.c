@@ -4,7 +4,9 @@
  * -DEL_KERNELS_SELECTED and put a header el_kernels_selected.h on the include path that
  * defines EL_KERNEL_LIST(X) as X(conv_2d) X(fully_connected) ... (names as below); with
  * --gc-sections the other kernels then drop out of the image. A model using an op outside the
- * list fails el_init with EL_ERROR_UNSUPPORTED naming the op. */
+ * list fails el_init with EL_ERROR_UNSUPPORTED naming the op. The interpreter's own ops
+ * (CALL_ONCE and the resource variables, src/el_control.c) are then left out too unless that
+ * header also defines EL_CONTROL_KERNELS. `edgelite export` writes the header for a model. */
 #include <string.h>
 
 #include "el_kcommon.h"

@@ -46,7 +46,7 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
         return EL_BAD(ctx, node, "output shape does not match %d batches of %d units",
                       (int)(n_in / depth), (int)units);
     }
-    if (in->type == EL_FLOAT32) {
+    if (EL_KEEP_F32 && in->type == EL_FLOAT32) {
         EL_TRY(el_k_type(ctx, node, filter, "weights", EL_FLOAT32));
         EL_TRY(el_k_type(ctx, node, out, "output", EL_FLOAT32));
         is_float = 1;
@@ -150,7 +150,7 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
         return el_sparse_fully_connected(ctx, node, &k->p, &d->q, k->per_channel, d->batches,
                                          d->depth, d->units);
     }
-    if (in->type == EL_FLOAT32) {
+    if (EL_KEEP_F32 && in->type == EL_FLOAT32) {
         if (!el_opt_fully_connected_f32(el_ctx_isa(ctx), &k->p, d->batches, d->depth, EL_F32(in),
                                         d->units,
                                         EL_F32(filter), bias ? EL_F32(bias) : NULL,
@@ -158,7 +158,7 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
             el_fully_connected_f32(&k->p, d->batches, d->depth, EL_F32(in), d->units,
                                    EL_F32(filter), bias ? EL_F32(bias) : NULL, EL_F32(out));
         }
-    } else if (in->type == EL_INT16) {
+    } else if (EL_KEEP_S16 && in->type == EL_INT16) {
         el_fully_connected_s16(&k->p, &d->q, k->per_channel, d->batches, d->depth, EL_S16(in),
                                d->units, EL_S8(filter), bias ? bias->data : NULL,
                                bias != NULL && bias->type == EL_INT64, EL_S16(out));

@@ -7,6 +7,14 @@
  * initial state the main subgraph reads). Sizes are fixed at prepare: every READ and ASSIGN of
  * a resource must use the same dtype and byte size. */
 #include "el_options.h"
+#ifdef EL_KERNELS_SELECTED
+#include "el_kernels_selected.h" /* defines EL_CONTROL_KERNELS when the model uses these ops */
+#endif
+#if !defined(EL_KERNELS_SELECTED) || defined(EL_CONTROL_KERNELS)
+#define EL_HAVE_CONTROL_KERNELS 1
+#else
+#define EL_HAVE_CONTROL_KERNELS 0 /* --gc-sections drops them: about 1.5 KB on Cortex-M */
+#endif
 
 /* These ops keep their one small state value in node->op_data itself (no arena bytes):
  * CALL_ONCE: NULL until the init subgraph ran; VAR_HANDLE: resource id + 1. */
@@ -161,6 +169,7 @@ static const el_kernel k_assign = {EL_OP_ASSIGN_VARIABLE, 0, assign_variable_pre
                                    assign_variable_invoke};
 
 const el_kernel *el_control_kernel(int32_t builtin_code) {
+  if (!EL_HAVE_CONTROL_KERNELS) return NULL; /* then el_init refuses the op by name */
   switch (builtin_code) {
     case EL_OP_CALL_ONCE: return &k_call_once;
     case EL_OP_VAR_HANDLE: return &k_var_handle;

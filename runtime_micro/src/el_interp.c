@@ -226,6 +226,21 @@ static el_status skip_densify(el_context *ctx, int32_t sg, el_node *n) {
   return EL_OK;
 }
 
+#if !EL_KEEP_F32 || !EL_KEEP_S16
+/* A build without float32 or int16 kernel paths refuses models with such tensors. */
+static el_status check_compiled_types(el_context *ctx, el_node *n) {
+  int32_t i;
+  for (i = 0; i < (int32_t)n->n_inputs + (int32_t)n->n_outputs; ++i) {
+    const el_tensor *t = i < n->n_inputs ? el_input(ctx, n, i) : el_output(ctx, n, i - n->n_inputs);
+    if (t != NULL && ((!EL_KEEP_F32 && t->type == EL_FLOAT32) || (!EL_KEEP_S16 && t->type == EL_INT16)))
+      return el_fail(ctx, n, EL_ERROR_UNSUPPORTED,
+                     "%s tensors are not compiled into this build (el_kernels_selected.h: "
+                     "export the model again to include them)", el_dtype_name(t->type));
+  }
+  return EL_OK;
+}
+#endif
+
 static el_status resolve_and_prepare(el_context *ctx) {
   int32_t sg, i;
   for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
@@ -245,6 +260,12 @@ static el_status resolve_and_prepare(el_context *ctx) {
         return el_fail(ctx, n, EL_ERROR_UNSUPPORTED, "op not supported by runtime_micro (no kernel)");
       }
       n->kernel = k;
+#if !EL_KEEP_F32 || !EL_KEEP_S16
+      {
+        el_status s = check_compiled_types(ctx, n);
+        if (s != EL_OK) return s;
+      }
+#endif
     }
     for (i = 0; i < g->n_nodes; ++i)
       if (g->nodes[i].builtin_code == EL_OP_DENSIFY) {

@@ -67,6 +67,24 @@
 
 #include "edgelite_micro.h"
 #include "el_ops.h"
+#ifdef EL_KERNELS_SELECTED
+#include "el_kernels_selected.h"
+#endif
+
+/* Tensor types compiled in. A selected-kernels build (kernels/el_kernels.c) may leave out the
+ * float32 or int16 paths of its kernels: el_kernels_selected.h then defines EL_WITHOUT_FLOAT32 /
+ * EL_WITHOUT_INT16, kernels test EL_KEEP_F32 / EL_KEEP_S16 before those paths, and el_init
+ * refuses a model holding such a tensor (el_interp.c), so no kernel ever meets one. */
+#ifdef EL_WITHOUT_FLOAT32
+#define EL_KEEP_F32 0
+#else
+#define EL_KEEP_F32 1
+#endif
+#ifdef EL_WITHOUT_INT16
+#define EL_KEEP_S16 0
+#else
+#define EL_KEEP_S16 1
+#endif
 
 #ifdef __cplusplus
 extern "C" {

@@ -324,22 +324,33 @@ def quantize(model: Path, output: Path, mode: str, input_shapes: tuple[str, ...]
 @cli.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Folder for the C sources (created if missing).")
+              help="Folder for the bundle (created with its parents if missing).")
 @click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
-              help="One .npy per model input (a leading axis = several invokes).")
+              help="Input data as `run` takes it: one .npy per model input or one .npz keyed "
+                   "by input name; samples first, each sample one invoke; NCHW data is moved "
+                   "to NHWC and floats quantized when the model wants it.")
 @click.option("--name", help="C identifier prefix (default: from the file name).")
 @click.option("--no-expected", is_flag=True,
               help="Do not record the host runtime's outputs for the inputs.")
 def export(model: Path, output: Path, inputs: tuple[Path, ...], name: str | None,
            no_expected: bool) -> None:
-    """Write MODEL (.tflite) as C sources for firmware: aligned model array, arena size,
-    inputs and expected outputs."""
+    """Write MODEL (.tflite) as a firmware bundle: the model as an aligned C array, the exact
+    arena size, inputs and the host's outputs, runtime_micro's sources (only the model's ops
+    compiled in), main.c, CMakeLists.txt and a Makefile. `cmake -S DIR -B DIR/build && cmake
+    --build DIR/build` builds a host program that checks the outputs; `make -C DIR
+    TARGET=cortex-m4` (m7, m55) the firmware for QEMU's boards."""
     from edgelite.export.api import export_model
 
+    notes: list[str] = []
     files = export_model(model, output, inputs=list(inputs) or None, name=name,
-                         expected=not no_expected)
+                         expected=not no_expected, bundle=True, notes=notes)
+    for note in notes:
+        click.echo(f"note: {note}")
     for f in files:
-        click.echo(f"wrote {f}")
+        click.echo(f"wrote {f}{'/' if f.is_dir() else ''}")
+    click.echo(f"build and check on this host: cmake -S {output} -B {output}/build && "
+               f"cmake --build {output}/build")
+    click.echo(f"firmware (QEMU mps2-an386): make -C {output} TARGET=cortex-m4 run")
 
 
 @cli.command(name="eval")
@@ -434,24 +445,34 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
               help="Per-op profile (a separate pass with a per-op callback).")
 @click.option("--target", "target", metavar="TARGET",
               help="Run on an ARM core instead of this host: cortex-m4, cortex-m7, cortex-m55 "
-                   "or aarch64 under QEMU (exact instruction counts, flash, RAM), or "
+                   "or aarch64 under QEMU (exact instruction counts, flash, RAM), "
                    "ssh://[user@]HOST[:PORT][/FOLDER] (an aarch64 Linux device: wall-clock "
-                   "latency; the binary goes to /tmp or FOLDER).")
+                   "latency; the binary goes to /tmp or FOLDER), or adb[://SERIAL] (an "
+                   "Android phone: the binary goes to /data/local/tmp).")
+@click.option("--cpu", type=int, metavar="N",
+              help="ssh/adb targets: pin the benchmark to core N (taskset), e.g. a big or a "
+                   "little core of a phone.")
+@click.option("--abi", type=click.Choice(["arm64-v8a", "armeabi-v7a"]), default="arm64-v8a",
+              show_default=True,
+              help="ssh/adb targets: build for 64-bit ARM or 32-bit ARMv7.")
 @click.option("--reference-kernels", is_flag=True,
               help="Run runtime_micro's reference kernels only (no SIMD / DSP paths): "
                    "what the optimized kernels save, on this host or --target.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: Path | None,
           compare: str | None, onnx_path: Path | None, profile: bool, target: str | None,
-          reference_kernels: bool, as_json: bool) -> None:
+          cpu: int | None, abi: str, reference_kernels: bool, as_json: bool) -> None:
     """Time MODEL (.tflite) on runtime_micro: init, latency, arena, per-op profile; with
     --target, on an ARM core (QEMU instruction counts) or an ssh device."""
     from edgelite.bench import BenchConfig, render_text, run_bench
 
     if target is not None:
         _bench_target(model, target, warmup, runs, input_path, compare, onnx_path, profile,
-                      reference_kernels, as_json)
+                      reference_kernels, as_json, cpu, abi)
         return
+    if cpu is not None or abi != "arm64-v8a":
+        raise EdgeliteError("--cpu/--abi apply to ssh:// and adb targets", code=Code.BAD_INPUT,
+                            hint="add --target adb or --target ssh://HOST")
     peers = tuple(p for p in (compare or "").split(",") if p.strip())
     report = run_bench(BenchConfig(model=model, warmup=warmup, runs=runs,
                                    max_seconds=max_seconds, input=input_path, compare=peers,
@@ -465,17 +486,28 @@ def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: P
 
 def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: Path | None,
                   compare: str | None, onnx_path: Path | None, profile: bool,
-                  reference_kernels: bool, as_json: bool) -> None:
-    """bench --target: QEMU instruction counts, or latency on an ssh device."""
+                  reference_kernels: bool, as_json: bool, cpu: int | None = None,
+                  abi: str = "arm64-v8a") -> None:
+    """bench --target: QEMU instruction counts, or latency on an ssh / adb device."""
     if compare or onnx_path:
         raise EdgeliteError("--compare/--onnx run peers on this host; they cannot be combined "
                             "with --target", code=Code.BAD_INPUT, hint="drop --compare")
-    if target.startswith("ssh://"):
-        from edgelite.bench.ssh import SshConfig, render_ssh, run_ssh_bench
+    remote = target.startswith("ssh://") or target == "adb" or target.startswith("adb://")
+    if remote:
+        from edgelite.bench.adb import parse_adb_target
+        from edgelite.bench.remote import RemoteConfig, render_remote, run_remote_bench
+        from edgelite.bench.ssh import SshTransport, parse_ssh_target
 
-        report = run_ssh_bench(SshConfig(model=model, url=target, runs=runs, warmup=warmup,
-                                         input=input_path, reference_kernels=reference_kernels))
-        text = render_ssh(report)
+        transport = (SshTransport(parse_ssh_target(target)) if target.startswith("ssh://")
+                     else parse_adb_target(target))
+        report = run_remote_bench(RemoteConfig(model=model, url=target, runs=runs,
+                                               warmup=warmup, input=input_path,
+                                               reference_kernels=reference_kernels, cpu=cpu,
+                                               abi=abi), transport)
+        text = render_remote(report)
+    elif cpu is not None or abi != "arm64-v8a":
+        raise EdgeliteError("--cpu/--abi apply to ssh:// and adb targets", code=Code.BAD_INPUT,
+                            hint="QEMU targets count instructions of one core")
     else:
         from edgelite.bench.targets import TargetConfig, render_target, run_target_bench
 

@@ -8,8 +8,8 @@ this module drives it, runs the ELF under QEMU and parses what the harness print
     res = run("cortex-m4", elf, plugin=build_plugin())    # HarnessResult
     res.outputs[(step, i)] -> (dtype, bytes); res.insns_init, res.insns_per_invoke
 
-It needs an edgelite source checkout (runtime_micro/ and tools/ are not in the wheel): the one
-this package sits in, or the folder named by EDGELITE_SOURCE.
+It needs runtime_micro's sources and tools/qemu_insn_plugin.c: from the checkout this package
+sits in, the copy the wheel carries (edgelite/_source), or the folder named by EDGELITE_SOURCE.
 
 Instruction counts come from tools/qemu_insn_plugin.c, built on first use into the user cache
 dir against qemu-plugin.h from the Debian source package of the installed QEMU. That header is
@@ -31,6 +31,7 @@ from pathlib import Path
 from edgelite.errors import Code, EdgeliteError
 
 TARGETS = ("cortex-m4", "cortex-m7", "cortex-m55", "aarch64")
+LINUX_TARGETS = ("aarch64", "armv7")  # static Linux binaries (phones over adb, ssh devices)
 CORTEX_M = ("cortex-m4", "cortex-m7", "cortex-m55")
 BOARDS = {"cortex-m4": "mps2-an386", "cortex-m7": "mps2-an500", "cortex-m55": "mps3-an547"}
 
@@ -42,6 +43,9 @@ APT_PACKAGES = {
     "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",
     "aarch64 libc (libc.a)": "libc6-dev-arm64-cross",
     "qemu-aarch64": "qemu-user",
+    "arm-linux-gnueabihf-gcc": "gcc-arm-linux-gnueabihf",
+    "armhf libc (libc.a)": "libc6-dev-armhf-cross",
+    "qemu-arm": "qemu-user",
     "make": "make",
 }
 APT_LINE = ("apt-get update && apt-get install -y --no-install-recommends gcc-arm-none-eabi "
@@ -58,18 +62,21 @@ class PluginUnavailable(RuntimeError):
 
 
 def source_root() -> Path:
-    """The edgelite checkout holding runtime_micro/targets and tools/qemu_insn_plugin.c."""
+    """The folder holding runtime_micro/ (sources, Makefiles, targets/) and
+    tools/qemu_insn_plugin.c: EDGELITE_SOURCE when set, else the checkout this package sits in,
+    else the copy the wheel carries (edgelite/_source, package data), else the working folder."""
     env = os.environ.get("EDGELITE_SOURCE")
+    here = Path(__file__).resolve()
     candidates = ([Path(env)] if env else
-                  [Path(__file__).resolve().parents[3], Path.cwd()])  # in-tree, or cwd
+                  [here.parents[3], here.parents[1] / "_source", Path.cwd()])
     for root in candidates:
         if (root / "runtime_micro" / "targets" / "Makefile").is_file():
             return root
     raise EdgeliteError(
-        "ARM targets need the edgelite sources (runtime_micro/, tools/), which the installed "
-        f"package does not carry; looked in {', '.join(map(str, candidates))}",
-        code=Code.BAD_INPUT,
-        hint="run from a source checkout or set EDGELITE_SOURCE=/path/to/edgelite")
+        "ARM targets and export bundles need runtime_micro's sources; looked in "
+        f"{', '.join(map(str, candidates))}", code=Code.BAD_INPUT,
+        hint="reinstall edgelite (the wheel carries them in edgelite/_source) or set "
+             "EDGELITE_SOURCE=/path/to/an/edgelite/checkout")
 
 
 def targets_dir() -> Path:
@@ -85,7 +92,9 @@ def _needed_tools(target: str) -> list[str]:
         return ["make", "arm-none-eabi-gcc", "newlib (nano.specs)", "qemu-system-arm"]
     if target == "aarch64":
         return ["make", "aarch64-linux-gnu-gcc", "aarch64 libc (libc.a)", "qemu-aarch64"]
-    raise ValueError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
+    if target == "armv7":
+        return ["make", "arm-linux-gnueabihf-gcc", "armhf libc (libc.a)"]
+    raise ValueError(f"unknown target {target!r}; known: {', '.join(TARGETS + ('armv7',))}")
 
 
 def _tool_present(tool: str) -> bool:
@@ -93,6 +102,8 @@ def _tool_present(tool: str) -> bool:
         return Path("/usr/lib/arm-none-eabi/lib/nano.specs").exists()
     if tool == "aarch64 libc (libc.a)":
         return Path("/usr/aarch64-linux-gnu/lib/libc.a").exists()
+    if tool == "armhf libc (libc.a)":
+        return Path("/usr/arm-linux-gnueabihf/lib/libc.a").exists()
     return shutil.which(tool) is not None
 
 

@@ -259,7 +259,7 @@ def check_tools(target: str) -> None:
     if target not in QEMU_TARGETS:
         raise EdgeliteError(f"unknown target {target!r}", code=Code.BAD_INPUT,
                             hint=f"use one of {', '.join(QEMU_TARGETS)} or "
-                                 "ssh://[user@]HOST[:PORT]")
+                                 "ssh://[user@]HOST[:PORT] or adb[://SERIAL]")
     missing = cross.missing_tools([target])
     if missing:
         raise EdgeliteError(f"{target} needs {', '.join(missing)}, not installed",

@@ -4,9 +4,9 @@
 
 Runs the model once per step on runtime_micro (host build) to record the expected outputs and
 the exact arena size, then writes export_c's files. Input data: one .npy (or array) per model
-input, shaped like the input (one invoke) or with one more leading axis (one slice per invoke,
-for streaming models). Float data for a quantized (int8/uint8/int16) input is quantized with the
-input's scale and zero point; any other dtype mismatch is an error.
+input or one .npz keyed by input name, taken as `edgelite run` takes it (samples first, each
+sample one invoke, as streaming models need; NCHW data moved to NHWC; float data quantized with
+the input's scale and zero point). ``bundle=True`` makes the folder buildable: see bundle.py.
 """
 
 from __future__ import annotations
@@ -29,56 +29,82 @@ def c_name(stem: str) -> str:
     return "m_" + name if name[0].isdigit() else name
 
 
-def _load(src: str | os.PathLike[str] | np.ndarray, i: int) -> np.ndarray:
-    if isinstance(src, np.ndarray):
-        return src
-    path = Path(src)
-    if not path.is_file():
-        raise EdgeliteError(f"input {i} data not found", where=str(path), code=Code.BAD_INPUT,
-                            hint="give one .npy file per model input")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise EdgeliteError(f"input {i}: cannot read .npy: {exc}", where=str(path),
-                            code=Code.BAD_INPUT) from None
+def _arrays(inputs: Sequence[str | os.PathLike[str] | np.ndarray], names: list[str],
+            where: str) -> list[np.ndarray]:
+    """One array per model input, from arrays, one .npy per input, or one .npz keyed by input
+    name (as `edgelite run` reads them)."""
+    from edgelite.runtime.batch import load_arrays
+
+    loaded: list = []
+    for i, src in enumerate(inputs):
+        if isinstance(src, np.ndarray):
+            loaded.append(src)
+            continue
+        path = Path(src)
+        if not path.is_file():
+            raise EdgeliteError(f"input {i} data not found", where=str(path),
+                                code=Code.BAD_INPUT,
+                                hint="give one .npy per model input, or one .npz keyed by "
+                                     "input name")
+        data = load_arrays(path)
+        if isinstance(data, dict):
+            if len(inputs) != 1:
+                raise EdgeliteError("an .npz holds every input: give it alone",
+                                    where=str(path), code=Code.BAD_INPUT)
+            if len(data) == len(names) == 1:
+                return list(data.values())
+            missing = [n for n in names if n not in data]
+            if missing:
+                raise EdgeliteError(f"no data for input(s) {missing}; the file has "
+                                    f"{sorted(data)}", where=str(path), code=Code.BAD_INPUT,
+                                    hint="key .npz arrays by the model's input names")
+            return [data[n] for n in names]
+        loaded.extend(data)
+    if len(loaded) != len(names):
+        raise EdgeliteError(f"the model has {len(names)} input(s), got {len(loaded)} "
+                            "data file(s)", where=where, code=Code.BAD_INPUT,
+                            hint="give one .npy per model input, in model order, or one .npz "
+                                 "keyed by input name")
+    return loaded
 
 
-def _steps_of(arr: np.ndarray, shape: tuple[int, ...], i: int) -> np.ndarray:
-    """The data as (steps, *shape)."""
-    if tuple(arr.shape) == shape:
-        return arr[None]
-    if arr.ndim == len(shape) + 1 and tuple(arr.shape[1:]) == shape and arr.shape[0] > 0:
-        return arr
-    raise EdgeliteError(
-        f"input {i}: data shape {tuple(arr.shape)} is neither the input shape {shape} nor "
-        f"(steps, *{shape})", code=Code.BAD_INPUT,
-        hint="reshape the .npy to the model input shape, with an optional leading steps axis")
+def prepare_inputs(model: bytes, interp, inputs: Sequence[str | os.PathLike[str] | np.ndarray],
+                   where: str, notes: list[str]) -> list[np.ndarray]:
+    """Inputs as (steps, *input shape) arrays of the input's dtype, the way `edgelite run`
+    takes them: samples first (each sample is one invoke), NCHW data moved to NHWC for inputs
+    the converter made channels-last, float data quantized for integer inputs."""
+    from edgelite.runtime.batch import _channels_last_inputs, as_input_dtype, split_samples
 
-
-def _to_dtype(arr: np.ndarray, dtype: np.dtype, scale: float, zero_point: int,
-              i: int) -> np.ndarray:
-    if arr.dtype == dtype:
-        return arr
-    if arr.dtype.kind == "f" and dtype.kind in "iu" and scale > 0:
-        info = np.iinfo(dtype)
-        q = np.round(arr.astype(np.float64) / scale) + zero_point
-        return np.clip(q, info.min, info.max).astype(dtype)
-    if arr.dtype.kind == "f" and dtype.kind == "f":
-        return arr.astype(dtype)
-    raise EdgeliteError(f"input {i}: data is {arr.dtype}, the model input is {dtype}",
-                        code=Code.BAD_INPUT, hint=f"save the .npy as {dtype}")
+    nhwc = _channels_last_inputs(model)
+    arrays = []
+    for arr, det in zip(_arrays(inputs, [d.name for d in interp.inputs], where), interp.inputs):
+        samples = split_samples(np.asarray(arr), det, det.name in nhwc, where, notes)
+        arrays.append(np.stack([as_input_dtype(x, det, det.name, notes).reshape(det.shape)
+                                for x in samples]))
+    steps = {a.shape[0] for a in arrays}
+    if len(steps) != 1:
+        raise EdgeliteError(f"inputs have different numbers of samples {sorted(steps)}",
+                            code=Code.BAD_INPUT, where=where,
+                            hint="give every input the same number of samples (invokes)")
+    return arrays
 
 
 def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
                  inputs: Sequence[str | os.PathLike[str] | np.ndarray] | None = None,
-                 name: str | None = None, expected: bool = True) -> list[Path]:
-    """Write C sources for ``model`` into ``out_dir``; returns the files written.
+                 name: str | None = None, expected: bool = True, bundle: bool = False,
+                 notes: list[str] | None = None) -> list[Path]:
+    """Write C sources for ``model`` into ``out_dir`` (created with its parents); returns the
+    files written.
 
-    inputs: one .npy path (or array) per model input; None exports the model alone.
-    expected: also record the host runtime's outputs for those inputs (firmware tests compare
-    against them). The header's NAME_ARENA_SIZE is the arena the host runtime needs; 32-bit
-    targets need no more (their bookkeeping pointers are smaller), el_arena_required() says
-    exactly.
+    inputs: data for the model inputs as `edgelite run` takes it (one .npy per input or one
+    .npz keyed by input name, or arrays; samples first, each sample one invoke; NCHW data is
+    moved to NHWC and float data quantized when the model wants it); None exports the model
+    alone. expected: also record the host runtime's outputs for those inputs (firmware tests
+    compare against them). bundle: also write runtime_micro's sources, main.c, CMakeLists.txt
+    and a Makefile (edgelite.export.bundle) so the folder builds and checks itself. notes:
+    receives what was done to the input data. The header's NAME_ARENA_SIZE is the arena the
+    host runtime needs; 32-bit targets need no more (their bookkeeping pointers are smaller),
+    el_arena_required() says exactly.
     """
     from edgelite.runtime import Interpreter
 
@@ -87,24 +113,12 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     ident = name or c_name(path.stem)
     interp = Interpreter(data)
     arena = interp.arena_bytes
-    if inputs is None:
-        files = export_c(data, ident, arena_bytes=arena, source=path.name)
-        return write_folder(files, out_dir, replaces=export_names(ident))
-    if len(inputs) != len(interp.inputs):
-        raise EdgeliteError(f"the model has {len(interp.inputs)} input(s), got {len(inputs)} "
-                            "data file(s)", where=str(path), code=Code.BAD_INPUT,
-                            hint="give one .npy per model input, in model order")
-    arrays = []
-    for i, (src, det) in enumerate(zip(inputs, interp.inputs)):
-        arr = _steps_of(_load(src, i), tuple(det.shape), i)
-        arrays.append(_to_dtype(arr, det.dtype, det.scale, det.zero_point, i))
-    steps = arrays[0].shape[0]
-    if any(a.shape[0] != steps for a in arrays):
-        raise EdgeliteError("inputs have different numbers of steps",
-                            code=Code.BAD_INPUT, where=str(path),
-                            hint="give every input the same leading steps axis")
-    outputs = None
-    if expected:
+    notes = notes if notes is not None else []
+    arrays, outputs, steps = None, None, 1
+    if inputs is not None:
+        arrays = prepare_inputs(data, interp, inputs, str(path), notes)
+        steps = arrays[0].shape[0]
+    if arrays is not None and expected:
         per_step = []
         for s in range(steps):
             for i, a in enumerate(arrays):
@@ -112,6 +126,20 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
             interp.invoke()
             per_step.append([interp.get_output(k) for k in range(len(interp.outputs))])
         outputs = [np.stack([o[k] for o in per_step]) for k in range(len(interp.outputs))]
-    files = export_c(data, ident, inputs=arrays, outputs=outputs, arena_bytes=arena,
-                     steps=steps, source=path.name)
-    return write_folder(files, out_dir, replaces=export_names(ident))
+    if arrays is None:
+        files = export_c(data, ident, arena_bytes=arena, source=path.name)
+    else:
+        files = export_c(data, ident, inputs=arrays, outputs=outputs, arena_bytes=arena,
+                         steps=steps, source=path.name)
+    replaces = export_names(ident)
+    trees = None
+    if bundle:
+        from edgelite.converter.tflite.reader import read_model
+        from edgelite.export.bundle import bundle_files, bundle_names
+
+        extra, trees, ops = bundle_files(ident, read_model(data, str(path)),
+                                         model_size=len(data), has_data=arrays is not None)
+        files.update(extra)
+        notes.append(f"ops compiled in: {' '.join(ops) or 'none'}")
+        replaces = (*replaces, *bundle_names())
+    return write_folder(files, out_dir, replaces=replaces, trees=trees)

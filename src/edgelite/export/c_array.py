@@ -213,27 +213,46 @@ def export_names(name: str) -> tuple[str, ...]:
 
 
 def write_folder(files: dict[str, str], folder: str | os.PathLike[str], *,
-                 replaces: Sequence[str] = ()) -> list[Path]:
-    """Write generated files into ``folder`` (created if missing); returns the paths written.
+                 replaces: Sequence[str] = (),
+                 trees: dict[str, dict[str, bytes]] | None = None) -> list[Path]:
+    """Write generated files into ``folder`` (created with its parents if missing); returns
+    the paths written.
 
     Everything is first written to a temporary folder beside the target; only when every file
     is complete are they moved in (each move is atomic). A new folder appears all at once.
     replaces: names of files an earlier export may have left that this one does not write
     (e.g. ``export_names(name)``); they are removed so a build never mixes two exports.
+    trees: subfolder name -> {relative path: bytes}; each subfolder is replaced whole.
     """
     target = Path(folder)
     parent = target.parent if str(target.parent) else Path(".")
     if target.exists() and not target.is_dir():
         raise EdgeliteError("output path exists and is not a folder", where=str(target),
                             code=Code.BAD_INPUT, hint="choose a folder path for the C sources")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EdgeliteError(f"cannot create the output folder: {exc.strerror}",
+                            where=str(parent), code=Code.BAD_INPUT) from None
     if not parent.is_dir():
-        raise EdgeliteError("parent folder does not exist", where=str(parent),
+        raise EdgeliteError("parent path is not a folder", where=str(parent),
                             code=Code.BAD_INPUT)
-    for fname in files:
+    trees = trees or {}
+    for fname in [*files, *trees]:
         if Path(fname).name != fname or fname in (".", ".."):
             raise EdgeliteError(f"file name {fname!r} is not a plain name", code=Code.INTERNAL)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
     try:
+        for sub in sorted(trees):
+            for rel, data in sorted(trees[sub].items()):
+                dest = tmp / sub / rel
+                if ".." in Path(rel).parts or Path(rel).is_absolute():
+                    raise EdgeliteError(f"path {rel!r} leaves {sub}/", code=Code.INTERNAL)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(data)
+                os.chmod(dest, 0o644)
+            for d in [tmp / sub, *(p for p in (tmp / sub).rglob("*") if p.is_dir())]:
+                os.chmod(d, 0o755)
         for fname in sorted(files):
             with open(tmp / fname, "w", encoding="utf-8", newline="\n") as f:
                 f.write(files[fname])
@@ -246,10 +265,16 @@ def write_folder(files: dict[str, str], folder: str | os.PathLike[str], *,
         else:
             for fname in sorted(files):
                 os.replace(tmp / fname, target / fname)
+            for sub in sorted(trees):
+                if (target / sub).is_dir() and not (target / sub).is_symlink():
+                    shutil.rmtree(target / sub)
+                elif (target / sub).exists() or (target / sub).is_symlink():
+                    (target / sub).unlink()
+                os.replace(tmp / sub, target / sub)
             for fname in replaces:
                 if fname not in files and Path(fname).name == fname:
                     (target / fname).unlink(missing_ok=True)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return [target / fname for fname in sorted(files)]
+    return [target / fname for fname in sorted(files)] + [target / sub for sub in sorted(trees)]
