@@ -582,14 +582,30 @@ def test_tflite_reshape_through_an_empty_shape_vector(tmp_path: Path) -> None:
         ir.Op("LOGISTIC", [s], [y])])
     src = tmp_path / "scalar.tflite"
     src.write_bytes(write_model(g))
-    with pytest.raises(EdgeliteError, match="empty"):
-        Interpreter(src.read_bytes())  # the source as it comes
     graph = convert(src)
     data = write_model(graph)
+    assert not any(0 in t.shape for t in graph.tensors())
     xv = np.array([[0.3]], np.float32)
     ref = _litert(src.read_bytes(), [xv])[0]
     np.testing.assert_allclose(_micro(data, graph, {"x": xv})[0], ref, rtol=1e-6)
     np.testing.assert_allclose(_litert(data, [xv])[0], ref, rtol=1e-6)
+    # runtime_micro also runs the source as it comes (the empty shape vector is never read)
+    np.testing.assert_allclose(_micro(src.read_bytes(), g, {"x": xv})[0], ref, rtol=1e-6)
+
+
+def test_runtime_micro_refuses_an_op_on_an_empty_tensor_by_name(tmp_path: Path) -> None:
+    """An empty intermediate an op would read: one clear error at init, nothing run (the
+    converter folds such tensors away first; test_empty_intermediates_fold_away)."""
+    x = ir.Tensor("x", (1, 4))
+    nothing = ir.Tensor("nothing", (1, 0))
+    y = ir.Tensor("y", (1, 4))
+    g = ir.Graph(inputs=[x], outputs=[y], ops=[
+        ir.Op("SLICE", [x, ir.const("b", np.array([0, 2], np.int32)),
+                        ir.const("n", np.array([1, 0], np.int32))], [nothing]),
+        ir.Op("CONCATENATION", [x, nothing], [y], {"axis": 1,
+                                                    "fused_activation_function": "NONE"})])
+    with pytest.raises(EdgeliteError, match="SLICE: tensor .* is empty.*edgelite convert"):
+        Interpreter(write_model(g))
 
 
 @pytest.mark.slow
