@@ -388,6 +388,26 @@ def test_tflite_with_float16_weights_quantizes_to_int8(tmp_path: Path) -> None:
     float32_bytes = len(write_model(convert(path)))
     assert out.stat().st_size <= 0.30 * float32_bytes, (out.stat().st_size, float32_bytes)
     _assert_int8_bit_exact_with_tflm(out.read_bytes(), samples=3)
+    again = tmp_path / "convert_quantize.tflite"  # convert --quantize takes .tflite too
+    assert cli("convert", str(path), "-o", str(again), "--quantize", "int8", "--calibration",
+               str(tmp_path / "calib.npy")) == 0
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_tflite_input_frozen_with_input_value(tmp_path: Path) -> None:
+    x, gain = ir.Tensor("x", (1, 4)), ir.Tensor("gain", (1, 1))
+    y = ir.Tensor("y", (1, 4))
+    g = ir.Graph(inputs=[x, gain], outputs=[y], ops=[
+        ir.Op("MUL", [x, gain], [y], {"fused_activation_function": "NONE"})])
+    src = tmp_path / "gain.tflite"
+    src.write_bytes(write_model(g))
+    graph = convert(src, ConvertOptions(input_values={"gain": (3.0,)}))
+    assert [t.name for t in graph.inputs] == ["x"]
+    xv = np.array([[1.0, -2.0, 0.5, 4.0]], np.float32)
+    ref = _litert(src.read_bytes(), [xv, np.array([[3.0]], np.float32)])[0]
+    np.testing.assert_allclose(_micro(write_model(graph), graph, {"x": xv})[0], ref)
+    with pytest.raises(EdgeliteError, match="fixed"):
+        convert(src, ConvertOptions(input_shapes={"x": (2, 4)}))
 
 
 def _assert_int8_bit_exact_with_tflm(data: bytes, samples: int) -> None:
