@@ -119,6 +119,22 @@ def test_scalar_input_driving_if_is_frozen(rate: int, tmp_path: Path) -> None:
     np.testing.assert_allclose(_litert(data, [x])[0], ref, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("rate", [16000, 8000])
+def test_where_on_a_frozen_scalar_picks_its_branch(rate: int, tmp_path: Path) -> None:
+    vi = helper.make_tensor_value_info
+    nodes = [N("Greater", ["sr", "r8k"], ["wide"]),
+             N("Relu", ["x"], ["a"]), N("Neg", ["x"], ["b"]),
+             N("Where", ["wide", "a", "b"], ["y"])]
+    model = _model(nodes, [vi("x", TensorProto.FLOAT, [1, 4]), vi("sr", TensorProto.INT64, [])],
+                   [vi("y", TensorProto.FLOAT, [1, 4])], {"r8k": np.array(8000, np.int64)})
+    path = _save(model, tmp_path / "where.onnx")
+    graph = convert(path, ConvertOptions(input_values={"sr": (float(rate),)}))
+    assert [op.type for op in graph.ops] == (["RELU"] if rate > 8000 else ["NEG"])
+    x = np.array([[1.0, -2.0, 0.5, -4.0]], np.float32)
+    ref = _ort(path, {"x": x, "sr": np.array(rate, np.int64)})[0]
+    np.testing.assert_allclose(_micro(write_model(graph), graph, {"x": x})[0], ref)
+
+
 def test_if_left_at_run_time_is_refused_by_name_with_the_flag(tmp_path: Path) -> None:
     path = _save(_scalar_if_model(), tmp_path / "if.onnx")
     res = edgelite("convert", str(path), "-o", str(tmp_path / "o.tflite"))
