@@ -670,3 +670,33 @@ def test_pp_ocr_paddle2onnx_models_match_onnx_runtime(member: str, shape: tuple)
         None, {"x": x})[0]
     spread = _err_of_range(plain, ref)
     assert _err_of_range(y, ref) <= max(1e-4, 2 * spread), (_err_of_range(y, ref), spread)
+
+
+# ---- control flow from the ONNX backend corpus ------------------------------------------------
+
+@pytest.mark.parametrize("case", ["test_if", "test_loop11", "test_scan9_sum",
+                                  "test_scan9_multi_state", "test_scan9_scalar"])
+def test_onnx_backend_control_flow_cases(case: str) -> None:
+    """The ONNX project's own If / Loop / Scan node tests against their stored outputs:
+    non-float inputs (conditions, trip counts) frozen with the case's values."""
+    from onnx_corpus import cases
+
+    folder = next(c for c in cases() if c.name == case)
+    model = onnx.load(str(folder / "model.onnx"))
+    data = sorted(folder.glob("test_data_set_*"))[0]
+    load = lambda f: numpy_helper.to_array(onnx.load_tensor(str(f)))  # noqa: E731
+    ins = [load(f) for f in sorted(data.glob("input_*.pb"))]
+    outs = [load(f) for f in sorted(data.glob("output_*.pb"))]
+    inits = {t.name for t in model.graph.initializer}
+    names = [i.name for i in model.graph.input if i.name not in inits]
+    values = {k: tuple(np.asarray(v, np.float64).reshape(-1))
+              for k, v in zip(names, ins) if v.dtype != np.float32}
+    shapes = {k: tuple(v.shape) for k, v in zip(names, ins) if k not in values}
+    graph = convert(folder / "model.onnx", ConvertOptions(input_shapes=shapes,
+                                                          input_values=values,
+                                                          keep_nchw_io=True))
+    assert not any(op.type in ("IF", "WHILE") for op in graph.ops)
+    got = _micro(write_model(graph), graph, dict(zip(names, ins)))
+    assert len(got) == len(outs)
+    for a, b in zip(got, outs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
