@@ -109,8 +109,9 @@ typedef struct el_context el_context;
 typedef struct el_tensor {
   void *data;           /* const tensors: in the model, aligned to the element size; others:
                            in the arena, aligned to 16; NULL in prepare for non-const tensors */
-  const int32_t *dims;  /* rank entries, each >= 1 (a 0 dim is rejected by the reader), in the
-                           model; may be NULL when rank == 0 (a scalar, one element) */
+  const int32_t *dims;  /* rank entries, each >= 1, in the model (the reader lets a 0 dim
+                           reach only a RESHAPE's constant shape input, which kernels never
+                           read); may be NULL when rank == 0 (a scalar, one element) */
   uint32_t bytes;       /* element count x element size; fits in 31 bits */
   uint8_t type;         /* el_dtype */
   uint8_t rank;         /* 0..EL_MAX_DIMS */

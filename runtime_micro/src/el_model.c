@@ -296,10 +296,7 @@ static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tenso
     if (d < 0)
       return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: dimension %lu is negative (%d)", what,
                         (unsigned long)i, (int)d);
-    if (d == 0)
-      return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: dimension %lu is 0 (empty tensors are not supported)",
-                        what, (unsigned long)i);
-    elems *= (uint64_t)d;
+    elems *= (uint64_t)d; /* a 0 makes an empty tensor: see the empty-constant note below */
     if (elems * esize > 0x7FFFFFFFu)
       return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: shape has more than 2^31 bytes", what);
     dims[i] = d;
@@ -347,6 +344,15 @@ static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tenso
                         what, (unsigned long)esize, EL_MODEL_ALIGN);
     if (type == EL_RESOURCE)
       return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: a RESOURCE tensor cannot be constant", what);
+  }
+  if (elems == 0) {
+    /* An empty tensor holds no value to compute: a constant (TensorFlow writes a reshape to a
+     * scalar with an empty shape vector). dataflow_check lets only a RESHAPE's shape input be
+     * one, so no kernel ever touches it. */
+    static const double k_empty[2] = {0.0, 0.0};
+    if (is_var)
+      return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: an empty variable tensor", what);
+    const_data = (const uint8_t *)(const void *)k_empty;
   }
   /* Quantization. */
   TRY(el_fb_table(fb, tt, 4, &q, &present, what));
@@ -617,6 +623,13 @@ static el_status dataflow_check(el_context *ctx, el_subgraph *g, int32_t sg) {
   }
   for (i = 0; i < g->n_nodes; ++i) {
     el_node *n = &g->nodes[i];
+    for (k = 0; k < n->n_inputs + n->n_outputs; ++k) {
+      int32_t x = k < n->n_inputs ? n->inputs[k] : n->outputs[k - n->n_inputs];
+      if (x >= 0 && g->tensors[x].bytes == 0 && !(n->builtin_code == EL_OP_RESHAPE && k == 1))
+        return el_fail(ctx, n, EL_ERROR_UNSUPPORTED,
+                       "tensor %d is empty (a 0 dimension): runtime_micro runs no op on empty "
+                       "tensors (edgelite convert folds them away)", (int)x);
+    }
     for (k = 0; k < n->n_inputs; ++k) {
       int32_t x = n->inputs[k];
       int32_t j;

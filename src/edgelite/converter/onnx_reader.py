@@ -305,7 +305,21 @@ def _eval_node(node: onnx.NodeProto, work: _Work) -> list[np.ndarray] | None:
     try:
         results = ReferenceEvaluator(node, opsets=opsets).run(None, feeds)
     except Exception:  # noqa: BLE001  the reference evaluator raises arbitrary types
-        return None
+        # A bare node runs at the evaluator's newest opset (an opset-11 Unsqueeze with an axes
+        # attribute fails there): retry inside a one-node model of the model's opsets.
+        try:
+            graph = helper.make_graph(
+                [node], "fold",
+                [helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype),
+                                               list(v.shape)) for k, v in feeds.items()],
+                [helper.make_empty_tensor_value_info(o) for o in node.output if o])
+            model = helper.make_model(graph, opset_imports=list(work.model.opset_import),
+                                      ir_version=max(work.model.ir_version, 4))
+            named = iter(ReferenceEvaluator(model).run(None, feeds))
+            # aligned with node.output again (an unnamed output is not a graph output)
+            results = [next(named) if o else np.zeros(0) for o in node.output]
+        except Exception:  # noqa: BLE001
+            return None
     return [np.asarray(r) for r in results]
 
 
