@@ -38,7 +38,8 @@ def q(scale, zp=0, axis: int = 0) -> ir.QuantParams:
     return ir.QuantParams(np.asarray(scale, np.float32), np.asarray(zp, np.int64), axis)
 
 
-def pruned(rng: np.random.Generator, shape, dtype: str, axis: int, keep: float = 0.25) -> np.ndarray:
+def pruned(rng: np.random.Generator, shape, dtype: str, axis: int,
+           keep: float = 0.25) -> np.ndarray:
     """Weights with about (1 - keep) of them zero, some rows entirely zero."""
     if dtype == "int8":
         w = rng.integers(-127, 128, shape).astype(np.int8)
