@@ -526,3 +526,27 @@ def test_runtime_micro_reads_other_sparse_layouts_directly(name, dtype):
         scale = float(np.abs(want).max())
         np.testing.assert_allclose(got, want, atol=1e-6 * scale, rtol=0)
         np.testing.assert_allclose(got, ref, atol=1e-5 * scale, rtol=0)
+
+
+def test_reader_refuses_a_small_sparse_file_that_would_densify_to_gigabytes():
+    """65536 x 65536 float32 stored as one value: refused before any allocation."""
+    from edgelite.converter.tflite.writer import _Writer
+
+    segments = np.zeros(65537, np.int64)
+    segments[1:] = 1
+    sp = SP.SparsityInfo([0, 1], [], [
+        SP.DimMetadata(SP.DENSE, 65536),
+        SP.DimMetadata(SP.SPARSE_CSR, 0, segments, np.array([3]), 1, 3)])
+    x = ir.Tensor("x", (1, 65536), "float32")
+    w = ir.Tensor("w", (4, 65536), "float32", data=np.zeros((4, 65536), np.float32))
+    out = ir.Tensor("out", (1, 4), "float32")
+    g = ir.Graph([x], [out], [ir.Op("FULLY_CONNECTED", [x, w], [out], {})])
+    data = _Writer(g, "t", SP.SparsePlan([], [], {id(w): (sp, np.array([1.0], np.float32))}))
+    model = data.build()
+    # give the weights the huge shape in the file: patch the shape vector [4, 65536]
+    needle = np.array([4, 65536], "<i4").tobytes()
+    assert model.count(needle) == 1
+    model = model.replace(needle, np.array([65536, 65536], "<i4").tobytes())
+    with pytest.raises(EdgeliteError, match=r"tensor 1 \('w'\) sparsity: shape \[65536, 65536\] "
+                                            r"would densify to more than 2 GB"):
+        read_model(model)
