@@ -217,6 +217,49 @@ static int csr_last(const el_sparsity *sp, const int8_t *order)
     return 1;
 }
 
+/* Sums over the stored values j..j1-1 of one CSR range, in order, one loop per index width
+ * (the width test stays out of the loop). */
+static float dot_f32(float acc, const float *x, const float *w, const el_sparse_level *lv,
+                     uint32_t j, uint32_t j1)
+{
+    const uint8_t *ix = lv->indices;
+    if (lv->idx_bytes == 1) {
+        for (; j < j1; ++j) {
+            acc += x[ix[j]] * w[j];
+        }
+    } else if (lv->idx_bytes == 2) {
+        for (; j < j1; ++j) {
+            acc += x[(uint32_t)ix[2 * j] | ((uint32_t)ix[2 * j + 1] << 8)] * w[j];
+        }
+    } else {
+        for (; j < j1; ++j) {
+            acc += x[rd_ix(ix, 4, j)] * w[j];
+        }
+    }
+    return acc;
+}
+
+static int32_t dot_s8(int32_t acc, const int8_t *x, const int8_t *w, int32_t x_offset,
+                      const el_sparse_level *lv, uint32_t j, uint32_t j1)
+{
+    const uint8_t *ix = lv->indices;
+    if (lv->idx_bytes == 1) {
+        for (; j < j1; ++j) {
+            acc += (int32_t)w[j] * ((int32_t)x[ix[j]] + x_offset);
+        }
+    } else if (lv->idx_bytes == 2) {
+        for (; j < j1; ++j) {
+            acc += (int32_t)w[j] *
+                   ((int32_t)x[(uint32_t)ix[2 * j] | ((uint32_t)ix[2 * j + 1] << 8)] + x_offset);
+        }
+    } else {
+        for (; j < j1; ++j) {
+            acc += (int32_t)w[j] * ((int32_t)x[rd_ix(ix, 4, j)] + x_offset);
+        }
+    }
+    return acc;
+}
+
 /* ---- FULLY_CONNECTED ---------------------------------------------------------------- */
 
 static float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
@@ -244,23 +287,16 @@ el_status el_sparse_fully_connected(el_context *ctx, el_node *node, const el_fc_
             for (u = 0; u < units; ++u) {
                 const uint32_t j0 = rd_ix(lv->segments, lv->seg_bytes, (uint32_t)u);
                 const uint32_t j1 = rd_ix(lv->segments, lv->seg_bytes, (uint32_t)u + 1u);
-                uint32_t j;
                 if (in->type == EL_FLOAT32) {
                     const float *x = EL_F32(in) + (size_t)b * depth, *w = EL_F32(filter);
-                    float acc = 0.0f;
-                    for (j = j0; j < j1; ++j) {
-                        acc += x[rd_ix(lv->indices, lv->idx_bytes, j)] * w[j];
-                    }
+                    const float acc = dot_f32(0.0f, x, w, lv, j0, j1);
                     EL_F32(out)[(size_t)b * units + u] =
                         clampf(acc + (bias ? EL_F32(bias)[u] : 0.0f), p->act_min_f, p->act_max_f);
                 } else {
                     const int8_t *x = EL_S8(in) + (size_t)b * depth, *w = EL_S8(filter);
                     const int32_t qi = per_channel ? u : 0;
-                    int32_t acc = p->filter_offset * xsum;
-                    for (j = j0; j < j1; ++j) {
-                        acc += (int32_t)w[j] *
-                               ((int32_t)x[rd_ix(lv->indices, lv->idx_bytes, j)] + p->input_offset);
-                    }
+                    int32_t acc =
+                        dot_s8(p->filter_offset * xsum, x, w, p->input_offset, lv, j0, j1);
                     if (bias) {
                         acc += EL_S32(bias)[u];
                     }
@@ -364,16 +400,9 @@ static void sparse_taps(const el_conv_params *p, const el_sparsity *sp, const el
             j1 = rd_ix(lv->segments, lv->seg_bytes, s + 1u);
             j = rd_ix(lv->segments, lv->seg_bytes, s);
             if (is_float) {
-                const float *x = EL_F32(in) + base, *w = EL_F32(filter);
-                for (; j < j1; ++j) {
-                    accf += x[rd_ix(lv->indices, lv->idx_bytes, j)] * w[j];
-                }
+                accf = dot_f32(accf, EL_F32(in) + base, EL_F32(filter), lv, j, j1);
             } else {
-                const int8_t *x = EL_S8(in) + base, *w = EL_S8(filter);
-                for (; j < j1; ++j) {
-                    acc += (int32_t)w[j] *
-                           ((int32_t)x[rd_ix(lv->indices, lv->idx_bytes, j)] + p->input_offset);
-                }
+                acc = dot_s8(acc, EL_S8(in) + base, EL_S8(filter), p->input_offset, lv, j, j1);
             }
         }
     }
