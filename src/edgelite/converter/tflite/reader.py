@@ -526,7 +526,7 @@ def _fold_densify(oi: OperatorInfo, tensors: list[ir.Tensor], source: str) -> bo
             f"{list(src.shape)} into {dst.dtype}{list(dst.shape)}; they must match",
             where=source, code=Code.INVALID_MODEL)
     dst.data = src.data
-    dst.sparse = getattr(src, "sparse", False)
+    dst.sparse = src.sparse
     if dst.quant is None:
         dst.quant = src.quant
     return True
