@@ -76,7 +76,8 @@ def sparse_fc_model(sparsity: tb.Sparsity | None = None, values: bytes | None = 
         outputs = [2, 3]
         opcodes = [tb.FULLY_CONNECTED, tb.DENSIFY]
     sg = tb.Subgraph(tensors, [0], outputs, ops)
-    return tb.Model(opcodes, [sg], [None, values if values is not None else SPARSE_VALUES.tobytes()])
+    data = values if values is not None else SPARSE_VALUES.tobytes()
+    return tb.Model(opcodes, [sg], [None, data])
 
 
 def patched(data: bytes, pos: int, fmt: str, value: int) -> bytes:
@@ -265,10 +266,12 @@ def cases() -> list[tuple[str, str, bytes, str]]:
            values=SPARSE_VALUES[:5].tobytes())
     variant_sp = sparse_fc_model()
     variant_sp.subgraphs[0].tensors[1].sparsity.dim_metadata.pop()
-    out.append(("sparse_dim_metadata_count", INV, tb.build(variant_sp), "1 dim_metadata entry for rank 2"))
+    out.append(("sparse_dim_metadata_count", INV, tb.build(variant_sp),
+                "1 dim_metadata entry for rank 2"))
     variant_sp = sparse_fc_model()
     variant_sp.subgraphs[0].tensors[1].buffer = 0
-    out.append(("sparse_not_constant", INV, tb.build(variant_sp), "sparsity on a tensor without data"))
+    out.append(("sparse_not_constant", INV, tb.build(variant_sp),
+                "sparsity on a tensor without data"))
     variant_sp = sparse_fc_model()
     variant_sp.subgraphs[0].tensors[1].sparsity.traversal_order = [1, 0]
     variant_sp.subgraphs[0].tensors[1].sparsity.dim_metadata[0].dense_size = 4
@@ -278,8 +281,8 @@ def cases() -> list[tuple[str, str, bytes, str]]:
                 "valid sparse FULLY_CONNECTED weights, input dimension outermost"))
 
     def sparse_into_add(m):
-        m.subgraphs[0].tensors[2].sparsity = sparse_weights(segments=(3, [0, 2, 3]), indices=(3, [1, 2, 0]),
-                                                            dense0=2)
+        m.subgraphs[0].tensors[2].sparsity = sparse_weights(
+            segments=(3, [0, 2, 3]), indices=(3, [1, 2, 0]), dense0=2)
         m.buffers[1] = np.array([1.0, 2.0, 3.0], np.float32).tobytes()
     variant("sparse_add_input", UNS, "a sparse constant read by ADD", sparse_into_add)
     return out

@@ -198,6 +198,68 @@ static el_status densify_invoke(el_context *ctx, el_node *node)
 
 const el_kernel el_kernel_densify = {EL_OP_DENSIFY, 0, densify_prepare, densify_invoke};
 
+/* ---- the common layout, read without the walker ----------------------------------------
+ * Every level DENSE but the last, which is SPARSE_CSR, no blocks, and the dimensions in the
+ * order `order` (what edgelite writes, and MediaPipe's files use for CONV_2D): a row's stored
+ * values then come segment by segment, segment s of the last level covering dense position s
+ * of the levels above. Same values in the same order as the walker. */
+static int csr_last(const el_sparsity *sp, const int8_t *order)
+{
+    int32_t l;
+    if (sp->n_levels != sp->rank || !sp->level[sp->n_levels - 1].csr) {
+        return 0;
+    }
+    for (l = 0; l < sp->n_levels; ++l) {
+        if (sp->level[l].dim != order[l] || (l + 1 < sp->n_levels && sp->level[l].csr)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Sums over the stored values j..j1-1 of one CSR range, in order, one loop per index width
+ * (the width test stays out of the loop). */
+static float dot_f32(float acc, const float *x, const float *w, const el_sparse_level *lv,
+                     uint32_t j, uint32_t j1)
+{
+    const uint8_t *ix = lv->indices;
+    if (lv->idx_bytes == 1) {
+        for (; j < j1; ++j) {
+            acc += x[ix[j]] * w[j];
+        }
+    } else if (lv->idx_bytes == 2) {
+        for (; j < j1; ++j) {
+            acc += x[(uint32_t)ix[2 * j] | ((uint32_t)ix[2 * j + 1] << 8)] * w[j];
+        }
+    } else {
+        for (; j < j1; ++j) {
+            acc += x[rd_ix(ix, 4, j)] * w[j];
+        }
+    }
+    return acc;
+}
+
+static int32_t dot_s8(int32_t acc, const int8_t *x, const int8_t *w, int32_t x_offset,
+                      const el_sparse_level *lv, uint32_t j, uint32_t j1)
+{
+    const uint8_t *ix = lv->indices;
+    if (lv->idx_bytes == 1) {
+        for (; j < j1; ++j) {
+            acc += (int32_t)w[j] * ((int32_t)x[ix[j]] + x_offset);
+        }
+    } else if (lv->idx_bytes == 2) {
+        for (; j < j1; ++j) {
+            acc += (int32_t)w[j] *
+                   ((int32_t)x[(uint32_t)ix[2 * j] | ((uint32_t)ix[2 * j + 1] << 8)] + x_offset);
+        }
+    } else {
+        for (; j < j1; ++j) {
+            acc += (int32_t)w[j] * ((int32_t)x[rd_ix(ix, 4, j)] + x_offset);
+        }
+    }
+    return acc;
+}
+
 /* ---- FULLY_CONNECTED ---------------------------------------------------------------- */
 
 static float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
@@ -213,6 +275,39 @@ el_status el_sparse_fully_connected(el_context *ctx, el_node *node, const el_fc_
     int32_t b, u;
     int more;
     EL_TRY(el_get_input_sparsity(ctx, node, 1, &sp));
+    if (csr_last(&sp, (const int8_t[]){0, 1})) {
+        const el_sparse_level *lv = &sp.level[1];
+        for (b = 0; b < batches; ++b) {
+            int32_t xsum = 0, d;
+            if (in->type == EL_INT8 && p->filter_offset != 0) {
+                for (d = 0; d < depth; ++d) {
+                    xsum += (int32_t)EL_S8(in)[(size_t)b * depth + d] + p->input_offset;
+                }
+            }
+            for (u = 0; u < units; ++u) {
+                const uint32_t j0 = rd_ix(lv->segments, lv->seg_bytes, (uint32_t)u);
+                const uint32_t j1 = rd_ix(lv->segments, lv->seg_bytes, (uint32_t)u + 1u);
+                if (in->type == EL_FLOAT32) {
+                    const float *x = EL_F32(in) + (size_t)b * depth, *w = EL_F32(filter);
+                    const float acc = dot_f32(0.0f, x, w, lv, j0, j1);
+                    EL_F32(out)[(size_t)b * units + u] =
+                        clampf(acc + (bias ? EL_F32(bias)[u] : 0.0f), p->act_min_f, p->act_max_f);
+                } else {
+                    const int8_t *x = EL_S8(in) + (size_t)b * depth, *w = EL_S8(filter);
+                    const int32_t qi = per_channel ? u : 0;
+                    int32_t acc =
+                        dot_s8(p->filter_offset * xsum, x, w, p->input_offset, lv, j0, j1);
+                    if (bias) {
+                        acc += EL_S32(bias)[u];
+                    }
+                    acc = el_requant(acc, q->multiplier[qi], q->shift[qi]) + p->output_offset;
+                    EL_S8(out)[(size_t)b * units + u] =
+                        (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
+                }
+            }
+        }
+        return EL_OK;
+    }
     for (b = 0; b < batches; ++b) {
         if (in->type == EL_FLOAT32) {
             const float *x = EL_F32(in) + (size_t)b * depth, *w = EL_F32(filter);
@@ -253,6 +348,68 @@ el_status el_sparse_fully_connected(el_context *ctx, el_node *node, const el_fc_
 
 /* ---- CONV_2D and DEPTHWISE_CONV_2D ------------------------------------------------------ */
 
+/* One output value's sum in the csr_last layout: CONV_2D [O, KH, KW, I] with the input
+ * channels CSR, DEPTHWISE_CONV_2D [1, KH, KW, C] stored as (C, 1, KH, KW) with KW CSR. Taps
+ * in the dense kernels' order (ky, kx, ic), padding skipped as they skip it. */
+static void sparse_taps(const el_conv_params *p, const el_sparsity *sp, const el_tensor *in,
+                        const el_tensor *filter, const el_dims *in_dims, const el_dims *f_dims,
+                        int32_t b, int32_t y0, int32_t x0, int32_t oc, int32_t c0, int depthwise,
+                        int32_t *acc_out, float *accf_out)
+{
+    const el_sparse_level *lv = &sp->level[3];
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w;
+    const int is_float = in->type == EL_FLOAT32;
+    int32_t ky, kx, acc = 0;
+    float accf = 0.0f;
+    uint32_t j;
+    for (ky = 0; ky < f_h; ++ky) {
+        const int32_t iy = y0 + p->dilation_h * ky;
+        const size_t row = ((size_t)b * in_h + (size_t)(iy < 0 ? 0 : iy)) * in_w;
+        if (iy < 0 || iy >= in_h) {
+            continue;
+        }
+        if (depthwise) { /* segment oc * KH + ky lists the kx present */
+            const uint32_t s = (uint32_t)oc * (uint32_t)f_h + (uint32_t)ky;
+            const uint32_t j1 = rd_ix(lv->segments, lv->seg_bytes, s + 1u);
+            for (j = rd_ix(lv->segments, lv->seg_bytes, s); j < j1; ++j) {
+                const int32_t ix = x0 + p->dilation_w * (int32_t)rd_ix(lv->indices, lv->idx_bytes, j);
+                size_t at;
+                if (ix < 0 || ix >= in_w) {
+                    continue;
+                }
+                at = (row + (size_t)ix) * in_c + (size_t)c0;
+                if (is_float) {
+                    accf += EL_F32(in)[at] * EL_F32(filter)[j];
+                } else {
+                    acc += (int32_t)EL_S8(filter)[j] * ((int32_t)EL_S8(in)[at] + p->input_offset);
+                }
+            }
+            continue;
+        }
+        for (kx = 0; kx < f_w; ++kx) { /* segment (oc * KH + ky) * KW + kx lists the ic */
+            const int32_t ix = x0 + p->dilation_w * kx;
+            const uint32_t s = ((uint32_t)oc * (uint32_t)f_h + (uint32_t)ky) * (uint32_t)f_w +
+                               (uint32_t)kx;
+            size_t base;
+            uint32_t j1;
+            if (ix < 0 || ix >= in_w) {
+                continue;
+            }
+            base = (row + (size_t)ix) * in_c + (size_t)c0;
+            j1 = rd_ix(lv->segments, lv->seg_bytes, s + 1u);
+            j = rd_ix(lv->segments, lv->seg_bytes, s);
+            if (is_float) {
+                accf = dot_f32(accf, EL_F32(in) + base, EL_F32(filter), lv, j, j1);
+            } else {
+                acc = dot_s8(acc, EL_S8(in) + base, EL_S8(filter), p->input_offset, lv, j, j1);
+            }
+        }
+    }
+    *acc_out = acc;
+    *accf_out = accf;
+}
+
 el_status el_sparse_conv(el_context *ctx, el_node *node, const el_conv_params *p,
                          const el_pc_quant *q, const el_dims *in_dims, const el_dims *f_dims,
                          const el_dims *out_dims, int depthwise)
@@ -267,8 +424,9 @@ el_status el_sparse_conv(el_context *ctx, el_node *node, const el_conv_params *p
     el_sparsity sp;
     el_sparse_iter it;
     int32_t b, oy, ox, oc;
-    int more;
+    int more, fast;
     EL_TRY(el_get_input_sparsity(ctx, node, 1, &sp));
+    fast = csr_last(&sp, depthwise ? (const int8_t[]){3, 0, 1, 2} : (const int8_t[]){0, 1, 2, 3});
     for (b = 0; b < in_dims->n; ++b) {
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
@@ -281,7 +439,11 @@ el_status el_sparse_conv(el_context *ctx, el_node *node, const el_conv_params *p
                                                  : (oc / per_group) * f_dims->c;
                     float accf = 0.0f;
                     int32_t acc = 0;
-                    for (more = el_sparse_row_begin(&it, &sp, oc); more;
+                    if (fast) {
+                        sparse_taps(p, &sp, in, filter, in_dims, f_dims, b, y0, x0, oc, c0,
+                                    depthwise, &acc, &accf);
+                    }
+                    for (more = fast ? 0 : el_sparse_row_begin(&it, &sp, oc); more;
                          more = el_sparse_next(&it)) {
                         const int32_t iy = y0 + p->dilation_h * el_sparse_coord(&it, 1);
                         const int32_t ix = x0 + p->dilation_w * el_sparse_coord(&it, 2);

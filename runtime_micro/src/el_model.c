@@ -301,7 +301,8 @@ static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tenso
       return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: shape has more than 2^31 bytes", what);
     dims[i] = d;
   }
-  if (sparse) TRY(sparsity_parse(fb, &sp, dims, (int32_t)shape.count, 1, &values, NULL));
+  /* every index entry once, in el_model_verify (t == NULL); the build pass reads counts */
+  if (sparse) TRY(sparsity_parse(fb, &sp, dims, (int32_t)shape.count, t == NULL, &values, NULL));
   /* Buffer: inline data or data outside the flatbuffer. */
   if (buffer >= ctx->buffers.count)
     return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "%s: buffer index %lu out of range (%lu buffers)",

@@ -473,6 +473,9 @@ def _sparsity(index: int, name: str, t: _Table, shape: list[int], type_name: str
     if dtype is None:
         raise _Invalid(f"{where}: sparse tensors of type {type_name} are not supported")
     itemsize = np.dtype(dtype).itemsize
+    if math.prod(shape) * itemsize >= 2**31:
+        # a .tflite holds at most 2 GB, and densifying must not let a small file ask for more
+        raise _Invalid(f"{where}: shape {shape} would densify to more than 2 GB")
     if nbytes % itemsize:
         raise _Invalid(f"{where}: its buffer holds {nbytes} bytes, not a whole number of "
                        f"{type_name} values")
@@ -523,7 +526,7 @@ def _fold_densify(oi: OperatorInfo, tensors: list[ir.Tensor], source: str) -> bo
             f"{list(src.shape)} into {dst.dtype}{list(dst.shape)}; they must match",
             where=source, code=Code.INVALID_MODEL)
     dst.data = src.data
-    dst.sparse = getattr(src, "sparse", False)
+    dst.sparse = src.sparse
     if dst.quant is None:
         dst.quant = src.quant
     return True
