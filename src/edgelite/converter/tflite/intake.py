@@ -94,6 +94,7 @@ def fold_float16_weights(graph: ir.Graph) -> int:
         else:
             continue
         out.data = np.ascontiguousarray(value.astype(np.float32).reshape(out.shape))
+        out.sparse = out.sparse or src.sparse  # a sparse float16 file stays sparse when re-written
         graph.remove_op(op)
         folded += 1
     return folded
