@@ -41,7 +41,10 @@ WEIGHT_OPS = {
     "CONV_2D": (1, 0, 2),
     "DEPTHWISE_CONV_2D": (1, 3, 2),
     "FULLY_CONNECTED": (1, 0, 2),
+    "TRANSPOSE_CONV": (1, 0, 3),  # inputs: output_shape, weights OHWI, data, bias
 }
+# The data input of a weight op, where it is not input 0.
+DATA_INPUT = {"TRANSPOSE_CONV": 2}
 # Ops whose float data inputs and outputs must share one scale/zero point (TFLite kernels
 # check it, or TFLite's converter enforces it).
 SAME_PARAMS = frozenset({
@@ -55,12 +58,14 @@ SAME_PARAMS = frozenset({
     "RELU6", "RELU_N1_TO_1",
 })
 # Ops whose quantized kernels rescale freely between input and output parameters. Only ops
-# whose int8 kernels exist in both LiteRT and TFLite Micro and agree there: EXP, LOG, SQRT,
-# SQUARE, RSQRT and GELU stay float (TFLite Micro has float kernels only), and so does SUM
-# (LiteRT 2.x's reference int8 SUM returns a constant where TFLite Micro is right).
+# whose int8 kernels exist in both LiteRT and TFLite Micro and agree there, plus GELU (a
+# 256-entry table in LiteRT; TFLite Micro has no GELU at all). EXP, LOG, SQRT and SQUARE stay
+# float (TFLite Micro has float kernels only), and so does SUM (LiteRT 2.x's reference int8
+# SUM returns a constant where TFLite Micro is right). BATCH_MATMUL takes two activations
+# (attention), or a constant operand quantized per tensor like an activation.
 FREE_PARAMS = frozenset({
     "ADD", "SUB", "MUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH", "PRELU",
-    "SQUARED_DIFFERENCE", "ARG_MAX", "ARG_MIN", "ABS", "DIV",
+    "SQUARED_DIFFERENCE", "ARG_MAX", "ARG_MIN", "ABS", "DIV", "RSQRT", "GELU", "BATCH_MATMUL",
 })
 # Fixed output parameters (scale, zero point) TFLite's kernels require, per storage type.
 FIXED_OUTPUT = {
@@ -436,7 +441,7 @@ class _Integer:
         spec = WEIGHT_OPS.get(op.type)
         if spec is not None:
             wi, axis, bi = spec
-            x, w = op.inputs[0], op.inputs[wi]
+            x, w = op.inputs[DATA_INPUT.get(op.type, 0)], op.inputs[wi]
             if w is None or not _is_float_const(w):
                 raise EdgeliteError(f"{op.type} weights must be a float constant",
                                     code=Code.UNSUPPORTED, where=op_key(op),
