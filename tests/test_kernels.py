@@ -435,9 +435,13 @@ case("gelu_s8", oracle="litert")(_unary_case("GELU", qi=(0.04, -5), qo=(0.03, -4
 # reference kernels (TFLite Micro has no GELU). Every int8 and every int16 input.
 case("gelu_s8_approx", oracle="litert")(_unary_case("GELU", qi=(0.05, 127), qo=(0.02, -128),
                                                     approximate=True))
+for _i, (_qi, _qo) in enumerate([((0.0302, -3), (0.0285, -121)), ((0.011, 60), (0.0081, -90)),
+                                 ((0.07, 0), (0.05, -128))]):
+    case(f"gelu_s8_{_i}", oracle="litert")(_unary_case("GELU", qi=_qi, qo=_qo))
 case("gelu_s8_saturating", oracle="litert")(_unary_case("GELU", qi=(0.2, -128), qo=(0.01, 20)))
+# (0.00011785, 0.00011784): a ViT's MLP, where a double-precision erf rounds 128 inputs off.
 for _i, (_qi, _qo) in enumerate([(0.001, 0.0005), (0.0003, 0.0002), (0.00005, 0.0001),
-                                 (2.0 ** -10, 2.0 ** -12)]):
+                                 (2.0 ** -10, 2.0 ** -12), (0.00011785, 0.00011784)]):
     case(f"gelu_s16_{_i}", oracle="litert")(_unary_case("GELU", "all", dtype="int16",
                                                         qi=(_qi, 0), qo=(_qo, 0)))
 case("gelu_s16_approx", oracle="litert")(_unary_case("GELU", "all", dtype="int16",

@@ -521,7 +521,9 @@ static float unary_f(el_unary_op op, float alpha, float x)
     case EL_UN_ELU:
         return x < 0.0f ? expm1f(x) : x;
     case EL_UN_GELU:
-        return (float)(0.5f * x * (1.0 + erf(x * 0.70710678118654752440)));
+        /* TFLite's transform (its tables are built from it): the erfc form, in float, which
+         * also avoids the cancellation of 1 + erf(x) for large negative x */
+        return 0.5f * x * erfcf(x * -0.70710678118654752440f);
     case EL_UN_GELU_APPROX:
         return (float)(0.5f * x *
                        (1.0 + tanh(0.79788456080286535588 * (x + 0.044715f * x * x * x))));
