@@ -1,0 +1,204 @@
+"""Fully integer transformers and transposed convolutions (issue 11, part 2).
+
+A small ViT (patch-embedding conv, LayerNorm as MEAN/SUB/MUL/RSQRT, attention with
+BATCH_MATMUL between activations and SOFTMAX, erf-GELU MLP) and a DB-style upsampling head
+(ConvTranspose) are quantized with the defaults, calibrated on scikit-image's photos:
+
+- no float op is left (int8: every op int8; int16x8: every op int16);
+- the output SQNR against ONNX Runtime's float model, on other crops of the photos, clears a
+  floor;
+- runtime_micro is bit-exact with TFLite Micro on the whole model. TFLite Micro has no GELU
+  kernel, so for it each GELU is replaced by the table LiteRT's own GELU kernel computes for
+  the same parameters (read back by running LiteRT's reference GELU over every input value),
+  looked up with ops TFLite Micro has (CAST, ADD, GATHER): the integer GELU itself is proved
+  against LiteRT in test_kernels.py, everything else here against TFLite Micro.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from ai_edge_litert.interpreter import Interpreter as LiteRT
+from ai_edge_litert.interpreter import OpResolverType
+from onnx import TensorProto, helper, numpy_helper
+from tflite_micro.python.tflite_micro import runtime as tflm
+
+from edgelite import ir
+from edgelite.converter.tflite.writer import write_model
+from edgelite.quantize import QuantizeOptions, quantize
+from edgelite.quantize.data import load_samples
+from edgelite.quantize.report import feed, real_values
+from edgelite.quantize.runner import Runner
+from helpers.vit import photos, vit
+
+MODES = {"int8": "int8", "int16x8": "int16"}
+
+
+def _sqnr(ref: np.ndarray, got: np.ndarray) -> float:
+    ref = ref.astype(np.float64)
+    return float(10 * np.log10(np.sum(ref ** 2) / np.sum((ref - got) ** 2)))
+
+
+def _litert_gelu_table(op: ir.Op) -> np.ndarray:
+    """LiteRT's reference GELU on every input value of the op's type and parameters."""
+    dtype = op.inputs[0].dtype
+    info = np.iinfo(dtype)
+    n = int(info.max) - int(info.min) + 1
+    x = ir.Tensor("x", (n,), dtype, quant=op.inputs[0].quant)
+    y = ir.Tensor("y", (n,), dtype, quant=op.outputs[0].quant)
+    g = ir.Graph(inputs=[x], outputs=[y], ops=[ir.Op("GELU", [x], [y], dict(op.options), "g")],
+                 name="gelu")
+    it = LiteRT(model_content=write_model(g),
+                experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    it.allocate_tensors()
+    it.set_tensor(it.get_input_details()[0]["index"],
+                  np.arange(int(info.min), int(info.max) + 1).astype(dtype))
+    it.invoke()
+    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
+
+
+def _gelu_as_lookup(graph: ir.Graph) -> ir.Graph:
+    """``graph`` with every integer GELU replaced by LiteRT's table for it, looked up with
+    CAST / ADD / GATHER (TFLite Micro's GATHER takes int8 tables only, so an int16 table is
+    split into its high and low bytes and put back together in int32)."""
+    ops: list[ir.Op] = []
+    none = {"fused_activation_function": "NONE"}
+    axis0 = {"axis": 0, "batch_dims": 0}
+    for op in graph.ops:
+        if op.type != "GELU":
+            ops.append(op)
+            continue
+        x, y = op.inputs[0], op.outputs[0]
+        table = _litert_gelu_table(op).astype(np.int32)
+
+        def t(suffix: str, dtype: str) -> ir.Tensor:
+            return ir.Tensor(f"{y.name}_{suffix}", y.shape, dtype)
+
+        def c(suffix: str, value: np.ndarray, quant=None) -> ir.Tensor:
+            return ir.Tensor(f"{y.name}_{suffix}", value.shape, str(value.dtype), data=value,
+                             quant=quant)
+
+        wide, idx = t("wide", "int32"), t("index", "int32")
+        offset = 128 if x.dtype == "int8" else 32768
+        ops += [ir.Op("CAST", [x], [wide], {}, wide.name),
+                ir.Op("ADD", [wide, c("offset", np.array([offset], np.int32))], [idx], none,
+                      idx.name)]
+        if x.dtype == "int8":
+            ops.append(ir.Op("GATHER", [c("table", table.astype(np.int8), y.quant), idx], [y],
+                             axis0, f"{y.name}_gather"))
+            continue
+        hi, lo = (table >> 8).astype(np.int8), ((table & 255) - 128).astype(np.int8)
+        ghi, glo, whi, wlo = t("ghi", "int8"), t("glo", "int8"), t("whi", "int32"), t("wlo",
+                                                                                         "int32")
+        scaled, summed, value = t("scaled", "int32"), t("summed", "int32"), t("value", "int32")
+        ops += [ir.Op("GATHER", [c("hi", hi), idx], [ghi], axis0, ghi.name),
+                ir.Op("GATHER", [c("lo", lo), idx], [glo], axis0, glo.name),
+                ir.Op("CAST", [ghi], [whi], {}, whi.name),
+                ir.Op("CAST", [glo], [wlo], {}, wlo.name),
+                ir.Op("MUL", [whi, c("256", np.array([256], np.int32))], [scaled], none,
+                      scaled.name),
+                ir.Op("ADD", [scaled, wlo], [summed], none, summed.name),
+                ir.Op("ADD", [summed, c("128", np.array([128], np.int32))], [value], none,
+                      value.name),
+                ir.Op("CAST", [value], [y], {}, f"{y.name}_cast")]
+    return ir.Graph(inputs=graph.inputs, outputs=graph.outputs, ops=ops, name=graph.name,
+                    metadata=dict(graph.metadata))
+
+
+def _tflm(model: bytes, x: np.ndarray) -> np.ndarray:
+    it = tflm.Interpreter.from_bytes(model, arena_size=1 << 21)
+    it.set_input(x, 0)
+    it.invoke()
+    return np.array(it.get_output(0))
+
+
+def _check(path: Path, calib: np.ndarray, test: np.ndarray, mode: str, floor: float,
+           layout_nchw_out: bool = False) -> float:
+    r = quantize(path, QuantizeOptions(mode=mode, calibration=calib, progress=False))
+    want = MODES[mode]
+    assert r.annotated.notes == [], r.annotated.notes
+    left = sorted({(op.type, op.outputs[0].dtype) for op in r.graph.ops
+                   if op.outputs[0].dtype != want})
+    assert left == [], f"ops not {want}: {left}"
+    micro_model = write_model(_gelu_as_lookup(r.graph))
+    ours = Runner(r.model, r.graph, "micro")
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    refs, outs = [], []
+    for s, raw in zip(load_samples(test, r.float_graph), test):
+        q_in = feed(r.graph, s)
+        ours.run(q_in)
+        got = ours.output(0)
+        np.testing.assert_array_equal(got, _tflm(micro_model, q_in[r.graph.inputs[0].name])
+                                      .reshape(got.shape))
+        y = real_values(r.graph.outputs[0], got)
+        ref = sess.run(None, {"x": raw[None]})[0]
+        refs.append(ref)
+        outs.append(np.moveaxis(y, -1, 1) if layout_nchw_out else y.reshape(ref.shape))
+    sqnr = _sqnr(np.concatenate(refs), np.concatenate(outs))
+    print(f"{path.name} {mode}: {sqnr:.1f} dB")
+    assert sqnr >= floor, f"{path.name} {mode}: {sqnr:.1f} dB < {floor} dB"
+    return sqnr
+
+
+@pytest.fixture(scope="module")
+def images() -> tuple[np.ndarray, np.ndarray]:
+    x = photos(32, 40, seed=3)
+    return x[:24], x[24:]
+
+
+@pytest.mark.parametrize("mode, floor", [("int8", 20.0), ("int16x8", 30.0)])
+def test_vit_fully_integer_bit_exact_with_tflm(mode: str, floor: float, images,
+                                               tmp_path: Path) -> None:
+    path = tmp_path / "vit.onnx"
+    onnx.save(vit(), path)
+    calib, test = images
+    _check(path, calib, test, mode, floor)
+
+
+def _upsampler() -> onnx.ModelProto:
+    """A DB text detector's head: conv, ReLU, two stride-2 ConvTranspose (one with padding and
+    output_padding), sigmoid map."""
+    rng = np.random.default_rng(5)
+
+    def w(*shape: int) -> np.ndarray:
+        return (rng.standard_normal(shape) / np.sqrt(np.prod(shape[1:]))).astype(np.float32)
+
+    n = helper.make_node
+    nodes = [n("Conv", ["x", "w0", "b0"], ["c0"], pads=[1, 1, 1, 1], strides=[2, 2]),
+             n("Relu", ["c0"], ["r0"]),
+             n("ConvTranspose", ["r0", "w1", "b1"], ["u1"], strides=[2, 2], kernel_shape=[2, 2]),
+             n("Relu", ["u1"], ["r1"]),
+             n("ConvTranspose", ["r1", "w2", "b2"], ["u2"], strides=[2, 2],
+               kernel_shape=[3, 3], pads=[1, 1, 1, 1], output_padding=[1, 1]),
+             n("Sigmoid", ["u2"], ["y"])]
+    inits = {"w0": w(16, 3, 3, 3), "b0": (0.1 * rng.standard_normal(16)).astype(np.float32),
+             "w1": w(16, 8, 2, 2) * 2, "b1": (0.1 * rng.standard_normal(8)).astype(np.float32),
+             "w2": w(8, 1, 3, 3) * 2, "b2": np.array([-0.3], np.float32)}
+    g = helper.make_graph(
+        nodes, "db_head", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 64, 64])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("mode, floor", [("int8", 25.0), ("int16x8", 40.0)])
+def test_conv_transpose_fully_integer_bit_exact_with_tflm(mode: str, floor: float, images,
+                                                          tmp_path: Path) -> None:
+    path = tmp_path / "db_head.onnx"
+    onnx.save(_upsampler(), path)
+    calib, test = images
+    r = quantize(path, QuantizeOptions(mode=mode, calibration=calib, progress=False))
+    assert [op for op in r.graph.ops if op.type == "TRANSPOSE_CONV"], "no TRANSPOSE_CONV"
+    for op in r.graph.ops:
+        if op.type == "TRANSPOSE_CONV":
+            w, b = op.inputs[1], op.inputs[3]
+            assert w.dtype == "int8" and w.quant.axis == 0 and w.quant.scale.size == w.shape[0]
+            assert b.dtype == ("int64" if mode == "int16x8" else "int32")
+            np.testing.assert_allclose(
+                b.quant.scale, np.float32(op.inputs[2].quant.scale[0]) * w.quant.scale,
+                rtol=1e-6)
+    _check(path, calib, test, mode, floor, layout_nchw_out=True)
