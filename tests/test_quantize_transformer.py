@@ -29,6 +29,7 @@ from tflite_micro.python.tflite_micro import runtime as tflm
 
 from edgelite import ir
 from edgelite.converter.tflite.writer import write_model
+from edgelite.errors import EdgeliteError
 from edgelite.quantize import QuantizeOptions, quantize
 from edgelite.quantize.data import load_samples
 from edgelite.quantize.report import feed, real_values
@@ -202,3 +203,81 @@ def test_conv_transpose_fully_integer_bit_exact_with_tflm(mode: str, floor: floa
                 b.quant.scale, np.float32(op.inputs[2].quant.scale[0]) * w.quant.scale,
                 rtol=1e-6)
     _check(path, calib, test, mode, floor, layout_nchw_out=True)
+
+
+# ---- the same models on ARM targets (QEMU) -----------------------------------------------------
+
+def _one_op_all_values(op_type: str, dtype: str, qi, qo, **options) -> tuple[bytes, np.ndarray]:
+    """One elementwise op over every value of ``dtype`` (RSQRT: every non-negative one)."""
+    info = np.iinfo(dtype)
+    xs = np.arange(0 if op_type == "RSQRT" else int(info.min), int(info.max) + 1).astype(dtype)
+    x = ir.Tensor("x", xs.shape, dtype, quant=ir.QuantParams(np.array([qi], np.float32),
+                                                             np.array([0])))
+    y = ir.Tensor("y", xs.shape, dtype, quant=ir.QuantParams(np.array([qo], np.float32),
+                                                             np.array([0])))
+    g = ir.Graph(inputs=[x], outputs=[y], ops=[ir.Op(op_type, [x], [y], options, "op")],
+                 name=op_type.lower())
+    return write_model(g), xs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target, cpu", [("cortex-m4", None), ("aarch64", "cortex-a53")])
+def test_models_and_kernels_on_arm_targets_match_host(target: str, cpu: str | None, images,
+                                                      tmp_path: Path) -> None:
+    """The quantized ViT and ConvTranspose head (int8, int16x8) and the int16 GELU / RSQRT over
+    every input, cross-compiled and run under QEMU: every integer tensor after every op equals
+    the host run's (which the tests above prove equal to TFLite Micro / LiteRT). GELU's tables
+    are built on the target with its own libm (newlib's erfcf on Cortex-M)."""
+    import sys
+
+    from edgelite.export import export_c, write_folder
+    from edgelite.runtime import Interpreter
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import arm_targets as at
+
+    missing = at.missing_tools([target])
+    if missing:
+        pytest.fail(f"ARM cross toolchains / QEMU missing: {', '.join(missing)}. "
+                    f"Install them with: {at.APT_LINE}", pytrace=False)
+    calib, test = images
+    models: dict[str, tuple[bytes, np.ndarray]] = {}
+    for name, build in (("vit", vit), ("db_head", _upsampler)):
+        path = tmp_path / f"{name}.onnx"
+        onnx.save(build(), path)
+        for mode in MODES:
+            r = quantize(path, QuantizeOptions(mode=mode, calibration=calib, progress=False))
+            q_in = [feed(r.graph, s)[r.graph.inputs[0].name]
+                    for s in load_samples(test[:2], r.float_graph)]
+            models[f"{name}_{mode}"] = (r.model, np.stack(q_in))
+    models["gelu_s16_all"] = _one_op_all_values("GELU", "int16", 0.00011785, 0.00011784,
+                                                approximate=False)
+    models["rsqrt_s16_all"] = _one_op_all_values("RSQRT", "int16", 0.001, 0.0005)
+    (tmp_path / "export").mkdir()
+    for name, (model, xs) in models.items():
+        steps = xs if xs.ndim > 1 and name.startswith(("vit", "db")) else xs[None]
+        it = Interpreter(model, planner="linear")
+        outs, hashes = [], {}
+        for s, x in enumerate(steps):
+            it.set_input(0, x)
+            it.invoke()
+            outs.append(it.get_output(0))
+            for idx in range(it.tensor_count):
+                if it.tensor_details(idx).is_const:
+                    continue
+                try:
+                    hashes[(s, idx)] = at.fnv1a64(it.tensor(idx).tobytes())
+                except EdgeliteError:  # no data: a tensor no op uses
+                    continue
+        arena = Interpreter(model).arena_bytes
+        files = export_c(model, name, inputs=[np.stack(list(steps))], outputs=[np.stack(outs)],
+                         arena_bytes=arena, steps=len(steps), source=name)
+        write_folder(files, tmp_path / "export" / name)
+        elf = at.build(target, tmp_path / "export" / name, name, out=tmp_path / "build",
+                       trace=True, arena=max(2 * arena, 256 * 1024))
+        res = at.run(target, elf, qemu_cpu=cpu)
+        assert res.returncode == 0 and res.result == "ok", f"{name}: {res.describe()}"
+        assert set(res.tensors) == set(hashes), f"{name}: traced tensors differ"
+        bad = [k for k, (_dt, _n, h) in res.tensors.items() if hashes.get(k) != h]
+        assert not bad, f"{name} on {target}: tensors differ from the host at {bad[:8]}"
+        print(f"[{target}] {name}: {len(steps)} steps, {len(res.tensors)} tensors equal")

@@ -441,7 +441,8 @@ static el_status transpose_conv_invoke(el_context *ctx, el_node *node)
     }
     if (in->type == EL_INT16) {
         el_transpose_conv_s16(d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
-                              bias ? bias->data : NULL, 1, &d->out, (int64_t *)node->scratch, EL_S16(out));
+                              bias ? bias->data : NULL, 1, &d->out, (int64_t *)node->scratch,
+                              EL_S16(out));
         return EL_OK;
     }
     el_transpose_conv_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),

@@ -43,7 +43,8 @@ def vit(size: int = 32, patch: int = 8, dim: int = 32, heads: int = 2, depth: in
         return name
 
     def linear(x: str, name: str, n_in: int, n_out: int) -> str:
-        nodes.append(N("MatMul", [x, w(f"{name}_w", n_in, n_out)], [f"{name}_mm"], name=f"{name}_mm"))
+        nodes.append(N("MatMul", [x, w(f"{name}_w", n_in, n_out)], [f"{name}_mm"],
+                       name=f"{name}_mm"))
         inits[f"{name}_b"] = (0.02 * rng.standard_normal(n_out)).astype(np.float32)
         nodes.append(N("Add", [f"{name}_mm", f"{name}_b"], [name], name=name))
         return name

@@ -88,7 +88,7 @@ NO_INT16 = frozenset({"LOG_SOFTMAX", "RESIZE_BILINEAR", "SQUARED_DIFFERENCE", "G
                       "ARG_MIN"})
 QUANTIZABLE = frozenset(WEIGHT_OPS) | SAME_PARAMS | FREE_PARAMS | frozenset(FIXED_OUTPUT["int8"])
 
-HYBRID_OPS = frozenset(WEIGHT_OPS)
+HYBRID_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
 # TFLite's dynamic-range quantizer leaves small constants (biases, scalars) in float.
 MIN_WEIGHT_ELEMENTS = 1024
 
