@@ -451,7 +451,10 @@ class _Integer:
             b = b if _is_float_const(b) else None
             in_scale = float(x.quant.scale[0])
             absmax = P.weight_absmax(w.data, per_axis)
-            if prec == "int8" and b is not None:
+            if b is not None:
+                # int8: TFLite's bias-overflow guard. int16x8 (int64 bias) needs it too where a
+                # near-zero weight channel (a pruned one, |w| ~ 1e-14) would make the bias
+                # scale underflow float32 and its 1/scale overflow: the bias would saturate.
                 absmax = P.bias_safe_absmax(absmax, b.data, in_scale)
             qw, wqp = P.quantize_weights_int8(w.data, per_axis, absmax)
             op.inputs[wi] = self._new_const(w, qw, wqp, "int8")
