@@ -444,9 +444,11 @@ for _i, (_qi, _qo) in enumerate([(0.001, 0.0005), (0.0003, 0.0002), (0.00005, 0.
                                  (2.0 ** -10, 2.0 ** -12), (0.00011785, 0.00011784)]):
     case(f"gelu_s16_{_i}", oracle="litert")(_unary_case("GELU", "all", dtype="int16",
                                                         qi=(_qi, 0), qo=(_qo, 0)))
-case("gelu_s16_approx", oracle="litert")(_unary_case("GELU", "all", dtype="int16",
-                                                     qi=(0.0004, 0), qo=(0.0003, 0),
-                                                     approximate=True))
+for _i, (_qi, _qo) in enumerate([(0.0004, 0.0003), (0.00011785, 0.00011784), (0.002, 0.0001)]):
+    case(f"gelu_s16_approx_{_i}", oracle="litert")(_unary_case(
+        "GELU", "all", dtype="int16", qi=(_qi, 0), qo=(_qo, 0), approximate=True))
+case("gelu_s8_approx_vit", oracle="litert")(_unary_case("GELU", qi=(0.0302, -3), qo=(0.0285, -121),
+                                                        approximate=True))
 # int16 RSQRT (TFLite Micro's: zero points 0), every non-negative int16 input.
 for _i, (_qi, _qo) in enumerate([(0.001, 0.0005), (1e-6, 0.03), (0.5, 1e-5)]):
     case(f"rsqrt_s16_{_i}")(_unary_case(

@@ -525,8 +525,9 @@ static float unary_f(el_unary_op op, float alpha, float x)
          * also avoids the cancellation of 1 + erf(x) for large negative x */
         return 0.5f * x * erfcf(x * -0.70710678118654752440f);
     case EL_UN_GELU_APPROX:
-        return (float)(0.5f * x *
-                       (1.0 + tanh(0.79788456080286535588 * (x + 0.044715f * x * x * x))));
+        /* TFLite's transform, in float: sqrt(2 / pi) rounded to float first */
+        return 0.5f * x * (1.0f + tanhf(0.797884560802865355879892f *
+                                        (x + 0.044715f * x * x * x)));
     case EL_UN_EXP:
         return expf(x);
     case EL_UN_LOG:
