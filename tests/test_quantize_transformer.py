@@ -315,3 +315,27 @@ def test_models_and_kernels_on_arm_targets_match_host(target: str, cpu: str | No
         bad = [k for k, (_dt, _n, h) in res.tensors.items() if hashes.get(k) != h]
         assert not bad, f"{name} on {target}: tensors differ from the host at {bad[:8]}"
         print(f"[{target}] {name}: {len(steps)} steps, {len(res.tensors)} tensors equal")
+
+
+@pytest.mark.parametrize("target", ["host", "cortex-m4", "cortex-m55", "aarch64"])
+def test_c_int16_kernel_tests_on_host_and_targets(target: str, tmp_path: Path) -> None:
+    """runtime_micro/tests/kernels (TFLite's arithmetic edge cases, and the int16 GELU / RSQRT
+    / TRANSPOSE_CONV against the oracles' recorded outputs) on the host (ASan + UBSan) and under
+    QEMU."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "tools"))
+    import arm_targets as at
+
+    if target != "host" and at.missing_tools([target]):
+        pytest.fail(f"ARM cross toolchains / QEMU missing. Install them with: {at.APT_LINE}",
+                    pytrace=False)
+    proc = subprocess.run(["make", "-s", "-C", str(root / "runtime_micro" / "tests" / "kernels"),
+                           f"TARGET={target}", f"OUT={tmp_path}", "run"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "test_quant: OK (0 failures)" in out and "test_int16_kernels: OK (0 failures)" in out, \
+        out[-3000:]
