@@ -8,10 +8,10 @@ BATCH_MATMUL between activations and SOFTMAX, erf-GELU MLP) and a DB-style upsam
 - the output SQNR against ONNX Runtime's float model, on other crops of the photos, clears a
   floor;
 - runtime_micro is bit-exact with TFLite Micro on the whole model. TFLite Micro has no GELU
-  kernel, so for it each GELU is replaced by the table LiteRT's own GELU kernel computes for
-  the same parameters (read back by running LiteRT's reference GELU over every input value),
-  looked up with ops TFLite Micro has (CAST, ADD, GATHER): the integer GELU itself is proved
-  against LiteRT in test_kernels.py, everything else here against TFLite Micro.
+  kernel, so the file TFLite Micro runs has each GELU written as a table lookup with ops it has
+  (edgelite.quantize.gelu_lookup: CAST, ADD, GATHER), each table first checked equal to what
+  LiteRT's own GELU gives on every input value: the integer GELU is proved against LiteRT,
+  everything else against TFLite Micro.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from edgelite.converter.tflite.writer import write_model
 from edgelite.errors import EdgeliteError
 from edgelite.quantize import QuantizeOptions, quantize
 from edgelite.quantize.data import load_samples
+from edgelite.quantize.gelu_lookup import gelu_as_lookup, gelu_table
 from edgelite.quantize.report import feed, real_values
 from edgelite.quantize.runner import Runner
 from helpers.vit import photos, vit
@@ -63,51 +64,15 @@ def _litert_gelu_table(op: ir.Op) -> np.ndarray:
 
 
 def _gelu_as_lookup(graph: ir.Graph) -> ir.Graph:
-    """``graph`` with every integer GELU replaced by LiteRT's table for it, looked up with
-    CAST / ADD / GATHER (TFLite Micro's GATHER takes int8 tables only, so an int16 table is
-    split into its high and low bytes and put back together in int32)."""
-    ops: list[ir.Op] = []
-    none = {"fused_activation_function": "NONE"}
-    axis0 = {"axis": 0, "batch_dims": 0}
+    """edgelite's TFLite Micro form of the integer GELUs (CAST + ADD + GATHER of runtime_micro's
+    table), after checking each table against LiteRT's GELU on every input value."""
     for op in graph.ops:
-        if op.type != "GELU":
-            ops.append(op)
-            continue
-        x, y = op.inputs[0], op.outputs[0]
-        table = _litert_gelu_table(op).astype(np.int32)
-
-        def t(suffix: str, dtype: str) -> ir.Tensor:
-            return ir.Tensor(f"{y.name}_{suffix}", y.shape, dtype)
-
-        def c(suffix: str, value: np.ndarray, quant=None) -> ir.Tensor:
-            return ir.Tensor(f"{y.name}_{suffix}", value.shape, str(value.dtype), data=value,
-                             quant=quant)
-
-        wide, idx = t("wide", "int32"), t("index", "int32")
-        offset = 128 if x.dtype == "int8" else 32768
-        ops += [ir.Op("CAST", [x], [wide], {}, wide.name),
-                ir.Op("ADD", [wide, c("offset", np.array([offset], np.int32))], [idx], none,
-                      idx.name)]
-        if x.dtype == "int8":
-            ops.append(ir.Op("GATHER", [c("table", table.astype(np.int8), y.quant), idx], [y],
-                             axis0, f"{y.name}_gather"))
-            continue
-        hi, lo = (table >> 8).astype(np.int8), ((table & 255) - 128).astype(np.int8)
-        ghi, glo, whi, wlo = t("ghi", "int8"), t("glo", "int8"), t("whi", "int32"), t("wlo",
-                                                                                         "int32")
-        scaled, summed, value = t("scaled", "int32"), t("summed", "int32"), t("value", "int32")
-        ops += [ir.Op("GATHER", [c("hi", hi), idx], [ghi], axis0, ghi.name),
-                ir.Op("GATHER", [c("lo", lo), idx], [glo], axis0, glo.name),
-                ir.Op("CAST", [ghi], [whi], {}, whi.name),
-                ir.Op("CAST", [glo], [wlo], {}, wlo.name),
-                ir.Op("MUL", [whi, c("256", np.array([256], np.int32))], [scaled], none,
-                      scaled.name),
-                ir.Op("ADD", [scaled, wlo], [summed], none, summed.name),
-                ir.Op("ADD", [summed, c("128", np.array([128], np.int32))], [value], none,
-                      value.name),
-                ir.Op("CAST", [value], [y], {}, f"{y.name}_cast")]
-    return ir.Graph(inputs=graph.inputs, outputs=graph.outputs, ops=ops, name=graph.name,
-                    metadata=dict(graph.metadata))
+        if op.type == "GELU":
+            np.testing.assert_array_equal(gelu_table(op), _litert_gelu_table(op),
+                                          err_msg=f"GELU table of {op.name} vs LiteRT")
+    g = gelu_as_lookup(graph)
+    assert not any(op.type == "GELU" for op in g.ops)
+    return g
 
 
 def _tflm(model: bytes, x: np.ndarray) -> np.ndarray:
