@@ -431,6 +431,38 @@ case("rsqrt_s8_zp")(_unary_case("RSQRT", qi=(0.003, 20), qo=(0.1, -100),
                                 oracle_data=lambda x: np.maximum(x, 20).astype(np.int8)))
 case("rsqrt_s8_large_inputs")(_unary_case("RSQRT", qi=(4.0, -128), qo=(0.002, -128)))
 case("gelu_s8", oracle="litert")(_unary_case("GELU", qi=(0.04, -5), qo=(0.03, -40)))
+# GELU int8 (a 256-entry table) and int16 (TFLite's 513-entry interpolated table): LiteRT's
+# reference kernels (TFLite Micro has no GELU). Every int8 and every int16 input.
+case("gelu_s8_approx", oracle="litert")(_unary_case("GELU", qi=(0.05, 127), qo=(0.02, -128),
+                                                    approximate=True))
+for _i, (_qi, _qo) in enumerate([((0.0302, -3), (0.0285, -121)), ((0.011, 60), (0.0081, -90)),
+                                 ((0.07, 0), (0.05, -128))]):
+    case(f"gelu_s8_{_i}", oracle="litert")(_unary_case("GELU", qi=_qi, qo=_qo))
+case("gelu_s8_saturating", oracle="litert")(_unary_case("GELU", qi=(0.2, -128), qo=(0.01, 20)))
+# (0.00011785, 0.00011784): a ViT's MLP, where a double-precision erf rounds 128 inputs off.
+for _i, (_qi, _qo) in enumerate([(0.001, 0.0005), (0.0003, 0.0002), (0.00005, 0.0001),
+                                 (2.0 ** -10, 2.0 ** -12), (0.00011785, 0.00011784)]):
+    case(f"gelu_s16_{_i}", oracle="litert")(_unary_case("GELU", "all", dtype="int16",
+                                                        qi=(_qi, 0), qo=(_qo, 0)))
+for _i, (_qi, _qo) in enumerate([(0.0004, 0.0003), (0.00011785, 0.00011784), (0.002, 0.0001)]):
+    case(f"gelu_s16_approx_{_i}", oracle="litert")(_unary_case(
+        "GELU", "all", dtype="int16", qi=(_qi, 0), qo=(_qo, 0), approximate=True))
+case("gelu_s8_approx_vit", oracle="litert")(_unary_case("GELU", qi=(0.0302, -3), qo=(0.0285, -121),
+                                                        approximate=True))
+# int16 RSQRT (TFLite Micro's: zero points 0), every non-negative int16 input.
+for _i, (_qi, _qo) in enumerate([(0.001, 0.0005), (1e-6, 0.03), (0.5, 1e-5)]):
+    case(f"rsqrt_s16_{_i}")(_unary_case(
+        "RSQRT", "all", dtype="int16", qi=(_qi, 0), qo=(_qo, 0),
+        oracle_data=lambda x: (np.abs(x.astype(np.int32)) % 32768).astype(np.int16)))
+# int16 SOFTMAX as attention uses it: long rows (tokens), one-element rows, wide input scales.
+case("softmax_s16_attention_rows")(_unary_case("SOFTMAX", shape=(2, 4, 197), dtype="int16",
+                                               qi=(0.0005, 0), qo=(1 / 32768, 0), beta=1.0))
+case("softmax_s16_depth1")(_unary_case("SOFTMAX", shape=(7, 1), dtype="int16",
+                                       qi=(0.001, 0), qo=(1 / 32768, 0), beta=1.0))
+case("softmax_s16_wide_scale")(_unary_case("SOFTMAX", shape=(3, 64), dtype="int16",
+                                           qi=(0.01, 0), qo=(1 / 32768, 0), beta=0.125))
+case("softmax_s8_attention_rows")(_unary_case("SOFTMAX", shape=(2, 4, 197), qi=(0.05, 30),
+                                              qo=(1 / 256, -128), beta=1.0))
 # int16 LOGISTIC/TANH (sigmoid table with interpolation), every int16 input: power-of-two input
 # scales (TFLite's shortcut: left shift 0 or 1) and general ones (multiplier below 2^15).
 for _i, _s in enumerate([2.0 ** -12, 2.0 ** -11, 0.001, 0.0003, 0.0025, 2.0 ** -13, 1e-6]):
@@ -713,6 +745,33 @@ case("batch_matmul_s16")(_bmm_case("int16", sa=(3, 2, 6), sb=(3, 6, 4)))
 case("batch_matmul_s16_adj_bcast")(_bmm_case("int16", adj_x=True, adj_y=True, sa=(2, 1, 40, 3),
                                              sb=(3, 5, 40)))
 
+def _bmm_q_case(dtype, sa, sb, qa, qb, qo, adj_x=False, adj_y=False):
+    """Integer BATCH_MATMUL of two activations (attention's Q.K^T and A.V)."""
+    def build(rng):
+        rows = sa[-1] if adj_x else sa[-2]
+        cols = sb[-2] if adj_y else sb[-1]
+        out = list(np.broadcast_shapes(tuple(sa[:-2]), tuple(sb[:-2]))) + [rows, cols]
+        a, b = act("a", sa, dtype, *qa), act("b", sb, dtype, *qb)
+        y = act("y", out, dtype, *qo)
+        model = one_op("BATCH_MATMUL", [a, b], [y], adj_x=adj_x, adj_y=adj_y)
+        return model, inputs_for(rng, [a, b])
+    return build
+
+
+case("batch_matmul_s8_zp_edges")(_bmm_q_case("int8", (2, 5, 17), (2, 17, 9), (0.02, -128),
+                                             (0.03, 127), (0.5, -128)))
+case("batch_matmul_s8_adj_y_heads")(_bmm_q_case("int8", (1, 2, 16, 16), (1, 2, 16, 16),
+                                                (0.05, 3), (0.04, -20), (0.9, 5), adj_y=True))
+case("batch_matmul_s8_adj_x_saturating")(_bmm_q_case("int8", (3, 8, 4), (3, 8, 6), (0.1, 0),
+                                                     (0.1, 0), (0.01, 0), adj_x=True))
+case("batch_matmul_s8_bcast_rank4")(_bmm_q_case("int8", (2, 1, 3, 33), (1, 4, 33, 2),
+                                                (0.01, -3), (0.02, 1), (0.2, -7)))
+case("batch_matmul_s16_heads")(_bmm_q_case("int16", (1, 2, 16, 16), (1, 2, 16, 16),
+                                           (0.0005, 0), (0.0004, 0), (0.01, 0), adj_y=True))
+case("batch_matmul_s16_saturating")(_bmm_q_case("int16", (2, 7, 31), (2, 31, 3), (0.002, 0),
+                                                (0.003, 0), (0.0001, 0)))
+
+
 
 def _transpose_conv_case(padding: str, stride: int):
     def build(rng):
@@ -755,6 +814,52 @@ case("transpose_conv_s8_valid_s1")(_transpose_conv_s8_case("VALID", 1, False))
 case("transpose_conv_s8_same_s1_nobias")(_transpose_conv_s8_case("SAME", 1, True, bias=False))
 case("transpose_conv_s8_relu")(_transpose_conv_s8_case("SAME", 2, True, activation="RELU"))
 case("transpose_conv_f32_valid_s1", oracle="litert")(_transpose_conv_case("VALID", 1))
+
+
+def _transpose_conv_q_case(*, dtype="int8", hw=(4, 3), cin=6, cout=5, k=(3, 3), stride=(2, 2),
+                           padding="SAME", in_q=(0.05, -7), out_q=(0.2, 10), bias="int32",
+                           activation="NONE", per_channel=True, spread=100.0, batch=1):
+    """Integer TRANSPOSE_CONV (int8, or int16x8 with int32/int64/no bias): edge zero points,
+    saturating output scales, kernel sizes and strides that leave outputs with 0..k taps."""
+    def build(rng):
+        h = hw[0] * stride[0] if padding == "SAME" else (hw[0] - 1) * stride[0] + k[0]
+        w = hw[1] * stride[1] if padding == "SAME" else (hw[1] - 1) * stride[1] + k[1]
+        x = act("x", (batch, *hw, cin), dtype, *in_q)
+        shape = const("shape", np.asarray([batch, h, w, cout], np.int32))
+        wv, wq = _qconv_weights(rng, (cout, *k, cin), 0, per_channel, spread)
+        b = None
+        if bias is not None:
+            bq = q(wq.scale * np.float32(in_q[0]), np.zeros(wq.scale.size, np.int64))
+            lim = 3000 if bias == "int32" else 3_000_000_000
+            b = const("b", rng.integers(-lim, lim, (cout,)).astype(bias), bq)
+        y = act("y", (batch, h, w, cout), dtype, *out_q)
+        model = one_op("TRANSPOSE_CONV", [shape, const("wt", wv, wq), x, b], [y],
+                       padding=padding, stride_h=stride[0], stride_w=stride[1],
+                       fused_activation_function=activation)
+        return model, inputs_for(rng, [x])
+    return build
+
+
+case("transpose_conv_s8_zp_min_k2s2")(_transpose_conv_q_case(k=(2, 2), in_q=(0.05, -128),
+                                                             out_q=(0.1, 127)))
+case("transpose_conv_s8_zp_max_k5s3_valid")(_transpose_conv_q_case(
+    k=(5, 4), stride=(3, 2), padding="VALID", in_q=(0.02, 127), out_q=(0.3, -128)))
+case("transpose_conv_s8_saturating")(_transpose_conv_q_case(in_q=(0.5, 0), out_q=(0.01, 0)))
+case("transpose_conv_s8_relu6_batch2")(_transpose_conv_q_case(activation="RELU6", batch=2,
+                                                              hw=(5, 2), cin=17, cout=9))
+case("transpose_conv_s8_1x1_s1")(_transpose_conv_q_case(k=(1, 1), stride=(1, 1), cin=16,
+                                                        cout=16, hw=(3, 5)))
+case("transpose_conv_s16_int64_bias")(_transpose_conv_q_case(
+    dtype="int16", in_q=(0.001, 0), out_q=(0.01, 0), bias="int64"))
+case("transpose_conv_s16_nobias_valid")(_transpose_conv_q_case(
+    dtype="int16", in_q=(0.0004, 0), out_q=(0.003, 0), bias=None, padding="VALID",
+    k=(4, 3), stride=(2, 3)))
+case("transpose_conv_s16_saturating_relu")(_transpose_conv_q_case(
+    dtype="int16", in_q=(0.01, 0), out_q=(0.0001, 0), bias="int64", activation="RELU",
+    per_channel=False))
+case("transpose_conv_s16_wide_channels")(_transpose_conv_q_case(
+    dtype="int16", in_q=(0.002, 0), out_q=(0.05, 0), bias="int64", cin=33, cout=17,
+    hw=(3, 3), spread=1000.0))
 
 
 def _cast_case(src: str, dst: str):
@@ -1195,6 +1300,9 @@ KNOWN_ORACLE_DISAGREEMENTS: list[str] = [
     "fc_s16_per_channel",  # LiteRT's reference int16 FC requantizes per-channel otherwise
     "fc_s16_int32_bias",  # LiteRT's reference int16 FC has no 32-bit accumulation path
     "fc_s16_int32_bias_per_channel",  # (same)
+    "rsqrt_s16_0",  # LiteRT's int16 RSQRT computes 1/sqrt otherwise (a step on some values)
+    "rsqrt_s16_1",  # (same)
+    "rsqrt_s16_2",  # (same)
     "sum_s8",  # LiteRT's reference int8 SUM rounds otherwise
     "sum_s16",  # (same, int16)
 ]
@@ -1403,5 +1511,31 @@ def test_new_kernels_refuse_inconsistent_models_in_prepare(what: str) -> None:
         model = one_op("CUMSUM", [x, const("axis", np.asarray(2, np.int32))],
                        [act("y", (2, 3), "float32")])
         pattern = r"CUMSUM.*axis 2 is out of range"
+    with pytest.raises(EdgeliteError, match=pattern):
+        Interpreter(model)
+
+
+@pytest.mark.parametrize("what", ["tconv_s16_int32_bias", "tconv_s16_zp", "gelu_s16_zp",
+                                  "rsqrt_s16_zp"])
+def test_integer_transformer_kernels_refuse_what_the_oracles_get_wrong(what: str) -> None:
+    """int16 TRANSPOSE_CONV takes an int64 bias only (TFLite Micro reads any bias as int64, so
+    an int32 one gives garbage there); int16 GELU and RSQRT need zero points 0."""
+    if what.startswith("tconv"):
+        rng = np.random.default_rng(SEED)
+        wv, wq = _qconv_weights(rng, (2, 3, 3, 4), 0, True)
+        x = act("x", (1, 2, 2, 4), "int16", 0.001, 0 if what == "tconv_s16_int32_bias" else 5)
+        bq = q(wq.scale * np.float32(0.001), np.zeros(2, np.int64))
+        b = const("b", np.zeros(2, np.int32 if what == "tconv_s16_int32_bias" else np.int64), bq)
+        model = one_op("TRANSPOSE_CONV", [const("shape", np.asarray([1, 4, 4, 2], np.int32)),
+                                          const("wt", wv, wq), x, b],
+                       [act("y", (1, 4, 4, 2), "int16", 0.01, 0)], padding="SAME", stride_h=2,
+                       stride_w=2)
+        pattern = (r"TRANSPOSE_CONV.*int64 bias \(got INT32\)" if what == "tconv_s16_int32_bias"
+                   else r"TRANSPOSE_CONV.*zero point 0")
+    else:
+        op = "GELU" if what.startswith("gelu") else "RSQRT"
+        model = one_op(op, [act("x", (4,), "int16", 0.001, 3)],
+                       [act("y", (4,), "int16", 0.001, 0)])
+        pattern = rf"{op}.*zero points 0"
     with pytest.raises(EdgeliteError, match=pattern):
         Interpreter(model)

@@ -20,7 +20,8 @@ typedef enum {
     U_SOFTMAX16,
     U_LUT16, /* int16 LOGISTIC / TANH */
     U_LOG_SOFTMAX_S8,
-    U_RSQRT
+    U_RSQRT,
+    U_LUT_S16 /* int16 GELU: 513-entry interpolated table */
 } u_kind;
 
 /* One op's data: a header and the parameters of its kind only (a union), so an activation
@@ -39,6 +40,7 @@ typedef struct {
         el_leaky_relu_params leaky;
         el_hard_swish_params hs;
         el_softmax16_params sm16;
+        const int16_t *lut16; /* U_LUT_S16: a second op-data block of 513 entries */
     } u;
     int8_t table[256]; /* U_LUT only: other kinds allocate up to offsetof(unary_data, table) */
 } unary_data;
@@ -174,6 +176,27 @@ static el_status lut16_prepare(el_context *ctx, el_node *node, unary_data *d)
     return EL_OK;
 }
 
+/* int16 GELU (LiteRT's): TFLite's 513-entry int16 table over the whole input range, looked
+ * up with linear interpolation. The table holds output steps directly, so zero points 0. */
+static el_status gelu16_prepare(el_context *ctx, el_node *node, unary_data *d, float in_s,
+                                int32_t in_zp, float out_s, int32_t out_zp)
+{
+    int16_t *lut;
+    if (in_zp != 0 || out_zp != 0) {
+        return EL_UNSUP(ctx, node, "int16 GELU needs zero points 0");
+    }
+    lut = (int16_t *)el_alloc_op_data(ctx, node, 513 * sizeof(int16_t));
+    node->op_data = d; /* the table is a second block; the op data stays the struct */
+    if (lut == NULL) {
+        return EL_ERROR_ARENA_TOO_SMALL;
+    }
+    el_gen_lut_s16(d->unary_op == EL_UN_GELU_APPROX ? EL_LUT16_GELU_APPROX : EL_LUT16_GELU,
+                   in_s * -32768.0f, in_s * 32767.0f, out_s * -32768.0f, out_s * 32767.0f, lut);
+    d->u.lut16 = lut;
+    d->kind = U_LUT_S16;
+    return EL_OK;
+}
+
 static el_status unary_prepare(el_context *ctx, el_node *node)
 {
     const int32_t code = node->builtin_code;
@@ -212,7 +235,8 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
     }
     d->s16 = in->type == EL_INT16 &&
              (code == EL_OP_RELU || code == EL_OP_RELU6 || code == EL_OP_LEAKY_RELU ||
-              code == EL_OP_ABS || code == EL_OP_LOGISTIC || code == EL_OP_TANH);
+              code == EL_OP_ABS || code == EL_OP_LOGISTIC || code == EL_OP_TANH ||
+              code == EL_OP_GELU || code == EL_OP_RSQRT);
     if (in->type != EL_INT8 && !d->s16) {
         return EL_UNSUP(ctx, node, "input type %s is not supported (FLOAT32 or INT8)",
                         el_dtype_name(in->type));
@@ -294,6 +318,9 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
             d->kind = U_ABS;
             return EL_OK;
         case EL_OP_RSQRT:
+            if (d->s16 && (in_zp != 0 || out_zp != 0)) {
+                return EL_UNSUP(ctx, node, "int16 RSQRT needs zero points 0");
+            }
             el_quantize_multiplier(1.0 / (sqrt((double)in_s) * (double)out_s),
                                    &d->u.relu.multiplier, &sh);
             d->u.relu.shift = sh;
@@ -303,6 +330,9 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
             return EL_OK;
         case EL_OP_GELU:
         case EL_OP_ELU:
+            if (d->s16) {
+                return gelu16_prepare(ctx, node, d, in_s, in_zp, out_s, out_zp);
+            }
             populate_lut(d, (el_unary_op)d->unary_op, in_s, in_zp, out_s, out_zp);
             d->kind = U_LUT;
             return EL_OK;
@@ -332,14 +362,22 @@ static el_status unary_invoke(el_context *ctx, el_node *node)
         /* negative reals have no square root: data, so an invoke error as in TFLite */
         int32_t i;
         for (i = 0; i < d->size; ++i) {
-            if ((int32_t)EL_S8(in)[i] + d->u.relu.input_offset < 0) {
+            const int32_t v = d->s16 ? (int32_t)EL_S16(in)[i] : (int32_t)EL_S8(in)[i];
+            if (v + d->u.relu.input_offset < 0) {
                 return el_kernel_error(ctx, node, EL_ERROR_INVOKE,
                                        "RSQRT of a negative value (element %d)", (int)i);
             }
         }
-        el_rsqrt_s8(&d->u.relu, d->size, EL_S8(in), EL_S8(out));
+        if (d->s16) {
+            el_rsqrt_s16(&d->u.relu, d->size, EL_S16(in), EL_S16(out));
+        } else {
+            el_rsqrt_s8(&d->u.relu, d->size, EL_S8(in), EL_S8(out));
+        }
         break;
     }
+    case U_LUT_S16:
+        el_lut_s16(d->u.lut16, d->size, EL_S16(in), EL_S16(out));
+        break;
     case U_LUT16:
         if (node->builtin_code == EL_OP_LOGISTIC) {
             el_logistic_s16(&d->u.l16, d->size, EL_S16(in), EL_S16(out));

@@ -337,6 +337,7 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
 }
 
 /* TRANSPOSE_CONV inputs: 0 output_shape (int32, const), 1 weights OHWI, 2 input, 3 bias.
+ * int8 (int32 bias) and int16x8 (int64 bias, zero points 0).
  * MediaPipe's custom Convolution2DTransposeBias: 0 input, 1 weights OHWI, 2 bias (float32),
  * the output's shape given by its tensor; same arithmetic, so one prepare for both. */
 static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i, int32_t in_i,
@@ -354,11 +355,11 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
     if (o == NULL) {
         return EL_BAD(ctx, node, "has no TransposeConvOptions");
     }
-    if (in->type != EL_FLOAT32 && (custom || in->type != EL_INT8)) {
+    if (in->type != EL_FLOAT32 && (custom || (in->type != EL_INT8 && in->type != EL_INT16))) {
         return EL_UNSUP(ctx, node, "input type %s is not supported (%s)",
-                        el_dtype_name(in->type), custom ? "FLOAT32" : "FLOAT32 or INT8");
+                        el_dtype_name(in->type), custom ? "FLOAT32" : "FLOAT32, INT8 or INT16");
     }
-    EL_TRY(el_k_type(ctx, node, filter, "filter", in->type));
+    EL_TRY(el_k_type(ctx, node, filter, "filter", in->type == EL_FLOAT32 ? EL_FLOAT32 : EL_INT8));
     EL_TRY(el_k_type(ctx, node, out, "output", in->type));
     EL_TRY(el_k_rank(ctx, node, in, "input", 4));
     EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
@@ -379,7 +380,7 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
             }
         }
     }
-    EL_TRY(conv_alloc(ctx, node, in->type == EL_INT8 ? filter->dims[0] : 0, d));
+    EL_TRY(conv_alloc(ctx, node, in->type != EL_FLOAT32 ? filter->dims[0] : 0, d));
     d->is_float = in->type == EL_FLOAT32;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
@@ -387,7 +388,8 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
     if (d->filter.n != d->out.c || d->filter.c != d->in.c || d->in.n != d->out.n) {
         return EL_BAD(ctx, node, "filter does not fit input/output channels");
     }
-    EL_TRY(check_bias(ctx, node, bias_i, d->out.c, d->is_float ? EL_FLOAT32 : EL_INT32));
+    EL_TRY(check_bias(ctx, node, bias_i, d->out.c,
+                      d->is_float ? EL_FLOAT32 : (in->type == EL_INT16 ? EL_INT64 : EL_INT32)));
     if (o->stride_h < 1 || o->stride_w < 1) {
         return EL_BAD(ctx, node, "strides must be >= 1");
     }
@@ -406,14 +408,34 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
         d->p.pad_w = el_k_padding(o->stride_w, 1, d->out.w, d->filter.w, iw);
     }
     if (!d->is_float) {
-        /* int8: per-channel multipliers as CONV_2D, the int32 sums in a scratch buffer */
+        /* per-channel multipliers as CONV_2D, the sums in a scratch buffer (int32 for int8,
+         * int64 for int16x8, as TFLite Micro) */
         float out_s;
         int32_t out_zp;
         EL_TRY(conv_quant(ctx, node, d, d->out.c, 0, 2));
         EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
-        EL_TRY(el_k_act_range(ctx, node, o->activation, EL_INT8, out_s, out_zp, &d->p.act_min,
+        EL_TRY(el_k_act_range(ctx, node, o->activation, in->type, out_s, out_zp, &d->p.act_min,
                               &d->p.act_max));
-        EL_TRY(el_request_scratch(ctx, node, 4u * (size_t)el_tensor_elements(out)));
+        if (in->type == EL_INT16) {
+            const el_tensor *bias = el_input(ctx, node, 3);
+            if (d->p.input_offset != 0 || out_zp != 0) {
+                return EL_UNSUP(ctx, node, "int16 activations need zero point 0");
+            }
+            /* TFLite Micro reads an int16 TRANSPOSE_CONV's bias as int64 whatever its type
+             * (and LiteRT only honours int32 with quantized_bias_type): int64 or none only. */
+            if (bias != NULL && bias->type != EL_INT64) {
+                return EL_UNSUP(ctx, node, "int16 TRANSPOSE_CONV needs an int64 bias (got %s)",
+                                el_dtype_name(bias->type));
+            }
+            for (i = 0; i < d->out.c; ++i) {
+                if (d->shift[i] < -31 || d->shift[i] > 7) {
+                    return EL_UNSUP(ctx, node, "channel %d: scale ratio out of the int16 "
+                                    "requantize range", (int)i);
+                }
+            }
+        }
+        EL_TRY(el_request_scratch(ctx, node, (in->type == EL_INT16 ? 8u : 4u) *
+                                                 (size_t)el_tensor_elements(out)));
         return conv_store(d);
     }
     EL_TRY(el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f));
@@ -451,6 +473,12 @@ static el_status transpose_conv_invoke(el_context *ctx, el_node *node)
         el_transpose_conv_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
                              bias ? EL_S32(bias) : NULL, &d->out, (int32_t *)node->scratch,
                              EL_S8(out));
+        return EL_OK;
+    }
+    if (in->type == EL_INT16) {
+        el_transpose_conv_s16(d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
+                              bias ? bias->data : NULL, 1, &d->out, (int64_t *)node->scratch,
+                              EL_S16(out));
         return EL_OK;
     }
     el_transpose_conv_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),

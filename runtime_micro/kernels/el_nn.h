@@ -81,6 +81,12 @@ void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q,
                           const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                           const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
                           int32_t *scratch, int8_t *out);
+/* TRANSPOSE_CONV int16x8: int16 activations (zero point 0), int8 weights, int32 or int64 bias
+ * (bias64) or none; `scratch` holds one int64 per output element. */
+void el_transpose_conv_s16(const el_conv_params *p, const el_pc_quant *q,
+                           const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
+                           const int8_t *filter, const void *bias, int bias64,
+                           const el_dims *out_dims, int64_t *scratch, int16_t *out);
 /* TRANSPOSE_CONV (float): filter OHWI with n = output channels; pad_h/pad_w as TFLite
  * computes them for the forward conv. */
 void el_transpose_conv_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
@@ -252,9 +258,18 @@ void el_softmax_s16(const el_softmax16_params *p, int32_t outer, int32_t depth,
                     const int16_t *in, int16_t *out);
 /* TFLite's gen_lut for int16 tables: 512 samples of func over [in_min, in_max] mapped from
  * [out_min, out_max] to int16, each corrected by half the midpoint interpolation error, plus
- * one end value (float math, prepare only). fn 0: exp(x), 1: 1 / (1 + x). */
+ * one end value (float math, prepare only). fn: one of el_lut16_fn. */
+enum el_lut16_fn {
+    EL_LUT16_EXP = 0,
+    EL_LUT16_ONE_OVER_ONE_PLUS_X = 1,
+    EL_LUT16_GELU = 2,
+    EL_LUT16_GELU_APPROX = 3
+};
 void el_gen_lut_s16(int fn, float in_min, float in_max, float out_min, float out_max,
                     int16_t *lut);
+/* Elementwise through a 513-entry table from el_gen_lut_s16 (512 segments over the int16
+ * range, 7-bit linear interpolation): TFLite's int16 LUT activations (GELU). */
+void el_lut_s16(const int16_t *lut, int32_t size, const int16_t *in, int16_t *out);
 /* LOG_SOFTMAX int8 (TFLite's fixed-point path): output scale 16/256, zero point 127. */
 typedef struct {
     int32_t input_multiplier, input_left_shift; /* input diffs to Q5.26 */
@@ -281,6 +296,7 @@ void el_abs_s8(const el_relu_params *p, int rescale, int32_t size, const int8_t 
  * 1 / (sqrt(input_scale) * output_scale); the caller has checked that no input is below its
  * zero point. */
 void el_rsqrt_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t *out);
+void el_rsqrt_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16_t *out);
 /* int16 variants (same math, int16 storage limits). */
 void el_relu_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16_t *out);
 void el_abs_s16(const el_relu_params *p, int rescale, int32_t size, const int16_t *in,

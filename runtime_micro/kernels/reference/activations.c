@@ -110,7 +110,21 @@ void el_softmax_s8_s16(const el_fx_act_params *p, int32_t outer, int32_t depth,
     }
 }
 
-static float lut_fn(int fn, float x) { return fn == 0 ? expf(x) : 1.0f / (1.0f + x); }
+static float unary_f(el_unary_op op, float alpha, float x);
+
+static float lut_fn(int fn, float x)
+{
+    switch (fn) {
+    case EL_LUT16_EXP:
+        return expf(x);
+    case EL_LUT16_ONE_OVER_ONE_PLUS_X:
+        return 1.0f / (1.0f + x);
+    case EL_LUT16_GELU:
+        return unary_f(EL_UN_GELU, 0.0f, x);
+    default:
+        return unary_f(EL_UN_GELU_APPROX, 0.0f, x);
+    }
+}
 
 void el_gen_lut_s16(int fn, float in_min, float in_max, float out_min, float out_max,
                     int16_t *lut)
@@ -148,6 +162,14 @@ static int16_t lut16_lookup(int16_t value, const int16_t *lut)
     const int16_t slope = (int16_t)(lut[index + 1] - lut[index]);
     const int32_t delta = ((int32_t)slope * offset + 64) >> 7;
     return (int16_t)(base + delta);
+}
+
+void el_lut_s16(const int16_t *lut, int32_t size, const int16_t *in, int16_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        out[i] = lut16_lookup(in[i], lut);
+    }
 }
 
 void el_softmax_s16(const el_softmax16_params *p, int32_t outer, int32_t depth,
@@ -331,22 +353,35 @@ void el_log_softmax_s8(const el_log_softmax_params *p, int32_t outer, int32_t de
     }
 }
 
+/* 1/sqrt(v) for v > 0 input steps, with 20 bits of fraction kept between the two multiplies
+ * (TFLite Micro's RSQRT); v == 0 is the largest output, as TFLite. */
+static int32_t rsqrt_q(const el_relu_params *p, int32_t v, int32_t qmax)
+{
+    int32_t m;
+    int sh;
+    if (v == 0) {
+        return qmax;
+    }
+    el_inv_sqrt_multiplier(v, -1, &m, &sh);
+    return el_requant(el_requant(1, m, sh + 20), p->multiplier, p->shift - 20) +
+           p->output_offset;
+}
+
 void el_rsqrt_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t *out)
 {
     int32_t i;
     for (i = 0; i < size; ++i) {
-        const int32_t v = (int32_t)in[i] + p->input_offset;
-        int32_t m, y;
-        int sh;
-        if (v == 0) {
-            out[i] = 127; /* 1/sqrt(0): the largest output, as TFLite */
-            continue;
-        }
-        /* 1/sqrt(v) with 20 bits of fraction kept between the two multiplies */
-        el_inv_sqrt_multiplier(v, -1, &m, &sh);
-        y = el_requant(el_requant(1, m, sh + 20), p->multiplier, p->shift - 20) +
-            p->output_offset;
-        out[i] = (int8_t)el_clamp_i32(y, -128, 127);
+        out[i] = (int8_t)el_clamp_i32(rsqrt_q(p, (int32_t)in[i] + p->input_offset, 127), -128,
+                                      127);
+    }
+}
+
+void el_rsqrt_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16_t *out)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        out[i] = (int16_t)el_clamp_i32(rsqrt_q(p, (int32_t)in[i] + p->input_offset, 32767),
+                                       -32768, 32767);
     }
 }
 
@@ -486,10 +521,13 @@ static float unary_f(el_unary_op op, float alpha, float x)
     case EL_UN_ELU:
         return x < 0.0f ? expm1f(x) : x;
     case EL_UN_GELU:
-        return (float)(0.5f * x * (1.0 + erf(x * 0.70710678118654752440)));
+        /* TFLite's transform (its tables are built from it): the erfc form, in float, which
+         * also avoids the cancellation of 1 + erf(x) for large negative x */
+        return 0.5f * x * erfcf(x * -0.70710678118654752440f);
     case EL_UN_GELU_APPROX:
-        return (float)(0.5f * x *
-                       (1.0 + tanh(0.79788456080286535588 * (x + 0.044715f * x * x * x))));
+        /* TFLite's transform, in float: sqrt(2 / pi) rounded to float first */
+        return 0.5f * x * (1.0f + tanhf(0.797884560802865355879892f *
+                                        (x + 0.044715f * x * x * x)));
     case EL_UN_EXP:
         return expf(x);
     case EL_UN_LOG:

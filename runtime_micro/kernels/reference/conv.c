@@ -260,6 +260,29 @@ void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q,
     }
 }
 
+/* int16x8: exact 64-bit sums (an int32 bias is widened, as TFLite Micro does), TFLite's
+ * 64-bit requantize, zero points 0. */
+#define IV_S16(x) ((int64_t)(x))
+#define ADD_S64(acc, iv, w) ((acc) += (iv) * (int64_t)(w))
+
+void el_transpose_conv_s16(const el_conv_params *p, const el_pc_quant *q,
+                           const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
+                           const int8_t *filter, const void *bias, int bias64,
+                           const el_dims *out_dims, int64_t *scratch, int16_t *out)
+{
+    TRANSPOSE_CONV_SIZES;
+    TRANSPOSE_CONV_SCATTER(int64_t, scratch, IV_S16, ADD_S64);
+    for (i = 0; i < out_size; ++i) {
+        const int32_t c = (int32_t)(i % (size_t)out_c);
+        int64_t v = scratch[i];
+        if (bias) {
+            v += bias64 ? ((const int64_t *)bias)[c] : (int64_t)((const int32_t *)bias)[c];
+        }
+        out[i] = (int16_t)el_clamp_i32(el_requant64(v, q->multiplier[c], q->shift[c]),
+                                       p->act_min, p->act_max);
+    }
+}
+
 void el_transpose_conv_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
                            const el_dims *f_dims, const float *filter, const float *bias,
                            const el_dims *out_dims, float *out)

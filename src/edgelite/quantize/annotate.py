@@ -41,7 +41,10 @@ WEIGHT_OPS = {
     "CONV_2D": (1, 0, 2),
     "DEPTHWISE_CONV_2D": (1, 3, 2),
     "FULLY_CONNECTED": (1, 0, 2),
+    "TRANSPOSE_CONV": (1, 0, 3),  # inputs: output_shape, weights OHWI, data, bias
 }
+# The data input of a weight op, where it is not input 0.
+DATA_INPUT = {"TRANSPOSE_CONV": 2}
 # Ops whose float data inputs and outputs must share one scale/zero point (TFLite kernels
 # check it, or TFLite's converter enforces it).
 SAME_PARAMS = frozenset({
@@ -55,12 +58,14 @@ SAME_PARAMS = frozenset({
     "RELU6", "RELU_N1_TO_1",
 })
 # Ops whose quantized kernels rescale freely between input and output parameters. Only ops
-# whose int8 kernels exist in both LiteRT and TFLite Micro and agree there: EXP, LOG, SQRT,
-# SQUARE, RSQRT and GELU stay float (TFLite Micro has float kernels only), and so does SUM
-# (LiteRT 2.x's reference int8 SUM returns a constant where TFLite Micro is right).
+# whose int8 kernels exist in both LiteRT and TFLite Micro and agree there, plus GELU (a
+# 256-entry table in LiteRT; TFLite Micro has no GELU at all). EXP, LOG, SQRT and SQUARE stay
+# float (TFLite Micro has float kernels only), and so does SUM (LiteRT 2.x's reference int8
+# SUM returns a constant where TFLite Micro is right). BATCH_MATMUL takes two activations
+# (attention), or a constant operand quantized per tensor like an activation.
 FREE_PARAMS = frozenset({
     "ADD", "SUB", "MUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH", "PRELU",
-    "SQUARED_DIFFERENCE", "ARG_MAX", "ARG_MIN", "ABS", "DIV",
+    "SQUARED_DIFFERENCE", "ARG_MAX", "ARG_MIN", "ABS", "DIV", "RSQRT", "GELU", "BATCH_MATMUL",
 })
 # Fixed output parameters (scale, zero point) TFLite's kernels require, per storage type.
 FIXED_OUTPUT = {
@@ -83,7 +88,7 @@ NO_INT16 = frozenset({"LOG_SOFTMAX", "RESIZE_BILINEAR", "SQUARED_DIFFERENCE", "G
                       "ARG_MIN"})
 QUANTIZABLE = frozenset(WEIGHT_OPS) | SAME_PARAMS | FREE_PARAMS | frozenset(FIXED_OUTPUT["int8"])
 
-HYBRID_OPS = frozenset(WEIGHT_OPS)
+HYBRID_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
 # TFLite's dynamic-range quantizer leaves small constants (biases, scalars) in float.
 MIN_WEIGHT_ELEMENTS = 1024
 
@@ -438,7 +443,7 @@ class _Integer:
         spec = WEIGHT_OPS.get(op.type)
         if spec is not None:
             wi, axis, bi = spec
-            x, w = op.inputs[0], op.inputs[wi]
+            x, w = op.inputs[DATA_INPUT.get(op.type, 0)], op.inputs[wi]
             if w is None or not _is_float_const(w):
                 raise EdgeliteError(f"{op.type} weights must be a float constant",
                                     code=Code.UNSUPPORTED, where=op_key(op),
@@ -448,7 +453,10 @@ class _Integer:
             b = b if _is_float_const(b) else None
             in_scale = float(x.quant.scale[0])
             absmax = P.weight_absmax(w.data, per_axis)
-            if prec == "int8" and b is not None:
+            if b is not None:
+                # int8: TFLite's bias-overflow guard. int16x8 (int64 bias) needs it too where a
+                # near-zero weight channel (a pruned one, |w| ~ 1e-14) would make the bias
+                # scale underflow float32 and its 1/scale overflow: the bias would saturate.
                 absmax = P.bias_safe_absmax(absmax, b.data, in_scale)
             qw, wqp = P.quantize_weights_int8(w.data, per_axis, absmax)
             op.inputs[wi] = self._new_const(w, qw, wqp, "int8")
