@@ -76,6 +76,9 @@ FIXED_OUTPUT = {
         "TANH": (1.0 / 32768.0, 0),
     },
 }
+# A multi-input op that shares parameters (CONCATENATION, ...) requantizes an input whose
+# range is this many times narrower than the widest input's instead of widening its producer.
+NARROW_RATIO = 4.0
 # Ops with no int16 kernel in LiteRT or TFLite Micro: in int16x8 mode they run int8 (with a
 # note); asking for them explicitly in int16 is an error.
 NO_INT16 = frozenset({"LOG_SOFTMAX", "RESIZE_BILINEAR", "SQUARED_DIFFERENCE", "GATHER",
@@ -338,15 +341,25 @@ class _Integer:
         return Annotated(g, self.source, self.precision, self.notes)
 
     def _requantize_fixed_inputs(self, op: ir.Op, prec: str, before: list[ir.Op]) -> None:
-        """A SOFTMAX/LOGISTIC/TANH output entering a multi-input op that shares parameters
-        (CONCATENATION, MAXIMUM, ...) gets its own requantize, so its fixed parameters do
-        not clip the other inputs (TFLite's converter does the same)."""
+        """Inputs of a multi-input op that shares parameters (CONCATENATION, MAXIMUM, ...)
+        get their own requantize when sharing would hurt them:
+
+        - a SOFTMAX/LOGISTIC/TANH output (or a reshape/transpose of one: anything tied to
+          it), so its fixed parameters do not clip the other inputs (TFLite's converter does
+          the same);
+        - an input whose calibrated range is NARROW_RATIO times narrower than the widest
+          input's: tied, its producer would take the joined range and lose that many steps
+          of resolution (sigmoid scores beside box coordinates in a detector head).
+        """
         acts = [i for i, t in enumerate(op.inputs) if t is not None and not t.is_const]
         if len(acts) < 2:
             return
+        widths = {i: self._width(op.inputs[i]) for i in acts}
+        widest = max(widths.values())
         for i in acts:
             t = op.inputs[i]
-            if id(t) not in self.fixed:
+            narrow = widths[i] * NARROW_RATIO < widest
+            if not (self._group_fixed(t) or narrow):
                 continue
             v = ir.Tensor(self.names.new(f"{t.name}_requant"), t.shape, "float32")
             self.source[id(v)] = self.source.get(id(t), t.name)
@@ -354,6 +367,15 @@ class _Integer:
             self.by_id[id(v)] = v
             before.append(ir.Op("QUANTIZE", [t], [v], {}, name=v.name))
             op.inputs[i] = v
+
+    def _width(self, t: ir.Tensor) -> float:
+        lo, hi = self._range_of(t)
+        return max(hi, 0.0) - min(lo, 0.0)
+
+    def _group_fixed(self, t: ir.Tensor) -> bool:
+        """Whether ``t`` shares its parameters with a fixed-parameter output."""
+        root = self._find(id(t))
+        return any(self._find(f) == root for f in self.fixed)
 
     def _tie(self, op: ir.Op, prec: str) -> None:
         acts = [t for t in op.inputs if t is not None and not t.is_const
@@ -444,6 +466,10 @@ class _Integer:
             per_axis = axis if self.cfg.per_channel else None
             b = op.inputs[bi] if bi < len(op.inputs) else None
             b = b if _is_float_const(b) else None
+            if _is_float_const(x):
+                # A constant data input (an unrolled GRU/LSTM's zero initial state times its
+                # recurrent weights): stored like an activation of this precision.
+                x = op.inputs[0] = self._activation_const(x, prec)
             in_scale = float(x.quant.scale[0])
             absmax = P.weight_absmax(w.data, per_axis)
             if prec == "int8" and b is not None:
@@ -471,6 +497,12 @@ class _Integer:
                 qp = P.activation_params_int8(lo, hi)
                 op.inputs[i] = self._new_const(t, P.quantize_values(t.data, qp, "int8"), qp,
                                                "int8")
+
+
+    def _activation_const(self, t: ir.Tensor, prec: str) -> ir.Tensor:
+        lo, hi = (float(t.data.min()), float(t.data.max())) if t.size else (0.0, 0.0)
+        qp = (P.activation_params_int16 if prec == "int16" else P.activation_params_int8)(lo, hi)
+        return self._new_const(t, P.quantize_values(t.data, qp, prec), qp, prec)
 
 
 def _uint8_params(lo: float, hi: float) -> ir.QuantParams:
