@@ -13,6 +13,7 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.errors import Code, EdgeliteError
+from edgelite.quantize import guard as G
 from edgelite.quantize import report as R
 from edgelite.quantize.annotate import (
     NO_INT16,
@@ -43,6 +44,10 @@ class QuantizeOptions:
     auto_precision: target output SQNR in dB; the worst layers are raised until reached.
     report_json / report_html: where to write the per-tensor error report.
     backend: where the models run for calibration and reports ("micro" or "litert").
+    guard: int8/int16x8: measure the quantized model once on the calibration samples and raise
+        the ops that destroy the signal (guard.py), each decision reported.
+    min_sqnr_db: the output SQNR floor (dB) checked whenever the model is measured: below it,
+        an error naming the layer, unless allow_low_sqnr (then a warning note).
     hybrid: weights-int8 only: TFLite's hybrid kernels read the int8 weights directly (LiteRT
     only); by default the weights go through DEQUANTIZE, which every runtime runs.
     """
@@ -66,6 +71,9 @@ class QuantizeOptions:
     report_html: Path | None = None
     backend: str = "micro"
     progress: bool = True
+    guard: bool = True
+    min_sqnr_db: float = G.FLOOR_DB
+    allow_low_sqnr: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -173,6 +181,16 @@ def quantize(graph_or_path: ir.Graph | str | Path,
         ranges = cal.ranges
 
     changes: list[dict[str, Any]] = []
+    guard_notes: list[str] = []
+    report_asked = bool(opts.report or opts.report_json or opts.report_html)
+
+    def build(c: AnnotateConfig, progress: bool = False) -> tuple[Annotated, bytes, R.Report]:
+        a = annotate(graph, ranges, c)
+        m = write_model(a.graph)
+        r = R.compare(graph, float_model, a.graph, m, a.source, samples, mode=c.mode,
+                      backend=opts.backend, progress=progress)
+        return a, m, r
+
     if opts.auto_precision is not None:
         if opts.mode not in NEEDS_CALIBRATION:
             raise EdgeliteError("auto precision works on int8/int16x8 models",
@@ -180,23 +198,38 @@ def quantize(graph_or_path: ir.Graph | str | Path,
         ann, model, rep, changes = auto_precision(graph, float_model, ranges, cfg, samples,
                                                   opts.auto_precision, opts.backend,
                                                   opts.max_precision_steps, opts.progress)
+    elif opts.guard and opts.mode in NEEDS_CALIBRATION:
+        cfg, (ann, model, rep), changes, guard_notes = G.guard(
+            graph, ranges, cfg, build, build(cfg, opts.progress))
     else:
         ann = annotate(graph, ranges, cfg)
         model = write_model(ann.graph)
         rep = None
-        if opts.report or opts.report_json or opts.report_html:
+        if report_asked:
             rep = R.compare(graph, float_model, ann.graph, model, ann.source, samples,
                             mode=opts.mode, backend=opts.backend, progress=opts.progress)
+    ann.notes.extend(guard_notes)
+    floor_error = None
+    if rep is not None and opts.mode in NEEDS_CALIBRATION:
+        try:
+            warning = G.check_floor(graph, rep, opts.min_sqnr_db, opts.allow_low_sqnr)
+        except EdgeliteError as exc:
+            floor_error, warning = exc, f"REFUSED: {exc.message}"
+        if warning:
+            ann.notes.append(warning)
     _record(ann.graph, opts, cal, changes)
     model = write_model(ann.graph)
     if rep is not None:
         rep.quant_bytes = len(model)
         rep.notes = list(ann.notes)
         rep.changes = changes
-        if opts.report_json:
-            R.write_json(rep, opts.report_json)
-        if opts.report_html:
-            R.write_html(rep, opts.report_html)
+        if report_asked:  # written even when refused: it says why
+            if opts.report_json:
+                R.write_json(rep, opts.report_json)
+            if opts.report_html:
+                R.write_html(rep, opts.report_html)
+    if floor_error is not None:
+        raise floor_error
     return QuantizeResult(model=model, graph=ann.graph, float_graph=graph, float_model=float_model,
                           annotated=ann, calibration=cal, report=rep, changes=changes,
                           notes=list(ann.notes))
@@ -219,9 +252,11 @@ def _record(graph: ir.Graph, opts: QuantizeOptions, cal: Calibration | None,
     for key, chosen in (("keep_float", opts.keep_float), ("int16", opts.int16)):
         if chosen:
             info[key] = sorted(chosen)
-    if changes:
+    if changes and opts.auto_precision is not None:
         info["auto_precision"] = {"target_db": opts.auto_precision,
                                   "raised": {c["op"]: c["to"] for c in changes}}
+    elif changes:
+        info["guard"] = {c["op"]: c["to"] for c in changes}
     meta["quantization"] = info
     graph.metadata[METADATA_KEY] = json.dumps(meta, sort_keys=True,
                                               separators=(",", ":")).encode()
