@@ -282,15 +282,27 @@ def _injected_noise(graph: ir.Graph, rep: R.Report) -> dict[str, float]:
     return out
 
 
+def _raise(cfg: AnnotateConfig, key: str, to: str) -> AnnotateConfig:
+    if to == "int16":
+        return replace(cfg, int16=cfg.int16 | {key})
+    return replace(cfg, int16=cfg.int16 - {key}, keep_float=cfg.keep_float | {key})
+
+
 def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[float, float]],
                    cfg: AnnotateConfig, samples: Sequence[Sample], target_db: float,
                    backend: str = "micro", max_steps: int = 16, progress: bool = True
                    ) -> tuple[Annotated, bytes, R.Report, list[dict[str, Any]]]:
-    """Raise the op that adds the most noise (int8 -> int16 -> float) until the output SQNR
+    """Raise the ops that add the most noise (int8 -> int16 -> float) until the output SQNR
     reaches ``target_db``; return the final model and what changed, with the size cost.
 
-    Greedy: each step tries one op one level up and keeps it only if the output SQNR improves;
-    ``max_steps`` bounds the number of tries (each one builds and measures a model)."""
+    One sensitivity pass ranks the ops: the all-int8 model runs once beside the float model
+    (runtime_micro's linear planner keeps every tensor) and each op's injected noise (its
+    output's noise-to-signal ratio minus its worst input's) is measured. The worst 1, then 2,
+    4, 8 ... more are raised one level together (int16 steps first, float steps once none is
+    left), the model measured once per batch and re-ranked from that run, so a search costs
+    about 2 log2(raised ops) + 1 model runs instead of one per tried op: the batch that meets
+    the target is cut to its shortest prefix that still does, by bisection. ``max_steps``
+    bounds the number of measured models."""
     from edgelite.converter.tflite.writer import write_model
 
     def build(c: AnnotateConfig) -> tuple[Annotated, bytes, R.Report]:
@@ -300,67 +312,98 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
                       backend=backend, progress=False)
         return a, m, r
 
+    bar = Progress(max_steps, f"auto precision (target {target_db} dB)", progress)
     ann, model, rep = build(cfg)
-    changes: list[dict[str, Any]] = []
+    base_sqnr, base_size = rep.output_sqnr_db, len(model)
+    bar.step()
+    steps = 1
     types = {op_key(op): op.type for op in graph.ops}
-    tried: set[tuple[str, str]] = set()
     skipped: list[str] = []
     unrunnable: set[str] = set()  # op types the backend has no int16 kernel for
-    bar = Progress(max_steps, f"auto precision (target {target_db} dB)", progress)
-    steps = 0
-    while steps < max_steps:
-        if rep.output_sqnr_db >= target_db:
+    precision: dict[str, str] = {}  # op key -> raised precision
+
+    def config_for(raised: dict[str, str]) -> AnnotateConfig:
+        c = cfg
+        for key, to in raised.items():
+            c = _raise(c, key, "float" if to == "int16" and types[key] in unrunnable else to)
+        return c
+
+    def measure(raised: dict[str, str]) -> tuple[Annotated, bytes, R.Report]:
+        nonlocal steps
+        while True:
+            try:
+                result = build(config_for(raised))
+            except EdgeliteError as exc:
+                # runtime_micro has no int16 kernel for some ops: those op types take the
+                # float step instead (said in the notes; the CLI prints them).
+                if exc.code != Code.UNSUPPORTED:
+                    raise
+                pending = {types[k] for k, to in raised.items()
+                           if to == "int16" and types[k] not in unrunnable}
+                named = {t for t in pending if t in exc.message} or pending
+                if not named:
+                    raise
+                for t in sorted(named):
+                    first = next(k for k, to in raised.items()
+                                 if to == "int16" and types[k] == t)
+                    skipped.append(f"auto precision: no int16 {t} tried (first {first}): the "
+                                   f"{backend} backend cannot run it ({exc.message})")
+                unrunnable.update(named)
+                continue
+            steps += 1
+            bar.step()
+            return result
+
+    def current(key: str) -> str | None:
+        to = precision.get(key)
+        if to == "int16" and types[key] in unrunnable:
+            return "float"
+        return to or ann.precision.get(key)
+
+    batch = 1
+    best = (dict(precision), ann, model, rep)
+    while rep.output_sqnr_db < target_db and steps < max_steps:
+        # Ranked by the noise each op adds in the model as it stands (measured in the run
+        # that just happened): int16 steps first (cheap: same int8 weights), float steps
+        # only once none is left.
+        ranked = [k for k, n in sorted(_injected_noise(graph, rep).items(),
+                                       key=lambda kv: (-kv[1], kv[0])) if n > 0]
+        up = [(k, "int16") for k in ranked if current(k) == "int8"
+              and types[k] not in NO_INT16 and types[k] not in unrunnable]
+        if not up:
+            up = [(k, "float") for k in ranked if current(k) in ("int8", "int16")]
+        if not up:
             break
-        noise = _injected_noise(graph, rep)
-        best = None
-        # int16 steps first (cheap: same int8 weights); float only once none is left.
-        ranked = sorted(noise.items(), key=lambda kv: (-kv[1], kv[0]))
-        for key, n in ranked:
-            if n > 0 and ann.precision.get(key) == "int8" and types[key] not in NO_INT16 \
-                    and types[key] not in unrunnable and (key, "int16") not in tried:
-                best = (key, "int8", "int16")
-                break
-        if best is None:
-            for key, n in ranked:
-                prec = ann.precision.get(key)
-                if n > 0 and prec in ("int8", "int16") and (key, "float") not in tried:
-                    best = (key, prec, "float")
-                    break
-        if best is None:
-            break
-        key, old, new = best
-        tried.add((key, new))
-        if new == "int16":
-            trial = replace(cfg, int16=cfg.int16 | {key})
-        else:
-            trial = replace(cfg, int16=cfg.int16 - {key}, keep_float=cfg.keep_float | {key})
-        try:
-            t_ann, t_model, t_rep = build(trial)
-        except EdgeliteError as exc:
-            # runtime_micro has no int16 kernel for some ops (CONV_2D, FULLY_CONNECTED): such
-            # trials cannot be measured there, so ops of that type are left for the float step
-            # (said in the notes; the CLI prints them) instead of failing the whole search.
-            # Not counted as a step: nothing was measured.
-            if exc.code != Code.UNSUPPORTED or new != "int16":
-                raise
-            unrunnable.add(types[key])
-            skipped.append(f"auto precision: no int16 {types[key]} tried (first {key}): the "
-                           f"{backend} backend cannot run it ({exc.message})")
-            continue
-        steps += 1
-        bar.step()
-        gain = t_rep.output_sqnr_db - rep.output_sqnr_db
-        # An int16 layer whose own added noise halves is kept even without an output gain
-        # yet: int16 neighbours then chain up (the requantizes between them go away).
-        local = _injected_noise(graph, t_rep).get(key, 0.0) < 0.5 * noise[key]
-        if not (gain > 0.01 or (new == "int16" and local and gain > -0.05)):
-            continue  # no gain: keep the smaller model
-        changes.append({"op": key, "op_type": types[key], "from": old, "to": new,
-                        "output_sqnr_db_before": round(rep.output_sqnr_db, 4),
-                        "output_sqnr_db_after": round(t_rep.output_sqnr_db, 4),
-                        "size_bytes_delta": len(t_model) - len(model)})
-        cfg, ann, model, rep = trial, t_ann, t_model, t_rep
+        step = up[:batch]
+        batch *= 2
+        trial = {**precision, **dict(step)}
+        t_ann, t_model, t_rep = measure(trial)
+        if t_rep.output_sqnr_db >= target_db:
+            # The shortest prefix of this batch that still meets the target (bisection).
+            lo, hi = 1, len(step)
+            while lo < hi and steps < max_steps:
+                mid = (lo + hi) // 2
+                m_ann, m_model, m_rep = measure({**precision, **dict(step[:mid])})
+                if m_rep.output_sqnr_db >= target_db:
+                    hi, t_ann, t_model, t_rep = mid, m_ann, m_model, m_rep
+                else:
+                    lo = mid + 1
+            trial = {**precision, **dict(step[:hi])}
+        # Kept even without a gain: the next batch builds on it (an int16 layer's neighbours
+        # chain up in int16, dropping the requantizes between them).
+        precision, ann, model, rep = trial, t_ann, t_model, t_rep
+        if rep.output_sqnr_db > best[3].output_sqnr_db:
+            best = (dict(precision), ann, model, rep)
+    if rep.output_sqnr_db < target_db:
+        precision, ann, model, rep = best
+    changes = [{"op": key, "op_type": types[key],
+                "from": "int16" if cfg.mode == "int16x8" else "int8", "to": current(key),
+                "output_sqnr_db_before": round(base_sqnr, 4),
+                "output_sqnr_db_after": round(rep.output_sqnr_db, 4),
+                "size_bytes_delta": len(model) - base_size}
+               for key in precision if ann.precision.get(key) == current(key)]
     ann.notes.extend(skipped)
+    ann.notes.append(f"auto precision: {steps} model(s) measured, {len(changes)} op(s) raised")
     if rep.output_sqnr_db < target_db:
         ann.notes.append(f"auto precision: target {target_db} dB not reached "
                          f"(output SQNR {rep.output_sqnr_db:.2f} dB)")
