@@ -47,6 +47,7 @@ import numpy as np
 import onnx
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))  # tests/quant_models.py: the detector, shuffle, RNN
 DIGITS = REPO / "examples" / "digits"
 METHODS = ("minmax", "percentile", "entropy", "mse")
 # ORT's calibration methods next to ours (ORT has no MSE calibrator).
@@ -66,6 +67,7 @@ class Case:
     evaluation: np.ndarray | None = None
     labels: np.ndarray | None = None
     data_note: str = ""
+    auto_target: float | None = None  # also run --auto-precision with this target (dB)
 
 
 # ---- the models and their data ---------------------------------------------------------------
@@ -203,8 +205,44 @@ def digits_case() -> Case:
                 f"{len(ev)} held-out digits, with labels")
 
 
+def _built(name: str, title: str, model: onnx.ModelProto, cal: np.ndarray, ev: np.ndarray,
+           note: str, target: float) -> Case:
+    path = Path(tempfile.mkdtemp(prefix="edgelite-bench-")) / f"{name}.onnx"
+    onnx.save(model, str(path))
+    shape = tuple(d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim)
+    return Case(name, title, path, "", shape, cal, ev, None, note, auto_target=target)
+
+
+def yolo_case() -> Case:
+    import quant_models as qm
+
+    return _built("yolo", "YOLOv8-style detector (DFL head, 160x160, tests/quant_models.py)",
+                  qm.yolo_head(160), qm.photos(32, 160, seed=0), qm.photos(24, 160, seed=7),
+                  "calibration: 32 scikit-image photos and crops; evaluation: 24 other crops; "
+                  "output [1, 12, 525]: boxes (0..160) and sigmoid scores", 30.0)
+
+
+def shuffle_case() -> Case:
+    import quant_models as qm
+
+    return _built("shuffle", "ShuffleNetV2-style channel-shuffle net (tests/quant_models.py)",
+                  qm.channel_shuffle(64), qm.photos(32, 64, seed=0), qm.photos(24, 64, seed=7),
+                  "calibration: 32 scikit-image photos and crops; evaluation: 24 other crops",
+                  30.0)
+
+
+def recurrent_case() -> Case:
+    import quant_models as qm
+
+    cal, ev = qm.recurrent_data(32, seed=3), qm.recurrent_data(48, seed=11)
+    SEQUENCES.update((id(cal), id(ev)))
+    return _built("recurrent", "GRU + LSTM, 8 steps (tests/quant_models.py)", qm.recurrent(),
+                  cal, ev, "calibration: 32 multi-tone sequences; evaluation: 48 others", 30.0)
+
+
 CASES: dict[str, Callable[[], Case]] = {"digits": digits_case, "orientation": orientation_case,
-                                        "textline": textline_case}
+                                        "textline": textline_case, "yolo": yolo_case,
+                                        "shuffle": shuffle_case, "recurrent": recurrent_case}
 
 
 # ---- running the quantizers ----------------------------------------------------------------
@@ -230,6 +268,16 @@ def fixed_shape(src: Path, shape: tuple[int, ...], dst: Path) -> Path:
     return dst
 
 
+def _one(x: np.ndarray, i: int) -> np.ndarray:
+    """Sample ``i`` with the model's batch-1 shape: image cases carry the batch axis
+    ([N, C, H, W]); the recurrent case's samples are whole [steps, 1, features] inputs
+    (stored as [N, steps, 1, features], marked by SEQUENCES)."""
+    return x[i] if id(x) in SEQUENCES else x[i:i + 1]
+
+
+SEQUENCES: set[int] = set()  # id() of the data arrays whose samples are whole inputs
+
+
 def run_ort(path: Path, x: np.ndarray) -> np.ndarray:
     import onnxruntime as ort
 
@@ -237,33 +285,50 @@ def run_ort(path: Path, x: np.ndarray) -> np.ndarray:
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    return np.concatenate([sess.run(None, {name: x[i:i + 1]})[0].reshape(1, -1)
+    return np.concatenate([sess.run(None, {name: _one(x, i)})[0].reshape(1, -1)
                            for i in range(len(x))])
 
 
+def _channels_last_output(model: bytes) -> bool:
+    """Whether the converter made the model's output channels-last (its metadata says)."""
+    import json
+
+    from edgelite.converter.tflite.reader import read_model, to_ir
+
+    g = to_ir(read_model(model))
+    layout = json.loads(g.metadata.get("edgelite", b"{}")).get("layout", {}).get("outputs", {})
+    return layout.get(g.outputs[0].name) in ("NWC", "NHWC")
+
+
 def run_litert(model: bytes, x_nchw: np.ndarray) -> np.ndarray:
-    """LiteRT's reference kernels on a float-I/O .tflite whose input is NHWC."""
+    """LiteRT's reference kernels on a float-I/O .tflite whose input is NHWC (images) or as
+    in ONNX (sequences); outputs back in the ONNX model's layout."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     it = Interpreter(model_content=model,
                      experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
     it.allocate_tensors()
     inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    last = _channels_last_output(model)
     rows = []
     for i in range(len(x_nchw)):
-        it.set_tensor(inp["index"], np.ascontiguousarray(x_nchw[i:i + 1].transpose(0, 2, 3, 1)))
+        x = _one(x_nchw, i)
+        it.set_tensor(inp["index"], np.ascontiguousarray(
+            x.transpose(0, 2, 3, 1) if id(x_nchw) not in SEQUENCES else x))
         it.invoke()
-        rows.append(it.get_tensor(out["index"]).reshape(1, -1).copy())
+        y = it.get_tensor(out["index"]).copy()
+        rows.append((np.moveaxis(y, -1, 1) if last else y).reshape(1, -1))
     return np.concatenate(rows)
 
 
-def edgelite_int8(path: Path, cal: np.ndarray, method: str) -> tuple[bytes, float]:
+def edgelite_int8(path: Path, cal: np.ndarray, method: str, **kw) -> tuple[bytes, float, str]:
     from edgelite.quantize import QuantizeOptions, quantize
 
     start = time.perf_counter()
     result = quantize(path, QuantizeOptions(calibration=cal, method=method, io="float",
-                                            progress=False))
-    return result.model, time.perf_counter() - start
+                                            progress=False, allow_low_sqnr=True, **kw))
+    raised = ", ".join(f"{c['op']}->{c['to']}" for c in result.changes)
+    return result.model, time.perf_counter() - start, raised
 
 
 def ort_int8(path: Path, cal: np.ndarray, method: str, out: Path) -> float:
@@ -284,7 +349,7 @@ def ort_int8(path: Path, cal: np.ndarray, method: str, out: Path) -> float:
 
         def get_next(self) -> dict[str, np.ndarray] | None:
             x = next(self.it, None)
-            return None if x is None else {name: x[None]}
+            return None if x is None else {name: x if id(cal) in SEQUENCES else x[None]}
 
     start = time.perf_counter()
     # ORT's recommended pre-processing (shape inference, graph optimisation: folds BatchNorm).
@@ -372,10 +437,18 @@ def bench_case(case: Case, tmp: Path, methods: tuple[str, ...]) -> None:
     float_m = metrics(ref, ref, case.labels)
     print(row("float (ONNX Runtime)", "-", float_m, None, "the reference"))
     for method in methods:
-        model, secs = edgelite_int8(src, case.calibration, method)
+        model, secs, raised = edgelite_int8(src, case.calibration, method)
         got = run_litert(model, case.evaluation)
         print(row("edgelite int8", method, metrics(ref, got, case.labels), secs,
-                  f"{len(model):,} B; LiteRT reference kernels"), flush=True)
+                  f"{len(model):,} B; LiteRT reference kernels"
+                  + (f"; guard raised {raised}" if raised else "")), flush=True)
+    if case.auto_target is not None:
+        model, secs, raised = edgelite_int8(src, case.calibration, "minmax",
+                                            auto_precision=case.auto_target)
+        got = run_litert(model, case.evaluation)
+        print(row(f"edgelite --auto-precision {case.auto_target:g}", "minmax",
+                  metrics(ref, got, case.labels), secs,
+                  f"{len(model):,} B; raised: {raised or 'nothing'}"), flush=True)
     for method in methods:
         if method not in ORT_METHODS:
             print(row("ORT quantize_static QDQ", method, None, None, "ORT has no such method"))

@@ -108,9 +108,11 @@ def mnv2(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def quantized(photos, mnv2, tmp_path_factory: pytest.TempPathFactory):
     folder, _ = photos
     out = tmp_path_factory.mktemp("q")
+    # Random (untrained) weights: int8 keeps ~13 dB of its logits, under the 15 dB floor;
+    # these tests check the file and report against the oracles, so it is written anyway.
     res = edgelite("quantize", str(mnv2), "--calibration", str(folder), *IMAGE_FLAGS,
                    "-o", str(out / "int8.tflite"), "--report", str(out / "report.json"),
-                   "--report-html", str(out / "report.html"))
+                   "--report-html", str(out / "report.html"), "--allow-low-sqnr")
     assert res.returncode == 0, res.stderr
     return out, res
 

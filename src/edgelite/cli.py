@@ -71,6 +71,11 @@ def quantize_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
                      help="int8/int16x8: measure the model once on the calibration data and "
                           "keep int16 or float the ops that destroy the signal (each decision "
                           "printed)."),
+        click.option("--bias-correction", "bias_correction",
+                     type=click.Choice(["auto", "on", "off"]), default="auto",
+                     show_default=True,
+                     help="Correct the output shift weight rounding causes (Nagel et al. "
+                          "2019); auto: kept where it raises the measured output SQNR."),
         click.option("--allow-low-sqnr", is_flag=True,
                      help="Write the model even when its output SQNR on the calibration data "
                           "is below 15 dB (default: refused, exit code 2)."),
@@ -119,7 +124,8 @@ def _build_quantize_options(mode: str, q: dict):  # noqa: ANN202
         method=q["method"], percentile=q["percentile"], keep_float=tuple(q["keep_float"]),
         int16=tuple(q["int16"]), auto_precision=q["auto_precision"],
         report_json=q["report_json"], report_html=q["report_html"], hybrid=q["hybrid"],
-        guard=q["guard"], allow_low_sqnr=q["allow_low_sqnr"], progress=_sys.stderr.isatty(),
+        guard=q["guard"], allow_low_sqnr=q["allow_low_sqnr"],
+        bias_correction=q["bias_correction"], progress=_sys.stderr.isatty(),
     )
 
 

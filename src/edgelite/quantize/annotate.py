@@ -102,6 +102,7 @@ class AnnotateConfig:
     per_channel: bool = True
     hybrid: bool = False  # weights-int8: TFLite's hybrid kernels (LiteRT only) where they exist
     strict: bool = False  # unquantizable ops are an error instead of staying float
+    bias_correction: bool = False  # needs channel means (annotate's ``means``)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -118,6 +119,7 @@ class Annotated:
     source: dict[int, str]  # id(tensor in graph) -> name of the float tensor it stands for
     precision: dict[str, str]  # op key -> "int8" | "int16" | "float"
     notes: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)  # ops whose bias was corrected
 
     def source_of(self, t: ir.Tensor) -> str | None:
         return self.source.get(id(t))
@@ -175,14 +177,16 @@ def _is_float_const(t: ir.Tensor | None) -> bool:
 
 # ---- the pass ------------------------------------------------------------------------------
 
-def annotate(graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig) -> Annotated:
-    """Quantize ``graph`` (not modified) with ``ranges`` (float tensor name -> (min, max))."""
+def annotate(graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig,
+             means: dict[str, np.ndarray] | None = None) -> Annotated:
+    """Quantize ``graph`` (not modified) with ``ranges`` (float tensor name -> (min, max));
+    ``means`` (float tensor name -> per-channel mean) for ``config.bias_correction``."""
     _check_names(graph, config)
     if config.mode == "float16":
         return _float16(graph)
     if config.mode == "weights-int8":
         return _dynamic_range(graph, config)
-    return _Integer(graph, ranges, config).run()
+    return _Integer(graph, ranges, config, means or {}).run()
 
 
 def _check_names(graph: ir.Graph, config: AnnotateConfig) -> None:
@@ -211,9 +215,12 @@ def _selected(op: ir.Op, names: Iterable[str]) -> bool:
 class _Integer:
     """int8 / int16x8 full-integer quantization with selective precision."""
 
-    def __init__(self, graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig):
+    def __init__(self, graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig,
+                 means: dict[str, np.ndarray] | None = None):
         self.float_graph = graph
         self.ranges = ranges
+        self.means = means or {}
+        self.corrected: list[str] = []  # ops whose bias was corrected
         self.cfg = config
         self.base = "int16" if config.mode == "int16x8" else "int8"
         self.g, _ = clone(graph)
@@ -338,7 +345,7 @@ class _Integer:
             if prec in ("int8", "int16"):
                 self._quantize_constants(op, prec)
         g.validate()
-        return Annotated(g, self.source, self.precision, self.notes)
+        return Annotated(g, self.source, self.precision, self.notes, self.corrected)
 
     def _requantize_fixed_inputs(self, op: ir.Op, prec: str, before: list[ir.Op]) -> None:
         """Inputs of a multi-input op that shares parameters (CONCATENATION, MAXIMUM, ...)
@@ -476,6 +483,8 @@ class _Integer:
                 absmax = P.bias_safe_absmax(absmax, b.data, in_scale)
             qw, wqp = P.quantize_weights_int8(w.data, per_axis, absmax)
             op.inputs[wi] = self._new_const(w, qw, wqp, "int8")
+            if b is not None and self.cfg.bias_correction:
+                b = self._corrected_bias(op, w, qw, wqp, b)
             if b is not None:
                 bias_dtype = "int64" if prec == "int16" else "int32"
                 qb, bqp = P.quantize_bias(b.data, in_scale, wqp.scale, bias_dtype)
@@ -498,6 +507,21 @@ class _Integer:
                 op.inputs[i] = self._new_const(t, P.quantize_values(t.data, qp, "int8"), qp,
                                                "int8")
 
+
+    def _corrected_bias(self, op: ir.Op, w: ir.Tensor, qw: np.ndarray, wqp: ir.QuantParams,
+                        b: ir.Tensor) -> ir.Tensor:
+        """The float bias minus the output shift the weight rounding causes (bias_correction.py)."""
+        from edgelite.quantize.bias_correction import correction
+
+        mean = self.means.get(self.source.get(id(op.inputs[0]), op.inputs[0].name))
+        if mean is None:
+            return b
+        shift = correction(op.type, w.data, P.dequantize_values(qw, wqp, wqp.axis), mean)
+        if shift is None or shift.shape != b.data.shape:
+            return b
+        self.corrected.append(op_key(op))
+        fixed = (b.data.astype(np.float64) - shift).astype(np.float32)
+        return ir.Tensor(b.name, b.shape, "float32", data=fixed)
 
     def _activation_const(self, t: ir.Tensor, prec: str) -> ir.Tensor:
         lo, hi = (float(t.data.min()), float(t.data.max())) if t.size else (0.0, 0.0)

@@ -48,6 +48,8 @@ class QuantizeOptions:
         the ops that destroy the signal (guard.py), each decision reported.
     min_sqnr_db: the output SQNR floor (dB) checked whenever the model is measured: below it,
         an error naming the layer, unless allow_low_sqnr (then a warning note).
+    bias_correction: "auto" (int8/int16x8: kept when the measured output SQNR rises; needs
+        the guard's measurement, else skipped with a note) | "on" | "off".
     hybrid: weights-int8 only: TFLite's hybrid kernels read the int8 weights directly (LiteRT
     only); by default the weights go through DEQUANTIZE, which every runtime runs.
     """
@@ -74,6 +76,7 @@ class QuantizeOptions:
     guard: bool = True
     min_sqnr_db: float = G.FLOOR_DB
     allow_low_sqnr: bool = False
+    bias_correction: str = "auto"
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -88,6 +91,9 @@ class QuantizeOptions:
         if self.auto_precision is not None and not 0 < float(self.auto_precision) < 200:
             raise EdgeliteError(f"auto precision target {self.auto_precision} dB is out of "
                                 "range", hint="e.g. 30 (dB of output SQNR)")
+        if self.bias_correction not in ("auto", "on", "off"):
+            raise EdgeliteError(f"bias correction must be auto, on or off, got "
+                                f"{self.bias_correction!r}")
         if self.backend not in ("micro", "litert"):
             raise EdgeliteError(f"unknown backend {self.backend!r}", hint="micro or litert")
         self.annotate_config()  # checks mode, io and the selections' overlap
@@ -95,7 +101,8 @@ class QuantizeOptions:
     def annotate_config(self) -> AnnotateConfig:
         return AnnotateConfig(mode=self.mode, io=self.io, keep_float=frozenset(self.keep_float),
                               int16=frozenset(self.int16), per_channel=self.per_channel,
-                              hybrid=self.hybrid, strict=self.strict)
+                              hybrid=self.hybrid, strict=self.strict,
+                              bias_correction=self.bias_correction == "on")
 
 
 @dataclass
@@ -175,17 +182,18 @@ def quantize(graph_or_path: ir.Graph | str | Path,
 
     cal = None
     ranges: dict[str, tuple[float, float]] = {}
+    means: dict[str, np.ndarray] = {}
     if opts.mode in NEEDS_CALIBRATION:
         cal = calibrate(graph, samples, opts.method, opts.percentile, opts.backend,
                         opts.progress, model=float_model)
-        ranges = cal.ranges
+        ranges, means = cal.ranges, cal.means
 
     changes: list[dict[str, Any]] = []
-    guard_notes: list[str] = []
+    guard_notes: list[str] = []  # the guard's and bias correction's decisions
     report_asked = bool(opts.report or opts.report_json or opts.report_html)
 
     def build(c: AnnotateConfig, progress: bool = False) -> tuple[Annotated, bytes, R.Report]:
-        a = annotate(graph, ranges, c)
+        a = annotate(graph, ranges, c, means)
         m = write_model(a.graph)
         r = R.compare(graph, float_model, a.graph, m, a.source, samples, mode=c.mode,
                       backend=opts.backend, progress=progress)
@@ -195,14 +203,26 @@ def quantize(graph_or_path: ir.Graph | str | Path,
         if opts.mode not in NEEDS_CALIBRATION:
             raise EdgeliteError("auto precision works on int8/int16x8 models",
                                 hint="use mode int8 or int16x8")
+        if opts.bias_correction == "auto":
+            cfg, _, bc_note = _choose_bias_correction(cfg, build)
+            guard_notes.append(bc_note)
         ann, model, rep, changes = auto_precision(graph, float_model, ranges, cfg, samples,
                                                   opts.auto_precision, opts.backend,
-                                                  opts.max_precision_steps, opts.progress)
+                                                  opts.max_precision_steps, opts.progress,
+                                                  means=means)
     elif opts.guard and opts.mode in NEEDS_CALIBRATION:
-        cfg, (ann, model, rep), changes, guard_notes = G.guard(
-            graph, ranges, cfg, build, build(cfg, opts.progress))
+        if opts.bias_correction == "auto":
+            cfg, first, bc_note = _choose_bias_correction(cfg, build, opts.progress)
+            guard_notes.append(bc_note)
+        else:
+            first = build(cfg, opts.progress)
+        cfg, (ann, model, rep), changes, more = G.guard(graph, ranges, cfg, build, first)
+        guard_notes.extend(more)
     else:
-        ann = annotate(graph, ranges, cfg)
+        if opts.bias_correction == "auto" and opts.mode in NEEDS_CALIBRATION:
+            guard_notes.append("bias correction: skipped (not measured: the precision guard "
+                               "is off; --bias-correction on applies it unmeasured)")
+        ann = annotate(graph, ranges, cfg, means)
         model = write_model(ann.graph)
         rep = None
         if report_asked:
@@ -282,6 +302,22 @@ def _injected_noise(graph: ir.Graph, rep: R.Report) -> dict[str, float]:
     return out
 
 
+def _choose_bias_correction(cfg: AnnotateConfig, build, progress: bool = False  # noqa: ANN001
+                            ) -> tuple[AnnotateConfig, tuple[Annotated, bytes, R.Report], str]:
+    """Bias correction where it helps: the model is measured without and with it, and the
+    one with the higher output SQNR on the calibration data is kept (said in a note)."""
+    off = build(replace(cfg, bias_correction=False), progress)
+    on_cfg = replace(cfg, bias_correction=True)
+    on = build(on_cfg, False)
+    a, b = off[2].output_sqnr_db, on[2].output_sqnr_db
+    layers = f"{len(on[0].corrected)} layer(s) corrected"
+    if b > a:
+        return on_cfg, on, (f"bias correction: kept ({layers}; output SQNR {a:.2f} -> "
+                            f"{b:.2f} dB on the calibration data)")
+    return (replace(cfg, bias_correction=False), off,
+            f"bias correction: skipped (output SQNR {a:.2f} dB without, {b:.2f} dB with)")
+
+
 def _raise(cfg: AnnotateConfig, key: str, to: str) -> AnnotateConfig:
     if to == "int16":
         return replace(cfg, int16=cfg.int16 | {key})
@@ -290,7 +326,8 @@ def _raise(cfg: AnnotateConfig, key: str, to: str) -> AnnotateConfig:
 
 def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[float, float]],
                    cfg: AnnotateConfig, samples: Sequence[Sample], target_db: float,
-                   backend: str = "micro", max_steps: int = 16, progress: bool = True
+                   backend: str = "micro", max_steps: int = 16, progress: bool = True,
+                   means: dict[str, np.ndarray] | None = None
                    ) -> tuple[Annotated, bytes, R.Report, list[dict[str, Any]]]:
     """Raise the ops that add the most noise (int8 -> int16 -> float) until the output SQNR
     reaches ``target_db``; return the final model and what changed, with the size cost.
@@ -306,7 +343,7 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     from edgelite.converter.tflite.writer import write_model
 
     def build(c: AnnotateConfig) -> tuple[Annotated, bytes, R.Report]:
-        a = annotate(graph, ranges, c)
+        a = annotate(graph, ranges, c, means)
         m = write_model(a.graph)
         r = R.compare(graph, float_model, a.graph, m, a.source, samples, mode=c.mode,
                       backend=backend, progress=False)
@@ -396,12 +433,19 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
             best = (dict(precision), ann, model, rep)
     if rep.output_sqnr_db < target_db:
         precision, ann, model, rep = best
-    changes = [{"op": key, "op_type": types[key],
-                "from": "int16" if cfg.mode == "int16x8" else "int8", "to": current(key),
-                "output_sqnr_db_before": round(base_sqnr, 4),
-                "output_sqnr_db_after": round(rep.output_sqnr_db, 4),
-                "size_bytes_delta": len(model) - base_size}
-               for key in precision if ann.precision.get(key) == current(key)]
+    kept = [key for key in precision if ann.precision.get(key) == current(key)]
+    # Each op's size cost: the file with the ops before it raised, then with it too (files
+    # only written, not run), so the costs add up to the final file's growth exactly.
+    changes, size, raised = [], base_size, cfg
+    for key in kept:
+        raised = _raise(raised, key, current(key))
+        grown = len(write_model(annotate(graph, ranges, raised, means).graph))
+        changes.append({"op": key, "op_type": types[key],
+                        "from": "int16" if cfg.mode == "int16x8" else "int8", "to": current(key),
+                        "output_sqnr_db_before": round(base_sqnr, 4),
+                        "output_sqnr_db_after": round(rep.output_sqnr_db, 4),
+                        "size_bytes_delta": grown - size})
+        size = grown
     ann.notes.extend(skipped)
     ann.notes.append(f"auto precision: {steps} model(s) measured, {len(changes)} op(s) raised")
     if rep.output_sqnr_db < target_db:

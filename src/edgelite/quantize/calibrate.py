@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,6 +27,9 @@ class Calibration:
     ranges: dict[str, tuple[float, float]]  # float tensor name -> (min, max)
     method: str
     samples: int
+    # float tensor name -> mean over the samples of each channel (last axis), for bias
+    # correction
+    means: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def observed_tensors(graph: ir.Graph) -> list[ir.Tensor]:
@@ -59,15 +62,20 @@ def calibrate(graph: ir.Graph, samples: list[Sample], method: str = "minmax",
         return [runner.tensor(t) for t in watched]
 
     bar = Progress(len(samples), f"calibrating ({method})", progress)
+    sums: dict[str, np.ndarray] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for start in range(0, len(samples), workers):
             batch = samples[start:start + workers]
             for values in pool.map(observe, range(len(batch)), batch):
                 for t, v in zip(watched, values, strict=True):
                     observers[t.name].update(v)
+                    if v.ndim and v.size and v.shape[-1]:
+                        m = v.reshape(-1, v.shape[-1]).astype(np.float64).mean(axis=0)
+                        sums[t.name] = sums[t.name] + m if t.name in sums else m
                 bar.step()
     ranges = {name: tuple(map(float, obs.range())) for name, obs in observers.items()}
-    return Calibration(ranges, method, len(samples))
+    means = {name: (s / len(samples)).astype(np.float32) for name, s in sums.items()}
+    return Calibration(ranges, method, len(samples), means)
 
 
 def _workers(backend: str, samples: int) -> int:
