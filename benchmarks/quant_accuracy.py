@@ -1,6 +1,9 @@
-"""Quantization accuracy on trained CNNs: edgelite int8 vs ONNX Runtime's quantize_static.
+"""Quantization accuracy: edgelite int8 (default and --auto-precision) vs ONNX Runtime's
+quantize_static.
 
     PYTHONPATH=src python benchmarks/quant_accuracy.py [--models digits,orientation,textline]
+    PYTHONPATH=src python benchmarks/quant_accuracy.py --models yolo,shuffle,recurrent,db \
+        --methods minmax
 
 Models (trained weights only; nothing is downloaded):
 - digits: examples/digits (a small MNIST CNN), calibrated on its 100 calibration digits,
@@ -13,6 +16,14 @@ Models (trained weights only; nothing is downloaded):
   the `rapidocr-onnxruntime` wheel (`pip install --no-deps rapidocr-onnxruntime==1.4.4`).
   Strips of the text lines of scikit-image's photographed book page, upright (label 0) and
   turned 180 degrees (label 1): 32 for calibration, 96 others for evaluation, with labels.
+
+Models that broke int8 (issue 11), built by tests/quant_models.py or taken from a wheel:
+- yolo: a YOLOv8-style detector (DFL head, anchor/stride box decode, boxes concatenated with
+  sigmoid scores), 160x160, calibrated on scikit-image photos;
+- shuffle: ShuffleNetV2-style units (split, concat, reshape/transpose channel shuffle);
+- recurrent: a GRU then an LSTM (8 steps) on multi-tone sequences;
+- db: PP-OCRv4's DB text detector (rapidocr-onnxruntime 1.4.4 wheel) at 320x320.
+Each of these also gets an `--auto-precision` row (target 30 dB, DB 20 dB) with its wall time.
 
 For each model: float outputs from ONNX Runtime on the original .onnx (the reference), then
 - edgelite int8 (per-channel weights, int8 activations, float I/O), one row per calibration
@@ -240,9 +251,44 @@ def recurrent_case() -> Case:
                   cal, ev, "calibration: 32 multi-tone sequences; evaluation: 48 others", 30.0)
 
 
+DB_SIZE = 320
+
+
+def db_input(px: np.ndarray) -> np.ndarray:
+    """PP-OCR det preprocessing at DB_SIZE x DB_SIZE: BGR, /255, ImageNet mean/std, NCHW."""
+    from PIL import Image
+
+    im = Image.fromarray(px).resize((DB_SIZE, DB_SIZE), Image.BILINEAR)
+    x = np.asarray(im, np.float32)[..., ::-1] / 255.0
+    return ((x - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)[None].astype(np.float32)
+
+
+def db_case() -> Case:
+    """PP-OCRv4's DB text detector from the pinned rapidocr wheel (tests/helpers/wheel_files),
+    at 320x320 (not 640: calibration and the search run on this shared 2-core machine)."""
+    from helpers.wheel_files import RAPIDOCR, wheel_member
+
+    path = wheel_member(RAPIDOCR, "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx")
+    pics = photos()
+    rng = np.random.default_rng(3)
+    views = []
+    for i in range(24):
+        px = pics[list(pics)[i % len(pics)]]
+        h, w = px.shape[:2]
+        side = int(min(h, w) * rng.uniform(0.5, 1.0))
+        top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        views.append(db_input(np.ascontiguousarray(px[top:top + side, left:left + side])))
+    return Case("db", f"DB text detector (PP-OCRv4 det, rapidocr-onnxruntime 1.4.4 wheel), "
+                f"{DB_SIZE}x{DB_SIZE}", path, "", (1, 3, DB_SIZE, DB_SIZE),
+                np.concatenate(views[:16]), np.concatenate(views[16:]), None,
+                "calibration: 16 crops of scikit-image photos and documents (page, text); "
+                "evaluation: 8 others; output: the sigmoid text-probability map", 20.0)
+
+
 CASES: dict[str, Callable[[], Case]] = {"digits": digits_case, "orientation": orientation_case,
                                         "textline": textline_case, "yolo": yolo_case,
-                                        "shuffle": shuffle_case, "recurrent": recurrent_case}
+                                        "shuffle": shuffle_case, "recurrent": recurrent_case,
+                                        "db": db_case}
 
 
 # ---- running the quantizers ----------------------------------------------------------------

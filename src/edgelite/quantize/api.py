@@ -28,6 +28,7 @@ from edgelite.quantize.observers import METHODS
 from edgelite.quantize.runner import Runner
 
 NEEDS_CALIBRATION = ("int8", "int16x8")
+MEASURE_SAMPLES = 32
 
 
 @dataclass(frozen=True)
@@ -192,10 +193,14 @@ def quantize(graph_or_path: ir.Graph | str | Path,
     guard_notes: list[str] = []  # the guard's and bias correction's decisions
     report_asked = bool(opts.report or opts.report_json or opts.report_html)
 
+    # The guard and bias correction measure on at most MEASURE_SAMPLES samples unless a
+    # report over all of them was asked for (then that report is the measurement).
+    measured = samples if report_asked else samples[:MEASURE_SAMPLES]
+
     def build(c: AnnotateConfig, progress: bool = False) -> tuple[Annotated, bytes, R.Report]:
         a = annotate(graph, ranges, c, means)
         m = write_model(a.graph)
-        r = R.compare(graph, float_model, a.graph, m, a.source, samples, mode=c.mode,
+        r = R.compare(graph, float_model, a.graph, m, a.source, measured, mode=c.mode,
                       backend=opts.backend, progress=progress)
         return a, m, r
 

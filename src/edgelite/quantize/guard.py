@@ -18,7 +18,7 @@ error naming the layer that lost the most, unless the caller allows low SQNR.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -201,7 +201,3 @@ def check_floor(graph: ir.Graph, rep: R.Report, floor_db: float, allow: bool) ->
     raise EdgeliteError(msg, code=Code.BAD_INPUT, where=key,
                         hint=f"keep it float (--keep-float {key}) or int16 (--int16 {key}), try "
                              "--auto-precision 30, or pass --allow-low-sqnr to write it anyway")
-
-
-def measure_samples(samples: Sequence, limit: int | None) -> Sequence:
-    return samples if limit is None else samples[:limit]
