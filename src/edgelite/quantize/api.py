@@ -434,7 +434,7 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
         # Kept even without a gain: the next batch builds on it (an int16 layer's neighbours
         # chain up in int16, dropping the requantizes between them).
         precision, ann, model, rep = trial, t_ann, t_model, t_rep
-        if rep.output_sqnr_db > best[3].output_sqnr_db:
+        if rep.output_sqnr_db > best[3].output_sqnr_db + 0.1:  # else the smaller model
             best = (dict(precision), ann, model, rep)
     if rep.output_sqnr_db < target_db:
         precision, ann, model, rep = best
