@@ -76,9 +76,6 @@ FIXED_OUTPUT = {
         "TANH": (1.0 / 32768.0, 0),
     },
 }
-# A multi-input op that shares parameters (CONCATENATION, ...) requantizes an input whose
-# range is this many times narrower than the widest input's instead of widening its producer.
-NARROW_RATIO = 4.0
 # Ops with no int16 kernel in LiteRT or TFLite Micro: in int16x8 mode they run int8 (with a
 # note); asking for them explicitly in int16 is an error.
 NO_INT16 = frozenset({"LOG_SOFTMAX", "RESIZE_BILINEAR", "SQUARED_DIFFERENCE", "GATHER",
@@ -210,6 +207,11 @@ def _check_names(graph: ir.Graph, config: AnnotateConfig) -> None:
 def _selected(op: ir.Op, names: Iterable[str]) -> bool:
     names = set(names)
     return op_key(op) in names or any(t.name in names for t in op.outputs)
+
+
+# A multi-input op that shares parameters (CONCATENATION, ...) requantizes an input whose
+# range is this many times narrower than the widest input's instead of widening its producer.
+NARROW_RATIO = 4.0
 
 
 class _Integer:
