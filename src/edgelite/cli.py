@@ -76,6 +76,10 @@ def quantize_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
                      show_default=True,
                      help="Correct the output shift weight rounding causes (Nagel et al. "
                           "2019); auto: kept where it raises the measured output SQNR."),
+        click.option("--adaround", is_flag=True,
+                     help="Round CONV_2D/FULLY_CONNECTED weights up or down to minimise their "
+                          "output error on the calibration data (AdaRound-style, Nagel et al. "
+                          "2020) instead of to nearest."),
         click.option("--allow-low-sqnr", is_flag=True,
                      help="Write the model even when its output SQNR on the calibration data "
                           "is below 15 dB (default: refused, exit code 2)."),
@@ -125,7 +129,8 @@ def _build_quantize_options(mode: str, q: dict):  # noqa: ANN202
         int16=tuple(q["int16"]), auto_precision=q["auto_precision"],
         report_json=q["report_json"], report_html=q["report_html"], hybrid=q["hybrid"],
         guard=q["guard"], allow_low_sqnr=q["allow_low_sqnr"],
-        bias_correction=q["bias_correction"], progress=_sys.stderr.isatty(),
+        bias_correction=q["bias_correction"], adaround=q["adaround"],
+        progress=_sys.stderr.isatty(),
     )
 
 

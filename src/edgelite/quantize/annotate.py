@@ -100,6 +100,7 @@ class AnnotateConfig:
     hybrid: bool = False  # weights-int8: TFLite's hybrid kernels (LiteRT only) where they exist
     strict: bool = False  # unquantizable ops are an error instead of staying float
     bias_correction: bool = False  # needs channel means (annotate's ``means``)
+    adaround: bool = False  # needs input second moments (annotate's ``moments``)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -175,7 +176,8 @@ def _is_float_const(t: ir.Tensor | None) -> bool:
 # ---- the pass ------------------------------------------------------------------------------
 
 def annotate(graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig,
-             means: dict[str, np.ndarray] | None = None) -> Annotated:
+             means: dict[str, np.ndarray] | None = None,
+             moments: dict[str, np.ndarray] | None = None) -> Annotated:
     """Quantize ``graph`` (not modified) with ``ranges`` (float tensor name -> (min, max));
     ``means`` (float tensor name -> per-channel mean) for ``config.bias_correction``."""
     _check_names(graph, config)
@@ -183,7 +185,7 @@ def annotate(graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig,
         return _float16(graph)
     if config.mode == "weights-int8":
         return _dynamic_range(graph, config)
-    return _Integer(graph, ranges, config, means or {}).run()
+    return _Integer(graph, ranges, config, means or {}, moments or {}).run()
 
 
 def _check_names(graph: ir.Graph, config: AnnotateConfig) -> None:
@@ -218,10 +220,13 @@ class _Integer:
     """int8 / int16x8 full-integer quantization with selective precision."""
 
     def __init__(self, graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig,
-                 means: dict[str, np.ndarray] | None = None):
+                 means: dict[str, np.ndarray] | None = None,
+                 moments: dict[str, np.ndarray] | None = None):
         self.float_graph = graph
         self.ranges = ranges
         self.means = means or {}
+        self.moments = moments or {}
+        self.flipped: dict[str, int] = {}  # op key -> weights AdaRound rounded the other way
         self.corrected: list[str] = []  # ops whose bias was corrected
         self.cfg = config
         self.base = "int16" if config.mode == "int16x8" else "int8"
@@ -347,6 +352,9 @@ class _Integer:
             if prec in ("int8", "int16"):
                 self._quantize_constants(op, prec)
         g.validate()
+        if self.cfg.adaround:
+            self.notes.append(f"adaround: {sum(self.flipped.values())} weights of "
+                              f"{len(self.flipped)} layer(s) rounded away from nearest")
         return Annotated(g, self.source, self.precision, self.notes, self.corrected)
 
     def _requantize_fixed_inputs(self, op: ir.Op, prec: str, before: list[ir.Op]) -> None:
@@ -484,6 +492,8 @@ class _Integer:
             if prec == "int8" and b is not None:
                 absmax = P.bias_safe_absmax(absmax, b.data, in_scale)
             qw, wqp = P.quantize_weights_int8(w.data, per_axis, absmax)
+            if self.cfg.adaround:
+                qw = self._adaptive_rounding(op, w, qw, wqp)
             op.inputs[wi] = self._new_const(w, qw, wqp, "int8")
             if b is not None and self.cfg.bias_correction:
                 b = self._corrected_bias(op, w, qw, wqp, b)
@@ -509,6 +519,22 @@ class _Integer:
                 op.inputs[i] = self._new_const(t, P.quantize_values(t.data, qp, "int8"), qp,
                                                "int8")
 
+
+    def _adaptive_rounding(self, op: ir.Op, w: ir.Tensor, qw: np.ndarray,
+                           wqp: ir.QuantParams) -> np.ndarray:
+        """AdaRound-style rounding (adaround.py) for CONV_2D / FULLY_CONNECTED weights with
+        per-output-channel scales and a calibrated input second moment; else unchanged."""
+        from edgelite.quantize.adaround import round_weights
+
+        if op.type not in ("CONV_2D", "FULLY_CONNECTED") or wqp.axis != 0 or \
+                wqp.scale.size != w.shape[0]:
+            return qw
+        moment = self.moments.get(self.source.get(id(op.inputs[0]), op.inputs[0].name))
+        if moment is None or moment.shape != (w.shape[-1], w.shape[-1]):
+            return qw
+        q = round_weights(w.data, wqp.scale, moment)
+        self.flipped[op_key(op)] = int(np.count_nonzero(q != qw))
+        return q
 
     def _corrected_bias(self, op: ir.Op, w: ir.Tensor, qw: np.ndarray, wqp: ir.QuantParams,
                         b: ir.Tensor) -> ir.Tensor:

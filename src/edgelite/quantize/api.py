@@ -78,6 +78,7 @@ class QuantizeOptions:
     min_sqnr_db: float = G.FLOOR_DB
     allow_low_sqnr: bool = False
     bias_correction: str = "auto"
+    adaround: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -103,7 +104,8 @@ class QuantizeOptions:
         return AnnotateConfig(mode=self.mode, io=self.io, keep_float=frozenset(self.keep_float),
                               int16=frozenset(self.int16), per_channel=self.per_channel,
                               hybrid=self.hybrid, strict=self.strict,
-                              bias_correction=self.bias_correction == "on")
+                              bias_correction=self.bias_correction == "on",
+                              adaround=self.adaround)
 
 
 @dataclass
@@ -184,10 +186,12 @@ def quantize(graph_or_path: ir.Graph | str | Path,
     cal = None
     ranges: dict[str, tuple[float, float]] = {}
     means: dict[str, np.ndarray] = {}
+    moments: dict[str, np.ndarray] = {}
     if opts.mode in NEEDS_CALIBRATION:
         cal = calibrate(graph, samples, opts.method, opts.percentile, opts.backend,
-                        opts.progress, model=float_model)
-        ranges, means = cal.ranges, cal.means
+                        opts.progress, model=float_model,
+                        moments_for=_weight_inputs(graph) if opts.adaround else frozenset())
+        ranges, means, moments = cal.ranges, cal.means, cal.moments
 
     changes: list[dict[str, Any]] = []
     guard_notes: list[str] = []  # the guard's and bias correction's decisions
@@ -198,7 +202,7 @@ def quantize(graph_or_path: ir.Graph | str | Path,
     measured = samples if report_asked else samples[:MEASURE_SAMPLES]
 
     def build(c: AnnotateConfig, progress: bool = False) -> tuple[Annotated, bytes, R.Report]:
-        a = annotate(graph, ranges, c, means)
+        a = annotate(graph, ranges, c, means, moments)
         m = write_model(a.graph)
         r = R.compare(graph, float_model, a.graph, m, a.source, measured, mode=c.mode,
                       backend=opts.backend, progress=progress)
@@ -214,7 +218,7 @@ def quantize(graph_or_path: ir.Graph | str | Path,
         ann, model, rep, changes = auto_precision(graph, float_model, ranges, cfg, samples,
                                                   opts.auto_precision, opts.backend,
                                                   opts.max_precision_steps, opts.progress,
-                                                  means=means)
+                                                  means=means, moments=moments)
     elif opts.guard and opts.mode in NEEDS_CALIBRATION:
         if opts.bias_correction == "auto":
             cfg, first, bc_note = _choose_bias_correction(cfg, build, opts.progress)
@@ -227,7 +231,7 @@ def quantize(graph_or_path: ir.Graph | str | Path,
         if opts.bias_correction == "auto" and opts.mode in NEEDS_CALIBRATION:
             guard_notes.append("bias correction: skipped (not measured: the precision guard "
                                "is off; --bias-correction on applies it unmeasured)")
-        ann = annotate(graph, ranges, cfg, means)
+        ann = annotate(graph, ranges, cfg, means, moments)
         model = write_model(ann.graph)
         rep = None
         if report_asked:
@@ -307,6 +311,13 @@ def _injected_noise(graph: ir.Graph, rep: R.Report) -> dict[str, float]:
     return out
 
 
+def _weight_inputs(graph: ir.Graph) -> frozenset[str]:
+    """Activations read by CONV_2D / FULLY_CONNECTED (AdaRound needs their second moments)."""
+    return frozenset(op.inputs[0].name for op in graph.ops
+                     if op.type in ("CONV_2D", "FULLY_CONNECTED") and op.inputs
+                     and op.inputs[0] is not None and not op.inputs[0].is_const)
+
+
 def _choose_bias_correction(cfg: AnnotateConfig, build, progress: bool = False  # noqa: ANN001
                             ) -> tuple[AnnotateConfig, tuple[Annotated, bytes, R.Report], str]:
     """Bias correction where it helps: the model is measured without and with it, and the
@@ -332,7 +343,8 @@ def _raise(cfg: AnnotateConfig, key: str, to: str) -> AnnotateConfig:
 def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[float, float]],
                    cfg: AnnotateConfig, samples: Sequence[Sample], target_db: float,
                    backend: str = "micro", max_steps: int = 16, progress: bool = True,
-                   means: dict[str, np.ndarray] | None = None
+                   means: dict[str, np.ndarray] | None = None,
+                   moments: dict[str, np.ndarray] | None = None
                    ) -> tuple[Annotated, bytes, R.Report, list[dict[str, Any]]]:
     """Raise the ops that add the most noise (int8 -> int16 -> float) until the output SQNR
     reaches ``target_db``; return the final model and what changed, with the size cost.
@@ -348,7 +360,7 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     from edgelite.converter.tflite.writer import write_model
 
     def build(c: AnnotateConfig) -> tuple[Annotated, bytes, R.Report]:
-        a = annotate(graph, ranges, c, means)
+        a = annotate(graph, ranges, c, means, moments)
         m = write_model(a.graph)
         r = R.compare(graph, float_model, a.graph, m, a.source, samples, mode=c.mode,
                       backend=backend, progress=False)
@@ -444,7 +456,7 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     changes, size, raised = [], base_size, cfg
     for key in kept:
         raised = _raise(raised, key, current(key))
-        grown = len(write_model(annotate(graph, ranges, raised, means).graph))
+        grown = len(write_model(annotate(graph, ranges, raised, means, moments).graph))
         changes.append({"op": key, "op_type": types[key],
                         "from": "int16" if cfg.mode == "int16x8" else "int8", "to": current(key),
                         "output_sqnr_db_before": round(base_sqnr, 4),
