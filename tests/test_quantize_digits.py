@@ -82,7 +82,9 @@ def test_int8_cnn_file_is_at_most_27_percent_of_float(tmp_path) -> None:
     path = tmp_path / "mnv2.onnx"
     onnx.save(mobilenet_v2(1.0, 224), str(path))
     cal = np.random.default_rng(0).standard_normal((2, 3, 224, 224)).astype(np.float32)
-    result = quantize(path, QuantizeOptions(calibration=cal, samples=2, progress=False))
+    # Untrained weights on noise (a size test): the output SQNR floor does not apply.
+    result = quantize(path, QuantizeOptions(calibration=cal, samples=2, progress=False,
+                                            allow_low_sqnr=True))
     ratio = len(result.model) / len(result.float_model)
     print(f"MobileNetV2 1.0/224 int8 {len(result.model):,} B / float "
           f"{len(result.float_model):,} B = {100 * ratio:.2f} %")

@@ -108,9 +108,11 @@ def mnv2(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def quantized(photos, mnv2, tmp_path_factory: pytest.TempPathFactory):
     folder, _ = photos
     out = tmp_path_factory.mktemp("q")
+    # Random (untrained) weights: int8 keeps ~13 dB of its logits, under the 15 dB floor;
+    # these tests check the file and report against the oracles, so it is written anyway.
     res = edgelite("quantize", str(mnv2), "--calibration", str(folder), *IMAGE_FLAGS,
                    "-o", str(out / "int8.tflite"), "--report", str(out / "report.json"),
-                   "--report-html", str(out / "report.html"))
+                   "--report-html", str(out / "report.html"), "--allow-low-sqnr")
     assert res.returncode == 0, res.stderr
     return out, res
 
@@ -311,10 +313,9 @@ def test_auto_precision_raises_the_outlier_layer(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     changes = [json.loads(ln.split(":", 1)[1]) for ln in res.stdout.splitlines()
                if ln.startswith("auto precision:")]
+    # The detector adds by far the most noise: it is raised first (int16, then float once
+    # every int16 step is taken: its input's int8 noise, times its gain of 300, remains).
     assert changes and changes[0]["op"] == "detector" and changes[0]["to"] in ("int16", "float")
-    if changes[0]["to"] == "float":
-        # A runtime_micro without int16 CONV_2D: the search says so and takes the float step.
-        assert "no int16 CONV_2D tried" in res.stderr
     auto = json.loads((tmp_path / "auto.json").read_text())
     assert auto["output_sqnr_db"] >= 30.0
     assert {c["op"] for c in auto["precision_changes"]} == {c["op"] for c in changes}
@@ -362,3 +363,21 @@ def test_auto_precision_without_int16_kernels(tmp_path: Path, monkeypatch) -> No
     assert all(c["to"] == "float" for c in r.changes)
     assert r.report.output_sqnr_db >= 30.0
     assert any(n.startswith("auto precision: no int16 CONV_2D tried") for n in r.notes)
+
+
+def test_auto_precision_same_answer_as_the_one_by_one_search(tmp_path: Path) -> None:
+    """The batched search (one sensitivity pass, then batches) gives the answer the previous
+    one-op-per-model greedy search gave on this model (recorded from it: the detector alone
+    in int16, 21.50 dB), measuring 2 models."""
+    from edgelite.quantize import QuantizeOptions, quantize
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((32, 3, 12, 12)).astype(np.float32)
+    onnx.save(outlier_model(rng, x), str(tmp_path / "outlier.onnx"))
+    # Bias correction off: the previous search ran without it (on, the answer is the same
+    # and the SQNR 0.1 dB higher).
+    r = quantize(tmp_path / "outlier.onnx", QuantizeOptions(
+        calibration=x, io="float", auto_precision=20.0, bias_correction="off", progress=False))
+    assert [(c["op"], c["from"], c["to"]) for c in r.changes] == [("detector", "int8", "int16")]
+    assert r.report.output_sqnr_db == pytest.approx(21.50, abs=0.01)
+    assert "auto precision: 2 model(s) measured, 1 op(s) raised" in r.notes

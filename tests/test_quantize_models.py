@@ -376,7 +376,9 @@ def test_cnn_int8_bit_exact_across_runtimes(net: str, tmp_path: Path) -> None:
     path = tmp_path / f"{net}.onnx"
     onnx.save(model, path)
     x = np.random.default_rng(0).standard_normal((8, 3, res, res)).astype(np.float32)
-    r = quantize(path, QuantizeOptions(calibration=x, progress=False))
+    # Untrained weights on noise: the output SQNR may fall under the floor; bit-exactness is
+    # what this test is about.
+    r = quantize(path, QuantizeOptions(calibration=x, progress=False, allow_low_sqnr=True))
     ours = Runner(r.model, r.graph, "micro")
     for s in load_samples(x[:3], r.float_graph):
         q = feed(r.graph, s)

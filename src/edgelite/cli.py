@@ -114,6 +114,23 @@ def quantize_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
         click.option("--auto-precision", "auto_precision", type=float, metavar="DB",
                      help="Raise the worst layers to int16/float until the output SQNR "
                           "reaches DB."),
+        click.option("--precision-guard/--no-precision-guard", "guard", default=True,
+                     show_default=True,
+                     help="int8/int16x8: measure the model once on the calibration data and "
+                          "keep int16 or float the ops that destroy the signal (each decision "
+                          "printed)."),
+        click.option("--bias-correction", "bias_correction",
+                     type=click.Choice(["auto", "on", "off"]), default="auto",
+                     show_default=True,
+                     help="Correct the output shift weight rounding causes (Nagel et al. "
+                          "2019); auto: kept where it raises the measured output SQNR."),
+        click.option("--adaround", is_flag=True,
+                     help="Round CONV_2D/FULLY_CONNECTED weights up or down to minimise their "
+                          "output error on the calibration data (AdaRound-style, Nagel et al. "
+                          "2020) instead of to nearest."),
+        click.option("--allow-low-sqnr", is_flag=True,
+                     help="Write the model even when its output SQNR on the calibration data "
+                          "is below 15 dB (default: refused, exit code 2)."),
         click.option("--hybrid", is_flag=True,
                      help="weights-int8: use LiteRT's hybrid kernels (int8 weights read "
                           "directly; LiteRT only). Default: DEQUANTIZE ops, which TFLite "
@@ -159,6 +176,8 @@ def _build_quantize_options(mode: str, q: dict):  # noqa: ANN202
         method=q["method"], percentile=q["percentile"], keep_float=tuple(q["keep_float"]),
         int16=tuple(q["int16"]), auto_precision=q["auto_precision"],
         report_json=q["report_json"], report_html=q["report_html"], hybrid=q["hybrid"],
+        guard=q["guard"], allow_low_sqnr=q["allow_low_sqnr"],
+        bias_correction=q["bias_correction"], adaround=q["adaround"],
         progress=_sys.stderr.isatty(),
     )
 
@@ -172,7 +191,12 @@ def _quantize_and_write(source, mode: str, q: dict, output: Path) -> None:  # no
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     for change in result.changes:
-        click.echo(f"auto precision: {json.dumps(change, sort_keys=True)}")
+        if "reason" in change:  # the precision guard's decisions
+            click.echo(f"guard: {change['op_type']} [{change['op']}] kept {change['to']}: "
+                       f"{change['reason']} (output SQNR {change['output_sqnr_db_before']} -> "
+                       f"{change['output_sqnr_db_after']} dB)", err=True)
+        else:
+            click.echo(f"auto precision: {json.dumps(change, sort_keys=True)}")
     if result.report is not None:
         rep = result.report
         click.echo(f"output SQNR {rep.output_sqnr_db:.2f} dB over the calibration samples")

@@ -104,6 +104,8 @@ class AnnotateConfig:
     per_channel: bool = True
     hybrid: bool = False  # weights-int8: TFLite's hybrid kernels (LiteRT only) where they exist
     strict: bool = False  # unquantizable ops are an error instead of staying float
+    bias_correction: bool = False  # needs channel means (annotate's ``means``)
+    adaround: bool = False  # needs input second moments (annotate's ``moments``)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -120,6 +122,7 @@ class Annotated:
     source: dict[int, str]  # id(tensor in graph) -> name of the float tensor it stands for
     precision: dict[str, str]  # op key -> "int8" | "int16" | "float"
     notes: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)  # ops whose bias was corrected
 
     def source_of(self, t: ir.Tensor) -> str | None:
         return self.source.get(id(t))
@@ -178,14 +181,17 @@ def _is_float_const(t: ir.Tensor | None) -> bool:
 
 # ---- the pass ------------------------------------------------------------------------------
 
-def annotate(graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig) -> Annotated:
-    """Quantize ``graph`` (not modified) with ``ranges`` (float tensor name -> (min, max))."""
+def annotate(graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig,
+             means: dict[str, np.ndarray] | None = None,
+             moments: dict[str, np.ndarray] | None = None) -> Annotated:
+    """Quantize ``graph`` (not modified) with ``ranges`` (float tensor name -> (min, max));
+    ``means`` (float tensor name -> per-channel mean) for ``config.bias_correction``."""
     _check_names(graph, config)
     if config.mode == "float16":
         return _float16(graph)
     if config.mode == "weights-int8":
         return _dynamic_range(graph, config)
-    return _Integer(graph, ranges, config).run()
+    return _Integer(graph, ranges, config, means or {}, moments or {}).run()
 
 
 def _check_names(graph: ir.Graph, config: AnnotateConfig) -> None:
@@ -211,12 +217,23 @@ def _selected(op: ir.Op, names: Iterable[str]) -> bool:
     return op_key(op) in names or any(t.name in names for t in op.outputs)
 
 
+# A multi-input op that shares parameters (CONCATENATION, ...) requantizes an input whose
+# range is this many times narrower than the widest input's instead of widening its producer.
+NARROW_RATIO = 4.0
+
+
 class _Integer:
     """int8 / int16x8 full-integer quantization with selective precision."""
 
-    def __init__(self, graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig):
+    def __init__(self, graph: ir.Graph, ranges: dict[str, Range], config: AnnotateConfig,
+                 means: dict[str, np.ndarray] | None = None,
+                 moments: dict[str, np.ndarray] | None = None):
         self.float_graph = graph
         self.ranges = ranges
+        self.means = means or {}
+        self.moments = moments or {}
+        self.flipped: dict[str, int] = {}  # op key -> weights AdaRound rounded the other way
+        self.corrected: list[str] = []  # ops whose bias was corrected
         self.cfg = config
         self.base = "int16" if config.mode == "int16x8" else "int8"
         self.g, _ = clone(graph)
@@ -341,18 +358,31 @@ class _Integer:
             if prec in ("int8", "int16"):
                 self._quantize_constants(op, prec)
         g.validate()
-        return Annotated(g, self.source, self.precision, self.notes)
+        if self.cfg.adaround:
+            self.notes.append(f"adaround: {sum(self.flipped.values())} weights of "
+                              f"{len(self.flipped)} layer(s) rounded away from nearest")
+        return Annotated(g, self.source, self.precision, self.notes, self.corrected)
 
     def _requantize_fixed_inputs(self, op: ir.Op, prec: str, before: list[ir.Op]) -> None:
-        """A SOFTMAX/LOGISTIC/TANH output entering a multi-input op that shares parameters
-        (CONCATENATION, MAXIMUM, ...) gets its own requantize, so its fixed parameters do
-        not clip the other inputs (TFLite's converter does the same)."""
+        """Inputs of a multi-input op that shares parameters (CONCATENATION, MAXIMUM, ...)
+        get their own requantize when sharing would hurt them:
+
+        - a SOFTMAX/LOGISTIC/TANH output (or a reshape/transpose of one: anything tied to
+          it), so its fixed parameters do not clip the other inputs (TFLite's converter does
+          the same);
+        - an input whose calibrated range is NARROW_RATIO times narrower than the widest
+          input's: tied, its producer would take the joined range and lose that many steps
+          of resolution (sigmoid scores beside box coordinates in a detector head).
+        """
         acts = [i for i, t in enumerate(op.inputs) if t is not None and not t.is_const]
         if len(acts) < 2:
             return
+        widths = {i: self._width(op.inputs[i]) for i in acts}
+        widest = max(widths.values())
         for i in acts:
             t = op.inputs[i]
-            if id(t) not in self.fixed:
+            narrow = widths[i] * NARROW_RATIO < widest
+            if not (self._group_fixed(t) or narrow):
                 continue
             v = ir.Tensor(self.names.new(f"{t.name}_requant"), t.shape, "float32")
             self.source[id(v)] = self.source.get(id(t), t.name)
@@ -360,6 +390,15 @@ class _Integer:
             self.by_id[id(v)] = v
             before.append(ir.Op("QUANTIZE", [t], [v], {}, name=v.name))
             op.inputs[i] = v
+
+    def _width(self, t: ir.Tensor) -> float:
+        lo, hi = self._range_of(t)
+        return max(hi, 0.0) - min(lo, 0.0)
+
+    def _group_fixed(self, t: ir.Tensor) -> bool:
+        """Whether ``t`` shares its parameters with a fixed-parameter output."""
+        root = self._find(id(t))
+        return any(self._find(f) == root for f in self.fixed)
 
     def _tie(self, op: ir.Op, prec: str) -> None:
         acts = [t for t in op.inputs if t is not None and not t.is_const
@@ -451,6 +490,10 @@ class _Integer:
             per_axis = axis if self.cfg.per_channel else None
             b = op.inputs[bi] if bi < len(op.inputs) else None
             b = b if _is_float_const(b) else None
+            if _is_float_const(x):
+                # A constant data input (an unrolled GRU/LSTM's zero initial state times its
+                # recurrent weights): stored like an activation of this precision.
+                x = op.inputs[0] = self._activation_const(x, prec)
             in_scale = float(x.quant.scale[0])
             absmax = P.weight_absmax(w.data, per_axis)
             if b is not None:
@@ -459,7 +502,11 @@ class _Integer:
                 # scale underflow float32 and its 1/scale overflow: the bias would saturate.
                 absmax = P.bias_safe_absmax(absmax, b.data, in_scale)
             qw, wqp = P.quantize_weights_int8(w.data, per_axis, absmax)
+            if self.cfg.adaround:
+                qw = self._adaptive_rounding(op, w, qw, wqp)
             op.inputs[wi] = self._new_const(w, qw, wqp, "int8")
+            if b is not None and self.cfg.bias_correction:
+                b = self._corrected_bias(op, w, qw, wqp, b)
             if b is not None:
                 bias_dtype = "int64" if prec == "int16" else "int32"
                 qb, bqp = P.quantize_bias(b.data, in_scale, wqp.scale, bias_dtype)
@@ -481,6 +528,43 @@ class _Integer:
                 qp = P.activation_params_int8(lo, hi)
                 op.inputs[i] = self._new_const(t, P.quantize_values(t.data, qp, "int8"), qp,
                                                "int8")
+
+
+    def _adaptive_rounding(self, op: ir.Op, w: ir.Tensor, qw: np.ndarray,
+                           wqp: ir.QuantParams) -> np.ndarray:
+        """AdaRound-style rounding (adaround.py) for CONV_2D / FULLY_CONNECTED weights with
+        per-output-channel scales and a calibrated input second moment; else unchanged."""
+        from edgelite.quantize.adaround import round_weights
+
+        if op.type not in ("CONV_2D", "FULLY_CONNECTED") or wqp.axis != 0 or \
+                wqp.scale.size != w.shape[0]:
+            return qw
+        moment = self.moments.get(self.source.get(id(op.inputs[0]), op.inputs[0].name))
+        if moment is None or moment.shape != (w.shape[-1], w.shape[-1]):
+            return qw
+        q = round_weights(w.data, wqp.scale, moment)
+        self.flipped[op_key(op)] = int(np.count_nonzero(q != qw))
+        return q
+
+    def _corrected_bias(self, op: ir.Op, w: ir.Tensor, qw: np.ndarray, wqp: ir.QuantParams,
+                        b: ir.Tensor) -> ir.Tensor:
+        """The float bias minus the output shift the weight rounding causes (bias_correction.py)."""
+        from edgelite.quantize.bias_correction import correction
+
+        mean = self.means.get(self.source.get(id(op.inputs[0]), op.inputs[0].name))
+        if mean is None:
+            return b
+        shift = correction(op.type, w.data, P.dequantize_values(qw, wqp, wqp.axis), mean)
+        if shift is None or shift.shape != b.data.shape:
+            return b
+        self.corrected.append(op_key(op))
+        fixed = (b.data.astype(np.float64) - shift).astype(np.float32)
+        return ir.Tensor(b.name, b.shape, "float32", data=fixed)
+
+    def _activation_const(self, t: ir.Tensor, prec: str) -> ir.Tensor:
+        lo, hi = (float(t.data.min()), float(t.data.max())) if t.size else (0.0, 0.0)
+        qp = (P.activation_params_int16 if prec == "int16" else P.activation_params_int8)(lo, hi)
+        return self._new_const(t, P.quantize_values(t.data, qp, prec), qp, prec)
 
 
 def _uint8_params(lo: float, hi: float) -> ir.QuantParams:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,6 +27,11 @@ class Calibration:
     ranges: dict[str, tuple[float, float]]  # float tensor name -> (min, max)
     method: str
     samples: int
+    # float tensor name -> mean over the samples of each channel (last axis), for bias
+    # correction
+    means: dict[str, np.ndarray] = field(default_factory=dict)
+    # float tensor name -> E[x x^T] over channels, for the tensors asked for (AdaRound)
+    moments: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def observed_tensors(graph: ir.Graph) -> list[ir.Tensor]:
@@ -36,7 +41,8 @@ def observed_tensors(graph: ir.Graph) -> list[ir.Tensor]:
 
 def calibrate(graph: ir.Graph, samples: list[Sample], method: str = "minmax",
               percentile: float = 99.99, backend: str = "micro",
-              progress: bool = True, model: bytes | None = None) -> Calibration:
+              progress: bool = True, model: bytes | None = None,
+              moments_for: frozenset[str] = frozenset()) -> Calibration:
     """Observe ``graph``'s float activations over ``samples`` (already checked by data.py).
 
     ``model``: the graph's written bytes if the caller has them already.
@@ -59,15 +65,26 @@ def calibrate(graph: ir.Graph, samples: list[Sample], method: str = "minmax",
         return [runner.tensor(t) for t in watched]
 
     bar = Progress(len(samples), f"calibrating ({method})", progress)
+    sums: dict[str, np.ndarray] = {}
+    second: dict[str, np.ndarray] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for start in range(0, len(samples), workers):
             batch = samples[start:start + workers]
             for values in pool.map(observe, range(len(batch)), batch):
                 for t, v in zip(watched, values, strict=True):
                     observers[t.name].update(v)
+                    if v.ndim and v.size and v.shape[-1]:
+                        m = v.reshape(-1, v.shape[-1]).astype(np.float64).mean(axis=0)
+                        sums[t.name] = sums[t.name] + m if t.name in sums else m
+                    if t.name in moments_for and v.ndim and v.size:
+                        x = v.reshape(-1, v.shape[-1]).astype(np.float64)
+                        mm = np.einsum("ni,nj->ij", x, x) / x.shape[0]
+                        second[t.name] = second[t.name] + mm if t.name in second else mm
                 bar.step()
     ranges = {name: tuple(map(float, obs.range())) for name, obs in observers.items()}
-    return Calibration(ranges, method, len(samples))
+    means = {name: (s / len(samples)).astype(np.float32) for name, s in sums.items()}
+    moments = {name: s / len(samples) for name, s in second.items()}
+    return Calibration(ranges, method, len(samples), means, moments)
 
 
 def _workers(backend: str, samples: int) -> int:
