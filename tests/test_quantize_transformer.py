@@ -304,3 +304,49 @@ def test_c_int16_kernel_tests_on_host_and_targets(target: str, tmp_path: Path) -
     assert proc.returncode == 0, out[-3000:]
     assert "test_quant: OK (0 failures)" in out and "test_int16_kernels: OK (0 failures)" in out, \
         out[-3000:]
+
+
+def test_cli_tflm_compatible_vit_runs_in_tflm_bit_exact(images, tmp_path: Path) -> None:
+    """`edgelite quantize --tflm-compatible`: the file itself loads in TFLite Micro (no GELU op
+    left, each replaced by its lookup) and TFLite Micro's outputs equal runtime_micro's on the
+    same file and on the default file (the lookup computes the same bytes as the GELU)."""
+    from click.testing import CliRunner
+
+    from edgelite.cli import cli
+    from edgelite.converter.tflite.reader import read_model
+    from edgelite.runtime import Interpreter
+
+    path = tmp_path / "vit.onnx"
+    onnx.save(vit(), path)
+    calib, test = images
+    np.save(tmp_path / "calib.npy", calib)
+    outs = {}
+    for name, extra in (("default", []), ("tflm", ["--tflm-compatible"])):
+        out = tmp_path / f"vit_{name}.tflite"
+        res = CliRunner().invoke(cli, ["quantize", str(path), "--calibration",
+                                       str(tmp_path / "calib.npy"), "-o", str(out), *extra])
+        assert res.exit_code == 0, res.output
+        outs[name] = out.read_bytes()
+    ops = {o.op for o in read_model(outs["tflm"]).subgraphs[0].operators}
+    assert "GELU" not in ops and "GATHER" in ops, ops
+    assert "GELU" in {o.op for o in read_model(outs["default"]).subgraphs[0].operators}
+    x = test[:1]
+    d = Interpreter(outs["default"])
+    t = Interpreter(outs["tflm"])
+    xin = np.moveaxis(x, 1, -1)
+    scale, zp = _input_quant(outs["tflm"])
+    qx = np.clip(np.round(xin / scale) + zp, -128, 127).astype(np.int8)
+    d.set_input(0, qx)
+    d.invoke()
+    t.set_input(0, qx)
+    t.invoke()
+    np.testing.assert_array_equal(d.get_output(0), t.get_output(0))
+    np.testing.assert_array_equal(t.get_output(0).reshape(-1),
+                                  _tflm(outs["tflm"], qx).reshape(-1))
+
+
+def _input_quant(model: bytes) -> tuple[float, int]:
+    it = LiteRT(model_content=model)
+    d = it.get_input_details()[0]
+    scale, zp = d["quantization"]
+    return float(scale), int(zp)

@@ -128,6 +128,9 @@ def quantize_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
                      help="Round CONV_2D/FULLY_CONNECTED weights up or down to minimise their "
                           "output error on the calibration data (AdaRound-style, Nagel et al. "
                           "2020) instead of to nearest."),
+        click.option("--tflm-compatible", "tflm_compatible", is_flag=True,
+                     help="Write only ops TFLite Micro has: integer GELUs become table "
+                          "lookups (CAST, ADD, GATHER) computing the same bytes."),
         click.option("--allow-low-sqnr", is_flag=True,
                      help="Write the model even when its output SQNR on the calibration data "
                           "is below 15 dB (default: refused, exit code 2)."),
@@ -178,6 +181,7 @@ def _build_quantize_options(mode: str, q: dict):  # noqa: ANN202
         report_json=q["report_json"], report_html=q["report_html"], hybrid=q["hybrid"],
         guard=q["guard"], allow_low_sqnr=q["allow_low_sqnr"],
         bias_correction=q["bias_correction"], adaround=q["adaround"],
+        tflm_compatible=q["tflm_compatible"],
         progress=_sys.stderr.isatty(),
     )
 

@@ -51,6 +51,8 @@ class QuantizeOptions:
         an error naming the layer, unless allow_low_sqnr (then a warning note).
     bias_correction: "auto" (int8/int16x8: kept when the measured output SQNR rises; needs
         the guard's measurement, else skipped with a note) | "on" | "off".
+    tflm_compatible: write only ops TFLite Micro has: each integer GELU (TFLite Micro has no
+        GELU kernel) becomes the table lookup that computes the same bytes (gelu_lookup.py).
     hybrid: weights-int8 only: TFLite's hybrid kernels read the int8 weights directly (LiteRT
     only); by default the weights go through DEQUANTIZE, which every runtime runs.
     """
@@ -79,6 +81,7 @@ class QuantizeOptions:
     allow_low_sqnr: bool = False
     bias_correction: str = "auto"
     adaround: bool = False
+    tflm_compatible: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -229,6 +232,14 @@ def quantize(graph_or_path: ir.Graph | str | Path,
             floor_error, warning = exc, f"REFUSED: {exc.message}"
         if warning:
             ann.notes.append(warning)
+    if opts.tflm_compatible:
+        from edgelite.quantize.gelu_lookup import gelu_as_lookup
+
+        n_gelu = sum(op.type == "GELU" for op in ann.graph.ops)
+        ann.graph = gelu_as_lookup(ann.graph)
+        if n_gelu:
+            ann.notes.append(f"tflm: {n_gelu} integer GELU op(s) written as table lookups "
+                             "(CAST, ADD, GATHER), same bytes")
     _record(ann.graph, opts, cal, changes)
     model = write_model(ann.graph)
     if rep is not None:
