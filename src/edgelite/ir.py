@@ -51,6 +51,8 @@ class Tensor:
     dtype: str = "float32"
     data: np.ndarray | None = None
     quant: QuantParams | None = None
+    # Pruned constant: the writer may store it in TFLite's sparse form when that saves bytes.
+    sparse: bool = False
 
     def __post_init__(self) -> None:
         self.shape = tuple(int(d) for d in self.shape)
