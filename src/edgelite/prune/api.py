@@ -173,7 +173,7 @@ def prune(model: ir.Graph | str | Path, options: PruneOptions | None = None) -> 
     modes = []
     if opts.structured:
         modes.append("structured")
-        masks = _structured(graph, groups, samples, opts, notes)
+        masks = _structured(graph, groups, samples, opts, notes, orig, orig_model, twin)
     frac = opts.sparse_fraction
     if frac is not None:
         modes.append("sparse")
@@ -216,7 +216,8 @@ def prune(model: ir.Graph | str | Path, options: PruneOptions | None = None) -> 
 
 
 def _structured(graph: ir.Graph, groups: list[Group], samples: list[Sample],
-                opts: PruneOptions, notes: list[str]) -> dict[int, np.ndarray]:
+                opts: PruneOptions, notes: list[str], orig: ir.Graph, orig_model: bytes,
+                twin: dict[int, ir.Tensor]) -> dict[int, np.ndarray]:
     from edgelite.converter.tflite.writer import write_model
 
     prunable = [g for g in groups if g.units]
@@ -243,6 +244,11 @@ def _structured(graph: ir.Graph, groups: list[Group], samples: list[Sample],
             notes.append(f"MAC target {opts.macs:.3f} not reached: the prunable groups allow "
                          f"{reached:.3f} at most")
     ST.apply(graph, masks, groups, grams, opts.repair)
+    if opts.repair == "ls":
+        # Each refit above assumed the layers before it unchanged; now they are pruned too:
+        # refit once more on the pruned model's own inputs against the unpruned outputs.
+        ST.correct(graph, orig, orig_model, twin, masks, grams, samples, opts.backend,
+                   opts.progress)
     return masks
 
 

@@ -278,3 +278,76 @@ def feature_index(op: ir.Op, channels_removed: Sequence[int]) -> np.ndarray:
     _, kh, kw, c = w.shape
     offs = np.arange(kh * kw, dtype=np.int64) * c
     return np.sort((offs[:, None] + ch[None, :]).reshape(-1))
+
+
+# ---- the correction pass: refit on the pruned model's own inputs ---------------------------
+
+@dataclass
+class Pair:
+    """Per fold, for one repaired layer: A = X'ᵀX' (pruned inputs, ones column last) and
+    B = X'ᵀX (against the unpruned model's inputs), over the same samples."""
+
+    a: list[np.ndarray]
+    b: list[np.ndarray]
+    rows: int
+
+
+def collect_pairs(orig: ir.Graph, orig_model: bytes, pruned: ir.Graph, pruned_model: bytes,
+                  layers: Sequence[tuple[ir.Op, ir.Op]], samples: Sequence[Sample],
+                  backend: str = "micro", progress: bool = True) -> dict[int, Pair]:
+    """For (pruned layer, unpruned layer) pairs, the cross Gram matrices (key: id(pruned))."""
+    folds = FOLDS if len(samples) >= 2 * FOLDS else 1
+    ro = Runner(orig_model, orig, backend)
+    rp = Runner(pruned_model, pruned, backend)
+    out: dict[int, Pair] = {}
+    bar = Progress(len(samples), "refitting on pruned inputs", progress)
+
+    def aug(f: np.ndarray) -> np.ndarray:
+        xa = np.empty((f.shape[0], f.shape[1] + 1))
+        xa[:, :-1] = f
+        xa[:, -1] = 1.0
+        return xa
+
+    for k, s in enumerate(samples):
+        ro.run(s)
+        rp.run(s)
+        for p_op, o_op in layers:
+            xp = aug(features(p_op, rp.tensor(p_op.inputs[0])))
+            xo = aug(features(o_op, ro.tensor(o_op.inputs[0])))
+            pair = out.get(id(p_op))
+            if pair is None:
+                pair = out[id(p_op)] = Pair(
+                    [np.zeros((xp.shape[1],) * 2) for _ in range(folds)],
+                    [np.zeros((xp.shape[1], xo.shape[1])) for _ in range(folds)], 0)
+            pair.a[k % folds] += xp.T @ xp
+            pair.b[k % folds] += xp.T @ xo
+            pair.rows += xp.shape[0]
+        bar.step()
+    return out
+
+
+def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np.ndarray:
+    """Kept-space weights (bias last) minimising ‖X W_origᵀ − X' W'ᵀ‖² + λ‖W' − W_cur‖²,
+    λ by cross-validation over the folds (λ = 0 excluded only by the damping floor)."""
+    a_all, b_all = np.sum(pair.a, axis=0), np.sum(pair.b, axis=0)
+    scale = max(float(np.mean(np.diag(a_all))), 1e-30) / max(len(pair.a), 1)
+    eye = np.eye(a_all.shape[0])
+    lambdas = (DAMP, *LAMBDAS) if pair.rows >= ROWS_PER_FEATURE * a_all.shape[0] else LAMBDAS
+
+    def fit(a: np.ndarray, b: np.ndarray, lam: float) -> np.ndarray:
+        s = lam * scale * len(pair.a)
+        return np.linalg.solve(a + s * eye, (w_orig @ b.T + s * w_cur).T).T
+
+    if len(pair.a) > 1:
+        errs = []
+        for lam in lambdas:
+            e = 0.0
+            for f in range(len(pair.a)):
+                w = fit(a_all - pair.a[f], b_all - pair.b[f], lam)
+                e += (_quad(w_orig, gram.folds[f]) - 2 * float(np.sum((w @ pair.b[f]) * w_orig))
+                      + _quad(w, pair.a[f]))
+            errs.append(e)
+        lam = lambdas[int(np.argmin(errs))]
+    else:
+        lam = DAMP
+    return fit(a_all, b_all, lam)

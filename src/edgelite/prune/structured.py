@@ -321,3 +321,34 @@ def apply(graph: ir.Graph, masks: dict[int, np.ndarray], groups: Sequence[Group]
         if m is not None and not t.is_const:
             t.shape = (*t.shape[:-1], int(m.sum()))
     return changes
+
+
+def correct(graph: ir.Graph, orig: ir.Graph, orig_model: bytes, twin: dict[int, ir.Tensor],
+            masks: dict[int, np.ndarray], grams: dict[int, RP.Gram], samples: Sequence,
+            backend: str, progress: bool) -> None:
+    """The correction pass: refit every repaired layer on the pruned model's inputs."""
+    from edgelite.converter.tflite.writer import write_model
+
+    orig_by_out = {id(op.outputs[0]): op for op in orig.ops if op.outputs}
+    pairs = []
+    for op in graph.ops:
+        if op.type in ("CONV_2D", "FULLY_CONNECTED") and id(op) in grams \
+                and id(op.inputs[0]) in masks:
+            pairs.append((op, orig_by_out[id(twin[id(op.outputs[0])])]))
+    if not pairs:
+        return
+    got = RP.collect_pairs(orig, orig_model, graph, write_model(graph), pairs, samples,
+                           backend, progress)
+    for op, o_op in pairs:
+        w_o, b_o = RP.layer_matrix(o_op)
+        keep_out = masks.get(id(op.outputs[0]))
+        if keep_out is not None:
+            w_o, b_o = w_o[keep_out], b_o[keep_out]
+        w_c, b_c = RP.layer_matrix(op)
+        new = RP.correct(np.concatenate([w_o, b_o[:, None]], axis=1),
+                         np.concatenate([w_c, b_c[:, None]], axis=1), got[id(op)],
+                         grams[id(op)])
+        w_t = op.inputs[1]
+        op.inputs[1] = _sliced(w_t, new[:, :-1].reshape(w_t.shape).astype(w_t.dtype))
+        if len(op.inputs) > 2 and op.inputs[2] is not None:
+            op.inputs[2] = _sliced(op.inputs[2], new[:, -1].astype(op.inputs[2].dtype))
