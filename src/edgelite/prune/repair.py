@@ -37,9 +37,10 @@ DAMP = 1e-6
 FOLDS = 4
 # Ridge strengths tried by cross-validation, relative to the mean diagonal of G_KK.
 LAMBDAS = (1e-3, 1e-2, 1e-1, 1.0)
-# With at least this many calibration rows per feature the fit cannot overfit: no
+# With at least this many calibration rows per feature (and the pull toward the bias-only
+# repair) the fit does not overfit measurably: no
 # cross-validation (convolutions see one row per output position; dense layers one per sample).
-ROWS_PER_FEATURE = 20
+ROWS_PER_FEATURE = 4
 
 
 @dataclass
@@ -169,14 +170,18 @@ def _prior(wa: np.ndarray, g: np.ndarray, rows: int, removed: np.ndarray,
 def _ridge(g: np.ndarray, rows: int, wa: np.ndarray, removed: np.ndarray, keep: np.ndarray,
            lambdas: tuple[float, ...]) -> list[np.ndarray]:
     """Kept weights (O × |K|) fitted on G, pulled toward the bias-only repair with strength
-    λ · mean diag(G_KK), one per λ: W' = (W G[:, K] + λ P)(G_KK + λ I)⁻¹."""
+    λ · mean diag(G_KK), one per λ: W' = (W G[:, K] + λ P)(G_KK + λ I)⁻¹ (one
+    eigendecomposition serves every λ)."""
     gkk = g[np.ix_(keep, keep)]
     scale = max(float(np.mean(np.diag(gkk))), 1e-30)
     rhs0 = wa @ g[:, keep]  # O × |K|
     prior = _prior(wa, g, rows, removed, keep)
-    eye = np.eye(len(keep))
-    return [np.linalg.solve(gkk + lam * scale * eye, (rhs0 + lam * scale * prior).T).T
-            for lam in lambdas]
+    if len(lambdas) == 1:
+        s = lambdas[0] * scale
+        return [np.linalg.solve(gkk + s * np.eye(len(keep)), (rhs0 + s * prior).T).T]
+    vals, vecs = np.linalg.eigh(gkk)
+    r0, p0 = rhs0 @ vecs, prior @ vecs
+    return [((r0 + lam * scale * p0) / (vals + lam * scale)) @ vecs.T for lam in lambdas]
 
 
 def _holdout(wa: np.ndarray, new: np.ndarray, g: np.ndarray, keep: np.ndarray) -> float:
@@ -229,11 +234,17 @@ def residual(op: ir.Op, gram: Gram, removed: np.ndarray, mode: str,
         wr = wa[:, removed]
         return _quad(wr, cov) * n
     keep = _kept_index(gram.features, removed)
-    if gram.needs_cv:
-        return _cv(gram, wa, removed, keep, LAMBDAS if lam is None else (lam,))[1]
     a = g[keep] @ wa.T  # |K| × O
     z = _solve(g[np.ix_(keep, keep)], a)
-    return max(_quad(wa, g) - float(np.sum(a * z)), 0.0)
+    fit = max(_quad(wa, g) - float(np.sum(a * z)), 0.0)
+    if not gram.needs_cv:
+        return fit
+    # Few rows per feature: the training residual flatters the fit. Generalised
+    # cross-validation's correction (1 − df/n)⁻² estimates its error on new rows; the bias-only
+    # repair (what the ridge falls back to) bounds it.
+    bias = residual(op, gram, removed, "bias", wa)
+    df, n = len(keep), gram.rows
+    return bias if df >= n else min(bias, fit / (1.0 - df / n) ** 2)
 
 
 def _solve(gkk: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -334,20 +345,22 @@ def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np
     eye = np.eye(a_all.shape[0])
     lambdas = (DAMP, *LAMBDAS) if pair.rows >= ROWS_PER_FEATURE * a_all.shape[0] else LAMBDAS
 
-    def fit(a: np.ndarray, b: np.ndarray, lam: float) -> np.ndarray:
-        s = lam * scale * len(pair.a)
-        return np.linalg.solve(a + s * eye, (w_orig @ b.T + s * w_cur).T).T
+    def fits(a: np.ndarray, b: np.ndarray, lams: tuple[float, ...]) -> list[np.ndarray]:
+        vals, vecs = np.linalg.eigh(a)
+        r0, p0 = (w_orig @ b.T) @ vecs, w_cur @ vecs
+        out = []
+        for lam in lams:
+            sc = lam * scale * len(pair.a)
+            out.append(((r0 + sc * p0) / (vals + sc)) @ vecs.T)
+        return out
 
     if len(pair.a) > 1:
-        errs = []
-        for lam in lambdas:
-            e = 0.0
-            for f in range(len(pair.a)):
-                w = fit(a_all - pair.a[f], b_all - pair.b[f], lam)
-                e += (_quad(w_orig, gram.folds[f]) - 2 * float(np.sum((w @ pair.b[f]) * w_orig))
-                      + _quad(w, pair.a[f]))
-            errs.append(e)
+        errs = np.zeros(len(lambdas))
+        for f in range(len(pair.a)):
+            for i, w in enumerate(fits(a_all - pair.a[f], b_all - pair.b[f], lambdas)):
+                errs[i] += (_quad(w_orig, gram.folds[f])
+                            - 2 * float(np.sum((w @ pair.b[f]) * w_orig)) + _quad(w, pair.a[f]))
         lam = lambdas[int(np.argmin(errs))]
     else:
         lam = DAMP
-    return fit(a_all, b_all, lam)
+    return fits(a_all, b_all, (lam,))[0]

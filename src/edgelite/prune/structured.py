@@ -111,22 +111,22 @@ def group_error(g: Group, removed_units: Sequence[int], grams: dict[int, RP.Gram
         f = np.unique(np.concatenate(feats)) if feats else np.zeros(0, np.int64)
         if f.size == 0:
             continue
-        lam = None
-        if mode == "ls" and gram.needs_cv:
-            # One ridge strength per layer (chosen on its first step) keeps the curve cheap.
-            key = -id(layer)
-            if key not in lams:
-                lams[key] = RP.choose_lambda(layer, gram, f, wa)
-            lam = lams[key]
-        err += RP.residual(layer, gram, f, mode, wa, lam) / total
+        err += RP.residual(layer, gram, f, mode, wa) / total
     return err
 
 
 # ---- MACs of a choice --------------------------------------------------------------------
 
-def macs_with(graph: ir.Graph, masks: dict[int, np.ndarray]) -> int:
-    """The graph's MACs if the tensors in ``masks`` kept only their True channels."""
+def macs_with(graph: ir.Graph, masks: dict[int, np.ndarray] | None = None,
+              kept: dict[int, int] | None = None) -> int:
+    """The graph's MACs if the tensors in ``masks`` kept only their True channels (or the
+    tensors in ``kept`` only that many)."""
+    masks = masks or {}
+    kept = kept or {}
+
     def ch(t: ir.Tensor) -> int:
+        if id(t) in kept:
+            return kept[id(t)]
         m = masks.get(id(t))
         return int(m.sum()) if m is not None else channels(t)
 
@@ -145,9 +145,33 @@ def macs_with(graph: ir.Graph, masks: dict[int, np.ndarray]) -> int:
     return total
 
 
-def _choice_masks(groups: Sequence[Group], steps: dict[int, int],
-                  orders: dict[int, list[int]]) -> dict[int, np.ndarray]:
-    return Choice({gi: orders[gi][:n] for gi, n in steps.items() if n}).masks(groups)
+class _Counts:
+    """Kept channel counts per tensor for "the first n units of each group's order" choices,
+    from cumulative sums (the greedy search asks this thousands of times)."""
+
+    def __init__(self, groups: Sequence[Group], orders: dict[int, list[int]]) -> None:
+        self.cum: dict[int, dict[int, np.ndarray]] = {}
+        self.full: dict[int, int] = {}
+        for g in groups:
+            if g.index not in orders:
+                continue
+            order = orders[g.index]
+            per: dict[int, np.ndarray] = {}
+            for t in g.tensors:
+                self.full[id(t)] = channels(t)
+                col = np.zeros(len(order) + 1, dtype=np.int64)
+                for j, u in enumerate(order):
+                    col[j + 1] = len(g.units[u].slots.get(id(t), ()))
+                per[id(t)] = np.cumsum(col)
+            self.cum[g.index] = per
+
+    def kept(self, steps: dict[int, int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for gi, n in steps.items():
+            if n:
+                for key, cum in self.cum[gi].items():
+                    out[key] = self.full[key] - int(cum[n])
+        return out
 
 
 def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram], *,
@@ -159,11 +183,12 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
     orders = {g.index: removal_order(g, scores[g.index]) for g in prunable}
     total_units = sum(len(g.units) for g in prunable)
     base_macs = macs_with(graph, {})
+    counts = _Counts(prunable, orders)
 
     def met(steps: dict[int, int]) -> bool:
         if channels_fraction is not None:
             return sum(steps.values()) >= channels_fraction * total_units
-        return macs_with(graph, _choice_masks(groups, steps, orders)) <= macs * base_macs
+        return macs_with(graph, kept=counts.kept(steps)) <= macs * base_macs
 
     steps = {g.index: 0 for g in prunable}
     if allocation == "uniform":
@@ -201,8 +226,7 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
         a[gi] = p_from
         b = dict(steps)
         b[gi] = p_to
-        return float(macs_with(graph, _choice_masks(groups, a, orders))
-                     - macs_with(graph, _choice_masks(groups, b, orders)))
+        return float(macs_with(graph, kept=counts.kept(a)) - macs_with(graph, kept=counts.kept(b)))
 
     while not met(steps):
         best = None
