@@ -117,8 +117,8 @@ def measure(name: str, ref: np.ndarray, result, xs: np.ndarray, labels,  # noqa:
             f"{micro:9.3f} {lite:9.3f} {cpu:7.1f} {wall:7.1f}")
 
 
-def run_model(title: str, onnx_path: Path, calib: np.ndarray, xs: np.ndarray, labels,  # noqa: ANN001
-              macs_points: list[float], sparse_points: list[tuple[str, float | None]],
+def run_model(title: str, onnx_path: Path, calib: np.ndarray, xs: np.ndarray,
+              labels: np.ndarray | None, macs_points: list[float], sparse_points: list[tuple[str, float | None]],
               runs: int) -> None:
     from edgelite.converter import convert
     from edgelite.converter.tflite.writer import write_model
