@@ -126,7 +126,7 @@ def allocate(layers: Sequence[ir.Op], grams: dict[int, RP.Gram], sparsity: float
     if uniform or len(layers) == 1:
         return {id(op): sparsity for op in layers}
     grid = [round(0.05 * i, 2) for i in range(20)]  # 0 … 0.95
-    lo = max(0.0, sparsity - 0.25)
+    lo = 0.0
     hi = min(0.95, sparsity + 0.15)
     pts = [s for s in grid if lo - 1e-9 <= s <= hi + 1e-9]
     curves = {id(op): error_curve(RP.layer_matrix(op)[0], grams[id(op)], pts) for op in layers}
