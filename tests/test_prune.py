@@ -287,3 +287,15 @@ def test_digits_cnn_at_half_the_macs(digits):
     # The goal is 1.0 point; what this post-training pruning reaches today is checked
     # here (see the report in benchmarks/README.md): a regression shows as a failure.
     assert ev.quant_top1 >= ev.float_top1 - 0.025, (ev.float_top1, ev.quant_top1)
+
+
+def test_same_inputs_give_identical_bytes(tmp_path):
+    folder = DIGITS_DIR.parent / "sklearn_digits"
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"p{k}.tflite"
+        assert main(["prune", str(folder / "digits8_cnn.onnx"), "-o", str(out),
+                     "--calibration", str(folder / "calibration.npz"), "--macs", "0.6",
+                     "--sparsity", "0.3"]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
