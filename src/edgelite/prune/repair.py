@@ -339,11 +339,11 @@ def collect_pairs(orig: ir.Graph, orig_model: bytes, pruned: ir.Graph, pruned_mo
 
 def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np.ndarray:
     """Kept-space weights (bias last) minimising ‖X W_origᵀ − X' W'ᵀ‖² + λ‖W' − W_cur‖²,
-    λ by cross-validation over the folds (λ = 0 excluded only by the damping floor)."""
+    λ by cross-validation over the folds when rows are few per feature, else a small damping."""
     a_all, b_all = np.sum(pair.a, axis=0), np.sum(pair.b, axis=0)
     scale = max(float(np.mean(np.diag(a_all))), 1e-30) / max(len(pair.a), 1)
     eye = np.eye(a_all.shape[0])
-    lambdas = (DAMP, *LAMBDAS) if pair.rows >= ROWS_PER_FEATURE * a_all.shape[0] else LAMBDAS
+    many_rows = pair.rows >= ROWS_PER_FEATURE * a_all.shape[0]
 
     def fits(a: np.ndarray, b: np.ndarray, lams: tuple[float, ...]) -> list[np.ndarray]:
         vals, vecs = np.linalg.eigh(a)
@@ -354,13 +354,13 @@ def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np
             out.append(((r0 + sc * p0) / (vals + sc)) @ vecs.T)
         return out
 
-    if len(pair.a) > 1:
-        errs = np.zeros(len(lambdas))
-        for f in range(len(pair.a)):
-            for i, w in enumerate(fits(a_all - pair.a[f], b_all - pair.b[f], lambdas)):
-                errs[i] += (_quad(w_orig, gram.folds[f])
-                            - 2 * float(np.sum((w @ pair.b[f]) * w_orig)) + _quad(w, pair.a[f]))
-        lam = lambdas[int(np.argmin(errs))]
-    else:
-        lam = DAMP
-    return fits(a_all, b_all, (lam,))[0]
+    if many_rows or len(pair.a) == 1:
+        # Enough rows: the plain least-squares fit (damped), as in refit(); no folds needed.
+        return np.linalg.solve(a_all + DAMP * scale * len(pair.a) * eye,
+                               (w_orig @ b_all.T + DAMP * scale * len(pair.a) * w_cur).T).T
+    errs = np.zeros(len(LAMBDAS))
+    for f in range(len(pair.a)):
+        for i, w in enumerate(fits(a_all - pair.a[f], b_all - pair.b[f], LAMBDAS)):
+            errs[i] += (_quad(w_orig, gram.folds[f])
+                        - 2 * float(np.sum((w @ pair.b[f]) * w_orig)) + _quad(w, pair.a[f]))
+    return fits(a_all, b_all, (LAMBDAS[int(np.argmin(errs))],))[0]
