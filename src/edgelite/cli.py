@@ -352,7 +352,81 @@ def quantize(model: Path, output: Path, mode: str, input_shapes: tuple[str, ...]
 @cli.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Folder for the bundle (created with its parents if missing).")
+              help="Where to write the pruned model: .tflite, or .onnx (float, to fine-tune).")
+@click.option("--calibration", type=click.Path(path_type=Path), required=True,
+              help=".npy/.npz (keyed by input name) or a folder of images, as for quantize.")
+@click.option("--calibration-samples", "samples", type=int,
+              help="How many calibration samples to use (default: all).")
+@model_input_options
+@click.option("--macs", type=float, metavar="F", help="Keep fraction F of the MACs (channels).")
+@click.option("--channels", type=float, metavar="F",
+              help="Remove fraction F of the prunable channels.")
+@click.option("--sparsity", type=float, metavar="S", help="Zero fraction S of the weights.")
+@click.option("--pattern", type=click.Choice(["unstructured", "2:4", "4:8"]),
+              default="unstructured", show_default=True, help="Sparsity pattern.")
+@click.option("--repair", type=click.Choice(["ls", "bias", "none"]), default="ls",
+              show_default=True, help="How the next layer compensates removed channels.")
+@click.option("--report", "report_json", type=click.Path(path_type=Path),
+              help="Write the per-layer report (JSON).")
+@click.option("--report-html", "report_html", type=click.Path(path_type=Path),
+              help="Write the per-layer report as a self-contained HTML page.")
+@click.option("--quantize", "quantize_mode", type=click.Choice(["int8"]),
+              help="Quantize the pruned model with the same calibration data.")
+@click.option("--io", type=click.Choice(["int8", "uint8", "float"]), default="int8",
+              show_default=True, help="With --quantize: type of the inputs and outputs.")
+def prune(model: Path, output: Path, calibration: Path, samples: int | None,
+          input_shapes: tuple[str, ...], input_values: tuple[str, ...], macs: float | None,
+          channels: float | None, sparsity: float | None, pattern: str, repair: str, report_json: Path | None,
+          report_html: Path | None, quantize_mode: str | None, io: str) -> None:
+    """Prune a float MODEL (.onnx or .tflite): fewer channels (--macs/--channels) and/or
+    sparse weights (--sparsity/--pattern), repaired on calibration data."""
+    import sys as _sys
+
+    from edgelite.fileio import write_atomic
+    from edgelite.prune import PruneOptions
+    from edgelite.prune import prune as run_prune
+
+    suffix = output.suffix.lower()
+    if suffix not in (".tflite", ".onnx"):
+        raise EdgeliteError("the output must be a .tflite or an .onnx file", where=str(output),
+                            code=Code.BAD_INPUT)
+    if suffix == ".onnx" and quantize_mode:
+        raise EdgeliteError("--quantize writes a .tflite file", where=str(output),
+                            code=Code.BAD_INPUT, hint="use -o model.tflite")
+    opts = PruneOptions(calibration=calibration, samples=samples, macs=macs, channels=channels,
+                        sparsity=sparsity, pattern=pattern, repair=repair, quantize=quantize_mode,
+                        io=io, report_json=report_json, report_html=report_html,
+                        progress=_sys.stderr.isatty())
+    from edgelite.converter import convert as convert_graph
+
+    if not model.exists():
+        raise EdgeliteError("model file does not exist", where=str(model))
+    source = convert_graph(model, _convert_options(input_shapes, input_values))
+    _echo_notes(source)
+    result = run_prune(source, opts)
+    if suffix == ".onnx":
+        from edgelite.prune.onnx_out import to_onnx_bytes
+
+        data = to_onnx_bytes(result.graph)
+    else:
+        data = result.quantized if result.quantized is not None else result.model
+    write_atomic(output, data)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    rep = result.report
+    m0, m1 = rep.macs
+    click.echo(f"MACs {m0:,} -> {m1:,} ({100 * m1 / max(m0, 1):.1f} %), parameters "
+               f"{rep.params[0]:,} -> {rep.params[1]:,}; output SQNR {rep.output_sqnr_db:.2f} "
+               f"dB, cosine {rep.output_cosine:.5f} on the calibration samples")
+    for g in rep.groups_left:
+        click.echo(f"  left alone: {g['name']}: {g['reason']}")
+    click.echo(f"wrote {output} ({len(data):,} bytes)")
+
+
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+                            help="Folder for the bundle (created with its parents if missing).")
 @click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
               help="Input data as `run` takes it: one .npy per model input or one .npz keyed "
                    "by input name; samples first, each sample one invoke; NCHW data is moved "

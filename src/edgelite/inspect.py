@@ -72,6 +72,11 @@ def _inspect_tflite(name: str, data: bytes) -> dict[str, Any]:
         "signatures": [asdict(s) for s in info.signatures],
         "buffers": len(info.buffers),
     }
+    from edgelite.prune.costs import model_costs
+
+    # Multiply-accumulates of the main subgraph's convolutions / dense layers, and the
+    # elements of every constant (weights and biases; shape arguments excluded).
+    report["macs"], report["params"] = model_costs(info)
     report["file"] = name
     report["format"] = "tflite"
     report["bytes"] = len(data)
@@ -161,6 +166,8 @@ def render_text(report: dict[str, Any]) -> str:
     arena = report.get("arena_bytes")
     lines.append(f"arena (runtime_micro): {arena:,} bytes" if arena is not None
                  else f"arena: unavailable ({report.get('arena_error', '')})")
+    if "macs" in report:
+        lines.append(f"MACs {report['macs']:,}, parameters {report['params']:,}")
     for si, sg in enumerate(report["subgraphs"]):
         lines.append(f"subgraph {si} {sg.get('name') or ''}: {len(sg['operators'])} ops, "
                      f"{len(sg['tensors'])} tensors")

@@ -1,0 +1,366 @@
+"""What a layer sees on calibration data, and least-squares repair of its weights.
+
+For each CONV_2D / FULLY_CONNECTED layer we accumulate the Gram matrix of its input features
+over the calibration samples: rows are output positions, columns are the features one output
+reads (a dense layer's inputs; a convolution's patch in its weights' (kh, kw, c) order), plus a
+column of ones for the bias. The float model runs on runtime_micro with the linear planner, like
+calibration does (DESIGN decision 7), so no Python executor is involved; only the im2col of a
+layer's input is done in numpy.
+
+With G = [X 1]ᵀ[X 1] and a layer's weights W (bias as the last column), the output is
+Y = [X 1] Wᵀ. Removing input features R and keeping K, the least-squares refit of the kept
+weights (He et al. 2017; ThiNet, Luo et al. 2017) is W'_K = W G[:, K] G_KK⁻¹, and its residual
+energy is tr(W G Wᵀ) − tr(W G[:, K] G_KK⁻¹ G[K, :] Wᵀ): everything is computed from G, never from
+the samples again. The ones column is always kept, so the bias absorbs the mean contribution of
+removed features; "bias" repair does only that (b' = b + W_R μ_R), "none" just drops them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgelite import ir
+from edgelite.quantize.data import Progress, Sample
+from edgelite.quantize.runner import Runner
+
+REPAIRS = ("ls", "bias", "none")
+# Relative Tikhonov damping of G_KK: keeps the solve defined when features are dead (a ReLU
+# channel that never fires) or collinear, far below anything that changes a well-posed fit.
+DAMP = 1e-6
+
+
+FOLDS = 4
+# Ridge strengths tried by cross-validation, relative to the mean diagonal of G_KK.
+LAMBDAS = (1e-3, 1e-2, 1e-1, 1.0)
+# With at least this many calibration rows per feature (and the pull toward the bias-only
+# repair) the fit does not overfit measurably: no
+# cross-validation (convolutions see one row per output position; dense layers one per sample).
+ROWS_PER_FEATURE = 4
+
+
+@dataclass
+class Gram:
+    """Σ over calibration rows of [x 1]ᵀ[x 1] for one layer's input features (float64), kept
+    per fold (samples dealt round-robin) for cross-validated repair."""
+
+    folds: list[np.ndarray]  # each (F + 1, F + 1); the last row/column is the ones column
+    rows: int
+
+    @property
+    def g(self) -> np.ndarray:
+        if not hasattr(self, "_g"):
+            self._g = np.sum(self.folds, axis=0)
+        return self._g
+
+    @property
+    def features(self) -> int:
+        return self.g.shape[0] - 1
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.g[-1, :-1] / max(self.rows, 1)
+
+    @property
+    def needs_cv(self) -> bool:
+        return self.rows < ROWS_PER_FEATURE * (self.features + 1) and len(self.folds) > 1
+
+
+def layer_matrix(op: ir.Op) -> tuple[np.ndarray, np.ndarray]:
+    """(W as outputs × features, bias) of a CONV_2D / FULLY_CONNECTED, float64."""
+    w = np.asarray(op.inputs[1].data, dtype=np.float64)
+    o = w.shape[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    bias = (np.asarray(b.data, dtype=np.float64).reshape(o) if b is not None and b.is_const
+            else np.zeros(o))
+    return w.reshape(o, -1), bias
+
+
+def features(op: ir.Op, x: np.ndarray) -> np.ndarray:
+    """The rows of features ``op`` reads from its input value ``x`` (float64)."""
+    x = np.asarray(x, dtype=np.float64)
+    w = op.inputs[1]
+    if op.type == "FULLY_CONNECTED":
+        return x.reshape(-1, w.shape[-1])
+    _, kh, kw, c = w.shape
+    opt = op.options
+    sh, sw = int(opt.get("stride_h", 1)), int(opt.get("stride_w", 1))
+    dh, dw = int(opt.get("dilation_h_factor", 1)), int(opt.get("dilation_w_factor", 1))
+    n, h, wd, _ = x.shape
+    oh, ow = op.outputs[0].shape[1:3]
+    if opt.get("padding", "SAME") == "SAME":
+        ph = max((oh - 1) * sh + (kh - 1) * dh + 1 - h, 0)
+        pw = max((ow - 1) * sw + (kw - 1) * dw + 1 - wd, 0)
+        x = np.pad(x, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
+    if kh == kw == 1:
+        cols = x[:, : (oh - 1) * sh + 1: sh, : (ow - 1) * sw + 1: sw, :]
+        return cols.reshape(-1, c)
+    patches = np.empty((n, oh, ow, kh, kw, c))
+    for i in range(kh):
+        for j in range(kw):
+            patches[:, :, :, i, j, :] = x[:, i * dh: i * dh + (oh - 1) * sh + 1: sh,
+                                          j * dw: j * dw + (ow - 1) * sw + 1: sw, :]
+    return patches.reshape(-1, kh * kw * c)
+
+
+def collect(graph: ir.Graph, model: bytes, samples: Sequence[Sample], layers: Sequence[ir.Op],
+            backend: str = "micro", progress: bool = True) -> dict[int, Gram]:
+    """Gram matrices of ``layers``' inputs over ``samples`` (key: id(op))."""
+    workers = 1 if backend != "micro" else max(1, min(2, os.cpu_count() or 1, len(samples)))
+    runners = [Runner(model, graph, backend) for _ in range(workers)]
+    folds = FOLDS if len(samples) >= 2 * FOLDS else 1
+    acc: dict[int, list[np.ndarray]] = {}
+    rows: dict[int, int] = {}
+
+    def one(k: int, sample: Sample) -> list[np.ndarray]:
+        r = runners[k]
+        r.run(sample)
+        out = []
+        for op in layers:
+            f = features(op, r.tensor(op.inputs[0]))
+            xa = np.empty((f.shape[0], f.shape[1] + 1))
+            xa[:, :-1] = f
+            xa[:, -1] = 1.0
+            out.append(xa.T @ xa)
+            rows[id(op)] = f.shape[0]
+        return out
+
+    bar = Progress(len(samples), "collecting layer inputs", progress)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, len(samples), workers):
+            batch = samples[start:start + workers]
+            for j, grams in enumerate(pool.map(one, range(len(batch)), batch)):
+                fold = (start + j) % folds
+                for op, g in zip(layers, grams, strict=True):
+                    slot = acc.setdefault(id(op), [np.zeros_like(g) for _ in range(folds)])
+                    slot[fold] += g
+                bar.step()
+    return {k: Gram(f, rows[k] * len(samples)) for k, f in acc.items()}
+
+
+def _aug(op: ir.Op) -> np.ndarray:
+    w, b = layer_matrix(op)
+    return np.concatenate([w, b[:, None]], axis=1)
+
+
+def signal(op: ir.Op, gram: Gram) -> float:
+    """Energy of the layer's output over the calibration rows: tr(W G Wᵀ)."""
+    wa = _aug(op)
+    return _quad(wa, gram.g)
+
+
+def _kept_index(features_total: int, removed: np.ndarray) -> np.ndarray:
+    keep = np.ones(features_total + 1, dtype=bool)
+    keep[removed] = False
+    return np.flatnonzero(keep)  # the ones column (last) is always kept
+
+
+def _prior(wa: np.ndarray, g: np.ndarray, rows: int, removed: np.ndarray,
+           keep: np.ndarray) -> np.ndarray:
+    """The bias-only repair in the kept space: kept weights, bias + W_R μ_R."""
+    p = wa[:, keep].copy()
+    p[:, -1] += wa[:, removed] @ (g[-1, removed] / max(rows, 1))
+    return p
+
+
+def _ridge(g: np.ndarray, rows: int, wa: np.ndarray, removed: np.ndarray, keep: np.ndarray,
+           lambdas: tuple[float, ...]) -> list[np.ndarray]:
+    """Kept weights (O × |K|) fitted on G, pulled toward the bias-only repair with strength
+    λ · mean diag(G_KK), one per λ: W' = (W G[:, K] + λ P)(G_KK + λ I)⁻¹ (one
+    eigendecomposition serves every λ)."""
+    gkk = g[np.ix_(keep, keep)]
+    scale = max(float(np.mean(np.diag(gkk))), 1e-30)
+    rhs0 = wa @ g[:, keep]  # O × |K|
+    prior = _prior(wa, g, rows, removed, keep)
+    if len(lambdas) == 1:
+        s = lambdas[0] * scale
+        return [np.linalg.solve(gkk + s * np.eye(len(keep)), (rhs0 + s * prior).T).T]
+    vals, vecs = np.linalg.eigh(gkk)
+    r0, p0 = rhs0 @ vecs, prior @ vecs
+    return [((r0 + lam * scale * p0) / (vals + lam * scale)) @ vecs.T for lam in lambdas]
+
+
+def _holdout(wa: np.ndarray, new: np.ndarray, g: np.ndarray, keep: np.ndarray) -> float:
+    """Error energy of the kept-space weights ``new`` against the original on rows G."""
+    cross = np.sum((new @ g[keep]) * wa)
+    return float(_quad(wa, g) - 2 * cross + _quad(new, g[np.ix_(keep, keep)]))
+
+
+def _quad(w: np.ndarray, g: np.ndarray) -> float:
+    """tr(W G Wᵀ)."""
+    return float(np.sum((w @ g) * w))
+
+
+def _cv(gram: Gram, wa: np.ndarray, removed: np.ndarray, keep: np.ndarray,
+        lambdas: tuple[float, ...] = LAMBDAS) -> tuple[float, float]:
+    """(λ, its cross-validated error energy) over the folds, the best of ``lambdas``."""
+    errs = np.zeros(len(lambdas))
+    total = gram.g
+    per_fold_rows = gram.rows / len(gram.folds)
+    for f in gram.folds:
+        fits = _ridge(total - f, int(gram.rows - per_fold_rows), wa, removed, keep, lambdas)
+        errs += [_holdout(wa, w, f, keep) for w in fits]
+    i = int(np.argmin(errs))
+    return lambdas[i], max(float(errs[i]), 0.0)
+
+
+def choose_lambda(op: ir.Op, gram: Gram, removed: np.ndarray,
+                  wa: np.ndarray | None = None) -> float:
+    """The cross-validated ridge strength for removing ``removed`` from ``op``'s inputs."""
+    wa = _aug(op) if wa is None else wa
+    return _cv(gram, wa, removed, _kept_index(gram.features, removed))[0]
+
+
+def residual(op: ir.Op, gram: Gram, removed: np.ndarray, mode: str,
+             wa: np.ndarray | None = None, lam: float | None = None) -> float:
+    """Output error energy after removing input features ``removed`` with repair ``mode``
+    (for "ls" on few rows: the cross-validated error of the ridge refit, with ridge strength
+    ``lam`` if given, else the best one)."""
+    if removed.size == 0:
+        return 0.0
+    wa = _aug(op) if wa is None else wa
+    g = gram.g
+    if mode == "none":
+        wr = wa[:, removed]
+        return _quad(wr, g[np.ix_(removed, removed)])
+    if mode == "bias":
+        n = max(gram.rows, 1)
+        mu = g[-1, removed] / n
+        cov = g[np.ix_(removed, removed)] / n - np.outer(mu, mu)
+        wr = wa[:, removed]
+        return _quad(wr, cov) * n
+    keep = _kept_index(gram.features, removed)
+    a = g[keep] @ wa.T  # |K| × O
+    z = _solve(g[np.ix_(keep, keep)], a)
+    fit = max(_quad(wa, g) - float(np.sum(a * z)), 0.0)
+    if not gram.needs_cv:
+        return fit
+    # Few rows per feature: the training residual flatters the fit. Generalised
+    # cross-validation's correction (1 − df/n)⁻² estimates its error on new rows; the bias-only
+    # repair (what the ridge falls back to) bounds it.
+    bias = residual(op, gram, removed, "bias", wa)
+    df, n = len(keep), gram.rows
+    return bias if df >= n else min(bias, fit / (1.0 - df / n) ** 2)
+
+
+def _solve(gkk: np.ndarray, a: np.ndarray) -> np.ndarray:
+    d = np.diag(gkk)
+    lam = DAMP * float(np.mean(d)) if d.size else 0.0
+    reg = gkk + lam * np.eye(gkk.shape[0])
+    try:
+        return np.linalg.solve(reg, a)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(reg, a, rcond=None)[0]
+
+
+def refit(op: ir.Op, gram: Gram | None, removed: np.ndarray, mode: str
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """New (W over the kept features, bias) for ``op`` after removing ``removed`` features.
+
+    W comes back as outputs × kept features (the caller reshapes it to the layer's layout).
+    With few calibration rows per feature the least-squares refit is a ridge regression
+    toward the bias-only repair, its strength chosen by cross-validation over the folds."""
+    w, b = layer_matrix(op)
+    keep = np.setdiff1d(np.arange(w.shape[1]), removed)
+    if removed.size == 0 or mode == "none" or gram is None:
+        return w[:, keep], b
+    if mode == "bias":
+        return w[:, keep], b + w[:, removed] @ gram.mean[removed]
+    wa = np.concatenate([w, b[:, None]], axis=1)
+    kidx = _kept_index(gram.features, removed)
+    if gram.needs_cv:
+        lam, _ = _cv(gram, wa, removed, kidx)
+        new = _ridge(gram.g, gram.rows, wa, removed, kidx, (lam,))[0]
+    else:
+        new = _solve(gram.g[np.ix_(kidx, kidx)], gram.g[kidx] @ wa.T).T
+    return new[:, :-1], new[:, -1]
+
+
+def feature_index(op: ir.Op, channels_removed: Sequence[int]) -> np.ndarray:
+    """The feature columns of ``op`` that read the given input channels."""
+    w = op.inputs[1]
+    ch = np.asarray(sorted(channels_removed), dtype=np.int64)
+    if op.type == "FULLY_CONNECTED" or ch.size == 0:
+        return ch
+    _, kh, kw, c = w.shape
+    offs = np.arange(kh * kw, dtype=np.int64) * c
+    return np.sort((offs[:, None] + ch[None, :]).reshape(-1))
+
+
+# ---- the correction pass: refit on the pruned model's own inputs ---------------------------
+
+@dataclass
+class Pair:
+    """Per fold, for one repaired layer: A = X'ᵀX' (pruned inputs, ones column last) and
+    B = X'ᵀX (against the unpruned model's inputs), over the same samples."""
+
+    a: list[np.ndarray]
+    b: list[np.ndarray]
+    rows: int
+
+
+def collect_pairs(orig: ir.Graph, orig_model: bytes, pruned: ir.Graph, pruned_model: bytes,
+                  layers: Sequence[tuple[ir.Op, ir.Op]], samples: Sequence[Sample],
+                  backend: str = "micro", progress: bool = True) -> dict[int, Pair]:
+    """For (pruned layer, unpruned layer) pairs, the cross Gram matrices (key: id(pruned))."""
+    folds = FOLDS if len(samples) >= 2 * FOLDS else 1
+    ro = Runner(orig_model, orig, backend)
+    rp = Runner(pruned_model, pruned, backend)
+    out: dict[int, Pair] = {}
+    bar = Progress(len(samples), "refitting on pruned inputs", progress)
+
+    def aug(f: np.ndarray) -> np.ndarray:
+        xa = np.empty((f.shape[0], f.shape[1] + 1))
+        xa[:, :-1] = f
+        xa[:, -1] = 1.0
+        return xa
+
+    for k, s in enumerate(samples):
+        ro.run(s)
+        rp.run(s)
+        for p_op, o_op in layers:
+            xp = aug(features(p_op, rp.tensor(p_op.inputs[0])))
+            xo = aug(features(o_op, ro.tensor(o_op.inputs[0])))
+            pair = out.get(id(p_op))
+            if pair is None:
+                pair = out[id(p_op)] = Pair(
+                    [np.zeros((xp.shape[1],) * 2) for _ in range(folds)],
+                    [np.zeros((xp.shape[1], xo.shape[1])) for _ in range(folds)], 0)
+            pair.a[k % folds] += xp.T @ xp
+            pair.b[k % folds] += xp.T @ xo
+            pair.rows += xp.shape[0]
+        bar.step()
+    return out
+
+
+def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np.ndarray:
+    """Kept-space weights (bias last) minimising ‖X W_origᵀ − X' W'ᵀ‖² + λ‖W' − W_cur‖²,
+    λ by cross-validation over the folds when rows are few per feature, else a small damping."""
+    a_all, b_all = np.sum(pair.a, axis=0), np.sum(pair.b, axis=0)
+    scale = max(float(np.mean(np.diag(a_all))), 1e-30) / max(len(pair.a), 1)
+    eye = np.eye(a_all.shape[0])
+    many_rows = pair.rows >= ROWS_PER_FEATURE * a_all.shape[0]
+
+    def fits(a: np.ndarray, b: np.ndarray, lams: tuple[float, ...]) -> list[np.ndarray]:
+        vals, vecs = np.linalg.eigh(a)
+        r0, p0 = (w_orig @ b.T) @ vecs, w_cur @ vecs
+        out = []
+        for lam in lams:
+            sc = lam * scale * len(pair.a)
+            out.append(((r0 + sc * p0) / (vals + sc)) @ vecs.T)
+        return out
+
+    if many_rows or len(pair.a) == 1:
+        # Enough rows: the plain least-squares fit (damped), as in refit(); no folds needed.
+        return np.linalg.solve(a_all + DAMP * scale * len(pair.a) * eye,
+                               (w_orig @ b_all.T + DAMP * scale * len(pair.a) * w_cur).T).T
+    errs = np.zeros(len(LAMBDAS))
+    for f in range(len(pair.a)):
+        for i, w in enumerate(fits(a_all - pair.a[f], b_all - pair.b[f], LAMBDAS)):
+            errs[i] += (_quad(w_orig, gram.folds[f])
+                        - 2 * float(np.sum((w @ pair.b[f]) * w_orig)) + _quad(w, pair.a[f]))
+    return fits(a_all, b_all, (LAMBDAS[int(np.argmin(errs))],))[0]

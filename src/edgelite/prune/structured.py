@@ -1,0 +1,378 @@
+"""Structured (channel) pruning: choose units per group, then rewrite the graph smaller.
+
+Importance of a unit (a set of coupled channels) is the share of its consumers' output energy
+that flows through it: Σ over the layers reading it of ‖W[:, f]‖² E[x_f²] / E‖y‖² (from the
+calibration Gram matrices), or, for the plain magnitude baseline, the L1 norm of the filters
+that produce it. Units are removed least important first.
+
+Per-group ratios come from measured sensitivity (global allocation): for each group, the
+relative output error of its consumers after removing 0, 10, 20 ... 90 % of its units, with the
+chosen repair, is computed from the Gram matrices; a greedy search then removes, step by step,
+the group whose next step costs the least error per MAC (or per channel) saved, until the target
+is met. Interactions between groups (a convolution whose inputs and outputs both shrink) are in
+the MAC count, which is always computed on the whole graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edgelite import ir
+from edgelite.prune import repair as RP
+from edgelite.prune.groups import Group, channels
+
+GRID = tuple(i / 10 for i in range(10))  # fractions of a group's units tried for sensitivity
+
+
+@dataclass
+class Choice:
+    """The units removed per group, in removal order, and the resulting keep masks."""
+
+    removed: dict[int, list[int]] = field(default_factory=dict)  # group index -> unit indices
+
+    def masks(self, groups: Sequence[Group]) -> dict[int, np.ndarray]:
+        """id(tensor) -> boolean keep mask over its last axis (only tensors that shrink)."""
+        out: dict[int, np.ndarray] = {}
+        for g in groups:
+            units = self.removed.get(g.index, [])
+            if not units:
+                continue
+            for t in g.tensors:
+                out.setdefault(id(t), np.ones(channels(t), dtype=bool))
+            for u in units:
+                for key, chans in g.units[u].slots.items():
+                    out[key][chans] = False
+        return out
+
+
+def unit_features(g: Group, unit: int, layer: ir.Op) -> np.ndarray:
+    chans = g.units[unit].slots.get(id(layer.inputs[0]), [])
+    return RP.feature_index(layer, chans)
+
+
+def importance(g: Group, grams: dict[int, RP.Gram], criterion: str) -> np.ndarray:
+    """One score per unit of ``g`` (higher: more important)."""
+    scores = np.zeros(len(g.units))
+    if criterion == "magnitude":
+        for src in g.sources:
+            w = np.abs(np.asarray(src.inputs[1].data, dtype=np.float64))
+            l1 = w.reshape(w.shape[0], -1).sum(axis=1)
+            out = src.outputs[0]
+            for u in g.units:
+                for c in u.slots.get(id(out), []):
+                    scores[u.index] += l1[c]
+        return scores
+    for layer in g.consumers:
+        gram = grams.get(id(layer))
+        if gram is None:
+            continue
+        w, _ = RP.layer_matrix(layer)
+        col = np.sum(w * w, axis=0) * np.diag(gram.g)[:-1]
+        total = max(RP.signal(layer, gram), 1e-30)
+        for u in g.units:
+            f = unit_features(g, u.index, layer)
+            if f.size:
+                scores[u.index] += float(col[f].sum()) / total
+    return scores
+
+
+def removal_order(g: Group, scores: np.ndarray) -> list[int]:
+    """Units least important first, skipping any whose removal would empty a tensor."""
+    left = {id(t): channels(t) for t in g.tensors}
+    order = []
+    for u in sorted(range(len(g.units)), key=lambda i: (scores[i], i)):
+        slots = g.units[u].slots
+        if all(left[k] > len(c) for k, c in slots.items()):
+            for k, c in slots.items():
+                left[k] -= len(c)
+            order.append(u)
+    return order
+
+
+def group_error(g: Group, removed_units: Sequence[int], grams: dict[int, RP.Gram],
+                mode: str, cache: dict[int, tuple[np.ndarray, float]],
+                lams: dict[int, float] | None = None) -> float:
+    """Σ over ``g``'s consumers of their relative output error with ``removed_units`` gone."""
+    err = 0.0
+    lams = {} if lams is None else lams
+    for layer in g.consumers:
+        gram = grams.get(id(layer))
+        if gram is None:
+            continue
+        if id(layer) not in cache:
+            w, b = RP.layer_matrix(layer)
+            cache[id(layer)] = (np.concatenate([w, b[:, None]], axis=1),
+                                max(RP.signal(layer, gram), 1e-30))
+        wa, total = cache[id(layer)]
+        feats = [unit_features(g, u, layer) for u in removed_units]
+        f = np.unique(np.concatenate(feats)) if feats else np.zeros(0, np.int64)
+        if f.size == 0:
+            continue
+        err += RP.residual(layer, gram, f, mode, wa) / total
+    return err
+
+
+# ---- MACs of a choice --------------------------------------------------------------------
+
+def macs_with(graph: ir.Graph, masks: dict[int, np.ndarray] | None = None,
+              kept: dict[int, int] | None = None) -> int:
+    """The graph's MACs if the tensors in ``masks`` kept only their True channels (or the
+    tensors in ``kept`` only that many)."""
+    masks = masks or {}
+    kept = kept or {}
+
+    def ch(t: ir.Tensor) -> int:
+        if id(t) in kept:
+            return kept[id(t)]
+        m = masks.get(id(t))
+        return int(m.sum()) if m is not None else channels(t)
+
+    total = 0
+    for op in graph.ops:
+        out = op.outputs[0] if op.outputs else None
+        if op.type == "CONV_2D":
+            w = op.inputs[1].shape
+            total += int(np.prod(out.shape[:-1])) * ch(out) * w[1] * w[2] * ch(op.inputs[0])
+        elif op.type == "DEPTHWISE_CONV_2D":
+            w = op.inputs[1].shape
+            total += int(np.prod(out.shape[:-1])) * ch(out) * w[1] * w[2]
+        elif op.type == "FULLY_CONNECTED":
+            rows = int(np.prod(out.shape[:-1])) if len(out.shape) > 1 else 1
+            total += rows * ch(out) * ch(op.inputs[0])
+    return total
+
+
+class _Counts:
+    """Kept channel counts per tensor for "the first n units of each group's order" choices,
+    from cumulative sums (the greedy search asks this thousands of times)."""
+
+    def __init__(self, groups: Sequence[Group], orders: dict[int, list[int]]) -> None:
+        self.cum: dict[int, dict[int, np.ndarray]] = {}
+        self.full: dict[int, int] = {}
+        for g in groups:
+            if g.index not in orders:
+                continue
+            order = orders[g.index]
+            per: dict[int, np.ndarray] = {}
+            for t in g.tensors:
+                self.full[id(t)] = channels(t)
+                col = np.zeros(len(order) + 1, dtype=np.int64)
+                for j, u in enumerate(order):
+                    col[j + 1] = len(g.units[u].slots.get(id(t), ()))
+                per[id(t)] = np.cumsum(col)
+            self.cum[g.index] = per
+
+    def kept(self, steps: dict[int, int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for gi, n in steps.items():
+            if n:
+                for key, cum in self.cum[gi].items():
+                    out[key] = self.full[key] - int(cum[n])
+        return out
+
+
+def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram], *,
+             macs: float | None, channels_fraction: float | None, criterion: str,
+             allocation: str, mode: str) -> tuple[Choice, dict[int, np.ndarray]]:
+    """Decide how many units each prunable group loses; return the choice and the scores."""
+    prunable = [g for g in groups if g.units]
+    scores = {g.index: importance(g, grams, criterion) for g in prunable}
+    orders = {g.index: removal_order(g, scores[g.index]) for g in prunable}
+    total_units = sum(len(g.units) for g in prunable)
+    base_macs = macs_with(graph, {})
+    counts = _Counts(prunable, orders)
+
+    def met(steps: dict[int, int]) -> bool:
+        if channels_fraction is not None:
+            return sum(steps.values()) >= channels_fraction * total_units
+        return macs_with(graph, kept=counts.kept(steps)) <= macs * base_macs
+
+    steps = {g.index: 0 for g in prunable}
+    if allocation == "uniform":
+        # One fraction for every group, the smallest that meets the target (bisection).
+        lo, hi = 0.0, 1.0
+        for _ in range(30):
+            mid = (lo + hi) / 2
+            trial = {gi: min(len(orders[gi]), int(round(mid * len(prunable_g.units))))
+                     for gi, prunable_g in ((g.index, g) for g in prunable)}
+            if met(trial):
+                hi = mid
+            else:
+                lo = mid
+        steps = {g.index: min(len(orders[g.index]), int(round(hi * len(g.units))))
+                 for g in prunable}
+        return Choice({gi: orders[gi][:n] for gi, n in steps.items() if n}), scores
+
+    # Global: sensitivity curves on a grid of fractions, then greedy steps.
+    cache: dict[int, tuple[np.ndarray, float]] = {}
+    lams: dict[int, float] = {}
+    points = {}
+    errors = {}
+    for g in prunable:
+        n = len(orders[g.index])
+        pts = sorted({min(n, int(round(f * len(g.units)))) for f in GRID} | {n})
+        points[g.index] = pts
+        errors[g.index] = [group_error(g, orders[g.index][:p], grams, mode, cache, lams)
+                           for p in pts]
+    at = {g.index: 0 for g in prunable}  # position in points
+
+    def cost_saved(gi: int, p_from: int, p_to: int) -> float:
+        if channels_fraction is not None:
+            return float(p_to - p_from)
+        a = dict(steps)
+        a[gi] = p_from
+        b = dict(steps)
+        b[gi] = p_to
+        return float(macs_with(graph, kept=counts.kept(a)) - macs_with(graph, kept=counts.kept(b)))
+
+    while not met(steps):
+        best = None
+        for g in prunable:
+            gi = g.index
+            k = at[gi]
+            if k + 1 >= len(points[gi]):
+                continue
+            saved = cost_saved(gi, points[gi][k], points[gi][k + 1])
+            if saved <= 0:
+                continue
+            rate = (errors[gi][k + 1] - errors[gi][k]) / saved
+            if best is None or rate < best[0]:
+                best = (rate, gi)
+        if best is None:
+            break  # nothing more can go: the caller reports what was reached
+        gi = best[1]
+        k = at[gi]
+        prev, nxt = points[gi][k], points[gi][k + 1]
+        # The smallest count within the step that meets the target, else the whole step.
+        chosen = nxt
+        for p in range(prev + 1, nxt + 1):
+            trial = dict(steps)
+            trial[gi] = p
+            if met(trial):
+                chosen = p
+                break
+        steps[gi] = chosen
+        at[gi] = k + 1 if chosen == nxt else k
+        if chosen != nxt:
+            break
+    return Choice({gi: orders[gi][:n] for gi, n in steps.items() if n}), scores
+
+
+# ---- rewriting the graph -----------------------------------------------------------------
+
+def _sliced(t: ir.Tensor, data: np.ndarray) -> ir.Tensor:
+    return ir.Tensor(t.name, data.shape, t.dtype, data=np.ascontiguousarray(data))
+
+
+def apply(graph: ir.Graph, masks: dict[int, np.ndarray], groups: Sequence[Group],
+          grams: dict[int, RP.Gram], mode: str) -> dict[str, dict]:
+    """Shrink ``graph`` in place by ``masks``, refitting the layers that read removed channels.
+
+    Returns per layer (output tensor name) what changed: channels in/out before and after."""
+    changes: dict[str, dict] = {}
+    consts_done: set[int] = set()
+    for op in graph.ops:
+        new_inputs = list(op.inputs)
+        if op.type in ("CONV_2D", "FULLY_CONNECTED"):
+            x, out = op.inputs[0], op.outputs[0]
+            in_keep = masks.get(id(x))
+            out_keep = masks.get(id(out))
+            if in_keep is None and out_keep is None:
+                continue
+            w = op.inputs[1]
+            o = w.shape[0]
+            removed = (RP.feature_index(op, np.flatnonzero(~in_keep).tolist())
+                       if in_keep is not None else np.zeros(0, np.int64))
+            wk, b = RP.refit(op, grams.get(id(op)), removed, mode)
+            if op.type == "CONV_2D":
+                _, kh, kw, _ = w.shape
+                wk = wk.reshape(o, kh, kw, -1)
+            rows = out_keep if out_keep is not None else np.ones(o, dtype=bool)
+            new_inputs[1] = _sliced(w, wk[rows].astype(w.dtype))
+            if len(op.inputs) > 2 and op.inputs[2] is not None:
+                new_inputs[2] = _sliced(op.inputs[2], b[rows].astype(op.inputs[2].dtype))
+            elif removed.size and mode != "none":
+                new_inputs = new_inputs[:2] + [ir.const(f"{out.name}_bias",
+                                                        b[rows].astype(np.float32))]
+            changes[out.name] = {
+                "in": (channels(x), int(in_keep.sum()) if in_keep is not None else channels(x)),
+                "out": (o, int(rows.sum()))}
+        elif op.type == "DEPTHWISE_CONV_2D":
+            out = op.outputs[0]
+            keep = masks.get(id(out))
+            if keep is None:
+                continue
+            w = op.inputs[1]
+            new_inputs[1] = _sliced(w, np.asarray(w.data)[..., keep])
+            if len(op.inputs) > 2 and op.inputs[2] is not None:
+                new_inputs[2] = _sliced(op.inputs[2], np.asarray(op.inputs[2].data)[keep])
+            changes[out.name] = {"in": (channels(op.inputs[0]),
+                                                   int(masks[id(op.inputs[0])].sum())),
+                                            "out": (len(keep), int(keep.sum()))}
+        elif op.type in ("RESHAPE",) and id(op.outputs[0]) in masks:
+            out = op.outputs[0]
+            shape = [*out.shape[:-1], int(masks[id(out)].sum())]
+            op.options = {**op.options, "new_shape": shape} if "new_shape" in op.options \
+                else op.options
+            if len(op.inputs) > 1 and op.inputs[1] is not None and op.inputs[1].is_const:
+                new_inputs[1] = ir.const(op.inputs[1].name, np.asarray(shape, np.int32))
+        elif op.type == "SPLIT" and any(id(t) in masks for t in op.outputs):
+            sizes = [int(masks[id(t)].sum()) if id(t) in masks else channels(t)
+                     for t in op.outputs]
+            if len(set(sizes)) > 1:  # unequal parts: SPLIT_V says each size
+                axis = op.inputs[0]
+                op.type = "SPLIT_V"
+                op.options = {"num_splits": len(sizes)}
+                new_inputs = [op.inputs[1], ir.const(f"{op.outputs[0].name}_sizes",
+                                                     np.asarray(sizes, np.int32)), axis]
+        elif op.type == "SPLIT_V" and any(id(t) in masks for t in op.outputs):
+            sizes = [int(masks[id(t)].sum()) if id(t) in masks else channels(t)
+                     for t in op.outputs]
+            new_inputs[1] = ir.const(op.inputs[1].name, np.asarray(sizes, np.int32))
+        # Constant operands tied to pruned channels (per-channel scales, PReLU alphas...).
+        for i, t in enumerate(new_inputs):
+            if t is not None and t.is_const and id(t) in masks and id(t) not in consts_done:
+                consts_done.add(id(t))
+                sliced = _sliced(t, np.asarray(t.data)[..., masks[id(t)]])
+                graph.replace_uses(t, sliced)
+                new_inputs[i] = sliced
+        op.inputs = new_inputs
+    for t in graph.tensors():
+        m = masks.get(id(t))
+        if m is not None and not t.is_const:
+            t.shape = (*t.shape[:-1], int(m.sum()))
+    return changes
+
+
+def correct(graph: ir.Graph, orig: ir.Graph, orig_model: bytes, twin: dict[int, ir.Tensor],
+            masks: dict[int, np.ndarray], grams: dict[int, RP.Gram], samples: Sequence,
+            backend: str, progress: bool) -> None:
+    """The correction pass: refit every repaired layer on the pruned model's inputs."""
+    from edgelite.converter.tflite.writer import write_model
+
+    orig_by_out = {id(op.outputs[0]): op for op in orig.ops if op.outputs}
+    pairs = []
+    for op in graph.ops:
+        if op.type in ("CONV_2D", "FULLY_CONNECTED") and id(op) in grams \
+                and id(op.inputs[0]) in masks:
+            pairs.append((op, orig_by_out[id(twin[id(op.outputs[0])])]))
+    if not pairs:
+        return
+    got = RP.collect_pairs(orig, orig_model, graph, write_model(graph), pairs, samples,
+                           backend, progress)
+    for op, o_op in pairs:
+        w_o, b_o = RP.layer_matrix(o_op)
+        keep_out = masks.get(id(op.outputs[0]))
+        if keep_out is not None:
+            w_o, b_o = w_o[keep_out], b_o[keep_out]
+        w_c, b_c = RP.layer_matrix(op)
+        new = RP.correct(np.concatenate([w_o, b_o[:, None]], axis=1),
+                         np.concatenate([w_c, b_c[:, None]], axis=1), got[id(op)],
+                         grams[id(op)])
+        w_t = op.inputs[1]
+        op.inputs[1] = _sliced(w_t, new[:, :-1].reshape(w_t.shape).astype(w_t.dtype))
+        if len(op.inputs) > 2 and op.inputs[2] is not None:
+            op.inputs[2] = _sliced(op.inputs[2], new[:, -1].astype(op.inputs[2].dtype))
