@@ -92,7 +92,7 @@ static int same_shape(const el_tensor *a, const el_tensor *b) {
 
 /* Tensor `t` of the caller (`role` k) against tensor `x` of subgraph sg. */
 static el_status match(el_context *ctx, const el_node *node, const el_tensor *t, const char *role,
-                       int32_t k, int32_t sg, const char *sg_role, int32_t x) {
+                       int32_t k, int32_t sg, const char *sg_role, int32_t sk, int32_t x) {
   const el_tensor *u = &ctx->subgraphs[sg].tensors[x];
   if (t == NULL)
     return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "%s %d is absent", role, (int)k);
@@ -104,7 +104,7 @@ static el_status match(el_context *ctx, const el_node *node, const el_tensor *t,
                    "%s %d (%s, rank %d, %lu bytes) differs from subgraph %d %s %d (%s, rank %d, "
                    "%lu bytes): runtime_micro runs subgraphs with static, equal shapes",
                    role, (int)k, el_dtype_name(t->type), (int)t->rank, (unsigned long)t->bytes,
-                   (int)sg, sg_role, (int)k, el_dtype_name(u->type), (int)u->rank,
+                   (int)sg, sg_role, (int)sk, el_dtype_name(u->type), (int)u->rank,
                    (unsigned long)u->bytes);
   return EL_OK;
 }
@@ -122,12 +122,13 @@ static el_status check_call(el_context *ctx, const el_node *node, int32_t sg, in
     return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "has %d outputs, subgraph %d has %d",
                    (int)n_out, (int)sg, (int)g->n_outputs);
   for (k = 0; k < g->n_inputs; ++k) {
-    el_status st = match(ctx, node, el_input(ctx, node, first + k), "input", first + k, sg, "input",
+    el_status st = match(ctx, node, el_input(ctx, node, first + k), "input", first + k, sg, "input", k,
                          g->inputs[k]);
     if (st != EL_OK) return st;
   }
   for (k = 0; check_outputs && k < n_out; ++k) {
-    el_status st = match(ctx, node, el_output(ctx, node, k), "output", k, sg, "output", g->outputs[k]);
+    el_status st = match(ctx, node, el_output(ctx, node, k), "output", k, sg, "output", k,
+                         g->outputs[k]);
     if (st != EL_OK) return st;
   }
   return EL_OK;
@@ -187,7 +188,7 @@ static el_status check_while(el_context *ctx, el_node *node) {
     return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "has %d inputs and %d outputs (must be equal)",
                    (int)node->n_inputs, (int)node->n_outputs);
   for (k = 0; k < node->n_inputs; ++k) {
-    st = match(ctx, node, el_input(ctx, node, k), "input", k, node->subgraph, "output",
+    st = match(ctx, node, el_input(ctx, node, k), "input", k, node->subgraph, "output", k,
                node->outputs[k]);
     if (st != EL_OK) return st;
   }
@@ -277,14 +278,28 @@ static el_status if_invoke(el_context *ctx, el_node *node) {
   return EL_OK;
 }
 
+/* Like TFLite, a WHILE loops as long as its condition says; a build may cap the iterations
+ * (the fuzzer's does, so a mutated condition cannot hang it): 0 = no cap. */
+#ifndef EL_WHILE_MAX_ITERATIONS
+#define EL_WHILE_MAX_ITERATIONS 0
+#endif
+
 /* The loop values live in the WHILE's outputs between iterations. */
 static el_status while_invoke(el_context *ctx, el_node *node) {
   const el_while_options *o = (const el_while_options *)node->options;
   const el_subgraph *c = &ctx->subgraphs[o->cond_subgraph_index];
   const el_subgraph *b = &ctx->subgraphs[o->body_subgraph_index];
   el_status st;
+#if EL_WHILE_MAX_ITERATIONS > 0
+  unsigned long n = 0;
+#endif
   copy_tensors(ctx, node->subgraph, node->outputs, node->subgraph, node->inputs, node->n_inputs);
   for (;;) {
+#if EL_WHILE_MAX_ITERATIONS > 0
+    if (n++ >= (unsigned long)EL_WHILE_MAX_ITERATIONS)
+      return el_fail(ctx, node, EL_ERROR_INVOKE, "stopped after %lu iterations (EL_WHILE_MAX_ITERATIONS)",
+                     (unsigned long)EL_WHILE_MAX_ITERATIONS);
+#endif
     copy_tensors(ctx, o->cond_subgraph_index, c->inputs, node->subgraph, node->outputs, c->n_inputs);
     st = el_run_subgraph(ctx, o->cond_subgraph_index);
     if (st != EL_OK) return st;
