@@ -98,3 +98,79 @@ def test_hey_jarvis_if_runs_in_runtime_micro_as_in_litert() -> None:
         assert _err_of_range(got, ref) <= 1e-5, (k, got, ref)
         scores.append(float(ref.reshape(-1)[0]))
     assert min(scores) < 0.5 < max(scores), scores
+
+
+# ---- edgelite convert / quantize on a .tflite with IF ------------------------------------------
+
+def test_convert_if_converts_a_run_time_condition_and_inlines_a_frozen_one(tmp_path: Path) -> None:
+    from test_intake import cli
+
+    from edgelite.converter import ConvertOptions, convert
+    from edgelite.converter.tflite.writer import write_model
+
+    make_corpus, tflbuild = _corpus_module()
+    src = tmp_path / "if.tflite"
+    src.write_bytes(tflbuild.build(make_corpus.if_model()))
+    x = np.array([[1.0, 2.0, -3.0, 0.5]], np.float32)
+    graph = convert(src)  # condition is a model input: both branches + SELECT_V2
+    assert [op.type for op in graph.ops].count("SELECT_V2") == 1
+    assert any("both branches" in n for n in graph.notes)
+    data = write_model(graph)
+    for flag in (True, False):
+        ref = _litert(src.read_bytes(), [np.array(flag), x])[0]
+        np.testing.assert_array_equal(_micro(data, [np.array(flag), x])[0], ref)
+        np.testing.assert_array_equal(_litert(data, [np.array(flag), x])[0], ref)
+        # frozen condition: the IF becomes the branch it picks, the input disappears
+        frozen = convert(src, ConvertOptions(input_values={"flag": (float(flag),)}))
+        assert [op.type for op in frozen.ops] == ["ADD" if flag else "MUL"]
+        np.testing.assert_array_equal(_micro(write_model(frozen), [x])[0], ref)
+    out = tmp_path / "out.tflite"
+    assert cli("convert", str(src), "-o", str(out), "--input-value", "flag=1") == 0
+    np.testing.assert_array_equal(_micro(out.read_bytes(), [x])[0],
+                                  _litert(src.read_bytes(), [np.array(True), x])[0])
+
+
+def test_convert_refuses_an_if_branch_it_cannot_compute_blindly(tmp_path: Path) -> None:
+    from test_cli import assert_user_error, edgelite
+
+    make_corpus, tflbuild = _corpus_module()
+    m = make_corpus.if_model()
+    m.opcodes[2] = tflbuild.GATHER  # the else-branch gathers: unsafe on untaken values
+    m.subgraphs[2].tensors[1] = tflbuild.Tensor([1], tflbuild.INT32, 0, "w")
+    m.subgraphs[2].ops[0].options_type = tflbuild.OPT_GATHER
+    m.subgraphs[2].ops[0].options = [(0, "i32", 0)]
+    m.subgraphs[0].tensors[2] = tflbuild.Tensor([1], tflbuild.INT32, 0, "w")
+    m.subgraphs[0].inputs = [0, 1, 2]
+    m.subgraphs[1].tensors[1] = tflbuild.Tensor([1], tflbuild.INT32, 0, "w")
+    m.subgraphs[1].ops[0].opcode = 2
+    m.subgraphs[1].ops[0].options_type = tflbuild.OPT_GATHER
+    m.subgraphs[1].ops[0].options = [(0, "i32", 0)]
+    src = tmp_path / "gather_if.tflite"
+    src.write_bytes(tflbuild.build(m))
+    r = edgelite("convert", str(src), "-o", str(tmp_path / "o.tflite"))
+    assert_user_error(r, "IF_0", "GATHER", "--input-value")
+
+
+def test_hey_jarvis_converts_and_quantizes(tmp_path: Path) -> None:
+    from test_intake import _assert_int8_bit_exact_with_tflm, cli
+
+    from edgelite.converter import convert
+    from edgelite.converter.tflite.writer import write_model
+
+    path = _wheel("PYOPEN_WAKEWORD", HEY_JARVIS)
+    graph = convert(path)
+    assert not any(op.type == "IF" for op in graph.ops)
+    data = write_model(graph)
+    rng = np.random.default_rng(11)
+    for k in range(4):
+        x = (rng.standard_normal((1, 16, 96)) * (4.0 if k % 2 else 0.3)).astype(np.float32)
+        ref = _litert(path.read_bytes(), [x])[0]
+        assert _err_of_range(_micro(data, [x])[0], ref) <= 1e-5
+        assert _err_of_range(_litert(data, [x])[0], ref) <= 1e-5
+    calib = (rng.standard_normal((16, 1, 16, 96)) * 2).astype(np.float32)
+    np.save(tmp_path / "calib.npy", calib)
+    out = tmp_path / "int8.tflite"
+    assert cli("quantize", str(path), "-o", str(out), "--calibration",
+               str(tmp_path / "calib.npy")) == 0
+    assert out.stat().st_size <= 0.30 * len(data)
+    _assert_int8_bit_exact_with_tflm(out.read_bytes(), samples=3)

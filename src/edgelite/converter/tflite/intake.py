@@ -12,11 +12,12 @@ from typing import Any
 import numpy as np
 
 from edgelite import ir
+from edgelite.converter.tflite.control_flow import inline_ifs
 from edgelite.converter.tflite.reader import read_file, to_ir
 from edgelite.errors import Code, EdgeliteError
 
-# Ops whose subgraphs (bodies, branches) to_ir does not read: refused by name.
-CONTROL_FLOW = ("IF", "WHILE", "CALL_ONCE", "CALL")
+# Ops whose subgraphs (bodies) to_ir does not read: refused by name (IF: control_flow.py).
+CONTROL_FLOW = ("WHILE", "CALL_ONCE", "CALL")
 
 
 def read_tflite(path: str | Path, options: Any = None) -> ir.Graph:
@@ -28,18 +29,19 @@ def read_tflite(path: str | Path, options: Any = None) -> ir.Graph:
     info = read_file(path)
     graph = to_ir(info)
     graph.notes.extend(_dynamic_inputs(info, where))
+    if options is not None:  # first: a frozen input may decide an IF
+        _check_input_shapes(graph, options.input_shapes, where)
+        _freeze_inputs(graph, options.input_values, where)
+    inline_ifs(graph, info, where)
     control = [op for op in graph.ops if op.type in CONTROL_FLOW]
     if control:
         op = control[0]
         raise EdgeliteError(
             f"operator {op.name} ({op.type}) runs another subgraph; edgelite reads the main "
             "subgraph only", where=where, code=Code.UNSUPPORTED,
-            hint="export the model without control flow (or convert its ONNX source, where "
-                 "--input-value folds an If with a known condition)")
+            hint="export the model without loops (edgelite reads IF: its branches are "
+                 "inlined); runtime_micro runs the file as it is (edgelite run)")
     fold_float16_weights(graph)
-    if options is not None:
-        _check_input_shapes(graph, options.input_shapes, where)
-        _freeze_inputs(graph, options.input_values, where)
     unique_names(graph)
     graph.validate()
     return graph
