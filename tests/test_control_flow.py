@@ -174,3 +174,46 @@ def test_hey_jarvis_converts_and_quantizes(tmp_path: Path) -> None:
                str(tmp_path / "calib.npy")) == 0
     assert out.stat().st_size <= 0.30 * len(data)
     _assert_int8_bit_exact_with_tflm(out.read_bytes(), samples=3)
+
+
+# ---- TFLite Micro runs IF and WHILE too: float and int8 against it -----------------------------
+
+def _int8_if_model(make_corpus, tflbuild):  # noqa: ANN001, ANN202
+    """if_model with int8 tensors (x, w scale 0.05; y scale 0.1, zero point 3)."""
+    m = make_corpus.if_model()
+    i8 = tflbuild.INT8
+    q_in, q_out = ([0.05], [0]), ([0.1], [3])
+    m.buffers[1] = np.array([[10, -20, 40, 60]], np.int8).tobytes()
+    main = m.subgraphs[0]
+    main.tensors[1:] = [tflbuild.Tensor([1, 4], i8, 0, "x", *q_in),
+                        tflbuild.Tensor([1, 4], i8, 1, "w", *q_in),
+                        tflbuild.Tensor([1, 4], i8, 0, "y", *q_out)]
+    for sg in m.subgraphs[1:]:
+        sg.tensors = [tflbuild.Tensor([1, 4], i8, 0, "x", *q_in),
+                      tflbuild.Tensor([1, 4], i8, 0, "w", *q_in),
+                      tflbuild.Tensor([1, 4], i8, 0, "y", *q_out)]
+    return m
+
+
+def test_if_and_while_equal_tflite_micro_float_and_int8() -> None:
+    from tflite_micro.python.tflite_micro import runtime
+
+    make_corpus, tflbuild = _corpus_module()
+    rng = np.random.default_rng(12)
+    cases = [(make_corpus.if_model(), lambda f: [np.array(f), rng.standard_normal((1, 4))
+                                                 .astype(np.float32)]),
+             (make_corpus.while_model(), lambda f: [np.array([1.5 if f else 7.0], np.float32),
+                                                    rng.standard_normal((1, 4)).astype(np.float32)]),
+             (_int8_if_model(make_corpus, tflbuild),
+              lambda f: [np.array(f), rng.integers(-128, 128, (1, 4)).astype(np.int8)])]
+    for model, make_inputs in cases:
+        data = tflbuild.build(model)
+        for flag in (True, False):
+            inputs = make_inputs(flag)
+            tflm = runtime.Interpreter.from_bytes(data, arena_size=1 << 20)
+            for i, x in enumerate(inputs):
+                tflm.set_input(x, i)
+            tflm.invoke()
+            got = _micro(data, inputs)
+            for k, y in enumerate(got):
+                np.testing.assert_array_equal(y, tflm.get_output(k))
