@@ -200,10 +200,12 @@ def test_if_and_while_equal_tflite_micro_float_and_int8() -> None:
 
     make_corpus, tflbuild = _corpus_module()
     rng = np.random.default_rng(12)
-    cases = [(make_corpus.if_model(), lambda f: [np.array(f), rng.standard_normal((1, 4))
-                                                 .astype(np.float32)]),
-             (make_corpus.while_model(), lambda f: [np.array([1.5 if f else 7.0], np.float32),
-                                                    rng.standard_normal((1, 4)).astype(np.float32)]),
+    def real(shape: tuple) -> np.ndarray:
+        return rng.standard_normal(shape).astype(np.float32)
+
+    cases = [(make_corpus.if_model(), lambda f: [np.array(f), real((1, 4))]),
+             (make_corpus.while_model(),
+              lambda f: [np.array([1.5 if f else 7.0], np.float32), real((1, 4))]),
              (_int8_if_model(make_corpus, tflbuild),
               lambda f: [np.array(f), rng.integers(-128, 128, (1, 4)).astype(np.int8)])]
     for model, make_inputs in cases:

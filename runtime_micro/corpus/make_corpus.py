@@ -281,9 +281,11 @@ def cases() -> list[tuple[str, str, bytes, str]]:
             edit(model)
         out.append((name, status, tb.build(model), why))
 
-    control("if_subgraph_out_of_range", INV, "IF else_subgraph_index 9 (3 subgraphs)", if_model(1, 9))
+    control("if_subgraph_out_of_range", INV, "IF else_subgraph_index 9 (3 subgraphs)",
+            if_model(1, 9))
     control("if_subgraph_negative", INV, "IF then_subgraph_index -1", if_model(-1, 2))
-    control("if_runs_main_subgraph", INV, "IF then_subgraph_index 0 (the main subgraph)", if_model(0, 2))
+    control("if_runs_main_subgraph", INV, "IF then_subgraph_index 0 (the main subgraph)",
+            if_model(0, 2))
 
     def self_call(m):  # the then-branch runs an IF whose else-branch is itself
         m.subgraphs[1].tensors.append(tb.Tensor([], tb.BOOL, 0, "flag"))
@@ -291,8 +293,8 @@ def cases() -> list[tuple[str, str, bytes, str]]:
         m.subgraphs[1].tensors.append(tb.Tensor([1, 4], F32, 0, "y2"))
         m.subgraphs[1].ops = [tb.Op(0, [3, 0, 1], [4], tb.OPT_IF, [(0, "i32", 2), (1, "i32", 1)])]
         m.subgraphs[1].outputs = [4]
-    control("if_recursion", INV, "IF branch 1 runs an IF whose else-branch is subgraph 1", if_model(),
-            self_call)
+    control("if_recursion", INV, "IF branch 1 runs an IF whose else-branch is subgraph 1",
+            if_model(), self_call)
     control("if_input_count_mismatch", INV, "IF passes 1 input to branches of 2", if_model(),
             lambda m: setattr(m.subgraphs[0].ops[0], "inputs", [0, 1]))
     control("if_output_count_mismatch", INV, "then-branch has 2 outputs, the IF 1", if_model(),
@@ -302,7 +304,8 @@ def cases() -> list[tuple[str, str, bytes, str]]:
     control("if_condition_two_values", INV, "IF condition of 2 BOOLs", if_model(),
             lambda m: m.subgraphs[0].tensors.__setitem__(0, tb.Tensor([2], tb.BOOL, 0, "flag")))
     control("if_branch_type_mismatch", UNS, "else-branch input is INT32, the IF passes FLOAT32",
-            if_model(), lambda m: m.subgraphs[2].tensors.__setitem__(0, tb.Tensor([1, 4], tb.INT32, 0, "x")))
+            if_model(),
+            lambda m: m.subgraphs[2].tensors.__setitem__(0, tb.Tensor([1, 4], tb.INT32, 0, "x")))
     control("if_branch_shape_mismatch", UNS, "then-branch output [4,1], the IF's [1,4]", if_model(),
             lambda m: m.subgraphs[1].tensors.__setitem__(2, tb.Tensor([4, 1], F32, 0, "y")))
     control("while_subgraph_out_of_range", INV, "WHILE body_subgraph_index 3 (3 subgraphs)",
@@ -383,7 +386,8 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
         ("valid_sparse_densify", tb.build(sparse_fc_model(densify=True)),
          "the same weights through DENSIFY"),
         ("valid_if", tb.build(if_model()), "IF: x + w or x * w in two branch subgraphs"),
-        ("valid_while", tb.build(while_model()), "WHILE: n < 5 in a condition subgraph, n += 1 in a body"),
+        ("valid_while", tb.build(while_model()),
+         "WHILE: n < 5 in a condition subgraph, n += 1 in a body"),
     ]
 
 
