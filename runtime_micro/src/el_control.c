@@ -134,30 +134,27 @@ static el_status check_call(el_context *ctx, const el_node *node, int32_t sg, in
   return EL_OK;
 }
 
-/* IF: a caller's constant input becomes the branch input's data. A subgraph run from several
- * places keeps this only when every caller passes that same constant. */
-static el_status bind_constants(el_context *ctx, const el_node *node, int32_t sg) {
+/* IF: a branch input reads the caller's tensor in place. When every caller passes the same
+ * constant it becomes that constant (kernels see a constant in prepare); otherwise it is
+ * borrowed: no arena bytes, its data pointer set at each invoke. Safe because the IF's inputs
+ * stay live and unchanged while the branch runs and no op writes a subgraph input. A
+ * subgraph a WHILE runs keeps its own input copies (a body may permute its loop values). */
+static void bind_inputs(el_context *ctx, const el_node *node, int32_t sg) {
   el_subgraph *g = &ctx->subgraphs[sg];
   int32_t k;
+  if (g->looped) return;
   for (k = 0; k < g->n_inputs; ++k) {
     const el_tensor *t = el_input(ctx, node, 1 + k);
     el_tensor *u = &g->tensors[g->inputs[k]];
-    int bound = (u->flags & EL_TENSOR_CONST) != 0;
-    if (t->flags & EL_TENSOR_CONST) {
-      if (bound && u->data != t->data)
-        return el_fail(ctx, node, EL_ERROR_UNSUPPORTED,
-                       "subgraph %d input %d gets different constants from two callers", (int)sg, (int)k);
-      if (!bound && u->data == NULL && !(u->flags & EL_TENSOR_VARIABLE)) {
-        u->data = t->data;
-        u->flags |= EL_TENSOR_CONST;
-      }
-    } else if (bound) {
-      return el_fail(ctx, node, EL_ERROR_UNSUPPORTED,
-                     "subgraph %d input %d gets a constant from one caller and a computed value "
-                     "from this one", (int)sg, (int)k);
+    if (u->flags & (EL_TENSOR_BORROWED | EL_TENSOR_VARIABLE)) continue;
+    if ((t->flags & EL_TENSOR_CONST) && (!(u->flags & EL_TENSOR_CONST) || u->data == t->data)) {
+      u->data = t->data;
+      u->flags |= EL_TENSOR_CONST;
+      continue;
     }
+    u->data = NULL; /* a computed value, or two callers' different constants */
+    u->flags = (uint8_t)((u->flags & ~EL_TENSOR_CONST) | EL_TENSOR_BORROWED);
   }
-  return EL_OK;
 }
 
 static el_status check_if(el_context *ctx, el_node *node) {
@@ -172,8 +169,8 @@ static el_status check_if(el_context *ctx, el_node *node) {
   for (b = 0; b < 2; ++b) {
     int32_t sg = b ? o->else_subgraph_index : o->then_subgraph_index;
     el_status st = check_call(ctx, node, sg, 1, node->n_outputs, 1);
-    if (st == EL_OK) st = bind_constants(ctx, node, sg);
     if (st != EL_OK) return st;
+    bind_inputs(ctx, node, sg);
   }
   return EL_OK;
 }
@@ -241,6 +238,16 @@ el_status el_control_link(el_context *ctx) {
   }
   if (!EL_HAVE_CONTROL_KERNELS) return EL_OK; /* el_init refuses IF / WHILE by name */
   for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    const el_subgraph *g = &ctx->subgraphs[sg];
+    if (!g->reachable) continue;
+    for (i = 0; i < g->n_nodes; ++i) {
+      int32_t targets[2];
+      if (g->nodes[i].builtin_code != EL_OP_WHILE) continue;
+      (void)el_control_targets(&g->nodes[i], targets);
+      ctx->subgraphs[targets[0]].looped = ctx->subgraphs[targets[1]].looped = 1;
+    }
+  }
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
     el_subgraph *g = &ctx->subgraphs[sg];
     if (!g->reachable) continue;
     for (i = 0; i < g->n_nodes; ++i) {
@@ -271,6 +278,11 @@ static el_status if_invoke(el_context *ctx, el_node *node) {
   int32_t sg = *(const uint8_t *)cond->data ? o->then_subgraph_index : o->else_subgraph_index;
   const el_subgraph *g = &ctx->subgraphs[sg];
   el_status st;
+  int32_t k;
+  for (k = 0; k < g->n_inputs; ++k) { /* borrowed inputs point at the caller's tensors */
+    el_tensor *d = &g->tensors[g->inputs[k]];
+    if (d->flags & EL_TENSOR_BORROWED) d->data = el_input(ctx, node, 1 + k)->data;
+  }
   copy_tensors(ctx, sg, g->inputs, node->subgraph, node->inputs + 1, g->n_inputs);
   st = el_run_subgraph(ctx, sg);
   if (st != EL_OK) return st;

@@ -81,6 +81,10 @@ static inline int32_t el_rd_i32(const uint8_t *p) {
 
 /* ---------------------------------------------------------------- interpreter state */
 
+/* An IF branch input that reads its caller's tensor in place: not planned, its data pointer
+ * is set by the IF at each invoke (el_control.c). */
+#define EL_TENSOR_BORROWED 0x40u
+
 typedef struct el_subgraph {
   el_tensor *tensors;
   el_node *nodes;
@@ -93,6 +97,7 @@ typedef struct el_subgraph {
   int32_t reachable;      /* subgraph 0 or run by a CALL_ONCE / IF / WHILE of a reachable one
                              (2 once built) */
   int32_t depth;          /* longest chain of IF / WHILE / CALL_ONCE calls reaching it */
+  int32_t looped;         /* run by a WHILE: its inputs are copied in, never borrowed */
 } el_subgraph;
 
 typedef struct el_resource {
