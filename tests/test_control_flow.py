@@ -219,3 +219,25 @@ def test_if_and_while_equal_tflite_micro_float_and_int8() -> None:
             got = _micro(data, inputs)
             for k, y in enumerate(got):
                 np.testing.assert_array_equal(y, tflm.get_output(k))
+
+
+def test_branches_shared_by_two_ifs_with_different_constants() -> None:
+    """Two IFs run the same branch subgraphs with different constant weights, the second on
+    the first's output: the branch inputs cannot become one constant and read each caller's
+    tensors instead (runtime_micro/src/el_control.c bind_inputs)."""
+    make_corpus, tflbuild = _corpus_module()
+    m = make_corpus.if_model()
+    main = m.subgraphs[0]
+    m.buffers.append(np.array([[-2.0, 0.25, 1.0, -0.5]], np.float32).tobytes())
+    main.tensors += [tflbuild.Tensor([1, 4], tflbuild.FLOAT32, 2, "w2"),
+                     tflbuild.Tensor([1, 4], tflbuild.FLOAT32, 0, "y2")]
+    main.ops.append(tflbuild.Op(0, [0, 3, 4], [5], tflbuild.OPT_IF, [(0, "i32", 1), (1, "i32", 2)]))
+    main.outputs = [3, 5]
+    data = tflbuild.build(m)
+    x = np.array([[1.0, 2.0, -3.0, 0.5]], np.float32)
+    for flag in (True, False):
+        for planner in ("greedy", "linear"):
+            got = _micro(data, [np.array(flag), x], planner)
+            ref = _litert(data, [np.array(flag), x])
+            for a, b in zip(got, ref):
+                np.testing.assert_array_equal(a, b)
