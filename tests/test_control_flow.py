@@ -241,3 +241,14 @@ def test_branches_shared_by_two_ifs_with_different_constants() -> None:
             ref = _litert(data, [np.array(flag), x])
             for a, b in zip(got, ref):
                 np.testing.assert_array_equal(a, b)
+
+
+def test_if_nested_sixteen_deep_runs_and_seventeen_is_refused() -> None:
+    from edgelite.errors import EdgeliteError
+
+    make_corpus, tflbuild = _corpus_module()
+    data = tflbuild.build(make_corpus.nested_if_model(16))
+    inputs = [np.array(True), np.array([[1.0, -2.0, 0.5, 3.0]], np.float32)]
+    np.testing.assert_array_equal(_micro(data, inputs)[0], _litert(data, inputs)[0])
+    with pytest.raises(EdgeliteError, match="nested 17 calls deep"):
+        Interpreter(tflbuild.build(make_corpus.nested_if_model(17)))

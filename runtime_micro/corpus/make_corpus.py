@@ -70,6 +70,19 @@ def if_model(then_sg: int = 1, else_sg: int = 2) -> tb.Model:
                     [None, w.tobytes()])
 
 
+def nested_if_model(levels: int) -> tb.Model:
+    """Subgraph k (k < levels) runs IF(flag; flag, x) on subgraph k + 1 for both branches; the
+    last subgraph computes x + x."""
+    def sub(op: tb.Op, name: str) -> tb.Subgraph:
+        return tb.Subgraph([tb.Tensor([], tb.BOOL, 0, "flag"), tb.Tensor([1, 4], F32, 0, "x"),
+                            tb.Tensor([1, 4], F32, 0, "y")], [0, 1], [2], [op], name)
+
+    subs = [sub(tb.Op(0, [0, 0, 1], [2], tb.OPT_IF, [(0, "i32", k + 1), (1, "i32", k + 1)]),
+                f"level{k}") for k in range(levels)]
+    subs.append(sub(tb.Op(1, [1, 1], [2], tb.OPT_ADD, [(0, "u8", 0)]), "leaf"))
+    return tb.Model([tb.IF, tb.ADD], subs, [None])
+
+
 def while_model(cond_sg: int = 1, body_sg: int = 2) -> tb.Model:
     """WHILE(n, x): while n < 5: n += 1, x += c. Outputs the final n and x."""
     c = np.array([[0.25, -1.0, 1.5, 2.0]], np.float32)
@@ -295,6 +308,8 @@ def cases() -> list[tuple[str, str, bytes, str]]:
         m.subgraphs[1].outputs = [4]
     control("if_recursion", INV, "IF branch 1 runs an IF whose else-branch is subgraph 1",
             if_model(), self_call)
+    control("if_nested_too_deep", UNS, "17 IFs nested (runtime_micro allows 16)",
+            nested_if_model(17))
     control("if_input_count_mismatch", INV, "IF passes 1 input to branches of 2", if_model(),
             lambda m: setattr(m.subgraphs[0].ops[0], "inputs", [0, 1]))
     control("if_output_count_mismatch", INV, "then-branch has 2 outputs, the IF 1", if_model(),
@@ -386,6 +401,7 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
         ("valid_sparse_densify", tb.build(sparse_fc_model(densify=True)),
          "the same weights through DENSIFY"),
         ("valid_if", tb.build(if_model()), "IF: x + w or x * w in two branch subgraphs"),
+        ("valid_if_nested_16", tb.build(nested_if_model(16)), "16 IFs nested (the most allowed)"),
         ("valid_while", tb.build(while_model()),
          "WHILE: n < 5 in a condition subgraph, n += 1 in a body"),
     ]
