@@ -70,8 +70,11 @@ ENTRIES = [
         "pose_landmark/pose_landmark_full.tflite",
         "selfie_segmentation/selfie_segmentation.tflite",
         "selfie_segmentation/selfie_segmentation_landscape.tflite")],
+    # dynamic input [?, ?]: one second of 16 kHz audio, as openWakeWord feeds it
+    Entry("melspectrogram.tflite", W.PYOPEN_WAKEWORD, f"{WW}melspectrogram.tflite",
+          {"serving_default_input:0": (1, 16000)}),
     *[Entry(f"{m}.tflite", W.PYOPEN_WAKEWORD, f"{WW}{m}.tflite") for m in (
-        "melspectrogram", "embedding_model", "alexa", "hey_jarvis", "hey_mycroft",
+        "embedding_model", "alexa", "hey_jarvis", "hey_mycroft",
         "hey_rhasspy", "okay_nabu")],
     Entry("silero_vad.onnx", W.SILERO_VAD, SV + "silero_vad.onnx", SILERO_STATE,
           {"sr": (16000.0,)}),
@@ -118,7 +121,7 @@ def _source_inputs(entry: Entry, path: Path) -> dict[str, np.ndarray]:
             feeds[name] = np.array(entry.values[name][0], np.int64)
             continue
         shape = tuple(entry.shapes.get(name) or [d or 1 for d in dims])
-        if "audio" in name or name == "input" and len(shape) == 2:
+        if "audio" in name or name.split(":")[0].endswith("input") and len(shape) == 2:
             t = np.arange(shape[-1]) / 16000
             tone = 0.3 * np.sin(2 * np.pi * 200 * t) + 0.05 * rng.standard_normal(t.size)
             feeds[name] = np.broadcast_to(tone, shape).astype(np.float32)
@@ -151,6 +154,9 @@ def _reference(path: Path, feeds: dict[str, np.ndarray], plain: bool = False,
                          experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
     else:
         it = Interpreter(model_path=str(path))  # default kernels: XNNPACK runs MediaPipe's op
+    for d in it.get_input_details():  # dynamic inputs: resized to the shape given
+        if tuple(d["shape"]) != feeds[d["name"]].shape:
+            it.resize_tensor_input(d["index"], list(feeds[d["name"]].shape))
     it.allocate_tensors()
     for d in it.get_input_details():
         it.set_tensor(d["index"], feeds[d["name"]])

@@ -700,3 +700,61 @@ def test_onnx_backend_control_flow_cases(case: str) -> None:
     assert len(got) == len(outs)
     for a, b in zip(got, outs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+# ---- dynamic .tflite inputs: shapes computed again from --input-shape -------------------------
+
+MEL = "pyopen_wakeword/models/melspectrogram.tflite"
+MEL_INPUT = "serving_default_input:0"
+
+
+def _litert_resized(path: Path, x: np.ndarray) -> np.ndarray:
+    """LiteRT's reference kernels on the source file resized to x's shape (as openWakeWord
+    feeds it)."""
+    from ai_edge_litert.interpreter import Interpreter as LiteRT
+    from ai_edge_litert.interpreter import OpResolverType
+
+    it = LiteRT(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    d = it.get_input_details()[0]
+    it.resize_tensor_input(d["index"], list(x.shape))
+    it.allocate_tensors()
+    it.set_tensor(d["index"], x)
+    it.invoke()
+    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
+
+
+@pytest.mark.parametrize("samples", [1760, 16000])
+def test_melspectrogram_dynamic_input_converts_with_input_shape(samples: int,
+                                                                tmp_path: Path) -> None:
+    path = _wheel("PYOPEN_WAKEWORD", MEL)
+    out = tmp_path / "mel.tflite"
+    assert cli("convert", str(path), "--input-shape", f"{MEL_INPUT}:1,{samples}",
+               "-o", str(out)) == 0
+    data = out.read_bytes()
+    rng = np.random.default_rng(samples)
+    for k in range(2):  # successive inputs on one interpreter
+        x = (rng.uniform(-1, 1, (1, samples)) * 3000 * (k + 1)).astype(np.float32)
+        ref = _litert_resized(path, x)
+        assert ref.shape == (1, 1, (samples - 512) // 160 + 1, 32)  # 512-sample frames, hop 160
+        it = Interpreter(data)
+        it.set_input(0, x)
+        it.invoke()
+        got = it.get_output(0)
+        assert got.shape == ref.shape
+        assert _err_of_range(got, ref) <= 1e-5
+        assert _err_of_range(_litert(data, [x])[0], ref) <= 1e-5
+
+
+def test_dynamic_tflite_input_without_shape_names_the_flag(tmp_path: Path) -> None:
+    path = _wheel("PYOPEN_WAKEWORD", MEL)
+    r = edgelite("convert", str(path), "-o", str(tmp_path / "o.tflite"))
+    assert_user_error(r, MEL_INPUT, "dynamic dimensions [?,?]", f"--input-shape {MEL_INPUT}:1,N")
+    assert not (tmp_path / "o.tflite").exists()
+    # run on the file as it is: says why it fails and how to fix the shapes
+    np.save(tmp_path / "x.npy", np.zeros((1, 16000), np.float32))
+    r = edgelite("run", str(path), "--input", str(tmp_path / "x.npy"))
+    assert_user_error(r, "dynamic dimensions", "edgelite convert", f"--input-shape {MEL_INPUT}:1,N")
+    # a shape that does not fit the input's rank is refused by name too
+    r = edgelite("convert", str(path), "--input-shape", f"{MEL_INPUT}:16000", "-o",
+                 str(tmp_path / "o.tflite"))
+    assert_user_error(r, MEL_INPUT, "does not fit")

@@ -51,6 +51,58 @@ def base_model() -> tb.Model:
 SPARSE_VALUES = np.array([1.0, -2.0, 0.5, 1.5, -1.0, 3.0], np.float32)
 
 
+def if_model(then_sg: int = 1, else_sg: int = 2) -> tb.Model:
+    """IF(flag, x, w): subgraph 1 computes x + w, subgraph 2 x * w; w is a constant of the
+    main subgraph passed into both branches (as onnx-tf's files do)."""
+    w = np.array([[0.5, -1.0, 2.0, 3.0]], np.float32)
+    main = tb.Subgraph([tb.Tensor([], tb.BOOL, 0, "flag"), tb.Tensor([1, 4], F32, 0, "x"),
+                        tb.Tensor([1, 4], F32, 1, "w"), tb.Tensor([1, 4], F32, 0, "y")],
+                       [0, 1], [3], [tb.Op(0, [0, 1, 2], [3], tb.OPT_IF,
+                                           [(0, "i32", then_sg), (1, "i32", else_sg)])])
+
+    def branch(opcode: int, options: int, name: str) -> tb.Subgraph:
+        return tb.Subgraph([tb.Tensor([1, 4], F32, 0, "x"), tb.Tensor([1, 4], F32, 0, "w"),
+                            tb.Tensor([1, 4], F32, 0, "y")], [0, 1], [2],
+                           [tb.Op(opcode, [0, 1], [2], options, [(0, "u8", 0)])], name)
+
+    return tb.Model([tb.IF, tb.ADD, tb.MUL],
+                    [main, branch(1, tb.OPT_ADD, "then"), branch(2, tb.OPT_MUL, "else")],
+                    [None, w.tobytes()])
+
+
+def nested_if_model(levels: int) -> tb.Model:
+    """Subgraph k (k < levels) runs IF(flag; flag, x) on subgraph k + 1 for both branches; the
+    last subgraph computes x + x."""
+    def sub(op: tb.Op, name: str) -> tb.Subgraph:
+        return tb.Subgraph([tb.Tensor([], tb.BOOL, 0, "flag"), tb.Tensor([1, 4], F32, 0, "x"),
+                            tb.Tensor([1, 4], F32, 0, "y")], [0, 1], [2], [op], name)
+
+    subs = [sub(tb.Op(0, [0, 0, 1], [2], tb.OPT_IF, [(0, "i32", k + 1), (1, "i32", k + 1)]),
+                f"level{k}") for k in range(levels)]
+    subs.append(sub(tb.Op(1, [1, 1], [2], tb.OPT_ADD, [(0, "u8", 0)]), "leaf"))
+    return tb.Model([tb.IF, tb.ADD], subs, [None])
+
+
+def while_model(cond_sg: int = 1, body_sg: int = 2) -> tb.Model:
+    """WHILE(n, x): while n < 5: n += 1, x += c. Outputs the final n and x."""
+    c = np.array([[0.25, -1.0, 1.5, 2.0]], np.float32)
+    main = tb.Subgraph([tb.Tensor([1], F32, 0, "n"), tb.Tensor([1, 4], F32, 0, "x"),
+                        tb.Tensor([1], F32, 0, "n_out"), tb.Tensor([1, 4], F32, 0, "x_out")],
+                       [0, 1], [2, 3], [tb.Op(0, [0, 1], [2, 3], tb.OPT_WHILE,
+                                              [(0, "i32", cond_sg), (1, "i32", body_sg)])])
+    cond = tb.Subgraph([tb.Tensor([1], F32, 0, "n"), tb.Tensor([1, 4], F32, 0, "x"),
+                        tb.Tensor([1], F32, 1, "limit"), tb.Tensor([1], tb.BOOL, 0, "go")],
+                       [0, 1], [3], [tb.Op(1, [0, 2], [3])], "cond")
+    body = tb.Subgraph([tb.Tensor([1], F32, 0, "n"), tb.Tensor([1, 4], F32, 0, "x"),
+                        tb.Tensor([1], F32, 2, "one"), tb.Tensor([1, 4], F32, 3, "c"),
+                        tb.Tensor([1], F32, 0, "n1"), tb.Tensor([1, 4], F32, 0, "x1")],
+                       [0, 1], [4, 5], [tb.Op(2, [0, 2], [4], tb.OPT_ADD, [(0, "u8", 0)]),
+                                        tb.Op(2, [1, 3], [5], tb.OPT_ADD, [(0, "u8", 0)])], "body")
+    return tb.Model([tb.WHILE, tb.LESS, tb.ADD], [main, cond, body],
+                    [None, np.array([5.0], np.float32).tobytes(),
+                     np.array([1.0], np.float32).tobytes(), c.tobytes()])
+
+
 def sparse_weights(segments=(3, [0, 2, 2, 6]), indices=(3, [1, 3, 0, 1, 2, 3]),
                    order=(0, 1), dense0=3, fmt1=1, blocks=()) -> tb.Sparsity:
     return tb.Sparsity(list(order), [tb.Level(0, dense0), tb.Level(fmt1, 0, segments, indices)],
@@ -237,6 +289,62 @@ def cases() -> list[tuple[str, str, bytes, str]]:
     variant("read_variable_without_handle", UNS, "READ_VARIABLE of a resource given as model input",
             read_var_no_handle)
 
+    # --- IF / WHILE: subgraph indices, counts, types and recursion are checked at init ---
+    def control(name: str, status: str, why: str, model: tb.Model, edit=None) -> None:
+        if edit is not None:
+            edit(model)
+        out.append((name, status, tb.build(model), why))
+
+    control("if_subgraph_out_of_range", INV, "IF else_subgraph_index 9 (3 subgraphs)",
+            if_model(1, 9))
+    control("if_subgraph_negative", INV, "IF then_subgraph_index -1", if_model(-1, 2))
+    control("if_runs_main_subgraph", INV, "IF then_subgraph_index 0 (the main subgraph)",
+            if_model(0, 2))
+
+    def self_call(m):  # the then-branch runs an IF whose else-branch is itself
+        m.subgraphs[1].tensors.append(tb.Tensor([], tb.BOOL, 0, "flag"))
+        m.subgraphs[1].inputs = [3, 0, 1]
+        m.subgraphs[1].tensors.append(tb.Tensor([1, 4], F32, 0, "y2"))
+        m.subgraphs[1].ops = [tb.Op(0, [3, 0, 1], [4], tb.OPT_IF, [(0, "i32", 2), (1, "i32", 1)])]
+        m.subgraphs[1].outputs = [4]
+    control("if_recursion", INV, "IF branch 1 runs an IF whose else-branch is subgraph 1",
+            if_model(), self_call)
+    control("if_nested_too_deep", UNS, "17 IFs nested (runtime_micro allows 16)",
+            nested_if_model(17))
+    control("if_input_count_mismatch", INV, "IF passes 1 input to branches of 2", if_model(),
+            lambda m: setattr(m.subgraphs[0].ops[0], "inputs", [0, 1]))
+    control("if_output_count_mismatch", INV, "then-branch has 2 outputs, the IF 1", if_model(),
+            lambda m: setattr(m.subgraphs[1], "outputs", [2, 0]))
+    control("if_condition_not_bool", INV, "IF condition is a float", if_model(),
+            lambda m: m.subgraphs[0].tensors.__setitem__(0, tb.Tensor([], F32, 0, "flag")))
+    control("if_condition_two_values", INV, "IF condition of 2 BOOLs", if_model(),
+            lambda m: m.subgraphs[0].tensors.__setitem__(0, tb.Tensor([2], tb.BOOL, 0, "flag")))
+    control("if_branch_type_mismatch", UNS, "else-branch input is INT32, the IF passes FLOAT32",
+            if_model(),
+            lambda m: m.subgraphs[2].tensors.__setitem__(0, tb.Tensor([1, 4], tb.INT32, 0, "x")))
+    control("if_branch_shape_mismatch", UNS, "then-branch output [4,1], the IF's [1,4]", if_model(),
+            lambda m: m.subgraphs[1].tensors.__setitem__(2, tb.Tensor([4, 1], F32, 0, "y")))
+    control("while_subgraph_out_of_range", INV, "WHILE body_subgraph_index 3 (3 subgraphs)",
+            while_model(1, 3))
+    control("while_body_is_main", INV, "WHILE cond_subgraph_index 0", while_model(0, 2))
+
+    def body_loops(m):  # the body runs a WHILE whose body is itself
+        m.opcodes.append(tb.WHILE)
+        b = m.subgraphs[2]
+        b.tensors += [tb.Tensor([1], F32, 0, "n2"), tb.Tensor([1, 4], F32, 0, "x2")]
+        b.ops.append(tb.Op(3, [4, 5], [6, 7], tb.OPT_WHILE, [(0, "i32", 1), (1, "i32", 2)]))
+        b.outputs = [6, 7]
+    control("while_recursion", INV, "WHILE body runs a WHILE with that same body", while_model(),
+            body_loops)
+    control("while_input_output_count", INV, "WHILE with 2 inputs and 1 output", while_model(),
+            lambda m: setattr(m.subgraphs[0].ops[0], "outputs", [3]))
+    control("while_cond_two_outputs", INV, "condition subgraph with 2 outputs", while_model(),
+            lambda m: setattr(m.subgraphs[1], "outputs", [3, 0]))
+    control("while_cond_not_bool", INV, "condition subgraph outputs a float", while_model(),
+            lambda m: setattr(m.subgraphs[1], "outputs", [0]))
+    control("while_body_output_count", INV, "body returns 1 value for 2 loop values", while_model(),
+            lambda m: setattr(m.subgraphs[2], "outputs", [5]))
+
     # --- sparse tensors (SparsityParameters): crafted vectors are errors, never reads ---
     def sparse(name: str, status: str, why: str, **kw) -> None:
         values = kw.pop("values", None)
@@ -295,6 +403,10 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
          "FULLY_CONNECTED reading sparse weights directly"),
         ("valid_sparse_densify", tb.build(sparse_fc_model(densify=True)),
          "the same weights through DENSIFY"),
+        ("valid_if", tb.build(if_model()), "IF: x + w or x * w in two branch subgraphs"),
+        ("valid_if_nested_16", tb.build(nested_if_model(16)), "16 IFs nested (the most allowed)"),
+        ("valid_while", tb.build(while_model()),
+         "WHILE: n < 5 in a condition subgraph, n += 1 in a body"),
     ]
 
 

@@ -1,5 +1,5 @@
 /* Ops that need the interpreter's internals: CALL_ONCE (runs an init subgraph on the first
- * invoke) and resource variables (VAR_HANDLE / READ_VARIABLE / ASSIGN_VARIABLE), whose values
+ * invoke), IF and WHILE (run other subgraphs), and resource variables (VAR_HANDLE / READ_VARIABLE / ASSIGN_VARIABLE), whose values
  * persist across invokes in storage of their own (not in the planned arena).
  *
  * A resource is identified by its VAR_HANDLE's (container, shared_name); handles with equal
@@ -50,6 +50,277 @@ static el_status call_once_invoke(el_context *ctx, el_node *node) {
   st = el_run_subgraph(ctx, ((const el_call_once_options *)node->options)->init_subgraph_index);
   if (st == EL_OK) node->op_data = (void *)(uintptr_t)1u;
   return st;
+}
+
+/* ---------------------------------------------------------------- IF / WHILE */
+
+/* Each reachable subgraph has its own planned region (el_plan.c), so a caller copies values
+ * into the inputs of the subgraph it runs and copies its outputs back; recursion is refused
+ * (el_control_link), so a region is never in use twice. A branch input fed by a constant reads
+ * the constant in place (no arena bytes, no copy): onnx-tf passes every weight into its IF
+ * branches that way. */
+
+#ifndef EL_MAX_CALL_DEPTH
+#define EL_MAX_CALL_DEPTH 16 /* nested IF / WHILE levels: bounds the C stack of invoke */
+#endif
+
+int32_t el_control_targets(const el_node *node, int32_t targets[2]) {
+  if (node->builtin_code == EL_OP_CALL_ONCE) {
+    targets[0] = ((const el_call_once_options *)node->options)->init_subgraph_index;
+    return 1;
+  }
+  if (node->builtin_code == EL_OP_IF) {
+    targets[0] = ((const el_if_options *)node->options)->then_subgraph_index;
+    targets[1] = ((const el_if_options *)node->options)->else_subgraph_index;
+    return 2;
+  }
+  if (node->builtin_code == EL_OP_WHILE) {
+    targets[0] = ((const el_while_options *)node->options)->cond_subgraph_index;
+    targets[1] = ((const el_while_options *)node->options)->body_subgraph_index;
+    return 2;
+  }
+  return 0;
+}
+
+static int same_shape(const el_tensor *a, const el_tensor *b) {
+  int32_t i;
+  if (a->type != b->type || a->rank != b->rank || a->bytes != b->bytes) return 0;
+  for (i = 0; i < a->rank; ++i)
+    if (a->dims[i] != b->dims[i]) return 0;
+  return 1;
+}
+
+/* Tensor `t` of the caller (`role` k) against tensor `x` of subgraph sg. */
+static el_status match(el_context *ctx, const el_node *node, const el_tensor *t, const char *role,
+                       int32_t k, int32_t sg, const char *sg_role, int32_t sk, int32_t x) {
+  const el_tensor *u = &ctx->subgraphs[sg].tensors[x];
+  if (t == NULL)
+    return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "%s %d is absent", role, (int)k);
+  if (t->type == EL_RESOURCE || (t->flags & EL_TENSOR_SPARSE))
+    return el_fail(ctx, node, EL_ERROR_UNSUPPORTED, "%s %d is a %s tensor: not passed to subgraphs",
+                   role, (int)k, t->type == EL_RESOURCE ? "RESOURCE" : "sparse");
+  if (!same_shape(t, u))
+    return el_fail(ctx, node, EL_ERROR_UNSUPPORTED,
+                   "%s %d (%s, rank %d, %lu bytes) differs from subgraph %d %s %d (%s, rank %d, "
+                   "%lu bytes): runtime_micro runs subgraphs with static, equal shapes",
+                   role, (int)k, el_dtype_name(t->type), (int)t->rank, (unsigned long)t->bytes,
+                   (int)sg, sg_role, (int)sk, el_dtype_name(u->type), (int)u->rank,
+                   (unsigned long)u->bytes);
+  return EL_OK;
+}
+
+/* Node inputs [first, n_inputs) feed subgraph sg's inputs; node outputs (n_out of them, from
+ * `outs` or the node's own) take its outputs. */
+static el_status check_call(el_context *ctx, const el_node *node, int32_t sg, int32_t first,
+                            int32_t n_out, int check_outputs) {
+  const el_subgraph *g = &ctx->subgraphs[sg];
+  int32_t k;
+  if (g->n_inputs != node->n_inputs - first)
+    return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "passes %d inputs to subgraph %d, which has %d",
+                   (int)(node->n_inputs - first), (int)sg, (int)g->n_inputs);
+  if (check_outputs && g->n_outputs != n_out)
+    return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "has %d outputs, subgraph %d has %d",
+                   (int)n_out, (int)sg, (int)g->n_outputs);
+  for (k = 0; k < g->n_inputs; ++k) {
+    el_status st = match(ctx, node, el_input(ctx, node, first + k), "input", first + k, sg, "input", k,
+                         g->inputs[k]);
+    if (st != EL_OK) return st;
+  }
+  for (k = 0; check_outputs && k < n_out; ++k) {
+    el_status st = match(ctx, node, el_output(ctx, node, k), "output", k, sg, "output", k,
+                         g->outputs[k]);
+    if (st != EL_OK) return st;
+  }
+  return EL_OK;
+}
+
+/* IF: a branch input reads the caller's tensor in place. When every caller passes the same
+ * constant it becomes that constant (kernels see a constant in prepare); otherwise it is
+ * borrowed: no arena bytes, its data pointer set at each invoke. Safe because the IF's inputs
+ * stay live and unchanged while the branch runs and no op writes a subgraph input. A
+ * subgraph a WHILE runs keeps its own input copies (a body may permute its loop values). */
+static void bind_inputs(el_context *ctx, const el_node *node, int32_t sg) {
+  el_subgraph *g = &ctx->subgraphs[sg];
+  int32_t k;
+  if (g->looped) return;
+  for (k = 0; k < g->n_inputs; ++k) {
+    const el_tensor *t = el_input(ctx, node, 1 + k);
+    el_tensor *u = &g->tensors[g->inputs[k]];
+    if (u->flags & (EL_TENSOR_BORROWED | EL_TENSOR_VARIABLE)) continue;
+    if ((t->flags & EL_TENSOR_CONST) && (!(u->flags & EL_TENSOR_CONST) || u->data == t->data)) {
+      u->data = t->data;
+      u->flags |= EL_TENSOR_CONST;
+      continue;
+    }
+    u->data = NULL; /* a computed value, or two callers' different constants */
+    u->flags = (uint8_t)((u->flags & ~EL_TENSOR_CONST) | EL_TENSOR_BORROWED);
+  }
+}
+
+static el_status check_if(el_context *ctx, el_node *node) {
+  const el_if_options *o = (const el_if_options *)node->options;
+  const el_tensor *cond = el_input(ctx, node, 0);
+  int32_t b;
+  if (node->n_inputs < 1 || cond == NULL)
+    return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "has no condition input");
+  if (cond->type != EL_BOOL || cond->bytes != 1)
+    return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "condition must be one BOOL, not %s of %lu bytes",
+                   el_dtype_name(cond->type), (unsigned long)cond->bytes);
+  for (b = 0; b < 2; ++b) {
+    int32_t sg = b ? o->else_subgraph_index : o->then_subgraph_index;
+    el_status st = check_call(ctx, node, sg, 1, node->n_outputs, 1);
+    if (st != EL_OK) return st;
+    bind_inputs(ctx, node, sg);
+  }
+  return EL_OK;
+}
+
+static el_status check_while(el_context *ctx, el_node *node) {
+  const el_while_options *o = (const el_while_options *)node->options;
+  const el_subgraph *c = &ctx->subgraphs[o->cond_subgraph_index];
+  const el_tensor *flag;
+  int32_t k;
+  el_status st;
+  if (node->n_inputs != node->n_outputs)
+    return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "has %d inputs and %d outputs (must be equal)",
+                   (int)node->n_inputs, (int)node->n_outputs);
+  for (k = 0; k < node->n_inputs; ++k) {
+    st = match(ctx, node, el_input(ctx, node, k), "input", k, node->subgraph, "output", k,
+               node->outputs[k]);
+    if (st != EL_OK) return st;
+  }
+  st = check_call(ctx, node, o->cond_subgraph_index, 0, 1, 0);
+  if (st == EL_OK) st = check_call(ctx, node, o->body_subgraph_index, 0, node->n_outputs, 1);
+  if (st != EL_OK) return st;
+  if (c->n_outputs != 1)
+    return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "condition subgraph %d has %d outputs (needs 1)",
+                   (int)o->cond_subgraph_index, (int)c->n_outputs);
+  flag = &c->tensors[c->outputs[0]];
+  if (flag->type != EL_BOOL || flag->bytes != 1)
+    return el_fail(ctx, node, EL_ERROR_INVALID_MODEL,
+                   "condition subgraph %d must output one BOOL, not %s of %lu bytes",
+                   (int)o->cond_subgraph_index, el_dtype_name(flag->type), (unsigned long)flag->bytes);
+  return EL_OK;
+}
+
+el_status el_control_link(el_context *ctx) {
+  int32_t sg, i, k, pass, n_reachable = 0, changed = 1;
+  const el_node *last = NULL;
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) n_reachable += ctx->subgraphs[sg].reachable != 0;
+  /* Longest call chain by relaxation: settles within n_reachable passes unless a subgraph
+   * reaches itself (no stack, no recursion, bounded work). */
+  for (pass = 0; pass <= n_reachable && changed; ++pass) {
+    changed = 0;
+    for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+      const el_subgraph *g = &ctx->subgraphs[sg];
+      if (!g->reachable) continue;
+      for (i = 0; i < g->n_nodes; ++i) {
+        int32_t targets[2], nt = el_control_targets(&g->nodes[i], targets);
+        for (k = 0; k < nt; ++k)
+          if (ctx->subgraphs[targets[k]].depth < g->depth + 1) {
+            ctx->subgraphs[targets[k]].depth = g->depth + 1;
+            changed = 1;
+            last = &g->nodes[i];
+          }
+      }
+    }
+  }
+  if (changed)
+    return el_fail(ctx, last, EL_ERROR_INVALID_MODEL,
+                   "subgraphs call each other in a cycle (recursion is not supported)");
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    el_subgraph *g = &ctx->subgraphs[sg];
+    if (!g->reachable) continue;
+    if (g->depth > EL_MAX_CALL_DEPTH)
+      return el_fail(ctx, NULL, EL_ERROR_UNSUPPORTED,
+                     "subgraph %d is nested %d calls deep (runtime_micro allows %d)", (int)sg,
+                     (int)g->depth, EL_MAX_CALL_DEPTH);
+  }
+  if (!EL_HAVE_CONTROL_KERNELS) return EL_OK; /* el_init refuses IF / WHILE by name */
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    const el_subgraph *g = &ctx->subgraphs[sg];
+    if (!g->reachable) continue;
+    for (i = 0; i < g->n_nodes; ++i) {
+      int32_t targets[2];
+      if (g->nodes[i].builtin_code != EL_OP_WHILE) continue;
+      (void)el_control_targets(&g->nodes[i], targets);
+      ctx->subgraphs[targets[0]].looped = ctx->subgraphs[targets[1]].looped = 1;
+    }
+  }
+  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+    el_subgraph *g = &ctx->subgraphs[sg];
+    if (!g->reachable) continue;
+    for (i = 0; i < g->n_nodes; ++i) {
+      el_node *n = &g->nodes[i];
+      el_status st = EL_OK;
+      if (n->builtin_code == EL_OP_IF) st = check_if(ctx, n);
+      if (n->builtin_code == EL_OP_WHILE) st = check_while(ctx, n);
+      if (st != EL_OK) return st;
+    }
+  }
+  return EL_OK;
+}
+
+/* Copies n tensors between two index lists of (possibly different) subgraphs. */
+static void copy_tensors(el_context *ctx, int32_t dst_sg, const int32_t *dst, int32_t src_sg,
+                         const int32_t *src, int32_t n) {
+  int32_t k;
+  for (k = 0; k < n; ++k) {
+    el_tensor *d = &ctx->subgraphs[dst_sg].tensors[dst[k]];
+    const el_tensor *s = &ctx->subgraphs[src_sg].tensors[src[k]];
+    if (d->data != s->data && d->bytes) memcpy(d->data, s->data, d->bytes);
+  }
+}
+
+static el_status if_invoke(el_context *ctx, el_node *node) {
+  const el_if_options *o = (const el_if_options *)node->options;
+  const el_tensor *cond = el_input(ctx, node, 0);
+  int32_t sg = *(const uint8_t *)cond->data ? o->then_subgraph_index : o->else_subgraph_index;
+  const el_subgraph *g = &ctx->subgraphs[sg];
+  el_status st;
+  int32_t k;
+  for (k = 0; k < g->n_inputs; ++k) { /* borrowed inputs point at the caller's tensors */
+    el_tensor *d = &g->tensors[g->inputs[k]];
+    if (d->flags & EL_TENSOR_BORROWED) d->data = el_input(ctx, node, 1 + k)->data;
+  }
+  copy_tensors(ctx, sg, g->inputs, node->subgraph, node->inputs + 1, g->n_inputs);
+  st = el_run_subgraph(ctx, sg);
+  if (st != EL_OK) return st;
+  copy_tensors(ctx, node->subgraph, node->outputs, sg, g->outputs, g->n_outputs);
+  return EL_OK;
+}
+
+/* Like TFLite, a WHILE loops as long as its condition says; a build may cap the iterations
+ * (the fuzzer's does, so a mutated condition cannot hang it): 0 = no cap. */
+#ifndef EL_WHILE_MAX_ITERATIONS
+#define EL_WHILE_MAX_ITERATIONS 0
+#endif
+
+/* The loop values live in the WHILE's outputs between iterations. */
+static el_status while_invoke(el_context *ctx, el_node *node) {
+  const el_while_options *o = (const el_while_options *)node->options;
+  const el_subgraph *c = &ctx->subgraphs[o->cond_subgraph_index];
+  const el_subgraph *b = &ctx->subgraphs[o->body_subgraph_index];
+  el_status st;
+#if EL_WHILE_MAX_ITERATIONS > 0
+  unsigned long n = 0;
+#endif
+  copy_tensors(ctx, node->subgraph, node->outputs, node->subgraph, node->inputs, node->n_inputs);
+  for (;;) {
+#if EL_WHILE_MAX_ITERATIONS > 0
+    if (n++ >= (unsigned long)EL_WHILE_MAX_ITERATIONS)
+      return el_fail(ctx, node, EL_ERROR_INVOKE, "stopped after %lu iterations (EL_WHILE_MAX_ITERATIONS)",
+                     (unsigned long)EL_WHILE_MAX_ITERATIONS);
+#endif
+    copy_tensors(ctx, o->cond_subgraph_index, c->inputs, node->subgraph, node->outputs, c->n_inputs);
+    st = el_run_subgraph(ctx, o->cond_subgraph_index);
+    if (st != EL_OK) return st;
+    if (!*(const uint8_t *)c->tensors[c->outputs[0]].data) return EL_OK;
+    copy_tensors(ctx, o->body_subgraph_index, b->inputs, node->subgraph, node->outputs, b->n_inputs);
+    st = el_run_subgraph(ctx, o->body_subgraph_index);
+    if (st != EL_OK) return st;
+    copy_tensors(ctx, node->subgraph, node->outputs, o->body_subgraph_index, b->outputs, b->n_outputs);
+  }
 }
 
 /* ---------------------------------------------------------------- resources */
@@ -163,6 +434,8 @@ static el_status assign_variable_invoke(el_context *ctx, el_node *node) {
 }
 
 static const el_kernel k_call_once = {EL_OP_CALL_ONCE, 0, call_once_prepare, call_once_invoke};
+static const el_kernel k_if = {EL_OP_IF, 0, NULL, if_invoke};
+static const el_kernel k_while = {EL_OP_WHILE, 0, NULL, while_invoke};
 static const el_kernel k_var_handle = {EL_OP_VAR_HANDLE, 0, var_handle_prepare, var_handle_invoke};
 static const el_kernel k_read = {EL_OP_READ_VARIABLE, 0, read_variable_prepare, read_variable_invoke};
 static const el_kernel k_assign = {EL_OP_ASSIGN_VARIABLE, 0, assign_variable_prepare,
@@ -172,6 +445,8 @@ const el_kernel *el_control_kernel(int32_t builtin_code) {
   if (!EL_HAVE_CONTROL_KERNELS) return NULL; /* then el_init refuses the op by name */
   switch (builtin_code) {
     case EL_OP_CALL_ONCE: return &k_call_once;
+    case EL_OP_IF: return &k_if;
+    case EL_OP_WHILE: return &k_while;
     case EL_OP_VAR_HANDLE: return &k_var_handle;
     case EL_OP_READ_VARIABLE: return &k_read;
     case EL_OP_ASSIGN_VARIABLE: return &k_assign;

@@ -81,6 +81,10 @@ static inline int32_t el_rd_i32(const uint8_t *p) {
 
 /* ---------------------------------------------------------------- interpreter state */
 
+/* An IF branch input that reads its caller's tensor in place: not planned, its data pointer
+ * is set by the IF at each invoke (el_control.c). */
+#define EL_TENSOR_BORROWED 0x40u
+
 typedef struct el_subgraph {
   el_tensor *tensors;
   el_node *nodes;
@@ -90,7 +94,10 @@ typedef struct el_subgraph {
   el_vec tensor_tables;   /* the model's tensors vector (names, quantization) */
   size_t region_offset;   /* planned region of this subgraph, from the arena start */
   size_t region_size;
-  int32_t reachable;      /* subgraph 0 or the target of a CALL_ONCE in subgraph 0 */
+  int32_t reachable;      /* subgraph 0 or run by a CALL_ONCE / IF / WHILE of a reachable one
+                             (2 once built) */
+  int32_t depth;          /* longest chain of IF / WHILE / CALL_ONCE calls reaching it */
+  int32_t looped;         /* run by a WHILE: its inputs are copied in, never borrowed */
 } el_subgraph;
 
 typedef struct el_resource {
@@ -162,7 +169,14 @@ el_status el_model_sparsity(el_context *ctx, int32_t sg, int32_t ti, el_sparsity
 
 /* Control ops handled by the interpreter (el_control.c) ----------------------------------- */
 
-/* NULL when builtin_code is not one of CALL_ONCE, VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE. */
+/* The subgraphs node runs (CALL_ONCE: 1, IF / WHILE: 2) into targets; 0 for other ops. */
+int32_t el_control_targets(const el_node *node, int32_t targets[2]);
+/* After every reachable subgraph is built: refuses recursion and nesting deeper than
+ * EL_MAX_CALL_DEPTH, checks every IF / WHILE against the subgraphs it runs (counts, types,
+ * shapes) and lets branch inputs fed by constants read the constant in place. */
+el_status el_control_link(el_context *ctx);
+/* NULL when builtin_code is not one of CALL_ONCE, IF, WHILE, VAR_HANDLE, READ_VARIABLE,
+ * ASSIGN_VARIABLE. */
 const el_kernel *el_control_kernel(int32_t builtin_code);
 /* Before the prepares: the resource table (one entry per VAR_HANDLE, at most). */
 el_status el_control_reserve_resources(el_context *ctx);

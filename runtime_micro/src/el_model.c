@@ -696,30 +696,38 @@ static el_status build_subgraph(el_context *ctx, int32_t sg) {
 }
 
 el_status el_model_build(el_context *ctx) {
-  int32_t sg, i;
+  int32_t sg, i, k, added;
   ctx->subgraphs = (el_subgraph *)el_persist(ctx, sizeof(el_subgraph) * (size_t)ctx->n_subgraphs, 8);
   if (!ctx->subgraphs) return EL_ERROR_ARENA_TOO_SMALL;
   ctx->subgraphs[0].reachable = 1;
-  TRY(build_subgraph(ctx, 0));
-  /* Subgraphs run by CALL_ONCE from subgraph 0 are the only other ones we run. */
-  for (i = 0; i < ctx->subgraphs[0].n_nodes; ++i) {
-    const el_node *n = &ctx->subgraphs[0].nodes[i];
-    if (n->builtin_code == EL_OP_CALL_ONCE) {
-      int32_t target = ((const el_call_once_options *)n->options)->init_subgraph_index;
-      if (target <= 0 || target >= ctx->n_subgraphs)
-        return el_fail(ctx, n, EL_ERROR_INVALID_MODEL, "init_subgraph_index %d out of range (%d subgraphs)",
-                       (int)target, (int)ctx->n_subgraphs);
-      ctx->subgraphs[target].reachable = 1;
+  /* Subgraph 0 and the subgraphs its CALL_ONCE, IF and WHILE ops run (transitively) are the
+   * only ones built and run; reachable becomes 2 once a subgraph is built. */
+  do {
+    added = 0;
+    for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+      el_subgraph *g = &ctx->subgraphs[sg];
+      if (g->reachable != 1) continue;
+      TRY(build_subgraph(ctx, sg));
+      g->reachable = 2;
+      for (i = 0; i < g->n_nodes; ++i) {
+        const el_node *n = &g->nodes[i];
+        int32_t targets[2], nt = el_control_targets(n, targets);
+        if (n->builtin_code == EL_OP_CALL_ONCE && sg != 0)
+          return el_fail(ctx, n, EL_ERROR_UNSUPPORTED, "CALL_ONCE is supported in subgraph 0 only");
+        for (k = 0; k < nt; ++k) {
+          if (targets[k] <= 0 || targets[k] >= ctx->n_subgraphs)
+            return el_fail(ctx, n, EL_ERROR_INVALID_MODEL,
+                           "subgraph index %d out of range (%d subgraphs; subgraph 0 is the main one)",
+                           (int)targets[k], (int)ctx->n_subgraphs);
+          if (!ctx->subgraphs[targets[k]].reachable) {
+            ctx->subgraphs[targets[k]].reachable = 1;
+            added = 1;
+          }
+        }
+      }
     }
-  }
-  for (sg = 1; sg < ctx->n_subgraphs; ++sg) {
-    if (!ctx->subgraphs[sg].reachable) continue;
-    TRY(build_subgraph(ctx, sg));
-    for (i = 0; i < ctx->subgraphs[sg].n_nodes; ++i)
-      if (ctx->subgraphs[sg].nodes[i].builtin_code == EL_OP_CALL_ONCE)
-        return el_fail(ctx, &ctx->subgraphs[sg].nodes[i], EL_ERROR_UNSUPPORTED,
-                       "CALL_ONCE is supported in subgraph 0 only");
-  }
+  } while (added);
+  TRY(el_control_link(ctx));
   return el_control_reserve_resources(ctx);
 }
 
@@ -764,14 +772,18 @@ size_t el_model_lower_bound(el_context *ctx, size_t *regions_out) {
     size_t biggest = 0;
     int reachable = sg == 0, present;
     if (subgraph_tables(ctx, 0, &st, &tensors, &inputs, &outputs, &ops) != EL_OK) return total;
-    for (i = 0; i < ops.count && !reachable; ++i) { /* target of a CALL_ONCE in subgraph 0? */
+    for (i = 0; i < ops.count && !reachable; ++i) { /* run by CALL_ONCE, IF, WHILE of subgraph 0? */
       int32_t code, version, target = -1;
       if (el_fb_vec_table(fb, &ops, i, &ot, "") || el_fb_u32(fb, &ot, 0, 0, &opcode, "") ||
           el_fb_vec_table(fb, &ctx->opcodes, opcode, &oc, "") ||
           opcode_builtin(fb, &oc, &code, &version, ""))
         return total;
-      if (code != EL_OP_CALL_ONCE || el_fb_table(fb, &ot, 4, &opt, &present, "") || !present) continue;
+      if ((code != EL_OP_CALL_ONCE && code != EL_OP_IF && code != EL_OP_WHILE) ||
+          el_fb_table(fb, &ot, 4, &opt, &present, "") || !present)
+        continue;
       if (el_fb_i32(fb, &opt, 0, 0, &target, "") == EL_OK && target == sg) reachable = 1;
+      if (code != EL_OP_CALL_ONCE && el_fb_i32(fb, &opt, 1, 0, &target, "") == EL_OK && target == sg)
+        reachable = 1;
     }
     if (!reachable) continue;
     if (subgraph_tables(ctx, sg, &st, &tensors, &inputs, &outputs, &ops) != EL_OK) return total;

@@ -101,6 +101,10 @@ static const field_spec k_cumsum[] = {{0, F_BOOL, O(el_cumsum_options, exclusive
                                       {1, F_BOOL, O(el_cumsum_options, reverse), 0}};
 static const field_spec k_one_hot[] = {{0, F_I32, O(el_one_hot_options, axis), 0}};
 static const field_spec k_call_once[] = {{0, F_I32, O(el_call_once_options, init_subgraph_index), 0}};
+static const field_spec k_if[] = {{0, F_I32, O(el_if_options, then_subgraph_index), 0},
+                                  {1, F_I32, O(el_if_options, else_subgraph_index), 0}};
+static const field_spec k_while[] = {{0, F_I32, O(el_while_options, cond_subgraph_index), 0},
+                                     {1, F_I32, O(el_while_options, body_subgraph_index), 0}};
 static const field_spec k_var_handle[] = {{0, F_STR, O(el_var_handle_options, container), 0},
                                           {1, F_STR, O(el_var_handle_options, shared_name), 0}};
 
@@ -149,6 +153,8 @@ static const op_spec k_ops[] = {
     ROW(EL_OP_LEAKY_RELU, 75, el_leaky_relu_options, k_leaky),
     ROW(EL_OP_MIRROR_PAD, 77, el_mirror_pad_options, k_mirror),
     ROW(EL_OP_SPLIT_V, 79, el_split_options, k_split),
+    ROW(EL_OP_IF, 92, el_if_options, k_if),
+    ROW(EL_OP_WHILE, 93, el_while_options, k_while),
     ROW(EL_OP_DEPTH_TO_SPACE, 94, el_block_options, k_block),
     ROW(EL_OP_BATCH_MATMUL, 101, el_batch_matmul_options, k_bmm),
     ROW(EL_OP_CUMSUM, 102, el_cumsum_options, k_cumsum),

@@ -27,7 +27,7 @@ typedef struct {
 static size_t align16(size_t x) { return (x + 15u) & ~(size_t)15u; }
 
 static int plannable(const el_tensor *t) {
-  return !(t->flags & (EL_TENSOR_CONST | EL_TENSOR_VARIABLE)) && t->bytes > 0;
+  return !(t->flags & (EL_TENSOR_CONST | EL_TENSOR_VARIABLE | EL_TENSOR_BORROWED)) && t->bytes > 0;
 }
 
 /* Upper bound on the buffers of a subgraph (before aliasing and liveness are known). */

@@ -56,7 +56,8 @@ def table_kernels(el_kernels_c: str) -> list[str]:
     return re.findall(r"X\((\w+)\)", m.group(1))
 
 
-CONTROL_OPS = ("ASSIGN_VARIABLE", "CALL_ONCE", "READ_VARIABLE", "VAR_HANDLE")  # el_control.c
+CONTROL_OPS = ("ASSIGN_VARIABLE", "CALL_ONCE", "IF", "READ_VARIABLE", "VAR_HANDLE",
+               "WHILE")  # el_control.c
 
 
 def model_ops(info: ModelInfo) -> list[str]:

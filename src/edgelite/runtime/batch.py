@@ -84,9 +84,38 @@ def as_input_dtype(x: np.ndarray, d: TensorDetails, name: str, notes: list[str])
                         code=Code.BAD_INPUT, hint="give float32 data")
 
 
+def _with_dynamic_inputs_hint(error: EdgeliteError, model: bytes, where: str) -> EdgeliteError:
+    """A file with dynamic input dimensions holds placeholder shapes runtime_micro cannot run:
+    the error says so and how to fix the shapes (edgelite convert --input-shape)."""
+    from edgelite.converter.tflite.reader import read_model
+
+    try:
+        sg = read_model(model, where).subgraphs[0]
+    except EdgeliteError:
+        return error
+    for i in sg.inputs:
+        t = sg.tensors[i]
+        sig = t.shape_signature or []
+        if any(d < 0 for d in sig[1:]) or (sig and sig[0] < 0 and t.shape[:1] != [1]):
+            shown = ",".join("?" if d < 0 else str(d) for d in sig)
+            example = ",".join(("1" if k == 0 else "N") if d < 0 else str(d)
+                               for k, d in enumerate(sig))
+            return EdgeliteError(
+                f"input {t.name!r} has dynamic dimensions [{shown}]; the file stores the "
+                f"placeholder shape {t.shape}, with which runtime_micro fails: "
+                f"{error.message}", where=where, code=error.code,
+                hint=f"fix the shapes first: edgelite convert {where} --input-shape "
+                     f"{t.name}:{example} -o fixed.tflite (N: the size you run with), then "
+                     "run fixed.tflite")
+    return error
+
+
 def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
               where: str = "<model>", dequantize: bool = False) -> BatchResult:
-    interp = Interpreter(model)
+    try:
+        interp = Interpreter(model)
+    except EdgeliteError as e:
+        raise _with_dynamic_inputs_hint(e, model, where) from None
     names = [d.name for d in interp.inputs]
     if isinstance(data, dict):
         missing = [n for n in names if n not in data]

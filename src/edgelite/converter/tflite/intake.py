@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from edgelite import ir
+from edgelite.converter.tflite.control_flow import inline_ifs
 from edgelite.converter.tflite.reader import read_file, to_ir
+from edgelite.converter.tflite.shapes import propagate
 from edgelite.errors import Code, EdgeliteError
 
-# Ops whose subgraphs (bodies, branches) to_ir does not read: refused by name.
-CONTROL_FLOW = ("IF", "WHILE", "CALL_ONCE", "CALL")
+# Ops whose subgraphs (bodies) to_ir does not read: refused by name (IF: control_flow.py).
+CONTROL_FLOW = ("WHILE", "CALL_ONCE", "CALL")
 
 
 def read_tflite(path: str | Path, options: Any = None) -> ir.Graph:
@@ -27,46 +29,67 @@ def read_tflite(path: str | Path, options: Any = None) -> ir.Graph:
     where = str(path)
     info = read_file(path)
     graph = to_ir(info)
-    graph.notes.extend(_dynamic_inputs(info, where))
+    shapes = options.input_shapes if options is not None else {}
+    graph.notes.extend(_dynamic_inputs(graph, info, shapes, where))
+    if options is not None:  # first: a frozen input may decide an IF
+        _check_input_shapes(graph, options.input_shapes, where)
+        _freeze_inputs(graph, options.input_values, where)
+    inline_ifs(graph, info, where)
     control = [op for op in graph.ops if op.type in CONTROL_FLOW]
     if control:
         op = control[0]
         raise EdgeliteError(
             f"operator {op.name} ({op.type}) runs another subgraph; edgelite reads the main "
             "subgraph only", where=where, code=Code.UNSUPPORTED,
-            hint="export the model without control flow (or convert its ONNX source, where "
-                 "--input-value folds an If with a known condition)")
+            hint="export the model without loops (edgelite reads IF: its branches are "
+                 "inlined); runtime_micro runs the file as it is (edgelite run)")
     fold_float16_weights(graph)
-    if options is not None:
-        _check_input_shapes(graph, options.input_shapes, where)
-        _freeze_inputs(graph, options.input_values, where)
     unique_names(graph)
     graph.validate()
     return graph
 
 
-def _dynamic_inputs(info: Any, where: str) -> list[str]:
+def _dynamic_inputs(graph: ir.Graph, info: Any, shapes: Mapping[str, tuple[int, ...]],
+                    where: str) -> list[str]:
     """Inputs whose shape_signature has -1: the stored shape is a placeholder of 1s and every
-    tensor after it was sized for it. A batch of 1 is what such files are run with (a note);
-    any other dynamic dimension would need the shapes propagated again: refused."""
+    tensor after it was sized for it. A dynamic batch alone is set to 1 (a note); other dynamic
+    dimensions take the --input-shape given for them, and the shapes after them are computed
+    again (shapes.propagate). Returns the notes; refuses a dynamic input without a shape."""
     sg = info.subgraphs[0]
-    notes = []
-    for i in sg.inputs:
-        t = sg.tensors[i]
-        sig = t.shape_signature or []
+    notes: list[str] = []
+    changed = False
+    for i, t in zip(sg.inputs, graph.inputs):
+        sig = sg.tensors[i].shape_signature or []
         dynamic = [k for k, d in enumerate(sig) if d < 0]
         if not dynamic:
+            continue
+        shown = ",".join("?" if d < 0 else str(d) for d in sig)
+        given = shapes.get(t.name)
+        if given is not None:
+            given = tuple(int(d) for d in given)
+            if len(given) != len(sig) or any(0 <= d != g for d, g in zip(sig, given)):
+                raise EdgeliteError(
+                    f"--input-shape {t.name}:{','.join(map(str, given))} does not fit the "
+                    f"input's shape [{shown}]", where=where,
+                    hint=f"give {len(sig)} dimensions, keeping the fixed ones")
+            changed = changed or given != tuple(t.shape)
+            t.shape = given
             continue
         if dynamic == [0] and len(t.shape) == len(sig) and t.shape[0] == 1:
             notes.append(f"input {t.name!r}: dynamic batch dimension set to 1")
             continue
-        shown = ",".join("?" if d < 0 else str(d) for d in sig)
+        example = ",".join(("1" if k == 0 else "N") if d < 0 else str(d)
+                           for k, d in enumerate(sig))
         raise EdgeliteError(
-            f"input {t.name!r} has dynamic dimensions [{shown}] beyond the batch (stored as "
-            f"{t.shape}); edgelite reads .tflite files whose shapes are fixed",
-            where=where, code=Code.UNSUPPORTED,
-            hint="export the .tflite with a fixed input shape, or convert the model's ONNX "
-                 "source with --input-shape")
+            f"input {t.name!r} has dynamic dimensions [{shown}]; give its shape with "
+            f"--input-shape {t.name}:{example}", where=where, code=Code.UNSUPPORTED,
+            hint="N: the size the model will run with; the shapes after the input are "
+                 "computed from it")
+    if changed:
+        propagate(graph, where)
+        notes.append("shapes computed again from --input-shape for "
+                     + ", ".join(repr(t.name) for t, i in zip(graph.inputs, sg.inputs)
+                                 if any(d < 0 for d in sg.tensors[i].shape_signature or [])))
     return notes
 
 
