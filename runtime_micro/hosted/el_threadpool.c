@@ -55,6 +55,7 @@ static void *worker_main(void *arg)
 
 el_threadpool *el_threadpool_create(int32_t num_threads)
 {
+    pthread_attr_t attr;
     el_threadpool *p;
     int32_t i;
     if (num_threads < 1 || num_threads > 256) return NULL;
@@ -72,13 +73,22 @@ el_threadpool *el_threadpool_create(int32_t num_threads)
     pthread_mutex_init(&p->submit, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
+    /* The hosted optimized kernels keep up to ~64 KB of tiles on the stack per call: ask for
+     * 1 MB so workers do not depend on the C library's default (128 KB on musl). */
+    if (pthread_attr_init(&attr) != 0) {
+        el_threadpool_destroy(p);
+        return NULL;
+    }
+    (void)pthread_attr_setstacksize(&attr, (size_t)1 << 20);
     for (i = 0; i < p->n_workers; i++) {
-        if (pthread_create(&p->workers[i], NULL, worker_main, p) != 0) {
+        if (pthread_create(&p->workers[i], &attr, worker_main, p) != 0) {
+            pthread_attr_destroy(&attr);
             el_threadpool_destroy(p);
             return NULL;
         }
         p->started++;
     }
+    pthread_attr_destroy(&attr);
     return p;
 }
 
