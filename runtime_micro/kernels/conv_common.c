@@ -371,10 +371,11 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v,
                           el_tensor *out)
 {
     const int32_t threads = el_ctx_threads(ctx);
-    const double macs = (double)v->out.n * v->out.h * v->out.w * v->out.c * v->filter.h *
-                        v->filter.w * (run == conv2d_run ? v->filter.c : 1);
     conv_job j;
-    if (threads <= 1 || macs < EL_CONV_SPLIT_MIN_MACS || v->out.h < 1) {
+    /* threads first: microcontrollers never reach the (software) double arithmetic */
+    if (threads <= 1 || v->out.h < 1 ||
+        (double)v->out.n * v->out.h * v->out.w * v->out.c * v->filter.h * v->filter.w *
+                (run == conv2d_run ? v->filter.c : 1) < EL_CONV_SPLIT_MIN_MACS) {
         run(ctx, v->p, &v->q, &v->in, in->data, in, &v->filter, filter, bias, &v->out, out->data);
         return;
     }
