@@ -178,3 +178,61 @@ def test_num_threads_refused_loudly() -> None:
     for bad in (0, -1, 257, 2.0, True):
         with pytest.raises(EdgeliteError, match="num_threads"):
             Interpreter(b"\0" * 64, num_threads=bad)
+
+
+def _add_mul_model(path: Path) -> None:
+    """(x + y) * y and x - y on [1, 8, 64, 64]: 32K elements, above the elementwise split."""
+    from onnx import TensorProto, helper
+
+    shape = [1, 8, 64, 64]
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "y"], ["s"]), helper.make_node("Mul", ["s", "y"], ["m"]),
+         helper.make_node("Sub", ["m", "x"], ["out"])],
+        "elementwise", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape),
+                        helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, shape)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+
+
+def test_threads_elementwise_same_bytes(tmp_path: Path) -> None:
+    """ADD, MUL, SUB of one shape split by element runs: float32 equal to ONNX Runtime, int8
+    bit-exact with TFLite Micro, identical bytes for 1, 2 and 4 threads."""
+    import onnxruntime as ort
+
+    src = tmp_path / "elementwise.onnx"
+    _add_mul_model(src)
+    rng = np.random.default_rng(5)
+    x, y = (rng.standard_normal((1, 8, 64, 64)).astype(np.float32) for _ in range(2))
+    want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x, "y": y})[0]
+    f32 = convert_to_bytes(src)
+    cal = {k: rng.standard_normal((4, 8, 64, 64)).astype(np.float32) for k in ("x", "y")}
+    i8 = quantize(src, QuantizeOptions(calibration=cal, progress=False,
+                                       allow_low_sqnr=True)).model
+    for model, kind in ((f32, "float"), (i8, "int8")):
+        base = Interpreter(model)
+        feeds = []
+        for d, v in zip(base.inputs, (x, y)):
+            v = _nhwc(tuple(d.shape), v)
+            if kind == "int8":
+                v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
+            feeds.append(v)
+        runs = {}
+        for n in THREADS:
+            it = Interpreter(model, num_threads=n)
+            for i, v in enumerate(feeds):
+                it.set_input(i, v)
+            it.invoke()
+            runs[n] = it.get_output(0).tobytes()
+        assert runs[1] == runs[2] == runs[4], kind
+        if kind == "float":
+            got = np.frombuffer(runs[1], dtype=np.float32).reshape(base.outputs[0].shape)
+            np.testing.assert_allclose(got, _nhwc(got.shape, want), rtol=1e-6, atol=1e-6)
+        else:
+            from tflite_micro.python.tflite_micro import runtime as tflm
+
+            t = tflm.Interpreter.from_bytes(model, arena_size=1 << 20)
+            for i, v in enumerate(feeds):
+                t.set_input(v, i)
+            t.invoke()
+            assert t.get_output(0).tobytes() == runs[1]

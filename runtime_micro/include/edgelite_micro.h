@@ -136,7 +136,8 @@ typedef struct el_config {
   uint32_t disable_isa;
   /* Threads. The library itself never creates a thread: the caller may hand it a parallel-for.
    * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED then split their output into tasks (rows
-   * per batch; output channels or batches for FULLY_CONNECTED) and call
+   * per batch; output channels or batches for FULLY_CONNECTED; runs of elements for float32
+   * binary ops and int8 ADD / SUB / MUL without broadcast) and call
    *     parallel_for(parallel_pool, n_tasks, task, arg)
    * which must run task(arg, i) once for every i in 0..n_tasks-1, in any order, on any
    * threads, and return only after all of them have finished. Tasks write disjoint output
