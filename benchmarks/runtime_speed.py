@@ -1,7 +1,7 @@
 """Inference speed: runtime_micro vs LiteRT, TFLite Micro and ONNX Runtime on MobileNetV2.
 
     PYTHONPATH=src python benchmarks/runtime_speed.py [--models 0.35:96,1.0:224]
-        [--kinds float,int8] [--runs 20] [--warmup 3] [--max-seconds 90]
+        [--kinds float,int8] [--runs 20] [--warmup 3] [--max-seconds 90] [--threads 1,2]
 
 For each MobileNetV2 (tests/models.py: torchvision layout, random He weights, BatchNorm unfused)
 the ONNX model is converted to float .tflite, and quantized to int8 with
@@ -11,6 +11,10 @@ same input, one thread, invokes interleaved round-robin so machine noise hits al
 outputs compared with edgelite's. ONNX Runtime runs the ONNX source for the float model, and for
 the int8 model a QDQ model from its own `quantize_static` on the same calibration samples (what
 PEERS.md measured), or the float source when that fails.
+
+--threads: runtime_micro with each thread count (Interpreter(num_threads=N), its own hosted
+pool), interleaved in one run, with the speed-up over the first count and whether the outputs
+are byte-identical (they must be). The peers' table above is one thread.
 
 The last column holds PEERS.md's medians for the same model size, measured earlier on this kind
 of machine with MobileNetV2 from Keras: labelled [reference], they are not from this run. This
@@ -141,6 +145,31 @@ def by_instruction_set(path: Path, args: argparse.Namespace) -> list[str]:
     return rows
 
 
+def by_threads(path: Path, counts: list[int], args: argparse.Namespace) -> list[str]:
+    """runtime_micro with each thread count, interleaved in one run; same bytes on all."""
+    from edgelite.bench.api import build_workload
+    from edgelite.bench.compare import interleaved
+    from edgelite.bench.runners import HostRunner
+    from edgelite.bench.stats import summarize
+
+    w, _, _, _ = build_workload(BenchConfig(model=path, profile=False))
+    runners = []
+    for n in counts:
+        r = HostRunner(w, 0, n)
+        r.key = f"{n} thread{'s' if n > 1 else ''}"
+        runners.append(r)
+    timings = interleaved(runners, args.warmup, args.runs, args.max_seconds)
+    outs = {r.key: [o.tobytes() for o in r.outputs()] for r in runners}
+    rows = ["runtime_micro by thread count (one interleaved run, outputs identical: "
+            f"{len({tuple(v) for v in outs.values()}) == 1}):"]
+    first = summarize(timings.samples_ns[runners[0].key]).p50_ms
+    for r in runners:
+        lat = summarize(timings.samples_ns[r.key])
+        rows.append(f"  {r.key:22s} {fmt_ms(lat.p50_ms):>9s} ms  p90 {fmt_ms(lat.p90_ms):>9s} ms"
+                    f"  speed-up x{first / lat.p50_ms:5.2f}")
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default="0.35:96,1.0:224",
@@ -149,7 +178,11 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--max-seconds", type=float, default=90.0)
+    ap.add_argument("--threads", default="1,2",
+                    help="runtime_micro thread counts compared in one interleaved run "
+                         "(comma-separated; empty: skip)")
     args = ap.parse_args()
+    thread_counts = [int(t) for t in args.threads.split(",") if t.strip()]
 
     from edgelite.converter import convert, convert_to_bytes
     from edgelite.quantize.api import QuantizeOptions, quantize
@@ -177,7 +210,9 @@ def main() -> int:
                 else:
                     data = quantize(convert(src), QuantizeOptions(
                         calibration={"input": calibration}, samples=CALIBRATION_SAMPLES,
-                        progress=False)).model
+                        # random weights: the SQNR floor would refuse some sizes; speed is
+                        # what is measured here
+                        progress=False, allow_low_sqnr=True)).model
                     onnx_for_ort, ort_note = ort_int8(src, calibration, tmp / f"{name}_qdq.onnx")
                 path = tmp / f"{name}_{kind}.tflite"
                 path.write_bytes(data)
@@ -204,6 +239,9 @@ def main() -> int:
                     print(f"   TFLite Micro arena in this run: {tflm.arena_bytes:,} B")
                 for row in by_instruction_set(path, args):
                     print("   " + row)
+                if thread_counts:
+                    for row in by_threads(path, thread_counts, args):
+                        print("   " + row)
                 sys.stdout.flush()
     return 0
 

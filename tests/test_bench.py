@@ -130,6 +130,15 @@ def test_compare_int8_is_bit_exact_with_the_reference_family(models: dict[str, P
     assert all(r["agreement"]["exact"] for r in report["compare"] if r["runtime"] != "edgelite")
 
 
+def test_threads_same_bytes_as_litert_reference(models: dict[str, Path]) -> None:
+    """--threads 2: runtime_micro with its own pool, still bit-exact with LiteRT's reference
+    kernels and TFLite Micro, and the report says how many threads ran."""
+    report = bench_json(str(models["int8"]), *FEW, "--no-profile", "--compare", "litert-ref,tflm",
+                        "--threads", "2")
+    assert report["kernels"].endswith(", 2 threads")
+    assert all(r["agreement"]["exact"] for r in report["compare"] if r["runtime"] != "edgelite")
+
+
 def test_compare_onnxruntime_on_the_source_with_a_file_input(models: dict[str, Path]) -> None:
     # calibration.npz holds NCHW float digits; the .tflite input is NHWC. ONNX Runtime gets the
     # same sample back in NCHW, so its outputs must match runtime_micro's float outputs.
@@ -198,6 +207,8 @@ def assert_user_error(res: subprocess.CompletedProcess[str], *fragments: str) ->
     (("--compare", "onnxruntime"), ("--onnx",)),
     (("--onnx", "x.onnx"), ("--compare onnxruntime",)),
     (("--input", "missing.npy"), ("missing.npy", "not found")),
+    (("--threads", "0"), ("--threads",)),
+    (("--threads", "2", "--target", "cortex-m4"), ("--threads", "this host")),
 ])
 def test_bad_options_are_one_line_errors(models: dict[str, Path], args: tuple[str, ...],
                                          fragments: tuple[str, ...]) -> None:

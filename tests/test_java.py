@@ -66,6 +66,7 @@ def test_java_outputs_equal_the_python_binding(which: int, java_prefix: Path, dr
         want = " ".join(str(int(v)) for v in m.y.ravel())
     assert lines["array"] == want, out
     assert lines["buffer"] == want, out
+    assert lines["threads2"] == want, out  # Options.setNumThreads(2): the same bytes
 
     py = Interpreter(m.model)
     i, o = py.inputs[0], py.outputs[0]
@@ -83,7 +84,7 @@ def test_java_outputs_equal_the_python_binding(which: int, java_prefix: Path, dr
     assert "needs an array of shape [1, 28, 28, 1], got [1, 27, 28, 1]" in lines["shape"]
     assert "cannot convert" in lines["type"] and "[[[[J" in lines["type"]
     assert lines["closed"] == "edgelite: the interpreter is closed"
-    assert "numThreads 4" in lines["threads"]
+    assert "numThreads 0" in lines["threads"]
     with pytest.raises(EdgeliteError) as err:
         Interpreter(m.model[: len(m.model) // 2])
     c_message = str(err.value).split(" [EL_")[0]

@@ -134,6 +134,25 @@ typedef struct el_config {
    * fastest paths this CPU has. The choice belongs to this interpreter alone: interpreters with
    * different settings may run in different threads at once. For tests and benchmarks. */
   uint32_t disable_isa;
+  /* Threads. The library itself never creates a thread: the caller may hand it a parallel-for.
+   * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED then split their output into tasks (rows
+   * per batch; output channels or batches for FULLY_CONNECTED; runs of elements for float32
+   * binary ops and int8 ADD / SUB / MUL without broadcast) and call
+   *     parallel_for(parallel_pool, n_tasks, task, arg)
+   * which must run task(arg, i) once for every i in 0..n_tasks-1, in any order, on any
+   * threads, and return only after all of them have finished. Tasks write disjoint output
+   * bytes and use no shared scratch, so every split gives the same bytes as one task.
+   * parallel_for NULL (the default, and a NULL cfg): the tasks run inline, in order, on the
+   * calling thread. num_threads: how many tasks to split a layer into (<= 1: no split); it is
+   * read at el_init and fixed for the interpreter's life. parallel_pool is passed through
+   * untouched; the caller owns it and must keep it alive, and not use it for anything that
+   * waits on this interpreter, while el_invoke runs. One pool may serve several interpreters
+   * if its parallel_for is safe to call from several threads at once (el_threadpool's is:
+   * runtime_micro/hosted/el_threadpool.h). Layers too small to repay the hand-off run inline. */
+  void (*parallel_for)(void *pool, int32_t n_tasks, void (*task)(void *arg, int32_t i),
+                       void *arg);
+  void *parallel_pool;
+  int32_t num_threads;
 } el_config;
 
 /* Everything a caller needs to read or fill a tensor. Pointers stay valid while the

@@ -266,6 +266,138 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
     return conv_prepare(ctx, node, CONV_OPTS(o), 0);
 }
 
+/* One CONV_2D over the given views (the whole layer, or one task's rows of it). */
+static void conv2d_run(el_context *ctx, const el_conv_params *p, const el_pc_quant *q,
+                       const el_dims *ind, const void *in, const el_tensor *in_t,
+                       const el_dims *fd, const el_tensor *filter, const el_tensor *bias,
+                       const el_dims *outd, void *out)
+{
+    if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
+        if (!el_opt_conv2d_f32(el_ctx_isa(ctx), p, ind, (const float *)in, fd, EL_F32(filter),
+                               bias ? EL_F32(bias) : NULL, outd, (float *)out)) {
+            el_conv2d_f32(p, ind, (const float *)in, fd, EL_F32(filter),
+                          bias ? EL_F32(bias) : NULL, outd, (float *)out);
+        }
+    } else if (EL_KEEP_S16 && in_t->type == EL_INT16) {
+        /* TFLite Micro takes the 64-bit path without a bias too */
+        el_conv2d_s16(p, q, ind, (const int16_t *)in, fd, EL_S8(filter),
+                      bias ? bias->data : NULL, bias == NULL || bias->type == EL_INT64, outd,
+                      (int16_t *)out);
+    } else {
+        /* kernels/opt: identical bytes when it takes the layer, else the reference. */
+        if (!el_opt_conv2d_s8(el_ctx_isa(ctx), p, q, ind, (const int8_t *)in, fd, EL_S8(filter),
+                              bias ? EL_S32(bias) : NULL, outd, (int8_t *)out)) {
+            el_conv2d_s8(p, q, ind, (const int8_t *)in, fd, EL_S8(filter),
+                         bias ? EL_S32(bias) : NULL, outd, (int8_t *)out);
+        }
+    }
+}
+
+static void depthwise_run(el_context *ctx, const el_conv_params *p, const el_pc_quant *q,
+                          const el_dims *ind, const void *in, const el_tensor *in_t,
+                          const el_dims *fd, const el_tensor *filter, const el_tensor *bias,
+                          const el_dims *outd, void *out)
+{
+    if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
+        if (!el_opt_depthwise_conv2d_f32(el_ctx_isa(ctx), p, ind, (const float *)in, fd,
+                                         EL_F32(filter), bias ? EL_F32(bias) : NULL, outd,
+                                         (float *)out)) {
+            el_depthwise_conv2d_f32(p, ind, (const float *)in, fd, EL_F32(filter),
+                                    bias ? EL_F32(bias) : NULL, outd, (float *)out);
+        }
+    } else if (EL_KEEP_S16 && in_t->type == EL_INT16) {
+        el_depthwise_conv2d_s16(p, q, ind, (const int16_t *)in, fd, EL_S8(filter),
+                                bias ? bias->data : NULL, 1 /* prepare requires int64 */,
+                                outd, (int16_t *)out);
+    } else {
+        if (!el_opt_depthwise_conv2d_s8(el_ctx_isa(ctx), p, q, ind, (const int8_t *)in, fd,
+                                        EL_S8(filter), bias ? EL_S32(bias) : NULL, outd,
+                                        (int8_t *)out)) {
+            el_depthwise_conv2d_s8(p, q, ind, (const int8_t *)in, fd, EL_S8(filter),
+                                   bias ? EL_S32(bias) : NULL, outd, (int8_t *)out);
+        }
+    }
+}
+
+/* Threads: a layer's output is split into bands of rows, per batch. A band is itself a
+ * convolution: the input starts at the band's first input row (or stays at row 0 with less
+ * top padding), so every output element sees exactly the same inputs, in the same order, and
+ * the bytes never depend on the split. The kernels keep no state between calls and these ops
+ * use no arena scratch, so tasks share nothing mutable. */
+typedef void (*conv_run_fn)(el_context *, const el_conv_params *, const el_pc_quant *,
+                            const el_dims *, const void *, const el_tensor *, const el_dims *,
+                            const el_tensor *, const el_tensor *, const el_dims *, void *);
+
+typedef struct {
+    el_context *ctx;
+    conv_run_fn run;
+    const conv_view *v;
+    const el_tensor *in, *filter, *bias;
+    el_tensor *out;
+    size_t esize;
+    int32_t bands, rows; /* bands per batch, output rows per band */
+} conv_job;
+
+static void conv_task(void *arg, int32_t i)
+{
+    const conv_job *j = (const conv_job *)arg;
+    const conv_view *v = j->v;
+    el_conv_params p = *v->p;
+    el_dims ind = v->in, outd = v->out;
+    const int32_t b = i / j->bands, r0 = (i % j->bands) * j->rows;
+    const int32_t r1 = r0 + j->rows < v->out.h ? r0 + j->rows : v->out.h;
+    const int32_t top = r0 * p.stride_h - p.pad_h; /* first input row the band reads */
+    const int32_t skip = top > 0 ? top : 0;
+    const unsigned char *in = (const unsigned char *)j->in->data;
+    unsigned char *out = (unsigned char *)j->out->data;
+    if (r1 <= r0) return;
+    p.pad_h = skip > 0 ? 0 : -top;
+    ind.n = 1;
+    ind.h = v->in.h - skip;
+    outd.n = 1;
+    outd.h = r1 - r0;
+    in += (((size_t)b * (size_t)v->in.h + (size_t)skip) * (size_t)v->in.w * (size_t)v->in.c) *
+          j->esize;
+    out += (((size_t)b * (size_t)v->out.h + (size_t)r0) * (size_t)v->out.w *
+            (size_t)v->out.c) * j->esize;
+    j->run(j->ctx, &p, &v->q, &ind, in, j->in, &v->filter, j->filter, j->bias, &outd, out);
+}
+
+/* Below this many multiply-adds a layer runs as one call: the hand-off would cost more. */
+#define EL_CONV_SPLIT_MIN_MACS 32768
+
+static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v,
+                          const el_tensor *in, const el_tensor *filter, const el_tensor *bias,
+                          el_tensor *out)
+{
+    const int32_t threads = el_ctx_threads(ctx);
+    conv_job j;
+    /* threads first: microcontrollers never reach the (software) double arithmetic */
+    if (threads <= 1 || v->out.h < 1 ||
+        (double)v->out.n * v->out.h * v->out.w * v->out.c * v->filter.h * v->filter.w *
+                (run == conv2d_run ? v->filter.c : 1) < EL_CONV_SPLIT_MIN_MACS) {
+        run(ctx, v->p, &v->q, &v->in, in->data, in, &v->filter, filter, bias, &v->out, out->data);
+        return;
+    }
+    j.rows = (v->out.h + threads - 1) / threads;
+    j.bands = (v->out.h + j.rows - 1) / j.rows;
+    /* every band must start inside the input (always so with SAME / VALID padding) */
+    if (j.bands * v->out.n <= 1 ||
+        (j.bands - 1) * j.rows * v->p->stride_h - v->p->pad_h >= v->in.h) {
+        run(ctx, v->p, &v->q, &v->in, in->data, in, &v->filter, filter, bias, &v->out, out->data);
+        return;
+    }
+    j.ctx = ctx;
+    j.run = run;
+    j.v = v;
+    j.in = in;
+    j.filter = filter;
+    j.bias = bias;
+    j.out = out;
+    j.esize = in->type == EL_FLOAT32 ? 4u : (in->type == EL_INT16 ? 2u : 1u);
+    el_parallel_for(ctx, j.bands * v->out.n, conv_task, &j);
+}
+
 static el_status conv2d_invoke(el_context *ctx, el_node *node)
 {
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
@@ -275,27 +407,7 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
     if (filter->flags & EL_TENSOR_SPARSE) { /* weights read sparse from the model */
         return el_sparse_conv(ctx, node, d->p, &d->q, &d->in, &d->filter, &d->out, 0);
     }
-    if (EL_KEEP_F32 && in->type == EL_FLOAT32) {
-        if (!el_opt_conv2d_f32(el_ctx_isa(ctx), d->p, &d->in, EL_F32(in), &d->filter,
-                               EL_F32(filter),
-                               bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out))) {
-            el_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
-                          bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
-        }
-    } else if (EL_KEEP_S16 && in->type == EL_INT16) {
-        /* TFLite Micro takes the 64-bit path without a bias too */
-        el_conv2d_s16(d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
-                      bias ? bias->data : NULL, bias == NULL || bias->type == EL_INT64, &d->out,
-                      EL_S16(out));
-    } else {
-        /* kernels/opt: identical bytes when it takes the layer, else the reference. */
-        if (!el_opt_conv2d_s8(el_ctx_isa(ctx), d->p, &d->q, &d->in, EL_S8(in), &d->filter,
-                              EL_S8(filter),
-                              bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out))) {
-            el_conv2d_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
-                         bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
-        }
-    }
+    conv_dispatch(ctx, conv2d_run, d, in, filter, bias, out);
     return EL_OK;
 }
 
@@ -314,25 +426,7 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
     if (filter->flags & EL_TENSOR_SPARSE) { /* weights read sparse from the model */
         return el_sparse_conv(ctx, node, d->p, &d->q, &d->in, &d->filter, &d->out, 1);
     }
-    if (EL_KEEP_F32 && in->type == EL_FLOAT32) {
-        if (!el_opt_depthwise_conv2d_f32(el_ctx_isa(ctx), d->p, &d->in, EL_F32(in), &d->filter,
-                                         EL_F32(filter),
-                                         bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out))) {
-            el_depthwise_conv2d_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),
-                                    bias ? EL_F32(bias) : NULL, &d->out, EL_F32(out));
-        }
-    } else if (EL_KEEP_S16 && in->type == EL_INT16) {
-        el_depthwise_conv2d_s16(d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
-                                bias ? bias->data : NULL, 1 /* prepare requires int64 */,
-                                &d->out, EL_S16(out));
-    } else {
-        if (!el_opt_depthwise_conv2d_s8(el_ctx_isa(ctx), d->p, &d->q, &d->in, EL_S8(in), &d->filter,
-                                        EL_S8(filter), bias ? EL_S32(bias) : NULL, &d->out,
-                                        EL_S8(out))) {
-            el_depthwise_conv2d_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
-                                   bias ? EL_S32(bias) : NULL, &d->out, EL_S8(out));
-        }
-    }
+    conv_dispatch(ctx, depthwise_run, d, in, filter, bias, out);
     return EL_OK;
 }
 

@@ -263,12 +263,84 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
     return EL_UNSUP(ctx, node, "type %s is not supported by this op", el_dtype_name(a->type));
 }
 
+/* Threads: float32 ops and int8 ADD / SUB / MUL on inputs of one shape (no broadcast) split
+ * into contiguous runs of elements, each computed as a 1-D op: every element's arithmetic is
+ * the same as in one call, so the bytes never depend on the split. */
+typedef struct {
+    el_context *ctx;
+    const binary_data *d;
+    const el_tensor *a, *b;
+    el_tensor *out;
+    int32_t n, per_task;
+} binary_job;
+
+static void binary_task(void *arg, int32_t i)
+{
+    const binary_job *j = (const binary_job *)arg;
+    const binary_data *d = j->d;
+    const int32_t off = i * j->per_task;
+    el_shape s;
+    memset(&s, 0, sizeof s);
+    s.rank = 1;
+    s.d[0] = off + j->per_task < j->n ? j->per_task : j->n - off;
+    if (s.d[0] <= 0) return;
+    if (d->type == EL_FLOAT32) {
+        el_binary_f32((el_binary_op)d->op, &d->p, &s, EL_F32(j->a) + off, &s, EL_F32(j->b) + off,
+                      &s, EL_F32(j->out) + off);
+    } else if (d->op == EL_BIN_MUL) {
+        el_mul_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s, EL_S8(j->out) + off);
+    } else if (!el_opt_add_s8(el_ctx_isa(j->ctx), d->op == EL_BIN_SUB, &d->p, &s,
+                              EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s,
+                              EL_S8(j->out) + off)) {
+        if (d->op == EL_BIN_ADD) {
+            el_add_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s,
+                      EL_S8(j->out) + off);
+        } else {
+            el_sub_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s,
+                      EL_S8(j->out) + off);
+        }
+    }
+}
+
+/* Below this many elements an op runs as one call: the hand-off would cost more. */
+#define EL_BINARY_SPLIT_MIN 16384
+
+/* 1 when the op was split and ran (see binary_task), 0 to run it as one call. */
+static int binary_split(el_context *ctx, const binary_data *d, const el_tensor *a,
+                        const el_tensor *b, el_tensor *out)
+{
+    const int32_t threads = el_ctx_threads(ctx);
+    binary_job j;
+    int32_t r;
+    if (threads <= 1 || !(d->type == EL_FLOAT32 ||
+                          (d->type == EL_INT8 && (d->op == EL_BIN_ADD || d->op == EL_BIN_SUB ||
+                                                  d->op == EL_BIN_MUL)))) {
+        return 0;
+    }
+    if (d->s1.rank != d->so.rank || d->s2.rank != d->so.rank) return 0;
+    for (r = 0; r < d->so.rank; r++) {
+        if (d->s1.d[r] != d->so.d[r] || d->s2.d[r] != d->so.d[r]) return 0;
+    }
+    j.n = el_tensor_elements(out);
+    if (j.n < EL_BINARY_SPLIT_MIN) return 0;
+    j.per_task = (j.n + threads - 1) / threads;
+    j.per_task = (j.per_task + 63) & ~63; /* whole vectors per task */
+    j.ctx = ctx;
+    j.d = d;
+    j.a = a;
+    j.b = b;
+    j.out = out;
+    el_parallel_for(ctx, (j.n + j.per_task - 1) / j.per_task, binary_task, &j);
+    return 1;
+}
+
 static el_status binary_invoke(el_context *ctx, el_node *node)
 {
     el_tensor *a = el_input(ctx, node, 0), *b = el_input(ctx, node, 1);
     el_tensor *out = el_output(ctx, node, 0);
     binary_data v;
     const binary_data *d = binary_view(node, a, b, offsetof(binary_data, pr), &v);
+    if (binary_split(ctx, d, a, b, out)) return EL_OK;
     switch (d->type) {
     case EL_FLOAT32:
         el_binary_f32((el_binary_op)d->op, &d->p, &d->s1, EL_F32(a), &d->s2, EL_F32(b), &d->so,

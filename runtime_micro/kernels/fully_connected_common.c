@@ -134,12 +134,88 @@ typedef struct {
     int32_t batches, depth, units;
 } fc_view;
 
+/* One FULLY_CONNECTED over batches x units (the whole layer, or one task's part of it);
+ * filter, bias and q already offset to the task's first unit. */
+static void fc_run(el_context *ctx, const fc_data *k, const el_pc_quant *q, int32_t batches,
+                   int32_t depth, const void *in, const el_tensor *in_t, int32_t units,
+                   const void *filter, const void *bias, const el_tensor *bias_t, void *out)
+{
+    if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
+        if (!el_opt_fully_connected_f32(el_ctx_isa(ctx), &k->p, batches, depth,
+                                        (const float *)in, units, (const float *)filter,
+                                        (const float *)bias, (float *)out)) {
+            el_fully_connected_f32(&k->p, batches, depth, (const float *)in, units,
+                                   (const float *)filter, (const float *)bias, (float *)out);
+        }
+    } else if (EL_KEEP_S16 && in_t->type == EL_INT16) {
+        el_fully_connected_s16(&k->p, q, k->per_channel, batches, depth, (const int16_t *)in,
+                               units, (const int8_t *)filter, bias,
+                               bias_t != NULL && bias_t->type == EL_INT64, (int16_t *)out);
+    } else {
+        /* kernels/opt: identical bytes when it takes the layer, else the reference. */
+        if (!el_opt_fully_connected_s8(el_ctx_isa(ctx), &k->p, q, k->per_channel, batches,
+                                       depth, (const int8_t *)in, units,
+                                       (const int8_t *)filter, (const int32_t *)bias,
+                                       (int8_t *)out)) {
+            el_fully_connected_s8(&k->p, q, k->per_channel, batches, depth, (const int8_t *)in,
+                                  units, (const int8_t *)filter, (const int32_t *)bias,
+                                  (int8_t *)out);
+        }
+    }
+}
+
+/* Threads: one batch is split by output units (each unit's dot product is computed whole, as
+ * in one call, so the bytes never depend on the split); several batches by batches. */
+typedef struct {
+    el_context *ctx;
+    const fc_data *k;
+    const el_pc_quant *q;
+    const el_tensor *in, *filter, *bias;
+    el_tensor *out;
+    int32_t batches, depth, units, per_task, by_units;
+    size_t esize, bsize; /* activation and bias element sizes */
+} fc_job;
+
+static void fc_task(void *arg, int32_t i)
+{
+    const fc_job *j = (const fc_job *)arg;
+    const int32_t total = j->by_units ? j->units : j->batches;
+    const int32_t a = i * j->per_task;
+    const int32_t n = a + j->per_task < total ? j->per_task : total - a;
+    const unsigned char *in = (const unsigned char *)j->in->data;
+    const unsigned char *w = (const unsigned char *)j->filter->data;
+    const unsigned char *bias = j->bias ? (const unsigned char *)j->bias->data : NULL;
+    unsigned char *out = (unsigned char *)j->out->data;
+    el_pc_quant q = *j->q;
+    if (n <= 0) return;
+    if (j->by_units) {
+        w += (size_t)a * (size_t)j->depth * (j->in->type == EL_FLOAT32 ? 4u : 1u);
+        if (bias != NULL) bias += (size_t)a * j->bsize;
+        out += (size_t)a * j->esize;
+        if (j->k->per_channel) {
+            q.multiplier += a;
+            q.shift += a;
+        }
+        fc_run(j->ctx, j->k, &q, 1, j->depth, in, j->in, n, w, bias, j->bias, out);
+    } else {
+        in += (size_t)a * (size_t)j->depth * j->esize;
+        out += (size_t)a * (size_t)j->units * j->esize;
+        fc_run(j->ctx, j->k, &q, n, j->depth, in, j->in, j->units, w, bias, j->bias, out);
+    }
+}
+
+/* Below this many multiply-adds a layer runs as one call: the hand-off would cost more. */
+#define EL_FC_SPLIT_MIN_MACS 32768
+
 static el_status fc_invoke(el_context *ctx, el_node *node)
 {
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     const fc_data *k = (const fc_data *)node->op_data;
+    const int32_t threads = el_ctx_threads(ctx);
     fc_view v, *d = &v;
+    fc_job j;
+    int32_t total, tasks;
     v.k = k;
     v.units = filter->dims[0];
     v.depth = filter->dims[1];
@@ -150,29 +226,32 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
         return el_sparse_fully_connected(ctx, node, &k->p, &d->q, k->per_channel, d->batches,
                                          d->depth, d->units);
     }
-    if (EL_KEEP_F32 && in->type == EL_FLOAT32) {
-        if (!el_opt_fully_connected_f32(el_ctx_isa(ctx), &k->p, d->batches, d->depth, EL_F32(in),
-                                        d->units,
-                                        EL_F32(filter), bias ? EL_F32(bias) : NULL,
-                                        EL_F32(out))) {
-            el_fully_connected_f32(&k->p, d->batches, d->depth, EL_F32(in), d->units,
-                                   EL_F32(filter), bias ? EL_F32(bias) : NULL, EL_F32(out));
-        }
-    } else if (EL_KEEP_S16 && in->type == EL_INT16) {
-        el_fully_connected_s16(&k->p, &d->q, k->per_channel, d->batches, d->depth, EL_S16(in),
-                               d->units, EL_S8(filter), bias ? bias->data : NULL,
-                               bias != NULL && bias->type == EL_INT64, EL_S16(out));
-    } else {
-        /* kernels/opt: identical bytes when it takes the layer, else the reference. */
-        if (!el_opt_fully_connected_s8(el_ctx_isa(ctx), &k->p, &d->q, k->per_channel, d->batches,
-                                       d->depth,
-                                       EL_S8(in), d->units, EL_S8(filter),
-                                       bias ? EL_S32(bias) : NULL, EL_S8(out))) {
-            el_fully_connected_s8(&k->p, &d->q, k->per_channel, d->batches, d->depth, EL_S8(in),
-                                  d->units, EL_S8(filter), bias ? EL_S32(bias) : NULL,
-                                  EL_S8(out));
-        }
+    j.by_units = d->batches == 1;
+    total = j.by_units ? d->units : d->batches;
+    if (threads <= 1 || total <= 1 ||
+        (double)d->batches * d->depth * d->units < EL_FC_SPLIT_MIN_MACS) {
+        fc_run(ctx, k, &d->q, d->batches, d->depth, in->data, in, d->units, filter->data,
+               bias ? bias->data : NULL, bias, out->data);
+        return EL_OK;
     }
+    j.per_task = (total + threads - 1) / threads;
+    if (j.by_units && j.per_task % 4 != 0) { /* keep the units' blocks of 4 whole */
+        j.per_task += 4 - j.per_task % 4;
+    }
+    tasks = (total + j.per_task - 1) / j.per_task;
+    j.ctx = ctx;
+    j.k = k;
+    j.q = &d->q;
+    j.in = in;
+    j.filter = filter;
+    j.bias = bias;
+    j.out = out;
+    j.batches = d->batches;
+    j.depth = d->depth;
+    j.units = d->units;
+    j.esize = in->type == EL_FLOAT32 ? 4u : (in->type == EL_INT16 ? 2u : 1u);
+    j.bsize = bias == NULL ? 0u : (bias->type == EL_INT64 ? 8u : 4u);
+    el_parallel_for(ctx, tasks, fc_task, &j);
     return EL_OK;
 }
 

@@ -129,6 +129,11 @@ struct el_context {
   el_op_callback callback;
   void *callback_user;
   uint32_t isa;          /* EL_ISA_* the kernels may use (see el_ctx_isa) */
+  /* el_config's parallel-for (NULL: inline) and split hint (see el_parallel_for) */
+  void (*parallel_for)(void *pool, int32_t n_tasks, void (*task)(void *arg, int32_t i),
+                       void *arg);
+  void *parallel_pool;
+  int32_t num_threads;
   el_subgraph *subgraphs;
   int32_t n_subgraphs;
   el_resource *resources;

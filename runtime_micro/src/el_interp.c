@@ -21,6 +21,19 @@ static const el_context *cctx_of(const el_interpreter *it) {
 
 uint32_t el_ctx_isa(const el_context *ctx) { return ctx->isa; }
 
+int32_t el_ctx_threads(const el_context *ctx) { return ctx->num_threads > 1 ? ctx->num_threads : 1; }
+
+void el_parallel_for(el_context *ctx, int32_t n_tasks, void (*task)(void *arg, int32_t i),
+                     void *arg) {
+  int32_t i;
+  if (n_tasks <= 0) return;
+  if (ctx->parallel_for != NULL && n_tasks > 1) {
+    ctx->parallel_for(ctx->parallel_pool, n_tasks, task, arg);
+    return;
+  }
+  for (i = 0; i < n_tasks; i++) task(arg, i);
+}
+
 uint32_t el_kernel_isa(const el_interpreter *it) {
   if (it == NULL) return 0;
   return cctx_of(it)->isa;
@@ -357,6 +370,10 @@ el_status el_init(el_interpreter *it, const void *model, size_t model_size, void
   ctx->callback = cfg ? cfg->callback : NULL;
   ctx->callback_user = cfg ? cfg->callback_user : NULL;
   ctx->isa = (EL_ISA_OPT | el_opt_isa_detected()) & ~(cfg ? cfg->disable_isa : 0u);
+  ctx->parallel_for = cfg ? cfg->parallel_for : NULL;
+  ctx->parallel_pool = cfg ? cfg->parallel_pool : NULL;
+  /* capped so a task count always fits the kernels' int32 arithmetic */
+  ctx->num_threads = cfg ? (cfg->num_threads < 1 ? 1 : (cfg->num_threads > 256 ? 256 : cfg->num_threads)) : 1;
   if (!(ctx->isa & EL_ISA_OPT)) ctx->isa = 0;
   ctx->status = EL_ERROR_STATE;
   if (model == NULL)

@@ -372,6 +372,15 @@ int32_t el_node_index(const el_context *ctx, const el_node *node);
  * Kernels pass it to the el_opt_* functions; there is no process-wide switch. */
 uint32_t el_ctx_isa(const el_context *ctx);
 
+/* Threads (el_config.parallel_for). el_ctx_threads: how many tasks a layer may be split into
+ * (>= 1). el_parallel_for runs task(arg, i) for i in 0..n_tasks-1 through the caller's hook, or
+ * inline in order when there is none, and returns when all are done. Tasks must write disjoint
+ * bytes and share no mutable state (node->scratch included) so the bytes never depend on the
+ * split or the schedule. */
+int32_t el_ctx_threads(const el_context *ctx);
+void el_parallel_for(el_context *ctx, int32_t n_tasks, void (*task)(void *arg, int32_t i),
+                     void *arg);
+
 /* Tensor i of the node's inputs/outputs: NULL when i is out of range or the input is -1. */
 el_tensor *el_input(el_context *ctx, const el_node *node, int32_t i);
 el_tensor *el_output(el_context *ctx, const el_node *node, int32_t i);

@@ -560,15 +560,23 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
 @click.option("--reference-kernels", is_flag=True,
               help="Run runtime_micro's reference kernels only (no SIMD / DSP paths): "
                    "what the optimized kernels save, on this host or --target.")
+@click.option("--threads", type=int, default=1, show_default=True,
+              help="Threads for runtime_micro on this host (its hosted pool: CONV_2D, "
+                   "DEPTHWISE_CONV_2D and FULLY_CONNECTED split by output rows / units; the "
+                   "same bytes for any count). Peers keep their own defaults.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: Path | None,
           compare: str | None, onnx_path: Path | None, profile: bool, target: str | None,
-          cpu: int | None, abi: str, reference_kernels: bool, as_json: bool) -> None:
+          cpu: int | None, abi: str, reference_kernels: bool, threads: int,
+          as_json: bool) -> None:
     """Time MODEL (.tflite) on runtime_micro: init, latency, arena, per-op profile; with
     --target, on an ARM core (QEMU instruction counts) or an ssh device."""
     from edgelite.bench import BenchConfig, render_text, run_bench
 
     if target is not None:
+        if threads != 1:
+            raise EdgeliteError("--threads applies to this host only", code=Code.BAD_INPUT,
+                                hint="drop --target, or drop --threads")
         _bench_target(model, target, warmup, runs, input_path, compare, onnx_path, profile,
                       reference_kernels, as_json, cpu, abi)
         return
@@ -579,7 +587,7 @@ def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: P
     report = run_bench(BenchConfig(model=model, warmup=warmup, runs=runs,
                                    max_seconds=max_seconds, input=input_path, compare=peers,
                                    onnx=onnx_path, profile=profile,
-                                   reference_kernels=reference_kernels))
+                                   reference_kernels=reference_kernels, threads=threads))
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
     else:

@@ -101,6 +101,20 @@ public class RunDigits {
       System.out.println("arena " + it.arenaBytes());
     }
 
+    // two threads (runtime_micro's own pool): the same bytes as one
+    try (Interpreter it = new Interpreter(new File(args[0]),
+        new Interpreter.Options().setNumThreads(2))) {
+      raw.rewind();
+      ByteBuffer input = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.nativeOrder());
+      input.put(raw).rewind();
+      ByteBuffer output = ByteBuffer.allocateDirect(it.getOutputTensor(0).numBytes())
+          .order(ByteOrder.nativeOrder());
+      Map<Integer, Object> outs = new HashMap<>();
+      outs.put(0, output);
+      it.runForMultipleInputsOutputs(new Object[] {input}, outs);
+      System.out.println("threads2" + values(output, it.getOutputTensor(0).dataType()));
+    }
+
     Interpreter closed = new Interpreter(new File(args[0]));
     closed.close();
     try {
@@ -109,7 +123,7 @@ public class RunDigits {
       System.out.println("closed " + e.getMessage());
     }
     try {
-      new Interpreter.Options().setNumThreads(4);
+      new Interpreter.Options().setNumThreads(0);
     } catch (IllegalArgumentException e) {
       System.out.println("threads " + e.getMessage());
     }

@@ -33,6 +33,7 @@ class BenchConfig:
     profile: bool = True
     seed: int = 0
     reference_kernels: bool = False  # runtime_micro's reference kernels only
+    threads: int = 1  # runtime_micro's num_threads (its own pool); peers keep their defaults
 
     @property
     def disable_isa(self) -> int:
@@ -43,6 +44,9 @@ class BenchConfig:
     def validate(self) -> None:
         if self.warmup < 0:
             raise EdgeliteError(f"--warmup must be 0 or more, got {self.warmup}",
+                                code=Code.BAD_INPUT)
+        if not 1 <= self.threads <= 256:
+            raise EdgeliteError(f"--threads must be from 1 to 256, got {self.threads}",
                                 code=Code.BAD_INPUT)
         if self.runs < 1:
             raise EdgeliteError(f"--runs must be at least 1, got {self.runs}",
@@ -139,7 +143,7 @@ def build_workload(config: BenchConfig) -> tuple[Workload, ModelInfo, str, list[
 def run_bench(config: BenchConfig) -> BenchReport:
     config.validate()
     w, info, source, notes = build_workload(config)
-    host = HostRunner(w, config.disable_isa)
+    host = HostRunner(w, config.disable_isa, config.threads)
     peers: list[Runner | Unavailable] = [make_peer(k, w) for k in expand(config.compare)]
     running = [host, *[p for p in peers if isinstance(p, Runner)]]
     timings = interleaved(running, config.warmup, config.runs, config.max_seconds)
@@ -166,7 +170,7 @@ def run_bench(config: BenchConfig) -> BenchReport:
     prof, overhead = None, None
     if config.profile:
         prof = profile_ops(w.model, info, w.inputs, w.arena_bytes, config.runs,
-                           config.max_seconds, config.disable_isa)
+                           config.max_seconds, config.disable_isa, config.threads)
         ops_per_invoke = sum(o.calls for o in prof.ops) / prof.invokes
         if ops_per_invoke:
             overhead = max(0.0, (prof.invoke_median_us - latency.p50_ms * 1e3) / ops_per_invoke)
@@ -174,4 +178,5 @@ def run_bench(config: BenchConfig) -> BenchReport:
         model=str(config.model), model_bytes=len(w.model), arena_bytes=w.arena_bytes,
         inputs=[_describe(d) for d in w.input_details], input_source=source, notes=notes,
         init_ms=host.init_ms, warmup=config.warmup, latency=latency, profile=prof,
-        callback_overhead_us=overhead, compare=rows, kernels=host.kernels)
+        callback_overhead_us=overhead, compare=rows,
+        kernels=host.kernels + (f", {config.threads} threads" if config.threads > 1 else ""))

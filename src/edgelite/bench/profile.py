@@ -81,10 +81,12 @@ class _Recorder:
 
 
 def profile_ops(model: bytes, info: ModelInfo, inputs: list[np.ndarray], arena_bytes: int,
-                invokes: int, max_seconds: float, disable_isa: int = 0) -> Profile:
+                invokes: int, max_seconds: float, disable_isa: int = 0,
+                threads: int = 1) -> Profile:
     """Run `invokes` profiled invokes (fewer if max_seconds runs out; at least one)."""
     rec = _Recorder()
-    it = Interpreter(model, arena_size=arena_bytes, callback=rec, disable_isa=disable_isa)
+    it = Interpreter(model, arena_size=arena_bytes, callback=rec, disable_isa=disable_isa,
+                     num_threads=threads)
 
     def feed() -> None:  # the input's memory is reused by later tensors: rewrite it each time
         for i, x in enumerate(inputs):

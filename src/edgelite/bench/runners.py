@@ -76,9 +76,10 @@ class HostRunner(Runner):
     key = "edgelite"
     label = "edgelite (runtime_micro)"
 
-    def __init__(self, w: Workload, disable_isa: int = 0) -> None:
+    def __init__(self, w: Workload, disable_isa: int = 0, threads: int = 1) -> None:
         start = time.perf_counter_ns()
-        self._it = Interpreter(w.model, arena_size=w.arena_bytes, disable_isa=disable_isa)
+        self._it = Interpreter(w.model, arena_size=w.arena_bytes, disable_isa=disable_isa,
+                               num_threads=threads)
         self.init_ms = (time.perf_counter_ns() - start) / 1e6
         self.arena_bytes = self._it.arena_bytes
         self.kernels = self._it.kernels

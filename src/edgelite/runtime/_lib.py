@@ -43,9 +43,16 @@ CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int32, ctype
                             ctypes.c_int32, ctypes.c_int)
 
 
+# el_config.parallel_for: void (*)(void *pool, int32_t n_tasks, void (*task)(void *, int32_t),
+# void *arg). Python passes the C pool's own function (el_threadpool_parallel_for), never a
+# Python callable: tasks then run without the GIL.
+PARALLEL_FOR = ctypes.c_void_p
+
+
 class ElConfig(ctypes.Structure):
     _fields_ = [("planner", ctypes.c_int), ("callback", CALLBACK), ("callback_user", ctypes.c_void_p),
-                ("disable_isa", ctypes.c_uint32)]
+                ("disable_isa", ctypes.c_uint32), ("parallel_for", PARALLEL_FOR),
+                ("parallel_pool", ctypes.c_void_p), ("num_threads", ctypes.c_int32)]
 
 
 # EL_ISA_* of edgelite_micro.h: the optimized kernels' instruction sets.
@@ -85,6 +92,9 @@ def _candidates() -> list[Path]:
 
 
 _LIB: ctypes.CDLL | None = None
+_LIB_PATH: Path | None = None
+_POOL: ctypes.CDLL | None = None
+POOL_NAME = "libedgelite_threadpool" + _SUFFIX
 
 
 def load() -> ctypes.CDLL:
@@ -97,6 +107,8 @@ def load() -> ctypes.CDLL:
             lib = ctypes.CDLL(str(path))
             _declare(lib)
             _LIB = lib
+            global _LIB_PATH
+            _LIB_PATH = path
             return lib
     raise EdgeliteError(
         "runtime_micro's shared library was not found (looked at: "
@@ -130,3 +142,28 @@ def _declare(lib: ctypes.CDLL) -> None:
         fn = getattr(lib, name)
         fn.restype = res
         fn.argtypes = args
+
+
+def load_threadpool() -> ctypes.CDLL:
+    """libedgelite_threadpool (runtime_micro/hosted/el_threadpool.h), found beside the core
+    library: the POSIX-threads parallel_for given to el_config when num_threads > 1."""
+    global _POOL
+    if _POOL is not None:
+        return _POOL
+    load()
+    assert _LIB_PATH is not None
+    path = _LIB_PATH.parent / POOL_NAME
+    if not path.is_file():
+        raise EdgeliteError(
+            f"runtime_micro's thread pool library was not found at {path}", code=Code.RUNTIME,
+            hint="build it with `make -C runtime_micro` (it sits beside libedgelite_micro), or "
+            "use num_threads=1")
+    lib = ctypes.CDLL(str(path))
+    lib.el_threadpool_create.restype = ctypes.c_void_p
+    lib.el_threadpool_create.argtypes = [ctypes.c_int32]
+    lib.el_threadpool_destroy.restype = None
+    lib.el_threadpool_destroy.argtypes = [ctypes.c_void_p]
+    lib.el_threadpool_threads.restype = ctypes.c_int32
+    lib.el_threadpool_threads.argtypes = [ctypes.c_void_p]
+    _POOL = lib
+    return lib

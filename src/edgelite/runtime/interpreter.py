@@ -12,6 +12,7 @@ the C API requires); they live as long as the object.
 from __future__ import annotations
 
 import ctypes
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -87,14 +88,24 @@ class Interpreter:
     exactly from the runtime's own query. callback: called before and after every op.
     disable_isa: EL_ISA_* bits (``_lib.ISA_BITS``) the optimized kernels must not use;
     ``_lib.ISA_ALL`` runs the reference kernels only. Every choice gives the same bytes.
+    num_threads: threads for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (1: none). Above 1
+    the interpreter owns a pool of that many threads (runtime_micro/hosted/el_threadpool) for
+    its life; any count gives the same bytes. Interpreters may run at once in different Python
+    threads (the GIL is released during invoke); one interpreter must not be invoked from two
+    threads at once.
     """
 
     def __init__(self, model: str | Path | bytes, planner: str = "greedy",
                  arena_size: int | None = None, callback: OpCallback | None = None,
-                 disable_isa: int = 0) -> None:
+                 disable_isa: int = 0, num_threads: int = 1) -> None:
         if planner not in PLANNERS:
             raise EdgeliteError(f"unknown planner {planner!r}", hint="use 'greedy' or 'linear'")
+        if isinstance(num_threads, bool) or not isinstance(num_threads, int) or \
+                not 1 <= num_threads <= 256:
+            raise EdgeliteError(f"num_threads must be an integer from 1 to 256, not {num_threads!r}",
+                                code=Code.BAD_INPUT, hint="use 1 (no threads) up to the CPU count")
         self._lib = _lib.load()
+        self.num_threads = num_threads
         data, self._where = _read_model(model)
         self._model = _aligned(max(len(data), 1))
         self._model[:len(data)] = np.frombuffer(data, dtype=np.uint8)
@@ -108,6 +119,18 @@ class Interpreter:
         self._user_callback = callback
         self._c_callback = _lib.CALLBACK(self._on_op) if callback else _lib.CALLBACK()
         self._config.callback = self._c_callback
+        if num_threads > 1:
+            pool_lib = _lib.load_threadpool()
+            pool = pool_lib.el_threadpool_create(num_threads)
+            if not pool:
+                raise EdgeliteError(f"cannot start a pool of {num_threads} threads",
+                                    code=Code.RUNTIME, hint="use fewer threads")
+            # the pool outlives every invoke: it is destroyed with this object
+            self._pool_finalizer = weakref.finalize(self, pool_lib.el_threadpool_destroy, pool)
+            self._config.parallel_for = ctypes.cast(pool_lib.el_threadpool_parallel_for,
+                                                    ctypes.c_void_p).value
+            self._config.parallel_pool = pool
+        self._config.num_threads = num_threads
         self._arena = np.zeros(0, dtype=np.uint8)
         if arena_size is not None:
             self._init(int(arena_size))

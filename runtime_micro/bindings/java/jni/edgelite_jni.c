@@ -14,11 +14,15 @@
 #include <string.h>
 
 #include "edgelite_micro.h"
+#ifdef EL_JNI_THREADS
+#include "el_threadpool.h"
+#endif
 
 typedef struct {
   el_interpreter it; /* first: malloc's alignment suits it */
   void *arena_block;
   void *model_block; /* NULL when the caller's bytes are used in place */
+  void *pool;        /* el_threadpool (numThreads > 1), destroyed with the interpreter */
 } jni_interp;
 
 static void *align16(void *p) { return (void *)(((uintptr_t)p + 15u) & ~(uintptr_t)15u); }
@@ -37,6 +41,9 @@ static void throw_status(JNIEnv *env, const char *what, el_status st, const el_i
 
 static void destroy(jni_interp *s) {
   if (s == NULL) return;
+#ifdef EL_JNI_THREADS
+  el_threadpool_destroy((el_threadpool *)s->pool);
+#endif
   free(s->arena_block);
   free(s->model_block);
   free(s);
@@ -44,7 +51,8 @@ static void destroy(jni_interp *s) {
 
 JNIEXPORT jlong JNICALL Java_dev_edgelite_NativeInterpreter_create(JNIEnv *env, jclass cls,
                                                                    jobject buffer, jint offset,
-                                                                   jint size) {
+                                                                   jint size, jint threads) {
+  el_config cfg;
   (void)cls;
   uint8_t *base = (uint8_t *)(*env)->GetDirectBufferAddress(env, buffer);
   jlong capacity = (*env)->GetDirectBufferCapacity(env, buffer);
@@ -58,6 +66,25 @@ JNIEXPORT jlong JNICALL Java_dev_edgelite_NativeInterpreter_create(JNIEnv *env, 
   if (s == NULL) {
     throw_java(env, "java/lang/OutOfMemoryError", "edgelite: interpreter");
     return 0;
+  }
+  memset(&cfg, 0, sizeof cfg);
+  if (threads > 1) {
+#ifdef EL_JNI_THREADS
+    s->pool = el_threadpool_create(threads);
+    if (s->pool == NULL) {
+      destroy(s);
+      throw_java(env, "java/lang/IllegalArgumentException", "edgelite: cannot start the threads");
+      return 0;
+    }
+    cfg.parallel_for = el_threadpool_parallel_for;
+    cfg.parallel_pool = s->pool;
+    cfg.num_threads = threads;
+#else
+    destroy(s);
+    throw_java(env, "java/lang/IllegalArgumentException",
+               "edgelite: numThreads > 1 is not available on this platform (no POSIX threads)");
+    return 0;
+#endif
   }
   const uint8_t *model = base + offset;
   if (((uintptr_t)model & 15u) != 0) { /* el_init needs EL_MODEL_ALIGN: copy */
@@ -75,7 +102,7 @@ JNIEXPORT jlong JNICALL Java_dev_edgelite_NativeInterpreter_create(JNIEnv *env, 
   el_status st;
   for (;;) {
     st = el_init(&s->it, model, (size_t)size, arena_size ? align16(s->arena_block) : NULL,
-                 arena_size, NULL);
+                 arena_size, &cfg);
     if (st != EL_ERROR_ARENA_TOO_SMALL) break;
     size_t need = el_arena_required(&s->it);
     if (need <= arena_size) break; /* no progress: report the error */

@@ -37,14 +37,15 @@ public final class Interpreter implements AutoCloseable {
     public Options() {}
 
     /**
-     * Reserved: runtime_micro runs each model on the calling thread, so only 1 and -1 (the
-     * platform default, which is 1 here) are accepted; other values are refused loudly rather
-     * than ignored.
+     * Threads for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: 1 to 256, or -1 (the default,
+     * one thread). Above 1 the interpreter owns a pool of that many threads (runtime_micro's
+     * hosted el_threadpool) until close(); any count gives the same bytes. Other values are
+     * refused loudly rather than ignored.
      */
     public Options setNumThreads(int numThreads) {
-      if (numThreads != 1 && numThreads != -1) {
+      if (numThreads != -1 && (numThreads < 1 || numThreads > 256)) {
         throw new IllegalArgumentException("edgelite: numThreads " + numThreads + " is not "
-            + "supported: runtime_micro runs on one thread (use 1 or -1)");
+            + "supported (use 1 to 256, or -1 for the default of one thread)");
       }
       this.numThreads = numThreads;
       return this;
@@ -79,8 +80,9 @@ public final class Interpreter implements AutoCloseable {
           + "ByteBuffer or a MappedByteBuffer");
     }
     this.model = byteBuffer;
+    int threads = options == null ? 1 : Math.max(options.getNumThreads(), 1);
     this.handle = NativeInterpreter.create(byteBuffer, byteBuffer.position(),
-        byteBuffer.remaining());
+        byteBuffer.remaining(), threads);
     int nIn = NativeInterpreter.count(handle, true);
     int nOut = NativeInterpreter.count(handle, false);
     this.inputs = new Tensor[nIn];

@@ -10,7 +10,7 @@ final class NativeInterpreter {
 
   private NativeInterpreter() {}
 
-  static native long create(ByteBuffer model, int offset, int size);
+  static native long create(ByteBuffer model, int offset, int size, int numThreads);
 
   static native void delete(long handle);
 

@@ -1,0 +1,238 @@
+"""Threads (issue 13 part 1): el_config.parallel_for, the hosted pool and the split of CONV_2D,
+DEPTHWISE_CONV_2D and FULLY_CONNECTED by output rows / units.
+
+- 1, 2 and 4 threads give identical bytes on real models (the digits CNN of examples/, float and
+  int8, on its held-out digits; MobileNetV2 0.35/96 float and int8), and those bytes are the
+  oracles' (TFLite Micro for int8, ONNX Runtime for float within float tolerance);
+- two interpreters, each with its own pool, invoked at once from two Python threads;
+- with no hook (the default) a split layer runs inline, in order; a hook that runs the tasks in
+  reverse order on the calling thread gives the same bytes, and it really receives split layers.
+"""
+from __future__ import annotations
+
+import ctypes
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+import models
+from edgelite.converter.pipeline import convert, convert_to_bytes
+from edgelite.errors import EdgeliteError
+from edgelite.quantize.api import QuantizeOptions, quantize
+from edgelite.runtime import Interpreter
+
+THREADS = (1, 2, 4)
+
+
+def _tflm(model: bytes, xs: np.ndarray) -> list[bytes]:
+    from tflite_micro.python.tflite_micro import runtime as tflm
+
+    it = tflm.Interpreter.from_bytes(model, arena_size=8_000_000)
+    out = []
+    for x in xs:
+        it.set_input(x, 0)
+        it.invoke()
+        out.append(it.get_output(0).tobytes())
+    return out
+
+
+def _ours(model: bytes, xs: np.ndarray, num_threads: int) -> list[bytes]:
+    it = Interpreter(model, num_threads=num_threads)
+    out = []
+    for x in xs:
+        it.set_input(0, x)
+        it.invoke()
+        out.append(it.get_output(0).tobytes())
+    return out
+
+
+def _nhwc(it_shape: tuple, x: np.ndarray) -> np.ndarray:
+    return x if tuple(x.shape) == tuple(it_shape) else x.transpose(0, 2, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def digits() -> dict[str, object]:
+    data = models.digits_data()
+    src = models.digits_cnn_path()
+    f32 = convert_to_bytes(src)
+    i8 = quantize(src, QuantizeOptions(calibration={"input": data["calibration"]},
+                                       progress=False)).model
+    return {"src": src, "f32": f32, "i8": i8, "x": data["input"][:12]}
+
+
+@pytest.fixture(scope="module")
+def mnv2(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    src = tmp_path_factory.mktemp("thr") / "mnv2_0.35_96.onnx"
+    onnx.save(models.mobilenet_v2(0.35, 96), str(src))
+    cal = np.random.default_rng(1).standard_normal((2, 3, 96, 96)).astype(np.float32)
+    f32 = convert_to_bytes(src)
+    # random weights on 2 calibration samples: the SQNR floor is beside the point here
+    i8 = quantize(convert(src), QuantizeOptions(calibration={"input": cal}, samples=2,
+                                                progress=False, allow_low_sqnr=True)).model
+    x = np.random.default_rng(0).standard_normal((2, 1, 3, 96, 96)).astype(np.float32)
+    return {"src": src, "f32": f32, "i8": i8, "x": x}
+
+
+def _float_inputs(model: bytes, xs: np.ndarray) -> np.ndarray:
+    shape = tuple(Interpreter(model).inputs[0].shape)
+    return np.stack([_nhwc(shape, x.reshape((1,) + x.shape[-3:])) for x in xs])
+
+
+def _int8_inputs(model: bytes, xs: np.ndarray) -> np.ndarray:
+    it = Interpreter(model)
+    d = it.inputs[0]
+    xs = np.stack([_nhwc(tuple(d.shape), x.reshape((1,) + x.shape[-3:])) for x in xs])
+    q = np.round(xs / d.scale) + d.zero_point
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+@pytest.mark.parametrize("which", ["digits", "mnv2"])
+def test_threads_same_bytes_int8_and_tflm(which: str, digits, mnv2) -> None:
+    m = digits if which == "digits" else mnv2
+    model = m["i8"]
+    xs = _int8_inputs(model, m["x"])
+    runs = {n: _ours(model, xs, n) for n in THREADS}
+    assert runs[1] == runs[2] == runs[4]
+    assert runs[1] == _tflm(model, xs)  # and those bytes are TFLite Micro's
+    assert len({r for r in runs[1]}) > 1  # different inputs, different outputs
+
+
+@pytest.mark.parametrize("which", ["digits", "mnv2"])
+def test_threads_same_bytes_float_and_onnxruntime(which: str, digits, mnv2) -> None:
+    import onnxruntime as ort
+
+    m = digits if which == "digits" else mnv2
+    model = m["f32"]
+    xs = _float_inputs(model, m["x"])
+    runs = {n: _ours(model, xs, n) for n in THREADS}
+    assert runs[1] == runs[2] == runs[4]
+    sess = ort.InferenceSession(str(m["src"]), providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    for x, got in zip(m["x"], runs[1]):
+        want = sess.run(None, {name: x.reshape((1,) + x.shape[-3:])})[0]
+        got_a = np.frombuffer(got, dtype=np.float32).reshape(want.shape)
+        np.testing.assert_allclose(got_a, want, rtol=1e-3, atol=1e-4)
+
+
+def test_two_interpreters_with_own_pools_at_once(mnv2) -> None:
+    model = mnv2["i8"]
+    xs = _int8_inputs(model, mnv2["x"])
+    want = _ours(model, xs, 1)
+    a, b = Interpreter(model, num_threads=2), Interpreter(model, num_threads=2)
+
+    def run(it_x) -> list[bytes]:
+        it, x, k = it_x
+        outs = []
+        for _ in range(6):
+            it.set_input(0, x)
+            it.invoke()
+            outs.append(it.get_output(0).tobytes())
+        return outs
+
+    with ThreadPoolExecutor(2) as pool:
+        ra, rb = pool.map(run, ((a, xs[0], 0), (b, xs[1], 1)))
+    assert ra == [want[0]] * 6 and rb == [want[1]] * 6
+
+
+TASK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int32)
+HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int32, TASK, ctypes.c_void_p)
+
+
+def test_default_hook_inline_and_any_task_order(mnv2) -> None:
+    """num_threads without a hook splits the layers and runs the parts inline (el_config's
+    default); a caller's hook running them in reverse order gives the same bytes too."""
+    model = mnv2["i8"]
+    x = _int8_inputs(model, mnv2["x"])[0]
+    want = _ours(model, x[None], 1)[0]
+
+    inline = Interpreter(model)
+    assert inline._config.parallel_for is None
+    inline._config.num_threads = 4  # a split with the default (NULL) hook
+    inline._init_auto()
+    inline.set_input(0, x)
+    inline.invoke()
+    assert inline.get_output(0).tobytes() == want
+
+    calls: list[int] = []
+
+    def reverse(pool, n_tasks, task, arg):
+        calls.append(n_tasks)
+        for i in reversed(range(n_tasks)):
+            task(arg, i)
+
+    hook = HOOK(reverse)
+    rev = Interpreter(model)
+    rev._config.num_threads = 3
+    rev._config.parallel_for = ctypes.cast(hook, ctypes.c_void_p).value
+    rev._init_auto()
+    rev.set_input(0, x)
+    rev.invoke()
+    assert rev.get_output(0).tobytes() == want
+    assert calls and max(calls) == 3, calls  # the big layers were split into 3 tasks
+
+
+def test_num_threads_refused_loudly() -> None:
+    for bad in (0, -1, 257, 2.0, True):
+        with pytest.raises(EdgeliteError, match="num_threads"):
+            Interpreter(b"\0" * 64, num_threads=bad)
+
+
+def _add_mul_model(path: Path) -> None:
+    """(x + y) * y and x - y on [1, 8, 64, 64]: 32K elements, above the elementwise split."""
+    from onnx import TensorProto, helper
+
+    shape = [1, 8, 64, 64]
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "y"], ["s"]), helper.make_node("Mul", ["s", "y"], ["m"]),
+         helper.make_node("Sub", ["m", "x"], ["out"])],
+        "elementwise", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape),
+                        helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, shape)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+
+
+def test_threads_elementwise_same_bytes(tmp_path: Path) -> None:
+    """ADD, MUL, SUB of one shape split by element runs: float32 equal to ONNX Runtime, int8
+    bit-exact with TFLite Micro, identical bytes for 1, 2 and 4 threads."""
+    import onnxruntime as ort
+
+    src = tmp_path / "elementwise.onnx"
+    _add_mul_model(src)
+    rng = np.random.default_rng(5)
+    x, y = (rng.standard_normal((1, 8, 64, 64)).astype(np.float32) for _ in range(2))
+    want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x, "y": y})[0]
+    f32 = convert_to_bytes(src)
+    cal = {k: rng.standard_normal((4, 8, 64, 64)).astype(np.float32) for k in ("x", "y")}
+    i8 = quantize(src, QuantizeOptions(calibration=cal, progress=False,
+                                       allow_low_sqnr=True)).model
+    for model, kind in ((f32, "float"), (i8, "int8")):
+        base = Interpreter(model)
+        feeds = []
+        for d, v in zip(base.inputs, (x, y)):
+            v = _nhwc(tuple(d.shape), v)
+            if kind == "int8":
+                v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
+            feeds.append(v)
+        runs = {}
+        for n in THREADS:
+            it = Interpreter(model, num_threads=n)
+            for i, v in enumerate(feeds):
+                it.set_input(i, v)
+            it.invoke()
+            runs[n] = it.get_output(0).tobytes()
+        assert runs[1] == runs[2] == runs[4], kind
+        if kind == "float":
+            got = np.frombuffer(runs[1], dtype=np.float32).reshape(base.outputs[0].shape)
+            np.testing.assert_allclose(got, _nhwc(got.shape, want), rtol=1e-6, atol=1e-6)
+        else:
+            from tflite_micro.python.tflite_micro import runtime as tflm
+
+            t = tflm.Interpreter.from_bytes(model, arena_size=1 << 20)
+            for i, v in enumerate(feeds):
+                t.set_input(v, i)
+            t.invoke()
+            assert t.get_output(0).tobytes() == runs[1]
