@@ -129,7 +129,8 @@ def mobilenets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
         onnx.save(models.mobilenet_v2(width, res), str(src))
         cal = np.random.default_rng(1).standard_normal((2, 3, res, res)).astype(np.float32)
         out[f"{width:g}_{res}"] = quantize(convert(src), QuantizeOptions(
-            calibration={"input": cal}, samples=2, progress=False)).model
+            calibration={"input": cal}, samples=2, progress=False,
+            allow_low_sqnr=True)).model  # random weights: under the 15 dB floor, not the subject
     return out
 
 

@@ -399,7 +399,7 @@ def test_tflite_with_float16_weights_quantizes_to_int8(tmp_path: Path) -> None:
     np.save(tmp_path / "calib.npy", x)
     out = tmp_path / "int8.tflite"
     assert cli("quantize", str(path), "-o", str(out), "--calibration",
-                   str(tmp_path / "calib.npy")) == 0
+               str(tmp_path / "calib.npy")) == 0
     float32_bytes = len(write_model(convert(path)))
     assert out.stat().st_size <= 0.30 * float32_bytes, (out.stat().st_size, float32_bytes)
     _assert_int8_bit_exact_with_tflm(out.read_bytes(), samples=3)
@@ -502,8 +502,10 @@ def test_mediapipe_file_quantizes_to_int8_bit_exact_with_tflm(tmp_path: Path) ->
                                  images.rocket(), images.hubble_deep_field())])
     np.save(tmp_path / "calib.npy", calib)
     out = tmp_path / "int8.tflite"
+    # Photos without hands: the landmark outputs sit under the 15 dB floor, and this test is
+    # about the file's size and TFLite Micro agreement, so the floor is waived.
     assert cli("quantize", str(path), "-o", str(out), "--calibration",
-                   str(tmp_path / "calib.npy")) == 0
+               str(tmp_path / "calib.npy"), "--allow-low-sqnr") == 0
     float32_bytes = len(write_model(convert(path)))
     assert out.stat().st_size <= 0.30 * float32_bytes, (out.stat().st_size, float32_bytes)
     _assert_int8_bit_exact_with_tflm(out.read_bytes(), samples=2)

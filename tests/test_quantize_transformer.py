@@ -87,7 +87,9 @@ def _check(path: Path, calib: np.ndarray, test: np.ndarray, mode: str, floor: fl
     r = quantize(path, QuantizeOptions(mode=mode, calibration=calib, progress=False,
                                        int16=int16))
     want = MODES[mode]
-    assert r.annotated.notes == [], r.annotated.notes
+    # bias correction reports what it did; nothing else (no op kept float) may be noted
+    notes = [n for n in r.annotated.notes if not n.startswith("bias correction:")]
+    assert notes == [], notes
     left = sorted({(op.type, op.outputs[0].dtype) for op in r.graph.ops
                    if op.outputs[0].dtype != want})
     if int16:  # the chosen ops run int16, with requantizes around them
@@ -191,11 +193,14 @@ def test_ppocr_text_detector_fully_integer_bit_exact_with_tflm(mode: str) -> Non
 
     path = wheel_member(RAPIDOCR, "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx")
     g = convert(path, ConvertOptions(input_shapes={"x": (1, 3, 96, 96)}))
-    r = quantize(g, QuantizeOptions(mode=mode, calibration=photos(96, 8), progress=False))
+    r = quantize(g, QuantizeOptions(mode=mode, calibration=photos(96, 8), progress=False,
+                                    allow_low_sqnr=True))  # no text: an all-zero map
     assert sum(op.type == "TRANSPOSE_CONV" for op in r.graph.ops) == 2
     assert all(op.outputs[0].dtype in ("int8", "int16") for op in r.graph.ops), \
         sorted({op.type for op in r.graph.ops if op.outputs[0].dtype == "float32"})
-    assert all("DIV" in n for n in r.annotated.notes), r.annotated.notes
+    notes = [n for n in r.annotated.notes
+             if not n.startswith(("bias correction:", "guard:", "WARNING"))]
+    assert all("DIV" in n for n in notes), notes
     ours = Runner(r.model, r.graph, "micro")
     for s in load_samples(photos(96, 3, seed=9), r.float_graph):
         q_in = feed(r.graph, s)
