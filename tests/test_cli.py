@@ -221,3 +221,19 @@ def test_weights_int8_by_default_runs_in_every_runtime(tmp_path: Path) -> None:
                    "--hybrid", "-o", str(hybrid))
     assert res.returncode == 0, res.stderr
     assert hybrid.read_bytes() != out.read_bytes()
+
+
+@pytest.mark.parametrize("command", ["bench", "run", "export"])
+@pytest.mark.parametrize("name", ["digits_cnn.onnx", "model.bin"])
+def test_onnx_given_where_a_tflite_is_needed_says_convert_first(command: str, name: str,
+                                                                tmp_path: Path) -> None:
+    """By suffix or, renamed, by its protobuf bytes: "convert it first", not a flatbuffer
+    complaint about the file identifier."""
+    model = tmp_path / name
+    model.write_bytes((DIGITS / "digits_cnn.onnx").read_bytes())
+    np.save(tmp_path / "x.npy", np.zeros((1, 1, 28, 28), np.float32))
+    args = {"bench": [], "run": ["--input", str(tmp_path / "x.npy")],
+            "export": ["-o", str(tmp_path / "out")]}[command]
+    res = edgelite(command, str(model), *args)
+    assert_user_error(res, "this is an ONNX model, not a .tflite file", "edgelite convert")
+    assert not (tmp_path / "out").exists()

@@ -50,3 +50,20 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def refuse_onnx_as_tflite(data: bytes, source: str) -> None:
+    """Where a .tflite is needed and ``data`` is not one: an ONNX model gets "convert it first"
+    (named .onnx, or protobuf bytes that parse as a model with a graph), anything else passes."""
+    onnx_model = str(source).lower().endswith(".onnx")
+    if not onnx_model and data[:1] == b"\x08":  # field 1 (ir_version): how a ModelProto starts
+        try:
+            import onnx
+
+            onnx_model = len(onnx.load_model_from_string(bytes(data)).graph.node) > 0
+        except Exception:  # noqa: BLE001 - any parse failure means "not ONNX"
+            onnx_model = False
+    if onnx_model:
+        raise EdgeliteError("this is an ONNX model, not a .tflite file", where=source,
+                            code=Code.BAD_INPUT,
+                            hint=f"convert it first: edgelite convert {source} -o model.tflite")

@@ -20,7 +20,7 @@ import numpy as np
 
 from edgelite.errors import Code, EdgeliteError
 from edgelite.export.c_array import export_c, export_names, write_folder
-from edgelite.fileio import read_bytes
+from edgelite.fileio import read_bytes, refuse_onnx_as_tflite
 
 
 def c_name(stem: str) -> str:
@@ -110,6 +110,8 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
 
     path = Path(model)
     data = read_bytes(path, "model")
+    if data[4:8] != b"TFL3":
+        refuse_onnx_as_tflite(data, str(path))
     ident = name or c_name(path.stem)
     interp = Interpreter(data)
     arena = interp.arena_bytes

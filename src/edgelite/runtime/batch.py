@@ -112,6 +112,10 @@ def _with_dynamic_inputs_hint(error: EdgeliteError, model: bytes, where: str) ->
 
 def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
               where: str = "<model>", dequantize: bool = False) -> BatchResult:
+    from edgelite.fileio import refuse_onnx_as_tflite
+
+    if bytes(model[4:8]) != b"TFL3":
+        refuse_onnx_as_tflite(model, where)
     try:
         interp = Interpreter(model)
     except EdgeliteError as e:

@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from edgelite.errors import Code, EdgeliteError
+from edgelite.fileio import refuse_onnx_as_tflite
 from edgelite.runtime import _lib
 
 PLANNERS = {"greedy": 0, "linear": 1}
@@ -69,10 +70,13 @@ def _read_model(model: str | Path | bytes | bytearray | memoryview) -> tuple[byt
         return bytes(model), "<model bytes>"
     path = Path(model)
     try:
-        return path.read_bytes(), str(path)
+        data = path.read_bytes()
     except OSError as exc:
         raise EdgeliteError(f"cannot read model: {exc.strerror}", where=str(path),
                             code=Code.BAD_INPUT) from exc
+    if data[4:8] != b"TFL3":
+        refuse_onnx_as_tflite(data, str(path))
+    return data, str(path)
 
 
 def _status_code(status: int) -> str:

@@ -20,6 +20,7 @@ from edgelite import ir
 from edgelite.converter.tflite import schema as S
 from edgelite.converter.tflite import sparsity as SP
 from edgelite.errors import Code, EdgeliteError
+from edgelite.fileio import refuse_onnx_as_tflite
 
 # ---- the description ------------------------------------------------------------------------
 
@@ -264,6 +265,7 @@ def read_model(data: bytes, source: str = "<memory>") -> ModelInfo:
     try:
         return _parse(_Buf(data), source)
     except _Invalid as exc:
+        refuse_onnx_as_tflite(data, source)
         raise EdgeliteError(f"not a valid .tflite file: {exc}", where=source,
                             code=Code.BAD_INPUT,
                             hint="the file is truncated, corrupted or not a TFLite model") from None
