@@ -238,8 +238,9 @@ def run_case(case: Path) -> Outcome:
 
 CASES = claimed_cases()
 RESULTS: dict[str, Outcome] = {}
-# Passing cases recorded at 888 (2026-12; 882 in 2026-11): a lowering that starts refusing its cases (declared
-# unsupported counts as not failing) would otherwise stay green. Raise it when coverage grows.
+# Passing cases recorded at 888 (2026-12; 882 in 2026-11): a lowering that starts refusing its
+# cases (declared unsupported counts as not failing) would otherwise stay green. Raise it when
+# coverage grows.
 MIN_PASSING = 888
 
 
