@@ -217,7 +217,7 @@ def test_bad_options_are_one_line_errors(models: dict[str, Path], args: tuple[st
 
 def test_bad_model_and_input_files(models: dict[str, Path], tmp_path: Path) -> None:
     assert_user_error(edgelite("bench", str(DIGITS / "digits_cnn.onnx")),
-                      "digits_cnn.onnx", "not a valid .tflite")
+                      "digits_cnn.onnx", "not a .tflite file", "edgelite convert")
     np.save(tmp_path / "wrong.npy", np.zeros((2, 5), np.float32))
     assert_user_error(edgelite("bench", str(models["int8"]), "--input",
                                str(tmp_path / "wrong.npy")), "does not fit the model input")
