@@ -21,7 +21,7 @@ import numpy as np
 from edgelite import ir
 from edgelite.prune import costs
 from edgelite.quantize.data import Progress, Sample
-from edgelite.quantize.report import _Acc
+from edgelite.quantize.report import _Acc, html_head
 from edgelite.quantize.runner import Runner
 
 LAYER_TYPES = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
@@ -156,16 +156,7 @@ def render_html(report: Report, title: str = "edgelite prune report") -> str:
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
     m0, m1 = report.macs
     b0, b1 = report.file_bytes
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; font-size: 13px; }}
-td, th {{ border: 1px solid #ccc; padding: 2px 8px; text-align: left; }}
-th {{ background: #f0f0f0; }}
-</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>{html.escape(report.mode)} pruning, {report.samples} calibration sample(s).</p>
+    return html_head(title) + f"""<p>{html.escape(report.mode)} pruning, {report.samples} calibration sample(s).</p>
 <p>MACs {m0:,} → {m1:,} ({100 * m1 / max(m0, 1):.1f} %); parameters
 {report.params[0]:,} → {report.params[1]:,}; file {b0:,} → {b1:,} bytes
 ({100 * b1 / max(b0, 1):.1f} %). Output SQNR {report.output_sqnr_db:.2f} dB, cosine

@@ -225,16 +225,7 @@ def render_html(report: Report, title: str = "edgelite quantization report") -> 
     changes = "".join(f"<li>{html.escape(json.dumps(c, sort_keys=True))}</li>"
                       for c in report.changes)
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; font-size: 13px; }}
-td, th {{ border: 1px solid #ccc; padding: 2px 8px; text-align: left; }}
-th {{ background: #f0f0f0; }}
-</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>Mode <b>{html.escape(report.mode)}</b>, {report.samples} sample(s). {size}</p>
+    return html_head(title) + f"""<p>Mode <b>{html.escape(report.mode)}</b>, {report.samples} sample(s). {size}</p>
 <p>Outputs: {outs}</p>
 {f"<h2>Precision changes</h2><ul>{changes}</ul>" if changes else ""}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
@@ -247,6 +238,18 @@ th {{ background: #f0f0f0; }}
 </table>
 </body></html>
 """
+
+
+def html_head(title: str) -> str:
+    """The top of a self-contained HTML report page (shared by quantize and prune reports)."""
+    t = html.escape(title)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{t}</title>\n<style>\n"
+            "body { font-family: sans-serif; margin: 2em; color: #222; }\n"
+            "table { border-collapse: collapse; font-size: 13px; }\n"
+            "td, th { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }\n"
+            "th { background: #f0f0f0; }\n"
+            f"</style></head><body>\n<h1>{t}</h1>\n")
 
 
 def write_html(report: Report, path: str | Path) -> None:
