@@ -57,8 +57,9 @@ def make_cases(folder: Path, wanted: list[str]) -> dict[str, tuple[Path, Path]]:
         cal = np.random.default_rng(0).normal(0, 1, (8, 3, 96, 96)).astype(np.float32)
         np.save(folder / "mnv2_cal.npy", cal)
         m = folder / "mnv2_035_96_i8.tflite"
+        # random weights sit under quantize's 15 dB floor; sizes are what is measured here
         m.write_bytes(quantize(src, QuantizeOptions(calibration=folder / "mnv2_cal.npy",
-                                                    progress=False)).model)
+                                                    progress=False, allow_low_sqnr=True)).model)
         np.save(folder / "mnv2_x.npy", cal[:1])
         out["mnv2"] = (m, folder / "mnv2_x.npy")
     return out
