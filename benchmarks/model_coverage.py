@@ -233,7 +233,7 @@ def _int8(graph, feeds: dict[str, np.ndarray], float_bytes: int) -> str:  # noqa
 
 def run(entry: Entry, int8: bool) -> dict:
     from edgelite.converter import ConvertOptions, convert
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     path = W.wheel_member(entry.spec, entry.member)
     flags = " ".join([*(f"--input-shape {k}:{','.join(map(str, v))}"

@@ -102,7 +102,7 @@ def scores(graph, model: bytes, xs: np.ndarray) -> np.ndarray:  # noqa: ANN001
 
 def measure(name: str, ref: np.ndarray, result, xs: np.ndarray, labels,  # noqa: ANN001
             cpu: float, wall: float, runs: int, base_macs: int) -> str:
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     model = write_model(result.graph)
     got = scores(result.graph, model, xs)
@@ -121,8 +121,8 @@ def run_model(title: str, onnx_path: Path, calib: np.ndarray, xs: np.ndarray,
               labels: np.ndarray | None, macs_points: list[float], sparse_points: list[tuple[str, float | None]],
               runs: int) -> None:
     from edgelite.converter import convert
-    from edgelite.converter.tflite.writer import write_model
     from edgelite.prune import PruneOptions, prune
+    from edgelite.tflite.writer import write_model
 
     graph = convert(onnx_path)
     base = write_model(graph)
@@ -196,7 +196,6 @@ def main() -> int:
             import tempfile
 
             import onnx
-
             from models import mobilenet_v2
 
             w, res = args.mobilenet_width, args.mobilenet_resolution

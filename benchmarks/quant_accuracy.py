@@ -345,7 +345,7 @@ def _channels_last_output(model: bytes) -> bool:
     """Whether the converter made the model's output channels-last (its metadata says)."""
     import json
 
-    from edgelite.converter.tflite.reader import read_model, to_ir
+    from edgelite.tflite.reader import read_model, to_ir
 
     g = to_ir(read_model(model))
     layout = json.loads(g.metadata.get("edgelite", b"{}")).get("layout", {}).get("outputs", {})

@@ -307,7 +307,7 @@ def test_cli_reports_counts_per_op_mac_flash_ram(models, work: Path) -> None:
     assert r["target"] == "cortex-m4" and r["outputs_match"] == "bit-exact with the host runtime"
     assert ins["macs_per_invoke"] == _onnx_macs(DIGITS / "digits_cnn.onnx") == 236_400
     assert ins["per_mac"] == pytest.approx(ins["per_invoke"] / ins["macs_per_invoke"])
-    from edgelite.converter.tflite.reader import read_model
+    from edgelite.tflite.reader import read_model
 
     info = read_model(model.read_bytes(), str(model))
     assert [(o["index"], o["op"]) for o in r["ops"]] == \
@@ -358,7 +358,7 @@ def test_reference_kernels_on_target_same_outputs_more_instructions(models, work
 
 def test_op_macs_of_the_wake_word_model(models) -> None:
     """Depthwise and FC MACs from shapes (DEPTHWISE: KH*KW per output; FC: depth per output)."""
-    from edgelite.converter.tflite.reader import read_model
+    from edgelite.tflite.reader import read_model
 
     model = models["mycroft"][0]
     info = read_model(model.read_bytes(), str(model))
@@ -440,7 +440,7 @@ def test_streaming_model_profile_counts_nested_subgraphs_in_their_caller(models,
     model, data = models["mycroft"]
     r = run_target_bench(TargetConfig(model, "cortex-m55", input=data, steps=3,
                                       work=work / "cortex-m55"))
-    from edgelite.converter.tflite.reader import read_model
+    from edgelite.tflite.reader import read_model
 
     info = read_model(model.read_bytes(), str(model))
     assert [(o.subgraph, o.index, o.op) for o in r.ops] == \

@@ -106,7 +106,7 @@ def test_convert_if_converts_a_run_time_condition_and_inlines_a_frozen_one(tmp_p
     from test_intake import cli
 
     from edgelite.converter import ConvertOptions, convert
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     make_corpus, tflbuild = _corpus_module()
     src = tmp_path / "if.tflite"
@@ -155,7 +155,7 @@ def test_hey_jarvis_converts_and_quantizes(tmp_path: Path) -> None:
     from test_intake import _assert_int8_bit_exact_with_tflm, cli
 
     from edgelite.converter import convert
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     path = _wheel("PYOPEN_WAKEWORD", HEY_JARVIS)
     graph = convert(path)

@@ -20,8 +20,8 @@ from test_passes import from_layout, io_layout, litert_run, ort_run, tflm_run
 
 from edgelite import __version__
 from edgelite.converter import ConvertOptions, convert, convert_to_bytes
-from edgelite.converter.tflite.writer import write_model
 from edgelite.errors import EdgeliteError
+from edgelite.tflite.writer import write_model
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 # After BatchNorm folding and activation fusion nothing else should be left in these CNNs.

@@ -25,8 +25,8 @@ def _sparse_seed(model: bytes) -> bytes:
     the sparse weights directly), so the fuzzer mutates segment and index vectors too."""
     import numpy as np
 
-    from edgelite.converter.tflite.reader import read_model, to_ir
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.reader import read_model, to_ir
+    from edgelite.tflite.writer import write_model
 
     graph = to_ir(read_model(model))
     for t in graph.tensors():

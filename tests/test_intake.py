@@ -21,9 +21,9 @@ from test_cli import assert_user_error, edgelite
 
 from edgelite import ir
 from edgelite.converter import ConvertOptions, convert
-from edgelite.converter.tflite.writer import write_model
 from edgelite.errors import EdgeliteError
 from edgelite.runtime.interpreter import Interpreter
+from edgelite.tflite.writer import write_model
 
 N = helper.make_node
 
@@ -443,7 +443,7 @@ def _assert_int8_bit_exact_with_tflm(data: bytes, samples: int) -> None:
 
 
 def test_custom_transpose_conv_bias_is_lowered_and_checked(tmp_path: Path) -> None:
-    from edgelite.converter.tflite.custom_ops import CUSTOM_OPS
+    from edgelite.converter.from_tflite.custom_ops import CUSTOM_OPS
 
     lower = CUSTOM_OPS["Convolution2DTransposeBias"]
     x, w, b = ir.Tensor("x", (1, 4, 4, 3)), ir.Tensor("w", (2, 2, 2, 3)), ir.Tensor("b", (2,))

@@ -26,9 +26,9 @@ import pytest
 import tflite_micro.python.tflite_micro.runtime as tflm_runtime
 
 from edgelite import ir
-from edgelite.converter.tflite.writer import write_model
 from edgelite.errors import EdgeliteError
 from edgelite.runtime import Interpreter
+from edgelite.tflite.writer import write_model
 
 SEED = 20261124
 

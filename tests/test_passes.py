@@ -27,7 +27,7 @@ from edgelite.converter.passes import (
 )
 from edgelite.converter.passes.fold_constants import EVALUATORS
 from edgelite.converter.passes.sinking import TO_NCHW, group_order, reshape_through
-from edgelite.converter.tflite.writer import write_model
+from edgelite.tflite.writer import write_model
 
 OPSET = 13
 RNG = np.random.default_rng(1234)

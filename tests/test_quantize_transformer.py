@@ -24,18 +24,18 @@ import onnxruntime as ort
 import pytest
 from ai_edge_litert.interpreter import Interpreter as LiteRT
 from ai_edge_litert.interpreter import OpResolverType
+from helpers.vit import photos, vit
 from onnx import TensorProto, helper, numpy_helper
 from tflite_micro.python.tflite_micro import runtime as tflm
 
 from edgelite import ir
-from edgelite.converter.tflite.writer import write_model
 from edgelite.errors import EdgeliteError
 from edgelite.quantize import QuantizeOptions, quantize
 from edgelite.quantize.data import load_samples
 from edgelite.quantize.gelu_lookup import gelu_as_lookup, gelu_table
 from edgelite.quantize.report import feed, real_values
 from edgelite.quantize.runner import Runner
-from helpers.vit import photos, vit
+from edgelite.tflite.writer import write_model
 
 MODES = {"int8": "int8", "int16x8": "int16"}
 
@@ -318,8 +318,8 @@ def test_cli_tflm_compatible_vit_runs_in_tflm_bit_exact(images, tmp_path: Path) 
     from click.testing import CliRunner
 
     from edgelite.cli import cli
-    from edgelite.converter.tflite.reader import read_model
     from edgelite.runtime import Interpreter
+    from edgelite.tflite.reader import read_model
 
     path = tmp_path / "vit.onnx"
     onnx.save(vit(), path)

@@ -24,11 +24,11 @@ import numpy as np
 import pytest
 
 from edgelite import ir
-from edgelite.converter.tflite import sparsity as SP
-from edgelite.converter.tflite.reader import read_model, to_ir
-from edgelite.converter.tflite.writer import write_model
 from edgelite.errors import EdgeliteError
 from edgelite.runtime import Interpreter
+from edgelite.tflite import sparsity as SP
+from edgelite.tflite.reader import read_model, to_ir
+from edgelite.tflite.writer import write_model
 
 SEED = 20261204
 MEDIAPIPE_SPARSE = "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite"
@@ -193,7 +193,7 @@ def test_runtime_micro_sparse_arena_not_above_dense():
     for dtype in ("float32", "int8"):
         dense, sparse = models(dtype)
         direct, plan = SP.wire_sparse_directly(cnn(np.random.default_rng(SEED), dtype, True))
-        from edgelite.converter.tflite.writer import _Writer
+        from edgelite.tflite.writer import _Writer
 
         model = _Writer(direct, "edgelite", plan).build()
         enc = plan.encodings
@@ -466,7 +466,7 @@ LAYOUTS = {
 
 
 def layout_models(name: str, dtype: str) -> tuple[bytes, bytes]:
-    from edgelite.converter.tflite.writer import _Writer
+    from edgelite.tflite.writer import _Writer
 
     op_type, wshape, order, fmts, block_map, bsize = LAYOUTS[name]
     rng = np.random.default_rng(SEED + sorted(LAYOUTS).index(name))
@@ -530,7 +530,7 @@ def test_runtime_micro_reads_other_sparse_layouts_directly(name, dtype):
 
 def test_reader_refuses_a_small_sparse_file_that_would_densify_to_gigabytes():
     """65536 x 65536 float32 stored as one value: refused before any allocation."""
-    from edgelite.converter.tflite.writer import _Writer
+    from edgelite.tflite.writer import _Writer
 
     segments = np.zeros(65537, np.int64)
     segments[1:] = 1

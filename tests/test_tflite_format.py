@@ -20,10 +20,10 @@ import pytest
 import tflite_micro.python.tflite_micro.runtime as tflm_runtime
 
 from edgelite import ir
-from edgelite.converter.tflite import read_model, to_ir, write_model
-from edgelite.converter.tflite.versions import op_version
-from edgelite.converter.tflite.writer import SchemaError
 from edgelite.errors import EdgeliteError
+from edgelite.tflite import read_model, to_ir, write_model
+from edgelite.tflite.versions import op_version
+from edgelite.tflite.writer import SchemaError
 
 RNG_SEED = 1234
 
@@ -702,7 +702,7 @@ def test_output_does_not_depend_on_hash_seed():
         "import hashlib, numpy as np, sys\n"
         f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
         "import test_tflite_format as t\n"
-        "from edgelite.converter.tflite import write_model\n"
+        "from edgelite.tflite import write_model\n"
         "g = t.int8_conv(np.random.default_rng(5))[0]\n"
         "g.metadata = {'zeta': b'1', 'alpha': b'2', 'mid': b'3'}\n"
         "print(hashlib.sha256(write_model(g)).hexdigest())\n"
@@ -881,7 +881,7 @@ def test_shared_buffer_data_is_not_copied_per_entry():
 
     import flatbuffers
 
-    from edgelite.converter.tflite import schema as S
+    from edgelite.tflite import schema as S
 
     b = flatbuffers.Builder(2**21)
     data = b.CreateNumpyVector(np.zeros(2**20, np.uint8))

@@ -236,8 +236,8 @@ def convert(model: Path, output: Path, input_shapes: tuple[str, ...],
     """Convert an ONNX or float .tflite MODEL to a .tflite file (float, or quantized with
     --quantize)."""
     from edgelite.converter import convert as convert_graph
-    from edgelite.converter.tflite.writer import write_model
     from edgelite.fileio import write_atomic
+    from edgelite.tflite.writer import write_model
 
     graph = convert_graph(model, _convert_options(input_shapes, input_values, keep_nchw_io))
     _echo_notes(graph)

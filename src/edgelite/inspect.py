@@ -61,7 +61,7 @@ def _inspect_onnx(name: str, data: bytes) -> dict[str, Any]:
 
 
 def _inspect_tflite(name: str, data: bytes) -> dict[str, Any]:
-    from edgelite.converter.tflite.reader import read_model
+    from edgelite.tflite.reader import read_model
 
     info = read_model(data, name)
     report: dict[str, Any] = {

@@ -16,9 +16,9 @@ from edgelite.bench.inputs import file_inputs, model_layout, random_inputs
 from edgelite.bench.profile import Profile, profile_ops
 from edgelite.bench.runners import HostRunner, Runner, Unavailable, Workload, expand, make_peer
 from edgelite.bench.stats import Latency, summarize
-from edgelite.converter.tflite.reader import ModelInfo, read_model
 from edgelite.errors import Code, EdgeliteError
 from edgelite.runtime.interpreter import TensorDetails
+from edgelite.tflite.reader import ModelInfo, read_model
 
 
 @dataclass(frozen=True)

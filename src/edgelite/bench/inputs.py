@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edgelite.converter.pipeline import METADATA_KEY, IoLayout, channels_last_io
 from edgelite.errors import Code, EdgeliteError
 from edgelite.runtime.batch import as_input_dtype, load_arrays, split_samples
 from edgelite.runtime.interpreter import TensorDetails
-
+from edgelite.tflite.metadata import METADATA_KEY, IoLayout, channels_last_io
 
 ModelLayout = IoLayout
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgelite.converter.tflite.reader import ModelInfo
 from edgelite.runtime.interpreter import Interpreter
+from edgelite.tflite.reader import ModelInfo
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,9 @@ import numpy as np
 
 from edgelite.bench import cross
 from edgelite.bench.api import BenchConfig, build_workload
-from edgelite.converter.tflite.reader import ModelInfo
 from edgelite.errors import Code, EdgeliteError
 from edgelite.runtime.interpreter import Interpreter, TensorDetails
+from edgelite.tflite.reader import ModelInfo
 
 QEMU_TARGETS = cross.TARGETS
 INTERPRETER_BYTES = 512  # EL_INTERPRETER_SIZE: the caller-owned handle

@@ -13,31 +13,8 @@ from edgelite import __version__, ir
 from edgelite.converter.onnx_reader import load_model, model_to_ir
 from edgelite.converter.passes import optimize
 from edgelite.errors import Code, EdgeliteError
+from edgelite.tflite.metadata import METADATA_KEY
 
-METADATA_KEY = "edgelite"
-CHANNELS_LAST = ("NWC", "NHWC", "NDHWC")
-
-
-@dataclass(frozen=True)
-class IoLayout:
-    """Which model inputs/outputs the converter moved to channels-last (metadata "layout")."""
-
-    inputs: frozenset[str]
-    outputs: frozenset[str]
-
-
-def channels_last_io(raw: bytes | None) -> IoLayout:
-    """Read the "layout" entry of our metadata; unreadable or absent metadata moved nothing."""
-    none = IoLayout(frozenset(), frozenset())
-    if not raw:
-        return none
-    try:
-        layout = json.loads(raw).get("layout", {})
-        return IoLayout(
-            frozenset(n for n, v in layout.get("inputs", {}).items() if v in CHANNELS_LAST),
-            frozenset(n for n, v in layout.get("outputs", {}).items() if v in CHANNELS_LAST))
-    except (ValueError, AttributeError):
-        return none
 # rank -> (the ONNX layout, the channels-last layout the converter may switch an input/output to)
 LAYOUTS = {3: ("NCW", "NWC"), 4: ("NCHW", "NHWC"), 5: ("NCDHW", "NDHWC")}
 
@@ -96,8 +73,8 @@ def _convert_tflite(path: Path, options: ConvertOptions) -> ir.Graph:
     """A float .tflite file: read (float16 weights folded, custom ops lowered), every pass
     run with the interface kept as it is (a .tflite file's inputs are already channels-last
     where its author wanted them)."""
+    from edgelite.converter.from_tflite.intake import read_tflite
     from edgelite.converter.passes import default_passes, run_passes
-    from edgelite.converter.tflite.intake import read_tflite
 
     graph = read_tflite(path, options)
     in_names = [t.name for t in graph.inputs]
@@ -120,7 +97,7 @@ def is_tflite(path: Path) -> bool:
 
 
 def convert_to_bytes(path: str | Path, options: ConvertOptions | None = None) -> bytes:
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     return write_model(convert(path, options))
 

@@ -136,8 +136,8 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     replaces = export_names(ident)
     trees = None
     if bundle:
-        from edgelite.converter.tflite.reader import read_model
         from edgelite.export.bundle import bundle_files, bundle_names
+        from edgelite.tflite.reader import read_model
 
         extra, trees, ops = bundle_files(ident, read_model(data, str(path)),
                                          model_size=len(data), has_data=arrays is not None)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from edgelite.converter.tflite.reader import ModelInfo
 from edgelite.errors import Code, EdgeliteError
+from edgelite.tflite.reader import ModelInfo
 
 TEMPLATES = Path(__file__).resolve().parent / "bundle_files"
 RUNTIME_DIR = "runtime_micro"  # the subfolder of the bundle holding the runtime's sources

@@ -153,8 +153,8 @@ def _samples(graph: ir.Graph, opts: PruneOptions) -> list[Sample]:
 
 def prune(model: ir.Graph | str | Path, options: PruneOptions | None = None) -> PruneResult:
     """Prune a float model as ``options`` say (see PruneOptions)."""
-    from edgelite.converter.tflite.writer import write_model
     from edgelite.quantize.api import _check_float, load_graph
+    from edgelite.tflite.writer import write_model
 
     opts = options or PruneOptions(channels=0.25)
     graph = load_graph(model)
@@ -218,7 +218,7 @@ def prune(model: ir.Graph | str | Path, options: PruneOptions | None = None) -> 
 def _structured(graph: ir.Graph, groups: list[Group], samples: list[Sample],
                 opts: PruneOptions, notes: list[str], orig: ir.Graph, orig_model: bytes,
                 twin: dict[int, ir.Tensor]) -> dict[int, np.ndarray]:
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     prunable = [g for g in groups if g.units]
     if not prunable:
@@ -254,7 +254,7 @@ def _structured(graph: ir.Graph, groups: list[Group], samples: list[Sample],
 
 def _sparse(graph: ir.Graph, samples: list[Sample], opts: PruneOptions, frac: float,
             notes: list[str]) -> None:
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     nm = SP.parse_pattern(opts.pattern)
     layers, skipped = [], []
@@ -285,7 +285,7 @@ def _record(graph: ir.Graph, opts: PruneOptions, rep: R.Report) -> None:
     """Say in the model's "edgelite" metadata how it was pruned."""
     import json
 
-    from edgelite.converter.pipeline import METADATA_KEY
+    from edgelite.tflite.metadata import METADATA_KEY
 
     try:
         meta = json.loads(graph.metadata.get(METADATA_KEY, b"{}"))

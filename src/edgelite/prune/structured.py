@@ -351,7 +351,7 @@ def correct(graph: ir.Graph, orig: ir.Graph, orig_model: bytes, twin: dict[int, 
             masks: dict[int, np.ndarray], grams: dict[int, RP.Gram], samples: Sequence,
             backend: str, progress: bool) -> None:
     """The correction pass: refit every repaired layer on the pruned model's inputs."""
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     orig_by_out = {id(op.outputs[0]): op for op in orig.ops if op.outputs}
     pairs = []

@@ -132,7 +132,7 @@ def load_graph(graph_or_path: ir.Graph | str | Path) -> ir.Graph:
     if not path.exists():
         raise EdgeliteError("model file does not exist", where=str(path))
     if path.suffix.lower() == ".tflite":
-        from edgelite.converter.tflite.intake import read_tflite
+        from edgelite.converter.from_tflite.intake import read_tflite
 
         return read_tflite(path)  # float16 weights folded, custom ops lowered
     from edgelite.converter import convert
@@ -150,7 +150,7 @@ def _check_float(graph: ir.Graph) -> None:
 def quantize(graph_or_path: ir.Graph | str | Path,
              options: QuantizeOptions | None = None) -> QuantizeResult:
     """Quantize a float model (IR, .onnx or float .tflite) as ``options`` say."""
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     opts = options or QuantizeOptions()
     cfg = opts.annotate_config()
@@ -261,7 +261,7 @@ def quantize(graph_or_path: ir.Graph | str | Path,
 def _record(graph: ir.Graph, opts: QuantizeOptions, cal: Calibration | None,
             changes: list[dict[str, Any]]) -> None:
     """Say in the model's "edgelite" metadata how it was quantized (for inspect and users)."""
-    from edgelite.converter.pipeline import METADATA_KEY
+    from edgelite.tflite.metadata import METADATA_KEY
 
     try:
         meta = json.loads(graph.metadata.get(METADATA_KEY, b"{}"))
@@ -351,7 +351,7 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     about 2 log2(raised ops) + 1 model runs instead of one per tried op: the batch that meets
     the target is cut to its shortest prefix that still does, by bisection. ``max_steps``
     bounds the number of measured models."""
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     def build(c: AnnotateConfig) -> tuple[Annotated, bytes, R.Report]:
         a = annotate(graph, ranges, c, means, moments)
@@ -500,7 +500,7 @@ def evaluate(float_graph: ir.Graph | str | Path, quant_graph: ir.Graph | str | P
     calibration source (samples in the float model's input layout); ``labels``: one class index
     per sample, for top-1/top-5.
     """
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     if not isinstance(float_graph, ir.Graph) and Path(float_graph).suffix == ".tflite":
         float_model = float_model or Path(float_graph).read_bytes()

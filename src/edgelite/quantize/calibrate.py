@@ -47,7 +47,7 @@ def calibrate(graph: ir.Graph, samples: list[Sample], method: str = "minmax",
 
     ``model``: the graph's written bytes if the caller has them already.
     """
-    from edgelite.converter.tflite.writer import write_model
+    from edgelite.tflite.writer import write_model
 
     watched = observed_tensors(graph)
     observers: dict[str, Observer] = {t.name: make_observer(method, percentile) for t in watched}

@@ -58,8 +58,8 @@ def _bad(message: str, where: str, hint: str | None = None) -> EdgeliteError:
 
 def channels_last_io(graph: ir.Graph) -> set[str]:
     """Names of the inputs/outputs the converter moved to channels-last (from its metadata)."""
-    from edgelite.converter.pipeline import METADATA_KEY
-    from edgelite.converter.pipeline import channels_last_io as parse
+    from edgelite.tflite.metadata import METADATA_KEY
+    from edgelite.tflite.metadata import channels_last_io as parse
 
     io = parse(graph.metadata.get(METADATA_KEY))
     return set(io.inputs | io.outputs)

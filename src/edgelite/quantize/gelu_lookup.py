@@ -24,8 +24,8 @@ _AXIS0 = {"axis": 0, "batch_dims": 0}
 def gelu_table(op: ir.Op) -> np.ndarray:
     """The integer GELU ``op`` as a table over every input value (int32, lowest input first),
     computed by runtime_micro."""
-    from edgelite.converter.tflite.writer import write_model
     from edgelite.runtime import Interpreter
+    from edgelite.tflite.writer import write_model
 
     x_t, y_t = op.inputs[0], op.outputs[0]
     info = np.iinfo(x_t.dtype)

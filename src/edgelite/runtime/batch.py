@@ -25,8 +25,8 @@ class BatchResult:
 
 
 def _channels_last_inputs(model: bytes) -> frozenset[str]:
-    from edgelite.converter.pipeline import METADATA_KEY, channels_last_io
-    from edgelite.converter.tflite.reader import read_model
+    from edgelite.tflite.metadata import METADATA_KEY, channels_last_io
+    from edgelite.tflite.reader import read_model
 
     raw = next((m.data for m in read_model(model).metadata if m.name == METADATA_KEY), None)
     return channels_last_io(raw).inputs
@@ -87,7 +87,7 @@ def as_input_dtype(x: np.ndarray, d: TensorDetails, name: str, notes: list[str])
 def _with_dynamic_inputs_hint(error: EdgeliteError, model: bytes, where: str) -> EdgeliteError:
     """A file with dynamic input dimensions holds placeholder shapes runtime_micro cannot run:
     the error says so and how to fix the shapes (edgelite convert --input-shape)."""
-    from edgelite.converter.tflite.reader import read_model
+    from edgelite.tflite.reader import read_model
 
     try:
         sg = read_model(model, where).subgraphs[0]
@@ -161,8 +161,9 @@ def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
 
 def load_arrays(path: Path) -> dict[str, np.ndarray] | list[np.ndarray]:
     """An .npy (one input) or .npz (keyed by input name) file, with clear errors."""
-    from edgelite.fileio import read_bytes
     import io
+
+    from edgelite.fileio import read_bytes
 
     raw = read_bytes(path, "input file")
     try:

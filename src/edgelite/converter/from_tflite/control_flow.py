@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from edgelite import ir
-from edgelite.converter.tflite.reader import to_ir
+from edgelite.converter.from_tflite.custom_ops import CUSTOM_OPS
 from edgelite.errors import Code, EdgeliteError
+from edgelite.tflite.reader import to_ir
 
 # Ops that must not run on the values of a branch the condition did not pick: state, nested
 # control flow, or indices read from data (an untaken branch may hold out-of-range indices).
@@ -88,7 +89,7 @@ def _branch(op: ir.Op, side: str, index: int, args: list, info: Any, where: str,
                       f"{len(info.subgraphs) - 1})")
     if index in active:
         raise invalid(f"{side} branch subgraph {index} runs itself (recursion)")
-    sub = to_ir(info, index)
+    sub = to_ir(info, index, custom_ops=CUSTOM_OPS)
     inline_ifs(sub, info, where, (*active, index))
     if len(sub.inputs) != len(args) or len(sub.outputs) != len(op.outputs):
         raise invalid(f"passes {len(args)} inputs and takes {len(op.outputs)} outputs; its "

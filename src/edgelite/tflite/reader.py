@@ -11,16 +11,17 @@ from __future__ import annotations
 import math
 import os
 import struct
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from edgelite import ir
-from edgelite.converter.tflite import schema as S
-from edgelite.converter.tflite import sparsity as SP
 from edgelite.errors import Code, EdgeliteError
 from edgelite.fileio import refuse_onnx_as_tflite
+from edgelite.tflite import schema as S
+from edgelite.tflite import sparsity as SP
 
 # ---- the description ------------------------------------------------------------------------
 
@@ -534,8 +535,14 @@ def _fold_densify(oi: OperatorInfo, tensors: list[ir.Tensor], source: str) -> bo
     return True
 
 
-def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
-    """The IR graph of one subgraph: constants from buffers, options in the writer's dicts."""
+def to_ir(model: ModelInfo, subgraph: int = 0,
+          custom_ops: Mapping[str, Callable[..., list[ir.Op]]] | None = None) -> ir.Graph:
+    """The IR graph of one subgraph: constants from buffers, options in the writer's dicts.
+
+    ``custom_ops`` maps a custom_code to a function that lowers that op to builtin ops (the
+    converter passes its table, `converter.from_tflite.custom_ops`); other custom ops are
+    refused by name."""
+    custom_ops = custom_ops or {}
     if not 0 <= subgraph < len(model.subgraphs):
         raise EdgeliteError(f"subgraph {subgraph} does not exist (the model has "
                             f"{len(model.subgraphs)})", where=model.source)
@@ -591,14 +598,12 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
             t.is_variable = True  # type: ignore[attr-defined]
         tensors.append(t)
 
-    from edgelite.converter.tflite.custom_ops import CUSTOM_OPS
-
     ops = []
     for oi in sg.operators:
         if oi.op == "DENSIFY" and _fold_densify(oi, tensors, model.source):
             continue
-        if oi.op == "CUSTOM" and oi.custom_code in CUSTOM_OPS:  # lowered to builtin ops
-            ops.extend(CUSTOM_OPS[oi.custom_code](
+        if oi.op == "CUSTOM" and oi.custom_code in custom_ops:  # lowered to builtin ops
+            ops.extend(custom_ops[oi.custom_code](
                 bytes(oi.custom_options or b""), [None if i < 0 else tensors[i] for i in oi.inputs],
                 [tensors[i] for i in oi.outputs], f"{oi.custom_code}_{oi.index}", model.source))
             continue
@@ -607,8 +612,10 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
             raise EdgeliteError(
                 f"operator {oi.index} is {what}, which edgelite does not handle",
                 where=model.source, code=Code.UNSUPPORTED,
-                hint=("the custom ops edgelite reads: " + ", ".join(sorted(CUSTOM_OPS))
-                      + "; export the model without the others") if oi.op == "CUSTOM"
+                hint=(("the custom ops edgelite reads: " + ", ".join(sorted(custom_ops))
+                       + "; export the model without the others") if custom_ops
+                      else "`edgelite convert` lowers the custom ops it knows")
+                if oi.op == "CUSTOM"
                 else "`edgelite ops` lists the ops the ONNX converter produces")
         expected = S.OP_OPTIONS[oi.op]
         if oi.options_type is not None and oi.options_type != expected:
@@ -631,3 +638,4 @@ def to_ir(model: ModelInfo, subgraph: int = 0) -> ir.Graph:
         metadata={m.name: m.data for m in model.metadata},
     )
     return graph
+

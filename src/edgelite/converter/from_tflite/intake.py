@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 
 from edgelite import ir
-from edgelite.converter.tflite.control_flow import inline_ifs
-from edgelite.converter.tflite.reader import read_file, to_ir
-from edgelite.converter.tflite.shapes import propagate
+from edgelite.converter.from_tflite.control_flow import inline_ifs
+from edgelite.converter.from_tflite.custom_ops import CUSTOM_OPS
+from edgelite.converter.from_tflite.shapes import propagate
 from edgelite.errors import Code, EdgeliteError
+from edgelite.tflite.reader import read_file, to_ir
 
 # Ops whose subgraphs (bodies) to_ir does not read: refused by name (IF: control_flow.py).
 CONTROL_FLOW = ("WHILE", "CALL_ONCE", "CALL")
@@ -28,7 +29,7 @@ def read_tflite(path: str | Path, options: Any = None) -> ir.Graph:
     """
     where = str(path)
     info = read_file(path)
-    graph = to_ir(info)
+    graph = to_ir(info, custom_ops=CUSTOM_OPS)
     shapes = options.input_shapes if options is not None else {}
     graph.notes.extend(_dynamic_inputs(graph, info, shapes, where))
     if options is not None:  # first: a frozen input may decide an IF

@@ -15,10 +15,10 @@ import flatbuffers
 import numpy as np
 
 from edgelite import ir
-from edgelite.converter.tflite import schema as S
-from edgelite.converter.tflite import sparsity as SP
-from edgelite.converter.tflite.versions import op_version
 from edgelite.errors import Code, EdgeliteError
+from edgelite.tflite import schema as S
+from edgelite.tflite import sparsity as SP
+from edgelite.tflite.versions import op_version
 
 
 class SchemaError(EdgeliteError, ValueError):
