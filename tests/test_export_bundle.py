@@ -104,6 +104,8 @@ def test_bundle_data_is_the_quantized_nhwc_input_and_litert_outputs(bundle) -> N
     assert ("#define EL_KERNEL_LIST(X) X(conv_2d) X(fully_connected) X(max_pool_2d) "
             "X(reshape)\n") in selected
     assert "#define EL_WITHOUT_FLOAT32" in selected and "#define EL_WITHOUT_INT16" in selected
+    assert "#define EL_WITHOUT_SPARSE" in selected
+    assert "#define EL_WITH_conv_2d 1\n" in selected and "EL_WITH_add" not in selected
     assert "EL_CONTROL_KERNELS" not in selected
 
 
@@ -134,19 +136,13 @@ def test_bundle_builds_with_cmake_and_checks_itself_on_this_host(bundle) -> None
     assert "outputs DIFFER from the host's: 1 values" in bad.stdout
 
 
-def test_bundle_without_float_kernels_refuses_a_float_model(bundle) -> None:
-    """The int8 bundle compiles no float32 kernel paths (EL_WITHOUT_FLOAT32): the float digits
-    model linked in its place (same ops) is refused by el_init, naming the type, never run
-    through the int8 code."""
-    _need("cmake", "cc")
-    from edgelite.converter import ConvertOptions, convert_to_bytes
+def _run_other_model_in(out: Path, model: bytes, x: np.ndarray, y: np.ndarray
+                        ) -> subprocess.CompletedProcess[str]:
+    """Build the bundle's host program with another model linked in (same name, same kernel
+    selection) and run it; the bundle's own files are put back afterwards."""
     from edgelite.export import export_c
 
-    out, _, x = bundle
-    float_model = convert_to_bytes(DIGITS / "digits_cnn.onnx", ConvertOptions())
-    y = np.zeros((1, 1, 10), np.float32)
-    files = export_c(float_model, "digits_i8", inputs=[x[:1].transpose(0, 2, 3, 1)],
-                     outputs=[y], arena_bytes=64 * 1024)
+    files = export_c(model, "digits_i8", inputs=[x], outputs=[y], arena_bytes=64 * 1024)
     saved = {n: (out / n).read_text() for n in files}
     build = out / "build"  # the host build of the test above: only the model files recompile
     try:
@@ -155,13 +151,81 @@ def test_bundle_without_float_kernels_refuses_a_float_model(bundle) -> None:
         assert _run(["cmake", "-S", str(out), "-B", str(build)]).returncode == 0
         res = _run(["cmake", "--build", str(build), "-j2"])
         assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-        run = _run([str(build / "digits_i8")])
+        return _run([str(build / "digits_i8")])
     finally:
         for n, text in saved.items():
             (out / n).write_text(text)
+
+
+def test_bundle_without_float_kernels_refuses_a_float_model(bundle) -> None:
+    """The int8 bundle compiles no float32 kernel paths (EL_WITHOUT_FLOAT32): the float digits
+    model linked in its place (same ops) is refused by el_init, naming the type, never run
+    through the int8 code."""
+    _need("cmake", "cc")
+    from edgelite.converter import ConvertOptions, convert_to_bytes
+
+    out, _, x = bundle
+    float_model = convert_to_bytes(DIGITS / "digits_cnn.onnx", ConvertOptions())
+    run = _run_other_model_in(out, float_model, x[:1].transpose(0, 2, 3, 1),
+                              np.zeros((1, 1, 10), np.float32))
     assert run.returncode == 2, run.stdout
     assert "error in el_init: EL_ERROR_UNSUPPORTED" in run.stdout, run.stdout
     assert "op #0 CONV_2D: FLOAT32 tensors are not compiled into this build" in run.stdout
+
+
+def _sparse_digits(model: Path) -> bytes:
+    """The int8 digits model with its largest convolution's weights 7/8 zero and stored in
+    TFLite's sparse form (behind a DENSIFY, as LiteRT needs)."""
+    from edgelite.tflite import read_model, to_ir, write_model
+
+    graph = to_ir(read_model(model.read_bytes()))
+    w = max((op.inputs[1] for op in graph.ops if op.type == "CONV_2D"), key=lambda t: t.nbytes)
+    w.data = np.where(np.arange(w.data.size).reshape(w.shape) % 8 == 0, w.data, 0).astype(np.int8)
+    w.sparse = True
+    sparse = write_model(graph)
+    assert "DENSIFY" in {op.op for op in read_model(sparse).subgraphs[0].operators}
+    return sparse
+
+
+def test_bundle_without_sparse_code_refuses_a_sparse_model(bundle) -> None:
+    """The digits bundle has no sparse tensor, so it compiles no sparse reader or kernels
+    (EL_WITHOUT_SPARSE): the same int8 model with its convolution weights stored sparse is
+    refused by el_init, naming the cause, instead of being read as dense bytes."""
+    _need("cmake", "cc")
+    from edgelite.tflite import read_model
+
+    out, model, x = bundle
+    assert "#define EL_WITHOUT_SPARSE" in (out / "el_kernels_selected.h").read_text()
+    sparse = _sparse_digits(model)
+    q = read_model(model.read_bytes()).subgraphs[0]
+    inp = q.tensors[q.inputs[0]].quantization
+    xq = np.clip(np.round(x[:1].transpose(0, 2, 3, 1) / inp.scale[0]) + inp.zero_point[0],
+                 -128, 127).astype(np.int8)
+    run = _run_other_model_in(out, sparse, xq, np.zeros((1, 10), np.int8))
+    assert run.returncode == 2, run.stdout
+    assert "error in el_init: EL_ERROR_UNSUPPORTED" in run.stdout, run.stdout
+    assert "sparse tensors are not compiled into this build" in run.stdout, run.stdout
+
+
+def test_sparse_model_bundle_compiles_sparse_code_in_and_matches(bundle, tmp_path) -> None:
+    """Exported itself, the sparse model's bundle keeps the sparse paths (and DENSIFY) and its
+    program's outputs match the host's."""
+    _need("cmake", "cc")
+    out, model, _ = bundle
+    m = tmp_path / "digits_sparse.tflite"
+    m.write_bytes(_sparse_digits(model))
+    res = _cli("export", str(m), "-o", str(tmp_path / "b"), "--input",
+               str(model.parent / "x_nchw.npy"))
+    assert res.returncode == 0, res.stderr
+    selected = (tmp_path / "b" / "el_kernels_selected.h").read_text()
+    assert "EL_WITHOUT_SPARSE" not in selected and "X(densify)" in selected
+    build = tmp_path / "b" / "build"
+    assert _run(["cmake", "-S", str(tmp_path / "b"), "-B", str(build)]).returncode == 0
+    res = _run(["cmake", "--build", str(build), "-j2"])
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    run = _run([str(build / "digits_sparse")])
+    assert run.returncode == 0, run.stdout
+    assert "outputs match the host's (2 step(s); integers bit-exact" in run.stdout, run.stdout
 
 
 def test_bundle_firmware_for_cortex_m4_runs_under_qemu(bundle) -> None:

@@ -404,7 +404,7 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     conv_view v, *d = &v;
     conv_view_of(node, in, filter, out, &v);
-    if (filter->flags & EL_TENSOR_SPARSE) { /* weights read sparse from the model */
+    if (EL_KEEP_SPARSE && (filter->flags & EL_TENSOR_SPARSE)) { /* weights read sparse */
         return el_sparse_conv(ctx, node, d->p, &d->q, &d->in, &d->filter, &d->out, 0);
     }
     conv_dispatch(ctx, conv2d_run, d, in, filter, bias, out);
@@ -423,7 +423,7 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     conv_view v, *d = &v;
     conv_view_of(node, in, filter, out, &v);
-    if (filter->flags & EL_TENSOR_SPARSE) { /* weights read sparse from the model */
+    if (EL_KEEP_SPARSE && (filter->flags & EL_TENSOR_SPARSE)) { /* weights read sparse */
         return el_sparse_conv(ctx, node, d->p, &d->q, &d->in, &d->filter, &d->out, 1);
     }
     conv_dispatch(ctx, depthwise_run, d, in, filter, bias, out);

@@ -6,7 +6,10 @@
  * --gc-sections the other kernels then drop out of the image. A model using an op outside the
  * list fails el_init with EL_ERROR_UNSUPPORTED naming the op. The interpreter's own ops
  * (CALL_ONCE and the resource variables, src/el_control.c) are then left out too unless that
- * header also defines EL_CONTROL_KERNELS. `edgelite export` writes the header for a model. */
+ * header also defines EL_CONTROL_KERNELS. The header may also leave out tensor types and sparse
+ * tensors (EL_WITHOUT_FLOAT32, EL_WITHOUT_INT16, EL_WITHOUT_SPARSE) and, with EL_KERNEL_FLAGS
+ * and EL_WITH_<name> 1 per kept kernel, the branches of the other ops in a family file
+ * (EL_WITH, src/el_kernel.h). `edgelite export` writes the header for a model. */
 #include <string.h>
 
 #include "el_kcommon.h"

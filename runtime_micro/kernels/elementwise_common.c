@@ -6,6 +6,34 @@
 #include "el_kcommon.h"
 #include "opt/el_opt.h"
 
+/* The ops of this family a selected-kernels build keeps (EL_WITH): the branches of the others
+ * are left out of the shared prepare and invoke (about 1 KB of Cortex-M code each way). */
+#if EL_WITH(sub)
+#define WITH_SUB 1
+#else
+#define WITH_SUB 0
+#endif
+#if EL_WITH(mul)
+#define WITH_MUL 1
+#else
+#define WITH_MUL 0
+#endif
+#if EL_WITH(div)
+#define WITH_DIV 1
+#else
+#define WITH_DIV 0
+#endif
+#if EL_WITH(maximum) || EL_WITH(minimum)
+#define WITH_MAXMIN 1
+#else
+#define WITH_MAXMIN 0
+#endif
+#if EL_WITH(squared_difference)
+#define WITH_SQDIFF 1
+#else
+#define WITH_SQDIFF 0
+#endif
+
 /* The arena holds the prefix up to `pr` (binary ops) or up to `s1` (PRELU); the broadcast
  * shapes are rebuilt from the tensors at invoke (binary_view), a few dozen cycles per op. */
 typedef struct {
@@ -207,6 +235,9 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
     d->op = binary_op_of(code);
     switch (a->type) {
     case EL_FLOAT32:
+        if (!EL_KEEP_F32) {
+            break;
+        }
         return el_k_act_range_f(ctx, node, act, &d->p.act_min_f, &d->p.act_max_f);
     case EL_INT32:
         if (code == EL_OP_DIV || code == EL_OP_POW || code == EL_OP_ATAN2) {
@@ -217,16 +248,16 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
         if (code == EL_OP_ADD || code == EL_OP_SUB) {
             return quant_add_sub(ctx, node, d, act);
         }
-        if (code == EL_OP_MUL) {
+        if (WITH_MUL && code == EL_OP_MUL) {
             return quant_mul(ctx, node, d, act);
         }
-        if (code == EL_OP_MAXIMUM || code == EL_OP_MINIMUM) {
+        if (WITH_MAXMIN && (code == EL_OP_MAXIMUM || code == EL_OP_MINIMUM)) {
             return maxmin_quant_check(ctx, node);
         }
-        if (code == EL_OP_SQUARED_DIFFERENCE) {
+        if (WITH_SQDIFF && code == EL_OP_SQUARED_DIFFERENCE) {
             return quant_sqdiff(ctx, node, d);
         }
-        if (code == EL_OP_DIV) {
+        if (WITH_DIV && code == EL_OP_DIV) {
             float s1, s2, so;
             int32_t z1, z2, zo;
             int sh;
@@ -244,16 +275,19 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
         }
         break;
     case EL_INT16:
+        if (!EL_KEEP_S16) {
+            break;
+        }
         if (code == EL_OP_ADD || code == EL_OP_SUB) {
             return quant_add_sub(ctx, node, d, act);
         }
-        if (code == EL_OP_MUL) {
+        if (WITH_MUL && code == EL_OP_MUL) {
             return quant_mul(ctx, node, d, act);
         }
-        if (code == EL_OP_MAXIMUM || code == EL_OP_MINIMUM) {
+        if (WITH_MAXMIN && (code == EL_OP_MAXIMUM || code == EL_OP_MINIMUM)) {
             return maxmin_quant_check(ctx, node);
         }
-        if (code == EL_OP_SQUARED_DIFFERENCE) {
+        if (WITH_SQDIFF && code == EL_OP_SQUARED_DIFFERENCE) {
             return quant_sqdiff(ctx, node, d);
         }
         break;
@@ -285,9 +319,11 @@ static void binary_task(void *arg, int32_t i)
     s.d[0] = off + j->per_task < j->n ? j->per_task : j->n - off;
     if (s.d[0] <= 0) return;
     if (d->type == EL_FLOAT32) {
-        el_binary_f32((el_binary_op)d->op, &d->p, &s, EL_F32(j->a) + off, &s, EL_F32(j->b) + off,
-                      &s, EL_F32(j->out) + off);
-    } else if (d->op == EL_BIN_MUL) {
+        if (EL_KEEP_F32) {
+            el_binary_f32((el_binary_op)d->op, &d->p, &s, EL_F32(j->a) + off, &s,
+                          EL_F32(j->b) + off, &s, EL_F32(j->out) + off);
+        }
+    } else if (WITH_MUL && d->op == EL_BIN_MUL) {
         el_mul_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s, EL_S8(j->out) + off);
     } else if (!el_opt_add_s8(el_ctx_isa(j->ctx), d->op == EL_BIN_SUB, &d->p, &s,
                               EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s,
@@ -343,8 +379,10 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
     if (binary_split(ctx, d, a, b, out)) return EL_OK;
     switch (d->type) {
     case EL_FLOAT32:
-        el_binary_f32((el_binary_op)d->op, &d->p, &d->s1, EL_F32(a), &d->s2, EL_F32(b), &d->so,
-                      EL_F32(out));
+        if (EL_KEEP_F32) {
+            el_binary_f32((el_binary_op)d->op, &d->p, &d->s1, EL_F32(a), &d->s2, EL_F32(b),
+                          &d->so, EL_F32(out));
+        }
         break;
     case EL_INT32:
         if (d->op == EL_BIN_FLOOR_DIV || d->op == EL_BIN_FLOOR_MOD) {
@@ -361,17 +399,20 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
                       EL_S32(out));
         break;
     case EL_INT16:
-        if (d->op == EL_BIN_MUL) {
+        if (!EL_KEEP_S16) {
+            break;
+        }
+        if (WITH_MUL && d->op == EL_BIN_MUL) {
             el_mul_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
-        } else if (d->op == EL_BIN_SQUARED_DIFFERENCE) {
+        } else if (WITH_SQDIFF && d->op == EL_BIN_SQUARED_DIFFERENCE) {
             el_squared_difference_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so,
                                       EL_S16(out));
-        } else if (d->op == EL_BIN_MAXIMUM || d->op == EL_BIN_MINIMUM) {
+        } else if (WITH_MAXMIN && (d->op == EL_BIN_MAXIMUM || d->op == EL_BIN_MINIMUM)) {
             el_maxmin_s16(d->op == EL_BIN_MAXIMUM, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so,
                           EL_S16(out));
         } else if (d->op == EL_BIN_ADD) {
             el_add_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
-        } else {
+        } else if (WITH_SUB) {
             el_sub_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
         }
         break;
@@ -383,11 +424,11 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
             /* kernels/opt took it (equal shapes): identical bytes */
         } else if (d->op == EL_BIN_ADD) {
             el_add_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
-        } else if (d->op == EL_BIN_SUB) {
+        } else if (WITH_SUB && d->op == EL_BIN_SUB) {
             el_sub_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
-        } else if (d->op == EL_BIN_MUL) {
+        } else if (WITH_MUL && d->op == EL_BIN_MUL) {
             el_mul_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
-        } else if (d->op == EL_BIN_DIV) {
+        } else if (WITH_DIV && d->op == EL_BIN_DIV) {
             /* a divisor equal to its zero point is a real 0: data, so checked here */
             const int32_t n = el_tensor_elements(b);
             int32_t i;
@@ -397,10 +438,10 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
                 }
             }
             el_div_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
-        } else if (d->op == EL_BIN_SQUARED_DIFFERENCE) {
+        } else if (WITH_SQDIFF && d->op == EL_BIN_SQUARED_DIFFERENCE) {
             el_squared_difference_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so,
                                      EL_S8(out));
-        } else {
+        } else if (WITH_MAXMIN) {
             el_maxmin_s8(d->op == EL_BIN_MAXIMUM, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so,
                          EL_S8(out));
         }

@@ -222,7 +222,7 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     v.batches = el_tensor_elements(in) / v.depth;
     v.q.multiplier = fc_mult(k);
     v.q.shift = v.q.multiplier + (k->per_channel ? v.units : 1);
-    if (filter->flags & EL_TENSOR_SPARSE) { /* weights read sparse from the model */
+    if (EL_KEEP_SPARSE && (filter->flags & EL_TENSOR_SPARSE)) { /* weights read sparse */
         return el_sparse_fully_connected(ctx, node, &k->p, &d->q, k->per_channel, d->batches,
                                          d->depth, d->units);
     }

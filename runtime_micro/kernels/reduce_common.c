@@ -3,6 +3,33 @@
 
 #include "el_kcommon.h"
 
+/* The reducers a selected-kernels build keeps (EL_WITH): the others' branches are left out. */
+#if EL_WITH(reduce_min)
+#define WITH_MIN 1
+#else
+#define WITH_MIN 0
+#endif
+#if EL_WITH(reduce_prod)
+#define WITH_PROD 1
+#else
+#define WITH_PROD 0
+#endif
+#if EL_WITH(reduce_any) || EL_WITH(reduce_all)
+#define WITH_ANY_ALL 1
+#else
+#define WITH_ANY_ALL 0
+#endif
+#if EL_WITH(sum)
+#define WITH_SUM 1
+#else
+#define WITH_SUM 0
+#endif
+#if EL_WITH(mean)
+#define WITH_MEAN 1
+#else
+#define WITH_MEAN 0
+#endif
+
 typedef struct {
     el_reduce_params p;
     el_shape in;
@@ -93,32 +120,44 @@ static el_status reduce_invoke(el_context *ctx, el_node *node)
 {
     const reduce_data *d = (const reduce_data *)node->op_data;
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
+    /* prepare refused every type a build leaves out (EL_KEEP_*), and the op came from the
+     * kernel table: the branches below that a build drops are never reached */
     if (d->type == EL_BOOL) {
-        el_reduce_any_all(node->builtin_code == EL_OP_REDUCE_ALL, &d->p, &d->in,
-                          (const uint8_t *)in->data, (uint8_t *)out->data);
+        if (WITH_ANY_ALL) {
+            el_reduce_any_all(node->builtin_code == EL_OP_REDUCE_ALL, &d->p, &d->in,
+                              (const uint8_t *)in->data, (uint8_t *)out->data);
+        }
     } else if (node->builtin_code == EL_OP_REDUCE_MIN) {
-        if (d->type == EL_FLOAT32) {
+        if (!WITH_MIN) {
+        } else if (EL_KEEP_F32 && d->type == EL_FLOAT32) {
             el_reduce_min_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
         } else {
             el_reduce_min_s8(&d->p, &d->in, EL_S8(in), EL_S8(out));
         }
     } else if (node->builtin_code == EL_OP_REDUCE_PROD) {
-        el_reduce_prod_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
+        if (WITH_PROD && EL_KEEP_F32) {
+            el_reduce_prod_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
+        }
     } else if (d->type == EL_FLOAT32) {
-        if (node->builtin_code == EL_OP_MEAN) {
+        if (!EL_KEEP_F32) {
+        } else if (WITH_MEAN && node->builtin_code == EL_OP_MEAN) {
             el_reduce_mean_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
-        } else if (node->builtin_code == EL_OP_SUM) {
+        } else if (WITH_SUM && node->builtin_code == EL_OP_SUM) {
             el_reduce_sum_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
         } else {
             el_reduce_max_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
         }
-    } else if (d->type == EL_INT16 && node->builtin_code == EL_OP_SUM) {
-        el_reduce_sum_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch, EL_S16(out));
     } else if (d->type == EL_INT16) {
-        el_reduce_mean_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch, EL_S16(out));
-    } else if (node->builtin_code == EL_OP_MEAN) {
+        if (!EL_KEEP_S16) {
+        } else if (WITH_SUM && node->builtin_code == EL_OP_SUM) {
+            el_reduce_sum_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch, EL_S16(out));
+        } else if (WITH_MEAN) {
+            el_reduce_mean_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch,
+                               EL_S16(out));
+        }
+    } else if (WITH_MEAN && node->builtin_code == EL_OP_MEAN) {
         el_reduce_mean_s8(&d->p, &d->in, EL_S8(in), (int32_t *)node->scratch, EL_S8(out));
-    } else if (node->builtin_code == EL_OP_SUM) {
+    } else if (WITH_SUM && node->builtin_code == EL_OP_SUM) {
         el_reduce_sum_s8(&d->p, &d->in, EL_S8(in), (int32_t *)node->scratch, EL_S8(out));
     } else {
         el_reduce_max_s8(&d->p, &d->in, EL_S8(in), EL_S8(out));

@@ -280,7 +280,7 @@ static el_status resolve_and_prepare(el_context *ctx) {
       }
 #endif
     }
-    for (i = 0; i < g->n_nodes; ++i)
+    for (i = 0; i < g->n_nodes && EL_KEEP_SPARSE; ++i)
       if (g->nodes[i].builtin_code == EL_OP_DENSIFY) {
         el_status st = skip_densify(ctx, sg, &g->nodes[i]);
         if (st != EL_OK) return st;
@@ -295,7 +295,7 @@ static el_status resolve_and_prepare(el_context *ctx) {
       el_status st;
       int32_t k;
       ctx->message[0] = '\0';
-      for (k = 0; k < n->n_inputs; ++k) {
+      for (k = 0; k < n->n_inputs && EL_KEEP_SPARSE; ++k) {
         const el_tensor *t = el_input(ctx, n, k);
         if (t != NULL && (t->flags & EL_TENSOR_SPARSE) && n->kernel != &k_skipped_densify) {
           st = el_sparse_node_check(ctx, n);

@@ -74,7 +74,10 @@
 /* Tensor types compiled in. A selected-kernels build (kernels/el_kernels.c) may leave out the
  * float32 or int16 paths of its kernels: el_kernels_selected.h then defines EL_WITHOUT_FLOAT32 /
  * EL_WITHOUT_INT16, kernels test EL_KEEP_F32 / EL_KEEP_S16 before those paths, and el_init
- * refuses a model holding such a tensor (el_interp.c), so no kernel ever meets one. */
+ * refuses a model holding such a tensor (el_interp.c), so no kernel ever meets one.
+ * EL_WITHOUT_SPARSE (EL_KEEP_SPARSE 0) leaves out sparse tensors the same way: the sparsity
+ * reader, the DENSIFY skipping and the sparse kernels; the model reader then refuses a tensor
+ * with sparsity parameters (el_model.c). */
 #ifdef EL_WITHOUT_FLOAT32
 #define EL_KEEP_F32 0
 #else
@@ -84,6 +87,21 @@
 #define EL_KEEP_S16 0
 #else
 #define EL_KEEP_S16 1
+#endif
+#ifdef EL_WITHOUT_SPARSE
+#define EL_KEEP_SPARSE 0
+#else
+#define EL_KEEP_SPARSE 1
+#endif
+
+/* EL_WITH(name), in #if only: whether the kernel `name` (kernels/el_kernels.c's table names) is
+ * compiled in, so a family file shared by several ops can leave out the others' branches. A
+ * generated el_kernels_selected.h defines EL_KERNEL_FLAGS and EL_WITH_<name> 1 for each kept
+ * kernel (an undefined name is 0 in #if); every other build keeps everything. */
+#if defined(EL_KERNELS_SELECTED) && defined(EL_KERNEL_FLAGS)
+#define EL_WITH(name) EL_WITH_##name
+#else
+#define EL_WITH(name) 1
 #endif
 
 #ifdef __cplusplus

@@ -302,6 +302,9 @@ static el_status tensor_check_body(el_context *ctx, const el_table *tt, el_tenso
     dims[i] = d;
   }
   /* every index entry once, in el_model_verify (t == NULL); the build pass reads counts */
+  if (sparse && !EL_KEEP_SPARSE)
+    return el_fb_fail(fb, EL_ERROR_UNSUPPORTED, "%s: sparse tensors are not compiled into this build "
+                      "(el_kernels_selected.h: export the model again to include them)", what);
   if (sparse) TRY(sparsity_parse(fb, &sp, dims, (int32_t)shape.count, t == NULL, &values, NULL));
   /* Buffer: inline data or data outside the flatbuffer. */
   if (buffer >= ctx->buffers.count)
@@ -873,7 +876,8 @@ el_status el_model_sparsity(el_context *ctx, int32_t sg, int32_t ti, el_sparsity
   uint32_t values;
   TRY(el_model_tensor_table(ctx, sg, ti, &tt));
   TRY(el_fb_table(fb, &tt, 6, &sp, &present, "tensor sparsity"));
-  if (!present) return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "tensor %d is not sparse", (int)ti);
+  if (!present || !EL_KEEP_SPARSE)
+    return el_fb_fail(fb, EL_ERROR_INVALID_MODEL, "tensor %d is not sparse", (int)ti);
   for (i = 0; i < t->rank; ++i) dims[i] = t->dims[i];
   /* verified by el_model_verify: only the structure is read again */
   return sparsity_parse(fb, &sp, dims, t->rank, 0, &values, out);
