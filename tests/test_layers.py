@@ -51,3 +51,64 @@ def test_checker_sees_a_climbing_import(tmp_path):
     f = tmp_path / "m.py"
     f.write_text("def f():\n    from edgelite.converter.pipeline import convert\n")
     assert _imports(f) == [(2, "edgelite.converter.pipeline")]
+
+
+RUNTIME = PKG.parents[1] / "runtime_micro"
+
+
+def _c_call_graph(tmp_path: Path) -> dict[str, set[str]]:
+    """file -> the other files of runtime_micro/src whose functions or data it uses, read from
+    `nm` of each object compiled on its own."""
+    import shutil
+    import subprocess
+
+    cc, nm = shutil.which("cc"), shutil.which("nm")
+    if not cc or not nm:
+        pytest.fail("cc and nm are needed (apt-get install gcc binutils)")
+    defined, used = {}, {}
+    for src in sorted((RUNTIME / "src").glob("*.c")):
+        obj = tmp_path / (src.stem + ".o")
+        subprocess.run([cc, "-std=c99", "-O1", f"-I{RUNTIME / 'include'}", f"-I{RUNTIME / 'src'}",
+                        f"-I{RUNTIME / 'kernels'}", "-c", str(src), "-o", str(obj)], check=True)
+        rows = [line.split() for line in subprocess.run(
+            [nm, str(obj)], check=True, capture_output=True, text=True).stdout.splitlines()]
+        defined[src.name] = {r[2] for r in rows if len(r) == 3 and r[1] in "TDBRC"}
+        used[src.name] = {r[1] for r in rows if len(r) == 2 and r[0] == "U"}
+    return {a: {b for b in defined if b != a and used[a] & defined[b]} for a in defined}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph (as a path that returns to its start), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n: str) -> list[str] | None:
+        state[n] = 1
+        stack.append(n)
+        for m in sorted(graph[n]):
+            if state.get(m) == 1:
+                return stack[stack.index(m):] + [m]
+            if m not in state and (found := visit(m)):
+                return found
+        state[n] = 2
+        stack.pop()
+        return None
+
+    for n in sorted(graph):
+        if n not in state and (found := visit(n)):
+            return found
+    return None
+
+
+def test_runtime_micro_src_files_call_each_other_without_a_cycle(tmp_path):
+    """format/flatbuffer -> context -> options -> control -> model -> plan -> interpreter:
+    each file calls only files below it (el_context.c holds what all of them need)."""
+    graph = _c_call_graph(tmp_path)
+    assert len(graph) >= 9
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph))
+    assert "el_context.c" in graph["el_model.c"] and "el_model.c" in graph["el_interp.c"]
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None

@@ -69,6 +69,9 @@ el_status el_fb_vec_table(el_fb *fb, const el_vec *v, uint32_t i, el_table *out,
 el_status el_fb_string(el_fb *fb, const el_table *t, int slot, const char **out,
                        const char *what);
 
+/* x rounded up to a multiple of a (a power of two). */
+static inline size_t el_align_up(size_t x, size_t a) { return (x + (a - 1)) & ~(a - 1); }
+
 static inline uint32_t el_rd_u32(const uint8_t *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }

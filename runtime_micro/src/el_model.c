@@ -35,16 +35,6 @@ size_t el_dtype_size(int32_t dtype) {
   }
 }
 
-const char *el_dtype_name(int32_t dtype) {
-  static const char *const names[] = {
-      "FLOAT32", "FLOAT16", "INT32",  "UINT8",      "INT64",  "STRING", "BOOL",
-      "INT16",   "COMPLEX64", "INT8", "FLOAT64",    "COMPLEX128", "UINT64", "RESOURCE",
-      "VARIANT", "UINT32", "UINT16", "INT4", "BFLOAT16", "INT2", "UINT4", "FLOAT8_E4M3FN",
-      "FLOAT8_E5M2"};
-  if (dtype < 0 || dtype >= (int32_t)(sizeof(names) / sizeof(names[0]))) return "UNKNOWN";
-  return names[dtype];
-}
-
 /* ---------------------------------------------------------------- helpers */
 
 #define TRY(expr)                   \
@@ -881,4 +871,41 @@ el_status el_model_sparsity(el_context *ctx, int32_t sg, int32_t ti, el_sparsity
   for (i = 0; i < t->rank; ++i) dims[i] = t->dims[i];
   /* verified by el_model_verify: only the structure is read again */
   return sparsity_parse(fb, &sp, dims, t->rank, 0, &values, out);
+}
+
+/* ---------------------------------------------------------------- kernel context API over the model */
+
+el_status el_get_input_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out) {
+  memset(out, 0, sizeof(*out));
+  if (i < 0 || i >= node->n_inputs || node->inputs[i] < 0) return EL_OK;
+  return el_model_quant(ctx, node->subgraph, node->inputs[i], out);
+}
+
+el_status el_get_output_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out) {
+  memset(out, 0, sizeof(*out));
+  if (i < 0 || i >= node->n_outputs) return EL_OK;
+  return el_model_quant(ctx, node->subgraph, node->outputs[i], out);
+}
+
+/* The model tensor holding the sparsity of tensor ti: itself, or the input of the DENSIFY the
+ * interpreter skipped for it (see skip_densify). */
+static int32_t sparse_source(el_context *ctx, int32_t sg, int32_t ti) {
+  const el_subgraph *g = &ctx->subgraphs[sg];
+  int32_t i;
+  for (i = 0; i < g->n_nodes; ++i) {
+    const el_node *n = &g->nodes[i];
+    if (n->builtin_code == EL_OP_DENSIFY && n->n_outputs == 1 && n->outputs[0] == ti &&
+        n->n_inputs == 1 && n->inputs[0] >= 0)
+      return n->inputs[0];
+  }
+  return ti;
+}
+
+el_status el_get_input_sparsity(el_context *ctx, const el_node *node, int32_t i,
+                                el_sparsity *out) {
+  const el_tensor *t = el_input(ctx, node, i);
+  if (t == NULL || !(t->flags & EL_TENSOR_SPARSE))
+    return el_fail(ctx, node, EL_ERROR_INVALID_MODEL, "input %d is not sparse", (int)i);
+  return el_model_sparsity(ctx, node->subgraph, sparse_source(ctx, node->subgraph, node->inputs[i]),
+                           out);
 }
