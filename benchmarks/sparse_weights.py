@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 import ai_edge_litert.interpreter as litert  # noqa: E402
-from test_sparse import SEED, cnn, models, sample  # noqa: E402
+from helpers.sparse_cnn import SEED, cnn, models, sample  # noqa: E402
 
 from edgelite.runtime import Interpreter  # noqa: E402
 from edgelite.tflite import sparsity as SP  # noqa: E402

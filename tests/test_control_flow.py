@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_intake import _err_of_range, _litert, _wheel
+from helpers.tflite_checks import err_of_range as _err_of_range
+from helpers.tflite_checks import litert_outputs as _litert
+from helpers.tflite_checks import wheel as _wheel
 
 from edgelite.runtime.interpreter import Interpreter
 
@@ -103,7 +105,7 @@ def test_hey_jarvis_if_runs_in_runtime_micro_as_in_litert() -> None:
 # ---- edgelite convert / quantize on a .tflite with IF ------------------------------------------
 
 def test_convert_if_converts_a_run_time_condition_and_inlines_a_frozen_one(tmp_path: Path) -> None:
-    from test_intake import cli
+    from helpers.tflite_checks import cli
 
     from edgelite.converter import ConvertOptions, convert
     from edgelite.tflite.writer import write_model
@@ -152,7 +154,10 @@ def test_convert_refuses_an_if_branch_it_cannot_compute_blindly(tmp_path: Path) 
 
 
 def test_hey_jarvis_converts_and_quantizes(tmp_path: Path) -> None:
-    from test_intake import _assert_int8_bit_exact_with_tflm, cli
+    from helpers.tflite_checks import (
+        assert_int8_bit_exact_with_tflm as _assert_int8_bit_exact_with_tflm,
+    )
+    from helpers.tflite_checks import cli
 
     from edgelite.converter import convert
     from edgelite.tflite.writer import write_model

