@@ -3,8 +3,8 @@
  * Naming: el_<op>_<dtype> (_s8 int8, _s16 int16, _f32 float). Every function takes a params
  * struct (computed once in the op's prepare, see <op>_common.c), then (dims, data) pairs,
  * output last. They do no validation: prepare has checked shapes, types and parameters, so
- * an optimized variant (kernels/arm, kernels/x86) can replace any of them one for one and
- * must produce identical bytes.
+ * an optimized variant (kernels/opt/, one file per instruction set) can replace any of them
+ * one for one and must produce identical bytes.
  *
  * Layouts are TFLite's: activations NHWC; CONV_2D filters OHWI; DEPTHWISE_CONV_2D filters
  * 1HW(C*M); FULLY_CONNECTED weights [units, depth]; TRANSPOSE_CONV filters OHWI.
@@ -19,6 +19,10 @@
 extern "C" {
 #endif
 
+/* Highest rank the compute functions take (el_shape below). The model reader accepts tensors up
+ * to EL_MAX_DIMS (8, edgelite_micro.h) so ops that only move or reinterpret data see them; each
+ * op's prepare refuses a rank above EL_NN_MAX_RANK by name (EL_ERROR_UNSUPPORTED), as TFLite's
+ * reference kernels stop at 6 for broadcasting, slicing, padding and transposing ops. */
 #define EL_NN_MAX_RANK 6
 
 typedef struct {

@@ -7,6 +7,7 @@
  * is SaturatingRoundingDoublingHighMul itself. */
 #include <string.h>
 
+#include "gemm_tiles.h"
 #include "opt_internal.h"
 
 #if defined(EL_OPT_HAVE_NEON)
@@ -124,53 +125,6 @@ EL_NEON_TILE(tile4x2_sdot, EL_SDOT, sdot16)
 
 EL_NEON_ROW(row1x4_neon, , mac16)
 EL_NEON_ROW(row1x4_sdot, EL_SDOT, sdot16)
-
-typedef void (*tile_fn)(const int8_t *const *, const int8_t *, const int8_t *, int32_t,
-                        int32_t *);
-typedef void (*row_fn)(const int8_t *, const int8_t *, int32_t, int32_t, int32_t *);
-
-/* Whole 4-row tiles, then the last rows one by one (4 columns at a time); short column tiles
- * repeat the last column and drop the extra results. */
-static void gemm_tiles(tile_fn tile, row_fn row, int32_t m, int32_t n, int32_t k,
-                       const int8_t *const *a, const int8_t *b, int32_t ldb, int32_t *c,
-                       int32_t ldc)
-{
-    int32_t i0, i, j;
-    const int32_t m4 = m & ~3;
-    for (i0 = m4; i0 < m; ++i0) {
-        for (j = 0; j + 4 <= n; j += 4) {
-            row(a[i0], b + (size_t)j * ldb, ldb, k, c + (size_t)i0 * ldc + j);
-        }
-        for (; j < n; ++j) { /* fewer than 4 columns left */
-            const int8_t *x = a[i0], *w = b + (size_t)j * ldb;
-            int32_t kk, sum = 0;
-            for (kk = 0; kk < k; ++kk) {
-                sum += (int32_t)x[kk] * w[kk];
-            }
-            c[(size_t)i0 * ldc + j] = sum;
-        }
-    }
-    m = m4;
-    for (i0 = 0; i0 < m; i0 += 4) {
-        const int32_t mr = m - i0 < 4 ? m - i0 : 4;
-        const int8_t *rows[4];
-        for (i = 0; i < 4; ++i) {
-            rows[i] = a[i0 + (i < mr ? i : mr - 1)];
-        }
-        for (j = 0; j < n; j += 2) {
-            const int8_t *b0 = b + (size_t)j * ldb;
-            const int8_t *b1 = j + 1 < n ? b0 + ldb : b0;
-            int32_t r[8];
-            tile(rows, b0, b1, k, r);
-            for (i = 0; i < mr; ++i) {
-                c[(size_t)(i0 + i) * ldc + j] = r[i * 2];
-                if (j + 1 < n) {
-                    c[(size_t)(i0 + i) * ldc + j + 1] = r[i * 2 + 1];
-                }
-            }
-        }
-    }
-}
 
 /* The first n (1..8) bytes at p in the low lanes, zero above, reading nothing past them. */
 static inline int8x8_t load_partial8(const int8_t *p, int32_t n)
@@ -314,7 +268,7 @@ void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
     int32_t j0, k0, i0, i, j, kk;
     (void)bsum;
     if (m < 8) { /* too few rows to pay for packing (batch-1 FULLY_CONNECTED): dot products */
-        gemm_tiles(tile4x2_neon, row1x4_neon, m, n, k, a, b, ldb, c, ldc);
+        el_gemm_tiles(tile4x2_neon, row1x4_neon, m, n, k, a, b, ldb, c, ldc);
         return;
     }
     for (j0 = 0; j0 < n; j0 += 8) {
@@ -490,7 +444,7 @@ void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
     (void)bsum;
     if (m < 16 && k > 16) { /* too few rows to pay for packing (batch-1 FULLY_CONNECTED, the
                              * last convs of a network): dot products */
-        gemm_tiles(tile4x2_sdot, row1x4_sdot, m, n, k, a, b, ldb, c, ldc);
+        el_gemm_tiles(tile4x2_sdot, row1x4_sdot, m, n, k, a, b, ldb, c, ldc);
         return;
     }
     for (j0 = 0; j0 < n; j0 += 8) {
@@ -846,26 +800,6 @@ static inline float32x4_t clamp4(float32x4_t x, float32x4_t lo, float32x4_t hi)
 #define F_MUL(a, b) vmulq_f32(a, b)
 #define F_CLAMP(v, lo, hi) clamp4(v, lo, hi)
 #include "f32_body.h"
-
-int el_opt_conv2d_f32_neon(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                           const el_dims *f_dims, const float *filter, const float *bias,
-                           const el_dims *out_dims, float *out)
-{
-    return conv2d_neon(p, in_dims, in, f_dims, filter, bias, out_dims, out);
-}
-
-int el_opt_depthwise_f32_neon(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                              const el_dims *f_dims, const float *filter, const float *bias,
-                              const el_dims *out_dims, float *out)
-{
-    return depthwise_neon(p, in_dims, in, f_dims, filter, bias, out_dims, out);
-}
-
-int el_opt_fc_f32_neon(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
-                       int32_t units, const float *filter, const float *bias, float *out)
-{
-    return fc_neon(p, batches, depth, in, units, filter, bias, out);
-}
 
 #else
 typedef int el_opt_arm_neon_unused;

@@ -1,6 +1,8 @@
 /* Body of the float32 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED kernels (a template: no
  * include guard), included once per instruction set by x86_avx2.c and arm_neon.c with
- *   F_ATTR            function attribute (target) or empty,   F_FN(x)  function names,
+ *   F_ATTR            function attribute (target) or empty,   F_FN(x)  function names (the
+ *                     file's public el_opt_conv2d_f32_<isa>, el_opt_depthwise_f32_<isa>,
+ *                     el_opt_fc_f32_<isa> of el_opt.h, and its static helpers),
  *   F_V, F_L          vector type and lanes,
  *   F_ZERO, F_LOAD(p), F_STORE(p, v), F_BCAST(x), F_ADD(a, b), F_MUL(a, b),
  *   F_CLAMP(v, lo, hi)  x < lo ? lo : (x > hi ? hi : x) lane by lane (NaN passes through),
@@ -152,7 +154,7 @@ F_ATTR static void F_FN(store_partial)(F_V a0, F_V a1, int32_t nr, float *o)
     memcpy(o, tmp, (size_t)nr * sizeof(float));
 }
 
-F_ATTR static int F_FN(conv2d)(const el_conv_params *p, const el_dims *in_dims, const float *in,
+F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_dims, const float *in,
                                const el_dims *f_dims, const float *filter, const float *bias,
                                const el_dims *out_dims, float *out)
 {
@@ -262,7 +264,7 @@ F_ATTR static int F_FN(conv2d)(const el_conv_params *p, const el_dims *in_dims, 
     return 1;
 }
 
-F_ATTR static int F_FN(depthwise)(const el_conv_params *p, const el_dims *in_dims,
+F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in_dims,
                                   const float *in, const el_dims *f_dims, const float *filter,
                                   const float *bias, const el_dims *out_dims, float *out)
 {
@@ -331,7 +333,7 @@ F_ATTR static int F_FN(depthwise)(const el_conv_params *p, const el_dims *in_dim
     return 1;
 }
 
-F_ATTR static int F_FN(fc)(const el_fc_params *p, int32_t batches, int32_t depth,
+F_ATTR int F_FN(el_opt_fc_f32)(const el_fc_params *p, int32_t batches, int32_t depth,
                            const float *in, int32_t units, const float *filter,
                            const float *bias, float *out)
 {

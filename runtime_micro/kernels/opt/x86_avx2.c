@@ -5,6 +5,7 @@
  * 128 = 2^15 never overflows, so every sum is exact (pmaddubsw would saturate at int16). */
 #include <string.h>
 
+#include "gemm_tiles.h"
 #include "opt_internal.h"
 
 #if defined(EL_OPT_HAVE_AVX2)
@@ -72,45 +73,15 @@ EL_AVX2 static void tile4x2(const int8_t *const *a, const int8_t *b0, const int8
     }
     _mm_storeu_si128((__m128i *)(void *)r, hsum4(s00, s01, s10, s11));
     _mm_storeu_si128((__m128i *)(void *)(r + 4), hsum4(s20, s21, s30, s31));
-    for (; kk < k; ++kk) {
-        const int32_t w0 = b0[kk], w1 = b1[kk];
-        r[0] += a0[kk] * w0;
-        r[1] += a0[kk] * w1;
-        r[2] += a1[kk] * w0;
-        r[3] += a1[kk] * w1;
-        r[4] += a2[kk] * w0;
-        r[5] += a2[kk] * w1;
-        r[6] += a3[kk] * w0;
-        r[7] += a3[kk] * w1;
-    }
+    el_tile4x2_tail(a, b0, b1, kk, k, r);
 }
 
 EL_AVX2 void el_opt_gemm_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
                               const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
                               int32_t ldc)
 {
-    /* Short tiles repeat the last row / column and drop the extra results. */
-    int32_t i0, i, j;
     (void)bsum;
-    for (i0 = 0; i0 < m; i0 += 4) {
-        const int32_t mr = m - i0 < 4 ? m - i0 : 4;
-        const int8_t *rows[4];
-        for (i = 0; i < 4; ++i) {
-            rows[i] = a[i0 + (i < mr ? i : mr - 1)];
-        }
-        for (j = 0; j < n; j += 2) {
-            const int8_t *b0 = b + (size_t)j * ldb;
-            const int8_t *b1 = j + 1 < n ? b0 + ldb : b0;
-            int32_t r[8];
-            tile4x2(rows, b0, b1, k, r);
-            for (i = 0; i < mr; ++i) {
-                c[(size_t)(i0 + i) * ldc + j] = r[i * 2];
-                if (j + 1 < n) {
-                    c[(size_t)(i0 + i) * ldc + j + 1] = r[i * 2 + 1];
-                }
-            }
-        }
-    }
+    el_gemm_tiles(tile4x2, NULL, m, n, k, a, b, ldb, c, ldc);
 }
 
 EL_AVX2 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f,
@@ -325,26 +296,6 @@ EL_AVX2 static void pack16_f32(const float *w, int32_t ldw, int32_t ks, float *p
 #define F_MUL(a, b) _mm256_mul_ps(a, b)
 #define F_CLAMP(v, lo, hi) clamp8(v, lo, hi)
 #include "f32_body.h"
-
-int el_opt_conv2d_f32_avx2(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                           const el_dims *f_dims, const float *filter, const float *bias,
-                           const el_dims *out_dims, float *out)
-{
-    return conv2d_avx2(p, in_dims, in, f_dims, filter, bias, out_dims, out);
-}
-
-int el_opt_depthwise_f32_avx2(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                              const el_dims *f_dims, const float *filter, const float *bias,
-                              const el_dims *out_dims, float *out)
-{
-    return depthwise_avx2(p, in_dims, in, f_dims, filter, bias, out_dims, out);
-}
-
-int el_opt_fc_f32_avx2(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
-                       int32_t units, const float *filter, const float *bias, float *out)
-{
-    return fc_avx2(p, batches, depth, in, units, filter, bias, out);
-}
 
 #else
 /* ISO C forbids an empty translation unit. */
