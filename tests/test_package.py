@@ -18,7 +18,7 @@ APT_LIST = REPO / "scripts" / "apt-packages.txt"
 def _doctor(path: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATH": path, "PYTHONPATH": str(REPO / "src")}
     return subprocess.run([sys.executable, "-m", "edgelite.cli", "doctor", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+                          check=False, capture_output=True, text=True, env=env, timeout=120)
 
 
 def _bin_with(tmp: Path, *tools: str) -> Path:
@@ -45,12 +45,13 @@ def test_doctor_reports_present_tools_with_their_versions(tmp_path: Path) -> Non
     res = _doctor(str(bin_dir), "--json")
     assert res.returncode == 0, res.stderr
     tools = {t["name"]: t for t in json.loads(res.stdout)["tools"]}
-    gcc_version = subprocess.run(["arm-none-eabi-gcc", "-dumpfullversion"], capture_output=True,
+    gcc_version = subprocess.run(["arm-none-eabi-gcc", "-dumpfullversion"], check=False,
+                                 capture_output=True,
                                  text=True).stdout.strip()
     assert tools["arm-none-eabi-gcc"]["present"] is True
     assert tools["arm-none-eabi-gcc"]["version"] == gcc_version
     assert tools["arm-none-eabi-gcc"]["install"] == ""
-    clang_line = subprocess.run(["clang", "--version"], capture_output=True,
+    clang_line = subprocess.run(["clang", "--version"], check=False, capture_output=True,
                                 text=True).stdout.splitlines()[0]
     assert f"clang version {tools['clang']['version']} " in clang_line + " ", clang_line
     assert tools["adb"] == {**tools["adb"], "present": True, "version": "1.0.41",
@@ -82,7 +83,8 @@ def test_doctor_names_what_is_missing_and_the_command_installing_it(tmp_path: Pa
     assert "gcc-arm-none-eabi" not in packages  # present
     assert len(packages) == len(set(packages))  # qemu-user once for qemu-arm and qemu-aarch64
     # Each Debian package named is one apt knows (the install command works as printed).
-    policy = subprocess.run(["apt-cache", "policy", *packages], capture_output=True, text=True)
+    policy = subprocess.run(["apt-cache", "policy", *packages], check=False,
+                            capture_output=True, text=True)
     for pkg in packages:
         assert f"{pkg}:\n  Installed" in policy.stdout, f"apt does not know {pkg}"
 
@@ -112,7 +114,7 @@ def _run_test_sh(root: Path, uid: int) -> subprocess.CompletedProcess[str]:
            "PATH": f"{fake_id.parent}:{os.environ['PATH']}"}
     env.pop("EDGELITE_SKIP_APT", None)
     return subprocess.run(["bash", str(root / "scripts" / "test.sh"), "-k", "x"],
-                          capture_output=True, text=True, env=env, timeout=120)
+                          check=False, capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_test_sh_prints_the_apt_command_first_when_not_root(tmp_path: Path) -> None:

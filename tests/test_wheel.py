@@ -43,7 +43,7 @@ pytestmark = pytest.mark.slow
 
 
 def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=1800, **kw)
+    return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=1800, **kw)
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 
 
 def test_wheel_is_tagged_for_any_python3_on_manylinux(installed: Installed) -> None:
-    name, version, py, abi, plat = installed.wheel.name[:-len(".whl")].split("-")
+    name, _version, py, abi, plat = installed.wheel.name[:-len(".whl")].split("-")
     assert (name, py, abi) == ("edgelite", "py3", "none"), installed.wheel.name
     assert re.fullmatch(rf"manylinux_2_\d+_{platform.machine()}", plat), installed.wheel.name
 
@@ -98,9 +98,9 @@ def test_core_install_is_small_and_carries_no_peer_runtime(installed: Installed)
     print(f"\n[wheel] {installed.wheel.name}: core install {size_mb:.0f} MB of site-packages")
     assert size_mb <= CORE_BUDGET_MB, f"core install {size_mb:.0f} MB > {CORE_BUDGET_MB} MB"
     res = _run([str(installed.venv / "bin" / "python"), "-c",
-                "import importlib.util, json, sys; "
+                ("import importlib.util, json, sys; "
                 f"print(json.dumps([m for m in {PEER_MODULES!r} "
-                "if importlib.util.find_spec(m)]))"], env=installed.env)
+                "if importlib.util.find_spec(m)]))")], env=installed.env)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout) == [], "a peer runtime came with the core install"
 
@@ -148,8 +148,8 @@ def test_installed_package_benches_on_cortex_m4_and_exports_without_a_checkout(
     with np.load(DIGITS / "heldout.npz") as z:
         np.save(outside / "x.npy", z["input"][:1].astype(np.float32))  # NCHW
     where = _run([str(installed.venv / "bin" / "python"), "-c",
-                  "import edgelite, edgelite.bench.cross as c; print(edgelite.__file__); "
-                  "print(c.source_root())"], cwd=outside, env=installed.env)
+                  ("import edgelite, edgelite.bench.cross as c; print(edgelite.__file__); "
+                  "print(c.source_root())")], cwd=outside, env=installed.env)
     pkg_file, source = where.stdout.split()
     assert Path(pkg_file).is_relative_to(installed.venv), where
     assert Path(source).is_relative_to(installed.venv), where

@@ -90,7 +90,7 @@ def _first_version(text: str) -> str:
 
 def _exe_version(path: str, args: tuple[str, ...]) -> str:
     try:
-        proc = subprocess.run([path, *args], capture_output=True, text=True, timeout=20,
+        proc = subprocess.run([path, *args], check=False, capture_output=True, text=True, timeout=20,
                               stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return ""

@@ -49,7 +49,7 @@ class Runner:
             from edgelite.peers import import_peer
 
             litert = import_peer("ai_edge_litert.interpreter", "backend 'litert'")
-            LiteRT, OpResolverType = litert.Interpreter, litert.OpResolverType  # noqa: N806
+            LiteRT, OpResolverType = litert.Interpreter, litert.OpResolverType
 
             self._lite = LiteRT(model_content=model,
                                 experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
