@@ -247,8 +247,12 @@ def _histogram(row: TensorError, acc: _Acc) -> Histogram:
     f = np.concatenate(acc.kept_f)
     q = np.concatenate(acc.kept_q)
     lo, hi = float(min(f.min(), q.min())), float(max(f.max(), q.max()))
-    if row.range is not None:  # show the representable range when it is near the values
-        lo, hi = min(lo, row.range[0]), max(hi, row.range[1]) if row.range[1] < 4 * hi else hi
+    if row.range is not None:  # show the representable range's ends near the values
+        span = hi - lo
+        if row.range[0] >= lo - 3 * span:
+            lo = min(lo, row.range[0])
+        if row.range[1] <= hi + 3 * span:
+            hi = max(hi, row.range[1])
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, HIST_BINS + 1)
