@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,14 @@ def test_wheel_is_tagged_for_any_python3_on_manylinux(installed: Installed) -> N
     name, _version, py, abi, plat = installed.wheel.name[:-len(".whl")].split("-")
     assert (name, py, abi) == ("edgelite", "py3", "none"), installed.wheel.name
     assert re.fullmatch(rf"manylinux_2_\d+_{platform.machine()}", plat), installed.wheel.name
+    with zipfile.ZipFile(installed.wheel) as z:
+        names = z.namelist()
+        wheel_meta = z.read(next(n for n in names if n.endswith(".dist-info/WHEEL"))).decode()
+    assert f"Tag: py3-none-{plat}" in wheel_meta.splitlines()
+    assert "Root-Is-Purelib: false" in wheel_meta.splitlines()
+    assert "edgelite/_lib/libedgelite_micro.so" in names
+    assert not [n for n in names if "cpython" in n or n.endswith(".abi3.so")]  # ctypes only
+    assert "edgelite/_source/runtime_micro/targets/Makefile" in names
 
 
 def _tree_bytes(root: Path) -> int:
