@@ -100,7 +100,7 @@ def test_quantize_report_renders_in_a_browser_with_chart_histograms_and_hint(
 
     dom, log = _dom(page)
     _no_script_errors(log)
-    svgs = re.findall(r"<svg[^>]*>.*?</svg>", dom, flags=re.S)
+    svgs = re.findall(r"<svg[^>]*>.*?</svg>", dom, flags=re.DOTALL)
     chart = next(s for s in svgs if 'class="chart sqnr-chart"' in s)
     assert "SQNR (dB), higher is better" in chart  # the axis title
     ticks = re.findall(r'class="tick">([^<]+)</text>', chart)
@@ -116,14 +116,16 @@ def test_quantize_report_renders_in_a_browser_with_chart_histograms_and_hint(
         assert f"{worst['tensor']}: values, float vs quantized" in h
         assert "float</text>" in h and "quantized (int8, dequantized)" in h
         assert "representable range" in h and 'class="quant-step"' in h
-    hint = re.search(r'<p class="hint">(.*?)</p>', dom, flags=re.S).group(1)
+        assert (f'class="note">scale {worst["scale"]:.4g}, zero point {worst["zero_point"]}'
+                '</text>') in h
+    hint = re.search(r'<p class="hint">(.*?)</p>', dom, flags=re.DOTALL).group(1)
     assert "--int16" in hint and "--keep-float" in hint and "--auto-precision" in hint
     assert hint.endswith(report["hint"].replace("<", "&lt;"))
 
 
 def test_chart_bars_end_at_their_sqnr_on_the_db_axis(reports: Path) -> None:
     dom, _ = _dom(reports / "q.html")
-    chart = next(s for s in re.findall(r"<svg[^>]*>.*?</svg>", dom, flags=re.S)
+    chart = next(s for s in re.findall(r"<svg[^>]*>.*?</svg>", dom, flags=re.DOTALL)
                  if "sqnr-chart" in s)
     tick_x = {float(v): float(x) for x, v in
               re.findall(r'<text x="([\d.]+)"[^>]*class="tick">([\d.]+)</text>', chart)}

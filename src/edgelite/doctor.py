@@ -104,7 +104,7 @@ def _exe_version(path: str, args: tuple[str, ...]) -> str:
 
 
 def _apt_install(packages: str) -> str:
-    sudo = "" if os.geteuid() == 0 else "sudo "
+    sudo = "" if getattr(os, "geteuid", lambda: 0)() == 0 else "sudo "
     return f"{sudo}{APT} {packages}"
 
 

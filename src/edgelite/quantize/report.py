@@ -260,7 +260,9 @@ def _histogram(row: TensorError, acc: _Acc) -> Histogram:
     qc, _ = np.histogram(q, edges)
     return Histogram(tensor=row.tensor, edges=[_g(e) for e in edges],
                      float_counts=[int(c) for c in fc], quant_counts=[int(c) for c in qc],
-                     quant_range=row.range, dtype=row.dtype)
+                     quant_range=row.range, dtype=row.dtype,
+                     note=(f"scale {row.scale:.4g}, zero point {row.zero_point}"
+                           if row.scale is not None else ""))
 
 
 def hint(report: Report) -> str:

@@ -40,6 +40,7 @@ class Histogram:
     quant_counts: list[int]
     quant_range: tuple[float, float] | None = None  # what the quantized type can represent
     dtype: str = ""
+    note: str = ""  # the parameters chosen, printed under the title
 
 
 def band(sqnr_db: float) -> str:
@@ -167,7 +168,7 @@ def sqnr_chart(bars: Sequence[Bar], *, title: str, floor_db: float | None = 15.0
 def histogram_chart(h: Histogram) -> str:
     """The float values' histogram (bars) and the quantized values' (a step line) on one
     value axis; dashed lines at the range the quantized type represents."""
-    left, top, plot_w, plot_h = 60, 30, 420, 150
+    left, top, plot_w, plot_h = 60, 46, 420, 150
     width, height = left + plot_w + 30, top + plot_h + 80
     lo, hi = h.edges[0], h.edges[-1]
     span = (hi - lo) or 1.0
@@ -186,6 +187,8 @@ def histogram_chart(h: Histogram) -> str:
            f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
            f'aria-label="{html.escape(title)}">'),
            _text(left, 16, _short(title, 70), size=13, extra='font-weight="bold"')]
+    if h.note:
+        out.append(_text(left, 33, h.note, size=11, extra='class="note"'))
     for c, a, b in zip(h.float_counts, h.edges, h.edges[1:]):
         if c:
             out.append(f'<rect class="float-bin" x="{_f(xs(a))}" y="{_f(ys(c))}" '
