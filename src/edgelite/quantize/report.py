@@ -284,9 +284,9 @@ def hint(report: Report) -> str:
     ops = " ".join(f"--int16 {w}" for w in worst)
     keep = " ".join(f"--keep-float {w}" for w in worst)
     if report.mode == "int16x8" or not worst:
-        return (f"{head} ({quality}). To try: {keep + ' (float for the worst ops), ' if keep else ''}"
-                f"or --auto-precision {target} (raises the noisiest ops until the output "
-                f"reaches {target} dB).")
+        floats = f"{keep} (float for the worst ops), " if keep else ""
+        return (f"{head} ({quality}). To try: {floats}or --auto-precision {target} (raises the "
+                f"noisiest ops until the output reaches {target} dB).")
     return (f"{head} ({quality}). To try: {ops} (int16 activations for the worst ops), "
             f"{keep} (float), or --auto-precision {target} (raises the noisiest ops until the "
             f"output reaches {target} dB).")
