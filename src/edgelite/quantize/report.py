@@ -270,7 +270,8 @@ def hint(report: Report) -> str:
     out_db = report.output_sqnr_db
     worst = []
     for r in report.tensors:
-        if r.op != "input" and r.dtype in ("int8", "uint8") and r.op not in worst:
+        quantized = ("int16",) if report.mode == "int16x8" else ("int8", "uint8")
+        if r.op != "input" and r.dtype in quantized and r.op not in worst:
             worst.append(r.op)
         if len(worst) == 2:
             break
@@ -284,8 +285,8 @@ def hint(report: Report) -> str:
     ops = " ".join(f"--int16 {w}" for w in worst)
     keep = " ".join(f"--keep-float {w}" for w in worst)
     if report.mode == "int16x8" or not worst:
-        floats = f"{keep} (float for the worst ops), " if keep else ""
-        return (f"{head} ({quality}). To try: {floats}or --auto-precision {target} (raises the "
+        floats = f"{keep} (float for the worst ops), or " if keep else ""
+        return (f"{head} ({quality}). To try: {floats}--auto-precision {target} (raises the "
                 f"noisiest ops until the output reaches {target} dB).")
     return (f"{head} ({quality}). To try: {ops} (int16 activations for the worst ops), "
             f"{keep} (float), or --auto-precision {target} (raises the noisiest ops until the "
