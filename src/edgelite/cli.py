@@ -628,6 +628,24 @@ def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: 
     click.echo(json.dumps(report.as_json(), indent=2, sort_keys=True) if as_json else text)
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def doctor(as_json: bool) -> None:
+    """List the optional tools (cross compilers, QEMU, clang, CMake, JDK, zig, adb, the peer
+    runtimes) found here, with versions, what each enables and the command installing what is
+    missing. Always exits 0.
+
+    \b
+    Example:
+      edgelite doctor
+      edgelite doctor --json
+    """
+    from edgelite import doctor as doc
+
+    tools = doc.check()
+    click.echo(json.dumps(doc.as_json(tools), indent=2) if as_json else doc.render_text(tools))
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="edgelite", standalone_mode=False)

@@ -4,8 +4,9 @@ Every runner takes the same `Workload`: the .tflite bytes and the input arrays a
 model wants them. ONNX Runtime runs the ONNX source instead, so its runner derives real-valued,
 channels-first inputs from the same arrays (see `OnnxRuntimeRunner`).
 
-Peers are imported only when asked for; one that is not installed becomes an `Unavailable` row
-that says how to install it, never an error.
+Peers are imported only when asked for. One of the `[peers]` extra (LiteRT, TFLite Micro, ONNX
+Runtime) that is not installed is an error naming the extra (edgelite.peers); tflite-runtime,
+which needs a venv of its own, becomes an `Unavailable` row that says how to install it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgelite import peers
 from edgelite.bench.inputs import ModelLayout
 from edgelite.errors import Code, EdgeliteError
 from edgelite.runtime.interpreter import Interpreter, TensorDetails
@@ -306,11 +308,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "all": tuple(PEERS),
 }
 INSTALL = {
-    "litert": "pip install ai-edge-litert",
+    "litert": peers.INSTALL,
     # It fails with numpy 2 (LiteRT and our other peers' numpy): a venv of its own.
     "tflite-runtime": 'pip install tflite-runtime==2.14.0 "numpy<2" in its own venv',
-    "tflm": "pip install --pre tflite-micro",
-    "onnxruntime": "pip install onnxruntime",
+    "tflm": peers.INSTALL,
+    "onnxruntime": peers.INSTALL,
 }
 _MODULES = {"litert": "ai_edge_litert", "tflite-runtime": "tflite_runtime",
             "tflm": "tflite_micro", "onnxruntime": "onnxruntime"}
@@ -343,7 +345,10 @@ def make_peer(key: str, w: Workload) -> Runner | Unavailable:
             return TflmRunner(w)
         return OnnxRuntimeRunner(w)
     except ImportError as e:
-        if e.name is not None and e.name.split(".")[0] == _MODULES[family]:
+        module = _MODULES[family]
+        if peers.is_missing(e, module):
+            if module in peers.PEERS:
+                raise peers.missing(module, f"--compare {key}") from None
             return Unavailable(key, PEERS[key], f"not installed: {INSTALL[family]}")
         return Unavailable(key, PEERS[key], f"failed to import: {e}")
     except EdgeliteError:

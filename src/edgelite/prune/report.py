@@ -4,7 +4,8 @@ Both models (float) run on runtime_micro over the calibration samples. Each laye
 compared with the same layer's output in the unpruned model, on the channels it kept (SQNR and
 cosine accumulated over all samples); rows are sorted worst first. Totals give MACs, parameters,
 file bytes and the model outputs' SQNR. Groups left alone are listed with the reason. Rendered
-as JSON and as one self-contained HTML page (no scripts, nothing fetched).
+as JSON and as one self-contained HTML page (the quantize report's head and SQNR chart:
+quantize/report_svg, no scripts, nothing fetched).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from edgelite import ir
 from edgelite.prune import costs
 from edgelite.quantize.data import Progress, Sample
 from edgelite.quantize.report import _Acc, html_head
+from edgelite.quantize.report_svg import Bar, sqnr_chart
 from edgelite.quantize.runner import Runner
 
 LAYER_TYPES = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
@@ -137,18 +139,12 @@ def _pair(v: tuple[Any, Any], fmt: str = "{:,}") -> str:
 
 
 def render_html(report: Report, title: str = "edgelite prune report") -> str:
-    def bar(r: LayerRow) -> str:
-        v = max(min(r.sqnr_db, 80.0), 0.0)
-        color = "#c0392b" if r.sqnr_db < 20 else ("#e67e22" if r.sqnr_db < 30 else "#27ae60")
-        return (f'<svg width="160" height="12"><rect width="{2 * v:.1f}" height="12" '
-                f'fill="{color}"/></svg>')
-
     rows = "\n".join(
         f"<tr><td>{html.escape(r.layer)}</td><td>{html.escape(r.tensor)}</td>"
         f"<td>{r.op_type}</td><td>{_pair(r.channels_in)}</td><td>{_pair(r.channels_out)}</td>"
         f"<td>{_pair(r.sparsity, '{:.1%}')}</td><td>{_pair(r.macs)}</td>"
         f"<td>{_pair(r.params)}</td><td>{_pair(r.bytes)}</td><td>{r.sqnr_db:.2f}</td>"
-        f"<td>{r.cosine:.5f}</td><td>{bar(r)}</td></tr>" for r in report.layers)
+        f"<td>{r.cosine:.5f}</td></tr>" for r in report.layers)
     left = "".join(f"<li><b>{html.escape(g['name'])}</b> ({g['channels']} channels): "
                    f"{html.escape(g['reason'])}</li>" for g in report.groups_left)
     pruned = "".join(f"<li>{html.escape(g['name'])}: {g['channels'][0]} → "
@@ -164,10 +160,13 @@ def render_html(report: Report, title: str = "edgelite prune report") -> str:
 {f"<h2>Groups pruned</h2><ul>{pruned}</ul>" if pruned else ""}
 {f"<h2>Groups left alone</h2><ul>{left}</ul>" if left else ""}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+<h2>SQNR per layer (worst first)</h2>
+{sqnr_chart([Bar(r.layer, r.sqnr_db, f"{r.op_type}, output {r.tensor}") for r in report.layers],
+            title="SQNR per layer against the unpruned model (worst first)", floor_db=None)}
 <h2>Layers (worst SQNR first)</h2>
 <table><tr><th>layer</th><th>output</th><th>type</th><th>in channels</th><th>out channels</th>
 <th>sparsity</th><th>MACs</th><th>params</th><th>bytes</th><th>SQNR dB</th><th>cosine</th>
-<th></th></tr>
+</tr>
 {rows}
 </table>
 </body></html>

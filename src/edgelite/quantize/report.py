@@ -2,9 +2,12 @@
 
 Both models run on the same samples; each quantized tensor is dequantized with its own
 parameters and compared with the float tensor it stands for. Statistics are accumulated over
-all samples (signal and noise energies, not an average of per-sample ratios). Rendered as
-JSON and as one self-contained HTML page with an inline SVG bar chart (no scripts, nothing
-fetched).
+all samples (signal and noise energies, not an average of per-sample ratios). Each row also
+carries the range and scale chosen for the tensor (and its op's weight scales) beside the range
+the float values actually took; the worst tensors keep a histogram of their float and quantized
+values. Rendered as JSON and as one self-contained HTML page: the per-tensor SQNR chart, the
+histograms (report_svg: inline SVG, no scripts, nothing fetched), the table, and one line on
+what to try (--int16, --keep-float, --auto-precision).
 """
 
 from __future__ import annotations
@@ -23,9 +26,20 @@ from edgelite import ir
 from edgelite.quantize import params as P
 from edgelite.quantize.annotate import op_key
 from edgelite.quantize.data import Progress, Sample
+from edgelite.quantize.report_svg import (
+    GOOD_DB,
+    POOR_DB,
+    Bar,
+    Histogram,
+    histogram_chart,
+    sqnr_chart,
+)
 from edgelite.quantize.runner import Runner
 
 SQNR_CAP_DB = 200.0  # an exact tensor (noise 0) reports this instead of infinity
+HIST_TENSORS = 3  # histograms for the worst tensors
+HIST_VALUES = 4096  # values kept per tensor for them (evenly strided, first samples first)
+HIST_BINS = 48
 
 
 @dataclass
@@ -39,6 +53,11 @@ class TensorError:
     max_abs_error: float
     signal: float = field(default=0.0, repr=False)  # mean square of the float values
     noise: float = field(default=0.0, repr=False)  # mean square of the error
+    observed: tuple[float, float] | None = None  # min, max of the float values seen
+    scale: float | None = None  # the quantized tensor's (per-tensor) scale and zero point
+    zero_point: int | None = None
+    range: tuple[float, float] | None = None  # the reals its dtype represents at that scale
+    weights: str = ""  # the producing op's quantized constants: dtype, granularity, scales
 
 
 @dataclass
@@ -51,6 +70,7 @@ class Report:
     quant_bytes: int = 0
     notes: list[str] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
+    histograms: list[Histogram] = field(default_factory=list)  # the worst tensors first
 
     @property
     def output_sqnr_db(self) -> float:
@@ -74,17 +94,31 @@ class Report:
             "tensors": [row(t) for t in self.tensors],
             "precision_changes": self.changes,
             "notes": self.notes,
+            "hint": hint(self),
+            "histograms": [asdict(h) for h in self.histograms],
         }
 
 
 class _Acc:
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 0) -> None:
         self.ss = self.nn = self.dot = self.qq = 0.0
         self.n = 0
         self.maxerr = 0.0
+        self.lo, self.hi = math.inf, -math.inf
+        self.keep = keep  # values to keep for a histogram
+        self.kept_f: list[np.ndarray] = []
+        self.kept_q: list[np.ndarray] = []
 
     def add(self, f: np.ndarray, q: np.ndarray) -> None:
         f64, q64 = f.astype(np.float64).ravel(), q.astype(np.float64).ravel()
+        if f64.size:
+            self.lo = min(self.lo, float(f64.min()))
+            self.hi = max(self.hi, float(f64.max()))
+        need = self.keep - sum(k.size for k in self.kept_f)
+        if need > 0 and f64.size:
+            stride = -(-f64.size // need)
+            self.kept_f.append(f64[::stride][:need].astype(np.float32))
+            self.kept_q.append(q64[::stride][:need].astype(np.float32))
         e = f64 - q64
         # einsum, not `@`: a 1-D `@` goes to the BLAS, whose threads spin against the
         # calibration workers (10 ms instead of 0.1 ms per 32K-element tensor on 2 cores:
@@ -148,7 +182,7 @@ def compare(float_graph: ir.Graph, float_model: bytes, quant_graph: ir.Graph, qu
             candidates.setdefault(name, []).append(t)
     chosen = {name: min(ts, key=lambda t: (t.dtype == "float32", t.name != name))
               for name, ts in candidates.items()}
-    accs = {name: _Acc() for name in chosen}
+    accs = {name: _Acc(HIST_VALUES) for name in chosen}
     bar = Progress(len(samples), "measuring error", progress)
     for s in samples:
         fr.run(s)
@@ -160,19 +194,103 @@ def compare(float_graph: ir.Graph, float_model: bytes, quant_graph: ir.Graph, qu
     def entry(name: str) -> TensorError:
         qt, acc = chosen[name], accs[name]
         op = producers.get(id(qt))
+        scale, zp, span = _scale(qt)
         return TensorError(
             tensor=name, op=op_key(op) if op else "input", op_type=op.type if op else "input",
             dtype=qt.dtype, sqnr_db=round(acc.sqnr(), 4), cosine=round(acc.cosine(), 6),
             max_abs_error=float(np.float32(acc.maxerr)),
             signal=acc.ss / max(acc.n, 1), noise=acc.nn / max(acc.n, 1),
+            observed=(_g(acc.lo), _g(acc.hi)) if acc.n else None,
+            scale=scale, zero_point=zp, range=span,
+            weights=_weights(op) if op else "",
         )
 
     rows = [entry(n) for n in chosen]
     by_name = {r.tensor: r for r in rows}
     outputs = [by_name[t.name] for t in float_graph.outputs if t.name in by_name]
     rows.sort(key=lambda r: (r.sqnr_db, r.tensor))
+    hists = [_histogram(r, accs[r.tensor]) for r in rows
+             if r.sqnr_db < SQNR_CAP_DB and accs[r.tensor].kept_f][:HIST_TENSORS]
     return Report(mode=mode, samples=len(samples), tensors=rows, outputs=outputs,
-                  float_bytes=len(float_model), quant_bytes=len(quant_model))
+                  float_bytes=len(float_model), quant_bytes=len(quant_model), histograms=hists)
+
+
+def _g(v: float) -> float:
+    """A float as JSON and the page print it: 6 significant digits (stable across runs)."""
+    return float(f"{v:.6g}")
+
+
+def _scale(t: ir.Tensor) -> tuple[float | None, int | None, tuple[float, float] | None]:
+    """A quantized activation's per-tensor scale, zero point and the reals it can represent."""
+    if t.quant is None or t.dtype not in ("int8", "uint8", "int16") or t.quant.scale.size != 1:
+        return None, None, None
+    info = np.iinfo(t.dtype)
+    s, z = float(t.quant.scale[0]), int(t.quant.zero_point[0])
+    return _g(s), z, (_g(s * (info.min - z)), _g(s * (info.max - z)))
+
+
+def _weights(op: ir.Op) -> str:
+    """The op's quantized constants (weights, not biases) in one phrase."""
+    parts = []
+    for t in op.inputs:
+        if t is None or not t.is_const or t.quant is None or t.dtype not in ("int8", "int16"):
+            continue
+        sc = t.quant.scale
+        kind = f"per-channel x{sc.size}" if sc.size > 1 else "per-tensor"
+        span = (f"scale {sc.min():.3g}..{sc.max():.3g}" if sc.size > 1
+                else f"scale {sc[0]:.3g}")
+        parts.append(f"{t.dtype} {kind}, {span}")
+    return "; ".join(parts)
+
+
+def _histogram(row: TensorError, acc: _Acc) -> Histogram:
+    f = np.concatenate(acc.kept_f)
+    q = np.concatenate(acc.kept_q)
+    lo, hi = float(min(f.min(), q.min())), float(max(f.max(), q.max()))
+    if row.range is not None:  # show the representable range's ends near the values
+        span = hi - lo
+        if row.range[0] >= lo - 3 * span:
+            lo = min(lo, row.range[0])
+        if row.range[1] <= hi + 3 * span:
+            hi = max(hi, row.range[1])
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, HIST_BINS + 1)
+    fc, _ = np.histogram(f, edges)
+    qc, _ = np.histogram(q, edges)
+    return Histogram(tensor=row.tensor, edges=[_g(e) for e in edges],
+                     float_counts=[int(c) for c in fc], quant_counts=[int(c) for c in qc],
+                     quant_range=row.range, dtype=row.dtype,
+                     note=(f"scale {row.scale:.4g}, zero point {row.zero_point}"
+                           if row.scale is not None else ""))
+
+
+def hint(report: Report) -> str:
+    """One line on what to try next, from the worst tensors and the output SQNR."""
+    out_db = report.output_sqnr_db
+    worst = []
+    for r in report.tensors:
+        quantized = ("int16",) if report.mode == "int16x8" else ("int8", "uint8")
+        if r.op != "input" and r.dtype in quantized and r.op not in worst:
+            worst.append(r.op)
+        if len(worst) == 2:
+            break
+    if report.mode not in ("int8", "int16x8"):
+        return (f"Output SQNR {out_db:.1f} dB in {report.mode} mode; for calibrated integer "
+                "activations try --mode int8 (then --int16 / --keep-float on the worst ops, or "
+                "--auto-precision 35).")
+    target = max(35, 5 * math.ceil((out_db + 5) / 5)) if out_db < 60 else 60
+    head = (f"Output SQNR {out_db:.1f} dB" if out_db < SQNR_CAP_DB else "Outputs exact")
+    quality = "low" if out_db < POOR_DB else ("fair" if out_db < GOOD_DB else "good")
+    ops = " ".join(f"--int16 {w}" for w in worst)
+    keep = " ".join(f"--keep-float {w}" for w in worst)
+    if report.mode == "int16x8" or not worst:
+        floats = f"{keep} (float for the worst ops), or " if keep else ""
+        return (f"{head} ({quality}). To try: {floats}--auto-precision {target} (raises the "
+                f"noisiest ops until the output reaches {target} dB).")
+    return (f"{head} ({quality}). To try: {ops} (int16 activations for the worst ops), "
+            f"{keep} (float), or --auto-precision {target} (raises the noisiest ops until the "
+            f"output reaches {target} dB).")
 
 
 # ---- rendering ---------------------------------------------------------------------------
@@ -184,30 +302,8 @@ def write_json(report: Report, path: str | Path) -> None:
     write_atomic(Path(path), text.encode())
 
 
-def _bar_chart(rows: list[TensorError]) -> str:
-    """Horizontal bars of SQNR per tensor, worst first, as inline SVG."""
-    row_h, label_w, bar_w = 18, 260, 420
-    top = max((min(r.sqnr_db, 80.0) for r in rows), default=1.0)
-    top = max(top, 1.0)
-    height = row_h * len(rows) + 30
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 80}" '
-            f'height="{height}" role="img" aria-label="SQNR per tensor">')
-    parts = [head]
-    for i, r in enumerate(rows):
-        y = 10 + i * row_h
-        v = max(min(r.sqnr_db, 80.0), 0.0)
-        w = bar_w * v / top
-        color = "#c0392b" if r.sqnr_db < 20 else ("#e67e22" if r.sqnr_db < 30 else "#27ae60")
-        label = html.escape(f"{r.tensor} ({r.op_type}, {r.dtype})")
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" '
-                     f'font-size="12">{label}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{row_h - 4}" '
-                     f'fill="{color}"><title>{html.escape(r.tensor)}: {r.sqnr_db:.2f} dB'
-                     f'</title></rect>')
-        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 13}" font-size="11">'
-                     f'{r.sqnr_db:.1f} dB</text>')
-    parts.append("</svg>")
-    return "\n".join(parts)
+def _range(v: tuple[float, float] | None) -> str:
+    return f"{v[0]:.4g} .. {v[1]:.4g}" if v is not None else ""
 
 
 def render_html(report: Report, title: str = "edgelite quantization report") -> str:
@@ -215,7 +311,11 @@ def render_html(report: Report, title: str = "edgelite quantization report") -> 
     rows = "\n".join(
         f"<tr><td>{html.escape(r.tensor)}</td><td>{html.escape(r.op)}</td>"
         f"<td>{html.escape(r.op_type)}</td><td>{r.dtype}</td><td>{r.sqnr_db:.2f}</td>"
-        f"<td>{r.cosine:.5f}</td><td>{r.max_abs_error:.4g}</td></tr>"
+        f"<td>{r.cosine:.5f}</td><td>{r.max_abs_error:.4g}</td>"
+        f"<td>{_range(r.observed)}</td><td>{_range(r.range)}</td>"
+        f"<td>{'' if r.scale is None else f'{r.scale:.4g}'}</td>"
+        f"<td>{'' if r.zero_point is None else r.zero_point}</td>"
+        f"<td>{html.escape(r.weights)}</td></tr>"
         for r in report.tensors)
     outs = ", ".join(f"{html.escape(r.tensor)}: {r.sqnr_db:.2f} dB (cosine {r.cosine:.5f})"
                      for r in report.outputs)
@@ -225,15 +325,25 @@ def render_html(report: Report, title: str = "edgelite quantization report") -> 
     changes = "".join(f"<li>{html.escape(json.dumps(c, sort_keys=True))}</li>"
                       for c in report.changes)
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
+    chart = sqnr_chart([Bar(r.tensor, r.sqnr_db, f"{r.op_type}, {r.dtype}")
+                        for r in report.tensors],
+                       title="SQNR per tensor against the float model (worst first)")
+    hists = "\n".join(histogram_chart(h) for h in report.histograms)
     return html_head(title) + f"""<p>Mode <b>{html.escape(report.mode)}</b>, {report.samples} sample(s). {size}</p>
 <p>Outputs: {outs}</p>
+<p class="hint"><b>What to try:</b> {html.escape(data["hint"])}</p>
 {f"<h2>Precision changes</h2><ul>{changes}</ul>" if changes else ""}
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>SQNR per tensor (worst first)</h2>
-{_bar_chart(report.tensors)}
+{chart}
+{f"<h2>Worst tensors: float vs quantized values</h2>{chr(10)}{hists}" if hists else ""}
 <h2>Details</h2>
+<p>Observed: the float values' range on these samples; range, scale, zero point: what the
+quantized tensor represents (values outside the range are clipped); weights: the producing op's
+quantized constants.</p>
 <table><tr><th>tensor</th><th>op</th><th>type</th><th>dtype</th><th>SQNR dB</th>
-<th>cosine</th><th>max |error|</th></tr>
+<th>cosine</th><th>max |error|</th><th>observed</th><th>range</th><th>scale</th>
+<th>zero point</th><th>weights</th></tr>
 {rows}
 </table>
 </body></html>
@@ -249,6 +359,8 @@ def html_head(title: str) -> str:
             "table { border-collapse: collapse; font-size: 13px; }\n"
             "td, th { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }\n"
             "th { background: #f0f0f0; }\n"
+            "svg.chart { display: block; margin: 0.5em 0 1.5em; }\n"
+            ".hint { background: #fdf6e3; border-left: 4px solid #e67e22; padding: 6px 10px; }\n"
             f"</style></head><body>\n<h1>{t}</h1>\n")
 
 

@@ -46,8 +46,10 @@ class Runner:
                     hint="runtime_micro cannot run this model yet: use LiteRT's "
                          "reference kernels instead (backend 'litert')") from exc
         else:
-            from ai_edge_litert.interpreter import Interpreter as LiteRT
-            from ai_edge_litert.interpreter import OpResolverType
+            from edgelite.peers import import_peer
+
+            litert = import_peer("ai_edge_litert.interpreter", "backend 'litert'")
+            LiteRT, OpResolverType = litert.Interpreter, litert.OpResolverType
 
             self._lite = LiteRT(model_content=model,
                                 experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
