@@ -111,57 +111,12 @@ static const field_spec k_var_handle[] = {{0, F_STR, O(el_var_handle_options, co
 #define N(a) (uint8_t)(sizeof(a) / sizeof(a[0]))
 #define ROW(code, type, st, fields) {code, type, N(fields), (uint16_t)sizeof(st), fields}
 
-static const op_spec k_ops[] = {
-    ROW(EL_OP_CONV_2D, 1, el_conv_options, k_conv),
-    ROW(EL_OP_DEPTHWISE_CONV_2D, 2, el_depthwise_options, k_dw),
-    ROW(EL_OP_AVERAGE_POOL_2D, 5, el_pool_options, k_pool),
-    ROW(EL_OP_MAX_POOL_2D, 5, el_pool_options, k_pool),
-    ROW(EL_OP_L2_POOL_2D, 5, el_pool_options, k_pool),
-    ROW(EL_OP_SVDF, 6, el_svdf_options, k_svdf),
-    ROW(EL_OP_FULLY_CONNECTED, 8, el_fc_options, k_fc),
-    ROW(EL_OP_SOFTMAX, 9, el_softmax_options, k_softmax),
-    ROW(EL_OP_CONCATENATION, 10, el_concat_options, k_concat),
-    ROW(EL_OP_ADD, 11, el_arith_options, k_addsub),
-    ROW(EL_OP_L2_NORMALIZATION, 12, el_arith_options, k_l2norm),
-    ROW(EL_OP_LOCAL_RESPONSE_NORMALIZATION, 13, el_lrn_options, k_lrn),
-    ROW(EL_OP_RESIZE_BILINEAR, 15, el_resize_options, k_bilinear),
-    ROW(EL_OP_RESHAPE, 17, el_reshape_options, k_reshape),
-    ROW(EL_OP_SPACE_TO_DEPTH, 19, el_block_options, k_block),
-    ROW(EL_OP_MUL, 21, el_arith_options, k_muldiv),
-    ROW(EL_OP_GATHER, 23, el_gather_options, k_gather),
-    ROW(EL_OP_MEAN, 27, el_reducer_options, k_reducer),
-    ROW(EL_OP_SUM, 27, el_reducer_options, k_reducer),
-    ROW(EL_OP_REDUCE_PROD, 27, el_reducer_options, k_reducer),
-    ROW(EL_OP_REDUCE_MAX, 27, el_reducer_options, k_reducer),
-    ROW(EL_OP_REDUCE_MIN, 27, el_reducer_options, k_reducer),
-    ROW(EL_OP_REDUCE_ANY, 27, el_reducer_options, k_reducer),
-    ROW(EL_OP_REDUCE_ALL, 27, el_reducer_options, k_reducer),
-    ROW(EL_OP_SUB, 28, el_arith_options, k_addsub),
-    ROW(EL_OP_DIV, 29, el_arith_options, k_muldiv),
-    ROW(EL_OP_SQUEEZE, 30, el_squeeze_options, k_squeeze),
-    ROW(EL_OP_STRIDED_SLICE, 32, el_strided_slice_options, k_sslice),
-    ROW(EL_OP_SPLIT, 35, el_split_options, k_split),
-    ROW(EL_OP_CAST, 37, el_cast_options, k_cast),
-    ROW(EL_OP_ARG_MAX, 40, el_type_options, k_type),
-    ROW(EL_OP_TRANSPOSE_CONV, 49, el_transpose_conv_options, k_tconv),
-    ROW(EL_OP_SHAPE, 55, el_type_options, k_type),
-    ROW(EL_OP_ARG_MIN, 57, el_type_options, k_type),
-    ROW(EL_OP_PACK, 59, el_pack_options, k_pack),
-    ROW(EL_OP_UNPACK, 64, el_pack_options, k_pack),
-    ROW(EL_OP_RESIZE_NEAREST_NEIGHBOR, 74, el_resize_options, k_nearest),
-    ROW(EL_OP_ONE_HOT, 61, el_one_hot_options, k_one_hot),
-    ROW(EL_OP_LEAKY_RELU, 75, el_leaky_relu_options, k_leaky),
-    ROW(EL_OP_MIRROR_PAD, 77, el_mirror_pad_options, k_mirror),
-    ROW(EL_OP_SPLIT_V, 79, el_split_options, k_split),
-    ROW(EL_OP_IF, 92, el_if_options, k_if),
-    ROW(EL_OP_WHILE, 93, el_while_options, k_while),
-    ROW(EL_OP_DEPTH_TO_SPACE, 94, el_block_options, k_block),
-    ROW(EL_OP_BATCH_MATMUL, 101, el_batch_matmul_options, k_bmm),
-    ROW(EL_OP_CUMSUM, 102, el_cumsum_options, k_cumsum),
-    ROW(EL_OP_CALL_ONCE, 103, el_call_once_options, k_call_once),
-    ROW(EL_OP_VAR_HANDLE, 111, el_var_handle_options, k_var_handle),
-    ROW(EL_OP_GELU, 116, el_gelu_options, k_gelu),
-};
+/* The ops with options we read: the KOPT and OPT rows of the op table (el_op_table.h). */
+#define KOPT_ROW(NAME, code, kernel, type, st, fields) ROW(EL_OP_##NAME, type, st, fields),
+#define OPT_ROW(NAME, code, type, st, fields) ROW(EL_OP_##NAME, type, st, fields),
+#define NO_ROW_KOP(NAME, code, kernel)
+#define NO_ROW_OP(NAME, code)
+static const op_spec k_ops[] = {EL_OP_TABLE(KOPT_ROW, NO_ROW_KOP, OPT_ROW, NO_ROW_OP)};
 
 #define TRY(expr)                 \
   do {                            \

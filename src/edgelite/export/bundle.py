@@ -47,13 +47,13 @@ def runtime_tree(root: Path | None = None) -> dict[str, bytes]:
     return tree
 
 
-def table_kernels(el_kernels_c: str) -> list[str]:
-    """Kernel names of runtime_micro's default table (the #else branch of EL_KERNEL_LIST)."""
-    m = re.search(r"#else\s*#define EL_KERNEL_LIST\(X\)(.*?)#endif", el_kernels_c, re.DOTALL)
-    if not m:
-        raise EdgeliteError("cannot find EL_KERNEL_LIST in runtime_micro/kernels/el_kernels.c",
+def table_kernels(el_op_table_h: str) -> list[str]:
+    """Kernel names of runtime_micro's op table (src/el_op_table.h: the KOPT and KOP rows)."""
+    names = re.findall(r"\bKOPT?\(\s*\w+\s*,\s*\d+\s*,\s*(\w+)", el_op_table_h)
+    if not names:
+        raise EdgeliteError("cannot find the kernel rows in runtime_micro/src/el_op_table.h",
                             code=Code.INTERNAL)
-    return re.findall(r"X\((\w+)\)", m.group(1))
+    return names
 
 
 CONTROL_OPS = ("ASSIGN_VARIABLE", "CALL_ONCE", "IF", "READ_VARIABLE", "VAR_HANDLE",
@@ -119,7 +119,7 @@ def bundle_files(name: str, info: ModelInfo, *, model_size: int, has_data: bool
                  ) -> tuple[dict[str, str], dict[str, dict[str, bytes]], list[str]]:
     """(files for the bundle's top folder, {runtime_micro: sources}, ops compiled in)."""
     tree = runtime_tree()
-    known = table_kernels(tree["kernels/el_kernels.c"].decode())
+    known = table_kernels(tree["src/el_op_table.h"].decode())
     header, compiled = selected_header(model_ops(info), known, model_types(info),
                                        model_has_sparse(info))
     values = {"NAME": name, "UPPER": name.upper(), "MODEL_SIZE": str(model_size),

@@ -32,60 +32,31 @@ import numpy as np
 from edgelite import ir
 from edgelite.errors import Code, EdgeliteError
 from edgelite.quantize import params as P
+from edgelite.tflite.ops import FREE, OPS, SAME, WEIGHTS, with_quant
 
 MODES = ("int8", "int16x8", "weights-int8", "float16")
 IO_TYPES = ("int8", "uint8", "float")
 
 # Ops whose quantized kernels take weights: op -> (weight input, per-channel axis, bias input).
-WEIGHT_OPS = {
-    "CONV_2D": (1, 0, 2),
-    "DEPTHWISE_CONV_2D": (1, 3, 2),
-    "FULLY_CONNECTED": (1, 0, 2),
-    "TRANSPOSE_CONV": (1, 0, 3),  # inputs: output_shape, weights OHWI, data, bias
-}
+# These and the families below come from the op table (edgelite/tflite/ops.py, `quant`).
+WEIGHT_OPS = {name: op.weights for name, op in OPS.items() if op.quant == WEIGHTS}
 # The data input of a weight op, where it is not input 0.
 DATA_INPUT = {"TRANSPOSE_CONV": 2}
 # Ops whose float data inputs and outputs must share one scale/zero point (TFLite kernels
 # check it, or TFLite's converter enforces it).
-SAME_PARAMS = frozenset({
-    "AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "PAD",
-    "PADV2", "STRIDED_SLICE", "SLICE", "GATHER", "SPACE_TO_DEPTH", "DEPTH_TO_SPACE",
-    "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR", "CONCATENATION", "MAXIMUM", "MINIMUM",
-    "SPLIT", "SPLIT_V", "TILE", "BROADCAST_TO", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND",
-    "REDUCE_MAX", "REDUCE_MIN", "PACK", "UNPACK",
-    # TFLite Micro's RELU6 clamps without rescaling: LiteRT rescales, so only equal
-    # parameters give the same bytes in both.
-    "RELU6", "RELU_N1_TO_1",
-})
-# Ops whose quantized kernels rescale freely between input and output parameters. Only ops
-# whose int8 kernels exist in both LiteRT and TFLite Micro and agree there, plus GELU (a
-# 256-entry table in LiteRT; TFLite Micro has no GELU at all). EXP, LOG, SQRT and SQUARE stay
-# float (TFLite Micro has float kernels only), and so does SUM (LiteRT 2.x's reference int8
-# SUM returns a constant where TFLite Micro is right). BATCH_MATMUL takes two activations
-# (attention), or a constant operand quantized per tensor like an activation.
-FREE_PARAMS = frozenset({
-    "ADD", "SUB", "MUL", "MEAN", "RELU", "LEAKY_RELU", "HARD_SWISH", "PRELU",
-    "SQUARED_DIFFERENCE", "ARG_MAX", "ARG_MIN", "ABS", "DIV", "RSQRT", "GELU", "BATCH_MATMUL",
-})
+SAME_PARAMS = with_quant(SAME)
+# Ops whose quantized kernels rescale freely between input and output parameters (see the op
+# table for which stay float and why).
+FREE_PARAMS = with_quant(FREE)
 # Fixed output parameters (scale, zero point) TFLite's kernels require, per storage type.
-FIXED_OUTPUT = {
-    "int8": {
-        "SOFTMAX": (1.0 / 256.0, -128),
-        "LOGISTIC": (1.0 / 256.0, -128),
-        "TANH": (1.0 / 128.0, 0),
-        "LOG_SOFTMAX": (16.0 / 256.0, 127),
-    },
-    "int16": {
-        "SOFTMAX": (1.0 / 32768.0, 0),
-        "LOGISTIC": (1.0 / 32768.0, 0),
-        "TANH": (1.0 / 32768.0, 0),
-    },
+FIXED_OUTPUT: dict[str, dict[str, tuple[float, int]]] = {
+    kind: {name: op.fixed_output[kind] for name, op in OPS.items()
+           if op.fixed_output and kind in op.fixed_output}
+    for kind in ("int8", "int16")
 }
 # Ops with no int16 kernel in LiteRT or TFLite Micro: in int16x8 mode they run int8 (with a
 # note); asking for them explicitly in int16 is an error.
-NO_INT16 = frozenset({"LOG_SOFTMAX", "RESIZE_BILINEAR", "SQUARED_DIFFERENCE", "GATHER",
-                      "HARD_SWISH", "DIV", "PRELU", "REDUCE_MAX", "REDUCE_MIN", "ARG_MAX",
-                      "ARG_MIN"})
+NO_INT16 = frozenset(name for name, op in OPS.items() if not op.int16)
 QUANTIZABLE = frozenset(WEIGHT_OPS) | SAME_PARAMS | FREE_PARAMS | frozenset(FIXED_OUTPUT["int8"])
 
 HYBRID_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from edgelite.tflite.ops import OPS
+
 FILE_IDENTIFIER = b"TFL3"
 SCHEMA_VERSION = 3
 
@@ -260,57 +262,9 @@ for _name in (
     OPTIONS_TABLES[_name] = ()
 del _name
 
-# The options table each builtin operator we support uses (None: the op has no options).
-OP_OPTIONS: dict[str, str | None] = {
-    "ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions",
-    "POW": "PowOptions", "SQRT": None, "RSQRT": None, "NEG": "NegOptions", "ABS": "AbsOptions",
-    "EXP": "ExpOptions", "LOG": None, "MAXIMUM": "MaximumMinimumOptions",
-    "MINIMUM": "MaximumMinimumOptions", "SQUARED_DIFFERENCE": "SquaredDifferenceOptions",
-    "FLOOR_DIV": "FloorDivOptions", "FLOOR_MOD": "FloorModOptions", "ADD_N": "AddNOptions",
-    "RELU": None, "RELU6": None, "RELU_N1_TO_1": None, "RELU_0_TO_1": None,
-    "LEAKY_RELU": "LeakyReluOptions", "PRELU": None, "LOGISTIC": None, "TANH": None,
-    "HARD_SWISH": "HardSwishOptions", "ELU": None, "GELU": "GeluOptions",
-    "SOFTMAX": "SoftmaxOptions", "LOG_SOFTMAX": "LogSoftmaxOptions",
-    "CONV_2D": "Conv2DOptions", "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions",
-    "TRANSPOSE_CONV": "TransposeConvOptions", "FULLY_CONNECTED": "FullyConnectedOptions",
-    "BATCH_MATMUL": "BatchMatMulOptions", "AVERAGE_POOL_2D": "Pool2DOptions",
-    "MAX_POOL_2D": "Pool2DOptions", "L2_POOL_2D": "Pool2DOptions",
-    "MEAN": "ReducerOptions", "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions",
-    "REDUCE_MIN": "ReducerOptions", "REDUCE_PROD": "ReducerOptions",
-    "REDUCE_ANY": "ReducerOptions", "REDUCE_ALL": "ReducerOptions",
-    "CONCATENATION": "ConcatenationOptions", "RESHAPE": "ReshapeOptions",
-    "SQUEEZE": "SqueezeOptions", "EXPAND_DIMS": "ExpandDimsOptions",
-    "TRANSPOSE": "TransposeOptions", "PAD": "PadOptions", "PADV2": "PadV2Options",
-    "MIRROR_PAD": "MirrorPadOptions", "RESIZE_BILINEAR": "ResizeBilinearOptions",
-    "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions", "SLICE": "SliceOptions",
-    "STRIDED_SLICE": "StridedSliceOptions", "SPLIT": "SplitOptions", "SPLIT_V": "SplitVOptions",
-    "GATHER": "GatherOptions", "GATHER_ND": "GatherNdOptions",
-    "DEPTH_TO_SPACE": "DepthToSpaceOptions", "SPACE_TO_DEPTH": "SpaceToDepthOptions",
-    "SPACE_TO_BATCH_ND": "SpaceToBatchNDOptions", "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions",
-    "CAST": "CastOptions", "QUANTIZE": "QuantizeOptions", "DEQUANTIZE": "DequantizeOptions",
-    "FLOOR": None, "CEIL": None, "ROUND": None, "SIN": None, "COS": "CosOptions",
-    "SQUARE": "SquareOptions", "SIGN": "SignOptions", "ATAN2": "ATan2Options",
-    "TILE": "TileOptions", "BROADCAST_TO": "BroadcastToOptions",
-    "ARG_MAX": "ArgMaxOptions", "ARG_MIN": "ArgMinOptions", "PACK": "PackOptions",
-    "UNPACK": "UnpackOptions", "L2_NORMALIZATION": "L2NormOptions",
-    "LOCAL_RESPONSE_NORMALIZATION": "LocalResponseNormalizationOptions",
-    "VAR_HANDLE": "VarHandleOptions", "READ_VARIABLE": "ReadVariableOptions",
-    "ASSIGN_VARIABLE": "AssignVariableOptions", "CALL_ONCE": "CallOnceOptions",
-    "SELECT": "SelectOptions", "SELECT_V2": "SelectV2Options", "EQUAL": "EqualOptions",
-    "NOT_EQUAL": "NotEqualOptions", "LESS": "LessOptions", "LESS_EQUAL": "LessEqualOptions",
-    "GREATER": "GreaterOptions", "GREATER_EQUAL": "GreaterEqualOptions",
-    "WHERE": "WhereOptions", "ZEROS_LIKE": "ZerosLikeOptions", "FILL": "FillOptions",
-    "SHAPE": "ShapeOptions", "RANK": "RankOptions", "RANGE": "RangeOptions",
-    "LOGICAL_AND": "LogicalAndOptions", "LOGICAL_OR": "LogicalOrOptions",
-    "LOGICAL_NOT": "LogicalNotOptions", "ONE_HOT": "OneHotOptions",
-    "CUMSUM": "CumsumOptions", "REVERSE_V2": "ReverseV2Options", "TOPK_V2": "TopKV2Options",
-    "SCATTER_ND": "ScatterNdOptions", "DYNAMIC_UPDATE_SLICE": "DynamicUpdateSliceOptions",
-    "UNIQUE": "UniqueOptions", "REVERSE_SEQUENCE": "ReverseSequenceOptions",
-    "BUCKETIZE": "BucketizeOptions", "RFFT2D": "Rfft2dOptions", "SVDF": "SVDFOptions",
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
-    "IF": "IfOptions", "WHILE": "WhileOptions", "EMBEDDING_LOOKUP": None,
-    "BROADCAST_ARGS": None, "DENSIFY": "DensifyOptions",
-}
+# The options table each builtin operator we support uses (None: the op has no options), from
+# the op table.
+OP_OPTIONS: dict[str, str | None] = {name: op.options for name, op in OPS.items()}
 
 # ---- structural tables: field name -> vtable slot -------------------------------------------
 

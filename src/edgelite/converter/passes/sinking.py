@@ -23,6 +23,7 @@ from edgelite.converter.passes._util import (
     perm_of,
     transpose_op,
 )
+from edgelite.tflite import ops
 
 TO_NHWC = (0, 2, 3, 1)
 TO_NCHW = (0, 3, 1, 2)
@@ -38,21 +39,13 @@ def to_first(rank: int) -> tuple[int, ...]:
     return (0, rank - 1, *range(1, rank - 1))
 
 
-# Op families by how they see layout: elementwise ops do not care; the others have axes,
-# paddings or indices that can be remapped.
-UNARY = {
-    "ABS", "CEIL", "COS", "ELU", "EXP", "FLOOR", "GELU", "HARD_SWISH", "LEAKY_RELU", "LOG",
-    "LOGISTIC", "LOGICAL_NOT", "NEG", "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "ROUND",
-    "RSQRT", "SIGN", "SIN", "SQRT", "SQUARE", "TANH", "CAST", "ZEROS_LIKE",
-}
-BINARY = {
-    "ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "POW", "SQUARED_DIFFERENCE", "FLOOR_DIV",
-    "FLOOR_MOD", "PRELU", "LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "EQUAL", "NOT_EQUAL",
-    "LOGICAL_AND", "LOGICAL_OR", "SELECT_V2",
-}
-REDUCE = {"MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD", "REDUCE_ANY"}
-PAD = {"PAD", "PADV2", "MIRROR_PAD"}
-LAST_AXIS = {"SOFTMAX", "LOG_SOFTMAX"}
+# Op families by how they see layout (the op table's `layout` column): elementwise ops do not
+# care; the others have axes, paddings or indices that can be remapped.
+UNARY = ops.with_layout(ops.UNARY)
+BINARY = ops.with_layout(ops.BINARY)
+REDUCE = ops.with_layout(ops.REDUCE)
+PAD = ops.with_layout(ops.PAD)
+LAST_AXIS = ops.with_layout(ops.LAST_AXIS)
 
 
 class Rewrite:
