@@ -296,29 +296,30 @@ def load_samples(source: CalibrationSource, graph: ir.Graph, samples: int | None
 
 
 class Progress:
-    """A progress bar on stderr: redrawn in place on a terminal (when the percentage
-    changes), one summary line when stderr is a file or pipe."""
+    """A progress bar with position and ETA on stderr (click's), drawn only when enabled and
+    stderr is a terminal: nothing at all in pipes, logs and CI, or with --quiet. It closes
+    (ends its line) when the count reaches ``total``, or at ``close()`` when work stops
+    early."""
 
     def __init__(self, total: int, label: str, enabled: bool = True) -> None:
         self.total, self.label, self.done = total, label, 0
         self.enabled = enabled
-        self.tty = enabled and sys.stderr.isatty()
-        self._last = -1
+        self._bar = None
+        if enabled and total > 0 and sys.stderr.isatty():
+            import click
+
+            self._bar = click.progressbar(length=total, label=label, file=sys.stderr,
+                                          show_eta=True, show_pos=True)
+            self._bar.__enter__()
 
     def step(self, n: int = 1) -> None:
         self.done += n
-        if not self.enabled:
-            return
-        finished = self.done >= self.total
-        if not self.tty:
-            if finished:
-                sys.stderr.write(f"{self.label}: {self.done}/{self.total} done\n")
-            return
-        pct = int(100 * self.done / max(self.total, 1))
-        if pct != self._last:
-            self._last = pct
-            bar = "#" * (pct // 4)
-            sys.stderr.write(f"\r{self.label} [{bar:<25}] {self.done}/{self.total}")
-            if finished:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.update(n)
+            if self.done >= self.total:
+                self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            bar, self._bar = self._bar, None
+            bar.__exit__(None, None, None)
