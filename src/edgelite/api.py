@@ -41,7 +41,7 @@ class ModelBytes(bytes):
     summary: dict[str, Any]
     notes: list[str]
 
-    def __new__(cls, data: bytes, summary: dict[str, Any], notes: list[str]) -> ModelBytes:
+    def __new__(cls, data: bytes, summary: dict[str, Any], notes: list[str]) -> ModelBytes:  # noqa: PYI034
         obj = super().__new__(cls, data)
         obj.summary = summary
         obj.notes = notes
@@ -130,7 +130,7 @@ def _progress(progress: bool | None) -> bool:
 
 
 def _source(model: PathLike, input_shapes: Any, input_values: Any,
-            keep_nchw_io: bool = False):  # noqa: ANN202 - an ir.Graph
+            keep_nchw_io: bool = False):
     from edgelite.converter import ConvertOptions
     from edgelite.converter import convert as convert_graph
 
@@ -142,7 +142,7 @@ def _source(model: PathLike, input_shapes: Any, input_values: Any,
                                                keep_nchw_io=keep_nchw_io))
 
 
-def _io(graph) -> dict[str, list[dict[str, Any]]]:  # noqa: ANN001
+def _io(graph) -> dict[str, list[dict[str, Any]]]:
     return {kind: [{"name": t.name, "shape": [int(d) for d in t.shape], "dtype": str(t.dtype)}
                    for t in tensors]
             for kind, tensors in (("inputs", graph.inputs), ("outputs", graph.outputs))}
@@ -261,7 +261,7 @@ def quantize(model: PathLike, output: PathLike | None = None, *, calibration: An
     return _quantize_graph(graph, model, output, **opts)
 
 
-def _quantize_graph(graph, model: PathLike, output: PathLike | None, *,  # noqa: ANN001, C901
+def _quantize_graph(graph, model: PathLike, output: PathLike | None, *,
                     calibration: Any = None, mode: str = "int8", io: str = "int8",
                     calibration_samples: int | None = None, calibration_method: str = "minmax",
                     percentile: float = 99.99, keep_float: Sequence[str] = (),
@@ -317,7 +317,7 @@ def prune(model: PathLike, output: PathLike | None = None, *, calibration: Any,
           macs: float | None = None, channels: float | None = None,
           sparsity: float | None = None, pattern: str = "unstructured", repair: str = "ls",
           report: PathLike | None = None, report_html: PathLike | None = None,
-          quantize: str | None = None, io: str = "int8", format: str | None = None,  # noqa: A002
+          quantize: str | None = None, io: str = "int8", format: str | None = None,
           progress: bool | None = None) -> ModelBytes:
     """Prune a float ``model`` (.onnx or .tflite), repaired on calibration data: fewer
     channels (``macs=`` keeps that fraction of the MACs, ``channels=`` removes that fraction
@@ -397,7 +397,7 @@ def inspect(model: PathLike) -> Summary:
     return report
 
 
-def run(model: PathLike, input: Any, output: PathLike | None = None, *,  # noqa: A002
+def run(model: PathLike, input: Any, output: PathLike | None = None, *,
         dequantize: bool = False) -> Summary:
     """Run a .tflite ``model`` on runtime_micro over every sample of ``input``: a .npy/.npz
     path, an array (one input) or a dict {input name: array}, samples first, NCHW or NHWC,
@@ -438,7 +438,7 @@ def run(model: PathLike, input: Any, output: PathLike | None = None, *,  # noqa:
 
 
 def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: float = 60.0,
-          input: PathLike | None = None, compare: str | Sequence[str] | None = None,  # noqa: A002
+          input: PathLike | None = None, compare: str | Sequence[str] | None = None,
           onnx: PathLike | None = None, profile: bool = True, target: str | None = None,
           cpu: int | None = None, abi: str = "arm64-v8a", reference_kernels: bool = False,
           threads: int = 1, progress: bool | None = None) -> Summary:
@@ -468,7 +468,8 @@ def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: floa
     report = run_bench(BenchConfig(model=Path(model), warmup=warmup, runs=runs,
                                    max_seconds=max_seconds, input=in_path, compare=peers,
                                    onnx=None if onnx is None else Path(onnx), profile=profile,
-                                   reference_kernels=reference_kernels, threads=threads))
+                                   reference_kernels=reference_kernels, threads=threads,
+                                   progress=_progress(progress)))
     out = Summary(report.as_json())
     out.text = render_text(report)
     return out
@@ -482,7 +483,7 @@ def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: 
     if peers or onnx:
         raise EdgeliteError("--compare/--onnx run peers on this host; they cannot be combined "
                             "with --target", code=Code.BAD_INPUT, hint="drop --compare")
-    remote = target.startswith("ssh://") or target == "adb" or target.startswith("adb://")
+    remote = target == "adb" or target.startswith(("ssh://", "adb://"))
     if remote:
         from edgelite.bench.adb import parse_adb_target
         from edgelite.bench.remote import RemoteConfig, render_remote, run_remote_bench
@@ -503,7 +504,8 @@ def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: 
 
         report = run_target_bench(TargetConfig(model=model, target=target, input=input_path,
                                                profile=profile,
-                                               reference_kernels=reference_kernels))
+                                               reference_kernels=reference_kernels,
+                                               progress=progress))
         text = render_target(report)
     out = Summary(report.as_json())
     out.text = text
@@ -511,7 +513,7 @@ def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: 
 
 
 def export(model: PathLike, output: PathLike, *,
-           input: PathLike | Sequence[Any] | Mapping[str, Any] | None = None,  # noqa: A002
+           input: PathLike | Sequence[Any] | Mapping[str, Any] | None = None,
            name: str | None = None, expected: bool = True) -> Summary:
     """Write a .tflite ``model`` as a firmware bundle in the folder ``output``: the model as
     an aligned C array, the exact arena size, the ``input`` data (as ``run`` takes it: one

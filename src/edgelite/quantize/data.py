@@ -12,7 +12,6 @@ transposed layout matches.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.errors import Code, EdgeliteError
+from edgelite.progress import Progress  # noqa: F401 - imported from here by quantize and prune
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".webp", ".tif",
                   ".tiff")
@@ -138,12 +138,12 @@ def _from_mapping(data: Mapping[str, Any], graph: ir.Graph, layout: str,
             arr = data[t.name]
         elif len(graph.inputs) == 1 and "calibration" in data:
             arr = data["calibration"]
-        elif len(graph.inputs) == 1 and len(data) == 1:
-            arr = next(iter(data.values()))
-        else:
-            raise _bad(f"no data for model input {t.name!r} {list(t.shape)} "
-                       f"(keys found: {', '.join(sorted(data)) or 'none'})", where,
-                       f"key the arrays by input name: {', '.join(names)}")
+        else:  # a lone array under another name is refused too: it may feed the wrong input
+            raise _bad(f"no data for model input {t.name!r} {list(t.shape)}: the keys are "
+                       f"{', '.join(repr(k) for k in sorted(data)) or 'none'}", where,
+                       f"key the arrays by input name ({', '.join(repr(n) for n in names)}), "
+                       f"e.g. np.savez(path, {names[0]}=x) if names[0].isidentifier() else "
+                       "np.savez(path, **{name: x})")
         per[t.name] = _fit(np.asarray(arr), t, layout, where, t.name in channels_last_io(graph))
     return per
 
@@ -293,33 +293,3 @@ def load_samples(source: CalibrationSource, graph: ir.Graph, samples: int | None
                        samples, where)
     raise EdgeliteError(f"unsupported calibration source {type(source).__name__}",
                         hint="give a .npy/.npz path, an image folder, arrays or a callable")
-
-
-class Progress:
-    """A progress bar with position and ETA on stderr (click's), drawn only when enabled and
-    stderr is a terminal: nothing at all in pipes, logs and CI, or with --quiet. It closes
-    (ends its line) when the count reaches ``total``, or at ``close()`` when work stops
-    early."""
-
-    def __init__(self, total: int, label: str, enabled: bool = True) -> None:
-        self.total, self.label, self.done = total, label, 0
-        self.enabled = enabled
-        self._bar = None
-        if enabled and total > 0 and sys.stderr.isatty():
-            import click
-
-            self._bar = click.progressbar(length=total, label=label, file=sys.stderr,
-                                          show_eta=True, show_pos=True)
-            self._bar.__enter__()
-
-    def step(self, n: int = 1) -> None:
-        self.done += n
-        if self._bar is not None:
-            self._bar.update(n)
-            if self.done >= self.total:
-                self.close()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            bar, self._bar = self._bar, None
-            bar.__exit__(None, None, None)
