@@ -27,6 +27,7 @@ __version__ = "0.1.0"
 
 convert = _api.convert
 run = _api.run
+evaluate = _api.evaluate
 # These names are also subpackages (edgelite/quantize/, edgelite/inspect.py, ...).
 quantize = _api.SharedName(_api.quantize, "edgelite.quantize")
 prune = _api.SharedName(_api.prune, "edgelite.prune")
@@ -58,4 +59,4 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = ["EdgeliteError", "Interpreter", "ModelBytes", "Summary", "__version__", "bench",
-           "convert", "export", "inspect", "prune", "quantize", "run"]
+           "convert", "evaluate", "export", "inspect", "prune", "quantize", "run"]

@@ -437,6 +437,63 @@ def run(model: PathLike, input: Any, output: PathLike | None = None, *,
     return out
 
 
+def evaluate(model: PathLike, data: PathLike | Mapping[str, Any], *, labels: str | None = None,
+             float_model: PathLike | None = None, samples: int | None = None,
+             progress: bool | None = None) -> Summary:
+    """Accuracy of a .tflite ``model`` on ``data`` (an .npz path or a dict: the inputs keyed
+    by input name, samples first, plus the class labels under the key ``labels``: top-1 and
+    top-5), and with ``float_model`` its agreement with the float model (output SQNR, cosine,
+    top-1 agreement). ``edgelite eval --json``.
+
+    >>> edgelite.evaluate("model_int8.tflite", "heldout.npz", labels="label",
+    ...                   float_model="model.onnx")["top1"]
+    0.982
+    """
+    import numpy as np
+
+    from edgelite.runtime.batch import load_arrays
+
+    where = str(data) if isinstance(data, (str, os.PathLike)) else "data"
+    arrays = (load_arrays(Path(data)) if isinstance(data, (str, os.PathLike))
+              else {str(k): np.asarray(v) for k, v in data.items()})
+    label_values = None
+    if labels is not None:
+        if not isinstance(arrays, dict) or labels not in arrays:
+            have = sorted(arrays) if isinstance(arrays, dict) else ["<a single .npy array>"]
+            raise EdgeliteError(f"no array {labels!r} in the data (it has {have})",
+                                where=where, code=Code.BAD_INPUT)
+        label_values = np.asarray(arrays.pop(labels)).reshape(-1)
+    if samples is not None:
+        if samples <= 0:
+            raise EdgeliteError("--samples must be positive", code=Code.BAD_INPUT)
+        arrays = ({k: v[:samples] for k, v in arrays.items()} if isinstance(arrays, dict)
+                  else [a[:samples] for a in arrays])
+        label_values = label_values[:samples] if label_values is not None else None
+    if float_model is not None:
+        from edgelite.quantize.api import evaluate as run_evaluate
+
+        inputs = arrays if isinstance(arrays, dict) else arrays[0]
+        return Summary(run_evaluate(float_model, model, inputs, label_values,
+                                    progress=_progress(progress)).as_json())
+    from edgelite.fileio import read_bytes
+    from edgelite.runtime.batch import run_batch
+
+    if label_values is None:
+        raise EdgeliteError("nothing to measure: give --labels KEY for accuracy, or "
+                            "--float MODEL for agreement with the float model",
+                            code=Code.BAD_INPUT)
+    out = run_batch(read_bytes(model, "model file"), arrays, where=str(model), dequantize=True)
+    scores = next(iter(out.outputs.values())).reshape(out.samples, -1)
+    if label_values.size != out.samples:
+        raise EdgeliteError(f"{label_values.size} labels for {out.samples} samples",
+                            where=where, code=Code.BAD_INPUT)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    return Summary({"samples": out.samples,
+                    "top1": float(np.mean(order[:, 0] == label_values)),
+                    "top5": float(np.mean(np.any(order[:, :5] == label_values[:, None],
+                                                 axis=1)))})
+
+
 def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: float = 60.0,
           input: PathLike | None = None, compare: str | Sequence[str] | None = None,
           onnx: PathLike | None = None, profile: bool = True, target: str | None = None,
