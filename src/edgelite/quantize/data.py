@@ -164,8 +164,10 @@ def _from_callable(fn: Callable[[], Iterable[Any]], graph: ir.Graph, layout: str
             if t.name not in item:
                 raise _bad(f"sample {k} has no value for input {t.name!r} {list(t.shape)}", where)
             arr = np.asarray(item[t.name])
-            if arr.shape == t.shape or (t.shape and t.shape[0] == 1 and arr.shape == t.shape[1:]):
+            if arr.shape == t.shape:
                 arr = arr.reshape((1, *t.shape))  # one sample, not a stack
+            elif t.shape and t.shape[0] == 1 and arr.ndim == len(t.shape) - 1:
+                arr = arr[None]  # one sample without its batch dimension, NHWC or NCHW
             per[t.name].extend(_fit(arr, t, layout, f"{where} sample {k}",
                                     t.name in channels_last_io(graph)))
     return per
