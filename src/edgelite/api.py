@@ -423,7 +423,8 @@ def run(model: PathLike, input: Any, output: PathLike | None = None, *,
     else:
         data = [np.asarray(input)]
     result = run_batch(read_bytes(model, "model file"), data, where=str(model),
-                       dequantize=dequantize)
+                       dequantize=dequantize,
+                       data_where=str(input) if isinstance(input, (str, os.PathLike)) else None)
     if output is not None:
         buf = _io_mod.BytesIO()
         if len(result.outputs) == 1 and Path(output).suffix != ".npz":
@@ -482,7 +483,8 @@ def evaluate(model: PathLike, data: PathLike | Mapping[str, Any], *, labels: str
         raise EdgeliteError("nothing to measure: give --labels KEY for accuracy, or "
                             "--float MODEL for agreement with the float model",
                             code=Code.BAD_INPUT)
-    out = run_batch(read_bytes(model, "model file"), arrays, where=str(model), dequantize=True)
+    out = run_batch(read_bytes(model, "model file"), arrays, where=str(model), dequantize=True,
+                    data_where=where)
     scores = next(iter(out.outputs.values())).reshape(out.samples, -1)
     if label_values.size != out.samples:
         raise EdgeliteError(f"{label_values.size} labels for {out.samples} samples",

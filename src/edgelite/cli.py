@@ -538,6 +538,10 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("error: aborted", err=True)
         return 130
     except click.ClickException as e:
+        no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+        if isinstance(e, no_args):  # `edgelite` alone: the help, as --help gives it
+            click.echo(e.ctx.get_help() if e.ctx is not None else e.format_message())
+            return 0
         click.echo(_usage_error(e), err=True)
         return 2
     except BrokenPipeError:  # `edgelite ops | head`: the reader left; nothing to report

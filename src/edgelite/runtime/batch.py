@@ -125,8 +125,12 @@ def _with_dynamic_inputs_hint(error: EdgeliteError, model: bytes, where: str) ->
 
 
 def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
-              where: str = "<model>", dequantize: bool = False) -> BatchResult:
+              where: str = "<model>", dequantize: bool = False,
+              data_where: str | None = None) -> BatchResult:
+    """``where`` names the model in errors, ``data_where`` the data (default: the model)."""
     from edgelite.fileio import refuse_onnx_as_tflite
+
+    data_where = data_where or where
 
     if bytes(model[4:8]) != b"TFL3":
         refuse_onnx_as_tflite(model, where)
@@ -136,14 +140,14 @@ def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
         raise _with_dynamic_inputs_hint(e, model, where) from None
     names = [d.name for d in interp.inputs]
     if isinstance(data, dict):
-        data = arrays_by_input(data, names, where)
+        data = arrays_by_input(data, names, data_where)
     if len(data) != len(names):
         raise EdgeliteError(f"the model has {len(names)} input(s) {names}, got {len(data)} "
-                            f"array(s)", where=where, code=Code.BAD_INPUT,
+                            f"array(s)", where=data_where, code=Code.BAD_INPUT,
                             hint="pass a .npz keyed by input name for several inputs")
     notes: list[str] = []
     nhwc = _channels_last_inputs(model)
-    per_input = [split_samples(np.asarray(a), d, d.name in nhwc, where, notes)
+    per_input = [split_samples(np.asarray(a), d, d.name in nhwc, data_where, notes)
                  for a, d in zip(data, interp.inputs)]
     counts = {len(s) for s in per_input}
     if len(counts) != 1:
