@@ -149,6 +149,54 @@ def test_int8_outputs_bit_exact_with_tflite_micro(digits: dict[str, Path]) -> No
         np.testing.assert_array_equal(ours.get_tensor(out["index"]), micro.get_output(0))
 
 
+def test_sparse_tensors_and_files_without_signatures() -> None:
+    """A sparse weight's sparsity_parameters as LiteRT gives them; a file without
+    SignatureDefs (LiteRT lists none) gets one ``serving_default`` signature of its inputs and
+    outputs by name, whose runner gives what set_tensor / invoke / get_tensor give."""
+    from ai_edge_litert.interpreter import Interpreter as LiteRT, OpResolverType
+
+    corpus = REPO / "runtime_micro" / "corpus"
+    for name in ("valid_sparse_fc.tflite", "valid_base.tflite"):
+        # LiteRT's builtin kernels: its default XNNPACK delegate reads sparse weights fed
+        # straight into FULLY_CONNECTED as if dense (test_sparse.py shows it)
+        lite = LiteRT(model_path=str(corpus / name), experimental_op_resolver_type=(
+            OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES))
+        lite.allocate_tensors()
+        ours = edgelite.Interpreter(model_path=str(corpus / name))
+        ours.allocate_tensors()
+        theirs = lite.get_tensor_details()
+        for a, b in zip(ours.get_tensor_details(), theirs, strict=True):
+            assert (a["name"], a["index"], a["dtype"]) == (b["name"], b["index"], b["dtype"])
+            sa, sb = a["sparsity_parameters"], b["sparsity_parameters"]
+            assert sa.keys() == sb.keys()
+            if sb:
+                for key in ("traversal_order", "block_map"):
+                    np.testing.assert_array_equal(sa[key], sb[key])
+                assert len(sa["dim_metadata"]) == len(sb["dim_metadata"])
+                for la, lb in zip(sa["dim_metadata"], sb["dim_metadata"]):
+                    assert la.keys() == lb.keys()
+                    for key in la:
+                        np.testing.assert_array_equal(la[key], lb[key])
+        assert any(d["sparsity_parameters"] for d in theirs) == (name == "valid_sparse_fc.tflite")
+        assert lite.get_signature_list() == {}
+        inputs = ours.get_input_details()
+        sig = ours.get_signature_list()["serving_default"]
+        assert sig == {"inputs": sorted(d["name"] for d in inputs),
+                       "outputs": sorted(d["name"] for d in ours.get_output_details())}
+        rng = np.random.default_rng(0)
+        feed = {}
+        for d in inputs:
+            shape = tuple(d["shape"])
+            feed[d["name"]] = (rng.integers(0, 2, shape) if d["dtype"] == np.int32
+                               else rng.standard_normal(shape)).astype(d["dtype"])
+            lite.set_tensor(d["index"], feed[d["name"]])
+        lite.invoke()
+        got = ours.get_signature_runner()(**feed)
+        for d in ours.get_output_details():
+            np.testing.assert_allclose(got[d["name"]], lite.get_tensor(d["index"]), rtol=1e-6,
+                                       atol=1e-6)
+
+
 def test_set_tensor_refuses_what_litert_refuses(digits: dict[str, Path]) -> None:
     from ai_edge_litert.interpreter import Interpreter as LiteRT
 

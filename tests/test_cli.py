@@ -254,6 +254,8 @@ def test_every_help_ends_with_examples() -> None:
         tail = res.stdout.split("Examples:")[-1]
         assert "Examples:" in res.stdout, command
         assert f"edgelite {command}".strip() in tail, (command, tail)
+        if command:
+            assert "--json" in res.stdout, command  # every command can report as JSON
     main = edgelite("--help").stdout
     for fragment in ("Exit codes:", "0    success", "1    internal error",
                      "2    bad input or unsupported model", ".npz: one array per input",
@@ -290,6 +292,8 @@ def test_user_errors_have_one_style(tmp_path: Path) -> None:
          ["nothing to do"]),
         (["quantize", onnx_model, "-o", out], ["needs calibration data", "--calibration"]),
         (["eval", str(model), "--data", str(tmp_path / "x.npy")], ["nothing to measure"]),
+        (["convert", onnx_model, "-o", out, "--calibration", str(tmp_path / "x.npy")],
+         ["--calibration only apply with --quantize"]),
     ]
     for args, fragments in cases:
         assert_user_error(edgelite(*args), *fragments)

@@ -224,6 +224,14 @@ def convert(model: Path, output: Path, input_shapes: tuple[str, ...],
     """Convert an ONNX or float .tflite MODEL to a .tflite file (float, or quantized with
     --quantize)."""
     extra = q if quantize_mode is not None else {}
+    if quantize_mode is None:  # a quantize flag alone would be ignored: say so
+        ctx = click.get_current_context()
+        given = [p.opts[-1] for p in ctx.command.params
+                 if p.name in q and ctx.get_parameter_source(p.name)
+                 != click.core.ParameterSource.DEFAULT]
+        if given:
+            raise EdgeliteError(f"{', '.join(given)} only apply with --quantize",
+                                hint="add --quantize int8 (or int16x8, weights-int8, float16)")
     result = API.convert(model, output, input_shapes=input_shapes, input_values=input_values,
                          keep_nchw_io=keep_nchw_io, quantize=quantize_mode,
                          progress=_progress(quiet), **extra)
