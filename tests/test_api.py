@@ -321,6 +321,8 @@ def test_import_is_cheap_and_shared_names_keep_their_subpackages() -> None:
             "assert callable(edgelite.quantize) and edgelite.quantize.data is d; "
             "assert edgelite.quantize.QuantizeOptions.__name__ == 'QuantizeOptions'; "
             "assert callable(edgelite.inspect) and edgelite.inspect.inspect_file; "
+            "edgelite.prune.MIN_SAMPLES_SEEN = 3; "  # monkeypatching reaches the subpackage
+            "assert sys.modules['edgelite.prune'].MIN_SAMPLES_SEEN == 3; "
             "assert edgelite.Interpreter.__name__ == 'Interpreter'; print('ok')")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, env.get("PYTHONPATH", "")])

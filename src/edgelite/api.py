@@ -624,5 +624,19 @@ class SharedName:
             raise AttributeError(name)
         return getattr(importlib.import_module(self._package), name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # public names belong to the subpackage (monkeypatch.setattr("edgelite.quantize.X")
+        # must reach the code that reads X); the wrapper keeps only its own dunder/private state
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(importlib.import_module(self._package), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name.startswith("_"):
+            object.__delattr__(self, name)
+        else:
+            delattr(importlib.import_module(self._package), name)
+
     def __repr__(self) -> str:
         return f"<function edgelite.{self.__name__}>"
