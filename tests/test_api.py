@@ -153,7 +153,8 @@ def test_sparse_tensors_and_files_without_signatures() -> None:
     """A sparse weight's sparsity_parameters as LiteRT gives them; a file without
     SignatureDefs (LiteRT lists none) gets one ``serving_default`` signature of its inputs and
     outputs by name, whose runner gives what set_tensor / invoke / get_tensor give."""
-    from ai_edge_litert.interpreter import Interpreter as LiteRT, OpResolverType
+    from ai_edge_litert.interpreter import Interpreter as LiteRT
+    from ai_edge_litert.interpreter import OpResolverType
 
     corpus = REPO / "runtime_micro" / "corpus"
     for name in ("valid_sparse_fc.tflite", "valid_base.tflite"):
