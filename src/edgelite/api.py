@@ -591,8 +591,19 @@ def export(model: PathLike, output: PathLike, *,
         inputs = None
     elif isinstance(input, (str, os.PathLike, np.ndarray)):
         inputs = [input]
-    elif isinstance(input, Mapping):
-        inputs = [np.asarray(v) for v in input.values()]
+    elif isinstance(input, Mapping):  # by input name, put in the model's input order
+        from edgelite.fileio import read_bytes
+        from edgelite.runtime.batch import arrays_by_input
+        from edgelite.runtime.interpreter import Interpreter
+
+        data = read_bytes(model, "model file")
+        if data[4:8] != b"TFL3":
+            from edgelite.fileio import refuse_onnx_as_tflite
+
+            refuse_onnx_as_tflite(data, str(model))
+        names = [d.name for d in Interpreter(data).inputs]
+        inputs = [np.asarray(a) for a in arrays_by_input(
+            {str(k): v for k, v in input.items()}, names, "input data")]
     else:
         inputs = list(input)
     notes: list[str] = []
