@@ -71,6 +71,7 @@ def litert_documented_usage(Interpreter, model_path: str, image: np.ndarray) -> 
     # Use `tensor()` in order to get a pointer to the tensor.
     output_data = interpreter.get_tensor(output_details[0]['index'])
     pointer = interpreter.tensor(output_details[0]['index'])
+    input_after = interpreter.get_tensor(input_details[0]['index'])  # still the input
 
     # Signatures: the runner takes the inputs by name and returns the outputs by name.
     signatures = interpreter.get_signature_list()
@@ -80,7 +81,7 @@ def litert_documented_usage(Interpreter, model_path: str, image: np.ndarray) -> 
     return {"input_details": input_details, "output_details": output_details,
             "tensor_details": interpreter.get_tensor_details(), "output": output_data,
             "pointer": pointer().copy(), "signatures": signatures,
-            "by_signature": by_signature, "input_data": input_data}
+            "by_signature": by_signature, "input_data": input_data, "input_after": input_after}
 
 
 def _same_details(ours: list[dict], theirs: list[dict]) -> None:
@@ -116,6 +117,8 @@ def test_litert_documented_code_runs_unchanged(kind: str, digits: dict[str, Path
         assert ours["signatures"] == theirs["signatures"] == {
             "serving_default": {"inputs": ["input"], "outputs": ["logits"]}}
         np.testing.assert_array_equal(ours["input_data"], theirs["input_data"])
+        for run in (ours, theirs):  # the greedy planner reused it: the kept copy is read
+            np.testing.assert_array_equal(run["input_after"], run["input_data"])
         assert ours["by_signature"].keys() == theirs["by_signature"].keys() == {"logits"}
         y, ref = ours["output"], theirs["output"]
         assert y.dtype == ref.dtype and y.shape == ref.shape == (1, 10)
@@ -218,6 +221,11 @@ def test_set_tensor_refuses_what_litert_refuses(digits: dict[str, Path]) -> None
     ours.resize_tensor_input(0, [1, 28, 28, 1])  # the same shape: nothing to do
     with pytest.raises(edgelite.EdgeliteError, match="no signature 'train'"):
         ours.get_signature_runner("train")
+    # an input written through a view is used, but not known after invoke reused its memory
+    ours.tensor(0)()[...] = np.full((1, 28, 28, 1), 3, np.int8)
+    ours.invoke()
+    with pytest.raises(edgelite.EdgeliteError, match=r"written through a tensor\(\) view"):
+        ours.get_tensor(0)
 
 
 def test_set_input_quantizes_float_data_like_the_cli(digits: dict[str, Path]) -> None:

@@ -184,6 +184,12 @@ class Interpreter:
         self.outputs = [self._details(self._lib.el_output_info, i)
                         for i in range(self._lib.el_output_count(ctypes.byref(self._it)))]
         self._model_info: ModelInfo | None = None  # the file as the reader sees it, on demand
+        # The greedy planner may give an input's memory to a later tensor during invoke, while
+        # LiteRT keeps inputs readable: the last value set is kept, by tensor index, and read
+        # back after an invoke (None: written through a tensor() view, so unknown).
+        self._input_index = [d.index for d in self.inputs]
+        self._kept_inputs: dict[int, np.ndarray | None] = {}
+        self._invoked = False
 
     @property
     def kernels(self) -> str:
@@ -288,9 +294,15 @@ class Interpreter:
                                 code=Code.BAD_INPUT, where=self._where)
         arr = np.ascontiguousarray(arr)
         ctypes.memmove(info.data, arr.ctypes.data, info.bytes)
+        self._keep_input(int(info.index), arr)
+
+    def _keep_input(self, index: int, arr: np.ndarray | None) -> None:
+        if self.planner != "linear":
+            self._kept_inputs[index] = None if arr is None else arr.copy()
 
     def invoke(self) -> None:
         status = int(self._lib.el_invoke(ctypes.byref(self._it)))
+        self._invoked = True
         if status != _lib.EL_OK:
             self._raise(status)
 
@@ -304,7 +316,22 @@ class Interpreter:
         return self._array(self._info(self._lib.el_output_info, i))
 
     def get_input(self, i: int) -> np.ndarray:
-        return self._array(self._info(self._lib.el_input_info, i))
+        info = self._info(self._lib.el_input_info, i)
+        return self._input_after_invoke(int(info.index)) if self._invoked else self._array(info)
+
+    def _input_after_invoke(self, index: int) -> np.ndarray:
+        """An input's value once invoke may have reused its memory (greedy planner)."""
+        if self.planner == "linear":
+            return self._array(self._info(self._lib.el_tensor_info_at, index))
+        kept = self._kept_inputs.get(index)
+        if kept is None:
+            raise EdgeliteError(
+                f"input tensor {index}: invoke may have reused its memory, and its value was "
+                "written through a tensor() view, so it is not known any more",
+                code=Code.BAD_INPUT, where=self._where,
+                hint="set it with set_tensor()/set_input(), read it before invoke, or use "
+                     "planner='linear' (experimental_preserve_all_tensors=True)")
+        return kept.copy()
 
     @property
     def tensor_count(self) -> int:
@@ -367,6 +394,7 @@ class Interpreter:
         arr = L.check_value(value, self._tensor_dict(tensor_index), self._where)
         info = self._info(self._lib.el_tensor_info_at, tensor_index)
         ctypes.memmove(info.data, arr.ctypes.data, info.bytes)
+        self._keep_input(tensor_index, arr)
 
     def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:
         """A copy of tensor ``tensor_index`` (the .tflite index): inputs, outputs and
@@ -374,12 +402,18 @@ class Interpreter:
         if subgraph_index != 0:
             raise EdgeliteError("only subgraph 0 is readable from Python", code=Code.BAD_INPUT,
                                 where=self._where)
-        return self._array(self._readable(tensor_index))
+        info = self._readable(tensor_index)
+        if self._invoked and tensor_index in self._input_index:
+            return self._input_after_invoke(tensor_index)
+        return self._array(info)
 
     def tensor(self, tensor_index: int) -> Callable[[], np.ndarray]:
         """As LiteRT: a function returning a numpy view of the tensor's memory (no copy),
-        valid until the next invoke overwrites it. Do not keep the view across invokes."""
+        valid until the next invoke overwrites it. Do not keep the view across invokes; an
+        input's view is for writing it before invoke (get_tensor reads it back after)."""
         info = self._readable(tensor_index)
+        if tensor_index in self._input_index:
+            self._keep_input(tensor_index, None)  # written through the view: not known here
         dtype = DTYPES[info.dtype]
         shape = tuple(int(info.dims[k]) for k in range(info.rank))
         for owner in (self._arena, self._model):  # the view keeps its buffer alive
