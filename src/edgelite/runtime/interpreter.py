@@ -122,8 +122,8 @@ class Interpreter:
                  experimental_op_resolver_type: object = None,
                  experimental_disable_delegate_clustering: bool = False,
                  experimental_default_delegate_latest_features: bool = False) -> None:
-        # LiteRT's keywords: model_path / model_content name the model, num_threads None (or
-        # -1) means its default, preserve_all_tensors keeps every tensor readable (our linear
+        # LiteRT's keywords: model_path / model_content name the model, num_threads None
+        # means its default, preserve_all_tensors keeps every tensor readable (our linear
         # planner). The op resolver and delegate clustering choose among LiteRT's own kernels
         # and mean nothing here; delegates cannot be loaded into runtime_micro.
         given = [m for m in (model, model_path, model_content) if m is not None]
@@ -136,7 +136,7 @@ class Interpreter:
                                 hint="drop experimental_delegates; its own kernels run instead")
         if experimental_preserve_all_tensors:
             planner = "linear"
-        if num_threads is None or num_threads == -1:
+        if num_threads is None:  # LiteRT's default; its -1 ("runtime decides") is refused below
             num_threads = 1
         if planner not in PLANNERS:
             raise EdgeliteError(f"unknown planner {planner!r}", hint="use 'greedy' or 'linear'")
