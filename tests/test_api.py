@@ -7,6 +7,7 @@ Micro the int8 model, and the `edgelite` command line (a separate process) the f
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -338,6 +339,16 @@ def test_import_is_cheap_and_shared_names_keep_their_subpackages() -> None:
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=120, check=False)
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+    # monkeypatch (which restores an attribute from the object's own __dict__ when it has
+    # one) sets and restores the subpackage's attribute through the shared name
+    from edgelite import export
+
+    package = importlib.import_module("edgelite.export")
+    real = package.export_model
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(export, "export_model", len)
+        assert package.export_model is len
+    assert package.export_model is real
     for fn in (edgelite.convert, edgelite.quantize, edgelite.prune, edgelite.inspect,
                edgelite.bench, edgelite.export, edgelite.run, edgelite.evaluate):
         assert ">>> " in fn.__doc__, fn  # each docstring shows an example

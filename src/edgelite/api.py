@@ -21,7 +21,6 @@ edgelite`` stays cheap.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import os
 import sys
@@ -619,35 +618,40 @@ def export(model: PathLike, output: PathLike, *,
 
 class SharedName:
     """A top-level function whose name is also a subpackage's (``edgelite.quantize`` the
-    function, ``edgelite/quantize/`` the package): calling it runs the function, and
-    attributes it does not have come from the subpackage, so ``edgelite.quantize.api`` and
-    ``import edgelite.quantize.data as d`` keep working."""
+    function, ``edgelite/quantize/`` the package): calling it runs the function; every other
+    attribute is the subpackage's, read and written (``edgelite.quantize.api``, ``import
+    edgelite.quantize.data as d`` and monkeypatching ``edgelite.export.export_model`` reach
+    the package). It has no ``__dict__`` of its own, so nothing set on it can hide the
+    package's value."""
+
+    __slots__ = ("_fn", "_package")
 
     def __init__(self, fn: Callable[..., Any], package: str) -> None:
-        functools.update_wrapper(self, fn)
-        self._package = package
+        object.__setattr__(self, "_fn", fn)
+        object.__setattr__(self, "_package", package)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.__wrapped__(*args, **kwargs)
+        return self._fn(*args, **kwargs)
+
+    # what help(), inspect.signature() and doctest tools read
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        return self._fn.__doc__
+
+    @property
+    def __wrapped__(self) -> Callable[..., Any]:
+        return self._fn
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name == "_package":
+        if name.startswith("__"):
             raise AttributeError(name)
         return getattr(importlib.import_module(self._package), name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # public names belong to the subpackage (monkeypatch.setattr("edgelite.quantize.X")
-        # must reach the code that reads X); the wrapper keeps only its own dunder/private state
-        if name.startswith("_"):
-            object.__setattr__(self, name, value)
-        else:
-            setattr(importlib.import_module(self._package), name, value)
+        setattr(importlib.import_module(self._package), name, value)
 
     def __delattr__(self, name: str) -> None:
-        if name.startswith("_"):
-            object.__delattr__(self, name)
-        else:
-            delattr(importlib.import_module(self._package), name)
+        delattr(importlib.import_module(self._package), name)
 
     def __repr__(self) -> str:
-        return f"<function edgelite.{self.__name__}>"
+        return f"<function edgelite.{self._fn.__name__}>"
