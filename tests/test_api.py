@@ -294,18 +294,22 @@ def test_quantize_same_bytes_as_the_command_for_every_calibration_form(
 
 
 def test_prune_same_bytes_as_the_command(digits: dict[str, Path]) -> None:
-    for suffix in (".tflite", ".onnx"):
+    # structured (channels, bias repair: quick) to .tflite, sparse to .onnx
+    for suffix, flags, kwargs in (
+            (".tflite", ["--macs", "0.8", "--repair", "bias"], {"macs": 0.8, "repair": "bias"}),
+            (".onnx", ["--sparsity", "0.5"], {"sparsity": 0.5})):
         out = digits["dir"] / f"cli_pruned{suffix}"
         res = _cli("prune", str(DIGITS / "digits_cnn.onnx"), "-o", str(out), "--calibration",
-                   str(digits["calibration"]), "--calibration-samples", "16", "--channels",
-                   "0.25", "-q")
+                   str(digits["calibration"]), "--calibration-samples", "16", *flags, "-q")
         assert res.returncode == 0, res.stderr
         ours = edgelite.prune(DIGITS / "digits_cnn.onnx", calibration=digits["calibration"],
-                              calibration_samples=16, channels=0.25, progress=False,
-                              format=suffix[1:])
+                              calibration_samples=16, progress=False, format=suffix[1:],
+                              **kwargs)
         assert ours == out.read_bytes(), suffix
-        m0, m1 = ours.summary["macs"]
-        assert m1 < m0
+        assert ours.summary["format"] == suffix[1:]
+        if suffix == ".tflite":
+            m0, m1 = ours.summary["macs"]
+            assert m1 < m0
 
 
 def test_run_inspect_export_functions(digits: dict[str, Path]) -> None:
