@@ -101,16 +101,25 @@ def _status_code(status: int) -> str:
 class Interpreter:
     """runtime_micro interpreter over one model.
 
-    planner: "greedy" (smallest arena) or "linear" (every tensor keeps its bytes: tensor(i)
-    reads any tensor after invoke). arena_size: bytes to give the runtime; None sizes it
+    model: a .tflite path or its bytes (or LiteRT's model_path= / model_content=).
+    planner: "greedy" (smallest arena) or "linear" (every tensor keeps its bytes: get_tensor(i)
+    reads any tensor after invoke; LiteRT's experimental_preserve_all_tensors=True). arena_size: bytes to give the runtime; None sizes it
     exactly from the runtime's own query. callback: called before and after every op.
     disable_isa: EL_ISA_* bits (``_lib.ISA_BITS``) the optimized kernels must not use;
     ``_lib.ISA_ALL`` runs the reference kernels only. Every choice gives the same bytes.
-    num_threads: threads for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (1: none). Above 1
+    num_threads: threads for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (1 or None: none). Above 1
     the interpreter owns a pool of that many threads (runtime_micro/hosted/el_threadpool) for
     its life; any count gives the same bytes. Interpreters may run at once in different Python
     threads (the GIL is released during invoke); one interpreter must not be invoked from two
     threads at once.
+
+    >>> interp = Interpreter(model_path="model_int8.tflite")      # as LiteRT's
+    >>> interp.allocate_tensors()
+    >>> d = interp.get_input_details()[0]
+    >>> interp.set_tensor(d["index"], x_int8)
+    >>> interp.invoke()
+    >>> y = interp.get_tensor(interp.get_output_details()[0]["index"])
+    >>> y = interp.get_signature_runner()(input=x_int8)["logits"]
     """
 
     def __init__(self, model: str | Path | bytes | None = None, planner: str = "greedy",
