@@ -103,15 +103,16 @@ class Interpreter:
 
     model: a .tflite path or its bytes (or LiteRT's model_path= / model_content=).
     planner: "greedy" (smallest arena) or "linear" (every tensor keeps its bytes: get_tensor(i)
-    reads any tensor after invoke; LiteRT's experimental_preserve_all_tensors=True). arena_size: bytes to give the runtime; None sizes it
-    exactly from the runtime's own query. callback: called before and after every op.
+    reads any tensor after invoke; LiteRT's experimental_preserve_all_tensors=True).
+    arena_size: bytes to give the runtime; None sizes it exactly from the runtime's own query.
+    callback: called before and after every op.
     disable_isa: EL_ISA_* bits (``_lib.ISA_BITS``) the optimized kernels must not use;
     ``_lib.ISA_ALL`` runs the reference kernels only. Every choice gives the same bytes.
-    num_threads: threads for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (1 or None: none). Above 1
-    the interpreter owns a pool of that many threads (runtime_micro/hosted/el_threadpool) for
-    its life; any count gives the same bytes. Interpreters may run at once in different Python
-    threads (the GIL is released during invoke); one interpreter must not be invoked from two
-    threads at once.
+    num_threads: threads for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (1 or None: none).
+    Above 1 the interpreter owns a pool of that many threads (runtime_micro/hosted/
+    el_threadpool) for its life; any count gives the same bytes. Interpreters may run at once
+    in different Python threads (the GIL is released during invoke); one interpreter must not
+    be invoked from two threads at once.
 
     >>> interp = Interpreter(model_path="model_int8.tflite")      # as LiteRT's
     >>> interp.allocate_tensors()
@@ -286,7 +287,7 @@ class Interpreter:
         """Input ``i`` (by position) from ``value``. The dtype must be the input's, with one
         convenience LiteRT's set_tensor does not offer: float data for a quantized integer
         input is quantized with the input's scale and zero point, as ``edgelite run`` does
-        (round half away from zero, saturated)."""
+        (numpy's round to nearest, ties to even; saturated)."""
         info = self._info(self._lib.el_input_info, i)
         dtype = DTYPES[info.dtype]
         shape = tuple(int(info.dims[k]) for k in range(info.rank))
