@@ -40,10 +40,12 @@ class ModelBytes(bytes):
     summary: dict[str, Any]
     notes: list[str]
 
-    def __new__(cls, data: bytes, summary: dict[str, Any], notes: list[str]) -> ModelBytes:  # noqa: PYI034
+    def __new__(cls, data: bytes, summary: dict[str, Any] | None = None,  # noqa: PYI034
+                notes: list[str] | None = None) -> ModelBytes:
+        # (defaults: pickle rebuilds a bytes subclass from the bytes alone, then its __dict__)
         obj = super().__new__(cls, data)
-        obj.summary = summary
-        obj.notes = notes
+        obj.summary = summary if summary is not None else {}
+        obj.notes = notes if notes is not None else []
         return obj
 
 
