@@ -406,9 +406,9 @@ def run(model: PathLike, input: Any, output: PathLike | None = None, *,
     sample}; with ``output``, also saved (.npy for one output, .npz otherwise).
     ``edgelite run``.
 
-    >>> y = edgelite.run("model.tflite", x_test)      # x_test: (N, 3, 224, 224) float32
-    >>> y["logits"].shape
-    (100, 1000)
+    >>> y = edgelite.run("model.tflite", x_test)      # x_test: (100, 3, 224, 224) float32
+    >>> y["logits"].shape                              # an output of shape (1, 1000)
+    (100, 1, 1000)
     """
     import io as _io_mod
 
