@@ -144,6 +144,11 @@ def quantize_options(f):
     return f
 
 
+# the flag parsers live with the API (edgelite.api); these names are kept for callers of cli
+_parse_input_shapes = API.parse_input_shapes
+_parse_input_values = API.parse_input_values
+
+
 def _progress(quiet: bool) -> bool | None:
     return False if quiet else None  # None: bars when stderr is a terminal
 
