@@ -235,7 +235,8 @@ def convert(model: Path, output: Path, input_shapes: tuple[str, ...],
                  if p.name in q and ctx.get_parameter_source(p.name)
                  != click.core.ParameterSource.DEFAULT]
         if given:
-            raise EdgeliteError(f"{', '.join(given)} only apply with --quantize",
+            raise EdgeliteError(f"{', '.join(given)} given without --quantize: quantize "
+                                "options do nothing on their own",
                                 hint="add --quantize int8 (or int16x8, weights-int8, float16)")
     result = API.convert(model, output, input_shapes=input_shapes, input_values=input_values,
                          keep_nchw_io=keep_nchw_io, quantize=quantize_mode,
