@@ -237,3 +237,173 @@ def test_onnx_given_where_a_tflite_is_needed_says_convert_first(command: str, na
     res = edgelite(command, str(model), *args)
     assert_user_error(res, "this is an ONNX model, not a .tflite file", "edgelite convert")
     assert not (tmp_path / "out").exists()
+
+
+# ---- conventions shared by every command ---------------------------------------------------
+
+COMMANDS = ["convert", "inspect", "ops", "run", "quantize", "prune", "export", "eval", "bench"]
+
+
+def test_every_help_ends_with_examples() -> None:
+    from edgelite.cli import cli
+
+    assert sorted(cli.commands) == sorted(COMMANDS)  # a new command gets a test row too
+    for command in ["", *COMMANDS]:
+        res = edgelite(*([command] if command else []), "--help")
+        assert res.returncode == 0, res.stderr
+        tail = res.stdout.split("Examples:")[-1]
+        assert "Examples:" in res.stdout, command
+        assert f"edgelite {command}".strip() in tail, (command, tail)
+        if command:
+            assert "--json" in res.stdout, command  # every command can report as JSON
+    main = edgelite("--help").stdout
+    for fragment in ("Exit codes:", "0    success", "1    internal error",
+                     "2    bad input or unsupported model", ".npz: one array per input",
+                     "samples first", "NCHW or NHWC", "quantized"):
+        assert fragment in main, fragment
+    assert edgelite().stdout == main  # `edgelite` alone shows the help, exit 0
+
+
+def _digits_tflite(tmp_path: Path) -> Path:
+    out = tmp_path / "digits.tflite"
+    res = edgelite("convert", str(DIGITS / "digits_cnn.onnx"), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_user_errors_have_one_style(tmp_path: Path) -> None:
+    """click's usage errors and ours: one line `error: ...` naming the command, option or
+    file, exit code 2, no traceback."""
+    model = _digits_tflite(tmp_path)
+    onnx_model = str(DIGITS / "digits_cnn.onnx")
+    np.save(tmp_path / "x.npy", np.zeros((2, 1, 28, 28), np.float32))
+    out = str(tmp_path / "out.tflite")
+    cases = [
+        (["convert"], ["edgelite convert", "missing argument 'MODEL'", "--help"]),
+        (["convert", onnx_model], ["missing option '-o'"]),
+        (["quantize", onnx_model, "-o", out, "--mode", "int4"], ["'--mode'", "int4"]),
+        (["frobnicate"], ["no such command 'frobnicate'"]),
+        (["inspect", "--bogus", str(model)], ["no such option", "--bogus"]),
+        (["bench", str(model), "--runs", "many"], ["'--runs'", "many"]),
+        (["bench", str(model), "--runs", "0"], ["--runs must be at least 1"]),
+        (["run", str(model), "--input", str(tmp_path / "none.npy")], ["none.npy"]),
+        (["convert", onnx_model, "-o", out, "--input-shape", "oops"], ["--input-shape"]),
+        (["prune", onnx_model, "-o", out, "--calibration", str(tmp_path / "x.npy")],
+         ["nothing to do"]),
+        (["quantize", onnx_model, "-o", out], ["needs calibration data", "--calibration"]),
+        (["eval", str(model), "--data", str(tmp_path / "x.npy")], ["nothing to measure"]),
+        (["convert", onnx_model, "-o", out, "--calibration", str(tmp_path / "x.npy")],
+         ["--calibration given without --quantize"]),
+    ]
+    for args, fragments in cases:
+        assert_user_error(edgelite(*args), *fragments)
+    assert not Path(out).exists()
+
+
+def test_npz_keys_must_name_the_inputs(tmp_path: Path) -> None:
+    """A lone array under another name is refused, naming the key and the model input."""
+    with np.load(DIGITS / "heldout.npz") as f:
+        np.savez(tmp_path / "cal.npz", images=f["calibration"][:16])
+    res = edgelite("quantize", str(DIGITS / "digits_cnn.onnx"), "-o", str(tmp_path / "q.tflite"),
+                   "--calibration", str(tmp_path / "cal.npz"))
+    assert_user_error(res, "cal.npz", "'input'", "'images'")
+    model = _digits_tflite(tmp_path)
+    for args in (["run", "--input"], ["bench", "--input"], ["export", "-o",
+                                                             str(tmp_path / "fw"), "--input"]):
+        res = edgelite(args[0], str(model), *args[1:], str(tmp_path / "cal.npz"))
+        assert_user_error(res, "cal.npz", "'input'", "'images'")
+
+
+def test_json_on_every_reporting_command(tmp_path: Path) -> None:
+    model = tmp_path / "digits.tflite"
+    res = edgelite("convert", str(DIGITS / "digits_cnn.onnx"), "-o", str(model), "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["bytes"] == model.stat().st_size and report["outputs"][0]["name"] == "logits"
+    with np.load(DIGITS / "heldout.npz") as f:
+        np.savez(tmp_path / "cal.npz", input=f["calibration"][:16])
+        np.save(tmp_path / "x.npy", f["input"][:3])
+    res = edgelite("prune", str(DIGITS / "digits_cnn.onnx"), "-o", str(tmp_path / "p.tflite"),
+                   "--calibration", str(tmp_path / "cal.npz"), "--sparsity", "0.5", "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["bytes"] == (tmp_path / "p.tflite").stat().st_size
+    assert report["output_sqnr_db"] > 20
+    res = edgelite("run", str(model), "--input", str(tmp_path / "x.npy"), "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["samples"] == 3 and report["outputs"][0]["shape"] == [3, 1, 10]
+    assert any("moved channels last" in n for n in report["notes"])
+    res = edgelite("export", str(model), "-o", str(tmp_path / "fw"), "--json")
+    assert res.returncode == 0, res.stderr
+    files = json.loads(res.stdout)["files"]
+    assert all(Path(f.rstrip("/")).exists() for f in files) and len(files) > 3
+
+
+def test_inspect_prints_options_as_name_value_pairs(tmp_path: Path) -> None:
+    res = edgelite("inspect", str(_digits_tflite(tmp_path)))
+    assert res.returncode == 0, res.stderr
+    conv = next(ln for ln in res.stdout.splitlines() if "CONV_2D" in ln)
+    assert "stride_w=1" in conv and "fused_activation_function=RELU" in conv, conv
+    text = res.stdout
+    op_lines = text[text.index("  ops:"):text.index("  tensors:")].splitlines()[1:]
+    assert len(op_lines) == 7
+    assert not any("{" in ln or "':" in ln for ln in op_lines), op_lines
+
+
+def test_internal_error_exit_1_with_traceback(tmp_path: Path) -> None:
+    code = ("import sys, edgelite.api as api\n"
+            "def broken(model): raise RuntimeError('boom')\n"
+            "api.inspect = broken\n"
+            "from edgelite.cli import main\n"
+            "sys.exit(main(['inspect', 'x.tflite']))\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, env.get("PYTHONPATH", "")])
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120, check=False)
+    assert res.returncode == 1
+    assert "Traceback" in res.stderr and "RuntimeError: boom" in res.stderr
+    assert res.stderr.strip().splitlines()[-1].startswith("error: internal error: RuntimeError")
+
+
+def _stderr_on_a_terminal(*args: str) -> str:
+    """Run `edgelite ARGS` with stderr on a pseudo-terminal; what it drew there."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, env.get("PYTHONPATH", "")])
+    proc = subprocess.Popen([sys.executable, "-m", "edgelite.cli", *args],
+                            stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    os.close(slave)
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the other end closed
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    assert proc.wait(timeout=300) == 0
+    reader.join(timeout=30)
+    os.close(master)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_bars_on_a_terminal_only(tmp_path: Path) -> None:
+    with np.load(DIGITS / "heldout.npz") as f:
+        np.savez(tmp_path / "cal.npz", input=f["calibration"][:32])
+    args = ["quantize", str(DIGITS / "digits_cnn.onnx"), "-o", str(tmp_path / "q.tflite"),
+            "--calibration", str(tmp_path / "cal.npz")]
+    drawn = _stderr_on_a_terminal(*args)
+    assert "calibrating (minmax)" in drawn and "32/32" in drawn, drawn
+    assert "calibrating" not in _stderr_on_a_terminal(*args, "--quiet")
+    piped = edgelite(*args)
+    assert piped.returncode == 0 and "calibrating" not in piped.stderr, piped.stderr

@@ -1377,7 +1377,7 @@ def test_microwakeword_every_tensor_matches_litert_reference(path: str) -> None:
             if d["dtype"] not in (np.int8, np.uint8) or not len(d["shape"]):
                 continue
             want = ref.get_tensor(d["index"])
-            got = ours.tensor(d["index"])
+            got = ours.get_tensor(d["index"])
             _compare(got, want, f"step {step} tensor {d['index']} {d['name']}")
             compared += want.size
     assert compared > 100_000

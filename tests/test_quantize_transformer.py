@@ -270,7 +270,7 @@ def test_models_and_kernels_on_arm_targets_match_host(target: str, cpu: str | No
                 if it.tensor_details(idx).is_const:
                     continue
                 try:
-                    hashes[(s, idx)] = at.fnv1a64(it.tensor(idx).tobytes())
+                    hashes[(s, idx)] = at.fnv1a64(it.get_tensor(idx).tobytes())
                 except EdgeliteError:  # no data: a tensor no op uses
                     continue
         arena = Interpreter(model).arena_bytes

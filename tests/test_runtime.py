@@ -151,7 +151,7 @@ def test_wakeword_streaming_bit_exact_with_tflm_and_litert(path: Path) -> None:
         lite.invoke()
         want_lite.append(lite.get_tensor(lite_out).copy())
         for i in tensors:
-            mine = ours_all.tensor(i)
+            mine = ours_all.get_tensor(i)
             want = lite.get_tensor(i)
             assert np.array_equal(mine, want), (
                 f"invoke {step}: tensor {i} {ours_all.tensor_details(i).name} differs from LiteRT")
@@ -217,7 +217,7 @@ def test_linear_planner_costs_more_and_greedy_refuses_intermediates() -> None:
     print(f"{path.stem}: greedy {greedy.arena_bytes} B, linear {linear.arena_bytes} B")
     assert linear.arena_bytes > greedy.arena_bytes
     with pytest.raises(EdgeliteError, match="planner='linear'"):
-        greedy.tensor(_comparable(linear)[3])
+        greedy.get_tensor(_comparable(linear)[3])
 
 
 # ---------------------------------------------------------------- float models

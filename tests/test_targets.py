@@ -83,7 +83,7 @@ def _host_run(model: bytes, steps: list[list[np.ndarray]]):
             if det.is_const:  # the target trace covers tensors the runtime writes
                 continue
             try:
-                arr = it.tensor(idx)
+                arr = it.get_tensor(idx)
             except EdgeliteError:  # no data: a tensor no op uses
                 continue
             tensors[(s, idx)] = (at.fnv1a64(arr.tobytes()), det.dtype)

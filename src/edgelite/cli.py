@@ -1,6 +1,9 @@
-"""The `edgelite` command: parse options, build a typed config, call the library.
+"""The `edgelite` command: parse flags, call the top-level API (edgelite/api.py), print.
 
-User errors (EdgeliteError) print one line on stderr and exit non-zero; no traceback.
+Every command is a thin layer over the function of the same name (``edgelite.convert`` ...),
+whose keyword arguments are the command's flags, so the CLI and Python give the same bytes.
+Errors, ours and click's, print one line ``error: ...`` on stderr with no traceback; the exit
+codes are in EXIT_CODES_HELP.
 """
 
 from __future__ import annotations
@@ -8,51 +11,57 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from edgelite import __version__
-from edgelite.errors import Code, EdgeliteError
+from edgelite import api as API
+from edgelite.errors import EdgeliteError
+
+EXIT_CODES_HELP = """Exit codes:
+
+\b
+  0    success
+  1    internal error (a bug in edgelite: the traceback is printed; please report it)
+  2    bad input or unsupported model: a missing or invalid file or option, an op or
+       shape edgelite cannot handle, data that does not fit the model (one line
+       "error: ..." naming the file, node or tensor, and what to do)
+  130  interrupted (Ctrl-C)
+"""
+
+INPUT_DATA_HELP = """Input data (run, bench, export, eval, calibration):
+
+\b
+  .npy   one model input; .npz: one array per input, keyed by input name
+  samples first: (N, ...) for an input of shape (1, ...), each sample one invoke
+  NCHW or NHWC: data in the ONNX model's NCHW layout is moved to NHWC when the
+         converter made that input channels-last (auto-detected)
+  floats are quantized with the input's scale and zero point when the model
+         takes int8 / uint8 / int16 (run, bench, export, eval)
+"""
 
 
-def _parse_input_shapes(values: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
-    shapes: dict[str, tuple[int, ...]] = {}
-    for value in values:
-        name, sep, dims = value.rpartition(":")
-        try:
-            if not sep or not name:
-                raise ValueError
-            # "NAME:" (nothing after the colon) is a rank-0 input: a scalar
-            shape = tuple(int(d) for d in dims.split(",")) if dims.strip() else ()
-            if any(d <= 0 for d in shape):
-                raise ValueError
-        except ValueError:
-            raise EdgeliteError(
-                f"--input-shape {value!r} is not NAME:D1,D2,... with positive dimensions",
-                code=Code.BAD_INPUT, hint="e.g. --input-shape input:1,3,224,224",
-            ) from None
-        shapes[name] = shape
-    return shapes
+def examples(*lines: str) -> str:
+    """A command's --help epilog: its examples, kept on their lines (click's \\b)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
-def _parse_input_values(values: tuple[str, ...]) -> dict[str, tuple[float, ...]]:
-    frozen: dict[str, tuple[float, ...]] = {}
-    for value in values:
-        name, sep, numbers = value.partition("=")
-        try:
-            if not sep or not name or not numbers.strip():
-                raise ValueError
-            frozen[name] = tuple(float(v) for v in numbers.split(","))
-        except ValueError:
-            raise EdgeliteError(
-                f"--input-value {value!r} is not NAME=VALUE[,VALUE...]", code=Code.BAD_INPUT,
-                hint="e.g. --input-value sr=16000") from None
-    return frozen
+# ---- shared options -------------------------------------------------------------------------
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print the report as JSON on stdout (notes included).")(f)
 
 
-def model_input_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
+def quiet_option(f):
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="No progress bars (they are drawn only on a terminal anyway).")(f)
+
+
+def model_input_options(f):
     """--input-shape and --input-value, shared by every command that reads a source model
-    (convert, quantize, prune); `_convert_options` turns them into ConvertOptions."""
+    (convert, quantize, prune)."""
     opts = [
         click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME:D1,D2,...",
                      help="Static shape for an input with dynamic dimensions (repeatable; "
@@ -68,41 +77,19 @@ def model_input_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
     return f
 
 
-def _convert_options(input_shapes: tuple[str, ...], input_values: tuple[str, ...],
-                     keep_nchw_io: bool = False):  # noqa: ANN202
-    from edgelite.converter import ConvertOptions
-
-    return ConvertOptions(input_shapes=_parse_input_shapes(input_shapes),
-                          input_values=_parse_input_values(input_values),
-                          keep_nchw_io=keep_nchw_io)
-
-
-def _echo_notes(graph) -> None:  # noqa: ANN001
-    for note in getattr(graph, "notes", []):
-        click.echo(f"note: {note}", err=True)
-
-
-def _float_list(value: str | None, flag: str) -> tuple[float, ...] | None:
-    if value is None:
-        return None
-    try:
-        return tuple(float(v) for v in value.split(","))
-    except ValueError:
-        raise EdgeliteError(f"{flag} {value!r} is not a comma-separated list of numbers",
-                            code=Code.BAD_INPUT) from None
-
-
-def quantize_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
-    """The options `convert --quantize` and `quantize` share."""
+def quantize_options(f):
+    """The options `convert --quantize` and `quantize` share; each destination is the keyword
+    of edgelite.quantize() of the same name."""
     opts = [
         click.option("--io", "io", type=click.Choice(["int8", "uint8", "float"]),
                      default="int8", show_default=True,
                      help="Type of the model's inputs and outputs."),
         click.option("--calibration", "calibration", type=click.Path(path_type=Path),
-                     help=".npy/.npz (keyed by input name) or a folder of images."),
-        click.option("--calibration-samples", "samples", type=int,
+                     help=".npy/.npz (keyed by input name; samples first, NCHW or NHWC) or a "
+                          "folder of images."),
+        click.option("--calibration-samples", "calibration_samples", type=int,
                      help="How many calibration samples to use (default: all)."),
-        click.option("--calibration-method", "method",
+        click.option("--calibration-method", "calibration_method",
                      type=click.Choice(["minmax", "percentile", "entropy", "mse"]),
                      default="minmax", show_default=True, help="Range estimation."),
         click.option("--percentile", type=float, default=99.99, show_default=True,
@@ -114,7 +101,7 @@ def quantize_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
         click.option("--auto-precision", "auto_precision", type=float, metavar="DB",
                      help="Raise the worst layers to int16/float until the output SQNR "
                           "reaches DB."),
-        click.option("--precision-guard/--no-precision-guard", "guard", default=True,
+        click.option("--precision-guard/--no-precision-guard", "precision_guard", default=True,
                      show_default=True,
                      help="int8/int16x8: measure the model once on the calibration data and "
                           "keep int16 or float the ops that destroy the signal (each decision "
@@ -138,7 +125,7 @@ def quantize_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
                      help="weights-int8: use LiteRT's hybrid kernels (int8 weights read "
                           "directly; LiteRT only). Default: DEQUANTIZE ops, which TFLite "
                           "Micro and runtime_micro run too."),
-        click.option("--report", "report_json", type=click.Path(path_type=Path),
+        click.option("--report", "report", type=click.Path(path_type=Path),
                      help="Write the per-layer error report (JSON)."),
         click.option("--report-html", "report_html", type=click.Path(path_type=Path),
                      help="Write the per-layer error report as a self-contained HTML page."),
@@ -157,69 +144,73 @@ def quantize_options(f):  # noqa: ANN001, ANN201 - click decorator plumbing
     return f
 
 
-def _build_quantize_options(mode: str, q: dict):  # noqa: ANN202
-    import sys as _sys
-
-    from edgelite.quantize.api import QuantizeOptions
-    from edgelite.quantize.data import ImageFolder
-
-    calibration = q["calibration"]
-    if calibration is not None and Path(calibration).is_dir():
-        size = _float_list(q["image_size"], "--image-size")
-        calibration = ImageFolder(
-            Path(calibration),
-            size=tuple(int(v) for v in size) if size else None,
-            channels=q["image_channels"], scale=q["image_scale"],
-            mean=_float_list(q["image_mean"], "--image-mean") or (0.0,),
-            std=_float_list(q["image_std"], "--image-std") or (1.0,),
-            layout=q["image_layout"],
-        )
-    return QuantizeOptions(
-        mode=mode, io=q["io"], calibration=calibration, samples=q["samples"],
-        method=q["method"], percentile=q["percentile"], keep_float=tuple(q["keep_float"]),
-        int16=tuple(q["int16"]), auto_precision=q["auto_precision"],
-        report_json=q["report_json"], report_html=q["report_html"], hybrid=q["hybrid"],
-        guard=q["guard"], allow_low_sqnr=q["allow_low_sqnr"],
-        bias_correction=q["bias_correction"], adaround=q["adaround"],
-        tflm_compatible=q["tflm_compatible"],
-        progress=_sys.stderr.isatty(),
-    )
+# the flag parsers live with the API (edgelite.api); these names are kept for callers of cli
+_parse_input_shapes = API.parse_input_shapes
+_parse_input_values = API.parse_input_values
 
 
-def _quantize_and_write(source, mode: str, q: dict, output: Path) -> None:  # noqa: ANN001
-    from edgelite.fileio import write_atomic
-    from edgelite.quantize.api import quantize as run_quantize
+def _progress(quiet: bool) -> bool | None:
+    return False if quiet else None  # None: bars when stderr is a terminal
 
-    result = run_quantize(source, _build_quantize_options(mode, q))
-    write_atomic(output, result.model)
-    for note in result.notes:
+
+# ---- printing -------------------------------------------------------------------------------
+
+def _print_json(report: dict[str, Any]) -> None:
+    click.echo(json.dumps(report, indent=2, sort_keys=True, default=str))
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
         click.echo(f"note: {note}", err=True)
-    for change in result.changes:
-        if "reason" in change:  # the precision guard's decisions
-            click.echo(f"guard: {change['op_type']} [{change['op']}] kept {change['to']}: "
-                       f"{change['reason']} (output SQNR {change['output_sqnr_db_before']} -> "
-                       f"{change['output_sqnr_db_after']} dB)", err=True)
-        else:
-            click.echo(f"auto precision: {json.dumps(change, sort_keys=True)}")
-    if result.report is not None:
-        rep = result.report
-        click.echo(f"output SQNR {rep.output_sqnr_db:.2f} dB over the calibration samples")
-        worst = sorted(rep.tensors, key=lambda r: r.sqnr_db)[:5]
-        for r in worst:
-            click.echo(f"  worst: {r.tensor:<40} SQNR {r.sqnr_db:7.2f} dB  cosine "
-                       f"{r.cosine:.5f}")
-    float_bytes = len(result.float_model)
-    click.echo(f"wrote {output} ({len(result.model):,} bytes, "
-               f"{100 * len(result.model) / float_bytes:.1f} % of float {float_bytes:,})")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _print_quantized(result: API.ModelBytes, output: Path) -> None:
+    s = result.summary
+    _print_notes(s["notes"])
+    for change in s["guard"]:  # the precision guard's decisions
+        click.echo(f"guard: {change['op_type']} [{change['op']}] kept {change['to']}: "
+                   f"{change['reason']} (output SQNR {change['output_sqnr_db_before']} -> "
+                   f"{change['output_sqnr_db_after']} dB)", err=True)
+    for change in s["auto_precision"]:
+        click.echo(f"auto precision: {json.dumps(change, sort_keys=True)}")
+    if s["output_sqnr_db"] is not None:
+        click.echo(f"output SQNR {s['output_sqnr_db']:.2f} dB over the calibration samples")
+        for r in s["worst"]:
+            click.echo(f"  worst: {r['tensor']:<40} SQNR {r['sqnr_db']:7.2f} dB  cosine "
+                       f"{r['cosine']:.5f}")
+    click.echo(f"wrote {output} ({s['bytes']:,} bytes, "
+               f"{100 * s['bytes'] / s['float_bytes']:.1f} % of float {s['float_bytes']:,})")
+
+
+# ---- the group: one error style -------------------------------------------------------------
+
+class Group(click.Group):
+    """The `edgelite` group; its commands are listed in the order they were added."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"],
+                                          "max_content_width": 100},
+             epilog=INPUT_DATA_HELP + "\n" + EXIT_CODES_HELP + "\n" + examples(
+                 "edgelite convert model.onnx -o model.tflite",
+                 "edgelite quantize model.onnx -o model_int8.tflite --calibration samples.npz",
+                 "edgelite run model_int8.tflite --input x.npy -o y.npy",
+                 "edgelite COMMAND --help"))
 @click.version_option(__version__, prog_name="edgelite")
 def cli() -> None:
-    """Convert trained ONNX models to TFLite, quantize them, and run them on small devices."""
+    """Convert trained ONNX models to TFLite, quantize and prune them, and run them on small
+    devices. Every command is also a Python function: edgelite.convert(...), ..."""
 
 
-@cli.command()
+# ---- commands -------------------------------------------------------------------------------
+
+@cli.command(epilog=examples(
+    "edgelite convert model.onnx -o model.tflite",
+    "edgelite convert model.onnx -o model.tflite --input-shape input:1,3,224,224",
+    "edgelite convert model.onnx -o model_int8.tflite --quantize int8 --calibration x.npz",
+    "edgelite convert float.tflite -o model.tflite --json"))
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Where to write the .tflite file.")
@@ -230,41 +221,50 @@ def cli() -> None:
               type=click.Choice(["int8", "int16x8", "weights-int8", "float16"]),
               help="Quantize after converting (see `edgelite quantize`).")
 @quantize_options
+@json_option
+@quiet_option
 def convert(model: Path, output: Path, input_shapes: tuple[str, ...],
             input_values: tuple[str, ...], keep_nchw_io: bool, quantize_mode: str | None,
-            **q: object) -> None:
+            as_json: bool, quiet: bool, **q: Any) -> None:
     """Convert an ONNX or float .tflite MODEL to a .tflite file (float, or quantized with
     --quantize)."""
-    from edgelite.converter import convert as convert_graph
-    from edgelite.fileio import write_atomic
-    from edgelite.tflite.writer import write_model
-
-    graph = convert_graph(model, _convert_options(input_shapes, input_values, keep_nchw_io))
-    _echo_notes(graph)
-    if quantize_mode is not None:
-        _quantize_and_write(graph, quantize_mode, q, output)
-        return
-    data = write_model(graph)
-    write_atomic(output, data)
-    click.echo(f"wrote {output} ({len(data):,} bytes)")
-
-
-@cli.command()
-@click.argument("model", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def inspect(model: Path, as_json: bool) -> None:
-    """Show ops, tensors, shapes, dtypes, sizes, quantization and metadata of MODEL."""
-    from edgelite.inspect import inspect_file, render_text
-
-    report = inspect_file(model)
+    extra = q if quantize_mode is not None else {}
+    if quantize_mode is None:  # a quantize flag alone would be ignored: say so
+        ctx = click.get_current_context()
+        given = [p.opts[-1] for p in ctx.command.params
+                 if p.name in q and ctx.get_parameter_source(p.name)
+                 != click.core.ParameterSource.DEFAULT]
+        if given:
+            raise EdgeliteError(f"{', '.join(given)} given without --quantize: quantize "
+                                "options do nothing on their own",
+                                hint="add --quantize int8 (or int16x8, weights-int8, float16)")
+    result = API.convert(model, output, input_shapes=input_shapes, input_values=input_values,
+                         keep_nchw_io=keep_nchw_io, quantize=quantize_mode,
+                         progress=_progress(quiet), **extra)
     if as_json:
-        click.echo(json.dumps(report, indent=2, sort_keys=True))
+        _print_json(result.summary)
+    elif quantize_mode is not None:
+        _print_quantized(result, output)
     else:
-        click.echo(render_text(report))
+        _print_notes(result.notes)
+        click.echo(f"wrote {output} ({len(result):,} bytes)")
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@cli.command(epilog=examples(
+    "edgelite inspect model.tflite",
+    "edgelite inspect model.onnx",
+    "edgelite inspect model.tflite --json | jq .arena_bytes"))
+@click.argument("model", type=click.Path(path_type=Path))
+@json_option
+def inspect(model: Path, as_json: bool) -> None:
+    """Show ops, tensors, shapes, dtypes, sizes, quantization and metadata of MODEL, and the
+    exact arena runtime_micro needs."""
+    report = API.inspect(model)
+    click.echo(json.dumps(report, indent=2, sort_keys=True) if as_json else report.text)
+
+
+@cli.command(epilog=examples("edgelite ops", "edgelite ops --json"))
+@json_option
 def ops(as_json: bool) -> None:
     """List the ONNX ops the converter supports, with opsets, dtypes and notes."""
     from edgelite.converter.onnx_reader import MAX_OPSET, MIN_OPSET
@@ -291,45 +291,51 @@ def ops(as_json: bool) -> None:
     click.echo(f"{len(rows)} ONNX ops")
 
 
-@cli.command()
+@cli.command(epilog=examples(
+    "edgelite run model.tflite --input x.npy",
+    "edgelite run model_int8.tflite --input x.npz -o y.npz --dequantize",
+    "edgelite run model.tflite --input x.npy --json"))
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--input", "input_path", type=click.Path(path_type=Path), required=True,
-              help=".npy (one input) or .npz keyed by input name; samples first.")
+              help=".npy (one input) or .npz keyed by input name; samples first, NCHW or "
+                   "NHWC, floats quantized for integer inputs.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write outputs: .npy for one output, .npz keyed by output name otherwise.")
 @click.option("--dequantize", is_flag=True, help="Give integer outputs as real values.")
-def run(model: Path, input_path: Path, output: Path | None, dequantize: bool) -> None:
+@json_option
+def run(model: Path, input_path: Path, output: Path | None, dequantize: bool,
+        as_json: bool) -> None:
     """Run MODEL (.tflite) on runtime_micro over the samples in --input."""
-    import io
-
-    import numpy as np
-
-    from edgelite.fileio import read_bytes, write_atomic
-    from edgelite.runtime.batch import load_arrays, run_batch
-
-    data = load_arrays(input_path)
-    result = run_batch(read_bytes(model, "model file"), data, where=str(model),
-                       dequantize=dequantize)
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    for name, y in result.outputs.items():
-        summary = f"output {name!r}: {y.dtype}{list(y.shape)}"
+    result = API.run(model, input_path, output, dequantize=dequantize)
+    rows = []
+    for name, y in result.items():
+        row: dict[str, Any] = {"name": name, "dtype": str(y.dtype), "shape": list(y.shape)}
         if y.size and y.ndim >= 2 and y.shape[-1] > 1 and y.size // y.shape[-1] == y.shape[0]:
-            top = np.asarray(y).reshape(y.shape[0], -1).argmax(axis=1)
-            summary += f", argmax of the first samples: {top[:10].tolist()}"
+            row["argmax"] = y.reshape(y.shape[0], -1).argmax(axis=1)[:10].tolist()
+        rows.append(row)
+    if as_json:
+        _print_json({"model": str(model), "samples": result.samples, "outputs": rows,
+                     "output": None if output is None else str(output),
+                     "notes": result.notes})
+        return
+    _print_notes(result.notes)
+    for row in rows:
+        summary = f"output {row['name']!r}: {row['dtype']}{row['shape']}"
+        if "argmax" in row:
+            summary += f", argmax of the first samples: {row['argmax']}"
         click.echo(summary)
     click.echo(f"{result.samples} sample(s) run")
     if output is not None:
-        buf = io.BytesIO()
-        if len(result.outputs) == 1 and output.suffix != ".npz":
-            np.save(buf, next(iter(result.outputs.values())), allow_pickle=False)
-        else:
-            np.savez(buf, **result.outputs)
-        write_atomic(output, buf.getvalue())
         click.echo(f"wrote {output}")
 
 
-@cli.command()
+@cli.command(epilog=examples(
+    "edgelite quantize model.onnx -o model_int8.tflite --calibration samples.npz",
+    "edgelite quantize model.onnx -o m.tflite --calibration images/ --image-size 224,224 "
+    "--image-mean 0.485,0.456,0.406 --image-std 0.229,0.224,0.225 --image-layout nchw",
+    "edgelite quantize model.onnx -o m.tflite --calibration x.npz --auto-precision 30 "
+    "--report-html report.html",
+    "edgelite quantize model.tflite -o m.tflite --mode weights-int8"))
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Where to write the quantized .tflite file.")
@@ -337,25 +343,32 @@ def run(model: Path, input_path: Path, output: Path | None, dequantize: bool) ->
               default="int8", show_default=True, help="What to quantize to.")
 @model_input_options
 @quantize_options
+@json_option
+@quiet_option
 def quantize(model: Path, output: Path, mode: str, input_shapes: tuple[str, ...],
-             input_values: tuple[str, ...], **q: object) -> None:
+             input_values: tuple[str, ...], as_json: bool, quiet: bool, **q: Any) -> None:
     """Quantize a float MODEL (.onnx or .tflite) with calibration on real samples."""
-    from edgelite.converter import convert as convert_graph
+    result = API.quantize(model, output, mode=mode, input_shapes=input_shapes,
+                          input_values=input_values, progress=_progress(quiet), **q)
+    if as_json:
+        _print_json(result.summary)
+    else:
+        _print_quantized(result, output)
 
-    if not model.exists():
-        raise EdgeliteError("model file does not exist", where=str(model))
-    graph = convert_graph(model, _convert_options(input_shapes, input_values))
-    _echo_notes(graph)
-    _quantize_and_write(graph, mode, q, output)
 
-
-@cli.command()
+@cli.command(epilog=examples(
+    "edgelite prune model.onnx -o small.tflite --calibration x.npz --macs 0.5",
+    "edgelite prune model.onnx -o sparse.tflite --calibration x.npz --pattern 2:4",
+    "edgelite prune model.onnx -o small.onnx --calibration x.npz --channels 0.3  "
+    "# float ONNX, to fine-tune",
+    "edgelite prune model.onnx -o small_int8.tflite --calibration x.npz --macs 0.5 "
+    "--quantize int8"))
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Where to write the pruned model: .tflite, or .onnx (float, to fine-tune).")
 @click.option("--calibration", type=click.Path(path_type=Path), required=True,
               help=".npy/.npz (keyed by input name) or a folder of images, as for quantize.")
-@click.option("--calibration-samples", "samples", type=int,
+@click.option("--calibration-samples", "calibration_samples", type=int,
               help="How many calibration samples to use (default: all).")
 @model_input_options
 @click.option("--macs", type=float, metavar="F", help="Keep fraction F of the MACs (channels).")
@@ -366,67 +379,42 @@ def quantize(model: Path, output: Path, mode: str, input_shapes: tuple[str, ...]
               default="unstructured", show_default=True, help="Sparsity pattern.")
 @click.option("--repair", type=click.Choice(["ls", "bias", "none"]), default="ls",
               show_default=True, help="How the next layer compensates removed channels.")
-@click.option("--report", "report_json", type=click.Path(path_type=Path),
+@click.option("--report", "report", type=click.Path(path_type=Path),
               help="Write the per-layer report (JSON).")
 @click.option("--report-html", "report_html", type=click.Path(path_type=Path),
               help="Write the per-layer report as a self-contained HTML page.")
-@click.option("--quantize", "quantize_mode", type=click.Choice(["int8"]),
+@click.option("--quantize", "quantize", type=click.Choice(["int8"]),
               help="Quantize the pruned model with the same calibration data.")
 @click.option("--io", type=click.Choice(["int8", "uint8", "float"]), default="int8",
               show_default=True, help="With --quantize: type of the inputs and outputs.")
-def prune(model: Path, output: Path, calibration: Path, samples: int | None,
-          input_shapes: tuple[str, ...], input_values: tuple[str, ...], macs: float | None,
-          channels: float | None, sparsity: float | None, pattern: str, repair: str, report_json: Path | None,
-          report_html: Path | None, quantize_mode: str | None, io: str) -> None:
+@json_option
+@quiet_option
+def prune(model: Path, output: Path, as_json: bool, quiet: bool, **p: Any) -> None:
     """Prune a float MODEL (.onnx or .tflite): fewer channels (--macs/--channels) and/or
     sparse weights (--sparsity/--pattern), repaired on calibration data."""
-    import sys as _sys
-
-    from edgelite.fileio import write_atomic
-    from edgelite.prune import PruneOptions
-    from edgelite.prune import prune as run_prune
-
-    suffix = output.suffix.lower()
-    if suffix not in (".tflite", ".onnx"):
-        raise EdgeliteError("the output must be a .tflite or an .onnx file", where=str(output),
-                            code=Code.BAD_INPUT)
-    if suffix == ".onnx" and quantize_mode:
-        raise EdgeliteError("--quantize writes a .tflite file", where=str(output),
-                            code=Code.BAD_INPUT, hint="use -o model.tflite")
-    opts = PruneOptions(calibration=calibration, samples=samples, macs=macs, channels=channels,
-                        sparsity=sparsity, pattern=pattern, repair=repair, quantize=quantize_mode,
-                        io=io, report_json=report_json, report_html=report_html,
-                        progress=_sys.stderr.isatty())
-    from edgelite.converter import convert as convert_graph
-
-    if not model.exists():
-        raise EdgeliteError("model file does not exist", where=str(model))
-    source = convert_graph(model, _convert_options(input_shapes, input_values))
-    _echo_notes(source)
-    result = run_prune(source, opts)
-    if suffix == ".onnx":
-        from edgelite.prune.onnx_out import to_onnx_bytes
-
-        data = to_onnx_bytes(result.graph)
-    else:
-        data = result.quantized if result.quantized is not None else result.model
-    write_atomic(output, data)
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    rep = result.report
-    m0, m1 = rep.macs
+    result = API.prune(model, output, progress=_progress(quiet), **p)
+    s = result.summary
+    if as_json:
+        _print_json(s)
+        return
+    _print_notes(s["notes"])
+    m0, m1 = s["macs"]
     click.echo(f"MACs {m0:,} -> {m1:,} ({100 * m1 / max(m0, 1):.1f} %), parameters "
-               f"{rep.params[0]:,} -> {rep.params[1]:,}; output SQNR {rep.output_sqnr_db:.2f} "
-               f"dB, cosine {rep.output_cosine:.5f} on the calibration samples")
-    for g in rep.groups_left:
+               f"{s['params'][0]:,} -> {s['params'][1]:,}; output SQNR "
+               f"{s['output_sqnr_db']:.2f} dB, cosine {s['output_cosine']:.5f} on the "
+               "calibration samples")
+    for g in s["left_alone"]:
         click.echo(f"  left alone: {g['name']}: {g['reason']}")
-    click.echo(f"wrote {output} ({len(data):,} bytes)")
+    click.echo(f"wrote {output} ({s['bytes']:,} bytes)")
 
 
-@cli.command()
+@cli.command(epilog=examples(
+    "edgelite export model_int8.tflite -o fw",
+    "edgelite export model_int8.tflite -o fw --input x.npy && make -C fw TARGET=cortex-m4 run",
+    "edgelite export model.tflite -o fw --input a.npy --input b.npy --name kws"))
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-                            help="Folder for the bundle (created with its parents if missing).")
+              help="Folder for the bundle (created with its parents if missing).")
 @click.option("--input", "inputs", multiple=True, type=click.Path(path_type=Path),
               help="Input data as `run` takes it: one .npy per model input or one .npz keyed "
                    "by input name; samples first, each sample one invoke; NCHW data is moved "
@@ -434,84 +422,47 @@ def prune(model: Path, output: Path, calibration: Path, samples: int | None,
 @click.option("--name", help="C identifier prefix (default: from the file name).")
 @click.option("--no-expected", is_flag=True,
               help="Do not record the host runtime's outputs for the inputs.")
+@json_option
 def export(model: Path, output: Path, inputs: tuple[Path, ...], name: str | None,
-           no_expected: bool) -> None:
+           no_expected: bool, as_json: bool) -> None:
     """Write MODEL (.tflite) as a firmware bundle: the model as an aligned C array, the exact
     arena size, inputs and the host's outputs, runtime_micro's sources (only the model's ops
     compiled in), main.c, CMakeLists.txt and a Makefile. `cmake -S DIR -B DIR/build && cmake
     --build DIR/build` builds a host program that checks the outputs; `make -C DIR
     TARGET=cortex-m4` (m7, m55) the firmware for QEMU's boards."""
-    from edgelite.export.api import export_model
-
-    notes: list[str] = []
-    files = export_model(model, output, inputs=list(inputs) or None, name=name,
-                         expected=not no_expected, bundle=True, notes=notes)
-    for note in notes:
+    result = API.export(model, output, input=list(inputs) or None, name=name,
+                        expected=not no_expected)
+    if as_json:
+        _print_json(result)
+        return
+    for note in result["notes"]:
         click.echo(f"note: {note}")
-    for f in files:
-        click.echo(f"wrote {f}{'/' if f.is_dir() else ''}")
+    for f in result["files"]:
+        click.echo(f"wrote {f}")
     click.echo(f"build and check on this host: cmake -S {output} -B {output}/build && "
                f"cmake --build {output}/build")
     click.echo(f"firmware (QEMU mps2-an386): make -C {output} TARGET=cortex-m4 run")
 
 
-@cli.command(name="eval")
+@cli.command(name="eval", epilog=examples(
+    "edgelite eval model_int8.tflite --data heldout.npz --labels label",
+    "edgelite eval model_int8.tflite --data heldout.npz --float model.onnx --json"))
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--data", "data_path", type=click.Path(path_type=Path), required=True,
-              help=".npz with the inputs (keyed by input name) and optionally labels.")
+              help=".npz with the inputs (keyed by input name; samples first, NCHW or NHWC) "
+                   "and optionally labels.")
 @click.option("--labels", "labels_key", metavar="KEY",
               help="Key of the class labels in --data, for top-1/top-5 accuracy.")
 @click.option("--float", "float_model", type=click.Path(path_type=Path),
               help="The float model (.onnx or .tflite) to measure agreement against.")
 @click.option("--samples", type=int, help="Use the first N samples.")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@json_option
+@quiet_option
 def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Path | None,
-          samples: int | None, as_json: bool) -> None:
+          samples: int | None, as_json: bool, quiet: bool) -> None:
     """Accuracy of MODEL on --data, and its agreement with the float model."""
-    import sys as _sys
-
-    import numpy as np
-
-    from edgelite.runtime.batch import load_arrays
-
-    arrays = load_arrays(data_path)
-    labels = None
-    if labels_key is not None:
-        if not isinstance(arrays, dict) or labels_key not in arrays:
-            have = sorted(arrays) if isinstance(arrays, dict) else ["<a single .npy array>"]
-            raise EdgeliteError(f"no array {labels_key!r} in the data (it has {have})",
-                                where=str(data_path), code=Code.BAD_INPUT)
-        labels = np.asarray(arrays.pop(labels_key)).reshape(-1)
-    if samples is not None:
-        if samples <= 0:
-            raise EdgeliteError("--samples must be positive", code=Code.BAD_INPUT)
-        arrays = ({k: v[:samples] for k, v in arrays.items()} if isinstance(arrays, dict)
-                  else [a[:samples] for a in arrays])
-        labels = labels[:samples] if labels is not None else None
-    if float_model is not None:
-        from edgelite.quantize.api import evaluate
-
-        data = arrays if isinstance(arrays, dict) else arrays[0]
-        result = evaluate(float_model, model, data, labels, progress=_sys.stderr.isatty())
-        report = result.as_json()
-    else:
-        from edgelite.fileio import read_bytes
-        from edgelite.runtime.batch import run_batch
-
-        if labels is None:
-            raise EdgeliteError("nothing to measure: give --labels KEY for accuracy, or "
-                                "--float MODEL for agreement with the float model",
-                                code=Code.BAD_INPUT)
-        out = run_batch(read_bytes(model, "model file"), arrays, where=str(model),
-                        dequantize=True)
-        scores = next(iter(out.outputs.values())).reshape(out.samples, -1)
-        if labels.size != out.samples:
-            raise EdgeliteError(f"{labels.size} labels for {out.samples} samples",
-                                where=str(data_path), code=Code.BAD_INPUT)
-        order = np.argsort(-scores, axis=1, kind="stable")
-        report = {"samples": out.samples,
-                  "top1": float(np.mean(order[:, 0] == labels)),
-                  "top5": float(np.mean(np.any(order[:, :5] == labels[:, None], axis=1)))}
+    report = API.evaluate(model, data_path, labels=labels_key, float_model=float_model,
+                          samples=samples, progress=_progress(quiet))
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True))
         return
@@ -526,7 +477,12 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
         click.echo(f"{key:<16} {shown}")
 
 
-@cli.command()
+@cli.command(epilog=examples(
+    "edgelite bench model_int8.tflite",
+    "edgelite bench model_int8.tflite --compare litert,tflm --input x.npy",
+    "edgelite bench model_int8.tflite --compare onnxruntime --onnx model.onnx --json",
+    "edgelite bench model_int8.tflite --target cortex-m4",
+    "edgelite bench model_int8.tflite --target ssh://pi@raspberrypi --runs 100"))
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--warmup", type=int, default=5, show_default=True,
               help="Untimed invokes before the timed ones.")
@@ -534,14 +490,14 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
               help="Timed invokes (per runtime with --compare).")
 @click.option("--max-seconds", type=float, default=60.0, show_default=True,
               help="Stop the timed runs (and the profiling pass) after this long.")
-@click.option("--input", "input_path", type=click.Path(path_type=Path),
-              help=".npy or .npz (keyed by input name); its first sample is used. "
-                   "Default: fixed-seed random data.")
+@click.option("--input", "input", type=click.Path(path_type=Path),
+              help=".npy or .npz (keyed by input name), as `run` takes it; its first sample "
+                   "is used. Default: fixed-seed random data.")
 @click.option("--compare", "compare", metavar="RUNTIMES",
               help="Also run these, interleaved: litert (reference, built-in, XNNPACK), "
                    "litert-ref, litert-builtin, litert-xnnpack, tflm, onnxruntime, "
                    "tflite-runtime, or all; comma-separated.")
-@click.option("--onnx", "onnx_path", type=click.Path(path_type=Path),
+@click.option("--onnx", "onnx", type=click.Path(path_type=Path),
               help="The ONNX source model, for --compare onnxruntime.")
 @click.option("--profile/--no-profile", default=True, show_default=True,
               help="Per-op profile (a separate pass with a per-op callback).")
@@ -564,68 +520,25 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
               help="Threads for runtime_micro on this host (its hosted pool: CONV_2D, "
                    "DEPTHWISE_CONV_2D and FULLY_CONNECTED split by output rows / units; the "
                    "same bytes for any count). Peers keep their own defaults.")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def bench(model: Path, warmup: int, runs: int, max_seconds: float, input_path: Path | None,
-          compare: str | None, onnx_path: Path | None, profile: bool, target: str | None,
-          cpu: int | None, abi: str, reference_kernels: bool, threads: int,
-          as_json: bool) -> None:
+@json_option
+@quiet_option
+def bench(model: Path, as_json: bool, quiet: bool, **b: Any) -> None:
     """Time MODEL (.tflite) on runtime_micro: init, latency, arena, per-op profile; with
     --target, on an ARM core (QEMU instruction counts) or an ssh device."""
-    from edgelite.bench import BenchConfig, render_text, run_bench
-
-    if target is not None:
-        if threads != 1:
-            raise EdgeliteError("--threads applies to this host only", code=Code.BAD_INPUT,
-                                hint="drop --target, or drop --threads")
-        _bench_target(model, target, warmup, runs, input_path, compare, onnx_path, profile,
-                      reference_kernels, as_json, cpu, abi)
-        return
-    if cpu is not None or abi != "arm64-v8a":
-        raise EdgeliteError("--cpu/--abi apply to ssh:// and adb targets", code=Code.BAD_INPUT,
-                            hint="add --target adb or --target ssh://HOST")
-    peers = tuple(p for p in (compare or "").split(",") if p.strip())
-    report = run_bench(BenchConfig(model=model, warmup=warmup, runs=runs,
-                                   max_seconds=max_seconds, input=input_path, compare=peers,
-                                   onnx=onnx_path, profile=profile,
-                                   reference_kernels=reference_kernels, threads=threads))
-    if as_json:
-        click.echo(json.dumps(report.as_json(), indent=2, sort_keys=True))
-    else:
-        click.echo(render_text(report))
+    report = API.bench(model, progress=_progress(quiet), **b)
+    click.echo(json.dumps(report, indent=2, sort_keys=True) if as_json else report.text)
 
 
-def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: Path | None,
-                  compare: str | None, onnx_path: Path | None, profile: bool,
-                  reference_kernels: bool, as_json: bool, cpu: int | None = None,
-                  abi: str = "arm64-v8a") -> None:
-    """bench --target: QEMU instruction counts, or latency on an ssh / adb device."""
-    if compare or onnx_path:
-        raise EdgeliteError("--compare/--onnx run peers on this host; they cannot be combined "
-                            "with --target", code=Code.BAD_INPUT, hint="drop --compare")
-    remote = target.startswith("ssh://") or target == "adb" or target.startswith("adb://")
-    if remote:
-        from edgelite.bench.adb import parse_adb_target
-        from edgelite.bench.remote import RemoteConfig, render_remote, run_remote_bench
-        from edgelite.bench.ssh import SshTransport, parse_ssh_target
+# ---- entry point ----------------------------------------------------------------------------
 
-        transport = (SshTransport(parse_ssh_target(target)) if target.startswith("ssh://")
-                     else parse_adb_target(target))
-        report = run_remote_bench(RemoteConfig(model=model, url=target, runs=runs,
-                                               warmup=warmup, input=input_path,
-                                               reference_kernels=reference_kernels, cpu=cpu,
-                                               abi=abi), transport)
-        text = render_remote(report)
-    elif cpu is not None or abi != "arm64-v8a":
-        raise EdgeliteError("--cpu/--abi apply to ssh:// and adb targets", code=Code.BAD_INPUT,
-                            hint="QEMU targets count instructions of one core")
-    else:
-        from edgelite.bench.targets import TargetConfig, render_target, run_target_bench
-
-        report = run_target_bench(TargetConfig(model=model, target=target, input=input_path,
-                                               profile=profile,
-                                               reference_kernels=reference_kernels))
-        text = render_target(report)
-    click.echo(json.dumps(report.as_json(), indent=2, sort_keys=True) if as_json else text)
+def _usage_error(e: click.ClickException) -> str:
+    """click's own errors (a missing option, a bad choice) in our one-line style."""
+    ctx = getattr(e, "ctx", None)
+    path = ctx.command_path if ctx is not None else "edgelite"
+    message = e.format_message().rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():  # "Missing option" -> "missing option"
+        message = message[0].lower() + message[1:]
+    return f"error: {path}: {message} (see `{path} --help`)"
 
 
 @cli.command()
@@ -647,17 +560,31 @@ def doctor(as_json: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 internal error, 2 bad input)."""
     try:
         cli.main(args=argv, prog_name="edgelite", standalone_mode=False)
     except EdgeliteError as e:
         click.echo(f"error: {e.render()}", err=True)
         return e.exit_code
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo("error: aborted", err=True)
         return 130
     except click.ClickException as e:
-        e.show()
-        return e.exit_code
+        no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+        if isinstance(e, no_args):  # `edgelite` alone: the help, as --help gives it
+            click.echo(e.ctx.get_help() if e.ctx is not None else e.format_message())
+            return 0
+        click.echo(_usage_error(e), err=True)
+        return 2
+    except BrokenPipeError:  # `edgelite ops | head`: the reader left; nothing to report
+        return 0
+    except Exception as e:  # noqa: BLE001 - a bug: the traceback is what a report needs
+        import traceback
+
+        traceback.print_exc()
+        click.echo(f"error: internal error: {type(e).__name__}: {e} (a bug in edgelite: "
+                   "please report it with the traceback above)", err=True)
+        return 1
     return 0
 
 

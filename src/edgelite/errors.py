@@ -20,12 +20,15 @@ class Code:
     INTERNAL = "internal"  # a bug in edgelite
 
 
+# The documented exit codes (`edgelite --help`, README): 2 for anything about the user's input
+# (a file, an option, a model we cannot handle, data runtime_micro refuses at run time), 1 for
+# our own bugs.
 EXIT_CODES = {
     Code.BAD_INPUT: 2,
     Code.UNSUPPORTED: 2,
     Code.INVALID_MODEL: 2,
-    Code.RUNTIME: 3,
-    Code.INTERNAL: 70,
+    Code.RUNTIME: 2,
+    Code.INTERNAL: 1,
 }
 
 

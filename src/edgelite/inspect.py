@@ -181,7 +181,8 @@ def render_text(report: dict[str, Any]) -> str:
         for oi, op in enumerate(sg["operators"]):
             ins = ",".join(str(i) for i in op["inputs"])
             outs = ",".join(str(i) for i in op["outputs"])
-            lines.append(f"    {oi:>3} {op['op']:<22} ({ins}) -> ({outs}) {op.get('options') or ''}")
+            lines.append(f"    {oi:>3} {op['op']:<22} ({ins}) -> ({outs}) "
+                         f"{_fmt_options(op.get('options'))}".rstrip())
         lines.append("  tensors:")
         for ti, t in enumerate(tensors):
             const = " const" if t.get("buffer_bytes") else ""
@@ -194,6 +195,28 @@ def render_text(report: dict[str, Any]) -> str:
     counts = Counter(op["op"] for sg in report["subgraphs"] for op in sg["operators"])
     lines.append("op counts: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return "\n".join(lines)
+
+
+def _fmt_options(options: Any) -> str:
+    """Op options as ``name=value`` pairs (lists as [1,576], like shapes), not a Python
+    dict."""
+    if not options:
+        return ""
+    if not isinstance(options, dict):
+        return str(options)
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return str(v).lower()
+        if isinstance(v, float):
+            return f"{v:g}"
+        if isinstance(v, (list, tuple)):
+            return "[" + ",".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + _fmt_options(v) + "}"
+        return str(v)
+
+    return " ".join(f"{k}={value(v)}" for k, v in options.items())
 
 
 def _fmt_quant(t: dict[str, Any]) -> str:

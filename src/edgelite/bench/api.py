@@ -17,6 +17,7 @@ from edgelite.bench.profile import Profile, profile_ops
 from edgelite.bench.runners import HostRunner, Runner, Unavailable, Workload, expand, make_peer
 from edgelite.bench.stats import Latency, summarize
 from edgelite.errors import Code, EdgeliteError
+from edgelite.progress import Progress
 from edgelite.runtime.interpreter import TensorDetails
 from edgelite.tflite.reader import ModelInfo, read_model
 
@@ -34,6 +35,7 @@ class BenchConfig:
     seed: int = 0
     reference_kernels: bool = False  # runtime_micro's reference kernels only
     threads: int = 1  # runtime_micro's num_threads (its own pool); peers keep their defaults
+    progress: bool = False  # a progress bar on stderr (a terminal only)
 
     @property
     def disable_isa(self) -> int:
@@ -146,7 +148,9 @@ def run_bench(config: BenchConfig) -> BenchReport:
     host = HostRunner(w, config.disable_isa, config.threads)
     peers: list[Runner | Unavailable] = [make_peer(k, w) for k in expand(config.compare)]
     running = [host, *[p for p in peers if isinstance(p, Runner)]]
-    timings = interleaved(running, config.warmup, config.runs, config.max_seconds)
+    bar = Progress(config.warmup + config.runs, "bench: invokes", config.progress)
+    timings = interleaved(running, config.warmup, config.runs, config.max_seconds, bar.step)
+    bar.close()  # --max-seconds may stop the runs early
     latency = summarize(timings.samples_ns[host.key])
     ours = host.outputs()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,8 +25,10 @@ class Timings:
     failures: dict[str, str]  # runner key -> why it stopped (its invoke raised)
 
 
-def interleaved(runners: list[Runner], warmup: int, runs: int, max_seconds: float) -> Timings:
+def interleaved(runners: list[Runner], warmup: int, runs: int, max_seconds: float,
+                on_round: Callable[[], None] | None = None) -> Timings:
     """`warmup` untimed then up to `runs` timed invokes of each runner, round-robin.
+    ``on_round`` is called after each round (a progress bar), outside the timed invokes.
 
     The timed rounds stop early once `max_seconds` have passed (after at least one round).
     The first runner must not fail (it is edgelite: its errors propagate); a peer whose invoke
@@ -50,6 +53,8 @@ def interleaved(runners: list[Runner], warmup: int, runs: int, max_seconds: floa
     for _ in range(warmup):
         for r in list(live):
             step(r)
+        if on_round is not None:
+            on_round()
     samples: dict[str, list[int]] = {r.key: [] for r in live}
     deadline = time.perf_counter() + max_seconds
     gc_was_on = gc.isenabled()
@@ -61,6 +66,8 @@ def interleaved(runners: list[Runner], warmup: int, runs: int, max_seconds: floa
                 t = step(r)
                 if t is not None:
                     samples[r.key].append(t)
+            if on_round is not None:
+                on_round()
             if time.perf_counter() > deadline:
                 break
     finally:

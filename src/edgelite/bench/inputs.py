@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from edgelite.errors import Code, EdgeliteError
-from edgelite.runtime.batch import as_input_dtype, load_arrays, split_samples
+from edgelite.runtime.batch import as_input_dtype, arrays_by_input, load_arrays, split_samples
 from edgelite.runtime.interpreter import TensorDetails
 from edgelite.tflite.metadata import METADATA_KEY, IoLayout, channels_last_io
 
@@ -51,15 +51,7 @@ def file_inputs(path: Path, details: list[TensorDetails], layout: ModelLayout
     data = load_arrays(path)
     names = [d.name for d in details]
     if isinstance(data, dict):
-        if len(data) == len(names) == 1:
-            arrays = list(data.values())
-        else:
-            missing = [n for n in names if n not in data]
-            if missing:
-                raise EdgeliteError(f"no data for input(s) {missing}; the file has "
-                                    f"{sorted(data)}", where=str(path), code=Code.BAD_INPUT,
-                                    hint="key .npz arrays by the model's input names")
-            arrays = [data[n] for n in names]
+        arrays = arrays_by_input(data, names, str(path))
     else:
         arrays = data
     if len(arrays) != len(names):

@@ -33,6 +33,7 @@ import numpy as np
 from edgelite.bench import cross
 from edgelite.bench.api import BenchConfig, build_workload
 from edgelite.errors import Code, EdgeliteError
+from edgelite.progress import Progress
 from edgelite.runtime.interpreter import Interpreter, TensorDetails
 from edgelite.tflite.reader import ModelInfo
 
@@ -56,6 +57,7 @@ class TargetConfig:
     work: Path | None = None  # build folder; default: one per target in the user cache
     opt: str = "-O2"
     reference_kernels: bool = False  # run the reference kernels only (what kernels/opt saves)
+    progress: bool = False  # a progress bar on stderr (a terminal only): build, run, profile
 
 
 @dataclass(frozen=True)
@@ -362,11 +364,16 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
     target, where = config.target, str(config.model)
     cpu = config.qemu_cpu if target == "aarch64" else None
     out = work / "build"
+    bar = Progress(3 if config.profile else 2, f"{target}: build, run"
+                   + (", profile" if config.profile else ""), config.progress)
     try:
         elf = cross.build(target, work / "export", name, out=out, arena=w.arena_bytes,
                           opt=config.opt, reference=config.reference_kernels)
+        bar.step()
         res = cross.run(target, elf, qemu_cpu=cpu, plugin=plugin, each=config.steps + 1)
+        bar.step()
     except cross.TargetError as exc:
+        bar.close()
         raise _build_failed(target, exc, where) from None
     if res.returncode != 0 or res.result != "ok":
         raise _failed("bench", res, where)
@@ -380,6 +387,7 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
     ops: list[OpCount] = []
     if config.profile:
         ops = _profile(config, work, name, w.arena_bytes, plugin, info, macs, where)
+    bar.close()
 
     sizes = runtime_sections(elf.with_suffix(".map"))
     symbols = _symbol_sizes(target, elf)

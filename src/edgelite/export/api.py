@@ -33,7 +33,7 @@ def _arrays(inputs: Sequence[str | os.PathLike[str] | np.ndarray], names: list[s
             where: str) -> list[np.ndarray]:
     """One array per model input, from arrays, one .npy per input, or one .npz keyed by input
     name (as `edgelite run` reads them)."""
-    from edgelite.runtime.batch import load_arrays
+    from edgelite.runtime.batch import arrays_by_input, load_arrays
 
     loaded: list = []
     for i, src in enumerate(inputs):
@@ -51,14 +51,7 @@ def _arrays(inputs: Sequence[str | os.PathLike[str] | np.ndarray], names: list[s
             if len(inputs) != 1:
                 raise EdgeliteError("an .npz holds every input: give it alone",
                                     where=str(path), code=Code.BAD_INPUT)
-            if len(data) == len(names) == 1:
-                return list(data.values())
-            missing = [n for n in names if n not in data]
-            if missing:
-                raise EdgeliteError(f"no data for input(s) {missing}; the file has "
-                                    f"{sorted(data)}", where=str(path), code=Code.BAD_INPUT,
-                                    hint="key .npz arrays by the model's input names")
-            return [data[n] for n in names]
+            return arrays_by_input(data, names, str(path))
         loaded.extend(data)
     if len(loaded) != len(names):
         raise EdgeliteError(f"the model has {len(names)} input(s), got {len(loaded)} "

@@ -457,6 +457,7 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
                         "output_sqnr_db_after": round(rep.output_sqnr_db, 4),
                         "size_bytes_delta": grown - size})
         size = grown
+    bar.close()  # the target may be reached before max_steps
     ann.notes.extend(skipped)
     ann.notes.append(f"auto precision: {steps} model(s) measured, {len(changes)} op(s) raised")
     if rep.output_sqnr_db < target_db:

@@ -12,7 +12,6 @@ transposed layout matches.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.errors import Code, EdgeliteError
+from edgelite.progress import Progress  # noqa: F401 - imported from here by quantize and prune
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".webp", ".tif",
                   ".tiff")
@@ -138,12 +138,12 @@ def _from_mapping(data: Mapping[str, Any], graph: ir.Graph, layout: str,
             arr = data[t.name]
         elif len(graph.inputs) == 1 and "calibration" in data:
             arr = data["calibration"]
-        elif len(graph.inputs) == 1 and len(data) == 1:
-            arr = next(iter(data.values()))
-        else:
-            raise _bad(f"no data for model input {t.name!r} {list(t.shape)} "
-                       f"(keys found: {', '.join(sorted(data)) or 'none'})", where,
-                       f"key the arrays by input name: {', '.join(names)}")
+        else:  # a lone array under another name is refused too: it may feed the wrong input
+            raise _bad(f"no data for model input {t.name!r} {list(t.shape)}: the keys are "
+                       f"{', '.join(repr(k) for k in sorted(data)) or 'none'}", where,
+                       f"key the arrays by input name ({', '.join(repr(n) for n in names)}), "
+                       f"e.g. np.savez(path, {names[0]}=x) if names[0].isidentifier() else "
+                       "np.savez(path, **{name: x})")
         per[t.name] = _fit(np.asarray(arr), t, layout, where, t.name in channels_last_io(graph))
     return per
 
@@ -164,8 +164,10 @@ def _from_callable(fn: Callable[[], Iterable[Any]], graph: ir.Graph, layout: str
             if t.name not in item:
                 raise _bad(f"sample {k} has no value for input {t.name!r} {list(t.shape)}", where)
             arr = np.asarray(item[t.name])
-            if arr.shape == t.shape or (t.shape and t.shape[0] == 1 and arr.shape == t.shape[1:]):
+            if arr.shape == t.shape:
                 arr = arr.reshape((1, *t.shape))  # one sample, not a stack
+            elif t.shape and t.shape[0] == 1 and arr.ndim == len(t.shape) - 1:
+                arr = arr[None]  # one sample without its batch dimension, NHWC or NCHW
             per[t.name].extend(_fit(arr, t, layout, f"{where} sample {k}",
                                     t.name in channels_last_io(graph)))
     return per
@@ -293,32 +295,3 @@ def load_samples(source: CalibrationSource, graph: ir.Graph, samples: int | None
                        samples, where)
     raise EdgeliteError(f"unsupported calibration source {type(source).__name__}",
                         hint="give a .npy/.npz path, an image folder, arrays or a callable")
-
-
-class Progress:
-    """A progress bar on stderr: redrawn in place on a terminal (when the percentage
-    changes), one summary line when stderr is a file or pipe."""
-
-    def __init__(self, total: int, label: str, enabled: bool = True) -> None:
-        self.total, self.label, self.done = total, label, 0
-        self.enabled = enabled
-        self.tty = enabled and sys.stderr.isatty()
-        self._last = -1
-
-    def step(self, n: int = 1) -> None:
-        self.done += n
-        if not self.enabled:
-            return
-        finished = self.done >= self.total
-        if not self.tty:
-            if finished:
-                sys.stderr.write(f"{self.label}: {self.done}/{self.total} done\n")
-            return
-        pct = int(100 * self.done / max(self.total, 1))
-        if pct != self._last:
-            self._last = pct
-            bar = "#" * (pct // 4)
-            sys.stderr.write(f"\r{self.label} [{bar:<25}] {self.done}/{self.total}")
-            if finished:
-                sys.stderr.write("\n")
-            sys.stderr.flush()

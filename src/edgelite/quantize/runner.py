@@ -73,7 +73,7 @@ class Runner:
     def tensor(self, t: ir.Tensor) -> np.ndarray:
         i = self.index[id(t)]
         if self.backend == "micro":
-            return self._micro.tensor(i)  # already a copy (Interpreter._array)
+            return self._micro.get_tensor(i)  # already a copy (Interpreter._array)
         return np.array(self._lite.get_tensor(i), copy=True)
 
     def output(self, k: int) -> np.ndarray:

@@ -84,6 +84,20 @@ def as_input_dtype(x: np.ndarray, d: TensorDetails, name: str, notes: list[str])
                         code=Code.BAD_INPUT, hint="give float32 data")
 
 
+def arrays_by_input(data: dict[str, np.ndarray], names: list[str], where: str
+                    ) -> list[np.ndarray]:
+    """The arrays of an .npz (or a dict) in model input order. Every input needs its own key:
+    a lone array under another name is refused too, since it may be meant for another model
+    (the error names both the keys and the inputs)."""
+    missing = [n for n in names if n not in data]
+    if missing:
+        raise EdgeliteError(f"no data for model input(s) {missing}: the keys are {sorted(data)}",
+                            where=where, code=Code.BAD_INPUT,
+                            hint=f"key the .npz arrays by the model's input names {names}, or "
+                                 "give a single input as .npy")
+    return [data[n] for n in names]
+
+
 def _with_dynamic_inputs_hint(error: EdgeliteError, model: bytes, where: str) -> EdgeliteError:
     """A file with dynamic input dimensions holds placeholder shapes runtime_micro cannot run:
     the error says so and how to fix the shapes (edgelite convert --input-shape)."""
@@ -111,8 +125,12 @@ def _with_dynamic_inputs_hint(error: EdgeliteError, model: bytes, where: str) ->
 
 
 def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
-              where: str = "<model>", dequantize: bool = False) -> BatchResult:
+              where: str = "<model>", dequantize: bool = False,
+              data_where: str | None = None) -> BatchResult:
+    """``where`` names the model in errors, ``data_where`` the data (default: the model)."""
     from edgelite.fileio import refuse_onnx_as_tflite
+
+    data_where = data_where or where
 
     if bytes(model[4:8]) != b"TFL3":
         refuse_onnx_as_tflite(model, where)
@@ -122,22 +140,14 @@ def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
         raise _with_dynamic_inputs_hint(e, model, where) from None
     names = [d.name for d in interp.inputs]
     if isinstance(data, dict):
-        missing = [n for n in names if n not in data]
-        if missing and len(data) == len(names) == 1:
-            data = list(data.values())
-        elif missing:
-            raise EdgeliteError(f"no data for input(s) {missing}; the file has "
-                                f"{sorted(data)}", where=where, code=Code.BAD_INPUT,
-                                hint="key .npz arrays by the model's input names")
-        else:
-            data = [data[n] for n in names]
+        data = arrays_by_input(data, names, data_where)
     if len(data) != len(names):
         raise EdgeliteError(f"the model has {len(names)} input(s) {names}, got {len(data)} "
-                            f"array(s)", where=where, code=Code.BAD_INPUT,
+                            f"array(s)", where=data_where, code=Code.BAD_INPUT,
                             hint="pass a .npz keyed by input name for several inputs")
     notes: list[str] = []
     nhwc = _channels_last_inputs(model)
-    per_input = [split_samples(np.asarray(a), d, d.name in nhwc, where, notes)
+    per_input = [split_samples(np.asarray(a), d, d.name in nhwc, data_where, notes)
                  for a, d in zip(data, interp.inputs)]
     counts = {len(s) for s in per_input}
     if len(counts) != 1:

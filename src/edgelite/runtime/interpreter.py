@@ -1,9 +1,21 @@
-"""Python binding over runtime_micro's C API (ctypes).
+"""Python binding over runtime_micro's C API (ctypes), shaped like LiteRT's Interpreter.
+
+Two ways to drive it. By position (inputs and outputs numbered 0, 1, ...):
 
     interp = Interpreter("model.tflite")           # arena sized from the required-size query
-    interp.set_input(0, x)
+    interp.set_input(0, x)                         # float x for an int8 input is quantized
     interp.invoke()
     y = interp.get_output(0)
+
+or exactly as ``ai_edge_litert.interpreter.Interpreter`` (LiteRT) is driven, by .tflite tensor
+index, so code written for LiteRT runs unchanged (see litert.py):
+
+    interp = Interpreter(model_path="model.tflite")
+    interp.allocate_tensors()
+    inp = interp.get_input_details()[0]
+    interp.set_tensor(inp["index"], x)             # dtype and shape must match, as in LiteRT
+    interp.invoke()
+    y = interp.get_tensor(interp.get_output_details()[0]["index"])
 
 The model bytes and the arena are numpy buffers owned by the Interpreter (16-byte aligned, as
 the C API requires); they live as long as the object.
@@ -22,6 +34,8 @@ import numpy as np
 from edgelite.errors import Code, EdgeliteError
 from edgelite.fileio import refuse_onnx_as_tflite
 from edgelite.runtime import _lib
+from edgelite.runtime import litert as L
+from edgelite.tflite.reader import ModelInfo
 
 PLANNERS = {"greedy": 0, "linear": 1}
 
@@ -87,21 +101,53 @@ def _status_code(status: int) -> str:
 class Interpreter:
     """runtime_micro interpreter over one model.
 
-    planner: "greedy" (smallest arena) or "linear" (every tensor keeps its bytes: tensor(i)
-    reads any tensor after invoke). arena_size: bytes to give the runtime; None sizes it
-    exactly from the runtime's own query. callback: called before and after every op.
+    model: a .tflite path or its bytes (or LiteRT's model_path= / model_content=).
+    planner: "greedy" (smallest arena) or "linear" (every tensor keeps its bytes: get_tensor(i)
+    reads any tensor after invoke; LiteRT's experimental_preserve_all_tensors=True).
+    arena_size: bytes to give the runtime; None sizes it exactly from the runtime's own query.
+    callback: called before and after every op.
     disable_isa: EL_ISA_* bits (``_lib.ISA_BITS``) the optimized kernels must not use;
     ``_lib.ISA_ALL`` runs the reference kernels only. Every choice gives the same bytes.
-    num_threads: threads for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (1: none). Above 1
-    the interpreter owns a pool of that many threads (runtime_micro/hosted/el_threadpool) for
-    its life; any count gives the same bytes. Interpreters may run at once in different Python
-    threads (the GIL is released during invoke); one interpreter must not be invoked from two
-    threads at once.
+    num_threads: threads for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (1 or None: none).
+    Above 1 the interpreter owns a pool of that many threads (runtime_micro/hosted/
+    el_threadpool) for its life; any count gives the same bytes. Interpreters may run at once
+    in different Python threads (the GIL is released during invoke); one interpreter must not
+    be invoked from two threads at once.
+
+    >>> interp = Interpreter(model_path="model_int8.tflite")      # as LiteRT's
+    >>> interp.allocate_tensors()
+    >>> d = interp.get_input_details()[0]
+    >>> interp.set_tensor(d["index"], x_int8)
+    >>> interp.invoke()
+    >>> y = interp.get_tensor(interp.get_output_details()[0]["index"])
+    >>> y = interp.get_signature_runner()(input=x_int8)["logits"]
     """
 
-    def __init__(self, model: str | Path | bytes, planner: str = "greedy",
+    def __init__(self, model: str | Path | bytes | None = None, planner: str = "greedy",
                  arena_size: int | None = None, callback: OpCallback | None = None,
-                 disable_isa: int = 0, num_threads: int = 1) -> None:
+                 disable_isa: int = 0, num_threads: int | None = 1, *,
+                 model_path: str | Path | None = None, model_content: bytes | None = None,
+                 experimental_delegates: list | None = None,
+                 experimental_preserve_all_tensors: bool = False,
+                 experimental_op_resolver_type: object = None,
+                 experimental_disable_delegate_clustering: bool = False,
+                 experimental_default_delegate_latest_features: bool = False) -> None:
+        # LiteRT's keywords: model_path / model_content name the model, num_threads None
+        # means its default, preserve_all_tensors keeps every tensor readable (our linear
+        # planner). The op resolver and delegate clustering choose among LiteRT's own kernels
+        # and mean nothing here; delegates cannot be loaded into runtime_micro.
+        given = [m for m in (model, model_path, model_content) if m is not None]
+        if len(given) != 1:
+            raise EdgeliteError("give exactly one model: a path or bytes (model, model_path= "
+                                "or model_content=)", code=Code.BAD_INPUT)
+        model = given[0]
+        if experimental_delegates:
+            raise EdgeliteError("runtime_micro loads no LiteRT delegates", code=Code.BAD_INPUT,
+                                hint="drop experimental_delegates; its own kernels run instead")
+        if experimental_preserve_all_tensors:
+            planner = "linear"
+        if num_threads is None:  # LiteRT's default; its -1 ("runtime decides") is refused below
+            num_threads = 1
         if planner not in PLANNERS:
             raise EdgeliteError(f"unknown planner {planner!r}", hint="use 'greedy' or 'linear'")
         if isinstance(num_threads, bool) or not isinstance(num_threads, int) or \
@@ -147,6 +193,13 @@ class Interpreter:
                        for i in range(self._lib.el_input_count(ctypes.byref(self._it)))]
         self.outputs = [self._details(self._lib.el_output_info, i)
                         for i in range(self._lib.el_output_count(ctypes.byref(self._it)))]
+        self._model_info: ModelInfo | None = None  # the file as the reader sees it, on demand
+        # The greedy planner may give an input's memory to a later tensor during invoke, while
+        # LiteRT keeps inputs readable: the last value set is kept, by tensor index, and read
+        # back after an invoke (None: written through a tensor() view, so unknown).
+        self._input_index = [d.index for d in self.inputs]
+        self._kept_inputs: dict[int, np.ndarray | None] = {}
+        self._invoked = False
 
     @property
     def kernels(self) -> str:
@@ -231,10 +284,18 @@ class Interpreter:
 
     # ------------------------------------------------------------------ API
     def set_input(self, i: int, value: np.ndarray) -> None:
+        """Input ``i`` (by position) from ``value``. The dtype must be the input's, with one
+        convenience LiteRT's set_tensor does not offer: float data for a quantized integer
+        input is quantized with the input's scale and zero point, as ``edgelite run`` does
+        (numpy's round to nearest, ties to even; saturated)."""
         info = self._info(self._lib.el_input_info, i)
         dtype = DTYPES[info.dtype]
         shape = tuple(int(info.dims[k]) for k in range(info.rank))
         arr = np.asarray(value)
+        if dtype.kind in "iu" and arr.dtype.kind == "f" and info.scale > 0:
+            limits = np.iinfo(dtype)
+            q = np.round(arr.astype(np.float64) / float(info.scale)) + int(info.zero_point)
+            arr = np.clip(q, limits.min, limits.max).astype(dtype)
         if arr.dtype != dtype:
             raise EdgeliteError(f"input {i}: got {arr.dtype}, the model expects {dtype}",
                                 code=Code.BAD_INPUT, where=self._where)
@@ -243,9 +304,15 @@ class Interpreter:
                                 code=Code.BAD_INPUT, where=self._where)
         arr = np.ascontiguousarray(arr)
         ctypes.memmove(info.data, arr.ctypes.data, info.bytes)
+        self._keep_input(int(info.index), arr)
+
+    def _keep_input(self, index: int, arr: np.ndarray | None) -> None:
+        if self.planner != "linear":
+            self._kept_inputs[index] = None if arr is None else arr.copy()
 
     def invoke(self) -> None:
         status = int(self._lib.el_invoke(ctypes.byref(self._it)))
+        self._invoked = True
         if status != _lib.EL_OK:
             self._raise(status)
 
@@ -259,7 +326,22 @@ class Interpreter:
         return self._array(self._info(self._lib.el_output_info, i))
 
     def get_input(self, i: int) -> np.ndarray:
-        return self._array(self._info(self._lib.el_input_info, i))
+        info = self._info(self._lib.el_input_info, i)
+        return self._input_after_invoke(int(info.index)) if self._invoked else self._array(info)
+
+    def _input_after_invoke(self, index: int) -> np.ndarray:
+        """An input's value once invoke may have reused its memory (greedy planner)."""
+        if self.planner == "linear":
+            return self._array(self._info(self._lib.el_tensor_info_at, index))
+        kept = self._kept_inputs.get(index)
+        if kept is None:
+            raise EdgeliteError(
+                f"input tensor {index}: invoke may have reused its memory, and its value was "
+                "written through a tensor() view, so it is not known any more",
+                code=Code.BAD_INPUT, where=self._where,
+                hint="set it with set_tensor()/set_input(), read it before invoke, or use "
+                     "planner='linear' (experimental_preserve_all_tensors=True)")
+        return kept.copy()
 
     @property
     def tensor_count(self) -> int:
@@ -268,18 +350,126 @@ class Interpreter:
     def tensor_details(self, index: int) -> TensorDetails:
         return self._details(self._lib.el_tensor_info_at, index)
 
-    def tensor(self, index: int) -> np.ndarray:
-        """Any tensor of subgraph 0 by model index, after invoke (linear planner only)."""
+    def _readable(self, index: int) -> _lib.ElTensorInfo:
         info = self._info(self._lib.el_tensor_info_at, index)
-        if self.planner != "linear" and not info.is_const:
+        io = {d.index for d in self.inputs} | {d.index for d in self.outputs}
+        if self.planner != "linear" and not info.is_const and index not in io:
             raise EdgeliteError(
                 f"tensor {index}: the greedy planner reuses intermediate memory",
                 code=Code.BAD_INPUT, where=self._where,
-                hint="create the Interpreter with planner='linear' to read any tensor")
+                hint="create the Interpreter with planner='linear' (LiteRT: "
+                     "experimental_preserve_all_tensors=True) to read any tensor")
         if not info.data:
             raise EdgeliteError(f"tensor {index} has no data (unused by every op)",
                                 code=Code.BAD_INPUT, where=self._where)
+        return info
+
+    # ------------------------------------------------------------------ LiteRT's API
+    def allocate_tensors(self) -> None:
+        """Nothing to do: the arena is planned once, at construction (static shapes)."""
+
+    def _file(self) -> ModelInfo:
+        if self._model_info is None:
+            from edgelite.tflite.reader import read_model
+
+            self._model_info = read_model(self._model[:self._model_size].tobytes(),
+                                          self._where)
+        return self._model_info
+
+    def _tensor_dict(self, index: int) -> dict:
+        info = self._info(self._lib.el_tensor_info_at, index)
+        shape = tuple(int(info.dims[k]) for k in range(info.rank))
+        return L.details(self._file().subgraphs[0].tensors[index], shape, DTYPES[info.dtype])
+
+    def get_input_details(self) -> list[dict]:
+        """One dict per model input, as LiteRT gives it: name, index (the .tflite tensor
+        index), shape, shape_signature, dtype, quantization, quantization_parameters,
+        sparsity_parameters."""
+        return [self._tensor_dict(d.index) for d in self.inputs]
+
+    def get_output_details(self) -> list[dict]:
+        return [self._tensor_dict(d.index) for d in self.outputs]
+
+    def get_tensor_details(self) -> list[dict]:
+        return [self._tensor_dict(i) for i in range(self.tensor_count)]
+
+    def set_tensor(self, tensor_index: int, value: np.ndarray) -> None:
+        """Copy ``value`` into an input tensor. As in LiteRT, the dtype and shape must be the
+        tensor's exactly (a ValueError otherwise; set_input quantizes floats instead)."""
+        if tensor_index not in {d.index for d in self.inputs}:
+            raise L.TensorValueError(
+                f"tensor {tensor_index} is not a model input", code=Code.BAD_INPUT,
+                where=self._where,
+                hint=f"inputs: {', '.join(str(d.index) for d in self.inputs)}")
+        arr = L.check_value(value, self._tensor_dict(tensor_index), self._where)
+        info = self._info(self._lib.el_tensor_info_at, tensor_index)
+        ctypes.memmove(info.data, arr.ctypes.data, info.bytes)
+        self._keep_input(tensor_index, arr)
+
+    def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:
+        """A copy of tensor ``tensor_index`` (the .tflite index): inputs, outputs and
+        constants always; intermediates with the linear planner only."""
+        if subgraph_index != 0:
+            raise EdgeliteError("only subgraph 0 is readable from Python", code=Code.BAD_INPUT,
+                                where=self._where)
+        info = self._readable(tensor_index)
+        if self._invoked and tensor_index in self._input_index:
+            return self._input_after_invoke(tensor_index)
         return self._array(info)
+
+    def tensor(self, tensor_index: int) -> Callable[[], np.ndarray]:
+        """As LiteRT: a function returning a numpy view of the tensor's memory (no copy),
+        valid until the next invoke overwrites it. Do not keep the view across invokes; an
+        input's view is for writing it before invoke (get_tensor reads it back after)."""
+        info = self._readable(tensor_index)
+        if tensor_index in self._input_index:
+            self._keep_input(tensor_index, None)  # written through the view: not known here
+        dtype = DTYPES[info.dtype]
+        shape = tuple(int(info.dims[k]) for k in range(info.rank))
+        for owner in (self._arena, self._model):  # the view keeps its buffer alive
+            start = int(info.data) - int(owner.ctypes.data) if owner.size else -1
+            if 0 <= start <= owner.size - info.bytes:
+                return lambda: owner[start:start + info.bytes].view(dtype).reshape(shape)
+        buf = (ctypes.c_uint8 * info.bytes).from_address(info.data)  # external memory
+        return lambda: np.frombuffer(buf, dtype=dtype).reshape(shape)
+
+    def resize_tensor_input(self, input_index: int, tensor_size, strict: bool = False) -> None:
+        """runtime_micro runs the shapes fixed at conversion: resizing to the same shape is
+        accepted, any other shape refused (convert again with --input-shape)."""
+        d = self._tensor_dict(input_index)
+        want = [int(v) for v in tensor_size]
+        if want != [int(v) for v in d["shape"]]:
+            raise L.TensorValueError(
+                f"cannot resize input {input_index} ({d['name']!r}) from "
+                f"{[int(v) for v in d['shape']]} to {want}: runtime_micro runs static shapes",
+                code=Code.UNSUPPORTED, where=self._where,
+                hint=f"convert the model again with --input-shape {d['name']}:"
+                     f"{','.join(map(str, want))}")
+
+    def get_signature_list(self) -> dict[str, dict[str, list[str]]]:
+        """{signature key: {"inputs": [names], "outputs": [names]}}, names sorted as LiteRT
+        lists them; the file's SignatureDefs, or ``serving_default`` when it has none."""
+        return {s.key: {"inputs": sorted(s.inputs), "outputs": sorted(s.outputs)}
+                for s in self._signatures()}
+
+    def _signatures(self) -> list:
+        names = {d.index: d.name for d in (*self.inputs, *self.outputs)}
+        return L.signatures(self._file(), [d.index for d in self.inputs],
+                            [d.index for d in self.outputs], names)
+
+    def get_signature_runner(self, signature_key: str | None = None) -> L.SignatureRunner:
+        sigs = {s.key: s for s in self._signatures()}
+        if signature_key is None:
+            if len(sigs) != 1:
+                raise L.TensorValueError(
+                    f"the model has {len(sigs)} signatures: name one", code=Code.BAD_INPUT,
+                    where=self._where, hint=f"one of: {', '.join(sorted(sigs))}")
+            signature_key = next(iter(sigs))
+        if signature_key not in sigs:
+            raise L.TensorValueError(f"no signature {signature_key!r}", code=Code.BAD_INPUT,
+                                     where=self._where,
+                                     hint=f"the model has: {', '.join(sorted(sigs))}")
+        return L.SignatureRunner(self, sigs[signature_key])
 
 
 def required_arena_bytes(model: str | Path | bytes, planner: str = "greedy") -> int:
