@@ -9,31 +9,20 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.cli import assert_user_error
+from helpers.cli import edgelite_cmd as edgelite
 
-import edgelite
 from edgelite.bench.compare import agreement
 from edgelite.bench.inputs import ModelLayout
 from edgelite.runtime.interpreter import TensorDetails
 
 REPO = Path(__file__).resolve().parents[1]
-PKG_ROOT = str(Path(edgelite.__file__).resolve().parents[1])
 DIGITS = REPO / "examples" / "digits"
 FEW = ("--runs", "3", "--warmup", "1")
-
-
-def edgelite(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    # The edgelite this test imports (the installed wheel, or src/ in a dev checkout).
-    env["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, env.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "edgelite.cli", *args], check=False,
-                          capture_output=True, text=True, env=env, timeout=300)
 
 
 def bench_json(*args: str) -> dict:
@@ -189,14 +178,6 @@ def test_agreement_reports_differences() -> None:
     assert real.max_abs_diff == pytest.approx(1.0) and real.max_steps == pytest.approx(2.0)
     bad = agreement(ours, [np.zeros((1, 5), np.int8)], [_details(np.int8)], none, real=False)
     assert "shape" in bad.text()
-
-
-def assert_user_error(res: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
-    for frag in fragments:
-        assert frag in lines[0], (frag, lines[0])
 
 
 @pytest.mark.parametrize("args, fragments", [

@@ -11,30 +11,12 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-
-import edgelite
+from helpers.cli import PKG_ROOT, assert_user_error
+from helpers.cli import edgelite_cmd as edgelite
 from onnx import TensorProto, helper
 
 REPO = Path(__file__).resolve().parents[1]
-PKG_ROOT = str(Path(edgelite.__file__).resolve().parents[1])
 DIGITS = REPO / "examples" / "digits"
-
-
-def edgelite(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    # The edgelite this test imports (the installed wheel, or src/ in a dev checkout).
-    env["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, env.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "edgelite.cli", *args], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=300)
-
-
-def assert_user_error(res: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
-    assert "Traceback" not in res.stderr
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
-    for frag in fragments:
-        assert frag in lines[0], (frag, lines[0])
 
 
 def save(model: onnx.ModelProto, path: Path) -> Path:
@@ -241,7 +223,8 @@ def test_onnx_given_where_a_tflite_is_needed_says_convert_first(command: str, na
 
 # ---- conventions shared by every command ---------------------------------------------------
 
-COMMANDS = ["convert", "inspect", "ops", "run", "quantize", "prune", "export", "eval", "bench"]
+COMMANDS = ["convert", "inspect", "ops", "run", "quantize", "prune", "export", "eval", "bench",
+            "doctor"]
 
 
 def test_every_help_ends_with_examples() -> None:

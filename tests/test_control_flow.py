@@ -133,7 +133,8 @@ def test_convert_if_converts_a_run_time_condition_and_inlines_a_frozen_one(tmp_p
 
 
 def test_convert_refuses_an_if_branch_it_cannot_compute_blindly(tmp_path: Path) -> None:
-    from test_cli import assert_user_error, edgelite
+    from helpers.cli import assert_user_error
+    from helpers.cli import edgelite_cmd as edgelite
 
     make_corpus, tflbuild = _corpus_module()
     m = make_corpus.if_model()

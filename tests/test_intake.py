@@ -15,6 +15,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from helpers.cli import assert_user_error
+from helpers.cli import edgelite_cmd as edgelite
 from helpers.tflite_checks import (
     assert_int8_bit_exact_with_tflm as _assert_int8_bit_exact_with_tflm,
 )
@@ -23,7 +25,6 @@ from helpers.tflite_checks import err_of_range as _err_of_range
 from helpers.tflite_checks import litert_outputs as _litert
 from helpers.tflite_checks import wheel as _wheel
 from onnx import TensorProto, helper, numpy_helper
-from test_cli import assert_user_error, edgelite
 
 from edgelite import ir
 from edgelite.converter import ConvertOptions, convert

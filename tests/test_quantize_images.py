@@ -13,10 +13,8 @@ details; tests/test_quantize_digits.py covers auto precision on LiteRT with int1
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import skimage.data as skimage_data  # the `test` extra installs scikit-image (and Pillow)
+from helpers.cli import edgelite_cmd as edgelite
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
@@ -33,17 +32,6 @@ MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 IMAGE_FLAGS = ["--image-size", f"{SIZE},{SIZE}", "--image-mean", ",".join(map(str, MEAN)),
                "--image-std", ",".join(map(str, STD))]
-
-
-def edgelite(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    # The edgelite this test imports (the installed wheel in CI, src/ in a dev checkout).
-    import edgelite
-
-    pkg_root = str(Path(edgelite.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([pkg_root, env.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "edgelite.cli", *args], capture_output=True,
-                          text=True, env=env, timeout=300, check=False)
 
 
 def one_line_error(res: subprocess.CompletedProcess[str], *fragments: str) -> str:

@@ -541,18 +541,12 @@ def _usage_error(e: click.ClickException) -> str:
     return f"error: {path}: {message} (see `{path} --help`)"
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@cli.command(epilog=examples("edgelite doctor", "edgelite doctor --json"))
+@json_option
 def doctor(as_json: bool) -> None:
     """List the optional tools (cross compilers, QEMU, clang, CMake, JDK, zig, adb, the peer
     runtimes) found here, with versions, what each enables and the command installing what is
-    missing. Always exits 0.
-
-    \b
-    Example:
-      edgelite doctor
-      edgelite doctor --json
-    """
+    missing. Always exits 0."""
     from edgelite import doctor as doc
 
     tools = doc.check()
