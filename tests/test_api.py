@@ -293,6 +293,7 @@ def test_quantize_same_bytes_as_the_command_for_every_calibration_form(
     assert both == q
 
 
+@pytest.mark.slow
 def test_prune_same_bytes_as_the_command(digits: dict[str, Path]) -> None:
     # structured (channels, bias repair: quick) to .tflite, sparse to .onnx
     for suffix, flags, kwargs in (

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # firmware built and counted under QEMU
+
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("EDGELITE_SOURCE", str(ROOT))  # runtime_micro/ even from a wheel install
 

@@ -380,6 +380,7 @@ def _stderr_on_a_terminal(*args: str) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 def test_progress_bars_on_a_terminal_only(tmp_path: Path) -> None:
     with np.load(DIGITS / "heldout.npz") as f:
         np.savez(tmp_path / "cal.npz", input=f["calibration"][:32])

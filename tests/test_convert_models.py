@@ -110,6 +110,7 @@ def test_keep_nchw_io_has_one_transpose_at_each_nchw_end(name: str, head: str,
     assert "TRANSPOSE" not in types
 
 
+@pytest.mark.slow
 def test_mobilenet_v2_full_size(tmp_path: Path) -> None:
     model = _model("mobilenet_v2_1.0_224")
     path = tmp_path / "mnv2.onnx"
@@ -188,6 +189,7 @@ def _randomized_light_model(name: str) -> onnx.ModelProto:
                     "PADV2", "MAX_POOL_2D", "AVERAGE_POOL_2D", "MUL", "RESHAPE", "TRANSPOSE",
                     "FULLY_CONNECTED"}),
 ])
+@pytest.mark.slow
 def test_real_architectures(name: str, expected: set[str], tmp_path: Path) -> None:
     model = _randomized_light_model(name)
     path = tmp_path / f"{name}.onnx"

@@ -26,6 +26,8 @@ import pytest
 from helpers.embed import (EXAMPLE, RUNTIME, digits_models, exported, format_values, libdir,
                            public_api, run, tool)
 
+pytestmark = pytest.mark.slow  # cross builds under qemu-user, zig compile checks
+
 TOOLCHAINS = RUNTIME / "cmake" / "toolchains"
 CROSS = {"aarch64-linux-gnu": "qemu-aarch64", "arm-linux-gnueabihf": "qemu-arm"}
 APT = {"aarch64-linux-gnu": "gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user",

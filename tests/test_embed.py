@@ -23,6 +23,8 @@ import pytest
 from helpers.embed import (EXAMPLE, HEADER, ROOT, RUNTIME, digits_models, exported,
                            format_values, libdir, public_api, run, tool)
 
+pytestmark = pytest.mark.slow  # CMake builds and installs of the C package
+
 MAX_EXPORTS = 40
 
 

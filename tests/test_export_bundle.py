@@ -24,6 +24,8 @@ import pytest
 
 import edgelite
 
+pytestmark = pytest.mark.slow  # host and firmware builds of export bundles
+
 REPO = Path(__file__).resolve().parents[1]
 PKG_ROOT = str(Path(edgelite.__file__).resolve().parents[1])
 DIGITS = REPO / "examples" / "digits"

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # libFuzzer runs for a fixed time
+
 REPO = Path(__file__).resolve().parents[1]
 RUNTIME = REPO / "runtime_micro"
 CORPUS = RUNTIME / "corpus"

@@ -447,6 +447,7 @@ def test_mediapipe_float_files_convert_and_match_litert(member: str) -> None:
         assert _err_of_range(a, b) <= 1e-3
 
 
+@pytest.mark.slow
 def test_mediapipe_file_quantizes_to_int8_bit_exact_with_tflm(tmp_path: Path) -> None:
     from skimage import data as images
     from skimage import transform

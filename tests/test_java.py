@@ -18,6 +18,8 @@ import pytest
 
 from helpers.embed import ROOT, digits_models, libdir, run, tool
 
+pytestmark = pytest.mark.slow  # JNI library and javac
+
 DRIVER = ROOT / "tests" / "java" / "RunDigits.java"
 
 

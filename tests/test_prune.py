@@ -199,6 +199,7 @@ def _heldout_sqnr(result, digits) -> float:
     return ev.sqnr_db
 
 
+@pytest.mark.slow
 def test_least_squares_repair_beats_no_repair(digits):
     calib = DIGITS_DIR / "calibration.npz"
     sq = {}
@@ -210,6 +211,7 @@ def test_least_squares_repair_beats_no_repair(digits):
     assert sq["ls"] > sq["bias"] > sq["none"], sq
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pattern,sparsity", [("unstructured", 0.75), ("2:4", None)])
 def test_second_order_sparse_beats_magnitude(digits, pattern, sparsity):
     calib = DIGITS_DIR / "calibration.npz"

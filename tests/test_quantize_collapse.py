@@ -97,6 +97,7 @@ def test_yolo_head_int8_holds(tmp_path: Path, photos96: np.ndarray) -> None:
     _check(path, photos96, r, 30.0)
 
 
+@pytest.mark.slow
 def test_yolo_head_float_io_output_join_raised(tmp_path: Path, photos96: np.ndarray) -> None:
     path = tmp_path / "yolo.onnx"
     onnx.save(M.yolo_head(96), path)
@@ -155,6 +156,7 @@ def _offset_model() -> onnx.ModelProto:
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 
 
+@pytest.mark.slow
 def test_collapse_refused_loudly(tmp_path: Path) -> None:
     onnx.save(_offset_model(), tmp_path / "offset.onnx")
     x = (1000 + np.random.default_rng(0).uniform(-0.5, 0.5, (16, 1, 32))).astype(np.float32)

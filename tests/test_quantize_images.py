@@ -277,6 +277,7 @@ def _conv_np(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out + b.reshape(1, -1, 1, 1)
 
 
+@pytest.mark.slow
 def test_auto_precision_raises_the_outlier_layer(tmp_path: Path) -> None:
     from tflite_micro.python.tflite_micro import runtime
 

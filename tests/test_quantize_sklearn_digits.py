@@ -103,6 +103,7 @@ def edgelite_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return res
 
 
+@pytest.mark.slow
 def test_cli_convert_int8_and_eval(int8, heldout, float_top1: float, tmp_path: Path) -> None:
     x, labels = heldout
     model = tmp_path / "digits8_int8.tflite"

@@ -180,6 +180,7 @@ def test_conv_transpose_fully_integer_bit_exact_with_tflm(mode: str, floor: floa
 
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", list(MODES))
 def test_ppocr_text_detector_fully_integer_bit_exact_with_tflm(mode: str) -> None:
     """The real PP-OCRv4 text detector (its upsampling is two TRANSPOSE_CONV), at 96x96 on
@@ -287,6 +288,7 @@ def test_models_and_kernels_on_arm_targets_match_host(target: str, cpu: str | No
         print(f"[{target}] {name}: {len(steps)} steps, {len(res.tensors)} tensors equal")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["host", "cortex-m4", "cortex-m55", "aarch64"])
 def test_c_int16_kernel_tests_on_host_and_targets(target: str, tmp_path: Path) -> None:
     """runtime_micro/tests/kernels (TFLite's arithmetic edge cases, and the int16 GELU / RSQRT

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # chromium renders every page
+
 from edgelite.cli import main
 from edgelite.quantize import report_svg
 from edgelite.quantize.report import render_html

@@ -25,6 +25,8 @@ from edgelite.errors import EdgeliteError
 from edgelite.export import export_c, export_names, write_folder
 from edgelite.runtime import Interpreter
 
+pytestmark = pytest.mark.slow  # ARM targets under QEMU
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import arm_targets as at
