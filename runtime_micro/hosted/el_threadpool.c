@@ -10,12 +10,12 @@
 
 struct el_threadpool {
     pthread_mutex_t lock;
-    pthread_cond_t work;   /* workers: a new generation or shutdown */
-    pthread_cond_t done;   /* caller: the last task finished */
+    pthread_cond_t work;    /* workers: a new generation or shutdown */
+    pthread_cond_t done;    /* caller: the last task finished */
     pthread_mutex_t submit; /* one parallel_for at a time */
     pthread_t *workers;
     int32_t n_workers;
-    int32_t started;       /* workers actually created */
+    int32_t started; /* workers actually created */
     int shutdown;
     uint64_t generation;
     /* the current job */
@@ -34,7 +34,8 @@ static void run_tasks(el_threadpool *p)
         pthread_mutex_unlock(&p->lock);
         task(arg, i);
         pthread_mutex_lock(&p->lock);
-        if (--p->unfinished == 0) pthread_cond_signal(&p->done);
+        if (--p->unfinished == 0)
+            pthread_cond_signal(&p->done);
     }
 }
 
@@ -44,8 +45,10 @@ static void *worker_main(void *arg)
     uint64_t seen = 0;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->shutdown && p->generation == seen) pthread_cond_wait(&p->work, &p->lock);
-        if (p->shutdown) break;
+        while (!p->shutdown && p->generation == seen)
+            pthread_cond_wait(&p->work, &p->lock);
+        if (p->shutdown)
+            break;
         seen = p->generation;
         run_tasks(p);
     }
@@ -58,9 +61,11 @@ el_threadpool *el_threadpool_create(int32_t num_threads)
     pthread_attr_t attr;
     el_threadpool *p;
     int32_t i;
-    if (num_threads < 1 || num_threads > 256) return NULL;
+    if (num_threads < 1 || num_threads > 256)
+        return NULL;
     p = (el_threadpool *)calloc(1, sizeof(*p));
-    if (p == NULL) return NULL;
+    if (p == NULL)
+        return NULL;
     p->n_workers = num_threads - 1;
     if (p->n_workers > 0) {
         p->workers = (pthread_t *)calloc((size_t)p->n_workers, sizeof(pthread_t));
@@ -95,12 +100,14 @@ el_threadpool *el_threadpool_create(int32_t num_threads)
 void el_threadpool_destroy(el_threadpool *p)
 {
     int32_t i;
-    if (p == NULL) return;
+    if (p == NULL)
+        return;
     pthread_mutex_lock(&p->lock);
     p->shutdown = 1;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
-    for (i = 0; i < p->started; i++) pthread_join(p->workers[i], NULL);
+    for (i = 0; i < p->started; i++)
+        pthread_join(p->workers[i], NULL);
     pthread_cond_destroy(&p->done);
     pthread_cond_destroy(&p->work);
     pthread_mutex_destroy(&p->submit);
@@ -109,16 +116,21 @@ void el_threadpool_destroy(el_threadpool *p)
     free(p);
 }
 
-int32_t el_threadpool_threads(const el_threadpool *p) { return p ? p->n_workers + 1 : 0; }
+int32_t el_threadpool_threads(const el_threadpool *p)
+{
+    return p ? p->n_workers + 1 : 0;
+}
 
 void el_threadpool_parallel_for(void *pool, int32_t n_tasks, void (*task)(void *arg, int32_t i),
                                 void *arg)
 {
     el_threadpool *p = (el_threadpool *)pool;
     int32_t i;
-    if (n_tasks <= 0) return;
+    if (n_tasks <= 0)
+        return;
     if (p == NULL || p->n_workers == 0 || n_tasks == 1) {
-        for (i = 0; i < n_tasks; i++) task(arg, i);
+        for (i = 0; i < n_tasks; i++)
+            task(arg, i);
         return;
     }
     pthread_mutex_lock(&p->submit);
@@ -131,7 +143,8 @@ void el_threadpool_parallel_for(void *pool, int32_t n_tasks, void (*task)(void *
     p->generation++;
     pthread_cond_broadcast(&p->work);
     run_tasks(p);
-    while (p->unfinished > 0) pthread_cond_wait(&p->done, &p->lock);
+    while (p->unfinished > 0)
+        pthread_cond_wait(&p->done, &p->lock);
     p->task = NULL;
     p->arg = NULL;
     p->n_tasks = 0;

@@ -51,47 +51,48 @@ extern "C" {
 #define EL_VERSION_MAJOR 0
 #define EL_VERSION_MINOR 1
 
-#define EL_MODEL_ALIGN 16 /* required alignment of the model bytes */
-#define EL_ARENA_ALIGN 16 /* required alignment of the arena */
-#define EL_MAX_DIMS 8     /* highest tensor rank accepted */
+#define EL_MODEL_ALIGN 16   /* required alignment of the model bytes */
+#define EL_ARENA_ALIGN 16   /* required alignment of the arena */
+#define EL_MAX_DIMS 8       /* highest tensor rank accepted */
 #define EL_MESSAGE_SIZE 256 /* error messages are truncated to this many bytes incl. NUL */
 
 typedef enum el_status {
-  EL_OK = 0,
-  EL_ERROR_BAD_ARGUMENT = 1,   /* caller misuse: NULL pointer, misaligned buffer, bad index */
-  EL_ERROR_INVALID_MODEL = 2,  /* the model bytes are malformed or inconsistent */
-  EL_ERROR_UNSUPPORTED = 3,    /* valid model using an op/dtype/option runtime_micro lacks */
-  EL_ERROR_ARENA_TOO_SMALL = 4,/* see el_arena_required() */
-  EL_ERROR_INVOKE = 5,         /* data-dependent failure while running (e.g. gather index) */
-  EL_ERROR_STATE = 6           /* call not allowed now (e.g. invoke after a failed init) */
+    EL_OK = 0,
+    EL_ERROR_BAD_ARGUMENT = 1,    /* caller misuse: NULL pointer, misaligned buffer, bad index */
+    EL_ERROR_INVALID_MODEL = 2,   /* the model bytes are malformed or inconsistent */
+    EL_ERROR_UNSUPPORTED = 3,     /* valid model using an op/dtype/option runtime_micro lacks */
+    EL_ERROR_ARENA_TOO_SMALL = 4, /* see el_arena_required() */
+    EL_ERROR_INVOKE = 5,          /* data-dependent failure while running (e.g. gather index) */
+    EL_ERROR_STATE = 6            /* call not allowed now (e.g. invoke after a failed init) */
 } el_status;
 
 /* Tensor element types. Values are TFLite's TensorType values. */
 typedef enum el_dtype {
-  EL_FLOAT32 = 0,
-  EL_FLOAT16 = 1,
-  EL_INT32 = 2,
-  EL_UINT8 = 3,
-  EL_INT64 = 4,
-  EL_STRING = 5,
-  EL_BOOL = 6,
-  EL_INT16 = 7,
-  EL_COMPLEX64 = 8,
-  EL_INT8 = 9,
-  EL_FLOAT64 = 10,
-  EL_COMPLEX128 = 11,
-  EL_UINT64 = 12,
-  EL_RESOURCE = 13,
-  EL_VARIANT = 14,
-  EL_UINT32 = 15,
-  EL_UINT16 = 16,
-  EL_INT4 = 17,
-  EL_BFLOAT16 = 18
+    EL_FLOAT32 = 0,
+    EL_FLOAT16 = 1,
+    EL_INT32 = 2,
+    EL_UINT8 = 3,
+    EL_INT64 = 4,
+    EL_STRING = 5,
+    EL_BOOL = 6,
+    EL_INT16 = 7,
+    EL_COMPLEX64 = 8,
+    EL_INT8 = 9,
+    EL_FLOAT64 = 10,
+    EL_COMPLEX128 = 11,
+    EL_UINT64 = 12,
+    EL_RESOURCE = 13,
+    EL_VARIANT = 14,
+    EL_UINT32 = 15,
+    EL_UINT16 = 16,
+    EL_INT4 = 17,
+    EL_BFLOAT16 = 18
 } el_dtype;
 
 typedef enum el_planner {
-  EL_PLANNER_GREEDY = 0, /* smallest arena: tensors share memory when their lifetimes don't overlap */
-  EL_PLANNER_LINEAR = 1  /* every tensor has its own bytes, all readable after invoke (calibration,
+    EL_PLANNER_GREEDY =
+        0, /* smallest arena: tensors share memory when their lifetimes don't overlap */
+    EL_PLANNER_LINEAR = 1 /* every tensor has its own bytes, all readable after invoke (calibration,
                             debugging); arena = sum of all tensor sizes */
 } el_planner;
 
@@ -104,37 +105,37 @@ typedef el_status (*el_op_callback)(void *user, int32_t subgraph, int32_t op_ind
 /* Interpreter handle. Opaque: its contents are private; its size is part of the ABI. */
 #define EL_INTERPRETER_SIZE 512
 typedef struct el_interpreter {
-  union {
-    uint64_t words[EL_INTERPRETER_SIZE / 8];
-    void *align_ptr;
-    double align_double;
-  } opaque;
+    union {
+        uint64_t words[EL_INTERPRETER_SIZE / 8];
+        void *align_ptr;
+        double align_double;
+    } opaque;
 } el_interpreter;
 
 /* Instruction sets of the optimized kernels (kernels/opt), as bits of el_config.disable_isa and
  * of el_kernel_isa(). Hosted builds choose among them at run time from what the CPU reports;
  * Cortex-M builds fix DSP / MVE at compile time (disabling those bits there changes nothing,
  * EL_ISA_OPT still does). Every path writes the same bytes as the reference kernels. */
-#define EL_ISA_AVX2 0x1u        /* x86-64 AVX2 */
-#define EL_ISA_AVX512VNNI 0x2u  /* x86-64 AVX512-VNNI + AVX512VL (with AVX2) */
-#define EL_ISA_AVXVNNI 0x4u     /* x86-64 AVX-VNNI (with AVX2) */
-#define EL_ISA_SSE41 0x8u       /* x86-64 SSE4.1 */
-#define EL_ISA_NEON 0x10u       /* aarch64 Advanced SIMD */
-#define EL_ISA_SDOT 0x20u       /* aarch64 dot product (ARMv8.2 DotProd) */
-#define EL_ISA_DSP 0x100u       /* Cortex-M4/M7/M33 DSP extension (compile time) */
-#define EL_ISA_MVE 0x200u       /* Cortex-M55/M85 Helium (compile time) */
-#define EL_ISA_OPT 0x80000000u  /* the optimized kernels at all, their portable C paths included */
-#define EL_ISA_ALL 0xFFFFFFFFu  /* as disable_isa: reference kernels only */
+#define EL_ISA_AVX2 0x1u       /* x86-64 AVX2 */
+#define EL_ISA_AVX512VNNI 0x2u /* x86-64 AVX512-VNNI + AVX512VL (with AVX2) */
+#define EL_ISA_AVXVNNI 0x4u    /* x86-64 AVX-VNNI (with AVX2) */
+#define EL_ISA_SSE41 0x8u      /* x86-64 SSE4.1 */
+#define EL_ISA_NEON 0x10u      /* aarch64 Advanced SIMD */
+#define EL_ISA_SDOT 0x20u      /* aarch64 dot product (ARMv8.2 DotProd) */
+#define EL_ISA_DSP 0x100u      /* Cortex-M4/M7/M33 DSP extension (compile time) */
+#define EL_ISA_MVE 0x200u      /* Cortex-M55/M85 Helium (compile time) */
+#define EL_ISA_OPT 0x80000000u /* the optimized kernels at all, their portable C paths included */
+#define EL_ISA_ALL 0xFFFFFFFFu /* as disable_isa: reference kernels only */
 
 typedef struct el_config {
-  el_planner planner;
-  el_op_callback callback; /* may be NULL */
-  void *callback_user;
-  /* EL_ISA_* bits the optimized kernels must not use; 0 (the default, and a NULL cfg) = the
+    el_planner planner;
+    el_op_callback callback; /* may be NULL */
+    void *callback_user;
+    /* EL_ISA_* bits the optimized kernels must not use; 0 (the default, and a NULL cfg) = the
    * fastest paths this CPU has. The choice belongs to this interpreter alone: interpreters with
    * different settings may run in different threads at once. For tests and benchmarks. */
-  uint32_t disable_isa;
-  /* Threads. The library itself never creates a thread: the caller may hand it a parallel-for.
+    uint32_t disable_isa;
+    /* Threads. The library itself never creates a thread: the caller may hand it a parallel-for.
    * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED then split their output into tasks (rows
    * per batch; output channels or batches for FULLY_CONNECTED; runs of elements for float32
    * binary ops and int8 ADD / SUB / MUL without broadcast) and call
@@ -149,28 +150,28 @@ typedef struct el_config {
    * waits on this interpreter, while el_invoke runs. One pool may serve several interpreters
    * if its parallel_for is safe to call from several threads at once (el_threadpool's is:
    * runtime_micro/hosted/el_threadpool.h). Layers too small to repay the hand-off run inline. */
-  void (*parallel_for)(void *pool, int32_t n_tasks, void (*task)(void *arg, int32_t i),
-                       void *arg);
-  void *parallel_pool;
-  int32_t num_threads;
+    void (*parallel_for)(void *pool, int32_t n_tasks, void (*task)(void *arg, int32_t i),
+                         void *arg);
+    void *parallel_pool;
+    int32_t num_threads;
 } el_config;
 
 /* Everything a caller needs to read or fill a tensor. Pointers stay valid while the
  * interpreter lives. */
 typedef struct el_tensor_info {
-  const char *name;       /* NUL-terminated, in the model; "" when the model has none */
-  el_dtype dtype;
-  int32_t rank;           /* 0..EL_MAX_DIMS */
-  int32_t dims[EL_MAX_DIMS];
-  void *data;             /* in the arena (or the model for constants: do not write) */
-  size_t bytes;           /* element count x element size */
-  float scale;            /* quantization: real = scale * (q - zero_point); scale 0 = none */
-  int32_t zero_point;
-  int32_t quant_count;    /* 0 none, 1 per-tensor, >1 per-channel (scale/zero_point = entry 0) */
-  int32_t quantized_dimension;
-  int32_t is_const;       /* data lives in the model */
-  int32_t is_variable;
-  int32_t index;          /* tensor index in subgraph 0 of the model */
+    const char *name; /* NUL-terminated, in the model; "" when the model has none */
+    el_dtype dtype;
+    int32_t rank; /* 0..EL_MAX_DIMS */
+    int32_t dims[EL_MAX_DIMS];
+    void *data;   /* in the arena (or the model for constants: do not write) */
+    size_t bytes; /* element count x element size */
+    float scale;  /* quantization: real = scale * (q - zero_point); scale 0 = none */
+    int32_t zero_point;
+    int32_t quant_count; /* 0 none, 1 per-tensor, >1 per-channel (scale/zero_point = entry 0) */
+    int32_t quantized_dimension;
+    int32_t is_const; /* data lives in the model */
+    int32_t is_variable;
+    int32_t index; /* tensor index in subgraph 0 of the model */
 } el_tensor_info;
 
 /*
@@ -197,7 +198,7 @@ typedef struct el_tensor_info {
  * depends on pointer width: a 32-bit target needs no more than the 64-bit host reports.
  */
 EL_API el_status el_init(el_interpreter *it, const void *model, size_t model_size, void *arena,
-                  size_t arena_size, const el_config *cfg);
+                         size_t arena_size, const el_config *cfg);
 
 EL_API size_t el_arena_required(const el_interpreter *it);
 EL_API int el_arena_required_exact(const el_interpreter *it);

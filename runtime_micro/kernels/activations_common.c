@@ -208,11 +208,11 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
     if (!el_k_same_dims(in, out)) {
         return EL_BAD(ctx, node, "output shape differs from the input shape");
     }
-    d = (unary_data *)el_alloc_op_data(
-        ctx, node,
-        in->type == EL_INT8 && (code == EL_OP_GELU || code == EL_OP_ELU)
-            ? sizeof(unary_data)
-            : offsetof(unary_data, table));
+    d = (unary_data *)el_alloc_op_data(ctx, node,
+                                       in->type == EL_INT8 &&
+                                               (code == EL_OP_GELU || code == EL_OP_ELU)
+                                           ? sizeof(unary_data)
+                                           : offsetof(unary_data, table));
     if (d == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
     }
@@ -294,7 +294,8 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
             d->u.hs.output_multiplier_fixedpoint_int16 =
                 (int16_t)(m32 >= INT32_MAX - (1 << 15) ? INT16_MAX : (m32 + (1 << 15)) >> 16);
             if (sh > 0) {
-                return EL_UNSUP(ctx, node, "output scale too small for the int8 hard-swish "
+                return EL_UNSUP(ctx, node,
+                                "output scale too small for the int8 hard-swish "
                                 "(needs output_scale >= input_scale / 128)");
             }
             el_quantize_multiplier((double)reluish_m, &m32, &sh);
@@ -470,7 +471,8 @@ static el_status softmax_prepare(el_context *ctx, el_node *node)
         EL_TRY(el_k_qin(ctx, node, 0, &in_s, &in_zp));
         EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
         if (out_s != 16.0f / 256.0f || out_zp != 127) {
-            return EL_UNSUP(ctx, node, "int8 log-softmax output needs scale 16/256 and zero "
+            return EL_UNSUP(ctx, node,
+                            "int8 log-softmax output needs scale 16/256 and zero "
                             "point 127");
         }
         el_preprocess_softmax_scaling(1.0, (double)in_s, 5, &d->u.lsm.input_multiplier, &sh);
@@ -540,7 +542,7 @@ static el_status softmax_invoke(el_context *ctx, el_node *node)
     return EL_OK;
 }
 
-#define EL_UNARY_KERNEL(name, code)                                                            \
+#define EL_UNARY_KERNEL(name, code)                                                                \
     const el_kernel el_kernel_##name = {code, 0, unary_prepare, unary_invoke}
 EL_UNARY_KERNEL(logistic, EL_OP_LOGISTIC);
 EL_UNARY_KERNEL(tanh, EL_OP_TANH);

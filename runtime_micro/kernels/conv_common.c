@@ -17,7 +17,7 @@ typedef struct {
     el_dims in, filter, out;
     int32_t is_float;
     int32_t is16, bias64; /* int16x8: int16 activations, int32/int64 bias */
-    int32_t *mult; /* per output channel (integer only), in the op data */
+    int32_t *mult;        /* per output channel (integer only), in the op data */
     int32_t *shift;
     unsigned char *op; /* the op data */
 } conv_data;
@@ -32,8 +32,8 @@ typedef struct {
 static void conv_view_of(const el_node *node, const el_tensor *in, const el_tensor *filter,
                          const el_tensor *out, conv_view *v)
 {
-    const int32_t *mult = (const int32_t *)((const unsigned char *)node->op_data +
-                                            sizeof(el_conv_params));
+    const int32_t *mult =
+        (const int32_t *)((const unsigned char *)node->op_data + sizeof(el_conv_params));
     v->p = (const el_conv_params *)node->op_data;
     el_k_dims4(in, &v->in);
     el_k_dims4(filter, &v->filter);
@@ -62,8 +62,10 @@ static el_status conv_quant(el_context *ctx, el_node *node, conv_data *d, int32_
     EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
     EL_TRY(el_get_input_quant(ctx, node, 1, &fq));
     if (fq.count != 1 && fq.count != channels) {
-        return EL_UNSUP(ctx, node, "filter has %d scales; expected 1 or one per output channel "
-                        "(%d)", (int)fq.count, (int)channels);
+        return EL_UNSUP(ctx, node,
+                        "filter has %d scales; expected 1 or one per output channel "
+                        "(%d)",
+                        (int)fq.count, (int)channels);
     }
     if (fq.count > 1 && fq.quantized_dimension != channel_dim) {
         return EL_UNSUP(ctx, node, "filter is quantized along dim %d; expected dim %d",
@@ -123,8 +125,10 @@ static el_status int16_setup(el_context *ctx, el_node *node, conv_data *d, const
         int32_t c;
         for (c = 0; c < d->out.c; ++c) {
             if (d->shift[c] < -31 || d->shift[c] > 7) {
-                return EL_UNSUP(ctx, node, "channel %d: scale ratio out of the int16 "
-                                "requantize range", (int)c);
+                return EL_UNSUP(ctx, node,
+                                "channel %d: scale ratio out of the int16 "
+                                "requantize range",
+                                (int)c);
             }
         }
     }
@@ -197,15 +201,14 @@ static el_status conv_geometry(el_context *ctx, el_node *node, conv_data *d, int
 typedef struct {
     int32_t padding, stride_w, stride_h, activation, dilation_w, dilation_h;
 } conv_opts;
-#define CONV_OPTS(o)                                                                        \
-    ((o) != NULL ? &(conv_opts){(o)->padding, (o)->stride_w, (o)->stride_h, (o)->activation, \
-                                (o)->dilation_w, (o)->dilation_h}                          \
+#define CONV_OPTS(o)                                                                               \
+    ((o) != NULL ? &(conv_opts){(o)->padding, (o)->stride_w, (o)->stride_h, (o)->activation,       \
+                                (o)->dilation_w, (o)->dilation_h}                                  \
                  : NULL)
 
 /* CONV_2D and DEPTHWISE_CONV_2D: one prepare; they differ in the filter layout (OHWI, the
  * output channel first; 1HWO, last) and so in the shape rule and the quantized dimension. */
-static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o,
-                              int32_t depthwise)
+static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o, int32_t depthwise)
 {
     const int32_t channel_dim = depthwise ? 3 : 0;
     el_tensor *in, *filter, *out;
@@ -218,8 +221,8 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     EL_TRY(el_k_in(ctx, node, 1, &filter));
     EL_TRY(el_k_out(ctx, node, 0, &out));
     if (o == NULL) {
-        return EL_BAD(ctx, node, depthwise ? "has no DepthwiseConv2DOptions"
-                                           : "has no Conv2DOptions");
+        return EL_BAD(ctx, node,
+                      depthwise ? "has no DepthwiseConv2DOptions" : "has no Conv2DOptions");
     }
     EL_TRY(el_k_rank(ctx, node, in, "input", 4));
     EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
@@ -234,16 +237,20 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
         /* The multiplier comes from the shapes (the option is redundant and sometimes 0/stale
          * in converted models; TFLite checks the shapes the same way). */
         if (d->filter.n != 1 || d->filter.c != d->out.c || d->out.c % d->in.c != 0) {
-            return EL_BAD(ctx, node, "filter 1x%dx%dx%d does not fit input channels %d and "
-                          "output channels %d", (int)d->filter.h, (int)d->filter.w,
-                          (int)d->filter.c, (int)d->in.c, (int)d->out.c);
+            return EL_BAD(ctx, node,
+                          "filter 1x%dx%dx%d does not fit input channels %d and "
+                          "output channels %d",
+                          (int)d->filter.h, (int)d->filter.w, (int)d->filter.c, (int)d->in.c,
+                          (int)d->out.c);
         }
         d->p.depth_multiplier = d->out.c / d->in.c;
     } else if (d->in.c % d->filter.c != 0 || d->filter.n != d->out.c ||
                d->out.c % (d->in.c / d->filter.c) != 0) {
-        return EL_BAD(ctx, node, "filter %dx%dx%dx%d does not fit input channels %d and output "
-                      "channels %d", (int)d->filter.n, (int)d->filter.h, (int)d->filter.w,
-                      (int)d->filter.c, (int)d->in.c, (int)d->out.c);
+        return EL_BAD(ctx, node,
+                      "filter %dx%dx%dx%d does not fit input channels %d and output "
+                      "channels %d",
+                      (int)d->filter.n, (int)d->filter.h, (int)d->filter.w, (int)d->filter.c,
+                      (int)d->in.c, (int)d->out.c);
     }
     EL_TRY(check_bias(ctx, node, 2, d->out.c,
                       is_float ? EL_FLOAT32 : (in->type == EL_INT16 ? EL_INT64 : EL_INT32)));
@@ -268,21 +275,20 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
 
 /* One CONV_2D over the given views (the whole layer, or one task's rows of it). */
 static void conv2d_run(el_context *ctx, const el_conv_params *p, const el_pc_quant *q,
-                       const el_dims *ind, const void *in, const el_tensor *in_t,
-                       const el_dims *fd, const el_tensor *filter, const el_tensor *bias,
-                       const el_dims *outd, void *out)
+                       const el_dims *ind, const void *in, const el_tensor *in_t, const el_dims *fd,
+                       const el_tensor *filter, const el_tensor *bias, const el_dims *outd,
+                       void *out)
 {
     if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
         if (!el_opt_conv2d_f32(el_ctx_isa(ctx), p, ind, (const float *)in, fd, EL_F32(filter),
                                bias ? EL_F32(bias) : NULL, outd, (float *)out)) {
-            el_conv2d_f32(p, ind, (const float *)in, fd, EL_F32(filter),
-                          bias ? EL_F32(bias) : NULL, outd, (float *)out);
+            el_conv2d_f32(p, ind, (const float *)in, fd, EL_F32(filter), bias ? EL_F32(bias) : NULL,
+                          outd, (float *)out);
         }
     } else if (EL_KEEP_S16 && in_t->type == EL_INT16) {
         /* TFLite Micro takes the 64-bit path without a bias too */
-        el_conv2d_s16(p, q, ind, (const int16_t *)in, fd, EL_S8(filter),
-                      bias ? bias->data : NULL, bias == NULL || bias->type == EL_INT64, outd,
-                      (int16_t *)out);
+        el_conv2d_s16(p, q, ind, (const int16_t *)in, fd, EL_S8(filter), bias ? bias->data : NULL,
+                      bias == NULL || bias->type == EL_INT64, outd, (int16_t *)out);
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
         if (!el_opt_conv2d_s8(el_ctx_isa(ctx), p, q, ind, (const int8_t *)in, fd, EL_S8(filter),
@@ -307,8 +313,8 @@ static void depthwise_run(el_context *ctx, const el_conv_params *p, const el_pc_
         }
     } else if (EL_KEEP_S16 && in_t->type == EL_INT16) {
         el_depthwise_conv2d_s16(p, q, ind, (const int16_t *)in, fd, EL_S8(filter),
-                                bias ? bias->data : NULL, 1 /* prepare requires int64 */,
-                                outd, (int16_t *)out);
+                                bias ? bias->data : NULL, 1 /* prepare requires int64 */, outd,
+                                (int16_t *)out);
     } else {
         if (!el_opt_depthwise_conv2d_s8(el_ctx_isa(ctx), p, q, ind, (const int8_t *)in, fd,
                                         EL_S8(filter), bias ? EL_S32(bias) : NULL, outd,
@@ -350,7 +356,8 @@ static void conv_task(void *arg, int32_t i)
     const int32_t skip = top > 0 ? top : 0;
     const unsigned char *in = (const unsigned char *)j->in->data;
     unsigned char *out = (unsigned char *)j->out->data;
-    if (r1 <= r0) return;
+    if (r1 <= r0)
+        return;
     p.pad_h = skip > 0 ? 0 : -top;
     ind.n = 1;
     ind.h = v->in.h - skip;
@@ -358,24 +365,24 @@ static void conv_task(void *arg, int32_t i)
     outd.h = r1 - r0;
     in += (((size_t)b * (size_t)v->in.h + (size_t)skip) * (size_t)v->in.w * (size_t)v->in.c) *
           j->esize;
-    out += (((size_t)b * (size_t)v->out.h + (size_t)r0) * (size_t)v->out.w *
-            (size_t)v->out.c) * j->esize;
+    out += (((size_t)b * (size_t)v->out.h + (size_t)r0) * (size_t)v->out.w * (size_t)v->out.c) *
+           j->esize;
     j->run(j->ctx, &p, &v->q, &ind, in, j->in, &v->filter, j->filter, j->bias, &outd, out);
 }
 
 /* Below this many multiply-adds a layer runs as one call: the hand-off would cost more. */
 #define EL_CONV_SPLIT_MIN_MACS 32768
 
-static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v,
-                          const el_tensor *in, const el_tensor *filter, const el_tensor *bias,
-                          el_tensor *out)
+static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, const el_tensor *in,
+                          const el_tensor *filter, const el_tensor *bias, el_tensor *out)
 {
     const int32_t threads = el_ctx_threads(ctx);
     conv_job j;
     /* threads first: microcontrollers never reach the (software) double arithmetic */
     if (threads <= 1 || v->out.h < 1 ||
         (double)v->out.n * v->out.h * v->out.w * v->out.c * v->filter.h * v->filter.w *
-                (run == conv2d_run ? v->filter.c : 1) < EL_CONV_SPLIT_MIN_MACS) {
+                (run == conv2d_run ? v->filter.c : 1) <
+            EL_CONV_SPLIT_MIN_MACS) {
         run(ctx, v->p, &v->q, &v->in, in->data, in, &v->filter, filter, bias, &v->out, out->data);
         return;
     }
@@ -442,7 +449,8 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
     conv_data dd, *d = &dd;
     int32_t i;
     EL_TRY(custom ? el_k_counts(ctx, node, 3, 3, 1, 1) : el_k_counts(ctx, node, 3, 4, 1, 1));
-    if (!custom) EL_TRY(el_k_in(ctx, node, 0, &shape));
+    if (!custom)
+        EL_TRY(el_k_in(ctx, node, 0, &shape));
     EL_TRY(el_k_in(ctx, node, filter_i, &filter));
     EL_TRY(el_k_in(ctx, node, in_i, &in));
     EL_TRY(el_k_out(ctx, node, 0, &out));
@@ -450,8 +458,8 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
         return EL_BAD(ctx, node, "has no TransposeConvOptions");
     }
     if (in->type != EL_FLOAT32 && (custom || (in->type != EL_INT8 && in->type != EL_INT16))) {
-        return EL_UNSUP(ctx, node, "input type %s is not supported (%s)",
-                        el_dtype_name(in->type), custom ? "FLOAT32" : "FLOAT32, INT8 or INT16");
+        return EL_UNSUP(ctx, node, "input type %s is not supported (%s)", el_dtype_name(in->type),
+                        custom ? "FLOAT32" : "FLOAT32, INT8 or INT16");
     }
     EL_TRY(el_k_type(ctx, node, filter, "filter", in->type == EL_FLOAT32 ? EL_FLOAT32 : EL_INT8));
     EL_TRY(el_k_type(ctx, node, out, "output", in->type));
@@ -495,8 +503,10 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
         const int32_t ih = el_k_out_size(o->padding, d->out.h, d->filter.h, o->stride_h, 1);
         const int32_t iw = el_k_out_size(o->padding, d->out.w, d->filter.w, o->stride_w, 1);
         if (ih != d->in.h || iw != d->in.w) {
-            return EL_BAD(ctx, node, "input %dx%d does not match output %dx%d with these "
-                          "strides", (int)d->in.h, (int)d->in.w, (int)d->out.h, (int)d->out.w);
+            return EL_BAD(ctx, node,
+                          "input %dx%d does not match output %dx%d with these "
+                          "strides",
+                          (int)d->in.h, (int)d->in.w, (int)d->out.h, (int)d->out.w);
         }
         d->p.pad_h = el_k_padding(o->stride_h, 1, d->out.h, d->filter.h, ih);
         d->p.pad_w = el_k_padding(o->stride_w, 1, d->out.w, d->filter.w, iw);
@@ -523,13 +533,15 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
             }
             for (i = 0; i < d->out.c; ++i) {
                 if (d->shift[i] < -31 || d->shift[i] > 7) {
-                    return EL_UNSUP(ctx, node, "channel %d: scale ratio out of the int16 "
-                                    "requantize range", (int)i);
+                    return EL_UNSUP(ctx, node,
+                                    "channel %d: scale ratio out of the int16 "
+                                    "requantize range",
+                                    (int)i);
                 }
             }
         }
-        EL_TRY(el_request_scratch(ctx, node, (in->type == EL_INT16 ? 8u : 4u) *
-                                                 (size_t)el_tensor_elements(out)));
+        EL_TRY(el_request_scratch(
+            ctx, node, (in->type == EL_INT16 ? 8u : 4u) * (size_t)el_tensor_elements(out)));
         return conv_store(d);
     }
     EL_TRY(el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f));

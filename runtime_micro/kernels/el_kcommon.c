@@ -73,8 +73,7 @@ int el_k_same_dims(const el_tensor *a, const el_tensor *b)
     return 1;
 }
 
-el_status el_k_same_elements(el_context *ctx, el_node *node, const el_tensor *a,
-                             const el_tensor *b)
+el_status el_k_same_elements(el_context *ctx, el_node *node, const el_tensor *a, const el_tensor *b)
 {
     if (el_tensor_elements(a) != el_tensor_elements(b)) {
         return EL_BAD(ctx, node, "input has %d elements but output has %d",
@@ -106,8 +105,10 @@ static el_status check_q(el_context *ctx, el_node *node, const el_tensor *t, con
 {
     int32_t qmin, qmax;
     if (q->count < 1) {
-        return EL_UNSUP(ctx, node, "%s %d has no quantization parameters (a %s tensor needs "
-                        "scale and zero point)", role, (int)i, el_dtype_name(t->type));
+        return EL_UNSUP(ctx, node,
+                        "%s %d has no quantization parameters (a %s tensor needs "
+                        "scale and zero point)",
+                        role, (int)i, el_dtype_name(t->type));
     }
     if (!(q->scale > 0.0f)) {
         return EL_BAD(ctx, node, "%s %d has a non-positive scale", role, (int)i);
@@ -158,8 +159,7 @@ void el_k_shape(const el_tensor *t, int32_t rank, el_shape *s)
     }
 }
 
-int el_k_broadcast(const el_tensor *a, const el_tensor *b, el_shape *s1, el_shape *s2,
-                   el_shape *so)
+int el_k_broadcast(const el_tensor *a, const el_tensor *b, el_shape *s1, el_shape *s2, el_shape *so)
 {
     const int32_t r = a->rank > b->rank ? a->rank : b->rank;
     int32_t i;
@@ -201,8 +201,7 @@ el_status el_k_check_out_shape(el_context *ctx, el_node *node, const el_tensor *
 /* Window arithmetic in 64 bits: strides, dilations and sizes come from the (untrusted) model,
  * and their int32 products or sums can overflow. Results that do not fit give -1, which no
  * output dimension equals, so prepare rejects the op. */
-int32_t el_k_out_size(int32_t padding, int32_t in, int32_t filter, int32_t stride,
-                      int32_t dilation)
+int32_t el_k_out_size(int32_t padding, int32_t in, int32_t filter, int32_t stride, int32_t dilation)
 {
     const int64_t eff = ((int64_t)filter - 1) * (int64_t)dilation + 1;
     int64_t out;
@@ -222,8 +221,7 @@ int32_t el_k_out_size(int32_t padding, int32_t in, int32_t filter, int32_t strid
     return (out < INT32_MIN || out > INT32_MAX) ? -1 : (int32_t)out;
 }
 
-int32_t el_k_padding(int32_t stride, int32_t dilation, int32_t in, int32_t filter,
-                     int32_t out)
+int32_t el_k_padding(int32_t stride, int32_t dilation, int32_t in, int32_t filter, int32_t out)
 {
     const int64_t eff = ((int64_t)filter - 1) * (int64_t)dilation + 1;
     int64_t total = ((int64_t)out - 1) * (int64_t)stride + eff - in;
@@ -238,8 +236,10 @@ el_status el_k_act_range(el_context *ctx, el_node *node, int32_t act, int32_t dt
     int32_t qmin, qmax;
     el_k_qlimits(dtype, &qmin, &qmax);
     if (!el_activation_range_quantized(act, out_scale, out_zp, qmin, qmax, lo, hi)) {
-        return EL_UNSUP(ctx, node, "fused activation %d is not supported on quantized outputs "
-                        "(use NONE, RELU, RELU_N1_TO_1 or RELU6)", (int)act);
+        return EL_UNSUP(ctx, node,
+                        "fused activation %d is not supported on quantized outputs "
+                        "(use NONE, RELU, RELU_N1_TO_1 or RELU6)",
+                        (int)act);
     }
     return EL_OK;
 }
@@ -247,8 +247,10 @@ el_status el_k_act_range(el_context *ctx, el_node *node, int32_t act, int32_t dt
 el_status el_k_act_range_f(el_context *ctx, el_node *node, int32_t act, float *lo, float *hi)
 {
     if (!el_activation_range_float(act, lo, hi)) {
-        return EL_UNSUP(ctx, node, "fused activation %d is not supported (use NONE, RELU, "
-                        "RELU_N1_TO_1 or RELU6)", (int)act);
+        return EL_UNSUP(ctx, node,
+                        "fused activation %d is not supported (use NONE, RELU, "
+                        "RELU_N1_TO_1 or RELU6)",
+                        (int)act);
     }
     return EL_OK;
 }

@@ -8,12 +8,12 @@
 #include "el_nn.h"
 #include "el_quant.h"
 
-#define EL_TRY(expr)                                                                           \
-    do {                                                                                       \
-        el_status el_try_s_ = (expr);                                                          \
-        if (el_try_s_ != EL_OK) {                                                              \
-            return el_try_s_;                                                                  \
-        }                                                                                      \
+#define EL_TRY(expr)                                                                               \
+    do {                                                                                           \
+        el_status el_try_s_ = (expr);                                                              \
+        if (el_try_s_ != EL_OK) {                                                                  \
+            return el_try_s_;                                                                      \
+        }                                                                                          \
     } while (0)
 
 #define EL_UNSUP(ctx, node, ...) el_kernel_error((ctx), (node), EL_ERROR_UNSUPPORTED, __VA_ARGS__)
@@ -55,8 +55,7 @@ el_status el_k_check_out_shape(el_context *ctx, el_node *node, const el_tensor *
 /* TFLite ComputeOutSize / ComputePaddingWithOffset (top/left padding). */
 int32_t el_k_out_size(int32_t padding, int32_t in, int32_t filter, int32_t stride,
                       int32_t dilation);
-int32_t el_k_padding(int32_t stride, int32_t dilation, int32_t in, int32_t filter,
-                     int32_t out);
+int32_t el_k_padding(int32_t stride, int32_t dilation, int32_t in, int32_t filter, int32_t out);
 
 /* Quantized activation bounds of output 0 for int8/int16 outputs. */
 el_status el_k_act_range(el_context *ctx, el_node *node, int32_t act, int32_t dtype,

@@ -46,12 +46,12 @@ typedef struct {
 typedef struct {
     int32_t stride_h, stride_w;
     int32_t dilation_h, dilation_w;
-    int32_t pad_h, pad_w;          /* top / left padding */
-    int32_t depth_multiplier;      /* depthwise only */
-    int32_t input_offset;          /* -input zero point */
-    int32_t output_offset;         /* output zero point */
-    int32_t act_min, act_max;      /* quantized activation clamp */
-    float act_min_f, act_max_f;    /* float activation clamp */
+    int32_t pad_h, pad_w;       /* top / left padding */
+    int32_t depth_multiplier;   /* depthwise only */
+    int32_t input_offset;       /* -input zero point */
+    int32_t output_offset;      /* output zero point */
+    int32_t act_min, act_max;   /* quantized activation clamp */
+    float act_min_f, act_max_f; /* float activation clamp */
 } el_conv_params;
 
 /* filter dims: n = output channels, h/w kernel, c = input channels per group. */
@@ -62,35 +62,33 @@ void el_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *
  * with int64 accumulation and TFLite's 64-bit requantize; CONV_2D also takes an int32 bias
  * (bias64 = 0), which TFLite Micro accumulates in 32 bits with the 32-bit requantize. */
 void el_conv2d_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
-                   const int16_t *in, const el_dims *f_dims, const int8_t *filter,
-                   const void *bias, int bias64, const el_dims *out_dims, int16_t *out);
-void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q,
-                             const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
-                             const int8_t *filter, const void *bias, int bias64,
-                             const el_dims *out_dims, int16_t *out);
+                   const int16_t *in, const el_dims *f_dims, const int8_t *filter, const void *bias,
+                   int bias64, const el_dims *out_dims, int16_t *out);
+void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                             const int16_t *in, const el_dims *f_dims, const int8_t *filter,
+                             const void *bias, int bias64, const el_dims *out_dims, int16_t *out);
 void el_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
                    const el_dims *f_dims, const float *filter, const float *bias,
                    const el_dims *out_dims, float *out);
 /* filter dims: n = 1, h/w kernel, c = output channels (= in channels * depth_multiplier). */
-void el_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
-                            const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                            const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
-                            int8_t *out);
+void el_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                            const int8_t *in, const el_dims *f_dims, const int8_t *filter,
+                            const int32_t *bias, const el_dims *out_dims, int8_t *out);
 void el_depthwise_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
                              const el_dims *f_dims, const float *filter, const float *bias,
                              const el_dims *out_dims, float *out);
 /* TRANSPOSE_CONV int8 (per-channel multipliers along the filter's output channels):
  * `scratch` holds one int32 per output element. */
-void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q,
-                          const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                          const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
-                          int32_t *scratch, int8_t *out);
+void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                          const int8_t *in, const el_dims *f_dims, const int8_t *filter,
+                          const int32_t *bias, const el_dims *out_dims, int32_t *scratch,
+                          int8_t *out);
 /* TRANSPOSE_CONV int16x8: int16 activations (zero point 0), int8 weights, int32 or int64 bias
  * (bias64) or none; `scratch` holds one int64 per output element. */
-void el_transpose_conv_s16(const el_conv_params *p, const el_pc_quant *q,
-                           const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
-                           const int8_t *filter, const void *bias, int bias64,
-                           const el_dims *out_dims, int64_t *scratch, int16_t *out);
+void el_transpose_conv_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                           const int16_t *in, const el_dims *f_dims, const int8_t *filter,
+                           const void *bias, int bias64, const el_dims *out_dims, int64_t *scratch,
+                           int16_t *out);
 /* TRANSPOSE_CONV (float): filter OHWI with n = output channels; pad_h/pad_w as TFLite
  * computes them for the forward conv. */
 void el_transpose_conv_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
@@ -112,9 +110,8 @@ void el_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int per_
 void el_fully_connected_s16(const el_fc_params *p, const el_pc_quant *q, int per_channel,
                             int32_t batches, int32_t depth, const int16_t *in, int32_t units,
                             const int8_t *filter, const void *bias, int bias64, int16_t *out);
-void el_fully_connected_f32(const el_fc_params *p, int32_t batches, int32_t depth,
-                            const float *in, int32_t units, const float *filter,
-                            const float *bias, float *out);
+void el_fully_connected_f32(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
+                            int32_t units, const float *filter, const float *bias, float *out);
 
 /* One matrix product out (rows x cols) = lhs (rows x depth) * rhs (depth x cols); element
  * (i, k) of lhs is lhs[i * lhs_si + k * lhs_sk], (k, j) of rhs is rhs[k * rhs_sk + j * rhs_sj]
@@ -131,8 +128,7 @@ typedef struct {
 } el_matmul_params;
 void el_matmul_s8(const el_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *out);
 /* int16: 64-bit sums and TFLite's 64-bit requantize (shift in [-31, 7]). */
-void el_matmul_s16(const el_matmul_params *p, const int16_t *lhs, const int16_t *rhs,
-                   int16_t *out);
+void el_matmul_s16(const el_matmul_params *p, const int16_t *lhs, const int16_t *rhs, int16_t *out);
 void el_matmul_f32(const el_matmul_params *p, const float *lhs, const float *rhs, float *out);
 
 /* ---- elementwise binary with broadcasting ------------------------------------------ */
@@ -162,10 +158,10 @@ typedef enum {
     EL_BIN_ATAN2
 } el_binary_op;
 
-void el_add_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
-               const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out);
-void el_sub_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
-               const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out);
+void el_add_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
+               const int8_t *in2, const el_shape *so, int8_t *out);
+void el_sub_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
+               const int8_t *in2, const el_shape *so, int8_t *out);
 void el_add_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1,
                 const el_shape *s2, const int16_t *in2, const el_shape *so, int16_t *out);
 void el_sub_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1,
@@ -175,30 +171,29 @@ void el_squared_difference_s8(const el_arith_params *p, const el_shape *s1, cons
                               const el_shape *s2, const int8_t *in2, const el_shape *so,
                               int8_t *out);
 /* int16: no left shift (the squared difference of int16 values fits int32). */
-void el_squared_difference_s16(const el_arith_params *p, const el_shape *s1,
-                               const int16_t *in1, const el_shape *s2, const int16_t *in2,
-                               const el_shape *so, int16_t *out);
+void el_squared_difference_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1,
+                               const el_shape *s2, const int16_t *in2, const el_shape *so,
+                               int16_t *out);
 /* DIV int8 (TFLite: reciprocal of the divisor in fixed point, normalized numerator). The
  * caller has checked that no divisor equals its zero point. */
-void el_div_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
-               const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out);
+void el_div_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
+               const int8_t *in2, const el_shape *so, int8_t *out);
 void el_mul_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1,
                 const el_shape *s2, const int16_t *in2, const el_shape *so, int16_t *out);
-void el_mul_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
-               const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out);
+void el_mul_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
+               const int8_t *in2, const el_shape *so, int8_t *out);
 /* MAXIMUM / MINIMUM on int8 (no requantization, as TFLite). */
 void el_maxmin_s8(int is_max, const el_shape *s1, const int8_t *in1, const el_shape *s2,
                   const int8_t *in2, const el_shape *so, int8_t *out);
 void el_maxmin_s16(int is_max, const el_shape *s1, const int16_t *in1, const el_shape *s2,
                    const int16_t *in2, const el_shape *so, int16_t *out);
 /* Float binary ops; act clamp applies to ADD/SUB/MUL/DIV only (as their options allow). */
-void el_binary_f32(el_binary_op op, const el_arith_params *p, const el_shape *s1,
-                   const float *in1, const el_shape *s2, const float *in2, const el_shape *so,
-                   float *out);
+void el_binary_f32(el_binary_op op, const el_arith_params *p, const el_shape *s1, const float *in1,
+                   const el_shape *s2, const float *in2, const el_shape *so, float *out);
 /* Integer binary ops on int32 (ADD/SUB/MUL/MAXIMUM/MINIMUM; MUL wraps as TFLite). */
 void el_binary_s32(el_binary_op op, const el_arith_params *p, const el_shape *s1,
-                   const int32_t *in1, const el_shape *s2, const int32_t *in2,
-                   const el_shape *so, int32_t *out);
+                   const int32_t *in1, const el_shape *s2, const int32_t *in2, const el_shape *so,
+                   int32_t *out);
 
 /* ---- pooling ----------------------------------------------------------------------- */
 
@@ -241,25 +236,24 @@ typedef struct {
     int32_t input_multiplier, input_left_shift;
 } el_lut16_act_params;
 extern const uint16_t el_sigmoid_lut_u16[256];
-void el_logistic_s16(const el_lut16_act_params *p, int32_t size, const int16_t *in,
-                     int16_t *out);
+void el_logistic_s16(const el_lut16_act_params *p, int32_t size, const int16_t *in, int16_t *out);
 void el_tanh_s16(const el_lut16_act_params *p, int32_t size, const int16_t *in, int16_t *out);
 /* Softmax over the last dimension: outer rows of `depth` values; output int8 (zp -128,
  * scale 1/256) or int16 (zp -32768... as TFLite: zp 0 scale 1/32768 is the int16 variant). */
 void el_softmax_s8(const el_fx_act_params *p, int32_t outer, int32_t depth, const int8_t *in,
                    int8_t *out);
-void el_softmax_s8_s16(const el_fx_act_params *p, int32_t outer, int32_t depth,
-                       const int8_t *in, int16_t *out);
+void el_softmax_s8_s16(const el_fx_act_params *p, int32_t outer, int32_t depth, const int8_t *in,
+                       int16_t *out);
 /* int16 SOFTMAX (TFLite's int16 path): exp and 1/(1+x) through 513-entry int16 tables with
  * linear interpolation (built by el_gen_lut_s16 in prepare); input zero point 0, output
  * scale 2^-15 zero point 0. */
 typedef struct {
     int32_t input_multiplier, input_left_shift;
-    const int16_t *exp_lut;           /* 513 entries */
+    const int16_t *exp_lut;                 /* 513 entries */
     const int16_t *one_over_one_plus_x_lut; /* 513 entries */
 } el_softmax16_params;
-void el_softmax_s16(const el_softmax16_params *p, int32_t outer, int32_t depth,
-                    const int16_t *in, int16_t *out);
+void el_softmax_s16(const el_softmax16_params *p, int32_t outer, int32_t depth, const int16_t *in,
+                    int16_t *out);
 /* TFLite's gen_lut for int16 tables: 512 samples of func over [in_min, in_max] mapped from
  * [out_min, out_max] to int16, each corrected by half the midpoint interpolation error, plus
  * one end value (float math, prepare only). fn: one of el_lut16_fn. */
@@ -269,8 +263,7 @@ enum el_lut16_fn {
     EL_LUT16_GELU = 2,
     EL_LUT16_GELU_APPROX = 3
 };
-void el_gen_lut_s16(int fn, float in_min, float in_max, float out_min, float out_max,
-                    int16_t *lut);
+void el_gen_lut_s16(int fn, float in_min, float in_max, float out_min, float out_max, int16_t *lut);
 /* Elementwise through a 513-entry table from el_gen_lut_s16 (512 segments over the int16
  * range, 7-bit linear interpolation): TFLite's int16 LUT activations (GELU). */
 void el_lut_s16(const int16_t *lut, int32_t size, const int16_t *in, int16_t *out);
@@ -294,8 +287,7 @@ typedef struct {
 void el_relu_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t *out);
 /* ABS int8: |x - in_zp| requantized (the multiplier is skipped when the parameters are equal,
  * as TFLite does). */
-void el_abs_s8(const el_relu_params *p, int rescale, int32_t size, const int8_t *in,
-               int8_t *out);
+void el_abs_s8(const el_relu_params *p, int rescale, int32_t size, const int8_t *in, int8_t *out);
 /* RSQRT int8 (TFLite's fixed-point inverse square root): multiplier/shift hold
  * 1 / (sqrt(input_scale) * output_scale); the caller has checked that no input is below its
  * zero point. */
@@ -311,8 +303,7 @@ typedef struct {
     int32_t multiplier_identity, shift_identity;
     int32_t multiplier_alpha, shift_alpha;
 } el_leaky_relu_params;
-void el_leaky_relu_s8(const el_leaky_relu_params *p, int32_t size, const int8_t *in,
-                      int8_t *out);
+void el_leaky_relu_s8(const el_leaky_relu_params *p, int32_t size, const int8_t *in, int8_t *out);
 void el_leaky_relu_s16(const el_leaky_relu_params *p, int32_t size, const int16_t *in,
                        int16_t *out);
 
@@ -322,8 +313,7 @@ typedef struct {
     int32_t output_multiplier_2, output_shift_2; /* x < 0 (times alpha) */
 } el_prelu_params;
 void el_prelu_s8(const el_prelu_params *p, const el_shape *s_in, const int8_t *in,
-                 const el_shape *s_alpha, const int8_t *alpha, const el_shape *so,
-                 int8_t *out);
+                 const el_shape *s_alpha, const int8_t *alpha, const el_shape *so, int8_t *out);
 void el_prelu_f32(const el_shape *s_in, const float *in, const el_shape *s_alpha,
                   const float *alpha, const el_shape *so, float *out);
 
@@ -332,8 +322,7 @@ typedef struct {
     int16_t reluish_multiplier_fixedpoint_int16, output_multiplier_fixedpoint_int16;
     int32_t reluish_multiplier_exponent, output_multiplier_exponent;
 } el_hard_swish_params;
-void el_hard_swish_s8(const el_hard_swish_params *p, int32_t size, const int8_t *in,
-                      int8_t *out);
+void el_hard_swish_s8(const el_hard_swish_params *p, int32_t size, const int8_t *in, int8_t *out);
 
 /* A 256-entry table indexed by (uint8)(x) gives the int8 output: GELU, ELU, EXP... on int8. */
 void el_lut_s8(const int8_t *table, int32_t size, const int8_t *in, int8_t *out);
@@ -380,23 +369,16 @@ typedef struct {
     int32_t multiplier, shift;
     int32_t qmin, qmax;
 } el_requant_params;
-void el_requantize_s8_s8(const el_requant_params *p, int32_t size, const int8_t *in,
-                         int8_t *out);
-void el_requantize_s8_u8(const el_requant_params *p, int32_t size, const int8_t *in,
-                         uint8_t *out);
-void el_requantize_u8_s8(const el_requant_params *p, int32_t size, const uint8_t *in,
-                         int8_t *out);
-void el_requantize_s8_s16(const el_requant_params *p, int32_t size, const int8_t *in,
-                          int16_t *out);
-void el_requantize_s16_s8(const el_requant_params *p, int32_t size, const int16_t *in,
-                          int8_t *out);
+void el_requantize_s8_s8(const el_requant_params *p, int32_t size, const int8_t *in, int8_t *out);
+void el_requantize_s8_u8(const el_requant_params *p, int32_t size, const int8_t *in, uint8_t *out);
+void el_requantize_u8_s8(const el_requant_params *p, int32_t size, const uint8_t *in, int8_t *out);
+void el_requantize_s8_s16(const el_requant_params *p, int32_t size, const int8_t *in, int16_t *out);
+void el_requantize_s16_s8(const el_requant_params *p, int32_t size, const int16_t *in, int8_t *out);
 void el_requantize_s16_s16(const el_requant_params *p, int32_t size, const int16_t *in,
                            int16_t *out);
 void el_dequantize_s8_f32(float scale, int32_t zp, int32_t size, const int8_t *in, float *out);
-void el_dequantize_u8_f32(float scale, int32_t zp, int32_t size, const uint8_t *in,
-                          float *out);
-void el_dequantize_s16_f32(float scale, int32_t zp, int32_t size, const int16_t *in,
-                           float *out);
+void el_dequantize_u8_f32(float scale, int32_t zp, int32_t size, const uint8_t *in, float *out);
+void el_dequantize_s16_f32(float scale, int32_t zp, int32_t size, const int16_t *in, float *out);
 void el_dequantize_f16_f32(int32_t size, const uint16_t *in, float *out);
 float el_f16_to_f32(uint16_t h);
 
@@ -430,8 +412,8 @@ void el_transpose(size_t elem, const el_shape *in_shape, const int32_t *perm, co
                   void *out);
 
 /* GATHER: in viewed as [outer, axis_size, inner]; indices already validated. */
-void el_gather(size_t elem, int32_t outer, int32_t axis_size, int32_t inner,
-               const int32_t *indices, int32_t n_indices, const void *in, void *out);
+void el_gather(size_t elem, int32_t outer, int32_t axis_size, int32_t inner, const int32_t *indices,
+               int32_t n_indices, const void *in, void *out);
 
 void el_depth_to_space(size_t elem, int32_t block, const el_dims *in_dims, const void *in,
                        const el_dims *out_dims, void *out);
@@ -443,9 +425,8 @@ void el_space_to_depth(size_t elem, int32_t block, const el_dims *in_dims, const
 void el_space_to_batch(size_t elem, int32_t bh, int32_t bw, int32_t pad_top, int32_t pad_left,
                        const void *pad_value, const el_dims *in_dims, const void *in,
                        const el_dims *out_dims, void *out);
-void el_batch_to_space(size_t elem, int32_t bh, int32_t bw, int32_t crop_top,
-                       int32_t crop_left, const el_dims *in_dims, const void *in,
-                       const el_dims *out_dims, void *out);
+void el_batch_to_space(size_t elem, int32_t bh, int32_t bw, int32_t crop_top, int32_t crop_left,
+                       const el_dims *in_dims, const void *in, const el_dims *out_dims, void *out);
 
 /* RESIZE_*: align_corners / half_pixel_centers as TFLite's options. */
 typedef struct {
@@ -479,8 +460,7 @@ void el_compare(el_compare_op op, el_kind kind, const el_shape *s1, const void *
                 const el_shape *s2, const void *in2, const el_shape *so, uint8_t *out);
 /* SELECT_V2: out = cond ? a : b with three-way broadcasting (all shapes rank so->rank). */
 void el_select(size_t elem, const el_shape *sc, const uint8_t *cond, const el_shape *s1,
-               const void *in1, const el_shape *s2, const void *in2, const el_shape *so,
-               void *out);
+               const void *in1, const el_shape *s2, const void *in2, const el_shape *so, void *out);
 
 /* Generic index remapping copy (TILE, BROADCAST_TO, MIRROR_PAD, REVERSE_V2): output
  * position o along dim d reads input position f(o) given by `map[d]`. Shapes rank-equal. */
@@ -524,23 +504,16 @@ typedef struct {
     int32_t input_zero_point, output_zero_point;
     int32_t multiplier, shift; /* MEAN/SUM int8: input_scale / output_scale */
 } el_reduce_params;
-void el_reduce_mean_f32(const el_reduce_params *p, const el_shape *s, const float *in,
-                        float *out);
-void el_reduce_sum_f32(const el_reduce_params *p, const el_shape *s, const float *in,
-                       float *out);
-void el_reduce_max_f32(const el_reduce_params *p, const el_shape *s, const float *in,
-                       float *out);
-void el_reduce_max_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
-                      int8_t *out);
-void el_reduce_min_f32(const el_reduce_params *p, const el_shape *s, const float *in,
-                       float *out);
-void el_reduce_min_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
-                      int8_t *out);
-void el_reduce_prod_f32(const el_reduce_params *p, const el_shape *s, const float *in,
-                        float *out);
+void el_reduce_mean_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out);
+void el_reduce_sum_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out);
+void el_reduce_max_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out);
+void el_reduce_max_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in, int8_t *out);
+void el_reduce_min_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out);
+void el_reduce_min_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in, int8_t *out);
+void el_reduce_prod_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out);
 /* REDUCE_ANY (is_all 0) / REDUCE_ALL (1) on bool. */
-void el_reduce_any_all(int is_all, const el_reduce_params *p, const el_shape *s,
-                       const uint8_t *in, uint8_t *out);
+void el_reduce_any_all(int is_all, const el_reduce_params *p, const el_shape *s, const uint8_t *in,
+                       uint8_t *out);
 /* MEAN / SUM int8 (TFLite QuantizedMeanOrSum): accumulates in `scratch` (one int32 per
  * output). */
 void el_reduce_mean_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,

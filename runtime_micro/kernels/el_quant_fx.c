@@ -6,8 +6,14 @@
 
 #include "el_quant.h"
 
-static int32_t fx_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
-static int32_t fx_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static int32_t fx_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+static int32_t fx_sub(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a - (uint32_t)b);
+}
 
 static int32_t fx_rounding_half_sum(int32_t a, int32_t b)
 {
@@ -48,16 +54,14 @@ int32_t el_fx_log_x_ge_1(int32_t a, int input_integer_bits, int output_integer_b
     const int z_a_headroom_plus_1 = el_clz32((uint32_t)a);
     const int32_t r_a_tmp = el_srmbpot(a, z_a_headroom_plus_1 - 1);
     const int32_t r_a = el_srmbpot(el_srdhm(r_a_tmp, sqrt_half), 1);
-    const int32_t z_a_pow_2_adj =
-        fx_sat_add(el_srmbpot(input_integer_bits - z_a_headroom_plus_1, 31 - accum_bits),
-                   shifted_quarter);
+    const int32_t z_a_pow_2_adj = fx_sat_add(
+        el_srmbpot(input_integer_bits - z_a_headroom_plus_1, 31 - accum_bits), shifted_quarter);
     /* z_b: the same with the input premultiplied by 2^-1/2 */
     const int32_t z_b = el_srdhm(a, sqrt_half);
     const int z_b_headroom = el_clz32((uint32_t)z_b) - 1;
     const int32_t r_b = el_srmbpot(a, z_b_headroom);
     const int32_t z_b_pow_2_adj =
-        fx_sat_sub(el_srmbpot(input_integer_bits - z_b_headroom, 31 - accum_bits),
-                   shifted_quarter);
+        fx_sat_sub(el_srmbpot(input_integer_bits - z_b_headroom, 31 - accum_bits), shifted_quarter);
     const int32_t r = r_a < r_b ? r_a : r_b;
     const int32_t z_pow_2_adj = z_a_pow_2_adj > z_b_pow_2_adj ? z_a_pow_2_adj : z_b_pow_2_adj;
     const int32_t p = fx_rounding_half_sum(r, sqrt_sqrt_half);
@@ -68,9 +72,9 @@ int32_t el_fx_log_x_ge_1(int32_t a, int input_integer_bits, int output_integer_b
     denom_minus_one = fx_add(el_srdhm(p, fx_add(fx_add(alpha_i, q), el_srdhm(alpha_d, common_sq))),
                              el_srdhm(alpha_f, q));
     recip_denom = el_fx_one_over_one_plus_x(denom_minus_one);
-    return el_srmbpot(fx_add(el_srdhm(z_pow_2_adj, log_2),
-                             el_srdhm(el_srmbpot(num, -accum_bits), recip_denom)),
-                      accum_bits - output_integer_bits);
+    return el_srmbpot(
+        fx_add(el_srdhm(z_pow_2_adj, log_2), el_srdhm(el_srmbpot(num, -accum_bits), recip_denom)),
+        accum_bits - output_integer_bits);
 }
 
 void el_inv_sqrt_multiplier(int32_t input, int reverse_shift, int32_t *multiplier, int *shift)
@@ -97,9 +101,8 @@ void el_inv_sqrt_multiplier(int32_t input, int reverse_shift, int32_t *multiplie
     /* Newton-Raphson on 1/sqrt, five steps from 1 (3 integer bits throughout) */
     for (i = 0; i < 5; ++i) {
         const int32_t x3 = el_srmbpot(el_srdhm(el_srdhm(x, x), x), 6);
-        x = el_srmbpot((int32_t)((uint32_t)el_srdhm(half_three, x) -
-                                 (uint32_t)el_srdhm(half_input, x3)),
-                       3);
+        x = el_srmbpot(
+            (int32_t)((uint32_t)el_srdhm(half_three, x) - (uint32_t)el_srdhm(half_input, x3)), 3);
     }
     x = el_srdhm(x, half_sqrt_2);
     if (out_shift < 0) {

@@ -15,10 +15,10 @@
 
 typedef struct el_sparse_iter {
     const el_sparsity *sp;
-    int32_t top;                            /* deepest fixed level (-1: none) */
-    uint32_t pos[EL_SPARSE_MAX_LEVELS];     /* per level: current position */
-    uint32_t end[EL_SPARSE_MAX_LEVELS];     /* per level: end of its range */
-    int32_t coord[EL_SPARSE_MAX_LEVELS];    /* per expanded dimension */
+    int32_t top;                         /* deepest fixed level (-1: none) */
+    uint32_t pos[EL_SPARSE_MAX_LEVELS];  /* per level: current position */
+    uint32_t end[EL_SPARSE_MAX_LEVELS];  /* per level: end of its range */
+    int32_t coord[EL_SPARSE_MAX_LEVELS]; /* per expanded dimension */
 } el_sparse_iter;
 
 /* First stored value of row `row` (level 0 fixed); 0 when the row stores nothing. */

@@ -45,8 +45,8 @@ typedef struct {
 } binary_data;
 
 /* Invoke's copy of the op data with the shapes filled in (prepare checked they broadcast). */
-static const binary_data *binary_view(const el_node *node, const el_tensor *a,
-                                      const el_tensor *b, size_t stored, binary_data *v)
+static const binary_data *binary_view(const el_node *node, const el_tensor *a, const el_tensor *b,
+                                      size_t stored, binary_data *v)
 {
     memcpy(v, node->op_data, stored);
     (void)el_k_broadcast(a, b, &v->s1, &v->s2, &v->so);
@@ -126,8 +126,10 @@ static el_status quant_add_sub(el_context *ctx, el_node *node, binary_data *d, i
     el_quantize_multiplier(m2, &d->p.input2_multiplier, &sh2);
     el_quantize_multiplier(mo, &d->p.output_multiplier, &sho);
     if (sh1 > 0 || sh2 > 0 || sho > 0) {
-        return EL_UNSUP(ctx, node, "input/output scale ratio too large for the int8 scheme "
-                        "(output scale must exceed max input scale / 2^%d)", (int)d->p.left_shift);
+        return EL_UNSUP(ctx, node,
+                        "input/output scale ratio too large for the int8 scheme "
+                        "(output scale must exceed max input scale / 2^%d)",
+                        (int)d->p.left_shift);
     }
     d->p.input1_shift = sh1;
     d->p.input2_shift = sh2;
@@ -205,8 +207,8 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
 {
     const el_arith_options *o = (const el_arith_options *)node->options;
     const int32_t code = node->builtin_code;
-    const int has_act = code == EL_OP_ADD || code == EL_OP_SUB || code == EL_OP_MUL ||
-                        code == EL_OP_DIV;
+    const int has_act =
+        code == EL_OP_ADD || code == EL_OP_SUB || code == EL_OP_MUL || code == EL_OP_DIV;
     const int32_t act = has_act && o ? o->activation : EL_ACT_NONE;
     el_tensor *a, *b, *out;
     binary_data *d;
@@ -216,8 +218,7 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
     EL_TRY(el_k_out(ctx, node, 0, &out));
     if (a->type != b->type || a->type != out->type) {
         return EL_UNSUP(ctx, node, "inputs and output must have one type (got %s, %s -> %s)",
-                        el_dtype_name(a->type), el_dtype_name(b->type),
-                        el_dtype_name(out->type));
+                        el_dtype_name(a->type), el_dtype_name(b->type), el_dtype_name(out->type));
     }
     d = (binary_data *)el_alloc_op_data(ctx, node, offsetof(binary_data, pr));
     if (d == NULL) {
@@ -264,14 +265,13 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
             EL_TRY(el_k_qin(ctx, node, 0, &s1, &z1));
             EL_TRY(el_k_qin(ctx, node, 1, &s2, &z2));
             EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
-            el_quantize_multiplier((double)s1 / ((double)s2 * (double)so),
-                                   &d->p.output_multiplier, &sh);
+            el_quantize_multiplier((double)s1 / ((double)s2 * (double)so), &d->p.output_multiplier,
+                                   &sh);
             d->p.output_shift = sh;
             d->p.input1_offset = -z1;
             d->p.input2_offset = -z2;
             d->p.output_offset = zo;
-            return el_k_act_range(ctx, node, act, EL_INT8, so, zo, &d->p.act_min,
-                                  &d->p.act_max);
+            return el_k_act_range(ctx, node, act, EL_INT8, so, zo, &d->p.act_min, &d->p.act_max);
         }
         break;
     case EL_INT16:
@@ -317,7 +317,8 @@ static void binary_task(void *arg, int32_t i)
     memset(&s, 0, sizeof s);
     s.rank = 1;
     s.d[0] = off + j->per_task < j->n ? j->per_task : j->n - off;
-    if (s.d[0] <= 0) return;
+    if (s.d[0] <= 0)
+        return;
     if (d->type == EL_FLOAT32) {
         if (EL_KEEP_F32) {
             el_binary_f32((el_binary_op)d->op, &d->p, &s, EL_F32(j->a) + off, &s,
@@ -325,15 +326,12 @@ static void binary_task(void *arg, int32_t i)
         }
     } else if (WITH_MUL && d->op == EL_BIN_MUL) {
         el_mul_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s, EL_S8(j->out) + off);
-    } else if (!el_opt_add_s8(el_ctx_isa(j->ctx), d->op == EL_BIN_SUB, &d->p, &s,
-                              EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s,
-                              EL_S8(j->out) + off)) {
+    } else if (!el_opt_add_s8(el_ctx_isa(j->ctx), d->op == EL_BIN_SUB, &d->p, &s, EL_S8(j->a) + off,
+                              &s, EL_S8(j->b) + off, &s, EL_S8(j->out) + off)) {
         if (d->op == EL_BIN_ADD) {
-            el_add_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s,
-                      EL_S8(j->out) + off);
+            el_add_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s, EL_S8(j->out) + off);
         } else {
-            el_sub_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s,
-                      EL_S8(j->out) + off);
+            el_sub_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s, EL_S8(j->out) + off);
         }
     }
 }
@@ -349,16 +347,19 @@ static int binary_split(el_context *ctx, const binary_data *d, const el_tensor *
     binary_job j;
     int32_t r;
     if (threads <= 1 || !(d->type == EL_FLOAT32 ||
-                          (d->type == EL_INT8 && (d->op == EL_BIN_ADD || d->op == EL_BIN_SUB ||
-                                                  d->op == EL_BIN_MUL)))) {
+                          (d->type == EL_INT8 &&
+                           (d->op == EL_BIN_ADD || d->op == EL_BIN_SUB || d->op == EL_BIN_MUL)))) {
         return 0;
     }
-    if (d->s1.rank != d->so.rank || d->s2.rank != d->so.rank) return 0;
+    if (d->s1.rank != d->so.rank || d->s2.rank != d->so.rank)
+        return 0;
     for (r = 0; r < d->so.rank; r++) {
-        if (d->s1.d[r] != d->so.d[r] || d->s2.d[r] != d->so.d[r]) return 0;
+        if (d->s1.d[r] != d->so.d[r] || d->s2.d[r] != d->so.d[r])
+            return 0;
     }
     j.n = el_tensor_elements(out);
-    if (j.n < EL_BINARY_SPLIT_MIN) return 0;
+    if (j.n < EL_BINARY_SPLIT_MIN)
+        return 0;
     j.per_task = (j.n + threads - 1) / threads;
     j.per_task = (j.per_task + 63) & ~63; /* whole vectors per task */
     j.ctx = ctx;
@@ -376,12 +377,13 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
     el_tensor *out = el_output(ctx, node, 0);
     binary_data v;
     const binary_data *d = binary_view(node, a, b, offsetof(binary_data, pr), &v);
-    if (binary_split(ctx, d, a, b, out)) return EL_OK;
+    if (binary_split(ctx, d, a, b, out))
+        return EL_OK;
     switch (d->type) {
     case EL_FLOAT32:
         if (EL_KEEP_F32) {
-            el_binary_f32((el_binary_op)d->op, &d->p, &d->s1, EL_F32(a), &d->s2, EL_F32(b),
-                          &d->so, EL_F32(out));
+            el_binary_f32((el_binary_op)d->op, &d->p, &d->s1, EL_F32(a), &d->s2, EL_F32(b), &d->so,
+                          EL_F32(out));
         }
         break;
     case EL_INT32:
@@ -419,8 +421,7 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
     default:
         if ((d->op == EL_BIN_ADD || d->op == EL_BIN_SUB) &&
             el_opt_add_s8(el_ctx_isa(ctx), d->op == EL_BIN_SUB, &d->p, &d->s1, EL_S8(a), &d->s2,
-                          EL_S8(b), &d->so,
-                          EL_S8(out))) {
+                          EL_S8(b), &d->so, EL_S8(out))) {
             /* kernels/opt took it (equal shapes): identical bytes */
         } else if (d->op == EL_BIN_ADD) {
             el_add_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
@@ -439,8 +440,7 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
             }
             el_div_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
         } else if (WITH_SQDIFF && d->op == EL_BIN_SQUARED_DIFFERENCE) {
-            el_squared_difference_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so,
-                                     EL_S8(out));
+            el_squared_difference_s8(&d->p, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so, EL_S8(out));
         } else if (WITH_MAXMIN) {
             el_maxmin_s8(d->op == EL_BIN_MAXIMUM, &d->s1, EL_S8(a), &d->s2, EL_S8(b), &d->so,
                          EL_S8(out));

@@ -11,7 +11,10 @@ typedef struct {
     int32_t per_channel;
 } fc_data;
 
-static int32_t *fc_mult(const fc_data *d) { return (int32_t *)(void *)(d + 1); }
+static int32_t *fc_mult(const fc_data *d)
+{
+    return (int32_t *)(void *)(d + 1);
+}
 
 static el_status fc_prepare(el_context *ctx, el_node *node)
 {
@@ -59,10 +62,10 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
                         el_dtype_name(in->type));
     }
     if (bias != NULL) {
-        EL_TRY(el_k_type(ctx, node, bias, "bias",
-                         is_float ? EL_FLOAT32
-                                  : (in->type == EL_INT16 && bias->type == EL_INT64 ? EL_INT64
-                                                                                   : EL_INT32)));
+        EL_TRY(el_k_type(
+            ctx, node, bias, "bias",
+            is_float ? EL_FLOAT32
+                     : (in->type == EL_INT16 && bias->type == EL_INT64 ? EL_INT64 : EL_INT32)));
         if (el_tensor_elements(bias) != units) {
             return EL_BAD(ctx, node, "bias has %d elements, expected %d",
                           (int)el_tensor_elements(bias), (int)units);
@@ -141,22 +144,21 @@ static void fc_run(el_context *ctx, const fc_data *k, const el_pc_quant *q, int3
                    const void *filter, const void *bias, const el_tensor *bias_t, void *out)
 {
     if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
-        if (!el_opt_fully_connected_f32(el_ctx_isa(ctx), &k->p, batches, depth,
-                                        (const float *)in, units, (const float *)filter,
-                                        (const float *)bias, (float *)out)) {
+        if (!el_opt_fully_connected_f32(el_ctx_isa(ctx), &k->p, batches, depth, (const float *)in,
+                                        units, (const float *)filter, (const float *)bias,
+                                        (float *)out)) {
             el_fully_connected_f32(&k->p, batches, depth, (const float *)in, units,
                                    (const float *)filter, (const float *)bias, (float *)out);
         }
     } else if (EL_KEEP_S16 && in_t->type == EL_INT16) {
-        el_fully_connected_s16(&k->p, q, k->per_channel, batches, depth, (const int16_t *)in,
-                               units, (const int8_t *)filter, bias,
+        el_fully_connected_s16(&k->p, q, k->per_channel, batches, depth, (const int16_t *)in, units,
+                               (const int8_t *)filter, bias,
                                bias_t != NULL && bias_t->type == EL_INT64, (int16_t *)out);
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
-        if (!el_opt_fully_connected_s8(el_ctx_isa(ctx), &k->p, q, k->per_channel, batches,
-                                       depth, (const int8_t *)in, units,
-                                       (const int8_t *)filter, (const int32_t *)bias,
-                                       (int8_t *)out)) {
+        if (!el_opt_fully_connected_s8(el_ctx_isa(ctx), &k->p, q, k->per_channel, batches, depth,
+                                       (const int8_t *)in, units, (const int8_t *)filter,
+                                       (const int32_t *)bias, (int8_t *)out)) {
             el_fully_connected_s8(&k->p, q, k->per_channel, batches, depth, (const int8_t *)in,
                                   units, (const int8_t *)filter, (const int32_t *)bias,
                                   (int8_t *)out);
@@ -187,10 +189,12 @@ static void fc_task(void *arg, int32_t i)
     const unsigned char *bias = j->bias ? (const unsigned char *)j->bias->data : NULL;
     unsigned char *out = (unsigned char *)j->out->data;
     el_pc_quant q = *j->q;
-    if (n <= 0) return;
+    if (n <= 0)
+        return;
     if (j->by_units) {
         w += (size_t)a * (size_t)j->depth * (j->in->type == EL_FLOAT32 ? 4u : 1u);
-        if (bias != NULL) bias += (size_t)a * j->bsize;
+        if (bias != NULL)
+            bias += (size_t)a * j->bsize;
         out += (size_t)a * j->esize;
         if (j->k->per_channel) {
             q.multiplier += a;
@@ -279,8 +283,7 @@ static el_status bmm_prepare(el_context *ctx, el_node *node)
     EL_TRY(el_k_in(ctx, node, 0, &lhs));
     EL_TRY(el_k_in(ctx, node, 1, &rhs));
     EL_TRY(el_k_out(ctx, node, 0, &out));
-    if (lhs->rank < 2 || rhs->rank < 2 || out->rank < 2 ||
-        out->rank > EL_BMM_MAX_BATCH_DIMS + 2) {
+    if (lhs->rank < 2 || rhs->rank < 2 || out->rank < 2 || out->rank > EL_BMM_MAX_BATCH_DIMS + 2) {
         return EL_UNSUP(ctx, node, "ranks must be 2 to %d", EL_BMM_MAX_BATCH_DIMS + 2);
     }
     if (lhs->type != rhs->type || lhs->type != out->type ||

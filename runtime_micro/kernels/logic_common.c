@@ -40,8 +40,10 @@ static el_status same_quant_inputs(el_context *ctx, el_node *node, int32_t a, in
     EL_TRY(el_get_input_quant(ctx, node, a, &qa));
     EL_TRY(el_get_input_quant(ctx, node, b, &qb));
     if (qa.count != qb.count || qa.scale != qb.scale || qa.zero_point != qb.zero_point) {
-        return EL_UNSUP(ctx, node, "quantized inputs %d and %d need the same scale and zero "
-                        "point", (int)a, (int)b);
+        return EL_UNSUP(ctx, node,
+                        "quantized inputs %d and %d need the same scale and zero "
+                        "point",
+                        (int)a, (int)b);
     }
     return EL_OK;
 }
@@ -79,8 +81,8 @@ static el_status compare_prepare(el_context *ctx, el_node *node)
     el_tensor *a, *b, *out;
     logic_data *d;
     el_kind k;
-    const int logical = node->builtin_code == EL_OP_LOGICAL_AND ||
-                        node->builtin_code == EL_OP_LOGICAL_OR;
+    const int logical =
+        node->builtin_code == EL_OP_LOGICAL_AND || node->builtin_code == EL_OP_LOGICAL_OR;
     EL_TRY(el_k_counts(ctx, node, 2, 2, 1, 1));
     EL_TRY(el_k_in(ctx, node, 0, &a));
     EL_TRY(el_k_in(ctx, node, 1, &b));
@@ -98,8 +100,7 @@ static el_status compare_prepare(el_context *ctx, el_node *node)
         return EL_ERROR_ARENA_TOO_SMALL;
     }
     if (!el_k_broadcast(a, b, &d->s1, &d->s2, &d->so)) {
-        return EL_UNSUP(ctx, node, "input shapes do not broadcast (or rank > %d)",
-                        EL_NN_MAX_RANK);
+        return EL_UNSUP(ctx, node, "input shapes do not broadcast (or rank > %d)", EL_NN_MAX_RANK);
     }
     EL_TRY(el_k_check_out_shape(ctx, node, out, &d->so));
     d->kind = k;
@@ -110,9 +111,8 @@ static el_status compare_prepare(el_context *ctx, el_node *node)
 static el_status compare_invoke(el_context *ctx, el_node *node)
 {
     const logic_data *d = (const logic_data *)node->op_data;
-    el_compare((el_compare_op)d->op, (el_kind)d->kind, &d->s1, el_input(ctx, node, 0)->data,
-               &d->s2, el_input(ctx, node, 1)->data, &d->so,
-               (uint8_t *)el_output(ctx, node, 0)->data);
+    el_compare((el_compare_op)d->op, (el_kind)d->kind, &d->s1, el_input(ctx, node, 0)->data, &d->s2,
+               el_input(ctx, node, 1)->data, &d->so, (uint8_t *)el_output(ctx, node, 0)->data);
     return EL_OK;
 }
 
@@ -472,12 +472,11 @@ static el_status arg_invoke(el_context *ctx, el_node *node)
 {
     const arg_data *d = (const arg_data *)node->op_data;
     el_arg_minmax(node->builtin_code == EL_OP_ARG_MAX, (el_kind)d->kind, d->outer, d->axis_size,
-                  d->inner, el_input(ctx, node, 0)->data, d->out64,
-                  el_output(ctx, node, 0)->data);
+                  d->inner, el_input(ctx, node, 0)->data, d->out64, el_output(ctx, node, 0)->data);
     return EL_OK;
 }
 
-#define EL_CMP_KERNEL(name, code)                                                              \
+#define EL_CMP_KERNEL(name, code)                                                                  \
     const el_kernel el_kernel_##name = {code, 0, compare_prepare, compare_invoke}
 EL_CMP_KERNEL(less, EL_OP_LESS);
 EL_CMP_KERNEL(less_equal, EL_OP_LESS_EQUAL);
@@ -496,7 +495,6 @@ const el_kernel el_kernel_broadcast_to = {EL_OP_BROADCAST_TO, 0, broadcast_to_pr
 const el_kernel el_kernel_mirror_pad = {EL_OP_MIRROR_PAD, 0, mirror_pad_prepare, remap_invoke};
 const el_kernel el_kernel_reverse_v2 = {EL_OP_REVERSE_V2, 0, reverse_prepare, remap_invoke};
 const el_kernel el_kernel_shape = {EL_OP_SHAPE, 0, shape_prepare, shape_invoke};
-const el_kernel el_kernel_zeros_like = {EL_OP_ZEROS_LIKE, 0, zeros_like_prepare,
-                                        zeros_like_invoke};
+const el_kernel el_kernel_zeros_like = {EL_OP_ZEROS_LIKE, 0, zeros_like_prepare, zeros_like_invoke};
 const el_kernel el_kernel_arg_max = {EL_OP_ARG_MAX, 0, arg_prepare, arg_invoke};
 const el_kernel el_kernel_arg_min = {EL_OP_ARG_MIN, 0, arg_prepare, arg_invoke};

@@ -87,8 +87,8 @@ static el_status gather_nd_prepare(el_context *ctx, el_node *node)
     }
     k = indices->dims[indices->rank - 1];
     if (k < 1 || k > params->rank || k > EL_GND_MAX_K) {
-        return EL_UNSUP(ctx, node, "index depth %d is not supported for params of rank %d",
-                        (int)k, (int)params->rank);
+        return EL_UNSUP(ctx, node, "index depth %d is not supported for params of rank %d", (int)k,
+                        (int)params->rank);
     }
     want.rank = 0;
     for (i = 0; i < indices->rank - 1; ++i) {
@@ -130,18 +130,18 @@ static el_status gather_nd_invoke(el_context *ctx, el_node *node)
     const int32_t n = d->n_idx * d->k;
     int32_t i;
     for (i = 0; i < n; ++i) {
-        const int64_t v = d->idx64 ? ((const int64_t *)indices->data)[i]
-                                   : (int64_t)EL_S32(indices)[i];
+        const int64_t v =
+            d->idx64 ? ((const int64_t *)indices->data)[i] : (int64_t)EL_S32(indices)[i];
         const int32_t size = d->dims[i % d->k];
         if (v < 0 || v >= size) {
             return el_kernel_error(ctx, node, EL_ERROR_INVOKE,
-                                   "index %ld at position %d is outside [0, %d)", (long)v,
-                                   (int)i, (int)size);
+                                   "index %ld at position %d is outside [0, %d)", (long)v, (int)i,
+                                   (int)size);
         }
         idx[i] = (int32_t)v;
     }
-    el_gather_nd(d->elem, d->n_idx, d->k, idx, d->strides, d->inner,
-                 el_input(ctx, node, 0)->data, el_output(ctx, node, 0)->data);
+    el_gather_nd(d->elem, d->n_idx, d->k, idx, d->strides, d->inner, el_input(ctx, node, 0)->data,
+                 el_output(ctx, node, 0)->data);
     return EL_OK;
 }
 
@@ -173,8 +173,7 @@ static el_status topk_prepare(el_context *ctx, el_node *node)
     }
     memcpy(&k, kt->data, 4);
     if (k < 0 || k > in->dims[in->rank - 1]) {
-        return EL_BAD(ctx, node, "k = %d is outside [0, %d]", (int)k,
-                      (int)in->dims[in->rank - 1]);
+        return EL_BAD(ctx, node, "k = %d is outside [0, %d]", (int)k, (int)in->dims[in->rank - 1]);
     }
     if (values->rank != in->rank || !el_k_same_dims(values, indices)) {
         return EL_BAD(ctx, node, "outputs must have the input's rank and equal shapes");

@@ -10,7 +10,10 @@ typedef struct {
     el_requant_params rq;
 } quant_data;
 
-static int qtype(int32_t t) { return t == EL_INT8 || t == EL_UINT8 || t == EL_INT16; }
+static int qtype(int32_t t)
+{
+    return t == EL_INT8 || t == EL_UINT8 || t == EL_INT16;
+}
 
 static el_status quantize_prepare(el_context *ctx, el_node *node)
 {
@@ -24,9 +27,10 @@ static el_status quantize_prepare(el_context *ctx, el_node *node)
     EL_TRY(el_k_out(ctx, node, 0, &out));
     EL_TRY(el_k_same_elements(ctx, node, in, out));
     if (!qtype(out->type) || (in->type != EL_FLOAT32 && !qtype(in->type))) {
-        return EL_UNSUP(ctx, node, "%s -> %s is not supported (FLOAT32, INT8, UINT8 or INT16 "
-                        "to INT8, UINT8 or INT16)", el_dtype_name(in->type),
-                        el_dtype_name(out->type));
+        return EL_UNSUP(ctx, node,
+                        "%s -> %s is not supported (FLOAT32, INT8, UINT8 or INT16 "
+                        "to INT8, UINT8 or INT16)",
+                        el_dtype_name(in->type), el_dtype_name(out->type));
     }
     EL_TRY(el_get_output_quant(ctx, node, 0, &oq));
     if (oq.count > 1) {
@@ -240,7 +244,8 @@ static el_status cast_invoke(el_context *ctx, el_node *node)
         /* exact path: a double cannot hold every int64 */
         for (i = 0; i < d->size; ++i) {
             const int64_t v = ((const int64_t *)x)[i];
-            ((int32_t *)y)[i] = (int32_t)(v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : v));
+            ((int32_t *)y)[i] =
+                (int32_t)(v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : v));
         }
         return EL_OK;
     }
@@ -251,6 +256,5 @@ static el_status cast_invoke(el_context *ctx, el_node *node)
 }
 
 const el_kernel el_kernel_quantize = {EL_OP_QUANTIZE, 0, quantize_prepare, quantize_invoke};
-const el_kernel el_kernel_dequantize = {EL_OP_DEQUANTIZE, 0, dequantize_prepare,
-                                        dequantize_invoke};
+const el_kernel el_kernel_dequantize = {EL_OP_DEQUANTIZE, 0, dequantize_prepare, dequantize_invoke};
 const el_kernel el_kernel_cast = {EL_OP_CAST, 0, cast_prepare, cast_invoke};

@@ -54,14 +54,14 @@ static el_status reduce_prepare(el_context *ctx, el_node *node)
         if (in->type != EL_BOOL || out->type != EL_BOOL) {
             return EL_UNSUP(ctx, node, "input and output must be BOOL");
         }
-    } else if (in->type != out->type || (in->type != EL_FLOAT32 && in->type != EL_INT8 &&
-                                          !(in->type == EL_INT16 &&
-                                            (code == EL_OP_MEAN || code == EL_OP_SUM))) ||
+    } else if (in->type != out->type ||
+               (in->type != EL_FLOAT32 && in->type != EL_INT8 &&
+                !(in->type == EL_INT16 && (code == EL_OP_MEAN || code == EL_OP_SUM))) ||
                (code == EL_OP_REDUCE_PROD && in->type != EL_FLOAT32)) {
         return EL_UNSUP(ctx, node, "input and output must both be FLOAT32%s",
-                        code == EL_OP_REDUCE_PROD ? ""
+                        code == EL_OP_REDUCE_PROD                 ? ""
                         : code == EL_OP_MEAN || code == EL_OP_SUM ? ", INT8 or INT16"
-                                                  : " or INT8");
+                                                                  : " or INT8");
     }
     if (in->rank > EL_NN_MAX_RANK || in->rank < 1) {
         return EL_UNSUP(ctx, node, "input rank must be 1 to %d", EL_NN_MAX_RANK);
@@ -102,7 +102,8 @@ static el_status reduce_prepare(el_context *ctx, el_node *node)
         EL_TRY(el_k_qout(ctx, node, 0, &os, &oz));
         if (code == EL_OP_REDUCE_MAX || code == EL_OP_REDUCE_MIN) {
             if (is != os || iz != oz) {
-                return EL_UNSUP(ctx, node, "int8 REDUCE_MAX/MIN need equal input/output "
+                return EL_UNSUP(ctx, node,
+                                "int8 REDUCE_MAX/MIN need equal input/output "
                                 "quantization");
             }
             return EL_OK;
@@ -152,8 +153,7 @@ static el_status reduce_invoke(el_context *ctx, el_node *node)
         } else if (WITH_SUM && node->builtin_code == EL_OP_SUM) {
             el_reduce_sum_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch, EL_S16(out));
         } else if (WITH_MEAN) {
-            el_reduce_mean_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch,
-                               EL_S16(out));
+            el_reduce_mean_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch, EL_S16(out));
         }
     } else if (WITH_MEAN && node->builtin_code == EL_OP_MEAN) {
         el_reduce_mean_s8(&d->p, &d->in, EL_S8(in), (int32_t *)node->scratch, EL_S8(out));

@@ -55,8 +55,10 @@ static el_status same_type_and_quant(el_context *ctx, el_node *node, const el_te
         EL_TRY(el_get_input_quant(ctx, node, in_idx, &qi));
         EL_TRY(el_get_output_quant(ctx, node, 0, &qo));
         if (qi.count != qo.count || qi.scale != qo.scale || qi.zero_point != qo.zero_point) {
-            return EL_UNSUP(ctx, node, "input %d and the output have different quantization "
-                            "(this op moves data without requantizing)", (int)in_idx);
+            return EL_UNSUP(ctx, node,
+                            "input %d and the output have different quantization "
+                            "(this op moves data without requantizing)",
+                            (int)in_idx);
         }
     }
     return EL_OK;
@@ -280,8 +282,7 @@ static el_status pack_prepare(el_context *ctx, el_node *node)
 
 static el_status pack_invoke(el_context *ctx, el_node *node)
 {
-    return node->builtin_code == EL_OP_UNPACK ? split_invoke(ctx, node)
-                                              : concat_invoke(ctx, node);
+    return node->builtin_code == EL_OP_UNPACK ? split_invoke(ctx, node) : concat_invoke(ctx, node);
 }
 
 /* ---- SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND ----------------------------------------- */
@@ -341,8 +342,7 @@ static el_status s2b_prepare(el_context *ctx, el_node *node)
         int ok;
         if (s2b) {
             ok = (d->in.h + d->top + bottom) % d->bh == 0 &&
-                 (d->in.w + d->left + right) % d->bw == 0 &&
-                 d->out.n == d->in.n * d->bh * d->bw &&
+                 (d->in.w + d->left + right) % d->bw == 0 && d->out.n == d->in.n * d->bh * d->bw &&
                  d->out.h == (d->in.h + d->top + bottom) / d->bh &&
                  d->out.w == (d->in.w + d->left + right) / d->bw && d->out.c == d->in.c;
         } else {
@@ -387,7 +387,10 @@ typedef struct {
     size_t elem;
 } slice_data;
 
-static int32_t clampi(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+static int32_t clampi(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
 
 static el_status slice_finish(el_context *ctx, el_node *node, slice_data *d, const el_tensor *in,
                               const el_tensor *out, const int32_t *keep_dim)
@@ -771,8 +774,8 @@ static el_status gather_invoke(el_context *ctx, el_node *node)
             const int64_t v = ((const int64_t *)indices->data)[i];
             if (v < 0 || v >= d->axis_size) {
                 return el_kernel_error(ctx, node, EL_ERROR_INVOKE,
-                                       "index %d at position %d is outside [0, %d)", (int)v,
-                                       (int)i, (int)d->axis_size);
+                                       "index %d at position %d is outside [0, %d)", (int)v, (int)i,
+                                       (int)d->axis_size);
             }
             tmp[i] = (int32_t)v;
         }
@@ -945,7 +948,5 @@ const el_kernel el_kernel_resize_bilinear = {EL_OP_RESIZE_BILINEAR, 0, resize_pr
                                              resize_invoke};
 const el_kernel el_kernel_pack = {EL_OP_PACK, 0, pack_prepare, pack_invoke};
 const el_kernel el_kernel_unpack = {EL_OP_UNPACK, 0, pack_prepare, pack_invoke};
-const el_kernel el_kernel_space_to_batch_nd = {EL_OP_SPACE_TO_BATCH_ND, 0, s2b_prepare,
-                                               s2b_invoke};
-const el_kernel el_kernel_batch_to_space_nd = {EL_OP_BATCH_TO_SPACE_ND, 0, s2b_prepare,
-                                               s2b_invoke};
+const el_kernel el_kernel_space_to_batch_nd = {EL_OP_SPACE_TO_BATCH_ND, 0, s2b_prepare, s2b_invoke};
+const el_kernel el_kernel_batch_to_space_nd = {EL_OP_BATCH_TO_SPACE_ND, 0, s2b_prepare, s2b_invoke};

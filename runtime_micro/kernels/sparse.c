@@ -100,14 +100,12 @@ static int32_t row_dim(int32_t code)
 }
 
 /* Why `consumer` cannot read sparse weights `sp` directly, or NULL when it can. */
-static const char *weights_problem(el_context *ctx, const el_node *consumer,
-                                   const el_sparsity *sp)
+static const char *weights_problem(el_context *ctx, const el_node *consumer, const el_sparsity *sp)
 {
     const int32_t code = consumer->builtin_code;
     const el_tensor *in = el_input(ctx, consumer, 0), *w = el_input(ctx, consumer, 1);
     const int32_t rd = row_dim(code);
-    if (code != EL_OP_FULLY_CONNECTED && code != EL_OP_CONV_2D &&
-        code != EL_OP_DEPTHWISE_CONV_2D) {
+    if (code != EL_OP_FULLY_CONNECTED && code != EL_OP_CONV_2D && code != EL_OP_DEPTHWISE_CONV_2D) {
         return "only FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D take sparse weights";
     }
     if (in == NULL || w == NULL ||
@@ -141,10 +139,11 @@ el_status el_sparse_node_check(el_context *ctx, el_node *node)
         if (node->builtin_code == EL_OP_DENSIFY && k == 0) {
             continue;
         }
-        if (k != 1 || (node->builtin_code != EL_OP_FULLY_CONNECTED &&
-                       node->builtin_code != EL_OP_CONV_2D &&
-                       node->builtin_code != EL_OP_DEPTHWISE_CONV_2D)) {
-            return EL_UNSUP(ctx, node, "input %d is a sparse tensor: only DENSIFY and the weights "
+        if (k != 1 ||
+            (node->builtin_code != EL_OP_FULLY_CONNECTED && node->builtin_code != EL_OP_CONV_2D &&
+             node->builtin_code != EL_OP_DEPTHWISE_CONV_2D)) {
+            return EL_UNSUP(ctx, node,
+                            "input %d is a sparse tensor: only DENSIFY and the weights "
                             "of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D may be sparse",
                             (int)k);
         }
@@ -262,7 +261,10 @@ static int32_t dot_s8(int32_t acc, const int8_t *x, const int8_t *w, int32_t x_o
 
 /* ---- FULLY_CONNECTED ---------------------------------------------------------------- */
 
-static float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+static float clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
 
 el_status el_sparse_fully_connected(el_context *ctx, el_node *node, const el_fc_params *p,
                                     const el_pc_quant *q, int per_channel, int32_t batches,
@@ -290,7 +292,8 @@ el_status el_sparse_fully_connected(el_context *ctx, el_node *node, const el_fc_
                 if (in->type == EL_FLOAT32) {
                     const float *x = EL_F32(in) + (size_t)b * depth, *w = EL_F32(filter);
                     const float acc = dot_f32(0.0f, x, w, lv, j0, j1);
-                    EL_F32(out)[(size_t)b * units + u] =
+                    EL_F32(out)
+                    [(size_t)b * units + u] =
                         clampf(acc + (bias ? EL_F32(bias)[u] : 0.0f), p->act_min_f, p->act_max_f);
                 } else {
                     const int8_t *x = EL_S8(in) + (size_t)b * depth, *w = EL_S8(filter);
@@ -301,8 +304,8 @@ el_status el_sparse_fully_connected(el_context *ctx, el_node *node, const el_fc_
                         acc += EL_S32(bias)[u];
                     }
                     acc = el_requant(acc, q->multiplier[qi], q->shift[qi]) + p->output_offset;
-                    EL_S8(out)[(size_t)b * units + u] =
-                        (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
+                    EL_S8(out)
+                    [(size_t)b * units + u] = (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
                 }
             }
         }
@@ -316,7 +319,8 @@ el_status el_sparse_fully_connected(el_context *ctx, el_node *node, const el_fc_
                 for (more = el_sparse_row_begin(&it, &sp, u); more; more = el_sparse_next(&it)) {
                     acc += x[el_sparse_coord(&it, 1)] * w[el_sparse_value(&it)];
                 }
-                EL_F32(out)[(size_t)b * units + u] =
+                EL_F32(out)
+                [(size_t)b * units + u] =
                     clampf(acc + (bias ? EL_F32(bias)[u] : 0.0f), p->act_min_f, p->act_max_f);
             }
         } else {
@@ -339,7 +343,8 @@ el_status el_sparse_fully_connected(el_context *ctx, el_node *node, const el_fc_
                     acc += EL_S32(bias)[u];
                 }
                 acc = el_requant(acc, q->multiplier[qi], q->shift[qi]) + p->output_offset;
-                EL_S8(out)[(size_t)b * units + u] = (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
+                EL_S8(out)
+                [(size_t)b * units + u] = (int8_t)el_clamp_i32(acc, p->act_min, p->act_max);
             }
         }
     }
@@ -373,7 +378,8 @@ static void sparse_taps(const el_conv_params *p, const el_sparsity *sp, const el
             const uint32_t s = (uint32_t)oc * (uint32_t)f_h + (uint32_t)ky;
             const uint32_t j1 = rd_ix(lv->segments, lv->seg_bytes, s + 1u);
             for (j = rd_ix(lv->segments, lv->seg_bytes, s); j < j1; ++j) {
-                const int32_t ix = x0 + p->dilation_w * (int32_t)rd_ix(lv->indices, lv->idx_bytes, j);
+                const int32_t ix =
+                    x0 + p->dilation_w * (int32_t)rd_ix(lv->indices, lv->idx_bytes, j);
                 size_t at;
                 if (ix < 0 || ix >= in_w) {
                     continue;
@@ -389,8 +395,8 @@ static void sparse_taps(const el_conv_params *p, const el_sparsity *sp, const el
         }
         for (kx = 0; kx < f_w; ++kx) { /* segment (oc * KH + ky) * KW + kx lists the ic */
             const int32_t ix = x0 + p->dilation_w * kx;
-            const uint32_t s = ((uint32_t)oc * (uint32_t)f_h + (uint32_t)ky) * (uint32_t)f_w +
-                               (uint32_t)kx;
+            const uint32_t s =
+                ((uint32_t)oc * (uint32_t)f_h + (uint32_t)ky) * (uint32_t)f_w + (uint32_t)kx;
             size_t base;
             uint32_t j1;
             if (ix < 0 || ix >= in_w) {
@@ -435,8 +441,8 @@ el_status el_sparse_conv(el_context *ctx, el_node *node, const el_conv_params *p
                 const size_t o = (((size_t)b * out_h + oy) * out_w + ox) * out_c;
                 for (oc = 0; oc < out_c; ++oc) {
                     /* input channel base: the group's first (CONV_2D) or oc's own (depthwise) */
-                    const int32_t c0 = depthwise ? oc / p->depth_multiplier
-                                                 : (oc / per_group) * f_dims->c;
+                    const int32_t c0 =
+                        depthwise ? oc / p->depth_multiplier : (oc / per_group) * f_dims->c;
                     float accf = 0.0f;
                     int32_t acc = 0;
                     if (fast) {

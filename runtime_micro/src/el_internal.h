@@ -19,21 +19,21 @@ void el_format(char *dst, size_t cap, const char *fmt, ...)
 /* ---------------------------------------------------------------- flatbuffer reader */
 
 typedef struct el_fb {
-  const uint8_t *buf;
-  size_t size;
-  char *msg; /* EL_MESSAGE_SIZE bytes */
+    const uint8_t *buf;
+    size_t size;
+    char *msg; /* EL_MESSAGE_SIZE bytes */
 } el_fb;
 
 typedef struct el_table {
-  size_t pos;       /* table start (the soffset to its vtable) */
-  size_t vt;        /* vtable start */
-  uint16_t vt_size; /* bytes */
-  uint16_t size;    /* table bytes (inline part) */
+    size_t pos;       /* table start (the soffset to its vtable) */
+    size_t vt;        /* vtable start */
+    uint16_t vt_size; /* bytes */
+    uint16_t size;    /* table bytes (inline part) */
 } el_table;
 
 typedef struct el_vec {
-  size_t pos;     /* first element; meaningless when count == 0 */
-  uint32_t count;
+    size_t pos; /* first element; meaningless when count == 0 */
+    uint32_t count;
 } el_vec;
 
 el_status el_fb_fail(el_fb *fb, el_status st, const char *fmt, ...)
@@ -63,23 +63,26 @@ el_status el_fb_table(el_fb *fb, const el_table *t, int slot, el_table *out, int
 el_status el_fb_vec(el_fb *fb, const el_table *t, int slot, size_t elem_size, size_t align,
                     el_vec *out, const char *what);
 /* Element i of a vector of tables. */
-el_status el_fb_vec_table(el_fb *fb, const el_vec *v, uint32_t i, el_table *out,
-                          const char *what);
+el_status el_fb_vec_table(el_fb *fb, const el_vec *v, uint32_t i, el_table *out, const char *what);
 /* NUL-terminated string; absent -> "" (a static empty string). */
-el_status el_fb_string(el_fb *fb, const el_table *t, int slot, const char **out,
-                       const char *what);
+el_status el_fb_string(el_fb *fb, const el_table *t, int slot, const char **out, const char *what);
 
 /* x rounded up to a multiple of a (a power of two). */
-static inline size_t el_align_up(size_t x, size_t a) { return (x + (a - 1)) & ~(a - 1); }
-
-static inline uint32_t el_rd_u32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+static inline size_t el_align_up(size_t x, size_t a)
+{
+    return (x + (a - 1)) & ~(a - 1);
 }
-static inline int32_t el_rd_i32(const uint8_t *p) {
-  uint32_t u = el_rd_u32(p);
-  int32_t v;
-  memcpy(&v, &u, 4);
-  return v;
+
+static inline uint32_t el_rd_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline int32_t el_rd_i32(const uint8_t *p)
+{
+    uint32_t u = el_rd_u32(p);
+    int32_t v;
+    memcpy(&v, &u, 4);
+    return v;
 }
 
 /* ---------------------------------------------------------------- interpreter state */
@@ -89,63 +92,63 @@ static inline int32_t el_rd_i32(const uint8_t *p) {
 #define EL_TENSOR_BORROWED 0x40u
 
 typedef struct el_subgraph {
-  el_tensor *tensors;
-  el_node *nodes;
-  const int32_t *inputs;  /* in the model */
-  const int32_t *outputs; /* in the model */
-  int32_t n_tensors, n_nodes, n_inputs, n_outputs;
-  el_vec tensor_tables;   /* the model's tensors vector (names, quantization) */
-  size_t region_offset;   /* planned region of this subgraph, from the arena start */
-  size_t region_size;
-  int32_t reachable;      /* subgraph 0 or run by a CALL_ONCE / IF / WHILE of a reachable one
+    el_tensor *tensors;
+    el_node *nodes;
+    const int32_t *inputs;  /* in the model */
+    const int32_t *outputs; /* in the model */
+    int32_t n_tensors, n_nodes, n_inputs, n_outputs;
+    el_vec tensor_tables; /* the model's tensors vector (names, quantization) */
+    size_t region_offset; /* planned region of this subgraph, from the arena start */
+    size_t region_size;
+    int32_t reachable; /* subgraph 0 or run by a CALL_ONCE / IF / WHILE of a reachable one
                              (2 once built) */
-  int32_t depth;          /* longest chain of IF / WHILE / CALL_ONCE calls reaching it */
-  int32_t looped;         /* run by a WHILE: its inputs are copied in, never borrowed */
+    int32_t depth;     /* longest chain of IF / WHILE / CALL_ONCE calls reaching it */
+    int32_t looped;    /* run by a WHILE: its inputs are copied in, never borrowed */
 } el_subgraph;
 
 typedef struct el_resource {
-  const char *container;   /* in the model */
-  const char *shared_name; /* in the model */
-  void *data;              /* persistent, zeroed by el_init / el_reset */
-  uint32_t bytes;          /* 0 until an ASSIGN/READ_VARIABLE fixes it in prepare */
-  int32_t dtype;           /* -1 until fixed */
+    const char *container;   /* in the model */
+    const char *shared_name; /* in the model */
+    void *data;              /* persistent, zeroed by el_init / el_reset */
+    uint32_t bytes;          /* 0 until an ASSIGN/READ_VARIABLE fixes it in prepare */
+    int32_t dtype;           /* -1 until fixed */
 } el_resource;
 
 struct el_context {
-  el_fb fb;
-  const uint8_t *model;
-  size_t model_size;
-  uint8_t *arena;
-  size_t arena_size;
-  size_t persist_used; /* bytes from the arena start (persistent allocations grow up) */
-  size_t persist_need; /* bytes asked for in total (> persist_used once the arena ran out) */
-  int32_t persist_failed; /* the arena ran out: persistent allocations only count now */
-  int32_t in_prepare;     /* a kernel's prepare is running (see el_alloc_op_data) */
-  int32_t prepared;       /* every node's prepare ran (possibly only measuring) */
-  size_t prepare_base;    /* persist_used when the prepares started */
-  size_t sink_used;       /* measuring after the arena ran out: op data of the current node */
-  size_t required;
-  int32_t required_exact;
-  int32_t ready;
-  el_status status;
-  el_planner planner;
-  el_op_callback callback;
-  void *callback_user;
-  uint32_t isa;          /* EL_ISA_* the kernels may use (see el_ctx_isa) */
-  /* el_config's parallel-for (NULL: inline) and split hint (see el_parallel_for) */
-  void (*parallel_for)(void *pool, int32_t n_tasks, void (*task)(void *arg, int32_t i),
-                       void *arg);
-  void *parallel_pool;
-  int32_t num_threads;
-  el_subgraph *subgraphs;
-  int32_t n_subgraphs;
-  el_resource *resources;
-  int32_t n_resources, max_resources;
-  el_vec buffers;       /* the model's buffers vector */
-  el_vec opcodes;       /* the model's operator_codes vector */
-  el_tensor **variables; /* is_variable tensors (persistent storage), for el_reset */
-  int32_t n_variables;
-  char message[EL_MESSAGE_SIZE];
+    el_fb fb;
+    const uint8_t *model;
+    size_t model_size;
+    uint8_t *arena;
+    size_t arena_size;
+    size_t persist_used;    /* bytes from the arena start (persistent allocations grow up) */
+    size_t persist_need;    /* bytes asked for in total (> persist_used once the arena ran out) */
+    int32_t persist_failed; /* the arena ran out: persistent allocations only count now */
+    int32_t in_prepare;     /* a kernel's prepare is running (see el_alloc_op_data) */
+    int32_t prepared;       /* every node's prepare ran (possibly only measuring) */
+    size_t prepare_base;    /* persist_used when the prepares started */
+    size_t sink_used;       /* measuring after the arena ran out: op data of the current node */
+    size_t required;
+    int32_t required_exact;
+    int32_t ready;
+    el_status status;
+    el_planner planner;
+    el_op_callback callback;
+    void *callback_user;
+    uint32_t isa; /* EL_ISA_* the kernels may use (see el_ctx_isa) */
+    /* el_config's parallel-for (NULL: inline) and split hint (see el_parallel_for) */
+    void (*parallel_for)(void *pool, int32_t n_tasks, void (*task)(void *arg, int32_t i),
+                         void *arg);
+    void *parallel_pool;
+    int32_t num_threads;
+    el_subgraph *subgraphs;
+    int32_t n_subgraphs;
+    el_resource *resources;
+    int32_t n_resources, max_resources;
+    el_vec buffers;        /* the model's buffers vector */
+    el_vec opcodes;        /* the model's operator_codes vector */
+    el_tensor **variables; /* is_variable tensors (persistent storage), for el_reset */
+    int32_t n_variables;
+    char message[EL_MESSAGE_SIZE];
 };
 
 /* Persistent arena bytes (zeroed, aligned to `align`, a power of two <= 16). NULL when the

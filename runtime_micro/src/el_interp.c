@@ -4,333 +4,423 @@
 #include "el_internal.h"
 #include "../kernels/opt/el_opt.h"
 
-#define TRY(expr)                 \
-  do {                            \
-    el_status st_ = (expr);       \
-    if (st_ != EL_OK) return st_; \
-  } while (0)
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        el_status st_ = (expr);                                                                    \
+        if (st_ != EL_OK)                                                                          \
+            return st_;                                                                            \
+    } while (0)
 
 /* The handle must hold the context (checked at compile time: C99 has no static_assert). */
 typedef char el_context_fits_handle[(sizeof(el_context) <= sizeof(el_interpreter)) ? 1 : -1];
 
-static el_context *ctx_of(el_interpreter *it) { return (el_context *)(void *)it; }
-static const el_context *cctx_of(const el_interpreter *it) {
-  return (const el_context *)(const void *)it;
+static el_context *ctx_of(el_interpreter *it)
+{
+    return (el_context *)(void *)it;
+}
+static const el_context *cctx_of(const el_interpreter *it)
+{
+    return (const el_context *)(const void *)it;
 }
 
 /* ---------------------------------------------------------------- init */
 
-static el_status arena_failure(el_context *ctx) {
-  const char *planner = ctx->planner == EL_PLANNER_LINEAR ? "linear" : "greedy";
-  if (ctx->required_exact)
-    return el_fail(ctx, NULL, EL_ERROR_ARENA_TOO_SMALL,
-                   "arena of %lu bytes is too small: this model needs exactly %lu bytes with the %s planner",
-                   (unsigned long)ctx->arena_size, (unsigned long)ctx->required, planner);
-  return el_fail(ctx, NULL, EL_ERROR_ARENA_TOO_SMALL,
-                 "arena of %lu bytes is too small: at least %lu bytes are needed (%s planner; pass an "
-                 "arena of at least that size to learn the exact size)",
-                 (unsigned long)ctx->arena_size, (unsigned long)ctx->required, planner);
+static el_status arena_failure(el_context *ctx)
+{
+    const char *planner = ctx->planner == EL_PLANNER_LINEAR ? "linear" : "greedy";
+    if (ctx->required_exact)
+        return el_fail(ctx, NULL, EL_ERROR_ARENA_TOO_SMALL,
+                       "arena of %lu bytes is too small: this model needs exactly %lu bytes with "
+                       "the %s planner",
+                       (unsigned long)ctx->arena_size, (unsigned long)ctx->required, planner);
+    return el_fail(
+        ctx, NULL, EL_ERROR_ARENA_TOO_SMALL,
+        "arena of %lu bytes is too small: at least %lu bytes are needed (%s planner; pass an "
+        "arena of at least that size to learn the exact size)",
+        (unsigned long)ctx->arena_size, (unsigned long)ctx->required, planner);
 }
 
-static el_status skipped_invoke(el_context *ctx, el_node *node) {
-  (void)ctx;
-  (void)node;
-  return EL_OK;
+static el_status skipped_invoke(el_context *ctx, el_node *node)
+{
+    (void)ctx;
+    (void)node;
+    return EL_OK;
 }
 static const el_kernel k_skipped_densify = {EL_OP_DENSIFY, 0, NULL, skipped_invoke};
 
 /* A DENSIFY of sparse weights read only as weights by ops that take them sparse (input 1 of
  * FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D): its output becomes the sparse constant itself
  * and the op does nothing, so the dense copy never takes arena memory. */
-static el_status skip_densify(el_context *ctx, int32_t sg, el_node *n) {
-  el_subgraph *g = &ctx->subgraphs[sg];
-  el_tensor *src, *dst;
-  el_sparsity sp;
-  int32_t i, k, o, uses = 0;
-  if (n->n_inputs != 1 || n->n_outputs != 1 || n->inputs[0] < 0) return EL_OK;
-  src = &g->tensors[n->inputs[0]];
-  o = n->outputs[0];
-  dst = &g->tensors[o];
-  if (!(src->flags & EL_TENSOR_SPARSE) || (dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) ||
-      src->type != dst->type || src->rank != dst->rank ||
-      (src->rank && memcmp(src->dims, dst->dims, sizeof(int32_t) * src->rank) != 0))
-    return EL_OK;
-  if (el_model_sparsity(ctx, sg, n->inputs[0], &sp) != EL_OK) return EL_ERROR_INVALID_MODEL;
-  for (i = 0; i < g->n_nodes; ++i) {
-    const el_node *m = &g->nodes[i];
-    for (k = 0; k < m->n_inputs; ++k) {
-      if (m->inputs[k] != o) continue;
-      if (k != 1 || !el_sparse_weights_ok(ctx, m, &sp)) return EL_OK;
-      ++uses;
+static el_status skip_densify(el_context *ctx, int32_t sg, el_node *n)
+{
+    el_subgraph *g = &ctx->subgraphs[sg];
+    el_tensor *src, *dst;
+    el_sparsity sp;
+    int32_t i, k, o, uses = 0;
+    if (n->n_inputs != 1 || n->n_outputs != 1 || n->inputs[0] < 0)
+        return EL_OK;
+    src = &g->tensors[n->inputs[0]];
+    o = n->outputs[0];
+    dst = &g->tensors[o];
+    if (!(src->flags & EL_TENSOR_SPARSE) || (dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) ||
+        src->type != dst->type || src->rank != dst->rank ||
+        (src->rank && memcmp(src->dims, dst->dims, sizeof(int32_t) * src->rank) != 0))
+        return EL_OK;
+    if (el_model_sparsity(ctx, sg, n->inputs[0], &sp) != EL_OK)
+        return EL_ERROR_INVALID_MODEL;
+    for (i = 0; i < g->n_nodes; ++i) {
+        const el_node *m = &g->nodes[i];
+        for (k = 0; k < m->n_inputs; ++k) {
+            if (m->inputs[k] != o)
+                continue;
+            if (k != 1 || !el_sparse_weights_ok(ctx, m, &sp))
+                return EL_OK;
+            ++uses;
+        }
     }
-  }
-  if (uses == 0) return EL_OK;
-  dst->data = src->data;
-  dst->flags |= EL_TENSOR_CONST | EL_TENSOR_SPARSE;
-  n->kernel = &k_skipped_densify;
-  return EL_OK;
+    if (uses == 0)
+        return EL_OK;
+    dst->data = src->data;
+    dst->flags |= EL_TENSOR_CONST | EL_TENSOR_SPARSE;
+    n->kernel = &k_skipped_densify;
+    return EL_OK;
 }
 
 #if !EL_KEEP_F32 || !EL_KEEP_S16
 /* A build without float32 or int16 kernel paths refuses models with such tensors. */
-static el_status check_compiled_types(el_context *ctx, el_node *n) {
-  int32_t i;
-  for (i = 0; i < (int32_t)n->n_inputs + (int32_t)n->n_outputs; ++i) {
-    const el_tensor *t = i < n->n_inputs ? el_input(ctx, n, i) : el_output(ctx, n, i - n->n_inputs);
-    if (t != NULL && ((!EL_KEEP_F32 && t->type == EL_FLOAT32) || (!EL_KEEP_S16 && t->type == EL_INT16)))
-      return el_fail(ctx, n, EL_ERROR_UNSUPPORTED,
-                     "%s tensors are not compiled into this build (el_kernels_selected.h: "
-                     "export the model again to include them)", el_dtype_name(t->type));
-  }
-  return EL_OK;
+static el_status check_compiled_types(el_context *ctx, el_node *n)
+{
+    int32_t i;
+    for (i = 0; i < (int32_t)n->n_inputs + (int32_t)n->n_outputs; ++i) {
+        const el_tensor *t =
+            i < n->n_inputs ? el_input(ctx, n, i) : el_output(ctx, n, i - n->n_inputs);
+        if (t != NULL &&
+            ((!EL_KEEP_F32 && t->type == EL_FLOAT32) || (!EL_KEEP_S16 && t->type == EL_INT16)))
+            return el_fail(ctx, n, EL_ERROR_UNSUPPORTED,
+                           "%s tensors are not compiled into this build (el_kernels_selected.h: "
+                           "export the model again to include them)",
+                           el_dtype_name(t->type));
+    }
+    return EL_OK;
 }
 #endif
 
-static el_status resolve_and_prepare(el_context *ctx) {
-  int32_t sg, i;
-  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
-    el_subgraph *g = &ctx->subgraphs[sg];
-    if (!g->reachable) continue;
-    for (i = 0; i < g->n_nodes; ++i) {
-      el_node *n = &g->nodes[i];
-      const el_kernel *k = el_control_kernel(n->builtin_code);
-      if (k == NULL && n->builtin_code != EL_OP_CUSTOM) k = el_find_kernel(n->builtin_code);
-      if (k == NULL && n->builtin_code == EL_OP_CUSTOM) k = n->kernel; /* set by the reader */
-      if (k == NULL || k->invoke == NULL) {
-        if (n->builtin_code == EL_OP_CUSTOM)
-          return el_fail(ctx, n, EL_ERROR_UNSUPPORTED, "custom ops are not supported by runtime_micro");
-        if (n->builtin_code >= EL_OP_NAMED_COUNT)
-          return el_fail(ctx, n, EL_ERROR_UNSUPPORTED, "builtin code %d is not supported by runtime_micro",
-                         (int)n->builtin_code);
-        return el_fail(ctx, n, EL_ERROR_UNSUPPORTED, "op not supported by runtime_micro (no kernel)");
-      }
-      n->kernel = k;
+static el_status resolve_and_prepare(el_context *ctx)
+{
+    int32_t sg, i;
+    for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+        el_subgraph *g = &ctx->subgraphs[sg];
+        if (!g->reachable)
+            continue;
+        for (i = 0; i < g->n_nodes; ++i) {
+            el_node *n = &g->nodes[i];
+            const el_kernel *k = el_control_kernel(n->builtin_code);
+            if (k == NULL && n->builtin_code != EL_OP_CUSTOM)
+                k = el_find_kernel(n->builtin_code);
+            if (k == NULL && n->builtin_code == EL_OP_CUSTOM)
+                k = n->kernel; /* set by the reader */
+            if (k == NULL || k->invoke == NULL) {
+                if (n->builtin_code == EL_OP_CUSTOM)
+                    return el_fail(ctx, n, EL_ERROR_UNSUPPORTED,
+                                   "custom ops are not supported by runtime_micro");
+                if (n->builtin_code >= EL_OP_NAMED_COUNT)
+                    return el_fail(ctx, n, EL_ERROR_UNSUPPORTED,
+                                   "builtin code %d is not supported by runtime_micro",
+                                   (int)n->builtin_code);
+                return el_fail(ctx, n, EL_ERROR_UNSUPPORTED,
+                               "op not supported by runtime_micro (no kernel)");
+            }
+            n->kernel = k;
 #if !EL_KEEP_F32 || !EL_KEEP_S16
-      {
-        el_status s = check_compiled_types(ctx, n);
-        if (s != EL_OK) return s;
-      }
+            {
+                el_status s = check_compiled_types(ctx, n);
+                if (s != EL_OK)
+                    return s;
+            }
 #endif
-    }
-    for (i = 0; i < g->n_nodes && EL_KEEP_SPARSE; ++i)
-      if (g->nodes[i].builtin_code == EL_OP_DENSIFY) {
-        el_status st = skip_densify(ctx, sg, &g->nodes[i]);
-        if (st != EL_OK) return st;
-      }
-  }
-  ctx->prepare_base = ctx->persist_used;
-  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
-    el_subgraph *g = &ctx->subgraphs[sg];
-    if (!g->reachable) continue;
-    for (i = 0; i < g->n_nodes; ++i) {
-      el_node *n = &g->nodes[i];
-      el_status st;
-      int32_t k;
-      ctx->message[0] = '\0';
-      for (k = 0; k < n->n_inputs && EL_KEEP_SPARSE; ++k) {
-        const el_tensor *t = el_input(ctx, n, k);
-        if (t != NULL && (t->flags & EL_TENSOR_SPARSE) && n->kernel != &k_skipped_densify) {
-          st = el_sparse_node_check(ctx, n);
-          if (st != EL_OK) return st;
-          break;
         }
-      }
-      if (n->kernel->prepare == NULL) continue;
-      ctx->in_prepare = 1;
-      ctx->sink_used = 0;
-      st = n->kernel->prepare(ctx, n);
-      ctx->in_prepare = 0;
-      if (st == EL_ERROR_ARENA_TOO_SMALL) return st;
-      if (st != EL_OK) {
-        if (ctx->message[0] == '\0') el_fail(ctx, n, st, "prepare failed (%s)", el_status_name(st));
-        return st;
-      }
+        for (i = 0; i < g->n_nodes && EL_KEEP_SPARSE; ++i)
+            if (g->nodes[i].builtin_code == EL_OP_DENSIFY) {
+                el_status st = skip_densify(ctx, sg, &g->nodes[i]);
+                if (st != EL_OK)
+                    return st;
+            }
     }
-  }
-  ctx->prepared = 1;
-  return ctx->persist_failed ? EL_ERROR_ARENA_TOO_SMALL : EL_OK;
+    ctx->prepare_base = ctx->persist_used;
+    for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+        el_subgraph *g = &ctx->subgraphs[sg];
+        if (!g->reachable)
+            continue;
+        for (i = 0; i < g->n_nodes; ++i) {
+            el_node *n = &g->nodes[i];
+            el_status st;
+            int32_t k;
+            ctx->message[0] = '\0';
+            for (k = 0; k < n->n_inputs && EL_KEEP_SPARSE; ++k) {
+                const el_tensor *t = el_input(ctx, n, k);
+                if (t != NULL && (t->flags & EL_TENSOR_SPARSE) && n->kernel != &k_skipped_densify) {
+                    st = el_sparse_node_check(ctx, n);
+                    if (st != EL_OK)
+                        return st;
+                    break;
+                }
+            }
+            if (n->kernel->prepare == NULL)
+                continue;
+            ctx->in_prepare = 1;
+            ctx->sink_used = 0;
+            st = n->kernel->prepare(ctx, n);
+            ctx->in_prepare = 0;
+            if (st == EL_ERROR_ARENA_TOO_SMALL)
+                return st;
+            if (st != EL_OK) {
+                if (ctx->message[0] == '\0')
+                    el_fail(ctx, n, st, "prepare failed (%s)", el_status_name(st));
+                return st;
+            }
+        }
+    }
+    ctx->prepared = 1;
+    return ctx->persist_failed ? EL_ERROR_ARENA_TOO_SMALL : EL_OK;
 }
 
 /* Old-style TFLite variable tensors (is_variable): own persistent bytes, initial value from
  * the model buffer or zeros. */
-static el_status allocate_variables(el_context *ctx) {
-  int32_t sg, i, n = 0;
-  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
-    el_subgraph *g = &ctx->subgraphs[sg];
-    if (!g->reachable) continue;
-    for (i = 0; i < g->n_tensors; ++i)
-      if (g->tensors[i].flags & EL_TENSOR_VARIABLE) ++n;
-  }
-  if (n == 0) return EL_OK;
-  ctx->variables = (el_tensor **)el_persist(ctx, sizeof(el_tensor *) * 2 * (size_t)n, 8);
-  for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
-    el_subgraph *g = &ctx->subgraphs[sg];
-    if (!g->reachable) continue;
-    for (i = 0; i < g->n_tensors; ++i) {
-      el_tensor *t = &g->tensors[i];
-      void *p;
-      if (!(t->flags & EL_TENSOR_VARIABLE)) continue;
-      p = el_persist(ctx, t->bytes, 16);
-      if (p == NULL || ctx->variables == NULL) continue; /* out of arena: only count */
-      /* pairs: tensor, initial data (NULL = zeros); stored as tensor pointers for alignment */
-      ctx->variables[2 * ctx->n_variables] = t;
-      ctx->variables[2 * ctx->n_variables + 1] = (el_tensor *)t->data;
-      ++ctx->n_variables;
-      if (t->data) memcpy(p, t->data, t->bytes);
-      t->data = p;
-      t->flags &= (uint8_t)~EL_TENSOR_CONST;
+static el_status allocate_variables(el_context *ctx)
+{
+    int32_t sg, i, n = 0;
+    for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+        el_subgraph *g = &ctx->subgraphs[sg];
+        if (!g->reachable)
+            continue;
+        for (i = 0; i < g->n_tensors; ++i)
+            if (g->tensors[i].flags & EL_TENSOR_VARIABLE)
+                ++n;
     }
-  }
-  return ctx->persist_failed ? EL_ERROR_ARENA_TOO_SMALL : EL_OK;
+    if (n == 0)
+        return EL_OK;
+    ctx->variables = (el_tensor **)el_persist(ctx, sizeof(el_tensor *) * 2 * (size_t)n, 8);
+    for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
+        el_subgraph *g = &ctx->subgraphs[sg];
+        if (!g->reachable)
+            continue;
+        for (i = 0; i < g->n_tensors; ++i) {
+            el_tensor *t = &g->tensors[i];
+            void *p;
+            if (!(t->flags & EL_TENSOR_VARIABLE))
+                continue;
+            p = el_persist(ctx, t->bytes, 16);
+            if (p == NULL || ctx->variables == NULL)
+                continue; /* out of arena: only count */
+            /* pairs: tensor, initial data (NULL = zeros); stored as tensor pointers for alignment */
+            ctx->variables[2 * ctx->n_variables] = t;
+            ctx->variables[2 * ctx->n_variables + 1] = (el_tensor *)t->data;
+            ++ctx->n_variables;
+            if (t->data)
+                memcpy(p, t->data, t->bytes);
+            t->data = p;
+            t->flags &= (uint8_t)~EL_TENSOR_CONST;
+        }
+    }
+    return ctx->persist_failed ? EL_ERROR_ARENA_TOO_SMALL : EL_OK;
 }
 
 el_status el_init(el_interpreter *it, const void *model, size_t model_size, void *arena,
-                  size_t arena_size, const el_config *cfg) {
-  el_context *ctx;
-  el_status st;
-  if (it == NULL) return EL_ERROR_BAD_ARGUMENT;
-  ctx = ctx_of(it);
-  memset(it, 0, sizeof(*it));
-  ctx->fb.msg = ctx->message;
-  ctx->model = (const uint8_t *)model;
-  ctx->model_size = model_size;
-  ctx->fb.buf = ctx->model;
-  ctx->fb.size = model_size;
-  ctx->arena = (uint8_t *)arena;
-  ctx->arena_size = arena ? arena_size : 0;
-  ctx->planner = cfg ? cfg->planner : EL_PLANNER_GREEDY;
-  ctx->callback = cfg ? cfg->callback : NULL;
-  ctx->callback_user = cfg ? cfg->callback_user : NULL;
-  ctx->isa = (EL_ISA_OPT | el_opt_isa_detected()) & ~(cfg ? cfg->disable_isa : 0u);
-  ctx->parallel_for = cfg ? cfg->parallel_for : NULL;
-  ctx->parallel_pool = cfg ? cfg->parallel_pool : NULL;
-  /* capped so a task count always fits the kernels' int32 arithmetic */
-  ctx->num_threads = cfg ? (cfg->num_threads < 1 ? 1 : (cfg->num_threads > 256 ? 256 : cfg->num_threads)) : 1;
-  if (!(ctx->isa & EL_ISA_OPT)) ctx->isa = 0;
-  ctx->status = EL_ERROR_STATE;
-  if (model == NULL)
-    return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT, "model pointer is NULL");
-  if (((uintptr_t)model) % EL_MODEL_ALIGN != 0)
-    return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT,
-                                 "model bytes must start at a %d-byte aligned address", EL_MODEL_ALIGN);
-  if (arena != NULL && ((uintptr_t)arena) % EL_ARENA_ALIGN != 0)
-    return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT,
-                                 "arena must start at a %d-byte aligned address", EL_ARENA_ALIGN);
-  if (ctx->planner != EL_PLANNER_GREEDY && ctx->planner != EL_PLANNER_LINEAR)
-    return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT, "unknown planner %d", (int)ctx->planner);
+                  size_t arena_size, const el_config *cfg)
+{
+    el_context *ctx;
+    el_status st;
+    if (it == NULL)
+        return EL_ERROR_BAD_ARGUMENT;
+    ctx = ctx_of(it);
+    memset(it, 0, sizeof(*it));
+    ctx->fb.msg = ctx->message;
+    ctx->model = (const uint8_t *)model;
+    ctx->model_size = model_size;
+    ctx->fb.buf = ctx->model;
+    ctx->fb.size = model_size;
+    ctx->arena = (uint8_t *)arena;
+    ctx->arena_size = arena ? arena_size : 0;
+    ctx->planner = cfg ? cfg->planner : EL_PLANNER_GREEDY;
+    ctx->callback = cfg ? cfg->callback : NULL;
+    ctx->callback_user = cfg ? cfg->callback_user : NULL;
+    ctx->isa = (EL_ISA_OPT | el_opt_isa_detected()) & ~(cfg ? cfg->disable_isa : 0u);
+    ctx->parallel_for = cfg ? cfg->parallel_for : NULL;
+    ctx->parallel_pool = cfg ? cfg->parallel_pool : NULL;
+    /* capped so a task count always fits the kernels' int32 arithmetic */
+    ctx->num_threads =
+        cfg ? (cfg->num_threads < 1 ? 1 : (cfg->num_threads > 256 ? 256 : cfg->num_threads)) : 1;
+    if (!(ctx->isa & EL_ISA_OPT))
+        ctx->isa = 0;
+    ctx->status = EL_ERROR_STATE;
+    if (model == NULL)
+        return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT, "model pointer is NULL");
+    if (((uintptr_t)model) % EL_MODEL_ALIGN != 0)
+        return ctx->status =
+                   el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT,
+                           "model bytes must start at a %d-byte aligned address", EL_MODEL_ALIGN);
+    if (arena != NULL && ((uintptr_t)arena) % EL_ARENA_ALIGN != 0)
+        return ctx->status =
+                   el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT,
+                           "arena must start at a %d-byte aligned address", EL_ARENA_ALIGN);
+    if (ctx->planner != EL_PLANNER_GREEDY && ctx->planner != EL_PLANNER_LINEAR)
+        return ctx->status = el_fail(ctx, NULL, EL_ERROR_BAD_ARGUMENT, "unknown planner %d",
+                                     (int)ctx->planner);
 
-  st = el_model_verify(ctx);
-  if (st == EL_OK) st = el_model_build(ctx);
-  if (st == EL_OK) st = resolve_and_prepare(ctx);
-  /* after an arena shortfall in prepare these still count their bytes */
-  if (st == EL_OK || (st == EL_ERROR_ARENA_TOO_SMALL && ctx->prepared)) {
-    el_status s1 = allocate_variables(ctx);
-    el_status s2 = el_control_allocate_resources(ctx);
-    if (st == EL_OK) st = s1 != EL_OK ? s1 : s2;
-  }
-  if (st == EL_ERROR_ARENA_TOO_SMALL && ctx->persist_failed) {
-    /* persistent bytes asked so far (or the bookkeeping, if more) + the planned part's bound:
+    st = el_model_verify(ctx);
+    if (st == EL_OK)
+        st = el_model_build(ctx);
+    if (st == EL_OK)
+        st = resolve_and_prepare(ctx);
+    /* after an arena shortfall in prepare these still count their bytes */
+    if (st == EL_OK || (st == EL_ERROR_ARENA_TOO_SMALL && ctx->prepared)) {
+        el_status s1 = allocate_variables(ctx);
+        el_status s2 = el_control_allocate_resources(ctx);
+        if (st == EL_OK)
+            st = s1 != EL_OK ? s1 : s2;
+    }
+    if (st == EL_ERROR_ARENA_TOO_SMALL && ctx->persist_failed) {
+        /* persistent bytes asked so far (or the bookkeeping, if more) + the planned part's bound:
      * with that much, every prepare usually fits (the planned part is free until planning) and
      * the next call reports the exact size */
-    size_t regions, lb = el_model_lower_bound(ctx, &regions);
-    ctx->required = el_align_up(ctx->persist_need, EL_ARENA_ALIGN);
-    if (lb > ctx->required) ctx->required = lb;
-    ctx->required += regions;
-    ctx->required_exact = 0;
-    return ctx->status = arena_failure(ctx);
-  }
-  if (st == EL_OK) st = el_plan(ctx);
-  if (st == EL_ERROR_ARENA_TOO_SMALL) return ctx->status = arena_failure(ctx);
-  if (st != EL_OK) return ctx->status = st;
-  ctx->message[0] = '\0';
-  ctx->ready = 1;
-  el_control_reset(ctx);
-  return ctx->status = EL_OK;
+        size_t regions, lb = el_model_lower_bound(ctx, &regions);
+        ctx->required = el_align_up(ctx->persist_need, EL_ARENA_ALIGN);
+        if (lb > ctx->required)
+            ctx->required = lb;
+        ctx->required += regions;
+        ctx->required_exact = 0;
+        return ctx->status = arena_failure(ctx);
+    }
+    if (st == EL_OK)
+        st = el_plan(ctx);
+    if (st == EL_ERROR_ARENA_TOO_SMALL)
+        return ctx->status = arena_failure(ctx);
+    if (st != EL_OK)
+        return ctx->status = st;
+    ctx->message[0] = '\0';
+    ctx->ready = 1;
+    el_control_reset(ctx);
+    return ctx->status = EL_OK;
 }
 
-size_t el_arena_required(const el_interpreter *it) { return it ? cctx_of(it)->required : 0; }
-int el_arena_required_exact(const el_interpreter *it) { return it ? cctx_of(it)->required_exact : 0; }
-const char *el_error_message(const el_interpreter *it) { return it ? cctx_of(it)->message : ""; }
+size_t el_arena_required(const el_interpreter *it)
+{
+    return it ? cctx_of(it)->required : 0;
+}
+int el_arena_required_exact(const el_interpreter *it)
+{
+    return it ? cctx_of(it)->required_exact : 0;
+}
+const char *el_error_message(const el_interpreter *it)
+{
+    return it ? cctx_of(it)->message : "";
+}
 
 /* ---------------------------------------------------------------- invoke */
 
-uint32_t el_kernel_isa(const el_interpreter *it) {
-  if (it == NULL) return 0;
-  return cctx_of(it)->isa;
+uint32_t el_kernel_isa(const el_interpreter *it)
+{
+    if (it == NULL)
+        return 0;
+    return cctx_of(it)->isa;
 }
 
-
-el_status el_invoke(el_interpreter *it) {
-  el_context *ctx;
-  if (it == NULL) return EL_ERROR_BAD_ARGUMENT;
-  ctx = ctx_of(it);
-  if (!ctx->ready)
-    return el_fail(ctx, NULL, EL_ERROR_STATE, "el_invoke after a failed or missing el_init");
-  ctx->message[0] = '\0';
-  return el_run_subgraph(ctx, 0);
+el_status el_invoke(el_interpreter *it)
+{
+    el_context *ctx;
+    if (it == NULL)
+        return EL_ERROR_BAD_ARGUMENT;
+    ctx = ctx_of(it);
+    if (!ctx->ready)
+        return el_fail(ctx, NULL, EL_ERROR_STATE, "el_invoke after a failed or missing el_init");
+    ctx->message[0] = '\0';
+    return el_run_subgraph(ctx, 0);
 }
 
-el_status el_reset(el_interpreter *it) {
-  el_context *ctx;
-  int32_t i;
-  if (it == NULL) return EL_ERROR_BAD_ARGUMENT;
-  ctx = ctx_of(it);
-  if (!ctx->ready) return el_fail(ctx, NULL, EL_ERROR_STATE, "el_reset after a failed or missing el_init");
-  for (i = 0; i < ctx->n_variables; ++i) {
-    el_tensor *t = ctx->variables[2 * i];
-    const void *init = ctx->variables[2 * i + 1];
-    if (init)
-      memcpy(t->data, init, t->bytes);
-    else
-      memset(t->data, 0, t->bytes);
-  }
-  el_control_reset(ctx);
-  return EL_OK;
+el_status el_reset(el_interpreter *it)
+{
+    el_context *ctx;
+    int32_t i;
+    if (it == NULL)
+        return EL_ERROR_BAD_ARGUMENT;
+    ctx = ctx_of(it);
+    if (!ctx->ready)
+        return el_fail(ctx, NULL, EL_ERROR_STATE, "el_reset after a failed or missing el_init");
+    for (i = 0; i < ctx->n_variables; ++i) {
+        el_tensor *t = ctx->variables[2 * i];
+        const void *init = ctx->variables[2 * i + 1];
+        if (init)
+            memcpy(t->data, init, t->bytes);
+        else
+            memset(t->data, 0, t->bytes);
+    }
+    el_control_reset(ctx);
+    return EL_OK;
 }
 
 /* ---------------------------------------------------------------- tensor info */
 
-static el_status info(const el_interpreter *it, int32_t sg, int32_t ti, el_tensor_info *out) {
-  el_context *ctx = (el_context *)(uintptr_t)cctx_of(it);
-  const el_tensor *t = &ctx->subgraphs[sg].tensors[ti];
-  el_quant q;
-  int32_t i;
-  memset(out, 0, sizeof(*out));
-  out->name = el_model_tensor_name(ctx, sg, ti);
-  out->dtype = (el_dtype)t->type;
-  out->rank = t->rank;
-  for (i = 0; i < t->rank; ++i) out->dims[i] = t->dims[i];
-  /* a sparse constant's data is not the dense tensor its shape describes: not offered */
-  out->data = (t->flags & EL_TENSOR_SPARSE) ? NULL : t->data;
-  out->bytes = (t->flags & EL_TENSOR_SPARSE) ? 0 : t->bytes;
-  out->is_const = (t->flags & EL_TENSOR_CONST) != 0;
-  out->is_variable = (t->flags & EL_TENSOR_VARIABLE) != 0;
-  out->index = ti;
-  TRY(el_model_quant(ctx, sg, ti, &q));
-  out->scale = q.scale;
-  out->zero_point = q.zero_point;
-  out->quant_count = q.count;
-  out->quantized_dimension = q.quantized_dimension;
-  return EL_OK;
+static el_status info(const el_interpreter *it, int32_t sg, int32_t ti, el_tensor_info *out)
+{
+    el_context *ctx = (el_context *)(uintptr_t)cctx_of(it);
+    const el_tensor *t = &ctx->subgraphs[sg].tensors[ti];
+    el_quant q;
+    int32_t i;
+    memset(out, 0, sizeof(*out));
+    out->name = el_model_tensor_name(ctx, sg, ti);
+    out->dtype = (el_dtype)t->type;
+    out->rank = t->rank;
+    for (i = 0; i < t->rank; ++i)
+        out->dims[i] = t->dims[i];
+    /* a sparse constant's data is not the dense tensor its shape describes: not offered */
+    out->data = (t->flags & EL_TENSOR_SPARSE) ? NULL : t->data;
+    out->bytes = (t->flags & EL_TENSOR_SPARSE) ? 0 : t->bytes;
+    out->is_const = (t->flags & EL_TENSOR_CONST) != 0;
+    out->is_variable = (t->flags & EL_TENSOR_VARIABLE) != 0;
+    out->index = ti;
+    TRY(el_model_quant(ctx, sg, ti, &q));
+    out->scale = q.scale;
+    out->zero_point = q.zero_point;
+    out->quant_count = q.count;
+    out->quantized_dimension = q.quantized_dimension;
+    return EL_OK;
 }
 
-static int ready(const el_interpreter *it) { return it != NULL && cctx_of(it)->ready; }
-
-int32_t el_input_count(const el_interpreter *it) { return ready(it) ? cctx_of(it)->subgraphs[0].n_inputs : 0; }
-int32_t el_output_count(const el_interpreter *it) { return ready(it) ? cctx_of(it)->subgraphs[0].n_outputs : 0; }
-int32_t el_tensor_count(const el_interpreter *it) { return ready(it) ? cctx_of(it)->subgraphs[0].n_tensors : 0; }
-
-el_status el_input_info(const el_interpreter *it, int32_t i, el_tensor_info *out) {
-  if (!ready(it) || out == NULL || i < 0 || i >= el_input_count(it)) return EL_ERROR_BAD_ARGUMENT;
-  return info(it, 0, cctx_of(it)->subgraphs[0].inputs[i], out);
+static int ready(const el_interpreter *it)
+{
+    return it != NULL && cctx_of(it)->ready;
 }
 
-el_status el_output_info(const el_interpreter *it, int32_t i, el_tensor_info *out) {
-  if (!ready(it) || out == NULL || i < 0 || i >= el_output_count(it)) return EL_ERROR_BAD_ARGUMENT;
-  return info(it, 0, cctx_of(it)->subgraphs[0].outputs[i], out);
+int32_t el_input_count(const el_interpreter *it)
+{
+    return ready(it) ? cctx_of(it)->subgraphs[0].n_inputs : 0;
+}
+int32_t el_output_count(const el_interpreter *it)
+{
+    return ready(it) ? cctx_of(it)->subgraphs[0].n_outputs : 0;
+}
+int32_t el_tensor_count(const el_interpreter *it)
+{
+    return ready(it) ? cctx_of(it)->subgraphs[0].n_tensors : 0;
 }
 
-el_status el_tensor_info_at(const el_interpreter *it, int32_t index, el_tensor_info *out) {
-  if (!ready(it) || out == NULL || index < 0 || index >= el_tensor_count(it)) return EL_ERROR_BAD_ARGUMENT;
-  return info(it, 0, index, out);
+el_status el_input_info(const el_interpreter *it, int32_t i, el_tensor_info *out)
+{
+    if (!ready(it) || out == NULL || i < 0 || i >= el_input_count(it))
+        return EL_ERROR_BAD_ARGUMENT;
+    return info(it, 0, cctx_of(it)->subgraphs[0].inputs[i], out);
+}
+
+el_status el_output_info(const el_interpreter *it, int32_t i, el_tensor_info *out)
+{
+    if (!ready(it) || out == NULL || i < 0 || i >= el_output_count(it))
+        return EL_ERROR_BAD_ARGUMENT;
+    return info(it, 0, cctx_of(it)->subgraphs[0].outputs[i], out);
+}
+
+el_status el_tensor_info_at(const el_interpreter *it, int32_t index, el_tensor_info *out)
+{
+    if (!ready(it) || out == NULL || index < 0 || index >= el_tensor_count(it))
+        return EL_ERROR_BAD_ARGUMENT;
+    return info(it, 0, index, out);
 }

@@ -118,49 +118,53 @@ typedef struct el_context el_context;
 #define EL_TENSOR_VARIABLE 2u /* is_variable in the model (TFLite "variable tensor") */
 #define EL_TENSOR_INPUT 4u    /* an input of its subgraph */
 #define EL_TENSOR_OUTPUT 8u   /* an output of its subgraph */
-#define EL_TENSOR_SPARSE 16u  /* constant in TFLite's sparse form: data holds only the stored
+#define EL_TENSOR_SPARSE                                                                           \
+    16u /* constant in TFLite's sparse form: data holds only the stored
                                  values (the model checked them against the sparsity, see
                                  el_get_input_sparsity); bytes is the dense size. Only kernels
                                  that accept sparse inputs (el_sparse_node_check) ever see one. */
 
 /* One tensor of a subgraph. The interpreter owns it (in the arena); kernels read it. */
 typedef struct el_tensor {
-  void *data;           /* const tensors: in the model, aligned to the element size; others:
+    void *data;          /* const tensors: in the model, aligned to the element size; others:
                            in the arena, aligned to 16; NULL in prepare for non-const tensors */
-  const int32_t *dims;  /* rank entries, each >= 1, in the model (the reader lets a 0 dim
+    const int32_t *dims; /* rank entries, each >= 1, in the model (the reader lets a 0 dim
                            reach only a RESHAPE's constant shape input, which kernels never
                            read); may be NULL when rank == 0 (a scalar, one element) */
-  uint32_t bytes;       /* element count x element size; fits in 31 bits */
-  uint8_t type;         /* el_dtype */
-  uint8_t rank;         /* 0..EL_MAX_DIMS */
-  uint8_t flags;        /* EL_TENSOR_* */
-  uint8_t reserved;
+    uint32_t bytes;      /* element count x element size; fits in 31 bits */
+    uint8_t type;        /* el_dtype */
+    uint8_t rank;        /* 0..EL_MAX_DIMS */
+    uint8_t flags;       /* EL_TENSOR_* */
+    uint8_t reserved;
 } el_tensor;
 
 /* Quantization parameters of one tensor, read from the model by el_get_quant (prepare only).
  * real = scale * (q - zero_point). Per-channel: count == dims[quantized_dimension]. */
 typedef struct el_quant {
-  int32_t count;               /* 0: not quantized (no scales in the model), else >= 1 */
-  int32_t quantized_dimension; /* 0..rank-1 when count > 1 (checked by the reader), else 0 */
-  float scale;                 /* entry 0 (0.0f when count == 0) */
-  int32_t zero_point;          /* entry 0 (0 when count == 0 or the model has none) */
-  const uint8_t *scales_le;      /* count little-endian float32 in the model; may be unaligned */
-  const uint8_t *zero_points_le; /* count little-endian int64 in the model, or NULL when the
+    int32_t count;                 /* 0: not quantized (no scales in the model), else >= 1 */
+    int32_t quantized_dimension;   /* 0..rank-1 when count > 1 (checked by the reader), else 0 */
+    float scale;                   /* entry 0 (0.0f when count == 0) */
+    int32_t zero_point;            /* entry 0 (0 when count == 0 or the model has none) */
+    const uint8_t *scales_le;      /* count little-endian float32 in the model; may be unaligned */
+    const uint8_t *zero_points_le; /* count little-endian int64 in the model, or NULL when the
                                     model has none (all zero); may be unaligned */
 } el_quant;
 
 /* Per-channel accessors (i in 0..count-1, not checked). Zero points fit in int32 (checked by
  * the reader); scales are finite (checked by the reader), may be <= 0 (kernels check). */
-static inline float el_quant_scale(const el_quant *q, int32_t i) {
-  float v;
-  memcpy(&v, q->scales_le + 4 * (size_t)i, 4);
-  return v;
+static inline float el_quant_scale(const el_quant *q, int32_t i)
+{
+    float v;
+    memcpy(&v, q->scales_le + 4 * (size_t)i, 4);
+    return v;
 }
-static inline int32_t el_quant_zero_point(const el_quant *q, int32_t i) {
-  int64_t v;
-  if (q->zero_points_le == NULL) return 0;
-  memcpy(&v, q->zero_points_le + 8 * (size_t)i, 8);
-  return (int32_t)v;
+static inline int32_t el_quant_zero_point(const el_quant *q, int32_t i)
+{
+    int64_t v;
+    if (q->zero_points_le == NULL)
+        return 0;
+    memcpy(&v, q->zero_points_le + 8 * (size_t)i, 8);
+    return (int32_t)v;
 }
 
 /* Size in bytes of one element; 0 for types without a fixed size (STRING, VARIANT, INT4...).
@@ -170,10 +174,12 @@ size_t el_dtype_size(int32_t dtype);
 const char *el_dtype_name(int32_t dtype);
 
 /* Element count: product of dims (1 for rank 0). Never overflows (bytes fits in 31 bits). */
-static inline int32_t el_tensor_elements(const el_tensor *t) {
-  int32_t n = 1, i;
-  for (i = 0; i < t->rank; ++i) n *= t->dims[i];
-  return n;
+static inline int32_t el_tensor_elements(const el_tensor *t)
+{
+    int32_t n = 1, i;
+    for (i = 0; i < t->rank; ++i)
+        n *= t->dims[i];
+    return n;
 }
 
 /* ---------------------------------------------------------------- sparse tensors
@@ -189,18 +195,18 @@ static inline int32_t el_tensor_elements(const el_tensor *t) {
 #define EL_SPARSE_MAX_LEVELS (2 * EL_MAX_DIMS)
 
 typedef struct el_sparse_level {
-  const uint8_t *segments; /* SPARSE_CSR only: little-endian, seg_bytes each */
-  const uint8_t *indices;  /* SPARSE_CSR only: little-endian, idx_bytes each */
-  int32_t size;            /* coordinates of the expanded dimension */
-  int8_t dim;              /* expanded dimension */
-  uint8_t csr, seg_bytes, idx_bytes;
+    const uint8_t *segments; /* SPARSE_CSR only: little-endian, seg_bytes each */
+    const uint8_t *indices;  /* SPARSE_CSR only: little-endian, idx_bytes each */
+    int32_t size;            /* coordinates of the expanded dimension */
+    int8_t dim;              /* expanded dimension */
+    uint8_t csr, seg_bytes, idx_bytes;
 } el_sparse_level;
 
 typedef struct el_sparsity {
-  int32_t rank, n_levels, values;
-  int32_t block_size[EL_MAX_DIMS];   /* per original dimension (1 when not blocked) */
-  int8_t block_level[EL_MAX_DIMS];   /* expanded dimension of its block, -1 when none */
-  el_sparse_level level[EL_SPARSE_MAX_LEVELS];
+    int32_t rank, n_levels, values;
+    int32_t block_size[EL_MAX_DIMS]; /* per original dimension (1 when not blocked) */
+    int8_t block_level[EL_MAX_DIMS]; /* expanded dimension of its block, -1 when none */
+    el_sparse_level level[EL_SPARSE_MAX_LEVELS];
 } el_sparsity;
 
 /* ---------------------------------------------------------------- options
@@ -210,154 +216,154 @@ typedef struct el_sparsity {
 
 enum { EL_PADDING_SAME = 0, EL_PADDING_VALID = 1 };
 enum {
-  EL_ACT_NONE = 0,
-  EL_ACT_RELU = 1,
-  EL_ACT_RELU_N1_TO_1 = 2,
-  EL_ACT_RELU6 = 3,
-  EL_ACT_TANH = 4,
-  EL_ACT_SIGN_BIT = 5
+    EL_ACT_NONE = 0,
+    EL_ACT_RELU = 1,
+    EL_ACT_RELU_N1_TO_1 = 2,
+    EL_ACT_RELU6 = 3,
+    EL_ACT_TANH = 4,
+    EL_ACT_SIGN_BIT = 5
 };
 
 /* CONV_2D (Conv2DOptions) */
 typedef struct el_conv_options {
-  int32_t padding, stride_w, stride_h, activation, dilation_w, dilation_h;
-  int32_t quantized_bias_type; /* el_dtype, 0 = default */
+    int32_t padding, stride_w, stride_h, activation, dilation_w, dilation_h;
+    int32_t quantized_bias_type; /* el_dtype, 0 = default */
 } el_conv_options;
 
 /* DEPTHWISE_CONV_2D (DepthwiseConv2DOptions) */
 typedef struct el_depthwise_options {
-  int32_t padding, stride_w, stride_h, depth_multiplier, activation, dilation_w, dilation_h;
+    int32_t padding, stride_w, stride_h, depth_multiplier, activation, dilation_w, dilation_h;
 } el_depthwise_options;
 
 /* AVERAGE_POOL_2D, MAX_POOL_2D, L2_POOL_2D (Pool2DOptions) */
 typedef struct el_pool_options {
-  int32_t padding, stride_w, stride_h, filter_width, filter_height, activation;
+    int32_t padding, stride_w, stride_h, filter_width, filter_height, activation;
 } el_pool_options;
 
 /* FULLY_CONNECTED (FullyConnectedOptions) */
 typedef struct el_fc_options {
-  int32_t activation, weights_format, keep_num_dims, asymmetric_quantize_inputs;
-  int32_t quantized_bias_type;
+    int32_t activation, weights_format, keep_num_dims, asymmetric_quantize_inputs;
+    int32_t quantized_bias_type;
 } el_fc_options;
 
 /* SOFTMAX (SoftmaxOptions) */
 typedef struct el_softmax_options {
-  float beta;
+    float beta;
 } el_softmax_options;
 
 /* CONCATENATION (ConcatenationOptions); axis as in the model (may be negative) */
 typedef struct el_concat_options {
-  int32_t axis, activation;
+    int32_t axis, activation;
 } el_concat_options;
 
 /* ADD, SUB (AddOptions / SubOptions), MUL, DIV (MulOptions / DivOptions; pot_scale_int16 = 1),
  * L2_NORMALIZATION (L2NormOptions; activation only) */
 typedef struct el_arith_options {
-  int32_t activation, pot_scale_int16;
+    int32_t activation, pot_scale_int16;
 } el_arith_options;
 
 /* RESHAPE (ReshapeOptions): new_shape is informational (the output tensor's dims are what
  * counts); count 0 when absent */
 typedef struct el_reshape_options {
-  const int32_t *new_shape; /* in the model */
-  int32_t new_shape_count;
+    const int32_t *new_shape; /* in the model */
+    int32_t new_shape_count;
 } el_reshape_options;
 
 /* MEAN, SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN, REDUCE_ANY, REDUCE_ALL (ReducerOptions) */
 typedef struct el_reducer_options {
-  int32_t keep_dims;
+    int32_t keep_dims;
 } el_reducer_options;
 
 /* STRIDED_SLICE (StridedSliceOptions) */
 typedef struct el_strided_slice_options {
-  int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask, offset;
+    int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask, offset;
 } el_strided_slice_options;
 
 /* GATHER (GatherOptions) */
 typedef struct el_gather_options {
-  int32_t axis, batch_dims;
+    int32_t axis, batch_dims;
 } el_gather_options;
 
 /* SPLIT (SplitOptions), SPLIT_V (SplitVOptions) */
 typedef struct el_split_options {
-  int32_t num_splits;
+    int32_t num_splits;
 } el_split_options;
 
 /* SQUEEZE (SqueezeOptions) */
 typedef struct el_squeeze_options {
-  const int32_t *squeeze_dims; /* in the model */
-  int32_t squeeze_dims_count;
+    const int32_t *squeeze_dims; /* in the model */
+    int32_t squeeze_dims_count;
 } el_squeeze_options;
 
 /* PACK (PackOptions: count = values_count), UNPACK (UnpackOptions: count = num) */
 typedef struct el_pack_options {
-  int32_t count, axis;
+    int32_t count, axis;
 } el_pack_options;
 
 /* LEAKY_RELU (LeakyReluOptions) */
 typedef struct el_leaky_relu_options {
-  float alpha;
+    float alpha;
 } el_leaky_relu_options;
 
 /* TRANSPOSE_CONV (TransposeConvOptions) */
 typedef struct el_transpose_conv_options {
-  int32_t padding, stride_w, stride_h, activation, quantized_bias_type;
+    int32_t padding, stride_w, stride_h, activation, quantized_bias_type;
 } el_transpose_conv_options;
 
 /* RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR */
 typedef struct el_resize_options {
-  int32_t align_corners, half_pixel_centers;
+    int32_t align_corners, half_pixel_centers;
 } el_resize_options;
 
 /* ARG_MAX, ARG_MIN (output_type), SHAPE (out_type): an el_dtype */
 typedef struct el_type_options {
-  int32_t type;
+    int32_t type;
 } el_type_options;
 
 /* SPACE_TO_DEPTH, DEPTH_TO_SPACE */
 typedef struct el_block_options {
-  int32_t block_size;
+    int32_t block_size;
 } el_block_options;
 
 /* CAST (CastOptions; 0 = FLOAT32 also when absent: use the tensors' types) */
 typedef struct el_cast_options {
-  int32_t in_data_type, out_data_type;
+    int32_t in_data_type, out_data_type;
 } el_cast_options;
 
 /* BATCH_MATMUL (BatchMatMulOptions) */
 typedef struct el_batch_matmul_options {
-  int32_t adj_x, adj_y, asymmetric_quantize_inputs;
+    int32_t adj_x, adj_y, asymmetric_quantize_inputs;
 } el_batch_matmul_options;
 
 /* MIRROR_PAD (MirrorPadOptions): 0 REFLECT, 1 SYMMETRIC */
 typedef struct el_mirror_pad_options {
-  int32_t mode;
+    int32_t mode;
 } el_mirror_pad_options;
 
 /* SVDF (SVDFOptions) */
 typedef struct el_svdf_options {
-  int32_t rank, activation, asymmetric_quantize_inputs;
+    int32_t rank, activation, asymmetric_quantize_inputs;
 } el_svdf_options;
 
 /* GELU (GeluOptions) */
 typedef struct el_gelu_options {
-  int32_t approximate;
+    int32_t approximate;
 } el_gelu_options;
 
 /* LOCAL_RESPONSE_NORMALIZATION (LocalResponseNormalizationOptions) */
 typedef struct el_lrn_options {
-  int32_t radius;
-  float bias, alpha, beta;
+    int32_t radius;
+    float bias, alpha, beta;
 } el_lrn_options;
 
 /* CUMSUM (CumsumOptions) */
 typedef struct el_cumsum_options {
-  int32_t exclusive, reverse;
+    int32_t exclusive, reverse;
 } el_cumsum_options;
 
 /* ONE_HOT (OneHotOptions) */
 typedef struct el_one_hot_options {
-  int32_t axis;
+    int32_t axis;
 } el_one_hot_options;
 
 /* ---------------------------------------------------------------- nodes */
@@ -366,21 +372,20 @@ struct el_kernel;
 
 /* One operator of a subgraph. The interpreter owns it (in the arena). */
 typedef struct el_node {
-  const struct el_kernel *kernel;
-  const int32_t *inputs;   /* n_inputs tensor indices of this subgraph, in the model; -1 marks
+    const struct el_kernel *kernel;
+    const int32_t *inputs;  /* n_inputs tensor indices of this subgraph, in the model; -1 marks
                               an absent optional input. Valid (checked by the reader). */
-  const int32_t *outputs;  /* n_outputs tensor indices; never -1 (checked by the reader) */
-  const void *options;     /* the el_*_options struct for builtin_code (see above), or NULL
+    const int32_t *outputs; /* n_outputs tensor indices; never -1 (checked by the reader) */
+    const void *options;    /* the el_*_options struct for builtin_code (see above), or NULL
                               for ops without options (e.g. LOGISTIC, PAD, QUANTIZE) */
-  void *op_data;           /* from el_alloc_op_data in prepare, else NULL */
-  void *scratch;           /* during invoke: the el_request_scratch bytes (aligned 16), else NULL.
+    void *op_data;          /* from el_alloc_op_data in prepare, else NULL */
+    void *scratch;          /* during invoke: the el_request_scratch bytes (aligned 16), else NULL.
                               (Before planning the interpreter keeps the requested size here:
                               do not read it in prepare.) */
-  int16_t builtin_code;    /* EL_OP_* (codes above 32767 are rejected by the reader) */
-  uint16_t subgraph;       /* index of the subgraph the node belongs to */
-  uint16_t n_inputs, n_outputs;
+    int16_t builtin_code;   /* EL_OP_* (codes above 32767 are rejected by the reader) */
+    uint16_t subgraph;      /* index of the subgraph the node belongs to */
+    uint16_t n_inputs, n_outputs;
 } el_node;
-
 
 /* Position of the node in its subgraph's operator list (the "#<index>" of messages). */
 int32_t el_node_index(const el_context *ctx, const el_node *node);
@@ -408,8 +413,7 @@ el_status el_get_input_quant(el_context *ctx, const el_node *node, int32_t i, el
 el_status el_get_output_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out);
 
 /* Sparsity of the node's input i (EL_TENSOR_SPARSE; prepare and invoke: reads the model). */
-el_status el_get_input_sparsity(el_context *ctx, const el_node *node, int32_t i,
-                                el_sparsity *out);
+el_status el_get_input_sparsity(el_context *ctx, const el_node *node, int32_t i, el_sparsity *out);
 
 /* prepare only. Persistent, zero-filled, 8-aligned bytes; also stored in node->op_data (each
  * call replaces node->op_data; memory from earlier calls of the same prepare stays valid).
@@ -424,8 +428,8 @@ void *el_alloc_op_data(el_context *ctx, el_node *node, size_t bytes);
 el_status el_request_scratch(el_context *ctx, el_node *node, size_t bytes);
 
 /* Formats "op #<index> <OPNAME>: <reason>" into the interpreter's message; returns status. */
-el_status el_kernel_error(el_context *ctx, const el_node *node, el_status status,
-                          const char *fmt, ...)
+el_status el_kernel_error(el_context *ctx, const el_node *node, el_status status, const char *fmt,
+                          ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif
@@ -436,10 +440,10 @@ el_status el_kernel_error(el_context *ctx, const el_node *node, el_status status
 #define EL_KERNEL_INPLACE 1u /* output 0 may share input 0's memory (see above) */
 
 typedef struct el_kernel {
-  int32_t builtin_code;  /* EL_OP_* this kernel runs */
-  uint32_t flags;        /* EL_KERNEL_* */
-  el_status (*prepare)(el_context *ctx, el_node *node); /* may be NULL: nothing to check */
-  el_status (*invoke)(el_context *ctx, el_node *node);  /* never NULL */
+    int32_t builtin_code;                                 /* EL_OP_* this kernel runs */
+    uint32_t flags;                                       /* EL_KERNEL_* */
+    el_status (*prepare)(el_context *ctx, el_node *node); /* may be NULL: nothing to check */
+    el_status (*invoke)(el_context *ctx, el_node *node);  /* never NULL */
 } el_kernel;
 
 /* Provided by runtime_micro/kernels/ (see top of this file). */

@@ -12,8 +12,8 @@
 #define EL_OP_ENUM_OPT(NAME, code, type, st, fields) EL_OP_##NAME = code,
 #define EL_OP_ENUM_OP(NAME, code) EL_OP_##NAME = code,
 enum {
-  EL_OP_TABLE(EL_OP_ENUM_KOPT, EL_OP_ENUM_KOP, EL_OP_ENUM_OPT, EL_OP_ENUM_OP)
-  EL_OP_NAMED_COUNT /* one past the highest code (the table has no gaps) */
+    EL_OP_TABLE(EL_OP_ENUM_KOPT, EL_OP_ENUM_KOP, EL_OP_ENUM_OPT, EL_OP_ENUM_OP)
+        EL_OP_NAMED_COUNT /* one past the highest code (the table has no gaps) */
 };
 #undef EL_OP_ENUM_KOPT
 #undef EL_OP_ENUM_KOP

@@ -6,21 +6,21 @@
 
 /* CALL_ONCE (CallOnceOptions), handled by the interpreter */
 typedef struct el_call_once_options {
-  int32_t init_subgraph_index;
+    int32_t init_subgraph_index;
 } el_call_once_options;
 
 /* IF (IfOptions) and WHILE (WhileOptions), handled by the interpreter: subgraph indices,
  * checked by el_model_build (in range, no recursion) */
 typedef struct el_if_options {
-  int32_t then_subgraph_index, else_subgraph_index;
+    int32_t then_subgraph_index, else_subgraph_index;
 } el_if_options;
 typedef struct el_while_options {
-  int32_t cond_subgraph_index, body_subgraph_index;
+    int32_t cond_subgraph_index, body_subgraph_index;
 } el_while_options;
 
 /* VAR_HANDLE (VarHandleOptions), handled by the interpreter; strings live in the model */
 typedef struct el_var_handle_options {
-  const char *container, *shared_name;
+    const char *container, *shared_name;
 } el_var_handle_options;
 
 /* Checks the options of operator table `op` against builtin `code` (model options type must be

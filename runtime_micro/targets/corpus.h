@@ -5,9 +5,9 @@
 #include <stddef.h>
 
 typedef struct el_corpus_entry {
-  const char *name;
-  const unsigned char *data; /* 16-byte aligned */
-  size_t size;
+    const char *name;
+    const unsigned char *data; /* 16-byte aligned */
+    size_t size;
 } el_corpus_entry;
 
 extern const el_corpus_entry el_corpus[];

@@ -82,37 +82,53 @@ static el_interpreter interp;
 /* Markers for the instruction-counting plugin; noinline and with a side effect so each call
  * stays a real call at a symbol address. */
 volatile uint32_t el_bench_marks;
-__attribute__((noinline)) void el_bench_begin(void) { el_bench_marks++; }
-__attribute__((noinline)) void el_bench_end(void) { el_bench_marks++; }
+__attribute__((noinline)) void el_bench_begin(void)
+{
+    el_bench_marks++;
+}
+__attribute__((noinline)) void el_bench_end(void)
+{
+    el_bench_marks++;
+}
 
 #ifdef EL_HARNESS_PROFILE
 /* Per-op markers, called from the op callback around each top-level op of one invoke (the
  * bookkeeping happens outside the bracket, so a region is the op plus the callback's return
  * and call path, a few tens of instructions). */
-__attribute__((noinline)) void el_bench_op_begin(void) { el_bench_marks++; }
-__attribute__((noinline)) void el_bench_op_end(void) { el_bench_marks++; }
+__attribute__((noinline)) void el_bench_op_begin(void)
+{
+    el_bench_marks++;
+}
+__attribute__((noinline)) void el_bench_op_end(void)
+{
+    el_bench_marks++;
+}
 #define PROFILE_MAX_OPS 4096
 static int32_t profile_ops[PROFILE_MAX_OPS][3];
 static long profile_count;
 static int profile_on, profile_depth;
 
 static el_status profile_callback(void *user, int32_t subgraph, int32_t op_index,
-                                  int32_t builtin_code, int is_after) {
-  (void)user;
-  if (!profile_on) return EL_OK;
-  if (is_after) {
-    if (--profile_depth == 0) el_bench_op_end();
+                                  int32_t builtin_code, int is_after)
+{
+    (void)user;
+    if (!profile_on)
+        return EL_OK;
+    if (is_after) {
+        if (--profile_depth == 0)
+            el_bench_op_end();
+        return EL_OK;
+    }
+    if (profile_depth++ > 0)
+        return EL_OK; /* an op of a subgraph the current op calls */
+    if (profile_count < PROFILE_MAX_OPS) {
+        profile_ops[profile_count][0] = subgraph;
+        profile_ops[profile_count][1] = op_index;
+        profile_ops[profile_count][2] = builtin_code;
+    }
+    profile_count++;
+    el_bench_op_begin();
     return EL_OK;
-  }
-  if (profile_depth++ > 0) return EL_OK; /* an op of a subgraph the current op calls */
-  if (profile_count < PROFILE_MAX_OPS) {
-    profile_ops[profile_count][0] = subgraph;
-    profile_ops[profile_count][1] = op_index;
-    profile_ops[profile_count][2] = builtin_code;
-  }
-  profile_count++;
-  el_bench_op_begin();
-  return EL_OK;
 }
 #endif
 
@@ -121,10 +137,11 @@ static el_status profile_callback(void *user, int32_t subgraph, int32_t op_index
 #ifndef EL_HARNESS_WARMUP
 #define EL_HARNESS_WARMUP 5
 #endif
-static unsigned long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+static unsigned long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 #endif
 
@@ -135,33 +152,38 @@ static unsigned long long now_ns(void) {
 extern volatile uint32_t el_systick_wraps;
 static uint64_t systick_total;
 
-static uint64_t systick_now(void) {
-  uint32_t wraps, value;
-  do { /* re-read when the counter wrapped between the two reads */
-    wraps = el_systick_wraps;
-    value = SYST_CVR;
-  } while (wraps != el_systick_wraps);
-  return (uint64_t)wraps * 0x1000000u + (0xFFFFFFu - value);
+static uint64_t systick_now(void)
+{
+    uint32_t wraps, value;
+    do { /* re-read when the counter wrapped between the two reads */
+        wraps = el_systick_wraps;
+        value = SYST_CVR;
+    } while (wraps != el_systick_wraps);
+    return (uint64_t)wraps * 0x1000000u + (0xFFFFFFu - value);
 }
-static void systick_start(void) {
-  SYST_RVR = 0xFFFFFFu;
-  SYST_CVR = 0u;
-  SYST_CSR = 7u; /* processor clock, interrupt on wrap, enable */
+static void systick_start(void)
+{
+    SYST_RVR = 0xFFFFFFu;
+    SYST_CVR = 0u;
+    SYST_CSR = 7u; /* processor clock, interrupt on wrap, enable */
 }
 #endif
 
 #ifdef EL_HARNESS_TRACE
-static void trace_tensors(int step) {
-  el_tensor_info t;
-  int32_t i, n = el_tensor_count(&interp);
-  for (i = 0; i < n; ++i) {
-    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a 64 */
-    size_t k;
-    if (el_tensor_info_at(&interp, i, &t) != EL_OK || t.is_const || t.data == NULL) continue;
-    for (k = 0; k < t.bytes; ++k) h = (h ^ ((const unsigned char *)t.data)[k]) * 0x100000001b3u;
-    printf("tensor %d %ld %d %lu %08lx%08lx\n", step, (long)i, (int)t.dtype,
-           (unsigned long)t.bytes, (unsigned long)(h >> 32), (unsigned long)(h & 0xFFFFFFFFu));
-  }
+static void trace_tensors(int step)
+{
+    el_tensor_info t;
+    int32_t i, n = el_tensor_count(&interp);
+    for (i = 0; i < n; ++i) {
+        uint64_t h = 0xcbf29ce484222325u; /* FNV-1a 64 */
+        size_t k;
+        if (el_tensor_info_at(&interp, i, &t) != EL_OK || t.is_const || t.data == NULL)
+            continue;
+        for (k = 0; k < t.bytes; ++k)
+            h = (h ^ ((const unsigned char *)t.data)[k]) * 0x100000001b3u;
+        printf("tensor %d %ld %d %lu %08lx%08lx\n", step, (long)i, (int)t.dtype,
+               (unsigned long)t.bytes, (unsigned long)(h >> 32), (unsigned long)(h & 0xFFFFFFFFu));
+    }
 }
 #endif
 
@@ -174,217 +196,237 @@ extern uint32_t __stack_limit;
 static uint32_t stack_sp;
 static unsigned long stack_init_bytes, stack_invoke_bytes;
 
-#define STACK_PAINT()                                                          \
-  do {                                                                         \
-    uint32_t *p_ = &__stack_limit, *end_;                                      \
-    __asm__ volatile("mov %0, sp" : "=r"(stack_sp));                           \
-    end_ = (uint32_t *)(stack_sp - 64u); /* leave this frame's neighbourhood */ \
-    while (p_ < end_) *(volatile uint32_t *)p_++ = STACK_PATTERN;              \
-  } while (0)
+#define STACK_PAINT()                                                                              \
+    do {                                                                                           \
+        uint32_t *p_ = &__stack_limit, *end_;                                                      \
+        __asm__ volatile("mov %0, sp" : "=r"(stack_sp));                                           \
+        end_ = (uint32_t *)(stack_sp - 64u); /* leave this frame's neighbourhood */                \
+        while (p_ < end_)                                                                          \
+            *(volatile uint32_t *)p_++ = STACK_PATTERN;                                            \
+    } while (0)
 
-static unsigned long stack_used(void) {
-  const volatile uint32_t *p = &__stack_limit;
-  while ((uint32_t)(uintptr_t)p < stack_sp && *p == STACK_PATTERN) ++p;
-  return (unsigned long)(stack_sp - (uint32_t)(uintptr_t)p);
+static unsigned long stack_used(void)
+{
+    const volatile uint32_t *p = &__stack_limit;
+    while ((uint32_t)(uintptr_t)p < stack_sp && *p == STACK_PATTERN)
+        ++p;
+    return (unsigned long)(stack_sp - (uint32_t)(uintptr_t)p);
 }
 #else
 #define STACK_PAINT() ((void)0)
 #endif
 
-static int fail(el_status status, const char *what) {
-  printf("error %s: %s: %s\n", what, el_status_name(status), el_error_message(&interp));
-  printf("result ERROR\n");
-  return 2;
+static int fail(el_status status, const char *what)
+{
+    printf("error %s: %s: %s\n", what, el_status_name(status), el_error_message(&interp));
+    printf("result ERROR\n");
+    return 2;
 }
 
-static void print_hex(const unsigned char *p, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  char buf[65];
-  size_t i, k = 0;
-  for (i = 0; i < n; ++i) {
-    buf[k++] = digits[p[i] >> 4];
-    buf[k++] = digits[p[i] & 15u];
-    if (k == 64) {
-      buf[k] = '\0';
-      fputs(buf, stdout);
-      k = 0;
+static void print_hex(const unsigned char *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char buf[65];
+    size_t i, k = 0;
+    for (i = 0; i < n; ++i) {
+        buf[k++] = digits[p[i] >> 4];
+        buf[k++] = digits[p[i] & 15u];
+        if (k == 64) {
+            buf[k] = '\0';
+            fputs(buf, stdout);
+            k = 0;
+        }
     }
-  }
-  buf[k] = '\0';
-  fputs(buf, stdout);
+    buf[k] = '\0';
+    fputs(buf, stdout);
 }
 
 #if OUTPUT_COUNT > 0
-static float load_f32(const unsigned char *p) {
-  float f;
-  memcpy(&f, p, sizeof f);
-  return f;
+static float load_f32(const unsigned char *p)
+{
+    float f;
+    memcpy(&f, p, sizeof f);
+    return f;
 }
 #endif
 
 #if OUTPUT_COUNT > 0
 /* Returns the number of mismatching elements of one output for one step. */
 static long compare_output(int run, int step, int o, const el_tensor_info *info,
-                           const unsigned char *want) {
-  long bad = 0;
-  size_t i;
-  const unsigned char *got = (const unsigned char *)info->data;
-  if (info->dtype == EL_FLOAT32) {
-    for (i = 0; i + 4 <= info->bytes; i += 4) {
-      float g = load_f32(got + i), w = load_f32(want + i);
-      float diff = g > w ? g - w : w - g;
-      float mag = w < 0 ? -w : w;
-      /* g != g: NaN never matches, not even NaN. */
-      if (g != g || w != w || diff > EL_HARNESS_FLOAT_TOL * (1.0f + mag)) {
-        if (bad++ < MAX_REPORTED_MISMATCHES)
-          printf("mismatch %d %d %d %lu got %.9g want %.9g\n", run, step, o,
-                 (unsigned long)(i / 4), (double)g, (double)w);
-      }
+                           const unsigned char *want)
+{
+    long bad = 0;
+    size_t i;
+    const unsigned char *got = (const unsigned char *)info->data;
+    if (info->dtype == EL_FLOAT32) {
+        for (i = 0; i + 4 <= info->bytes; i += 4) {
+            float g = load_f32(got + i), w = load_f32(want + i);
+            float diff = g > w ? g - w : w - g;
+            float mag = w < 0 ? -w : w;
+            /* g != g: NaN never matches, not even NaN. */
+            if (g != g || w != w || diff > EL_HARNESS_FLOAT_TOL * (1.0f + mag)) {
+                if (bad++ < MAX_REPORTED_MISMATCHES)
+                    printf("mismatch %d %d %d %lu got %.9g want %.9g\n", run, step, o,
+                           (unsigned long)(i / 4), (double)g, (double)w);
+            }
+        }
+    } else {
+        for (i = 0; i < info->bytes; ++i) {
+            if (got[i] != want[i] && bad++ < MAX_REPORTED_MISMATCHES)
+                printf("mismatch %d %d %d byte %lu got 0x%02x want 0x%02x\n", run, step, o,
+                       (unsigned long)i, got[i], want[i]);
+        }
     }
-  } else {
-    for (i = 0; i < info->bytes; ++i) {
-      if (got[i] != want[i] && bad++ < MAX_REPORTED_MISMATCHES)
-        printf("mismatch %d %d %d byte %lu got 0x%02x want 0x%02x\n", run, step, o,
-               (unsigned long)i, got[i], want[i]);
-    }
-  }
-  return bad;
+    return bad;
 }
 #endif
 
-int main(void) {
-  el_status st;
-  int run, step, i, n_out;
-  long mismatches = 0;
-  el_tensor_info info;
+int main(void)
+{
+    el_status st;
+    int run, step, i, n_out;
+    long mismatches = 0;
+    el_tensor_info info;
 
-  STACK_PAINT();
-  el_bench_begin(); /* region 1 for the instruction counter: el_init */
-  el_config cfg;
-  memset(&cfg, 0, sizeof cfg);
+    STACK_PAINT();
+    el_bench_begin(); /* region 1 for the instruction counter: el_init */
+    el_config cfg;
+    memset(&cfg, 0, sizeof cfg);
 #ifdef EL_HARNESS_TRACE
-  cfg.planner = EL_PLANNER_LINEAR; /* every tensor keeps its bytes after invoke */
+    cfg.planner = EL_PLANNER_LINEAR; /* every tensor keeps its bytes after invoke */
 #endif
 #ifdef EL_HARNESS_PROFILE
-  cfg.callback = profile_callback;
+    cfg.callback = profile_callback;
 #endif
 #ifdef EL_HARNESS_REFERENCE
-  cfg.disable_isa = EL_ISA_ALL; /* the reference kernels only: what the optimized ones save */
+    cfg.disable_isa = EL_ISA_ALL; /* the reference kernels only: what the optimized ones save */
 #endif
-  st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, &cfg);
-  el_bench_end();
+    st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, &cfg);
+    el_bench_end();
 #ifdef EL_HARNESS_STACK
-  stack_init_bytes = stack_used();
+    stack_init_bytes = stack_used();
 #endif
-  printf("arena_required %lu\n", (unsigned long)el_arena_required(&interp));
-  if (st != EL_OK) return fail(st, "el_init");
-  n_out = el_output_count(&interp);
-  /* Without exported expected outputs the harness only prints the outputs. */
-  if (el_input_count(&interp) != INPUT_COUNT || (OUTPUT_COUNT > 0 && n_out != OUTPUT_COUNT)) {
-    printf("error model has %d inputs / %d outputs, the exported data %d / %d\n",
-           (int)el_input_count(&interp), (int)el_output_count(&interp), INPUT_COUNT,
-           OUTPUT_COUNT);
-    printf("result ERROR\n");
-    return 2;
-  }
+    printf("arena_required %lu\n", (unsigned long)el_arena_required(&interp));
+    if (st != EL_OK)
+        return fail(st, "el_init");
+    n_out = el_output_count(&interp);
+    /* Without exported expected outputs the harness only prints the outputs. */
+    if (el_input_count(&interp) != INPUT_COUNT || (OUTPUT_COUNT > 0 && n_out != OUTPUT_COUNT)) {
+        printf("error model has %d inputs / %d outputs, the exported data %d / %d\n",
+               (int)el_input_count(&interp), (int)el_output_count(&interp), INPUT_COUNT,
+               OUTPUT_COUNT);
+        printf("result ERROR\n");
+        return 2;
+    }
 #ifdef EL_HARNESS_SYSTICK
-  systick_start();
+    systick_start();
 #endif
 
-  for (run = 0; run < EL_HARNESS_REPEAT; ++run) {
-    if (run > 0 && (st = el_reset(&interp)) != EL_OK) return fail(st, "el_reset");
-    for (step = 0; step < STEPS; ++step) {
-      for (i = 0; i < INPUT_COUNT; ++i) {
-        if ((st = el_input_info(&interp, i, &info)) != EL_OK) return fail(st, "el_input_info");
-        if (info.bytes != SYM(_input_sizes)[i]) {
-          printf("error input %d: the model wants %lu bytes per invoke, the export has %lu\n", i,
-                 (unsigned long)info.bytes, (unsigned long)SYM(_input_sizes)[i]);
-          printf("result ERROR\n");
-          return 2;
-        }
-        memcpy(info.data, SYM(_inputs)[i] + (size_t)step * info.bytes, info.bytes);
-      }
-      STACK_PAINT();
+    for (run = 0; run < EL_HARNESS_REPEAT; ++run) {
+        if (run > 0 && (st = el_reset(&interp)) != EL_OK)
+            return fail(st, "el_reset");
+        for (step = 0; step < STEPS; ++step) {
+            for (i = 0; i < INPUT_COUNT; ++i) {
+                if ((st = el_input_info(&interp, i, &info)) != EL_OK)
+                    return fail(st, "el_input_info");
+                if (info.bytes != SYM(_input_sizes)[i]) {
+                    printf("error input %d: the model wants %lu bytes per invoke, the export has "
+                           "%lu\n",
+                           i, (unsigned long)info.bytes, (unsigned long)SYM(_input_sizes)[i]);
+                    printf("result ERROR\n");
+                    return 2;
+                }
+                memcpy(info.data, SYM(_inputs)[i] + (size_t)step * info.bytes, info.bytes);
+            }
+            STACK_PAINT();
 #ifdef EL_HARNESS_SYSTICK
-      {
-        uint64_t t0 = systick_now();
+            {
+                uint64_t t0 = systick_now();
 #endif
 #ifdef EL_HARNESS_PROFILE
-        profile_on = run == 0 && step == STEPS - 1;
+                profile_on = run == 0 && step == STEPS - 1;
 #endif
-        el_bench_begin();
-        st = el_invoke(&interp);
-        el_bench_end();
+                el_bench_begin();
+                st = el_invoke(&interp);
+                el_bench_end();
 #ifdef EL_HARNESS_PROFILE
-        profile_on = 0;
+                profile_on = 0;
 #endif
 #ifdef EL_HARNESS_SYSTICK
-        systick_total += systick_now() - t0;
-      }
+                systick_total += systick_now() - t0;
+            }
 #endif
 #ifdef EL_HARNESS_STACK
-      {
-        unsigned long used = stack_used();
-        if (used > stack_invoke_bytes) stack_invoke_bytes = used;
-      }
+            {
+                unsigned long used = stack_used();
+                if (used > stack_invoke_bytes)
+                    stack_invoke_bytes = used;
+            }
 #endif
-      if (st != EL_OK) return fail(st, "el_invoke");
+            if (st != EL_OK)
+                return fail(st, "el_invoke");
 #ifdef EL_HARNESS_TRACE
-      if (run == 0) trace_tensors(step);
+            if (run == 0)
+                trace_tensors(step);
 #endif
-      for (i = 0; i < n_out; ++i) {
-        if ((st = el_output_info(&interp, i, &info)) != EL_OK) return fail(st, "el_output_info");
-        if (run == 0) {
-          printf("out %d %d %d ", step, i, (int)info.dtype);
-          print_hex((const unsigned char *)info.data, info.bytes);
-          printf("\n");
-        }
+            for (i = 0; i < n_out; ++i) {
+                if ((st = el_output_info(&interp, i, &info)) != EL_OK)
+                    return fail(st, "el_output_info");
+                if (run == 0) {
+                    printf("out %d %d %d ", step, i, (int)info.dtype);
+                    print_hex((const unsigned char *)info.data, info.bytes);
+                    printf("\n");
+                }
 #if OUTPUT_COUNT > 0
-        if (info.bytes != SYM(_expected_sizes)[i]) {
-          printf("error output %d: the model gives %lu bytes, the export expects %lu\n", i,
-                 (unsigned long)info.bytes, (unsigned long)SYM(_expected_sizes)[i]);
-          printf("result ERROR\n");
-          return 2;
-        }
-        mismatches += compare_output(run, step, i, &info,
-                                     SYM(_expected)[i] + (size_t)step * info.bytes);
+                if (info.bytes != SYM(_expected_sizes)[i]) {
+                    printf("error output %d: the model gives %lu bytes, the export expects %lu\n",
+                           i, (unsigned long)info.bytes, (unsigned long)SYM(_expected_sizes)[i]);
+                    printf("result ERROR\n");
+                    return 2;
+                }
+                mismatches += compare_output(run, step, i, &info,
+                                             SYM(_expected)[i] + (size_t)step * info.bytes);
 #endif
-      }
+            }
+        }
     }
-  }
 #ifdef EL_HARNESS_TIMED
-  {
-    long k;
-    for (k = 0; k < EL_HARNESS_WARMUP + (long)(EL_HARNESS_TIMED); ++k) {
-      unsigned long long t0;
-      for (i = 0; i < INPUT_COUNT; ++i) {
-        if ((st = el_input_info(&interp, i, &info)) != EL_OK) return fail(st, "el_input_info");
-        memcpy(info.data, SYM(_inputs)[i] + (size_t)(k % STEPS) * info.bytes, info.bytes);
-      }
-      t0 = now_ns();
-      st = el_invoke(&interp);
-      t0 = now_ns() - t0;
-      if (st != EL_OK) return fail(st, "el_invoke");
-      if (k >= EL_HARNESS_WARMUP) printf("time_ns %llu\n", t0);
+    {
+        long k;
+        for (k = 0; k < EL_HARNESS_WARMUP + (long)(EL_HARNESS_TIMED); ++k) {
+            unsigned long long t0;
+            for (i = 0; i < INPUT_COUNT; ++i) {
+                if ((st = el_input_info(&interp, i, &info)) != EL_OK)
+                    return fail(st, "el_input_info");
+                memcpy(info.data, SYM(_inputs)[i] + (size_t)(k % STEPS) * info.bytes, info.bytes);
+            }
+            t0 = now_ns();
+            st = el_invoke(&interp);
+            t0 = now_ns() - t0;
+            if (st != EL_OK)
+                return fail(st, "el_invoke");
+            if (k >= EL_HARNESS_WARMUP)
+                printf("time_ns %llu\n", t0);
+        }
     }
-  }
 #endif
 #ifdef EL_HARNESS_PROFILE
-  for (i = 0; i < profile_count && i < PROFILE_MAX_OPS; ++i)
-    printf("op %d %ld %ld %ld\n", i, (long)profile_ops[i][0], (long)profile_ops[i][1],
-           (long)profile_ops[i][2]);
-  if (profile_count > PROFILE_MAX_OPS) printf("ops_truncated %ld\n", profile_count);
+    for (i = 0; i < profile_count && i < PROFILE_MAX_OPS; ++i)
+        printf("op %d %ld %ld %ld\n", i, (long)profile_ops[i][0], (long)profile_ops[i][1],
+               (long)profile_ops[i][2]);
+    if (profile_count > PROFILE_MAX_OPS)
+        printf("ops_truncated %ld\n", profile_count);
 #endif
 #ifdef EL_HARNESS_SYSTICK
-  printf("systick %lu\n", (unsigned long)systick_total);
+    printf("systick %lu\n", (unsigned long)systick_total);
 #endif
 #ifdef EL_HARNESS_STACK
-  printf("stack %lu %lu\n", stack_init_bytes, stack_invoke_bytes);
+    printf("stack %lu %lu\n", stack_init_bytes, stack_invoke_bytes);
 #endif
-  if (mismatches) {
-    printf("result FAIL %ld\n", mismatches);
-    return 1;
-  }
-  printf("result ok\n");
-  return 0;
+    if (mismatches) {
+        printf("result FAIL %ld\n", mismatches);
+        return 1;
+    }
+    printf("result ok\n");
+    return 0;
 }

@@ -13,89 +13,94 @@
 #include "el_threadpool.h"
 
 static int failures;
-#define CHECK(cond)                                                  \
-  do {                                                               \
-    if (!(cond)) {                                                   \
-      printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);         \
-      ++failures;                                                    \
-    }                                                                \
-  } while (0)
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                 \
+            ++failures;                                                                            \
+        }                                                                                          \
+    } while (0)
 
 #define N_TASKS 97
 
 typedef struct {
-  int32_t hits[N_TASKS]; /* each written by its own task only */
-  int32_t value;
+    int32_t hits[N_TASKS]; /* each written by its own task only */
+    int32_t value;
 } job;
 
-static void count_task(void *arg, int32_t i) {
-  job *j = (job *)arg;
-  j->hits[i] += 1 + j->value;
+static void count_task(void *arg, int32_t i)
+{
+    job *j = (job *)arg;
+    j->hits[i] += 1 + j->value;
 }
 
 typedef struct {
-  el_threadpool *pool;
-  int ok;
+    el_threadpool *pool;
+    int ok;
 } runner;
 
 /* 200 parallel_for calls, checking after each that every task ran exactly once */
-static void *run_many(void *arg) {
-  runner *r = (runner *)arg;
-  job j;
-  int k, i;
-  r->ok = 1;
-  for (k = 0; k < 200; k++) {
-    memset(&j, 0, sizeof(j));
-    j.value = k;
-    el_threadpool_parallel_for(r->pool, N_TASKS, count_task, &j);
-    for (i = 0; i < N_TASKS; i++) {
-      if (j.hits[i] != 1 + k) r->ok = 0;
+static void *run_many(void *arg)
+{
+    runner *r = (runner *)arg;
+    job j;
+    int k, i;
+    r->ok = 1;
+    for (k = 0; k < 200; k++) {
+        memset(&j, 0, sizeof(j));
+        j.value = k;
+        el_threadpool_parallel_for(r->pool, N_TASKS, count_task, &j);
+        for (i = 0; i < N_TASKS; i++) {
+            if (j.hits[i] != 1 + k)
+                r->ok = 0;
+        }
     }
-  }
-  return NULL;
+    return NULL;
 }
 
-int main(int argc, char **argv) {
-  int32_t n;
-  pthread_t t1, t2;
-  runner a, b;
-  el_threadpool *p, *q;
-  (void)argv;
-  if (argc != 2) return 2;
-  CHECK(el_threadpool_create(0) == NULL);
-  CHECK(el_threadpool_create(257) == NULL);
-  el_threadpool_destroy(NULL);
-  for (n = 1; n <= 4; n++) {
-    p = el_threadpool_create(n);
-    CHECK(p != NULL && el_threadpool_threads(p) == n);
+int main(int argc, char **argv)
+{
+    int32_t n;
+    pthread_t t1, t2;
+    runner a, b;
+    el_threadpool *p, *q;
+    (void)argv;
+    if (argc != 2)
+        return 2;
+    CHECK(el_threadpool_create(0) == NULL);
+    CHECK(el_threadpool_create(257) == NULL);
+    el_threadpool_destroy(NULL);
+    for (n = 1; n <= 4; n++) {
+        p = el_threadpool_create(n);
+        CHECK(p != NULL && el_threadpool_threads(p) == n);
+        a.pool = p;
+        run_many(&a);
+        CHECK(a.ok);
+        el_threadpool_destroy(p);
+    }
+    /* two callers on one pool: the calls take turns */
+    p = el_threadpool_create(3);
     a.pool = p;
+    b.pool = p;
+    CHECK(pthread_create(&t1, NULL, run_many, &a) == 0);
+    CHECK(pthread_create(&t2, NULL, run_many, &b) == 0);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    CHECK(a.ok && b.ok);
+    /* two pools at once */
+    q = el_threadpool_create(2);
+    b.pool = q;
+    CHECK(pthread_create(&t1, NULL, run_many, &a) == 0);
+    CHECK(pthread_create(&t2, NULL, run_many, &b) == 0);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    CHECK(a.ok && b.ok);
+    el_threadpool_destroy(q);
+    el_threadpool_destroy(p);
+    /* a NULL pool runs inline */
+    a.pool = NULL;
     run_many(&a);
     CHECK(a.ok);
-    el_threadpool_destroy(p);
-  }
-  /* two callers on one pool: the calls take turns */
-  p = el_threadpool_create(3);
-  a.pool = p;
-  b.pool = p;
-  CHECK(pthread_create(&t1, NULL, run_many, &a) == 0);
-  CHECK(pthread_create(&t2, NULL, run_many, &b) == 0);
-  pthread_join(t1, NULL);
-  pthread_join(t2, NULL);
-  CHECK(a.ok && b.ok);
-  /* two pools at once */
-  q = el_threadpool_create(2);
-  b.pool = q;
-  CHECK(pthread_create(&t1, NULL, run_many, &a) == 0);
-  CHECK(pthread_create(&t2, NULL, run_many, &b) == 0);
-  pthread_join(t1, NULL);
-  pthread_join(t2, NULL);
-  CHECK(a.ok && b.ok);
-  el_threadpool_destroy(q);
-  el_threadpool_destroy(p);
-  /* a NULL pool runs inline */
-  a.pool = NULL;
-  run_many(&a);
-  CHECK(a.ok);
-  printf("test_threads: %s\n", failures ? "FAILED" : "OK");
-  return failures ? 1 : 0;
+    printf("test_threads: %s\n", failures ? "FAILED" : "OK");
+    return failures ? 1 : 0;
 }

@@ -37,56 +37,56 @@ static inline int32x4_t mac16(int32x4_t acc, int8x16_t x, int8x16_t w)
 
 /* One 4 rows x 2 columns tile, r[i * 2 + j]; MAC(acc, x, w) adds 16 products into 4 lanes.
  * Written out row by row so the eight accumulators stay in registers. */
-#define EL_NEON_TILE(NAME, ATTR, MAC)                                                          \
-    ATTR static void NAME(const int8_t *const *a, const int8_t *b0, const int8_t *b1,          \
-                          int32_t k, int32_t *r)                                               \
-    {                                                                                          \
-        const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];                           \
-        int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0;   \
-        int32x4_t s7 = s0;                                                                     \
-        int32_t kk;                                                                            \
-        for (kk = 0; kk + 16 <= k; kk += 16) {                                                 \
-            const int8x16_t w0 = vld1q_s8(b0 + kk), w1 = vld1q_s8(b1 + kk);                    \
-            int8x16_t x = vld1q_s8(a0 + kk);                                                   \
-            s0 = MAC(s0, x, w0);                                                               \
-            s1 = MAC(s1, x, w1);                                                               \
-            x = vld1q_s8(a1 + kk);                                                             \
-            s2 = MAC(s2, x, w0);                                                               \
-            s3 = MAC(s3, x, w1);                                                               \
-            x = vld1q_s8(a2 + kk);                                                             \
-            s4 = MAC(s4, x, w0);                                                               \
-            s5 = MAC(s5, x, w1);                                                               \
-            x = vld1q_s8(a3 + kk);                                                             \
-            s6 = MAC(s6, x, w0);                                                               \
-            s7 = MAC(s7, x, w1);                                                               \
-        }                                                                                      \
-        if (kk + 8 <= k) { /* 8 more bytes, the upper half of the vectors zero */              \
-            const int8x8_t z = vdup_n_s8(0);                                                   \
-            const int8x16_t w0 = vcombine_s8(vld1_s8(b0 + kk), z);                             \
-            const int8x16_t w1 = vcombine_s8(vld1_s8(b1 + kk), z);                             \
-            int8x16_t x = vcombine_s8(vld1_s8(a0 + kk), z);                                    \
-            s0 = MAC(s0, x, w0);                                                               \
-            s1 = MAC(s1, x, w1);                                                               \
-            x = vcombine_s8(vld1_s8(a1 + kk), z);                                              \
-            s2 = MAC(s2, x, w0);                                                               \
-            s3 = MAC(s3, x, w1);                                                               \
-            x = vcombine_s8(vld1_s8(a2 + kk), z);                                              \
-            s4 = MAC(s4, x, w0);                                                               \
-            s5 = MAC(s5, x, w1);                                                               \
-            x = vcombine_s8(vld1_s8(a3 + kk), z);                                              \
-            s6 = MAC(s6, x, w0);                                                               \
-            s7 = MAC(s7, x, w1);                                                               \
-            kk += 8;                                                                           \
-        }                                                                                      \
-        r[0] = vaddvq_s32(s0);                                                                 \
-        r[1] = vaddvq_s32(s1);                                                                 \
-        r[2] = vaddvq_s32(s2);                                                                 \
-        r[3] = vaddvq_s32(s3);                                                                 \
-        r[4] = vaddvq_s32(s4);                                                                 \
-        r[5] = vaddvq_s32(s5);                                                                 \
-        r[6] = vaddvq_s32(s6);                                                                 \
-        r[7] = vaddvq_s32(s7);                                                                 \
-        tail_k(a, b0, b1, kk, k, r);                                                           \
+#define EL_NEON_TILE(NAME, ATTR, MAC)                                                              \
+    ATTR static void NAME(const int8_t *const *a, const int8_t *b0, const int8_t *b1, int32_t k,   \
+                          int32_t *r)                                                              \
+    {                                                                                              \
+        const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];                               \
+        int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0;       \
+        int32x4_t s7 = s0;                                                                         \
+        int32_t kk;                                                                                \
+        for (kk = 0; kk + 16 <= k; kk += 16) {                                                     \
+            const int8x16_t w0 = vld1q_s8(b0 + kk), w1 = vld1q_s8(b1 + kk);                        \
+            int8x16_t x = vld1q_s8(a0 + kk);                                                       \
+            s0 = MAC(s0, x, w0);                                                                   \
+            s1 = MAC(s1, x, w1);                                                                   \
+            x = vld1q_s8(a1 + kk);                                                                 \
+            s2 = MAC(s2, x, w0);                                                                   \
+            s3 = MAC(s3, x, w1);                                                                   \
+            x = vld1q_s8(a2 + kk);                                                                 \
+            s4 = MAC(s4, x, w0);                                                                   \
+            s5 = MAC(s5, x, w1);                                                                   \
+            x = vld1q_s8(a3 + kk);                                                                 \
+            s6 = MAC(s6, x, w0);                                                                   \
+            s7 = MAC(s7, x, w1);                                                                   \
+        }                                                                                          \
+        if (kk + 8 <= k) { /* 8 more bytes, the upper half of the vectors zero */                  \
+            const int8x8_t z = vdup_n_s8(0);                                                       \
+            const int8x16_t w0 = vcombine_s8(vld1_s8(b0 + kk), z);                                 \
+            const int8x16_t w1 = vcombine_s8(vld1_s8(b1 + kk), z);                                 \
+            int8x16_t x = vcombine_s8(vld1_s8(a0 + kk), z);                                        \
+            s0 = MAC(s0, x, w0);                                                                   \
+            s1 = MAC(s1, x, w1);                                                                   \
+            x = vcombine_s8(vld1_s8(a1 + kk), z);                                                  \
+            s2 = MAC(s2, x, w0);                                                                   \
+            s3 = MAC(s3, x, w1);                                                                   \
+            x = vcombine_s8(vld1_s8(a2 + kk), z);                                                  \
+            s4 = MAC(s4, x, w0);                                                                   \
+            s5 = MAC(s5, x, w1);                                                                   \
+            x = vcombine_s8(vld1_s8(a3 + kk), z);                                                  \
+            s6 = MAC(s6, x, w0);                                                                   \
+            s7 = MAC(s7, x, w1);                                                                   \
+            kk += 8;                                                                               \
+        }                                                                                          \
+        r[0] = vaddvq_s32(s0);                                                                     \
+        r[1] = vaddvq_s32(s1);                                                                     \
+        r[2] = vaddvq_s32(s2);                                                                     \
+        r[3] = vaddvq_s32(s3);                                                                     \
+        r[4] = vaddvq_s32(s4);                                                                     \
+        r[5] = vaddvq_s32(s5);                                                                     \
+        r[6] = vaddvq_s32(s6);                                                                     \
+        r[7] = vaddvq_s32(s7);                                                                     \
+        tail_k(a, b0, b1, kk, k, r);                                                               \
     }
 
 EL_SDOT static inline int32x4_t sdot16(int32x4_t acc, int8x16_t x, int8x16_t w)
@@ -99,28 +99,28 @@ EL_NEON_TILE(tile4x2_sdot, EL_SDOT, sdot16)
 
 /* One row x 4 columns, r[j]: for the rows a 4-row tile would only repeat (batch-1
  * FULLY_CONNECTED has a single row). */
-#define EL_NEON_ROW(NAME, ATTR, MAC)                                                           \
-    ATTR static void NAME(const int8_t *a, const int8_t *b, int32_t ldb, int32_t k, int32_t *r) \
-    {                                                                                          \
-        const int8_t *b0 = b, *b1 = b + ldb, *b2 = b + 2 * ldb, *b3 = b + 3 * ldb;             \
-        int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;                              \
-        int32_t kk, j;                                                                         \
-        for (kk = 0; kk + 16 <= k; kk += 16) {                                                 \
-            const int8x16_t x = vld1q_s8(a + kk);                                              \
-            s0 = MAC(s0, x, vld1q_s8(b0 + kk));                                                \
-            s1 = MAC(s1, x, vld1q_s8(b1 + kk));                                                \
-            s2 = MAC(s2, x, vld1q_s8(b2 + kk));                                                \
-            s3 = MAC(s3, x, vld1q_s8(b3 + kk));                                                \
-        }                                                                                      \
-        r[0] = vaddvq_s32(s0);                                                                 \
-        r[1] = vaddvq_s32(s1);                                                                 \
-        r[2] = vaddvq_s32(s2);                                                                 \
-        r[3] = vaddvq_s32(s3);                                                                 \
-        for (; kk < k; ++kk) {                                                                 \
-            for (j = 0; j < 4; ++j) {                                                          \
-                r[j] += (int32_t)a[kk] * b[(size_t)j * ldb + kk];                              \
-            }                                                                                  \
-        }                                                                                      \
+#define EL_NEON_ROW(NAME, ATTR, MAC)                                                               \
+    ATTR static void NAME(const int8_t *a, const int8_t *b, int32_t ldb, int32_t k, int32_t *r)    \
+    {                                                                                              \
+        const int8_t *b0 = b, *b1 = b + ldb, *b2 = b + 2 * ldb, *b3 = b + 3 * ldb;                 \
+        int32x4_t s0 = vdupq_n_s32(0), s1 = s0, s2 = s0, s3 = s0;                                  \
+        int32_t kk, j;                                                                             \
+        for (kk = 0; kk + 16 <= k; kk += 16) {                                                     \
+            const int8x16_t x = vld1q_s8(a + kk);                                                  \
+            s0 = MAC(s0, x, vld1q_s8(b0 + kk));                                                    \
+            s1 = MAC(s1, x, vld1q_s8(b1 + kk));                                                    \
+            s2 = MAC(s2, x, vld1q_s8(b2 + kk));                                                    \
+            s3 = MAC(s3, x, vld1q_s8(b3 + kk));                                                    \
+        }                                                                                          \
+        r[0] = vaddvq_s32(s0);                                                                     \
+        r[1] = vaddvq_s32(s1);                                                                     \
+        r[2] = vaddvq_s32(s2);                                                                     \
+        r[3] = vaddvq_s32(s3);                                                                     \
+        for (; kk < k; ++kk) {                                                                     \
+            for (j = 0; j < 4; ++j) {                                                              \
+                r[j] += (int32_t)a[kk] * b[(size_t)j * ldb + kk];                                  \
+            }                                                                                      \
+        }                                                                                          \
     }
 
 EL_NEON_ROW(row1x4_neon, , mac16)
@@ -148,8 +148,7 @@ static inline int8x8_t load_partial8(const int8_t *p, int32_t n)
 
 /* A 4 x 8 tile of c (rows of ldc) into / out of eight accumulators; a partial tile (mr < 4
  * rows or nr < 8 columns) goes through a zero-padded copy. */
-static inline void tile_load(const int32_t *c, int32_t ldc, int32_t mr, int32_t nr,
-                             int32x4_t *s)
+static inline void tile_load(const int32_t *c, int32_t ldc, int32_t mr, int32_t nr, int32x4_t *s)
 {
     int32_t t[4][8], i;
     if (mr < 4 || nr < 8) {
@@ -166,8 +165,7 @@ static inline void tile_load(const int32_t *c, int32_t ldc, int32_t mr, int32_t 
     }
 }
 
-static inline void tile_store(int32_t *c, int32_t ldc, int32_t mr, int32_t nr,
-                              const int32x4_t *s)
+static inline void tile_store(int32_t *c, int32_t ldc, int32_t mr, int32_t nr, const int32x4_t *s)
 {
     int32_t t[4][8], i;
     if (mr == 4 && nr == 8) {
@@ -192,9 +190,8 @@ static inline void tile_store(int32_t *c, int32_t ldc, int32_t mr, int32_t nr,
  * columns, so a small k (8-channel layers) costs no horizontal sums. */
 #define NEON_KSEG 1024
 
-static void neon_tile4x8(const int8_t *const *rows, int32_t k0, int32_t ks,
-                         const int16_t *panel, int32_t *c, int32_t ldc, int32_t mr, int32_t nr,
-                         int accumulate)
+static void neon_tile4x8(const int8_t *const *rows, int32_t k0, int32_t ks, const int16_t *panel,
+                         int32_t *c, int32_t ldc, int32_t mr, int32_t nr, int accumulate)
 {
     const int8_t *a0 = rows[0] + k0, *a1 = rows[1] + k0, *a2 = rows[2] + k0;
     const int8_t *a3 = rows[3] + k0;
@@ -207,17 +204,17 @@ static void neon_tile4x8(const int8_t *const *rows, int32_t k0, int32_t ks,
             s[i] = vdupq_n_s32(0);
         }
     }
-#define EL_NEON_STEP(L)                                                                        \
-    {                                                                                          \
-        const int16x8_t w = vld1q_s16(panel + (L) * 8);                                        \
-        s[0] = vmlal_laneq_s16(s[0], vget_low_s16(w), x0, L);                                  \
-        s[1] = vmlal_high_laneq_s16(s[1], w, x0, L);                                           \
-        s[2] = vmlal_laneq_s16(s[2], vget_low_s16(w), x1, L);                                  \
-        s[3] = vmlal_high_laneq_s16(s[3], w, x1, L);                                           \
-        s[4] = vmlal_laneq_s16(s[4], vget_low_s16(w), x2, L);                                  \
-        s[5] = vmlal_high_laneq_s16(s[5], w, x2, L);                                           \
-        s[6] = vmlal_laneq_s16(s[6], vget_low_s16(w), x3, L);                                  \
-        s[7] = vmlal_high_laneq_s16(s[7], w, x3, L);                                           \
+#define EL_NEON_STEP(L)                                                                            \
+    {                                                                                              \
+        const int16x8_t w = vld1q_s16(panel + (L) * 8);                                            \
+        s[0] = vmlal_laneq_s16(s[0], vget_low_s16(w), x0, L);                                      \
+        s[1] = vmlal_high_laneq_s16(s[1], w, x0, L);                                               \
+        s[2] = vmlal_laneq_s16(s[2], vget_low_s16(w), x1, L);                                      \
+        s[3] = vmlal_high_laneq_s16(s[3], w, x1, L);                                               \
+        s[4] = vmlal_laneq_s16(s[4], vget_low_s16(w), x2, L);                                      \
+        s[5] = vmlal_high_laneq_s16(s[5], w, x2, L);                                               \
+        s[6] = vmlal_laneq_s16(s[6], vget_low_s16(w), x3, L);                                      \
+        s[7] = vmlal_high_laneq_s16(s[7], w, x3, L);                                               \
     }
     for (kk = 0; kk + 8 <= ks; kk += 8, panel += 64) {
         const int16x8_t x0 = vmovl_s8(vld1_s8(a0 + kk)), x1 = vmovl_s8(vld1_s8(a1 + kk));
@@ -290,8 +287,7 @@ void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
                 for (i = 0; i < 4; ++i) {
                     rows[i] = a[i0 + (i < mr ? i : mr - 1)];
                 }
-                neon_tile4x8(rows, k0, ks, panel, c + (size_t)i0 * ldc + j0, ldc, mr, nr,
-                             k0 > 0);
+                neon_tile4x8(rows, k0, ks, panel, c + (size_t)i0 * ldc + j0, ldc, mr, nr, k0 > 0);
             }
         }
     }
@@ -329,17 +325,17 @@ EL_SDOT static void sdot_tile4x8(const int8_t *const *rows, int32_t k0, int32_t 
         tile_load(c, ldc, mr, nr, s);
         s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5], s6 = s[6], s7 = s[7];
     }
-#define EL_SDOT_QUAD(Q)                                                                        \
-    {                                                                                          \
-        const int8x16_t w0 = vld1q_s8(panel + (Q) * 32), w1 = vld1q_s8(panel + (Q) * 32 + 16); \
-        s0 = vdotq_laneq_s32(s0, w0, x0, Q);                                                   \
-        s1 = vdotq_laneq_s32(s1, w1, x0, Q);                                                   \
-        s2 = vdotq_laneq_s32(s2, w0, x1, Q);                                                   \
-        s3 = vdotq_laneq_s32(s3, w1, x1, Q);                                                   \
-        s4 = vdotq_laneq_s32(s4, w0, x2, Q);                                                   \
-        s5 = vdotq_laneq_s32(s5, w1, x2, Q);                                                   \
-        s6 = vdotq_laneq_s32(s6, w0, x3, Q);                                                   \
-        s7 = vdotq_laneq_s32(s7, w1, x3, Q);                                                   \
+#define EL_SDOT_QUAD(Q)                                                                            \
+    {                                                                                              \
+        const int8x16_t w0 = vld1q_s8(panel + (Q) * 32), w1 = vld1q_s8(panel + (Q) * 32 + 16);     \
+        s0 = vdotq_laneq_s32(s0, w0, x0, Q);                                                       \
+        s1 = vdotq_laneq_s32(s1, w1, x0, Q);                                                       \
+        s2 = vdotq_laneq_s32(s2, w0, x1, Q);                                                       \
+        s3 = vdotq_laneq_s32(s3, w1, x1, Q);                                                       \
+        s4 = vdotq_laneq_s32(s4, w0, x2, Q);                                                       \
+        s5 = vdotq_laneq_s32(s5, w1, x2, Q);                                                       \
+        s6 = vdotq_laneq_s32(s6, w0, x3, Q);                                                       \
+        s7 = vdotq_laneq_s32(s7, w1, x3, Q);                                                       \
     }
     for (kk = 0; kk + 16 <= ks; kk += 16, panel += 128) {
         const int8x16_t x0 = vld1q_s8(a0 + kk), x1 = vld1q_s8(a1 + kk);
@@ -404,14 +400,14 @@ EL_SDOT static int32_t sdot_rows_small_k(int32_t m, const int8_t *const *a, int3
             x2 = load_partial16(a[i0 + 2], ks);
             x3 = load_partial16(a[i0 + 3], ks);
         }
-#define EL_SDOT_QUAD_REG(Q, W0, W1)                                                            \
-    s0 = vdotq_laneq_s32(s0, W0, x0, Q);                                                       \
-    s1 = vdotq_laneq_s32(s1, W1, x0, Q);                                                       \
-    s2 = vdotq_laneq_s32(s2, W0, x1, Q);                                                       \
-    s3 = vdotq_laneq_s32(s3, W1, x1, Q);                                                       \
-    s4 = vdotq_laneq_s32(s4, W0, x2, Q);                                                       \
-    s5 = vdotq_laneq_s32(s5, W1, x2, Q);                                                       \
-    s6 = vdotq_laneq_s32(s6, W0, x3, Q);                                                       \
+#define EL_SDOT_QUAD_REG(Q, W0, W1)                                                                \
+    s0 = vdotq_laneq_s32(s0, W0, x0, Q);                                                           \
+    s1 = vdotq_laneq_s32(s1, W1, x0, Q);                                                           \
+    s2 = vdotq_laneq_s32(s2, W0, x1, Q);                                                           \
+    s3 = vdotq_laneq_s32(s3, W1, x1, Q);                                                           \
+    s4 = vdotq_laneq_s32(s4, W0, x2, Q);                                                           \
+    s5 = vdotq_laneq_s32(s5, W1, x2, Q);                                                           \
+    s6 = vdotq_laneq_s32(s6, W0, x3, Q);                                                           \
     s7 = vdotq_laneq_s32(s7, W1, x3, Q);
         EL_SDOT_QUAD_REG(0, w00, w01)
         if (ks > 4) {
@@ -470,8 +466,7 @@ void el_opt_gemm_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, c
                 for (i = 0; i < 4; ++i) {
                     rows[i] = a[i0 + (i < mr ? i : mr - 1)];
                 }
-                sdot_tile4x8(rows, k0, ks, panel, c + (size_t)i0 * ldc + j0, ldc, mr, nr,
-                             k0 > 0);
+                sdot_tile4x8(rows, k0, ks, panel, c + (size_t)i0 * ldc + j0, ldc, mr, nr, k0 > 0);
             }
         }
     }
@@ -516,23 +511,23 @@ static inline int no_min_filter(int32_t taps, const int8_t *f, int32_t fstride, 
     int8x16_t mn = vdupq_n_s8(127);
     int32_t t;
     for (t = 0; t < taps; ++t) {
-        mn = vminq_s8(mn, lanes == 16 ? vld1q_s8(f + (size_t)t * fstride + c)
-                                      : vcombine_s8(vld1_s8(f + (size_t)t * fstride + c),
-                                                    vdup_n_s8(127)));
+        mn = vminq_s8(mn, lanes == 16
+                              ? vld1q_s8(f + (size_t)t * fstride + c)
+                              : vcombine_s8(vld1_s8(f + (size_t)t * fstride + c), vdup_n_s8(127)));
     }
     return vminvq_s8(mn) > -128;
 }
 
 /* Two taps of 16 channels summed in int16, then widened into the four int32 sums. */
-#define EL_DW_PAIR(S0, S1, S2, S3, XA, WA, XB, WB)                                             \
-    {                                                                                          \
-        const int16x8_t lo_ = vmlal_s8(vmull_s8(vget_low_s8(XA), vget_low_s8(WA)),            \
-                                       vget_low_s8(XB), vget_low_s8(WB));                      \
-        const int16x8_t hi_ = vmlal_high_s8(vmull_high_s8(XA, WA), XB, WB);                    \
-        S0 = vaddw_s16(S0, vget_low_s16(lo_));                                                 \
-        S1 = vaddw_high_s16(S1, lo_);                                                          \
-        S2 = vaddw_s16(S2, vget_low_s16(hi_));                                                 \
-        S3 = vaddw_high_s16(S3, hi_);                                                          \
+#define EL_DW_PAIR(S0, S1, S2, S3, XA, WA, XB, WB)                                                 \
+    {                                                                                              \
+        const int16x8_t lo_ = vmlal_s8(vmull_s8(vget_low_s8(XA), vget_low_s8(WA)),                 \
+                                       vget_low_s8(XB), vget_low_s8(WB));                          \
+        const int16x8_t hi_ = vmlal_high_s8(vmull_high_s8(XA, WA), XB, WB);                        \
+        S0 = vaddw_s16(S0, vget_low_s16(lo_));                                                     \
+        S1 = vaddw_high_s16(S1, lo_);                                                              \
+        S2 = vaddw_s16(S2, vget_low_s16(hi_));                                                     \
+        S3 = vaddw_high_s16(S3, hi_);                                                              \
     }
 
 /* 3x3 (9 taps) on 16 channels: filter and tap offsets in registers for the whole run. */

@@ -3,9 +3,8 @@
 #include "opt_internal.h"
 
 int el_opt_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
-                      const float *in,
-                      const el_dims *f_dims, const float *filter, const float *bias,
-                      const el_dims *out_dims, float *out)
+                      const float *in, const el_dims *f_dims, const float *filter,
+                      const float *bias, const el_dims *out_dims, float *out)
 {
     if (!(isa & EL_OPT_ON)) {
         return 0;

@@ -28,9 +28,9 @@ static int32_t fold_offset(const int32_t *bias, int32_t idx, int32_t off, int32_
 }
 
 int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
-                     const el_dims *in_dims,
-                     const int8_t *in, const el_dims *f_dims, const int8_t *filter,
-                     const int32_t *bias, const el_dims *out_dims, int8_t *out)
+                     const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                     const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
+                     int8_t *out)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w;
@@ -52,8 +52,8 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
             mb_max &= ~3; /* whole groups of 4 rows for the fused GEMM's fast path */
         }
     }
-    if (!(isa & EL_OPT_ON) || f_dims->c != in_c || mb_max < 1 || zp < -128 ||
-        zp > 127 || !multipliers_ok(q->multiplier, q->shift, out_c)) {
+    if (!(isa & EL_OPT_ON) || f_dims->c != in_c || mb_max < 1 || zp < -128 || zp > 127 ||
+        !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
     }
     for (n0 = 0; n0 < out_c; n0 += EL_OPT_NC) {
@@ -138,8 +138,7 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
                 }
             }
             if (kr->gemm_rq == NULL ||
-                !kr->gemm_rq(mb, nc, k, rows, fb, k, &rq, out + (size_t)pix0 * out_c + n0,
-                             out_c)) {
+                !kr->gemm_rq(mb, nc, k, rows, fb, k, &rq, out + (size_t)pix0 * out_c + n0, out_c)) {
                 int32_t r0;
                 for (r0 = 0; r0 < mb; r0 += EL_OPT_MB) { /* the int32 tile holds EL_OPT_MB */
                     const int32_t mr = mb - r0 < EL_OPT_MB ? mb - r0 : EL_OPT_MB;
@@ -157,8 +156,8 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
  * a vector of zero points where the tap falls in the padding. */
 static void dw_pixel(const el_opt_kernels *kr, const el_conv_params *p, int32_t f_h, int32_t f_w,
                      const int8_t *const *rows, int32_t x0, int x_in, int32_t in_w, int32_t in_c,
-                     const int8_t *padv, int32_t taps, const int8_t *f, int32_t fstride,
-                     int32_t n, int32_t *acc)
+                     const int8_t *padv, int32_t taps, const int8_t *f, int32_t fstride, int32_t n,
+                     int32_t *acc)
 {
     const int8_t *x[EL_OPT_DW_TAPS];
     int32_t ky, kx, t;
@@ -166,8 +165,8 @@ static void dw_pixel(const el_opt_kernels *kr, const el_conv_params *p, int32_t 
         const int8_t *row = rows[ky];
         for (kx = 0; kx < f_w; ++kx, ++t) {
             const int32_t ix = x0 + p->dilation_w * kx;
-            x[t] = (row == NULL || (!x_in && (ix < 0 || ix >= in_w))) ? padv
-                                                                       : row + (size_t)ix * in_c;
+            x[t] =
+                (row == NULL || (!x_in && (ix < 0 || ix >= in_w))) ? padv : row + (size_t)ix * in_c;
         }
     }
     kr->dw(taps, x, f, fstride, n, acc);
@@ -175,8 +174,8 @@ static void dw_pixel(const el_opt_kernels *kr, const el_conv_params *p, int32_t 
 
 int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                                const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                               const int8_t *filter, const int32_t *bias,
-                               const el_dims *out_dims, int8_t *out)
+                               const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
+                               int8_t *out)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w, taps = f_h * f_w;
@@ -187,9 +186,8 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
     int32_t acc[EL_OPT_DW_MB * EL_OPT_DW_C], be[EL_OPT_DW_C];
     int32_t toff[EL_OPT_DW_TAPS]; /* tap offsets from a pixel's top-left tap, for dw_run */
     int32_t c0, ox_end;
-    if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c ||
-        taps > EL_OPT_DW_TAPS || zp < -128 || zp > 127 ||
-        !multipliers_ok(q->multiplier, q->shift, out_c)) {
+    if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c || taps > EL_OPT_DW_TAPS ||
+        zp < -128 || zp > 127 || !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
     }
     kr = el_opt_kernels_for(isa);
@@ -202,8 +200,9 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
         ox_end = ox_end < out_w ? ox_end : out_w;
         for (ky = 0, t = 0; ky < f_h; ++ky) {
             for (kx = 0; kx < f_w; ++kx, ++t) {
-                toff[t] = (int32_t)(((size_t)ky * p->dilation_h * in_w +
-                                     (size_t)kx * p->dilation_w) * in_c);
+                toff[t] =
+                    (int32_t)(((size_t)ky * p->dilation_h * in_w + (size_t)kx * p->dilation_w) *
+                              in_c);
             }
         }
     }
@@ -245,9 +244,8 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
                          * the end of the accumulator tile */
                         const int32_t end =
                             ox_end < ox0 + EL_OPT_DW_MB ? ox_end : ox0 + EL_OPT_DW_MB;
-                        kr->dw_run(taps, rows[0] + (size_t)x0 * in_c, toff,
-                                   p->stride_w * in_c, end - ox, filter + c0, out_c, cb,
-                                   acc + (size_t)(ox - ox0) * cb);
+                        kr->dw_run(taps, rows[0] + (size_t)x0 * in_c, toff, p->stride_w * in_c,
+                                   end - ox, filter + c0, out_c, cb, acc + (size_t)(ox - ox0) * cb);
                         ox = end - 1;
                     } else {
                         dw_pixel(kr, p, f_h, f_w, rows, x0, x_in, in_w, in_c, padv, taps,
@@ -255,8 +253,8 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
                     }
                     /* a run of pixels of this row, requantized together */
                     if (ox - ox0 + 1 == EL_OPT_DW_MB || ox + 1 == out_w) {
-                        kr->requant(&rq, ox - ox0 + 1, cb, acc, cb,
-                                    orow + (size_t)ox0 * out_c, out_c);
+                        kr->requant(&rq, ox - ox0 + 1, cb, acc, cb, orow + (size_t)ox0 * out_c,
+                                    out_c);
                         ox0 = ox + 1;
                     }
                 }
@@ -267,9 +265,8 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
 }
 
 int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_quant *q,
-                              int per_channel,
-                              int32_t batches, int32_t depth, const int8_t *in, int32_t units,
-                              const int8_t *filter, const int32_t *bias, int8_t *out)
+                              int per_channel, int32_t batches, int32_t depth, const int8_t *in,
+                              int32_t units, const int8_t *filter, const int32_t *bias, int8_t *out)
 {
     const el_opt_kernels *kr;
     const int8_t *rows[EL_OPT_MB];
@@ -304,9 +301,8 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
             for (i = 0; i < mb; ++i) {
                 rows[i] = in + (size_t)(b0 + i) * depth;
             }
-            if (kr->gemm_rq == NULL ||
-                !kr->gemm_rq(mb, nc, depth, rows, fb, depth, &rq, out + (size_t)b0 * units + n0,
-                             units)) {
+            if (kr->gemm_rq == NULL || !kr->gemm_rq(mb, nc, depth, rows, fb, depth, &rq,
+                                                    out + (size_t)b0 * units + n0, units)) {
                 kr->gemm(mb, nc, depth, rows, fb, depth, bs, tile, nc);
                 kr->requant(&rq, mb, nc, tile, nc, out + (size_t)b0 * units + n0, units);
             }
@@ -316,8 +312,8 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
 }
 
 int el_opt_add_s8(uint32_t isa, int is_sub, const el_arith_params *p, const el_shape *s1,
-                  const int8_t *in1,
-                  const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out)
+                  const int8_t *in1, const el_shape *s2, const int8_t *in2, const el_shape *so,
+                  int8_t *out)
 {
     int32_t d, n = 1;
     if (!(isa & EL_OPT_ON) || s1->rank != so->rank || s2->rank != so->rank ||

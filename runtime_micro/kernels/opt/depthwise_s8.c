@@ -26,8 +26,8 @@ static inline int16x2_t odd16(uint32_t v)
 #endif
 
 __attribute__((always_inline)) static inline void dw_px(int32_t taps, const int8_t *const *x,
-                                                        const int8_t *f, int32_t fstride,
-                                                        int32_t n, int32_t *acc)
+                                                        const int8_t *f, int32_t fstride, int32_t n,
+                                                        int32_t *acc)
 {
     int32_t t, c = 0;
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
@@ -85,8 +85,8 @@ __attribute__((always_inline)) static inline void dw_px(int32_t taps, const int8
     }
 }
 
-void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
-                 int32_t n, int32_t *acc)
+void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride, int32_t n,
+                 int32_t *acc)
 {
     dw_px(taps, x, f, fstride, n, acc);
 }

@@ -35,25 +35,24 @@ extern "C" {
 #endif
 
 int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
-                     const el_dims *in_dims,
-                     const int8_t *in, const el_dims *f_dims, const int8_t *filter,
-                     const int32_t *bias, const el_dims *out_dims, int8_t *out);
+                     const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                     const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
+                     int8_t *out);
 int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                                const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                               const int8_t *filter, const int32_t *bias,
-                               const el_dims *out_dims, int8_t *out);
+                               const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
+                               int8_t *out);
 int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_quant *q,
-                              int per_channel,
-                              int32_t batches, int32_t depth, const int8_t *in, int32_t units,
-                              const int8_t *filter, const int32_t *bias, int8_t *out);
+                              int per_channel, int32_t batches, int32_t depth, const int8_t *in,
+                              int32_t units, const int8_t *filter, const int32_t *bias,
+                              int8_t *out);
 
 /* float32 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (x86 AVX2, aarch64 NEON): the same
  * bits as the reference (each output keeps the reference's sequence of IEEE operations; the
  * build must not contract a * b + c into fused multiply-adds, as ISO C mode guarantees). */
 int el_opt_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
-                      const float *in,
-                      const el_dims *f_dims, const float *filter, const float *bias,
-                      const el_dims *out_dims, float *out);
+                      const float *in, const el_dims *f_dims, const float *filter,
+                      const float *bias, const el_dims *out_dims, float *out);
 int el_opt_depthwise_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
                                 const float *in, const el_dims *f_dims, const float *filter,
                                 const float *bias, const el_dims *out_dims, float *out);
@@ -63,16 +62,14 @@ int el_opt_fully_connected_f32(uint32_t isa, const el_fc_params *p, int32_t batc
 
 /* ADD / SUB int8 (el_add_s8's arguments); takes equal shapes (no broadcasting). */
 int el_opt_add_s8(uint32_t isa, int is_sub, const el_arith_params *p, const el_shape *s1,
-                  const int8_t *in1,
-                  const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out);
+                  const int8_t *in1, const el_shape *s2, const int8_t *in2, const el_shape *so,
+                  int8_t *out);
 
 /* AVERAGE_POOL_2D / MAX_POOL_2D int8 (the reference's arguments). */
 int el_opt_avgpool_s8(uint32_t isa, const el_pool_params *p, const el_dims *in_dims,
-                      const int8_t *in,
-                      const el_dims *out_dims, int8_t *out);
+                      const int8_t *in, const el_dims *out_dims, int8_t *out);
 int el_opt_maxpool_s8(uint32_t isa, const el_pool_params *p, const el_dims *in_dims,
-                      const int8_t *in,
-                      const el_dims *out_dims, int8_t *out);
+                      const int8_t *in, const el_dims *out_dims, int8_t *out);
 
 /* PAD / PADV2 (el_pad's arguments), any element size. */
 int el_opt_pad(uint32_t isa, size_t elem, const el_shape *in_shape, const int32_t *pad_before,

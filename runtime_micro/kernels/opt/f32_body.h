@@ -18,7 +18,10 @@
 #define F_NP (2 * F_L)
 #define F_KSEG (8192 / F_NP) /* k per packed panel segment: a 32 KB panel on the stack */
 
-static float F_FN(clampf)(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+static float F_FN(clampf)(float x, float lo, float hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
 
 /* panel[kk * F_NP + j] = w[(n0 + j) * ldw + k0 + kk]; zero for channels past n. */
 F_ATTR static void F_FN(pack)(const float *w, int32_t ldw, int32_t n0, int32_t n, int32_t k0,
@@ -55,8 +58,7 @@ F_ATTR static inline void F_FN(dot)(const float *x, int32_t ks, const float *pan
 }
 
 /* Four pixels at once: eight independent accumulator chains instead of two. */
-F_ATTR static inline void F_FN(dot4)(const float *const *x, int32_t ks, const float *panel,
-                                     F_V *a)
+F_ATTR static inline void F_FN(dot4)(const float *const *x, int32_t ks, const float *panel, F_V *a)
 {
     F_V s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3], s4 = a[4], s5 = a[5], s6 = a[6], s7 = a[7];
     const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
@@ -76,11 +78,18 @@ F_ATTR static inline void F_FN(dot4)(const float *const *x, int32_t ks, const fl
         s6 = F_ADD(s6, F_MUL(xv, w0));
         s7 = F_ADD(s7, F_MUL(xv, w1));
     }
-    a[0] = s0; a[1] = s1; a[2] = s2; a[3] = s3; a[4] = s4; a[5] = s5; a[6] = s6; a[7] = s7;
+    a[0] = s0;
+    a[1] = s1;
+    a[2] = s2;
+    a[3] = s3;
+    a[4] = s4;
+    a[5] = s5;
+    a[6] = s6;
+    a[7] = s7;
 }
 
-F_ATTR static void F_FN(store)(F_V a0, F_V a1, const float *bias, int32_t n0, int32_t nr,
-                               float lo, float hi, int fc, float *out)
+F_ATTR static void F_FN(store)(F_V a0, F_V a1, const float *bias, int32_t n0, int32_t nr, float lo,
+                               float hi, int fc, float *out)
 {
     float tmp[F_NP];
     int32_t j;
@@ -100,8 +109,8 @@ F_ATTR static void F_FN(store)(F_V a0, F_V a1, const float *bias, int32_t n0, in
 
 /* A border pixel: the reference loop itself, channel by channel (padded taps skipped). */
 static void F_FN(border)(const el_conv_params *p, const el_dims *in_dims, const float *img,
-                         const el_dims *f_dims, const float *filter, const float *bias,
-                         int32_t n0, int32_t nr, int32_t y0, int32_t x0, float *o)
+                         const el_dims *f_dims, const float *filter, const float *bias, int32_t n0,
+                         int32_t nr, int32_t y0, int32_t x0, float *o)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w, k = f_h * f_w * in_c;
@@ -155,8 +164,8 @@ F_ATTR static void F_FN(store_partial)(F_V a0, F_V a1, int32_t nr, float *o)
 }
 
 F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                               const el_dims *f_dims, const float *filter, const float *bias,
-                               const el_dims *out_dims, float *out)
+                                   const el_dims *f_dims, const float *filter, const float *bias,
+                                   const el_dims *out_dims, float *out)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w;
@@ -206,13 +215,14 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
                                 const int32_t kx = p->dilation_w == 1 ? 0 : r % f_w;
                                 const float *src[4];
                                 for (q = 0; q < 4; ++q) {
-                                    src[q] = img + ((size_t)(y0 + ky * p->dilation_h) * in_w +
-                                                    x0 + q * p->stride_w + kx * p->dilation_w) *
-                                                       in_c + (lo - off);
+                                    src[q] = img +
+                                             ((size_t)(y0 + ky * p->dilation_h) * in_w + x0 +
+                                              q * p->stride_w + kx * p->dilation_w) *
+                                                 in_c +
+                                             (lo - off);
                                 }
                                 if (lo < hi) {
-                                    F_FN(dot4)(src, hi - lo, panel + (size_t)(lo - k0) * F_NP,
-                                               acc);
+                                    F_FN(dot4)(src, hi - lo, panel + (size_t)(lo - k0) * F_NP, acc);
                                 }
                             }
                             for (q = 0; q < 4; ++q) {
@@ -230,8 +240,8 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
                         }
                         if (!(y_in && x0 >= 0 && x0 + (f_w - 1) * p->dilation_w < in_w)) {
                             if (last) {
-                                F_FN(border)(p, in_dims, img, f_dims, filter, bias, n0, nr, y0,
-                                             x0, o);
+                                F_FN(border)(p, in_dims, img, f_dims, filter, bias, n0, nr, y0, x0,
+                                             o);
                             }
                             continue;
                         }
@@ -245,7 +255,8 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
                             const int32_t ky = p->dilation_w == 1 ? r : r / f_w;
                             const int32_t kx = p->dilation_w == 1 ? 0 : r % f_w;
                             const float *src = img + ((size_t)(y0 + ky * p->dilation_h) * in_w +
-                                                      x0 + kx * p->dilation_w) * in_c;
+                                                      x0 + kx * p->dilation_w) *
+                                                         in_c;
                             if (lo < hi) {
                                 F_FN(dot)(src + (lo - off), hi - lo,
                                           panel + (size_t)(lo - k0) * F_NP, &a0, &a1);
@@ -265,8 +276,8 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
 }
 
 F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in_dims,
-                                  const float *in, const el_dims *f_dims, const float *filter,
-                                  const float *bias, const el_dims *out_dims, float *out)
+                                      const float *in, const el_dims *f_dims, const float *filter,
+                                      const float *bias, const el_dims *out_dims, float *out)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w;
@@ -334,8 +345,8 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
 }
 
 F_ATTR int F_FN(el_opt_fc_f32)(const el_fc_params *p, int32_t batches, int32_t depth,
-                           const float *in, int32_t units, const float *filter,
-                           const float *bias, float *out)
+                               const float *in, int32_t units, const float *filter,
+                               const float *bias, float *out)
 {
     float panel[F_KSEG * F_NP];
     int32_t n0, k0, bt;

@@ -10,8 +10,9 @@
 #include <arm_mve.h>
 
 /* VMLADAVA.S8: 16 int8 products summed into a 32-bit scalar; vctp8q predicates the tail. */
-__attribute__((always_inline)) static inline void tile2x2(const int8_t *a0, const int8_t *a1, const int8_t *b0, const int8_t *b1,
-                    int32_t k, int32_t *r)
+__attribute__((always_inline)) static inline void tile2x2(const int8_t *a0, const int8_t *a1,
+                                                          const int8_t *b0, const int8_t *b1,
+                                                          int32_t k, int32_t *r)
 {
     int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, kk;
     for (kk = 0; kk + 16 <= k; kk += 16) {
@@ -39,7 +40,8 @@ __attribute__((always_inline)) static inline void tile2x2(const int8_t *a0, cons
     r[3] = s11;
 }
 
-__attribute__((always_inline)) static inline void tile1x2(const int8_t *a0, const int8_t *b0, const int8_t *b1, int32_t k, int32_t *r)
+__attribute__((always_inline)) static inline void tile1x2(const int8_t *a0, const int8_t *b0,
+                                                          const int8_t *b1, int32_t k, int32_t *r)
 {
     int32_t s0 = 0, s1 = 0, kk;
     for (kk = 0; kk + 16 <= k; kk += 16) {
@@ -69,7 +71,10 @@ static inline uint32_t ld32(const int8_t *p)
 
 /* Bytes 0 and 2 / bytes 1 and 3 sign-extended to two int16 lanes. GCC 12 does not fold a
  * rotate into SXTB16, hence the one-line asm for the odd bytes. */
-static inline int16x2_t even16(uint32_t v) { return __sxtb16((int8x4_t)v); }
+static inline int16x2_t even16(uint32_t v)
+{
+    return __sxtb16((int8x4_t)v);
+}
 
 static inline int16x2_t odd16(uint32_t v)
 {
@@ -220,8 +225,8 @@ static inline int8_t clamp_out(int32_t r, int32_t lo, int32_t hi)
  * loads and reloads spilled pointers. Per 4 bytes of k: the filter word (LDR), its two halves
  * (SXTB16, SXTB16 ROR 8), each row's two halfword pairs (LDRD) into two SMLADs: 17
  * instructions for 16 multiply-accumulates. nq >= 1 words; the sums are added to. */
-static inline void dot4(const uint32_t *x, const int8_t *w, int32_t nq, int32_t *s0,
-                        int32_t *s1, int32_t *s2, int32_t *s3)
+static inline void dot4(const uint32_t *x, const int8_t *w, int32_t nq, int32_t *s0, int32_t *s1,
+                        int32_t *s2, int32_t *s3)
 {
     const int8_t *const wend = w + 4 * nq;
     int32_t a0 = *s0, a1 = *s1, a2 = *s2, a3 = *s3;
@@ -255,7 +260,7 @@ static inline void dot4(const uint32_t *x, const int8_t *w, int32_t nq, int32_t 
     *s3 = a3;
 }
 
-#define EL_SMLAD_W(S, X, WE, WO) \
+#define EL_SMLAD_W(S, X, WE, WO)                                                                   \
     S = __smlad((int16x2_t)(X)[1], WO, __smlad((int16x2_t)(X)[0], WE, S))
 
 /* The whole column loop of a 4-row group, for right shifts (the usual case) and k a multiple of
@@ -269,33 +274,33 @@ typedef struct {
 } col4_const;
 
 typedef struct {
-    const uint32_t *x;   /* 0: the widened rows of this k segment */
-    int32_t nq4;         /* 4: bytes of the segment (a multiple of 4, >= 4) */
-    int32_t wstep;       /* 8: ldb - nq4: from a segment's end to the next filter row's */
-    int32_t ldout;       /* 12 */
-    int32_t off, lo, hi; /* 16, 20, 24 */
+    const uint32_t *x;     /* 0: the widened rows of this k segment */
+    int32_t nq4;           /* 4: bytes of the segment (a multiple of 4, >= 4) */
+    int32_t wstep;         /* 8: ldb - nq4: from a segment's end to the next filter row's */
+    int32_t ldout;         /* 12 */
+    int32_t off, lo, hi;   /* 16, 20, 24 */
     const col4_const *end; /* 28 */
-    const int8_t *w;     /* 32: the filter row being read (kept here across the requant) */
+    const int8_t *w;       /* 32: the filter row being read (kept here across the requant) */
 } col4_call;
 
 /* One output of the column: requant of sum S (bias included, S is clobbered), + offset,
  * clamp, store, next row. mul t3, r1 t4, off t1, o x, ldout wend; w and t0 are scratch. */
-#define EL_COL4_OUT(S)                                                                         \
-    "ldrd   %[w], %[t0], [%[cc], #8]\n\t"  /* the 64-bit addend */                           \
-    "smlal  %[w], %[t0], %[" S "], %[t3]\n\t"                                                  \
-    "and    %[" S "], %[" S "], #0x80000000\n\t"                                               \
-    "subs   %[w], %[w], %[" S "]\n\t"      /* less 2^31 for a negative sum */                 \
-    "sbc    %[t0], %[t0], #0\n\t"                                                              \
-    "asr    %[t0], %[t0], %[t4]\n\t"                                                           \
-    "add    %[t0], %[t0], %[t1]\n\t"                                                           \
-    "ldrd   %[w], %[" S "], [%[g], #20]\n\t" /* act_min, act_max */                           \
-    "cmp    %[t0], %[w]\n\t"                                                                   \
-    "it     lt\n\t"                                                                            \
-    "movlt  %[t0], %[w]\n\t"                                                                   \
-    "cmp    %[t0], %[" S "]\n\t"                                                               \
-    "it     gt\n\t"                                                                            \
-    "movgt  %[t0], %[" S "]\n\t"                                                               \
-    "strb   %[t0], [%[x]]\n\t"                                                                 \
+#define EL_COL4_OUT(S)                                                                             \
+    "ldrd   %[w], %[t0], [%[cc], #8]\n\t" /* the 64-bit addend */                                  \
+    "smlal  %[w], %[t0], %[" S "], %[t3]\n\t"                                                      \
+    "and    %[" S "], %[" S "], #0x80000000\n\t"                                                   \
+    "subs   %[w], %[w], %[" S "]\n\t" /* less 2^31 for a negative sum */                           \
+    "sbc    %[t0], %[t0], #0\n\t"                                                                  \
+    "asr    %[t0], %[t0], %[t4]\n\t"                                                               \
+    "add    %[t0], %[t0], %[t1]\n\t"                                                               \
+    "ldrd   %[w], %[" S "], [%[g], #20]\n\t" /* act_min, act_max */                                \
+    "cmp    %[t0], %[w]\n\t"                                                                       \
+    "it     lt\n\t"                                                                                \
+    "movlt  %[t0], %[w]\n\t"                                                                       \
+    "cmp    %[t0], %[" S "]\n\t"                                                                   \
+    "it     gt\n\t"                                                                                \
+    "movgt  %[t0], %[" S "]\n\t"                                                                   \
+    "strb   %[t0], [%[x]]\n\t"                                                                     \
     "add    %[x], %[x], %[wend]\n\t"
 
 static int right_shifts(const el_opt_rq *rq, int32_t n)
@@ -311,64 +316,63 @@ static int right_shifts(const el_opt_rq *rq, int32_t n)
 
 /* The column loop's pieces; a segmented k (longer than the stack buffer) starts later segments
  * from part and keeps the sums there until the last. */
-#define EL_COL4_INIT_BIAS                                                                      \
-    "ldr    %[s0], [%[cc], #0]\n\t"                                                            \
-    "mov    %[s1], %[s0]\n\t"                                                                  \
-    "mov    %[s2], %[s0]\n\t"                                                                  \
+#define EL_COL4_INIT_BIAS                                                                          \
+    "ldr    %[s0], [%[cc], #0]\n\t"                                                                \
+    "mov    %[s1], %[s0]\n\t"                                                                      \
+    "mov    %[s2], %[s0]\n\t"                                                                      \
     "mov    %[s3], %[s0]\n\t"
-#define EL_COL4_INIT_PART                                                                      \
-    "ldrd   %[s0], %[s1], [%[cc], #24]\n\t"                                                    \
+#define EL_COL4_INIT_PART                                                                          \
+    "ldrd   %[s0], %[s1], [%[cc], #24]\n\t"                                                        \
     "ldrd   %[s2], %[s3], [%[cc], #32]\n\t"
-#define EL_COL4_K_LOOP                                                                         \
-    "ldr    %[t0], [%[g], #4]\n\t"                                                             \
-    "ldr    %[x], [%[g], #0]\n\t"                                                              \
-    "add    %[wend], %[w], %[t0]\n\t"                                                          \
-    "1:\n\t" /* one filter word against 4 rows */                                              \
-    "ldr    %[t0], [%[w]], #4\n\t"                                                             \
-    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                      \
-    "sxtb16 %[t1], %[t0]\n\t"                                                                  \
-    "sxtb16 %[t0], %[t0], ror #8\n\t"                                                          \
-    "smlad  %[s0], %[t3], %[t1], %[s0]\n\t"                                                    \
-    "smlad  %[s0], %[t4], %[t0], %[s0]\n\t"                                                    \
-    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                      \
-    "smlad  %[s1], %[t3], %[t1], %[s1]\n\t"                                                    \
-    "smlad  %[s1], %[t4], %[t0], %[s1]\n\t"                                                    \
-    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                      \
-    "smlad  %[s2], %[t3], %[t1], %[s2]\n\t"                                                    \
-    "smlad  %[s2], %[t4], %[t0], %[s2]\n\t"                                                    \
-    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                      \
-    "smlad  %[s3], %[t3], %[t1], %[s3]\n\t"                                                    \
-    "smlad  %[s3], %[t4], %[t0], %[s3]\n\t"                                                    \
-    "cmp    %[w], %[wend]\n\t"                                                                 \
+#define EL_COL4_K_LOOP                                                                             \
+    "ldr    %[t0], [%[g], #4]\n\t"                                                                 \
+    "ldr    %[x], [%[g], #0]\n\t"                                                                  \
+    "add    %[wend], %[w], %[t0]\n\t"                                                              \
+    "1:\n\t" /* one filter word against 4 rows */                                                  \
+    "ldr    %[t0], [%[w]], #4\n\t"                                                                 \
+    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                          \
+    "sxtb16 %[t1], %[t0]\n\t"                                                                      \
+    "sxtb16 %[t0], %[t0], ror #8\n\t"                                                              \
+    "smlad  %[s0], %[t3], %[t1], %[s0]\n\t"                                                        \
+    "smlad  %[s0], %[t4], %[t0], %[s0]\n\t"                                                        \
+    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                          \
+    "smlad  %[s1], %[t3], %[t1], %[s1]\n\t"                                                        \
+    "smlad  %[s1], %[t4], %[t0], %[s1]\n\t"                                                        \
+    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                          \
+    "smlad  %[s2], %[t3], %[t1], %[s2]\n\t"                                                        \
+    "smlad  %[s2], %[t4], %[t0], %[s2]\n\t"                                                        \
+    "ldrd   %[t3], %[t4], [%[x]], #8\n\t"                                                          \
+    "smlad  %[s3], %[t3], %[t1], %[s3]\n\t"                                                        \
+    "smlad  %[s3], %[t4], %[t0], %[s3]\n\t"                                                        \
+    "cmp    %[w], %[wend]\n\t"                                                                     \
     "bne    1b\n\t"
-#define EL_COL4_REQUANT                                                                        \
-    "str    %[w], [%[g], #32]\n\t"                                                             \
-    "ldr    %[x], [%[cc], #20]\n\t"                                                            \
-    "ldr    %[wend], [%[g], #12]\n\t"                                                          \
-    "ldr    %[t3], [%[cc], #4]\n\t"                                                            \
-    "ldr    %[t4], [%[cc], #16]\n\t"                                                           \
-    "ldr    %[t1], [%[g], #16]\n\t"                                                            \
-    EL_COL4_OUT("s0") EL_COL4_OUT("s1") EL_COL4_OUT("s2") EL_COL4_OUT("s3")                    \
-    "ldr    %[w], [%[g], #32]\n\t"
-#define EL_COL4_KEEP                                                                           \
-    "strd   %[s0], %[s1], [%[cc], #24]\n\t"                                                    \
+#define EL_COL4_REQUANT                                                                            \
+    "str    %[w], [%[g], #32]\n\t"                                                                 \
+    "ldr    %[x], [%[cc], #20]\n\t"                                                                \
+    "ldr    %[wend], [%[g], #12]\n\t"                                                              \
+    "ldr    %[t3], [%[cc], #4]\n\t"                                                                \
+    "ldr    %[t4], [%[cc], #16]\n\t"                                                               \
+    "ldr    %[t1], [%[g], #16]\n\t" EL_COL4_OUT("s0") EL_COL4_OUT("s1") EL_COL4_OUT("s2")          \
+        EL_COL4_OUT("s3") "ldr    %[w], [%[g], #32]\n\t"
+#define EL_COL4_KEEP                                                                               \
+    "strd   %[s0], %[s1], [%[cc], #24]\n\t"                                                        \
     "strd   %[s2], %[s3], [%[cc], #32]\n\t"
-#define EL_COL4_NEXT                                                                           \
-    "ldr    %[t0], [%[g], #8]\n\t"                                                             \
-    "add    %[w], %[w], %[t0]\n\t"                                                             \
-    "add    %[cc], %[cc], #40\n\t"                                                             \
-    "ldr    %[t0], [%[g], #28]\n\t"                                                            \
-    "cmp    %[cc], %[t0]\n\t"                                                                  \
+#define EL_COL4_NEXT                                                                               \
+    "ldr    %[t0], [%[g], #8]\n\t"                                                                 \
+    "add    %[w], %[w], %[t0]\n\t"                                                                 \
+    "add    %[cc], %[cc], #40\n\t"                                                                 \
+    "ldr    %[t0], [%[g], #28]\n\t"                                                                \
+    "cmp    %[cc], %[t0]\n\t"                                                                      \
     "bne    2b\n\t"
-#define EL_COL4_ASM(BODY)                                                                      \
-    int32_t s0, s1, s2, s3;                                                                    \
-    uint32_t t0, t1, t3, t4, x, w, wend;                                                       \
-    __asm__ volatile("ldr    %[w], [%[g], #32]\n\t"                                            \
-                     "2:\n\t" BODY                                                             \
-                     : [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3),          \
-                       [t0] "=&r"(t0), [t1] "=&r"(t1), [t3] "=&r"(t3), [t4] "=&r"(t4),          \
-                       [x] "=&r"(x), [w] "=&r"(w), [wend] "=&r"(wend), [cc] "+r"(cc)           \
-                     : [g] "r"(g)                                                              \
+#define EL_COL4_ASM(BODY)                                                                          \
+    int32_t s0, s1, s2, s3;                                                                        \
+    uint32_t t0, t1, t3, t4, x, w, wend;                                                           \
+    __asm__ volatile("ldr    %[w], [%[g], #32]\n\t"                                                \
+                     "2:\n\t" BODY                                                                 \
+                     : [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3),             \
+                       [t0] "=&r"(t0), [t1] "=&r"(t1), [t3] "=&r"(t3), [t4] "=&r"(t4),             \
+                       [x] "=&r"(x), [w] "=&r"(w), [wend] "=&r"(wend), [cc] "+r"(cc)               \
+                     : [g] "r"(g)                                                                  \
                      : "cc", "memory")
 
 /* k in one segment: sums from the bias, requantized */

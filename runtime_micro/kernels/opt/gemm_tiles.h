@@ -15,11 +15,10 @@
 #include <stdint.h>
 
 /* r[i * 2 + j] = dot(a[i], b_j) for i < 4, j < 2 */
-typedef void (*el_tile4x2_fn)(const int8_t *const *a, const int8_t *b0, const int8_t *b1,
-                              int32_t k, int32_t *r);
+typedef void (*el_tile4x2_fn)(const int8_t *const *a, const int8_t *b0, const int8_t *b1, int32_t k,
+                              int32_t *r);
 /* c[j] = dot(x, b + j * ldb) for j < 4 */
-typedef void (*el_row1x4_fn)(const int8_t *x, const int8_t *b, int32_t ldb, int32_t k,
-                             int32_t *c);
+typedef void (*el_row1x4_fn)(const int8_t *x, const int8_t *b, int32_t ldb, int32_t k, int32_t *c);
 
 /* The scalar end of a 4x2 tile: products kk..k-1 added to r. */
 static inline void el_tile4x2_tail(const int8_t *const *a, const int8_t *b0, const int8_t *b1,

@@ -26,8 +26,7 @@ static int el_opt_has_sdot(void)
 #elif defined(EL_OPT_SDOT_SYSCTL)
     int value = 0;
     size_t size = sizeof value;
-    return sysctlbyname("hw.optional.arm.FEAT_DotProd", &value, &size, NULL, 0) == 0 &&
-           value != 0;
+    return sysctlbyname("hw.optional.arm.FEAT_DotProd", &value, &size, NULL, 0) == 0 && value != 0;
 #elif defined(__ARM_FEATURE_DOTPROD)
     return 1;
 #else
@@ -87,31 +86,59 @@ uint32_t el_opt_isa_detected(void)
 #else
 #define EL_OPT_DW_RUN NULL
 #endif
-static const el_opt_kernels k_portable = {el_opt_gemm_c, el_opt_dw_c, el_opt_requant_c,
-                                         el_opt_rowsum_c, el_opt_add_c, EL_OPT_DW_RUN,
-                                         EL_OPT_GEMM_RQ};
+static const el_opt_kernels k_portable = {el_opt_gemm_c,   el_opt_dw_c,  el_opt_requant_c,
+                                          el_opt_rowsum_c, el_opt_add_c, EL_OPT_DW_RUN,
+                                          EL_OPT_GEMM_RQ};
 #if defined(EL_OPT_HAVE_AVX2)
-static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2, el_opt_dw_avx2, el_opt_requant_avx2,
-                                     el_opt_rowsum_avx2, el_opt_add_avx2, NULL, NULL};
+static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2,
+                                      el_opt_dw_avx2,
+                                      el_opt_requant_avx2,
+                                      el_opt_rowsum_avx2,
+                                      el_opt_add_avx2,
+                                      NULL,
+                                      NULL};
 #endif
 #if defined(EL_OPT_HAVE_SSE41)
 /* rowsum and ADD stay portable: they are a small share of a model's work */
-static const el_opt_kernels k_sse41 = {el_opt_gemm_sse41, el_opt_dw_sse41, el_opt_requant_sse41,
-                                      el_opt_rowsum_c, el_opt_add_c, NULL, NULL};
+static const el_opt_kernels k_sse41 = {el_opt_gemm_sse41,
+                                       el_opt_dw_sse41,
+                                       el_opt_requant_sse41,
+                                       el_opt_rowsum_c,
+                                       el_opt_add_c,
+                                       NULL,
+                                       NULL};
 #endif
 #if defined(EL_OPT_HAVE_VNNI)
-static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512, el_opt_dw_avx2,
-                                         el_opt_requant_avx2, el_opt_rowsum_avx2,
-                                         el_opt_add_avx2, NULL, NULL};
-static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni, el_opt_dw_avx2,
-                                         el_opt_requant_avx2, el_opt_rowsum_avx2,
-                                         el_opt_add_avx2, NULL, NULL};
+static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512,
+                                         el_opt_dw_avx2,
+                                         el_opt_requant_avx2,
+                                         el_opt_rowsum_avx2,
+                                         el_opt_add_avx2,
+                                         NULL,
+                                         NULL};
+static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni,
+                                         el_opt_dw_avx2,
+                                         el_opt_requant_avx2,
+                                         el_opt_rowsum_avx2,
+                                         el_opt_add_avx2,
+                                         NULL,
+                                         NULL};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
-static const el_opt_kernels k_neon = {el_opt_gemm_neon, el_opt_dw_neon, el_opt_requant_neon,
-                                     el_opt_rowsum_neon, el_opt_add_neon, el_opt_dw_run_neon, NULL};
-static const el_opt_kernels k_sdot = {el_opt_gemm_sdot, el_opt_dw_neon, el_opt_requant_neon,
-                                     el_opt_rowsum_neon, el_opt_add_neon, el_opt_dw_run_neon, NULL};
+static const el_opt_kernels k_neon = {el_opt_gemm_neon,
+                                      el_opt_dw_neon,
+                                      el_opt_requant_neon,
+                                      el_opt_rowsum_neon,
+                                      el_opt_add_neon,
+                                      el_opt_dw_run_neon,
+                                      NULL};
+static const el_opt_kernels k_sdot = {el_opt_gemm_sdot,
+                                      el_opt_dw_neon,
+                                      el_opt_requant_neon,
+                                      el_opt_rowsum_neon,
+                                      el_opt_add_neon,
+                                      el_opt_dw_run_neon,
+                                      NULL};
 #endif
 
 /* Detection happens once per interpreter (el_init); each call here only picks a table, so

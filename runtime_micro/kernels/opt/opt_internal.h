@@ -18,9 +18,9 @@
 #define EL_OPT_MB 4
 #define EL_OPT_NC 32
 #define EL_OPT_COLS 2048
-#define EL_OPT_DW_C 32      /* depthwise channels per chunk */
-#define EL_OPT_MB_RQ 16     /* GEMM rows per call when the requantization is fused (no tile) */
-#define EL_OPT_DW_MB 16     /* depthwise pixels per accumulator tile (2 KB) */
+#define EL_OPT_DW_C 32  /* depthwise channels per chunk */
+#define EL_OPT_MB_RQ 16 /* GEMM rows per call when the requantization is fused (no tile) */
+#define EL_OPT_DW_MB 16 /* depthwise pixels per accumulator tile (2 KB) */
 #else
 #define EL_OPT_MB 64
 #define EL_OPT_NC 64
@@ -29,7 +29,7 @@
 #define EL_OPT_MB_RQ EL_OPT_MB
 #define EL_OPT_DW_MB EL_OPT_MB
 #endif
-#define EL_OPT_DW_TAPS 64   /* largest depthwise kernel (h*w) handled */
+#define EL_OPT_DW_TAPS 64 /* largest depthwise kernel (h*w) handled */
 
 /* Requantization of m rows of n accumulators, per output channel (arrays start at the rows'
  * first channel): out[i * ldout + c] = clamp(requant(acc[i * ldacc + c] + bias[c]) + off). */
@@ -59,21 +59,21 @@ typedef struct {
     void (*gemm)(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                  int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
     /* acc[c] = sum_t x[t][c] * f[t * fstride + c] for c < n. */
-    void (*dw)(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
-               int32_t n, int32_t *acc);
+    void (*dw)(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride, int32_t n,
+               int32_t *acc);
     void (*requant)(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc, int32_t ldacc,
                     int8_t *out, int32_t ldout);
     /* out[j] = sum_k b[j * ldb + k] (wrapping like the reference's int32 sums). */
     void (*rowsum)(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
     /* int8 ADD / SUB of n elements, TFLite's arithmetic (el_opt_add1). */
-    void (*add)(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                const int8_t *b, int8_t *out);
+    void (*add)(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a, const int8_t *b,
+                int8_t *out);
     /* Optional (NULL: the driver calls dw per pixel). npix output pixels of one row whose taps
      * all lie inside the image, xstep bytes apart, tap t at byte offset toff[t] from the
      * pixel's top-left tap: acc[p * n + c] = sum_t x0[p * xstep + toff[t] + c] * f[t * fstride
      * + c] for p < npix, c < n. One call per run keeps the filter in registers. */
-    void (*dw_run)(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep,
-                   int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc);
+    void (*dw_run)(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep, int32_t npix,
+                   const int8_t *f, int32_t fstride, int32_t n, int32_t *acc);
     /* Optional (NULL, or returns 0: gemm then requant): the GEMM with the requantization
      * fused, out[i * ldout + j] = requant(sum_k a[i][k] * b[j * ldb + k]) for i < m, j < n,
      * accumulators never leaving registers. */
@@ -89,8 +89,8 @@ static inline int8_t el_opt_add1(const el_arith_params *p, int is_sub, int32_t a
     const int32_t r1 = el_opt_requant1(s1, p->input1_multiplier, p->input1_shift);
     const int32_t r2 = el_opt_requant1(s2, p->input2_multiplier, p->input2_shift);
     const int32_t raw = is_sub ? r1 - r2 : r1 + r2;
-    const int32_t o = el_opt_requant1(raw, p->output_multiplier, p->output_shift) +
-                      p->output_offset;
+    const int32_t o =
+        el_opt_requant1(raw, p->output_multiplier, p->output_shift) + p->output_offset;
     return (int8_t)(o < p->act_min ? p->act_min : (o > p->act_max ? p->act_max : o));
 }
 
@@ -99,19 +99,19 @@ const el_opt_kernels *el_opt_kernels_for(uint32_t isa); /* isa: an el_ctx_isa() 
 
 void el_opt_gemm_c(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                    int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
-void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
-                 int32_t n, int32_t *acc);
+void el_opt_dw_c(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride, int32_t n,
+                 int32_t *acc);
 void el_opt_dw_run_c(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep,
                      int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc);
-void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
-                      int32_t ldacc, int8_t *out, int32_t ldout);
+void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc, int32_t ldacc,
+                      int8_t *out, int32_t ldout);
 /* Cortex-M DSP only (NULL elsewhere): see el_opt_kernels.gemm_rq. */
 int el_opt_gemm_rq_dsp(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                        int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
 
 void el_opt_rowsum_c(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
-void el_opt_add_c(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                  const int8_t *b, int8_t *out);
+void el_opt_add_c(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a, const int8_t *b,
+                  int8_t *out);
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define EL_OPT_HAVE_AVX2 1
@@ -140,15 +140,13 @@ void el_opt_requant_sse41(const el_opt_rq *rq, int32_t m, int32_t n, const int32
 
 /* AVX-512 VNNI (vpdpbusd on 256-bit vectors, EVEX) and AVX-VNNI (the same, VEX encoded): the
  * compiler must know both extensions (GCC 11, Clang 14). */
-#if defined(EL_OPT_HAVE_AVX2) &&                                                           \
+#if defined(EL_OPT_HAVE_AVX2) &&                                                                   \
     ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 11))
 #define EL_OPT_HAVE_VNNI 1
-void el_opt_gemm_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
-                         const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
-                         int32_t ldc);
-void el_opt_gemm_avxvnni(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
-                         const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
-                         int32_t ldc);
+void el_opt_gemm_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                         int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
+void el_opt_gemm_avxvnni(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                         int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 #endif
 
 #if defined(EL_OPT_HAVE_AVX2)

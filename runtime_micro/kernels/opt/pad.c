@@ -5,9 +5,9 @@
 #include "el_opt.h"
 
 typedef struct {
-    int32_t last;        /* innermost padded dimension */
+    int32_t last; /* innermost padded dimension */
     size_t elem;
-    size_t inner;        /* bytes of one element of dimension `last` (merged trailing dims) */
+    size_t inner; /* bytes of one element of dimension `last` (merged trailing dims) */
     const int32_t *dims, *before, *after;
     size_t out_block[EL_NN_MAX_RANK]; /* output bytes of one index of each dimension */
     size_t in_block[EL_NN_MAX_RANK];

@@ -10,8 +10,7 @@ typedef struct {
 } pool_win;
 
 /* The reference's clipping of the window of output (oy, ox) to the input. */
-static void window(const el_pool_params *p, const el_dims *in, int32_t oy, int32_t ox,
-                   pool_win *w)
+static void window(const el_pool_params *p, const el_dims *in, int32_t oy, int32_t ox, pool_win *w)
 {
     w->y0 = oy * p->stride_h - p->pad_h;
     w->x0 = ox * p->stride_w - p->pad_w;
@@ -75,15 +74,13 @@ static int pool_s8(uint32_t isa, int is_max, const el_pool_params *p, const el_d
 }
 
 int el_opt_avgpool_s8(uint32_t isa, const el_pool_params *p, const el_dims *in_dims,
-                      const int8_t *in,
-                      const el_dims *out_dims, int8_t *out)
+                      const int8_t *in, const el_dims *out_dims, int8_t *out)
 {
     return pool_s8(isa, 0, p, in_dims, in, out_dims, out);
 }
 
 int el_opt_maxpool_s8(uint32_t isa, const el_pool_params *p, const el_dims *in_dims,
-                      const int8_t *in,
-                      const el_dims *out_dims, int8_t *out)
+                      const int8_t *in, const el_dims *out_dims, int8_t *out)
 {
     return pool_s8(isa, 1, p, in_dims, in, out_dims, out);
 }

@@ -8,8 +8,8 @@
 
 /* RoundingDivideByPOT as in arm_neon.c: VRSHL rounds half up, so negative values move down by
  * one first (saturating; only INT32_MIN is affected and its low bits are zero). */
-void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
-                      int32_t ldacc, int8_t *out, int32_t ldout)
+void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc, int32_t ldacc,
+                      int8_t *out, int32_t ldout)
 {
     const int32x4_t zero = vdupq_n_s32(0);
     const int32x4_t off = vdupq_n_s32(rq->out_offset);
@@ -52,8 +52,8 @@ static inline int8_t clamp_s8(int32_t r, int32_t lo, int32_t hi)
     return (int8_t)(r > hi ? hi : r);
 }
 
-void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
-                      int32_t ldacc, int8_t *out, int32_t ldout)
+void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc, int32_t ldacc,
+                      int8_t *out, int32_t ldout)
 {
     const int32_t *const bias = rq->bias, *const mult = rq->mult, *const shift = rq->shift;
     const int32_t off = rq->out_offset, lo = rq->act_min, hi = rq->act_max;
@@ -76,39 +76,37 @@ void el_opt_requant_c(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *
             if (m > 0) {
                 /* the rows of one channel in one hand-scheduled loop (GCC 12 keeps half of
                  * these values on the stack): 21 instructions per output */
-                const int32_t kc[4] = {(int32_t)(uint32_t)(uint64_t)k, (int32_t)(k >> 32), lo,
-                                       hi};
+                const int32_t kc[4] = {(int32_t)(uint32_t)(uint64_t)k, (int32_t)(k >> 32), lo, hi};
                 const int32_t *ap = a;
                 int8_t *op = o;
                 int32_t cnt = m, sv, w, t0;
-                __asm__ volatile(
-                    "1:\n\t"
-                    "ldr    %[s], [%[a]]\n\t"
-                    "add    %[a], %[a], %[lda]\n\t"
-                    "add    %[s], %[s], %[b]\n\t"
-                    "ldrd   %[w], %[t0], [%[kc]]\n\t"
-                    "smlal  %[w], %[t0], %[s], %[mul]\n\t"
-                    "and    %[s], %[s], #0x80000000\n\t"
-                    "subs   %[w], %[w], %[s]\n\t"
-                    "sbc    %[t0], %[t0], #0\n\t"
-                    "asr    %[t0], %[t0], %[r1]\n\t"
-                    "add    %[t0], %[t0], %[off]\n\t"
-                    "ldrd   %[w], %[s], [%[kc], #8]\n\t"
-                    "cmp    %[t0], %[w]\n\t"
-                    "it     lt\n\t"
-                    "movlt  %[t0], %[w]\n\t"
-                    "cmp    %[t0], %[s]\n\t"
-                    "it     gt\n\t"
-                    "movgt  %[t0], %[s]\n\t"
-                    "strb   %[t0], [%[o]]\n\t"
-                    "add    %[o], %[o], %[ldo]\n\t"
-                    "subs   %[n], %[n], #1\n\t"
-                    "bne    1b\n\t"
-                    : [a] "+r"(ap), [o] "+r"(op), [n] "+r"(cnt), [s] "=&r"(sv), [w] "=&r"(w),
-                      [t0] "=&r"(t0)
-                    : [lda] "r"(ldacc * 4), [ldo] "r"(ldout), [b] "r"(b), [mul] "r"(mul),
-                      [r1] "r"(r1), [off] "r"(off), [kc] "r"(kc)
-                    : "cc", "memory");
+                __asm__ volatile("1:\n\t"
+                                 "ldr    %[s], [%[a]]\n\t"
+                                 "add    %[a], %[a], %[lda]\n\t"
+                                 "add    %[s], %[s], %[b]\n\t"
+                                 "ldrd   %[w], %[t0], [%[kc]]\n\t"
+                                 "smlal  %[w], %[t0], %[s], %[mul]\n\t"
+                                 "and    %[s], %[s], #0x80000000\n\t"
+                                 "subs   %[w], %[w], %[s]\n\t"
+                                 "sbc    %[t0], %[t0], #0\n\t"
+                                 "asr    %[t0], %[t0], %[r1]\n\t"
+                                 "add    %[t0], %[t0], %[off]\n\t"
+                                 "ldrd   %[w], %[s], [%[kc], #8]\n\t"
+                                 "cmp    %[t0], %[w]\n\t"
+                                 "it     lt\n\t"
+                                 "movlt  %[t0], %[w]\n\t"
+                                 "cmp    %[t0], %[s]\n\t"
+                                 "it     gt\n\t"
+                                 "movgt  %[t0], %[s]\n\t"
+                                 "strb   %[t0], [%[o]]\n\t"
+                                 "add    %[o], %[o], %[ldo]\n\t"
+                                 "subs   %[n], %[n], #1\n\t"
+                                 "bne    1b\n\t"
+                                 : [a] "+r"(ap), [o] "+r"(op), [n] "+r"(cnt), [s] "=&r"(sv),
+                                   [w] "=&r"(w), [t0] "=&r"(t0)
+                                 : [lda] "r"(ldacc * 4), [ldo] "r"(ldout), [b] "r"(b),
+                                   [mul] "r"(mul), [r1] "r"(r1), [off] "r"(off), [kc] "r"(kc)
+                                 : "cc", "memory");
             }
             continue;
 #endif
@@ -137,8 +135,8 @@ static inline int32x4_t rq4_n(int32x4_t v, int32_t mult, int32_t shift)
 }
 #endif
 
-void el_opt_add_c(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                  const int8_t *b, int8_t *out)
+void el_opt_add_c(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a, const int8_t *b,
+                  int8_t *out)
 {
     int32_t i = 0;
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
@@ -146,12 +144,12 @@ void el_opt_add_c(const el_arith_params *p, int is_sub, int32_t n, const int8_t 
         const mve_pred16_t pr = vctp32q((uint32_t)(n - i));
         const int32x4_t x1 = vaddq_n_s32(vldrbq_z_s32(a + i, pr), p->input1_offset);
         const int32x4_t x2 = vaddq_n_s32(vldrbq_z_s32(b + i, pr), p->input2_offset);
-        const int32x4_t r1 = rq4_n(vshlq_r_s32(x1, p->left_shift), p->input1_multiplier,
-                                   p->input1_shift);
-        const int32x4_t r2 = rq4_n(vshlq_r_s32(x2, p->left_shift), p->input2_multiplier,
-                                   p->input2_shift);
-        int32x4_t r = rq4_n(is_sub ? vsubq_s32(r1, r2) : vaddq_s32(r1, r2),
-                            p->output_multiplier, p->output_shift);
+        const int32x4_t r1 =
+            rq4_n(vshlq_r_s32(x1, p->left_shift), p->input1_multiplier, p->input1_shift);
+        const int32x4_t r2 =
+            rq4_n(vshlq_r_s32(x2, p->left_shift), p->input2_multiplier, p->input2_shift);
+        int32x4_t r = rq4_n(is_sub ? vsubq_s32(r1, r2) : vaddq_s32(r1, r2), p->output_multiplier,
+                            p->output_shift);
         r = vaddq_n_s32(r, p->output_offset);
         r = vminq_s32(vmaxq_s32(r, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max));
         vstrbq_p_s32(out + i, r, pr);

@@ -33,8 +33,8 @@ EL_AVX2 static inline __m128i hsum4(__m256i a, __m256i b, __m256i c, __m256i d)
 }
 
 /* 4 rows x 2 columns; r[i * 2 + j]. */
-EL_AVX2 static void tile4x2(const int8_t *const *a, const int8_t *b0, const int8_t *b1,
-                            int32_t k, int32_t *r)
+EL_AVX2 static void tile4x2(const int8_t *const *a, const int8_t *b0, const int8_t *b1, int32_t k,
+                            int32_t *r)
 {
     const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
     __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00;
@@ -84,8 +84,8 @@ EL_AVX2 void el_opt_gemm_avx2(int32_t m, int32_t n, int32_t k, const int8_t *con
     el_gemm_tiles(tile4x2, NULL, m, n, k, a, b, ldb, c, ldc);
 }
 
-EL_AVX2 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f,
-                            int32_t fstride, int32_t n, int32_t *acc)
+EL_AVX2 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
+                            int32_t n, int32_t *acc)
 {
     int32_t c = 0, t;
     for (; c + 16 <= n; c += 16) {
@@ -97,24 +97,24 @@ EL_AVX2 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *
             const int8_t *fp = f + (size_t)t * fstride + c;
             const __m128i f0 = _mm_loadu_si128((const __m128i *)(const void *)fp);
             const __m128i f1 = _mm_loadu_si128((const __m128i *)(const void *)(fp + fstride));
-            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(
-                                          _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1)),
-                                          _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(f0, f1))));
-            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(
-                                          _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, x1)),
-                                          _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(f0, f1))));
+            lo = _mm256_add_epi32(
+                lo, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1)),
+                                      _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(f0, f1))));
+            hi = _mm256_add_epi32(
+                hi, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, x1)),
+                                      _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(f0, f1))));
         }
         if (t < taps) {
             const __m128i z = _mm_setzero_si128();
             const __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(x[t] + c));
             const __m128i f0 =
                 _mm_loadu_si128((const __m128i *)(const void *)(f + (size_t)t * fstride + c));
-            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(
-                                          _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, z)),
-                                          _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(f0, z))));
-            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(
-                                          _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, z)),
-                                          _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(f0, z))));
+            lo = _mm256_add_epi32(
+                lo, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, z)),
+                                      _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(f0, z))));
+            hi = _mm256_add_epi32(
+                hi, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_unpackhi_epi8(x0, z)),
+                                      _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(f0, z))));
         }
         _mm256_storeu_si256((__m256i *)(void *)(acc + c), lo);
         _mm256_storeu_si256((__m256i *)(void *)(acc + c + 8), hi);
@@ -165,8 +165,8 @@ EL_AVX2 static inline __m256i requant8(__m256i v, const rq8_ch *ch)
     return _mm256_sub_epi32(res, _mm256_cmpgt_epi32(_mm256_and_si256(h, ch->mask), thr));
 }
 
-EL_AVX2 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n,
-                                 const int32_t *acc, int32_t ldacc, int8_t *out, int32_t ldout)
+EL_AVX2 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
+                                 int32_t ldacc, int8_t *out, int32_t ldout)
 {
     const __m256i off = _mm256_set1_epi32(rq->out_offset);
     const __m256i lo = _mm256_set1_epi32(rq->act_min), hi = _mm256_set1_epi32(rq->act_max);
@@ -237,8 +237,7 @@ EL_AVX2 void el_opt_add_avx2(const el_arith_params *p, int is_sub, int32_t n, co
     }
 }
 
-EL_AVX2 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t ldb,
-                                int32_t *out)
+EL_AVX2 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out)
 {
     const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
     int32_t j, kk;

@@ -30,8 +30,8 @@ EL_SSE41 static inline __m128i hsum4(__m128i a, __m128i b, __m128i c, __m128i d)
 }
 
 /* 4 rows x 2 columns, r[i * 2 + j]; 8 bytes of k per step. */
-EL_SSE41 static void tile4x2(const int8_t *const *a, const int8_t *b0, const int8_t *b1,
-                             int32_t k, int32_t *r)
+EL_SSE41 static void tile4x2(const int8_t *const *a, const int8_t *b0, const int8_t *b1, int32_t k,
+                             int32_t *r)
 {
     const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
     __m128i s00 = _mm_setzero_si128(), s01 = s00, s10 = s00, s11 = s00;
@@ -79,13 +79,12 @@ EL_SSE41 void el_opt_dw_sse41(int32_t taps, const int8_t *const *x, const int8_t
                 _mm_loadl_epi64((const __m128i *)(const void *)(f + (size_t)t * fstride + c));
             const int8_t *x1p = two ? x[t + 1] + c : NULL;
             const int8_t *f1p = two ? f + (size_t)(t + 1) * fstride + c : NULL;
-            const __m128i x1 = x1p ? _mm_loadl_epi64((const __m128i *)(const void *)x1p)
-                                   : _mm_setzero_si128();
-            const __m128i f1 = f1p ? _mm_loadl_epi64((const __m128i *)(const void *)f1p)
-                                   : _mm_setzero_si128();
+            const __m128i x1 =
+                x1p ? _mm_loadl_epi64((const __m128i *)(const void *)x1p) : _mm_setzero_si128();
+            const __m128i f1 =
+                f1p ? _mm_loadl_epi64((const __m128i *)(const void *)f1p) : _mm_setzero_si128();
             const __m128i xi = _mm_unpacklo_epi8(x0, x1), fi = _mm_unpacklo_epi8(f0, f1);
-            lo = _mm_add_epi32(lo,
-                               _mm_madd_epi16(_mm_cvtepi8_epi16(xi), _mm_cvtepi8_epi16(fi)));
+            lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_cvtepi8_epi16(xi), _mm_cvtepi8_epi16(fi)));
             hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_cvtepi8_epi16(_mm_srli_si128(xi, 8)),
                                                   _mm_cvtepi8_epi16(_mm_srli_si128(fi, 8))));
         }
@@ -129,9 +128,8 @@ static el_opt_rq rq_from(const el_opt_rq *rq, int32_t c)
     return r;
 }
 
-EL_SSE41 void el_opt_requant_sse41(const el_opt_rq *rq, int32_t m, int32_t n,
-                                   const int32_t *acc, int32_t ldacc, int8_t *out,
-                                   int32_t ldout)
+EL_SSE41 void el_opt_requant_sse41(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
+                                   int32_t ldacc, int8_t *out, int32_t ldout)
 {
     const __m128i off = _mm_set1_epi32(rq->out_offset);
     const __m128i lo = _mm_set1_epi32(rq->act_min), hi = _mm_set1_epi32(rq->act_max);

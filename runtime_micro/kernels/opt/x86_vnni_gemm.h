@@ -51,13 +51,19 @@ VNNI_ATTR static void VNNI_FN(tile)(const int8_t *const *rows, int32_t k0, int32
         s6 = VNNI_DPBUSD(s6, x, w0);
         s7 = VNNI_DPBUSD(s7, x, w1);
     }
-    acc[0] = s0; acc[1] = s1; acc[2] = s2; acc[3] = s3;
-    acc[4] = s4; acc[5] = s5; acc[6] = s6; acc[7] = s7;
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
+    acc[4] = s4;
+    acc[5] = s5;
+    acc[6] = s6;
+    acc[7] = s7;
 }
 
 VNNI_ATTR void VNNI_FN(el_opt_gemm)(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
-                                    const int8_t *b, int32_t ldb, const int32_t *bsum,
-                                    int32_t *c, int32_t ldc)
+                                    const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
+                                    int32_t ldc)
 {
     int8_t panel[VNNI_KSEG * 16];
     int32_t j0, k0, i0, i, j, kk;
@@ -112,12 +118,10 @@ VNNI_ATTR void VNNI_FN(el_opt_gemm)(int32_t m, int32_t n, int32_t k, const int8_
                     } else {
                         /* continue the sums of the previous segment */
                         for (j = 0; j < 16; ++j) {
-                            out[i][j] = (i < mr && j < nr) ? c[(size_t)(i0 + i) * ldc + j0 + j]
-                                                           : 0;
+                            out[i][j] = (i < mr && j < nr) ? c[(size_t)(i0 + i) * ldc + j0 + j] : 0;
                         }
                         acc[i * 2] = _mm256_loadu_si256((const __m256i *)(void *)out[i]);
-                        acc[i * 2 + 1] =
-                            _mm256_loadu_si256((const __m256i *)(void *)(out[i] + 8));
+                        acc[i * 2 + 1] = _mm256_loadu_si256((const __m256i *)(void *)(out[i] + 8));
                     }
                 }
                 VNNI_FN(tile)(rows, k0, ks, panel, acc);

@@ -68,8 +68,7 @@ static void softmax_row_init(const el_fx_act_params *p, const int8_t *row, int32
 }
 
 /* The output for input x on `bits` signed bits (8 or 16); zero point at the type's minimum. */
-static int32_t softmax_value(const el_fx_act_params *p, const softmax_row *sr, int32_t x,
-                             int bits)
+static int32_t softmax_value(const el_fx_act_params *p, const softmax_row *sr, int32_t x, int bits)
 {
     const int32_t lo = -(1 << (bits - 1)), diff = x - sr->max_in;
     int32_t v = lo;
@@ -96,8 +95,8 @@ void el_softmax_s8(const el_fx_act_params *p, int32_t outer, int32_t depth, cons
     }
 }
 
-void el_softmax_s8_s16(const el_fx_act_params *p, int32_t outer, int32_t depth,
-                       const int8_t *in, int16_t *out)
+void el_softmax_s8_s16(const el_fx_act_params *p, int32_t outer, int32_t depth, const int8_t *in,
+                       int16_t *out)
 {
     int32_t r, c;
     for (r = 0; r < outer; ++r) {
@@ -126,8 +125,7 @@ static float lut_fn(int fn, float x)
     }
 }
 
-void el_gen_lut_s16(int fn, float in_min, float in_max, float out_min, float out_max,
-                    int16_t *lut)
+void el_gen_lut_s16(int fn, float in_min, float in_max, float out_min, float out_max, int16_t *lut)
 {
     const int steps = 512;
     const float step = (in_max - in_min) / (float)steps;
@@ -172,8 +170,8 @@ void el_lut_s16(const int16_t *lut, int32_t size, const int16_t *in, int16_t *ou
     }
 }
 
-void el_softmax_s16(const el_softmax16_params *p, int32_t outer, int32_t depth,
-                    const int16_t *in, int16_t *out)
+void el_softmax_s16(const el_softmax16_params *p, int32_t outer, int32_t depth, const int16_t *in,
+                    int16_t *out)
 {
     int32_t r, c;
     for (r = 0; r < outer; ++r) {
@@ -197,8 +195,8 @@ void el_softmax_s16(const el_softmax16_params *p, int32_t outer, int32_t depth,
         headroom_plus_one = el_clz32((uint32_t)sum);
         shifted_sum = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
         sym_sum = shifted_sum - ((1 << 15) + (1 << 16));
-        recip = lut16_lookup((int16_t)el_clamp_i32(sym_sum, -32768, 32767),
-                             p->one_over_one_plus_x_lut);
+        recip =
+            lut16_lookup((int16_t)el_clamp_i32(sym_sum, -32768, 32767), p->one_over_one_plus_x_lut);
         for (c = 0; c < depth; ++c) {
             const int right = 31 - headroom_plus_one;
             const int64_t round = (int64_t)1 << (right - 1);
@@ -269,16 +267,17 @@ static inline int32_t leaky_relu_step(const el_leaky_relu_params *p, int32_t x)
 {
     x += p->input_offset;
     return (x >= 0 ? el_requant(x, p->multiplier_identity, p->shift_identity)
-                   : el_requant(x, p->multiplier_alpha, p->shift_alpha)) + p->output_offset;
+                   : el_requant(x, p->multiplier_alpha, p->shift_alpha)) +
+           p->output_offset;
 }
 
 /* out[i] = STEP clamped to [LO, HI] as type T; STEP reads in[i]. */
-#define MAP_CLAMPED(T, LO, HI, STEP)                                                         \
-    do {                                                                                     \
-        int32_t i;                                                                           \
-        for (i = 0; i < size; ++i) {                                                         \
-            out[i] = (T)el_clamp_i32(STEP, LO, HI);                                          \
-        }                                                                                    \
+#define MAP_CLAMPED(T, LO, HI, STEP)                                                               \
+    do {                                                                                           \
+        int32_t i;                                                                                 \
+        for (i = 0; i < size; ++i) {                                                               \
+            out[i] = (T)el_clamp_i32(STEP, LO, HI);                                                \
+        }                                                                                          \
     } while (0)
 
 void el_relu_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t *out)
@@ -291,26 +290,22 @@ void el_relu_s16(const el_relu_params *p, int32_t size, const int16_t *in, int16
     MAP_CLAMPED(int16_t, p->act_min, p->act_max, relu_step(p, in[i]));
 }
 
-void el_abs_s8(const el_relu_params *p, int rescale, int32_t size, const int8_t *in,
-               int8_t *out)
+void el_abs_s8(const el_relu_params *p, int rescale, int32_t size, const int8_t *in, int8_t *out)
 {
     MAP_CLAMPED(int8_t, -128, 127, abs_step(p, rescale, in[i]));
 }
 
-void el_abs_s16(const el_relu_params *p, int rescale, int32_t size, const int16_t *in,
-                int16_t *out)
+void el_abs_s16(const el_relu_params *p, int rescale, int32_t size, const int16_t *in, int16_t *out)
 {
     MAP_CLAMPED(int16_t, -32768, 32767, abs_step(p, rescale, in[i]));
 }
 
-void el_leaky_relu_s8(const el_leaky_relu_params *p, int32_t size, const int8_t *in,
-                      int8_t *out)
+void el_leaky_relu_s8(const el_leaky_relu_params *p, int32_t size, const int8_t *in, int8_t *out)
 {
     MAP_CLAMPED(int8_t, -128, 127, leaky_relu_step(p, in[i]));
 }
 
-void el_leaky_relu_s16(const el_leaky_relu_params *p, int32_t size, const int16_t *in,
-                       int16_t *out)
+void el_leaky_relu_s16(const el_leaky_relu_params *p, int32_t size, const int16_t *in, int16_t *out)
 {
     MAP_CLAMPED(int16_t, -32768, 32767, leaky_relu_step(p, in[i]));
 }
@@ -363,16 +358,14 @@ static int32_t rsqrt_q(const el_relu_params *p, int32_t v, int32_t qmax)
         return qmax;
     }
     el_inv_sqrt_multiplier(v, -1, &m, &sh);
-    return el_requant(el_requant(1, m, sh + 20), p->multiplier, p->shift - 20) +
-           p->output_offset;
+    return el_requant(el_requant(1, m, sh + 20), p->multiplier, p->shift - 20) + p->output_offset;
 }
 
 void el_rsqrt_s8(const el_relu_params *p, int32_t size, const int8_t *in, int8_t *out)
 {
     int32_t i;
     for (i = 0; i < size; ++i) {
-        out[i] = (int8_t)el_clamp_i32(rsqrt_q(p, (int32_t)in[i] + p->input_offset, 127), -128,
-                                      127);
+        out[i] = (int8_t)el_clamp_i32(rsqrt_q(p, (int32_t)in[i] + p->input_offset, 127), -128, 127);
     }
 }
 
@@ -380,8 +373,8 @@ void el_rsqrt_s16(const el_relu_params *p, int32_t size, const int16_t *in, int1
 {
     int32_t i;
     for (i = 0; i < size; ++i) {
-        out[i] = (int16_t)el_clamp_i32(rsqrt_q(p, (int32_t)in[i] + p->input_offset, 32767),
-                                       -32768, 32767);
+        out[i] = (int16_t)el_clamp_i32(rsqrt_q(p, (int32_t)in[i] + p->input_offset, 32767), -32768,
+                                       32767);
     }
 }
 
@@ -407,8 +400,7 @@ static uint32_t sigmoid_interp(uint32_t a, int frac)
     return (lo << frac) + (a & ((1u << frac) - 1u)) * (hi - lo);
 }
 
-void el_logistic_s16(const el_lut16_act_params *p, int32_t size, const int16_t *in,
-                     int16_t *out)
+void el_logistic_s16(const el_lut16_act_params *p, int32_t size, const int16_t *in, int16_t *out)
 {
     int32_t i;
     for (i = 0; i < size; ++i) {
@@ -461,8 +453,7 @@ static int16_t sat_lshift16(int16_t v, int amount)
     return (int16_t)el_clamp_i32(r, INT16_MIN, INT16_MAX);
 }
 
-void el_hard_swish_s8(const el_hard_swish_params *p, int32_t size, const int8_t *in,
-                      int8_t *out)
+void el_hard_swish_s8(const el_hard_swish_params *p, int32_t size, const int8_t *in, int8_t *out)
 {
     int32_t i;
     for (i = 0; i < size; ++i) {
@@ -526,8 +517,7 @@ static float unary_f(el_unary_op op, float alpha, float x)
         return 0.5f * x * erfcf(x * -0.70710678118654752440f);
     case EL_UN_GELU_APPROX:
         /* TFLite's transform, in float: sqrt(2 / pi) rounded to float first */
-        return 0.5f * x * (1.0f + tanhf(0.797884560802865355879892f *
-                                        (x + 0.044715f * x * x * x)));
+        return 0.5f * x * (1.0f + tanhf(0.797884560802865355879892f * (x + 0.044715f * x * x * x)));
     case EL_UN_EXP:
         return expf(x);
     case EL_UN_LOG:

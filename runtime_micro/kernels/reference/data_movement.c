@@ -17,7 +17,8 @@ void el_concat(int32_t n_inputs, int32_t outer, const size_t *inner_bytes,
     int32_t k, i;
     for (k = 0; k < outer; ++k) {
         for (i = 0; i < n_inputs; ++i) {
-            const unsigned char *src = (const unsigned char *)inputs[i] + (size_t)k * inner_bytes[i];
+            const unsigned char *src =
+                (const unsigned char *)inputs[i] + (size_t)k * inner_bytes[i];
             memcpy(o, src, inner_bytes[i]);
             o += inner_bytes[i];
         }
@@ -163,8 +164,8 @@ void el_transpose(size_t elem, const el_shape *in_shape, const int32_t *perm, co
     }
 }
 
-void el_gather(size_t elem, int32_t outer, int32_t axis_size, int32_t inner,
-               const int32_t *indices, int32_t n_indices, const void *in, void *out)
+void el_gather(size_t elem, int32_t outer, int32_t axis_size, int32_t inner, const int32_t *indices,
+               int32_t n_indices, const void *in, void *out)
 {
     const unsigned char *src = (const unsigned char *)in;
     unsigned char *o = (unsigned char *)out;
@@ -248,9 +249,8 @@ void el_space_to_batch(size_t elem, int32_t bh, int32_t bw, int32_t pad_top, int
     }
 }
 
-void el_batch_to_space(size_t elem, int32_t bh, int32_t bw, int32_t crop_top,
-                       int32_t crop_left, const el_dims *in_dims, const void *in,
-                       const el_dims *out_dims, void *out)
+void el_batch_to_space(size_t elem, int32_t bh, int32_t bw, int32_t crop_top, int32_t crop_left,
+                       const el_dims *in_dims, const void *in, const el_dims *out_dims, void *out)
 {
     const unsigned char *src = (const unsigned char *)in;
     unsigned char *o = (unsigned char *)out;

@@ -14,8 +14,7 @@ typedef struct {
     size_t o1, o2;
 } bcast_iter;
 
-static void bcast_init(bcast_iter *it, const el_shape *s1, const el_shape *s2,
-                       const el_shape *so)
+static void bcast_init(bcast_iter *it, const el_shape *s1, const el_shape *s2, const el_shape *so)
 {
     size_t a = 1, b = 1;
     int32_t i;
@@ -69,25 +68,25 @@ static int32_t add_sub_q(const el_arith_params *p, int32_t a, int32_t b, int is_
     return el_clamp_i32(o, p->act_min, p->act_max);
 }
 
-#define EL_BINARY_LOOP(EXPR)                                                                   \
-    do {                                                                                       \
-        bcast_iter it;                                                                         \
-        size_t n = shape_size(so), i;                                                          \
-        bcast_init(&it, s1, s2, so);                                                           \
-        for (i = 0; i < n; ++i) {                                                              \
-            out[i] = (EXPR);                                                                   \
-            bcast_next(&it);                                                                   \
-        }                                                                                      \
+#define EL_BINARY_LOOP(EXPR)                                                                       \
+    do {                                                                                           \
+        bcast_iter it;                                                                             \
+        size_t n = shape_size(so), i;                                                              \
+        bcast_init(&it, s1, s2, so);                                                               \
+        for (i = 0; i < n; ++i) {                                                                  \
+            out[i] = (EXPR);                                                                       \
+            bcast_next(&it);                                                                       \
+        }                                                                                          \
     } while (0)
 
-void el_add_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
-               const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out)
+void el_add_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
+               const int8_t *in2, const el_shape *so, int8_t *out)
 {
     EL_BINARY_LOOP((int8_t)add_sub_q(p, in1[it.o1], in2[it.o2], 0));
 }
 
-void el_sub_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
-               const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out)
+void el_sub_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
+               const int8_t *in2, const el_shape *so, int8_t *out)
 {
     EL_BINARY_LOOP((int8_t)add_sub_q(p, in1[it.o1], in2[it.o2], 1));
 }
@@ -121,9 +120,9 @@ void el_squared_difference_s8(const el_arith_params *p, const el_shape *s1, cons
     EL_BINARY_LOOP((int8_t)sqdiff_q(p, in1[it.o1], in2[it.o2]));
 }
 
-void el_squared_difference_s16(const el_arith_params *p, const el_shape *s1,
-                               const int16_t *in1, const el_shape *s2, const int16_t *in2,
-                               const el_shape *so, int16_t *out)
+void el_squared_difference_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1,
+                               const el_shape *s2, const int16_t *in2, const el_shape *so,
+                               int16_t *out)
 {
     EL_BINARY_LOOP((int16_t)sqdiff_q(p, in1[it.o1], in2[it.o2]));
 }
@@ -163,8 +162,8 @@ static int32_t div_q(const el_arith_params *p, int32_t a, int32_t b)
     return el_clamp_i32(p->output_offset + o, p->act_min, p->act_max);
 }
 
-void el_div_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
-               const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out)
+void el_div_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
+               const int8_t *in2, const el_shape *so, int8_t *out)
 {
     EL_BINARY_LOOP((int8_t)div_q(p, in1[it.o1], in2[it.o2]));
 }
@@ -182,8 +181,8 @@ void el_mul_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1
     EL_BINARY_LOOP((int16_t)mul_q(p, in1[it.o1], in2[it.o2]));
 }
 
-void el_mul_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1,
-               const el_shape *s2, const int8_t *in2, const el_shape *so, int8_t *out)
+void el_mul_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
+               const int8_t *in2, const el_shape *so, int8_t *out)
 {
     EL_BINARY_LOOP((int8_t)mul_q(p, in1[it.o1], in2[it.o2]));
 }
@@ -208,7 +207,10 @@ void el_maxmin_s16(int is_max, const el_shape *s1, const int16_t *in1, const el_
     }
 }
 
-static float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+static float clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
 
 static float binary_f(el_binary_op op, float a, float b)
 {
@@ -242,9 +244,8 @@ static float binary_f(el_binary_op op, float a, float b)
     return 0.0f;
 }
 
-void el_binary_f32(el_binary_op op, const el_arith_params *p, const el_shape *s1,
-                   const float *in1, const el_shape *s2, const float *in2, const el_shape *so,
-                   float *out)
+void el_binary_f32(el_binary_op op, const el_arith_params *p, const el_shape *s1, const float *in1,
+                   const el_shape *s2, const float *in2, const el_shape *so, float *out)
 {
     if (op == EL_BIN_ADD || op == EL_BIN_SUB || op == EL_BIN_MUL || op == EL_BIN_DIV) {
         EL_BINARY_LOOP(clampf(binary_f(op, in1[it.o1], in2[it.o2]), p->act_min_f, p->act_max_f));
@@ -291,15 +292,14 @@ static int32_t binary_i(el_binary_op op, int32_t a, int32_t b)
 }
 
 void el_binary_s32(el_binary_op op, const el_arith_params *p, const el_shape *s1,
-                   const int32_t *in1, const el_shape *s2, const int32_t *in2,
-                   const el_shape *so, int32_t *out)
+                   const int32_t *in1, const el_shape *s2, const int32_t *in2, const el_shape *so,
+                   int32_t *out)
 {
     EL_BINARY_LOOP(el_clamp_i32(binary_i(op, in1[it.o1], in2[it.o2]), p->act_min, p->act_max));
 }
 
 void el_prelu_s8(const el_prelu_params *p, const el_shape *s_in, const int8_t *in,
-                 const el_shape *s_alpha, const int8_t *alpha, const el_shape *so,
-                 int8_t *out)
+                 const el_shape *s_alpha, const int8_t *alpha, const el_shape *so, int8_t *out)
 {
     const el_shape *s1 = s_in, *s2 = s_alpha;
     bcast_iter it;

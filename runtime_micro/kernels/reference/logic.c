@@ -63,7 +63,10 @@ static size_t count(const el_shape *s)
 }
 
 /* Exact for every kind: integers compare as int64, floats as double. */
-static int is_float(el_kind k) { return k == EL_K_F32; }
+static int is_float(el_kind k)
+{
+    return k == EL_K_F32;
+}
 
 static int64_t get_i(el_kind k, const void *p, size_t i)
 {
@@ -132,8 +135,7 @@ void el_compare(el_compare_op op, el_kind kind, const el_shape *s1, const void *
 }
 
 void el_select(size_t elem, const el_shape *sc, const uint8_t *cond, const el_shape *s1,
-               const void *in1, const el_shape *s2, const void *in2, const el_shape *so,
-               void *out)
+               const void *in1, const el_shape *s2, const void *in2, const el_shape *so, void *out)
 {
     const el_shape *ins[3];
     walk3 w;

@@ -23,8 +23,10 @@ void el_l2pool_f32(const el_pool_params *p, const el_dims *in_dims, const float 
                     int32_t count = 0;
                     for (fy = fy0; fy < fy1; ++fy) {
                         for (fx = fx0; fx < fx1; ++fx) {
-                            const float v = in[(((size_t)b * in_dims->h + y0 + fy) * in_dims->w +
-                                                x0 + fx) * in_dims->c + c];
+                            const float v =
+                                in[(((size_t)b * in_dims->h + y0 + fy) * in_dims->w + x0 + fx) *
+                                       in_dims->c +
+                                   c];
                             sum += v * v;
                             ++count;
                         }

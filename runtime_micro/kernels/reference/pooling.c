@@ -3,7 +3,10 @@
 #include "../el_nn.h"
 #include "../el_quant.h"
 
-static float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+static float clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
 
 /* Window of output (oy, ox) clipped to the input. */
 typedef struct {
@@ -21,49 +24,49 @@ static void pool_window(const el_pool_params *p, const el_dims *in, int32_t oy, 
     w->fx1 = in->w - w->x0 < p->filter_w ? in->w - w->x0 : p->filter_w;
 }
 
-#define EL_POOL_LOOP(...)                                                                      \
-    int32_t b, oy, ox, c, fy, fx;                                                              \
-    for (b = 0; b < in_dims->n; ++b)                                                           \
-        for (oy = 0; oy < out_dims->h; ++oy)                                                   \
-            for (ox = 0; ox < out_dims->w; ++ox) {                                             \
-                pool_win w;                                                                    \
-                pool_window(p, in_dims, oy, ox, &w);                                           \
-                for (c = 0; c < in_dims->c; ++c) {                                             \
-                    const size_t oi =                                                          \
-                        (((size_t)b * out_dims->h + oy) * out_dims->w + ox) * out_dims->c + c; \
-                    __VA_ARGS__                                                                \
-                }                                                                              \
+#define EL_POOL_LOOP(...)                                                                          \
+    int32_t b, oy, ox, c, fy, fx;                                                                  \
+    for (b = 0; b < in_dims->n; ++b)                                                               \
+        for (oy = 0; oy < out_dims->h; ++oy)                                                       \
+            for (ox = 0; ox < out_dims->w; ++ox) {                                                 \
+                pool_win w;                                                                        \
+                pool_window(p, in_dims, oy, ox, &w);                                               \
+                for (c = 0; c < in_dims->c; ++c) {                                                 \
+                    const size_t oi =                                                              \
+                        (((size_t)b * out_dims->h + oy) * out_dims->w + ox) * out_dims->c + c;     \
+                    __VA_ARGS__                                                                    \
+                }                                                                                  \
             }
 
-#define EL_IN(fy, fx)                                                                          \
+#define EL_IN(fy, fx)                                                                              \
     in[(((size_t)b * in_dims->h + (w.y0 + (fy))) * in_dims->w + (w.x0 + (fx))) * in_dims->c + c]
 
 /* int8 and int16 share the integer average (rounded half away from zero) and the max; T is
  * the stored type, LOWEST its smallest value. */
-#define AVGPOOL_INT(T)                                                                         \
-    EL_POOL_LOOP({                                                                             \
-        int32_t acc = 0, count = 0;                                                            \
-        for (fy = w.fy0; fy < w.fy1; ++fy) {                                                   \
-            for (fx = w.fx0; fx < w.fx1; ++fx) {                                               \
-                acc += EL_IN(fy, fx);                                                          \
-                ++count;                                                                       \
-            }                                                                                  \
-        }                                                                                      \
-        /* prepare guarantees every window overlaps the input, so count > 0 */                \
-        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;                 \
-        out[oi] = (T)el_clamp_i32(acc, p->act_min, p->act_max);                                \
+#define AVGPOOL_INT(T)                                                                             \
+    EL_POOL_LOOP({                                                                                 \
+        int32_t acc = 0, count = 0;                                                                \
+        for (fy = w.fy0; fy < w.fy1; ++fy) {                                                       \
+            for (fx = w.fx0; fx < w.fx1; ++fx) {                                                   \
+                acc += EL_IN(fy, fx);                                                              \
+                ++count;                                                                           \
+            }                                                                                      \
+        }                                                                                          \
+        /* prepare guarantees every window overlaps the input, so count > 0 */                     \
+        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;                     \
+        out[oi] = (T)el_clamp_i32(acc, p->act_min, p->act_max);                                    \
     })
 
-#define MAXPOOL_INT(T, LOWEST)                                                                 \
-    EL_POOL_LOOP({                                                                             \
-        int32_t m = LOWEST;                                                                    \
-        for (fy = w.fy0; fy < w.fy1; ++fy) {                                                   \
-            for (fx = w.fx0; fx < w.fx1; ++fx) {                                               \
-                const int32_t v = EL_IN(fy, fx);                                               \
-                m = v > m ? v : m;                                                             \
-            }                                                                                  \
-        }                                                                                      \
-        out[oi] = (T)el_clamp_i32(m, p->act_min, p->act_max);                                  \
+#define MAXPOOL_INT(T, LOWEST)                                                                     \
+    EL_POOL_LOOP({                                                                                 \
+        int32_t m = LOWEST;                                                                        \
+        for (fy = w.fy0; fy < w.fy1; ++fy) {                                                       \
+            for (fx = w.fx0; fx < w.fx1; ++fx) {                                                   \
+                const int32_t v = EL_IN(fy, fx);                                                   \
+                m = v > m ? v : m;                                                                 \
+            }                                                                                      \
+        }                                                                                          \
+        out[oi] = (T)el_clamp_i32(m, p->act_min, p->act_max);                                      \
     })
 
 void el_avgpool_s8(const el_pool_params *p, const el_dims *in_dims, const int8_t *in,

@@ -64,28 +64,26 @@ static size_t out_count(const el_shape *s, int32_t mask, int32_t *reduced)
 
 /* The reductions that keep their running value in the output itself: INIT fills
  * every output, EXPR combines it (acc) with one input element (x). */
-#define EL_REDUCE_BODY(T, INIT, EXPR)                                                          \
-    red_iter it;                                                                               \
-    int32_t r;                                                                                 \
-    size_t n = out_count(s, p->axes_mask, &r), i, total;                                       \
-    for (i = 0; i < n; ++i) {                                                                  \
-        out[i] = (INIT);                                                                       \
-    }                                                                                          \
-    total = red_init(&it, s, p->axes_mask);                                                    \
-    for (i = 0; i < total; ++i) {                                                              \
-        const T x = in[i], acc = out[it.off];                                                  \
-        out[it.off] = (EXPR);                                                                  \
-        red_next(&it);                                                                         \
+#define EL_REDUCE_BODY(T, INIT, EXPR)                                                              \
+    red_iter it;                                                                                   \
+    int32_t r;                                                                                     \
+    size_t n = out_count(s, p->axes_mask, &r), i, total;                                           \
+    for (i = 0; i < n; ++i) {                                                                      \
+        out[i] = (INIT);                                                                           \
+    }                                                                                              \
+    total = red_init(&it, s, p->axes_mask);                                                        \
+    for (i = 0; i < total; ++i) {                                                                  \
+        const T x = in[i], acc = out[it.off];                                                      \
+        out[it.off] = (EXPR);                                                                      \
+        red_next(&it);                                                                             \
     }
 
-void el_reduce_sum_f32(const el_reduce_params *p, const el_shape *s, const float *in,
-                       float *out)
+void el_reduce_sum_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out)
 {
     EL_REDUCE_BODY(float, 0.0f, acc + x)
 }
 
-void el_reduce_mean_f32(const el_reduce_params *p, const el_shape *s, const float *in,
-                        float *out)
+void el_reduce_mean_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out)
 {
     int32_t r;
     size_t n = out_count(s, p->axes_mask, &r), i;
@@ -95,14 +93,12 @@ void el_reduce_mean_f32(const el_reduce_params *p, const el_shape *s, const floa
     }
 }
 
-void el_reduce_max_f32(const el_reduce_params *p, const el_shape *s, const float *in,
-                       float *out)
+void el_reduce_max_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out)
 {
     EL_REDUCE_BODY(float, -3.402823466e+38f, x > acc ? x : acc)
 }
 
-void el_reduce_max_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
-                      int8_t *out)
+void el_reduce_max_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in, int8_t *out)
 {
     EL_REDUCE_BODY(int8_t, -128, x > acc ? x : acc)
 }
@@ -147,12 +143,12 @@ static int32_t sum_value(const el_reduce_params *p, int32_t sum, int32_t r)
 
 /* int8 / int16 MEAN and SUM: the int32 sums in scratch, then VALUE per output, stored as T
  * within [LO, HI]. */
-#define EL_QUANT_REDUCE(IN8, IN16, T, LO, HI, VALUE)                                           \
-    int32_t r;                                                                                 \
-    size_t n = out_count(s, p->axes_mask, &r), i;                                              \
-    reduce_sum_any(p, s, IN8, IN16, scratch, n);                                               \
-    for (i = 0; i < n; ++i) {                                                                  \
-        out[i] = (T)el_clamp_i32(VALUE(p, scratch[i], r), LO, HI);                             \
+#define EL_QUANT_REDUCE(IN8, IN16, T, LO, HI, VALUE)                                               \
+    int32_t r;                                                                                     \
+    size_t n = out_count(s, p->axes_mask, &r), i;                                                  \
+    reduce_sum_any(p, s, IN8, IN16, scratch, n);                                                   \
+    for (i = 0; i < n; ++i) {                                                                      \
+        out[i] = (T)el_clamp_i32(VALUE(p, scratch[i], r), LO, HI);                                 \
     }
 
 void el_reduce_mean_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
@@ -179,27 +175,23 @@ void el_reduce_sum_s16(const el_reduce_params *p, const el_shape *s, const int16
     EL_QUANT_REDUCE(NULL, in, int16_t, -32768, 32767, sum_value)
 }
 
-void el_reduce_min_f32(const el_reduce_params *p, const el_shape *s, const float *in,
-                       float *out)
+void el_reduce_min_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out)
 {
     EL_REDUCE_BODY(float, 3.402823466e+38f, x < acc ? x : acc)
 }
 
-void el_reduce_min_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in,
-                      int8_t *out)
+void el_reduce_min_s8(const el_reduce_params *p, const el_shape *s, const int8_t *in, int8_t *out)
 {
     EL_REDUCE_BODY(int8_t, 127, x < acc ? x : acc)
 }
 
-void el_reduce_prod_f32(const el_reduce_params *p, const el_shape *s, const float *in,
-                        float *out)
+void el_reduce_prod_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out)
 {
-    EL_REDUCE_BODY(float, 1.0f, acc * x)
+    EL_REDUCE_BODY(float, 1.0f, acc *x)
 }
 
-void el_reduce_any_all(int is_all, const el_reduce_params *p, const el_shape *s,
-                       const uint8_t *in, uint8_t *out)
+void el_reduce_any_all(int is_all, const el_reduce_params *p, const el_shape *s, const uint8_t *in,
+                       uint8_t *out)
 {
-    EL_REDUCE_BODY(uint8_t, (uint8_t)(is_all ? 1 : 0),
-                   (uint8_t)(is_all ? (acc && x) : (acc || x)))
+    EL_REDUCE_BODY(uint8_t, (uint8_t)(is_all ? 1 : 0), (uint8_t)(is_all ? (acc && x) : (acc || x)))
 }

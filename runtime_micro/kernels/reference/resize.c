@@ -117,10 +117,9 @@ void el_resize_bilinear_s8(const el_resize_params *p, const el_dims *in_dims, co
                 for (c = 0; c < out_dims->c; ++c) {
                     const int64_t wy1 = iy - (1 << 10) * y0, wy0 = (1 << 10) - wy1;
                     const int64_t wx1 = ix - (1 << 10) * x0, wx0 = (1 << 10) - wx1;
-                    const int64_t o20 = (int64_t)EL_RI(y0, x0) * wy0 * wx0 +
-                                        (int64_t)EL_RI(y1, x0) * wy1 * wx0 +
-                                        (int64_t)EL_RI(y0, x1) * wy0 * wx1 +
-                                        (int64_t)EL_RI(y1, x1) * wy1 * wx1;
+                    const int64_t o20 =
+                        (int64_t)EL_RI(y0, x0) * wy0 * wx0 + (int64_t)EL_RI(y1, x0) * wy1 * wx0 +
+                        (int64_t)EL_RI(y0, x1) * wy0 * wx1 + (int64_t)EL_RI(y1, x1) * wy1 * wx1;
                     const int64_t round = o20 > 0 ? (1 << 19) : -(1 << 19);
                     out[(((size_t)b * out_dims->h + y) * out_dims->w + x) * out_dims->c + c] =
                         (int8_t)((o20 + round) / (1 << 20));

@@ -61,8 +61,8 @@ static void test_transpose_conv(void)
     int c;
     for (c = 0; c < 2; ++c) {
         int sh;
-        el_quantize_multiplier((double)TC_IN_SCALE * (double)tc_w_scales[c] /
-                                   (double)TC_OUT_SCALE, &mult[c], &sh);
+        el_quantize_multiplier((double)TC_IN_SCALE * (double)tc_w_scales[c] / (double)TC_OUT_SCALE,
+                               &mult[c], &sh);
         shift[c] = sh;
     }
     q.multiplier = mult;

@@ -11,13 +11,13 @@
 
 static int failures;
 
-#define CHECK_EQ(got, want)                                                                    \
-    do {                                                                                       \
-        const long long g_ = (long long)(got), w_ = (long long)(want);                         \
-        if (g_ != w_) {                                                                        \
-            printf("FAIL %s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_);    \
-            ++failures;                                                                        \
-        }                                                                                      \
+#define CHECK_EQ(got, want)                                                                        \
+    do {                                                                                           \
+        const long long g_ = (long long)(got), w_ = (long long)(want);                             \
+        if (g_ != w_) {                                                                            \
+            printf("FAIL %s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_);        \
+            ++failures;                                                                            \
+        }                                                                                          \
     } while (0)
 
 static void test_srdhm(void)

@@ -8,8 +8,14 @@
 __attribute__((noinline)) void el_bench_begin(void);
 __attribute__((noinline)) void el_bench_end(void);
 static volatile int g_marks;
-__attribute__((noinline)) void el_bench_begin(void) { g_marks++; }
-__attribute__((noinline)) void el_bench_end(void) { g_marks++; }
+__attribute__((noinline)) void el_bench_begin(void)
+{
+    g_marks++;
+}
+__attribute__((noinline)) void el_bench_end(void)
+{
+    g_marks++;
+}
 
 #define H 8
 #define W 8

@@ -17,8 +17,8 @@
 
 static uint32_t g_rng = 0x12345678u;
 static int g_failures = 0;
-static int g_checked = 0;  /* (case, isa) pairs compared */
-static int g_fast = 0;     /* of which the optimized kernel handled */
+static int g_checked = 0; /* (case, isa) pairs compared */
+static int g_fast = 0;    /* of which the optimized kernel handled */
 
 static inline uint32_t rnd(void)
 {
@@ -34,7 +34,10 @@ static inline int32_t rnd_in(int32_t lo, int32_t hi)
     return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
 }
 
-static inline int32_t pick(const int32_t *v, int32_t n) { return v[rnd() % (uint32_t)n]; }
+static inline int32_t pick(const int32_t *v, int32_t n)
+{
+    return v[rnd() % (uint32_t)n];
+}
 
 /* int8 data with the extremes over-represented. */
 static inline void fill_s8(int8_t *p, int32_t n, int32_t lo, int32_t hi)
@@ -57,7 +60,10 @@ static inline void rnd_multiplier(double real, int32_t *m, int32_t *s)
 }
 
 /* Every optimized path this CPU has (what an interpreter with the default config uses). */
-static inline uint32_t isa_all(void) { return EL_OPT_ON | el_opt_isa_detected(); }
+static inline uint32_t isa_all(void)
+{
+    return EL_OPT_ON | el_opt_isa_detected();
+}
 
 /* Instruction-set masks to try: portable, then each feature level this CPU has. */
 static inline int isa_levels(unsigned *masks) /* up to 8 entries */
@@ -117,7 +123,7 @@ static inline const char *isa_name(unsigned mask)
 
 /* Compares `n` output bytes and the guard after them; prints the first difference. */
 static inline int same_output(const int8_t *ref, const int8_t *got, int32_t n, const char *what,
-                       unsigned isa)
+                              unsigned isa)
 {
     int32_t i;
     for (i = 0; i < n; ++i) {
@@ -141,8 +147,8 @@ static inline int same_output(const int8_t *ref, const int8_t *got, int32_t n, c
 
 static inline int finish(const char *name, int min_fast)
 {
-    printf("%s: %d comparisons (%d on the optimized path), %d failures, isa detected 0x%x\n",
-           name, g_checked, g_fast, g_failures, (unsigned)el_opt_isa_detected());
+    printf("%s: %d comparisons (%d on the optimized path), %d failures, isa detected 0x%x\n", name,
+           g_checked, g_fast, g_failures, (unsigned)el_opt_isa_detected());
     if (g_fast < min_fast) {
         printf("FAIL %s: the optimized path ran %d times, expected at least %d\n", name, g_fast,
                min_fast);

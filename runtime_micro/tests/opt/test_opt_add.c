@@ -15,8 +15,8 @@ static void make_params(el_arith_params *p, double s1, double s2, double so)
     p->input1_shift = sh;
     el_quantize_multiplier_smaller_than_one(s2 / twice, &p->input2_multiplier, &sh);
     p->input2_shift = sh;
-    el_quantize_multiplier_smaller_than_one(twice / ((double)(1 << 20) * so),
-                                            &p->output_multiplier, &sh);
+    el_quantize_multiplier_smaller_than_one(twice / ((double)(1 << 20) * so), &p->output_multiplier,
+                                            &sh);
     p->output_shift = sh;
 }
 
@@ -53,8 +53,8 @@ int main(void)
         } else {
             el_add_s8(&p, &s, g_a, &s, g_b, &s, g_ref);
         }
-        sprintf(what, "%s case %d: %d elements, zp %d/%d/%d", is_sub ? "sub" : "add", idx,
-                (int)n, (int)-p.input1_offset, (int)-p.input2_offset, (int)p.output_offset);
+        sprintf(what, "%s case %d: %d elements, zp %d/%d/%d", is_sub ? "sub" : "add", idx, (int)n,
+                (int)-p.input1_offset, (int)-p.input2_offset, (int)p.output_offset);
         for (i = 0; i < n_isas; ++i) {
             memset(g_got, GUARD_BYTE, (size_t)n + GUARD);
             ++g_checked;

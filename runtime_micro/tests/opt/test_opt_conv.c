@@ -39,9 +39,18 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
         n * oh * ow * oc > MAX_OUT || oc > MAX_C) {
         return 0;
     }
-    in_d.n = n; in_d.h = h; in_d.w = w; in_d.c = ic;
-    f_d.n = oc; f_d.h = fh; f_d.w = fw; f_d.c = ic;
-    out_d.n = n; out_d.h = oh; out_d.w = ow; out_d.c = oc;
+    in_d.n = n;
+    in_d.h = h;
+    in_d.w = w;
+    in_d.c = ic;
+    f_d.n = oc;
+    f_d.h = fh;
+    f_d.w = fw;
+    f_d.c = ic;
+    out_d.n = n;
+    out_d.h = oh;
+    out_d.w = ow;
+    out_d.c = oc;
     p.stride_h = p.stride_w = stride;
     p.dilation_h = p.dilation_w = dil;
     p.pad_h = padding(h, fh, stride, dil, oh);
@@ -49,9 +58,18 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
     p.input_offset = -in_zp;
     p.output_offset = out_zp;
     switch (rnd() % 3u) {
-    case 0: p.act_min = -128; p.act_max = 127; break;
-    case 1: p.act_min = out_zp; p.act_max = 127; break;  /* RELU */
-    default: p.act_min = rnd_in(-128, 0); p.act_max = rnd_in(p.act_min, 127); break;
+    case 0:
+        p.act_min = -128;
+        p.act_max = 127;
+        break;
+    case 1:
+        p.act_min = out_zp;
+        p.act_max = 127;
+        break; /* RELU */
+    default:
+        p.act_min = rnd_in(-128, 0);
+        p.act_max = rnd_in(p.act_min, 127);
+        break;
     }
     k = fh * fw * ic;
     fill_s8(g_in, n * h * w * ic, -128, 127);
@@ -64,10 +82,9 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
     q.shift = g_shift;
     out_n = n * oh * ow * oc;
     el_conv2d_s8(&p, &q, &in_d, g_in, &f_d, g_filter, use_bias ? g_bias : NULL, &out_d, g_ref);
-    sprintf(what, "conv case %d: n%d %dx%dx%d -> %d, f %dx%d s%d d%d %s zp %d/%d act [%d,%d]",
-            idx, (int)n, (int)h, (int)w, (int)ic, (int)oc, (int)fh, (int)fw, (int)stride,
-            (int)dil, same ? "SAME" : "VALID", (int)in_zp, (int)out_zp, (int)p.act_min,
-            (int)p.act_max);
+    sprintf(what, "conv case %d: n%d %dx%dx%d -> %d, f %dx%d s%d d%d %s zp %d/%d act [%d,%d]", idx,
+            (int)n, (int)h, (int)w, (int)ic, (int)oc, (int)fh, (int)fw, (int)stride, (int)dil,
+            same ? "SAME" : "VALID", (int)in_zp, (int)out_zp, (int)p.act_min, (int)p.act_max);
     for (i = 0; i < n_isas; ++i) {
         memset(g_got, GUARD_BYTE, (size_t)out_n + GUARD);
         ++g_checked;
@@ -108,10 +125,10 @@ int main(void)
     }
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
-        done += run_case(idx, rnd_in(1, 2), rnd_in(1, 10), rnd_in(1, 10), pick(chans, 13),
-                         pick(outs, 10), fh, fw, rnd_in(1, 3), (rnd() % 4u) ? 1 : 2,
-                         (int)(rnd() % 2u), pick(zps, 7), pick(zps, 7), (int)(rnd() % 5u != 0),
-                         isas, n_isas);
+        done +=
+            run_case(idx, rnd_in(1, 2), rnd_in(1, 10), rnd_in(1, 10), pick(chans, 13),
+                     pick(outs, 10), fh, fw, rnd_in(1, 3), (rnd() % 4u) ? 1 : 2, (int)(rnd() % 2u),
+                     pick(zps, 7), pick(zps, 7), (int)(rnd() % 5u != 0), isas, n_isas);
     }
     return finish("test_opt_conv", 250 * n_isas); /* Cortex-M declines im2col rows > 512 B */
 }

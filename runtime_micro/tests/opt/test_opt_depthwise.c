@@ -21,8 +21,8 @@ static int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32
     return total > 0 ? total / 2 : 0;
 }
 
-static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_t mult,
-                    int32_t fh, int32_t fw, int32_t stride, int32_t dil, int same, int32_t in_zp,
+static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_t mult, int32_t fh,
+                    int32_t fw, int32_t stride, int32_t dil, int same, int32_t in_zp,
                     int32_t out_zp, int use_bias, const unsigned *isas, int n_isas)
 {
     el_conv_params p;
@@ -39,9 +39,18 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
         n * oh * ow * oc > MAX_OUT || oc > MAX_C) {
         return 0;
     }
-    in_d.n = n; in_d.h = h; in_d.w = w; in_d.c = ic;
-    f_d.n = 1; f_d.h = fh; f_d.w = fw; f_d.c = oc;
-    out_d.n = n; out_d.h = oh; out_d.w = ow; out_d.c = oc;
+    in_d.n = n;
+    in_d.h = h;
+    in_d.w = w;
+    in_d.c = ic;
+    f_d.n = 1;
+    f_d.h = fh;
+    f_d.w = fw;
+    f_d.c = oc;
+    out_d.n = n;
+    out_d.h = oh;
+    out_d.w = ow;
+    out_d.c = oc;
     p.stride_h = p.stride_w = stride;
     p.dilation_h = p.dilation_w = dil;
     p.pad_h = padding(h, fh, stride, dil, oh);
@@ -50,9 +59,18 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
     p.input_offset = -in_zp;
     p.output_offset = out_zp;
     switch (rnd() % 3u) {
-    case 0: p.act_min = -128; p.act_max = 127; break;
-    case 1: p.act_min = out_zp; p.act_max = 127; break;
-    default: p.act_min = rnd_in(-128, 0); p.act_max = rnd_in(p.act_min, 127); break;
+    case 0:
+        p.act_min = -128;
+        p.act_max = 127;
+        break;
+    case 1:
+        p.act_min = out_zp;
+        p.act_max = 127;
+        break;
+    default:
+        p.act_min = rnd_in(-128, 0);
+        p.act_max = rnd_in(p.act_min, 127);
+        break;
     }
     fill_s8(g_in, n * h * w * ic, -128, 127);
     fill_s8(g_filter, oc * fh * fw, (rnd() % 4u) ? -127 : -128, 127);
@@ -63,8 +81,8 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
     q.multiplier = g_mult;
     q.shift = g_shift;
     out_n = n * oh * ow * oc;
-    el_depthwise_conv2d_s8(&p, &q, &in_d, g_in, &f_d, g_filter, use_bias ? g_bias : NULL,
-                           &out_d, g_ref);
+    el_depthwise_conv2d_s8(&p, &q, &in_d, g_in, &f_d, g_filter, use_bias ? g_bias : NULL, &out_d,
+                           g_ref);
     sprintf(what, "depthwise case %d: n%d %dx%dx%d m%d f %dx%d s%d d%d %s zp %d/%d act [%d,%d]",
             idx, (int)n, (int)h, (int)w, (int)ic, (int)mult, (int)fh, (int)fw, (int)stride,
             (int)dil, same ? "SAME" : "VALID", (int)in_zp, (int)out_zp, (int)p.act_min,

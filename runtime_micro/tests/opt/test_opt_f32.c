@@ -16,8 +16,9 @@ static void fill_f(float *p, int32_t n, int with_inf)
     for (i = 0; i < n; ++i) {
         const uint32_t r = rnd() % 64u;
         p[i] = with_inf && r == 0 ? (rnd() % 2u ? 1.0f : -1.0f) / 0.0f
-               : r == 1 ? 0.0f : r == 2 ? -0.0f
-               : ((float)(int32_t)(rnd() % 20001u) - 10000.0f) / 3000.0f;
+               : r == 1           ? 0.0f
+               : r == 2           ? -0.0f
+                                  : ((float)(int32_t)(rnd() % 20001u) - 10000.0f) / 3000.0f;
     }
 }
 
@@ -36,9 +37,18 @@ static int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32
 static void act(el_conv_params *p)
 {
     switch (rnd() % 3u) {
-    case 0: p->act_min_f = -1.0f / 0.0f; p->act_max_f = 1.0f / 0.0f; break;
-    case 1: p->act_min_f = 0.0f; p->act_max_f = 6.0f; break;
-    default: p->act_min_f = -1.0f; p->act_max_f = 1.0f; break;
+    case 0:
+        p->act_min_f = -1.0f / 0.0f;
+        p->act_max_f = 1.0f / 0.0f;
+        break;
+    case 1:
+        p->act_min_f = 0.0f;
+        p->act_max_f = 6.0f;
+        break;
+    default:
+        p->act_min_f = -1.0f;
+        p->act_max_f = 1.0f;
+        break;
     }
 }
 
@@ -72,9 +82,18 @@ static int conv_case(int idx, int dw, const unsigned *isas, int n_isas)
     if (oh < 1 || ow < 1 || n * h * w * ic > MAX_IN || fn > MAX_F || out_n > MAX_OUT) {
         return 0;
     }
-    in_d.n = n; in_d.h = h; in_d.w = w; in_d.c = ic;
-    f_d.n = dw ? 1 : oc; f_d.h = fh; f_d.w = fw; f_d.c = dw ? oc : ic;
-    out_d.n = n; out_d.h = oh; out_d.w = ow; out_d.c = oc;
+    in_d.n = n;
+    in_d.h = h;
+    in_d.w = w;
+    in_d.c = ic;
+    f_d.n = dw ? 1 : oc;
+    f_d.h = fh;
+    f_d.w = fw;
+    f_d.c = dw ? oc : ic;
+    out_d.n = n;
+    out_d.h = oh;
+    out_d.w = ow;
+    out_d.c = oc;
     p.stride_h = p.stride_w = stride;
     p.dilation_h = p.dilation_w = dil;
     p.pad_h = padding(h, fh, stride, dil, oh);
@@ -99,8 +118,7 @@ static int conv_case(int idx, int dw, const unsigned *isas, int n_isas)
         handled = dw ? el_opt_depthwise_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f,
                                                    use_bias ? g_bias : NULL, &out_d, g_got)
                      : el_opt_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f,
-                                         use_bias ? g_bias : NULL,
-                                         &out_d, g_got);
+                                         use_bias ? g_bias : NULL, &out_d, g_got);
         compare(what, out_n, handled, isas[i]);
     }
     return 1;
@@ -143,6 +161,6 @@ int main(void)
         fc_case(idx, isas, n_isas);
     }
     /* SIMD float paths exist on x86-64 (AVX2) and aarch64 (NEON) only */
-    return finish("test_opt_f32", (el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON))
-                                      ? 400 : 0);
+    return finish("test_opt_f32",
+                  (el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON)) ? 400 : 0);
 }

@@ -27,9 +27,18 @@ static int run_case(int idx, int32_t batches, int32_t depth, int32_t units, int 
     p.filter_offset = -filter_zp;
     p.output_offset = out_zp;
     switch (rnd() % 3u) {
-    case 0: p.act_min = -128; p.act_max = 127; break;
-    case 1: p.act_min = out_zp; p.act_max = 127; break;
-    default: p.act_min = rnd_in(-128, 0); p.act_max = rnd_in(p.act_min, 127); break;
+    case 0:
+        p.act_min = -128;
+        p.act_max = 127;
+        break;
+    case 1:
+        p.act_min = out_zp;
+        p.act_max = 127;
+        break;
+    default:
+        p.act_min = rnd_in(-128, 0);
+        p.act_max = rnd_in(p.act_min, 127);
+        break;
     }
     fill_s8(g_in, batches * depth, -128, 127);
     fill_s8(g_filter, units * depth, (rnd() % 4u) ? -127 : -128, 127);
@@ -74,9 +83,9 @@ int main(void)
     run_case(-2, 3, 64, 33, 0, 127, 0, -128, 1, isas, n_isas);
     run_case(-3, 2, 17, 5, 1, 0, 3, 0, 1, isas, n_isas); /* asymmetric weights: reference */
     for (idx = 0; done < 200 && idx < 5000; ++idx) {
-        done += run_case(idx, rnd_in(1, 6), pick(depths, 13), pick(units, 8),
-                         (int)(rnd() % 2u), pick(zps, 7), (rnd() % 8u) ? 0 : rnd_in(-3, 3),
-                         pick(zps, 7), (int)(rnd() % 5u != 0), isas, n_isas);
+        done += run_case(idx, rnd_in(1, 6), pick(depths, 13), pick(units, 8), (int)(rnd() % 2u),
+                         pick(zps, 7), (rnd() % 8u) ? 0 : rnd_in(-3, 3), pick(zps, 7),
+                         (int)(rnd() % 5u != 0), isas, n_isas);
     }
     return finish("test_opt_fc", 150 * n_isas);
 }

@@ -32,8 +32,14 @@ int main(void)
         p.pad_w = p.pad_w < 0 ? 0 : p.pad_w;
         p.act_min = (rnd() % 3u) ? -128 : rnd_in(-128, 0);
         p.act_max = (rnd() % 3u) ? 127 : rnd_in(p.act_min, 127);
-        in_d.n = n; in_d.h = h; in_d.w = w; in_d.c = c;
-        out_d.n = n; out_d.h = oh; out_d.w = ow; out_d.c = c;
+        in_d.n = n;
+        in_d.h = h;
+        in_d.w = w;
+        in_d.c = c;
+        out_d.n = n;
+        out_d.h = oh;
+        out_d.w = ow;
+        out_d.c = c;
         ++done;
         tot = n * oh * ow * c;
         fill_s8(g_in, n * h * w * c, -128, 127);

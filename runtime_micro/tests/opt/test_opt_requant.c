@@ -20,12 +20,21 @@ static int32_t special(int32_t shift, int32_t r)
     const uint32_t neg = rnd() % 2u;
     uint32_t v;
     switch (rnd() % 10u) {
-    case 0: return INT32_MIN;
-    case 1: return INT32_MAX;
-    case 2: v = tie; break;
-    case 3: v = tie + 1u; break;
-    case 4: v = 2u * tie; break;
-    default: return (int32_t)rnd();
+    case 0:
+        return INT32_MIN;
+    case 1:
+        return INT32_MAX;
+    case 2:
+        v = tie;
+        break;
+    case 3:
+        v = tie + 1u;
+        break;
+    case 4:
+        v = 2u * tie;
+        break;
+    default:
+        return (int32_t)rnd();
     }
     return (int32_t)(neg ? 0u - v : v);
 }
@@ -109,8 +118,8 @@ int main(void)
                         xs[r0 + r][0] = xs[r0][0];
                     }
                     for (cc = 0; cc < N; ++cc) {
-                        bias2[cc] = (int32_t)((uint32_t)g_acc[r0 * N + cc] +
-                                              (uint32_t)g_bias[cc] - (uint32_t)xs[r0][0]);
+                        bias2[cc] = (int32_t)((uint32_t)g_acc[r0 * N + cc] + (uint32_t)g_bias[cc] -
+                                              (uint32_t)xs[r0][0]);
                     }
                     rq2.bias = bias2;
                     if (!kr->gemm_rq(mr, N, 1, rows, w1, 1, &rq2, g_got + r0 * N, N)) {
@@ -119,8 +128,8 @@ int main(void)
                     /* the reference for these rows: every row's sum is row r0's */
                     for (r = 0; r < mr; ++r) {
                         for (cc = 0; cc < N; ++cc) {
-                            const int32_t v = (int32_t)((uint32_t)g_acc[r0 * N + cc] +
-                                                        (uint32_t)g_bias[cc]);
+                            const int32_t v =
+                                (int32_t)((uint32_t)g_acc[r0 * N + cc] + (uint32_t)g_bias[cc]);
                             const int32_t o = el_requant(v, g_mult[cc], g_shift[cc]) + out_zp;
                             g_ref2[(r0 + r) * N + cc] =
                                 (int8_t)el_clamp_i32(o, rq.act_min, rq.act_max);
