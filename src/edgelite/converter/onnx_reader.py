@@ -9,7 +9,9 @@ together, so a user sees every missing op in one run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import stat
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +28,16 @@ from edgelite.converter.ops.registry import ONNX_DTYPES, REGISTRY, LoweringConte
 from edgelite.errors import Code, EdgeliteError, UnsupportedError, UnsupportedReport
 
 MIN_OPSET, MAX_OPSET = 7, 21
+# protobuf refuses messages over 2 GiB; a bigger file is refused before it is read.
+MAX_PROTOBUF_BYTES = 2**31 - 1
+# TFLite stores dimensions and sizes as int32: no tensor can hold more elements.
+MAX_ELEMENTS = 2**31 - 1
+MAX_DIM = 2**31 - 1
+# A .tflite file (a flatbuffer) holds at most 2 GiB: no constant or activation may be larger;
+# checked before a fold or a lowering allocates it.
+MAX_TENSOR_BYTES = 2**31 - 1
+# If/Loop/Scan bodies inside bodies: exporters write a few levels, never this many.
+MAX_GRAPH_DEPTH = 16
 DEFAULT_DOMAINS = ("", "ai.onnx")
 
 # Folding these would bake one random draw into the model.
@@ -56,7 +68,13 @@ Shapes = dict[str, tuple[tuple[int, ...], str]]
 # ---- loading --------------------------------------------------------------------------------
 
 def load_model(path: str | Path) -> onnx.ModelProto:
-    """Load and check an ONNX file; any problem is one EdgeliteError naming the file."""
+    """Load and check an ONNX file; any problem is one EdgeliteError naming the file.
+
+    The file is treated as hostile: its size is checked before parsing (protobuf's 2 GiB
+    limit), subgraph nesting is bounded, external data is read by us (only regular files inside
+    the model's folder, never through a symlink, within the file's length), and every tensor's
+    data must match its declared shape before anything uses it.
+    """
     p = Path(path)
     where = str(p)
     if not p.exists():
@@ -64,29 +82,188 @@ def load_model(path: str | Path) -> onnx.ModelProto:
     if p.is_dir():
         raise EdgeliteError("is a directory, not an ONNX file", where=where)
     try:
-        model = onnx.load(str(p))
-    except (DecodeError, RuntimeError, ValueError, TypeError, UnicodeDecodeError) as e:
+        size = p.stat().st_size
+        if size > MAX_PROTOBUF_BYTES:
+            raise EdgeliteError(
+                f"{size:,} bytes, over protobuf's 2 GiB limit for one ONNX file",
+                code=Code.INVALID_MODEL, where=where,
+                hint="save the weights as external data: onnx.save_model(model, path, "
+                     "save_as_external_data=True)")
+        data = p.read_bytes()
+    except OSError as e:
+        raise EdgeliteError(f"cannot read: {_one_line(e)}", where=where) from None
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except (DecodeError, RuntimeError, ValueError, TypeError, UnicodeDecodeError,
+            RecursionError) as e:
         raise EdgeliteError(
             f"not a valid ONNX protobuf (truncated or corrupt?): {_one_line(e)}", where=where,
             hint="re-export the model",
         ) from None
-    except OSError as e:  # unreadable file or missing external data
-        raise EdgeliteError(f"cannot read: {_one_line(e)}", where=where) from None
+    del data
     if len(model.graph.node) == 0 and len(model.graph.output) == 0:
         # protobuf happily parses many non-ONNX byte strings into an empty message
         raise EdgeliteError("not an ONNX model (no graph)", where=where,
                             hint="pass a .onnx file exported by a training framework")
+    tensors = list(_all_tensors(model.graph, where))
+    _load_external_data(tensors, p.parent, where)
     try:
         try:
             onnx.checker.check_model(model)
         except ValueError as e:
             if "2GiB" not in str(e):
                 raise
-            onnx.checker.check_model(str(p))  # over 2 GiB: the checker must read the file
-    except (onnx.checker.ValidationError, ValueError) as e:
+            # over 2 GiB with its external data: the checker cannot take it in memory, and
+            # the file on disk was checked by _load_external_data already
+            onnx.checker.check_model(str(p))
+    except (onnx.checker.ValidationError, ValueError, RecursionError) as e:
         raise EdgeliteError(f"fails onnx.checker: {_one_line(e)}", code=Code.INVALID_MODEL,
                             where=where, hint="re-export the model") from None
+    for t, _ in tensors:
+        _check_tensor_data(t, where)
     return model
+
+
+def _all_tensors(graph: onnx.GraphProto, where: str,
+                 depth: int = 0) -> Iterator[tuple[onnx.TensorProto, str]]:
+    """Every TensorProto in the graph and its subgraphs (initializers, sparse initializers,
+    tensor attributes), with the name of what holds it; nesting deeper than MAX_GRAPH_DEPTH
+    is refused (an If in an If in ... a thousand levels down is an attack, not a model)."""
+    if depth > MAX_GRAPH_DEPTH:
+        raise EdgeliteError(f"subgraphs nested more than {MAX_GRAPH_DEPTH} levels deep",
+                            code=Code.INVALID_MODEL, where=where,
+                            hint="this is not a model an exporter writes")
+    for t in graph.initializer:
+        yield t, f"initializer {t.name!r}"
+    for sp in graph.sparse_initializer:
+        yield sp.values, f"sparse initializer {sp.values.name!r}"
+        yield sp.indices, f"sparse initializer {sp.values.name!r} (indices)"
+    for node in graph.node:
+        for a in node.attribute:
+            label = f"attribute {a.name!r} of node {node.name or node.op_type!r}"
+            if a.HasField("t"):
+                yield a.t, label
+            for t in a.tensors:
+                yield t, label
+            if a.HasField("sparse_tensor"):
+                yield a.sparse_tensor.values, label
+                yield a.sparse_tensor.indices, label
+            if a.HasField("g"):
+                yield from _all_tensors(a.g, where, depth + 1)
+            for g in a.graphs:
+                yield from _all_tensors(g, where, depth + 1)
+
+
+def _tensor_nbytes(t: onnx.TensorProto) -> int | None:
+    """How many bytes the tensor's raw data must have; None for types without a fixed size."""
+    if t.data_type not in ONNX_DTYPES:
+        return None
+    count = 1
+    for d in t.dims:
+        count *= int(d)
+    return count * np.dtype(ONNX_DTYPES[t.data_type]).itemsize
+
+
+def _load_external_data(tensors: list[tuple[onnx.TensorProto, str]], base: Path,
+                        where: str) -> None:
+    """Read every tensor stored outside the .onnx file into the tensor itself."""
+    base_real = base.resolve()
+    for t, label in tensors:
+        if t.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        info = {e.key: e.value for e in t.external_data}
+
+        def bad(what: str, hint: str = "keep the model and its data files together, as "
+                                       "onnx.save_model wrote them") -> EdgeliteError:
+            return EdgeliteError(f"{label}: external data {what}", code=Code.INVALID_MODEL,
+                                 where=where, hint=hint)
+
+        location = info.get("location", "")
+        if not location:
+            raise bad("has no location")
+        rel = Path(location)
+        if rel.is_absolute() or location.startswith(("/", "\\")) or ":" in location:
+            raise bad(f"location {location!r} is an absolute path, not a file in the "
+                      "model's folder")
+        if ".." in location.replace("\\", "/").split("/"):
+            raise bad(f"location {location!r} points outside the model's folder")
+        target = base / rel
+        step = base
+        for part in rel.parts:  # no component may be a symlink (it could point anywhere)
+            step = step / part
+            if step.is_symlink():
+                raise bad(f"location {location!r} goes through a symbolic link ({step})")
+        try:
+            real = target.resolve(strict=True)
+            st = real.stat()
+        except (OSError, RuntimeError):
+            raise bad(f"file {location!r} does not exist next to the model") from None
+        if not real.is_relative_to(base_real):
+            raise bad(f"location {location!r} points outside the model's folder")
+        if not stat.S_ISREG(st.st_mode):
+            raise bad(f"{location!r} is not a regular file")
+        try:
+            offset = int(info.get("offset", "0"))
+            length = int(info["length"]) if "length" in info else st.st_size - offset
+        except ValueError:
+            raise bad(f"offset/length {info.get('offset')!r}/{info.get('length')!r} are not "
+                      "integers") from None
+        if offset < 0 or length < 0 or offset + length > st.st_size:
+            raise bad(f"bytes {offset}..{offset + length} lie past the end of {location!r} "
+                      f"({st.st_size} bytes)", "the data file is truncated or does not "
+                      "belong to this model")
+        expected = _tensor_nbytes(t)
+        if expected is None:
+            raise bad(f"holds {onnx.TensorProto.DataType.Name(t.data_type)} elements, which "
+                      "cannot be stored externally")
+        if expected != length:
+            raise bad(f"has {length} bytes, the tensor's shape {list(t.dims)} needs {expected}")
+        try:
+            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as f:
+                f.seek(offset)
+                raw = f.read(length)
+        except OSError as e:
+            raise bad(f"cannot be read: {_one_line(e)}") from None
+        if len(raw) != length:
+            raise bad(f"{location!r} ended after {len(raw)} of {length} bytes")
+        t.raw_data = raw
+        t.data_location = onnx.TensorProto.DEFAULT
+        del t.external_data[:]
+
+
+_TYPED_FIELDS = {
+    "float32": "float_data", "float16": "int32_data", "int8": "int32_data",
+    "uint8": "int32_data", "int16": "int32_data", "int32": "int32_data", "bool": "int32_data",
+    "int64": "int64_data", "float64": "double_data",
+}
+
+
+def _check_tensor_data(t: onnx.TensorProto, where: str) -> None:
+    """A tensor's data agrees with its shape (the checker leaves that to whoever reads it)."""
+    if any(d < 0 for d in t.dims):
+        raise EdgeliteError(f"tensor {t.name!r} has a negative dimension {list(t.dims)}",
+                            code=Code.INVALID_MODEL, where=where, hint="re-export the model")
+    count = 1
+    for d in t.dims:
+        count *= int(d)
+    if count > MAX_ELEMENTS:
+        raise EdgeliteError(f"tensor {t.name!r} claims {count:,} elements {list(t.dims)}",
+                            code=Code.INVALID_MODEL, where=where,
+                            hint=f"TFLite tensors hold at most {MAX_ELEMENTS:,} elements")
+    dtype = ONNX_DTYPES.get(t.data_type)
+    if dtype is None:
+        return  # strings and exotic types: refused by name where they are used
+    if t.raw_data:
+        have, need = len(t.raw_data), count * np.dtype(dtype).itemsize
+    else:
+        have, need = len(getattr(t, _TYPED_FIELDS[dtype])), count
+    if have != need:
+        raise EdgeliteError(
+            f"tensor {t.name!r} of shape {list(t.dims)} has {have} "
+            f"{'bytes' if t.raw_data else 'values'} of data, expected {need}",
+            code=Code.INVALID_MODEL, where=where, hint="the file is corrupt; re-export it")
 
 
 def _one_line(e: BaseException) -> str:
@@ -150,8 +327,14 @@ def _static_inputs(model: onnx.ModelProto, where: str,
         if not vi.type.HasField("tensor_type"):
             raise EdgeliteError(f"input {vi.name!r} is not a tensor", code=Code.UNSUPPORTED,
                                 where=where)
-        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value >= 0 else None
+        dims = [d.dim_value if d.HasField("dim_value") else None
                 for d in ttype.shape.dim] if ttype.HasField("shape") else None
+        if dims is not None and any(d is not None and not 0 <= d <= MAX_DIM for d in dims):
+            raise EdgeliteError(
+                f"input {vi.name!r} has an impossible dimension in "
+                f"[{','.join('?' if d is None else str(d) for d in dims)}]",
+                code=Code.INVALID_MODEL, where=where,
+                hint=f"dimensions lie in 0..{MAX_DIM}; re-export the model")
         given = input_shapes.get(vi.name)
         if given is not None:
             given = tuple(int(d) for d in given)
@@ -194,6 +377,11 @@ def _static_inputs(model: onnx.ModelProto, where: str,
                 f"{onnx.TensorProto.DataType.Name(ttype.elem_type)}", code=Code.UNSUPPORTED,
                 where=where, hint="export the model with float32 inputs",
             )
+        if int(np.prod(shape, dtype=object)) > MAX_ELEMENTS or any(d > MAX_DIM for d in shape):
+            raise EdgeliteError(
+                f"input {vi.name!r} of shape {list(shape)} has more elements than a TFLite "
+                f"tensor can hold ({MAX_ELEMENTS:,})", code=Code.UNSUPPORTED, where=where,
+                hint="give a smaller shape with --input-shape")
         result[vi.name] = (shape, ttype.elem_type)
     return result
 
@@ -394,6 +582,7 @@ def _fold_round(work: _Work) -> bool:
             continue
         inputs = [i for i in node.input if i]
         if (node.op_type not in NONDETERMINISTIC and not _has_subgraph(node)
+                and _oversized_output(node, work.shapes) is None
                 and all(i in work.consts for i in inputs)
                 and (values := _eval_node(node, work)) is not None):
             for name, value in zip(node.output, values):
@@ -407,6 +596,21 @@ def _fold_round(work: _Work) -> bool:
         work.renamed.update(alias)
     work.nodes = kept
     return changed
+
+
+def _oversized_output(node: onnx.NodeProto, shapes: Shapes) -> str | None:
+    """Why an output of the node is too big for any .tflite file, from its inferred shape."""
+    for name in node.output:
+        if name and name in shapes:
+            shape, dtype = shapes[name]
+            count = 1
+            for d in shape:
+                count *= int(d)
+            nbytes = count * np.dtype(dtype).itemsize
+            if count > MAX_ELEMENTS or nbytes > MAX_TENSOR_BYTES:
+                return (f"output {name!r} of shape {list(shape)} would hold {nbytes:,} bytes, "
+                        f"more than a .tflite tensor can ({MAX_TENSOR_BYTES:,})")
+    return None
 
 
 def _all_outputs_empty(node: onnx.NodeProto, work: _Work) -> bool:
@@ -745,6 +949,10 @@ def _lower(work: _Work, graph: ir.Graph) -> None:
                                 f"produces", code=Code.INVALID_MODEL, where=work.where)
         ctx.node = node
         n_ops = len(graph.ops)
+        if (too_big := _oversized_output(node, ctx.shapes)) is not None:
+            report.add(op_label, node.name, too_big)
+            failed.update(o for o in node.output if o)
+            continue
         try:
             check_node(lowering, node, ctx)
             lowering.fn(ctx, node)
