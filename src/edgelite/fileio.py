@@ -95,7 +95,7 @@ def read_arrays(path: str | os.PathLike[str],
                 for info in z.infolist():
                     if info.is_dir():
                         continue
-                    key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                    key = info.filename.removesuffix(".npy")
                     with z.open(info) as f:
                         arrays[key] = _read_npy(f, info.file_size, f"{where}:{info.filename}",
                                                 hint)
@@ -110,7 +110,7 @@ def read_arrays(path: str | os.PathLike[str],
                             code=Code.BAD_INPUT, hint=hint) from None
 
 
-def _read_npy(f, size: int, where: str, hint: str) -> np.ndarray:  # noqa: ANN001 - binary file
+def _read_npy(f, size: int, where: str, hint: str) -> np.ndarray:
     from numpy.lib import format as npy
 
     version = npy.read_magic(f)

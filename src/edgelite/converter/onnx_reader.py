@@ -108,6 +108,8 @@ def load_model(path: str | Path) -> onnx.ModelProto:
                             hint="pass a .onnx file exported by a training framework")
     tensors = list(_all_tensors(model.graph, where))
     _load_external_data(tensors, p.parent, where)
+    for t, _ in tensors:
+        _check_tensor_data(t, where)
     try:
         try:
             onnx.checker.check_model(model)
@@ -120,8 +122,6 @@ def load_model(path: str | Path) -> onnx.ModelProto:
     except (onnx.checker.ValidationError, ValueError, RecursionError) as e:
         raise EdgeliteError(f"fails onnx.checker: {_one_line(e)}", code=Code.INVALID_MODEL,
                             where=where, hint="re-export the model") from None
-    for t, _ in tensors:
-        _check_tensor_data(t, where)
     return model
 
 
@@ -175,7 +175,8 @@ def _load_external_data(tensors: list[tuple[onnx.TensorProto, str]], base: Path,
         info = {e.key: e.value for e in t.external_data}
 
         def bad(what: str, hint: str = "keep the model and its data files together, as "
-                                       "onnx.save_model wrote them") -> EdgeliteError:
+                                       "onnx.save_model wrote them",
+                label: str = label) -> EdgeliteError:
             return EdgeliteError(f"{label}: external data {what}", code=Code.INVALID_MODEL,
                                  where=where, hint=hint)
 
