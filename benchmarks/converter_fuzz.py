@@ -1,0 +1,62 @@
+"""Differential fuzzing of the converter, the long run: random valid ONNX graphs from
+tests/helpers/onnx_fuzz.py, each run in ONNX Runtime and, converted by edgelite, in LiteRT and
+runtime_micro; prints every disagreement (seed, ops, error) and a summary.
+
+    PYTHONPATH=src python benchmarks/converter_fuzz.py --start 0 --count 5000
+
+A seed reproduces its graph exactly: `--start SEED --count 1 --save DIR` writes the .onnx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.helpers
+
+from tests.helpers.onnx_fuzz import generate, run_case  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--start", type=int, default=0, help="first seed")
+    ap.add_argument("--count", type=int, default=1000, help="how many seeds")
+    ap.add_argument("--max-ops", type=int, default=6, help="ops per graph (at most)")
+    ap.add_argument("--save", type=Path, help="write each failing graph here as SEED.onnx")
+    args = ap.parse_args()
+    status: Counter[str] = Counter()
+    ops_seen: Counter[str] = Counter()
+    failing_ops: Counter[str] = Counter()
+    worst: dict[str, float] = {}
+    t0 = time.perf_counter()
+    for seed in range(args.start, args.start + args.count):
+        case = generate(seed, max_ops=args.max_ops)
+        v = run_case(case)
+        status[v.status] += 1
+        ops_seen.update(set(case.ops))
+        for runtime, ratio in v.worst.items():
+            worst[runtime] = max(worst.get(runtime, 0.0), ratio)
+        if v.status != "ok":
+            failing_ops.update(set(case.ops))
+            print(v.line(), flush=True)
+            if args.save:
+                args.save.mkdir(parents=True, exist_ok=True)
+                (args.save / f"{seed}.onnx").write_bytes(case.model.SerializeToString())
+    dt = time.perf_counter() - t0
+    print(f"\n{args.count} graphs (seeds {args.start}..{args.start + args.count - 1}) in "
+          f"{dt:.1f} s: " + ", ".join(f"{k} {n}" for k, n in sorted(status.items())))
+    print("largest error / tolerance among agreeing graphs: "
+          + ", ".join(f"{k} {r:.3f}" for k, r in sorted(worst.items())))
+    print(f"{len(ops_seen)} op types generated: "
+          + " ".join(f"{op}:{n}" for op, n in sorted(ops_seen.items())))
+    if failing_ops:
+        print("op types in failing graphs: "
+              + " ".join(f"{op}:{n}" for op, n in failing_ops.most_common()))
+    return 1 if status.keys() - {"ok"} else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,749 @@
+"""Differential fuzzing of the converter: random valid ONNX graphs, run in ONNX Runtime (the
+oracle), and converted by edgelite then run in LiteRT and in runtime_micro.
+
+The generator is structure-aware: it grows a graph op by op from a pool of live float32 values,
+and each op generator knows the shapes, attributes and broadcasting its ONNX op accepts, so
+every graph is valid ONNX. It only emits ops the converter's lowering REGISTRY has, at an
+opset inside the lowering's declared range, with the inputs the registry says must be constant
+(``const_inputs``) made initializers. Layout-sensitive ops (Conv, pools, Resize, DepthToSpace,
+normalizations) get NCHW tensors and mix with Transpose/Reshape/broadcasting ops, so the
+layout pass's transpose cancelling is exercised too.
+
+``generate(seed)`` is deterministic: the same seed gives the same model bytes and inputs.
+``run_case(case)`` returns a ``Verdict``: ``ok``, ``refused`` (the converter refused the
+graph: an EdgeliteError, itself a finding when the op is registered) or ``mismatch`` /
+``crash`` with the details.
+
+Ops excluded from the generator because of a known bug name that bug next to the exclusion
+(see ``EXCLUDED``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+Shape = tuple[int, ...]
+
+# Ops (or op variants) the generator leaves out, each with the bug that keeps it out.
+EXCLUDED: dict[str, str] = {}
+
+OPSETS = (13, 17, 18)
+
+
+class _Skip(Exception):
+    """The chosen op does not apply to the chosen value; try another."""
+
+
+@dataclass
+class FuzzCase:
+    seed: int
+    model: onnx.ModelProto
+    feeds: dict[str, np.ndarray]
+    ops: list[str]
+    opset: int
+
+    def describe(self) -> str:
+        return f"seed {self.seed} opset {self.opset}: {' -> '.join(self.ops)}"
+
+
+@dataclass
+class Verdict:
+    status: str  # ok | refused | mismatch | crash
+    case: FuzzCase
+    detail: str = ""
+    worst: dict[str, float] = field(default_factory=dict)  # runtime -> max error / tolerance
+
+    def line(self) -> str:
+        return f"{self.status:8} {self.case.describe()}" + (f"\n    {self.detail}"
+                                                            if self.detail else "")
+
+
+class _Builder:
+    """A graph under construction: nodes, initializers, and the live float values."""
+
+    def __init__(self, rng: np.random.Generator, opset: int) -> None:
+        self.rng = rng
+        self.opset = opset
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.inputs: list[onnx.ValueInfoProto] = []
+        self.feeds: dict[str, np.ndarray] = {}
+        self.values: dict[str, Shape] = {}  # live float32 values -> shape
+        self.raw_inputs: set[str] = set()  # graph inputs (discontinuous ops only read these)
+        self.ops: list[str] = []
+        self._n = 0
+
+    def name(self, base: str) -> str:
+        self._n += 1
+        return f"{base}{self._n}"
+
+    def input(self, shape: Shape) -> str:
+        name = self.name("in")
+        self.inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape)))
+        self.feeds[name] = self.rng.uniform(-2, 2, shape).astype(np.float32)
+        self.values[name] = shape
+        self.raw_inputs.add(name)
+        return name
+
+    def const(self, value: np.ndarray, base: str = "c") -> str:
+        name = self.name(base)
+        self.inits.append(numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def rand_const(self, shape: Shape, lo: float = -1.0, hi: float = 1.0) -> str:
+        return self.const(self.rng.uniform(lo, hi, shape).astype(np.float32), "w")
+
+    def node(self, op: str, inputs: list[str], out_shapes: list[Shape], **attrs: object) -> list[str]:
+        outs = [self.name(op.lower() + "_") for _ in out_shapes]
+        self.nodes.append(helper.make_node(op, inputs, outs, name=self.name(op), **attrs))
+        for o, s in zip(outs, out_shapes):
+            self.values[o] = tuple(int(d) for d in s)
+        self.ops.append(op)
+        return outs
+
+    def one(self, op: str, inputs: list[str], shape: Shape, **attrs: object) -> str:
+        return self.node(op, inputs, [shape], **attrs)[0]
+
+    def ints(self, values: list[int] | tuple[int, ...]) -> str:
+        return self.const(np.array(values, np.int64), "i")
+
+
+def _broadcast_shape(rng: np.random.Generator, shape: Shape) -> Shape:
+    """A shape that broadcasts to ``shape``: leading dims dropped, some dims set to 1."""
+    keep = int(rng.integers(0, len(shape) + 1))
+    tail = list(shape[len(shape) - keep:])
+    return tuple(1 if rng.random() < 0.4 else d for d in tail)
+
+
+def _positive(b: _Builder, x: str, floor: float = 0.25) -> str:
+    """|x| + floor: a value safe for Log, Sqrt, Reciprocal, Div and Pow bases."""
+    s = b.values[x]
+    a = b.one("Abs", [x], s)
+    return b.one("Add", [a, b.const(np.float32(floor))], s)
+
+
+# ---- op generators: (builder, value) -> output value ---------------------------------------
+
+UNARY_PLAIN = ["Relu", "Sigmoid", "Tanh", "Abs", "Neg", "Softplus", "Softsign", "Sin", "Cos",
+               "Atan", "HardSwish", "Erf", "Exp", "Identity"]
+DISCONTINUOUS = ["Floor", "Ceil", "Round", "Sign"]
+
+
+def g_unary(b: _Builder, x: str) -> str:
+    op = str(b.rng.choice(UNARY_PLAIN))
+    s = b.values[x]
+    if op == "Exp":
+        x = b.one("Tanh", [x], s)  # bounded first: exp of a chain's output can overflow
+    return b.one(op, [x], s)
+
+
+def g_discontinuous(b: _Builder, x: str) -> str:
+    # Floor/Round/Sign of a computed value flips wherever two runtimes' roundings of that
+    # value differ by one ulp across an integer: only graph inputs are fed to them.
+    inputs = sorted(b.raw_inputs)
+    x = inputs[int(b.rng.integers(len(inputs)))]
+    return b.one(str(b.rng.choice(DISCONTINUOUS)), [x], b.values[x])
+
+
+def g_unary_attr(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    op = str(r.choice(["Elu", "LeakyRelu", "Selu", "HardSigmoid", "Celu", "ThresholdedRelu",
+                       "Shrink", "Mish", "Gelu"]))
+    if op == "Mish" and b.opset < 18:
+        op = "Elu"
+    if op == "Gelu":
+        raise _Skip  # opset 20 only: not in OPSETS
+    attrs: dict[str, object] = {}
+    if op == "Elu":
+        attrs = {"alpha": float(r.choice([1.0, 0.5, 1.7]))}
+    elif op == "LeakyRelu":
+        attrs = {"alpha": float(r.uniform(0.01, 0.5))}
+    elif op == "Selu":
+        attrs = {"alpha": float(r.uniform(1.0, 2.0)), "gamma": float(r.uniform(0.5, 1.5))}
+    elif op == "HardSigmoid":
+        attrs = {"alpha": float(r.uniform(0.1, 0.5)), "beta": float(r.uniform(0.2, 0.8))}
+    elif op == "Celu":
+        attrs = {"alpha": float(r.uniform(0.5, 2.0))}
+    elif op == "ThresholdedRelu":
+        attrs = {"alpha": float(r.uniform(-0.5, 1.0))}
+    elif op == "Shrink":
+        attrs = {"lambd": float(r.uniform(0, 1)), "bias": float(r.uniform(-0.5, 0.5))}
+    return b.one(op, [x], s, **attrs)
+
+
+def g_positive_unary(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    op = str(b.rng.choice(["Log", "Sqrt", "Reciprocal"]))
+    return b.one(op, [_positive(b, x)], s)
+
+
+def g_clip(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    lo, hi = sorted(float(v) for v in b.rng.uniform(-1.5, 1.5, 2))
+    choice = b.rng.integers(4)
+    if choice == 0:
+        lo, hi = 0.0, 6.0
+    ins = [x, b.const(np.float32(lo)), b.const(np.float32(hi))]
+    if choice == 2:
+        ins = [x, "", b.const(np.float32(hi))]
+    elif choice == 3:
+        ins = [x, b.const(np.float32(lo))]
+    return b.one("Clip", ins, s)
+
+
+def g_binary(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    op = str(r.choice(["Add", "Sub", "Mul", "Div", "Max", "Min", "Pow", "PRelu", "Sum", "Mean"]))
+    # the other operand: a live value of the same shape, or a constant that broadcasts
+    same = [v for v, vs in b.values.items() if vs == s and v != x]
+    if same and r.random() < 0.4:
+        other, oshape = same[int(r.integers(len(same)))], s
+    else:
+        oshape = _broadcast_shape(r, s)
+        if op == "PRelu" and r.random() < 0.5 and len(s) >= 3:
+            oshape = (s[1],) + (1,) * (len(s) - 2)  # the usual per-channel slope
+        other = b.rand_const(oshape, 0.5 if op in ("Div", "Pow") else -1.5, 1.5)
+    shapes = {x: s, other: oshape}
+    a, c = x, other
+    if op not in ("Div", "Pow", "PRelu") and r.random() < 0.3:
+        a, c = c, a  # the broadcast operand first
+    if op == "Div" and c in b.values:
+        c = _positive(b, c)
+    if op == "Pow":
+        a = _positive(b, a)
+        if c in b.values:
+            c = b.one("Tanh", [c], oshape)
+    shapes.update({a: shapes.get(a, s), c: shapes.get(c, oshape)})
+    out = tuple(int(d) for d in np.broadcast_shapes(shapes[a], shapes[c]))
+    if op == "PRelu" and out != s:
+        raise _Skip
+    return b.one(op, [a, c], out)
+
+
+def g_conv(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    if len(s) not in (3, 4):
+        raise _Skip
+    r = b.rng
+    c = s[1]
+    spatial = s[2:]
+    k = [int(r.integers(1, min(3, d) + 1)) for d in spatial]
+    strides = [int(r.integers(1, 3)) for _ in spatial]
+    dil = [int(r.integers(1, 3)) if (kk - 1) * 2 + 1 <= d else 1 for kk, d in zip(k, spatial)]
+    kind = r.integers(3)
+    if kind == 0 or c == 1:
+        group, cout = 1, int(r.integers(1, 7))
+    elif kind == 1:
+        group, cout = c, c * int(r.integers(1, 3))  # depthwise, multiplier 1-2
+    else:
+        divisors = [g for g in range(1, c + 1) if c % g == 0]
+        group = int(r.choice(divisors))
+        cout = group * int(r.integers(1, 3))
+    attrs: dict[str, object] = {"kernel_shape": k, "strides": strides, "dilations": dil}
+    if group != 1:
+        attrs["group"] = group
+    mode = r.integers(3)
+    pads = [0] * (2 * len(spatial))
+    if mode == 1:
+        pads = [int(r.integers(0, kk)) for kk in k] + [int(r.integers(0, kk)) for kk in k]
+        attrs["pads"] = pads
+    elif mode == 2:
+        attrs["auto_pad"] = str(r.choice(["SAME_UPPER", "SAME_LOWER", "VALID"]))
+        if attrs["auto_pad"] != "VALID":  # ONNX Runtime runs SAME padding undilated only
+            dil = [1] * len(spatial)
+            attrs["dilations"] = dil
+    out = []
+    for i, d in enumerate(spatial):
+        ek = (k[i] - 1) * dil[i] + 1
+        if attrs.get("auto_pad") in ("SAME_UPPER", "SAME_LOWER"):
+            out.append(-(-d // strides[i]))
+        else:
+            out.append((d + pads[i] + pads[i + len(spatial)] - ek) // strides[i] + 1)
+    if any(o < 1 for o in out):
+        raise _Skip
+    w = b.rand_const((cout, c // group, *k), -0.5, 0.5)
+    ins = [x, w] + ([b.rand_const((cout,))] if r.random() < 0.7 else [])
+    return b.one("Conv", ins, (s[0], cout, *out), **attrs)
+
+
+def g_conv_transpose(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    if len(s) != 4:
+        raise _Skip
+    r = b.rng
+    c = s[1]
+    k = [int(r.integers(1, 4)) for _ in range(2)]
+    strides = [int(r.integers(1, 3)) for _ in range(2)]
+    cout = int(r.integers(1, 5))
+    pads = [int(r.integers(0, kk)) for kk in k] * 2
+    out = [(d - 1) * st + kk - pads[i] - pads[i + 2]
+           for i, (d, st, kk) in enumerate(zip(s[2:], strides, k))]
+    if any(o < 1 for o in out):
+        raise _Skip
+    w = b.rand_const((c, cout, *k), -0.5, 0.5)
+    return b.one("ConvTranspose", [x, w, b.rand_const((cout,))], (s[0], cout, *out),
+                 kernel_shape=k, strides=strides, pads=pads)
+
+
+def g_pool(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    if len(s) not in (3, 4):
+        raise _Skip
+    r = b.rng
+    op = str(r.choice(["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"]))
+    if op.startswith("Global"):
+        return b.one(op, [x], (*s[:2], *[1] * (len(s) - 2)))
+    spatial = s[2:]
+    k = [int(r.integers(1, min(3, d) + 1)) for d in spatial]
+    strides = [int(r.integers(1, 3)) for _ in spatial]
+    attrs: dict[str, object] = {"kernel_shape": k, "strides": strides}
+    pads = [0] * (2 * len(spatial))
+    if r.random() < 0.5:
+        pads = [int(r.integers(0, kk)) for kk in k] + [int(r.integers(0, kk)) for kk in k]
+        attrs["pads"] = pads
+    ceil = bool(r.random() < 0.3)
+    if ceil:
+        attrs["ceil_mode"] = 1
+    if op == "AveragePool" and r.random() < 0.5:
+        attrs["count_include_pad"] = 1
+    out = []
+    for i, d in enumerate(spatial):
+        span = d + pads[i] + pads[i + len(spatial)] - k[i]
+        o = (-(-span // strides[i]) if ceil else span // strides[i]) + 1
+        if ceil and (o - 1) * strides[i] >= d + pads[i]:
+            o -= 1  # the last window may not start in the end padding
+        out.append(o)
+    if any(o < 1 for o in out):
+        raise _Skip
+    return b.one(op, [x], (*s[:2], *out), **attrs)
+
+
+def g_norm(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    op = str(r.choice(["BatchNormalization", "InstanceNormalization", "LayerNormalization",
+                       "LpNormalization", "LRN"]))
+    if op in ("BatchNormalization", "InstanceNormalization", "LRN") and len(s) < 3:
+        raise _Skip
+    if op == "LRN" and len(s) != 4:
+        raise _Skip
+    if op == "LayerNormalization" and b.opset < 17:
+        raise _Skip
+    c = s[1] if len(s) > 1 else s[0]
+    if op == "BatchNormalization":
+        ins = [x, b.rand_const((c,), 0.5, 1.5), b.rand_const((c,)), b.rand_const((c,)),
+               b.rand_const((c,), 0.5, 2.0)]
+        return b.one(op, ins, s, epsilon=float(r.choice([1e-5, 1e-3])))
+    if op == "InstanceNormalization":
+        return b.one(op, [x, b.rand_const((c,), 0.5, 1.5), b.rand_const((c,))], s,
+                     epsilon=1e-5)
+    if op == "LayerNormalization":
+        axis = int(r.integers(-len(s), len(s)))
+        norm_shape = s[axis:] if axis >= 0 else s[len(s) + axis:]
+        if np.prod(norm_shape) < 2:
+            raise _Skip
+        ins = [x, b.rand_const(norm_shape, 0.5, 1.5)]
+        if r.random() < 0.6:
+            ins.append(b.rand_const(norm_shape))
+        return b.one(op, ins, s, axis=axis, epsilon=1e-5)
+    if op == "LpNormalization":
+        return b.one(op, [x], s, axis=int(r.integers(-1, len(s))), p=int(r.choice([1, 2])))
+    size = int(r.choice([1, 3, 5]))
+    return b.one(op, [x], s, size=size, alpha=float(r.uniform(1e-4, 1e-2)),
+                 beta=float(r.uniform(0.5, 0.9)), bias=float(r.uniform(1, 2)))
+
+
+def _axes_arg(b: _Builder, op: str, axes: list[int], attrs: dict[str, object]) -> list[str]:
+    """Reduce axes: an input from opset 18 (ReduceSum from 13), an attribute before."""
+    if op == "ReduceSum" and b.opset >= 13 or b.opset >= 18:
+        return [b.ints(axes)]
+    attrs["axes"] = axes
+    return []
+
+
+def g_reduce(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    op = str(r.choice(["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL1",
+                       "ReduceL2", "ReduceLogSumExp", "ReduceSumSquare", "ReduceProd"]))
+    n = int(r.integers(1, len(s) + 1))
+    axes = sorted(int(a) for a in r.choice(len(s), n, replace=False))
+    axes = [a - len(s) if r.random() < 0.3 else a for a in axes]
+    keep = int(r.integers(2))
+    attrs: dict[str, object] = {"keepdims": keep}
+    extra = _axes_arg(b, op, axes, attrs)
+    norm = {a % len(s) for a in axes}
+    out = tuple(1 if i in norm else d for i, d in enumerate(s)) if keep else \
+        tuple(d for i, d in enumerate(s) if i not in norm)
+    return b.one(op, [x, *extra], out, **attrs)
+
+
+def g_softmax(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    op = str(b.rng.choice(["Softmax", "LogSoftmax"]))
+    return b.one(op, [x], s, axis=int(b.rng.integers(-len(s), len(s))))
+
+
+def g_transpose(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    perm = [int(p) for p in b.rng.permutation(len(s))]
+    return b.one("Transpose", [x], tuple(s[p] for p in perm), perm=perm)
+
+
+def g_reshape(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    total = int(np.prod(s))
+    op = str(r.choice(["Reshape", "Flatten", "Squeeze", "Unsqueeze"]))
+    if op == "Flatten":
+        axis = int(r.integers(0, len(s) + 1))
+        return b.one(op, [x], (int(np.prod(s[:axis])), int(np.prod(s[axis:]))), axis=axis)
+    if op == "Unsqueeze":
+        if len(s) >= 5:
+            raise _Skip
+        axis = int(r.integers(0, len(s) + 1))
+        out = (*s[:axis], 1, *s[axis:])
+        return b.one(op, [x, b.ints([axis])], out)
+    if op == "Squeeze":
+        ones = [i for i, d in enumerate(s) if d == 1]
+        if not ones or len(s) < 2:
+            raise _Skip
+        axes = ones[: int(r.integers(1, len(ones) + 1))]
+        if len(axes) == len(s):
+            axes = axes[:-1]
+        return b.one(op, [x, b.ints(axes)], tuple(d for i, d in enumerate(s) if i not in axes))
+    # a random factorisation of the element count, rank 1-4, maybe with -1 and 0
+    rank = int(r.integers(1, 5))
+    dims: list[int] = []
+    left = total
+    for _ in range(rank - 1):
+        divs = [d for d in range(1, left + 1) if left % d == 0]
+        d = int(r.choice(divs))
+        dims.append(d)
+        left //= d
+    dims.append(left)
+    spec = list(dims)
+    if r.random() < 0.4:
+        spec[int(r.integers(rank))] = -1
+    return b.one("Reshape", [x, b.ints(spec)], tuple(dims))
+
+
+def g_concat(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    axis = int(b.rng.integers(len(s)))
+    other_shape = list(s)
+    other_shape[axis] = int(b.rng.integers(1, 4))
+    parts = [x, b.rand_const(tuple(other_shape))]
+    if b.rng.random() < 0.5:
+        parts.reverse()
+    out = list(s)
+    out[axis] += other_shape[axis]
+    return b.one("Concat", parts, tuple(out), axis=axis - len(s) if b.rng.random() < 0.3
+                 else axis)
+
+
+def g_split(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    axes = [i for i, d in enumerate(s) if d >= 2]
+    if not axes:
+        raise _Skip
+    axis = int(b.rng.choice(axes))
+    d = s[axis]
+    first = int(b.rng.integers(1, d))
+    sizes = [first, d - first]
+    outs = []
+    for size in sizes:
+        o = list(s)
+        o[axis] = size
+        outs.append(tuple(o))
+    a, c = b.node("Split", [x, b.ints(sizes)], outs, axis=axis)
+    return a if b.rng.random() < 0.5 else c
+
+
+def g_slice(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    axis = int(r.integers(len(s)))
+    d = s[axis]
+    step = int(r.choice([1, 1, 2, -1]))
+    if step > 0:
+        start = int(r.integers(0, d))
+        end = int(r.integers(start + 1, d + 1))
+        n = -(-(end - start) // step)
+    else:
+        start = int(r.integers(0, d))
+        end = int(r.integers(-d - 1, start)) if start > 0 else -d - 1
+        e = max(end if end >= 0 else end + d, -1)
+        n = -(-(start - e) // -step)
+    if n < 1:
+        raise _Skip
+    out = list(s)
+    out[axis] = n
+    return b.one("Slice", [x, b.ints([start]), b.ints([end]), b.ints([axis]), b.ints([step])],
+                 tuple(out))
+
+
+def g_pad(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    mode = str(r.choice(["constant", "reflect", "edge"]))
+    pads = [int(r.integers(0, 3)) for _ in range(2 * len(s))]
+    if mode == "reflect":
+        pads = [min(p, s[i % len(s)] - 1) for i, p in enumerate(pads)]
+    if mode == "edge":
+        pads = [min(p, 1) for p in pads]
+    out = tuple(d + pads[i] + pads[i + len(s)] for i, d in enumerate(s))
+    ins = [x, b.ints(pads)]
+    if mode == "constant" and r.random() < 0.5:
+        ins.append(b.const(np.float32(r.uniform(-1, 1))))
+    return b.one("Pad", ins, out, mode=mode)
+
+
+def g_tile_expand(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    if b.rng.random() < 0.5:
+        reps = [int(b.rng.integers(1, 3)) for _ in s]
+        return b.one("Tile", [x, b.ints(reps)], tuple(d * k for d, k in zip(s, reps)))
+    target = [d if d != 1 else int(b.rng.integers(1, 4)) for d in s]
+    if b.rng.random() < 0.3 and len(s) < 4:
+        target = [int(b.rng.integers(1, 3))] + target
+    return b.one("Expand", [x, b.ints(target)], tuple(np.broadcast_shapes(s, tuple(target))))
+
+
+def g_space_depth(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    if len(s) != 4:
+        raise _Skip
+    n, c, h, w = s
+    if b.rng.random() < 0.5:
+        bs = 2
+        if h % bs or w % bs:
+            raise _Skip
+        return b.one("SpaceToDepth", [x], (n, c * 4, h // 2, w // 2), blocksize=2)
+    if c % 4:
+        raise _Skip
+    mode = str(b.rng.choice(["DCR", "CRD"]))
+    return b.one("DepthToSpace", [x], (n, c // 4, h * 2, w * 2), blocksize=2, mode=mode)
+
+
+def g_resize(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    if len(s) != 4:
+        raise _Skip
+    r = b.rng
+    mode = str(r.choice(["nearest", "linear"]))
+    factor = [1.0, 1.0, float(r.choice([2.0, 0.5, 1.5, 3.0])), float(r.choice([2.0, 0.5, 3.0]))]
+    out = tuple(int(np.floor(d * f)) for d, f in zip(s, factor))
+    if min(out) < 1:
+        raise _Skip
+    ctm = str(r.choice(["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel"]))
+    attrs: dict[str, object] = {"mode": mode, "coordinate_transformation_mode": ctm}
+    if mode == "nearest":
+        attrs["nearest_mode"] = str(r.choice(["round_prefer_floor", "floor", "round_prefer_ceil",
+                                              "ceil"]))
+    if r.random() < 0.5:
+        ins = [x, "", b.const(np.array(factor, np.float32))]
+    else:
+        ins = [x, "", "", b.ints(out)]
+    return b.one("Resize", ins, out, **attrs)
+
+
+def g_matmul(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    k = s[-1]
+    n = int(r.integers(1, 7))
+    if len(s) == 2 and r.random() < 0.4:
+        trans_b = int(r.integers(2))
+        w = b.rand_const((n, k) if trans_b else (k, n), -0.5, 0.5)
+        ins = [x, w]
+        if r.random() < 0.6:
+            ins.append(b.rand_const(_broadcast_shape(r, (s[0], n))))
+        return b.one("Gemm", ins, (s[0], n), transB=trans_b, alpha=float(r.uniform(0.5, 1.5)),
+                     beta=float(r.uniform(0.5, 1.5)))
+    if r.random() < 0.6:
+        return b.one("MatMul", [x, b.rand_const((k, n), -0.5, 0.5)], (*s[:-1], n))
+    # two run-time operands: x @ transpose(x)-like value from the pool
+    if len(s) < 2:
+        raise _Skip
+    perm = list(range(len(s)))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    xt = b.one("Transpose", [x], tuple(s[p] for p in perm), perm=perm)
+    return b.one("MatMul", [x, xt], (*s[:-1], s[-2]))
+
+
+def g_einsum_like(b: _Builder, x: str) -> str:
+    """Where/comparison chains: a float mask from Greater, picked by Where."""
+    s = b.values[x]
+    other = b.rand_const(_broadcast_shape(b.rng, s))
+    op = str(b.rng.choice(["Greater", "Less", "GreaterOrEqual", "LessOrEqual"]))
+    inputs = sorted(b.raw_inputs)
+    src = inputs[int(b.rng.integers(len(inputs)))]  # compare graph inputs only (see above)
+    if b.values[src] != s:
+        raise _Skip
+    mask = b.node(op, [src, other], [s])[0]
+    del b.values[mask]  # bool: not a float operand for later ops
+    alt = b.rand_const(_broadcast_shape(b.rng, s))
+    return b.one("Where", [mask, x, alt], s)
+
+
+GENERATORS: list[tuple[Callable[[_Builder, str], str], float]] = [
+    (g_unary, 3), (g_unary_attr, 2), (g_positive_unary, 1), (g_clip, 1), (g_binary, 4),
+    (g_discontinuous, 0.5), (g_conv, 3), (g_conv_transpose, 1), (g_pool, 2), (g_norm, 2),
+    (g_reduce, 2), (g_softmax, 1), (g_transpose, 2), (g_reshape, 2), (g_concat, 1),
+    (g_split, 1), (g_slice, 1.5), (g_pad, 1), (g_tile_expand, 1), (g_space_depth, 1),
+    (g_resize, 1), (g_matmul, 2), (g_einsum_like, 0.5),
+]
+
+
+def _random_input_shape(rng: np.random.Generator) -> Shape:
+    rank = int(rng.choice([2, 3, 4, 4, 4]))
+    if rank == 4:
+        return (1, int(rng.integers(1, 7)), int(rng.integers(1, 9)), int(rng.integers(1, 9)))
+    if rank == 3:
+        return (1, int(rng.integers(1, 7)), int(rng.integers(1, 11)))
+    return (int(rng.integers(1, 4)), int(rng.integers(1, 9)))
+
+
+def generate(seed: int, max_ops: int = 5) -> FuzzCase:
+    """A random valid ONNX model (float32 in and out) and its inputs, from ``seed`` alone."""
+    from edgelite.converter.ops import REGISTRY
+
+    rng = np.random.default_rng(seed)
+    opset = int(rng.choice(OPSETS))
+    b = _Builder(rng, opset)
+    b.input(_random_input_shape(rng))
+    if rng.random() < 0.3:
+        b.input(_random_input_shape(rng))
+    weights = np.array([w for _, w in GENERATORS], np.float64)
+    steps = int(rng.integers(1, max_ops + 1))
+    produced: list[str] = []
+    attempts = 0
+    while len(produced) < steps and attempts < 50:
+        attempts += 1
+        gen = GENERATORS[int(rng.choice(len(GENERATORS), p=weights / weights.sum()))][0]
+        # grow from the newest value mostly, sometimes from any live one
+        live = list(b.values)
+        x = produced[-1] if produced and rng.random() < 0.7 else live[int(rng.integers(len(live)))]
+        mark = (len(b.nodes), len(b.inits), dict(b.values), list(b.ops), b._n)
+        try:
+            out = gen(b, x)
+        except _Skip:
+            out = None
+        new_ops = b.ops[len(mark[3]):]
+        if out is None or any(op not in REGISTRY or op in EXCLUDED
+                              or not REGISTRY[op].opsets[0] <= opset <= REGISTRY[op].opsets[1]
+                              for op in new_ops) or not 1 <= len(b.values[out]) <= 4 \
+                or int(np.prod(b.values[out])) > 4096:
+            b.nodes[mark[0]:] = []
+            b.inits[mark[1]:] = []
+            b.values, b.ops, b._n = mark[2], mark[3], mark[4]
+            continue
+        produced.append(out)
+    if not produced:
+        produced.append(b.one("Relu", [next(iter(b.values))], next(iter(b.values.values()))))
+    outs = [produced[-1]]
+    if len(produced) > 1 and rng.random() < 0.3:
+        outs.insert(0, produced[int(rng.integers(len(produced) - 1))])
+    graph = helper.make_graph(
+        b.nodes, f"fuzz{seed}", b.inputs,
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, list(b.values[o])) for o in outs],
+        b.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="edgelite-onnx-fuzz")
+    model.ir_version = 8
+    return FuzzCase(seed, model, b.feeds, b.ops, opset)
+
+
+# ---- running one case -----------------------------------------------------------------------
+
+def tolerance(ref: np.ndarray) -> float:
+    """Float error allowed: relative to the output's range (a chain of float32 ops in two
+    implementations drifts by a few ulps of the largest magnitudes it computed)."""
+    peak = float(np.max(np.abs(ref))) if ref.size else 0.0
+    return 1e-4 * max(1.0, peak)
+
+
+def run_case(case: FuzzCase, runtimes: tuple[str, ...] = ("litert", "micro")) -> Verdict:
+    import onnxruntime as ort
+
+    from edgelite.converter import ConvertOptions, convert_to_bytes
+    from edgelite.errors import EdgeliteError
+
+    model = case.model
+    try:
+        onnx.checker.check_model(model, full_check=True)
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        sess = ort.InferenceSession(model.SerializeToString(), so,
+                                    providers=["CPUExecutionProvider"])
+        want = dict(zip([o.name for o in model.graph.output], sess.run(None, case.feeds)))
+    except Exception as e:  # noqa: BLE001 - the generator made an invalid graph: its bug
+        return Verdict("invalid", case, f"generator bug: {type(e).__name__}: {str(e)[:300]}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fuzz.onnx"
+        path.write_bytes(model.SerializeToString())
+        try:
+            blob = convert_to_bytes(path, ConvertOptions(keep_nchw_io=True))
+        except EdgeliteError as e:
+            return Verdict("refused", case, e.render()[:400])
+        except Exception:  # noqa: BLE001
+            return Verdict("crash", case, "convert: " + traceback.format_exc(limit=3)[-600:])
+    verdict = Verdict("ok", case)
+    for runtime in runtimes:
+        try:
+            got = _run_litert(blob, case.feeds) if runtime == "litert" else \
+                _run_micro(blob, case.feeds)
+        except Exception as e:  # noqa: BLE001
+            return Verdict("crash", case, f"{runtime}: {type(e).__name__}: {str(e)[:400]}")
+        for name, ref in want.items():
+            out = got.get(name)
+            if out is None or out.shape != ref.shape:
+                return Verdict("mismatch", case, f"{runtime}: output {name!r} shape "
+                               f"{None if out is None else out.shape} != ONNX Runtime's "
+                               f"{ref.shape}")
+            ref_nan, out_nan = np.isnan(ref), np.isnan(out)
+            if not np.array_equal(ref_nan, out_nan):
+                return Verdict("mismatch", case, f"{runtime}: output {name!r} NaN where ONNX "
+                               "Runtime has none (or the reverse)")
+            err = float(np.max(np.abs(np.where(ref_nan, 0, out - ref)), initial=0.0))
+            tol = tolerance(np.where(ref_nan, 0, ref))
+            verdict.worst[runtime] = max(verdict.worst.get(runtime, 0.0), err / tol)
+            if not err <= tol:
+                i = int(np.argmax(np.abs(np.where(ref_nan, 0, out - ref))))
+                return Verdict("mismatch", case, f"{runtime}: output {name!r} max error "
+                               f"{err:.3g} > {tol:.3g} (at flat index {i}: got "
+                               f"{out.reshape(-1)[i]:.6g}, ONNX Runtime "
+                               f"{ref.reshape(-1)[i]:.6g})", verdict.worst)
+    return verdict
+
+
+def _run_litert(blob: bytes, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_content=blob)
+    it.allocate_tensors()
+    for d in it.get_input_details():
+        it.set_tensor(d["index"], feeds[d["name"]])
+    it.invoke()
+    return {d["name"]: it.get_tensor(d["index"]) for d in it.get_output_details()}
+
+
+def _run_micro(blob: bytes, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    from edgelite.runtime import Interpreter
+
+    it = Interpreter(blob)
+    for i, d in enumerate(it.inputs):
+        it.set_input(i, feeds[d.name])
+    it.invoke()
+    return {d.name: it.get_output(i) for i, d in enumerate(it.outputs)}
