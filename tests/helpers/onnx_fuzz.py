@@ -321,7 +321,9 @@ def g_pool(b: _Builder, x: str) -> str:
         span = d + pads[i] + pads[i + len(spatial)] - k[i]
         o = (-(-span // strides[i]) if ceil else span // strides[i]) + 1
         if ceil and (o - 1) * strides[i] >= d + pads[i]:
-            o -= 1  # the last window may not start in the end padding
+            # the spec drops a last window that would start in the end padding; ONNX shape
+            # inference does not (the reader lets the lowering's shape win): not generated
+            raise _Skip
         out.append(o)
     if any(o < 1 for o in out):
         raise _Skip
@@ -391,7 +393,14 @@ def g_reduce(b: _Builder, x: str) -> str:
 def g_softmax(b: _Builder, x: str) -> str:
     s = b.values[x]
     op = str(b.rng.choice(["Softmax", "LogSoftmax"]))
-    return b.one(op, [x], s, axis=int(b.rng.integers(-len(s), len(s))))
+    axis = int(b.rng.integers(-len(s), len(s)))
+    if s[axis] == 1:
+        # a constant output (all 1 or all 0); normalizing a constant later amplifies the
+        # float32 summation order of MEAN by 1/sqrt(epsilon) (seed 2954: runtime_micro sums
+        # sequentially as TFLite's reference kernel does, 1 ulp off ONNX Runtime's mean,
+        # x 316 after InstanceNormalization): a property of float32, not a bug to find
+        raise _Skip
+    return b.one(op, [x], s, axis=axis)
 
 
 def g_transpose(b: _Builder, x: str) -> str:
@@ -551,7 +560,11 @@ def g_resize(b: _Builder, x: str) -> str:
     if mode == "nearest":
         attrs["nearest_mode"] = str(r.choice(["round_prefer_floor", "floor", "round_prefer_ceil",
                                               "ceil"]))
-    if r.random() < 0.5:
+    # align_corners with a scale whose product with the input size is fractional: ONNX Runtime
+    # divides by the rounded output size, the ONNX reference (and so the converter, see
+    # converter/ops/resize.py) by the fractional one; they disagree by design: sizes instead.
+    fractional = any(d * f != int(d * f) for d, f in zip(s, factor))
+    if r.random() < 0.5 and not (ctm == "align_corners" and fractional):
         ins = [x, "", b.const(np.array(factor, np.float32))]
     else:
         ins = [x, "", "", b.ints(out)]
@@ -700,32 +713,44 @@ def run_case(case: FuzzCase, runtimes: tuple[str, ...] = ("litert", "micro")) ->
         except Exception:  # noqa: BLE001
             return Verdict("crash", case, "convert: " + traceback.format_exc(limit=3)[-600:])
     verdict = Verdict("ok", case)
+    problems: list[str] = []
     for runtime in runtimes:
         try:
             got = _run_litert(blob, case.feeds) if runtime == "litert" else \
                 _run_micro(blob, case.feeds)
         except Exception as e:  # noqa: BLE001
-            return Verdict("crash", case, f"{runtime}: {type(e).__name__}: {str(e)[:400]}")
-        for name, ref in want.items():
-            out = got.get(name)
-            if out is None or out.shape != ref.shape:
-                return Verdict("mismatch", case, f"{runtime}: output {name!r} shape "
-                               f"{None if out is None else out.shape} != ONNX Runtime's "
-                               f"{ref.shape}")
-            ref_nan, out_nan = np.isnan(ref), np.isnan(out)
-            if not np.array_equal(ref_nan, out_nan):
-                return Verdict("mismatch", case, f"{runtime}: output {name!r} NaN where ONNX "
-                               "Runtime has none (or the reverse)")
-            err = float(np.max(np.abs(np.where(ref_nan, 0, out - ref)), initial=0.0))
-            tol = tolerance(np.where(ref_nan, 0, ref))
-            verdict.worst[runtime] = max(verdict.worst.get(runtime, 0.0), err / tol)
-            if not err <= tol:
-                i = int(np.argmax(np.abs(np.where(ref_nan, 0, out - ref))))
-                return Verdict("mismatch", case, f"{runtime}: output {name!r} max error "
-                               f"{err:.3g} > {tol:.3g} (at flat index {i}: got "
-                               f"{out.reshape(-1)[i]:.6g}, ONNX Runtime "
-                               f"{ref.reshape(-1)[i]:.6g})", verdict.worst)
+            verdict.status = "crash"
+            problems.append(f"{runtime}: {type(e).__name__}: {str(e)[:400]}")
+            continue
+        problem = _compare(runtime, want, got, verdict.worst)
+        if problem:
+            if verdict.status == "ok":
+                verdict.status = "mismatch"
+            problems.append(problem)
+    verdict.detail = "\n    ".join(problems)
     return verdict
+
+
+def _compare(runtime: str, want: dict[str, np.ndarray], got: dict[str, np.ndarray],
+             worst: dict[str, float]) -> str | None:
+    """What is wrong with one runtime's outputs, or None."""
+    for name, ref in want.items():
+        out = got.get(name)
+        if out is None or out.shape != ref.shape:
+            return (f"{runtime}: output {name!r} shape {None if out is None else out.shape} "
+                    f"!= ONNX Runtime's {ref.shape}")
+        ref_nan = np.isnan(ref)
+        if not np.array_equal(ref_nan, np.isnan(out)):
+            return f"{runtime}: output {name!r} NaN where ONNX Runtime has none (or the reverse)"
+        diff = np.abs(np.where(ref_nan, 0, out - ref))
+        err = float(np.max(diff, initial=0.0))
+        tol = tolerance(np.where(ref_nan, 0, ref))
+        worst[runtime] = max(worst.get(runtime, 0.0), err / tol)
+        if not err <= tol:
+            i = int(np.argmax(diff))
+            return (f"{runtime}: output {name!r} max error {err:.3g} > {tol:.3g} (at flat index "
+                    f"{i}: got {out.reshape(-1)[i]:.6g}, ONNX Runtime {ref.reshape(-1)[i]:.6g})")
+    return None
 
 
 def _run_litert(blob: bytes, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
