@@ -43,10 +43,10 @@ def test_the_generator_covers_the_registry_broadly() -> None:
     for seed in range(CHUNKS * SEEDS_PER_CHUNK):
         seen.update(generate(seed).ops)
     assert set(seen) <= set(REGISTRY)
-    assert len(seen) >= 75, sorted(seen)
+    assert len(seen) >= 95, sorted(seen)
     for op in ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "Resize", "Transpose",
                "Reshape", "MatMul", "Gemm", "LayerNormalization", "Softmax", "Pad", "Slice"):
-        assert seen[op] >= 3, (op, seen[op])
+        assert seen[op] >= 2, (op, seen[op])
 
 
 def test_generation_is_deterministic() -> None:
@@ -95,4 +95,18 @@ def test_reshape_sunk_past_a_higher_rank_scalar_constant(tmp_path: Path) -> None
     model = helper.make_model(helper.make_graph(nodes, "g", [x], [y], inits),
                               opset_imports=[helper.make_opsetid("", 18)])
     feeds = {"x": np.linspace(-1, 1, 5, dtype=np.float32).reshape(1, 5)}
+    _check_against_ort(tmp_path, model, feeds)
+
+
+@pytest.mark.parametrize("op", ["ArgMax", "ArgMin"])
+def test_select_last_index_runs_on_runtime_micro(op: str, tmp_path: Path) -> None:
+    """Fuzz seeds 582, 719, 852, 918: ArgMin with select_last_index=1 was lowered to an int64
+    SUB (position from the end), which LiteRT runs and TFLite Micro and runtime_micro do not
+    (EL_ERROR_UNSUPPORTED). Now counted in int32 and widened."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5])
+    y = helper.make_tensor_value_info("y", TensorProto.INT64, [2, 1])
+    node = helper.make_node(op, ["x"], ["y"], axis=1, keepdims=1, select_last_index=1)
+    model = helper.make_model(helper.make_graph([node], "g", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    feeds = {"x": np.array([[1, 3, 0, 3, 0], [2, 2, 2, -1, -1]], np.float32)}  # ties
     _check_against_ort(tmp_path, model, feeds)

@@ -35,7 +35,7 @@ Shape = tuple[int, ...]
 # Ops (or op variants) the generator leaves out, each with the bug that keeps it out.
 EXCLUDED: dict[str, str] = {}
 
-OPSETS = (13, 17, 18)
+OPSETS = (11, 13, 17, 18, 21)
 
 
 class _Skip(Exception):
@@ -49,9 +49,11 @@ class FuzzCase:
     feeds: dict[str, np.ndarray]
     ops: list[str]
     opset: int
+    keep_nchw_io: bool = True  # False: rank 3-5 inputs/outputs move channels-last
 
     def describe(self) -> str:
-        return f"seed {self.seed} opset {self.opset}: {' -> '.join(self.ops)}"
+        io = "" if self.keep_nchw_io else " channels-last io"
+        return f"seed {self.seed} opset {self.opset}{io}: {' -> '.join(self.ops)}"
 
 
 @dataclass
@@ -161,7 +163,9 @@ def g_unary_attr(b: _Builder, x: str) -> str:
     if op == "Mish" and b.opset < 18:
         op = "Elu"
     if op == "Gelu":
-        raise _Skip  # opset 20 only: not in OPSETS
+        if b.opset < 20:
+            raise _Skip
+        return b.one(op, [x], s, approximate=str(r.choice(["none", "tanh"])))
     attrs: dict[str, object] = {}
     if op == "Elu":
         attrs = {"alpha": float(r.choice([1.0, 0.5, 1.7]))}
@@ -367,7 +371,7 @@ def g_norm(b: _Builder, x: str) -> str:
 
 def _axes_arg(b: _Builder, op: str, axes: list[int], attrs: dict[str, object]) -> list[str]:
     """Reduce axes: an input from opset 18 (ReduceSum from 13), an attribute before."""
-    if op == "ReduceSum" and b.opset >= 13 or b.opset >= 18:
+    if (op == "ReduceSum" and b.opset >= 13) or b.opset >= 18:
         return [b.ints(axes)]
     attrs["axes"] = axes
     return []
@@ -422,6 +426,8 @@ def g_reshape(b: _Builder, x: str) -> str:
             raise _Skip
         axis = int(r.integers(0, len(s) + 1))
         out = (*s[:axis], 1, *s[axis:])
+        if b.opset < 13:
+            return b.one(op, [x], out, axes=[axis])
         return b.one(op, [x, b.ints([axis])], out)
     if op == "Squeeze":
         ones = [i for i, d in enumerate(s) if d == 1]
@@ -430,7 +436,10 @@ def g_reshape(b: _Builder, x: str) -> str:
         axes = ones[: int(r.integers(1, len(ones) + 1))]
         if len(axes) == len(s):
             axes = axes[:-1]
-        return b.one(op, [x, b.ints(axes)], tuple(d for i, d in enumerate(s) if i not in axes))
+        out = tuple(d for i, d in enumerate(s) if i not in axes)
+        if b.opset < 13:
+            return b.one(op, [x], out, axes=axes)
+        return b.one(op, [x, b.ints(axes)], out)
     # a random factorisation of the element count, rank 1-4, maybe with -1 and 0
     rank = int(r.integers(1, 5))
     dims: list[int] = []
@@ -475,7 +484,10 @@ def g_split(b: _Builder, x: str) -> str:
         o = list(s)
         o[axis] = size
         outs.append(tuple(o))
-    a, c = b.node("Split", [x, b.ints(sizes)], outs, axis=axis)
+    if b.opset < 13:
+        a, c = b.node("Split", [x], outs, axis=axis, split=sizes)
+    else:
+        a, c = b.node("Split", [x, b.ints(sizes)], outs, axis=axis)
     return a if b.rng.random() < 0.5 else c
 
 
@@ -560,14 +572,17 @@ def g_resize(b: _Builder, x: str) -> str:
     if mode == "nearest":
         attrs["nearest_mode"] = str(r.choice(["round_prefer_floor", "floor", "round_prefer_ceil",
                                               "ceil"]))
-    # align_corners with a scale whose product with the input size is fractional: ONNX Runtime
-    # divides by the rounded output size, the ONNX reference (and so the converter, see
-    # converter/ops/resize.py) by the fractional one; they disagree by design: sizes instead.
+    # align_corners / pytorch_half_pixel with a scale whose product with the input size is
+    # fractional: ONNX Runtime uses the rounded output size, the ONNX reference (and so the
+    # converter, see converter/ops/resize.py) the fractional one (seeds 804, 812, 598: the
+    # converter matched onnx.reference exactly); they disagree by design: sizes instead.
     fractional = any(d * f != int(d * f) for d, f in zip(s, factor))
-    if r.random() < 0.5 and not (ctm == "align_corners" and fractional):
-        ins = [x, "", b.const(np.array(factor, np.float32))]
+    roi = "" if b.opset >= 13 else b.const(np.zeros(0, np.float32), "roi")  # required in 11
+    if r.random() < 0.5 and not (ctm in ("align_corners", "pytorch_half_pixel") and fractional):
+        ins = [x, roi, b.const(np.array(factor, np.float32))]
     else:
-        ins = [x, "", "", b.ints(out)]
+        ins = [x, roi, b.const(np.zeros(0, np.float32), "scales") if b.opset < 13 else "",
+               b.ints(out)]
     return b.one("Resize", ins, out, **attrs)
 
 
@@ -610,12 +625,170 @@ def g_einsum_like(b: _Builder, x: str) -> str:
     return b.one("Where", [mask, x, alt], s)
 
 
+def g_more_unary(b: _Builder, x: str) -> str:
+    """Math ops lowered as compositions (no TFLite op of their own)."""
+    s = b.values[x]
+    op = str(b.rng.choice(["Tan", "Asin", "Acos", "Atanh", "Asinh", "Sinh", "Cosh", "Acosh"]))
+    if op == "Tan":
+        x = b.one("Tanh", [x], s)  # |x| < 1: away from tan's poles
+    elif op in ("Asin", "Acos", "Atanh"):
+        t = b.one("Tanh", [x], s)
+        x = b.one("Mul", [t, b.const(np.float32(0.9))], s)  # inside (-1, 1)
+    elif op == "Acosh":
+        x = _positive(b, x, 1.25)
+    elif op in ("Sinh", "Cosh"):
+        x = b.one("Tanh", [x], s)
+    return b.one(op, [x], s)
+
+
+def g_arg(b: _Builder, x: str) -> str:
+    """ArgMax/ArgMin/TopK of a graph input (ties and near-ties in computed values would
+    make the index depend on rounding), indices cast back to float."""
+    inputs = sorted(b.raw_inputs)
+    x = inputs[int(b.rng.integers(len(inputs)))]
+    s = b.values[x]
+    r = b.rng
+    axis = int(r.integers(-len(s), len(s)))
+    a = axis % len(s)
+    if r.random() < 0.35:
+        k = int(r.integers(1, s[a] + 1))
+        out = tuple(k if i == a else d for i, d in enumerate(s))
+        largest = int(r.integers(2))
+        vals, idx = b.node("TopK", [x, b.ints([k])], [out, out], axis=axis, largest=largest,
+                           sorted=1)
+        del b.values[idx]
+        return vals
+    op = str(r.choice(["ArgMax", "ArgMin"]))
+    keep = int(r.integers(2))
+    out = tuple(1 if i == a else d for i, d in enumerate(s)) if keep else \
+        tuple(d for i, d in enumerate(s) if i != a)
+    if not out:
+        raise _Skip
+    attrs: dict[str, object] = {"axis": axis, "keepdims": keep}
+    if r.random() < 0.3 and b.opset >= 12:
+        attrs["select_last_index"] = 1
+    idx = b.node(op, [x], [out], **attrs)[0]
+    del b.values[idx]
+    return b.one("Cast", [idx], out, to=TensorProto.FLOAT)
+
+
+def g_gather(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    axis = int(r.integers(len(s)))
+    d = s[axis]
+    if r.random() < 0.3:
+        # GatherElements: indices of x's rank, any size up to x's along the axis
+        shape = tuple(int(r.integers(1, dd + 1)) if i != axis else int(r.integers(1, 4))
+                      for i, dd in enumerate(s))
+        idx = r.integers(-d, d, shape).astype(np.int64)
+        return b.one("GatherElements", [x, b.const(idx, "idx")], shape, axis=axis)
+    ishape = tuple(int(n) for n in r.integers(1, 4, int(r.integers(0, 3))))
+    if len(s) - 1 + len(ishape) > 4 or len(s) - 1 + len(ishape) < 1:
+        raise _Skip
+    idx = r.integers(-d, d, ishape).astype(np.int64)
+    out = (*s[:axis], *ishape, *s[axis + 1:])
+    return b.one("Gather", [x, b.const(idx, "idx")], out, axis=axis)
+
+
+def g_cumsum_trilu(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    if r.random() < 0.5 or len(s) < 2:
+        axis = int(r.integers(-len(s), len(s)))
+        return b.one("CumSum", [x, b.const(np.array(axis, np.int64), "axis")], s,
+                     exclusive=int(r.integers(2)), reverse=int(r.integers(2)))
+    if b.opset < 14:
+        raise _Skip
+    ins = [x]
+    if r.random() < 0.6:
+        ins.append(b.const(np.array(int(r.integers(-2, 3)), np.int64), "k"))
+    return b.one("Trilu", ins, s, upper=int(r.integers(2)))
+
+
+def g_einsum(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    r = b.rng
+    if len(s) == 2:
+        eq, w = ("ij,jk->ik", (s[1], int(r.integers(1, 5)))) if r.random() < 0.5 else \
+            ("ij->ji", None)
+    elif len(s) == 3:
+        eq, w = ("bij,jk->bik", (s[2], int(r.integers(1, 5)))) if r.random() < 0.5 else \
+            ("bij->bj", None)
+    else:
+        raise _Skip
+    if w is None:
+        out = (s[1], s[0]) if eq == "ij->ji" else (s[0], s[2])
+        return b.one("Einsum", [x], out, equation=eq)
+    out = (*s[:-1], w[1])
+    return b.one("Einsum", [x, b.rand_const(w, -0.5, 0.5)], out, equation=eq)
+
+
+def g_logic(b: _Builder, x: str) -> str:
+    """Boolean chains over comparisons of graph inputs, picked by Where."""
+    s = b.values[x]
+    inputs = [v for v in sorted(b.raw_inputs) if b.values[v] == s]
+    if not inputs:
+        raise _Skip
+    src = inputs[int(b.rng.integers(len(inputs)))]
+    m1 = b.node("Greater", [src, b.rand_const(_broadcast_shape(b.rng, s))], [s])[0]
+    m2 = b.node(str(b.rng.choice(["Less", "Equal"])),
+                [src, b.const(np.float32(b.rng.uniform(-1, 1)))], [s])[0]
+    op = str(b.rng.choice(["And", "Or", "Xor"]))
+    m = b.node(op, [m1, m2], [s])[0]
+    masks = [m1, m2, m]
+    if b.rng.random() < 0.5:
+        m = b.node("Not", [m], [s])[0]
+        masks.append(m)
+    for v in masks:  # bool: not float operands for later ops
+        del b.values[v]
+    return b.one("Where", [m, x, b.rand_const(_broadcast_shape(b.rng, s))], s)
+
+
+def g_variadic(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    op = str(b.rng.choice(["Max", "Min", "Sum", "Mean"]))
+    others = [b.rand_const(_broadcast_shape(b.rng, s)) for _ in range(int(b.rng.integers(2, 4)))]
+    return b.one(op, [x, *others], s)
+
+
+def g_lp_pool(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    if len(s) != 4:
+        raise _Skip
+    r = b.rng
+    k = [int(r.integers(1, min(3, d) + 1)) for d in s[2:]]
+    st = [int(r.integers(1, 3)) for _ in k]
+    out = tuple((d - kk) // ss + 1 for d, kk, ss in zip(s[2:], k, st))
+    return b.one("LpPool", [x], (*s[:2], *out), kernel_shape=k, strides=st,
+                 p=int(r.choice([1, 2])))
+
+
+def g_batched_matmul(b: _Builder, x: str) -> str:
+    s = b.values[x]
+    if len(s) < 3:
+        raise _Skip
+    r = b.rng
+    n = int(r.integers(1, 5))
+    batch = tuple(1 if r.random() < 0.4 else d for d in s[:-2])
+    w = b.rand_const((*batch, s[-1], n), -0.5, 0.5)
+    if r.random() < 0.5:
+        return b.one("MatMul", [x, w], (*s[:-1], n))
+    # the constant first: (batch, n, k) @ x^T-shaped? keep it simple, x on the right
+    m = int(r.integers(1, 4))
+    w2 = b.rand_const((*batch, m, s[-2]), -0.5, 0.5)
+    return b.one("MatMul", [w2, x], (*s[:-2], m, s[-1]))
+
+
+
 GENERATORS: list[tuple[Callable[[_Builder, str], str], float]] = [
     (g_unary, 3), (g_unary_attr, 2), (g_positive_unary, 1), (g_clip, 1), (g_binary, 4),
     (g_discontinuous, 0.5), (g_conv, 3), (g_conv_transpose, 1), (g_pool, 2), (g_norm, 2),
     (g_reduce, 2), (g_softmax, 1), (g_transpose, 2), (g_reshape, 2), (g_concat, 1),
     (g_split, 1), (g_slice, 1.5), (g_pad, 1), (g_tile_expand, 1), (g_space_depth, 1),
-    (g_resize, 1), (g_matmul, 2), (g_einsum_like, 0.5),
+    (g_resize, 1), (g_matmul, 2), (g_einsum_like, 0.5), (g_more_unary, 1), (g_arg, 0.7),
+    (g_gather, 1), (g_cumsum_trilu, 0.7), (g_einsum, 0.5), (g_logic, 0.5), (g_variadic, 0.7),
+    (g_lp_pool, 0.5), (g_batched_matmul, 1),
 ]
 
 
@@ -675,7 +848,7 @@ def generate(seed: int, max_ops: int = 5) -> FuzzCase:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="edgelite-onnx-fuzz")
     model.ir_version = 8
-    return FuzzCase(seed, model, b.feeds, b.ops, opset)
+    return FuzzCase(seed, model, b.feeds, b.ops, opset, keep_nchw_io=bool(rng.random() < 0.7))
 
 
 # ---- running one case -----------------------------------------------------------------------
@@ -690,8 +863,10 @@ def tolerance(ref: np.ndarray) -> float:
 def run_case(case: FuzzCase, runtimes: tuple[str, ...] = ("litert", "micro")) -> Verdict:
     import onnxruntime as ort
 
-    from edgelite.converter import ConvertOptions, convert_to_bytes
+    from edgelite.converter import ConvertOptions, convert
     from edgelite.errors import EdgeliteError
+    from edgelite.tflite.metadata import METADATA_KEY, channels_last_io
+    from edgelite.tflite.writer import write_model
 
     model = case.model
     try:
@@ -707,17 +882,20 @@ def run_case(case: FuzzCase, runtimes: tuple[str, ...] = ("litert", "micro")) ->
         path = Path(tmp) / "fuzz.onnx"
         path.write_bytes(model.SerializeToString())
         try:
-            blob = convert_to_bytes(path, ConvertOptions(keep_nchw_io=True))
+            graph = convert(path, ConvertOptions(keep_nchw_io=case.keep_nchw_io))
+            blob = write_model(graph)
         except EdgeliteError as e:
             return Verdict("refused", case, e.render()[:400])
         except Exception:  # noqa: BLE001
             return Verdict("crash", case, "convert: " + traceback.format_exc(limit=3)[-600:])
+    layout = channels_last_io(graph.metadata.get(METADATA_KEY))
+    feeds = {k: _to_last(v) if k in layout.inputs else v for k, v in case.feeds.items()}
+    want = {k: _to_last(v) if k in layout.outputs else v for k, v in want.items()}
     verdict = Verdict("ok", case)
     problems: list[str] = []
     for runtime in runtimes:
         try:
-            got = _run_litert(blob, case.feeds) if runtime == "litert" else \
-                _run_micro(blob, case.feeds)
+            got = _run_litert(blob, feeds) if runtime == "litert" else _run_micro(blob, feeds)
         except Exception as e:  # noqa: BLE001
             verdict.status = "crash"
             problems.append(f"{runtime}: {type(e).__name__}: {str(e)[:400]}")
@@ -729,6 +907,11 @@ def run_case(case: FuzzCase, runtimes: tuple[str, ...] = ("litert", "micro")) ->
             problems.append(problem)
     verdict.detail = "\n    ".join(problems)
     return verdict
+
+
+def _to_last(x: np.ndarray) -> np.ndarray:
+    """NCHW (NCW, NCDHW) -> channels-last, as the converter moves a model's interface."""
+    return np.ascontiguousarray(np.moveaxis(x, 1, -1))
 
 
 def _compare(runtime: str, want: dict[str, np.ndarray], got: dict[str, np.ndarray],
