@@ -27,12 +27,15 @@ CHUNKS = 6  # 300 graphs, about 10 s
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_random_graphs_agree_with_onnx_runtime(chunk: int) -> None:
-    failures = []
+    failures, ill = [], []
     for seed in range(chunk * SEEDS_PER_CHUNK, (chunk + 1) * SEEDS_PER_CHUNK):
         verdict = run_case(generate(seed))
-        if verdict.status != "ok":  # refused, mismatch, crash or a generator bug alike
+        if verdict.status == "illcond":  # a normalization of a constant slice: not compared
+            ill.append(verdict.line())
+        elif verdict.status != "ok":  # refused, mismatch, crash or a generator bug alike
             failures.append(verdict.line())
     assert not failures, "\n".join(failures)
+    assert len(ill) <= SEEDS_PER_CHUNK // 10, "\n".join(ill)  # the rest is compared
 
 
 def test_the_generator_covers_the_registry_broadly() -> None:
