@@ -99,7 +99,12 @@ class _Builder:
 
     def const(self, value: np.ndarray, base: str = "c") -> str:
         name = self.name(base)
-        self.inits.append(numpy_helper.from_array(np.asarray(value), name))
+        tensor = numpy_helper.from_array(np.asarray(value), name)
+        if self.rng.random() < 0.15:  # exporters write both forms; the reader folds Constant
+            self.nodes.append(helper.make_node("Constant", [], [name], value=tensor,
+                                               name=name + "_const"))
+        else:
+            self.inits.append(tensor)
         return name
 
     def rand_const(self, shape: Shape, lo: float = -1.0, hi: float = 1.0) -> str:
@@ -284,26 +289,38 @@ def g_conv(b: _Builder, x: str) -> str:
 
 def g_conv_transpose(b: _Builder, x: str) -> str:
     s = b.values[x]
-    if len(s) != 4:
+    if len(s) not in (3, 4):
         raise _Skip
     r = b.rng
     c = s[1]
-    k = [int(r.integers(1, 4)) for _ in range(2)]
-    strides = [int(r.integers(1, 3)) for _ in range(2)]
-    cout = int(r.integers(1, 5))
-    pads = [int(r.integers(0, kk)) for kk in k] * 2
-    out = [(d - 1) * st + kk - pads[i] - pads[i + 2]
-           for i, (d, st, kk) in enumerate(zip(s[2:], strides, k))]
+    nd = len(s) - 2
+    k = [int(r.integers(1, 4)) for _ in range(nd)]
+    strides = [int(r.integers(1, 3)) for _ in range(nd)]
+    dil = [int(r.integers(1, 3)) if r.random() < 0.3 else 1 for _ in range(nd)]
+    group = int(r.choice([g for g in range(1, c + 1) if c % g == 0])) if r.random() < 0.3 else 1
+    cout = group * int(r.integers(1, 3))
+    ek = [(kk - 1) * dd + 1 for kk, dd in zip(k, dil)]
+    pads = [int(r.integers(0, e)) for e in ek] * 2
+    outpad = [int(r.integers(0, st)) if r.random() < 0.3 else 0 for st in strides]
+    out = [(d - 1) * st + e - pads[i] - pads[i + nd] + op_
+           for i, (d, st, e, op_) in enumerate(zip(s[2:], strides, ek, outpad))]
     if any(o < 1 for o in out):
         raise _Skip
-    w = b.rand_const((c, cout, *k), -0.5, 0.5)
-    return b.one("ConvTranspose", [x, w, b.rand_const((cout,))], (s[0], cout, *out),
-                 kernel_shape=k, strides=strides, pads=pads)
+    w = b.rand_const((c, cout // group, *k), -0.5, 0.5)
+    attrs: dict[str, object] = {"kernel_shape": k, "strides": strides, "pads": pads}
+    if any(d != 1 for d in dil):
+        attrs["dilations"] = dil
+    if group != 1:
+        attrs["group"] = group
+    if any(outpad):
+        attrs["output_padding"] = outpad
+    ins = [x, w] + ([b.rand_const((cout,))] if r.random() < 0.7 else [])
+    return b.one("ConvTranspose", ins, (s[0], cout, *out), **attrs)
 
 
 def g_pool(b: _Builder, x: str) -> str:
     s = b.values[x]
-    if len(s) not in (3, 4):
+    if len(s) not in (3, 4, 5):
         raise _Skip
     r = b.rng
     op = str(r.choice(["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"]))
@@ -320,11 +337,15 @@ def g_pool(b: _Builder, x: str) -> str:
     ceil = bool(r.random() < 0.3)
     if ceil:
         attrs["ceil_mode"] = 1
+    dil = [1] * len(spatial)
+    if op == "MaxPool" and r.random() < 0.3 and not ceil:
+        dil = [int(r.integers(1, 3)) for _ in spatial]
+        attrs["dilations"] = dil
     if op == "AveragePool" and r.random() < 0.5:
         attrs["count_include_pad"] = 1
     out = []
     for i, d in enumerate(spatial):
-        span = d + pads[i] + pads[i + len(spatial)] - k[i]
+        span = d + pads[i] + pads[i + len(spatial)] - ((k[i] - 1) * dil[i] + 1)
         o = (-(-span // strides[i]) if ceil else span // strides[i]) + 1
         if ceil and (o - 1) * strides[i] >= d + pads[i]:
             # the spec drops a last window that would start in the end padding; ONNX shape
@@ -438,6 +459,8 @@ def g_reshape(b: _Builder, x: str) -> str:
         axes = ones[: int(r.integers(1, len(ones) + 1))]
         if len(axes) == len(s):
             axes = axes[:-1]
+        if b.opset >= 13 and len(ones) < len(s) and r.random() < 0.3:
+            return b.one(op, [x], tuple(d for d in s if d != 1))  # every size-1 axis
         out = tuple(d for i, d in enumerate(s) if i not in axes)
         if b.opset < 13:
             return b.one(op, [x], out, axes=axes)
@@ -455,6 +478,10 @@ def g_reshape(b: _Builder, x: str) -> str:
     spec = list(dims)
     if r.random() < 0.4:
         spec[int(r.integers(rank))] = -1
+    if r.random() < 0.3:  # 0 copies the input's dimension at that position
+        same = [i for i in range(min(rank, len(s))) if dims[i] == s[i] and spec[i] != -1]
+        for i in same[:1]:
+            spec[i] = 0
     return b.one("Reshape", [x, b.ints(spec)], tuple(dims))
 
 
@@ -512,6 +539,9 @@ def g_slice(b: _Builder, x: str) -> str:
         raise _Skip
     out = list(s)
     out[axis] = n
+    if step == 1 and r.random() < 0.3:
+        # ends past the end (INT64_MAX, as exporters write "to the end") clamp
+        end = int(np.iinfo(np.int64).max) if end == d else end
     return b.one("Slice", [x, b.ints([start]), b.ints([end]), b.ints([axis]), b.ints([step])],
                  tuple(out))
 
@@ -525,6 +555,11 @@ def g_pad(b: _Builder, x: str) -> str:
         pads = [min(p, s[i % len(s)] - 1) for i, p in enumerate(pads)]
     if mode == "edge":
         pads = [min(p, 1) for p in pads]
+    if mode == "constant" and r.random() < 0.25:  # negative pads crop
+        pads = [-int(r.integers(0, (s[i % len(s)] + 1) // 2)) if r.random() < 0.4 else p
+                for i, p in enumerate(pads)]
+        if any(s[i] + pads[i] + pads[i + len(s)] < 1 for i in range(len(s))):
+            raise _Skip
     out = tuple(d + pads[i] + pads[i + len(s)] for i, d in enumerate(s))
     ins = [x, b.ints(pads)]
     if mode == "constant" and r.random() < 0.5:
@@ -564,7 +599,7 @@ def g_resize(b: _Builder, x: str) -> str:
     if len(s) != 4:
         raise _Skip
     r = b.rng
-    mode = str(r.choice(["nearest", "linear"]))
+    mode = str(r.choice(["nearest", "linear", "linear", "cubic"]))
     factor = [1.0, 1.0, float(r.choice([2.0, 0.5, 1.5, 3.0])), float(r.choice([2.0, 0.5, 3.0]))]
     out = tuple(int(np.floor(d * f)) for d, f in zip(s, factor))
     if min(out) < 1:
@@ -783,6 +818,25 @@ def g_batched_matmul(b: _Builder, x: str) -> str:
 
 
 
+def g_shape_chain(b: _Builder, x: str) -> str:
+    """Reshape(x, Concat(Shape(x)[:k], [-1])): the shape folding exporters rely on."""
+    s = b.values[x]
+    if len(s) < 2:
+        raise _Skip
+    k = int(b.rng.integers(1, len(s)))
+    shp = b.node("Shape", [x], [(len(s),)])[0]
+    del b.values[shp]
+    head = b.node("Slice", [shp, b.ints([0]), b.ints([k]), b.ints([0])], [(k,)])[0]
+    del b.values[head]
+    spec = b.node("Concat", [head, b.ints([-1])], [(k + 1,)], axis=0)[0]
+    del b.values[spec]
+    return b.one("Reshape", [x, spec], (*s[:k], int(np.prod(s[k:]))))
+
+
+def g_dropout(b: _Builder, x: str) -> str:
+    return b.one("Dropout", [x], b.values[x])
+
+
 GENERATORS: list[tuple[Callable[[_Builder, str], str], float]] = [
     (g_unary, 3), (g_unary_attr, 2), (g_positive_unary, 1), (g_clip, 1), (g_binary, 4),
     (g_discontinuous, 0.5), (g_conv, 3), (g_conv_transpose, 1), (g_pool, 2), (g_norm, 2),
@@ -790,16 +844,19 @@ GENERATORS: list[tuple[Callable[[_Builder, str], str], float]] = [
     (g_split, 1), (g_slice, 1.5), (g_pad, 1), (g_tile_expand, 1), (g_space_depth, 1),
     (g_resize, 1), (g_matmul, 2), (g_einsum_like, 0.5), (g_more_unary, 1), (g_arg, 0.7),
     (g_gather, 1), (g_cumsum_trilu, 0.7), (g_einsum, 0.5), (g_logic, 0.5), (g_variadic, 0.7),
-    (g_lp_pool, 0.5), (g_batched_matmul, 1),
+    (g_lp_pool, 0.5), (g_batched_matmul, 1), (g_shape_chain, 0.5), (g_dropout, 0.2),
 ]
 
 
 def _random_input_shape(rng: np.random.Generator) -> Shape:
-    rank = int(rng.choice([2, 3, 4, 4, 4]))
+    rank = int(rng.choice([2, 3, 4, 4, 4, 5], p=[0.18, 0.2, 0.18, 0.18, 0.18, 0.08]))
+    n = 1 if rng.random() < 0.8 else 2
+    if rank == 5:
+        return (n, int(rng.integers(1, 4)), *(int(d) for d in rng.integers(1, 6, 3)))
     if rank == 4:
-        return (1, int(rng.integers(1, 7)), int(rng.integers(1, 9)), int(rng.integers(1, 9)))
+        return (n, int(rng.integers(1, 7)), int(rng.integers(1, 9)), int(rng.integers(1, 9)))
     if rank == 3:
-        return (1, int(rng.integers(1, 7)), int(rng.integers(1, 11)))
+        return (n, int(rng.integers(1, 7)), int(rng.integers(1, 11)))
     return (int(rng.integers(1, 4)), int(rng.integers(1, 9)))
 
 
@@ -833,7 +890,7 @@ def generate(seed: int, max_ops: int = 5) -> FuzzCase:
         new_ops = b.ops[len(mark[3]):]
         if out is None or any(op not in REGISTRY or op in EXCLUDED
                               or not REGISTRY[op].opsets[0] <= opset <= REGISTRY[op].opsets[1]
-                              for op in new_ops) or not 1 <= len(b.values[out]) <= 4 \
+                              for op in new_ops) or not 1 <= len(b.values[out]) <= 5 \
                 or int(np.prod(b.values[out])) > 4096:
             b.nodes[mark[0]:] = []
             b.inits[mark[1]:] = []
