@@ -486,6 +486,48 @@ def test_external_data_inside_the_folder_still_loads(tmp_path: Path,
                                rtol=1e-6)
 
 
+# ---- weights no quantization can represent --------------------------------------------------
+
+def _digits_with_weight(d: Path, value: float, everywhere: bool = False) -> Path:
+    """The digits CNN with ``value`` as the first weight of its first conv, or as every
+    conv weight."""
+    m = onnx.load(str(DIGITS / "digits_cnn.onnx"))
+    for t in [t for t in m.graph.initializer if len(t.dims) == 4][: None if everywhere else 1]:
+        w = numpy_helper.to_array(t).copy()
+        if everywhere:
+            w[...] = value
+        else:
+            w.flat[0] = value
+        t.CopyFrom(numpy_helper.from_array(w, t.name))
+    return _save(m, d / "model.onnx")
+
+
+@pytest.mark.parametrize(("value", "mode"), [(np.nan, "int8"), (np.nan, "weights-int8"),
+                                             (np.inf, "int8"), (-np.inf, "int16x8")])
+def test_non_finite_weights_are_refused_by_name(value: float, mode: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Was: weights-int8 wrote a model (a NaN weight got scale 1, an infinite one zeroed the
+    whole channel), int8 failed inside runtime_micro with "scale 0 is not finite"."""
+    model = _digits_with_weight(tmp_path, value)
+    before = files_in(tmp_path)
+    code, err = run_cli(capsys, "quantize", str(model), "--mode", mode, "-o",
+                        str(tmp_path / "out.tflite"), "--calibration",
+                        str(DIGITS / "calibration.npz"))
+    assert_one_error(code, err, "CONV_2D", "cannot be quantized")
+    assert files_in(tmp_path) == before
+
+
+def test_non_finite_activations_are_refused_by_name(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Huge (finite) weights make activations overflow to inf on real data: calibration names
+    the first tensor that does (was: a ValueError traceback from the zero point)."""
+    model = _digits_with_weight(tmp_path, 1e25, everywhere=True)
+    code, err = run_cli(capsys, "quantize", str(model), "-o", str(tmp_path / "out.tflite"),
+                        "--calibration", str(DIGITS / "calibration.npz"))
+    assert_one_error(code, err, "non-finite values", "calibration data")
+    assert not (tmp_path / "out.tflite").exists()
+
+
 # ---- calibration data and input data --------------------------------------------------------
 
 def _npy_bytes(arr: np.ndarray) -> bytes:
