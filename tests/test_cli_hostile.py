@@ -329,6 +329,13 @@ def wrong_attribute_type(d: Path) -> Path:
     return _save(_model([node], inputs=(x,), outputs=(y,), inits=(w,)), d / "model.onnx")
 
 
+def name_not_utf8(d: Path) -> Path:
+    """protobuf hands invalid UTF-8 out as bytes (proto2), which fail wherever names are used."""
+    data = _add_model().SerializeToString().replace(b"\x03add", b"\x03\xe5dd")
+    (d / "model.onnx").write_bytes(data)
+    return d / "model.onnx"
+
+
 def over_2gib(d: Path) -> Path:
     """A sparse file past protobuf's limit: refused from its size, never read (writing it
     costs nothing, reading it would cost 2 GiB)."""
@@ -393,6 +400,7 @@ ONNX_CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "sequence_input": (sequence_input, "not a tensor"),
     "wrong_attribute_type": (wrong_attribute_type, "kernel_shape"),
     "over_2gib": (over_2gib, "2 GiB"),
+    "name_not_utf8": (name_not_utf8, "not valid UTF-8"),
     "truncated": (truncated, "not a valid ONNX protobuf"),
     "random_bytes": (random_bytes, "model.onnx"),
     "empty_file": (empty_file, "not an ONNX model"),
@@ -484,6 +492,43 @@ def test_external_data_inside_the_folder_still_loads(tmp_path: Path,
     lite.invoke()
     np.testing.assert_allclose(lite.get_tensor(lite.get_output_details()[0]["index"]), expected,
                                rtol=1e-6)
+
+
+def test_mutated_models_never_escape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Byte mutations (set, flip, delete, insert) of real and generated models: every run ends
+    in a converted file or exactly one error line with exit 2; nothing escapes main(). (A
+    1,500-mutation run found the invalid UTF-8 name and a Slice step past int32.)"""
+    from helpers.onnx_fuzz import generate
+
+    rng = np.random.default_rng(2024)
+    sources = [(DIGITS / "digits_cnn.onnx").read_bytes()] + [
+        generate(seed).model.SerializeToString() for seed in range(8)]
+    outcomes = {0: 0, 2: 0}
+    for i in range(120):
+        data = bytearray(sources[i % len(sources)])
+        for _ in range(int(rng.integers(1, 6))):
+            p = int(rng.integers(len(data)))
+            kind = int(rng.integers(4))
+            if kind == 0:
+                data[p] = int(rng.integers(256))
+            elif kind == 1:
+                data[p] ^= 1 << int(rng.integers(8))
+            elif kind == 2:
+                del data[p:p + int(rng.integers(1, 8))]
+            else:
+                data[p:p] = rng.integers(0, 256, int(rng.integers(1, 8))).astype(np.uint8).tobytes()
+        model = tmp_path / f"m{i}.onnx"
+        model.write_bytes(bytes(data))
+        out = tmp_path / "out.tflite"
+        code, err = run_cli(capsys, "convert", str(model), "-o", str(out))
+        assert code in outcomes, (i, code, err)
+        if code == 2:
+            assert_one_error(code, "\n".join(ln for ln in err.splitlines()
+                                            if not ln.startswith("note:")), str(model))
+            assert not out.exists()
+        out.unlink(missing_ok=True)
+        outcomes[code] += 1
+    assert outcomes[0] >= 3 and outcomes[2] >= 20, outcomes  # both paths exercised
 
 
 # ---- weights no quantization can represent --------------------------------------------------

@@ -113,3 +113,16 @@ def test_select_last_index_runs_on_runtime_micro(op: str, tmp_path: Path) -> Non
                               opset_imports=[helper.make_opsetid("", 13)])
     feeds = {"x": np.array([[1, 3, 0, 3, 0], [2, 2, 2, -1, -1]], np.float32)}  # ties
     _check_against_ort(tmp_path, model, feeds)
+
+
+def test_slice_step_past_int32(tmp_path: Path) -> None:
+    """A mutated model's Slice step of -3e11 failed in the lowering with an OverflowError
+    (exit 70, "please report"); a step past the dimension picks one element."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 6])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 1])
+    inits = [numpy_helper.from_array(np.array([v], np.int64), n)
+             for n, v in (("starts", 4), ("ends", -100), ("axes", 1), ("steps", -304942678017))]
+    node = helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"])
+    model = helper.make_model(helper.make_graph([node], "g", [x], [y], inits),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    _check_against_ort(tmp_path, model, {"x": np.arange(12, dtype=np.float32).reshape(2, 6)})

@@ -102,6 +102,7 @@ def load_model(path: str | Path) -> onnx.ModelProto:
             hint="re-export the model",
         ) from None
     del data
+    _check_text(model, where)
     if len(model.graph.node) == 0 and len(model.graph.output) == 0:
         # protobuf happily parses many non-ONNX byte strings into an empty message
         raise EdgeliteError("not an ONNX model (no graph)", where=where,
@@ -123,6 +124,23 @@ def load_model(path: str | Path) -> onnx.ModelProto:
         raise EdgeliteError(f"fails onnx.checker: {_one_line(e)}", code=Code.INVALID_MODEL,
                             where=where, hint="re-export the model") from None
     return model
+
+
+def _check_text(model: onnx.ModelProto, where: str) -> None:
+    """Every string field is valid UTF-8. ONNX is proto2: protobuf parses invalid text without
+    complaint and hands it out as bytes, which fail wherever a name is used later."""
+    stack: list = [model]
+    while stack:
+        msg = stack.pop()
+        for fd, value in msg.ListFields():
+            if fd.type == fd.TYPE_MESSAGE:
+                stack.extend([value] if hasattr(value, "ListFields") else value)
+            elif fd.type == fd.TYPE_STRING and any(
+                    isinstance(v, bytes) for v in ([value] if isinstance(value, (str, bytes))
+                                                   else value)):
+                raise EdgeliteError(f"a {fd.name!r} field is not valid UTF-8 (the file is "
+                                    "corrupt)", code=Code.INVALID_MODEL, where=where,
+                                    hint="re-export the model")
 
 
 def _all_tensors(graph: onnx.GraphProto, where: str,

@@ -8,7 +8,13 @@ import numpy as np
 import onnx
 
 from edgelite.converter.ops._util import (
-    as_const_like, const_ints, emit, i32, norm_axis, reshape_to, tflite_type,
+    as_const_like,
+    const_ints,
+    emit,
+    i32,
+    norm_axis,
+    reshape_to,
+    tflite_type,
 )
 from edgelite.converter.ops.registry import ONNX_DTYPES, LoweringContext, register
 
@@ -203,6 +209,8 @@ def lower_slice(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         # ONNX clamps like Python slices; a huge int64 end means "to the end".
         s = max(min(s, 2**31 - 1), -2**31)
         e = max(min(e, 2**31 - 1), -2**31)
+        # a step past the dimension picks one element, as the dimension itself does
+        st = max(min(st, max(x.shape[a], 1)), -max(x.shape[a], 1))
         b0, e0, _ = slice(s, e, st).indices(x.shape[a])
         begin[a], end[a], stride[a] = b0, e0, st
         if e0 < 0:
