@@ -336,6 +336,48 @@ def name_not_utf8(d: Path) -> Path:
     return d / "model.onnx"
 
 
+# semantic nonsense inside well-formed protobuf (found by mutating attributes, initializer
+# values and input dims of generated graphs; each was a lowering crash with exit 70)
+
+def batchnorm_wrong_channels(d: Path) -> Path:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 9])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 9])
+    inits = [numpy_helper.from_array(np.ones(1, np.float32), n) for n in "sbmv"]
+    node = helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"])
+    return _save(_model([node], inputs=(x,), outputs=(y,), inits=inits), d / "model.onnx")
+
+
+def conv_dilation_past_int32(d: Path) -> Path:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 4, 4])
+    w = numpy_helper.from_array(np.ones((1, 1, 1, 1), np.float32), "w")
+    node = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[1, 1],
+                            dilations=[1, 2**31])
+    return _save(_model([node], inputs=(x,), outputs=(y,), inits=(w,)), d / "model.onnx")
+
+
+def resize_empty(d: Path) -> Path:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 0, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 8, 8])
+    sizes = numpy_helper.from_array(np.array([1, 2, 8, 8], np.int64), "sizes")
+    node = helper.make_node("Resize", ["x", "", "", "sizes"], ["y"], mode="linear")
+    return _save(_model([node], inputs=(x,), outputs=(y,), inits=(sizes,)), d / "model.onnx")
+
+
+def where_shapes_clash(d: Path) -> Path:
+    """Where over shapes that do not broadcast: ONNX's strict inference names the problem."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 100, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 6, 100, 3])
+    c = numpy_helper.from_array(np.ones((6, 100, 3), bool), "c")
+    other = numpy_helper.from_array(np.ones((6, 1), np.float32), "o")
+    node = helper.make_node("Where", ["c", "x", "o"], ["y"])
+    return _save(_model([node], inputs=(x,), outputs=(y,), inits=(c, other)), d / "model.onnx")
+
+
+def cast_to_nothing(d: Path) -> Path:
+    return _save(_model([helper.make_node("Cast", ["x"], ["y"], to=-2)]), d / "model.onnx")
+
+
 def over_2gib(d: Path) -> Path:
     """A sparse file past protobuf's limit: refused from its size, never read (writing it
     costs nothing, reading it would cost 2 GiB)."""
@@ -400,6 +442,11 @@ ONNX_CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "sequence_input": (sequence_input, "not a tensor"),
     "wrong_attribute_type": (wrong_attribute_type, "kernel_shape"),
     "over_2gib": (over_2gib, "2 GiB"),
+    "batchnorm_wrong_channels": (batchnorm_wrong_channels, "1 values for 2 channels"),
+    "conv_dilation_past_int32": (conv_dilation_past_int32, "out of range"),
+    "resize_empty": (resize_empty, "empty"),
+    "where_shapes_clash": (where_shapes_clash, "Where"),
+    "cast_to_nothing": (cast_to_nothing, "Cast"),
     "name_not_utf8": (name_not_utf8, "not valid UTF-8"),
     "truncated": (truncated, "not a valid ONNX protobuf"),
     "random_bytes": (random_bytes, "model.onnx"),

@@ -968,7 +968,8 @@ def _lower(work: _Work, graph: ir.Graph) -> None:
                                 f"produces", code=Code.INVALID_MODEL, where=work.where)
         ctx.node = node
         n_ops = len(graph.ops)
-        if (too_big := _oversized_output(node, ctx.shapes)) is not None:
+        if (too_big := _oversized_output(node, ctx.shapes)) is not None or (
+                too_big := _bad_window_attribute(node)) is not None:
             report.add(op_label, node.name, too_big)
             failed.update(o for o in node.output if o)
             continue
@@ -983,15 +984,71 @@ def _lower(work: _Work, graph: ir.Graph) -> None:
         except EdgeliteError:
             raise
         except Exception as e:
+            # A lowering that crashes on a model ONNX itself finds inconsistent met a bad
+            # model, not a bug of ours: say what ONNX says is wrong with it.
+            if (why := _inconsistency(work.model)) is not None:
+                raise EdgeliteError(
+                    f"node {node.name!r} ({node.op_type}): the model is inconsistent: {why}",
+                    code=Code.INVALID_MODEL, where=work.where,
+                    hint="re-export the model") from None
             raise EdgeliteError(
                 f"lowering {node.op_type} node {node.name!r} failed: {type(e).__name__}: "
                 f"{_one_line(e)}", code=Code.INTERNAL, where=work.where,
                 hint="please report this with the model",
             ) from e
         _check_outputs(node, ctx, work)
+        if (too_big := _oversized_ir(node, ctx)) is not None:
+            report.add(op_label, node.name, too_big)
+            failed.update(o for o in node.output if o)
     ctx.node = None
     report.raise_if_any(work.where)
     graph.outputs = [ctx.values[name] for name in work.outputs]
+
+
+# Window attributes: each value in [low, 2^31 - 1] (a .tflite option is an int32; ONNX
+# checks only some of them, and a lowering must not meet a zero stride or a 2^40 kernel).
+_WINDOW_OPS = ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool")
+_WINDOW_ATTRS = {"kernel_shape": 1, "strides": 1, "dilations": 1, "group": 1, "pads": 0,
+                 "output_padding": 0, "output_shape": 1}
+
+
+def _bad_window_attribute(node: onnx.NodeProto) -> str | None:
+    if node.op_type not in _WINDOW_OPS and node.op_type not in ("DepthToSpace", "SpaceToDepth"):
+        return None
+    for a in node.attribute:
+        low = 1 if a.name == "blocksize" else _WINDOW_ATTRS.get(a.name)
+        if low is None or a.type not in (onnx.AttributeProto.INT, onnx.AttributeProto.INTS):
+            continue
+        values = [a.i] if a.type == onnx.AttributeProto.INT else list(a.ints)
+        if any(not low <= v <= MAX_DIM for v in values):
+            return f"attribute {a.name}={values} is out of range ({low}..{MAX_DIM})"
+    return None
+
+
+def _inconsistency(model: onnx.ModelProto) -> str | None:
+    """What ONNX's strict checks (full checker, strict typed shape inference) find wrong with
+    the model, or None if they pass."""
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as e:  # noqa: BLE001  the checker and inference raise many types
+        return _one_line(e)
+    return None
+
+
+def _oversized_ir(node: onnx.NodeProto, ctx: LoweringContext) -> str | None:
+    """An output the lowering computed (not inferred) that no .tflite tensor can hold."""
+    for name in node.output:
+        t = ctx.values.get(name) if name else None
+        if t is None:
+            continue
+        count = 1
+        for d in t.shape:
+            count *= int(d)
+        nbytes = count * np.dtype(t.dtype).itemsize
+        if any(not 0 <= int(d) <= MAX_DIM for d in t.shape) or nbytes > MAX_TENSOR_BYTES:
+            return (f"output {name!r} of shape {list(t.shape)} is larger than a .tflite tensor "
+                    f"can be ({MAX_TENSOR_BYTES:,} bytes, dimensions up to {MAX_DIM:,})")
+    return None
 
 
 def _check_outputs(node: onnx.NodeProto, ctx: LoweringContext, work: _Work) -> None:

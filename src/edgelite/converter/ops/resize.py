@@ -284,6 +284,8 @@ def _full_rank(ctx: LoweringContext, node: onnx.NodeProto, values: list[float], 
 def lower_resize(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     r = len(x.shape)
+    if 0 in x.shape:
+        raise ctx.unsupported(node, f"the input {list(x.shape)} is empty: nothing to resize")
     mode = ctx.attr(node, "mode", "nearest")
     if ctx.opset < 11:
         scales = [float(s) for s in np.asarray(ctx.const(node, 1)).reshape(-1)]
