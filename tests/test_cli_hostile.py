@@ -378,6 +378,56 @@ def cast_to_nothing(d: Path) -> Path:
     return _save(_model([helper.make_node("Cast", ["x"], ["y"], to=-2)]), d / "model.onnx")
 
 
+def gemm_c_does_not_broadcast(d: Path) -> Path:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [100, 1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [100, 2])
+    inits = [numpy_helper.from_array(np.ones((2, 1), np.float32), "b"),
+             numpy_helper.from_array(np.ones((2, 2), np.float32), "c")]
+    node = helper.make_node("Gemm", ["x", "b", "c"], ["y"], transB=1)
+    return _save(_model([node], inputs=(x,), outputs=(y,), inits=inits), d / "model.onnx")
+
+
+def conv_weight_of_rank_1(d: Path) -> Path:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])
+    w = numpy_helper.from_array(np.ones(2, np.float32), "w")
+    node = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[1, 1])
+    return _save(_model([node], inputs=(x,), outputs=(y,), inits=(w,)), d / "model.onnx")
+
+
+def empty_tensor_with_huge_dim(d: Path) -> Path:
+    """Tile of an empty input by 2^40: no elements, but a dimension int32 cannot hold."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [0, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [0, "n"])
+    reps = numpy_helper.from_array(np.array([2, 2**40], np.int64), "reps")
+    nodes = [helper.make_node("Tile", ["x", "reps"], ["t"]),
+             helper.make_node("Relu", ["t"], ["y"])]
+    return _save(_model(nodes, inputs=(x,), outputs=(y,), inits=(reps,)), d / "model.onnx")
+
+
+def resize_unknown_mode(d: Path) -> Path:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 8, 8])
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "s")
+    node = helper.make_node("Resize", ["x", "", "s"], ["y"], mode="linear",
+                            coordinate_transformation_mode="pZtorch_half_pixel")
+    return _save(_model([node], inputs=(x,), outputs=(y,), inits=(scales,)), d / "model.onnx")
+
+
+def concat_shapes_clash(d: Path) -> Path:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 1, 3])
+    c = numpy_helper.from_array(np.ones((1, 0, 3), np.float32), "c")
+    node = helper.make_node("Concat", ["x", "c"], ["y"], axis=0)
+    return _save(_model([node], inputs=(x,), outputs=(y,), inits=(c,)), d / "model.onnx")
+
+
+def unknown_element_type(d: Path) -> Path:
+    m = _add_model()
+    m.graph.initializer[0].data_type = 67
+    return _save(m, d / "model.onnx")
+
+
 def over_2gib(d: Path) -> Path:
     """A sparse file past protobuf's limit: refused from its size, never read (writing it
     costs nothing, reading it would cost 2 GiB)."""
@@ -447,6 +497,12 @@ ONNX_CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "resize_empty": (resize_empty, "empty"),
     "where_shapes_clash": (where_shapes_clash, "Where"),
     "cast_to_nothing": (cast_to_nothing, "Cast"),
+    "gemm_c_does_not_broadcast": (gemm_c_does_not_broadcast, "do not make a (100, 2) product"),
+    "conv_weight_of_rank_1": (conv_weight_of_rank_1, "weights [2]"),
+    "empty_tensor_with_huge_dim": (empty_tensor_with_huge_dim, "cannot store"),
+    "resize_unknown_mode": (resize_unknown_mode, "pZtorch_half_pixel"),
+    "concat_shapes_clash": (concat_shapes_clash, "differ off axis 0"),
+    "unknown_element_type": (unknown_element_type, "unknown element type 67"),
     "name_not_utf8": (name_not_utf8, "not valid UTF-8"),
     "truncated": (truncated, "not a valid ONNX protobuf"),
     "random_bytes": (random_bytes, "model.onnx"),
@@ -541,31 +597,26 @@ def test_external_data_inside_the_folder_still_loads(tmp_path: Path,
                                rtol=1e-6)
 
 
-def test_mutated_models_never_escape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Byte mutations (set, flip, delete, insert) of real and generated models: every run ends
-    in a converted file or exactly one error line with exit 2; nothing escapes main(). (A
-    1,500-mutation run found the invalid UTF-8 name and a Slice step past int32.)"""
-    from helpers.onnx_fuzz import generate
+@pytest.mark.parametrize("kind", ["bytes", "structure"])
+def test_mutated_models_never_escape(kind: str, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Mutations of the digits CNN and generated graphs: byte edits (set, flip, delete,
+    insert) and structural edits (hostile attribute values, int64 initializer values, input
+    dims). Every run ends in a converted file or exactly one error line with exit 2; nothing
+    escapes main() and nothing is exit 70. (Longer runs found the invalid UTF-8 name, the Slice
+    step past int32 and 16 lowering crashes fixed since; benchmarks/converter_fuzz.py --hostile
+    runs more.)"""
+    from helpers.onnx_fuzz import generate, mutate_bytes, mutate_structure
 
-    rng = np.random.default_rng(2024)
-    sources = [(DIGITS / "digits_cnn.onnx").read_bytes()] + [
-        generate(seed).model.SerializeToString() for seed in range(8)]
+    rng = np.random.default_rng(2024 if kind == "bytes" else 2025)
+    sources = [onnx.load(str(DIGITS / "digits_cnn.onnx"))] + [
+        generate(seed).model for seed in range(8)]
     outcomes = {0: 0, 2: 0}
-    for i in range(120):
-        data = bytearray(sources[i % len(sources)])
-        for _ in range(int(rng.integers(1, 6))):
-            p = int(rng.integers(len(data)))
-            kind = int(rng.integers(4))
-            if kind == 0:
-                data[p] = int(rng.integers(256))
-            elif kind == 1:
-                data[p] ^= 1 << int(rng.integers(8))
-            elif kind == 2:
-                del data[p:p + int(rng.integers(1, 8))]
-            else:
-                data[p:p] = rng.integers(0, 256, int(rng.integers(1, 8))).astype(np.uint8).tobytes()
+    for i in range(100):
+        source = sources[i % len(sources)]
         model = tmp_path / f"m{i}.onnx"
-        model.write_bytes(bytes(data))
+        model.write_bytes(mutate_bytes(source.SerializeToString(), rng) if kind == "bytes"
+                          else mutate_structure(source, rng).SerializeToString())
         out = tmp_path / "out.tflite"
         code, err = run_cli(capsys, "convert", str(model), "-o", str(out))
         assert code in outcomes, (i, code, err)
@@ -575,7 +626,7 @@ def test_mutated_models_never_escape(tmp_path: Path, capsys: pytest.CaptureFixtu
             assert not out.exists()
         out.unlink(missing_ok=True)
         outcomes[code] += 1
-    assert outcomes[0] >= 3 and outcomes[2] >= 20, outcomes  # both paths exercised
+    assert outcomes[0] >= 3 and outcomes[2] >= 10, outcomes  # both paths exercised
 
 
 # ---- weights no quantization can represent --------------------------------------------------

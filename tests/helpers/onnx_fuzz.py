@@ -1206,3 +1206,61 @@ def _run_micro(blob: bytes, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarra
         it.set_input(i, feeds[d.name])
     it.invoke()
     return {d.name: it.get_output(i) for i, d in enumerate(it.outputs)}
+
+
+# ---- hostile variants: mutations of valid models for the CLI's error handling ---------------
+
+_HOSTILE_INTS = [0, -1, 1, 2, -2, 3, 7, 2**31, -2**31, 2**40, -2**40, 10**6]
+
+
+def mutate_bytes(data: bytes, rng: np.random.Generator) -> bytes:
+    """1-5 byte edits: set, flip a bit, delete a run, insert a run."""
+    b = bytearray(data)
+    for _ in range(int(rng.integers(1, 6))):
+        p = int(rng.integers(len(b)))
+        kind = int(rng.integers(4))
+        if kind == 0:
+            b[p] = int(rng.integers(256))
+        elif kind == 1:
+            b[p] ^= 1 << int(rng.integers(8))
+        elif kind == 2:
+            del b[p:p + int(rng.integers(1, 8))]
+        else:
+            b[p:p] = rng.integers(0, 256, int(rng.integers(1, 8))).astype(np.uint8).tobytes()
+    return bytes(b)
+
+
+def mutate_structure(model: onnx.ModelProto, rng: np.random.Generator) -> onnx.ModelProto:
+    """1-2 edits a well-formed file can carry: an int/ints/float attribute, an int64
+    initializer value (shapes, axes, pads), or an input dimension set to a hostile value."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for _ in range(int(rng.integers(1, 3))):
+        kind = int(rng.integers(3))
+        if kind == 0:
+            attrs = [a for n in m.graph.node for a in n.attribute
+                     if a.type in (onnx.AttributeProto.INT, onnx.AttributeProto.INTS,
+                                   onnx.AttributeProto.FLOAT)]
+            if not attrs:
+                continue
+            a = attrs[int(rng.integers(len(attrs)))]
+            if a.type == onnx.AttributeProto.INT:
+                a.i = int(rng.choice(_HOSTILE_INTS))
+            elif a.type == onnx.AttributeProto.INTS and len(a.ints):
+                a.ints[int(rng.integers(len(a.ints)))] = int(rng.choice(_HOSTILE_INTS))
+            elif a.type == onnx.AttributeProto.FLOAT:
+                a.f = float(rng.choice([0.0, -1.0, 1e30, float("nan"), float("inf"), -5.0]))
+        elif kind == 1:
+            ints = [t for t in m.graph.initializer if t.data_type == TensorProto.INT64]
+            if not ints:
+                continue
+            t = ints[int(rng.integers(len(ints)))]
+            v = numpy_helper.to_array(t).copy()
+            if v.size:
+                v.flat[int(rng.integers(v.size))] = int(rng.choice(_HOSTILE_INTS))
+                t.CopyFrom(numpy_helper.from_array(v, t.name))
+        else:
+            dims = m.graph.input[0].type.tensor_type.shape.dim
+            dims[int(rng.integers(len(dims)))].dim_value = int(
+                rng.choice([0, 1, 2, 5, 100, 2**20]))
+    return m

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -271,6 +272,11 @@ def _check_tensor_data(t: onnx.TensorProto, where: str) -> None:
         raise EdgeliteError(f"tensor {t.name!r} claims {count:,} elements {list(t.dims)}",
                             code=Code.INVALID_MODEL, where=where,
                             hint=f"TFLite tensors hold at most {MAX_ELEMENTS:,} elements")
+    if t.data_type not in onnx.TensorProto.DataType.values() or \
+            t.data_type == onnx.TensorProto.UNDEFINED:
+        raise EdgeliteError(f"tensor {t.name!r} has an unknown element type {t.data_type}",
+                            code=Code.INVALID_MODEL, where=where,
+                            hint="the file is corrupt; re-export it")
     dtype = ONNX_DTYPES.get(t.data_type)
     if dtype is None:
         return  # strings and exotic types: refused by name where they are used
@@ -346,7 +352,8 @@ def _static_inputs(model: onnx.ModelProto, where: str,
         if not vi.type.HasField("tensor_type"):
             raise EdgeliteError(f"input {vi.name!r} is not a tensor", code=Code.UNSUPPORTED,
                                 where=where)
-        dims = [d.dim_value if d.HasField("dim_value") else None
+        # (-1 is how some exporters, paddle2onnx among them, write a dynamic dimension)
+        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value != -1 else None
                 for d in ttype.shape.dim] if ttype.HasField("shape") else None
         if dims is not None and any(d is not None and not 0 <= d <= MAX_DIM for d in dims):
             raise EdgeliteError(
@@ -629,12 +636,16 @@ def _oversized_output(node: onnx.NodeProto, shapes: Shapes) -> str | None:
             if count > MAX_ELEMENTS or nbytes > MAX_TENSOR_BYTES:
                 return (f"output {name!r} of shape {list(shape)} would hold {nbytes:,} bytes, "
                         f"more than a .tflite tensor can ({MAX_TENSOR_BYTES:,})")
+            if any(d > MAX_DIM for d in shape):  # even with no elements: dims are int32
+                return (f"output {name!r} of shape {list(shape)} has a dimension past "
+                        f"{MAX_DIM:,}, which a .tflite tensor cannot store")
     return None
 
 
 def _all_outputs_empty(node: onnx.NodeProto, work: _Work) -> bool:
     names = [o for o in node.output if o]
     return (bool(names) and node.op_type not in NONDETERMINISTIC
+            and _oversized_output(node, work.shapes) is None
             and all(o in work.shapes and 0 in work.shapes[o][0] and o not in work.consts
                     for o in names))
 
@@ -929,6 +940,10 @@ def _ir_const(name: str, value: np.ndarray) -> ir.Tensor:
     if arr.dtype.name not in ir.DTYPES:
         raise UnsupportedError(f"constant {name!r} has element type {arr.dtype} which "
                                f"TFLite cannot store", node=name)
+    if any(d > MAX_DIM for d in arr.shape):
+        raise UnsupportedError(f"constant {name!r} of shape {list(arr.shape)} has a dimension "
+                               f"past {MAX_DIM:,}, which a .tflite tensor cannot store",
+                               node=name)
     return ir.Tensor(name, arr.shape, arr.dtype.name, data=arr)
 
 
@@ -1085,6 +1100,18 @@ def model_to_ir(model: onnx.ModelProto, where: str,
                 input_values: Mapping[str, object] | None = None,
                 notes: list[str] | None = None) -> ir.Graph:
     """``input_values`` freezes inputs to constants; ``notes`` collects what was assumed."""
+    # Folding computes what the model computes: a division by zero or an overflow there is
+    # the model's float semantics (inf/nan, as ONNX Runtime gives), not a message for the
+    # user; numpy's RuntimeWarnings would add lines to the CLI's one-line error.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _model_to_ir(model, where, input_shapes, input_values, notes)
+
+
+def _model_to_ir(model: onnx.ModelProto, where: str,
+                 input_shapes: Mapping[str, tuple[int, ...]] | None,
+                 input_values: Mapping[str, object] | None,
+                 notes: list[str] | None) -> ir.Graph:
     opset = default_opset(model, where)
     frozen = dict(input_values or {})
     work = _Work(

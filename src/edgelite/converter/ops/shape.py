@@ -27,6 +27,11 @@ def lower_concat(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ins = [ctx.input(node, i) for i in range(len(node.input)) if ctx.has_input(node, i)]
     r = len(ins[0].shape)
     axis = norm_axis(ctx, node, ctx.attr(node, "axis", 0), r)
+    others = {tuple(d for i, d in enumerate(t.shape) if i != axis) if len(t.shape) == r
+              else None for t in ins}
+    if len(others) != 1 or None in others:
+        raise ctx.unsupported(node, f"input shapes {[list(t.shape) for t in ins]} differ off "
+                                    f"axis {axis}")
     ins = [t for t in ins if t.shape[axis] != 0]  # empty pieces add nothing
     if not ins:
         raise ctx.unsupported(node, "every input is empty along the axis")
