@@ -762,7 +762,8 @@ def img_decompression_bomb(d: Path) -> Path:
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
     (d / "imgs").mkdir()
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 0, 0, 0, 0))
+    header = struct.pack(">IIBBBBB", 60000, 60000, 8, 0, 0, 0, 0)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
            + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b""))
     (d / "imgs" / "a.png").write_bytes(png)
     return d / "imgs"

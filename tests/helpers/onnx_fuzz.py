@@ -110,7 +110,8 @@ class _Builder:
     def rand_const(self, shape: Shape, lo: float = -1.0, hi: float = 1.0) -> str:
         return self.const(self.rng.uniform(lo, hi, shape).astype(np.float32), "w")
 
-    def node(self, op: str, inputs: list[str], out_shapes: list[Shape], **attrs: object) -> list[str]:
+    def node(self, op: str, inputs: list[str], out_shapes: list[Shape],
+             **attrs: object) -> list[str]:
         outs = [self.name(op.lower() + "_") for _ in out_shapes]
         self.nodes.append(helper.make_node(op, inputs, outs, name=self.name(op), **attrs))
         for o, s in zip(outs, out_shapes):
@@ -1144,7 +1145,8 @@ def _ill_conditioned(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> st
             spread = np.abs(x).sum(axis=axis) if attrs.get("p", 2) == 1 else \
                 np.sqrt((x * x).sum(axis=axis))
         else:
-            first = 2 if n.op_type == "InstanceNormalization" else int(attrs.get("axis", -1)) % x.ndim
+            first = 2 if n.op_type == "InstanceNormalization" else \
+                int(attrs.get("axis", -1)) % x.ndim
             spread = x.std(axis=tuple(range(first, x.ndim)))
         if spread.size and float(spread.min()) < MIN_SLICE_SPREAD:
             return (f"{n.op_type} {n.name!r} normalizes a slice of spread "

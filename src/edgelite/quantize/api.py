@@ -338,7 +338,7 @@ def _weight_inputs(graph: ir.Graph) -> frozenset[str]:
                      and op.inputs[0] is not None and not op.inputs[0].is_const)
 
 
-def _choose_bias_correction(cfg: AnnotateConfig, build, progress: bool = False
+def _choose_bias_correction(cfg: AnnotateConfig, build, progress: bool = False  # noqa: ANN001
                             ) -> tuple[AnnotateConfig, tuple[Annotated, bytes, R.Report], str]:
     """Bias correction where it helps: the model is measured without and with it, and the
     one with the higher output SQNR on the calibration data is kept (said in a note)."""

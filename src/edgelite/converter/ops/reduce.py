@@ -7,13 +7,7 @@ import onnx
 
 from edgelite import ir
 from edgelite.converter.ops._util import (
-    as_const_like,
-    binary,
-    emit,
-    f32,
-    i32,
-    norm_axis,
-    reshape_to,
+    as_const_like, binary, emit, f32, i32, norm_axis, reshape_to,
 )
 from edgelite.converter.ops.registry import LoweringContext, register
 

@@ -8,13 +8,7 @@ import numpy as np
 import onnx
 
 from edgelite.converter.ops._util import (
-    as_const_like,
-    const_ints,
-    emit,
-    i32,
-    norm_axis,
-    reshape_to,
-    tflite_type,
+    as_const_like, const_ints, emit, i32, norm_axis, reshape_to, tflite_type,
 )
 from edgelite.converter.ops.registry import ONNX_DTYPES, LoweringContext, register
 
