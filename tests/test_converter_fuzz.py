@@ -30,7 +30,9 @@ def test_random_graphs_agree_with_onnx_runtime(chunk: int) -> None:
     failures, ill = [], []
     for seed in range(chunk * SEEDS_PER_CHUNK, (chunk + 1) * SEEDS_PER_CHUNK):
         verdict = run_case(generate(seed))
-        if verdict.status == "illcond":  # a normalization of a constant slice: not compared
+        if verdict.status in ("illcond", "oracles"):
+            # a normalization of a constant slice (not compared), or ONNX Runtime and the ONNX
+            # reference disagree and the converted model matches the reference
             ill.append(verdict.line())
         elif verdict.status != "ok":  # refused, mismatch, crash or a generator bug alike
             failures.append(verdict.line())

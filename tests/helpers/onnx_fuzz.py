@@ -1062,9 +1062,11 @@ def run_case(case: FuzzCase, runtimes: tuple[str, ...] = ("litert", "micro")) ->
     want = {k: _to_last(v) if k in layout.outputs else v for k, v in want.items()}
     verdict = Verdict("ok", case)
     problems: list[str] = []
+    outputs: dict[str, dict[str, np.ndarray]] = {}
     for runtime in runtimes:
         try:
             got = _run_litert(blob, feeds) if runtime == "litert" else _run_micro(blob, feeds)
+            outputs[runtime] = got
         except Exception as e:  # noqa: BLE001
             if runtime == "micro" and _known_micro_gap(str(e), blob):
                 verdict.notes.append(f"micro refused (known gap): {str(e)[:160]}")
@@ -1077,6 +1079,11 @@ def run_case(case: FuzzCase, runtimes: tuple[str, ...] = ("litert", "micro")) ->
             if verdict.status == "ok":
                 verdict.status = "mismatch"
             problems.append(problem)
+    if verdict.status == "mismatch" and _reference_sides_with_us(model, case.feeds, layout,
+                                                                 outputs):
+        verdict.status = "oracles"
+        problems.append("every runtime agrees with the ONNX reference evaluator (onnx.reference),"
+                        " which ONNX Runtime does not: the two oracles disagree")
     verdict.detail = "\n    ".join(problems)
     return verdict
 
@@ -1152,6 +1159,24 @@ def _ill_conditioned(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> st
             return (f"{n.op_type} {n.name!r} normalizes a slice of spread "
                     f"{float(spread.min()):.2g}: float32 rounding amplified, not compared")
     return None
+
+
+def _reference_sides_with_us(model: onnx.ModelProto, feeds: dict[str, np.ndarray], layout,
+                             outputs: dict[str, dict[str, np.ndarray]]) -> bool:
+    """ONNX Runtime is the oracle, but where the spec is ambiguous (Resize coordinate modes
+    with fractional or length-1 outputs, cubic downsampling) it and the ONNX reference
+    evaluator part ways, and the converter follows the reference (converter/ops/resize.py).
+    True when every runtime's outputs agree with the reference within the tolerance."""
+    from onnx.reference import ReferenceEvaluator
+
+    try:
+        ref = ReferenceEvaluator(model).run(None, feeds)
+    except Exception:  # noqa: BLE001 - no second opinion
+        return False
+    names = [o.name for o in model.graph.output]
+    want = {k: _to_last(v) if k in layout.outputs else v for k, v in zip(names, ref)}
+    return bool(outputs) and all(_compare(rt, want, got, {}) is None
+                                 for rt, got in outputs.items())
 
 
 def _to_last(x: np.ndarray) -> np.ndarray:
