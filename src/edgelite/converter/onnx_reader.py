@@ -133,7 +133,15 @@ def _check_text(model: onnx.ModelProto, where: str) -> None:
     stack: list = [model]
     while stack:
         msg = stack.pop()
-        for fd, value in msg.ListFields():
+        if isinstance(msg, onnx.TensorProto):
+            # its text is the name, doc_string and external-data entries; listing every field
+            # would copy the weights (raw_data) out of protobuf once more
+            fields = [(msg.DESCRIPTOR.fields_by_name[k], getattr(msg, k))
+                      for k in ("name", "doc_string")]
+            stack.extend(msg.external_data)
+        else:
+            fields = msg.ListFields()
+        for fd, value in fields:
             if fd.type == fd.TYPE_MESSAGE:
                 stack.extend([value] if hasattr(value, "ListFields") else value)
             elif fd.type == fd.TYPE_STRING and any(
