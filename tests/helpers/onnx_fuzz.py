@@ -35,7 +35,7 @@ Shape = tuple[int, ...]
 # Ops (or op variants) the generator leaves out, each with the bug that keeps it out.
 EXCLUDED: dict[str, str] = {}
 
-OPSETS = (11, 13, 17, 18, 21)
+OPSETS = (9, 10, 11, 13, 17, 18, 21)
 INT_GRAPHS = 0.15  # the share of graphs computing on int32/int64 data (compared exactly)
 
 
@@ -204,6 +204,8 @@ def g_clip(b: _Builder, x: str) -> str:
     choice = b.rng.integers(4)
     if choice == 0:
         lo, hi = 0.0, 6.0
+    if b.opset < 11:  # bounds were attributes
+        return b.one("Clip", [x], s, min=lo, max=hi)
     ins = [x, b.const(np.float32(lo)), b.const(np.float32(hi))]
     if choice == 2:
         ins = [x, "", b.const(np.float32(hi))]
@@ -335,11 +337,11 @@ def g_pool(b: _Builder, x: str) -> str:
     if r.random() < 0.5:
         pads = [int(r.integers(0, kk)) for kk in k] + [int(r.integers(0, kk)) for kk in k]
         attrs["pads"] = pads
-    ceil = bool(r.random() < 0.3)
+    ceil = bool(r.random() < 0.3) and b.opset >= 10
     if ceil:
         attrs["ceil_mode"] = 1
     dil = [1] * len(spatial)
-    if op == "MaxPool" and r.random() < 0.3 and not ceil:
+    if op == "MaxPool" and r.random() < 0.3 and not ceil and b.opset >= 10:
         dil = [int(r.integers(1, 3)) for _ in spatial]
         attrs["dilations"] = dil
     if op == "AveragePool" and r.random() < 0.5:
@@ -543,6 +545,10 @@ def g_slice(b: _Builder, x: str) -> str:
     if step == 1 and r.random() < 0.3:
         # ends past the end (INT64_MAX, as exporters write "to the end") clamp
         end = int(np.iinfo(np.int64).max) if end == d else end
+    if b.opset < 10:  # starts/ends/axes attributes, unit steps only
+        if step != 1:
+            raise _Skip
+        return b.one("Slice", [x], tuple(out), starts=[start], ends=[end], axes=[axis])
     return b.one("Slice", [x, b.ints([start]), b.ints([end]), b.ints([axis]), b.ints([step])],
                  tuple(out))
 
@@ -562,6 +568,9 @@ def g_pad(b: _Builder, x: str) -> str:
         if any(s[i] + pads[i] + pads[i + len(s)] < 1 for i in range(len(s))):
             raise _Skip
     out = tuple(d + pads[i] + pads[i + len(s)] for i, d in enumerate(s))
+    if b.opset < 11:  # pads and value were attributes
+        return b.one("Pad", [x], out, mode=mode, pads=pads,
+                     value=float(r.uniform(-1, 1)) if mode == "constant" else 0.0)
     ins = [x, b.ints(pads)]
     if mode == "constant" and r.random() < 0.5:
         ins.append(b.const(np.float32(r.uniform(-1, 1))))
@@ -591,6 +600,8 @@ def g_space_depth(b: _Builder, x: str) -> str:
         return b.one("SpaceToDepth", [x], (n, c * 4, h // 2, w // 2), blocksize=2)
     if c % 4:
         raise _Skip
+    if b.opset < 11:  # no mode attribute yet (DCR)
+        return b.one("DepthToSpace", [x], (n, c // 4, h * 2, w * 2), blocksize=2)
     mode = str(b.rng.choice(["DCR", "CRD"]))
     return b.one("DepthToSpace", [x], (n, c // 4, h * 2, w * 2), blocksize=2, mode=mode)
 
@@ -605,6 +616,13 @@ def g_resize(b: _Builder, x: str) -> str:
     out = tuple(int(np.floor(d * f)) for d, f in zip(s, factor))
     if min(out) < 1:
         raise _Skip
+    if b.opset < 11:
+        # Upsample (opset 9) and Resize-10: scales only, nearest or linear, asymmetric
+        # coordinates; upsampling only for Upsample
+        if mode == "cubic" or (b.opset < 10 and min(factor) < 1):
+            raise _Skip
+        op = "Upsample" if b.opset < 10 else "Resize"
+        return b.one(op, [x, b.const(np.array(factor, np.float32))], out, mode=mode)
     ctm = str(r.choice(["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel"]))
     attrs: dict[str, object] = {"mode": mode, "coordinate_transformation_mode": ctm}
     if mode == "nearest":
@@ -633,7 +651,7 @@ def g_matmul(b: _Builder, x: str) -> str:
         trans_b = int(r.integers(2))
         w = b.rand_const((n, k) if trans_b else (k, n), -0.5, 0.5)
         ins = [x, w]
-        if r.random() < 0.6:
+        if r.random() < 0.6 or b.opset < 11:  # C was required before opset 11
             ins.append(b.rand_const(_broadcast_shape(r, (s[0], n))))
         return b.one("Gemm", ins, (s[0], n), transB=trans_b, alpha=float(r.uniform(0.5, 1.5)),
                      beta=float(r.uniform(0.5, 1.5)))
@@ -692,8 +710,13 @@ def g_arg(b: _Builder, x: str) -> str:
         k = int(r.integers(1, s[a] + 1))
         out = tuple(k if i == a else d for i, d in enumerate(s))
         largest = int(r.integers(2))
-        vals, idx = b.node("TopK", [x, b.ints([k])], [out, out], axis=axis, largest=largest,
-                           sorted=1)
+        if b.opset < 10:
+            vals, idx = b.node("TopK", [x], [out, out], axis=axis, k=k)
+        elif b.opset < 11:
+            vals, idx = b.node("TopK", [x, b.ints([k])], [out, out], axis=axis)
+        else:
+            vals, idx = b.node("TopK", [x, b.ints([k])], [out, out], axis=axis,
+                               largest=largest, sorted=1)
         del b.values[idx]
         return vals
     op = str(r.choice(["ArgMax", "ArgMin"]))
@@ -770,7 +793,7 @@ def g_logic(b: _Builder, x: str) -> str:
         raise _Skip
     src = inputs[int(b.rng.integers(len(inputs)))]
     m1 = b.node("Greater", [src, b.rand_const(_broadcast_shape(b.rng, s))], [s])[0]
-    m2 = b.node(str(b.rng.choice(["Less", "Equal"])),
+    m2 = b.node(str(b.rng.choice(["Less", "Equal"] if b.opset >= 11 else ["Less"])),
                 [src, b.const(np.float32(b.rng.uniform(-1, 1)))], [s])[0]
     op = str(b.rng.choice(["And", "Or", "Xor"]))
     m = b.node(op, [m1, m2], [s])[0]
@@ -827,7 +850,8 @@ def g_shape_chain(b: _Builder, x: str) -> str:
     k = int(b.rng.integers(1, len(s)))
     shp = b.node("Shape", [x], [(len(s),)])[0]
     del b.values[shp]
-    head = b.node("Slice", [shp, b.ints([0]), b.ints([k]), b.ints([0])], [(k,)])[0]
+    head = b.node("Slice", [shp, b.ints([0]), b.ints([k]), b.ints([0])], [(k,)])[0] \
+        if b.opset >= 10 else b.node("Slice", [shp], [(k,)], starts=[0], ends=[k], axes=[0])[0]
     del b.values[head]
     spec = b.node("Concat", [head, b.ints([-1])], [(k + 1,)], axis=0)[0]
     del b.values[spec]
@@ -847,6 +871,12 @@ GENERATORS: list[tuple[Callable[[_Builder, str], str], float]] = [
     (g_gather, 1), (g_cumsum_trilu, 0.7), (g_einsum, 0.5), (g_logic, 0.5), (g_variadic, 0.7),
     (g_lp_pool, 0.5), (g_batched_matmul, 1), (g_shape_chain, 0.5), (g_dropout, 0.2),
 ]
+
+
+def _negative_axis(nodes: list[onnx.NodeProto]) -> bool:
+    return any(a.name in ("axis", "axes") and n.op_type != "LpNormalization"
+               and (a.i < 0 if a.type == onnx.AttributeProto.INT else any(v < 0 for v in a.ints))
+               for n in nodes for a in n.attribute)
 
 
 def _random_input_shape(rng: np.random.Generator) -> Shape:
@@ -889,6 +919,8 @@ def generate(seed: int, max_ops: int = 5) -> FuzzCase:
         except _Skip:
             out = None
         new_ops = b.ops[len(mark[3]):]
+        if out is not None and opset < 11 and _negative_axis(b.nodes[mark[0]:]):
+            out = None  # negative axes arrived in opset 11 (LpNormalization's -1 aside)
         if out is None or any(op not in REGISTRY or op in EXCLUDED
                               or not REGISTRY[op].opsets[0] <= opset <= REGISTRY[op].opsets[1]
                               for op in new_ops) or not 1 <= len(b.values[out]) <= 5 \
@@ -945,7 +977,10 @@ def _generate_int(seed: int, rng: np.random.Generator, opset: int, max_ops: int)
                              "Concat", "Slice", "Gather", "Tile", "CumSum", "Where", "Clip"]))
         if op in ("Max", "Min") and opset < 12:
             continue  # integer Max/Min arrived in opset 12
-        if REGISTRY.get(op) is None or dtype not in REGISTRY[op].dtypes and op not in (
+        if REGISTRY.get(op) is None or not REGISTRY[op].opsets[0] <= opset <= \
+                REGISTRY[op].opsets[1]:
+            continue
+        if dtype not in REGISTRY[op].dtypes and op not in (
                 "Transpose", "Concat", "Slice", "Gather", "Tile", "CumSum", "Where"):
             continue
         if op in ("Add", "Sub", "Mul", "Div", "Mod", "Max", "Min"):
