@@ -428,6 +428,22 @@ def unknown_element_type(d: Path) -> Path:
     return _save(m, d / "model.onnx")
 
 
+def inference_abort(d: Path) -> Path:
+    """A pool window far larger than its input, sliced after: onnx's C++ shape inference
+    infers a negative dimension and Slice's inference then fails an assertion, aborting the
+    process (found by the mutation fuzzer; the reader now infers in a forked child)."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 6, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    inits = [numpy_helper.from_array(np.array([v], np.int64), n)
+             for n, v in (("s", 2), ("e", 3), ("a", 3), ("st", 1))]
+    nodes = [helper.make_node("AveragePool", ["x"], ["p"], kernel_shape=[3, 1000000],
+                              strides=[2**40, 1]),
+             helper.make_node("Slice", ["p", "s", "e", "a", "st"], ["y"])]
+    m = _model(nodes, inputs=(x,), outputs=(y,), inits=inits)
+    m.graph.output[0].type.tensor_type.shape.SetInParent()  # rank unknown, shape present
+    return _save(m, d / "model.onnx")
+
+
 def over_2gib(d: Path) -> Path:
     """A sparse file past protobuf's limit: refused from its size, never read (writing it
     costs nothing, reading it would cost 2 GiB)."""
@@ -492,6 +508,7 @@ ONNX_CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "sequence_input": (sequence_input, "not a tensor"),
     "wrong_attribute_type": (wrong_attribute_type, "kernel_shape"),
     "over_2gib": (over_2gib, "2 GiB"),
+    "inference_abort": (inference_abort, "shape inference crashes"),
     "batchnorm_wrong_channels": (batchnorm_wrong_channels, "1 values for 2 channels"),
     "conv_dilation_past_int32": (conv_dilation_past_int32, "out of range"),
     "resize_empty": (resize_empty, "empty"),
@@ -819,7 +836,8 @@ def test_hostile_run_input(case: str, tmp_path: Path, capsys: pytest.CaptureFixt
 
 # ---- the real process -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("case", ["ext_symlink", "over_2gib", "huge_constant_of_shape"])
+@pytest.mark.parametrize("case", ["ext_symlink", "over_2gib", "huge_constant_of_shape",
+                                  "inference_abort"])
 def test_real_process_exit_code_and_stderr(case: str, tmp_path: Path) -> None:
     build, fragment = ONNX_CASES[case]
     model = build(tmp_path)

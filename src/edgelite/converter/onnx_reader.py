@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -488,11 +489,16 @@ def _infer(work: _Work) -> None:
     try:
         try:
             # data propagation resolves shapes computed by Shape/Gather/Concat chains
-            inferred = onnx.shape_inference.infer_shapes(model, check_type=False,
-                                                         strict_mode=False, data_prop=True)
+            inferred = _infer_isolated(model, data_prop=True)
+        except _InferenceCrashed:
+            raise
         except Exception:  # noqa: BLE001  data propagation has its own failure modes
-            inferred = onnx.shape_inference.infer_shapes(model, check_type=False,
-                                                         strict_mode=False)
+            inferred = _infer_isolated(model, data_prop=False)
+    except _InferenceCrashed as e:
+        raise EdgeliteError(f"ONNX shape inference crashes on this model ({e})",
+                            code=Code.INVALID_MODEL, where=work.where,
+                            hint="the model is malformed (a window larger than its input, "
+                                 "say); re-export it") from None
     except Exception as e:  # noqa: BLE001  onnx raises many types; any of them is fatal here
         raise EdgeliteError(f"ONNX shape inference failed: {_one_line(e)}",
                             code=Code.INVALID_MODEL, where=work.where) from None
@@ -510,6 +516,57 @@ def _infer(work: _Work) -> None:
         if arr.dtype.name in ir.DTYPES or arr.dtype == np.float64:
             shapes[name] = (tuple(arr.shape), arr.dtype.name)
     work.shapes = shapes
+
+
+class _InferenceCrashed(Exception):
+    pass
+
+
+def _infer_isolated(model: onnx.ModelProto, data_prop: bool) -> onnx.ModelProto:
+    """onnx's shape inference, in a forked child where that is possible.
+
+    Its C++ can abort the process on a hostile model (an assertion in Slice's inference once a
+    window larger than its input gave a negative dimension; found by the mutation fuzzer), and
+    an abort is no error message. The child inherits the loaded onnx, so the fork costs
+    milliseconds. Where fork is missing (Windows) or other threads run (forking them is
+    unsafe), inference runs in this process as before."""
+    def infer() -> onnx.ModelProto:
+        return onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False,
+                                                 data_prop=data_prop)
+
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return infer()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer through the pipe, never return into the caller
+        status = 0
+        try:
+            os.close(read_fd)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)  # an abort's message is not for the user's terminal
+            try:
+                answer = b"\x00" + infer().SerializeToString()
+            except Exception as e:  # noqa: BLE001  handed to the parent as it is
+                answer = b"\x01" + f"{type(e).__name__}: {e}".encode("utf-8", "replace")
+            with os.fdopen(write_fd, "wb") as f:
+                f.write(answer)
+        except BaseException:  # noqa: BLE001
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as f:
+        answer = f.read()
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        raise _InferenceCrashed(f"signal {os.WTERMSIG(status)}")
+    if not answer or os.WEXITSTATUS(status) != 0:
+        raise _InferenceCrashed(f"exit status {os.WEXITSTATUS(status)}")
+    if answer[:1] == b"\x01":
+        raise RuntimeError(answer[1:].decode("utf-8", "replace"))
+    inferred = onnx.ModelProto()
+    inferred.ParseFromString(answer[1:])
+    return inferred
 
 
 # ---- folding --------------------------------------------------------------------------------
@@ -1048,14 +1105,32 @@ def _bad_window_attribute(node: onnx.NodeProto) -> str | None:
     return None
 
 
+# The strict check runs in a child process: onnx's strict shape inference can abort the whole
+# process on a hostile file (a C++ assertion in its Slice inference, found by the mutation fuzzer;
+# the non-strict inference the reader uses survives it). It runs only after a lowering failed.
+_STRICT_CHECK = ("import sys, onnx\n"
+                 "m = onnx.load_model_from_string(sys.stdin.buffer.read())\n"
+                 "onnx.checker.check_model(m, full_check=True)\n")
+
+
 def _inconsistency(model: onnx.ModelProto) -> str | None:
     """What ONNX's strict checks (full checker, strict typed shape inference) find wrong with
-    the model, or None if they pass."""
+    the model, or None if they pass (or cannot run)."""
+    import subprocess
+    import sys
+
     try:
-        onnx.checker.check_model(model, full_check=True)
-    except Exception as e:  # noqa: BLE001  the checker and inference raise many types
-        return _one_line(e)
-    return None
+        data = model.SerializeToString()
+        res = subprocess.run([sys.executable, "-c", _STRICT_CHECK], input=data,
+                             capture_output=True, timeout=300, check=False)
+    except (ValueError, OSError, subprocess.TimeoutExpired):  # > 2 GiB, no interpreter...
+        return None
+    if res.returncode == 0:
+        return None
+    if res.returncode < 0:
+        return f"ONNX's own strict checker crashes on it (signal {-res.returncode})"
+    lines = [ln for ln in res.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return _one_line(ValueError(lines[-1] if lines else "the strict check failed"))
 
 
 def _oversized_ir(node: onnx.NodeProto, ctx: LoweringContext) -> str | None:
