@@ -444,6 +444,27 @@ def inference_abort(d: Path) -> Path:
     return _save(m, d / "model.onnx")
 
 
+def float8_data_mismatch(d: Path) -> Path:
+    """A FLOAT8 initializer with 4 bytes per element: the reader's own size check knows only
+    the types TFLite has; decoding it failed outside any error handling."""
+    m = _add_model()
+    t = m.graph.initializer[0]
+    t.data_type = TensorProto.FLOAT8E4M3FN  # 1 byte each; its raw_data holds 16 for 4
+    return _save(m, d / "model.onnx")
+
+
+def reduce_of_an_empty_input(d: Path) -> Path:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 0])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 1, 1])
+    k = numpy_helper.from_array(np.array(0, np.int64), "k")
+    nodes = [helper.make_node("Relu", ["x"], ["r"]),
+             helper.make_node("Gelu", ["r"], ["g"]),
+             helper.make_node("GlobalMaxPool", ["g"], ["p"]),
+             helper.make_node("Trilu", ["p", "k"], ["y"], upper=1)]
+    return _save(_model(nodes, inputs=(x,), outputs=(y,), inits=(k,), opset=21),
+                 d / "model.onnx")
+
+
 def over_2gib(d: Path) -> Path:
     """A sparse file past protobuf's limit: refused from its size, never read (writing it
     costs nothing, reading it would cost 2 GiB)."""
@@ -508,6 +529,8 @@ ONNX_CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "sequence_input": (sequence_input, "not a tensor"),
     "wrong_attribute_type": (wrong_attribute_type, "kernel_shape"),
     "over_2gib": (over_2gib, "2 GiB"),
+    "float8_data_mismatch": (float8_data_mismatch, "'w'"),
+    "reduce_of_an_empty_input": (reduce_of_an_empty_input, "empty"),
     "inference_abort": (inference_abort, "shape inference crashes"),
     "batchnorm_wrong_channels": (batchnorm_wrong_channels, "1 values for 2 channels"),
     "conv_dilation_past_int32": (conv_dilation_past_int32, "out of range"),

@@ -456,13 +456,24 @@ def _freeze_inputs(work: _Work, values: Mapping[str, object]) -> None:
         work.consts[name] = typed.reshape(shape)
 
 
+def _to_array(t: onnx.TensorProto, where: str | None = None) -> np.ndarray:
+    """A tensor's value; data onnx cannot decode (a float8 whose byte count disagrees with its
+    shape, say) is the model's fault."""
+    try:
+        return numpy_helper.to_array(t)
+    except Exception as e:  # noqa: BLE001  onnx raises ValueError, KeyError, TypeError...
+        raise EdgeliteError(f"tensor {t.name!r} cannot be decoded: {_one_line(e)}",
+                            code=Code.INVALID_MODEL, where=where,
+                            hint="the file is corrupt; re-export it") from None
+
+
 def _initial_consts(model: onnx.ModelProto, where: str) -> dict[str, np.ndarray]:
     if len(model.graph.sparse_initializer):
         raise EdgeliteError("sparse initializers are not supported", code=Code.UNSUPPORTED,
                             where=where, hint="densify the model's initializers")
     consts = {}
     for t in model.graph.initializer:
-        consts[t.name] = numpy_helper.to_array(t)
+        consts[t.name] = _to_array(t, where)
     return consts
 
 
@@ -732,7 +743,7 @@ def _inline_if(node: onnx.NodeProto, work: _Work, queue: list[onnx.NodeProto],
                                "uses too", op_type="If", node=node.name,
                                hint="re-export the model with unique value names")
     for t in branch.initializer:
-        work.consts[t.name] = numpy_helper.to_array(t)
+        work.consts[t.name] = _to_array(t, work.where)
     nodes = [_copy(n) for n in branch.node]
     _rename_inputs(nodes, {**work.renamed, **alias})
     for i, (src, dst) in enumerate(zip((o.name for o in branch.output), node.output)):
@@ -772,7 +783,7 @@ def _unroll_loop(node: onnx.NodeProto, work: _Work) -> list[onnx.NodeProto] | No
         work.consts[prefix + b_in[0]] = np.array(i, np.int64)
         work.consts[prefix + b_in[1]] = np.array(True)
         for t in body.initializer:
-            work.consts[prefix + t.name] = numpy_helper.to_array(t)
+            work.consts[prefix + t.name] = _to_array(t, work.where)
         for name, src in zip(b_in[2:], carried):
             nodes.append(helper.make_node("Identity", [src], [prefix + name],
                                           name=f"{prefix}{name}_in"))
@@ -847,7 +858,7 @@ def _unroll_scan(node: onnx.NodeProto, work: _Work) -> list[onnx.NodeProto] | No
         prefix = f"{base}/step{t}/"
         rename = {name: prefix + name for name in local}
         for init in body.initializer:
-            work.consts[prefix + init.name] = numpy_helper.to_array(init)
+            work.consts[prefix + init.name] = _to_array(init, work.where)
         for name, src in zip(b_in[:n_state], states):
             nodes.append(helper.make_node("Identity", [src], [prefix + name],
                                           name=f"{prefix}{name}_in"))
@@ -900,13 +911,13 @@ def _condition_passes_through(body: onnx.GraphProto) -> bool:
         return True
     for t in body.initializer:
         if t.name == cond_out:
-            return bool(numpy_helper.to_array(t).all())
+            return bool(_to_array(t).all())
     for n in body.node:
         if cond_out in n.output:
             if n.op_type == "Identity":
                 return n.input[0] == cond_in
             if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
-                return bool(numpy_helper.to_array(n.attribute[0].t).all())
+                return bool(_to_array(n.attribute[0].t).all())
             return False
     return False
 
