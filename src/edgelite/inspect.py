@@ -14,17 +14,32 @@ from edgelite.fileio import read_bytes
 
 
 def inspect_file(path: str | Path) -> dict[str, Any]:
-    data = read_bytes(path, "model file")
     name = str(path)
-    if data[4:8] == b"TFL3":
-        return _inspect_tflite(name, data)
+    head = read_bytes(path, "model file") if name.endswith(".tflite") else _head(path)
+    if head[4:8] == b"TFL3":
+        return _inspect_tflite(name, read_bytes(path, "model file"))
     if name.endswith(".tflite"):
         raise EdgeliteError("not a valid .tflite file (no TFL3 identifier)", where=name,
                             code=Code.BAD_INPUT)
-    return _inspect_onnx(name, data)
+    return _inspect_onnx(name)
 
 
-def _inspect_onnx(name: str, data: bytes) -> dict[str, Any]:
+def _head(path: str | Path) -> bytes:
+    """The first bytes, enough to tell a .tflite; the ONNX loader reads the rest after
+    checking the file's size (a 2 GiB file is refused, not read)."""
+    p = Path(path)
+    if p.is_file():
+        try:
+            with open(p, "rb") as f:
+                return f.read(8)
+        except OSError:
+            pass
+    return read_bytes(path, "model file")  # the missing / directory / unreadable error
+
+
+def _inspect_onnx(name: str) -> dict[str, Any]:
+    import onnx
+
     from edgelite.converter.onnx_reader import load_model
 
     model = load_model(name)
@@ -32,12 +47,18 @@ def _inspect_onnx(name: str, data: bytes) -> dict[str, Any]:
     inits = {t.name: t for t in g.initializer}
 
     def value_entry(v: Any) -> dict[str, Any]:
+        if not v.type.HasField("tensor_type"):
+            return {"name": v.name, "shape": [], "dtype": v.type.WhichOneof("value") or "?"}
         dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
                 for d in v.type.tensor_type.shape.dim]
-        import onnx
-
-        return {"name": v.name, "shape": dims,
-                "dtype": onnx.helper.tensor_dtype_to_np_dtype(v.type.tensor_type.elem_type).name}
+        elem = v.type.tensor_type.elem_type
+        try:
+            dtype = onnx.helper.tensor_dtype_to_np_dtype(elem).name
+        except KeyError:
+            dtype = "undefined"
+        if elem == onnx.TensorProto.STRING:
+            dtype = "string"
+        return {"name": v.name, "shape": dims, "dtype": dtype}
 
     init_bytes = 0
     for t in inits.values():
@@ -47,7 +68,7 @@ def _inspect_onnx(name: str, data: bytes) -> dict[str, Any]:
     return {
         "file": name,
         "format": "onnx",
-        "bytes": len(data),
+        "bytes": Path(name).stat().st_size,
         "producer": f"{model.producer_name} {model.producer_version}".strip(),
         "opsets": {(o.domain or "ai.onnx"): o.version for o in model.opset_import},
         "inputs": [value_entry(v) for v in g.input if v.name not in inits],

@@ -9,7 +9,11 @@ together, so a user sees every missing op in one run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import stat
+import threading
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +30,16 @@ from edgelite.converter.ops.registry import ONNX_DTYPES, REGISTRY, LoweringConte
 from edgelite.errors import Code, EdgeliteError, UnsupportedError, UnsupportedReport
 
 MIN_OPSET, MAX_OPSET = 7, 21
+# protobuf refuses messages over 2 GiB; a bigger file is refused before it is read.
+MAX_PROTOBUF_BYTES = 2**31 - 1
+# TFLite stores dimensions and sizes as int32: no tensor can hold more elements.
+MAX_ELEMENTS = 2**31 - 1
+MAX_DIM = 2**31 - 1
+# A .tflite file (a flatbuffer) holds at most 2 GiB: no constant or activation may be larger;
+# checked before a fold or a lowering allocates it.
+MAX_TENSOR_BYTES = 2**31 - 1
+# If/Loop/Scan bodies inside bodies: exporters write a few levels, never this many.
+MAX_GRAPH_DEPTH = 16
 DEFAULT_DOMAINS = ("", "ai.onnx")
 
 # Folding these would bake one random draw into the model.
@@ -56,7 +70,13 @@ Shapes = dict[str, tuple[tuple[int, ...], str]]
 # ---- loading --------------------------------------------------------------------------------
 
 def load_model(path: str | Path) -> onnx.ModelProto:
-    """Load and check an ONNX file; any problem is one EdgeliteError naming the file."""
+    """Load and check an ONNX file; any problem is one EdgeliteError naming the file.
+
+    The file is treated as hostile: its size is checked before parsing (protobuf's 2 GiB
+    limit), subgraph nesting is bounded, external data is read by us (only regular files inside
+    the model's folder, never through a symlink, within the file's length), and every tensor's
+    data must match its declared shape before anything uses it.
+    """
     p = Path(path)
     where = str(p)
     if not p.exists():
@@ -64,29 +84,220 @@ def load_model(path: str | Path) -> onnx.ModelProto:
     if p.is_dir():
         raise EdgeliteError("is a directory, not an ONNX file", where=where)
     try:
-        model = onnx.load(str(p))
-    except (DecodeError, RuntimeError, ValueError, TypeError, UnicodeDecodeError) as e:
+        size = p.stat().st_size
+        if size > MAX_PROTOBUF_BYTES:
+            raise EdgeliteError(
+                f"{size:,} bytes, over protobuf's 2 GiB limit for one ONNX file",
+                code=Code.INVALID_MODEL, where=where,
+                hint="save the weights as external data: onnx.save_model(model, path, "
+                     "save_as_external_data=True)")
+        data = p.read_bytes()
+    except OSError as e:
+        raise EdgeliteError(f"cannot read: {_one_line(e)}", where=where) from None
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except (DecodeError, RuntimeError, ValueError, TypeError, UnicodeDecodeError,
+            RecursionError) as e:
         raise EdgeliteError(
             f"not a valid ONNX protobuf (truncated or corrupt?): {_one_line(e)}", where=where,
             hint="re-export the model",
         ) from None
-    except OSError as e:  # unreadable file or missing external data
-        raise EdgeliteError(f"cannot read: {_one_line(e)}", where=where) from None
+    del data
+    _check_text(model, where)
     if len(model.graph.node) == 0 and len(model.graph.output) == 0:
         # protobuf happily parses many non-ONNX byte strings into an empty message
         raise EdgeliteError("not an ONNX model (no graph)", where=where,
                             hint="pass a .onnx file exported by a training framework")
+    tensors = list(_all_tensors(model.graph, where))
+    _load_external_data(tensors, p.parent, where)
+    for t, _ in tensors:
+        _check_tensor_data(t, where)
     try:
         try:
             onnx.checker.check_model(model)
         except ValueError as e:
             if "2GiB" not in str(e):
                 raise
-            onnx.checker.check_model(str(p))  # over 2 GiB: the checker must read the file
-    except (onnx.checker.ValidationError, ValueError) as e:
+            # over 2 GiB with its external data: the checker cannot take it in memory, and
+            # the file on disk was checked by _load_external_data already
+            onnx.checker.check_model(str(p))
+    except (onnx.checker.ValidationError, ValueError, RecursionError) as e:
         raise EdgeliteError(f"fails onnx.checker: {_one_line(e)}", code=Code.INVALID_MODEL,
                             where=where, hint="re-export the model") from None
     return model
+
+
+def _check_text(model: onnx.ModelProto, where: str) -> None:
+    """Every string field is valid UTF-8. ONNX is proto2: protobuf parses invalid text without
+    complaint and hands it out as bytes, which fail wherever a name is used later."""
+    stack: list = [model]
+    while stack:
+        msg = stack.pop()
+        if isinstance(msg, onnx.TensorProto):
+            # its text is the name, doc_string and external-data entries; listing every field
+            # would copy the weights (raw_data) out of protobuf once more
+            fields = [(msg.DESCRIPTOR.fields_by_name[k], getattr(msg, k))
+                      for k in ("name", "doc_string")]
+            stack.extend(msg.external_data)
+        else:
+            fields = msg.ListFields()
+        for fd, value in fields:
+            if fd.type == fd.TYPE_MESSAGE:
+                stack.extend([value] if hasattr(value, "ListFields") else value)
+            elif fd.type == fd.TYPE_STRING and any(
+                    isinstance(v, bytes) for v in ([value] if isinstance(value, (str, bytes))
+                                                   else value)):
+                raise EdgeliteError(f"a {fd.name!r} field is not valid UTF-8 (the file is "
+                                    "corrupt)", code=Code.INVALID_MODEL, where=where,
+                                    hint="re-export the model")
+
+
+def _all_tensors(graph: onnx.GraphProto, where: str,
+                 depth: int = 0) -> Iterator[tuple[onnx.TensorProto, str]]:
+    """Every TensorProto in the graph and its subgraphs (initializers, sparse initializers,
+    tensor attributes), with the name of what holds it; nesting deeper than MAX_GRAPH_DEPTH
+    is refused (an If in an If in ... a thousand levels down is an attack, not a model)."""
+    if depth > MAX_GRAPH_DEPTH:
+        raise EdgeliteError(f"subgraphs nested more than {MAX_GRAPH_DEPTH} levels deep",
+                            code=Code.INVALID_MODEL, where=where,
+                            hint="this is not a model an exporter writes")
+    for t in graph.initializer:
+        yield t, f"initializer {t.name!r}"
+    for sp in graph.sparse_initializer:
+        yield sp.values, f"sparse initializer {sp.values.name!r}"
+        yield sp.indices, f"sparse initializer {sp.values.name!r} (indices)"
+    for node in graph.node:
+        for a in node.attribute:
+            label = f"attribute {a.name!r} of node {node.name or node.op_type!r}"
+            if a.HasField("t"):
+                yield a.t, label
+            for t in a.tensors:
+                yield t, label
+            if a.HasField("sparse_tensor"):
+                yield a.sparse_tensor.values, label
+                yield a.sparse_tensor.indices, label
+            if a.HasField("g"):
+                yield from _all_tensors(a.g, where, depth + 1)
+            for g in a.graphs:
+                yield from _all_tensors(g, where, depth + 1)
+
+
+def _tensor_nbytes(t: onnx.TensorProto) -> int | None:
+    """How many bytes the tensor's raw data must have; None for types without a fixed size."""
+    if t.data_type not in ONNX_DTYPES:
+        return None
+    count = 1
+    for d in t.dims:
+        count *= int(d)
+    return count * np.dtype(ONNX_DTYPES[t.data_type]).itemsize
+
+
+def _load_external_data(tensors: list[tuple[onnx.TensorProto, str]], base: Path,
+                        where: str) -> None:
+    """Read every tensor stored outside the .onnx file into the tensor itself."""
+    base_real = base.resolve()
+    for t, label in tensors:
+        if t.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        info = {e.key: e.value for e in t.external_data}
+
+        def bad(what: str, hint: str = "keep the model and its data files together, as "
+                                       "onnx.save_model wrote them",
+                label: str = label) -> EdgeliteError:
+            return EdgeliteError(f"{label}: external data {what}", code=Code.INVALID_MODEL,
+                                 where=where, hint=hint)
+
+        location = info.get("location", "")
+        if not location:
+            raise bad("has no location")
+        rel = Path(location)
+        if rel.is_absolute() or location.startswith(("/", "\\")) or ":" in location:
+            raise bad(f"location {location!r} is an absolute path, not a file in the "
+                      "model's folder")
+        if ".." in location.replace("\\", "/").split("/"):
+            raise bad(f"location {location!r} points outside the model's folder")
+        target = base / rel
+        step = base
+        for part in rel.parts:  # no component may be a symlink (it could point anywhere)
+            step = step / part
+            if step.is_symlink():
+                raise bad(f"location {location!r} goes through a symbolic link ({step})")
+        try:
+            real = target.resolve(strict=True)
+            st = real.stat()
+        except (OSError, RuntimeError):
+            raise bad(f"file {location!r} does not exist next to the model") from None
+        if not real.is_relative_to(base_real):
+            raise bad(f"location {location!r} points outside the model's folder")
+        if not stat.S_ISREG(st.st_mode):
+            raise bad(f"{location!r} is not a regular file")
+        try:
+            offset = int(info.get("offset", "0"))
+            length = int(info["length"]) if "length" in info else st.st_size - offset
+        except ValueError:
+            raise bad(f"offset/length {info.get('offset')!r}/{info.get('length')!r} are not "
+                      "integers") from None
+        if offset < 0 or length < 0 or offset + length > st.st_size:
+            raise bad(f"bytes {offset}..{offset + length} lie past the end of {location!r} "
+                      f"({st.st_size} bytes)", "the data file is truncated or does not "
+                      "belong to this model")
+        expected = _tensor_nbytes(t)
+        if expected is None:
+            raise bad(f"holds {onnx.TensorProto.DataType.Name(t.data_type)} elements, which "
+                      "cannot be stored externally")
+        if expected != length:
+            raise bad(f"has {length} bytes, the tensor's shape {list(t.dims)} needs {expected}")
+        try:
+            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as f:
+                f.seek(offset)
+                raw = f.read(length)
+        except OSError as e:
+            raise bad(f"cannot be read: {_one_line(e)}") from None
+        if len(raw) != length:
+            raise bad(f"{location!r} ended after {len(raw)} of {length} bytes")
+        t.raw_data = raw
+        t.data_location = onnx.TensorProto.DEFAULT
+        del t.external_data[:]
+
+
+_TYPED_FIELDS = {
+    "float32": "float_data", "float16": "int32_data", "int8": "int32_data",
+    "uint8": "int32_data", "int16": "int32_data", "int32": "int32_data", "bool": "int32_data",
+    "int64": "int64_data", "float64": "double_data",
+}
+
+
+def _check_tensor_data(t: onnx.TensorProto, where: str) -> None:
+    """A tensor's data agrees with its shape (the checker leaves that to whoever reads it)."""
+    if any(d < 0 for d in t.dims):
+        raise EdgeliteError(f"tensor {t.name!r} has a negative dimension {list(t.dims)}",
+                            code=Code.INVALID_MODEL, where=where, hint="re-export the model")
+    count = 1
+    for d in t.dims:
+        count *= int(d)
+    if count > MAX_ELEMENTS:
+        raise EdgeliteError(f"tensor {t.name!r} claims {count:,} elements {list(t.dims)}",
+                            code=Code.INVALID_MODEL, where=where,
+                            hint=f"TFLite tensors hold at most {MAX_ELEMENTS:,} elements")
+    if t.data_type not in onnx.TensorProto.DataType.values() or \
+            t.data_type == onnx.TensorProto.UNDEFINED:
+        raise EdgeliteError(f"tensor {t.name!r} has an unknown element type {t.data_type}",
+                            code=Code.INVALID_MODEL, where=where,
+                            hint="the file is corrupt; re-export it")
+    dtype = ONNX_DTYPES.get(t.data_type)
+    if dtype is None:
+        return  # strings and exotic types: refused by name where they are used
+    if t.raw_data:
+        have, need = len(t.raw_data), count * np.dtype(dtype).itemsize
+    else:
+        have, need = len(getattr(t, _TYPED_FIELDS[dtype])), count
+    if have != need:
+        raise EdgeliteError(
+            f"tensor {t.name!r} of shape {list(t.dims)} has {have} "
+            f"{'bytes' if t.raw_data else 'values'} of data, expected {need}",
+            code=Code.INVALID_MODEL, where=where, hint="the file is corrupt; re-export it")
 
 
 def _one_line(e: BaseException) -> str:
@@ -150,8 +361,15 @@ def _static_inputs(model: onnx.ModelProto, where: str,
         if not vi.type.HasField("tensor_type"):
             raise EdgeliteError(f"input {vi.name!r} is not a tensor", code=Code.UNSUPPORTED,
                                 where=where)
-        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value >= 0 else None
+        # (-1 is how some exporters, paddle2onnx among them, write a dynamic dimension)
+        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value != -1 else None
                 for d in ttype.shape.dim] if ttype.HasField("shape") else None
+        if dims is not None and any(d is not None and not 0 <= d <= MAX_DIM for d in dims):
+            raise EdgeliteError(
+                f"input {vi.name!r} has an impossible dimension in "
+                f"[{','.join('?' if d is None else str(d) for d in dims)}]",
+                code=Code.INVALID_MODEL, where=where,
+                hint=f"dimensions lie in 0..{MAX_DIM}; re-export the model")
         given = input_shapes.get(vi.name)
         if given is not None:
             given = tuple(int(d) for d in given)
@@ -194,6 +412,11 @@ def _static_inputs(model: onnx.ModelProto, where: str,
                 f"{onnx.TensorProto.DataType.Name(ttype.elem_type)}", code=Code.UNSUPPORTED,
                 where=where, hint="export the model with float32 inputs",
             )
+        if int(np.prod(shape, dtype=object)) > MAX_ELEMENTS or any(d > MAX_DIM for d in shape):
+            raise EdgeliteError(
+                f"input {vi.name!r} of shape {list(shape)} has more elements than a TFLite "
+                f"tensor can hold ({MAX_ELEMENTS:,})", code=Code.UNSUPPORTED, where=where,
+                hint="give a smaller shape with --input-shape")
         result[vi.name] = (shape, ttype.elem_type)
     return result
 
@@ -233,13 +456,24 @@ def _freeze_inputs(work: _Work, values: Mapping[str, object]) -> None:
         work.consts[name] = typed.reshape(shape)
 
 
+def _to_array(t: onnx.TensorProto, where: str | None = None) -> np.ndarray:
+    """A tensor's value; data onnx cannot decode (a float8 whose byte count disagrees with its
+    shape, say) is the model's fault."""
+    try:
+        return numpy_helper.to_array(t)
+    except Exception as e:  # noqa: BLE001  onnx raises ValueError, KeyError, TypeError...
+        raise EdgeliteError(f"tensor {t.name!r} cannot be decoded: {_one_line(e)}",
+                            code=Code.INVALID_MODEL, where=where,
+                            hint="the file is corrupt; re-export it") from None
+
+
 def _initial_consts(model: onnx.ModelProto, where: str) -> dict[str, np.ndarray]:
     if len(model.graph.sparse_initializer):
         raise EdgeliteError("sparse initializers are not supported", code=Code.UNSUPPORTED,
                             where=where, hint="densify the model's initializers")
     consts = {}
     for t in model.graph.initializer:
-        consts[t.name] = numpy_helper.to_array(t)
+        consts[t.name] = _to_array(t, where)
     return consts
 
 
@@ -266,11 +500,16 @@ def _infer(work: _Work) -> None:
     try:
         try:
             # data propagation resolves shapes computed by Shape/Gather/Concat chains
-            inferred = onnx.shape_inference.infer_shapes(model, check_type=False,
-                                                         strict_mode=False, data_prop=True)
+            inferred = _infer_isolated(model, data_prop=True)
+        except _InferenceCrashed:
+            raise
         except Exception:  # noqa: BLE001  data propagation has its own failure modes
-            inferred = onnx.shape_inference.infer_shapes(model, check_type=False,
-                                                         strict_mode=False)
+            inferred = _infer_isolated(model, data_prop=False)
+    except _InferenceCrashed as e:
+        raise EdgeliteError(f"ONNX shape inference crashes on this model ({e})",
+                            code=Code.INVALID_MODEL, where=work.where,
+                            hint="the model is malformed (a window larger than its input, "
+                                 "say); re-export it") from None
     except Exception as e:  # noqa: BLE001  onnx raises many types; any of them is fatal here
         raise EdgeliteError(f"ONNX shape inference failed: {_one_line(e)}",
                             code=Code.INVALID_MODEL, where=work.where) from None
@@ -288,6 +527,57 @@ def _infer(work: _Work) -> None:
         if arr.dtype.name in ir.DTYPES or arr.dtype == np.float64:
             shapes[name] = (tuple(arr.shape), arr.dtype.name)
     work.shapes = shapes
+
+
+class _InferenceCrashed(Exception):
+    pass
+
+
+def _infer_isolated(model: onnx.ModelProto, data_prop: bool) -> onnx.ModelProto:
+    """onnx's shape inference, in a forked child where that is possible.
+
+    Its C++ can abort the process on a hostile model (an assertion in Slice's inference once a
+    window larger than its input gave a negative dimension; found by the mutation fuzzer), and
+    an abort is no error message. The child inherits the loaded onnx, so the fork costs
+    milliseconds. Where fork is missing (Windows) or other threads run (forking them is
+    unsafe), inference runs in this process as before."""
+    def infer() -> onnx.ModelProto:
+        return onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False,
+                                                 data_prop=data_prop)
+
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return infer()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer through the pipe, never return into the caller
+        status = 0
+        try:
+            os.close(read_fd)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)  # an abort's message is not for the user's terminal
+            try:
+                answer = b"\x00" + infer().SerializeToString()
+            except Exception as e:  # noqa: BLE001  handed to the parent as it is
+                answer = b"\x01" + f"{type(e).__name__}: {e}".encode("utf-8", "replace")
+            with os.fdopen(write_fd, "wb") as f:
+                f.write(answer)
+        except BaseException:  # noqa: BLE001
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as f:
+        answer = f.read()
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        raise _InferenceCrashed(f"signal {os.WTERMSIG(status)}")
+    if not answer or os.WEXITSTATUS(status) != 0:
+        raise _InferenceCrashed(f"exit status {os.WEXITSTATUS(status)}")
+    if answer[:1] == b"\x01":
+        raise RuntimeError(answer[1:].decode("utf-8", "replace"))
+    inferred = onnx.ModelProto()
+    inferred.ParseFromString(answer[1:])
+    return inferred
 
 
 # ---- folding --------------------------------------------------------------------------------
@@ -394,6 +684,7 @@ def _fold_round(work: _Work) -> bool:
             continue
         inputs = [i for i in node.input if i]
         if (node.op_type not in NONDETERMINISTIC and not _has_subgraph(node)
+                and _oversized_output(node, work.shapes) is None
                 and all(i in work.consts for i in inputs)
                 and (values := _eval_node(node, work)) is not None):
             for name, value in zip(node.output, values):
@@ -409,9 +700,28 @@ def _fold_round(work: _Work) -> bool:
     return changed
 
 
+def _oversized_output(node: onnx.NodeProto, shapes: Shapes) -> str | None:
+    """Why an output of the node is too big for any .tflite file, from its inferred shape."""
+    for name in node.output:
+        if name and name in shapes:
+            shape, dtype = shapes[name]
+            count = 1
+            for d in shape:
+                count *= int(d)
+            nbytes = count * np.dtype(dtype).itemsize
+            if count > MAX_ELEMENTS or nbytes > MAX_TENSOR_BYTES:
+                return (f"output {name!r} of shape {list(shape)} would hold {nbytes:,} bytes, "
+                        f"more than a .tflite tensor can ({MAX_TENSOR_BYTES:,})")
+            if any(d > MAX_DIM for d in shape):  # even with no elements: dims are int32
+                return (f"output {name!r} of shape {list(shape)} has a dimension past "
+                        f"{MAX_DIM:,}, which a .tflite tensor cannot store")
+    return None
+
+
 def _all_outputs_empty(node: onnx.NodeProto, work: _Work) -> bool:
     names = [o for o in node.output if o]
     return (bool(names) and node.op_type not in NONDETERMINISTIC
+            and _oversized_output(node, work.shapes) is None
             and all(o in work.shapes and 0 in work.shapes[o][0] and o not in work.consts
                     for o in names))
 
@@ -433,7 +743,7 @@ def _inline_if(node: onnx.NodeProto, work: _Work, queue: list[onnx.NodeProto],
                                "uses too", op_type="If", node=node.name,
                                hint="re-export the model with unique value names")
     for t in branch.initializer:
-        work.consts[t.name] = numpy_helper.to_array(t)
+        work.consts[t.name] = _to_array(t, work.where)
     nodes = [_copy(n) for n in branch.node]
     _rename_inputs(nodes, {**work.renamed, **alias})
     for i, (src, dst) in enumerate(zip((o.name for o in branch.output), node.output)):
@@ -473,7 +783,7 @@ def _unroll_loop(node: onnx.NodeProto, work: _Work) -> list[onnx.NodeProto] | No
         work.consts[prefix + b_in[0]] = np.array(i, np.int64)
         work.consts[prefix + b_in[1]] = np.array(True)
         for t in body.initializer:
-            work.consts[prefix + t.name] = numpy_helper.to_array(t)
+            work.consts[prefix + t.name] = _to_array(t, work.where)
         for name, src in zip(b_in[2:], carried):
             nodes.append(helper.make_node("Identity", [src], [prefix + name],
                                           name=f"{prefix}{name}_in"))
@@ -548,7 +858,7 @@ def _unroll_scan(node: onnx.NodeProto, work: _Work) -> list[onnx.NodeProto] | No
         prefix = f"{base}/step{t}/"
         rename = {name: prefix + name for name in local}
         for init in body.initializer:
-            work.consts[prefix + init.name] = numpy_helper.to_array(init)
+            work.consts[prefix + init.name] = _to_array(init, work.where)
         for name, src in zip(b_in[:n_state], states):
             nodes.append(helper.make_node("Identity", [src], [prefix + name],
                                           name=f"{prefix}{name}_in"))
@@ -601,13 +911,13 @@ def _condition_passes_through(body: onnx.GraphProto) -> bool:
         return True
     for t in body.initializer:
         if t.name == cond_out:
-            return bool(numpy_helper.to_array(t).all())
+            return bool(_to_array(t).all())
     for n in body.node:
         if cond_out in n.output:
             if n.op_type == "Identity":
                 return n.input[0] == cond_in
             if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
-                return bool(numpy_helper.to_array(n.attribute[0].t).all())
+                return bool(_to_array(n.attribute[0].t).all())
             return False
     return False
 
@@ -706,6 +1016,10 @@ def _ir_const(name: str, value: np.ndarray) -> ir.Tensor:
     if arr.dtype.name not in ir.DTYPES:
         raise UnsupportedError(f"constant {name!r} has element type {arr.dtype} which "
                                f"TFLite cannot store", node=name)
+    if any(d > MAX_DIM for d in arr.shape):
+        raise UnsupportedError(f"constant {name!r} of shape {list(arr.shape)} has a dimension "
+                               f"past {MAX_DIM:,}, which a .tflite tensor cannot store",
+                               node=name)
     return ir.Tensor(name, arr.shape, arr.dtype.name, data=arr)
 
 
@@ -745,6 +1059,11 @@ def _lower(work: _Work, graph: ir.Graph) -> None:
                                 f"produces", code=Code.INVALID_MODEL, where=work.where)
         ctx.node = node
         n_ops = len(graph.ops)
+        if (too_big := _oversized_output(node, ctx.shapes)) is not None or (
+                too_big := _bad_window_attribute(node)) is not None:
+            report.add(op_label, node.name, too_big)
+            failed.update(o for o in node.output if o)
+            continue
         try:
             check_node(lowering, node, ctx)
             lowering.fn(ctx, node)
@@ -756,15 +1075,89 @@ def _lower(work: _Work, graph: ir.Graph) -> None:
         except EdgeliteError:
             raise
         except Exception as e:
+            # A lowering that crashes on a model ONNX itself finds inconsistent met a bad
+            # model, not a bug of ours: say what ONNX says is wrong with it.
+            if (why := _inconsistency(work.model)) is not None:
+                raise EdgeliteError(
+                    f"node {node.name!r} ({node.op_type}): the model is inconsistent: {why}",
+                    code=Code.INVALID_MODEL, where=work.where,
+                    hint="re-export the model") from None
             raise EdgeliteError(
                 f"lowering {node.op_type} node {node.name!r} failed: {type(e).__name__}: "
                 f"{_one_line(e)}", code=Code.INTERNAL, where=work.where,
                 hint="please report this with the model",
             ) from e
         _check_outputs(node, ctx, work)
+        if (too_big := _oversized_ir(node, ctx)) is not None:
+            report.add(op_label, node.name, too_big)
+            failed.update(o for o in node.output if o)
     ctx.node = None
     report.raise_if_any(work.where)
     graph.outputs = [ctx.values[name] for name in work.outputs]
+
+
+# Window attributes: each value in [low, 2^31 - 1] (a .tflite option is an int32; ONNX
+# checks only some of them, and a lowering must not meet a zero stride or a 2^40 kernel).
+_WINDOW_OPS = ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool")
+_WINDOW_ATTRS = {"kernel_shape": 1, "strides": 1, "dilations": 1, "group": 1, "pads": 0,
+                 "output_padding": 0, "output_shape": 1}
+
+
+def _bad_window_attribute(node: onnx.NodeProto) -> str | None:
+    if node.op_type not in _WINDOW_OPS and node.op_type not in ("DepthToSpace", "SpaceToDepth"):
+        return None
+    for a in node.attribute:
+        low = 1 if a.name == "blocksize" else _WINDOW_ATTRS.get(a.name)
+        if low is None or a.type not in (onnx.AttributeProto.INT, onnx.AttributeProto.INTS):
+            continue
+        values = [a.i] if a.type == onnx.AttributeProto.INT else list(a.ints)
+        if any(not low <= v <= MAX_DIM for v in values):
+            return f"attribute {a.name}={values} is out of range ({low}..{MAX_DIM})"
+    return None
+
+
+# The strict check runs in a child process: onnx's strict shape inference can abort the whole
+# process on a hostile file (a C++ assertion in its Slice inference, found by the mutation fuzzer;
+# the non-strict inference the reader uses survives it). It runs only after a lowering failed.
+_STRICT_CHECK = ("import sys, onnx\n"
+                 "m = onnx.load_model_from_string(sys.stdin.buffer.read())\n"
+                 "onnx.checker.check_model(m, full_check=True)\n")
+
+
+def _inconsistency(model: onnx.ModelProto) -> str | None:
+    """What ONNX's strict checks (full checker, strict typed shape inference) find wrong with
+    the model, or None if they pass (or cannot run)."""
+    import subprocess
+    import sys
+
+    try:
+        data = model.SerializeToString()
+        res = subprocess.run([sys.executable, "-c", _STRICT_CHECK], input=data,
+                             capture_output=True, timeout=300, check=False)
+    except (ValueError, OSError, subprocess.TimeoutExpired):  # > 2 GiB, no interpreter...
+        return None
+    if res.returncode == 0:
+        return None
+    if res.returncode < 0:
+        return f"ONNX's own strict checker crashes on it (signal {-res.returncode})"
+    lines = [ln for ln in res.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return _one_line(ValueError(lines[-1] if lines else "the strict check failed"))
+
+
+def _oversized_ir(node: onnx.NodeProto, ctx: LoweringContext) -> str | None:
+    """An output the lowering computed (not inferred) that no .tflite tensor can hold."""
+    for name in node.output:
+        t = ctx.values.get(name) if name else None
+        if t is None:
+            continue
+        count = 1
+        for d in t.shape:
+            count *= int(d)
+        nbytes = count * np.dtype(t.dtype).itemsize
+        if any(not 0 <= int(d) <= MAX_DIM for d in t.shape) or nbytes > MAX_TENSOR_BYTES:
+            return (f"output {name!r} of shape {list(t.shape)} is larger than a .tflite tensor "
+                    f"can be ({MAX_TENSOR_BYTES:,} bytes, dimensions up to {MAX_DIM:,})")
+    return None
 
 
 def _check_outputs(node: onnx.NodeProto, ctx: LoweringContext, work: _Work) -> None:
@@ -801,6 +1194,18 @@ def model_to_ir(model: onnx.ModelProto, where: str,
                 input_values: Mapping[str, object] | None = None,
                 notes: list[str] | None = None) -> ir.Graph:
     """``input_values`` freezes inputs to constants; ``notes`` collects what was assumed."""
+    # Folding computes what the model computes: a division by zero or an overflow there is
+    # the model's float semantics (inf/nan, as ONNX Runtime gives), not a message for the
+    # user; numpy's RuntimeWarnings would add lines to the CLI's one-line error.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _model_to_ir(model, where, input_shapes, input_values, notes)
+
+
+def _model_to_ir(model: onnx.ModelProto, where: str,
+                 input_shapes: Mapping[str, tuple[int, ...]] | None,
+                 input_values: Mapping[str, object] | None,
+                 notes: list[str] | None) -> ir.Graph:
     opset = default_opset(model, where)
     frozen = dict(input_values or {})
     work = _Work(

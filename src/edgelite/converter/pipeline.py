@@ -57,7 +57,11 @@ def convert(path: str | Path, options: ConvertOptions | None = None) -> ir.Graph
     graph.notes = notes
     in_names = [t.name for t in graph.inputs]
     out_names = [o.name for o in model.graph.output]
-    moved = optimize(graph, keep_nchw_io=options.keep_nchw_io)
+    try:
+        moved = optimize(graph, keep_nchw_io=options.keep_nchw_io)
+    except EdgeliteError as e:
+        e.where = e.where or str(p)  # a pass knows the op, not the file
+        raise
     _restore_io_names(graph, in_names, out_names)
     layout = {
         kind: {t.name: LAYOUTS[len(t.shape)][last]

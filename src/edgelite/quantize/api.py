@@ -147,6 +147,30 @@ def _check_float(graph: ir.Graph) -> None:
                             hint="quantize the float model")
 
 
+# Ops whose input 1 is the weight integer modes quantize (symmetric, from its largest
+# magnitude: one NaN or Inf there makes every scale meaningless).
+_WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV",
+             "BATCH_MATMUL", "CONV_3D")
+
+
+def _check_finite_weights(graph: ir.Graph) -> None:
+    """NaN in any constant, or NaN/Inf in a weight, cannot be quantized: refused by name
+    (an Inf elsewhere, such as an attention mask, is left to the activation ranges)."""
+    for op in graph.ops:
+        for k, t in enumerate(op.inputs):
+            if t is None or not t.is_const or t.data.dtype.kind != "f":
+                continue
+            data = np.asarray(t.data)
+            bad = np.isnan(data) if not (op.type in _WEIGHTED and k == 1) else ~np.isfinite(data)
+            if bad.any():
+                raise EdgeliteError(
+                    f"{op.type} {op.name!r}: constant {t.name!r} holds {int(bad.sum())} "
+                    f"{'NaN' if np.isnan(data).any() else 'infinite'} value(s); it cannot be "
+                    "quantized", code=Code.INVALID_MODEL,
+                    hint="the float model is broken: check its weights (or quantize with "
+                         "--mode float16)")
+
+
 def quantize(graph_or_path: ir.Graph | str | Path,
              options: QuantizeOptions | None = None) -> QuantizeResult:
     """Quantize a float model (IR, .onnx or float .tflite) as ``options`` say."""
@@ -156,6 +180,8 @@ def quantize(graph_or_path: ir.Graph | str | Path,
     cfg = opts.annotate_config()
     graph = load_graph(graph_or_path)
     _check_float(graph)
+    if opts.mode != "float16":
+        _check_finite_weights(graph)
     needs_data = (opts.mode in NEEDS_CALIBRATION or opts.report or opts.report_json
                   or opts.report_html or opts.auto_precision is not None)
     samples: list[Sample] = []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgelite import ir
+from edgelite.errors import Code, EdgeliteError
 from edgelite.quantize.data import Progress, Sample
 from edgelite.quantize.observers import METHODS, Observer, make_observer
 from edgelite.quantize.runner import Runner
@@ -82,6 +83,16 @@ def calibrate(graph: ir.Graph, samples: list[Sample], method: str = "minmax",
                         second[t.name] = second[t.name] + mm if t.name in second else mm
                 bar.step()
     ranges = {name: tuple(map(float, obs.range())) for name, obs in observers.items()}
+    for t in watched:  # graph order: the first one named is where it starts
+        if not all(np.isfinite(ranges[t.name])):
+            producer = next((op for op in graph.ops if any(o is t for o in op.outputs)), None)
+            where = f"{producer.type} {producer.name!r}" if producer is not None else "input"
+            raise EdgeliteError(
+                f"{where}: tensor {t.name!r} takes non-finite values (range "
+                f"{list(ranges[t.name])}) on the calibration data; it cannot be quantized",
+                code=Code.INVALID_MODEL,
+                hint="check the float model and the calibration data (edgelite run on the "
+                     "float model shows its outputs)")
     means = {name: (s / len(samples)).astype(np.float32) for name, s in sums.items()}
     moments = {name: s / len(samples) for name, s in second.items()}
     return Calibration(ranges, method, len(samples), means, moments)

@@ -185,8 +185,10 @@ def _load_image(path: Path, spec: ImageFolder, hw: tuple[int, int],
             im = im.convert("L" if spec.channels == "gray" else "RGB")
             im = im.resize((hw[1], hw[0]), Image.BILINEAR)
             px = np.asarray(im, dtype=np.float32)
-    except OSError as exc:
-        raise _bad(f"cannot read image: {exc}", str(path),
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        # (Pillow reports broken files as OSError, but some decoders raise the others, and
+        # an image claiming billions of pixels is a DecompressionBombError)
+        raise _bad(f"cannot read image: {' '.join(str(exc).split())[:200]}", str(path),
                    f"{expects}; remove or replace the file" if expects else None) from exc
     if px.ndim == 2:
         px = px[..., None]
@@ -263,14 +265,11 @@ def load_samples(source: CalibrationSource, graph: ir.Graph, samples: int | None
             return load_samples(ImageFolder(path), graph, samples, layout)
         if not path.exists():
             raise _bad("calibration data file does not exist", where)
-        try:
-            loaded = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise _bad(f"cannot read calibration data: {exc}", where,
-                       "give a .npy array, a .npz keyed by input name, or an image folder") from exc
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                data = {k: loaded[k] for k in loaded.files}
+        from edgelite.fileio import read_arrays
+
+        loaded = read_arrays(path, "calibration data")
+        if isinstance(loaded, dict):
+            data = loaded
             per = _from_mapping(data, graph, fit_layout, where)
         else:
             if len(graph.inputs) != 1:

@@ -171,17 +171,7 @@ def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
 
 def load_arrays(path: Path) -> dict[str, np.ndarray] | list[np.ndarray]:
     """An .npy (one input) or .npz (keyed by input name) file, with clear errors."""
-    import io
+    from edgelite.fileio import read_arrays
 
-    from edgelite.fileio import read_bytes
-
-    raw = read_bytes(path, "input file")
-    try:
-        loaded = np.load(io.BytesIO(raw), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise EdgeliteError(f"not a .npy or .npz file: {e}", where=str(path),
-                            code=Code.BAD_INPUT) from None
-    if isinstance(loaded, np.ndarray):
-        return [loaded]
-    with loaded:
-        return {k: loaded[k] for k in loaded.files}
+    loaded = read_arrays(path, "input file")
+    return [loaded] if isinstance(loaded, np.ndarray) else loaded

@@ -28,6 +28,9 @@ def _lift_1d(ctx: LoweringContext, node: onnx.NodeProto, x: ir.Tensor,
 def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     w = np.asarray(ctx.const(node, 1), dtype=np.float32)
+    if len(w.shape) != len(x.shape) or len(x.shape) not in (3, 4):
+        raise ctx.unsupported(node, f"input {list(x.shape)} and weights {list(w.shape)}: only "
+                                    "1-D and 2-D convolutions with weights of the input's rank")
     x, w, lifted = _lift_1d(ctx, node, x, w)
     anode = lift_attrs_1d(node) if lifted else node
     n, c, h, wd = x.shape
@@ -85,6 +88,9 @@ def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
 def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     w = np.asarray(ctx.const(node, 1), dtype=np.float32)
+    if len(w.shape) != len(x.shape) or len(x.shape) not in (3, 4):
+        raise ctx.unsupported(node, f"input {list(x.shape)} and weights {list(w.shape)}: only "
+                                    "1-D and 2-D convolutions with weights of the input's rank")
     x, w, lifted = _lift_1d(ctx, node, x, w)
     anode = lift_attrs_1d(node) if lifted else node
     n, c, h, wd = x.shape

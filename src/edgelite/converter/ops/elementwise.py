@@ -150,7 +150,11 @@ def lower_where(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     cond, a, b = (ctx.input(node, i) for i in range(3))
     if a.dtype not in ("float32", "int32", "int64") or b.dtype != a.dtype:
         raise ctx.unsupported(node, f"value dtypes {a.dtype}/{b.dtype} are not supported")
-    shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
+    try:
+        shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
+    except ValueError:
+        raise ctx.unsupported(node, f"input shapes {cond.shape}, {a.shape} and {b.shape} do "
+                                    "not broadcast") from None
     ctx.set_output(node, 0, emit(ctx, "SELECT_V2", [cond, a, b], shape, a.dtype))
 
 

@@ -49,7 +49,17 @@ def lower_gemm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     base = node.output[0]
     m = a.shape[1] if trans_a else a.shape[0]
     n = b.shape[0] if trans_b else b.shape[1]
+    k_a, k_b = a.shape[0 if trans_a else 1], b.shape[1 if trans_b else 0]
     c = ctx.input(node, 2) if ctx.has_input(node, 2) else None
+    try:
+        if k_a != k_b:
+            raise ValueError
+        if c is not None and tuple(np.broadcast_shapes(c.shape, (m, n))) != (m, n):
+            raise ValueError
+    except ValueError:
+        raise ctx.unsupported(node, f"A {list(a.shape)}, B {list(b.shape)}"
+                                    + (f" and C {list(c.shape)}" if c is not None else "")
+                                    + f" do not make a ({m}, {n}) product") from None
     bias: np.ndarray | None = None
     if c is not None and c.is_const:
         cval = np.broadcast_to(c.data.astype(np.float32) * np.float32(beta), (m, n))

@@ -28,6 +28,9 @@ def lower_batch_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     if len(x.shape) < 2:
         raise ctx.unsupported(node, "input must have a channel dimension")
     c = x.shape[1]
+    for what, v in zip(("scale", "bias", "mean", "var"), (scale, bias, mean, var)):
+        if v.size != c:
+            raise ctx.unsupported(node, f"{what} has {v.size} values for {c} channels")
     mul = (scale / np.sqrt(var + eps)).astype(np.float32)
     add = (bias - mean * mul).astype(np.float32)
     bshape = (c, *[1] * (len(x.shape) - 2))
@@ -87,8 +90,11 @@ def lower_instance_norm(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     y, _, _ = normalize(ctx, x, list(range(2, r)), eps, base)
     c = x.shape[1]
     bshape = (c, *[1] * (r - 2))
-    scale = np.asarray(ctx.const(node, 1), np.float32).reshape(bshape)
-    bias = np.asarray(ctx.const(node, 2), np.float32).reshape(bshape)
+    scale, bias = (np.asarray(ctx.const(node, i), np.float32) for i in (1, 2))
+    for what, v in (("scale", scale), ("bias", bias)):
+        if v.size != c:
+            raise ctx.unsupported(node, f"{what} has {v.size} values for {c} channels")
+    scale, bias = scale.reshape(bshape), bias.reshape(bshape)
     y = binary(ctx, "MUL", y, f32(ctx, f"{base}_scale", scale), _FUSED, base=f"{base}_scaled")
     y = binary(ctx, "ADD", y, f32(ctx, f"{base}_bias", bias), _FUSED)
     ctx.set_output(node, 0, y)

@@ -133,11 +133,17 @@ def _arg(ctx: LoweringContext, node: onnx.NodeProto, op_type: str) -> None:
         # TFLite picks the first extreme; on the reversed axis that is ONNX's last one.
         x = emit(ctx, "REVERSE_V2", [x, i32(ctx, f"{base}_rev_axis", [axis])], x.shape, x.dtype,
                  base=f"{base}_rev")
-    y = emit(ctx, op_type, [x, i32(ctx, f"{base}_axis", [axis])], reduced, "int64",
-             {"output_type": "INT64"}, base=f"{base}_arg")
     if last:
-        y = binary(ctx, "SUB", ctx.constant(f"{base}_last", np.array(x.shape[axis] - 1, np.int64)),
+        # position from the end, counted in int32 (TFLite Micro and runtime_micro have no
+        # int64 SUB), then widened to ONNX's int64
+        y = emit(ctx, op_type, [x, i32(ctx, f"{base}_axis", [axis])], reduced, "int32",
+                 {"output_type": "INT32"}, base=f"{base}_arg")
+        y = binary(ctx, "SUB", ctx.constant(f"{base}_last", np.array(x.shape[axis] - 1, np.int32)),
                    y, _FUSED, base=f"{base}_argl")
+        y = as_const_like(ctx, y, "int64")
+    else:
+        y = emit(ctx, op_type, [x, i32(ctx, f"{base}_axis", [axis])], reduced, "int64",
+                 {"output_type": "INT64"}, base=f"{base}_arg")
     shape = tuple(1 if i == axis else d for i, d in enumerate(x.shape)) if keep else reduced
     ctx.set_output(node, 0, reshape_to(ctx, node, y, shape))
 

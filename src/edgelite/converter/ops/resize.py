@@ -284,6 +284,8 @@ def _full_rank(ctx: LoweringContext, node: onnx.NodeProto, values: list[float], 
 def lower_resize(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     x = ctx.input(node, 0)
     r = len(x.shape)
+    if 0 in x.shape:
+        raise ctx.unsupported(node, f"the input {list(x.shape)} is empty: nothing to resize")
     mode = ctx.attr(node, "mode", "nearest")
     if ctx.opset < 11:
         scales = [float(s) for s in np.asarray(ctx.const(node, 1)).reshape(-1)]
@@ -292,6 +294,14 @@ def lower_resize(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ctm = ctx.attr(node, "coordinate_transformation_mode", "half_pixel")
     rule = ctx.attr(node, "nearest_mode", "round_prefer_floor")
     policy = ctx.attr(node, "keep_aspect_ratio_policy", "stretch")
+    for name, value, known in (
+            ("mode", mode, ("nearest", "linear", "cubic")),
+            ("coordinate_transformation_mode", ctm, (*_SUPPORTED_CTM, "half_pixel_symmetric",
+                                                      "tf_crop_and_resize")),
+            ("nearest_mode", rule, ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")),
+            ("keep_aspect_ratio_policy", policy, ("stretch", "not_larger", "not_smaller"))):
+        if value not in known:  # the checker leaves string attributes unchecked
+            raise ctx.unsupported(node, f"{name} {value!r} is not one of {', '.join(known)}")
     axes = ctx.attr(node, "axes")
     axes = None if axes is None else [a + r if a < 0 else a for a in axes]
     if ctx.has_input(node, 3):

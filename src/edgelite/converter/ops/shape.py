@@ -21,6 +21,11 @@ def lower_concat(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     ins = [ctx.input(node, i) for i in range(len(node.input)) if ctx.has_input(node, i)]
     r = len(ins[0].shape)
     axis = norm_axis(ctx, node, ctx.attr(node, "axis", 0), r)
+    others = {tuple(d for i, d in enumerate(t.shape) if i != axis) if len(t.shape) == r
+              else None for t in ins}
+    if len(others) != 1 or None in others:
+        raise ctx.unsupported(node, f"input shapes {[list(t.shape) for t in ins]} differ off "
+                                    f"axis {axis}")
     ins = [t for t in ins if t.shape[axis] != 0]  # empty pieces add nothing
     if not ins:
         raise ctx.unsupported(node, "every input is empty along the axis")
@@ -203,6 +208,8 @@ def lower_slice(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         # ONNX clamps like Python slices; a huge int64 end means "to the end".
         s = max(min(s, 2**31 - 1), -2**31)
         e = max(min(e, 2**31 - 1), -2**31)
+        # a step past the dimension picks one element, as the dimension itself does
+        st = max(min(st, max(x.shape[a], 1)), -max(x.shape[a], 1))
         b0, e0, _ = slice(s, e, st).indices(x.shape[a])
         begin[a], end[a], stride[a] = b0, e0, st
         if e0 < 0:

@@ -53,7 +53,15 @@ def run_passes(graph: ir.Graph, keep_nchw_io: bool = False,
     for _ in range(MAX_ROUNDS):
         changed = False
         for name, fn in passes:
-            if fn(graph):
+            try:
+                did = fn(graph)
+            except EdgeliteError:
+                raise
+            except Exception as e:  # a pass that crashes is our bug: one line, not a traceback
+                raise EdgeliteError(f"pass {name} failed: {type(e).__name__}: {e}",
+                                    code=Code.INTERNAL,
+                                    hint="please report this with the model") from e
+            if did:
                 changed = True
                 try:
                     graph.validate()

@@ -12,6 +12,7 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.converter.passes._util import Index, apply_activation
+from edgelite.errors import Code, EdgeliteError
 
 Evaluator = Callable[[ir.Op, list[np.ndarray]], np.ndarray]
 
@@ -37,6 +38,11 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _reduce(fn: Callable[..., np.ndarray]) -> Evaluator:
     def run(op: ir.Op, v: list[np.ndarray]) -> np.ndarray:
         axes = tuple(int(a) % max(v[0].ndim, 1) for a in np.atleast_1d(v[1]))
+        if any(v[0].shape[a] == 0 for a in axes if a < v[0].ndim):
+            # a model whose input has a zero dimension: the max/min/mean of nothing
+            raise EdgeliteError(f"{op.type} {op.name!r} reduces an empty axis of a tensor of "
+                                f"shape {list(v[0].shape)}", code=Code.UNSUPPORTED,
+                                hint="give the input a shape with no zero dimension")
         return fn(v[0], axis=tuple(sorted(set(axes))), keepdims=bool(op.options.get("keep_dims")))
     return run
 

@@ -54,6 +54,11 @@ def sink_reshapes(graph: ir.Graph) -> bool:
             continue
         x_shape = next(s.shape for s, t in zip(sources, op.inputs) if not t.is_const)
         namer = namer or Namer(graph)
+        # A scalar constant of higher rank than x would broadcast the op's output up to its
+        # rank ((1,1,1) with (1,5) is (1,1,5), not (1,5)): give it x's rank at most.
+        sources = [new_const(namer, f"{s.name}_r", s.data.reshape((1,) * len(x_shape)))
+                   if t.is_const and len(s.shape) > len(x_shape) else s
+                   for s, t in zip(sources, op.inputs)]
         reshapes = [ix.producers[t] for t in op.inputs if not t.is_const]
         z_x = ir.Tensor(namer(f"{z.name}_r"), x_shape, z.dtype)
         ix.set_inputs(op, sources)
