@@ -24,7 +24,7 @@ def _clang_format() -> str:
 def test_c_files_are_clang_formatted() -> None:
     files = subprocess.run(["git", "ls-files", "*.c", "*.h"], cwd=REPO, check=True,
                            capture_output=True, text=True).stdout.split()
-    assert len(files) > 100
+    assert len(files) > 80
     res = subprocess.run([_clang_format(), "--dry-run", "--Werror", *files], cwd=REPO,
                          capture_output=True, text=True)
     bad = sorted({line.split(":", 1)[0] for line in res.stderr.splitlines()

@@ -192,8 +192,14 @@ int el_clz32(uint32_t x)
 /* ---- gemmlowp fixed point ---------------------------------------------------------- */
 
 /* Fixed-point add/sub wrap in gemmlowp (plain int32 arithmetic); done unsigned here. */
-static int32_t fx_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
-static int32_t fx_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static int32_t fx_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+static int32_t fx_sub(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a - (uint32_t)b);
+}
 
 static int32_t fx_rounding_half_sum(int32_t a, int32_t b)
 {
@@ -205,9 +211,9 @@ static int32_t fx_rounding_half_sum(int32_t a, int32_t b)
 /* exp(x) for x in [-1/4, 0), Q0.31. */
 static int32_t fx_exp_quarter(int32_t a)
 {
-    const int32_t constant_term = 1895147668;   /* exp(-1/8) */
+    const int32_t constant_term = 1895147668;    /* exp(-1/8) */
     const int32_t constant_1_over_3 = 715827883; /* 1/3 */
-    const int32_t x = fx_add(a, 1 << 28);       /* a + 1/8 */
+    const int32_t x = fx_add(a, 1 << 28);        /* a + 1/8 */
     const int32_t x2 = el_srdhm(x, x);
     const int32_t x3 = el_srdhm(x2, x);
     const int32_t x4 = el_srdhm(x2, x2);

@@ -3,7 +3,10 @@
 #include "../el_nn.h"
 #include "../el_quant.h"
 
-static float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+static float clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
 
 /* CONV_2D and DEPTHWISE_CONV_2D are written once for every dtype: the loop nests below take
  * the input element type IN_T, the filter element type F_T, the accumulator ACC_T, MAC(acc, f,
@@ -12,94 +15,93 @@ static float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi 
  * filter, out_dims, out. */
 
 /* NHWC input, OHWI filter; groups when in_c is a multiple of f_c. */
-#define CONV2D_LOOPS(IN_T, F_T, ACC_T, MAC, OUT)                                              \
-    do {                                                                                      \
-        const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;                \
-        const int32_t f_h = f_dims->h, f_w = f_dims->w, f_c = f_dims->c;                      \
-        const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;          \
-        const int32_t per_group = out_c / (in_c / f_c);                                       \
-        int32_t b, oy, ox, oc, ky, kx, ic;                                                    \
-        for (b = 0; b < in_dims->n; ++b) {                                                    \
-            for (oy = 0; oy < out_h; ++oy) {                                                  \
-                const int32_t y0 = oy * p->stride_h - p->pad_h;                               \
-                for (ox = 0; ox < out_w; ++ox) {                                              \
-                    const int32_t x0 = ox * p->stride_w - p->pad_w;                           \
-                    for (oc = 0; oc < out_c; ++oc) {                                          \
-                        const int32_t group = oc / per_group;                                 \
-                        ACC_T acc = 0;                                                        \
-                        for (ky = 0; ky < f_h; ++ky) {                                        \
-                            const int32_t iy = y0 + p->dilation_h * ky;                       \
-                            if (iy < 0 || iy >= in_h) {                                       \
-                                continue;                                                     \
-                            }                                                                 \
-                            for (kx = 0; kx < f_w; ++kx) {                                    \
-                                const int32_t ix = x0 + p->dilation_w * kx;                   \
-                                const IN_T *ip;                                               \
-                                const F_T *fp;                                                \
-                                if (ix < 0 || ix >= in_w) {                                   \
-                                    continue;                                                 \
-                                }                                                             \
-                                ip = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c +      \
-                                     group * f_c;                                             \
-                                fp = filter + (((size_t)oc * f_h + ky) * f_w + kx) * f_c;     \
-                                for (ic = 0; ic < f_c; ++ic) {                                \
-                                    MAC(acc, fp[ic], ip[ic]);                                 \
-                                }                                                             \
-                            }                                                                 \
-                        }                                                                     \
-                        out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =           \
-                            OUT(acc, oc);                                                     \
-                    }                                                                         \
-                }                                                                             \
-            }                                                                                 \
-        }                                                                                     \
+#define CONV2D_LOOPS(IN_T, F_T, ACC_T, MAC, OUT)                                                   \
+    do {                                                                                           \
+        const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;                     \
+        const int32_t f_h = f_dims->h, f_w = f_dims->w, f_c = f_dims->c;                           \
+        const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;               \
+        const int32_t per_group = out_c / (in_c / f_c);                                            \
+        int32_t b, oy, ox, oc, ky, kx, ic;                                                         \
+        for (b = 0; b < in_dims->n; ++b) {                                                         \
+            for (oy = 0; oy < out_h; ++oy) {                                                       \
+                const int32_t y0 = oy * p->stride_h - p->pad_h;                                    \
+                for (ox = 0; ox < out_w; ++ox) {                                                   \
+                    const int32_t x0 = ox * p->stride_w - p->pad_w;                                \
+                    for (oc = 0; oc < out_c; ++oc) {                                               \
+                        const int32_t group = oc / per_group;                                      \
+                        ACC_T acc = 0;                                                             \
+                        for (ky = 0; ky < f_h; ++ky) {                                             \
+                            const int32_t iy = y0 + p->dilation_h * ky;                            \
+                            if (iy < 0 || iy >= in_h) {                                            \
+                                continue;                                                          \
+                            }                                                                      \
+                            for (kx = 0; kx < f_w; ++kx) {                                         \
+                                const int32_t ix = x0 + p->dilation_w * kx;                        \
+                                const IN_T *ip;                                                    \
+                                const F_T *fp;                                                     \
+                                if (ix < 0 || ix >= in_w) {                                        \
+                                    continue;                                                      \
+                                }                                                                  \
+                                ip = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c +           \
+                                     group * f_c;                                                  \
+                                fp = filter + (((size_t)oc * f_h + ky) * f_w + kx) * f_c;          \
+                                for (ic = 0; ic < f_c; ++ic) {                                     \
+                                    MAC(acc, fp[ic], ip[ic]);                                      \
+                                }                                                                  \
+                            }                                                                      \
+                        }                                                                          \
+                        out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] = OUT(acc, oc);  \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
 /* NHWC input, 1HWO filter; output channel oc = ic * depth_multiplier + m. */
-#define DEPTHWISE_LOOPS(ACC_T, MAC, OUT)                                                      \
-    do {                                                                                      \
-        const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;                \
-        const int32_t f_h = f_dims->h, f_w = f_dims->w;                                       \
-        const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;          \
-        const int32_t mult = p->depth_multiplier;                                             \
-        int32_t b, oy, ox, ic, m, ky, kx;                                                     \
-        for (b = 0; b < in_dims->n; ++b) {                                                    \
-            for (oy = 0; oy < out_h; ++oy) {                                                  \
-                const int32_t y0 = oy * p->stride_h - p->pad_h;                               \
-                for (ox = 0; ox < out_w; ++ox) {                                              \
-                    const int32_t x0 = ox * p->stride_w - p->pad_w;                           \
-                    for (ic = 0; ic < in_c; ++ic) {                                           \
-                        for (m = 0; m < mult; ++m) {                                          \
-                            const int32_t oc = m + ic * mult;                                 \
-                            ACC_T acc = 0;                                                    \
-                            for (ky = 0; ky < f_h; ++ky) {                                    \
-                                const int32_t iy = y0 + p->dilation_h * ky;                   \
-                                if (iy < 0 || iy >= in_h) {                                   \
-                                    continue;                                                 \
-                                }                                                             \
-                                for (kx = 0; kx < f_w; ++kx) {                                \
-                                    const int32_t ix = x0 + p->dilation_w * kx;               \
-                                    if (ix < 0 || ix >= in_w) {                               \
-                                        continue;                                             \
-                                    }                                                         \
-                                    MAC(acc, filter[((size_t)ky * f_w + kx) * out_c + oc],    \
-                                        in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic]); \
-                                }                                                             \
-                            }                                                                 \
-                            out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =       \
-                                OUT(acc, oc);                                                 \
-                        }                                                                     \
-                    }                                                                         \
-                }                                                                             \
-            }                                                                                 \
-        }                                                                                     \
+#define DEPTHWISE_LOOPS(ACC_T, MAC, OUT)                                                           \
+    do {                                                                                           \
+        const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;                     \
+        const int32_t f_h = f_dims->h, f_w = f_dims->w;                                            \
+        const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;               \
+        const int32_t mult = p->depth_multiplier;                                                  \
+        int32_t b, oy, ox, ic, m, ky, kx;                                                          \
+        for (b = 0; b < in_dims->n; ++b) {                                                         \
+            for (oy = 0; oy < out_h; ++oy) {                                                       \
+                const int32_t y0 = oy * p->stride_h - p->pad_h;                                    \
+                for (ox = 0; ox < out_w; ++ox) {                                                   \
+                    const int32_t x0 = ox * p->stride_w - p->pad_w;                                \
+                    for (ic = 0; ic < in_c; ++ic) {                                                \
+                        for (m = 0; m < mult; ++m) {                                               \
+                            const int32_t oc = m + ic * mult;                                      \
+                            ACC_T acc = 0;                                                         \
+                            for (ky = 0; ky < f_h; ++ky) {                                         \
+                                const int32_t iy = y0 + p->dilation_h * ky;                        \
+                                if (iy < 0 || iy >= in_h) {                                        \
+                                    continue;                                                      \
+                                }                                                                  \
+                                for (kx = 0; kx < f_w; ++kx) {                                     \
+                                    const int32_t ix = x0 + p->dilation_w * kx;                    \
+                                    if (ix < 0 || ix >= in_w) {                                    \
+                                        continue;                                                  \
+                                    }                                                              \
+                                    MAC(acc, filter[((size_t)ky * f_w + kx) * out_c + oc],         \
+                                        in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic]);    \
+                                }                                                                  \
+                            }                                                                      \
+                            out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =            \
+                                OUT(acc, oc);                                                      \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
 /* int8: (x + input_offset) * f summed in int32, then requantized per output channel. */
 #define MAC_S8(acc, f, x) ((acc) += (int32_t)(f) * ((int32_t)(x) + p->input_offset))
 #define OUT_S8(acc, oc) out_s8(p, q, bias, acc, oc)
 static inline int8_t out_s8(const el_conv_params *p, const el_pc_quant *q, const int32_t *bias,
-                     int32_t acc, int32_t oc)
+                            int32_t acc, int32_t oc)
 {
     if (bias) {
         acc += bias[oc];
@@ -134,7 +136,7 @@ static int64_t bias_at(const void *bias, int bias64, int32_t i)
 #define OUT_S16(acc, oc) out_s16(p, q, bias, bias64, bias64, acc, oc)
 #define OUT_S16_DW(acc, oc) out_s16(p, q, bias, bias64, 1, acc, oc)
 static inline int16_t out_s16(const el_conv_params *p, const el_pc_quant *q, const void *bias,
-                       int bias64, int wide, int64_t acc, int32_t oc)
+                              int bias64, int wide, int64_t acc, int32_t oc)
 {
     int32_t v;
     acc += bias_at(bias, bias64, oc);
@@ -158,16 +160,15 @@ void el_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float 
 }
 
 void el_conv2d_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
-                   const int16_t *in, const el_dims *f_dims, const int8_t *filter,
-                   const void *bias, int bias64, const el_dims *out_dims, int16_t *out)
+                   const int16_t *in, const el_dims *f_dims, const int8_t *filter, const void *bias,
+                   int bias64, const el_dims *out_dims, int16_t *out)
 {
     CONV2D_LOOPS(int16_t, int8_t, int64_t, MAC_S16, OUT_S16);
 }
 
-void el_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q,
-                            const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                            const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
-                            int8_t *out)
+void el_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                            const int8_t *in, const el_dims *f_dims, const int8_t *filter,
+                            const int32_t *bias, const el_dims *out_dims, int8_t *out)
 {
     DEPTHWISE_LOOPS(int32_t, MAC_S8, OUT_S8);
 }
@@ -179,10 +180,9 @@ void el_depthwise_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, co
     DEPTHWISE_LOOPS(float, MAC_F32, OUT_F32);
 }
 
-void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q,
-                             const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
-                             const int8_t *filter, const void *bias, int bias64,
-                             const el_dims *out_dims, int16_t *out)
+void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                             const int16_t *in, const el_dims *f_dims, const int8_t *filter,
+                             const void *bias, int bias64, const el_dims *out_dims, int16_t *out)
 {
     DEPTHWISE_LOOPS(int64_t, MAC_S16, OUT_S16_DW);
 }
@@ -190,50 +190,49 @@ void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q,
 /* TRANSPOSE_CONV scatters each input pixel into the output window, as TFLite's reference:
  * ACC_T sums start at zero in SUMS (one per output element); IV is the input element as
  * multiplied, ADD(acc, iv, w) adds one product. The stored value is made afterwards. */
-#define TRANSPOSE_CONV_SCATTER(ACC_T, SUMS, IV, ADD)                                           \
-    do {                                                                                      \
-        int32_t b, iy, ix, ic, ky, kx, oc;                                                    \
-        for (i = 0; i < out_size; ++i) {                                                      \
-            SUMS[i] = 0;                                                                      \
-        }                                                                                     \
-        for (b = 0; b < in_dims->n; ++b) {                                                    \
-            for (iy = 0; iy < in_h; ++iy) {                                                   \
-                for (ix = 0; ix < in_w; ++ix) {                                               \
-                    for (ic = 0; ic < in_c; ++ic) {                                           \
-                        const int32_t oy0 = iy * p->stride_h - p->pad_h;                      \
-                        const int32_t ox0 = ix * p->stride_w - p->pad_w;                      \
-                        const ACC_T iv =                                                      \
-                            IV(in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic]);        \
-                        for (ky = 0; ky < f_h; ++ky) {                                        \
-                            const int32_t oy = oy0 + ky;                                      \
-                            if (oy < 0 || oy >= out_h) {                                      \
-                                continue;                                                     \
-                            }                                                                 \
-                            for (kx = 0; kx < f_w; ++kx) {                                    \
-                                const int32_t ox = ox0 + kx;                                  \
-                                ACC_T *acc;                                                   \
-                                if (ox < 0 || ox >= out_w) {                                  \
-                                    continue;                                                 \
-                                }                                                             \
-                                acc = SUMS + (((size_t)b * out_h + oy) * out_w + ox) * out_c; \
-                                for (oc = 0; oc < out_c; ++oc) {                              \
-                                    ADD(acc[oc], iv,                                          \
-                                        filter[(((size_t)oc * f_h + ky) * f_w + kx) * in_c +  \
-                                               ic]);                                          \
-                                }                                                             \
-                            }                                                                 \
-                        }                                                                     \
-                    }                                                                         \
-                }                                                                             \
-            }                                                                                 \
-        }                                                                                     \
+#define TRANSPOSE_CONV_SCATTER(ACC_T, SUMS, IV, ADD)                                               \
+    do {                                                                                           \
+        int32_t b, iy, ix, ic, ky, kx, oc;                                                         \
+        for (i = 0; i < out_size; ++i) {                                                           \
+            SUMS[i] = 0;                                                                           \
+        }                                                                                          \
+        for (b = 0; b < in_dims->n; ++b) {                                                         \
+            for (iy = 0; iy < in_h; ++iy) {                                                        \
+                for (ix = 0; ix < in_w; ++ix) {                                                    \
+                    for (ic = 0; ic < in_c; ++ic) {                                                \
+                        const int32_t oy0 = iy * p->stride_h - p->pad_h;                           \
+                        const int32_t ox0 = ix * p->stride_w - p->pad_w;                           \
+                        const ACC_T iv =                                                           \
+                            IV(in[(((size_t)b * in_h + iy) * in_w + ix) * in_c + ic]);             \
+                        for (ky = 0; ky < f_h; ++ky) {                                             \
+                            const int32_t oy = oy0 + ky;                                           \
+                            if (oy < 0 || oy >= out_h) {                                           \
+                                continue;                                                          \
+                            }                                                                      \
+                            for (kx = 0; kx < f_w; ++kx) {                                         \
+                                const int32_t ox = ox0 + kx;                                       \
+                                ACC_T *acc;                                                        \
+                                if (ox < 0 || ox >= out_w) {                                       \
+                                    continue;                                                      \
+                                }                                                                  \
+                                acc = SUMS + (((size_t)b * out_h + oy) * out_w + ox) * out_c;      \
+                                for (oc = 0; oc < out_c; ++oc) {                                   \
+                                    ADD(acc[oc], iv,                                               \
+                                        filter[(((size_t)oc * f_h + ky) * f_w + kx) * in_c + ic]); \
+                                }                                                                  \
+                            }                                                                      \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
-#define TRANSPOSE_CONV_SIZES                                                                   \
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;                    \
-    const int32_t f_h = f_dims->h, f_w = f_dims->w;                                           \
-    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;              \
-    const size_t out_size = (size_t)out_dims->n * out_h * out_w * out_c;                      \
+#define TRANSPOSE_CONV_SIZES                                                                       \
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;                         \
+    const int32_t f_h = f_dims->h, f_w = f_dims->w;                                                \
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;                   \
+    const size_t out_size = (size_t)out_dims->n * out_h * out_w * out_c;                           \
     size_t i
 
 /* The int8 sums wrap in 32 bits, as in TFLite's integer TransposeConv. */
@@ -242,10 +241,10 @@ void el_depthwise_conv2d_s16(const el_conv_params *p, const el_pc_quant *q,
 #define IV_F32(x) (x)
 #define ADD_F32(acc, iv, w) ((acc) += (iv) * (w))
 
-void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q,
-                          const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                          const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
-                          int32_t *scratch, int8_t *out)
+void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                          const int8_t *in, const el_dims *f_dims, const int8_t *filter,
+                          const int32_t *bias, const el_dims *out_dims, int32_t *scratch,
+                          int8_t *out)
 {
     TRANSPOSE_CONV_SIZES;
     TRANSPOSE_CONV_SCATTER(int32_t, scratch, IV_S8, ADD_WRAP);
@@ -265,10 +264,10 @@ void el_transpose_conv_s8(const el_conv_params *p, const el_pc_quant *q,
 #define IV_S16(x) ((int64_t)(x))
 #define ADD_S64(acc, iv, w) ((acc) += (iv) * (int64_t)(w))
 
-void el_transpose_conv_s16(const el_conv_params *p, const el_pc_quant *q,
-                           const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
-                           const int8_t *filter, const void *bias, int bias64,
-                           const el_dims *out_dims, int64_t *scratch, int16_t *out)
+void el_transpose_conv_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
+                           const int16_t *in, const el_dims *f_dims, const int8_t *filter,
+                           const void *bias, int bias64, const el_dims *out_dims, int64_t *scratch,
+                           int16_t *out)
 {
     TRANSPOSE_CONV_SIZES;
     TRANSPOSE_CONV_SCATTER(int64_t, scratch, IV_S16, ADD_S64);
@@ -278,8 +277,8 @@ void el_transpose_conv_s16(const el_conv_params *p, const el_pc_quant *q,
         if (bias) {
             v += bias64 ? ((const int64_t *)bias)[c] : (int64_t)((const int32_t *)bias)[c];
         }
-        out[i] = (int16_t)el_clamp_i32(el_requant64(v, q->multiplier[c], q->shift[c]),
-                                       p->act_min, p->act_max);
+        out[i] = (int16_t)el_clamp_i32(el_requant64(v, q->multiplier[c], q->shift[c]), p->act_min,
+                                       p->act_max);
     }
 }
 

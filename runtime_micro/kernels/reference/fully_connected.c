@@ -2,7 +2,10 @@
 #include "../el_nn.h"
 #include "../el_quant.h"
 
-static float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+static float clampf(float x, float lo, float hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
 
 void el_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int per_channel,
                            int32_t batches, int32_t depth, const int8_t *in, int32_t units,
@@ -27,9 +30,8 @@ void el_fully_connected_s8(const el_fc_params *p, const el_pc_quant *q, int per_
     }
 }
 
-void el_fully_connected_f32(const el_fc_params *p, int32_t batches, int32_t depth,
-                            const float *in, int32_t units, const float *filter,
-                            const float *bias, float *out)
+void el_fully_connected_f32(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
+                            int32_t units, const float *filter, const float *bias, float *out)
 {
     int32_t b, u, d;
     for (b = 0; b < batches; ++b) {
@@ -40,8 +42,8 @@ void el_fully_connected_f32(const el_fc_params *p, int32_t batches, int32_t dept
             for (d = 0; d < depth; ++d) {
                 acc += x[d] * w[d];
             }
-            out[(size_t)b * units + u] = clampf(acc + (bias ? bias[u] : 0.0f), p->act_min_f,
-                                                p->act_max_f);
+            out[(size_t)b * units + u] =
+                clampf(acc + (bias ? bias[u] : 0.0f), p->act_min_f, p->act_max_f);
         }
     }
 }
@@ -63,8 +65,7 @@ void el_matmul_s8(const el_matmul_params *p, const int8_t *lhs, const int8_t *rh
     }
 }
 
-void el_matmul_s16(const el_matmul_params *p, const int16_t *lhs, const int16_t *rhs,
-                   int16_t *out)
+void el_matmul_s16(const el_matmul_params *p, const int16_t *lhs, const int16_t *rhs, int16_t *out)
 {
     int32_t i, j, k;
     for (i = 0; i < p->rows; ++i) {
