@@ -9,6 +9,7 @@ together, so a user sees every missing op in one run.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import stat
 import threading
@@ -555,6 +556,7 @@ def _infer_isolated(model: onnx.ModelProto, data_prop: bool) -> onnx.ModelProto:
             os.close(read_fd)
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)  # an abort's message is not for the user's terminal
+            faulthandler.disable()  # nor the traceback it prints on its own copy of stderr
             try:
                 answer = b"\x00" + infer().SerializeToString()
             except Exception as e:  # noqa: BLE001  handed to the parent as it is
