@@ -22,7 +22,9 @@
  *     vector of scalars can move to the end without touching anything else);
  * and leaves the rest to libFuzzer's byte mutations (one call in eight, and whenever the input
  * no longer walks). The walker never trusts the input: every read is bounds-checked, the walk
- * is bounded, and the site lists are reservoir samples of fixed size. */
+ * is bounded, and the site lists are reservoir samples of fixed size, one per meaning: a
+ * mutation picks a meaning uniformly, then a place (so a sparse model's thousands of index
+ * entries do not drown its few opcode indices). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -65,8 +67,7 @@ typedef struct {
   uint16_t vt_size, size;
 } tbl;
 
-#define MAX_SITES 4096
-#define MAX_SSITES 2048
+#define SITES_PER_SEM 512
 #define MAX_VSITES 1024
 #define MAX_VTABLES 512
 #define WALK_BUDGET 200000u /* elements visited per walk */
@@ -75,10 +76,8 @@ static struct {
   const uint8_t *d;
   size_t n;
   uint32_t budget;
-  site sites[MAX_SITES];
-  uint32_t nsites, seen_sites;
-  site ssites[MAX_SSITES]; /* structural */
-  uint32_t nss, seen_ss;
+  site sites[SEM_COUNT][SITES_PER_SEM]; /* one reservoir per meaning, so rare fields count */
+  uint32_t nsites[SEM_COUNT], seen_sites[SEM_COUNT];
   vsite vs[MAX_VSITES];
   uint32_t nvs, seen_vs;
   uint32_t vts[MAX_VTABLES];
@@ -95,6 +94,14 @@ static uint32_t rnd(void) {
   return (uint32_t)(rng >> 16);
 }
 
+/* splitmix64 of libFuzzer's seed: xorshift's first outputs from close seeds are alike. */
+static void seed_rng(unsigned int seed, size_t size) {
+  uint64_t z = ((uint64_t)seed << 32 | (uint32_t)size) + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  rng = (z ^ (z >> 31)) | 1;
+}
+
 static uint32_t below(uint32_t n) { return n ? rnd() % n : 0; }
 
 /* Reservoir sampling keeps each list a uniform sample however big the model is. */
@@ -108,14 +115,9 @@ static int slot_for(uint32_t *n, uint32_t *seen, uint32_t cap) {
 
 static void add_site(size_t pos, int width, int sem, int32_t range) {
   int k;
-  if (sem == SEM_NONE) return;
-  if (sem >= SEM_VLEN) {
-    k = slot_for(&W.nss, &W.seen_ss, MAX_SSITES);
-    if (k >= 0) W.ssites[k] = (site){(uint32_t)pos, (uint8_t)width, (uint8_t)sem, range};
-  } else {
-    k = slot_for(&W.nsites, &W.seen_sites, MAX_SITES);
-    if (k >= 0) W.sites[k] = (site){(uint32_t)pos, (uint8_t)width, (uint8_t)sem, range};
-  }
+  if (sem == SEM_NONE || sem >= SEM_COUNT) return;
+  k = slot_for(&W.nsites[sem], &W.seen_sites[sem], SITES_PER_SEM);
+  if (k >= 0) W.sites[sem][k] = (site){(uint32_t)pos, (uint8_t)width, (uint8_t)sem, range};
 }
 
 /* ------------------------------------------------------------------ bounded reading */
@@ -384,7 +386,9 @@ static void walk_model(void) {
 }
 
 static void collect(const uint8_t *d, size_t n) {
-  W.nsites = W.seen_sites = W.nss = W.seen_ss = W.nvs = W.seen_vs = W.nvt = W.seen_vt = 0;
+  memset(W.nsites, 0, sizeof W.nsites);
+  memset(W.seen_sites, 0, sizeof W.seen_sites);
+  W.nvs = W.seen_vs = W.nvt = W.seen_vt = 0;
   W.d = d;
   W.n = n;
   W.budget = WALK_BUDGET;
@@ -544,10 +548,11 @@ static uint64_t pick(const site *s, const uint8_t *p) {
 static int patch_site(uint8_t *d, const site *s) {
   uint32_t i, start;
   /* a fifth of the time: copy the value of another place that means the same */
-  if (below(5) == 0 && W.nsites > 1 && s->sem < SEM_VLEN) {
-    start = below(W.nsites);
-    for (i = 0; i < W.nsites; ++i) {
-      const site *o = &W.sites[(start + i) % W.nsites];
+  uint32_t n = W.nsites[s->sem];
+  if (below(5) == 0 && n > 1 && s->sem < SEM_VLEN) {
+    start = below(n);
+    for (i = 0; i < n; ++i) {
+      const site *o = &W.sites[s->sem][(start + i) % n];
       if (o->sem == s->sem && o->width == s->width && o->pos != s->pos) {
         memmove(d + s->pos, d + o->pos, s->width);
         return 1;
@@ -614,19 +619,36 @@ static size_t resize_vector(uint8_t *d, size_t size, size_t max_size, const vsit
   return start + 4 + (size_t)n * v->width;
 }
 
+static int present_sems(int lo, int hi) {
+  int s, n = 0;
+  for (s = lo; s < hi; ++s) n += W.nsites[s] > 0;
+  return n;
+}
+
+/* A meaning in [lo, hi) chosen uniformly among those the model has, then one of its places. */
+static const site *pick_site(int lo, int hi) {
+  int n = present_sems(lo, hi), k, s;
+  if (n == 0) return NULL;
+  k = (int)below((uint32_t)n);
+  for (s = lo; s < hi; ++s)
+    if (W.nsites[s] > 0 && k-- == 0) return &W.sites[s][below(W.nsites[s])];
+  return NULL;
+}
+
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
   int rounds, r, done = 0;
-  rng = ((uint64_t)seed << 32) ^ 0x9e3779b97f4a7c15ULL ^ size;
+  seed_rng(seed, size);
   if (size > max_size || below(8) == 0) return LLVMFuzzerMutate(data, size, max_size);
   collect(data, size);
-  if (W.nsites == 0 && W.nss == 0) return LLVMFuzzerMutate(data, size, max_size);
+  if (!present_sems(SEM_NONE + 1, SEM_COUNT)) return LLVMFuzzerMutate(data, size, max_size);
   rounds = below(4) == 0 ? 2 + (int)below(2) : 1;
   for (r = 0; r < rounds; ++r) {
     uint32_t k = below(100);
-    if (k < 60 && W.nsites > 0) {
-      done |= patch_site(data, &W.sites[below(W.nsites)]);
-    } else if (k < 75 && W.nss > 0) {
-      done |= patch_site(data, &W.ssites[below(W.nss)]);
+    const site *s;
+    if (k < 60 && (s = pick_site(SEM_NONE + 1, SEM_VLEN)) != NULL) {
+      done |= patch_site(data, s);
+    } else if (k < 75 && (s = pick_site(SEM_VLEN, SEM_COUNT)) != NULL) {
+      done |= patch_site(data, s);
     } else if (k < 90 && W.nvs > 0) {
       const vsite *v = &W.vs[below(W.nvs)];
       size_t grown = v->sem == SEM_TABLES ? 0 : resize_vector(data, size, max_size, v);
