@@ -396,6 +396,20 @@ def cases() -> list[tuple[str, str, bytes, str]]:
     return out
 
 
+def int16_fc_model(bias: list[int]) -> tb.Model:
+    """int16x8 FULLY_CONNECTED x[1,4] (int16) * w[3,4] (int8) + bias[3] (int64) -> y[1,3]."""
+    w = np.array([[1, -2, 3, -4], [5, 6, -7, 8], [-9, 10, 11, -12]], np.int8)
+    tensors = [
+        tb.Tensor([1, 4], tb.INT16, 0, "x", [0.5], [0]),
+        tb.Tensor([3, 4], tb.INT8, 1, "w", [0.25], [0]),
+        tb.Tensor([3], tb.INT64, 2, "b", [0.125], [0]),
+        tb.Tensor([1, 3], tb.INT16, 0, "y", [1.0], [0]),
+    ]
+    ops = [tb.Op(0, [0, 1, 2], [3], tb.OPT_FULLY_CONNECTED, [(0, "u8", 0)])]
+    return tb.Model([tb.FULLY_CONNECTED], [tb.Subgraph(tensors, [0], [3], ops)],
+                    [None, w.tobytes(), np.array(bias, np.int64).tobytes()])
+
+
 def valid_extras() -> list[tuple[str, bytes, str]]:
     """Valid models besides valid_base: (name, bytes, what they show)."""
     return [
@@ -407,6 +421,8 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
         ("valid_if_nested_16", tb.build(nested_if_model(16)), "16 IFs nested (the most allowed)"),
         ("valid_while", tb.build(while_model()),
          "WHILE: n < 5 in a condition subgraph, n += 1 in a body"),
+        ("valid_int16_fc_bias_huge", tb.build(int16_fc_model([-(2**62), 2**63 - 1, 5])),
+         "int16x8 FULLY_CONNECTED whose int64 bias overflows TFLite's requantize (found by fuzzing)"),
     ]
 
 

@@ -172,7 +172,8 @@ int32_t el_requant64(int64_t x, int32_t multiplier, int shift)
 {
     const int32_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
     const int total_shift = 15 - shift;
-    const int64_t r = x * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
+    const int64_t xc = el_bias64(x); /* TFLite's domain, |x| < 2^47: the product fits */
+    const int64_t r = xc * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
     return (int32_t)(r >> total_shift);
 }
 
