@@ -27,7 +27,7 @@ DIGITS = REPO / "examples" / "digits"
 FACE_SPARSE = "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite"
 
 
-def _corpus_modules():  # noqa: ANN202
+def _corpus_modules():
     sys.path.insert(0, str(CORPUS))
     try:
         import make_corpus
