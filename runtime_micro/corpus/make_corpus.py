@@ -393,6 +393,9 @@ def cases() -> list[tuple[str, str, bytes, str]]:
             segments=(3, [0, 2, 3]), indices=(3, [1, 2, 0]), dense0=2)
         m.buffers[1] = np.array([1.0, 2.0, 3.0], np.float32).tobytes()
     variant("sparse_add_input", UNS, "a sparse constant read by ADD", sparse_into_add)
+
+    raw("strided_slice_shrink_past_end", INV, "STRIDED_SLICE keeps (shrinks to) element 4 of 4",
+        tb.build(strided_slice_model([0, 4], [1, 5], [1, 1], shrink=2, out=(1,))))
     return out
 
 
@@ -410,6 +413,20 @@ def int16_fc_model(bias: list[int]) -> tb.Model:
                     [None, w.tobytes(), np.array(bias, np.int64).tobytes()])
 
 
+STRIDED_SLICE, OPT_STRIDED_SLICE = 45, 32
+
+
+def strided_slice_model(begin: list[int], end: list[int], strides: list[int], shrink: int = 0,
+                        out: tuple[int, ...] = (1, 1)) -> tb.Model:
+    """STRIDED_SLICE of x[1,4] (float) with constant begin/end/strides and a shrink_axis_mask."""
+    tensors = [tb.Tensor([1, 4], F32, 0, "x"), tb.Tensor([2], tb.INT32, 1, "begin"),
+               tb.Tensor([2], tb.INT32, 2, "end"), tb.Tensor([2], tb.INT32, 3, "strides"),
+               tb.Tensor(list(out), F32, 0, "y")]
+    ops = [tb.Op(0, [0, 1, 2, 3], [4], OPT_STRIDED_SLICE, [(4, "i32", shrink)])]
+    return tb.Model([STRIDED_SLICE], [tb.Subgraph(tensors, [0], [4], ops)],
+                    [None] + [np.array(v, np.int32).tobytes() for v in (begin, end, strides)])
+
+
 def valid_extras() -> list[tuple[str, bytes, str]]:
     """Valid models besides valid_base: (name, bytes, what they show)."""
     return [
@@ -423,6 +440,9 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
          "WHILE: n < 5 in a condition subgraph, n += 1 in a body"),
         ("valid_int16_fc_bias_huge", tb.build(int16_fc_model([-(2**62), 2**63 - 1, 5])),
          "int16x8 FULLY_CONNECTED whose int64 bias overflows TFLite's requantize (found by fuzzing)"),
+        ("valid_strided_slice_stride_huge",
+         tb.build(strided_slice_model([0, 0], [1, 4], [1, 2**31 - 1])),
+         "STRIDED_SLICE with stride 2^31 - 1 (its element count overflowed int32; found by fuzzing)"),
     ]
 
 
