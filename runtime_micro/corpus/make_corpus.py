@@ -427,6 +427,14 @@ def strided_slice_model(begin: list[int], end: list[int], strides: list[int], sh
                     [None] + [np.array(v, np.int32).tobytes() for v in (begin, end, strides)])
 
 
+def int8_mul_relu6_model(out_scale: float) -> tb.Model:
+    """int8 MUL x * x with a fused RELU6 and the given output scale."""
+    tensors = [tb.Tensor([1, 4], tb.INT8, 0, "x", [0.5], [0]),
+               tb.Tensor([1, 4], tb.INT8, 0, "y", [out_scale], [0])]
+    ops = [tb.Op(0, [0, 0], [1], tb.OPT_MUL, [(0, "u8", 3)])]
+    return tb.Model([tb.MUL], [tb.Subgraph(tensors, [0], [1], ops)], [None])
+
+
 def valid_extras() -> list[tuple[str, bytes, str]]:
     """Valid models besides valid_base: (name, bytes, what they show)."""
     return [
@@ -443,6 +451,8 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
         ("valid_strided_slice_stride_huge",
          tb.build(strided_slice_model([0, 0], [1, 4], [1, 2**31 - 1])),
          "STRIDED_SLICE with stride 2^31 - 1 (its element count overflowed int32; found by fuzzing)"),
+        ("valid_mul_relu6_out_scale_tiny", tb.build(int8_mul_relu6_model(1e-11)),
+         "int8 MUL + RELU6, output scale 1e-11 (6 / scale overflowed int32; found by fuzzing)"),
     ]
 
 
