@@ -393,7 +393,46 @@ def cases() -> list[tuple[str, str, bytes, str]]:
             segments=(3, [0, 2, 3]), indices=(3, [1, 2, 0]), dense0=2)
         m.buffers[1] = np.array([1.0, 2.0, 3.0], np.float32).tobytes()
     variant("sparse_add_input", UNS, "a sparse constant read by ADD", sparse_into_add)
+
+    raw("strided_slice_shrink_past_end", INV, "STRIDED_SLICE keeps (shrinks to) element 4 of 4",
+        tb.build(strided_slice_model([0, 4], [1, 5], [1, 1], shrink=2, out=(1,))))
     return out
+
+
+def int16_fc_model(bias: list[int]) -> tb.Model:
+    """int16x8 FULLY_CONNECTED x[1,4] (int16) * w[3,4] (int8) + bias[3] (int64) -> y[1,3]."""
+    w = np.array([[1, -2, 3, -4], [5, 6, -7, 8], [-9, 10, 11, -12]], np.int8)
+    tensors = [
+        tb.Tensor([1, 4], tb.INT16, 0, "x", [0.5], [0]),
+        tb.Tensor([3, 4], tb.INT8, 1, "w", [0.25], [0]),
+        tb.Tensor([3], tb.INT64, 2, "b", [0.125], [0]),
+        tb.Tensor([1, 3], tb.INT16, 0, "y", [1.0], [0]),
+    ]
+    ops = [tb.Op(0, [0, 1, 2], [3], tb.OPT_FULLY_CONNECTED, [(0, "u8", 0)])]
+    return tb.Model([tb.FULLY_CONNECTED], [tb.Subgraph(tensors, [0], [3], ops)],
+                    [None, w.tobytes(), np.array(bias, np.int64).tobytes()])
+
+
+STRIDED_SLICE, OPT_STRIDED_SLICE = 45, 32
+
+
+def strided_slice_model(begin: list[int], end: list[int], strides: list[int], shrink: int = 0,
+                        out: tuple[int, ...] = (1, 1)) -> tb.Model:
+    """STRIDED_SLICE of x[1,4] (float) with constant begin/end/strides and a shrink_axis_mask."""
+    tensors = [tb.Tensor([1, 4], F32, 0, "x"), tb.Tensor([2], tb.INT32, 1, "begin"),
+               tb.Tensor([2], tb.INT32, 2, "end"), tb.Tensor([2], tb.INT32, 3, "strides"),
+               tb.Tensor(list(out), F32, 0, "y")]
+    ops = [tb.Op(0, [0, 1, 2, 3], [4], OPT_STRIDED_SLICE, [(4, "i32", shrink)])]
+    return tb.Model([STRIDED_SLICE], [tb.Subgraph(tensors, [0], [4], ops)],
+                    [None] + [np.array(v, np.int32).tobytes() for v in (begin, end, strides)])
+
+
+def int8_mul_relu6_model(out_scale: float) -> tb.Model:
+    """int8 MUL x * x with a fused RELU6 and the given output scale."""
+    tensors = [tb.Tensor([1, 4], tb.INT8, 0, "x", [0.5], [0]),
+               tb.Tensor([1, 4], tb.INT8, 0, "y", [out_scale], [0])]
+    ops = [tb.Op(0, [0, 0], [1], tb.OPT_MUL, [(0, "u8", 3)])]
+    return tb.Model([tb.MUL], [tb.Subgraph(tensors, [0], [1], ops)], [None])
 
 
 def valid_extras() -> list[tuple[str, bytes, str]]:
@@ -407,6 +446,13 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
         ("valid_if_nested_16", tb.build(nested_if_model(16)), "16 IFs nested (the most allowed)"),
         ("valid_while", tb.build(while_model()),
          "WHILE: n < 5 in a condition subgraph, n += 1 in a body"),
+        ("valid_int16_fc_bias_huge", tb.build(int16_fc_model([-(2**62), 2**63 - 1, 5])),
+         "int16x8 FULLY_CONNECTED whose int64 bias overflows TFLite's requantize (found by fuzzing)"),
+        ("valid_strided_slice_stride_huge",
+         tb.build(strided_slice_model([0, 0], [1, 4], [1, 2**31 - 1])),
+         "STRIDED_SLICE with stride 2^31 - 1 (its element count overflowed int32; found by fuzzing)"),
+        ("valid_mul_relu6_out_scale_tiny", tb.build(int8_mul_relu6_model(1e-11)),
+         "int8 MUL + RELU6, output scale 1e-11 (6 / scale overflowed int32; found by fuzzing)"),
     ]
 
 

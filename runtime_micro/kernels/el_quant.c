@@ -71,11 +71,22 @@ void el_frexp_multiplier(double real_multiplier, int32_t *multiplier, int *shift
     *multiplier = (int32_t)round(q * (double)(1LL << 31));
 }
 
+static int32_t el_q_clamped(float f, float scale, int32_t zero_point, int32_t qmin, int32_t qmax)
+{
+    const double v = (double)zero_point + (double)roundf(f / scale);
+    if (!(v >= (double)qmin)) {
+        return qmin;
+    }
+    return v > (double)qmax ? qmax : (int32_t)v;
+}
+
 int el_activation_range_quantized(int act, float scale, int32_t zero_point, int32_t qmin,
                                   int32_t qmax, int32_t *act_min, int32_t *act_max)
 {
     /* TFLite quantizes the bounds in float: zero_point + round(f / scale). */
-#define EL_Q(f) (zero_point + (int32_t)roundf((f) / scale))
+/* In double and clamped to [qmin, qmax] before the conversion: a tiny scale puts 6 / scale
+ * past int32 (undefined in C; found by the structure-aware fuzzer); NaN gives qmin. */
+#define EL_Q(f) el_q_clamped((f), scale, zero_point, qmin, qmax)
     int32_t lo = qmin, hi = qmax;
     switch (act) {
     case 0:
@@ -172,7 +183,8 @@ int32_t el_requant64(int64_t x, int32_t multiplier, int shift)
 {
     const int32_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
     const int total_shift = 15 - shift;
-    const int64_t r = x * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
+    const int64_t xc = el_bias64(x); /* TFLite's domain, |x| < 2^47: the product fits */
+    const int64_t r = xc * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
     return (int32_t)(r >> total_shift);
 }
 

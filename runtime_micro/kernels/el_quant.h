@@ -65,8 +65,18 @@ static inline int32_t el_requant(int32_t x, int32_t multiplier, int shift)
 
 /* MultiplyByQuantizedMultiplier for int64 accumulators (int16x8 conv/fc): the multiplier is
  * reduced to 16 bits first, exactly as TFLite does. Requires -31 <= shift <= 7 (prepare
- * checks, as TFLite does). */
+ * checks, as TFLite does). TFLite's domain is |x| < 2^47 (beyond it its product overflows);
+ * x outside is clamped to it so the C stays defined. */
 int32_t el_requant64(int64_t x, int32_t multiplier, int shift);
+
+/* An int64 bias as the int16x8 kernels add it to their accumulator: clamped to el_requant64's
+ * domain, so the sum cannot overflow int64 (a model's bias can hold any value; fuzzing found
+ * it). In-range biases are unchanged. */
+static inline int64_t el_bias64(int64_t b)
+{
+    const int64_t lim = (int64_t)1 << 47;
+    return b < -lim ? -lim : (b > lim - 1 ? lim - 1 : b);
+}
 
 /* MultiplyByQuantizedMultiplierSmallerThanOneExp (left_shift <= 0). */
 static inline int32_t el_requant_lt1(int32_t x, int32_t multiplier, int left_shift)

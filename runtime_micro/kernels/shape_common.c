@@ -400,12 +400,12 @@ static el_status slice_finish(el_context *ctx, el_node *node, slice_data *d, con
     want.rank = 0;
     for (i = 0; i < in->rank; ++i) {
         const int32_t a = i + pad;
-        const int32_t st = d->p.stride[a];
-        int32_t n = st > 0 ? (d->p.stop[a] - d->p.start[a] + st - 1) / st
-                           : (d->p.start[a] - d->p.stop[a] - st - 1) / (-st);
-        if (n < 0) {
-            n = 0;
-        }
+        /* int64: start and stop lie within the dim, the stride is any int32 of the model
+         * (a stride of 2^31 - 1 overflowed int32; found by the structure-aware fuzzer) */
+        const int64_t st = d->p.stride[a];
+        const int64_t n64 = st > 0 ? ((int64_t)d->p.stop[a] - d->p.start[a] + st - 1) / st
+                                   : ((int64_t)d->p.start[a] - d->p.stop[a] - st - 1) / (-st);
+        const int32_t n = n64 < 0 ? 0 : (int32_t)n64;
         if (keep_dim[i]) {
             want.d[want.rank++] = n;
         } else if (n != 1) {
@@ -478,7 +478,8 @@ static el_status strided_slice_prepare(el_context *ctx, el_node *node)
             return EL_BAD(ctx, node, "stride %d is 0", (int)i);
         }
         if (o && o->offset) {
-            stop = start + stop;
+            const int64_t sum = (int64_t)start + stop;
+            stop = sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum);
         }
         if (o && (o->begin_mask & (1 << i))) {
             start = st > 0 ? INT32_MIN : INT32_MAX;
@@ -488,6 +489,11 @@ static el_status strided_slice_prepare(el_context *ctx, el_node *node)
         }
         start = st > 0 ? clampi(start, 0, size) : clampi(start, -1, size - 1);
         if (shrink) {
+            /* the one element kept must exist (else it is read past the tensor's end) */
+            if (start < 0 || start >= size) {
+                return EL_BAD(ctx, node, "shrunk axis %d: begin %d is outside its %d elements",
+                              (int)i, (int)begin[i], (int)size);
+            }
             stop = start + 1;
         } else {
             if (o && (o->end_mask & (1 << i))) {
@@ -536,7 +542,7 @@ static el_status slice_prepare(el_context *ctx, el_node *node)
         d->p.stride[i] = 1;
     }
     for (i = 0; i < in->rank; ++i) {
-        const int32_t n = size[i] == -1 ? in->dims[i] - begin[i] : size[i];
+        const int32_t n = size[i] == -1 && begin[i] >= 0 ? in->dims[i] - begin[i] : size[i];
         if (begin[i] < 0 || n < 0 || begin[i] > in->dims[i] || n > in->dims[i] - begin[i]) {
             return EL_BAD(ctx, node, "begin %d size %d are outside dim %d of size %d",
                           (int)begin[i], (int)size[i], (int)i, (int)in->dims[i]);

@@ -128,7 +128,7 @@ static int64_t bias_at(const void *bias, int bias64, int32_t i)
     if (bias == NULL) {
         return 0;
     }
-    return bias64 ? ((const int64_t *)bias)[i] : (int64_t)((const int32_t *)bias)[i];
+    return bias64 ? el_bias64(((const int64_t *)bias)[i]) : (int64_t)((const int32_t *)bias)[i];
 }
 
 /* TFLite accumulates in the bias type: with an int32 bias (or none) the sum wraps to 32 bits
@@ -275,7 +275,8 @@ void el_transpose_conv_s16(const el_conv_params *p, const el_pc_quant *q, const 
         const int32_t c = (int32_t)(i % (size_t)out_c);
         int64_t v = scratch[i];
         if (bias) {
-            v += bias64 ? ((const int64_t *)bias)[c] : (int64_t)((const int32_t *)bias)[c];
+            v += bias64 ? el_bias64(((const int64_t *)bias)[c])
+                        : (int64_t)((const int32_t *)bias)[c];
         }
         out[i] = (int16_t)el_clamp_i32(el_requant64(v, q->multiplier[c], q->shift[c]), p->act_min,
                                        p->act_max);

@@ -120,7 +120,7 @@ void el_fully_connected_s16(const el_fc_params *p, const el_pc_quant *q, int per
                 v = el_requant(acc32, q->multiplier[qi], q->shift[qi]);
             } else {
                 if (bias) {
-                    acc += ((const int64_t *)bias)[u];
+                    acc += el_bias64(((const int64_t *)bias)[u]);
                 }
                 v = el_requant64(acc, q->multiplier[qi], q->shift[qi]);
             }
