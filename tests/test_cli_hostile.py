@@ -13,8 +13,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import subprocess
-import sys
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -23,13 +21,12 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from helpers.cli import assert_one_error, edgelite_cmd
 from onnx import TensorProto, helper, numpy_helper
 
-import edgelite
 from edgelite.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-PKG_ROOT = str(Path(edgelite.__file__).resolve().parents[1])
 DIGITS = REPO / "examples" / "digits"
 
 X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
@@ -558,15 +555,6 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-def assert_one_error(code: int, err: str, *fragments: str) -> None:
-    assert code == 2, (code, err)
-    assert "Traceback" not in err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    for frag in fragments:
-        assert frag in lines[0], (frag, lines[0])
-
-
 def files_in(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*")}
 
@@ -864,10 +852,6 @@ def test_hostile_run_input(case: str, tmp_path: Path, capsys: pytest.CaptureFixt
 def test_real_process_exit_code_and_stderr(case: str, tmp_path: Path) -> None:
     build, fragment = ONNX_CASES[case]
     model = build(tmp_path)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, env.get("PYTHONPATH", "")])
-    res = subprocess.run([sys.executable, "-m", "edgelite.cli", "convert", str(model), "-o",
-                          str(tmp_path / "out.tflite")], capture_output=True, text=True,
-                         env=env, timeout=300, check=False)
+    res = edgelite_cmd("convert", str(model), "-o", str(tmp_path / "out.tflite"))
     assert_one_error(res.returncode, res.stderr, fragment)
     assert not (tmp_path / "out.tflite").exists()

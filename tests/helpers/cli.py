@@ -21,10 +21,16 @@ def edgelite_cmd(*args: str, cwd: Path | None = None) -> subprocess.CompletedPro
                           text=True, env=env, cwd=cwd, timeout=300, check=False)
 
 
-def assert_user_error(res: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
-    assert "Traceback" not in res.stderr
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+def assert_one_error(code: int, err: str, *fragments: str) -> None:
+    """Exit code 2, no traceback, one `error: ...` line on stderr holding every fragment."""
+    assert code == 2, (code, err)
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
     for frag in fragments:
         assert frag in lines[0], (frag, lines[0])
+
+
+def assert_user_error(res: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert_one_error(res.returncode, res.stderr, *fragments)
