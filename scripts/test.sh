@@ -31,4 +31,5 @@ VENV="${EDGELITE_VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q ".[test]"
-exec "$VENV/bin/python" -m pytest -q "$@"
+# One pytest-xdist worker per core (EDGELITE_TEST_WORKERS=0 runs everything in this process).
+exec "$VENV/bin/python" -m pytest -q -n "${EDGELITE_TEST_WORKERS:-auto}" "$@"

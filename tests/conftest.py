@@ -8,7 +8,6 @@ loads a stale build. With an installed wheel, the wheel's library is used as is.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,9 @@ def _runtime_library_up_to_date() -> None:
 
     from_source = Path(edgelite.__file__).resolve().is_relative_to(REPO / "src")
     if from_source and not os.environ.get("EDGELITE_RUNTIME_LIB"):
-        proc = subprocess.run(["make", "-C", str(REPO / "runtime_micro"), "-s", "-j2"],
-                              capture_output=True, text=True)
+        from helpers.build import make_in_tree
+
+        proc = make_in_tree("-s", "-j2")
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

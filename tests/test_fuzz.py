@@ -20,6 +20,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.build import make_in_tree
 from helpers.fuzz_seeds import write_seeds
 
 pytestmark = pytest.mark.slow  # libFuzzer runs for a fixed time
@@ -51,8 +52,7 @@ def _run(binary: Path, seconds: int, seeds: Path, tmp_path: Path) -> str:
 def test_fuzz_load_and_invoke(tmp_path: Path) -> None:
     if shutil.which("clang") is None:
         pytest.fail("clang is needed for the fuzzer: apt-get install -y clang libclang-rt-14-dev")
-    proc = subprocess.run(["make", "-j2", "-C", str(RUNTIME), "fuzz"], check=False,
-                          capture_output=True, text=True, timeout=900)
+    proc = make_in_tree("-j2", "fuzz", timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
     seeds = tmp_path / "seeds"

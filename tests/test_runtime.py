@@ -15,12 +15,12 @@ from __future__ import annotations
 import functools
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.build import make_in_tree
 from helpers.tflite_checks import tflm_arena_bytes as _tflm_arena_bytes
 
 from edgelite.errors import Code, EdgeliteError
@@ -34,8 +34,7 @@ CORPUS = RUNTIME / "corpus"
 def runtime_library() -> None:
     """Builds (or brings up to date) the in-tree library the binding loads."""
     if not os.environ.get("EDGELITE_RUNTIME_LIB"):
-        proc = subprocess.run(["make", "-C", str(RUNTIME), "-s", "-j2"], capture_output=True,
-                              text=True)
+        proc = make_in_tree("-s", "-j2")
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -422,8 +421,7 @@ def test_missing_library_error_says_how_to_build(monkeypatch: pytest.MonkeyPatch
 def test_c_tests_under_asan_and_ubsan() -> None:
     """runtime_micro/tests: API test + corpus driver (every truncation) built with sanitizers,
     and the no-malloc check."""
-    proc = subprocess.run(["make", "-C", str(RUNTIME), "-s", "check"], capture_output=True,
-                          text=True, timeout=600)
+    proc = make_in_tree("-s", "check", timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "corpus: " in out and ", 0 failures" in out
