@@ -374,13 +374,17 @@ def run_litert(model: bytes, x_nchw: np.ndarray) -> np.ndarray:
 
 
 def edgelite_int8(path: Path, cal: np.ndarray, method: str, **kw) -> tuple[bytes, float, str]:
+    """The int8 model, its quantize wall time, and what the guard raised / equalization did."""
     from edgelite.quantize import QuantizeOptions, quantize
 
     start = time.perf_counter()
     result = quantize(path, QuantizeOptions(calibration=cal, method=method, io="float",
                                             progress=False, allow_low_sqnr=True, **kw))
     raised = ", ".join(f"{c['op']}->{c['to']}" for c in result.changes)
-    return result.model, time.perf_counter() - start, raised
+    what = [f"guard raised {raised}"] if raised else []
+    what += [n.split(", e.g.")[0].split("; output")[0] + ")" if "(" in n else n
+             for n in result.notes if n.startswith("equalization: kept")]
+    return result.model, time.perf_counter() - start, "; ".join(what)
 
 
 def ort_int8(path: Path, cal: np.ndarray, method: str, out: Path) -> float:
@@ -493,14 +497,19 @@ def bench_case(case: Case, tmp: Path, methods: tuple[str, ...]) -> None:
         got = run_litert(model, case.evaluation)
         print(row("edgelite int8", method, metrics(ref, got, case.labels), secs,
                   f"{len(model):,} B; LiteRT reference kernels"
-                  + (f"; guard raised {raised}" if raised else "")), flush=True)
+                  + (f"; {raised}" if raised else "")), flush=True)
+    # what cross-layer equalization changes: the default beside --equalize off
+    model, secs, raised = edgelite_int8(src, case.calibration, "minmax", equalize="off")
+    got = run_litert(model, case.evaluation)
+    print(row("edgelite int8 --equalize off", "minmax", metrics(ref, got, case.labels), secs,
+              f"{len(model):,} B" + (f"; {raised}" if raised else "")), flush=True)
     if case.auto_target is not None:
         model, secs, raised = edgelite_int8(src, case.calibration, "minmax",
                                             auto_precision=case.auto_target)
         got = run_litert(model, case.evaluation)
         print(row(f"edgelite --auto-precision {case.auto_target:g}", "minmax",
                   metrics(ref, got, case.labels), secs,
-                  f"{len(model):,} B; raised: {raised or 'nothing'}"), flush=True)
+                  f"{len(model):,} B; {raised or 'nothing raised'}"), flush=True)
     for method in methods:
         if method not in ORT_METHODS:
             print(row("ORT quantize_static QDQ", method, None, None, "ORT has no such method"))

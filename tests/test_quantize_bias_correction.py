@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
+from helpers.onnx_checks import sqnr_vs_ort
 from onnx import TensorProto, helper, numpy_helper
 
 from edgelite.quantize import QuantizeOptions, quantize
@@ -40,27 +41,14 @@ def _model() -> onnx.ModelProto:
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 
 
-def _sqnr_vs_ort(path: Path, x: np.ndarray, result) -> float:
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    run = Runner(result.model, result.graph)
-    sig = noise = 0.0
-    for i, s in enumerate(load_samples(x, result.float_graph)):
-        run.run(s)
-        got = np.moveaxis(run.output(0), -1, 1).astype(np.float64)  # float I/O, NHWC
-        ref = sess.run(None, {"x": x[i:i + 1]})[0].astype(np.float64)
-        sig += float(np.sum(ref ** 2))
-        noise += float(np.sum((ref - got) ** 2))
-    return 10 * np.log10(sig / noise)
-
-
 def test_bias_correction_brings_int8_closer_to_onnxruntime(tmp_path: Path) -> None:
     path = tmp_path / "bc.onnx"
     onnx.save(_model(), path)
     x = (3 + np.random.default_rng(1).standard_normal((24, C, 16, 16)) * 0.3).astype(np.float32)
-    runs = {bc: quantize(path, QuantizeOptions(calibration=x, io="float", bias_correction=bc,
+    runs = {bc: quantize(path, QuantizeOptions(calibration=x, io="float", bias_correction=bc, equalize="off",
                                                progress=False))
             for bc in ("off", "on", "auto")}
-    off, on = _sqnr_vs_ort(path, x, runs["off"]), _sqnr_vs_ort(path, x, runs["on"])
+    off, on = sqnr_vs_ort(path, x, runs["off"]), sqnr_vs_ort(path, x, runs["on"])
     assert on > off + 2.0, (off, on)
     assert runs["auto"].model == runs["on"].model
     assert any(n.startswith("bias correction: kept (2 layer(s) corrected")

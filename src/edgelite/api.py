@@ -235,7 +235,7 @@ def quantize(model: PathLike, output: PathLike | None = None, *, calibration: An
              percentile: float = 99.99, keep_float: Sequence[str] = (),
              int16: Sequence[str] = (), auto_precision: float | None = None,
              precision_guard: bool = True, bias_correction: str = "auto",
-             adaround: bool = False, tflm_compatible: bool = False,
+             equalize: str = "auto", adaround: bool = False, tflm_compatible: bool = False,
              allow_low_sqnr: bool = False, hybrid: bool = False,
              report: PathLike | None = None, report_html: PathLike | None = None,
              image_size: str | Sequence[int] | None = None, image_channels: str = "rgb",
@@ -268,7 +268,7 @@ def _quantize_graph(graph, model: PathLike, output: PathLike | None, *,
                     percentile: float = 99.99, keep_float: Sequence[str] = (),
                     int16: Sequence[str] = (), auto_precision: float | None = None,
                     precision_guard: bool = True, bias_correction: str = "auto",
-                    adaround: bool = False, tflm_compatible: bool = False,
+                    equalize: str = "auto", adaround: bool = False, tflm_compatible: bool = False,
                     allow_low_sqnr: bool = False, hybrid: bool = False,
                     report: PathLike | None = None, report_html: PathLike | None = None,
                     image_size: str | Sequence[int] | None = None, image_channels: str = "rgb",
@@ -289,7 +289,7 @@ def _quantize_graph(graph, model: PathLike, output: PathLike | None, *,
         report_json=None if report is None else Path(report),
         report_html=None if report_html is None else Path(report_html), hybrid=hybrid,
         guard=precision_guard, allow_low_sqnr=allow_low_sqnr, bias_correction=bias_correction,
-        adaround=adaround, tflm_compatible=tflm_compatible, progress=_progress(progress))
+        equalize=equalize, adaround=adaround, tflm_compatible=tflm_compatible, progress=_progress(progress))
     result = run_quantize(graph, options)
     _write(output, result.model)
     notes = list(getattr(graph, "notes", [])) + list(result.notes)

@@ -111,6 +111,11 @@ def quantize_options(f):
                      show_default=True,
                      help="Correct the output shift weight rounding causes (Nagel et al. "
                           "2019); auto: kept where it raises the measured output SQNR."),
+        click.option("--equalize", "equalize", type=click.Choice(["auto", "on", "off"]),
+                     default="auto", show_default=True,
+                     help="Cross-layer equalization of conv/FC pairs joined by ReLU or nothing "
+                          "(Nagel et al. 2019), before calibration; auto: kept where it raises "
+                          "the measured output SQNR."),
         click.option("--adaround", is_flag=True,
                      help="Round CONV_2D/FULLY_CONNECTED weights up or down to minimise their "
                           "output error on the calibration data (AdaRound-style, Nagel et al. "

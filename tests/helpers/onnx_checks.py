@@ -129,3 +129,21 @@ def conv(name: str, x: str, w: str, out: str, k: int = 3, stride: int = 1, pad: 
     return helper.make_node("Conv", [x, w] + ([bias] if bias else []), [out], name=name,
                             kernel_shape=[k, k], strides=[stride, stride], pads=[p] * 4,
                             group=group)
+
+
+def sqnr_vs_ort(path: Path, x: np.ndarray, result) -> float:
+    """Output SQNR (dB) of a quantize() result with float I/O and one NCHW input "x" against
+    ONNX Runtime's float outputs of the .onnx at ``path``, over the samples in ``x``."""
+    from edgelite.quantize.data import load_samples
+    from edgelite.quantize.runner import Runner
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    run = Runner(result.model, result.graph)
+    sig = noise = 0.0
+    for i, s in enumerate(load_samples(x, result.float_graph)):
+        run.run(s)
+        got = np.moveaxis(run.output(0), -1, 1).astype(np.float64)  # float I/O, NHWC
+        ref = sess.run(None, {"x": x[i:i + 1]})[0].astype(np.float64)
+        sig += float(np.sum(ref ** 2))
+        noise += float(np.sum((ref - got) ** 2))
+    return 10 * np.log10(sig / noise)

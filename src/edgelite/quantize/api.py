@@ -51,6 +51,9 @@ class QuantizeOptions:
         an error naming the layer, unless allow_low_sqnr (then a warning note).
     bias_correction: "auto" (int8/int16x8: kept when the measured output SQNR rises; needs
         the guard's measurement, else skipped with a note) | "on" | "off".
+    equalize: cross-layer equalization (equalize.py) of layer pairs before calibration:
+        "auto" (int8/int16x8: kept when the measured output SQNR rises, like bias correction)
+        | "on" | "off".
     tflm_compatible: write only ops TFLite Micro has: each integer GELU (TFLite Micro has no
         GELU kernel) becomes the table lookup that computes the same bytes (gelu_lookup.py).
     hybrid: weights-int8 only: TFLite's hybrid kernels read the int8 weights directly (LiteRT
@@ -80,6 +83,7 @@ class QuantizeOptions:
     min_sqnr_db: float = G.FLOOR_DB
     allow_low_sqnr: bool = False
     bias_correction: str = "auto"
+    equalize: str = "auto"
     adaround: bool = False
     tflm_compatible: bool = False
 
@@ -99,6 +103,8 @@ class QuantizeOptions:
         if self.bias_correction not in ("auto", "on", "off"):
             raise EdgeliteError(f"bias correction must be auto, on or off, got "
                                 f"{self.bias_correction!r}")
+        if self.equalize not in ("auto", "on", "off"):
+            raise EdgeliteError(f"equalize must be auto, on or off, got {self.equalize!r}")
         if self.backend not in ("micro", "litert"):
             raise EdgeliteError(f"unknown backend {self.backend!r}", hint="micro or litert")
         self.annotate_config()  # checks mode, io and the selections' overlap
@@ -199,10 +205,14 @@ def quantize(graph_or_path: ir.Graph | str | Path,
     ranges: dict[str, tuple[float, float]] = {}
     means: dict[str, np.ndarray] = {}
     moments: dict[str, np.ndarray] = {}
+
+    def calibrated(g: ir.Graph, m: bytes) -> Calibration:
+        return calibrate(g, samples, opts.method, opts.percentile, opts.backend,
+                         opts.progress, model=m,
+                         moments_for=_weight_inputs(g) if opts.adaround else frozenset())
+
     if opts.mode in NEEDS_CALIBRATION:
-        cal = calibrate(graph, samples, opts.method, opts.percentile, opts.backend,
-                        opts.progress, model=float_model,
-                        moments_for=_weight_inputs(graph) if opts.adaround else frozenset())
+        cal = calibrated(graph, float_model)
         ranges, means, moments = cal.ranges, cal.means, cal.moments
 
     changes: list[dict[str, Any]] = []
@@ -212,6 +222,36 @@ def quantize(graph_or_path: ir.Graph | str | Path,
     # The guard and bias correction measure on at most MEASURE_SAMPLES samples unless a
     # report over all of them was asked for (then that report is the measurement).
     measured = samples if report_asked else samples[:MEASURE_SAMPLES]
+
+    if opts.mode in NEEDS_CALIBRATION and opts.equalize != "off":
+        from edgelite.quantize.equalize import equalize
+
+        eq_graph, pairs = equalize(graph)
+        measure = opts.guard or opts.auto_precision is not None
+        if not pairs:
+            pass  # nothing to say: no conv/FC pair joined by ReLU or nothing
+        elif opts.equalize == "auto" and not measure:
+            guard_notes.append("equalization: skipped (not measured: the precision guard is "
+                               "off; --equalize on applies it unmeasured)")
+        else:
+            eq_model = write_model(eq_graph)
+            eq_cal = calibrated(eq_graph, eq_model)
+            span = max(p.max_scale for p in pairs)
+            what = (f"{len(pairs)} layer pair(s), channel scales up to {span:.3g}x, e.g. "
+                    f"{pairs[0].first!r} -> {pairs[0].second!r}")
+            keep = opts.equalize == "on"
+            if not keep:
+                c = cfg if opts.bias_correction == "on" else replace(cfg, bias_correction=False)
+                a = _measure(graph, float_model, cal, c, measured, opts.backend)
+                b = _measure(eq_graph, eq_model, eq_cal, c, measured, opts.backend)
+                keep = b > a
+                what += f"; output SQNR {a:.2f} -> {b:.2f} dB on the calibration data"
+            if keep:
+                graph, float_model, cal = eq_graph, eq_model, eq_cal
+                ranges, means, moments = cal.ranges, cal.means, cal.moments
+                guard_notes.append(f"equalization: kept ({what})")
+            else:
+                guard_notes.append(f"equalization: skipped ({what})")
 
     def build(c: AnnotateConfig, progress: bool = False) -> tuple[Annotated, bytes, R.Report]:
         a = annotate(graph, ranges, c, means, moments)
@@ -336,6 +376,17 @@ def _weight_inputs(graph: ir.Graph) -> frozenset[str]:
     return frozenset(op.inputs[0].name for op in graph.ops
                      if op.type in ("CONV_2D", "FULLY_CONNECTED") and op.inputs
                      and op.inputs[0] is not None and not op.inputs[0].is_const)
+
+
+def _measure(graph: ir.Graph, float_model: bytes, cal: Calibration, cfg: AnnotateConfig,
+             samples: Sequence[Sample], backend: str) -> float:
+    """Output SQNR (dB) of ``graph`` quantized from ``cal`` as ``cfg`` says."""
+    from edgelite.tflite.writer import write_model
+
+    a = annotate(graph, cal.ranges, cfg, cal.means, cal.moments)
+    r = R.compare(graph, float_model, a.graph, write_model(a.graph), a.source, samples,
+                  mode=cfg.mode, backend=backend, progress=False)
+    return r.output_sqnr_db
 
 
 def _choose_bias_correction(cfg: AnnotateConfig, build, progress: bool = False  # noqa: ANN001
