@@ -223,6 +223,18 @@ def quantize(graph_or_path: ir.Graph | str | Path,
     # report over all of them was asked for (then that report is the measurement).
     measured = samples if report_asked else samples[:MEASURE_SAMPLES]
 
+    def build(c: AnnotateConfig, progress: bool = False) -> tuple[Annotated, bytes, R.Report]:
+        a = annotate(graph, ranges, c, means, moments)
+        m = write_model(a.graph)
+        r = R.compare(graph, float_model, a.graph, m, a.source, measured, mode=c.mode,
+                      backend=opts.backend, progress=progress)
+        return a, m, r
+
+    # Cross-layer equalization before the rest: it changes the float weights, so the
+    # equalized graph gets its own calibration. "auto" measures both (cfg: bias correction
+    # as the user set it, off for "auto") and keeps the better; that measurement is reused as
+    # the first build below (bias correction's "off" candidate, or the guard's first look).
+    pre: tuple[Annotated, bytes, R.Report] | None = None
     if opts.mode in NEEDS_CALIBRATION and opts.equalize != "off":
         from edgelite.quantize.equalize import equalize
 
@@ -234,38 +246,37 @@ def quantize(graph_or_path: ir.Graph | str | Path,
             guard_notes.append("equalization: skipped (not measured: the precision guard is "
                                "off; --equalize on applies it unmeasured)")
         else:
+            before = (graph, float_model, cal)
             eq_model = write_model(eq_graph)
-            eq_cal = calibrated(eq_graph, eq_model)
+            eq = (eq_graph, eq_model, calibrated(eq_graph, eq_model))
+            graph, float_model, cal = eq
+            ranges, means, moments = cal.ranges, cal.means, cal.moments
             span = max(p.max_scale for p in pairs)
             what = (f"{len(pairs)} layer pair(s), channel scales up to {span:.3g}x, e.g. "
                     f"{pairs[0].first!r} -> {pairs[0].second!r}")
             keep = opts.equalize == "on"
             if not keep:
-                c = cfg if opts.bias_correction == "on" else replace(cfg, bias_correction=False)
-                a = _measure(graph, float_model, cal, c, measured, opts.backend)
-                b = _measure(eq_graph, eq_model, eq_cal, c, measured, opts.backend)
-                keep = b > a
-                what += f"; output SQNR {a:.2f} -> {b:.2f} dB on the calibration data"
-            if keep:
-                graph, float_model, cal = eq_graph, eq_model, eq_cal
+                pre = build(cfg)
+                eq_db = pre[2].output_sqnr_db
+                graph, float_model, cal = before
                 ranges, means, moments = cal.ranges, cal.means, cal.moments
-                guard_notes.append(f"equalization: kept ({what})")
-            else:
-                guard_notes.append(f"equalization: skipped ({what})")
-
-    def build(c: AnnotateConfig, progress: bool = False) -> tuple[Annotated, bytes, R.Report]:
-        a = annotate(graph, ranges, c, means, moments)
-        m = write_model(a.graph)
-        r = R.compare(graph, float_model, a.graph, m, a.source, measured, mode=c.mode,
-                      backend=opts.backend, progress=progress)
-        return a, m, r
+                off = build(cfg)
+                keep = eq_db > off[2].output_sqnr_db
+                what += (f"; output SQNR {off[2].output_sqnr_db:.2f} -> {eq_db:.2f} dB on the "
+                         "calibration data")
+                if keep:
+                    graph, float_model, cal = eq
+                    ranges, means, moments = cal.ranges, cal.means, cal.moments
+                else:
+                    pre = off
+            guard_notes.append(f"equalization: {'kept' if keep else 'skipped'} ({what})")
 
     if opts.auto_precision is not None:
         if opts.mode not in NEEDS_CALIBRATION:
             raise EdgeliteError("auto precision works on int8/int16x8 models",
                                 hint="use mode int8 or int16x8")
         if opts.bias_correction == "auto":
-            cfg, _, bc_note = _choose_bias_correction(cfg, build)
+            cfg, _, bc_note = _choose_bias_correction(cfg, build, off=pre)
             guard_notes.append(bc_note)
         ann, model, rep, changes = auto_precision(graph, float_model, ranges, cfg, samples,
                                                   opts.auto_precision, opts.backend,
@@ -273,10 +284,10 @@ def quantize(graph_or_path: ir.Graph | str | Path,
                                                   means=means, moments=moments)
     elif opts.guard and opts.mode in NEEDS_CALIBRATION:
         if opts.bias_correction == "auto":
-            cfg, first, bc_note = _choose_bias_correction(cfg, build, opts.progress)
+            cfg, first, bc_note = _choose_bias_correction(cfg, build, opts.progress, off=pre)
             guard_notes.append(bc_note)
         else:
-            first = build(cfg, opts.progress)
+            first = pre if pre is not None else build(cfg, opts.progress)
         cfg, (ann, model, rep), changes, more = G.guard(graph, ranges, cfg, build, first)
         guard_notes.extend(more)
     else:
@@ -378,22 +389,14 @@ def _weight_inputs(graph: ir.Graph) -> frozenset[str]:
                      and op.inputs[0] is not None and not op.inputs[0].is_const)
 
 
-def _measure(graph: ir.Graph, float_model: bytes, cal: Calibration, cfg: AnnotateConfig,
-             samples: Sequence[Sample], backend: str) -> float:
-    """Output SQNR (dB) of ``graph`` quantized from ``cal`` as ``cfg`` says."""
-    from edgelite.tflite.writer import write_model
-
-    a = annotate(graph, cal.ranges, cfg, cal.means, cal.moments)
-    r = R.compare(graph, float_model, a.graph, write_model(a.graph), a.source, samples,
-                  mode=cfg.mode, backend=backend, progress=False)
-    return r.output_sqnr_db
-
-
-def _choose_bias_correction(cfg: AnnotateConfig, build, progress: bool = False  # noqa: ANN001
+def _choose_bias_correction(cfg: AnnotateConfig, build, progress: bool = False,
+                            off: tuple[Annotated, bytes, R.Report] | None = None
                             ) -> tuple[AnnotateConfig, tuple[Annotated, bytes, R.Report], str]:
     """Bias correction where it helps: the model is measured without and with it, and the
-    one with the higher output SQNR on the calibration data is kept (said in a note)."""
-    off = build(replace(cfg, bias_correction=False), progress)
+    one with the higher output SQNR on the calibration data is kept (said in a note).
+    ``off``: the measurement without it, when already made."""
+    if off is None:
+        off = build(replace(cfg, bias_correction=False), progress)
     on_cfg = replace(cfg, bias_correction=True)
     on = build(on_cfg, False)
     a, b = off[2].output_sqnr_db, on[2].output_sqnr_db
