@@ -136,7 +136,9 @@ def collect(graph: ir.Graph, model: bytes, samples: Sequence[Sample], layers: Se
             for j, grams in enumerate(pool.map(one, range(len(batch)), batch)):
                 fold = (start + j) % folds
                 for op, g in zip(layers, grams, strict=True):
-                    slot = acc.setdefault(id(op), [np.zeros_like(g) for _ in range(folds)])
+                    slot = acc.get(id(op))
+                    if slot is None:
+                        slot = acc[id(op)] = [np.zeros_like(g) for _ in range(folds)]
                     slot[fold] += g
                 bar.step()
     return {k: Gram(f, rows[k] * len(samples)) for k, f in acc.items()}
@@ -184,10 +186,13 @@ def _ridge(g: np.ndarray, rows: int, wa: np.ndarray, removed: np.ndarray, keep: 
     return [((r0 + lam * scale * p0) / (vals + lam * scale)) @ vecs.T for lam in lambdas]
 
 
-def _holdout(wa: np.ndarray, new: np.ndarray, g: np.ndarray, keep: np.ndarray) -> float:
-    """Error energy of the kept-space weights ``new`` against the original on rows G."""
+def _holdout(wa: np.ndarray, new: np.ndarray, g: np.ndarray, keep: np.ndarray,
+             base: float | None = None) -> float:
+    """Error energy of the kept-space weights ``new`` against the original on rows G
+    (``base``: tr(Wa G Waᵀ) when the caller has it)."""
     cross = np.sum((new @ g[keep]) * wa)
-    return float(_quad(wa, g) - 2 * cross + _quad(new, g[np.ix_(keep, keep)]))
+    base = _quad(wa, g) if base is None else base
+    return float(base - 2 * cross + _quad(new, g[np.ix_(keep, keep)]))
 
 
 def _quad(w: np.ndarray, g: np.ndarray) -> float:
@@ -203,7 +208,8 @@ def _cv(gram: Gram, wa: np.ndarray, removed: np.ndarray, keep: np.ndarray,
     per_fold_rows = gram.rows / len(gram.folds)
     for f in gram.folds:
         fits = _ridge(total - f, int(gram.rows - per_fold_rows), wa, removed, keep, lambdas)
-        errs += [_holdout(wa, w, f, keep) for w in fits]
+        base = _quad(wa, f)  # the same for every λ
+        errs += [_holdout(wa, w, f, keep, base) for w in fits]
     i = int(np.argmin(errs))
     return lambdas[i], max(float(errs[i]), 0.0)
 
@@ -360,7 +366,10 @@ def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np
                                (w_orig @ b_all.T + DAMP * scale * len(pair.a) * w_cur).T).T
     errs = np.zeros(len(LAMBDAS))
     for f in range(len(pair.a)):
+        base = _quad(w_orig, gram.folds[f])  # the same for every λ
         for i, w in enumerate(fits(a_all - pair.a[f], b_all - pair.b[f], LAMBDAS)):
-            errs[i] += (_quad(w_orig, gram.folds[f])
-                        - 2 * float(np.sum((w @ pair.b[f]) * w_orig)) + _quad(w, pair.a[f]))
-    return fits(a_all, b_all, (LAMBDAS[int(np.argmin(errs))],))[0]
+            errs[i] += (base - 2 * float(np.sum((w @ pair.b[f]) * w_orig))
+                        + _quad(w, pair.a[f]))
+    # one λ: a linear solve of the same system costs a fraction of the eigendecomposition
+    sc = LAMBDAS[int(np.argmin(errs))] * scale * len(pair.a)
+    return np.linalg.solve(a_all + sc * eye, (w_orig @ b_all.T + sc * w_cur).T).T
