@@ -451,6 +451,10 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
         ("valid_strided_slice_stride_huge",
          tb.build(strided_slice_model([0, 0], [1, 4], [1, 2**31 - 1])),
          "STRIDED_SLICE with stride 2^31 - 1 (its element count overflowed int32; found by fuzzing)"),
+        ("valid_strided_slice_begin3_stride_huge",
+         tb.build(strided_slice_model([0, 3], [1, 4], [1, 2**31 - 1])),
+         "STRIDED_SLICE from index 3 with stride 2^31 - 1 (the step past the end overflowed "
+         "int32 in invoke; found by fuzzing)"),
         ("valid_mul_relu6_out_scale_tiny", tb.build(int8_mul_relu6_model(1e-11)),
          "int8 MUL + RELU6, output scale 1e-11 (6 / scale overflowed int32; found by fuzzing)"),
     ]

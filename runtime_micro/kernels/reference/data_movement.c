@@ -49,7 +49,7 @@ static void strides_of(const el_shape *s, size_t *st)
     }
 }
 
-static int slice_more(int32_t i, int32_t stop, int32_t stride)
+static int slice_more(int64_t i, int32_t stop, int32_t stride)
 {
     return stride > 0 ? i < stop : i > stop;
 }
@@ -58,7 +58,8 @@ void el_strided_slice(const el_slice_params *p, size_t elem, const el_shape *in_
                       const void *in, void *out)
 {
     size_t st[EL_NN_MAX_RANK];
-    int32_t idx[EL_NN_MAX_RANK];
+    /* int64: the step past the last element may leave int32 (a stride of up to INT32_MAX) */
+    int64_t idx[EL_NN_MAX_RANK];
     const unsigned char *src = (const unsigned char *)in;
     unsigned char *o = (unsigned char *)out;
     const int32_t r = in_shape->rank;
