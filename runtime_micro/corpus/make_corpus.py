@@ -396,6 +396,9 @@ def cases() -> list[tuple[str, str, bytes, str]]:
 
     raw("strided_slice_shrink_past_end", INV, "STRIDED_SLICE keeps (shrinks to) element 4 of 4",
         tb.build(strided_slice_model([0, 4], [1, 5], [1, 1], shrink=2, out=(1,))))
+    raw("int16_mul_zero_point", UNS, "int16 MUL with input zero point 21947 (TFLite's int16 is "
+        "symmetric; (x - zp)^2 overflowed int32; found by fuzzing)",
+        tb.build(mul_model(tb.INT16, 1e-3, in_zp=21947)))
     return out
 
 
@@ -427,12 +430,17 @@ def strided_slice_model(begin: list[int], end: list[int], strides: list[int], sh
                     [None] + [np.array(v, np.int32).tobytes() for v in (begin, end, strides)])
 
 
+def mul_model(dtype: int, out_scale: float, act: int = 0, in_zp: int = 0) -> tb.Model:
+    """Quantized MUL x * x (fused activation ``act``) with the given output scale."""
+    tensors = [tb.Tensor([1, 4], dtype, 0, "x", [0.5], [in_zp]),
+               tb.Tensor([1, 4], dtype, 0, "y", [out_scale], [0])]
+    ops = [tb.Op(0, [0, 0], [1], tb.OPT_MUL, [(0, "u8", act)])]
+    return tb.Model([tb.MUL], [tb.Subgraph(tensors, [0], [1], ops)], [None])
+
+
 def int8_mul_relu6_model(out_scale: float) -> tb.Model:
     """int8 MUL x * x with a fused RELU6 and the given output scale."""
-    tensors = [tb.Tensor([1, 4], tb.INT8, 0, "x", [0.5], [0]),
-               tb.Tensor([1, 4], tb.INT8, 0, "y", [out_scale], [0])]
-    ops = [tb.Op(0, [0, 0], [1], tb.OPT_MUL, [(0, "u8", 3)])]
-    return tb.Model([tb.MUL], [tb.Subgraph(tensors, [0], [1], ops)], [None])
+    return mul_model(tb.INT8, out_scale, act=3)
 
 
 def valid_extras() -> list[tuple[str, bytes, str]]:

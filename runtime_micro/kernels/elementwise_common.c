@@ -180,6 +180,10 @@ static el_status quant_mul(el_context *ctx, el_node *node, binary_data *d, int32
     EL_TRY(el_k_qin(ctx, node, 0, &s1, &z1));
     EL_TRY(el_k_qin(ctx, node, 1, &s2, &z2));
     EL_TRY(el_k_qout(ctx, node, 0, &so, &zo));
+    /* As TFLite: int16 is symmetric; an offset would also overflow the int32 product. */
+    if (d->type == EL_INT16 && (z1 != 0 || z2 != 0 || zo != 0)) {
+        return EL_UNSUP(ctx, node, "int16 tensors need zero point 0");
+    }
     el_quantize_multiplier((double)s1 * (double)s2 / (double)so, &d->p.output_multiplier, &sh);
     d->p.output_shift = sh;
     d->p.input1_offset = -z1;
