@@ -134,7 +134,7 @@ def test_test_sh_runs_pytest_when_every_package_is_installed(tmp_path: Path) -> 
     assert "apt-get" not in res.stderr
     calls = (root / "calls").read_text().splitlines()
     assert calls[-2] == "python -m pip install -q .[test]"
-    assert calls[-1] == "python -m pytest -q -k x"
+    assert calls[-1] == "python -m pytest -q -n auto -k x"  # one xdist worker per core
 
 
 def test_ci_and_test_sh_share_one_package_list() -> None:

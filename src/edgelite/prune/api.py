@@ -153,6 +153,16 @@ def _samples(graph: ir.Graph, opts: PruneOptions) -> list[Sample]:
 
 def prune(model: ir.Graph | str | Path, options: PruneOptions | None = None) -> PruneResult:
     """Prune a float model as ``options`` say (see PruneOptions)."""
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: calibration already runs two interpreters side by side, and OpenBLAS's
+    # spinning workers on a busy machine made MobileNetV2-1.0's pruning take minutes instead
+    # of under one (benchmarks/README.md, prune_accuracy.py).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _prune(model, options)
+
+
+def _prune(model: ir.Graph | str | Path, options: PruneOptions | None) -> PruneResult:
     from edgelite.quantize.api import _check_float, load_graph
     from edgelite.tflite.writer import write_model
 
