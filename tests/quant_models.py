@@ -180,8 +180,8 @@ def recurrent(steps: int = 8, features: int = 16, hidden: int = 24, classes: int
               seed: int = 2) -> onnx.ModelProto:
     """A GRU then an LSTM over [steps, 1, features] (ONNX's seq-first layout): [1, classes].
 
-    8 steps: the unrolled sequence is joined by one CONCATENATION, and TFLite Micro takes at
-    most 10 inputs there."""
+    The unrolled sequence is joined by CONCATENATION: more than 10 steps are written as
+    concatenations of at most 10 (TFLite Micro's limit)."""
     g = _G(seed)
 
     def w(*shape: int) -> np.ndarray:

@@ -131,10 +131,13 @@ def test_channel_shuffle_int8_holds(tmp_path: Path) -> None:
     _check(path, x, r, 30.0)
 
 
-def test_gru_lstm_int8_quantizes(tmp_path: Path) -> None:
-    x = M.recurrent_data(24)
+@pytest.mark.parametrize("steps", [8, 16])
+def test_gru_lstm_int8_quantizes(tmp_path: Path, steps: int) -> None:
+    """16 steps: the unrolled sequence's CONCATENATION of 16 is written as concatenations of
+    at most 10, which TFLite Micro takes."""
+    x = M.recurrent_data(24, steps=steps)
     path = tmp_path / "rnn.onnx"
-    onnx.save(M.recurrent(), path)
+    onnx.save(M.recurrent(steps=steps), path)
     r = quantize(path, QuantizeOptions(calibration=x, progress=False))
     assert {op.type for op in r.graph.ops} >= {"FULLY_CONNECTED", "LOGISTIC", "TANH"}
     assert all(op.inputs[0].dtype == "int8" for op in r.graph.ops

@@ -140,7 +140,11 @@ def load_graph(graph_or_path: ir.Graph | str | Path) -> ir.Graph:
     if path.suffix.lower() == ".tflite":
         from edgelite.converter.from_tflite.intake import read_tflite
 
-        return read_tflite(path)  # float16 weights folded, custom ops lowered
+        from edgelite.converter.passes import split_wide_concats
+
+        graph = read_tflite(path)  # float16 weights folded, custom ops lowered
+        split_wide_concats(graph)  # what TFLite Micro runs: at most 10 inputs per concat
+        return graph
     from edgelite.converter import convert
 
     return convert(path)

@@ -18,6 +18,7 @@ from edgelite.converter.passes.identity import (
     fold_concat_chains,
     fold_reshape_chains,
     remove_identities,
+    split_wide_concats,
 )
 from edgelite.converter.passes.layout import absorb_io_transposes, optimize_layout
 from edgelite.converter.passes.pad import fold_pads
@@ -36,6 +37,7 @@ def default_passes(keep_nchw_io: bool = False) -> list[tuple[str, Pass]]:
         ("remove_identities", remove_identities),
         ("fold_reshape_chains", fold_reshape_chains),
         ("fold_concat_chains", fold_concat_chains),
+        ("split_wide_concats", split_wide_concats),
         ("sink_reshapes", sink_reshapes),
         ("layout", lambda g: optimize_layout(g, keep_nchw_io)),
         ("fold_batchnorm", fold_batchnorm),
@@ -104,4 +106,5 @@ __all__ = [
     "remove_identities",
     "run_passes",
     "sink_reshapes",
+    "split_wide_concats",
 ]

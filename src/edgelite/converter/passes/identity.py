@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from edgelite import ir
@@ -57,9 +59,15 @@ def fold_reshape_chains(graph: ir.Graph) -> bool:
     return changed
 
 
+# TFLite Micro's CONCATENATION takes at most 10 inputs (its kMaxInputNum): wider ones are
+# written as a tree of concatenations (split_wide_concats), and chains are folded only up to it.
+MAX_CONCAT_INPUTS = 10
+
+
 def fold_concat_chains(graph: ir.Graph) -> bool:
     """concat(concat(a, b), c) along one axis -> concat(a, b, c) (a grouped convolution's
-    concatenation inside a block's concatenation is the usual case)."""
+    concatenation inside a block's concatenation is the usual case), up to
+    MAX_CONCAT_INPUTS inputs."""
     ix = Index(graph)
     changed = False
     for op in graph.ops:
@@ -69,19 +77,56 @@ def fold_concat_chains(graph: ir.Graph) -> bool:
         rank = len(op.outputs[0].shape)
         axis = int(op.options.get("axis", 0)) % rank
         flat: list[ir.Tensor | None] = []
+        width = len(op.inputs)
         for t in op.inputs:
             inner = ix.producers.get(t) if t is not None else None
             if (inner is not None and inner.type == "CONCATENATION"
                     and ix.single_consumer(t) is op
                     and int(inner.options.get("axis", 0)) % rank == axis
                     and inner.options.get("fused_activation_function", "NONE") == "NONE"
-                    and t.quant is None):
+                    and t.quant is None
+                    and width - 1 + len(inner.inputs) <= MAX_CONCAT_INPUTS):
                 flat.extend(inner.inputs)
+                width += len(inner.inputs) - 1
                 ix.remove(inner)
             else:
                 flat.append(t)
         if len(flat) != len(op.inputs):
             ix.set_inputs(op, flat)
             changed = True
+    ix.commit()
+    return changed
+
+
+def split_wide_concats(graph: ir.Graph) -> bool:
+    """A CONCATENATION of more than MAX_CONCAT_INPUTS inputs -> concatenations of at most that
+    many, joined by one more (the same values: each part is a slice of the result). The parts
+    take the result's quantization, so an integer model copies them unchanged."""
+    ix = Index(graph)
+    namer: Namer | None = None
+    changed = False
+    for op in graph.ops:
+        if op.type != "CONCATENATION" or len(op.inputs) <= MAX_CONCAT_INPUTS:
+            continue
+        namer = namer or Namer(graph)
+        y = op.outputs[0]
+        rank = len(y.shape)
+        axis = int(op.options.get("axis", 0)) % rank
+        parts: list[ir.Tensor | None] = []
+        for k in range(0, len(op.inputs), MAX_CONCAT_INPUTS):
+            chunk = op.inputs[k:k + MAX_CONCAT_INPUTS]
+            if len(chunk) == 1:
+                parts.append(chunk[0])
+                continue
+            shape = list(y.shape)
+            shape[axis] = sum(t.shape[axis] for t in chunk)
+            part = ir.Tensor(namer(f"{y.name}_part{k // MAX_CONCAT_INPUTS}"), tuple(shape),
+                             y.dtype, quant=copy.deepcopy(y.quant))
+            ix.insert_before(op, ir.Op("CONCATENATION", list(chunk), [part],
+                                       {"axis": op.options.get("axis", 0),
+                                        "fused_activation_function": "NONE"}, name=op.name))
+            parts.append(part)
+        ix.set_inputs(op, parts)
+        changed = True
     ix.commit()
     return changed
