@@ -31,7 +31,8 @@ built-in kernels, no delegate).
 
 runtime_micro side: `edgelite bench --target aarch64 --qemu-cpu CPU` on the same file
 (edgelite.bench.targets: static aarch64 build, outputs checked against the host, the steady-state
-invoke counted between markers by the same plugin).
+invoke counted between markers by the same plugin), built from the checkout this script runs in
+or from EDGELITE_SOURCE (compare two revisions: EDGELITE_SOURCE=/path/to/other/checkout).
 
 A benchmark: prints one table, never fails on the figures; not a CI step.
 """
@@ -327,6 +328,7 @@ def litert_per_invoke(guest: Guest, plugin: Path, cpu: str, model: Path, mode: s
 def runtime_micro_per_invoke(cpu: str, model: Path) -> int:
     from edgelite.bench.targets import TargetConfig, run_target_bench
 
+    # its build folder is one per source tree (edgelite.bench.targets.default_work)
     report = run_target_bench(TargetConfig(model=model, target="aarch64", qemu_cpu=cpu,
                                            profile=False))
     return report.invoke_instructions
