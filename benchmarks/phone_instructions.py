@@ -96,6 +96,10 @@ class SetupError(RuntimeError):
     """Something the benchmark needs is missing; the message is one line saying what to do."""
 
 
+class GuestError(RuntimeError):
+    """A measured run failed; the message says which and carries the end of its log."""
+
+
 # ------------------------------------------------------------------ setup
 def default_folder() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -239,7 +243,10 @@ def setup(folder: Path) -> tuple[Guest, float | None]:
     root = folder / "root"
     root.mkdir()
     for deb in sorted(debs.glob("*.deb")):
-        subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
+        proc = subprocess.run(["dpkg", "-x", str(deb), str(root)], check=False,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SetupError(f"dpkg -x {deb.name} failed: {proc.stderr.strip()[-400:]}")
     site = folder / "site"
     site.mkdir()
     wheels: dict[str, str] = {}
@@ -302,15 +309,15 @@ def guest_total(guest: Guest, plugin: Path, cpu: str, model: Path, mode: str, n:
     ok = proc.returncode == 0 and f"guest ok {n}" in proc.stdout
     delegated = "XNNPACK delegate" in proc.stderr
     if not ok:
-        raise RuntimeError(f"LiteRT ({mode}) on {model.name} under qemu-aarch64 -cpu {cpu} "
+        raise GuestError(f"LiteRT ({mode}) on {model.name} under qemu-aarch64 -cpu {cpu} "
                            f"failed ({proc.returncode}): {proc.stderr.strip()[-800:]}")
     if delegated != (mode == "xnnpack"):
-        raise RuntimeError(f"LiteRT {mode} on {model.name}: XNNPACK delegate "
+        raise GuestError(f"LiteRT {mode} on {model.name}: XNNPACK delegate "
                            f"{'missing' if mode == 'xnnpack' else 'applied'}: "
                            f"{proc.stderr.strip()[-400:]}")
     m = re.search(r"total=(\d+)", text)
     if m is None:
-        raise RuntimeError(f"no instruction count from the QEMU plugin ({text!r})")
+        raise GuestError(f"no instruction count from the QEMU plugin ({text!r})")
     return int(m.group(1))
 
 
@@ -407,21 +414,30 @@ def fmt(value: int | None, base: int | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    folder = args.folder or default_folder()
     try:
-        guest, seconds = setup(folder)
-        from edgelite.bench import cross
-
-        plugin = cross.build_plugin()
-    except (SetupError, cross.PluginUnavailable) as exc:
+        return run(args)
+    except (SetupError, GuestError) as exc:
         print(f"phone_instructions: {exc}", file=sys.stderr)
         return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = args.folder or default_folder()
+    guest, seconds = setup(folder)
+    from edgelite.bench import cross
+    from edgelite.errors import EdgeliteError
+
+    try:
+        plugin = cross.build_plugin()
+    except cross.PluginUnavailable as exc:
+        raise SetupError(f"cannot build the QEMU instruction-count plugin: {exc}") from None
     rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                          capture_output=True, text=True, check=False).stdout.strip()
     setup_note = (f"set up in {seconds:.1f} s" if seconds is not None else "already set up")
     print(f"edgelite git {rev or '?'}; guest: Debian arm64 Python {guest.python}, "
           + ", ".join(f"{k} {v}" for k, v in guest.wheels.items())
-          + f" in {folder} ({setup_note}); {cross._qemu_source_version()} QEMU")
+          + f" in {folder} ({setup_note}); {cross._qemu_source_version()} QEMU; "
+          f"runtime_micro from {cross.source_root()}")
     for note in guest.notes:
         print(f"note: {note}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -436,8 +452,12 @@ def main(argv: list[str] | None = None) -> int:
                 got: dict[str, int | None] = {"runtime_micro": None, "xnnpack": None,
                                               "builtin": None}
                 for r in args.runtimes:
-                    got[r] = (runtime_micro_per_invoke(cpu, path) if r == "runtime_micro"
-                              else litert_per_invoke(guest, plugin, cpu, path, r, args.invokes))
+                    try:
+                        got[r] = (runtime_micro_per_invoke(cpu, path) if r == "runtime_micro"
+                                  else litert_per_invoke(guest, plugin, cpu, path, r,
+                                                         args.invokes))
+                    except EdgeliteError as exc:  # runtime_micro's bench refused the model
+                        raise GuestError(f"runtime_micro on {path}: {exc}") from None
                 base = got["runtime_micro"]
                 row = [name, cpu, fmt(base, None), fmt(got["xnnpack"], base),
                        fmt(got["builtin"], base)]
