@@ -291,8 +291,8 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     EL_TRY(conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp));
     if (keep_sums) {
         const el_tensor *bias = el_input(ctx, node, 2);
-        el_opt_filter_sums_s8(d->out.c, d->filter.h * d->filter.w * d->filter.c, EL_S8(filter),
-                              bias ? EL_S32(bias) : NULL, d->p.input_offset,
+        el_opt_filter_sums_s8(el_ctx_isa(ctx), d->out.c, d->filter.h * d->filter.w * d->filter.c,
+                              EL_S8(filter), bias ? EL_S32(bias) : NULL, d->p.input_offset,
                               d->mult + 2 * d->out.c, d->mult + 3 * d->out.c);
     }
     return conv_store(d);

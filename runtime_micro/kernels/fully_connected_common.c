@@ -143,8 +143,9 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
             return EL_BAD(ctx, node, "weights zero point is outside the int8 range");
         }
         if (keep_sums) {
-            el_opt_filter_sums_s8(units, depth, EL_S8(filter), bias ? EL_S32(bias) : NULL,
-                                  d->p.input_offset, shift + fq.count, shift + fq.count + units);
+            el_opt_filter_sums_s8(el_ctx_isa(ctx), units, depth, EL_S8(filter),
+                                  bias ? EL_S32(bias) : NULL, d->p.input_offset, shift + fq.count,
+                                  shift + fq.count + units);
         }
         return el_k_act_range(ctx, node, o->activation, out->type, out_s, out_zp, &d->p.act_min,
                               &d->p.act_max);

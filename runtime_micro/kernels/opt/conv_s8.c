@@ -27,11 +27,12 @@ static int32_t fold_offset(const int32_t *bias, int32_t idx, int32_t off, int32_
     return (int32_t)(b + (uint32_t)off * (uint32_t)sum);
 }
 
-void el_opt_filter_sums_s8(int32_t n, int32_t k, const int8_t *filter, const int32_t *bias,
-                           int32_t input_offset, int32_t *bias_out, int32_t *sum_out)
+void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *filter,
+                           const int32_t *bias, int32_t input_offset, int32_t *bias_out,
+                           int32_t *sum_out)
 {
     int32_t j;
-    el_opt_rowsum_c(n, k, filter, k, sum_out);
+    el_opt_kernels_for(isa)->rowsum(n, k, filter, k, sum_out);
     for (j = 0; j < n; ++j) {
         bias_out[j] = fold_offset(bias, j, input_offset, sum_out[j]);
     }

@@ -51,9 +51,10 @@ typedef struct {
 } el_opt_sums;
 
 /* Fills bias_out[n] and sum_out[n] (see el_opt_sums) for n rows of k bytes (bias may be
- * NULL). Exact on every instruction set. */
-void el_opt_filter_sums_s8(int32_t n, int32_t k, const int8_t *filter, const int32_t *bias,
-                           int32_t input_offset, int32_t *bias_out, int32_t *sum_out);
+ * NULL), with the row-sum kernel of `isa`: the same values on every instruction set. */
+void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *filter,
+                           const int32_t *bias, int32_t input_offset, int32_t *bias_out,
+                           int32_t *sum_out);
 
 /* sums: NULL, or the filter's sums from el_opt_filter_sums_s8 (same bytes either way). */
 int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,

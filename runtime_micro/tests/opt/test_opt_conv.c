@@ -87,11 +87,13 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
     sprintf(what, "conv case %d: n%d %dx%dx%d -> %d, f %dx%d s%d d%d %s zp %d/%d act [%d,%d]", idx,
             (int)n, (int)h, (int)w, (int)ic, (int)oc, (int)fh, (int)fw, (int)stride, (int)dil,
             same ? "SAME" : "VALID", (int)in_zp, (int)out_zp, (int)p.act_min, (int)p.act_max);
-    el_opt_filter_sums_s8(oc, k, g_filter, use_bias ? g_bias : NULL, p.input_offset, g_sbias,
-                          g_ssum);
     sums.bias = g_sbias;
     sums.sum = g_ssum;
     for (i = 0; i < 2 * n_isas; ++i) { /* each isa summing itself, then with prepare's sums */
+        if (i >= n_isas) { /* the sums as prepare makes them, with this isa's row sums */
+            el_opt_filter_sums_s8(isas[i - n_isas], oc, k, g_filter, use_bias ? g_bias : NULL,
+                                  p.input_offset, g_sbias, g_ssum);
+        }
         memset(g_got, GUARD_BYTE, (size_t)out_n + GUARD);
         ++g_checked;
         if (el_opt_conv2d_s8(isas[i % n_isas], &p, &q, &in_d, g_in, &f_d, g_filter,

@@ -56,11 +56,13 @@ static int run_case(int idx, int32_t batches, int32_t depth, int32_t units, int 
     sprintf(what, "fc case %d: %d x %d -> %d %s zp %d/%d/%d act [%d,%d]", idx, (int)batches,
             (int)depth, (int)units, per_channel ? "per-channel" : "per-tensor", (int)in_zp,
             (int)filter_zp, (int)out_zp, (int)p.act_min, (int)p.act_max);
-    el_opt_filter_sums_s8(units, depth, g_filter, use_bias ? g_bias : NULL, p.input_offset,
-                          g_sbias, g_ssum);
     sums.bias = g_sbias;
     sums.sum = g_ssum;
     for (i = 0; i < 2 * n_isas; ++i) { /* each isa summing itself, then with prepare's sums */
+        if (i >= n_isas) { /* the sums as prepare makes them, with this isa's row sums */
+            el_opt_filter_sums_s8(isas[i - n_isas], units, depth, g_filter,
+                                  use_bias ? g_bias : NULL, p.input_offset, g_sbias, g_ssum);
+        }
         memset(g_got, GUARD_BYTE, (size_t)out_n + GUARD);
         ++g_checked;
         if (el_opt_fully_connected_s8(isas[i % n_isas], &p, &q, per_channel, batches, depth, g_in,
