@@ -73,7 +73,7 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         const int32_t *bsum = bs;
         el_opt_rq rq;
         int32_t j, pix0, b, oy, ox;
-        if (sums != NULL) {
+        if (EL_OPT_FILTER_SUMS && sums != NULL) { /* Cortex-M: compiled out */
             rq.bias = sums->bias + n0;
             bsum = sums->sum + n0;
         } else {
@@ -302,7 +302,7 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
         const int32_t *bsum = bs;
         el_opt_rq rq;
         int32_t j, b0;
-        if (sums != NULL) {
+        if (EL_OPT_FILTER_SUMS && sums != NULL) { /* Cortex-M: compiled out */
             rq.bias = sums->bias + n0;
             bsum = sums->sum + n0;
         } else {
