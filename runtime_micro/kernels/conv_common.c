@@ -27,10 +27,26 @@ typedef struct {
     const el_conv_params *p;
     el_pc_quant q;
     el_dims in, filter, out;
+    el_opt_sums sums; /* .bias NULL: none kept (the kernel sums the filter itself) */
 } conv_view;
 
-static void conv_view_of(const el_node *node, const el_tensor *in, const el_tensor *filter,
-                         const el_tensor *out, conv_view *v)
+/* Hosted builds keep an int8 CONV_2D's filter sums (el_opt_sums, 8 bytes per output channel)
+ * after the shifts in the op data when the optimized kernels may take the layer: a constant
+ * dense filter without groups, a constant bias or none. Prepare and invoke ask the same. */
+static int conv_keeps_sums(const el_context *ctx, const el_node *node, const el_tensor *in,
+                           const el_tensor *filter, const el_tensor *bias)
+{
+    return EL_OPT_FILTER_SUMS && (el_ctx_isa(ctx) & EL_OPT_ON) &&
+           node->builtin_code == EL_OP_CONV_2D && in->type == EL_INT8 &&
+           (filter->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE)) == EL_TENSOR_CONST &&
+           filter->data != NULL && in->rank == 4 && filter->rank == 4 &&
+           filter->dims[3] == in->dims[3] &&
+           (bias == NULL || ((bias->flags & EL_TENSOR_CONST) && bias->data != NULL));
+}
+
+static void conv_view_of(const el_context *ctx, const el_node *node, const el_tensor *in,
+                         const el_tensor *filter, const el_tensor *bias, const el_tensor *out,
+                         conv_view *v)
 {
     const int32_t *mult =
         (const int32_t *)((const unsigned char *)node->op_data + sizeof(el_conv_params));
@@ -40,6 +56,12 @@ static void conv_view_of(const el_node *node, const el_tensor *in, const el_tens
     el_k_dims4(out, &v->out);
     v->q.multiplier = mult;
     v->q.shift = mult + v->out.c;
+    v->sums.bias = NULL;
+    v->sums.sum = NULL;
+    if (conv_keeps_sums(ctx, node, in, filter, bias)) {
+        v->sums.bias = mult + 2 * v->out.c;
+        v->sums.sum = mult + 3 * v->out.c;
+    }
 }
 
 /* Prepare's last step: the parameters into the op data. */
@@ -141,10 +163,11 @@ static el_status int16_setup(el_context *ctx, el_node *node, conv_data *d, const
     return EL_OK;
 }
 
-static el_status conv_alloc(el_context *ctx, el_node *node, int32_t channels, conv_data *d)
+static el_status conv_alloc(el_context *ctx, el_node *node, int32_t channels, int sums,
+                            conv_data *d)
 {
     unsigned char *mem = (unsigned char *)el_alloc_op_data(
-        ctx, node, sizeof(el_conv_params) + 8u * (size_t)channels);
+        ctx, node, sizeof(el_conv_params) + (sums ? 16u : 8u) * (size_t)channels);
     memset(d, 0, sizeof(*d));
     if (mem == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
@@ -216,6 +239,7 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     int32_t is_float = 0;
     float out_s = 0.0f;
     int32_t out_zp = 0;
+    int keep_sums;
     EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
     EL_TRY(el_k_in(ctx, node, 0, &in));
     EL_TRY(el_k_in(ctx, node, 1, &filter));
@@ -228,7 +252,8 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     EL_TRY(el_k_rank(ctx, node, filter, "filter", 4));
     EL_TRY(el_k_rank(ctx, node, out, "output", 4));
     EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
-    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], d));
+    keep_sums = conv_keeps_sums(ctx, node, in, filter, el_input(ctx, node, 2));
+    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], keep_sums, d));
     d->is_float = is_float;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
@@ -264,6 +289,12 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
         EL_TRY(int16_setup(ctx, node, d, in, out_zp));
     }
     EL_TRY(conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp));
+    if (keep_sums) {
+        const el_tensor *bias = el_input(ctx, node, 2);
+        el_opt_filter_sums_s8(el_ctx_isa(ctx), d->out.c, d->filter.h * d->filter.w * d->filter.c,
+                              EL_S8(filter), bias ? EL_S32(bias) : NULL, d->p.input_offset,
+                              d->mult + 2 * d->out.c, d->mult + 3 * d->out.c);
+    }
     return conv_store(d);
 }
 
@@ -276,8 +307,8 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
 /* One CONV_2D over the given views (the whole layer, or one task's rows of it). */
 static void conv2d_run(el_context *ctx, const el_conv_params *p, const el_pc_quant *q,
                        const el_dims *ind, const void *in, const el_tensor *in_t, const el_dims *fd,
-                       const el_tensor *filter, const el_tensor *bias, const el_dims *outd,
-                       void *out)
+                       const el_tensor *filter, const el_tensor *bias, const el_opt_sums *sums,
+                       const el_dims *outd, void *out)
 {
     if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
         if (!el_opt_conv2d_f32(el_ctx_isa(ctx), p, ind, (const float *)in, fd, EL_F32(filter),
@@ -292,7 +323,7 @@ static void conv2d_run(el_context *ctx, const el_conv_params *p, const el_pc_qua
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
         if (!el_opt_conv2d_s8(el_ctx_isa(ctx), p, q, ind, (const int8_t *)in, fd, EL_S8(filter),
-                              bias ? EL_S32(bias) : NULL, outd, (int8_t *)out)) {
+                              bias ? EL_S32(bias) : NULL, sums, outd, (int8_t *)out)) {
             el_conv2d_s8(p, q, ind, (const int8_t *)in, fd, EL_S8(filter),
                          bias ? EL_S32(bias) : NULL, outd, (int8_t *)out);
         }
@@ -302,8 +333,9 @@ static void conv2d_run(el_context *ctx, const el_conv_params *p, const el_pc_qua
 static void depthwise_run(el_context *ctx, const el_conv_params *p, const el_pc_quant *q,
                           const el_dims *ind, const void *in, const el_tensor *in_t,
                           const el_dims *fd, const el_tensor *filter, const el_tensor *bias,
-                          const el_dims *outd, void *out)
+                          const el_opt_sums *sums, const el_dims *outd, void *out)
 {
+    (void)sums;
     if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
         if (!el_opt_depthwise_conv2d_f32(el_ctx_isa(ctx), p, ind, (const float *)in, fd,
                                          EL_F32(filter), bias ? EL_F32(bias) : NULL, outd,
@@ -332,7 +364,8 @@ static void depthwise_run(el_context *ctx, const el_conv_params *p, const el_pc_
  * use no arena scratch, so tasks share nothing mutable. */
 typedef void (*conv_run_fn)(el_context *, const el_conv_params *, const el_pc_quant *,
                             const el_dims *, const void *, const el_tensor *, const el_dims *,
-                            const el_tensor *, const el_tensor *, const el_dims *, void *);
+                            const el_tensor *, const el_tensor *, const el_opt_sums *,
+                            const el_dims *, void *);
 
 typedef struct {
     el_context *ctx;
@@ -367,7 +400,8 @@ static void conv_task(void *arg, int32_t i)
           j->esize;
     out += (((size_t)b * (size_t)v->out.h + (size_t)r0) * (size_t)v->out.w * (size_t)v->out.c) *
            j->esize;
-    j->run(j->ctx, &p, &v->q, &ind, in, j->in, &v->filter, j->filter, j->bias, &outd, out);
+    j->run(j->ctx, &p, &v->q, &ind, in, j->in, &v->filter, j->filter, j->bias,
+           v->sums.bias ? &v->sums : NULL, &outd, out);
 }
 
 /* Below this many multiply-adds a layer runs as one call: the hand-off would cost more. */
@@ -383,7 +417,8 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
         (double)v->out.n * v->out.h * v->out.w * v->out.c * v->filter.h * v->filter.w *
                 (run == conv2d_run ? v->filter.c : 1) <
             EL_CONV_SPLIT_MIN_MACS) {
-        run(ctx, v->p, &v->q, &v->in, in->data, in, &v->filter, filter, bias, &v->out, out->data);
+        run(ctx, v->p, &v->q, &v->in, in->data, in, &v->filter, filter, bias,
+            v->sums.bias ? &v->sums : NULL, &v->out, out->data);
         return;
     }
     j.rows = (v->out.h + threads - 1) / threads;
@@ -391,7 +426,8 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
     /* every band must start inside the input (always so with SAME / VALID padding) */
     if (j.bands * v->out.n <= 1 ||
         (j.bands - 1) * j.rows * v->p->stride_h - v->p->pad_h >= v->in.h) {
-        run(ctx, v->p, &v->q, &v->in, in->data, in, &v->filter, filter, bias, &v->out, out->data);
+        run(ctx, v->p, &v->q, &v->in, in->data, in, &v->filter, filter, bias,
+            v->sums.bias ? &v->sums : NULL, &v->out, out->data);
         return;
     }
     j.ctx = ctx;
@@ -410,7 +446,7 @@ static el_status conv2d_invoke(el_context *ctx, el_node *node)
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     conv_view v, *d = &v;
-    conv_view_of(node, in, filter, out, &v);
+    conv_view_of(ctx, node, in, filter, bias, out, &v);
     if (EL_KEEP_SPARSE && (filter->flags & EL_TENSOR_SPARSE)) { /* weights read sparse */
         return el_sparse_conv(ctx, node, d->p, &d->q, &d->in, &d->filter, &d->out, 0);
     }
@@ -429,7 +465,7 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     conv_view v, *d = &v;
-    conv_view_of(node, in, filter, out, &v);
+    conv_view_of(ctx, node, in, filter, bias, out, &v);
     if (EL_KEEP_SPARSE && (filter->flags & EL_TENSOR_SPARSE)) { /* weights read sparse */
         return el_sparse_conv(ctx, node, d->p, &d->q, &d->in, &d->filter, &d->out, 1);
     }
@@ -482,7 +518,7 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
             }
         }
     }
-    EL_TRY(conv_alloc(ctx, node, in->type != EL_FLOAT32 ? filter->dims[0] : 0, d));
+    EL_TRY(conv_alloc(ctx, node, in->type != EL_FLOAT32 ? filter->dims[0] : 0, 0, d));
     d->is_float = in->type == EL_FLOAT32;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
@@ -563,7 +599,7 @@ static el_status tconv_bias_invoke(el_context *ctx, el_node *node)
     el_tensor *in = el_input(ctx, node, 0), *filter = el_input(ctx, node, 1);
     el_tensor *bias = el_input(ctx, node, 2), *out = el_output(ctx, node, 0);
     conv_view v;
-    conv_view_of(node, in, filter, out, &v);
+    conv_view_of(ctx, node, in, filter, bias, out, &v);
     el_transpose_conv_f32(v.p, &v.in, EL_F32(in), &v.filter, EL_F32(filter), EL_F32(bias), &v.out,
                           EL_F32(out));
     return EL_OK;
@@ -574,7 +610,7 @@ static el_status transpose_conv_invoke(el_context *ctx, el_node *node)
     el_tensor *filter = el_input(ctx, node, 1), *in = el_input(ctx, node, 2);
     el_tensor *bias = el_input(ctx, node, 3), *out = el_output(ctx, node, 0);
     conv_view v, *d = &v;
-    conv_view_of(node, in, filter, out, &v);
+    conv_view_of(ctx, node, in, filter, bias, out, &v);
     if (in->type == EL_INT8) {
         el_transpose_conv_s8(d->p, &d->q, &d->in, EL_S8(in), &d->filter, EL_S8(filter),
                              bias ? EL_S32(bias) : NULL, &d->out, (int32_t *)node->scratch,

@@ -16,6 +16,19 @@ static int32_t *fc_mult(const fc_data *d)
     return (int32_t *)(void *)(d + 1);
 }
 
+/* Hosted builds keep an int8 layer's weight sums (el_opt_sums, 8 bytes per unit) after the
+ * shifts in the op data when the optimized kernel may take it: constant dense symmetric
+ * weights, a constant bias or none. Prepare and invoke ask the same. */
+static int fc_keeps_sums(const el_context *ctx, const el_tensor *in, const el_tensor *filter,
+                         const el_tensor *bias, int32_t filter_offset)
+{
+    return EL_OPT_FILTER_SUMS && (el_ctx_isa(ctx) & EL_OPT_ON) && in->type == EL_INT8 &&
+           filter_offset == 0 &&
+           (filter->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE)) == EL_TENSOR_CONST &&
+           filter->data != NULL &&
+           (bias == NULL || ((bias->flags & EL_TENSOR_CONST) && bias->data != NULL));
+}
+
 static el_status fc_prepare(el_context *ctx, el_node *node)
 {
     const el_fc_options *o = (const el_fc_options *)node->options;
@@ -24,6 +37,7 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
     unsigned char *mem;
     el_quant fq;
     int32_t units, depth, n_in, is_float, u;
+    int keep_sums;
     EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
     EL_TRY(el_k_in(ctx, node, 0, &in));
     EL_TRY(el_k_in(ctx, node, 1, &filter));
@@ -82,8 +96,11 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
                             (int)fq.quantized_dimension);
         }
     }
+    keep_sums = !is_float && fc_keeps_sums(ctx, in, filter, bias, -el_quant_zero_point(&fq, 0));
     mem = (unsigned char *)el_alloc_op_data(
-        ctx, node, sizeof(fc_data) + (is_float ? 0u : 8u * (size_t)fq.count));
+        ctx, node,
+        sizeof(fc_data) + (is_float ? 0u : 8u * (size_t)fq.count) +
+            (keep_sums ? 8u * (size_t)units : 0u));
     if (mem == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
     }
@@ -125,6 +142,11 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
         if (d->p.filter_offset < -127 || d->p.filter_offset > 128) {
             return EL_BAD(ctx, node, "weights zero point is outside the int8 range");
         }
+        if (keep_sums) {
+            el_opt_filter_sums_s8(el_ctx_isa(ctx), units, depth, EL_S8(filter),
+                                  bias ? EL_S32(bias) : NULL, d->p.input_offset, shift + fq.count,
+                                  shift + fq.count + units);
+        }
         return el_k_act_range(ctx, node, o->activation, out->type, out_s, out_zp, &d->p.act_min,
                               &d->p.act_max);
     }
@@ -134,6 +156,7 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
 typedef struct {
     const fc_data *k;
     el_pc_quant q;
+    el_opt_sums sums; /* .bias NULL: none kept (the kernel sums the weights itself) */
     int32_t batches, depth, units;
 } fc_view;
 
@@ -141,7 +164,8 @@ typedef struct {
  * filter, bias and q already offset to the task's first unit. */
 static void fc_run(el_context *ctx, const fc_data *k, const el_pc_quant *q, int32_t batches,
                    int32_t depth, const void *in, const el_tensor *in_t, int32_t units,
-                   const void *filter, const void *bias, const el_tensor *bias_t, void *out)
+                   const void *filter, const void *bias, const el_tensor *bias_t,
+                   const el_opt_sums *sums, void *out)
 {
     if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
         if (!el_opt_fully_connected_f32(el_ctx_isa(ctx), &k->p, batches, depth, (const float *)in,
@@ -158,7 +182,7 @@ static void fc_run(el_context *ctx, const fc_data *k, const el_pc_quant *q, int3
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
         if (!el_opt_fully_connected_s8(el_ctx_isa(ctx), &k->p, q, k->per_channel, batches, depth,
                                        (const int8_t *)in, units, (const int8_t *)filter,
-                                       (const int32_t *)bias, (int8_t *)out)) {
+                                       (const int32_t *)bias, sums, (int8_t *)out)) {
             el_fully_connected_s8(&k->p, q, k->per_channel, batches, depth, (const int8_t *)in,
                                   units, (const int8_t *)filter, (const int32_t *)bias,
                                   (int8_t *)out);
@@ -172,6 +196,7 @@ typedef struct {
     el_context *ctx;
     const fc_data *k;
     const el_pc_quant *q;
+    const el_opt_sums *sums; /* NULL: none kept */
     const el_tensor *in, *filter, *bias;
     el_tensor *out;
     int32_t batches, depth, units, per_task, by_units;
@@ -189,6 +214,7 @@ static void fc_task(void *arg, int32_t i)
     const unsigned char *bias = j->bias ? (const unsigned char *)j->bias->data : NULL;
     unsigned char *out = (unsigned char *)j->out->data;
     el_pc_quant q = *j->q;
+    el_opt_sums sums;
     if (n <= 0)
         return;
     if (j->by_units) {
@@ -200,11 +226,17 @@ static void fc_task(void *arg, int32_t i)
             q.multiplier += a;
             q.shift += a;
         }
-        fc_run(j->ctx, j->k, &q, 1, j->depth, in, j->in, n, w, bias, j->bias, out);
+        if (j->sums != NULL) {
+            sums.bias = j->sums->bias + a;
+            sums.sum = j->sums->sum + a;
+        }
+        fc_run(j->ctx, j->k, &q, 1, j->depth, in, j->in, n, w, bias, j->bias,
+               j->sums != NULL ? &sums : NULL, out);
     } else {
         in += (size_t)a * (size_t)j->depth * j->esize;
         out += (size_t)a * (size_t)j->units * j->esize;
-        fc_run(j->ctx, j->k, &q, n, j->depth, in, j->in, j->units, w, bias, j->bias, out);
+        fc_run(j->ctx, j->k, &q, n, j->depth, in, j->in, j->units, w, bias, j->bias, j->sums,
+               out);
     }
 }
 
@@ -226,6 +258,12 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     v.batches = el_tensor_elements(in) / v.depth;
     v.q.multiplier = fc_mult(k);
     v.q.shift = v.q.multiplier + (k->per_channel ? v.units : 1);
+    v.sums.bias = NULL;
+    v.sums.sum = NULL;
+    if (fc_keeps_sums(ctx, in, filter, bias, k->p.filter_offset)) {
+        v.sums.bias = v.q.shift + (k->per_channel ? v.units : 1);
+        v.sums.sum = v.sums.bias + v.units;
+    }
     if (EL_KEEP_SPARSE && (filter->flags & EL_TENSOR_SPARSE)) { /* weights read sparse */
         return el_sparse_fully_connected(ctx, node, &k->p, &d->q, k->per_channel, d->batches,
                                          d->depth, d->units);
@@ -235,7 +273,7 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     if (threads <= 1 || total <= 1 ||
         (double)d->batches * d->depth * d->units < EL_FC_SPLIT_MIN_MACS) {
         fc_run(ctx, k, &d->q, d->batches, d->depth, in->data, in, d->units, filter->data,
-               bias ? bias->data : NULL, bias, out->data);
+               bias ? bias->data : NULL, bias, d->sums.bias ? &d->sums : NULL, out->data);
         return EL_OK;
     }
     j.per_task = (total + threads - 1) / threads;
@@ -246,6 +284,7 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     j.ctx = ctx;
     j.k = k;
     j.q = &d->q;
+    j.sums = d->sums.bias ? &d->sums : NULL;
     j.in = in;
     j.filter = filter;
     j.bias = bias;

@@ -102,9 +102,12 @@ def _inspect_tflite(name: str, data: bytes) -> dict[str, Any]:
     report["format"] = "tflite"
     report["bytes"] = len(data)
     try:
-        from edgelite.runtime import required_arena_bytes
+        from edgelite.runtime import Interpreter, _lib, required_arena_bytes
 
         report["arena_bytes"] = required_arena_bytes(data)
+        # Cortex-M builds keep no int8 filter sums (hosted optimized builds do): their arena,
+        # laid out as the reference kernels' one
+        report["arena_bytes_cortex_m"] = Interpreter(data, disable_isa=_lib.ISA_ALL).arena_bytes
     except EdgeliteError as e:
         report["arena_bytes"] = None
         report["arena_error"] = e.render()
@@ -184,9 +187,10 @@ def render_text(report: dict[str, Any]) -> str:
         return "\n".join(lines)
     if report.get("description"):
         lines.append(f"description: {report['description']}")
-    arena = report.get("arena_bytes")
-    lines.append(f"arena (runtime_micro): {arena:,} bytes" if arena is not None
-                 else f"arena: unavailable ({report.get('arena_error', '')})")
+    arena, arena_m = report.get("arena_bytes"), report.get("arena_bytes_cortex_m")
+    lines.append(f"arena (runtime_micro): {arena:,} bytes"
+                 + (f" (Cortex-M builds: {arena_m:,})" if arena_m not in (None, arena) else "")
+                 if arena is not None else f"arena: unavailable ({report.get('arena_error', '')})")
     if "macs" in report:
         lines.append(f"MACs {report['macs']:,}, parameters {report['params']:,}")
     for si, sg in enumerate(report["subgraphs"]):

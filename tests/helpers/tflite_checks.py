@@ -85,3 +85,27 @@ def tflm_arena_bytes(it) -> int:
     found = re.search(r"Arena allocation total (\d+) bytes", text)
     assert found, text
     return int(found.group(1))
+
+
+def kept_filter_sums_bytes(model: bytes) -> int:
+    """Bytes of filter sums hosted optimized builds keep (el_opt_sums: 8 per output channel of
+    each int8 CONV_2D / FULLY_CONNECTED with constant dense weights, a constant bias or none,
+    symmetric weights for FULLY_CONNECTED and no groups for CONV_2D)."""
+    from edgelite.tflite.reader import read_model
+
+    total = 0
+    for sg in read_model(model).subgraphs:
+        t = sg.tensors
+        for op in sg.operators:
+            if op.op not in ("CONV_2D", "FULLY_CONNECTED") or t[op.inputs[0]].type != "INT8":
+                continue
+            w = t[op.inputs[1]]
+            bias = t[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+            if not w.nbytes or w.sparsity is not None or (bias is not None and not bias.nbytes):
+                continue
+            if op.op == "CONV_2D" and w.shape[3] != t[op.inputs[0]].shape[3]:
+                continue
+            if op.op == "FULLY_CONNECTED" and w.quantization and any(w.quantization.zero_point):
+                continue
+            total += 8 * w.shape[0]
+    return total

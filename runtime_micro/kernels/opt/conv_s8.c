@@ -27,10 +27,21 @@ static int32_t fold_offset(const int32_t *bias, int32_t idx, int32_t off, int32_
     return (int32_t)(b + (uint32_t)off * (uint32_t)sum);
 }
 
+void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *filter,
+                           const int32_t *bias, int32_t input_offset, int32_t *bias_out,
+                           int32_t *sum_out)
+{
+    int32_t j;
+    el_opt_kernels_for(isa)->rowsum(n, k, filter, k, sum_out);
+    for (j = 0; j < n; ++j) {
+        bias_out[j] = fold_offset(bias, j, input_offset, sum_out[j]);
+    }
+}
+
 int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                      const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                     const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
-                     int8_t *out)
+                     const int8_t *filter, const int32_t *bias, const el_opt_sums *sums,
+                     const el_dims *out_dims, int8_t *out)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w;
@@ -59,13 +70,19 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
     for (n0 = 0; n0 < out_c; n0 += EL_OPT_NC) {
         const int32_t nc = out_c - n0 < EL_OPT_NC ? out_c - n0 : EL_OPT_NC;
         const int8_t *fb = filter + (size_t)n0 * k;
+        const int32_t *bsum = bs;
         el_opt_rq rq;
         int32_t j, pix0, b, oy, ox;
-        kr->rowsum(nc, k, fb, k, bs);
-        for (j = 0; j < nc; ++j) {
-            be[j] = fold_offset(bias, n0 + j, p->input_offset, bs[j]);
+        if (EL_OPT_FILTER_SUMS && sums != NULL) { /* Cortex-M: compiled out */
+            rq.bias = sums->bias + n0;
+            bsum = sums->sum + n0;
+        } else {
+            kr->rowsum(nc, k, fb, k, bs);
+            for (j = 0; j < nc; ++j) {
+                be[j] = fold_offset(bias, n0 + j, p->input_offset, bs[j]);
+            }
+            rq.bias = be;
         }
-        rq.bias = be;
         rq.mult = q->multiplier + n0;
         rq.shift = q->shift + n0;
         rq.out_offset = p->output_offset;
@@ -142,7 +159,7 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
                 int32_t r0;
                 for (r0 = 0; r0 < mb; r0 += EL_OPT_MB) { /* the int32 tile holds EL_OPT_MB */
                     const int32_t mr = mb - r0 < EL_OPT_MB ? mb - r0 : EL_OPT_MB;
-                    kr->gemm(mr, nc, k, rows + r0, fb, k, bs, tile, nc);
+                    kr->gemm(mr, nc, k, rows + r0, fb, k, bsum, tile, nc);
                     kr->requant(&rq, mr, nc, tile, nc, out + (size_t)(pix0 + r0) * out_c + n0,
                                 out_c);
                 }
@@ -266,7 +283,8 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
 
 int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_quant *q,
                               int per_channel, int32_t batches, int32_t depth, const int8_t *in,
-                              int32_t units, const int8_t *filter, const int32_t *bias, int8_t *out)
+                              int32_t units, const int8_t *filter, const int32_t *bias,
+                              const el_opt_sums *sums, int8_t *out)
 {
     const el_opt_kernels *kr;
     const int8_t *rows[EL_OPT_MB];
@@ -281,17 +299,30 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
     for (n0 = 0; n0 < units; n0 += EL_OPT_NC) {
         const int32_t nc = units - n0 < EL_OPT_NC ? units - n0 : EL_OPT_NC;
         const int8_t *fb = filter + (size_t)n0 * depth;
+        const int32_t *bsum = bs;
         el_opt_rq rq;
         int32_t j, b0;
-        kr->rowsum(nc, depth, fb, depth, bs);
-        for (j = 0; j < nc; ++j) {
-            be[j] = fold_offset(bias, n0 + j, p->input_offset, bs[j]);
-            mult[j] = q->multiplier[per_channel ? n0 + j : 0];
-            shift[j] = q->shift[per_channel ? n0 + j : 0];
+        if (EL_OPT_FILTER_SUMS && sums != NULL) { /* Cortex-M: compiled out */
+            rq.bias = sums->bias + n0;
+            bsum = sums->sum + n0;
+        } else {
+            kr->rowsum(nc, depth, fb, depth, bs);
+            for (j = 0; j < nc; ++j) {
+                be[j] = fold_offset(bias, n0 + j, p->input_offset, bs[j]);
+            }
+            rq.bias = be;
         }
-        rq.bias = be;
-        rq.mult = mult;
-        rq.shift = shift;
+        if (per_channel) {
+            rq.mult = q->multiplier + n0;
+            rq.shift = q->shift + n0;
+        } else {
+            for (j = 0; j < nc; ++j) {
+                mult[j] = q->multiplier[0];
+                shift[j] = q->shift[0];
+            }
+            rq.mult = mult;
+            rq.shift = shift;
+        }
         rq.out_offset = p->output_offset;
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
@@ -303,7 +334,7 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
             }
             if (kr->gemm_rq == NULL || !kr->gemm_rq(mb, nc, depth, rows, fb, depth, &rq,
                                                     out + (size_t)b0 * units + n0, units)) {
-                kr->gemm(mb, nc, depth, rows, fb, depth, bs, tile, nc);
+                kr->gemm(mb, nc, depth, rows, fb, depth, bsum, tile, nc);
                 kr->requant(&rq, mb, nc, tile, nc, out + (size_t)b0 * units + n0, units);
             }
         }

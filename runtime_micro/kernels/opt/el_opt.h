@@ -34,10 +34,33 @@
 extern "C" {
 #endif
 
+/* A constant int8 filter's per-output-channel sums, made once in prepare so CONV_2D and
+ * FULLY_CONNECTED do not re-read the whole filter for them on every invoke: bias[c] = the
+ * layer's bias + input_offset * sum(filter row c) and sum[c] = sum(filter row c), both wrapped
+ * modulo 2^32 as the reference's int32 sums wrap. Hosted builds only (EL_OPT_FILTER_SUMS):
+ * the 8 bytes per output channel live in the op data; Cortex-M builds keep their arena as
+ * it was and sum on the fly. Pointers start at the channel of the filter passed. */
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#define EL_OPT_FILTER_SUMS 0
+#else
+#define EL_OPT_FILTER_SUMS 1
+#endif
+typedef struct {
+    const int32_t *bias;
+    const int32_t *sum;
+} el_opt_sums;
+
+/* Fills bias_out[n] and sum_out[n] (see el_opt_sums) for n rows of k bytes (bias may be
+ * NULL), with the row-sum kernel of `isa`: the same values on every instruction set. */
+void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *filter,
+                           const int32_t *bias, int32_t input_offset, int32_t *bias_out,
+                           int32_t *sum_out);
+
+/* sums: NULL, or the filter's sums from el_opt_filter_sums_s8 (same bytes either way). */
 int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                      const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                     const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
-                     int8_t *out);
+                     const int8_t *filter, const int32_t *bias, const el_opt_sums *sums,
+                     const el_dims *out_dims, int8_t *out);
 int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                                const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                                const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
@@ -45,7 +68,7 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
 int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_quant *q,
                               int per_channel, int32_t batches, int32_t depth, const int8_t *in,
                               int32_t units, const int8_t *filter, const int32_t *bias,
-                              int8_t *out);
+                              const el_opt_sums *sums, int8_t *out);
 
 /* float32 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (x86 AVX2, aarch64 NEON): the same
  * bits as the reference (each output keeps the reference's sequence of IEEE operations; the

@@ -51,7 +51,7 @@ int main(void)
     printf("region 1: conv 1x1 %dx%dx%d -> %d optimized, MACs %d\n", H, W, CIN, COUT,
            H * W * CIN * COUT);
     el_bench_begin();
-    el_opt_conv2d_s8(isa_all(), &p, &q, &in_d, g_in, &f1, g_f, g_bias, &o1, g_out);
+    el_opt_conv2d_s8(isa_all(), &p, &q, &in_d, g_in, &f1, g_f, g_bias, NULL, &o1, g_out);
     el_bench_end();
     printf("region 2: the same, reference\n");
     el_bench_begin();

@@ -8,6 +8,7 @@
 
 static int8_t g_in[MAX_IN], g_filter[MAX_F], g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD];
 static int32_t g_bias[MAX_U], g_mult[MAX_U], g_shift[MAX_U];
+static int32_t g_sbias[MAX_U], g_ssum[MAX_U]; /* el_opt_filter_sums_s8, as prepare keeps them */
 
 static int run_case(int idx, int32_t batches, int32_t depth, int32_t units, int per_channel,
                     int32_t in_zp, int32_t filter_zp, int32_t out_zp, int use_bias,
@@ -15,6 +16,7 @@ static int run_case(int idx, int32_t batches, int32_t depth, int32_t units, int 
 {
     el_fc_params p;
     el_pc_quant q;
+    el_opt_sums sums;
     int32_t u, out_n;
     int i, handled = 0;
     char what[160];
@@ -54,17 +56,24 @@ static int run_case(int idx, int32_t batches, int32_t depth, int32_t units, int 
     sprintf(what, "fc case %d: %d x %d -> %d %s zp %d/%d/%d act [%d,%d]", idx, (int)batches,
             (int)depth, (int)units, per_channel ? "per-channel" : "per-tensor", (int)in_zp,
             (int)filter_zp, (int)out_zp, (int)p.act_min, (int)p.act_max);
-    for (i = 0; i < n_isas; ++i) {
+    sums.bias = g_sbias;
+    sums.sum = g_ssum;
+    for (i = 0; i < 2 * n_isas; ++i) { /* each isa summing itself, then with prepare's sums */
+        if (i >= n_isas) { /* the sums as prepare makes them, with this isa's row sums */
+            el_opt_filter_sums_s8(isas[i - n_isas], units, depth, g_filter,
+                                  use_bias ? g_bias : NULL, p.input_offset, g_sbias, g_ssum);
+        }
         memset(g_got, GUARD_BYTE, (size_t)out_n + GUARD);
         ++g_checked;
-        if (el_opt_fully_connected_s8(isas[i], &p, &q, per_channel, batches, depth, g_in, units,
-                                      g_filter, use_bias ? g_bias : NULL, g_got)) {
+        if (el_opt_fully_connected_s8(isas[i % n_isas], &p, &q, per_channel, batches, depth, g_in,
+                                      units, g_filter, use_bias ? g_bias : NULL,
+                                      i < n_isas ? NULL : &sums, g_got)) {
             ++g_fast;
             ++handled;
-            same_output(g_ref, g_got, out_n, what, isas[i]);
+            same_output(g_ref, g_got, out_n, what, isas[i % n_isas]);
         }
     }
-    if (filter_zp == 0 && handled != n_isas) {
+    if (filter_zp == 0 && handled != 2 * n_isas) {
         printf("FAIL %s: the optimized kernel declined symmetric weights\n", what);
         ++g_failures;
     }

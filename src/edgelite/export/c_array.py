@@ -6,7 +6,9 @@
 What the generated files hold (``name`` = "digits", ``NAME`` = "DIGITS"):
 
 - ``digits.h``: ``DIGITS_MODEL_SIZE``, ``DIGITS_ARENA_SIZE`` (when known), ``DIGITS_STEPS``,
-  ``DIGITS_INPUT_COUNT``, ``DIGITS_OUTPUT_COUNT`` and the declarations below.
+  ``DIGITS_INPUT_COUNT``, ``DIGITS_OUTPUT_COUNT`` and the declarations below. When the
+  arena of a Cortex-M build differs (hosted optimized builds keep int8 filter sums, Cortex-M
+  builds do not), ``DIGITS_ARENA_SIZE`` is chosen by ``__ARM_ARCH_PROFILE == 'M'``.
 - ``digits_model.c``: ``const unsigned char digits_model[]``, 16-byte aligned as runtime_micro
   requires (EL_MODEL_ALIGN), so firmware can pass it to el_init() in place. Define
   ``EL_EXPORT_MODEL_ATTR`` (e.g. a section attribute) to place it in a given memory.
@@ -136,22 +138,26 @@ def export_c(
     *,
     steps: int = 1,
     source: str | None = None,
+    micro_arena_bytes: int | None = None,
 ) -> dict[str, str]:
     """Return {file name: C text} for the model and, when given, its inputs and expected outputs.
 
     inputs / outputs: one array per model input / output, in model order. steps: number of
     invokes the arrays describe (see module docs). arena_bytes: the arena the model needs on
-    the target, written as NAME_ARENA_SIZE (omitted when None). source: a label (e.g. the
-    .tflite path) recorded in the file headers.
+    the target, written as NAME_ARENA_SIZE (omitted when None). micro_arena_bytes: the arena
+    of a Cortex-M build when it differs (no filter sums kept): NAME_ARENA_SIZE is then that on
+    Cortex-M and arena_bytes elsewhere. source: a label (e.g. the .tflite path) recorded in
+    the file headers.
     """
     _check_name(name)
     _check_model(model_bytes)
     if not isinstance(steps, int) or steps < 1:
         raise EdgeliteError(f"steps must be a positive integer, got {steps!r}",
                             code=Code.BAD_INPUT)
-    if arena_bytes is not None and (int(arena_bytes) != arena_bytes or arena_bytes <= 0):
-        raise EdgeliteError(f"arena_bytes must be a positive integer, got {arena_bytes!r}",
-                            code=Code.BAD_INPUT)
+    for label, value in (("arena_bytes", arena_bytes), ("micro_arena_bytes", micro_arena_bytes)):
+        if value is not None and (int(value) != value or value <= 0):
+            raise EdgeliteError(f"{label} must be a positive integer, got {value!r}",
+                                code=Code.BAD_INPUT)
     ins = [_as_bytes(a, f"input {i}", steps) for i, a in enumerate(inputs or [])]
     outs = [_as_bytes(a, f"output {i}", steps) for i, a in enumerate(outputs or [])]
 
@@ -162,7 +168,13 @@ def export_c(
 
     h = [banner, f"#ifndef {guard}", f"#define {guard}", "", "#include <stddef.h>", "",
          f"#define {upper}_MODEL_SIZE {len(model_bytes)}u"]
-    if arena_bytes is not None:
+    if arena_bytes is not None and micro_arena_bytes not in (None, arena_bytes):
+        h += ["#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'",
+              f"#define {upper}_ARENA_SIZE {int(micro_arena_bytes)}u /* el_init arena bytes */",
+              "#else /* hosted optimized builds also keep int8 filter sums */",
+              f"#define {upper}_ARENA_SIZE {int(arena_bytes)}u",
+              "#endif"]
+    elif arena_bytes is not None:
         h.append(f"#define {upper}_ARENA_SIZE {int(arena_bytes)}u /* el_init arena bytes */")
     h += [f"#define {upper}_STEPS {steps} /* invokes described by the data arrays */",
           f"#define {upper}_INPUT_COUNT {len(ins)}",
