@@ -783,16 +783,173 @@ static inline float32x4_t clamp4(float32x4_t x, float32x4_t lo, float32x4_t hi)
     return vbslq_f32(vcltq_f32(x, lo), lo, r);
 }
 
+/* 8 rows x 8 columns: 16 accumulators; four k at a time, each row's four a values in one
+ * vector and multiplied by lane (FMLA by element), so a k step is two panel loads and 16 FMLA.
+ * Every output still sees fma(a[kk], b[kk], acc) in kk order. */
+#define FT_ROW(i) float32x4_t c##i##0, c##i##1
+#define FT_LANE(i, av, l, w0, w1)                                                                  \
+    c##i##0 = vfmaq_laneq_f32(c##i##0, w0, av, l);                                                 \
+    c##i##1 = vfmaq_laneq_f32(c##i##1, w1, av, l)
+
+static inline void ftile_load(const float *init, int32_t flags, const float *c, int32_t nr,
+                              float32x4_t *v0, float32x4_t *v1)
+{
+    float tmp[8];
+    if (flags & EL_F32_FIRST) {
+        *v0 = init ? vld1q_f32(init) : vdupq_n_f32(0.0f);
+        *v1 = init ? vld1q_f32(init + 4) : vdupq_n_f32(0.0f);
+        return;
+    }
+    if (nr == 8) {
+        *v0 = vld1q_f32(c);
+        *v1 = vld1q_f32(c + 4);
+        return;
+    }
+    memset(tmp, 0, sizeof tmp);
+    memcpy(tmp, c, (size_t)nr * sizeof(float));
+    *v0 = vld1q_f32(tmp);
+    *v1 = vld1q_f32(tmp + 4);
+}
+
+static inline void ftile_store(float32x4_t v0, float32x4_t v1, int32_t flags, float32x4_t lo,
+                               float32x4_t hi, int32_t nr, float *c)
+{
+    float tmp[8];
+    if (flags & EL_F32_LAST) {
+        v0 = clamp4(v0, lo, hi);
+        v1 = clamp4(v1, lo, hi);
+    }
+    if (nr == 8) {
+        vst1q_f32(c, v0);
+        vst1q_f32(c + 4, v1);
+        return;
+    }
+    vst1q_f32(tmp, v0);
+    vst1q_f32(tmp + 4, v1);
+    memcpy(c, tmp, (size_t)nr * sizeof(float));
+}
+
+static void ftile_neon(int32_t k, const float *const *a, const float *b, const float *init,
+                       int32_t flags, float lo_f, float hi_f, float *c, int32_t ldc, int32_t mr,
+                       int32_t nr)
+{
+    const float32x4_t lo = vdupq_n_f32(lo_f), hi = vdupq_n_f32(hi_f);
+    FT_ROW(0);
+    FT_ROW(1);
+    FT_ROW(2);
+    FT_ROW(3);
+    FT_ROW(4);
+    FT_ROW(5);
+    FT_ROW(6);
+    FT_ROW(7);
+    int32_t kk = 0;
+    ftile_load(init, flags, c, nr, &c00, &c01);
+    if (mr == 1) {
+        const float *a0 = a[0];
+        for (; kk + 4 <= k; kk += 4, b += 32) {
+            const float32x4_t x = vld1q_f32(a0 + kk);
+            FT_LANE(0, x, 0, vld1q_f32(b), vld1q_f32(b + 4));
+            FT_LANE(0, x, 1, vld1q_f32(b + 8), vld1q_f32(b + 12));
+            FT_LANE(0, x, 2, vld1q_f32(b + 16), vld1q_f32(b + 20));
+            FT_LANE(0, x, 3, vld1q_f32(b + 24), vld1q_f32(b + 28));
+        }
+        for (; kk < k; ++kk, b += 8) {
+            c00 = vfmaq_n_f32(c00, vld1q_f32(b), a0[kk]);
+            c01 = vfmaq_n_f32(c01, vld1q_f32(b + 4), a0[kk]);
+        }
+        ftile_store(c00, c01, flags, lo, hi, nr, c);
+        return;
+    }
+    ftile_load(init, flags, c + (size_t)ldc, mr > 1 ? nr : 0, &c10, &c11);
+    ftile_load(init, flags, c + 2 * (size_t)ldc, mr > 2 ? nr : 0, &c20, &c21);
+    ftile_load(init, flags, c + 3 * (size_t)ldc, mr > 3 ? nr : 0, &c30, &c31);
+    ftile_load(init, flags, c + 4 * (size_t)ldc, mr > 4 ? nr : 0, &c40, &c41);
+    ftile_load(init, flags, c + 5 * (size_t)ldc, mr > 5 ? nr : 0, &c50, &c51);
+    ftile_load(init, flags, c + 6 * (size_t)ldc, mr > 6 ? nr : 0, &c60, &c61);
+    ftile_load(init, flags, c + 7 * (size_t)ldc, mr > 7 ? nr : 0, &c70, &c71);
+    {
+        const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+        const float *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
+        for (; kk + 4 <= k; kk += 4) {
+            const float32x4_t x0 = vld1q_f32(a0 + kk), x1 = vld1q_f32(a1 + kk);
+            const float32x4_t x2 = vld1q_f32(a2 + kk), x3 = vld1q_f32(a3 + kk);
+            const float32x4_t x4 = vld1q_f32(a4 + kk), x5 = vld1q_f32(a5 + kk);
+            const float32x4_t x6 = vld1q_f32(a6 + kk), x7 = vld1q_f32(a7 + kk);
+#define FT_STEP(l)                                                                                 \
+    do {                                                                                           \
+        const float32x4_t w0 = vld1q_f32(b), w1 = vld1q_f32(b + 4);                                \
+        FT_LANE(0, x0, l, w0, w1);                                                                 \
+        FT_LANE(1, x1, l, w0, w1);                                                                 \
+        FT_LANE(2, x2, l, w0, w1);                                                                 \
+        FT_LANE(3, x3, l, w0, w1);                                                                 \
+        FT_LANE(4, x4, l, w0, w1);                                                                 \
+        FT_LANE(5, x5, l, w0, w1);                                                                 \
+        FT_LANE(6, x6, l, w0, w1);                                                                 \
+        FT_LANE(7, x7, l, w0, w1);                                                                 \
+        b += 8;                                                                                    \
+    } while (0)
+            FT_STEP(0);
+            FT_STEP(1);
+            FT_STEP(2);
+            FT_STEP(3);
+#undef FT_STEP
+        }
+        for (; kk < k; ++kk, b += 8) {
+            const float32x4_t w0 = vld1q_f32(b), w1 = vld1q_f32(b + 4);
+            c00 = vfmaq_n_f32(c00, w0, a0[kk]);
+            c01 = vfmaq_n_f32(c01, w1, a0[kk]);
+            c10 = vfmaq_n_f32(c10, w0, a1[kk]);
+            c11 = vfmaq_n_f32(c11, w1, a1[kk]);
+            c20 = vfmaq_n_f32(c20, w0, a2[kk]);
+            c21 = vfmaq_n_f32(c21, w1, a2[kk]);
+            c30 = vfmaq_n_f32(c30, w0, a3[kk]);
+            c31 = vfmaq_n_f32(c31, w1, a3[kk]);
+            c40 = vfmaq_n_f32(c40, w0, a4[kk]);
+            c41 = vfmaq_n_f32(c41, w1, a4[kk]);
+            c50 = vfmaq_n_f32(c50, w0, a5[kk]);
+            c51 = vfmaq_n_f32(c51, w1, a5[kk]);
+            c60 = vfmaq_n_f32(c60, w0, a6[kk]);
+            c61 = vfmaq_n_f32(c61, w1, a6[kk]);
+            c70 = vfmaq_n_f32(c70, w0, a7[kk]);
+            c71 = vfmaq_n_f32(c71, w1, a7[kk]);
+        }
+    }
+    ftile_store(c00, c01, flags, lo, hi, nr, c);
+    ftile_store(c10, c11, flags, lo, hi, nr, c + (size_t)ldc);
+    if (mr > 2) {
+        ftile_store(c20, c21, flags, lo, hi, nr, c + 2 * (size_t)ldc);
+    }
+    if (mr > 3) {
+        ftile_store(c30, c31, flags, lo, hi, nr, c + 3 * (size_t)ldc);
+    }
+    if (mr > 4) {
+        ftile_store(c40, c41, flags, lo, hi, nr, c + 4 * (size_t)ldc);
+    }
+    if (mr > 5) {
+        ftile_store(c50, c51, flags, lo, hi, nr, c + 5 * (size_t)ldc);
+    }
+    if (mr > 6) {
+        ftile_store(c60, c61, flags, lo, hi, nr, c + 6 * (size_t)ldc);
+    }
+    if (mr > 7) {
+        ftile_store(c70, c71, flags, lo, hi, nr, c + 7 * (size_t)ldc);
+    }
+}
+#undef FT_ROW
+#undef FT_LANE
+
+#include <math.h>
+
 #define F_ATTR
 #define F_FN(x) x##_neon
 #define F_V float32x4_t
 #define F_L 4
+#define F_MR 8
 #define F_ZERO vdupq_n_f32(0.0f)
 #define F_LOAD(p) vld1q_f32(p)
 #define F_STORE(p, v) vst1q_f32(p, v)
 #define F_BCAST(x) vdupq_n_f32(x)
-#define F_ADD(a, b) vaddq_f32(a, b)
-#define F_MUL(a, b) vmulq_f32(a, b)
+#define F_FMA(acc, a, b) vfmaq_f32(acc, a, b)
 #define F_CLAMP(v, lo, hi) clamp4(v, lo, hi)
 #include "f32_body.h"
 

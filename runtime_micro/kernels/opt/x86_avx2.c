@@ -263,14 +263,17 @@ EL_AVX2 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t l
 }
 
 /* ---- float32 conv / depthwise / fully connected (f32_body.h) ---- */
-EL_AVX2 static inline __m256 clamp8(__m256 x, __m256 lo, __m256 hi)
+/* AVX2 + FMA (opt_dispatch.c reports AVX2 only when the CPU has both) */
+#define EL_AVX2F __attribute__((target("avx2,fma")))
+
+EL_AVX2F static inline __m256 clamp8(__m256 x, __m256 lo, __m256 hi)
 {
     const __m256 r = _mm256_blendv_ps(x, hi, _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
     return _mm256_blendv_ps(r, lo, _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
 }
 
 /* panel[kk * 16 + j] = w[j * ldw + kk]: two gathers per k (8 rows each) */
-EL_AVX2 static void pack16_f32(const float *w, int32_t ldw, int32_t ks, float *panel)
+EL_AVX2F static void pack16_f32(const float *w, int32_t ldw, int32_t ks, float *panel)
 {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i idx0 = _mm256_mullo_epi32(lane, _mm256_set1_epi32(ldw));
@@ -282,17 +285,124 @@ EL_AVX2 static void pack16_f32(const float *w, int32_t ldw, int32_t ks, float *p
     }
 }
 
+/* Row i of a tile: 16 accumulators in two vectors, from the init vector, the partial sums in c,
+ * or zero; stored (clamped when last) for i < mr, nr columns. */
+EL_AVX2F static inline void tile_load(const float *init, int32_t flags, const float *c,
+                                      int32_t nr, __m256 *v0, __m256 *v1)
+{
+    float tmp[16];
+    if (flags & EL_F32_FIRST) {
+        *v0 = init ? _mm256_loadu_ps(init) : _mm256_setzero_ps();
+        *v1 = init ? _mm256_loadu_ps(init + 8) : _mm256_setzero_ps();
+        return;
+    }
+    if (nr == 16) {
+        *v0 = _mm256_loadu_ps(c);
+        *v1 = _mm256_loadu_ps(c + 8);
+        return;
+    }
+    memset(tmp, 0, sizeof tmp);
+    memcpy(tmp, c, (size_t)nr * sizeof(float));
+    *v0 = _mm256_loadu_ps(tmp);
+    *v1 = _mm256_loadu_ps(tmp + 8);
+}
+
+EL_AVX2F static inline void tile_store(__m256 v0, __m256 v1, int32_t flags, __m256 lo, __m256 hi,
+                                       int32_t nr, float *c)
+{
+    float tmp[16];
+    if (flags & EL_F32_LAST) {
+        v0 = clamp8(v0, lo, hi);
+        v1 = clamp8(v1, lo, hi);
+    }
+    if (nr == 16) {
+        _mm256_storeu_ps(c, v0);
+        _mm256_storeu_ps(c + 8, v1);
+        return;
+    }
+    _mm256_storeu_ps(tmp, v0);
+    _mm256_storeu_ps(tmp + 8, v1);
+    memcpy(c, tmp, (size_t)nr * sizeof(float));
+}
+
+/* 6 rows x 16 columns: 12 accumulators, two panel loads and six broadcasts per k. One row
+ * (batch-1 FULLY_CONNECTED) has its own loop: the same operations per output. */
+EL_AVX2F static void ftile_avx2(int32_t k, const float *const *a, const float *b,
+                                   const float *init, int32_t flags, float lo_f, float hi_f,
+                                   float *c, int32_t ldc, int32_t mr, int32_t nr)
+{
+    const __m256 lo = _mm256_set1_ps(lo_f), hi = _mm256_set1_ps(hi_f);
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    int32_t kk;
+    tile_load(init, flags, c, nr, &c00, &c01);
+    if (mr == 1) {
+        const float *a0 = a[0];
+        for (kk = 0; kk < k; ++kk, b += 16) {
+            const __m256 x = _mm256_broadcast_ss(a0 + kk);
+            c00 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b), c00);
+            c01 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b + 8), c01);
+        }
+        tile_store(c00, c01, flags, lo, hi, nr, c);
+        return;
+    }
+    tile_load(init, flags, c + (size_t)ldc, mr > 1 ? nr : 0, &c10, &c11);
+    tile_load(init, flags, c + 2 * (size_t)ldc, mr > 2 ? nr : 0, &c20, &c21);
+    tile_load(init, flags, c + 3 * (size_t)ldc, mr > 3 ? nr : 0, &c30, &c31);
+    tile_load(init, flags, c + 4 * (size_t)ldc, mr > 4 ? nr : 0, &c40, &c41);
+    tile_load(init, flags, c + 5 * (size_t)ldc, mr > 5 ? nr : 0, &c50, &c51);
+    {
+        const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+        for (kk = 0; kk < k; ++kk, b += 16) {
+            const __m256 w0 = _mm256_loadu_ps(b), w1 = _mm256_loadu_ps(b + 8);
+            __m256 x = _mm256_broadcast_ss(a0 + kk);
+            c00 = _mm256_fmadd_ps(x, w0, c00);
+            c01 = _mm256_fmadd_ps(x, w1, c01);
+            x = _mm256_broadcast_ss(a1 + kk);
+            c10 = _mm256_fmadd_ps(x, w0, c10);
+            c11 = _mm256_fmadd_ps(x, w1, c11);
+            x = _mm256_broadcast_ss(a2 + kk);
+            c20 = _mm256_fmadd_ps(x, w0, c20);
+            c21 = _mm256_fmadd_ps(x, w1, c21);
+            x = _mm256_broadcast_ss(a3 + kk);
+            c30 = _mm256_fmadd_ps(x, w0, c30);
+            c31 = _mm256_fmadd_ps(x, w1, c31);
+            x = _mm256_broadcast_ss(a4 + kk);
+            c40 = _mm256_fmadd_ps(x, w0, c40);
+            c41 = _mm256_fmadd_ps(x, w1, c41);
+            x = _mm256_broadcast_ss(a5 + kk);
+            c50 = _mm256_fmadd_ps(x, w0, c50);
+            c51 = _mm256_fmadd_ps(x, w1, c51);
+        }
+    }
+    tile_store(c00, c01, flags, lo, hi, nr, c);
+    tile_store(c10, c11, flags, lo, hi, nr, c + (size_t)ldc);
+    if (mr > 2) {
+        tile_store(c20, c21, flags, lo, hi, nr, c + 2 * (size_t)ldc);
+    }
+    if (mr > 3) {
+        tile_store(c30, c31, flags, lo, hi, nr, c + 3 * (size_t)ldc);
+    }
+    if (mr > 4) {
+        tile_store(c40, c41, flags, lo, hi, nr, c + 4 * (size_t)ldc);
+    }
+    if (mr > 5) {
+        tile_store(c50, c51, flags, lo, hi, nr, c + 5 * (size_t)ldc);
+    }
+}
+
+#include <math.h>
+
 #define F_PACK_FULL(w, ldw, ks, panel) pack16_f32(w, ldw, ks, panel)
-#define F_ATTR EL_AVX2
+#define F_ATTR EL_AVX2F
 #define F_FN(x) x##_avx2
 #define F_V __m256
 #define F_L 8
+#define F_MR 6
 #define F_ZERO _mm256_setzero_ps()
 #define F_LOAD(p) _mm256_loadu_ps(p)
 #define F_STORE(p, v) _mm256_storeu_ps(p, v)
 #define F_BCAST(x) _mm256_set1_ps(x)
-#define F_ADD(a, b) _mm256_add_ps(a, b)
-#define F_MUL(a, b) _mm256_mul_ps(a, b)
+#define F_FMA(acc, a, b) _mm256_fmadd_ps(a, b, acc)
 #define F_CLAMP(v, lo, hi) clamp8(v, lo, hi)
 #include "f32_body.h"
 
