@@ -938,6 +938,45 @@ static void ftile_neon(int32_t k, const float *const *a, const float *b, const f
 #undef FT_ROW
 #undef FT_LANE
 
+/* Eight dot products sharing x: lane l of unit j sums x[kk] * w_j[kk] for kk = l mod 4 (the
+ * last partial block zero-filled), then vaddvq_f32. Units past nu repeat the last. */
+static void fdot8_neon(int32_t k, const float *x, const float *w, int32_t ldw, int32_t nu,
+                       float *sums)
+{
+    const float *wp[8];
+    float32x4_t s[8];
+    int32_t kk, j;
+    for (j = 0; j < 8; ++j) {
+        wp[j] = w + (size_t)(j < nu ? j : nu - 1) * ldw;
+        s[j] = vdupq_n_f32(0.0f);
+    }
+    for (kk = 0; kk + 4 <= k; kk += 4) {
+        const float32x4_t xv = vld1q_f32(x + kk);
+        s[0] = vfmaq_f32(s[0], xv, vld1q_f32(wp[0] + kk));
+        s[1] = vfmaq_f32(s[1], xv, vld1q_f32(wp[1] + kk));
+        s[2] = vfmaq_f32(s[2], xv, vld1q_f32(wp[2] + kk));
+        s[3] = vfmaq_f32(s[3], xv, vld1q_f32(wp[3] + kk));
+        s[4] = vfmaq_f32(s[4], xv, vld1q_f32(wp[4] + kk));
+        s[5] = vfmaq_f32(s[5], xv, vld1q_f32(wp[5] + kk));
+        s[6] = vfmaq_f32(s[6], xv, vld1q_f32(wp[6] + kk));
+        s[7] = vfmaq_f32(s[7], xv, vld1q_f32(wp[7] + kk));
+    }
+    if (kk < k) {
+        float xt[4] = {0.0f, 0.0f, 0.0f, 0.0f}, wt[4];
+        float32x4_t xv;
+        memcpy(xt, x + kk, (size_t)(k - kk) * sizeof(float));
+        xv = vld1q_f32(xt);
+        for (j = 0; j < 8; ++j) {
+            memset(wt, 0, sizeof wt);
+            memcpy(wt, wp[j] + kk, (size_t)(k - kk) * sizeof(float));
+            s[j] = vfmaq_f32(s[j], xv, vld1q_f32(wt));
+        }
+    }
+    for (j = 0; j < nu; ++j) {
+        sums[j] = vaddvq_f32(s[j]);
+    }
+}
+
 #include <math.h>
 
 #define F_ATTR

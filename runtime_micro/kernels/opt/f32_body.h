@@ -7,7 +7,9 @@
  *   F_ZERO, F_LOAD(p), F_STORE(p, v), F_BCAST(x), F_FMA(acc, a, b) (acc + a * b, one rounding),
  *   F_CLAMP(v, lo, hi)  x < lo ? lo : (x > hi ? hi : x) lane by lane (NaN passes through),
  *   F_MR              rows of the GEMM register tile, whose columns are F_NP = 2 * F_L,
- *   F_FN(ftile)       the register tile (see el_f32_tile_fn in opt_internal.h), defined before,
+ *   F_FN(ftile)       the register tile (see EL_F32_FIRST in opt_internal.h), defined before,
+ *   F_FN(fdot8)(k, x, w, ldw, nu, sums)  sums[j] = dot(x, w + j * ldw) over k for j < nu (<= 8),
+ *                     lanes across k, the same sequence for every j and nu, defined before,
  *   optionally F_PACK_FULL(w, ldw, ks, panel) packing F_NP whole rows (a faster transpose).
  *
  * CONV_2D and FULLY_CONNECTED are one GEMM: C (pixels x out channels) = A (pixels x k) * W^T,
@@ -51,16 +53,43 @@ typedef struct {
     int32_t ld, direct; /* conv: 1 for an unpadded 1x1 conv (rows read in place) */
 } F_FN(a_src);
 
-/* Patch elements [k0, k0 + ks) of output pixel `pix` (of image img), zeros for padded taps. */
+F_ATTR static inline void F_FN(copyf)(float *dst, const float *src, int32_t len)
+{
+    int32_t i = 0;
+    for (; i + F_L <= len; i += F_L) {
+        F_STORE(dst + i, F_LOAD(src + i));
+    }
+    for (; i < len; ++i) {
+        dst[i] = src[i];
+    }
+}
+
+/* Patch elements [k0, k0 + ks) of output pixel `pix` (of image img), zeros for padded taps.
+ * A whole patch (one k segment) goes filter row by filter row: one copy per row when its taps
+ * are adjacent (dilation 1) and all inside the image. */
 F_ATTR static void F_FN(im2col)(const F_FN(a_src) * s, const float *img, int32_t pix, int32_t k0,
-                         int32_t ks, float *row)
+                                int32_t ks, float *row)
 {
     const el_conv_params *p = s->p;
     const int32_t in_h = s->in_dims->h, in_w = s->in_dims->w, in_c = s->in_dims->c;
-    const int32_t f_w = s->f_dims->w, out_w = s->out_dims->w;
+    const int32_t f_h = s->f_dims->h, f_w = s->f_dims->w, out_w = s->out_dims->w;
     const int32_t y0 = pix / out_w * p->stride_h - p->pad_h;
     const int32_t x0 = pix % out_w * p->stride_w - p->pad_w;
     int32_t t = k0;
+    if (k0 == 0 && ks == f_h * f_w * in_c && p->dilation_w == 1 && x0 >= 0 &&
+        x0 + f_w <= in_w) {
+        const int32_t run = f_w * in_c;
+        int32_t ky;
+        for (ky = 0; ky < f_h; ++ky, row += run) {
+            const int32_t iy = y0 + ky * p->dilation_h;
+            if (iy < 0 || iy >= in_h) {
+                memset(row, 0, (size_t)run * sizeof(float));
+            } else {
+                F_FN(copyf)(row, img + ((size_t)iy * in_w + x0) * in_c, run);
+            }
+        }
+        return;
+    }
     while (t < k0 + ks) {
         const int32_t tap = t / in_c, ic = t % in_c;
         const int32_t iy = y0 + tap / f_w * p->dilation_h, ix = x0 + tap % f_w * p->dilation_w;
@@ -69,7 +98,7 @@ F_ATTR static void F_FN(im2col)(const F_FN(a_src) * s, const float *img, int32_t
         if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
             memset(dst, 0, (size_t)len * sizeof(float));
         } else {
-            memcpy(dst, img + ((size_t)iy * in_w + ix) * in_c + ic, (size_t)len * sizeof(float));
+            F_FN(copyf)(dst, img + ((size_t)iy * in_w + ix) * in_c + ic, len);
         }
         t += len;
     }
@@ -161,18 +190,32 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
     return 1;
 }
 
+/* FULLY_CONNECTED is a dot product per output, vectorized along k (F_FN(fdot8): eight units at
+ * a time, the weights read in place, nothing packed), then + bias, clamp. Every output has the
+ * same sequence whichever units or batches a call gets, so thread splits keep the bytes. A GEMM
+ * would need the weights transposed for each call; for one batch row that costs more than the
+ * product itself. */
 F_ATTR int F_FN(el_opt_fc_f32)(const el_fc_params *p, int32_t batches, int32_t depth,
                                const float *in, int32_t units, const float *filter,
                                const float *bias, float *out)
 {
-    F_FN(a_src) s;
+    int32_t bt, u, j;
     if (depth < 1 || units < 1 || batches < 1) {
         return 0;
     }
-    memset(&s, 0, sizeof s);
-    s.base = in;
-    s.ld = depth;
-    F_FN(gemm)(&s, 1, batches, units, depth, filter, bias, p->act_min_f, p->act_max_f, out);
+    for (bt = 0; bt < batches; ++bt) {
+        const float *x = in + (size_t)bt * depth;
+        float *o = out + (size_t)bt * units;
+        for (u = 0; u < units; u += 8) {
+            const int32_t nu = units - u < 8 ? units - u : 8;
+            float sums[8];
+            F_FN(fdot8)(depth, x, filter + (size_t)u * depth, depth, nu, sums);
+            for (j = 0; j < nu; ++j) {
+                const float v = sums[j] + (bias ? bias[u + j] : 0.0f);
+                o[u + j] = v < p->act_min_f ? p->act_min_f : (v > p->act_max_f ? p->act_max_f : v);
+            }
+        }
+    }
     return 1;
 }
 
