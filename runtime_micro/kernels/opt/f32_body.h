@@ -64,17 +64,16 @@ F_ATTR static inline void F_FN(copyf)(float *dst, const float *src, int32_t len)
     }
 }
 
-/* Patch elements [k0, k0 + ks) of output pixel `pix` (of image img), zeros for padded taps.
+/* Patch elements [k0, k0 + ks) of output pixel (oy, ox) of image img, zeros for padded taps.
  * A whole patch (one k segment) goes filter row by filter row: one copy per row when its taps
  * are adjacent (dilation 1) and all inside the image. */
-F_ATTR static void F_FN(im2col)(const F_FN(a_src) * s, const float *img, int32_t pix, int32_t k0,
-                                int32_t ks, float *row)
+F_ATTR static void F_FN(im2col)(const F_FN(a_src) * s, const float *img, int32_t oy, int32_t ox,
+                                int32_t k0, int32_t ks, float *row)
 {
     const el_conv_params *p = s->p;
     const int32_t in_h = s->in_dims->h, in_w = s->in_dims->w, in_c = s->in_dims->c;
-    const int32_t f_h = s->f_dims->h, f_w = s->f_dims->w, out_w = s->out_dims->w;
-    const int32_t y0 = pix / out_w * p->stride_h - p->pad_h;
-    const int32_t x0 = pix % out_w * p->stride_w - p->pad_w;
+    const int32_t f_h = s->f_dims->h, f_w = s->f_dims->w;
+    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
     int32_t t = k0;
     if (k0 == 0 && ks == f_h * f_w * in_c && p->dilation_w == 1 && x0 >= 0 &&
         x0 + f_w <= in_w) {
@@ -131,19 +130,24 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
                 for (m0 = 0; m0 < m; m0 += F_MR) {
                     const int32_t mr = m - m0 < F_MR ? m - m0 : F_MR;
                     const float *a[F_MR];
+                    /* the tile's first output pixel; the next ones step along the row */
+                    const int32_t ow = s->p ? s->out_dims->w : 1;
+                    int32_t oy = m0 / ow, ox = m0 % ow;
                     for (i = 0; i < mr; ++i) {
-                        const int32_t pix = m0 + i;
                         if (!s->p) {
-                            a[i] = img + (size_t)pix * s->ld + k0;
+                            a[i] = img + (size_t)(m0 + i) * s->ld + k0;
                         } else if (s->direct) {
-                            const int32_t ow = s->out_dims->w;
-                            a[i] = img + ((size_t)(pix / ow) * s->p->stride_h * s->in_dims->w +
-                                          (size_t)(pix % ow) * s->p->stride_w) *
+                            a[i] = img + ((size_t)oy * s->p->stride_h * s->in_dims->w +
+                                          (size_t)ox * s->p->stride_w) *
                                              s->in_dims->c +
                                    k0;
                         } else {
-                            F_FN(im2col)(s, img, pix, k0, ks, rows + (size_t)i * ks);
+                            F_FN(im2col)(s, img, oy, ox, k0, ks, rows + (size_t)i * ks);
                             a[i] = rows + (size_t)i * ks;
+                        }
+                        if (++ox == ow) {
+                            ox = 0;
+                            ++oy;
                         }
                     }
                     for (; i < F_MR; ++i) { /* a short tile repeats its last row */

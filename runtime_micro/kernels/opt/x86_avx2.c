@@ -338,10 +338,15 @@ EL_AVX2F static inline void tile_load(const float *init, int32_t flags, const fl
     *v1 = _mm256_loadu_ps(tmp + 8);
 }
 
+/* lanes < n set */
+EL_AVX2F static inline __m256i tail_mask(int32_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 EL_AVX2F static inline void tile_store(__m256 v0, __m256 v1, int32_t flags, __m256 lo, __m256 hi,
                                        int32_t nr, float *c)
 {
-    float tmp[16];
     if (flags & EL_F32_LAST) {
         v0 = clamp8(v0, lo, hi);
         v1 = clamp8(v1, lo, hi);
@@ -351,9 +356,12 @@ EL_AVX2F static inline void tile_store(__m256 v0, __m256 v1, int32_t flags, __m2
         _mm256_storeu_ps(c + 8, v1);
         return;
     }
-    _mm256_storeu_ps(tmp, v0);
-    _mm256_storeu_ps(tmp + 8, v1);
-    memcpy(c, tmp, (size_t)nr * sizeof(float));
+    if (nr >= 8) {
+        _mm256_storeu_ps(c, v0);
+        _mm256_maskstore_ps(c + 8, tail_mask(nr - 8), v1);
+    } else {
+        _mm256_maskstore_ps(c, tail_mask(nr), v0);
+    }
 }
 
 /* 6 rows x 16 columns: 12 accumulators, two panel loads and six broadcasts per k. One row
