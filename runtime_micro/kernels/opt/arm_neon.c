@@ -777,10 +777,10 @@ void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int3
 }
 
 /* ---- float32 conv / depthwise / fully connected (f32_body.h) ---- */
+/* FMAX / FMIN return NaN when either operand is NaN: x passes through as NaN. */
 static inline float32x4_t clamp4(float32x4_t x, float32x4_t lo, float32x4_t hi)
 {
-    const float32x4_t r = vbslq_f32(vcgtq_f32(x, hi), hi, x);
-    return vbslq_f32(vcltq_f32(x, lo), lo, r);
+    return vminq_f32(vmaxq_f32(x, lo), hi);
 }
 
 /* 8 rows x 8 columns: 16 accumulators; four k at a time, each row's four a values in one
@@ -977,6 +977,36 @@ static void fdot8_neon(int32_t k, const float *x, const float *w, int32_t ldw, i
     }
 }
 
+/* panel[kk * 8 + j] = w[j * ldw + kk]: 4x4 transposes (TRN1/TRN2 on 32- then 64-bit lanes),
+ * the last k one by one */
+static void pack8_f32(const float *w, int32_t ldw, int32_t ks, float *panel)
+{
+    int32_t kk, h, j;
+    for (kk = 0; kk + 4 <= ks; kk += 4) {
+        for (h = 0; h < 2; ++h) {
+            const float *r = w + (size_t)(h * 4) * ldw + kk;
+            const float32x4_t r0 = vld1q_f32(r), r1 = vld1q_f32(r + ldw);
+            const float32x4_t r2 = vld1q_f32(r + 2 * (size_t)ldw);
+            const float32x4_t r3 = vld1q_f32(r + 3 * (size_t)ldw);
+            const float64x2_t t0 = vreinterpretq_f64_f32(vtrn1q_f32(r0, r1));
+            const float64x2_t t1 = vreinterpretq_f64_f32(vtrn2q_f32(r0, r1));
+            const float64x2_t t2 = vreinterpretq_f64_f32(vtrn1q_f32(r2, r3));
+            const float64x2_t t3 = vreinterpretq_f64_f32(vtrn2q_f32(r2, r3));
+            float *o = panel + (size_t)kk * 8 + h * 4;
+            vst1q_f32(o, vreinterpretq_f32_f64(vtrn1q_f64(t0, t2)));
+            vst1q_f32(o + 8, vreinterpretq_f32_f64(vtrn1q_f64(t1, t3)));
+            vst1q_f32(o + 16, vreinterpretq_f32_f64(vtrn2q_f64(t0, t2)));
+            vst1q_f32(o + 24, vreinterpretq_f32_f64(vtrn2q_f64(t1, t3)));
+        }
+    }
+    for (; kk < ks; ++kk) {
+        for (j = 0; j < 8; ++j) {
+            panel[(size_t)kk * 8 + j] = w[(size_t)j * ldw + kk];
+        }
+    }
+}
+
+#define F_PACK_FULL(w, ldw, ks, panel) pack8_f32(w, ldw, ks, panel)
 #include <math.h>
 
 #define F_ATTR

@@ -247,12 +247,39 @@ F_ATTR static inline F_V F_FN(dw_pixel)(const el_conv_params *p, const el_dims *
     return acc;
 }
 
-/* 3x3, dilation 1, interior pixels [ox0, ox1) of one row, F_L channels at c: the nine filter
- * vectors stay in registers across the row. Same sequence as dw_pixel (bias, then taps in
- * order), so a pixel's bits do not depend on which path took it. */
-F_ATTR static void F_FN(dw3x3_row)(const float *row0, int32_t in_w, int32_t in_c, int32_t stride,
+/* dw_pixel for a 3x3 filter with dilation 1 (constant bounds: nine guarded taps). */
+F_ATTR static inline F_V F_FN(dw_pixel3)(const el_dims *in_dims, const float *img,
+                                         const float *filter, F_V acc, int32_t y0, int32_t x0,
+                                         int32_t c, int32_t out_c)
+{
+    int32_t ky, kx;
+    for (ky = 0; ky < 3; ++ky) {
+        const int32_t iy = y0 + ky;
+        if (iy < 0 || iy >= in_dims->h) {
+            continue;
+        }
+        for (kx = 0; kx < 3; ++kx) {
+            const int32_t ix = x0 + kx;
+            if (ix < 0 || ix >= in_dims->w) {
+                continue;
+            }
+            acc = F_FMA(acc, F_LOAD(img + ((size_t)iy * in_dims->w + ix) * in_dims->c + c),
+                        F_LOAD(filter + (size_t)(ky * 3 + kx) * out_c + c));
+        }
+    }
+    return acc;
+}
+
+/* 3x3, dilation 1, pixels [ox0, ox1) of one output row whose three taps per filter row are all
+ * inside the image, F_L channels at c: the nine filter vectors stay in registers across the row.
+ * mid: the input row under filter row 1 (always inside); rows: bit ky set when filter row ky
+ * is inside the image (top and bottom output rows lack one); a missing row is skipped, as the
+ * reference skips it. Same sequence as dw_pixel (bias, then
+ * the valid taps in order), so a pixel's bits do not depend on which path took it. */
+F_ATTR static void F_FN(dw3x3_row)(const float *mid, int32_t in_w, int32_t in_c, int32_t stride,
                                    const float *filter, int32_t out_c, F_V binit, F_V lo, F_V hi,
-                                   int32_t ox0, int32_t ox1, int32_t x_off, float *o, int32_t c)
+                                   int32_t ox0, int32_t ox1, int32_t x_off, float *o, int32_t c,
+                                   unsigned rows)
 {
     const size_t rs = (size_t)in_w * in_c;
     const F_V f0 = F_LOAD(filter + c), f1 = F_LOAD(filter + out_c + c);
@@ -261,18 +288,42 @@ F_ATTR static void F_FN(dw3x3_row)(const float *row0, int32_t in_w, int32_t in_c
     const F_V f6 = F_LOAD(filter + 6 * out_c + c), f7 = F_LOAD(filter + 7 * out_c + c);
     const F_V f8 = F_LOAD(filter + 8 * out_c + c);
     int32_t ox;
+    if (rows == 7u) {
+        for (ox = ox0; ox < ox1; ++ox) {
+            const float *x = mid + (size_t)(ox * stride + x_off) * in_c + c - rs;
+            F_V acc = binit;
+            acc = F_FMA(acc, F_LOAD(x), f0);
+            acc = F_FMA(acc, F_LOAD(x + in_c), f1);
+            acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f2);
+            acc = F_FMA(acc, F_LOAD(x + rs), f3);
+            acc = F_FMA(acc, F_LOAD(x + rs + in_c), f4);
+            acc = F_FMA(acc, F_LOAD(x + rs + 2 * in_c), f5);
+            acc = F_FMA(acc, F_LOAD(x + 2 * rs), f6);
+            acc = F_FMA(acc, F_LOAD(x + 2 * rs + in_c), f7);
+            acc = F_FMA(acc, F_LOAD(x + 2 * rs + 2 * in_c), f8);
+            F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(acc, lo, hi));
+        }
+        return;
+    }
     for (ox = ox0; ox < ox1; ++ox) {
-        const float *x = row0 + (size_t)(ox * stride + x_off) * in_c + c;
+        /* pointers to the rows above and below are formed only when those rows exist */
+        const float *x = mid + (size_t)(ox * stride + x_off) * in_c + c;
         F_V acc = binit;
-        acc = F_FMA(acc, F_LOAD(x), f0);
-        acc = F_FMA(acc, F_LOAD(x + in_c), f1);
-        acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f2);
-        acc = F_FMA(acc, F_LOAD(x + rs), f3);
-        acc = F_FMA(acc, F_LOAD(x + rs + in_c), f4);
-        acc = F_FMA(acc, F_LOAD(x + rs + 2 * in_c), f5);
-        acc = F_FMA(acc, F_LOAD(x + 2 * rs), f6);
-        acc = F_FMA(acc, F_LOAD(x + 2 * rs + in_c), f7);
-        acc = F_FMA(acc, F_LOAD(x + 2 * rs + 2 * in_c), f8);
+        if (rows & 1u) {
+            const float *u = x - rs;
+            acc = F_FMA(acc, F_LOAD(u), f0);
+            acc = F_FMA(acc, F_LOAD(u + in_c), f1);
+            acc = F_FMA(acc, F_LOAD(u + 2 * in_c), f2);
+        }
+        acc = F_FMA(acc, F_LOAD(x), f3);
+        acc = F_FMA(acc, F_LOAD(x + in_c), f4);
+        acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f5);
+        if (rows & 4u) {
+            const float *d = x + rs;
+            acc = F_FMA(acc, F_LOAD(d), f6);
+            acc = F_FMA(acc, F_LOAD(d + in_c), f7);
+            acc = F_FMA(acc, F_LOAD(d + 2 * in_c), f8);
+        }
         F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(acc, lo, hi));
     }
 }
@@ -324,19 +375,25 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
             float *orow = out + ((size_t)b * out_h + oy) * out_w * out_c;
-            const int row_in = is3x3 && y0 >= 0 && y0 + 2 < in_h && ix0 < ix1;
+            /* filter rows inside the image; the row function needs the middle one */
+            const unsigned rows = (y0 >= 0 && y0 < in_h ? 1u : 0u) |
+                                  (y0 + 1 >= 0 && y0 + 1 < in_h ? 2u : 0u) |
+                                  (y0 + 2 >= 0 && y0 + 2 < in_h ? 4u : 0u);
+            const int row_fn = is3x3 && (rows & 2u) && ix0 < ix1;
             for (c = 0; c + F_L <= out_c; c += F_L) {
                 const F_V binit = bias ? F_LOAD(bias + c) : F_ZERO;
                 for (ox = 0; ox < out_w; ++ox) {
-                    if (row_in && ox == ix0) {
-                        F_FN(dw3x3_row)(img + (size_t)y0 * in_w * in_c, in_w, in_c, sw, filter,
-                                        out_c, binit, lo, hi, ix0, ix1, -p->pad_w, orow, c);
+                    if (row_fn && ox == ix0) {
+                        F_FN(dw3x3_row)(img + (size_t)(y0 + 1) * in_w * in_c, in_w, in_c, sw, filter,
+                                        out_c, binit, lo, hi, ix0, ix1, -p->pad_w, orow, c, rows);
                         ox = ix1 - 1;
                         continue;
                     }
                     F_STORE(orow + (size_t)ox * out_c + c,
-                            F_CLAMP(F_FN(dw_pixel)(p, in_dims, img, f_dims, filter, binit, y0,
-                                                   ox * sw - p->pad_w, c, out_c),
+                            F_CLAMP(is3x3 ? F_FN(dw_pixel3)(in_dims, img, filter, binit, y0,
+                                                            ox * sw - p->pad_w, c, out_c)
+                                          : F_FN(dw_pixel)(p, in_dims, img, f_dims, filter, binit,
+                                                           y0, ox * sw - p->pad_w, c, out_c),
                                     lo, hi));
                 }
             }

@@ -266,10 +266,11 @@ EL_AVX2 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t l
 /* AVX2 + FMA (opt_dispatch.c reports AVX2 only when the CPU has both) */
 #define EL_AVX2F __attribute__((target("avx2,fma")))
 
+/* vmaxps / vminps return their second operand when either is NaN: x passes through as NaN.
+ * (A -0 below a +0 bound becomes +0: equal values, within the float contract.) */
 EL_AVX2F static inline __m256 clamp8(__m256 x, __m256 lo, __m256 hi)
 {
-    const __m256 r = _mm256_blendv_ps(x, hi, _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
-    return _mm256_blendv_ps(r, lo, _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
+    return _mm256_min_ps(hi, _mm256_max_ps(lo, x));
 }
 
 /* 8x8 transpose: r[t] = column t of the rows r[0..7]. */
