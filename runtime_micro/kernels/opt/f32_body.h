@@ -247,29 +247,6 @@ F_ATTR static inline F_V F_FN(dw_pixel)(const el_conv_params *p, const el_dims *
     return acc;
 }
 
-/* dw_pixel for a 3x3 filter with dilation 1 (constant bounds: nine guarded taps). */
-F_ATTR static inline F_V F_FN(dw_pixel3)(const el_dims *in_dims, const float *img,
-                                         const float *filter, F_V acc, int32_t y0, int32_t x0,
-                                         int32_t c, int32_t out_c)
-{
-    int32_t ky, kx;
-    for (ky = 0; ky < 3; ++ky) {
-        const int32_t iy = y0 + ky;
-        if (iy < 0 || iy >= in_dims->h) {
-            continue;
-        }
-        for (kx = 0; kx < 3; ++kx) {
-            const int32_t ix = x0 + kx;
-            if (ix < 0 || ix >= in_dims->w) {
-                continue;
-            }
-            acc = F_FMA(acc, F_LOAD(img + ((size_t)iy * in_dims->w + ix) * in_dims->c + c),
-                        F_LOAD(filter + (size_t)(ky * 3 + kx) * out_c + c));
-        }
-    }
-    return acc;
-}
-
 /* 3x3, dilation 1, pixels [ox0, ox1) of one output row whose three taps per filter row are all
  * inside the image, F_L channels at c: the nine filter vectors stay in registers across the row.
  * mid: the input row under filter row 1 (always inside); rows: bit ky set when filter row ky
@@ -328,6 +305,51 @@ F_ATTR static void F_FN(dw3x3_row)(const float *mid, int32_t in_w, int32_t in_c,
     }
 }
 
+/* A pixel the row function does not take (image borders, other filters), channels [0, cv):
+ * its valid taps listed once, then every channel vector runs over the list. Same sequence as
+ * dw_pixel (bias, the valid taps in the reference's order). */
+F_ATTR static void F_FN(dw_edge)(const el_conv_params *p, const el_dims *in_dims,
+                                 const float *img, const el_dims *f_dims, const float *filter,
+                                 const float *bias, F_V lo, F_V hi, int32_t y0, int32_t x0,
+                                 int32_t cv, float *o)
+{
+    const int32_t out_c = in_dims->c;
+    const float *xs[32];
+    const float *fs[32];
+    int32_t nt = 0, ky, kx, t, c;
+    if (f_dims->h * f_dims->w > 32) { /* large filters: channel by channel vectors */
+        for (c = 0; c < cv; c += F_L) {
+            F_STORE(o + c, F_CLAMP(F_FN(dw_pixel)(p, in_dims, img, f_dims, filter,
+                                                  bias ? F_LOAD(bias + c) : F_ZERO, y0, x0, c,
+                                                  out_c),
+                                   lo, hi));
+        }
+        return;
+    }
+    for (ky = 0; ky < f_dims->h; ++ky) {
+        const int32_t iy = y0 + p->dilation_h * ky;
+        if (iy < 0 || iy >= in_dims->h) {
+            continue;
+        }
+        for (kx = 0; kx < f_dims->w; ++kx) {
+            const int32_t ix = x0 + p->dilation_w * kx;
+            if (ix < 0 || ix >= in_dims->w) {
+                continue;
+            }
+            xs[nt] = img + ((size_t)iy * in_dims->w + ix) * in_dims->c;
+            fs[nt] = filter + ((size_t)ky * f_dims->w + kx) * out_c;
+            ++nt;
+        }
+    }
+    for (c = 0; c < cv; c += F_L) {
+        F_V acc = bias ? F_LOAD(bias + c) : F_ZERO;
+        for (t = 0; t < nt; ++t) {
+            acc = F_FMA(acc, F_LOAD(xs[t] + c), F_LOAD(fs[t] + c));
+        }
+        F_STORE(o + c, F_CLAMP(acc, lo, hi));
+    }
+}
+
 /* Channels past the last whole vector: the same sequence in scalar fmaf. */
 F_ATTR static void F_FN(dw_scalar)(const el_conv_params *p, const el_dims *in_dims, const float *img,
                             const el_dims *f_dims, const float *filter, const float *bias,
@@ -380,23 +402,23 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
                                   (y0 + 1 >= 0 && y0 + 1 < in_h ? 2u : 0u) |
                                   (y0 + 2 >= 0 && y0 + 2 < in_h ? 4u : 0u);
             const int row_fn = is3x3 && (rows & 2u) && ix0 < ix1;
-            for (c = 0; c + F_L <= out_c; c += F_L) {
-                const F_V binit = bias ? F_LOAD(bias + c) : F_ZERO;
-                for (ox = 0; ox < out_w; ++ox) {
-                    if (row_fn && ox == ix0) {
-                        F_FN(dw3x3_row)(img + (size_t)(y0 + 1) * in_w * in_c, in_w, in_c, sw, filter,
-                                        out_c, binit, lo, hi, ix0, ix1, -p->pad_w, orow, c, rows);
-                        ox = ix1 - 1;
-                        continue;
-                    }
-                    F_STORE(orow + (size_t)ox * out_c + c,
-                            F_CLAMP(is3x3 ? F_FN(dw_pixel3)(in_dims, img, filter, binit, y0,
-                                                            ox * sw - p->pad_w, c, out_c)
-                                          : F_FN(dw_pixel)(p, in_dims, img, f_dims, filter, binit,
-                                                           y0, ox * sw - p->pad_w, c, out_c),
-                                    lo, hi));
+            const int32_t cv = out_c / F_L * F_L; /* channels in whole vectors */
+            for (ox = 0; ox < out_w; ++ox) {
+                if (row_fn && ox == ix0) {
+                    ox = ix1 - 1;
+                    continue;
+                }
+                F_FN(dw_edge)(p, in_dims, img, f_dims, filter, bias, lo, hi, y0,
+                              ox * sw - p->pad_w, cv, orow + (size_t)ox * out_c);
+            }
+            if (row_fn) {
+                for (c = 0; c < cv; c += F_L) {
+                    F_FN(dw3x3_row)(img + (size_t)(y0 + 1) * in_w * in_c, in_w, in_c, sw, filter,
+                                    out_c, bias ? F_LOAD(bias + c) : F_ZERO, lo, hi, ix0, ix1,
+                                    -p->pad_w, orow, c, rows);
                 }
             }
+            c = cv;
             for (; c < out_c; ++c) {
                 for (ox = 0; ox < out_w; ++ox) {
                     F_FN(dw_scalar)(p, in_dims, img, f_dims, filter, bias, y0, ox * sw - p->pad_w,

@@ -123,13 +123,13 @@ static void compare(const char *what, int32_t n, int handled, unsigned isa)
 static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
 {
     static const int32_t chans[] = {1, 3, 4, 7, 8, 9, 16, 17, 33};
-    static const int32_t ksz[] = {1, 1, 3, 3, 3, 2, 5};
+    static const int32_t ksz[] = {1, 1, 3, 3, 3, 2, 5, 7}; /* 7x7: over 32 depthwise taps */
     el_conv_params p, raw;
     el_dims in_d, f_d, out_d;
     const int32_t n = rnd_in(1, 2), h = rnd_in(1, big ? 5 : 12), w = rnd_in(1, big ? 5 : 14);
     const int32_t ic = big ? 130 : pick(chans, 9);
     const int32_t oc = dw ? ic : big ? rnd_in(1, 40) : pick(chans, 9);
-    const int32_t fh = big ? 3 : pick(ksz, 7), fw = big ? 3 : pick(ksz, 7);
+    const int32_t fh = big ? 3 : pick(ksz, 8), fw = big ? 3 : pick(ksz, 8);
     const int32_t stride = rnd_in(1, 3), dil = (rnd() % 4u) ? 1 : 2, same = (int)(rnd() % 2u);
     const int use_bias = (int)(rnd() % 4u != 0);
     int32_t oh, ow, out_n, fn;
