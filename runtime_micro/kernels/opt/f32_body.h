@@ -23,8 +23,8 @@
  * k segment (partial sums wait in the output), so 1, 2 or 4 threads give identical bytes. */
 
 #define F_NP (2 * F_L)
-#define F_KC 1024                /* k per segment: one 64 KB panel at most (AVX2) */
-#define F_PANEL (F_KC * 16)      /* floats of packed filter on the stack: 64 KB */
+#define F_KC 1024           /* k per segment: one 64 KB panel at most (AVX2) */
+#define F_PANEL (F_KC * 16) /* floats of packed filter on the stack: 64 KB */
 
 /* panel[kk * F_NP + j] = w[(n0 + j) * ldw + k0 + kk]; zero for channels past n. */
 F_ATTR static void F_FN(pack)(const float *w, int32_t ldw, int32_t n0, int32_t n, int32_t k0,
@@ -75,8 +75,7 @@ F_ATTR static void F_FN(im2col)(const F_FN(a_src) * s, const float *img, int32_t
     const int32_t f_h = s->f_dims->h, f_w = s->f_dims->w;
     const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
     int32_t t = k0;
-    if (k0 == 0 && ks == f_h * f_w * in_c && p->dilation_w == 1 && x0 >= 0 &&
-        x0 + f_w <= in_w) {
+    if (k0 == 0 && ks == f_h * f_w * in_c && p->dilation_w == 1 && x0 >= 0 && x0 + f_w <= in_w) {
         const int32_t run = f_w * in_c;
         int32_t ky;
         for (ky = 0; ky < f_h; ++ky, row += run) {
@@ -123,9 +122,9 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
                 F_FN(pack)(w, k, nb0 + n0, n, k0, ks, panel + (size_t)n0 * ks);
             }
             for (b = 0; b < batches; ++b) {
-                const float *img = s->p ? s->base + (size_t)b * s->in_dims->h * s->in_dims->w *
-                                                        s->in_dims->c
-                                        : s->base;
+                const float *img =
+                    s->p ? s->base + (size_t)b * s->in_dims->h * s->in_dims->w * s->in_dims->c
+                         : s->base;
                 float *cb = out + (size_t)b * m * n;
                 for (m0 = 0; m0 < m; m0 += F_MR) {
                     const int32_t mr = m - m0 < F_MR ? m - m0 : F_MR;
@@ -137,9 +136,10 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
                         if (!s->p) {
                             a[i] = img + (size_t)(m0 + i) * s->ld + k0;
                         } else if (s->direct) {
-                            a[i] = img + ((size_t)oy * s->p->stride_h * s->in_dims->w +
-                                          (size_t)ox * s->p->stride_w) *
-                                             s->in_dims->c +
+                            a[i] = img +
+                                   ((size_t)oy * s->p->stride_h * s->in_dims->w +
+                                    (size_t)ox * s->p->stride_w) *
+                                       s->in_dims->c +
                                    k0;
                         } else {
                             F_FN(im2col)(s, img, oy, ox, k0, ks, rows + (size_t)i * ks);
@@ -165,7 +165,7 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
                             }
                         }
                         F_FN(ftile)(ks, a, panel + (size_t)n0 * ks, init, flags, lo, hi,
-                                   cb + (size_t)m0 * n + nb0 + n0, n, mr, nr);
+                                    cb + (size_t)m0 * n + nb0 + n0, n, mr, nr);
                     }
                 }
             }
@@ -308,10 +308,9 @@ F_ATTR static void F_FN(dw3x3_row)(const float *mid, int32_t in_w, int32_t in_c,
 /* A pixel the row function does not take (image borders, other filters), channels [0, cv):
  * its valid taps listed once, then every channel vector runs over the list. Same sequence as
  * dw_pixel (bias, the valid taps in the reference's order). */
-F_ATTR static void F_FN(dw_edge)(const el_conv_params *p, const el_dims *in_dims,
-                                 const float *img, const el_dims *f_dims, const float *filter,
-                                 const float *bias, F_V lo, F_V hi, int32_t y0, int32_t x0,
-                                 int32_t cv, float *o)
+F_ATTR static void F_FN(dw_edge)(const el_conv_params *p, const el_dims *in_dims, const float *img,
+                                 const el_dims *f_dims, const float *filter, const float *bias,
+                                 F_V lo, F_V hi, int32_t y0, int32_t x0, int32_t cv, float *o)
 {
     const int32_t out_c = in_dims->c;
     const float *xs[32];
@@ -319,10 +318,10 @@ F_ATTR static void F_FN(dw_edge)(const el_conv_params *p, const el_dims *in_dims
     int32_t nt = 0, ky, kx, t, c;
     if (f_dims->h * f_dims->w > 32) { /* large filters: channel by channel vectors */
         for (c = 0; c < cv; c += F_L) {
-            F_STORE(o + c, F_CLAMP(F_FN(dw_pixel)(p, in_dims, img, f_dims, filter,
-                                                  bias ? F_LOAD(bias + c) : F_ZERO, y0, x0, c,
-                                                  out_c),
-                                   lo, hi));
+            F_STORE(o + c,
+                    F_CLAMP(F_FN(dw_pixel)(p, in_dims, img, f_dims, filter,
+                                           bias ? F_LOAD(bias + c) : F_ZERO, y0, x0, c, out_c),
+                            lo, hi));
         }
         return;
     }
@@ -351,9 +350,10 @@ F_ATTR static void F_FN(dw_edge)(const el_conv_params *p, const el_dims *in_dims
 }
 
 /* Channels past the last whole vector: the same sequence in scalar fmaf. */
-F_ATTR static void F_FN(dw_scalar)(const el_conv_params *p, const el_dims *in_dims, const float *img,
-                            const el_dims *f_dims, const float *filter, const float *bias,
-                            int32_t y0, int32_t x0, int32_t c, int32_t out_c, float *o)
+F_ATTR static void F_FN(dw_scalar)(const el_conv_params *p, const el_dims *in_dims,
+                                   const float *img, const el_dims *f_dims, const float *filter,
+                                   const float *bias, int32_t y0, int32_t x0, int32_t c,
+                                   int32_t out_c, float *o)
 {
     int32_t ky, kx;
     float acc = bias ? bias[c] : 0.0f;
@@ -408,8 +408,8 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
                     ox = ix1 - 1;
                     continue;
                 }
-                F_FN(dw_edge)(p, in_dims, img, f_dims, filter, bias, lo, hi, y0,
-                              ox * sw - p->pad_w, cv, orow + (size_t)ox * out_c);
+                F_FN(dw_edge)(p, in_dims, img, f_dims, filter, bias, lo, hi, y0, ox * sw - p->pad_w,
+                              cv, orow + (size_t)ox * out_c);
             }
             if (row_fn) {
                 for (c = 0; c < cv; c += F_L) {

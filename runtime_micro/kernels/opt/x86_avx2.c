@@ -319,8 +319,8 @@ EL_AVX2F static void pack16_f32(const float *w, int32_t ldw, int32_t ks, float *
 
 /* Row i of a tile: 16 accumulators in two vectors, from the init vector, the partial sums in c,
  * or zero; stored (clamped when last) for i < mr, nr columns. */
-EL_AVX2F static inline void tile_load(const float *init, int32_t flags, const float *c,
-                                      int32_t nr, __m256 *v0, __m256 *v1)
+EL_AVX2F static inline void tile_load(const float *init, int32_t flags, const float *c, int32_t nr,
+                                      __m256 *v0, __m256 *v1)
 {
     float tmp[16];
     if (flags & EL_F32_FIRST) {
@@ -367,9 +367,9 @@ EL_AVX2F static inline void tile_store(__m256 v0, __m256 v1, int32_t flags, __m2
 
 /* 6 rows x 16 columns: 12 accumulators, two panel loads and six broadcasts per k. One row
  * (batch-1 FULLY_CONNECTED) has its own loop: the same operations per output. */
-EL_AVX2F static void ftile_avx2(int32_t k, const float *const *a, const float *b,
-                                   const float *init, int32_t flags, float lo_f, float hi_f,
-                                   float *c, int32_t ldc, int32_t mr, int32_t nr)
+EL_AVX2F static void ftile_avx2(int32_t k, const float *const *a, const float *b, const float *init,
+                                int32_t flags, float lo_f, float hi_f, float *c, int32_t ldc,
+                                int32_t mr, int32_t nr)
 {
     const __m256 lo = _mm256_set1_ps(lo_f), hi = _mm256_set1_ps(hi_f);
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -441,8 +441,8 @@ EL_AVX2F static inline float hsum8f(__m256 v)
 
 /* Eight dot products sharing x: lane l of unit j sums x[kk] * w_j[kk] for kk = l mod 8, the
  * last partial block read with a mask (zeros), then hsum8f. Units past nu repeat the last. */
-EL_AVX2F static void fdot8_avx2(int32_t k, const float *x, const float *w, int32_t ldw,
-                                int32_t nu, float *sums)
+EL_AVX2F static void fdot8_avx2(int32_t k, const float *x, const float *w, int32_t ldw, int32_t nu,
+                                float *sums)
 {
     const float *w0 = w, *w1 = nu > 1 ? w0 + ldw : w0, *w2 = nu > 2 ? w1 + ldw : w1;
     const float *w3 = nu > 3 ? w2 + ldw : w2, *w4 = nu > 4 ? w3 + ldw : w3;

@@ -15,7 +15,7 @@
 
 static float g_in[MAX_IN], g_f[MAX_F], g_bias[1300];
 static float g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD], g_raw[MAX_OUT];
-static float g_scale; /* of the current case, from g_raw */
+static float g_scale;  /* of the current case, from g_raw */
 static double g_worst; /* largest |got - ref| / scale seen */
 
 static void fill_f(float *p, int32_t n, int with_inf)
