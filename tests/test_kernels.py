@@ -354,6 +354,9 @@ for _op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
                                            activation="RELU"))
     case(f"{_n}_f32_same", oracle="litert")(_pool_case(_op, dtype="float32", activation="RELU"))
     case(f"{_n}_f32_valid", oracle="litert")(_pool_case(_op, dtype="float32", padding="VALID"))
+    case(f"{_n}_f32_odd_window_relu6", oracle="litert")(
+        _pool_case(_op, dtype="float32", hw=(5, 9), c=17, f=(2, 4), stride=(1, 3),
+                   activation="RELU6"))
 
 
 def _unary_case(op: str, shape=None, *, dtype="int8", qi=(0.1, -10), qo=(0.1, -10),
