@@ -12,13 +12,15 @@
  *                     lanes across k, the same sequence for every j and nu, defined before,
  *   optionally F_PACK_FULL(w, ldw, ks, panel) packing F_NP whole rows (a faster transpose).
  *
- * CONV_2D and FULLY_CONNECTED are one GEMM: C (pixels x out channels) = A (pixels x k) * W^T,
- * W the OHWI filter (out channels x k). A's rows are the input pixels themselves for an
- * unpadded 1x1 conv and for FULLY_CONNECTED, else patches copied (im2col) to the stack with
- * zeros for padded taps. W is packed per call into panels of F_NP channels x k.
+ * CONV_2D is a GEMM: C (pixels x out channels) = A (pixels x k) * W^T, W the OHWI filter
+ * (out channels x k). A's rows are the input pixels themselves for an unpadded 1x1 conv, else
+ * patches copied (im2col) to the stack with zeros for padded taps. W is packed per call into
+ * panels of F_NP channels x k. FULLY_CONNECTED is dot products along k (fdot8), DEPTHWISE
+ * vectors across channels.
  *
- * Results are within rounding of the reference, not its bits: every output is
- * acc = bias (or 0); acc = fma(x, w, acc) over its taps in the reference's order; clamp.
+ * Results are within rounding of the reference, not its bits: every conv / depthwise output is
+ * acc = bias (or 0); acc = fma(x, w, acc) over its taps in the reference's order; clamp (a
+ * FULLY_CONNECTED output: lane sums, their fixed-order sum, + bias, clamp).
  * That sequence is the same wherever the output falls in a tile, a panel, a thread's band or a
  * k segment (partial sums wait in the output), so 1, 2 or 4 threads give identical bytes. */
 
@@ -45,7 +47,8 @@ F_ATTR static void F_FN(pack)(const float *w, int32_t ldw, int32_t n0, int32_t n
     }
 }
 
-/* Where the GEMM's A rows come from: pixel i of image b is a row `direct` floats apart... */
+/* Where the GEMM's A rows come from: p == NULL, row i is base + i * ld; else the conv's
+ * output pixel i, read in place (direct: unpadded 1x1) or copied by im2col. */
 typedef struct {
     const el_conv_params *p; /* NULL: rows are base + i * ld (FULLY_CONNECTED) */
     const el_dims *in_dims, *f_dims, *out_dims;
