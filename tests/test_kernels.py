@@ -354,6 +354,9 @@ for _op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
                                            activation="RELU"))
     case(f"{_n}_f32_same", oracle="litert")(_pool_case(_op, dtype="float32", activation="RELU"))
     case(f"{_n}_f32_valid", oracle="litert")(_pool_case(_op, dtype="float32", padding="VALID"))
+    case(f"{_n}_f32_odd_window_relu6", oracle="litert")(
+        _pool_case(_op, dtype="float32", hw=(5, 9), c=17, f=(2, 4), stride=(1, 3),
+                   activation="RELU6"))
 
 
 def _unary_case(op: str, shape=None, *, dtype="int8", qi=(0.1, -10), qo=(0.1, -10),
@@ -532,6 +535,14 @@ case("sum_s16")(_mean_case("SUM", (2, 5, 6), [1], False, dtype="int16", qi=(0.00
                            qo=(0.004, 0)))
 case("mean_f32", oracle="litert")(_mean_case("MEAN", (2, 5, 7, 3), [1, 2], False, dtype="float32"))
 case("sum_f32", oracle="litert")(_mean_case("SUM", (2, 5, 7, 3), [0, 3], True, dtype="float32"))
+# One contiguous run of reduced axes (the fast path of el_reduce_sum_f32), at the front, middle
+# and end, and a 64-element run that sums in a long chain.
+case("mean_f32_last_axis", oracle="litert")(_mean_case("MEAN", (3, 4, 9), [-1], True,
+                                                       dtype="float32"))
+case("mean_f32_axis0_odd", oracle="litert")(_mean_case("MEAN", (13, 6), [0], False,
+                                                       dtype="float32"))
+case("sum_f32_hw_run", oracle="litert")(_mean_case("SUM", (1, 8, 8, 5), [1, 2], True,
+                                                   dtype="float32"))
 case("reduce_max_f32", oracle="litert")(_mean_case("REDUCE_MAX", (2, 5, 7), [1], False,
                                                    dtype="float32"))
 case("reduce_max_s8")(_mean_case("REDUCE_MAX", (2, 5, 7), [-1, 0], True))

@@ -777,22 +777,248 @@ void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int3
 }
 
 /* ---- float32 conv / depthwise / fully connected (f32_body.h) ---- */
+/* FMAX / FMIN return NaN when either operand is NaN: x passes through as NaN. */
 static inline float32x4_t clamp4(float32x4_t x, float32x4_t lo, float32x4_t hi)
 {
-    const float32x4_t r = vbslq_f32(vcgtq_f32(x, hi), hi, x);
-    return vbslq_f32(vcltq_f32(x, lo), lo, r);
+    return vminq_f32(vmaxq_f32(x, lo), hi);
 }
+
+/* 8 rows x 8 columns: 16 accumulators; four k at a time, each row's four a values in one
+ * vector and multiplied by lane (FMLA by element), so a k step is two panel loads and 16 FMLA.
+ * Every output still sees fma(a[kk], b[kk], acc) in kk order. */
+#define FT_ROW(i) float32x4_t c##i##0, c##i##1
+#define FT_LANE(i, av, l, w0, w1)                                                                  \
+    c##i##0 = vfmaq_laneq_f32(c##i##0, w0, av, l);                                                 \
+    c##i##1 = vfmaq_laneq_f32(c##i##1, w1, av, l)
+
+static inline void ftile_load(const float *init, int32_t flags, const float *c, int32_t nr,
+                              float32x4_t *v0, float32x4_t *v1)
+{
+    float tmp[8];
+    if (flags & EL_F32_FIRST) {
+        *v0 = init ? vld1q_f32(init) : vdupq_n_f32(0.0f);
+        *v1 = init ? vld1q_f32(init + 4) : vdupq_n_f32(0.0f);
+        return;
+    }
+    if (nr == 8) {
+        *v0 = vld1q_f32(c);
+        *v1 = vld1q_f32(c + 4);
+        return;
+    }
+    memset(tmp, 0, sizeof tmp);
+    memcpy(tmp, c, (size_t)nr * sizeof(float));
+    *v0 = vld1q_f32(tmp);
+    *v1 = vld1q_f32(tmp + 4);
+}
+
+static inline void ftile_store(float32x4_t v0, float32x4_t v1, int32_t flags, float32x4_t lo,
+                               float32x4_t hi, int32_t nr, float *c)
+{
+    float tmp[8];
+    if (flags & EL_F32_LAST) {
+        v0 = clamp4(v0, lo, hi);
+        v1 = clamp4(v1, lo, hi);
+    }
+    if (nr == 8) {
+        vst1q_f32(c, v0);
+        vst1q_f32(c + 4, v1);
+        return;
+    }
+    vst1q_f32(tmp, v0);
+    vst1q_f32(tmp + 4, v1);
+    memcpy(c, tmp, (size_t)nr * sizeof(float));
+}
+
+static void ftile_neon(int32_t k, const float *const *a, const float *b, const float *init,
+                       int32_t flags, float lo_f, float hi_f, float *c, int32_t ldc, int32_t mr,
+                       int32_t nr)
+{
+    const float32x4_t lo = vdupq_n_f32(lo_f), hi = vdupq_n_f32(hi_f);
+    FT_ROW(0);
+    FT_ROW(1);
+    FT_ROW(2);
+    FT_ROW(3);
+    FT_ROW(4);
+    FT_ROW(5);
+    FT_ROW(6);
+    FT_ROW(7);
+    int32_t kk = 0;
+    ftile_load(init, flags, c, nr, &c00, &c01);
+    if (mr == 1) {
+        const float *a0 = a[0];
+        for (; kk + 4 <= k; kk += 4, b += 32) {
+            const float32x4_t x = vld1q_f32(a0 + kk);
+            FT_LANE(0, x, 0, vld1q_f32(b), vld1q_f32(b + 4));
+            FT_LANE(0, x, 1, vld1q_f32(b + 8), vld1q_f32(b + 12));
+            FT_LANE(0, x, 2, vld1q_f32(b + 16), vld1q_f32(b + 20));
+            FT_LANE(0, x, 3, vld1q_f32(b + 24), vld1q_f32(b + 28));
+        }
+        for (; kk < k; ++kk, b += 8) {
+            c00 = vfmaq_n_f32(c00, vld1q_f32(b), a0[kk]);
+            c01 = vfmaq_n_f32(c01, vld1q_f32(b + 4), a0[kk]);
+        }
+        ftile_store(c00, c01, flags, lo, hi, nr, c);
+        return;
+    }
+    ftile_load(init, flags, c + (size_t)ldc, mr > 1 ? nr : 0, &c10, &c11);
+    ftile_load(init, flags, c + 2 * (size_t)ldc, mr > 2 ? nr : 0, &c20, &c21);
+    ftile_load(init, flags, c + 3 * (size_t)ldc, mr > 3 ? nr : 0, &c30, &c31);
+    ftile_load(init, flags, c + 4 * (size_t)ldc, mr > 4 ? nr : 0, &c40, &c41);
+    ftile_load(init, flags, c + 5 * (size_t)ldc, mr > 5 ? nr : 0, &c50, &c51);
+    ftile_load(init, flags, c + 6 * (size_t)ldc, mr > 6 ? nr : 0, &c60, &c61);
+    ftile_load(init, flags, c + 7 * (size_t)ldc, mr > 7 ? nr : 0, &c70, &c71);
+    {
+        const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+        const float *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
+        for (; kk + 4 <= k; kk += 4) {
+            const float32x4_t x0 = vld1q_f32(a0 + kk), x1 = vld1q_f32(a1 + kk);
+            const float32x4_t x2 = vld1q_f32(a2 + kk), x3 = vld1q_f32(a3 + kk);
+            const float32x4_t x4 = vld1q_f32(a4 + kk), x5 = vld1q_f32(a5 + kk);
+            const float32x4_t x6 = vld1q_f32(a6 + kk), x7 = vld1q_f32(a7 + kk);
+#define FT_STEP(l)                                                                                 \
+    do {                                                                                           \
+        const float32x4_t w0 = vld1q_f32(b), w1 = vld1q_f32(b + 4);                                \
+        FT_LANE(0, x0, l, w0, w1);                                                                 \
+        FT_LANE(1, x1, l, w0, w1);                                                                 \
+        FT_LANE(2, x2, l, w0, w1);                                                                 \
+        FT_LANE(3, x3, l, w0, w1);                                                                 \
+        FT_LANE(4, x4, l, w0, w1);                                                                 \
+        FT_LANE(5, x5, l, w0, w1);                                                                 \
+        FT_LANE(6, x6, l, w0, w1);                                                                 \
+        FT_LANE(7, x7, l, w0, w1);                                                                 \
+        b += 8;                                                                                    \
+    } while (0)
+            FT_STEP(0);
+            FT_STEP(1);
+            FT_STEP(2);
+            FT_STEP(3);
+#undef FT_STEP
+        }
+        for (; kk < k; ++kk, b += 8) {
+            const float32x4_t w0 = vld1q_f32(b), w1 = vld1q_f32(b + 4);
+            c00 = vfmaq_n_f32(c00, w0, a0[kk]);
+            c01 = vfmaq_n_f32(c01, w1, a0[kk]);
+            c10 = vfmaq_n_f32(c10, w0, a1[kk]);
+            c11 = vfmaq_n_f32(c11, w1, a1[kk]);
+            c20 = vfmaq_n_f32(c20, w0, a2[kk]);
+            c21 = vfmaq_n_f32(c21, w1, a2[kk]);
+            c30 = vfmaq_n_f32(c30, w0, a3[kk]);
+            c31 = vfmaq_n_f32(c31, w1, a3[kk]);
+            c40 = vfmaq_n_f32(c40, w0, a4[kk]);
+            c41 = vfmaq_n_f32(c41, w1, a4[kk]);
+            c50 = vfmaq_n_f32(c50, w0, a5[kk]);
+            c51 = vfmaq_n_f32(c51, w1, a5[kk]);
+            c60 = vfmaq_n_f32(c60, w0, a6[kk]);
+            c61 = vfmaq_n_f32(c61, w1, a6[kk]);
+            c70 = vfmaq_n_f32(c70, w0, a7[kk]);
+            c71 = vfmaq_n_f32(c71, w1, a7[kk]);
+        }
+    }
+    ftile_store(c00, c01, flags, lo, hi, nr, c);
+    ftile_store(c10, c11, flags, lo, hi, nr, c + (size_t)ldc);
+    if (mr > 2) {
+        ftile_store(c20, c21, flags, lo, hi, nr, c + 2 * (size_t)ldc);
+    }
+    if (mr > 3) {
+        ftile_store(c30, c31, flags, lo, hi, nr, c + 3 * (size_t)ldc);
+    }
+    if (mr > 4) {
+        ftile_store(c40, c41, flags, lo, hi, nr, c + 4 * (size_t)ldc);
+    }
+    if (mr > 5) {
+        ftile_store(c50, c51, flags, lo, hi, nr, c + 5 * (size_t)ldc);
+    }
+    if (mr > 6) {
+        ftile_store(c60, c61, flags, lo, hi, nr, c + 6 * (size_t)ldc);
+    }
+    if (mr > 7) {
+        ftile_store(c70, c71, flags, lo, hi, nr, c + 7 * (size_t)ldc);
+    }
+}
+#undef FT_ROW
+#undef FT_LANE
+
+/* Eight dot products sharing x: lane l of unit j sums x[kk] * w_j[kk] for kk = l mod 4 (the
+ * last partial block zero-filled), then vaddvq_f32. Units past nu repeat the last. */
+static void fdot8_neon(int32_t k, const float *x, const float *w, int32_t ldw, int32_t nu,
+                       float *sums)
+{
+    const float *wp[8];
+    float32x4_t s[8];
+    int32_t kk, j;
+    for (j = 0; j < 8; ++j) {
+        wp[j] = w + (size_t)(j < nu ? j : nu - 1) * ldw;
+        s[j] = vdupq_n_f32(0.0f);
+    }
+    for (kk = 0; kk + 4 <= k; kk += 4) {
+        const float32x4_t xv = vld1q_f32(x + kk);
+        s[0] = vfmaq_f32(s[0], xv, vld1q_f32(wp[0] + kk));
+        s[1] = vfmaq_f32(s[1], xv, vld1q_f32(wp[1] + kk));
+        s[2] = vfmaq_f32(s[2], xv, vld1q_f32(wp[2] + kk));
+        s[3] = vfmaq_f32(s[3], xv, vld1q_f32(wp[3] + kk));
+        s[4] = vfmaq_f32(s[4], xv, vld1q_f32(wp[4] + kk));
+        s[5] = vfmaq_f32(s[5], xv, vld1q_f32(wp[5] + kk));
+        s[6] = vfmaq_f32(s[6], xv, vld1q_f32(wp[6] + kk));
+        s[7] = vfmaq_f32(s[7], xv, vld1q_f32(wp[7] + kk));
+    }
+    if (kk < k) {
+        float xt[4] = {0.0f, 0.0f, 0.0f, 0.0f}, wt[4];
+        float32x4_t xv;
+        memcpy(xt, x + kk, (size_t)(k - kk) * sizeof(float));
+        xv = vld1q_f32(xt);
+        for (j = 0; j < 8; ++j) {
+            memset(wt, 0, sizeof wt);
+            memcpy(wt, wp[j] + kk, (size_t)(k - kk) * sizeof(float));
+            s[j] = vfmaq_f32(s[j], xv, vld1q_f32(wt));
+        }
+    }
+    for (j = 0; j < nu; ++j) {
+        sums[j] = vaddvq_f32(s[j]);
+    }
+}
+
+/* panel[kk * 8 + j] = w[j * ldw + kk]: 4x4 transposes (TRN1/TRN2 on 32- then 64-bit lanes),
+ * the last k one by one */
+static void pack8_f32(const float *w, int32_t ldw, int32_t ks, float *panel)
+{
+    int32_t kk, h, j;
+    for (kk = 0; kk + 4 <= ks; kk += 4) {
+        for (h = 0; h < 2; ++h) {
+            const float *r = w + (size_t)(h * 4) * ldw + kk;
+            const float32x4_t r0 = vld1q_f32(r), r1 = vld1q_f32(r + ldw);
+            const float32x4_t r2 = vld1q_f32(r + 2 * (size_t)ldw);
+            const float32x4_t r3 = vld1q_f32(r + 3 * (size_t)ldw);
+            const float64x2_t t0 = vreinterpretq_f64_f32(vtrn1q_f32(r0, r1));
+            const float64x2_t t1 = vreinterpretq_f64_f32(vtrn2q_f32(r0, r1));
+            const float64x2_t t2 = vreinterpretq_f64_f32(vtrn1q_f32(r2, r3));
+            const float64x2_t t3 = vreinterpretq_f64_f32(vtrn2q_f32(r2, r3));
+            float *o = panel + (size_t)kk * 8 + h * 4;
+            vst1q_f32(o, vreinterpretq_f32_f64(vtrn1q_f64(t0, t2)));
+            vst1q_f32(o + 8, vreinterpretq_f32_f64(vtrn1q_f64(t1, t3)));
+            vst1q_f32(o + 16, vreinterpretq_f32_f64(vtrn2q_f64(t0, t2)));
+            vst1q_f32(o + 24, vreinterpretq_f32_f64(vtrn2q_f64(t1, t3)));
+        }
+    }
+    for (; kk < ks; ++kk) {
+        for (j = 0; j < 8; ++j) {
+            panel[(size_t)kk * 8 + j] = w[(size_t)j * ldw + kk];
+        }
+    }
+}
+
+#define F_PACK_FULL(w, ldw, ks, panel) pack8_f32(w, ldw, ks, panel)
+#include <math.h>
 
 #define F_ATTR
 #define F_FN(x) x##_neon
 #define F_V float32x4_t
 #define F_L 4
+#define F_MR 8
 #define F_ZERO vdupq_n_f32(0.0f)
 #define F_LOAD(p) vld1q_f32(p)
 #define F_STORE(p, v) vst1q_f32(p, v)
 #define F_BCAST(x) vdupq_n_f32(x)
-#define F_ADD(a, b) vaddq_f32(a, b)
-#define F_MUL(a, b) vmulq_f32(a, b)
+#define F_FMA(acc, a, b) vfmaq_f32(acc, a, b)
 #define F_CLAMP(v, lo, hi) clamp4(v, lo, hi)
 #include "f32_body.h"
 

@@ -70,9 +70,12 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
                               int32_t units, const int8_t *filter, const int32_t *bias,
                               const el_opt_sums *sums, int8_t *out);
 
-/* float32 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (x86 AVX2, aarch64 NEON): the same
- * bits as the reference (each output keeps the reference's sequence of IEEE operations; the
- * build must not contract a * b + c into fused multiply-adds, as ISO C mode guarantees). */
+/* float32 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (x86 AVX2+FMA, aarch64 NEON): unlike
+ * the integer kernels, NOT the reference's bits: fused multiply-adds, sums started from the
+ * bias, FULLY_CONNECTED summed in vector lanes, so results are within rounding of the reference
+ * (tests/opt/test_opt_f32.c: 1e-5 of the output scale). Each output's sequence of operations
+ * is fixed by the layer, never by the tile, band or thread that computes it, so any thread
+ * split gives the same bytes. Infinities and NaNs land where the reference puts them. */
 int el_opt_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
                       const float *in, const el_dims *f_dims, const float *filter,
                       const float *bias, const el_dims *out_dims, float *out);

@@ -4,24 +4,29 @@
  *                     file's public el_opt_conv2d_f32_<isa>, el_opt_depthwise_f32_<isa>,
  *                     el_opt_fc_f32_<isa> of el_opt.h, and its static helpers),
  *   F_V, F_L          vector type and lanes,
- *   F_ZERO, F_LOAD(p), F_STORE(p, v), F_BCAST(x), F_ADD(a, b), F_MUL(a, b),
+ *   F_ZERO, F_LOAD(p), F_STORE(p, v), F_BCAST(x), F_FMA(acc, a, b) (acc + a * b, one rounding),
  *   F_CLAMP(v, lo, hi)  x < lo ? lo : (x > hi ? hi : x) lane by lane (NaN passes through),
+ *   F_MR              rows of the GEMM register tile, whose columns are F_NP = 2 * F_L,
+ *   F_FN(ftile)       the register tile (see EL_F32_FIRST in opt_internal.h), defined before,
+ *   F_FN(fdot8)(k, x, w, ldw, nu, sums)  sums[j] = dot(x, w + j * ldw) over k for j < nu (<= 8),
+ *                     lanes across k, the same sequence for every j and nu, defined before,
  *   optionally F_PACK_FULL(w, ldw, ks, panel) packing F_NP whole rows (a faster transpose).
  *
- * Identical bits to the reference: every output keeps the reference's own sequence of IEEE
- * operations (acc = 0; acc += x * w in the reference's order over the valid taps; then the
- * bias; then the clamp), one output per vector lane, with separate multiply and add (never a
- * fused multiply-add). Lanes run across output channels, so the filter is packed per call into
- * panels of F_NP channels x k (segments of F_KSEG). Padded taps are skipped, never multiplied
- * by zero (that could turn -0 into +0 or 0 * inf into NaN). */
+ * CONV_2D is a GEMM: C (pixels x out channels) = A (pixels x k) * W^T, W the OHWI filter
+ * (out channels x k). A's rows are the input pixels themselves for an unpadded 1x1 conv, else
+ * patches copied (im2col) to the stack with zeros for padded taps. W is packed per call into
+ * panels of F_NP channels x k. FULLY_CONNECTED is dot products along k (fdot8), DEPTHWISE
+ * vectors across channels.
+ *
+ * Results are within rounding of the reference, not its bits: every conv / depthwise output is
+ * acc = bias (or 0); acc = fma(x, w, acc) over its taps in the reference's order; clamp (a
+ * FULLY_CONNECTED output: lane sums, their fixed-order sum, + bias, clamp).
+ * That sequence is the same wherever the output falls in a tile, a panel, a thread's band or a
+ * k segment (partial sums wait in the output), so 1, 2 or 4 threads give identical bytes. */
 
 #define F_NP (2 * F_L)
-#define F_KSEG (8192 / F_NP) /* k per packed panel segment: a 32 KB panel on the stack */
-
-static float F_FN(clampf)(float x, float lo, float hi)
-{
-    return x < lo ? lo : (x > hi ? hi : x);
-}
+#define F_KC 1024           /* k per segment: one 64 KB panel at most (AVX2) */
+#define F_PANEL (F_KC * 16) /* floats of packed filter on the stack: 64 KB */
 
 /* panel[kk * F_NP + j] = w[(n0 + j) * ldw + k0 + kk]; zero for channels past n. */
 F_ATTR static void F_FN(pack)(const float *w, int32_t ldw, int32_t n0, int32_t n, int32_t k0,
@@ -42,237 +47,334 @@ F_ATTR static void F_FN(pack)(const float *w, int32_t ldw, int32_t n0, int32_t n
     }
 }
 
-/* acc[0..1] += x[kk] * panel[kk] for kk < ks, in order. */
-F_ATTR static inline void F_FN(dot)(const float *x, int32_t ks, const float *panel, F_V *a0,
-                                    F_V *a1)
-{
-    F_V s0 = *a0, s1 = *a1;
-    int32_t kk;
-    for (kk = 0; kk < ks; ++kk, panel += F_NP) {
-        const F_V xv = F_BCAST(x[kk]);
-        s0 = F_ADD(s0, F_MUL(xv, F_LOAD(panel)));
-        s1 = F_ADD(s1, F_MUL(xv, F_LOAD(panel + F_L)));
-    }
-    *a0 = s0;
-    *a1 = s1;
-}
+/* Where the GEMM's A rows come from: p == NULL, row i is base + i * ld; else the conv's
+ * output pixel i, read in place (direct: unpadded 1x1) or copied by im2col. */
+typedef struct {
+    const el_conv_params *p; /* NULL: rows are base + i * ld (FULLY_CONNECTED) */
+    const el_dims *in_dims, *f_dims, *out_dims;
+    const float *base;
+    int32_t ld, direct; /* conv: 1 for an unpadded 1x1 conv (rows read in place) */
+} F_FN(a_src);
 
-/* Four pixels at once: eight independent accumulator chains instead of two. */
-F_ATTR static inline void F_FN(dot4)(const float *const *x, int32_t ks, const float *panel, F_V *a)
+F_ATTR static inline void F_FN(copyf)(float *dst, const float *src, int32_t len)
 {
-    F_V s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3], s4 = a[4], s5 = a[5], s6 = a[6], s7 = a[7];
-    const float *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
-    int32_t kk;
-    for (kk = 0; kk < ks; ++kk, panel += F_NP) {
-        const F_V w0 = F_LOAD(panel), w1 = F_LOAD(panel + F_L);
-        F_V xv = F_BCAST(x0[kk]);
-        s0 = F_ADD(s0, F_MUL(xv, w0));
-        s1 = F_ADD(s1, F_MUL(xv, w1));
-        xv = F_BCAST(x1[kk]);
-        s2 = F_ADD(s2, F_MUL(xv, w0));
-        s3 = F_ADD(s3, F_MUL(xv, w1));
-        xv = F_BCAST(x2[kk]);
-        s4 = F_ADD(s4, F_MUL(xv, w0));
-        s5 = F_ADD(s5, F_MUL(xv, w1));
-        xv = F_BCAST(x3[kk]);
-        s6 = F_ADD(s6, F_MUL(xv, w0));
-        s7 = F_ADD(s7, F_MUL(xv, w1));
+    int32_t i = 0;
+    for (; i + F_L <= len; i += F_L) {
+        F_STORE(dst + i, F_LOAD(src + i));
     }
-    a[0] = s0;
-    a[1] = s1;
-    a[2] = s2;
-    a[3] = s3;
-    a[4] = s4;
-    a[5] = s5;
-    a[6] = s6;
-    a[7] = s7;
-}
-
-F_ATTR static void F_FN(store)(F_V a0, F_V a1, const float *bias, int32_t n0, int32_t nr, float lo,
-                               float hi, int fc, float *out)
-{
-    float tmp[F_NP];
-    int32_t j;
-    F_STORE(tmp, a0);
-    F_STORE(tmp + F_L, a1);
-    for (j = 0; j < nr; ++j) {
-        /* CONV adds the bias only when there is one; FULLY_CONNECTED always adds (bias or 0) */
-        float v = tmp[j];
-        if (bias) {
-            v += bias[n0 + j];
-        } else if (fc) {
-            v += 0.0f;
-        }
-        out[j] = F_FN(clampf)(v, lo, hi);
+    for (; i < len; ++i) {
+        dst[i] = src[i];
     }
 }
 
-/* A border pixel: the reference loop itself, channel by channel (padded taps skipped). */
-static void F_FN(border)(const el_conv_params *p, const el_dims *in_dims, const float *img,
-                         const el_dims *f_dims, const float *filter, const float *bias, int32_t n0,
-                         int32_t nr, int32_t y0, int32_t x0, float *o)
+/* Patch elements [k0, k0 + ks) of output pixel (oy, ox) of image img, zeros for padded taps.
+ * A whole patch (one k segment) goes filter row by filter row: one copy per row when its taps
+ * are adjacent (dilation 1) and all inside the image. */
+F_ATTR static void F_FN(im2col)(const F_FN(a_src) * s, const float *img, int32_t oy, int32_t ox,
+                                int32_t k0, int32_t ks, float *row)
 {
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t f_h = f_dims->h, f_w = f_dims->w, k = f_h * f_w * in_c;
-    int32_t j, ky, kx, ic;
-    for (j = 0; j < nr; ++j) {
-        const float *fp0 = filter + (size_t)(n0 + j) * k;
-        float acc = 0.0f;
-        for (ky = 0; ky < f_h; ++ky) {
-            const int32_t iy = y0 + p->dilation_h * ky;
+    const el_conv_params *p = s->p;
+    const int32_t in_h = s->in_dims->h, in_w = s->in_dims->w, in_c = s->in_dims->c;
+    const int32_t f_h = s->f_dims->h, f_w = s->f_dims->w;
+    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+    int32_t t = k0;
+    if (k0 == 0 && ks == f_h * f_w * in_c && p->dilation_w == 1 && x0 >= 0 && x0 + f_w <= in_w) {
+        const int32_t run = f_w * in_c;
+        int32_t ky;
+        for (ky = 0; ky < f_h; ++ky, row += run) {
+            const int32_t iy = y0 + ky * p->dilation_h;
             if (iy < 0 || iy >= in_h) {
-                continue;
-            }
-            for (kx = 0; kx < f_w; ++kx) {
-                const int32_t ix = x0 + p->dilation_w * kx;
-                const float *ip, *fp;
-                if (ix < 0 || ix >= in_w) {
-                    continue;
-                }
-                ip = img + ((size_t)iy * in_w + ix) * in_c;
-                fp = fp0 + ((size_t)ky * f_w + kx) * in_c;
-                for (ic = 0; ic < in_c; ++ic) {
-                    acc += ip[ic] * fp[ic];
-                }
+                memset(row, 0, (size_t)run * sizeof(float));
+            } else {
+                F_FN(copyf)(row, img + ((size_t)iy * in_w + x0) * in_c, run);
             }
         }
-        if (bias) {
-            acc += bias[n0 + j];
+        return;
+    }
+    while (t < k0 + ks) {
+        const int32_t tap = t / in_c, ic = t % in_c;
+        const int32_t iy = y0 + tap / f_w * p->dilation_h, ix = x0 + tap % f_w * p->dilation_w;
+        const int32_t len = in_c - ic < k0 + ks - t ? in_c - ic : k0 + ks - t;
+        float *dst = row + (t - k0);
+        if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+            memset(dst, 0, (size_t)len * sizeof(float));
+        } else {
+            F_FN(copyf)(dst, img + ((size_t)iy * in_w + ix) * in_c + ic, len);
         }
-        o[j] = F_FN(clampf)(acc, p->act_min_f, p->act_max_f);
+        t += len;
     }
 }
 
-/* Partial sums of an output row slice kept in the output between k segments. */
-F_ATTR static void F_FN(load_partial)(const float *o, int32_t nr, F_V *a0, F_V *a1)
+/* C (m x n, ldc = n) of `batches` images = A * W^T + bias, clamped to [lo, hi]. */
+F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m, int32_t n,
+                              int32_t k, const float *w, const float *bias, float lo, float hi,
+                              float *out)
 {
-    float tmp[F_NP];
-    int32_t j;
-    for (j = 0; j < F_NP; ++j) {
-        tmp[j] = j < nr ? o[j] : 0.0f;
+    float panel[F_PANEL];
+    float rows[F_MR * F_KC];
+    float binit[F_NP];
+    int32_t k0, nb0, b, m0, i, n0;
+    for (k0 = 0; k0 < k; k0 += F_KC) {
+        const int32_t ks = k - k0 < F_KC ? k - k0 : F_KC;
+        const int32_t flags = (k0 == 0 ? EL_F32_FIRST : 0) | (k0 + ks >= k ? EL_F32_LAST : 0);
+        /* as many panels as fit the buffer: each A tile then meets all of them */
+        const int32_t block = F_PANEL / (ks * F_NP) * F_NP;
+        for (nb0 = 0; nb0 < n; nb0 += block) {
+            const int32_t nb = n - nb0 < block ? n - nb0 : block;
+            for (n0 = 0; n0 < nb; n0 += F_NP) {
+                F_FN(pack)(w, k, nb0 + n0, n, k0, ks, panel + (size_t)n0 * ks);
+            }
+            for (b = 0; b < batches; ++b) {
+                const float *img =
+                    s->p ? s->base + (size_t)b * s->in_dims->h * s->in_dims->w * s->in_dims->c
+                         : s->base;
+                float *cb = out + (size_t)b * m * n;
+                for (m0 = 0; m0 < m; m0 += F_MR) {
+                    const int32_t mr = m - m0 < F_MR ? m - m0 : F_MR;
+                    const float *a[F_MR];
+                    /* the tile's first output pixel; the next ones step along the row */
+                    const int32_t ow = s->p ? s->out_dims->w : 1;
+                    int32_t oy = m0 / ow, ox = m0 % ow;
+                    for (i = 0; i < mr; ++i) {
+                        if (!s->p) {
+                            a[i] = img + (size_t)(m0 + i) * s->ld + k0;
+                        } else if (s->direct) {
+                            a[i] = img +
+                                   ((size_t)oy * s->p->stride_h * s->in_dims->w +
+                                    (size_t)ox * s->p->stride_w) *
+                                       s->in_dims->c +
+                                   k0;
+                        } else {
+                            F_FN(im2col)(s, img, oy, ox, k0, ks, rows + (size_t)i * ks);
+                            a[i] = rows + (size_t)i * ks;
+                        }
+                        if (++ox == ow) {
+                            ox = 0;
+                            ++oy;
+                        }
+                    }
+                    for (; i < F_MR; ++i) { /* a short tile repeats its last row */
+                        a[i] = a[mr - 1];
+                    }
+                    for (n0 = 0; n0 < nb; n0 += F_NP) {
+                        const int32_t nr = nb - n0 < F_NP ? nb - n0 : F_NP;
+                        const float *init = NULL;
+                        if (bias && (flags & EL_F32_FIRST)) {
+                            init = bias + nb0 + n0;
+                            if (nr < F_NP) {
+                                memset(binit, 0, sizeof binit);
+                                memcpy(binit, init, (size_t)nr * sizeof(float));
+                                init = binit;
+                            }
+                        }
+                        F_FN(ftile)(ks, a, panel + (size_t)n0 * ks, init, flags, lo, hi,
+                                    cb + (size_t)m0 * n + nb0 + n0, n, mr, nr);
+                    }
+                }
+            }
+        }
     }
-    *a0 = F_LOAD(tmp);
-    *a1 = F_LOAD(tmp + F_L);
-}
-
-F_ATTR static void F_FN(store_partial)(F_V a0, F_V a1, int32_t nr, float *o)
-{
-    float tmp[F_NP];
-    F_STORE(tmp, a0);
-    F_STORE(tmp + F_L, a1);
-    memcpy(o, tmp, (size_t)nr * sizeof(float));
 }
 
 F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_dims, const float *in,
                                    const el_dims *f_dims, const float *filter, const float *bias,
                                    const el_dims *out_dims, float *out)
 {
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
-    const int32_t f_h = f_dims->h, f_w = f_dims->w;
-    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
-    const int32_t k = f_h * f_w * in_c;
-    /* the interior pixel's k runs: a whole filter row when taps are adjacent, else a tap */
-    const int32_t run = p->dilation_w == 1 ? f_w * in_c : in_c;
-    const int32_t runs = p->dilation_w == 1 ? f_h : f_h * f_w;
-    float panel[F_KSEG * F_NP];
-    int32_t n0, k0, b, oy, ox;
-    if (f_dims->c != in_c || k < 1) {
+    const int32_t k = f_dims->h * f_dims->w * in_dims->c;
+    F_FN(a_src) s;
+    if (f_dims->c != in_dims->c || k < 1 || out_dims->c < 1) {
         return 0;
     }
-    for (n0 = 0; n0 < out_c; n0 += F_NP) {
-        const int32_t nr = out_c - n0 < F_NP ? out_c - n0 : F_NP;
-        for (k0 = 0; k0 < k; k0 += F_KSEG) {
-            const int32_t ks = k - k0 < F_KSEG ? k - k0 : F_KSEG;
-            const int last = k0 + ks >= k;
-            F_FN(pack)(filter, k, n0, out_c, k0, ks, panel);
-            for (b = 0; b < in_dims->n; ++b) {
-                const float *img = in + (size_t)b * in_h * in_w * in_c;
-                for (oy = 0; oy < out_h; ++oy) {
-                    const int32_t y0 = oy * p->stride_h - p->pad_h;
-                    const int y_in = y0 >= 0 && y0 + (f_h - 1) * p->dilation_h < in_h;
-                    for (ox = 0; ox < out_w; ++ox) {
-                        const int32_t x0 = ox * p->stride_w - p->pad_w;
-                        float *o = out + (((size_t)b * out_h + oy) * out_w + ox) * out_c + n0;
-                        F_V a0 = F_ZERO, a1 = F_ZERO;
-                        int32_t r;
-                        if (y_in && x0 >= 0 && ox + 3 < out_w &&
-                            x0 + 3 * p->stride_w + (f_w - 1) * p->dilation_w < in_w) {
-                            /* four interior pixels of this row together */
-                            F_V acc[8];
-                            int32_t q;
-                            for (q = 0; q < 4; ++q) {
-                                acc[2 * q] = acc[2 * q + 1] = F_ZERO;
-                                if (k0 > 0) {
-                                    F_FN(load_partial)(o + (size_t)q * out_c, nr, &acc[2 * q],
-                                                       &acc[2 * q + 1]);
-                                }
-                            }
-                            for (r = 0; r < runs; ++r) {
-                                const int32_t off = r * run;
-                                const int32_t lo = off > k0 ? off : k0;
-                                const int32_t hi = off + run < k0 + ks ? off + run : k0 + ks;
-                                const int32_t ky = p->dilation_w == 1 ? r : r / f_w;
-                                const int32_t kx = p->dilation_w == 1 ? 0 : r % f_w;
-                                const float *src[4];
-                                for (q = 0; q < 4; ++q) {
-                                    src[q] = img +
-                                             ((size_t)(y0 + ky * p->dilation_h) * in_w + x0 +
-                                              q * p->stride_w + kx * p->dilation_w) *
-                                                 in_c +
-                                             (lo - off);
-                                }
-                                if (lo < hi) {
-                                    F_FN(dot4)(src, hi - lo, panel + (size_t)(lo - k0) * F_NP, acc);
-                                }
-                            }
-                            for (q = 0; q < 4; ++q) {
-                                if (last) {
-                                    F_FN(store)(acc[2 * q], acc[2 * q + 1], bias, n0, nr,
-                                                p->act_min_f, p->act_max_f, 0,
-                                                o + (size_t)q * out_c);
-                                } else {
-                                    F_FN(store_partial)(acc[2 * q], acc[2 * q + 1], nr,
-                                                        o + (size_t)q * out_c);
-                                }
-                            }
-                            ox += 3;
-                            continue;
-                        }
-                        if (!(y_in && x0 >= 0 && x0 + (f_w - 1) * p->dilation_w < in_w)) {
-                            if (last) {
-                                F_FN(border)(p, in_dims, img, f_dims, filter, bias, n0, nr, y0, x0,
-                                             o);
-                            }
-                            continue;
-                        }
-                        if (k0 > 0) {
-                            F_FN(load_partial)(o, nr, &a0, &a1);
-                        }
-                        for (r = 0; r < runs; ++r) {
-                            const int32_t off = r * run;
-                            const int32_t lo = off > k0 ? off : k0;
-                            const int32_t hi = off + run < k0 + ks ? off + run : k0 + ks;
-                            const int32_t ky = p->dilation_w == 1 ? r : r / f_w;
-                            const int32_t kx = p->dilation_w == 1 ? 0 : r % f_w;
-                            const float *src = img + ((size_t)(y0 + ky * p->dilation_h) * in_w +
-                                                      x0 + kx * p->dilation_w) *
-                                                         in_c;
-                            if (lo < hi) {
-                                F_FN(dot)(src + (lo - off), hi - lo,
-                                          panel + (size_t)(lo - k0) * F_NP, &a0, &a1);
-                            }
-                        }
-                        if (last) {
-                            F_FN(store)(a0, a1, bias, n0, nr, p->act_min_f, p->act_max_f, 0, o);
-                        } else {
-                            F_FN(store_partial)(a0, a1, nr, o);
-                        }
-                    }
-                }
+    s.p = p;
+    s.in_dims = in_dims;
+    s.f_dims = f_dims;
+    s.out_dims = out_dims;
+    s.base = in;
+    s.ld = 0;
+    s.direct = f_dims->h == 1 && f_dims->w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    F_FN(gemm)(&s, in_dims->n, out_dims->h * out_dims->w, out_dims->c, k, filter, bias,
+               p->act_min_f, p->act_max_f, out);
+    return 1;
+}
+
+/* FULLY_CONNECTED is a dot product per output, vectorized along k (F_FN(fdot8): eight units at
+ * a time, the weights read in place, nothing packed), then + bias, clamp. Every output has the
+ * same sequence whichever units or batches a call gets, so thread splits keep the bytes. A GEMM
+ * would need the weights transposed for each call; for one batch row that costs more than the
+ * product itself. */
+F_ATTR int F_FN(el_opt_fc_f32)(const el_fc_params *p, int32_t batches, int32_t depth,
+                               const float *in, int32_t units, const float *filter,
+                               const float *bias, float *out)
+{
+    int32_t bt, u, j;
+    if (depth < 1 || units < 1 || batches < 1) {
+        return 0;
+    }
+    for (bt = 0; bt < batches; ++bt) {
+        const float *x = in + (size_t)bt * depth;
+        float *o = out + (size_t)bt * units;
+        for (u = 0; u < units; u += 8) {
+            const int32_t nu = units - u < 8 ? units - u : 8;
+            float sums[8];
+            F_FN(fdot8)(depth, x, filter + (size_t)u * depth, depth, nu, sums);
+            for (j = 0; j < nu; ++j) {
+                const float v = sums[j] + (bias ? bias[u + j] : 0.0f);
+                o[u + j] = v < p->act_min_f ? p->act_min_f : (v > p->act_max_f ? p->act_max_f : v);
             }
         }
     }
     return 1;
+}
+
+/* Depthwise, one output pixel, channels [c, c + F_L): the valid taps in the reference's order. */
+F_ATTR static inline F_V F_FN(dw_pixel)(const el_conv_params *p, const el_dims *in_dims,
+                                        const float *img, const el_dims *f_dims,
+                                        const float *filter, F_V acc, int32_t y0, int32_t x0,
+                                        int32_t c, int32_t out_c)
+{
+    int32_t ky, kx;
+    for (ky = 0; ky < f_dims->h; ++ky) {
+        const int32_t iy = y0 + p->dilation_h * ky;
+        if (iy < 0 || iy >= in_dims->h) {
+            continue;
+        }
+        for (kx = 0; kx < f_dims->w; ++kx) {
+            const int32_t ix = x0 + p->dilation_w * kx;
+            if (ix < 0 || ix >= in_dims->w) {
+                continue;
+            }
+            acc = F_FMA(acc, F_LOAD(img + ((size_t)iy * in_dims->w + ix) * in_dims->c + c),
+                        F_LOAD(filter + ((size_t)ky * f_dims->w + kx) * out_c + c));
+        }
+    }
+    return acc;
+}
+
+/* 3x3, dilation 1, pixels [ox0, ox1) of one output row whose three taps per filter row are all
+ * inside the image, F_L channels at c: the nine filter vectors stay in registers across the row.
+ * mid: the input row under filter row 1 (always inside); rows: bit ky set when filter row ky
+ * is inside the image (top and bottom output rows lack one); a missing row is skipped, as the
+ * reference skips it. Same sequence as dw_pixel (bias, then
+ * the valid taps in order), so a pixel's bits do not depend on which path took it. */
+F_ATTR static void F_FN(dw3x3_row)(const float *mid, int32_t in_w, int32_t in_c, int32_t stride,
+                                   const float *filter, int32_t out_c, F_V binit, F_V lo, F_V hi,
+                                   int32_t ox0, int32_t ox1, int32_t x_off, float *o, int32_t c,
+                                   unsigned rows)
+{
+    const size_t rs = (size_t)in_w * in_c;
+    const F_V f0 = F_LOAD(filter + c), f1 = F_LOAD(filter + out_c + c);
+    const F_V f2 = F_LOAD(filter + 2 * out_c + c), f3 = F_LOAD(filter + 3 * out_c + c);
+    const F_V f4 = F_LOAD(filter + 4 * out_c + c), f5 = F_LOAD(filter + 5 * out_c + c);
+    const F_V f6 = F_LOAD(filter + 6 * out_c + c), f7 = F_LOAD(filter + 7 * out_c + c);
+    const F_V f8 = F_LOAD(filter + 8 * out_c + c);
+    int32_t ox;
+    if (rows == 7u) {
+        for (ox = ox0; ox < ox1; ++ox) {
+            const float *x = mid + (size_t)(ox * stride + x_off) * in_c + c - rs;
+            F_V acc = binit;
+            acc = F_FMA(acc, F_LOAD(x), f0);
+            acc = F_FMA(acc, F_LOAD(x + in_c), f1);
+            acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f2);
+            acc = F_FMA(acc, F_LOAD(x + rs), f3);
+            acc = F_FMA(acc, F_LOAD(x + rs + in_c), f4);
+            acc = F_FMA(acc, F_LOAD(x + rs + 2 * in_c), f5);
+            acc = F_FMA(acc, F_LOAD(x + 2 * rs), f6);
+            acc = F_FMA(acc, F_LOAD(x + 2 * rs + in_c), f7);
+            acc = F_FMA(acc, F_LOAD(x + 2 * rs + 2 * in_c), f8);
+            F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(acc, lo, hi));
+        }
+        return;
+    }
+    for (ox = ox0; ox < ox1; ++ox) {
+        /* pointers to the rows above and below are formed only when those rows exist */
+        const float *x = mid + (size_t)(ox * stride + x_off) * in_c + c;
+        F_V acc = binit;
+        if (rows & 1u) {
+            const float *u = x - rs;
+            acc = F_FMA(acc, F_LOAD(u), f0);
+            acc = F_FMA(acc, F_LOAD(u + in_c), f1);
+            acc = F_FMA(acc, F_LOAD(u + 2 * in_c), f2);
+        }
+        acc = F_FMA(acc, F_LOAD(x), f3);
+        acc = F_FMA(acc, F_LOAD(x + in_c), f4);
+        acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f5);
+        if (rows & 4u) {
+            const float *d = x + rs;
+            acc = F_FMA(acc, F_LOAD(d), f6);
+            acc = F_FMA(acc, F_LOAD(d + in_c), f7);
+            acc = F_FMA(acc, F_LOAD(d + 2 * in_c), f8);
+        }
+        F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(acc, lo, hi));
+    }
+}
+
+/* A pixel the row function does not take (image borders, other filters), channels [0, cv):
+ * its valid taps listed once, then every channel vector runs over the list. Same sequence as
+ * dw_pixel (bias, the valid taps in the reference's order). */
+F_ATTR static void F_FN(dw_edge)(const el_conv_params *p, const el_dims *in_dims, const float *img,
+                                 const el_dims *f_dims, const float *filter, const float *bias,
+                                 F_V lo, F_V hi, int32_t y0, int32_t x0, int32_t cv, float *o)
+{
+    const int32_t out_c = in_dims->c;
+    const float *xs[32];
+    const float *fs[32];
+    int32_t nt = 0, ky, kx, t, c;
+    if (f_dims->h * f_dims->w > 32) { /* large filters: channel by channel vectors */
+        for (c = 0; c < cv; c += F_L) {
+            F_STORE(o + c,
+                    F_CLAMP(F_FN(dw_pixel)(p, in_dims, img, f_dims, filter,
+                                           bias ? F_LOAD(bias + c) : F_ZERO, y0, x0, c, out_c),
+                            lo, hi));
+        }
+        return;
+    }
+    for (ky = 0; ky < f_dims->h; ++ky) {
+        const int32_t iy = y0 + p->dilation_h * ky;
+        if (iy < 0 || iy >= in_dims->h) {
+            continue;
+        }
+        for (kx = 0; kx < f_dims->w; ++kx) {
+            const int32_t ix = x0 + p->dilation_w * kx;
+            if (ix < 0 || ix >= in_dims->w) {
+                continue;
+            }
+            xs[nt] = img + ((size_t)iy * in_dims->w + ix) * in_dims->c;
+            fs[nt] = filter + ((size_t)ky * f_dims->w + kx) * out_c;
+            ++nt;
+        }
+    }
+    for (c = 0; c < cv; c += F_L) {
+        F_V acc = bias ? F_LOAD(bias + c) : F_ZERO;
+        for (t = 0; t < nt; ++t) {
+            acc = F_FMA(acc, F_LOAD(xs[t] + c), F_LOAD(fs[t] + c));
+        }
+        F_STORE(o + c, F_CLAMP(acc, lo, hi));
+    }
+}
+
+/* Channels past the last whole vector: the same sequence in scalar fmaf. */
+F_ATTR static void F_FN(dw_scalar)(const el_conv_params *p, const el_dims *in_dims,
+                                   const float *img, const el_dims *f_dims, const float *filter,
+                                   const float *bias, int32_t y0, int32_t x0, int32_t c,
+                                   int32_t out_c, float *o)
+{
+    int32_t ky, kx;
+    float acc = bias ? bias[c] : 0.0f;
+    for (ky = 0; ky < f_dims->h; ++ky) {
+        const int32_t iy = y0 + p->dilation_h * ky;
+        if (iy < 0 || iy >= in_dims->h) {
+            continue;
+        }
+        for (kx = 0; kx < f_dims->w; ++kx) {
+            const int32_t ix = x0 + p->dilation_w * kx;
+            if (ix < 0 || ix >= in_dims->w) {
+                continue;
+            }
+            acc = fmaf(img[((size_t)iy * in_dims->w + ix) * in_dims->c + c],
+                       filter[((size_t)ky * f_dims->w + kx) * out_c + c], acc);
+        }
+    }
+    o[c] = acc < p->act_min_f ? p->act_min_f : (acc > p->act_max_f ? p->act_max_f : acc);
 }
 
 F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in_dims,
@@ -282,8 +384,14 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w;
     const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t sw = p->stride_w;
     const F_V lo = F_BCAST(p->act_min_f), hi = F_BCAST(p->act_max_f);
-    int32_t b, oy, ox;
+    const int is3x3 = f_h == 3 && f_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
+    /* interior columns: x0 >= 0 and x0 + 2 < in_w */
+    const int32_t ix0 = (p->pad_w + sw - 1) / sw;
+    const int32_t ix1_raw = in_w - 3 + p->pad_w >= 0 ? (in_w - 3 + p->pad_w) / sw + 1 : 0;
+    const int32_t ix1 = ix1_raw < out_w ? ix1_raw : out_w;
+    int32_t b, oy, ox, c;
     if (p->depth_multiplier != 1 || in_c != out_c) {
         return 0;
     }
@@ -291,85 +399,34 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
         const float *img = in + (size_t)b * in_h * in_w * in_c;
         for (oy = 0; oy < out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_h;
+            float *orow = out + ((size_t)b * out_h + oy) * out_w * out_c;
+            /* filter rows inside the image; the row function needs the middle one */
+            const unsigned rows = (y0 >= 0 && y0 < in_h ? 1u : 0u) |
+                                  (y0 + 1 >= 0 && y0 + 1 < in_h ? 2u : 0u) |
+                                  (y0 + 2 >= 0 && y0 + 2 < in_h ? 4u : 0u);
+            const int row_fn = is3x3 && (rows & 2u) && ix0 < ix1;
+            const int32_t cv = out_c / F_L * F_L; /* channels in whole vectors */
             for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                float *o = out + (((size_t)b * out_h + oy) * out_w + ox) * out_c;
-                int32_t c = 0, ky, kx;
-                for (; c + F_L <= out_c; c += F_L) {
-                    F_V acc = F_ZERO;
-                    for (ky = 0; ky < f_h; ++ky) {
-                        const int32_t iy = y0 + p->dilation_h * ky;
-                        if (iy < 0 || iy >= in_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < f_w; ++kx) {
-                            const int32_t ix = x0 + p->dilation_w * kx;
-                            if (ix < 0 || ix >= in_w) {
-                                continue;
-                            }
-                            const float *xp = img + ((size_t)iy * in_w + ix) * in_c + c;
-                            const float *fp = filter + ((size_t)ky * f_w + kx) * out_c + c;
-                            acc = F_ADD(acc, F_MUL(F_LOAD(xp), F_LOAD(fp)));
-                        }
-                    }
-                    if (bias) {
-                        acc = F_ADD(acc, F_LOAD(bias + c));
-                    }
-                    F_STORE(o + c, F_CLAMP(acc, lo, hi));
+                if (row_fn && ox == ix0) {
+                    ox = ix1 - 1;
+                    continue;
                 }
-                for (; c < out_c; ++c) {
-                    float acc = 0.0f;
-                    for (ky = 0; ky < f_h; ++ky) {
-                        const int32_t iy = y0 + p->dilation_h * ky;
-                        if (iy < 0 || iy >= in_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < f_w; ++kx) {
-                            const int32_t ix = x0 + p->dilation_w * kx;
-                            if (ix < 0 || ix >= in_w) {
-                                continue;
-                            }
-                            acc += img[((size_t)iy * in_w + ix) * in_c + c] *
-                                   filter[((size_t)ky * f_w + kx) * out_c + c];
-                        }
-                    }
-                    if (bias) {
-                        acc += bias[c];
-                    }
-                    o[c] = F_FN(clampf)(acc, p->act_min_f, p->act_max_f);
+                F_FN(dw_edge)(p, in_dims, img, f_dims, filter, bias, lo, hi, y0, ox * sw - p->pad_w,
+                              cv, orow + (size_t)ox * out_c);
+            }
+            if (row_fn) {
+                for (c = 0; c < cv; c += F_L) {
+                    F_FN(dw3x3_row)(img + (size_t)(y0 + 1) * in_w * in_c, in_w, in_c, sw, filter,
+                                    out_c, bias ? F_LOAD(bias + c) : F_ZERO, lo, hi, ix0, ix1,
+                                    -p->pad_w, orow, c, rows);
                 }
             }
-        }
-    }
-    return 1;
-}
-
-F_ATTR int F_FN(el_opt_fc_f32)(const el_fc_params *p, int32_t batches, int32_t depth,
-                               const float *in, int32_t units, const float *filter,
-                               const float *bias, float *out)
-{
-    float panel[F_KSEG * F_NP];
-    int32_t n0, k0, bt;
-    for (n0 = 0; n0 < units; n0 += F_NP) {
-        const int32_t nr = units - n0 < F_NP ? units - n0 : F_NP;
-        for (k0 = 0; k0 < depth || k0 == 0; k0 += F_KSEG) {
-            const int32_t ks = depth - k0 < F_KSEG ? depth - k0 : F_KSEG;
-            F_FN(pack)(filter, depth, n0, units, k0, ks, panel);
-            for (bt = 0; bt < batches; ++bt) {
-                float *o = out + (size_t)bt * units + n0;
-                F_V a0 = F_ZERO, a1 = F_ZERO;
-                if (k0 > 0) { /* continue the sums left in the output by the last segment */
-                    F_FN(load_partial)(o, nr, &a0, &a1);
+            c = cv;
+            for (; c < out_c; ++c) {
+                for (ox = 0; ox < out_w; ++ox) {
+                    F_FN(dw_scalar)(p, in_dims, img, f_dims, filter, bias, y0, ox * sw - p->pad_w,
+                                    c, out_c, orow + (size_t)ox * out_c);
                 }
-                F_FN(dot)(in + (size_t)bt * depth + k0, ks, panel, &a0, &a1);
-                if (k0 + ks >= depth) {
-                    F_FN(store)(a0, a1, bias, n0, nr, p->act_min_f, p->act_max_f, 1, o);
-                } else {
-                    F_FN(store_partial)(a0, a1, nr, o);
-                }
-            }
-            if (ks <= 0) {
-                break;
             }
         }
     }

@@ -46,7 +46,8 @@ uint32_t el_opt_isa_detected(void)
 #endif
 #if defined(EL_OPT_HAVE_AVX2)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) {
+    /* the float kernels use FMA with AVX2: every AVX2 CPU of Intel and AMD has both */
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         isa |= EL_OPT_ISA_AVX2;
 #if defined(EL_OPT_HAVE_VNNI)
         if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl")) {

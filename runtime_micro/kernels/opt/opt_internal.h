@@ -149,6 +149,14 @@ void el_opt_gemm_avxvnni(int32_t m, int32_t n, int32_t k, const int8_t *const *a
                          int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 #endif
 
+/* The float32 GEMM register tile of each instruction set (f32_body.h drives it):
+ * rows i < F_MR of C (c + i * ldc), columns j < F_NP (two vectors), over k:
+ *   acc = EL_F32_FIRST ? (init ? init[j] : 0) : c[i][j];  acc = fma(a[i][kk], b[kk * F_NP + j],
+ *   acc) for kk < k in order;  EL_F32_LAST: clamp to [lo, hi];  store for i < mr, j < nr.
+ * Rows past mr repeat a[mr - 1] (the driver fills a[] to F_MR) and are not stored. */
+#define EL_F32_FIRST 1
+#define EL_F32_LAST 2
+
 #if defined(EL_OPT_HAVE_AVX2)
 int el_opt_conv2d_f32_avx2(const el_conv_params *p, const el_dims *in_dims, const float *in,
                            const el_dims *f_dims, const float *filter, const float *bias,

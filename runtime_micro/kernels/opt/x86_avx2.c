@@ -263,36 +263,244 @@ EL_AVX2 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t l
 }
 
 /* ---- float32 conv / depthwise / fully connected (f32_body.h) ---- */
-EL_AVX2 static inline __m256 clamp8(__m256 x, __m256 lo, __m256 hi)
+/* AVX2 + FMA (opt_dispatch.c reports AVX2 only when the CPU has both) */
+#define EL_AVX2F __attribute__((target("avx2,fma")))
+
+/* vmaxps / vminps return their second operand when either is NaN: x passes through as NaN.
+ * (A -0 below a +0 bound becomes +0: equal values, within the float contract.) */
+EL_AVX2F static inline __m256 clamp8(__m256 x, __m256 lo, __m256 hi)
 {
-    const __m256 r = _mm256_blendv_ps(x, hi, _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
-    return _mm256_blendv_ps(r, lo, _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
+    return _mm256_min_ps(hi, _mm256_max_ps(lo, x));
 }
 
-/* panel[kk * 16 + j] = w[j * ldw + kk]: two gathers per k (8 rows each) */
-EL_AVX2 static void pack16_f32(const float *w, int32_t ldw, int32_t ks, float *panel)
+/* 8x8 transpose: r[t] = column t of the rows r[0..7]. */
+EL_AVX2F static inline void transpose8(__m256 *r)
 {
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i idx0 = _mm256_mullo_epi32(lane, _mm256_set1_epi32(ldw));
-    const __m256i idx1 = _mm256_add_epi32(idx0, _mm256_set1_epi32(8 * ldw));
-    int32_t kk;
-    for (kk = 0; kk < ks; ++kk, panel += 16) {
-        _mm256_storeu_ps(panel, _mm256_i32gather_ps(w + kk, idx0, 4));
-        _mm256_storeu_ps(panel + 8, _mm256_i32gather_ps(w + kk, idx1, 4));
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* panel[kk * 16 + j] = w[j * ldw + kk]: 8x8 transposes, the last k one by one */
+EL_AVX2F static void pack16_f32(const float *w, int32_t ldw, int32_t ks, float *panel)
+{
+    int32_t kk, h, t, j;
+    for (kk = 0; kk + 8 <= ks; kk += 8) {
+        for (h = 0; h < 2; ++h) {
+            __m256 r[8];
+            for (t = 0; t < 8; ++t) {
+                r[t] = _mm256_loadu_ps(w + (size_t)(h * 8 + t) * ldw + kk);
+            }
+            transpose8(r);
+            for (t = 0; t < 8; ++t) {
+                _mm256_storeu_ps(panel + (size_t)(kk + t) * 16 + h * 8, r[t]);
+            }
+        }
+    }
+    for (; kk < ks; ++kk) {
+        for (j = 0; j < 16; ++j) {
+            panel[(size_t)kk * 16 + j] = w[(size_t)j * ldw + kk];
+        }
     }
 }
 
+/* Row i of a tile: 16 accumulators in two vectors, from the init vector, the partial sums in c,
+ * or zero; stored (clamped when last) for i < mr, nr columns. */
+EL_AVX2F static inline void tile_load(const float *init, int32_t flags, const float *c, int32_t nr,
+                                      __m256 *v0, __m256 *v1)
+{
+    float tmp[16];
+    if (flags & EL_F32_FIRST) {
+        *v0 = init ? _mm256_loadu_ps(init) : _mm256_setzero_ps();
+        *v1 = init ? _mm256_loadu_ps(init + 8) : _mm256_setzero_ps();
+        return;
+    }
+    if (nr == 16) {
+        *v0 = _mm256_loadu_ps(c);
+        *v1 = _mm256_loadu_ps(c + 8);
+        return;
+    }
+    memset(tmp, 0, sizeof tmp);
+    memcpy(tmp, c, (size_t)nr * sizeof(float));
+    *v0 = _mm256_loadu_ps(tmp);
+    *v1 = _mm256_loadu_ps(tmp + 8);
+}
+
+/* lanes < n set */
+EL_AVX2F static inline __m256i tail_mask(int32_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+EL_AVX2F static inline void tile_store(__m256 v0, __m256 v1, int32_t flags, __m256 lo, __m256 hi,
+                                       int32_t nr, float *c)
+{
+    if (flags & EL_F32_LAST) {
+        v0 = clamp8(v0, lo, hi);
+        v1 = clamp8(v1, lo, hi);
+    }
+    if (nr == 16) {
+        _mm256_storeu_ps(c, v0);
+        _mm256_storeu_ps(c + 8, v1);
+        return;
+    }
+    if (nr >= 8) {
+        _mm256_storeu_ps(c, v0);
+        _mm256_maskstore_ps(c + 8, tail_mask(nr - 8), v1);
+    } else {
+        _mm256_maskstore_ps(c, tail_mask(nr), v0);
+    }
+}
+
+/* 6 rows x 16 columns: 12 accumulators, two panel loads and six broadcasts per k. One row
+ * (batch-1 FULLY_CONNECTED) has its own loop: the same operations per output. */
+EL_AVX2F static void ftile_avx2(int32_t k, const float *const *a, const float *b, const float *init,
+                                int32_t flags, float lo_f, float hi_f, float *c, int32_t ldc,
+                                int32_t mr, int32_t nr)
+{
+    const __m256 lo = _mm256_set1_ps(lo_f), hi = _mm256_set1_ps(hi_f);
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    int32_t kk;
+    tile_load(init, flags, c, nr, &c00, &c01);
+    if (mr == 1) {
+        const float *a0 = a[0];
+        for (kk = 0; kk < k; ++kk, b += 16) {
+            const __m256 x = _mm256_broadcast_ss(a0 + kk);
+            c00 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b), c00);
+            c01 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b + 8), c01);
+        }
+        tile_store(c00, c01, flags, lo, hi, nr, c);
+        return;
+    }
+    tile_load(init, flags, c + (size_t)ldc, mr > 1 ? nr : 0, &c10, &c11);
+    tile_load(init, flags, c + 2 * (size_t)ldc, mr > 2 ? nr : 0, &c20, &c21);
+    tile_load(init, flags, c + 3 * (size_t)ldc, mr > 3 ? nr : 0, &c30, &c31);
+    tile_load(init, flags, c + 4 * (size_t)ldc, mr > 4 ? nr : 0, &c40, &c41);
+    tile_load(init, flags, c + 5 * (size_t)ldc, mr > 5 ? nr : 0, &c50, &c51);
+    {
+        const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+        for (kk = 0; kk < k; ++kk, b += 16) {
+            const __m256 w0 = _mm256_loadu_ps(b), w1 = _mm256_loadu_ps(b + 8);
+            __m256 x = _mm256_broadcast_ss(a0 + kk);
+            c00 = _mm256_fmadd_ps(x, w0, c00);
+            c01 = _mm256_fmadd_ps(x, w1, c01);
+            x = _mm256_broadcast_ss(a1 + kk);
+            c10 = _mm256_fmadd_ps(x, w0, c10);
+            c11 = _mm256_fmadd_ps(x, w1, c11);
+            x = _mm256_broadcast_ss(a2 + kk);
+            c20 = _mm256_fmadd_ps(x, w0, c20);
+            c21 = _mm256_fmadd_ps(x, w1, c21);
+            x = _mm256_broadcast_ss(a3 + kk);
+            c30 = _mm256_fmadd_ps(x, w0, c30);
+            c31 = _mm256_fmadd_ps(x, w1, c31);
+            x = _mm256_broadcast_ss(a4 + kk);
+            c40 = _mm256_fmadd_ps(x, w0, c40);
+            c41 = _mm256_fmadd_ps(x, w1, c41);
+            x = _mm256_broadcast_ss(a5 + kk);
+            c50 = _mm256_fmadd_ps(x, w0, c50);
+            c51 = _mm256_fmadd_ps(x, w1, c51);
+        }
+    }
+    tile_store(c00, c01, flags, lo, hi, nr, c);
+    tile_store(c10, c11, flags, lo, hi, nr, c + (size_t)ldc);
+    if (mr > 2) {
+        tile_store(c20, c21, flags, lo, hi, nr, c + 2 * (size_t)ldc);
+    }
+    if (mr > 3) {
+        tile_store(c30, c31, flags, lo, hi, nr, c + 3 * (size_t)ldc);
+    }
+    if (mr > 4) {
+        tile_store(c40, c41, flags, lo, hi, nr, c + 4 * (size_t)ldc);
+    }
+    if (mr > 5) {
+        tile_store(c50, c51, flags, lo, hi, nr, c + 5 * (size_t)ldc);
+    }
+}
+
+/* Sum of the eight lanes, always in this order. */
+EL_AVX2F static inline float hsum8f(__m256 v)
+{
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+/* Eight dot products sharing x: lane l of unit j sums x[kk] * w_j[kk] for kk = l mod 8, the
+ * last partial block read with a mask (zeros), then hsum8f. Units past nu repeat the last. */
+EL_AVX2F static void fdot8_avx2(int32_t k, const float *x, const float *w, int32_t ldw, int32_t nu,
+                                float *sums)
+{
+    const float *w0 = w, *w1 = nu > 1 ? w0 + ldw : w0, *w2 = nu > 2 ? w1 + ldw : w1;
+    const float *w3 = nu > 3 ? w2 + ldw : w2, *w4 = nu > 4 ? w3 + ldw : w3;
+    const float *w5 = nu > 5 ? w4 + ldw : w4, *w6 = nu > 6 ? w5 + ldw : w5;
+    const float *w7 = nu > 7 ? w6 + ldw : w6;
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+    float r[8];
+    int32_t kk, j;
+    for (kk = 0; kk + 8 <= k; kk += 8) {
+        const __m256 xv = _mm256_loadu_ps(x + kk);
+        s0 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w0 + kk), s0);
+        s1 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w1 + kk), s1);
+        s2 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w2 + kk), s2);
+        s3 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w3 + kk), s3);
+        s4 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w4 + kk), s4);
+        s5 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w5 + kk), s5);
+        s6 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w6 + kk), s6);
+        s7 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w7 + kk), s7);
+    }
+    if (kk < k) {
+        const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(k - kk),
+                                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        const __m256 xv = _mm256_maskload_ps(x + kk, m);
+        s0 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(w0 + kk, m), s0);
+        s1 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(w1 + kk, m), s1);
+        s2 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(w2 + kk, m), s2);
+        s3 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(w3 + kk, m), s3);
+        s4 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(w4 + kk, m), s4);
+        s5 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(w5 + kk, m), s5);
+        s6 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(w6 + kk, m), s6);
+        s7 = _mm256_fmadd_ps(xv, _mm256_maskload_ps(w7 + kk, m), s7);
+    }
+    r[0] = hsum8f(s0);
+    r[1] = hsum8f(s1);
+    r[2] = hsum8f(s2);
+    r[3] = hsum8f(s3);
+    r[4] = hsum8f(s4);
+    r[5] = hsum8f(s5);
+    r[6] = hsum8f(s6);
+    r[7] = hsum8f(s7);
+    for (j = 0; j < nu; ++j) {
+        sums[j] = r[j];
+    }
+}
+
+#include <math.h>
+
 #define F_PACK_FULL(w, ldw, ks, panel) pack16_f32(w, ldw, ks, panel)
-#define F_ATTR EL_AVX2
+#define F_ATTR EL_AVX2F
 #define F_FN(x) x##_avx2
 #define F_V __m256
 #define F_L 8
+#define F_MR 6
 #define F_ZERO _mm256_setzero_ps()
 #define F_LOAD(p) _mm256_loadu_ps(p)
 #define F_STORE(p, v) _mm256_storeu_ps(p, v)
 #define F_BCAST(x) _mm256_set1_ps(x)
-#define F_ADD(a, b) _mm256_add_ps(a, b)
-#define F_MUL(a, b) _mm256_mul_ps(a, b)
+#define F_FMA(acc, a, b) _mm256_fmadd_ps(a, b, acc)
 #define F_CLAMP(v, lo, hi) clamp8(v, lo, hi)
 #include "f32_body.h"
 

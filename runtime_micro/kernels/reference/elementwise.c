@@ -57,6 +57,20 @@ static size_t shape_size(const el_shape *s)
     return n;
 }
 
+static int same_shape(const el_shape *a, const el_shape *b)
+{
+    int32_t i;
+    if (a->rank != b->rank) {
+        return 0;
+    }
+    for (i = 0; i < a->rank; ++i) {
+        if (a->d[i] != b->d[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int32_t add_sub_q(const el_arith_params *p, int32_t a, int32_t b, int is_sub)
 {
     const int32_t s1 = (int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift);
@@ -247,7 +261,27 @@ static float binary_f(el_binary_op op, float a, float b)
 void el_binary_f32(el_binary_op op, const el_arith_params *p, const el_shape *s1, const float *in1,
                    const el_shape *s2, const float *in2, const el_shape *so, float *out)
 {
-    if (op == EL_BIN_ADD || op == EL_BIN_SUB || op == EL_BIN_MUL || op == EL_BIN_DIV) {
+    if ((op == EL_BIN_ADD || op == EL_BIN_SUB || op == EL_BIN_MUL) && same_shape(s1, so) &&
+        same_shape(s2, so)) {
+        /* no broadcasting (residual ADDs): one loop per op the compiler vectorizes, the same
+         * IEEE operation and clamp per element as below */
+        const size_t n = shape_size(so);
+        const float lo = p->act_min_f, hi = p->act_max_f;
+        size_t i;
+        if (op == EL_BIN_ADD) {
+            for (i = 0; i < n; ++i) {
+                out[i] = clampf(in1[i] + in2[i], lo, hi);
+            }
+        } else if (op == EL_BIN_SUB) {
+            for (i = 0; i < n; ++i) {
+                out[i] = clampf(in1[i] - in2[i], lo, hi);
+            }
+        } else {
+            for (i = 0; i < n; ++i) {
+                out[i] = clampf(in1[i] * in2[i], lo, hi);
+            }
+        }
+    } else if (op == EL_BIN_ADD || op == EL_BIN_SUB || op == EL_BIN_MUL || op == EL_BIN_DIV) {
         EL_BINARY_LOOP(clampf(binary_f(op, in1[it.o1], in2[it.o2]), p->act_min_f, p->act_max_f));
     } else {
         EL_BINARY_LOOP(binary_f(op, in1[it.o1], in2[it.o2]));

@@ -109,17 +109,36 @@ void el_avgpool_f32(const el_pool_params *p, const el_dims *in_dims, const float
     })
 }
 
+/* Channels innermost (the running maxima live in the output pixel): every output still sees
+ * lowest, then v > m ? v : m over the window's taps in (fy, fx) order, then the clamp. */
 void el_maxpool_f32(const el_pool_params *p, const el_dims *in_dims, const float *in,
                     const el_dims *out_dims, float *out)
 {
-    EL_POOL_LOOP({
-        float m = -3.402823466e+38f;
-        for (fy = w.fy0; fy < w.fy1; ++fy) {
-            for (fx = w.fx0; fx < w.fx1; ++fx) {
-                const float v = EL_IN(fy, fx);
-                m = v > m ? v : m;
+    const int32_t ch = in_dims->c;
+    int32_t b, oy, ox, c, fy, fx;
+    for (b = 0; b < in_dims->n; ++b) {
+        for (oy = 0; oy < out_dims->h; ++oy) {
+            for (ox = 0; ox < out_dims->w; ++ox) {
+                float *o = out + (((size_t)b * out_dims->h + oy) * out_dims->w + ox) * ch;
+                pool_win w;
+                pool_window(p, in_dims, oy, ox, &w);
+                for (c = 0; c < ch; ++c) {
+                    o[c] = -3.402823466e+38f;
+                }
+                for (fy = w.fy0; fy < w.fy1; ++fy) {
+                    for (fx = w.fx0; fx < w.fx1; ++fx) {
+                        const float *x = in + (((size_t)b * in_dims->h + (w.y0 + fy)) * in_dims->w +
+                                               (w.x0 + fx)) *
+                                                  ch;
+                        for (c = 0; c < ch; ++c) {
+                            o[c] = x[c] > o[c] ? x[c] : o[c];
+                        }
+                    }
+                }
+                for (c = 0; c < ch; ++c) {
+                    o[c] = clampf(o[c], p->act_min_f, p->act_max_f);
+                }
             }
         }
-        out[oi] = clampf(m, p->act_min_f, p->act_max_f);
-    })
+    }
 }

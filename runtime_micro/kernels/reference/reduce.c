@@ -78,9 +78,58 @@ static size_t out_count(const el_shape *s, int32_t mask, int32_t *reduced)
         red_next(&it);                                                                             \
     }
 
+/* When the reduced axes are one contiguous run (MEAN over H, W of NHWC): outer x reduced x
+ * inner, so every output sums its inputs in the same order as EL_REDUCE_BODY (input order),
+ * with the inner loop running along contiguous outputs. Returns 0 for other masks. */
+static int sum_run_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out)
+{
+    size_t outer = 1, red = 1, inner = 1, o, r, j;
+    int32_t i, first = -1, last = -1;
+    for (i = 0; i < s->rank; ++i) {
+        if (p->axes_mask & (1 << i)) {
+            first = first < 0 ? i : first;
+            last = i;
+        }
+    }
+    if (first < 0 || (p->axes_mask >> s->rank) != 0) {
+        return 0;
+    }
+    for (i = 0; i < s->rank; ++i) {
+        const int in_run = i >= first && i <= last;
+        if (in_run != ((p->axes_mask >> i) & 1)) {
+            return 0; /* a kept axis inside the run */
+        }
+        if (i < first) {
+            outer *= (size_t)s->d[i];
+        } else if (in_run) {
+            red *= (size_t)s->d[i];
+        } else {
+            inner *= (size_t)s->d[i];
+        }
+    }
+    for (o = 0; o < outer; ++o) {
+        float *dst = out + o * inner;
+        for (j = 0; j < inner; ++j) {
+            dst[j] = 0.0f;
+        }
+        for (r = 0; r < red; ++r) {
+            const float *src = in + (o * red + r) * inner;
+            for (j = 0; j < inner; ++j) {
+                dst[j] = dst[j] + src[j];
+            }
+        }
+    }
+    return 1;
+}
+
 void el_reduce_sum_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out)
 {
-    EL_REDUCE_BODY(float, 0.0f, acc + x)
+    if (sum_run_f32(p, s, in, out)) {
+        return;
+    }
+    {
+        EL_REDUCE_BODY(float, 0.0f, acc + x)
+    }
 }
 
 void el_reduce_mean_f32(const el_reduce_params *p, const el_shape *s, const float *in, float *out)

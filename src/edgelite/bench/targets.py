@@ -444,7 +444,8 @@ def render_target(r: TargetReport) -> str:
         *[f"note      {n}" for n in r.notes],
         f"outputs   {r.outputs_match}",
         f"kernels   {r.kernels}" + (" (--reference-kernels)" if r.kernels == "reference" else
-                                    " (kernels/opt for this CPU, bit-exact with the reference)"),
+                                    " (kernels/opt for this CPU: integers bit-exact with the "
+                                    "reference, float within rounding of it)"),
         f"el_init   {r.init_instructions:,} instructions",
         f"invoke    {r.invoke_instructions:,} instructions{per_mac}",
         *([(f"first     {r.first_invoke_instructions:,} instructions (the first invoke; "
