@@ -430,12 +430,23 @@ def strided_slice_model(begin: list[int], end: list[int], strides: list[int], sh
                     [None] + [np.array(v, np.int32).tobytes() for v in (begin, end, strides)])
 
 
-def mul_model(dtype: int, out_scale: float, act: int = 0, in_zp: int = 0) -> tb.Model:
+def mul_model(dtype: int, out_scale: float, act: int = 0,
+              in_zp: int | None = 0) -> tb.Model:
     """Quantized MUL x * x (fused activation ``act``) with the given output scale."""
-    tensors = [tb.Tensor([1, 4], dtype, 0, "x", [0.5], [in_zp]),
+    tensors = [tb.Tensor([1, 4], dtype, 0, "x", [0.5], [] if in_zp is None else [in_zp]),
                tb.Tensor([1, 4], dtype, 0, "y", [out_scale], [0])]
     ops = [tb.Op(0, [0, 0], [1], tb.OPT_MUL, [(0, "u8", act)])]
     return tb.Model([tb.MUL], [tb.Subgraph(tensors, [0], [1], ops)], [None])
+
+
+ELU = 111  # BuiltinOperator
+
+
+def int8_elu_model(out_scale: float) -> tb.Model:
+    """int8 ELU (a lookup table built in prepare) with the given output scale."""
+    tensors = [tb.Tensor([1, 4], tb.INT8, 0, "x", [0.5], [0]),
+               tb.Tensor([1, 4], tb.INT8, 0, "y", [out_scale], [0])]
+    return tb.Model([ELU], [tb.Subgraph(tensors, [0], [1], [tb.Op(0, [0], [1])])], [None])
 
 
 def int8_mul_relu6_model(out_scale: float) -> tb.Model:
@@ -465,6 +476,12 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
          "int32 in invoke; found by fuzzing)"),
         ("valid_mul_relu6_out_scale_tiny", tb.build(int8_mul_relu6_model(1e-11)),
          "int8 MUL + RELU6, output scale 1e-11 (6 / scale overflowed int32; found by fuzzing)"),
+        ("valid_zero_points_empty", tb.build(mul_model(tb.INT8, 0.25, in_zp=None)),
+         "int8 MUL whose input has scales and an empty zero-point vector (all zero, as "
+         "TFLite reads it; edgelite inspect failed on it; found by fuzzing)"),
+        ("valid_elu_out_scale_tiny", tb.build(int8_elu_model(1e-11)),
+         "int8 ELU, output scale 1e-11 (its table's float -> int conversion left int32; "
+         "found by fuzzing)"),
     ]
 
 

@@ -106,9 +106,14 @@ static void populate_lut(unary_data *d, el_unary_op op, float in_s, int32_t in_z
     for (v = -128; v <= 127; ++v) {
         float x = in_s * (float)(v - in_zp), y;
         int32_t q;
+        float r;
         el_unary_f32(op, d->alpha, 1, &x, &y);
-        q = (int32_t)(roundf(y * inverse_scale) + (float)out_zp);
-        d->table[(uint8_t)(int8_t)v] = (int8_t)el_clamp_i32(q, -128, 127);
+        r = roundf(y * inverse_scale) + (float)out_zp;
+        /* clamped before the conversion: a value outside int32 (a tiny output scale) or NaN
+         * has no defined int conversion in C (TFLite's gives INT_MIN on x86, saturates on Arm);
+         * in range, the same as TFLite's convert-then-clamp */
+        q = r != r ? 0 : r <= -128.0f ? -128 : r >= 127.0f ? 127 : (int32_t)r;
+        d->table[(uint8_t)(int8_t)v] = (int8_t)q;
     }
 }
 

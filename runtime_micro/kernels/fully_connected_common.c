@@ -97,10 +97,10 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
         }
     }
     keep_sums = !is_float && fc_keeps_sums(ctx, in, filter, bias, -el_quant_zero_point(&fq, 0));
-    mem = (unsigned char *)el_alloc_op_data(
-        ctx, node,
-        sizeof(fc_data) + (is_float ? 0u : 8u * (size_t)fq.count) +
-            (keep_sums ? 8u * (size_t)units : 0u));
+    mem = (unsigned char *)el_alloc_op_data(ctx, node,
+                                            sizeof(fc_data) +
+                                                (is_float ? 0u : 8u * (size_t)fq.count) +
+                                                (keep_sums ? 8u * (size_t)units : 0u));
     if (mem == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
     }
@@ -235,8 +235,7 @@ static void fc_task(void *arg, int32_t i)
     } else {
         in += (size_t)a * (size_t)j->depth * j->esize;
         out += (size_t)a * (size_t)j->units * j->esize;
-        fc_run(j->ctx, j->k, &q, n, j->depth, in, j->in, j->units, w, bias, j->bias, j->sums,
-               out);
+        fc_run(j->ctx, j->k, &q, n, j->depth, in, j->in, j->units, w, bias, j->bias, j->sums, out);
     }
 }
 

@@ -49,7 +49,7 @@ static void strides_of(const el_shape *s, size_t *st)
     }
 }
 
-static int slice_more(int64_t i, int32_t stop, int32_t stride)
+static int slice_more(int32_t i, int32_t stop, int32_t stride)
 {
     return stride > 0 ? i < stop : i > stop;
 }
@@ -58,18 +58,26 @@ void el_strided_slice(const el_slice_params *p, size_t elem, const el_shape *in_
                       const void *in, void *out)
 {
     size_t st[EL_NN_MAX_RANK];
-    /* int64: the step past the last element may leave int32 (a stride of up to INT32_MAX) */
-    int64_t idx[EL_NN_MAX_RANK];
+    int32_t idx[EL_NN_MAX_RANK], last[EL_NN_MAX_RANK];
     const unsigned char *src = (const unsigned char *)in;
     unsigned char *o = (unsigned char *)out;
     const int32_t r = in_shape->rank;
     int32_t d;
     strides_of(in_shape, st);
     for (d = 0; d < r; ++d) {
-        if (!slice_more(p->start[d], p->stop[d], p->stride[d])) {
+        const int32_t start = p->start[d], stop = p->stop[d], stride = p->stride[d];
+        uint32_t span, step;
+        if (!slice_more(start, stop, stride)) {
             return; /* empty */
         }
-        idx[d] = p->start[d];
+        /* The last index the slice reaches, so the walk below never forms an index past it
+         * (start + stride may leave int32 for strides near INT32_MAX). In uint32: prepare
+         * clamps start and stop to [-1, dim], so span and (n - 1) * step stay below 2^31. */
+        span = stride > 0 ? (uint32_t)stop - (uint32_t)start : (uint32_t)start - (uint32_t)stop;
+        step = stride > 0 ? (uint32_t)stride : 0u - (uint32_t)stride;
+        step = (span - 1u) / step * step;
+        last[d] = stride > 0 ? start + (int32_t)step : start - (int32_t)step;
+        idx[d] = start;
     }
     for (;;) {
         size_t off = 0;
@@ -79,8 +87,8 @@ void el_strided_slice(const el_slice_params *p, size_t elem, const el_shape *in_
         memcpy(o, src + off * elem, elem);
         o += elem;
         for (d = r - 1; d >= 0; --d) {
-            idx[d] += p->stride[d];
-            if (slice_more(idx[d], p->stop[d], p->stride[d])) {
+            if (idx[d] != last[d]) {
+                idx[d] += p->stride[d];
                 break;
             }
             idx[d] = p->start[d];

@@ -125,7 +125,8 @@ def build_workload(config: BenchConfig) -> tuple[Workload, ModelInfo, str, list[
     where = str(config.model)
     model = read_bytes(config.model, "model file")
     info = read_model(model, where)
-    sizing = Interpreter(model)  # the exact arena; also the inputs' and outputs' details
+    sizing = Interpreter(config.model)  # the exact arena; inputs' and outputs' details (errors
+    #                                     name the file)
     layout = model_layout(info.metadata)
     if config.input is not None:
         inputs, notes = file_inputs(config.input, sizing.inputs, layout)

@@ -81,7 +81,7 @@ class HostRunner(Runner):
     def __init__(self, w: Workload, disable_isa: int = 0, threads: int = 1) -> None:
         start = time.perf_counter_ns()
         self._it = Interpreter(w.model, arena_size=w.arena_bytes, disable_isa=disable_isa,
-                               num_threads=threads)
+                               num_threads=threads, model_name=w.where)
         self.init_ms = (time.perf_counter_ns() - start) / 1e6
         self.arena_bytes = self._it.arena_bytes
         self.kernels = self._it.kernels

@@ -381,7 +381,7 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
         raise EdgeliteError(f"no instruction counts from the QEMU plugin on {target}",
                             code=Code.INTERNAL, where=where, hint=res.describe()[-300:])
 
-    it = Interpreter(w.model, arena_size=w.arena_bytes)  # shapes as the runtime prepared them
+    it = Interpreter(w.model, arena_size=w.arena_bytes, model_name=w.where)  # shapes as the runtime prepared them
     macs = op_macs(info, {k: list(it.tensor_details(k).shape) for k in range(it.tensor_count)})
 
     ops: list[OpCount] = []

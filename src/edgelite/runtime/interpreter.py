@@ -131,7 +131,8 @@ class Interpreter:
                  experimental_preserve_all_tensors: bool = False,
                  experimental_op_resolver_type: object = None,
                  experimental_disable_delegate_clustering: bool = False,
-                 experimental_default_delegate_latest_features: bool = False) -> None:
+                 experimental_default_delegate_latest_features: bool = False,
+                 model_name: str | None = None) -> None:
         # LiteRT's keywords: model_path / model_content name the model, num_threads None
         # means its default, preserve_all_tensors keeps every tensor readable (our linear
         # planner). The op resolver and delegate clustering choose among LiteRT's own kernels
@@ -157,6 +158,8 @@ class Interpreter:
         self._lib = _lib.load()
         self.num_threads = num_threads
         data, self._where = _read_model(model)
+        if model_name is not None:  # what errors call a model given as bytes (its path)
+            self._where = model_name
         self._model = _aligned(max(len(data), 1))
         self._model[:len(data)] = np.frombuffer(data, dtype=np.uint8)
         self._model_size = len(data)

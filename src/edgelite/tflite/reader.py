@@ -418,9 +418,13 @@ def _tensor(index: int, t: _Table, buffers: list[BufferInfo]) -> TensorInfo:
         qmin = q.array(Q.MIN, "<f4", "min")
         qmax = q.array(Q.MAX, "<f4", "max")
         if scale is not None and scale.size:
+            if zp is not None and zp.size and zp.size != scale.size:
+                raise _Invalid(f"tensor {index} ({name!r}) has {zp.size} zero points for "
+                               f"{scale.size} scales")
             quant = QuantInfo(
                 [float(s) for s in scale],
-                [int(z) for z in zp] if zp is not None else [],
+                # none stored: all zero (as runtime_micro reads it)
+                [int(z) for z in zp] if zp is not None and zp.size else [0] * scale.size,
                 q.scalar(Q.QUANTIZED_DIMENSION, "int32", 0, "quantized_dimension"),
                 [float(v) for v in qmin] if qmin is not None else [],
                 [float(v) for v in qmax] if qmax is not None else [],
