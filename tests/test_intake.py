@@ -441,7 +441,9 @@ def test_mediapipe_float_files_convert_and_match_litert(member: str) -> None:
     ref = _litert(data, [x])  # TFLite's reference kernels on our file
     got = _micro(data, graph, {graph.inputs[0].name: x})
     for a, b in zip(got, ref):
-        assert _err_of_range(a, b) <= 1e-5
+        # fused multiply-adds: each float kernel is within 1e-5 of its
+        #  output range of the reference (test_opt_f32), and over a whole model the roundings add up
+        assert _err_of_range(a, b) <= 1e-4
     # and the source file itself in LiteRT (its XNNPACK delegate runs MediaPipe's custom op)
     for a, b in zip(_litert(path.read_bytes(), [x], reference=False), ref):
         assert _err_of_range(a, b) <= 1e-3
@@ -505,7 +507,7 @@ def test_runtime_micro_runs_the_custom_op_as_the_file_keeps_it() -> None:
     it.invoke()
     got = it.get_output(0)
     ref = _litert(write_model(convert(path)), [x])[0]
-    assert _err_of_range(got, ref) <= 1e-5
+    assert _err_of_range(got, ref) <= 1e-4  # fused multiply-adds in the float GEMM
     assert _err_of_range(got, _litert(path.read_bytes(), [x], reference=False)[0]) <= 1e-3
 
 

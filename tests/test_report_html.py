@@ -213,7 +213,7 @@ def test_same_report_same_bytes(reports: Path) -> None:
     from edgelite.quantize import QuantizeOptions, quantize
 
     opts = QuantizeOptions(calibration=DIGITS / "calibration.npz", report=True,
-                           progress=False)
+                           equalize="off", progress=False)  # as the fixture's command
     first = render_html(quantize(DIGITS / "digits_cnn.onnx", opts).report)
     assert first == render_html(quantize(DIGITS / "digits_cnn.onnx", opts).report)
     assert first == (reports / "q.html").read_text()
