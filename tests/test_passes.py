@@ -517,10 +517,9 @@ def test_wide_concat_runs_in_tflite_micro(tmp_path: Path, width: int) -> None:
     """TFLite Micro's CONCATENATION takes at most 10 inputs: a wider Concat becomes a tree of
     at most 10 each, float equal to ONNX Runtime in LiteRT and TFLite Micro; and as int8,
     runtime_micro is bit-exact with TFLite Micro on it."""
-    from tflite_micro.python.tflite_micro import runtime
+    from helpers.tflite_checks import assert_int8_bit_exact_with_tflm
 
     from edgelite.quantize import QuantizeOptions, quantize
-    from edgelite.runtime import Interpreter
 
     names = [f"x{i}" for i in range(width)]
     nodes = [helper.make_node("Concat", names, ["c"], axis=1),
@@ -533,16 +532,7 @@ def test_wide_concat_runs_in_tflite_micro(tmp_path: Path, width: int) -> None:
     q = quantize(g, QuantizeOptions(calibration={n: np.stack([f] * 4) for n, f in feeds.items()},
                                     progress=False))
     assert all(len(op.inputs) <= 10 for op in q.graph.ops if op.type == "CONCATENATION")
-    tflm = runtime.Interpreter.from_bytes(q.model, arena_size=1 << 20)
-    ours = Interpreter(q.model)
-    rng = np.random.default_rng(6)
-    for i in range(width):
-        x = rng.integers(-128, 128, ours.inputs[i].shape).astype(np.int8)
-        tflm.set_input(x, i)
-        ours.set_input(i, x)
-    tflm.invoke()
-    ours.invoke()
-    np.testing.assert_array_equal(ours.get_output(0), tflm.get_output(0))
+    assert_int8_bit_exact_with_tflm(q.model, samples=1)
 
 
 # ---- activation fusion ----------------------------------------------------------------------

@@ -47,13 +47,14 @@ def assert_int8_bit_exact_with_tflm(data: bytes, samples: int) -> None:
 
     tflm = runtime.Interpreter.from_bytes(data, arena_size=64 << 20)
     ours = Interpreter(data)
-    assert ours.inputs[0].dtype == np.int8
+    assert all(d.dtype == np.int8 for d in ours.inputs)
     rng = np.random.default_rng(6)
     for _ in range(samples):
-        q = rng.integers(-128, 128, ours.inputs[0].shape).astype(np.int8)
-        tflm.set_input(q, 0)
+        for i, d in enumerate(ours.inputs):  # every input: a multi-input model too
+            q = rng.integers(-128, 128, d.shape).astype(np.int8)
+            tflm.set_input(q, i)
+            ours.set_input(i, q)
         tflm.invoke()
-        ours.set_input(0, q)
         ours.invoke()
         for i in range(len(ours.outputs)):
             np.testing.assert_array_equal(ours.get_output(i), tflm.get_output(i))

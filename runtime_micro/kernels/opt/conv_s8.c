@@ -72,15 +72,12 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         const int8_t *fb = filter + (size_t)n0 * k;
         const int32_t *bsum = bs;
         el_opt_rq rq;
-        int32_t j, pix0, b, oy, ox;
+        int32_t pix0, b, oy, ox;
         if (EL_OPT_FILTER_SUMS && sums != NULL) { /* Cortex-M: compiled out */
             rq.bias = sums->bias + n0;
             bsum = sums->sum + n0;
         } else {
-            kr->rowsum(nc, k, fb, k, bs);
-            for (j = 0; j < nc; ++j) {
-                be[j] = fold_offset(bias, n0 + j, p->input_offset, bs[j]);
-            }
+            el_opt_filter_sums_s8(isa, nc, k, fb, bias ? bias + n0 : NULL, p->input_offset, be, bs);
             rq.bias = be;
         }
         rq.mult = q->multiplier + n0;
@@ -306,10 +303,8 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
             rq.bias = sums->bias + n0;
             bsum = sums->sum + n0;
         } else {
-            kr->rowsum(nc, depth, fb, depth, bs);
-            for (j = 0; j < nc; ++j) {
-                be[j] = fold_offset(bias, n0 + j, p->input_offset, bs[j]);
-            }
+            el_opt_filter_sums_s8(isa, nc, depth, fb, bias ? bias + n0 : NULL, p->input_offset, be,
+                                  bs);
             rq.bias = be;
         }
         if (per_channel) {
