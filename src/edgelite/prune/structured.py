@@ -15,6 +15,7 @@ the MAC count, which is always computed on the whole graph.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -350,7 +351,15 @@ def apply(graph: ir.Graph, masks: dict[int, np.ndarray], groups: Sequence[Group]
 def correct(graph: ir.Graph, orig: ir.Graph, orig_model: bytes, twin: dict[int, ir.Tensor],
             masks: dict[int, np.ndarray], grams: dict[int, RP.Gram], samples: Sequence,
             backend: str, progress: bool) -> None:
-    """The correction pass: refit every repaired layer on the pruned model's inputs."""
+    """The correction pass: refit every repaired layer on the pruned model's inputs.
+
+    Front to back in stages: a layer refit to undo the error of the pruned layers before it
+    must see those layers as they will be, already corrected. Refitting every layer at once on
+    one pass of the pruned model makes each layer compensate errors that the layers before it
+    compensate too, and in a deep stack (EfficientNet-Lite0, 49 refit layers) the
+    over-compensation compounds until the output is lost (cosine 0.2 against float where the
+    unrepaired pruning kept 0.5). Each stage costs one pass of both models over the samples.
+    """
     from edgelite.tflite.writer import write_model
 
     orig_by_out = {id(op.outputs[0]): op for op in orig.ops if op.outputs}
@@ -361,18 +370,33 @@ def correct(graph: ir.Graph, orig: ir.Graph, orig_model: bytes, twin: dict[int, 
             pairs.append((op, orig_by_out[id(twin[id(op.outputs[0])])]))
     if not pairs:
         return
-    got = RP.collect_pairs(orig, orig_model, graph, write_model(graph), pairs, samples,
-                           backend, progress)
-    for op, o_op in pairs:
-        w_o, b_o = RP.layer_matrix(o_op)
-        keep_out = masks.get(id(op.outputs[0]))
-        if keep_out is not None:
-            w_o, b_o = w_o[keep_out], b_o[keep_out]
-        w_c, b_c = RP.layer_matrix(op)
-        new = RP.correct(np.concatenate([w_o, b_o[:, None]], axis=1),
-                         np.concatenate([w_c, b_c[:, None]], axis=1), got[id(op)],
-                         grams[id(op)])
-        w_t = op.inputs[1]
-        op.inputs[1] = _sliced(w_t, new[:, :-1].reshape(w_t.shape).astype(w_t.dtype))
-        if len(op.inputs) > 2 and op.inputs[2] is not None:
-            op.inputs[2] = _sliced(op.inputs[2], new[:, -1].astype(op.inputs[2].dtype))
+    stages = min(len(pairs), CORRECTION_STAGES)
+    bounds = [round(i * len(pairs) / stages) for i in range(stages + 1)]
+    for lo, hi in itertools.pairwise(bounds):
+        stage = pairs[lo:hi]
+        got = RP.collect_pairs(orig, orig_model, graph, write_model(graph), stage, samples,
+                               backend, progress)
+        for op, o_op in stage:
+            _correct_layer(op, o_op, masks, got[id(op)], grams[id(op)])
+
+
+# Stages of the correction pass (see correct()): more stages follow the pruned model more
+# closely, each costs one pass of both models over the calibration samples. EfficientNet-Lite0
+# at --macs 0.75, 64 photo crops (output cosine on them / prune CPU s): 1 stage 0.20 / 50 s,
+# 8 stages 0.969 / 71 s, 16 stages 0.996 / 85 s, one per layer (49) 0.997 / 105 s.
+CORRECTION_STAGES = 16
+
+
+def _correct_layer(op: ir.Op, o_op: ir.Op, masks: dict[int, np.ndarray], pair: RP.Pair,
+                   gram: RP.Gram) -> None:
+    w_o, b_o = RP.layer_matrix(o_op)
+    keep_out = masks.get(id(op.outputs[0]))
+    if keep_out is not None:
+        w_o, b_o = w_o[keep_out], b_o[keep_out]
+    w_c, b_c = RP.layer_matrix(op)
+    new = RP.correct(np.concatenate([w_o, b_o[:, None]], axis=1),
+                     np.concatenate([w_c, b_c[:, None]], axis=1), pair, gram)
+    w_t = op.inputs[1]
+    op.inputs[1] = _sliced(w_t, new[:, :-1].reshape(w_t.shape).astype(w_t.dtype))
+    if len(op.inputs) > 2 and op.inputs[2] is not None:
+        op.inputs[2] = _sliced(op.inputs[2], new[:, -1].astype(op.inputs[2].dtype))
