@@ -124,7 +124,8 @@ def run_model(title: str, onnx_path: Path, calib: np.ndarray, xs: np.ndarray,
     for frac in macs_points:
         for label, kw in variants:
             t, c = time.perf_counter(), time.process_time()
-            r = prune(graph, PruneOptions(calibration=cal, macs=frac, progress=False, **kw))
+            r = prune(graph, PruneOptions(calibration=cal, macs=frac, progress=False,
+                                      allow_low_sqnr=True, **kw))
             cpu, wall = time.process_time() - c, time.perf_counter() - t
             print(measure(f"macs {frac:.2f} {label}", ref, r, xs, labels, cpu, wall, runs,
                           base_macs), flush=True)
@@ -133,12 +134,13 @@ def run_model(title: str, onnx_path: Path, calib: np.ndarray, xs: np.ndarray,
                                                       "allocation": "uniform"})):
             t, c = time.perf_counter(), time.process_time()
             r = prune(graph, PruneOptions(calibration=cal, sparsity=s, pattern=pattern,
-                                          progress=False, **kw))
+                                          progress=False, allow_low_sqnr=True, **kw))
             cpu, wall = time.process_time() - c, time.perf_counter() - t
             name = f"sparse {pattern} {s if s else ''} {label}"
             print(measure(name, ref, r, xs, labels, cpu, wall, runs, base_macs), flush=True)
             if label == "obs" and pattern == "unstructured" and s == 0.75:
                 q = prune(graph, PruneOptions(calibration=cal, sparsity=s, quantize="int8",
+                                              allow_low_sqnr=True,
                                               progress=False))
                 from edgelite.quantize.api import QuantizeOptions, quantize
 

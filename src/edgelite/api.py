@@ -319,7 +319,7 @@ def prune(model: PathLike, output: PathLike | None = None, *, calibration: Any,
           sparsity: float | None = None, pattern: str = "unstructured", repair: str = "ls",
           report: PathLike | None = None, report_html: PathLike | None = None,
           quantize: str | None = None, io: str = "int8", format: str | None = None,
-          progress: bool | None = None) -> ModelBytes:
+          allow_low_sqnr: bool = False, progress: bool | None = None) -> ModelBytes:
     """Prune a float ``model`` (.onnx or .tflite), repaired on calibration data: fewer
     channels (``macs=`` keeps that fraction of the MACs, ``channels=`` removes that fraction
     of channels) and/or sparse weights (``sparsity=``, ``pattern=`` "unstructured" | "2:4" |
@@ -357,7 +357,7 @@ def prune(model: PathLike, output: PathLike | None = None, *, calibration: Any,
                         sparsity=sparsity, pattern=pattern, repair=repair, quantize=quantize,
                         io=io, report_json=None if report is None else Path(report),
                         report_html=None if report_html is None else Path(report_html),
-                        progress=_progress(progress))
+                        allow_low_sqnr=allow_low_sqnr, progress=_progress(progress))
     source = _source(model, input_shapes, input_values)
     result = run_prune(source, opts)
     if fmt == "onnx":

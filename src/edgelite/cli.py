@@ -392,6 +392,10 @@ def quantize(model: Path, output: Path, mode: str, input_shapes: tuple[str, ...]
               help="Quantize the pruned model with the same calibration data.")
 @click.option("--io", type=click.Choice(["int8", "uint8", "float"]), default="int8",
               show_default=True, help="With --quantize: type of the inputs and outputs.")
+@click.option("--allow-low-sqnr", is_flag=True,
+              help="Write the model even when pruning leaves its output SQNR on the "
+                   "calibration data below 10 dB (or, with --quantize, the int8 model's below "
+                   "15 dB). Default: refused, exit code 2, naming the layer that loses most.")
 @json_option
 @quiet_option
 def prune(model: Path, output: Path, as_json: bool, quiet: bool, **p: Any) -> None:

@@ -177,3 +177,36 @@ def write_html(report: Report, path: str | Path) -> None:
     from edgelite.fileio import write_atomic
 
     write_atomic(Path(path), render_html(report).encode())
+
+
+def worst_layer(graph: ir.Graph, rep: Report) -> LayerRow | None:
+    """The layer that loses most: the largest fall of SQNR from the layers that feed it (walking
+    back through the ops between them) to its own output. None when no layer was measured."""
+    by_tensor = {r.tensor: r for r in rep.layers}
+    producer = {id(t): op for op in graph.ops for t in op.outputs}
+    cap = 200.0
+
+    def upstream(op: ir.Op) -> float:
+        best, todo, seen = cap, [t for t in op.inputs if t is not None and not t.is_const], set()
+        while todo:
+            t = todo.pop()
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            if t.name in by_tensor:
+                best = min(best, by_tensor[t.name].sqnr_db)
+                continue
+            src = producer.get(id(t))
+            if src is not None:
+                todo += [u for u in src.inputs if u is not None and not u.is_const]
+        return best
+
+    worst: tuple[float, LayerRow] | None = None
+    for op in graph.ops:
+        row = by_tensor.get(op.outputs[0].name) if op.outputs else None
+        if row is None:
+            continue
+        drop = upstream(op) - row.sqnr_db
+        if worst is None or drop > worst[0]:
+            worst = (drop, row)
+    return None if worst is None else worst[1]
