@@ -23,6 +23,7 @@ from edgelite.prune import report as R
 from edgelite.prune import sparse as SP
 from edgelite.prune import structured as ST
 from edgelite.prune.groups import Group, find_groups
+from edgelite.prune import repair as RP
 from edgelite.prune.repair import REPAIRS, collect
 from edgelite.quantize.data import CalibrationSource, Sample, load_samples
 
@@ -288,7 +289,28 @@ def _sparse(graph: ir.Graph, samples: list[Sample], opts: PruneOptions, frac: fl
     grams = collect(graph, write_model(graph), samples, layers, opts.backend, opts.progress)
     per_layer = SP.allocate(layers, grams, frac, uniform=nm is not None
                             or opts.allocation == "uniform")
-    SP.apply(layers, grams, per_layer, nm, opts.sparse_method)
+    if opts.sparse_method == "magnitude":
+        SP.apply_magnitude(layers, per_layer, nm)
+        return
+    # Layer after layer (OBC / SparseGPT's sequential form): each layer is pruned on the
+    # inputs the layers before it now give, fitted to the outputs of the model before sparse
+    # pruning, so what one layer loses the next ones make up for (their biases included).
+    ref = copy.deepcopy(graph)
+    ref_model = write_model(ref)
+    ref_of = {id(op): r for op, r in zip(graph.ops, ref.ops, strict=True)}
+    for k, stage in enumerate(SP.stages(layers)):
+        if k == 0:  # nothing pruned yet: the Gram matrices above are the pairs
+            pairs = {id(op): RP.Pair(grams[id(op)].folds, grams[id(op)].folds,
+                                     grams[id(op)].rows) for op in stage}
+        else:
+            pairs = RP.collect_pairs(ref, ref_model, graph, write_model(graph),
+                                     [(op, ref_of[id(op)]) for op in stage], samples,
+                                     opts.backend, opts.progress)
+        for op in stage:
+            w, b = RP.layer_matrix(op)
+            new = SP.prune_layer(np.concatenate([w, b[:, None]], axis=1), pairs[id(op)],
+                                 per_layer[id(op)], nm)
+            SP.store(op, new[:, :-1], new[:, -1])
 
 
 def _record(graph: ir.Graph, opts: PruneOptions, rep: R.Report) -> None:
