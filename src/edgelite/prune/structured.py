@@ -258,13 +258,67 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
         at[gi] = k + 1 if chosen == nxt else k
         if chosen != nxt:
             break
+    if macs is not None and met(steps):
+        _give_back(prunable, orders, steps, met, grams, mode, cache, lams)
     return Choice({gi: orders[gi][:n] for gi, n in steps.items() if n}), scores
+
+
+def _give_back(prunable: Sequence[Group], orders: dict[int, list[int]], steps: dict[int, int],
+               met, grams: dict[int, RP.Gram], mode: str,  # noqa: ANN001
+               cache: dict[int, tuple[np.ndarray, float]], lams: dict[int, float]) -> None:
+    """The greedy steps are coarse (10 % of a group at a time), so the MACs reached can fall
+    well short of the target: put units back, one at a time, the one whose return lowers the
+    error most, while the target still holds."""
+    errs: dict[tuple[int, int], float] = {}
+
+    def err(g: Group, n: int) -> float:
+        if (g.index, n) not in errs:
+            errs[(g.index, n)] = group_error(g, orders[g.index][:n], grams, mode, cache, lams)
+        return errs[(g.index, n)]
+
+    while True:
+        best = None
+        for g in prunable:
+            n = steps[g.index]
+            if n == 0:
+                continue
+            trial = dict(steps)
+            trial[g.index] = n - 1
+            if not met(trial):
+                continue
+            gain = err(g, n) - err(g, n - 1)
+            if best is None or gain > best[0]:
+                best = (gain, g.index)
+        if best is None:
+            return
+        steps[best[1]] -= 1
 
 
 # ---- rewriting the graph -----------------------------------------------------------------
 
 def _sliced(t: ir.Tensor, data: np.ndarray) -> ir.Tensor:
     return ir.Tensor(t.name, data.shape, t.dtype, data=np.ascontiguousarray(data))
+
+
+def _per_position(op: ir.Op, groups: Sequence[Group]) -> int | None:
+    """Channels per position in ``op``'s features (feature = position × that + channel):
+    a convolution's input channels; for a dense layer reading a flattened map, the map's
+    channels (each unit's columns step by it); None when the layout is not that regular."""
+    if op.type == "CONV_2D":
+        return int(op.inputs[1].shape[-1])
+    f = int(op.inputs[1].shape[-1])
+    for g in groups:
+        for u in g.units:
+            cols = u.slots.get(id(op.inputs[0]))
+            if not cols:
+                continue
+            if len(cols) == 1:
+                return f
+            step = np.diff(np.asarray(cols))
+            if f % len(cols) or np.any(step != f // len(cols)):
+                return None
+            return f // len(cols)
+    return None
 
 
 def apply(graph: ir.Graph, masks: dict[int, np.ndarray], groups: Sequence[Group],
@@ -286,7 +340,7 @@ def apply(graph: ir.Graph, masks: dict[int, np.ndarray], groups: Sequence[Group]
             o = w.shape[0]
             removed = (RP.feature_index(op, np.flatnonzero(~in_keep).tolist())
                        if in_keep is not None else np.zeros(0, np.int64))
-            wk, b = RP.refit(op, grams.get(id(op)), removed, mode)
+            wk, b = RP.refit(op, grams.get(id(op)), removed, mode, _per_position(op, groups))
             if op.type == "CONV_2D":
                 _, kh, kw, _ = w.shape
                 wk = wk.reshape(o, kh, kw, -1)
