@@ -24,7 +24,8 @@ from edgelite import ir
 from edgelite.prune import repair as RP
 from edgelite.prune.groups import Group, channels
 
-GRID = tuple(i / 10 for i in range(10))  # fractions of a group's units tried for sensitivity
+GRID = tuple(i / 10 for i in range(10))
+GREEDY_BUDGET = 1e9  # fractions of a group's units tried for sensitivity
 
 
 @dataclass
@@ -90,6 +91,36 @@ def removal_order(g: Group, scores: np.ndarray) -> list[int]:
                 left[k] -= len(c)
             order.append(u)
     return order
+
+
+def greedy_order(g: Group, grams: dict[int, RP.Gram], mode: str,
+                 cache: dict[int, tuple[np.ndarray, float]]) -> list[int] | None:
+    """Units in the order a greedy search removes them, each time the one whose removal (with
+    the repair) costs the least output error; None when that search would cost more than
+    GREEDY_BUDGET (units² × consumer features³ multiply-adds), where the importance order
+    serves instead."""
+    feats = sum(grams[id(op)].features ** 3 for op in g.consumers if id(op) in grams)
+    if not feats or len(g.units) ** 2 / 2 * feats > GREEDY_BUDGET:
+        return None
+    left = {id(t): channels(t) for t in g.tensors}
+    order: list[int] = []
+    rest = list(range(len(g.units)))
+    while True:
+        best = None
+        for u in rest:
+            slots = g.units[u].slots
+            if not all(left[k] > len(c) for k, c in slots.items()):
+                continue
+            e = group_error(g, [*order, u], grams, mode, cache)
+            if best is None or e < best[0]:
+                best = (e, u)
+        if best is None:
+            return order
+        u = best[1]
+        for k, c in g.units[u].slots.items():
+            left[k] -= len(c)
+        order.append(u)
+        rest.remove(u)
 
 
 def group_error(g: Group, removed_units: Sequence[int], grams: dict[int, RP.Gram],
@@ -181,6 +212,12 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
     prunable = [g for g in groups if g.units]
     scores = {g.index: importance(g, grams, criterion) for g in prunable}
     orders = {g.index: removal_order(g, scores[g.index]) for g in prunable}
+    if criterion == "activation" and mode != "none":
+        gcache: dict[int, tuple[np.ndarray, float]] = {}
+        for g in prunable:
+            greedy = greedy_order(g, grams, mode, gcache)
+            if greedy is not None:
+                orders[g.index] = greedy
     total_units = sum(len(g.units) for g in prunable)
     base_macs = macs_with(graph, {})
     counts = _Counts(prunable, orders)
