@@ -210,11 +210,11 @@ def prune_layer(wa_ref: np.ndarray, pair: RP.Pair, sparsity: float,
     return _fit(a_all, b_all, wa_ref, lam, sparsity, pattern, exact)
 
 
-def stages(layers: Sequence[ir.Op], most: int = MAX_STAGES) -> list[list[ir.Op]]:
+def stages(layers: Sequence[ir.Op], most: int | None = None) -> list[list[ir.Op]]:
     """``layers`` (in graph order) cut into at most ``most`` consecutive runs: each run is
     pruned on the inputs the runs before it left (one pass of both models per run)."""
     n = len(layers)
-    k = max(1, min(most, n))
+    k = max(1, min(MAX_STAGES if most is None else most, n))
     cuts = [round(i * n / k) for i in range(k + 1)]
     return [list(layers[cuts[i]:cuts[i + 1]]) for i in range(k) if cuts[i + 1] > cuts[i]]
 
