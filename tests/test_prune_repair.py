@@ -57,7 +57,7 @@ def _litert_logits(model: bytes, xs: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _prune(name: str, **kw) -> tuple[object, float, float, float]:  # noqa: ANN003
+def _prune(name: str, **kw) -> tuple[object, float, float, float]:
     """(result, float top-1, pruned top-1, output SQNR in dB) on the held-out digits."""
     r = prune(MODELS[name], PruneOptions(calibration=MODELS[name].parent / "calibration.npz",
                                          progress=False, **kw))
@@ -69,7 +69,7 @@ def _prune(name: str, **kw) -> tuple[object, float, float, float]:  # noqa: ANN0
             float(np.mean(np.argmax(got, 1) == labels)), float(sqnr))
 
 
-def _weights_sparsity(graph) -> float:  # noqa: ANN001
+def _weights_sparsity(graph) -> float:
     ws = [np.asarray(op.inputs[1].data) for op in graph.ops
           if op.type in ("CONV_2D", "FULLY_CONNECTED")]
     return sum(int(np.sum(w == 0)) for w in ws) / sum(w.size for w in ws)

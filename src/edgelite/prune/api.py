@@ -5,7 +5,8 @@ Order of work: load and check the calibration data exactly as ``quantize`` does;
 pruning (coupled groups -> Gram matrices of the layers that read them -> importance, sensitivity,
 global allocation -> rewrite with least-squares repair); then sparse pruning on the result
 (Gram matrices again, since the structured step changed what each layer sees -> per-layer
-sparsity -> OBS updates); then the report against the unpruned model.
+sparsity -> layer after layer, OBS fitted to the structured model's outputs on the inputs the
+pruned layers before it give); then the report against the unpruned model.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.errors import Code, EdgeliteError
+from edgelite.prune import repair as RP
 from edgelite.prune import report as R
 from edgelite.prune import sparse as SP
 from edgelite.prune import structured as ST
 from edgelite.prune.groups import Group, find_groups
-from edgelite.prune import repair as RP
 from edgelite.prune.repair import REPAIRS, collect
 from edgelite.quantize.data import CalibrationSource, Sample, load_samples
 

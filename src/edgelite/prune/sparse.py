@@ -3,16 +3,26 @@
 For one layer with weights W (outputs × features) and input Hessian H = XᵀX (from the
 calibration Gram matrix), Optimal Brain Surgeon removes weight q of a row and corrects the rest
 of that row by −w_q / [H⁻¹]_qq · H⁻¹[q, :], with saliency w_q² / [H⁻¹]_qq. Every row shares H,
-so the efficient row-wise form (OBC; SparseGPT, Frantar & Alistarh 2022/2023) walks the columns
-left to right with the upper Cholesky factor of H⁻¹: a column's pruned weights are zeroed, the
-error goes into the columns to its right, and the mask is chosen block by block (128 columns)
-from the saliencies of the weights as updated so far. N:M patterns pick, in every M consecutive
+so the efficient row-wise form (SparseGPT, Frantar & Alistarh 2023) walks the columns left to
+right with the upper Cholesky factor of H⁻¹: a column's pruned weights are zeroed, the error
+goes into the columns to its right, and the mask is chosen block by block (128 columns) from
+the saliencies of the weights as updated so far. N:M patterns pick, in every M consecutive
 input features, the M − N of least saliency, so each group of M keeps at most N nonzeros.
+Small layers get the exact form instead (OBC, Frantar & Alistarh 2022): one weight at a time
+per row with its own H⁻¹ downdated, the rows' shares of the layer's sparsity chosen across
+them from the recorded losses, the survivors solved exactly.
+
+Layers are pruned in graph order, on the inputs the already pruned layers give (X', one pass
+of both models per stage), toward the unpruned layer's outputs (X W_refᵀ): the dense optimum
+w* = (X'ᵀX' + λI)⁻¹ (X'ᵀX + λI) w_ref is pruned with H = X'ᵀX' + λI, which is exactly that
+objective; the bias (kept dense) takes its share, so what one layer loses the next makes up
+for. λ is chosen by cross-validation over the calibration folds for layers with few rows.
 
 Per-layer sparsities come from sensitivity: each layer's relative output error at sparsities
 0 … 95 % is estimated from the saliencies w² · H_qq (the error of dropping weights without
 update, an upper bound the updates lower); a greedy search raises, step by step, the layer whose
-next 5 % costs the least error per zeroed weight until the model-wide sparsity is reached.
+next 5 % costs the least error per zeroed weight until the model-wide sparsity is reached (the
+last step only as far as needed).
 """
 
 from __future__ import annotations
@@ -32,6 +42,8 @@ DAMP = 0.01  # of the mean diagonal of H, as in OBC/SparseGPT
 EXACT_BUDGET = 2e9
 # OBC walks each row this much past the layer's sparsity, so rows can take unequal shares.
 EXACT_SLACK = 0.2
+# ... and while its rows' inverse Hessians hold at most this many float64s (128 MB).
+EXACT_ELEMENTS = 16_000_000
 # Ridge strengths (relative to H's mean diagonal) tried when a layer has few rows.
 LAMBDAS = (1e-3, 1e-2, 1e-1, 1.0)
 # Sequential pruning: at most this many passes of the model over the calibration samples.
@@ -156,8 +168,10 @@ def obc_prune(w: np.ndarray, h: np.ndarray, sparsity: float, frozen: int = 0) ->
 
 
 def exact_fits(rows: int, features: int, sparsity: float) -> bool:
-    """Whether obc_prune's cost (rows × features² per removal) is small enough."""
-    return rows * features ** 2 * min(1.0, sparsity + EXACT_SLACK) * features <= EXACT_BUDGET
+    """Whether obc_prune's cost (rows × features² per removal; one H⁻¹ per row in memory)
+    is small enough."""
+    return (rows * features ** 2 * min(1.0, sparsity + EXACT_SLACK) * features <= EXACT_BUDGET
+            and rows * features ** 2 <= EXACT_ELEMENTS)
 
 
 def _fit(a: np.ndarray, b: np.ndarray, wa_ref: np.ndarray, lam: float, sparsity: float,

@@ -9,8 +9,14 @@ Per-group ratios come from measured sensitivity (global allocation): for each gr
 relative output error of its consumers after removing 0, 10, 20 ... 90 % of its units, with the
 chosen repair, is computed from the Gram matrices; a greedy search then removes, step by step,
 the group whose next step costs the least error per MAC (or per channel) saved, until the target
-is met. Interactions between groups (a convolution whose inputs and outputs both shrink) are in
-the MAC count, which is always computed on the whole graph.
+is met; units are then given back, one at a time, while the target still holds (the 10 %
+steps are coarse). Interactions between groups (a convolution whose inputs and outputs both
+shrink) are in the MAC count, which is always computed on the whole graph.
+
+When it is cheap enough (GREEDY_BUDGET), the order in which a group's units go is not the
+importance order but a greedy search with the repair: each step removes the unit whose
+removal, refit included, costs the group's consumers least (a channel that the kept ones
+predict well goes early, however much energy it carries).
 """
 
 from __future__ import annotations
@@ -301,7 +307,7 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
 
 
 def _give_back(prunable: Sequence[Group], orders: dict[int, list[int]], steps: dict[int, int],
-               met, grams: dict[int, RP.Gram], mode: str,  # noqa: ANN001
+               met, grams: dict[int, RP.Gram], mode: str,
                cache: dict[int, tuple[np.ndarray, float]], lams: dict[int, float]) -> None:
     """The greedy steps are coarse (10 % of a group at a time), so the MACs reached can fall
     well short of the target: put units back, one at a time, the one whose return lowers the
