@@ -140,8 +140,10 @@ def obc_prune(w: np.ndarray, h: np.ndarray, sparsity: float, frozen: int = 0) ->
     order = np.zeros((o, steps), dtype=np.int64)
     loss = np.zeros((o, steps))
     rows = np.arange(o)
+    # round-off in the downdates must not make a diagonal of H⁻¹ (a variance) zero or negative
+    floor = 1e-12 * float(np.mean(np.diag(hinv[0])))
     for k in range(steps):
-        d = np.where(alive, np.einsum("rii->ri", hinv), 1.0)
+        d = np.where(alive, np.maximum(np.einsum("rii->ri", hinv), floor), 1.0)
         sal = np.where(alive[:, :free], cur[:, :free] ** 2 / d[:, :free], np.inf)
         q = np.argmin(sal, axis=1)
         dq = d[rows, q]
