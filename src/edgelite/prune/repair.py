@@ -41,6 +41,8 @@ LAMBDAS = (1e-3, 1e-2, 1e-1, 1.0)
 # repair) the fit does not overfit measurably: no
 # cross-validation (convolutions see one row per output position; dense layers one per sample).
 ROWS_PER_FEATURE = 4
+# The correction pass cross-validates below this many rows per feature (see correct()).
+CORRECT_CV_ROWS = 4
 
 
 @dataclass
@@ -402,7 +404,7 @@ def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np
     a_all, b_all = np.sum(pair.a, axis=0), np.sum(pair.b, axis=0)
     scale = max(float(np.mean(np.diag(a_all))), 1e-30) / max(len(pair.a), 1)
     eye = np.eye(a_all.shape[0])
-    many_rows = pair.rows >= ROWS_PER_FEATURE * a_all.shape[0]
+    many_rows = pair.rows >= CORRECT_CV_ROWS * a_all.shape[0]
 
     def fits(a: np.ndarray, b: np.ndarray, lams: tuple[float, ...]) -> list[np.ndarray]:
         vals, vecs = np.linalg.eigh(a)
@@ -417,12 +419,16 @@ def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np
         # Enough rows: the plain least-squares fit (damped), as in refit(); no folds needed.
         return np.linalg.solve(a_all + DAMP * scale * len(pair.a) * eye,
                                (w_orig @ b_all.T + DAMP * scale * len(pair.a) * w_cur).T).T
-    errs = np.zeros(len(LAMBDAS))
+    errs = np.zeros(len(LAMBDAS) + 1)
     for f in range(len(pair.a)):
         base = _quad(w_orig, gram.folds[f])  # the same for every λ
-        for i, w in enumerate(fits(a_all - pair.a[f], b_all - pair.b[f], LAMBDAS)):
+        ws = [*fits(a_all - pair.a[f], b_all - pair.b[f], LAMBDAS), w_cur]  # last: no refit
+        for i, w in enumerate(ws):
             errs[i] += (base - 2 * float(np.sum((w @ pair.b[f]) * w_orig))
                         + _quad(w, pair.a[f]))
+    best = int(np.argmin(errs))
+    if best == len(LAMBDAS):
+        return w_cur  # the refit learns the calibration samples, not the layer
     # one λ: a linear solve of the same system costs a fraction of the eigendecomposition
-    sc = LAMBDAS[int(np.argmin(errs))] * scale * len(pair.a)
+    sc = LAMBDAS[best] * scale * len(pair.a)
     return np.linalg.solve(a_all + sc * eye, (w_orig @ b_all.T + sc * w_cur).T).T

@@ -30,8 +30,11 @@ from edgelite import ir
 from edgelite.prune import repair as RP
 from edgelite.prune.groups import Group, channels
 
-GRID = tuple(i / 10 for i in range(10))
-GREEDY_BUDGET = 1e9  # fractions of a group's units tried for sensitivity
+GRID = tuple(i / 10 for i in range(10))  # fractions of a group's units tried for sensitivity
+# The greedy removal order (greedy_order) runs while units² × consumer features³ stays below.
+GREEDY_BUDGET = 1e9
+# The correction pass runs in this many stages, each on the inputs the stages before it left.
+CORRECT_STAGES = 1
 
 
 @dataclass
@@ -458,6 +461,19 @@ def correct(graph: ir.Graph, orig: ir.Graph, orig_model: bytes, twin: dict[int, 
             pairs.append((op, orig_by_out[id(twin[id(op.outputs[0])])]))
     if not pairs:
         return
+    n = len(pairs)
+    k = max(1, min(CORRECT_STAGES, n))
+    cuts = [round(i * n / k) for i in range(k + 1)]
+    for i in range(k):
+        _correct_stage(graph, orig, orig_model, masks, grams, samples, backend, progress,
+                       pairs[cuts[i]:cuts[i + 1]])
+
+
+def _correct_stage(graph: ir.Graph, orig: ir.Graph, orig_model: bytes,
+                   masks: dict[int, np.ndarray], grams: dict[int, RP.Gram], samples: Sequence,
+                   backend: str, progress: bool, pairs: list) -> None:
+    from edgelite.tflite.writer import write_model
+
     got = RP.collect_pairs(orig, orig_model, graph, write_model(graph), pairs, samples,
                            backend, progress)
     for op, o_op in pairs:
