@@ -195,9 +195,9 @@ def test_correction_pass_is_undone_where_it_moves_the_outputs_away(monkeypatch, 
     # (reference: ONNX Runtime on the unpruned model) agree.
     import onnx
     import onnxruntime as ort
-
-    import edgelite.prune.api as api
     from models import mobilenet_v2
+
+    from edgelite.prune import api
 
     path = tmp_path / "mnv2.onnx"
     onnx.save(mobilenet_v2(0.5, 96), path)
