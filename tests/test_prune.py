@@ -321,9 +321,8 @@ def test_digits_cnn_at_half_the_macs(digits):
                                                macs=0.5, progress=False))
     assert r.report.macs[1] <= 0.5 * r.report.macs[0]
     ev = evaluate(r.float_graph, r.graph, digits["input"], digits["label"], progress=False)
-    # The goal is 1.0 point; what this post-training pruning reaches today is checked
-    # here (see the report in benchmarks/README.md): a regression shows as a failure.
-    assert ev.quant_top1 >= ev.float_top1 - 0.025, (ev.float_top1, ev.quant_top1)
+    # The goal: within 1.0 point of float (LiteRT's figure: test_prune_repair.py)
+    assert ev.quant_top1 >= ev.float_top1 - 0.01, (ev.float_top1, ev.quant_top1)
 
 
 def test_same_inputs_give_identical_bytes(tmp_path):

@@ -5,7 +5,8 @@ Order of work: load and check the calibration data exactly as ``quantize`` does;
 pruning (coupled groups -> Gram matrices of the layers that read them -> importance, sensitivity,
 global allocation -> rewrite with least-squares repair); then sparse pruning on the result
 (Gram matrices again, since the structured step changed what each layer sees -> per-layer
-sparsity -> OBS updates); then the report against the unpruned model.
+sparsity -> layer after layer, OBS fitted to the structured model's outputs on the inputs the
+pruned layers before it give); then the report against the unpruned model.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from edgelite import ir
 from edgelite.errors import Code, EdgeliteError
+from edgelite.prune import repair as RP
 from edgelite.prune import report as R
 from edgelite.prune import sparse as SP
 from edgelite.prune import structured as ST
@@ -288,10 +290,48 @@ def _structured(graph: ir.Graph, groups: list[Group], samples: list[Sample],
     ST.apply(graph, masks, groups, grams, opts.repair)
     if opts.repair == "ls":
         # Each refit above assumed the layers before it unchanged; now they are pruned too:
-        # refit once more on the pruned model's own inputs against the unpruned outputs.
+        # refit once more on the pruned model's own inputs against the unpruned outputs. Kept
+        # only if the model's outputs get closer to the unpruned ones on the calibration
+        # samples: on deep networks (MobileNetV2) the layer-wise refit can move them away.
+        ref = _outputs(orig, orig_model, samples, opts.backend)
+        before_err = _output_error(graph, write_model(graph), ref, samples, opts.backend)
+        saved = [(op, list(op.inputs)) for op in graph.ops]
         ST.correct(graph, orig, orig_model, twin, masks, grams, samples, opts.backend,
                    opts.progress)
+        after_err = _output_error(graph, write_model(graph), ref, samples, opts.backend)
+        if after_err > before_err:
+            for op, inputs in saved:
+                op.inputs = inputs
+            notes.append("correction pass not kept: it raised the output error on the "
+                         f"calibration samples ({_db(ref, after_err)} dB SQNR instead of "
+                         f"{_db(ref, before_err)} dB)")
     return masks
+
+
+def _outputs(graph: ir.Graph, model: bytes, samples: list[Sample],
+             backend: str) -> list[list[np.ndarray]]:
+    from edgelite.quantize.runner import Runner
+
+    r = Runner(model, graph, backend)
+    out = []
+    for s in samples:
+        r.run(s)
+        out.append([np.asarray(r.output(k), dtype=np.float64)
+                    for k in range(len(graph.outputs))])
+    return out
+
+
+def _output_error(graph: ir.Graph, model: bytes, ref: list[list[np.ndarray]],
+                  samples: list[Sample], backend: str) -> float:
+    """Σ over samples and outputs of the squared difference with ``ref``."""
+    got = _outputs(graph, model, samples, backend)
+    return float(sum(np.sum((g - r) ** 2) for gs, rs in zip(got, ref, strict=True)
+                     for g, r in zip(gs, rs, strict=True)))
+
+
+def _db(ref: list[list[np.ndarray]], err: float) -> str:
+    sig = sum(float(np.sum(r ** 2)) for rs in ref for r in rs)
+    return f"{10 * np.log10(max(sig, 1e-30) / max(err, 1e-30)):.1f}"
 
 
 def _sparse(graph: ir.Graph, samples: list[Sample], opts: PruneOptions, frac: float,
@@ -320,7 +360,28 @@ def _sparse(graph: ir.Graph, samples: list[Sample], opts: PruneOptions, frac: fl
     grams = collect(graph, write_model(graph), samples, layers, opts.backend, opts.progress)
     per_layer = SP.allocate(layers, grams, frac, uniform=nm is not None
                             or opts.allocation == "uniform")
-    SP.apply(layers, grams, per_layer, nm, opts.sparse_method)
+    if opts.sparse_method == "magnitude":
+        SP.apply_magnitude(layers, per_layer, nm)
+        return
+    # Layer after layer (OBC / SparseGPT's sequential form): each layer is pruned on the
+    # inputs the layers before it now give, fitted to the outputs of the model before sparse
+    # pruning, so what one layer loses the next ones make up for (their biases included).
+    ref = copy.deepcopy(graph)
+    ref_model = write_model(ref)
+    ref_of = {id(op): r for op, r in zip(graph.ops, ref.ops, strict=True)}
+    for k, stage in enumerate(SP.stages(layers)):
+        if k == 0:  # nothing pruned yet: the Gram matrices above are the pairs
+            pairs = {id(op): RP.Pair(grams[id(op)].folds, grams[id(op)].folds,
+                                     grams[id(op)].rows) for op in stage}
+        else:
+            pairs = RP.collect_pairs(ref, ref_model, graph, write_model(graph),
+                                     [(op, ref_of[id(op)]) for op in stage], samples,
+                                     opts.backend, opts.progress)
+        for op in stage:
+            w, b = RP.layer_matrix(op)
+            new = SP.prune_layer(np.concatenate([w, b[:, None]], axis=1), pairs[id(op)],
+                                 per_layer[id(op)], nm)
+            SP.store(op, new[:, :-1], new[:, -1])
 
 
 def _record(graph: ir.Graph, opts: PruneOptions, rep: R.Report) -> None:

@@ -41,6 +41,8 @@ LAMBDAS = (1e-3, 1e-2, 1e-1, 1.0)
 # repair) the fit does not overfit measurably: no
 # cross-validation (convolutions see one row per output position; dense layers one per sample).
 ROWS_PER_FEATURE = 4
+# The correction pass cross-validates below this many rows per feature (see correct()).
+CORRECT_CV_ROWS = 4
 
 
 @dataclass
@@ -169,15 +171,62 @@ def _prior(wa: np.ndarray, g: np.ndarray, rows: int, removed: np.ndarray,
     return p
 
 
+def _regressed(wa: np.ndarray, g: np.ndarray, rows: int, removed: np.ndarray,
+               keep: np.ndarray, per_pos: int) -> np.ndarray | None:
+    """The repair that replaces each removed channel by its linear regression on the kept
+    channels at the same position, in the kept space (None when ``removed`` is not whole
+    channels of a layout with ``per_pos`` channels per position).
+
+    A layer reading the same channels at several positions (a convolution's kh × kw taps, a
+    dense layer after a flatten) shares one regression across them: rows × positions
+    observations for a few coefficients, where the full refit of a dense layer reading a
+    flattened map has one row per sample for hundreds of features."""
+    f = g.shape[0] - 1
+    if per_pos <= 0 or f % per_pos:
+        return None
+    c, s = per_pos, f // per_pos
+    cr = np.unique(removed % c)
+    if cr.size * s != removed.size:
+        return None
+    ck = np.setdiff1d(np.arange(c), cr)
+    p = np.einsum("scsd->cd", g[:f, :f].reshape(s, c, s, c))  # Σ over positions
+    m = g[:f, f].reshape(s, c).sum(axis=0)
+    idx = np.concatenate([ck, [c]])
+    pa = np.zeros((c + 1, c + 1))
+    pa[:c, :c], pa[:c, c], pa[c, :c], pa[c, c] = p, m, m, rows * s
+    lhs = pa[np.ix_(idx, idx)]
+    lhs = lhs + DAMP * max(float(np.mean(np.diag(lhs))), 1e-30) * np.eye(len(idx))
+    coef = np.linalg.solve(lhs, pa[np.ix_(idx, cr)])  # (|kept| + 1) × |removed channels|
+    new = wa.copy()
+    pos = np.arange(s)[:, None] * c
+    for sp in range(s):
+        w_r = wa[:, pos[sp] + cr]
+        new[:, pos[sp] + ck] += w_r @ coef[:-1].T
+        new[:, f] += w_r @ coef[-1]
+    return new[:, keep]
+
+
+def _priors(wa: np.ndarray, g: np.ndarray, rows: int, removed: np.ndarray, keep: np.ndarray,
+            per_pos: int | None) -> list[np.ndarray]:
+    """What the ridge refit is pulled toward: the bias-only repair, and the shared channel
+    regression when the layout allows it."""
+    out = [_prior(wa, g, rows, removed, keep)]
+    if per_pos is not None:
+        reg = _regressed(wa, g, rows, removed, keep, per_pos)
+        if reg is not None:
+            out.append(reg)
+    return out
+
+
 def _ridge(g: np.ndarray, rows: int, wa: np.ndarray, removed: np.ndarray, keep: np.ndarray,
-           lambdas: tuple[float, ...]) -> list[np.ndarray]:
-    """Kept weights (O × |K|) fitted on G, pulled toward the bias-only repair with strength
-    λ · mean diag(G_KK), one per λ: W' = (W G[:, K] + λ P)(G_KK + λ I)⁻¹ (one
-    eigendecomposition serves every λ)."""
+           lambdas: tuple[float, ...], prior: np.ndarray | None = None) -> list[np.ndarray]:
+    """Kept weights (O × |K|) fitted on G, pulled toward ``prior`` (default: the bias-only
+    repair) with strength λ · mean diag(G_KK), one per λ: W' = (W G[:, K] + λ P)(G_KK + λ I)⁻¹
+    (one eigendecomposition serves every λ)."""
     gkk = g[np.ix_(keep, keep)]
     scale = max(float(np.mean(np.diag(gkk))), 1e-30)
     rhs0 = wa @ g[:, keep]  # O × |K|
-    prior = _prior(wa, g, rows, removed, keep)
+    prior = _prior(wa, g, rows, removed, keep) if prior is None else prior
     if len(lambdas) == 1:
         s = lambdas[0] * scale
         return [np.linalg.solve(gkk + s * np.eye(len(keep)), (rhs0 + s * prior).T).T]
@@ -201,17 +250,22 @@ def _quad(w: np.ndarray, g: np.ndarray) -> float:
 
 
 def _cv(gram: Gram, wa: np.ndarray, removed: np.ndarray, keep: np.ndarray,
-        lambdas: tuple[float, ...] = LAMBDAS) -> tuple[float, float]:
-    """(λ, its cross-validated error energy) over the folds, the best of ``lambdas``."""
-    errs = np.zeros(len(lambdas))
+        lambdas: tuple[float, ...] = LAMBDAS, per_pos: int | None = None
+        ) -> tuple[float, float, int]:
+    """(λ, its cross-validated error energy, which prior) over the folds, the best of
+    ``lambdas`` × the priors (_priors)."""
     total = gram.g
     per_fold_rows = gram.rows / len(gram.folds)
+    n_priors = len(_priors(wa, total, gram.rows, removed, keep, per_pos))
+    errs = np.zeros((n_priors, len(lambdas)))
     for f in gram.folds:
-        fits = _ridge(total - f, int(gram.rows - per_fold_rows), wa, removed, keep, lambdas)
+        rows = int(gram.rows - per_fold_rows)
         base = _quad(wa, f)  # the same for every λ
-        errs += [_holdout(wa, w, f, keep, base) for w in fits]
-    i = int(np.argmin(errs))
-    return lambdas[i], max(float(errs[i]), 0.0)
+        for j, prior in enumerate(_priors(wa, total - f, rows, removed, keep, per_pos)):
+            fits = _ridge(total - f, rows, wa, removed, keep, lambdas, prior)
+            errs[j] += [_holdout(wa, w, f, keep, base) for w in fits]
+    j, i = np.unravel_index(int(np.argmin(errs)), errs.shape)
+    return lambdas[i], max(float(errs[j, i]), 0.0), int(j)
 
 
 def choose_lambda(op: ir.Op, gram: Gram, removed: np.ndarray,
@@ -263,8 +317,8 @@ def _solve(gkk: np.ndarray, a: np.ndarray) -> np.ndarray:
         return np.linalg.lstsq(reg, a, rcond=None)[0]
 
 
-def refit(op: ir.Op, gram: Gram | None, removed: np.ndarray, mode: str
-          ) -> tuple[np.ndarray, np.ndarray]:
+def refit(op: ir.Op, gram: Gram | None, removed: np.ndarray, mode: str,
+          per_pos: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """New (W over the kept features, bias) for ``op`` after removing ``removed`` features.
 
     W comes back as outputs × kept features (the caller reshapes it to the layer's layout).
@@ -279,8 +333,9 @@ def refit(op: ir.Op, gram: Gram | None, removed: np.ndarray, mode: str
     wa = np.concatenate([w, b[:, None]], axis=1)
     kidx = _kept_index(gram.features, removed)
     if gram.needs_cv:
-        lam, _ = _cv(gram, wa, removed, kidx)
-        new = _ridge(gram.g, gram.rows, wa, removed, kidx, (lam,))[0]
+        lam, _, j = _cv(gram, wa, removed, kidx, per_pos=per_pos)
+        prior = _priors(wa, gram.g, gram.rows, removed, kidx, per_pos)[j]
+        new = _ridge(gram.g, gram.rows, wa, removed, kidx, (lam,), prior)[0]
     else:
         new = _solve(gram.g[np.ix_(kidx, kidx)], gram.g[kidx] @ wa.T).T
     return new[:, :-1], new[:, -1]
@@ -349,7 +404,7 @@ def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np
     a_all, b_all = np.sum(pair.a, axis=0), np.sum(pair.b, axis=0)
     scale = max(float(np.mean(np.diag(a_all))), 1e-30) / max(len(pair.a), 1)
     eye = np.eye(a_all.shape[0])
-    many_rows = pair.rows >= ROWS_PER_FEATURE * a_all.shape[0]
+    many_rows = pair.rows >= CORRECT_CV_ROWS * a_all.shape[0]
 
     def fits(a: np.ndarray, b: np.ndarray, lams: tuple[float, ...]) -> list[np.ndarray]:
         vals, vecs = np.linalg.eigh(a)
@@ -364,12 +419,16 @@ def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np
         # Enough rows: the plain least-squares fit (damped), as in refit(); no folds needed.
         return np.linalg.solve(a_all + DAMP * scale * len(pair.a) * eye,
                                (w_orig @ b_all.T + DAMP * scale * len(pair.a) * w_cur).T).T
-    errs = np.zeros(len(LAMBDAS))
+    errs = np.zeros(len(LAMBDAS) + 1)
     for f in range(len(pair.a)):
         base = _quad(w_orig, gram.folds[f])  # the same for every λ
-        for i, w in enumerate(fits(a_all - pair.a[f], b_all - pair.b[f], LAMBDAS)):
+        ws = [*fits(a_all - pair.a[f], b_all - pair.b[f], LAMBDAS), w_cur]  # last: no refit
+        for i, w in enumerate(ws):
             errs[i] += (base - 2 * float(np.sum((w @ pair.b[f]) * w_orig))
                         + _quad(w, pair.a[f]))
+    best = int(np.argmin(errs))
+    if best == len(LAMBDAS):
+        return w_cur  # the refit learns the calibration samples, not the layer
     # one λ: a linear solve of the same system costs a fraction of the eigendecomposition
-    sc = LAMBDAS[int(np.argmin(errs))] * scale * len(pair.a)
+    sc = LAMBDAS[best] * scale * len(pair.a)
     return np.linalg.solve(a_all + sc * eye, (w_orig @ b_all.T + sc * w_cur).T).T

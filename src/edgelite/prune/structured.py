@@ -9,8 +9,14 @@ Per-group ratios come from measured sensitivity (global allocation): for each gr
 relative output error of its consumers after removing 0, 10, 20 ... 90 % of its units, with the
 chosen repair, is computed from the Gram matrices; a greedy search then removes, step by step,
 the group whose next step costs the least error per MAC (or per channel) saved, until the target
-is met. Interactions between groups (a convolution whose inputs and outputs both shrink) are in
-the MAC count, which is always computed on the whole graph.
+is met; units are then given back, one at a time, while the target still holds (the 10 %
+steps are coarse). Interactions between groups (a convolution whose inputs and outputs both
+shrink) are in the MAC count, which is always computed on the whole graph.
+
+When it is cheap enough (GREEDY_BUDGET), the order in which a group's units go is not the
+importance order but a greedy search with the repair: each step removes the unit whose
+removal, refit included, costs the group's consumers least (a channel that the kept ones
+predict well goes early, however much energy it carries).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from edgelite.prune import repair as RP
 from edgelite.prune.groups import Group, channels
 
 GRID = tuple(i / 10 for i in range(10))  # fractions of a group's units tried for sensitivity
+# The greedy removal order (greedy_order) runs while units² × consumer features³ stays below.
+GREEDY_BUDGET = 1e9
 
 
 @dataclass
@@ -91,6 +99,36 @@ def removal_order(g: Group, scores: np.ndarray) -> list[int]:
                 left[k] -= len(c)
             order.append(u)
     return order
+
+
+def greedy_order(g: Group, grams: dict[int, RP.Gram], mode: str,
+                 cache: dict[int, tuple[np.ndarray, float]]) -> list[int] | None:
+    """Units in the order a greedy search removes them, each time the one whose removal (with
+    the repair) costs the least output error; None when that search would cost more than
+    GREEDY_BUDGET (units² × consumer features³ multiply-adds), where the importance order
+    serves instead."""
+    feats = sum(grams[id(op)].features ** 3 for op in g.consumers if id(op) in grams)
+    if not feats or len(g.units) ** 2 / 2 * feats > GREEDY_BUDGET:
+        return None
+    left = {id(t): channels(t) for t in g.tensors}
+    order: list[int] = []
+    rest = list(range(len(g.units)))
+    while True:
+        best = None
+        for u in rest:
+            slots = g.units[u].slots
+            if not all(left[k] > len(c) for k, c in slots.items()):
+                continue
+            e = group_error(g, [*order, u], grams, mode, cache)
+            if best is None or e < best[0]:
+                best = (e, u)
+        if best is None:
+            return order
+        u = best[1]
+        for k, c in g.units[u].slots.items():
+            left[k] -= len(c)
+        order.append(u)
+        rest.remove(u)
 
 
 def group_error(g: Group, removed_units: Sequence[int], grams: dict[int, RP.Gram],
@@ -182,6 +220,12 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
     prunable = [g for g in groups if g.units]
     scores = {g.index: importance(g, grams, criterion) for g in prunable}
     orders = {g.index: removal_order(g, scores[g.index]) for g in prunable}
+    if criterion == "activation" and mode != "none":
+        gcache: dict[int, tuple[np.ndarray, float]] = {}
+        for g in prunable:
+            greedy = greedy_order(g, grams, mode, gcache)
+            if greedy is not None:
+                orders[g.index] = greedy
     total_units = sum(len(g.units) for g in prunable)
     base_macs = macs_with(graph, {})
     counts = _Counts(prunable, orders)
@@ -259,13 +303,67 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
         at[gi] = k + 1 if chosen == nxt else k
         if chosen != nxt:
             break
+    if macs is not None and met(steps):
+        _give_back(prunable, orders, steps, met, grams, mode, cache, lams)
     return Choice({gi: orders[gi][:n] for gi, n in steps.items() if n}), scores
+
+
+def _give_back(prunable: Sequence[Group], orders: dict[int, list[int]], steps: dict[int, int],
+               met, grams: dict[int, RP.Gram], mode: str,
+               cache: dict[int, tuple[np.ndarray, float]], lams: dict[int, float]) -> None:
+    """The greedy steps are coarse (10 % of a group at a time), so the MACs reached can fall
+    well short of the target: put units back, one at a time, the one whose return lowers the
+    error most, while the target still holds."""
+    errs: dict[tuple[int, int], float] = {}
+
+    def err(g: Group, n: int) -> float:
+        if (g.index, n) not in errs:
+            errs[(g.index, n)] = group_error(g, orders[g.index][:n], grams, mode, cache, lams)
+        return errs[(g.index, n)]
+
+    while True:
+        best = None
+        for g in prunable:
+            n = steps[g.index]
+            if n == 0:
+                continue
+            trial = dict(steps)
+            trial[g.index] = n - 1
+            if not met(trial):
+                continue
+            gain = err(g, n) - err(g, n - 1)
+            if best is None or gain > best[0]:
+                best = (gain, g.index)
+        if best is None:
+            return
+        steps[best[1]] -= 1
 
 
 # ---- rewriting the graph -----------------------------------------------------------------
 
 def _sliced(t: ir.Tensor, data: np.ndarray) -> ir.Tensor:
     return ir.Tensor(t.name, data.shape, t.dtype, data=np.ascontiguousarray(data))
+
+
+def _per_position(op: ir.Op, groups: Sequence[Group]) -> int | None:
+    """Channels per position in ``op``'s features (feature = position × that + channel):
+    a convolution's input channels; for a dense layer reading a flattened map, the map's
+    channels (each unit's columns step by it); None when the layout is not that regular."""
+    if op.type == "CONV_2D":
+        return int(op.inputs[1].shape[-1])
+    f = int(op.inputs[1].shape[-1])
+    for g in groups:
+        for u in g.units:
+            cols = u.slots.get(id(op.inputs[0]))
+            if not cols:
+                continue
+            if len(cols) == 1:
+                return f
+            step = np.diff(np.asarray(cols))
+            if f % len(cols) or np.any(step != f // len(cols)):
+                return None
+            return f // len(cols)
+    return None
 
 
 def apply(graph: ir.Graph, masks: dict[int, np.ndarray], groups: Sequence[Group],
@@ -287,7 +385,7 @@ def apply(graph: ir.Graph, masks: dict[int, np.ndarray], groups: Sequence[Group]
             o = w.shape[0]
             removed = (RP.feature_index(op, np.flatnonzero(~in_keep).tolist())
                        if in_keep is not None else np.zeros(0, np.int64))
-            wk, b = RP.refit(op, grams.get(id(op)), removed, mode)
+            wk, b = RP.refit(op, grams.get(id(op)), removed, mode, _per_position(op, groups))
             if op.type == "CONV_2D":
                 _, kh, kw, _ = w.shape
                 wk = wk.reshape(o, kh, kw, -1)
