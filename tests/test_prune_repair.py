@@ -190,9 +190,10 @@ def test_channel_regression_prior_helps_the_dense_layer_after_a_flatten(monkeypa
 @pytest.mark.slow
 def test_correction_pass_is_undone_where_it_moves_the_outputs_away(monkeypatch, tmp_path):
     # MobileNetV2-0.5-96 (tests/models.py, random weights) on scikit-image photo crops: the
-    # layer-wise correction pass moves its outputs away from the unpruned model's; edgelite
-    # measures that on the calibration crops and undoes it, and 32 other crops in LiteRT
-    # (reference: ONNX Runtime on the unpruned model) agree.
+    # correction pass done in one stage (every layer refit on one pass of the pruned model)
+    # moves its outputs away from the unpruned model's; edgelite measures that on the
+    # calibration crops and undoes it, and 32 other crops in LiteRT (reference: ONNX Runtime on
+    # the unpruned model) agree. The default staged pass is kept there and is no worse.
     import onnx
     import onnxruntime as ort
     from models import mobilenet_v2
@@ -211,9 +212,16 @@ def test_correction_pass_is_undone_where_it_moves_the_outputs_away(monkeypatch, 
         got = _litert_logits(result.model, xs).reshape(ref.shape)
         return float(10 * np.log10(np.sum(ref ** 2) / np.sum((got - ref) ** 2)))
 
-    guarded = prune(path, PruneOptions(calibration=cal, macs=0.75, progress=False))
+    staged = prune(path, PruneOptions(calibration=cal, macs=0.75, progress=False,
+                                      allow_low_sqnr=True))
+    assert not any("correction pass not kept" in n for n in staged.report.notes)
+    monkeypatch.setattr(ST, "CORRECTION_STAGES", 1)
+    guarded = prune(path, PruneOptions(calibration=cal, macs=0.75, progress=False,
+                                       allow_low_sqnr=True))
     assert any("correction pass not kept" in n for n in guarded.report.notes)
     monkeypatch.setattr(api, "_output_error", lambda *a, **k: 0.0)  # always keep it
-    forced = prune(path, PruneOptions(calibration=cal, macs=0.75, progress=False))
+    forced = prune(path, PruneOptions(calibration=cal, macs=0.75, progress=False,
+                                      allow_low_sqnr=True))
     assert not any("correction pass not kept" in n for n in forced.report.notes)
     assert sqnr(guarded) > sqnr(forced) + 1.0, (sqnr(guarded), sqnr(forced))
+    assert sqnr(staged) >= sqnr(guarded), (sqnr(staged), sqnr(guarded))
