@@ -399,6 +399,8 @@ def cases() -> list[tuple[str, str, bytes, str]]:
     raw("int16_mul_zero_point", UNS, "int16 MUL with input zero point 21947 (TFLite's int16 is "
         "symmetric; (x - zp)^2 overflowed int32; found by fuzzing)",
         tb.build(mul_model(tb.INT16, 1e-3, in_zp=21947)))
+    raw("hard_swish_input_scale_huge", UNS, "int8 HARD_SWISH with input scale 5e9 (its reluish "
+        "left shift by 38 overflowed int; found by fuzzing)", tb.build(int8_hard_swish_model(5e9)))
     return out
 
 
@@ -447,6 +449,17 @@ def int8_elu_model(out_scale: float) -> tb.Model:
     tensors = [tb.Tensor([1, 4], tb.INT8, 0, "x", [0.5], [0]),
                tb.Tensor([1, 4], tb.INT8, 0, "y", [out_scale], [0])]
     return tb.Model([ELU], [tb.Subgraph(tensors, [0], [1], [tb.Op(0, [0], [1])])], [None])
+
+
+HARD_SWISH = 117  # BuiltinOperator
+
+
+def int8_hard_swish_model(in_scale: float) -> tb.Model:
+    """int8 HARD_SWISH with the given input scale (output scale the same)."""
+    tensors = [tb.Tensor([1, 4], tb.INT8, 0, "x", [in_scale], [0]),
+               tb.Tensor([1, 4], tb.INT8, 0, "y", [in_scale], [0])]
+    return tb.Model([HARD_SWISH], [tb.Subgraph(tensors, [0], [1], [tb.Op(0, [0], [1])])],
+                    [None])
 
 
 def int8_mul_relu6_model(out_scale: float) -> tb.Model:

@@ -304,6 +304,14 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
                                 "(needs output_scale >= input_scale / 128)");
             }
             el_quantize_multiplier((double)reluish_m, &m32, &sh);
+            if (sh > 15) {
+                /* The reluish value (16 bits) is shifted left by sh - 1 in the kernel: past 15
+                 * it overflows (TFLite's shift is undefined there). Ordinary input scales give
+                 * sh <= 7 (reluish_m = input_scale * 85.3). */
+                return EL_UNSUP(ctx, node,
+                                "input scale too large for the int8 hard-swish "
+                                "(needs input_scale < 384)");
+            }
             d->u.hs.reluish_multiplier_exponent = sh;
             d->u.hs.reluish_multiplier_fixedpoint_int16 =
                 (int16_t)(m32 >= INT32_MAX - (1 << 15) ? INT16_MAX : (m32 + (1 << 15)) >> 16);
