@@ -452,6 +452,14 @@ def int8_elu_model(out_scale: float) -> tb.Model:
 
 
 HARD_SWISH = 117  # BuiltinOperator
+TANH = 28
+
+
+def int8_tanh_model(in_scale: float) -> tb.Model:
+    """int8 TANH with the given input scale (output scale 1/128, zero point 0, as TFLite's)."""
+    tensors = [tb.Tensor([1, 4], tb.INT8, 0, "x", [in_scale], [0]),
+               tb.Tensor([1, 4], tb.INT8, 0, "y", [1.0 / 128.0], [0])]
+    return tb.Model([TANH], [tb.Subgraph(tensors, [0], [1], [tb.Op(0, [0], [1])])], [None])
 
 
 def int8_hard_swish_model(in_scale: float) -> tb.Model:
@@ -492,6 +500,9 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
         ("valid_zero_points_empty", tb.build(mul_model(tb.INT8, 0.25, in_zp=None)),
          "int8 MUL whose input has scales and an empty zero-point vector (all zero, as "
          "TFLite reads it; edgelite inspect failed on it; found by fuzzing)"),
+        ("valid_tanh_in_scale_tiny", tb.build(int8_tanh_model(1.17549e-38)),
+         "int8 TANH, input scale 1.2e-38 (its input radius was shifted by -98; found by "
+         "fuzzing)"),
         ("valid_elu_out_scale_tiny", tb.build(int8_elu_model(1e-11)),
          "int8 ELU, output scale 1e-11 (its table's float -> int conversion left int32; "
          "found by fuzzing)"),

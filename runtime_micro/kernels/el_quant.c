@@ -59,10 +59,11 @@ void el_preprocess_softmax_scaling(double beta, double input_scale, int input_in
 
 int32_t el_calculate_input_radius(int input_integer_bits, int input_left_shift)
 {
-    const double max_input_rescaled = 1.0 * (double)((1 << input_integer_bits) - 1) *
-                                      (double)(1LL << (31 - input_integer_bits)) /
-                                      (double)(1LL << input_left_shift);
-    return (int32_t)floor(max_input_rescaled);
+    /* ldexp, not 1 << shift: an absurd input scale (1e-38) gives a left shift of -98, which
+     * TFLite shifts by (undefined); the same value for every ordinary shift, clamped to int32. */
+    const double max_input_rescaled =
+        ldexp((double)((1 << input_integer_bits) - 1), 31 - input_integer_bits - input_left_shift);
+    return max_input_rescaled >= 2147483647.0 ? INT32_MAX : (int32_t)floor(max_input_rescaled);
 }
 
 void el_frexp_multiplier(double real_multiplier, int32_t *multiplier, int *shift)
