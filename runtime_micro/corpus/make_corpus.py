@@ -401,6 +401,9 @@ def cases() -> list[tuple[str, str, bytes, str]]:
         tb.build(mul_model(tb.INT16, 1e-3, in_zp=21947)))
     raw("hard_swish_input_scale_huge", UNS, "int8 HARD_SWISH with input scale 5e9 (its reluish "
         "left shift by 38 overflowed int; found by fuzzing)", tb.build(int8_hard_swish_model(5e9)))
+    raw("hard_swish_input_scale_max", UNS, "int8 HARD_SWISH with input scale 3.4e38 (its float "
+        "multiplier overflowed to inf, converted to int64: undefined; found by fuzzing)",
+        tb.build(int8_hard_swish_model(3.4028234e38)))
     return out
 
 

@@ -1,5 +1,6 @@
 #include "el_quant.h"
 
+#include <float.h>
 #include <math.h>
 
 /* ---- prepare-time ------------------------------------------------------------------ */
@@ -8,9 +9,17 @@ void el_quantize_multiplier(double real_multiplier, int32_t *multiplier, int *sh
 {
     double q;
     int64_t q_fixed;
-    if (real_multiplier == 0.0) {
+    if (real_multiplier == 0.0 || real_multiplier != real_multiplier) {
         *multiplier = 0;
         *shift = 0;
+        return;
+    }
+    if (real_multiplier > DBL_MAX || real_multiplier < -DBL_MAX) {
+        /* An infinite ratio (float prepare math overflowed on absurd scales): what a finite
+         * huge one gives, 0.5 << 1024, rather than an undefined conversion of inf below;
+         * callers refuse or clamp such shifts. */
+        *multiplier = real_multiplier > 0.0 ? (1 << 30) : -(1 << 30);
+        *shift = 1024;
         return;
     }
     q = frexp(real_multiplier, shift);
