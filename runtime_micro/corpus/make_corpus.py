@@ -456,6 +456,14 @@ def int8_elu_model(out_scale: float) -> tb.Model:
 
 HARD_SWISH = 117  # BuiltinOperator
 TANH = 28
+GELU = 150
+
+
+def int16_gelu_model(scale: float) -> tb.Model:
+    """int16 GELU (a 513-entry table built in prepare), input and output scale ``scale``."""
+    tensors = [tb.Tensor([1, 4], tb.INT16, 0, "x", [scale], [0]),
+               tb.Tensor([1, 4], tb.INT16, 0, "y", [scale], [0])]
+    return tb.Model([GELU], [tb.Subgraph(tensors, [0], [1], [tb.Op(0, [0], [1])])], [None])
 
 
 def int8_tanh_model(in_scale: float) -> tb.Model:
@@ -506,6 +514,9 @@ def valid_extras() -> list[tuple[str, bytes, str]]:
         ("valid_tanh_in_scale_tiny", tb.build(int8_tanh_model(1.17549e-38)),
          "int8 TANH, input scale 1.2e-38 (its input radius was shifted by -98; found by "
          "fuzzing)"),
+        ("valid_gelu_int16_scale_denormal", tb.build(int16_gelu_model(1.4013e-45)),
+         "int16 GELU with scales 1.4e-45: its table met 0 * inf = NaN, converted to int16 "
+         "(found by fuzzing)"),
         ("valid_elu_out_scale_tiny", tb.build(int8_elu_model(1e-11)),
          "int8 ELU, output scale 1e-11 (its table's float -> int conversion left int32; "
          "found by fuzzing)"),

@@ -141,12 +141,14 @@ void el_gen_lut_s16(int fn, float in_min, float in_max, float out_min, float out
         const float mid_val = roundf(mid * scaling_inv);
         const float bias = roundf((mid_interp - mid_val) / 2.0f);
         float v = sample - bias;
-        v = v < -32768.0f ? -32768.0f : (v > 32767.0f ? 32767.0f : v);
+        /* NaN (0 * inf when the output range is denormal-small) would be an undefined
+         * conversion (TFLite's too): 0. */
+        v = v != v ? 0.0f : (v < -32768.0f ? -32768.0f : (v > 32767.0f ? 32767.0f : v));
         lut[i] = (int16_t)v;
     }
     {
         float v = roundf(lut_fn(fn, in_max) * scaling_inv);
-        v = v < -32768.0f ? -32768.0f : (v > 32767.0f ? 32767.0f : v);
+        v = v != v ? 0.0f : (v < -32768.0f ? -32768.0f : (v > 32767.0f ? 32767.0f : v));
         lut[steps] = (int16_t)v;
     }
 }
