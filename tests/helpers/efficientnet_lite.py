@@ -178,15 +178,3 @@ def efficientnet_lite0(resolution: int = 224) -> onnx.ModelProto:
     onnx.checker.check_model(model)
     return model
 
-
-def preprocess(rgb: np.ndarray, resolution: int = 224) -> np.ndarray:
-    """An HxWx3 uint8 photo -> [1, 3, R, R] float32: centre square crop, bilinear resize."""
-    from PIL import Image
-
-    h, w = rgb.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    im = Image.fromarray(rgb[top:top + side, left:left + side]).resize(
-        (resolution, resolution), Image.BILINEAR)
-    x = (np.asarray(im, np.float32) - MEAN) / STD
-    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
