@@ -296,7 +296,7 @@ def _structured(graph: ir.Graph, groups: list[Group], samples: list[Sample],
         ref = _outputs(orig, orig_model, samples, opts.backend)
         before_err = _output_error(graph, write_model(graph), ref, samples, opts.backend)
         saved = [(op, list(op.inputs)) for op in graph.ops]
-        ST.correct(graph, orig, orig_model, twin, masks, grams, samples, opts.backend,
+        ST.correct(graph, orig, twin, masks, grams, samples, opts.backend,
                    opts.progress)
         after_err = _output_error(graph, write_model(graph), ref, samples, opts.backend)
         if after_err > before_err:
@@ -310,15 +310,14 @@ def _structured(graph: ir.Graph, groups: list[Group], samples: list[Sample],
 
 def _outputs(graph: ir.Graph, model: bytes, samples: list[Sample],
              backend: str) -> list[list[np.ndarray]]:
-    from edgelite.quantize.runner import Runner
+    from edgelite.quantize.runner import Runner, in_sample_order, workers
 
-    r = Runner(model, graph, backend)
-    out = []
-    for s in samples:
-        r.run(s)
-        out.append([np.asarray(r.output(k), dtype=np.float64)
-                    for k in range(len(graph.outputs))])
-    return out
+    def one(r: Runner, sample: Sample) -> list[np.ndarray]:
+        r.run(sample)
+        return [np.asarray(r.output(k), dtype=np.float64) for k in range(len(graph.outputs))]
+
+    runners = [Runner(model, graph, backend) for _ in range(workers(backend, len(samples)))]
+    return list(in_sample_order(runners, samples, one))
 
 
 def _output_error(graph: ir.Graph, model: bytes, ref: list[list[np.ndarray]],
@@ -367,16 +366,14 @@ def _sparse(graph: ir.Graph, samples: list[Sample], opts: PruneOptions, frac: fl
     # inputs the layers before it now give, fitted to the outputs of the model before sparse
     # pruning, so what one layer loses the next ones make up for (their biases included).
     ref = copy.deepcopy(graph)
-    ref_model = write_model(ref)
     ref_of = {id(op): r for op, r in zip(graph.ops, ref.ops, strict=True)}
     for k, stage in enumerate(SP.stages(layers)):
         if k == 0:  # nothing pruned yet: the Gram matrices above are the pairs
             pairs = {id(op): RP.Pair(grams[id(op)].folds, grams[id(op)].folds,
                                      grams[id(op)].rows) for op in stage}
         else:
-            pairs = RP.collect_pairs(ref, ref_model, graph, write_model(graph),
-                                     [(op, ref_of[id(op)]) for op in stage], samples,
-                                     opts.backend, opts.progress)
+            pairs = RP.collect_pairs(ref, graph, [(op, ref_of[id(op)]) for op in stage],
+                                     samples, opts.backend, opts.progress)
         for op in stage:
             w, b = RP.layer_matrix(op)
             new = SP.prune_layer(np.concatenate([w, b[:, None]], axis=1), pairs[id(op)],

@@ -24,7 +24,7 @@ from edgelite.prune import costs
 from edgelite.quantize.data import Progress, Sample
 from edgelite.quantize.report import _Acc, html_head
 from edgelite.quantize.report_svg import Bar, sqnr_chart
-from edgelite.quantize.runner import Runner
+from edgelite.quantize.runner import Runner, in_sample_order, workers
 
 LAYER_TYPES = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 
@@ -85,23 +85,30 @@ def build(orig: ir.Graph, orig_model: bytes, pruned: ir.Graph, pruned_model: byt
     unpruned tensor, ``masks`` gives the kept channels of the activations that shrank."""
     orig_ops = {id(op.outputs[0]): op for op in orig.ops if op.outputs}
     layers = [op for op in pruned.ops if op.type in LAYER_TYPES]
-    fr = Runner(orig_model, orig, backend)
-    pr = Runner(pruned_model, pruned, backend)
+    runners = [(Runner(orig_model, orig, backend), Runner(pruned_model, pruned, backend))
+               for _ in range(workers(backend, len(samples)))]
     accs = {id(op): _Acc() for op in layers}
     out_accs = [_Acc() for _ in pruned.outputs]
     bar = Progress(len(samples), "measuring pruned layers", progress)
-    for s in samples:
-        fr.run(s)
-        pr.run(s)
+
+    def one(both: tuple[Runner, Runner], sample: Sample
+            ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
+        fr, pr = both
+        fr.run(sample)
+        pr.run(sample)
+        got = []
         for op in layers:
             t = op.outputs[0]
             ref = fr.tensor(twin[id(t)])
             keep = masks.get(id(t))
-            if keep is not None:
-                ref = ref[..., keep]
-            accs[id(op)].add(ref, pr.tensor(t))
-        for k, t in enumerate(pruned.outputs):
-            out_accs[k].add(fr.output(k), pr.output(k))
+            got.append((ref if keep is None else ref[..., keep], pr.tensor(t)))
+        return got, [(fr.output(k), pr.output(k)) for k in range(len(pruned.outputs))]
+
+    for got, outs in in_sample_order(runners, samples, one):
+        for op, (ref, val) in zip(layers, got, strict=True):
+            accs[id(op)].add(ref, val)
+        for k, (ref, val) in enumerate(outs):
+            out_accs[k].add(ref, val)
         bar.step()
     rows = []
     for op in layers:

@@ -144,13 +144,13 @@ def group_error(g: Group, removed_units: Sequence[int], grams: dict[int, RP.Gram
         if id(layer) not in cache:
             w, b = RP.layer_matrix(layer)
             cache[id(layer)] = (np.concatenate([w, b[:, None]], axis=1),
-                                max(RP.signal(layer, gram), 1e-30))
+                                RP.signal(layer, gram))
         wa, total = cache[id(layer)]
         feats = [unit_features(g, u, layer) for u in removed_units]
         f = np.unique(np.concatenate(feats)) if feats else np.zeros(0, np.int64)
         if f.size == 0:
             continue
-        err += RP.residual(layer, gram, f, mode, wa) / total
+        err += RP.residual(layer, gram, f, mode, wa, total=total) / max(total, 1e-30)
     return err
 
 
@@ -446,7 +446,7 @@ def apply(graph: ir.Graph, masks: dict[int, np.ndarray], groups: Sequence[Group]
     return changes
 
 
-def correct(graph: ir.Graph, orig: ir.Graph, orig_model: bytes, twin: dict[int, ir.Tensor],
+def correct(graph: ir.Graph, orig: ir.Graph, twin: dict[int, ir.Tensor],
             masks: dict[int, np.ndarray], grams: dict[int, RP.Gram], samples: Sequence,
             backend: str, progress: bool) -> None:
     """The correction pass: refit every repaired layer on the pruned model's inputs.
@@ -456,10 +456,9 @@ def correct(graph: ir.Graph, orig: ir.Graph, orig_model: bytes, twin: dict[int, 
     one pass of the pruned model makes each layer compensate errors that the layers before it
     compensate too, and in a deep stack (EfficientNet-Lite0, 49 refit layers) the
     over-compensation compounds until the output is lost (cosine 0.2 against float where the
-    unrepaired pruning kept 0.5). Each stage costs one pass of both models over the samples.
+    unrepaired pruning kept 0.5). Each stage costs one pass of both models, up to the stage's
+    layers, over the samples.
     """
-    from edgelite.tflite.writer import write_model
-
     orig_by_out = {id(op.outputs[0]): op for op in orig.ops if op.outputs}
     pairs = []
     for op in graph.ops:
@@ -472,8 +471,7 @@ def correct(graph: ir.Graph, orig: ir.Graph, orig_model: bytes, twin: dict[int, 
     bounds = [round(i * len(pairs) / stages) for i in range(stages + 1)]
     for lo, hi in itertools.pairwise(bounds):
         stage = pairs[lo:hi]
-        got = RP.collect_pairs(orig, orig_model, graph, write_model(graph), stage, samples,
-                               backend, progress)
+        got = RP.collect_pairs(orig, graph, stage, samples, backend, progress)
         for op, o_op in stage:
             _correct_layer(op, o_op, masks, got[id(op)], grams[id(op)])
 

@@ -8,8 +8,6 @@ collects statistics sample by sample; ``ranges`` then gives (min, max) per tenso
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +16,8 @@ from edgelite import ir
 from edgelite.errors import Code, EdgeliteError
 from edgelite.quantize.data import Progress, Sample
 from edgelite.quantize.observers import METHODS, Observer, make_observer
-from edgelite.quantize.runner import Runner
+from edgelite.quantize.runner import Runner, in_sample_order
+from edgelite.quantize.runner import workers as _workers  # tests pin it
 
 __all__ = ["METHODS", "Calibration", "calibrate", "observed_tensors"]
 
@@ -54,34 +53,29 @@ def calibrate(graph: ir.Graph, samples: list[Sample], method: str = "minmax",
     observers: dict[str, Observer] = {t.name: make_observer(method, percentile) for t in watched}
     model = model if model is not None else write_model(graph)
     # The float invokes are nearly all of the time (91 % for MobileNetV2 1.0/224 with 100
-    # samples) and runtime_micro's ctypes calls release the GIL: one interpreter per worker
-    # thread runs samples side by side. Observers are still fed in sample order, so the
-    # ranges (and the written model) do not depend on the number of workers.
-    workers = _workers(backend, len(samples))
-    runners = [Runner(model, graph, backend) for _ in range(workers)]
+    # samples): one interpreter per worker thread runs samples side by side. Observers are
+    # still fed in sample order, so the ranges (and the written model) do not depend on the
+    # number of workers.
+    runners = [Runner(model, graph, backend) for _ in range(_workers(backend, len(samples)))]
 
-    def observe(k: int, sample: Sample) -> list[np.ndarray]:
-        runner = runners[k]
+    def observe(runner: Runner, sample: Sample) -> list[np.ndarray]:
         runner.run(sample)
         return [runner.tensor(t) for t in watched]
 
     bar = Progress(len(samples), f"calibrating ({method})", progress)
     sums: dict[str, np.ndarray] = {}
     second: dict[str, np.ndarray] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for start in range(0, len(samples), workers):
-            batch = samples[start:start + workers]
-            for values in pool.map(observe, range(len(batch)), batch):
-                for t, v in zip(watched, values, strict=True):
-                    observers[t.name].update(v)
-                    if v.ndim and v.size and v.shape[-1]:
-                        m = v.reshape(-1, v.shape[-1]).astype(np.float64).mean(axis=0)
-                        sums[t.name] = sums[t.name] + m if t.name in sums else m
-                    if t.name in moments_for and v.ndim and v.size:
-                        x = v.reshape(-1, v.shape[-1]).astype(np.float64)
-                        mm = np.einsum("ni,nj->ij", x, x) / x.shape[0]
-                        second[t.name] = second[t.name] + mm if t.name in second else mm
-                bar.step()
+    for values in in_sample_order(runners, samples, observe):
+        for t, v in zip(watched, values, strict=True):
+            observers[t.name].update(v)
+            if v.ndim and v.size and v.shape[-1]:
+                m = v.reshape(-1, v.shape[-1]).astype(np.float64).mean(axis=0)
+                sums[t.name] = sums[t.name] + m if t.name in sums else m
+            if t.name in moments_for and v.ndim and v.size:
+                x = v.reshape(-1, v.shape[-1]).astype(np.float64)
+                mm = np.einsum("ni,nj->ij", x, x) / x.shape[0]
+                second[t.name] = second[t.name] + mm if t.name in second else mm
+        bar.step()
     ranges = {name: tuple(map(float, obs.range())) for name, obs in observers.items()}
     for t in watched:  # graph order: the first one named is where it starts
         if not all(np.isfinite(ranges[t.name])):
@@ -96,14 +90,6 @@ def calibrate(graph: ir.Graph, samples: list[Sample], method: str = "minmax",
     means = {name: (s / len(samples)).astype(np.float32) for name, s in sums.items()}
     moments = {name: s / len(samples) for name, s in second.items()}
     return Calibration(ranges, method, len(samples), means, moments)
-
-
-def _workers(backend: str, samples: int) -> int:
-    """Parallel calibration runs: runtime_micro only (LiteRT's Python calls hold the GIL),
-    at most 2 (each one holds a whole linear-planner arena) and no more than the CPUs."""
-    if backend != "micro":
-        return 1
-    return max(1, min(2, os.cpu_count() or 1, samples))
 
 
 def ranges_from_arrays(values: dict[str, list[np.ndarray]], method: str = "minmax",

@@ -10,7 +10,10 @@ Tensor indices are the writer's: position in ``graph.tensors()``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 
@@ -81,3 +84,33 @@ class Runner:
         if self.backend == "micro":
             return self._micro.get_output(k)  # already a copy
         return np.array(self._lite.get_tensor(self._lite_outputs[k]), copy=True)
+
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def workers(backend: str, samples: int) -> int:
+    """Runs side by side for a pass over calibration samples: runtime_micro only (LiteRT's
+    Python calls hold the GIL), at most 2 (each one holds a whole linear-planner arena) and no
+    more than the CPUs."""
+    if backend != "micro":
+        return 1
+    return max(1, min(2, os.cpu_count() or 1, samples))
+
+
+def in_sample_order(runner_sets: Sequence[T], samples: Sequence[Mapping[str, np.ndarray]],
+                    work: Callable[[T, Mapping[str, np.ndarray]], R]) -> Iterator[R]:
+    """``work(runner_sets[w], sample)`` for every sample, ``len(runner_sets)`` at a time on
+    worker threads (runtime_micro's ctypes calls release the GIL; so does numpy's BLAS), the
+    results yielded in sample order: whatever the caller sums from them does not depend on
+    the number of workers."""
+    if len(runner_sets) == 1:
+        for sample in samples:
+            yield work(runner_sets[0], sample)
+        return
+    n = len(runner_sets)
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        for start in range(0, len(samples), n):
+            batch = samples[start:start + n]
+            yield from pool.map(work, runner_sets[:len(batch)], batch)
