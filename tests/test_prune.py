@@ -145,7 +145,10 @@ def test_groups_of_the_coupled_graph(coupled):
 def test_pruned_onnx_and_tflite_agree_in_onnxruntime_litert_tflm(coupled, tmp_path):
     out_onnx, out_tfl = tmp_path / "p.onnx", tmp_path / "p.tflite"
     report = tmp_path / "r.json"
-    args = ["--calibration", str(coupled / "calib.npz"), "--channels", "0.4"]
+    # unit-by-unit steps (no SIMD-friendly channel multiples): the allocation then takes
+    # channels from every coupling kind, which is what this test checks
+    args = ["--calibration", str(coupled / "calib.npz"), "--channels", "0.4",
+            "--channel-multiple", "1"]
     assert main(["prune", str(coupled / "coupled.onnx"), "-o", str(out_onnx), *args]) == 0
     assert main(["prune", str(coupled / "coupled.onnx"), "-o", str(out_tfl), *args,
                  "--report", str(report), "--report-html", str(tmp_path / "r.html")]) == 0
@@ -230,6 +233,55 @@ def test_second_order_sparse_beats_magnitude(digits, pattern, sparsity):
     assert sq["obs"] > sq["magnitude"], sq
 
 
+def _wide_chain() -> onnx.ModelProto:
+    """conv 3->96 (3x3) -> conv 96->80 (1x1) -> conv 80->24 (1x1) -> global pool: groups of
+    96 and 80 channels, wide enough for SIMD-sized steps."""
+    rng = np.random.default_rng(5)
+    inits, nodes, x, cin = [], [], "x", 3
+    for i, (cout, k) in enumerate(((96, 3), (80, 1), (24, 1))):
+        w = rng.standard_normal((cout, cin, k, k)) * np.sqrt(2.0 / (cin * k * k))
+        inits += [numpy_helper.from_array(w.astype(np.float32), f"w{i}"),
+                  numpy_helper.from_array((rng.standard_normal(cout) * 0.1).astype(np.float32),
+                                          f"b{i}")]
+        nodes += [helper.make_node("Conv", [x, f"w{i}", f"b{i}"], [f"c{i}"], name=f"c{i}",
+                                   kernel_shape=[k, k], pads=[k // 2] * 4),
+                  helper.make_node("Relu", [f"c{i}"], [f"r{i}"], name=f"r{i}")]
+        x, cin = f"r{i}", cout
+    nodes.append(helper.make_node("GlobalAveragePool", [x], ["y"], name="gap"))
+    graph = helper.make_graph(
+        nodes, "wide", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 12, 12])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 24, 1, 1])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model
+
+
+def test_kept_channel_counts_suit_simd_kernels(tmp_path):
+    """Default --channel-multiple 8: a pruned layer keeps a multiple of 8 channels from 64 up,
+    of 4 from 32, of 2 from 16 (steps of at most an eighth of what is kept), and the MAC
+    target still holds. With 1 the counts are free: for some ratio the same target lands on
+    counts the default refuses."""
+    path = tmp_path / "wide.onnx"
+    onnx.save(_wide_chain(), path)
+    cal = {"x": np.random.default_rng(2).standard_normal((24, 3, 12, 12)).astype(np.float32)}
+
+    def kept(macs: float, multiple: int) -> list[int]:
+        r = prune(path, PruneOptions(calibration=cal, macs=macs, channel_multiple=multiple,
+                                     progress=False, allow_low_sqnr=True))
+        assert r.report.macs[1] <= macs * r.report.macs[0]
+        return [op.outputs[0].shape[-1] for op in r.graph.ops if op.type == "CONV_2D"][:2]
+
+    def fits(k: int) -> bool:
+        return k % (8 if k >= 64 else 4 if k >= 32 else 2 if k >= 16 else 1) == 0
+
+    free_somewhere = False
+    for macs in (0.8, 0.55, 0.3):
+        counts = kept(macs, 8)
+        assert counts != [96, 80] and all(fits(k) for k in counts), (macs, counts)
+        free_somewhere |= not all(fits(k) for k in kept(macs, 1))
+    assert free_somewhere
+
+
 # ---- bad input -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args,message", [
@@ -239,6 +291,8 @@ def test_second_order_sparse_beats_magnitude(digits, pattern, sparsity):
     (["--macs", "0.5", "--channels", "0.3"], "give one"),
     (["--sparsity", "0.7", "--pattern", "2:4"], "pattern 2:4"),
     ([], "nothing to do"),
+    (["--macs", "0.5", "--channel-multiple", "6"], "power of two"),
+    (["--macs", "0.5", "--channel-multiple", "0"], "power of two"),
 ])
 def test_bad_options_exit_2_without_output(tmp_path, capsys, args, message):
     out = tmp_path / "o.tflite"

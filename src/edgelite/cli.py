@@ -384,6 +384,10 @@ def quantize(model: Path, output: Path, mode: str, input_shapes: tuple[str, ...]
               default="unstructured", show_default=True, help="Sparsity pattern.")
 @click.option("--repair", type=click.Choice(["ls", "bias", "none"]), default="ls",
               show_default=True, help="How the next layer compensates removed channels.")
+@click.option("--channel-multiple", "channel_multiple", type=int, default=8, show_default=True,
+              metavar="N", help="Kept channel counts are multiples of N (a power of two; "
+                                "smaller in small layers) so SIMD kernels run no tails; 1: "
+                                "any count.")
 @click.option("--report", "report", type=click.Path(path_type=Path),
               help="Write the per-layer report (JSON).")
 @click.option("--report-html", "report_html", type=click.Path(path_type=Path),

@@ -56,6 +56,9 @@ class PruneOptions:
     criterion: unit importance from calibration activations ("activation") or filter L1
         norms ("magnitude"); allocation: "global" (per-group ratios from measured
         sensitivity) or "uniform"; sparse_method: "obs" (second-order) or "magnitude".
+    channel_multiple: structured pruning keeps channel counts that are multiples of this power
+        of two (in groups large enough, see structured._Steps), so SIMD kernels run no
+        channel tails; 1 allows any count.
     quantize: None or "int8": quantize the pruned model with the same samples.
     min_sqnr_db: the pruned model's output SQNR on the calibration data below which the result
         is refused (an error naming the layer that loses most) unless ``allow_low_sqnr``
@@ -74,6 +77,7 @@ class PruneOptions:
     criterion: str = "activation"
     allocation: str = "global"
     sparse_method: str = "obs"
+    channel_multiple: int = 8
     quantize: str | None = None
     io: str = "int8"
     report_json: Path | None = None
@@ -118,6 +122,11 @@ class PruneOptions:
                                      ("sparse_method", self.sparse_method, SPARSE_METHODS)):
             if value not in allowed:
                 raise _bad(f"unknown {name} {value!r}", hint=f"use one of: {', '.join(allowed)}")
+        m = self.channel_multiple
+        if isinstance(m, bool) or not isinstance(m, int) or m < 1 or m & (m - 1) or m > 64:
+            raise _bad(f"--channel-multiple {m!r}: it must be a power of two from 1 to 64",
+                       hint="8 (the default) suits 4- to 16-lane SIMD kernels; 1 allows any "
+                            "channel count")
         if self.quantize not in (None, "int8"):
             raise _bad(f"--quantize {self.quantize!r}: prune quantizes to int8 only",
                        hint="or run `edgelite quantize` on the pruned float model")
@@ -280,7 +289,8 @@ def _structured(graph: ir.Graph, groups: list[Group], samples: list[Sample],
     grams = collect(graph, write_model(graph), samples, layers, opts.backend, opts.progress)
     choice, _ = ST.allocate(graph, groups, grams, macs=opts.macs,
                             channels_fraction=opts.channels, criterion=opts.criterion,
-                            allocation=opts.allocation, mode=opts.repair)
+                            allocation=opts.allocation, mode=opts.repair,
+                            multiple=opts.channel_multiple)
     masks = choice.masks(groups)
     if opts.macs is not None:
         reached = ST.macs_with(graph, masks) / max(ST.macs_with(graph, {}), 1)

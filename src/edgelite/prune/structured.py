@@ -21,6 +21,8 @@ predict well goes early, however much energy it carries).
 
 from __future__ import annotations
 
+import bisect
+
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -213,10 +215,55 @@ class _Counts:
         return out
 
 
+def _step(kept: int, multiple: int) -> int:
+    m = max(multiple, 1)
+    while m > 1 and kept < 8 * m:
+        m //= 2
+    return m
+
+
+class _Steps:
+    """The removal counts a group may take: it keeps k units, k a multiple of the largest
+    power of two up to ``multiple`` with k >= 8 m (so a step is never more than an eighth of
+    what is kept: any k below 16, even k below 32, ...). SIMD kernels run channels in vectors
+    of 4 to 16 lanes, and a pruned layer of 93 channels runs its last ones as a tail:
+    EfficientNet-Lite0 pruned to 0.75x MACs with any counts ran its depthwise convolutions in
+    more instructions than the unpruned ones on a Cortex-A76."""
+
+    def __init__(self, groups: Sequence[Group], orders: dict[int, list[int]],
+                 multiple: int) -> None:
+        self.allowed: dict[int, list[int]] = {}
+        for g in groups:
+            if g.index not in orders:
+                continue
+            n, most = len(g.units), len(orders[g.index])
+            self.allowed[g.index] = [p for p in range(most + 1)
+                                     if p == 0 or (n - p) % _step(n - p, multiple) == 0]
+
+    def floor(self, gi: int, p: int) -> int:
+        """The largest allowed count not above ``p``."""
+        a = self.allowed[gi]
+        return a[max(bisect.bisect_right(a, p) - 1, 0)]
+
+    def between(self, gi: int, lo: int, hi: int) -> list[int]:
+        """Allowed counts in (lo, hi], ascending."""
+        return [p for p in self.allowed[gi] if lo < p <= hi]
+
+    def below(self, gi: int, p: int) -> int | None:
+        """The next allowed count under ``p`` (None at 0)."""
+        a = self.allowed[gi]
+        i = bisect.bisect_left(a, p)
+        return a[i - 1] if i > 0 else None
+
+
 def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram], *,
              macs: float | None, channels_fraction: float | None, criterion: str,
-             allocation: str, mode: str) -> tuple[Choice, dict[int, np.ndarray]]:
-    """Decide how many units each prunable group loses; return the choice and the scores."""
+             allocation: str, mode: str, multiple: int = 1
+             ) -> tuple[Choice, dict[int, np.ndarray]]:
+    """Decide how many units each prunable group loses; return the choice and the scores.
+
+    ``multiple``: a group whose unit count is a multiple of it keeps a multiple of it (see
+    _Steps)."""
     prunable = [g for g in groups if g.units]
     scores = {g.index: importance(g, grams, criterion) for g in prunable}
     orders = {g.index: removal_order(g, scores[g.index]) for g in prunable}
@@ -229,6 +276,7 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
     total_units = sum(len(g.units) for g in prunable)
     base_macs = macs_with(graph, {})
     counts = _Counts(prunable, orders)
+    allowed = _Steps(prunable, orders, multiple)
 
     def met(steps: dict[int, int]) -> bool:
         if channels_fraction is not None:
@@ -241,14 +289,13 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
         lo, hi = 0.0, 1.0
         for _ in range(30):
             mid = (lo + hi) / 2
-            trial = {gi: min(len(orders[gi]), int(round(mid * len(prunable_g.units))))
-                     for gi, prunable_g in ((g.index, g) for g in prunable)}
+            trial = {g.index: allowed.floor(g.index, round(mid * len(g.units)))
+                     for g in prunable}
             if met(trial):
                 hi = mid
             else:
                 lo = mid
-        steps = {g.index: min(len(orders[g.index]), int(round(hi * len(g.units))))
-                 for g in prunable}
+        steps = {g.index: allowed.floor(g.index, round(hi * len(g.units))) for g in prunable}
         return Choice({gi: orders[gi][:n] for gi, n in steps.items() if n}), scores
 
     # Global: sensitivity curves on a grid of fractions, then greedy steps.
@@ -258,7 +305,8 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
     errors = {}
     for g in prunable:
         n = len(orders[g.index])
-        pts = sorted({min(n, int(round(f * len(g.units)))) for f in GRID} | {n})
+        pts = sorted({allowed.floor(g.index, min(n, round(f * len(g.units)))) for f in GRID}
+                     | {allowed.floor(g.index, n)})
         points[g.index] = pts
         errors[g.index] = [group_error(g, orders[g.index][:p], grams, mode, cache, lams)
                            for p in pts]
@@ -293,7 +341,7 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
         prev, nxt = points[gi][k], points[gi][k + 1]
         # The smallest count within the step that meets the target, else the whole step.
         chosen = nxt
-        for p in range(prev + 1, nxt + 1):
+        for p in allowed.between(gi, prev, nxt):
             trial = dict(steps)
             trial[gi] = p
             if met(trial):
@@ -304,16 +352,17 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
         if chosen != nxt:
             break
     if macs is not None and met(steps):
-        _give_back(prunable, orders, steps, met, grams, mode, cache, lams)
+        _give_back(prunable, orders, steps, met, grams, mode, cache, lams, allowed)
     return Choice({gi: orders[gi][:n] for gi, n in steps.items() if n}), scores
 
 
 def _give_back(prunable: Sequence[Group], orders: dict[int, list[int]], steps: dict[int, int],
                met, grams: dict[int, RP.Gram], mode: str,
-               cache: dict[int, tuple[np.ndarray, float]], lams: dict[int, float]) -> None:
+               cache: dict[int, tuple[np.ndarray, float]], lams: dict[int, float],
+               allowed: _Steps) -> None:
     """The greedy steps are coarse (10 % of a group at a time), so the MACs reached can fall
-    well short of the target: put units back, one at a time, the one whose return lowers the
-    error most, while the target still holds."""
+    well short of the target: put units back, one allowed step at a time, the one whose return
+    lowers the error most, while the target still holds."""
     errs: dict[tuple[int, int], float] = {}
 
     def err(g: Group, n: int) -> float:
@@ -325,18 +374,19 @@ def _give_back(prunable: Sequence[Group], orders: dict[int, list[int]], steps: d
         best = None
         for g in prunable:
             n = steps[g.index]
-            if n == 0:
+            back = allowed.below(g.index, n)
+            if back is None:
                 continue
             trial = dict(steps)
-            trial[g.index] = n - 1
+            trial[g.index] = back
             if not met(trial):
                 continue
-            gain = err(g, n) - err(g, n - 1)
+            gain = err(g, n) - err(g, back)
             if best is None or gain > best[0]:
-                best = (gain, g.index)
+                best = (gain, g.index, back)
         if best is None:
             return
-        steps[best[1]] -= 1
+        steps[best[1]] = best[2]
 
 
 # ---- rewriting the graph -----------------------------------------------------------------
