@@ -257,10 +257,10 @@ def _wide_chain() -> onnx.ModelProto:
 
 
 def test_kept_channel_counts_suit_simd_kernels(tmp_path):
-    """Default --channel-multiple 8: a pruned layer keeps a multiple of 8 channels from 64 up,
-    of 4 from 32, of 2 from 16 (steps of at most an eighth of what is kept), and the MAC
-    target still holds. With 1 the counts are free: for some ratio the same target lands on
-    counts the default refuses."""
+    """Default --channel-multiple 8: a layer of 64 channels or more keeps a multiple of 8
+    channels from 32 kept up, of 4 from 16, of 2 from 8 (steps of at most a quarter of what
+    is kept), and the MAC target still holds. With 1 the counts are free: for some ratio the
+    same target lands on counts the default refuses."""
     path = tmp_path / "wide.onnx"
     onnx.save(_wide_chain(), path)
     cal = {"x": np.random.default_rng(2).standard_normal((24, 3, 12, 12)).astype(np.float32)}
@@ -272,7 +272,7 @@ def test_kept_channel_counts_suit_simd_kernels(tmp_path):
         return [op.outputs[0].shape[-1] for op in r.graph.ops if op.type == "CONV_2D"][:2]
 
     def fits(k: int) -> bool:
-        return k % (8 if k >= 64 else 4 if k >= 32 else 2 if k >= 16 else 1) == 0
+        return k % (8 if k >= 32 else 4 if k >= 16 else 2 if k >= 8 else 1) == 0
 
     free_somewhere = False
     for macs in (0.8, 0.55, 0.3):

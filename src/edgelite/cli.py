@@ -385,9 +385,9 @@ def quantize(model: Path, output: Path, mode: str, input_shapes: tuple[str, ...]
 @click.option("--repair", type=click.Choice(["ls", "bias", "none"]), default="ls",
               show_default=True, help="How the next layer compensates removed channels.")
 @click.option("--channel-multiple", "channel_multiple", type=int, default=8, show_default=True,
-              metavar="N", help="Kept channel counts are multiples of N (a power of two; "
-                                "smaller in small layers) so SIMD kernels run no tails; 1: "
-                                "any count.")
+              metavar="N", help="Layers of 8N channels or more keep a multiple of N "
+                                "(a power of two; smaller when few are kept) so SIMD kernels "
+                                "run no channel tails; 1: any count.")
 @click.option("--report", "report", type=click.Path(path_type=Path),
               help="Write the per-layer report (JSON).")
 @click.option("--report-html", "report_html", type=click.Path(path_type=Path),

@@ -57,8 +57,8 @@ class PruneOptions:
         norms ("magnitude"); allocation: "global" (per-group ratios from measured
         sensitivity) or "uniform"; sparse_method: "obs" (second-order) or "magnitude".
     channel_multiple: structured pruning keeps channel counts that are multiples of this power
-        of two (in groups large enough, see structured._Steps), so SIMD kernels run no
-        channel tails; 1 allows any count.
+        of two in groups of 8x as many channels or more (smaller multiples when few are kept;
+        see structured._Steps), so SIMD kernels run no channel tails; 1 allows any count.
     quantize: None or "int8": quantize the pruned model with the same samples.
     min_sqnr_db: the pruned model's output SQNR on the calibration data below which the result
         is refused (an error naming the layer that loses most) unless ``allow_low_sqnr``

@@ -215,20 +215,22 @@ class _Counts:
         return out
 
 
-def _step(kept: int, multiple: int) -> int:
-    m = max(multiple, 1)
-    while m > 1 and kept < 8 * m:
+def _step(units: int, kept: int, multiple: int) -> int:
+    """The multiple a group of ``units`` keeping ``kept`` must keep (see _Steps)."""
+    m = max(multiple, 1) if units >= 8 * multiple else 1
+    while m > 1 and kept < 4 * m:
         m //= 2
     return m
 
 
 class _Steps:
-    """The removal counts a group may take: it keeps k units, k a multiple of the largest
-    power of two up to ``multiple`` with k >= 8 m (so a step is never more than an eighth of
-    what is kept: any k below 16, even k below 32, ...). SIMD kernels run channels in vectors
-    of 4 to 16 lanes, and a pruned layer of 93 channels runs its last ones as a tail:
-    EfficientNet-Lite0 pruned to 0.75x MACs with any counts ran its depthwise convolutions in
-    more instructions than the unpruned ones on a Cortex-A76."""
+    """The removal counts a group may take. A group of at least 8 x ``multiple`` units keeps
+    k units, k a multiple of the largest power of two m up to ``multiple`` with k >= 4 m
+    (multiples of 8 from 32 kept, of 4 from 16...); smaller groups keep any count, so steps
+    stay fine where a model has few channels. SIMD kernels run channels in vectors of 4 to 16
+    lanes, and a pruned layer of 93 channels runs its last ones as a tail: EfficientNet-Lite0
+    pruned to 0.75x MACs with any counts ran its depthwise convolutions in more instructions
+    than the unpruned ones on a Cortex-A76."""
 
     def __init__(self, groups: Sequence[Group], orders: dict[int, list[int]],
                  multiple: int) -> None:
@@ -238,7 +240,7 @@ class _Steps:
                 continue
             n, most = len(g.units), len(orders[g.index])
             self.allowed[g.index] = [p for p in range(most + 1)
-                                     if p == 0 or (n - p) % _step(n - p, multiple) == 0]
+                                     if p == 0 or (n - p) % _step(n, n - p, multiple) == 0]
 
     def floor(self, gi: int, p: int) -> int:
         """The largest allowed count not above ``p``."""
