@@ -159,6 +159,20 @@ EL_FP16 static void im2col_h(const el_conv_params *p, const el_dims *in_dims,
     const int32_t f_w = f_dims->w;
     const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
     int32_t t = k0;
+    if (k0 == 0 && ks == f_dims->h * f_w * in_c && p->dilation_w == 1 && x0 >= 0 &&
+        x0 + f_w <= in_w) { /* whole filter rows, each one run of f_w * in_c inputs */
+        const int32_t run = f_w * in_c;
+        int32_t ky;
+        for (ky = 0; ky < f_dims->h; ++ky, row += run) {
+            const int32_t iy = y0 + ky * p->dilation_h;
+            if (iy < 0 || iy >= in_h) {
+                memset(row, 0, (size_t)run * sizeof(__fp16));
+            } else {
+                cvt_row(row, img + ((size_t)iy * in_w + x0) * in_c, run);
+            }
+        }
+        return;
+    }
     while (t < k0 + ks) {
         const int32_t tap = t / in_c, ic = t % in_c;
         const int32_t iy = y0 + tap / f_w * p->dilation_h, ix = x0 + tap % f_w * p->dilation_w;
@@ -173,139 +187,166 @@ EL_FP16 static void im2col_h(const el_conv_params *p, const el_dims *in_dims,
     }
 }
 
+/* The tile's epilogue: bias (float32, zeros past nr) and clamp bounds, loaded once per tile. */
+typedef struct {
+    float32x4_t b[4], lo, hi;
+} hepi;
+
 /* Stores one row's 16 sums: float32, + the partial already in c (not first), + bias and clamp
- * (last); nr columns. */
-EL_FP16 static inline void htile_store(float16x8_t h0, float16x8_t h1, int32_t flags,
-                                       const float *bias, float lo, float hi, int32_t nr, float *c)
+ * (last); nr columns (a short row lane by lane, never past c[nr - 1]). */
+EL_FP16 static inline float32x4_t hfinish(float32x4_t v, int32_t flags, const float *c, int32_t n,
+                                          float32x4_t bias, const hepi *e)
 {
-    float32x4_t v[4];
-    float tmp[H_NP];
-    int32_t q;
-    v[0] = vcvt_f32_f16(vget_low_f16(h0));
-    v[1] = vcvt_high_f32_f16(h0);
-    v[2] = vcvt_f32_f16(vget_low_f16(h1));
-    v[3] = vcvt_high_f32_f16(h1);
     if (!(flags & EL_F32_FIRST)) {
-        if (nr == H_NP) {
-            for (q = 0; q < 4; ++q) {
-                v[q] = vaddq_f32(vld1q_f32(c + 4 * q), v[q]);
-            }
-        } else {
-            memset(tmp, 0, sizeof tmp);
-            memcpy(tmp, c, (size_t)nr * sizeof(float));
-            for (q = 0; q < 4; ++q) {
-                v[q] = vaddq_f32(vld1q_f32(tmp + 4 * q), v[q]);
-            }
+        float tmp[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        int32_t q;
+        for (q = 0; q < n && q < 4; ++q) {
+            tmp[q] = c[q];
         }
+        v = vaddq_f32(vld1q_f32(tmp), v);
     }
     if (flags & EL_F32_LAST) {
-        const float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
-        for (q = 0; q < 4; ++q) {
-            if (bias) {
-                v[q] = vaddq_f32(v[q], vld1q_f32(bias + 4 * q));
-            }
-            v[q] = vminq_f32(vmaxq_f32(v[q], vlo), vhi);
+        v = vminq_f32(vmaxq_f32(vaddq_f32(v, bias), e->lo), e->hi);
+    }
+    return v;
+}
+
+EL_FP16 static inline void hput(float *c, float32x4_t v, int32_t n)
+{
+    if (n >= 4) {
+        vst1q_f32(c, v);
+    } else {
+        float tmp[4];
+        int32_t q;
+        vst1q_f32(tmp, v);
+        for (q = 0; q < n; ++q) {
+            c[q] = tmp[q];
         }
     }
-    if (nr == H_NP) {
-        for (q = 0; q < 4; ++q) {
-            vst1q_f32(c + 4 * q, v[q]);
-        }
+}
+
+EL_FP16 static inline __attribute__((always_inline)) void
+htile_store(float16x8_t h0, float16x8_t h1, int32_t flags, const hepi *e, int32_t nr, float *c)
+{
+    if ((flags & (EL_F32_FIRST | EL_F32_LAST)) == (EL_F32_FIRST | EL_F32_LAST) && nr == H_NP) {
+        vst1q_f32(c, vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h0)), e->b[0]), e->lo),
+                               e->hi));
+        vst1q_f32(c + 4, vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h0), e->b[1]), e->lo),
+                                   e->hi));
+        vst1q_f32(c + 8, vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h1)), e->b[2]),
+                                             e->lo),
+                                   e->hi));
+        vst1q_f32(c + 12, vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h1), e->b[3]), e->lo),
+                                    e->hi));
         return;
     }
-    for (q = 0; q < 4; ++q) {
-        vst1q_f32(tmp + 4 * q, v[q]);
+    hput(c, hfinish(vcvt_f32_f16(vget_low_f16(h0)), flags, c, nr, e->b[0], e), nr);
+    if (nr > 4) {
+        hput(c + 4, hfinish(vcvt_high_f32_f16(h0), flags, c + 4, nr - 4, e->b[1], e), nr - 4);
     }
-    memcpy(c, tmp, (size_t)nr * sizeof(float));
+    if (nr > 8) {
+        hput(c + 8, hfinish(vcvt_f32_f16(vget_low_f16(h1)), flags, c + 8, nr - 8, e->b[2], e),
+             nr - 8);
+    }
+    if (nr > 12) {
+        hput(c + 12, hfinish(vcvt_high_f32_f16(h1), flags, c + 12, nr - 12, e->b[3], e), nr - 12);
+    }
 }
 
-#define HT_LANE(i, av, l)                                                                          \
-    c##i##0 = vfmaq_laneq_f16(c##i##0, w0, av, l);                                                 \
-    c##i##1 = vfmaq_laneq_f16(c##i##1, w1, av, l)
+/* The 8 x 16 tile's multiply-adds in inline assembly: GCC 12 turns most FMLA-by-element of
+ * halves into DUP + FMLA and spills (about 250 instructions per 1024 multiply-adds instead of
+ * 146). x9-x16 walk the eight A rows, v0-v7 hold eight k of each (the by-element operand of a
+ * half FMLA must be in v0-v15), v8/v9 a panel row, v16-v31 the accumulators (row i: v16 + 2i
+ * for columns 0-7, v17 + 2i for 8-15), stored as halves to acc[8][16] at the end. k steps of 8,
+ * then the last ks % 8 one by one: acc = fma(a[i][kk], b[kk][j], acc) for kk ascending, as
+ * plain C would do it. n8 = ks / 8, t = ks % 8. */
+#define HT_FMLA2(l)                                                                                \
+    "fmla v16.8h, v8.8h, v0.h[" #l "]\n"                                                           \
+    "fmla v17.8h, v9.8h, v0.h[" #l "]\n"                                                           \
+    "fmla v18.8h, v8.8h, v1.h[" #l "]\n"                                                           \
+    "fmla v19.8h, v9.8h, v1.h[" #l "]\n"                                                           \
+    "fmla v20.8h, v8.8h, v2.h[" #l "]\n"                                                           \
+    "fmla v21.8h, v9.8h, v2.h[" #l "]\n"                                                           \
+    "fmla v22.8h, v8.8h, v3.h[" #l "]\n"                                                           \
+    "fmla v23.8h, v9.8h, v3.h[" #l "]\n"                                                           \
+    "fmla v24.8h, v8.8h, v4.h[" #l "]\n"                                                           \
+    "fmla v25.8h, v9.8h, v4.h[" #l "]\n"                                                           \
+    "fmla v26.8h, v8.8h, v5.h[" #l "]\n"                                                           \
+    "fmla v27.8h, v9.8h, v5.h[" #l "]\n"                                                           \
+    "fmla v28.8h, v8.8h, v6.h[" #l "]\n"                                                           \
+    "fmla v29.8h, v9.8h, v6.h[" #l "]\n"                                                           \
+    "fmla v30.8h, v8.8h, v7.h[" #l "]\n"                                                           \
+    "fmla v31.8h, v9.8h, v7.h[" #l "]\n"
+#define HT_FMLA1(l)                                                                                \
+    "fmla v16.8h, v8.8h, v0.h[" #l "]\n"                                                           \
+    "fmla v18.8h, v8.8h, v1.h[" #l "]\n"                                                           \
+    "fmla v20.8h, v8.8h, v2.h[" #l "]\n"                                                           \
+    "fmla v22.8h, v8.8h, v3.h[" #l "]\n"                                                           \
+    "fmla v24.8h, v8.8h, v4.h[" #l "]\n"                                                           \
+    "fmla v26.8h, v8.8h, v5.h[" #l "]\n"                                                           \
+    "fmla v28.8h, v8.8h, v6.h[" #l "]\n"                                                           \
+    "fmla v30.8h, v8.8h, v7.h[" #l "]\n"
+#define HT_W2 "ldp q8, q9, [%[b]], #32\n"
+#define HT_W1 "ldr q8, [%[b]], #32\n"
+#define HT_ASM(W, FMLA)                                                                            \
+    __asm__ __volatile__(                                                                          \
+        "ldp x9, x10, [%[ap]]\n"                                                                   \
+        "ldp x11, x12, [%[ap], #16]\n"                                                             \
+        "ldp x13, x14, [%[ap], #32]\n"                                                             \
+        "ldp x15, x16, [%[ap], #48]\n"                                                             \
+        "movi v16.16b, #0\n movi v17.16b, #0\n movi v18.16b, #0\n movi v19.16b, #0\n"              \
+        "movi v20.16b, #0\n movi v21.16b, #0\n movi v22.16b, #0\n movi v23.16b, #0\n"              \
+        "movi v24.16b, #0\n movi v25.16b, #0\n movi v26.16b, #0\n movi v27.16b, #0\n"              \
+        "movi v28.16b, #0\n movi v29.16b, #0\n movi v30.16b, #0\n movi v31.16b, #0\n"              \
+        "cbz %w[n], 2f\n"                                                                          \
+        "1:\n"                                                                                     \
+        "ldr q0, [x9], #16\n ldr q1, [x10], #16\n ldr q2, [x11], #16\n ldr q3, [x12], #16\n"       \
+        "ldr q4, [x13], #16\n ldr q5, [x14], #16\n ldr q6, [x15], #16\n ldr q7, [x16], #16\n"      \
+        W FMLA(0) W FMLA(1) W FMLA(2) W FMLA(3) W FMLA(4) W FMLA(5) W FMLA(6) W FMLA(7)            \
+        "subs %w[n], %w[n], #1\n"                                                                  \
+        "b.ne 1b\n"                                                                                \
+        "2:\n"                                                                                     \
+        "cbz %w[t], 4f\n"                                                                          \
+        "3:\n"                                                                                     \
+        "ldr h0, [x9], #2\n ldr h1, [x10], #2\n ldr h2, [x11], #2\n ldr h3, [x12], #2\n"           \
+        "ldr h4, [x13], #2\n ldr h5, [x14], #2\n ldr h6, [x15], #2\n ldr h7, [x16], #2\n"          \
+        W FMLA(0)                                                                                  \
+        "subs %w[t], %w[t], #1\n"                                                                  \
+        "b.ne 3b\n"                                                                                \
+        "4:\n"                                                                                     \
+        "stp q16, q17, [%[o]]\n stp q18, q19, [%[o], #32]\n"                                       \
+        "stp q20, q21, [%[o], #64]\n stp q22, q23, [%[o], #96]\n"                                  \
+        "stp q24, q25, [%[o], #128]\n stp q26, q27, [%[o], #160]\n"                                \
+        "stp q28, q29, [%[o], #192]\n stp q30, q31, [%[o], #224]\n"                                \
+        : [b] "+r"(b), [n] "+r"(n8), [t] "+r"(t)                                                   \
+        : [ap] "r"(a), [o] "r"(acc)                                                                \
+        : "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "v0", "v1", "v2", "v3", "v4",    \
+          "v5", "v6", "v7", "v8", "v9", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",    \
+          "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory")
 
 /* 8 rows (a[i], float16, ks each; rows past mr repeat the last) x 16 channels of panel b
- * (ks x 16 halves): sum_kk a[i][kk] * b[kk][j] in kk order, one float16 FMA each. */
+ * (ks x 16 halves): sum_kk a[i][kk] * b[kk][j] in kk order, one float16 FMA each; nr <= 8
+ * skips the panel's second half. */
 EL_FP16 static void htile(int32_t ks, const __fp16 *const *a, const __fp16 *b, int32_t flags,
-                          const float *bias, float lo, float hi, float *c, int32_t ldc, int32_t mr,
-                          int32_t nr)
+                          const hepi *e, float *c, int32_t ldc, int32_t mr, int32_t nr)
 {
-    const __fp16 *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-    const __fp16 *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
-    const float16x8_t z = vdupq_n_f16(0);
-    float16x8_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-    float16x8_t c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
-    int32_t kk = 0;
-    for (; kk + 8 <= ks; kk += 8) {
-        const float16x8_t x0 = vld1q_f16(a0 + kk), x1 = vld1q_f16(a1 + kk);
-        const float16x8_t x2 = vld1q_f16(a2 + kk), x3 = vld1q_f16(a3 + kk);
-        const float16x8_t x4 = vld1q_f16(a4 + kk), x5 = vld1q_f16(a5 + kk);
-        const float16x8_t x6 = vld1q_f16(a6 + kk), x7 = vld1q_f16(a7 + kk);
-#define HT_STEP(l)                                                                                 \
-    do {                                                                                           \
-        const float16x8_t w0 = vld1q_f16(b), w1 = vld1q_f16(b + 8);                                \
-        HT_LANE(0, x0, l);                                                                         \
-        HT_LANE(1, x1, l);                                                                         \
-        HT_LANE(2, x2, l);                                                                         \
-        HT_LANE(3, x3, l);                                                                         \
-        HT_LANE(4, x4, l);                                                                         \
-        HT_LANE(5, x5, l);                                                                         \
-        HT_LANE(6, x6, l);                                                                         \
-        HT_LANE(7, x7, l);                                                                         \
-        b += H_NP;                                                                                 \
-    } while (0)
-        HT_STEP(0);
-        HT_STEP(1);
-        HT_STEP(2);
-        HT_STEP(3);
-        HT_STEP(4);
-        HT_STEP(5);
-        HT_STEP(6);
-        HT_STEP(7);
-#undef HT_STEP
+    __fp16 acc[H_MR * H_NP];
+    int32_t n8 = ks / 8, t = ks % 8, i;
+    if (nr > 8) {
+        HT_ASM(HT_W2, HT_FMLA2);
+    } else {
+        HT_ASM(HT_W1, HT_FMLA1);
     }
-    for (; kk < ks; ++kk, b += H_NP) {
-        const float16x8_t w0 = vld1q_f16(b), w1 = vld1q_f16(b + 8);
-        c00 = vfmaq_n_f16(c00, w0, a0[kk]);
-        c01 = vfmaq_n_f16(c01, w1, a0[kk]);
-        c10 = vfmaq_n_f16(c10, w0, a1[kk]);
-        c11 = vfmaq_n_f16(c11, w1, a1[kk]);
-        c20 = vfmaq_n_f16(c20, w0, a2[kk]);
-        c21 = vfmaq_n_f16(c21, w1, a2[kk]);
-        c30 = vfmaq_n_f16(c30, w0, a3[kk]);
-        c31 = vfmaq_n_f16(c31, w1, a3[kk]);
-        c40 = vfmaq_n_f16(c40, w0, a4[kk]);
-        c41 = vfmaq_n_f16(c41, w1, a4[kk]);
-        c50 = vfmaq_n_f16(c50, w0, a5[kk]);
-        c51 = vfmaq_n_f16(c51, w1, a5[kk]);
-        c60 = vfmaq_n_f16(c60, w0, a6[kk]);
-        c61 = vfmaq_n_f16(c61, w1, a6[kk]);
-        c70 = vfmaq_n_f16(c70, w0, a7[kk]);
-        c71 = vfmaq_n_f16(c71, w1, a7[kk]);
-    }
-    htile_store(c00, c01, flags, bias, lo, hi, nr, c);
-    if (mr > 1) {
-        htile_store(c10, c11, flags, bias, lo, hi, nr, c + (size_t)ldc);
-    }
-    if (mr > 2) {
-        htile_store(c20, c21, flags, bias, lo, hi, nr, c + 2 * (size_t)ldc);
-    }
-    if (mr > 3) {
-        htile_store(c30, c31, flags, bias, lo, hi, nr, c + 3 * (size_t)ldc);
-    }
-    if (mr > 4) {
-        htile_store(c40, c41, flags, bias, lo, hi, nr, c + 4 * (size_t)ldc);
-    }
-    if (mr > 5) {
-        htile_store(c50, c51, flags, bias, lo, hi, nr, c + 5 * (size_t)ldc);
-    }
-    if (mr > 6) {
-        htile_store(c60, c61, flags, bias, lo, hi, nr, c + 6 * (size_t)ldc);
-    }
-    if (mr > 7) {
-        htile_store(c70, c71, flags, bias, lo, hi, nr, c + 7 * (size_t)ldc);
+    for (i = 0; i < mr; ++i) {
+        htile_store(vld1q_f16(acc + i * H_NP), vld1q_f16(acc + i * H_NP + 8), flags, e, nr,
+                    c + (size_t)i * ldc);
     }
 }
-#undef HT_LANE
+#undef HT_FMLA2
+#undef HT_FMLA1
+#undef HT_W2
+#undef HT_W1
+#undef HT_ASM
 
 EL_FP16 static void conv_h(const el_conv_params *p, const el_dims *in_dims, const float *in,
                            const el_dims *f_dims, const uint16_t *packed, const float *bias,
@@ -356,17 +397,25 @@ EL_FP16 static void conv_h(const el_conv_params *p, const el_dims *in_dims, cons
                     }
                     for (n0 = nb0; n0 < nb0 + nb; n0 += H_NP) {
                         const int32_t nr = nb0 + nb - n0 < H_NP ? nb0 + nb - n0 : H_NP;
-                        const float *bb = NULL;
-                        if (bias && (flags & EL_F32_LAST)) {
-                            bb = bias + n0;
-                            if (nr < H_NP) {
-                                memset(binit, 0, sizeof binit);
-                                memcpy(binit, bb, (size_t)nr * sizeof(float));
-                                bb = binit;
+                        hepi e;
+                        e.lo = vdupq_n_f32(p->act_min_f);
+                        e.hi = vdupq_n_f32(p->act_max_f);
+                        if (bias && nr == H_NP) {
+                            e.b[0] = vld1q_f32(bias + n0);
+                            e.b[1] = vld1q_f32(bias + n0 + 4);
+                            e.b[2] = vld1q_f32(bias + n0 + 8);
+                            e.b[3] = vld1q_f32(bias + n0 + 12);
+                        } else {
+                            for (i = 0; i < H_NP; ++i) { /* x + -0.0f is x, even for -0.0f */
+                                binit[i] = bias && i < nr ? bias[n0 + i] : -0.0f;
                             }
+                            e.b[0] = vld1q_f32(binit);
+                            e.b[1] = vld1q_f32(binit + 4);
+                            e.b[2] = vld1q_f32(binit + 8);
+                            e.b[3] = vld1q_f32(binit + 12);
                         }
-                        htile(ks, a, w + (size_t)n0 * k + (size_t)k0 * H_NP, flags, bb,
-                              p->act_min_f, p->act_max_f, cb + (size_t)m0 * n + n0, n, mr, nr);
+                        htile(ks, a, w + (size_t)n0 * k + (size_t)k0 * H_NP, flags, &e,
+                              cb + (size_t)m0 * n + n0, n, mr, nr);
                     }
                 }
             }
