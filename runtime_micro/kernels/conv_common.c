@@ -236,28 +236,38 @@ typedef struct {
 
 /* allow_fp16: a float32 CONV_2D whose weights are a skipped DEQUANTIZE's float16 constant
  * (EL_TENSOR_F16, el_interp.c) keeps them packed for kernels/opt/arm_fp16.c in its op data,
- * after the parameters; the filter tensor then points at the panels. */
-static size_t conv_f16_bytes(const el_tensor *in, const el_tensor *filter)
+ * after the parameters; the filter tensor then points at the panels. A DEPTHWISE_CONV_2D keeps
+ * them widened to float32 there (what the DEQUANTIZE would write at every invoke, made once:
+ * its float32 kernels and bytes are unchanged; float16 arithmetic would not pay there, each
+ * activation being used by one multiply-add per tap only). */
+static size_t conv_f16_bytes(const el_tensor *in, const el_tensor *filter, int depthwise)
 {
 #if EL_OPT_F16W
     if (EL_KEEP_F32 && in->type == EL_FLOAT32 && (filter->flags & EL_TENSOR_F16)) {
-        return el_opt_f16_packed_bytes(filter->dims[0],
-                                       filter->dims[1] * filter->dims[2] * filter->dims[3]);
+        return depthwise ? (size_t)el_tensor_elements(filter) * sizeof(float)
+                         : el_opt_f16_packed_bytes(filter->dims[0], filter->dims[1] *
+                                                                        filter->dims[2] *
+                                                                        filter->dims[3]);
     }
 #endif
-    (void)in, (void)filter;
+    (void)in, (void)filter, (void)depthwise;
     return 0;
 }
 
-static void conv_pack_f16(conv_data *d, el_tensor *filter)
+static void conv_pack_f16(conv_data *d, el_tensor *filter, int depthwise)
 {
 #if EL_OPT_F16W
-    uint16_t *packed = (uint16_t *)(void *)(d->op + EL_CONV_F16_OFFSET);
-    el_opt_f16_pack(d->filter.n, d->filter.h * d->filter.w * d->filter.c,
-                    (const uint16_t *)filter->data, packed);
-    filter->data = packed;
+    void *dst = d->op + EL_CONV_F16_OFFSET;
+    if (depthwise) {
+        el_dequantize_f16_f32(el_tensor_elements(filter), (const uint16_t *)filter->data,
+                              (float *)dst);
+    } else {
+        el_opt_f16_pack(d->filter.n, d->filter.h * d->filter.w * d->filter.c,
+                        (const uint16_t *)filter->data, (uint16_t *)dst);
+    }
+    filter->data = dst;
 #else
-    (void)d, (void)filter;
+    (void)d, (void)filter, (void)depthwise;
 #endif
 }
 
@@ -286,7 +296,7 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     EL_TRY(el_k_rank(ctx, node, out, "output", 4));
     EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
     keep_sums = conv_keeps_sums(ctx, node, in, filter, el_input(ctx, node, 2));
-    f16_bytes = depthwise ? 0 : conv_f16_bytes(in, filter);
+    f16_bytes = conv_f16_bytes(in, filter, depthwise);
     EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], keep_sums, f16_bytes,
                       d));
     d->is_float = is_float;
@@ -331,7 +341,7 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
                               d->mult + 2 * d->out.c, d->mult + 3 * d->out.c);
     }
     if (f16_bytes) {
-        conv_pack_f16(d, filter);
+        conv_pack_f16(d, filter, depthwise);
     }
     return conv_store(d);
 }

@@ -91,9 +91,10 @@ static el_status skip_densify(el_context *ctx, int32_t sg, el_node *n)
 
 #if EL_OPT_F16W
 /* allow_fp16: a DEQUANTIZE of a constant float16 tensor whose output is read by one float32
- * CONV_2D (dense, input 1) or FULLY_CONNECTED (input 1) and nothing else is skipped: its output
- * becomes the float16 constant itself (EL_TENSOR_F16), which the layer packs or reads in half
- * precision, so the float32 copy never takes arena memory or invoke time. */
+ * CONV_2D (dense, input 1), FULLY_CONNECTED (input 1) or DEPTHWISE_CONV_2D (input 1) and
+ * nothing else is skipped: its output becomes the float16 constant itself (EL_TENSOR_F16),
+ * which the layer packs or reads in half precision (depthwise: widens to float32 once, at
+ * prepare), so the float32 copy never takes planned arena memory or invoke time. */
 static int f16_consumer_ok(el_context *ctx, const el_node *m, int32_t t)
 {
     const el_tensor *in = el_input(ctx, m, 0), *w = el_input(ctx, m, 1);
@@ -104,11 +105,14 @@ static int f16_consumer_ok(el_context *ctx, const el_node *m, int32_t t)
         return 0;
     if (m->builtin_code == EL_OP_CONV_2D)
         return in->rank == 4 && w->rank == 4 && w->dims[3] == in->dims[3];
+    if (m->builtin_code == EL_OP_DEPTHWISE_CONV_2D) /* widened once at prepare */
+        return in->rank == 4 && w->rank == 4;
     if (m->builtin_code == EL_OP_FULLY_CONNECTED)
         return w->rank == 2 && ((const el_fc_options *)m->options)->weights_format == 0;
     return 0;
 }
 
+#define EL_F16_FOLD_BYTES 16384u /* small tensors only: persistent, never shared with others */
 static void skip_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
 {
     el_subgraph *g = &ctx->subgraphs[sg];
@@ -136,6 +140,18 @@ static void skip_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
                 return; /* one reader only: the conv packs the weights in place of the data */
             user = m;
         }
+    }
+    if (user != NULL && !f16_consumer_ok(ctx, user, o) && dst->bytes <= EL_F16_FOLD_BYTES) {
+        /* other readers (a bias, ...): the float32 values made once into persistent memory,
+         * exactly what the DEQUANTIZE would write at every invoke */
+        float *f = (float *)el_persist(ctx, dst->bytes, 16);
+        if (f == NULL)
+            return; /* out of arena: init fails and the caller's next arena is larger */
+        el_dequantize_f16_f32((int32_t)(dst->bytes / 4), (const uint16_t *)src->data, f);
+        dst->data = f;
+        dst->flags |= EL_TENSOR_CONST;
+        n->kernel = &k_skipped_dequantize;
+        return;
     }
     if (user == NULL || !f16_consumer_ok(ctx, user, o))
         return;

@@ -324,15 +324,61 @@ htile_store(float16x8_t h0, float16x8_t h1, int32_t flags, const hepi *e, int32_
           "v5", "v6", "v7", "v8", "v9", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",    \
           "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory")
 
+/* The same for a tile of at most 4 rows (the last pixels of a layer): rows 0-3 only. */
+#define HT_FMLA2_4(l)                                                                              \
+    "fmla v16.8h, v8.8h, v0.h[" #l "]\n"                                                           \
+    "fmla v17.8h, v9.8h, v0.h[" #l "]\n"                                                           \
+    "fmla v18.8h, v8.8h, v1.h[" #l "]\n"                                                           \
+    "fmla v19.8h, v9.8h, v1.h[" #l "]\n"                                                           \
+    "fmla v20.8h, v8.8h, v2.h[" #l "]\n"                                                           \
+    "fmla v21.8h, v9.8h, v2.h[" #l "]\n"                                                           \
+    "fmla v22.8h, v8.8h, v3.h[" #l "]\n"                                                           \
+    "fmla v23.8h, v9.8h, v3.h[" #l "]\n"
+#define HT_FMLA1_4(l)                                                                              \
+    "fmla v16.8h, v8.8h, v0.h[" #l "]\n"                                                           \
+    "fmla v18.8h, v8.8h, v1.h[" #l "]\n"                                                           \
+    "fmla v20.8h, v8.8h, v2.h[" #l "]\n"                                                           \
+    "fmla v22.8h, v8.8h, v3.h[" #l "]\n"
+#define HT_ASM4(W, FMLA)                                                                           \
+    __asm__ __volatile__(                                                                          \
+        "ldp x9, x10, [%[ap]]\n"                                                                   \
+        "ldp x11, x12, [%[ap], #16]\n"                                                             \
+        "movi v16.16b, #0\n movi v17.16b, #0\n movi v18.16b, #0\n movi v19.16b, #0\n"              \
+        "movi v20.16b, #0\n movi v21.16b, #0\n movi v22.16b, #0\n movi v23.16b, #0\n"              \
+        "cbz %w[n], 2f\n"                                                                          \
+        "1:\n"                                                                                     \
+        "ldr q0, [x9], #16\n ldr q1, [x10], #16\n ldr q2, [x11], #16\n ldr q3, [x12], #16\n"       \
+        W FMLA(0) W FMLA(1) W FMLA(2) W FMLA(3) W FMLA(4) W FMLA(5) W FMLA(6) W FMLA(7)            \
+        "subs %w[n], %w[n], #1\n"                                                                  \
+        "b.ne 1b\n"                                                                                \
+        "2:\n"                                                                                     \
+        "cbz %w[t], 4f\n"                                                                          \
+        "3:\n"                                                                                     \
+        "ldr h0, [x9], #2\n ldr h1, [x10], #2\n ldr h2, [x11], #2\n ldr h3, [x12], #2\n"           \
+        W FMLA(0)                                                                                  \
+        "subs %w[t], %w[t], #1\n"                                                                  \
+        "b.ne 3b\n"                                                                                \
+        "4:\n"                                                                                     \
+        "stp q16, q17, [%[o]]\n stp q18, q19, [%[o], #32]\n"                                       \
+        "stp q20, q21, [%[o], #64]\n stp q22, q23, [%[o], #96]\n"                                  \
+        : [b] "+r"(b), [n] "+r"(n8), [t] "+r"(t)                                                   \
+        : [ap] "r"(a), [o] "r"(acc)                                                                \
+        : "x9", "x10", "x11", "x12", "v0", "v1", "v2", "v3", "v8", "v9", "v16", "v17", "v18",      \
+          "v19", "v20", "v21", "v22", "v23", "cc", "memory")
+
 /* 8 rows (a[i], float16, ks each; rows past mr repeat the last) x 16 channels of panel b
  * (ks x 16 halves): sum_kk a[i][kk] * b[kk][j] in kk order, one float16 FMA each; nr <= 8
- * skips the panel's second half. */
+ * skips the panel's second half, mr <= 4 the last four rows. */
 EL_FP16 static void htile(int32_t ks, const __fp16 *const *a, const __fp16 *b, int32_t flags,
                           const hepi *e, float *c, int32_t ldc, int32_t mr, int32_t nr)
 {
     __fp16 acc[H_MR * H_NP];
     int32_t n8 = ks / 8, t = ks % 8, i;
-    if (nr > 8) {
+    if (mr <= 4 && nr > 8) {
+        HT_ASM4(HT_W2, HT_FMLA2_4);
+    } else if (mr <= 4) {
+        HT_ASM4(HT_W1, HT_FMLA1_4);
+    } else if (nr > 8) {
         HT_ASM(HT_W2, HT_FMLA2);
     } else {
         HT_ASM(HT_W1, HT_FMLA1);
@@ -347,6 +393,9 @@ EL_FP16 static void htile(int32_t ks, const __fp16 *const *a, const __fp16 *b, i
 #undef HT_W2
 #undef HT_W1
 #undef HT_ASM
+#undef HT_FMLA2_4
+#undef HT_FMLA1_4
+#undef HT_ASM4
 
 EL_FP16 static void conv_h(const el_conv_params *p, const el_dims *in_dims, const float *in,
                            const el_dims *f_dims, const uint16_t *packed, const float *bias,
@@ -359,6 +408,13 @@ EL_FP16 static void conv_h(const el_conv_params *p, const el_dims *in_dims, cons
     __fp16 rows[H_MR * H_KC];
     float binit[H_NP];
     int32_t b, m0, k0, nb0, n0, i;
+    float32x4_t bt[4]; /* the bias of the last (short) panel, or zeros */
+    for (i = 0; i < H_NP; ++i) { /* x + -0.0f is x, even for x = -0.0f */
+        binit[i] = bias && n / H_NP * H_NP + i < n ? bias[n / H_NP * H_NP + i] : -0.0f;
+    }
+    for (i = 0; i < 4; ++i) {
+        bt[i] = vld1q_f32(binit + 4 * i);
+    }
     for (b = 0; b < in_dims->n; ++b) {
         const float *img = in + (size_t)b * in_dims->h * in_dims->w * in_dims->c;
         float *cb = out + (size_t)b * m * n;
@@ -406,13 +462,10 @@ EL_FP16 static void conv_h(const el_conv_params *p, const el_dims *in_dims, cons
                             e.b[2] = vld1q_f32(bias + n0 + 8);
                             e.b[3] = vld1q_f32(bias + n0 + 12);
                         } else {
-                            for (i = 0; i < H_NP; ++i) { /* x + -0.0f is x, even for -0.0f */
-                                binit[i] = bias && i < nr ? bias[n0 + i] : -0.0f;
-                            }
-                            e.b[0] = vld1q_f32(binit);
-                            e.b[1] = vld1q_f32(binit + 4);
-                            e.b[2] = vld1q_f32(binit + 8);
-                            e.b[3] = vld1q_f32(binit + 12);
+                            e.b[0] = bt[0];
+                            e.b[1] = bt[1];
+                            e.b[2] = bt[2];
+                            e.b[3] = bt[3];
                         }
                         htile(ks, a, w + (size_t)n0 * k + (size_t)k0 * H_NP, flags, &e,
                               cb + (size_t)m0 * n + n0, n, mr, nr);
