@@ -163,7 +163,8 @@ typedef struct el_config {
    * where the flag changes nothing): float32 CONV_2D and FULLY_CONNECTED layers whose weights the
    * model stores as float16 behind a DEQUANTIZE (`edgelite quantize --mode float16`) compute in
    * float16: the weights stay float16 (packed at el_init into the arena, half the float32
-   * size; the DEQUANTIZE no longer runs), each activation is rounded to float16 (11
+   * size; the DEQUANTIZE no longer runs; a DEPTHWISE_CONV_2D's are widened to float32 once,
+   * its arithmetic unchanged), each activation is rounded to float16 (11
    * significant bits, relative error up to 4.9e-4; magnitudes below 6e-5 lose precision)
    * and sums run in float16, about twice as fast as float32 on such CPUs. Expect results to
    * move by about 1e-3 of a layer's output scale (more for long sums; the bound is in
