@@ -123,7 +123,8 @@ typedef struct el_interpreter {
 #define EL_ISA_SSE41 0x8u      /* x86-64 SSE4.1 */
 #define EL_ISA_NEON 0x10u      /* aarch64 Advanced SIMD */
 #define EL_ISA_SDOT 0x20u      /* aarch64 dot product (ARMv8.2 DotProd) */
-#define EL_ISA_FP16 0x40u      /* aarch64 half-precision arithmetic (ARMv8.2 FP16); used only
+#define EL_ISA_FP16                                                                                \
+    0x40u                      /* aarch64 half-precision arithmetic (ARMv8.2 FP16); used only
                                 * with el_config.allow_fp16, and then not the same bytes */
 #define EL_ISA_DSP 0x100u      /* Cortex-M4/M7/M33 DSP extension (compile time) */
 #define EL_ISA_MVE 0x200u      /* Cortex-M55/M85 Helium (compile time) */

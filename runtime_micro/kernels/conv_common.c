@@ -244,10 +244,10 @@ static size_t conv_f16_bytes(const el_tensor *in, const el_tensor *filter, int d
 {
 #if EL_OPT_F16W
     if (EL_KEEP_F32 && in->type == EL_FLOAT32 && (filter->flags & EL_TENSOR_F16)) {
-        return depthwise ? (size_t)el_tensor_elements(filter) * sizeof(float)
-                         : el_opt_f16_packed_bytes(filter->dims[0], filter->dims[1] *
-                                                                        filter->dims[2] *
-                                                                        filter->dims[3]);
+        return depthwise
+                   ? (size_t)el_tensor_elements(filter) * sizeof(float)
+                   : el_opt_f16_packed_bytes(filter->dims[0],
+                                             filter->dims[1] * filter->dims[2] * filter->dims[3]);
     }
 #endif
     (void)in, (void)filter, (void)depthwise;
@@ -297,8 +297,8 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
     keep_sums = conv_keeps_sums(ctx, node, in, filter, el_input(ctx, node, 2));
     f16_bytes = conv_f16_bytes(in, filter, depthwise);
-    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], keep_sums, f16_bytes,
-                      d));
+    EL_TRY(
+        conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], keep_sums, f16_bytes, d));
     d->is_float = is_float;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);

@@ -9,8 +9,15 @@
 typedef struct {
     el_fc_params p;
     int32_t per_channel;
+#if EL_OPT_F16W
     int32_t f16w; /* allow_fp16: the weights are float16 halves (EL_TENSOR_F16, el_interp.c) */
+#endif
 } fc_data;
+#if EL_OPT_F16W
+#define FC_F16W(k) ((k)->f16w)
+#else
+#define FC_F16W(k) 0 /* other builds keep the op data as it was */
+#endif
 
 static int32_t *fc_mult(const fc_data *d)
 {
@@ -106,7 +113,9 @@ static el_status fc_prepare(el_context *ctx, el_node *node)
         return EL_ERROR_ARENA_TOO_SMALL;
     }
     d = (fc_data *)mem;
-    d->f16w = EL_OPT_F16W && is_float && (filter->flags & EL_TENSOR_F16) != 0;
+#if EL_OPT_F16W
+    d->f16w = is_float && (filter->flags & EL_TENSOR_F16) != 0;
+#endif
     if (is_float) {
         return el_k_act_range_f(ctx, node, o->activation, &d->p.act_min_f, &d->p.act_max_f);
     } else {
@@ -171,7 +180,7 @@ static void fc_run(el_context *ctx, const fc_data *k, const el_pc_quant *q, int3
 {
     if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
 #if EL_OPT_F16W
-        if (k->f16w) {
+        if (FC_F16W(k)) {
             el_opt_fully_connected_f16w(&k->p, batches, depth, (const float *)in, units,
                                         (const uint16_t *)filter, (const float *)bias,
                                         (float *)out);
@@ -229,7 +238,7 @@ static void fc_task(void *arg, int32_t i)
         return;
     if (j->by_units) {
         w += (size_t)a * (size_t)j->depth *
-             (j->in->type == EL_FLOAT32 ? (j->k->f16w ? 2u : 4u) : 1u);
+             (j->in->type == EL_FLOAT32 ? (FC_F16W(j->k) ? 2u : 4u) : 1u);
         if (bias != NULL)
             bias += (size_t)a * j->bsize;
         out += (size_t)a * j->esize;

@@ -100,8 +100,8 @@ static int f16_consumer_ok(el_context *ctx, const el_node *m, int32_t t)
     const el_tensor *in = el_input(ctx, m, 0), *w = el_input(ctx, m, 1);
     const el_tensor *out = el_output(ctx, m, 0);
     if (m->n_inputs < 2 || m->n_inputs > 3 || m->n_outputs != 1 || m->inputs[1] != t ||
-        m->inputs[0] == t || (m->n_inputs == 3 && m->inputs[2] == t) || in == NULL ||
-        out == NULL || m->options == NULL || in->type != EL_FLOAT32 || out->type != EL_FLOAT32)
+        m->inputs[0] == t || (m->n_inputs == 3 && m->inputs[2] == t) || in == NULL || out == NULL ||
+        m->options == NULL || in->type != EL_FLOAT32 || out->type != EL_FLOAT32)
         return 0;
     if (m->builtin_code == EL_OP_CONV_2D)
         return in->rank == 4 && w->rank == 4 && w->dims[3] == in->dims[3];

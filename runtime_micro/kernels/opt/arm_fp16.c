@@ -29,10 +29,10 @@
 #include <arm_neon.h>
 
 #define EL_FP16 __attribute__((target("arch=armv8.2-a+fp16")))
-#define H_MR 8     /* GEMM rows per tile */
-#define H_NP 16    /* output channels per panel (two vectors of 8 halves) */
+#define H_MR 8             /* GEMM rows per tile */
+#define H_NP 16            /* output channels per panel (two vectors of 8 halves) */
 #define H_KC EL_OPT_F16_KC /* k per float16 sum (then float32): 8 x 512 halves = 8 KB of stack */
-#define H_NB 32768 /* halves of panels per block of channels (64 KB), met by every A tile */
+#define H_NB 32768         /* halves of panels per block of channels (64 KB), met by every A tile */
 
 size_t el_opt_f16_packed_bytes(int32_t n, int32_t k)
 {
@@ -151,9 +151,9 @@ EL_FP16 static inline void cvt_row(__fp16 *dst, const float *src, int32_t len)
 }
 
 /* Patch elements [k0, k0 + ks) of output pixel (oy, ox), as float16, zeros for padded taps. */
-EL_FP16 static void im2col_h(const el_conv_params *p, const el_dims *in_dims,
-                             const el_dims *f_dims, const float *img, int32_t oy, int32_t ox,
-                             int32_t k0, int32_t ks, __fp16 *row)
+EL_FP16 static void im2col_h(const el_conv_params *p, const el_dims *in_dims, const el_dims *f_dims,
+                             const float *img, int32_t oy, int32_t ox, int32_t k0, int32_t ks,
+                             __fp16 *row)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_w = f_dims->w;
@@ -231,13 +231,13 @@ htile_store(float16x8_t h0, float16x8_t h1, int32_t flags, const hepi *e, int32_
     if ((flags & (EL_F32_FIRST | EL_F32_LAST)) == (EL_F32_FIRST | EL_F32_LAST) && nr == H_NP) {
         vst1q_f32(c, vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h0)), e->b[0]), e->lo),
                                e->hi));
-        vst1q_f32(c + 4, vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h0), e->b[1]), e->lo),
-                                   e->hi));
-        vst1q_f32(c + 8, vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h1)), e->b[2]),
-                                             e->lo),
-                                   e->hi));
-        vst1q_f32(c + 12, vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h1), e->b[3]), e->lo),
-                                    e->hi));
+        vst1q_f32(c + 4,
+                  vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h0), e->b[1]), e->lo), e->hi));
+        vst1q_f32(
+            c + 8,
+            vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h1)), e->b[2]), e->lo), e->hi));
+        vst1q_f32(c + 12,
+                  vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h1), e->b[3]), e->lo), e->hi));
         return;
     }
     hput(c, hfinish(vcvt_f32_f16(vget_low_f16(h0)), flags, c, nr, e->b[0], e), nr);
@@ -260,6 +260,7 @@ htile_store(float16x8_t h0, float16x8_t h1, int32_t flags, const hepi *e, int32_
  * for columns 0-7, v17 + 2i for 8-15), stored as halves to acc[8][16] at the end. k steps of 8,
  * then the last ks % 8 one by one: acc = fma(a[i][kk], b[kk][j], acc) for kk ascending, as
  * plain C would do it. n8 = ks / 8, t = ks % 8. */
+/* clang-format off */
 #define HT_FMLA2(l)                                                                                \
     "fmla v16.8h, v8.8h, v0.h[" #l "]\n"                                                           \
     "fmla v17.8h, v9.8h, v0.h[" #l "]\n"                                                           \
@@ -365,6 +366,7 @@ htile_store(float16x8_t h0, float16x8_t h1, int32_t flags, const hepi *e, int32_
         : [ap] "r"(a), [o] "r"(acc)                                                                \
         : "x9", "x10", "x11", "x12", "v0", "v1", "v2", "v3", "v8", "v9", "v16", "v17", "v18",      \
           "v19", "v20", "v21", "v22", "v23", "cc", "memory")
+/* clang-format on */
 
 /* 8 rows (a[i], float16, ks each; rows past mr repeat the last) x 16 channels of panel b
  * (ks x 16 halves): sum_kk a[i][kk] * b[kk][j] in kk order, one float16 FMA each; nr <= 8
@@ -408,7 +410,7 @@ EL_FP16 static void conv_h(const el_conv_params *p, const el_dims *in_dims, cons
     __fp16 rows[H_MR * H_KC];
     float binit[H_NP];
     int32_t b, m0, k0, nb0, n0, i;
-    float32x4_t bt[4]; /* the bias of the last (short) panel, or zeros */
+    float32x4_t bt[4];           /* the bias of the last (short) panel, or zeros */
     for (i = 0; i < H_NP; ++i) { /* x + -0.0f is x, even for x = -0.0f */
         binit[i] = bias && n / H_NP * H_NP + i < n ? bias[n / H_NP * H_NP + i] : -0.0f;
     }
@@ -513,8 +515,7 @@ EL_FP16 static void hdot8(int32_t ks, const __fp16 *xh, const __fp16 *w, int32_t
         }
     }
     for (j = 0; j < nu; ++j) {
-        const float32x4_t v =
-            vaddq_f32(vcvt_f32_f16(vget_low_f16(s[j])), vcvt_high_f32_f16(s[j]));
+        const float32x4_t v = vaddq_f32(vcvt_f32_f16(vget_low_f16(s[j])), vcvt_high_f32_f16(s[j]));
         sums[j] += vaddvq_f32(v);
     }
 }

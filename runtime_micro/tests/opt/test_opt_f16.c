@@ -184,8 +184,10 @@ static void conv_bounds(const el_conv_params *p, const el_dims *in_d, const el_d
                     memset(&c, 0, sizeof c);
                     for (t = 0; t < k; ++t) {
                         const int32_t tap = t / in_d->c, ic = t % in_d->c;
-                        const int32_t iy = oy * p->stride_h - p->pad_h + tap / f_d->w * p->dilation_h;
-                        const int32_t ix = ox * p->stride_w - p->pad_w + tap % f_d->w * p->dilation_w;
+                        const int32_t iy =
+                            oy * p->stride_h - p->pad_h + tap / f_d->w * p->dilation_h;
+                        const int32_t ix =
+                            ox * p->stride_w - p->pad_w + tap % f_d->w * p->dilation_w;
                         double x = 0.0, w = 0.0;
                         if (t % EL_OPT_F16_KC == 0 && t > 0) {
                             total += c.sum;
