@@ -169,7 +169,7 @@ typedef struct el_config {
    * significant bits, relative error up to 4.9e-4; magnitudes below 6e-5 lose precision)
    * and sums run in float16, about twice as fast as float32 on such CPUs. Expect results to
    * move by about 1e-3 of a layer's output scale (more for long sums; the bound is in
-   * kernels/opt/arm_fp16.c), not float32 rounding. Never silent overflow: a layer call whose
+   * kernels/opt/arm_fp16.c), not float32 rounding. Never silent overflow: an output whose
    * float16 arithmetic overflows (beyond 65504) is computed again in float32. Other layers and
    * models stay float32. el_kernel_isa() has EL_ISA_FP16 when the flag took effect. */
     int32_t allow_fp16;

@@ -16,11 +16,12 @@
  * significant bits: relative error 2^-11 = 4.9e-4, values below 6.1e-5 lose bits, below 6e-8
  * become 0), and every multiply-add rounds its running sum to float16, so an output's error is
  * bounded by 2^-11 * (sum of |x * w| + sum over k of the |partial sums|): about 1e-3 of the
- * output's scale for MobileNet-sized layers. Overflow is never silent: a call whose float16
- * arithmetic overflows (a value or a sum beyond 65504) or meets an invalid operation is computed
- * again in float32 from the same weights (the cumulative FPSR flags tell), as are layers fed
- * infinities. The results do not depend on threads (each output's operations are fixed by the
- * layer, as the float32 kernels). */
+ * output's scale for MobileNet-sized layers. Overflow is never silent: float16 overflow (a
+ * value or a sum beyond 65504) leaves an infinity or NaN in that output's sum, and every output
+ * not finite before the clamp (also those of inputs with infinities or NaNs) is computed again
+ * in float32 from the same weights, in the reference's order. The results do not depend on
+ * threads: each output's operations, recomputation included, are fixed by the layer and that
+ * output alone, never by the tile, band or thread that computes it. */
 #include <string.h>
 
 #include "opt_internal.h"
@@ -54,88 +55,77 @@ void el_opt_f16_pack(int32_t n, int32_t k, const uint16_t *w, uint16_t *packed)
     }
 }
 
-/* ---- the float32 recomputation (overflow, infinities): same weights, float32 sums in the
- * reference's order (acc = 0; acc += x * w over the taps; + bias; clamp) ---- */
+/* ---- the float32 recomputation of an output whose float16 result is not finite (overflow
+ * beyond 65504, or infinities / NaNs in the input): the same weights, float32 sums in the
+ * reference's order (acc = 0; acc += x * w over the taps; + bias); the caller clamps. Decided
+ * output by output from that output's own value, so any split into tiles, bands or threads
+ * gives the same bytes. ---- */
 static float clampf(const float v, float lo, float hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-static void conv_f32_from_f16(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                              const el_dims *f_dims, const uint16_t *packed, const float *bias,
-                              const el_dims *out_dims, float *out)
+/* Where a conv tile's rows come from, for the recomputation. */
+typedef struct {
+    const el_conv_params *p;
+    const el_dims *in_dims, *f_dims;
+    const float *img, *bias; /* the image of this batch */
+    const uint16_t *packed;
+    int32_t k, n0;        /* n0: the panel's first output channel */
+    int32_t oy[8], ox[8]; /* each row's output pixel */
+} hctx;
+
+static float conv_one_f32(const hctx *hc, int32_t row, int32_t oc)
 {
-    const __fp16 *w = (const __fp16 *)(const void *)packed;
-    const int32_t k = f_dims->h * f_dims->w * in_dims->c;
-    int32_t b, oy, ox, oc, ky, kx, ic;
-    for (b = 0; b < out_dims->n; ++b) {
-        for (oy = 0; oy < out_dims->h; ++oy) {
-            for (ox = 0; ox < out_dims->w; ++ox) {
-                float *o = out + (((size_t)b * out_dims->h + oy) * out_dims->w + ox) * out_dims->c;
-                for (oc = 0; oc < out_dims->c; ++oc) {
-                    const __fp16 *wc = w + (size_t)(oc / H_NP) * k * H_NP + oc % H_NP;
-                    float acc = 0.0f;
-                    for (ky = 0; ky < f_dims->h; ++ky) {
-                        const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dilation_h;
-                        if (iy < 0 || iy >= in_dims->h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < f_dims->w; ++kx) {
-                            const int32_t ix = ox * p->stride_w - p->pad_w + kx * p->dilation_w;
-                            const float *x;
-                            const __fp16 *wt;
-                            if (ix < 0 || ix >= in_dims->w) {
-                                continue;
-                            }
-                            x = in + (((size_t)b * in_dims->h + iy) * in_dims->w + ix) * in_dims->c;
-                            wt = wc + ((size_t)(ky * f_dims->w + kx) * in_dims->c) * H_NP;
-                            for (ic = 0; ic < in_dims->c; ++ic) {
-                                acc += x[ic] * (float)wt[(size_t)ic * H_NP];
-                            }
-                        }
-                    }
-                    if (bias) {
-                        acc += bias[oc];
-                    }
-                    o[oc] = clampf(acc, p->act_min_f, p->act_max_f);
-                }
+    const el_conv_params *p = hc->p;
+    const el_dims *in_dims = hc->in_dims, *f_dims = hc->f_dims;
+    const __fp16 *wc =
+        (const __fp16 *)(const void *)hc->packed + (size_t)(oc / H_NP) * hc->k * H_NP + oc % H_NP;
+    const int32_t oy = hc->oy[row], ox = hc->ox[row];
+    float acc = 0.0f;
+    int32_t ky, kx, ic;
+    for (ky = 0; ky < f_dims->h; ++ky) {
+        const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dilation_h;
+        if (iy < 0 || iy >= in_dims->h) {
+            continue;
+        }
+        for (kx = 0; kx < f_dims->w; ++kx) {
+            const int32_t ix = ox * p->stride_w - p->pad_w + kx * p->dilation_w;
+            const float *x;
+            const __fp16 *wt;
+            if (ix < 0 || ix >= in_dims->w) {
+                continue;
+            }
+            x = hc->img + ((size_t)iy * in_dims->w + ix) * in_dims->c;
+            wt = wc + ((size_t)(ky * f_dims->w + kx) * in_dims->c) * H_NP;
+            for (ic = 0; ic < in_dims->c; ++ic) {
+                acc += x[ic] * (float)wt[(size_t)ic * H_NP];
             }
         }
     }
+    return hc->bias ? acc + hc->bias[oc] : acc;
 }
 
-static void fc_f32_from_f16(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
-                            int32_t units, const uint16_t *filter, const float *bias, float *out)
+static float fc_one_f32(int32_t depth, const float *x, const __fp16 *w, const float *bias)
 {
-    const __fp16 *w = (const __fp16 *)(const void *)filter;
-    int32_t bt, u, d;
-    for (bt = 0; bt < batches; ++bt) {
-        for (u = 0; u < units; ++u) {
-            float acc = 0.0f;
-            for (d = 0; d < depth; ++d) {
-                acc += in[(size_t)bt * depth + d] * (float)w[(size_t)u * depth + d];
-            }
-            if (bias) {
-                acc += bias[u];
-            }
-            out[(size_t)bt * units + u] = clampf(acc, p->act_min_f, p->act_max_f);
-        }
+    float acc = 0.0f;
+    int32_t d;
+    for (d = 0; d < depth; ++d) {
+        acc += x[d] * (float)w[d];
+    }
+    return bias ? acc + *bias : acc;
+}
+
+/* A row of a tile with a non-finite value before the clamp: those outputs recomputed. */
+static void hrow_fix(const hctx *hc, int32_t row, float *v, int32_t nr, float lo, float hi,
+                     float *c)
+{
+    int32_t j;
+    for (j = 0; j < nr; ++j) {
+        const float x = v[j] - v[j] == 0.0f ? v[j] : conv_one_f32(hc, row, hc->n0 + j);
+        c[j] = clampf(x, lo, hi);
     }
 }
-
-/* ---- FPSR: cumulative IOC (bit 0) and OFC (bit 2) of the half-precision arithmetic ---- */
-static inline uint64_t fpsr_read(void)
-{
-    uint64_t v;
-    __asm__ __volatile__("mrs %0, fpsr" : "=r"(v)::"memory");
-    return v;
-}
-static inline void fpsr_write(uint64_t v)
-{
-    __asm__ __volatile__("msr fpsr, %0" ::"r"(v) : "memory");
-}
-#define FPSR_IOC 1u
-#define FPSR_OFC 4u
 
 /* ---- half-precision kernels ---- */
 EL_FP16 static inline void cvt_row(__fp16 *dst, const float *src, int32_t len)
@@ -192,64 +182,61 @@ typedef struct {
     float32x4_t b[4], lo, hi;
 } hepi;
 
-/* Stores one row's 16 sums: float32, + the partial already in c (not first), + bias and clamp
- * (last); nr columns (a short row lane by lane, never past c[nr - 1]). */
-EL_FP16 static inline float32x4_t hfinish(float32x4_t v, int32_t flags, const float *c, int32_t n,
-                                          float32x4_t bias, const hepi *e)
+/* Stores one row's 16 sums: float32, + the partial already in c (not first); at the last k
+ * segment + bias, then (any value not finite: the recomputation) the clamp. nr columns (a
+ * short row lane by lane, never past c[nr - 1]). */
+EL_FP16 static inline __attribute__((always_inline)) void
+htile_store(float16x8_t h0, float16x8_t h1, int32_t flags, const hepi *e, int32_t nr, float *c,
+            const hctx *hc, int32_t row)
 {
+    float32x4_t v0 = vcvt_f32_f16(vget_low_f16(h0)), v1 = vcvt_high_f32_f16(h0);
+    float32x4_t v2 = vcvt_f32_f16(vget_low_f16(h1)), v3 = vcvt_high_f32_f16(h1);
+    float tmp[H_NP];
+    int32_t q;
     if (!(flags & EL_F32_FIRST)) {
-        float tmp[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-        int32_t q;
-        for (q = 0; q < n && q < 4; ++q) {
-            tmp[q] = c[q];
+        for (q = 0; q < H_NP; ++q) {
+            tmp[q] = q < nr ? c[q] : 0.0f;
         }
-        v = vaddq_f32(vld1q_f32(tmp), v);
+        v0 = vaddq_f32(vld1q_f32(tmp), v0);
+        v1 = vaddq_f32(vld1q_f32(tmp + 4), v1);
+        v2 = vaddq_f32(vld1q_f32(tmp + 8), v2);
+        v3 = vaddq_f32(vld1q_f32(tmp + 12), v3);
     }
     if (flags & EL_F32_LAST) {
-        v = vminq_f32(vmaxq_f32(vaddq_f32(v, bias), e->lo), e->hi);
-    }
-    return v;
-}
-
-EL_FP16 static inline void hput(float *c, float32x4_t v, int32_t n)
-{
-    if (n >= 4) {
-        vst1q_f32(c, v);
-    } else {
-        float tmp[4];
-        int32_t q;
-        vst1q_f32(tmp, v);
-        for (q = 0; q < n; ++q) {
-            c[q] = tmp[q];
+        float32x4_t t;
+        v0 = vaddq_f32(v0, e->b[0]);
+        v1 = vaddq_f32(v1, e->b[1]);
+        v2 = vaddq_f32(v2, e->b[2]);
+        v3 = vaddq_f32(v3, e->b[3]);
+        /* x - x is 0 for finite x, NaN otherwise: one lane not finite makes the sum NaN */
+        t = vaddq_f32(vaddq_f32(vsubq_f32(v0, v0), vsubq_f32(v1, v1)),
+                      vaddq_f32(vsubq_f32(v2, v2), vsubq_f32(v3, v3)));
+        if (!(vmaxvq_f32(t) == 0.0f)) {
+            vst1q_f32(tmp, v0);
+            vst1q_f32(tmp + 4, v1);
+            vst1q_f32(tmp + 8, v2);
+            vst1q_f32(tmp + 12, v3);
+            hrow_fix(hc, row, tmp, nr, vgetq_lane_f32(e->lo, 0), vgetq_lane_f32(e->hi, 0), c);
+            return;
         }
+        v0 = vminq_f32(vmaxq_f32(v0, e->lo), e->hi);
+        v1 = vminq_f32(vmaxq_f32(v1, e->lo), e->hi);
+        v2 = vminq_f32(vmaxq_f32(v2, e->lo), e->hi);
+        v3 = vminq_f32(vmaxq_f32(v3, e->lo), e->hi);
     }
-}
-
-EL_FP16 static inline __attribute__((always_inline)) void
-htile_store(float16x8_t h0, float16x8_t h1, int32_t flags, const hepi *e, int32_t nr, float *c)
-{
-    if ((flags & (EL_F32_FIRST | EL_F32_LAST)) == (EL_F32_FIRST | EL_F32_LAST) && nr == H_NP) {
-        vst1q_f32(c, vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h0)), e->b[0]), e->lo),
-                               e->hi));
-        vst1q_f32(c + 4,
-                  vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h0), e->b[1]), e->lo), e->hi));
-        vst1q_f32(
-            c + 8,
-            vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h1)), e->b[2]), e->lo), e->hi));
-        vst1q_f32(c + 12,
-                  vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h1), e->b[3]), e->lo), e->hi));
+    if (nr == H_NP) {
+        vst1q_f32(c, v0);
+        vst1q_f32(c + 4, v1);
+        vst1q_f32(c + 8, v2);
+        vst1q_f32(c + 12, v3);
         return;
     }
-    hput(c, hfinish(vcvt_f32_f16(vget_low_f16(h0)), flags, c, nr, e->b[0], e), nr);
-    if (nr > 4) {
-        hput(c + 4, hfinish(vcvt_high_f32_f16(h0), flags, c + 4, nr - 4, e->b[1], e), nr - 4);
-    }
-    if (nr > 8) {
-        hput(c + 8, hfinish(vcvt_f32_f16(vget_low_f16(h1)), flags, c + 8, nr - 8, e->b[2], e),
-             nr - 8);
-    }
-    if (nr > 12) {
-        hput(c + 12, hfinish(vcvt_high_f32_f16(h1), flags, c + 12, nr - 12, e->b[3], e), nr - 12);
+    vst1q_f32(tmp, v0);
+    vst1q_f32(tmp + 4, v1);
+    vst1q_f32(tmp + 8, v2);
+    vst1q_f32(tmp + 12, v3);
+    for (q = 0; q < nr; ++q) {
+        c[q] = tmp[q];
     }
 }
 
@@ -372,7 +359,8 @@ htile_store(float16x8_t h0, float16x8_t h1, int32_t flags, const hepi *e, int32_
  * (ks x 16 halves): sum_kk a[i][kk] * b[kk][j] in kk order, one float16 FMA each; nr <= 8
  * skips the panel's second half, mr <= 4 the last four rows. */
 EL_FP16 static void htile(int32_t ks, const __fp16 *const *a, const __fp16 *b, int32_t flags,
-                          const hepi *e, float *c, int32_t ldc, int32_t mr, int32_t nr)
+                          const hepi *e, float *c, int32_t ldc, int32_t mr, int32_t nr,
+                          const hctx *hc)
 {
     __fp16 acc[H_MR * H_NP];
     int32_t n8 = ks / 8, t = ks % 8, i;
@@ -385,9 +373,40 @@ EL_FP16 static void htile(int32_t ks, const __fp16 *const *a, const __fp16 *b, i
     } else {
         HT_ASM(HT_W1, HT_FMLA1);
     }
-    for (i = 0; i < mr; ++i) {
+    if ((flags & (EL_F32_FIRST | EL_F32_LAST)) == (EL_F32_FIRST | EL_F32_LAST) && nr == H_NP) {
+        /* one k segment (the common case): x - x is 0 for finite x, else NaN, so one NaN check
+         * over the tile's accumulators tells whether any output needs the recomputation */
+        float16x8_t nan = vdupq_n_f16(0);
+        for (i = 0; i < mr; ++i) {
+            const float16x8_t h0 = vld1q_f16(acc + i * H_NP), h1 = vld1q_f16(acc + i * H_NP + 8);
+            nan = vaddq_f16(nan, vaddq_f16(vsubq_f16(h0, h0), vsubq_f16(h1, h1)));
+        }
+        if (vmaxvq_f16(nan) == (__fp16)0.0f) {
+            for (i = 0; i < mr; ++i) {
+                const float16x8_t h0 = vld1q_f16(acc + i * H_NP);
+                const float16x8_t h1 = vld1q_f16(acc + i * H_NP + 8);
+                float *ci = c + (size_t)i * ldc;
+                vst1q_f32(
+                    ci,
+                    vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h0)), e->b[0]), e->lo),
+                              e->hi));
+                vst1q_f32(
+                    ci + 4,
+                    vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h0), e->b[1]), e->lo), e->hi));
+                vst1q_f32(
+                    ci + 8,
+                    vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h1)), e->b[2]), e->lo),
+                              e->hi));
+                vst1q_f32(
+                    ci + 12,
+                    vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h1), e->b[3]), e->lo), e->hi));
+            }
+            return;
+        }
+    }
+    for (i = 0; i < mr; ++i) { /* short panels, k segments, outputs not finite */
         htile_store(vld1q_f16(acc + i * H_NP), vld1q_f16(acc + i * H_NP + 8), flags, e, nr,
-                    c + (size_t)i * ldc);
+                    c + (size_t)i * ldc, hc, i);
     }
 }
 #undef HT_FMLA2
@@ -410,7 +429,14 @@ EL_FP16 static void conv_h(const el_conv_params *p, const el_dims *in_dims, cons
     __fp16 rows[H_MR * H_KC];
     float binit[H_NP];
     int32_t b, m0, k0, nb0, n0, i;
-    float32x4_t bt[4];           /* the bias of the last (short) panel, or zeros */
+    float32x4_t bt[4]; /* the bias of the last (short) panel, or zeros */
+    hctx hc;
+    hc.p = p;
+    hc.in_dims = in_dims;
+    hc.f_dims = f_dims;
+    hc.bias = bias;
+    hc.packed = packed;
+    hc.k = k;
     for (i = 0; i < H_NP; ++i) { /* x + -0.0f is x, even for x = -0.0f */
         binit[i] = bias && n / H_NP * H_NP + i < n ? bias[n / H_NP * H_NP + i] : -0.0f;
     }
@@ -420,6 +446,7 @@ EL_FP16 static void conv_h(const el_conv_params *p, const el_dims *in_dims, cons
     for (b = 0; b < in_dims->n; ++b) {
         const float *img = in + (size_t)b * in_dims->h * in_dims->w * in_dims->c;
         float *cb = out + (size_t)b * m * n;
+        hc.img = img;
         for (k0 = 0; k0 < k; k0 += H_KC) {
             const int32_t ks = k - k0 < H_KC ? k - k0 : H_KC;
             const int32_t flags = (k0 == 0 ? EL_F32_FIRST : 0) | (k0 + ks >= k ? EL_F32_LAST : 0);
@@ -445,6 +472,8 @@ EL_FP16 static void conv_h(const el_conv_params *p, const el_dims *in_dims, cons
                             im2col_h(p, in_dims, f_dims, img, oy, ox, k0, ks, row);
                         }
                         a[i] = row;
+                        hc.oy[i] = oy;
+                        hc.ox[i] = ox;
                         if (++ox == ow) {
                             ox = 0;
                             ++oy;
@@ -469,8 +498,9 @@ EL_FP16 static void conv_h(const el_conv_params *p, const el_dims *in_dims, cons
                             e.b[2] = bt[2];
                             e.b[3] = bt[3];
                         }
+                        hc.n0 = n0;
                         htile(ks, a, w + (size_t)n0 * k + (size_t)k0 * H_NP, flags, &e,
-                              cb + (size_t)m0 * n + n0, n, mr, nr);
+                              cb + (size_t)m0 * n + n0, n, mr, nr, &hc);
                     }
                 }
             }
@@ -540,7 +570,11 @@ EL_FP16 static void fc_h(const el_fc_params *p, int32_t batches, int32_t depth, 
             }
         }
         for (u = 0; u < units; ++u) {
-            const float v = o[u] + (bias ? bias[u] : 0.0f);
+            float v = bias ? o[u] + bias[u] : o[u];
+            if (!(v - v == 0.0f)) { /* not finite: float32 (as the conv's hrow_fix) */
+                v = fc_one_f32(depth, in + (size_t)bt * depth, w + (size_t)u * depth,
+                               bias ? bias + u : NULL);
+            }
             o[u] = clampf(v, p->act_min_f, p->act_max_f);
         }
     }
@@ -550,30 +584,14 @@ void el_opt_conv2d_f16w(const el_conv_params *p, const el_dims *in_dims, const f
                         const el_dims *f_dims, const uint16_t *packed, const float *bias,
                         const el_dims *out_dims, float *out)
 {
-    const uint64_t saved = fpsr_read();
-    uint64_t flags;
-    fpsr_write(saved & ~(uint64_t)(FPSR_IOC | FPSR_OFC));
     conv_h(p, in_dims, in, f_dims, packed, bias, out_dims, out);
-    flags = fpsr_read();
-    fpsr_write(saved); /* the caller's flags, then whatever the float32 arithmetic raises */
-    if (flags & (FPSR_IOC | FPSR_OFC)) {
-        conv_f32_from_f16(p, in_dims, in, f_dims, packed, bias, out_dims, out);
-    }
 }
 
 void el_opt_fully_connected_f16w(const el_fc_params *p, int32_t batches, int32_t depth,
                                  const float *in, int32_t units, const uint16_t *filter,
                                  const float *bias, float *out)
 {
-    const uint64_t saved = fpsr_read();
-    uint64_t flags;
-    fpsr_write(saved & ~(uint64_t)(FPSR_IOC | FPSR_OFC));
     fc_h(p, batches, depth, in, units, filter, bias, out);
-    flags = fpsr_read();
-    fpsr_write(saved); /* the caller's flags, then whatever the float32 arithmetic raises */
-    if (flags & (FPSR_IOC | FPSR_OFC)) {
-        fc_f32_from_f16(p, batches, depth, in, units, filter, bias, out);
-    }
 }
 
 #else

@@ -91,7 +91,7 @@ int el_opt_fully_connected_f32(uint32_t isa, const el_fc_params *p, int32_t batc
  * only (EL_OPT_F16W), called only when the interpreter has EL_ISA_FP16, i.e. the caller set
  * el_config.allow_fp16 and the CPU has FEAT_FP16. Not within float32 rounding of the
  * reference: activations are rounded to float16 and sums run in float16 (error bound in
- * arm_fp16.c); a call that overflows float16 is computed again in float32. Always take the
+ * arm_fp16.c); an output that overflows float16 is computed again in float32. Always take the
  * layer (no 0 return): prepare decided. Weights: CONV_2D the panels of el_opt_f16_pack (made
  * at prepare into the op data, el_opt_f16_packed_bytes), FULLY_CONNECTED the model's
  * units x depth halves in place. */
