@@ -373,18 +373,21 @@ EL_FP16 static void htile(int32_t ks, const __fp16 *const *a, const __fp16 *b, i
     } else {
         HT_ASM(HT_W1, HT_FMLA1);
     }
-    if ((flags & (EL_F32_FIRST | EL_F32_LAST)) == (EL_F32_FIRST | EL_F32_LAST) && nr == H_NP) {
+    if ((flags & (EL_F32_FIRST | EL_F32_LAST)) == (EL_F32_FIRST | EL_F32_LAST) &&
+        (nr == H_NP || nr == 8)) {
         /* one k segment (the common case): x - x is 0 for finite x, else NaN, so one NaN check
          * over the tile's accumulators tells whether any output needs the recomputation */
         float16x8_t nan = vdupq_n_f16(0);
         for (i = 0; i < mr; ++i) {
             const float16x8_t h0 = vld1q_f16(acc + i * H_NP), h1 = vld1q_f16(acc + i * H_NP + 8);
-            nan = vaddq_f16(nan, vaddq_f16(vsubq_f16(h0, h0), vsubq_f16(h1, h1)));
+            nan = vaddq_f16(nan, vsubq_f16(h0, h0));
+            if (nr == H_NP) {
+                nan = vaddq_f16(nan, vsubq_f16(h1, h1));
+            }
         }
         if (vmaxvq_f16(nan) == (__fp16)0.0f) {
             for (i = 0; i < mr; ++i) {
                 const float16x8_t h0 = vld1q_f16(acc + i * H_NP);
-                const float16x8_t h1 = vld1q_f16(acc + i * H_NP + 8);
                 float *ci = c + (size_t)i * ldc;
                 vst1q_f32(
                     ci,
@@ -393,13 +396,16 @@ EL_FP16 static void htile(int32_t ks, const __fp16 *const *a, const __fp16 *b, i
                 vst1q_f32(
                     ci + 4,
                     vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h0), e->b[1]), e->lo), e->hi));
-                vst1q_f32(
-                    ci + 8,
-                    vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h1)), e->b[2]), e->lo),
-                              e->hi));
-                vst1q_f32(
-                    ci + 12,
-                    vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h1), e->b[3]), e->lo), e->hi));
+                if (nr == H_NP) {
+                    const float16x8_t h1 = vld1q_f16(acc + i * H_NP + 8);
+                    vst1q_f32(ci + 8, vminq_f32(vmaxq_f32(vaddq_f32(vcvt_f32_f16(vget_low_f16(h1)),
+                                                                    e->b[2]),
+                                                          e->lo),
+                                                e->hi));
+                    vst1q_f32(ci + 12,
+                              vminq_f32(vmaxq_f32(vaddq_f32(vcvt_high_f32_f16(h1), e->b[3]), e->lo),
+                                        e->hi));
+                }
             }
             return;
         }
