@@ -7,6 +7,7 @@ none):
   half-precision arithmetic, so the interpreter never takes it).
 - A76 without the flag: the same bytes as the A53 (the float32 kernels, as before the flag
   existed), so the flag-off path is untouched.
+- A76 with the flag, layers split into 3 tasks as threads split them: the same bytes.
 - A76 with the flag: float16 arithmetic ran (the harness reports EL_ISA_FP16 and the outputs
   differ from float32's) and the logits stay close to ONNX Runtime's float32 run of the source
   model on the same input: cosine >= 0.999 and the same top-1, as the float32 kernels on the
@@ -93,6 +94,13 @@ def test_fp16_on_aarch64_cores(mnv2: tuple[Path, Path], tmp_path: Path) -> None:
             res = cross.run("aarch64", elf, qemu_cpu=cpu)
             assert res.returncode == 0 and res.result == "ok", res.describe()
             runs[(cpu, fp16)] = res
+    # layers split into 3 tasks (row bands, FULLY_CONNECTED by units), run in reverse order:
+    # what threads do, the same bytes as one task
+    elf = cross.build("aarch64", tmp_path / "export", name, out=tmp_path / "build",
+                      arena=arena, fp16=True, split=3)
+    split = cross.run("aarch64", elf, qemu_cpu="cortex-a76")
+    assert split.result == "ok" and split.fp16 is True, split.describe()
+    assert split.outputs[(0, 0)][1] == runs[("cortex-a76", True)].outputs[(0, 0)][1]
     assert runs[("cortex-a53", True)].fp16 is False
     assert runs[("cortex-a76", True)].fp16 is True
     out = {k: r.outputs[(0, 0)][1] for k, r in runs.items()}

@@ -26,6 +26,9 @@
  *                      error compounds over layers: a random-weight MobileNetV2 0.35/96
  *                      moves by 3.6 % of its largest logit, cosine 0.9995), and the line
  *                      "fp16 <el_kernel_isa has EL_ISA_FP16: 0 or 1>" is printed
+ *   EL_HARNESS_THREADS N: el_config.num_threads = N with a parallel_for that runs the tasks on
+ *                      the calling thread in reverse order (the interpreter's layer splits,
+ *                      whose bytes must equal one task's, without a thread library)
  *   EL_HARNESS_SYSTICK define to count SysTick ticks around each invoke (Cortex-M, QEMU
  *                      -icount shift=0: one tick = 40 instructions on the mps2 boards)
  *   EL_HARNESS_PROFILE define to bracket each top-level op of the last step's invoke (first
@@ -84,6 +87,17 @@
 
 #if INPUT_COUNT < 1
 #error "the harness needs exported inputs: call export_c(..., inputs=[...])"
+#endif
+
+#ifdef EL_HARNESS_THREADS
+static void reverse_parallel_for(void *pool, int32_t n_tasks, void (*task)(void *arg, int32_t i),
+                                 void *arg)
+{
+    int32_t i;
+    (void)pool;
+    for (i = n_tasks - 1; i >= 0; --i)
+        task(arg, i);
+}
 #endif
 
 static unsigned char arena[EL_HARNESS_ARENA] __attribute__((aligned(EL_ARENA_ALIGN)));
@@ -326,6 +340,10 @@ int main(void)
 #endif
 #ifdef EL_HARNESS_FP16
     cfg.allow_fp16 = 1;
+#endif
+#ifdef EL_HARNESS_THREADS
+    cfg.parallel_for = reverse_parallel_for;
+    cfg.num_threads = EL_HARNESS_THREADS;
 #endif
     st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, &cfg);
     el_bench_end();

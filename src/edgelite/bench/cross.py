@@ -131,7 +131,7 @@ def make(target: str, out: Path, *goals: str, **variables: str | int) -> str:
 def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 512 * 1024,
           repeat: int = 1, systick: bool = False, trace: bool = False, profile: bool = False,
           timed: int = 0, warmup: int = 5, opt: str = "-O2", reference: bool = False,
-          fp16: bool = False) -> Path:
+          fp16: bool = False, split: int = 0) -> Path:
     """Build the harness ELF for one exported model; returns its path.
 
     trace: linear planner + a hash of every non-constant tensor after each invoke (see
@@ -140,7 +140,8 @@ def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 5
     timed with clock_gettime after the checked ones (Linux targets). reference: the
     interpreter runs the reference kernels only (el_config.disable_isa = EL_ISA_ALL). fp16:
     el_config.allow_fp16 (float16 arithmetic where the CPU has FEAT_FP16; float outputs then
-    compared within 0.1 of the output's largest magnitude: a sanity bound).
+    compared within 0.1 of the output's largest magnitude: a sanity bound). split: layers
+    split into that many tasks run in reverse order on one thread (num_threads without threads).
     """
     variables: dict[str, str | int] = {
         "EXPORT_DIR": str(export_dir), "NAME": name, "ARENA": arena, "REPEAT": repeat,
@@ -154,10 +155,12 @@ def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 5
         variables["REFERENCE"] = 1
     if fp16:
         variables["FP16"] = 1
+    if split:
+        variables["THREADS"] = split
     make(target, out, "app", **variables)
     elf = out / (f"{name}{'_trace' if trace else ''}{'_profile' if profile else ''}"
                  f"{f'_timed{timed}' if timed else ''}{'_ref' if reference else ''}"
-                 f"{'_fp16' if fp16 else ''}.elf")
+                 f"{'_fp16' if fp16 else ''}{f'_split{split}' if split else ''}.elf")
     if not elf.exists():
         raise TargetError(f"make reported success but {elf} is missing")
     return elf
