@@ -73,10 +73,11 @@ def _run_c_tests(target: str, tmp: Path, qemu_cpu: str | None = None) -> dict[st
         # proves the fallback.
         no_fast = name == "test_opt_f32" and (target.startswith("cortex-m") or
                                                target == "x86-qemu")
-        # half precision (test_opt_f16, within its per-output fp16 error bound) runs only on
-        # aarch64 CPUs with FEAT_FP16 (qemu -cpu cortex-a76), nowhere else
+        # test_opt_f16: float16 DEQUANTIZE (FCVTL, every aarch64 CPU, the reference's bits)
+        # and half-precision arithmetic (CPUs with FEAT_FP16, within its per-output float16
+        # error bound): nothing on other targets
         if name == "test_opt_f16":
-            no_fast = not (_isa & ISA_FP16)
+            no_fast = target != "aarch64"
         assert failures == 0 and checked >= fast and (fast == 0 if no_fast else fast > 0), (
             name, out[-4000:])
     return found
@@ -104,7 +105,7 @@ def test_c_kernels_aarch64(tmp_path: Path, cpu: str, expect: int) -> None:
     found = _run_c_tests("aarch64", tmp_path, qemu_cpu=cpu)
     # Run-time dispatch: the same binary sees SDOT and FP16 only on the ARMv8.2 CPU.
     assert found["test_opt_conv"][3] == expect
-    assert (found["test_opt_f16"][1] > 0) == bool(expect & ISA_FP16)
+    assert (found["test_opt_f16"][1] > 300) == bool(expect & ISA_FP16)
 
 
 @pytest.mark.parametrize("target,expect", [("cortex-m4", ISA_DSP),

@@ -102,6 +102,9 @@ int el_opt_fully_connected_f32(uint32_t isa, const el_fc_params *p, int32_t batc
 #define EL_OPT_F16W 0
 #endif
 size_t el_opt_f16_packed_bytes(int32_t n, int32_t k);
+/* DEQUANTIZE float16 -> float32 without any flag: the reference's exact bits (FCVTL; returns 0
+ * without NEON, and the caller runs el_dequantize_f16_f32). aarch64 only (EL_OPT_F16W). */
+int el_opt_dequantize_f16(uint32_t isa, int32_t n, const uint16_t *in, float *out);
 void el_opt_f16_pack(int32_t n, int32_t k, const uint16_t *w, uint16_t *packed);
 void el_opt_conv2d_f16w(const el_conv_params *p, const el_dims *in_dims, const float *in,
                         const el_dims *f_dims, const uint16_t *packed, const float *bias,
