@@ -42,12 +42,13 @@ from edgelite.runtime import Interpreter, _lib
 
 OPT_TESTS = ROOT / "runtime_micro" / "tests" / "opt"
 C_TESTS = ("test_opt_conv", "test_opt_depthwise", "test_opt_fc", "test_opt_pad", "test_opt_add",
-           "test_opt_f32", "test_opt_pool", "test_opt_requant")
+           "test_opt_f32", "test_opt_f16", "test_opt_pool", "test_opt_requant")
 SUMMARY = re.compile(r"^(test_opt_\w+): (\d+) comparisons \((\d+) on the optimized path\), "
                      r"(\d+) failures, isa detected 0x([0-9a-f]+)$", re.MULTILINE)
 
 # EL_ISA_* feature bits (edgelite_micro.h)
 ISA_AVX2, ISA_SSE41, ISA_NEON, ISA_SDOT, ISA_DSP, ISA_MVE = 0x1, 0x8, 0x10, 0x20, 0x100, 0x200
+ISA_FP16 = 0x40  # aarch64 FEAT_FP16: the float16-weights kernels (el_config.allow_fp16)
 
 
 def _run_c_tests(target: str, tmp: Path, qemu_cpu: str | None = None) -> dict[str, tuple]:
@@ -72,6 +73,11 @@ def _run_c_tests(target: str, tmp: Path, qemu_cpu: str | None = None) -> dict[st
         # proves the fallback.
         no_fast = name == "test_opt_f32" and (target.startswith("cortex-m") or
                                                target == "x86-qemu")
+        # test_opt_f16: float16 DEQUANTIZE (FCVTL, every aarch64 CPU, the reference's bits)
+        # and half-precision arithmetic (CPUs with FEAT_FP16, within its per-output float16
+        # error bound): nothing on other targets
+        if name == "test_opt_f16":
+            no_fast = target != "aarch64"
         assert failures == 0 and checked >= fast and (fast == 0 if no_fast else fast > 0), (
             name, out[-4000:])
     return found
@@ -94,11 +100,12 @@ def test_c_kernels_x86_without_avx2(tmp_path: Path, cpu: str, expect: int) -> No
 
 
 @pytest.mark.parametrize("cpu,expect", [("cortex-a53", ISA_NEON), ("cortex-a76",
-                                                                   ISA_NEON | ISA_SDOT)])
+                                                                   ISA_NEON | ISA_SDOT | ISA_FP16)])
 def test_c_kernels_aarch64(tmp_path: Path, cpu: str, expect: int) -> None:
     found = _run_c_tests("aarch64", tmp_path, qemu_cpu=cpu)
-    # Run-time dispatch: the same binary sees SDOT only on the ARMv8.2 CPU.
+    # Run-time dispatch: the same binary sees SDOT and FP16 only on the ARMv8.2 CPU.
     assert found["test_opt_conv"][3] == expect
+    assert (found["test_opt_f16"][1] > 300) == bool(expect & ISA_FP16)
 
 
 @pytest.mark.parametrize("target,expect", [("cortex-m4", ISA_DSP),

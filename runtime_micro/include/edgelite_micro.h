@@ -115,13 +115,17 @@ typedef struct el_interpreter {
 /* Instruction sets of the optimized kernels (kernels/opt), as bits of el_config.disable_isa and
  * of el_kernel_isa(). Hosted builds choose among them at run time from what the CPU reports;
  * Cortex-M builds fix DSP / MVE at compile time (disabling those bits there changes nothing,
- * EL_ISA_OPT still does). Every path writes the same bytes as the reference kernels. */
+ * EL_ISA_OPT still does). Every path writes the same bytes as the reference kernels (float32:
+ * within rounding of them), except EL_ISA_FP16, which el_config.allow_fp16 opts into. */
 #define EL_ISA_AVX2 0x1u       /* x86-64 AVX2 */
 #define EL_ISA_AVX512VNNI 0x2u /* x86-64 AVX512-VNNI + AVX512VL (with AVX2) */
 #define EL_ISA_AVXVNNI 0x4u    /* x86-64 AVX-VNNI (with AVX2) */
 #define EL_ISA_SSE41 0x8u      /* x86-64 SSE4.1 */
 #define EL_ISA_NEON 0x10u      /* aarch64 Advanced SIMD */
 #define EL_ISA_SDOT 0x20u      /* aarch64 dot product (ARMv8.2 DotProd) */
+#define EL_ISA_FP16                                                                                \
+    0x40u                      /* aarch64 half-precision arithmetic (ARMv8.2 FP16); used only
+                                * with el_config.allow_fp16, and then not the same bytes */
 #define EL_ISA_DSP 0x100u      /* Cortex-M4/M7/M33 DSP extension (compile time) */
 #define EL_ISA_MVE 0x200u      /* Cortex-M55/M85 Helium (compile time) */
 #define EL_ISA_OPT 0x80000000u /* the optimized kernels at all, their portable C paths included */
@@ -154,6 +158,21 @@ typedef struct el_config {
                          void *arg);
     void *parallel_pool;
     int32_t num_threads;
+    /* Half-precision arithmetic, opt-in (LiteRT / XNNPACK's "allow fp16 precision"). 0 (the
+   * default, and a NULL cfg): float models run in float32. Non-zero, on an aarch64 CPU with
+   * FEAT_FP16 (ARMv8.2 phones: Cortex-A55/A75 and later, every Apple arm64; not Cortex-A53/A72,
+   * where the flag changes nothing): float32 CONV_2D and FULLY_CONNECTED layers whose weights the
+   * model stores as float16 behind a DEQUANTIZE (`edgelite quantize --mode float16`) compute in
+   * float16: the weights stay float16 (packed at el_init into the arena, half the float32
+   * size; the DEQUANTIZE no longer runs; a DEPTHWISE_CONV_2D's are widened to float32 once,
+   * its arithmetic unchanged), each activation is rounded to float16 (11
+   * significant bits, relative error up to 4.9e-4; magnitudes below 6e-5 lose precision)
+   * and sums run in float16, about twice as fast as float32 on such CPUs. Expect results to
+   * move by about 1e-3 of a layer's output scale (more for long sums; the bound is in
+   * kernels/opt/arm_fp16.c), not float32 rounding. Never silent overflow: an output whose
+   * float16 arithmetic overflows (beyond 65504) is computed again in float32. Other layers and
+   * models stay float32. el_kernel_isa() has EL_ISA_FP16 when the flag took effect. */
+    int32_t allow_fp16;
 } el_config;
 
 /* Everything a caller needs to read or fill a tensor. Pointers stay valid while the

@@ -163,11 +163,16 @@ static el_status int16_setup(el_context *ctx, el_node *node, conv_data *d, const
     return EL_OK;
 }
 
+/* Where a float16 conv keeps its packed weights in the op data (conv_pack_f16). */
+#define EL_CONV_F16_OFFSET ((sizeof(el_conv_params) + 15u) / 16u * 16u)
+/* extra: bytes after the parameters, at a 16-byte offset (float16 weights, conv_pack_f16). */
 static el_status conv_alloc(el_context *ctx, el_node *node, int32_t channels, int sums,
-                            conv_data *d)
+                            size_t extra, conv_data *d)
 {
     unsigned char *mem = (unsigned char *)el_alloc_op_data(
-        ctx, node, sizeof(el_conv_params) + (sums ? 16u : 8u) * (size_t)channels);
+        ctx, node,
+        extra ? EL_CONV_F16_OFFSET + extra
+              : sizeof(el_conv_params) + (sums ? 16u : 8u) * (size_t)channels);
     memset(d, 0, sizeof(*d));
     if (mem == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
@@ -229,6 +234,43 @@ typedef struct {
                                 (o)->dilation_w, (o)->dilation_h}                                  \
                  : NULL)
 
+/* allow_fp16: a float32 CONV_2D whose weights are a skipped DEQUANTIZE's float16 constant
+ * (EL_TENSOR_F16, el_interp.c) keeps them packed for kernels/opt/arm_fp16.c in its op data,
+ * after the parameters; the filter tensor then points at the panels. A DEPTHWISE_CONV_2D keeps
+ * them widened to float32 there (what the DEQUANTIZE would write at every invoke, made once:
+ * its float32 kernels and bytes are unchanged; float16 arithmetic would not pay there, each
+ * activation being used by one multiply-add per tap only). */
+static size_t conv_f16_bytes(const el_tensor *in, const el_tensor *filter, int depthwise)
+{
+#if EL_OPT_F16W
+    if (EL_KEEP_F32 && in->type == EL_FLOAT32 && (filter->flags & EL_TENSOR_F16)) {
+        return depthwise
+                   ? (size_t)el_tensor_elements(filter) * sizeof(float)
+                   : el_opt_f16_packed_bytes(filter->dims[0],
+                                             filter->dims[1] * filter->dims[2] * filter->dims[3]);
+    }
+#endif
+    (void)in, (void)filter, (void)depthwise;
+    return 0;
+}
+
+static void conv_pack_f16(conv_data *d, el_tensor *filter, int depthwise)
+{
+#if EL_OPT_F16W
+    void *dst = d->op + EL_CONV_F16_OFFSET;
+    if (depthwise) {
+        el_dequantize_f16_f32(el_tensor_elements(filter), (const uint16_t *)filter->data,
+                              (float *)dst);
+    } else {
+        el_opt_f16_pack(d->filter.n, d->filter.h * d->filter.w * d->filter.c,
+                        (const uint16_t *)filter->data, (uint16_t *)dst);
+    }
+    filter->data = dst;
+#else
+    (void)d, (void)filter, (void)depthwise;
+#endif
+}
+
 /* CONV_2D and DEPTHWISE_CONV_2D: one prepare; they differ in the filter layout (OHWI, the
  * output channel first; 1HWO, last) and so in the shape rule and the quantized dimension. */
 static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o, int32_t depthwise)
@@ -240,6 +282,7 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     float out_s = 0.0f;
     int32_t out_zp = 0;
     int keep_sums;
+    size_t f16_bytes;
     EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
     EL_TRY(el_k_in(ctx, node, 0, &in));
     EL_TRY(el_k_in(ctx, node, 1, &filter));
@@ -253,7 +296,9 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     EL_TRY(el_k_rank(ctx, node, out, "output", 4));
     EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
     keep_sums = conv_keeps_sums(ctx, node, in, filter, el_input(ctx, node, 2));
-    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], keep_sums, d));
+    f16_bytes = conv_f16_bytes(in, filter, depthwise);
+    EL_TRY(
+        conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], keep_sums, f16_bytes, d));
     d->is_float = is_float;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
@@ -295,6 +340,9 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
                               EL_S8(filter), bias ? EL_S32(bias) : NULL, d->p.input_offset,
                               d->mult + 2 * d->out.c, d->mult + 3 * d->out.c);
     }
+    if (f16_bytes) {
+        conv_pack_f16(d, filter, depthwise);
+    }
     return conv_store(d);
 }
 
@@ -311,6 +359,13 @@ static void conv2d_run(el_context *ctx, const el_conv_params *p, const el_pc_qua
                        const el_dims *outd, void *out)
 {
     if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
+#if EL_OPT_F16W
+        if (filter->flags & EL_TENSOR_F16) { /* allow_fp16: float16 panels (conv_pack_f16) */
+            el_opt_conv2d_f16w(p, ind, (const float *)in, fd, (const uint16_t *)filter->data,
+                               bias ? EL_F32(bias) : NULL, outd, (float *)out);
+            return;
+        }
+#endif
         if (!el_opt_conv2d_f32(el_ctx_isa(ctx), p, ind, (const float *)in, fd, EL_F32(filter),
                                bias ? EL_F32(bias) : NULL, outd, (float *)out)) {
             el_conv2d_f32(p, ind, (const float *)in, fd, EL_F32(filter), bias ? EL_F32(bias) : NULL,
@@ -518,7 +573,7 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
             }
         }
     }
-    EL_TRY(conv_alloc(ctx, node, in->type != EL_FLOAT32 ? filter->dims[0] : 0, 0, d));
+    EL_TRY(conv_alloc(ctx, node, in->type != EL_FLOAT32 ? filter->dims[0] : 0, 0, 0, d));
     d->is_float = in->type == EL_FLOAT32;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);

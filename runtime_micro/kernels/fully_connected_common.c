@@ -161,13 +161,23 @@ typedef struct {
 } fc_view;
 
 /* One FULLY_CONNECTED over batches x units (the whole layer, or one task's part of it);
- * filter, bias and q already offset to the task's first unit. */
+ * filter, bias and q already offset to the task's first unit. f16w: the weights are float16
+ * halves (EL_TENSOR_F16: allow_fp16, el_interp.c). */
 static void fc_run(el_context *ctx, const fc_data *k, const el_pc_quant *q, int32_t batches,
                    int32_t depth, const void *in, const el_tensor *in_t, int32_t units,
-                   const void *filter, const void *bias, const el_tensor *bias_t,
+                   const void *filter, int f16w, const void *bias, const el_tensor *bias_t,
                    const el_opt_sums *sums, void *out)
 {
+    (void)f16w;
     if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
+#if EL_OPT_F16W
+        if (f16w) {
+            el_opt_fully_connected_f16w(&k->p, batches, depth, (const float *)in, units,
+                                        (const uint16_t *)filter, (const float *)bias,
+                                        (float *)out);
+            return;
+        }
+#endif
         if (!el_opt_fully_connected_f32(el_ctx_isa(ctx), &k->p, batches, depth, (const float *)in,
                                         units, (const float *)filter, (const float *)bias,
                                         (float *)out)) {
@@ -218,7 +228,8 @@ static void fc_task(void *arg, int32_t i)
     if (n <= 0)
         return;
     if (j->by_units) {
-        w += (size_t)a * (size_t)j->depth * (j->in->type == EL_FLOAT32 ? 4u : 1u);
+        w += (size_t)a * (size_t)j->depth *
+             (j->in->type == EL_FLOAT32 ? (j->filter->flags & EL_TENSOR_F16 ? 2u : 4u) : 1u);
         if (bias != NULL)
             bias += (size_t)a * j->bsize;
         out += (size_t)a * j->esize;
@@ -230,12 +241,14 @@ static void fc_task(void *arg, int32_t i)
             sums.bias = j->sums->bias + a;
             sums.sum = j->sums->sum + a;
         }
-        fc_run(j->ctx, j->k, &q, 1, j->depth, in, j->in, n, w, bias, j->bias,
+        fc_run(j->ctx, j->k, &q, 1, j->depth, in, j->in, n, w,
+               (j->filter->flags & EL_TENSOR_F16) != 0, bias, j->bias,
                j->sums != NULL ? &sums : NULL, out);
     } else {
         in += (size_t)a * (size_t)j->depth * j->esize;
         out += (size_t)a * (size_t)j->units * j->esize;
-        fc_run(j->ctx, j->k, &q, n, j->depth, in, j->in, j->units, w, bias, j->bias, j->sums, out);
+        fc_run(j->ctx, j->k, &q, n, j->depth, in, j->in, j->units, w,
+               (j->filter->flags & EL_TENSOR_F16) != 0, bias, j->bias, j->sums, out);
     }
 }
 
@@ -272,7 +285,8 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     if (threads <= 1 || total <= 1 ||
         (double)d->batches * d->depth * d->units < EL_FC_SPLIT_MIN_MACS) {
         fc_run(ctx, k, &d->q, d->batches, d->depth, in->data, in, d->units, filter->data,
-               bias ? bias->data : NULL, bias, d->sums.bias ? &d->sums : NULL, out->data);
+               (filter->flags & EL_TENSOR_F16) != 0, bias ? bias->data : NULL, bias,
+               d->sums.bias ? &d->sums : NULL, out->data);
         return EL_OK;
     }
     j.per_task = (total + threads - 1) / threads;

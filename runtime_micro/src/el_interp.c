@@ -47,6 +47,9 @@ static el_status skipped_invoke(el_context *ctx, el_node *node)
     return EL_OK;
 }
 static const el_kernel k_skipped_densify = {EL_OP_DENSIFY, 0, NULL, skipped_invoke};
+#if EL_OPT_F16W
+static const el_kernel k_skipped_dequantize = {EL_OP_DEQUANTIZE, 0, NULL, skipped_invoke};
+#endif
 
 /* A DENSIFY of sparse weights read only as weights by ops that take them sparse (input 1 of
  * FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D): its output becomes the sparse constant itself
@@ -85,6 +88,78 @@ static el_status skip_densify(el_context *ctx, int32_t sg, el_node *n)
     n->kernel = &k_skipped_densify;
     return EL_OK;
 }
+
+#if EL_OPT_F16W
+/* allow_fp16: a DEQUANTIZE of a constant float16 tensor whose output is read by one float32
+ * CONV_2D (dense, input 1), FULLY_CONNECTED (input 1) or DEPTHWISE_CONV_2D (input 1) and
+ * nothing else is skipped: its output becomes the float16 constant itself (EL_TENSOR_F16),
+ * which the layer packs or reads in half precision (depthwise: widens to float32 once, at
+ * prepare), so the float32 copy never takes planned arena memory or invoke time. */
+static int f16_consumer_ok(el_context *ctx, const el_node *m, int32_t t)
+{
+    const el_tensor *in = el_input(ctx, m, 0), *w = el_input(ctx, m, 1);
+    const el_tensor *out = el_output(ctx, m, 0);
+    if (m->n_inputs < 2 || m->n_inputs > 3 || m->n_outputs != 1 || m->inputs[1] != t ||
+        m->inputs[0] == t || (m->n_inputs == 3 && m->inputs[2] == t) || in == NULL || out == NULL ||
+        m->options == NULL || in->type != EL_FLOAT32 || out->type != EL_FLOAT32)
+        return 0;
+    if (m->builtin_code == EL_OP_CONV_2D)
+        return in->rank == 4 && w->rank == 4 && w->dims[3] == in->dims[3];
+    if (m->builtin_code == EL_OP_DEPTHWISE_CONV_2D) /* widened once at prepare */
+        return in->rank == 4 && w->rank == 4;
+    if (m->builtin_code == EL_OP_FULLY_CONNECTED)
+        return w->rank == 2 && ((const el_fc_options *)m->options)->weights_format == 0;
+    return 0;
+}
+
+#define EL_F16_FOLD_BYTES 16384u /* small tensors only: persistent, never shared with others */
+static void skip_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
+{
+    el_subgraph *g = &ctx->subgraphs[sg];
+    el_tensor *src, *dst;
+    el_node *user = NULL;
+    int32_t i, k, o;
+    if (n->n_inputs != 1 || n->n_outputs != 1 || n->inputs[0] < 0)
+        return;
+    src = &g->tensors[n->inputs[0]];
+    o = n->outputs[0];
+    dst = &g->tensors[o];
+    if (src->type != EL_FLOAT16 || dst->type != EL_FLOAT32 ||
+        (src->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE | EL_TENSOR_VARIABLE)) !=
+            EL_TENSOR_CONST ||
+        src->data == NULL || (dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) ||
+        src->bytes * 2 != dst->bytes || src->rank != dst->rank ||
+        (src->rank && memcmp(src->dims, dst->dims, sizeof(int32_t) * src->rank) != 0))
+        return;
+    for (i = 0; i < g->n_nodes; ++i) {
+        el_node *m = &g->nodes[i];
+        for (k = 0; k < m->n_inputs; ++k) {
+            if (m->inputs[k] != o)
+                continue;
+            if (user != NULL && user != m)
+                return; /* one reader only: the conv packs the weights in place of the data */
+            user = m;
+        }
+    }
+    if (user != NULL && !f16_consumer_ok(ctx, user, o) && dst->bytes <= EL_F16_FOLD_BYTES) {
+        /* other readers (a bias, ...): the float32 values made once into persistent memory,
+         * exactly what the DEQUANTIZE would write at every invoke */
+        float *f = (float *)el_persist(ctx, dst->bytes, 16);
+        if (f == NULL)
+            return; /* out of arena: init fails and the caller's next arena is larger */
+        el_dequantize_f16_f32((int32_t)(dst->bytes / 4), (const uint16_t *)src->data, f);
+        dst->data = f;
+        dst->flags |= EL_TENSOR_CONST;
+        n->kernel = &k_skipped_dequantize;
+        return;
+    }
+    if (user == NULL || !f16_consumer_ok(ctx, user, o))
+        return;
+    dst->data = src->data;
+    dst->flags |= EL_TENSOR_CONST | EL_TENSOR_F16;
+    n->kernel = &k_skipped_dequantize;
+}
+#endif
 
 #if !EL_KEEP_F32 || !EL_KEEP_S16
 /* A build without float32 or int16 kernel paths refuses models with such tensors. */
@@ -145,6 +220,11 @@ static el_status resolve_and_prepare(el_context *ctx)
                 if (st != EL_OK)
                     return st;
             }
+#if EL_OPT_F16W
+        for (i = 0; i < g->n_nodes && (ctx->isa & EL_ISA_FP16); ++i)
+            if (g->nodes[i].builtin_code == EL_OP_DEQUANTIZE)
+                skip_dequantize_f16(ctx, sg, &g->nodes[i]);
+#endif
     }
     ctx->prepare_base = ctx->persist_used;
     for (sg = 0; sg < ctx->n_subgraphs; ++sg) {
@@ -250,6 +330,8 @@ el_status el_init(el_interpreter *it, const void *model, size_t model_size, void
     /* capped so a task count always fits the kernels' int32 arithmetic */
     ctx->num_threads =
         cfg ? (cfg->num_threads < 1 ? 1 : (cfg->num_threads > 256 ? 256 : cfg->num_threads)) : 1;
+    if (!cfg || !cfg->allow_fp16)
+        ctx->isa &= ~EL_ISA_FP16; /* opt-in: it changes results beyond float32 rounding */
     if (!(ctx->isa & EL_ISA_OPT))
         ctx->isa = 0;
     ctx->status = EL_ERROR_STATE;
@@ -372,9 +454,10 @@ static el_status info(const el_interpreter *it, int32_t sg, int32_t ti, el_tenso
     out->rank = t->rank;
     for (i = 0; i < t->rank; ++i)
         out->dims[i] = t->dims[i];
-    /* a sparse constant's data is not the dense tensor its shape describes: not offered */
-    out->data = (t->flags & EL_TENSOR_SPARSE) ? NULL : t->data;
-    out->bytes = (t->flags & EL_TENSOR_SPARSE) ? 0 : t->bytes;
+    /* a sparse constant's data is not the dense tensor its shape describes, nor are the
+     * float16 (or packed) weights of a skipped DEQUANTIZE float32: not offered */
+    out->data = (t->flags & (EL_TENSOR_SPARSE | EL_TENSOR_F16)) ? NULL : t->data;
+    out->bytes = (t->flags & (EL_TENSOR_SPARSE | EL_TENSOR_F16)) ? 0 : t->bytes;
     out->is_const = (t->flags & EL_TENSOR_CONST) != 0;
     out->is_variable = (t->flags & EL_TENSOR_VARIABLE) != 0;
     out->index = ti;

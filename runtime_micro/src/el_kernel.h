@@ -123,6 +123,12 @@ typedef struct el_context el_context;
                                  values (the model checked them against the sparsity, see
                                  el_get_input_sparsity); bytes is the dense size. Only kernels
                                  that accept sparse inputs (el_sparse_node_check) ever see one. */
+/* A FLOAT32 constant whose data is the float16 values of a DEQUANTIZE the interpreter skips
+ * (el_config.allow_fp16 on a CPU with EL_ISA_FP16): the weights input of one float32 CONV_2D or
+ * FULLY_CONNECTED, which then computes in half precision (kernels/opt/arm_fp16.c), or of one
+ * DEPTHWISE_CONV_2D (widened to float32 at prepare); no other kernel ever sees one. bytes is
+ * still the float32 size. */
+#define EL_TENSOR_F16 32u
 
 /* One tensor of a subgraph. The interpreter owns it (in the arena); kernels read it. */
 typedef struct el_tensor {

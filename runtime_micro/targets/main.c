@@ -19,6 +19,16 @@
  *                      with the host runtime: checks every intermediate, not just outputs)
  *   EL_HARNESS_STACK   define (Cortex-M builds do) to measure the stack el_init / el_invoke use
  *   EL_HARNESS_REFERENCE define to run the reference kernels only (el_config.disable_isa)
+ *   EL_HARNESS_FP16    define to set el_config.allow_fp16 (float16 arithmetic on CPUs with
+ *                      FEAT_FP16); float32 outputs are then compared within EL_HARNESS_FP16_TOL
+ *                      (default 0.1) relative to 1 + the largest |expected| of that output:
+ *                      a sanity bound (float16 rounds every activation to 11 bits and the
+ *                      error compounds over layers: a random-weight MobileNetV2 0.35/96
+ *                      moves by 3.6 % of its largest logit, cosine 0.9995), and the line
+ *                      "fp16 <el_kernel_isa has EL_ISA_FP16: 0 or 1>" is printed
+ *   EL_HARNESS_THREADS N: el_config.num_threads = N with a parallel_for that runs the tasks on
+ *                      the calling thread in reverse order (the interpreter's layer splits,
+ *                      whose bytes must equal one task's, without a thread library)
  *   EL_HARNESS_SYSTICK define to count SysTick ticks around each invoke (Cortex-M, QEMU
  *                      -icount shift=0: one tick = 40 instructions on the mps2 boards)
  *   EL_HARNESS_PROFILE define to bracket each top-level op of the last step's invoke (first
@@ -70,10 +80,24 @@
 #ifndef EL_HARNESS_FLOAT_TOL
 #define EL_HARNESS_FLOAT_TOL 1e-5f
 #endif
+#ifndef EL_HARNESS_FP16_TOL
+#define EL_HARNESS_FP16_TOL 1e-1f
+#endif
 #define MAX_REPORTED_MISMATCHES 8
 
 #if INPUT_COUNT < 1
 #error "the harness needs exported inputs: call export_c(..., inputs=[...])"
+#endif
+
+#ifdef EL_HARNESS_THREADS
+static void reverse_parallel_for(void *pool, int32_t n_tasks, void (*task)(void *arg, int32_t i),
+                                 void *arg)
+{
+    int32_t i;
+    (void)pool;
+    for (i = n_tasks - 1; i >= 0; --i)
+        task(arg, i);
+}
 #endif
 
 static unsigned char arena[EL_HARNESS_ARENA] __attribute__((aligned(EL_ARENA_ALIGN)));
@@ -259,12 +283,25 @@ static long compare_output(int run, int step, int o, const el_tensor_info *info,
     size_t i;
     const unsigned char *got = (const unsigned char *)info->data;
     if (info->dtype == EL_FLOAT32) {
+#ifdef EL_HARNESS_FP16
+        float top = 0.0f; /* float16: relative to the output's largest magnitude */
+        for (i = 0; i + 4 <= info->bytes; i += 4) {
+            const float w = load_f32(want + i), mag = w < 0 ? -w : w;
+            top = mag > top ? mag : top;
+        }
+#endif
         for (i = 0; i + 4 <= info->bytes; i += 4) {
             float g = load_f32(got + i), w = load_f32(want + i);
             float diff = g > w ? g - w : w - g;
             float mag = w < 0 ? -w : w;
+#ifdef EL_HARNESS_FP16
+            const float tol = EL_HARNESS_FP16_TOL * (1.0f + top);
+            (void)mag;
+#else
+            const float tol = EL_HARNESS_FLOAT_TOL * (1.0f + mag);
+#endif
             /* g != g: NaN never matches, not even NaN. */
-            if (g != g || w != w || diff > EL_HARNESS_FLOAT_TOL * (1.0f + mag)) {
+            if (g != g || w != w || diff > tol) {
                 if (bad++ < MAX_REPORTED_MISMATCHES)
                     printf("mismatch %d %d %d %lu got %.9g want %.9g\n", run, step, o,
                            (unsigned long)(i / 4), (double)g, (double)w);
@@ -301,6 +338,13 @@ int main(void)
 #ifdef EL_HARNESS_REFERENCE
     cfg.disable_isa = EL_ISA_ALL; /* the reference kernels only: what the optimized ones save */
 #endif
+#ifdef EL_HARNESS_FP16
+    cfg.allow_fp16 = 1;
+#endif
+#ifdef EL_HARNESS_THREADS
+    cfg.parallel_for = reverse_parallel_for;
+    cfg.num_threads = EL_HARNESS_THREADS;
+#endif
     st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, &cfg);
     el_bench_end();
 #ifdef EL_HARNESS_STACK
@@ -309,6 +353,9 @@ int main(void)
     printf("arena_required %lu\n", (unsigned long)el_arena_required(&interp));
     if (st != EL_OK)
         return fail(st, "el_init");
+#ifdef EL_HARNESS_FP16
+    printf("fp16 %d\n", (el_kernel_isa(&interp) & EL_ISA_FP16) ? 1 : 0);
+#endif
     n_out = el_output_count(&interp);
     /* Without exported expected outputs the harness only prints the outputs. */
     if (el_input_count(&interp) != INPUT_COUNT || (OUTPUT_COUNT > 0 && n_out != OUTPUT_COUNT)) {

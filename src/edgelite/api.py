@@ -503,11 +503,14 @@ def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: floa
           input: PathLike | None = None, compare: str | Sequence[str] | None = None,
           onnx: PathLike | None = None, profile: bool = True, target: str | None = None,
           cpu: int | None = None, abi: str = "arm64-v8a", reference_kernels: bool = False,
-          threads: int = 1, progress: bool | None = None) -> Summary:
+          threads: int = 1, fp16: bool = False, progress: bool | None = None) -> Summary:
     """Time a .tflite ``model`` on runtime_micro (init, latency, arena, per-op profile),
     beside peers with ``compare="litert,tflm"``; with ``target``, on an ARM core under QEMU
     ("cortex-m4", "cortex-m7", "cortex-m55", "aarch64": exact instruction counts) or a device
     ("ssh://user@host", "adb"). The report as ``edgelite bench --json`` prints it.
+    ``fp16``: runtime_micro's opt-in float16 arithmetic (``Interpreter(allow_fp16=True)``) for
+    float16-stored weights, on hosts and targets whose CPU has FEAT_FP16 (aarch64 under QEMU
+    runs as a Cortex-A76, which has it).
 
     >>> r = edgelite.bench("model.tflite", runs=20, compare="litert")
     >>> r["latency_ms"]["median"]
@@ -521,7 +524,7 @@ def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: floa
             raise EdgeliteError("--threads applies to this host only", code=Code.BAD_INPUT,
                                 hint="drop --target, or drop --threads")
         return _bench_target(Path(model), target, warmup, runs, in_path, peers, onnx, profile,
-                             reference_kernels, cpu, abi, _progress(progress))
+                             reference_kernels, cpu, abi, _progress(progress), fp16)
     if cpu is not None or abi != "arm64-v8a":
         raise EdgeliteError("--cpu/--abi apply to ssh:// and adb targets", code=Code.BAD_INPUT,
                             hint="add --target adb or --target ssh://HOST")
@@ -531,7 +534,7 @@ def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: floa
                                    max_seconds=max_seconds, input=in_path, compare=peers,
                                    onnx=None if onnx is None else Path(onnx), profile=profile,
                                    reference_kernels=reference_kernels, threads=threads,
-                                   progress=_progress(progress)))
+                                   fp16=fp16, progress=_progress(progress)))
     out = Summary(report.as_json())
     out.text = render_text(report)
     return out
@@ -540,7 +543,7 @@ def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: floa
 def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: Path | None,
                   peers: tuple[str, ...], onnx: PathLike | None, profile: bool,
                   reference_kernels: bool, cpu: int | None, abi: str,
-                  progress: bool) -> Summary:
+                  progress: bool, fp16: bool = False) -> Summary:
     """bench --target: QEMU instruction counts, or latency on an ssh / adb device."""
     if peers or onnx:
         raise EdgeliteError("--compare/--onnx run peers on this host; they cannot be combined "
@@ -556,7 +559,7 @@ def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: 
         report = run_remote_bench(RemoteConfig(model=model, url=target, runs=runs,
                                                warmup=warmup, input=input_path,
                                                reference_kernels=reference_kernels, cpu=cpu,
-                                               abi=abi), transport)
+                                               abi=abi, fp16=fp16), transport)
         text = render_remote(report)
     elif cpu is not None or abi != "arm64-v8a":
         raise EdgeliteError("--cpu/--abi apply to ssh:// and adb targets", code=Code.BAD_INPUT,
@@ -567,7 +570,7 @@ def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: 
         report = run_target_bench(TargetConfig(model=model, target=target, input=input_path,
                                                profile=profile,
                                                reference_kernels=reference_kernels,
-                                               progress=progress))
+                                               fp16=fp16, progress=progress))
         text = render_target(report)
     out = Summary(report.as_json())
     out.text = text

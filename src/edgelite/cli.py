@@ -533,6 +533,14 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
               help="Threads for runtime_micro on this host (its hosted pool: CONV_2D, "
                    "DEPTHWISE_CONV_2D and FULLY_CONNECTED split by output rows / units; the "
                    "same bytes for any count). Peers keep their own defaults.")
+@click.option("--fp16", is_flag=True,
+              help="Opt in to runtime_micro's float16 arithmetic (as LiteRT/XNNPACK's 'allow "
+                   "fp16 precision'): on aarch64 CPUs with FEAT_FP16 (ARMv8.2 phones; "
+                   "--target aarch64 runs QEMU as a Cortex-A76, which has it), float32 CONV_2D "
+                   "and FULLY_CONNECTED whose weights the model stores as float16 (quantize "
+                   "--mode float16) compute in float16: about twice the multiply-adds per "
+                   "instruction, results within about 1e-3 of a layer's output scale instead "
+                   "of float32 rounding. No effect elsewhere (x86 hosts, Cortex-A53).")
 @json_option
 @quiet_option
 def bench(model: Path, as_json: bool, quiet: bool, **b: Any) -> None:

@@ -86,6 +86,33 @@ int el_opt_fully_connected_f32(uint32_t isa, const el_fc_params *p, int32_t batc
                                const float *in, int32_t units, const float *filter,
                                const float *bias, float *out);
 
+/* float32 CONV_2D / FULLY_CONNECTED whose weights the model stores as float16 (behind a
+ * DEQUANTIZE the interpreter then skips), in half-precision arithmetic (arm_fp16.c): aarch64
+ * only (EL_OPT_F16W), called only when the interpreter has EL_ISA_FP16, i.e. the caller set
+ * el_config.allow_fp16 and the CPU has FEAT_FP16. Not within float32 rounding of the
+ * reference: activations are rounded to float16 and sums run in float16 (error bound in
+ * arm_fp16.c); an output that overflows float16 is computed again in float32. Always take the
+ * layer (no 0 return): prepare decided. Weights: CONV_2D the panels of el_opt_f16_pack (made
+ * at prepare into the op data, el_opt_f16_packed_bytes), FULLY_CONNECTED the model's
+ * units x depth halves in place. */
+#define EL_OPT_F16_KC 512 /* k per float16 sum; segments then add up in float32 */
+#if defined(__aarch64__) && defined(__GNUC__)
+#define EL_OPT_F16W 1
+#else
+#define EL_OPT_F16W 0
+#endif
+size_t el_opt_f16_packed_bytes(int32_t n, int32_t k);
+/* DEQUANTIZE float16 -> float32 without any flag: the reference's exact bits (FCVTL; returns 0
+ * without NEON, and the caller runs el_dequantize_f16_f32). aarch64 only (EL_OPT_F16W). */
+int el_opt_dequantize_f16(uint32_t isa, int32_t n, const uint16_t *in, float *out);
+void el_opt_f16_pack(int32_t n, int32_t k, const uint16_t *w, uint16_t *packed);
+void el_opt_conv2d_f16w(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                        const el_dims *f_dims, const uint16_t *packed, const float *bias,
+                        const el_dims *out_dims, float *out);
+void el_opt_fully_connected_f16w(const el_fc_params *p, int32_t batches, int32_t depth,
+                                 const float *in, int32_t units, const uint16_t *filter,
+                                 const float *bias, float *out);
+
 /* ADD / SUB int8 (el_add_s8's arguments); takes equal shapes (no broadcasting). */
 int el_opt_add_s8(uint32_t isa, int is_sub, const el_arith_params *p, const el_shape *s1,
                   const int8_t *in1, const el_shape *s2, const int8_t *in2, const el_shape *so,
@@ -111,6 +138,7 @@ int el_opt_pad(uint32_t isa, size_t elem, const el_shape *in_shape, const int32_
 #define EL_OPT_ISA_SSE41 EL_ISA_SSE41
 #define EL_OPT_ISA_NEON EL_ISA_NEON
 #define EL_OPT_ISA_SDOT EL_ISA_SDOT
+#define EL_OPT_ISA_FP16 EL_ISA_FP16
 #define EL_OPT_ISA_DSP EL_ISA_DSP
 #define EL_OPT_ISA_MVE EL_ISA_MVE
 

@@ -12,6 +12,12 @@
 #ifndef HWCAP_ASIMDDP
 #define HWCAP_ASIMDDP (1UL << 20) /* Linux arm64 uapi hwcap bit */
 #endif
+#ifndef HWCAP_FPHP
+#define HWCAP_FPHP (1UL << 9) /* half-precision scalar arithmetic */
+#endif
+#ifndef HWCAP_ASIMDHP
+#define HWCAP_ASIMDHP (1UL << 10) /* half-precision vector arithmetic */
+#endif
 #define EL_OPT_SDOT_AUXV 1
 #elif defined(EL_OPT_HAVE_NEON) && defined(__APPLE__)
 #include <sys/sysctl.h>
@@ -28,6 +34,28 @@ static int el_opt_has_sdot(void)
     size_t size = sizeof value;
     return sysctlbyname("hw.optional.arm.FEAT_DotProd", &value, &size, NULL, 0) == 0 && value != 0;
 #elif defined(__ARM_FEATURE_DOTPROD)
+    return 1;
+#else
+    return 0;
+#endif
+}
+#endif
+
+/* aarch64 half-precision arithmetic (FEAT_FP16, scalar and vector), for EL_ISA_FP16 (used only
+ * with el_config.allow_fp16): HWCAP_FPHP and HWCAP_ASIMDHP on Linux and Android;
+ * "hw.optional.arm.FEAT_FP16" on Apple (every Apple arm64 CPU has it); else what the compiler
+ * was told (__ARM_FEATURE_FP16_VECTOR_ARITHMETIC). */
+#if EL_OPT_F16W
+static int el_opt_has_fp16(void)
+{
+#if defined(EL_OPT_SDOT_AUXV)
+    const unsigned long need = HWCAP_FPHP | HWCAP_ASIMDHP;
+    return (getauxval(AT_HWCAP) & need) == need;
+#elif defined(EL_OPT_SDOT_SYSCTL)
+    int value = 0;
+    size_t size = sizeof value;
+    return sysctlbyname("hw.optional.arm.FEAT_FP16", &value, &size, NULL, 0) == 0 && value != 0;
+#elif defined(__ARM_FEATURE_FP16_VECTOR_ARITHMETIC)
     return 1;
 #else
     return 0;
@@ -66,6 +94,11 @@ uint32_t el_opt_isa_detected(void)
     if (el_opt_has_sdot()) {
         isa |= EL_OPT_ISA_SDOT;
     }
+#if EL_OPT_F16W
+    if (el_opt_has_fp16()) {
+        isa |= EL_OPT_ISA_FP16;
+    }
+#endif
 #endif
 #if defined(__ARM_FEATURE_MVE)
     isa |= EL_OPT_ISA_MVE;

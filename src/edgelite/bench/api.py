@@ -35,6 +35,7 @@ class BenchConfig:
     seed: int = 0
     reference_kernels: bool = False  # runtime_micro's reference kernels only
     threads: int = 1  # runtime_micro's num_threads (its own pool); peers keep their defaults
+    fp16: bool = False  # runtime_micro's allow_fp16 (float16 arithmetic where the CPU has it)
     progress: bool = False  # a progress bar on stderr (a terminal only)
 
     @property
@@ -146,7 +147,7 @@ def build_workload(config: BenchConfig) -> tuple[Workload, ModelInfo, str, list[
 def run_bench(config: BenchConfig) -> BenchReport:
     config.validate()
     w, info, source, notes = build_workload(config)
-    host = HostRunner(w, config.disable_isa, config.threads)
+    host = HostRunner(w, config.disable_isa, config.threads, config.fp16)
     peers: list[Runner | Unavailable] = [make_peer(k, w) for k in expand(config.compare)]
     running = [host, *[p for p in peers if isinstance(p, Runner)]]
     bar = Progress(config.warmup + config.runs, "bench: invokes", config.progress)
@@ -175,7 +176,7 @@ def run_bench(config: BenchConfig) -> BenchReport:
     prof, overhead = None, None
     if config.profile:
         prof = profile_ops(w.model, info, w.inputs, w.arena_bytes, config.runs,
-                           config.max_seconds, config.disable_isa, config.threads)
+                           config.max_seconds, config.disable_isa, config.threads, config.fp16)
         ops_per_invoke = sum(o.calls for o in prof.ops) / prof.invokes
         if ops_per_invoke:
             overhead = max(0.0, (prof.invoke_median_us - latency.p50_ms * 1e3) / ops_per_invoke)
@@ -184,4 +185,6 @@ def run_bench(config: BenchConfig) -> BenchReport:
         inputs=[_describe(d) for d in w.input_details], input_source=source, notes=notes,
         init_ms=host.init_ms, warmup=config.warmup, latency=latency, profile=prof,
         callback_overhead_us=overhead, compare=rows,
-        kernels=host.kernels + (f", {config.threads} threads" if config.threads > 1 else ""))
+        kernels=host.kernels + (f", {config.threads} threads" if config.threads > 1 else "")
+        + (", --fp16: this CPU has no FEAT_FP16 (float32 as without it)"
+           if config.fp16 and "fp16" not in host.kernels else ""))

@@ -130,14 +130,18 @@ def make(target: str, out: Path, *goals: str, **variables: str | int) -> str:
 
 def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 512 * 1024,
           repeat: int = 1, systick: bool = False, trace: bool = False, profile: bool = False,
-          timed: int = 0, warmup: int = 5, opt: str = "-O2", reference: bool = False) -> Path:
+          timed: int = 0, warmup: int = 5, opt: str = "-O2", reference: bool = False,
+          fp16: bool = False, split: int = 0) -> Path:
     """Build the harness ELF for one exported model; returns its path.
 
     trace: linear planner + a hash of every non-constant tensor after each invoke (see
     main.c); compare with the host runtime's tensors. profile: per-op markers around each op
     of the first invoke (count with run(..., markers=OP_MARKERS)). timed: that many invokes
     timed with clock_gettime after the checked ones (Linux targets). reference: the
-    interpreter runs the reference kernels only (el_config.disable_isa = EL_ISA_ALL).
+    interpreter runs the reference kernels only (el_config.disable_isa = EL_ISA_ALL). fp16:
+    el_config.allow_fp16 (float16 arithmetic where the CPU has FEAT_FP16; float outputs then
+    compared within 0.1 of the output's largest magnitude: a sanity bound). split: layers
+    split into that many tasks run in reverse order on one thread (num_threads without threads).
     """
     variables: dict[str, str | int] = {
         "EXPORT_DIR": str(export_dir), "NAME": name, "ARENA": arena, "REPEAT": repeat,
@@ -149,9 +153,14 @@ def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 5
         variables["WARMUP"] = warmup
     if reference:
         variables["REFERENCE"] = 1
+    if fp16:
+        variables["FP16"] = 1
+    if split:
+        variables["THREADS"] = split
     make(target, out, "app", **variables)
     elf = out / (f"{name}{'_trace' if trace else ''}{'_profile' if profile else ''}"
-                 f"{f'_timed{timed}' if timed else ''}{'_ref' if reference else ''}.elf")
+                 f"{f'_timed{timed}' if timed else ''}{'_ref' if reference else ''}"
+                 f"{'_fp16' if fp16 else ''}{f'_split{split}' if split else ''}.elf")
     if not elf.exists():
         raise TargetError(f"make reported success but {elf} is missing")
     return elf
@@ -164,6 +173,7 @@ class HarnessResult:
     stdout: str
     stderr: str
     arena_required: int | None = None
+    fp16: bool | None = None  # FP16 builds: whether el_kernel_isa had EL_ISA_FP16
     outputs: dict[tuple[int, int], tuple[int, bytes]] = field(default_factory=dict)
     # (step, tensor index) -> (dtype, bytes, FNV-1a 64 hash), EL_HARNESS_TRACE builds only
     tensors: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)
@@ -226,6 +236,8 @@ def parse_output(res: HarnessResult) -> None:
             continue
         if parts[0] == "arena_required":
             res.arena_required = int(parts[1])
+        elif parts[0] == "fp16" and len(parts) == 2:
+            res.fp16 = parts[1] == "1"
         elif parts[0] == "out" and len(parts) in (4, 5):
             step, index, dtype = int(parts[1]), int(parts[2]), int(parts[3])
             res.outputs[(step, index)] = (dtype, bytes.fromhex(parts[4] if len(parts) == 5 else ""))

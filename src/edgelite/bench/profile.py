@@ -82,11 +82,11 @@ class _Recorder:
 
 def profile_ops(model: bytes, info: ModelInfo, inputs: list[np.ndarray], arena_bytes: int,
                 invokes: int, max_seconds: float, disable_isa: int = 0,
-                threads: int = 1) -> Profile:
+                threads: int = 1, fp16: bool = False) -> Profile:
     """Run `invokes` profiled invokes (fewer if max_seconds runs out; at least one)."""
     rec = _Recorder()
-    it = Interpreter(model, arena_size=arena_bytes, callback=rec, disable_isa=disable_isa,
-                     num_threads=threads)
+    it = Interpreter(model, arena_size=None if fp16 else arena_bytes, callback=rec,
+                     disable_isa=disable_isa, num_threads=threads, allow_fp16=fp16)
 
     def feed() -> None:  # the input's memory is reused by later tensors: rewrite it each time
         for i, x in enumerate(inputs):

@@ -28,6 +28,7 @@ from edgelite.bench.targets import (
     TargetConfig,
     default_work,
     export_for_target,
+    f16_weight_bytes,
     outputs_match_text,
     work_lock,
 )
@@ -68,6 +69,7 @@ class RemoteConfig:
     work: Path | None = None
     timeout: float = 600.0
     reference_kernels: bool = False
+    fp16: bool = False  # el_config.allow_fp16 (the device's CPU decides whether it applies)
     cpu: int | None = None  # pin to this core (taskset): big vs little cores on phones
     abi: str = "arm64-v8a"  # or armeabi-v7a (32-bit ARM build)
 
@@ -152,11 +154,12 @@ def run_remote_bench(config: RemoteConfig, transport: Transport) -> RemoteReport
 
 def _run_locked(config: RemoteConfig, t: Transport, target: str, work: Path) -> RemoteReport:
     tcfg = TargetConfig(config.model, target, input=config.input, seed=config.seed)
-    w, _info, name, notes, source = export_for_target(tcfg, work)
+    w, info, name, notes, source = export_for_target(tcfg, work)
     try:
         elf = cross.build(target, work / "export", name, out=work / "build",
-                          arena=w.arena_bytes, timed=config.runs, warmup=config.warmup,
-                          reference=config.reference_kernels)
+                          arena=w.arena_bytes + (f16_weight_bytes(info) if config.fp16 else 0),
+                          timed=config.runs, warmup=config.warmup,
+                          reference=config.reference_kernels, fp16=config.fp16)
     except cross.TargetError as exc:
         raise EdgeliteError(f"{target} build failed: {exc}", code=Code.RUNTIME,
                             where=str(config.model)) from None

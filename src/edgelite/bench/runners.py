@@ -78,10 +78,14 @@ class HostRunner(Runner):
     key = "edgelite"
     label = "edgelite (runtime_micro)"
 
-    def __init__(self, w: Workload, disable_isa: int = 0, threads: int = 1) -> None:
+    def __init__(self, w: Workload, disable_isa: int = 0, threads: int = 1,
+                 fp16: bool = False) -> None:
         start = time.perf_counter_ns()
-        self._it = Interpreter(w.model, arena_size=w.arena_bytes, disable_isa=disable_isa,
-                               num_threads=threads, model_name=w.where)
+        # allow_fp16 changes the arena (float16 weights packed, DEQUANTIZE outputs gone): sized
+        # by the runtime's own query then
+        self._it = Interpreter(w.model, arena_size=None if fp16 else w.arena_bytes,
+                               disable_isa=disable_isa, num_threads=threads, allow_fp16=fp16,
+                               model_name=w.where)
         self.init_ms = (time.perf_counter_ns() - start) / 1e6
         self.arena_bytes = self._it.arena_bytes
         self.kernels = self._it.kernels

@@ -57,6 +57,7 @@ class TargetConfig:
     work: Path | None = None  # build folder; default: one per target in the user cache
     opt: str = "-O2"
     reference_kernels: bool = False  # run the reference kernels only (what kernels/opt saves)
+    fp16: bool = False  # el_config.allow_fp16 (aarch64 with FEAT_FP16: float16 arithmetic)
     progress: bool = False  # a progress bar on stderr (a terminal only): build, run, profile
 
 
@@ -107,6 +108,7 @@ class TargetReport:
     memory: Memory
     toolchain: dict[str, str] = field(default_factory=dict)
     kernels: str = "optimized"  # or "reference" (bench --reference-kernels)
+    fp16: bool | None = None  # --fp16: whether float16 arithmetic ran (the CPU has FEAT_FP16)
 
     @property
     def per_mac(self) -> float | None:
@@ -126,7 +128,7 @@ class TargetReport:
         return {
             "model": self.model, "target": self.target, "qemu": self.qemu,
             "input_source": self.input_source, "notes": self.notes,
-            "outputs_match": self.outputs_match, "kernels": self.kernels,
+            "outputs_match": self.outputs_match, "kernels": self.kernels, "fp16": self.fp16,
             "instructions": {"el_init": self.init_instructions,
                              "per_invoke": self.invoke_instructions,
                              "first_invoke": self.first_invoke_instructions,
@@ -255,6 +257,19 @@ def toolchain_versions(target: str) -> dict[str, str]:
     return out
 
 
+def f16_weight_bytes(info: ModelInfo) -> int:
+    """An upper bound on the arena bytes --fp16 adds: every float16 tensor of the model packed
+    in 16-channel panels (at most 15 padded rows each), 16-byte aligned."""
+    total = 0
+    for sg in info.subgraphs:
+        for t in sg.tensors:
+            if t.type == "FLOAT16" and t.shape:
+                rows = max(t.shape[0], 1)
+                per_row = int(np.prod([max(d, 1) for d in t.shape[1:]], dtype=np.int64))
+                total += ((rows + 15) // 16 * 16 * per_row * 2 + 15) // 16 * 16 + 64
+    return total
+
+
 # ------------------------------------------------------------------ the run
 def check_tools(target: str) -> None:
     """One-line error naming what is missing and the apt-get line that installs it."""
@@ -299,9 +314,12 @@ def export_for_target(config: TargetConfig, work: Path):
     return w, info, name, notes, source
 
 
-def outputs_match_text(outputs: list[TensorDetails]) -> str:
+def outputs_match_text(outputs: list[TensorDetails], fp16: bool = False) -> str:
     """What the harness's comparison with the host outputs established (main.c)."""
     kinds = {d.dtype.kind for d in outputs}
+    if fp16 and "f" in kinds:
+        return ("floats within 0.1 of each output's largest magnitude of the host runtime "
+                "(a sanity bound for float16 arithmetic, --fp16)" + (", integers bit-exact" if kinds - {"f"} else ""))
     if kinds <= set("iub"):
         return "bit-exact with the host runtime"
     if kinds == {"f"}:
@@ -350,6 +368,10 @@ def run_target_bench(config: TargetConfig) -> TargetReport:
     check_tools(config.target)
     if config.steps < 1:
         raise EdgeliteError(f"steps must be at least 1, got {config.steps}", code=Code.BAD_INPUT)
+    if config.fp16 and config.target != "aarch64":
+        raise EdgeliteError(f"--fp16 needs an aarch64 CPU with half-precision arithmetic, not "
+                            f"{config.target}", code=Code.BAD_INPUT,
+                            hint="use --target aarch64 (QEMU cortex-a76), or drop --fp16")
     if not config.model.is_file():
         raise EdgeliteError("model file not found", where=str(config.model),
                             code=Code.BAD_INPUT, hint="check the path")
@@ -360,6 +382,9 @@ def run_target_bench(config: TargetConfig) -> TargetReport:
 
 def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
     w, info, name, notes, source = export_for_target(config, work)
+    # --fp16 keeps float16 weights packed in the arena (the host, without FEAT_FP16, sized it
+    # for float32 DEQUANTIZE outputs): the target reports its own need, so give it room
+    arena = w.arena_bytes + (f16_weight_bytes(info) if config.fp16 else 0)
     plugin = _plugin()
     target, where = config.target, str(config.model)
     cpu = config.qemu_cpu if target == "aarch64" else None
@@ -367,8 +392,8 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
     bar = Progress(3 if config.profile else 2, f"{target}: build, run"
                    + (", profile" if config.profile else ""), config.progress)
     try:
-        elf = cross.build(target, work / "export", name, out=out, arena=w.arena_bytes,
-                          opt=config.opt, reference=config.reference_kernels)
+        elf = cross.build(target, work / "export", name, out=out, arena=arena,
+                          opt=config.opt, reference=config.reference_kernels, fp16=config.fp16)
         bar.step()
         res = cross.run(target, elf, qemu_cpu=cpu, plugin=plugin, each=config.steps + 1)
         bar.step()
@@ -386,7 +411,7 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
 
     ops: list[OpCount] = []
     if config.profile:
-        ops = _profile(config, work, name, w.arena_bytes, plugin, info, macs, where)
+        ops = _profile(config, work, name, arena, plugin, info, macs, where)
     bar.close()
 
     sizes = runtime_sections(elf.with_suffix(".map"))
@@ -400,7 +425,7 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
                     arena=res.arena_required or w.arena_bytes, stack=stack,
                     runtime_static=sizes["data"] + sizes["bss"],
                     elf_text=_elf_text(target, elf))
-    match = outputs_match_text(w.output_details)
+    match = outputs_match_text(w.output_details, config.fp16)
     qemu = (f"qemu-system-arm -M {cross.BOARDS[target]}" if target in cross.CORTEX_M
             else f"qemu-aarch64 -cpu {config.qemu_cpu}")
     return TargetReport(model=where, target=target, qemu=qemu, input_source=source, notes=notes,
@@ -409,7 +434,8 @@ def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
                         first_invoke_instructions=res.region_counts[1],
                         macs=sum(v for (sg, _), v in macs.items() if sg == 0) if macs else 0,
                         ops=ops, memory=memory, toolchain=toolchain_versions(target),
-                        kernels="reference" if config.reference_kernels else "optimized")
+                        kernels="reference" if config.reference_kernels else "optimized",
+                        fp16=res.fp16 if config.fp16 else None)
 
 
 def _profile(config: TargetConfig, work: Path, name: str, arena: int, plugin: Path,
@@ -418,7 +444,7 @@ def _profile(config: TargetConfig, work: Path, name: str, arena: int, plugin: Pa
     try:
         elf = cross.build(config.target, work / "export", name, out=work / "build",
                           arena=arena, profile=True, opt=config.opt,
-                          reference=config.reference_kernels)
+                          reference=config.reference_kernels, fp16=config.fp16)
         res = cross.run(config.target, elf, qemu_cpu=cpu, plugin=plugin,
                         markers=cross.OP_MARKERS, each=8192)
     except cross.TargetError as exc:
@@ -434,6 +460,11 @@ def _profile(config: TargetConfig, work: Path, name: str, arena: int, plugin: Pa
 
 
 # ------------------------------------------------------------------ text
+_FP16_TEXT = {True: "float16 arithmetic (--fp16) for CONV_2D / FULLY_CONNECTED with float16 "
+                    "weights",
+              False: "--fp16 requested, but this CPU has no FEAT_FP16: float32 as without it"}
+
+
 def render_target(r: TargetReport) -> str:
     m = r.memory
     per_mac = f"; {r.per_mac:.2f} per MAC ({r.macs:,} MACs)" if r.per_mac else ""
@@ -446,6 +477,7 @@ def render_target(r: TargetReport) -> str:
         f"kernels   {r.kernels}" + (" (--reference-kernels)" if r.kernels == "reference" else
                                     " (kernels/opt for this CPU: integers bit-exact with the "
                                     "reference, float within rounding of it)"),
+        *([f"fp16      {_FP16_TEXT[bool(r.fp16)]}"] if r.fp16 is not None else []),
         f"el_init   {r.init_instructions:,} instructions",
         f"invoke    {r.invoke_instructions:,} instructions{per_mac}",
         *([(f"first     {r.first_invoke_instructions:,} instructions (the first invoke; "

@@ -52,12 +52,13 @@ PARALLEL_FOR = ctypes.c_void_p
 class ElConfig(ctypes.Structure):
     _fields_ = [("planner", ctypes.c_int), ("callback", CALLBACK), ("callback_user", ctypes.c_void_p),
                 ("disable_isa", ctypes.c_uint32), ("parallel_for", PARALLEL_FOR),
-                ("parallel_pool", ctypes.c_void_p), ("num_threads", ctypes.c_int32)]
+                ("parallel_pool", ctypes.c_void_p), ("num_threads", ctypes.c_int32),
+                ("allow_fp16", ctypes.c_int32)]
 
 
 # EL_ISA_* of edgelite_micro.h: the optimized kernels' instruction sets.
 ISA_BITS = {"avx2": 0x1, "avx512vnni": 0x2, "avxvnni": 0x4, "sse4.1": 0x8, "neon": 0x10,
-            "sdot": 0x20, "dsp": 0x100, "mve": 0x200}
+            "sdot": 0x20, "fp16": 0x40, "dsp": 0x100, "mve": 0x200}
 ISA_OPT = 0x80000000
 ISA_ALL = 0xFFFFFFFF
 
