@@ -776,6 +776,285 @@ void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int3
     }
 }
 
+/* ---- SDOT GEMM with the requantization fused (el_opt_kernels.gemm_rq) ----
+ * Each output's accumulator starts at its bias (bias + input_offset * sum(w)), takes its k
+ * products from SDOTs by element on a packed panel (as el_opt_gemm_sdot), and is requantized
+ * in registers: no int32 tile is written or read back. The arithmetic is el_requant's:
+ *   h = VQRDMULH(v << left, m)  (SaturatingRoundingDoublingHighMul itself, m >= 0);
+ *   RoundingDivideByPOT(h, r) = VRSHL(h - (h < 0 && r > 0), -r): VRSHL rounds half up, the
+ *   reference half away from zero. With m >= 0, h >= -2^31 + 1 (the largest product, of
+ *   -2^31 and 2^31 - 1, rounds to it), so h - 1 never wraps and one SSRA of (h & -r) >> 31 is
+ *   the fixup (-r has its sign bit set exactly when r > 0).
+ * Output zero point and clamp: narrowing to int16 with saturation, adding the zero point with
+ * saturation and narrowing to int8 with saturation give clamp(r + zp) once clamped to the
+ * activation range (within int8): any value saturated on the way is far outside it. */
+/* Requantization constants of one panel's 8 output channels, zero past n. */
+typedef struct {
+    int32_t bias[8], mult[8], shift[8];
+} rq8;
+
+static int rq8_load(const el_opt_rq *rq, int32_t j0, int32_t nr, rq8 *k)
+{
+    int32_t j, left = 0;
+    memset(k, 0, sizeof *k);
+    memcpy(k->bias, rq->bias + j0, (size_t)nr * 4);
+    memcpy(k->mult, rq->mult + j0, (size_t)nr * 4);
+    memcpy(k->shift, rq->shift + j0, (size_t)nr * 4);
+    for (j = 0; j < nr; ++j) {
+        left |= k->shift[j] > 0;
+    }
+    return left;
+}
+
+/* v << left, VQRDMULH, fixup, VRSHL (see above) */
+static inline __attribute__((always_inline)) int32x4_t
+rq_lanes(int32x4_t v, int32x4_t mult, int32x4_t left, int32x4_t nrs, const int has_left)
+{
+    const int32x4_t h = vqrdmulhq_s32(has_left ? vshlq_s32(v, left) : v, mult);
+    return vrshlq_s32(vsraq_n_s32(h, vandq_s32(h, nrs), 31), nrs);
+}
+
+/* Two rows of 8 accumulators (a0 a1: row 0, b0 b1: row 1) to 16 clamped int8. */
+#define RQ_ROW(A0, A1)                                                                             \
+    vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(A0, mult0, left0, nrs0, has_left)),            \
+                               rq_lanes(A1, mult1, left1, nrs1, has_left)),                        \
+               zp)
+#define RQ_ROWS2(A0, A1, B0, B1)                                                                   \
+    vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(RQ_ROW(A0, A1)), RQ_ROW(B0, B1)), lo), hi)
+
+/* Row 0 in the low 8 bytes of v, row 1 in the high 8; nr (1..8) columns, row 1 if second. */
+static inline void rq8_store2(int8_t *o0, int8_t *o1, int8x16_t v, int32_t nr, int second)
+{
+    if (nr == 8) {
+        vst1_s8(o0, vget_low_s8(v));
+        if (second) {
+            vst1_s8(o1, vget_high_s8(v));
+        }
+    } else {
+        int8_t t[16];
+        vst1q_s8(t, v);
+        memcpy(o0, t, (size_t)nr);
+        if (second) {
+            memcpy(o1, t + 8, (size_t)nr);
+        }
+    }
+}
+
+/* A row's last rem (1..16) bytes of k as one vector; bytes past k may be anything when the
+ * row is padded (the panel is zero there), else they are zero and nothing past k is read. */
+static inline int8x16_t load_tail16(const int8_t *p, int32_t rem, int32_t padded)
+{
+    if (padded || rem == 16) {
+        return vld1q_s8(p);
+    }
+    if (rem == 8) {
+        return vcombine_s8(vld1_s8(p), vdup_n_s8(0));
+    }
+    return load_partial16(p, rem);
+}
+
+/* panel[(kk / 4) * 32 + j * 4 + kk % 4] = b[j][kk] for j < nr, kk < k, zero up to the next
+ * multiple of 16 of k and for columns past nr. 16 bytes of 8 columns at a time: a 4x4
+ * transpose of 32-bit groups per 4 columns (TRN1/TRN2 on 32- then 64-bit lanes). */
+static void sdot_pack8(const int8_t *b, int32_t ldb, int32_t nr, int32_t k, int8_t *panel)
+{
+    const int32_t kp = (k + 15) & ~15;
+    int32_t kk = 0, j, h;
+    if (nr == 8) {
+        for (; kk + 16 <= k; kk += 16) {
+            for (h = 0; h < 2; ++h) {
+                const int8_t *r = b + (size_t)(4 * h) * ldb + kk;
+                const int32x4_t r0 = vreinterpretq_s32_s8(vld1q_s8(r));
+                const int32x4_t r1 = vreinterpretq_s32_s8(vld1q_s8(r + ldb));
+                const int32x4_t r2 = vreinterpretq_s32_s8(vld1q_s8(r + 2 * (size_t)ldb));
+                const int32x4_t r3 = vreinterpretq_s32_s8(vld1q_s8(r + 3 * (size_t)ldb));
+                const int64x2_t t0 = vreinterpretq_s64_s32(vtrn1q_s32(r0, r1));
+                const int64x2_t t1 = vreinterpretq_s64_s32(vtrn2q_s32(r0, r1));
+                const int64x2_t t2 = vreinterpretq_s64_s32(vtrn1q_s32(r2, r3));
+                const int64x2_t t3 = vreinterpretq_s64_s32(vtrn2q_s32(r2, r3));
+                int8_t *o = panel + (size_t)kk * 8 + h * 16;
+                vst1q_s8(o, vreinterpretq_s8_s64(vtrn1q_s64(t0, t2)));
+                vst1q_s8(o + 32, vreinterpretq_s8_s64(vtrn1q_s64(t1, t3)));
+                vst1q_s8(o + 64, vreinterpretq_s8_s64(vtrn2q_s64(t0, t2)));
+                vst1q_s8(o + 96, vreinterpretq_s8_s64(vtrn2q_s64(t1, t3)));
+            }
+        }
+    }
+    if (kk == kp) {
+        return;
+    }
+    memset(panel + (size_t)kk * 8, 0, (size_t)(kp - kk) * 8);
+    for (j = 0; j < nr; ++j) {
+        const int8_t *src = b + (size_t)j * ldb;
+        int32_t q;
+        for (q = kk; q + 4 <= k; q += 4) {
+            memcpy(panel + (q >> 2) * 32 + j * 4, src + q, 4);
+        }
+        for (; q < k; ++q) {
+            panel[(q >> 2) * 32 + j * 4 + (q & 3)] = src[q];
+        }
+    }
+}
+
+/* Every row of a against one packed panel (nr columns), 4 rows at a time, requantized and
+ * stored; the requantization constants stay in registers for all rows, and so does the whole
+ * panel when k <= 16 (small_k; the expansion 1x1 convs of MobileNet-style blocks). small_k
+ * and has_left are constants in each instantiation below. */
+EL_SDOT static inline __attribute__((always_inline)) void
+sdot_rq_rows(int32_t m, const int8_t *const *a, int32_t k, int32_t padded, const int8_t *panel,
+             const rq8 *q, const el_opt_rq *rq, int32_t nr, int8_t *out, int32_t ldout,
+             const int small_k, const int has_left)
+{
+    const int32x4_t bias0 = vld1q_s32(q->bias), bias1 = vld1q_s32(q->bias + 4);
+    const int32x4_t mult0 = vld1q_s32(q->mult), mult1 = vld1q_s32(q->mult + 4);
+    const int32x4_t sh0 = vld1q_s32(q->shift), sh1 = vld1q_s32(q->shift + 4);
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t left0 = vmaxq_s32(sh0, zero), left1 = vmaxq_s32(sh1, zero);
+    const int32x4_t nrs0 = vminq_s32(sh0, zero), nrs1 = vminq_s32(sh1, zero);
+    const int16x8_t zp = vdupq_n_s16((int16_t)rq->out_offset);
+    const int8x16_t lo = vdupq_n_s8((int8_t)rq->act_min), hi = vdupq_n_s8((int8_t)rq->act_max);
+    const int8x16_t w00 = vld1q_s8(panel), w01 = vld1q_s8(panel + 16);
+    const int8x16_t w10 = vld1q_s8(panel + 32), w11 = vld1q_s8(panel + 48);
+    const int8x16_t w20 = vld1q_s8(panel + 64), w21 = vld1q_s8(panel + 80);
+    const int8x16_t w30 = vld1q_s8(panel + 96), w31 = vld1q_s8(panel + 112);
+    int32_t i0;
+    for (i0 = 0; i0 < m; i0 += 4, out += 4 * (size_t)ldout) {
+        const int32_t mr = m - i0 < 4 ? m - i0 : 4;
+        const int8_t *a0 = a[i0], *a1 = a[i0 + (mr > 1)], *a2 = a[i0 + (mr > 2 ? 2 : mr - 1)];
+        const int8_t *a3 = a[i0 + mr - 1];
+        int32x4_t s0 = bias0, s1 = bias1, s2 = bias0, s3 = bias1, s4 = bias0, s5 = bias1;
+        int32x4_t s6 = bias0, s7 = bias1;
+#define EL_SDOT_QUAD(Q, W0, W1)                                                                    \
+    s0 = vdotq_laneq_s32(s0, W0, x0, Q);                                                           \
+    s1 = vdotq_laneq_s32(s1, W1, x0, Q);                                                           \
+    s2 = vdotq_laneq_s32(s2, W0, x1, Q);                                                           \
+    s3 = vdotq_laneq_s32(s3, W1, x1, Q);                                                           \
+    s4 = vdotq_laneq_s32(s4, W0, x2, Q);                                                           \
+    s5 = vdotq_laneq_s32(s5, W1, x2, Q);                                                           \
+    s6 = vdotq_laneq_s32(s6, W0, x3, Q);                                                           \
+    s7 = vdotq_laneq_s32(s7, W1, x3, Q);
+        if (small_k) {
+            const int8x16_t x0 = load_tail16(a0, k, padded), x1 = load_tail16(a1, k, padded);
+            const int8x16_t x2 = load_tail16(a2, k, padded), x3 = load_tail16(a3, k, padded);
+            EL_SDOT_QUAD(0, w00, w01)
+            if (k > 4) {
+                EL_SDOT_QUAD(1, w10, w11)
+            }
+            if (k > 8) {
+                EL_SDOT_QUAD(2, w20, w21)
+            }
+            if (k > 12) {
+                EL_SDOT_QUAD(3, w30, w31)
+            }
+        } else {
+            const int8_t *pp = panel;
+            int32_t kk;
+            for (kk = 0; kk + 16 <= k; kk += 16, pp += 128) {
+                const int8x16_t x0 = vld1q_s8(a0 + kk), x1 = vld1q_s8(a1 + kk);
+                const int8x16_t x2 = vld1q_s8(a2 + kk), x3 = vld1q_s8(a3 + kk);
+                int8x16_t v0 = vld1q_s8(pp), v1 = vld1q_s8(pp + 16);
+                EL_SDOT_QUAD(0, v0, v1)
+                v0 = vld1q_s8(pp + 32);
+                v1 = vld1q_s8(pp + 48);
+                EL_SDOT_QUAD(1, v0, v1)
+                v0 = vld1q_s8(pp + 64);
+                v1 = vld1q_s8(pp + 80);
+                EL_SDOT_QUAD(2, v0, v1)
+                v0 = vld1q_s8(pp + 96);
+                v1 = vld1q_s8(pp + 112);
+                EL_SDOT_QUAD(3, v0, v1)
+            }
+            if (kk < k) {
+                const int32_t rem = k - kk;
+                const int8x16_t x0 = load_tail16(a0 + kk, rem, padded);
+                const int8x16_t x1 = load_tail16(a1 + kk, rem, padded);
+                const int8x16_t x2 = load_tail16(a2 + kk, rem, padded);
+                const int8x16_t x3 = load_tail16(a3 + kk, rem, padded);
+                int8x16_t v0 = vld1q_s8(pp), v1 = vld1q_s8(pp + 16);
+                EL_SDOT_QUAD(0, v0, v1)
+                if (rem > 4) {
+                    v0 = vld1q_s8(pp + 32);
+                    v1 = vld1q_s8(pp + 48);
+                    EL_SDOT_QUAD(1, v0, v1)
+                }
+                if (rem > 8) {
+                    v0 = vld1q_s8(pp + 64);
+                    v1 = vld1q_s8(pp + 80);
+                    EL_SDOT_QUAD(2, v0, v1)
+                }
+                if (rem > 12) {
+                    v0 = vld1q_s8(pp + 96);
+                    v1 = vld1q_s8(pp + 112);
+                    EL_SDOT_QUAD(3, v0, v1)
+                }
+            }
+        }
+#undef EL_SDOT_QUAD
+        if (mr == 4 && nr == 8) {
+            const int8x16_t r01 = RQ_ROWS2(s0, s1, s2, s3), r23 = RQ_ROWS2(s4, s5, s6, s7);
+            vst1_s8(out, vget_low_s8(r01));
+            vst1_s8(out + ldout, vget_high_s8(r01));
+            vst1_s8(out + 2 * (size_t)ldout, vget_low_s8(r23));
+            vst1_s8(out + 3 * (size_t)ldout, vget_high_s8(r23));
+        } else {
+            rq8_store2(out, out + ldout, RQ_ROWS2(s0, s1, s2, s3), nr, mr > 1);
+            if (mr > 2) {
+                rq8_store2(out + 2 * (size_t)ldout, out + 3 * (size_t)ldout,
+                           RQ_ROWS2(s4, s5, s6, s7), nr, mr > 3);
+            }
+        }
+    }
+}
+#undef RQ_ROW
+#undef RQ_ROWS2
+
+EL_SDOT static void sdot_rq_rows_small(int32_t m, const int8_t *const *a, int32_t k,
+                                       int32_t padded, const int8_t *panel, const rq8 *q,
+                                       const el_opt_rq *rq, int32_t nr, int8_t *out,
+                                       int32_t ldout)
+{
+    sdot_rq_rows(m, a, k, padded, panel, q, rq, nr, out, ldout, 1, 0);
+}
+
+EL_SDOT static void sdot_rq_rows_k(int32_t m, const int8_t *const *a, int32_t k, int32_t padded,
+                                   const int8_t *panel, const rq8 *q, const el_opt_rq *rq,
+                                   int32_t nr, int8_t *out, int32_t ldout)
+{
+    sdot_rq_rows(m, a, k, padded, panel, q, rq, nr, out, ldout, 0, 0);
+}
+
+/* some channel has a left shift (a layer scale above 1): rare, one generic instantiation */
+EL_SDOT static void sdot_rq_rows_left(int32_t m, const int8_t *const *a, int32_t k,
+                                      int32_t padded, const int8_t *panel, const rq8 *q,
+                                      const el_opt_rq *rq, int32_t nr, int8_t *out,
+                                      int32_t ldout)
+{
+    sdot_rq_rows(m, a, k, padded, panel, q, rq, nr, out, ldout, 0, 1);
+}
+
+int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                        int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout)
+{
+    int8_t panel[SDOT_KSEG / 16 * 128];
+    int32_t j0;
+    if (k < 1 || k > SDOT_KSEG || (m < 16 && k > 16)) {
+        return 0; /* long k: the segmented GEMM; few rows of a long k: dot-product tiles */
+    }
+    for (j0 = 0; j0 < n; j0 += 8) {
+        const int32_t nr = n - j0 < 8 ? n - j0 : 8;
+        rq8 q;
+        sdot_pack8(b + (size_t)j0 * ldb, ldb, nr, k, panel);
+        if (rq8_load(rq, j0, nr, &q)) {
+            sdot_rq_rows_left(m, a, k, rq->a_padded, panel, &q, rq, nr, out + j0, ldout);
+        } else if (k <= 16) {
+            sdot_rq_rows_small(m, a, k, rq->a_padded, panel, &q, rq, nr, out + j0, ldout);
+        } else {
+            sdot_rq_rows_k(m, a, k, rq->a_padded, panel, &q, rq, nr, out + j0, ldout);
+        }
+    }
+    return 1;
+}
+
 /* ---- float32 conv / depthwise / fully connected (f32_body.h) ---- */
 /* FMAX / FMIN return NaN when either operand is NaN: x passes through as NaN. */
 static inline float32x4_t clamp4(float32x4_t x, float32x4_t lo, float32x4_t hi)

@@ -20,6 +20,32 @@ static int multipliers_ok(const int32_t *mult, const int32_t *shift, int32_t n)
     return 1;
 }
 
+/* memcpy for short runs (a kernel row of an RGB input is 9 bytes): overlapping word copies
+ * instead of a library call or a byte loop. */
+static inline void copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
+{
+    if (n >= 16) {
+        memcpy(dst, src, (size_t)n);
+    } else if (n >= 8) {
+        uint64_t u, v;
+        memcpy(&u, src, 8);
+        memcpy(&v, src + n - 8, 8);
+        memcpy(dst, &u, 8);
+        memcpy(dst + n - 8, &v, 8);
+    } else if (n >= 4) {
+        uint32_t u, v;
+        memcpy(&u, src, 4);
+        memcpy(&v, src + n - 4, 4);
+        memcpy(dst, &u, 4);
+        memcpy(dst + n - 4, &v, 4);
+    } else {
+        int32_t c;
+        for (c = 0; c < n; ++c) {
+            dst[c] = src[c];
+        }
+    }
+}
+
 /* bias + off * sum(row), computed modulo 2^32 exactly as the reference's int32 sums wrap. */
 static int32_t fold_offset(const int32_t *bias, int32_t idx, int32_t off, int32_t sum)
 {
@@ -51,14 +77,16 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
     const int32_t npix = in_dims->n * out_h * out_w;
     const int direct = f_h == 1 && f_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
                        (out_h - 1) * p->stride_h < in_h && (out_w - 1) * p->stride_w < in_w;
+    /* im2col rows are kc bytes apart; the bytes from k to kc stay zero */
+    const int32_t kc = (k + EL_OPT_COL_ALIGN - 1) / EL_OPT_COL_ALIGN * EL_OPT_COL_ALIGN;
     const el_opt_kernels *const kr = el_opt_kernels_for(isa);
     int8_t cols[EL_OPT_COLS];
     const int8_t *rows[EL_OPT_MB_RQ > EL_OPT_MB ? EL_OPT_MB_RQ : EL_OPT_MB];
     int32_t tile[EL_OPT_MB * EL_OPT_NC];
     int32_t be[EL_OPT_NC], bs[EL_OPT_NC];
     int32_t n0, mb_max = kr->gemm_rq != NULL ? EL_OPT_MB_RQ : EL_OPT_MB;
-    if (!direct && k > 0 && EL_OPT_COLS / k < mb_max) {
-        mb_max = EL_OPT_COLS / k;
+    if (!direct && kc > 0 && EL_OPT_COLS / kc < mb_max) {
+        mb_max = EL_OPT_COLS / kc;
         if (kr->gemm_rq != NULL && mb_max > 4) {
             mb_max &= ~3; /* whole groups of 4 rows for the fused GEMM's fast path */
         }
@@ -66,6 +94,12 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
     if (!(isa & EL_OPT_ON) || f_dims->c != in_c || mb_max < 1 || zp < -128 || zp > 127 ||
         !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
+    }
+    if (!direct && kc > k) {
+        int32_t i;
+        for (i = 0; i < mb_max; ++i) {
+            memset(cols + (size_t)i * kc + k, 0, (size_t)(kc - k));
+        }
     }
     for (n0 = 0; n0 < out_c; n0 += EL_OPT_NC) {
         const int32_t nc = out_c - n0 < EL_OPT_NC ? out_c - n0 : EL_OPT_NC;
@@ -85,6 +119,7 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         rq.out_offset = p->output_offset;
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
+        rq.a_padded = !direct && EL_OPT_COL_ALIGN >= 16;
         /* output pixel coordinates advance with pix (no divisions per pixel) */
         b = oy = ox = 0;
         for (pix0 = 0; pix0 < npix; pix0 += mb_max) {
@@ -98,25 +133,20 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
                 } else if (p->dilation_w == 1 && x0 >= 0 && x0 + f_w <= in_w) {
                     /* no horizontal padding: each kernel row is f_w * in_c contiguous bytes */
                     const int32_t run = f_w * in_c;
-                    int32_t ky, c;
-                    int8_t *dst = cols + (size_t)i * k;
+                    int32_t ky;
+                    int8_t *dst = cols + (size_t)i * kc;
                     for (ky = 0; ky < f_h; ++ky, dst += run) {
                         const int32_t iy = y0 + p->dilation_h * ky;
                         if (iy < 0 || iy >= in_h) {
                             memset(dst, zp, (size_t)run);
-                        } else if (run >= 16) {
-                            memcpy(dst, img + ((size_t)iy * in_w + x0) * in_c, (size_t)run);
                         } else {
-                            const int8_t *src = img + ((size_t)iy * in_w + x0) * in_c;
-                            for (c = 0; c < run; ++c) {
-                                dst[c] = src[c];
-                            }
+                            copy_bytes(dst, img + ((size_t)iy * in_w + x0) * in_c, run);
                         }
                     }
-                    rows[i] = cols + (size_t)i * k;
+                    rows[i] = cols + (size_t)i * kc;
                 } else {
                     int32_t ky, kx;
-                    int8_t *dst = cols + (size_t)i * k;
+                    int8_t *dst = cols + (size_t)i * kc;
                     for (ky = 0; ky < f_h; ++ky) {
                         const int32_t iy = y0 + p->dilation_h * ky;
                         for (kx = 0; kx < f_w; ++kx, dst += in_c) {
@@ -141,7 +171,7 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
                             }
                         }
                     }
-                    rows[i] = cols + (size_t)i * k;
+                    rows[i] = cols + (size_t)i * kc;
                 }
                 if (++ox == out_w) {
                     ox = 0;
@@ -237,6 +267,7 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
         rq.out_offset = p->output_offset;
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
+        rq.a_padded = 0;
         for (b = 0; b < in_dims->n; ++b) {
             const int8_t *img = in + (size_t)b * in_h * in_w * in_c + c0;
             for (oy = 0; oy < out_h; ++oy) {
@@ -321,6 +352,7 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
         rq.out_offset = p->output_offset;
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
+        rq.a_padded = 0;
         for (b0 = 0; b0 < batches; b0 += EL_OPT_MB) {
             const int32_t mb = batches - b0 < EL_OPT_MB ? batches - b0 : EL_OPT_MB;
             int32_t i;

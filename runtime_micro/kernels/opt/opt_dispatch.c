@@ -76,7 +76,7 @@ uint32_t el_opt_isa_detected(void)
     return isa;
 }
 
-/* dw_run and gemm_rq only where they pay (Cortex-M; DSP) */
+/* dw_run and gemm_rq only where they pay (Cortex-M; DSP; aarch64 below) */
 #if defined(__ARM_FEATURE_DSP) && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
 #define EL_OPT_GEMM_RQ el_opt_gemm_rq_dsp
 #else
@@ -139,7 +139,7 @@ static const el_opt_kernels k_sdot = {el_opt_gemm_sdot,
                                       el_opt_rowsum_neon,
                                       el_opt_add_neon,
                                       el_opt_dw_run_neon,
-                                      NULL};
+                                      el_opt_gemm_rq_sdot};
 #endif
 
 /* Detection happens once per interpreter (el_init); each call here only picks a table, so

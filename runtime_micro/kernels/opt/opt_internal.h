@@ -21,13 +21,15 @@
 #define EL_OPT_DW_C 32  /* depthwise channels per chunk */
 #define EL_OPT_MB_RQ 16 /* GEMM rows per call when the requantization is fused (no tile) */
 #define EL_OPT_DW_MB 16 /* depthwise pixels per accumulator tile (2 KB) */
+#define EL_OPT_COL_ALIGN 1 /* im2col rows k bytes apart */
 #else
 #define EL_OPT_MB 64
 #define EL_OPT_NC 64
 #define EL_OPT_COLS 32768
 #define EL_OPT_DW_C 64
-#define EL_OPT_MB_RQ EL_OPT_MB
+#define EL_OPT_MB_RQ 256 /* no int32 tile: more rows per call share each packed panel */
 #define EL_OPT_DW_MB EL_OPT_MB
+#define EL_OPT_COL_ALIGN 16 /* im2col rows start 16 bytes apart: vector loads past k stay inside */
 #endif
 #define EL_OPT_DW_TAPS 64 /* largest depthwise kernel (h*w) handled */
 
@@ -38,6 +40,10 @@ typedef struct {
     const int32_t *mult;
     const int32_t *shift;
     int32_t out_offset, act_min, act_max;
+    /* nonzero: every row of the GEMM's a may be read up to the next multiple of 16 bytes past
+     * k, whatever those bytes hold (im2col rows in the driver's padded buffer), so a fused GEMM
+     * needs no partial loads for a k tail; 0: exactly k bytes (rows read in place). */
+    int32_t a_padded;
 } el_opt_rq;
 
 /* el_requant for a non-negative multiplier (the drivers check), inline: the doubling high
@@ -189,6 +195,8 @@ int el_opt_fc_f32_neon(const el_fc_params *p, int32_t batches, int32_t depth, co
 void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                          int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
+int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                        int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
 void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                      const int8_t *b, int8_t *out);
 #endif
