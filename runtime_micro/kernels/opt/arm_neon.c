@@ -793,61 +793,78 @@ typedef struct {
     int32_t bias[8], mult[8], shift[8];
 } rq8;
 
+/* Returns 1 when every channel of the panel shifts right by at least 1 (rq_lanes' fast
+ * form); columns past nr get shift -1 so they do not spoil it (their outputs are dropped). */
 static int rq8_load(const el_opt_rq *rq, int32_t j0, int32_t nr, rq8 *k)
 {
-    int32_t j, left = 0;
-    memset(k, 0, sizeof *k);
-    memcpy(k->bias, rq->bias + j0, (size_t)nr * 4);
-    memcpy(k->mult, rq->mult + j0, (size_t)nr * 4);
-    memcpy(k->shift, rq->shift + j0, (size_t)nr * 4);
-    for (j = 0; j < nr; ++j) {
-        left |= k->shift[j] > 0;
+    int32_t j, all_right = 1;
+    for (j = 0; j < 8; ++j) {
+        k->bias[j] = j < nr ? rq->bias[j0 + j] : 0;
+        k->mult[j] = j < nr ? rq->mult[j0 + j] : 0;
+        k->shift[j] = j < nr ? rq->shift[j0 + j] : -1;
+        all_right &= k->shift[j] <= -1;
     }
-    return left;
+    return all_right;
 }
 
-/* v << left, VQRDMULH, fixup, VRSHL (see above) */
+/* v << left, VQRDMULH, fixup, VRSHL (see above). generic = 0 when every lane shifts right
+ * by at least 1 and none left (layer scales below 1/2, the usual case): the fixup is then
+ * one SSRA of h's own sign. */
 static inline __attribute__((always_inline)) int32x4_t
-rq_lanes(int32x4_t v, int32x4_t mult, int32x4_t left, int32x4_t nrs, const int has_left)
+rq_lanes(int32x4_t v, int32x4_t mult, int32x4_t left, int32x4_t nrs, const int generic)
 {
-    const int32x4_t h = vqrdmulhq_s32(has_left ? vshlq_s32(v, left) : v, mult);
-    return vrshlq_s32(vsraq_n_s32(h, vandq_s32(h, nrs), 31), nrs);
+    if (generic) {
+        const int32x4_t h = vqrdmulhq_s32(vshlq_s32(v, left), mult);
+        return vrshlq_s32(vsraq_n_s32(h, vandq_s32(h, nrs), 31), nrs);
+    } else {
+        const int32x4_t h = vqrdmulhq_s32(v, mult);
+        return vrshlq_s32(vsraq_n_s32(h, h, 31), nrs);
+    }
 }
 
 /* Two rows of 8 accumulators (a0 a1: row 0, b0 b1: row 1) to 16 clamped int8. */
 #define RQ_ROW(A0, A1)                                                                             \
-    vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(A0, mult0, left0, nrs0, has_left)),            \
-                               rq_lanes(A1, mult1, left1, nrs1, has_left)),                        \
+    vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(A0, mult0, left0, nrs0, generic)),            \
+                               rq_lanes(A1, mult1, left1, nrs1, generic)),                        \
                zp)
 #define RQ_ROWS2(A0, A1, B0, B1)                                                                   \
     vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(RQ_ROW(A0, A1)), RQ_ROW(B0, B1)), lo), hi)
 
-/* Row 0 in the low 8 bytes of v, row 1 in the high 8; nr (1..8) columns, row 1 if second. */
+/* Row 0 in the low 8 bytes of v, row 1 in the high 8; nr (1..8) columns, row 1 if second.
+ * Byte stores, no library call: a call would spill the constants held in vector registers. */
 static inline void rq8_store2(int8_t *o0, int8_t *o1, int8x16_t v, int32_t nr, int second)
 {
+    int8_t t[16];
+    int32_t j;
     if (nr == 8) {
         vst1_s8(o0, vget_low_s8(v));
         if (second) {
             vst1_s8(o1, vget_high_s8(v));
         }
-    } else {
-        int8_t t[16];
-        vst1q_s8(t, v);
-        memcpy(o0, t, (size_t)nr);
-        if (second) {
-            memcpy(o1, t + 8, (size_t)nr);
-        }
+        return;
+    }
+    vst1q_s8(t, v);
+    for (j = 0; j < nr; ++j) {
+        o0[j] = t[j];
+    }
+    for (j = 0; second && j < nr; ++j) {
+        o1[j] = t[8 + j];
     }
 }
 
-/* A row's last rem (1..16) bytes of k as one vector; bytes past k may be anything when the
- * row is padded (the panel is zero there), else they are zero and nothing past k is read. */
-static inline int8x16_t load_tail16(const int8_t *p, int32_t rem, int32_t padded)
+/* How a row's last rem (1..16) bytes of k load as one vector: a whole vector (rem = 16, or
+ * a padded row: bytes past k may be anything, the panel is zero there), 8 bytes (rem = 8), or
+ * byte by byte (nothing past k is read). A constant in each instantiation of sdot_rq_rows. */
+#define EL_TAIL_VEC 0
+#define EL_TAIL_8 1
+#define EL_TAIL_ANY 2
+static inline __attribute__((always_inline)) int8x16_t load_tail16(const int8_t *p, int32_t rem,
+                                                                   const int tmode)
 {
-    if (padded || rem == 16) {
+    if (tmode == EL_TAIL_VEC) {
         return vld1q_s8(p);
     }
-    if (rem == 8) {
+    if (tmode == EL_TAIL_8) {
         return vcombine_s8(vld1_s8(p), vdup_n_s8(0));
     }
     return load_partial16(p, rem);
@@ -898,12 +915,13 @@ static void sdot_pack8(const int8_t *b, int32_t ldb, int32_t nr, int32_t k, int8
 
 /* Every row of a against one packed panel (nr columns), 4 rows at a time, requantized and
  * stored; the requantization constants stay in registers for all rows, and so does the whole
- * panel when k <= 16 (small_k; the expansion 1x1 convs of MobileNet-style blocks). small_k
- * and has_left are constants in each instantiation below. */
+ * panel when k <= 16 (small_k; the expansion 1x1 convs of MobileNet-style blocks). small_k,
+ * tmode (load_tail16) and generic (rq_lanes) are constants in each instantiation below, so each loop
+ * keeps only its own load code and its operands in registers. */
 EL_SDOT static inline __attribute__((always_inline)) void
-sdot_rq_rows(int32_t m, const int8_t *const *a, int32_t k, int32_t padded, const int8_t *panel,
-             const rq8 *q, const el_opt_rq *rq, int32_t nr, int8_t *out, int32_t ldout,
-             const int small_k, const int has_left)
+sdot_rq_rows(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel, const rq8 *q,
+             const el_opt_rq *rq, int32_t nr, int8_t *out, int32_t ldout, const int small_k,
+             const int tmode, const int generic)
 {
     const int32x4_t bias0 = vld1q_s32(q->bias), bias1 = vld1q_s32(q->bias + 4);
     const int32x4_t mult0 = vld1q_s32(q->mult), mult1 = vld1q_s32(q->mult + 4);
@@ -919,11 +937,20 @@ sdot_rq_rows(int32_t m, const int8_t *const *a, int32_t k, int32_t padded, const
     const int8x16_t w30 = vld1q_s8(panel + 96), w31 = vld1q_s8(panel + 112);
     int32_t i0;
     for (i0 = 0; i0 < m; i0 += 4, out += 4 * (size_t)ldout) {
+        /* whole groups of 4 rows; the last group repeats its last row (not stored) */
         const int32_t mr = m - i0 < 4 ? m - i0 : 4;
-        const int8_t *a0 = a[i0], *a1 = a[i0 + (mr > 1)], *a2 = a[i0 + (mr > 2 ? 2 : mr - 1)];
-        const int8_t *a3 = a[i0 + mr - 1];
+        const int8_t *a0 = a[i0], *a1, *a2, *a3;
         int32x4_t s0 = bias0, s1 = bias1, s2 = bias0, s3 = bias1, s4 = bias0, s5 = bias1;
         int32x4_t s6 = bias0, s7 = bias1;
+        if (mr == 4) {
+            a1 = a[i0 + 1];
+            a2 = a[i0 + 2];
+            a3 = a[i0 + 3];
+        } else {
+            a1 = a[i0 + (mr > 1)];
+            a2 = a[i0 + (mr > 2 ? 2 : mr - 1)];
+            a3 = a[i0 + mr - 1];
+        }
 #define EL_SDOT_QUAD(Q, W0, W1)                                                                    \
     s0 = vdotq_laneq_s32(s0, W0, x0, Q);                                                           \
     s1 = vdotq_laneq_s32(s1, W1, x0, Q);                                                           \
@@ -934,8 +961,8 @@ sdot_rq_rows(int32_t m, const int8_t *const *a, int32_t k, int32_t padded, const
     s6 = vdotq_laneq_s32(s6, W0, x3, Q);                                                           \
     s7 = vdotq_laneq_s32(s7, W1, x3, Q);
         if (small_k) {
-            const int8x16_t x0 = load_tail16(a0, k, padded), x1 = load_tail16(a1, k, padded);
-            const int8x16_t x2 = load_tail16(a2, k, padded), x3 = load_tail16(a3, k, padded);
+            const int8x16_t x0 = load_tail16(a0, k, tmode), x1 = load_tail16(a1, k, tmode);
+            const int8x16_t x2 = load_tail16(a2, k, tmode), x3 = load_tail16(a3, k, tmode);
             EL_SDOT_QUAD(0, w00, w01)
             if (k > 4) {
                 EL_SDOT_QUAD(1, w10, w11)
@@ -966,10 +993,10 @@ sdot_rq_rows(int32_t m, const int8_t *const *a, int32_t k, int32_t padded, const
             }
             if (kk < k) {
                 const int32_t rem = k - kk;
-                const int8x16_t x0 = load_tail16(a0 + kk, rem, padded);
-                const int8x16_t x1 = load_tail16(a1 + kk, rem, padded);
-                const int8x16_t x2 = load_tail16(a2 + kk, rem, padded);
-                const int8x16_t x3 = load_tail16(a3 + kk, rem, padded);
+                const int8x16_t x0 = load_tail16(a0 + kk, rem, tmode);
+                const int8x16_t x1 = load_tail16(a1 + kk, rem, tmode);
+                const int8x16_t x2 = load_tail16(a2 + kk, rem, tmode);
+                const int8x16_t x3 = load_tail16(a3 + kk, rem, tmode);
                 int8x16_t v0 = vld1q_s8(pp), v1 = vld1q_s8(pp + 16);
                 EL_SDOT_QUAD(0, v0, v1)
                 if (rem > 4) {
@@ -1008,48 +1035,54 @@ sdot_rq_rows(int32_t m, const int8_t *const *a, int32_t k, int32_t padded, const
 #undef RQ_ROW
 #undef RQ_ROWS2
 
-EL_SDOT static void sdot_rq_rows_small(int32_t m, const int8_t *const *a, int32_t k,
-                                       int32_t padded, const int8_t *panel, const rq8 *q,
-                                       const el_opt_rq *rq, int32_t nr, int8_t *out,
-                                       int32_t ldout)
-{
-    sdot_rq_rows(m, a, k, padded, panel, q, rq, nr, out, ldout, 1, 0);
-}
-
-EL_SDOT static void sdot_rq_rows_k(int32_t m, const int8_t *const *a, int32_t k, int32_t padded,
-                                   const int8_t *panel, const rq8 *q, const el_opt_rq *rq,
-                                   int32_t nr, int8_t *out, int32_t ldout)
-{
-    sdot_rq_rows(m, a, k, padded, panel, q, rq, nr, out, ldout, 0, 0);
-}
-
-/* some channel has a left shift (a layer scale above 1): rare, one generic instantiation */
-EL_SDOT static void sdot_rq_rows_left(int32_t m, const int8_t *const *a, int32_t k,
-                                      int32_t padded, const int8_t *panel, const rq8 *q,
-                                      const el_opt_rq *rq, int32_t nr, int8_t *out,
-                                      int32_t ldout)
-{
-    sdot_rq_rows(m, a, k, padded, panel, q, rq, nr, out, ldout, 0, 1);
-}
+#define EL_SDOT_RQ_ROWS(NAME, SMALL, TMODE, GENERIC)                                                  \
+    EL_SDOT static void NAME(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel,    \
+                             const rq8 *q, const el_opt_rq *rq, int32_t nr, int8_t *out,           \
+                             int32_t ldout)                                                        \
+    {                                                                                              \
+        sdot_rq_rows(m, a, k, panel, q, rq, nr, out, ldout, SMALL, TMODE, GENERIC);                   \
+    }
+EL_SDOT_RQ_ROWS(sdot_rq_small_vec, 1, EL_TAIL_VEC, 0)
+EL_SDOT_RQ_ROWS(sdot_rq_small_8, 1, EL_TAIL_8, 0)
+EL_SDOT_RQ_ROWS(sdot_rq_small_any, 1, EL_TAIL_ANY, 0)
+EL_SDOT_RQ_ROWS(sdot_rq_k_vec, 0, EL_TAIL_VEC, 0)
+EL_SDOT_RQ_ROWS(sdot_rq_k_8, 0, EL_TAIL_8, 0)
+EL_SDOT_RQ_ROWS(sdot_rq_k_any, 0, EL_TAIL_ANY, 0)
+/* some channel shifts left or not at all (a channel scale of 1/2 or more): rare, one generic
+ * instantiation */
+EL_SDOT_RQ_ROWS(sdot_rq_generic, 0, EL_TAIL_ANY, 1)
 
 int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout)
 {
     int8_t panel[SDOT_KSEG / 16 * 128];
+    const int32_t rem = k & 15;
+    const int tmode = rq->a_padded || rem == 0 ? EL_TAIL_VEC : rem == 8 ? EL_TAIL_8 : EL_TAIL_ANY;
     int32_t j0;
     if (k < 1 || k > SDOT_KSEG || (m < 16 && k > 16)) {
         return 0; /* long k: the segmented GEMM; few rows of a long k: dot-product tiles */
     }
     for (j0 = 0; j0 < n; j0 += 8) {
         const int32_t nr = n - j0 < 8 ? n - j0 : 8;
+        int8_t *o = out + j0;
         rq8 q;
         sdot_pack8(b + (size_t)j0 * ldb, ldb, nr, k, panel);
-        if (rq8_load(rq, j0, nr, &q)) {
-            sdot_rq_rows_left(m, a, k, rq->a_padded, panel, &q, rq, nr, out + j0, ldout);
+        if (!rq8_load(rq, j0, nr, &q)) {
+            sdot_rq_generic(m, a, k, panel, &q, rq, nr, o, ldout);
         } else if (k <= 16) {
-            sdot_rq_rows_small(m, a, k, rq->a_padded, panel, &q, rq, nr, out + j0, ldout);
+            if (tmode == EL_TAIL_VEC) {
+                sdot_rq_small_vec(m, a, k, panel, &q, rq, nr, o, ldout);
+            } else if (tmode == EL_TAIL_8) {
+                sdot_rq_small_8(m, a, k, panel, &q, rq, nr, o, ldout);
+            } else {
+                sdot_rq_small_any(m, a, k, panel, &q, rq, nr, o, ldout);
+            }
+        } else if (tmode == EL_TAIL_VEC) {
+            sdot_rq_k_vec(m, a, k, panel, &q, rq, nr, o, ldout);
+        } else if (tmode == EL_TAIL_8) {
+            sdot_rq_k_8(m, a, k, panel, &q, rq, nr, o, ldout);
         } else {
-            sdot_rq_rows_k(m, a, k, rq->a_padded, panel, &q, rq, nr, out + j0, ldout);
+            sdot_rq_k_any(m, a, k, panel, &q, rq, nr, o, ldout);
         }
     }
     return 1;
