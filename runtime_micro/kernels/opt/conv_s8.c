@@ -216,6 +216,58 @@ static void dw_pixel(const el_opt_kernels *kr, const el_conv_params *p, int32_t 
     kr->dw(taps, x, f, fstride, n, acc);
 }
 
+/* The depthwise layer's channels [c0, c0 + n) through the fused kernel (dw_rq): per output
+ * row, the pixels with a tap past the left or right edge one by one (their padded taps read
+ * padv), the rest in one run; a row of padding is a tap of step 0 at padv. in, filter and out
+ * start at channel c0. Returns 0, having written nothing, when the kernel declines. */
+static int dw_rows_rq(const el_opt_kernels *kr, const el_conv_params *p, const el_dims *in_dims,
+                      const int8_t *in, const int8_t *filter, const el_dims *out_dims, int8_t *out,
+                      int32_t n, const int8_t *padv, const el_opt_rq *rq)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, c = in_dims->c;
+    const int32_t f_h = 3, f_w = 3, out_h = out_dims->h, out_w = out_dims->w;
+    const int32_t dx = p->dilation_w, dy = p->dilation_h, sx = p->stride_w;
+    /* interior pixels [ox_lo, ox_hi): every tap inside the row */
+    const int32_t last = in_w - 1 - (f_w - 1) * dx + p->pad_w;
+    int32_t ox_lo = (p->pad_w + sx - 1) / sx, ox_hi = last < 0 ? 0 : last / sx + 1;
+    int32_t b, oy, ox;
+    ox_hi = ox_hi < out_w ? ox_hi : out_w;
+    ox_lo = ox_lo < ox_hi ? ox_lo : ox_hi;
+    for (b = 0; b < in_dims->n; ++b) {
+        const int8_t *img = in + (size_t)b * in_h * in_w * c;
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            int8_t *orow = out + ((size_t)b * out_h + oy) * out_w * out_dims->c;
+            const int8_t *rows[3], *x[9];
+            int32_t xstep[9], ky, kx, t;
+            for (ky = 0; ky < f_h; ++ky) {
+                const int32_t iy = y0 + dy * ky;
+                rows[ky] = (iy < 0 || iy >= in_h) ? NULL : img + (size_t)iy * in_w * c;
+            }
+            for (ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * sx - p->pad_w;
+                const int32_t npix = ox == ox_lo && ox_hi > ox_lo ? ox_hi - ox_lo : 1;
+                for (ky = 0, t = 0; ky < f_h; ++ky) {
+                    for (kx = 0; kx < f_w; ++kx, ++t) {
+                        const int32_t ix = x0 + dx * kx;
+                        const int pad = rows[ky] == NULL || ix < 0 || ix >= in_w;
+                        x[t] = pad ? padv : rows[ky] + (size_t)ix * c;
+                        xstep[t] = pad ? 0 : sx * c;
+                    }
+                }
+                /* a decline depends only on the layer (the first call's answer); should a later
+                 * call decline, the tile path redoes the whole block */
+                if (!kr->dw_rq(9, x, xstep, npix, filter, c, n, rq,
+                               orow + (size_t)ox * out_dims->c, out_dims->c)) {
+                    return 0;
+                }
+                ox += npix - 1;
+            }
+        }
+    }
+    return 1;
+}
+
 int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                                const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                                const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
@@ -268,6 +320,10 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
         rq.a_padded = 0;
+        if (kr->dw_rq != NULL && f_h == 3 && f_w == 3 &&
+            dw_rows_rq(kr, p, in_dims, in + c0, filter + c0, out_dims, out + c0, cb, padv, &rq)) {
+            continue;
+        }
         for (b = 0; b < in_dims->n; ++b) {
             const int8_t *img = in + (size_t)b * in_h * in_w * in_c + c0;
             for (oy = 0; oy < out_h; ++oy) {

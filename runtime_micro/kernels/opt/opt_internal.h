@@ -85,6 +85,14 @@ typedef struct {
      * accumulators never leaving registers. */
     int (*gemm_rq)(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                    int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
+    /* Optional (NULL, or returns 0 having written nothing: dw / dw_run then requant):
+     * depthwise pixels requantized in registers, no int32 tile. npix output pixels, tap t of
+     * pixel p at x[t] + p * xstep[t] (a tap in the padding points at a vector of input zero
+     * points, step 0): out[p * ostep + c] = requant(sum_t x_t[c] * f[t * fstride + c]) for
+     * c < n (rq's arrays start at channel 0 of the call). */
+    int (*dw_rq)(int32_t taps, const int8_t *const *x, const int32_t *xstep, int32_t npix,
+                 const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq, int8_t *out,
+                 int32_t ostep);
 } el_opt_kernels;
 
 /* One int8 ADD / SUB element exactly as the reference (multipliers >= 0). */
@@ -195,6 +203,9 @@ int el_opt_fc_f32_neon(const el_fc_params *p, int32_t batches, int32_t depth, co
 void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                          int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
+int el_opt_dw_rq_neon(int32_t taps, const int8_t *const *x, const int32_t *xstep, int32_t npix,
+                      const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
+                      int8_t *out, int32_t ostep);
 int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
 void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
