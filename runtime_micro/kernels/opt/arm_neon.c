@@ -1090,145 +1090,97 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
 
 /* ---- 3x3 depthwise with the requantization fused (el_opt_kernels.dw_rq) ----
  * 16 channels at a time: the nine filter vectors stay in registers for the whole run of
- * pixels, tap products are summed in int16 pairs (exact without a -128 filter byte, checked
- * per call: no_min_filter), widened onto accumulators that start at the bias, and
- * requantized as the fused GEMM does (rq_lanes' fast form: every channel shifts right by at
- * least 1, checked per call; anything else returns 0 and the driver takes the tile path). */
-static inline __attribute__((always_inline)) void
-dw9_store16(int32x4_t s0, int32x4_t s1, int32x4_t s2, int32x4_t s3, const int32x4_t *mult,
-            const int32x4_t *nrs, int16x8_t zp, int8x16_t lo, int8x16_t hi, int8_t *out)
+ * pixels, tap products are summed in int16 pairs (exact without a -128 filter byte:
+ * no_min_filter), widened onto accumulators that start at the bias, and requantized as the
+ * fused GEMM does (rq_lanes' fast form: every channel shifts right by at least 1). dw_rq_ok
+ * checks both once per layer and channel block; anything else takes the tile path. */
+int el_opt_dw_rq_ok_neon(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq)
 {
-    /* rq_lanes' fast form (its left operand unused) */
-    const int32x4_t q0 = rq_lanes(s0, mult[0], nrs[0], nrs[0], 0);
-    const int32x4_t q1 = rq_lanes(s1, mult[1], nrs[1], nrs[1], 0);
-    const int32x4_t q2 = rq_lanes(s2, mult[2], nrs[2], nrs[2], 0);
-    const int32x4_t q3 = rq_lanes(s3, mult[3], nrs[3], nrs[3], 0);
-    const int16x8_t r0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(q0), q1), zp);
-    const int16x8_t r1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(q2), q3), zp);
-    vst1q_s8(out, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(r0), r1), lo), hi));
+    int32_t c;
+    if (n < 16) {
+        return 0;
+    }
+    for (c = 0; c + 16 <= n; c += 16) {
+        const int32x4_t m = vmaxq_s32(vmaxq_s32(vld1q_s32(rq->shift + c), vld1q_s32(rq->shift + c + 4)),
+                                      vmaxq_s32(vld1q_s32(rq->shift + c + 8),
+                                                vld1q_s32(rq->shift + c + 12)));
+        if (!no_min_filter(9, f, fstride, c, 16) || vmaxvq_s32(m) > -1) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
-/* One pixel's 16 channels from its nine tap vectors. */
-#define EL_DW9_SUMS(X0, X1, X2, X3, X4, X5, X6, X7, X8)                                            \
-    int32x4_t s0 = b0, s1 = b1, s2 = b2, s3 = b3;                                                  \
-    {                                                                                              \
-        const int16x8_t lo_ = vmull_s8(vget_low_s8(X8), vget_low_s8(w8));                          \
-        const int16x8_t hi_ = vmull_high_s8(X8, w8);                                               \
-        s0 = vaddw_s16(s0, vget_low_s16(lo_));                                                     \
-        s1 = vaddw_high_s16(s1, lo_);                                                              \
-        s2 = vaddw_s16(s2, vget_low_s16(hi_));                                                     \
-        s3 = vaddw_high_s16(s3, hi_);                                                              \
-    }                                                                                              \
-    EL_DW_PAIR(s0, s1, s2, s3, X0, w0, X1, w1)                                                     \
-    EL_DW_PAIR(s0, s1, s2, s3, X2, w2, X3, w3)                                                     \
-    EL_DW_PAIR(s0, s1, s2, s3, X4, w4, X5, w5)                                                     \
-    EL_DW_PAIR(s0, s1, s2, s3, X6, w6, X7, w7)
-
-/* uniform: every tap advances by xstep[0] per pixel (a run without padded rows), so one
- * pointer and eight constant offsets address the taps; else nine pointers, each its step. */
-static inline __attribute__((always_inline)) void
-dw9_rq16(const int8_t *const *x, const int32_t *xstep, int32_t npix, const int8_t *f,
-         int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out, int32_t ostep,
-         const int uniform)
+static void dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                     const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out,
+                     int32_t ostep)
 {
-    const size_t fs = (size_t)fstride;
+    const size_t fs = (size_t)fstride, d1 = (size_t)dstep, d2 = 2 * (size_t)dstep;
     const int8x16_t w0 = vld1q_s8(f), w1 = vld1q_s8(f + fs), w2 = vld1q_s8(f + 2 * fs);
     const int8x16_t w3 = vld1q_s8(f + 3 * fs), w4 = vld1q_s8(f + 4 * fs);
     const int8x16_t w5 = vld1q_s8(f + 5 * fs), w6 = vld1q_s8(f + 6 * fs);
     const int8x16_t w7 = vld1q_s8(f + 7 * fs), w8 = vld1q_s8(f + 8 * fs);
-    const int32x4_t b0 = vld1q_s32(rq->bias + c), b1 = vld1q_s32(rq->bias + c + 4);
-    const int32x4_t b2 = vld1q_s32(rq->bias + c + 8), b3 = vld1q_s32(rq->bias + c + 12);
+    const int32_t *bias = rq->bias + c;
     const int32x4_t zero = vdupq_n_s32(0);
-    int32x4_t mult[4], nrs[4];
+    const int32x4_t m0 = vld1q_s32(rq->mult + c), m1 = vld1q_s32(rq->mult + c + 4);
+    const int32x4_t m2 = vld1q_s32(rq->mult + c + 8), m3 = vld1q_s32(rq->mult + c + 12);
+    const int32x4_t r0 = vminq_s32(vld1q_s32(rq->shift + c), zero);
+    const int32x4_t r1 = vminq_s32(vld1q_s32(rq->shift + c + 4), zero);
+    const int32x4_t r2 = vminq_s32(vld1q_s32(rq->shift + c + 8), zero);
+    const int32x4_t r3 = vminq_s32(vld1q_s32(rq->shift + c + 12), zero);
     const int16x8_t zp = vdupq_n_s16((int16_t)rq->out_offset);
     const int8x16_t lo = vdupq_n_s8((int8_t)rq->act_min), hi = vdupq_n_s8((int8_t)rq->act_max);
-    int32_t p, h;
-    for (h = 0; h < 4; ++h) {
-        mult[h] = vld1q_s32(rq->mult + c + 4 * h);
-        nrs[h] = vminq_s32(vld1q_s32(rq->shift + c + 4 * h), zero);
-    }
-    if (uniform) {
-        const int8_t *x0 = x[0] + c;
-        const ptrdiff_t o1 = x[1] - x[0], o2 = x[2] - x[0], o3 = x[3] - x[0], o4 = x[4] - x[0];
-        const ptrdiff_t o5 = x[5] - x[0], o6 = x[6] - x[0], o7 = x[7] - x[0], o8 = x[8] - x[0];
-        const size_t step = (size_t)xstep[0];
-        for (p = 0; p < npix; ++p, x0 += step, out += ostep) {
-            const int8x16_t x_0 = vld1q_s8(x0), x_1 = vld1q_s8(x0 + o1), x_2 = vld1q_s8(x0 + o2);
-            const int8x16_t x_3 = vld1q_s8(x0 + o3), x_4 = vld1q_s8(x0 + o4);
-            const int8x16_t x_5 = vld1q_s8(x0 + o5), x_6 = vld1q_s8(x0 + o6);
-            const int8x16_t x_7 = vld1q_s8(x0 + o7), x_8 = vld1q_s8(x0 + o8);
-            EL_DW9_SUMS(x_0, x_1, x_2, x_3, x_4, x_5, x_6, x_7, x_8)
-            dw9_store16(s0, s1, s2, s3, mult, nrs, zp, lo, hi, out);
-        }
-    } else {
-        for (p = 0; p < npix; ++p, out += ostep) {
-#define EL_DW9_X(T) vld1q_s8(x[T] + (size_t)p * xstep[T] + c)
-            const int8x16_t x_0 = EL_DW9_X(0), x_1 = EL_DW9_X(1), x_2 = EL_DW9_X(2);
-            const int8x16_t x_3 = EL_DW9_X(3), x_4 = EL_DW9_X(4), x_5 = EL_DW9_X(5);
-            const int8x16_t x_6 = EL_DW9_X(6), x_7 = EL_DW9_X(7), x_8 = EL_DW9_X(8);
-#undef EL_DW9_X
-            EL_DW9_SUMS(x_0, x_1, x_2, x_3, x_4, x_5, x_6, x_7, x_8)
-            dw9_store16(s0, s1, s2, s3, mult, nrs, zp, lo, hi, out);
-        }
+    const int8_t *p0 = rows[0] + c, *p1 = rows[1] + c, *p2 = rows[2] + c;
+    int32_t p;
+    for (p = 0; p < npix; ++p, p0 += xstep, p1 += xstep, p2 += xstep, out += ostep) {
+        const int8x16_t x_0 = vld1q_s8(p0), x_1 = vld1q_s8(p0 + d1), x_2 = vld1q_s8(p0 + d2);
+        const int8x16_t x_3 = vld1q_s8(p1), x_4 = vld1q_s8(p1 + d1), x_5 = vld1q_s8(p1 + d2);
+        const int8x16_t x_6 = vld1q_s8(p2), x_7 = vld1q_s8(p2 + d1), x_8 = vld1q_s8(p2 + d2);
+        const int16x8_t lo8 = vmull_s8(vget_low_s8(x_8), vget_low_s8(w8));
+        const int16x8_t hi8 = vmull_high_s8(x_8, w8);
+        /* the bias reloaded per pixel: a load, where holding it would spill */
+        int32x4_t s0 = vaddw_s16(vld1q_s32(bias), vget_low_s16(lo8));
+        int32x4_t s1 = vaddw_high_s16(vld1q_s32(bias + 4), lo8);
+        int32x4_t s2 = vaddw_s16(vld1q_s32(bias + 8), vget_low_s16(hi8));
+        int32x4_t s3 = vaddw_high_s16(vld1q_s32(bias + 12), hi8);
+        int16x8_t q0, q1;
+        EL_DW_PAIR(s0, s1, s2, s3, x_0, w0, x_1, w1)
+        EL_DW_PAIR(s0, s1, s2, s3, x_2, w2, x_3, w3)
+        EL_DW_PAIR(s0, s1, s2, s3, x_4, w4, x_5, w5)
+        EL_DW_PAIR(s0, s1, s2, s3, x_6, w6, x_7, w7)
+        q0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(s0, m0, r0, r0, 0)),
+                                        rq_lanes(s1, m1, r1, r1, 0)),
+                        zp);
+        q1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(s2, m2, r2, r2, 0)),
+                                        rq_lanes(s3, m3, r3, r3, 0)),
+                        zp);
+        vst1q_s8(out, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(q0), q1), lo), hi));
     }
 }
-#undef EL_DW9_SUMS
 
-static void dw9_rq16_uniform(const int8_t *const *x, const int32_t *xstep, int32_t npix,
-                             const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
-                             int8_t *out, int32_t ostep)
-{
-    dw9_rq16(x, xstep, npix, f, fstride, rq, c, out, ostep, 1);
-}
-
-static void dw9_rq16_taps(const int8_t *const *x, const int32_t *xstep, int32_t npix,
-                          const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
-                          int8_t *out, int32_t ostep)
-{
-    dw9_rq16(x, xstep, npix, f, fstride, rq, c, out, ostep, 0);
-}
-
-int el_opt_dw_rq_neon(int32_t taps, const int8_t *const *x, const int32_t *xstep, int32_t npix,
-                      const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
-                      int8_t *out, int32_t ostep)
+void el_opt_dw_rq_neon(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                       const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
+                       int8_t *out, int32_t ostep)
 {
     const int32_t n16 = n & ~15;
-    int32_t c, t, p;
-    int uniform = npix > 1;
-    if (taps != 9 || n16 == 0) {
-        return 0;
-    }
+    int32_t c, p, ky, kx;
     for (c = 0; c < n16; c += 16) {
-        if (!no_min_filter(9, f, fstride, c, 16) ||
-            vmaxvq_s32(vmaxq_s32(vmaxq_s32(vld1q_s32(rq->shift + c), vld1q_s32(rq->shift + c + 4)),
-                                 vmaxq_s32(vld1q_s32(rq->shift + c + 8),
-                                           vld1q_s32(rq->shift + c + 12)))) > -1) {
-            return 0;
-        }
-    }
-    for (t = 1; t < 9; ++t) {
-        uniform &= xstep[t] == xstep[0];
-    }
-    for (c = 0; c < n16; c += 16) {
-        if (uniform) {
-            dw9_rq16_uniform(x, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
-        } else {
-            dw9_rq16_taps(x, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
-        }
+        dw3_rq16(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
     }
     for (p = 0; p < npix; ++p) { /* channels past the last 16: one by one */
         for (c = n16; c < n; ++c) {
             uint32_t s = (uint32_t)rq->bias[c];
             int32_t r;
-            for (t = 0; t < 9; ++t) {
-                s += (uint32_t)((int32_t)x[t][(size_t)p * xstep[t] + c] *
-                                f[(size_t)t * fstride + c]);
+            for (ky = 0; ky < 3; ++ky) {
+                for (kx = 0; kx < 3; ++kx) {
+                    const int8_t x = rows[ky][(size_t)p * xstep + (size_t)kx * dstep + c];
+                    s += (uint32_t)((int32_t)x * f[(size_t)(ky * 3 + kx) * fstride + c]);
+                }
             }
             r = el_opt_requant1((int32_t)s, rq->mult[c], rq->shift[c]) + rq->out_offset;
             out[(size_t)p * ostep + c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
         }
     }
-    return 1;
 }
 
 /* ---- float32 conv / depthwise / fully connected (f32_body.h) ---- */

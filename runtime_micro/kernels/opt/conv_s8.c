@@ -216,56 +216,77 @@ static void dw_pixel(const el_opt_kernels *kr, const el_conv_params *p, int32_t 
     kr->dw(taps, x, f, fstride, n, acc);
 }
 
-/* The depthwise layer's channels [c0, c0 + n) through the fused kernel (dw_rq): per output
- * row, the pixels with a tap past the left or right edge one by one (their padded taps read
- * padv), the rest in one run; a row of padding is a tap of step 0 at padv. in, filter and out
- * start at channel c0. Returns 0, having written nothing, when the kernel declines. */
+/* 16-byte copies (inlined) for a pixel's channels in a padded row */
+static void copy_pixel(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        memcpy(dst + i, src + i, 16);
+    }
+    copy_bytes(dst + i, src + i, n - i);
+}
+
+/* A 3x3 depthwise layer's channels [c0, c0 + n) through the fused kernel (dw_rq), one call
+ * per output row. A layer with padding reads its rows from copies with the padding filled in
+ * (the input zero point; n bytes per pixel, each input row copied once: a ring of three
+ * rows), so every tap is inside a row. in, filter and out start at channel c0. Returns 0,
+ * having written nothing, when the kernel or the row buffer declines. */
 static int dw_rows_rq(const el_opt_kernels *kr, const el_conv_params *p, const el_dims *in_dims,
                       const int8_t *in, const int8_t *filter, const el_dims *out_dims, int8_t *out,
-                      int32_t n, const int8_t *padv, const el_opt_rq *rq)
+                      int32_t n, int32_t zp, const el_opt_rq *rq)
 {
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, c = in_dims->c;
-    const int32_t f_h = 3, f_w = 3, out_h = out_dims->h, out_w = out_dims->w;
-    const int32_t dx = p->dilation_w, dy = p->dilation_h, sx = p->stride_w;
-    /* interior pixels [ox_lo, ox_hi): every tap inside the row */
-    const int32_t last = in_w - 1 - (f_w - 1) * dx + p->pad_w;
-    int32_t ox_lo = (p->pad_w + sx - 1) / sx, ox_hi = last < 0 ? 0 : last / sx + 1;
-    int32_t b, oy, ox;
-    ox_hi = ox_hi < out_w ? ox_hi : out_w;
-    ox_lo = ox_lo < ox_hi ? ox_lo : ox_hi;
+#if EL_OPT_DW_ROWBUF > 0
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, c = in_dims->c, oc = out_dims->c;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w;
+    const int32_t sx = p->stride_w, sy = p->stride_h, dx = p->dilation_w, dy = p->dilation_h;
+    const int32_t wspan = (out_w - 1) * sx + 2 * dx + 1; /* input columns a row of taps reads */
+    const int padded = p->pad_w > 0 || p->pad_h > 0 || wspan - p->pad_w > in_w ||
+                       (out_h - 1) * sy + 2 * dy + 1 - p->pad_h > in_h;
+    int8_t buf[3][EL_OPT_DW_ROWBUF];
+    int32_t b, oy, ky;
+    if (!kr->dw_rq_ok(filter, oc, n, rq) ||
+        (padded && (dy != 1 || (size_t)wspan * (size_t)n > EL_OPT_DW_ROWBUF))) {
+        return 0;
+    }
     for (b = 0; b < in_dims->n; ++b) {
         const int8_t *img = in + (size_t)b * in_h * in_w * c;
+        int32_t held[3] = {-1, -1, -1}; /* the input row in each ring slot (rows >= -1 + 1) */
         for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            int8_t *orow = out + ((size_t)b * out_h + oy) * out_w * out_dims->c;
-            const int8_t *rows[3], *x[9];
-            int32_t xstep[9], ky, kx, t;
-            for (ky = 0; ky < f_h; ++ky) {
+            const int32_t y0 = oy * sy - p->pad_h;
+            const int8_t *rows[3];
+            for (ky = 0; ky < 3; ++ky) {
                 const int32_t iy = y0 + dy * ky;
-                rows[ky] = (iy < 0 || iy >= in_h) ? NULL : img + (size_t)iy * in_w * c;
-            }
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * sx - p->pad_w;
-                const int32_t npix = ox == ox_lo && ox_hi > ox_lo ? ox_hi - ox_lo : 1;
-                for (ky = 0, t = 0; ky < f_h; ++ky) {
-                    for (kx = 0; kx < f_w; ++kx, ++t) {
-                        const int32_t ix = x0 + dx * kx;
-                        const int pad = rows[ky] == NULL || ix < 0 || ix >= in_w;
-                        x[t] = pad ? padv : rows[ky] + (size_t)ix * c;
-                        xstep[t] = pad ? 0 : sx * c;
+                if (!padded) {
+                    rows[ky] = img + (size_t)iy * in_w * c;
+                } else {
+                    /* slot of row iy (iy >= -pad_h): rows iy, iy + 1, iy + 2 never share one */
+                    const int32_t slot = (iy + 3 * p->pad_h + 3) % 3;
+                    int8_t *dst = buf[slot];
+                    if (held[slot] != iy + 1) {
+                        int32_t x;
+                        for (x = 0; x < wspan; ++x, dst += n) {
+                            const int32_t ix = x - p->pad_w;
+                            if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+                                memset(dst, zp, (size_t)n);
+                            } else {
+                                copy_pixel(dst, img + ((size_t)iy * in_w + ix) * c, n);
+                            }
+                        }
+                        held[slot] = iy + 1;
                     }
+                    rows[ky] = buf[slot];
                 }
-                /* a decline depends only on the layer (the first call's answer); should a later
-                 * call decline, the tile path redoes the whole block */
-                if (!kr->dw_rq(9, x, xstep, npix, filter, c, n, rq,
-                               orow + (size_t)ox * out_dims->c, out_dims->c)) {
-                    return 0;
-                }
-                ox += npix - 1;
             }
+            kr->dw_rq(rows, (padded ? n : c) * dx, (padded ? n : c) * sx, out_w, filter, oc, n, rq,
+                      out + ((size_t)b * out_h + oy) * out_w * oc, oc);
         }
     }
     return 1;
+#else
+    (void)kr, (void)p, (void)in_dims, (void)in, (void)filter, (void)out_dims, (void)out, (void)n;
+    (void)zp, (void)rq;
+    return 0;
+#endif
 }
 
 int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
@@ -321,7 +342,7 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
         rq.act_max = p->act_max;
         rq.a_padded = 0;
         if (kr->dw_rq != NULL && f_h == 3 && f_w == 3 &&
-            dw_rows_rq(kr, p, in_dims, in + c0, filter + c0, out_dims, out + c0, cb, padv, &rq)) {
+            dw_rows_rq(kr, p, in_dims, in + c0, filter + c0, out_dims, out + c0, cb, zp, &rq)) {
             continue;
         }
         for (b = 0; b < in_dims->n; ++b) {

@@ -89,13 +89,14 @@ uint32_t el_opt_isa_detected(void)
 #endif
 static const el_opt_kernels k_portable = {el_opt_gemm_c,   el_opt_dw_c,  el_opt_requant_c,
                                           el_opt_rowsum_c, el_opt_add_c, EL_OPT_DW_RUN,
-                                          EL_OPT_GEMM_RQ, NULL};
+                                          EL_OPT_GEMM_RQ, NULL, NULL};
 #if defined(EL_OPT_HAVE_AVX2)
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2,
                                       el_opt_dw_avx2,
                                       el_opt_requant_avx2,
                                       el_opt_rowsum_avx2,
                                       el_opt_add_avx2,
+                                      NULL,
                                       NULL,
                                       NULL,
                                       NULL};
@@ -109,6 +110,7 @@ static const el_opt_kernels k_sse41 = {el_opt_gemm_sse41,
                                        el_opt_add_c,
                                        NULL,
                                        NULL,
+                                       NULL,
                                        NULL};
 #endif
 #if defined(EL_OPT_HAVE_VNNI)
@@ -119,12 +121,14 @@ static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512,
                                          el_opt_add_avx2,
                                          NULL,
                                          NULL,
+                                         NULL,
                                          NULL};
 static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni,
                                          el_opt_dw_avx2,
                                          el_opt_requant_avx2,
                                          el_opt_rowsum_avx2,
                                          el_opt_add_avx2,
+                                         NULL,
                                          NULL,
                                          NULL,
                                          NULL};
@@ -137,6 +141,7 @@ static const el_opt_kernels k_neon = {el_opt_gemm_neon,
                                       el_opt_add_neon,
                                       el_opt_dw_run_neon,
                                       NULL,
+                                      el_opt_dw_rq_ok_neon,
                                       el_opt_dw_rq_neon};
 static const el_opt_kernels k_sdot = {el_opt_gemm_sdot,
                                       el_opt_dw_neon,
@@ -145,6 +150,7 @@ static const el_opt_kernels k_sdot = {el_opt_gemm_sdot,
                                       el_opt_add_neon,
                                       el_opt_dw_run_neon,
                                       el_opt_gemm_rq_sdot,
+                                      el_opt_dw_rq_ok_neon,
                                       el_opt_dw_rq_neon};
 #endif
 
