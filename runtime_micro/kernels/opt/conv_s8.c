@@ -64,6 +64,123 @@ void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *fil
     }
 }
 
+/* The GEMM rows of mb output pixels from pos = (b, oy, ox) on, which advances past them: a
+ * 1x1 unpadded conv's rows are the input pixels themselves, any other's are copied into cols
+ * (kc bytes apart), padded with the input zero point. A function of its own so the GEMM
+ * driver's loop keeps its values in registers. */
+static void gather_rows(const el_conv_params *p, const el_dims *in_dims, const el_dims *f_dims,
+                        const el_dims *out_dims, const int8_t *in, int direct, int32_t kc,
+                        int8_t *cols, int32_t mb, int32_t *pos, const int8_t **rows)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w, out_h = out_dims->h, out_w = out_dims->w;
+    const int32_t zp = -p->input_offset;
+    int32_t b = pos[0], oy = pos[1], ox = pos[2], i;
+    if (direct && p->stride_w == 1 && p->stride_h == 1 && out_w == in_w &&
+        (out_h == in_h || in_dims->n == 1)) {
+        /* consecutive output pixels read consecutive input pixels */
+        const int8_t *x = in + (((size_t)b * in_h + oy) * in_w + ox) * in_c;
+        for (i = 0; i < mb; ++i, x += in_c) {
+            rows[i] = x;
+        }
+        ox += mb;
+        while (ox >= out_w) {
+            ox -= out_w;
+            if (++oy == out_h) {
+                oy = 0;
+                ++b;
+            }
+        }
+        pos[0] = b, pos[1] = oy, pos[2] = ox;
+        return;
+    }
+    if (!direct && p->dilation_w == 1 && p->dilation_h == 1 && p->pad_w == 0 && p->pad_h == 0 &&
+        (out_w - 1) * p->stride_w + f_w <= in_w && (out_h - 1) * p->stride_h + f_h <= in_h) {
+        /* no padding at all (an explicit PAD before the conv): f_h runs of f_w * in_c bytes */
+        const size_t run = (size_t)f_w * in_c, istep = (size_t)p->stride_w * in_c;
+        const size_t irow = (size_t)in_w * in_c;
+        const int8_t *x = in + (((size_t)b * in_h + (size_t)oy * p->stride_h) * in_w +
+                                (size_t)ox * p->stride_w) * in_c;
+        for (i = 0; i < mb; ++i) {
+            int8_t *dst = cols + (size_t)i * kc;
+            const int8_t *src = x;
+            int32_t ky;
+            for (ky = 0; ky < f_h; ++ky, dst += run, src += irow) {
+                copy_bytes(dst, src, (int32_t)run);
+            }
+            rows[i] = cols + (size_t)i * kc;
+            x += istep;
+            if (++ox == out_w) {
+                ox = 0;
+                if (++oy == out_h) {
+                    oy = 0;
+                    ++b;
+                }
+                x = in + (((size_t)b * in_h + (size_t)oy * p->stride_h) * in_w) * in_c;
+            }
+        }
+        pos[0] = b, pos[1] = oy, pos[2] = ox;
+        return;
+    }
+    for (i = 0; i < mb; ++i) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+        const int8_t *img = in + (size_t)b * in_h * in_w * in_c;
+        if (direct) {
+            rows[i] = img + ((size_t)y0 * in_w + x0) * in_c;
+        } else if (p->dilation_w == 1 && x0 >= 0 && x0 + f_w <= in_w) {
+            /* no horizontal padding: each kernel row is f_w * in_c contiguous bytes */
+            const int32_t run = f_w * in_c;
+            int32_t ky;
+            int8_t *dst = cols + (size_t)i * kc;
+            for (ky = 0; ky < f_h; ++ky, dst += run) {
+                const int32_t iy = y0 + p->dilation_h * ky;
+                if (iy < 0 || iy >= in_h) {
+                    memset(dst, zp, (size_t)run);
+                } else {
+                    copy_bytes(dst, img + ((size_t)iy * in_w + x0) * in_c, run);
+                }
+            }
+            rows[i] = cols + (size_t)i * kc;
+        } else {
+            int32_t ky, kx;
+            int8_t *dst = cols + (size_t)i * kc;
+            for (ky = 0; ky < f_h; ++ky) {
+                const int32_t iy = y0 + p->dilation_h * ky;
+                for (kx = 0; kx < f_w; ++kx, dst += in_c) {
+                    const int32_t ix = x0 + p->dilation_w * kx;
+                    const int pad = iy < 0 || iy >= in_h || ix < 0 || ix >= in_w;
+                    if (in_c < 16) { /* a few channels (RGB input): no library call */
+                        int32_t c;
+                        if (pad) {
+                            for (c = 0; c < in_c; ++c) {
+                                dst[c] = (int8_t)zp;
+                            }
+                        } else {
+                            const int8_t *src = img + ((size_t)iy * in_w + ix) * in_c;
+                            for (c = 0; c < in_c; ++c) {
+                                dst[c] = src[c];
+                            }
+                        }
+                    } else if (pad) {
+                        memset(dst, zp, (size_t)in_c);
+                    } else {
+                        memcpy(dst, img + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
+                    }
+                }
+            }
+            rows[i] = cols + (size_t)i * kc;
+        }
+        if (++ox == out_w) {
+            ox = 0;
+            if (++oy == out_h) {
+                oy = 0;
+                ++b;
+            }
+        }
+    }
+    pos[0] = b, pos[1] = oy, pos[2] = ox;
+}
+
 int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                      const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                      const int8_t *filter, const int32_t *bias, const el_opt_sums *sums,
@@ -106,7 +223,7 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         const int8_t *fb = filter + (size_t)n0 * k;
         const int32_t *bsum = bs;
         el_opt_rq rq;
-        int32_t pix0, b, oy, ox;
+        int32_t pix0, pos[3] = {0, 0, 0};
         if (EL_OPT_FILTER_SUMS && sums != NULL) { /* Cortex-M: compiled out */
             rq.bias = sums->bias + n0;
             bsum = sums->sum + n0;
@@ -120,67 +237,10 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
         rq.a_padded = !direct && EL_OPT_COL_ALIGN >= 16;
-        /* output pixel coordinates advance with pix (no divisions per pixel) */
-        b = oy = ox = 0;
+        /* output pixel coordinates (b, oy, ox) advance with pix (no divisions per pixel) */
         for (pix0 = 0; pix0 < npix; pix0 += mb_max) {
             const int32_t mb = npix - pix0 < mb_max ? npix - pix0 : mb_max;
-            int32_t i;
-            for (i = 0; i < mb; ++i) {
-                const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-                const int8_t *img = in + (size_t)b * in_h * in_w * in_c;
-                if (direct) {
-                    rows[i] = img + ((size_t)y0 * in_w + x0) * in_c;
-                } else if (p->dilation_w == 1 && x0 >= 0 && x0 + f_w <= in_w) {
-                    /* no horizontal padding: each kernel row is f_w * in_c contiguous bytes */
-                    const int32_t run = f_w * in_c;
-                    int32_t ky;
-                    int8_t *dst = cols + (size_t)i * kc;
-                    for (ky = 0; ky < f_h; ++ky, dst += run) {
-                        const int32_t iy = y0 + p->dilation_h * ky;
-                        if (iy < 0 || iy >= in_h) {
-                            memset(dst, zp, (size_t)run);
-                        } else {
-                            copy_bytes(dst, img + ((size_t)iy * in_w + x0) * in_c, run);
-                        }
-                    }
-                    rows[i] = cols + (size_t)i * kc;
-                } else {
-                    int32_t ky, kx;
-                    int8_t *dst = cols + (size_t)i * kc;
-                    for (ky = 0; ky < f_h; ++ky) {
-                        const int32_t iy = y0 + p->dilation_h * ky;
-                        for (kx = 0; kx < f_w; ++kx, dst += in_c) {
-                            const int32_t ix = x0 + p->dilation_w * kx;
-                            const int pad = iy < 0 || iy >= in_h || ix < 0 || ix >= in_w;
-                            if (in_c < 16) { /* a few channels (RGB input): no library call */
-                                int32_t c;
-                                if (pad) {
-                                    for (c = 0; c < in_c; ++c) {
-                                        dst[c] = (int8_t)zp;
-                                    }
-                                } else {
-                                    const int8_t *src = img + ((size_t)iy * in_w + ix) * in_c;
-                                    for (c = 0; c < in_c; ++c) {
-                                        dst[c] = src[c];
-                                    }
-                                }
-                            } else if (pad) {
-                                memset(dst, zp, (size_t)in_c);
-                            } else {
-                                memcpy(dst, img + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
-                            }
-                        }
-                    }
-                    rows[i] = cols + (size_t)i * kc;
-                }
-                if (++ox == out_w) {
-                    ox = 0;
-                    if (++oy == out_h) {
-                        oy = 0;
-                        ++b;
-                    }
-                }
-            }
+            gather_rows(p, in_dims, f_dims, out_dims, in, direct, kc, cols, mb, pos, rows);
             if (kr->gemm_rq == NULL ||
                 !kr->gemm_rq(mb, nc, k, rows, fb, k, &rq, out + (size_t)pix0 * out_c + n0, out_c)) {
                 int32_t r0;
