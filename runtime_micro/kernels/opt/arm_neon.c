@@ -730,8 +730,9 @@ void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_
     }
 }
 
-void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                     const int8_t *b, int8_t *out)
+/* Any multipliers and shifts (el_opt_add_neon takes the usual ones faster). */
+static void add_neon_any(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                         const int8_t *b, int8_t *out)
 {
     const rq4 k1 = rq4_const(0, p->input1_multiplier, p->input1_shift);
     const rq4 k2 = rq4_const(0, p->input2_multiplier, p->input2_shift);
@@ -1180,6 +1181,98 @@ void el_opt_dw_rq_neon(const int8_t *const *rows, int32_t dstep, int32_t xstep, 
             r = el_opt_requant1((int32_t)s, rq->mult[c], rq->shift[c]) + rq->out_offset;
             out[(size_t)p * ostep + c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
         }
+    }
+}
+
+/* ---- int8 ADD / SUB, 16 lanes at a time ----
+ * TFLite's arithmetic (el_opt_add1): each input (x + offset) << left_shift, requantized to the
+ * common scale, added or subtracted, requantized to the output. The input scales are at most
+ * half the larger one, so their shifts are 0 (the larger input: SRDHM alone, RDBP by 0 is the
+ * identity) or right shifts (rq_lanes' fast form); the output shift is a right shift. The
+ * forms are constants of each instantiation; any other layer goes to add_neon_any. */
+#define EL_ADD_SHIFT0 0 /* shift 0: VQRDMULH only */
+#define EL_ADD_RIGHT 1  /* shift <= -1: VQRDMULH, SSRA, VRSHL */
+static inline __attribute__((always_inline)) int32x4_t add_rq(int32x4_t v, int32x4_t m,
+                                                                int32x4_t nrs, const int form)
+{
+    return form == EL_ADD_SHIFT0 ? vqrdmulhq_s32(v, m) : rq_lanes(v, m, nrs, nrs, 0);
+}
+
+static inline __attribute__((always_inline)) void
+add16(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a, const int8_t *b,
+      int8_t *out, const int f1, const int f2)
+{
+    const int16x8_t off1 = vdupq_n_s16((int16_t)p->input1_offset);
+    const int16x8_t off2 = vdupq_n_s16((int16_t)p->input2_offset);
+    const int32x4_t ls = vdupq_n_s32(p->left_shift);
+    const int32x4_t m1 = vdupq_n_s32(p->input1_multiplier), m2 = vdupq_n_s32(p->input2_multiplier);
+    const int32x4_t mo = vdupq_n_s32(p->output_multiplier);
+    const int32x4_t r1 = vdupq_n_s32(p->input1_shift), r2 = vdupq_n_s32(p->input2_shift);
+    const int32x4_t ro = vdupq_n_s32(p->output_shift);
+    const int16x8_t zp = vdupq_n_s16((int16_t)p->output_offset);
+    const int8x16_t lo = vdupq_n_s8((int8_t)p->act_min), hi = vdupq_n_s8((int8_t)p->act_max);
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const int8x16_t xa = vld1q_s8(a + i), xb = vld1q_s8(b + i);
+        const int16x8_t a0 = vaddq_s16(vmovl_s8(vget_low_s8(xa)), off1);
+        const int16x8_t a1 = vaddq_s16(vmovl_high_s8(xa), off1);
+        const int16x8_t b0 = vaddq_s16(vmovl_s8(vget_low_s8(xb)), off2);
+        const int16x8_t b1 = vaddq_s16(vmovl_high_s8(xb), off2);
+        int32x4_t s[4];
+        int16x8_t q0, q1;
+        int32_t h;
+        for (h = 0; h < 4; ++h) {
+            const int16x8_t av = h < 2 ? a0 : a1, bv = h < 2 ? b0 : b1;
+            const int32x4_t wa = vshlq_s32(h & 1 ? vmovl_high_s16(av) : vmovl_s16(vget_low_s16(av)), ls);
+            const int32x4_t wb = vshlq_s32(h & 1 ? vmovl_high_s16(bv) : vmovl_s16(vget_low_s16(bv)), ls);
+            const int32x4_t qa = add_rq(wa, m1, r1, f1), qb = add_rq(wb, m2, r2, f2);
+            s[h] = add_rq(is_sub ? vsubq_s32(qa, qb) : vaddq_s32(qa, qb), mo, ro, EL_ADD_RIGHT);
+        }
+        q0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s[0]), s[1]), zp);
+        q1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s[2]), s[3]), zp);
+        vst1q_s8(out + i, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(q0), q1), lo), hi));
+    }
+    if (i < n) {
+        add_neon_any(p, is_sub, n - i, a + i, b + i, out + i);
+    }
+}
+
+static void add16_00(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    add16(p, is_sub, n, a, b, out, EL_ADD_SHIFT0, EL_ADD_SHIFT0);
+}
+
+static void add16_01(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    add16(p, is_sub, n, a, b, out, EL_ADD_SHIFT0, EL_ADD_RIGHT);
+}
+
+static void add16_10(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    add16(p, is_sub, n, a, b, out, EL_ADD_RIGHT, EL_ADD_SHIFT0);
+}
+
+static void add16_11(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    add16(p, is_sub, n, a, b, out, EL_ADD_RIGHT, EL_ADD_RIGHT);
+}
+
+void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    const int32_t s1 = p->input1_shift, s2 = p->input2_shift;
+    /* (x + offset) is summed in int16: int8 offsets are within [-128, 128] */
+    if (s1 > 0 || s2 > 0 || p->output_shift > -1 || p->input1_offset < -256 ||
+        p->input1_offset > 256 || p->input2_offset < -256 || p->input2_offset > 256) {
+        add_neon_any(p, is_sub, n, a, b, out);
+    } else if (s1 == 0) {
+        (s2 == 0 ? add16_00 : add16_01)(p, is_sub, n, a, b, out);
+    } else {
+        (s2 == 0 ? add16_10 : add16_11)(p, is_sub, n, a, b, out);
     }
 }
 
