@@ -68,17 +68,36 @@ void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *fil
  * 1x1 unpadded conv's rows are the input pixels themselves, any other's are copied into cols
  * (kc bytes apart), padded with the input zero point. A function of its own so the GEMM
  * driver's loop keeps its values in registers. */
+#define EL_ROWS_ANY 0
+#define EL_ROWS_CONTIGUOUS 1 /* a stride-1 1x1 conv: consecutive input pixels */
+#define EL_ROWS_UNPADDED 2   /* im2col without any padding: f_h runs of f_w * in_c bytes */
+
+/* Which of gather_rows' paths a layer takes (once per call, not per group of rows). */
+static int rows_mode(const el_conv_params *p, const el_dims *in_dims, const el_dims *f_dims,
+                     const el_dims *out_dims, int direct)
+{
+    if (direct) {
+        return p->stride_w == 1 && p->stride_h == 1 && out_dims->w == in_dims->w &&
+                       (out_dims->h == in_dims->h || in_dims->n == 1)
+                   ? EL_ROWS_CONTIGUOUS
+                   : EL_ROWS_ANY;
+    }
+    return p->dilation_w == 1 && p->dilation_h == 1 && p->pad_w == 0 && p->pad_h == 0 &&
+                   (out_dims->w - 1) * p->stride_w + f_dims->w <= in_dims->w &&
+                   (out_dims->h - 1) * p->stride_h + f_dims->h <= in_dims->h
+               ? EL_ROWS_UNPADDED
+               : EL_ROWS_ANY;
+}
+
 static void gather_rows(const el_conv_params *p, const el_dims *in_dims, const el_dims *f_dims,
-                        const el_dims *out_dims, const int8_t *in, int direct, int32_t kc,
-                        int8_t *cols, int32_t mb, int32_t *pos, const int8_t **rows)
+                        const el_dims *out_dims, const int8_t *in, int direct, int mode,
+                        int32_t kc, int8_t *cols, int32_t mb, int32_t *pos, const int8_t **rows)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w, out_h = out_dims->h, out_w = out_dims->w;
     const int32_t zp = -p->input_offset;
     int32_t b = pos[0], oy = pos[1], ox = pos[2], i;
-    if (direct && p->stride_w == 1 && p->stride_h == 1 && out_w == in_w &&
-        (out_h == in_h || in_dims->n == 1)) {
-        /* consecutive output pixels read consecutive input pixels */
+    if (mode == EL_ROWS_CONTIGUOUS) {
         const int8_t *x = in + (((size_t)b * in_h + oy) * in_w + ox) * in_c;
         for (i = 0; i < mb; ++i, x += in_c) {
             rows[i] = x;
@@ -94,9 +113,7 @@ static void gather_rows(const el_conv_params *p, const el_dims *in_dims, const e
         pos[0] = b, pos[1] = oy, pos[2] = ox;
         return;
     }
-    if (!direct && p->dilation_w == 1 && p->dilation_h == 1 && p->pad_w == 0 && p->pad_h == 0 &&
-        (out_w - 1) * p->stride_w + f_w <= in_w && (out_h - 1) * p->stride_h + f_h <= in_h) {
-        /* no padding at all (an explicit PAD before the conv): f_h runs of f_w * in_c bytes */
+    if (mode == EL_ROWS_UNPADDED) { /* e.g. a stem conv after an explicit PAD */
         const size_t run = (size_t)f_w * in_c, istep = (size_t)p->stride_w * in_c;
         const size_t irow = (size_t)in_w * in_c;
         const int8_t *x = in + (((size_t)b * in_h + (size_t)oy * p->stride_h) * in_w +
@@ -196,6 +213,7 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
                        (out_h - 1) * p->stride_h < in_h && (out_w - 1) * p->stride_w < in_w;
     /* im2col rows are kc bytes apart; the bytes from k to kc stay zero */
     const int32_t kc = (k + EL_OPT_COL_ALIGN - 1) / EL_OPT_COL_ALIGN * EL_OPT_COL_ALIGN;
+    const int mode = rows_mode(p, in_dims, f_dims, out_dims, direct);
     const el_opt_kernels *const kr = el_opt_kernels_for(isa);
     int8_t cols[EL_OPT_COLS];
     const int8_t *rows[EL_OPT_MB_RQ > EL_OPT_MB ? EL_OPT_MB_RQ : EL_OPT_MB];
@@ -240,7 +258,7 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         /* output pixel coordinates (b, oy, ox) advance with pix (no divisions per pixel) */
         for (pix0 = 0; pix0 < npix; pix0 += mb_max) {
             const int32_t mb = npix - pix0 < mb_max ? npix - pix0 : mb_max;
-            gather_rows(p, in_dims, f_dims, out_dims, in, direct, kc, cols, mb, pos, rows);
+            gather_rows(p, in_dims, f_dims, out_dims, in, direct, mode, kc, cols, mb, pos, rows);
             if (kr->gemm_rq == NULL ||
                 !kr->gemm_rq(mb, nc, k, rows, fb, k, &rq, out + (size_t)pix0 * out_c + n0, out_c)) {
                 int32_t r0;
@@ -276,6 +294,7 @@ static void dw_pixel(const el_opt_kernels *kr, const el_conv_params *p, int32_t 
     kr->dw(taps, x, f, fstride, n, acc);
 }
 
+#if EL_OPT_DW_ROWBUF > 0
 /* 16-byte copies (inlined) for a pixel's channels in a padded row */
 static void copy_pixel(int8_t *dst, const int8_t *src, int32_t n)
 {
@@ -285,6 +304,7 @@ static void copy_pixel(int8_t *dst, const int8_t *src, int32_t n)
     }
     copy_bytes(dst + i, src + i, n - i);
 }
+#endif
 
 /* A 3x3 depthwise layer's channels [c0, c0 + n) through the fused kernel (dw_rq), one call
  * per output row. A layer with padding reads its rows from copies with the padding filled in
