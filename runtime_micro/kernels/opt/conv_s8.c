@@ -24,25 +24,25 @@ static int multipliers_ok(const int32_t *mult, const int32_t *shift, int32_t n)
  * instead of a library call or a byte loop. */
 static inline void copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
 {
-    if (n >= 16) {
-        memcpy(dst, src, (size_t)n);
-    } else if (n >= 8) {
-        uint64_t u, v;
-        memcpy(&u, src, 8);
-        memcpy(&v, src + n - 8, 8);
-        memcpy(dst, &u, 8);
-        memcpy(dst + n - 8, &v, 8);
-    } else if (n >= 4) {
+    if (n < 4) { /* one-channel kernel rows (Cortex-M models): the shortest test first */
+        int32_t c;
+        for (c = 0; c < n; ++c) {
+            dst[c] = src[c];
+        }
+    } else if (n < 8) {
         uint32_t u, v;
         memcpy(&u, src, 4);
         memcpy(&v, src + n - 4, 4);
         memcpy(dst, &u, 4);
         memcpy(dst + n - 4, &v, 4);
+    } else if (n < 16) {
+        uint64_t u, v;
+        memcpy(&u, src, 8);
+        memcpy(&v, src + n - 8, 8);
+        memcpy(dst, &u, 8);
+        memcpy(dst + n - 8, &v, 8);
     } else {
-        int32_t c;
-        for (c = 0; c < n; ++c) {
-            dst[c] = src[c];
-        }
+        memcpy(dst, src, (size_t)n);
     }
 }
 
@@ -66,8 +66,7 @@ void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *fil
 
 /* The GEMM rows of mb output pixels from pos = (b, oy, ox) on, which advances past them: a
  * 1x1 unpadded conv's rows are the input pixels themselves, any other's are copied into cols
- * (kc bytes apart), padded with the input zero point. A function of its own so the GEMM
- * driver's loop keeps its values in registers. */
+ * (kc bytes apart), padded with the input zero point. */
 #define EL_ROWS_ANY 0
 #define EL_ROWS_CONTIGUOUS 1 /* a stride-1 1x1 conv: consecutive input pixels */
 #define EL_ROWS_UNPADDED 2   /* im2col without any padding: f_h runs of f_w * in_c bytes */
@@ -89,9 +88,16 @@ static int rows_mode(const el_conv_params *p, const el_dims *in_dims, const el_d
                : EL_ROWS_ANY;
 }
 
-static void gather_rows(const el_conv_params *p, const el_dims *in_dims, const el_dims *f_dims,
-                        const el_dims *out_dims, const int8_t *in, int direct, int mode,
-                        int32_t kc, int8_t *cols, int32_t mb, int32_t *pos, const int8_t **rows)
+#if defined(__GNUC__)
+#define EL_INLINE_ROWS __attribute__((always_inline)) inline /* a call per 4 rows on Cortex-M */
+#else
+#define EL_INLINE_ROWS inline
+#endif
+static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *in_dims,
+                                       const el_dims *f_dims, const el_dims *out_dims,
+                                       const int8_t *in, int direct, int mode, int32_t kc,
+                                       int8_t *cols, int32_t mb, int32_t *pos,
+                                       const int8_t **rows)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w, out_h = out_dims->h, out_w = out_dims->w;
