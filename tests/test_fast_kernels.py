@@ -42,7 +42,8 @@ from edgelite.runtime import Interpreter, _lib
 
 OPT_TESTS = ROOT / "runtime_micro" / "tests" / "opt"
 C_TESTS = ("test_opt_conv", "test_opt_depthwise", "test_opt_fc", "test_opt_pad", "test_opt_add",
-           "test_opt_f32", "test_opt_f16", "test_opt_pool", "test_opt_requant")
+           "test_opt_f32", "test_opt_f16", "test_opt_pool", "test_opt_requant",
+           "test_opt_mean")
 SUMMARY = re.compile(r"^(test_opt_\w+): (\d+) comparisons \((\d+) on the optimized path\), "
                      r"(\d+) failures, isa detected 0x([0-9a-f]+)$", re.MULTILINE)
 

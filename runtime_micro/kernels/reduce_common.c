@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "el_kcommon.h"
+#include "opt/el_opt.h"
 
 /* The reducers a selected-kernels build keeps (EL_WITH): the others' branches are left out. */
 #if EL_WITH(reduce_min)
@@ -156,7 +157,10 @@ static el_status reduce_invoke(el_context *ctx, el_node *node)
             el_reduce_mean_s16(&d->p, &d->in, EL_S16(in), (int32_t *)node->scratch, EL_S16(out));
         }
     } else if (WITH_MEAN && node->builtin_code == EL_OP_MEAN) {
-        el_reduce_mean_s8(&d->p, &d->in, EL_S8(in), (int32_t *)node->scratch, EL_S8(out));
+        if (!el_opt_mean_s8(el_ctx_isa(ctx), &d->p, &d->in, EL_S8(in), (int32_t *)node->scratch,
+                            EL_S8(out))) {
+            el_reduce_mean_s8(&d->p, &d->in, EL_S8(in), (int32_t *)node->scratch, EL_S8(out));
+        }
     } else if (WITH_SUM && node->builtin_code == EL_OP_SUM) {
         el_reduce_sum_s8(&d->p, &d->in, EL_S8(in), (int32_t *)node->scratch, EL_S8(out));
     } else {

@@ -730,8 +730,9 @@ void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_
     }
 }
 
-void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                     const int8_t *b, int8_t *out)
+/* Any multipliers and shifts (el_opt_add_neon takes the usual ones faster). */
+static void add_neon_any(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                         const int8_t *b, int8_t *out)
 {
     const rq4 k1 = rq4_const(0, p->input1_multiplier, p->input1_shift);
     const rq4 k2 = rq4_const(0, p->input2_multiplier, p->input2_shift);
@@ -773,6 +774,505 @@ void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int3
             t += (uint32_t)(int32_t)w[kk];
         }
         out[j] = (int32_t)t;
+    }
+}
+
+/* ---- SDOT GEMM with the requantization fused (el_opt_kernels.gemm_rq) ----
+ * Each output's accumulator starts at its bias (bias + input_offset * sum(w)), takes its k
+ * products from SDOTs by element on a packed panel (as el_opt_gemm_sdot), and is requantized
+ * in registers: no int32 tile is written or read back. The arithmetic is el_requant's:
+ *   h = VQRDMULH(v << left, m)  (SaturatingRoundingDoublingHighMul itself, m >= 0);
+ *   RoundingDivideByPOT(h, r) = VRSHL(h - (h < 0 && r > 0), -r): VRSHL rounds half up, the
+ *   reference half away from zero. With m >= 0, h >= -2^31 + 1 (the largest product, of
+ *   -2^31 and 2^31 - 1, rounds to it), so h - 1 never wraps and one SSRA of (h & -r) >> 31 is
+ *   the fixup (-r has its sign bit set exactly when r > 0).
+ * Output zero point and clamp: narrowing to int16 with saturation, adding the zero point with
+ * saturation and narrowing to int8 with saturation give clamp(r + zp) once clamped to the
+ * activation range (within int8): any value saturated on the way is far outside it. */
+/* Requantization constants of one panel's 8 output channels, zero past n. */
+typedef struct {
+    int32_t bias[8], mult[8], shift[8];
+} rq8;
+
+/* Returns 1 when every channel of the panel shifts right by at least 1 (rq_lanes' fast
+ * form); columns past nr get shift -1 so they do not spoil it (their outputs are dropped). */
+static int rq8_load(const el_opt_rq *rq, int32_t j0, int32_t nr, rq8 *k)
+{
+    int32_t j, all_right = 1;
+    for (j = 0; j < 8; ++j) {
+        k->bias[j] = j < nr ? rq->bias[j0 + j] : 0;
+        k->mult[j] = j < nr ? rq->mult[j0 + j] : 0;
+        k->shift[j] = j < nr ? rq->shift[j0 + j] : -1;
+        all_right &= k->shift[j] <= -1;
+    }
+    return all_right;
+}
+
+/* v << left, VQRDMULH, fixup, VRSHL (see above). generic = 0 when every lane shifts right
+ * by at least 1 and none left (layer scales below 1/2, the usual case): the fixup is then
+ * one SSRA of h's own sign. */
+static inline __attribute__((always_inline)) int32x4_t
+rq_lanes(int32x4_t v, int32x4_t mult, int32x4_t left, int32x4_t nrs, const int generic)
+{
+    if (generic) {
+        const int32x4_t h = vqrdmulhq_s32(vshlq_s32(v, left), mult);
+        return vrshlq_s32(vsraq_n_s32(h, vandq_s32(h, nrs), 31), nrs);
+    } else {
+        const int32x4_t h = vqrdmulhq_s32(v, mult);
+        return vrshlq_s32(vsraq_n_s32(h, h, 31), nrs);
+    }
+}
+
+/* Two rows of 8 accumulators (a0 a1: row 0, b0 b1: row 1) to 16 clamped int8. */
+#define RQ_ROW(A0, A1)                                                                             \
+    vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(A0, mult0, left0, nrs0, generic)),            \
+                               rq_lanes(A1, mult1, left1, nrs1, generic)),                        \
+               zp)
+#define RQ_ROWS2(A0, A1, B0, B1)                                                                   \
+    vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(RQ_ROW(A0, A1)), RQ_ROW(B0, B1)), lo), hi)
+
+/* Row 0 in the low 8 bytes of v, row 1 in the high 8; nr (1..8) columns, row 1 if second.
+ * Byte stores, no library call: a call would spill the constants held in vector registers. */
+static inline void rq8_store2(int8_t *o0, int8_t *o1, int8x16_t v, int32_t nr, int second)
+{
+    int8_t t[16];
+    int32_t j;
+    if (nr == 8) {
+        vst1_s8(o0, vget_low_s8(v));
+        if (second) {
+            vst1_s8(o1, vget_high_s8(v));
+        }
+        return;
+    }
+    vst1q_s8(t, v);
+    for (j = 0; j < nr; ++j) {
+        o0[j] = t[j];
+    }
+    for (j = 0; second && j < nr; ++j) {
+        o1[j] = t[8 + j];
+    }
+}
+
+/* How a row's last rem (1..16) bytes of k load as one vector: a whole vector (rem = 16, or
+ * a padded row: bytes past k may be anything, the panel is zero there), 8 bytes (rem = 8), or
+ * byte by byte (nothing past k is read). A constant in each instantiation of sdot_rq_rows. */
+#define EL_TAIL_VEC 0
+#define EL_TAIL_8 1
+#define EL_TAIL_ANY 2
+static inline __attribute__((always_inline)) int8x16_t load_tail16(const int8_t *p, int32_t rem,
+                                                                   const int tmode)
+{
+    if (tmode == EL_TAIL_VEC) {
+        return vld1q_s8(p);
+    }
+    if (tmode == EL_TAIL_8) {
+        return vcombine_s8(vld1_s8(p), vdup_n_s8(0));
+    }
+    return load_partial16(p, rem);
+}
+
+/* panel[(kk / 4) * 32 + j * 4 + kk % 4] = b[j][kk] for j < nr, kk < k, zero up to the next
+ * multiple of 16 of k and for columns past nr. 16 bytes of 8 columns at a time: a 4x4
+ * transpose of 32-bit groups per 4 columns (TRN1/TRN2 on 32- then 64-bit lanes). */
+static void sdot_pack8(const int8_t *b, int32_t ldb, int32_t nr, int32_t k, int8_t *panel)
+{
+    const int32_t kp = (k + 15) & ~15;
+    int32_t kk = 0, j, h;
+    if (nr == 8) {
+        for (; kk + 16 <= k; kk += 16) {
+            for (h = 0; h < 2; ++h) {
+                const int8_t *r = b + (size_t)(4 * h) * ldb + kk;
+                const int32x4_t r0 = vreinterpretq_s32_s8(vld1q_s8(r));
+                const int32x4_t r1 = vreinterpretq_s32_s8(vld1q_s8(r + ldb));
+                const int32x4_t r2 = vreinterpretq_s32_s8(vld1q_s8(r + 2 * (size_t)ldb));
+                const int32x4_t r3 = vreinterpretq_s32_s8(vld1q_s8(r + 3 * (size_t)ldb));
+                const int64x2_t t0 = vreinterpretq_s64_s32(vtrn1q_s32(r0, r1));
+                const int64x2_t t1 = vreinterpretq_s64_s32(vtrn2q_s32(r0, r1));
+                const int64x2_t t2 = vreinterpretq_s64_s32(vtrn1q_s32(r2, r3));
+                const int64x2_t t3 = vreinterpretq_s64_s32(vtrn2q_s32(r2, r3));
+                int8_t *o = panel + (size_t)kk * 8 + h * 16;
+                vst1q_s8(o, vreinterpretq_s8_s64(vtrn1q_s64(t0, t2)));
+                vst1q_s8(o + 32, vreinterpretq_s8_s64(vtrn1q_s64(t1, t3)));
+                vst1q_s8(o + 64, vreinterpretq_s8_s64(vtrn2q_s64(t0, t2)));
+                vst1q_s8(o + 96, vreinterpretq_s8_s64(vtrn2q_s64(t1, t3)));
+            }
+        }
+    }
+    if (kk == kp) {
+        return;
+    }
+    memset(panel + (size_t)kk * 8, 0, (size_t)(kp - kk) * 8);
+    for (j = 0; j < nr; ++j) {
+        const int8_t *src = b + (size_t)j * ldb;
+        int32_t q;
+        for (q = kk; q + 4 <= k; q += 4) {
+            memcpy(panel + (q >> 2) * 32 + j * 4, src + q, 4);
+        }
+        for (; q < k; ++q) {
+            panel[(q >> 2) * 32 + j * 4 + (q & 3)] = src[q];
+        }
+    }
+}
+
+/* Every row of a against one packed panel (nr columns), 4 rows at a time, requantized and
+ * stored; the requantization constants stay in registers for all rows, and so does the whole
+ * panel when k <= 16 (small_k; the expansion 1x1 convs of MobileNet-style blocks). small_k,
+ * tmode (load_tail16) and generic (rq_lanes) are constants in each instantiation below, so each loop
+ * keeps only its own load code and its operands in registers. */
+EL_SDOT static inline __attribute__((always_inline)) void
+sdot_rq_rows(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel, const rq8 *q,
+             const el_opt_rq *rq, int32_t nr, int8_t *out, int32_t ldout, const int small_k,
+             const int tmode, const int generic)
+{
+    const int32x4_t bias0 = vld1q_s32(q->bias), bias1 = vld1q_s32(q->bias + 4);
+    const int32x4_t mult0 = vld1q_s32(q->mult), mult1 = vld1q_s32(q->mult + 4);
+    const int32x4_t sh0 = vld1q_s32(q->shift), sh1 = vld1q_s32(q->shift + 4);
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t left0 = vmaxq_s32(sh0, zero), left1 = vmaxq_s32(sh1, zero);
+    const int32x4_t nrs0 = vminq_s32(sh0, zero), nrs1 = vminq_s32(sh1, zero);
+    const int16x8_t zp = vdupq_n_s16((int16_t)rq->out_offset);
+    const int8x16_t lo = vdupq_n_s8((int8_t)rq->act_min), hi = vdupq_n_s8((int8_t)rq->act_max);
+    const int8x16_t w00 = vld1q_s8(panel), w01 = vld1q_s8(panel + 16);
+    const int8x16_t w10 = vld1q_s8(panel + 32), w11 = vld1q_s8(panel + 48);
+    const int8x16_t w20 = vld1q_s8(panel + 64), w21 = vld1q_s8(panel + 80);
+    const int8x16_t w30 = vld1q_s8(panel + 96), w31 = vld1q_s8(panel + 112);
+    int32_t i0;
+    for (i0 = 0; i0 < m; i0 += 4, out += 4 * (size_t)ldout) {
+        /* whole groups of 4 rows; the last group repeats its last row (not stored) */
+        const int32_t mr = m - i0 < 4 ? m - i0 : 4;
+        const int8_t *a0 = a[i0], *a1, *a2, *a3;
+        int32x4_t s0 = bias0, s1 = bias1, s2 = bias0, s3 = bias1, s4 = bias0, s5 = bias1;
+        int32x4_t s6 = bias0, s7 = bias1;
+        if (mr == 4) {
+            a1 = a[i0 + 1];
+            a2 = a[i0 + 2];
+            a3 = a[i0 + 3];
+        } else {
+            a1 = a[i0 + (mr > 1)];
+            a2 = a[i0 + (mr > 2 ? 2 : mr - 1)];
+            a3 = a[i0 + mr - 1];
+        }
+#define EL_SDOT_QUAD(Q, W0, W1)                                                                    \
+    s0 = vdotq_laneq_s32(s0, W0, x0, Q);                                                           \
+    s1 = vdotq_laneq_s32(s1, W1, x0, Q);                                                           \
+    s2 = vdotq_laneq_s32(s2, W0, x1, Q);                                                           \
+    s3 = vdotq_laneq_s32(s3, W1, x1, Q);                                                           \
+    s4 = vdotq_laneq_s32(s4, W0, x2, Q);                                                           \
+    s5 = vdotq_laneq_s32(s5, W1, x2, Q);                                                           \
+    s6 = vdotq_laneq_s32(s6, W0, x3, Q);                                                           \
+    s7 = vdotq_laneq_s32(s7, W1, x3, Q);
+        if (small_k) {
+            const int8x16_t x0 = load_tail16(a0, k, tmode), x1 = load_tail16(a1, k, tmode);
+            const int8x16_t x2 = load_tail16(a2, k, tmode), x3 = load_tail16(a3, k, tmode);
+            EL_SDOT_QUAD(0, w00, w01)
+            if (k > 4) {
+                EL_SDOT_QUAD(1, w10, w11)
+            }
+            if (k > 8) {
+                EL_SDOT_QUAD(2, w20, w21)
+            }
+            if (k > 12) {
+                EL_SDOT_QUAD(3, w30, w31)
+            }
+        } else {
+            const int8_t *pp = panel;
+            int32_t kk;
+            for (kk = 0; kk + 16 <= k; kk += 16, pp += 128) {
+                const int8x16_t x0 = vld1q_s8(a0 + kk), x1 = vld1q_s8(a1 + kk);
+                const int8x16_t x2 = vld1q_s8(a2 + kk), x3 = vld1q_s8(a3 + kk);
+                int8x16_t v0 = vld1q_s8(pp), v1 = vld1q_s8(pp + 16);
+                EL_SDOT_QUAD(0, v0, v1)
+                v0 = vld1q_s8(pp + 32);
+                v1 = vld1q_s8(pp + 48);
+                EL_SDOT_QUAD(1, v0, v1)
+                v0 = vld1q_s8(pp + 64);
+                v1 = vld1q_s8(pp + 80);
+                EL_SDOT_QUAD(2, v0, v1)
+                v0 = vld1q_s8(pp + 96);
+                v1 = vld1q_s8(pp + 112);
+                EL_SDOT_QUAD(3, v0, v1)
+            }
+            if (kk < k) {
+                const int32_t rem = k - kk;
+                const int8x16_t x0 = load_tail16(a0 + kk, rem, tmode);
+                const int8x16_t x1 = load_tail16(a1 + kk, rem, tmode);
+                const int8x16_t x2 = load_tail16(a2 + kk, rem, tmode);
+                const int8x16_t x3 = load_tail16(a3 + kk, rem, tmode);
+                int8x16_t v0 = vld1q_s8(pp), v1 = vld1q_s8(pp + 16);
+                EL_SDOT_QUAD(0, v0, v1)
+                if (rem > 4) {
+                    v0 = vld1q_s8(pp + 32);
+                    v1 = vld1q_s8(pp + 48);
+                    EL_SDOT_QUAD(1, v0, v1)
+                }
+                if (rem > 8) {
+                    v0 = vld1q_s8(pp + 64);
+                    v1 = vld1q_s8(pp + 80);
+                    EL_SDOT_QUAD(2, v0, v1)
+                }
+                if (rem > 12) {
+                    v0 = vld1q_s8(pp + 96);
+                    v1 = vld1q_s8(pp + 112);
+                    EL_SDOT_QUAD(3, v0, v1)
+                }
+            }
+        }
+#undef EL_SDOT_QUAD
+        if (mr == 4 && nr == 8) {
+            const int8x16_t r01 = RQ_ROWS2(s0, s1, s2, s3), r23 = RQ_ROWS2(s4, s5, s6, s7);
+            vst1_s8(out, vget_low_s8(r01));
+            vst1_s8(out + ldout, vget_high_s8(r01));
+            vst1_s8(out + 2 * (size_t)ldout, vget_low_s8(r23));
+            vst1_s8(out + 3 * (size_t)ldout, vget_high_s8(r23));
+        } else {
+            rq8_store2(out, out + ldout, RQ_ROWS2(s0, s1, s2, s3), nr, mr > 1);
+            if (mr > 2) {
+                rq8_store2(out + 2 * (size_t)ldout, out + 3 * (size_t)ldout,
+                           RQ_ROWS2(s4, s5, s6, s7), nr, mr > 3);
+            }
+        }
+    }
+}
+#undef RQ_ROW
+#undef RQ_ROWS2
+
+#define EL_SDOT_RQ_ROWS(NAME, SMALL, TMODE, GENERIC)                                                  \
+    EL_SDOT static void NAME(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel,    \
+                             const rq8 *q, const el_opt_rq *rq, int32_t nr, int8_t *out,           \
+                             int32_t ldout)                                                        \
+    {                                                                                              \
+        sdot_rq_rows(m, a, k, panel, q, rq, nr, out, ldout, SMALL, TMODE, GENERIC);                   \
+    }
+EL_SDOT_RQ_ROWS(sdot_rq_small_vec, 1, EL_TAIL_VEC, 0)
+EL_SDOT_RQ_ROWS(sdot_rq_small_8, 1, EL_TAIL_8, 0)
+EL_SDOT_RQ_ROWS(sdot_rq_small_any, 1, EL_TAIL_ANY, 0)
+EL_SDOT_RQ_ROWS(sdot_rq_k_vec, 0, EL_TAIL_VEC, 0)
+EL_SDOT_RQ_ROWS(sdot_rq_k_8, 0, EL_TAIL_8, 0)
+EL_SDOT_RQ_ROWS(sdot_rq_k_any, 0, EL_TAIL_ANY, 0)
+/* some channel shifts left or not at all (a channel scale of 1/2 or more): rare, one generic
+ * instantiation */
+EL_SDOT_RQ_ROWS(sdot_rq_generic, 0, EL_TAIL_ANY, 1)
+
+int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                        int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout)
+{
+    int8_t panel[SDOT_KSEG / 16 * 128];
+    const int32_t rem = k & 15;
+    const int tmode = rq->a_padded || rem == 0 ? EL_TAIL_VEC : rem == 8 ? EL_TAIL_8 : EL_TAIL_ANY;
+    int32_t j0;
+    if (k < 1 || k > SDOT_KSEG || (m < 16 && k > 16)) {
+        return 0; /* long k: the segmented GEMM; few rows of a long k: dot-product tiles */
+    }
+    for (j0 = 0; j0 < n; j0 += 8) {
+        const int32_t nr = n - j0 < 8 ? n - j0 : 8;
+        int8_t *o = out + j0;
+        rq8 q;
+        sdot_pack8(b + (size_t)j0 * ldb, ldb, nr, k, panel);
+        if (!rq8_load(rq, j0, nr, &q)) {
+            sdot_rq_generic(m, a, k, panel, &q, rq, nr, o, ldout);
+        } else if (k <= 16) {
+            if (tmode == EL_TAIL_VEC) {
+                sdot_rq_small_vec(m, a, k, panel, &q, rq, nr, o, ldout);
+            } else if (tmode == EL_TAIL_8) {
+                sdot_rq_small_8(m, a, k, panel, &q, rq, nr, o, ldout);
+            } else {
+                sdot_rq_small_any(m, a, k, panel, &q, rq, nr, o, ldout);
+            }
+        } else if (tmode == EL_TAIL_VEC) {
+            sdot_rq_k_vec(m, a, k, panel, &q, rq, nr, o, ldout);
+        } else if (tmode == EL_TAIL_8) {
+            sdot_rq_k_8(m, a, k, panel, &q, rq, nr, o, ldout);
+        } else {
+            sdot_rq_k_any(m, a, k, panel, &q, rq, nr, o, ldout);
+        }
+    }
+    return 1;
+}
+
+/* ---- 3x3 depthwise with the requantization fused (el_opt_kernels.dw_rq) ----
+ * 16 channels at a time: the nine filter vectors stay in registers for the whole run of
+ * pixels, tap products are summed in int16 pairs (exact without a -128 filter byte:
+ * no_min_filter), widened onto accumulators that start at the bias, and requantized as the
+ * fused GEMM does (rq_lanes' fast form: every channel shifts right by at least 1). dw_rq_ok
+ * checks both once per layer and channel block; anything else takes the tile path. */
+int el_opt_dw_rq_ok_neon(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq)
+{
+    int32_t c;
+    if (n < 16) {
+        return 0;
+    }
+    for (c = 0; c + 16 <= n; c += 16) {
+        const int32x4_t m = vmaxq_s32(vmaxq_s32(vld1q_s32(rq->shift + c), vld1q_s32(rq->shift + c + 4)),
+                                      vmaxq_s32(vld1q_s32(rq->shift + c + 8),
+                                                vld1q_s32(rq->shift + c + 12)));
+        if (!no_min_filter(9, f, fstride, c, 16) || vmaxvq_s32(m) > -1) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                     const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out,
+                     int32_t ostep)
+{
+    const size_t fs = (size_t)fstride, d1 = (size_t)dstep, d2 = 2 * (size_t)dstep;
+    const int8x16_t w0 = vld1q_s8(f), w1 = vld1q_s8(f + fs), w2 = vld1q_s8(f + 2 * fs);
+    const int8x16_t w3 = vld1q_s8(f + 3 * fs), w4 = vld1q_s8(f + 4 * fs);
+    const int8x16_t w5 = vld1q_s8(f + 5 * fs), w6 = vld1q_s8(f + 6 * fs);
+    const int8x16_t w7 = vld1q_s8(f + 7 * fs), w8 = vld1q_s8(f + 8 * fs);
+    const int32_t *bias = rq->bias + c;
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t m0 = vld1q_s32(rq->mult + c), m1 = vld1q_s32(rq->mult + c + 4);
+    const int32x4_t m2 = vld1q_s32(rq->mult + c + 8), m3 = vld1q_s32(rq->mult + c + 12);
+    const int32x4_t r0 = vminq_s32(vld1q_s32(rq->shift + c), zero);
+    const int32x4_t r1 = vminq_s32(vld1q_s32(rq->shift + c + 4), zero);
+    const int32x4_t r2 = vminq_s32(vld1q_s32(rq->shift + c + 8), zero);
+    const int32x4_t r3 = vminq_s32(vld1q_s32(rq->shift + c + 12), zero);
+    const int16x8_t zp = vdupq_n_s16((int16_t)rq->out_offset);
+    const int8x16_t lo = vdupq_n_s8((int8_t)rq->act_min), hi = vdupq_n_s8((int8_t)rq->act_max);
+    const int8_t *p0 = rows[0] + c, *p1 = rows[1] + c, *p2 = rows[2] + c;
+    int32_t p;
+    for (p = 0; p < npix; ++p, p0 += xstep, p1 += xstep, p2 += xstep, out += ostep) {
+        const int8x16_t x_0 = vld1q_s8(p0), x_1 = vld1q_s8(p0 + d1), x_2 = vld1q_s8(p0 + d2);
+        const int8x16_t x_3 = vld1q_s8(p1), x_4 = vld1q_s8(p1 + d1), x_5 = vld1q_s8(p1 + d2);
+        const int8x16_t x_6 = vld1q_s8(p2), x_7 = vld1q_s8(p2 + d1), x_8 = vld1q_s8(p2 + d2);
+        const int16x8_t lo8 = vmull_s8(vget_low_s8(x_8), vget_low_s8(w8));
+        const int16x8_t hi8 = vmull_high_s8(x_8, w8);
+        /* the bias reloaded per pixel: a load, where holding it would spill */
+        int32x4_t s0 = vaddw_s16(vld1q_s32(bias), vget_low_s16(lo8));
+        int32x4_t s1 = vaddw_high_s16(vld1q_s32(bias + 4), lo8);
+        int32x4_t s2 = vaddw_s16(vld1q_s32(bias + 8), vget_low_s16(hi8));
+        int32x4_t s3 = vaddw_high_s16(vld1q_s32(bias + 12), hi8);
+        int16x8_t q0, q1;
+        EL_DW_PAIR(s0, s1, s2, s3, x_0, w0, x_1, w1)
+        EL_DW_PAIR(s0, s1, s2, s3, x_2, w2, x_3, w3)
+        EL_DW_PAIR(s0, s1, s2, s3, x_4, w4, x_5, w5)
+        EL_DW_PAIR(s0, s1, s2, s3, x_6, w6, x_7, w7)
+        q0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(s0, m0, r0, r0, 0)),
+                                        rq_lanes(s1, m1, r1, r1, 0)),
+                        zp);
+        q1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(s2, m2, r2, r2, 0)),
+                                        rq_lanes(s3, m3, r3, r3, 0)),
+                        zp);
+        vst1q_s8(out, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(q0), q1), lo), hi));
+    }
+}
+
+void el_opt_dw_rq_neon(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                       const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
+                       int8_t *out, int32_t ostep)
+{
+    const int32_t n16 = n & ~15;
+    int32_t c, p, ky, kx;
+    for (c = 0; c < n16; c += 16) {
+        dw3_rq16(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+    }
+    for (p = 0; p < npix; ++p) { /* channels past the last 16: one by one */
+        for (c = n16; c < n; ++c) {
+            uint32_t s = (uint32_t)rq->bias[c];
+            int32_t r;
+            for (ky = 0; ky < 3; ++ky) {
+                for (kx = 0; kx < 3; ++kx) {
+                    const int8_t x = rows[ky][(size_t)p * xstep + (size_t)kx * dstep + c];
+                    s += (uint32_t)((int32_t)x * f[(size_t)(ky * 3 + kx) * fstride + c]);
+                }
+            }
+            r = el_opt_requant1((int32_t)s, rq->mult[c], rq->shift[c]) + rq->out_offset;
+            out[(size_t)p * ostep + c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+        }
+    }
+}
+
+/* ---- int8 ADD / SUB, 16 lanes at a time ----
+ * TFLite's arithmetic (el_opt_add1): each input (x + offset) << left_shift, requantized to the
+ * common scale, added or subtracted, requantized to the output. The input scales are at most
+ * half the larger one, so their shifts are 0 (the larger input: SRDHM alone, RDBP by 0 is the
+ * identity) or right shifts (rq_lanes' fast form); the output shift is a right shift. The
+ * forms are constants of each instantiation; any other layer goes to add_neon_any. */
+#define EL_ADD_SHIFT0 0 /* shift 0: VQRDMULH only */
+#define EL_ADD_RIGHT 1  /* shift <= -1: VQRDMULH, SSRA, VRSHL */
+static inline __attribute__((always_inline)) int32x4_t add_rq(int32x4_t v, int32x4_t m,
+                                                                int32x4_t nrs, const int form)
+{
+    return form == EL_ADD_SHIFT0 ? vqrdmulhq_s32(v, m) : rq_lanes(v, m, nrs, nrs, 0);
+}
+
+static inline __attribute__((always_inline)) void
+add16(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a, const int8_t *b,
+      int8_t *out, const int f1, const int f2)
+{
+    const int16x8_t off1 = vdupq_n_s16((int16_t)p->input1_offset);
+    const int16x8_t off2 = vdupq_n_s16((int16_t)p->input2_offset);
+    const int32x4_t ls = vdupq_n_s32(p->left_shift);
+    const int32x4_t m1 = vdupq_n_s32(p->input1_multiplier), m2 = vdupq_n_s32(p->input2_multiplier);
+    const int32x4_t mo = vdupq_n_s32(p->output_multiplier);
+    const int32x4_t r1 = vdupq_n_s32(p->input1_shift), r2 = vdupq_n_s32(p->input2_shift);
+    const int32x4_t ro = vdupq_n_s32(p->output_shift);
+    const int16x8_t zp = vdupq_n_s16((int16_t)p->output_offset);
+    const int8x16_t lo = vdupq_n_s8((int8_t)p->act_min), hi = vdupq_n_s8((int8_t)p->act_max);
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const int8x16_t xa = vld1q_s8(a + i), xb = vld1q_s8(b + i);
+        const int16x8_t a0 = vaddq_s16(vmovl_s8(vget_low_s8(xa)), off1);
+        const int16x8_t a1 = vaddq_s16(vmovl_high_s8(xa), off1);
+        const int16x8_t b0 = vaddq_s16(vmovl_s8(vget_low_s8(xb)), off2);
+        const int16x8_t b1 = vaddq_s16(vmovl_high_s8(xb), off2);
+        int32x4_t s[4];
+        int16x8_t q0, q1;
+        int32_t h;
+        for (h = 0; h < 4; ++h) {
+            const int16x8_t av = h < 2 ? a0 : a1, bv = h < 2 ? b0 : b1;
+            const int32x4_t wa = vshlq_s32(h & 1 ? vmovl_high_s16(av) : vmovl_s16(vget_low_s16(av)), ls);
+            const int32x4_t wb = vshlq_s32(h & 1 ? vmovl_high_s16(bv) : vmovl_s16(vget_low_s16(bv)), ls);
+            const int32x4_t qa = add_rq(wa, m1, r1, f1), qb = add_rq(wb, m2, r2, f2);
+            s[h] = add_rq(is_sub ? vsubq_s32(qa, qb) : vaddq_s32(qa, qb), mo, ro, EL_ADD_RIGHT);
+        }
+        q0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s[0]), s[1]), zp);
+        q1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s[2]), s[3]), zp);
+        vst1q_s8(out + i, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(q0), q1), lo), hi));
+    }
+    if (i < n) {
+        add_neon_any(p, is_sub, n - i, a + i, b + i, out + i);
+    }
+}
+
+static void add16_00(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    add16(p, is_sub, n, a, b, out, EL_ADD_SHIFT0, EL_ADD_SHIFT0);
+}
+
+static void add16_01(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    add16(p, is_sub, n, a, b, out, EL_ADD_SHIFT0, EL_ADD_RIGHT);
+}
+
+static void add16_10(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    add16(p, is_sub, n, a, b, out, EL_ADD_RIGHT, EL_ADD_SHIFT0);
+}
+
+static void add16_11(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    add16(p, is_sub, n, a, b, out, EL_ADD_RIGHT, EL_ADD_RIGHT);
+}
+
+void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                     const int8_t *b, int8_t *out)
+{
+    const int32_t s1 = p->input1_shift, s2 = p->input2_shift;
+    /* (x + offset) is summed in int16: int8 offsets are within [-128, 128] */
+    if (s1 > 0 || s2 > 0 || p->output_shift > -1 || p->input1_offset < -256 ||
+        p->input1_offset > 256 || p->input2_offset < -256 || p->input2_offset > 256) {
+        add_neon_any(p, is_sub, n, a, b, out);
+    } else if (s1 == 0) {
+        (s2 == 0 ? add16_00 : add16_01)(p, is_sub, n, a, b, out);
+    } else {
+        (s2 == 0 ? add16_10 : add16_11)(p, is_sub, n, a, b, out);
     }
 }
 

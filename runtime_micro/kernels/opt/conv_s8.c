@@ -20,6 +20,32 @@ static int multipliers_ok(const int32_t *mult, const int32_t *shift, int32_t n)
     return 1;
 }
 
+/* memcpy for short runs (a kernel row of an RGB input is 9 bytes): overlapping word copies
+ * instead of a library call or a byte loop. */
+static inline void copy_bytes(int8_t *dst, const int8_t *src, int32_t n)
+{
+    if (n < 4) { /* one-channel kernel rows (Cortex-M models): the shortest test first */
+        int32_t c;
+        for (c = 0; c < n; ++c) {
+            dst[c] = src[c];
+        }
+    } else if (n < 8) {
+        uint32_t u, v;
+        memcpy(&u, src, 4);
+        memcpy(&v, src + n - 4, 4);
+        memcpy(dst, &u, 4);
+        memcpy(dst + n - 4, &v, 4);
+    } else if (n < 16) {
+        uint64_t u, v;
+        memcpy(&u, src, 8);
+        memcpy(&v, src + n - 8, 8);
+        memcpy(dst, &u, 8);
+        memcpy(dst + n - 8, &v, 8);
+    } else {
+        memcpy(dst, src, (size_t)n);
+    }
+}
+
 /* bias + off * sum(row), computed modulo 2^32 exactly as the reference's int32 sums wrap. */
 static int32_t fold_offset(const int32_t *bias, int32_t idx, int32_t off, int32_t sum)
 {
@@ -38,6 +64,146 @@ void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *fil
     }
 }
 
+/* The GEMM rows of mb output pixels from pos = (b, oy, ox) on, which advances past them: a
+ * 1x1 unpadded conv's rows are the input pixels themselves, any other's are copied into cols
+ * (kc bytes apart), padded with the input zero point. */
+#define EL_ROWS_ANY 0
+#define EL_ROWS_CONTIGUOUS 1 /* a stride-1 1x1 conv: consecutive input pixels */
+#define EL_ROWS_UNPADDED 2   /* im2col without any padding: f_h runs of f_w * in_c bytes */
+
+/* Which of gather_rows' paths a layer takes (once per call, not per group of rows). */
+static int rows_mode(const el_conv_params *p, const el_dims *in_dims, const el_dims *f_dims,
+                     const el_dims *out_dims, int direct)
+{
+    if (direct) {
+        return p->stride_w == 1 && p->stride_h == 1 && out_dims->w == in_dims->w &&
+                       (out_dims->h == in_dims->h || in_dims->n == 1)
+                   ? EL_ROWS_CONTIGUOUS
+                   : EL_ROWS_ANY;
+    }
+    return p->dilation_w == 1 && p->dilation_h == 1 && p->pad_w == 0 && p->pad_h == 0 &&
+                   (out_dims->w - 1) * p->stride_w + f_dims->w <= in_dims->w &&
+                   (out_dims->h - 1) * p->stride_h + f_dims->h <= in_dims->h
+               ? EL_ROWS_UNPADDED
+               : EL_ROWS_ANY;
+}
+
+#if defined(__GNUC__)
+#define EL_INLINE_ROWS __attribute__((always_inline)) inline /* a call per 4 rows on Cortex-M */
+#else
+#define EL_INLINE_ROWS inline
+#endif
+static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *in_dims,
+                                       const el_dims *f_dims, const el_dims *out_dims,
+                                       const int8_t *in, int direct, int mode, int32_t kc,
+                                       int8_t *cols, int32_t mb, int32_t *pos,
+                                       const int8_t **rows)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w, out_h = out_dims->h, out_w = out_dims->w;
+    const int32_t zp = -p->input_offset;
+    int32_t b = pos[0], oy = pos[1], ox = pos[2], i;
+    if (mode == EL_ROWS_CONTIGUOUS) {
+        const int8_t *x = in + (((size_t)b * in_h + oy) * in_w + ox) * in_c;
+        for (i = 0; i < mb; ++i, x += in_c) {
+            rows[i] = x;
+        }
+        ox += mb;
+        while (ox >= out_w) {
+            ox -= out_w;
+            if (++oy == out_h) {
+                oy = 0;
+                ++b;
+            }
+        }
+        pos[0] = b, pos[1] = oy, pos[2] = ox;
+        return;
+    }
+    if (mode == EL_ROWS_UNPADDED) { /* e.g. a stem conv after an explicit PAD */
+        const size_t run = (size_t)f_w * in_c, istep = (size_t)p->stride_w * in_c;
+        const size_t irow = (size_t)in_w * in_c;
+        const int8_t *x = in + (((size_t)b * in_h + (size_t)oy * p->stride_h) * in_w +
+                                (size_t)ox * p->stride_w) * in_c;
+        for (i = 0; i < mb; ++i) {
+            int8_t *dst = cols + (size_t)i * kc;
+            const int8_t *src = x;
+            int32_t ky;
+            for (ky = 0; ky < f_h; ++ky, dst += run, src += irow) {
+                copy_bytes(dst, src, (int32_t)run);
+            }
+            rows[i] = cols + (size_t)i * kc;
+            x += istep;
+            if (++ox == out_w) {
+                ox = 0;
+                if (++oy == out_h) {
+                    oy = 0;
+                    ++b;
+                }
+                x = in + (((size_t)b * in_h + (size_t)oy * p->stride_h) * in_w) * in_c;
+            }
+        }
+        pos[0] = b, pos[1] = oy, pos[2] = ox;
+        return;
+    }
+    for (i = 0; i < mb; ++i) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+        const int8_t *img = in + (size_t)b * in_h * in_w * in_c;
+        if (direct) {
+            rows[i] = img + ((size_t)y0 * in_w + x0) * in_c;
+        } else if (p->dilation_w == 1 && x0 >= 0 && x0 + f_w <= in_w) {
+            /* no horizontal padding: each kernel row is f_w * in_c contiguous bytes */
+            const int32_t run = f_w * in_c;
+            int32_t ky;
+            int8_t *dst = cols + (size_t)i * kc;
+            for (ky = 0; ky < f_h; ++ky, dst += run) {
+                const int32_t iy = y0 + p->dilation_h * ky;
+                if (iy < 0 || iy >= in_h) {
+                    memset(dst, zp, (size_t)run);
+                } else {
+                    copy_bytes(dst, img + ((size_t)iy * in_w + x0) * in_c, run);
+                }
+            }
+            rows[i] = cols + (size_t)i * kc;
+        } else {
+            int32_t ky, kx;
+            int8_t *dst = cols + (size_t)i * kc;
+            for (ky = 0; ky < f_h; ++ky) {
+                const int32_t iy = y0 + p->dilation_h * ky;
+                for (kx = 0; kx < f_w; ++kx, dst += in_c) {
+                    const int32_t ix = x0 + p->dilation_w * kx;
+                    const int pad = iy < 0 || iy >= in_h || ix < 0 || ix >= in_w;
+                    if (in_c < 16) { /* a few channels (RGB input): no library call */
+                        int32_t c;
+                        if (pad) {
+                            for (c = 0; c < in_c; ++c) {
+                                dst[c] = (int8_t)zp;
+                            }
+                        } else {
+                            const int8_t *src = img + ((size_t)iy * in_w + ix) * in_c;
+                            for (c = 0; c < in_c; ++c) {
+                                dst[c] = src[c];
+                            }
+                        }
+                    } else if (pad) {
+                        memset(dst, zp, (size_t)in_c);
+                    } else {
+                        memcpy(dst, img + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
+                    }
+                }
+            }
+            rows[i] = cols + (size_t)i * kc;
+        }
+        if (++ox == out_w) {
+            ox = 0;
+            if (++oy == out_h) {
+                oy = 0;
+                ++b;
+            }
+        }
+    }
+    pos[0] = b, pos[1] = oy, pos[2] = ox;
+}
+
 int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                      const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                      const int8_t *filter, const int32_t *bias, const el_opt_sums *sums,
@@ -51,14 +217,17 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
     const int32_t npix = in_dims->n * out_h * out_w;
     const int direct = f_h == 1 && f_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
                        (out_h - 1) * p->stride_h < in_h && (out_w - 1) * p->stride_w < in_w;
+    /* im2col rows are kc bytes apart; the bytes from k to kc stay zero */
+    const int32_t kc = (k + EL_OPT_COL_ALIGN - 1) / EL_OPT_COL_ALIGN * EL_OPT_COL_ALIGN;
+    const int mode = rows_mode(p, in_dims, f_dims, out_dims, direct);
     const el_opt_kernels *const kr = el_opt_kernels_for(isa);
     int8_t cols[EL_OPT_COLS];
     const int8_t *rows[EL_OPT_MB_RQ > EL_OPT_MB ? EL_OPT_MB_RQ : EL_OPT_MB];
     int32_t tile[EL_OPT_MB * EL_OPT_NC];
     int32_t be[EL_OPT_NC], bs[EL_OPT_NC];
     int32_t n0, mb_max = kr->gemm_rq != NULL ? EL_OPT_MB_RQ : EL_OPT_MB;
-    if (!direct && k > 0 && EL_OPT_COLS / k < mb_max) {
-        mb_max = EL_OPT_COLS / k;
+    if (!direct && kc > 0 && EL_OPT_COLS / kc < mb_max) {
+        mb_max = EL_OPT_COLS / kc;
         if (kr->gemm_rq != NULL && mb_max > 4) {
             mb_max &= ~3; /* whole groups of 4 rows for the fused GEMM's fast path */
         }
@@ -67,12 +236,18 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
     }
+    if (!direct && kc > k) {
+        int32_t i;
+        for (i = 0; i < mb_max; ++i) {
+            memset(cols + (size_t)i * kc + k, 0, (size_t)(kc - k));
+        }
+    }
     for (n0 = 0; n0 < out_c; n0 += EL_OPT_NC) {
         const int32_t nc = out_c - n0 < EL_OPT_NC ? out_c - n0 : EL_OPT_NC;
         const int8_t *fb = filter + (size_t)n0 * k;
         const int32_t *bsum = bs;
         el_opt_rq rq;
-        int32_t pix0, b, oy, ox;
+        int32_t pix0, pos[3] = {0, 0, 0};
         if (EL_OPT_FILTER_SUMS && sums != NULL) { /* Cortex-M: compiled out */
             rq.bias = sums->bias + n0;
             bsum = sums->sum + n0;
@@ -85,72 +260,11 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         rq.out_offset = p->output_offset;
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
-        /* output pixel coordinates advance with pix (no divisions per pixel) */
-        b = oy = ox = 0;
+        rq.a_padded = !direct && EL_OPT_COL_ALIGN >= 16;
+        /* output pixel coordinates (b, oy, ox) advance with pix (no divisions per pixel) */
         for (pix0 = 0; pix0 < npix; pix0 += mb_max) {
             const int32_t mb = npix - pix0 < mb_max ? npix - pix0 : mb_max;
-            int32_t i;
-            for (i = 0; i < mb; ++i) {
-                const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-                const int8_t *img = in + (size_t)b * in_h * in_w * in_c;
-                if (direct) {
-                    rows[i] = img + ((size_t)y0 * in_w + x0) * in_c;
-                } else if (p->dilation_w == 1 && x0 >= 0 && x0 + f_w <= in_w) {
-                    /* no horizontal padding: each kernel row is f_w * in_c contiguous bytes */
-                    const int32_t run = f_w * in_c;
-                    int32_t ky, c;
-                    int8_t *dst = cols + (size_t)i * k;
-                    for (ky = 0; ky < f_h; ++ky, dst += run) {
-                        const int32_t iy = y0 + p->dilation_h * ky;
-                        if (iy < 0 || iy >= in_h) {
-                            memset(dst, zp, (size_t)run);
-                        } else if (run >= 16) {
-                            memcpy(dst, img + ((size_t)iy * in_w + x0) * in_c, (size_t)run);
-                        } else {
-                            const int8_t *src = img + ((size_t)iy * in_w + x0) * in_c;
-                            for (c = 0; c < run; ++c) {
-                                dst[c] = src[c];
-                            }
-                        }
-                    }
-                    rows[i] = cols + (size_t)i * k;
-                } else {
-                    int32_t ky, kx;
-                    int8_t *dst = cols + (size_t)i * k;
-                    for (ky = 0; ky < f_h; ++ky) {
-                        const int32_t iy = y0 + p->dilation_h * ky;
-                        for (kx = 0; kx < f_w; ++kx, dst += in_c) {
-                            const int32_t ix = x0 + p->dilation_w * kx;
-                            const int pad = iy < 0 || iy >= in_h || ix < 0 || ix >= in_w;
-                            if (in_c < 16) { /* a few channels (RGB input): no library call */
-                                int32_t c;
-                                if (pad) {
-                                    for (c = 0; c < in_c; ++c) {
-                                        dst[c] = (int8_t)zp;
-                                    }
-                                } else {
-                                    const int8_t *src = img + ((size_t)iy * in_w + ix) * in_c;
-                                    for (c = 0; c < in_c; ++c) {
-                                        dst[c] = src[c];
-                                    }
-                                }
-                            } else if (pad) {
-                                memset(dst, zp, (size_t)in_c);
-                            } else {
-                                memcpy(dst, img + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
-                            }
-                        }
-                    }
-                    rows[i] = cols + (size_t)i * k;
-                }
-                if (++ox == out_w) {
-                    ox = 0;
-                    if (++oy == out_h) {
-                        oy = 0;
-                        ++b;
-                    }
-                }
-            }
+            gather_rows(p, in_dims, f_dims, out_dims, in, direct, mode, kc, cols, mb, pos, rows);
             if (kr->gemm_rq == NULL ||
                 !kr->gemm_rq(mb, nc, k, rows, fb, k, &rq, out + (size_t)pix0 * out_c + n0, out_c)) {
                 int32_t r0;
@@ -184,6 +298,81 @@ static void dw_pixel(const el_opt_kernels *kr, const el_conv_params *p, int32_t 
         }
     }
     kr->dw(taps, x, f, fstride, n, acc);
+}
+
+#if EL_OPT_DW_ROWBUF > 0
+/* 16-byte copies (inlined) for a pixel's channels in a padded row */
+static void copy_pixel(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        memcpy(dst + i, src + i, 16);
+    }
+    copy_bytes(dst + i, src + i, n - i);
+}
+#endif
+
+/* A 3x3 depthwise layer's channels [c0, c0 + n) through the fused kernel (dw_rq), one call
+ * per output row. A layer with padding reads its rows from copies with the padding filled in
+ * (the input zero point; n bytes per pixel, each input row copied once: a ring of three
+ * rows), so every tap is inside a row. in, filter and out start at channel c0. Returns 0,
+ * having written nothing, when the kernel or the row buffer declines. */
+static int dw_rows_rq(const el_opt_kernels *kr, const el_conv_params *p, const el_dims *in_dims,
+                      const int8_t *in, const int8_t *filter, const el_dims *out_dims, int8_t *out,
+                      int32_t n, int32_t zp, const el_opt_rq *rq)
+{
+#if EL_OPT_DW_ROWBUF > 0
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, c = in_dims->c, oc = out_dims->c;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w;
+    const int32_t sx = p->stride_w, sy = p->stride_h, dx = p->dilation_w, dy = p->dilation_h;
+    const int32_t wspan = (out_w - 1) * sx + 2 * dx + 1; /* input columns a row of taps reads */
+    const int padded = p->pad_w > 0 || p->pad_h > 0 || wspan - p->pad_w > in_w ||
+                       (out_h - 1) * sy + 2 * dy + 1 - p->pad_h > in_h;
+    int8_t buf[3][EL_OPT_DW_ROWBUF];
+    int32_t b, oy, ky;
+    if (!kr->dw_rq_ok(filter, oc, n, rq) ||
+        (padded && (dy != 1 || (size_t)wspan * (size_t)n > EL_OPT_DW_ROWBUF))) {
+        return 0;
+    }
+    for (b = 0; b < in_dims->n; ++b) {
+        const int8_t *img = in + (size_t)b * in_h * in_w * c;
+        int32_t held[3] = {-1, -1, -1}; /* the input row in each ring slot (rows >= -1 + 1) */
+        for (oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * sy - p->pad_h;
+            const int8_t *rows[3];
+            for (ky = 0; ky < 3; ++ky) {
+                const int32_t iy = y0 + dy * ky;
+                if (!padded) {
+                    rows[ky] = img + (size_t)iy * in_w * c;
+                } else {
+                    /* slot of row iy (iy >= -pad_h): rows iy, iy + 1, iy + 2 never share one */
+                    const int32_t slot = (iy + 3 * p->pad_h + 3) % 3;
+                    int8_t *dst = buf[slot];
+                    if (held[slot] != iy + 1) {
+                        int32_t x;
+                        for (x = 0; x < wspan; ++x, dst += n) {
+                            const int32_t ix = x - p->pad_w;
+                            if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+                                memset(dst, zp, (size_t)n);
+                            } else {
+                                copy_pixel(dst, img + ((size_t)iy * in_w + ix) * c, n);
+                            }
+                        }
+                        held[slot] = iy + 1;
+                    }
+                    rows[ky] = buf[slot];
+                }
+            }
+            kr->dw_rq(rows, (padded ? n : c) * dx, (padded ? n : c) * sx, out_w, filter, oc, n, rq,
+                      out + ((size_t)b * out_h + oy) * out_w * oc, oc);
+        }
+    }
+    return 1;
+#else
+    (void)kr, (void)p, (void)in_dims, (void)in, (void)filter, (void)out_dims, (void)out, (void)n;
+    (void)zp, (void)rq;
+    return 0;
+#endif
 }
 
 int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
@@ -237,6 +426,11 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
         rq.out_offset = p->output_offset;
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
+        rq.a_padded = 0;
+        if (kr->dw_rq != NULL && f_h == 3 && f_w == 3 &&
+            dw_rows_rq(kr, p, in_dims, in + c0, filter + c0, out_dims, out + c0, cb, zp, &rq)) {
+            continue;
+        }
         for (b = 0; b < in_dims->n; ++b) {
             const int8_t *img = in + (size_t)b * in_h * in_w * in_c + c0;
             for (oy = 0; oy < out_h; ++oy) {
@@ -321,6 +515,7 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
         rq.out_offset = p->output_offset;
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
+        rq.a_padded = 0;
         for (b0 = 0; b0 < batches; b0 += EL_OPT_MB) {
             const int32_t mb = batches - b0 < EL_OPT_MB ? batches - b0 : EL_OPT_MB;
             int32_t i;

@@ -124,6 +124,11 @@ int el_opt_avgpool_s8(uint32_t isa, const el_pool_params *p, const el_dims *in_d
 int el_opt_maxpool_s8(uint32_t isa, const el_pool_params *p, const el_dims *in_dims,
                       const int8_t *in, const el_dims *out_dims, int8_t *out);
 
+/* MEAN int8 (el_reduce_mean_s8's arguments; scratch: one int32 per output); takes reduced
+ * axes that form one run of dims. */
+int el_opt_mean_s8(uint32_t isa, const el_reduce_params *p, const el_shape *s, const int8_t *in,
+                   int32_t *scratch, int8_t *out);
+
 /* PAD / PADV2 (el_pad's arguments), any element size. */
 int el_opt_pad(uint32_t isa, size_t elem, const el_shape *in_shape, const int32_t *pad_before,
                const int32_t *pad_after, const void *pad_value, const void *in, void *out);

@@ -109,7 +109,7 @@ uint32_t el_opt_isa_detected(void)
     return isa;
 }
 
-/* dw_run and gemm_rq only where they pay (Cortex-M; DSP) */
+/* dw_run and gemm_rq only where they pay (Cortex-M; DSP; aarch64 below) */
 #if defined(__ARM_FEATURE_DSP) && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
 #define EL_OPT_GEMM_RQ el_opt_gemm_rq_dsp
 #else
@@ -122,13 +122,15 @@ uint32_t el_opt_isa_detected(void)
 #endif
 static const el_opt_kernels k_portable = {el_opt_gemm_c,   el_opt_dw_c,  el_opt_requant_c,
                                           el_opt_rowsum_c, el_opt_add_c, EL_OPT_DW_RUN,
-                                          EL_OPT_GEMM_RQ};
+                                          EL_OPT_GEMM_RQ, NULL, NULL};
 #if defined(EL_OPT_HAVE_AVX2)
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2,
                                       el_opt_dw_avx2,
                                       el_opt_requant_avx2,
                                       el_opt_rowsum_avx2,
                                       el_opt_add_avx2,
+                                      NULL,
+                                      NULL,
                                       NULL,
                                       NULL};
 #endif
@@ -140,6 +142,8 @@ static const el_opt_kernels k_sse41 = {el_opt_gemm_sse41,
                                        el_opt_rowsum_c,
                                        el_opt_add_c,
                                        NULL,
+                                       NULL,
+                                       NULL,
                                        NULL};
 #endif
 #if defined(EL_OPT_HAVE_VNNI)
@@ -149,12 +153,16 @@ static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512,
                                          el_opt_rowsum_avx2,
                                          el_opt_add_avx2,
                                          NULL,
+                                         NULL,
+                                         NULL,
                                          NULL};
 static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni,
                                          el_opt_dw_avx2,
                                          el_opt_requant_avx2,
                                          el_opt_rowsum_avx2,
                                          el_opt_add_avx2,
+                                         NULL,
+                                         NULL,
                                          NULL,
                                          NULL};
 #endif
@@ -165,14 +173,18 @@ static const el_opt_kernels k_neon = {el_opt_gemm_neon,
                                       el_opt_rowsum_neon,
                                       el_opt_add_neon,
                                       el_opt_dw_run_neon,
-                                      NULL};
+                                      NULL,
+                                      el_opt_dw_rq_ok_neon,
+                                      el_opt_dw_rq_neon};
 static const el_opt_kernels k_sdot = {el_opt_gemm_sdot,
                                       el_opt_dw_neon,
                                       el_opt_requant_neon,
                                       el_opt_rowsum_neon,
                                       el_opt_add_neon,
                                       el_opt_dw_run_neon,
-                                      NULL};
+                                      el_opt_gemm_rq_sdot,
+                                      el_opt_dw_rq_ok_neon,
+                                      el_opt_dw_rq_neon};
 #endif
 
 /* Detection happens once per interpreter (el_init); each call here only picks a table, so

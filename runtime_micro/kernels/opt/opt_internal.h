@@ -21,13 +21,17 @@
 #define EL_OPT_DW_C 32  /* depthwise channels per chunk */
 #define EL_OPT_MB_RQ 16 /* GEMM rows per call when the requantization is fused (no tile) */
 #define EL_OPT_DW_MB 16 /* depthwise pixels per accumulator tile (2 KB) */
+#define EL_OPT_COL_ALIGN 1 /* im2col rows k bytes apart */
+#define EL_OPT_DW_ROWBUF 0 /* no padded depthwise row copies (no dw_rq kernel) */
 #else
 #define EL_OPT_MB 64
 #define EL_OPT_NC 64
 #define EL_OPT_COLS 32768
 #define EL_OPT_DW_C 64
-#define EL_OPT_MB_RQ EL_OPT_MB
+#define EL_OPT_MB_RQ 256 /* no int32 tile: more rows per call share each packed panel */
 #define EL_OPT_DW_MB EL_OPT_MB
+#define EL_OPT_COL_ALIGN 16 /* im2col rows start 16 bytes apart: vector loads past k stay inside */
+#define EL_OPT_DW_ROWBUF 8192 /* bytes of each of the 3 padded input rows of the fused depthwise */
 #endif
 #define EL_OPT_DW_TAPS 64 /* largest depthwise kernel (h*w) handled */
 
@@ -38,6 +42,10 @@ typedef struct {
     const int32_t *mult;
     const int32_t *shift;
     int32_t out_offset, act_min, act_max;
+    /* nonzero: every row of the GEMM's a may be read up to the next multiple of 16 bytes past
+     * k, whatever those bytes hold (im2col rows in the driver's padded buffer), so a fused GEMM
+     * needs no partial loads for a k tail; 0: exactly k bytes (rows read in place). */
+    int32_t a_padded;
 } el_opt_rq;
 
 /* el_requant for a non-negative multiplier (the drivers check), inline: the doubling high
@@ -79,6 +87,16 @@ typedef struct {
      * accumulators never leaving registers. */
     int (*gemm_rq)(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                    int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
+    /* Optional (NULL: dw / dw_run then requant): 3x3 depthwise pixels requantized in
+     * registers, no int32 tile. Pixel p's tap (ky, kx) is at rows[ky] + p * xstep + kx * dstep
+     * (every tap inside rows the driver made: padded copies where the layer pads);
+     * out[p * ostep + c] = requant(sum of the 9 taps' x[c] * f[t * fstride + c]) for p < npix,
+     * c < n (rq's arrays start at channel 0 of the call). Only after dw_rq_ok(f, fstride, n,
+     * rq) returned 1 for these channels. */
+    int (*dw_rq_ok)(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq);
+    void (*dw_rq)(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                  const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq, int8_t *out,
+                  int32_t ostep);
 } el_opt_kernels;
 
 /* One int8 ADD / SUB element exactly as the reference (multipliers >= 0). */
@@ -189,6 +207,12 @@ int el_opt_fc_f32_neon(const el_fc_params *p, int32_t batches, int32_t depth, co
 void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                          int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
+int el_opt_dw_rq_ok_neon(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq);
+void el_opt_dw_rq_neon(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                       const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
+                       int8_t *out, int32_t ostep);
+int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                        int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
 void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                      const int8_t *b, int8_t *out);
 #endif

@@ -131,6 +131,18 @@ int main(void)
         run_case(-100 - idx, 1, 5, 7, idx, idx % 2 ? 16 : 13, 1, 1, 1, 1, 0, pick(zps, 7),
                  pick(zps, 7), 1, isas, n_isas);
     }
+    /* the fused SDOT GEMM + requantization (aarch64): 1x1 rows read in place with every k
+     * tail of 1..15 past 16 (no reads past k), partial 8-column panels and 4-row groups */
+    for (idx = 18; idx <= 49; ++idx) {
+        run_case(-200 - idx, 1, 3, 6 + idx % 3, idx, 5 + idx % 12, 1, 1, 1, 1, 0, pick(zps, 7),
+                 pick(zps, 7), 1, isas, n_isas);
+    }
+    /* more pixels than one call's rows (256), and an RGB stem: 3x3 stride 2 over 3 channels
+     * (k = 27 in 16-byte padded im2col rows), VALID and SAME */
+    run_case(-250, 1, 17, 17, 24, 20, 1, 1, 1, 1, 0, -128, 4, 1, isas, n_isas);
+    run_case(-251, 1, 23, 23, 3, 32, 3, 3, 2, 1, 0, -4, -128, 1, isas, n_isas);
+    run_case(-252, 1, 24, 21, 3, 19, 3, 3, 2, 1, 1, 7, -128, 1, isas, n_isas);
+    run_case(-253, 1, 12, 12, 5, 8, 3, 3, 1, 1, 1, 0, 0, 1, isas, n_isas); /* k = 45 */
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
         done +=

@@ -121,6 +121,13 @@ int main(void)
     run_case(-5, 1, 4, 150, 24, 1, 3, 3, 1, 1, 1, -3, 9, 1, isas, n_isas);
     run_case(-6, 1, 3, 140, 16, 1, 5, 5, 1, 2, 1, 127, -128, 1, isas, n_isas);
     run_case(-7, 1, 5, 133, 40, 1, 3, 3, 2, 1, 1, -128, 0, 1, isas, n_isas);
+    /* the fused 3x3 kernel (aarch64): padded rows copied into a ring (two images, stride 1
+     * and 3, 80 channels = chunks of 64 and 16), a row too wide for its buffer (declined, the
+     * tile path), and channels past the last 16 (one by one) */
+    run_case(-8, 2, 9, 7, 80, 1, 3, 3, 1, 1, 1, 4, -2, 1, isas, n_isas);
+    run_case(-9, 1, 10, 11, 80, 1, 3, 3, 3, 1, 1, -128, 3, 1, isas, n_isas);
+    run_case(-10, 1, 1, 130, 64, 1, 3, 3, 1, 1, 1, 0, 0, 1, isas, n_isas);
+    run_case(-11, 1, 6, 9, 21, 1, 3, 3, 1, 1, 0, -7, 7, 1, isas, n_isas);
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
         done += run_case(idx, rnd_in(1, 2), rnd_in(1, 12), rnd_in(1, 12), pick(chans, 13),

@@ -81,6 +81,7 @@ int main(void)
         rq.out_offset = out_zp;
         rq.act_min = it % 3 == 0 ? -128 : rnd_in(-128, 0);
         rq.act_max = it % 3 == 0 ? 127 : rnd_in(rq.act_min, 127);
+        rq.a_padded = 0;
         for (r = 0; r < ROWS; ++r) {
             for (c = 0; c < N; ++c) {
                 const int32_t v = (int32_t)((uint32_t)g_acc[r * N + c] + (uint32_t)g_bias[c]);
