@@ -811,8 +811,9 @@ static int rq8_load(const el_opt_rq *rq, int32_t j0, int32_t nr, rq8 *k)
 /* v << left, VQRDMULH, fixup, VRSHL (see above). generic = 0 when every lane shifts right
  * by at least 1 and none left (layer scales below 1/2, the usual case): the fixup is then
  * one SSRA of h's own sign. */
-static inline __attribute__((always_inline)) int32x4_t
-rq_lanes(int32x4_t v, int32x4_t mult, int32x4_t left, int32x4_t nrs, const int generic)
+static inline __attribute__((always_inline)) int32x4_t rq_lanes(int32x4_t v, int32x4_t mult,
+                                                                int32x4_t left, int32x4_t nrs,
+                                                                const int generic)
 {
     if (generic) {
         const int32x4_t h = vqrdmulhq_s32(vshlq_s32(v, left), mult);
@@ -825,8 +826,8 @@ rq_lanes(int32x4_t v, int32x4_t mult, int32x4_t left, int32x4_t nrs, const int g
 
 /* Two rows of 8 accumulators (a0 a1: row 0, b0 b1: row 1) to 16 clamped int8. */
 #define RQ_ROW(A0, A1)                                                                             \
-    vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(A0, mult0, left0, nrs0, generic)),            \
-                               rq_lanes(A1, mult1, left1, nrs1, generic)),                        \
+    vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(A0, mult0, left0, nrs0, generic)),              \
+                               rq_lanes(A1, mult1, left1, nrs1, generic)),                         \
                zp)
 #define RQ_ROWS2(A0, A1, B0, B1)                                                                   \
     vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(RQ_ROW(A0, A1)), RQ_ROW(B0, B1)), lo), hi)
@@ -1036,12 +1037,12 @@ sdot_rq_rows(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel, 
 #undef RQ_ROW
 #undef RQ_ROWS2
 
-#define EL_SDOT_RQ_ROWS(NAME, SMALL, TMODE, GENERIC)                                                  \
+#define EL_SDOT_RQ_ROWS(NAME, SMALL, TMODE, GENERIC)                                               \
     EL_SDOT static void NAME(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel,    \
                              const rq8 *q, const el_opt_rq *rq, int32_t nr, int8_t *out,           \
                              int32_t ldout)                                                        \
     {                                                                                              \
-        sdot_rq_rows(m, a, k, panel, q, rq, nr, out, ldout, SMALL, TMODE, GENERIC);                   \
+        sdot_rq_rows(m, a, k, panel, q, rq, nr, out, ldout, SMALL, TMODE, GENERIC);                \
     }
 EL_SDOT_RQ_ROWS(sdot_rq_small_vec, 1, EL_TAIL_VEC, 0)
 EL_SDOT_RQ_ROWS(sdot_rq_small_8, 1, EL_TAIL_8, 0)
@@ -1102,9 +1103,9 @@ int el_opt_dw_rq_ok_neon(const int8_t *f, int32_t fstride, int32_t n, const el_o
         return 0;
     }
     for (c = 0; c + 16 <= n; c += 16) {
-        const int32x4_t m = vmaxq_s32(vmaxq_s32(vld1q_s32(rq->shift + c), vld1q_s32(rq->shift + c + 4)),
-                                      vmaxq_s32(vld1q_s32(rq->shift + c + 8),
-                                                vld1q_s32(rq->shift + c + 12)));
+        const int32x4_t m =
+            vmaxq_s32(vmaxq_s32(vld1q_s32(rq->shift + c), vld1q_s32(rq->shift + c + 4)),
+                      vmaxq_s32(vld1q_s32(rq->shift + c + 8), vld1q_s32(rq->shift + c + 12)));
         if (!no_min_filter(9, f, fstride, c, 16) || vmaxvq_s32(m) > -1) {
             return 0;
         }
@@ -1149,12 +1150,12 @@ static void dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, in
         EL_DW_PAIR(s0, s1, s2, s3, x_2, w2, x_3, w3)
         EL_DW_PAIR(s0, s1, s2, s3, x_4, w4, x_5, w5)
         EL_DW_PAIR(s0, s1, s2, s3, x_6, w6, x_7, w7)
-        q0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(s0, m0, r0, r0, 0)),
-                                        rq_lanes(s1, m1, r1, r1, 0)),
-                        zp);
-        q1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(s2, m2, r2, r2, 0)),
-                                        rq_lanes(s3, m3, r3, r3, 0)),
-                        zp);
+        q0 = vqaddq_s16(
+            vqmovn_high_s32(vqmovn_s32(rq_lanes(s0, m0, r0, r0, 0)), rq_lanes(s1, m1, r1, r1, 0)),
+            zp);
+        q1 = vqaddq_s16(
+            vqmovn_high_s32(vqmovn_s32(rq_lanes(s2, m2, r2, r2, 0)), rq_lanes(s3, m3, r3, r3, 0)),
+            zp);
         vst1q_s8(out, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(q0), q1), lo), hi));
     }
 }
@@ -1193,14 +1194,14 @@ void el_opt_dw_rq_neon(const int8_t *const *rows, int32_t dstep, int32_t xstep, 
 #define EL_ADD_SHIFT0 0 /* shift 0: VQRDMULH only */
 #define EL_ADD_RIGHT 1  /* shift <= -1: VQRDMULH, SSRA, VRSHL */
 static inline __attribute__((always_inline)) int32x4_t add_rq(int32x4_t v, int32x4_t m,
-                                                                int32x4_t nrs, const int form)
+                                                              int32x4_t nrs, const int form)
 {
     return form == EL_ADD_SHIFT0 ? vqrdmulhq_s32(v, m) : rq_lanes(v, m, nrs, nrs, 0);
 }
 
-static inline __attribute__((always_inline)) void
-add16(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a, const int8_t *b,
-      int8_t *out, const int f1, const int f2)
+static inline __attribute__((always_inline)) void add16(const el_arith_params *p, int is_sub,
+                                                        int32_t n, const int8_t *a, const int8_t *b,
+                                                        int8_t *out, const int f1, const int f2)
 {
     const int16x8_t off1 = vdupq_n_s16((int16_t)p->input1_offset);
     const int16x8_t off2 = vdupq_n_s16((int16_t)p->input2_offset);
@@ -1223,8 +1224,10 @@ add16(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a, const in
         int32_t h;
         for (h = 0; h < 4; ++h) {
             const int16x8_t av = h < 2 ? a0 : a1, bv = h < 2 ? b0 : b1;
-            const int32x4_t wa = vshlq_s32(h & 1 ? vmovl_high_s16(av) : vmovl_s16(vget_low_s16(av)), ls);
-            const int32x4_t wb = vshlq_s32(h & 1 ? vmovl_high_s16(bv) : vmovl_s16(vget_low_s16(bv)), ls);
+            const int32x4_t wa =
+                vshlq_s32(h & 1 ? vmovl_high_s16(av) : vmovl_s16(vget_low_s16(av)), ls);
+            const int32x4_t wb =
+                vshlq_s32(h & 1 ? vmovl_high_s16(bv) : vmovl_s16(vget_low_s16(bv)), ls);
             const int32x4_t qa = add_rq(wa, m1, r1, f1), qb = add_rq(wb, m2, r2, f2);
             s[h] = add_rq(is_sub ? vsubq_s32(qa, qb) : vaddq_s32(qa, qb), mo, ro, EL_ADD_RIGHT);
         }

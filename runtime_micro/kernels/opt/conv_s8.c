@@ -96,8 +96,7 @@ static int rows_mode(const el_conv_params *p, const el_dims *in_dims, const el_d
 static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *in_dims,
                                        const el_dims *f_dims, const el_dims *out_dims,
                                        const int8_t *in, int direct, int mode, int32_t kc,
-                                       int8_t *cols, int32_t mb, int32_t *pos,
-                                       const int8_t **rows)
+                                       int8_t *cols, int32_t mb, int32_t *pos, const int8_t **rows)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w, out_h = out_dims->h, out_w = out_dims->w;
@@ -122,8 +121,9 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
     if (mode == EL_ROWS_UNPADDED) { /* e.g. a stem conv after an explicit PAD */
         const size_t run = (size_t)f_w * in_c, istep = (size_t)p->stride_w * in_c;
         const size_t irow = (size_t)in_w * in_c;
-        const int8_t *x = in + (((size_t)b * in_h + (size_t)oy * p->stride_h) * in_w +
-                                (size_t)ox * p->stride_w) * in_c;
+        const int8_t *x =
+            in + (((size_t)b * in_h + (size_t)oy * p->stride_h) * in_w + (size_t)ox * p->stride_w) *
+                     in_c;
         for (i = 0; i < mb; ++i) {
             int8_t *dst = cols + (size_t)i * kc;
             const int8_t *src = x;

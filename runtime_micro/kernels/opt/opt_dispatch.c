@@ -122,7 +122,7 @@ uint32_t el_opt_isa_detected(void)
 #endif
 static const el_opt_kernels k_portable = {el_opt_gemm_c,   el_opt_dw_c,  el_opt_requant_c,
                                           el_opt_rowsum_c, el_opt_add_c, EL_OPT_DW_RUN,
-                                          EL_OPT_GEMM_RQ, NULL, NULL};
+                                          EL_OPT_GEMM_RQ,  NULL,         NULL};
 #if defined(EL_OPT_HAVE_AVX2)
 static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2,
                                       el_opt_dw_avx2,
@@ -167,24 +167,13 @@ static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni,
                                          NULL};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
-static const el_opt_kernels k_neon = {el_opt_gemm_neon,
-                                      el_opt_dw_neon,
-                                      el_opt_requant_neon,
-                                      el_opt_rowsum_neon,
-                                      el_opt_add_neon,
-                                      el_opt_dw_run_neon,
-                                      NULL,
-                                      el_opt_dw_rq_ok_neon,
-                                      el_opt_dw_rq_neon};
-static const el_opt_kernels k_sdot = {el_opt_gemm_sdot,
-                                      el_opt_dw_neon,
-                                      el_opt_requant_neon,
-                                      el_opt_rowsum_neon,
-                                      el_opt_add_neon,
-                                      el_opt_dw_run_neon,
-                                      el_opt_gemm_rq_sdot,
-                                      el_opt_dw_rq_ok_neon,
-                                      el_opt_dw_rq_neon};
+static const el_opt_kernels k_neon = {
+    el_opt_gemm_neon,   el_opt_dw_neon, el_opt_requant_neon,  el_opt_rowsum_neon, el_opt_add_neon,
+    el_opt_dw_run_neon, NULL,           el_opt_dw_rq_ok_neon, el_opt_dw_rq_neon};
+static const el_opt_kernels k_sdot = {
+    el_opt_gemm_sdot,    el_opt_dw_neon,       el_opt_requant_neon,
+    el_opt_rowsum_neon,  el_opt_add_neon,      el_opt_dw_run_neon,
+    el_opt_gemm_rq_sdot, el_opt_dw_rq_ok_neon, el_opt_dw_rq_neon};
 #endif
 
 /* Detection happens once per interpreter (el_init); each call here only picks a table, so

@@ -18,9 +18,9 @@
 #define EL_OPT_MB 4
 #define EL_OPT_NC 32
 #define EL_OPT_COLS 2048
-#define EL_OPT_DW_C 32  /* depthwise channels per chunk */
-#define EL_OPT_MB_RQ 16 /* GEMM rows per call when the requantization is fused (no tile) */
-#define EL_OPT_DW_MB 16 /* depthwise pixels per accumulator tile (2 KB) */
+#define EL_OPT_DW_C 32     /* depthwise channels per chunk */
+#define EL_OPT_MB_RQ 16    /* GEMM rows per call when the requantization is fused (no tile) */
+#define EL_OPT_DW_MB 16    /* depthwise pixels per accumulator tile (2 KB) */
 #define EL_OPT_COL_ALIGN 1 /* im2col rows k bytes apart */
 #define EL_OPT_DW_ROWBUF 0 /* no padded depthwise row copies (no dw_rq kernel) */
 #else
