@@ -24,6 +24,45 @@ struct el_threadpool {
     int32_t n_tasks, next, unfinished;
 };
 
+/* Waking a sleeping thread takes tens of microseconds (futex, scheduler; more in a VM),
+ * about what a whole layer of a small model costs: workers, and the caller waiting for the
+ * last task, first poll for a while (EL_POOL_SPINS pause instructions, ~0.1 ms) and only then
+ * sleep on the condition variable. generation and unfinished are written under the lock and
+ * read by the polls with atomic loads. */
+#define EL_POOL_SPINS 4000
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Polls (lock not held) until `*v != old` or the spins run out; returns whether it changed. */
+static int spin_until_changed(const uint64_t *v, uint64_t old, const int *stop)
+{
+    int32_t i;
+    for (i = 0; i < EL_POOL_SPINS; i++) {
+        if (__atomic_load_n(v, __ATOMIC_ACQUIRE) != old || __atomic_load_n(stop, __ATOMIC_ACQUIRE))
+            return 1;
+        cpu_relax();
+    }
+    return 0;
+}
+
+static int spin_until_zero(const int32_t *v)
+{
+    int32_t i;
+    for (i = 0; i < EL_POOL_SPINS; i++) {
+        if (__atomic_load_n(v, __ATOMIC_ACQUIRE) == 0)
+            return 1;
+        cpu_relax();
+    }
+    return 0;
+}
+
 /* Runs tasks of the current job until none are left; called and returns with lock held. */
 static void run_tasks(el_threadpool *p)
 {
@@ -34,7 +73,7 @@ static void run_tasks(el_threadpool *p)
         pthread_mutex_unlock(&p->lock);
         task(arg, i);
         pthread_mutex_lock(&p->lock);
-        if (--p->unfinished == 0)
+        if (__atomic_sub_fetch(&p->unfinished, 1, __ATOMIC_RELEASE) == 0)
             pthread_cond_signal(&p->done);
     }
 }
@@ -45,6 +84,11 @@ static void *worker_main(void *arg)
     uint64_t seen = 0;
     pthread_mutex_lock(&p->lock);
     for (;;) {
+        if (!p->shutdown && p->generation == seen) {
+            pthread_mutex_unlock(&p->lock);
+            (void)spin_until_changed(&p->generation, seen, &p->shutdown);
+            pthread_mutex_lock(&p->lock);
+        }
         while (!p->shutdown && p->generation == seen)
             pthread_cond_wait(&p->work, &p->lock);
         if (p->shutdown)
@@ -104,7 +148,7 @@ void el_threadpool_destroy(el_threadpool *p)
     if (p == NULL)
         return;
     pthread_mutex_lock(&p->lock);
-    p->shutdown = 1;
+    __atomic_store_n(&p->shutdown, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
     for (i = 0; i < p->started; i++)
@@ -140,10 +184,15 @@ void el_threadpool_parallel_for(void *pool, int32_t n_tasks, void (*task)(void *
     p->arg = arg;
     p->n_tasks = n_tasks;
     p->next = 0;
-    p->unfinished = n_tasks;
-    p->generation++;
+    __atomic_store_n(&p->unfinished, n_tasks, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->generation, p->generation + 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->work);
     run_tasks(p);
+    if (p->unfinished > 0) {
+        pthread_mutex_unlock(&p->lock);
+        (void)spin_until_zero(&p->unfinished);
+        pthread_mutex_lock(&p->lock);
+    }
     while (p->unfinished > 0)
         pthread_cond_wait(&p->done, &p->lock);
     p->task = NULL;
