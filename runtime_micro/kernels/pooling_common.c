@@ -97,7 +97,9 @@ static el_status max_invoke(el_context *ctx, el_node *node)
     const pool_data *d = (const pool_data *)node->op_data;
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
     if (d->is_float) {
-        el_maxpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
+        if (!el_opt_maxpool_f32(el_ctx_isa(ctx), &d->p, &d->in, EL_F32(in), &d->out, EL_F32(out))) {
+            el_maxpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
+        }
     } else if (d->is16) {
         el_maxpool_s16(&d->p, &d->in, EL_S16(in), &d->out, EL_S16(out));
     } else if (!el_opt_maxpool_s8(el_ctx_isa(ctx), &d->p, &d->in, EL_S8(in), &d->out, EL_S8(out))) {

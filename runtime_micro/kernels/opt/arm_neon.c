@@ -1523,6 +1523,8 @@ static void pack8_f32(const float *w, int32_t ldw, int32_t ks, float *panel)
 #define F_BCAST(x) vdupq_n_f32(x)
 #define F_FMA(acc, a, b) vfmaq_f32(acc, a, b)
 #define F_CLAMP(v, lo, hi) clamp4(v, lo, hi)
+#define F_GTSEL(v, m) vbslq_f32(vcgtq_f32(v, m), v, m)
+#define F_LTSEL(a, b) vbslq_f32(vcltq_f32(a, b), a, b)
 #include "f32_body.h"
 
 #else

@@ -85,6 +85,9 @@ int el_opt_depthwise_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_
 int el_opt_fully_connected_f32(uint32_t isa, const el_fc_params *p, int32_t batches, int32_t depth,
                                const float *in, int32_t units, const float *filter,
                                const float *bias, float *out);
+/* float32 MAX_POOL_2D: the reference's bits (same comparisons per output, in vectors). */
+int el_opt_maxpool_f32(uint32_t isa, const el_pool_params *p, const el_dims *in_dims,
+                       const float *in, const el_dims *out_dims, float *out);
 
 /* float32 CONV_2D / FULLY_CONNECTED whose weights the model stores as float16 (behind a
  * DEQUANTIZE the interpreter then skips), in half-precision arithmetic (arm_fp16.c): aarch64

@@ -6,6 +6,8 @@
  *   F_V, F_L          vector type and lanes,
  *   F_ZERO, F_LOAD(p), F_STORE(p, v), F_BCAST(x), F_FMA(acc, a, b) (acc + a * b, one rounding),
  *   F_CLAMP(v, lo, hi)  x < lo ? lo : (x > hi ? hi : x) lane by lane (NaN passes through),
+ *   F_GTSEL(v, m)     v > m ? v : m lane by lane (an ordered compare: a NaN v keeps m),
+ *   F_LTSEL(a, b)     a < b ? a : b lane by lane (ordered),
  *   F_MR              rows of the GEMM register tile, whose columns are F_NP = 2 * F_L,
  *   F_FN(ftile)       the register tile (see EL_F32_FIRST in opt_internal.h), defined before,
  *   F_FN(fdot8)(k, x, w, ldw, nu, sums)  sums[j] = dot(x, w + j * ldw) over k for j < nu (<= 8),
@@ -550,6 +552,55 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
                 for (ox = 0; ox < out_w; ++ox) {
                     F_FN(dw_scalar)(p, in_dims, img, f_dims, filter, bias, y0, ox * sw - p->pad_w,
                                     c, out_c, orow + (size_t)ox * out_c);
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+/* MAX_POOL_2D: the reference's sequence per output (lowest float; m = x > m ? x : m over the
+ * window's taps inside the image, row by row; clamp), channels in vectors, the last ones in
+ * scalar: the same bits. */
+F_ATTR int F_FN(el_opt_maxpool_f32)(const el_pool_params *p, const el_dims *in_dims,
+                                    const float *in, const el_dims *out_dims, float *out)
+{
+    const int32_t ch = in_dims->c;
+    int32_t b, oy, ox, c, fy, fx;
+    for (b = 0; b < in_dims->n; ++b) {
+        const float *img = in + (size_t)b * in_dims->h * in_dims->w * ch;
+        for (oy = 0; oy < out_dims->h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int32_t fy0 = y0 < 0 ? -y0 : 0;
+            const int32_t fy1 = in_dims->h - y0 < p->filter_h ? in_dims->h - y0 : p->filter_h;
+            for (ox = 0; ox < out_dims->w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                const int32_t fx0 = x0 < 0 ? -x0 : 0;
+                const int32_t fx1 = in_dims->w - x0 < p->filter_w ? in_dims->w - x0 : p->filter_w;
+                float *o = out + (((size_t)b * out_dims->h + oy) * out_dims->w + ox) * ch;
+                for (c = 0; c + F_L <= ch; c += F_L) {
+                    F_V m = F_BCAST(-3.402823466e+38f);
+                    for (fy = fy0; fy < fy1; ++fy) {
+                        const float *row = img + ((size_t)(y0 + fy) * in_dims->w + x0) * ch + c;
+                        for (fx = fx0; fx < fx1; ++fx) {
+                            m = F_GTSEL(F_LOAD(row + (size_t)fx * ch), m);
+                        }
+                    }
+                    /* the reference's clamp, signed zeros included (F_CLAMP may use max/min) */
+                    m = F_GTSEL(F_BCAST(p->act_min_f), F_LTSEL(F_BCAST(p->act_max_f), m));
+                    F_STORE(o + c, m);
+                }
+                for (; c < ch; ++c) {
+                    float m = -3.402823466e+38f, v;
+                    for (fy = fy0; fy < fy1; ++fy) {
+                        for (fx = fx0; fx < fx1; ++fx) {
+                            const float x =
+                                img[((size_t)(y0 + fy) * in_dims->w + x0 + fx) * ch + c];
+                            m = x > m ? x : m;
+                        }
+                    }
+                    v = m < p->act_min_f ? p->act_min_f : (m > p->act_max_f ? p->act_max_f : m);
+                    o[c] = v;
                 }
             }
         }

@@ -184,6 +184,8 @@ int el_opt_depthwise_f32_avx2(const el_conv_params *p, const el_dims *in_dims, c
                               const el_dims *out_dims, float *out);
 int el_opt_fc_f32_avx2(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
                        int32_t units, const float *filter, const float *bias, float *out);
+int el_opt_maxpool_f32_avx2(const el_pool_params *p, const el_dims *in_dims, const float *in,
+                            const el_dims *out_dims, float *out);
 #endif
 
 #if defined(__aarch64__) && defined(__GNUC__)
@@ -204,6 +206,8 @@ int el_opt_depthwise_f32_neon(const el_conv_params *p, const el_dims *in_dims, c
                               const el_dims *out_dims, float *out);
 int el_opt_fc_f32_neon(const el_fc_params *p, int32_t batches, int32_t depth, const float *in,
                        int32_t units, const float *filter, const float *bias, float *out);
+int el_opt_maxpool_f32_neon(const el_pool_params *p, const el_dims *in_dims, const float *in,
+                            const el_dims *out_dims, float *out);
 void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                          int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);

@@ -1,9 +1,75 @@
-/* AVERAGE_POOL_2D / MAX_POOL_2D int8: optimized kernel vs the reference, bit for bit. */
+/* AVERAGE_POOL_2D / MAX_POOL_2D int8 and MAX_POOL_2D float: optimized kernel vs the
+ * reference, bit for bit (float inputs include NaNs, infinities and signed zeros). */
 #include "opt_test.h"
+
+#include <math.h>
 
 #define MAX_N 20000
 
 static int8_t g_in[MAX_N], g_ref[MAX_N + GUARD], g_got[MAX_N + GUARD];
+static float g_fin[MAX_N], g_fref[MAX_N + GUARD], g_fgot[MAX_N + GUARD];
+
+/* Float inputs: mostly random values, some NaN / +-inf / +-0 / equal neighbours. */
+static void fill_special(float *x, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const unsigned r = rnd() % 40u;
+        x[i] = r == 0            ? NAN
+               : r == 1          ? INFINITY
+               : r == 2          ? -INFINITY
+               : r == 3          ? 0.0f
+               : r == 4          ? -0.0f
+               : r == 5 && i > 0 ? x[i - 1]
+                                 : (float)rnd_in(-100000, 100000) / 997.0f;
+    }
+}
+
+static int float_max_case(int idx)
+{
+    el_pool_params p;
+    el_dims in_d, out_d;
+    static const int32_t chans[] = {1, 3, 4, 8, 9, 16, 17, 33};
+    const int same = (int)(rnd() % 2u);
+    const int32_t n = rnd_in(1, 2), h = rnd_in(1, 12), w = rnd_in(1, 12), c = pick(chans, 8);
+    int32_t oh, ow, tot;
+    char what[120];
+    memset(&p, 0, sizeof p);
+    p.filter_h = rnd_in(1, 4);
+    p.filter_w = rnd_in(1, 4);
+    p.stride_h = rnd_in(1, 3);
+    p.stride_w = rnd_in(1, 3);
+    oh = same ? (h + p.stride_h - 1) / p.stride_h : (h - p.filter_h) / p.stride_h + 1;
+    ow = same ? (w + p.stride_w - 1) / p.stride_w : (w - p.filter_w) / p.stride_w + 1;
+    if (oh < 1 || ow < 1 || n * h * w * c > MAX_N || n * oh * ow * c > MAX_N) {
+        return 0;
+    }
+    p.pad_h = same ? ((oh - 1) * p.stride_h + p.filter_h - h) / 2 : 0;
+    p.pad_w = same ? ((ow - 1) * p.stride_w + p.filter_w - w) / 2 : 0;
+    p.pad_h = p.pad_h < 0 ? 0 : p.pad_h;
+    p.pad_w = p.pad_w < 0 ? 0 : p.pad_w;
+    p.act_min_f = (rnd() % 2u) ? -INFINITY : (rnd() % 2u) ? 0.0f : -50.0f;
+    p.act_max_f = (rnd() % 2u) ? INFINITY : 6.0f;
+    in_d.n = out_d.n = n;
+    in_d.h = h;
+    in_d.w = w;
+    in_d.c = out_d.c = c;
+    out_d.h = oh;
+    out_d.w = ow;
+    tot = n * oh * ow * c;
+    fill_special(g_fin, n * h * w * c);
+    el_maxpool_f32(&p, &in_d, g_fin, &out_d, g_fref);
+    memset(g_fgot, GUARD_BYTE, ((size_t)tot + GUARD) * sizeof(float));
+    sprintf(what, "float max pool case %d: %dx%dx%d f %dx%d s %dx%d", idx, (int)h, (int)w, (int)c,
+            (int)p.filter_h, (int)p.filter_w, (int)p.stride_h, (int)p.stride_w);
+    ++g_checked;
+    if (el_opt_maxpool_f32(isa_all(), &p, &in_d, g_fin, &out_d, g_fgot)) {
+        ++g_fast;
+        same_output((const int8_t *)g_fref, (const int8_t *)g_fgot, tot * (int32_t)sizeof(float),
+                    what, 0);
+    }
+    return 1;
+}
 
 int main(void)
 {
@@ -59,5 +125,10 @@ int main(void)
             same_output(g_ref, g_got, tot, what, 0);
         }
     }
-    return finish("test_opt_pool", 300);
+    for (done = 0; done < 200 && idx < 10000; ++idx) {
+        done += float_max_case(idx);
+    }
+    /* the float path exists on x86-64 (AVX2) and aarch64 (NEON) only */
+    return finish("test_opt_pool",
+                  300 + ((el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON)) ? 200 : 0));
 }
