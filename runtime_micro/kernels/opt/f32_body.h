@@ -185,6 +185,7 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
  * acc = bias; acc = fma(x, w_tap, acc) over the taps inside the image in the reference's
  * order (a padded tap adds x * w = 0 there); clamp. F_SP pixels of a row at a time when all
  * their taps are inside, so their chains overlap. Same sequence per output as the GEMM. */
+#if defined(F_SMALL_CONV)
 #define F_SMALLK 27
 #define F_SMALLN 128
 #define F_SP 8
@@ -299,6 +300,8 @@ F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_di
     return 1;
 }
 
+#endif /* F_SMALL_CONV */
+
 F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_dims, const float *in,
                                    const el_dims *f_dims, const float *filter, const float *bias,
                                    const el_dims *out_dims, float *out)
@@ -308,9 +311,11 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
     if (f_dims->c != in_dims->c || k < 1 || out_dims->c < 1) {
         return 0;
     }
-    if (k <= F_SMALLK && out_dims->c <= F_SMALLN) {
+#if defined(F_SMALL_CONV)
+    if (k <= F_SMALLK && out_dims->c <= F_SMALLN && in_dims->c == 1 && f_dims->h * f_dims->w > 1) {
         return F_FN(conv_small)(p, in_dims, in, f_dims, filter, bias, out_dims, out);
     }
+#endif
     s.p = p;
     s.in_dims = in_dims;
     s.f_dims = f_dims;

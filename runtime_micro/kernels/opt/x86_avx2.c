@@ -502,6 +502,7 @@ EL_AVX2F static void fdot8_avx2(int32_t k, const float *x, const float *w, int32
 #define F_BCAST(x) _mm256_set1_ps(x)
 #define F_FMA(acc, a, b) _mm256_fmadd_ps(a, b, acc)
 #define F_CLAMP(v, lo, hi) clamp8(v, lo, hi)
+#define F_SMALL_CONV 1
 #define F_GTSEL(v, m) _mm256_blendv_ps(m, v, _mm256_cmp_ps(v, m, _CMP_GT_OQ))
 #define F_LTSEL(a, b) _mm256_blendv_ps(b, a, _mm256_cmp_ps(a, b, _CMP_LT_OQ))
 #include "f32_body.h"
