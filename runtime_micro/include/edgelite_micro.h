@@ -171,7 +171,8 @@ typedef struct el_config {
    * move by about 1e-3 of a layer's output scale (more for long sums; the bound is in
    * kernels/opt/arm_fp16.c), not float32 rounding. Never silent overflow: an output whose
    * float16 arithmetic overflows (beyond 65504) is computed again in float32. Other layers and
-   * models stay float32. el_kernel_isa() has EL_ISA_FP16 when the flag took effect. */
+   * models stay float32. el_kernel_isa() has EL_ISA_FP16 when the flag took effect. Built by
+   * GCC only: a clang build (Android NDK, Apple, zig) ignores the flag (kernels/opt/el_opt.h). */
     int32_t allow_fp16;
 } el_config;
 

@@ -99,7 +99,10 @@ int el_opt_maxpool_f32(uint32_t isa, const el_pool_params *p, const el_dims *in_
  * at prepare into the op data, el_opt_f16_packed_bytes), FULLY_CONNECTED the model's
  * units x depth halves in place. */
 #define EL_OPT_F16_KC 512 /* k per float16 sum; segments then add up in float32 */
-#if defined(__aarch64__) && defined(__GNUC__)
+/* GCC only: clang (Android NDK, Apple, zig cc 22) rejects the float16 NEON intrinsics inside
+ * functions given the feature by a target attribute ("needs target feature fullfp16"), so
+ * clang builds keep the float32 kernels and ignore allow_fp16 (the same results as without). */
+#if defined(__aarch64__) && defined(__GNUC__) && !defined(__clang__)
 #define EL_OPT_F16W 1
 #else
 #define EL_OPT_F16W 0
