@@ -231,18 +231,35 @@ def _quad(w: np.ndarray, g: np.ndarray) -> float:
     return float(np.sum((w @ g) * w))
 
 
+def _holdout_errors(a_train: np.ndarray, r_train: np.ndarray, a_hold: np.ndarray,
+                    q_hold: np.ndarray, base: float, priors: Sequence[np.ndarray],
+                    strengths: Sequence[float]) -> np.ndarray:
+    """Hold-out error energies (priors × strengths) of the ridge fits
+    W_s = (R + s P)(A + s I)⁻¹, R = ``r_train`` (O × K), A = ``a_train`` (K × K), P a prior:
+    in the eigenbasis V of A, W_s = C_s Vᵀ with C_s = (R V + s P V) / (vals + s), and the
+    error on the hold-out rows is ``base`` − 2 Σ C_s ∘ (Q V) + Σ (C_s H) ∘ C_s, H = Vᵀ A_h V
+    (``a_hold``, ``q_hold`` = Q: the hold-out cross term of W): one eigendecomposition and two
+    products, then O × K² per candidate (the classifier of MobileNetV2 reads 1,281 features
+    on 64 rows)."""
+    vals, vecs = np.linalg.eigh(a_train)
+    r0 = r_train @ vecs
+    q = q_hold @ vecs
+    h = vecs.T @ a_hold @ vecs
+    errs = np.zeros((len(priors), len(strengths)))
+    for j, prior in enumerate(priors):
+        p0 = prior @ vecs
+        for i, s in enumerate(strengths):
+            c = (r0 + s * p0) / (vals + s)
+            errs[j, i] = base - 2 * float(np.sum(c * q)) + float(np.sum((c @ h) * c))
+    return errs
+
+
 def _cv(gram: Gram, wa: np.ndarray, removed: np.ndarray, keep: np.ndarray,
         lambdas: tuple[float, ...] = LAMBDAS, per_pos: int | None = None
         ) -> tuple[float, float, int]:
     """(λ, its cross-validated error energy, which prior) over the folds, the best of
-    ``lambdas`` × the priors (_priors).
-
-    Per fold, the ridge fits of _ridge() in the eigenbasis V of the training G_KK are
-    C_λ Vᵀ with C_λ = (W G[:, K] V + λ P V) / (vals + λ), and their hold-out error
-    (_holdout) is tr(Wa F Waᵀ) − 2 Σ C_λ ∘ (Wa F[:, K] V) + Σ (C_λ H) ∘ C_λ with H = Vᵀ F_KK V:
-    one eigendecomposition and two products per fold, then O × |K|² per candidate, instead of
-    an eigendecomposition per prior and O × |K| × F per candidate (the classifier of
-    MobileNetV2 reads 1,281 features on 64 rows)."""
+    ``lambdas`` × the priors (_priors): the fits of _ridge() on the other folds, measured on
+    each fold by _holdout_errors."""
     total = gram.g
     per_fold_rows = gram.rows / len(gram.folds)
     n_priors = len(_priors(wa, total, gram.rows, removed, keep, per_pos))
@@ -252,16 +269,9 @@ def _cv(gram: Gram, wa: np.ndarray, removed: np.ndarray, keep: np.ndarray,
         train = total - f
         gkk = train[np.ix_(keep, keep)]
         scale = max(float(np.mean(np.diag(gkk))), 1e-30)
-        vals, vecs = np.linalg.eigh(gkk)
-        r0 = (wa @ train[:, keep]) @ vecs
-        q = (wa @ f[:, keep]) @ vecs
-        h = vecs.T @ f[np.ix_(keep, keep)] @ vecs
-        base = _quad(wa, f)  # the same for every λ
-        for j, prior in enumerate(_priors(wa, train, rows, removed, keep, per_pos)):
-            p0 = prior @ vecs
-            for i, lam in enumerate(lambdas):
-                c = (r0 + lam * scale * p0) / (vals + lam * scale)
-                errs[j, i] += base - 2 * float(np.sum(c * q)) + float(np.sum((c @ h) * c))
+        errs += _holdout_errors(gkk, wa @ train[:, keep], f[np.ix_(keep, keep)], wa @ f[:, keep],
+                                _quad(wa, f), _priors(wa, train, rows, removed, keep, per_pos),
+                                [lam * scale for lam in lambdas])
     j, i = np.unravel_index(int(np.argmin(errs)), errs.shape)
     return lambdas[i], max(float(errs[j, i]), 0.0), int(j)
 
@@ -429,10 +439,7 @@ def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np
     """Kept-space weights (bias last) minimising ‖X W_origᵀ − X' W'ᵀ‖² + λ‖W' − W_cur‖²,
     λ by cross-validation over the folds when rows are few per feature, else a small damping.
 
-    Per fold, in the eigenbasis V of the training A: W_λ = C_λ Vᵀ with
-    C_λ = (W_orig Bᵀ V + λ W_cur V) / (vals + λ); its hold-out error is
-    tr(W_orig G_f W_origᵀ) − 2 Σ C_λ ∘ (W_orig B_fᵀ V) + Σ (C_λ H) ∘ C_λ, H = Vᵀ A_f V: two
-    products per fold, then O × K² per λ (as _cv)."""
+    Each fold measures the fits on the other folds (_holdout_errors, the prior W_cur)."""
     a_all, b_all = np.sum(pair.a, axis=0), np.sum(pair.b, axis=0)
     scale = max(float(np.mean(np.diag(a_all))), 1e-30) / max(len(pair.a), 1)
     eye = np.eye(a_all.shape[0])
@@ -446,15 +453,8 @@ def correct(w_orig: np.ndarray, w_cur: np.ndarray, pair: Pair, gram: Gram) -> np
     for f in range(len(pair.a)):
         a_f, b_f = pair.a[f], pair.b[f]
         base = _quad(w_orig, gram.folds[f])  # the same for every λ
-        vals, vecs = np.linalg.eigh(a_all - a_f)
-        r0 = (w_orig @ (b_all - b_f).T) @ vecs
-        p0 = w_cur @ vecs
-        q = (w_orig @ b_f.T) @ vecs
-        h = vecs.T @ a_f @ vecs
-        for i, lam in enumerate(lams):
-            sc = lam * scale * len(pair.a)
-            c = (r0 + sc * p0) / (vals + sc)
-            errs[i] += base - 2 * float(np.sum(c * q)) + float(np.sum((c @ h) * c))
+        errs[:-1] += _holdout_errors(a_all - a_f, w_orig @ (b_all - b_f).T, a_f, w_orig @ b_f.T,
+                                     base, [w_cur], [lam * scale * len(pair.a) for lam in lams])[0]
         errs[-1] += (base - 2 * float(np.sum((w_cur @ b_f) * w_orig)) + _quad(w_cur, a_f))
     best = int(np.argmin(errs))
     if best == len(lams):
