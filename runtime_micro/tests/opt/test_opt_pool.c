@@ -25,43 +25,56 @@ static void fill_special(float *x, int32_t n)
     }
 }
 
-static int float_max_case(int idx)
+/* A random pool geometry (n, h, w from 1..2 / 1..12, c from `chans`, filter 1..4, stride
+ * 1..3, SAME or VALID): 0 when it has no output or exceeds MAX_N. The activation bounds are
+ * left to the caller. */
+static int random_pool(const int32_t *chans, int n_chans, el_pool_params *p, el_dims *in_d,
+                       el_dims *out_d)
 {
-    el_pool_params p;
-    el_dims in_d, out_d;
-    static const int32_t chans[] = {1, 3, 4, 8, 9, 16, 17, 33};
     const int same = (int)(rnd() % 2u);
-    const int32_t n = rnd_in(1, 2), h = rnd_in(1, 12), w = rnd_in(1, 12), c = pick(chans, 8);
-    int32_t oh, ow, tot;
-    char what[120];
-    memset(&p, 0, sizeof p);
-    p.filter_h = rnd_in(1, 4);
-    p.filter_w = rnd_in(1, 4);
-    p.stride_h = rnd_in(1, 3);
-    p.stride_w = rnd_in(1, 3);
-    oh = same ? (h + p.stride_h - 1) / p.stride_h : (h - p.filter_h) / p.stride_h + 1;
-    ow = same ? (w + p.stride_w - 1) / p.stride_w : (w - p.filter_w) / p.stride_w + 1;
+    const int32_t n = rnd_in(1, 2), h = rnd_in(1, 12), w = rnd_in(1, 12), c = pick(chans, n_chans);
+    int32_t oh, ow;
+    memset(p, 0, sizeof *p);
+    p->filter_h = rnd_in(1, 4);
+    p->filter_w = rnd_in(1, 4);
+    p->stride_h = rnd_in(1, 3);
+    p->stride_w = rnd_in(1, 3);
+    oh = same ? (h + p->stride_h - 1) / p->stride_h : (h - p->filter_h) / p->stride_h + 1;
+    ow = same ? (w + p->stride_w - 1) / p->stride_w : (w - p->filter_w) / p->stride_w + 1;
     if (oh < 1 || ow < 1 || n * h * w * c > MAX_N || n * oh * ow * c > MAX_N) {
         return 0;
     }
-    p.pad_h = same ? ((oh - 1) * p.stride_h + p.filter_h - h) / 2 : 0;
-    p.pad_w = same ? ((ow - 1) * p.stride_w + p.filter_w - w) / 2 : 0;
-    p.pad_h = p.pad_h < 0 ? 0 : p.pad_h;
-    p.pad_w = p.pad_w < 0 ? 0 : p.pad_w;
+    p->pad_h = same ? ((oh - 1) * p->stride_h + p->filter_h - h) / 2 : 0;
+    p->pad_w = same ? ((ow - 1) * p->stride_w + p->filter_w - w) / 2 : 0;
+    p->pad_h = p->pad_h < 0 ? 0 : p->pad_h;
+    p->pad_w = p->pad_w < 0 ? 0 : p->pad_w;
+    in_d->n = out_d->n = n;
+    in_d->h = h;
+    in_d->w = w;
+    in_d->c = out_d->c = c;
+    out_d->h = oh;
+    out_d->w = ow;
+    return 1;
+}
+
+static int float_max_case(int idx)
+{
+    static const int32_t chans[] = {1, 3, 4, 8, 9, 16, 17, 33};
+    el_pool_params p;
+    el_dims in_d, out_d;
+    int32_t tot;
+    char what[120];
+    if (!random_pool(chans, 8, &p, &in_d, &out_d)) {
+        return 0;
+    }
     p.act_min_f = (rnd() % 2u) ? -INFINITY : (rnd() % 2u) ? 0.0f : -50.0f;
     p.act_max_f = (rnd() % 2u) ? INFINITY : 6.0f;
-    in_d.n = out_d.n = n;
-    in_d.h = h;
-    in_d.w = w;
-    in_d.c = out_d.c = c;
-    out_d.h = oh;
-    out_d.w = ow;
-    tot = n * oh * ow * c;
-    fill_special(g_fin, n * h * w * c);
+    tot = out_d.n * out_d.h * out_d.w * out_d.c;
+    fill_special(g_fin, in_d.n * in_d.h * in_d.w * in_d.c);
     el_maxpool_f32(&p, &in_d, g_fin, &out_d, g_fref);
     memset(g_fgot, GUARD_BYTE, ((size_t)tot + GUARD) * sizeof(float));
-    sprintf(what, "float max pool case %d: %dx%dx%d f %dx%d s %dx%d", idx, (int)h, (int)w, (int)c,
-            (int)p.filter_h, (int)p.filter_w, (int)p.stride_h, (int)p.stride_w);
+    sprintf(what, "float max pool case %d: %dx%dx%d f %dx%d s %dx%d", idx, (int)in_d.h, (int)in_d.w,
+            (int)in_d.c, (int)p.filter_h, (int)p.filter_w, (int)p.stride_h, (int)p.stride_w);
     ++g_checked;
     if (el_opt_maxpool_f32(isa_all(), &p, &in_d, g_fin, &out_d, g_fgot)) {
         ++g_fast;
@@ -78,37 +91,17 @@ int main(void)
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         el_pool_params p;
         el_dims in_d, out_d;
-        const int is_max = (int)(rnd() % 2u), same = (int)(rnd() % 2u);
-        const int32_t n = rnd_in(1, 2), h = rnd_in(1, 12), w = rnd_in(1, 12), c = pick(chans, 9);
-        int32_t oh, ow, tot;
+        const int is_max = (int)(rnd() % 2u);
+        int32_t tot;
         char what[120];
-        memset(&p, 0, sizeof p);
-        p.filter_h = rnd_in(1, 4);
-        p.filter_w = rnd_in(1, 4);
-        p.stride_h = rnd_in(1, 3);
-        p.stride_w = rnd_in(1, 3);
-        oh = same ? (h + p.stride_h - 1) / p.stride_h : (h - p.filter_h) / p.stride_h + 1;
-        ow = same ? (w + p.stride_w - 1) / p.stride_w : (w - p.filter_w) / p.stride_w + 1;
-        if (oh < 1 || ow < 1 || n * h * w * c > MAX_N || n * oh * ow * c > MAX_N) {
+        if (!random_pool(chans, 9, &p, &in_d, &out_d)) {
             continue;
         }
-        p.pad_h = same ? ((oh - 1) * p.stride_h + p.filter_h - h) / 2 : 0;
-        p.pad_w = same ? ((ow - 1) * p.stride_w + p.filter_w - w) / 2 : 0;
-        p.pad_h = p.pad_h < 0 ? 0 : p.pad_h;
-        p.pad_w = p.pad_w < 0 ? 0 : p.pad_w;
         p.act_min = (rnd() % 3u) ? -128 : rnd_in(-128, 0);
         p.act_max = (rnd() % 3u) ? 127 : rnd_in(p.act_min, 127);
-        in_d.n = n;
-        in_d.h = h;
-        in_d.w = w;
-        in_d.c = c;
-        out_d.n = n;
-        out_d.h = oh;
-        out_d.w = ow;
-        out_d.c = c;
         ++done;
-        tot = n * oh * ow * c;
-        fill_s8(g_in, n * h * w * c, -128, 127);
+        tot = out_d.n * out_d.h * out_d.w * out_d.c;
+        fill_s8(g_in, in_d.n * in_d.h * in_d.w * in_d.c, -128, 127);
         if (is_max) {
             el_maxpool_s8(&p, &in_d, g_in, &out_d, g_ref);
         } else {
@@ -116,8 +109,8 @@ int main(void)
         }
         memset(g_got, GUARD_BYTE, (size_t)tot + GUARD);
         sprintf(what, "%s pool case %d: %dx%dx%d f %dx%d s %dx%d", is_max ? "max" : "avg", idx,
-                (int)h, (int)w, (int)c, (int)p.filter_h, (int)p.filter_w, (int)p.stride_h,
-                (int)p.stride_w);
+                (int)in_d.h, (int)in_d.w, (int)in_d.c, (int)p.filter_h, (int)p.filter_w,
+                (int)p.stride_h, (int)p.stride_w);
         ++g_checked;
         if (is_max ? el_opt_maxpool_s8(isa_all(), &p, &in_d, g_in, &out_d, g_got)
                    : el_opt_avgpool_s8(isa_all(), &p, &in_d, g_in, &out_d, g_got)) {
