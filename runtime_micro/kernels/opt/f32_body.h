@@ -189,6 +189,18 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
 #define F_SMALLK 27
 #define F_SMALLN 128
 #define F_SP 8
+/* The first min(left, F_L) lanes of v to o. */
+F_ATTR static inline void F_FN(store_upto)(float *o, F_V v, int32_t left)
+{
+    if (left >= F_L) {
+        F_STORE(o, v);
+    } else {
+        float tmp[F_L];
+        F_STORE(tmp, v);
+        memcpy(o, tmp, (size_t)left * sizeof(float));
+    }
+}
+
 F_ATTR static void F_FN(small_pixel)(const el_conv_params *p, const el_dims *in_dims,
                                      const float *img, const el_dims *f_dims, const float *wt,
                                      int32_t npad, const float *bz, int32_t oy, int32_t ox,
@@ -214,14 +226,7 @@ F_ATTR static void F_FN(small_pixel)(const el_conv_params *p, const el_dims *in_
                 }
             }
         }
-        acc = F_CLAMP(acc, F_BCAST(lo), F_BCAST(hi));
-        if (c + F_L <= n) {
-            F_STORE(o + c, acc);
-        } else {
-            float tmp[F_L];
-            F_STORE(tmp, acc);
-            memcpy(o + c, tmp, (size_t)(n - c) * sizeof(float));
-        }
+        F_FN(store_upto)(o + c, F_CLAMP(acc, F_BCAST(lo), F_BCAST(hi)), n - c);
     }
 }
 
@@ -283,14 +288,7 @@ F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_di
                     }
                     for (q = 0; q < F_SP; ++q) {
                         float *o = orow + (size_t)(ox + q) * n;
-                        const F_V v = F_CLAMP(acc[q], F_BCAST(lo), F_BCAST(hi));
-                        if (c + F_L <= n) {
-                            F_STORE(o + c, v);
-                        } else {
-                            float tmp[F_L];
-                            F_STORE(tmp, v);
-                            memcpy(o + c, tmp, (size_t)(n - c) * sizeof(float));
-                        }
+                        F_FN(store_upto)(o + c, F_CLAMP(acc[q], F_BCAST(lo), F_BCAST(hi)), n - c);
                     }
                 }
                 ox += F_SP;
