@@ -93,6 +93,20 @@ def measure(name: str, ref: np.ndarray, result, xs: np.ndarray, labels,  # noqa:
             f"{micro:9.3f} {lite:9.3f} {cpu:7.1f} {wall:7.1f}")
 
 
+def int8_top1(model: bytes, xs: np.ndarray, labels, ref: np.ndarray) -> str:  # noqa: ANN001
+    """Top-1 accuracy (or agreement with the float model) of an int8 file in runtime_micro."""
+    from edgelite.runtime import Interpreter
+
+    it = Interpreter(model)
+    top = []
+    for x in xs:
+        it.set_input(0, x[None].transpose(0, 2, 3, 1).astype(np.float32))  # quantized by it
+        it.invoke()
+        top.append(int(np.argmax(it.get_output(0).reshape(-1))))
+    want = labels if labels is not None else np.argmax(ref, 1)
+    return f"{100 * float(np.mean(np.asarray(top) == want)):.2f} %"
+
+
 def run_model(title: str, onnx_path: Path, calib: np.ndarray, xs: np.ndarray,
               labels: np.ndarray | None, macs_points: list[float], sparse_points: list[tuple[str, float | None]],
               runs: int) -> None:
@@ -139,15 +153,18 @@ def run_model(title: str, onnx_path: Path, calib: np.ndarray, xs: np.ndarray,
             name = f"sparse {pattern} {s if s else ''} {label}"
             print(measure(name, ref, r, xs, labels, cpu, wall, runs, base_macs), flush=True)
             if label == "obs" and pattern == "unstructured" and s == 0.75:
-                q = prune(graph, PruneOptions(calibration=cal, sparsity=s, quantize="int8",
-                                              allow_low_sqnr=True,
-                                              progress=False))
                 from edgelite.quantize.api import QuantizeOptions, quantize
 
                 dense = quantize(graph, QuantizeOptions(calibration=cal, progress=False))
-                print(f"  int8 + 75 % sparse: {len(q.quantized):,} bytes vs dense int8 "
-                      f"{len(dense.model):,} ({len(q.quantized) / len(dense.model):.2f}x; "
-                      "the sparse storage comes from the writer's sparse form)")
+                print(f"  int8 dense: {len(dense.model):,} bytes, top-1 "
+                      f"{int8_top1(dense.model, xs, labels, ref)}")
+                for pat in ("unstructured", "1x4"):
+                    q = prune(graph, PruneOptions(calibration=cal, sparsity=s, pattern=pat,
+                                                  quantize="int8", allow_low_sqnr=True,
+                                                  progress=False))
+                    print(f"  int8 + 75 % sparse ({pat}): {len(q.quantized):,} bytes "
+                          f"({len(q.quantized) / len(dense.model):.3f}x dense int8), top-1 "
+                          f"{int8_top1(q.quantized, xs, labels, ref)}")
 
 
 def main() -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 import ai_edge_litert.interpreter as litert
 import numpy as np
 import pytest
+from tflite_micro.python.tflite_micro import runtime as tflm
 
 from edgelite import ir
 from edgelite.errors import EdgeliteError
@@ -55,16 +56,20 @@ def run_litert(model: bytes, x: np.ndarray,
 @pytest.mark.parametrize("dtype", ["float32", "int8"])
 def test_writer_stores_pruned_weights_sparse_and_reads_them_back(dtype):
     dense, sparse = models(dtype)
-    # 25 % kept: float weights shrink to about 0.4x (int8: most bytes are the dense FC weights)
-    assert len(sparse) < (0.45 if dtype == "float32" else 1.0) * len(dense), (len(sparse),
+    # 25 % kept: weights shrink to about 0.4x (float) and 0.77x (int8: the 1152-wide dense
+    # layer needs two index bytes per kept value)
+    assert len(sparse) < (0.45 if dtype == "float32" else 0.8) * len(dense), (len(sparse),
                                                                               len(dense))
     info = read_model(sparse)
     stored = [t for t in info.subgraphs[0].tensors if t.sparsity is not None]
-    # Only where it saves bytes (the 216 int8 depthwise weights stay dense), and not for int8
-    # FULLY_CONNECTED weights (LiteRT's XNNPACK delegate cannot take them from DENSIFY).
+    # Only where it saves bytes (the 216 int8 depthwise weights stay dense).
     names = sorted(t.name for t in stored)
     assert names == (["w1/sparse", "w2/sparse", "w3/sparse", "w5/sparse"] if dtype == "float32"
-                     else ["w1/sparse", "w3/sparse"])
+                     else ["w1/sparse", "w3/sparse", "w5/sparse"])
+    # int8 FULLY_CONNECTED weights from DENSIFY make LiteRT's XNNPACK delegate fail: that
+    # layer is written as RESHAPE -> CONV_2D 1x1 -> RESHAPE, same product, same rounding.
+    ops = [o.op for o in info.subgraphs[0].operators]
+    assert ("FULLY_CONNECTED" in ops) == (dtype == "float32")
     assert [o.op for o in info.subgraphs[0].operators].count("DENSIFY") == len(stored)
     for t in stored:  # output channel outermost (dimension 3 for the depthwise filter)
         assert t.sparsity.traversal_order[0] == (3 if t.name == "w2/sparse" else 0)
@@ -75,7 +80,7 @@ def test_writer_stores_pruned_weights_sparse_and_reads_them_back(dtype):
     want = {t.name: t for t in g_in.tensors() if t.is_const}
     for t in g_out.tensors():
         if t.is_const and t.name in want:
-            np.testing.assert_array_equal(t.data, want[t.name].data)
+            np.testing.assert_array_equal(t.data, want[t.name].data)  # w5 folded back to 2-D
             assert t.sparse == (f"{t.name}/sparse" in names)  # stored sparse: marked so
     # ...and writing it again gives the same bytes (deterministic).
     assert write_model(g_out) == sparse
@@ -91,6 +96,48 @@ def test_litert_runs_our_sparse_files_like_the_dense_ones(dtype):
                          litert.OpResolverType.AUTO):  # AUTO: the default, with XNNPACK
             np.testing.assert_array_equal(run_litert(sparse, x, resolver),
                                           run_litert(dense, x, resolver))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_block_pruned_weights_are_stored_in_blocks(dtype):
+    """Weights pruned in blocks of 4 consecutive input channels: the writer stores one index
+    per block (TFLite's block map), which is smaller than one per value, and LiteRT (reference,
+    builtin and its default XNNPACK delegate) and runtime_micro run the file like the dense
+    one."""
+    def build(sparse: bool) -> bytes:
+        return write_model(cnn(np.random.default_rng(SEED), dtype, sparse, block=4))
+
+    dense, sparse = build(False), build(True)
+    info = read_model(sparse)
+    blocked = {t.name: t.sparsity for t in info.subgraphs[0].tensors
+               if t.sparsity is not None and t.sparsity.block_map}
+    # the 3x3 and 1x1 convolutions and the dense layer; the depthwise filter's innermost
+    # stored dimension (3 taps) takes no block
+    assert sorted(blocked) == ["w1/sparse", "w3/sparse", "w5/sparse"], sorted(blocked)
+    for sp in blocked.values():
+        assert sp.dim_metadata[-1].format == SP.DENSE and sp.dim_metadata[-1].dense_size in (
+            2, 4)
+    unblocked = write_model(cnn(np.random.default_rng(SEED), dtype, True, block=1))
+    assert len(sparse) < len(unblocked) < len(dense), (len(sparse), len(unblocked), len(dense))
+    for x in sample(dtype):
+        # LiteRT runs the sparse file like the dense one (int8: its FULLY_CONNECTED and the
+        # 1x1 convolution the sparse file holds instead derive their per-channel multipliers
+        # apart, a step at most; float: the same ops)
+        for resolver in (litert.OpResolverType.BUILTIN_REF,
+                         litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+                         litert.OpResolverType.AUTO):
+            got = run_litert(sparse, x, resolver).astype(np.float64)
+            want = run_litert(dense, x, resolver).astype(np.float64)
+            assert np.abs(got - want).max() <= (1 if dtype == "int8" else 0), resolver
+        got, want = run_ours(sparse, x), run_ours(dense, x)
+        if dtype == "int8":  # bit-exact with the dense file, which TFLite Micro runs alike
+            np.testing.assert_array_equal(got, want)
+            micro = tflm.Interpreter.from_bytes(dense)
+            micro.set_input(x, 0)
+            micro.invoke()
+            np.testing.assert_array_equal(want, micro.get_output(0))
+        else:
+            np.testing.assert_allclose(got, want, atol=1e-5 * float(np.abs(want).max()))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "int8"])
@@ -329,7 +376,8 @@ def test_quantize_reads_a_sparse_file_and_keeps_the_weights_sparse(tmp_path):
     calib = np.random.default_rng(3).normal(0, 1, (16, 12, 12, 8)).astype(np.float32)
     res = quantize(path, QuantizeOptions(calibration={"x": calib}, progress=False))
     stored = [t.name for t in read_model(res.model).subgraphs[0].tensors if t.sparsity]
-    assert len(stored) == 2 and all(name.endswith("/sparse") for name in stored), stored
+    # both pruned convolutions and the dense layer (written as a 1x1 convolution)
+    assert len(stored) == 3 and all(name.endswith("/sparse") for name in stored), stored
     x = np.random.default_rng(4).integers(-128, 128, (1, 12, 12, 8)).astype(np.int8)
     got = run_ours(res.model, x)
     np.testing.assert_array_equal(got, run_litert(res.model, x, litert.OpResolverType.BUILTIN_REF))

@@ -380,8 +380,10 @@ def quantize(model: Path, output: Path, mode: str, input_shapes: tuple[str, ...]
 @click.option("--channels", type=float, metavar="F",
               help="Remove fraction F of the prunable channels.")
 @click.option("--sparsity", type=float, metavar="S", help="Zero fraction S of the weights.")
-@click.option("--pattern", type=click.Choice(["unstructured", "2:4", "4:8"]),
-              default="unstructured", show_default=True, help="Sparsity pattern.")
+@click.option("--pattern", type=click.Choice(["unstructured", "2:4", "4:8", "1x4", "1x8", "1x16"]),
+              default="unstructured", show_default=True,
+              help="Sparsity pattern: single weights, N:M (at most N nonzeros in every M "
+                   "inputs), or 1xB blocks of B inputs zeroed together (smallest int8 files).")
 @click.option("--repair", type=click.Choice(["ls", "bias", "none"]), default="ls",
               show_default=True, help="How the next layer compensates removed channels.")
 @click.option("--channel-multiple", "channel_multiple", type=int, default=8, show_default=True,

@@ -17,18 +17,21 @@ def q(scale, zp=0, axis: int = 0) -> ir.QuantParams:
 
 
 def pruned(rng: np.random.Generator, shape, dtype: str, axis: int,
-           keep: float = 0.25) -> np.ndarray:
-    """Weights with about (1 - keep) of them zero, some rows entirely zero."""
+           keep: float = 0.25, block: int = 1) -> np.ndarray:
+    """Weights with about (1 - keep) of them zero, some rows entirely zero; ``block`` > 1
+    zeroes whole blocks of that many consecutive values of the last dimension (where it
+    divides it)."""
     if dtype == "int8":
         w = rng.integers(-127, 128, shape).astype(np.int8)
     else:
         w = rng.normal(0, 0.5, shape).astype(np.float32)
-    w[rng.random(shape) >= keep] = 0
+    b = block if shape[-1] % block == 0 else 1
+    w.reshape(-1, b)[rng.random(w.size // b) >= keep] = 0
     np.moveaxis(w, axis, 0)[1] = 0  # an empty output channel (empty CSR segments)
     return w
 
 
-def cnn(rng: np.random.Generator, dtype: str, sparse: bool) -> ir.Graph:
+def cnn(rng: np.random.Generator, dtype: str, sparse: bool, block: int = 1) -> ir.Graph:
     """CONV_2D 3x3 -> DEPTHWISE 3x3 -> CONV_2D 1x1 -> FULLY_CONNECTED, pruned weights."""
     f = dtype == "float32"
 
@@ -36,7 +39,7 @@ def cnn(rng: np.random.Generator, dtype: str, sparse: bool) -> ir.Graph:
         return ir.Tensor(name, shape, dtype, quant=None if f else q(scale, zp))
 
     def weights(name, shape, axis):
-        w = pruned(rng, shape, dtype, axis)
+        w = pruned(rng, shape, dtype, axis, block=block)
         quant = None if f else q(rng.uniform(0.002, 0.02, shape[axis]), np.zeros(shape[axis]),
                                  axis)
         t = ir.Tensor(name, shape, dtype, data=w, quant=quant)

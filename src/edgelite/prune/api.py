@@ -49,8 +49,10 @@ class PruneOptions:
     macs: keep this fraction of the model's multiply-accumulates (structured pruning).
     channels: remove this fraction of the prunable channels (structured pruning).
     sparsity: zero this fraction of the convolution / dense weights (sparse pruning);
-        ``pattern`` "unstructured", or "2:4" / "4:8" (at most N nonzeros in every M
-        consecutive input features: sparsity 0.5, implied when not given).
+        ``pattern`` "unstructured", "2:4" / "4:8" (at most N nonzeros in every M
+        consecutive input features: sparsity 0.5, implied when not given), or "1x4" / "1x8" /
+        "1x16" (blocks of that many consecutive input features zeroed together, which the
+        writer stores with one index per block: the smallest int8 files).
     repair: "ls" (least-squares refit of the next layer, bias included), "bias" (the bias
         absorbs the mean of removed channels only) or "none".
     criterion: unit importance from calibration activations ("activation") or filter L1
@@ -107,13 +109,17 @@ class PruneOptions:
             raise _bad(f"unknown sparsity pattern {self.pattern!r}",
                        hint=f"use one of: {', '.join(SP.PATTERNS)}")
         nm = SP.parse_pattern(self.pattern)
-        if nm is not None and self.sparsity is not None \
-                and abs(self.sparsity - nm[0] / nm[1]) > 1e-9:
-            raise _bad(f"pattern {self.pattern} zeroes {nm[0] / nm[1]:.0%} of the weights, "
+        implied = None if nm is None else nm.fraction
+        if implied is not None and self.sparsity is not None \
+                and abs(self.sparsity - implied) > 1e-9:
+            raise _bad(f"pattern {self.pattern} zeroes {implied:.0%} of the weights, "
                        f"not --sparsity {self.sparsity}",
-                       hint=f"drop --sparsity or give --sparsity {nm[0] / nm[1]}")
+                       hint=f"drop --sparsity or give --sparsity {implied}")
+        if nm is not None and implied is None and self.sparsity is None:
+            raise _bad(f"pattern {self.pattern} needs --sparsity (the fraction of weights "
+                       "zeroed, in whole blocks)", hint="e.g. --sparsity 0.75")
         if self.macs is None and self.channels is None and self.sparsity is None \
-                and nm is None:
+                and implied is None:
             raise _bad("nothing to do: give --macs or --channels (structured pruning) and/or "
                        "--sparsity / --pattern (sparse pruning)")
         for name, value, allowed in (("repair", self.repair, REPAIRS),
@@ -142,8 +148,8 @@ class PruneOptions:
     @property
     def sparse_fraction(self) -> float | None:
         nm = SP.parse_pattern(self.pattern)
-        if nm is not None:
-            return nm[0] / nm[1]
+        if nm is not None and nm.fraction is not None:
+            return nm.fraction
         return self.sparsity
 
 
@@ -367,8 +373,9 @@ def _sparse(graph: ir.Graph, samples: list[Sample], opts: PruneOptions, frac: fl
     if dw:
         notes.append(f"depthwise convolutions left dense ({len(dw)}): few weights each")
     grams = collect(graph, write_model(graph), samples, layers, opts.backend, opts.progress)
-    per_layer = SP.allocate(layers, grams, frac, uniform=nm is not None
-                            or opts.allocation == "uniform")
+    per_layer = SP.allocate(layers, grams, frac, uniform=(nm is not None and nm.m > 0)
+                            or opts.allocation == "uniform",
+                            block=1 if nm is None else nm.block)
     if opts.sparse_method == "magnitude":
         SP.apply_magnitude(layers, per_layer, nm)
         return

@@ -7,7 +7,10 @@ so the efficient row-wise form (SparseGPT, Frantar & Alistarh 2023) walks the co
 right with the upper Cholesky factor of H⁻¹: a column's pruned weights are zeroed, the error
 goes into the columns to its right, and the mask is chosen block by block (128 columns) from
 the saliencies of the weights as updated so far. N:M patterns pick, in every M consecutive
-input features, the M − N of least saliency, so each group of M keeps at most N nonzeros.
+input features, the M − N of least saliency, so each group of M keeps at most N nonzeros; 1xB
+block patterns pick whole blocks of B consecutive input features by their summed saliency
+(the group form of OBS's choice, with the diagonal of H⁻¹), so the writer stores one index per
+block.
 Small layers get the exact form instead (OBC, Frantar & Alistarh 2022): one weight at a time
 per row with its own H⁻¹ downdated, the rows' shares of the layer's sparsity chosen across
 them from the recorded losses, the survivors solved exactly.
@@ -28,13 +31,14 @@ last step only as far as needed).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from edgelite import ir
 from edgelite.prune import repair as RP
 
-PATTERNS = ("unstructured", "2:4", "4:8")
+PATTERNS = ("unstructured", "2:4", "4:8", "1x2", "1x4", "1x8", "1x16")
 BLOCK = 128
 DAMP = 0.01  # of the mean diagonal of H, as in OBC/SparseGPT
 # Exact OBC when rows × features³ (the removals walked) stays under this many multiply-adds
@@ -56,20 +60,38 @@ MAX_STAGES = 8
 CV_ROWS_PER_FEATURE = 16
 
 
-def parse_pattern(pattern: str) -> tuple[int, int] | None:
-    """(zeros per group, M) for an N:M pattern (at most N nonzeros in every M consecutive
-    input features); None for unstructured."""
+@dataclass(frozen=True)
+class Pattern:
+    """Where a row's zeros may fall: N:M (``n_zero`` of every ``m`` consecutive input
+    features, so at most N nonzeros), or 1xB blocks (``block`` consecutive input features of
+    one output zeroed together, any number of blocks: TFLite's block-sparse storage then
+    needs one index per block instead of one per weight)."""
+
+    n_zero: int = 0
+    m: int = 0  # 0: not N:M
+    block: int = 1
+
+    @property
+    def fraction(self) -> float | None:
+        """The sparsity an N:M pattern implies (None for blocks: any)."""
+        return self.n_zero / self.m if self.m else None
+
+
+def parse_pattern(pattern: str) -> Pattern | None:
+    """The Pattern for "N:M" or "1xB"; None for unstructured."""
     if pattern == "unstructured":
         return None
+    if "x" in pattern:
+        return Pattern(block=int(pattern.split("x")[1]))
     n, m = pattern.split(":")
-    return int(m) - int(n), int(m)
+    return Pattern(int(m) - int(n), int(m))
 
 
-def layer_fits(op: ir.Op, pattern: tuple[int, int] | None) -> str | None:
+def layer_fits(op: ir.Op, pattern: Pattern | None) -> str | None:
     """Why ``op`` cannot take ``pattern`` (None: it can)."""
     if pattern is None:
         return None
-    m = pattern[1]
+    m = pattern.m or pattern.block
     c = op.inputs[1].shape[-1]
     if c % m:
         return f"{c} input channels are not a multiple of {m}"
@@ -77,7 +99,7 @@ def layer_fits(op: ir.Op, pattern: tuple[int, int] | None) -> str | None:
 
 
 def obs_prune(w: np.ndarray, h: np.ndarray, sparsity: float,
-              pattern: tuple[int, int] | None, frozen: int = 0) -> np.ndarray:
+              pattern: Pattern | None, frozen: int = 0) -> np.ndarray:
     """W (outputs × features) with ``sparsity`` of each row block zeroed by OBS (the
     SparseGPT column walk), updated, for the objective (w − W)ᵀ H (w − W) per row. H must be
     positive definite (damped by the caller). The last ``frozen`` columns (the bias) are
@@ -95,15 +117,28 @@ def obs_prune(w: np.ndarray, h: np.ndarray, sparsity: float,
         d = np.diag(hb)
         mask = np.zeros_like(w1, dtype=bool)
         cols = max(min(i2, free) - i1, 0)  # prunable columns of this block
-        if pattern is None and cols:
-            sal = w1[:, :cols] ** 2 / d[None, :cols] ** 2
+        bs = 1 if pattern is None else pattern.block
+        if (pattern is None or not pattern.m) and cols:
+            if bs == 1:
+                sal = w1[:, :cols] ** 2 / d[None, :cols] ** 2
+            else:
+                # A block's columns removed one after another, each error carried right
+                # through U (the Cholesky factor): the errors e solve e U_bb = w_b, so the
+                # block costs ‖w_b U_bb⁻¹‖² (w_q² / U_qq² for one column). The free
+                # columns come in whole blocks: layer_fits checked the channel count.
+                sal = np.empty((len(w1), cols // bs))
+                for j in range(0, cols, bs):
+                    u_inv = np.linalg.inv(hb[j:j + bs, j:j + bs])
+                    sal[:, j // bs] = np.sum((w1[:, j:j + bs] @ u_inv) ** 2, axis=1)
             k = int(round(sal.size * sparsity))
             if k:
                 flat = np.argsort(sal, axis=None, kind="stable")[:k]
-                mask[:, :cols].flat[flat] = True
-        n_zero, m = pattern if pattern is not None else (0, 0)
+                blocks = np.zeros(sal.shape, dtype=bool)
+                blocks.flat[flat] = True
+                mask[:, :cols] = np.repeat(blocks, bs, axis=1)
+        n_zero, m = (pattern.n_zero, pattern.m) if pattern is not None else (0, 0)
         for i in range(i2 - i1):
-            if pattern is not None and i % m == 0 and i1 + i + m <= free:
+            if m and i % m == 0 and i1 + i + m <= free:
                 sal = w1[:, i:i + m] ** 2 / d[None, i:i + m] ** 2
                 idx = np.argsort(sal, axis=1, kind="stable")[:, :n_zero]
                 np.put_along_axis(mask[:, i:i + m], idx, True, axis=1)
@@ -183,7 +218,7 @@ def exact_fits(rows: int, features: int, sparsity: float) -> bool:
 
 
 def _fit(a: np.ndarray, b: np.ndarray, wa_ref: np.ndarray, lam: float, sparsity: float,
-         pattern: tuple[int, int] | None, exact: bool) -> np.ndarray:
+         pattern: Pattern | None, exact: bool) -> np.ndarray:
     """Sparse weights (bias last, kept dense) minimising ‖X'w − X w_ref‖² + λ‖w − w_ref‖²
     per row, with A = X'ᵀX', B = X'ᵀX (ones columns last): the dense optimum
     w* = (A + λI)⁻¹ (B + λI) w_ref, then OBS on H = A + λI around w*, which is that very
@@ -208,7 +243,7 @@ def _candidates() -> list[tuple[float, bool]]:
 
 
 def _cv_errors(pair: RP.Pair, wa_ref: np.ndarray, sparsity: float,
-               pattern: tuple[int, int] | None) -> np.ndarray:
+               pattern: Pattern | None) -> np.ndarray:
     """Per candidate of _candidates(), Σ over folds of the error on the fold left out
     (without the constant ‖X_k w_ref‖²)."""
     a_all, b_all = np.sum(pair.a, axis=0), np.sum(pair.b, axis=0)
@@ -224,7 +259,7 @@ def _cv_errors(pair: RP.Pair, wa_ref: np.ndarray, sparsity: float,
 
 
 def prune_layer(wa_ref: np.ndarray, pair: RP.Pair, sparsity: float,
-                pattern: tuple[int, int] | None, exact: bool | None = None) -> np.ndarray:
+                pattern: Pattern | None, exact: bool | None = None) -> np.ndarray:
     """One layer's new weights (outputs × features, bias last) with ``sparsity`` of its
     weights zeroed, fitted to the reference layer's outputs on the current inputs.
 
@@ -251,26 +286,34 @@ def stages(layers: Sequence[ir.Op], most: int | None = None) -> list[list[ir.Op]
 
 
 def magnitude_prune(w: np.ndarray, sparsity: float,
-                    pattern: tuple[int, int] | None) -> np.ndarray:
-    """The plain baseline: zero the smallest |w| (per layer, or per N:M group)."""
+                    pattern: Pattern | None) -> np.ndarray:
+    """The plain baseline: zero the smallest |w| (per layer, or per N:M group), or the
+    blocks of least L2 norm."""
     w = np.array(w, dtype=np.float64)
-    if pattern is None:
-        k = int(round(w.size * sparsity))
+    if pattern is None or not pattern.m:
+        bs = 1 if pattern is None else pattern.block
+        g = w.reshape(w.shape[0], -1, bs)
+        norms = np.sum(g * g, axis=2)
+        k = int(round(norms.size * sparsity))
         if k:
-            w.flat[np.argsort(np.abs(w), axis=None, kind="stable")[:k]] = 0.0
-        return w
-    n_zero, m = pattern
+            blocks = np.zeros(norms.shape, dtype=bool)
+            blocks.flat[np.argsort(norms, axis=None, kind="stable")[:k]] = True
+            g[blocks] = 0.0
+        return g.reshape(w.shape)
+    n_zero, m = pattern.n_zero, pattern.m
     g = w.reshape(w.shape[0], -1, m)
     idx = np.argsort(np.abs(g), axis=2, kind="stable")[:, :, :n_zero]
     np.put_along_axis(g, idx, 0.0, axis=2)
     return g.reshape(w.shape)
 
 
-def error_curve(w: np.ndarray, gram: RP.Gram, grid: Sequence[float]) -> list[float]:
-    """Relative output error of dropping the least salient weights, at each sparsity."""
+def error_curve(w: np.ndarray, gram: RP.Gram, grid: Sequence[float],
+                block: int = 1) -> list[float]:
+    """Relative output error of dropping the least salient weights (or blocks of ``block``
+    consecutive features), at each sparsity."""
     f = w.shape[1]
     hd = np.diag(gram.g)[:f]
-    sal = np.sort((w * w * hd[None, :]).reshape(-1))
+    sal = np.sort((w * w * hd[None, :]).reshape(len(w), -1, block).sum(2).reshape(-1))
     csum = np.concatenate([[0.0], np.cumsum(sal)])
     wa = w
     total = max(float(np.einsum("of,fg,og->", wa, gram.g[:f, :f], wa)), 1e-30)
@@ -278,7 +321,7 @@ def error_curve(w: np.ndarray, gram: RP.Gram, grid: Sequence[float]) -> list[flo
 
 
 def allocate(layers: Sequence[ir.Op], grams: dict[int, RP.Gram], sparsity: float,
-             uniform: bool) -> dict[int, float]:
+             uniform: bool, block: int = 1) -> dict[int, float]:
     """Per-layer sparsity (key id(op)) with ``sparsity`` of all their weights zeroed."""
     sizes = {id(op): op.inputs[1].size for op in layers}
     total = sum(sizes.values())
@@ -289,7 +332,8 @@ def allocate(layers: Sequence[ir.Op], grams: dict[int, RP.Gram], sparsity: float
     pts = [s for s in grid if s <= hi + 1e-9]
     # (Curves from the OBS-pruned error itself, cross-validated, were measured too: no
     # better on the digits CNNs' calibration folds, and ten times the time.)
-    curves = {id(op): error_curve(RP.layer_matrix(op)[0], grams[id(op)], pts) for op in layers}
+    curves = {id(op): error_curve(RP.layer_matrix(op)[0], grams[id(op)], pts, block)
+              for op in layers}
     at = {id(op): 0 for op in layers}
     out = {id(op): 0.0 for op in layers}
     need = sparsity * total
@@ -336,10 +380,10 @@ def store(op: ir.Op, w: np.ndarray, bias: np.ndarray | None = None) -> None:
 
 
 def apply_magnitude(layers: Sequence[ir.Op], per_layer: dict[int, float],
-                    pattern: tuple[int, int] | None) -> None:
+                    pattern: Pattern | None) -> None:
     """The baseline: zero the smallest weights of each layer, no update."""
     for op in layers:
         s = per_layer[id(op)]
-        if s <= 0 and pattern is None:
+        if s <= 0 and (pattern is None or not pattern.m):
             continue
         store(op, magnitude_prune(RP.layer_matrix(op)[0], s, pattern))

@@ -539,6 +539,59 @@ def _fold_densify(oi: OperatorInfo, tensors: list[ir.Tensor], source: str) -> bo
     return True
 
 
+def _fold_sparse_fc(ops: list[ir.Op], outputs: list[ir.Tensor]) -> list[ir.Op]:
+    """RESHAPE -> CONV_2D 1x1 over sparse int8 weights -> RESHAPE back to the
+    FULLY_CONNECTED it stands for (the writer's form for such layers, see
+    sparsity.SparsePlan), so the IR of a file edgelite wrote is the graph it was written from
+    and writing it again gives the same bytes."""
+    readers: dict[int, int] = {}
+    for op in ops:
+        for t in op.inputs:
+            if t is not None:
+                readers[id(t)] = readers.get(id(t), 0) + 1
+    for t in outputs:
+        readers[id(t)] = readers.get(id(t), 0) + 1
+    producer = {id(t): op for op in ops for t in op.outputs}
+    out: list[ir.Op] = []
+    drop: set[int] = set()
+    for op in ops:
+        if id(op) in drop:
+            continue
+        fc = None
+        if op.type == "CONV_2D" and len(op.inputs) == 3 and op.inputs[2] is not None:
+            x4, w4, bias = op.inputs
+            y4 = op.outputs[0]
+            pre = producer.get(id(x4))
+            post = [o for o in ops if o.type == "RESHAPE" and o.inputs[0] is y4]
+            o_ = op.options
+            if (w4.sparse and w4.dtype == "int8" and len(w4.shape) == 4
+                    and w4.shape[1:3] == (1, 1) and pre is not None and pre.type == "RESHAPE"
+                    and len(post) == 1 and readers.get(id(x4)) == 1
+                    and readers.get(id(y4)) == 1 and o_.get("padding") == "VALID"
+                    and all(int(o_.get(k, 1)) == 1 for k in ("stride_w", "stride_h",
+                                                             "dilation_w_factor",
+                                                             "dilation_h_factor"))):
+                x, y = pre.inputs[0], post[0].outputs[0]
+                n, k = w4.shape[0], w4.shape[3]
+                rows = x4.shape[0]
+                if x.shape[-1:] == (k,) and x4.shape == (rows, 1, 1, k) \
+                        and y.shape in ((rows, n), x.shape[:-1] + (n,)) \
+                        and any(o is pre for o in out):
+                    w = ir.Tensor(w4.name, (n, k), w4.dtype, data=w4.data.reshape(n, k),
+                                  quant=w4.quant)
+                    w.sparse = True
+                    fc = ir.Op("FULLY_CONNECTED", [x, w, bias], [y], dict(
+                        fused_activation_function=o_.get("fused_activation_function", "NONE"),
+                        keep_num_dims=y.shape != (rows, n)), name=op.name)
+                    drop.add(id(post[0]))
+        if fc is not None:
+            out.pop(next(i for i in range(len(out) - 1, -1, -1) if out[i] is pre))
+            out.append(fc)
+        else:
+            out.append(op)
+    return out
+
+
 def to_ir(model: ModelInfo, subgraph: int = 0,
           custom_ops: Mapping[str, Callable[..., list[ir.Op]]] | None = None) -> ir.Graph:
     """The IR graph of one subgraph: constants from buffers, options in the writer's dicts.
@@ -637,7 +690,7 @@ def to_ir(model: ModelInfo, subgraph: int = 0,
     graph = ir.Graph(
         inputs=[tensors[i] for i in sg.inputs],
         outputs=[tensors[i] for i in sg.outputs],
-        ops=ops,
+        ops=_fold_sparse_fc(ops, [tensors[i] for i in sg.outputs]),
         name=sg.name or "main",
         metadata={m.name: m.data for m in model.metadata},
     )

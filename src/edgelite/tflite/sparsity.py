@@ -15,7 +15,7 @@ crafted index or segment vector is an error, never an out-of-range read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -168,32 +168,57 @@ def densify(sp: SparsityInfo, shape: list[int], values: np.ndarray) -> np.ndarra
 
 # ---- writing ---------------------------------------------------------------------------------
 
+# Block sizes the writer tries along the innermost stored dimension (see encode_rows).
+BLOCK_SIZES = (2, 4, 8, 16)
+
+
 def _index_type(limit: int) -> int:
     """The smallest SparseIndexVector member that holds values up to ``limit``."""
     return 3 if limit <= 0xFF else 2 if limit <= 0xFFFF else 1
 
 
-def encode_rows(dense: np.ndarray, row_dim: int = 0) -> tuple[SparsityInfo, np.ndarray]:
+def encode_rows(dense: np.ndarray, row_dim: int = 0,
+                block: int = 1) -> tuple[SparsityInfo, np.ndarray]:
     """Sparse form of ``dense``: ``row_dim`` outermost and DENSE, the other dimensions in order,
-    the innermost one SPARSE_CSR, the others DENSE (no blocks).
+    the innermost one SPARSE_CSR, the others DENSE.
 
+    ``block`` > 1 stores the innermost dimension in blocks of that many consecutive values
+    (TFLite's block map: one index per block, the block's values stored whole when any of them
+    is nonzero), which is what pays when pruning zeroed whole blocks (``--pattern 1x4``).
     Each row of ``row_dim`` is then a contiguous run of the stored values, which is what
     runtime_micro's sparse kernels read directly (and what DENSIFY takes in LiteRT).
     """
     n = dense.ndim
     order = [row_dim] + [d for d in range(n) if d != row_dim]
     moved = np.transpose(dense, order)
+    inner = moved.shape[-1]
     outer = int(np.prod(moved.shape[:-1]))
-    flat = moved.reshape(outer, moved.shape[-1])
-    mask = flat != 0
+    flat = moved.reshape(outer, inner // block, block)
+    mask = np.any(flat != 0, axis=2)
     counts = mask.sum(axis=1)
     segments = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     indices = np.nonzero(mask)[1].astype(np.int64)  # row-major: rows in order, columns rising
-    values = flat[mask]
+    values = flat[mask].reshape(-1)
     metas = [DimMetadata(DENSE, int(s)) for s in moved.shape[:-1]]
     metas.append(DimMetadata(SPARSE_CSR, 0, segments, indices,
-                             _index_type(int(segments[-1])), _index_type(moved.shape[-1] - 1)))
-    return SparsityInfo(order, [], metas), values
+                             _index_type(int(segments[-1])), _index_type(inner // block - 1)))
+    if block == 1:
+        return SparsityInfo(order, [], metas), values
+    metas.append(DimMetadata(DENSE, block))
+    return SparsityInfo(order + [n], [order[-1]], metas), values
+
+
+def smallest_encoding(dense: np.ndarray, row_dim: int = 0) -> tuple[SparsityInfo, np.ndarray]:
+    """encode_rows' form that takes the fewest bytes: one index per value, or per block of
+    BLOCK_SIZES consecutive values of the innermost dimension (ties keep the smaller block)."""
+    inner = dense.shape[([d for d in range(dense.ndim) if d != row_dim] or [row_dim])[-1]]
+    best = encode_rows(dense, row_dim)
+    for b in BLOCK_SIZES:
+        if inner > b and inner % b == 0:
+            cand = encode_rows(dense, row_dim, b)
+            if encoded_bytes(*cand) < encoded_bytes(*best):
+                best = cand
+    return best
 
 
 def encoded_bytes(sp: SparsityInfo, values: np.ndarray) -> int:
@@ -231,33 +256,77 @@ class SparsePlan:
     new sparse constant (``stored``, appended after the graph's tensors). So the file's tensor
     indices of ``graph.tensors()`` are unchanged, which tools that map IR tensors to file
     indices (calibration, reports) rely on.
+
+    An int8 FULLY_CONNECTED whose weights go sparse is written as RESHAPE → CONV_2D 1x1 →
+    RESHAPE (``replaced``: the ops written instead of a graph op; ``added``: their new
+    tensors, after ``stored``); its weights' place in the file holds the 4-D convolution
+    weights (``substituted``). LiteRT's default XNNPACK delegate refuses an int8
+    FULLY_CONNECTED fed by DENSIFY but runs the same product as a convolution. runtime_micro
+    and TFLite Micro give both forms the same bytes; LiteRT's kernels derive the per-channel
+    multipliers of the two ops apart, so its outputs may move by one step.
     """
 
     densify_ops: list[ir.Op]
     stored: list[ir.Tensor]
     encodings: dict[int, tuple[SparsityInfo, np.ndarray]]  # by id of a stored tensor
+    replaced: dict[int, list[ir.Op]] = field(default_factory=dict)  # by id of a graph op
+    added: list[ir.Tensor] = field(default_factory=list)
+    substituted: dict[int, ir.Tensor] = field(default_factory=dict)  # by id of a graph tensor
 
     @property
     def densified(self) -> set[int]:
-        """ids of the graph constants written as DENSIFY outputs (no buffer of their own)."""
+        """ids of the constants written as DENSIFY outputs (no buffer of their own)."""
         return {id(op.outputs[0]) for op in self.densify_ops}
+
+
+# Bytes the RESHAPE → CONV_2D → RESHAPE form of one FULLY_CONNECTED adds (two ops, four
+# tensors, two shape vectors).
+_FC_AS_CONV_OVERHEAD = 400
+
+
+def _fc_as_conv(fc: ir.Op, w4: ir.Tensor) -> tuple[list[ir.Op], list[ir.Tensor]] | None:
+    """``fc`` (int8 in, weights, int32 bias, int8 out) as RESHAPE → CONV_2D 1x1 over weights
+    ``w4`` → RESHAPE, and the new tensors; None when its shapes are not all known."""
+    x, _, bias = (list(fc.inputs) + [None])[:3]
+    y = fc.outputs[0]
+    n, k = w4.shape[0], w4.shape[-1]
+    if (bias is None or not all(isinstance(d, int) and d > 0 for d in x.shape + y.shape)
+            or x.size % k or fc.options.get("weights_format", "DEFAULT") != "DEFAULT"):
+        return None
+    rows = x.size // k
+    name = y.name  # not the op's name, which reading a file back does not keep
+    x4 = ir.Tensor(f"{name}/conv input", (rows, 1, 1, k), x.dtype, quant=x.quant)
+    y4 = ir.Tensor(f"{name}/conv output", (rows, 1, 1, n), y.dtype, quant=y.quant)
+    s_in = ir.Tensor(f"{name}/conv input shape", (4,), "int32",
+                     data=np.array(x4.shape, np.int32))
+    s_out = ir.Tensor(f"{name}/output shape", (len(y.shape),), "int32",
+                      data=np.array(y.shape, np.int32))
+    act = fc.options.get("fused_activation_function", "NONE")
+    ops = [ir.Op("RESHAPE", [x, s_in], [x4], dict(new_shape=list(x4.shape)), name=f"{name} in"),
+           ir.Op("CONV_2D", [x4, w4, bias], [y4],
+                 dict(padding="VALID", stride_w=1, stride_h=1, fused_activation_function=act),
+                 name=name),
+           ir.Op("RESHAPE", [y4, s_out], [y], dict(new_shape=list(y.shape)), name=f"{name} out")]
+    return ops, [s_in, x4, y4, s_out]
 
 
 def sparse_plan(graph: ir.Graph, xnnpack_safe: bool = True) -> SparsePlan:
     """Choose the constants marked ``sparse`` worth storing in TFLite's sparse form.
 
     Chosen: float32 / float16 / int8 constants some op reads, not all zero, whose sparse form
-    (output channel outermost, see encode_rows) plus a DENSIFY op takes fewer bytes than the
-    dense data. DENSIFY runs in LiteRT for every consumer; runtime_micro reads the weights of
-    FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D directly and skips it. ``xnnpack_safe=False``
-    also takes int8 FULLY_CONNECTED weights (runtime_micro and LiteRT's builtin kernels run
-    them; LiteRT's default XNNPACK delegate does not). Deterministic: graph order only.
+    (output channel outermost, the smallest of smallest_encoding's) plus a DENSIFY op takes
+    fewer bytes than the dense data. DENSIFY runs in LiteRT for every consumer; runtime_micro
+    reads the weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D directly and skips it.
+    int8 FULLY_CONNECTED weights are written through a 1x1 convolution (see SparsePlan);
+    ``xnnpack_safe=False`` leaves those ops as they are (runtime_micro and LiteRT's builtin
+    kernels run them; LiteRT's default XNNPACK delegate does not). Deterministic: graph order
+    only.
     """
-    uses: dict[int, list[tuple[str, int]]] = {}
+    uses: dict[int, list[tuple[ir.Op, int]]] = {}
     for op in graph.ops:
         for k, t in enumerate(op.inputs):
             if t is not None:
-                uses.setdefault(id(t), []).append((op.type, k))
+                uses.setdefault(id(t), []).append((op, k))
     outputs = {id(t) for t in graph.outputs}
     plan = SparsePlan([], [], {})
     for t in graph.tensors():
@@ -265,17 +334,35 @@ def sparse_plan(graph: ir.Graph, xnnpack_safe: bool = True) -> SparsePlan:
             continue
         if id(t) in outputs or id(t) not in uses or not np.any(t.data):
             continue
-        if xnnpack_safe and t.dtype == "int8" and ("FULLY_CONNECTED", 1) in uses[id(t)]:
+        used = [(op.type, k) for op, k in uses[id(t)]]
+        target, extra, rewrite = t, _DENSIFY_OVERHEAD, None
+        if xnnpack_safe and t.dtype == "int8" and ("FULLY_CONNECTED", 1) in used:
             # LiteRT's default XNNPACK delegate fails to prepare an int8 FULLY_CONNECTED whose
-            # weights come from DENSIFY (ai-edge-litert 2.x): those weights stay dense.
-            continue
-        sp, values = encode_rows(t.data, _row_dim(uses[id(t)], len(t.shape)))
-        if encoded_bytes(sp, values) + _DENSIFY_OVERHEAD >= t.nbytes:
+            # weights come from DENSIFY (ai-edge-litert 2.x): written as a convolution instead.
+            fcs = [op for op, _ in uses[id(t)]]
+            if (len(t.shape) != 2 or any(u != ("FULLY_CONNECTED", 1) for u in used)
+                    or any(op.inputs[0].dtype != "int8" or op.outputs[0].dtype != "int8"
+                           for op in fcs)):
+                continue
+            target = ir.Tensor(t.name, (t.shape[0], 1, 1, t.shape[1]), t.dtype,
+                               data=t.data.reshape(t.shape[0], 1, 1, t.shape[1]), quant=t.quant)
+            rewrite = [_fc_as_conv(op, target) for op in fcs]
+            if any(r is None for r in rewrite):
+                continue
+            extra += _FC_AS_CONV_OVERHEAD * len(fcs)
+        sp, values = smallest_encoding(target.data, _row_dim(used, len(target.shape)))
+        if encoded_bytes(sp, values) + extra >= t.nbytes:
             continue  # the dense form is smaller: keep it
-        stored = ir.Tensor(f"{t.name}/sparse", t.shape, t.dtype, data=t.data, quant=t.quant)
+        stored = ir.Tensor(f"{t.name}/sparse", target.shape, t.dtype, data=target.data,
+                           quant=t.quant)
         plan.encodings[id(stored)] = (sp, values)
         plan.stored.append(stored)
-        plan.densify_ops.append(ir.Op("DENSIFY", [stored], [t], name=f"densify {t.name}"))
+        plan.densify_ops.append(ir.Op("DENSIFY", [stored], [target], name=f"densify {t.name}"))
+        if rewrite is not None:
+            plan.substituted[id(t)] = target
+            for (op, _), (ops, tensors) in zip(uses[id(t)], rewrite):
+                plan.replaced[id(op)] = ops
+                plan.added.extend(tensors)
     return plan
 
 
@@ -283,7 +370,8 @@ def wire_sparse_directly(graph: ir.Graph) -> tuple[ir.Graph, SparsePlan]:
     """For tests: a copy of ``graph`` whose ops read the sparse constants themselves (no
     DENSIFY), and the plan that stores them. Such files run in runtime_micro, which reads
     sparse weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D directly; LiteRT's
-    builtin FULLY_CONNECTED does too, its convolutions do not (they would read garbage)."""
+    builtin float FULLY_CONNECTED does too (int8 only in 1x16 blocks), its convolutions do not
+    (they would read garbage)."""
     plan = sparse_plan(graph, xnnpack_safe=False)
     src = {id(op.outputs[0]): op.inputs[0] for op in plan.densify_ops}
     ops = [ir.Op(op.type, [None if t is None else src.get(id(t), t) for t in op.inputs],

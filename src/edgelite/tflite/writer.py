@@ -171,10 +171,13 @@ class _Writer:
         self.graph = graph
         self.sparse = plan.encodings
         self.densified = plan.densified  # constants written as DENSIFY outputs
-        self.ops = plan.densify_ops + list(graph.ops)
+        self.ops = plan.densify_ops + [o for op in graph.ops
+                                       for o in plan.replaced.get(id(op), [op])]
         self.description = description
-        # Sparse constants go last: the graph's tensors keep their indices in the file.
-        self.tensors = graph.tensors() + plan.stored
+        # Sparse constants and the tensors of replaced ops go last: the graph's tensors keep
+        # their indices in the file (a substituted one gives its place to its replacement).
+        self.tensors = ([plan.substituted.get(id(t), t) for t in graph.tensors()]
+                        + plan.stored + plan.added)
         self.index = {id(t): i for i, t in enumerate(self.tensors)}
         const_bytes = sum(t.nbytes for t in self.tensors if t.is_const)
         meta_bytes = sum(len(v) for v in graph.metadata.values())
