@@ -100,6 +100,7 @@ def generated_seeds() -> dict[str, bytes]:
     """Every generated seed by file name (deterministic)."""
     from edgelite.converter import ConvertOptions, convert_to_bytes
     from edgelite.quantize import QuantizeOptions, quantize
+    from edgelite.tflite.writer import write_model
     from helpers import sparse_cnn
 
     seeds: dict[str, bytes] = {}
@@ -116,6 +117,9 @@ def generated_seeds() -> dict[str, bytes]:
         dense, sparse = sparse_cnn.models(dtype)
         seeds[f"pruned_cnn_{dtype}.tflite"] = dense
         seeds[f"pruned_cnn_{dtype}_sparse.tflite"] = sparse
+        # pruned in blocks of 4 channels: block maps (and the int8 dense layer as a 1x1 conv)
+        seeds[f"pruned_cnn_{dtype}_blocks.tflite"] = write_model(
+            sparse_cnn.cnn(np.random.default_rng(sparse_cnn.SEED), dtype, True, block=4))
     seeds["if_int8.tflite"] = int8_if_model()
     seeds["stateful_float.tflite"] = stateful_model(int8=False)
     seeds["stateful_int8.tflite"] = stateful_model(int8=True)
