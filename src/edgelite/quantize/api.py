@@ -307,13 +307,14 @@ def quantize(graph_or_path: ir.Graph | str | Path,
         if opts.mode not in NEEDS_CALIBRATION:
             raise EdgeliteError("auto precision works on int8/int16x8 models",
                                 hint="use mode int8 or int16x8")
-        if opts.bias_correction == "auto":
-            cfg, _, bc_note = _choose_bias_correction(cfg, build, off=pre)
-            guard_notes.append(bc_note)
+        choose = opts.bias_correction == "auto"
+        if choose:
+            cfg = replace(cfg, bias_correction=True)
         ann, model, rep, changes = auto_precision(graph, float_model, ranges, cfg, samples,
                                                   opts.auto_precision, opts.backend,
                                                   opts.max_precision_steps, opts.progress,
-                                                  means=means, moments=moments)
+                                                  means=means, moments=moments,
+                                                  choose_bias_correction=choose)
     elif opts.guard and opts.mode in NEEDS_CALIBRATION:
         if opts.bias_correction == "auto":
             cfg, first, bc_note = _choose_bias_correction(cfg, build, opts.progress, off=pre)
@@ -450,7 +451,8 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
                    cfg: AnnotateConfig, samples: Sequence[Sample], target_db: float,
                    backend: str = "micro", max_steps: int = 16, progress: bool = True,
                    means: dict[str, np.ndarray] | None = None,
-                   moments: dict[str, np.ndarray] | None = None
+                   moments: dict[str, np.ndarray] | None = None,
+                   choose_bias_correction: bool = False
                    ) -> tuple[Annotated, bytes, R.Report, list[dict[str, Any]]]:
     """Raise the ops that add the most noise (int8 -> int16 -> float) until the output SQNR
     reaches ``target_db``; return the final model and what changed, with the size cost.
@@ -461,8 +463,14 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     4, 8 ... more are raised one level together (int16 steps first, float steps once none is
     left), the model measured once per batch and re-ranked from that run, so a search costs
     about 2 log2(raised ops) + 1 model runs instead of one per tried op: the batch that meets
-    the target is cut to its shortest prefix that still does, by bisection. ``max_steps``
-    bounds the number of measured models."""
+    the target is cut to its shortest prefix that still does, by bisection. The ops that add
+    no noise of their own come last in the int16 steps (every op in int16 drops the
+    requantizations between them), and a batch that would take more than half of what is left
+    takes all of it. ``max_steps`` bounds the number of measured models.
+
+    ``choose_bias_correction``: ``cfg`` has bias correction on (it corrects the weight
+    rounding that int16 activations leave as the main error); the final precisions are
+    measured once more without it and the better kept (said in a note)."""
     from edgelite.tflite.writer import write_model
 
     def build(c: AnnotateConfig) -> tuple[Annotated, bytes, R.Report]:
@@ -514,6 +522,12 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
             bar.step()
             return result
 
+    def measure_config(c: AnnotateConfig) -> tuple[Annotated, bytes, R.Report]:
+        nonlocal steps
+        result = build(c)
+        steps += 1
+        return result
+
     def current(key: str) -> str | None:
         to = precision.get(key)
         if to == "int16" and types[key] in unrunnable:
@@ -528,13 +542,18 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
         # only once none is left.
         ranked = [k for k, n in sorted(_injected_noise(graph, rep).items(),
                                        key=lambda kv: (-kv[1], kv[0])) if n > 0]
-        up = [(k, "int16") for k in ranked if current(k) == "int8"
-              and types[k] not in NO_INT16 and types[k] not in unrunnable]
+        def int16_ok(k: str) -> bool:
+            return (current(k) == "int8" and types[k] not in NO_INT16
+                    and types[k] not in unrunnable)
+
+        up = [(k, "int16") for k in ranked if int16_ok(k)]
+        noisy = {k for k, _ in up}
+        up += [(k, "int16") for k in types if k not in noisy and int16_ok(k)]
         if not up:
             up = [(k, "float") for k in ranked if current(k) in ("int8", "int16")]
         if not up:
             break
-        step = up[:batch]
+        step = up[:batch] if 2 * batch < len(up) else up
         batch *= 2
         trial = {**precision, **dict(step)}
         t_ann, t_model, t_rep = measure(trial)
@@ -556,6 +575,23 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
             best = (dict(precision), ann, model, rep)
     if rep.output_sqnr_db < target_db:
         precision, ann, model, rep = best
+    bc_note = None
+    if choose_bias_correction:
+        cfg_off = replace(cfg, bias_correction=False)
+        c_off = cfg_off
+        for key, to in precision.items():
+            c_off = _raise(c_off, key, "float" if to == "int16" and types[key] in unrunnable
+                           else to)
+        o_ann, o_model, o_rep = measure_config(c_off)
+        a, b = o_rep.output_sqnr_db, rep.output_sqnr_db
+        if a >= b:
+            cfg, ann, model, rep = cfg_off, o_ann, o_model, o_rep
+            bc_note = (f"bias correction: skipped (output SQNR {a:.2f} dB without, {b:.2f} dB "
+                       "with, at the precisions found)")
+        else:
+            bc_note = (f"bias correction: kept ({len(ann.corrected)} layer(s) corrected; "
+                       f"output SQNR {a:.2f} -> {b:.2f} dB on the calibration data, at the "
+                       "precisions found)")
     kept = [key for key in precision if ann.precision.get(key) == current(key)]
     # Each op's size cost: the file with the ops before it raised, then with it too (files
     # only written, not run), so the costs add up to the final file's growth exactly.
@@ -571,6 +607,8 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
         size = grown
     bar.close()  # the target may be reached before max_steps
     ann.notes.extend(skipped)
+    if bc_note:
+        ann.notes.append(bc_note)
     ann.notes.append(f"auto precision: {steps} model(s) measured, {len(changes)} op(s) raised")
     if rep.output_sqnr_db < target_db:
         ann.notes.append(f"auto precision: target {target_db} dB not reached "
