@@ -124,15 +124,10 @@ static const el_opt_kernels k_portable = {el_opt_gemm_c,   el_opt_dw_c,  el_opt_
                                           el_opt_rowsum_c, el_opt_add_c, EL_OPT_DW_RUN,
                                           EL_OPT_GEMM_RQ,  NULL,         NULL};
 #if defined(EL_OPT_HAVE_AVX2)
-static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2,
-                                      el_opt_dw_avx2,
-                                      el_opt_requant_avx2,
-                                      el_opt_rowsum_avx2,
-                                      el_opt_add_avx2,
-                                      NULL,
-                                      NULL,
-                                      NULL,
-                                      NULL};
+static const el_opt_kernels k_avx2 = {
+    el_opt_gemm_avx2,    el_opt_dw_avx2,       el_opt_requant_avx2,
+    el_opt_rowsum_avx2,  el_opt_add_avx2,      NULL,
+    el_opt_gemm_rq_avx2, el_opt_dw_rq_ok_avx2, el_opt_dw_rq_avx2};
 #endif
 #if defined(EL_OPT_HAVE_SSE41)
 /* rowsum and ADD stay portable: they are a small share of a model's work */

@@ -12,8 +12,7 @@
 #include <immintrin.h>
 
 #include "../el_quant.h"
-
-#define EL_AVX2 __attribute__((target("avx2")))
+#include "x86_avx2_rq.h"
 
 EL_AVX2 static inline __m256i ld16(const int8_t *p)
 {
@@ -126,43 +125,6 @@ EL_AVX2 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *
         }
         acc[c] = s;
     }
-}
-
-/* el_requant on 8 lanes (multipliers >= 0), the per-channel parts prepared once for all rows.
- * SaturatingRoundingDoublingHighMul with a non-negative multiplier equals
- * floor((v * m + 2^30) / 2^31) for either sign of v (the negative nudge and the truncating
- * division cancel), which needs only 64-bit adds and shifts. */
-typedef struct {
-    __m256i bias, mult, mult_odd, left, right, mask, half;
-} rq8_ch;
-
-EL_AVX2 static inline rq8_ch rq8_prepare(const el_opt_rq *rq, int32_t c)
-{
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i shift = _mm256_loadu_si256((const __m256i *)(const void *)(rq->shift + c));
-    rq8_ch ch;
-    ch.bias = _mm256_loadu_si256((const __m256i *)(const void *)(rq->bias + c));
-    ch.mult = _mm256_loadu_si256((const __m256i *)(const void *)(rq->mult + c));
-    ch.mult_odd = _mm256_srli_epi64(ch.mult, 32);
-    ch.left = _mm256_max_epi32(shift, zero);
-    ch.right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-    ch.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, ch.right), one);
-    ch.half = _mm256_srli_epi32(ch.mask, 1);
-    return ch;
-}
-
-EL_AVX2 static inline __m256i requant8(__m256i v, const rq8_ch *ch)
-{
-    const __m256i nudge = _mm256_set1_epi64x((long long)1 << 30);
-    __m256i pe, po, h, thr, res;
-    v = _mm256_sllv_epi32(_mm256_add_epi32(v, ch->bias), ch->left);
-    pe = _mm256_add_epi64(_mm256_mul_epi32(v, ch->mult), nudge);
-    po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), ch->mult_odd), nudge);
-    h = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
-    /* RoundingDivideByPOT(h, right): threshold = mask / 2 + (h < 0) */
-    thr = _mm256_sub_epi32(ch->half, _mm256_srai_epi32(h, 31));
-    res = _mm256_srav_epi32(h, ch->right);
-    return _mm256_sub_epi32(res, _mm256_cmpgt_epi32(_mm256_and_si256(h, ch->mask), thr));
 }
 
 EL_AVX2 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
