@@ -205,6 +205,53 @@ EL_AVX2 static void rq_tile4(const int16_t *x, int32_t kx, int32_t np, const int
     }
 }
 
+/* The same for a panel of at most 8 columns (its first 8 lanes): half the products. */
+EL_AVX2 static void rq_tile4x8(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel,
+                               const rq16 *q, const el_opt_rq *rq, int32_t mr, int32_t nr,
+                               int8_t *out, int32_t ldout)
+{
+    const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)q->bias);
+    const int16_t *x0 = x, *x1 = x + kx, *x2 = x + 2 * (size_t)kx, *x3 = x + 3 * (size_t)kx;
+    __m256i s0 = b0, s1 = b0, s2 = b0, s3 = b0;
+    int32_t p, i;
+    for (p = 0; p < np; ++p, panel += 16) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)panel);
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(bcast_pair(x0 + 2 * p), w0));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(bcast_pair(x1 + 2 * p), w0));
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(bcast_pair(x2 + 2 * p), w0));
+        s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(bcast_pair(x3 + 2 * p), w0));
+    }
+    {
+        /* rows 0-3 x channels 0-7 in one vector: packs interleave 4-lane halves, vpermd
+         * puts each row's 8 bytes together */
+        const __m256i zp = _mm256_set1_epi16((int16_t)rq->out_offset);
+        const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        const __m256i r01 = _mm256_adds_epi16(
+            _mm256_packs_epi32(requant8_nb(s0, &q->ch[0]), requant8_nb(s1, &q->ch[0])), zp);
+        const __m256i r23 = _mm256_adds_epi16(
+            _mm256_packs_epi32(requant8_nb(s2, &q->ch[0]), requant8_nb(s3, &q->ch[0])), zp);
+        __m256i r = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(r01, r23), order);
+        int8_t t[32];
+        r = _mm256_min_epi8(_mm256_max_epi8(r, _mm256_set1_epi8((char)rq->act_min)),
+                            _mm256_set1_epi8((char)rq->act_max));
+        if (nr == 8 && mr == 4) {
+            const __m128i lo = _mm256_castsi256_si128(r), hi = _mm256_extracti128_si256(r, 1);
+            _mm_storel_epi64((__m128i *)(void *)out, lo);
+            _mm_storeh_pd((double *)(void *)(out + ldout), _mm_castsi128_pd(lo));
+            _mm_storel_epi64((__m128i *)(void *)(out + 2 * (size_t)ldout), hi);
+            _mm_storeh_pd((double *)(void *)(out + 3 * (size_t)ldout), _mm_castsi128_pd(hi));
+            return;
+        }
+        _mm256_storeu_si256((__m256i *)(void *)t, r);
+        for (i = 0; i < mr; ++i) {
+            int32_t j;
+            for (j = 0; j < nr; ++j) {
+                out[(size_t)i * ldout + j] = t[8 * i + j];
+            }
+        }
+    }
+}
+
 /* The row pointers of group i0 (4 rows; a short group repeats its last row). */
 static void group_rows(const int8_t *const *a, int32_t m, int32_t i0, const int8_t **g)
 {
@@ -224,7 +271,7 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     const int padded = rq->a_padded != 0;
     const int8_t *g[4];
     int32_t i0, j0, t;
-    if (k < 1 || k > RQ_KMAX || m < RQ_MMIN || n > 64) {
+    if (k < 1 || k > RQ_KMAX || m < RQ_MMIN || n > 64 || (k > 512 && m < 64)) {
         return 0;
     }
     if ((size_t)npanels * 16 * (size_t)np <= RQ_PANEL_INTS) {
@@ -240,8 +287,8 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
             widen_rows4(g, k, padded, x, kx);
             for (t = 0; t < npanels; ++t) {
                 const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
-                rq_tile4(x, kx, np, panel + (size_t)t * 16 * np, &q[t], rq, mr, nr,
-                         out + (size_t)i0 * ldout + 16 * t, ldout);
+                (nr > 8 ? rq_tile4 : rq_tile4x8)(x, kx, np, panel + (size_t)t * 16 * np, &q[t], rq,
+                                                 mr, nr, out + (size_t)i0 * ldout + 16 * t, ldout);
             }
         }
         return 1;
@@ -255,7 +302,8 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
             const int32_t mr = m - i0 < 4 ? m - i0 : 4;
             group_rows(a, m, i0, g);
             widen_rows4(g, k, padded, x, kx);
-            rq_tile4(x, kx, np, panel, &q[0], rq, mr, nr, out + (size_t)i0 * ldout + j0, ldout);
+            (nr > 8 ? rq_tile4 : rq_tile4x8)(x, kx, np, panel, &q[0], rq, mr, nr,
+                                             out + (size_t)i0 * ldout + j0, ldout);
         }
     }
     return 1;
