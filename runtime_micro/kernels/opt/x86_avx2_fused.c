@@ -27,6 +27,7 @@
 typedef struct {
     int32_t bias[16];
     rq8_ch ch[2];
+    int fast; /* every channel shifts right (requant8_rs) */
 } rq16;
 
 EL_AVX2 static void rq16_load(const el_opt_rq *rq, int32_t j0, int32_t nr, rq16 *q)
@@ -36,7 +37,7 @@ EL_AVX2 static void rq16_load(const el_opt_rq *rq, int32_t j0, int32_t nr, rq16 
     for (j = 0; j < 16; ++j) {
         bias[j] = j < nr ? rq->bias[j0 + j] : 0;
         mult[j] = j < nr ? rq->mult[j0 + j] : 0;
-        shift[j] = j < nr ? rq->shift[j0 + j] : 0;
+        shift[j] = j < nr ? rq->shift[j0 + j] : -1;
     }
     part.bias = bias;
     part.mult = mult;
@@ -44,6 +45,7 @@ EL_AVX2 static void rq16_load(const el_opt_rq *rq, int32_t j0, int32_t nr, rq16 
     memcpy(q->bias, bias, sizeof bias);
     q->ch[0] = rq8_prepare(&part, 0);
     q->ch[1] = rq8_prepare(&part, 8);
+    q->fast = rq_right_only(&part, 0, 16);
 }
 
 /* panel[p * 16 + j] = the int16 pair (b[j][2p], b[j][2p + 1]) as one int32, for j < 16 and
@@ -134,14 +136,17 @@ EL_AVX2 static inline __m256i bcast_pair(const int16_t *x)
 
 /* Two rows of 16 requantized accumulators (a0 a1: row 0, b0 b1: row 1) as 32 int8: row 0 in
  * the low 16 bytes. */
-EL_AVX2 static inline __m256i rq_rows2(__m256i a0, __m256i a1, __m256i b0, __m256i b1,
-                                       const rq16 *q, __m256i zp, __m256i lo, __m256i hi)
+EL_AVX2 static inline __attribute__((always_inline)) __m256i rq_rows2(__m256i a0, __m256i a1,
+                                                                      __m256i b0, __m256i b1,
+                                                                      const rq16 *q, __m256i zp,
+                                                                      __m256i lo, __m256i hi,
+                                                                      const int fast)
 {
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     const __m256i ra = _mm256_adds_epi16(
-        _mm256_packs_epi32(requant8_nb(a0, &q->ch[0]), requant8_nb(a1, &q->ch[1])), zp);
+        _mm256_packs_epi32(requant8_f(a0, &q->ch[0], fast), requant8_f(a1, &q->ch[1], fast)), zp);
     const __m256i rb = _mm256_adds_epi16(
-        _mm256_packs_epi32(requant8_nb(b0, &q->ch[0]), requant8_nb(b1, &q->ch[1])), zp);
+        _mm256_packs_epi32(requant8_f(b0, &q->ch[0], fast), requant8_f(b1, &q->ch[1], fast)), zp);
     const __m256i r = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ra, rb), order);
     return _mm256_min_epi8(_mm256_max_epi8(r, lo), hi);
 }
@@ -168,9 +173,9 @@ EL_AVX2 static inline void store_rows2(int8_t *o0, int8_t *o1, __m256i v, int32_
 }
 
 /* 4 widened rows (x, kx apart; mr of them stored) against one panel of nr columns. */
-EL_AVX2 static void rq_tile4(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel,
-                             const rq16 *q, const el_opt_rq *rq, int32_t mr, int32_t nr,
-                             int8_t *out, int32_t ldout)
+EL_AVX2 static inline __attribute__((always_inline)) void
+rq_tile4(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const rq16 *q,
+         const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast)
 {
     const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)q->bias);
     const __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(q->bias + 8));
@@ -197,18 +202,19 @@ EL_AVX2 static void rq_tile4(const int16_t *x, int32_t kx, int32_t np, const int
         const __m256i zp = _mm256_set1_epi16((int16_t)rq->out_offset);
         const __m256i lo = _mm256_set1_epi8((char)rq->act_min);
         const __m256i hi = _mm256_set1_epi8((char)rq->act_max);
-        store_rows2(out, out + ldout, rq_rows2(s00, s01, s10, s11, q, zp, lo, hi), nr, mr > 1);
+        store_rows2(out, out + ldout, rq_rows2(s00, s01, s10, s11, q, zp, lo, hi, fast), nr,
+                    mr > 1);
         if (mr > 2) {
             store_rows2(out + 2 * (size_t)ldout, out + 3 * (size_t)ldout,
-                        rq_rows2(s20, s21, s30, s31, q, zp, lo, hi), nr, mr > 3);
+                        rq_rows2(s20, s21, s30, s31, q, zp, lo, hi, fast), nr, mr > 3);
         }
     }
 }
 
 /* The same for a panel of at most 8 columns (its first 8 lanes): half the products. */
-EL_AVX2 static void rq_tile4x8(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel,
-                               const rq16 *q, const el_opt_rq *rq, int32_t mr, int32_t nr,
-                               int8_t *out, int32_t ldout)
+EL_AVX2 static inline __attribute__((always_inline)) void
+rq_tile4x8(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const rq16 *q,
+           const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast)
 {
     const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)q->bias);
     const int16_t *x0 = x, *x1 = x + kx, *x2 = x + 2 * (size_t)kx, *x3 = x + 3 * (size_t)kx;
@@ -227,9 +233,11 @@ EL_AVX2 static void rq_tile4x8(const int16_t *x, int32_t kx, int32_t np, const i
         const __m256i zp = _mm256_set1_epi16((int16_t)rq->out_offset);
         const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
         const __m256i r01 = _mm256_adds_epi16(
-            _mm256_packs_epi32(requant8_nb(s0, &q->ch[0]), requant8_nb(s1, &q->ch[0])), zp);
+            _mm256_packs_epi32(requant8_f(s0, &q->ch[0], fast), requant8_f(s1, &q->ch[0], fast)),
+            zp);
         const __m256i r23 = _mm256_adds_epi16(
-            _mm256_packs_epi32(requant8_nb(s2, &q->ch[0]), requant8_nb(s3, &q->ch[0])), zp);
+            _mm256_packs_epi32(requant8_f(s2, &q->ch[0], fast), requant8_f(s3, &q->ch[0], fast)),
+            zp);
         __m256i r = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(r01, r23), order);
         int8_t t[32];
         r = _mm256_min_epi8(_mm256_max_epi8(r, _mm256_set1_epi8((char)rq->act_min)),
@@ -250,6 +258,28 @@ EL_AVX2 static void rq_tile4x8(const int16_t *x, int32_t kx, int32_t np, const i
             }
         }
     }
+}
+
+/* One instantiation per tile width and requantization form. */
+typedef void (*rq_tile_fn)(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel,
+                           const rq16 *q, const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out,
+                           int32_t ldout);
+#define EL_RQ_TILE(NAME, BODY, FAST)                                                               \
+    EL_AVX2 static void NAME(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel,       \
+                             const rq16 *q, const el_opt_rq *rq, int32_t mr, int32_t nr,           \
+                             int8_t *out, int32_t ldout)                                           \
+    {                                                                                              \
+        BODY(x, kx, np, panel, q, rq, mr, nr, out, ldout, FAST);                                   \
+    }
+EL_RQ_TILE(tile16_any, rq_tile4, 0)
+EL_RQ_TILE(tile16_rs, rq_tile4, 1)
+EL_RQ_TILE(tile8_any, rq_tile4x8, 0)
+EL_RQ_TILE(tile8_rs, rq_tile4x8, 1)
+#undef EL_RQ_TILE
+
+static rq_tile_fn tile_for(int32_t nr, const rq16 *q)
+{
+    return nr > 8 ? (q->fast ? tile16_rs : tile16_any) : (q->fast ? tile8_rs : tile8_any);
 }
 
 /* The row pointers of group i0 (4 rows; a short group repeats its last row). */
@@ -287,8 +317,8 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
             widen_rows4(g, k, padded, x, kx);
             for (t = 0; t < npanels; ++t) {
                 const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
-                (nr > 8 ? rq_tile4 : rq_tile4x8)(x, kx, np, panel + (size_t)t * 16 * np, &q[t], rq,
-                                                 mr, nr, out + (size_t)i0 * ldout + 16 * t, ldout);
+                tile_for(nr, &q[t])(x, kx, np, panel + (size_t)t * 16 * np, &q[t], rq, mr, nr,
+                                    out + (size_t)i0 * ldout + 16 * t, ldout);
             }
         }
         return 1;
@@ -302,8 +332,8 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
             const int32_t mr = m - i0 < 4 ? m - i0 : 4;
             group_rows(a, m, i0, g);
             widen_rows4(g, k, padded, x, kx);
-            (nr > 8 ? rq_tile4 : rq_tile4x8)(x, kx, np, panel, &q[0], rq, mr, nr,
-                                             out + (size_t)i0 * ldout + j0, ldout);
+            tile_for(nr, &q[0])(x, kx, np, panel, &q[0], rq, mr, nr, out + (size_t)i0 * ldout + j0,
+                                ldout);
         }
     }
     return 1;
@@ -345,9 +375,10 @@ EL_AVX2 static void dw_filter16(const int8_t *f, int32_t fstride, __m256i *w)
     }
 }
 
-EL_AVX2 static void dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
-                             const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
-                             int8_t *out, int32_t ostep)
+EL_AVX2 static inline __attribute__((always_inline)) void
+dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix, const int8_t *f,
+         int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out, int32_t ostep,
+         const int fast)
 {
     __m256i w[10];
     const size_t d1 = (size_t)dstep, d2 = 2 * (size_t)dstep;
@@ -373,7 +404,8 @@ EL_AVX2 static void dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t x
         EL_DW_TAPS(p2, ld128(p2 + d1), 6)
         EL_DW_TAPS(p2 + d2, _mm_setzero_si128(), 8)
 #undef EL_DW_TAPS
-        r = _mm256_adds_epi16(_mm256_packs_epi32(requant8_nb(s0, &ch0), requant8_nb(s1, &ch1)), zp);
+        r = _mm256_adds_epi16(
+            _mm256_packs_epi32(requant8_f(s0, &ch0, fast), requant8_f(s1, &ch1, fast)), zp);
         r = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(r, r), order);
         r = _mm256_min_epi8(_mm256_max_epi8(r, lo), hi);
         _mm_storeu_si128((__m128i *)(void *)out, _mm256_castsi256_si128(r));
@@ -381,9 +413,9 @@ EL_AVX2 static void dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t x
 }
 
 /* 8 channels: taps read 8 bytes, channels 0-7 only. */
-EL_AVX2 static void dw3_rq8(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
-                            const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
-                            int8_t *out, int32_t ostep)
+EL_AVX2 static inline __attribute__((always_inline)) void
+dw3_rq8(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix, const int8_t *f,
+        int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out, int32_t ostep, const int fast)
 {
     __m256i w[5];
     const size_t d1 = (size_t)dstep, d2 = 2 * (size_t)dstep;
@@ -414,7 +446,7 @@ EL_AVX2 static void dw3_rq8(const int8_t *const *rows, int32_t dstep, int32_t xs
             s = _mm256_add_epi32(
                 s, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_unpacklo_epi8(a, b)), w[t / 2]));
         }
-        s = requant8_nb(s, &ch0);
+        s = requant8_f(s, &ch0, fast);
         r = _mm_adds_epi16(
             _mm_packs_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1)), zp);
         r = _mm_min_epi8(_mm_max_epi8(_mm_packs_epi16(r, r), lo), hi);
@@ -422,21 +454,38 @@ EL_AVX2 static void dw3_rq8(const int8_t *const *rows, int32_t dstep, int32_t xs
     }
 }
 
+#define EL_DW_RQ(NAME, BODY, FAST)                                                                 \
+    EL_AVX2 static void NAME(const int8_t *const *rows, int32_t dstep, int32_t xstep,              \
+                             int32_t npix, const int8_t *f, int32_t fstride, const el_opt_rq *rq,  \
+                             int32_t c, int8_t *out, int32_t ostep)                                \
+    {                                                                                              \
+        BODY(rows, dstep, xstep, npix, f, fstride, rq, c, out, ostep, FAST);                       \
+    }
+EL_DW_RQ(dw16_any, dw3_rq16, 0)
+EL_DW_RQ(dw16_rs, dw3_rq16, 1)
+EL_DW_RQ(dw8_any, dw3_rq8, 0)
+EL_DW_RQ(dw8_rs, dw3_rq8, 1)
+#undef EL_DW_RQ
+
 void el_opt_dw_rq_avx2(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                        const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
                        int8_t *out, int32_t ostep)
 {
     int32_t c;
     if (n < 16) { /* 8 to 15 channels: two overlapping blocks of 8 */
-        dw3_rq8(rows, dstep, xstep, npix, f, fstride, rq, 0, out, ostep);
+        (rq_right_only(rq, 0, 8) ? dw8_rs : dw8_any)(rows, dstep, xstep, npix, f, fstride, rq, 0,
+                                                     out, ostep);
         if (n > 8) {
-            dw3_rq8(rows, dstep, xstep, npix, f, fstride, rq, n - 8, out + n - 8, ostep);
+            c = n - 8;
+            (rq_right_only(rq, c, 8) ? dw8_rs : dw8_any)(rows, dstep, xstep, npix, f, fstride, rq,
+                                                         c, out + c, ostep);
         }
         return;
     }
     for (c = 0; c < n; c += 16) {
         const int32_t cc = c + 16 <= n ? c : n - 16;
-        dw3_rq16(rows, dstep, xstep, npix, f, fstride, rq, cc, out + cc, ostep);
+        (rq_right_only(rq, cc, 16) ? dw16_rs : dw16_any)(rows, dstep, xstep, npix, f, fstride, rq,
+                                                         cc, out + cc, ostep);
     }
 }
 
