@@ -22,6 +22,7 @@
 #define RQ_KMAX 1024       /* longest k taken (a panel of 16 columns: 32 KB) */
 #define RQ_PANEL_INTS 8192 /* int16 pairs of packed panels on the stack (32 KB) */
 #define RQ_MMIN 8 /* fewer rows (batch-1 FULLY_CONNECTED): packing would not pay, the tiles */
+#define RQ_MR 6   /* rows per register tile */
 
 /* Requantization constants of one panel's 16 channels (zero past its columns). */
 typedef struct {
@@ -99,13 +100,13 @@ EL_AVX2 static void pack16(const int8_t *b, int32_t ldb, int32_t nr, int32_t k, 
     }
 }
 
-/* Rows a[0..3] widened to int16, kx apart (k rounded up to 16; bytes past k are whatever the
- * row holds there when padded, else zero: they only meet zero weights). */
-EL_AVX2 static void widen_rows4(const int8_t *const *a, int32_t k, int padded, int16_t *x,
-                                int32_t kx)
+/* Rows a[0..RQ_MR-1] widened to int16, kx apart (k rounded up to 16; bytes past k are
+ * whatever the row holds there when padded, else zero: they only meet zero weights). */
+EL_AVX2 static void widen_rows(const int8_t *const *a, int32_t k, int padded, int16_t *x,
+                               int32_t kx)
 {
     int32_t i, kk;
-    for (i = 0; i < 4; ++i, x += kx) {
+    for (i = 0; i < RQ_MR; ++i, x += kx) {
         const int8_t *src = a[i];
         for (kk = 0; kk + 16 <= k; kk += 16) {
             _mm256_storeu_si256(
@@ -172,15 +173,19 @@ EL_AVX2 static inline void store_rows2(int8_t *o0, int8_t *o1, __m256i v, int32_
     }
 }
 
-/* 4 widened rows (x, kx apart; mr of them stored) against one panel of nr columns. */
+/* RQ_MR (6) widened rows (x, kx apart; mr of them stored) against one panel of nr columns:
+ * 12 accumulators, two panel vectors and a broadcast in registers. */
 EL_AVX2 static inline __attribute__((always_inline)) void
-rq_tile4(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const rq16 *q,
-         const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast)
+rq_tile16(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const rq16 *q,
+          const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast)
 {
     const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)q->bias);
     const __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(q->bias + 8));
-    const int16_t *x0 = x, *x1 = x + kx, *x2 = x + 2 * (size_t)kx, *x3 = x + 3 * (size_t)kx;
+    const size_t ldx = (size_t)kx;
+    const int16_t *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
+    const int16_t *x4 = x + 4 * ldx, *x5 = x + 5 * ldx;
     __m256i s00 = b0, s01 = b1, s10 = b0, s11 = b1, s20 = b0, s21 = b1, s30 = b0, s31 = b1;
+    __m256i s40 = b0, s41 = b1, s50 = b0, s51 = b1;
     int32_t p;
     for (p = 0; p < np; ++p, panel += 16) {
         const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)panel);
@@ -197,65 +202,92 @@ rq_tile4(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const r
         v = bcast_pair(x3 + 2 * p);
         s30 = _mm256_add_epi32(s30, _mm256_madd_epi16(v, w0));
         s31 = _mm256_add_epi32(s31, _mm256_madd_epi16(v, w1));
+        v = bcast_pair(x4 + 2 * p);
+        s40 = _mm256_add_epi32(s40, _mm256_madd_epi16(v, w0));
+        s41 = _mm256_add_epi32(s41, _mm256_madd_epi16(v, w1));
+        v = bcast_pair(x5 + 2 * p);
+        s50 = _mm256_add_epi32(s50, _mm256_madd_epi16(v, w0));
+        s51 = _mm256_add_epi32(s51, _mm256_madd_epi16(v, w1));
     }
     {
         const __m256i zp = _mm256_set1_epi16((int16_t)rq->out_offset);
         const __m256i lo = _mm256_set1_epi8((char)rq->act_min);
         const __m256i hi = _mm256_set1_epi8((char)rq->act_max);
-        store_rows2(out, out + ldout, rq_rows2(s00, s01, s10, s11, q, zp, lo, hi, fast), nr,
-                    mr > 1);
+        const size_t ld = (size_t)ldout;
+        store_rows2(out, out + ld, rq_rows2(s00, s01, s10, s11, q, zp, lo, hi, fast), nr, mr > 1);
         if (mr > 2) {
-            store_rows2(out + 2 * (size_t)ldout, out + 3 * (size_t)ldout,
+            store_rows2(out + 2 * ld, out + 3 * ld,
                         rq_rows2(s20, s21, s30, s31, q, zp, lo, hi, fast), nr, mr > 3);
+        }
+        if (mr > 4) {
+            store_rows2(out + 4 * ld, out + 5 * ld,
+                        rq_rows2(s40, s41, s50, s51, q, zp, lo, hi, fast), nr, mr > 5);
+        }
+    }
+}
+
+/* Rows of 8 bytes held in r (row i at bytes 8i), rows < nrows stored, nr (1..8) bytes each. */
+EL_AVX2 static inline void store_rows8(int8_t *out, int32_t ldout, __m256i r, int32_t nrows,
+                                       int32_t nr)
+{
+    int8_t t[32];
+    int32_t i, j;
+    if (nr == 8 && nrows == 4) {
+        const __m128i lo = _mm256_castsi256_si128(r), hi = _mm256_extracti128_si256(r, 1);
+        _mm_storel_epi64((__m128i *)(void *)out, lo);
+        _mm_storeh_pd((double *)(void *)(out + ldout), _mm_castsi128_pd(lo));
+        _mm_storel_epi64((__m128i *)(void *)(out + 2 * (size_t)ldout), hi);
+        _mm_storeh_pd((double *)(void *)(out + 3 * (size_t)ldout), _mm_castsi128_pd(hi));
+        return;
+    }
+    _mm256_storeu_si256((__m256i *)(void *)t, r);
+    for (i = 0; i < nrows; ++i) {
+        for (j = 0; j < nr; ++j) {
+            out[(size_t)i * ldout + j] = t[8 * i + j];
         }
     }
 }
 
 /* The same for a panel of at most 8 columns (its first 8 lanes): half the products. */
 EL_AVX2 static inline __attribute__((always_inline)) void
-rq_tile4x8(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const rq16 *q,
-           const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast)
+rq_tile8(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const rq16 *q,
+         const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast)
 {
     const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)q->bias);
-    const int16_t *x0 = x, *x1 = x + kx, *x2 = x + 2 * (size_t)kx, *x3 = x + 3 * (size_t)kx;
-    __m256i s0 = b0, s1 = b0, s2 = b0, s3 = b0;
-    int32_t p, i;
+    const size_t ldx = (size_t)kx;
+    const int16_t *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
+    const int16_t *x4 = x + 4 * ldx, *x5 = x + 5 * ldx;
+    __m256i s0 = b0, s1 = b0, s2 = b0, s3 = b0, s4 = b0, s5 = b0;
+    int32_t p;
     for (p = 0; p < np; ++p, panel += 16) {
         const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)panel);
         s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(bcast_pair(x0 + 2 * p), w0));
         s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(bcast_pair(x1 + 2 * p), w0));
         s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(bcast_pair(x2 + 2 * p), w0));
         s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(bcast_pair(x3 + 2 * p), w0));
+        s4 = _mm256_add_epi32(s4, _mm256_madd_epi16(bcast_pair(x4 + 2 * p), w0));
+        s5 = _mm256_add_epi32(s5, _mm256_madd_epi16(bcast_pair(x5 + 2 * p), w0));
     }
     {
-        /* rows 0-3 x channels 0-7 in one vector: packs interleave 4-lane halves, vpermd
-         * puts each row's 8 bytes together */
+        /* 4 rows x 8 channels per vector: packs interleave 4-lane halves, vpermd puts each
+         * row's 8 bytes together */
+        const rq8_ch *ch = &q->ch[0];
         const __m256i zp = _mm256_set1_epi16((int16_t)rq->out_offset);
         const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        const __m256i lo = _mm256_set1_epi8((char)rq->act_min);
+        const __m256i hi = _mm256_set1_epi8((char)rq->act_max);
         const __m256i r01 = _mm256_adds_epi16(
-            _mm256_packs_epi32(requant8_f(s0, &q->ch[0], fast), requant8_f(s1, &q->ch[0], fast)),
-            zp);
+            _mm256_packs_epi32(requant8_f(s0, ch, fast), requant8_f(s1, ch, fast)), zp);
         const __m256i r23 = _mm256_adds_epi16(
-            _mm256_packs_epi32(requant8_f(s2, &q->ch[0], fast), requant8_f(s3, &q->ch[0], fast)),
-            zp);
+            _mm256_packs_epi32(requant8_f(s2, ch, fast), requant8_f(s3, ch, fast)), zp);
         __m256i r = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(r01, r23), order);
-        int8_t t[32];
-        r = _mm256_min_epi8(_mm256_max_epi8(r, _mm256_set1_epi8((char)rq->act_min)),
-                            _mm256_set1_epi8((char)rq->act_max));
-        if (nr == 8 && mr == 4) {
-            const __m128i lo = _mm256_castsi256_si128(r), hi = _mm256_extracti128_si256(r, 1);
-            _mm_storel_epi64((__m128i *)(void *)out, lo);
-            _mm_storeh_pd((double *)(void *)(out + ldout), _mm_castsi128_pd(lo));
-            _mm_storel_epi64((__m128i *)(void *)(out + 2 * (size_t)ldout), hi);
-            _mm_storeh_pd((double *)(void *)(out + 3 * (size_t)ldout), _mm_castsi128_pd(hi));
-            return;
-        }
-        _mm256_storeu_si256((__m256i *)(void *)t, r);
-        for (i = 0; i < mr; ++i) {
-            int32_t j;
-            for (j = 0; j < nr; ++j) {
-                out[(size_t)i * ldout + j] = t[8 * i + j];
-            }
+        store_rows8(out, ldout, _mm256_min_epi8(_mm256_max_epi8(r, lo), hi), mr < 4 ? mr : 4, nr);
+        if (mr > 4) {
+            const __m256i r45 = _mm256_adds_epi16(
+                _mm256_packs_epi32(requant8_f(s4, ch, fast), requant8_f(s5, ch, fast)), zp);
+            r = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(r45, r45), order);
+            store_rows8(out + 4 * (size_t)ldout, ldout, _mm256_min_epi8(_mm256_max_epi8(r, lo), hi),
+                        mr - 4, nr);
         }
     }
 }
@@ -271,10 +303,10 @@ typedef void (*rq_tile_fn)(const int16_t *x, int32_t kx, int32_t np, const int32
     {                                                                                              \
         BODY(x, kx, np, panel, q, rq, mr, nr, out, ldout, FAST);                                   \
     }
-EL_RQ_TILE(tile16_any, rq_tile4, 0)
-EL_RQ_TILE(tile16_rs, rq_tile4, 1)
-EL_RQ_TILE(tile8_any, rq_tile4x8, 0)
-EL_RQ_TILE(tile8_rs, rq_tile4x8, 1)
+EL_RQ_TILE(tile16_any, rq_tile16, 0)
+EL_RQ_TILE(tile16_rs, rq_tile16, 1)
+EL_RQ_TILE(tile8_any, rq_tile8, 0)
+EL_RQ_TILE(tile8_rs, rq_tile8, 1)
 #undef EL_RQ_TILE
 
 static rq_tile_fn tile_for(int32_t nr, const rq16 *q)
@@ -282,11 +314,11 @@ static rq_tile_fn tile_for(int32_t nr, const rq16 *q)
     return nr > 8 ? (q->fast ? tile16_rs : tile16_any) : (q->fast ? tile8_rs : tile8_any);
 }
 
-/* The row pointers of group i0 (4 rows; a short group repeats its last row). */
+/* The row pointers of group i0 (RQ_MR rows; a short group repeats its last row). */
 static void group_rows(const int8_t *const *a, int32_t m, int32_t i0, const int8_t **g)
 {
     int32_t i;
-    for (i = 0; i < 4; ++i) {
+    for (i = 0; i < RQ_MR; ++i) {
         g[i] = a[i0 + i < m ? i0 + i : m - 1];
     }
 }
@@ -295,11 +327,11 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout)
 {
     int32_t panel[RQ_PANEL_INTS] __attribute__((aligned(32)));
-    int16_t x[4 * RQ_KMAX] __attribute__((aligned(32)));
+    int16_t x[RQ_MR * RQ_KMAX] __attribute__((aligned(32)));
     rq16 q[4];
     const int32_t np = (k + 1) >> 1, kx = (k + 15) & ~15, npanels = (n + 15) >> 4;
     const int padded = rq->a_padded != 0;
-    const int8_t *g[4];
+    const int8_t *g[RQ_MR];
     int32_t i0, j0, t;
     if (k < 1 || k > RQ_KMAX || m < RQ_MMIN || n > 64 || (k > 512 && m < 64)) {
         return 0;
@@ -311,10 +343,10 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
             pack16(b + (size_t)(16 * t) * ldb, ldb, nr, k, panel + (size_t)t * 16 * np);
             rq16_load(rq, 16 * t, nr, &q[t]);
         }
-        for (i0 = 0; i0 < m; i0 += 4) {
-            const int32_t mr = m - i0 < 4 ? m - i0 : 4;
+        for (i0 = 0; i0 < m; i0 += RQ_MR) {
+            const int32_t mr = m - i0 < RQ_MR ? m - i0 : RQ_MR;
             group_rows(a, m, i0, g);
-            widen_rows4(g, k, padded, x, kx);
+            widen_rows(g, k, padded, x, kx);
             for (t = 0; t < npanels; ++t) {
                 const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
                 tile_for(nr, &q[t])(x, kx, np, panel + (size_t)t * 16 * np, &q[t], rq, mr, nr,
@@ -328,10 +360,10 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
         const int32_t nr = n - j0 < 16 ? n - j0 : 16;
         pack16(b + (size_t)j0 * ldb, ldb, nr, k, panel);
         rq16_load(rq, j0, nr, &q[0]);
-        for (i0 = 0; i0 < m; i0 += 4) {
-            const int32_t mr = m - i0 < 4 ? m - i0 : 4;
+        for (i0 = 0; i0 < m; i0 += RQ_MR) {
+            const int32_t mr = m - i0 < RQ_MR ? m - i0 : RQ_MR;
             group_rows(a, m, i0, g);
-            widen_rows4(g, k, padded, x, kx);
+            widen_rows(g, k, padded, x, kx);
             tile_for(nr, &q[0])(x, kx, np, panel, &q[0], rq, mr, nr, out + (size_t)i0 * ldout + j0,
                                 ldout);
         }
