@@ -75,12 +75,41 @@ EL_AVX2 static void tile4x2(const int8_t *const *a, const int8_t *b0, const int8
     el_tile4x2_tail(a, b0, b1, kk, k, r);
 }
 
+/* 1 row x 4 columns (rows past the last 4-row tile: batch-1 FULLY_CONNECTED), c[j]. */
+EL_AVX2 static void row1x4(const int8_t *x, const int8_t *b, int32_t ldb, int32_t k, int32_t *c)
+{
+    const int8_t *b0 = b, *b1 = b + ldb, *b2 = b + 2 * (size_t)ldb, *b3 = b + 3 * (size_t)ldb;
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    int32_t kk, j;
+    for (kk = 0; kk + 16 <= k; kk += 16) {
+        const __m256i v = ld16(x + kk);
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(v, ld16(b0 + kk)));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(v, ld16(b1 + kk)));
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(v, ld16(b2 + kk)));
+        s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(v, ld16(b3 + kk)));
+    }
+    if (kk + 8 <= k) {
+        const __m256i v = ld8(x + kk);
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(v, ld8(b0 + kk)));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(v, ld8(b1 + kk)));
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(v, ld8(b2 + kk)));
+        s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(v, ld8(b3 + kk)));
+        kk += 8;
+    }
+    _mm_storeu_si128((__m128i *)(void *)c, hsum4(s0, s1, s2, s3));
+    for (; kk < k; ++kk) {
+        for (j = 0; j < 4; ++j) {
+            c[j] += (int32_t)x[kk] * b[(size_t)j * ldb + kk];
+        }
+    }
+}
+
 EL_AVX2 void el_opt_gemm_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
                               const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
                               int32_t ldc)
 {
     (void)bsum;
-    el_gemm_tiles(tile4x2, NULL, m, n, k, a, b, ldb, c, ldc);
+    el_gemm_tiles(tile4x2, row1x4, m, n, k, a, b, ldb, c, ldc);
 }
 
 EL_AVX2 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
