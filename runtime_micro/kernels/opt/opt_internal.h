@@ -142,6 +142,13 @@ void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n, const int32_
 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 void el_opt_add_avx2(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                      const int8_t *b, int8_t *out);
+/* x86_avx2_fused.c: see el_opt_kernels.gemm_rq, dw_rq_ok and dw_rq */
+int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                        int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
+int el_opt_dw_rq_ok_avx2(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq);
+void el_opt_dw_rq_avx2(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                       const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
+                       int8_t *out, int32_t ostep);
 #endif
 
 /* SSE4.1 (x86_sse41.c): the int8 GEMM, depthwise taps and requantization on 128-bit vectors,

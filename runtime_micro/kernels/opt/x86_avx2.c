@@ -12,8 +12,7 @@
 #include <immintrin.h>
 
 #include "../el_quant.h"
-
-#define EL_AVX2 __attribute__((target("avx2")))
+#include "x86_avx2_rq.h"
 
 EL_AVX2 static inline __m256i ld16(const int8_t *p)
 {
@@ -76,12 +75,41 @@ EL_AVX2 static void tile4x2(const int8_t *const *a, const int8_t *b0, const int8
     el_tile4x2_tail(a, b0, b1, kk, k, r);
 }
 
+/* 1 row x 4 columns (rows past the last 4-row tile: batch-1 FULLY_CONNECTED), c[j]. */
+EL_AVX2 static void row1x4(const int8_t *x, const int8_t *b, int32_t ldb, int32_t k, int32_t *c)
+{
+    const int8_t *b0 = b, *b1 = b + ldb, *b2 = b + 2 * (size_t)ldb, *b3 = b + 3 * (size_t)ldb;
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    int32_t kk, j;
+    for (kk = 0; kk + 16 <= k; kk += 16) {
+        const __m256i v = ld16(x + kk);
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(v, ld16(b0 + kk)));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(v, ld16(b1 + kk)));
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(v, ld16(b2 + kk)));
+        s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(v, ld16(b3 + kk)));
+    }
+    if (kk + 8 <= k) {
+        const __m256i v = ld8(x + kk);
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(v, ld8(b0 + kk)));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(v, ld8(b1 + kk)));
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(v, ld8(b2 + kk)));
+        s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(v, ld8(b3 + kk)));
+        kk += 8;
+    }
+    _mm_storeu_si128((__m128i *)(void *)c, hsum4(s0, s1, s2, s3));
+    for (; kk < k; ++kk) {
+        for (j = 0; j < 4; ++j) {
+            c[j] += (int32_t)x[kk] * b[(size_t)j * ldb + kk];
+        }
+    }
+}
+
 EL_AVX2 void el_opt_gemm_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
                               const int8_t *b, int32_t ldb, const int32_t *bsum, int32_t *c,
                               int32_t ldc)
 {
     (void)bsum;
-    el_gemm_tiles(tile4x2, NULL, m, n, k, a, b, ldb, c, ldc);
+    el_gemm_tiles(tile4x2, row1x4, m, n, k, a, b, ldb, c, ldc);
 }
 
 EL_AVX2 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *f, int32_t fstride,
@@ -126,43 +154,6 @@ EL_AVX2 void el_opt_dw_avx2(int32_t taps, const int8_t *const *x, const int8_t *
         }
         acc[c] = s;
     }
-}
-
-/* el_requant on 8 lanes (multipliers >= 0), the per-channel parts prepared once for all rows.
- * SaturatingRoundingDoublingHighMul with a non-negative multiplier equals
- * floor((v * m + 2^30) / 2^31) for either sign of v (the negative nudge and the truncating
- * division cancel), which needs only 64-bit adds and shifts. */
-typedef struct {
-    __m256i bias, mult, mult_odd, left, right, mask, half;
-} rq8_ch;
-
-EL_AVX2 static inline rq8_ch rq8_prepare(const el_opt_rq *rq, int32_t c)
-{
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i shift = _mm256_loadu_si256((const __m256i *)(const void *)(rq->shift + c));
-    rq8_ch ch;
-    ch.bias = _mm256_loadu_si256((const __m256i *)(const void *)(rq->bias + c));
-    ch.mult = _mm256_loadu_si256((const __m256i *)(const void *)(rq->mult + c));
-    ch.mult_odd = _mm256_srli_epi64(ch.mult, 32);
-    ch.left = _mm256_max_epi32(shift, zero);
-    ch.right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-    ch.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, ch.right), one);
-    ch.half = _mm256_srli_epi32(ch.mask, 1);
-    return ch;
-}
-
-EL_AVX2 static inline __m256i requant8(__m256i v, const rq8_ch *ch)
-{
-    const __m256i nudge = _mm256_set1_epi64x((long long)1 << 30);
-    __m256i pe, po, h, thr, res;
-    v = _mm256_sllv_epi32(_mm256_add_epi32(v, ch->bias), ch->left);
-    pe = _mm256_add_epi64(_mm256_mul_epi32(v, ch->mult), nudge);
-    po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), ch->mult_odd), nudge);
-    h = _mm256_blend_epi32(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1), 0xAA);
-    /* RoundingDivideByPOT(h, right): threshold = mask / 2 + (h < 0) */
-    thr = _mm256_sub_epi32(ch->half, _mm256_srai_epi32(h, 31));
-    res = _mm256_srav_epi32(h, ch->right);
-    return _mm256_sub_epi32(res, _mm256_cmpgt_epi32(_mm256_and_si256(h, ch->mask), thr));
 }
 
 EL_AVX2 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,

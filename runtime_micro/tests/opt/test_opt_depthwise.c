@@ -8,6 +8,7 @@
 
 static int8_t g_in[MAX_IN], g_filter[MAX_F], g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD];
 static int32_t g_bias[MAX_C], g_mult[MAX_C], g_shift[MAX_C];
+static double g_scale = 1.0; /* output scale factor: > 1 gives shifts of 0 and left shifts */
 
 static int32_t out_size(int same, int32_t in, int32_t f, int32_t stride, int32_t dil)
 {
@@ -76,7 +77,7 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
     fill_s8(g_filter, oc * fh * fw, (rnd() % 4u) ? -127 : -128, 127);
     for (c = 0; c < oc; ++c) {
         g_bias[c] = rnd_in(-20000, 20000);
-        rnd_multiplier(1.0 / (128.0 * (double)(fh * fw)), &g_mult[c], &g_shift[c]);
+        rnd_multiplier(g_scale / (128.0 * (double)(fh * fw)), &g_mult[c], &g_shift[c]);
     }
     q.multiplier = g_mult;
     q.shift = g_shift;
@@ -128,6 +129,13 @@ int main(void)
     run_case(-9, 1, 10, 11, 80, 1, 3, 3, 3, 1, 1, -128, 3, 1, isas, n_isas);
     run_case(-10, 1, 1, 130, 64, 1, 3, 3, 1, 1, 1, 0, 0, 1, isas, n_isas);
     run_case(-11, 1, 6, 9, 21, 1, 3, 3, 1, 1, 0, -7, 7, 1, isas, n_isas);
+    /* scales where some channels shift left or not at all (the fused kernels' long form) */
+    g_scale = 600.0;
+    for (idx = 0; idx < 6; ++idx) {
+        run_case(-20 - idx, 1, 7, 6, 40 - 12 * (idx % 3), 1, 3, 3, 1 + idx % 2, 1, 1, pick(zps, 7),
+                 pick(zps, 7), 1, isas, n_isas);
+    }
+    g_scale = 1.0;
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
         done += run_case(idx, rnd_in(1, 2), rnd_in(1, 12), rnd_in(1, 12), pick(chans, 13),
