@@ -16,8 +16,9 @@
  *
  * CONV_2D is a GEMM: C (pixels x out channels) = A (pixels x k) * W^T, W the OHWI filter
  * (out channels x k). A's rows are the input pixels themselves for an unpadded 1x1 conv, else
- * patches copied (im2col) to the stack with zeros for padded taps. W is packed per call into
- * panels of F_NP channels x k. FULLY_CONNECTED is dot products along k (fdot8), DEPTHWISE
+ * patches copied (im2col) to the stack with zeros for padded taps. W comes in panels of F_NP
+ * channels x k, packed once at prepare (F_FN(el_opt_conv2d_f32_pack), into the op data: every
+ * invoke and every thread's band reads the same panels) or, for a filter not packed, per call. FULLY_CONNECTED is dot products along k (fdot8), DEPTHWISE
  * vectors across channels.
  *
  * Results are within rounding of the reference, not its bits: every conv / depthwise output is
@@ -107,11 +108,14 @@ F_ATTR static void F_FN(im2col)(const F_FN(a_src) * s, const float *img, int32_t
     }
 }
 
-/* C (m x n, ldc = n) of `batches` images = A * W^T + bias, clamped to [lo, hi]. */
+/* C (m x n, ldc = n) of `batches` images = A * W^T + bias, clamped to [lo, hi]. W's panels
+ * come from `packed` (F_FN(pack_all)'s layout, made once at prepare) or, when it is NULL, are
+ * packed here per call into a stack buffer. */
 F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m, int32_t n,
-                              int32_t k, const float *w, const float *bias, float lo, float hi,
-                              float *out)
+                              int32_t k, const float *w, const float *packed, const float *bias,
+                              float lo, float hi, float *out)
 {
+    const int32_t npad = (n + F_NP - 1) / F_NP * F_NP;
     float panel[F_PANEL];
     float rows[F_MR * F_KC];
     float binit[F_NP];
@@ -123,7 +127,8 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
         const int32_t block = F_PANEL / (ks * F_NP) * F_NP;
         for (nb0 = 0; nb0 < n; nb0 += block) {
             const int32_t nb = n - nb0 < block ? n - nb0 : block;
-            for (n0 = 0; n0 < nb; n0 += F_NP) {
+            const float *pan = packed ? packed + (size_t)k0 * npad + (size_t)nb0 * ks : panel;
+            for (n0 = 0; !packed && n0 < nb; n0 += F_NP) {
                 F_FN(pack)(w, k, nb0 + n0, n, k0, ks, panel + (size_t)n0 * ks);
             }
             for (b = 0; b < batches; ++b) {
@@ -169,7 +174,7 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
                                 init = binit;
                             }
                         }
-                        F_FN(ftile)(ks, a, panel + (size_t)n0 * ks, init, flags, lo, hi,
+                        F_FN(ftile)(ks, a, pan + (size_t)n0 * ks, init, flags, lo, hi,
                                     cb + (size_t)m0 * n + nb0 + n0, n, mr, nr);
                     }
                 }
@@ -230,20 +235,31 @@ F_ATTR static void F_FN(small_pixel)(const el_conv_params *p, const el_dims *in_
     }
 }
 
-F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                                   const el_dims *f_dims, const float *filter, const float *bias,
-                                   const el_dims *out_dims, float *out)
+/* wt[t * npad + j] = filter[j * k + t], zeros for j >= n (npad: n rounded up to F_L). */
+F_ATTR static void F_FN(small_pack)(int32_t k, int32_t n, const float *filter, float *wt)
 {
-    const int32_t k = f_dims->h * f_dims->w * in_dims->c, n = out_dims->c, in_c = in_dims->c;
     const int32_t npad = (n + F_L - 1) / F_L * F_L;
-    const float lo = p->act_min_f, hi = p->act_max_f;
-    float wt[F_SMALLK * F_SMALLN];
-    float bz[F_SMALLN];
-    int32_t b, oy, ox, j, t, c;
+    int32_t t, j;
     for (t = 0; t < k; ++t) {
         for (j = 0; j < npad; ++j) {
             wt[(size_t)t * npad + j] = j < n ? filter[(size_t)j * k + t] : 0.0f;
         }
+    }
+}
+
+F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                                   const el_dims *f_dims, const float *filter, const float *packed,
+                                   const float *bias, const el_dims *out_dims, float *out)
+{
+    const int32_t k = f_dims->h * f_dims->w * in_dims->c, n = out_dims->c, in_c = in_dims->c;
+    const int32_t npad = (n + F_L - 1) / F_L * F_L;
+    const float lo = p->act_min_f, hi = p->act_max_f;
+    float wbuf[F_SMALLK * F_SMALLN];
+    const float *wt = packed ? packed : wbuf;
+    float bz[F_SMALLN];
+    int32_t b, oy, ox, j, t, c;
+    if (!packed) {
+        F_FN(small_pack)(k, n, filter, wbuf);
     }
     for (j = 0; j < npad; ++j) {
         bz[j] = bias && j < n ? bias[j] : 0.0f;
@@ -300,9 +316,55 @@ F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_di
 
 #endif /* F_SMALL_CONV */
 
+#if defined(F_SMALL_CONV)
+#define F_IS_SMALL(k, in_dims, f_dims, n)                                                          \
+    ((k) <= F_SMALLK && (n) <= F_SMALLN && (in_dims)->c == 1 && (f_dims)->h * (f_dims)->w > 1)
+#else
+#define F_IS_SMALL(k, in_dims, f_dims, n) 0
+#endif
+
+/* Floats of the filter packed for this instruction set (F_FN(el_opt_conv2d_f32_pack)), 0 when
+ * the layer is not one el_opt_conv2d_f32 takes. Depends on the shapes only, so prepare sizes
+ * it once for every band a thread may get. */
+F_ATTR size_t F_FN(el_opt_conv2d_f32_packed)(const el_dims *in_dims, const el_dims *f_dims)
+{
+    const int32_t n = f_dims->n, k = f_dims->h * f_dims->w * in_dims->c;
+    if (f_dims->c != in_dims->c || k < 1 || n < 1) {
+        return 0;
+    }
+    if (F_IS_SMALL(k, in_dims, f_dims, n)) {
+        return (size_t)k * (size_t)((n + F_L - 1) / F_L * F_L);
+    }
+    return (size_t)k * (size_t)((n + F_NP - 1) / F_NP * F_NP);
+}
+
+/* The whole filter in the GEMM's panels: segment by segment of F_KC along k, each segment's
+ * panels of F_NP channels one after another (what gemm() would pack per call), or the small
+ * conv's transposed copy. */
+F_ATTR void F_FN(el_opt_conv2d_f32_pack)(const el_dims *in_dims, const el_dims *f_dims,
+                                         const float *filter, float *packed)
+{
+    const int32_t n = f_dims->n, k = f_dims->h * f_dims->w * in_dims->c;
+    const int32_t npad = (n + F_NP - 1) / F_NP * F_NP;
+    int32_t k0, n0;
+    if (F_IS_SMALL(k, in_dims, f_dims, n)) {
+#if defined(F_SMALL_CONV)
+        F_FN(small_pack)(k, n, filter, packed);
+#endif
+        return;
+    }
+    for (k0 = 0; k0 < k; k0 += F_KC) {
+        const int32_t ks = k - k0 < F_KC ? k - k0 : F_KC;
+        for (n0 = 0; n0 < npad; n0 += F_NP) {
+            F_FN(pack)(filter, k, n0, n, k0, ks, packed + (size_t)k0 * npad + (size_t)n0 * ks);
+        }
+    }
+}
+
+/* packed: NULL, or the filter as F_FN(el_opt_conv2d_f32_pack) packed it (same results). */
 F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                                   const el_dims *f_dims, const float *filter, const float *bias,
-                                   const el_dims *out_dims, float *out)
+                                   const el_dims *f_dims, const float *filter, const float *packed,
+                                   const float *bias, const el_dims *out_dims, float *out)
 {
     const int32_t k = f_dims->h * f_dims->w * in_dims->c;
     F_FN(a_src) s;
@@ -310,8 +372,8 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
         return 0;
     }
 #if defined(F_SMALL_CONV)
-    if (k <= F_SMALLK && out_dims->c <= F_SMALLN && in_dims->c == 1 && f_dims->h * f_dims->w > 1) {
-        return F_FN(conv_small)(p, in_dims, in, f_dims, filter, bias, out_dims, out);
+    if (F_IS_SMALL(k, in_dims, f_dims, out_dims->c)) {
+        return F_FN(conv_small)(p, in_dims, in, f_dims, filter, packed, bias, out_dims, out);
     }
 #endif
     s.p = p;
@@ -321,7 +383,7 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
     s.base = in;
     s.ld = 0;
     s.direct = f_dims->h == 1 && f_dims->w == 1 && p->pad_h == 0 && p->pad_w == 0;
-    F_FN(gemm)(&s, in_dims->n, out_dims->h * out_dims->w, out_dims->c, k, filter, bias,
+    F_FN(gemm)(&s, in_dims->n, out_dims->h * out_dims->w, out_dims->c, k, filter, packed, bias,
                p->act_min_f, p->act_max_f, out);
     return 1;
 }

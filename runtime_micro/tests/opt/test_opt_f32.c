@@ -13,10 +13,11 @@
 #define MAX_F 60000
 #define MAX_OUT 12000
 
-static float g_in[MAX_IN], g_f[MAX_F], g_bias[1300];
+static float g_in[MAX_IN], g_f[MAX_F], g_bias[1300], g_packed[MAX_F + 16 * 2048];
 static float g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD], g_raw[MAX_OUT];
-static float g_scale;  /* of the current case, from g_raw */
-static double g_worst; /* largest |got - ref| / scale seen */
+static float g_scale;     /* of the current case, from g_raw */
+static double g_worst;    /* largest |got - ref| / scale seen */
+static int g_packed_runs; /* cases run on prepacked panels */
 
 static void fill_f(float *p, int32_t n, int with_inf)
 {
@@ -119,6 +120,41 @@ static void compare(const char *what, int32_t n, int handled, unsigned isa)
     }
 }
 
+/* The kernel reading the panels el_opt_conv2d_f32_pack made (prepare's path) instead of the
+ * filter: the filter argument then holds NaNs, so a kernel reading it instead of the panels
+ * fails. Counted as its own comparison. */
+static void conv_packed(const char *what, const el_conv_params *p, const el_dims *in_d,
+                        const el_dims *f_d, int use_bias, const el_dims *out_d, int32_t out_n,
+                        unsigned isa)
+{
+    static float nans[MAX_F];
+    const size_t bytes = el_opt_conv2d_f32_packed_bytes(isa, in_d, f_d);
+    const int32_t fn = f_d->n * f_d->h * f_d->w * f_d->c;
+    char tag[200];
+    int32_t i;
+    if (bytes == 0) {
+        return;
+    }
+    if (bytes > sizeof g_packed) {
+        printf("FAIL %s [%s]: packed filter of %u bytes does not fit the test's buffer\n", what,
+               isa_name(isa), (unsigned)bytes);
+        ++g_failures;
+        return;
+    }
+    memset(g_packed, 0xFF, bytes); /* NaNs where the packing would leave a gap */
+    el_opt_conv2d_f32_pack(isa, in_d, f_d, g_f, g_packed);
+    for (i = 0; i < fn; ++i) {
+        nans[i] = NAN;
+    }
+    memset(g_got, GUARD_BYTE, ((size_t)out_n + GUARD) * 4);
+    sprintf(tag, "%s packed", what);
+    ++g_packed_runs;
+    compare(tag, out_n,
+            el_opt_conv2d_f32(isa, p, in_d, g_in, f_d, nans, g_packed, use_bias ? g_bias : NULL,
+                              out_d, g_got),
+            isa);
+}
+
 /* big: a conv whose k (3x3x130) needs two k segments of the GEMM (partial sums in the output) */
 static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
 {
@@ -164,7 +200,7 @@ static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
     raw.act_min_f = -INFINITY;
     raw.act_max_f = INFINITY;
     act(&p);
-    fill_f(g_in, n * h * w * ic, 1);
+    fill_f(g_in, n * h * w * ic, !big); /* big: an infinity in every patch would hide the sums */
     fill_f(g_f, fn, 0);
     fill_f(g_bias, oc, 0);
     if (dw) {
@@ -185,9 +221,12 @@ static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
         memset(g_got, GUARD_BYTE, ((size_t)out_n + GUARD) * 4);
         handled = dw ? el_opt_depthwise_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f,
                                                    use_bias ? g_bias : NULL, &out_d, g_got)
-                     : el_opt_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f,
+                     : el_opt_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f, NULL,
                                          use_bias ? g_bias : NULL, &out_d, g_got);
         compare(what, out_n, handled, isas[i]);
+        if (!dw) { /* the filter packed as prepare packs it: same checks, + filter NaNs */
+            conv_packed(what, &p, &in_d, &f_d, use_bias, &out_d, out_n, isas[i]);
+        }
     }
     return 1;
 }
@@ -240,7 +279,13 @@ int main(void)
         fc_case(idx, isas, n_isas);
     }
     /* SIMD float paths exist on x86-64 (AVX2) and aarch64 (NEON) only */
-    printf("test_opt_f32: largest difference %.3g of the output scale\n", g_worst);
+    printf("test_opt_f32: largest difference %.3g of the output scale, %d cases on packed "
+           "panels\n",
+           g_worst, g_packed_runs);
+    if ((el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON)) && g_packed_runs < 150) {
+        printf("FAIL test_opt_f32: only %d cases ran on packed panels\n", g_packed_runs);
+        ++g_failures;
+    }
     return finish("test_opt_f32",
                   (el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON)) ? 412 : 0);
 }
