@@ -1543,6 +1543,7 @@ static void pack8_f32(const float *w, int32_t ldw, int32_t ks, float *panel)
 }
 
 #define F_PACK_FULL(w, ldw, ks, panel) pack8_f32(w, ldw, ks, panel)
+#define F_DW_QUAD 1 /* 32 registers: nine filter vectors, four sums, six columns */
 #include <math.h>
 
 #define F_ATTR

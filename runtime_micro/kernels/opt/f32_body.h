@@ -441,61 +441,125 @@ F_ATTR static inline F_V F_FN(dw_pixel)(const el_conv_params *p, const el_dims *
     return acc;
 }
 
-/* 3x3, dilation 1, pixels [ox0, ox1) of one output row whose three taps per filter row are all
- * inside the image, F_L channels at c: the nine filter vectors stay in registers across the row.
- * mid: the input row under filter row 1 (always inside); rows: bit ky set when filter row ky
- * is inside the image (top and bottom output rows lack one); a missing row is skipped, as the
- * reference skips it. Same sequence as dw_pixel (bias, then
- * the valid taps in order), so a pixel's bits do not depend on which path took it. */
-F_ATTR static void F_FN(dw3x3_row)(const float *mid, int32_t in_w, int32_t in_c, int32_t stride,
-                                   const float *filter, int32_t out_c, F_V binit, F_V lo, F_V hi,
-                                   int32_t ox0, int32_t ox1, int32_t x_off, float *o, int32_t c,
-                                   unsigned rows)
+/* 3x3 depthwise taps of one filter row (a, b, c) at r - in_c, r, r + in_c, the outer ones only
+ * when their bit of cols is set (1: left, 4: right), in the reference's order. */
+#define F_DW_TAPS(acc, r, in_c, a, b, c, cols)                                                     \
+    do {                                                                                           \
+        if ((cols) & 1u) {                                                                         \
+            acc = F_FMA(acc, F_LOAD((r) - (in_c)), a);                                             \
+        }                                                                                          \
+        acc = F_FMA(acc, F_LOAD(r), b);                                                            \
+        if ((cols) & 4u) {                                                                         \
+            acc = F_FMA(acc, F_LOAD((r) + (in_c)), c);                                             \
+        }                                                                                          \
+    } while (0)
+
+/* 3x3, dilation 1, one output row, F_L channels at c, the nine filter vectors in registers
+ * across the row: pixels [ox0, ox1), whose centre tap (column ox * stride + x_off + 1) and
+ * middle filter row (mid) are inside the image. Pixels [ix0, ix1) have all three columns
+ * inside; the others skip their missing column, as the reference skips it. Channels [0, cv)
+ * in vectors (bias: NULL or the layer's). rows: bit ky set
+ * when filter row ky is inside the image (top and bottom output rows lack one); pointers to
+ * missing rows and columns are never formed. Where every tap is inside, neighbouring pixels
+ * share their column loads (F_DW_QUAD: four pixels of stride 1, two of stride 2). Every pixel
+ * runs the sequence of dw_pixel (bias, then its valid taps in order), so its bits do not
+ * depend on which path took it. */
+F_ATTR __attribute__((noinline)) static void
+F_FN(dw3x3_row)(const float *mid, int32_t in_w, int32_t in_c, int32_t stride, const float *filter,
+                int32_t out_c, const float *bias, F_V lo, F_V hi, int32_t ox0, int32_t ox1,
+                int32_t ix0, int32_t ix1, int32_t x_off, float *o, int32_t cv, unsigned rows)
 {
-    const size_t rs = (size_t)in_w * in_c;
-    const F_V f0 = F_LOAD(filter + c), f1 = F_LOAD(filter + out_c + c);
-    const F_V f2 = F_LOAD(filter + 2 * out_c + c), f3 = F_LOAD(filter + 3 * out_c + c);
-    const F_V f4 = F_LOAD(filter + 4 * out_c + c), f5 = F_LOAD(filter + 5 * out_c + c);
-    const F_V f6 = F_LOAD(filter + 6 * out_c + c), f7 = F_LOAD(filter + 7 * out_c + c);
-    const F_V f8 = F_LOAD(filter + 8 * out_c + c);
-    int32_t ox;
-    if (rows == 7u) {
+    int32_t c;
+    for (c = 0; c < cv; c += F_L) {
+        const F_V binit = bias ? F_LOAD(bias + c) : F_ZERO;
+        const size_t rs = (size_t)in_w * in_c;
+        const F_V f0 = F_LOAD(filter + c), f1 = F_LOAD(filter + out_c + c);
+        const F_V f2 = F_LOAD(filter + 2 * out_c + c), f3 = F_LOAD(filter + 3 * out_c + c);
+        const F_V f4 = F_LOAD(filter + 4 * out_c + c), f5 = F_LOAD(filter + 5 * out_c + c);
+        const F_V f6 = F_LOAD(filter + 6 * out_c + c), f7 = F_LOAD(filter + 7 * out_c + c);
+        const F_V f8 = F_LOAD(filter + 8 * out_c + c);
+        const int32_t in0 = ix0 > ox0 ? ix0 : ox0, in1 = ix1 < ox1 ? ix1 : ox1; /* interior */
+        int32_t ox = in0;
+        if (rows == 7u) {
+#if defined(F_DW_QUAD)
+            if (stride == 1) {
+                for (; ox + 4 <= in1; ox += 4) {
+                    const float *x = mid + (size_t)(ox + x_off) * in_c + c - rs;
+                    F_V a0 = binit, a1 = binit, a2 = binit, a3 = binit;
+#define F_DW_ROW4(r, fa, fb, fc)                                                                   \
+    do {                                                                                           \
+        const F_V v0 = F_LOAD(r), v1 = F_LOAD((r) + in_c), v2 = F_LOAD((r) + 2 * in_c);            \
+        const F_V v3 = F_LOAD((r) + 3 * in_c), v4 = F_LOAD((r) + 4 * in_c);                        \
+        const F_V v5 = F_LOAD((r) + 5 * in_c);                                                     \
+        a0 = F_FMA(F_FMA(F_FMA(a0, v0, fa), v1, fb), v2, fc);                                      \
+        a1 = F_FMA(F_FMA(F_FMA(a1, v1, fa), v2, fb), v3, fc);                                      \
+        a2 = F_FMA(F_FMA(F_FMA(a2, v2, fa), v3, fb), v4, fc);                                      \
+        a3 = F_FMA(F_FMA(F_FMA(a3, v3, fa), v4, fb), v5, fc);                                      \
+    } while (0)
+                    F_DW_ROW4(x, f0, f1, f2);
+                    F_DW_ROW4(x + rs, f3, f4, f5);
+                    F_DW_ROW4(x + 2 * rs, f6, f7, f8);
+#undef F_DW_ROW4
+                    F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(a0, lo, hi));
+                    F_STORE(o + (size_t)(ox + 1) * out_c + c, F_CLAMP(a1, lo, hi));
+                    F_STORE(o + (size_t)(ox + 2) * out_c + c, F_CLAMP(a2, lo, hi));
+                    F_STORE(o + (size_t)(ox + 3) * out_c + c, F_CLAMP(a3, lo, hi));
+                }
+            } else if (stride == 2) {
+                for (; ox + 2 <= in1; ox += 2) {
+                    const float *x = mid + (size_t)(ox * 2 + x_off) * in_c + c - rs;
+                    F_V a0 = binit, a1 = binit;
+#define F_DW_ROW2(r, fa, fb, fc)                                                                   \
+    do {                                                                                           \
+        const F_V v0 = F_LOAD(r), v1 = F_LOAD((r) + in_c), v2 = F_LOAD((r) + 2 * in_c);            \
+        const F_V v3 = F_LOAD((r) + 3 * in_c), v4 = F_LOAD((r) + 4 * in_c);                        \
+        a0 = F_FMA(F_FMA(F_FMA(a0, v0, fa), v1, fb), v2, fc);                                      \
+        a1 = F_FMA(F_FMA(F_FMA(a1, v2, fa), v3, fb), v4, fc);                                      \
+    } while (0)
+                    F_DW_ROW2(x, f0, f1, f2);
+                    F_DW_ROW2(x + rs, f3, f4, f5);
+                    F_DW_ROW2(x + 2 * rs, f6, f7, f8);
+#undef F_DW_ROW2
+                    F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(a0, lo, hi));
+                    F_STORE(o + (size_t)(ox + 1) * out_c + c, F_CLAMP(a1, lo, hi));
+                }
+            }
+#endif
+            for (; ox < in1; ++ox) { /* the interior pixels left, one by one */
+                const float *x = mid + (size_t)(ox * stride + x_off) * in_c + c - rs;
+                F_V acc = binit;
+                acc = F_FMA(acc, F_LOAD(x), f0);
+                acc = F_FMA(acc, F_LOAD(x + in_c), f1);
+                acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f2);
+                acc = F_FMA(acc, F_LOAD(x + rs), f3);
+                acc = F_FMA(acc, F_LOAD(x + rs + in_c), f4);
+                acc = F_FMA(acc, F_LOAD(x + rs + 2 * in_c), f5);
+                acc = F_FMA(acc, F_LOAD(x + 2 * rs), f6);
+                acc = F_FMA(acc, F_LOAD(x + 2 * rs + in_c), f7);
+                acc = F_FMA(acc, F_LOAD(x + 2 * rs + 2 * in_c), f8);
+                F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(acc, lo, hi));
+            }
+        }
         for (ox = ox0; ox < ox1; ++ox) {
-            const float *x = mid + (size_t)(ox * stride + x_off) * in_c + c - rs;
+            const int32_t cx = ox * stride + x_off + 1; /* the centre column, inside */
+            const unsigned cols = (cx >= 1 ? 1u : 0u) | (cx + 1 < in_w ? 4u : 0u);
+            const float *x = mid + (size_t)cx * in_c + c;
             F_V acc = binit;
-            acc = F_FMA(acc, F_LOAD(x), f0);
-            acc = F_FMA(acc, F_LOAD(x + in_c), f1);
-            acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f2);
-            acc = F_FMA(acc, F_LOAD(x + rs), f3);
-            acc = F_FMA(acc, F_LOAD(x + rs + in_c), f4);
-            acc = F_FMA(acc, F_LOAD(x + rs + 2 * in_c), f5);
-            acc = F_FMA(acc, F_LOAD(x + 2 * rs), f6);
-            acc = F_FMA(acc, F_LOAD(x + 2 * rs + in_c), f7);
-            acc = F_FMA(acc, F_LOAD(x + 2 * rs + 2 * in_c), f8);
+            if (rows == 7u && ox >= in0 && ox < in1) { /* done above */
+                ox = in1 - 1;
+                continue;
+            }
+            if (rows & 1u) {
+                const float *u = x - rs;
+                F_DW_TAPS(acc, u, in_c, f0, f1, f2, cols);
+            }
+            F_DW_TAPS(acc, x, in_c, f3, f4, f5, cols);
+            if (rows & 4u) {
+                const float *d = x + rs;
+                F_DW_TAPS(acc, d, in_c, f6, f7, f8, cols);
+            }
             F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(acc, lo, hi));
         }
-        return;
-    }
-    for (ox = ox0; ox < ox1; ++ox) {
-        /* pointers to the rows above and below are formed only when those rows exist */
-        const float *x = mid + (size_t)(ox * stride + x_off) * in_c + c;
-        F_V acc = binit;
-        if (rows & 1u) {
-            const float *u = x - rs;
-            acc = F_FMA(acc, F_LOAD(u), f0);
-            acc = F_FMA(acc, F_LOAD(u + in_c), f1);
-            acc = F_FMA(acc, F_LOAD(u + 2 * in_c), f2);
-        }
-        acc = F_FMA(acc, F_LOAD(x), f3);
-        acc = F_FMA(acc, F_LOAD(x + in_c), f4);
-        acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f5);
-        if (rows & 4u) {
-            const float *d = x + rs;
-            acc = F_FMA(acc, F_LOAD(d), f6);
-            acc = F_FMA(acc, F_LOAD(d + in_c), f7);
-            acc = F_FMA(acc, F_LOAD(d + 2 * in_c), f8);
-        }
-        F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(acc, lo, hi));
     }
 }
 
@@ -582,6 +646,10 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
     const int32_t ix0 = (p->pad_w + sw - 1) / sw;
     const int32_t ix1_raw = in_w - 3 + p->pad_w >= 0 ? (in_w - 3 + p->pad_w) / sw + 1 : 0;
     const int32_t ix1 = ix1_raw < out_w ? ix1_raw : out_w;
+    /* centre column inside: 0 <= ox * sw - pad_w + 1 < in_w */
+    const int32_t cx0 = p->pad_w > 1 ? (p->pad_w - 1 + sw - 1) / sw : 0;
+    const int32_t cx1_raw = in_w - 2 + p->pad_w >= 0 ? (in_w - 2 + p->pad_w) / sw + 1 : 0;
+    const int32_t cx1 = cx1_raw < out_w ? cx1_raw : out_w;
     int32_t b, oy, ox, c;
     if (p->depth_multiplier != 1 || in_c != out_c) {
         return 0;
@@ -595,22 +663,19 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
             const unsigned rows = (y0 >= 0 && y0 < in_h ? 1u : 0u) |
                                   (y0 + 1 >= 0 && y0 + 1 < in_h ? 2u : 0u) |
                                   (y0 + 2 >= 0 && y0 + 2 < in_h ? 4u : 0u);
-            const int row_fn = is3x3 && (rows & 2u) && ix0 < ix1;
+            const int row_fn = is3x3 && (rows & 2u) && cx0 < cx1;
             const int32_t cv = out_c / F_L * F_L; /* channels in whole vectors */
             for (ox = 0; ox < out_w; ++ox) {
-                if (row_fn && ox == ix0) {
-                    ox = ix1 - 1;
+                if (row_fn && ox == cx0) {
+                    ox = cx1 - 1;
                     continue;
                 }
                 F_FN(dw_edge)(p, in_dims, img, f_dims, filter, bias, lo, hi, y0, ox * sw - p->pad_w,
                               cv, orow + (size_t)ox * out_c);
             }
-            if (row_fn) {
-                for (c = 0; c < cv; c += F_L) {
-                    F_FN(dw3x3_row)(img + (size_t)(y0 + 1) * in_w * in_c, in_w, in_c, sw, filter,
-                                    out_c, bias ? F_LOAD(bias + c) : F_ZERO, lo, hi, ix0, ix1,
-                                    -p->pad_w, orow, c, rows);
-                }
+            if (row_fn && cv > 0) {
+                F_FN(dw3x3_row)(img + (size_t)(y0 + 1) * in_w * in_c, in_w, in_c, sw, filter, out_c,
+                                bias, lo, hi, cx0, cx1, ix0, ix1, -p->pad_w, orow, cv, rows);
             }
             c = cv;
             for (; c < out_c; ++c) {

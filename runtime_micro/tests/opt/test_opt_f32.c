@@ -155,8 +155,10 @@ static void conv_packed(const char *what, const el_conv_params *p, const el_dims
             isa);
 }
 
-/* big: a conv whose k (3x3x130) needs two k segments of the GEMM (partial sums in the output) */
-static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
+/* big: a conv whose k (3x3x130) needs two k segments of the GEMM (partial sums in the output);
+ * dw3: a 3x3 depthwise of stride 1 or 2 (idx), dilation 1, no activation (the row kernels:
+ * pixels sharing column loads, edge pixels skipping their missing column) */
+static int conv_case(int idx, int dw, int big, int dw3, const unsigned *isas, int n_isas)
 {
     static const int32_t chans[] = {1, 3, 4, 7, 8, 9, 16, 17, 33};
     static const int32_t ksz[] = {1, 1, 3, 3, 3, 2, 5, 7}; /* 7x7: over 32 depthwise taps */
@@ -165,8 +167,9 @@ static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
     const int32_t n = rnd_in(1, 2), h = rnd_in(1, big ? 5 : 12), w = rnd_in(1, big ? 5 : 14);
     const int32_t ic = big ? 130 : pick(chans, 9);
     const int32_t oc = dw ? ic : big ? rnd_in(1, 40) : pick(chans, 9);
-    const int32_t fh = big ? 3 : pick(ksz, 8), fw = big ? 3 : pick(ksz, 8);
-    const int32_t stride = rnd_in(1, 3), dil = (rnd() % 4u) ? 1 : 2, same = (int)(rnd() % 2u);
+    const int32_t fh = big || dw3 ? 3 : pick(ksz, 8), fw = big || dw3 ? 3 : pick(ksz, 8);
+    const int32_t stride = dw3 ? 1 + idx % 2 : rnd_in(1, 3);
+    const int32_t dil = (rnd() % 4u) || dw3 ? 1 : 2, same = (int)(rnd() % 2u);
     const int use_bias = (int)(rnd() % 4u != 0);
     int32_t oh, ow, out_n, fn;
     int i;
@@ -200,6 +203,10 @@ static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
     raw.act_min_f = -INFINITY;
     raw.act_max_f = INFINITY;
     act(&p);
+    if (dw3) {
+        p.act_min_f = -INFINITY;
+        p.act_max_f = INFINITY;
+    }
     fill_f(g_in, n * h * w * ic, !big); /* big: an infinity in every patch would hide the sums */
     fill_f(g_f, fn, 0);
     fill_f(g_bias, oc, 0);
@@ -270,10 +277,13 @@ int main(void)
     const int n_isas = isa_levels(isas);
     int idx, done = 0;
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
-        done += conv_case(idx, (int)(idx % 2), 0, isas, n_isas);
+        done += conv_case(idx, (int)(idx % 2), 0, 0, isas, n_isas);
     }
     for (done = 0; done < 12 && idx < 6000; ++idx) {
-        done += conv_case(idx, 0, 1, isas, n_isas);
+        done += conv_case(idx, 0, 1, 0, isas, n_isas);
+    }
+    for (done = 0; done < 60 && idx < 7000; ++idx) {
+        done += conv_case(idx, 1, 0, 1, isas, n_isas);
     }
     for (idx = 0; idx < 100; ++idx) {
         fc_case(idx, isas, n_isas);
