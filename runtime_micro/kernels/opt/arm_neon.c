@@ -1332,10 +1332,9 @@ static inline void ftile_store(float32x4_t v0, float32x4_t v1, int32_t flags, fl
     memcpy(c, tmp, (size_t)nr * sizeof(float));
 }
 
-__attribute__((noinline)) static void ftile_neon(int32_t k, const float *const *a, const float *b,
-                                                 const float *init, int32_t flags, float lo_f,
-                                                 float hi_f, float *c, int32_t ldc, int32_t mr,
-                                                 int32_t nr)
+static inline __attribute__((always_inline)) void
+ftile_body(int32_t k, const float *const *a, const float *b, const float *init, int32_t flags,
+           float lo_f, float hi_f, float *c, int32_t ldc, int32_t mr, int32_t nr)
 {
     const float32x4_t lo = vdupq_n_f32(lo_f), hi = vdupq_n_f32(hi_f);
     FT_ROW(0);
@@ -1439,6 +1438,33 @@ __attribute__((noinline)) static void ftile_neon(int32_t k, const float *const *
         ftile_store(c70, c71, flags, lo, hi, nr, c + 7 * (size_t)ldc);
     }
 }
+
+/* Not inlined into the driver (its register pressure spilled the driver's loop state). */
+__attribute__((noinline)) static void ftile_neon(int32_t k, const float *const *a, const float *b,
+                                                 const float *init, int32_t flags, float lo_f,
+                                                 float hi_f, float *c, int32_t ldc, int32_t mr,
+                                                 int32_t nr)
+{
+    ftile_body(k, a, b, init, flags, lo_f, hi_f, c, ldc, mr, nr);
+}
+
+/* np whole panels (F_NP columns each, ldb floats apart) for the same rows in one call: small-k
+ * layers spent as much on the per-panel call as on the multiply-adds. init: NULL or the first
+ * panel's bias (the next ones follow it). Same sequence per output as ftile_neon. */
+__attribute__((noinline)) static void ftile_panels_neon(int32_t k, const float *const *a,
+                                                        const float *b, size_t ldb, int32_t np,
+                                                        const float *init, int32_t flags,
+                                                        float lo_f, float hi_f, float *c,
+                                                        int32_t ldc, int32_t mr)
+{
+    int32_t j;
+    for (j = 0; j < np; ++j) {
+        ftile_body(k, a, b + (size_t)j * ldb, init ? init + 8 * j : NULL, flags, lo_f, hi_f,
+                   c + 8 * j, ldc, mr, 8);
+    }
+}
+#define F_FTILE_PANELS(k, a, b, ldb, np, init, flags, lo, hi, c, ldc, mr)                          \
+    ftile_panels_neon(k, a, b, ldb, np, init, flags, lo, hi, c, ldc, mr)
 #undef FT_ROW
 #undef FT_LANE
 

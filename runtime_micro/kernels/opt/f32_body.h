@@ -10,6 +10,8 @@
  *   F_LTSEL(a, b)     a < b ? a : b lane by lane (ordered),
  *   F_MR              rows of the GEMM register tile, whose columns are F_NP = 2 * F_L,
  *   F_FN(ftile)       the register tile (see EL_F32_FIRST in opt_internal.h), defined before,
+ *   optionally F_FTILE_PANELS(k, a, b, ldb, np, init, flags, lo, hi, c, ldc, mr): np whole
+ *                     panels (ldb floats apart) of the same rows in one call,
  *   F_FN(fdot8)(k, x, w, ldw, nu, sums)  sums[j] = dot(x, w + j * ldw) over k for j < nu (<= 8),
  *                     lanes across k, the same sequence for every j and nu, defined before,
  *   optionally F_PACK_FULL(w, ldw, ks, panel) packing F_NP whole rows (a faster transpose).
@@ -163,7 +165,16 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
                     for (; i < F_MR; ++i) { /* a short tile repeats its last row */
                         a[i] = a[mr - 1];
                     }
-                    for (n0 = 0; n0 < nb; n0 += F_NP) {
+                    n0 = 0;
+#if defined(F_FTILE_PANELS)
+                    if (nb >= F_NP) { /* the whole panels in one call */
+                        F_FTILE_PANELS(ks, a, pan, (size_t)ks * F_NP, nb / F_NP,
+                                       bias && (flags & EL_F32_FIRST) ? bias + nb0 : NULL, flags,
+                                       lo, hi, cb + (size_t)m0 * n + nb0, n, mr);
+                        n0 = nb / F_NP * F_NP;
+                    }
+#endif
+                    for (; n0 < nb; n0 += F_NP) {
                         const int32_t nr = nb - n0 < F_NP ? nb - n0 : F_NP;
                         const float *init = NULL;
                         if (bias && (flags & EL_F32_FIRST)) {
