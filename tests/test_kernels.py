@@ -1461,19 +1461,22 @@ def test_arena_not_larger_than_tflm(name: str, build) -> None:
     filter sums, and on the host the reference kernels (disable_isa=ISA_ALL) lay the arena out
     the same way. A hosted optimized interpreter keeps each int8 CONV_2D / FULLY_CONNECTED
     layer's filter sums in its op data (8 bytes per output channel, so invokes stop re-reading
-    the weights for them; TFLite Micro's CMSIS-NN kernels keep similar sums): its arena must be
-    that much larger (up to the 16-byte alignment of the persistent part), no more."""
+    the weights for them; TFLite Micro's CMSIS-NN kernels keep similar sums) and each float32
+    CONV_2D's filter packed in the GEMM's panels (XNNPACK packs its weights the same way): its
+    arena must be that much larger (up to the 16-byte alignment of the persistent part), no
+    more."""
     from edgelite.runtime import _lib
-    from helpers.tflite_checks import kept_filter_sums_bytes
+    from helpers.tflite_checks import kept_filter_sums_bytes, kept_float_panels_bytes
     from helpers.tflite_checks import tflm_arena_bytes as _tflm_arena_bytes
 
     model = build()
     micro = Interpreter(model, disable_isa=_lib.ISA_ALL).arena_bytes
-    hosted = Interpreter(model).arena_bytes
-    sums = kept_filter_sums_bytes(model)
+    opt = Interpreter(model)
+    hosted = opt.arena_bytes
+    sums = kept_filter_sums_bytes(model) + kept_float_panels_bytes(model, opt.kernel_isa)
     tflm = _tflm_arena_bytes(tflm_runtime.Interpreter.from_bytes(model, arena_size=8 << 20))
-    print(f"{name}: edgelite arena {micro} B (+{hosted - micro} B of filter sums hosted), "
-          f"TFLite Micro arena {tflm} B")
+    print(f"{name}: edgelite arena {micro} B (+{hosted - micro} B of filter sums / float "
+          f"panels hosted), TFLite Micro arena {tflm} B")
     assert micro <= tflm, f"{name}: edgelite needs {micro} B, TFLite Micro {tflm} B"
     # the arena's persistent part is rounded up to 16 bytes (EL_ARENA_ALIGN), either way
     assert abs(hosted - micro - sums) < 16, (

@@ -27,7 +27,8 @@ typedef struct {
     const el_conv_params *p;
     el_pc_quant q;
     el_dims in, filter, out;
-    el_opt_sums sums; /* .bias NULL: none kept (the kernel sums the filter itself) */
+    el_opt_sums sums;    /* .bias NULL: none kept (the kernel sums the filter itself) */
+    const float *packed; /* float32 CONV_2D: the filter's panels (conv_f32_packed), or NULL */
 } conv_view;
 
 /* Hosted builds keep an int8 CONV_2D's filter sums (el_opt_sums, 8 bytes per output channel)
@@ -42,6 +43,25 @@ static int conv_keeps_sums(const el_context *ctx, const el_node *node, const el_
            filter->data != NULL && in->rank == 4 && filter->rank == 4 &&
            filter->dims[3] == in->dims[3] &&
            (bias == NULL || ((bias->flags & EL_TENSOR_CONST) && bias->data != NULL));
+}
+
+/* Where a float16 conv keeps its packed weights, and a float32 one its panels, in the op data. */
+#define EL_CONV_F16_OFFSET ((sizeof(el_conv_params) + 15u) / 16u * 16u)
+
+/* Hosted float32 CONV_2D with a constant dense filter: the optimized kernel's panels of it
+ * (el_opt_conv2d_f32_pack) are made once in prepare and kept in the op data after the
+ * parameters, so no invoke and no thread band packs them again (the size of the filter, padded
+ * to the kernel's panel width). Returns their bytes, 0 for none; prepare and invoke ask the
+ * same (the dims are those of the tensors). */
+static size_t conv_f32_packed(const el_context *ctx, const el_node *node, const el_tensor *in,
+                              const el_tensor *filter, const el_dims *ind, const el_dims *fd)
+{
+    if (!EL_KEEP_F32 || node->builtin_code != EL_OP_CONV_2D || in->type != EL_FLOAT32 ||
+        filter->type != EL_FLOAT32 || filter->data == NULL ||
+        (filter->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE | EL_TENSOR_F16)) != EL_TENSOR_CONST) {
+        return 0;
+    }
+    return el_opt_conv2d_f32_packed_bytes(el_ctx_isa(ctx), ind, fd);
 }
 
 static void conv_view_of(const el_context *ctx, const el_node *node, const el_tensor *in,
@@ -62,6 +82,9 @@ static void conv_view_of(const el_context *ctx, const el_node *node, const el_te
         v->sums.bias = mult + 2 * v->out.c;
         v->sums.sum = mult + 3 * v->out.c;
     }
+    v->packed = conv_f32_packed(ctx, node, in, filter, &v->in, &v->filter)
+                    ? (const float *)((const unsigned char *)node->op_data + EL_CONV_F16_OFFSET)
+                    : NULL;
 }
 
 /* Prepare's last step: the parameters into the op data. */
@@ -163,9 +186,8 @@ static el_status int16_setup(el_context *ctx, el_node *node, conv_data *d, const
     return EL_OK;
 }
 
-/* Where a float16 conv keeps its packed weights in the op data (conv_pack_f16). */
-#define EL_CONV_F16_OFFSET ((sizeof(el_conv_params) + 15u) / 16u * 16u)
-/* extra: bytes after the parameters, at a 16-byte offset (float16 weights, conv_pack_f16). */
+/* extra: bytes after the parameters, at a 16-byte offset (float16 weights, conv_pack_f16;
+ * float32 panels, conv_f32_packed). */
 static el_status conv_alloc(el_context *ctx, el_node *node, int32_t channels, int sums,
                             size_t extra, conv_data *d)
 {
@@ -282,7 +304,7 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     float out_s = 0.0f;
     int32_t out_zp = 0;
     int keep_sums;
-    size_t f16_bytes;
+    size_t f16_bytes, f32_bytes = 0;
     EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
     EL_TRY(el_k_in(ctx, node, 0, &in));
     EL_TRY(el_k_in(ctx, node, 1, &filter));
@@ -297,8 +319,14 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
     keep_sums = conv_keeps_sums(ctx, node, in, filter, el_input(ctx, node, 2));
     f16_bytes = conv_f16_bytes(in, filter, depthwise);
-    EL_TRY(
-        conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], keep_sums, f16_bytes, d));
+    if (!f16_bytes) {
+        el_dims ind, fd;
+        el_k_dims4(in, &ind);
+        el_k_dims4(filter, &fd);
+        f32_bytes = conv_f32_packed(ctx, node, in, filter, &ind, &fd);
+    }
+    EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], keep_sums,
+                      f16_bytes + f32_bytes, d));
     d->is_float = is_float;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
@@ -343,6 +371,10 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     if (f16_bytes) {
         conv_pack_f16(d, filter, depthwise);
     }
+    if (f32_bytes) {
+        el_opt_conv2d_f32_pack(el_ctx_isa(ctx), &d->in, &d->filter, EL_F32(filter),
+                               (float *)(d->op + EL_CONV_F16_OFFSET));
+    }
     return conv_store(d);
 }
 
@@ -356,7 +388,7 @@ static el_status conv2d_prepare(el_context *ctx, el_node *node)
 static void conv2d_run(el_context *ctx, const el_conv_params *p, const el_pc_quant *q,
                        const el_dims *ind, const void *in, const el_tensor *in_t, const el_dims *fd,
                        const el_tensor *filter, const el_tensor *bias, const el_opt_sums *sums,
-                       const el_dims *outd, void *out)
+                       const float *packed, const el_dims *outd, void *out)
 {
     if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
 #if EL_OPT_F16W
@@ -367,7 +399,7 @@ static void conv2d_run(el_context *ctx, const el_conv_params *p, const el_pc_qua
         }
 #endif
         if (!el_opt_conv2d_f32(el_ctx_isa(ctx), p, ind, (const float *)in, fd, EL_F32(filter),
-                               bias ? EL_F32(bias) : NULL, outd, (float *)out)) {
+                               packed, bias ? EL_F32(bias) : NULL, outd, (float *)out)) {
             el_conv2d_f32(p, ind, (const float *)in, fd, EL_F32(filter), bias ? EL_F32(bias) : NULL,
                           outd, (float *)out);
         }
@@ -388,9 +420,10 @@ static void conv2d_run(el_context *ctx, const el_conv_params *p, const el_pc_qua
 static void depthwise_run(el_context *ctx, const el_conv_params *p, const el_pc_quant *q,
                           const el_dims *ind, const void *in, const el_tensor *in_t,
                           const el_dims *fd, const el_tensor *filter, const el_tensor *bias,
-                          const el_opt_sums *sums, const el_dims *outd, void *out)
+                          const el_opt_sums *sums, const float *packed, const el_dims *outd,
+                          void *out)
 {
-    (void)sums;
+    (void)sums, (void)packed;
     if (EL_KEEP_F32 && in_t->type == EL_FLOAT32) {
         if (!el_opt_depthwise_conv2d_f32(el_ctx_isa(ctx), p, ind, (const float *)in, fd,
                                          EL_F32(filter), bias ? EL_F32(bias) : NULL, outd,
@@ -420,7 +453,7 @@ static void depthwise_run(el_context *ctx, const el_conv_params *p, const el_pc_
 typedef void (*conv_run_fn)(el_context *, const el_conv_params *, const el_pc_quant *,
                             const el_dims *, const void *, const el_tensor *, const el_dims *,
                             const el_tensor *, const el_tensor *, const el_opt_sums *,
-                            const el_dims *, void *);
+                            const float *, const el_dims *, void *);
 
 typedef struct {
     el_context *ctx;
@@ -456,7 +489,7 @@ static void conv_task(void *arg, int32_t i)
     out += (((size_t)b * (size_t)v->out.h + (size_t)r0) * (size_t)v->out.w * (size_t)v->out.c) *
            j->esize;
     j->run(j->ctx, &p, &v->q, &ind, in, j->in, &v->filter, j->filter, j->bias,
-           v->sums.bias ? &v->sums : NULL, &outd, out);
+           v->sums.bias ? &v->sums : NULL, v->packed, &outd, out);
 }
 
 /* Below this many multiply-adds a layer runs as one call: the hand-off would cost more. */
@@ -473,7 +506,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
                 (run == conv2d_run ? v->filter.c : 1) <
             EL_CONV_SPLIT_MIN_MACS) {
         run(ctx, v->p, &v->q, &v->in, in->data, in, &v->filter, filter, bias,
-            v->sums.bias ? &v->sums : NULL, &v->out, out->data);
+            v->sums.bias ? &v->sums : NULL, v->packed, &v->out, out->data);
         return;
     }
     j.rows = (v->out.h + threads - 1) / threads;
@@ -482,7 +515,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
     if (j.bands * v->out.n <= 1 ||
         (j.bands - 1) * j.rows * v->p->stride_h - v->p->pad_h >= v->in.h) {
         run(ctx, v->p, &v->q, &v->in, in->data, in, &v->filter, filter, bias,
-            v->sums.bias ? &v->sums : NULL, &v->out, out->data);
+            v->sums.bias ? &v->sums : NULL, v->packed, &v->out, out->data);
         return;
     }
     j.ctx = ctx;

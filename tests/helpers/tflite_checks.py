@@ -110,3 +110,38 @@ def kept_filter_sums_bytes(model: bytes) -> int:
                 continue
             total += 8 * w.shape[0]
     return total
+
+
+def kept_float_panels_bytes(model: bytes, kernel_isa: int) -> int:
+    """Extra op-data bytes of the float32 CONV_2D filters an optimized interpreter packs once
+    at prepare (kernels/opt/f32_body.h el_opt_conv2d_f32_pack; conv_common.c conv_f32_packed):
+    each CONV_2D with a float32 input and a constant dense filter without groups keeps k x n
+    floats, n rounded up to the panel width (AVX2 16, NEON 8; AVX2's small-patch convs, a
+    single input channel with k <= 27 and n <= 128, to its 8 lanes), after its 52-byte
+    parameters moved to a 16-byte offset (64 + panels instead of 56 bytes of op data).
+    Derived from the layout rule, not read back from the runtime."""
+    from edgelite.runtime import _lib
+    from edgelite.tflite.reader import read_model
+
+    if not kernel_isa & _lib.ISA_OPT:
+        return 0
+    avx2 = bool(kernel_isa & _lib.ISA_BITS["avx2"])
+    if not avx2 and not kernel_isa & _lib.ISA_BITS["neon"]:
+        return 0
+    width = 16 if avx2 else 8
+    total = 0
+    for sg in read_model(model).subgraphs:
+        t = sg.tensors
+        for op in sg.operators:
+            if op.op != "CONV_2D" or t[op.inputs[0]].type != "FLOAT32":
+                continue
+            w = t[op.inputs[1]]
+            if w.type != "FLOAT32" or not w.nbytes or w.sparsity is not None:
+                continue
+            n, fh, fw, c = w.shape
+            if c != t[op.inputs[0]].shape[3]:
+                continue
+            k = fh * fw * c
+            lanes = 8 if avx2 and k <= 27 and n <= 128 and c == 1 and fh * fw > 1 else width
+            total += 4 * k * (-(-n // lanes) * lanes) + 8
+    return total

@@ -2,25 +2,62 @@
  * the AVX2 and NEON instances of f32_body.h; other CPUs keep the reference. */
 #include "opt_internal.h"
 
-int el_opt_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
-                      const float *in, const el_dims *f_dims, const float *filter,
-                      const float *bias, const el_dims *out_dims, float *out)
+size_t el_opt_conv2d_f32_packed_bytes(uint32_t isa, const el_dims *in_dims, const el_dims *f_dims)
 {
     if (!(isa & EL_OPT_ON)) {
         return 0;
     }
 #if defined(EL_OPT_HAVE_AVX2)
     if (isa & EL_OPT_ISA_AVX2) {
-        return el_opt_conv2d_f32_avx2(p, in_dims, in, f_dims, filter, bias, out_dims, out);
+        return el_opt_conv2d_f32_packed_avx2(in_dims, f_dims) * sizeof(float);
     }
 #endif
 #if defined(EL_OPT_HAVE_NEON)
     if (isa & EL_OPT_ISA_NEON) {
-        return el_opt_conv2d_f32_neon(p, in_dims, in, f_dims, filter, bias, out_dims, out);
+        return el_opt_conv2d_f32_packed_neon(in_dims, f_dims) * sizeof(float);
     }
 #endif
-    (void)p, (void)in_dims, (void)in, (void)f_dims, (void)filter, (void)bias, (void)out_dims;
-    (void)out;
+    (void)in_dims, (void)f_dims;
+    return 0;
+}
+
+void el_opt_conv2d_f32_pack(uint32_t isa, const el_dims *in_dims, const el_dims *f_dims,
+                            const float *filter, float *packed)
+{
+#if defined(EL_OPT_HAVE_AVX2)
+    if ((isa & EL_OPT_ON) && (isa & EL_OPT_ISA_AVX2)) {
+        el_opt_conv2d_f32_pack_avx2(in_dims, f_dims, filter, packed);
+        return;
+    }
+#endif
+#if defined(EL_OPT_HAVE_NEON)
+    if ((isa & EL_OPT_ON) && (isa & EL_OPT_ISA_NEON)) {
+        el_opt_conv2d_f32_pack_neon(in_dims, f_dims, filter, packed);
+        return;
+    }
+#endif
+    (void)isa, (void)in_dims, (void)f_dims, (void)filter, (void)packed;
+}
+
+int el_opt_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
+                      const float *in, const el_dims *f_dims, const float *filter,
+                      const float *packed, const float *bias, const el_dims *out_dims, float *out)
+{
+    if (!(isa & EL_OPT_ON)) {
+        return 0;
+    }
+#if defined(EL_OPT_HAVE_AVX2)
+    if (isa & EL_OPT_ISA_AVX2) {
+        return el_opt_conv2d_f32_avx2(p, in_dims, in, f_dims, filter, packed, bias, out_dims, out);
+    }
+#endif
+#if defined(EL_OPT_HAVE_NEON)
+    if (isa & EL_OPT_ISA_NEON) {
+        return el_opt_conv2d_f32_neon(p, in_dims, in, f_dims, filter, packed, bias, out_dims, out);
+    }
+#endif
+    (void)p, (void)in_dims, (void)in, (void)f_dims, (void)filter, (void)packed, (void)bias;
+    (void)out_dims, (void)out;
     return 0;
 }
 

@@ -78,7 +78,15 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
  * split gives the same bytes. Infinities and NaNs land where the reference puts them. */
 int el_opt_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
                       const float *in, const el_dims *f_dims, const float *filter,
-                      const float *bias, const el_dims *out_dims, float *out);
+                      const float *packed, const float *bias, const el_dims *out_dims, float *out);
+/* A constant CONV_2D filter packed once (prepare) the way `isa`'s kernel reads it, so invokes
+ * and thread bands stop packing it per call: el_opt_conv2d_f32_packed_bytes is the size (0:
+ * no packed form for this isa or layer; pass packed = NULL), el_opt_conv2d_f32_pack fills it.
+ * The size depends on the shapes only (in_dims: only .c is read). `packed` of
+ * el_opt_conv2d_f32: NULL (packed per call) or that buffer; the results are the same. */
+size_t el_opt_conv2d_f32_packed_bytes(uint32_t isa, const el_dims *in_dims, const el_dims *f_dims);
+void el_opt_conv2d_f32_pack(uint32_t isa, const el_dims *in_dims, const el_dims *f_dims,
+                            const float *filter, float *packed);
 int el_opt_depthwise_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
                                 const float *in, const el_dims *f_dims, const float *filter,
                                 const float *bias, const el_dims *out_dims, float *out);

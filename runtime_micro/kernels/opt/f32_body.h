@@ -10,14 +10,17 @@
  *   F_LTSEL(a, b)     a < b ? a : b lane by lane (ordered),
  *   F_MR              rows of the GEMM register tile, whose columns are F_NP = 2 * F_L,
  *   F_FN(ftile)       the register tile (see EL_F32_FIRST in opt_internal.h), defined before,
+ *   optionally F_FTILE_PANELS(k, a, b, ldb, np, init, flags, lo, hi, c, ldc, mr): np whole
+ *                     panels (ldb floats apart) of the same rows in one call,
  *   F_FN(fdot8)(k, x, w, ldw, nu, sums)  sums[j] = dot(x, w + j * ldw) over k for j < nu (<= 8),
  *                     lanes across k, the same sequence for every j and nu, defined before,
  *   optionally F_PACK_FULL(w, ldw, ks, panel) packing F_NP whole rows (a faster transpose).
  *
  * CONV_2D is a GEMM: C (pixels x out channels) = A (pixels x k) * W^T, W the OHWI filter
  * (out channels x k). A's rows are the input pixels themselves for an unpadded 1x1 conv, else
- * patches copied (im2col) to the stack with zeros for padded taps. W is packed per call into
- * panels of F_NP channels x k. FULLY_CONNECTED is dot products along k (fdot8), DEPTHWISE
+ * patches copied (im2col) to the stack with zeros for padded taps. W comes in panels of F_NP
+ * channels x k, packed once at prepare (F_FN(el_opt_conv2d_f32_pack), into the op data: every
+ * invoke and every thread's band reads the same panels) or, for a filter not packed, per call. FULLY_CONNECTED is dot products along k (fdot8), DEPTHWISE
  * vectors across channels.
  *
  * Results are within rounding of the reference, not its bits: every conv / depthwise output is
@@ -107,11 +110,14 @@ F_ATTR static void F_FN(im2col)(const F_FN(a_src) * s, const float *img, int32_t
     }
 }
 
-/* C (m x n, ldc = n) of `batches` images = A * W^T + bias, clamped to [lo, hi]. */
+/* C (m x n, ldc = n) of `batches` images = A * W^T + bias, clamped to [lo, hi]. W's panels
+ * come from `packed` (F_FN(pack_all)'s layout, made once at prepare) or, when it is NULL, are
+ * packed here per call into a stack buffer. */
 F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m, int32_t n,
-                              int32_t k, const float *w, const float *bias, float lo, float hi,
-                              float *out)
+                              int32_t k, const float *w, const float *packed, const float *bias,
+                              float lo, float hi, float *out)
 {
+    const int32_t npad = (n + F_NP - 1) / F_NP * F_NP;
     float panel[F_PANEL];
     float rows[F_MR * F_KC];
     float binit[F_NP];
@@ -123,7 +129,8 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
         const int32_t block = F_PANEL / (ks * F_NP) * F_NP;
         for (nb0 = 0; nb0 < n; nb0 += block) {
             const int32_t nb = n - nb0 < block ? n - nb0 : block;
-            for (n0 = 0; n0 < nb; n0 += F_NP) {
+            const float *pan = packed ? packed + (size_t)k0 * npad + (size_t)nb0 * ks : panel;
+            for (n0 = 0; !packed && n0 < nb; n0 += F_NP) {
                 F_FN(pack)(w, k, nb0 + n0, n, k0, ks, panel + (size_t)n0 * ks);
             }
             for (b = 0; b < batches; ++b) {
@@ -158,7 +165,16 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
                     for (; i < F_MR; ++i) { /* a short tile repeats its last row */
                         a[i] = a[mr - 1];
                     }
-                    for (n0 = 0; n0 < nb; n0 += F_NP) {
+                    n0 = 0;
+#if defined(F_FTILE_PANELS)
+                    if (nb >= F_NP) { /* the whole panels in one call */
+                        F_FTILE_PANELS(ks, a, pan, (size_t)ks * F_NP, nb / F_NP,
+                                       bias && (flags & EL_F32_FIRST) ? bias + nb0 : NULL, flags,
+                                       lo, hi, cb + (size_t)m0 * n + nb0, n, mr);
+                        n0 = nb / F_NP * F_NP;
+                    }
+#endif
+                    for (; n0 < nb; n0 += F_NP) {
                         const int32_t nr = nb - n0 < F_NP ? nb - n0 : F_NP;
                         const float *init = NULL;
                         if (bias && (flags & EL_F32_FIRST)) {
@@ -169,7 +185,7 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
                                 init = binit;
                             }
                         }
-                        F_FN(ftile)(ks, a, panel + (size_t)n0 * ks, init, flags, lo, hi,
+                        F_FN(ftile)(ks, a, pan + (size_t)n0 * ks, init, flags, lo, hi,
                                     cb + (size_t)m0 * n + nb0 + n0, n, mr, nr);
                     }
                 }
@@ -230,20 +246,31 @@ F_ATTR static void F_FN(small_pixel)(const el_conv_params *p, const el_dims *in_
     }
 }
 
-F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                                   const el_dims *f_dims, const float *filter, const float *bias,
-                                   const el_dims *out_dims, float *out)
+/* wt[t * npad + j] = filter[j * k + t], zeros for j >= n (npad: n rounded up to F_L). */
+F_ATTR static void F_FN(small_pack)(int32_t k, int32_t n, const float *filter, float *wt)
 {
-    const int32_t k = f_dims->h * f_dims->w * in_dims->c, n = out_dims->c, in_c = in_dims->c;
     const int32_t npad = (n + F_L - 1) / F_L * F_L;
-    const float lo = p->act_min_f, hi = p->act_max_f;
-    float wt[F_SMALLK * F_SMALLN];
-    float bz[F_SMALLN];
-    int32_t b, oy, ox, j, t, c;
+    int32_t t, j;
     for (t = 0; t < k; ++t) {
         for (j = 0; j < npad; ++j) {
             wt[(size_t)t * npad + j] = j < n ? filter[(size_t)j * k + t] : 0.0f;
         }
+    }
+}
+
+F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                                   const el_dims *f_dims, const float *filter, const float *packed,
+                                   const float *bias, const el_dims *out_dims, float *out)
+{
+    const int32_t k = f_dims->h * f_dims->w * in_dims->c, n = out_dims->c, in_c = in_dims->c;
+    const int32_t npad = (n + F_L - 1) / F_L * F_L;
+    const float lo = p->act_min_f, hi = p->act_max_f;
+    float wbuf[F_SMALLK * F_SMALLN];
+    const float *wt = packed ? packed : wbuf;
+    float bz[F_SMALLN];
+    int32_t b, oy, ox, j, t, c;
+    if (!packed) {
+        F_FN(small_pack)(k, n, filter, wbuf);
     }
     for (j = 0; j < npad; ++j) {
         bz[j] = bias && j < n ? bias[j] : 0.0f;
@@ -300,9 +327,55 @@ F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_di
 
 #endif /* F_SMALL_CONV */
 
+#if defined(F_SMALL_CONV)
+#define F_IS_SMALL(k, in_dims, f_dims, n)                                                          \
+    ((k) <= F_SMALLK && (n) <= F_SMALLN && (in_dims)->c == 1 && (f_dims)->h * (f_dims)->w > 1)
+#else
+#define F_IS_SMALL(k, in_dims, f_dims, n) 0
+#endif
+
+/* Floats of the filter packed for this instruction set (F_FN(el_opt_conv2d_f32_pack)), 0 when
+ * the layer is not one el_opt_conv2d_f32 takes. Depends on the shapes only, so prepare sizes
+ * it once for every band a thread may get. */
+F_ATTR size_t F_FN(el_opt_conv2d_f32_packed)(const el_dims *in_dims, const el_dims *f_dims)
+{
+    const int32_t n = f_dims->n, k = f_dims->h * f_dims->w * in_dims->c;
+    if (f_dims->c != in_dims->c || k < 1 || n < 1) {
+        return 0;
+    }
+    if (F_IS_SMALL(k, in_dims, f_dims, n)) {
+        return (size_t)k * (size_t)((n + F_L - 1) / F_L * F_L);
+    }
+    return (size_t)k * (size_t)((n + F_NP - 1) / F_NP * F_NP);
+}
+
+/* The whole filter in the GEMM's panels: segment by segment of F_KC along k, each segment's
+ * panels of F_NP channels one after another (what gemm() would pack per call), or the small
+ * conv's transposed copy. */
+F_ATTR void F_FN(el_opt_conv2d_f32_pack)(const el_dims *in_dims, const el_dims *f_dims,
+                                         const float *filter, float *packed)
+{
+    const int32_t n = f_dims->n, k = f_dims->h * f_dims->w * in_dims->c;
+    const int32_t npad = (n + F_NP - 1) / F_NP * F_NP;
+    int32_t k0, n0;
+    if (F_IS_SMALL(k, in_dims, f_dims, n)) {
+#if defined(F_SMALL_CONV)
+        F_FN(small_pack)(k, n, filter, packed);
+#endif
+        return;
+    }
+    for (k0 = 0; k0 < k; k0 += F_KC) {
+        const int32_t ks = k - k0 < F_KC ? k - k0 : F_KC;
+        for (n0 = 0; n0 < npad; n0 += F_NP) {
+            F_FN(pack)(filter, k, n0, n, k0, ks, packed + (size_t)k0 * npad + (size_t)n0 * ks);
+        }
+    }
+}
+
+/* packed: NULL, or the filter as F_FN(el_opt_conv2d_f32_pack) packed it (same results). */
 F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                                   const el_dims *f_dims, const float *filter, const float *bias,
-                                   const el_dims *out_dims, float *out)
+                                   const el_dims *f_dims, const float *filter, const float *packed,
+                                   const float *bias, const el_dims *out_dims, float *out)
 {
     const int32_t k = f_dims->h * f_dims->w * in_dims->c;
     F_FN(a_src) s;
@@ -310,8 +383,8 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
         return 0;
     }
 #if defined(F_SMALL_CONV)
-    if (k <= F_SMALLK && out_dims->c <= F_SMALLN && in_dims->c == 1 && f_dims->h * f_dims->w > 1) {
-        return F_FN(conv_small)(p, in_dims, in, f_dims, filter, bias, out_dims, out);
+    if (F_IS_SMALL(k, in_dims, f_dims, out_dims->c)) {
+        return F_FN(conv_small)(p, in_dims, in, f_dims, filter, packed, bias, out_dims, out);
     }
 #endif
     s.p = p;
@@ -321,7 +394,7 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
     s.base = in;
     s.ld = 0;
     s.direct = f_dims->h == 1 && f_dims->w == 1 && p->pad_h == 0 && p->pad_w == 0;
-    F_FN(gemm)(&s, in_dims->n, out_dims->h * out_dims->w, out_dims->c, k, filter, bias,
+    F_FN(gemm)(&s, in_dims->n, out_dims->h * out_dims->w, out_dims->c, k, filter, packed, bias,
                p->act_min_f, p->act_max_f, out);
     return 1;
 }
@@ -379,61 +452,125 @@ F_ATTR static inline F_V F_FN(dw_pixel)(const el_conv_params *p, const el_dims *
     return acc;
 }
 
-/* 3x3, dilation 1, pixels [ox0, ox1) of one output row whose three taps per filter row are all
- * inside the image, F_L channels at c: the nine filter vectors stay in registers across the row.
- * mid: the input row under filter row 1 (always inside); rows: bit ky set when filter row ky
- * is inside the image (top and bottom output rows lack one); a missing row is skipped, as the
- * reference skips it. Same sequence as dw_pixel (bias, then
- * the valid taps in order), so a pixel's bits do not depend on which path took it. */
-F_ATTR static void F_FN(dw3x3_row)(const float *mid, int32_t in_w, int32_t in_c, int32_t stride,
-                                   const float *filter, int32_t out_c, F_V binit, F_V lo, F_V hi,
-                                   int32_t ox0, int32_t ox1, int32_t x_off, float *o, int32_t c,
-                                   unsigned rows)
+/* 3x3 depthwise taps of one filter row (a, b, c) at r - in_c, r, r + in_c, the outer ones only
+ * when their bit of cols is set (1: left, 4: right), in the reference's order. */
+#define F_DW_TAPS(acc, r, in_c, a, b, c, cols)                                                     \
+    do {                                                                                           \
+        if ((cols) & 1u) {                                                                         \
+            acc = F_FMA(acc, F_LOAD((r) - (in_c)), a);                                             \
+        }                                                                                          \
+        acc = F_FMA(acc, F_LOAD(r), b);                                                            \
+        if ((cols) & 4u) {                                                                         \
+            acc = F_FMA(acc, F_LOAD((r) + (in_c)), c);                                             \
+        }                                                                                          \
+    } while (0)
+
+/* 3x3, dilation 1, one output row, F_L channels at c, the nine filter vectors in registers
+ * across the row: pixels [ox0, ox1), whose centre tap (column ox * stride + x_off + 1) and
+ * middle filter row (mid) are inside the image. Pixels [ix0, ix1) have all three columns
+ * inside; the others skip their missing column, as the reference skips it. Channels [0, cv)
+ * in vectors (bias: NULL or the layer's). rows: bit ky set
+ * when filter row ky is inside the image (top and bottom output rows lack one); pointers to
+ * missing rows and columns are never formed. Where every tap is inside, neighbouring pixels
+ * share their column loads (F_DW_QUAD: four pixels of stride 1, two of stride 2). Every pixel
+ * runs the sequence of dw_pixel (bias, then its valid taps in order), so its bits do not
+ * depend on which path took it. */
+F_ATTR __attribute__((noinline)) static void
+F_FN(dw3x3_row)(const float *mid, int32_t in_w, int32_t in_c, int32_t stride, const float *filter,
+                int32_t out_c, const float *bias, F_V lo, F_V hi, int32_t ox0, int32_t ox1,
+                int32_t ix0, int32_t ix1, int32_t x_off, float *o, int32_t cv, unsigned rows)
 {
-    const size_t rs = (size_t)in_w * in_c;
-    const F_V f0 = F_LOAD(filter + c), f1 = F_LOAD(filter + out_c + c);
-    const F_V f2 = F_LOAD(filter + 2 * out_c + c), f3 = F_LOAD(filter + 3 * out_c + c);
-    const F_V f4 = F_LOAD(filter + 4 * out_c + c), f5 = F_LOAD(filter + 5 * out_c + c);
-    const F_V f6 = F_LOAD(filter + 6 * out_c + c), f7 = F_LOAD(filter + 7 * out_c + c);
-    const F_V f8 = F_LOAD(filter + 8 * out_c + c);
-    int32_t ox;
-    if (rows == 7u) {
+    int32_t c;
+    for (c = 0; c < cv; c += F_L) {
+        const F_V binit = bias ? F_LOAD(bias + c) : F_ZERO;
+        const size_t rs = (size_t)in_w * in_c;
+        const F_V f0 = F_LOAD(filter + c), f1 = F_LOAD(filter + out_c + c);
+        const F_V f2 = F_LOAD(filter + 2 * out_c + c), f3 = F_LOAD(filter + 3 * out_c + c);
+        const F_V f4 = F_LOAD(filter + 4 * out_c + c), f5 = F_LOAD(filter + 5 * out_c + c);
+        const F_V f6 = F_LOAD(filter + 6 * out_c + c), f7 = F_LOAD(filter + 7 * out_c + c);
+        const F_V f8 = F_LOAD(filter + 8 * out_c + c);
+        const int32_t in0 = ix0 > ox0 ? ix0 : ox0, in1 = ix1 < ox1 ? ix1 : ox1; /* interior */
+        int32_t ox = in0;
+        if (rows == 7u) {
+#if defined(F_DW_QUAD)
+            if (stride == 1) {
+                for (; ox + 4 <= in1; ox += 4) {
+                    const float *x = mid + (size_t)(ox + x_off) * in_c + c - rs;
+                    F_V a0 = binit, a1 = binit, a2 = binit, a3 = binit;
+#define F_DW_ROW4(r, fa, fb, fc)                                                                   \
+    do {                                                                                           \
+        const F_V v0 = F_LOAD(r), v1 = F_LOAD((r) + in_c), v2 = F_LOAD((r) + 2 * in_c);            \
+        const F_V v3 = F_LOAD((r) + 3 * in_c), v4 = F_LOAD((r) + 4 * in_c);                        \
+        const F_V v5 = F_LOAD((r) + 5 * in_c);                                                     \
+        a0 = F_FMA(F_FMA(F_FMA(a0, v0, fa), v1, fb), v2, fc);                                      \
+        a1 = F_FMA(F_FMA(F_FMA(a1, v1, fa), v2, fb), v3, fc);                                      \
+        a2 = F_FMA(F_FMA(F_FMA(a2, v2, fa), v3, fb), v4, fc);                                      \
+        a3 = F_FMA(F_FMA(F_FMA(a3, v3, fa), v4, fb), v5, fc);                                      \
+    } while (0)
+                    F_DW_ROW4(x, f0, f1, f2);
+                    F_DW_ROW4(x + rs, f3, f4, f5);
+                    F_DW_ROW4(x + 2 * rs, f6, f7, f8);
+#undef F_DW_ROW4
+                    F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(a0, lo, hi));
+                    F_STORE(o + (size_t)(ox + 1) * out_c + c, F_CLAMP(a1, lo, hi));
+                    F_STORE(o + (size_t)(ox + 2) * out_c + c, F_CLAMP(a2, lo, hi));
+                    F_STORE(o + (size_t)(ox + 3) * out_c + c, F_CLAMP(a3, lo, hi));
+                }
+            } else if (stride == 2) {
+                for (; ox + 2 <= in1; ox += 2) {
+                    const float *x = mid + (size_t)(ox * 2 + x_off) * in_c + c - rs;
+                    F_V a0 = binit, a1 = binit;
+#define F_DW_ROW2(r, fa, fb, fc)                                                                   \
+    do {                                                                                           \
+        const F_V v0 = F_LOAD(r), v1 = F_LOAD((r) + in_c), v2 = F_LOAD((r) + 2 * in_c);            \
+        const F_V v3 = F_LOAD((r) + 3 * in_c), v4 = F_LOAD((r) + 4 * in_c);                        \
+        a0 = F_FMA(F_FMA(F_FMA(a0, v0, fa), v1, fb), v2, fc);                                      \
+        a1 = F_FMA(F_FMA(F_FMA(a1, v2, fa), v3, fb), v4, fc);                                      \
+    } while (0)
+                    F_DW_ROW2(x, f0, f1, f2);
+                    F_DW_ROW2(x + rs, f3, f4, f5);
+                    F_DW_ROW2(x + 2 * rs, f6, f7, f8);
+#undef F_DW_ROW2
+                    F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(a0, lo, hi));
+                    F_STORE(o + (size_t)(ox + 1) * out_c + c, F_CLAMP(a1, lo, hi));
+                }
+            }
+#endif
+            for (; ox < in1; ++ox) { /* the interior pixels left, one by one */
+                const float *x = mid + (size_t)(ox * stride + x_off) * in_c + c - rs;
+                F_V acc = binit;
+                acc = F_FMA(acc, F_LOAD(x), f0);
+                acc = F_FMA(acc, F_LOAD(x + in_c), f1);
+                acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f2);
+                acc = F_FMA(acc, F_LOAD(x + rs), f3);
+                acc = F_FMA(acc, F_LOAD(x + rs + in_c), f4);
+                acc = F_FMA(acc, F_LOAD(x + rs + 2 * in_c), f5);
+                acc = F_FMA(acc, F_LOAD(x + 2 * rs), f6);
+                acc = F_FMA(acc, F_LOAD(x + 2 * rs + in_c), f7);
+                acc = F_FMA(acc, F_LOAD(x + 2 * rs + 2 * in_c), f8);
+                F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(acc, lo, hi));
+            }
+        }
         for (ox = ox0; ox < ox1; ++ox) {
-            const float *x = mid + (size_t)(ox * stride + x_off) * in_c + c - rs;
+            const int32_t cx = ox * stride + x_off + 1; /* the centre column, inside */
+            const unsigned cols = (cx >= 1 ? 1u : 0u) | (cx + 1 < in_w ? 4u : 0u);
+            const float *x = mid + (size_t)cx * in_c + c;
             F_V acc = binit;
-            acc = F_FMA(acc, F_LOAD(x), f0);
-            acc = F_FMA(acc, F_LOAD(x + in_c), f1);
-            acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f2);
-            acc = F_FMA(acc, F_LOAD(x + rs), f3);
-            acc = F_FMA(acc, F_LOAD(x + rs + in_c), f4);
-            acc = F_FMA(acc, F_LOAD(x + rs + 2 * in_c), f5);
-            acc = F_FMA(acc, F_LOAD(x + 2 * rs), f6);
-            acc = F_FMA(acc, F_LOAD(x + 2 * rs + in_c), f7);
-            acc = F_FMA(acc, F_LOAD(x + 2 * rs + 2 * in_c), f8);
+            if (rows == 7u && ox >= in0 && ox < in1) { /* done above */
+                ox = in1 - 1;
+                continue;
+            }
+            if (rows & 1u) {
+                const float *u = x - rs;
+                F_DW_TAPS(acc, u, in_c, f0, f1, f2, cols);
+            }
+            F_DW_TAPS(acc, x, in_c, f3, f4, f5, cols);
+            if (rows & 4u) {
+                const float *d = x + rs;
+                F_DW_TAPS(acc, d, in_c, f6, f7, f8, cols);
+            }
             F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(acc, lo, hi));
         }
-        return;
-    }
-    for (ox = ox0; ox < ox1; ++ox) {
-        /* pointers to the rows above and below are formed only when those rows exist */
-        const float *x = mid + (size_t)(ox * stride + x_off) * in_c + c;
-        F_V acc = binit;
-        if (rows & 1u) {
-            const float *u = x - rs;
-            acc = F_FMA(acc, F_LOAD(u), f0);
-            acc = F_FMA(acc, F_LOAD(u + in_c), f1);
-            acc = F_FMA(acc, F_LOAD(u + 2 * in_c), f2);
-        }
-        acc = F_FMA(acc, F_LOAD(x), f3);
-        acc = F_FMA(acc, F_LOAD(x + in_c), f4);
-        acc = F_FMA(acc, F_LOAD(x + 2 * in_c), f5);
-        if (rows & 4u) {
-            const float *d = x + rs;
-            acc = F_FMA(acc, F_LOAD(d), f6);
-            acc = F_FMA(acc, F_LOAD(d + in_c), f7);
-            acc = F_FMA(acc, F_LOAD(d + 2 * in_c), f8);
-        }
-        F_STORE(o + (size_t)ox * out_c + c, F_CLAMP(acc, lo, hi));
     }
 }
 
@@ -520,6 +657,10 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
     const int32_t ix0 = (p->pad_w + sw - 1) / sw;
     const int32_t ix1_raw = in_w - 3 + p->pad_w >= 0 ? (in_w - 3 + p->pad_w) / sw + 1 : 0;
     const int32_t ix1 = ix1_raw < out_w ? ix1_raw : out_w;
+    /* centre column inside: 0 <= ox * sw - pad_w + 1 < in_w */
+    const int32_t cx0 = p->pad_w > 1 ? (p->pad_w - 1 + sw - 1) / sw : 0;
+    const int32_t cx1_raw = in_w - 2 + p->pad_w >= 0 ? (in_w - 2 + p->pad_w) / sw + 1 : 0;
+    const int32_t cx1 = cx1_raw < out_w ? cx1_raw : out_w;
     int32_t b, oy, ox, c;
     if (p->depth_multiplier != 1 || in_c != out_c) {
         return 0;
@@ -533,22 +674,19 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
             const unsigned rows = (y0 >= 0 && y0 < in_h ? 1u : 0u) |
                                   (y0 + 1 >= 0 && y0 + 1 < in_h ? 2u : 0u) |
                                   (y0 + 2 >= 0 && y0 + 2 < in_h ? 4u : 0u);
-            const int row_fn = is3x3 && (rows & 2u) && ix0 < ix1;
+            const int row_fn = is3x3 && (rows & 2u) && cx0 < cx1;
             const int32_t cv = out_c / F_L * F_L; /* channels in whole vectors */
             for (ox = 0; ox < out_w; ++ox) {
-                if (row_fn && ox == ix0) {
-                    ox = ix1 - 1;
+                if (row_fn && ox == cx0) {
+                    ox = cx1 - 1;
                     continue;
                 }
                 F_FN(dw_edge)(p, in_dims, img, f_dims, filter, bias, lo, hi, y0, ox * sw - p->pad_w,
                               cv, orow + (size_t)ox * out_c);
             }
-            if (row_fn) {
-                for (c = 0; c < cv; c += F_L) {
-                    F_FN(dw3x3_row)(img + (size_t)(y0 + 1) * in_w * in_c, in_w, in_c, sw, filter,
-                                    out_c, bias ? F_LOAD(bias + c) : F_ZERO, lo, hi, ix0, ix1,
-                                    -p->pad_w, orow, c, rows);
-                }
+            if (row_fn && cv > 0) {
+                F_FN(dw3x3_row)(img + (size_t)(y0 + 1) * in_w * in_c, in_w, in_c, sw, filter, out_c,
+                                bias, lo, hi, cx0, cx1, ix0, ix1, -p->pad_w, orow, cv, rows);
             }
             c = cv;
             for (; c < out_c; ++c) {

@@ -184,8 +184,11 @@ void el_opt_gemm_avxvnni(int32_t m, int32_t n, int32_t k, const int8_t *const *a
 
 #if defined(EL_OPT_HAVE_AVX2)
 int el_opt_conv2d_f32_avx2(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                           const el_dims *f_dims, const float *filter, const float *bias,
-                           const el_dims *out_dims, float *out);
+                           const el_dims *f_dims, const float *filter, const float *packed,
+                           const float *bias, const el_dims *out_dims, float *out);
+size_t el_opt_conv2d_f32_packed_avx2(const el_dims *in_dims, const el_dims *f_dims);
+void el_opt_conv2d_f32_pack_avx2(const el_dims *in_dims, const el_dims *f_dims, const float *filter,
+                                 float *packed);
 int el_opt_depthwise_f32_avx2(const el_conv_params *p, const el_dims *in_dims, const float *in,
                               const el_dims *f_dims, const float *filter, const float *bias,
                               const el_dims *out_dims, float *out);
@@ -206,8 +209,11 @@ void el_opt_dw_neon(int32_t taps, const int8_t *const *x, const int8_t *f, int32
 void el_opt_dw_run_neon(int32_t taps, const int8_t *x0, const int32_t *toff, int32_t xstep,
                         int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc);
 int el_opt_conv2d_f32_neon(const el_conv_params *p, const el_dims *in_dims, const float *in,
-                           const el_dims *f_dims, const float *filter, const float *bias,
-                           const el_dims *out_dims, float *out);
+                           const el_dims *f_dims, const float *filter, const float *packed,
+                           const float *bias, const el_dims *out_dims, float *out);
+size_t el_opt_conv2d_f32_packed_neon(const el_dims *in_dims, const el_dims *f_dims);
+void el_opt_conv2d_f32_pack_neon(const el_dims *in_dims, const el_dims *f_dims, const float *filter,
+                                 float *packed);
 int el_opt_depthwise_f32_neon(const el_conv_params *p, const el_dims *in_dims, const float *in,
                               const el_dims *f_dims, const float *filter, const float *bias,
                               const el_dims *out_dims, float *out);

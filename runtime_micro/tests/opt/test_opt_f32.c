@@ -13,10 +13,11 @@
 #define MAX_F 60000
 #define MAX_OUT 12000
 
-static float g_in[MAX_IN], g_f[MAX_F], g_bias[1300];
+static float g_in[MAX_IN], g_f[MAX_F], g_bias[1300], g_packed[MAX_F + 16 * 2048];
 static float g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD], g_raw[MAX_OUT];
-static float g_scale;  /* of the current case, from g_raw */
-static double g_worst; /* largest |got - ref| / scale seen */
+static float g_scale;     /* of the current case, from g_raw */
+static double g_worst;    /* largest |got - ref| / scale seen */
+static int g_packed_runs; /* cases run on prepacked panels */
 
 static void fill_f(float *p, int32_t n, int with_inf)
 {
@@ -119,8 +120,45 @@ static void compare(const char *what, int32_t n, int handled, unsigned isa)
     }
 }
 
-/* big: a conv whose k (3x3x130) needs two k segments of the GEMM (partial sums in the output) */
-static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
+/* The kernel reading the panels el_opt_conv2d_f32_pack made (prepare's path) instead of the
+ * filter: the filter argument then holds NaNs, so a kernel reading it instead of the panels
+ * fails. Counted as its own comparison. */
+static void conv_packed(const char *what, const el_conv_params *p, const el_dims *in_d,
+                        const el_dims *f_d, int use_bias, const el_dims *out_d, int32_t out_n,
+                        unsigned isa)
+{
+    static float nans[MAX_F];
+    const size_t bytes = el_opt_conv2d_f32_packed_bytes(isa, in_d, f_d);
+    const int32_t fn = f_d->n * f_d->h * f_d->w * f_d->c;
+    char tag[200];
+    int32_t i;
+    if (bytes == 0) {
+        return;
+    }
+    if (bytes > sizeof g_packed) {
+        printf("FAIL %s [%s]: packed filter of %u bytes does not fit the test's buffer\n", what,
+               isa_name(isa), (unsigned)bytes);
+        ++g_failures;
+        return;
+    }
+    memset(g_packed, 0xFF, bytes); /* NaNs where the packing would leave a gap */
+    el_opt_conv2d_f32_pack(isa, in_d, f_d, g_f, g_packed);
+    for (i = 0; i < fn; ++i) {
+        nans[i] = NAN;
+    }
+    memset(g_got, GUARD_BYTE, ((size_t)out_n + GUARD) * 4);
+    sprintf(tag, "%s packed", what);
+    ++g_packed_runs;
+    compare(tag, out_n,
+            el_opt_conv2d_f32(isa, p, in_d, g_in, f_d, nans, g_packed, use_bias ? g_bias : NULL,
+                              out_d, g_got),
+            isa);
+}
+
+/* big: a conv whose k (3x3x130) needs two k segments of the GEMM (partial sums in the output);
+ * dw3: a 3x3 depthwise of stride 1 or 2 (idx), dilation 1, no activation (the row kernels:
+ * pixels sharing column loads, edge pixels skipping their missing column) */
+static int conv_case(int idx, int dw, int big, int dw3, const unsigned *isas, int n_isas)
 {
     static const int32_t chans[] = {1, 3, 4, 7, 8, 9, 16, 17, 33};
     static const int32_t ksz[] = {1, 1, 3, 3, 3, 2, 5, 7}; /* 7x7: over 32 depthwise taps */
@@ -129,8 +167,9 @@ static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
     const int32_t n = rnd_in(1, 2), h = rnd_in(1, big ? 5 : 12), w = rnd_in(1, big ? 5 : 14);
     const int32_t ic = big ? 130 : pick(chans, 9);
     const int32_t oc = dw ? ic : big ? rnd_in(1, 40) : pick(chans, 9);
-    const int32_t fh = big ? 3 : pick(ksz, 8), fw = big ? 3 : pick(ksz, 8);
-    const int32_t stride = rnd_in(1, 3), dil = (rnd() % 4u) ? 1 : 2, same = (int)(rnd() % 2u);
+    const int32_t fh = big || dw3 ? 3 : pick(ksz, 8), fw = big || dw3 ? 3 : pick(ksz, 8);
+    const int32_t stride = dw3 ? 1 + idx % 2 : rnd_in(1, 3);
+    const int32_t dil = (rnd() % 4u) || dw3 ? 1 : 2, same = (int)(rnd() % 2u);
     const int use_bias = (int)(rnd() % 4u != 0);
     int32_t oh, ow, out_n, fn;
     int i;
@@ -164,7 +203,11 @@ static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
     raw.act_min_f = -INFINITY;
     raw.act_max_f = INFINITY;
     act(&p);
-    fill_f(g_in, n * h * w * ic, 1);
+    if (dw3) {
+        p.act_min_f = -INFINITY;
+        p.act_max_f = INFINITY;
+    }
+    fill_f(g_in, n * h * w * ic, !big); /* big: an infinity in every patch would hide the sums */
     fill_f(g_f, fn, 0);
     fill_f(g_bias, oc, 0);
     if (dw) {
@@ -185,9 +228,12 @@ static int conv_case(int idx, int dw, int big, const unsigned *isas, int n_isas)
         memset(g_got, GUARD_BYTE, ((size_t)out_n + GUARD) * 4);
         handled = dw ? el_opt_depthwise_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f,
                                                    use_bias ? g_bias : NULL, &out_d, g_got)
-                     : el_opt_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f,
+                     : el_opt_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f, NULL,
                                          use_bias ? g_bias : NULL, &out_d, g_got);
         compare(what, out_n, handled, isas[i]);
+        if (!dw) { /* the filter packed as prepare packs it: same checks, + filter NaNs */
+            conv_packed(what, &p, &in_d, &f_d, use_bias, &out_d, out_n, isas[i]);
+        }
     }
     return 1;
 }
@@ -231,16 +277,25 @@ int main(void)
     const int n_isas = isa_levels(isas);
     int idx, done = 0;
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
-        done += conv_case(idx, (int)(idx % 2), 0, isas, n_isas);
+        done += conv_case(idx, (int)(idx % 2), 0, 0, isas, n_isas);
     }
     for (done = 0; done < 12 && idx < 6000; ++idx) {
-        done += conv_case(idx, 0, 1, isas, n_isas);
+        done += conv_case(idx, 0, 1, 0, isas, n_isas);
+    }
+    for (done = 0; done < 60 && idx < 7000; ++idx) {
+        done += conv_case(idx, 1, 0, 1, isas, n_isas);
     }
     for (idx = 0; idx < 100; ++idx) {
         fc_case(idx, isas, n_isas);
     }
     /* SIMD float paths exist on x86-64 (AVX2) and aarch64 (NEON) only */
-    printf("test_opt_f32: largest difference %.3g of the output scale\n", g_worst);
+    printf("test_opt_f32: largest difference %.3g of the output scale, %d cases on packed "
+           "panels\n",
+           g_worst, g_packed_runs);
+    if ((el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON)) && g_packed_runs < 150) {
+        printf("FAIL test_opt_f32: only %d cases ran on packed panels\n", g_packed_runs);
+        ++g_failures;
+    }
     return finish("test_opt_f32",
                   (el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON)) ? 412 : 0);
 }
