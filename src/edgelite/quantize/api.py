@@ -415,6 +415,24 @@ def _injected_noise(graph: ir.Graph, rep: R.Report) -> dict[str, float]:
     return out
 
 
+def _first_batch(noise: dict[str, float], base_db: float, target_db: float) -> int:
+    """How many of the noisiest ops auto precision raises first: the fewest whose shares of
+    the injected noise add up to the part of the output noise the target asks to remove
+    (shares add up roughly: the first measurement then lands near the target instead of
+    doubling up from one op when the noise is spread over hundreds), at least one."""
+    shares = sorted((n for n in noise.values() if n > 0), reverse=True)
+    total = sum(shares)
+    if total <= 0:
+        return 1
+    need = 1.0 - 10.0 ** ((base_db - target_db) / 10.0)
+    acc = 0.0
+    for i, n in enumerate(shares, 1):
+        acc += n / total
+        if acc >= need:
+            return i
+    return len(shares)
+
+
 def _weight_inputs(graph: ir.Graph) -> frozenset[str]:
     """Activations read by CONV_2D / FULLY_CONNECTED (AdaRound needs their second moments)."""
     return frozenset(op.inputs[0].name for op in graph.ops
@@ -462,7 +480,8 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     output's noise-to-signal ratio minus its worst input's) is measured. The worst 1, then 2,
     4, 8 ... more are raised one level together (int16 steps first, float steps once none is
     left), the model measured once per batch and re-ranked from that run, so a search costs
-    about 2 log2(raised ops) + 1 model runs instead of one per tried op: the batch that meets
+    about 2 log2(raised ops) + 1 model runs instead of one per tried op (the first batch
+    sized from the measured noise shares, see _first_batch): the batch that meets
     the target is cut to its shortest prefix that still does, by bisection. The ops that add
     no noise of their own come last in the int16 steps (every op in int16 drops the
     requantizations between them), and a batch that would take more than half of what is left
@@ -534,7 +553,7 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
             return "float"
         return to or ann.precision.get(key)
 
-    batch = 1
+    batch = _first_batch(_injected_noise(graph, rep), rep.output_sqnr_db, target_db)
     best = (dict(precision), ann, model, rep)
     while rep.output_sqnr_db < target_db and steps < max_steps:
         # Ranked by the noise each op adds in the model as it stands (measured in the run
