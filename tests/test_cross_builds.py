@@ -144,6 +144,11 @@ def test_android_static_library_with_zig(abi: str, tmp_path: Path) -> None:
     assert machine in header, header
     if abi == "arm64-v8a":  # the dot-product probe asks the kernel (bionic's getauxval)
         assert "getauxval" in run([_llvm_nm(), "--undefined-only", archive])
+        # clang takes float16 arithmetic (allow_fp16) with kernels/opt/arm_fp16.c compiled
+        # alone with the feature: CMakeLists.txt found the flag, the kernels are in
+        every = run([_llvm_nm(), "--defined-only", archive])
+        assert " T el_opt_conv2d_f16w" in every and " T el_opt_fully_connected_f16w" in every, [
+            ln for ln in every.splitlines() if "f16" in ln]
     # The JNI glue compiles for this ABI too (jni.h is the JNI specification's header: the
     # JDK's stands in for the NDK's; zig cannot link an Android .so without bionic).
     jdk = Path(tool("javac", "default-jdk-headless")).resolve().parents[1] / "include"

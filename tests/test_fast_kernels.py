@@ -53,15 +53,20 @@ ISA_FP16 = 0x40  # aarch64 FEAT_FP16: the float16-weights kernels (el_config.all
 
 
 def _run_c_tests(target: str, tmp: Path, qemu_cpu: str | None = None) -> dict[str, tuple]:
+    extra = []
     if target == "x86-qemu":
         if shutil.which("qemu-x86_64") is None:
             pytest.fail(f"qemu-x86_64 missing. Install it with: {at.APT_LINE}", pytrace=False)
+    elif target == "aarch64-clang":  # zig cc from the ziglang wheel (a test dependency)
+        if shutil.which("qemu-aarch64") is None:
+            pytest.fail(f"qemu-aarch64 missing. Install it with: {at.APT_LINE}", pytrace=False)
+        extra.append(f"ZIG={sys.executable} -m ziglang")
     elif target != "host":
         missing = at.missing_tools([target])
         if missing:
             pytest.fail(f"ARM cross toolchains / QEMU missing: {', '.join(missing)}. "
                         f"Install them with: {at.APT_LINE}", pytrace=False)
-    cmd = ["make", "-s", "-C", str(OPT_TESTS), f"TARGET={target}", f"OUT={tmp}", "run"]
+    cmd = ["make", "-s", "-C", str(OPT_TESTS), f"TARGET={target}", f"OUT={tmp}", *extra, "run"]
     if qemu_cpu:
         cmd.append(f"QEMU_CPU={qemu_cpu}")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
@@ -78,7 +83,7 @@ def _run_c_tests(target: str, tmp: Path, qemu_cpu: str | None = None) -> dict[st
         # and half-precision arithmetic (CPUs with FEAT_FP16, within its per-output float16
         # error bound): nothing on other targets
         if name == "test_opt_f16":
-            no_fast = target != "aarch64"
+            no_fast = not target.startswith("aarch64")
         assert failures == 0 and checked >= fast and (fast == 0 if no_fast else fast > 0), (
             name, out[-4000:])
     return found
@@ -105,6 +110,18 @@ def test_c_kernels_x86_without_avx2(tmp_path: Path, cpu: str, expect: int) -> No
 def test_c_kernels_aarch64(tmp_path: Path, cpu: str, expect: int) -> None:
     found = _run_c_tests("aarch64", tmp_path, qemu_cpu=cpu)
     # Run-time dispatch: the same binary sees SDOT and FP16 only on the ARMv8.2 CPU.
+    assert found["test_opt_conv"][3] == expect
+    assert (found["test_opt_f16"][1] > 300) == bool(expect & ISA_FP16)
+
+
+@pytest.mark.parametrize("cpu,expect", [("cortex-a53", ISA_NEON), ("cortex-a76",
+                                                                   ISA_NEON | ISA_SDOT | ISA_FP16)])
+def test_c_kernels_aarch64_clang(tmp_path: Path, cpu: str, expect: int) -> None:
+    """The same tests built by clang (zig cc), as Android and Apple builds are: clang takes the
+    float16 intrinsics only in a file compiled with the feature, so kernels/opt/arm_fp16.c alone
+    gets -mcpu=generic+fullfp16 (EL_F16_FILE); the float16 kernels then run on the ARMv8.2 CPU
+    within their error bound, and the ARMv8.0 CPU never reaches them."""
+    found = _run_c_tests("aarch64-clang", tmp_path, qemu_cpu=cpu)
     assert found["test_opt_conv"][3] == expect
     assert (found["test_opt_f16"][1] > 300) == bool(expect & ISA_FP16)
 

@@ -136,7 +136,7 @@ static el_status dequantize_invoke(el_context *ctx, el_node *node)
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
     switch (d->in_type) {
     case EL_FLOAT16:
-#if EL_OPT_F16W /* aarch64: FCVTL, the same bits */
+#if EL_OPT_F16_CVT /* aarch64: FCVTL, the same bits */
         if (el_opt_dequantize_f16(el_ctx_isa(ctx), d->size, (const uint16_t *)in->data,
                                   EL_F32(out))) {
             break;

@@ -28,6 +28,18 @@ else ifeq ($(TARGET),aarch64)
   CFLAGS := $(WARN) -O2
   LDFLAGS := -static
   RUN := qemu-aarch64$(QEMU_USER_CPU)
+else ifeq ($(TARGET),aarch64-clang)
+  # clang (zig cc from the ziglang wheel; ZIG=python3 -m ziglang by default): what the Android
+  # NDK and Apple builds compile, float16 arithmetic included (kernels/opt/el_opt.h EL_F16_FILE)
+  ZIG ?= python3 -m ziglang
+  CC := $(ZIG) cc -target aarch64-linux-musl
+  # (asm blocks past C99's 4095-character string minimum: GCC and clang both take them)
+  CFLAGS := $(WARN) -Wno-overlength-strings -O2
+  # tests/opt compiles kernels/opt/arm_fp16.c alone with F16_FLAGS and every file with F16_DEFS
+  F16_FLAGS := -mcpu=generic+fullfp16
+  F16_DEFS := -DEL_F16_FILE
+  LDFLAGS := -static
+  RUN := qemu-aarch64$(QEMU_USER_CPU)
 else
   CC := arm-none-eabi-gcc
   ifeq ($(TARGET),cortex-m4)
@@ -39,7 +51,7 @@ else
     LD := $(RT)/targets/mps3_an547.ld
     BOARD := mps3-an547
   else
-    $(error TARGET must be host, x86-qemu, aarch64, cortex-m4 or cortex-m55)
+    $(error TARGET must be host, x86-qemu, aarch64, aarch64-clang, cortex-m4 or cortex-m55)
   endif
   CFLAGS := $(WARN) -O2 $(ARCH) -ffunction-sections -fdata-sections
   STARTUP := $(OUT)/startup_cortexm.o
@@ -57,9 +69,17 @@ $(OUT)/startup_cortexm.o: $(RT)/targets/startup_cortexm.c
 	@mkdir -p $(OUT)
 	$(CC) -std=gnu99 -O2 $(ARCH) -c $< -o $@
 
-$(OUT)/%: $(HERE)%.c $(KSRCS) $(HDRS) $(STARTUP)
+# kernels/opt/arm_fp16.c alone takes F16_FLAGS (clang builds: the float16 feature for that file
+# only, see EL_F16_FILE in kernels/opt/el_opt.h; empty for GCC, which sets it per function).
+F16_OBJ := $(if $(filter %/arm_fp16.c,$(KSRCS)),$(OUT)/arm_fp16.o)
+$(OUT)/arm_fp16.o: $(RT)/kernels/opt/arm_fp16.c $(HDRS)
 	@mkdir -p $(OUT)
-	$(CC) $(CFLAGS) $(INC) $(STARTUP) $< $(KSRCS) $(LDFLAGS) -lm -o $@
+	$(CC) $(CFLAGS) $(F16_DEFS) $(F16_FLAGS) $(INC) -c $< -o $@
+
+$(OUT)/%: $(HERE)%.c $(KSRCS) $(HDRS) $(STARTUP) $(F16_OBJ)
+	@mkdir -p $(OUT)
+	$(CC) $(CFLAGS) $(F16_DEFS) $(INC) $(STARTUP) $< $(filter-out %/arm_fp16.c,$(KSRCS)) \
+	  $(F16_OBJ) $(LDFLAGS) -lm -o $@
 
 run: $(BINS)
 	@set -e; for t in $(BINS); do timeout $(TIMEOUT) $(RUN) $$t; done

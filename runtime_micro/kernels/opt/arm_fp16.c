@@ -29,7 +29,15 @@
 #if EL_OPT_F16W
 #include <arm_neon.h>
 
+#if defined(__clang__)
+#if !defined(__ARM_FEATURE_FP16_VECTOR_ARITHMETIC)
+#error                                                                                             \
+    "clang: compile arm_fp16.c with -march=armv8.2-a+fp16 (zig cc: -mcpu=generic+fullfp16), see EL_F16_FILE in el_opt.h"
+#endif
+#define EL_FP16 /* the whole file has the feature */
+#else
 #define EL_FP16 __attribute__((target("arch=armv8.2-a+fp16")))
+#endif
 #define H_MR 8             /* GEMM rows per tile */
 #define H_NP 16            /* output channels per panel (two vectors of 8 halves) */
 #define H_KC EL_OPT_F16_KC /* k per float16 sum (then float32): 8 x 512 halves = 8 KB of stack */
@@ -598,28 +606,6 @@ void el_opt_fully_connected_f16w(const el_fc_params *p, int32_t batches, int32_t
                                  const float *bias, float *out)
 {
     fc_h(p, batches, depth, in, units, filter, bias, out);
-}
-
-/* DEQUANTIZE float16 -> float32 with FCVTL (ARMv8.0 NEON: every aarch64 CPU, no flag needed):
- * exact for every float16 value, so the reference's bits, except NaN payloads (FCVTL quiets a
- * signalling NaN): a block of 8 holding a NaN goes through the reference's conversion. */
-int el_opt_dequantize_f16(uint32_t isa, int32_t n, const uint16_t *in, float *out)
-{
-    int32_t i = 0;
-    if (!(isa & EL_OPT_ISA_NEON)) {
-        return 0;
-    }
-    for (; i + 8 <= n; i += 8) {
-        const uint16x8_t h = vld1q_u16(in + i);
-        if (vmaxvq_u16(vcgtq_u16(vandq_u16(h, vdupq_n_u16(0x7fffu)), vdupq_n_u16(0x7c00u)))) {
-            el_dequantize_f16_f32(8, in + i, out + i);
-            continue;
-        }
-        vst1q_f32(out + i, vcvt_f32_f16(vreinterpret_f16_u16(vget_low_u16(h))));
-        vst1q_f32(out + i + 4, vcvt_high_f32_f16(vreinterpretq_f16_u16(h)));
-    }
-    el_dequantize_f16_f32(n - i, in + i, out + i);
-    return 1;
 }
 
 #else

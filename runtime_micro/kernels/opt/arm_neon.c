@@ -1587,6 +1587,28 @@ static void pack8_f32(const float *w, int32_t ldw, int32_t ks, float *panel)
 #define F_LTSEL(a, b) vbslq_f32(vcltq_f32(a, b), a, b)
 #include "f32_body.h"
 
+/* DEQUANTIZE float16 -> float32 with FCVTL (ARMv8.0 NEON: every aarch64 CPU, no flag needed):
+ * exact for every float16 value, so the reference's bits, except NaN payloads (FCVTL quiets a
+ * signalling NaN): a block of 8 holding a NaN goes through the reference's conversion. */
+int el_opt_dequantize_f16(uint32_t isa, int32_t n, const uint16_t *in, float *out)
+{
+    int32_t i = 0;
+    if (!(isa & EL_OPT_ISA_NEON)) {
+        return 0;
+    }
+    for (; i + 8 <= n; i += 8) {
+        const uint16x8_t h = vld1q_u16(in + i);
+        if (vmaxvq_u16(vcgtq_u16(vandq_u16(h, vdupq_n_u16(0x7fffu)), vdupq_n_u16(0x7c00u)))) {
+            el_dequantize_f16_f32(8, in + i, out + i);
+            continue;
+        }
+        vst1q_f32(out + i, vcvt_f32_f16(vreinterpret_f16_u16(vget_low_u16(h))));
+        vst1q_f32(out + i + 4, vcvt_high_f32_f16(vreinterpretq_f16_u16(h)));
+    }
+    el_dequantize_f16_f32(n - i, in + i, out + i);
+    return 1;
+}
+
 #else
 typedef int el_opt_arm_neon_unused;
 #endif

@@ -107,17 +107,27 @@ int el_opt_maxpool_f32(uint32_t isa, const el_pool_params *p, const el_dims *in_
  * at prepare into the op data, el_opt_f16_packed_bytes), FULLY_CONNECTED the model's
  * units x depth halves in place. */
 #define EL_OPT_F16_KC 512 /* k per float16 sum; segments then add up in float32 */
-/* GCC only: clang (Android NDK, Apple, zig cc 22) rejects the float16 NEON intrinsics inside
- * functions given the feature by a target attribute ("needs target feature fullfp16"), so
- * clang builds keep the float32 kernels and ignore allow_fp16 (the same results as without). */
-#if defined(__aarch64__) && defined(__GNUC__) && !defined(__clang__)
+/* GCC gives arm_fp16.c's functions the feature with target attributes. clang (Android NDK,
+ * Apple, zig cc) rejects the float16 NEON intrinsics there ("needs target feature fullfp16"):
+ * its builds compile arm_fp16.c alone with the feature (-march=armv8.2-a+fp16; zig cc
+ * -mcpu=generic+fullfp16) and define EL_F16_FILE for every file, as runtime_micro's
+ * CMakeLists.txt does when the compiler takes the flag. Nothing else in that file runs on a CPU
+ * without FEAT_FP16 (the interpreter calls it only with EL_ISA_FP16). A clang build without
+ * EL_F16_FILE keeps the float32 kernels and ignores allow_fp16 (the same results as without). */
+#if defined(__aarch64__) && ((defined(__GNUC__) && !defined(__clang__)) || defined(EL_F16_FILE))
 #define EL_OPT_F16W 1
 #else
 #define EL_OPT_F16W 0
 #endif
+/* float16 -> float32 DEQUANTIZE with NEON conversions (arm_neon.c): every aarch64 build. */
+#if defined(__aarch64__) && defined(__GNUC__)
+#define EL_OPT_F16_CVT 1
+#else
+#define EL_OPT_F16_CVT 0
+#endif
 size_t el_opt_f16_packed_bytes(int32_t n, int32_t k);
 /* DEQUANTIZE float16 -> float32 without any flag: the reference's exact bits (FCVTL; returns 0
- * without NEON, and the caller runs el_dequantize_f16_f32). aarch64 only (EL_OPT_F16W). */
+ * without NEON, and the caller runs el_dequantize_f16_f32). aarch64 only (EL_OPT_F16_CVT). */
 int el_opt_dequantize_f16(uint32_t isa, int32_t n, const uint16_t *in, float *out);
 void el_opt_f16_pack(int32_t n, int32_t k, const uint16_t *w, uint16_t *packed);
 void el_opt_conv2d_f16w(const el_conv_params *p, const el_dims *in_dims, const float *in,
