@@ -69,6 +69,9 @@ def test_java_outputs_equal_the_python_binding(which: int, java_prefix: Path, dr
     assert lines["array"] == want, out
     assert lines["buffer"] == want, out
     assert lines["threads2"] == want, out  # Options.setNumThreads(2): the same bytes
+    # Options.setAllowFp16(true): this x86 host has no FEAT_FP16 (and the models store no
+    # float16 weights): the same bytes, as runtime_micro's allow_fp16 promises there
+    assert lines["fp16"] == want, out
 
     py = Interpreter(m.model)
     i, o = py.inputs[0], py.outputs[0]

@@ -115,6 +115,24 @@ public class RunDigits {
       System.out.println("threads2" + values(output, it.getOutputTensor(0).dataType()));
     }
 
+    // allowFp16: float16 arithmetic only where the CPU has FEAT_FP16 and the model stores float16
+    // weights; on this host, and with these models, the same bytes
+    Interpreter.Options fp16 = new Interpreter.Options().setAllowFp16(true);
+    if (!fp16.getAllowFp16()) {
+      throw new AssertionError("setAllowFp16(true) not kept");
+    }
+    try (Interpreter it = new Interpreter(new File(args[0]), fp16)) {
+      raw.rewind();
+      ByteBuffer input = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.nativeOrder());
+      input.put(raw).rewind();
+      ByteBuffer output = ByteBuffer.allocateDirect(it.getOutputTensor(0).numBytes())
+          .order(ByteOrder.nativeOrder());
+      Map<Integer, Object> outs = new HashMap<>();
+      outs.put(0, output);
+      it.runForMultipleInputsOutputs(new Object[] {input}, outs);
+      System.out.println("fp16" + values(output, it.getOutputTensor(0).dataType()));
+    }
+
     Interpreter closed = new Interpreter(new File(args[0]));
     closed.close();
     try {

@@ -59,7 +59,8 @@ static void destroy(jni_interp *s)
 
 JNIEXPORT jlong JNICALL Java_dev_edgelite_NativeInterpreter_create(JNIEnv *env, jclass cls,
                                                                    jobject buffer, jint offset,
-                                                                   jint size, jint threads)
+                                                                   jint size, jint threads,
+                                                                   jboolean allow_fp16)
 {
     el_config cfg;
     (void)cls;
@@ -77,6 +78,7 @@ JNIEXPORT jlong JNICALL Java_dev_edgelite_NativeInterpreter_create(JNIEnv *env, 
         return 0;
     }
     memset(&cfg, 0, sizeof cfg);
+    cfg.allow_fp16 = allow_fp16 ? 1 : 0; /* FEAT_FP16 CPUs only: elsewhere the same bytes */
     if (threads > 1) {
 #ifdef EL_JNI_THREADS
         s->pool = el_threadpool_create(threads);

@@ -54,6 +54,23 @@ public final class Interpreter implements AutoCloseable {
     public int getNumThreads() {
       return numThreads;
     }
+
+    private boolean allowFp16 = false;
+
+    /**
+     * Float16 arithmetic for float32 models whose weights are stored as float16 (edgelite
+     * quantize --mode float16), on ARMv8.2 CPUs with FEAT_FP16 (runtime_micro's
+     * el_config.allow_fp16; LiteRT's "allow fp16 precision"). Faster, not within float32
+     * rounding. On other CPUs, and with other models, it changes nothing (the same bytes).
+     */
+    public Options setAllowFp16(boolean allowFp16) {
+      this.allowFp16 = allowFp16;
+      return this;
+    }
+
+    public boolean getAllowFp16() {
+      return allowFp16;
+    }
   }
 
   private long handle;
@@ -81,8 +98,9 @@ public final class Interpreter implements AutoCloseable {
     }
     this.model = byteBuffer;
     int threads = options == null ? 1 : Math.max(options.getNumThreads(), 1);
+    boolean fp16 = options != null && options.getAllowFp16();
     this.handle = NativeInterpreter.create(byteBuffer, byteBuffer.position(),
-        byteBuffer.remaining(), threads);
+        byteBuffer.remaining(), threads, fp16);
     int nIn = NativeInterpreter.count(handle, true);
     int nOut = NativeInterpreter.count(handle, false);
     this.inputs = new Tensor[nIn];

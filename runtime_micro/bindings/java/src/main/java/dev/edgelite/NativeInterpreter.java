@@ -10,7 +10,8 @@ final class NativeInterpreter {
 
   private NativeInterpreter() {}
 
-  static native long create(ByteBuffer model, int offset, int size, int numThreads);
+  static native long create(ByteBuffer model, int offset, int size, int numThreads,
+      boolean allowFp16);
 
   static native void delete(long handle);
 
