@@ -558,14 +558,19 @@ def _fold_sparse_fc(ops: list[ir.Op], outputs: list[ir.Tensor]) -> list[ir.Op]:
         if id(op) in drop:
             continue
         fc = None
-        if op.type == "CONV_2D" and len(op.inputs) == 3 and op.inputs[2] is not None:
+        if (op.type == "CONV_2D" and len(op.inputs) == 3 and len(op.outputs) == 1
+                and all(t is not None for t in op.inputs)):
+            # (a malformed file's op may lack tensors: that is for the checks after this)
             x4, w4, bias = op.inputs
             y4 = op.outputs[0]
             pre = producer.get(id(x4))
-            post = [o for o in ops if o.type == "RESHAPE" and o.inputs[0] is y4]
+            post = [o for o in ops if o.type == "RESHAPE" and o.inputs and o.inputs[0] is y4
+                    and len(o.outputs) == 1]
             o_ = op.options
-            if (w4.sparse and w4.dtype == "int8" and len(w4.shape) == 4
+            if (w4.sparse and w4.dtype == "int8" and len(w4.shape) == 4 and w4.data is not None
+                    and (w4.quant is None or w4.quant.axis == 0)
                     and w4.shape[1:3] == (1, 1) and pre is not None and pre.type == "RESHAPE"
+                    and pre.inputs and pre.inputs[0] is not None
                     and len(post) == 1 and readers.get(id(x4)) == 1
                     and readers.get(id(y4)) == 1 and o_.get("padding") == "VALID"
                     and all(int(o_.get(k, 1)) == 1 for k in ("stride_w", "stride_h",
