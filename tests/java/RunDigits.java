@@ -40,6 +40,21 @@ public class RunDigits {
     return sb.toString();
   }
 
+  /** One run through direct ByteBuffers with these options: the output values. */
+  static String runBuffers(String model, Interpreter.Options options, ByteBuffer raw) {
+    try (Interpreter it = new Interpreter(new File(model), options)) {
+      raw.rewind();
+      ByteBuffer input = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.nativeOrder());
+      input.put(raw).rewind();
+      ByteBuffer output = ByteBuffer.allocateDirect(it.getOutputTensor(0).numBytes())
+          .order(ByteOrder.nativeOrder());
+      Map<Integer, Object> outs = new HashMap<>();
+      outs.put(0, output);
+      it.runForMultipleInputsOutputs(new Object[] {input}, outs);
+      return values(output, it.getOutputTensor(0).dataType());
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     byte[] modelBytes = Files.readAllBytes(new File(args[0]).toPath());
     ByteBuffer raw = ByteBuffer.wrap(Files.readAllBytes(new File(args[1]).toPath()))
@@ -102,18 +117,8 @@ public class RunDigits {
     }
 
     // two threads (runtime_micro's own pool): the same bytes as one
-    try (Interpreter it = new Interpreter(new File(args[0]),
-        new Interpreter.Options().setNumThreads(2))) {
-      raw.rewind();
-      ByteBuffer input = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.nativeOrder());
-      input.put(raw).rewind();
-      ByteBuffer output = ByteBuffer.allocateDirect(it.getOutputTensor(0).numBytes())
-          .order(ByteOrder.nativeOrder());
-      Map<Integer, Object> outs = new HashMap<>();
-      outs.put(0, output);
-      it.runForMultipleInputsOutputs(new Object[] {input}, outs);
-      System.out.println("threads2" + values(output, it.getOutputTensor(0).dataType()));
-    }
+    System.out.println("threads2" + runBuffers(args[0], new Interpreter.Options().setNumThreads(2),
+        raw));
 
     // allowFp16: float16 arithmetic only where the CPU has FEAT_FP16 and the model stores float16
     // weights; on this host, and with these models, the same bytes
@@ -121,17 +126,7 @@ public class RunDigits {
     if (!fp16.getAllowFp16()) {
       throw new AssertionError("setAllowFp16(true) not kept");
     }
-    try (Interpreter it = new Interpreter(new File(args[0]), fp16)) {
-      raw.rewind();
-      ByteBuffer input = ByteBuffer.allocateDirect(raw.remaining()).order(ByteOrder.nativeOrder());
-      input.put(raw).rewind();
-      ByteBuffer output = ByteBuffer.allocateDirect(it.getOutputTensor(0).numBytes())
-          .order(ByteOrder.nativeOrder());
-      Map<Integer, Object> outs = new HashMap<>();
-      outs.put(0, output);
-      it.runForMultipleInputsOutputs(new Object[] {input}, outs);
-      System.out.println("fp16" + values(output, it.getOutputTensor(0).dataType()));
-    }
+    System.out.println("fp16" + runBuffers(args[0], fp16, raw));
 
     Interpreter closed = new Interpreter(new File(args[0]));
     closed.close();
