@@ -4,17 +4,7 @@
  *   make TARGET=aarch64 PLUGIN=.../libqemu_insn.so BENCH=bench_f32 insns */
 #include "opt_test.h"
 
-__attribute__((noinline)) void el_bench_begin(void);
-__attribute__((noinline)) void el_bench_end(void);
-static volatile int g_marks;
-__attribute__((noinline)) void el_bench_begin(void)
-{
-    g_marks++;
-}
-__attribute__((noinline)) void el_bench_end(void)
-{
-    g_marks++;
-}
+#include "bench_marks.h"
 
 static float g_in[97 * 97 * 16 * 6], g_out[48 * 48 * 16 * 6], g_f[1280 * 1000];
 static float g_packed[1280 * 1000 + 4096], g_bias[1280];
@@ -27,22 +17,29 @@ static void fill(float *p, int32_t n)
     }
 }
 
+/* A square-filter layer with ReLU6 on an h x w input: its parameters and output dims. */
+static void layer(el_conv_params *p, el_dims *o_d, int32_t h, int32_t w, int32_t oc, int32_t f,
+                  int32_t s, int32_t pad)
+{
+    memset(p, 0, sizeof *p);
+    p->stride_h = p->stride_w = s;
+    p->dilation_h = p->dilation_w = 1;
+    p->pad_h = p->pad_w = pad;
+    p->act_min_f = 0.0f;
+    p->act_max_f = 6.0f;
+    o_d->n = 1;
+    o_d->h = (h + 2 * pad - f) / s + 1;
+    o_d->w = (w + 2 * pad - f) / s + 1;
+    o_d->c = oc;
+}
+
 static void conv(const char *name, int32_t h, int32_t w, int32_t ic, int32_t oc, int32_t f,
                  int32_t s, int32_t pad)
 {
     const unsigned isa = isa_all();
     el_conv_params p;
     el_dims in_d = {1, h, w, ic}, f_d = {oc, f, f, ic}, o_d;
-    memset(&p, 0, sizeof p);
-    p.stride_h = p.stride_w = s;
-    p.dilation_h = p.dilation_w = 1;
-    p.pad_h = p.pad_w = pad;
-    p.act_min_f = 0.0f;
-    p.act_max_f = 6.0f;
-    o_d.n = 1;
-    o_d.h = (h + 2 * pad - f) / s + 1;
-    o_d.w = (w + 2 * pad - f) / s + 1;
-    o_d.c = oc;
+    layer(&p, &o_d, h, w, oc, f, s, pad);
     el_opt_conv2d_f32_pack(isa, &in_d, &f_d, g_f, g_packed);
     printf("region: %s conv %dx%dx%d -> %d f%d s%d, MACs %ld\n", name, (int)h, (int)w, (int)ic,
            (int)oc, (int)f, (int)s, (long)o_d.h * o_d.w * oc * f * f * ic);
@@ -57,17 +54,8 @@ static void dw(const char *name, int32_t h, int32_t w, int32_t c, int32_t s, int
 {
     el_conv_params p;
     el_dims in_d = {1, h, w, c}, f_d = {1, 3, 3, c}, o_d;
-    memset(&p, 0, sizeof p);
-    p.stride_h = p.stride_w = s;
-    p.dilation_h = p.dilation_w = 1;
-    p.pad_h = p.pad_w = pad;
+    layer(&p, &o_d, h, w, c, 3, s, pad);
     p.depth_multiplier = 1;
-    p.act_min_f = 0.0f;
-    p.act_max_f = 6.0f;
-    o_d.n = 1;
-    o_d.h = (h + 2 * pad - 3) / s + 1;
-    o_d.w = (w + 2 * pad - 3) / s + 1;
-    o_d.c = c;
     printf("region: %s depthwise 3x3 %dx%dx%d s%d, MACs %ld\n", name, (int)h, (int)w, (int)c,
            (int)s, (long)o_d.h * o_d.w * c * 9);
     el_bench_begin();

@@ -5,17 +5,7 @@
 #include "opt_test.h"
 #include "opt/opt_internal.h"
 
-__attribute__((noinline)) void el_bench_begin(void);
-__attribute__((noinline)) void el_bench_end(void);
-static volatile int g_marks;
-__attribute__((noinline)) void el_bench_begin(void)
-{
-    g_marks++;
-}
-__attribute__((noinline)) void el_bench_end(void)
-{
-    g_marks++;
-}
+#include "bench_marks.h"
 
 #define H 8
 #define W 8
