@@ -509,17 +509,18 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     unrunnable: set[str] = set()  # op types the backend has no int16 kernel for
     precision: dict[str, str] = {}  # op key -> raised precision
 
-    def config_for(raised: dict[str, str]) -> AnnotateConfig:
-        c = cfg
+    def config_for(raised: dict[str, str], base: AnnotateConfig | None = None) -> AnnotateConfig:
+        c = cfg if base is None else base
         for key, to in raised.items():
             c = _raise(c, key, "float" if to == "int16" and types[key] in unrunnable else to)
         return c
 
-    def measure(raised: dict[str, str]) -> tuple[Annotated, bytes, R.Report]:
+    def measure(raised: dict[str, str], base: AnnotateConfig | None = None
+                ) -> tuple[Annotated, bytes, R.Report]:
         nonlocal steps
         while True:
             try:
-                result = build(config_for(raised))
+                result = build(config_for(raised, base))
             except EdgeliteError as exc:
                 # runtime_micro has no int16 kernel for some ops: those op types take the
                 # float step instead (said in the notes; the CLI prints them).
@@ -540,12 +541,6 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
             steps += 1
             bar.step()
             return result
-
-    def measure_config(c: AnnotateConfig) -> tuple[Annotated, bytes, R.Report]:
-        nonlocal steps
-        result = build(c)
-        steps += 1
-        return result
 
     def current(key: str) -> str | None:
         to = precision.get(key)
@@ -597,11 +592,7 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     bc_note = None
     if choose_bias_correction:
         cfg_off = replace(cfg, bias_correction=False)
-        c_off = cfg_off
-        for key, to in precision.items():
-            c_off = _raise(c_off, key, "float" if to == "int16" and types[key] in unrunnable
-                           else to)
-        o_ann, o_model, o_rep = measure_config(c_off)
+        o_ann, o_model, o_rep = measure(precision, cfg_off)
         a, b = o_rep.output_sqnr_db, rep.output_sqnr_db
         if a >= b:
             cfg, ann, model, rep = cfg_off, o_ann, o_model, o_rep
