@@ -79,6 +79,35 @@ def test_cnn_converts_without_transposes(name: str, tmp_path: Path) -> None:
         1 for n in model.graph.node if n.op_type == "Conv")
 
 
+def test_written_out_hard_swish_leaves_no_transpose(tmp_path: Path) -> None:
+    """x * clip(x + 3, 0, 6) / 6 after a conv (paddle2onnx's hard-swish, PP-OCR's detector):
+    x feeds both the ADD and the MUL, and the MUL must wait for the ADD's layout change; then a
+    per-tensor scale and shift (a learnable affine) before the next conv."""
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(v, k) for k, v in {
+        "w1": rng.standard_normal((8, 3, 3, 3)).astype(np.float32),
+        "w2": rng.standard_normal((6, 8, 1, 1)).astype(np.float32),
+        "three": np.array([3.0], np.float32), "zero": np.array(0.0, np.float32),
+        "six": np.array(6.0, np.float32), "scale": np.array([0.8], np.float32),
+        "shift": np.array([0.1], np.float32)}.items()]
+    nodes = [helper.make_node("Conv", ["input", "w1"], ["t"], pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["t", "three"], ["a"]),
+             helper.make_node("Clip", ["a", "zero", "six"], ["c"]),
+             helper.make_node("Mul", ["t", "c"], ["m"]),
+             helper.make_node("Div", ["m", "six"], ["hs"]),
+             helper.make_node("Mul", ["scale", "hs"], ["s"]),
+             helper.make_node("Add", ["s", "shift"], ["u"]),
+             helper.make_node("Conv", ["u", "w2"], ["output"])]
+    model = helper.make_model(helper.make_graph(
+        nodes, "hs", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 12, 12])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 6, 12, 12])], inits),
+        opset_imports=[helper.make_opsetid("", 13)])
+    path = tmp_path / "hs.onnx"
+    onnx.save(model, path)
+    types = _check_outputs(model, path)
+    assert "TRANSPOSE" not in types, types
+
+
 def _features_only(model: onnx.ModelProto) -> onnx.ModelProto:
     """The model cut before its GlobalAveragePool: a rank-4 NCHW output named "output"."""
     m = onnx.ModelProto()

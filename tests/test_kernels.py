@@ -301,6 +301,23 @@ for _op in ("ADD", "SUB", "MUL"):
     case(f"{_op.lower()}_s8_relu_saturate")(
         _binary_case(_op, (2, 9), (9,), (2, 9), qa=(0.2, 0), qb=(0.3, 10), qo=(0.01, -20),
                      activation="RELU"))
+# The row and lookup-table forms of elementwise.c: a single value or a per-channel vector on
+# either side, over enough elements (>= 1024) for the int8 table of 256 results.
+_ROWS = [((1, 16, 16, 8), (1,), (1, 16, 16, 8)), ((1,), (2, 32, 24), (2, 32, 24)),
+         ((1, 16, 16, 8), (1, 1, 1, 8), (1, 16, 16, 8)), ((8,), (4, 9, 8), (4, 9, 8))]
+for _op in ("ADD", "SUB", "MUL"):
+    for _i, (_sa, _sb, _so) in enumerate(_ROWS):
+        case(f"{_op.lower()}_s8_rows{_i}")(
+            _binary_case(_op, _sa, _sb, _so, qa=(0.05, -3), qb=(0.02, 17), qo=(0.04, -100),
+                         activation="RELU6" if _i % 2 else None))
+        case(f"{_op.lower()}_s16_rows{_i}")(
+            _binary_case(_op, _sa, _sb, _so, dtype="int16", qa=(0.001, 0), qb=(0.002, 0),
+                         qo=(0.0005 if _op == "MUL" else 0.003, 0)))
+for _op in ("ADD", "SUB", "MUL", "DIV"):
+    for _i, (_sa, _sb, _so) in enumerate(_ROWS):
+        case(f"{_op.lower()}_f32_rows{_i}", oracle="litert")(
+            _binary_case(_op, _sa, _sb, _so, dtype="float32",
+                         activation="RELU6" if _i % 2 else None))
 case("add_s16", oracle="tflm")(
     _binary_case("ADD", (2, 6), (2, 6), (2, 6), dtype="int16", qa=(0.001, 0), qb=(0.002, 0),
                  qo=(0.003, 0)))

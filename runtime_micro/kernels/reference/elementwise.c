@@ -4,8 +4,11 @@
 #include "../el_nn.h"
 #include "../el_quant.h"
 
-/* Walks the output in row-major order, keeping the flat offsets of both inputs (a
- * dimension of size 1 has stride 0). Iterative: no recursion, no allocation. */
+/* Walks the output in row-major order a row of its innermost axis at a time, keeping the flat
+ * offsets of both inputs at the row's start (a dimension of size 1 has stride 0). Size-1 axes
+ * are dropped and neighbouring axes both inputs step through alike merged first, so an operand
+ * of the output's shape against a single value or a per-channel vector is one long row or rows
+ * of C: the per-element work is the op's, not the walk's. Iterative, no allocation. */
 typedef struct {
     int32_t rank;
     int32_t dims[EL_NN_MAX_RANK];
@@ -16,25 +19,58 @@ typedef struct {
 
 static void bcast_init(bcast_iter *it, const el_shape *s1, const el_shape *s2, const el_shape *so)
 {
-    size_t a = 1, b = 1;
-    int32_t i;
-    it->rank = so->rank;
+    size_t a = 1, b = 1, t1, t2;
+    int32_t i, j, r = 0;
+    /* innermost first into slot r; reversed at the end */
+    it->dims[0] = 1;
+    it->st1[0] = 0;
+    it->st2[0] = 0;
     for (i = so->rank - 1; i >= 0; --i) {
-        it->dims[i] = so->d[i];
-        it->st1[i] = s1->d[i] == 1 ? 0 : a;
-        it->st2[i] = s2->d[i] == 1 ? 0 : b;
+        t1 = s1->d[i] == 1 ? 0 : a;
+        t2 = s2->d[i] == 1 ? 0 : b;
         a *= (size_t)s1->d[i];
         b *= (size_t)s2->d[i];
+        if (so->d[i] == 1) {
+            continue;
+        }
+        if (it->dims[r] == 1) {
+            it->dims[r] = so->d[i];
+            it->st1[r] = t1;
+            it->st2[r] = t2;
+        } else if (t1 == it->st1[r] * (size_t)it->dims[r] &&
+                   t2 == it->st2[r] * (size_t)it->dims[r]) {
+            it->dims[r] *= so->d[i];
+        } else {
+            ++r;
+            it->dims[r] = so->d[i];
+            it->st1[r] = t1;
+            it->st2[r] = t2;
+        }
+    }
+    it->rank = r + 1;
+    for (i = 0, j = r; i < j; ++i, --j) {
+        const int32_t d = it->dims[i];
+        t1 = it->st1[i];
+        t2 = it->st2[i];
+        it->dims[i] = it->dims[j];
+        it->st1[i] = it->st1[j];
+        it->st2[i] = it->st2[j];
+        it->dims[j] = d;
+        it->st1[j] = t1;
+        it->st2[j] = t2;
+    }
+    for (i = 0; i < it->rank; ++i) {
         it->idx[i] = 0;
     }
     it->o1 = 0;
     it->o2 = 0;
 }
 
-static void bcast_next(bcast_iter *it)
+/* The next row: advances the axes outside the innermost one. */
+static void bcast_next_row(bcast_iter *it)
 {
     int32_t i;
-    for (i = it->rank - 1; i >= 0; --i) {
+    for (i = it->rank - 2; i >= 0; --i) {
         ++it->idx[i];
         it->o1 += it->st1[i];
         it->o2 += it->st2[i];
@@ -57,19 +93,27 @@ static size_t shape_size(const el_shape *s)
     return n;
 }
 
-static int same_shape(const el_shape *a, const el_shape *b)
-{
-    int32_t i;
-    if (a->rank != b->rank) {
-        return 0;
-    }
-    for (i = 0; i < a->rank; ++i) {
-        if (a->d[i] != b->d[i]) {
-            return 0;
-        }
-    }
-    return 1;
-}
+/* out[i] = EXPR over the output in row-major order, EXPR reading in1[it.o1] and in2[it.o2]. */
+#define EL_BINARY_LOOP(EXPR)                                                                       \
+    do {                                                                                           \
+        bcast_iter it;                                                                             \
+        const size_t n = shape_size(so);                                                           \
+        size_t i = 0;                                                                              \
+        bcast_init(&it, s1, s2, so);                                                               \
+        while (i < n) {                                                                            \
+            const size_t b1_ = it.o1, b2_ = it.o2, row_ = (size_t)it.dims[it.rank - 1];            \
+            const size_t d1_ = it.st1[it.rank - 1], d2_ = it.st2[it.rank - 1];                     \
+            size_t k_;                                                                             \
+            for (k_ = 0; k_ < row_; ++k_, ++i) {                                                   \
+                it.o1 = b1_ + k_ * d1_;                                                            \
+                it.o2 = b2_ + k_ * d2_;                                                            \
+                out[i] = (EXPR);                                                                   \
+            }                                                                                      \
+            it.o1 = b1_;                                                                           \
+            it.o2 = b2_;                                                                           \
+            bcast_next_row(&it);                                                                   \
+        }                                                                                          \
+    } while (0)
 
 static int32_t add_sub_q(const el_arith_params *p, int32_t a, int32_t b, int is_sub)
 {
@@ -82,27 +126,73 @@ static int32_t add_sub_q(const el_arith_params *p, int32_t a, int32_t b, int is_
     return el_clamp_i32(o, p->act_min, p->act_max);
 }
 
-#define EL_BINARY_LOOP(EXPR)                                                                       \
+/* How an operand of shape `s` repeats over the output `so` (shapes right-aligned): the size of
+ * the block of the output's last axes it covers whole, when all its other axes are 1 (the
+ * output's size for an operand of the output's shape, 1 for a single value, C for a
+ * per-channel vector), or 0 for any other broadcast. */
+static size_t bcast_period(const el_shape *s, const el_shape *so)
+{
+    int32_t i = s->rank - 1, j = so->rank - 1;
+    size_t period = 1;
+    while (i >= 0 && j >= 0 && s->d[i] == so->d[j]) {
+        period *= (size_t)so->d[j];
+        --i;
+        --j;
+    }
+    for (; i >= 0; --i) {
+        if (s->d[i] != 1) {
+            return 0;
+        }
+    }
+    return period;
+}
+
+static int32_t mul_q(const el_arith_params *p, int32_t a, int32_t b);
+
+/* int8 with one single-value operand (a constant scale or offset) and enough elements: each
+ * result depends on the other operand's byte alone, so the 256 results are computed once by the
+ * same function F(a, b) and looked up. Otherwise EL_BINARY_LOOP. */
+#define EL_S8_LOOKUP_MIN 1024
+#define EL_S8_BINARY(F)                                                                            \
     do {                                                                                           \
-        bcast_iter it;                                                                             \
-        size_t n = shape_size(so), i;                                                              \
-        bcast_init(&it, s1, s2, so);                                                               \
-        for (i = 0; i < n; ++i) {                                                                  \
-            out[i] = (EXPR);                                                                       \
-            bcast_next(&it);                                                                       \
+        const size_t n_ = shape_size(so);                                                          \
+        int8_t t_[256];                                                                            \
+        int32_t v_;                                                                                \
+        size_t j_;                                                                                 \
+        if (n_ >= EL_S8_LOOKUP_MIN && bcast_period(s2, so) == 1 && bcast_period(s1, so) == n_) {   \
+            for (v_ = -128; v_ < 128; ++v_) {                                                      \
+                t_[v_ + 128] = (int8_t)F(v_, in2[0]);                                              \
+            }                                                                                      \
+            for (j_ = 0; j_ < n_; ++j_) {                                                          \
+                out[j_] = t_[in1[j_] + 128];                                                       \
+            }                                                                                      \
+            break;                                                                                 \
         }                                                                                          \
+        if (n_ >= EL_S8_LOOKUP_MIN && bcast_period(s1, so) == 1 && bcast_period(s2, so) == n_) {   \
+            for (v_ = -128; v_ < 128; ++v_) {                                                      \
+                t_[v_ + 128] = (int8_t)F(in1[0], v_);                                              \
+            }                                                                                      \
+            for (j_ = 0; j_ < n_; ++j_) {                                                          \
+                out[j_] = t_[in2[j_] + 128];                                                       \
+            }                                                                                      \
+            break;                                                                                 \
+        }                                                                                          \
+        EL_BINARY_LOOP((int8_t)F(in1[it.o1], in2[it.o2]));                                         \
     } while (0)
+#define ADD_Q(a, b) add_sub_q(p, (a), (b), 0)
+#define SUB_Q(a, b) add_sub_q(p, (a), (b), 1)
+#define MUL_Q(a, b) mul_q(p, (a), (b))
 
 void el_add_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
                const int8_t *in2, const el_shape *so, int8_t *out)
 {
-    EL_BINARY_LOOP((int8_t)add_sub_q(p, in1[it.o1], in2[it.o2], 0));
+    EL_S8_BINARY(ADD_Q);
 }
 
 void el_sub_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
                const int8_t *in2, const el_shape *so, int8_t *out)
 {
-    EL_BINARY_LOOP((int8_t)add_sub_q(p, in1[it.o1], in2[it.o2], 1));
+    EL_S8_BINARY(SUB_Q);
 }
 
 void el_add_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1,
@@ -198,7 +288,7 @@ void el_mul_s16(const el_arith_params *p, const el_shape *s1, const int16_t *in1
 void el_mul_s8(const el_arith_params *p, const el_shape *s1, const int8_t *in1, const el_shape *s2,
                const int8_t *in2, const el_shape *so, int8_t *out)
 {
-    EL_BINARY_LOOP((int8_t)mul_q(p, in1[it.o1], in2[it.o2]));
+    EL_S8_BINARY(MUL_Q);
 }
 
 void el_maxmin_s8(int is_max, const el_shape *s1, const int8_t *in1, const el_shape *s2,
@@ -258,29 +348,76 @@ static float binary_f(el_binary_op op, float a, float b)
     return 0.0f;
 }
 
+/* The float32 forms below pay off where the compiler has float vectors to run them on; on a
+ * microcontroller the row walk (EL_BINARY_LOOP) is about as fast, and smaller. */
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__ARM_NEON)
+#define EL_F32_VECTOR_FORMS 1
+#else
+#define EL_F32_VECTOR_FORMS 0
+#endif
+
+/* out[i] = clamp(in1[i % pa] OP in2[i % pb]) where one period is the whole output and the other
+ * divides it (bcast_period): loops the compiler vectorizes, no per-element index walk; each
+ * element gets the same IEEE operation and clamp as the walk in el_binary_f32. */
+#define EL_F32_ROWS(OP)                                                                            \
+    do {                                                                                           \
+        if (pa == n && pb == 1) {                                                                  \
+            const float y = in2[0];                                                                \
+            for (i = 0; i < n; ++i) {                                                              \
+                out[i] = clampf(in1[i] OP y, lo, hi);                                              \
+            }                                                                                      \
+        } else if (pa == 1 && pb == n) {                                                           \
+            const float x = in1[0];                                                                \
+            for (i = 0; i < n; ++i) {                                                              \
+                out[i] = clampf(x OP in2[i], lo, hi);                                              \
+            }                                                                                      \
+        } else {                                                                                   \
+            const size_t row = pa < pb ? pa : pb;                                                  \
+            const size_t sa = pa == n ? row : 0, sb = pb == n ? row : 0;                           \
+            const float *x = in1, *y = in2;                                                        \
+            float *o = out;                                                                        \
+            for (r = 0; r < n; r += row, x += sa, y += sb, o += row) {                             \
+                for (i = 0; i < row; ++i) {                                                        \
+                    o[i] = clampf(x[i] OP y[i], lo, hi);                                           \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+/* 1 when the op ran in one of the forms above, 0 for the general broadcast walk. */
+static int binary_f32_rows(el_binary_op op, const el_arith_params *p, const el_shape *s1,
+                           const float *in1, const el_shape *s2, const float *in2,
+                           const el_shape *so, float *out)
+{
+    const size_t n = shape_size(so), pa = bcast_period(s1, so), pb = bcast_period(s2, so);
+    const float lo = p->act_min_f, hi = p->act_max_f;
+    size_t i, r;
+    if (n == 0 || pa == 0 || pb == 0 || (pa != n && pb != n)) {
+        return 0;
+    }
+    switch (op) {
+    case EL_BIN_ADD:
+        EL_F32_ROWS(+);
+        return 1;
+    case EL_BIN_SUB:
+        EL_F32_ROWS(-);
+        return 1;
+    case EL_BIN_MUL:
+        EL_F32_ROWS(*);
+        return 1;
+    case EL_BIN_DIV:
+        EL_F32_ROWS(/);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void el_binary_f32(el_binary_op op, const el_arith_params *p, const el_shape *s1, const float *in1,
                    const el_shape *s2, const float *in2, const el_shape *so, float *out)
 {
-    if ((op == EL_BIN_ADD || op == EL_BIN_SUB || op == EL_BIN_MUL) && same_shape(s1, so) &&
-        same_shape(s2, so)) {
-        /* no broadcasting (residual ADDs): one loop per op the compiler vectorizes, the same
-         * IEEE operation and clamp per element as below */
-        const size_t n = shape_size(so);
-        const float lo = p->act_min_f, hi = p->act_max_f;
-        size_t i;
-        if (op == EL_BIN_ADD) {
-            for (i = 0; i < n; ++i) {
-                out[i] = clampf(in1[i] + in2[i], lo, hi);
-            }
-        } else if (op == EL_BIN_SUB) {
-            for (i = 0; i < n; ++i) {
-                out[i] = clampf(in1[i] - in2[i], lo, hi);
-            }
-        } else {
-            for (i = 0; i < n; ++i) {
-                out[i] = clampf(in1[i] * in2[i], lo, hi);
-            }
-        }
+    if (EL_F32_VECTOR_FORMS && binary_f32_rows(op, p, s1, in1, s2, in2, so, out)) {
+        return;
     } else if (op == EL_BIN_ADD || op == EL_BIN_SUB || op == EL_BIN_MUL || op == EL_BIN_DIV) {
         EL_BINARY_LOOP(clampf(binary_f(op, in1[it.o1], in2[it.o2]), p->act_min_f, p->act_max_f));
     } else {
@@ -332,25 +469,23 @@ void el_binary_s32(el_binary_op op, const el_arith_params *p, const el_shape *s1
     EL_BINARY_LOOP(el_clamp_i32(binary_i(op, in1[it.o1], in2[it.o2]), p->act_min, p->act_max));
 }
 
+static int8_t prelu_q(const el_prelu_params *p, int32_t in, int32_t alpha)
+{
+    const int32_t x = p->input_offset + in;
+    int32_t o;
+    if (x >= 0) {
+        o = el_requant(x, p->output_multiplier_1, p->output_shift_1);
+    } else {
+        o = el_requant(x * (p->alpha_offset + alpha), p->output_multiplier_2, p->output_shift_2);
+    }
+    return (int8_t)el_clamp_i32(o + p->output_offset, -128, 127);
+}
+
 void el_prelu_s8(const el_prelu_params *p, const el_shape *s_in, const int8_t *in,
                  const el_shape *s_alpha, const int8_t *alpha, const el_shape *so, int8_t *out)
 {
     const el_shape *s1 = s_in, *s2 = s_alpha;
-    bcast_iter it;
-    size_t n = shape_size(so), i;
-    bcast_init(&it, s1, s2, so);
-    for (i = 0; i < n; ++i) {
-        const int32_t x = p->input_offset + in[it.o1];
-        int32_t o;
-        if (x >= 0) {
-            o = el_requant(x, p->output_multiplier_1, p->output_shift_1);
-        } else {
-            const int32_t a = p->alpha_offset + alpha[it.o2];
-            o = el_requant(x * a, p->output_multiplier_2, p->output_shift_2);
-        }
-        out[i] = (int8_t)el_clamp_i32(o + p->output_offset, -128, 127);
-        bcast_next(&it);
-    }
+    EL_BINARY_LOOP(prelu_q(p, in[it.o1], alpha[it.o2]));
 }
 
 void el_prelu_f32(const el_shape *s_in, const float *in, const el_shape *s_alpha,

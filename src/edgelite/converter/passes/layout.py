@@ -112,8 +112,36 @@ def transposes_as_reshapes(graph: ir.Graph) -> bool:
     return changed
 
 
+# How far back _waits_on looks for y: the longest layout-agnostic chain between a tensor's
+# readers that it follows (x * clip(x + 3) is two ops; a few more cover scale/shift chains).
+_WAIT_DEPTH = 6
+
+
+def _waits_on(ix: Index, op: ir.Op, y: ir.Tensor) -> bool:
+    """``op`` (reading y) cannot sink y's TRANSPOSE yet only because another of its inputs is
+    computed from y by a chain of elementwise ops on constants: once the TRANSPOSE has sunk
+    through that chain (its other readers), that input is a TRANSPOSE of the same perm too and
+    ``op`` can follow. E.g. hard-swish written out as x * clip(x + 3, 0, 6) / 6: x feeds the ADD
+    and the MUL, and the MUL also reads the ADD's (clipped) result."""
+    if op.type not in BINARY and op.type != "CONCATENATION":
+        return False
+
+    def from_y(t: ir.Tensor, depth: int) -> bool:
+        prod = ix.producers.get(t)
+        if prod is None or depth == 0 or len(prod.outputs) != 1:
+            return False
+        if prod.type not in UNARY and prod.type not in BINARY:
+            return False
+        data = [i for i in prod.inputs if i is not None and not i.is_const]
+        return bool(data) and all(d is y or from_y(d, depth - 1) for d in data)
+
+    others = [t for t in op.inputs if t is not None and t is not y and not t.is_const]
+    return bool(others) and all(from_y(t, _WAIT_DEPTH) for t in others)
+
+
 def sink_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
-    """Move each TRANSPOSE below the layout-agnostic ops that read it."""
+    """Move each TRANSPOSE below the layout-agnostic ops that read it. A reader that must wait
+    for another reader's result (``_waits_on``) keeps the TRANSPOSE for a later round."""
     ix = Index(graph)
     sinker = Sinker(ix, Namer(graph), io_inputs=not keep_nchw_io)
     changed = False
@@ -130,10 +158,12 @@ def sink_transposes(graph: ir.Graph, keep_nchw_io: bool) -> bool:
         if not readers:
             continue  # only TRANSPOSE readers: compose_transposes handles them
         plans = [sinker.plan(c, y, perm) for c in readers]
-        if any(p is None for p in plans):
+        stuck = [c for c, p in zip(readers, plans) if p is None]
+        if len(stuck) == len(readers) or any(not _waits_on(ix, c, y) for c in stuck):
             continue
         for apply in plans:
-            apply()
+            if apply is not None:
+                apply()
         if not ix.consumers.get(y) and not ix.is_output(y):
             ix.remove(op)
         changed = True
