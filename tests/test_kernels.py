@@ -216,6 +216,37 @@ case("conv2d_s16_int32_bias")(_conv_case("conv", dtype="int16", in_q=(0.001, 0),
                                          out_q=(0.0004, 0), bias64=False, hw=(6, 5)))
 case("conv2d_s16_nobias")(_conv_case("conv", dtype="int16", in_q=(0.001, 0),
                                      out_q=(0.0004, 0), bias=False))
+# Wide int16 convs: the int32 partial sums (blocks of 16, runs of 511 products) of the
+# reference kernel, inputs over the full int16 range; 1100 channels with an int32 bias wrap.
+case("conv2d_s16_1x1_40ch")(_conv_case("conv", dtype="int16", in_q=(0.0005, 0),
+                                       out_q=(0.01, 0), hw=(3, 4), cin=40, cout=6, k=(1, 1)))
+case("conv2d_s16_3x3_600ch")(_conv_case("conv", dtype="int16", in_q=(0.0005, 0),
+                                        out_q=(0.2, 0), hw=(3, 3), cin=600, cout=3))
+case("conv2d_s16_1x1_1100ch_int32_bias")(_conv_case(
+    "conv", dtype="int16", in_q=(0.0005, 0), out_q=(0.05, 0), hw=(2, 3), cin=1100, cout=4,
+    k=(1, 1), bias64=False))
+
+
+def _s16_conv_at_extremes(cin: int, sign: int, bias64: bool):
+    """A 1x1 int16 CONV_2D whose products all sit at +-2^22 (inputs -32768, weights
+    -128 or 127): any int32 partial sum of more than 511 of them overflows."""
+    def build(rng):
+        x = act("x", (1, 2, 2, cin), "int16", 0.0005, 0)
+        wq = q(np.full(3, 1e-3, np.float32), np.zeros(3, np.int64))
+        w = const("w", np.full((3, 1, 1, cin), -128 if sign > 0 else 127, np.int8), wq)
+        bdt = np.int64 if bias64 else np.int32
+        b = const("b", np.array([0, 5, -5], bdt),
+                  q(wq.scale * np.float32(0.0005), np.zeros(3, np.int64)))
+        y = act("y", (1, 2, 2, 3), "int16", 0.0005 * 1e-3 * 2**22 * cin / 30000, 0)
+        model = one_op("CONV_2D", [x, w, b], [y], padding="VALID", stride_h=1, stride_w=1,
+                       dilation_h_factor=1, dilation_w_factor=1,
+                       fused_activation_function="NONE")
+        return model, [np.full((1, 2, 2, cin), -32768, np.int16)]
+    return build
+
+
+case("conv2d_s16_products_at_2p22_1200ch")(_s16_conv_at_extremes(1200, 1, True))
+case("conv2d_s16_products_at_2p22_neg_int32_bias")(_s16_conv_at_extremes(700, -1, False))
 case("depthwise_s8_multiplier3")(_conv_case("dw", cin=4, mult=3, k=(3, 2), stride=(1, 2)))
 case("depthwise_f32_multiplier2", oracle="litert")(
     _conv_case("dw", cin=3, mult=2, dtype="float32"))

@@ -15,13 +15,13 @@ static float clampf(float x, float lo, float hi)
  * filter, out_dims, out. */
 
 /* NHWC input, OHWI filter; groups when in_c is a multiple of f_c. */
-#define CONV2D_LOOPS(IN_T, F_T, ACC_T, MAC, OUT)                                                   \
+#define CONV2D_LOOPS(IN_T, F_T, ACC_T, DOT, MAC, OUT)                                              \
     do {                                                                                           \
         const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;                     \
         const int32_t f_h = f_dims->h, f_w = f_dims->w, f_c = f_dims->c;                           \
         const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;               \
         const int32_t per_group = out_c / (in_c / f_c);                                            \
-        int32_t b, oy, ox, oc, ky, kx, ic;                                                         \
+        int32_t b, oy, ox, oc, ky, kx;                                                             \
         for (b = 0; b < in_dims->n; ++b) {                                                         \
             for (oy = 0; oy < out_h; ++oy) {                                                       \
                 const int32_t y0 = oy * p->stride_h - p->pad_h;                                    \
@@ -45,9 +45,7 @@ static float clampf(float x, float lo, float hi)
                                 ip = in + (((size_t)b * in_h + iy) * in_w + ix) * in_c +           \
                                      group * f_c;                                                  \
                                 fp = filter + (((size_t)oc * f_h + ky) * f_w + kx) * f_c;          \
-                                for (ic = 0; ic < f_c; ++ic) {                                     \
-                                    MAC(acc, fp[ic], ip[ic]);                                      \
-                                }                                                                  \
+                                DOT(acc, fp, ip, f_c, MAC);                                        \
                             }                                                                      \
                         }                                                                          \
                         out[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] = OUT(acc, oc);  \
@@ -97,6 +95,15 @@ static float clampf(float x, float lo, float hi)
         }                                                                                          \
     } while (0)
 
+/* One tap's channels into acc: MAC(acc, f, x) for each, in order. */
+#define DOT_EACH(acc, fp, ip, n, MAC)                                                              \
+    do {                                                                                           \
+        int32_t i_;                                                                                \
+        for (i_ = 0; i_ < (n); ++i_) {                                                             \
+            MAC(acc, (fp)[i_], (ip)[i_]);                                                          \
+        }                                                                                          \
+    } while (0)
+
 /* int8: (x + input_offset) * f summed in int32, then requantized per output channel. */
 #define MAC_S8(acc, f, x) ((acc) += (int32_t)(f) * ((int32_t)(x) + p->input_offset))
 #define OUT_S8(acc, oc) out_s8(p, q, bias, acc, oc)
@@ -122,6 +129,34 @@ static inline float out_f32(const el_conv_params *p, const float *bias, float ac
 
 /* int16x8: symmetric activations, int64 sums. */
 #define MAC_S16(acc, f, x) ((acc) += (int64_t)(f) * (x))
+
+/* An int16 x int8 product is at most 2^22 in magnitude, so up to 511 of them sum exactly in
+ * int32, in a loop compilers vectorize; TFLite's int64 sum takes the partial sums. Integer
+ * sums do not depend on their order: the result is the per-tap MAC_S16 loop's. */
+#define EL_S16_EXACT_RUN 511
+static int64_t dot_s16(const int8_t *f, const int16_t *x, int32_t n)
+{
+    int64_t acc = 0;
+    while (n > 0) {
+        const int32_t m = n < EL_S16_EXACT_RUN ? n : EL_S16_EXACT_RUN;
+        int32_t part = 0, i = 0, k;
+        /* blocks of 16 (a fixed trip count, vectorized at -O2), then the rest */
+        for (; i + 16 <= m; i += 16) {
+            for (k = 0; k < 16; ++k) {
+                part += (int32_t)f[i + k] * (int32_t)x[i + k];
+            }
+        }
+        for (; i < m; ++i) {
+            part += (int32_t)f[i] * (int32_t)x[i];
+        }
+        acc += part;
+        f += m;
+        x += m;
+        n -= m;
+    }
+    return acc;
+}
+#define DOT_S16(acc, fp, ip, n, MAC) ((acc) += dot_s16((fp), (ip), (n)))
 
 static int64_t bias_at(const void *bias, int bias64, int32_t i)
 {
@@ -149,21 +184,21 @@ void el_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *
                   const int8_t *in, const el_dims *f_dims, const int8_t *filter,
                   const int32_t *bias, const el_dims *out_dims, int8_t *out)
 {
-    CONV2D_LOOPS(int8_t, int8_t, int32_t, MAC_S8, OUT_S8);
+    CONV2D_LOOPS(int8_t, int8_t, int32_t, DOT_EACH, MAC_S8, OUT_S8);
 }
 
 void el_conv2d_f32(const el_conv_params *p, const el_dims *in_dims, const float *in,
                    const el_dims *f_dims, const float *filter, const float *bias,
                    const el_dims *out_dims, float *out)
 {
-    CONV2D_LOOPS(float, float, float, MAC_F32, OUT_F32);
+    CONV2D_LOOPS(float, float, float, DOT_EACH, MAC_F32, OUT_F32);
 }
 
 void el_conv2d_s16(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
                    const int16_t *in, const el_dims *f_dims, const int8_t *filter, const void *bias,
                    int bias64, const el_dims *out_dims, int16_t *out)
 {
-    CONV2D_LOOPS(int16_t, int8_t, int64_t, MAC_S16, OUT_S16);
+    CONV2D_LOOPS(int16_t, int8_t, int64_t, DOT_S16, MAC_S16, OUT_S16);
 }
 
 void el_depthwise_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
