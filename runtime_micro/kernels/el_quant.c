@@ -149,25 +149,12 @@ int el_activation_range_float(int act, float *act_min, float *act_max)
 
 int32_t el_srdhm(int32_t a, int32_t b)
 {
-    const int64_t ab = (int64_t)a * (int64_t)b;
-    const int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-    if (a == b && a == INT32_MIN) {
-        return INT32_MAX;
-    }
-    /* Division truncates toward zero, as in gemmlowp (not an arithmetic shift). */
-    return (int32_t)((ab + nudge) / (1LL << 31));
+    return el_srdhm_body(a, b);
 }
 
 int32_t el_rdbpot(int32_t x, int exponent)
 {
-    int32_t mask;
-    if (exponent > 31) {
-        return 0; /* |x| / 2^32 < 1/2 */
-    }
-    mask = (int32_t)((1LL << exponent) - 1);
-    const int32_t remainder = x & mask;
-    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+    return el_rdbpot_body(x, exponent);
 }
 
 int32_t el_srmbpot(int32_t x, int exponent)
