@@ -1355,6 +1355,8 @@ def test_integer_cases_also_match_litert_reference() -> None:
 # (runtime_micro follows TFLite Micro there).
 KNOWN_ORACLE_DISAGREEMENTS: list[str] = [
     "conv2d_s16_int32_bias",  # LiteRT's reference int16 conv has no 32-bit accumulation path
+    "conv2d_s16_1x1_1100ch_int32_bias",  # (same)
+    "conv2d_s16_products_at_2p22_neg_int32_bias",  # (same: its sum wraps in 32 bits)
     "div_s8_relu",  # LiteRT's reference int8 DIV rounds a few quotients otherwise
     "fc_s16_per_channel",  # LiteRT's reference int16 FC requantizes per-channel otherwise
     "fc_s16_int32_bias",  # LiteRT's reference int16 FC has no 32-bit accumulation path
