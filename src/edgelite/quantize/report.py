@@ -34,7 +34,7 @@ from edgelite.quantize.report_svg import (
     histogram_chart,
     sqnr_chart,
 )
-from edgelite.quantize.runner import Runner
+from edgelite.quantize.runner import Runner, in_sample_order, workers
 
 SQNR_CAP_DB = 200.0  # an exact tensor (noise 0) reports this instead of infinity
 HIST_TENSORS = 3  # histograms for the worst tensors
@@ -99,6 +99,31 @@ class Report:
         }
 
 
+class _Part:
+    """One sample's sums for one tensor (computed on a worker thread, see compare)."""
+
+    __slots__ = ("ss", "nn", "dot", "qq", "n", "maxerr", "lo", "hi", "kept_f", "kept_q")
+
+    def __init__(self, f: np.ndarray, q: np.ndarray, keep: int) -> None:
+        f64, q64 = f.astype(np.float64).ravel(), q.astype(np.float64).ravel()
+        self.n = f64.size
+        self.lo = float(f64.min()) if f64.size else math.inf
+        self.hi = float(f64.max()) if f64.size else -math.inf
+        # values for a histogram: evenly strided over the sample, at most `keep`
+        stride = -(-f64.size // keep) if f64.size and keep else 0
+        self.kept_f = f64[::stride][:keep].astype(np.float32) if stride else None
+        self.kept_q = q64[::stride][:keep].astype(np.float32) if stride else None
+        e = f64 - q64
+        # einsum, not `@`: a 1-D `@` goes to the BLAS, whose threads spin against the
+        # calibration workers (10 ms instead of 0.1 ms per 32K-element tensor on 2 cores:
+        # 90 % of a report's time).
+        self.ss = float(np.einsum("i,i->", f64, f64))
+        self.nn = float(np.einsum("i,i->", e, e))
+        self.dot = float(np.einsum("i,i->", f64, q64))
+        self.qq = float(np.einsum("i,i->", q64, q64))
+        self.maxerr = float(np.max(np.abs(e))) if e.size else 0.0
+
+
 class _Acc:
     def __init__(self, keep: int = 0) -> None:
         self.ss = self.nn = self.dot = self.qq = 0.0
@@ -110,26 +135,22 @@ class _Acc:
         self.kept_q: list[np.ndarray] = []
 
     def add(self, f: np.ndarray, q: np.ndarray) -> None:
-        f64, q64 = f.astype(np.float64).ravel(), q.astype(np.float64).ravel()
-        if f64.size:
-            self.lo = min(self.lo, float(f64.min()))
-            self.hi = max(self.hi, float(f64.max()))
+        self.merge(_Part(f, q, self.keep))
+
+    def merge(self, part: _Part) -> None:
+        """Add one sample's sums (samples merged in order: the totals do not depend on how
+        many workers computed them)."""
+        self.lo, self.hi = min(self.lo, part.lo), max(self.hi, part.hi)
         need = self.keep - sum(k.size for k in self.kept_f)
-        if need > 0 and f64.size:
-            stride = -(-f64.size // need)
-            self.kept_f.append(f64[::stride][:need].astype(np.float32))
-            self.kept_q.append(q64[::stride][:need].astype(np.float32))
-        e = f64 - q64
-        # einsum, not `@`: a 1-D `@` goes to the BLAS, whose threads spin against the
-        # calibration workers (10 ms instead of 0.1 ms per 32K-element tensor on 2 cores:
-        # 90 % of a report's time).
-        self.ss += float(np.einsum("i,i->", f64, f64))
-        self.nn += float(np.einsum("i,i->", e, e))
-        self.dot += float(np.einsum("i,i->", f64, q64))
-        self.qq += float(np.einsum("i,i->", q64, q64))
-        self.n += f64.size
-        if e.size:
-            self.maxerr = max(self.maxerr, float(np.max(np.abs(e))))
+        if need > 0 and part.kept_f is not None:
+            self.kept_f.append(part.kept_f[:need])
+            self.kept_q.append(part.kept_q[:need])
+        self.ss += part.ss
+        self.nn += part.nn
+        self.dot += part.dot
+        self.qq += part.qq
+        self.n += part.n
+        self.maxerr = max(self.maxerr, part.maxerr)
 
     def sqnr(self) -> float:
         if self.nn == 0.0:
@@ -184,11 +205,23 @@ def compare(float_graph: ir.Graph, float_model: bytes, quant_graph: ir.Graph, qu
               for name, ts in candidates.items()}
     accs = {name: _Acc(HIST_VALUES) for name in chosen}
     bar = Progress(len(samples), "measuring error", progress)
-    for s in samples:
-        fr.run(s)
-        qr.run(feed(quant_graph, s))
-        for name, qt in chosen.items():
-            accs[name].add(fr.tensor(float_by_name[name]), real_values(qt, qr.tensor(qt)))
+
+    def one(pair: tuple[Runner, Runner], s: Sample) -> dict[str, _Part]:
+        f_run, q_run = pair
+        f_run.run(s)
+        q_run.run(feed(quant_graph, s))
+        return {name: _Part(f_run.tensor(float_by_name[name]),
+                            real_values(qt, q_run.tensor(qt)), HIST_VALUES)
+                for name, qt in chosen.items()}
+
+    # Samples side by side on worker threads (each with its own pair of interpreters; the
+    # ctypes calls and numpy's sums release the GIL), merged in sample order.
+    pairs = [(fr, qr)] + [(Runner(float_model, float_graph, backend),
+                           Runner(quant_model, quant_graph, backend))
+                          for _ in range(workers(backend, len(samples)) - 1)]
+    for parts in in_sample_order(pairs, samples, one):
+        for name, part in parts.items():
+            accs[name].merge(part)
         bar.step()
 
     def entry(name: str) -> TensorError:
