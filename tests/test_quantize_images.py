@@ -336,11 +336,11 @@ def test_auto_precision_without_int16_kernels(tmp_path: Path, monkeypatch) -> No
 
     real = R.Runner
 
-    def runner(model: bytes, graph, backend: str = "micro"):
+    def runner(model: bytes, graph, backend: str = "micro", keep_tensors: bool = True):
         if any(op.type == "CONV_2D" and op.inputs[0].dtype == "int16" for op in graph.ops):
             raise EdgeliteError("op #2 CONV_2D: input type INT16 is not supported",
                                 code=Code.UNSUPPORTED)
-        return real(model, graph, backend)
+        return real(model, graph, backend, keep_tensors)
 
     monkeypatch.setattr(R, "Runner", runner)
     rng = np.random.default_rng(5)

@@ -459,6 +459,10 @@ def _choose_bias_correction(cfg: AnnotateConfig, build, progress: bool = False,
             f"bias correction: skipped (output SQNR {a:.2f} dB without, {b:.2f} dB with)")
 
 
+# auto precision writes at most this many files to attribute the size cost to raised ops
+SIZE_STEPS = 16
+
+
 def _raise(cfg: AnnotateConfig, key: str, to: str) -> AnnotateConfig:
     if to == "int16":
         return replace(cfg, int16=cfg.int16 | {key})
@@ -492,9 +496,17 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     measured once more without it and the better kept (said in a note)."""
     from edgelite.tflite.writer import write_model
 
-    def build(c: AnnotateConfig) -> tuple[Annotated, bytes, R.Report]:
+    reference: list[list[np.ndarray]] = []  # the float model's outputs, for checks
+
+    def build(c: AnnotateConfig, full: bool = True) -> tuple[Annotated, bytes, Any]:
+        """The model for ``c``, with its report (``full``), or only its output SQNR: the
+        quantized model run alone against the float outputs computed once."""
         a = annotate(graph, ranges, c, means, moments)
         m = write_model(a.graph)
+        if not full:
+            if not reference:
+                reference.extend(R.model_outputs(float_model, graph, samples, backend))
+            return a, m, R.output_sqnr(reference, a.graph, m, samples, backend)
         r = R.compare(graph, float_model, a.graph, m, a.source, samples, mode=c.mode,
                       backend=backend, progress=False)
         return a, m, r
@@ -515,12 +527,12 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
             c = _raise(c, key, "float" if to == "int16" and types[key] in unrunnable else to)
         return c
 
-    def measure(raised: dict[str, str], base: AnnotateConfig | None = None
-                ) -> tuple[Annotated, bytes, R.Report]:
+    def measure(raised: dict[str, str], base: AnnotateConfig | None = None,
+                full: bool = True) -> tuple[Annotated, bytes, Any]:
         nonlocal steps
         while True:
             try:
-                result = build(config_for(raised, base))
+                result = build(config_for(raised, base), full)
             except EdgeliteError as exc:
                 # runtime_micro has no int16 kernel for some ops: those op types take the
                 # float step instead (said in the notes; the CLI prints them).
@@ -572,16 +584,18 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
         trial = {**precision, **dict(step)}
         t_ann, t_model, t_rep = measure(trial)
         if t_rep.output_sqnr_db >= target_db:
-            # The shortest prefix of this batch that still meets the target (bisection).
+            # The shortest prefix of this batch that still meets the target (bisection on
+            # output-only checks; the prefix found is measured in full once, below).
             lo, hi = 1, len(step)
             while lo < hi and steps < max_steps:
                 mid = (lo + hi) // 2
-                m_ann, m_model, m_rep = measure({**precision, **dict(step[:mid])})
-                if m_rep.output_sqnr_db >= target_db:
-                    hi, t_ann, t_model, t_rep = mid, m_ann, m_model, m_rep
+                if measure({**precision, **dict(step[:mid])}, full=False)[2] >= target_db:
+                    hi = mid
                 else:
                     lo = mid + 1
             trial = {**precision, **dict(step[:hi])}
+            if hi < len(step):
+                t_ann, t_model, t_rep = measure(trial)
         # Kept even without a gain: the next batch builds on it (an int16 layer's neighbours
         # chain up in int16, dropping the requantizes between them).
         precision, ann, model, rep = trial, t_ann, t_model, t_rep
@@ -591,11 +605,12 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
         precision, ann, model, rep = best
     bc_note = None
     if choose_bias_correction:
+        # without bias correction: an output-only check, measured in full only if it wins
         cfg_off = replace(cfg, bias_correction=False)
-        o_ann, o_model, o_rep = measure(precision, cfg_off)
-        a, b = o_rep.output_sqnr_db, rep.output_sqnr_db
+        a, b = measure(precision, cfg_off, full=False)[2], rep.output_sqnr_db
         if a >= b:
-            cfg, ann, model, rep = cfg_off, o_ann, o_model, o_rep
+            ann, model, rep = measure(precision, cfg_off)
+            cfg, a = cfg_off, rep.output_sqnr_db
             bc_note = (f"bias correction: skipped (output SQNR {a:.2f} dB without, {b:.2f} dB "
                        "with, at the precisions found)")
         else:
@@ -604,16 +619,24 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
                        "precisions found)")
     kept = [key for key in precision if ann.precision.get(key) == current(key)]
     # Each op's size cost: the file with the ops before it raised, then with it too (files
-    # only written, not run), so the costs add up to the final file's growth exactly.
+    # only written, not run), so the costs add up to the final file's growth exactly. Past
+    # SIZE_STEPS ops the files are written every few ops and each group's growth is shared
+    # evenly by its ops (hundreds of raised ops would cost a write each).
     changes, size, raised = [], base_size, cfg
-    for key in kept:
-        raised = _raise(raised, key, current(key))
+    per = -(-len(kept) // SIZE_STEPS) if kept else 1
+    for start in range(0, len(kept), per):
+        group = kept[start:start + per]
+        for key in group:
+            raised = _raise(raised, key, current(key))
         grown = len(write_model(annotate(graph, ranges, raised, means, moments).graph))
-        changes.append({"op": key, "op_type": types[key],
-                        "from": "int16" if cfg.mode == "int16x8" else "int8", "to": current(key),
-                        "output_sqnr_db_before": round(base_sqnr, 4),
-                        "output_sqnr_db_after": round(rep.output_sqnr_db, 4),
-                        "size_bytes_delta": grown - size})
+        share, extra = divmod(grown - size, len(group))
+        for i, key in enumerate(group):
+            changes.append({"op": key, "op_type": types[key],
+                            "from": "int16" if cfg.mode == "int16x8" else "int8",
+                            "to": current(key),
+                            "output_sqnr_db_before": round(base_sqnr, 4),
+                            "output_sqnr_db_after": round(rep.output_sqnr_db, 4),
+                            "size_bytes_delta": share + (1 if i < extra else 0)})
         size = grown
     bar.close()  # the target may be reached before max_steps
     ann.notes.extend(skipped)

@@ -248,6 +248,35 @@ def compare(float_graph: ir.Graph, float_model: bytes, quant_graph: ir.Graph, qu
                   float_bytes=len(float_model), quant_bytes=len(quant_model), histograms=hists)
 
 
+def model_outputs(model: bytes, graph: ir.Graph, samples: Sequence[Sample],
+                  backend: str = "micro") -> list[list[np.ndarray]]:
+    """Every sample's outputs of a model, as reals (only the outputs kept while it runs)."""
+    runners = [Runner(model, graph, backend, keep_tensors=False)
+               for _ in range(workers(backend, len(samples)))]
+
+    def one(r: Runner, s: Sample) -> list[np.ndarray]:
+        r.run(feed(graph, s))
+        return [real_values(t, r.output(k)).astype(np.float64)
+                for k, t in enumerate(graph.outputs)]
+
+    return list(in_sample_order(runners, samples, one))
+
+
+def output_sqnr(reference: Sequence[Sequence[np.ndarray]], quant_graph: ir.Graph,
+                quant_model: bytes, samples: Sequence[Sample], backend: str = "micro") -> float:
+    """The lowest output SQNR of a quantized model against ``reference`` (model_outputs of
+    the float model on the same samples): what compare() reports as output_sqnr_db, for the
+    price of running the quantized model alone."""
+    got = model_outputs(quant_model, quant_graph, samples, backend)
+    worst = SQNR_CAP_DB
+    for k in range(len(quant_graph.outputs)):
+        acc = _Acc()
+        for ref, out in zip(reference, got):
+            acc.add(ref[k], out[k].reshape(ref[k].shape))
+        worst = min(worst, acc.sqnr())
+    return worst
+
+
 def _g(v: float) -> float:
     """A float as JSON and the page print it: 6 significant digits (stable across runs)."""
     return float(f"{v:.6g}")

@@ -24,7 +24,10 @@ BACKENDS = ("micro", "litert")
 
 
 class Runner:
-    def __init__(self, model: bytes, graph: ir.Graph, backend: str = "micro") -> None:
+    """``keep_tensors=False``: only the outputs are read (runtime_micro's smallest arena)."""
+
+    def __init__(self, model: bytes, graph: ir.Graph, backend: str = "micro",
+                 keep_tensors: bool = True) -> None:
         if backend not in BACKENDS:
             raise EdgeliteError(f"unknown backend {backend!r}", hint=f"use one of {BACKENDS}")
         self.graph = graph
@@ -40,7 +43,7 @@ class Runner:
                     hint="build/install edgelite (pip install .), or pass backend='litert'",
                 ) from exc
             try:
-                self._micro = Interpreter(model, planner="linear")
+                self._micro = Interpreter(model, planner="linear" if keep_tensors else "greedy")
             except EdgeliteError as exc:
                 if exc.code != Code.UNSUPPORTED:
                     raise
@@ -56,7 +59,7 @@ class Runner:
 
             self._lite = LiteRT(model_content=model,
                                 experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
-                                experimental_preserve_all_tensors=True)
+                                experimental_preserve_all_tensors=keep_tensors)
             self._lite.allocate_tensors()
             self._lite_inputs = [d["index"] for d in self._lite.get_input_details()]
             self._lite_outputs = [d["index"] for d in self._lite.get_output_details()]
