@@ -287,7 +287,23 @@ def quantize(graph_or_path: ir.Graph | str | Path,
             what = (f"{len(pairs)} layer pair(s), channel scales up to {span:.3g}x, e.g. "
                     f"{pairs[0].first!r} -> {pairs[0].second!r}")
             keep = opts.equalize == "on"
-            if not keep:
+            if not keep and opts.auto_precision is not None:
+                # The search makes its own first report: only the choice is needed here,
+                # from the outputs of both models against the original float model's.
+                ref = R.model_outputs(before[1], before[0], measured, opts.backend)
+
+                def check(g: ir.Graph, c: Calibration) -> float:
+                    a = annotate(g, c.ranges, cfg, c.means, c.moments)
+                    return R.output_sqnr(ref, a.graph, write_model(a.graph), measured,
+                                         opts.backend)
+
+                eq_db, off_db = check(eq[0], eq[2]), check(before[0], before[2])
+                keep = eq_db > off_db
+                what += f"; output SQNR {off_db:.2f} -> {eq_db:.2f} dB on the calibration data"
+                if not keep:
+                    graph, float_model, cal = before
+                    ranges, means, moments = cal.ranges, cal.means, cal.moments
+            elif not keep:
                 pre = build(cfg)
                 eq_db = pre[2].output_sqnr_db
                 graph, float_model, cal = before
