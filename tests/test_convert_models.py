@@ -106,6 +106,53 @@ def test_written_out_hard_swish_leaves_no_transpose(tmp_path: Path) -> None:
     onnx.save(model, path)
     types = _check_outputs(model, path)
     assert "TRANSPOSE" not in types, types
+    # the scale and shift went into the 1x1 conv after them (fold_input_affine)
+    assert types["MUL"] == 1 and types["ADD"] == 1, types
+
+
+@pytest.mark.parametrize("head", ["conv1x1_stride2", "dense", "conv3x3_padded"])
+def test_per_channel_affine_folds_into_the_layer_after_it(head: str, tmp_path: Path) -> None:
+    """x * s + t (s, t per channel) before a 1x1 conv or a dense layer folds into its weights
+    and bias; before a padded 3x3 conv it stays (the padding would not see the shift)."""
+    rng = np.random.default_rng(1)
+    c = 6
+    vals = {"w1": rng.standard_normal((c, 3, 3, 3)).astype(np.float32),
+            "s": rng.uniform(0.5, 2, (1, c, 1, 1)).astype(np.float32),
+            "t": rng.standard_normal((1, c, 1, 1)).astype(np.float32),
+            "d": np.array([1.5], np.float32)}
+    nodes = [helper.make_node("Conv", ["input", "w1"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["a"], ["r"])]
+    affine = [helper.make_node("Mul", ["r", "s"], ["m"]),
+              helper.make_node("Div", ["m", "d"], ["q"]),
+              helper.make_node("Add", ["q", "t"], ["u"])]
+    if head == "dense":  # the affine between the flatten and the dense layer
+        vals["s"], vals["t"] = vals["s"].reshape(c), vals["t"].reshape(c)
+        vals["w2"] = rng.standard_normal((c, 5)).astype(np.float32)
+        nodes += [helper.make_node("GlobalAveragePool", ["r"], ["g"]),
+                  helper.make_node("Flatten", ["g"], ["f"])]
+        affine[0] = helper.make_node("Mul", ["f", "s"], ["m"])
+        nodes += affine + [helper.make_node("MatMul", ["u", "w2"], ["output"])]
+        out_shape = [1, 5]
+    else:
+        k = 3 if head == "conv3x3_padded" else 1
+        vals["w2"] = rng.standard_normal((4, c, k, k)).astype(np.float32)
+        stride = 2 if head == "conv1x1_stride2" else 1
+        nodes += affine + [helper.make_node("Conv", ["u", "w2"], ["output"], strides=[stride, stride],
+                                   pads=[k // 2] * 4)]
+        out_shape = [1, 4, 6 // stride, 6 // stride]
+    model = helper.make_model(helper.make_graph(
+        nodes, "affine", [helper.make_tensor_value_info("input", TensorProto.FLOAT,
+                                                        [1, 3, 6, 6])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, out_shape)],
+        [numpy_helper.from_array(v, k) for k, v in vals.items()]),
+        opset_imports=[helper.make_opsetid("", 13)])
+    path = tmp_path / "affine.onnx"
+    onnx.save(model, path)
+    types = _check_outputs(model, path)
+    if head != "conv3x3_padded":
+        assert not {"MUL", "DIV", "ADD"} & set(types), types
+    elif head == "conv3x3_padded":
+        assert types["ADD"] == 1, types  # the shift stays before the padded conv
 
 
 def _features_only(model: onnx.ModelProto) -> onnx.ModelProto:

@@ -20,6 +20,7 @@ from edgelite.converter.passes.identity import (
     remove_identities,
     split_wide_concats,
 )
+from edgelite.converter.passes.input_affine import fold_input_affine
 from edgelite.converter.passes.layout import absorb_io_transposes, optimize_layout
 from edgelite.converter.passes.pad import fold_pads
 from edgelite.converter.passes.reshape import sink_reshapes
@@ -41,6 +42,7 @@ def default_passes(keep_nchw_io: bool = False) -> list[tuple[str, Pass]]:
         ("sink_reshapes", sink_reshapes),
         ("layout", lambda g: optimize_layout(g, keep_nchw_io)),
         ("fold_batchnorm", fold_batchnorm),
+        ("fold_input_affine", fold_input_affine),
         ("fuse_activations", fuse_activations),
         ("fold_pads", fold_pads),
         ("remove_dead", remove_dead),
