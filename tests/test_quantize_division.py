@@ -22,7 +22,8 @@ from edgelite.quantize.runner import Runner
 
 
 def _hardswish_model() -> onnx.ModelProto:
-    """Conv -> x * Clip(x + 3, 0, 6) / 6 (paddle2onnx's HardSwish) -> 1x1 Conv."""
+    """Conv -> x * Clip(x + 3, 0, 6) / 6 (paddle2onnx's HardSwish) -> padded 3x3 Conv (a 1x1
+    conv would take the division into its weights: converter.passes.input_affine)."""
     rng = np.random.default_rng(4)
     n = helper.make_node
     return make_model(
@@ -31,11 +32,11 @@ def _hardswish_model() -> onnx.ModelProto:
          n("Clip", ["a", "zero", "six"], ["k"]),
          n("Mul", ["c", "k"], ["m"]),
          n("Div", ["m", "six"], ["h"]),
-         n("Conv", ["h", "W2", "B2"], ["y"])],
+         n("Conv", ["h", "W2", "B2"], ["y"], pads=[1] * 4)],
         {"x": (1, 3, 12, 12)}, ["y"],
         {"W1": (rng.standard_normal((8, 3, 3, 3)) * 0.5).astype(np.float32),
          "B1": (rng.standard_normal(8) * 0.2).astype(np.float32),
-         "W2": (rng.standard_normal((4, 8, 1, 1)) * 0.3).astype(np.float32),
+         "W2": (rng.standard_normal((4, 8, 3, 3)) * 0.1).astype(np.float32),
          "B2": np.zeros(4, np.float32), "three": np.float32(3), "zero": np.float32(0),
          "six": np.float32(6)})
 

@@ -96,6 +96,7 @@ def fold_input_affine(graph: ir.Graph) -> bool:
         inputs = list(op.inputs)
         inputs[0] = x
         inputs[w_idx] = new_const(namer, op.inputs[w_idx].name, w)
+        inputs[w_idx].sparse = op.inputs[w_idx].sparse  # scaling keeps a pruned zero zero
         while len(inputs) <= b_idx:
             inputs.append(None)
         inputs[b_idx] = new_const(namer, bias_t.name if bias_t is not None else f"{op.name}_bias",
