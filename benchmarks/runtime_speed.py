@@ -28,6 +28,7 @@ is a benchmark: it prints figures and never fails on speed.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import subprocess
 import sys
 import tempfile
@@ -160,27 +161,37 @@ def by_instruction_set(path: Path, args: argparse.Namespace) -> list[str]:
 
 
 def by_threads(path: Path, counts: list[int], args: argparse.Namespace) -> list[str]:
-    """runtime_micro with each thread count, interleaved in one run; same bytes on all."""
+    """runtime_micro with each thread count, interleaved in one run; same bytes on all. LiteRT's
+    XNNPACK with the same thread counts runs in the same interleaving: its speed-up is what
+    this machine's cores give a peer (two vCPUs may share one physical core)."""
     from edgelite.bench.api import build_workload
     from edgelite.bench.compare import interleaved
-    from edgelite.bench.runners import HostRunner
+    from edgelite.bench.runners import HostRunner, _litert
     from edgelite.bench.stats import summarize
 
     w, _, _, _ = build_workload(BenchConfig(model=path, profile=False))
-    runners = []
+    runners, peers = [], []
     for n in counts:
         r = HostRunner(w, 0, n)
         r.key = f"{n} thread{'s' if n > 1 else ''}"
         runners.append(r)
-    timings = interleaved(runners, args.warmup, args.runs, args.max_seconds)
+    if importlib.util.find_spec("ai_edge_litert") is not None:
+        for n in counts:
+            r = _litert("litert-xnnpack", w, n)
+            r.key = f"XNNPACK {n} thread{'s' if n > 1 else ''}"
+            peers.append(r)
+    timings = interleaved(runners + peers, args.warmup, args.runs, args.max_seconds)
     outs = {r.key: [o.tobytes() for o in r.outputs()] for r in runners}
-    rows = ["runtime_micro by thread count (one interleaved run, outputs identical: "
-            f"{len({tuple(v) for v in outs.values()}) == 1}):"]
-    first = summarize(timings.samples_ns[runners[0].key]).p50_ms
-    for r in runners:
-        lat = summarize(timings.samples_ns[r.key])
-        rows.append(f"  {r.key:22s} {fmt_ms(lat.p50_ms):>9s} ms  p90 {fmt_ms(lat.p90_ms):>9s} ms"
-                    f"  speed-up x{first / lat.p50_ms:5.2f}")
+    rows = ["runtime_micro by thread count, LiteRT XNNPACK beside it (one interleaved run; "
+            f"runtime_micro outputs identical: {len({tuple(v) for v in outs.values()}) == 1}):"]
+    for group in (runners, peers):
+        if not group:
+            continue
+        first = summarize(timings.samples_ns[group[0].key]).p50_ms
+        for r in group:
+            lat = summarize(timings.samples_ns[r.key])
+            rows.append(f"  {r.key:22s} {fmt_ms(lat.p50_ms):>9s} ms  p90 "
+                        f"{fmt_ms(lat.p90_ms):>9s} ms  speed-up x{first / lat.p50_ms:5.2f}")
     return rows
 
 

@@ -105,11 +105,12 @@ class HostRunner(Runner):
 # ---- LiteRT and tflite-runtime ---------------------------------------------------------------
 
 class _TfliteInterpreterRunner(Runner):
-    """LiteRT's (or tflite-runtime's) Python Interpreter, one thread."""
+    """LiteRT's (or tflite-runtime's) Python Interpreter, one thread unless told."""
 
-    def __init__(self, w: Workload, interpreter_cls: type, **kwargs: object) -> None:
+    def __init__(self, w: Workload, interpreter_cls: type, threads: int = 1,
+                 **kwargs: object) -> None:
         start = time.perf_counter_ns()
-        it = interpreter_cls(model_content=w.model, num_threads=1, **kwargs)
+        it = interpreter_cls(model_content=w.model, num_threads=threads, **kwargs)
         it.allocate_tensors()
         self.init_ms = (time.perf_counter_ns() - start) / 1e6
         self._feeds = [(d["index"], x) for d, x in zip(it.get_input_details(), w.inputs)]
@@ -135,13 +136,13 @@ _LITERT = {
 }
 
 
-def _litert(key: str, w: Workload) -> Runner:
+def _litert(key: str, w: Workload, threads: int = 1) -> Runner:
     from ai_edge_litert.interpreter import Interpreter as LiteRT
     from ai_edge_litert.interpreter import OpResolverType
 
     label, resolver = _LITERT[key]
     runner = _TfliteInterpreterRunner(
-        w, LiteRT, experimental_op_resolver_type=getattr(OpResolverType, resolver))
+        w, LiteRT, threads, experimental_op_resolver_type=getattr(OpResolverType, resolver))
     runner.key, runner.label = key, label
     return runner
 
