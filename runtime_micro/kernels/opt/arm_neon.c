@@ -1113,6 +1113,38 @@ int el_opt_dw_rq_ok_neon(const int8_t *f, int32_t fstride, int32_t n, const el_o
     return 1;
 }
 
+/* 16 channels at a time: the taps' filter bytes summed in int16 (|sum| <= 64 * 128), then
+ * widened, multiplied by the offset and added to the bias (VMLA wraps modulo 2^32). */
+void el_opt_dw_sums_neon(int32_t taps, const int8_t *f, int32_t fstride, int32_t n,
+                         const int32_t *bias, int32_t off, int32_t *out)
+{
+    const int32x4_t vo = vdupq_n_s32(off), zero = vdupq_n_s32(0);
+    int32_t c = 0, t;
+    for (; c + 16 <= n; c += 16) {
+        int16x8_t lo = vdupq_n_s16(0), hi = lo;
+        for (t = 0; t < taps; ++t) {
+            const int8x16_t v = vld1q_s8(f + (size_t)t * fstride + c);
+            lo = vaddw_s8(lo, vget_low_s8(v));
+            hi = vaddw_high_s8(hi, v);
+        }
+        vst1q_s32(out + c,
+                  vmlaq_s32(bias ? vld1q_s32(bias + c) : zero, vmovl_s16(vget_low_s16(lo)), vo));
+        vst1q_s32(out + c + 4,
+                  vmlaq_s32(bias ? vld1q_s32(bias + c + 4) : zero, vmovl_high_s16(lo), vo));
+        vst1q_s32(out + c + 8, vmlaq_s32(bias ? vld1q_s32(bias + c + 8) : zero,
+                                         vmovl_s16(vget_low_s16(hi)), vo));
+        vst1q_s32(out + c + 12,
+                  vmlaq_s32(bias ? vld1q_s32(bias + c + 12) : zero, vmovl_high_s16(hi), vo));
+    }
+    for (; c < n; ++c) {
+        uint32_t s = 0;
+        for (t = 0; t < taps; ++t) {
+            s += (uint32_t)(int32_t)f[(size_t)t * fstride + c];
+        }
+        out[c] = (int32_t)((bias ? (uint32_t)bias[c] : 0u) + (uint32_t)off * s);
+    }
+}
+
 static void dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                      const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out,
                      int32_t ostep)
