@@ -126,10 +126,29 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
                      in_c;
         for (i = 0; i < mb; ++i) {
             int8_t *dst = cols + (size_t)i * kc;
-            const int8_t *src = x;
-            int32_t ky;
-            for (ky = 0; ky < f_h; ++ky, dst += run, src += irow) {
-                copy_bytes(dst, src, (int32_t)run);
+            if (EL_OPT_STEM_WORDS && f_h == 3 && run >= 8 && run <= 16) {
+                /* a 3x3 RGB stem (runs of 9 bytes): each run as two overlapping 8-byte words,
+                 * no loop or branch per run */
+                const size_t t = run - 8;
+                uint64_t w[6];
+                memcpy(&w[0], x, 8);
+                memcpy(&w[1], x + t, 8);
+                memcpy(&w[2], x + irow, 8);
+                memcpy(&w[3], x + irow + t, 8);
+                memcpy(&w[4], x + 2 * irow, 8);
+                memcpy(&w[5], x + 2 * irow + t, 8);
+                memcpy(dst, &w[0], 8);
+                memcpy(dst + t, &w[1], 8);
+                memcpy(dst + run, &w[2], 8);
+                memcpy(dst + run + t, &w[3], 8);
+                memcpy(dst + 2 * run, &w[4], 8);
+                memcpy(dst + 2 * run + t, &w[5], 8);
+            } else {
+                const int8_t *src = x;
+                int32_t ky;
+                for (ky = 0; ky < f_h; ++ky, dst += run, src += irow) {
+                    copy_bytes(dst, src, (int32_t)run);
+                }
             }
             rows[i] = cols + (size_t)i * kc;
             x += istep;

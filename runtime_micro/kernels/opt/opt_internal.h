@@ -24,6 +24,7 @@
 #define EL_OPT_COL_ALIGN 1 /* im2col rows k bytes apart */
 #define EL_OPT_DW_ROWBUF 0 /* no padded depthwise row copies (no dw_rq kernel) */
 #define EL_OPT_DW_CMAX EL_OPT_DW_C /* depthwise channels of one fused pass (none here) */
+#define EL_OPT_STEM_WORDS 0 /* im2col of 3x3 RGB stems by the generic run copy (budgets kept) */
 #else
 #define EL_OPT_MB 64
 #define EL_OPT_NC 64
@@ -34,6 +35,7 @@
 #define EL_OPT_COL_ALIGN 16 /* im2col rows start 16 bytes apart: vector loads past k stay inside */
 #define EL_OPT_DW_ROWBUF 8192 /* bytes of each of the 3 padded input rows of the fused depthwise */
 #define EL_OPT_DW_CMAX 2048   /* channels of a whole-layer pass of the fused depthwise */
+#define EL_OPT_STEM_WORDS 1   /* im2col of 3x3 RGB stems: each 8..16-byte run as two words */
 #endif
 #define EL_OPT_DW_TAPS 64 /* largest depthwise kernel (h*w) handled */
 
