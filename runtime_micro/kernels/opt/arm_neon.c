@@ -1054,6 +1054,180 @@ EL_SDOT_RQ_ROWS(sdot_rq_k_any, 0, EL_TAIL_ANY, 0)
  * instantiation */
 EL_SDOT_RQ_ROWS(sdot_rq_generic, 0, EL_TAIL_ANY, 1)
 
+/* ---- few rows of a long k (m < 16, k > 16) with the requantization fused ----
+ * Too few rows to pay for packing panels (the last 1x1 convs of a network on 3x3 maps,
+ * batch-1 FULLY_CONNECTED): tiles of R rows (1..4) x 4 columns of dot products on the rows of
+ * a and b where they lie, SDOT vector by vector (R * 4 per 16 bytes of k), lanes added by a
+ * tree of ADDP into one vector of the 4 columns per row, then requantized as above. The rows
+ * are split into equal tiles (9 rows: three of 3), so no row is computed twice; a short last
+ * column group repeats its last column (not stored). */
+typedef struct {
+    int32_t bias[4], mult[4], shift[4];
+} rq4c;
+
+/* The last rem (1..15) bytes of k, zero above, reading nothing past them. */
+static inline int8x16_t load_rem16(const int8_t *p, int32_t rem)
+{
+    return rem == 8 ? vcombine_s8(vld1_s8(p), vdup_n_s8(0)) : load_partial16(p, rem);
+}
+
+#define DOT_ROW(I, X)                                                                              \
+    s##I##0 = vdotq_s32(s##I##0, X, w0);                                                           \
+    s##I##1 = vdotq_s32(s##I##1, X, w1);                                                           \
+    s##I##2 = vdotq_s32(s##I##2, X, w2);                                                           \
+    s##I##3 = vdotq_s32(s##I##3, X, w3);
+#define DOT_STEP(LOAD)                                                                             \
+    {                                                                                              \
+        const int8x16_t w0 = LOAD(b0), w1 = LOAD(b1), w2 = LOAD(b2), w3 = LOAD(b3);                \
+        const int8x16_t x0 = LOAD(a0);                                                             \
+        DOT_ROW(0, x0)                                                                             \
+        if (R > 1) {                                                                               \
+            const int8x16_t x1 = LOAD(a1);                                                         \
+            DOT_ROW(1, x1)                                                                         \
+        }                                                                                          \
+        if (R > 2) {                                                                               \
+            const int8x16_t x2 = LOAD(a2);                                                         \
+            DOT_ROW(2, x2)                                                                         \
+        }                                                                                          \
+        if (R > 3) {                                                                               \
+            const int8x16_t x3 = LOAD(a3);                                                         \
+            DOT_ROW(3, x3)                                                                         \
+        }                                                                                          \
+    }
+#define DOT_SUM(I) vpaddq_s32(vpaddq_s32(s##I##0, s##I##1), vpaddq_s32(s##I##2, s##I##3))
+#define DOT_LD_K(p) vld1q_s8(p + kk)
+#define DOT_LD_K16(p) vld1q_s8(p + kk + 16)
+#define DOT_LD_REM(p) load_rem16(p + kk, k - kk)
+
+/* R rows (a[0..R-1]) against every column of b, 4 columns at a time. */
+EL_SDOT static inline __attribute__((always_inline)) void
+sdot_dot_rows(const int R, const int8_t *const *a, int32_t n, int32_t k, const int8_t *b,
+              int32_t ldb, const el_opt_rq *rq, int generic, int8_t *out, int32_t ldout)
+{
+    const int8_t *a0 = a[0], *a1 = a[R > 1 ? 1 : 0], *a2 = a[R > 2 ? 2 : 0];
+    const int8_t *a3 = a[R > 3 ? 3 : 0];
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int16x8_t zp = vdupq_n_s16((int16_t)rq->out_offset);
+    const int8x16_t lo = vdupq_n_s8((int8_t)rq->act_min), hi = vdupq_n_s8((int8_t)rq->act_max);
+    int32_t j0;
+    for (j0 = 0; j0 < n; j0 += 4, b += 4 * (size_t)ldb, out += 4) {
+        const int32_t nr = n - j0 < 4 ? n - j0 : 4;
+        const int8_t *b0 = b, *b1 = b + (size_t)ldb * (nr > 1);
+        const int8_t *b2 = b + (size_t)ldb * (nr > 2 ? 2 : nr - 1);
+        const int8_t *b3 = b + (size_t)ldb * (nr - 1);
+        int32x4_t s00 = zero, s01 = zero, s02 = zero, s03 = zero, s10 = zero, s11 = zero;
+        int32x4_t s12 = zero, s13 = zero, s20 = zero, s21 = zero, s22 = zero, s23 = zero;
+        int32x4_t s30 = zero, s31 = zero, s32 = zero, s33 = zero;
+        int32x4_t bias, mult, sh, v0, v1, v2, v3;
+        int8x16_t r;
+        uint32_t u[4];
+        int32_t kk, i, j;
+        for (kk = 0; kk + 32 <= k; kk += 32) {
+            DOT_STEP(DOT_LD_K)
+            DOT_STEP(DOT_LD_K16)
+        }
+        if (kk + 16 <= k) {
+            DOT_STEP(DOT_LD_K)
+            kk += 16;
+        }
+        if (kk < k) {
+            DOT_STEP(DOT_LD_REM)
+        }
+        if (nr == 4) {
+            bias = vld1q_s32(rq->bias + j0);
+            mult = vld1q_s32(rq->mult + j0);
+            sh = vld1q_s32(rq->shift + j0);
+        } else { /* columns past n: zero, shifting right (their outputs are dropped) */
+            rq4c q;
+            for (j = 0; j < 4; ++j) {
+                q.bias[j] = j < nr ? rq->bias[j0 + j] : 0;
+                q.mult[j] = j < nr ? rq->mult[j0 + j] : 0;
+                q.shift[j] = j < nr ? rq->shift[j0 + j] : -1;
+            }
+            bias = vld1q_s32(q.bias);
+            mult = vld1q_s32(q.mult);
+            sh = vld1q_s32(q.shift);
+        }
+        v0 = vaddq_s32(bias, DOT_SUM(0));
+        v1 = R > 1 ? vaddq_s32(bias, DOT_SUM(1)) : v0;
+        v2 = R > 2 ? vaddq_s32(bias, DOT_SUM(2)) : v0;
+        v3 = R > 3 ? vaddq_s32(bias, DOT_SUM(3)) : v0;
+        if (generic) {
+            const int32x4_t left = vmaxq_s32(sh, zero), nrs = vminq_s32(sh, zero);
+            v0 = rq_lanes(v0, mult, left, nrs, 1);
+            v1 = rq_lanes(v1, mult, left, nrs, 1);
+            v2 = rq_lanes(v2, mult, left, nrs, 1);
+            v3 = rq_lanes(v3, mult, left, nrs, 1);
+        } else {
+            v0 = rq_lanes(v0, mult, sh, sh, 0);
+            v1 = rq_lanes(v1, mult, sh, sh, 0);
+            v2 = rq_lanes(v2, mult, sh, sh, 0);
+            v3 = rq_lanes(v3, mult, sh, sh, 0);
+        }
+        r = vqmovn_high_s16(vqmovn_s16(vqaddq_s16(vqmovn_high_s32(vqmovn_s32(v0), v1), zp)),
+                            vqaddq_s16(vqmovn_high_s32(vqmovn_s32(v2), v3), zp));
+        r = vminq_s8(vmaxq_s8(r, lo), hi);
+        vst1q_u32(u, vreinterpretq_u32_s8(r));
+        for (i = 0; i < R; ++i) {
+            int8_t *o = out + (size_t)i * ldout;
+            if (nr == 4) {
+                memcpy(o, &u[i], 4);
+            } else {
+                for (j = 0; j < nr; ++j) {
+                    o[j] = (int8_t)(u[i] >> (8 * j));
+                }
+            }
+        }
+    }
+}
+#undef DOT_ROW
+#undef DOT_STEP
+#undef DOT_SUM
+#undef DOT_LD_K
+#undef DOT_LD_K16
+#undef DOT_LD_REM
+
+#define EL_SDOT_DOT(NAME, R)                                                                       \
+    EL_SDOT static void NAME(const int8_t *const *a, int32_t n, int32_t k, const int8_t *b,        \
+                             int32_t ldb, const el_opt_rq *rq, int generic, int8_t *out,           \
+                             int32_t ldout)                                                        \
+    {                                                                                              \
+        sdot_dot_rows(R, a, n, k, b, ldb, rq, generic, out, ldout);                                \
+    }
+EL_SDOT_DOT(sdot_dot1, 1)
+EL_SDOT_DOT(sdot_dot2, 2)
+EL_SDOT_DOT(sdot_dot3, 3)
+EL_SDOT_DOT(sdot_dot4, 4)
+
+static void sdot_rq_dot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                        int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout)
+{
+    const int32_t groups = (m + 3) / 4, base = m / groups, extra = m % groups;
+    int32x4_t mx = vdupq_n_s32(-1);
+    int32_t j, g, i0, generic;
+    for (j = 0; j + 4 <= n; j += 4) {
+        mx = vmaxq_s32(mx, vld1q_s32(rq->shift + j));
+    }
+    generic = vmaxvq_s32(mx) > -1; /* some channel shifts left or not at all */
+    for (; j < n; ++j) {
+        generic |= rq->shift[j] > -1;
+    }
+    for (g = 0, i0 = 0; g < groups; ++g) {
+        const int32_t r = base + (g < extra);
+        int8_t *o = out + (size_t)i0 * ldout;
+        if (r == 4) {
+            sdot_dot4(a + i0, n, k, b, ldb, rq, generic, o, ldout);
+        } else if (r == 3) {
+            sdot_dot3(a + i0, n, k, b, ldb, rq, generic, o, ldout);
+        } else if (r == 2) {
+            sdot_dot2(a + i0, n, k, b, ldb, rq, generic, o, ldout);
+        } else {
+            sdot_dot1(a + i0, n, k, b, ldb, rq, generic, o, ldout);
+        }
+        i0 += r;
+    }
+}
+
 int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout)
 {
@@ -1061,8 +1235,12 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     const int32_t rem = k & 15;
     const int tmode = rq->a_padded || rem == 0 ? EL_TAIL_VEC : rem == 8 ? EL_TAIL_8 : EL_TAIL_ANY;
     int32_t j0;
-    if (k < 1 || k > SDOT_KSEG || (m < 16 && k > 16)) {
-        return 0; /* long k: the segmented GEMM; few rows of a long k: dot-product tiles */
+    if (m < 16 && k > 16) {
+        sdot_rq_dot(m, n, k, a, b, ldb, rq, out, ldout); /* few rows of a long k */
+        return 1;
+    }
+    if (k < 1 || k > SDOT_KSEG) {
+        return 0; /* long k: the segmented GEMM */
     }
     for (j0 = 0; j0 < n; j0 += 8) {
         const int32_t nr = n - j0 < 8 ? n - j0 : 8;
@@ -1111,6 +1289,38 @@ int el_opt_dw_rq_ok_neon(const int8_t *f, int32_t fstride, int32_t n, const el_o
         }
     }
     return 1;
+}
+
+/* 16 channels at a time: the taps' filter bytes summed in int16 (|sum| <= 64 * 128), then
+ * widened, multiplied by the offset and added to the bias (VMLA wraps modulo 2^32). */
+void el_opt_dw_sums_neon(int32_t taps, const int8_t *f, int32_t fstride, int32_t n,
+                         const int32_t *bias, int32_t off, int32_t *out)
+{
+    const int32x4_t vo = vdupq_n_s32(off), zero = vdupq_n_s32(0);
+    int32_t c = 0, t;
+    for (; c + 16 <= n; c += 16) {
+        int16x8_t lo = vdupq_n_s16(0), hi = lo;
+        for (t = 0; t < taps; ++t) {
+            const int8x16_t v = vld1q_s8(f + (size_t)t * fstride + c);
+            lo = vaddw_s8(lo, vget_low_s8(v));
+            hi = vaddw_high_s8(hi, v);
+        }
+        vst1q_s32(out + c,
+                  vmlaq_s32(bias ? vld1q_s32(bias + c) : zero, vmovl_s16(vget_low_s16(lo)), vo));
+        vst1q_s32(out + c + 4,
+                  vmlaq_s32(bias ? vld1q_s32(bias + c + 4) : zero, vmovl_high_s16(lo), vo));
+        vst1q_s32(out + c + 8, vmlaq_s32(bias ? vld1q_s32(bias + c + 8) : zero,
+                                         vmovl_s16(vget_low_s16(hi)), vo));
+        vst1q_s32(out + c + 12,
+                  vmlaq_s32(bias ? vld1q_s32(bias + c + 12) : zero, vmovl_high_s16(hi), vo));
+    }
+    for (; c < n; ++c) {
+        uint32_t s = 0;
+        for (t = 0; t < taps; ++t) {
+            s += (uint32_t)(int32_t)f[(size_t)t * fstride + c];
+        }
+        out[c] = (int32_t)((bias ? (uint32_t)bias[c] : 0u) + (uint32_t)off * s);
+    }
 }
 
 static void dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,

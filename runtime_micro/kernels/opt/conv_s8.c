@@ -126,10 +126,29 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
                      in_c;
         for (i = 0; i < mb; ++i) {
             int8_t *dst = cols + (size_t)i * kc;
-            const int8_t *src = x;
-            int32_t ky;
-            for (ky = 0; ky < f_h; ++ky, dst += run, src += irow) {
-                copy_bytes(dst, src, (int32_t)run);
+            if (EL_OPT_STEM_WORDS && f_h == 3 && run >= 8 && run <= 16) {
+                /* a 3x3 RGB stem (runs of 9 bytes): each run as two overlapping 8-byte words,
+                 * no loop or branch per run */
+                const size_t t = run - 8;
+                uint64_t w[6];
+                memcpy(&w[0], x, 8);
+                memcpy(&w[1], x + t, 8);
+                memcpy(&w[2], x + irow, 8);
+                memcpy(&w[3], x + irow + t, 8);
+                memcpy(&w[4], x + 2 * irow, 8);
+                memcpy(&w[5], x + 2 * irow + t, 8);
+                memcpy(dst, &w[0], 8);
+                memcpy(dst + t, &w[1], 8);
+                memcpy(dst + run, &w[2], 8);
+                memcpy(dst + run + t, &w[3], 8);
+                memcpy(dst + 2 * run, &w[4], 8);
+                memcpy(dst + 2 * run + t, &w[5], 8);
+            } else {
+                const int8_t *src = x;
+                int32_t ky;
+                for (ky = 0; ky < f_h; ++ky, dst += run, src += irow) {
+                    copy_bytes(dst, src, (int32_t)run);
+                }
             }
             rows[i] = cols + (size_t)i * kc;
             x += istep;
@@ -312,6 +331,26 @@ static void copy_pixel(int8_t *dst, const int8_t *src, int32_t n)
 }
 #endif
 
+/* The input columns a row of 3x3 taps reads, and whether the layer pads (then the fused
+ * kernel reads row copies with the padding filled in: n bytes per pixel, which must fit). */
+static int32_t dw_wspan(const el_conv_params *p, const el_dims *out_dims)
+{
+    return (out_dims->w - 1) * p->stride_w + 2 * p->dilation_w + 1;
+}
+
+static int dw_padded(const el_conv_params *p, const el_dims *in_dims, const el_dims *out_dims)
+{
+    return p->pad_w > 0 || p->pad_h > 0 || dw_wspan(p, out_dims) - p->pad_w > in_dims->w ||
+           (out_dims->h - 1) * p->stride_h + 2 * p->dilation_h + 1 - p->pad_h > in_dims->h;
+}
+
+static int dw_rows_fit(const el_conv_params *p, const el_dims *in_dims, const el_dims *out_dims,
+                       int32_t n)
+{
+    return !dw_padded(p, in_dims, out_dims) ||
+           (p->dilation_h == 1 && (size_t)dw_wspan(p, out_dims) * (size_t)n <= EL_OPT_DW_ROWBUF);
+}
+
 /* A 3x3 depthwise layer's channels [c0, c0 + n) through the fused kernel (dw_rq), one call
  * per output row. A layer with padding reads its rows from copies with the padding filled in
  * (the input zero point; n bytes per pixel, each input row copied once: a ring of three
@@ -325,13 +364,14 @@ static int dw_rows_rq(const el_opt_kernels *kr, const el_conv_params *p, const e
     const int32_t in_h = in_dims->h, in_w = in_dims->w, c = in_dims->c, oc = out_dims->c;
     const int32_t out_h = out_dims->h, out_w = out_dims->w;
     const int32_t sx = p->stride_w, sy = p->stride_h, dx = p->dilation_w, dy = p->dilation_h;
-    const int32_t wspan = (out_w - 1) * sx + 2 * dx + 1; /* input columns a row of taps reads */
-    const int padded = p->pad_w > 0 || p->pad_h > 0 || wspan - p->pad_w > in_w ||
-                       (out_h - 1) * sy + 2 * dy + 1 - p->pad_h > in_h;
+    const int32_t wspan = dw_wspan(p, out_dims);
+    const int padded = dw_padded(p, in_dims, out_dims);
+    /* a copied row: pad_w pixels of padding, `inside` input pixels, padding to wspan */
+    const int32_t lpad = p->pad_w < wspan ? p->pad_w : wspan;
+    const int32_t inside = in_w < wspan - lpad ? in_w : wspan - lpad;
     int8_t buf[3][EL_OPT_DW_ROWBUF];
     int32_t b, oy, ky;
-    if (!kr->dw_rq_ok(filter, oc, n, rq) ||
-        (padded && (dy != 1 || (size_t)wspan * (size_t)n > EL_OPT_DW_ROWBUF))) {
+    if (!dw_rows_fit(p, in_dims, out_dims, n) || !kr->dw_rq_ok(filter, oc, n, rq)) {
         return 0;
     }
     for (b = 0; b < in_dims->n; ++b) {
@@ -349,14 +389,22 @@ static int dw_rows_rq(const el_opt_kernels *kr, const el_conv_params *p, const e
                     const int32_t slot = (iy + 3 * p->pad_h + 3) % 3;
                     int8_t *dst = buf[slot];
                     if (held[slot] != iy + 1) {
-                        int32_t x;
-                        for (x = 0; x < wspan; ++x, dst += n) {
-                            const int32_t ix = x - p->pad_w;
-                            if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
-                                memset(dst, zp, (size_t)n);
+                        if (iy < 0 || iy >= in_h) {
+                            memset(dst, zp, (size_t)wspan * n);
+                        } else {
+                            const int8_t *src = img + (size_t)iy * in_w * c;
+                            int32_t x;
+                            memset(dst, zp, (size_t)lpad * n);
+                            if (n == c) { /* every channel: the row's pixels are one run */
+                                memcpy(dst + (size_t)lpad * n, src, (size_t)inside * n);
                             } else {
-                                copy_pixel(dst, img + ((size_t)iy * in_w + ix) * c, n);
+                                for (x = 0; x < inside; ++x) {
+                                    copy_pixel(dst + (size_t)(lpad + x) * n, src + (size_t)x * c,
+                                               n);
+                                }
                             }
+                            memset(dst + (size_t)(lpad + inside) * n, zp,
+                                   (size_t)(wspan - lpad - inside) * n);
                         }
                         held[slot] = iy + 1;
                     }
@@ -375,6 +423,24 @@ static int dw_rows_rq(const el_opt_kernels *kr, const el_conv_params *p, const e
 #endif
 }
 
+/* be[c] = bias + input_offset * sum of channel c0 + c's taps, for c < n (modulo 2^32). */
+static void dw_fold(const el_opt_kernels *kr, int32_t taps, const int8_t *filter, int32_t out_c,
+                    int32_t c0, int32_t n, const int32_t *bias, int32_t off, int32_t *be)
+{
+    int32_t c, t;
+    if (kr->dw_sums != NULL) {
+        kr->dw_sums(taps, filter + c0, out_c, n, bias ? bias + c0 : NULL, off, be);
+        return;
+    }
+    for (c = 0; c < n; ++c) {
+        int32_t s = 0;
+        for (t = 0; t < taps; ++t) {
+            s += filter[(size_t)t * out_c + c0 + c];
+        }
+        be[c] = fold_offset(bias, c0 + c, off, s);
+    }
+}
+
 int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                                const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                                const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
@@ -386,9 +452,10 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
     const int32_t zp = -p->input_offset;
     const el_opt_kernels *kr;
     int8_t padv[EL_OPT_DW_C];
-    int32_t acc[EL_OPT_DW_MB * EL_OPT_DW_C], be[EL_OPT_DW_C];
+    int32_t acc[EL_OPT_DW_MB * EL_OPT_DW_C], be[EL_OPT_DW_CMAX];
     int32_t toff[EL_OPT_DW_TAPS]; /* tap offsets from a pixel's top-left tap, for dw_run */
     int32_t c0, ox_end;
+    el_opt_rq rq;
     if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c || taps > EL_OPT_DW_TAPS ||
         zp < -128 || zp > 127 || !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
@@ -409,24 +476,28 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
             }
         }
     }
+    rq.out_offset = p->output_offset;
+    rq.act_min = p->act_min;
+    rq.act_max = p->act_max;
+    rq.a_padded = 0;
+    if (kr->dw_rq != NULL && f_h == 3 && f_w == 3 && out_c > EL_OPT_DW_C &&
+        out_c <= EL_OPT_DW_CMAX && dw_rows_fit(p, in_dims, out_dims, out_c)) {
+        /* every channel in one pass of the fused kernel: padded rows copied as whole runs */
+        dw_fold(kr, taps, filter, out_c, 0, out_c, bias, p->input_offset, be);
+        rq.bias = be;
+        rq.mult = q->multiplier;
+        rq.shift = q->shift;
+        if (dw_rows_rq(kr, p, in_dims, in, filter, out_dims, out, out_c, zp, &rq)) {
+            return 1;
+        }
+    }
     for (c0 = 0; c0 < out_c; c0 += EL_OPT_DW_C) {
         const int32_t cb = out_c - c0 < EL_OPT_DW_C ? out_c - c0 : EL_OPT_DW_C;
-        el_opt_rq rq;
-        int32_t c, t, b, oy, ox;
-        for (c = 0; c < cb; ++c) {
-            int32_t s = 0;
-            for (t = 0; t < taps; ++t) {
-                s += filter[(size_t)t * out_c + c0 + c];
-            }
-            be[c] = fold_offset(bias, c0 + c, p->input_offset, s);
-        }
+        int32_t b, oy, ox;
+        dw_fold(kr, taps, filter, out_c, c0, cb, bias, p->input_offset, be);
         rq.bias = be;
         rq.mult = q->multiplier + c0;
         rq.shift = q->shift + c0;
-        rq.out_offset = p->output_offset;
-        rq.act_min = p->act_min;
-        rq.act_max = p->act_max;
-        rq.a_padded = 0;
         if (kr->dw_rq != NULL && f_h == 3 && f_w == 3 &&
             dw_rows_rq(kr, p, in_dims, in + c0, filter + c0, out_dims, out + c0, cb, zp, &rq)) {
             continue;

@@ -23,6 +23,8 @@
 #define EL_OPT_DW_MB 16    /* depthwise pixels per accumulator tile (2 KB) */
 #define EL_OPT_COL_ALIGN 1 /* im2col rows k bytes apart */
 #define EL_OPT_DW_ROWBUF 0 /* no padded depthwise row copies (no dw_rq kernel) */
+#define EL_OPT_DW_CMAX EL_OPT_DW_C /* depthwise channels of one fused pass (none here) */
+#define EL_OPT_STEM_WORDS 0 /* im2col of 3x3 RGB stems by the generic run copy (budgets kept) */
 #else
 #define EL_OPT_MB 64
 #define EL_OPT_NC 64
@@ -32,6 +34,8 @@
 #define EL_OPT_DW_MB EL_OPT_MB
 #define EL_OPT_COL_ALIGN 16 /* im2col rows start 16 bytes apart: vector loads past k stay inside */
 #define EL_OPT_DW_ROWBUF 8192 /* bytes of each of the 3 padded input rows of the fused depthwise */
+#define EL_OPT_DW_CMAX 2048   /* channels of a whole-layer pass of the fused depthwise */
+#define EL_OPT_STEM_WORDS 1   /* im2col of 3x3 RGB stems: each 8..16-byte run as two words */
 #endif
 #define EL_OPT_DW_TAPS 64 /* largest depthwise kernel (h*w) handled */
 
@@ -97,6 +101,10 @@ typedef struct {
     void (*dw_rq)(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                   const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq, int8_t *out,
                   int32_t ostep);
+    /* Optional (NULL: the driver's loop): a depthwise filter's folded bias, out[c] = bias[c]
+     * (0 without one) + off * sum_t f[t * fstride + c] for c < n, modulo 2^32; taps <= 64. */
+    void (*dw_sums)(int32_t taps, const int8_t *f, int32_t fstride, int32_t n, const int32_t *bias,
+                    int32_t off, int32_t *out);
 } el_opt_kernels;
 
 /* One int8 ADD / SUB element exactly as the reference (multipliers >= 0). */
@@ -224,6 +232,8 @@ int el_opt_maxpool_f32_neon(const el_pool_params *p, const el_dims *in_dims, con
 void el_opt_requant_neon(const el_opt_rq *rq, int32_t m, int32_t n, const int32_t *acc,
                          int32_t ldacc, int8_t *out, int32_t ldout);
 void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
+void el_opt_dw_sums_neon(int32_t taps, const int8_t *f, int32_t fstride, int32_t n,
+                         const int32_t *bias, int32_t off, int32_t *out);
 int el_opt_dw_rq_ok_neon(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq);
 void el_opt_dw_rq_neon(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                        const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,

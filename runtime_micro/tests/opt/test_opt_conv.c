@@ -23,6 +23,10 @@ static int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32
 }
 
 /* One case; returns 0 when its sizes do not fit the buffers. */
+/* output scale factor: 96 * k gives multipliers near 1 (shifts of 0 and left shifts)
+ * on inputs and weights in [-3, 3] */
+static double g_scale = 1.0;
+
 static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_t oc, int32_t fh,
                     int32_t fw, int32_t stride, int32_t dil, int same, int32_t in_zp,
                     int32_t out_zp, int use_bias, const unsigned *isas, int n_isas)
@@ -74,11 +78,16 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
         break;
     }
     k = fh * fw * ic;
-    fill_s8(g_in, n * h * w * ic, -128, 127);
-    fill_s8(g_filter, oc * k, (rnd() % 4u) ? -127 : -128, 127);
+    if (g_scale > 1.0) { /* small values, so sums near 1 do not all saturate */
+        fill_s8(g_in, n * h * w * ic, -3, 3);
+        fill_s8(g_filter, oc * k, -3, 3);
+    } else {
+        fill_s8(g_in, n * h * w * ic, -128, 127);
+        fill_s8(g_filter, oc * k, (rnd() % 4u) ? -127 : -128, 127);
+    }
     for (c = 0; c < oc; ++c) {
-        g_bias[c] = rnd_in(-40000, 40000);
-        rnd_multiplier(1.0 / (128.0 * (double)k), &g_mult[c], &g_shift[c]);
+        g_bias[c] = g_scale > 1.0 ? rnd_in(-50, 50) : rnd_in(-40000, 40000);
+        rnd_multiplier(g_scale / (128.0 * (double)k), &g_mult[c], &g_shift[c]);
     }
     q.multiplier = g_mult;
     q.shift = g_shift;
@@ -143,6 +152,22 @@ int main(void)
     run_case(-251, 1, 23, 23, 3, 32, 3, 3, 2, 1, 0, -4, -128, 1, isas, n_isas);
     run_case(-252, 1, 24, 21, 3, 19, 3, 3, 2, 1, 1, 7, -128, 1, isas, n_isas);
     run_case(-253, 1, 12, 12, 5, 8, 3, 3, 1, 1, 1, 0, 0, 1, isas, n_isas); /* k = 45 */
+    /* few rows of a long k (dot-product tiles of 1 to 4 rows, fused requantization): 9 rows
+     * (three tiles of 3), 1, 5 (3 + 2) and 13 (4 + 3 + 3 + 3), k tails of 8 and of 1..15,
+     * columns past the last 4; then the same with shifts of 0 and left shifts */
+    for (idx = 0; idx < 2; ++idx) {
+        g_scale = idx ? 96.0 * 56.0 : 1.0;
+        run_case(-300 - 10 * idx, 1, 3, 3, 56, 10, 1, 1, 1, 1, 0, 3, -5, 1, isas, n_isas);
+        g_scale = idx ? 96.0 * 40.0 : 1.0;
+        run_case(-301 - 10 * idx, 1, 1, 1, 40, 39, 1, 1, 1, 1, 0, 0, -9, 1, isas, n_isas);
+        g_scale = idx ? 96.0 * 37.0 : 1.0;
+        run_case(-302 - 10 * idx, 1, 1, 5, 37, 13, 1, 1, 1, 1, 0, -1, -128, 0, isas, n_isas);
+        g_scale = idx ? 96.0 * 336.0 : 1.0;
+        run_case(-303 - 10 * idx, 1, 1, 13, 336, 12, 1, 1, 1, 1, 0, 0, 0, 1, isas, n_isas);
+        g_scale = idx ? 96.0 * 90.0 : 1.0;
+        run_case(-304 - 10 * idx, 1, 2, 3, 10, 6, 3, 3, 1, 1, 1, -3, 2, 1, isas, n_isas);
+    }
+    g_scale = 1.0;
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
         done +=

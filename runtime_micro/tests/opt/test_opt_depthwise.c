@@ -129,6 +129,10 @@ int main(void)
     run_case(-9, 1, 10, 11, 80, 1, 3, 3, 3, 1, 1, -128, 3, 1, isas, n_isas);
     run_case(-10, 1, 1, 130, 64, 1, 3, 3, 1, 1, 1, 0, 0, 1, isas, n_isas);
     run_case(-11, 1, 6, 9, 21, 1, 3, 3, 1, 1, 0, -7, 7, 1, isas, n_isas);
+    /* every channel in one fused pass (144 channels, padded rows copied as whole runs; no
+     * bias), and a layer whose whole rows do not fit the buffer but 64-channel chunks do */
+    run_case(-12, 1, 7, 9, 144, 1, 3, 3, 1, 1, 1, 6, -4, 0, isas, n_isas);
+    run_case(-13, 1, 2, 68, 120, 1, 3, 3, 1, 1, 1, 5, -6, 1, isas, n_isas);
     /* scales where some channels shift left or not at all (the fused kernels' long form) */
     g_scale = 600.0;
     for (idx = 0; idx < 6; ++idx) {
