@@ -7,7 +7,10 @@ that produce it. Units are removed least important first.
 
 Per-group ratios come from measured sensitivity (global allocation): for each group, the
 relative output error of its consumers after removing 0, 10, 20 ... 90 % of its units, with the
-chosen repair, is computed from the Gram matrices; a greedy search then removes, step by step,
+chosen repair, is computed from the Gram matrices (relative to the residual sum a consumer's
+output is added into, when it is: EfficientNet-Lite0 at 0.75x MACs otherwise kept its residual
+streams no better than its expansions and cut the last block's 320 output channels to 128:
+output cosine on other crops 0.953, now 0.967); a greedy search then removes, step by step,
 the group whose next step costs the least error per MAC (or per channel) saved, until the target
 is met; units are then given back, one at a time, while the target still holds (the 10 %
 steps are coarse). Interactions between groups (a convolution whose inputs and outputs both
@@ -36,6 +39,9 @@ from edgelite.prune.groups import Group, channels
 GRID = tuple(i / 10 for i in range(10))  # fractions of a group's units tried for sensitivity
 # The greedy removal order (greedy_order) runs while units² × consumer features³ stays below.
 GREEDY_BUDGET = 1e9
+# A consumer's error is measured against the energy of the residual sum its output lands in
+# (see group_error), not its own output's.
+LANDING = True
 
 
 @dataclass
@@ -136,7 +142,8 @@ def greedy_order(g: Group, grams: dict[int, RP.Gram], mode: str,
 def group_error(g: Group, removed_units: Sequence[int], grams: dict[int, RP.Gram],
                 mode: str, cache: dict[int, tuple[np.ndarray, float]],
                 lams: dict[int, float] | None = None) -> float:
-    """Σ over ``g``'s consumers of their relative output error with ``removed_units`` gone."""
+    """Σ over ``g``'s consumers of their output error with ``removed_units`` gone, relative to
+    the energy of their output or of the residual sum it is added into (Gram.landing)."""
     err = 0.0
     lams = {} if lams is None else lams
     for layer in g.consumers:
@@ -152,7 +159,10 @@ def group_error(g: Group, removed_units: Sequence[int], grams: dict[int, RP.Gram
         f = np.unique(np.concatenate(feats)) if feats else np.zeros(0, np.int64)
         if f.size == 0:
             continue
-        err += RP.residual(layer, gram, f, mode, wa, total=total) / max(total, 1e-30)
+        # Relative to what the error corrupts: a projection added into a residual stream
+        # perturbs the stream, whose energy can be many times its own.
+        norm = gram.landing if LANDING and gram.landing > 0 else total
+        err += RP.residual(layer, gram, f, mode, wa, total=total) / max(norm, 1e-30)
     return err
 
 
