@@ -39,6 +39,14 @@ LAMBDAS = (1e-3, 1e-2, 1e-1, 1.0)
 # repair) the fit does not overfit measurably: no
 # cross-validation (convolutions see one row per output position; dense layers one per sample).
 ROWS_PER_FEATURE = 4
+# Between ROWS_PER_FEATURE and this many rows per feature, the sensitivity of the allocation
+# (residual()) is the error of the ridge refit measured on held-out folds, for layers of at most
+# FOLD_CV_FEATURES features (four eigendecompositions of the kept features per subset; GCV's
+# estimate above that). EfficientNet-Lite0's head (320 -> 1280 on 7x7 maps: 3,136 rows for 321
+# features at 64 crops) lost 2 dB more on other crops than on the calibration ones, which the
+# training residual did not show: the allocation cut its 320 inputs to 224.
+FOLD_CV_ROWS = 16
+FOLD_CV_FEATURES = 512
 # The correction pass cross-validates below this many rows per feature (see correct()).
 # Rows of one image are far from independent (a 7x7 map gives 49 similar rows), so even tens
 # of rows per feature overfit: EfficientNet-Lite0 --macs 0.75 on 64 crops, output cosine on
@@ -327,6 +335,12 @@ def residual(op: ir.Op, gram: Gram, removed: np.ndarray, mode: str,
     total = _quad(wa, g) if total is None else total
     fit = max(total - float(np.sum(a * z)), 0.0)
     if not gram.needs_cv:
+        if gram.rows < FOLD_CV_ROWS * (gram.features + 1) and len(gram.folds) > 1 \
+                and gram.features <= FOLD_CV_FEATURES:
+            # Rows of one sample are far from independent (a 7x7 map gives 49 alike): the
+            # training residual flatters the fit more than the rows count says; measure it
+            # on the folds.
+            return _cv(gram, wa, removed, keep)[1]
         return fit
     # Few rows per feature: the training residual flatters the fit. Generalised
     # cross-validation's correction (1 − df/n)⁻² estimates its error on new rows; the bias-only
