@@ -139,6 +139,97 @@ def greedy_order(g: Group, grams: dict[int, RP.Gram], mode: str,
         rest.remove(u)
 
 
+OBS_ORDER = True
+OBS_BLOCK = 16
+OBS_STEP_DIV = 16
+
+
+def obs_order(g: Group, grams: dict[int, RP.Gram]) -> list[int] | None:
+    """The greedy removal order with the least-squares repair, computed the Optimal Brain
+    Surgeon way: removing input feature j from a layer whose kept weights W are already the
+    refit ones costs ‖W[:, j]‖² / [G⁻¹]_jj, and leaves W − W[:, j] [G⁻¹]_j: / [G⁻¹]_jj refit,
+    G⁻¹ downdated the same way. Each step prices every candidate at O(outputs) instead of a
+    solve per candidate (greedy_order). The downdates of G⁻¹ are deferred and applied in blocks
+    of OBS_BLOCK (one matrix product instead of a pass over G⁻¹ per removal); the order is the
+    same. Only units that are one input feature of each consumer (1x1 convolutions, dense
+    layers); None otherwise."""
+    cons = [op for op in g.consumers if id(op) in grams]
+    if not cons:
+        return None
+    feats = []
+    for op in cons:
+        f = [unit_features(g, u.index, op) for u in g.units]
+        if any(x.size != 1 for x in f):
+            return None
+        feats.append(np.asarray([int(x[0]) for x in f]))
+    n = len(g.units)
+    state = []
+    for op, fi in zip(cons, feats, strict=True):
+        gram = grams[id(op)]
+        # Columns permuted so that unit u is column u (the rest, the ones column among them,
+        # after the units): every step reads the units' columns as one slice.
+        perm = np.concatenate([fi, np.setdiff1d(np.arange(gram.g.shape[0]), fi)])
+        gm = gram.g[np.ix_(perm, perm)]
+        lam = RP.DAMP * max(float(np.mean(np.diag(gm))), 1e-30)
+        hinv = np.linalg.inv(gm + lam * np.eye(gm.shape[0]))
+        w, b = RP.layer_matrix(op)
+        wa = np.concatenate([w, b[:, None]], axis=1)[:, perm]
+        norm = gram.landing if LANDING and gram.landing > 0 else RP.signal(op, gram)
+        state.append({"w": wa, "h": hinv, "norm": max(norm, 1e-30), "pend": []})
+    left = {id(t): channels(t) for t in g.tensors}
+    alive = np.ones(n, dtype=bool)
+    order: list[int] = []
+
+    def deferred(st: dict) -> tuple[np.ndarray, np.ndarray] | None:
+        """(G⁻¹[:, J] M, J) for the pending removals J, M = G⁻¹[J, J]⁻¹ (G⁻¹ as last
+        flushed): the current G⁻¹ is G⁻¹ − G⁻¹[:, J] M G⁻¹[J, :]."""
+        pend = st["pend"]
+        if not pend:
+            return None
+        j = np.asarray(pend)
+        return st["h"][:, j] @ np.linalg.inv(st["h"][np.ix_(j, j)]), j
+
+    while True:
+        cost = np.zeros(n)
+        dms = [deferred(st) for st in state]
+        for st, dm in zip(state, dms, strict=True):
+            d = np.diag(st["h"])[:n].copy()
+            if dm is not None:
+                hm, j = dm
+                d -= np.einsum("ij,ij->i", hm[:n], st["h"][:n, j])
+            wu = st["w"][:, :n]
+            cost += np.einsum("ij,ij->j", wu, wu) / np.maximum(d, 1e-300) / st["norm"]
+        cost[~alive] = np.inf
+        # A few units per step while many are left (the cheapest that fit), one at a time
+        # toward the end: the steps that decide the order of the units kept longest.
+        want = max(1, int(alive.sum()) // OBS_STEP_DIV)
+        batch: list[int] = []
+        for c in np.argsort(cost, kind="stable"):
+            if len(batch) >= want or not alive[c]:
+                break
+            slots = g.units[int(c)].slots
+            if all(left[k] > len(v) for k, v in slots.items()):
+                batch.append(int(c))
+                for k, v in slots.items():
+                    left[k] -= len(v)
+        if not batch:
+            return order
+        bi = np.asarray(batch)
+        for st, dm in zip(state, dms, strict=True):
+            rows = st["h"][bi].copy()
+            if dm is not None:
+                hm, jj = dm
+                rows -= hm[bi] @ st["h"][jj]
+            st["w"] -= (st["w"][:, bi] @ np.linalg.inv(rows[:, bi])) @ rows
+            st["pend"].extend(batch)
+            if len(st["pend"]) >= OBS_BLOCK:
+                hm, jj = deferred(st)
+                st["h"] -= hm @ st["h"][jj]
+                st["pend"] = []
+        alive[bi] = False
+        order.extend(batch)
+
+
 def group_error(g: Group, removed_units: Sequence[int], grams: dict[int, RP.Gram],
                 mode: str, cache: dict[int, tuple[np.ndarray, float]],
                 lams: dict[int, float] | None = None) -> float:
@@ -283,6 +374,8 @@ def allocate(graph: ir.Graph, groups: Sequence[Group], grams: dict[int, RP.Gram]
         gcache: dict[int, tuple[np.ndarray, float]] = {}
         for g in prunable:
             greedy = greedy_order(g, grams, mode, gcache)
+            if greedy is None and mode == "ls" and OBS_ORDER:
+                greedy = obs_order(g, grams)
             if greedy is not None:
                 orders[g.index] = greedy
     total_units = sum(len(g.units) for g in prunable)
