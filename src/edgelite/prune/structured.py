@@ -19,13 +19,14 @@ shrink) are in the MAC count, which is always computed on the whole graph.
 When it is cheap enough (GREEDY_BUDGET), the order in which a group's units go is not the
 importance order but a greedy search with the repair: each step removes the unit whose
 removal, refit included, costs the group's consumers least (a channel that the kept ones
-predict well goes early, however much energy it carries).
+predict well goes early, however much energy it carries). Past that budget, groups read by 1x1
+convolutions or dense layers get the same greedy order from Optimal Brain Surgeon's
+formulas (obs_order), on the training residual.
 """
 
 from __future__ import annotations
 
 import bisect
-
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -139,9 +140,12 @@ def greedy_order(g: Group, grams: dict[int, RP.Gram], mode: str,
         rest.remove(u)
 
 
+# Past GREEDY_BUDGET the removal order comes from obs_order (else the importance order):
+# EfficientNet-Lite0 --macs 0.75 from 64 crops, output cosine on 48 other crops 0.9726 with the
+# importance order in its large groups, 0.9766 with obs_order (3 CPU s on MobileNetV2-1.0-224).
 OBS_ORDER = True
-OBS_BLOCK = 16
-OBS_STEP_DIV = 16
+OBS_BLOCK = 16  # deferred downdates of G⁻¹ applied together
+OBS_STEP_DIV = 16  # units removed per step: 1/16 of those left (at least one)
 
 
 def obs_order(g: Group, grams: dict[int, RP.Gram]) -> list[int] | None:
@@ -150,9 +154,10 @@ def obs_order(g: Group, grams: dict[int, RP.Gram]) -> list[int] | None:
     refit ones costs ‖W[:, j]‖² / [G⁻¹]_jj, and leaves W − W[:, j] [G⁻¹]_j: / [G⁻¹]_jj refit,
     G⁻¹ downdated the same way. Each step prices every candidate at O(outputs) instead of a
     solve per candidate (greedy_order). The downdates of G⁻¹ are deferred and applied in blocks
-    of OBS_BLOCK (one matrix product instead of a pass over G⁻¹ per removal); the order is the
-    same. Only units that are one input feature of each consumer (1x1 convolutions, dense
-    layers); None otherwise."""
+    of OBS_BLOCK (one matrix product instead of a pass over G⁻¹ per removal), which changes
+    nothing; while many units are left, each step removes the 1/OBS_STEP_DIV cheapest together
+    (the exact block update), one at a time toward the end. Only units that are one input
+    feature of each consumer (1x1 convolutions, dense layers); None otherwise."""
     cons = [op for op in g.consumers if id(op) in grams]
     if not cons:
         return None
