@@ -172,7 +172,12 @@ def test_exact_obs_beats_the_column_walk_on_small_layers(monkeypatch):
 @pytest.mark.slow
 def test_greedy_removal_order_beats_importance_order(monkeypatch):
     greedy = {n: _prune(n, macs=0.5)[3] for n in MODELS}
-    monkeypatch.setattr(ST, "GREEDY_BUDGET", 0)  # the activation-importance order
+    monkeypatch.setattr(ST, "GREEDY_BUDGET", 0)  # no group within the brute-force search
+    # digits8's last group is read by a dense layer, one feature per unit: obs_order's formulas
+    # give the brute-force greedy's order (measured: the same 16.95 dB)
+    obs = _prune("digits8", macs=0.5)[3]
+    assert obs > greedy["digits8"] - 0.05, (obs, greedy["digits8"])
+    monkeypatch.setattr(ST, "OBS_ORDER", False)  # the activation-importance order
     for n in MODELS:
         plain = _prune(n, macs=0.5)[3]
         assert greedy[n] > plain + 0.5, (n, greedy[n], plain)
