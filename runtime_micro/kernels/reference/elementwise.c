@@ -156,26 +156,24 @@ static int32_t mul_q(const el_arith_params *p, int32_t a, int32_t b);
 #define EL_S8_BINARY(F)                                                                            \
     do {                                                                                           \
         const size_t n_ = shape_size(so);                                                          \
-        int8_t t_[256];                                                                            \
-        int32_t v_;                                                                                \
-        size_t j_;                                                                                 \
-        if (n_ >= EL_S8_LOOKUP_MIN && bcast_period(s2, so) == 1 && bcast_period(s1, so) == n_) {   \
-            for (v_ = -128; v_ < 128; ++v_) {                                                      \
-                t_[v_ + 128] = (int8_t)F(v_, in2[0]);                                              \
+        if (n_ >= EL_S8_LOOKUP_MIN) {                                                              \
+            const size_t pa_ = bcast_period(s1, so), pb_ = bcast_period(s2, so);                   \
+            /* the operand that varies, the other being a single value */                          \
+            const int8_t *var_ = (pb_ == 1 && pa_ == n_)   ? in1                                   \
+                                 : (pa_ == 1 && pb_ == n_) ? in2                                   \
+                                                           : 0;                                    \
+            if (var_) {                                                                            \
+                int8_t t_[256];                                                                    \
+                int32_t v_;                                                                        \
+                size_t j_;                                                                         \
+                for (v_ = -128; v_ < 128; ++v_) {                                                  \
+                    t_[v_ + 128] = (int8_t)(var_ == in1 ? F(v_, in2[0]) : F(in1[0], v_));          \
+                }                                                                                  \
+                for (j_ = 0; j_ < n_; ++j_) {                                                      \
+                    out[j_] = t_[var_[j_] + 128];                                                  \
+                }                                                                                  \
+                break;                                                                             \
             }                                                                                      \
-            for (j_ = 0; j_ < n_; ++j_) {                                                          \
-                out[j_] = t_[in1[j_] + 128];                                                       \
-            }                                                                                      \
-            break;                                                                                 \
-        }                                                                                          \
-        if (n_ >= EL_S8_LOOKUP_MIN && bcast_period(s1, so) == 1 && bcast_period(s2, so) == n_) {   \
-            for (v_ = -128; v_ < 128; ++v_) {                                                      \
-                t_[v_ + 128] = (int8_t)F(in1[0], v_);                                              \
-            }                                                                                      \
-            for (j_ = 0; j_ < n_; ++j_) {                                                          \
-                out[j_] = t_[in2[j_] + 128];                                                       \
-            }                                                                                      \
-            break;                                                                                 \
         }                                                                                          \
         EL_BINARY_LOOP((int8_t)F(in1[it.o1], in2[it.o2]));                                         \
     } while (0)

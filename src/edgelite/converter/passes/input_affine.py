@@ -39,9 +39,8 @@ def _affine(ix: Index, t: ir.Tensor) -> tuple[ir.Op, ir.Tensor, np.ndarray] | No
 
 
 def _reader(ix: Index, t: ir.Tensor) -> ir.Op | None:
-    """The one op reading t, if the pass can fold into it: a 1x1 unpadded-in-effect
-    CONV_2D with stride 1 or any stride (1x1 taps never reach padding), or a
-    FULLY_CONNECTED over t's last axis, with float weights."""
+    """The one op reading t, if the pass can fold into it: a 1x1 CONV_2D of any stride (its
+    taps never reach padding) or a FULLY_CONNECTED over t's last axis, with float weights."""
     op = ix.single_consumer(t)
     if op is None or op.type not in READERS or op.inputs[0] is not t or ix.is_output(t):
         return None
@@ -75,8 +74,6 @@ def fold_input_affine(graph: ir.Graph) -> bool:
         if found is None:
             continue
         aff, x, vec = found
-        if len(ix.consumers.get(t, [])) != 1:
-            continue
         w_idx, axis, b_idx = READERS[op.type]
         w = op.inputs[w_idx].data.astype(np.float32)
         out_ch = w.shape[0]
