@@ -477,6 +477,8 @@ def _choose_bias_correction(cfg: AnnotateConfig, build, progress: bool = False,
 
 # auto precision writes at most this many files to attribute the size cost to raised ops
 SIZE_STEPS = 16
+# batches of up to this many ops are cut to their shortest prefix meeting the target exactly
+BISECT_EXACT = 16
 
 
 def _raise(cfg: AnnotateConfig, key: str, to: str) -> AnnotateConfig:
@@ -502,7 +504,8 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     left), the model measured once per batch and re-ranked from that run, so a search costs
     about 2 log2(raised ops) + 1 model runs instead of one per tried op (the first batch
     sized from the measured noise shares, see _first_batch): the batch that meets
-    the target is cut to its shortest prefix that still does, by bisection. The ops that add
+    the target is cut by bisection to its shortest prefix that still does (within an eighth of
+    the batch past BISECT_EXACT ops). The ops that add
     no noise of their own come last in the int16 steps (every op in int16 drops the
     requantizations between them), and a batch that would take more than half of what is left
     takes all of it. ``max_steps`` bounds the number of measured models.
@@ -600,10 +603,14 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
         trial = {**precision, **dict(step)}
         t_ann, t_model, t_rep = measure(trial)
         if t_rep.output_sqnr_db >= target_db:
-            # The shortest prefix of this batch that still meets the target (bisection on
-            # output-only checks; the prefix found is measured in full once, below).
+            # A prefix of this batch that still meets the target, by bisection on output-only
+            # checks (measured in full once, below): the shortest for batches of up to
+            # BISECT_EXACT ops, else at most an eighth of the batch longer than the shortest
+            # (each check of a model that is mostly int16 costs about a full search step; the
+            # last halvings of a batch of hundreds would each save a few ops at that price).
             lo, hi = 1, len(step)
-            while lo < hi and steps < max_steps:
+            slack = 0 if len(step) <= BISECT_EXACT else len(step) // 8
+            while hi - lo > slack and steps < max_steps:
                 mid = (lo + hi) // 2
                 if measure({**precision, **dict(step[:mid])}, full=False)[2] >= target_db:
                     hi = mid
