@@ -405,8 +405,13 @@ static void conv2d_run(el_context *ctx, const el_conv_params *p, const el_pc_qua
         }
     } else if (EL_KEEP_S16 && in_t->type == EL_INT16) {
         /* TFLite Micro takes the 64-bit path without a bias too */
-        el_conv2d_s16(p, q, ind, (const int16_t *)in, fd, EL_S8(filter), bias ? bias->data : NULL,
-                      bias == NULL || bias->type == EL_INT64, outd, (int16_t *)out);
+        const int bias64 = bias == NULL || bias->type == EL_INT64;
+        if (!EL_OPT_S16 ||
+            !el_opt_conv2d_s16(el_ctx_isa(ctx), p, q, ind, (const int16_t *)in, fd, EL_S8(filter),
+                               bias ? bias->data : NULL, bias64, outd, (int16_t *)out)) {
+            el_conv2d_s16(p, q, ind, (const int16_t *)in, fd, EL_S8(filter),
+                          bias ? bias->data : NULL, bias64, outd, (int16_t *)out);
+        }
     } else {
         /* kernels/opt: identical bytes when it takes the layer, else the reference. */
         if (!el_opt_conv2d_s8(el_ctx_isa(ctx), p, q, ind, (const int8_t *)in, fd, EL_S8(filter),
@@ -432,9 +437,13 @@ static void depthwise_run(el_context *ctx, const el_conv_params *p, const el_pc_
                                     bias ? EL_F32(bias) : NULL, outd, (float *)out);
         }
     } else if (EL_KEEP_S16 && in_t->type == EL_INT16) {
-        el_depthwise_conv2d_s16(p, q, ind, (const int16_t *)in, fd, EL_S8(filter),
-                                bias ? bias->data : NULL, 1 /* prepare requires int64 */, outd,
-                                (int16_t *)out);
+        if (!EL_OPT_S16 || !el_opt_depthwise_conv2d_s16(
+                               el_ctx_isa(ctx), p, q, ind, (const int16_t *)in, fd, EL_S8(filter),
+                               bias ? bias->data : NULL, outd, (int16_t *)out)) {
+            el_depthwise_conv2d_s16(p, q, ind, (const int16_t *)in, fd, EL_S8(filter),
+                                    bias ? bias->data : NULL, 1 /* prepare requires int64 */, outd,
+                                    (int16_t *)out);
+        }
     } else {
         if (!el_opt_depthwise_conv2d_s8(el_ctx_isa(ctx), p, q, ind, (const int8_t *)in, fd,
                                         EL_S8(filter), bias ? EL_S32(bias) : NULL, outd,
@@ -706,9 +715,14 @@ static el_status transpose_conv_invoke(el_context *ctx, el_node *node)
         return EL_OK;
     }
     if (in->type == EL_INT16) {
-        el_transpose_conv_s16(d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
-                              bias ? bias->data : NULL, 1, &d->out, (int64_t *)node->scratch,
-                              EL_S16(out));
+        if (!EL_OPT_S16 ||
+            !el_opt_transpose_conv_s16(el_ctx_isa(ctx), d->p, &d->q, &d->in, EL_S16(in), &d->filter,
+                                       EL_S8(filter), bias ? bias->data : NULL, 1, &d->out,
+                                       (int64_t *)node->scratch, EL_S16(out))) {
+            el_transpose_conv_s16(d->p, &d->q, &d->in, EL_S16(in), &d->filter, EL_S8(filter),
+                                  bias ? bias->data : NULL, 1, &d->out, (int64_t *)node->scratch,
+                                  EL_S16(out));
+        }
         return EL_OK;
     }
     el_transpose_conv_f32(d->p, &d->in, EL_F32(in), &d->filter, EL_F32(filter),

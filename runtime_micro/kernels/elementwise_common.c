@@ -408,7 +408,14 @@ static el_status binary_invoke(el_context *ctx, el_node *node)
         if (!EL_KEEP_S16) {
             break;
         }
-        if (WITH_MUL && d->op == EL_BIN_MUL) {
+        if (EL_OPT_S16 &&
+            (d->op == EL_BIN_ADD || (WITH_SUB && d->op == EL_BIN_SUB) ||
+             (WITH_MUL && d->op == EL_BIN_MUL)) &&
+            el_opt_binary_s16(el_ctx_isa(ctx),
+                              d->op == EL_BIN_ADD ? 0 : (d->op == EL_BIN_SUB ? 1 : 2), &d->p,
+                              &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out))) {
+            /* kernels/opt took it: identical bytes */
+        } else if (WITH_MUL && d->op == EL_BIN_MUL) {
             el_mul_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so, EL_S16(out));
         } else if (WITH_SQDIFF && d->op == EL_BIN_SQUARED_DIFFERENCE) {
             el_squared_difference_s16(&d->p, &d->s1, EL_S16(a), &d->s2, EL_S16(b), &d->so,

@@ -61,6 +61,36 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
                      const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                      const int8_t *filter, const int32_t *bias, const el_opt_sums *sums,
                      const el_dims *out_dims, int8_t *out);
+/* The int16 kernels below exist on hosted CPUs only; elsewhere the callers skip them at compile
+ * time (microcontroller code size). */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define EL_OPT_S16 1
+#else
+#define EL_OPT_S16 0
+#endif
+/* int16x8 CONV_2D (int16 activations, int8 filter, bias int64 when bias64 else int32 or NULL,
+ * as the reference el_conv2d_s16 takes them): hosted CPUs (conv_s16.c); 0 elsewhere. */
+int el_opt_conv2d_s16(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
+                      const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
+                      const int8_t *filter, const void *bias, int bias64, const el_dims *out_dims,
+                      int16_t *out);
+/* int16x8 DEPTHWISE_CONV_2D, depth multiplier 1 (int64 bias or NULL, as the reference takes it):
+ * hosted CPUs (conv_s16.c); 0 elsewhere. */
+int el_opt_depthwise_conv2d_s16(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
+                                const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
+                                const int8_t *filter, const void *bias, const el_dims *out_dims,
+                                int16_t *out);
+/* int16x8 TRANSPOSE_CONV (arguments as the reference el_transpose_conv_s16's, scratch one int64
+ * per output element): hosted CPUs (conv_s16.c); 0 elsewhere. */
+int el_opt_transpose_conv_s16(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
+                              const el_dims *in_dims, const int16_t *in, const el_dims *f_dims,
+                              const int8_t *filter, const void *bias, int bias64,
+                              const el_dims *out_dims, int64_t *scratch, int16_t *out);
+/* int16 ADD (op 0), SUB (1), MUL (2) with TFLite's int16 arithmetic, operands of the output's
+ * shape or single values: x86 AVX2 (elementwise_s16.c); 0 for anything else. */
+int el_opt_binary_s16(uint32_t isa, int op, const el_arith_params *p, const el_shape *s1,
+                      const int16_t *in1, const el_shape *s2, const int16_t *in2,
+                      const el_shape *so, int16_t *out);
 int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                                const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                                const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
