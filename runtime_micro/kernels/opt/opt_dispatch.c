@@ -145,27 +145,17 @@ static const el_opt_kernels k_sse41 = {el_opt_gemm_sse41,
                                        NULL};
 #endif
 #if defined(EL_OPT_HAVE_VNNI)
-/* The VNNI GEMM with its int32 tile (no fused VNNI GEMM measured yet); depthwise as AVX2 */
-static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512,
-                                         el_opt_dw_avx2,
-                                         el_opt_requant_avx2,
-                                         el_opt_rowsum_avx2,
-                                         el_opt_add_avx2,
-                                         NULL,
-                                         NULL,
-                                         el_opt_dw_rq_ok_avx2,
-                                         el_opt_dw_rq_avx2,
-                                         NULL};
-static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni,
-                                         el_opt_dw_avx2,
-                                         el_opt_requant_avx2,
-                                         el_opt_rowsum_avx2,
-                                         el_opt_add_avx2,
-                                         NULL,
-                                         NULL,
-                                         el_opt_dw_rq_ok_avx2,
-                                         el_opt_dw_rq_avx2,
-                                         NULL};
+/* The VNNI tile GEMM for what gemm_rq declines; AVX2's fused paths */
+static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512, el_opt_dw_avx2,
+                                         el_opt_requant_avx2, el_opt_rowsum_avx2,
+                                         el_opt_add_avx2,     NULL,
+                                         el_opt_gemm_rq_avx2, el_opt_dw_rq_ok_avx2,
+                                         el_opt_dw_rq_avx2,   NULL};
+static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni, el_opt_dw_avx2,
+                                         el_opt_requant_avx2, el_opt_rowsum_avx2,
+                                         el_opt_add_avx2,     NULL,
+                                         el_opt_gemm_rq_avx2, el_opt_dw_rq_ok_avx2,
+                                         el_opt_dw_rq_avx2,   NULL};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
 static const el_opt_kernels k_neon = {el_opt_gemm_neon,
