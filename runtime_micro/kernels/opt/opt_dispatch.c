@@ -149,7 +149,7 @@ static const el_opt_kernels k_sse41 = {el_opt_gemm_sse41,
 /* The VNNI tile GEMM for what gemm_rq declines; AVX2's fused paths */
 static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512,    el_opt_dw_avx2,
                                          el_opt_requant_avx2,    el_opt_rowsum_avx2,
-                                         el_opt_add_avx2,        NULL,
+                                         el_opt_add_vnni512,     NULL,
                                          el_opt_gemm_rq_vnni512, el_opt_dw_rq_ok_avx2,
                                          el_opt_dw_rq_vnni512,   NULL};
 static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni, el_opt_dw_avx2,

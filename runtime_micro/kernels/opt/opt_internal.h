@@ -197,6 +197,8 @@ int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const 
 void el_opt_dw_rq_vnni512(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                           const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
                           int8_t *out, int32_t ostep);
+void el_opt_add_vnni512(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                        const int8_t *b, int8_t *out);
 #endif
 
 /* The float32 GEMM register tile of each instruction set (f32_body.h drives it):

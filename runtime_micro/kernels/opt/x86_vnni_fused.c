@@ -692,6 +692,43 @@ void el_opt_dw_rq_vnni512(const int8_t *const *rows, int32_t dstep, int32_t xste
     }
 }
 
+/* ---- int8 ADD / SUB (el_opt_kernels.add): el_opt_add_avx2's arithmetic on 16 lanes ---- */
+Z_ATTR static void zrq_uniform(int32_t mult, int32_t shift, zrq *q)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    zrq_make(zero, _mm512_set1_epi32(mult), _mm512_set1_epi32(shift), zero, q);
+}
+
+Z_ATTR void el_opt_add_vnni512(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                               const int8_t *b, int8_t *out)
+{
+    zrq c1, c2, co;
+    const __m512i off1 = _mm512_set1_epi32(p->input1_offset);
+    const __m512i off2 = _mm512_set1_epi32(p->input2_offset);
+    const __m512i ooff = _mm512_set1_epi32(p->output_offset);
+    const __m512i lo = _mm512_set1_epi32(p->act_min), hi = _mm512_set1_epi32(p->act_max);
+    const __m128i ls = _mm_cvtsi32_si128(p->left_shift);
+    int32_t i = 0;
+    zrq_uniform(p->input1_multiplier, p->input1_shift, &c1);
+    zrq_uniform(p->input2_multiplier, p->input2_shift, &c2);
+    zrq_uniform(p->output_multiplier, p->output_shift, &co);
+    for (; i + 16 <= n; i += 16) {
+        const __m512i x1 =
+            _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(a + i)));
+        const __m512i x2 =
+            _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + i)));
+        const __m512i r1 = rq16_any(_mm512_sll_epi32(_mm512_add_epi32(x1, off1), ls), &c1);
+        const __m512i r2 = rq16_any(_mm512_sll_epi32(_mm512_add_epi32(x2, off2), ls), &c2);
+        const __m512i raw = is_sub ? _mm512_sub_epi32(r1, r2) : _mm512_add_epi32(r1, r2);
+        __m512i r = _mm512_add_epi32(rq16_any(raw, &co), ooff);
+        r = _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
+        _mm_storeu_si128((__m128i *)(void *)(out + i), _mm512_cvtepi32_epi8(r));
+    }
+    for (; i < n; ++i) {
+        out[i] = el_opt_add1(p, is_sub, a[i], b[i]);
+    }
+}
+
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int el_opt_x86_vnni_fused_unused;
