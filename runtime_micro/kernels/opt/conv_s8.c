@@ -280,6 +280,9 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
         rq.a_padded = !direct && EL_OPT_COL_ALIGN >= 16;
+#if EL_OPT_HOSTED
+        rq.colsum = bsum;
+#endif
         /* output pixel coordinates (b, oy, ox) advance with pix (no divisions per pixel) */
         for (pix0 = 0; pix0 < npix; pix0 += mb_max) {
             const int32_t mb = npix - pix0 < mb_max ? npix - pix0 : mb_max;
@@ -480,6 +483,9 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
     rq.act_min = p->act_min;
     rq.act_max = p->act_max;
     rq.a_padded = 0;
+#if EL_OPT_HOSTED
+    rq.colsum = NULL;
+#endif
     if (kr->dw_rq != NULL && f_h == 3 && f_w == 3 && out_c > EL_OPT_DW_C &&
         out_c <= EL_OPT_DW_CMAX && dw_rows_fit(p, in_dims, out_dims, out_c)) {
         /* every channel in one pass of the fused kernel: padded rows copied as whole runs */
@@ -587,6 +593,9 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
         rq.act_min = p->act_min;
         rq.act_max = p->act_max;
         rq.a_padded = 0;
+#if EL_OPT_HOSTED
+        rq.colsum = bsum;
+#endif
         for (b0 = 0; b0 < batches; b0 += EL_OPT_MB) {
             const int32_t mb = batches - b0 < EL_OPT_MB ? batches - b0 : EL_OPT_MB;
             int32_t i;

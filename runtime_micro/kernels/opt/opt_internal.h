@@ -11,6 +11,13 @@
 #error "runtime_micro on 32-bit Arm: compile with -mthumb (the DSP kernels are Thumb-2 assembly)"
 #endif
 
+/* Hosted CPUs (x86, aarch64): code the Cortex-M builds leave out (their code size budget). */
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+#define EL_OPT_HOSTED 1
+#else
+#define EL_OPT_HOSTED 0
+#endif
+
 /* Stack tiles of the drivers: EL_OPT_MB output pixels (GEMM rows) per call, EL_OPT_NC output
  * channels per chunk, EL_OPT_COLS bytes of im2col rows (a conv whose one im2col row is larger
  * goes to the reference). Small on Cortex-M, where stacks are a few KB. */
@@ -50,6 +57,10 @@ typedef struct {
      * k, whatever those bytes hold (im2col rows in the driver's padded buffer), so a fused GEMM
      * needs no partial loads for a k tail; 0: exactly k bytes (rows read in place). */
     int32_t a_padded;
+    /* sum_k b[j][k] of each column (the filter sums the conv / FC drivers hold; NULL in other
+     * calls; set on hosted builds only, EL_OPT_HOSTED): the AVX-512 VNNI kernels' unsigned
+     * activations add 128 times it */
+    const int32_t *colsum;
 } el_opt_rq;
 
 /* el_requant for a non-negative multiplier (the drivers check), inline: the doubling high
@@ -180,6 +191,14 @@ void el_opt_gemm_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const *a
                          int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
 void el_opt_gemm_avxvnni(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                          int32_t ldb, const int32_t *bsum, int32_t *c, int32_t ldc);
+/* x86_vnni_fused.c (AVX-512 VNNI + BW on 512-bit vectors): see el_opt_kernels.gemm_rq */
+int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
+                           int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
+void el_opt_dw_rq_vnni512(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                          const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
+                          int8_t *out, int32_t ostep);
+void el_opt_add_vnni512(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                        const int8_t *b, int8_t *out);
 #endif
 
 /* The float32 GEMM register tile of each instruction set (f32_body.h drives it):

@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #define VNNI_KSEG 1024 /* bytes of k per packed panel segment (16 KB panel on the stack) */
+#define VNNI_MMIN 4    /* fewer rows: the AVX2 dot-product tiles */
 
 #define VNNI_ATTR __attribute__((target("avx2,avx512f,avx512vl,avx512vnni")))
 #define VNNI_DPBUSD _mm256_dpbusd_epi32

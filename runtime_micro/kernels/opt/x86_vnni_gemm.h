@@ -67,7 +67,9 @@ VNNI_ATTR void VNNI_FN(el_opt_gemm)(int32_t m, int32_t n, int32_t k, const int8_
 {
     int8_t panel[VNNI_KSEG * 16];
     int32_t j0, k0, i0, i, j, kk;
-    if (ldb > 0x7FFFFFF) { /* gather offsets are int32 */
+    if (ldb > 0x7FFFFFF || m < VNNI_MMIN) {
+        /* gather offsets are int32; few rows (batch-1 FULLY_CONNECTED): packing a panel per
+         * call costs more than the AVX2 dot products */
         el_opt_gemm_avx2(m, n, k, a, b, ldb, bsum, c, ldc);
         return;
     }

@@ -167,7 +167,22 @@ int main(void)
         g_scale = idx ? 96.0 * 90.0 : 1.0;
         run_case(-304 - 10 * idx, 1, 2, 3, 10, 6, 3, 3, 1, 1, 1, -3, 2, 1, isas, n_isas);
     }
+    /* the AVX-512 VNNI fused GEMM: 1..4 panels of 16 columns per call (tiles of 16, 12, 8
+     * and 6 rows), full and partial last panels, row tails of every tile height, k tails
+     * against its 64-byte masked loads (k = 27 stem rows padded to 32, 1x1 k = 8..200, a 5x5
+     * with k = 1000 and one past its 1024), right shifts, then shifts of 0 and left */
+    for (idx = 0; idx < 28; ++idx) {
+        static const int32_t ocs[] = {12, 16, 20, 32, 40, 48, 50, 63, 64, 96, 130, 57, 33, 49};
+        static const int32_t ics[] = {8, 16, 24, 40, 72, 96, 200};
+        const int32_t oc = ocs[idx % 14], ic = ics[idx % 7];
+        g_scale = idx >= 14 ? 96.0 * ic : 1.0;
+        run_case(-400 - idx, 1, 5 + idx % 4, 3 + idx % 5, ic, oc, 1, 1, 1, 1, 0, pick(zps, 7),
+                 pick(zps, 7), 1, isas, n_isas);
+    }
     g_scale = 1.0;
+    run_case(-430, 1, 21, 19, 3, 48, 3, 3, 2, 1, 0, -3, -128, 1, isas, n_isas);
+    run_case(-431, 1, 6, 6, 40, 9, 5, 5, 1, 1, 0, 5, 2, 1, isas, n_isas);   /* k = 1000 */
+    run_case(-432, 1, 5, 5, 41, 20, 5, 5, 1, 1, 0, -7, 1, 1, isas, n_isas); /* k = 1025 */
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
         done +=

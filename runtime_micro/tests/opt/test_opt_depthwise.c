@@ -8,7 +8,8 @@
 
 static int8_t g_in[MAX_IN], g_filter[MAX_F], g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD];
 static int32_t g_bias[MAX_C], g_mult[MAX_C], g_shift[MAX_C];
-static double g_scale = 1.0; /* output scale factor: > 1 gives shifts of 0 and left shifts */
+static double g_scale = 1.0;     /* output scale factor: > 1 gives shifts of 0 and left shifts */
+static int32_t g_max_shift = 31; /* shifts above are lowered to it (0: shifts of 0, none left) */
 
 static int32_t out_size(int same, int32_t in, int32_t f, int32_t stride, int32_t dil)
 {
@@ -78,6 +79,7 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
     for (c = 0; c < oc; ++c) {
         g_bias[c] = rnd_in(-20000, 20000);
         rnd_multiplier(g_scale / (128.0 * (double)(fh * fw)), &g_mult[c], &g_shift[c]);
+        g_shift[c] = g_shift[c] < g_max_shift ? g_shift[c] : g_max_shift;
     }
     q.multiplier = g_mult;
     q.shift = g_shift;
@@ -139,7 +141,19 @@ int main(void)
         run_case(-20 - idx, 1, 7, 6, 40 - 12 * (idx % 3), 1, 3, 3, 1 + idx % 2, 1, 1, pick(zps, 7),
                  pick(zps, 7), 1, isas, n_isas);
     }
+    /* the AVX-512 VNNI 3x3 kernel (64 channels, a last block overlapping the one before):
+     * 64 to 200 channels, stride 1 and 2, SAME and VALID, dilation 2; right shifts, then
+     * shifts of 0 and left */
+    for (idx = 0; idx < 16; ++idx) {
+        static const int32_t cs[] = {64, 72, 100, 128, 144, 200, 65, 96};
+        g_scale = idx >= 8 ? 600.0 : 1.0;
+        g_max_shift = idx >= 12 ? 0 : 31;
+        run_case(-40 - idx, 1, 5 + idx % 3, 6 + idx % 4, cs[idx % 8], 1, 3, 3, 1 + idx % 2,
+                 idx % 5 == 4 ? 2 : 1, idx % 3 != 0, pick(zps, 7), pick(zps, 7), idx % 4 != 0, isas,
+                 n_isas);
+    }
     g_scale = 1.0;
+    g_max_shift = 31;
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
         done += run_case(idx, rnd_in(1, 2), rnd_in(1, 12), rnd_in(1, 12), pick(chans, 13),

@@ -104,6 +104,17 @@ int main(void)
     g_scale = 96.0 * 100.0;
     run_case(-4, 1, 100, 47, 1, -1, 0, -7, 1, isas, n_isas);
     run_case(-5, 3, 100, 9, 0, 4, 0, -3, 1, isas, n_isas);
+    /* the AVX-512 VNNI few-row dot products: 16 columns in groups of 4 (a last group of 1 to
+     * 16 columns), k tails against its 64-byte masked loads, 1 to 7 rows; right shifts, then
+     * shifts of 0 and left */
+    for (idx = 0; idx < 24; ++idx) {
+        static const int32_t us[] = {5, 13, 14, 29, 64, 100, 12, 31};
+        static const int32_t ds[] = {64, 70, 127, 1280, 200, 9};
+        const int32_t d = ds[idx % 6];
+        g_scale = idx >= 16 ? 96.0 * d : 1.0;
+        run_case(-10 - idx, 1 + idx % 7, d, us[idx % 8], idx % 3 != 0, pick(zps, 7), 0,
+                 pick(zps, 7), 1, isas, n_isas);
+    }
     g_scale = 1.0;
     for (idx = 0; done < 200 && idx < 5000; ++idx) {
         done += run_case(idx, rnd_in(1, 6), pick(depths, 13), pick(units, 8), (int)(rnd() % 2u),

@@ -86,6 +86,7 @@ int main(void)
         rq.act_min = it % 3 == 0 ? -128 : rnd_in(-128, 0);
         rq.act_max = it % 3 == 0 ? 127 : rnd_in(rq.act_min, 127);
         rq.a_padded = 0;
+        rq.colsum = NULL;
         for (r = 0; r < ROWS; ++r) {
             for (c = 0; c < N; ++c) {
                 const int32_t v = (int32_t)((uint32_t)g_acc[r * N + c] + (uint32_t)g_bias[c]);
@@ -105,13 +106,15 @@ int main(void)
                 /* the fused GEMM + requantization: k = 1, x * 1 + bias' = the accumulator.
                  * Calls of GROUP rows (AVX2 declines fewer than 8) whose first 4 are kept. */
                 static int8_t xs[ROWS][1], w1[N], tmp[GROUP * N];
-                static int32_t bias2[N];
+                static int32_t bias2[N], ones[N];
                 const int8_t *rows[GROUP];
                 el_opt_rq rq2 = rq;
                 int32_t r0, cc, handled = 1;
                 for (cc = 0; cc < N; ++cc) {
                     w1[cc] = 1;
+                    ones[cc] = 1; /* the column sums of w1 */
                 }
+                rq2.colsum = ones;
                 memset(g_got, GUARD_BYTE, sizeof g_got);
                 for (r0 = 0; r0 < ROWS && handled; r0 += 4) {
                     const int32_t mr = ROWS - r0 < 4 ? ROWS - r0 : 4;
