@@ -1323,9 +1323,10 @@ void el_opt_dw_sums_neon(int32_t taps, const int8_t *f, int32_t fstride, int32_t
     }
 }
 
-static void dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
-                     const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out,
-                     int32_t ostep)
+/* inlined into both callers (a call passes 11 arguments and spills the filter registers) */
+static inline __attribute__((always_inline)) void
+dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix, const int8_t *f,
+         int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out, int32_t ostep)
 {
     const size_t fs = (size_t)fstride, d1 = (size_t)dstep, d2 = 2 * (size_t)dstep;
     const int8x16_t w0 = vld1q_s8(f), w1 = vld1q_s8(f + fs), w2 = vld1q_s8(f + 2 * fs);
@@ -1391,6 +1392,170 @@ void el_opt_dw_rq_neon(const int8_t *const *rows, int32_t dstep, int32_t xstep, 
             }
             r = el_opt_requant1((int32_t)s, rq->mult[c], rq->shift[c]) + rq->out_offset;
             out[(size_t)p * ostep + c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+        }
+    }
+}
+
+/* ---- 3x3 depthwise with SDOT (the SDOT table's dw_rq) ----
+ * 8 channels at a time. An input column's three rows are interleaved byte by byte into two
+ * vectors of 4 channels x [row 0, row 1, row 2, row 2] (ZIP1 of rows 0 and 1, ZIP1 of row 2
+ * with itself, then ZIP1 / ZIP2 of the two by 16 bits); the filter column kx is interleaved
+ * the same way with a zero fourth byte, so one SDOT adds a column's three taps of 4 channels
+ * into int32 (exact for any filter). Output pixel p reads the input columns p * xstep +
+ * {0, 1, 2} * dstep: at stride 1 each column is built once and used by three pixels, at
+ * stride 2 by up to two (other steps: three columns per pixel). Accumulators start at the
+ * bias; the requantization is the fused GEMM's fast form (dw_rq_ok: every channel shifts
+ * right). A last block of fewer than 8 channels overlaps the previous one (its bytes are
+ * written twice, equal). Short rows take the int16 kernel above, so dw_rq_ok also declines
+ * a -128 filter byte (the tile path), as the NEON table's does. */
+int el_opt_dw_rq_ok_sdot(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq)
+{
+    const int32_t w = n >= 16 ? 16 : 8; /* blocks of w channels, the last one overlapping */
+    int32_t c;
+    if (n < 8) {
+        return 0;
+    }
+    for (c = 0;; c += w) {
+        int32x4_t m;
+        c = c + w <= n ? c : n - w;
+        m = vmaxq_s32(vld1q_s32(rq->shift + c), vld1q_s32(rq->shift + c + 4));
+        if (w == 16) {
+            m = vmaxq_s32(m,
+                          vmaxq_s32(vld1q_s32(rq->shift + c + 8), vld1q_s32(rq->shift + c + 12)));
+        }
+        if (vmaxvq_s32(m) > -1 || !no_min_filter(9, f, fstride, c, w)) {
+            return 0; /* a channel not shifting right, or a -128 filter byte */
+        }
+        if (c + w >= n) {
+            return 1;
+        }
+    }
+}
+
+/* 8 bytes at p in the low half, zero above (one LDR d) */
+static inline int8x16_t dw_ld8(const int8_t *p)
+{
+    return vcombine_s8(vld1_s8(p), vdup_n_s8(0));
+}
+
+/* Column interleave: R0..R2 the rows (8 channels in the low halves); LO channels 0-3, HI 4-7 */
+#define DW_ILV(R0, R1, R2, R3, LO, HI)                                                             \
+    {                                                                                              \
+        const int16x8_t a_ = vreinterpretq_s16_s8(vzip1q_s8(R0, R1));                              \
+        const int16x8_t b_ = vreinterpretq_s16_s8(vzip1q_s8(R2, R3));                              \
+        LO = vreinterpretq_s8_s16(vzip1q_s16(a_, b_));                                             \
+        HI = vreinterpretq_s8_s16(vzip2q_s16(a_, b_));                                             \
+    }
+#define DW_COL(OFF, LO, HI)                                                                        \
+    {                                                                                              \
+        const int8x16_t r2_ = dw_ld8(p2 + (OFF));                                                  \
+        DW_ILV(dw_ld8(p0 + (OFF)), dw_ld8(p1 + (OFF)), r2_, r2_, LO, HI)                           \
+    }
+/* one output pixel from the columns (A0 A1), (B0 B1), (C0 C1) */
+#define DW_PIX(A0, A1, B0, B1, C0, C1)                                                             \
+    {                                                                                              \
+        int32x4_t s0_ = vdotq_s32(bias0, A0, f00), s1_ = vdotq_s32(bias1, A1, f01);                \
+        int16x8_t q_;                                                                              \
+        s0_ = vdotq_s32(s0_, B0, f10);                                                             \
+        s1_ = vdotq_s32(s1_, B1, f11);                                                             \
+        s0_ = vdotq_s32(s0_, C0, f20);                                                             \
+        s1_ = vdotq_s32(s1_, C1, f21);                                                             \
+        q_ = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(s0_, m0, r0, r0, 0)),                  \
+                                        rq_lanes(s1_, m1, r1, r1, 0)),                             \
+                        zp);                                                                       \
+        vst1_s8(out, vmin_s8(vmax_s8(vqmovn_s16(q_), lo), hi));                                    \
+        out += ostep;                                                                              \
+    }
+
+EL_SDOT static void dw3_sdot8(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                              const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
+                              int8_t *out, int32_t ostep)
+{
+    const size_t fs = (size_t)fstride, d = (size_t)dstep;
+    const int8x16_t z = vdupq_n_s8(0);
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t bias0 = vld1q_s32(rq->bias + c), bias1 = vld1q_s32(rq->bias + c + 4);
+    const int32x4_t m0 = vld1q_s32(rq->mult + c), m1 = vld1q_s32(rq->mult + c + 4);
+    const int32x4_t r0 = vminq_s32(vld1q_s32(rq->shift + c), zero);
+    const int32x4_t r1 = vminq_s32(vld1q_s32(rq->shift + c + 4), zero);
+    const int16x8_t zp = vdupq_n_s16((int16_t)rq->out_offset);
+    const int8x8_t lo = vdup_n_s8((int8_t)rq->act_min), hi = vdup_n_s8((int8_t)rq->act_max);
+    const int8_t *p0 = rows[0] + c, *p1 = rows[1] + c, *p2 = rows[2] + c;
+    int8x16_t f00, f01, f10, f11, f20, f21, a0, a1, b0, b1, c0, c1;
+    size_t off;
+    int32_t p = 0;
+    DW_ILV(dw_ld8(f), dw_ld8(f + 3 * fs), dw_ld8(f + 6 * fs), z, f00, f01)
+    DW_ILV(dw_ld8(f + fs), dw_ld8(f + 4 * fs), dw_ld8(f + 7 * fs), z, f10, f11)
+    DW_ILV(dw_ld8(f + 2 * fs), dw_ld8(f + 5 * fs), dw_ld8(f + 8 * fs), z, f20, f21)
+    if (xstep == dstep) { /* stride 1: one new column per pixel, three pixels per turn */
+        DW_COL(0, a0, a1)
+        DW_COL(d, b0, b1)
+        for (off = 2 * d; p + 3 <= npix; p += 3, off += 3 * d) {
+            DW_COL(off, c0, c1)
+            DW_PIX(a0, a1, b0, b1, c0, c1)
+            DW_COL(off + d, a0, a1)
+            DW_PIX(b0, b1, c0, c1, a0, a1)
+            DW_COL(off + 2 * d, b0, b1)
+            DW_PIX(c0, c1, a0, a1, b0, b1)
+        }
+        if (p < npix) {
+            DW_COL(off, c0, c1)
+            DW_PIX(a0, a1, b0, b1, c0, c1)
+            if (p + 1 < npix) {
+                DW_COL(off + d, a0, a1)
+                DW_PIX(b0, b1, c0, c1, a0, a1)
+            }
+        }
+    } else if (xstep == 2 * dstep) { /* stride 2: two new columns per pixel */
+        DW_COL(0, a0, a1)
+        for (off = d; p + 2 <= npix; p += 2, off += 4 * d) {
+            DW_COL(off, b0, b1)
+            DW_COL(off + d, c0, c1)
+            DW_PIX(a0, a1, b0, b1, c0, c1)
+            DW_COL(off + 2 * d, b0, b1)
+            DW_COL(off + 3 * d, a0, a1)
+            DW_PIX(c0, c1, b0, b1, a0, a1)
+        }
+        if (p < npix) {
+            DW_COL(off, b0, b1)
+            DW_COL(off + d, c0, c1)
+            DW_PIX(a0, a1, b0, b1, c0, c1)
+        }
+    } else {
+        for (off = 0; p < npix; ++p, off += (size_t)xstep) {
+            DW_COL(off, a0, a1)
+            DW_COL(off + d, b0, b1)
+            DW_COL(off + 2 * d, c0, c1)
+            DW_PIX(a0, a1, b0, b1, c0, c1)
+        }
+    }
+}
+#undef DW_ILV
+#undef DW_COL
+#undef DW_PIX
+
+/* Short rows (stride 1: under 8 pixels, stride 2: under 20): the 16-lane int16 kernel, whose
+ * setup per row is cheaper (measured on MobileNetV2's 3x3 to 14x14 maps), on 16-channel
+ * blocks (a last block overlapping the previous one). */
+void el_opt_dw_rq_sdot(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                       const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
+                       int8_t *out, int32_t ostep)
+{
+    int32_t c = 0;
+    if (n >= 16 && npix < (xstep == dstep ? 8 : 20)) {
+        for (;; c += 16) {
+            c = c + 16 <= n ? c : n - 16;
+            dw3_rq16(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+            if (c + 16 >= n) {
+                return;
+            }
+        }
+    }
+    for (;; c += 8) {
+        c = c + 8 <= n ? c : n - 8; /* n >= 8 (dw_rq_ok) */
+        dw3_sdot8(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+        if (c + 8 >= n) {
+            break;
         }
     }
 }
