@@ -1199,6 +1199,115 @@ EL_SDOT_DOT(sdot_dot2, 2)
 EL_SDOT_DOT(sdot_dot3, 3)
 EL_SDOT_DOT(sdot_dot4, 4)
 
+/* One row (batch-1 FULLY_CONNECTED) against 8 columns at a time: 64 bytes of k per LD1 of
+ * four registers, the row once and each column once (one pointer walking down the 8 columns
+ * with register-stepped LD1, the last step back to the first column's next 64 bytes, as
+ * fdot8_neon does): 43 instructions per 512 products, in inline assembly because GCC 12
+ * adds an address computation per load. Then 16 bytes at a time and the exact tail; the 8
+ * sums added by ADDP, requantized as above, stored as 8 bytes. Columns past the last 8:
+ * sdot_dot1. */
+#define DOT8_COL(J, X0, X1, X2, X3)                                                                \
+    {                                                                                              \
+        const int8x16x4_t w_ = vld1q_s8_x4(q##J);                                                  \
+        q##J += 64;                                                                                \
+        s##J = vdotq_s32(                                                                          \
+            vdotq_s32(vdotq_s32(vdotq_s32(s##J, X0, w_.val[0]), X1, w_.val[1]), X2, w_.val[2]),    \
+            X3, w_.val[3]);                                                                        \
+    }
+#define DOT8_ONE(J, X, LOAD)                                                                       \
+    {                                                                                              \
+        s##J = vdotq_s32(s##J, X, LOAD(q##J));                                                     \
+    }
+#define DOT8_LD16(p) vld1q_s8(p)
+#define DOT8_LDREM(p) load_rem16(p, k - kk)
+#define DOT8_ALL(X, LOAD)                                                                          \
+    DOT8_ONE(0, X, LOAD)                                                                           \
+    DOT8_ONE(1, X, LOAD)                                                                           \
+    DOT8_ONE(2, X, LOAD) DOT8_ONE(3, X, LOAD) DOT8_ONE(4, X, LOAD) DOT8_ONE(5, X, LOAD)            \
+        DOT8_ONE(6, X, LOAD) DOT8_ONE(7, X, LOAD)
+EL_SDOT static void sdot_dot1x8(const int8_t *a, int32_t n, int32_t k, const int8_t *b, int32_t ldb,
+                                const el_opt_rq *rq, int generic, int8_t *out)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int16x8_t zp = vdupq_n_s16((int16_t)rq->out_offset);
+    const int8x8_t lo = vdup_n_s8((int8_t)rq->act_min), hi = vdup_n_s8((int8_t)rq->act_max);
+    const size_t lb = (size_t)ldb;
+    int32_t j0;
+    for (j0 = 0; j0 + 8 <= n; j0 += 8) {
+        const int8_t *q0 = b + (size_t)j0 * lb, *q1 = q0 + lb, *q2 = q1 + lb, *q3 = q2 + lb;
+        const int8_t *q4 = q3 + lb, *q5 = q4 + lb, *q6 = q5 + lb, *q7 = q6 + lb, *x = a;
+        int32x4_t s0 = zero, s1 = zero, s2 = zero, s3 = zero, s4 = zero, s5 = zero, s6 = zero;
+        int32x4_t s7 = zero, v0, v1, m0, m1, r0, r1;
+        int32_t kk;
+        kk = k / 64 * 64;
+        if (kk > 0) {
+            const int8_t *wq = q0;
+            const int64_t st = (int64_t)lb, bk = 64 - 7 * (int64_t)lb;
+            int64_t steps = kk / 64;
+#define DOT8_UNIT(SJ, STEP)                                                                        \
+    "ld1 {v28.16b-v31.16b}, [%[wq]], %[" STEP "]\n\t"                                              \
+    "sdot %[" SJ "].4s, v24.16b, v28.16b\n\t"                                                      \
+    "sdot %[" SJ "].4s, v25.16b, v29.16b\n\t"                                                      \
+    "sdot %[" SJ "].4s, v26.16b, v30.16b\n\t"                                                      \
+    "sdot %[" SJ "].4s, v27.16b, v31.16b\n\t"
+            __asm__ volatile(
+                "1:\n\t"
+                "ld1 {v24.16b-v27.16b}, [%[xp]], #64\n\t" DOT8_UNIT("s0", "st")
+                    DOT8_UNIT("s1", "st") DOT8_UNIT("s2", "st") DOT8_UNIT("s3", "st")
+                        DOT8_UNIT("s4", "st") DOT8_UNIT("s5", "st") DOT8_UNIT("s6", "st")
+                            DOT8_UNIT("s7", "bk") "subs %[n], %[n], #1\n\t"
+                                                  "b.ne 1b\n\t"
+                : [s0] "+w"(s0), [s1] "+w"(s1), [s2] "+w"(s2), [s3] "+w"(s3), [s4] "+w"(s4),
+                  [s5] "+w"(s5), [s6] "+w"(s6), [s7] "+w"(s7), [wq] "+r"(wq), [xp] "+r"(x),
+                  [n] "+r"(steps)
+                : [st] "r"(st), [bk] "r"(bk)
+                : "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+#undef DOT8_UNIT
+            q0 += kk, q1 += kk, q2 += kk, q3 += kk, q4 += kk, q5 += kk, q6 += kk, q7 += kk;
+        }
+        for (; kk + 16 <= k; kk += 16) {
+            const int8x16_t xv = vld1q_s8(x);
+            DOT8_ALL(xv, DOT8_LD16)
+            x += 16, q0 += 16, q1 += 16, q2 += 16, q3 += 16;
+            q4 += 16, q5 += 16, q6 += 16, q7 += 16;
+        }
+        if (kk < k) {
+            const int8x16_t xv = load_rem16(x, k - kk);
+            DOT8_ALL(xv, DOT8_LDREM)
+        }
+        v0 =
+            vaddq_s32(vld1q_s32(rq->bias + j0), vpaddq_s32(vpaddq_s32(s0, s1), vpaddq_s32(s2, s3)));
+        v1 = vaddq_s32(vld1q_s32(rq->bias + j0 + 4),
+                       vpaddq_s32(vpaddq_s32(s4, s5), vpaddq_s32(s6, s7)));
+        m0 = vld1q_s32(rq->mult + j0);
+        m1 = vld1q_s32(rq->mult + j0 + 4);
+        r0 = vld1q_s32(rq->shift + j0);
+        r1 = vld1q_s32(rq->shift + j0 + 4);
+        if (generic) {
+            v0 = rq_lanes(v0, m0, vmaxq_s32(r0, zero), vminq_s32(r0, zero), 1);
+            v1 = rq_lanes(v1, m1, vmaxq_s32(r1, zero), vminq_s32(r1, zero), 1);
+        } else {
+            v0 = rq_lanes(v0, m0, r0, r0, 0);
+            v1 = rq_lanes(v1, m1, r1, r1, 0);
+        }
+        vst1_s8(
+            out + j0,
+            vmin_s8(vmax_s8(vqmovn_s16(vqaddq_s16(vqmovn_high_s32(vqmovn_s32(v0), v1), zp)), lo),
+                    hi));
+    }
+    if (j0 < n) {
+        el_opt_rq t = *rq;
+        t.bias += j0;
+        t.mult += j0;
+        t.shift += j0;
+        sdot_dot1(&a, n - j0, k, b + (size_t)j0 * lb, ldb, &t, generic, out + j0, 0);
+    }
+}
+#undef DOT8_ONE
+#undef DOT8_LD16
+#undef DOT8_LDREM
+#undef DOT8_ALL
+
 static void sdot_rq_dot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout)
 {
@@ -1211,6 +1320,10 @@ static void sdot_rq_dot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     generic = vmaxvq_s32(mx) > -1; /* some channel shifts left or not at all */
     for (; j < n; ++j) {
         generic |= rq->shift[j] > -1;
+    }
+    if (m == 1) {
+        sdot_dot1x8(a[0], n, k, b, ldb, rq, generic, out);
+        return;
     }
     for (g = 0, i0 = 0; g < groups; ++g) {
         const int32_t r = base + (g < extra);
