@@ -1053,6 +1053,17 @@ EL_SDOT_RQ_ROWS(sdot_rq_k_any, 0, EL_TAIL_ANY, 0)
 /* some channel shifts left or not at all (a channel scale of 1/2 or more): rare, one generic
  * instantiation */
 EL_SDOT_RQ_ROWS(sdot_rq_generic, 0, EL_TAIL_ANY, 1)
+/* k = 8 and k = 16 as constants (the expansion 1x1 convs of MobileNet-style blocks): no k
+ * checks per row group, and only the panel vectors k needs held in registers (the generic
+ * small-k form kept 8 and spilled some, and the clamp bounds, to the stack) */
+#define EL_SDOT_RQ_ROWS_K(NAME, TMODE, K)                                                          \
+    EL_SDOT static void NAME(int32_t m, const int8_t *const *a, const int8_t *panel, const rq8 *q, \
+                             const el_opt_rq *rq, int32_t nr, int8_t *out, int32_t ldout)          \
+    {                                                                                              \
+        sdot_rq_rows(m, a, K, panel, q, rq, nr, out, ldout, 1, TMODE, 0);                          \
+    }
+EL_SDOT_RQ_ROWS_K(sdot_rq_k8c, EL_TAIL_8, 8)
+EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
 
 /* ---- few rows of a long k (m < 16, k > 16) with the requantization fused ----
  * Too few rows to pay for packing panels (the last 1x1 convs of a network on 3x3 maps,
@@ -1214,17 +1225,18 @@ EL_SDOT_DOT(sdot_dot4, 4)
             vdotq_s32(vdotq_s32(vdotq_s32(s##J, X0, w_.val[0]), X1, w_.val[1]), X2, w_.val[2]),    \
             X3, w_.val[3]);                                                                        \
     }
-#define DOT8_ONE(J, X, LOAD)                                                                       \
-    {                                                                                              \
-        s##J = vdotq_s32(s##J, X, LOAD(q##J));                                                     \
-    }
+#define DOT8_ONE(J, X, LOAD) s##J = vdotq_s32(s##J, X, LOAD(q##J))
 #define DOT8_LD16(p) vld1q_s8(p)
 #define DOT8_LDREM(p) load_rem16(p, k - kk)
 #define DOT8_ALL(X, LOAD)                                                                          \
-    DOT8_ONE(0, X, LOAD)                                                                           \
-    DOT8_ONE(1, X, LOAD)                                                                           \
-    DOT8_ONE(2, X, LOAD) DOT8_ONE(3, X, LOAD) DOT8_ONE(4, X, LOAD) DOT8_ONE(5, X, LOAD)            \
-        DOT8_ONE(6, X, LOAD) DOT8_ONE(7, X, LOAD)
+    DOT8_ONE(0, X, LOAD);                                                                          \
+    DOT8_ONE(1, X, LOAD);                                                                          \
+    DOT8_ONE(2, X, LOAD);                                                                          \
+    DOT8_ONE(3, X, LOAD);                                                                          \
+    DOT8_ONE(4, X, LOAD);                                                                          \
+    DOT8_ONE(5, X, LOAD);                                                                          \
+    DOT8_ONE(6, X, LOAD);                                                                          \
+    DOT8_ONE(7, X, LOAD);
 EL_SDOT static void sdot_dot1x8(const int8_t *a, int32_t n, int32_t k, const int8_t *b, int32_t ldb,
                                 const el_opt_rq *rq, int generic, int8_t *out)
 {
@@ -1362,6 +1374,10 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
         sdot_pack8(b + (size_t)j0 * ldb, ldb, nr, k, panel);
         if (!rq8_load(rq, j0, nr, &q)) {
             sdot_rq_generic(m, a, k, panel, &q, rq, nr, o, ldout);
+        } else if (k == 8 && tmode == EL_TAIL_8) {
+            sdot_rq_k8c(m, a, panel, &q, rq, nr, o, ldout);
+        } else if (k == 16 && tmode == EL_TAIL_VEC) {
+            sdot_rq_k16c(m, a, panel, &q, rq, nr, o, ldout);
         } else if (k <= 16) {
             if (tmode == EL_TAIL_VEC) {
                 sdot_rq_small_vec(m, a, k, panel, &q, rq, nr, o, ldout);
