@@ -1053,6 +1053,17 @@ EL_SDOT_RQ_ROWS(sdot_rq_k_any, 0, EL_TAIL_ANY, 0)
 /* some channel shifts left or not at all (a channel scale of 1/2 or more): rare, one generic
  * instantiation */
 EL_SDOT_RQ_ROWS(sdot_rq_generic, 0, EL_TAIL_ANY, 1)
+/* k = 8 and k = 16 as constants (the expansion 1x1 convs of MobileNet-style blocks): no k
+ * checks per row group, and only the panel vectors k needs held in registers (the generic
+ * small-k form kept 8 and spilled some, and the clamp bounds, to the stack) */
+#define EL_SDOT_RQ_ROWS_K(NAME, TMODE, K)                                                          \
+    EL_SDOT static void NAME(int32_t m, const int8_t *const *a, const int8_t *panel, const rq8 *q, \
+                             const el_opt_rq *rq, int32_t nr, int8_t *out, int32_t ldout)          \
+    {                                                                                              \
+        sdot_rq_rows(m, a, K, panel, q, rq, nr, out, ldout, 1, TMODE, 0);                          \
+    }
+EL_SDOT_RQ_ROWS_K(sdot_rq_k8c, EL_TAIL_8, 8)
+EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
 
 /* ---- few rows of a long k (m < 16, k > 16) with the requantization fused ----
  * Too few rows to pay for packing panels (the last 1x1 convs of a network on 3x3 maps,
@@ -1199,6 +1210,116 @@ EL_SDOT_DOT(sdot_dot2, 2)
 EL_SDOT_DOT(sdot_dot3, 3)
 EL_SDOT_DOT(sdot_dot4, 4)
 
+/* One row (batch-1 FULLY_CONNECTED) against 8 columns at a time: 64 bytes of k per LD1 of
+ * four registers, the row once and each column once (one pointer walking down the 8 columns
+ * with register-stepped LD1, the last step back to the first column's next 64 bytes, as
+ * fdot8_neon does): 43 instructions per 512 products, in inline assembly because GCC 12
+ * adds an address computation per load. Then 16 bytes at a time and the exact tail; the 8
+ * sums added by ADDP, requantized as above, stored as 8 bytes. Columns past the last 8:
+ * sdot_dot1. */
+#define DOT8_COL(J, X0, X1, X2, X3)                                                                \
+    {                                                                                              \
+        const int8x16x4_t w_ = vld1q_s8_x4(q##J);                                                  \
+        q##J += 64;                                                                                \
+        s##J = vdotq_s32(                                                                          \
+            vdotq_s32(vdotq_s32(vdotq_s32(s##J, X0, w_.val[0]), X1, w_.val[1]), X2, w_.val[2]),    \
+            X3, w_.val[3]);                                                                        \
+    }
+#define DOT8_ONE(J, X, LOAD) s##J = vdotq_s32(s##J, X, LOAD(q##J))
+#define DOT8_LD16(p) vld1q_s8(p)
+#define DOT8_LDREM(p) load_rem16(p, k - kk)
+#define DOT8_ALL(X, LOAD)                                                                          \
+    DOT8_ONE(0, X, LOAD);                                                                          \
+    DOT8_ONE(1, X, LOAD);                                                                          \
+    DOT8_ONE(2, X, LOAD);                                                                          \
+    DOT8_ONE(3, X, LOAD);                                                                          \
+    DOT8_ONE(4, X, LOAD);                                                                          \
+    DOT8_ONE(5, X, LOAD);                                                                          \
+    DOT8_ONE(6, X, LOAD);                                                                          \
+    DOT8_ONE(7, X, LOAD);
+EL_SDOT static void sdot_dot1x8(const int8_t *a, int32_t n, int32_t k, const int8_t *b, int32_t ldb,
+                                const el_opt_rq *rq, int generic, int8_t *out)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int16x8_t zp = vdupq_n_s16((int16_t)rq->out_offset);
+    const int8x8_t lo = vdup_n_s8((int8_t)rq->act_min), hi = vdup_n_s8((int8_t)rq->act_max);
+    const size_t lb = (size_t)ldb;
+    int32_t j0;
+    for (j0 = 0; j0 + 8 <= n; j0 += 8) {
+        const int8_t *q0 = b + (size_t)j0 * lb, *q1 = q0 + lb, *q2 = q1 + lb, *q3 = q2 + lb;
+        const int8_t *q4 = q3 + lb, *q5 = q4 + lb, *q6 = q5 + lb, *q7 = q6 + lb, *x = a;
+        int32x4_t s0 = zero, s1 = zero, s2 = zero, s3 = zero, s4 = zero, s5 = zero, s6 = zero;
+        int32x4_t s7 = zero, v0, v1, m0, m1, r0, r1;
+        int32_t kk;
+        kk = k / 64 * 64;
+        if (kk > 0) {
+            const int8_t *wq = q0;
+            const int64_t st = (int64_t)lb, bk = 64 - 7 * (int64_t)lb;
+            int64_t steps = kk / 64;
+#define DOT8_UNIT(SJ, STEP)                                                                        \
+    "ld1 {v28.16b-v31.16b}, [%[wq]], %[" STEP "]\n\t"                                              \
+    "sdot %[" SJ "].4s, v24.16b, v28.16b\n\t"                                                      \
+    "sdot %[" SJ "].4s, v25.16b, v29.16b\n\t"                                                      \
+    "sdot %[" SJ "].4s, v26.16b, v30.16b\n\t"                                                      \
+    "sdot %[" SJ "].4s, v27.16b, v31.16b\n\t"
+            __asm__ volatile(
+                "1:\n\t"
+                "ld1 {v24.16b-v27.16b}, [%[xp]], #64\n\t" DOT8_UNIT("s0", "st")
+                    DOT8_UNIT("s1", "st") DOT8_UNIT("s2", "st") DOT8_UNIT("s3", "st")
+                        DOT8_UNIT("s4", "st") DOT8_UNIT("s5", "st") DOT8_UNIT("s6", "st")
+                            DOT8_UNIT("s7", "bk") "subs %[n], %[n], #1\n\t"
+                                                  "b.ne 1b\n\t"
+                : [s0] "+w"(s0), [s1] "+w"(s1), [s2] "+w"(s2), [s3] "+w"(s3), [s4] "+w"(s4),
+                  [s5] "+w"(s5), [s6] "+w"(s6), [s7] "+w"(s7), [wq] "+r"(wq), [xp] "+r"(x),
+                  [n] "+r"(steps)
+                : [st] "r"(st), [bk] "r"(bk)
+                : "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+#undef DOT8_UNIT
+            q0 += kk, q1 += kk, q2 += kk, q3 += kk, q4 += kk, q5 += kk, q6 += kk, q7 += kk;
+        }
+        for (; kk + 16 <= k; kk += 16) {
+            const int8x16_t xv = vld1q_s8(x);
+            DOT8_ALL(xv, DOT8_LD16)
+            x += 16, q0 += 16, q1 += 16, q2 += 16, q3 += 16;
+            q4 += 16, q5 += 16, q6 += 16, q7 += 16;
+        }
+        if (kk < k) {
+            const int8x16_t xv = load_rem16(x, k - kk);
+            DOT8_ALL(xv, DOT8_LDREM)
+        }
+        v0 =
+            vaddq_s32(vld1q_s32(rq->bias + j0), vpaddq_s32(vpaddq_s32(s0, s1), vpaddq_s32(s2, s3)));
+        v1 = vaddq_s32(vld1q_s32(rq->bias + j0 + 4),
+                       vpaddq_s32(vpaddq_s32(s4, s5), vpaddq_s32(s6, s7)));
+        m0 = vld1q_s32(rq->mult + j0);
+        m1 = vld1q_s32(rq->mult + j0 + 4);
+        r0 = vld1q_s32(rq->shift + j0);
+        r1 = vld1q_s32(rq->shift + j0 + 4);
+        if (generic) {
+            v0 = rq_lanes(v0, m0, vmaxq_s32(r0, zero), vminq_s32(r0, zero), 1);
+            v1 = rq_lanes(v1, m1, vmaxq_s32(r1, zero), vminq_s32(r1, zero), 1);
+        } else {
+            v0 = rq_lanes(v0, m0, r0, r0, 0);
+            v1 = rq_lanes(v1, m1, r1, r1, 0);
+        }
+        vst1_s8(
+            out + j0,
+            vmin_s8(vmax_s8(vqmovn_s16(vqaddq_s16(vqmovn_high_s32(vqmovn_s32(v0), v1), zp)), lo),
+                    hi));
+    }
+    if (j0 < n) {
+        el_opt_rq t = *rq;
+        t.bias += j0;
+        t.mult += j0;
+        t.shift += j0;
+        sdot_dot1(&a, n - j0, k, b + (size_t)j0 * lb, ldb, &t, generic, out + j0, 0);
+    }
+}
+#undef DOT8_ONE
+#undef DOT8_LD16
+#undef DOT8_LDREM
+#undef DOT8_ALL
+
 static void sdot_rq_dot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout)
 {
@@ -1211,6 +1332,10 @@ static void sdot_rq_dot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     generic = vmaxvq_s32(mx) > -1; /* some channel shifts left or not at all */
     for (; j < n; ++j) {
         generic |= rq->shift[j] > -1;
+    }
+    if (m == 1) {
+        sdot_dot1x8(a[0], n, k, b, ldb, rq, generic, out);
+        return;
     }
     for (g = 0, i0 = 0; g < groups; ++g) {
         const int32_t r = base + (g < extra);
@@ -1249,6 +1374,10 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
         sdot_pack8(b + (size_t)j0 * ldb, ldb, nr, k, panel);
         if (!rq8_load(rq, j0, nr, &q)) {
             sdot_rq_generic(m, a, k, panel, &q, rq, nr, o, ldout);
+        } else if (k == 8 && tmode == EL_TAIL_8) {
+            sdot_rq_k8c(m, a, panel, &q, rq, nr, o, ldout);
+        } else if (k == 16 && tmode == EL_TAIL_VEC) {
+            sdot_rq_k16c(m, a, panel, &q, rq, nr, o, ldout);
         } else if (k <= 16) {
             if (tmode == EL_TAIL_VEC) {
                 sdot_rq_small_vec(m, a, k, panel, &q, rq, nr, o, ldout);
@@ -1323,9 +1452,10 @@ void el_opt_dw_sums_neon(int32_t taps, const int8_t *f, int32_t fstride, int32_t
     }
 }
 
-static void dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
-                     const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out,
-                     int32_t ostep)
+/* inlined into both callers (a call passes 11 arguments and spills the filter registers) */
+static inline __attribute__((always_inline)) void
+dw3_rq16(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix, const int8_t *f,
+         int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out, int32_t ostep)
 {
     const size_t fs = (size_t)fstride, d1 = (size_t)dstep, d2 = 2 * (size_t)dstep;
     const int8x16_t w0 = vld1q_s8(f), w1 = vld1q_s8(f + fs), w2 = vld1q_s8(f + 2 * fs);
@@ -1391,6 +1521,170 @@ void el_opt_dw_rq_neon(const int8_t *const *rows, int32_t dstep, int32_t xstep, 
             }
             r = el_opt_requant1((int32_t)s, rq->mult[c], rq->shift[c]) + rq->out_offset;
             out[(size_t)p * ostep + c] = (int8_t)el_clamp_i32(r, rq->act_min, rq->act_max);
+        }
+    }
+}
+
+/* ---- 3x3 depthwise with SDOT (the SDOT table's dw_rq) ----
+ * 8 channels at a time. An input column's three rows are interleaved byte by byte into two
+ * vectors of 4 channels x [row 0, row 1, row 2, row 2] (ZIP1 of rows 0 and 1, ZIP1 of row 2
+ * with itself, then ZIP1 / ZIP2 of the two by 16 bits); the filter column kx is interleaved
+ * the same way with a zero fourth byte, so one SDOT adds a column's three taps of 4 channels
+ * into int32 (exact for any filter). Output pixel p reads the input columns p * xstep +
+ * {0, 1, 2} * dstep: at stride 1 each column is built once and used by three pixels, at
+ * stride 2 by up to two (other steps: three columns per pixel). Accumulators start at the
+ * bias; the requantization is the fused GEMM's fast form (dw_rq_ok: every channel shifts
+ * right). A last block of fewer than 8 channels overlaps the previous one (its bytes are
+ * written twice, equal). Short rows take the int16 kernel above, so dw_rq_ok also declines
+ * a -128 filter byte (the tile path), as the NEON table's does. */
+int el_opt_dw_rq_ok_sdot(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq)
+{
+    const int32_t w = n >= 16 ? 16 : 8; /* blocks of w channels, the last one overlapping */
+    int32_t c;
+    if (n < 8) {
+        return 0;
+    }
+    for (c = 0;; c += w) {
+        int32x4_t m;
+        c = c + w <= n ? c : n - w;
+        m = vmaxq_s32(vld1q_s32(rq->shift + c), vld1q_s32(rq->shift + c + 4));
+        if (w == 16) {
+            m = vmaxq_s32(m,
+                          vmaxq_s32(vld1q_s32(rq->shift + c + 8), vld1q_s32(rq->shift + c + 12)));
+        }
+        if (vmaxvq_s32(m) > -1 || !no_min_filter(9, f, fstride, c, w)) {
+            return 0; /* a channel not shifting right, or a -128 filter byte */
+        }
+        if (c + w >= n) {
+            return 1;
+        }
+    }
+}
+
+/* 8 bytes at p in the low half, zero above (one LDR d) */
+static inline int8x16_t dw_ld8(const int8_t *p)
+{
+    return vcombine_s8(vld1_s8(p), vdup_n_s8(0));
+}
+
+/* Column interleave: R0..R2 the rows (8 channels in the low halves); LO channels 0-3, HI 4-7 */
+#define DW_ILV(R0, R1, R2, R3, LO, HI)                                                             \
+    {                                                                                              \
+        const int16x8_t a_ = vreinterpretq_s16_s8(vzip1q_s8(R0, R1));                              \
+        const int16x8_t b_ = vreinterpretq_s16_s8(vzip1q_s8(R2, R3));                              \
+        LO = vreinterpretq_s8_s16(vzip1q_s16(a_, b_));                                             \
+        HI = vreinterpretq_s8_s16(vzip2q_s16(a_, b_));                                             \
+    }
+#define DW_COL(OFF, LO, HI)                                                                        \
+    {                                                                                              \
+        const int8x16_t r2_ = dw_ld8(p2 + (OFF));                                                  \
+        DW_ILV(dw_ld8(p0 + (OFF)), dw_ld8(p1 + (OFF)), r2_, r2_, LO, HI)                           \
+    }
+/* one output pixel from the columns (A0 A1), (B0 B1), (C0 C1) */
+#define DW_PIX(A0, A1, B0, B1, C0, C1)                                                             \
+    {                                                                                              \
+        int32x4_t s0_ = vdotq_s32(bias0, A0, f00), s1_ = vdotq_s32(bias1, A1, f01);                \
+        int16x8_t q_;                                                                              \
+        s0_ = vdotq_s32(s0_, B0, f10);                                                             \
+        s1_ = vdotq_s32(s1_, B1, f11);                                                             \
+        s0_ = vdotq_s32(s0_, C0, f20);                                                             \
+        s1_ = vdotq_s32(s1_, C1, f21);                                                             \
+        q_ = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(s0_, m0, r0, r0, 0)),                  \
+                                        rq_lanes(s1_, m1, r1, r1, 0)),                             \
+                        zp);                                                                       \
+        vst1_s8(out, vmin_s8(vmax_s8(vqmovn_s16(q_), lo), hi));                                    \
+        out += ostep;                                                                              \
+    }
+
+EL_SDOT static void dw3_sdot8(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                              const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
+                              int8_t *out, int32_t ostep)
+{
+    const size_t fs = (size_t)fstride, d = (size_t)dstep;
+    const int8x16_t z = vdupq_n_s8(0);
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t bias0 = vld1q_s32(rq->bias + c), bias1 = vld1q_s32(rq->bias + c + 4);
+    const int32x4_t m0 = vld1q_s32(rq->mult + c), m1 = vld1q_s32(rq->mult + c + 4);
+    const int32x4_t r0 = vminq_s32(vld1q_s32(rq->shift + c), zero);
+    const int32x4_t r1 = vminq_s32(vld1q_s32(rq->shift + c + 4), zero);
+    const int16x8_t zp = vdupq_n_s16((int16_t)rq->out_offset);
+    const int8x8_t lo = vdup_n_s8((int8_t)rq->act_min), hi = vdup_n_s8((int8_t)rq->act_max);
+    const int8_t *p0 = rows[0] + c, *p1 = rows[1] + c, *p2 = rows[2] + c;
+    int8x16_t f00, f01, f10, f11, f20, f21, a0, a1, b0, b1, c0, c1;
+    size_t off;
+    int32_t p = 0;
+    DW_ILV(dw_ld8(f), dw_ld8(f + 3 * fs), dw_ld8(f + 6 * fs), z, f00, f01)
+    DW_ILV(dw_ld8(f + fs), dw_ld8(f + 4 * fs), dw_ld8(f + 7 * fs), z, f10, f11)
+    DW_ILV(dw_ld8(f + 2 * fs), dw_ld8(f + 5 * fs), dw_ld8(f + 8 * fs), z, f20, f21)
+    if (xstep == dstep) { /* stride 1: one new column per pixel, three pixels per turn */
+        DW_COL(0, a0, a1)
+        DW_COL(d, b0, b1)
+        for (off = 2 * d; p + 3 <= npix; p += 3, off += 3 * d) {
+            DW_COL(off, c0, c1)
+            DW_PIX(a0, a1, b0, b1, c0, c1)
+            DW_COL(off + d, a0, a1)
+            DW_PIX(b0, b1, c0, c1, a0, a1)
+            DW_COL(off + 2 * d, b0, b1)
+            DW_PIX(c0, c1, a0, a1, b0, b1)
+        }
+        if (p < npix) {
+            DW_COL(off, c0, c1)
+            DW_PIX(a0, a1, b0, b1, c0, c1)
+            if (p + 1 < npix) {
+                DW_COL(off + d, a0, a1)
+                DW_PIX(b0, b1, c0, c1, a0, a1)
+            }
+        }
+    } else if (xstep == 2 * dstep) { /* stride 2: two new columns per pixel */
+        DW_COL(0, a0, a1)
+        for (off = d; p + 2 <= npix; p += 2, off += 4 * d) {
+            DW_COL(off, b0, b1)
+            DW_COL(off + d, c0, c1)
+            DW_PIX(a0, a1, b0, b1, c0, c1)
+            DW_COL(off + 2 * d, b0, b1)
+            DW_COL(off + 3 * d, a0, a1)
+            DW_PIX(c0, c1, b0, b1, a0, a1)
+        }
+        if (p < npix) {
+            DW_COL(off, b0, b1)
+            DW_COL(off + d, c0, c1)
+            DW_PIX(a0, a1, b0, b1, c0, c1)
+        }
+    } else {
+        for (off = 0; p < npix; ++p, off += (size_t)xstep) {
+            DW_COL(off, a0, a1)
+            DW_COL(off + d, b0, b1)
+            DW_COL(off + 2 * d, c0, c1)
+            DW_PIX(a0, a1, b0, b1, c0, c1)
+        }
+    }
+}
+#undef DW_ILV
+#undef DW_COL
+#undef DW_PIX
+
+/* Short rows (stride 1: under 8 pixels, stride 2: under 20): the 16-lane int16 kernel, whose
+ * setup per row is cheaper (measured on MobileNetV2's 3x3 to 14x14 maps), on 16-channel
+ * blocks (a last block overlapping the previous one). */
+void el_opt_dw_rq_sdot(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                       const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
+                       int8_t *out, int32_t ostep)
+{
+    int32_t c = 0;
+    if (n >= 16 && npix < (xstep == dstep ? 8 : 20)) {
+        for (;; c += 16) {
+            c = c + 16 <= n ? c : n - 16;
+            dw3_rq16(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+            if (c + 16 >= n) {
+                return;
+            }
+        }
+    }
+    for (;; c += 8) {
+        c = c + 8 <= n ? c : n - 8; /* n >= 8 (dw_rq_ok) */
+        dw3_sdot8(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+        if (c + 8 >= n) {
+            break;
         }
     }
 }

@@ -171,8 +171,8 @@ static const el_opt_kernels k_neon = {el_opt_gemm_neon,
                                       el_opt_dw_sums_neon};
 static const el_opt_kernels k_sdot = {
     el_opt_gemm_sdot,  el_opt_dw_neon,     el_opt_requant_neon, el_opt_rowsum_neon,
-    el_opt_add_neon,   el_opt_dw_run_neon, el_opt_gemm_rq_sdot, el_opt_dw_rq_ok_neon,
-    el_opt_dw_rq_neon, el_opt_dw_sums_neon};
+    el_opt_add_neon,   el_opt_dw_run_neon, el_opt_gemm_rq_sdot, el_opt_dw_rq_ok_sdot,
+    el_opt_dw_rq_sdot, el_opt_dw_sums_neon};
 #endif
 
 /* Detection happens once per interpreter (el_init); each call here only picks a table, so

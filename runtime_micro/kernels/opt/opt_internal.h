@@ -257,6 +257,10 @@ int el_opt_dw_rq_ok_neon(const int8_t *f, int32_t fstride, int32_t n, const el_o
 void el_opt_dw_rq_neon(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                        const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
                        int8_t *out, int32_t ostep);
+int el_opt_dw_rq_ok_sdot(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq);
+void el_opt_dw_rq_sdot(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
+                       const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
+                       int8_t *out, int32_t ostep);
 int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
 void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,

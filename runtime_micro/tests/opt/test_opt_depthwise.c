@@ -135,6 +135,18 @@ int main(void)
      * bias), and a layer whose whole rows do not fit the buffer but 64-channel chunks do */
     run_case(-12, 1, 7, 9, 144, 1, 3, 3, 1, 1, 1, 6, -4, 0, isas, n_isas);
     run_case(-13, 1, 2, 68, 120, 1, 3, 3, 1, 1, 1, 5, -6, 1, isas, n_isas);
+    /* the SDOT 3x3 kernel (aarch64 SDOT): 8-channel blocks (12, 20: the last one overlapping),
+     * stride-1 rows of 3k + 1 and 3k + 2 pixels (columns shared by three pixels), stride-2
+     * rows of odd and even length, a dilated layer and stride 3 (three columns per pixel),
+     * and short rows (the int16 kernel's 16-channel blocks, 40: the last one overlapping) */
+    run_case(-14, 1, 5, 31, 12, 1, 3, 3, 1, 1, 1, -128, 127, 1, isas, n_isas);
+    run_case(-15, 1, 5, 32, 20, 1, 3, 3, 1, 1, 1, 127, -128, 1, isas, n_isas);
+    run_case(-16, 1, 4, 45, 8, 1, 3, 3, 2, 1, 1, 3, -9, 1, isas, n_isas);
+    run_case(-17, 1, 4, 44, 40, 1, 3, 3, 2, 1, 0, -1, 2, 0, isas, n_isas);
+    run_case(-18, 1, 7, 30, 24, 1, 3, 3, 1, 2, 0, 0, 5, 1, isas, n_isas);
+    run_case(-19, 1, 4, 30, 12, 1, 3, 3, 3, 1, 1, 9, 1, 1, isas, n_isas);
+    run_case(-30, 2, 5, 5, 40, 1, 3, 3, 1, 1, 1, -50, 60, 1, isas, n_isas);
+    run_case(-31, 1, 9, 9, 24, 1, 3, 3, 2, 1, 1, 17, -17, 1, isas, n_isas);
     /* scales where some channels shift left or not at all (the fused kernels' long form) */
     g_scale = 600.0;
     for (idx = 0; idx < 6; ++idx) {

@@ -100,6 +100,11 @@ int main(void)
     run_case(-1, 1, 1280, 10, 1, -128, 0, 4, 1, isas, n_isas);
     run_case(-2, 3, 64, 33, 0, 127, 0, -128, 1, isas, n_isas);
     run_case(-3, 2, 17, 5, 1, 0, 3, 0, 1, isas, n_isas); /* asymmetric weights: reference */
+    /* batch 1 (aarch64 SDOT: 8-column tiles): 64-byte steps, 16-byte steps and a 4-byte tail
+     * with 7 columns left over; 64 + an 8-byte tail, per-tensor; no 64-byte step */
+    run_case(-6, 1, 2100, 23, 1, 5, 0, -9, 1, isas, n_isas);
+    run_case(-7, 1, 72, 8, 0, 127, 0, 127, 0, isas, n_isas);
+    run_case(-8, 1, 48, 17, 1, -128, 0, -128, 1, isas, n_isas);
     /* shifts of 0 and left shifts (the fused kernels' long form), 1 and 3 rows */
     g_scale = 96.0 * 100.0;
     run_case(-4, 1, 100, 47, 1, -1, 0, -7, 1, isas, n_isas);
@@ -115,6 +120,8 @@ int main(void)
         run_case(-10 - idx, 1 + idx % 7, d, us[idx % 8], idx % 3 != 0, pick(zps, 7), 0,
                  pick(zps, 7), 1, isas, n_isas);
     }
+    g_scale = 96.0 * 2100.0;
+    run_case(-9, 1, 2100, 16, 1, 7, 0, 2, 1, isas, n_isas);
     g_scale = 1.0;
     for (idx = 0; done < 200 && idx < 5000; ++idx) {
         done += run_case(idx, rnd_in(1, 6), pick(depths, 13), pick(units, 8), (int)(rnd() % 2u),
