@@ -114,7 +114,10 @@ def test_threads_same_bytes_float_and_onnxruntime(which: str, digits, mnv2) -> N
     for x, got in zip(m["x"], runs[1]):
         want = sess.run(None, {name: x.reshape((1,) + x.shape[-3:])})[0]
         got_a = np.frombuffer(got, dtype=np.float32).reshape(want.shape)
-        np.testing.assert_allclose(got_a, want, rtol=1e-3, atol=1e-4)
+        # within 5e-5 of the output range, as test_fast_kernels' float MobileNetV2 (on an
+        # AVX-512 EPYC one logit of 1000 was 1.1e-4 away, 3.2e-5 of the range)
+        scale = float(want.max() - want.min())
+        np.testing.assert_allclose(got_a, want, rtol=1e-3, atol=max(1e-4, 5e-5 * scale))
 
 
 def test_two_interpreters_with_own_pools_at_once(mnv2) -> None:
