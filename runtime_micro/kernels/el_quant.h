@@ -112,6 +112,21 @@ static inline int64_t el_bias64(int64_t b)
     return b < -lim ? -lim : (b > lim - 1 ? lim - 1 : b);
 }
 
+/* What an int16x8 CONV_2D / DEPTHWISE_CONV_2D / TRANSPOSE_CONV makes of channel c's exact
+ * int64 sum, before the activation clamp: plus the bias (int64 when bias64, clamped as
+ * el_bias64; else int32; none when NULL), then TFLite's requantize: in 64 bits when `wide`,
+ * else on the sum wrapped to 32 bits (TFLite accumulates in the bias type: an int32 bias keeps
+ * an int32 sum). The reference kernels and kernels/opt/conv_s16.c share it. */
+static inline int32_t el_requant_s16(int64_t acc, const void *bias, int bias64, int wide, int32_t c,
+                                     int32_t multiplier, int shift)
+{
+    if (bias) {
+        acc += bias64 ? el_bias64(((const int64_t *)bias)[c]) : (int64_t)((const int32_t *)bias)[c];
+    }
+    return wide ? el_requant64(acc, multiplier, shift)
+                : el_requant((int32_t)(uint32_t)(uint64_t)acc, multiplier, shift);
+}
+
 /* MultiplyByQuantizedMultiplierSmallerThanOneExp (left_shift <= 0). */
 static inline int32_t el_requant_lt1(int32_t x, int32_t multiplier, int left_shift)
 {

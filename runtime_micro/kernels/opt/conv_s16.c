@@ -25,23 +25,13 @@
 #define EL_S16_CHUNK 496 /* products per exact int32 partial sum (31 blocks of 16) */
 #define EL_S16_KMAX 4096 /* longest patch taken (4 rows of 8 KB on the stack) */
 
-static int64_t bias_of(const void *bias, int bias64, int32_t c)
-{
-    if (bias == NULL) {
-        return 0;
-    }
-    return bias64 ? el_bias64(((const int64_t *)bias)[c]) : (int64_t)((const int32_t *)bias)[c];
-}
-
-/* The reference's out_s16: the sum in the bias type, TFLite's requantize, the clamp. */
+/* The reference's output for channel oc (el_requant_s16, then the activation clamp). */
 static int16_t out_s16(const el_conv_params *p, const el_pc_quant *q, const void *bias, int bias64,
-                       int64_t acc, int32_t oc)
+                       int wide, int64_t acc, int32_t oc)
 {
-    int32_t v;
-    acc += bias_of(bias, bias64, oc);
-    v = bias64 ? el_requant64(acc, q->multiplier[oc], q->shift[oc])
-               : el_requant((int32_t)(uint32_t)(uint64_t)acc, q->multiplier[oc], q->shift[oc]);
-    return (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
+    return (int16_t)el_clamp_i32(
+        el_requant_s16(acc, bias, bias64, wide, oc, q->multiplier[oc], q->shift[oc]), p->act_min,
+        p->act_max);
 }
 
 /* sums[c][r] = sum over k of f_c[i] * x_r[i] for the 2 filter rows f (k bytes; the patches x
@@ -210,9 +200,9 @@ int el_opt_conv2d_s16(uint32_t isa, const el_conv_params *p, const el_pc_quant *
             tile(k, kp, x, filter + (size_t)oc * k, filter + (size_t)oc1 * k, sums);
             for (r = 0; r < mb; ++r) {
                 int16_t *o = out + (size_t)(pix + r) * out_c;
-                o[oc] = out_s16(p, q, bias, bias64, sums[0][r], oc);
+                o[oc] = out_s16(p, q, bias, bias64, bias64, sums[0][r], oc);
                 if (oc1 != oc) {
-                    o[oc1] = out_s16(p, q, bias, bias64, sums[1][r], oc1);
+                    o[oc1] = out_s16(p, q, bias, bias64, bias64, sums[1][r], oc1);
                 }
             }
         }
@@ -314,7 +304,7 @@ int el_opt_depthwise_conv2d_s16(uint32_t isa, const el_conv_params *p, const el_
                 }
                 dw(nt, xt, ft, c, acc);
                 for (i = 0; i < c; ++i) {
-                    o[i] = out_s16(p, q, bias, 1, acc[i], i);
+                    o[i] = out_s16(p, q, bias, 1, 1, acc[i], i);
                 }
             }
         }
@@ -396,11 +386,8 @@ int el_opt_transpose_conv_s16(uint32_t isa, const el_conv_params *p, const el_pc
             }
         }
     }
-    for (i = 0; i < out_size; ++i) {
-        const int32_t c = (int32_t)(i % (size_t)out_c);
-        out[i] = (int16_t)el_clamp_i32(
-            el_requant64(scratch[i] + bias_of(bias, bias64, c), q->multiplier[c], q->shift[c]),
-            p->act_min, p->act_max);
+    for (i = 0; i < out_size; ++i) { /* the 64-bit requantize, as the reference */
+        out[i] = out_s16(p, q, bias, bias64, 1, scratch[i], (int32_t)(i % (size_t)out_c));
     }
     return 1;
 }

@@ -13,36 +13,18 @@
 
 #include "x86_avx2_rq.h"
 
-/* op: 0 ADD, 1 SUB, 2 MUL. The scalar form of one element, as the reference computes it. */
+/* op: 0 ADD, 1 SUB, 2 MUL. One element by the scalar arithmetic of the int8 kernels (the same
+ * formulas at int16's left shift; multipliers >= 0, as el_opt_binary_s16 checks). */
 static int16_t binary1(const el_arith_params *p, int op, int32_t a, int32_t b)
 {
     int32_t o;
-    if (op == 2) {
-        o = el_requant((a + p->input1_offset) * (b + p->input2_offset), p->output_multiplier,
-                       p->output_shift);
-    } else {
-        const int32_t s1 = (int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift);
-        const int32_t s2 = (int32_t)((uint32_t)(b + p->input2_offset) << p->left_shift);
-        const int32_t r1 = el_requant(s1, p->input1_multiplier, p->input1_shift);
-        const int32_t r2 = el_requant(s2, p->input2_multiplier, p->input2_shift);
-        o = el_requant(op ? r1 - r2 : r1 + r2, p->output_multiplier, p->output_shift);
+    if (op != 2) {
+        return (int16_t)el_opt_addsub1(p, op, a, b);
     }
-    return (int16_t)el_clamp_i32(o + p->output_offset, p->act_min, p->act_max);
-}
-
-EL_AVX2 static rq8_ch uniform8(int32_t mult, int32_t shift)
-{
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    rq8_ch ch;
-    ch.bias = zero;
-    ch.mult = _mm256_set1_epi32(mult);
-    ch.mult_odd = ch.mult;
-    ch.left = _mm256_set1_epi32(shift > 0 ? shift : 0);
-    ch.right = _mm256_set1_epi32(shift > 0 ? 0 : -shift);
-    ch.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, ch.right), one);
-    ch.half = _mm256_srli_epi32(ch.mask, 1);
-    ch.right1 = _mm256_max_epi32(_mm256_sub_epi32(ch.right, one), zero);
-    return ch;
+    o = el_opt_requant1((a + p->input1_offset) * (b + p->input2_offset), p->output_multiplier,
+                        p->output_shift) +
+        p->output_offset;
+    return (int16_t)el_clamp_i32(o, p->act_min, p->act_max);
 }
 
 /* 8 elements from a (step 1, or a single value repeated when its step is 0) as int32 lanes */
@@ -56,9 +38,9 @@ EL_AVX2 static inline __m256i load8(const int16_t *x, int32_t i, int32_t step)
 EL_AVX2 static void binary_avx2(const el_arith_params *p, int op, int32_t n, const int16_t *a,
                                 int32_t sa, const int16_t *b, int32_t sb, int16_t *out)
 {
-    const rq8_ch c1 = uniform8(p->input1_multiplier, p->input1_shift);
-    const rq8_ch c2 = uniform8(p->input2_multiplier, p->input2_shift);
-    const rq8_ch co = uniform8(p->output_multiplier, p->output_shift);
+    const rq8_ch c1 = rq8_uniform(p->input1_multiplier, p->input1_shift);
+    const rq8_ch c2 = rq8_uniform(p->input2_multiplier, p->input2_shift);
+    const rq8_ch co = rq8_uniform(p->output_multiplier, p->output_shift);
     const __m256i off1 = _mm256_set1_epi32(p->input1_offset);
     const __m256i off2 = _mm256_set1_epi32(p->input2_offset);
     const __m256i ooff = _mm256_set1_epi32(p->output_offset);

@@ -118,8 +118,9 @@ typedef struct {
                     int32_t off, int32_t *out);
 } el_opt_kernels;
 
-/* One int8 ADD / SUB element exactly as the reference (multipliers >= 0). */
-static inline int8_t el_opt_add1(const el_arith_params *p, int is_sub, int32_t a, int32_t b)
+/* One ADD / SUB element exactly as the reference (multipliers >= 0), clamped but not narrowed:
+ * int8 (el_opt_add1) and int16 (elementwise_s16.c) share it. */
+static inline int32_t el_opt_addsub1(const el_arith_params *p, int is_sub, int32_t a, int32_t b)
 {
     const int32_t s1 = (int32_t)((uint32_t)(a + p->input1_offset) << p->left_shift);
     const int32_t s2 = (int32_t)((uint32_t)(b + p->input2_offset) << p->left_shift);
@@ -128,7 +129,12 @@ static inline int8_t el_opt_add1(const el_arith_params *p, int is_sub, int32_t a
     const int32_t raw = is_sub ? r1 - r2 : r1 + r2;
     const int32_t o =
         el_opt_requant1(raw, p->output_multiplier, p->output_shift) + p->output_offset;
-    return (int8_t)(o < p->act_min ? p->act_min : (o > p->act_max ? p->act_max : o));
+    return o < p->act_min ? p->act_min : (o > p->act_max ? p->act_max : o);
+}
+
+static inline int8_t el_opt_add1(const el_arith_params *p, int is_sub, int32_t a, int32_t b)
+{
+    return (int8_t)el_opt_addsub1(p, is_sub, a, b);
 }
 
 /* The kernels for the active instruction set (never NULL). */

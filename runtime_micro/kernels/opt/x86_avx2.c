@@ -185,20 +185,6 @@ EL_AVX2 void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n, cons
     }
 }
 
-EL_AVX2 static inline rq8_ch rq8_uniform(int32_t mult, int32_t shift)
-{
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    rq8_ch ch;
-    ch.bias = zero;
-    ch.mult = _mm256_set1_epi32(mult);
-    ch.mult_odd = ch.mult;
-    ch.left = _mm256_set1_epi32(shift > 0 ? shift : 0);
-    ch.right = _mm256_set1_epi32(shift > 0 ? 0 : -shift);
-    ch.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, ch.right), one);
-    ch.half = _mm256_srli_epi32(ch.mask, 1);
-    return ch;
-}
-
 EL_AVX2 void el_opt_add_avx2(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                              const int8_t *b, int8_t *out)
 {

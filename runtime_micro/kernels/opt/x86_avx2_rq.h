@@ -30,6 +30,22 @@ EL_AVX2 static inline rq8_ch rq8_prepare(const el_opt_rq *rq, int32_t c)
     return ch;
 }
 
+/* One multiplier and shift for every lane (ADD / SUB / MUL's per-tensor requantizations). */
+EL_AVX2 static inline rq8_ch rq8_uniform(int32_t mult, int32_t shift)
+{
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    rq8_ch ch;
+    ch.bias = zero;
+    ch.mult = _mm256_set1_epi32(mult);
+    ch.mult_odd = ch.mult;
+    ch.left = _mm256_set1_epi32(shift > 0 ? shift : 0);
+    ch.right = _mm256_set1_epi32(shift > 0 ? 0 : -shift);
+    ch.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, ch.right), one);
+    ch.half = _mm256_srli_epi32(ch.mask, 1);
+    ch.right1 = _mm256_max_epi32(_mm256_sub_epi32(ch.right, one), zero);
+    return ch;
+}
+
 /* 1 when channels [c, c + n) all shift right by at least 1 (requant8_rs applies). */
 static inline int rq_right_only(const el_opt_rq *rq, int32_t c, int32_t n)
 {

@@ -158,26 +158,17 @@ static int64_t dot_s16(const int8_t *f, const int16_t *x, int32_t n)
 }
 #define DOT_S16(acc, fp, ip, n, MAC) ((acc) += dot_s16((fp), (ip), (n)))
 
-static int64_t bias_at(const void *bias, int bias64, int32_t i)
-{
-    if (bias == NULL) {
-        return 0;
-    }
-    return bias64 ? el_bias64(((const int64_t *)bias)[i]) : (int64_t)((const int32_t *)bias)[i];
-}
-
 /* TFLite accumulates in the bias type: with an int32 bias (or none) the sum wraps to 32 bits
- * and takes the 32-bit requantize. Depthwise always has an int64 bias (prepare checks). */
+ * and takes the 32-bit requantize (el_requant_s16). Depthwise always has an int64 bias
+ * (prepare checks). */
 #define OUT_S16(acc, oc) out_s16(p, q, bias, bias64, bias64, acc, oc)
 #define OUT_S16_DW(acc, oc) out_s16(p, q, bias, bias64, 1, acc, oc)
 static inline int16_t out_s16(const el_conv_params *p, const el_pc_quant *q, const void *bias,
                               int bias64, int wide, int64_t acc, int32_t oc)
 {
-    int32_t v;
-    acc += bias_at(bias, bias64, oc);
-    v = wide ? el_requant64(acc, q->multiplier[oc], q->shift[oc])
-             : el_requant((int32_t)(uint32_t)(uint64_t)acc, q->multiplier[oc], q->shift[oc]);
-    return (int16_t)el_clamp_i32(v, p->act_min, p->act_max);
+    return (int16_t)el_clamp_i32(
+        el_requant_s16(acc, bias, bias64, wide, oc, q->multiplier[oc], q->shift[oc]), p->act_min,
+        p->act_max);
 }
 
 void el_conv2d_s8(const el_conv_params *p, const el_pc_quant *q, const el_dims *in_dims,
@@ -307,14 +298,7 @@ void el_transpose_conv_s16(const el_conv_params *p, const el_pc_quant *q, const 
     TRANSPOSE_CONV_SIZES;
     TRANSPOSE_CONV_SCATTER(int64_t, scratch, IV_S16, ADD_S64);
     for (i = 0; i < out_size; ++i) {
-        const int32_t c = (int32_t)(i % (size_t)out_c);
-        int64_t v = scratch[i];
-        if (bias) {
-            v += bias64 ? el_bias64(((const int64_t *)bias)[c])
-                        : (int64_t)((const int32_t *)bias)[c];
-        }
-        out[i] = (int16_t)el_clamp_i32(el_requant64(v, q->multiplier[c], q->shift[c]), p->act_min,
-                                       p->act_max);
+        out[i] = out_s16(p, q, bias, bias64, 1, scratch[i], (int32_t)(i % (size_t)out_c));
     }
 }
 

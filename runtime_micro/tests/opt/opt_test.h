@@ -59,6 +59,29 @@ static inline void rnd_multiplier(double real, int32_t *m, int32_t *s)
     *s = sh;
 }
 
+/* int16 data with the extremes over-represented. */
+static inline void fill_s16(int16_t *p, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const uint32_t r = rnd() % 8u;
+        p[i] = (int16_t)(r == 0 ? -32768 : r == 1 ? 32767 : rnd_in(-32768, 32767));
+    }
+}
+
+/* A convolution's output size along one axis (SAME or VALID) and its SAME padding before. */
+static inline int32_t out_size(int same, int32_t in, int32_t f, int32_t stride, int32_t dil)
+{
+    const int32_t eff = (f - 1) * dil + 1;
+    return same ? (in + stride - 1) / stride : (in - eff) / stride + 1;
+}
+
+static inline int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32_t out)
+{
+    const int32_t total = (out - 1) * stride + (f - 1) * dil + 1 - in;
+    return total > 0 ? total / 2 : 0;
+}
+
 /* Every optimized path this CPU has (what an interpreter with the default config uses). */
 static inline uint32_t isa_all(void)
 {

@@ -27,15 +27,6 @@ static void make_params(el_arith_params *p, int op, double s1, double s2, double
     }
 }
 
-static void fill_s16(int16_t *x, int32_t n)
-{
-    int32_t i;
-    for (i = 0; i < n; ++i) {
-        const uint32_t r = rnd() % 8u;
-        x[i] = (int16_t)(r == 0 ? -32768 : r == 1 ? 32767 : rnd_in(-32768, 32767));
-    }
-}
-
 static double scale(void)
 {
     return (rnd() % 4u) ? 1e-4 + (rnd() % 1000u) / 1e6 : 1e-6 + (rnd() % 1000u) / 1e4;

@@ -10,18 +10,6 @@ static int8_t g_in[MAX_IN], g_filter[MAX_F], g_ref[MAX_OUT + GUARD], g_got[MAX_O
 static int32_t g_bias[MAX_C], g_mult[MAX_C], g_shift[MAX_C];
 static int32_t g_sbias[MAX_C], g_ssum[MAX_C]; /* el_opt_filter_sums_s8, as prepare keeps them */
 
-static int32_t out_size(int same, int32_t in, int32_t f, int32_t stride, int32_t dil)
-{
-    const int32_t eff = (f - 1) * dil + 1;
-    return same ? (in + stride - 1) / stride : (in - eff) / stride + 1;
-}
-
-static int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32_t out)
-{
-    const int32_t total = (out - 1) * stride + (f - 1) * dil + 1 - in;
-    return total > 0 ? total / 2 : 0;
-}
-
 /* One case; returns 0 when its sizes do not fit the buffers. */
 /* output scale factor: 96 * k gives multipliers near 1 (shifts of 0 and left shifts)
  * on inputs and weights in [-3, 3] */

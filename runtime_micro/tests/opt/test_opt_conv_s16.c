@@ -14,18 +14,6 @@ static int8_t g_filter[MAX_F];
 static int64_t g_bias64[MAX_C];
 static int32_t g_bias32[MAX_C], g_mult[MAX_C], g_shift[MAX_C];
 
-static int32_t out_size(int same, int32_t in, int32_t f, int32_t stride, int32_t dil)
-{
-    const int32_t eff = (f - 1) * dil + 1;
-    return same ? (in + stride - 1) / stride : (in - eff) / stride + 1;
-}
-
-static int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32_t out)
-{
-    const int32_t total = (out - 1) * stride + (f - 1) * dil + 1 - in;
-    return total > 0 ? total / 2 : 0;
-}
-
 /* bias: 0 none, 1 int64, 2 int32. Returns 0 when the sizes do not fit the buffers. */
 static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_t oc, int32_t fh,
                     int32_t fw, int32_t stride, int32_t dil, int same, int bias_kind,
@@ -34,7 +22,7 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
     el_conv_params p;
     el_pc_quant q;
     el_dims in_d, f_d, out_d;
-    int32_t oh, ow, c, out_n, k, i;
+    int32_t oh, ow, c, out_n, k;
     const void *bias = bias_kind == 1   ? (const void *)g_bias64
                        : bias_kind == 2 ? (const void *)g_bias32
                                         : NULL;
@@ -63,10 +51,7 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
         p.act_min = rnd_in(-32768, 0);
         p.act_max = rnd_in(p.act_min, 32767);
     }
-    for (i = 0; i < n * h * w * ic; ++i) {
-        const uint32_t r = rnd() % 8u;
-        g_in[i] = (int16_t)(r == 0 ? -32768 : r == 1 ? 32767 : rnd_in(-32768, 32767));
-    }
+    fill_s16(g_in, n * h * w * ic);
     fill_s8(g_filter, oc * k, (rnd() % 4u) ? -127 : -128, 127);
     for (c = 0; c < oc; ++c) {
         /* int64 biases up to 2^40 (and, once in a while, past the 2^47 clamp) */
@@ -106,7 +91,7 @@ static int run_dw_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ch, int
     el_conv_params p;
     el_pc_quant q;
     el_dims in_d, f_d, out_d;
-    int32_t oh, ow, c, out_n, i;
+    int32_t oh, ow, c, out_n;
     const void *bias = use_bias ? (const void *)g_bias64 : NULL;
     char what[160];
     int m;
@@ -127,10 +112,7 @@ static int run_dw_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ch, int
     p.depth_multiplier = 1;
     p.act_min = (rnd() % 2u) ? -32768 : rnd_in(-32768, 0);
     p.act_max = (rnd() % 2u) ? 32767 : rnd_in(p.act_min, 32767);
-    for (i = 0; i < n * h * w * ch; ++i) {
-        const uint32_t r = rnd() % 8u;
-        g_in[i] = (int16_t)(r == 0 ? -32768 : r == 1 ? 32767 : rnd_in(-32768, 32767));
-    }
+    fill_s16(g_in, n * h * w * ch);
     fill_s8(g_filter, fh * fw * ch, (rnd() % 4u) ? -127 : -128, 127);
     for (c = 0; c < ch; ++c) {
         g_bias64[c] = (rnd() % 16u) ? rnd_in(-(1 << 29), 1 << 29) * ((int64_t)1 << (rnd() % 12u))
@@ -169,7 +151,7 @@ static int run_tc_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int
     el_conv_params p;
     el_pc_quant q;
     el_dims in_d, f_d, out_d;
-    int32_t oh, ow, c, out_n, i;
+    int32_t oh, ow, c, out_n;
     const void *bias = use_bias ? (const void *)g_bias64 : NULL;
     char what[160];
     int m;
@@ -189,10 +171,7 @@ static int run_tc_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int
     p.pad_w = same ? ((w - 1) * stride + fw - ow > 0 ? ((w - 1) * stride + fw - ow) / 2 : 0) : 0;
     p.act_min = (rnd() % 2u) ? -32768 : rnd_in(-32768, 0);
     p.act_max = (rnd() % 2u) ? 32767 : rnd_in(p.act_min, 32767);
-    for (i = 0; i < n * h * w * ic; ++i) {
-        const uint32_t r = rnd() % 8u;
-        g_in[i] = (int16_t)(r == 0 ? -32768 : r == 1 ? 32767 : rnd_in(-32768, 32767));
-    }
+    fill_s16(g_in, n * h * w * ic);
     fill_s8(g_filter, oc * fh * fw * ic, (rnd() % 4u) ? -127 : -128, 127);
     for (c = 0; c < oc; ++c) {
         g_bias64[c] = rnd_in(-(1 << 29), 1 << 29) * ((int64_t)1 << (rnd() % 12u));

@@ -11,18 +11,6 @@ static int32_t g_bias[MAX_C], g_mult[MAX_C], g_shift[MAX_C];
 static double g_scale = 1.0;     /* output scale factor: > 1 gives shifts of 0 and left shifts */
 static int32_t g_max_shift = 31; /* shifts above are lowered to it (0: shifts of 0, none left) */
 
-static int32_t out_size(int same, int32_t in, int32_t f, int32_t stride, int32_t dil)
-{
-    const int32_t eff = (f - 1) * dil + 1;
-    return same ? (in + stride - 1) / stride : (in - eff) / stride + 1;
-}
-
-static int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32_t out)
-{
-    const int32_t total = (out - 1) * stride + (f - 1) * dil + 1 - in;
-    return total > 0 ? total / 2 : 0;
-}
-
 static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_t mult, int32_t fh,
                     int32_t fw, int32_t stride, int32_t dil, int same, int32_t in_zp,
                     int32_t out_zp, int use_bias, const unsigned *isas, int n_isas)

@@ -68,18 +68,6 @@ static void fill_w(int32_t n)
     }
 }
 
-static int32_t out_size(int same, int32_t in, int32_t f, int32_t stride, int32_t dil)
-{
-    const int32_t eff = (f - 1) * dil + 1;
-    return same ? (in + stride - 1) / stride : (in - eff) / stride + 1;
-}
-
-static int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32_t out)
-{
-    const int32_t total = (out - 1) * stride + (f - 1) * dil + 1 - in;
-    return total > 0 ? total / 2 : 0;
-}
-
 /* none, RELU, RELU6, RELU_N1_TO_1 */
 static void act(float *lo, float *hi)
 {

@@ -31,18 +31,6 @@ static void fill_f(float *p, int32_t n, int with_inf)
     }
 }
 
-static int32_t out_size(int same, int32_t in, int32_t f, int32_t stride, int32_t dil)
-{
-    const int32_t eff = (f - 1) * dil + 1;
-    return same ? (in + stride - 1) / stride : (in - eff) / stride + 1;
-}
-
-static int32_t padding(int32_t in, int32_t f, int32_t stride, int32_t dil, int32_t out)
-{
-    const int32_t total = (out - 1) * stride + (f - 1) * dil + 1 - in;
-    return total > 0 ? total / 2 : 0;
-}
-
 static void act(el_conv_params *p)
 {
     switch (rnd() % 3u) {
