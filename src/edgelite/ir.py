@@ -107,6 +107,10 @@ class Graph:
     metadata: dict[str, bytes] = field(default_factory=dict)
     # What a reader or pass assumed for the user (printed as "note: ..." by the CLI).
     notes: list[str] = field(default_factory=list)
+    # Tensors (by name) that are one quantity at different times, e.g. a gate of an unrolled
+    # GRU at each step: the quantizer gives each group one range (pipeline.py writes them
+    # into the edgelite metadata, where the quantizer reads them).
+    range_groups: list[list[str]] = field(default_factory=list)
 
     # ---- queries -------------------------------------------------------------------------
     def producers(self) -> dict[Tensor, Op]:

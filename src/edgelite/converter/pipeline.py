@@ -69,7 +69,7 @@ def convert(path: str | Path, options: ConvertOptions | None = None) -> ir.Graph
         for kind, tensors, flags in (("inputs", graph.inputs, moved[0]),
                                      ("outputs", graph.outputs, moved[1]))
     }
-    graph.metadata[METADATA_KEY] = _metadata(p, options, layout)
+    graph.metadata[METADATA_KEY] = _metadata(p, options, layout, _range_groups(graph))
     return graph
 
 
@@ -81,12 +81,34 @@ def _convert_tflite(path: Path, options: ConvertOptions) -> ir.Graph:
     from edgelite.converter.passes import default_passes, run_passes
 
     graph = read_tflite(path, options)
+    # an edgelite float file keeps its range groups (an unrolled recurrence's steps)
+    graph.range_groups = [list(g) for g in range_groups_of(graph)]
     in_names = [t.name for t in graph.inputs]
     out_names = [t.name for t in graph.outputs]
     run_passes(graph, passes=default_passes(keep_nchw_io=True))
     _restore_io_names(graph, in_names, out_names)
-    graph.metadata[METADATA_KEY] = _metadata(path, options, {"inputs": {}, "outputs": {}})
+    graph.metadata[METADATA_KEY] = _metadata(path, options, {"inputs": {}, "outputs": {}},
+                                             _range_groups(graph))
     return graph
+
+
+def _range_groups(graph: ir.Graph) -> list[list[str]]:
+    """The graph's range groups as they stand after the passes: names of tensors still
+    computed by an op (folded or removed ones dropped), groups of two or more."""
+    live = {t.name for op in graph.ops for t in op.outputs}
+    groups = [[n for n in g if n in live] for g in graph.range_groups]
+    return [g for g in groups if len(g) > 1]
+
+
+def range_groups_of(graph: ir.Graph) -> list[list[str]]:
+    """The range groups an edgelite-converted graph carries in its metadata (none for
+    other files)."""
+    try:
+        info = json.loads(graph.metadata.get(METADATA_KEY, b"{}"))
+    except (ValueError, UnicodeDecodeError):
+        return []
+    groups = info.get("range_groups", []) if isinstance(info, dict) else []
+    return [[str(n) for n in g] for g in groups if isinstance(g, list)]
 
 
 def is_tflite(path: Path) -> bool:
@@ -106,7 +128,8 @@ def convert_to_bytes(path: str | Path, options: ConvertOptions | None = None) ->
     return write_model(convert(path, options))
 
 
-def _metadata(path: Path, options: ConvertOptions, layout: dict) -> bytes:
+def _metadata(path: Path, options: ConvertOptions, layout: dict,
+              range_groups: list[list[str]] | None = None) -> bytes:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     info = {
         "producer": "edgelite",
@@ -116,6 +139,8 @@ def _metadata(path: Path, options: ConvertOptions, layout: dict) -> bytes:
         # rank 3-5 inputs/outputs: channels-last where the layout pass moved the interface
         "layout": layout,
     }
+    if range_groups:  # absent otherwise, so earlier outputs stay byte-identical
+        info["range_groups"] = range_groups
     return json.dumps(info, sort_keys=True, separators=(",", ":")).encode()
 
 

@@ -32,6 +32,8 @@ class Calibration:
     means: dict[str, np.ndarray] = field(default_factory=dict)
     # float tensor name -> E[x x^T] over channels, for the tensors asked for (AdaRound)
     moments: dict[str, np.ndarray] = field(default_factory=dict)
+    # how many groups of tensors share one range (api._share_ranges: unrolled recurrences)
+    shared_ranges: int = 0
 
 
 def observed_tensors(graph: ir.Graph) -> list[ir.Tensor]:

@@ -8,6 +8,8 @@ projection of the previous hidden state. Gate orders follow ONNX: LSTM i, o, f, 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import onnx
 
@@ -110,26 +112,45 @@ def _lower_recurrent(ctx: LoweringContext, node: onnx.NodeProto) -> None:
         in_bias = wb + rb if op != "GRU" else wb + np.concatenate([rb[:2 * hidden],
                                                                     np.zeros(hidden, np.float32)])
         proj = fully_connected(ctx, flat_x, w[d], in_bias, f"{cell.base}_xproj")
-        h = _initial(ctx, init.get("h"), d, batch, hidden, f"{cell.base}_h0")
-        c = (_initial(ctx, init.get("c"), d, batch, hidden, f"{cell.base}_c0") if op == "LSTM"
-             else None)
+        h = _initial(ctx, init.get("h"), d, batch, hidden, f"{cell.base}_h_init")
+        c = (_initial(ctx, init.get("c"), d, batch, hidden, f"{cell.base}_c_init")
+             if op == "LSTM" else None)
         steps: dict[int, ir.Tensor] = {}
+        quantities: dict[str, list[str]] = {}
         for t in (range(seq - 1, -1, -1) if reverse else range(seq)):
+            first_op = len(ctx.graph.ops)
             xt = emit(ctx, "SLICE", [proj, i32(ctx, f"{cell.base}_t{t}_begin", [t * batch, 0]),
                                      i32(ctx, f"{cell.base}_t{t}_size", [batch, gates * hidden])],
                       (batch, gates * hidden), base=f"{cell.base}_x{t}")
             if op == "RNN":
-                hr = fully_connected(ctx, h, r[d], None, f"{cell.base}_hr{t}")
-                h = cell.act(0, cell.add(xt, hr, f"pre{t}"), f"h{t}")
+                pre = xt if _zero(h) else cell.add(
+                    xt, fully_connected(ctx, h, r[d], None, f"{cell.base}_hr{t}"), f"pre{t}")
+                h = cell.act(0, pre, f"h{t}")
             elif op == "GRU":
                 h = _gru_step(ctx, node, cell, xt, h, r[d], rb[2 * hidden:], t)
             else:
                 h, c = _lstm_step(cell, xt, h, c, r[d], None if peep is None else peep[d], t)
             steps[t] = h
+            for step_op in ctx.graph.ops[first_op:]:
+                for out in step_op.outputs:
+                    if out.name.startswith(f"{cell.base}_"):
+                        quantities.setdefault(_quantity(out.name, cell.base, t),
+                                              []).append(out.name)
+        ctx.graph.range_groups.extend(names for names in quantities.values() if len(names) > 1)
         ys.append([steps[t] for t in range(seq)])
         last_h.append(h)
         last_c.append(c)
     _bind_outputs(ctx, node, ys, last_h, last_c, seq, batch, hidden, layout, base)
+
+
+def _quantity(name: str, base: str, t: int) -> str:
+    """What a step's tensor is, the step left out: "<base>_zpre3" and "<base>_zpre4" are both
+    "zpre#", "<base>_xg3_1" is "xg#_1" (tags carry the step right after their letters).
+
+    One quantity's range is then taken over every step (calibrate each step alone and a few
+    samples leave each step's range short of what new inputs reach: the GRU + LSTM of
+    benchmarks/quant_accuracy.py clipped by 15-30 % on held-out sequences)."""
+    return re.sub(rf"^([a-z]+){t}(?=_|$)", r"\1#", name[len(base) + 1:], count=1)
 
 
 def _initial(ctx: LoweringContext, given: ir.Tensor | None, d: int, batch: int, hidden: int,
@@ -144,10 +165,37 @@ def _initial(ctx: LoweringContext, given: ir.Tensor | None, d: int, batch: int, 
     return ctx.reshape(part, (batch, hidden))
 
 
+def _zero(t: ir.Tensor | None) -> bool:
+    """A state known to be zero (the default initial state, or a constant one of zeros).
+
+    The first step then skips the products with it. Written out, they would be constant
+    tensors of zeros in the graph (recurrent projections of nothing, h - cand with h = 0)
+    whose ranges are empty: quantizing them gives scales that no requantization can follow
+    (int8 ADD's and int16 FULLY_CONNECTED's multiplier limits)."""
+    return t is not None and t.is_const and not np.any(t.data)
+
+
 def _gru_step(ctx: LoweringContext, node: onnx.NodeProto, cell: _Cell, xt: ir.Tensor,
               h: ir.Tensor, r: np.ndarray, rbh: np.ndarray, t: int) -> ir.Tensor:
     hid = cell.hidden
     xz, xr, xh = cell.split(xt, 3, f"xg{t}_")
+    if _zero(h):
+        # z * h + (1 - z) * cand with h = 0: cand - z * cand; the recurrent products are
+        # their biases (r * rbh before the reset or rbh after it). Tensors that are not what
+        # the later steps compute get tags of their own (rbz, hprez, zcz): _quantity would
+        # otherwise give r * rbh the range of r * (R h + rbh), many times wider.
+        z = cell.act(0, xz, f"z{t}")
+        rg = cell.act(0, xr, f"r{t}")
+        if not np.any(rbh):
+            pre = xh
+        elif ctx.attr(node, "linear_before_reset", 0):
+            pre = cell.add(xh, cell.mul(rg, ctx.constant(f"{cell.base}_rbh", rbh), f"rbz{t}"),
+                           f"hprez{t}")
+        else:
+            pre = cell.add(xh, ctx.constant(f"{cell.base}_rbh", rbh), f"hprez{t}")
+        cand = cell.act(1, pre, f"candz{t}")
+        return binary(ctx, "SUB", cand, cell.mul(z, cand, f"zcz{t}"), _FUSED,
+                      base=f"{cell.base}_h{t}")
     hzr = fully_connected(ctx, h, r[:2 * hid], None, f"{cell.base}_hzr{t}")
     hz, hr = cell.split(hzr, 2, f"hg{t}_")
     z = cell.act(0, cell.add(xz, hz, f"zpre{t}"), f"z{t}")
@@ -169,17 +217,22 @@ def _lstm_step(cell: _Cell, xt: ir.Tensor, h: ir.Tensor, c: ir.Tensor, r: np.nda
                peep: np.ndarray | None, t: int) -> tuple[ir.Tensor, ir.Tensor]:
     ctx = cell.ctx
     hid = cell.hidden
-    pre = cell.add(xt, fully_connected(ctx, h, r, None, f"{cell.base}_hr{t}"), f"pre{t}")
+    pre = xt if _zero(h) else cell.add(
+        xt, fully_connected(ctx, h, r, None, f"{cell.base}_hr{t}"), f"pre{t}")
     pi, po, pf, pc = cell.split(pre, 4, f"g{t}_")
-    if peep is not None:
+    c_zero = _zero(c)  # the peephole and forget products with it are zero (see _zero)
+    if peep is not None and not c_zero:
         pi = cell.add(pi, cell.mul(c, ctx.constant(f"{cell.base}_pi", peep[:hid]), f"pic{t}"),
                       f"pip{t}")
         pf = cell.add(pf, cell.mul(c, ctx.constant(f"{cell.base}_pf", peep[2 * hid:]),
                                    f"pfc{t}"), f"pfp{t}")
     i = cell.act(0, pi, f"i{t}")
-    f = cell.act(0, pf, f"f{t}")
     g = cell.act(1, pc, f"cg{t}")
-    c = cell.add(cell.mul(f, c, f"fc{t}"), cell.mul(i, g, f"ig{t}"), f"c{t}")
+    if c_zero:
+        c = cell.mul(i, g, f"cz{t}")  # a tag of its own: f * c is missing (see _gru_step)
+    else:
+        f = cell.act(0, pf, f"f{t}")
+        c = cell.add(cell.mul(f, c, f"fc{t}"), cell.mul(i, g, f"ig{t}"), f"c{t}")
     if peep is not None:
         po = cell.add(po, cell.mul(c, ctx.constant(f"{cell.base}_po", peep[hid:2 * hid]),
                                    f"poc{t}"), f"pop{t}")
