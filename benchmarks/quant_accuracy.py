@@ -1,5 +1,5 @@
 """Quantization accuracy: edgelite int8 (default and --auto-precision) vs ONNX Runtime's
-quantize_static.
+quantize_static and Google's AI Edge Quantizer.
 
     PYTHONPATH=src python benchmarks/quant_accuracy.py [--models digits,orientation,textline]
     PYTHONPATH=src python benchmarks/quant_accuracy.py --models yolo,shuffle,recurrent,db \
@@ -30,6 +30,10 @@ For each model: float outputs from ONNX Runtime on the original .onnx (the refer
   method, run on LiteRT's reference kernels (bit-exact with TFLite Micro and runtime_micro);
 - ONNX Runtime quantize_static (QDQ, per-channel, int8/int8) on the same calibration samples,
   one row per calibration method it has, run on ONNX Runtime;
+- AI Edge Quantizer (`pip install ai-edge-quantizer`, no TensorFlow) on edgelite's float
+  .tflite of the same model (it quantizes .tflite files), same calibration samples, recipes
+  static_wi8_ai8 and static_wi8_ai16 (int16 activations), run on LiteRT's reference kernels
+  (its files have integer I/O: inputs quantized and outputs dequantized with their parameters);
 - TensorFlow's TFLiteConverter / onnx2tf: run when installed (they are not, by design: see
   /work/shared/PEERS.md); otherwise a "not installed" row and PEERS.md's reference figures.
 Columns: output SQNR (dB) and cosine against the float outputs (energies summed over all
@@ -366,6 +370,22 @@ def _channels_last_output(model: bytes) -> bool:
     return layout.get(g.outputs[0].name) in ("NWC", "NHWC")
 
 
+def _to_io(x: np.ndarray, detail: dict) -> np.ndarray:
+    """``x`` as the input tensor's type: AI Edge Quantizer's static recipes give integer I/O."""
+    if detail["dtype"] == np.float32:
+        return x.astype(np.float32)
+    scale, zero = detail["quantization"]
+    info = np.iinfo(detail["dtype"])
+    return np.clip(np.round(x / scale) + zero, info.min, info.max).astype(detail["dtype"])
+
+
+def _from_io(y: np.ndarray, detail: dict) -> np.ndarray:
+    if detail["dtype"] == np.float32:
+        return y
+    scale, zero = detail["quantization"]
+    return (y.astype(np.float32) - zero) * scale
+
+
 def run_litert(model: bytes, x_nchw: np.ndarray) -> np.ndarray:
     """LiteRT's reference kernels on a float-I/O .tflite whose input is NHWC (images) or as
     in ONNX (sequences); outputs back in the ONNX model's layout."""
@@ -379,10 +399,10 @@ def run_litert(model: bytes, x_nchw: np.ndarray) -> np.ndarray:
     rows = []
     for i in range(len(x_nchw)):
         x = _one(x_nchw, i)
-        it.set_tensor(inp["index"], np.ascontiguousarray(
-            x.transpose(0, 2, 3, 1) if id(x_nchw) not in SEQUENCES else x))
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1) if id(x_nchw) not in SEQUENCES else x)
+        it.set_tensor(inp["index"], _to_io(x, inp))
         it.invoke()
-        y = it.get_tensor(out["index"]).copy()
+        y = _from_io(it.get_tensor(out["index"]).copy(), out)
         rows.append((np.moveaxis(y, -1, 1) if last else y).reshape(1, -1))
     return np.concatenate(rows)
 
@@ -434,6 +454,30 @@ def ort_int8(path: Path, cal: np.ndarray, method: str, out: Path) -> float:
                         weight_type=QuantType.QInt8,
                         calibrate_method=getattr(CalibrationMethod, ORT_METHODS[method]))
     return time.perf_counter() - start
+
+
+def aeq_quantize(path: Path, cal: np.ndarray, recipe_name: str) -> tuple[bytes, float]:
+    """Google's AI Edge Quantizer (`pip install ai-edge-quantizer`) on edgelite's own float
+    .tflite of the same ONNX model (it quantizes .tflite files: the float file is the same
+    for both), calibrated on the same samples; returns its model and its wall time (the float
+    conversion not counted). Its static recipes give integer I/O: run_litert quantizes the
+    input and dequantizes the output with the file's own parameters."""
+    import edgelite
+    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_quantizer import quantizer, recipe
+
+    float_model = bytes(edgelite.convert(str(path)))
+    signatures = Interpreter(model_content=float_model).get_signature_list()
+    key = next(iter(signatures))
+    name = signatures[key]["inputs"][0]
+    samples = [{name: np.ascontiguousarray(
+        _one(cal, i) if id(cal) in SEQUENCES else _one(cal, i).transpose(0, 2, 3, 1))}
+        for i in range(len(cal))]
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        q = quantizer.Quantizer(float_model, getattr(recipe, recipe_name)())
+        result = q.quantize(q.calibrate({key: samples}))
+    return bytes(result.quantized_model), time.perf_counter() - start
 
 
 def onnx2tf_int8(path: Path, cal: np.ndarray, tmp: Path) -> bytes | None:
@@ -543,6 +587,21 @@ def bench_case(case: Case, tmp: Path, methods: tuple[str, ...]) -> None:
             continue
         print(row("ORT quantize_static QDQ", method, metrics(ref, got, case.labels), secs,
                   f"{out.stat().st_size:,} B; ONNX Runtime CPU"), flush=True)
+    for recipe_name, label in (("static_wi8_ai8", "AI Edge Quantizer int8"),
+                               ("static_wi8_ai16", "AI Edge Quantizer int16x8")):
+        if importlib.util.find_spec("ai_edge_quantizer") is None:
+            print(row(label, "-", None, None, "not installed: pip install ai-edge-quantizer"))
+            continue
+        try:
+            model, secs = aeq_quantize(src, case.calibration, recipe_name)
+            got = run_litert(model, case.evaluation)
+        except Exception as exc:  # noqa: BLE001 - a peer's failure is a row, not a crash
+            print(row(label, "its min/max", None, None,
+                      f"failed: {type(exc).__name__}: {' '.join(str(exc).split())[:80]}"))
+            continue
+        print(row(label, "its min/max", metrics(ref, got, case.labels), secs,
+                  f"{len(model):,} B; recipe {recipe_name} on edgelite's float .tflite; "
+                  "LiteRT reference kernels"), flush=True)
     o2t = onnx2tf_int8(src, case.calibration, tmp)
     if o2t is not None:
         got = run_litert(o2t, case.evaluation)
