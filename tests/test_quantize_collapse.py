@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -202,6 +203,19 @@ def test_gru_lstm_float_tflite_keeps_shared_ranges(tmp_path: Path) -> None:
                          .graph.metadata["edgelite"])["quantization"]["shared_ranges"]
               for name in ("rnn.onnx", "rnn.tflite")]
     assert shared[0] >= 30 and shared[0] == shared[1]
+    # and every tensor of the float file is computed: LiteRT leaves an op output nobody reads
+    # unallocated, and tools that read every tensor (AI Edge Quantizer's calibration) fail
+    from ai_edge_litert.interpreter import Interpreter
+
+    with warnings.catch_warnings():  # "intended for debugging purposes only": it is
+        warnings.simplefilter("ignore")
+        it = Interpreter(model_content=(tmp_path / "rnn.tflite").read_bytes(),
+                         experimental_preserve_all_tensors=True)
+    it.allocate_tensors()
+    it.set_tensor(it.get_input_details()[0]["index"], x[0])
+    it.invoke()
+    for t in it.get_tensor_details():
+        it.get_tensor(t["index"])  # raises on a tensor without data
 
 
 def _offset_model() -> onnx.ModelProto:

@@ -219,8 +219,19 @@ def _lstm_step(cell: _Cell, xt: ir.Tensor, h: ir.Tensor, c: ir.Tensor, r: np.nda
     hid = cell.hidden
     pre = xt if _zero(h) else cell.add(
         xt, fully_connected(ctx, h, r, None, f"{cell.base}_hr{t}"), f"pre{t}")
-    pi, po, pf, pc = cell.split(pre, 4, f"g{t}_")
     c_zero = _zero(c)  # the peephole and forget products with it are zero (see _zero)
+    if c_zero:
+        # three slices, not a SPLIT with its forget output unread (LiteRT leaves such a
+        # tensor unallocated, and tools that read every tensor, AI Edge Quantizer's
+        # calibration among them, fail on it)
+        rows = pre.shape[0]
+        pi, po, pc = (emit(ctx, "SLICE", [pre, i32(ctx, f"{cell.base}_g{t}_{k}_begin",
+                                                   [0, k * hid]),
+                                          i32(ctx, f"{cell.base}_g{t}_{k}_size", [rows, hid])],
+                           (rows, hid), base=f"{cell.base}_g{t}_{k}") for k in (0, 1, 3))
+        pf = None
+    else:
+        pi, po, pf, pc = cell.split(pre, 4, f"g{t}_")
     if peep is not None and not c_zero:
         pi = cell.add(pi, cell.mul(c, ctx.constant(f"{cell.base}_pi", peep[:hid]), f"pic{t}"),
                       f"pip{t}")
