@@ -21,6 +21,7 @@ Models that broke int8 (issue 11), built by tests/quant_models.py or taken from 
 - yolo: a YOLOv8-style detector (DFL head, anchor/stride box decode, boxes concatenated with
   sigmoid scores), 160x160, calibrated on scikit-image photos;
 - shuffle: ShuffleNetV2-style units (split, concat, reshape/transpose channel shuffle);
+- vit: a small ViT (tests/helpers/vit.py: LayerNorm, softmax attention, GELU), 32x32 crops;
 - recurrent: a GRU then an LSTM (8 steps) on multi-tone sequences;
 - db: PP-OCRv4's DB text detector (rapidocr-onnxruntime 1.4.4 wheel) at 320x320.
 Each of these also gets an `--auto-precision` row (target 30 dB, DB 20 dB) with its wall time.
@@ -246,6 +247,16 @@ def shuffle_case() -> Case:
                   30.0)
 
 
+def vit_case() -> Case:
+    from helpers.vit import photos, vit
+
+    x = photos(32, 40, seed=3)  # the same views as tests/test_quantize_transformer.py
+    return _built("vit", "small ViT (patch 8, 2 pre-norm blocks, LayerNorm, softmax attention, "
+                  "GELU; tests/helpers/vit.py), 32x32", vit(), x[:24], x[24:],
+                  "calibration: 24 crops of scikit-image's photos; evaluation: 16 others; "
+                  "output: 10 logits", 30.0)
+
+
 def recurrent_case() -> Case:
     import quant_models as qm
 
@@ -311,7 +322,8 @@ def efficientnet_case() -> Case:
 
 CASES: dict[str, Callable[[], Case]] = {"digits": digits_case, "orientation": orientation_case,
                                         "textline": textline_case, "yolo": yolo_case,
-                                        "shuffle": shuffle_case, "recurrent": recurrent_case,
+                                        "shuffle": shuffle_case, "vit": vit_case,
+                                        "recurrent": recurrent_case,
                                         "db": db_case, "efficientnet": efficientnet_case}
 
 

@@ -27,6 +27,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import quant_models as M
+from helpers.ort_quant import ort_qdq_sqnr
 from onnx import TensorProto, helper, numpy_helper
 
 from edgelite.quantize import QuantizeOptions, quantize
@@ -148,31 +149,6 @@ def test_gru_lstm_int8_quantizes(tmp_path: Path, steps: int) -> None:
     _check(path, x, r, 20.0, batched=False)
 
 
-def _ort_qdq_sqnr(path: Path, tmp: Path, cal: np.ndarray, ev: np.ndarray) -> float:
-    """ONNX Runtime's own int8 (quantize_static QDQ, per-channel, MinMax; it leaves GRU and
-    LSTM in float) calibrated on ``cal``, its output SQNR on ``ev`` against float ORT."""
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_static)
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.it = iter(cal)
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            x = next(self.it, None)
-            return None if x is None else {"x": x}
-
-    out = tmp / "ort_qdq.onnx"
-    quantize_static(str(path), str(out), Reader(), quant_format=QuantFormat.QDQ,
-                    per_channel=True, activation_type=QuantType.QInt8,
-                    weight_type=QuantType.QInt8)
-    ref_sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    q_sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    ref = np.concatenate([ref_sess.run(None, {"x": x})[0] for x in ev])
-    got = np.concatenate([q_sess.run(None, {"x": x})[0] for x in ev])
-    return _sqnr(ref, got)
-
-
 @pytest.mark.parametrize("mode", ["int8", "int16x8"])
 def test_gru_lstm_held_out(tmp_path: Path, mode: str) -> None:
     """Calibrated on 32 sequences, scored on 48 others. Each unrolled step's gates and states
@@ -187,7 +163,7 @@ def test_gru_lstm_held_out(tmp_path: Path, mode: str) -> None:
     r = quantize(path, QuantizeOptions(calibration=cal, mode=mode, progress=False))
     assert json.loads(r.graph.metadata["edgelite"])["quantization"]["shared_ranges"] >= 30
     assert not r.changes  # nothing raised by the guard: all int8 (int16) activations
-    floor = _ort_qdq_sqnr(path, tmp_path, cal, ev) if mode == "int8" else 30.0
+    floor = ort_qdq_sqnr(path, tmp_path, list(cal), list(ev)) if mode == "int8" else 30.0
     _check(path, ev, r, floor, batched=False)
 
 

@@ -24,6 +24,7 @@ import onnxruntime as ort
 import pytest
 from ai_edge_litert.interpreter import Interpreter as LiteRT
 from ai_edge_litert.interpreter import OpResolverType
+from helpers.ort_quant import ort_qdq_sqnr
 from helpers.vit import photos, vit
 from onnx import TensorProto, helper, numpy_helper
 from tflite_micro.python.tflite_micro import runtime as tflm
@@ -95,6 +96,13 @@ def _check(path: Path, calib: np.ndarray, test: np.ndarray, mode: str, floor: fl
     if int16:  # the chosen ops run int16, with requantizes around them
         assert {op.outputs[0].dtype for op in r.graph.ops if op.name in int16} == {"int16"}
         left = [(t, d) for t, d in left if d == "float32"]
+    # the guard runs lossy normalizations (LayerNorm: an RSQRT among its ops) in int16
+    raised = {c["op"] for c in r.changes if c["reason"].startswith("normalization")}
+    assert {c["to"] for c in r.changes} <= {"int16"}
+    if raised:  # int16 only there, and in the QUANTIZE ops requantizing at their edges
+        assert {op.name for op in r.graph.ops if op.outputs[0].dtype == "int16"
+                and op.type != "QUANTIZE"} <= raised | set(int16)
+        left = [(t, d) for t, d in left if d != "int16"]
     assert left == [], f"ops not {want}: {left}"
     micro_model = write_model(_gelu_as_lookup(r.graph))
     ours = Runner(r.model, r.graph, "micro")
@@ -132,6 +140,30 @@ def test_vit_fully_integer_bit_exact_with_tflm(mode: str, floor: float, int16: t
     onnx.save(vit(), path)
     calib, test = images
     _check(path, calib, test, mode, floor, int16=int16)
+
+
+@pytest.mark.parametrize("auto", [None, 30.0], ids=["default", "auto_precision_30"])
+def test_vit_int8_holds_against_onnxruntime(auto: float | None, images, tmp_path: Path) -> None:
+    """On held-out crops, edgelite's int8 ViT is at least as good as ONNX Runtime's QDQ model
+    of it on the same calibration data. The guard runs its five LayerNorms in int16 (each
+    int8 chain of nine roundings lost 1-5 dB: 28.5 dB held out before, ORT 29.6), and
+    --auto-precision starts from the same picks (it raised nothing and stayed at 28.5 dB,
+    the calibration crops being above its target already)."""
+    path = tmp_path / "vit.onnx"
+    onnx.save(vit(), path)
+    calib, test = images
+    r = quantize(path, QuantizeOptions(calibration=calib, progress=False, auto_precision=auto))
+    norms = {c["op"] for c in r.changes if c.get("reason", "").startswith("normalization")}
+    assert norms == {"b0_ln1", "b0_ln2", "b1_ln1", "b1_ln2", "final_ln"}
+    ours = Runner(r.model, r.graph, "micro")
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    refs, outs = [], []
+    for s, raw in zip(load_samples(test, r.float_graph), test):
+        ours.run(feed(r.graph, s))
+        refs.append(sess.run(None, {"x": raw[None]})[0])
+        outs.append(real_values(r.graph.outputs[0], ours.output(0)).reshape(refs[-1].shape))
+    peer = ort_qdq_sqnr(path, tmp_path, [c[None] for c in calib], [t[None] for t in test])
+    assert _sqnr(np.concatenate(refs), np.concatenate(outs)) >= peer
 
 
 def _upsampler() -> onnx.ModelProto:
