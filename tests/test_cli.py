@@ -388,7 +388,7 @@ def test_progress_bars_on_a_terminal_only(tmp_path: Path) -> None:
     args = ["quantize", str(DIGITS / "digits_cnn.onnx"), "-o", str(tmp_path / "q.tflite"),
             "--calibration", str(tmp_path / "cal.npz")]
     drawn = _stderr_on_a_terminal(*args)
-    assert "calibrating (minmax)" in drawn and "32/32" in drawn, drawn
+    assert "calibrating (percentile)" in drawn and "32/32" in drawn, drawn
     assert "calibrating" not in _stderr_on_a_terminal(*args, "--quiet")
     piped = edgelite(*args)
     assert piped.returncode == 0 and "calibrating" not in piped.stderr, piped.stderr

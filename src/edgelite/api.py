@@ -231,7 +231,7 @@ def quantize(model: PathLike, output: PathLike | None = None, *, calibration: An
              mode: str = "int8", io: str = "int8",
              input_shapes: Mapping[str, Sequence[int]] | Iterable[str] | None = None,
              input_values: Mapping[str, Any] | Iterable[str] | None = None,
-             calibration_samples: int | None = None, calibration_method: str = "minmax",
+             calibration_samples: int | None = None, calibration_method: str = "percentile",
              percentile: float = 99.99, keep_float: Sequence[str] = (),
              int16: Sequence[str] = (), auto_precision: float | None = None,
              precision_guard: bool = True, bias_correction: str = "auto",
@@ -264,7 +264,7 @@ def quantize(model: PathLike, output: PathLike | None = None, *, calibration: An
 
 def _quantize_graph(graph, model: PathLike, output: PathLike | None, *,
                     calibration: Any = None, mode: str = "int8", io: str = "int8",
-                    calibration_samples: int | None = None, calibration_method: str = "minmax",
+                    calibration_samples: int | None = None, calibration_method: str = "percentile",
                     percentile: float = 99.99, keep_float: Sequence[str] = (),
                     int16: Sequence[str] = (), auto_precision: float | None = None,
                     precision_guard: bool = True, bias_correction: str = "auto",

@@ -40,7 +40,8 @@ class QuantizeOptions:
         int16x8 mode) | "uint8" (int8 mode only) | "float" (QUANTIZE/DEQUANTIZE inside).
     calibration: .npy/.npz path, image folder (or ``ImageFolder``), arrays or a callable.
     samples: how many calibration samples to use (None: all; an error if fewer exist).
-    method: range observer, "minmax" | "percentile" | "entropy" | "mse".
+    method: range observer, "percentile" (the default; model inputs and outputs keep their
+        min/max) | "minmax" | "entropy" | "mse".
     keep_float / int16: op names (ONNX node names or output tensor names).
     auto_precision: target output SQNR in dB; the worst layers are raised until reached.
     report_json / report_html: where to write the per-tensor error report.
@@ -64,7 +65,7 @@ class QuantizeOptions:
     io: str = "int8"
     calibration: CalibrationSource | None = None
     samples: int | None = None
-    method: str = "minmax"
+    method: str = "percentile"
     percentile: float = 99.99
     layout: str = "auto"
     keep_float: tuple[str, ...] = ()

@@ -64,6 +64,11 @@ class HistogramObserver(Observer):
 
     def _update(self, x: np.ndarray) -> None:
         absmax = float(np.max(np.abs(x)))
+        if not math.isfinite(absmax) or not math.isfinite(self.min + self.max):
+            # inf or NaN: no histogram can hold it; the range is the non-finite min/max,
+            # which calibration refuses naming the tensor
+            self.half = math.nan
+            return
         if self.half == 0.0:
             if absmax == 0.0:
                 self.counts[self.bins // 2] += x.size  # all zeros: the bin just above 0
@@ -95,6 +100,8 @@ class HistogramObserver(Observer):
     def _range(self) -> tuple[float, float]:
         if self.half == 0.0:
             return 0.0, 0.0
+        if not math.isfinite(self.half):
+            return self.min, self.max  # non-finite values seen (see _update)
         lo, hi = self._clip_range()
         # Never wider than what was seen; the caller widens to include 0.
         return max(lo, self.min), min(hi, self.max)
