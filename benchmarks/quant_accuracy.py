@@ -40,7 +40,8 @@ For each model: float outputs from ONNX Runtime on the original .onnx (the refer
 - TensorFlow's TFLiteConverter / onnx2tf: run when installed (they are not, by design: see
   /work/shared/PEERS.md); otherwise a "not installed" row and PEERS.md's reference figures.
 Columns: output SQNR (dB) and cosine against the float outputs (energies summed over all
-samples), top-1 agreement with the float model, and top-1 accuracy where labels exist.
+samples), the smallest per-sample cosine, top-1 agreement with the float model, and top-1
+accuracy where labels exist.
 A benchmark, not a test: it prints figures and never fails on accuracy.
 """
 
@@ -525,7 +526,8 @@ def metrics(ref: np.ndarray, got: np.ndarray, labels: np.ndarray | None) -> dict
     noise = float(np.sum((r - g) ** 2))
     sqnr = math.inf if noise == 0 else 10 * math.log10(float(np.sum(r * r)) / noise)
     cos = float(np.sum(r * g) / math.sqrt(float(np.sum(r * r)) * float(np.sum(g * g))))
-    out = {"sqnr": sqnr, "cosine": cos,
+    per = np.sum(r * g, 1) / np.sqrt(np.maximum(np.sum(r * r, 1) * np.sum(g * g, 1), 1e-300))
+    out = {"sqnr": sqnr, "cosine": cos, "min_cosine": float(np.min(per)),
            "agree": float(np.mean(np.argmax(r, 1) == np.argmax(g, 1)))}
     if labels is not None:
         out["acc"] = float(np.mean(np.argmax(g, 1) == labels))
@@ -535,10 +537,10 @@ def metrics(ref: np.ndarray, got: np.ndarray, labels: np.ndarray | None) -> dict
 def row(label: str, method: str, m: dict[str, float] | None, seconds: float | None,
         note: str = "") -> str:
     if m is None:
-        return f"| {label} | {method} | - | - | - | - | - | {note} |"
+        return f"| {label} | {method} | - | - | - | - | - | - | {note} |"
     acc = f"{100 * m['acc']:.1f} %" if "acc" in m else "-"
     return (f"| {label} | {method} | {m['sqnr']:.2f} | {m['cosine']:.5f} | "
-            f"{100 * m['agree']:.1f} % | {acc} | "
+            f"{m['min_cosine']:.5f} | {100 * m['agree']:.1f} % | {acc} | "
             f"{'-' if seconds is None else f'{seconds:.2f} s'} | {note} |")
 
 
@@ -562,9 +564,9 @@ def bench_case(case: Case, tmp: Path, methods: tuple[str, ...]) -> None:
     src = fixed_shape(case.onnx_path, case.shape, tmp / f"{case.name}.onnx")
     ref = run_ort(src, case.evaluation)
     print()
-    print("| quantizer | calibration | output SQNR dB | cosine | top-1 agreement | "
-          "top-1 accuracy | quantize time | notes |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| quantizer | calibration | output SQNR dB | cosine | min cosine (per sample) | "
+          "top-1 agreement | top-1 accuracy | quantize time | notes |")
+    print("|---|---|---|---|---|---|---|---|---|")
     float_m = metrics(ref, ref, case.labels)
     print(row("float (ONNX Runtime)", "-", float_m, None, "the reference"))
     for method in methods:
