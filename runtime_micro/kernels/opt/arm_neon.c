@@ -1065,6 +1065,207 @@ EL_SDOT_RQ_ROWS(sdot_rq_generic, 0, EL_TAIL_ANY, 1)
 EL_SDOT_RQ_ROWS_K(sdot_rq_k8c, EL_TAIL_8, 8)
 EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
 
+/* 8 rows x 8 columns per tile (the 1x1 convs' bulk: MobileNetV2-1.0/224 spends most of its
+ * CONV_2D there), one tile per asm statement: accumulators v0-v15 (row r in v2r, v2r+1) from
+ * the bias; per 16 bytes of k two LD1 of four panel vectors (v24-v31), one post-incremented
+ * LDR per row and 64 SDOTs by element, 0.074 instructions per MAC against the 4-row tile's
+ * 0.086 (GCC 12 cannot hold 16 accumulators, 8 panel vectors and the rows without spills, and
+ * an asm statement takes at most 30 operands, so the whole tile is assembly). A k tail of 8
+ * (k = 8, 24, 56) is one LD1 and an 8-byte LDR per row (upper half zeroed), lanes 0 and 1.
+ * Then sdot_rq_rows' fast requantization (every channel shifts right) and one post-indexed
+ * ST1 per row; the clamp only when the activation range is narrower than int8 (TFLite's ReLU6
+ * outputs usually span all of it), on row pairs. Rows 8 at a time; a last group of 5 to 7
+ * rows repeats its last row into a stack tile; 1 to 4 rows left: sdot_rq_rows. */
+#define A8_ROW(A, S0, S1)                                                                          \
+    "sdot v" S0 ".4s, v24.16b, " A ".4b[0]\n\t"                                                    \
+    "sdot v" S1 ".4s, v25.16b, " A ".4b[0]\n\t"                                                    \
+    "sdot v" S0 ".4s, v26.16b, " A ".4b[1]\n\t"                                                    \
+    "sdot v" S1 ".4s, v27.16b, " A ".4b[1]\n\t"                                                    \
+    "sdot v" S0 ".4s, v28.16b, " A ".4b[2]\n\t"                                                    \
+    "sdot v" S1 ".4s, v29.16b, " A ".4b[2]\n\t"                                                    \
+    "sdot v" S0 ".4s, v30.16b, " A ".4b[3]\n\t"                                                    \
+    "sdot v" S1 ".4s, v31.16b, " A ".4b[3]\n\t"
+#define A8_HALF(A, S0, S1)                                                                         \
+    "sdot v" S0 ".4s, v24.16b, " A ".4b[0]\n\t"                                                    \
+    "sdot v" S1 ".4s, v25.16b, " A ".4b[0]\n\t"                                                    \
+    "sdot v" S0 ".4s, v26.16b, " A ".4b[1]\n\t"                                                    \
+    "sdot v" S1 ".4s, v27.16b, " A ".4b[1]\n\t"
+/* row S0:S1 requantized to int16 plus the zero point, in v S0 */
+#define A8_RQ(S0, S1)                                                                              \
+    "sqrdmulh v" S0 ".4s, v" S0 ".4s, v20.4s\n\t"                                                  \
+    "sqrdmulh v" S1 ".4s, v" S1 ".4s, v21.4s\n\t"                                                  \
+    "ssra v" S0 ".4s, v" S0 ".4s, #31\n\t"                                                         \
+    "ssra v" S1 ".4s, v" S1 ".4s, #31\n\t"                                                         \
+    "srshl v" S0 ".4s, v" S0 ".4s, v22.4s\n\t"                                                     \
+    "srshl v" S1 ".4s, v" S1 ".4s, v23.4s\n\t"                                                     \
+    "sqxtn v" S0 ".4h, v" S0 ".4s\n\t"                                                             \
+    "sqxtn2 v" S0 ".8h, v" S1 ".4s\n\t"                                                            \
+    "sqadd v" S0 ".8h, v" S0 ".8h, v24.8h\n\t"
+#define A8_ST1(S0, S1)                                                                             \
+    A8_RQ(S0, S1)                                                                                  \
+    "sqxtn v" S0 ".8b, v" S0 ".8h\n\t"                                                             \
+    "st1 {v" S0 ".8b}, [%[out]], %[ld]\n\t"
+#define A8_ST2(S0, S1, T0, T1)                                                                     \
+    A8_RQ(S0, S1)                                                                                  \
+    A8_RQ(T0, T1) "sqxtn v" S0 ".8b, v" S0 ".8h\n\t"                                               \
+                  "sqxtn2 v" S0 ".16b, v" T0 ".8h\n\t"                                             \
+                  "smax v" S0 ".16b, v" S0 ".16b, v25.16b\n\t"                                     \
+                  "smin v" S0 ".16b, v" S0 ".16b, v26.16b\n\t"                                     \
+                  "st1 {v" S0 ".d}[0], [%[out]], %[ld]\n\t"                                        \
+                  "st1 {v" S0 ".d}[1], [%[out]], %[ld]\n\t"
+#define A8_HEAD                                                                                                                                    \
+    "ldp x9, x10, [%[ar]]\n\t"                                                                                                                     \
+    "ldp x11, x12, [%[ar], #16]\n\t"                                                                                                               \
+    "ldp x13, x14, [%[ar], #32]\n\t"                                                                                                               \
+    "ldp x15, x16, [%[ar], #48]\n\t"                                                                                                               \
+    "ldp q0, q1, [%[q]]\n\t"                                                                                                                       \
+    "mov v2.16b, v0.16b\n\t"                                                                                                                       \
+    "mov v3.16b, v1.16b\n\t"                                                                                                                       \
+    "mov v4.16b, v0.16b\n\t"                                                                                                                       \
+    "mov v5.16b, v1.16b\n\t"                                                                                                                       \
+    "mov v6.16b, v0.16b\n\t"                                                                                                                       \
+    "mov v7.16b, v1.16b\n\t"                                                                                                                       \
+    "mov v8.16b, v0.16b\n\t"                                                                                                                       \
+    "mov v9.16b, v1.16b\n\t"                                                                                                                       \
+    "mov v10.16b, v0.16b\n\t"                                                                                                                      \
+    "mov v11.16b, v1.16b\n\t"                                                                                                                      \
+    "mov v12.16b, v0.16b\n\t"                                                                                                                      \
+    "mov v13.16b, v1.16b\n\t"                                                                                                                      \
+    "mov v14.16b, v0.16b\n\t"                                                                                                                      \
+    "mov v15.16b, v1.16b\n\t"                                                                                                                      \
+    "cbz %[n], 2f\n\t"                                                                                                                             \
+    "1:\n\t"                                                                                                                                       \
+    "ld1 {v24.16b-v27.16b}, [%[pp]], #64\n\t"                                                                                                      \
+    "ld1 {v28.16b-v31.16b}, [%[pp]], #64\n\t"                                                                                                      \
+    "ldr q16, [x9], #16\n\t"                                                                                                                       \
+    "ldr q17, [x10], #16\n\t" A8_ROW("v16", "0", "1") "ldr q18, [x11], #16\n\t" A8_ROW("v17", "2", "3") "ldr q19, [x12], #16\n\t" A8_ROW(          \
+        "v18", "4",                                                                                                                                \
+        "5") "ldr q16, [x13], #16\n\t" A8_ROW("v19", "6",                                                                                          \
+                                              "7") "ldr q17, [x14], #16\n\t" A8_ROW("v16", "8",                                                    \
+                                                                                    "9") "ldr "                                                    \
+                                                                                         "q18, "                                                   \
+                                                                                         "[x15], "                                                 \
+                                                                                         "#16\n"                                                   \
+                                                                                         "\t" A8_ROW("v17",                                        \
+                                                                                                     "10",                                         \
+                                                                                                     "11") "ldr q19, [x16], #16\n\t" A8_ROW("v18", \
+                                                                                                                                            "12",  \
+                                                                                                                                            "13")  \
+                                                                                             A8_ROW(                                               \
+                                                                                                 "v19",                                            \
+                                                                                                 "14",                                             \
+                                                                                                 "15") "subs %[n], %[n], #1\n\t"                   \
+                                                                                                       "b.ne 1b\n\t"                               \
+                                                                                                       "2:\n\t"
+#define A8_TAIL8                                                                                                                          \
+    "ld1 {v24.16b-v27.16b}, [%[pp]]\n\t"                                                                                                  \
+    "ldr d16, [x9]\n\t"                                                                                                                   \
+    "ldr d17, [x10]\n\t" A8_HALF("v16", "0", "1") "ldr d18, [x11]\n\t" A8_HALF("v17", "2", "3") "ldr d19, [x12]\n\t" A8_HALF(             \
+        "v18", "4",                                                                                                                       \
+        "5") "ldr d16, [x13]\n\t" A8_HALF("v19", "6",                                                                                     \
+                                          "7") "ldr d17, [x14]\n\t" A8_HALF("v16", "8",                                                   \
+                                                                            "9") "ldr d18, "                                              \
+                                                                                 "[x15]"                                                  \
+                                                                                 "\n\t" A8_HALF("v17",                                    \
+                                                                                                "10",                                     \
+                                                                                                "11") "ldr d19, [x16]\n\t" A8_HALF("v18", \
+                                                                                                                                   "12",  \
+                                                                                                                                   "13")  \
+                                                                                     A8_HALF(                                             \
+                                                                                         "v19",                                           \
+                                                                                         "14",                                            \
+                                                                                         "15")
+#define A8_CONSTS                                                                                  \
+    "ldp q20, q21, [%[q], #32]\n\t"                                                                \
+    "ldp q22, q23, [%[q], #64]\n\t"                                                                \
+    "dup v24.8h, %w[zp]\n\t"
+#define A8_CLAMPS                                                                                  \
+    "dup v25.16b, %w[lo]\n\t"                                                                      \
+    "dup v26.16b, %w[hi]\n\t"
+#define A8_STORE1                                                                                  \
+    A8_ST1("0", "1")                                                                               \
+    A8_ST1("2", "3") A8_ST1("4", "5") A8_ST1("6", "7") A8_ST1("8", "9") A8_ST1("10", "11")         \
+        A8_ST1("12", "13") A8_ST1("14", "15")
+#define A8_STORE2                                                                                  \
+    A8_ST2("0", "1", "2", "3")                                                                     \
+    A8_ST2("4", "5", "6", "7") A8_ST2("8", "9", "10", "11") A8_ST2("12", "13", "14", "15")
+#define A8_ASM(BODY)                                                                               \
+    __asm__ volatile(                                                                              \
+        BODY                                                                                       \
+        : [out] "+r"(o), [pp] "+r"(pp), [n] "+r"(n)                                                \
+        : [ar] "r"(ar), [q] "r"(q), [ld] "r"(ld), [zp] "r"(zp), [lo] "r"(lo), [hi] "r"(hi)         \
+        : "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "v0", "v1", "v2", "v3", "v4",     \
+          "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17",    \
+          "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",      \
+          "v30", "v31", "cc", "memory")
+EL_SDOT static inline __attribute__((always_inline))
+int32_t sdot_rq_rows8(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel,
+                      const rq8 *q, const el_opt_rq *rq, int8_t *out, int32_t ldout,
+                      const int tmode, const int clamp)
+{
+    const int64_t steps = tmode == EL_TAIL_8 ? k >> 4 : (k + 15) >> 4;
+    const int32_t zp = rq->out_offset, lo = rq->act_min, hi = rq->act_max;
+    int32_t i0;
+    for (i0 = 0; m - i0 >= 5; i0 += 8) {
+        const int32_t mr = m - i0 < 8 ? m - i0 : 8;
+        const int8_t *ra[8];
+        const int8_t *const *ar = a + i0;
+        const int8_t *pp = panel;
+        int8_t t[64];
+        int8_t *o = out + (size_t)i0 * ldout;
+        int64_t n = steps, ld = ldout;
+        if (mr < 8) { /* the last row repeated into a stack tile */
+            int32_t i;
+            for (i = 0; i < 8; ++i) {
+                ra[i] = a[i0 + (i < mr ? i : mr - 1)];
+            }
+            ar = ra;
+            o = t;
+            ld = 8;
+        }
+        if (tmode == EL_TAIL_8) {
+            if (clamp) {
+                A8_ASM(A8_HEAD A8_TAIL8 A8_CONSTS A8_CLAMPS A8_STORE2);
+            } else {
+                A8_ASM(A8_HEAD A8_TAIL8 A8_CONSTS A8_STORE1);
+            }
+        } else if (clamp) {
+            A8_ASM(A8_HEAD A8_CONSTS A8_CLAMPS A8_STORE2);
+        } else {
+            A8_ASM(A8_HEAD A8_CONSTS A8_STORE1);
+        }
+        if (mr < 8) {
+            int32_t i;
+            for (i = 0; i < mr; ++i) {
+                memcpy(out + (size_t)(i0 + i) * ldout, t + 8 * i, 8);
+            }
+        }
+    }
+    return i0 < m ? i0 : m;
+}
+#undef A8_ROW
+#undef A8_HALF
+#undef A8_RQ
+#undef A8_ST1
+#undef A8_ST2
+#undef A8_HEAD
+#undef A8_TAIL8
+#undef A8_CONSTS
+#undef A8_CLAMPS
+#undef A8_STORE1
+#undef A8_STORE2
+#undef A8_ASM
+#define EL_SDOT_RQ_ROWS8(NAME, TMODE, CLAMP)                                                       \
+    EL_SDOT static int32_t NAME(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel, \
+                                const rq8 *q, const el_opt_rq *rq, int8_t *out, int32_t ldout)     \
+    {                                                                                              \
+        return sdot_rq_rows8(m, a, k, panel, q, rq, out, ldout, TMODE, CLAMP);                     \
+    }
+EL_SDOT_RQ_ROWS8(sdot_rq8_vec, EL_TAIL_VEC, 0)
+EL_SDOT_RQ_ROWS8(sdot_rq8_vec_c, EL_TAIL_VEC, 1)
+EL_SDOT_RQ_ROWS8(sdot_rq8_8, EL_TAIL_8, 0)
+EL_SDOT_RQ_ROWS8(sdot_rq8_8_c, EL_TAIL_8, 1)
+
 /* ---- few rows of a long k (m < 16, k > 16) with the requantization fused ----
  * Too few rows to pay for packing panels (the last 1x1 convs of a network on 3x3 maps,
  * batch-1 FULLY_CONNECTED): tiles of R rows (1..4) x 4 columns of dot products on the rows of
@@ -1359,6 +1560,7 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     int8_t panel[SDOT_KSEG / 16 * 128];
     const int32_t rem = k & 15;
     const int tmode = rq->a_padded || rem == 0 ? EL_TAIL_VEC : rem == 8 ? EL_TAIL_8 : EL_TAIL_ANY;
+    const int clamp = rq->act_min > -128 || rq->act_max < 127;
     int32_t j0;
     if (m < 16 && k > 16) {
         sdot_rq_dot(m, n, k, a, b, ldb, rq, out, ldout); /* few rows of a long k */
@@ -1369,29 +1571,49 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     }
     for (j0 = 0; j0 < n; j0 += 8) {
         const int32_t nr = n - j0 < 8 ? n - j0 : 8;
+        const int8_t *const *aa = a;
         int8_t *o = out + j0;
+        int32_t mm = m;
         rq8 q;
         sdot_pack8(b + (size_t)j0 * ldb, ldb, nr, k, panel);
         if (!rq8_load(rq, j0, nr, &q)) {
             sdot_rq_generic(m, a, k, panel, &q, rq, nr, o, ldout);
-        } else if (k == 8 && tmode == EL_TAIL_8) {
-            sdot_rq_k8c(m, a, panel, &q, rq, nr, o, ldout);
+            continue;
+        }
+        if (nr == 8 && m >= 5 && tmode != EL_TAIL_ANY) { /* 8-row tiles, then 1 to 4 rows */
+            int32_t done;
+            if (tmode == EL_TAIL_VEC) {
+                done = clamp ? sdot_rq8_vec_c(m, a, k, panel, &q, rq, o, ldout)
+                             : sdot_rq8_vec(m, a, k, panel, &q, rq, o, ldout);
+            } else {
+                done = clamp ? sdot_rq8_8_c(m, a, k, panel, &q, rq, o, ldout)
+                             : sdot_rq8_8(m, a, k, panel, &q, rq, o, ldout);
+            }
+            if (done == m) {
+                continue;
+            }
+            mm = m - done;
+            aa = a + done;
+            o += (size_t)done * ldout;
+        }
+        if (k == 8 && tmode == EL_TAIL_8) {
+            sdot_rq_k8c(mm, aa, panel, &q, rq, nr, o, ldout);
         } else if (k == 16 && tmode == EL_TAIL_VEC) {
-            sdot_rq_k16c(m, a, panel, &q, rq, nr, o, ldout);
+            sdot_rq_k16c(mm, aa, panel, &q, rq, nr, o, ldout);
         } else if (k <= 16) {
             if (tmode == EL_TAIL_VEC) {
-                sdot_rq_small_vec(m, a, k, panel, &q, rq, nr, o, ldout);
+                sdot_rq_small_vec(mm, aa, k, panel, &q, rq, nr, o, ldout);
             } else if (tmode == EL_TAIL_8) {
-                sdot_rq_small_8(m, a, k, panel, &q, rq, nr, o, ldout);
+                sdot_rq_small_8(mm, aa, k, panel, &q, rq, nr, o, ldout);
             } else {
-                sdot_rq_small_any(m, a, k, panel, &q, rq, nr, o, ldout);
+                sdot_rq_small_any(mm, aa, k, panel, &q, rq, nr, o, ldout);
             }
         } else if (tmode == EL_TAIL_VEC) {
-            sdot_rq_k_vec(m, a, k, panel, &q, rq, nr, o, ldout);
+            sdot_rq_k_vec(mm, aa, k, panel, &q, rq, nr, o, ldout);
         } else if (tmode == EL_TAIL_8) {
-            sdot_rq_k_8(m, a, k, panel, &q, rq, nr, o, ldout);
+            sdot_rq_k_8(mm, aa, k, panel, &q, rq, nr, o, ldout);
         } else {
-            sdot_rq_k_any(m, a, k, panel, &q, rq, nr, o, ldout);
+            sdot_rq_k_any(mm, aa, k, panel, &q, rq, nr, o, ldout);
         }
     }
     return 1;
