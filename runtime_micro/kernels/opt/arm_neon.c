@@ -799,6 +799,16 @@ typedef struct {
 static int rq8_load(const el_opt_rq *rq, int32_t j0, int32_t nr, rq8 *k)
 {
     int32_t j, all_right = 1;
+    if (nr == 8) {
+        const int32x4_t s0 = vld1q_s32(rq->shift + j0), s1 = vld1q_s32(rq->shift + j0 + 4);
+        vst1q_s32(k->bias, vld1q_s32(rq->bias + j0));
+        vst1q_s32(k->bias + 4, vld1q_s32(rq->bias + j0 + 4));
+        vst1q_s32(k->mult, vld1q_s32(rq->mult + j0));
+        vst1q_s32(k->mult + 4, vld1q_s32(rq->mult + j0 + 4));
+        vst1q_s32(k->shift, s0);
+        vst1q_s32(k->shift + 4, s1);
+        return vmaxvq_s32(vmaxq_s32(s0, s1)) <= -1;
+    }
     for (j = 0; j < 8; ++j) {
         k->bias[j] = j < nr ? rq->bias[j0 + j] : 0;
         k->mult[j] = j < nr ? rq->mult[j0 + j] : 0;
@@ -903,6 +913,18 @@ static void sdot_pack8(const int8_t *b, int32_t ldb, int32_t nr, int32_t k, int8
         return;
     }
     memset(panel + (size_t)kk * 8, 0, (size_t)(kp - kk) * 8);
+    if (nr == 8 && k - kk == 8) { /* a tail of 8 (k = 24, 56): two 4-byte groups per column */
+        for (h = 0; h < 2; ++h) {
+            const int8_t *r = b + (size_t)(4 * h) * ldb + kk;
+            const int32x4_t r01 = vreinterpretq_s32_s8(vcombine_s8(vld1_s8(r), vld1_s8(r + ldb)));
+            const int32x4_t r23 = vreinterpretq_s32_s8(
+                vcombine_s8(vld1_s8(r + 2 * (size_t)ldb), vld1_s8(r + 3 * (size_t)ldb)));
+            int8_t *o = panel + (size_t)kk * 8 + h * 16;
+            vst1q_s8(o, vreinterpretq_s8_s32(vuzp1q_s32(r01, r23)));
+            vst1q_s8(o + 32, vreinterpretq_s8_s32(vuzp2q_s32(r01, r23)));
+        }
+        return;
+    }
     for (j = 0; j < nr; ++j) {
         const int8_t *src = b + (size_t)j * ldb;
         int32_t q;
@@ -1107,74 +1129,84 @@ EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
     "st1 {v" S0 ".8b}, [%[out]], %[ld]\n\t"
 #define A8_ST2(S0, S1, T0, T1)                                                                     \
     A8_RQ(S0, S1)                                                                                  \
-    A8_RQ(T0, T1) "sqxtn v" S0 ".8b, v" S0 ".8h\n\t"                                               \
-                  "sqxtn2 v" S0 ".16b, v" T0 ".8h\n\t"                                             \
-                  "smax v" S0 ".16b, v" S0 ".16b, v25.16b\n\t"                                     \
-                  "smin v" S0 ".16b, v" S0 ".16b, v26.16b\n\t"                                     \
-                  "st1 {v" S0 ".d}[0], [%[out]], %[ld]\n\t"                                        \
-                  "st1 {v" S0 ".d}[1], [%[out]], %[ld]\n\t"
-#define A8_HEAD                                                                                                                                    \
-    "ldp x9, x10, [%[ar]]\n\t"                                                                                                                     \
-    "ldp x11, x12, [%[ar], #16]\n\t"                                                                                                               \
-    "ldp x13, x14, [%[ar], #32]\n\t"                                                                                                               \
-    "ldp x15, x16, [%[ar], #48]\n\t"                                                                                                               \
-    "ldp q0, q1, [%[q]]\n\t"                                                                                                                       \
-    "mov v2.16b, v0.16b\n\t"                                                                                                                       \
-    "mov v3.16b, v1.16b\n\t"                                                                                                                       \
-    "mov v4.16b, v0.16b\n\t"                                                                                                                       \
-    "mov v5.16b, v1.16b\n\t"                                                                                                                       \
-    "mov v6.16b, v0.16b\n\t"                                                                                                                       \
-    "mov v7.16b, v1.16b\n\t"                                                                                                                       \
-    "mov v8.16b, v0.16b\n\t"                                                                                                                       \
-    "mov v9.16b, v1.16b\n\t"                                                                                                                       \
-    "mov v10.16b, v0.16b\n\t"                                                                                                                      \
-    "mov v11.16b, v1.16b\n\t"                                                                                                                      \
-    "mov v12.16b, v0.16b\n\t"                                                                                                                      \
-    "mov v13.16b, v1.16b\n\t"                                                                                                                      \
-    "mov v14.16b, v0.16b\n\t"                                                                                                                      \
-    "mov v15.16b, v1.16b\n\t"                                                                                                                      \
-    "cbz %[n], 2f\n\t"                                                                                                                             \
-    "1:\n\t"                                                                                                                                       \
-    "ld1 {v24.16b-v27.16b}, [%[pp]], #64\n\t"                                                                                                      \
-    "ld1 {v28.16b-v31.16b}, [%[pp]], #64\n\t"                                                                                                      \
-    "ldr q16, [x9], #16\n\t"                                                                                                                       \
-    "ldr q17, [x10], #16\n\t" A8_ROW("v16", "0", "1") "ldr q18, [x11], #16\n\t" A8_ROW("v17", "2", "3") "ldr q19, [x12], #16\n\t" A8_ROW(          \
-        "v18", "4",                                                                                                                                \
-        "5") "ldr q16, [x13], #16\n\t" A8_ROW("v19", "6",                                                                                          \
-                                              "7") "ldr q17, [x14], #16\n\t" A8_ROW("v16", "8",                                                    \
-                                                                                    "9") "ldr "                                                    \
-                                                                                         "q18, "                                                   \
-                                                                                         "[x15], "                                                 \
-                                                                                         "#16\n"                                                   \
-                                                                                         "\t" A8_ROW("v17",                                        \
-                                                                                                     "10",                                         \
-                                                                                                     "11") "ldr q19, [x16], #16\n\t" A8_ROW("v18", \
-                                                                                                                                            "12",  \
-                                                                                                                                            "13")  \
-                                                                                             A8_ROW(                                               \
-                                                                                                 "v19",                                            \
-                                                                                                 "14",                                             \
-                                                                                                 "15") "subs %[n], %[n], #1\n\t"                   \
-                                                                                                       "b.ne 1b\n\t"                               \
+    A8_RQ(T0, T1)                                                                                  \
+    "sqxtn v" S0 ".8b, v" S0 ".8h\n\t"                                                             \
+    "sqxtn2 v" S0 ".16b, v" T0 ".8h\n\t"                                                           \
+    "smax v" S0 ".16b, v" S0 ".16b, v25.16b\n\t"                                                   \
+    "smin v" S0 ".16b, v" S0 ".16b, v26.16b\n\t"                                                   \
+    "st1 {v" S0 ".d}[0], [%[out]], %[ld]\n\t"                                                      \
+    "st1 {v" S0 ".d}[1], [%[out]], %[ld]\n\t"
+#define A8_HEAD                                                                                                                                           \
+    "ldp x9, x10, [%[ar]]\n\t"                                                                                                                            \
+    "ldp x11, x12, [%[ar], #16]\n\t"                                                                                                                      \
+    "ldp x13, x14, [%[ar], #32]\n\t"                                                                                                                      \
+    "ldp x15, x16, [%[ar], #48]\n\t"                                                                                                                      \
+    "ldp q0, q1, [%[q]]\n\t"                                                                                                                              \
+    "mov v2.16b, v0.16b\n\t"                                                                                                                              \
+    "mov v3.16b, v1.16b\n\t"                                                                                                                              \
+    "mov v4.16b, v0.16b\n\t"                                                                                                                              \
+    "mov v5.16b, v1.16b\n\t"                                                                                                                              \
+    "mov v6.16b, v0.16b\n\t"                                                                                                                              \
+    "mov v7.16b, v1.16b\n\t"                                                                                                                              \
+    "mov v8.16b, v0.16b\n\t"                                                                                                                              \
+    "mov v9.16b, v1.16b\n\t"                                                                                                                              \
+    "mov v10.16b, v0.16b\n\t"                                                                                                                             \
+    "mov v11.16b, v1.16b\n\t"                                                                                                                             \
+    "mov v12.16b, v0.16b\n\t"                                                                                                                             \
+    "mov v13.16b, v1.16b\n\t"                                                                                                                             \
+    "mov v14.16b, v0.16b\n\t"                                                                                                                             \
+    "mov v15.16b, v1.16b\n\t"                                                                                                                             \
+    "cbz %[n], 2f\n\t"                                                                                                                                    \
+    "1:\n\t"                                                                                                                                              \
+    "ld1 {v24.16b-v27.16b}, [%[pp]], #64\n\t"                                                                                                             \
+    "ld1 {v28.16b-v31.16b}, [%[pp]], #64\n\t"                                                                                                             \
+    "ldr q16, [x9], #16\n\t"                                                                                                                              \
+    "ldr q17, [x10], #16\n\t" A8_ROW("v16", "0", "1") "ldr q18, [x11], #16\n\t" A8_ROW("v17", "2", "3") "ldr q19, [x12], #16\n\t" A8_ROW(                 \
+        "v18", "4",                                                                                                                                       \
+        "5") "ldr q16, [x13], #16\n\t" A8_ROW("v19", "6",                                                                                                 \
+                                              "7") "ldr q17, [x14], #16\n\t" A8_ROW("v16", "8",                                                           \
+                                                                                    "9") "ldr "                                                           \
+                                                                                         "q18, "                                                          \
+                                                                                         "[x15], "                                                        \
+                                                                                         "#16\n"                                                          \
+                                                                                         "\t" A8_ROW("v17", "10", "11") "ldr q19, [x16], #16\n\t" A8_ROW( \
+                                                                                             "v1"                                                         \
+                                                                                             "8",                                                         \
+                                                                                             "12",                                                        \
+                                                                                             "13")                                                        \
+                                                                                             A8_ROW(                                                      \
+                                                                                                 "v19",                                                   \
+                                                                                                 "14",                                                    \
+                                                                                                 "15") "subs %[n], %[n], #1\n\t"                          \
+                                                                                                       "b.ne 1b\n\t"                                      \
                                                                                                        "2:\n\t"
-#define A8_TAIL8                                                                                                                          \
-    "ld1 {v24.16b-v27.16b}, [%[pp]]\n\t"                                                                                                  \
-    "ldr d16, [x9]\n\t"                                                                                                                   \
-    "ldr d17, [x10]\n\t" A8_HALF("v16", "0", "1") "ldr d18, [x11]\n\t" A8_HALF("v17", "2", "3") "ldr d19, [x12]\n\t" A8_HALF(             \
-        "v18", "4",                                                                                                                       \
-        "5") "ldr d16, [x13]\n\t" A8_HALF("v19", "6",                                                                                     \
-                                          "7") "ldr d17, [x14]\n\t" A8_HALF("v16", "8",                                                   \
-                                                                            "9") "ldr d18, "                                              \
-                                                                                 "[x15]"                                                  \
-                                                                                 "\n\t" A8_HALF("v17",                                    \
-                                                                                                "10",                                     \
-                                                                                                "11") "ldr d19, [x16]\n\t" A8_HALF("v18", \
-                                                                                                                                   "12",  \
-                                                                                                                                   "13")  \
-                                                                                     A8_HALF(                                             \
-                                                                                         "v19",                                           \
-                                                                                         "14",                                            \
-                                                                                         "15")
+#define A8_TAIL8                                                                                                              \
+    "ld1 {v24.16b-v27.16b}, [%[pp]]\n\t"                                                                                      \
+    "ldr d16, [x9]\n\t"                                                                                                       \
+    "ldr d17, [x10]\n\t" A8_HALF("v16", "0", "1") "ldr d18, [x11]\n\t" A8_HALF("v17", "2", "3") "ldr d19, [x12]\n\t" A8_HALF( \
+        "v18", "4",                                                                                                           \
+        "5") "ldr d16, [x13]\n\t" A8_HALF("v19", "6",                                                                         \
+                                          "7") "ldr d17, [x14]\n\t" A8_HALF("v16", "8",                                       \
+                                                                            "9") "ldr d18, "                                  \
+                                                                                 "[x15]"                                      \
+                                                                                 "\n\t" A8_HALF(                              \
+                                                                                     "v17", "10",                             \
+                                                                                     "11") "ldr "                             \
+                                                                                           "d19, "                            \
+                                                                                           "[x16]"                            \
+                                                                                           "\n"                               \
+                                                                                           "\t" A8_HALF(                      \
+                                                                                               "v"                            \
+                                                                                               "1"                            \
+                                                                                               "8",                           \
+                                                                                               "1"                            \
+                                                                                               "2",                           \
+                                                                                               "1"                            \
+                                                                                               "3")                           \
+                                                                                               A8_HALF(                       \
+                                                                                                   "v19",                     \
+                                                                                                   "14",                      \
+                                                                                                   "15")
 #define A8_CONSTS                                                                                  \
     "ldp q20, q21, [%[q], #32]\n\t"                                                                \
     "ldp q22, q23, [%[q], #64]\n\t"                                                                \
@@ -1184,8 +1216,9 @@ EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
     "dup v26.16b, %w[hi]\n\t"
 #define A8_STORE1                                                                                  \
     A8_ST1("0", "1")                                                                               \
-    A8_ST1("2", "3") A8_ST1("4", "5") A8_ST1("6", "7") A8_ST1("8", "9") A8_ST1("10", "11")         \
-        A8_ST1("12", "13") A8_ST1("14", "15")
+    A8_ST1("2", "3")                                                                               \
+    A8_ST1("4", "5")                                                                               \
+    A8_ST1("6", "7") A8_ST1("8", "9") A8_ST1("10", "11") A8_ST1("12", "13") A8_ST1("14", "15")
 #define A8_STORE2                                                                                  \
     A8_ST2("0", "1", "2", "3")                                                                     \
     A8_ST2("4", "5", "6", "7") A8_ST2("8", "9", "10", "11") A8_ST2("12", "13", "14", "15")
@@ -1198,6 +1231,26 @@ EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
           "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17",    \
           "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",      \
           "v30", "v31", "cc", "memory")
+/* one row against the panel (the row left after the 8-row tiles of 9 or 49 pixels) */
+#define A1_BODY                                                                                    \
+    "ldr x9, [%[ar]]\n\t"                                                                          \
+    "ldp q0, q1, [%[q]]\n\t"                                                                       \
+    "cbz %[n], 2f\n\t"                                                                             \
+    "1:\n\t"                                                                                       \
+    "ld1 {v24.16b-v27.16b}, [%[pp]], #64\n\t"                                                      \
+    "ld1 {v28.16b-v31.16b}, [%[pp]], #64\n\t"                                                      \
+    "ldr q16, [x9], #16\n\t" A8_ROW("v16", "0", "1") "subs %[n], %[n], #1\n\t"                     \
+                                                     "b.ne 1b\n\t"                                 \
+                                                     "2:\n\t"
+#define A1_TAIL8                                                                                   \
+    "ld1 {v24.16b-v27.16b}, [%[pp]]\n\t"                                                           \
+    "ldr d16, [x9]\n\t" A8_HALF("v16", "0", "1")
+#define A1_STORE_CLAMP                                                                             \
+    A8_RQ("0", "1")                                                                                \
+    "sqxtn v0.8b, v0.8h\n\t"                                                                       \
+    "smax v0.8b, v0.8b, v25.8b\n\t"                                                                \
+    "smin v0.8b, v0.8b, v26.8b\n\t"                                                                \
+    "st1 {v0.8b}, [%[out]], %[ld]\n\t"
 EL_SDOT static inline __attribute__((always_inline))
 int32_t sdot_rq_rows8(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel,
                       const rq8 *q, const el_opt_rq *rq, int8_t *out, int32_t ldout,
@@ -1243,7 +1296,31 @@ int32_t sdot_rq_rows8(int32_t m, const int8_t *const *a, int32_t k, const int8_t
     }
     return i0 < m ? i0 : m;
 }
+EL_SDOT static inline __attribute__((always_inline)) void
+sdot_rq_row1(const int8_t *a0, int32_t k, const int8_t *panel, const rq8 *q, const el_opt_rq *rq,
+             int8_t *out, const int tmode, const int clamp)
+{
+    const int32_t zp = rq->out_offset, lo = rq->act_min, hi = rq->act_max;
+    const int8_t *const *ar = &a0;
+    const int8_t *pp = panel;
+    int8_t *o = out;
+    int64_t n = tmode == EL_TAIL_8 ? k >> 4 : (k + 15) >> 4, ld = 8;
+    if (tmode == EL_TAIL_8) {
+        if (clamp) {
+            A8_ASM(A1_BODY A1_TAIL8 A8_CONSTS A8_CLAMPS A1_STORE_CLAMP);
+        } else {
+            A8_ASM(A1_BODY A1_TAIL8 A8_CONSTS A8_ST1("0", "1"));
+        }
+    } else if (clamp) {
+        A8_ASM(A1_BODY A8_CONSTS A8_CLAMPS A1_STORE_CLAMP);
+    } else {
+        A8_ASM(A1_BODY A8_CONSTS A8_ST1("0", "1"));
+    }
+}
 #undef A8_ROW
+#undef A1_BODY
+#undef A1_TAIL8
+#undef A1_STORE_CLAMP
 #undef A8_HALF
 #undef A8_RQ
 #undef A8_ST1
@@ -1259,7 +1336,12 @@ int32_t sdot_rq_rows8(int32_t m, const int8_t *const *a, int32_t k, const int8_t
     EL_SDOT static int32_t NAME(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel, \
                                 const rq8 *q, const el_opt_rq *rq, int8_t *out, int32_t ldout)     \
     {                                                                                              \
-        return sdot_rq_rows8(m, a, k, panel, q, rq, out, ldout, TMODE, CLAMP);                     \
+        const int32_t done = sdot_rq_rows8(m, a, k, panel, q, rq, out, ldout, TMODE, CLAMP);       \
+        if (m - done == 1) {                                                                       \
+            sdot_rq_row1(a[done], k, panel, q, rq, out + (size_t)done * ldout, TMODE, CLAMP);      \
+            return m;                                                                              \
+        }                                                                                          \
+        return done;                                                                               \
     }
 EL_SDOT_RQ_ROWS8(sdot_rq8_vec, EL_TAIL_VEC, 0)
 EL_SDOT_RQ_ROWS8(sdot_rq8_vec_c, EL_TAIL_VEC, 1)
@@ -1562,7 +1644,7 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     const int tmode = rq->a_padded || rem == 0 ? EL_TAIL_VEC : rem == 8 ? EL_TAIL_8 : EL_TAIL_ANY;
     const int clamp = rq->act_min > -128 || rq->act_max < 127;
     int32_t j0;
-    if (m < 16 && k > 16) {
+    if (k > 16 && (m < 5 || (m < 16 && tmode == EL_TAIL_ANY))) {
         sdot_rq_dot(m, n, k, a, b, ldb, rq, out, ldout); /* few rows of a long k */
         return 1;
     }
