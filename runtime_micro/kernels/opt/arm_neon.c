@@ -792,6 +792,7 @@ void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int3
 /* Requantization constants of one panel's 8 output channels, zero past n. */
 typedef struct {
     int32_t bias[8], mult[8], shift[8];
+    int32_t bias8[64]; /* bias 8 times over (whole panels only): the 8-row tile's accumulators */
 } rq8;
 
 /* Returns 1 when every channel of the panel shifts right by at least 1 (rq_lanes' fast
@@ -807,6 +808,10 @@ static int rq8_load(const el_opt_rq *rq, int32_t j0, int32_t nr, rq8 *k)
         vst1q_s32(k->mult + 4, vld1q_s32(rq->mult + j0 + 4));
         vst1q_s32(k->shift, s0);
         vst1q_s32(k->shift + 4, s1);
+        for (j = 0; j < 64; j += 8) {
+            vst1q_s32(k->bias8 + j, vld1q_s32(k->bias));
+            vst1q_s32(k->bias8 + j + 4, vld1q_s32(k->bias + 4));
+        }
         return vmaxvq_s32(vmaxq_s32(s0, s1)) <= -1;
     }
     for (j = 0; j < 8; ++j) {
@@ -1141,21 +1146,11 @@ EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
     "ldp x11, x12, [%[ar], #16]\n\t"                                                                                                                      \
     "ldp x13, x14, [%[ar], #32]\n\t"                                                                                                                      \
     "ldp x15, x16, [%[ar], #48]\n\t"                                                                                                                      \
-    "ldp q0, q1, [%[q]]\n\t"                                                                                                                              \
-    "mov v2.16b, v0.16b\n\t"                                                                                                                              \
-    "mov v3.16b, v1.16b\n\t"                                                                                                                              \
-    "mov v4.16b, v0.16b\n\t"                                                                                                                              \
-    "mov v5.16b, v1.16b\n\t"                                                                                                                              \
-    "mov v6.16b, v0.16b\n\t"                                                                                                                              \
-    "mov v7.16b, v1.16b\n\t"                                                                                                                              \
-    "mov v8.16b, v0.16b\n\t"                                                                                                                              \
-    "mov v9.16b, v1.16b\n\t"                                                                                                                              \
-    "mov v10.16b, v0.16b\n\t"                                                                                                                             \
-    "mov v11.16b, v1.16b\n\t"                                                                                                                             \
-    "mov v12.16b, v0.16b\n\t"                                                                                                                             \
-    "mov v13.16b, v1.16b\n\t"                                                                                                                             \
-    "mov v14.16b, v0.16b\n\t"                                                                                                                             \
-    "mov v15.16b, v1.16b\n\t"                                                                                                                             \
+    "mov x17, %[qb]\n\t"                                                                                                                                  \
+    "ld1 {v0.4s-v3.4s}, [x17], #64\n\t"                                                                                                                   \
+    "ld1 {v4.4s-v7.4s}, [x17], #64\n\t"                                                                                                                   \
+    "ld1 {v8.4s-v11.4s}, [x17], #64\n\t"                                                                                                                  \
+    "ld1 {v12.4s-v15.4s}, [x17]\n\t"                                                                                                                      \
     "cbz %[n], 2f\n\t"                                                                                                                                    \
     "1:\n\t"                                                                                                                                              \
     "ld1 {v24.16b-v27.16b}, [%[pp]], #64\n\t"                                                                                                             \
@@ -1223,14 +1218,14 @@ EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
     A8_ST2("0", "1", "2", "3")                                                                     \
     A8_ST2("4", "5", "6", "7") A8_ST2("8", "9", "10", "11") A8_ST2("12", "13", "14", "15")
 #define A8_ASM(BODY)                                                                               \
-    __asm__ volatile(                                                                              \
-        BODY                                                                                       \
-        : [out] "+r"(o), [pp] "+r"(pp), [n] "+r"(n)                                                \
-        : [ar] "r"(ar), [q] "r"(q), [ld] "r"(ld), [zp] "r"(zp), [lo] "r"(lo), [hi] "r"(hi)         \
-        : "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "v0", "v1", "v2", "v3", "v4",     \
-          "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17",    \
-          "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29",      \
-          "v30", "v31", "cc", "memory")
+    __asm__ volatile(BODY                                                                          \
+                     : [out] "+r"(o), [pp] "+r"(pp), [n] "+r"(n)                                   \
+                     : [ar] "r"(ar), [q] "r"(q), [qb] "r"(q->bias8), [ld] "r"(ld), [zp] "r"(zp),   \
+                       [lo] "r"(lo), [hi] "r"(hi)                                                  \
+                     : "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "v0", "v1",   \
+                       "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", \
+                       "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",       \
+                       "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory")
 /* one row against the panel (the row left after the 8-row tiles of 9 or 49 pixels) */
 #define A1_BODY                                                                                    \
     "ldr x9, [%[ar]]\n\t"                                                                          \
@@ -1896,13 +1891,15 @@ static inline int8x16_t dw_ld8(const int8_t *p)
         q_ = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(s0_, m0, r0, r0, 0)),                  \
                                         rq_lanes(s1_, m1, r1, r1, 0)),                             \
                         zp);                                                                       \
-        vst1_s8(out, vmin_s8(vmax_s8(vqmovn_s16(q_), lo), hi));                                    \
+        vst1_s8(out, clamp ? vmin_s8(vmax_s8(vqmovn_s16(q_), lo), hi) : vqmovn_s16(q_));           \
         out += ostep;                                                                              \
     }
 
-EL_SDOT static void dw3_sdot8(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
-                              const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
-                              int8_t *out, int32_t ostep)
+/* clamp = 0: the activation range is all of int8 (no VMAX / VMIN per pixel) */
+EL_SDOT static inline __attribute__((always_inline)) void
+dw3_sdot8(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix, const int8_t *f,
+          int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out, int32_t ostep,
+          const int clamp)
 {
     const size_t fs = (size_t)fstride, d = (size_t)dstep;
     const int8x16_t z = vdupq_n_s8(0);
@@ -1966,6 +1963,15 @@ EL_SDOT static void dw3_sdot8(const int8_t *const *rows, int32_t dstep, int32_t 
 #undef DW_ILV
 #undef DW_COL
 #undef DW_PIX
+#define EL_DW3_SDOT8(NAME, CLAMP)                                                                  \
+    EL_SDOT static void NAME(const int8_t *const *rows, int32_t dstep, int32_t xstep,              \
+                             int32_t npix, const int8_t *f, int32_t fstride, const el_opt_rq *rq,  \
+                             int32_t c, int8_t *out, int32_t ostep)                                \
+    {                                                                                              \
+        dw3_sdot8(rows, dstep, xstep, npix, f, fstride, rq, c, out, ostep, CLAMP);                 \
+    }
+EL_DW3_SDOT8(dw3_sdot8_c, 1)
+EL_DW3_SDOT8(dw3_sdot8_nc, 0)
 
 /* Short rows (stride 1: under 8 pixels, stride 2: under 20): the 16-lane int16 kernel, whose
  * setup per row is cheaper (measured on MobileNetV2's 3x3 to 14x14 maps), on 16-channel
@@ -1986,7 +1992,11 @@ void el_opt_dw_rq_sdot(const int8_t *const *rows, int32_t dstep, int32_t xstep, 
     }
     for (;; c += 8) {
         c = c + 8 <= n ? c : n - 8; /* n >= 8 (dw_rq_ok) */
-        dw3_sdot8(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+        if (rq->act_min > -128 || rq->act_max < 127) {
+            dw3_sdot8_c(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+        } else {
+            dw3_sdot8_nc(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+        }
         if (c + 8 >= n) {
             break;
         }
