@@ -2023,7 +2023,7 @@ static inline __attribute__((always_inline)) void add16(const el_arith_params *p
 {
     const int16x8_t off1 = vdupq_n_s16((int16_t)p->input1_offset);
     const int16x8_t off2 = vdupq_n_s16((int16_t)p->input2_offset);
-    const int32x4_t ls = vdupq_n_s32(p->left_shift);
+    const int16x8_t ls = vdupq_n_s16((int16_t)(p->left_shift - 16));
     const int32x4_t m1 = vdupq_n_s32(p->input1_multiplier), m2 = vdupq_n_s32(p->input2_multiplier);
     const int32x4_t mo = vdupq_n_s32(p->output_multiplier);
     const int32x4_t r1 = vdupq_n_s32(p->input1_shift), r2 = vdupq_n_s32(p->input2_shift);
@@ -2032,20 +2032,21 @@ static inline __attribute__((always_inline)) void add16(const el_arith_params *p
     const int8x16_t lo = vdupq_n_s8((int8_t)p->act_min), hi = vdupq_n_s8((int8_t)p->act_max);
     int32_t i = 0;
     for (; i + 16 <= n; i += 16) {
+        /* (x + offset) << (left_shift - 16) in int16, then SHLL by 16 (left_shift 16..22) */
         const int8x16_t xa = vld1q_s8(a + i), xb = vld1q_s8(b + i);
-        const int16x8_t a0 = vaddq_s16(vmovl_s8(vget_low_s8(xa)), off1);
-        const int16x8_t a1 = vaddq_s16(vmovl_high_s8(xa), off1);
-        const int16x8_t b0 = vaddq_s16(vmovl_s8(vget_low_s8(xb)), off2);
-        const int16x8_t b1 = vaddq_s16(vmovl_high_s8(xb), off2);
+        const int16x8_t a0 = vshlq_s16(vaddw_s8(off1, vget_low_s8(xa)), ls);
+        const int16x8_t a1 = vshlq_s16(vaddw_high_s8(off1, xa), ls);
+        const int16x8_t b0 = vshlq_s16(vaddw_s8(off2, vget_low_s8(xb)), ls);
+        const int16x8_t b1 = vshlq_s16(vaddw_high_s8(off2, xb), ls);
         int32x4_t s[4];
         int16x8_t q0, q1;
         int32_t h;
         for (h = 0; h < 4; ++h) {
             const int16x8_t av = h < 2 ? a0 : a1, bv = h < 2 ? b0 : b1;
             const int32x4_t wa =
-                vshlq_s32(h & 1 ? vmovl_high_s16(av) : vmovl_s16(vget_low_s16(av)), ls);
+                h & 1 ? vshll_high_n_s16(av, 16) : vshll_n_s16(vget_low_s16(av), 16);
             const int32x4_t wb =
-                vshlq_s32(h & 1 ? vmovl_high_s16(bv) : vmovl_s16(vget_low_s16(bv)), ls);
+                h & 1 ? vshll_high_n_s16(bv, 16) : vshll_n_s16(vget_low_s16(bv), 16);
             const int32x4_t qa = add_rq(wa, m1, r1, f1), qb = add_rq(wb, m2, r2, f2);
             s[h] = add_rq(is_sub ? vsubq_s32(qa, qb) : vaddq_s32(qa, qb), mo, ro, EL_ADD_RIGHT);
         }
@@ -2088,7 +2089,8 @@ void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8
     const int32_t s1 = p->input1_shift, s2 = p->input2_shift;
     /* (x + offset) is summed in int16: int8 offsets are within [-128, 128] */
     if (s1 > 0 || s2 > 0 || p->output_shift > -1 || p->input1_offset < -256 ||
-        p->input1_offset > 256 || p->input2_offset < -256 || p->input2_offset > 256) {
+        p->input1_offset > 256 || p->input2_offset < -256 || p->input2_offset > 256 ||
+        p->left_shift < 16 || p->left_shift > 22) {
         add_neon_any(p, is_sub, n, a, b, out);
     } else if (s1 == 0) {
         (s2 == 0 ? add16_00 : add16_01)(p, is_sub, n, a, b, out);
