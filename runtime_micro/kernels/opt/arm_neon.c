@@ -1639,7 +1639,7 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     const int tmode = rq->a_padded || rem == 0 ? EL_TAIL_VEC : rem == 8 ? EL_TAIL_8 : EL_TAIL_ANY;
     const int clamp = rq->act_min > -128 || rq->act_max < 127;
     int32_t j0;
-    if (k > 16 && (m < 5 || (m < 16 && tmode == EL_TAIL_ANY))) {
+    if (k > 16 && (m < 5 || (m < 16 && (tmode == EL_TAIL_ANY || k > SDOT_KSEG)))) {
         sdot_rq_dot(m, n, k, a, b, ldb, rq, out, ldout); /* few rows of a long k */
         return 1;
     }
@@ -2017,9 +2017,14 @@ static inline __attribute__((always_inline)) int32x4_t add_rq(int32x4_t v, int32
     return form == EL_ADD_SHIFT0 ? vqrdmulhq_s32(v, m) : rq_lanes(v, m, nrs, nrs, 0);
 }
 
-static inline __attribute__((always_inline)) void add16(const el_arith_params *p, int is_sub,
+/* is_sub and clamp (VMAX / VMIN only when the activation range is narrower than int8: residual
+ * ADDs have no activation) are constants of each inlined copy, and the four 4-lane groups are
+ * written out: GCC 12 kept a loop over them with the sums on the stack and a branch on is_sub
+ * per group (about 110 instructions per 16 outputs, now about 70). */
+static inline __attribute__((always_inline)) void add16(const el_arith_params *p, const int is_sub,
                                                         int32_t n, const int8_t *a, const int8_t *b,
-                                                        int8_t *out, const int f1, const int f2)
+                                                        int8_t *out, const int f1, const int f2,
+                                                        const int clamp)
 {
     const int16x8_t off1 = vdupq_n_s16((int16_t)p->input1_offset);
     const int16x8_t off2 = vdupq_n_s16((int16_t)p->input2_offset);
@@ -2031,6 +2036,10 @@ static inline __attribute__((always_inline)) void add16(const el_arith_params *p
     const int16x8_t zp = vdupq_n_s16((int16_t)p->output_offset);
     const int8x16_t lo = vdupq_n_s8((int8_t)p->act_min), hi = vdupq_n_s8((int8_t)p->act_max);
     int32_t i = 0;
+#define ADD_GROUP(WA, WB)                                                                          \
+    add_rq(is_sub ? vsubq_s32(add_rq(WA, m1, r1, f1), add_rq(WB, m2, r2, f2))                      \
+                  : vaddq_s32(add_rq(WA, m1, r1, f1), add_rq(WB, m2, r2, f2)),                     \
+           mo, ro, EL_ADD_RIGHT)
     for (; i + 16 <= n; i += 16) {
         /* (x + offset) << (left_shift - 16) in int16, then SHLL by 16 (left_shift 16..22) */
         const int8x16_t xa = vld1q_s8(a + i), xb = vld1q_s8(b + i);
@@ -2038,50 +2047,41 @@ static inline __attribute__((always_inline)) void add16(const el_arith_params *p
         const int16x8_t a1 = vshlq_s16(vaddw_high_s8(off1, xa), ls);
         const int16x8_t b0 = vshlq_s16(vaddw_s8(off2, vget_low_s8(xb)), ls);
         const int16x8_t b1 = vshlq_s16(vaddw_high_s8(off2, xb), ls);
-        int32x4_t s[4];
-        int16x8_t q0, q1;
-        int32_t h;
-        for (h = 0; h < 4; ++h) {
-            const int16x8_t av = h < 2 ? a0 : a1, bv = h < 2 ? b0 : b1;
-            const int32x4_t wa =
-                h & 1 ? vshll_high_n_s16(av, 16) : vshll_n_s16(vget_low_s16(av), 16);
-            const int32x4_t wb =
-                h & 1 ? vshll_high_n_s16(bv, 16) : vshll_n_s16(vget_low_s16(bv), 16);
-            const int32x4_t qa = add_rq(wa, m1, r1, f1), qb = add_rq(wb, m2, r2, f2);
-            s[h] = add_rq(is_sub ? vsubq_s32(qa, qb) : vaddq_s32(qa, qb), mo, ro, EL_ADD_RIGHT);
-        }
-        q0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s[0]), s[1]), zp);
-        q1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s[2]), s[3]), zp);
-        vst1q_s8(out + i, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(q0), q1), lo), hi));
+        const int32x4_t s0 =
+            ADD_GROUP(vshll_n_s16(vget_low_s16(a0), 16), vshll_n_s16(vget_low_s16(b0), 16));
+        const int32x4_t s1 = ADD_GROUP(vshll_high_n_s16(a0, 16), vshll_high_n_s16(b0, 16));
+        const int32x4_t s2 =
+            ADD_GROUP(vshll_n_s16(vget_low_s16(a1), 16), vshll_n_s16(vget_low_s16(b1), 16));
+        const int32x4_t s3 = ADD_GROUP(vshll_high_n_s16(a1, 16), vshll_high_n_s16(b1, 16));
+        const int16x8_t q0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s0), s1), zp);
+        const int16x8_t q1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s2), s3), zp);
+        const int8x16_t r = vqmovn_high_s16(vqmovn_s16(q0), q1);
+        vst1q_s8(out + i, clamp ? vminq_s8(vmaxq_s8(r, lo), hi) : r);
     }
+#undef ADD_GROUP
     if (i < n) {
         add_neon_any(p, is_sub, n - i, a + i, b + i, out + i);
     }
 }
 
-static void add16_00(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                     const int8_t *b, int8_t *out)
-{
-    add16(p, is_sub, n, a, b, out, EL_ADD_SHIFT0, EL_ADD_SHIFT0);
-}
-
-static void add16_01(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                     const int8_t *b, int8_t *out)
-{
-    add16(p, is_sub, n, a, b, out, EL_ADD_SHIFT0, EL_ADD_RIGHT);
-}
-
-static void add16_10(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                     const int8_t *b, int8_t *out)
-{
-    add16(p, is_sub, n, a, b, out, EL_ADD_RIGHT, EL_ADD_SHIFT0);
-}
-
-static void add16_11(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                     const int8_t *b, int8_t *out)
-{
-    add16(p, is_sub, n, a, b, out, EL_ADD_RIGHT, EL_ADD_RIGHT);
-}
+/* one function per requantization form; inside, add / sub and clamp / no clamp */
+#define EL_ADD16(NAME, F1, F2)                                                                     \
+    static void NAME(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,             \
+                     const int8_t *b, int8_t *out)                                                 \
+    {                                                                                              \
+        if (is_sub) {                                                                              \
+            add16(p, 1, n, a, b, out, F1, F2, 1);                                                  \
+        } else if (p->act_min > -128 || p->act_max < 127) {                                        \
+            add16(p, 0, n, a, b, out, F1, F2, 1);                                                  \
+        } else {                                                                                   \
+            add16(p, 0, n, a, b, out, F1, F2, 0);                                                  \
+        }                                                                                          \
+    }
+EL_ADD16(add16_00, EL_ADD_SHIFT0, EL_ADD_SHIFT0)
+EL_ADD16(add16_01, EL_ADD_SHIFT0, EL_ADD_RIGHT)
+EL_ADD16(add16_10, EL_ADD_RIGHT, EL_ADD_SHIFT0)
+EL_ADD16(add16_11, EL_ADD_RIGHT, EL_ADD_RIGHT)
+#undef EL_ADD16
 
 void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                      const int8_t *b, int8_t *out)
