@@ -792,6 +792,7 @@ void el_opt_rowsum_neon(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int3
 /* Requantization constants of one panel's 8 output channels, zero past n. */
 typedef struct {
     int32_t bias[8], mult[8], shift[8];
+    int32_t bias8[64]; /* bias 8 times over (whole panels only): the 8-row tile's accumulators */
 } rq8;
 
 /* Returns 1 when every channel of the panel shifts right by at least 1 (rq_lanes' fast
@@ -799,6 +800,20 @@ typedef struct {
 static int rq8_load(const el_opt_rq *rq, int32_t j0, int32_t nr, rq8 *k)
 {
     int32_t j, all_right = 1;
+    if (nr == 8) {
+        const int32x4_t s0 = vld1q_s32(rq->shift + j0), s1 = vld1q_s32(rq->shift + j0 + 4);
+        vst1q_s32(k->bias, vld1q_s32(rq->bias + j0));
+        vst1q_s32(k->bias + 4, vld1q_s32(rq->bias + j0 + 4));
+        vst1q_s32(k->mult, vld1q_s32(rq->mult + j0));
+        vst1q_s32(k->mult + 4, vld1q_s32(rq->mult + j0 + 4));
+        vst1q_s32(k->shift, s0);
+        vst1q_s32(k->shift + 4, s1);
+        for (j = 0; j < 64; j += 8) {
+            vst1q_s32(k->bias8 + j, vld1q_s32(k->bias));
+            vst1q_s32(k->bias8 + j + 4, vld1q_s32(k->bias + 4));
+        }
+        return vmaxvq_s32(vmaxq_s32(s0, s1)) <= -1;
+    }
     for (j = 0; j < 8; ++j) {
         k->bias[j] = j < nr ? rq->bias[j0 + j] : 0;
         k->mult[j] = j < nr ? rq->mult[j0 + j] : 0;
@@ -903,6 +918,18 @@ static void sdot_pack8(const int8_t *b, int32_t ldb, int32_t nr, int32_t k, int8
         return;
     }
     memset(panel + (size_t)kk * 8, 0, (size_t)(kp - kk) * 8);
+    if (nr == 8 && k - kk == 8) { /* a tail of 8 (k = 24, 56): two 4-byte groups per column */
+        for (h = 0; h < 2; ++h) {
+            const int8_t *r = b + (size_t)(4 * h) * ldb + kk;
+            const int32x4_t r01 = vreinterpretq_s32_s8(vcombine_s8(vld1_s8(r), vld1_s8(r + ldb)));
+            const int32x4_t r23 = vreinterpretq_s32_s8(
+                vcombine_s8(vld1_s8(r + 2 * (size_t)ldb), vld1_s8(r + 3 * (size_t)ldb)));
+            int8_t *o = panel + (size_t)kk * 8 + h * 16;
+            vst1q_s8(o, vreinterpretq_s8_s32(vuzp1q_s32(r01, r23)));
+            vst1q_s8(o + 32, vreinterpretq_s8_s32(vuzp2q_s32(r01, r23)));
+        }
+        return;
+    }
     for (j = 0; j < nr; ++j) {
         const int8_t *src = b + (size_t)j * ldb;
         int32_t q;
@@ -1064,6 +1091,257 @@ EL_SDOT_RQ_ROWS(sdot_rq_generic, 0, EL_TAIL_ANY, 1)
     }
 EL_SDOT_RQ_ROWS_K(sdot_rq_k8c, EL_TAIL_8, 8)
 EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
+
+/* 8 rows x 8 columns per tile (the 1x1 convs' bulk: MobileNetV2-1.0/224 spends most of its
+ * CONV_2D there), one tile per asm statement: accumulators v0-v15 (row r in v2r, v2r+1) from
+ * the bias; per 16 bytes of k two LD1 of four panel vectors (v24-v31), one post-incremented
+ * LDR per row and 64 SDOTs by element, 0.074 instructions per MAC against the 4-row tile's
+ * 0.086 (GCC 12 cannot hold 16 accumulators, 8 panel vectors and the rows without spills, and
+ * an asm statement takes at most 30 operands, so the whole tile is assembly). A k tail of 8
+ * (k = 8, 24, 56) is one LD1 and an 8-byte LDR per row (upper half zeroed), lanes 0 and 1.
+ * Then sdot_rq_rows' fast requantization (every channel shifts right) and one post-indexed
+ * ST1 per row; the clamp only when the activation range is narrower than int8 (TFLite's ReLU6
+ * outputs usually span all of it), on row pairs. Rows 8 at a time; a last group of 5 to 7
+ * rows repeats its last row into a stack tile; 1 to 4 rows left: sdot_rq_rows. */
+#define A8_ROW(A, S0, S1)                                                                          \
+    "sdot v" S0 ".4s, v24.16b, " A ".4b[0]\n\t"                                                    \
+    "sdot v" S1 ".4s, v25.16b, " A ".4b[0]\n\t"                                                    \
+    "sdot v" S0 ".4s, v26.16b, " A ".4b[1]\n\t"                                                    \
+    "sdot v" S1 ".4s, v27.16b, " A ".4b[1]\n\t"                                                    \
+    "sdot v" S0 ".4s, v28.16b, " A ".4b[2]\n\t"                                                    \
+    "sdot v" S1 ".4s, v29.16b, " A ".4b[2]\n\t"                                                    \
+    "sdot v" S0 ".4s, v30.16b, " A ".4b[3]\n\t"                                                    \
+    "sdot v" S1 ".4s, v31.16b, " A ".4b[3]\n\t"
+#define A8_HALF(A, S0, S1)                                                                         \
+    "sdot v" S0 ".4s, v24.16b, " A ".4b[0]\n\t"                                                    \
+    "sdot v" S1 ".4s, v25.16b, " A ".4b[0]\n\t"                                                    \
+    "sdot v" S0 ".4s, v26.16b, " A ".4b[1]\n\t"                                                    \
+    "sdot v" S1 ".4s, v27.16b, " A ".4b[1]\n\t"
+/* row S0:S1 requantized to int16 plus the zero point, in v S0 */
+#define A8_RQ(S0, S1)                                                                              \
+    "sqrdmulh v" S0 ".4s, v" S0 ".4s, v20.4s\n\t"                                                  \
+    "sqrdmulh v" S1 ".4s, v" S1 ".4s, v21.4s\n\t"                                                  \
+    "ssra v" S0 ".4s, v" S0 ".4s, #31\n\t"                                                         \
+    "ssra v" S1 ".4s, v" S1 ".4s, #31\n\t"                                                         \
+    "srshl v" S0 ".4s, v" S0 ".4s, v22.4s\n\t"                                                     \
+    "srshl v" S1 ".4s, v" S1 ".4s, v23.4s\n\t"                                                     \
+    "sqxtn v" S0 ".4h, v" S0 ".4s\n\t"                                                             \
+    "sqxtn2 v" S0 ".8h, v" S1 ".4s\n\t"                                                            \
+    "sqadd v" S0 ".8h, v" S0 ".8h, v24.8h\n\t"
+#define A8_ST1(S0, S1)                                                                             \
+    A8_RQ(S0, S1)                                                                                  \
+    "sqxtn v" S0 ".8b, v" S0 ".8h\n\t"                                                             \
+    "st1 {v" S0 ".8b}, [%[out]], %[ld]\n\t"
+#define A8_ST2(S0, S1, T0, T1)                                                                     \
+    A8_RQ(S0, S1)                                                                                  \
+    A8_RQ(T0, T1)                                                                                  \
+    "sqxtn v" S0 ".8b, v" S0 ".8h\n\t"                                                             \
+    "sqxtn2 v" S0 ".16b, v" T0 ".8h\n\t"                                                           \
+    "smax v" S0 ".16b, v" S0 ".16b, v25.16b\n\t"                                                   \
+    "smin v" S0 ".16b, v" S0 ".16b, v26.16b\n\t"                                                   \
+    "st1 {v" S0 ".d}[0], [%[out]], %[ld]\n\t"                                                      \
+    "st1 {v" S0 ".d}[1], [%[out]], %[ld]\n\t"
+#define A8_HEAD                                                                                                                                           \
+    "ldp x9, x10, [%[ar]]\n\t"                                                                                                                            \
+    "ldp x11, x12, [%[ar], #16]\n\t"                                                                                                                      \
+    "ldp x13, x14, [%[ar], #32]\n\t"                                                                                                                      \
+    "ldp x15, x16, [%[ar], #48]\n\t"                                                                                                                      \
+    "mov x17, %[qb]\n\t"                                                                                                                                  \
+    "ld1 {v0.4s-v3.4s}, [x17], #64\n\t"                                                                                                                   \
+    "ld1 {v4.4s-v7.4s}, [x17], #64\n\t"                                                                                                                   \
+    "ld1 {v8.4s-v11.4s}, [x17], #64\n\t"                                                                                                                  \
+    "ld1 {v12.4s-v15.4s}, [x17]\n\t"                                                                                                                      \
+    "cbz %[n], 2f\n\t"                                                                                                                                    \
+    "1:\n\t"                                                                                                                                              \
+    "ld1 {v24.16b-v27.16b}, [%[pp]], #64\n\t"                                                                                                             \
+    "ld1 {v28.16b-v31.16b}, [%[pp]], #64\n\t"                                                                                                             \
+    "ldr q16, [x9], #16\n\t"                                                                                                                              \
+    "ldr q17, [x10], #16\n\t" A8_ROW("v16", "0", "1") "ldr q18, [x11], #16\n\t" A8_ROW("v17", "2", "3") "ldr q19, [x12], #16\n\t" A8_ROW(                 \
+        "v18", "4",                                                                                                                                       \
+        "5") "ldr q16, [x13], #16\n\t" A8_ROW("v19", "6",                                                                                                 \
+                                              "7") "ldr q17, [x14], #16\n\t" A8_ROW("v16", "8",                                                           \
+                                                                                    "9") "ldr "                                                           \
+                                                                                         "q18, "                                                          \
+                                                                                         "[x15], "                                                        \
+                                                                                         "#16\n"                                                          \
+                                                                                         "\t" A8_ROW("v17", "10", "11") "ldr q19, [x16], #16\n\t" A8_ROW( \
+                                                                                             "v1"                                                         \
+                                                                                             "8",                                                         \
+                                                                                             "12",                                                        \
+                                                                                             "13")                                                        \
+                                                                                             A8_ROW(                                                      \
+                                                                                                 "v19",                                                   \
+                                                                                                 "14",                                                    \
+                                                                                                 "15") "subs %[n], %[n], #1\n\t"                          \
+                                                                                                       "b.ne 1b\n\t"                                      \
+                                                                                                       "2:\n\t"
+#define A8_TAIL8                                                                                                              \
+    "ld1 {v24.16b-v27.16b}, [%[pp]]\n\t"                                                                                      \
+    "ldr d16, [x9]\n\t"                                                                                                       \
+    "ldr d17, [x10]\n\t" A8_HALF("v16", "0", "1") "ldr d18, [x11]\n\t" A8_HALF("v17", "2", "3") "ldr d19, [x12]\n\t" A8_HALF( \
+        "v18", "4",                                                                                                           \
+        "5") "ldr d16, [x13]\n\t" A8_HALF("v19", "6",                                                                         \
+                                          "7") "ldr d17, [x14]\n\t" A8_HALF("v16", "8",                                       \
+                                                                            "9") "ldr d18, "                                  \
+                                                                                 "[x15]"                                      \
+                                                                                 "\n\t" A8_HALF(                              \
+                                                                                     "v17", "10",                             \
+                                                                                     "11") "ldr "                             \
+                                                                                           "d19, "                            \
+                                                                                           "[x16]"                            \
+                                                                                           "\n"                               \
+                                                                                           "\t" A8_HALF(                      \
+                                                                                               "v"                            \
+                                                                                               "1"                            \
+                                                                                               "8",                           \
+                                                                                               "1"                            \
+                                                                                               "2",                           \
+                                                                                               "1"                            \
+                                                                                               "3")                           \
+                                                                                               A8_HALF(                       \
+                                                                                                   "v19",                     \
+                                                                                                   "14",                      \
+                                                                                                   "15")
+#define A8_CONSTS                                                                                  \
+    "ldp q20, q21, [%[q], #32]\n\t"                                                                \
+    "ldp q22, q23, [%[q], #64]\n\t"                                                                \
+    "dup v24.8h, %w[zp]\n\t"
+#define A8_CLAMPS                                                                                  \
+    "dup v25.16b, %w[lo]\n\t"                                                                      \
+    "dup v26.16b, %w[hi]\n\t"
+#define A8_STORE1                                                                                  \
+    A8_ST1("0", "1")                                                                               \
+    A8_ST1("2", "3")                                                                               \
+    A8_ST1("4", "5")                                                                               \
+    A8_ST1("6", "7") A8_ST1("8", "9") A8_ST1("10", "11") A8_ST1("12", "13") A8_ST1("14", "15")
+#define A8_STORE2                                                                                  \
+    A8_ST2("0", "1", "2", "3")                                                                     \
+    A8_ST2("4", "5", "6", "7") A8_ST2("8", "9", "10", "11") A8_ST2("12", "13", "14", "15")
+#define A8_ASM(BODY)                                                                               \
+    __asm__ volatile(BODY                                                                          \
+                     : [out] "+r"(o), [pp] "+r"(pp), [n] "+r"(n)                                   \
+                     : [ar] "r"(ar), [q] "r"(q), [qb] "r"(q->bias8), [ld] "r"(ld), [zp] "r"(zp),   \
+                       [lo] "r"(lo), [hi] "r"(hi)                                                  \
+                     : "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "v0", "v1",   \
+                       "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", \
+                       "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",       \
+                       "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory")
+/* one row against the panel (the row left after the 8-row tiles of 9 or 49 pixels) */
+#define A1_BODY                                                                                    \
+    "ldr x9, [%[ar]]\n\t"                                                                          \
+    "ldp q0, q1, [%[q]]\n\t"                                                                       \
+    "cbz %[n], 2f\n\t"                                                                             \
+    "1:\n\t"                                                                                       \
+    "ld1 {v24.16b-v27.16b}, [%[pp]], #64\n\t"                                                      \
+    "ld1 {v28.16b-v31.16b}, [%[pp]], #64\n\t"                                                      \
+    "ldr q16, [x9], #16\n\t" A8_ROW("v16", "0", "1") "subs %[n], %[n], #1\n\t"                     \
+                                                     "b.ne 1b\n\t"                                 \
+                                                     "2:\n\t"
+#define A1_TAIL8                                                                                   \
+    "ld1 {v24.16b-v27.16b}, [%[pp]]\n\t"                                                           \
+    "ldr d16, [x9]\n\t" A8_HALF("v16", "0", "1")
+#define A1_STORE_CLAMP                                                                             \
+    A8_RQ("0", "1")                                                                                \
+    "sqxtn v0.8b, v0.8h\n\t"                                                                       \
+    "smax v0.8b, v0.8b, v25.8b\n\t"                                                                \
+    "smin v0.8b, v0.8b, v26.8b\n\t"                                                                \
+    "st1 {v0.8b}, [%[out]], %[ld]\n\t"
+EL_SDOT static inline __attribute__((always_inline))
+int32_t sdot_rq_rows8(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel,
+                      const rq8 *q, const el_opt_rq *rq, int8_t *out, int32_t ldout,
+                      const int tmode, const int clamp)
+{
+    const int64_t steps = tmode == EL_TAIL_8 ? k >> 4 : (k + 15) >> 4;
+    const int32_t zp = rq->out_offset, lo = rq->act_min, hi = rq->act_max;
+    int32_t i0;
+    for (i0 = 0; m - i0 >= 5; i0 += 8) {
+        const int32_t mr = m - i0 < 8 ? m - i0 : 8;
+        const int8_t *ra[8];
+        const int8_t *const *ar = a + i0;
+        const int8_t *pp = panel;
+        int8_t t[64];
+        int8_t *o = out + (size_t)i0 * ldout;
+        int64_t n = steps, ld = ldout;
+        if (mr < 8) { /* the last row repeated into a stack tile */
+            int32_t i;
+            for (i = 0; i < 8; ++i) {
+                ra[i] = a[i0 + (i < mr ? i : mr - 1)];
+            }
+            ar = ra;
+            o = t;
+            ld = 8;
+        }
+        if (tmode == EL_TAIL_8) {
+            if (clamp) {
+                A8_ASM(A8_HEAD A8_TAIL8 A8_CONSTS A8_CLAMPS A8_STORE2);
+            } else {
+                A8_ASM(A8_HEAD A8_TAIL8 A8_CONSTS A8_STORE1);
+            }
+        } else if (clamp) {
+            A8_ASM(A8_HEAD A8_CONSTS A8_CLAMPS A8_STORE2);
+        } else {
+            A8_ASM(A8_HEAD A8_CONSTS A8_STORE1);
+        }
+        if (mr < 8) {
+            int32_t i;
+            for (i = 0; i < mr; ++i) {
+                memcpy(out + (size_t)(i0 + i) * ldout, t + 8 * i, 8);
+            }
+        }
+    }
+    return i0 < m ? i0 : m;
+}
+EL_SDOT static inline __attribute__((always_inline)) void
+sdot_rq_row1(const int8_t *a0, int32_t k, const int8_t *panel, const rq8 *q, const el_opt_rq *rq,
+             int8_t *out, const int tmode, const int clamp)
+{
+    const int32_t zp = rq->out_offset, lo = rq->act_min, hi = rq->act_max;
+    const int8_t *const *ar = &a0;
+    const int8_t *pp = panel;
+    int8_t *o = out;
+    int64_t n = tmode == EL_TAIL_8 ? k >> 4 : (k + 15) >> 4, ld = 8;
+    if (tmode == EL_TAIL_8) {
+        if (clamp) {
+            A8_ASM(A1_BODY A1_TAIL8 A8_CONSTS A8_CLAMPS A1_STORE_CLAMP);
+        } else {
+            A8_ASM(A1_BODY A1_TAIL8 A8_CONSTS A8_ST1("0", "1"));
+        }
+    } else if (clamp) {
+        A8_ASM(A1_BODY A8_CONSTS A8_CLAMPS A1_STORE_CLAMP);
+    } else {
+        A8_ASM(A1_BODY A8_CONSTS A8_ST1("0", "1"));
+    }
+}
+#undef A8_ROW
+#undef A1_BODY
+#undef A1_TAIL8
+#undef A1_STORE_CLAMP
+#undef A8_HALF
+#undef A8_RQ
+#undef A8_ST1
+#undef A8_ST2
+#undef A8_HEAD
+#undef A8_TAIL8
+#undef A8_CONSTS
+#undef A8_CLAMPS
+#undef A8_STORE1
+#undef A8_STORE2
+#undef A8_ASM
+#define EL_SDOT_RQ_ROWS8(NAME, TMODE, CLAMP)                                                       \
+    EL_SDOT static int32_t NAME(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel, \
+                                const rq8 *q, const el_opt_rq *rq, int8_t *out, int32_t ldout)     \
+    {                                                                                              \
+        const int32_t done = sdot_rq_rows8(m, a, k, panel, q, rq, out, ldout, TMODE, CLAMP);       \
+        if (m - done == 1) {                                                                       \
+            sdot_rq_row1(a[done], k, panel, q, rq, out + (size_t)done * ldout, TMODE, CLAMP);      \
+            return m;                                                                              \
+        }                                                                                          \
+        return done;                                                                               \
+    }
+EL_SDOT_RQ_ROWS8(sdot_rq8_vec, EL_TAIL_VEC, 0)
+EL_SDOT_RQ_ROWS8(sdot_rq8_vec_c, EL_TAIL_VEC, 1)
+EL_SDOT_RQ_ROWS8(sdot_rq8_8, EL_TAIL_8, 0)
+EL_SDOT_RQ_ROWS8(sdot_rq8_8_c, EL_TAIL_8, 1)
 
 /* ---- few rows of a long k (m < 16, k > 16) with the requantization fused ----
  * Too few rows to pay for packing panels (the last 1x1 convs of a network on 3x3 maps,
@@ -1359,8 +1637,9 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     int8_t panel[SDOT_KSEG / 16 * 128];
     const int32_t rem = k & 15;
     const int tmode = rq->a_padded || rem == 0 ? EL_TAIL_VEC : rem == 8 ? EL_TAIL_8 : EL_TAIL_ANY;
+    const int clamp = rq->act_min > -128 || rq->act_max < 127;
     int32_t j0;
-    if (m < 16 && k > 16) {
+    if (k > 16 && (m < 5 || (m < 16 && (tmode == EL_TAIL_ANY || k > SDOT_KSEG)))) {
         sdot_rq_dot(m, n, k, a, b, ldb, rq, out, ldout); /* few rows of a long k */
         return 1;
     }
@@ -1369,29 +1648,49 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     }
     for (j0 = 0; j0 < n; j0 += 8) {
         const int32_t nr = n - j0 < 8 ? n - j0 : 8;
+        const int8_t *const *aa = a;
         int8_t *o = out + j0;
+        int32_t mm = m;
         rq8 q;
         sdot_pack8(b + (size_t)j0 * ldb, ldb, nr, k, panel);
         if (!rq8_load(rq, j0, nr, &q)) {
             sdot_rq_generic(m, a, k, panel, &q, rq, nr, o, ldout);
-        } else if (k == 8 && tmode == EL_TAIL_8) {
-            sdot_rq_k8c(m, a, panel, &q, rq, nr, o, ldout);
+            continue;
+        }
+        if (nr == 8 && m >= 5 && tmode != EL_TAIL_ANY) { /* 8-row tiles, then 1 to 4 rows */
+            int32_t done;
+            if (tmode == EL_TAIL_VEC) {
+                done = clamp ? sdot_rq8_vec_c(m, a, k, panel, &q, rq, o, ldout)
+                             : sdot_rq8_vec(m, a, k, panel, &q, rq, o, ldout);
+            } else {
+                done = clamp ? sdot_rq8_8_c(m, a, k, panel, &q, rq, o, ldout)
+                             : sdot_rq8_8(m, a, k, panel, &q, rq, o, ldout);
+            }
+            if (done == m) {
+                continue;
+            }
+            mm = m - done;
+            aa = a + done;
+            o += (size_t)done * ldout;
+        }
+        if (k == 8 && tmode == EL_TAIL_8) {
+            sdot_rq_k8c(mm, aa, panel, &q, rq, nr, o, ldout);
         } else if (k == 16 && tmode == EL_TAIL_VEC) {
-            sdot_rq_k16c(m, a, panel, &q, rq, nr, o, ldout);
+            sdot_rq_k16c(mm, aa, panel, &q, rq, nr, o, ldout);
         } else if (k <= 16) {
             if (tmode == EL_TAIL_VEC) {
-                sdot_rq_small_vec(m, a, k, panel, &q, rq, nr, o, ldout);
+                sdot_rq_small_vec(mm, aa, k, panel, &q, rq, nr, o, ldout);
             } else if (tmode == EL_TAIL_8) {
-                sdot_rq_small_8(m, a, k, panel, &q, rq, nr, o, ldout);
+                sdot_rq_small_8(mm, aa, k, panel, &q, rq, nr, o, ldout);
             } else {
-                sdot_rq_small_any(m, a, k, panel, &q, rq, nr, o, ldout);
+                sdot_rq_small_any(mm, aa, k, panel, &q, rq, nr, o, ldout);
             }
         } else if (tmode == EL_TAIL_VEC) {
-            sdot_rq_k_vec(m, a, k, panel, &q, rq, nr, o, ldout);
+            sdot_rq_k_vec(mm, aa, k, panel, &q, rq, nr, o, ldout);
         } else if (tmode == EL_TAIL_8) {
-            sdot_rq_k_8(m, a, k, panel, &q, rq, nr, o, ldout);
+            sdot_rq_k_8(mm, aa, k, panel, &q, rq, nr, o, ldout);
         } else {
-            sdot_rq_k_any(m, a, k, panel, &q, rq, nr, o, ldout);
+            sdot_rq_k_any(mm, aa, k, panel, &q, rq, nr, o, ldout);
         }
     }
     return 1;
@@ -1592,13 +1891,15 @@ static inline int8x16_t dw_ld8(const int8_t *p)
         q_ = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(rq_lanes(s0_, m0, r0, r0, 0)),                  \
                                         rq_lanes(s1_, m1, r1, r1, 0)),                             \
                         zp);                                                                       \
-        vst1_s8(out, vmin_s8(vmax_s8(vqmovn_s16(q_), lo), hi));                                    \
+        vst1_s8(out, clamp ? vmin_s8(vmax_s8(vqmovn_s16(q_), lo), hi) : vqmovn_s16(q_));           \
         out += ostep;                                                                              \
     }
 
-EL_SDOT static void dw3_sdot8(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
-                              const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
-                              int8_t *out, int32_t ostep)
+/* clamp = 0: the activation range is all of int8 (no VMAX / VMIN per pixel) */
+EL_SDOT static inline __attribute__((always_inline)) void
+dw3_sdot8(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix, const int8_t *f,
+          int32_t fstride, const el_opt_rq *rq, int32_t c, int8_t *out, int32_t ostep,
+          const int clamp)
 {
     const size_t fs = (size_t)fstride, d = (size_t)dstep;
     const int8x16_t z = vdupq_n_s8(0);
@@ -1662,6 +1963,15 @@ EL_SDOT static void dw3_sdot8(const int8_t *const *rows, int32_t dstep, int32_t 
 #undef DW_ILV
 #undef DW_COL
 #undef DW_PIX
+#define EL_DW3_SDOT8(NAME, CLAMP)                                                                  \
+    EL_SDOT static void NAME(const int8_t *const *rows, int32_t dstep, int32_t xstep,              \
+                             int32_t npix, const int8_t *f, int32_t fstride, const el_opt_rq *rq,  \
+                             int32_t c, int8_t *out, int32_t ostep)                                \
+    {                                                                                              \
+        dw3_sdot8(rows, dstep, xstep, npix, f, fstride, rq, c, out, ostep, CLAMP);                 \
+    }
+EL_DW3_SDOT8(dw3_sdot8_c, 1)
+EL_DW3_SDOT8(dw3_sdot8_nc, 0)
 
 /* Short rows (stride 1: under 8 pixels, stride 2: under 20): the 16-lane int16 kernel, whose
  * setup per row is cheaper (measured on MobileNetV2's 3x3 to 14x14 maps), on 16-channel
@@ -1682,7 +1992,11 @@ void el_opt_dw_rq_sdot(const int8_t *const *rows, int32_t dstep, int32_t xstep, 
     }
     for (;; c += 8) {
         c = c + 8 <= n ? c : n - 8; /* n >= 8 (dw_rq_ok) */
-        dw3_sdot8(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+        if (rq->act_min > -128 || rq->act_max < 127) {
+            dw3_sdot8_c(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+        } else {
+            dw3_sdot8_nc(rows, dstep, xstep, npix, f + c, fstride, rq, c, out + c, ostep);
+        }
         if (c + 8 >= n) {
             break;
         }
@@ -1703,13 +2017,18 @@ static inline __attribute__((always_inline)) int32x4_t add_rq(int32x4_t v, int32
     return form == EL_ADD_SHIFT0 ? vqrdmulhq_s32(v, m) : rq_lanes(v, m, nrs, nrs, 0);
 }
 
-static inline __attribute__((always_inline)) void add16(const el_arith_params *p, int is_sub,
+/* is_sub and clamp (VMAX / VMIN only when the activation range is narrower than int8: residual
+ * ADDs have no activation) are constants of each inlined copy, and the four 4-lane groups are
+ * written out: GCC 12 kept a loop over them with the sums on the stack and a branch on is_sub
+ * per group (about 110 instructions per 16 outputs, now about 70). */
+static inline __attribute__((always_inline)) void add16(const el_arith_params *p, const int is_sub,
                                                         int32_t n, const int8_t *a, const int8_t *b,
-                                                        int8_t *out, const int f1, const int f2)
+                                                        int8_t *out, const int f1, const int f2,
+                                                        const int clamp)
 {
     const int16x8_t off1 = vdupq_n_s16((int16_t)p->input1_offset);
     const int16x8_t off2 = vdupq_n_s16((int16_t)p->input2_offset);
-    const int32x4_t ls = vdupq_n_s32(p->left_shift);
+    const int16x8_t ls = vdupq_n_s16((int16_t)(p->left_shift - 16));
     const int32x4_t m1 = vdupq_n_s32(p->input1_multiplier), m2 = vdupq_n_s32(p->input2_multiplier);
     const int32x4_t mo = vdupq_n_s32(p->output_multiplier);
     const int32x4_t r1 = vdupq_n_s32(p->input1_shift), r2 = vdupq_n_s32(p->input2_shift);
@@ -1717,56 +2036,52 @@ static inline __attribute__((always_inline)) void add16(const el_arith_params *p
     const int16x8_t zp = vdupq_n_s16((int16_t)p->output_offset);
     const int8x16_t lo = vdupq_n_s8((int8_t)p->act_min), hi = vdupq_n_s8((int8_t)p->act_max);
     int32_t i = 0;
+#define ADD_GROUP(WA, WB)                                                                          \
+    add_rq(is_sub ? vsubq_s32(add_rq(WA, m1, r1, f1), add_rq(WB, m2, r2, f2))                      \
+                  : vaddq_s32(add_rq(WA, m1, r1, f1), add_rq(WB, m2, r2, f2)),                     \
+           mo, ro, EL_ADD_RIGHT)
     for (; i + 16 <= n; i += 16) {
+        /* (x + offset) << (left_shift - 16) in int16, then SHLL by 16 (left_shift 16..22) */
         const int8x16_t xa = vld1q_s8(a + i), xb = vld1q_s8(b + i);
-        const int16x8_t a0 = vaddq_s16(vmovl_s8(vget_low_s8(xa)), off1);
-        const int16x8_t a1 = vaddq_s16(vmovl_high_s8(xa), off1);
-        const int16x8_t b0 = vaddq_s16(vmovl_s8(vget_low_s8(xb)), off2);
-        const int16x8_t b1 = vaddq_s16(vmovl_high_s8(xb), off2);
-        int32x4_t s[4];
-        int16x8_t q0, q1;
-        int32_t h;
-        for (h = 0; h < 4; ++h) {
-            const int16x8_t av = h < 2 ? a0 : a1, bv = h < 2 ? b0 : b1;
-            const int32x4_t wa =
-                vshlq_s32(h & 1 ? vmovl_high_s16(av) : vmovl_s16(vget_low_s16(av)), ls);
-            const int32x4_t wb =
-                vshlq_s32(h & 1 ? vmovl_high_s16(bv) : vmovl_s16(vget_low_s16(bv)), ls);
-            const int32x4_t qa = add_rq(wa, m1, r1, f1), qb = add_rq(wb, m2, r2, f2);
-            s[h] = add_rq(is_sub ? vsubq_s32(qa, qb) : vaddq_s32(qa, qb), mo, ro, EL_ADD_RIGHT);
-        }
-        q0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s[0]), s[1]), zp);
-        q1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s[2]), s[3]), zp);
-        vst1q_s8(out + i, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(q0), q1), lo), hi));
+        const int16x8_t a0 = vshlq_s16(vaddw_s8(off1, vget_low_s8(xa)), ls);
+        const int16x8_t a1 = vshlq_s16(vaddw_high_s8(off1, xa), ls);
+        const int16x8_t b0 = vshlq_s16(vaddw_s8(off2, vget_low_s8(xb)), ls);
+        const int16x8_t b1 = vshlq_s16(vaddw_high_s8(off2, xb), ls);
+        const int32x4_t s0 =
+            ADD_GROUP(vshll_n_s16(vget_low_s16(a0), 16), vshll_n_s16(vget_low_s16(b0), 16));
+        const int32x4_t s1 = ADD_GROUP(vshll_high_n_s16(a0, 16), vshll_high_n_s16(b0, 16));
+        const int32x4_t s2 =
+            ADD_GROUP(vshll_n_s16(vget_low_s16(a1), 16), vshll_n_s16(vget_low_s16(b1), 16));
+        const int32x4_t s3 = ADD_GROUP(vshll_high_n_s16(a1, 16), vshll_high_n_s16(b1, 16));
+        const int16x8_t q0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s0), s1), zp);
+        const int16x8_t q1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(s2), s3), zp);
+        const int8x16_t r = vqmovn_high_s16(vqmovn_s16(q0), q1);
+        vst1q_s8(out + i, clamp ? vminq_s8(vmaxq_s8(r, lo), hi) : r);
     }
+#undef ADD_GROUP
     if (i < n) {
         add_neon_any(p, is_sub, n - i, a + i, b + i, out + i);
     }
 }
 
-static void add16_00(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                     const int8_t *b, int8_t *out)
-{
-    add16(p, is_sub, n, a, b, out, EL_ADD_SHIFT0, EL_ADD_SHIFT0);
-}
-
-static void add16_01(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                     const int8_t *b, int8_t *out)
-{
-    add16(p, is_sub, n, a, b, out, EL_ADD_SHIFT0, EL_ADD_RIGHT);
-}
-
-static void add16_10(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                     const int8_t *b, int8_t *out)
-{
-    add16(p, is_sub, n, a, b, out, EL_ADD_RIGHT, EL_ADD_SHIFT0);
-}
-
-static void add16_11(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                     const int8_t *b, int8_t *out)
-{
-    add16(p, is_sub, n, a, b, out, EL_ADD_RIGHT, EL_ADD_RIGHT);
-}
+/* one function per requantization form; inside, add / sub and clamp / no clamp */
+#define EL_ADD16(NAME, F1, F2)                                                                     \
+    static void NAME(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,             \
+                     const int8_t *b, int8_t *out)                                                 \
+    {                                                                                              \
+        if (is_sub) {                                                                              \
+            add16(p, 1, n, a, b, out, F1, F2, 1);                                                  \
+        } else if (p->act_min > -128 || p->act_max < 127) {                                        \
+            add16(p, 0, n, a, b, out, F1, F2, 1);                                                  \
+        } else {                                                                                   \
+            add16(p, 0, n, a, b, out, F1, F2, 0);                                                  \
+        }                                                                                          \
+    }
+EL_ADD16(add16_00, EL_ADD_SHIFT0, EL_ADD_SHIFT0)
+EL_ADD16(add16_01, EL_ADD_SHIFT0, EL_ADD_RIGHT)
+EL_ADD16(add16_10, EL_ADD_RIGHT, EL_ADD_SHIFT0)
+EL_ADD16(add16_11, EL_ADD_RIGHT, EL_ADD_RIGHT)
+#undef EL_ADD16
 
 void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                      const int8_t *b, int8_t *out)
@@ -1774,7 +2089,8 @@ void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8
     const int32_t s1 = p->input1_shift, s2 = p->input2_shift;
     /* (x + offset) is summed in int16: int8 offsets are within [-128, 128] */
     if (s1 > 0 || s2 > 0 || p->output_shift > -1 || p->input1_offset < -256 ||
-        p->input1_offset > 256 || p->input2_offset < -256 || p->input2_offset > 256) {
+        p->input1_offset > 256 || p->input2_offset < -256 || p->input2_offset > 256 ||
+        p->left_shift < 16 || p->left_shift > 22) {
         add_neon_any(p, is_sub, n, a, b, out);
     } else if (s1 == 0) {
         (s2 == 0 ? add16_00 : add16_01)(p, is_sub, n, a, b, out);

@@ -104,7 +104,16 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
     int32_t b = pos[0], oy = pos[1], ox = pos[2], i;
     if (mode == EL_ROWS_CONTIGUOUS) {
         const int8_t *x = in + (((size_t)b * in_h + oy) * in_w + ox) * in_c;
-        for (i = 0; i < mb; ++i, x += in_c) {
+        i = 0;
+#if EL_OPT_HOSTED
+        for (; i + 4 <= mb; i += 4, x += 4 * (size_t)in_c) { /* 2 instructions a row, not 6 */
+            rows[i] = x;
+            rows[i + 1] = x + in_c;
+            rows[i + 2] = x + 2 * (size_t)in_c;
+            rows[i + 3] = x + 3 * (size_t)in_c;
+        }
+#endif
+        for (; i < mb; ++i, x += in_c) {
             rows[i] = x;
         }
         ox += mb;
