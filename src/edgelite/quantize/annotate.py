@@ -406,11 +406,14 @@ class _Integer:
         g.ops.extend(tail)
         g.outputs = outs
 
-    def _range_of(self, t: ir.Tensor) -> Range:
+    def _range_of(self, t: ir.Tensor, whole: bool = False) -> Range:
+        """``t``'s calibrated range; ``whole``: the min/max it took, when the calibration kept
+        it (calibrate.Ranges: for int16 tensors, which need no clipped tails)."""
         name = self.source.get(id(t), t.name)
         if name not in self.ranges:
             raise EdgeliteError(f"no calibrated range for tensor {name!r}", code=Code.INTERNAL)
-        lo, hi = self.ranges[name]
+        full = getattr(self.ranges, "full", {})
+        lo, hi = full[name] if whole and name in full else self.ranges[name]
         return float(lo), float(hi)
 
     def _assign_params(self) -> None:
@@ -432,7 +435,7 @@ class _Integer:
                     zp += 128
                 qp = ir.QuantParams(np.array([scale], np.float32), np.array([zp]))
             else:
-                rs = [self._range_of(t) for t in members]
+                rs = [self._range_of(t, whole=dom == "int16") for t in members]
                 lo, hi = min(r[0] for r in rs), max(r[1] for r in rs)
                 qp = {"int8": P.activation_params_int8, "int16": P.activation_params_int16,
                       "uint8": _uint8_params}[dom](lo, hi)

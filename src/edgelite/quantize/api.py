@@ -401,9 +401,13 @@ def _share_ranges(graph: ir.Graph, cal: Calibration) -> None:
         if len(got) < 2:
             continue
         lo, hi = min(r[0] for r in got), max(r[1] for r in got)
+        full = getattr(cal.ranges, "full", {})
+        whole = [full[n] for n in names if n in full]
         for n in names:
             if n in cal.ranges:
                 cal.ranges[n] = (lo, hi)
+            if n in full:
+                full[n] = (min(r[0] for r in whole), max(r[1] for r in whole))
         shared += 1
     cal.shared_ranges = shared
 

@@ -22,6 +22,18 @@ from edgelite.quantize.runner import workers as _workers  # tests pin it
 __all__ = ["METHODS", "Calibration", "calibrate", "observed_tensors"]
 
 
+class Ranges(dict):
+    """Float tensor name -> (min, max) as the calibration method estimated it; ``full`` has
+    the whole (min, max) each tensor took. int16 tensors use ``full``: 65536 levels need no
+    clipped tails, and a percentile cut there only loses signal (the DB detector's auto
+    precision at 640 needed 203 raised ops and reached 20.4 dB with clipped int16 ranges,
+    against 162 and 22.9 dB with min/max)."""
+
+    def __init__(self, *args, full: dict[str, tuple[float, float]] | None = None) -> None:
+        super().__init__(*args)
+        self.full: dict[str, tuple[float, float]] = dict(full or {})
+
+
 @dataclass
 class Calibration:
     ranges: dict[str, tuple[float, float]]  # float tensor name -> (min, max)
@@ -84,7 +96,9 @@ def calibrate(graph: ir.Graph, samples: list[Sample], method: str = "minmax",
                 mm = np.einsum("ni,nj->ij", x, x) / x.shape[0]
                 second[t.name] = second[t.name] + mm if t.name in second else mm
         bar.step()
-    ranges = {name: tuple(map(float, obs.range())) for name, obs in observers.items()}
+    ranges = Ranges({name: tuple(map(float, obs.range())) for name, obs in observers.items()},
+                    full={name: (float(obs.min), float(obs.max))
+                          for name, obs in observers.items() if obs.count})
     for t in watched:  # graph order: the first one named is where it starts
         if not all(np.isfinite(ranges[t.name])):
             producer = next((op for op in graph.ops if any(o is t for o in op.outputs)), None)
