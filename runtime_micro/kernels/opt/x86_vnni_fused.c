@@ -11,6 +11,7 @@
  * call's columns; each quad of a row is broadcast to all lanes. The requantization runs on 16
  * lanes as in x86_avx2_rq.h, then saturating packs, the zero point added with saturation, a
  * vpermd and the clamp as int8; partial columns are stored with byte masks. */
+#include <stddef.h>
 #include <string.h>
 
 #include "opt_internal.h"
@@ -117,8 +118,9 @@ Z_INLINE __mmask64 bytes_mask(int32_t n)
  * function per shape: the accumulators stay in registers (GCC 12 spills them in the loop when
  * the requantization shares the function). */
 Z_INLINE void zdot(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel, int32_t pstep,
-                   const zrq *q, __m512i *out, const int MR, const int NV)
+                   const zrq *q, __m512i *out, const int MR, const int NV, const int FLIP)
 {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
     __m512i acc[Z_MR_MAX][4];
     int32_t i, v, qq;
 #pragma GCC unroll 16
@@ -140,6 +142,9 @@ Z_INLINE void zdot(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *pane
             __m512i xb;
             memcpy(&word, x + (size_t)i * kx, 4);
             xb = _mm512_set1_epi32(word);
+            if (FLIP) {
+                xb = _mm512_xor_si512(xb, flip);
+            }
 #pragma GCC unroll 4
             for (v = 0; v < NV; ++v) {
                 acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], xb, w[v]);
@@ -157,12 +162,12 @@ Z_INLINE void zdot(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *pane
 
 typedef void (*zdot_fn)(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel,
                         int32_t pstep, const zrq *q, __m512i *out);
-#define Z_DOT(NAME, MR, NV)                                                                        \
+#define Z_DOT(NAME, MR, NV, FLIP)                                                                  \
     Z_ATTR __attribute__((noinline)) static void NAME(const uint8_t *x, int32_t kx, int32_t nq,    \
                                                       const int32_t *panel, int32_t pstep,         \
                                                       const zrq *q, __m512i *out)                  \
     {                                                                                              \
-        zdot(x, kx, nq, panel, pstep, q, out, MR, NV);                                             \
+        zdot(x, kx, nq, panel, pstep, q, out, MR, NV, FLIP);                                       \
     }
 
 /* MR flipped rows (x, kx apart; mr stored) x NV panels: the products (dot), then requantized
@@ -265,10 +270,14 @@ typedef void (*ztile_fn)(const uint8_t *x, int32_t kx, int32_t nq, const int32_t
 #define Z_MR2 12 /* 2 panels */
 #define Z_MR3 8  /* 3 panels */
 #define Z_MR4 6  /* 4 panels */
-Z_DOT(zd1, Z_MR1, 1)
-Z_DOT(zd2, Z_MR2, 2)
-Z_DOT(zd3, Z_MR3, 3)
-Z_DOT(zd4, Z_MR4, 4)
+Z_DOT(zd1, Z_MR1, 1, 0)
+Z_DOT(zd2, Z_MR2, 2, 0)
+Z_DOT(zd3, Z_MR3, 3, 0)
+Z_DOT(zd4, Z_MR4, 4, 0)
+Z_DOT(zd1x, Z_MR1, 1, 1)
+Z_DOT(zd2x, Z_MR2, 2, 1)
+Z_DOT(zd3x, Z_MR3, 3, 1)
+Z_DOT(zd4x, Z_MR4, 4, 1)
 #undef Z_DOT
 Z_TILE(zt1_any, Z_MR1, 1, 0, zd1)
 Z_TILE(zt1_rs, Z_MR1, 1, 1, zd1)
@@ -278,6 +287,14 @@ Z_TILE(zt3_any, Z_MR3, 3, 0, zd3)
 Z_TILE(zt3_rs, Z_MR3, 3, 1, zd3)
 Z_TILE(zt4_any, Z_MR4, 4, 0, zd4)
 Z_TILE(zt4_rs, Z_MR4, 4, 1, zd4)
+Z_TILE(zt1_any_x, Z_MR1, 1, 0, zd1x)
+Z_TILE(zt1_rs_x, Z_MR1, 1, 1, zd1x)
+Z_TILE(zt2_any_x, Z_MR2, 2, 0, zd2x)
+Z_TILE(zt2_rs_x, Z_MR2, 2, 1, zd2x)
+Z_TILE(zt3_any_x, Z_MR3, 3, 0, zd3x)
+Z_TILE(zt3_rs_x, Z_MR3, 3, 1, zd3x)
+Z_TILE(zt4_any_x, Z_MR4, 4, 0, zd4x)
+Z_TILE(zt4_rs_x, Z_MR4, 4, 1, zd4x)
 #undef Z_TILE
 
 /* panel[(qq * np + t) * 16 + j] = bytes 4qq..4qq+3 of column 16t + j as one int32; zero past
@@ -420,16 +437,20 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
                                   const int8_t *b, int32_t ldb, const el_opt_rq *rq, int8_t *out,
                                   int32_t ldout)
 {
-    static const ztile_fn tiles[4][2] = {
-        {zt1_any, zt1_rs}, {zt2_any, zt2_rs}, {zt3_any, zt3_rs}, {zt4_any, zt4_rs}};
+    static const ztile_fn tiles[2][4][2] = {
+        {{zt1_any, zt1_rs}, {zt2_any, zt2_rs}, {zt3_any, zt3_rs}, {zt4_any, zt4_rs}},
+        {{zt1_any_x, zt1_rs_x}, {zt2_any_x, zt2_rs_x}, {zt3_any_x, zt3_rs_x}, {zt4_any_x, zt4_rs_x}}};
     static const int32_t rows_of[4] = {Z_MR1, Z_MR2, Z_MR3, Z_MR4};
     int32_t panel[Z_PANEL_INTS] __attribute__((aligned(64)));
     uint8_t x[Z_MR_MAX * Z_KMAX] __attribute__((aligned(64)));
     zrq q[4];
     const int8_t *g[Z_MR_MAX];
     const int32_t np = (n + 15) >> 4, nq = (k + 3) >> 2, kx = (k + 63) & ~63;
+    /* rows read in place (flipped in the dot loop) when a group's rows lie a fixed step apart
+     * and every quad read is inside a row (k a multiple of 4, or rows padded past k) */
+    const int in_place = (k & 3) == 0 || rq->a_padded;
     int32_t i0, t, i, j, fast = 1, mr_tile;
-    ztile_fn tile;
+    ztile_fn tile, tile_x;
     if (k < 1 || n < 1 || rq->colsum == NULL) {
         return 0;
     }
@@ -447,10 +468,21 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
     for (j = 0; j < n; ++j) {
         fast &= rq->shift[j] <= -1;
     }
-    tile = tiles[np - 1][fast];
+    tile = tiles[0][np - 1][fast];
+    tile_x = tiles[1][np - 1][fast];
     mr_tile = rows_of[np - 1];
     for (i0 = 0; i0 < m; i0 += mr_tile) {
         const int32_t mr = m - i0 < mr_tile ? m - i0 : mr_tile;
+        if (in_place && mr == mr_tile) {
+            const ptrdiff_t step = a[i0 + 1] - a[i0];
+            for (i = 2; i < mr && a[i0 + i] - a[i0 + i - 1] == step; ++i) {
+            }
+            if (i == mr && step > 0 && step <= INT32_MAX) {
+                tile_x((const uint8_t *)a[i0], (int32_t)step, nq, panel, np * 16, q, rq, mr, n,
+                       out + (size_t)i0 * ldout, ldout);
+                continue;
+            }
+        }
         for (i = 0; i < mr_tile; ++i) { /* a short group repeats its last row */
             g[i] = a[i0 + (i < mr ? i : mr - 1)];
         }
