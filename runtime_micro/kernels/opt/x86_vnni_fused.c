@@ -731,8 +731,21 @@ Z_ATTR static void zrq_uniform(int32_t mult, int32_t shift, zrq *q)
     zrq_make(zero, _mm512_set1_epi32(mult), _mm512_set1_epi32(shift), zero, q);
 }
 
-Z_ATTR void el_opt_add_vnni512(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                               const int8_t *b, int8_t *out)
+/* requantization of one ADD operand or its output by form: 0 any shift (rq16_any), 1 right
+ * shifts only (rq16_rs), 2 shift 0 (no RoundingDivideByPOT: SRDHM alone) */
+Z_INLINE __m512i zrq_form(__m512i v, const zrq *q, const int form)
+{
+    return form == 2 ? srdhm16(v, q) : form == 1 ? rq16_rs(v, q) : rq16_any(v, q);
+}
+
+static int zadd_form(int32_t shift)
+{
+    return shift <= -1 ? 1 : shift == 0 ? 2 : 0;
+}
+
+/* F1, F2, FO: the forms (zrq_form) of the two operands and the output, constants */
+Z_INLINE void zadd(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                   const int8_t *b, int8_t *out, const int F1, const int F2, const int FO)
 {
     zrq c1, c2, co;
     const __m512i off1 = _mm512_set1_epi32(p->input1_offset);
@@ -749,15 +762,34 @@ Z_ATTR void el_opt_add_vnni512(const el_arith_params *p, int is_sub, int32_t n, 
             _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(a + i)));
         const __m512i x2 =
             _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + i)));
-        const __m512i r1 = rq16_any(_mm512_sll_epi32(_mm512_add_epi32(x1, off1), ls), &c1);
-        const __m512i r2 = rq16_any(_mm512_sll_epi32(_mm512_add_epi32(x2, off2), ls), &c2);
+        const __m512i r1 = zrq_form(_mm512_sll_epi32(_mm512_add_epi32(x1, off1), ls), &c1, F1);
+        const __m512i r2 = zrq_form(_mm512_sll_epi32(_mm512_add_epi32(x2, off2), ls), &c2, F2);
         const __m512i raw = is_sub ? _mm512_sub_epi32(r1, r2) : _mm512_add_epi32(r1, r2);
-        __m512i r = _mm512_add_epi32(rq16_any(raw, &co), ooff);
+        __m512i r = _mm512_add_epi32(zrq_form(raw, &co, FO), ooff);
         r = _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
         _mm_storeu_si128((__m128i *)(void *)(out + i), _mm512_cvtepi32_epi8(r));
     }
     for (; i < n; ++i) {
         out[i] = el_opt_add1(p, is_sub, a[i], b[i]);
+    }
+}
+
+Z_ATTR void el_opt_add_vnni512(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                               const int8_t *b, int8_t *out)
+{
+    /* ADD's prepare gives the operand of the larger scale the multiplier 0.5 (shift 0), the
+     * other a right shift, the output a right shift */
+    const int f = zadd_form(p->input1_shift) * 3 + zadd_form(p->input2_shift);
+    if (zadd_form(p->output_shift) != 1) {
+        zadd(p, is_sub, n, a, b, out, 0, 0, 0);
+    } else if (f == 2 * 3 + 1) {
+        zadd(p, is_sub, n, a, b, out, 2, 1, 1);
+    } else if (f == 1 * 3 + 2) {
+        zadd(p, is_sub, n, a, b, out, 1, 2, 1);
+    } else if (f == 2 * 3 + 2) {
+        zadd(p, is_sub, n, a, b, out, 2, 2, 1);
+    } else {
+        zadd(p, is_sub, n, a, b, out, 0, 0, 1);
     }
 }
 
