@@ -465,6 +465,56 @@ EL_AVX2F static void fdot8_avx2(int32_t k, const float *x, const float *w, int32
     }
 }
 
+/* MEAN (reduce_s8.c): acc[c] += sum_j x[j * inner + c] (modulo 2^32) for the channels in
+ * whole blocks of 32; returns how many channels it did. */
+EL_AVX2 size_t el_opt_sum_rows_avx2(const int8_t *x, size_t r, size_t inner, uint32_t *acc)
+{
+    size_t c = 0, j;
+    for (; c + 32 <= inner; c += 32) {
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+        const int8_t *p = x + c;
+        for (j = 0; j < r; ++j, p += inner) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+            const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+            s0 = _mm256_add_epi32(s0, _mm256_cvtepi8_epi32(lo));
+            s1 = _mm256_add_epi32(s1, _mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
+            s2 = _mm256_add_epi32(s2, _mm256_cvtepi8_epi32(hi));
+            s3 = _mm256_add_epi32(s3, _mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
+        }
+#define EL_ACC_ADD(o, s)                                                                           \
+    _mm256_storeu_si256(                                                                           \
+        (__m256i *)(void *)(acc + c + (o)),                                                        \
+        _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(acc + c + (o))), s))
+        EL_ACC_ADD(0, s0);
+        EL_ACC_ADD(8, s1);
+        EL_ACC_ADD(16, s2);
+        EL_ACC_ADD(24, s3);
+#undef EL_ACC_ADD
+    }
+    return c;
+}
+
+/* MEAN's outputs: out[o] = clamp(el_requant(sum[o] - sub, m, shift) + zp, -128, 127) for o < n
+ * in blocks of 8 (m >= 0, -31 <= shift <= 30); returns how many it did. */
+EL_AVX2 size_t el_opt_mean_out_avx2(const int32_t *sum, size_t n, int32_t sub, int32_t m,
+                                    int32_t shift, int32_t zp, int8_t *out)
+{
+    const rq8_ch ch = rq8_uniform(m, shift);
+    const __m256i vsub = _mm256_set1_epi32(sub), vzp = _mm256_set1_epi32(zp);
+    const __m256i lo = _mm256_set1_epi32(-128), hi = _mm256_set1_epi32(127);
+    size_t o = 0;
+    for (; o + 8 <= n; o += 8) {
+        const __m256i v =
+            _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(sum + o)), vsub);
+        __m256i r = _mm256_add_epi32(requant8_nb(v, &ch), vzp);
+        __m128i b;
+        r = _mm256_min_epi32(_mm256_max_epi32(r, lo), hi);
+        b = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        _mm_storel_epi64((__m128i *)(void *)(out + o), _mm_packs_epi16(b, b));
+    }
+    return o;
+}
+
 #include <math.h>
 
 #define F_PACK_FULL(w, ldw, ks, panel) pack16_f32(w, ldw, ks, panel)
