@@ -24,7 +24,9 @@
 
 #define Z_KMAX 1024                    /* longest k taken */
 #define Z_PANEL_INTS (Z_KMAX / 4 * 64) /* 64 columns x k: 64 KB of packed panels */
-#define Z_MMIN 8                       /* fewer rows: not this path */
+#define Z_MMIN 8 /* fewer rows: not this path (zgemv_rq) */
+#define Z_MMIN_LONG 16 /* the same for k >= Z_KLONG */
+#define Z_KLONG 256
 #define Z_MR_MAX 16                    /* rows of the tallest register tile */
 
 /* Requantization constants of one panel's 16 channels (lanes past the call's columns: zero
@@ -359,41 +361,106 @@ Z_ATTR static void zflip(const int8_t *const *g, int32_t rows, int32_t k, uint8_
     }
 }
 
-/* Sums of one flipped-on-the-fly row x against 4 filter rows w0..w3 (k bytes each, read in
- * place), as lanes 0..3. */
-Z_INLINE __m128i zdot4(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2,
-                       const int8_t *w3, int32_t k)
+/* Sums of R rows x[r] (flipped on the fly) against 4 filter rows w[0..3] (k bytes each, read
+ * in place), as lanes 0..3 of res[r]: every filter vector loaded once for the R rows. */
+Z_INLINE void zdot4(const int8_t *const *x, const int8_t *const *w, int32_t k, __m128i *res,
+                    const int R)
 {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, t0, t1, t;
+    __m512i acc[3][4], t0, t1, t;
     __m256i y;
-    int32_t kk = 0;
+    int32_t kk = 0, r, j;
+#pragma GCC unroll 3
+    for (r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (j = 0; j < 4; ++j) {
+            acc[r][j] = _mm512_setzero_si512();
+        }
+    }
     for (; kk + 64 <= k; kk += 64) {
-        const __m512i xv = _mm512_xor_si512(_mm512_loadu_si512((const void *)(x + kk)), flip);
-        a0 = _mm512_dpbusd_epi32(a0, xv, _mm512_loadu_si512((const void *)(w0 + kk)));
-        a1 = _mm512_dpbusd_epi32(a1, xv, _mm512_loadu_si512((const void *)(w1 + kk)));
-        a2 = _mm512_dpbusd_epi32(a2, xv, _mm512_loadu_si512((const void *)(w2 + kk)));
-        a3 = _mm512_dpbusd_epi32(a3, xv, _mm512_loadu_si512((const void *)(w3 + kk)));
+        __m512i wv[4];
+#pragma GCC unroll 4
+        for (j = 0; j < 4; ++j) {
+            wv[j] = _mm512_loadu_si512((const void *)(w[j] + kk));
+        }
+#pragma GCC unroll 3
+        for (r = 0; r < R; ++r) {
+            const __m512i xv = _mm512_xor_si512(_mm512_loadu_si512((const void *)(x[r] + kk)), flip);
+#pragma GCC unroll 4
+            for (j = 0; j < 4; ++j) {
+                acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], xv, wv[j]);
+            }
+        }
     }
     if (kk < k) { /* masked bytes read as 0: x + 128 meets a zero weight */
         const __mmask64 m = bytes_mask(k - kk);
-        const __m512i xv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + kk), flip);
-        a0 = _mm512_dpbusd_epi32(a0, xv, _mm512_maskz_loadu_epi8(m, w0 + kk));
-        a1 = _mm512_dpbusd_epi32(a1, xv, _mm512_maskz_loadu_epi8(m, w1 + kk));
-        a2 = _mm512_dpbusd_epi32(a2, xv, _mm512_maskz_loadu_epi8(m, w2 + kk));
-        a3 = _mm512_dpbusd_epi32(a3, xv, _mm512_maskz_loadu_epi8(m, w3 + kk));
+        __m512i wv[4];
+#pragma GCC unroll 4
+        for (j = 0; j < 4; ++j) {
+            wv[j] = _mm512_maskz_loadu_epi8(m, w[j] + kk);
+        }
+#pragma GCC unroll 3
+        for (r = 0; r < R; ++r) {
+            const __m512i xv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x[r] + kk), flip);
+#pragma GCC unroll 4
+            for (j = 0; j < 4; ++j) {
+                acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], xv, wv[j]);
+            }
+        }
     }
     /* per 128-bit lane [a0, a1, a2, a3] partial sums, then the four lanes added */
-    t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(a0, a1), _mm512_unpackhi_epi32(a0, a1));
-    t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(a2, a3), _mm512_unpackhi_epi32(a2, a3));
-    t = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
-    y = _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
-    return _mm_add_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
+#pragma GCC unroll 3
+    for (r = 0; r < R; ++r) {
+        t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(acc[r][0], acc[r][1]),
+                              _mm512_unpackhi_epi32(acc[r][0], acc[r][1]));
+        t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(acc[r][2], acc[r][3]),
+                              _mm512_unpackhi_epi32(acc[r][2], acc[r][3]));
+        t = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+        y = _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
+        res[r] = _mm_add_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
+    }
 }
 
-/* Fewer than Z_MMIN rows (batch-1 FULLY_CONNECTED): no packing; per row and 16 columns, four
- * dot products at a time along k (zdot4), the 16 sums requantized together. Columns past n
- * repeat the last one and are not stored. */
+/* R rows a[0..R-1] x 16 columns w[0..15] (columns past nr repeat the last one and are not
+ * stored): four zdot4 calls, the 16 sums of each row requantized together. */
+Z_INLINE void zgemv_rows(const int8_t *const *a, const int8_t *const *w, int32_t k,
+                         const zrq *q, int fast, int32_t nr, __m512i zp, __m512i lo, __m512i hi,
+                         int8_t *out, int32_t ldout, const int R)
+{
+    __m128i part[3];
+    __m512i sum[3];
+    int32_t r;
+    zdot4(a, w, k, part, R);
+#pragma GCC unroll 3
+    for (r = 0; r < R; ++r) {
+        sum[r] = _mm512_castsi128_si512(part[r]);
+    }
+    /* lanes of columns past nr: undefined, not stored */
+#define Z_MORE(G)                                                                                  \
+    if (nr > 4 * (G)) {                                                                            \
+        zdot4(a, w + 4 * (G), k, part, R);                                                         \
+        for (r = 0; r < R; ++r) {                                                                  \
+            sum[r] = _mm512_inserti32x4(sum[r], part[r], G);                                       \
+        }                                                                                          \
+    }
+    Z_MORE(1)
+    Z_MORE(2)
+    Z_MORE(3)
+#undef Z_MORE
+#pragma GCC unroll 3
+    for (r = 0; r < R; ++r) {
+        __m512i s = sum[r], v;
+        s = _mm512_add_epi32(s, q->bias);
+        v = fast ? rq16_rs(s, q) : rq16_any(s, q);
+        v = narrow4(v, v, v, v, zp, lo, hi);
+        _mm_mask_storeu_epi8(out + (size_t)r * ldout, (__mmask16)bytes_mask(nr),
+                             _mm512_castsi512_si128(v));
+    }
+}
+
+/* Few rows (batch-1 FULLY_CONNECTED, convs on 3x3 maps): no packing; per 16 columns the rows in
+ * groups of up to 3 (split evenly: 5 = 3 + 2, 7 = 3 + 2 + 2), each group's dot products along
+ * k sharing the filter loads (zdot4). */
 Z_ATTR static void zgemv_rq(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
                             const int8_t *b, int32_t ldb, const el_opt_rq *rq, int8_t *out,
                             int32_t ldout)
@@ -407,28 +474,25 @@ Z_ATTR static void zgemv_rq(int32_t m, int32_t n, int32_t k, const int8_t *const
         const int8_t *w[16];
         zrq q;
         int fast = 1;
+        int32_t left = m;
         zrq_load(rq, j0, nr, &q);
         for (g = 0; g < 16; ++g) {
             w[g] = b + (size_t)(j0 + (g < nr ? g : nr - 1)) * ldb;
             fast &= g >= nr || rq->shift[j0 + g] <= -1;
         }
-        for (i = 0; i < m; ++i) {
-            __m512i s = _mm512_castsi128_si512(zdot4(a[i], w[0], w[1], w[2], w[3], k));
-            __m512i r;
-            if (nr > 4) {
-                s = _mm512_inserti32x4(s, zdot4(a[i], w[4], w[5], w[6], w[7], k), 1);
+        for (i = 0; i < m; i += 0) {
+            /* groups left: ceil(left / 3); this one takes left / groups rows */
+            const int32_t groups = (left + 2) / 3, rows = left / groups;
+            int8_t *o = out + (size_t)i * ldout + j0;
+            if (rows == 3) {
+                zgemv_rows(a + i, w, k, &q, fast, nr, zp, lo, hi, o, ldout, 3);
+            } else if (rows == 2) {
+                zgemv_rows(a + i, w, k, &q, fast, nr, zp, lo, hi, o, ldout, 2);
+            } else {
+                zgemv_rows(a + i, w, k, &q, fast, nr, zp, lo, hi, o, ldout, 1);
             }
-            if (nr > 8) {
-                s = _mm512_inserti32x4(s, zdot4(a[i], w[8], w[9], w[10], w[11], k), 2);
-            }
-            if (nr > 12) {
-                s = _mm512_inserti32x4(s, zdot4(a[i], w[12], w[13], w[14], w[15], k), 3);
-            }
-            s = _mm512_add_epi32(s, q.bias);
-            r = fast ? rq16_rs(s, &q) : rq16_any(s, &q);
-            r = narrow4(r, r, r, r, zp, lo, hi);
-            _mm_mask_storeu_epi8(out + (size_t)i * ldout + j0, (__mmask16)bytes_mask(nr),
-                                 _mm512_castsi512_si128(r));
+            i += rows;
+            left -= rows;
         }
     }
 }
@@ -454,7 +518,7 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
     if (k < 1 || n < 1 || rq->colsum == NULL) {
         return 0;
     }
-    if (m < Z_MMIN) {
+    if (m < Z_MMIN || (m < Z_MMIN_LONG && k >= Z_KLONG)) {
         zgemv_rq(m, n, k, a, b, ldb, rq, out, ldout);
         return 1;
     }
