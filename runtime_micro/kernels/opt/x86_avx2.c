@@ -465,6 +465,38 @@ EL_AVX2F static void fdot8_avx2(int32_t k, const float *x, const float *w, int32
     }
 }
 
+/* A depthwise filter's folded bias (el_opt_kernels.dw_sums): 16 channels at a time, the taps
+ * summed in int16 (|sum| <= 64 * 128), widened, times the offset plus the bias (wrapping). */
+EL_AVX2 void el_opt_dw_sums_avx2(int32_t taps, const int8_t *f, int32_t fstride, int32_t n,
+                                 const int32_t *bias, int32_t off, int32_t *out)
+{
+    const __m256i vo = _mm256_set1_epi32(off);
+    int32_t c = 0, t;
+    for (; c + 16 <= n; c += 16) {
+        __m256i s = _mm256_setzero_si256(), lo, hi;
+        for (t = 0; t < taps; ++t) {
+            s = _mm256_add_epi16(s, _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                        (const __m128i *)(const void *)(f + (size_t)t * fstride + c))));
+        }
+        lo = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(s)), vo);
+        hi = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(s, 1)), vo);
+        if (bias != NULL) {
+            lo = _mm256_add_epi32(lo, _mm256_loadu_si256((const __m256i *)(const void *)(bias + c)));
+            hi = _mm256_add_epi32(hi,
+                                  _mm256_loadu_si256((const __m256i *)(const void *)(bias + c + 8)));
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(out + c), lo);
+        _mm256_storeu_si256((__m256i *)(void *)(out + c + 8), hi);
+    }
+    for (; c < n; ++c) {
+        uint32_t sum = 0;
+        for (t = 0; t < taps; ++t) {
+            sum += (uint32_t)(int32_t)f[(size_t)t * fstride + c];
+        }
+        out[c] = (int32_t)((bias ? (uint32_t)bias[c] : 0u) + (uint32_t)off * sum);
+    }
+}
+
 /* MEAN (reduce_s8.c): acc[c] += sum_j x[j * inner + c] (modulo 2^32) for the channels in
  * whole blocks of 32; returns how many channels it did. */
 EL_AVX2 size_t el_opt_sum_rows_avx2(const int8_t *x, size_t r, size_t inner, uint32_t *acc)
