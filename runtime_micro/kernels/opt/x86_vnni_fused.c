@@ -594,8 +594,9 @@ Z_INLINE void ztranspose4(__m512i *v)
 }
 
 /* 64 channels from c (wide), or 32 channels repeated in both 256-bit halves (two pixels per
- * vector). The constants in the mixed order: vector j's 128-bit lane L holds channels 16L +
- * 4j..16L + 4j + 3, a 4x4 transpose of the natural order's lanes. */
+ * vector), or (wide == 2) 16 channels in all four 128-bit lanes (four pixels per vector). The
+ * constants in the mixed order: vector j's 128-bit lane L holds channels 16L + 4j..16L + 4j +
+ * 3, a 4x4 transpose of the natural order's lanes. */
 Z_ATTR static void zdw_prepare(const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
                                int wide, zdw *d)
 {
@@ -604,16 +605,16 @@ Z_ATTR static void zdw_prepare(const int8_t *f, int32_t fstride, const el_opt_rq
     int32_t g, j, L;
     for (g = 0; g < 12; ++g) {
         const int8_t *ft = f + (size_t)g * fstride + c;
-        tap[g] =
-            g >= 9 ? zero
-            : wide ? _mm512_loadu_si512((const void *)ft)
-                   : _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)ft));
+        tap[g] = g >= 9       ? zero
+                 : wide == 2  ? _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)ft))
+                 : wide       ? _mm512_loadu_si512((const void *)ft)
+                 : _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)ft));
     }
     for (g = 0; g < 3; ++g) {
         zdw_mix(tap[4 * g], tap[4 * g + 1], tap[4 * g + 2], tap[4 * g + 3], d->f[g]);
     }
     for (L = 0; L < 4; ++L) {
-        const int32_t ch = c + 16 * (wide ? L : L & 1);
+        const int32_t ch = c + 16 * (wide == 2 ? 0 : wide ? L : L & 1);
         b[L] = _mm512_loadu_si512((const void *)(rq->bias + ch));
         mu[L] = _mm512_loadu_si512((const void *)(rq->mult + ch));
         sh[L] = _mm512_loadu_si512((const void *)(rq->shift + ch));
@@ -753,14 +754,46 @@ static void zdw_block(const int8_t *const *rows, int32_t dstep, int32_t xstep, i
     fns[wide][fast](rows, dstep, xstep, npix, &d, rq, c, out + c, ostep);
 }
 
+/* 16 or 32 channels in all whose pixels lie n bytes apart in the rows and in the output
+ * (stride 1): 64 / n pixels per vector, one 64-byte load per tap and one store per group
+ * (zdw_row with the filter and constants repeated per 128- or 256-bit lane); a last partial
+ * group overlaps the one before (its bytes written twice, equal). */
+static void zdw_packed(const int8_t *const *rows, int32_t dstep, int32_t npix, const int8_t *f,
+                       int32_t fstride, int32_t n, const el_opt_rq *rq, int8_t *out)
+{
+    const int32_t ppv = 64 / n, groups = npix / ppv;
+    zdw d;
+    int fast = 1;
+    int32_t j;
+    zdw_row_fn fn;
+    for (j = 0; j < n; ++j) {
+        fast &= rq->shift[j] <= -1;
+    }
+    fn = fast ? zdw_row_rs : zdw_row_any;
+    zdw_prepare(f, fstride, rq, 0, n == 16 ? 2 : 0, &d);
+    fn(rows, dstep, 64, groups, &d, rq, 0, out, 64);
+    if (groups * ppv < npix) {
+        const size_t back = (size_t)(npix - ppv) * (size_t)n;
+        const int8_t *last[3];
+        last[0] = rows[0] + back;
+        last[1] = rows[1] + back;
+        last[2] = rows[2] + back;
+        fn(last, dstep, 64, 1, &d, rq, 0, out + back, 64);
+    }
+}
+
 /* Blocks of 64 channels, then one of 32; 8 to 16 channels left: AVX2's kernel (cheaper
  * there), fewer or more: a block of 32 overlapping the one before. Fewer than 32 channels in
- * all: AVX2's. */
+ * all: AVX2's, except 16 (and 32) channels at stride 1 (zdw_packed). */
 void el_opt_dw_rq_vnni512(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                           const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
                           int8_t *out, int32_t ostep)
 {
     int32_t c = 0, rest;
+    if ((n == 16 || n == 32) && xstep == n && ostep == n && npix >= 64 / n) {
+        zdw_packed(rows, dstep, npix, f, fstride, n, rq, out);
+        return;
+    }
     if (n < 32) {
         el_opt_dw_rq_avx2(rows, dstep, xstep, npix, f, fstride, n, rq, out, ostep);
         return;
