@@ -45,6 +45,13 @@
 #define EL_OPT_STEM_WORDS 1   /* im2col of 3x3 RGB stems: each 8..16-byte run as two words */
 #endif
 #define EL_OPT_DW_TAPS 64 /* largest depthwise kernel (h*w) handled */
+/* bytes of the depthwise driver's per-layer kernel state (el_opt_rq.dw_state): the AVX-512 VNNI
+ * dw_rq keeps its prepared 64-channel blocks there (2.9 KB each) */
+#if defined(__x86_64__)
+#define EL_OPT_DW_STATE 65536
+#else
+#define EL_OPT_DW_STATE 0
+#endif
 
 /* Requantization of m rows of n accumulators, per output channel (arrays start at the rows'
  * first channel): out[i * ldout + c] = clamp(requant(acc[i * ldacc + c] + bias[c]) + off). */
@@ -61,6 +68,11 @@ typedef struct {
      * calls; set on hosted builds only, EL_OPT_HOSTED): the AVX-512 VNNI kernels' unsigned
      * activations add 128 times it */
     const int32_t *colsum;
+    /* Scratch a dw_rq kernel may keep per-layer state in across its calls (one per output row),
+     * dw_state_bytes long, its first 64 bytes zero before the layer's first call; NULL when the
+     * driver has none (EL_OPT_DW_STATE 0). Hosted builds only. */
+    void *dw_state;
+    size_t dw_state_bytes;
 } el_opt_rq;
 
 /* el_requant for a non-negative multiplier (the drivers check), inline: the doubling high

@@ -567,6 +567,7 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
 typedef struct {
     __m512i f[3][4]; /* interleaved filter: tap group, vector */
     zrq q[4];        /* per vector, bias included */
+    int fast;        /* every channel shifts right (rq16_rs) */
 } zdw;
 
 /* the four interleaved vectors of taps a, b, c, d (64 bytes each) */
@@ -738,20 +739,71 @@ typedef void (*zdw_row_fn)(const int8_t *const *rows, int32_t dstep, int32_t xst
                            const zdw *d, const el_opt_rq *rq, int32_t c, int8_t *out,
                            int32_t ostep);
 
+/* A block's prepared filter and constants: into *slot (kept in the layer's state, `ready`:
+ * made by an earlier call of the layer) or a local copy. */
+static const zdw *zdw_get(const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
+                          int wide, int32_t nch, zdw *slot, int ready, zdw *local)
+{
+    zdw *d = slot != NULL ? slot : local;
+    int32_t j;
+    if (slot == NULL || !ready) {
+        d->fast = 1;
+        for (j = c; j < c + nch; ++j) {
+            d->fast &= rq->shift[j] <= -1;
+        }
+        zdw_prepare(f, fstride, rq, c, wide, d);
+    }
+    return d;
+}
+
 /* Channels [c, c + 64) (wide) or [c, c + 32) of the rows. */
 static void zdw_block(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                       const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c, int wide,
-                      int8_t *out, int32_t ostep)
+                      int8_t *out, int32_t ostep, zdw *slot, int ready)
 {
     static const zdw_row_fn fns[2][2] = {{zdw_row32_any, zdw_row32_rs}, {zdw_row_any, zdw_row_rs}};
-    zdw d;
-    int fast = 1;
-    int32_t j;
-    for (j = c; j < c + (wide ? 64 : 32); ++j) {
-        fast &= rq->shift[j] <= -1;
+    zdw local;
+    const zdw *d = zdw_get(f, fstride, rq, c, wide, wide ? 64 : 32, slot, ready, &local);
+    fns[wide][d->fast](rows, dstep, xstep, npix, d, rq, c, out + c, ostep);
+}
+
+/* The layer's state (el_opt_rq.dw_state): a header naming the layer, then one prepared block
+ * per 64 channels (+ 2). Returns the blocks, or NULL when there is no room; *ready: made by
+ * an earlier call of the same layer (same filter, constants and channels). */
+typedef struct {
+    const int8_t *f;
+    const int32_t *bias, *mult;
+    int32_t fstride, n, ready;
+} zdw_hdr;
+
+static zdw *zdw_state(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
+                      int *ready)
+{
+    unsigned char *base = (unsigned char *)rq->dw_state;
+    zdw_hdr *h;
+    size_t skip;
+    *ready = 0;
+    /* the header in the 64 bytes the driver zeroed, the blocks after them 64-byte aligned */
+    if (base == NULL || ((uintptr_t)base & 7u) != 0) {
+        return NULL;
     }
-    zdw_prepare(f, fstride, rq, c, wide, &d);
-    fns[wide][fast](rows, dstep, xstep, npix, &d, rq, c, out + c, ostep);
+    skip = 64u + ((64u - (size_t)((uintptr_t)base & 63u)) & 63u);
+    if (rq->dw_state_bytes < skip + ((size_t)n / 64u + 2u) * sizeof(zdw)) {
+        return NULL;
+    }
+    h = (zdw_hdr *)(void *)base;
+    if (h->ready && h->f == f && h->bias == rq->bias && h->mult == rq->mult &&
+        h->fstride == fstride && h->n == n) {
+        *ready = 1;
+    } else {
+        h->f = f;
+        h->bias = rq->bias;
+        h->mult = rq->mult;
+        h->fstride = fstride;
+        h->n = n;
+        h->ready = 1; /* this call prepares every block */
+    }
+    return (zdw *)(void *)(base + skip);
 }
 
 /* 16 or 32 channels in all whose pixels lie n bytes apart in the rows and in the output
@@ -759,26 +811,21 @@ static void zdw_block(const int8_t *const *rows, int32_t dstep, int32_t xstep, i
  * (zdw_row with the filter and constants repeated per 128- or 256-bit lane); a last partial
  * group overlaps the one before (its bytes written twice, equal). */
 static void zdw_packed(const int8_t *const *rows, int32_t dstep, int32_t npix, const int8_t *f,
-                       int32_t fstride, int32_t n, const el_opt_rq *rq, int8_t *out)
+                       int32_t fstride, int32_t n, const el_opt_rq *rq, int8_t *out, zdw *slot,
+                       int ready)
 {
     const int32_t ppv = 64 / n, groups = npix / ppv;
-    zdw d;
-    int fast = 1;
-    int32_t j;
-    zdw_row_fn fn;
-    for (j = 0; j < n; ++j) {
-        fast &= rq->shift[j] <= -1;
-    }
-    fn = fast ? zdw_row_rs : zdw_row_any;
-    zdw_prepare(f, fstride, rq, 0, n == 16 ? 2 : 0, &d);
-    fn(rows, dstep, 64, groups, &d, rq, 0, out, 64);
+    zdw local;
+    const zdw *d = zdw_get(f, fstride, rq, 0, n == 16 ? 2 : 0, n, slot, ready, &local);
+    const zdw_row_fn fn = d->fast ? zdw_row_rs : zdw_row_any;
+    fn(rows, dstep, 64, groups, d, rq, 0, out, 64);
     if (groups * ppv < npix) {
         const size_t back = (size_t)(npix - ppv) * (size_t)n;
         const int8_t *last[3];
         last[0] = rows[0] + back;
         last[1] = rows[1] + back;
         last[2] = rows[2] + back;
-        fn(last, dstep, 64, 1, &d, rq, 0, out + back, 64);
+        fn(last, dstep, 64, 1, d, rq, 0, out + back, 64);
     }
 }
 
@@ -789,9 +836,12 @@ void el_opt_dw_rq_vnni512(const int8_t *const *rows, int32_t dstep, int32_t xste
                           const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
                           int8_t *out, int32_t ostep)
 {
-    int32_t c = 0, rest;
+    int ready;
+    zdw *slots = zdw_state(f, fstride, n, rq, &ready);
+    int32_t c = 0, rest, blk = 0;
+#define Z_SLOT(i) (slots != NULL ? slots + (i) : NULL)
     if ((n == 16 || n == 32) && xstep == n && ostep == n && npix >= 64 / n) {
-        zdw_packed(rows, dstep, npix, f, fstride, n, rq, out);
+        zdw_packed(rows, dstep, npix, f, fstride, n, rq, out, Z_SLOT(0), ready);
         return;
     }
     if (n < 32) {
@@ -799,10 +849,10 @@ void el_opt_dw_rq_vnni512(const int8_t *const *rows, int32_t dstep, int32_t xste
         return;
     }
     for (; c + 64 <= n; c += 64) {
-        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, c, 1, out, ostep);
+        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, c, 1, out, ostep, Z_SLOT(blk++), ready);
     }
     if (c + 32 <= n) {
-        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, c, 0, out, ostep);
+        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, c, 0, out, ostep, Z_SLOT(blk++), ready);
         c += 32;
     }
     rest = n - c;
@@ -817,8 +867,10 @@ void el_opt_dw_rq_vnni512(const int8_t *const *rows, int32_t dstep, int32_t xste
         part.shift += c;
         el_opt_dw_rq_avx2(rows_c, dstep, xstep, npix, f + c, fstride, rest, &part, out + c, ostep);
     } else if (rest > 0) {
-        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, n - 32, 0, out, ostep);
+        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, n - 32, 0, out, ostep, Z_SLOT(blk),
+                  ready);
     }
+#undef Z_SLOT
 }
 
 /* ---- int8 ADD / SUB (el_opt_kernels.add): el_opt_add_avx2's arithmetic on 16 lanes ---- */
