@@ -283,8 +283,8 @@ F_ATTR static int F_FN(small_padded)(const el_conv_params *p, const el_dims *in_
     memset(img, 0, (size_t)ph * pw * sizeof(float));
     for (b = 0; b < in_dims->n; ++b) {
         for (y = 0; y < in_h; ++y) {
-            memcpy(img + (size_t)(y + p->pad_h) * pw + p->pad_w,
-                   in + ((size_t)b * in_h + y) * in_w, (size_t)in_w * sizeof(float));
+            memcpy(img + (size_t)(y + p->pad_h) * pw + p->pad_w, in + ((size_t)b * in_h + y) * in_w,
+                   (size_t)in_w * sizeof(float));
         }
         for (oy = 0; oy < out_h; ++oy) {
             float *orow = out + (((size_t)b * out_h + oy) * out_w) * n;

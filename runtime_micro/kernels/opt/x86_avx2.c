@@ -475,15 +475,17 @@ EL_AVX2 void el_opt_dw_sums_avx2(int32_t taps, const int8_t *f, int32_t fstride,
     for (; c + 16 <= n; c += 16) {
         __m256i s = _mm256_setzero_si256(), lo, hi;
         for (t = 0; t < taps; ++t) {
-            s = _mm256_add_epi16(s, _mm256_cvtepi8_epi16(_mm_loadu_si128(
-                                        (const __m128i *)(const void *)(f + (size_t)t * fstride + c))));
+            s = _mm256_add_epi16(
+                s, _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                       (const __m128i *)(const void *)(f + (size_t)t * fstride + c))));
         }
         lo = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(s)), vo);
         hi = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(s, 1)), vo);
         if (bias != NULL) {
-            lo = _mm256_add_epi32(lo, _mm256_loadu_si256((const __m256i *)(const void *)(bias + c)));
-            hi = _mm256_add_epi32(hi,
-                                  _mm256_loadu_si256((const __m256i *)(const void *)(bias + c + 8)));
+            lo =
+                _mm256_add_epi32(lo, _mm256_loadu_si256((const __m256i *)(const void *)(bias + c)));
+            hi = _mm256_add_epi32(
+                hi, _mm256_loadu_si256((const __m256i *)(const void *)(bias + c + 8)));
         }
         _mm256_storeu_si256((__m256i *)(void *)(out + c), lo);
         _mm256_storeu_si256((__m256i *)(void *)(out + c + 8), hi);

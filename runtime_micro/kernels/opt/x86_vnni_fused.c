@@ -24,10 +24,10 @@
 
 #define Z_KMAX 1024                    /* longest k taken */
 #define Z_PANEL_INTS (Z_KMAX / 4 * 64) /* 64 columns x k: 64 KB of packed panels */
-#define Z_MMIN 8 /* fewer rows: not this path (zgemv_rq) */
-#define Z_MMIN_LONG 16 /* the same for k >= Z_KLONG */
+#define Z_MMIN 8                       /* fewer rows: not this path (zgemv_rq) */
+#define Z_MMIN_LONG 16                 /* the same for k >= Z_KLONG */
 #define Z_KLONG 256
-#define Z_MR_MAX 16                    /* rows of the tallest register tile */
+#define Z_MR_MAX 16 /* rows of the tallest register tile */
 
 /* Requantization constants of one panel's 16 channels (lanes past the call's columns: zero
  * multiplier, shift right by 1). bias: rq->bias - 128 * colsum. */
@@ -385,7 +385,8 @@ Z_INLINE void zdot4(const int8_t *const *x, const int8_t *const *w, int32_t k, _
         }
 #pragma GCC unroll 3
         for (r = 0; r < R; ++r) {
-            const __m512i xv = _mm512_xor_si512(_mm512_loadu_si512((const void *)(x[r] + kk)), flip);
+            const __m512i xv =
+                _mm512_xor_si512(_mm512_loadu_si512((const void *)(x[r] + kk)), flip);
 #pragma GCC unroll 4
             for (j = 0; j < 4; ++j) {
                 acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], xv, wv[j]);
@@ -423,9 +424,9 @@ Z_INLINE void zdot4(const int8_t *const *x, const int8_t *const *w, int32_t k, _
 
 /* R rows a[0..R-1] x 16 columns w[0..15] (columns past nr repeat the last one and are not
  * stored): four zdot4 calls, the 16 sums of each row requantized together. */
-Z_INLINE void zgemv_rows(const int8_t *const *a, const int8_t *const *w, int32_t k,
-                         const zrq *q, int fast, int32_t nr, __m512i zp, __m512i lo, __m512i hi,
-                         int8_t *out, int32_t ldout, const int R)
+Z_INLINE void zgemv_rows(const int8_t *const *a, const int8_t *const *w, int32_t k, const zrq *q,
+                         int fast, int32_t nr, __m512i zp, __m512i lo, __m512i hi, int8_t *out,
+                         int32_t ldout, const int R)
 {
     __m128i part[3];
     __m512i sum[3];
@@ -503,7 +504,10 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
 {
     static const ztile_fn tiles[2][4][2] = {
         {{zt1_any, zt1_rs}, {zt2_any, zt2_rs}, {zt3_any, zt3_rs}, {zt4_any, zt4_rs}},
-        {{zt1_any_x, zt1_rs_x}, {zt2_any_x, zt2_rs_x}, {zt3_any_x, zt3_rs_x}, {zt4_any_x, zt4_rs_x}}};
+        {{zt1_any_x, zt1_rs_x},
+         {zt2_any_x, zt2_rs_x},
+         {zt3_any_x, zt3_rs_x},
+         {zt4_any_x, zt4_rs_x}}};
     static const int32_t rows_of[4] = {Z_MR1, Z_MR2, Z_MR3, Z_MR4};
     int32_t panel[Z_PANEL_INTS] __attribute__((aligned(64)));
     uint8_t x[Z_MR_MAX * Z_KMAX] __attribute__((aligned(64)));
@@ -606,10 +610,11 @@ Z_ATTR static void zdw_prepare(const int8_t *f, int32_t fstride, const el_opt_rq
     int32_t g, j, L;
     for (g = 0; g < 12; ++g) {
         const int8_t *ft = f + (size_t)g * fstride + c;
-        tap[g] = g >= 9       ? zero
-                 : wide == 2  ? _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)ft))
-                 : wide       ? _mm512_loadu_si512((const void *)ft)
-                 : _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)ft));
+        tap[g] =
+            g >= 9      ? zero
+            : wide == 2 ? _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)ft))
+            : wide ? _mm512_loadu_si512((const void *)ft)
+                   : _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)ft));
     }
     for (g = 0; g < 3; ++g) {
         zdw_mix(tap[4 * g], tap[4 * g + 1], tap[4 * g + 2], tap[4 * g + 3], d->f[g]);
@@ -776,8 +781,7 @@ typedef struct {
     int32_t fstride, n, ready;
 } zdw_hdr;
 
-static zdw *zdw_state(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
-                      int *ready)
+static zdw *zdw_state(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq, int *ready)
 {
     unsigned char *base = (unsigned char *)rq->dw_state;
     zdw_hdr *h;
