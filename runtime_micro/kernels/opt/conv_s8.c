@@ -291,6 +291,8 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
         rq.a_padded = !direct && EL_OPT_COL_ALIGN >= 16;
 #if EL_OPT_HOSTED
         rq.colsum = bsum;
+        rq.dw_state = NULL;
+        rq.dw_state_bytes = 0;
 #endif
         /* output pixel coordinates (b, oy, ox) advance with pix (no divisions per pixel) */
         for (pix0 = 0; pix0 < npix; pix0 += mb_max) {
@@ -468,6 +470,9 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
     int32_t toff[EL_OPT_DW_TAPS]; /* tap offsets from a pixel's top-left tap, for dw_run */
     int32_t c0, ox_end;
     el_opt_rq rq;
+#if EL_OPT_DW_STATE > 0
+    unsigned char dw_state[EL_OPT_DW_STATE];
+#endif
     if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c || taps > EL_OPT_DW_TAPS ||
         zp < -128 || zp > 127 || !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
@@ -494,6 +499,15 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
     rq.a_padded = 0;
 #if EL_OPT_HOSTED
     rq.colsum = NULL;
+    rq.dw_state = NULL;
+    rq.dw_state_bytes = 0;
+#endif
+#if EL_OPT_DW_STATE > 0
+    if (kr->dw_rq != NULL && f_h == 3 && f_w == 3) {
+        memset(dw_state, 0, 64);
+        rq.dw_state = dw_state;
+        rq.dw_state_bytes = sizeof dw_state;
+    }
 #endif
     if (kr->dw_rq != NULL && f_h == 3 && f_w == 3 && out_c > EL_OPT_DW_C &&
         out_c <= EL_OPT_DW_CMAX && dw_rows_fit(p, in_dims, out_dims, out_c)) {
@@ -604,6 +618,8 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
         rq.a_padded = 0;
 #if EL_OPT_HOSTED
         rq.colsum = bsum;
+        rq.dw_state = NULL;
+        rq.dw_state_bytes = 0;
 #endif
         for (b0 = 0; b0 < batches; b0 += EL_OPT_MB) {
             const int32_t mb = batches - b0 < EL_OPT_MB ? batches - b0 : EL_OPT_MB;

@@ -258,6 +258,69 @@ F_ATTR static void F_FN(small_pack)(int32_t k, int32_t n, const float *filter, f
     }
 }
 
+/* One channel in: the image copied once into a zero-bordered buffer (F_SMALLIMG floats), so
+ * every output pixel takes the F_SP-pixel path; a row's last group overlaps the one before
+ * (its outputs computed twice, the same sequence). A padded tap adds fma(0, w), as the GEMM's
+ * zero im2col entries do. 0: does not fit (the caller's per-pixel bounds checks then). */
+#define F_SMALLIMG 16384
+F_ATTR static int F_FN(small_padded)(const el_conv_params *p, const el_dims *in_dims,
+                                     const float *in, const el_dims *f_dims, const float *wt,
+                                     int32_t npad, const float *bz, const el_dims *out_dims,
+                                     float *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, n = out_dims->c;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, sw = p->stride_w;
+    const int32_t span_h = (out_h - 1) * p->stride_h + (f_dims->h - 1) * p->dilation_h + 1;
+    const int32_t span_w = (out_w - 1) * sw + (f_dims->w - 1) * p->dilation_w + 1;
+    const int32_t ph = span_h > p->pad_h + in_h ? span_h : p->pad_h + in_h;
+    const int32_t pw = span_w > p->pad_w + in_w ? span_w : p->pad_w + in_w;
+    const F_V lo = F_BCAST(p->act_min_f), hi = F_BCAST(p->act_max_f);
+    float img[F_SMALLIMG];
+    int32_t b, y, oy, ox, c;
+    if (in_dims->c != 1 || out_w < F_SP || (int64_t)ph * pw > F_SMALLIMG) {
+        return 0;
+    }
+    memset(img, 0, (size_t)ph * pw * sizeof(float));
+    for (b = 0; b < in_dims->n; ++b) {
+        for (y = 0; y < in_h; ++y) {
+            memcpy(img + (size_t)(y + p->pad_h) * pw + p->pad_w, in + ((size_t)b * in_h + y) * in_w,
+                   (size_t)in_w * sizeof(float));
+        }
+        for (oy = 0; oy < out_h; ++oy) {
+            float *orow = out + (((size_t)b * out_h + oy) * out_w) * n;
+            for (ox = 0; ox < out_w; ox += F_SP) {
+                const int32_t x0 = ox + F_SP <= out_w ? ox : out_w - F_SP;
+                const float *base = img + (size_t)oy * p->stride_h * pw + (size_t)x0 * sw;
+                for (c = 0; c < npad; c += F_L) {
+                    F_V acc[F_SP];
+                    int32_t q, ky, kx, t = 0;
+#pragma GCC unroll 8
+                    for (q = 0; q < F_SP; ++q) {
+                        acc[q] = F_LOAD(bz + c);
+                    }
+                    for (ky = 0; ky < f_dims->h; ++ky) {
+                        const float *r = base + (size_t)ky * p->dilation_h * pw;
+                        for (kx = 0; kx < f_dims->w; ++kx, ++t) {
+                            const float *px = r + (size_t)kx * p->dilation_w;
+                            const F_V w = F_LOAD(wt + (size_t)t * npad + c);
+#pragma GCC unroll 8
+                            for (q = 0; q < F_SP; ++q) {
+                                acc[q] = F_FMA(acc[q], F_BCAST(px[(size_t)q * sw]), w);
+                            }
+                        }
+                    }
+#pragma GCC unroll 8
+                    for (q = 0; q < F_SP; ++q) {
+                        F_FN(store_upto)(orow + (size_t)(x0 + q) * n + c, F_CLAMP(acc[q], lo, hi),
+                                         n - c);
+                    }
+                }
+            }
+        }
+    }
+    return 1;
+}
+
 F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_dims, const float *in,
                                    const el_dims *f_dims, const float *filter, const float *packed,
                                    const float *bias, const el_dims *out_dims, float *out)
@@ -274,6 +337,9 @@ F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_di
     }
     for (j = 0; j < npad; ++j) {
         bz[j] = bias && j < n ? bias[j] : 0.0f;
+    }
+    if (F_FN(small_padded)(p, in_dims, in, f_dims, wt, npad, bz, out_dims, out)) {
+        return 1;
     }
     for (b = 0; b < in_dims->n; ++b) {
         const float *img = in + (size_t)b * in_dims->h * in_dims->w * in_c;

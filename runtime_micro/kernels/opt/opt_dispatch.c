@@ -130,7 +130,7 @@ static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2,    el_opt_dw_avx2,
                                       el_opt_requant_avx2, el_opt_rowsum_avx2,
                                       el_opt_add_avx2,     NULL,
                                       el_opt_gemm_rq_avx2, el_opt_dw_rq_ok_avx2,
-                                      el_opt_dw_rq_avx2,   NULL};
+                                      el_opt_dw_rq_avx2,   el_opt_dw_sums_avx2};
 #endif
 #if defined(EL_OPT_HAVE_SSE41)
 /* rowsum and ADD stay portable: they are a small share of a model's work */
@@ -151,12 +151,12 @@ static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512,    el_opt_dw_avx2,
                                          el_opt_requant_avx2,    el_opt_rowsum_avx2,
                                          el_opt_add_vnni512,     NULL,
                                          el_opt_gemm_rq_vnni512, el_opt_dw_rq_ok_avx2,
-                                         el_opt_dw_rq_vnni512,   NULL};
+                                         el_opt_dw_rq_vnni512,   el_opt_dw_sums_avx2};
 static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni, el_opt_dw_avx2,
                                          el_opt_requant_avx2, el_opt_rowsum_avx2,
                                          el_opt_add_avx2,     NULL,
                                          el_opt_gemm_rq_avx2, el_opt_dw_rq_ok_avx2,
-                                         el_opt_dw_rq_avx2,   NULL};
+                                         el_opt_dw_rq_avx2,   el_opt_dw_sums_avx2};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
 static const el_opt_kernels k_neon = {el_opt_gemm_neon,

@@ -45,6 +45,13 @@
 #define EL_OPT_STEM_WORDS 1   /* im2col of 3x3 RGB stems: each 8..16-byte run as two words */
 #endif
 #define EL_OPT_DW_TAPS 64 /* largest depthwise kernel (h*w) handled */
+/* bytes of the depthwise driver's per-layer kernel state (el_opt_rq.dw_state): the AVX-512 VNNI
+ * dw_rq keeps its prepared 64-channel blocks there (2.9 KB each) */
+#if defined(__x86_64__)
+#define EL_OPT_DW_STATE 65536
+#else
+#define EL_OPT_DW_STATE 0
+#endif
 
 /* Requantization of m rows of n accumulators, per output channel (arrays start at the rows'
  * first channel): out[i * ldout + c] = clamp(requant(acc[i * ldacc + c] + bias[c]) + off). */
@@ -61,6 +68,11 @@ typedef struct {
      * calls; set on hosted builds only, EL_OPT_HOSTED): the AVX-512 VNNI kernels' unsigned
      * activations add 128 times it */
     const int32_t *colsum;
+    /* Scratch a dw_rq kernel may keep per-layer state in across its calls (one per output row),
+     * dw_state_bytes long, its first 64 bytes zero before the layer's first call; NULL when the
+     * driver has none (EL_OPT_DW_STATE 0). Hosted builds only. */
+    void *dw_state;
+    size_t dw_state_bytes;
 } el_opt_rq;
 
 /* el_requant for a non-negative multiplier (the drivers check), inline: the doubling high
@@ -167,6 +179,11 @@ void el_opt_requant_avx2(const el_opt_rq *rq, int32_t m, int32_t n, const int32_
 void el_opt_rowsum_avx2(int32_t n, int32_t k, const int8_t *b, int32_t ldb, int32_t *out);
 void el_opt_add_avx2(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                      const int8_t *b, int8_t *out);
+void el_opt_dw_sums_avx2(int32_t taps, const int8_t *f, int32_t fstride, int32_t n,
+                         const int32_t *bias, int32_t off, int32_t *out);
+size_t el_opt_sum_rows_avx2(const int8_t *x, size_t r, size_t inner, uint32_t *acc);
+size_t el_opt_mean_out_avx2(const int32_t *sum, size_t n, int32_t sub, int32_t m, int32_t shift,
+                            int32_t zp, int8_t *out);
 /* x86_avx2_fused.c: see el_opt_kernels.gemm_rq, dw_rq_ok and dw_rq */
 int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);

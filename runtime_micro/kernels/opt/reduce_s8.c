@@ -6,15 +6,22 @@
 #include "el_opt.h"
 
 #include "../el_quant.h"
+#include "opt_internal.h"
 
 #if defined(__aarch64__) && defined(__GNUC__)
 #include <arm_neon.h>
 #endif
 
 /* acc[c] += sum_j x[j * inner + c] for c < inner, j < r (modulo 2^32). */
-static void sum_rows(const int8_t *x, size_t r, size_t inner, uint32_t *acc)
+static void sum_rows(uint32_t isa, const int8_t *x, size_t r, size_t inner, uint32_t *acc)
 {
     size_t c = 0, j;
+    (void)isa;
+#if defined(EL_OPT_HAVE_AVX2)
+    if (isa & EL_OPT_ISA_AVX2) {
+        c = el_opt_sum_rows_avx2(x, r, inner, acc);
+    }
+#endif
 #if defined(__aarch64__) && defined(__GNUC__)
     /* 16 channels at a time, their sums in registers over all r rows */
     for (; c + 16 <= inner; c += 16) {
@@ -80,14 +87,22 @@ int el_opt_mean_s8(uint32_t isa, const el_reduce_params *p, const el_shape *s, c
         for (c = 0; c < inner; ++c) {
             acc[c] = 0;
         }
-        sum_rows(x, r, inner, acc);
+        sum_rows(isa, x, r, inner, acc);
     }
     /* mean_value of the reference: the count divided into the multiplier, once */
     sh = 31 - el_clz32((uint32_t)r);
     sh = sh < 32 ? sh : 32;
     sh = sh < 31 + p->shift ? sh : 31 + p->shift;
     m = (int32_t)(((int64_t)p->multiplier << sh) / (int64_t)r);
-    for (o = 0; o < outer * inner; ++o) {
+    o = 0;
+#if defined(EL_OPT_HAVE_AVX2)
+    if ((isa & EL_OPT_ISA_AVX2) && m >= 0 && p->shift - sh >= -31 && p->shift - sh <= 30) {
+        o = el_opt_mean_out_avx2(scratch, outer * inner,
+                                 (int32_t)((uint32_t)p->input_zero_point * (uint32_t)r), m,
+                                 p->shift - sh, p->output_zero_point, out);
+    }
+#endif
+    for (; o < outer * inner; ++o) {
         const int32_t shifted =
             (int32_t)((uint32_t)scratch[o] - (uint32_t)p->input_zero_point * (uint32_t)r);
         const int32_t v = el_requant(shifted, m, p->shift - sh) + p->output_zero_point;

@@ -465,6 +465,90 @@ EL_AVX2F static void fdot8_avx2(int32_t k, const float *x, const float *w, int32
     }
 }
 
+/* A depthwise filter's folded bias (el_opt_kernels.dw_sums): 16 channels at a time, the taps
+ * summed in int16 (|sum| <= 64 * 128), widened, times the offset plus the bias (wrapping). */
+EL_AVX2 void el_opt_dw_sums_avx2(int32_t taps, const int8_t *f, int32_t fstride, int32_t n,
+                                 const int32_t *bias, int32_t off, int32_t *out)
+{
+    const __m256i vo = _mm256_set1_epi32(off);
+    int32_t c = 0, t;
+    for (; c + 16 <= n; c += 16) {
+        __m256i s = _mm256_setzero_si256(), lo, hi;
+        for (t = 0; t < taps; ++t) {
+            s = _mm256_add_epi16(
+                s, _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                       (const __m128i *)(const void *)(f + (size_t)t * fstride + c))));
+        }
+        lo = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(s)), vo);
+        hi = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(s, 1)), vo);
+        if (bias != NULL) {
+            lo =
+                _mm256_add_epi32(lo, _mm256_loadu_si256((const __m256i *)(const void *)(bias + c)));
+            hi = _mm256_add_epi32(
+                hi, _mm256_loadu_si256((const __m256i *)(const void *)(bias + c + 8)));
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(out + c), lo);
+        _mm256_storeu_si256((__m256i *)(void *)(out + c + 8), hi);
+    }
+    for (; c < n; ++c) {
+        uint32_t sum = 0;
+        for (t = 0; t < taps; ++t) {
+            sum += (uint32_t)(int32_t)f[(size_t)t * fstride + c];
+        }
+        out[c] = (int32_t)((bias ? (uint32_t)bias[c] : 0u) + (uint32_t)off * sum);
+    }
+}
+
+/* MEAN (reduce_s8.c): acc[c] += sum_j x[j * inner + c] (modulo 2^32) for the channels in
+ * whole blocks of 32; returns how many channels it did. */
+EL_AVX2 size_t el_opt_sum_rows_avx2(const int8_t *x, size_t r, size_t inner, uint32_t *acc)
+{
+    size_t c = 0, j;
+    for (; c + 32 <= inner; c += 32) {
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+        const int8_t *p = x + c;
+        for (j = 0; j < r; ++j, p += inner) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+            const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+            s0 = _mm256_add_epi32(s0, _mm256_cvtepi8_epi32(lo));
+            s1 = _mm256_add_epi32(s1, _mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
+            s2 = _mm256_add_epi32(s2, _mm256_cvtepi8_epi32(hi));
+            s3 = _mm256_add_epi32(s3, _mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
+        }
+#define EL_ACC_ADD(o, s)                                                                           \
+    _mm256_storeu_si256(                                                                           \
+        (__m256i *)(void *)(acc + c + (o)),                                                        \
+        _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(acc + c + (o))), s))
+        EL_ACC_ADD(0, s0);
+        EL_ACC_ADD(8, s1);
+        EL_ACC_ADD(16, s2);
+        EL_ACC_ADD(24, s3);
+#undef EL_ACC_ADD
+    }
+    return c;
+}
+
+/* MEAN's outputs: out[o] = clamp(el_requant(sum[o] - sub, m, shift) + zp, -128, 127) for o < n
+ * in blocks of 8 (m >= 0, -31 <= shift <= 30); returns how many it did. */
+EL_AVX2 size_t el_opt_mean_out_avx2(const int32_t *sum, size_t n, int32_t sub, int32_t m,
+                                    int32_t shift, int32_t zp, int8_t *out)
+{
+    const rq8_ch ch = rq8_uniform(m, shift);
+    const __m256i vsub = _mm256_set1_epi32(sub), vzp = _mm256_set1_epi32(zp);
+    const __m256i lo = _mm256_set1_epi32(-128), hi = _mm256_set1_epi32(127);
+    size_t o = 0;
+    for (; o + 8 <= n; o += 8) {
+        const __m256i v =
+            _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(sum + o)), vsub);
+        __m256i r = _mm256_add_epi32(requant8_nb(v, &ch), vzp);
+        __m128i b;
+        r = _mm256_min_epi32(_mm256_max_epi32(r, lo), hi);
+        b = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        _mm_storel_epi64((__m128i *)(void *)(out + o), _mm_packs_epi16(b, b));
+    }
+    return o;
+}
+
 #include <math.h>
 
 #define F_PACK_FULL(w, ldw, ks, panel) pack16_f32(w, ldw, ks, panel)

@@ -11,6 +11,7 @@
  * call's columns; each quad of a row is broadcast to all lanes. The requantization runs on 16
  * lanes as in x86_avx2_rq.h, then saturating packs, the zero point added with saturation, a
  * vpermd and the clamp as int8; partial columns are stored with byte masks. */
+#include <stddef.h>
 #include <string.h>
 
 #include "opt_internal.h"
@@ -23,8 +24,10 @@
 
 #define Z_KMAX 1024                    /* longest k taken */
 #define Z_PANEL_INTS (Z_KMAX / 4 * 64) /* 64 columns x k: 64 KB of packed panels */
-#define Z_MMIN 8                       /* fewer rows: not this path */
-#define Z_MR_MAX 16                    /* rows of the tallest register tile */
+#define Z_MMIN 8                       /* fewer rows: not this path (zgemv_rq) */
+#define Z_MMIN_LONG 16                 /* the same for k >= Z_KLONG */
+#define Z_KLONG 256
+#define Z_MR_MAX 16 /* rows of the tallest register tile */
 
 /* Requantization constants of one panel's 16 channels (lanes past the call's columns: zero
  * multiplier, shift right by 1). bias: rq->bias - 128 * colsum. */
@@ -117,8 +120,9 @@ Z_INLINE __mmask64 bytes_mask(int32_t n)
  * function per shape: the accumulators stay in registers (GCC 12 spills them in the loop when
  * the requantization shares the function). */
 Z_INLINE void zdot(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel, int32_t pstep,
-                   const zrq *q, __m512i *out, const int MR, const int NV)
+                   const zrq *q, __m512i *out, const int MR, const int NV, const int FLIP)
 {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
     __m512i acc[Z_MR_MAX][4];
     int32_t i, v, qq;
 #pragma GCC unroll 16
@@ -140,6 +144,9 @@ Z_INLINE void zdot(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *pane
             __m512i xb;
             memcpy(&word, x + (size_t)i * kx, 4);
             xb = _mm512_set1_epi32(word);
+            if (FLIP) {
+                xb = _mm512_xor_si512(xb, flip);
+            }
 #pragma GCC unroll 4
             for (v = 0; v < NV; ++v) {
                 acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], xb, w[v]);
@@ -157,12 +164,12 @@ Z_INLINE void zdot(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *pane
 
 typedef void (*zdot_fn)(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel,
                         int32_t pstep, const zrq *q, __m512i *out);
-#define Z_DOT(NAME, MR, NV)                                                                        \
+#define Z_DOT(NAME, MR, NV, FLIP)                                                                  \
     Z_ATTR __attribute__((noinline)) static void NAME(const uint8_t *x, int32_t kx, int32_t nq,    \
                                                       const int32_t *panel, int32_t pstep,         \
                                                       const zrq *q, __m512i *out)                  \
     {                                                                                              \
-        zdot(x, kx, nq, panel, pstep, q, out, MR, NV);                                             \
+        zdot(x, kx, nq, panel, pstep, q, out, MR, NV, FLIP);                                       \
     }
 
 /* MR flipped rows (x, kx apart; mr stored) x NV panels: the products (dot), then requantized
@@ -265,10 +272,14 @@ typedef void (*ztile_fn)(const uint8_t *x, int32_t kx, int32_t nq, const int32_t
 #define Z_MR2 12 /* 2 panels */
 #define Z_MR3 8  /* 3 panels */
 #define Z_MR4 6  /* 4 panels */
-Z_DOT(zd1, Z_MR1, 1)
-Z_DOT(zd2, Z_MR2, 2)
-Z_DOT(zd3, Z_MR3, 3)
-Z_DOT(zd4, Z_MR4, 4)
+Z_DOT(zd1, Z_MR1, 1, 0)
+Z_DOT(zd2, Z_MR2, 2, 0)
+Z_DOT(zd3, Z_MR3, 3, 0)
+Z_DOT(zd4, Z_MR4, 4, 0)
+Z_DOT(zd1x, Z_MR1, 1, 1)
+Z_DOT(zd2x, Z_MR2, 2, 1)
+Z_DOT(zd3x, Z_MR3, 3, 1)
+Z_DOT(zd4x, Z_MR4, 4, 1)
 #undef Z_DOT
 Z_TILE(zt1_any, Z_MR1, 1, 0, zd1)
 Z_TILE(zt1_rs, Z_MR1, 1, 1, zd1)
@@ -278,6 +289,14 @@ Z_TILE(zt3_any, Z_MR3, 3, 0, zd3)
 Z_TILE(zt3_rs, Z_MR3, 3, 1, zd3)
 Z_TILE(zt4_any, Z_MR4, 4, 0, zd4)
 Z_TILE(zt4_rs, Z_MR4, 4, 1, zd4)
+Z_TILE(zt1_any_x, Z_MR1, 1, 0, zd1x)
+Z_TILE(zt1_rs_x, Z_MR1, 1, 1, zd1x)
+Z_TILE(zt2_any_x, Z_MR2, 2, 0, zd2x)
+Z_TILE(zt2_rs_x, Z_MR2, 2, 1, zd2x)
+Z_TILE(zt3_any_x, Z_MR3, 3, 0, zd3x)
+Z_TILE(zt3_rs_x, Z_MR3, 3, 1, zd3x)
+Z_TILE(zt4_any_x, Z_MR4, 4, 0, zd4x)
+Z_TILE(zt4_rs_x, Z_MR4, 4, 1, zd4x)
 #undef Z_TILE
 
 /* panel[(qq * np + t) * 16 + j] = bytes 4qq..4qq+3 of column 16t + j as one int32; zero past
@@ -342,41 +361,107 @@ Z_ATTR static void zflip(const int8_t *const *g, int32_t rows, int32_t k, uint8_
     }
 }
 
-/* Sums of one flipped-on-the-fly row x against 4 filter rows w0..w3 (k bytes each, read in
- * place), as lanes 0..3. */
-Z_INLINE __m128i zdot4(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2,
-                       const int8_t *w3, int32_t k)
+/* Sums of R rows x[r] (flipped on the fly) against 4 filter rows w[0..3] (k bytes each, read
+ * in place), as lanes 0..3 of res[r]: every filter vector loaded once for the R rows. */
+Z_INLINE void zdot4(const int8_t *const *x, const int8_t *const *w, int32_t k, __m128i *res,
+                    const int R)
 {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, t0, t1, t;
+    __m512i acc[3][4], t0, t1, t;
     __m256i y;
-    int32_t kk = 0;
+    int32_t kk = 0, r, j;
+#pragma GCC unroll 3
+    for (r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (j = 0; j < 4; ++j) {
+            acc[r][j] = _mm512_setzero_si512();
+        }
+    }
     for (; kk + 64 <= k; kk += 64) {
-        const __m512i xv = _mm512_xor_si512(_mm512_loadu_si512((const void *)(x + kk)), flip);
-        a0 = _mm512_dpbusd_epi32(a0, xv, _mm512_loadu_si512((const void *)(w0 + kk)));
-        a1 = _mm512_dpbusd_epi32(a1, xv, _mm512_loadu_si512((const void *)(w1 + kk)));
-        a2 = _mm512_dpbusd_epi32(a2, xv, _mm512_loadu_si512((const void *)(w2 + kk)));
-        a3 = _mm512_dpbusd_epi32(a3, xv, _mm512_loadu_si512((const void *)(w3 + kk)));
+        __m512i wv[4];
+#pragma GCC unroll 4
+        for (j = 0; j < 4; ++j) {
+            wv[j] = _mm512_loadu_si512((const void *)(w[j] + kk));
+        }
+#pragma GCC unroll 3
+        for (r = 0; r < R; ++r) {
+            const __m512i xv =
+                _mm512_xor_si512(_mm512_loadu_si512((const void *)(x[r] + kk)), flip);
+#pragma GCC unroll 4
+            for (j = 0; j < 4; ++j) {
+                acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], xv, wv[j]);
+            }
+        }
     }
     if (kk < k) { /* masked bytes read as 0: x + 128 meets a zero weight */
         const __mmask64 m = bytes_mask(k - kk);
-        const __m512i xv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + kk), flip);
-        a0 = _mm512_dpbusd_epi32(a0, xv, _mm512_maskz_loadu_epi8(m, w0 + kk));
-        a1 = _mm512_dpbusd_epi32(a1, xv, _mm512_maskz_loadu_epi8(m, w1 + kk));
-        a2 = _mm512_dpbusd_epi32(a2, xv, _mm512_maskz_loadu_epi8(m, w2 + kk));
-        a3 = _mm512_dpbusd_epi32(a3, xv, _mm512_maskz_loadu_epi8(m, w3 + kk));
+        __m512i wv[4];
+#pragma GCC unroll 4
+        for (j = 0; j < 4; ++j) {
+            wv[j] = _mm512_maskz_loadu_epi8(m, w[j] + kk);
+        }
+#pragma GCC unroll 3
+        for (r = 0; r < R; ++r) {
+            const __m512i xv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x[r] + kk), flip);
+#pragma GCC unroll 4
+            for (j = 0; j < 4; ++j) {
+                acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], xv, wv[j]);
+            }
+        }
     }
     /* per 128-bit lane [a0, a1, a2, a3] partial sums, then the four lanes added */
-    t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(a0, a1), _mm512_unpackhi_epi32(a0, a1));
-    t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(a2, a3), _mm512_unpackhi_epi32(a2, a3));
-    t = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
-    y = _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
-    return _mm_add_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
+#pragma GCC unroll 3
+    for (r = 0; r < R; ++r) {
+        t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(acc[r][0], acc[r][1]),
+                              _mm512_unpackhi_epi32(acc[r][0], acc[r][1]));
+        t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(acc[r][2], acc[r][3]),
+                              _mm512_unpackhi_epi32(acc[r][2], acc[r][3]));
+        t = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+        y = _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
+        res[r] = _mm_add_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
+    }
 }
 
-/* Fewer than Z_MMIN rows (batch-1 FULLY_CONNECTED): no packing; per row and 16 columns, four
- * dot products at a time along k (zdot4), the 16 sums requantized together. Columns past n
- * repeat the last one and are not stored. */
+/* R rows a[0..R-1] x 16 columns w[0..15] (columns past nr repeat the last one and are not
+ * stored): four zdot4 calls, the 16 sums of each row requantized together. */
+Z_INLINE void zgemv_rows(const int8_t *const *a, const int8_t *const *w, int32_t k, const zrq *q,
+                         int fast, int32_t nr, __m512i zp, __m512i lo, __m512i hi, int8_t *out,
+                         int32_t ldout, const int R)
+{
+    __m128i part[3];
+    __m512i sum[3];
+    int32_t r;
+    zdot4(a, w, k, part, R);
+#pragma GCC unroll 3
+    for (r = 0; r < R; ++r) {
+        sum[r] = _mm512_castsi128_si512(part[r]);
+    }
+    /* lanes of columns past nr: undefined, not stored */
+#define Z_MORE(G)                                                                                  \
+    if (nr > 4 * (G)) {                                                                            \
+        zdot4(a, w + 4 * (G), k, part, R);                                                         \
+        for (r = 0; r < R; ++r) {                                                                  \
+            sum[r] = _mm512_inserti32x4(sum[r], part[r], G);                                       \
+        }                                                                                          \
+    }
+    Z_MORE(1)
+    Z_MORE(2)
+    Z_MORE(3)
+#undef Z_MORE
+#pragma GCC unroll 3
+    for (r = 0; r < R; ++r) {
+        __m512i s = sum[r], v;
+        s = _mm512_add_epi32(s, q->bias);
+        v = fast ? rq16_rs(s, q) : rq16_any(s, q);
+        v = narrow4(v, v, v, v, zp, lo, hi);
+        _mm_mask_storeu_epi8(out + (size_t)r * ldout, (__mmask16)bytes_mask(nr),
+                             _mm512_castsi512_si128(v));
+    }
+}
+
+/* Few rows (batch-1 FULLY_CONNECTED, convs on 3x3 maps): no packing; per 16 columns the rows in
+ * groups of up to 3 (split evenly: 5 = 3 + 2, 7 = 3 + 2 + 2), each group's dot products along
+ * k sharing the filter loads (zdot4). */
 Z_ATTR static void zgemv_rq(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
                             const int8_t *b, int32_t ldb, const el_opt_rq *rq, int8_t *out,
                             int32_t ldout)
@@ -390,28 +475,25 @@ Z_ATTR static void zgemv_rq(int32_t m, int32_t n, int32_t k, const int8_t *const
         const int8_t *w[16];
         zrq q;
         int fast = 1;
+        int32_t left = m;
         zrq_load(rq, j0, nr, &q);
         for (g = 0; g < 16; ++g) {
             w[g] = b + (size_t)(j0 + (g < nr ? g : nr - 1)) * ldb;
             fast &= g >= nr || rq->shift[j0 + g] <= -1;
         }
-        for (i = 0; i < m; ++i) {
-            __m512i s = _mm512_castsi128_si512(zdot4(a[i], w[0], w[1], w[2], w[3], k));
-            __m512i r;
-            if (nr > 4) {
-                s = _mm512_inserti32x4(s, zdot4(a[i], w[4], w[5], w[6], w[7], k), 1);
+        for (i = 0; i < m; i += 0) {
+            /* groups left: ceil(left / 3); this one takes left / groups rows */
+            const int32_t groups = (left + 2) / 3, rows = left / groups;
+            int8_t *o = out + (size_t)i * ldout + j0;
+            if (rows == 3) {
+                zgemv_rows(a + i, w, k, &q, fast, nr, zp, lo, hi, o, ldout, 3);
+            } else if (rows == 2) {
+                zgemv_rows(a + i, w, k, &q, fast, nr, zp, lo, hi, o, ldout, 2);
+            } else {
+                zgemv_rows(a + i, w, k, &q, fast, nr, zp, lo, hi, o, ldout, 1);
             }
-            if (nr > 8) {
-                s = _mm512_inserti32x4(s, zdot4(a[i], w[8], w[9], w[10], w[11], k), 2);
-            }
-            if (nr > 12) {
-                s = _mm512_inserti32x4(s, zdot4(a[i], w[12], w[13], w[14], w[15], k), 3);
-            }
-            s = _mm512_add_epi32(s, q.bias);
-            r = fast ? rq16_rs(s, &q) : rq16_any(s, &q);
-            r = narrow4(r, r, r, r, zp, lo, hi);
-            _mm_mask_storeu_epi8(out + (size_t)i * ldout + j0, (__mmask16)bytes_mask(nr),
-                                 _mm512_castsi512_si128(r));
+            i += rows;
+            left -= rows;
         }
     }
 }
@@ -420,20 +502,27 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
                                   const int8_t *b, int32_t ldb, const el_opt_rq *rq, int8_t *out,
                                   int32_t ldout)
 {
-    static const ztile_fn tiles[4][2] = {
-        {zt1_any, zt1_rs}, {zt2_any, zt2_rs}, {zt3_any, zt3_rs}, {zt4_any, zt4_rs}};
+    static const ztile_fn tiles[2][4][2] = {
+        {{zt1_any, zt1_rs}, {zt2_any, zt2_rs}, {zt3_any, zt3_rs}, {zt4_any, zt4_rs}},
+        {{zt1_any_x, zt1_rs_x},
+         {zt2_any_x, zt2_rs_x},
+         {zt3_any_x, zt3_rs_x},
+         {zt4_any_x, zt4_rs_x}}};
     static const int32_t rows_of[4] = {Z_MR1, Z_MR2, Z_MR3, Z_MR4};
     int32_t panel[Z_PANEL_INTS] __attribute__((aligned(64)));
     uint8_t x[Z_MR_MAX * Z_KMAX] __attribute__((aligned(64)));
     zrq q[4];
     const int8_t *g[Z_MR_MAX];
     const int32_t np = (n + 15) >> 4, nq = (k + 3) >> 2, kx = (k + 63) & ~63;
+    /* rows read in place (flipped in the dot loop) when a group's rows lie a fixed step apart
+     * and every quad read is inside a row (k a multiple of 4, or rows padded past k) */
+    const int in_place = (k & 3) == 0 || rq->a_padded;
     int32_t i0, t, i, j, fast = 1, mr_tile;
-    ztile_fn tile;
+    ztile_fn tile, tile_x;
     if (k < 1 || n < 1 || rq->colsum == NULL) {
         return 0;
     }
-    if (m < Z_MMIN) {
+    if (m < Z_MMIN || (m < Z_MMIN_LONG && k >= Z_KLONG)) {
         zgemv_rq(m, n, k, a, b, ldb, rq, out, ldout);
         return 1;
     }
@@ -447,10 +536,21 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
     for (j = 0; j < n; ++j) {
         fast &= rq->shift[j] <= -1;
     }
-    tile = tiles[np - 1][fast];
+    tile = tiles[0][np - 1][fast];
+    tile_x = tiles[1][np - 1][fast];
     mr_tile = rows_of[np - 1];
     for (i0 = 0; i0 < m; i0 += mr_tile) {
         const int32_t mr = m - i0 < mr_tile ? m - i0 : mr_tile;
+        if (in_place && mr == mr_tile) {
+            const ptrdiff_t step = a[i0 + 1] - a[i0];
+            for (i = 2; i < mr && a[i0 + i] - a[i0 + i - 1] == step; ++i) {
+            }
+            if (i == mr && step > 0 && step <= INT32_MAX) {
+                tile_x((const uint8_t *)a[i0], (int32_t)step, nq, panel, np * 16, q, rq, mr, n,
+                       out + (size_t)i0 * ldout, ldout);
+                continue;
+            }
+        }
         for (i = 0; i < mr_tile; ++i) { /* a short group repeats its last row */
             g[i] = a[i0 + (i < mr ? i : mr - 1)];
         }
@@ -471,6 +571,7 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
 typedef struct {
     __m512i f[3][4]; /* interleaved filter: tap group, vector */
     zrq q[4];        /* per vector, bias included */
+    int fast;        /* every channel shifts right (rq16_rs) */
 } zdw;
 
 /* the four interleaved vectors of taps a, b, c, d (64 bytes each) */
@@ -498,8 +599,9 @@ Z_INLINE void ztranspose4(__m512i *v)
 }
 
 /* 64 channels from c (wide), or 32 channels repeated in both 256-bit halves (two pixels per
- * vector). The constants in the mixed order: vector j's 128-bit lane L holds channels 16L +
- * 4j..16L + 4j + 3, a 4x4 transpose of the natural order's lanes. */
+ * vector), or (wide == 2) 16 channels in all four 128-bit lanes (four pixels per vector). The
+ * constants in the mixed order: vector j's 128-bit lane L holds channels 16L + 4j..16L + 4j +
+ * 3, a 4x4 transpose of the natural order's lanes. */
 Z_ATTR static void zdw_prepare(const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
                                int wide, zdw *d)
 {
@@ -509,7 +611,8 @@ Z_ATTR static void zdw_prepare(const int8_t *f, int32_t fstride, const el_opt_rq
     for (g = 0; g < 12; ++g) {
         const int8_t *ft = f + (size_t)g * fstride + c;
         tap[g] =
-            g >= 9 ? zero
+            g >= 9      ? zero
+            : wide == 2 ? _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)ft))
             : wide ? _mm512_loadu_si512((const void *)ft)
                    : _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)ft));
     }
@@ -517,7 +620,7 @@ Z_ATTR static void zdw_prepare(const int8_t *f, int32_t fstride, const el_opt_rq
         zdw_mix(tap[4 * g], tap[4 * g + 1], tap[4 * g + 2], tap[4 * g + 3], d->f[g]);
     }
     for (L = 0; L < 4; ++L) {
-        const int32_t ch = c + 16 * (wide ? L : L & 1);
+        const int32_t ch = c + 16 * (wide == 2 ? 0 : wide ? L : L & 1);
         b[L] = _mm512_loadu_si512((const void *)(rq->bias + ch));
         mu[L] = _mm512_loadu_si512((const void *)(rq->mult + ch));
         sh[L] = _mm512_loadu_si512((const void *)(rq->shift + ch));
@@ -641,39 +744,119 @@ typedef void (*zdw_row_fn)(const int8_t *const *rows, int32_t dstep, int32_t xst
                            const zdw *d, const el_opt_rq *rq, int32_t c, int8_t *out,
                            int32_t ostep);
 
+/* A block's prepared filter and constants: into *slot (kept in the layer's state, `ready`:
+ * made by an earlier call of the layer) or a local copy. */
+static const zdw *zdw_get(const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c,
+                          int wide, int32_t nch, zdw *slot, int ready, zdw *local)
+{
+    zdw *d = slot != NULL ? slot : local;
+    int32_t j;
+    if (slot == NULL || !ready) {
+        d->fast = 1;
+        for (j = c; j < c + nch; ++j) {
+            d->fast &= rq->shift[j] <= -1;
+        }
+        zdw_prepare(f, fstride, rq, c, wide, d);
+    }
+    return d;
+}
+
 /* Channels [c, c + 64) (wide) or [c, c + 32) of the rows. */
 static void zdw_block(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                       const int8_t *f, int32_t fstride, const el_opt_rq *rq, int32_t c, int wide,
-                      int8_t *out, int32_t ostep)
+                      int8_t *out, int32_t ostep, zdw *slot, int ready)
 {
     static const zdw_row_fn fns[2][2] = {{zdw_row32_any, zdw_row32_rs}, {zdw_row_any, zdw_row_rs}};
-    zdw d;
-    int fast = 1;
-    int32_t j;
-    for (j = c; j < c + (wide ? 64 : 32); ++j) {
-        fast &= rq->shift[j] <= -1;
+    zdw local;
+    const zdw *d = zdw_get(f, fstride, rq, c, wide, wide ? 64 : 32, slot, ready, &local);
+    fns[wide][d->fast](rows, dstep, xstep, npix, d, rq, c, out + c, ostep);
+}
+
+/* The layer's state (el_opt_rq.dw_state): a header naming the layer, then one prepared block
+ * per 64 channels (+ 2). Returns the blocks, or NULL when there is no room; *ready: made by
+ * an earlier call of the same layer (same filter, constants and channels). */
+typedef struct {
+    const int8_t *f;
+    const int32_t *bias, *mult;
+    int32_t fstride, n, ready;
+} zdw_hdr;
+
+static zdw *zdw_state(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq, int *ready)
+{
+    unsigned char *base = (unsigned char *)rq->dw_state;
+    zdw_hdr *h;
+    size_t skip;
+    *ready = 0;
+    /* the header in the 64 bytes the driver zeroed, the blocks after them 64-byte aligned */
+    if (base == NULL || ((uintptr_t)base & 7u) != 0) {
+        return NULL;
     }
-    zdw_prepare(f, fstride, rq, c, wide, &d);
-    fns[wide][fast](rows, dstep, xstep, npix, &d, rq, c, out + c, ostep);
+    skip = 64u + ((64u - (size_t)((uintptr_t)base & 63u)) & 63u);
+    if (rq->dw_state_bytes < skip + ((size_t)n / 64u + 2u) * sizeof(zdw)) {
+        return NULL;
+    }
+    h = (zdw_hdr *)(void *)base;
+    if (h->ready && h->f == f && h->bias == rq->bias && h->mult == rq->mult &&
+        h->fstride == fstride && h->n == n) {
+        *ready = 1;
+    } else {
+        h->f = f;
+        h->bias = rq->bias;
+        h->mult = rq->mult;
+        h->fstride = fstride;
+        h->n = n;
+        h->ready = 1; /* this call prepares every block */
+    }
+    return (zdw *)(void *)(base + skip);
+}
+
+/* 16 or 32 channels in all whose pixels lie n bytes apart in the rows and in the output
+ * (stride 1): 64 / n pixels per vector, one 64-byte load per tap and one store per group
+ * (zdw_row with the filter and constants repeated per 128- or 256-bit lane); a last partial
+ * group overlaps the one before (its bytes written twice, equal). */
+static void zdw_packed(const int8_t *const *rows, int32_t dstep, int32_t npix, const int8_t *f,
+                       int32_t fstride, int32_t n, const el_opt_rq *rq, int8_t *out, zdw *slot,
+                       int ready)
+{
+    const int32_t ppv = 64 / n, groups = npix / ppv;
+    zdw local;
+    const zdw *d = zdw_get(f, fstride, rq, 0, n == 16 ? 2 : 0, n, slot, ready, &local);
+    const zdw_row_fn fn = d->fast ? zdw_row_rs : zdw_row_any;
+    fn(rows, dstep, 64, groups, d, rq, 0, out, 64);
+    if (groups * ppv < npix) {
+        const size_t back = (size_t)(npix - ppv) * (size_t)n;
+        const int8_t *last[3];
+        last[0] = rows[0] + back;
+        last[1] = rows[1] + back;
+        last[2] = rows[2] + back;
+        fn(last, dstep, 64, 1, d, rq, 0, out + back, 64);
+    }
 }
 
 /* Blocks of 64 channels, then one of 32; 8 to 16 channels left: AVX2's kernel (cheaper
  * there), fewer or more: a block of 32 overlapping the one before. Fewer than 32 channels in
- * all: AVX2's. */
+ * all: AVX2's, except 16 (and 32) channels at stride 1 (zdw_packed). */
 void el_opt_dw_rq_vnni512(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                           const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
                           int8_t *out, int32_t ostep)
 {
-    int32_t c = 0, rest;
+    int ready;
+    zdw *slots = zdw_state(f, fstride, n, rq, &ready);
+    int32_t c = 0, rest, blk = 0;
+#define Z_SLOT(i) (slots != NULL ? slots + (i) : NULL)
+    if ((n == 16 || n == 32) && xstep == n && ostep == n && npix >= 64 / n) {
+        zdw_packed(rows, dstep, npix, f, fstride, n, rq, out, Z_SLOT(0), ready);
+        return;
+    }
     if (n < 32) {
         el_opt_dw_rq_avx2(rows, dstep, xstep, npix, f, fstride, n, rq, out, ostep);
         return;
     }
     for (; c + 64 <= n; c += 64) {
-        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, c, 1, out, ostep);
+        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, c, 1, out, ostep, Z_SLOT(blk++), ready);
     }
     if (c + 32 <= n) {
-        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, c, 0, out, ostep);
+        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, c, 0, out, ostep, Z_SLOT(blk++), ready);
         c += 32;
     }
     rest = n - c;
@@ -688,8 +871,10 @@ void el_opt_dw_rq_vnni512(const int8_t *const *rows, int32_t dstep, int32_t xste
         part.shift += c;
         el_opt_dw_rq_avx2(rows_c, dstep, xstep, npix, f + c, fstride, rest, &part, out + c, ostep);
     } else if (rest > 0) {
-        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, n - 32, 0, out, ostep);
+        zdw_block(rows, dstep, xstep, npix, f, fstride, rq, n - 32, 0, out, ostep, Z_SLOT(blk),
+                  ready);
     }
+#undef Z_SLOT
 }
 
 /* ---- int8 ADD / SUB (el_opt_kernels.add): el_opt_add_avx2's arithmetic on 16 lanes ---- */
@@ -699,8 +884,21 @@ Z_ATTR static void zrq_uniform(int32_t mult, int32_t shift, zrq *q)
     zrq_make(zero, _mm512_set1_epi32(mult), _mm512_set1_epi32(shift), zero, q);
 }
 
-Z_ATTR void el_opt_add_vnni512(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
-                               const int8_t *b, int8_t *out)
+/* requantization of one ADD operand or its output by form: 0 any shift (rq16_any), 1 right
+ * shifts only (rq16_rs), 2 shift 0 (no RoundingDivideByPOT: SRDHM alone) */
+Z_INLINE __m512i zrq_form(__m512i v, const zrq *q, const int form)
+{
+    return form == 2 ? srdhm16(v, q) : form == 1 ? rq16_rs(v, q) : rq16_any(v, q);
+}
+
+static int zadd_form(int32_t shift)
+{
+    return shift <= -1 ? 1 : shift == 0 ? 2 : 0;
+}
+
+/* F1, F2, FO: the forms (zrq_form) of the two operands and the output, constants */
+Z_INLINE void zadd(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                   const int8_t *b, int8_t *out, const int F1, const int F2, const int FO)
 {
     zrq c1, c2, co;
     const __m512i off1 = _mm512_set1_epi32(p->input1_offset);
@@ -717,15 +915,34 @@ Z_ATTR void el_opt_add_vnni512(const el_arith_params *p, int is_sub, int32_t n, 
             _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(a + i)));
         const __m512i x2 =
             _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + i)));
-        const __m512i r1 = rq16_any(_mm512_sll_epi32(_mm512_add_epi32(x1, off1), ls), &c1);
-        const __m512i r2 = rq16_any(_mm512_sll_epi32(_mm512_add_epi32(x2, off2), ls), &c2);
+        const __m512i r1 = zrq_form(_mm512_sll_epi32(_mm512_add_epi32(x1, off1), ls), &c1, F1);
+        const __m512i r2 = zrq_form(_mm512_sll_epi32(_mm512_add_epi32(x2, off2), ls), &c2, F2);
         const __m512i raw = is_sub ? _mm512_sub_epi32(r1, r2) : _mm512_add_epi32(r1, r2);
-        __m512i r = _mm512_add_epi32(rq16_any(raw, &co), ooff);
+        __m512i r = _mm512_add_epi32(zrq_form(raw, &co, FO), ooff);
         r = _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
         _mm_storeu_si128((__m128i *)(void *)(out + i), _mm512_cvtepi32_epi8(r));
     }
     for (; i < n; ++i) {
         out[i] = el_opt_add1(p, is_sub, a[i], b[i]);
+    }
+}
+
+Z_ATTR void el_opt_add_vnni512(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
+                               const int8_t *b, int8_t *out)
+{
+    /* ADD's prepare gives the operand of the larger scale the multiplier 0.5 (shift 0), the
+     * other a right shift, the output a right shift */
+    const int f = zadd_form(p->input1_shift) * 3 + zadd_form(p->input2_shift);
+    if (zadd_form(p->output_shift) != 1) {
+        zadd(p, is_sub, n, a, b, out, 0, 0, 0);
+    } else if (f == 2 * 3 + 1) {
+        zadd(p, is_sub, n, a, b, out, 2, 1, 1);
+    } else if (f == 1 * 3 + 2) {
+        zadd(p, is_sub, n, a, b, out, 1, 2, 1);
+    } else if (f == 2 * 3 + 2) {
+        zadd(p, is_sub, n, a, b, out, 2, 2, 1);
+    } else {
+        zadd(p, is_sub, n, a, b, out, 0, 0, 1);
     }
 }
 

@@ -133,6 +133,16 @@ int main(void)
     run_case(-17, 1, 4, 44, 40, 1, 3, 3, 2, 1, 0, -1, 2, 0, isas, n_isas);
     run_case(-18, 1, 7, 30, 24, 1, 3, 3, 1, 2, 0, 0, 5, 1, isas, n_isas);
     run_case(-19, 1, 4, 30, 12, 1, 3, 3, 3, 1, 1, 9, 1, 1, isas, n_isas);
+    /* AVX-512 VNNI: 16 and 32 channels at stride 1, four and two pixels per vector (rows of
+     * 4k + 1..3 and 2k + 1 pixels: a last group overlapping the one before; SAME rows copied
+     * with their padding, VALID rows read in place; two images; rows of 4 and 3 pixels) */
+    run_case(-40, 1, 6, 13, 16, 1, 3, 3, 1, 1, 1, -128, 4, 1, isas, n_isas);
+    run_case(-41, 2, 5, 10, 16, 1, 3, 3, 1, 1, 0, 7, -3, 1, isas, n_isas);
+    run_case(-42, 1, 4, 11, 16, 1, 3, 3, 1, 1, 1, 0, 127, 0, isas, n_isas);
+    run_case(-43, 1, 3, 4, 16, 1, 3, 3, 1, 1, 1, 5, -128, 1, isas, n_isas);
+    run_case(-44, 1, 7, 9, 32, 1, 3, 3, 1, 1, 1, -5, 6, 1, isas, n_isas);
+    run_case(-45, 2, 6, 8, 32, 1, 3, 3, 1, 1, 0, 127, 0, 1, isas, n_isas);
+    run_case(-46, 1, 5, 3, 32, 1, 3, 3, 1, 1, 1, -128, -128, 1, isas, n_isas);
     run_case(-30, 2, 5, 5, 40, 1, 3, 3, 1, 1, 1, -50, 60, 1, isas, n_isas);
     run_case(-31, 1, 9, 9, 24, 1, 3, 3, 2, 1, 1, 17, -17, 1, isas, n_isas);
     /* scales where some channels shift left or not at all (the fused kernels' long form) */

@@ -146,12 +146,14 @@ static void conv_packed(const char *what, const el_conv_params *p, const el_dims
 /* big: a conv whose k (3x3x130) needs two k segments of the GEMM (partial sums in the output);
  * dw3: a 3x3 depthwise of stride 1 or 2 (idx), dilation 1, no activation (the row kernels:
  * pixels sharing column loads, edge pixels skipping their missing column) */
+static int conv_run(int idx, int dw, int big, int dw3, int32_t n, int32_t h, int32_t w, int32_t ic,
+                    int32_t oc, int32_t fh, int32_t fw, int32_t stride, int32_t dil, int same,
+                    int use_bias, const unsigned *isas, int n_isas);
+
 static int conv_case(int idx, int dw, int big, int dw3, const unsigned *isas, int n_isas)
 {
     static const int32_t chans[] = {1, 3, 4, 7, 8, 9, 16, 17, 33};
     static const int32_t ksz[] = {1, 1, 3, 3, 3, 2, 5, 7}; /* 7x7: over 32 depthwise taps */
-    el_conv_params p, raw;
-    el_dims in_d, f_d, out_d;
     const int32_t n = rnd_in(1, 2), h = rnd_in(1, big ? 5 : 12), w = rnd_in(1, big ? 5 : 14);
     const int32_t ic = big ? 130 : pick(chans, 9);
     const int32_t oc = dw ? ic : big ? rnd_in(1, 40) : pick(chans, 9);
@@ -159,6 +161,17 @@ static int conv_case(int idx, int dw, int big, int dw3, const unsigned *isas, in
     const int32_t stride = dw3 ? 1 + idx % 2 : rnd_in(1, 3);
     const int32_t dil = (rnd() % 4u) || dw3 ? 1 : 2, same = (int)(rnd() % 2u);
     const int use_bias = (int)(rnd() % 4u != 0);
+    return conv_run(idx, dw, big, dw3, n, h, w, ic, oc, fh, fw, stride, dil, same, use_bias, isas,
+                    n_isas);
+}
+
+/* One conv / depthwise case of the given shape (SAME or VALID padding). */
+static int conv_run(int idx, int dw, int big, int dw3, int32_t n, int32_t h, int32_t w, int32_t ic,
+                    int32_t oc, int32_t fh, int32_t fw, int32_t stride, int32_t dil, int same,
+                    int use_bias, const unsigned *isas, int n_isas)
+{
+    el_conv_params p, raw;
+    el_dims in_d, f_d, out_d;
     int32_t oh, ow, out_n, fn;
     int i;
     char what[160];
@@ -273,6 +286,16 @@ int main(void)
     for (done = 0; done < 60 && idx < 7000; ++idx) {
         done += conv_case(idx, 1, 0, 1, isas, n_isas);
     }
+    /* one-channel images (the small-patch conv on a zero-bordered copy): the digits CNN's
+     * 28x28 -> 8 3x3 SAME stem, rows of 8 and 9 pixels (a last group overlapping the one
+     * before), stride 2, dilation 2, 5x5 VALID, many output channels, two images */
+    conv_run(-1, 0, 0, 0, 1, 28, 28, 1, 8, 3, 3, 1, 1, 1, 1, isas, n_isas);
+    conv_run(-2, 0, 0, 0, 1, 9, 8, 1, 9, 3, 3, 1, 1, 1, 1, isas, n_isas);
+    conv_run(-3, 0, 0, 0, 2, 7, 9, 1, 16, 3, 3, 1, 1, 1, 0, isas, n_isas);
+    conv_run(-4, 0, 0, 0, 1, 20, 17, 1, 8, 3, 3, 2, 1, 1, 1, isas, n_isas);
+    conv_run(-5, 0, 0, 0, 1, 13, 14, 1, 3, 3, 3, 1, 2, 1, 1, isas, n_isas);
+    conv_run(-6, 0, 0, 0, 1, 12, 15, 1, 33, 5, 5, 1, 1, 0, 1, isas, n_isas);
+    conv_run(-7, 0, 0, 0, 2, 11, 10, 1, 7, 2, 3, 1, 1, 1, 1, isas, n_isas);
     for (idx = 0; idx < 100; ++idx) {
         fc_case(idx, isas, n_isas);
     }
