@@ -140,3 +140,17 @@ def test_calibration_does_not_depend_on_worker_count(method: str, monkeypatch) -
     if method == "minmax":
         x = np.concatenate([s["input"] for s in samples])
         assert two["input"] == (float(x.min()), float(x.max()))
+
+
+@pytest.mark.parametrize("method", ["percentile", "entropy", "mse"])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_histogram_observers_give_a_non_finite_range_after_inf_or_nan(method: str,
+                                                                       bad: float) -> None:
+    """An inf or NaN in any batch (not only the first) leaves a non-finite range, which
+    calibration refuses naming the tensor; it used to crash (OverflowError) or, for a NaN
+    after finite batches, to be binned as garbage."""
+    obs = O.make_observer(method)
+    obs.update(np.array([1.0, 2.0], np.float32))
+    obs.update(np.array([bad, 1.0], np.float32))
+    obs.update(np.array([3.0, 4.0], np.float32))
+    assert not all(np.isfinite(obs.range()))

@@ -63,10 +63,10 @@ class HistogramObserver(Observer):
         self.counts = np.zeros(bins, np.int64)
 
     def _update(self, x: np.ndarray) -> None:
-        absmax = float(np.max(np.abs(x)))
-        if not math.isfinite(absmax) or not math.isfinite(self.min + self.max):
-            # inf or NaN: no histogram can hold it; the range is the non-finite min/max,
-            # which calibration refuses naming the tensor
+        absmax = float(np.max(np.abs(x)))  # NaN if x holds one
+        if not (math.isfinite(absmax) and math.isfinite(self.half)):
+            # inf or NaN, now or in an earlier batch: no histogram can hold it; the range is
+            # non-finite (_range), which calibration refuses naming the tensor
             self.half = math.nan
             return
         if self.half == 0.0:
@@ -100,8 +100,10 @@ class HistogramObserver(Observer):
     def _range(self) -> tuple[float, float]:
         if self.half == 0.0:
             return 0.0, 0.0
-        if not math.isfinite(self.half):
-            return self.min, self.max  # non-finite values seen (see _update)
+        if not math.isfinite(self.half):  # non-finite values seen (see _update)
+            # min/max when they show it (an inf); NaN does not survive Python's min/max
+            finite = math.isfinite(self.min) and math.isfinite(self.max)
+            return (math.nan, math.nan) if finite else (self.min, self.max)
         lo, hi = self._clip_range()
         # Never wider than what was seen; the caller widens to include 0.
         return max(lo, self.min), min(hi, self.max)
