@@ -440,25 +440,10 @@ def edgelite_int8(path: Path, cal: np.ndarray, method: str, **kw) -> tuple[bytes
 
 
 def ort_int8(path: Path, cal: np.ndarray, method: str, out: Path) -> float:
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
+    from helpers.ort_quant import ort_qdq
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     name = onnx.load(str(path), load_external_data=False).graph.input[0].name
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.it = iter(cal)
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            x = next(self.it, None)
-            return None if x is None else {name: x if id(cal) in SEQUENCES else x[None]}
-
     start = time.perf_counter()
     # ORT's recommended pre-processing (shape inference, graph optimisation: folds BatchNorm).
     pre = out.with_suffix(".pre.onnx")
@@ -467,10 +452,7 @@ def ort_int8(path: Path, cal: np.ndarray, method: str, out: Path) -> float:
             quant_pre_process(str(path), str(pre))
         except Exception:  # noqa: BLE001 - its symbolic shape inference fails on some graphs
             quant_pre_process(str(path), str(pre), skip_symbolic_shape=True)
-        quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ,
-                        per_channel=True, activation_type=QuantType.QInt8,
-                        weight_type=QuantType.QInt8,
-                        calibrate_method=getattr(CalibrationMethod, ORT_METHODS[method]))
+        ort_qdq(pre, out, (_one(cal, i) for i in range(len(cal))), name, ORT_METHODS[method])
     return time.perf_counter() - start
 
 

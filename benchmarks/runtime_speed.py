@@ -64,24 +64,9 @@ CALIBRATION_SAMPLES = 8
 def ort_int8(src: Path, calibration: np.ndarray, out: Path) -> tuple[Path, str]:
     """ONNX Runtime's QDQ int8 model (per-channel weights), or the float source if that fails."""
     try:
-        from onnxruntime.quantization import (
-            CalibrationDataReader,
-            QuantFormat,
-            QuantType,
-            quantize_static,
-        )
+        from helpers.ort_quant import ort_qdq
 
-        class Reader(CalibrationDataReader):
-            def __init__(self) -> None:
-                self.it = iter(calibration)
-
-            def get_next(self) -> dict[str, np.ndarray] | None:
-                x = next(self.it, None)
-                return None if x is None else {"input": x[None]}
-
-        quantize_static(str(src), str(out), Reader(), quant_format=QuantFormat.QDQ,
-                        per_channel=True, activation_type=QuantType.QInt8,
-                        weight_type=QuantType.QInt8)
+        ort_qdq(src, out, (x[None] for x in calibration), "input")
         return out, "ONNX Runtime runs a QDQ int8 model from its quantize_static (same samples)"
     except Exception as e:  # noqa: BLE001 - a benchmark reports, it does not stop
         return src, f"ONNX Runtime runs the float source (quantize_static failed: {e})"

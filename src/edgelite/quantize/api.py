@@ -614,12 +614,11 @@ def auto_precision(graph: ir.Graph, float_model: bytes, ranges: dict[str, tuple[
     # int8 chain loses signal), as the default int8 gets them: without them the search's
     # answer was worse than the default's on held-out data whenever the calibration data
     # already met the target (a small ViT: 28.5 dB against 30.5; the YOLO head 41.0 / 42.5).
-    reasons = {op_key(op): f"joins input ranges of width {narrow:.3g} and {wide:.3g}"
+    reasons = {op_key(op): G.join_reason(narrow, wide)
                for op, narrow, wide in G.joins(graph, ranges, cfg.io)
                if ann.precision.get(op_key(op)) == "int8" and types[op_key(op)] not in NO_INT16}
-    reasons.update((k, f"normalization: its int8 chain takes {inp:.1f} dB at its input to "
-                       f"{out:.1f} dB") for k, out, inp in G.normalizations(graph, rep,
-                                                                            ann.precision))
+    reasons.update((k, G.norm_reason(out, inp))
+                   for k, out, inp in G.normalizations(graph, rep, ann.precision))
     seeds = {k: "int16" for k in reasons}
     if seeds and steps < max_steps:
         s_ann, s_model, s_rep = measure(seeds)

@@ -135,6 +135,24 @@ def normalizations(graph: ir.Graph, rep: R.Report, precision: dict[str, str]
     return found
 
 
+def join_reason(narrow: float, wide: float) -> str:
+    return (f"joins input ranges of width {narrow:.3g} and {wide:.3g} "
+            f"(x{wide / max(narrow, 1e-30):.0f})")
+
+
+def norm_reason(out: float, inp: float) -> str:
+    return f"normalization: its int8 chain takes {inp:.1f} dB at its input to {out:.1f} dB"
+
+
+def _decision(key: str, op_type: str, frm: str, to: str, why: str, op_before: float,
+              op_after: float, rep: R.Report, t_rep: R.Report, size: int) -> dict[str, Any]:
+    """One guard decision as the CLI prints it and the report keeps it."""
+    return {"op": key, "op_type": op_type, "from": frm, "to": to, "reason": why,
+            "op_sqnr_db_before": round(op_before, 2), "op_sqnr_db_after": round(op_after, 2),
+            "output_sqnr_db_before": round(rep.output_sqnr_db, 2),
+            "output_sqnr_db_after": round(t_rep.output_sqnr_db, 2), "size_bytes_delta": size}
+
+
 def _op_sqnr(graph: ir.Graph, rep: R.Report, key: str) -> float:
     rows = _rows(rep)
     vals = [rows[t.name].sqnr_db for op in graph.ops if op_key(op) == key
@@ -161,8 +179,7 @@ def guard(graph: ir.Graph, ranges: dict[str, tuple[float, float]], cfg: Annotate
     # not get worse (the whole tensor's SQNR hides the narrow input's loss).
     candidates: list[tuple[str, str, bool]] = []
     for op, narrow, wide in joins(graph, ranges, cfg.io):
-        candidates.append((op_key(op), f"joins input ranges of width {narrow:.3g} and "
-                                       f"{wide:.3g} (x{wide / max(narrow, 1e-30):.0f})", True))
+        candidates.append((op_key(op), join_reason(narrow, wide), True))
     for key, out, worst_in in collapsed(graph, rep):
         if all(key != k for k, _, _ in candidates):
             candidates.append((key, f"output SQNR {out:.1f} dB against {worst_in:.1f} dB at "
@@ -183,15 +200,10 @@ def guard(graph: ir.Graph, ranges: dict[str, tuple[float, float]], cfg: Annotate
             if t_rep.output_sqnr_db >= rep.output_sqnr_db:
                 share, extra = divmod(len(t_model) - len(model), len(norms))
                 for i, (key, out, inp) in enumerate(norms):
-                    decisions.append({
-                        "op": key, "op_type": types[key], "from": "int8", "to": "int16",
-                        "reason": f"normalization: its int8 chain takes {inp:.1f} dB at its "
-                                  f"input to {out:.1f} dB",
-                        "op_sqnr_db_before": round(out, 2),
-                        "op_sqnr_db_after": round(_op_sqnr(graph, t_rep, key), 2),
-                        "output_sqnr_db_before": round(rep.output_sqnr_db, 2),
-                        "output_sqnr_db_after": round(t_rep.output_sqnr_db, 2),
-                        "size_bytes_delta": share + (1 if i < extra else 0)})
+                    decisions.append(_decision(key, types[key], "int8", "int16",
+                                               norm_reason(out, inp), out,
+                                               _op_sqnr(graph, t_rep, key), rep, t_rep,
+                                               share + (1 if i < extra else 0)))
                 cfg, ann, model, rep = trial, t_ann, t_model, t_rep
             else:
                 notes.append(f"guard: {len(norms)} normalization(s) losing >= {NORM_DROP_DB:g} "
@@ -221,12 +233,8 @@ def guard(graph: ir.Graph, ranges: dict[str, tuple[float, float]], cfg: Annotate
             elif after - before < MIN_GAIN_DB and not (
                     t_rep.output_sqnr_db - rep.output_sqnr_db >= MIN_GAIN_DB):
                 continue
-            decisions.append({"op": key, "op_type": types[key], "from": prec, "to": to,
-                              "reason": why, "op_sqnr_db_before": round(before, 2),
-                              "op_sqnr_db_after": round(after, 2),
-                              "output_sqnr_db_before": round(rep.output_sqnr_db, 2),
-                              "output_sqnr_db_after": round(t_rep.output_sqnr_db, 2),
-                              "size_bytes_delta": len(t_model) - len(model)})
+            decisions.append(_decision(key, types[key], prec, to, why, before, after, rep,
+                                       t_rep, len(t_model) - len(model)))
             cfg, ann, model, rep = trial, t_ann, t_model, t_rep
             break
         else:
