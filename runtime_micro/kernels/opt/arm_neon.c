@@ -1103,6 +1103,8 @@ EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
  * ST1 per row; the clamp only when the activation range is narrower than int8 (TFLite's ReLU6
  * outputs usually span all of it), on row pairs. Rows 8 at a time; a last group of 5 to 7
  * rows repeats its last row into a stack tile; 1 to 4 rows left: sdot_rq_rows. */
+/* the tile's assembly, one instruction per line */
+/* clang-format off */
 #define A8_ROW(A, S0, S1)                                                                          \
     "sdot v" S0 ".4s, v24.16b, " A ".4b[0]\n\t"                                                    \
     "sdot v" S1 ".4s, v25.16b, " A ".4b[0]\n\t"                                                    \
@@ -1141,67 +1143,57 @@ EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
     "smin v" S0 ".16b, v" S0 ".16b, v26.16b\n\t"                                                   \
     "st1 {v" S0 ".d}[0], [%[out]], %[ld]\n\t"                                                      \
     "st1 {v" S0 ".d}[1], [%[out]], %[ld]\n\t"
-#define A8_HEAD                                                                                                                                           \
-    "ldp x9, x10, [%[ar]]\n\t"                                                                                                                            \
-    "ldp x11, x12, [%[ar], #16]\n\t"                                                                                                                      \
-    "ldp x13, x14, [%[ar], #32]\n\t"                                                                                                                      \
-    "ldp x15, x16, [%[ar], #48]\n\t"                                                                                                                      \
-    "mov x17, %[qb]\n\t"                                                                                                                                  \
-    "ld1 {v0.4s-v3.4s}, [x17], #64\n\t"                                                                                                                   \
-    "ld1 {v4.4s-v7.4s}, [x17], #64\n\t"                                                                                                                   \
-    "ld1 {v8.4s-v11.4s}, [x17], #64\n\t"                                                                                                                  \
-    "ld1 {v12.4s-v15.4s}, [x17]\n\t"                                                                                                                      \
-    "cbz %[n], 2f\n\t"                                                                                                                                    \
-    "1:\n\t"                                                                                                                                              \
-    "ld1 {v24.16b-v27.16b}, [%[pp]], #64\n\t"                                                                                                             \
-    "ld1 {v28.16b-v31.16b}, [%[pp]], #64\n\t"                                                                                                             \
-    "ldr q16, [x9], #16\n\t"                                                                                                                              \
-    "ldr q17, [x10], #16\n\t" A8_ROW("v16", "0", "1") "ldr q18, [x11], #16\n\t" A8_ROW("v17", "2", "3") "ldr q19, [x12], #16\n\t" A8_ROW(                 \
-        "v18", "4",                                                                                                                                       \
-        "5") "ldr q16, [x13], #16\n\t" A8_ROW("v19", "6",                                                                                                 \
-                                              "7") "ldr q17, [x14], #16\n\t" A8_ROW("v16", "8",                                                           \
-                                                                                    "9") "ldr "                                                           \
-                                                                                         "q18, "                                                          \
-                                                                                         "[x15], "                                                        \
-                                                                                         "#16\n"                                                          \
-                                                                                         "\t" A8_ROW("v17", "10", "11") "ldr q19, [x16], #16\n\t" A8_ROW( \
-                                                                                             "v1"                                                         \
-                                                                                             "8",                                                         \
-                                                                                             "12",                                                        \
-                                                                                             "13")                                                        \
-                                                                                             A8_ROW(                                                      \
-                                                                                                 "v19",                                                   \
-                                                                                                 "14",                                                    \
-                                                                                                 "15") "subs %[n], %[n], #1\n\t"                          \
-                                                                                                       "b.ne 1b\n\t"                                      \
-                                                                                                       "2:\n\t"
-#define A8_TAIL8                                                                                                              \
-    "ld1 {v24.16b-v27.16b}, [%[pp]]\n\t"                                                                                      \
-    "ldr d16, [x9]\n\t"                                                                                                       \
-    "ldr d17, [x10]\n\t" A8_HALF("v16", "0", "1") "ldr d18, [x11]\n\t" A8_HALF("v17", "2", "3") "ldr d19, [x12]\n\t" A8_HALF( \
-        "v18", "4",                                                                                                           \
-        "5") "ldr d16, [x13]\n\t" A8_HALF("v19", "6",                                                                         \
-                                          "7") "ldr d17, [x14]\n\t" A8_HALF("v16", "8",                                       \
-                                                                            "9") "ldr d18, "                                  \
-                                                                                 "[x15]"                                      \
-                                                                                 "\n\t" A8_HALF(                              \
-                                                                                     "v17", "10",                             \
-                                                                                     "11") "ldr "                             \
-                                                                                           "d19, "                            \
-                                                                                           "[x16]"                            \
-                                                                                           "\n"                               \
-                                                                                           "\t" A8_HALF(                      \
-                                                                                               "v"                            \
-                                                                                               "1"                            \
-                                                                                               "8",                           \
-                                                                                               "1"                            \
-                                                                                               "2",                           \
-                                                                                               "1"                            \
-                                                                                               "3")                           \
-                                                                                               A8_HALF(                       \
-                                                                                                   "v19",                     \
-                                                                                                   "14",                      \
-                                                                                                   "15")
+#define A8_HEAD                                                                                    \
+    "ldp x9, x10, [%[ar]]\n\t"                                                                     \
+    "ldp x11, x12, [%[ar], #16]\n\t"                                                               \
+    "ldp x13, x14, [%[ar], #32]\n\t"                                                               \
+    "ldp x15, x16, [%[ar], #48]\n\t"                                                               \
+    "mov x17, %[qb]\n\t"                                                                           \
+    "ld1 {v0.4s-v3.4s}, [x17], #64\n\t"                                                            \
+    "ld1 {v4.4s-v7.4s}, [x17], #64\n\t"                                                            \
+    "ld1 {v8.4s-v11.4s}, [x17], #64\n\t"                                                           \
+    "ld1 {v12.4s-v15.4s}, [x17]\n\t"                                                               \
+    "cbz %[n], 2f\n\t"                                                                             \
+    "1:\n\t"                                                                                       \
+    "ld1 {v24.16b-v27.16b}, [%[pp]], #64\n\t"                                                      \
+    "ld1 {v28.16b-v31.16b}, [%[pp]], #64\n\t"                                                      \
+    "ldr q16, [x9], #16\n\t"                                                                       \
+    "ldr q17, [x10], #16\n\t"                                                                      \
+    A8_ROW("v16", "0", "1")                                                                        \
+    "ldr q18, [x11], #16\n\t"                                                                      \
+    A8_ROW("v17", "2", "3")                                                                        \
+    "ldr q19, [x12], #16\n\t"                                                                      \
+    A8_ROW("v18", "4", "5")                                                                        \
+    "ldr q16, [x13], #16\n\t"                                                                      \
+    A8_ROW("v19", "6", "7")                                                                        \
+    "ldr q17, [x14], #16\n\t"                                                                      \
+    A8_ROW("v16", "8", "9")                                                                        \
+    "ldr q18, [x15], #16\n\t"                                                                      \
+    A8_ROW("v17", "10", "11")                                                                      \
+    "ldr q19, [x16], #16\n\t"                                                                      \
+    A8_ROW("v18", "12", "13")                                                                      \
+    A8_ROW("v19", "14", "15")                                                                      \
+    "subs %[n], %[n], #1\n\t"                                                                      \
+    "b.ne 1b\n\t"                                                                                  \
+    "2:\n\t"
+#define A8_TAIL8                                                                                   \
+    "ld1 {v24.16b-v27.16b}, [%[pp]]\n\t"                                                           \
+    "ldr d16, [x9]\n\t"                                                                            \
+    "ldr d17, [x10]\n\t"                                                                           \
+    A8_HALF("v16", "0", "1")                                                                       \
+    "ldr d18, [x11]\n\t"                                                                           \
+    A8_HALF("v17", "2", "3")                                                                       \
+    "ldr d19, [x12]\n\t"                                                                           \
+    A8_HALF("v18", "4", "5")                                                                       \
+    "ldr d16, [x13]\n\t"                                                                           \
+    A8_HALF("v19", "6", "7")                                                                       \
+    "ldr d17, [x14]\n\t"                                                                           \
+    A8_HALF("v16", "8", "9")                                                                       \
+    "ldr d18, [x15]\n\t"                                                                           \
+    A8_HALF("v17", "10", "11")                                                                     \
+    "ldr d19, [x16]\n\t"                                                                           \
+    A8_HALF("v18", "12", "13")                                                                     \
+    A8_HALF("v19", "14", "15")
 #define A8_CONSTS                                                                                  \
     "ldp q20, q21, [%[q], #32]\n\t"                                                                \
     "ldp q22, q23, [%[q], #64]\n\t"                                                                \
@@ -1213,10 +1205,16 @@ EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
     A8_ST1("0", "1")                                                                               \
     A8_ST1("2", "3")                                                                               \
     A8_ST1("4", "5")                                                                               \
-    A8_ST1("6", "7") A8_ST1("8", "9") A8_ST1("10", "11") A8_ST1("12", "13") A8_ST1("14", "15")
+    A8_ST1("6", "7")                                                                               \
+    A8_ST1("8", "9")                                                                               \
+    A8_ST1("10", "11")                                                                             \
+    A8_ST1("12", "13")                                                                             \
+    A8_ST1("14", "15")
 #define A8_STORE2                                                                                  \
     A8_ST2("0", "1", "2", "3")                                                                     \
-    A8_ST2("4", "5", "6", "7") A8_ST2("8", "9", "10", "11") A8_ST2("12", "13", "14", "15")
+    A8_ST2("4", "5", "6", "7")                                                                     \
+    A8_ST2("8", "9", "10", "11")                                                                   \
+    A8_ST2("12", "13", "14", "15")
 #define A8_ASM(BODY)                                                                               \
     __asm__ volatile(BODY                                                                          \
                      : [out] "+r"(o), [pp] "+r"(pp), [n] "+r"(n)                                   \
@@ -1234,9 +1232,11 @@ EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
     "1:\n\t"                                                                                       \
     "ld1 {v24.16b-v27.16b}, [%[pp]], #64\n\t"                                                      \
     "ld1 {v28.16b-v31.16b}, [%[pp]], #64\n\t"                                                      \
-    "ldr q16, [x9], #16\n\t" A8_ROW("v16", "0", "1") "subs %[n], %[n], #1\n\t"                     \
-                                                     "b.ne 1b\n\t"                                 \
-                                                     "2:\n\t"
+    "ldr q16, [x9], #16\n\t"                                                                       \
+    A8_ROW("v16", "0", "1")                                                                        \
+    "subs %[n], %[n], #1\n\t"                                                                      \
+    "b.ne 1b\n\t"                                                                                  \
+    "2:\n\t"
 #define A1_TAIL8                                                                                   \
     "ld1 {v24.16b-v27.16b}, [%[pp]]\n\t"                                                           \
     "ldr d16, [x9]\n\t" A8_HALF("v16", "0", "1")
@@ -1246,10 +1246,10 @@ EL_SDOT_RQ_ROWS_K(sdot_rq_k16c, EL_TAIL_VEC, 16)
     "smax v0.8b, v0.8b, v25.8b\n\t"                                                                \
     "smin v0.8b, v0.8b, v26.8b\n\t"                                                                \
     "st1 {v0.8b}, [%[out]], %[ld]\n\t"
-EL_SDOT static inline __attribute__((always_inline))
-int32_t sdot_rq_rows8(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel,
-                      const rq8 *q, const el_opt_rq *rq, int8_t *out, int32_t ldout,
-                      const int tmode, const int clamp)
+/* clang-format on */
+EL_SDOT static inline __attribute__((always_inline)) int32_t
+sdot_rq_rows8(int32_t m, const int8_t *const *a, int32_t k, const int8_t *panel, const rq8 *q,
+              const el_opt_rq *rq, int8_t *out, int32_t ldout, const int tmode, const int clamp)
 {
     const int64_t steps = tmode == EL_TAIL_8 ? k >> 4 : (k + 15) >> 4;
     const int32_t zp = rq->out_offset, lo = rq->act_min, hi = rq->act_max;
