@@ -239,3 +239,70 @@ def test_threads_elementwise_same_bytes(tmp_path: Path) -> None:
                 t.set_input(v, i)
             t.invoke()
             assert t.get_output(0).tobytes() == runs[1]
+
+
+def _pad_conv_model(path: Path) -> None:
+    """A 1x1 conv to 200 channels on a 12x12 map (its filter outweighs its pixels: split by
+    channel windows, the last one not a whole 16), a PAD of height and width, unequal before
+    and after (split by rows), then a 3x3 conv; and a PAD of batch, height and channels of the
+    input, with a constant that is not 0, to a second output (split by the batch)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(11)
+    w1 = numpy_helper.from_array(rng.standard_normal((200, 48, 1, 1)).astype(np.float32) * .2, "w1")
+    w2 = numpy_helper.from_array(rng.standard_normal((24, 200, 3, 3)).astype(np.float32) * .05,
+                                 "w2")
+    p1 = numpy_helper.from_array(np.array([0, 0, 2, 1, 0, 0, 1, 3], np.int64), "p1")
+    p2 = numpy_helper.from_array(np.array([0, 5, 100, 0, 1, 3, 80, 0], np.int64), "p2")
+    cv = numpy_helper.from_array(np.array(0.5, np.float32), "cv")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w1"], ["c1"]), helper.make_node("Relu", ["c1"], ["r1"]),
+         helper.make_node("Pad", ["r1", "p1"], ["pd"]),
+         helper.make_node("Conv", ["pd", "w2"], ["out"]),
+         helper.make_node("Pad", ["x", "p2", "cv"], ["out2"])],
+        "pad_conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 48, 12, 12])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 24, 13, 14]),
+         helper.make_tensor_value_info("out2", TensorProto.FLOAT, [2, 56, 192, 12])],
+        [w1, w2, p1, p2, cv])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+
+
+def test_threads_pad_and_channel_windows_same_bytes(tmp_path: Path) -> None:
+    """PAD split by rows and a weight-heavy 1x1 CONV_2D split by output channel windows: float32
+    equal to ONNX Runtime, int8 bit-exact with TFLite Micro, identical bytes for 1 to 4 threads."""
+    import onnxruntime as ort
+
+    src = tmp_path / "pad_conv.onnx"
+    _pad_conv_model(src)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((1, 48, 12, 12)).astype(np.float32)
+    want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    f32 = convert_to_bytes(src)
+    i8 = quantize(src, QuantizeOptions(
+        calibration={"x": rng.standard_normal((8, 48, 12, 12)).astype(np.float32)},
+        progress=False, allow_low_sqnr=True)).model
+    for model, kind in ((f32, "float"), (i8, "int8")):
+        base = Interpreter(model)
+        v = _nhwc(tuple(base.inputs[0].shape), x)
+        if kind == "int8":
+            d = base.inputs[0]
+            v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
+        runs = {}
+        for n in (1, 2, 3, 4):
+            it = Interpreter(model, num_threads=n)
+            it.set_input(0, v)
+            it.invoke()
+            runs[n] = [it.get_output(i).tobytes() for i in range(len(it.outputs))]
+        assert runs[1] == runs[2] == runs[3] == runs[4], kind
+        if kind == "float":
+            for i, o in enumerate(base.outputs):
+                got = np.frombuffer(runs[1][i], dtype=np.float32).reshape(o.shape)
+                ref = next(w for w in want if w.size == got.size)
+                np.testing.assert_allclose(got, _nhwc(got.shape, ref), rtol=1e-4, atol=1e-4)
+        else:
+            from tflite_micro.python.tflite_micro import runtime as tflm
+
+            t = tflm.Interpreter.from_bytes(model, arena_size=1 << 21)
+            t.set_input(v, 0)
+            t.invoke()
+            assert [t.get_output(i).tobytes() for i in range(len(base.outputs))] == runs[1]

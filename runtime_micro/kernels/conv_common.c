@@ -472,7 +472,25 @@ typedef struct {
     el_tensor *out;
     size_t esize;
     int32_t bands, rows; /* bands per batch, output rows per band */
+    int32_t chans;       /* > 0: task i writes channels [i * chans, (i + 1) * chans) instead */
 } conv_job;
+
+/* An int8 CONV_2D with at least as many output channels per filter tap as output pixels (the
+ * 1x1 expansions of a 7x7 or 14x14 map) is split by output channels on hosted CPUs: each
+ * thread then reads only its share of the filter, where bands of rows would each read all of
+ * it, and the 7 rows of a 7x7 map no longer split 4 / 3. Each output byte is computed as in
+ * one call (the kernel's channel blocks start at the window; a channel's arithmetic is its
+ * own). Windows are whole groups of 16 channels (the widest GEMM panel), one per thread.
+ * MobileNetV2-1.0/224 int8, two threads, interleaved with LiteRT: about 70 us of 2.4 ms. */
+static void conv_chan_task(const conv_job *j, int32_t i)
+{
+    const conv_view *v = j->v;
+    const int32_t c0 = i * j->chans, c1 = c0 + j->chans < v->out.c ? c0 + j->chans : v->out.c;
+    (void)el_opt_conv2d_s8_cols(el_ctx_isa(j->ctx), v->p, &v->q, &v->in,
+                                (const int8_t *)j->in->data, &v->filter, EL_S8(j->filter),
+                                j->bias ? EL_S32(j->bias) : NULL, v->sums.bias ? &v->sums : NULL,
+                                &v->out, (int8_t *)j->out->data, c0, c1);
+}
 
 static void conv_task(void *arg, int32_t i)
 {
@@ -486,6 +504,10 @@ static void conv_task(void *arg, int32_t i)
     const int32_t skip = top > 0 ? top : 0;
     const unsigned char *in = (const unsigned char *)j->in->data;
     unsigned char *out = (unsigned char *)j->out->data;
+    if (j->chans > 0) {
+        conv_chan_task(j, i);
+        return;
+    }
     if (r1 <= r0)
         return;
     p.pad_h = skip > 0 ? 0 : -top;
@@ -518,6 +540,25 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
             v->sums.bias ? &v->sums : NULL, v->packed, &v->out, out->data);
         return;
     }
+    j.ctx = ctx;
+    j.run = run;
+    j.v = v;
+    j.in = in;
+    j.filter = filter;
+    j.bias = bias;
+    j.out = out;
+    j.esize = in->type == EL_FLOAT32 ? 4u : (in->type == EL_INT16 ? 2u : 1u);
+    j.chans = 0;
+    if (EL_HOSTED_CPU && run == conv2d_run && in->type == EL_INT8 &&
+        (double)v->out.c * v->filter.h * v->filter.w >= (double)v->out.n * v->out.h * v->out.w &&
+        v->out.c >= 32 * threads &&
+        el_opt_conv2d_s8_cols(el_ctx_isa(ctx), v->p, &v->q, &v->in, NULL, &v->filter, NULL, NULL,
+                              NULL, &v->out, NULL, 0, 0)) {
+        const int32_t groups = (v->out.c + 15) / 16; /* one window per thread */
+        j.chans = (groups + threads - 1) / threads * 16;
+        el_parallel_for(ctx, (v->out.c + j.chans - 1) / j.chans, conv_task, &j);
+        return;
+    }
     j.rows = (v->out.h + threads - 1) / threads;
     j.bands = (v->out.h + j.rows - 1) / j.rows;
     /* every band must start inside the input (always so with SAME / VALID padding) */
@@ -527,14 +568,6 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
             v->sums.bias ? &v->sums : NULL, v->packed, &v->out, out->data);
         return;
     }
-    j.ctx = ctx;
-    j.run = run;
-    j.v = v;
-    j.in = in;
-    j.filter = filter;
-    j.bias = bias;
-    j.out = out;
-    j.esize = in->type == EL_FLOAT32 ? 4u : (in->type == EL_INT16 ? 2u : 1u);
     el_parallel_for(ctx, j.bands * v->out.n, conv_task, &j);
 }
 

@@ -631,15 +631,96 @@ static el_status pad_prepare(el_context *ctx, el_node *node)
     return EL_OK;
 }
 
+/* Pads dimension r's output indices [o0, o1) (every dimension before r of extent 1, unpadded):
+ * padding indices take the value, the others the input's slice padded in the dimensions
+ * after r. The bytes are those of one call over the whole tensor. */
+static void pad_span(el_context *ctx, const pad_data *d, int32_t r, int32_t o0, int32_t o1,
+                     const unsigned char *in, unsigned char *out)
+{
+    size_t out_block = d->elem, in_block = d->elem;
+    int32_t i, lo, hi;
+    for (i = EL_NN_MAX_RANK - 1; i > r; i--) {
+        out_block *= (size_t)(d->in.d[i] + d->before[i] + d->after[i]);
+        in_block *= (size_t)d->in.d[i];
+    }
+    lo = o0 > d->before[r] ? o0 : d->before[r];
+    hi = o1 < d->before[r] + d->in.d[r] ? o1 : d->before[r] + d->in.d[r];
+    for (i = o0; i < o1; i++) {
+        if (i == lo && lo < hi) { /* the input's rows [lo, hi) in one call */
+            el_shape sub = d->in;
+            int32_t before[EL_NN_MAX_RANK], after[EL_NN_MAX_RANK];
+            memcpy(before, d->before, sizeof(before));
+            memcpy(after, d->after, sizeof(after));
+            sub.d[r] = hi - lo;
+            before[r] = after[r] = 0;
+            if (!el_opt_pad(el_ctx_isa(ctx), d->elem, &sub, before, after, d->value,
+                            in + (size_t)(lo - d->before[r]) * in_block,
+                            out + (size_t)lo * out_block)) {
+                el_pad(d->elem, &sub, before, after, d->value,
+                       in + (size_t)(lo - d->before[r]) * in_block, out + (size_t)lo * out_block);
+            }
+            i = hi - 1;
+        } else {
+            unsigned char *o = out + (size_t)i * out_block;
+            size_t b;
+            if (d->elem == 1) {
+                memset(o, d->value[0], out_block);
+            } else {
+                for (b = 0; b < out_block; b += d->elem)
+                    memcpy(o + b, d->value, d->elem);
+            }
+        }
+    }
+}
+
+typedef struct {
+    el_context *ctx;
+    const pad_data *d;
+    int32_t dim, per_task, extent;
+    const unsigned char *in;
+    unsigned char *out;
+} pad_job;
+
+static void pad_task(void *arg, int32_t t)
+{
+    const pad_job *j = (const pad_job *)arg;
+    const int32_t o0 = t * j->per_task;
+    pad_span(j->ctx, j->d, j->dim, o0, o0 + j->per_task < j->extent ? o0 + j->per_task : j->extent,
+             j->in, j->out);
+}
+
+/* Below this many output bytes a PAD runs as one call. */
+#define EL_PAD_SPLIT_MIN 32768
+
 static el_status pad_invoke(el_context *ctx, el_node *node)
 {
     const pad_data *d = (const pad_data *)node->op_data;
-    /* kernels/opt copies whole runs (identical bytes); the reference when it declines. */
-    if (!el_opt_pad(el_ctx_isa(ctx), d->elem, &d->in, d->before, d->after, d->value,
-                    el_input(ctx, node, 0)->data, el_output(ctx, node, 0)->data)) {
-        el_pad(d->elem, &d->in, d->before, d->after, d->value, el_input(ctx, node, 0)->data,
-               el_output(ctx, node, 0)->data);
+    const unsigned char *in = (const unsigned char *)el_input(ctx, node, 0)->data;
+    unsigned char *out = (unsigned char *)el_output(ctx, node, 0)->data;
+    const int32_t threads = el_ctx_threads(ctx);
+    if (EL_HOSTED_CPU && threads > 1 &&
+        (size_t)el_tensor_elements(el_output(ctx, node, 0)) * d->elem >= EL_PAD_SPLIT_MIN) {
+        /* Threads split the outermost dimension that is more than one index: with NHWC
+         * tensors, rows, as the convolutions around it split them. */
+        pad_job j;
+        int32_t r = 0;
+        while (r < EL_NN_MAX_RANK - 1 && d->in.d[r] + d->before[r] + d->after[r] == 1)
+            r++;
+        j.extent = d->in.d[r] + d->before[r] + d->after[r];
+        if (j.extent > 1) {
+            j.ctx = ctx;
+            j.d = d;
+            j.dim = r;
+            j.per_task = (j.extent + threads - 1) / threads;
+            j.in = in;
+            j.out = out;
+            el_parallel_for(ctx, (j.extent + j.per_task - 1) / j.per_task, pad_task, &j);
+            return EL_OK;
+        }
     }
+    /* kernels/opt copies whole runs (identical bytes); the reference when it declines. */
+    if (!el_opt_pad(el_ctx_isa(ctx), d->elem, &d->in, d->before, d->after, d->value, in, out))
+        el_pad(d->elem, &d->in, d->before, d->after, d->value, in, out);
     return EL_OK;
 }
 

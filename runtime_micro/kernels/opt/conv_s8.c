@@ -232,10 +232,10 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
     pos[0] = b, pos[1] = oy, pos[2] = ox;
 }
 
-int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
-                     const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                     const int8_t *filter, const int32_t *bias, const el_opt_sums *sums,
-                     const el_dims *out_dims, int8_t *out)
+int el_opt_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
+                          const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                          const int8_t *filter, const int32_t *bias, const el_opt_sums *sums,
+                          const el_dims *out_dims, int8_t *out, int32_t c0, int32_t c1)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w;
@@ -270,8 +270,8 @@ int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q
             memset(cols + (size_t)i * kc + k, 0, (size_t)(kc - k));
         }
     }
-    for (n0 = 0; n0 < out_c; n0 += EL_OPT_NC) {
-        const int32_t nc = out_c - n0 < EL_OPT_NC ? out_c - n0 : EL_OPT_NC;
+    for (n0 = c0; n0 < c1; n0 += EL_OPT_NC) {
+        const int32_t nc = c1 - n0 < EL_OPT_NC ? c1 - n0 : EL_OPT_NC;
         const int8_t *fb = filter + (size_t)n0 * k;
         const int32_t *bsum = bs;
         el_opt_rq rq;

@@ -56,18 +56,30 @@ void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *fil
                            const int32_t *bias, int32_t input_offset, int32_t *bias_out,
                            int32_t *sum_out);
 
-/* sums: NULL, or the filter's sums from el_opt_filter_sums_s8 (same bytes either way). */
-int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
-                     const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                     const int8_t *filter, const int32_t *bias, const el_opt_sums *sums,
-                     const el_dims *out_dims, int8_t *out);
+/* sums: NULL, or the filter's sums from el_opt_filter_sums_s8 (same bytes either way).
+ * el_opt_conv2d_s8_cols writes output channels c0 <= c < c1 only (rows stay out_dims->c
+ * apart): threads split a weight-heavy layer by channels. Whether it takes the layer does not
+ * depend on the window, so an empty one (c0 == c1) asks without touching anything. */
+int el_opt_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
+                          const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                          const int8_t *filter, const int32_t *bias, const el_opt_sums *sums,
+                          const el_dims *out_dims, int8_t *out, int32_t c0, int32_t c1);
+static inline int el_opt_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
+                                   const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                                   const int8_t *filter, const int32_t *bias,
+                                   const el_opt_sums *sums, const el_dims *out_dims, int8_t *out)
+{
+    return el_opt_conv2d_s8_cols(isa, p, q, in_dims, in, f_dims, filter, bias, sums, out_dims, out,
+                                 0, out_dims->c);
+}
 /* The int16 kernels below exist on hosted CPUs only; elsewhere the callers skip them at compile
  * time (microcontroller code size). */
 #if defined(__x86_64__) || defined(__aarch64__)
-#define EL_OPT_S16 1
+#define EL_HOSTED_CPU 1 /* also: the glue's finer thread splits (no pool on a microcontroller) */
 #else
-#define EL_OPT_S16 0
+#define EL_HOSTED_CPU 0
 #endif
+#define EL_OPT_S16 EL_HOSTED_CPU
 /* int16x8 CONV_2D (int16 activations, int8 filter, bias int64 when bias64 else int32 or NULL,
  * as the reference el_conv2d_s16 takes them): hosted CPUs (conv_s16.c); 0 elsewhere. */
 int el_opt_conv2d_s16(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
