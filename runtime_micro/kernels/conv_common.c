@@ -475,17 +475,23 @@ typedef struct {
     int32_t chans;       /* > 0: task i writes channels [i * chans, (i + 1) * chans) instead */
 } conv_job;
 
-/* An int8 CONV_2D with at least as many output channels per filter tap as output pixels (the
- * 1x1 expansions of a 7x7 or 14x14 map) is split by output channels on hosted CPUs: each
- * thread then reads only its share of the filter, where bands of rows would each read all of
- * it, and the 7 rows of a 7x7 map no longer split 4 / 3. Each output byte is computed as in
- * one call (the kernel's channel blocks start at the window; a channel's arithmetic is its
- * own). Windows are whole groups of 16 channels (the widest GEMM panel), one per thread.
+/* An int8 or float32 CONV_2D with at least as many output channels per filter tap as output
+ * pixels (the 1x1 expansions of a 7x7 or 14x14 map) is split by output channels on hosted
+ * CPUs: each thread then reads only its share of the filter, where bands of rows would each
+ * read all of it, and the 7 rows of a 7x7 map no longer split 4 / 3. Each output is computed
+ * as in one call (the kernels' channel blocks start at the window; a channel's arithmetic is
+ * its own). Windows are whole groups of 16 channels (the widest GEMM panel), one per thread.
  * MobileNetV2-1.0/224 int8, two threads, interleaved with LiteRT: about 70 us of 2.4 ms. */
 static void conv_chan_task(const conv_job *j, int32_t i)
 {
     const conv_view *v = j->v;
     const int32_t c0 = i * j->chans, c1 = c0 + j->chans < v->out.c ? c0 + j->chans : v->out.c;
+    if (j->in->type == EL_FLOAT32) {
+        (void)el_opt_conv2d_f32_cols(el_ctx_isa(j->ctx), v->p, &v->in, EL_F32(j->in), &v->filter,
+                                     EL_F32(j->filter), v->packed, j->bias ? EL_F32(j->bias) : NULL,
+                                     &v->out, EL_F32(j->out), c0, c1);
+        return;
+    }
     (void)el_opt_conv2d_s8_cols(el_ctx_isa(j->ctx), v->p, &v->q, &v->in,
                                 (const int8_t *)j->in->data, &v->filter, EL_S8(j->filter),
                                 j->bias ? EL_S32(j->bias) : NULL, v->sums.bias ? &v->sums : NULL,
@@ -549,11 +555,14 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
     j.out = out;
     j.esize = in->type == EL_FLOAT32 ? 4u : (in->type == EL_INT16 ? 2u : 1u);
     j.chans = 0;
-    if (EL_HOSTED_CPU && run == conv2d_run && in->type == EL_INT8 &&
+    if (EL_HOSTED_CPU && run == conv2d_run && v->out.c >= 32 * threads &&
         (double)v->out.c * v->filter.h * v->filter.w >= (double)v->out.n * v->out.h * v->out.w &&
-        v->out.c >= 32 * threads &&
-        el_opt_conv2d_s8_cols(el_ctx_isa(ctx), v->p, &v->q, &v->in, NULL, &v->filter, NULL, NULL,
-                              NULL, &v->out, NULL, 0, 0)) {
+        ((in->type == EL_INT8 &&
+          el_opt_conv2d_s8_cols(el_ctx_isa(ctx), v->p, &v->q, &v->in, NULL, &v->filter, NULL, NULL,
+                                NULL, &v->out, NULL, 0, 0)) ||
+         (EL_KEEP_F32 && in->type == EL_FLOAT32 && !(filter->flags & EL_TENSOR_F16) &&
+          el_opt_conv2d_f32_cols(el_ctx_isa(ctx), v->p, &v->in, NULL, &v->filter, NULL, NULL, NULL,
+                                 &v->out, NULL, 0, 0)))) {
         const int32_t groups = (v->out.c + 15) / 16; /* one window per thread */
         j.chans = (groups + threads - 1) / threads * 16;
         el_parallel_for(ctx, (v->out.c + j.chans - 1) / j.chans, conv_task, &j);

@@ -39,25 +39,28 @@ void el_opt_conv2d_f32_pack(uint32_t isa, const el_dims *in_dims, const el_dims 
     (void)isa, (void)in_dims, (void)f_dims, (void)filter, (void)packed;
 }
 
-int el_opt_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
-                      const float *in, const el_dims *f_dims, const float *filter,
-                      const float *packed, const float *bias, const el_dims *out_dims, float *out)
+int el_opt_conv2d_f32_cols(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
+                           const float *in, const el_dims *f_dims, const float *filter,
+                           const float *packed, const float *bias, const el_dims *out_dims,
+                           float *out, int32_t c0, int32_t c1)
 {
     if (!(isa & EL_OPT_ON)) {
         return 0;
     }
 #if defined(EL_OPT_HAVE_AVX2)
     if (isa & EL_OPT_ISA_AVX2) {
-        return el_opt_conv2d_f32_avx2(p, in_dims, in, f_dims, filter, packed, bias, out_dims, out);
+        return el_opt_conv2d_f32_avx2(p, in_dims, in, f_dims, filter, packed, bias, out_dims, out,
+                                      c0, c1);
     }
 #endif
 #if defined(EL_OPT_HAVE_NEON)
     if (isa & EL_OPT_ISA_NEON) {
-        return el_opt_conv2d_f32_neon(p, in_dims, in, f_dims, filter, packed, bias, out_dims, out);
+        return el_opt_conv2d_f32_neon(p, in_dims, in, f_dims, filter, packed, bias, out_dims, out,
+                                      c0, c1);
     }
 #endif
     (void)p, (void)in_dims, (void)in, (void)f_dims, (void)filter, (void)packed, (void)bias;
-    (void)out_dims, (void)out;
+    (void)out_dims, (void)out, (void)c0, (void)c1;
     return 0;
 }
 

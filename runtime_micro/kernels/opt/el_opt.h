@@ -118,9 +118,22 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
  * (tests/opt/test_opt_f32.c: 1e-5 of the output scale). Each output's sequence of operations
  * is fixed by the layer, never by the tile, band or thread that computes it, so any thread
  * split gives the same bytes. Infinities and NaNs land where the reference puts them. */
-int el_opt_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
-                      const float *in, const el_dims *f_dims, const float *filter,
-                      const float *packed, const float *bias, const el_dims *out_dims, float *out);
+/* el_opt_conv2d_f32_cols: output channels c0 <= c < c1 only (rows stay out_dims->c apart),
+ * c0 a multiple of 16: threads split a weight-heavy layer by channels. Returns 0, touching
+ * nothing, when it does not take the layer with this window (the same answer for every window
+ * with c0 > 0 or c1 < out_dims->c: ask with an empty one, c0 == c1 == 0). */
+int el_opt_conv2d_f32_cols(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
+                           const float *in, const el_dims *f_dims, const float *filter,
+                           const float *packed, const float *bias, const el_dims *out_dims,
+                           float *out, int32_t c0, int32_t c1);
+static inline int el_opt_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_dims *in_dims,
+                                    const float *in, const el_dims *f_dims, const float *filter,
+                                    const float *packed, const float *bias, const el_dims *out_dims,
+                                    float *out)
+{
+    return el_opt_conv2d_f32_cols(isa, p, in_dims, in, f_dims, filter, packed, bias, out_dims, out,
+                                  0, out_dims->c);
+}
 /* A constant CONV_2D filter packed once (prepare) the way `isa`'s kernel reads it, so invokes
  * and thread bands stop packing it per call: el_opt_conv2d_f32_packed_bytes is the size (0:
  * no packed form for this isa or layer; pass packed = NULL), el_opt_conv2d_f32_pack fills it.

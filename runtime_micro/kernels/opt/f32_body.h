@@ -110,12 +110,12 @@ F_ATTR static void F_FN(im2col)(const F_FN(a_src) * s, const float *img, int32_t
     }
 }
 
-/* C (m x n, ldc = n) of `batches` images = A * W^T + bias, clamped to [lo, hi]. W's panels
- * come from `packed` (F_FN(pack_all)'s layout, made once at prepare) or, when it is NULL, are
- * packed here per call into a stack buffer. */
+/* Columns c0 <= j < c1 (c0 a multiple of F_NP) of C (m x n, ldc = n) of `batches` images =
+ * A * W^T + bias, clamped to [lo, hi]. W's panels come from `packed` (F_FN(pack_all)'s layout,
+ * made once at prepare) or, when it is NULL, are packed here per call into a stack buffer. */
 F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m, int32_t n,
                               int32_t k, const float *w, const float *packed, const float *bias,
-                              float lo, float hi, float *out)
+                              float lo, float hi, float *out, int32_t c0, int32_t c1)
 {
     const int32_t npad = (n + F_NP - 1) / F_NP * F_NP;
     float panel[F_PANEL];
@@ -127,8 +127,8 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
         const int32_t flags = (k0 == 0 ? EL_F32_FIRST : 0) | (k0 + ks >= k ? EL_F32_LAST : 0);
         /* as many panels as fit the buffer: each A tile then meets all of them */
         const int32_t block = F_PANEL / (ks * F_NP) * F_NP;
-        for (nb0 = 0; nb0 < n; nb0 += block) {
-            const int32_t nb = n - nb0 < block ? n - nb0 : block;
+        for (nb0 = c0; nb0 < c1; nb0 += block) {
+            const int32_t nb = c1 - nb0 < block ? c1 - nb0 : block;
             const float *pan = packed ? packed + (size_t)k0 * npad + (size_t)nb0 * ks : panel;
             for (n0 = 0; !packed && n0 < nb; n0 += F_NP) {
                 F_FN(pack)(w, k, nb0 + n0, n, k0, ks, panel + (size_t)n0 * ks);
@@ -438,18 +438,24 @@ F_ATTR void F_FN(el_opt_conv2d_f32_pack)(const el_dims *in_dims, const el_dims *
     }
 }
 
-/* packed: NULL, or the filter as F_FN(el_opt_conv2d_f32_pack) packed it (same results). */
+/* packed: NULL, or the filter as F_FN(el_opt_conv2d_f32_pack) packed it (same results).
+ * Output channels c0 <= c < c1 only (see el_opt_conv2d_f32_cols); the small-patch path takes
+ * whole layers only. */
 F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_dims, const float *in,
                                    const el_dims *f_dims, const float *filter, const float *packed,
-                                   const float *bias, const el_dims *out_dims, float *out)
+                                   const float *bias, const el_dims *out_dims, float *out,
+                                   int32_t c0, int32_t c1)
 {
     const int32_t k = f_dims->h * f_dims->w * in_dims->c;
     F_FN(a_src) s;
-    if (f_dims->c != in_dims->c || k < 1 || out_dims->c < 1) {
+    if (f_dims->c != in_dims->c || k < 1 || out_dims->c < 1 || c0 % F_NP != 0) {
         return 0;
     }
 #if defined(F_SMALL_CONV)
     if (F_IS_SMALL(k, in_dims, f_dims, out_dims->c)) {
+        if (c0 != 0 || c1 != out_dims->c) {
+            return 0;
+        }
         return F_FN(conv_small)(p, in_dims, in, f_dims, filter, packed, bias, out_dims, out);
     }
 #endif
@@ -461,7 +467,7 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
     s.ld = 0;
     s.direct = f_dims->h == 1 && f_dims->w == 1 && p->pad_h == 0 && p->pad_w == 0;
     F_FN(gemm)(&s, in_dims->n, out_dims->h * out_dims->w, out_dims->c, k, filter, packed, bias,
-               p->act_min_f, p->act_max_f, out);
+               p->act_min_f, p->act_max_f, out, c0, c1);
     return 1;
 }
 

@@ -235,7 +235,8 @@ void el_opt_add_vnni512(const el_arith_params *p, int is_sub, int32_t n, const i
 #if defined(EL_OPT_HAVE_AVX2)
 int el_opt_conv2d_f32_avx2(const el_conv_params *p, const el_dims *in_dims, const float *in,
                            const el_dims *f_dims, const float *filter, const float *packed,
-                           const float *bias, const el_dims *out_dims, float *out);
+                           const float *bias, const el_dims *out_dims, float *out, int32_t c0,
+                           int32_t c1);
 size_t el_opt_conv2d_f32_packed_avx2(const el_dims *in_dims, const el_dims *f_dims);
 void el_opt_conv2d_f32_pack_avx2(const el_dims *in_dims, const el_dims *f_dims, const float *filter,
                                  float *packed);
@@ -260,7 +261,8 @@ void el_opt_dw_run_neon(int32_t taps, const int8_t *x0, const int32_t *toff, int
                         int32_t npix, const int8_t *f, int32_t fstride, int32_t n, int32_t *acc);
 int el_opt_conv2d_f32_neon(const el_conv_params *p, const el_dims *in_dims, const float *in,
                            const el_dims *f_dims, const float *filter, const float *packed,
-                           const float *bias, const el_dims *out_dims, float *out);
+                           const float *bias, const el_dims *out_dims, float *out, int32_t c0,
+                           int32_t c1);
 size_t el_opt_conv2d_f32_packed_neon(const el_dims *in_dims, const el_dims *f_dims);
 void el_opt_conv2d_f32_pack_neon(const el_dims *in_dims, const el_dims *f_dims, const float *filter,
                                  float *packed);
