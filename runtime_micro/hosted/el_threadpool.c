@@ -1,12 +1,30 @@
 /* el_threadpool: see el_threadpool.h. One job at a time per pool: the caller publishes it
- * under the mutex, bumps the generation and wakes the workers; everyone (caller included)
- * takes task indices from a shared counter until none are left; the caller waits until the
- * last running task has finished, so nothing of the job is touched after parallel_for returns. */
+ * under the mutex, bumps the generation and wakes the workers. The tasks are dealt out in
+ * contiguous ranges, one per thread (the caller's first), so a thread meets the same part of
+ * every layer (the rows it wrote in the layer before stay in its cache); a thread whose range
+ * is done takes tasks from the end of the others' (work stealing), so a thread that started
+ * late or runs slower (a busy sibling core of a shared machine) holds nobody up. The caller
+ * waits until the last task has finished, so nothing of the job is touched after parallel_for
+ * returns. */
 #define _POSIX_C_SOURCE 200809L
 #include "el_threadpool.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* One thread's share of the current job: tasks [start, end) of which `left` are unclaimed.
+ * Its owner claims at start, thieves at end; a claim first takes one from `left`, so the two
+ * ends never meet on the same task. Padded to its own cache line. */
+typedef struct {
+    int32_t start, end, left;
+    char pad[64 - 3 * sizeof(int32_t)];
+} el_pool_range;
+
+typedef struct {
+    struct el_threadpool *pool;
+    int32_t index; /* its range: 1 + the worker's number */
+} el_pool_worker;
 
 struct el_threadpool {
     pthread_mutex_t lock;
@@ -14,6 +32,7 @@ struct el_threadpool {
     pthread_cond_t done;    /* caller: the last task finished */
     pthread_mutex_t submit; /* one parallel_for at a time */
     pthread_t *workers;
+    el_pool_worker *worker_args;
     int32_t n_workers;
     int32_t started; /* workers actually created */
     int shutdown;
@@ -21,7 +40,9 @@ struct el_threadpool {
     /* the current job */
     void (*task)(void *arg, int32_t i);
     void *arg;
-    int32_t n_tasks, next, unfinished;
+    int32_t unfinished;    /* tasks not yet finished */
+    int32_t active;        /* workers inside the job (they may still be claiming) */
+    el_pool_range *ranges; /* one per thread: [0] the caller's, [1 + w] worker w's */
 };
 
 /* Waking a sleeping thread takes tens of microseconds (futex, scheduler; more in a VM),
@@ -63,24 +84,45 @@ static int spin_until_zero(const int32_t *v)
     return 0;
 }
 
-/* Runs tasks of the current job until none are left; called and returns with lock held. */
-static void run_tasks(el_threadpool *p)
+/* Takes one unclaimed task of range r, from its start (the owner) or its end (a thief). */
+static int claim(el_pool_range *r, int from_end, int32_t *i)
 {
-    while (p->next < p->n_tasks) {
-        const int32_t i = p->next++;
-        void (*task)(void *, int32_t) = p->task;
-        void *arg = p->arg;
-        pthread_mutex_unlock(&p->lock);
-        task(arg, i);
+    int32_t left = __atomic_load_n(&r->left, __ATOMIC_RELAXED);
+    while (left > 0) {
+        if (__atomic_compare_exchange_n(&r->left, &left, left - 1, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            *i = from_end ? __atomic_sub_fetch(&r->end, 1, __ATOMIC_RELAXED)
+                          : __atomic_fetch_add(&r->start, 1, __ATOMIC_RELAXED);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Runs the tasks of range `self`, then steals from the others' until no task is unclaimed
+ * (lock not held; task and arg read under it when the job was taken). */
+static void run_tasks(el_threadpool *p, int32_t self, void (*task)(void *, int32_t), void *arg)
+{
+    const int32_t n = p->n_workers + 1;
+    int32_t v, i, done = 0;
+    for (v = 0; v < n; v++) {
+        el_pool_range *r = &p->ranges[(self + v) % n];
+        while (claim(r, v != 0, &i)) {
+            task(arg, i);
+            done++;
+        }
+    }
+    if (done > 0 && __atomic_sub_fetch(&p->unfinished, done, __ATOMIC_ACQ_REL) == 0) {
         pthread_mutex_lock(&p->lock);
-        if (__atomic_sub_fetch(&p->unfinished, 1, __ATOMIC_RELEASE) == 0)
-            pthread_cond_signal(&p->done);
+        pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->lock);
     }
 }
 
 static void *worker_main(void *arg)
 {
-    el_threadpool *p = (el_threadpool *)arg;
+    el_threadpool *p = ((el_pool_worker *)arg)->pool;
+    const int32_t self = ((el_pool_worker *)arg)->index;
     uint64_t seen = 0;
     pthread_mutex_lock(&p->lock);
     for (;;) {
@@ -94,7 +136,15 @@ static void *worker_main(void *arg)
         if (p->shutdown)
             break;
         seen = p->generation;
-        run_tasks(p);
+        {
+            void (*task)(void *, int32_t) = p->task;
+            void *targ = p->arg;
+            __atomic_add_fetch(&p->active, 1, __ATOMIC_ACQ_REL);
+            pthread_mutex_unlock(&p->lock);
+            run_tasks(p, self, task, targ);
+            __atomic_sub_fetch(&p->active, 1, __ATOMIC_ACQ_REL);
+            pthread_mutex_lock(&p->lock);
+        }
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -112,11 +162,20 @@ el_threadpool *el_threadpool_create(int32_t num_threads)
         return NULL;
     p->n_workers = num_threads - 1;
     if (p->n_workers > 0) {
+        void *ranges = NULL;
         p->workers = (pthread_t *)calloc((size_t)p->n_workers, sizeof(pthread_t));
-        if (p->workers == NULL) {
+        p->worker_args = (el_pool_worker *)calloc((size_t)p->n_workers, sizeof(el_pool_worker));
+        if (posix_memalign(&ranges, 64, (size_t)num_threads * sizeof(el_pool_range)) != 0)
+            ranges = NULL;
+        p->ranges = (el_pool_range *)ranges;
+        if (p->workers == NULL || p->worker_args == NULL || p->ranges == NULL) {
+            free(p->workers);
+            free(p->worker_args);
+            free(p->ranges);
             free(p);
             return NULL;
         }
+        memset(p->ranges, 0, (size_t)num_threads * sizeof(el_pool_range));
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_mutex_init(&p->submit, NULL);
@@ -131,7 +190,9 @@ el_threadpool *el_threadpool_create(int32_t num_threads)
     }
     (void)pthread_attr_setstacksize(&attr, (size_t)1 << 20);
     for (i = 0; i < p->n_workers; i++) {
-        if (pthread_create(&p->workers[i], &attr, worker_main, p) != 0) {
+        p->worker_args[i].pool = p;
+        p->worker_args[i].index = i + 1;
+        if (pthread_create(&p->workers[i], &attr, worker_main, &p->worker_args[i]) != 0) {
             pthread_attr_destroy(&attr);
             el_threadpool_destroy(p);
             return NULL;
@@ -158,6 +219,8 @@ void el_threadpool_destroy(el_threadpool *p)
     pthread_mutex_destroy(&p->submit);
     pthread_mutex_destroy(&p->lock);
     free(p->workers);
+    free(p->worker_args);
+    free(p->ranges);
     free(p);
 }
 
@@ -180,25 +243,37 @@ void el_threadpool_parallel_for(void *pool, int32_t n_tasks, void (*task)(void *
     }
     pthread_mutex_lock(&p->submit);
     pthread_mutex_lock(&p->lock);
+    /* A worker that took the last job after it was done may still be looking for tasks:
+     * the ranges change only once it has left. */
+    while (__atomic_load_n(&p->active, __ATOMIC_ACQUIRE) != 0) {
+        pthread_mutex_unlock(&p->lock);
+        cpu_relax();
+        pthread_mutex_lock(&p->lock);
+    }
+    {
+        const int32_t n = p->n_workers + 1;
+        for (i = 0; i < n; i++) {
+            const int32_t a = (int32_t)((int64_t)n_tasks * i / n);
+            const int32_t b = (int32_t)((int64_t)n_tasks * (i + 1) / n);
+            p->ranges[i].start = a;
+            p->ranges[i].end = b;
+            __atomic_store_n(&p->ranges[i].left, b - a, __ATOMIC_RELAXED);
+        }
+    }
     p->task = task;
     p->arg = arg;
-    p->n_tasks = n_tasks;
-    p->next = 0;
     __atomic_store_n(&p->unfinished, n_tasks, __ATOMIC_RELAXED);
     __atomic_store_n(&p->generation, p->generation + 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->work);
-    run_tasks(p);
-    if (p->unfinished > 0) {
-        pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&p->lock);
+    run_tasks(p, 0, task, arg);
+    if (__atomic_load_n(&p->unfinished, __ATOMIC_ACQUIRE) > 0)
         (void)spin_until_zero(&p->unfinished);
-        pthread_mutex_lock(&p->lock);
-    }
-    while (p->unfinished > 0)
+    pthread_mutex_lock(&p->lock);
+    while (__atomic_load_n(&p->unfinished, __ATOMIC_ACQUIRE) > 0)
         pthread_cond_wait(&p->done, &p->lock);
     p->task = NULL;
     p->arg = NULL;
-    p->n_tasks = 0;
-    p->next = 0;
     pthread_mutex_unlock(&p->lock);
     pthread_mutex_unlock(&p->submit);
 }

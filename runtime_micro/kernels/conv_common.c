@@ -531,6 +531,8 @@ static void conv_task(void *arg, int32_t i)
 
 /* Below this many multiply-adds a layer runs as one call: the hand-off would cost more. */
 #define EL_CONV_SPLIT_MIN_MACS 32768
+#define EL_CONV_BANDS 4
+#define EL_CONV_BAND_PIXELS 256
 
 static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, const el_tensor *in,
                           const el_tensor *filter, const el_tensor *bias, el_tensor *out)
@@ -568,7 +570,17 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
         el_parallel_for(ctx, (v->out.c + j.chans - 1) / j.chans, conv_task, &j);
         return;
     }
-    j.rows = (v->out.h + threads - 1) / threads;
+    {
+        /* Up to EL_CONV_BANDS bands per thread of at least EL_CONV_BAND_PIXELS output pixels
+         * (the GEMM's row block on hosted CPUs, so no filter panel is packed more often than in
+         * one call): a thread that starts late or runs slower then takes fewer of them (the
+         * hosted pool deals each thread a contiguous run of bands and lets it steal from the
+         * end of the others' runs). */
+        int32_t m =
+            (int32_t)((double)v->out.h * v->out.w / ((double)EL_CONV_BAND_PIXELS * threads));
+        m = !EL_HOSTED_CPU || m < 1 ? 1 : (m > EL_CONV_BANDS ? EL_CONV_BANDS : m);
+        j.rows = (v->out.h + threads * m - 1) / (threads * m);
+    }
     j.bands = (v->out.h + j.rows - 1) / j.rows;
     /* every band must start inside the input (always so with SAME / VALID padding) */
     if (j.bands * v->out.n <= 1 ||

@@ -1,6 +1,6 @@
 /* hosted/el_threadpool: every task index runs exactly once and parallel_for returns only after
  * all have finished; two threads sharing one pool, and two pools at once; create/destroy
- * repeatedly. Built under ASan+UBSan and under ThreadSanitizer (make check). Results of models
+ * repeatedly; a thread stuck in its first task has the rest of its range taken by the others. Built under ASan+UBSan and under ThreadSanitizer (make check). Results of models
  * with 1/2/4 threads are compared from Python (tests/test_threads.py).
  *
  *   test_threads <corpus dir> */
@@ -58,6 +58,32 @@ static void *run_many(void *arg)
     return NULL;
 }
 
+/* Stealing: task 0 (the caller's: its range comes first) waits until some other task of the
+ * caller's range has run on another thread, which only stealing from the end of that range
+ * can do. Gives up after about 10 s (a failure, not a hang). */
+typedef struct {
+    pthread_t caller;
+    int32_t n, stolen, first_stolen;
+} steal_job;
+
+static void steal_task(void *arg, int32_t i)
+{
+    steal_job *j = (steal_job *)arg;
+    if (i == 0) {
+        long spins;
+        for (spins = 0; spins < 100000000L && !__atomic_load_n(&j->stolen, __ATOMIC_ACQUIRE);
+             spins++) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+    } else if (i < j->n / 2 && !pthread_equal(pthread_self(), j->caller)) {
+        if (!__atomic_load_n(&j->stolen, __ATOMIC_ACQUIRE))
+            j->first_stolen = i;
+        __atomic_store_n(&j->stolen, 1, __ATOMIC_RELEASE);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int32_t n;
@@ -97,6 +123,19 @@ int main(int argc, char **argv)
     CHECK(a.ok && b.ok);
     el_threadpool_destroy(q);
     el_threadpool_destroy(p);
+    /* work stealing: the worker finishes its half, then takes from the end of the caller's */
+    {
+        steal_job sj;
+        p = el_threadpool_create(2);
+        sj.caller = pthread_self();
+        sj.n = 16;
+        sj.stolen = 0;
+        sj.first_stolen = -1;
+        el_threadpool_parallel_for(p, sj.n, steal_task, &sj);
+        CHECK(sj.stolen == 1);
+        CHECK(sj.first_stolen == sj.n / 2 - 1); /* from the end: the caller keeps its rows */
+        el_threadpool_destroy(p);
+    }
     /* a NULL pool runs inline */
     a.pool = NULL;
     run_many(&a);
