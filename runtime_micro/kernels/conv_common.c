@@ -510,7 +510,7 @@ static void conv_task(void *arg, int32_t i)
     const int32_t skip = top > 0 ? top : 0;
     const unsigned char *in = (const unsigned char *)j->in->data;
     unsigned char *out = (unsigned char *)j->out->data;
-    if (j->chans > 0) {
+    if (EL_HOSTED_CPU && j->chans > 0) {
         conv_chan_task(j, i);
         return;
     }
