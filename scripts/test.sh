@@ -31,5 +31,6 @@ VENV="${EDGELITE_VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q ".[test]"
-# One pytest-xdist worker per core (EDGELITE_TEST_WORKERS=0 runs everything in this process).
-exec "$VENV/bin/python" -m pytest -q -n "${EDGELITE_TEST_WORKERS:-auto}" "$@"
+# One pytest-xdist worker per core (EDGELITE_TEST_WORKERS=0 runs everything in this process);
+# the 25 slowest tests are listed at the end, to keep the whole run under CI's 30 minutes.
+exec "$VENV/bin/python" -m pytest -q --durations=25 -n "${EDGELITE_TEST_WORKERS:-auto}" "$@"
