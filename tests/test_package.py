@@ -134,7 +134,8 @@ def test_test_sh_runs_pytest_when_every_package_is_installed(tmp_path: Path) -> 
     assert "apt-get" not in res.stderr
     calls = (root / "calls").read_text().splitlines()
     assert calls[-2] == "python -m pip install -q .[test]"
-    assert calls[-1] == "python -m pytest -q -n auto -k x"  # one xdist worker per core
+    # one xdist worker per core; the slowest tests listed (CI has 30 minutes)
+    assert calls[-1] == "python -m pytest -q --durations=25 -n auto -k x"
 
 
 def test_ci_and_test_sh_share_one_package_list() -> None:
