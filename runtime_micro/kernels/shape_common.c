@@ -632,45 +632,30 @@ static el_status pad_prepare(el_context *ctx, el_node *node)
 }
 
 /* Pads dimension r's output indices [o0, o1) (every dimension before r of extent 1, unpadded):
- * padding indices take the value, the others the input's slice padded in the dimensions
- * after r. The bytes are those of one call over the whole tensor. */
+ * one PAD of the input rows the span holds, with the span's share of the padding before and
+ * after them. The bytes are those of one call over the whole tensor. */
 static void pad_span(el_context *ctx, const pad_data *d, int32_t r, int32_t o0, int32_t o1,
                      const unsigned char *in, unsigned char *out)
 {
+    const int32_t first = d->before[r], last = d->before[r] + d->in.d[r]; /* input rows */
+    const int32_t lo = first < o0 ? o0 : (first > o1 ? o1 : first);
+    const int32_t hi = last < lo ? lo : (last > o1 ? o1 : last);
     size_t out_block = d->elem, in_block = d->elem;
-    int32_t i, lo, hi;
+    el_shape sub = d->in;
+    int32_t before[EL_NN_MAX_RANK], after[EL_NN_MAX_RANK], i;
     for (i = EL_NN_MAX_RANK - 1; i > r; i--) {
         out_block *= (size_t)(d->in.d[i] + d->before[i] + d->after[i]);
         in_block *= (size_t)d->in.d[i];
     }
-    lo = o0 > d->before[r] ? o0 : d->before[r];
-    hi = o1 < d->before[r] + d->in.d[r] ? o1 : d->before[r] + d->in.d[r];
-    for (i = o0; i < o1; i++) {
-        if (i == lo && lo < hi) { /* the input's rows [lo, hi) in one call */
-            el_shape sub = d->in;
-            int32_t before[EL_NN_MAX_RANK], after[EL_NN_MAX_RANK];
-            memcpy(before, d->before, sizeof(before));
-            memcpy(after, d->after, sizeof(after));
-            sub.d[r] = hi - lo;
-            before[r] = after[r] = 0;
-            if (!el_opt_pad(el_ctx_isa(ctx), d->elem, &sub, before, after, d->value,
-                            in + (size_t)(lo - d->before[r]) * in_block,
-                            out + (size_t)lo * out_block)) {
-                el_pad(d->elem, &sub, before, after, d->value,
-                       in + (size_t)(lo - d->before[r]) * in_block, out + (size_t)lo * out_block);
-            }
-            i = hi - 1;
-        } else {
-            unsigned char *o = out + (size_t)i * out_block;
-            size_t b;
-            if (d->elem == 1) {
-                memset(o, d->value[0], out_block);
-            } else {
-                for (b = 0; b < out_block; b += d->elem)
-                    memcpy(o + b, d->value, d->elem);
-            }
-        }
-    }
+    memcpy(before, d->before, sizeof(before));
+    memcpy(after, d->after, sizeof(after));
+    sub.d[r] = hi - lo;
+    before[r] = lo - o0;
+    after[r] = o1 - hi;
+    in += (size_t)(lo > first ? lo - first : 0) * in_block;
+    out += (size_t)o0 * out_block;
+    if (!el_opt_pad(el_ctx_isa(ctx), d->elem, &sub, before, after, d->value, in, out))
+        el_pad(d->elem, &sub, before, after, d->value, in, out);
 }
 
 typedef struct {

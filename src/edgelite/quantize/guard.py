@@ -160,6 +160,18 @@ def _op_sqnr(graph: ir.Graph, rep: R.Report, key: str) -> float:
     return min(vals, default=R.SQNR_CAP_DB)
 
 
+def _build_or_note(build, trial: AnnotateConfig, notes: list[str], cannot: str):
+    """build(trial), or None with a note when the backend has no kernel for it (UNSUPPORTED);
+    any other error propagates."""
+    try:
+        return build(trial)
+    except EdgeliteError as exc:
+        if exc.code != Code.UNSUPPORTED:
+            raise
+        notes.append(f"guard: {cannot} on this backend ({exc.message})")
+        return None
+
+
 def _raised(cfg: AnnotateConfig, key: str, to: str) -> AnnotateConfig:
     if to == "int16":
         return replace(cfg, int16=cfg.int16 | {key})
@@ -189,14 +201,9 @@ def guard(graph: ir.Graph, ranges: dict[str, tuple[float, float]], cfg: Annotate
         trial = cfg
         for key, _, _ in norms:
             trial = _raised(trial, key, "int16")
-        try:
-            t_ann, t_model, t_rep = build(trial)
-        except EdgeliteError as exc:
-            if exc.code != Code.UNSUPPORTED:
-                raise
-            notes.append(f"guard: normalizations cannot run int16 on this backend "
-                         f"({exc.message})")
-        else:
+        built = _build_or_note(build, trial, notes, "normalizations cannot run int16")
+        if built is not None:
+            t_ann, t_model, t_rep = built
             if t_rep.output_sqnr_db >= rep.output_sqnr_db:
                 share, extra = divmod(len(t_model) - len(model), len(norms))
                 for i, (key, out, inp) in enumerate(norms):
@@ -218,14 +225,10 @@ def guard(graph: ir.Graph, ranges: dict[str, tuple[float, float]], cfg: Annotate
         before = _op_sqnr(graph, rep, key)
         for to in steps:
             trial = _raised(cfg, key, to)
-            try:
-                t_ann, t_model, t_rep = build(trial)
-            except EdgeliteError as exc:
-                if exc.code != Code.UNSUPPORTED:
-                    raise
-                notes.append(f"guard: {types[key]} [{key}] cannot run {to} on this backend "
-                             f"({exc.message})")
+            built = _build_or_note(build, trial, notes, f"{types[key]} [{key}] cannot run {to}")
+            if built is None:
                 continue
+            t_ann, t_model, t_rep = built
             after = _op_sqnr(graph, t_rep, key)
             if structural:
                 if t_rep.output_sqnr_db < rep.output_sqnr_db - 0.5:
