@@ -223,24 +223,43 @@ static el_status conv_types(el_context *ctx, el_node *node, el_tensor *in, el_te
     return EL_OK;
 }
 
+/* fold: NULL, or the padding of a PAD folded into the layer (top, bottom, left, right). */
 static el_status conv_geometry(el_context *ctx, el_node *node, conv_data *d, int32_t padding,
-                               int32_t act, int32_t out_type, float out_s, int32_t out_zp)
+                               const int32_t *fold, int32_t act, int32_t out_type, float out_s,
+                               int32_t out_zp)
 {
     int32_t oh, ow;
+    (void)fold; /* hosted builds only */
     if (d->p.stride_h < 1 || d->p.stride_w < 1 || d->p.dilation_h < 1 || d->p.dilation_w < 1) {
         return EL_BAD(ctx, node, "strides and dilations must be >= 1");
     }
     if (padding != EL_PADDING_SAME && padding != EL_PADDING_VALID) {
         return EL_UNSUP(ctx, node, "padding %d is not SAME or VALID", (int)padding);
     }
-    oh = el_k_out_size(padding, d->in.h, d->filter.h, d->p.stride_h, d->p.dilation_h);
-    ow = el_k_out_size(padding, d->in.w, d->filter.w, d->p.stride_w, d->p.dilation_w);
+#if EL_HOSTED_CPU
+    if (fold != NULL) { /* a folded PAD's padding (el_folded_pad), then VALID */
+        oh = el_k_out_size(EL_PADDING_VALID, d->in.h + fold[0] + fold[1], d->filter.h,
+                           d->p.stride_h, d->p.dilation_h);
+        ow = el_k_out_size(EL_PADDING_VALID, d->in.w + fold[2] + fold[3], d->filter.w,
+                           d->p.stride_w, d->p.dilation_w);
+    } else
+#endif
+    {
+        oh = el_k_out_size(padding, d->in.h, d->filter.h, d->p.stride_h, d->p.dilation_h);
+        ow = el_k_out_size(padding, d->in.w, d->filter.w, d->p.stride_w, d->p.dilation_w);
+    }
     if (oh < 1 || ow < 1 || d->out.h != oh || d->out.w != ow || d->out.n != d->in.n) {
         return EL_BAD(ctx, node, "output is %dx%dx%d, the op computes %dx%dx%d", (int)d->out.n,
                       (int)d->out.h, (int)d->out.w, (int)d->in.n, (int)oh, (int)ow);
     }
     d->p.pad_h = el_k_padding(d->p.stride_h, d->p.dilation_h, d->in.h, d->filter.h, oh);
     d->p.pad_w = el_k_padding(d->p.stride_w, d->p.dilation_w, d->in.w, d->filter.w, ow);
+#if EL_HOSTED_CPU
+    if (fold != NULL) {
+        d->p.pad_h = fold[0];
+        d->p.pad_w = fold[2];
+    }
+#endif
     if (d->is_float) {
         return el_k_act_range_f(ctx, node, act, &d->p.act_min_f, &d->p.act_max_f);
     }
@@ -361,7 +380,16 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
         EL_TRY(el_k_qout(ctx, node, 0, &out_s, &out_zp));
         EL_TRY(int16_setup(ctx, node, d, in, out_zp));
     }
-    EL_TRY(conv_geometry(ctx, node, d, o->padding, o->activation, out->type, out_s, out_zp));
+    {
+        const int32_t *fold = NULL;
+#if EL_HOSTED_CPU
+        int32_t pads[4];
+        if (el_folded_pad(ctx, node, pads))
+            fold = pads;
+#endif
+        EL_TRY(
+            conv_geometry(ctx, node, d, o->padding, fold, o->activation, out->type, out_s, out_zp));
+    }
     if (keep_sums) {
         const el_tensor *bias = el_input(ctx, node, 2);
         el_opt_filter_sums_s8(el_ctx_isa(ctx), d->out.c, d->filter.h * d->filter.w * d->filter.c,

@@ -90,6 +90,10 @@ static inline int32_t el_rd_i32(const uint8_t *p)
 /* An IF branch input that reads its caller's tensor in place: not planned, its data pointer
  * is set by the IF at each invoke (el_control.c). */
 #define EL_TENSOR_BORROWED 0x40u
+/* The output of a PAD folded into its reader (el_interp.c, fold_pad): never written; its dims
+ * and memory are the PAD's input's (el_tensor_info reports the model's shape and no data).
+ * el_model.c's EL_TENSOR_READY uses the bit during the build only, before any fold. */
+#define EL_TENSOR_FOLDED 0x80u
 
 typedef struct el_subgraph {
     el_tensor *tensors;

@@ -161,6 +161,164 @@ static void skip_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
 }
 #endif
 
+#if EL_HOSTED_CPU
+/* A PAD folded into the convolution that reads it: does nothing, and its output (given its
+ * input's shape) shares its input's memory, like a RESHAPE's. */
+static const el_kernel k_folded_pad = {EL_OP_PAD, EL_KERNEL_INPLACE, NULL, skipped_invoke};
+
+/* Height and width padding (top, bottom, left, right) of a PAD's constant [4, 2] paddings
+ * (int32 or int64) that pad nothing else; 0 when it has other padding or another form. */
+static int spatial_pads(const el_tensor *t, int32_t pads[4])
+{
+    int32_t i, v[8];
+    if (t == NULL || !(t->flags & EL_TENSOR_CONST) || (t->flags & EL_TENSOR_SPARSE) ||
+        t->data == NULL || t->rank != 2 || t->dims[0] != 4 || t->dims[1] != 2 ||
+        (t->type != EL_INT32 && t->type != EL_INT64))
+        return 0;
+    for (i = 0; i < 8; ++i) {
+        int64_t x;
+        if (t->type == EL_INT32) {
+            int32_t y;
+            memcpy(&y, (const uint8_t *)t->data + 4 * (size_t)i, 4);
+            x = y;
+        } else {
+            memcpy(&x, (const uint8_t *)t->data + 8 * (size_t)i, 8);
+        }
+        if (x < 0 || x > 0xFFFF)
+            return 0;
+        v[i] = (int32_t)x;
+    }
+    if (v[0] | v[1] | v[6] | v[7]) /* batch, channels */
+        return 0;
+    pads[0] = v[2], pads[1] = v[3], pads[2] = v[4], pads[3] = v[5];
+    return 1;
+}
+
+/* The value a PAD writes is what the convolution reads outside its input: real zero (int8:
+ * the zero point, the convolution's input offset cancels it; float32: +0.0). */
+static int pads_with_zero(el_context *ctx, const el_node *n, const el_tensor *x)
+{
+    const el_tensor *cv = el_input(ctx, n, 2);
+    el_quant qi, qo;
+    if (x->type == EL_FLOAT32) {
+        const float zero = 0.0f;
+        return cv == NULL ||
+               ((cv->flags & EL_TENSOR_CONST) && cv->data != NULL && cv->type == EL_FLOAT32 &&
+                cv->bytes == 4 && memcmp(cv->data, &zero, 4) == 0);
+    }
+    if (el_get_input_quant(ctx, n, 0, &qi) != EL_OK ||
+        el_get_output_quant(ctx, n, 0, &qo) != EL_OK || qi.count != 1 || qo.count != 1 ||
+        qi.scale != qo.scale || qi.zero_point != qo.zero_point)
+        return 0;
+    return cv == NULL ||
+           ((cv->flags & EL_TENSOR_CONST) && cv->data != NULL && cv->type == EL_INT8 &&
+            cv->bytes == 1 && *(const int8_t *)cv->data == qo.zero_point);
+}
+
+/* A PAD of height and width whose output only a VALID CONV_2D / DEPTHWISE_CONV_2D reads (as
+ * its input) is folded into it, as XNNPACK does: the convolution reads the PAD's input with
+ * that padding (el_folded_pad; conv_common.c) and the PAD does nothing, so the padded copy of
+ * the activations is neither written nor given arena memory. Same bytes: every output sees
+ * the same values in the same order. Only where the kernels' padding is the SAME-like kind
+ * they are all built for (top + bottom < the filter's extent: no window is all padding), with
+ * the greedy planner (the linear one keeps every tensor readable) and no op callback (it may
+ * read the PAD's output), on hosted CPUs with the optimized kernels on: the reference kernels'
+ * arena stays that of Cortex-M builds. */
+static void fold_pad(el_context *ctx, int32_t sg, el_node *n)
+{
+    el_subgraph *g = &ctx->subgraphs[sg];
+    el_node *user = NULL;
+    el_tensor *x, *o;
+    const el_tensor *filter;
+    int32_t i, k, pads[4], stride_h, stride_w, dil_h, dil_w, kh, kw;
+    if ((n->builtin_code != EL_OP_PAD && n->builtin_code != EL_OP_PADV2) || n->n_outputs != 1 ||
+        n->n_inputs != (n->builtin_code == EL_OP_PAD ? 2 : 3) || n->inputs[0] < 0 ||
+        n->inputs[0] == n->outputs[0])
+        return;
+    x = &g->tensors[n->inputs[0]];
+    o = &g->tensors[n->outputs[0]];
+    if ((x->type != EL_INT8 && x->type != EL_FLOAT32) || o->type != x->type || x->rank != 4 ||
+        o->rank != 4 || x->bytes == 0 ||
+        (x->flags & (EL_TENSOR_CONST | EL_TENSOR_VARIABLE | EL_TENSOR_BORROWED)) ||
+        (o->flags & (EL_TENSOR_CONST | EL_TENSOR_VARIABLE | EL_TENSOR_BORROWED | EL_TENSOR_INPUT |
+                     EL_TENSOR_OUTPUT)) ||
+        !spatial_pads(el_input(ctx, n, 1), pads) || o->dims[0] != x->dims[0] ||
+        o->dims[1] != x->dims[1] + pads[0] + pads[1] ||
+        o->dims[2] != x->dims[2] + pads[2] + pads[3] || o->dims[3] != x->dims[3] ||
+        !pads_with_zero(ctx, n, x))
+        return;
+    for (i = 0; i < g->n_nodes; ++i) {
+        el_node *m = &g->nodes[i];
+        for (k = 0; k < m->n_inputs; ++k) {
+            if (m->inputs[k] != n->outputs[0])
+                continue;
+            if (user != NULL || k != 0 || m <= n)
+                return; /* one reader, reading it as its input, after the PAD */
+            user = m;
+        }
+    }
+    if (user == NULL || user->options == NULL || user->n_inputs < 2 || user->n_outputs != 1)
+        return;
+    if (user->builtin_code == EL_OP_CONV_2D) {
+        const el_conv_options *c = (const el_conv_options *)user->options;
+        if (c->padding != EL_PADDING_VALID)
+            return;
+        stride_h = c->stride_h, stride_w = c->stride_w, dil_h = c->dilation_h,
+        dil_w = c->dilation_w;
+    } else if (user->builtin_code == EL_OP_DEPTHWISE_CONV_2D) {
+        const el_depthwise_options *c = (const el_depthwise_options *)user->options;
+        if (c->padding != EL_PADDING_VALID)
+            return;
+        stride_h = c->stride_h, stride_w = c->stride_w, dil_h = c->dilation_h,
+        dil_w = c->dilation_w;
+    } else {
+        return;
+    }
+    filter = el_input(ctx, user, 1);
+    if (filter == NULL || filter->rank != 4 || (filter->flags & EL_TENSOR_SPARSE) || stride_h < 1 ||
+        stride_w < 1 || dil_h < 1 || dil_w < 1 || dil_h > 0xFFFF || dil_w > 0xFFFF)
+        return; /* the convolution's prepare reports what is wrong */
+    kh = (filter->dims[1] - 1) * dil_h + 1;
+    kw = (filter->dims[2] - 1) * dil_w + 1;
+    if (pads[0] + pads[1] >= kh || pads[2] + pads[3] >= kw)
+        return;
+    o->dims = x->dims;
+    o->bytes = x->bytes;
+    o->flags |= EL_TENSOR_FOLDED;
+    n->kernel = &k_folded_pad;
+}
+
+/* The shape the model gives a folded PAD's output tensor ti: its input's, padded. */
+static void folded_dims(el_context *ctx, int32_t sg, int32_t ti, int32_t *dims)
+{
+    const el_subgraph *g = &ctx->subgraphs[sg];
+    int32_t i, pads[4];
+    for (i = 0; i < g->n_nodes; ++i) {
+        const el_node *n = &g->nodes[i];
+        if (n->kernel == &k_folded_pad && n->outputs[0] == ti &&
+            spatial_pads(el_input(ctx, n, 1), pads)) {
+            dims[1] += pads[0] + pads[1];
+            dims[2] += pads[2] + pads[3];
+            return;
+        }
+    }
+}
+
+int el_folded_pad(el_context *ctx, const el_node *reader, int32_t pads[4])
+{
+    const el_subgraph *g = &ctx->subgraphs[reader->subgraph];
+    int32_t i;
+    if (reader->n_inputs < 1 || reader->inputs[0] < 0)
+        return 0;
+    for (i = 0; i < g->n_nodes; ++i) {
+        const el_node *n = &g->nodes[i];
+        if (n->kernel == &k_folded_pad && n->outputs[0] == reader->inputs[0])
+            return spatial_pads(el_input(ctx, n, 1), pads);
+    }
+    return 0;
+}
+#endif
+
 #if !EL_KEEP_F32 || !EL_KEEP_S16
 /* A build without float32 or int16 kernel paths refuses models with such tensors. */
 static el_status check_compiled_types(el_context *ctx, el_node *n)
@@ -224,6 +382,12 @@ static el_status resolve_and_prepare(el_context *ctx)
         for (i = 0; i < g->n_nodes && (ctx->isa & EL_ISA_FP16); ++i)
             if (g->nodes[i].builtin_code == EL_OP_DEQUANTIZE)
                 skip_dequantize_f16(ctx, sg, &g->nodes[i]);
+#endif
+#if EL_HOSTED_CPU
+        for (i = 0; i < g->n_nodes && ctx->planner == EL_PLANNER_GREEDY && ctx->callback == NULL &&
+                    (el_ctx_isa(ctx) & EL_OPT_ON);
+             ++i)
+            fold_pad(ctx, sg, &g->nodes[i]);
 #endif
     }
     ctx->prepare_base = ctx->persist_used;
@@ -458,6 +622,13 @@ static el_status info(const el_interpreter *it, int32_t sg, int32_t ti, el_tenso
      * float16 (or packed) weights of a skipped DEQUANTIZE float32: not offered */
     out->data = (t->flags & (EL_TENSOR_SPARSE | EL_TENSOR_F16)) ? NULL : t->data;
     out->bytes = (t->flags & (EL_TENSOR_SPARSE | EL_TENSOR_F16)) ? 0 : t->bytes;
+#if EL_HOSTED_CPU
+    if (t->flags & EL_TENSOR_FOLDED) { /* never written: the model's shape, no data */
+        folded_dims(ctx, sg, ti, out->dims);
+        out->data = NULL;
+        out->bytes = 0;
+    }
+#endif
     out->is_const = (t->flags & EL_TENSOR_CONST) != 0;
     out->is_variable = (t->flags & EL_TENSOR_VARIABLE) != 0;
     out->index = ti;

@@ -414,6 +414,12 @@ void el_parallel_for(el_context *ctx, int32_t n_tasks, void (*task)(void *arg, i
 el_tensor *el_input(el_context *ctx, const el_node *node, int32_t i);
 el_tensor *el_output(el_context *ctx, const el_node *node, int32_t i);
 
+/* prepare only, hosted builds (x86-64, aarch64). When the interpreter folded a PAD into this
+ * CONV_2D / DEPTHWISE_CONV_2D (el_interp.c, fold_pad), returns 1 with the padding the PAD
+ * added (top, bottom, left, right): input 0 is then the PAD's input (its shape and memory),
+ * to be convolved as if padded with zeros that way under VALID padding. Else returns 0. */
+int el_folded_pad(el_context *ctx, const el_node *reader, int32_t pads[4]);
+
 /* Quantization params of the node's input/output i (prepare only; count 0 if none/absent). */
 el_status el_get_input_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out);
 el_status el_get_output_quant(el_context *ctx, const el_node *node, int32_t i, el_quant *out);

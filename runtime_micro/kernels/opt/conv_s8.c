@@ -70,6 +70,7 @@ void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *fil
 #define EL_ROWS_ANY 0
 #define EL_ROWS_CONTIGUOUS 1 /* a stride-1 1x1 conv: consecutive input pixels */
 #define EL_ROWS_UNPADDED 2   /* im2col without any padding: f_h runs of f_w * in_c bytes */
+#define EL_ROWS_PADDED 3     /* hosted: as UNPADDED inside the input, pixel by pixel at its edges */
 
 /* Which of gather_rows' paths a layer takes (once per call, not per group of rows). */
 static int rows_mode(const el_conv_params *p, const el_dims *in_dims, const el_dims *f_dims,
@@ -81,11 +82,15 @@ static int rows_mode(const el_conv_params *p, const el_dims *in_dims, const el_d
                    ? EL_ROWS_CONTIGUOUS
                    : EL_ROWS_ANY;
     }
-    return p->dilation_w == 1 && p->dilation_h == 1 && p->pad_w == 0 && p->pad_h == 0 &&
+    if (p->dilation_w != 1 || p->dilation_h != 1) {
+        return EL_ROWS_ANY;
+    }
+    return p->pad_w == 0 && p->pad_h == 0 &&
                    (out_dims->w - 1) * p->stride_w + f_dims->w <= in_dims->w &&
                    (out_dims->h - 1) * p->stride_h + f_dims->h <= in_dims->h
                ? EL_ROWS_UNPADDED
-               : EL_ROWS_ANY;
+           : EL_OPT_HOSTED ? EL_ROWS_PADDED
+                           : EL_ROWS_ANY;
 }
 
 #if defined(__GNUC__)
@@ -93,6 +98,60 @@ static int rows_mode(const el_conv_params *p, const el_dims *in_dims, const el_d
 #else
 #define EL_INLINE_ROWS inline
 #endif
+
+/* The im2col row of one 3x3 window of a stem (3 runs of `run` = 8..16 bytes, input rows irow
+ * bytes apart): each run as two overlapping 8-byte words, no loop or branch per run. */
+static EL_INLINE_ROWS void stem_window(int8_t *dst, const int8_t *x, size_t run, size_t irow)
+{
+    const size_t t = run - 8;
+    uint64_t w[6];
+    memcpy(&w[0], x, 8);
+    memcpy(&w[1], x + t, 8);
+    memcpy(&w[2], x + irow, 8);
+    memcpy(&w[3], x + irow + t, 8);
+    memcpy(&w[4], x + 2 * irow, 8);
+    memcpy(&w[5], x + 2 * irow + t, 8);
+    memcpy(dst, &w[0], 8);
+    memcpy(dst + t, &w[1], 8);
+    memcpy(dst + run, &w[2], 8);
+    memcpy(dst + run + t, &w[3], 8);
+    memcpy(dst + 2 * run, &w[4], 8);
+    memcpy(dst + 2 * run + t, &w[5], 8);
+}
+/* The im2col row of the window at input (y0, x0) of image img, pixel by pixel: taps outside
+ * the input get the zero point. */
+static EL_INLINE_ROWS void window_elems(const el_conv_params *p, const el_dims *in_dims,
+                                        const el_dims *f_dims, const int8_t *img, int32_t y0,
+                                        int32_t x0, int32_t zp, int8_t *dst)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    int32_t ky, kx;
+    for (ky = 0; ky < f_dims->h; ++ky) {
+        const int32_t iy = y0 + p->dilation_h * ky;
+        for (kx = 0; kx < f_dims->w; ++kx, dst += in_c) {
+            const int32_t ix = x0 + p->dilation_w * kx;
+            const int pad = iy < 0 || iy >= in_h || ix < 0 || ix >= in_w;
+            if (in_c < 16) { /* a few channels (RGB input): no library call */
+                int32_t c;
+                if (pad) {
+                    for (c = 0; c < in_c; ++c) {
+                        dst[c] = (int8_t)zp;
+                    }
+                } else {
+                    const int8_t *src = img + ((size_t)iy * in_w + ix) * in_c;
+                    for (c = 0; c < in_c; ++c) {
+                        dst[c] = src[c];
+                    }
+                }
+            } else if (pad) {
+                memset(dst, zp, (size_t)in_c);
+            } else {
+                memcpy(dst, img + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
+            }
+        }
+    }
+}
+
 static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *in_dims,
                                        const el_dims *f_dims, const el_dims *out_dims,
                                        const int8_t *in, int direct, int mode, int32_t kc,
@@ -136,22 +195,7 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
         for (i = 0; i < mb; ++i) {
             int8_t *dst = cols + (size_t)i * kc;
             if (EL_OPT_STEM_WORDS && f_h == 3 && run >= 8 && run <= 16) {
-                /* a 3x3 RGB stem (runs of 9 bytes): each run as two overlapping 8-byte words,
-                 * no loop or branch per run */
-                const size_t t = run - 8;
-                uint64_t w[6];
-                memcpy(&w[0], x, 8);
-                memcpy(&w[1], x + t, 8);
-                memcpy(&w[2], x + irow, 8);
-                memcpy(&w[3], x + irow + t, 8);
-                memcpy(&w[4], x + 2 * irow, 8);
-                memcpy(&w[5], x + 2 * irow + t, 8);
-                memcpy(dst, &w[0], 8);
-                memcpy(dst + t, &w[1], 8);
-                memcpy(dst + run, &w[2], 8);
-                memcpy(dst + run + t, &w[3], 8);
-                memcpy(dst + 2 * run, &w[4], 8);
-                memcpy(dst + 2 * run + t, &w[5], 8);
+                stem_window(dst, x, run, irow);
             } else {
                 const int8_t *src = x;
                 int32_t ky;
@@ -173,6 +217,63 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
         pos[0] = b, pos[1] = oy, pos[2] = ox;
         return;
     }
+#if EL_OPT_HOSTED
+    if (mode == EL_ROWS_PADDED) { /* as EL_ROWS_UNPADDED inside, pixel by pixel at the edges */
+        const size_t run = (size_t)f_w * in_c, irow = (size_t)in_w * in_c;
+        const size_t istep = (size_t)p->stride_w * in_c;
+        const int stem = EL_OPT_STEM_WORDS && f_h == 3 && run >= 8 && run <= 16;
+        /* output columns [xa, xb) of the rows whose taps are all inside read in place */
+        const int32_t xa = (p->pad_w + p->stride_w - 1) / p->stride_w;
+        const int32_t lx = in_w - f_w + p->pad_w;
+        const int32_t xb =
+            lx < 0 ? 0 : (lx / p->stride_w + 1 < out_w ? lx / p->stride_w + 1 : out_w);
+        i = 0;
+        while (i < mb) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int8_t *img = in + (size_t)b * in_h * irow;
+            int32_t end = ox + (mb - i) < out_w ? ox + (mb - i) : out_w; /* this row's pixels */
+            if (y0 >= 0 && y0 + f_h <= in_h) {
+                for (; ox < end && ox < xa; ++ox, ++i) {
+                    window_elems(p, in_dims, f_dims, img, y0, ox * p->stride_w - p->pad_w, zp,
+                                 cols + (size_t)i * kc);
+                    rows[i] = cols + (size_t)i * kc;
+                }
+                if (ox < end && ox < xb) {
+                    const int32_t stop = end < xb ? end : xb;
+                    const int8_t *x =
+                        img + (size_t)y0 * irow + (size_t)(ox * p->stride_w - p->pad_w) * in_c;
+                    for (; ox < stop; ++ox, ++i, x += istep) {
+                        int8_t *dst = cols + (size_t)i * kc;
+                        if (stem) {
+                            stem_window(dst, x, run, irow);
+                        } else {
+                            int32_t ky;
+                            for (ky = 0; ky < f_h; ++ky) {
+                                copy_bytes(dst + (size_t)ky * run, x + (size_t)ky * irow,
+                                           (int32_t)run);
+                            }
+                        }
+                        rows[i] = dst;
+                    }
+                }
+            }
+            for (; ox < end; ++ox, ++i) {
+                window_elems(p, in_dims, f_dims, img, y0, ox * p->stride_w - p->pad_w, zp,
+                             cols + (size_t)i * kc);
+                rows[i] = cols + (size_t)i * kc;
+            }
+            if (ox == out_w) {
+                ox = 0;
+                if (++oy == out_h) {
+                    oy = 0;
+                    ++b;
+                }
+            }
+        }
+        pos[0] = b, pos[1] = oy, pos[2] = ox;
+        return;
+    }
+#endif
     for (i = 0; i < mb; ++i) {
         const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
         const int8_t *img = in + (size_t)b * in_h * in_w * in_c;
@@ -193,32 +294,7 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
             }
             rows[i] = cols + (size_t)i * kc;
         } else {
-            int32_t ky, kx;
-            int8_t *dst = cols + (size_t)i * kc;
-            for (ky = 0; ky < f_h; ++ky) {
-                const int32_t iy = y0 + p->dilation_h * ky;
-                for (kx = 0; kx < f_w; ++kx, dst += in_c) {
-                    const int32_t ix = x0 + p->dilation_w * kx;
-                    const int pad = iy < 0 || iy >= in_h || ix < 0 || ix >= in_w;
-                    if (in_c < 16) { /* a few channels (RGB input): no library call */
-                        int32_t c;
-                        if (pad) {
-                            for (c = 0; c < in_c; ++c) {
-                                dst[c] = (int8_t)zp;
-                            }
-                        } else {
-                            const int8_t *src = img + ((size_t)iy * in_w + ix) * in_c;
-                            for (c = 0; c < in_c; ++c) {
-                                dst[c] = src[c];
-                            }
-                        }
-                    } else if (pad) {
-                        memset(dst, zp, (size_t)in_c);
-                    } else {
-                        memcpy(dst, img + ((size_t)iy * in_w + ix) * in_c, (size_t)in_c);
-                    }
-                }
-            }
+            window_elems(p, in_dims, f_dims, img, y0, x0, zp, cols + (size_t)i * kc);
             rows[i] = cols + (size_t)i * kc;
         }
         if (++ox == out_w) {
@@ -345,31 +421,96 @@ static void copy_pixel(int8_t *dst, const int8_t *src, int32_t n)
 }
 #endif
 
-/* The input columns a row of 3x3 taps reads, and whether the layer pads (then the fused
- * kernel reads row copies with the padding filled in: n bytes per pixel, which must fit). */
-static int32_t dw_wspan(const el_conv_params *p, const el_dims *out_dims)
+/* Whether the fused 3x3 depthwise kernel can take n channels per pass: one output pixel's
+ * input window (three taps of n bytes per row) fits a row copy. */
+static int dw_rows_fit(const el_conv_params *p, int32_t n)
 {
-    return (out_dims->w - 1) * p->stride_w + 2 * p->dilation_w + 1;
+    return EL_OPT_DW_ROWBUF > 0 &&
+           (size_t)(2 * p->dilation_w + 1) * (size_t)n <= EL_OPT_DW_ROWBUF &&
+           (size_t)(2 * p->dilation_h + 1) * (size_t)n <= EL_OPT_DW_ROWBUF;
 }
 
-static int dw_padded(const el_conv_params *p, const el_dims *in_dims, const el_dims *out_dims)
+#if EL_OPT_DW_ROWBUF > 0
+/* Output pixels [e0, e1) of output row oy (e1 - e0 within what fits a row copy) from copies of
+ * the input they read, the padding filled in with the zero point: n bytes per pixel. */
+static void dw_seg(const el_opt_kernels *kr, const el_conv_params *p, const el_dims *in_dims,
+                   const int8_t *img, const int8_t *filter, int32_t oc, int32_t n, int32_t zp,
+                   const el_opt_rq *rq, int32_t oy, int32_t e0, int32_t e1, int8_t *buf,
+                   int8_t *orow)
 {
-    return p->pad_w > 0 || p->pad_h > 0 || dw_wspan(p, out_dims) - p->pad_w > in_dims->w ||
-           (out_dims->h - 1) * p->stride_h + 2 * p->dilation_h + 1 - p->pad_h > in_dims->h;
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, c = in_dims->c;
+    const int32_t x0 = e0 * p->stride_w - p->pad_w;
+    const int32_t w = (e1 - e0 - 1) * p->stride_w + 2 * p->dilation_w + 1;
+    /* the input columns of the copy: [a, z) inside, the rest padding */
+    const int32_t a = x0 < 0 ? 0 : x0, z = x0 + w < in_w ? x0 + w : in_w;
+    const int8_t *rows[3];
+    int32_t ky, x;
+    for (ky = 0; ky < 3; ++ky) {
+        const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dilation_h;
+        int8_t *dst = buf + (size_t)ky * EL_OPT_DW_ROWBUF;
+        rows[ky] = dst;
+        if (iy < 0 || iy >= in_h || a >= z) {
+            memset(dst, zp, (size_t)w * n);
+            continue;
+        }
+        memset(dst, zp, (size_t)(a - x0) * n);
+        if (n == c) { /* every channel: the pixels are one run */
+            memcpy(dst + (size_t)(a - x0) * n, img + ((size_t)iy * in_w + a) * c,
+                   (size_t)(z - a) * n);
+        } else {
+            for (x = a; x < z; ++x) {
+                copy_pixel(dst + (size_t)(x - x0) * n, img + ((size_t)iy * in_w + x) * c, n);
+            }
+        }
+        memset(dst + (size_t)(z - x0) * n, zp, (size_t)(x0 + w - z) * n);
+    }
+    kr->dw_rq(rows, n * p->dilation_w, n * p->stride_w, e1 - e0, filter, oc, n, rq,
+              orow + (size_t)e0 * oc, oc);
 }
 
-static int dw_rows_fit(const el_conv_params *p, const el_dims *in_dims, const el_dims *out_dims,
-                       int32_t n)
+/* Output column ox of rows [r0, r1) (every tap row inside the input; as many rows as fit) in
+ * one call: buf holds, per input row they read, the three tap pixels of that column (3n bytes,
+ * the padding filled in; up to EL_OPT_DW_ROWBUF / n rows), so the kernel steps stride_h such
+ * entries from one output row to the next and writes its pixels a whole output row apart. */
+static void dw_col(const el_opt_kernels *kr, const el_conv_params *p, const el_dims *in_dims,
+                   const int8_t *img, const int8_t *filter, int32_t oc, int32_t ow, int32_t n,
+                   int32_t zp, const el_opt_rq *rq, int32_t ox, int32_t r0, int32_t r1, int8_t *buf,
+                   int8_t *out)
 {
-    return !dw_padded(p, in_dims, out_dims) ||
-           (p->dilation_h == 1 && (size_t)dw_wspan(p, out_dims) * (size_t)n <= EL_OPT_DW_ROWBUF);
+    const int32_t in_w = in_dims->w, c = in_dims->c, dy = p->dilation_h;
+    const int32_t x0 = ox * p->stride_w - p->pad_w, iy0 = r0 * p->stride_h - p->pad_h;
+    const int32_t nrows = (r1 - r0 - 1) * p->stride_h + 2 * dy + 1;
+    const size_t e = 3 * (size_t)n; /* bytes per input row */
+    const int8_t *rows[3];
+    int32_t r, kx;
+    for (r = 0; r < nrows; ++r) {
+        const int8_t *src = img + (size_t)(iy0 + r) * in_w * c;
+        int8_t *dst = buf + (size_t)r * e;
+        for (kx = 0; kx < 3; ++kx, dst += n) {
+            const int32_t ix = x0 + kx * p->dilation_w;
+            if (ix < 0 || ix >= in_w) {
+                memset(dst, zp, (size_t)n);
+            } else if (n == c) {
+                memcpy(dst, src + (size_t)ix * c, (size_t)n);
+            } else {
+                copy_pixel(dst, src + (size_t)ix * c, n);
+            }
+        }
+    }
+    rows[0] = buf;
+    rows[1] = buf + (size_t)dy * e;
+    rows[2] = buf + 2 * (size_t)dy * e;
+    kr->dw_rq(rows, n, (int32_t)e * p->stride_h, r1 - r0, filter, oc, n, rq,
+              out + ((size_t)r0 * ow + ox) * oc, ow * oc);
 }
+#endif
 
-/* A 3x3 depthwise layer's channels [c0, c0 + n) through the fused kernel (dw_rq), one call
- * per output row. A layer with padding reads its rows from copies with the padding filled in
- * (the input zero point; n bytes per pixel, each input row copied once: a ring of three
- * rows), so every tap is inside a row. in, filter and out start at channel c0. Returns 0,
- * having written nothing, when the kernel or the row buffer declines. */
+/* A 3x3 depthwise layer's channels [c0, c0 + n) through the fused kernel (dw_rq). Pixels
+ * whose taps all lie inside the input read it in place, a call per output row; the others
+ * (the edges of a SAME layer or of a folded PAD) read copies with the padding filled in: the
+ * first and last rows a call per row, the first and last columns a call per column. in,
+ * filter and out start at channel c0. Returns 0, having written nothing, when the kernel
+ * declines. */
 static int dw_rows_rq(const el_opt_kernels *kr, const el_conv_params *p, const el_dims *in_dims,
                       const int8_t *in, const int8_t *filter, const el_dims *out_dims, int8_t *out,
                       int32_t n, int32_t zp, const el_opt_rq *rq)
@@ -378,55 +519,53 @@ static int dw_rows_rq(const el_opt_kernels *kr, const el_conv_params *p, const e
     const int32_t in_h = in_dims->h, in_w = in_dims->w, c = in_dims->c, oc = out_dims->c;
     const int32_t out_h = out_dims->h, out_w = out_dims->w;
     const int32_t sx = p->stride_w, sy = p->stride_h, dx = p->dilation_w, dy = p->dilation_h;
-    const int32_t wspan = dw_wspan(p, out_dims);
-    const int padded = dw_padded(p, in_dims, out_dims);
-    /* a copied row: pad_w pixels of padding, `inside` input pixels, padding to wspan */
-    const int32_t lpad = p->pad_w < wspan ? p->pad_w : wspan;
-    const int32_t inside = in_w < wspan - lpad ? in_w : wspan - lpad;
-    int8_t buf[3][EL_OPT_DW_ROWBUF];
-    int32_t b, oy, ky;
-    if (!dw_rows_fit(p, in_dims, out_dims, n) || !kr->dw_rq_ok(filter, oc, n, rq)) {
+    /* pixels of a row segment, rows of a column, that fit a copy */
+    const int32_t seg = ((EL_OPT_DW_ROWBUF / n) - 2 * dx - 1) / sx + 1;
+    const int32_t col = ((EL_OPT_DW_ROWBUF / n) - 2 * dy - 1) / sy + 1;
+    /* output columns [xa, xb) and rows [ya, yb) have every tap inside */
+    const int32_t lx = in_w - 1 - 2 * dx + p->pad_w, ly = in_h - 1 - 2 * dy + p->pad_h;
+    int32_t xb = lx < 0 ? 0 : lx / sx + 1, yb = ly < 0 ? 0 : ly / sy + 1;
+    int32_t xa = (p->pad_w + sx - 1) / sx, ya = (p->pad_h + sy - 1) / sy;
+    int8_t buf[3 * EL_OPT_DW_ROWBUF];
+    int32_t b, y, x, e;
+    if (!dw_rows_fit(p, n) || !kr->dw_rq_ok(filter, oc, n, rq)) {
         return 0;
     }
+    xb = xb < out_w ? xb : out_w;
+    xa = xa < xb ? xa : xb;
+    yb = yb < out_h ? yb : out_h;
+    ya = ya < yb ? ya : yb;
     for (b = 0; b < in_dims->n; ++b) {
         const int8_t *img = in + (size_t)b * in_h * in_w * c;
-        int32_t held[3] = {-1, -1, -1}; /* the input row in each ring slot (rows >= -1 + 1) */
-        for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * sy - p->pad_h;
-            const int8_t *rows[3];
-            for (ky = 0; ky < 3; ++ky) {
-                const int32_t iy = y0 + dy * ky;
-                if (!padded) {
-                    rows[ky] = img + (size_t)iy * in_w * c;
-                } else {
-                    /* slot of row iy (iy >= -pad_h): rows iy, iy + 1, iy + 2 never share one */
-                    const int32_t slot = (iy + 3 * p->pad_h + 3) % 3;
-                    int8_t *dst = buf[slot];
-                    if (held[slot] != iy + 1) {
-                        if (iy < 0 || iy >= in_h) {
-                            memset(dst, zp, (size_t)wspan * n);
-                        } else {
-                            const int8_t *src = img + (size_t)iy * in_w * c;
-                            int32_t x;
-                            memset(dst, zp, (size_t)lpad * n);
-                            if (n == c) { /* every channel: the row's pixels are one run */
-                                memcpy(dst + (size_t)lpad * n, src, (size_t)inside * n);
-                            } else {
-                                for (x = 0; x < inside; ++x) {
-                                    copy_pixel(dst + (size_t)(lpad + x) * n, src + (size_t)x * c,
-                                               n);
-                                }
-                            }
-                            memset(dst + (size_t)(lpad + inside) * n, zp,
-                                   (size_t)(wspan - lpad - inside) * n);
-                        }
-                        held[slot] = iy + 1;
-                    }
-                    rows[ky] = buf[slot];
+        int8_t *bout = out + (size_t)b * out_h * out_w * oc;
+        for (y = 0; y < out_h; ++y) {
+            int8_t *orow = bout + (size_t)y * out_w * oc;
+            if (y >= ya && y < yb) {
+                if (xa < xb) {
+                    const int32_t x0 = xa * sx - p->pad_w, y0 = y * sy - p->pad_h;
+                    const int8_t *rows[3];
+                    rows[0] = img + ((size_t)y0 * in_w + x0) * c;
+                    rows[1] = img + ((size_t)(y0 + dy) * in_w + x0) * c;
+                    rows[2] = img + ((size_t)(y0 + 2 * dy) * in_w + x0) * c;
+                    kr->dw_rq(rows, c * dx, c * sx, xb - xa, filter, oc, n, rq,
+                              orow + (size_t)xa * oc, oc);
                 }
+                continue;
             }
-            kr->dw_rq(rows, (padded ? n : c) * dx, (padded ? n : c) * sx, out_w, filter, oc, n, rq,
-                      out + ((size_t)b * out_h + oy) * out_w * oc, oc);
+            for (e = 0; e < out_w; e += seg) {
+                dw_seg(kr, p, in_dims, img, filter, oc, n, zp, rq, y, e,
+                       e + seg < out_w ? e + seg : out_w, buf, orow);
+            }
+        }
+        for (x = 0; x < out_w; ++x) {
+            if (x == xa && xa < xb) {
+                x = xb - 1;
+                continue;
+            }
+            for (e = ya; e < yb; e += col) {
+                dw_col(kr, p, in_dims, img, filter, oc, out_w, n, zp, rq, x, e,
+                       e + col < yb ? e + col : yb, buf, bout);
+            }
         }
     }
     return 1;
@@ -510,7 +649,7 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
     }
 #endif
     if (kr->dw_rq != NULL && f_h == 3 && f_w == 3 && out_c > EL_OPT_DW_C &&
-        out_c <= EL_OPT_DW_CMAX && dw_rows_fit(p, in_dims, out_dims, out_c)) {
+        out_c <= EL_OPT_DW_CMAX && dw_rows_fit(p, out_c)) {
         /* every channel in one pass of the fused kernel: padded rows copied as whole runs */
         dw_fold(kr, taps, filter, out_c, 0, out_c, bias, p->input_offset, be);
         rq.bias = be;
