@@ -514,6 +514,13 @@ static void conv_chan_task(const conv_job *j, int32_t i)
 {
     const conv_view *v = j->v;
     const int32_t c0 = i * j->chans, c1 = c0 + j->chans < v->out.c ? c0 + j->chans : v->out.c;
+    if (j->run == depthwise_run) {
+        (void)el_opt_depthwise_conv2d_s8_cols(el_ctx_isa(j->ctx), v->p, &v->q, &v->in,
+                                              (const int8_t *)j->in->data, &v->filter,
+                                              EL_S8(j->filter), j->bias ? EL_S32(j->bias) : NULL,
+                                              &v->out, (int8_t *)j->out->data, c0, c1);
+        return;
+    }
     if (j->in->type == EL_FLOAT32) {
         (void)el_opt_conv2d_f32_cols(el_ctx_isa(j->ctx), v->p, &v->in, EL_F32(j->in), &v->filter,
                                      EL_F32(j->filter), v->packed, j->bias ? EL_F32(j->bias) : NULL,
@@ -596,6 +603,17 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
         const int32_t groups = (v->out.c + 15) / 16; /* one window per thread */
         j.chans = (groups + threads - 1) / threads * 16;
         el_parallel_for(ctx, (v->out.c + j.chans - 1) / j.chans, conv_task, &j);
+        return;
+    }
+    /* An int8 DEPTHWISE_CONV_2D of fewer than 4 rows per thread (7x7 maps and smaller) whose
+     * channels make whole groups of 32 per thread splits by channels: rows would split 4 / 3
+     * (and a 3x3 map 2 / 1). Each window runs the kernel's 64- and 32-channel blocks. */
+    if (EL_HOSTED_CPU && run == depthwise_run && in->type == EL_INT8 && v->out.h < 4 * threads &&
+        v->out.c % (32 * threads) == 0 &&
+        el_opt_depthwise_conv2d_s8_cols(el_ctx_isa(ctx), v->p, &v->q, &v->in, NULL, &v->filter,
+                                        NULL, NULL, &v->out, NULL, 0, 0)) {
+        j.chans = v->out.c / threads;
+        el_parallel_for(ctx, threads, conv_task, &j);
         return;
     }
     {

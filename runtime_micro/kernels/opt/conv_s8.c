@@ -594,10 +594,10 @@ static void dw_fold(const el_opt_kernels *kr, int32_t taps, const int8_t *filter
     }
 }
 
-int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
-                               const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                               const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
-                               int8_t *out)
+int el_opt_depthwise_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
+                                    const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                                    const int8_t *filter, const int32_t *bias,
+                                    const el_dims *out_dims, int8_t *out, int32_t w0, int32_t w1)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = f_dims->h, f_w = f_dims->w, taps = f_h * f_w;
@@ -615,6 +615,9 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
     if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c || taps > EL_OPT_DW_TAPS ||
         zp < -128 || zp > 127 || !multipliers_ok(q->multiplier, q->shift, out_c)) {
         return 0;
+    }
+    if (w0 >= w1) {
+        return 1;
     }
     kr = el_opt_kernels_for(isa);
     memset(padv, zp, sizeof padv);
@@ -648,19 +651,20 @@ int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_p
         rq.dw_state_bytes = sizeof dw_state;
     }
 #endif
-    if (kr->dw_rq != NULL && f_h == 3 && f_w == 3 && out_c > EL_OPT_DW_C &&
-        out_c <= EL_OPT_DW_CMAX && dw_rows_fit(p, out_c)) {
-        /* every channel in one pass of the fused kernel: padded rows copied as whole runs */
-        dw_fold(kr, taps, filter, out_c, 0, out_c, bias, p->input_offset, be);
+    if (kr->dw_rq != NULL && f_h == 3 && f_w == 3 && w1 - w0 > EL_OPT_DW_C &&
+        w1 - w0 <= EL_OPT_DW_CMAX && dw_rows_fit(p, w1 - w0)) {
+        /* every channel of the window in one pass of the fused kernel */
+        dw_fold(kr, taps, filter, out_c, w0, w1 - w0, bias, p->input_offset, be);
         rq.bias = be;
-        rq.mult = q->multiplier;
-        rq.shift = q->shift;
-        if (dw_rows_rq(kr, p, in_dims, in, filter, out_dims, out, out_c, zp, &rq)) {
+        rq.mult = q->multiplier + w0;
+        rq.shift = q->shift + w0;
+        if (dw_rows_rq(kr, p, in_dims, in + w0, filter + w0, out_dims, out + w0, w1 - w0, zp,
+                       &rq)) {
             return 1;
         }
     }
-    for (c0 = 0; c0 < out_c; c0 += EL_OPT_DW_C) {
-        const int32_t cb = out_c - c0 < EL_OPT_DW_C ? out_c - c0 : EL_OPT_DW_C;
+    for (c0 = w0; c0 < w1; c0 += EL_OPT_DW_C) {
+        const int32_t cb = w1 - c0 < EL_OPT_DW_C ? w1 - c0 : EL_OPT_DW_C;
         int32_t b, oy, ox;
         dw_fold(kr, taps, filter, out_c, c0, cb, bias, p->input_offset, be);
         rq.bias = be;

@@ -103,10 +103,21 @@ int el_opt_transpose_conv_s16(uint32_t isa, const el_conv_params *p, const el_pc
 int el_opt_binary_s16(uint32_t isa, int op, const el_arith_params *p, const el_shape *s1,
                       const int16_t *in1, const el_shape *s2, const int16_t *in2,
                       const el_shape *so, int16_t *out);
-int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
-                               const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
-                               const int8_t *filter, const int32_t *bias, const el_dims *out_dims,
-                               int8_t *out);
+/* el_opt_depthwise_conv2d_s8_cols writes channels w0 <= c < w1 only (threads split a layer of
+ * few rows by channels); an empty window (w0 == w1) asks whether it takes the layer. */
+int el_opt_depthwise_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
+                                    const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
+                                    const int8_t *filter, const int32_t *bias,
+                                    const el_dims *out_dims, int8_t *out, int32_t w0, int32_t w1);
+static inline int el_opt_depthwise_conv2d_s8(uint32_t isa, const el_conv_params *p,
+                                             const el_pc_quant *q, const el_dims *in_dims,
+                                             const int8_t *in, const el_dims *f_dims,
+                                             const int8_t *filter, const int32_t *bias,
+                                             const el_dims *out_dims, int8_t *out)
+{
+    return el_opt_depthwise_conv2d_s8_cols(isa, p, q, in_dims, in, f_dims, filter, bias, out_dims,
+                                           out, 0, out_dims->c);
+}
 int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_quant *q,
                               int per_channel, int32_t batches, int32_t depth, const int8_t *in,
                               int32_t units, const int8_t *filter, const int32_t *bias,
