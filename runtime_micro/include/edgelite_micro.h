@@ -98,7 +98,9 @@ typedef enum el_planner {
 
 /* Per-op callback: called before (is_after = 0) and after (is_after = 1) each op runs, in every
  * subgraph. Return EL_OK to continue; anything else stops the invoke with that status. During
- * the "after" call the op's outputs are readable through el_tensor_info(). */
+ * the "after" call the op's outputs are readable through el_tensor_info(). (An interpreter
+ * without a callback may skip work whose result only a callback could see: hosted builds fold
+ * a PAD into the convolution that reads it, see the README's "Arena".) */
 typedef el_status (*el_op_callback)(void *user, int32_t subgraph, int32_t op_index,
                                     int32_t builtin_code, int is_after);
 
