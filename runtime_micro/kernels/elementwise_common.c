@@ -341,7 +341,7 @@ static void binary_task(void *arg, int32_t i)
 }
 
 /* Below this many elements an op runs as one call: the hand-off would cost more. */
-#define EL_BINARY_SPLIT_MIN 16384
+#define EL_BINARY_SPLIT_MIN 4096
 
 /* 1 when the op was split and ran (see binary_task), 0 to run it as one call. */
 static int binary_split(el_context *ctx, const binary_data *d, const el_tensor *a,
