@@ -199,3 +199,25 @@ def test_pads_the_fold_leaves_alone(tmp_path: Path) -> None:
             d = base.inputs[0]
             v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
         assert _run(base, v) == _run(unfolded, v)
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_bench_of_a_model_with_folded_pads(tmp_path: Path, reference: bool) -> None:
+    """`edgelite bench` sizes the profiling pass (a callback: no fold) and the reference
+    kernels (no fold) by their own need, which is larger than the folded arena it reports (it
+    failed with "arena too small" before), and says which PADs the timed invokes fold."""
+    from edgelite.bench.api import BenchConfig, run_bench
+
+    src = tmp_path / "folded.onnx"
+    _folded_graph(src)
+    path = tmp_path / "folded.tflite"
+    path.write_bytes(_models(src)[1])
+    report = run_bench(BenchConfig(model=path, warmup=1, runs=3, reference_kernels=reference))
+    assert report.profile is not None and report.profile.invokes >= 1
+    assert [o.op for o in report.profile.ops].count("PAD") == 5
+    note = [n for n in report.notes if "folded" in n]
+    if reference:
+        assert note == []
+    else:
+        assert note == ["4 PAD op(s) (#0, #2, #4, #8) are folded into their convolutions in the "
+                        "timed invokes; the per-op profile, run with a callback, runs them"]

@@ -124,12 +124,14 @@ static EL_INLINE_ROWS void window_elems(const el_conv_params *p, const el_dims *
                                         const el_dims *f_dims, const int8_t *img, int32_t y0,
                                         int32_t x0, int32_t zp, int8_t *dst)
 {
+    /* locals: the int8 stores below may alias anything, so fields would be read again */
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t f_h = f_dims->h, f_w = f_dims->w, dh = p->dilation_h, dw = p->dilation_w;
     int32_t ky, kx;
-    for (ky = 0; ky < f_dims->h; ++ky) {
-        const int32_t iy = y0 + p->dilation_h * ky;
-        for (kx = 0; kx < f_dims->w; ++kx, dst += in_c) {
-            const int32_t ix = x0 + p->dilation_w * kx;
+    for (ky = 0; ky < f_h; ++ky) {
+        const int32_t iy = y0 + dh * ky;
+        for (kx = 0; kx < f_w; ++kx, dst += in_c) {
+            const int32_t ix = x0 + dw * kx;
             const int pad = iy < 0 || iy >= in_h || ix < 0 || ix >= in_w;
             if (in_c < 16) { /* a few channels (RGB input): no library call */
                 int32_t c;

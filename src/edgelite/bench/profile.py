@@ -80,12 +80,14 @@ class _Recorder:
             self._stack[-1][3] += elapsed
 
 
-def profile_ops(model: bytes, info: ModelInfo, inputs: list[np.ndarray], arena_bytes: int,
+def profile_ops(model: bytes, info: ModelInfo, inputs: list[np.ndarray],
                 invokes: int, max_seconds: float, disable_isa: int = 0,
                 threads: int = 1, fp16: bool = False) -> Profile:
     """Run `invokes` profiled invokes (fewer if max_seconds runs out; at least one)."""
     rec = _Recorder()
-    it = Interpreter(model, arena_size=None if fp16 else arena_bytes, callback=rec,
+    # an op callback keeps every op's output (no PAD folded into its convolution): its arena
+    # may be larger than the workload's, so the runtime's own query sizes it
+    it = Interpreter(model, arena_size=None, callback=rec,
                      disable_isa=disable_isa, num_threads=threads, allow_fp16=fp16)
 
     def feed() -> None:  # the input's memory is reused by later tensors: rewrite it each time

@@ -30,6 +30,7 @@ from edgelite.bench.targets import (
     export_for_target,
     f16_weight_bytes,
     outputs_match_text,
+    target_arena,
     work_lock,
 )
 from edgelite.errors import Code, EdgeliteError
@@ -157,7 +158,7 @@ def _run_locked(config: RemoteConfig, t: Transport, target: str, work: Path) -> 
     w, info, name, notes, source = export_for_target(tcfg, work)
     try:
         elf = cross.build(target, work / "export", name, out=work / "build",
-                          arena=w.arena_bytes + (f16_weight_bytes(info) if config.fp16 else 0),
+                          arena=target_arena(w) + (f16_weight_bytes(info) if config.fp16 else 0),
                           timed=config.runs, warmup=config.warmup,
                           reference=config.reference_kernels, fp16=config.fp16)
     except cross.TargetError as exc:

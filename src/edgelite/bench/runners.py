@@ -81,9 +81,10 @@ class HostRunner(Runner):
     def __init__(self, w: Workload, disable_isa: int = 0, threads: int = 1,
                  fp16: bool = False) -> None:
         start = time.perf_counter_ns()
-        # allow_fp16 changes the arena (float16 weights packed, DEQUANTIZE outputs gone): sized
-        # by the runtime's own query then
-        self._it = Interpreter(w.model, arena_size=None if fp16 else w.arena_bytes,
+        # allow_fp16 changes the arena (float16 weights packed, DEQUANTIZE outputs gone), and so
+        # do disabled instruction sets (the reference kernels keep no filter sums and fold no
+        # PAD): sized by the runtime's own query then
+        self._it = Interpreter(w.model, arena_size=None if fp16 or disable_isa else w.arena_bytes,
                                disable_isa=disable_isa, num_threads=threads, allow_fp16=fp16,
                                model_name=w.where)
         self.init_ms = (time.perf_counter_ns() - start) / 1e6
@@ -94,6 +95,10 @@ class HostRunner(Runner):
     def set_inputs(self) -> None:
         for i, x in enumerate(self._inputs):
             self._it.set_input(i, x)
+
+    def folded_ops(self) -> list[int]:
+        """PAD ops the timed interpreter folds into their convolutions (Interpreter.folded_ops)."""
+        return self._it.folded_ops()
 
     def invoke(self) -> None:
         self._it.invoke()

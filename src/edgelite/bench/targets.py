@@ -32,6 +32,7 @@ import numpy as np
 
 from edgelite.bench import cross
 from edgelite.bench.api import BenchConfig, build_workload
+from edgelite.bench.runners import Workload
 from edgelite.errors import Code, EdgeliteError
 from edgelite.progress import Progress
 from edgelite.runtime.interpreter import Interpreter, TensorDetails
@@ -380,11 +381,21 @@ def run_target_bench(config: TargetConfig) -> TargetReport:
         return _run_locked(config, work)
 
 
+def target_arena(w: Workload) -> int:
+    """Arena bytes for a target build: the host's need (w.arena_bytes: its optimized kernels
+    keep filter sums and fold PADs into convolutions), or the reference kernels' one if larger
+    (Cortex-M builds and --reference-kernels fold no PAD)."""
+    from edgelite.runtime import _lib
+
+    return max(w.arena_bytes, Interpreter(w.model, disable_isa=_lib.ISA_ALL,
+                                          model_name=w.where).arena_bytes)
+
+
 def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
     w, info, name, notes, source = export_for_target(config, work)
     # --fp16 keeps float16 weights packed in the arena (the host, without FEAT_FP16, sized it
     # for float32 DEQUANTIZE outputs): the target reports its own need, so give it room
-    arena = w.arena_bytes + (f16_weight_bytes(info) if config.fp16 else 0)
+    arena = target_arena(w) + (f16_weight_bytes(info) if config.fp16 else 0)
     plugin = _plugin()
     target, where = config.target, str(config.model)
     cpu = config.qemu_cpu if target == "aarch64" else None

@@ -362,6 +362,14 @@ class Interpreter:
     def tensor_details(self, index: int) -> TensorDetails:
         return self._details(self._lib.el_tensor_info_at, index)
 
+    def folded_ops(self) -> list[int]:
+        """Indices of the main subgraph's PAD ops this interpreter folds into the convolution
+        that reads them (hosted builds, optimized kernels, greedy planner, no callback): they
+        do nothing at invoke, and their output tensor has no data."""
+        ops = self._file().subgraphs[0].operators
+        return [op.index for op in ops if op.op in ("PAD", "PADV2")
+                and not self._info(self._lib.el_tensor_info_at, op.outputs[0]).data]
+
     def _readable(self, index: int) -> _lib.ElTensorInfo:
         info = self._info(self._lib.el_tensor_info_at, index)
         io = {d.index for d in self.inputs} | {d.index for d in self.outputs}
