@@ -221,3 +221,30 @@ def test_bench_of_a_model_with_folded_pads(tmp_path: Path, reference: bool) -> N
     else:
         assert note == ["4 PAD op(s) (#0, #2, #4, #8) are folded into their convolutions in the "
                         "timed invokes; the per-op profile, run with a callback, runs them"]
+
+
+def test_export_header_arena_per_build(tmp_path: Path) -> None:
+    """`edgelite export` of a model with folded PADs: NAME_ARENA_SIZE is the folded arena on
+    x86-64 / aarch64, the unfolded one on other hosted builds (32-bit ARM: no fold), and the
+    reference kernels' on Cortex-M; each is what el_init needs there (the host's three
+    configurations stand for them)."""
+    from edgelite.export.api import export_model
+    from edgelite.runtime import _lib
+
+    src = tmp_path / "folded.onnx"
+    _folded_graph(src)
+    model = tmp_path / "m.tflite"
+    model.write_bytes(_models(src)[1])
+    export_model(model, tmp_path / "c")
+    header = (tmp_path / "c" / "m.h").read_text()
+    data = model.read_bytes()
+    folded = Interpreter(data).arena_bytes
+    unfolded = Interpreter(data, callback=lambda *a: None).arena_bytes
+    micro = Interpreter(data, disable_isa=_lib.ISA_ALL).arena_bytes
+    assert folded < unfolded and micro < unfolded
+    assert (f"#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'\n"
+            f"#define M_ARENA_SIZE {micro}u /* el_init arena bytes */\n"
+            f"#elif defined(__x86_64__) || defined(__aarch64__) /* int8 filter sums kept, PADs "
+            f"folded */\n#define M_ARENA_SIZE {folded}u\n"
+            f"#else /* other hosted builds: int8 filter sums kept, no PAD folded */\n"
+            f"#define M_ARENA_SIZE {unfolded}u\n#endif") in header

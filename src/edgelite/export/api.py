@@ -96,9 +96,10 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     compare against them). bundle: also write runtime_micro's sources, main.c, CMakeLists.txt
     and a Makefile (edgelite.export.bundle) so the folder builds and checks itself. notes:
     receives what was done to the input data. The header's NAME_ARENA_SIZE is the arena the
-    host runtime needs (on Cortex-M, which keeps no int8 filter sums, the arena without them);
-    32-bit targets need no more (their bookkeeping pointers are smaller), el_arena_required()
-    says exactly.
+    host runtime needs (on Cortex-M, which keeps no int8 filter sums, the arena without them;
+    on hosts other than x86-64 and aarch64, which fold no PAD into its convolution, the arena
+    with every PAD); 32-bit targets need no more (their bookkeeping pointers are smaller),
+    el_arena_required() says exactly.
     """
     from edgelite.runtime import Interpreter, _lib
 
@@ -111,6 +112,8 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     arena = interp.arena_bytes
     # Cortex-M builds keep no filter sums: the reference kernels' arena is laid out like theirs
     micro_arena = Interpreter(data, disable_isa=_lib.ISA_ALL).arena_bytes
+    # an op callback turns the PAD fold off: the arena of hosted builds that never fold
+    unfolded_arena = Interpreter(data, callback=lambda *_: None).arena_bytes
     notes = notes if notes is not None else []
     arrays, outputs, steps = None, None, 1
     if inputs is not None:
@@ -126,10 +129,11 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
         outputs = [np.stack([o[k] for o in per_step]) for k in range(len(interp.outputs))]
     if arrays is None:
         files = export_c(data, ident, arena_bytes=arena, source=path.name,
-                         micro_arena_bytes=micro_arena)
+                         micro_arena_bytes=micro_arena, unfolded_arena_bytes=unfolded_arena)
     else:
         files = export_c(data, ident, inputs=arrays, outputs=outputs, arena_bytes=arena,
-                         steps=steps, source=path.name, micro_arena_bytes=micro_arena)
+                         steps=steps, source=path.name, micro_arena_bytes=micro_arena,
+                         unfolded_arena_bytes=unfolded_arena)
     replaces = export_names(ident)
     trees = None
     if bundle:

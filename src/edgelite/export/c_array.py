@@ -139,6 +139,7 @@ def export_c(
     steps: int = 1,
     source: str | None = None,
     micro_arena_bytes: int | None = None,
+    unfolded_arena_bytes: int | None = None,
 ) -> dict[str, str]:
     """Return {file name: C text} for the model and, when given, its inputs and expected outputs.
 
@@ -146,15 +147,18 @@ def export_c(
     invokes the arrays describe (see module docs). arena_bytes: the arena the model needs on
     the target, written as NAME_ARENA_SIZE (omitted when None). micro_arena_bytes: the arena
     of a Cortex-M build when it differs (no filter sums kept): NAME_ARENA_SIZE is then that on
-    Cortex-M and arena_bytes elsewhere. source: a label (e.g. the .tflite path) recorded in
-    the file headers.
+    Cortex-M and arena_bytes elsewhere. unfolded_arena_bytes: the arena of a hosted build
+    that folds no PAD into its convolutions (any but x86-64 and aarch64) when it differs from
+    arena_bytes: NAME_ARENA_SIZE is then arena_bytes on x86-64 / aarch64 only. source: a label
+    (e.g. the .tflite path) recorded in the file headers.
     """
     _check_name(name)
     _check_model(model_bytes)
     if not isinstance(steps, int) or steps < 1:
         raise EdgeliteError(f"steps must be a positive integer, got {steps!r}",
                             code=Code.BAD_INPUT)
-    for label, value in (("arena_bytes", arena_bytes), ("micro_arena_bytes", micro_arena_bytes)):
+    for label, value in (("arena_bytes", arena_bytes), ("micro_arena_bytes", micro_arena_bytes),
+                         ("unfolded_arena_bytes", unfolded_arena_bytes)):
         if value is not None and (int(value) != value or value <= 0):
             raise EdgeliteError(f"{label} must be a positive integer, got {value!r}",
                                 code=Code.BAD_INPUT)
@@ -168,7 +172,17 @@ def export_c(
 
     h = [banner, f"#ifndef {guard}", f"#define {guard}", "", "#include <stddef.h>", "",
          f"#define {upper}_MODEL_SIZE {len(model_bytes)}u"]
-    if arena_bytes is not None and micro_arena_bytes not in (None, arena_bytes):
+    if arena_bytes is not None and unfolded_arena_bytes not in (None, arena_bytes):
+        h += ["#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'",
+              f"#define {upper}_ARENA_SIZE {int(micro_arena_bytes or unfolded_arena_bytes)}u"
+              " /* el_init arena bytes */",
+              "#elif defined(__x86_64__) || defined(__aarch64__)"
+              " /* int8 filter sums kept, PADs folded */",
+              f"#define {upper}_ARENA_SIZE {int(arena_bytes)}u",
+              "#else /* other hosted builds: int8 filter sums kept, no PAD folded */",
+              f"#define {upper}_ARENA_SIZE {int(unfolded_arena_bytes)}u",
+              "#endif"]
+    elif arena_bytes is not None and micro_arena_bytes not in (None, arena_bytes):
         h += ["#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'",
               f"#define {upper}_ARENA_SIZE {int(micro_arena_bytes)}u /* el_init arena bytes */",
               "#else /* hosted optimized builds also keep int8 filter sums */",
