@@ -382,13 +382,15 @@ def run_target_bench(config: TargetConfig) -> TargetReport:
 
 
 def target_arena(w: Workload) -> int:
-    """Arena bytes for a target build: the host's need (w.arena_bytes: its optimized kernels
-    keep filter sums and fold PADs into convolutions), or the reference kernels' one if larger
-    (Cortex-M builds and --reference-kernels fold no PAD)."""
+    """Arena bytes for a target build: the largest of the host's need (w.arena_bytes: its
+    optimized kernels keep filter sums and fold PADs into convolutions), the same without the
+    fold (32-bit ARM builds keep the sums but fold nothing; an op callback turns the fold off)
+    and the reference kernels' (Cortex-M builds, --reference-kernels)."""
     from edgelite.runtime import _lib
 
-    return max(w.arena_bytes, Interpreter(w.model, disable_isa=_lib.ISA_ALL,
-                                          model_name=w.where).arena_bytes)
+    return max(w.arena_bytes,
+               Interpreter(w.model, callback=lambda *_: None, model_name=w.where).arena_bytes,
+               Interpreter(w.model, disable_isa=_lib.ISA_ALL, model_name=w.where).arena_bytes)
 
 
 def _run_locked(config: TargetConfig, work: Path) -> TargetReport:
