@@ -223,7 +223,7 @@ def test_bench_of_a_model_with_folded_pads(tmp_path: Path, reference: bool) -> N
                         "timed invokes; the per-op profile, run with a callback, runs them"]
 
 
-def test_export_header_arena_per_build(tmp_path: Path) -> None:
+def test_export_header_and_inspect_arena_per_build(tmp_path: Path) -> None:
     """`edgelite export` of a model with folded PADs: NAME_ARENA_SIZE is the folded arena on
     x86-64 / aarch64, the unfolded one on other hosted builds (32-bit ARM: no fold), and the
     reference kernels' on Cortex-M; each is what el_init needs there (the host's three
@@ -237,6 +237,9 @@ def test_export_header_arena_per_build(tmp_path: Path) -> None:
     model.write_bytes(_models(src)[1])
     export_model(model, tmp_path / "c")
     header = (tmp_path / "c" / "m.h").read_text()
+    from edgelite.inspect import inspect_file, render_text
+
+    report = inspect_file(model)
     data = model.read_bytes()
     folded = Interpreter(data).arena_bytes
     unfolded = Interpreter(data, callback=lambda *a: None).arena_bytes
@@ -248,3 +251,8 @@ def test_export_header_arena_per_build(tmp_path: Path) -> None:
             f"folded */\n#define M_ARENA_SIZE {folded}u\n"
             f"#else /* other hosted builds: int8 filter sums kept, no PAD folded */\n"
             f"#define M_ARENA_SIZE {unfolded}u\n#endif") in header
+    # `edgelite inspect` gives the three sizes too
+    assert (report["arena_bytes"], report["arena_bytes_cortex_m"],
+            report["arena_bytes_unfolded"]) == (folded, micro, unfolded)
+    assert (f"arena (runtime_micro): {folded:,} bytes (Cortex-M builds: {micro:,}; no PAD "
+            f"folded, hosts other than x86-64 / aarch64: {unfolded:,})") in render_text(report)

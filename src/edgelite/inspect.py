@@ -108,6 +108,9 @@ def _inspect_tflite(name: str, data: bytes) -> dict[str, Any]:
         # Cortex-M builds keep no int8 filter sums (hosted optimized builds do): their arena,
         # laid out as the reference kernels' one
         report["arena_bytes_cortex_m"] = Interpreter(data, disable_isa=_lib.ISA_ALL).arena_bytes
+        # hosts other than x86-64 / aarch64 fold no PAD into its convolution (nor does an
+        # interpreter with an op callback): their arena keeps every PAD's output
+        report["arena_bytes_unfolded"] = Interpreter(data, callback=lambda *_: None).arena_bytes
     except EdgeliteError as e:
         report["arena_bytes"] = None
         report["arena_error"] = e.render()
@@ -188,8 +191,12 @@ def render_text(report: dict[str, Any]) -> str:
     if report.get("description"):
         lines.append(f"description: {report['description']}")
     arena, arena_m = report.get("arena_bytes"), report.get("arena_bytes_cortex_m")
+    arena_u = report.get("arena_bytes_unfolded")
+    others = ([f"Cortex-M builds: {arena_m:,}"] if arena_m not in (None, arena) else []) + (
+        [f"no PAD folded, hosts other than x86-64 / aarch64: {arena_u:,}"]
+        if arena_u not in (None, arena) else [])
     lines.append(f"arena (runtime_micro): {arena:,} bytes"
-                 + (f" (Cortex-M builds: {arena_m:,})" if arena_m not in (None, arena) else "")
+                 + (f" ({'; '.join(others)})" if others else "")
                  if arena is not None else f"arena: unavailable ({report.get('arena_error', '')})")
     if "macs" in report:
         lines.append(f"MACs {report['macs']:,}, parameters {report['params']:,}")
