@@ -22,6 +22,7 @@ from onnx import TensorProto, helper, numpy_helper
 from edgelite.converter.pipeline import convert_to_bytes
 from edgelite.quantize.api import QuantizeOptions, quantize
 from edgelite.runtime import Interpreter
+from helpers.tflite_checks import assert_outputs_match_oracles, nhwc
 
 SHAPE = (1, 24, 23, 18)
 
@@ -114,10 +115,6 @@ def _kept_graph(path: Path) -> None:
     _save(nodes, "kept", ["ya", "yb", "yc", "yd", "ye", "yf"], inits, path)
 
 
-def _nhwc(shape: tuple, x: np.ndarray) -> np.ndarray:
-    return x if tuple(x.shape) == tuple(shape) else x.transpose(0, 2, 3, 1)
-
-
 def _models(src: Path) -> tuple[bytes, bytes]:
     rng = np.random.default_rng(8)
     f32 = convert_to_bytes(src)
@@ -158,7 +155,7 @@ def test_folded_pads_same_bytes_as_the_oracles_and_unfolded(tmp_path: Path, kind
     model = f32 if kind == "float" else i8
     x = np.random.default_rng(5).standard_normal(SHAPE).astype(np.float32)
     base = Interpreter(model)
-    v = _nhwc(tuple(base.inputs[0].shape), x)
+    v = nhwc(tuple(base.inputs[0].shape), x)
     if kind == "int8":
         d = base.inputs[0]
         v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
@@ -169,19 +166,8 @@ def test_folded_pads_same_bytes_as_the_oracles_and_unfolded(tmp_path: Path, kind
     assert _folded(model, base) == [True, True, True, False, True]
     assert _folded(model, unfolded) == [False] * 5
     assert base.arena_bytes < unfolded.arena_bytes
-    if kind == "float":
-        ref = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(None, {"x": x})
-        for i, o in enumerate(base.outputs):
-            got = np.frombuffer(want[i], dtype=np.float32).reshape(o.shape)
-            exp = next(r for r in ref if r.size == got.size)
-            np.testing.assert_allclose(got, _nhwc(got.shape, exp), rtol=1e-4, atol=1e-4)
-    else:
-        from tflite_micro.python.tflite_micro import runtime as tflm
-
-        t = tflm.Interpreter.from_bytes(model, arena_size=1 << 23)
-        t.set_input(v, 0)
-        t.invoke()
-        assert [t.get_output(i).tobytes() for i in range(len(base.outputs))] == want
+    ref = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    assert_outputs_match_oracles(model, want, v, ref)
 
 
 def test_pads_the_fold_leaves_alone(tmp_path: Path) -> None:
@@ -194,7 +180,7 @@ def test_pads_the_fold_leaves_alone(tmp_path: Path) -> None:
         unfolded = Interpreter(model, callback=lambda *a: None)
         assert _folded(model, base) == [False] * 5
         assert base.arena_bytes == unfolded.arena_bytes
-        v = _nhwc(tuple(base.inputs[0].shape), x)
+        v = nhwc(tuple(base.inputs[0].shape), x)
         if base.inputs[0].dtype == np.int8:
             d = base.inputs[0]
             v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)

@@ -23,6 +23,7 @@ from edgelite.converter.pipeline import convert, convert_to_bytes
 from edgelite.errors import EdgeliteError
 from edgelite.quantize.api import QuantizeOptions, quantize
 from edgelite.runtime import Interpreter
+from helpers.tflite_checks import assert_outputs_match_oracles, nhwc
 
 THREADS = (1, 2, 4)
 
@@ -47,10 +48,6 @@ def _ours(model: bytes, xs: np.ndarray, num_threads: int) -> list[bytes]:
         it.invoke()
         out.append(it.get_output(0).tobytes())
     return out
-
-
-def _nhwc(it_shape: tuple, x: np.ndarray) -> np.ndarray:
-    return x if tuple(x.shape) == tuple(it_shape) else x.transpose(0, 2, 3, 1)
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +75,13 @@ def mnv2(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 def _float_inputs(model: bytes, xs: np.ndarray) -> np.ndarray:
     shape = tuple(Interpreter(model).inputs[0].shape)
-    return np.stack([_nhwc(shape, x.reshape((1,) + x.shape[-3:])) for x in xs])
+    return np.stack([nhwc(shape, x.reshape((1,) + x.shape[-3:])) for x in xs])
 
 
 def _int8_inputs(model: bytes, xs: np.ndarray) -> np.ndarray:
     it = Interpreter(model)
     d = it.inputs[0]
-    xs = np.stack([_nhwc(tuple(d.shape), x.reshape((1,) + x.shape[-3:])) for x in xs])
+    xs = np.stack([nhwc(tuple(d.shape), x.reshape((1,) + x.shape[-3:])) for x in xs])
     q = np.round(xs / d.scale) + d.zero_point
     return np.clip(q, -128, 127).astype(np.int8)
 
@@ -217,7 +214,7 @@ def test_threads_elementwise_same_bytes(tmp_path: Path) -> None:
         base = Interpreter(model)
         feeds = []
         for d, v in zip(base.inputs, (x, y)):
-            v = _nhwc(tuple(d.shape), v)
+            v = nhwc(tuple(d.shape), v)
             if kind == "int8":
                 v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
             feeds.append(v)
@@ -231,7 +228,7 @@ def test_threads_elementwise_same_bytes(tmp_path: Path) -> None:
         assert runs[1] == runs[2] == runs[4], kind
         if kind == "float":
             got = np.frombuffer(runs[1], dtype=np.float32).reshape(base.outputs[0].shape)
-            np.testing.assert_allclose(got, _nhwc(got.shape, want), rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(got, nhwc(got.shape, want), rtol=1e-6, atol=1e-6)
         else:
             from tflite_micro.python.tflite_micro import runtime as tflm
 
@@ -284,7 +281,7 @@ def test_threads_pad_and_channel_windows_same_bytes(tmp_path: Path) -> None:
         progress=False, allow_low_sqnr=True)).model
     for model, kind in ((f32, "float"), (i8, "int8")):
         base = Interpreter(model)
-        v = _nhwc(tuple(base.inputs[0].shape), x)
+        v = nhwc(tuple(base.inputs[0].shape), x)
         if kind == "int8":
             d = base.inputs[0]
             v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
@@ -295,15 +292,4 @@ def test_threads_pad_and_channel_windows_same_bytes(tmp_path: Path) -> None:
             it.invoke()
             runs[n] = [it.get_output(i).tobytes() for i in range(len(it.outputs))]
         assert runs[1] == runs[2] == runs[3] == runs[4], kind
-        if kind == "float":
-            for i, o in enumerate(base.outputs):
-                got = np.frombuffer(runs[1][i], dtype=np.float32).reshape(o.shape)
-                ref = next(w for w in want if w.size == got.size)
-                np.testing.assert_allclose(got, _nhwc(got.shape, ref), rtol=1e-4, atol=1e-4)
-        else:
-            from tflite_micro.python.tflite_micro import runtime as tflm
-
-            t = tflm.Interpreter.from_bytes(model, arena_size=1 << 21)
-            t.set_input(v, 0)
-            t.invoke()
-            assert [t.get_output(i).tobytes() for i in range(len(base.outputs))] == runs[1]
+        assert_outputs_match_oracles(model, runs[1], v, want)

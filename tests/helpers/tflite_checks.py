@@ -1,6 +1,7 @@
 """Checks on .tflite files shared by several test modules: the edgelite command in this
-process, LiteRT's outputs, error relative to the output's range, int8 bit-exactness with
-TFLite Micro, TFLite Micro's arena use, and real models from pinned wheels."""
+process, LiteRT's outputs, error relative to the output's range, outputs against ONNX Runtime
+(float) or TFLite Micro (int8), int8 bit-exactness with TFLite Micro, TFLite Micro's arena use,
+and real models from pinned wheels."""
 
 from __future__ import annotations
 
@@ -40,6 +41,31 @@ def err_of_range(got: np.ndarray, ref: np.ndarray) -> float:
     # (of the range, or of the magnitude for an output of one value)
     scale = max(float(np.ptp(ref)), float(np.max(np.abs(ref))), 1e-12)
     return float(np.max(np.abs(got - ref)) / scale)
+
+
+def nhwc(shape: tuple, x: np.ndarray) -> np.ndarray:
+    """x as the runtime's layout of `shape`: unchanged if it has that shape, else NCHW -> NHWC."""
+    return x if tuple(x.shape) == tuple(shape) else x.transpose(0, 2, 3, 1)
+
+
+def assert_outputs_match_oracles(model: bytes, outputs: list[bytes], x: np.ndarray,
+                                 onnx_outputs: list[np.ndarray]) -> None:
+    """`outputs` (edgelite's, as bytes, for input x in the model's layout) against the oracles:
+    a float32 model's within 1e-4 of ONNX Runtime's output of the same size (onnx_outputs, NCHW
+    moved to NHWC), an int8 model's byte-identical to TFLite Micro's for the same input."""
+    it = Interpreter(model)
+    if it.inputs[0].dtype == np.float32:
+        for i, o in enumerate(it.outputs):
+            got = np.frombuffer(outputs[i], dtype=np.float32).reshape(o.shape)
+            ref = next(r for r in onnx_outputs if r.size == got.size)
+            np.testing.assert_allclose(got, nhwc(got.shape, ref), rtol=1e-4, atol=1e-4)
+        return
+    from tflite_micro.python.tflite_micro import runtime as tflm
+
+    t = tflm.Interpreter.from_bytes(model, arena_size=1 << 23)
+    t.set_input(x, 0)
+    t.invoke()
+    assert [t.get_output(i).tobytes() for i in range(len(it.outputs))] == outputs
 
 
 def assert_int8_bit_exact_with_tflm(data: bytes, samples: int) -> None:
