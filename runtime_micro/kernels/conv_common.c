@@ -252,14 +252,16 @@ static el_status conv_geometry(el_context *ctx, el_node *node, conv_data *d, int
         return EL_BAD(ctx, node, "output is %dx%dx%d, the op computes %dx%dx%d", (int)d->out.n,
                       (int)d->out.h, (int)d->out.w, (int)d->in.n, (int)oh, (int)ow);
     }
-    d->p.pad_h = el_k_padding(d->p.stride_h, d->p.dilation_h, d->in.h, d->filter.h, oh);
-    d->p.pad_w = el_k_padding(d->p.stride_w, d->p.dilation_w, d->in.w, d->filter.w, ow);
 #if EL_HOSTED_CPU
     if (fold != NULL) {
         d->p.pad_h = fold[0];
         d->p.pad_w = fold[2];
-    }
+    } else
 #endif
+    {
+        d->p.pad_h = el_k_padding(d->p.stride_h, d->p.dilation_h, d->in.h, d->filter.h, oh);
+        d->p.pad_w = el_k_padding(d->p.stride_w, d->p.dilation_w, d->in.w, d->filter.w, ow);
+    }
     if (d->is_float) {
         return el_k_act_range_f(ctx, node, act, &d->p.act_min_f, &d->p.act_max_f);
     }

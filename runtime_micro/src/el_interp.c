@@ -288,34 +288,24 @@ static void fold_pad(el_context *ctx, int32_t sg, el_node *n)
     n->kernel = &k_folded_pad;
 }
 
-/* The shape the model gives a folded PAD's output tensor ti: its input's, padded. */
-static void folded_dims(el_context *ctx, int32_t sg, int32_t ti, int32_t *dims)
+/* The padding of the folded PAD whose output is tensor ti of subgraph sg: 1, or 0 when no
+ * folded PAD writes it. */
+static int folded_pads_of(el_context *ctx, int32_t sg, int32_t ti, int32_t pads[4])
 {
     const el_subgraph *g = &ctx->subgraphs[sg];
-    int32_t i, pads[4];
+    int32_t i;
     for (i = 0; i < g->n_nodes; ++i) {
         const el_node *n = &g->nodes[i];
-        if (n->kernel == &k_folded_pad && n->outputs[0] == ti &&
-            spatial_pads(el_input(ctx, n, 1), pads)) {
-            dims[1] += pads[0] + pads[1];
-            dims[2] += pads[2] + pads[3];
-            return;
-        }
+        if (n->kernel == &k_folded_pad && n->outputs[0] == ti)
+            return spatial_pads(el_input(ctx, n, 1), pads);
     }
+    return 0;
 }
 
 int el_folded_pad(el_context *ctx, const el_node *reader, int32_t pads[4])
 {
-    const el_subgraph *g = &ctx->subgraphs[reader->subgraph];
-    int32_t i;
-    if (reader->n_inputs < 1 || reader->inputs[0] < 0)
-        return 0;
-    for (i = 0; i < g->n_nodes; ++i) {
-        const el_node *n = &g->nodes[i];
-        if (n->kernel == &k_folded_pad && n->outputs[0] == reader->inputs[0])
-            return spatial_pads(el_input(ctx, n, 1), pads);
-    }
-    return 0;
+    return reader->n_inputs >= 1 && reader->inputs[0] >= 0 &&
+           folded_pads_of(ctx, reader->subgraph, reader->inputs[0], pads);
 }
 #endif
 
@@ -624,7 +614,11 @@ static el_status info(const el_interpreter *it, int32_t sg, int32_t ti, el_tenso
     out->bytes = (t->flags & (EL_TENSOR_SPARSE | EL_TENSOR_F16)) ? 0 : t->bytes;
 #if EL_HOSTED_CPU
     if (t->flags & EL_TENSOR_FOLDED) { /* never written: the model's shape, no data */
-        folded_dims(ctx, sg, ti, out->dims);
+        int32_t pads[4];
+        if (folded_pads_of(ctx, sg, ti, pads)) {
+            out->dims[1] += pads[0] + pads[1];
+            out->dims[2] += pads[2] + pads[3];
+        }
         out->data = NULL;
         out->bytes = 0;
     }

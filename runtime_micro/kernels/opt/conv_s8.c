@@ -118,6 +118,21 @@ static EL_INLINE_ROWS void stem_window(int8_t *dst, const int8_t *x, size_t run,
     memcpy(dst + 2 * run, &w[4], 8);
     memcpy(dst + 2 * run + t, &w[5], 8);
 }
+/* The im2col row of a window wholly inside the input, at x: f_h runs of `run` bytes, input
+ * rows irow bytes apart. */
+static EL_INLINE_ROWS void window_runs(int8_t *dst, const int8_t *x, size_t run, size_t irow,
+                                       int32_t f_h)
+{
+    int32_t ky;
+    if (EL_OPT_STEM_WORDS && f_h == 3 && run >= 8 && run <= 16) {
+        stem_window(dst, x, run, irow);
+        return;
+    }
+    for (ky = 0; ky < f_h; ++ky, dst += run, x += irow) {
+        copy_bytes(dst, x, (int32_t)run);
+    }
+}
+
 /* The im2col row of the window at input (y0, x0) of image img, pixel by pixel: taps outside
  * the input get the zero point. */
 static EL_INLINE_ROWS void window_elems(const el_conv_params *p, const el_dims *in_dims,
@@ -195,16 +210,7 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
             in + (((size_t)b * in_h + (size_t)oy * p->stride_h) * in_w + (size_t)ox * p->stride_w) *
                      in_c;
         for (i = 0; i < mb; ++i) {
-            int8_t *dst = cols + (size_t)i * kc;
-            if (EL_OPT_STEM_WORDS && f_h == 3 && run >= 8 && run <= 16) {
-                stem_window(dst, x, run, irow);
-            } else {
-                const int8_t *src = x;
-                int32_t ky;
-                for (ky = 0; ky < f_h; ++ky, dst += run, src += irow) {
-                    copy_bytes(dst, src, (int32_t)run);
-                }
-            }
+            window_runs(cols + (size_t)i * kc, x, run, irow, f_h);
             rows[i] = cols + (size_t)i * kc;
             x += istep;
             if (++ox == out_w) {
@@ -223,7 +229,6 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
     if (mode == EL_ROWS_PADDED) { /* as EL_ROWS_UNPADDED inside, pixel by pixel at the edges */
         const size_t run = (size_t)f_w * in_c, irow = (size_t)in_w * in_c;
         const size_t istep = (size_t)p->stride_w * in_c;
-        const int stem = EL_OPT_STEM_WORDS && f_h == 3 && run >= 8 && run <= 16;
         /* output columns [xa, xb) of the rows whose taps are all inside read in place */
         const int32_t xa = (p->pad_w + p->stride_w - 1) / p->stride_w;
         const int32_t lx = in_w - f_w + p->pad_w;
@@ -245,17 +250,8 @@ static EL_INLINE_ROWS void gather_rows(const el_conv_params *p, const el_dims *i
                     const int8_t *x =
                         img + (size_t)y0 * irow + (size_t)(ox * p->stride_w - p->pad_w) * in_c;
                     for (; ox < stop; ++ox, ++i, x += istep) {
-                        int8_t *dst = cols + (size_t)i * kc;
-                        if (stem) {
-                            stem_window(dst, x, run, irow);
-                        } else {
-                            int32_t ky;
-                            for (ky = 0; ky < f_h; ++ky) {
-                                copy_bytes(dst + (size_t)ky * run, x + (size_t)ky * irow,
-                                           (int32_t)run);
-                            }
-                        }
-                        rows[i] = dst;
+                        window_runs(cols + (size_t)i * kc, x, run, irow, f_h);
+                        rows[i] = cols + (size_t)i * kc;
                     }
                 }
             }
