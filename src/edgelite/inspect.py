@@ -102,15 +102,14 @@ def _inspect_tflite(name: str, data: bytes) -> dict[str, Any]:
     report["format"] = "tflite"
     report["bytes"] = len(data)
     try:
-        from edgelite.runtime import Interpreter, _lib, required_arena_bytes
+        from edgelite.runtime import arena_sizes
 
-        report["arena_bytes"] = required_arena_bytes(data)
-        # Cortex-M builds keep no int8 filter sums (hosted optimized builds do): their arena,
-        # laid out as the reference kernels' one
-        report["arena_bytes_cortex_m"] = Interpreter(data, disable_isa=_lib.ISA_ALL).arena_bytes
-        # hosts other than x86-64 / aarch64 fold no PAD into its convolution (nor does an
-        # interpreter with an op callback): their arena keeps every PAD's output
-        report["arena_bytes_unfolded"] = Interpreter(data, callback=lambda *_: None).arena_bytes
+        # hosted optimized builds keep int8 filter sums and, on x86-64 / aarch64, fold PADs into
+        # their convolutions; Cortex-M builds do neither
+        sizes = arena_sizes(data)
+        report["arena_bytes"] = sizes.hosted
+        report["arena_bytes_cortex_m"] = sizes.cortex_m
+        report["arena_bytes_unfolded"] = sizes.unfolded
     except EdgeliteError as e:
         report["arena_bytes"] = None
         report["arena_error"] = e.render()

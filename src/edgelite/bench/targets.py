@@ -386,11 +386,10 @@ def target_arena(w: Workload) -> int:
     optimized kernels keep filter sums and fold PADs into convolutions), the same without the
     fold (32-bit ARM builds keep the sums but fold nothing; an op callback turns the fold off)
     and the reference kernels' (Cortex-M builds, --reference-kernels)."""
-    from edgelite.runtime import _lib
+    from edgelite.runtime import arena_sizes
 
-    return max(w.arena_bytes,
-               Interpreter(w.model, callback=lambda *_: None, model_name=w.where).arena_bytes,
-               Interpreter(w.model, disable_isa=_lib.ISA_ALL, model_name=w.where).arena_bytes)
+    sizes = arena_sizes(w.model)
+    return max(w.arena_bytes, sizes.unfolded, sizes.cortex_m)
 
 
 def _run_locked(config: TargetConfig, work: Path) -> TargetReport:

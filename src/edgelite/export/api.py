@@ -101,7 +101,7 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     with every PAD); 32-bit targets need no more (their bookkeeping pointers are smaller),
     el_arena_required() says exactly.
     """
-    from edgelite.runtime import Interpreter, _lib
+    from edgelite.runtime import Interpreter, arena_sizes
 
     path = Path(model)
     data = read_bytes(path, "model")
@@ -109,11 +109,8 @@ def export_model(model: str | os.PathLike[str], out_dir: str | os.PathLike[str],
         refuse_onnx_as_tflite(data, str(path))
     ident = name or c_name(path.stem)
     interp = Interpreter(data)
-    arena = interp.arena_bytes
-    # Cortex-M builds keep no filter sums: the reference kernels' arena is laid out like theirs
-    micro_arena = Interpreter(data, disable_isa=_lib.ISA_ALL).arena_bytes
-    # an op callback turns the PAD fold off: the arena of hosted builds that never fold
-    unfolded_arena = Interpreter(data, callback=lambda *_: None).arena_bytes
+    sizes = arena_sizes(data)
+    arena, micro_arena, unfolded_arena = sizes.hosted, sizes.cortex_m, sizes.unfolded
     notes = notes if notes is not None else []
     arrays, outputs, steps = None, None, 1
     if inputs is not None:

@@ -2,9 +2,12 @@
 
 from edgelite.runtime.interpreter import (
     PLANNERS,
+    ArenaSizes,
     Interpreter,
     TensorDetails,
+    arena_sizes,
     required_arena_bytes,
 )
 
-__all__ = ["PLANNERS", "Interpreter", "TensorDetails", "required_arena_bytes"]
+__all__ = ["PLANNERS", "ArenaSizes", "Interpreter", "TensorDetails", "arena_sizes",
+           "required_arena_bytes"]

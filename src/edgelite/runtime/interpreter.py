@@ -495,3 +495,21 @@ class Interpreter:
 def required_arena_bytes(model: str | Path | bytes, planner: str = "greedy") -> int:
     """Exact arena bytes runtime_micro needs for this model (raises if it cannot run it)."""
     return Interpreter(model, planner=planner).arena_bytes
+
+
+@dataclass(frozen=True)
+class ArenaSizes:
+    """Exact greedy-planner arena bytes of one model on the builds that lay it out differently."""
+
+    hosted: int  # x86-64 / aarch64, optimized kernels: int8 filter sums kept, PADs folded
+    unfolded: int  # other hosted builds (32-bit ARM), or any with an op callback: no PAD folded
+    cortex_m: int  # Cortex-M builds: no filter sums, no fold (the reference kernels' layout)
+
+
+def arena_sizes(model: str | Path | bytes) -> ArenaSizes:
+    """The model's arena on each kind of build, measured by this host's runtime in the
+    configurations that lay it out as they do (raises if it cannot run the model)."""
+    return ArenaSizes(
+        hosted=Interpreter(model).arena_bytes,
+        unfolded=Interpreter(model, callback=lambda *_: None).arena_bytes,
+        cortex_m=Interpreter(model, disable_isa=_lib.ISA_ALL).arena_bytes)
