@@ -1,7 +1,9 @@
 /* hosted/el_threadpool: every task index runs exactly once and parallel_for returns only after
  * all have finished; two threads sharing one pool, and two pools at once; create/destroy
- * repeatedly; a thread stuck in its first task has the rest of its range taken by the others. Built under ASan+UBSan and under ThreadSanitizer (make check). Results of models
- * with 1/2/4 threads are compared from Python (tests/test_threads.py).
+ * repeatedly; a thread stuck in its first task has the rest of its range taken by the others;
+ * workers and caller that fell asleep are woken. Built under ASan+UBSan and under
+ * ThreadSanitizer (make check). Results of models with 1/2/4 threads are compared from Python
+ * (tests/test_threads.py).
  *
  *   test_threads <corpus dir> */
 #define _POSIX_C_SOURCE 200112L
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "el_threadpool.h"
 
@@ -84,6 +87,62 @@ static void steal_task(void *arg, int32_t i)
     }
 }
 
+/* The sleeping paths: a pause between calls long enough for the workers to stop polling and
+ * sleep (they must be woken for the next job: the caller's task 0 waits until a task
+ * has run on another thread, 0.5 s at most), and a task long enough for the caller to stop polling for the
+ * last one and sleep (the first task a worker runs takes 3 ms; that worker must wake the
+ * caller, or this hangs). */
+static void sleep_us(long us)
+{
+    struct timespec t;
+    t.tv_sec = 0;
+    t.tv_nsec = us * 1000L;
+    nanosleep(&t, NULL);
+}
+
+typedef struct {
+    job j;
+    pthread_t caller;
+    int32_t on_worker, slept, slow;
+} sleepy_job;
+
+static void sleepy_task(void *arg, int32_t i)
+{
+    sleepy_job *s = (sleepy_job *)arg;
+    if (!pthread_equal(pthread_self(), s->caller)) {
+        int32_t no = 0;
+        __atomic_store_n(&s->on_worker, 1, __ATOMIC_RELEASE);
+        if (s->slow &&
+            __atomic_compare_exchange_n(&s->slept, &no, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            sleep_us(3000);
+    } else if (i == 0) {
+        int32_t waits;
+        for (waits = 0; waits < 5000 && !__atomic_load_n(&s->on_worker, __ATOMIC_ACQUIRE); waits++)
+            sleep_us(100);
+    }
+    s->j.hits[i] += 1 + s->j.value;
+}
+
+static int sleepy_calls(el_threadpool *p)
+{
+    sleepy_job s;
+    int k, i, ok = 1;
+    for (k = 0; k < 12; k++) {
+        memset(&s, 0, sizeof(s));
+        s.j.value = k;
+        s.caller = pthread_self();
+        s.slow = k % 2;
+        sleep_us(2000); /* 20 times the workers' polling */
+        el_threadpool_parallel_for(p, N_TASKS, sleepy_task, &s);
+        ok &= s.on_worker && (s.slept || !s.slow);
+        for (i = 0; i < N_TASKS; i++) {
+            if (s.j.hits[i] != 1 + k)
+                ok = 0;
+        }
+    }
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     int32_t n;
@@ -134,6 +193,11 @@ int main(int argc, char **argv)
         el_threadpool_parallel_for(p, sj.n, steal_task, &sj);
         CHECK(sj.stolen == 1);
         CHECK(sj.first_stolen == sj.n / 2 - 1); /* from the end: the caller keeps its rows */
+        el_threadpool_destroy(p);
+    }
+    for (n = 2; n <= 3; n++) {
+        p = el_threadpool_create(n);
+        CHECK(sleepy_calls(p));
         el_threadpool_destroy(p);
     }
     /* a NULL pool runs inline */
