@@ -15,6 +15,7 @@ import pytest
 from helpers.onnx_checks import (  # noqa: E402
     check_against_ort,
     conv,
+    convert_onnx,
     io_layout,
     litert_run,
     make_model,
@@ -651,6 +652,61 @@ def test_max_pool_with_onnx_pads_has_no_pad_op(tmp_path: Path) -> None:
                        {"x": (1, 3, 8, 8)}, ["y"])
     g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)})
     assert list(op_types(g)) == ["MAX_POOL_2D"]
+
+
+def _pad_pad_conv(onnx_pads: list[int], conv_pads: list[int], value: float | None = None,
+                  shared: bool = False) -> onnx.ModelProto:
+    """x -> Pad(onnx_pads, value) -> 3x3 Conv(conv_pads: top, left, bottom, right) -> y; with
+    ``shared`` the padded tensor is a second output too."""
+    pad_in = ["x", "pads"] + (["value"] if value is not None else [])
+    inits = {"w": rand(4, 3, 3, 3), "pads": np.array(onnx_pads, np.int64)}
+    if value is not None:
+        inits["value"] = np.array(value, np.float32)
+    nodes = [helper.make_node("Pad", pad_in, ["p"]),
+             helper.make_node("Conv", ["p", "w"], ["y"], kernel_shape=[3, 3], pads=conv_pads)]
+    return make_model(nodes, {"x": (1, 3, 8, 8)}, ["y"] + (["p"] if shared else []), inits)
+
+
+def test_explicit_pad_and_conv_padding_become_one_pad_the_runtime_folds(tmp_path: Path) -> None:
+    """An ONNX Pad (left 1) before a Conv padded top 1 only (not SAME, so the Conv's padding is
+    a PAD of its own): one PAD of both, which runtime_micro folds into the convolution (it does
+    not fold a PAD read by a PAD)."""
+    from edgelite.runtime import Interpreter
+
+    model = _pad_pad_conv([0, 0, 0, 1, 0, 0, 0, 0], [1, 0, 0, 0])
+    g, data = convert_onnx(model, tmp_path)
+    check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)}, tflm=True)
+    assert op_types(g) == Counter({"PAD": 1, "CONV_2D": 1})
+    pad = g.ops[0]
+    assert pad.inputs[0] is g.inputs[0]
+    assert pad.inputs[1].data.tolist() == [[0, 0], [1, 0], [1, 0], [0, 0]]  # NHWC: top, left
+    assert Interpreter(data).folded_ops() == [0]
+
+
+@pytest.mark.parametrize("case,pads", [
+    ("different fills", 2),   # Pad of 0.5, then the Conv's zero padding
+    ("same fill 0.5", 1),     # two Pads of 0.5 (the second written as an ONNX Pad too)
+    ("shared output", 2),     # the first Pad's output is also a graph output
+])
+def test_pads_merge_only_with_the_same_fill_and_one_reader(case: str, pads: int,
+                                                          tmp_path: Path) -> None:
+    if case == "same fill 0.5":
+        inits = {"w": rand(4, 3, 3, 3), "a": np.array([0, 0, 1, 0, 0, 0, 0, 0], np.int64),
+                 "b": np.array([0, 0, 0, 0, 0, 0, 1, 2], np.int64),
+                 "value": np.array(0.5, np.float32)}
+        nodes = [helper.make_node("Pad", ["x", "a", "value"], ["p"]),
+                 helper.make_node("Pad", ["p", "b", "value"], ["q"]),
+                 helper.make_node("Conv", ["q", "w"], ["y"], kernel_shape=[3, 3])]
+        model = make_model(nodes, {"x": (1, 3, 8, 8)}, ["y"], inits)
+    else:
+        model = _pad_pad_conv([0, 0, 1, 1, 0, 0, 0, 0], [0, 0, 1, 1],
+                              value=0.5 if case == "different fills" else None,
+                              shared=case == "shared output")
+    g = check_against_ort(model, tmp_path, {"x": rand(1, 3, 8, 8)}, tflm=True)
+    assert sum(op.type in ("PAD", "PADV2") for op in g.ops) == pads
+    if case == "same fill 0.5":
+        (pad,) = [op for op in g.ops if op.type == "PADV2"]
+        assert pad.inputs[1].data.tolist() == [[0, 0], [1, 1], [0, 2], [0, 0]]
 
 
 # ---- random compositions ----------------------------------------------------------------------

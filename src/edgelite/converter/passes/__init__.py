@@ -22,7 +22,7 @@ from edgelite.converter.passes.identity import (
 )
 from edgelite.converter.passes.input_affine import fold_input_affine
 from edgelite.converter.passes.layout import absorb_io_transposes, optimize_layout
-from edgelite.converter.passes.pad import fold_pads
+from edgelite.converter.passes.pad import fold_pads, merge_pads
 from edgelite.converter.passes.reshape import sink_reshapes
 from edgelite.errors import Code, EdgeliteError
 
@@ -44,6 +44,7 @@ def default_passes(keep_nchw_io: bool = False) -> list[tuple[str, Pass]]:
         ("fold_batchnorm", fold_batchnorm),
         ("fold_input_affine", fold_input_affine),
         ("fuse_activations", fuse_activations),
+        ("merge_pads", merge_pads),
         ("fold_pads", fold_pads),
         ("remove_dead", remove_dead),
     ]
@@ -102,6 +103,7 @@ __all__ = [
     "fold_pads",
     "fold_reshape_chains",
     "fuse_activations",
+    "merge_pads",
     "optimize",
     "optimize_layout",
     "remove_dead",
