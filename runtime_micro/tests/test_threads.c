@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "el_threadpool.h"
 
@@ -91,7 +92,7 @@ static void steal_task(void *arg, int32_t i)
  * sleep (they must be woken for the next job: the caller's task 0 waits until a task
  * has run on another thread, 0.5 s at most), and a task long enough for the caller to stop polling for the
  * last one and sleep (the first task a worker runs takes 3 ms; that worker must wake the
- * caller, or this hangs). */
+ * caller, or this hangs until main's alarm ends the test). */
 static void sleep_us(long us)
 {
     struct timespec t;
@@ -152,6 +153,9 @@ int main(int argc, char **argv)
     (void)argv;
     if (argc != 2)
         return 2;
+    /* A lost wake-up would hang a parallel_for: SIGALRM ends the test (a failure) instead.
+     * The whole test takes well under a second (ThreadSanitizer included). */
+    alarm(120);
     CHECK(el_threadpool_create(0) == NULL);
     CHECK(el_threadpool_create(257) == NULL);
     el_threadpool_destroy(NULL);
