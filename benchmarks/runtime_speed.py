@@ -153,11 +153,11 @@ def by_instruction_set(path: Path, args: argparse.Namespace) -> list[str]:
 def by_threads(path: Path, counts: list[int], args: argparse.Namespace) -> list[str]:
     """runtime_micro with each thread count, interleaved in one run; same bytes on all. LiteRT's
     XNNPACK with the same thread counts runs in the same interleaving: its speed-up is what
-    this machine's cores give a peer (two vCPUs may share one physical core)."""
+    this machine's cores give a peer (two vCPUs may share one physical core). Then the same
+    runners in warm blocks (in_blocks)."""
     from edgelite.bench.api import build_workload
     from edgelite.bench.compare import interleaved
     from edgelite.bench.runners import HostRunner, _litert
-    from edgelite.bench.stats import summarize
 
     w, _, _, _ = build_workload(BenchConfig(model=path, profile=False))
     runners, peers = [], []
