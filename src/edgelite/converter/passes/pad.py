@@ -112,23 +112,20 @@ def fold_pads(graph: ir.Graph) -> bool:
                 op.inputs[0]) is not op:
             continue
         x = pad.inputs[0]
-        paddings = pad.inputs[1]
-        if x is None or paddings is None or not paddings.is_const or len(x.shape) != 4:
+        p = _paddings(pad)
+        if x is None or p is None or len(x.shape) != 4 or p.shape != (4, 2):
             continue
         if x.dtype != "float32" or x.quant is not None:
             continue
-        value = 0.0
-        if pad.type == "PADV2" and len(pad.inputs) > 2 and pad.inputs[2] is not None:
-            if not pad.inputs[2].is_const:
-                continue
-            value = float(pad.inputs[2].data.reshape(-1)[0])
+        value = _fill(pad)
+        if value is None:
+            continue
         if op.type == "MAX_POOL_2D":
             if not (value <= -3.0e38 or (value == 0.0 and _non_negative(ix, x))):
                 continue
         elif value != 0.0:
             continue
         win = _window(op)
-        p = paddings.data.reshape(4, 2)
         if win is None or p[0].any() or p[3].any():
             continue
         kh, kw, sh, sw, dh, dw = win
