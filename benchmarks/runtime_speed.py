@@ -190,8 +190,6 @@ def in_blocks(runners: list, runs: int) -> dict[str, list[int]]:
     whose first is not timed: the timed ones find warm caches and pool threads still polling,
     as in an app that runs inference continuously. The blocks go round-robin, so a slow minute
     of the machine meets every runner alike (ns each)."""
-    import time
-
     out: dict[str, list[int]] = {r.key: [] for r in runners}
     for _ in range(max(1, -(-runs // (BLOCK - 1)))):
         for r in runners:

@@ -164,8 +164,8 @@ static void *worker_main(void *arg)
     const int32_t self = ((el_pool_worker *)arg)->index;
     uint64_t seen = 0;
     for (;;) {
-        uint64_t g = LOAD(p->generation);
-        if (!is_new_job(g, seen) && !LOAD(p->shutdown) && !spin_for_job(p, seen)) {
+        uint64_t g;
+        if (!spin_for_job(p, seen)) {
             pthread_mutex_lock(&p->lock);
             __atomic_add_fetch(&p->sleepers, 1, __ATOMIC_SEQ_CST);
             while (!LOAD(p->shutdown) && !is_new_job(LOAD(p->generation), seen))
