@@ -38,6 +38,17 @@ static void count_task(void *arg, int32_t i)
     j->hits[i] += 1 + j->value;
 }
 
+/* whether count_task ran exactly once for every task of j */
+static int each_ran_once(const job *j)
+{
+    int i;
+    for (i = 0; i < N_TASKS; i++) {
+        if (j->hits[i] != 1 + j->value)
+            return 0;
+    }
+    return 1;
+}
+
 typedef struct {
     el_threadpool *pool;
     int ok;
@@ -48,16 +59,13 @@ static void *run_many(void *arg)
 {
     runner *r = (runner *)arg;
     job j;
-    int k, i;
+    int k;
     r->ok = 1;
     for (k = 0; k < 200; k++) {
         memset(&j, 0, sizeof(j));
         j.value = k;
         el_threadpool_parallel_for(r->pool, N_TASKS, count_task, &j);
-        for (i = 0; i < N_TASKS; i++) {
-            if (j.hits[i] != 1 + k)
-                r->ok = 0;
-        }
+        r->ok &= each_ran_once(&j);
     }
     return NULL;
 }
@@ -89,9 +97,9 @@ static void steal_task(void *arg, int32_t i)
 }
 
 /* The sleeping paths: a pause between calls long enough for the workers to stop polling and
- * sleep (they must be woken for the next job: the caller's task 0 waits until a task
- * has run on another thread, 0.5 s at most), and a task long enough for the caller to stop polling for the
- * last one and sleep (the first task a worker runs takes 3 ms; that worker must wake the
+ * sleep (they must be woken for the next job: the caller's task 0 waits until a task has run
+ * on another thread, 0.5 s at most), and a task long enough for the caller to stop polling for
+ * the last one and sleep (the first task a worker runs takes 3 ms; that worker must wake the
  * caller, or this hangs until main's alarm ends the test). */
 static void sleep_us(long us)
 {
@@ -121,13 +129,13 @@ static void sleepy_task(void *arg, int32_t i)
         for (waits = 0; waits < 5000 && !__atomic_load_n(&s->on_worker, __ATOMIC_ACQUIRE); waits++)
             sleep_us(100);
     }
-    s->j.hits[i] += 1 + s->j.value;
+    count_task(&s->j, i);
 }
 
 static int sleepy_calls(el_threadpool *p)
 {
     sleepy_job s;
-    int k, i, ok = 1;
+    int k, ok = 1;
     for (k = 0; k < 12; k++) {
         memset(&s, 0, sizeof(s));
         s.j.value = k;
@@ -135,11 +143,7 @@ static int sleepy_calls(el_threadpool *p)
         s.slow = k % 2;
         sleep_us(2000); /* 20 times the workers' polling */
         el_threadpool_parallel_for(p, N_TASKS, sleepy_task, &s);
-        ok &= s.on_worker && (s.slept || !s.slow);
-        for (i = 0; i < N_TASKS; i++) {
-            if (s.j.hits[i] != 1 + k)
-                ok = 0;
-        }
+        ok &= s.on_worker && (s.slept || !s.slow) && each_ran_once(&s.j);
     }
     return ok;
 }
