@@ -600,11 +600,17 @@ def test_concat_relu(tmp_path: Path) -> None:
 # ---- PAD folding ----------------------------------------------------------------------------
 
 def _pad_then(node: onnx.NodeProto, pads: list[int], inits: dict[str, np.ndarray],
-              relu_first: bool = False) -> onnx.ModelProto:
+              relu_first: bool = False, value: float | None = None,
+              shared: bool = False) -> onnx.ModelProto:
+    """x -> (Relu) -> Pad(pads, value) as "p" -> node -> y; with ``shared`` "p" is a second
+    graph output."""
     nodes = [helper.make_node("Relu", ["x"], ["xr"])] if relu_first else []
-    nodes += [helper.make_node("Pad", ["xr" if relu_first else "x", "pads"], ["p"]), node]
-    return make_model(nodes, {"x": (1, 3, 8, 8)}, ["y"],
-                      {**inits, "pads": np.array(pads, np.int64)})
+    pad_in = ["xr" if relu_first else "x", "pads"] + (["value"] if value is not None else [])
+    nodes += [helper.make_node("Pad", pad_in, ["p"]), node]
+    inits = {**inits, "pads": np.array(pads, np.int64)}
+    if value is not None:
+        inits["value"] = np.array(value, np.float32)
+    return make_model(nodes, {"x": (1, 3, 8, 8)}, ["y"] + (["p"] if shared else []), inits)
 
 
 @pytest.mark.parametrize("pads,stride,folded", [
@@ -654,17 +660,10 @@ def test_max_pool_with_onnx_pads_has_no_pad_op(tmp_path: Path) -> None:
     assert list(op_types(g)) == ["MAX_POOL_2D"]
 
 
-def _pad_pad_conv(onnx_pads: list[int], conv_pads: list[int], value: float | None = None,
-                  shared: bool = False) -> onnx.ModelProto:
-    """x -> Pad(onnx_pads, value) -> 3x3 Conv(conv_pads: top, left, bottom, right) -> y; with
-    ``shared`` the padded tensor is a second output too."""
-    pad_in = ["x", "pads"] + (["value"] if value is not None else [])
-    inits = {"w": rand(4, 3, 3, 3), "pads": np.array(onnx_pads, np.int64)}
-    if value is not None:
-        inits["value"] = np.array(value, np.float32)
-    nodes = [helper.make_node("Pad", pad_in, ["p"]),
-             helper.make_node("Conv", ["p", "w"], ["y"], kernel_shape=[3, 3], pads=conv_pads)]
-    return make_model(nodes, {"x": (1, 3, 8, 8)}, ["y"] + (["p"] if shared else []), inits)
+def _pad_pad_conv(onnx_pads: list[int], conv_pads: list[int], **pad) -> onnx.ModelProto:
+    """_pad_then with a 3x3 Conv padded by conv_pads (top, left, bottom, right)."""
+    node = helper.make_node("Conv", ["p", "w"], ["y"], kernel_shape=[3, 3], pads=conv_pads)
+    return _pad_then(node, onnx_pads, {"w": rand(4, 3, 3, 3)}, **pad)
 
 
 def test_explicit_pad_and_conv_padding_become_one_pad_the_runtime_folds(tmp_path: Path) -> None:
