@@ -1512,12 +1512,14 @@ def test_arena_not_larger_than_tflm(name: str, build) -> None:
     the same way. A hosted optimized interpreter keeps each int8 CONV_2D / FULLY_CONNECTED
     layer's filter sums in its op data (8 bytes per output channel, so invokes stop re-reading
     the weights for them; TFLite Micro's CMSIS-NN kernels keep similar sums) and each float32
-    CONV_2D's filter packed in the GEMM's panels (XNNPACK packs its weights the same way): its
+    and (x86-64, aarch64) int8 CONV_2D's filter packed in the GEMM's panels (XNNPACK packs its
+    weights the same way): its
     arena must be that much larger (up to the 16-byte alignment of the persistent part), no
     more, as long as it folds no PAD (an op callback turns the fold off); with the PADs folded
     into their convolutions (tests/test_pad_fold.py) it is not larger."""
     from edgelite.runtime import _lib
     from helpers.tflite_checks import kept_filter_sums_bytes, kept_float_panels_bytes
+    from helpers.tflite_checks import kept_int8_panels_bytes
     from helpers.tflite_checks import tflm_arena_bytes as _tflm_arena_bytes
 
     model = build()
@@ -1525,7 +1527,8 @@ def test_arena_not_larger_than_tflm(name: str, build) -> None:
     opt = Interpreter(model, callback=lambda *a: None)
     hosted = opt.arena_bytes
     assert Interpreter(model).arena_bytes <= hosted
-    sums = kept_filter_sums_bytes(model) + kept_float_panels_bytes(model, opt.kernel_isa)
+    sums = (kept_filter_sums_bytes(model) + kept_float_panels_bytes(model, opt.kernel_isa)
+            + kept_int8_panels_bytes(model, opt.kernel_isa))
     tflm = _tflm_arena_bytes(tflm_runtime.Interpreter.from_bytes(model, arena_size=8 << 20))
     print(f"{name}: edgelite arena {micro} B (+{hosted - micro} B of filter sums / float "
           f"panels hosted), TFLite Micro arena {tflm} B")

@@ -45,6 +45,23 @@ static int conv_keeps_sums(const el_context *ctx, const el_node *node, const el_
            (bias == NULL || ((bias->flags & EL_TENSOR_CONST) && bias->data != NULL));
 }
 
+/* Hosted x86-64 / aarch64 builds also keep such a conv's filter packed for the fused int8 GEMM
+ * (el_opt_conv2d_s8_pack), in the op data after the sums, 64-byte aligned (the AVX-512
+ * kernel's loads): the bytes it takes (0: none), from the tensors' shapes, so prepare and
+ * invoke ask the same; the same on every CPU of the build's architecture. */
+static size_t conv_s8_packed(const el_context *ctx, const el_dims *fd, const el_dims *outd)
+{
+    return el_opt_conv2d_s8_packed_bytes(el_ctx_isa(ctx), fd->n, fd->h * fd->w * fd->c,
+                                         outd->n * outd->h * outd->w);
+}
+
+#define EL_CONV_PACK_ALIGN 64u
+static int8_t *conv_s8_packed_at(const void *op, int32_t channels)
+{
+    const uintptr_t end = (uintptr_t)op + sizeof(el_conv_params) + 16u * (uintptr_t)channels;
+    return (int8_t *)(end + ((EL_CONV_PACK_ALIGN - end % EL_CONV_PACK_ALIGN) % EL_CONV_PACK_ALIGN));
+}
+
 /* Where a float16 conv keeps its packed weights, and a float32 one its panels, in the op data. */
 #define EL_CONV_F16_OFFSET ((sizeof(el_conv_params) + 15u) / 16u * 16u)
 
@@ -78,9 +95,13 @@ static void conv_view_of(const el_context *ctx, const el_node *node, const el_te
     v->q.shift = mult + v->out.c;
     v->sums.bias = NULL;
     v->sums.sum = NULL;
+    v->sums.packed = NULL;
     if (conv_keeps_sums(ctx, node, in, filter, bias)) {
         v->sums.bias = mult + 2 * v->out.c;
         v->sums.sum = mult + 3 * v->out.c;
+        if (conv_s8_packed(ctx, &v->filter, &v->out)) {
+            v->sums.packed = conv_s8_packed_at(node->op_data, v->out.c);
+        }
     }
     v->packed = conv_f32_packed(ctx, node, in, filter, &v->in, &v->filter)
                     ? (const float *)((const unsigned char *)node->op_data + EL_CONV_F16_OFFSET)
@@ -188,13 +209,16 @@ static el_status int16_setup(el_context *ctx, el_node *node, conv_data *d, const
 
 /* extra: bytes after the parameters, at a 16-byte offset (float16 weights, conv_pack_f16;
  * float32 panels, conv_f32_packed). */
+/* extra: float bytes after the parameters (EL_CONV_F16_OFFSET); s8_packed: int8 packed filter
+ * bytes after the sums (conv_s8_packed_at, alignment slack added). */
 static el_status conv_alloc(el_context *ctx, el_node *node, int32_t channels, int sums,
-                            size_t extra, conv_data *d)
+                            size_t extra, size_t s8_packed, conv_data *d)
 {
     unsigned char *mem = (unsigned char *)el_alloc_op_data(
         ctx, node,
         extra ? EL_CONV_F16_OFFSET + extra
-              : sizeof(el_conv_params) + (sums ? 16u : 8u) * (size_t)channels);
+              : sizeof(el_conv_params) + (sums ? 16u : 8u) * (size_t)channels +
+                    (s8_packed ? EL_CONV_PACK_ALIGN - 1u + s8_packed : 0u));
     memset(d, 0, sizeof(*d));
     if (mem == NULL) {
         return EL_ERROR_ARENA_TOO_SMALL;
@@ -325,7 +349,7 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     float out_s = 0.0f;
     int32_t out_zp = 0;
     int keep_sums;
-    size_t f16_bytes, f32_bytes = 0;
+    size_t f16_bytes, f32_bytes = 0, s8_bytes = 0;
     EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
     EL_TRY(el_k_in(ctx, node, 0, &in));
     EL_TRY(el_k_in(ctx, node, 1, &filter));
@@ -346,8 +370,14 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
         el_k_dims4(filter, &fd);
         f32_bytes = conv_f32_packed(ctx, node, in, filter, &ind, &fd);
     }
+    if (keep_sums) {
+        el_dims fd, outd;
+        el_k_dims4(filter, &fd);
+        el_k_dims4(out, &outd);
+        s8_bytes = conv_s8_packed(ctx, &fd, &outd);
+    }
     EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], keep_sums,
-                      f16_bytes + f32_bytes, d));
+                      f16_bytes + f32_bytes, s8_bytes, d));
     d->is_float = is_float;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);
@@ -397,6 +427,11 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
         el_opt_filter_sums_s8(el_ctx_isa(ctx), d->out.c, d->filter.h * d->filter.w * d->filter.c,
                               EL_S8(filter), bias ? EL_S32(bias) : NULL, d->p.input_offset,
                               d->mult + 2 * d->out.c, d->mult + 3 * d->out.c);
+        if (s8_bytes) {
+            (void)el_opt_conv2d_s8_pack(el_ctx_isa(ctx), d->out.c,
+                                        d->filter.h * d->filter.w * d->filter.c, EL_S8(filter),
+                                        conv_s8_packed_at(d->op, d->out.c));
+        }
     }
     if (f16_bytes) {
         conv_pack_f16(d, filter, depthwise);
@@ -717,7 +752,7 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
             }
         }
     }
-    EL_TRY(conv_alloc(ctx, node, in->type != EL_FLOAT32 ? filter->dims[0] : 0, 0, 0, d));
+    EL_TRY(conv_alloc(ctx, node, in->type != EL_FLOAT32 ? filter->dims[0] : 0, 0, 0, 0, d));
     d->is_float = in->type == EL_FLOAT32;
     el_k_dims4(in, &d->in);
     el_k_dims4(filter, &d->filter);

@@ -240,6 +240,7 @@ static void fc_task(void *arg, int32_t i)
         if (j->sums != NULL) {
             sums.bias = j->sums->bias + a;
             sums.sum = j->sums->sum + a;
+            sums.packed = NULL;
         }
         fc_run(j->ctx, j->k, &q, 1, j->depth, in, j->in, n, w,
                (j->filter->flags & EL_TENSOR_F16) != 0, bias, j->bias,
@@ -272,6 +273,7 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
     v.q.shift = v.q.multiplier + (k->per_channel ? v.units : 1);
     v.sums.bias = NULL;
     v.sums.sum = NULL;
+    v.sums.packed = NULL;
     if (fc_keeps_sums(ctx, in, filter, bias, k->p.filter_offset)) {
         v.sums.bias = v.q.shift + (k->per_channel ? v.units : 1);
         v.sums.sum = v.sums.bias + v.units;

@@ -138,6 +138,41 @@ def kept_filter_sums_bytes(model: bytes) -> int:
     return total
 
 
+def kept_int8_panels_bytes(model: bytes, kernel_isa: int) -> int:
+    """Extra op-data bytes of the int8 CONV_2D filters an optimized x86-64 / aarch64
+    interpreter packs once at prepare for its fused GEMM (kernels/opt/conv_s8.c
+    el_opt_conv2d_s8_packed_bytes; conv_common.c conv_s8_packed): each CONV_2D whose filter
+    sums are kept (kept_filter_sums_bytes) with k = kh * kw * c <= 1024 bytes per output
+    channel and at least 16 output pixels keeps n x k bytes, both rounded up to 16 (the larger
+    of the AVX-512 VNNI and SDOT layouts, whatever the CPU), after its sums at a 64-byte
+    boundary (63 bytes of slack). Derived from the layout rule, not read back from the
+    runtime."""
+    import platform
+
+    from edgelite.runtime import _lib
+    from edgelite.tflite.reader import read_model
+
+    if not kernel_isa & _lib.ISA_OPT or platform.machine() not in ("x86_64", "aarch64"):
+        return 0
+    total = 0
+    for sg in read_model(model).subgraphs:
+        t = sg.tensors
+        for op in sg.operators:
+            if op.op != "CONV_2D" or t[op.inputs[0]].type != "INT8":
+                continue
+            w = t[op.inputs[1]]
+            bias = t[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+            if not w.nbytes or w.sparsity is not None or (bias is not None and not bias.nbytes):
+                continue
+            n, fh, fw, c = w.shape
+            out = t[op.outputs[0]].shape
+            if c != t[op.inputs[0]].shape[3] or fh * fw * c > 1024 or out[0] * out[1] * out[2] < 16:
+                continue
+            # op data: 52 + 16 n bytes, rounded up to 8, became 52 + 16 n + 63 + panels
+            total += 64 + (-(-n // 16) * 16) * (-(-(fh * fw * c) // 16) * 16)
+    return total
+
+
 def kept_float_panels_bytes(model: bytes, kernel_isa: int) -> int:
     """Extra op-data bytes of the float32 CONV_2D filters an optimized interpreter packs once
     at prepare (kernels/opt/f32_body.h el_opt_conv2d_f32_pack; conv_common.c conv_f32_packed):

@@ -1634,8 +1634,8 @@ static void sdot_rq_dot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
 int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout)
 {
-    int8_t panel[SDOT_KSEG / 16 * 128];
-    const int32_t rem = k & 15;
+    int8_t own[SDOT_KSEG / 16 * 128];
+    const int32_t rem = k & 15, kp = (k + 15) & ~15;
     const int tmode = rq->a_padded || rem == 0 ? EL_TAIL_VEC : rem == 8 ? EL_TAIL_8 : EL_TAIL_ANY;
     const int clamp = rq->act_min > -128 || rq->act_max < 127;
     int32_t j0;
@@ -1651,8 +1651,13 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
         const int8_t *const *aa = a;
         int8_t *o = out + j0;
         int32_t mm = m;
+        const int8_t *panel = own;
         rq8 q;
-        sdot_pack8(b + (size_t)j0 * ldb, ldb, nr, k, panel);
+        if (rq->packed != NULL) { /* el_opt_gemm_pack_sdot's panels, made at prepare */
+            panel = (const int8_t *)rq->packed + (size_t)j0 * kp;
+        } else {
+            sdot_pack8(b + (size_t)j0 * ldb, ldb, nr, k, own);
+        }
         if (!rq8_load(rq, j0, nr, &q)) {
             sdot_rq_generic(m, a, k, panel, &q, rq, nr, o, ldout);
             continue;
@@ -1694,6 +1699,22 @@ int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
         }
     }
     return 1;
+}
+
+/* The whole filter (n rows of k bytes) as sdot_pack8's panels of 8 columns one after another,
+ * for rq->packed: column j's panel starts at j * el_opt_gemm_pack_stride_sdot(k) bytes. */
+int32_t el_opt_gemm_pack_stride_sdot(int32_t k)
+{
+    return (k + 15) & ~15;
+}
+
+void el_opt_gemm_pack_sdot(int32_t n, int32_t k, const int8_t *b, int8_t *packed)
+{
+    const int32_t kp = (k + 15) & ~15;
+    int32_t j0;
+    for (j0 = 0; j0 < n; j0 += 8) {
+        sdot_pack8(b + (size_t)j0 * k, k, n - j0 < 8 ? n - j0 : 8, k, packed + (size_t)j0 * kp);
+    }
 }
 
 /* ---- 3x3 depthwise with the requantization fused (el_opt_kernels.dw_rq) ----

@@ -64,6 +64,26 @@ void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *fil
     }
 }
 
+size_t el_opt_conv2d_s8_packed_bytes(uint32_t isa, int32_t n, int32_t k, int32_t npix)
+{
+    if (!EL_OPT_PACK_S8 || !(isa & EL_OPT_ON) || n < 1 || k < 1 || k > EL_OPT_PACK_KMAX ||
+        npix < EL_OPT_PACK_MMIN) {
+        return 0;
+    }
+    /* the larger of the two layouts: 16-column panels, k in quads; 8-column ones, k in 16s */
+    return (size_t)((n + 15) & ~15) * (size_t)((k + 15) & ~15);
+}
+
+int el_opt_conv2d_s8_pack(uint32_t isa, int32_t n, int32_t k, const int8_t *filter, int8_t *packed)
+{
+    const el_opt_kernels *const kr = el_opt_kernels_for(isa);
+    if (kr->gemm_pack == NULL) {
+        return 0;
+    }
+    kr->gemm_pack(n, k, filter, packed);
+    return 1;
+}
+
 /* The GEMM rows of mb output pixels from pos = (b, oy, ox) on, which advances past them: a
  * 1x1 unpadded conv's rows are the input pixels themselves, any other's are copied into cols
  * (kc bytes apart), padded with the input zero point. */
@@ -350,9 +370,17 @@ int el_opt_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const el_pc_qua
         const int32_t *bsum = bs;
         el_opt_rq rq;
         int32_t pix0, pos[3] = {0, 0, 0};
+#if EL_OPT_HOSTED
+        rq.packed = NULL;
+#endif
         if (EL_OPT_FILTER_SUMS && sums != NULL) { /* Cortex-M: compiled out */
             rq.bias = sums->bias + n0;
             bsum = sums->sum + n0;
+#if EL_OPT_HOSTED
+            if (sums->packed != NULL && (n0 & 15) == 0 && kr->pack_stride != NULL) {
+                rq.packed = sums->packed + (size_t)n0 * (size_t)kr->pack_stride(k);
+            }
+#endif
         } else {
             el_opt_filter_sums_s8(isa, nc, k, fb, bias ? bias + n0 : NULL, p->input_offset, be, bs);
             rq.bias = be;
@@ -639,6 +667,7 @@ int el_opt_depthwise_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const
     rq.a_padded = 0;
 #if EL_OPT_HOSTED
     rq.colsum = NULL;
+    rq.packed = NULL;
     rq.dw_state = NULL;
     rq.dw_state_bytes = 0;
 #endif
@@ -759,6 +788,7 @@ int el_opt_fully_connected_s8(uint32_t isa, const el_fc_params *p, const el_pc_q
         rq.a_padded = 0;
 #if EL_OPT_HOSTED
         rq.colsum = bsum;
+        rq.packed = NULL;
         rq.dw_state = NULL;
         rq.dw_state_bytes = 0;
 #endif

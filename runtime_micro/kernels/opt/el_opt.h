@@ -48,7 +48,28 @@ extern "C" {
 typedef struct {
     const int32_t *bias;
     const int32_t *sum;
+    const int8_t *packed; /* CONV_2D: the filter from el_opt_conv2d_s8_pack, or NULL */
 } el_opt_sums;
+
+/* A constant int8 CONV_2D filter packed once at prepare the way the fused GEMM reads it (the
+ * AVX-512 VNNI kernel's panels of 16 columns, the SDOT kernel's of 8), instead of by every
+ * call of every invoke and thread. x86-64 and aarch64 builds reserve the space whatever the
+ * CPU, so a model's arena is the same on every CPU of either (a CPU without those kernels
+ * leaves it unused): el_opt_conv2d_s8_packed_bytes is that space for n output channels, k
+ * bytes per channel and npix output pixels (0: none, the layer packs per call; the answer
+ * depends on those figures only), el_opt_conv2d_s8_pack fills it, to pass as
+ * el_opt_sums.packed (64-byte aligned: the AVX-512 loads). It returns 0, writing nothing, when
+ * `isa`'s kernels read the filter as it is; el_opt_conv2d_s8_cols then ignores
+ * el_opt_sums.packed. */
+#if (defined(__x86_64__) || defined(__aarch64__)) && EL_OPT_FILTER_SUMS
+#define EL_OPT_PACK_S8 1
+#else
+#define EL_OPT_PACK_S8 0
+#endif
+#define EL_OPT_PACK_KMAX 1024 /* longest k packed (both kernels take k up to this) */
+#define EL_OPT_PACK_MMIN 16   /* fewer output pixels: the kernels' dot-product paths */
+size_t el_opt_conv2d_s8_packed_bytes(uint32_t isa, int32_t n, int32_t k, int32_t npix);
+int el_opt_conv2d_s8_pack(uint32_t isa, int32_t n, int32_t k, const int8_t *filter, int8_t *packed);
 
 /* Fills bias_out[n] and sum_out[n] (see el_opt_sums) for n rows of k bytes (bias may be
  * NULL), with the row-sum kernel of `isa`: the same values on every instruction set. */

@@ -121,16 +121,31 @@ uint32_t el_opt_isa_detected(void)
 #else
 #define EL_OPT_DW_RUN NULL
 #endif
-static const el_opt_kernels k_portable = {
-    el_opt_gemm_c, el_opt_dw_c,   el_opt_requant_c, el_opt_rowsum_c,
-    el_opt_add_c,  EL_OPT_DW_RUN, EL_OPT_GEMM_RQ,   NULL,
-    NULL,          NULL};
+static const el_opt_kernels k_portable = {el_opt_gemm_c,
+                                          el_opt_dw_c,
+                                          el_opt_requant_c,
+                                          el_opt_rowsum_c,
+                                          el_opt_add_c,
+                                          EL_OPT_DW_RUN,
+                                          EL_OPT_GEMM_RQ,
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL};
 #if defined(EL_OPT_HAVE_AVX2)
-static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2,    el_opt_dw_avx2,
-                                      el_opt_requant_avx2, el_opt_rowsum_avx2,
-                                      el_opt_add_avx2,     NULL,
-                                      el_opt_gemm_rq_avx2, el_opt_dw_rq_ok_avx2,
-                                      el_opt_dw_rq_avx2,   el_opt_dw_sums_avx2};
+static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2,
+                                      el_opt_dw_avx2,
+                                      el_opt_requant_avx2,
+                                      el_opt_rowsum_avx2,
+                                      el_opt_add_avx2,
+                                      NULL,
+                                      el_opt_gemm_rq_avx2,
+                                      el_opt_dw_rq_ok_avx2,
+                                      el_opt_dw_rq_avx2,
+                                      el_opt_dw_sums_avx2,
+                                      NULL,
+                                      NULL};
 #endif
 #if defined(EL_OPT_HAVE_SSE41)
 /* rowsum and ADD stay portable: they are a small share of a model's work */
@@ -143,20 +158,29 @@ static const el_opt_kernels k_sse41 = {el_opt_gemm_sse41,
                                        NULL,
                                        NULL,
                                        NULL,
+                                       NULL,
+                                       NULL,
                                        NULL};
 #endif
 #if defined(EL_OPT_HAVE_VNNI)
 /* The VNNI tile GEMM for what gemm_rq declines; AVX2's fused paths */
-static const el_opt_kernels k_vnni512 = {el_opt_gemm_vnni512,    el_opt_dw_avx2,
-                                         el_opt_requant_avx2,    el_opt_rowsum_avx2,
-                                         el_opt_add_vnni512,     NULL,
-                                         el_opt_gemm_rq_vnni512, el_opt_dw_rq_ok_avx2,
-                                         el_opt_dw_rq_vnni512,   el_opt_dw_sums_avx2};
-static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni, el_opt_dw_avx2,
-                                         el_opt_requant_avx2, el_opt_rowsum_avx2,
-                                         el_opt_add_avx2,     NULL,
-                                         el_opt_gemm_rq_avx2, el_opt_dw_rq_ok_avx2,
-                                         el_opt_dw_rq_avx2,   el_opt_dw_sums_avx2};
+static const el_opt_kernels k_vnni512 = {
+    el_opt_gemm_vnni512,    el_opt_dw_avx2,           el_opt_requant_avx2,
+    el_opt_rowsum_avx2,     el_opt_add_vnni512,       NULL,
+    el_opt_gemm_rq_vnni512, el_opt_dw_rq_ok_avx2,     el_opt_dw_rq_vnni512,
+    el_opt_dw_sums_avx2,    el_opt_gemm_pack_vnni512, el_opt_gemm_pack_stride_vnni512};
+static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni,
+                                         el_opt_dw_avx2,
+                                         el_opt_requant_avx2,
+                                         el_opt_rowsum_avx2,
+                                         el_opt_add_avx2,
+                                         NULL,
+                                         el_opt_gemm_rq_avx2,
+                                         el_opt_dw_rq_ok_avx2,
+                                         el_opt_dw_rq_avx2,
+                                         el_opt_dw_sums_avx2,
+                                         NULL,
+                                         NULL};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
 static const el_opt_kernels k_neon = {el_opt_gemm_neon,
@@ -168,11 +192,13 @@ static const el_opt_kernels k_neon = {el_opt_gemm_neon,
                                       NULL,
                                       el_opt_dw_rq_ok_neon,
                                       el_opt_dw_rq_neon,
-                                      el_opt_dw_sums_neon};
+                                      el_opt_dw_sums_neon,
+                                      NULL,
+                                      NULL};
 static const el_opt_kernels k_sdot = {
-    el_opt_gemm_sdot,  el_opt_dw_neon,     el_opt_requant_neon, el_opt_rowsum_neon,
-    el_opt_add_neon,   el_opt_dw_run_neon, el_opt_gemm_rq_sdot, el_opt_dw_rq_ok_sdot,
-    el_opt_dw_rq_sdot, el_opt_dw_sums_neon};
+    el_opt_gemm_sdot,  el_opt_dw_neon,      el_opt_requant_neon,   el_opt_rowsum_neon,
+    el_opt_add_neon,   el_opt_dw_run_neon,  el_opt_gemm_rq_sdot,   el_opt_dw_rq_ok_sdot,
+    el_opt_dw_rq_sdot, el_opt_dw_sums_neon, el_opt_gemm_pack_sdot, el_opt_gemm_pack_stride_sdot};
 #endif
 
 /* Detection happens once per interpreter (el_init); each call here only picks a table, so

@@ -73,6 +73,10 @@ typedef struct {
      * driver has none (EL_OPT_DW_STATE 0). Hosted builds only. */
     void *dw_state;
     size_t dw_state_bytes;
+    /* The call's n columns of b already in gemm_rq's own layout (the kernel table's
+     * gemm_pack, made at prepare; the call's first column a multiple of 16), or NULL: gemm_rq
+     * packs them itself. Only for a table with gemm_pack; hosted builds only. */
+    const void *packed;
 } el_opt_rq;
 
 /* el_requant for a non-negative multiplier (the drivers check), inline: the doubling high
@@ -128,6 +132,11 @@ typedef struct {
      * (0 without one) + off * sum_t f[t * fstride + c] for c < n, modulo 2^32; taps <= 64. */
     void (*dw_sums)(int32_t taps, const int8_t *f, int32_t fstride, int32_t n, const int32_t *bias,
                     int32_t off, int32_t *out);
+    /* Optional (NULL: gemm_rq packs b per call, el_opt_rq.packed stays NULL): n rows of k bytes
+     * of b into packed, the layout gemm_rq reads, at most EL_OPT_PACK_BYTES(n, k) bytes;
+     * column j (a multiple of 16) starts at j * pack_stride(k) bytes. */
+    void (*gemm_pack)(int32_t n, int32_t k, const int8_t *b, int8_t *packed);
+    int32_t (*pack_stride)(int32_t k);
 } el_opt_kernels;
 
 /* One ADD / SUB element exactly as the reference (multipliers >= 0), clamped but not narrowed:
@@ -217,6 +226,8 @@ void el_opt_gemm_avxvnni(int32_t m, int32_t n, int32_t k, const int8_t *const *a
 /* x86_vnni_fused.c (AVX-512 VNNI + BW on 512-bit vectors): see el_opt_kernels.gemm_rq */
 int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                            int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
+void el_opt_gemm_pack_vnni512(int32_t n, int32_t k, const int8_t *b, int8_t *packed);
+int32_t el_opt_gemm_pack_stride_vnni512(int32_t k);
 void el_opt_dw_rq_vnni512(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                           const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,
                           int8_t *out, int32_t ostep);
@@ -288,6 +299,8 @@ void el_opt_dw_rq_sdot(const int8_t *const *rows, int32_t dstep, int32_t xstep, 
                        int8_t *out, int32_t ostep);
 int el_opt_gemm_rq_sdot(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
+void el_opt_gemm_pack_sdot(int32_t n, int32_t k, const int8_t *b, int8_t *packed);
+int32_t el_opt_gemm_pack_stride_sdot(int32_t k);
 void el_opt_add_neon(const el_arith_params *p, int is_sub, int32_t n, const int8_t *a,
                      const int8_t *b, int8_t *out);
 #endif

@@ -6,9 +6,10 @@
  * saturation (exact). The activations become unsigned by flipping their sign bit (x + 128),
  * once per group of rows into a stack buffer; the extra 128 * sum(w) of each column comes off
  * the bias the accumulators start from (rq->colsum, the filter sums the driver has). The
- * filter is packed per call into panels of 16 columns x 4 bytes of k (one vector per quad of
- * k), every panel of the call (n <= 64) side by side, so one register tile covers all the
- * call's columns; each quad of a row is broadcast to all lanes. The requantization runs on 16
+ * filter is read as panels of 16 columns x 4 bytes of k (one vector per quad of k, a panel's
+ * quads one after another, the panels of the columns one after another: el_opt_gemm_pack_vnni512),
+ * packed once at prepare (rq->packed) or per call; one register tile covers all the call's
+ * columns (n <= 64, up to 4 panels); each quad of a row is broadcast to all lanes. The requantization runs on 16
  * lanes as in x86_avx2_rq.h, then saturating packs, the zero point added with saturation, a
  * vpermd and the clamp as int8; partial columns are stored with byte masks. */
 #include <stddef.h>
@@ -116,10 +117,10 @@ Z_INLINE __mmask64 bytes_mask(int32_t n)
 }
 
 /* acc[i * NV + v] = bias of panel v + the products of flipped row i (x + i * kx) and panel v
- * over nq quads of k (pstep ints from one quad to the next, panel v at 16 * v). Its own
+ * over nq quads of k (16 ints from one quad to the next, panel v at vstep * v). Its own
  * function per shape: the accumulators stay in registers (GCC 12 spills them in the loop when
  * the requantization shares the function). */
-Z_INLINE void zdot(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel, int32_t pstep,
+Z_INLINE void zdot(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel, int32_t vstep,
                    const zrq *q, __m512i *out, const int MR, const int NV, const int FLIP)
 {
     const __m512i flip = _mm512_set1_epi8((char)0x80);
@@ -132,11 +133,11 @@ Z_INLINE void zdot(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *pane
             acc[i][v] = q[v].bias;
         }
     }
-    for (qq = 0; qq < nq; ++qq, panel += pstep, x += 4) {
+    for (qq = 0; qq < nq; ++qq, panel += 16, x += 4) {
         __m512i w[4];
 #pragma GCC unroll 4
         for (v = 0; v < NV; ++v) {
-            w[v] = _mm512_loadu_si512((const void *)(panel + 16 * v));
+            w[v] = _mm512_loadu_si512((const void *)(panel + (size_t)vstep * v));
         }
 #pragma GCC unroll 16
         for (i = 0; i < MR; ++i) {
@@ -163,24 +164,24 @@ Z_INLINE void zdot(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *pane
 }
 
 typedef void (*zdot_fn)(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel,
-                        int32_t pstep, const zrq *q, __m512i *out);
+                        int32_t vstep, const zrq *q, __m512i *out);
 #define Z_DOT(NAME, MR, NV, FLIP)                                                                  \
     Z_ATTR __attribute__((noinline)) static void NAME(const uint8_t *x, int32_t kx, int32_t nq,    \
-                                                      const int32_t *panel, int32_t pstep,         \
+                                                      const int32_t *panel, int32_t vstep,         \
                                                       const zrq *q, __m512i *out)                  \
     {                                                                                              \
-        zdot(x, kx, nq, panel, pstep, q, out, MR, NV, FLIP);                                       \
+        zdot(x, kx, nq, panel, vstep, q, out, MR, NV, FLIP);                                       \
     }
 
 /* MR flipped rows (x, kx apart; mr stored) x NV panels: the products (dot), then requantized
  * and stored (nr columns). MR and NV are constants of each instantiation. */
-Z_INLINE void ztile(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel, int32_t pstep,
+Z_INLINE void ztile(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel, int32_t vstep,
                     const zrq *q, const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out,
                     int32_t ldout, const int MR, const int NV, const int fast, zdot_fn dot)
 {
     __m512i accv[Z_MR_MAX * 4];
     int32_t i;
-    dot(x, kx, nq, panel, pstep, q, accv);
+    dot(x, kx, nq, panel, vstep, q, accv);
 #define acc(i, v) accv[(i) * NV + (v)]
     {
         const __m512i zp = _mm512_set1_epi16((short)rq->out_offset);
@@ -259,14 +260,14 @@ Z_INLINE void ztile(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *pan
 }
 
 typedef void (*ztile_fn)(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel,
-                         int32_t pstep, const zrq *q, const el_opt_rq *rq, int32_t mr, int32_t nr,
+                         int32_t vstep, const zrq *q, const el_opt_rq *rq, int32_t mr, int32_t nr,
                          int8_t *out, int32_t ldout);
 #define Z_TILE(NAME, MR, NV, FAST, DOT)                                                            \
     Z_ATTR static void NAME(const uint8_t *x, int32_t kx, int32_t nq, const int32_t *panel,        \
-                            int32_t pstep, const zrq *q, const el_opt_rq *rq, int32_t mr,          \
+                            int32_t vstep, const zrq *q, const el_opt_rq *rq, int32_t mr,          \
                             int32_t nr, int8_t *out, int32_t ldout)                                \
     {                                                                                              \
-        ztile(x, kx, nq, panel, pstep, q, rq, mr, nr, out, ldout, MR, NV, FAST, DOT);              \
+        ztile(x, kx, nq, panel, vstep, q, rq, mr, nr, out, ldout, MR, NV, FAST, DOT);              \
     }
 #define Z_MR1 16 /* rows per tile of 1 panel */
 #define Z_MR2 12 /* 2 panels */
@@ -299,10 +300,11 @@ Z_TILE(zt4_any_x, Z_MR4, 4, 0, zd4x)
 Z_TILE(zt4_rs_x, Z_MR4, 4, 1, zd4x)
 #undef Z_TILE
 
-/* panel[(qq * np + t) * 16 + j] = bytes 4qq..4qq+3 of column 16t + j as one int32; zero past
- * n columns and past k. Per panel and 16 bytes of k: 16 column loads (masked: nothing read
- * past k or past the last column) as 4 vectors of 4 columns, a 4x4 transpose of 32-bit units
- * in each 128-bit lane, and a VPERMD putting the 16 columns of each quad in order. */
+/* panel[(t * nq + qq) * 16 + j] = bytes 4qq..4qq+3 of column 16t + j as one int32, nq = k / 4
+ * rounded up; zero past n columns and past k. Per panel and 16 bytes of k: 16 column loads
+ * (masked: nothing read past k or past the last column) as 4 vectors of 4 columns, a 4x4
+ * transpose of 32-bit units in each 128-bit lane, and a VPERMD putting the 16 columns of each
+ * quad in order. */
 Z_INLINE __m128i zcol16(const int8_t *b, int32_t ldb, int32_t j, int32_t nr, __mmask16 m)
 {
     return _mm_maskz_loadu_epi8(j < nr ? m : 0, b + (size_t)(j < nr ? j : 0) * ldb);
@@ -312,7 +314,7 @@ Z_ATTR static void zpack(const int8_t *b, int32_t ldb, int32_t n, int32_t k, int
                          int32_t *panel)
 {
     const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    const int32_t nq = (k + 3) >> 2, pstep = np * 16;
+    const int32_t nq = (k + 3) >> 2;
     int32_t t, kk, g, q;
     for (t = 0; t < np; ++t) {
         const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
@@ -340,7 +342,7 @@ Z_ATTR static void zpack(const int8_t *b, int32_t ldb, int32_t n, int32_t k, int
             u[3] = _mm512_unpackhi_epi64(t1, t3);
             /* u[q]: quad q of column 4g + l at dword 4l + g */
             for (q = 0; q < 4 && (kk >> 2) + q < nq; ++q) {
-                _mm512_storeu_si512((void *)(panel + (size_t)((kk >> 2) + q) * pstep + 16 * t),
+                _mm512_storeu_si512((void *)(panel + ((size_t)t * nq + (kk >> 2) + q) * 16),
                                     _mm512_permutexvar_epi32(order, u[q]));
             }
         }
@@ -509,7 +511,8 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
          {zt3_any_x, zt3_rs_x},
          {zt4_any_x, zt4_rs_x}}};
     static const int32_t rows_of[4] = {Z_MR1, Z_MR2, Z_MR3, Z_MR4};
-    int32_t panel[Z_PANEL_INTS] __attribute__((aligned(64)));
+    int32_t own[Z_PANEL_INTS] __attribute__((aligned(64)));
+    const int32_t *panel = own;
     uint8_t x[Z_MR_MAX * Z_KMAX] __attribute__((aligned(64)));
     zrq q[4];
     const int8_t *g[Z_MR_MAX];
@@ -529,7 +532,11 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
     if (k > Z_KMAX || n > 64) {
         return 0;
     }
-    zpack(b, ldb, n, k, np, panel);
+    if (rq->packed != NULL) {
+        panel = (const int32_t *)rq->packed;
+    } else {
+        zpack(b, ldb, n, k, np, own);
+    }
     for (t = 0; t < np; ++t) {
         zrq_load(rq, 16 * t, n - 16 * t, &q[t]);
     }
@@ -546,7 +553,7 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
             for (i = 2; i < mr && a[i0 + i] - a[i0 + i - 1] == step; ++i) {
             }
             if (i == mr && step > 0 && step <= INT32_MAX) {
-                tile_x((const uint8_t *)a[i0], (int32_t)step, nq, panel, np * 16, q, rq, mr, n,
+                tile_x((const uint8_t *)a[i0], (int32_t)step, nq, panel, nq * 16, q, rq, mr, n,
                        out + (size_t)i0 * ldout, ldout);
                 continue;
             }
@@ -555,9 +562,21 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
             g[i] = a[i0 + (i < mr ? i : mr - 1)];
         }
         zflip(g, mr_tile, k, x, kx);
-        tile(x, kx, nq, panel, np * 16, q, rq, mr, n, out + (size_t)i0 * ldout, ldout);
+        tile(x, kx, nq, panel, nq * 16, q, rq, mr, n, out + (size_t)i0 * ldout, ldout);
     }
     return 1;
+}
+
+/* The whole filter (n rows of k bytes) in the layout el_opt_gemm_rq_vnni512 reads, for
+ * rq->packed: column j's panel starts at j / 16 * el_opt_gemm_pack_stride_vnni512(k) * 16. */
+int32_t el_opt_gemm_pack_stride_vnni512(int32_t k)
+{
+    return (k + 3) & ~3;
+}
+
+Z_ATTR void el_opt_gemm_pack_vnni512(int32_t n, int32_t k, const int8_t *b, int8_t *packed)
+{
+    zpack(b, k, n, k, (n + 15) >> 4, (int32_t *)(void *)packed);
 }
 
 /* ---- 3x3 depthwise with the requantization fused (el_opt_kernels.dw_rq), 64 channels ----

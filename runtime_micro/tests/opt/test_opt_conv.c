@@ -9,6 +9,9 @@
 static int8_t g_in[MAX_IN], g_filter[MAX_F], g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD];
 static int32_t g_bias[MAX_C], g_mult[MAX_C], g_shift[MAX_C];
 static int32_t g_sbias[MAX_C], g_ssum[MAX_C]; /* el_opt_filter_sums_s8, as prepare keeps them */
+/* el_opt_conv2d_s8_pack's filter, as prepare keeps it on x86-64 / aarch64 (64-byte aligned) */
+static int8_t g_packed[MAX_C * 1024] __attribute__((aligned(64)));
+static int g_packed_fast = 0; /* comparisons of the packed path (prepare's panels) */
 
 /* One case; returns 0 when its sizes do not fit the buffers. */
 /* output scale factor: 96 * k gives multipliers near 1 (shifts of 0 and left shifts)
@@ -86,17 +89,46 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
             same ? "SAME" : "VALID", (int)in_zp, (int)out_zp, (int)p.act_min, (int)p.act_max);
     sums.bias = g_sbias;
     sums.sum = g_ssum;
-    for (i = 0; i < 2 * n_isas; ++i) { /* each isa summing itself, then with prepare's sums */
-        if (i >= n_isas) { /* the sums as prepare makes them, with this isa's row sums */
-            el_opt_filter_sums_s8(isas[i - n_isas], oc, k, g_filter, use_bias ? g_bias : NULL,
-                                  p.input_offset, g_sbias, g_ssum);
+    sums.packed = NULL;
+    /* each isa summing itself, then with prepare's sums, then with its packed filter too (where
+     * the build keeps one), in two channel windows as two threads run them */
+    for (i = 0; i < 3 * n_isas; ++i) {
+        const unsigned isa = isas[i % n_isas];
+        const int mode = i / n_isas;
+        int took;
+        if (mode >= 1) { /* the sums as prepare makes them, with this isa's row sums */
+            el_opt_filter_sums_s8(isa, oc, k, g_filter, use_bias ? g_bias : NULL, p.input_offset,
+                                  g_sbias, g_ssum);
+        }
+        if (mode == 2) {
+            const size_t bytes = el_opt_conv2d_s8_packed_bytes(isa, oc, k, n * oh * ow);
+            if (bytes == 0 || !el_opt_conv2d_s8_pack(isa, oc, k, g_filter, g_packed)) {
+                continue;
+            }
+            if (bytes != (size_t)((oc + 15) / 16 * 16) * (size_t)((k + 15) / 16 * 16)) {
+                printf("FAIL %s: %u packed bytes\n", what, (unsigned)bytes);
+                ++g_failures;
+            }
+            sums.packed = g_packed;
         }
         memset(g_got, GUARD_BYTE, (size_t)out_n + GUARD);
         ++g_checked;
-        if (el_opt_conv2d_s8(isas[i % n_isas], &p, &q, &in_d, g_in, &f_d, g_filter,
-                             use_bias ? g_bias : NULL, i < n_isas ? NULL : &sums, &out_d, g_got)) {
+        if (mode < 2) {
+            took = el_opt_conv2d_s8(isa, &p, &q, &in_d, g_in, &f_d, g_filter,
+                                    use_bias ? g_bias : NULL, mode ? &sums : NULL, &out_d, g_got);
+        } else {
+            const int32_t split = oc / 32 * 16; /* whole groups of 16 channels, or 0 */
+            took =
+                el_opt_conv2d_s8_cols(isa, &p, &q, &in_d, g_in, &f_d, g_filter,
+                                      use_bias ? g_bias : NULL, &sums, &out_d, g_got, 0, split) &&
+                el_opt_conv2d_s8_cols(isa, &p, &q, &in_d, g_in, &f_d, g_filter,
+                                      use_bias ? g_bias : NULL, &sums, &out_d, g_got, split, oc);
+            sums.packed = NULL;
+        }
+        if (took) {
             ++g_fast;
-            same_output(g_ref, g_got, out_n, what, isas[i % n_isas]);
+            g_packed_fast += mode == 2;
+            same_output(g_ref, g_got, out_n, what, isa);
         }
     }
     return 1;
@@ -177,6 +209,15 @@ int main(void)
             run_case(idx, rnd_in(1, 2), rnd_in(1, 10), rnd_in(1, 10), pick(chans, 13),
                      pick(outs, 10), fh, fw, rnd_in(1, 3), (rnd() % 4u) ? 1 : 2, (int)(rnd() % 2u),
                      pick(zps, 7), pick(zps, 7), (int)(rnd() % 5u != 0), isas, n_isas);
+    }
+    printf("test_opt_conv: %d comparisons with the filter packed at prepare\n", g_packed_fast);
+    for (idx = 0; idx < n_isas; ++idx) { /* a CPU whose kernels pack: that path ran */
+        if (EL_OPT_PACK_S8 && el_opt_conv2d_s8_pack(isas[idx], 1, 1, g_filter, g_packed) &&
+            g_packed_fast < 100) {
+            printf("FAIL test_opt_conv: the packed filter was used %d times\n", g_packed_fast);
+            ++g_failures;
+            break;
+        }
     }
     return finish("test_opt_conv", 250 * n_isas); /* Cortex-M declines im2col rows > 512 B */
 }

@@ -7,8 +7,9 @@ What the generated files hold (``name`` = "digits", ``NAME`` = "DIGITS"):
 
 - ``digits.h``: ``DIGITS_MODEL_SIZE``, ``DIGITS_ARENA_SIZE`` (when known), ``DIGITS_STEPS``,
   ``DIGITS_INPUT_COUNT``, ``DIGITS_OUTPUT_COUNT`` and the declarations below. When the
-  arena of a Cortex-M build differs (hosted optimized builds keep int8 filter sums, Cortex-M
-  builds do not), ``DIGITS_ARENA_SIZE`` is chosen by ``__ARM_ARCH_PROFILE == 'M'``.
+  arena of a Cortex-M build differs (hosted optimized builds keep int8 filter sums, and
+  x86-64 / aarch64 ones the int8 CONV_2D filters packed; Cortex-M builds do not),
+  ``DIGITS_ARENA_SIZE`` is chosen by ``__ARM_ARCH_PROFILE == 'M'``.
 - ``digits_model.c``: ``const unsigned char digits_model[]``, 16-byte aligned as runtime_micro
   requires (EL_MODEL_ALIGN), so firmware can pass it to el_init() in place. Define
   ``EL_EXPORT_MODEL_ATTR`` (e.g. a section attribute) to place it in a given memory.
@@ -177,15 +178,15 @@ def export_c(
               f"#define {upper}_ARENA_SIZE {int(micro_arena_bytes or unfolded_arena_bytes)}u"
               " /* el_init arena bytes */",
               "#elif defined(__x86_64__) || defined(__aarch64__)"
-              " /* int8 filter sums kept, PADs folded */",
+              " /* int8 filter sums and packed filters kept, PADs folded */",
               f"#define {upper}_ARENA_SIZE {int(arena_bytes)}u",
-              "#else /* other hosted builds: int8 filter sums kept, no PAD folded */",
+              "#else /* other hosted builds: no PAD folded (an upper bound: no packed filter) */",
               f"#define {upper}_ARENA_SIZE {int(unfolded_arena_bytes)}u",
               "#endif"]
     elif arena_bytes is not None and micro_arena_bytes not in (None, arena_bytes):
         h += ["#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'",
               f"#define {upper}_ARENA_SIZE {int(micro_arena_bytes)}u /* el_init arena bytes */",
-              "#else /* hosted optimized builds also keep int8 filter sums */",
+              "#else /* hosted optimized builds also keep int8 filter sums (and packed filters) */",
               f"#define {upper}_ARENA_SIZE {int(arena_bytes)}u",
               "#endif"]
     elif arena_bytes is not None:

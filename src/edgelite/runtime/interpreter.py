@@ -501,8 +501,10 @@ def required_arena_bytes(model: str | Path | bytes, planner: str = "greedy") -> 
 class ArenaSizes:
     """Exact greedy-planner arena bytes of one model on the builds that lay it out differently."""
 
-    hosted: int  # x86-64 / aarch64, optimized kernels: int8 filter sums kept, PADs folded
-    unfolded: int  # other hosted builds (32-bit ARM), or any with an op callback: no PAD folded
+    hosted: int  # x86-64 / aarch64, optimized kernels: int8 filter sums and packed filters kept,
+    # PADs folded (measured on such a host: the packed filters take the same bytes on any CPU)
+    unfolded: int  # the same with an op callback: no PAD folded (other hosts, e.g. 32-bit ARM,
+    # need no more: they fold no PAD and pack no filter)
     cortex_m: int  # Cortex-M builds: no filter sums, no fold (the reference kernels' layout)
 
 
