@@ -114,13 +114,12 @@ def tflm_arena_bytes(it) -> int:
     return int(found.group(1))
 
 
-def kept_filter_sums_bytes(model: bytes) -> int:
-    """Bytes of filter sums hosted optimized builds keep (el_opt_sums: 8 per output channel of
-    each int8 CONV_2D / FULLY_CONNECTED with constant dense weights, a constant bias or none,
-    symmetric weights for FULLY_CONNECTED and no groups for CONV_2D)."""
+def _ops_keeping_sums(model: bytes):
+    """(op, tensors) of each int8 CONV_2D / FULLY_CONNECTED whose filter sums hosted optimized
+    builds keep: constant dense weights, a constant bias or none, symmetric weights for
+    FULLY_CONNECTED and no groups for CONV_2D."""
     from edgelite.tflite.reader import read_model
 
-    total = 0
     for sg in read_model(model).subgraphs:
         t = sg.tensors
         for op in sg.operators:
@@ -134,40 +133,36 @@ def kept_filter_sums_bytes(model: bytes) -> int:
                 continue
             if op.op == "FULLY_CONNECTED" and w.quantization and any(w.quantization.zero_point):
                 continue
-            total += 8 * w.shape[0]
-    return total
+            yield op, t
+
+
+def kept_filter_sums_bytes(model: bytes) -> int:
+    """Bytes of filter sums hosted optimized builds keep (el_opt_sums: 8 per output channel of
+    each layer of _ops_keeping_sums)."""
+    return sum(8 * t[op.inputs[1]].shape[0] for op, t in _ops_keeping_sums(model))
 
 
 def kept_int8_panels_bytes(model: bytes, kernel_isa: int) -> int:
     """Extra op-data bytes of the int8 CONV_2D filters an optimized x86-64 / aarch64
     interpreter packs once at prepare for its fused GEMM (kernels/opt/conv_s8.c
     el_opt_conv2d_s8_packed_bytes; conv_common.c conv_s8_packed): each CONV_2D whose filter
-    sums are kept (kept_filter_sums_bytes) with k = kh * kw * c <= 1024 bytes per output
-    channel and at least 16 output pixels keeps n x k bytes, both rounded up to 16 (the larger
-    of the AVX-512 VNNI and SDOT layouts, whatever the CPU), after its sums at a 64-byte
-    boundary (63 bytes of slack). Derived from the layout rule, not read back from the
-    runtime."""
+    sums are kept with k = kh * kw * c <= 1024 bytes per output channel and at least 16 output
+    pixels keeps n x k bytes, both rounded up to 16 (the larger of the AVX-512 VNNI and SDOT
+    layouts, whatever the CPU), after its sums at a 64-byte boundary (63 bytes of slack).
+    Derived from the layout rule, not read back from the runtime."""
     import platform
 
     from edgelite.runtime import _lib
-    from edgelite.tflite.reader import read_model
 
     if not kernel_isa & _lib.ISA_OPT or platform.machine() not in ("x86_64", "aarch64"):
         return 0
     total = 0
-    for sg in read_model(model).subgraphs:
-        t = sg.tensors
-        for op in sg.operators:
-            if op.op != "CONV_2D" or t[op.inputs[0]].type != "INT8":
-                continue
-            w = t[op.inputs[1]]
-            bias = t[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
-            if not w.nbytes or w.sparsity is not None or (bias is not None and not bias.nbytes):
-                continue
-            n, fh, fw, c = w.shape
-            out = t[op.outputs[0]].shape
-            if c != t[op.inputs[0]].shape[3] or fh * fw * c > 1024 or out[0] * out[1] * out[2] < 16:
-                continue
+    for op, t in _ops_keeping_sums(model):
+        if op.op != "CONV_2D":
+            continue
+        n, fh, fw, c = t[op.inputs[1]].shape
+        out = t[op.outputs[0]].shape
+        if fh * fw * c <= 1024 and out[0] * out[1] * out[2] >= 16:
             # op data: 52 + 16 n bytes, rounded up to 8, became 52 + 16 n + 63 + panels
             total += 64 + (-(-n // 16) * 16) * (-(-(fh * fw * c) // 16) * 16)
     return total

@@ -121,84 +121,92 @@ uint32_t el_opt_isa_detected(void)
 #else
 #define EL_OPT_DW_RUN NULL
 #endif
-static const el_opt_kernels k_portable = {el_opt_gemm_c,
-                                          el_opt_dw_c,
-                                          el_opt_requant_c,
-                                          el_opt_rowsum_c,
-                                          el_opt_add_c,
-                                          EL_OPT_DW_RUN,
-                                          EL_OPT_GEMM_RQ,
-                                          NULL,
-                                          NULL,
-                                          NULL,
-                                          NULL,
-                                          NULL};
+/* One table per instruction set; members left out are NULL (optional kernels, opt_internal.h). */
+static const el_opt_kernels k_portable = {
+    .gemm = el_opt_gemm_c,
+    .dw = el_opt_dw_c,
+    .requant = el_opt_requant_c,
+    .rowsum = el_opt_rowsum_c,
+    .add = el_opt_add_c,
+    .dw_run = EL_OPT_DW_RUN,
+    .gemm_rq = EL_OPT_GEMM_RQ,
+};
 #if defined(EL_OPT_HAVE_AVX2)
-static const el_opt_kernels k_avx2 = {el_opt_gemm_avx2,
-                                      el_opt_dw_avx2,
-                                      el_opt_requant_avx2,
-                                      el_opt_rowsum_avx2,
-                                      el_opt_add_avx2,
-                                      NULL,
-                                      el_opt_gemm_rq_avx2,
-                                      el_opt_dw_rq_ok_avx2,
-                                      el_opt_dw_rq_avx2,
-                                      el_opt_dw_sums_avx2,
-                                      NULL,
-                                      NULL};
+static const el_opt_kernels k_avx2 = {
+    .gemm = el_opt_gemm_avx2,
+    .dw = el_opt_dw_avx2,
+    .requant = el_opt_requant_avx2,
+    .rowsum = el_opt_rowsum_avx2,
+    .add = el_opt_add_avx2,
+    .gemm_rq = el_opt_gemm_rq_avx2,
+    .dw_rq_ok = el_opt_dw_rq_ok_avx2,
+    .dw_rq = el_opt_dw_rq_avx2,
+    .dw_sums = el_opt_dw_sums_avx2,
+};
 #endif
 #if defined(EL_OPT_HAVE_SSE41)
 /* rowsum and ADD stay portable: they are a small share of a model's work */
-static const el_opt_kernels k_sse41 = {el_opt_gemm_sse41,
-                                       el_opt_dw_sse41,
-                                       el_opt_requant_sse41,
-                                       el_opt_rowsum_c,
-                                       el_opt_add_c,
-                                       NULL,
-                                       NULL,
-                                       NULL,
-                                       NULL,
-                                       NULL,
-                                       NULL,
-                                       NULL};
+static const el_opt_kernels k_sse41 = {
+    .gemm = el_opt_gemm_sse41,
+    .dw = el_opt_dw_sse41,
+    .requant = el_opt_requant_sse41,
+    .rowsum = el_opt_rowsum_c,
+    .add = el_opt_add_c,
+};
 #endif
 #if defined(EL_OPT_HAVE_VNNI)
 /* The VNNI tile GEMM for what gemm_rq declines; AVX2's fused paths */
 static const el_opt_kernels k_vnni512 = {
-    el_opt_gemm_vnni512,    el_opt_dw_avx2,           el_opt_requant_avx2,
-    el_opt_rowsum_avx2,     el_opt_add_vnni512,       NULL,
-    el_opt_gemm_rq_vnni512, el_opt_dw_rq_ok_avx2,     el_opt_dw_rq_vnni512,
-    el_opt_dw_sums_avx2,    el_opt_gemm_pack_vnni512, el_opt_gemm_pack_stride_vnni512};
-static const el_opt_kernels k_avxvnni = {el_opt_gemm_avxvnni,
-                                         el_opt_dw_avx2,
-                                         el_opt_requant_avx2,
-                                         el_opt_rowsum_avx2,
-                                         el_opt_add_avx2,
-                                         NULL,
-                                         el_opt_gemm_rq_avx2,
-                                         el_opt_dw_rq_ok_avx2,
-                                         el_opt_dw_rq_avx2,
-                                         el_opt_dw_sums_avx2,
-                                         NULL,
-                                         NULL};
+    .gemm = el_opt_gemm_vnni512,
+    .dw = el_opt_dw_avx2,
+    .requant = el_opt_requant_avx2,
+    .rowsum = el_opt_rowsum_avx2,
+    .add = el_opt_add_vnni512,
+    .gemm_rq = el_opt_gemm_rq_vnni512,
+    .dw_rq_ok = el_opt_dw_rq_ok_avx2,
+    .dw_rq = el_opt_dw_rq_vnni512,
+    .dw_sums = el_opt_dw_sums_avx2,
+    .gemm_pack = el_opt_gemm_pack_vnni512,
+    .pack_stride = el_opt_gemm_pack_stride_vnni512,
+};
+static const el_opt_kernels k_avxvnni = {
+    .gemm = el_opt_gemm_avxvnni,
+    .dw = el_opt_dw_avx2,
+    .requant = el_opt_requant_avx2,
+    .rowsum = el_opt_rowsum_avx2,
+    .add = el_opt_add_avx2,
+    .gemm_rq = el_opt_gemm_rq_avx2,
+    .dw_rq_ok = el_opt_dw_rq_ok_avx2,
+    .dw_rq = el_opt_dw_rq_avx2,
+    .dw_sums = el_opt_dw_sums_avx2,
+};
 #endif
 #if defined(EL_OPT_HAVE_NEON)
-static const el_opt_kernels k_neon = {el_opt_gemm_neon,
-                                      el_opt_dw_neon,
-                                      el_opt_requant_neon,
-                                      el_opt_rowsum_neon,
-                                      el_opt_add_neon,
-                                      el_opt_dw_run_neon,
-                                      NULL,
-                                      el_opt_dw_rq_ok_neon,
-                                      el_opt_dw_rq_neon,
-                                      el_opt_dw_sums_neon,
-                                      NULL,
-                                      NULL};
+static const el_opt_kernels k_neon = {
+    .gemm = el_opt_gemm_neon,
+    .dw = el_opt_dw_neon,
+    .requant = el_opt_requant_neon,
+    .rowsum = el_opt_rowsum_neon,
+    .add = el_opt_add_neon,
+    .dw_run = el_opt_dw_run_neon,
+    .dw_rq_ok = el_opt_dw_rq_ok_neon,
+    .dw_rq = el_opt_dw_rq_neon,
+    .dw_sums = el_opt_dw_sums_neon,
+};
 static const el_opt_kernels k_sdot = {
-    el_opt_gemm_sdot,  el_opt_dw_neon,      el_opt_requant_neon,   el_opt_rowsum_neon,
-    el_opt_add_neon,   el_opt_dw_run_neon,  el_opt_gemm_rq_sdot,   el_opt_dw_rq_ok_sdot,
-    el_opt_dw_rq_sdot, el_opt_dw_sums_neon, el_opt_gemm_pack_sdot, el_opt_gemm_pack_stride_sdot};
+    .gemm = el_opt_gemm_sdot,
+    .dw = el_opt_dw_neon,
+    .requant = el_opt_requant_neon,
+    .rowsum = el_opt_rowsum_neon,
+    .add = el_opt_add_neon,
+    .dw_run = el_opt_dw_run_neon,
+    .gemm_rq = el_opt_gemm_rq_sdot,
+    .dw_rq_ok = el_opt_dw_rq_ok_sdot,
+    .dw_rq = el_opt_dw_rq_sdot,
+    .dw_sums = el_opt_dw_sums_neon,
+    .gemm_pack = el_opt_gemm_pack_sdot,
+    .pack_stride = el_opt_gemm_pack_stride_sdot,
+};
 #endif
 
 /* Detection happens once per interpreter (el_init); each call here only picks a table, so
