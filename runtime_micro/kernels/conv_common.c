@@ -55,10 +55,17 @@ static size_t conv_s8_packed(const el_context *ctx, const el_dims *fd, const el_
                                          outd->n * outd->h * outd->w);
 }
 
+/* An integer conv's op data up to its packed filter: the parameters, then per output channel
+ * the multiplier and shift, and with sums kept their two words. */
+static size_t conv_int_bytes(int32_t channels, int sums)
+{
+    return sizeof(el_conv_params) + (sums ? 16u : 8u) * (size_t)channels;
+}
+
 #define EL_CONV_PACK_ALIGN 64u
 static int8_t *conv_s8_packed_at(const void *op, int32_t channels)
 {
-    const uintptr_t end = (uintptr_t)op + sizeof(el_conv_params) + 16u * (uintptr_t)channels;
+    const uintptr_t end = (uintptr_t)op + conv_int_bytes(channels, 1);
     return (int8_t *)(end + ((EL_CONV_PACK_ALIGN - end % EL_CONV_PACK_ALIGN) % EL_CONV_PACK_ALIGN));
 }
 
@@ -208,16 +215,15 @@ static el_status int16_setup(el_context *ctx, el_node *node, conv_data *d, const
 }
 
 /* extra: bytes after the parameters, at a 16-byte offset (float16 weights, conv_pack_f16;
- * float32 panels, conv_f32_packed). */
-/* extra: float bytes after the parameters (EL_CONV_F16_OFFSET); s8_packed: int8 packed filter
- * bytes after the sums (conv_s8_packed_at, alignment slack added). */
+ * float32 panels, conv_f32_packed). s8_packed: int8 packed filter bytes after the sums
+ * (conv_s8_packed_at; the alignment slack is added here). */
 static el_status conv_alloc(el_context *ctx, el_node *node, int32_t channels, int sums,
                             size_t extra, size_t s8_packed, conv_data *d)
 {
     unsigned char *mem = (unsigned char *)el_alloc_op_data(
         ctx, node,
         extra ? EL_CONV_F16_OFFSET + extra
-              : sizeof(el_conv_params) + (sums ? 16u : 8u) * (size_t)channels +
+              : conv_int_bytes(channels, sums) +
                     (s8_packed ? EL_CONV_PACK_ALIGN - 1u + s8_packed : 0u));
     memset(d, 0, sizeof(*d));
     if (mem == NULL) {
@@ -350,6 +356,8 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     int32_t out_zp = 0;
     int keep_sums;
     size_t f16_bytes, f32_bytes = 0, s8_bytes = 0;
+    /* the tensors' shapes: for the packed sizes, then d's (conv_alloc clears d) */
+    el_dims ind, fd, outd;
     EL_TRY(el_k_counts(ctx, node, 2, 3, 1, 1));
     EL_TRY(el_k_in(ctx, node, 0, &in));
     EL_TRY(el_k_in(ctx, node, 1, &filter));
@@ -363,25 +371,22 @@ static el_status conv_prepare(el_context *ctx, el_node *node, const conv_opts *o
     EL_TRY(el_k_rank(ctx, node, out, "output", 4));
     EL_TRY(conv_types(ctx, node, in, filter, out, &is_float));
     keep_sums = conv_keeps_sums(ctx, node, in, filter, el_input(ctx, node, 2));
+    el_k_dims4(in, &ind);
+    el_k_dims4(filter, &fd);
+    el_k_dims4(out, &outd);
     f16_bytes = conv_f16_bytes(in, filter, depthwise);
     if (!f16_bytes) {
-        el_dims ind, fd;
-        el_k_dims4(in, &ind);
-        el_k_dims4(filter, &fd);
         f32_bytes = conv_f32_packed(ctx, node, in, filter, &ind, &fd);
     }
     if (keep_sums) {
-        el_dims fd, outd;
-        el_k_dims4(filter, &fd);
-        el_k_dims4(out, &outd);
         s8_bytes = conv_s8_packed(ctx, &fd, &outd);
     }
     EL_TRY(conv_alloc(ctx, node, is_float ? 0 : filter->dims[channel_dim], keep_sums,
                       f16_bytes + f32_bytes, s8_bytes, d));
     d->is_float = is_float;
-    el_k_dims4(in, &d->in);
-    el_k_dims4(filter, &d->filter);
-    el_k_dims4(out, &d->out);
+    d->in = ind;
+    d->filter = fd;
+    d->out = outd;
     if (depthwise) {
         /* The multiplier comes from the shapes (the option is redundant and sometimes 0/stale
          * in converted models; TFLite checks the shapes the same way). */

@@ -1710,7 +1710,7 @@ int32_t el_opt_gemm_pack_stride_sdot(int32_t k)
 
 void el_opt_gemm_pack_sdot(int32_t n, int32_t k, const int8_t *b, int8_t *packed)
 {
-    const int32_t kp = (k + 15) & ~15;
+    const int32_t kp = el_opt_gemm_pack_stride_sdot(k);
     int32_t j0;
     for (j0 = 0; j0 < n; j0 += 8) {
         sdot_pack8(b + (size_t)j0 * k, k, n - j0 < 8 ? n - j0 : 8, k, packed + (size_t)j0 * kp);

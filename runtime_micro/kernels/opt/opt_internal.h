@@ -133,7 +133,7 @@ typedef struct {
     void (*dw_sums)(int32_t taps, const int8_t *f, int32_t fstride, int32_t n, const int32_t *bias,
                     int32_t off, int32_t *out);
     /* Optional (NULL: gemm_rq packs b per call, el_opt_rq.packed stays NULL): n rows of k bytes
-     * of b into packed, the layout gemm_rq reads, at most EL_OPT_PACK_BYTES(n, k) bytes;
+     * of b into packed, the layout gemm_rq reads, within el_opt_conv2d_s8_packed_bytes;
      * column j (a multiple of 16) starts at j * pack_stride(k) bytes. */
     void (*gemm_pack)(int32_t n, int32_t k, const int8_t *b, int8_t *packed);
     int32_t (*pack_stride)(int32_t k);

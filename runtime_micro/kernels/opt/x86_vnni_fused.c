@@ -6,10 +6,10 @@
  * saturation (exact). The activations become unsigned by flipping their sign bit (x + 128),
  * once per group of rows into a stack buffer; the extra 128 * sum(w) of each column comes off
  * the bias the accumulators start from (rq->colsum, the filter sums the driver has). The
- * filter is read as panels of 16 columns x 4 bytes of k (one vector per quad of k, a panel's
- * quads one after another, the panels of the columns one after another: el_opt_gemm_pack_vnni512),
- * packed once at prepare (rq->packed) or per call; one register tile covers all the call's
- * columns (n <= 64, up to 4 panels); each quad of a row is broadcast to all lanes. The requantization runs on 16
+ * filter is read as panels of 16 columns x 4 bytes of k (one vector per quad of k; a panel's
+ * quads one after another, then the next panel: el_opt_gemm_pack_vnni512), packed once at
+ * prepare (rq->packed) or per call; one register tile covers all the call's columns (n <= 64,
+ * up to 4 panels); each quad of a row is broadcast to all lanes. The requantization runs on 16
  * lanes as in x86_avx2_rq.h, then saturating packs, the zero point added with saturation, a
  * vpermd and the clamp as int8; partial columns are stored with byte masks. */
 #include <stddef.h>
@@ -568,7 +568,8 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
 }
 
 /* The whole filter (n rows of k bytes) in the layout el_opt_gemm_rq_vnni512 reads, for
- * rq->packed: column j's panel starts at j / 16 * el_opt_gemm_pack_stride_vnni512(k) * 16. */
+ * rq->packed: the panel of column j (a multiple of 16) starts at
+ * j * el_opt_gemm_pack_stride_vnni512(k) bytes (16 columns of k rounded up to 4). */
 int32_t el_opt_gemm_pack_stride_vnni512(int32_t k)
 {
     return (k + 3) & ~3;
