@@ -20,6 +20,7 @@ FAIL with that line (as tests/test_targets.py), they are never skipped.
 
 from __future__ import annotations
 
+import mmap
 import re
 import shutil
 import subprocess
@@ -253,6 +254,52 @@ def test_mobilenet_v2_float_close_to_reference_and_onnxruntime(tmp_path: Path) -
     # as the bar above; on the AVX-512 EPYC one logit of 1000 was 1.1e-4 away, 3.2e-5 of it)
     np.testing.assert_allclose(runs[1].reshape(want.shape), want, rtol=1e-3,
                                atol=max(1e-4, 5e-5 * scale))
+
+
+def _vm_flags(address: int) -> list[str]:
+    """The VmFlags of the mapping of this process that holds address (/proc/self/smaps)."""
+    inside = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = re.match(r"([0-9a-f]+)-([0-9a-f]+) ", line)
+        if head:
+            inside = int(head.group(1), 16) <= address < int(head.group(2), 16)
+        elif inside and line.startswith("VmFlags:"):
+            return line.split()[1:]
+    raise AssertionError(f"no mapping holds {address:#x}")
+
+
+@pytest.mark.skipif(not hasattr(mmap, "MADV_HUGEPAGE"), reason="no transparent huge pages API")
+def test_model_and_arena_of_a_megabyte_in_huge_page_mappings(
+        mobilenets: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """From 1 MB up the Interpreter's model copy and arena start on a 2 MB boundary of their own
+    mapping, advised MADV_HUGEPAGE (VmFlags 'hg'); smaller ones are ordinary numpy buffers
+    (numpy itself advises the aligned middle of its allocations from 4 MB up, so 'hg' alone
+    would not tell them apart), and EDGELITE_HUGE_PAGES=0 turns it off; the outputs are the same bytes either way (and the
+    1.0/224 model's are TFLite Micro's: test_mobilenet_v2_int8_bit_exact_with_tflm runs it with
+    these buffers)."""
+    big = mobilenets["1_224"]
+    x = np.random.default_rng(5).integers(-128, 128, (1, 224, 224, 3), dtype=np.int8)
+    huge, little = Interpreter(big), Interpreter(mobilenets["0.35_96"])
+    def mapped(buf: np.ndarray) -> bool:
+        return isinstance(getattr(buf.base.base, "obj", None), mmap.mmap)
+
+    sizes = []
+    for buf in (huge._model, huge._arena, little._model, little._arena):
+        sizes.append(buf.size >= 1 << 20)
+        assert mapped(buf) == sizes[-1], buf.size
+        if sizes[-1]:
+            assert buf.ctypes.data % (2 << 20) == 0 and "hg" in _vm_flags(buf.ctypes.data)
+    assert sizes == [True, True, True, False]  # 3.5 MB, 3.9 MB, 1.8 MB, 0.3 MB
+    monkeypatch.setenv("EDGELITE_HUGE_PAGES", "0")
+    plain = Interpreter(big)
+    for buf in (plain._model, plain._arena):
+        assert buf.ctypes.data % 16 == 0 and not mapped(buf)
+    outs = []
+    for it in (huge, plain):
+        it.set_input(0, x)
+        it.invoke()
+        outs.append(it.get_output(0).tobytes())
+    assert outs[0] == outs[1]
 
 
 def test_interpreters_with_different_kernels_run_concurrently(
