@@ -88,7 +88,7 @@ def _aligned(nbytes: int, align: int = 16) -> np.ndarray:
     From 1 MB up, where the OS offers it (Linux), the bytes are a 2 MB-aligned anonymous mapping
     advised MADV_HUGEPAGE, so the kernel may back them with 2 MB pages: a MobileNetV2's weights
     and arena then need a few TLB entries instead of about two thousand 4 KB ones, and its
-    invokes on x86-64 (a VM: two-level page walks) ran 2 to 5 % faster (benchmarks/README.md,
+    invokes on x86-64 (a VM: two-level page walks) ran 2 to 7 % faster (benchmarks/README.md,
     stop 29). It costs at most one 2 MB page of memory per buffer; elsewhere, or when the
     mapping or the advice fails, the buffer is an ordinary numpy array."""
     if nbytes >= _HUGE_MIN and os.environ.get("EDGELITE_HUGE_PAGES", "1") != "0":
