@@ -142,6 +142,8 @@ static const el_opt_kernels k_avx2 = {
     .dw_rq_ok = el_opt_dw_rq_ok_avx2,
     .dw_rq = el_opt_dw_rq_avx2,
     .dw_sums = el_opt_dw_sums_avx2,
+    .gemm_pack = el_opt_gemm_pack_avx2,
+    .pack_stride = el_opt_gemm_pack_stride_avx2,
 };
 #endif
 #if defined(EL_OPT_HAVE_SSE41)
@@ -179,6 +181,8 @@ static const el_opt_kernels k_avxvnni = {
     .dw_rq_ok = el_opt_dw_rq_ok_avx2,
     .dw_rq = el_opt_dw_rq_avx2,
     .dw_sums = el_opt_dw_sums_avx2,
+    .gemm_pack = el_opt_gemm_pack_avx2,
+    .pack_stride = el_opt_gemm_pack_stride_avx2,
 };
 #endif
 #if defined(EL_OPT_HAVE_NEON)

@@ -196,6 +196,8 @@ size_t el_opt_mean_out_avx2(const int32_t *sum, size_t n, int32_t sub, int32_t m
 /* x86_avx2_fused.c: see el_opt_kernels.gemm_rq, dw_rq_ok and dw_rq */
 int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
                         int32_t ldb, const el_opt_rq *rq, int8_t *out, int32_t ldout);
+void el_opt_gemm_pack_avx2(int32_t n, int32_t k, const int8_t *b, int8_t *packed);
+int32_t el_opt_gemm_pack_stride_avx2(int32_t k);
 int el_opt_dw_rq_ok_avx2(const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq);
 void el_opt_dw_rq_avx2(const int8_t *const *rows, int32_t dstep, int32_t xstep, int32_t npix,
                        const int8_t *f, int32_t fstride, int32_t n, const el_opt_rq *rq,

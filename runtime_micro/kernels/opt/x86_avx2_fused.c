@@ -2,9 +2,12 @@
  * for AVX2 function by function (target attribute) like x86_avx2.c.
  *
  * Outputs come out as vectors across 8 output channels, so no horizontal sums: the filter is
- * packed per call into panels of 16 columns x pairs of k, widened to int16 (panel[p][j] = the
- * int16 pair (b[j][2p], b[j][2p + 1])); each activation pair, widened to int16 once per group
- * of rows, is broadcast to all lanes, and vpmaddwd adds its two products into each column's
+ * in panels of 16 columns x pairs of k, widened to int16 (panel[p][j] = the int16 pair
+ * (b[j][2p], b[j][2p + 1])): packed once at prepare as int8 pairs (el_opt_gemm_pack_avx2)
+ * and widened as the tiles load them, or, without them, packed and widened per call (the
+ * per-call packing cost 3 to 4 % of MobileNetV2-1.0/224 int8 on one thread, and more when
+ * threads split a layer into several calls); each activation pair, widened to int16 once per
+ * group of rows, is broadcast to all lanes, and vpmaddwd adds its two products into each column's
  * int32 lane (|a*b + c*d| <= 2^15: exact, as in x86_avx2.c). Accumulators start at the bias
  * (bias + input_offset * sum(w)) and are requantized in registers (x86_avx2_rq.h), narrowed
  * with saturation, the output zero point added with saturation and clamped as int8: a value
@@ -175,12 +178,26 @@ EL_AVX2 static inline void store_rows2(int8_t *o0, int8_t *o1, __m256i v, int32_
     }
 }
 
+/* Columns 8h..8h+7 of one pair of k of a panel as int16 pairs: pack16's int32 words (64
+ * bytes a pair), or narrow: el_opt_gemm_pack_avx2's bytes (32 a pair), widened here. */
+EL_AVX2 static inline __attribute__((always_inline)) __m256i panel_half(const unsigned char *pb,
+                                                                        int h, const int narrow)
+{
+    if (narrow) {
+        return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(pb + 16 * h)));
+    }
+    return _mm256_loadu_si256((const __m256i *)(const void *)(pb + 32 * h));
+}
+
 /* RQ_MR (6) widened rows (x, kx apart; mr of them stored) against one panel of nr columns:
  * 12 accumulators, two panel vectors and a broadcast in registers. */
 EL_AVX2 static inline __attribute__((always_inline)) void
-rq_tile16(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const rq16 *q,
-          const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast)
+rq_tile16(const int16_t *x, int32_t kx, int32_t np, const void *panel, const rq16 *q,
+          const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast,
+          const int narrow)
 {
+    const size_t pstep = narrow ? 32 : 64; /* bytes of panel per pair of k */
+    const unsigned char *pb = (const unsigned char *)panel;
     const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)q->bias);
     const __m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(q->bias + 8));
     const size_t ldx = (size_t)kx;
@@ -189,9 +206,9 @@ rq_tile16(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const 
     __m256i s00 = b0, s01 = b1, s10 = b0, s11 = b1, s20 = b0, s21 = b1, s30 = b0, s31 = b1;
     __m256i s40 = b0, s41 = b1, s50 = b0, s51 = b1;
     int32_t p;
-    for (p = 0; p < np; ++p, panel += 16) {
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)panel);
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(panel + 8));
+    for (p = 0; p < np; ++p, pb += pstep) {
+        const __m256i w0 = panel_half(pb, 0, narrow);
+        const __m256i w1 = panel_half(pb, 1, narrow);
         __m256i v = bcast_pair(x0 + 2 * p);
         s00 = _mm256_add_epi32(s00, _mm256_madd_epi16(v, w0));
         s01 = _mm256_add_epi32(s01, _mm256_madd_epi16(v, w1));
@@ -252,17 +269,20 @@ EL_AVX2 static inline void store_rows8(int8_t *out, int32_t ldout, __m256i r, in
 
 /* The same for a panel of at most 8 columns (its first 8 lanes): half the products. */
 EL_AVX2 static inline __attribute__((always_inline)) void
-rq_tile8(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const rq16 *q,
-         const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast)
+rq_tile8(const int16_t *x, int32_t kx, int32_t np, const void *panel, const rq16 *q,
+         const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast,
+         const int narrow)
 {
+    const size_t pstep = narrow ? 32 : 64;
+    const unsigned char *pb = (const unsigned char *)panel;
     const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)q->bias);
     const size_t ldx = (size_t)kx;
     const int16_t *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx;
     const int16_t *x4 = x + 4 * ldx, *x5 = x + 5 * ldx;
     __m256i s0 = b0, s1 = b0, s2 = b0, s3 = b0, s4 = b0, s5 = b0;
     int32_t p;
-    for (p = 0; p < np; ++p, panel += 16) {
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)panel);
+    for (p = 0; p < np; ++p, pb += pstep) {
+        const __m256i w0 = panel_half(pb, 0, narrow);
         s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(bcast_pair(x0 + 2 * p), w0));
         s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(bcast_pair(x1 + 2 * p), w0));
         s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(bcast_pair(x2 + 2 * p), w0));
@@ -295,24 +315,32 @@ rq_tile8(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel, const r
 }
 
 /* One instantiation per tile width and requantization form. */
-typedef void (*rq_tile_fn)(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel,
+typedef void (*rq_tile_fn)(const int16_t *x, int32_t kx, int32_t np, const void *panel,
                            const rq16 *q, const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out,
                            int32_t ldout);
-#define EL_RQ_TILE(NAME, BODY, FAST)                                                               \
-    EL_AVX2 static void NAME(const int16_t *x, int32_t kx, int32_t np, const int32_t *panel,       \
+#define EL_RQ_TILE(NAME, BODY, FAST, NARROW)                                                       \
+    EL_AVX2 static void NAME(const int16_t *x, int32_t kx, int32_t np, const void *panel,          \
                              const rq16 *q, const el_opt_rq *rq, int32_t mr, int32_t nr,           \
                              int8_t *out, int32_t ldout)                                           \
     {                                                                                              \
-        BODY(x, kx, np, panel, q, rq, mr, nr, out, ldout, FAST);                                   \
+        BODY(x, kx, np, panel, q, rq, mr, nr, out, ldout, FAST, NARROW);                           \
     }
-EL_RQ_TILE(tile16_any, rq_tile16, 0)
-EL_RQ_TILE(tile16_rs, rq_tile16, 1)
-EL_RQ_TILE(tile8_any, rq_tile8, 0)
-EL_RQ_TILE(tile8_rs, rq_tile8, 1)
+EL_RQ_TILE(tile16_any, rq_tile16, 0, 0)
+EL_RQ_TILE(tile16_rs, rq_tile16, 1, 0)
+EL_RQ_TILE(tile8_any, rq_tile8, 0, 0)
+EL_RQ_TILE(tile8_rs, rq_tile8, 1, 0)
+EL_RQ_TILE(tile16n_any, rq_tile16, 0, 1)
+EL_RQ_TILE(tile16n_rs, rq_tile16, 1, 1)
+EL_RQ_TILE(tile8n_any, rq_tile8, 0, 1)
+EL_RQ_TILE(tile8n_rs, rq_tile8, 1, 1)
 #undef EL_RQ_TILE
 
-static rq_tile_fn tile_for(int32_t nr, const rq16 *q)
+/* narrow: the panels are el_opt_gemm_pack_avx2's bytes, not pack16's words */
+static rq_tile_fn tile_for(int32_t nr, const rq16 *q, int narrow)
 {
+    if (narrow) {
+        return nr > 8 ? (q->fast ? tile16n_rs : tile16n_any) : (q->fast ? tile8n_rs : tile8n_any);
+    }
     return nr > 8 ? (q->fast ? tile16_rs : tile16_any) : (q->fast ? tile8_rs : tile8_any);
 }
 
@@ -337,9 +365,28 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     int32_t i0, j0, t;
     /* few rows of a long k: packing per call does not pay, the dot-product tiles (measured
      * on MobileNetV2's 7x7 and 3x3 layers) */
-    if (k < 1 || k > RQ_KMAX || m < RQ_MMIN || n > 64 || (k >= 256 && m < 64) ||
-        (k > 64 && m < 16)) {
+    if (k < 1 || k > RQ_KMAX || m < RQ_MMIN || n > 64 ||
+        (rq->packed == NULL && ((k >= 256 && m < 64) || (k > 64 && m < 16)))) {
         return 0;
+    }
+    if (rq->packed != NULL) {
+        /* prepare's panels (el_opt_gemm_pack_avx2): nothing packed here, every group of rows
+         * widened once for all of them */
+        const size_t pbytes = (size_t)32 * (size_t)np; /* one panel: 16 columns */
+        for (t = 0; t < npanels; ++t) {
+            rq16_load(rq, 16 * t, n - 16 * t < 16 ? n - 16 * t : 16, &q[t]);
+        }
+        for (i0 = 0; i0 < m; i0 += RQ_MR) {
+            const int32_t mr = m - i0 < RQ_MR ? m - i0 : RQ_MR;
+            group_rows(a, m, i0, g);
+            widen_rows(g, k, padded, x, kx);
+            for (t = 0; t < npanels; ++t) {
+                const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
+                tile_for(nr, &q[t], 1)(x, kx, np, (const int8_t *)rq->packed + (size_t)t * pbytes,
+                                       &q[t], rq, mr, nr, out + (size_t)i0 * ldout + 16 * t, ldout);
+            }
+        }
+        return 1;
     }
     if ((size_t)npanels * 16 * (size_t)np <= RQ_PANEL_INTS) {
         /* every panel packed once: each group of rows is widened once for all of them */
@@ -354,8 +401,8 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
             widen_rows(g, k, padded, x, kx);
             for (t = 0; t < npanels; ++t) {
                 const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
-                tile_for(nr, &q[t])(x, kx, np, panel + (size_t)t * 16 * np, &q[t], rq, mr, nr,
-                                    out + (size_t)i0 * ldout + 16 * t, ldout);
+                tile_for(nr, &q[t], 0)(x, kx, np, panel + (size_t)t * 16 * np, &q[t], rq, mr, nr,
+                                       out + (size_t)i0 * ldout + 16 * t, ldout);
             }
         }
         return 1;
@@ -369,11 +416,38 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
             const int32_t mr = m - i0 < RQ_MR ? m - i0 : RQ_MR;
             group_rows(a, m, i0, g);
             widen_rows(g, k, padded, x, kx);
-            tile_for(nr, &q[0])(x, kx, np, panel, &q[0], rq, mr, nr, out + (size_t)i0 * ldout + j0,
-                                ldout);
+            tile_for(nr, &q[0], 0)(x, kx, np, panel, &q[0], rq, mr, nr,
+                                   out + (size_t)i0 * ldout + j0, ldout);
         }
     }
     return 1;
+}
+
+/* The whole filter (n rows of k bytes) for rq->packed, made once at prepare: panels of 16
+ * columns, pair p of k of column j at bytes 32p + 2j and 32p + 2j + 1 of its panel (zero past n
+ * and past k): pack16's layout in int8, which the tiles widen as they load it, so the panels
+ * take the filter's own size (el_opt_conv2d_s8_packed_bytes) rather than twice it. Column j
+ * (a multiple of 16) starts at j * el_opt_gemm_pack_stride_avx2(k) bytes. */
+int32_t el_opt_gemm_pack_stride_avx2(int32_t k)
+{
+    return (k + 1) & ~1;
+}
+
+void el_opt_gemm_pack_avx2(int32_t n, int32_t k, const int8_t *b, int8_t *packed)
+{
+    const int32_t np = (k + 1) >> 1, npanels = (n + 15) >> 4;
+    int32_t t, p, j;
+    for (t = 0; t < npanels; ++t) {
+        int8_t *panel = packed + (size_t)t * 32 * (size_t)np;
+        for (p = 0; p < np; ++p) {
+            for (j = 0; j < 16; ++j) {
+                const int32_t col = 16 * t + j;
+                const int8_t *src = b + (size_t)col * k;
+                panel[32 * p + 2 * j] = col < n ? src[2 * p] : 0;
+                panel[32 * p + 2 * j + 1] = col < n && 2 * p + 1 < k ? src[2 * p + 1] : 0;
+            }
+        }
+    }
 }
 
 /* ---- 3x3 depthwise with the requantization fused (el_opt_kernels.dw_rq) ----

@@ -1,8 +1,8 @@
 /* CONV_2D int8: optimized kernels vs the reference, bit for bit. */
 #include "opt_test.h"
 
-#define MAX_IN 8192
-#define MAX_F 40000
+#define MAX_IN 49152 /* 7x7x960 */
+#define MAX_F 160000 /* 160 x 960 */
 #define MAX_OUT 16384
 #define MAX_C 320
 
@@ -203,6 +203,10 @@ int main(void)
     run_case(-430, 1, 21, 19, 3, 48, 3, 3, 2, 1, 0, -3, -128, 1, isas, n_isas);
     run_case(-431, 1, 6, 6, 40, 9, 5, 5, 1, 1, 0, 5, 2, 1, isas, n_isas);   /* k = 1000 */
     run_case(-432, 1, 5, 5, 41, 20, 5, 5, 1, 1, 0, -7, 1, 1, isas, n_isas); /* k = 1025 */
+    /* MobileNetV2's 7x7 projections: a long k over 49 pixels, which the AVX2 fused GEMM
+     * takes only with prepare's packed panels (two column blocks: 64 + 32, 64 + 64 + 32) */
+    run_case(-433, 1, 7, 7, 576, 96, 1, 1, 1, 1, 0, -128, 3, 1, isas, n_isas);
+    run_case(-434, 1, 7, 7, 960, 160, 1, 1, 1, 1, 0, 5, -128, 1, isas, n_isas);
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
         done +=

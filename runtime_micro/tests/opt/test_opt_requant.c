@@ -79,6 +79,7 @@ int main(void)
                 g_acc[r * N + c] = a;
             }
         }
+        memset(&rq, 0, sizeof rq); /* no packed filter, no depthwise state */
         rq.bias = g_bias;
         rq.mult = g_mult;
         rq.shift = g_shift;
