@@ -143,8 +143,9 @@ typedef struct el_config {
     uint32_t disable_isa;
     /* Threads. The library itself never creates a thread: the caller may hand it a parallel-for.
    * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED then split their output into tasks (rows
-   * per batch; on x86-64 and aarch64, output channels for an int8 CONV_2D with at least as
-   * many channels per filter tap as output pixels; output channels or batches for
+   * per batch; on x86-64 and aarch64, output channels for a CONV_2D with at least as many
+   * channels per filter tap as output pixels and for an int8 DEPTHWISE_CONV_2D of 14x14 or
+   * fewer pixels, and int8 layers into several tasks per thread; output channels or batches for
    * FULLY_CONNECTED; runs of elements for float32 binary ops and int8 ADD / SUB / MUL without
    * broadcast; on x86-64 and aarch64, the outermost dimension of a PAD of 32 KB or more) and
    * call

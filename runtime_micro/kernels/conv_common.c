@@ -550,7 +550,8 @@ typedef struct {
  * CPUs: each thread then reads only its share of the filter, where bands of rows would each
  * read all of it, and the 7 rows of a 7x7 map no longer split 4 / 3. Each output is computed
  * as in one call (the kernels' channel blocks start at the window; a channel's arithmetic is
- * its own). Windows are whole groups of 16 channels (the widest GEMM panel), one per thread.
+ * its own). Windows are whole groups of 16 channels (the widest GEMM panel): one per thread
+ * for float32, 64 channels (the int8 GEMM's column block) for int8 (see EL_CONV_FINE).
  * MobileNetV2-1.0/224 int8, two threads, interleaved with LiteRT: about 70 us of 2.4 ms. */
 static void conv_chan_task(const conv_job *j, int32_t i)
 {
@@ -610,12 +611,26 @@ static void conv_task(void *arg, int32_t i)
 #define EL_CONV_SPLIT_MIN_MACS 32768
 #define EL_CONV_BANDS 4
 #define EL_CONV_BAND_PIXELS 256
+/* int8 layers on hosted CPUs split finer, so that a thread that runs slower (on a VM, the
+ * vCPU whose sibling is busy, or that idled between invokes) hands its last pieces to the
+ * other: bands of 2 rows or more and up to 8 per thread, 64-channel windows, and depthwise
+ * layers of 14x14 and smaller by 32-channel windows. With one task per thread the 28x28,
+ * 14x14 and 7x7 layers of MobileNetV2 left the caller waiting up to 1.5 ms per invoke in slow
+ * minutes (A/B, AVX2 host: 2 to 15 % faster in them, -1 to +2 % in good ones). The int8
+ * kernels' calls are cheap enough for it (prepare's packed panels); float32 keeps the
+ * coarser split (its finer one was not measured to pay). */
+#define EL_CONV_FINE_BANDS 8
+#define EL_CONV_FINE_BAND_PIXELS 24
+#define EL_CONV_FINE_CHANS 64
+#define EL_DW_FINE_CHANS 32
+#define EL_DW_FINE_PIXELS 196
 
 static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, const el_tensor *in,
                           const el_tensor *filter, const el_tensor *bias, el_tensor *out)
 {
     const int32_t threads = el_ctx_threads(ctx);
     conv_job j;
+    int fine; /* EL_CONV_FINE_*: an int8 layer on a hosted CPU */
     /* threads first: microcontrollers never reach the (software) double arithmetic */
     if (threads <= 1 || v->out.h < 1 ||
         (double)v->out.n * v->out.h * v->out.w * v->out.c * v->filter.h * v->filter.w *
@@ -634,6 +649,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
     j.out = out;
     j.esize = in->type == EL_FLOAT32 ? 4u : (in->type == EL_INT16 ? 2u : 1u);
     j.chans = 0;
+    fine = EL_HOSTED_CPU && in->type == EL_INT8;
     if (EL_HOSTED_CPU && run == conv2d_run && v->out.c >= 32 * threads &&
         (double)v->out.c * v->filter.h * v->filter.w >= (double)v->out.n * v->out.h * v->out.w &&
         ((in->type == EL_INT8 &&
@@ -643,19 +659,22 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
           el_opt_conv2d_f32_cols(el_ctx_isa(ctx), v->p, &v->in, NULL, &v->filter, NULL, NULL, NULL,
                                  &v->out, NULL, 0, 0)))) {
         const int32_t groups = (v->out.c + 15) / 16; /* one window per thread */
-        j.chans = (groups + threads - 1) / threads * 16;
+        j.chans = fine ? EL_CONV_FINE_CHANS : (groups + threads - 1) / threads * 16;
         el_parallel_for(ctx, (v->out.c + j.chans - 1) / j.chans, conv_task, &j);
         return;
     }
-    /* An int8 DEPTHWISE_CONV_2D of fewer than 4 rows per thread (7x7 maps and smaller) whose
-     * channels make whole groups of 32 per thread splits by channels: rows would split 4 / 3
-     * (and a 3x3 map 2 / 1). Each window runs the kernel's 64- and 32-channel blocks. */
-    if (EL_HOSTED_CPU && run == depthwise_run && in->type == EL_INT8 && v->out.h < 4 * threads &&
+    /* An int8 DEPTHWISE_CONV_2D of fewer than 4 rows per thread (7x7 maps and smaller), or of
+     * at most EL_DW_FINE_PIXELS output pixels, whose channels make whole groups of 32 per
+     * thread splits by channels, in windows of 32: rows would split 4 / 3 (and a 3x3 map
+     * 2 / 1), and a 14x14 map's bands would be one per thread. Each window runs the kernel's
+     * 32-channel blocks. */
+    if (EL_HOSTED_CPU && run == depthwise_run && in->type == EL_INT8 &&
+        (v->out.h < 4 * threads || v->out.h * v->out.w <= EL_DW_FINE_PIXELS) &&
         v->out.c % (32 * threads) == 0 &&
         el_opt_depthwise_conv2d_s8_cols(el_ctx_isa(ctx), v->p, &v->q, &v->in, NULL, &v->filter,
                                         NULL, NULL, &v->out, NULL, 0, 0)) {
-        j.chans = v->out.c / threads;
-        el_parallel_for(ctx, threads, conv_task, &j);
+        j.chans = EL_DW_FINE_CHANS;
+        el_parallel_for(ctx, v->out.c / j.chans, conv_task, &j);
         return;
     }
     {
@@ -664,9 +683,11 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
          * one call): a thread that starts late or runs slower then takes fewer of them (the
          * hosted pool deals each thread a contiguous run of bands and lets it steal from the
          * end of the others' runs). */
+        const int32_t most = fine ? EL_CONV_FINE_BANDS : EL_CONV_BANDS;
         int32_t m =
-            (int32_t)((double)v->out.h * v->out.w / ((double)EL_CONV_BAND_PIXELS * threads));
-        m = !EL_HOSTED_CPU || m < 1 ? 1 : (m > EL_CONV_BANDS ? EL_CONV_BANDS : m);
+            (int32_t)((double)v->out.h * v->out.w /
+                      ((double)(fine ? EL_CONV_FINE_BAND_PIXELS : EL_CONV_BAND_PIXELS) * threads));
+        m = !EL_HOSTED_CPU || m < 1 ? 1 : (m > most ? most : m);
         j.rows = (v->out.h + threads * m - 1) / (threads * m);
     }
     j.bands = (v->out.h + j.rows - 1) / j.rows;

@@ -355,7 +355,8 @@ int el_opt_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const el_pc_qua
         }
     }
     if (!(isa & EL_OPT_ON) || f_dims->c != in_c || mb_max < 1 || zp < -128 || zp > 127 ||
-        !multipliers_ok(q->multiplier, q->shift, out_c)) {
+        !(c1 > c0 ? multipliers_ok(q->multiplier + c0, q->shift + c0, c1 - c0)
+                  : multipliers_ok(q->multiplier, q->shift, out_c))) {
         return 0;
     }
     if (!direct && kc > k) {
@@ -639,7 +640,9 @@ int el_opt_depthwise_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const
     unsigned char dw_state[EL_OPT_DW_STATE];
 #endif
     if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c || taps > EL_OPT_DW_TAPS ||
-        zp < -128 || zp > 127 || !multipliers_ok(q->multiplier, q->shift, out_c)) {
+        zp < -128 || zp > 127 ||
+        !(w1 > w0 ? multipliers_ok(q->multiplier + w0, q->shift + w0, w1 - w0)
+                  : multipliers_ok(q->multiplier, q->shift, out_c))) {
         return 0;
     }
     if (w0 >= w1) {

@@ -79,8 +79,9 @@ void el_opt_filter_sums_s8(uint32_t isa, int32_t n, int32_t k, const int8_t *fil
 
 /* sums: NULL, or the filter's sums from el_opt_filter_sums_s8 (same bytes either way).
  * el_opt_conv2d_s8_cols writes output channels c0 <= c < c1 only (rows stay out_dims->c
- * apart): threads split a weight-heavy layer by channels. Whether it takes the layer does not
- * depend on the window, so an empty one (c0 == c1) asks without touching anything. */
+ * apart): threads split a weight-heavy layer by channels. An empty window (c0 == c1) asks
+ * whether it takes the layer, without touching anything; a window checks only its own
+ * channels' multipliers (each call stays cheap), so ask first. */
 int el_opt_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                           const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                           const int8_t *filter, const int32_t *bias, const el_opt_sums *sums,
@@ -125,7 +126,8 @@ int el_opt_binary_s16(uint32_t isa, int op, const el_arith_params *p, const el_s
                       const int16_t *in1, const el_shape *s2, const int16_t *in2,
                       const el_shape *so, int16_t *out);
 /* el_opt_depthwise_conv2d_s8_cols writes channels w0 <= c < w1 only (threads split a layer of
- * few rows by channels); an empty window (w0 == w1) asks whether it takes the layer. */
+ * few rows by channels); an empty window (w0 == w1) asks whether it takes the layer, and a
+ * window checks only its own channels' multipliers, as el_opt_conv2d_s8_cols. */
 int el_opt_depthwise_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const el_pc_quant *q,
                                     const el_dims *in_dims, const int8_t *in, const el_dims *f_dims,
                                     const int8_t *filter, const int32_t *bias,
