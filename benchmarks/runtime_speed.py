@@ -23,7 +23,10 @@ with the same counts runs in the same interleaving. A second table times the sam
 blocks of 5 invokes back to back, the first of each block untimed, blocks round-robin: caches
 stay warm and pool threads do not fall asleep between the timed invokes, as in an app that runs
 inference continuously; in the interleaved run every invoke starts after the other runtimes'
-(cold caches, sleeping workers).
+(cold caches, sleeping workers). Last, what the two CPUs allow at that minute: two one-thread
+interpreters of each runtime invoked at the same time against one alone (on this VM the two
+vCPUs sometimes share a physical core, and then no split reaches 2x: a pure ALU loop then
+gains 1.4x).
 
 The last column holds PEERS.md's medians for the same model size, measured earlier on this kind
 of machine with MobileNetV2 from Keras: labelled [reference], they are not from this run. This
@@ -179,7 +182,59 @@ def by_threads(path: Path, counts: list[int], args: argparse.Namespace) -> list[
     rows.append(f"the same runners, each in blocks of {BLOCK} invokes back to back (blocks "
                 "round-robin, the first invoke of a block untimed):")
     rows += _speed_up_rows(warm, (runners, peers))
+    if max(counts) >= 2:
+        rows.append("what two CPUs give this minute: two one-thread interpreters invoked at "
+                    "once, each in its own Python thread (no split, no hand-off), against one "
+                    "alone; a thread count's speed-up cannot beat it:")
+        makers = [("runtime_micro", lambda: HostRunner(w, 0, 1))]
+        if peers:
+            makers.append(("XNNPACK", lambda: _litert("litert-xnnpack", w, 1)))
+        for label, make in makers:
+            alone, both = two_at_once(make, args.runs)
+            rows.append(f"  {label:22s} alone {fmt_ms(alone):>7s} ms, two at once "
+                        f"{fmt_ms(both):>7s} ms: x{2 * alone / both:5.2f}")
     return rows
+
+
+def two_at_once(make, runs: int) -> tuple[float, float]:
+    """Median ms of one invoke alone, and of two runners' invokes started together (a second
+    Python thread; the pair's time is the slower one's), alternating round by round so a slow
+    minute meets both alike. Both runtimes release the GIL in invoke, so the pair runs on both
+    CPUs at once: the ceiling for any two-thread speed-up of the same kernels on this machine
+    at this minute (a VM's two vCPUs may share one physical core)."""
+    import statistics
+    import threading
+
+    pair = [make(), make()]
+    for r in pair:
+        r.set_inputs()
+        r.invoke()
+    go, done = threading.Barrier(2), threading.Barrier(2)
+    other: list[int] = []
+
+    def partner() -> None:
+        for _ in range(runs):
+            go.wait()
+            start = time.perf_counter_ns()
+            pair[1].invoke()
+            other.append(time.perf_counter_ns() - start)
+            done.wait()
+
+    helper = threading.Thread(target=partner)
+    helper.start()
+    alone, both = [], []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        pair[0].invoke()
+        alone.append(time.perf_counter_ns() - start)
+        go.wait()
+        start = time.perf_counter_ns()
+        pair[0].invoke()
+        mine = time.perf_counter_ns() - start
+        done.wait()
+        both.append(max(mine, other[-1]))
+    helper.join()
+    return statistics.median(alone) / 1e6, statistics.median(both) / 1e6
 
 
 BLOCK = 5
