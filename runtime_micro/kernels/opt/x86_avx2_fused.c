@@ -369,30 +369,18 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
         (rq->packed == NULL && ((k >= 256 && m < 64) || (k > 64 && m < 16)))) {
         return 0;
     }
-    if (rq->packed != NULL) {
-        /* prepare's panels (el_opt_gemm_pack_avx2): nothing packed here, every group of rows
-         * widened once for all of them */
-        const size_t pbytes = (size_t)32 * (size_t)np; /* one panel: 16 columns */
-        for (t = 0; t < npanels; ++t) {
-            rq16_load(rq, 16 * t, n - 16 * t < 16 ? n - 16 * t : 16, &q[t]);
-        }
-        for (i0 = 0; i0 < m; i0 += RQ_MR) {
-            const int32_t mr = m - i0 < RQ_MR ? m - i0 : RQ_MR;
-            group_rows(a, m, i0, g);
-            widen_rows(g, k, padded, x, kx);
-            for (t = 0; t < npanels; ++t) {
-                const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
-                tile_for(nr, &q[t], 1)(x, kx, np, (const int8_t *)rq->packed + (size_t)t * pbytes,
-                                       &q[t], rq, mr, nr, out + (size_t)i0 * ldout + 16 * t, ldout);
-            }
-        }
-        return 1;
-    }
-    if ((size_t)npanels * 16 * (size_t)np <= RQ_PANEL_INTS) {
-        /* every panel packed once: each group of rows is widened once for all of them */
+    if (rq->packed != NULL || (size_t)npanels * 16 * (size_t)np <= RQ_PANEL_INTS) {
+        /* every panel at hand at once, prepare's (el_opt_gemm_pack_avx2: nothing packed here)
+         * or packed into the stack buffer now: each group of rows is widened once for all */
+        const int narrow = rq->packed != NULL;
+        const unsigned char *base =
+            narrow ? (const unsigned char *)rq->packed : (const unsigned char *)(const void *)panel;
+        const size_t pbytes = (size_t)(narrow ? 32 : 64) * (size_t)np; /* one panel */
         for (t = 0; t < npanels; ++t) {
             const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
-            pack16(b + (size_t)(16 * t) * ldb, ldb, nr, k, panel + (size_t)t * 16 * np);
+            if (!narrow) {
+                pack16(b + (size_t)(16 * t) * ldb, ldb, nr, k, panel + (size_t)t * 16 * np);
+            }
             rq16_load(rq, 16 * t, nr, &q[t]);
         }
         for (i0 = 0; i0 < m; i0 += RQ_MR) {
@@ -401,8 +389,8 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
             widen_rows(g, k, padded, x, kx);
             for (t = 0; t < npanels; ++t) {
                 const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
-                tile_for(nr, &q[t], 0)(x, kx, np, panel + (size_t)t * 16 * np, &q[t], rq, mr, nr,
-                                       out + (size_t)i0 * ldout + 16 * t, ldout);
+                tile_for(nr, &q[t], narrow)(x, kx, np, base + (size_t)t * pbytes, &q[t], rq, mr, nr,
+                                            out + (size_t)i0 * ldout + 16 * t, ldout);
             }
         }
         return 1;
