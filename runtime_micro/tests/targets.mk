@@ -76,10 +76,16 @@ $(OUT)/arm_fp16.o: $(RT)/kernels/opt/arm_fp16.c $(HDRS)
 	@mkdir -p $(OUT)
 	$(CC) $(CFLAGS) $(F16_DEFS) $(F16_FLAGS) $(INC) -c $< -o $@
 
-$(OUT)/%: $(HERE)%.c $(KSRCS) $(HDRS) $(STARTUP) $(F16_OBJ)
+# The library sources are compiled once per target into objects every test links (they were
+# compiled again for each test: 5 of the 5.3 minutes of the host run under ASan on a 2-core VM).
+KOBJS := $(patsubst $(RT)/%.c,$(OUT)/obj/%.o,$(filter-out %/arm_fp16.c,$(KSRCS)))
+$(OUT)/obj/%.o: $(RT)/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(F16_DEFS) $(INC) -c $< -o $@
+
+$(OUT)/%: $(HERE)%.c $(KOBJS) $(HDRS) $(STARTUP) $(F16_OBJ)
 	@mkdir -p $(OUT)
-	$(CC) $(CFLAGS) $(F16_DEFS) $(INC) $(STARTUP) $< $(filter-out %/arm_fp16.c,$(KSRCS)) \
-	  $(F16_OBJ) $(LDFLAGS) -lm -o $@
+	$(CC) $(CFLAGS) $(F16_DEFS) $(INC) $(STARTUP) $< $(KOBJS) $(F16_OBJ) $(LDFLAGS) -lm -o $@
 
 run: $(BINS)
 	@set -e; for t in $(BINS); do timeout $(TIMEOUT) $(RUN) $$t; done

@@ -6,6 +6,17 @@
 
 #include "opt_internal.h"
 
+/* The channels a call checks: on hosted CPUs only its window (threads call it once per
+ * window; an empty window, the question whether it takes the layer, checks them all);
+ * Cortex-M builds have no threads and always pass the whole layer. */
+#if EL_OPT_HOSTED
+#define EL_WINDOW_FIRST(c0, c1) ((c1) > (c0) ? (c0) : 0)
+#define EL_WINDOW_COUNT(c0, c1, all) ((c1) > (c0) ? (c1) - (c0) : (all))
+#else
+#define EL_WINDOW_FIRST(c0, c1) 0
+#define EL_WINDOW_COUNT(c0, c1, all) (all)
+#endif
+
 static int multipliers_ok(const int32_t *mult, const int32_t *shift, int32_t n)
 {
     /* The vector requantizers rely on non-negative multipliers and shifts within [-31, 31]
@@ -355,8 +366,8 @@ int el_opt_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const el_pc_qua
         }
     }
     if (!(isa & EL_OPT_ON) || f_dims->c != in_c || mb_max < 1 || zp < -128 || zp > 127 ||
-        !(c1 > c0 ? multipliers_ok(q->multiplier + c0, q->shift + c0, c1 - c0)
-                  : multipliers_ok(q->multiplier, q->shift, out_c))) {
+        !multipliers_ok(q->multiplier + EL_WINDOW_FIRST(c0, c1), q->shift + EL_WINDOW_FIRST(c0, c1),
+                        EL_WINDOW_COUNT(c0, c1, out_c))) {
         return 0;
     }
     if (!direct && kc > k) {
@@ -641,8 +652,8 @@ int el_opt_depthwise_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const
 #endif
     if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c || taps > EL_OPT_DW_TAPS ||
         zp < -128 || zp > 127 ||
-        !(w1 > w0 ? multipliers_ok(q->multiplier + w0, q->shift + w0, w1 - w0)
-                  : multipliers_ok(q->multiplier, q->shift, out_c))) {
+        !multipliers_ok(q->multiplier + EL_WINDOW_FIRST(w0, w1), q->shift + EL_WINDOW_FIRST(w0, w1),
+                        EL_WINDOW_COUNT(w0, w1, out_c))) {
         return 0;
     }
     if (w0 >= w1) {
