@@ -551,7 +551,7 @@ typedef struct {
  * read all of it, and the 7 rows of a 7x7 map no longer split 4 / 3. Each output is computed
  * as in one call (the kernels' channel blocks start at the window; a channel's arithmetic is
  * its own). Windows are whole groups of 16 channels (the widest GEMM panel): one per thread
- * for float32, 64 channels (the int8 GEMM's column block) for int8 (see EL_CONV_FINE).
+ * for float32, 64 channels (the int8 GEMM's column block) for int8 (see EL_CONV_FINE_*).
  * MobileNetV2-1.0/224 int8, two threads, interleaved with LiteRT: about 70 us of 2.4 ms. */
 static void conv_chan_task(const conv_job *j, int32_t i)
 {
@@ -616,9 +616,10 @@ static void conv_task(void *arg, int32_t i)
  * other: bands of 2 rows or more and up to 8 per thread, 64-channel windows, and depthwise
  * layers of 14x14 and smaller by 32-channel windows. With one task per thread the 28x28,
  * 14x14 and 7x7 layers of MobileNetV2 left the caller waiting up to 1.5 ms per invoke in slow
- * minutes (A/B, AVX2 host: 2 to 15 % faster in them, -1 to +2 % in good ones). The int8
- * kernels' calls are cheap enough for it (prepare's packed panels); float32 keeps the
- * coarser split (its finer one was not measured to pay). */
+ * minutes (paired A/B, AVX2 host: 4 to 7 % faster in them, up to 2 % slower in good ones,
+ * median 1.5 % faster over 11 runs; benchmarks/README.md, stop 30). The int8 kernels'
+ * calls are cheap enough for it (prepare's packed panels); float32 keeps the coarser split
+ * (its finer one was not measured to pay). */
 #define EL_CONV_FINE_BANDS 8
 #define EL_CONV_FINE_BAND_PIXELS 24
 #define EL_CONV_FINE_CHANS 64
