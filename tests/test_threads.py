@@ -172,8 +172,11 @@ def test_default_hook_inline_and_any_task_order(mnv2) -> None:
     rev.invoke()
     assert rev.get_output(0).tobytes() == want
     # the layers were split: into 3 tasks (one per thread), the big maps into more bands, int8
-    # ones into up to 8 bands per thread (conv_common.c, EL_CONV_FINE_*): 24 on this model
-    assert 3 in calls and max(calls) == 3 * 8, calls
+    # ones into a guided split of up to sqrt(share) tasks per thread (conv_common.c,
+    # guided_range): 15 at most on this model (the last 1x1 conv's 1280 channels, 80 groups of
+    # 16, 26 per thread), always a whole number per thread
+    assert 3 in calls and max(calls) == 3 * 5, calls
+    assert all(n % 3 == 0 for n in calls), calls
 
 
 def test_num_threads_refused_loudly() -> None:

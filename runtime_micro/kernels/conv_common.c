@@ -543,7 +543,35 @@ typedef struct {
     size_t esize;
     int32_t bands, rows; /* bands per batch, output rows per band */
     int32_t chans;       /* > 0: task i writes channels [i * chans, (i + 1) * chans) instead */
+    /* per > 0 (int8 on hosted CPUs, one batch): a guided split of `extent` units, rows or
+     * (chans > 0) windows of chans channels, per tasks per thread (guided_range) */
+    int32_t per, threads, extent;
 } conv_job;
+
+/* Guided split: the units are dealt to the threads in equal shares (the hosted pool deals
+ * each thread a contiguous run of `per` tasks) and each share is cut into `per` tasks of
+ * decreasing size, in proportion to 2 per - 1, 2 per - 3, ..., 1 (the first j of them end
+ * at j (2 per - j) / per^2 of the share). A thread that runs out of work steals from the end
+ * of the other's run, so the tasks left at a layer's end are its smallest ones: the two
+ * threads finish within a small task of each other, not within one of 1 / per of the
+ * share. per <= sqrt(share) keeps the last task at least one unit. */
+static void guided_range(const conv_job *j, int32_t i, int32_t *a, int32_t *b)
+{
+    const int32_t t = i / j->per, k = i % j->per, m2 = j->per * j->per;
+    const int32_t s0 = (int32_t)((int64_t)j->extent * t / j->threads);
+    const int64_t share = (int64_t)j->extent * (t + 1) / j->threads - s0;
+    *a = s0 + (int32_t)(share * k * (2 * j->per - k) / m2);
+    *b = s0 + (int32_t)(share * (k + 1) * (2 * j->per - k - 1) / m2);
+}
+
+/* Tasks per thread of a guided split of `share` units: at most `most`, at most sqrt(share). */
+static int32_t guided_per(int32_t share, int32_t most)
+{
+    int32_t m = 1;
+    while (m < most && (m + 1) * (m + 1) <= share)
+        m++;
+    return m;
+}
 
 /* An int8 or float32 CONV_2D with at least as many output channels per filter tap as output
  * pixels (the 1x1 expansions of a 7x7 or 14x14 map) is split by output channels on hosted
@@ -551,12 +579,19 @@ typedef struct {
  * read all of it, and the 7 rows of a 7x7 map no longer split 4 / 3. Each output is computed
  * as in one call (the kernels' channel blocks start at the window; a channel's arithmetic is
  * its own). Windows are whole groups of 16 channels (the widest GEMM panel): one per thread
- * for float32, 64 channels (the int8 GEMM's column block) for int8 (see EL_CONV_FINE_*).
+ * for float32, a guided split of the groups for int8 (see EL_CONV_FINE_*).
  * MobileNetV2-1.0/224 int8, two threads, interleaved with LiteRT: about 70 us of 2.4 ms. */
 static void conv_chan_task(const conv_job *j, int32_t i)
 {
     const conv_view *v = j->v;
-    const int32_t c0 = i * j->chans, c1 = c0 + j->chans < v->out.c ? c0 + j->chans : v->out.c;
+    int32_t c0 = i * j->chans, c1 = c0 + j->chans < v->out.c ? c0 + j->chans : v->out.c;
+    if (j->per > 0) {
+        guided_range(j, i, &c0, &c1);
+        c0 *= j->chans;
+        c1 = c1 * j->chans < v->out.c ? c1 * j->chans : v->out.c;
+        if (c1 <= c0)
+            return;
+    }
     if (j->run == depthwise_run) {
         (void)el_opt_depthwise_conv2d_s8_cols(el_ctx_isa(j->ctx), v->p, &v->q, &v->in,
                                               (const int8_t *)j->in->data, &v->filter,
@@ -582,16 +617,21 @@ static void conv_task(void *arg, int32_t i)
     const conv_view *v = j->v;
     el_conv_params p = *v->p;
     el_dims ind = v->in, outd = v->out;
-    const int32_t b = i / j->bands, r0 = (i % j->bands) * j->rows;
-    const int32_t r1 = r0 + j->rows < v->out.h ? r0 + j->rows : v->out.h;
-    const int32_t top = r0 * p.stride_h - p.pad_h; /* first input row the band reads */
-    const int32_t skip = top > 0 ? top : 0;
+    int32_t b = i / j->bands, r0 = (i % j->bands) * j->rows;
+    int32_t r1 = r0 + j->rows < v->out.h ? r0 + j->rows : v->out.h;
+    int32_t top, skip;
     const unsigned char *in = (const unsigned char *)j->in->data;
     unsigned char *out = (unsigned char *)j->out->data;
     if (EL_HOSTED_CPU && j->chans > 0) {
         conv_chan_task(j, i);
         return;
     }
+    if (EL_HOSTED_CPU && j->per > 0) { /* one batch */
+        b = 0;
+        guided_range(j, i, &r0, &r1);
+    }
+    top = r0 * p.stride_h - p.pad_h; /* first input row the band reads */
+    skip = top > 0 ? top : 0;
     if (r1 <= r0)
         return;
     p.pad_h = skip > 0 ? 0 : -top;
@@ -613,18 +653,30 @@ static void conv_task(void *arg, int32_t i)
 #define EL_CONV_BAND_PIXELS 256
 /* int8 layers on hosted CPUs split finer, so that a thread that runs slower (on a VM, the
  * vCPU whose sibling is busy, or that idled between invokes) hands its last pieces to the
- * other: bands of 2 rows or more and up to 8 per thread, 64-channel windows, and depthwise
- * layers of 14x14 and smaller by 32-channel windows. With one task per thread the 28x28,
- * 14x14 and 7x7 layers of MobileNetV2 left the caller waiting up to 1.5 ms per invoke in slow
- * minutes (paired A/B, AVX2 host: 4 to 7 % faster in them, up to 2 % slower in good ones,
- * median 1.5 % faster over 11 runs; benchmarks/README.md, stop 30). The int8 kernels'
- * calls are cheap enough for it (prepare's packed panels); float32 keeps the coarser split
- * (its finer one was not measured to pay). */
+ * other: a guided split (guided_range) of rows (bands of 24 pixels or more on average, up to 8
+ * per thread), of 16-channel groups for channel-split convs, and of 32-channel groups for
+ * depthwise layers of 14x14 and smaller. With one task per thread the 28x28, 14x14 and 7x7
+ * layers of MobileNetV2 left the caller waiting up to 1.5 ms per invoke in slow minutes
+ * (stop 30: even bands, 64 and 32-channel windows: 4 to 7 % faster in them, up to 2 % slower
+ * in good ones). The guided split's decreasing tasks end a layer on small ones and, with
+ * fewer of them, repeat less per-call work (borders, im2col setup): MobileNetV2-1.0/224 int8,
+ * AVX2 host, two threads 3.5 to 6 % faster than the even split (benchmarks/README.md, stop
+ * 31). float32 keeps the coarser split (its finer one was not measured to pay). */
 #define EL_CONV_FINE_BANDS 8
 #define EL_CONV_FINE_BAND_PIXELS 24
-#define EL_CONV_FINE_CHANS 64
 #define EL_DW_FINE_CHANS 32
 #define EL_DW_FINE_PIXELS 196
+
+/* Runs job j as a guided split (see guided_range) of `extent` units, at most `most` tasks per
+ * thread: rows, or (j->chans > 0) windows of j->chans channels. */
+static void guided(el_context *ctx, conv_job *j, int32_t extent, int32_t most)
+{
+    j->extent = extent;
+    j->per = guided_per(extent / j->threads, most);
+    j->bands = j->per * j->threads; /* conv_task reads it before it looks at per */
+    j->rows = 1;
+    el_parallel_for(ctx, j->per * j->threads, conv_task, j);
+}
 
 static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, const el_tensor *in,
                           const el_tensor *filter, const el_tensor *bias, el_tensor *out)
@@ -650,6 +702,10 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
     j.out = out;
     j.esize = in->type == EL_FLOAT32 ? 4u : (in->type == EL_INT16 ? 2u : 1u);
     j.chans = 0;
+    if (EL_HOSTED_CPU) { /* guided splits: hosted CPUs only */
+        j.per = 0;
+        j.threads = threads;
+    }
     fine = EL_HOSTED_CPU && in->type == EL_INT8;
     if (EL_HOSTED_CPU && run == conv2d_run && v->out.c >= 32 * threads &&
         (double)v->out.c * v->filter.h * v->filter.w >= (double)v->out.n * v->out.h * v->out.w &&
@@ -660,7 +716,12 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
           el_opt_conv2d_f32_cols(el_ctx_isa(ctx), v->p, &v->in, NULL, &v->filter, NULL, NULL, NULL,
                                  &v->out, NULL, 0, 0)))) {
         const int32_t groups = (v->out.c + 15) / 16; /* one window per thread */
-        j.chans = fine ? EL_CONV_FINE_CHANS : (groups + threads - 1) / threads * 16;
+        if (fine) {
+            j.chans = 16;
+            guided(ctx, &j, groups, EL_CONV_FINE_BANDS);
+            return;
+        }
+        j.chans = (groups + threads - 1) / threads * 16;
         el_parallel_for(ctx, (v->out.c + j.chans - 1) / j.chans, conv_task, &j);
         return;
     }
@@ -675,7 +736,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
         el_opt_depthwise_conv2d_s8_cols(el_ctx_isa(ctx), v->p, &v->q, &v->in, NULL, &v->filter,
                                         NULL, NULL, &v->out, NULL, 0, 0)) {
         j.chans = EL_DW_FINE_CHANS;
-        el_parallel_for(ctx, v->out.c / j.chans, conv_task, &j);
+        guided(ctx, &j, v->out.c / EL_DW_FINE_CHANS, EL_CONV_FINE_BANDS);
         return;
     }
     {
@@ -689,6 +750,11 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
             (int32_t)((double)v->out.h * v->out.w /
                       ((double)(fine ? EL_CONV_FINE_BAND_PIXELS : EL_CONV_BAND_PIXELS) * threads));
         m = !EL_HOSTED_CPU || m < 1 ? 1 : (m > most ? most : m);
+        if (fine && v->out.n == 1 && v->out.h >= 2 * threads &&
+            (v->out.h - 1) * v->p->stride_h - v->p->pad_h < v->in.h) {
+            guided(ctx, &j, v->out.h, m);
+            return;
+        }
         j.rows = (v->out.h + threads * m - 1) / (threads * m);
     }
     j.bands = (v->out.h + j.rows - 1) / j.rows;

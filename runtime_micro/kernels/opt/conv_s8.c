@@ -23,7 +23,27 @@ static int multipliers_ok(const int32_t *mult, const int32_t *shift, int32_t n)
      * (prepare always makes them so; the reference clamps beyond); anything else goes to the
      * reference. */
     int32_t i;
-    for (i = 0; i < n; ++i) {
+#if EL_OPT_HOSTED
+    /* threads call it once per band, each over all of a layer's channels (60,000 a
+     * MobileNetV2-1.0/224 invoke on two threads): eight branch-free lanes, which the compiler
+     * turns into vector code */
+    uint32_t bad[8] = {0, 0, 0, 0, 0, 0, 0, 0}, any = 0;
+    int32_t l;
+    for (i = 0; i + 8 <= n; i += 8) {
+        for (l = 0; l < 8; ++l) {
+            bad[l] |= ((uint32_t)mult[i + l] >> 31) | ((uint32_t)shift[i + l] + 31u > 62u);
+        }
+    }
+    for (l = 0; l < 8; ++l) {
+        any |= bad[l];
+    }
+    if (any) {
+        return 0;
+    }
+#else
+    i = 0;
+#endif
+    for (; i < n; ++i) {
         if (mult[i] < 0 || shift[i] < -31 || shift[i] > 31) {
             return 0;
         }

@@ -19,6 +19,9 @@ static int g_packed_fast = 0; /* comparisons of the packed path (prepare's panel
 /* output scale factor: 96 * k gives multipliers near 1 (shifts of 0 and left shifts)
  * on inputs and weights in [-3, 3] */
 static double g_scale = 1.0;
+/* g_bad_at >= 0: that channel's multiplier (g_bad_kind 0) or shift (1: 32, 2: -32) is one the
+ * vector requantizers cannot take; every kernel must decline the layer */
+static int32_t g_bad_at = -1, g_bad_kind = 0;
 
 static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_t oc, int32_t fh,
                     int32_t fw, int32_t stride, int32_t dil, int same, int32_t in_zp,
@@ -85,6 +88,13 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
         g_bias[c] = g_scale > 1.0 ? rnd_in(-50, 50) : rnd_in(-40000, 40000);
         rnd_multiplier(g_scale / (128.0 * (double)k), &g_mult[c], &g_shift[c]);
     }
+    if (g_bad_at >= 0 && g_bad_at < oc) {
+        if (g_bad_kind == 0) {
+            g_mult[g_bad_at] = -g_mult[g_bad_at];
+        } else {
+            g_shift[g_bad_at] = g_bad_kind == 1 ? 32 : -32;
+        }
+    }
     q.multiplier = g_mult;
     q.shift = g_shift;
     out_n = n * oh * ow * oc;
@@ -130,7 +140,11 @@ static int run_case(int idx, int32_t n, int32_t h, int32_t w, int32_t ic, int32_
                                       use_bias ? g_bias : NULL, &sums, &out_d, g_got, split, oc);
             sums.packed = NULL;
         }
-        if (took) {
+        if (took && g_bad_at >= 0) {
+            printf("FAIL %s: took channel %d's multiplier %ld shift %ld\n", what, (int)g_bad_at,
+                   (long)g_mult[g_bad_at], (long)g_shift[g_bad_at]);
+            ++g_failures;
+        } else if (took) {
             ++g_fast;
             g_packed_fast += mode == 2;
             same_output(g_ref, g_got, out_n, what, isa);
@@ -212,6 +226,17 @@ int main(void)
      * takes only with prepare's packed panels (two column blocks: 64 + 32, 64 + 64 + 32) */
     run_case(-433, 1, 7, 7, 576, 96, 1, 1, 1, 1, 0, -128, 3, 1, isas, n_isas);
     run_case(-434, 1, 7, 7, 960, 160, 1, 1, 1, 1, 0, 5, -128, 1, isas, n_isas);
+    /* a negative multiplier, a shift of 32 or of -32 in one channel: in the first 8 (the
+     * hosted check's vector lanes), past them, in the lanes' tail, and in the second of two
+     * thread windows */
+    for (idx = 0; idx < 12; ++idx) {
+        static const int32_t at[] = {3, 17, 35, 22};
+        g_bad_at = at[idx % 4];
+        g_bad_kind = idx / 4;
+        run_case(-500 - idx, 1, 4, 5, 24, g_bad_at < 20 ? 20 : 40, 1, 1, 1, 1, 0, 2, -1, 1, isas,
+                 n_isas);
+    }
+    g_bad_at = -1;
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
         const int32_t fh = pick(ksz, 7), fw = (rnd() % 4u) ? fh : pick(ksz, 7);
         done +=
