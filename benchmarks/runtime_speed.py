@@ -178,6 +178,8 @@ def by_threads(path: Path, counts: list[int], args: argparse.Namespace) -> list[
     rows = ["runtime_micro by thread count, LiteRT XNNPACK beside it (one interleaved run; "
             f"runtime_micro outputs identical: {len({tuple(v) for v in outs.values()}) == 1}):"]
     rows += _speed_up_rows(timings.samples_ns, (runners, peers))
+    if args.thread_rounds > 1 and len(runners) > 1:
+        rows += _rounds(runners, peers, timings.samples_ns, args)
     warm = in_blocks(runners + peers, args.runs)
     rows.append(f"the same runners, each in blocks of {BLOCK} invokes back to back (blocks "
                 "round-robin, the first invoke of a block untimed):")
@@ -193,6 +195,37 @@ def by_threads(path: Path, counts: list[int], args: argparse.Namespace) -> list[
             alone, both = two_at_once(make, args.runs)
             rows.append(f"  {label:22s} alone {fmt_ms(alone):>7s} ms, two at once "
                         f"{fmt_ms(both):>7s} ms: x{2 * alone / both:5.2f}")
+    return rows
+
+
+def _rounds(runners: list, peers: list, first: dict[str, list[int]],
+            args: argparse.Namespace) -> list[str]:
+    """The interleaved run again, --thread-rounds times in all: each round's speed-up of the
+    largest thread count over one thread, for runtime_micro and XNNPACK. On a shared VM a
+    minute's speed-up swings by 0.3 and more for both runtimes (benchmarks/README.md, stops 30
+    and 31), so one round says little; the rounds show the spread and how often each
+    runtime reaches a given speed-up."""
+    import statistics
+
+    from edgelite.bench.compare import interleaved
+    from edgelite.bench.stats import summarize
+
+    def speed_up(samples: dict[str, list[int]], group: list) -> float:
+        return (summarize(samples[group[0].key]).p50_ms /
+                summarize(samples[group[-1].key]).p50_ms)
+
+    groups = [("runtime_micro", runners)] + ([("XNNPACK", peers)] if peers else [])
+    ups: dict[str, list[float]] = {label: [speed_up(first, g)] for label, g in groups}
+    for _ in range(args.thread_rounds - 1):
+        t = interleaved(runners + peers, args.warmup, args.runs, args.max_seconds)
+        for label, g in groups:
+            ups[label].append(speed_up(t.samples_ns, g))
+    rows = [f"{args.thread_rounds} interleaved rounds, speed-up of {runners[-1].key} over one "
+            "thread in each (in order), median, rounds at x1.70 or more:"]
+    for label, v in ups.items():
+        rows.append(f"  {label:22s} " + " ".join(f"{x:.2f}" for x in v) +
+                    f" | median x{statistics.median(v):.2f}, {sum(x >= 1.7 for x in v)} of "
+                    f"{len(v)} at x1.70+")
     return rows
 
 
@@ -284,6 +317,9 @@ def main() -> int:
     ap.add_argument("--threads", default="1,2",
                     help="runtime_micro thread counts compared in one interleaved run "
                          "(comma-separated; empty: skip)")
+    ap.add_argument("--thread-rounds", type=int, default=1,
+                    help="repeat the thread count's interleaved run this many times and print "
+                         "each round's speed-up (the spread on a shared machine)")
     args = ap.parse_args()
     thread_counts = [int(t) for t in args.threads.split(",") if t.strip()]
 

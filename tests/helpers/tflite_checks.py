@@ -146,7 +146,7 @@ def kept_int8_panels_bytes(model: bytes, kernel_isa: int) -> int:
     """Extra op-data bytes of the int8 CONV_2D filters an optimized x86-64 / aarch64
     interpreter packs once at prepare for its fused GEMM (kernels/opt/conv_s8.c
     el_opt_conv2d_s8_packed_bytes; conv_common.c conv_s8_packed): each CONV_2D whose filter
-    sums are kept with k = kh * kw * c <= 1024 bytes per output channel and at least 16 output
+    sums are kept with k = kh * kw * c <= 1024 bytes per output channel and at least 8 output
     pixels keeps n x k bytes, both rounded up to 16 (the larger of the AVX-512 VNNI and SDOT
     layouts, whatever the CPU), after its sums at a 64-byte boundary (63 bytes of slack).
     Derived from the layout rule, not read back from the runtime."""
@@ -162,7 +162,7 @@ def kept_int8_panels_bytes(model: bytes, kernel_isa: int) -> int:
             continue
         n, fh, fw, c = t[op.inputs[1]].shape
         out = t[op.outputs[0]].shape
-        if fh * fw * c <= 1024 and out[0] * out[1] * out[2] >= 16:
+        if fh * fw * c <= 1024 and out[0] * out[1] * out[2] >= 8:
             # op data: 52 + 16 n bytes, rounded up to 8, became 52 + 16 n + 63 + panels
             total += 64 + (-(-n // 16) * 16) * (-(-(fh * fw * c) // 16) * 16)
     return total

@@ -67,7 +67,9 @@ typedef struct {
 #define EL_OPT_PACK_S8 0
 #endif
 #define EL_OPT_PACK_KMAX 1024 /* longest k packed (both kernels take k up to this) */
-#define EL_OPT_PACK_MMIN 16   /* fewer output pixels: the kernels' dot-product paths */
+/* fewer output pixels: the dot-product paths (8: a 3x3 map packs; MobileNetV2-0.35/96 int8 one
+ * thread 2 to 4 % faster on AVX2, cortex-a76 3.9 % fewer instructions, cortex-a53 the same) */
+#define EL_OPT_PACK_MMIN 8
 size_t el_opt_conv2d_s8_packed_bytes(uint32_t isa, int32_t n, int32_t k, int32_t npix);
 int el_opt_conv2d_s8_pack(uint32_t isa, int32_t n, int32_t k, const int8_t *filter, int8_t *packed);
 
