@@ -145,10 +145,10 @@ typedef struct el_config {
    * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED then split their output into tasks (rows
    * per batch; on x86-64 and aarch64, output channels for a CONV_2D with at least as many
    * channels per filter tap as output pixels and for an int8 DEPTHWISE_CONV_2D of 14x14 or
-   * fewer pixels, and int8 layers into several tasks per thread; output channels or batches for
-   * FULLY_CONNECTED; runs of elements for float32 binary ops and int8 ADD / SUB / MUL without
-   * broadcast; on x86-64 and aarch64, the outermost dimension of a PAD of 32 KB or more) and
-   * call
+   * fewer pixels, and int8 and float32 layers into several tasks per thread, of decreasing
+   * size; output channels or batches for FULLY_CONNECTED; runs of elements for float32 binary
+   * ops and int8 ADD / SUB / MUL without broadcast; on x86-64 and aarch64, the outermost
+   * dimension of a PAD of 32 KB or more) and call
    *     parallel_for(parallel_pool, n_tasks, task, arg)
    * which must run task(arg, i) once for every i in 0..n_tasks-1, in any order, on any
    * threads, and return only after all of them have finished. Tasks write disjoint output

@@ -543,8 +543,8 @@ typedef struct {
     size_t esize;
     int32_t bands, rows; /* bands per batch, output rows per band */
     int32_t chans;       /* > 0: task i writes channels [i * chans, (i + 1) * chans) instead */
-    /* per > 0 (int8 on hosted CPUs, one batch): a guided split of `extent` units, rows or
-     * (chans > 0) windows of chans channels, per tasks per thread (guided_range) */
+    /* per > 0 (int8 / float32 on hosted CPUs, one batch): a guided split of `extent` units,
+     * rows or (chans > 0) windows of chans channels, per tasks per thread (guided_range) */
     int32_t per, threads, extent;
 } conv_job;
 
@@ -578,8 +578,8 @@ static int32_t guided_per(int32_t share, int32_t most)
  * CPUs: each thread then reads only its share of the filter, where bands of rows would each
  * read all of it, and the 7 rows of a 7x7 map no longer split 4 / 3. Each output is computed
  * as in one call (the kernels' channel blocks start at the window; a channel's arithmetic is
- * its own). Windows are whole groups of 16 channels (the widest GEMM panel): one per thread
- * for float32, a guided split of the groups for int8 (see EL_CONV_FINE_*).
+ * its own). Windows are whole groups of 16 channels (the widest GEMM panel), in a guided
+ * split (see EL_CONV_FINE_*).
  * MobileNetV2-1.0/224 int8, two threads, interleaved with LiteRT: about 70 us of 2.4 ms. */
 static void conv_chan_task(const conv_job *j, int32_t i)
 {
@@ -651,17 +651,19 @@ static void conv_task(void *arg, int32_t i)
 #define EL_CONV_SPLIT_MIN_MACS 32768
 #define EL_CONV_BANDS 4
 #define EL_CONV_BAND_PIXELS 256
-/* int8 layers on hosted CPUs split finer, so that a thread that runs slower (on a VM, the
- * vCPU whose sibling is busy, or that idled between invokes) hands its last pieces to the
- * other: a guided split (guided_range) of rows (bands of 24 pixels or more on average, up to 8
- * per thread), of 16-channel groups for channel-split convs, and of 32-channel groups for
- * depthwise layers of 14x14 and smaller. With one task per thread the 28x28, 14x14 and 7x7
+/* int8 and float32 layers on hosted CPUs split finer, so that a thread that runs slower (on a
+ * VM, the vCPU whose sibling is busy, or that idled between invokes) hands its last pieces to
+ * the other: a guided split (guided_range) of rows (bands of 24 pixels or more on average, up
+ * to 8 per thread), of 16-channel groups for channel-split convs, and of 32-channel groups for
+ * int8 depthwise layers of 14x14 and smaller. With one task per thread the 28x28, 14x14 and 7x7
  * layers of MobileNetV2 left the caller waiting up to 1.5 ms per invoke in slow minutes
  * (stop 30: even bands, 64 and 32-channel windows: 4 to 7 % faster in them, up to 2 % slower
  * in good ones). The guided split's decreasing tasks end a layer on small ones and, with
  * fewer of them, repeat less per-call work (borders, im2col setup): MobileNetV2-1.0/224 int8,
  * AVX2 host, two threads 3.5 to 6 % faster than the even split (benchmarks/README.md, stop
- * 31). float32 keeps the coarser split (its finer one was not measured to pay). */
+ * 31). float32 layers split the same way since stop 31: one window per thread and bands of
+ * 256 pixels left the caller waiting 0.7 to 0.9 ms per MobileNetV2-1.0/224 invoke in minutes
+ * when one vCPU ran 20 % slower than the other (two threads 0.975 to 1.000 of before). */
 #define EL_CONV_FINE_BANDS 8
 #define EL_CONV_FINE_BAND_PIXELS 24
 #define EL_DW_FINE_CHANS 32
@@ -683,7 +685,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
 {
     const int32_t threads = el_ctx_threads(ctx);
     conv_job j;
-    int fine; /* EL_CONV_FINE_*: an int8 layer on a hosted CPU */
+    int fine; /* EL_CONV_FINE_*: an int8 or float32 layer on a hosted CPU */
     /* threads first: microcontrollers never reach the (software) double arithmetic */
     if (threads <= 1 || v->out.h < 1 ||
         (double)v->out.n * v->out.h * v->out.w * v->out.c * v->filter.h * v->filter.w *
@@ -706,7 +708,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
         j.per = 0;
         j.threads = threads;
     }
-    fine = EL_HOSTED_CPU && in->type == EL_INT8;
+    fine = EL_HOSTED_CPU && (in->type == EL_INT8 || in->type == EL_FLOAT32);
     if (EL_HOSTED_CPU && run == conv2d_run && v->out.c >= 32 * threads &&
         (double)v->out.c * v->filter.h * v->filter.w >= (double)v->out.n * v->out.h * v->out.w &&
         ((in->type == EL_INT8 &&
@@ -715,14 +717,8 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
          (EL_KEEP_F32 && in->type == EL_FLOAT32 && !(filter->flags & EL_TENSOR_F16) &&
           el_opt_conv2d_f32_cols(el_ctx_isa(ctx), v->p, &v->in, NULL, &v->filter, NULL, NULL, NULL,
                                  &v->out, NULL, 0, 0)))) {
-        const int32_t groups = (v->out.c + 15) / 16; /* one window per thread */
-        if (fine) {
-            j.chans = 16;
-            guided(ctx, &j, groups, EL_CONV_FINE_BANDS);
-            return;
-        }
-        j.chans = (groups + threads - 1) / threads * 16;
-        el_parallel_for(ctx, (v->out.c + j.chans - 1) / j.chans, conv_task, &j);
+        j.chans = 16; /* only int8 and float32 layers on hosted CPUs get here: fine */
+        guided(ctx, &j, (v->out.c + 15) / 16, EL_CONV_FINE_BANDS);
         return;
     }
     /* An int8 DEPTHWISE_CONV_2D of fewer than 4 rows per thread (7x7 maps and smaller), or of
