@@ -542,10 +542,9 @@ typedef struct {
     el_tensor *out;
     size_t esize;
     int32_t bands, rows; /* bands per batch, output rows per band */
-    int32_t chans;       /* > 0: task i writes channels [i * chans, (i + 1) * chans) instead */
     /* per > 0 (int8 / float32 on hosted CPUs, one batch): a guided split of `extent` units,
-     * rows or (chans > 0) windows of chans channels, per tasks per thread (guided_range) */
-    int32_t per, threads, extent;
+     * per tasks per thread (guided_range): rows, or (chans > 0) groups of chans channels */
+    int32_t per, threads, extent, chans;
 } conv_job;
 
 /* Guided split: the units are dealt to the threads in equal shares (the hosted pool deals
@@ -584,14 +583,12 @@ static int32_t guided_per(int32_t share, int32_t most)
 static void conv_chan_task(const conv_job *j, int32_t i)
 {
     const conv_view *v = j->v;
-    int32_t c0 = i * j->chans, c1 = c0 + j->chans < v->out.c ? c0 + j->chans : v->out.c;
-    if (j->per > 0) {
-        guided_range(j, i, &c0, &c1);
-        c0 *= j->chans;
-        c1 = c1 * j->chans < v->out.c ? c1 * j->chans : v->out.c;
-        if (c1 <= c0)
-            return;
-    }
+    int32_t c0, c1;
+    guided_range(j, i, &c0, &c1);
+    c0 *= j->chans;
+    c1 = c1 * j->chans < v->out.c ? c1 * j->chans : v->out.c;
+    if (c1 <= c0)
+        return;
     if (j->run == depthwise_run) {
         (void)el_opt_depthwise_conv2d_s8_cols(el_ctx_isa(j->ctx), v->p, &v->q, &v->in,
                                               (const int8_t *)j->in->data, &v->filter,
@@ -617,9 +614,7 @@ static void conv_task(void *arg, int32_t i)
     const conv_view *v = j->v;
     el_conv_params p = *v->p;
     el_dims ind = v->in, outd = v->out;
-    int32_t b = i / j->bands, r0 = (i % j->bands) * j->rows;
-    int32_t r1 = r0 + j->rows < v->out.h ? r0 + j->rows : v->out.h;
-    int32_t top, skip;
+    int32_t b, r0, r1, top, skip;
     const unsigned char *in = (const unsigned char *)j->in->data;
     unsigned char *out = (unsigned char *)j->out->data;
     if (EL_HOSTED_CPU && j->chans > 0) {
@@ -629,6 +624,10 @@ static void conv_task(void *arg, int32_t i)
     if (EL_HOSTED_CPU && j->per > 0) { /* one batch */
         b = 0;
         guided_range(j, i, &r0, &r1);
+    } else {
+        b = i / j->bands;
+        r0 = (i % j->bands) * j->rows;
+        r1 = r0 + j->rows < v->out.h ? r0 + j->rows : v->out.h;
     }
     top = r0 * p.stride_h - p.pad_h; /* first input row the band reads */
     skip = top > 0 ? top : 0;
@@ -675,8 +674,6 @@ static void guided(el_context *ctx, conv_job *j, int32_t extent, int32_t most)
 {
     j->extent = extent;
     j->per = guided_per(extent / j->threads, most);
-    j->bands = j->per * j->threads; /* conv_task reads it before it looks at per */
-    j->rows = 1;
     el_parallel_for(ctx, j->per * j->threads, conv_task, j);
 }
 
@@ -703,8 +700,8 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
     j.bias = bias;
     j.out = out;
     j.esize = in->type == EL_FLOAT32 ? 4u : (in->type == EL_INT16 ? 2u : 1u);
-    j.chans = 0;
-    if (EL_HOSTED_CPU) { /* guided splits: hosted CPUs only */
+    if (EL_HOSTED_CPU) { /* channel windows and guided splits: hosted CPUs only */
+        j.chans = 0;
         j.per = 0;
         j.threads = threads;
     }
@@ -723,9 +720,9 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
     }
     /* An int8 DEPTHWISE_CONV_2D of fewer than 4 rows per thread (7x7 maps and smaller), or of
      * at most EL_DW_FINE_PIXELS output pixels, whose channels make whole groups of 32 per
-     * thread splits by channels, in windows of 32: rows would split 4 / 3 (and a 3x3 map
-     * 2 / 1), and a 14x14 map's bands would be one per thread. Each window runs the kernel's
-     * 32-channel blocks. */
+     * thread splits by channels, in a guided split of 32-channel groups: rows would split
+     * 4 / 3 (and a 3x3 map 2 / 1), and a 14x14 map's bands would be one per thread. A window
+     * of more than 64 channels runs the kernel's one-pass path over all of them. */
     if (EL_HOSTED_CPU && run == depthwise_run && in->type == EL_INT8 &&
         (v->out.h < 4 * threads || v->out.h * v->out.w <= EL_DW_FINE_PIXELS) &&
         v->out.c % (32 * threads) == 0 &&
