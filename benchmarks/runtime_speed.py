@@ -23,10 +23,11 @@ with the same counts runs in the same interleaving. A second table times the sam
 blocks of 5 invokes back to back, the first of each block untimed, blocks round-robin: caches
 stay warm and pool threads do not fall asleep between the timed invokes, as in an app that runs
 inference continuously; in the interleaved run every invoke starts after the other runtimes'
-(cold caches, sleeping workers). Last, what the two CPUs allow at that minute: two one-thread
-interpreters of each runtime invoked at the same time against one alone (on this VM the two
-vCPUs sometimes share a physical core, and then no split reaches 2x: a pure ALU loop then
-gains 1.4x).
+(cold caches, sleeping workers). Last, with two threads, what the two CPUs give each runtime's
+kernels at that minute (two_cpus: one-thread interpreters pinned to each CPU, alone and both at
+once): the ceiling of a perfect split, and the share of it each runtime's speed-up reaches. On
+this VM the two vCPUs differ in speed from minute to minute and may slow each other down, so
+the speed-up alone says little about the split (benchmarks/README.md, stop 32).
 
 The last column holds PEERS.md's medians for the same model size, measured earlier on this kind
 of machine with MobileNetV2 from Keras: labelled [reference], they are not from this run. This
@@ -178,28 +179,48 @@ def by_threads(path: Path, counts: list[int], args: argparse.Namespace) -> list[
     rows = ["runtime_micro by thread count, LiteRT XNNPACK beside it (one interleaved run; "
             f"runtime_micro outputs identical: {len({tuple(v) for v in outs.values()}) == 1}):"]
     rows += _speed_up_rows(timings.samples_ns, (runners, peers))
+    medians: dict[str, float] = {}
     if args.thread_rounds > 1 and len(runners) > 1:
-        rows += _rounds(runners, peers, timings.samples_ns, args)
+        more, medians = _rounds(runners, peers, timings.samples_ns, args)
+        rows += more
     warm = in_blocks(runners + peers, args.runs)
     rows.append(f"the same runners, each in blocks of {BLOCK} invokes back to back (blocks "
                 "round-robin, the first invoke of a block untimed):")
     rows += _speed_up_rows(warm, (runners, peers))
-    if max(counts) >= 2:
-        rows.append("what two CPUs give this minute: two one-thread interpreters invoked at "
-                    "once, each in its own Python thread (no split, no hand-off), against one "
-                    "alone; a thread count's speed-up cannot beat it:")
-        makers = [("runtime_micro", lambda: HostRunner(w, 0, 1))]
+    if max(counts) == 2:
+        rows.append("what the two CPUs give each runtime's kernels this minute (one-thread "
+                    "interpreters pinned to each CPU, alone and one per CPU at once): the "
+                    "ceiling of a perfect split, and the share of it the two-thread speed-up "
+                    "above reaches (its interleaved median; of the rounds' median with "
+                    "--thread-rounds):")
+        makers = [("runtime_micro", lambda: HostRunner(w, 0, 1), runners)]
         if peers:
-            makers.append(("XNNPACK", lambda: _litert("litert-xnnpack", w, 1)))
-        for label, make in makers:
-            alone, both = two_at_once(make, args.runs)
-            rows.append(f"  {label:22s} alone {fmt_ms(alone):>7s} ms, two at once "
-                        f"{fmt_ms(both):>7s} ms: x{2 * alone / both:5.2f}")
+            makers.append(("XNNPACK", lambda: _litert("litert-xnnpack", w, 1), peers))
+        for label, make, group in makers:
+            cpus = two_cpus(make, args.runs)
+            if cpus is None:
+                rows.append(f"  {label:22s} this process cannot pin two CPUs")
+                continue
+            reached = medians.get(label, speed_up(timings.samples_ns, group))
+            c0, c1 = cpus["cpus"]
+            rows.append(f"  {label:22s} CPU {c0} alone {fmt_ms(cpus['alone0'])} ms, CPU {c1} "
+                        f"alone {fmt_ms(cpus['alone1'])}; at once {fmt_ms(cpus['both0'])} / "
+                        f"{fmt_ms(cpus['both1'])}: ceiling x{cpus['ceiling']:.2f} (without "
+                        f"moving work: x{cpus['floor']:.2f}); speed-up x{reached:.2f} = "
+                        f"{reached / cpus['ceiling']:.2f} of the ceiling")
     return rows
 
 
+def speed_up(samples: dict[str, list[int]], group: list) -> float:
+    """Median of the group's first runner over median of its last (one thread over the
+    largest thread count)."""
+    from edgelite.bench.stats import summarize
+
+    return summarize(samples[group[0].key]).p50_ms / summarize(samples[group[-1].key]).p50_ms
+
+
 def _rounds(runners: list, peers: list, first: dict[str, list[int]],
-            args: argparse.Namespace) -> list[str]:
+            args: argparse.Namespace) -> tuple[list[str], dict[str, float]]:
     """The interleaved run again, --thread-rounds times in all: each round's speed-up of the
     largest thread count over one thread, for runtime_micro and XNNPACK. On a shared VM a
     minute's speed-up swings by 0.3 and more for both runtimes (benchmarks/README.md, stops 30
@@ -208,11 +229,6 @@ def _rounds(runners: list, peers: list, first: dict[str, list[int]],
     import statistics
 
     from edgelite.bench.compare import interleaved
-    from edgelite.bench.stats import summarize
-
-    def speed_up(samples: dict[str, list[int]], group: list) -> float:
-        return (summarize(samples[group[0].key]).p50_ms /
-                summarize(samples[group[-1].key]).p50_ms)
 
     groups = [("runtime_micro", runners)] + ([("XNNPACK", peers)] if peers else [])
     ups: dict[str, list[float]] = {label: [speed_up(first, g)] for label, g in groups}
@@ -226,48 +242,85 @@ def _rounds(runners: list, peers: list, first: dict[str, list[int]],
         rows.append(f"  {label:22s} " + " ".join(f"{x:.2f}" for x in v) +
                     f" | median x{statistics.median(v):.2f}, {sum(x >= 1.7 for x in v)} of "
                     f"{len(v)} at x1.70+")
-    return rows
+    return rows, {label: statistics.median(v) for label, v in ups.items()}
 
 
-def two_at_once(make, runs: int) -> tuple[float, float]:
-    """Median ms of one invoke alone, and of two runners' invokes started together (a second
-    Python thread; the pair's time is the slower one's), alternating round by round so a slow
-    minute meets both alike. Both runtimes release the GIL in invoke, so the pair runs on both
-    CPUs at once: the ceiling for any two-thread speed-up of the same kernels on this machine
-    at this minute (a VM's two vCPUs may share one physical core)."""
+def two_cpus(make, runs: int) -> dict[str, float] | None:
+    """How fast each CPU runs one runtime's one-thread interpreter this minute: pinned to the
+    first CPU alone, to the second alone, and both at once (an interpreter per CPU, the second
+    driven from its own Python thread; both runtimes release the GIL in invoke), round by
+    round, median ms of each. A VM's two vCPUs are not two equal cores: one may run 1.3 to 1.5
+    times slower than the other for minutes (a pure FMA loop too), and both may slow down when
+    both are busy (benchmarks/README.md, stop 32). So the most any split of the same kernels
+    could reach is the work rate of both CPUs busy at once against one alone:
+    `ceiling` = mean alone time x (1 / CPU 0's time at once + 1 / CPU 1's), median over rounds.
+    (The slower one's time, 2 x alone / max, is the floor of a split that cannot move work
+    between threads; a work-stealing split may beat it.) None where this process cannot pin
+    two CPUs."""
+    import os
     import statistics
     import threading
 
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2:
+        return None
+    cpus = sorted(allowed)[:2]
     pair = [make(), make()]
     for r in pair:
         r.set_inputs()
         r.invoke()
     go, done = threading.Barrier(2), threading.Barrier(2)
-    other: list[int] = []
+    phase = {"name": ""}
+    partner_ms: list[float] = []
 
     def partner() -> None:
-        for _ in range(runs):
+        os.sched_setaffinity(0, {cpus[1]})
+        while True:
             go.wait()
-            start = time.perf_counter_ns()
-            pair[1].invoke()
-            other.append(time.perf_counter_ns() - start)
+            if phase["name"] == "stop":
+                return
+            if phase["name"] in ("alone", "both"):
+                start = time.perf_counter_ns()
+                pair[1].invoke()
+                partner_ms.append((time.perf_counter_ns() - start) / 1e6)
             done.wait()
+
+    def timed(r) -> float:
+        start = time.perf_counter_ns()
+        r.invoke()
+        return (time.perf_counter_ns() - start) / 1e6
 
     helper = threading.Thread(target=partner)
     helper.start()
-    alone, both = [], []
-    for _ in range(runs):
-        start = time.perf_counter_ns()
-        pair[0].invoke()
-        alone.append(time.perf_counter_ns() - start)
+    a0, a1, b0, b1, ceiling = [], [], [], [], []
+    try:
+        os.sched_setaffinity(0, {cpus[0]})
+        for _ in range(runs):
+            phase["name"] = "idle"  # the first CPU alone: the partner waits at the barrier
+            go.wait()
+            a0.append(timed(pair[0]))
+            done.wait()
+            phase["name"] = "alone"  # the second CPU alone
+            go.wait()
+            done.wait()
+            a1.append(partner_ms[-1])
+            phase["name"] = "both"
+            go.wait()
+            b0.append(timed(pair[0]))
+            done.wait()
+            b1.append(partner_ms[-1])
+            ceiling.append((a0[-1] + a1[-1]) / 2 * (1 / b0[-1] + 1 / b1[-1]))
+        phase["name"] = "stop"
         go.wait()
-        start = time.perf_counter_ns()
-        pair[0].invoke()
-        mine = time.perf_counter_ns() - start
-        done.wait()
-        both.append(max(mine, other[-1]))
-    helper.join()
-    return statistics.median(alone) / 1e6, statistics.median(both) / 1e6
+    finally:
+        helper.join()
+        os.sched_setaffinity(0, allowed)
+    med = statistics.median
+    return {"alone0": med(a0), "alone1": med(a1), "both0": med(b0), "both1": med(b1),
+            "ceiling": med(ceiling), "cpus": cpus,
+            "floor": med([(x + y) / max(p, q) for x, y, p, q in zip(a0, a1, b0, b1)])}
 
 
 BLOCK = 5
