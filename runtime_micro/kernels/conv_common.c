@@ -719,17 +719,19 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
         return;
     }
     /* An int8 DEPTHWISE_CONV_2D of fewer than 4 rows per thread (7x7 maps and smaller), or of
-     * at most EL_DW_FINE_PIXELS output pixels, whose channels make whole groups of 32 per
-     * thread splits by channels, in a guided split of 32-channel groups: rows would split
-     * 4 / 3 (and a 3x3 map 2 / 1), and a 14x14 map's bands would be one per thread. A window
-     * of more than 64 channels runs the kernel's one-pass path over all of them. */
+     * at most EL_DW_FINE_PIXELS output pixels, with at least one group of 32 channels per
+     * thread splits by channels, in a guided split of 32-channel groups (the last one may be
+     * partial: conv_chan_task clips it): rows would split 4 / 3 (and a 3x3 map 2 / 1), and a
+     * 14x14 map's bands would be one per thread. A window of more than 64 channels runs the
+     * kernel's one-pass path over all of them. (Until stop 32 the channels had to make whole
+     * groups per thread: MobileNetV2-0.35/96's 3x3 maps of 336 and 672 channels ran on one.) */
     if (EL_HOSTED_CPU && run == depthwise_run && in->type == EL_INT8 &&
         (v->out.h < 4 * threads || v->out.h * v->out.w <= EL_DW_FINE_PIXELS) &&
-        v->out.c % (32 * threads) == 0 &&
+        v->out.c >= EL_DW_FINE_CHANS * threads &&
         el_opt_depthwise_conv2d_s8_cols(el_ctx_isa(ctx), v->p, &v->q, &v->in, NULL, &v->filter,
                                         NULL, NULL, &v->out, NULL, 0, 0)) {
         j.chans = EL_DW_FINE_CHANS;
-        guided(ctx, &j, v->out.c / EL_DW_FINE_CHANS, EL_CONV_FINE_BANDS);
+        guided(ctx, &j, (v->out.c + EL_DW_FINE_CHANS - 1) / EL_DW_FINE_CHANS, EL_CONV_FINE_BANDS);
         return;
     }
     {
