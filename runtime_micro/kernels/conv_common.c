@@ -550,10 +550,10 @@ typedef struct {
 /* Guided split: the units are dealt to the threads in equal shares (the hosted pool deals
  * each thread a contiguous run of `per` tasks) and each share is cut into `per` tasks of
  * decreasing size, in proportion to 2 per - 1, 2 per - 3, ..., 1 (the first j of them end
- * at j (2 per - j) / per^2 of the share). A thread that runs out of work steals from the end
- * of the other's run, so the tasks left at a layer's end are its smallest ones: the two
- * threads finish within a small task of each other, not within one of 1 / per of the
- * share. per <= sqrt(share) keeps the last task at least one unit. */
+ * at j (2 per - j) / per^2 of the share). A thread that runs out of work takes the other's
+ * next task, the largest left, so a layer ends on the smallest tasks: the two threads finish
+ * within a small task of each other, not within one of 1 / per of the share. per <=
+ * sqrt(share) keeps the last task at least one unit. */
 static void guided_range(const conv_job *j, int32_t i, int32_t *a, int32_t *b)
 {
     const int32_t t = i / j->per, k = i % j->per, m2 = j->per * j->per;
@@ -738,8 +738,8 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
         /* Up to EL_CONV_BANDS bands per thread of at least EL_CONV_BAND_PIXELS output pixels
          * (the GEMM's row block on hosted CPUs, so no filter panel is packed more often than in
          * one call): a thread that starts late or runs slower then takes fewer of them (the
-         * hosted pool deals each thread a contiguous run of bands and lets it steal from the
-         * end of the others' runs). */
+         * hosted pool deals each thread a contiguous run of bands and lets it take the others'
+         * unclaimed ones). */
         const int32_t most = fine ? EL_CONV_FINE_BANDS : EL_CONV_BANDS;
         int32_t m =
             (int32_t)((double)v->out.h * v->out.w /

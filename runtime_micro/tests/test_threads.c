@@ -71,8 +71,9 @@ static void *run_many(void *arg)
 }
 
 /* Stealing: task 0 (the caller's: its range comes first) waits until some other task of the
- * caller's range has run on another thread, which only stealing from the end of that range
- * can do. Gives up after about 10 s (a failure, not a hang). */
+ * caller's range has run on another thread, which only stealing from that range can do; the
+ * thief takes the range's next task (1), the largest left when a split deals a range largest
+ * first. Gives up after about 10 s (a failure, not a hang). */
 typedef struct {
     pthread_t caller;
     int32_t n, stolen, first_stolen;
@@ -190,7 +191,7 @@ int main(int argc, char **argv)
     CHECK(a.ok && b.ok);
     el_threadpool_destroy(q);
     el_threadpool_destroy(p);
-    /* work stealing: the worker finishes its half, then takes from the end of the caller's */
+    /* work stealing: the worker finishes its half, then takes the caller's next task */
     {
         steal_job sj;
         p = el_threadpool_create(2);
@@ -200,7 +201,7 @@ int main(int argc, char **argv)
         sj.first_stolen = -1;
         el_threadpool_parallel_for(p, sj.n, steal_task, &sj);
         CHECK(sj.stolen == 1);
-        CHECK(sj.first_stolen == sj.n / 2 - 1); /* from the end: the caller keeps its rows */
+        CHECK(sj.first_stolen == 1); /* the next one: the largest left in a guided split */
         el_threadpool_destroy(p);
     }
     for (n = 2; n <= 3; n++) {
