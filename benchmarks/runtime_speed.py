@@ -276,16 +276,22 @@ def two_cpus(make, runs: int) -> dict[str, float] | None:
     partner_ms: list[float] = []
 
     def partner() -> None:
-        os.sched_setaffinity(0, {cpus[1]})
-        while True:
-            go.wait()
-            if phase["name"] == "stop":
-                return
-            if phase["name"] in ("alone", "both"):
-                start = time.perf_counter_ns()
-                pair[1].invoke()
-                partner_ms.append((time.perf_counter_ns() - start) / 1e6)
-            done.wait()
+        try:
+            os.sched_setaffinity(0, {cpus[1]})
+            while True:
+                go.wait()
+                if phase["name"] == "stop":
+                    return
+                if phase["name"] in ("alone", "both"):
+                    start = time.perf_counter_ns()
+                    pair[1].invoke()
+                    partner_ms.append((time.perf_counter_ns() - start) / 1e6)
+                done.wait()
+        except threading.BrokenBarrierError:
+            return
+        except Exception:  # pinning refused or an invoke failed: stop the main loop too
+            go.abort()
+            done.abort()
 
     def timed(r) -> float:
         start = time.perf_counter_ns()
@@ -295,6 +301,7 @@ def two_cpus(make, runs: int) -> dict[str, float] | None:
     helper = threading.Thread(target=partner)
     helper.start()
     a0, a1, b0, b1, ceiling = [], [], [], [], []
+    finished = False
     try:
         os.sched_setaffinity(0, {cpus[0]})
         for _ in range(runs):
@@ -316,9 +323,17 @@ def two_cpus(make, runs: int) -> dict[str, float] | None:
             ceiling.append((a0[-1] + a1[-1]) / 2 * (1 / b0[-1] + 1 / b1[-1]))
         phase["name"] = "stop"
         go.wait()
+        finished = True
+    except (threading.BrokenBarrierError, OSError):
+        pass  # the partner failed, or this thread could not be pinned: no figures
     finally:
+        if not finished:
+            go.abort()
+            done.abort()
         helper.join()
         os.sched_setaffinity(0, allowed)
+    if not finished:
+        return None
     med = statistics.median
     return {"alone0": med(a0), "alone1": med(a1), "both0": med(b0), "both1": med(b1),
             "ceiling": med(ceiling), "cpus": cpus,
