@@ -8,10 +8,9 @@
  * Stop 32: stealing from the other end (the smallest first) left the slower thread's
  * mid-sized tasks for last; taking from the front, in ten paired runs (MobileNetV2 1.0/224
  * and 0.35/96, int8 and float), two threads took 0.964 to 1.005 of their time (median
- * 0.989). Which thread computes
- * which rows does not matter here: swapping the halves at every layer cost nothing. The caller
- * waits until the last task has finished, so nothing of the job is touched after parallel_for
- * returns.
+ * 0.989). Which thread computes which rows does not matter here: swapping the halves at every
+ * layer cost nothing. The caller waits until the last task has finished, so nothing of the
+ * job is touched after parallel_for returns.
  *
  * No lock on the way of a job: a worker polling for work, or a caller polling for the last
  * task, never takes the mutex, which is only for threads that go to sleep. (When jobs were

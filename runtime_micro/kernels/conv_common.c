@@ -724,7 +724,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
      * partial: conv_chan_task clips it): rows would split 4 / 3 (and a 3x3 map 2 / 1), and a
      * 14x14 map's bands would be one per thread. A window of more than 64 channels runs the
      * kernel's one-pass path over all of them. (Until stop 32 the channels had to make whole
-     * groups per thread: MobileNetV2-0.35/96's 3x3 maps of 336 and 672 channels ran on one.) */
+     * groups per thread: a layer of 200 or 336 channels ran on one thread.) */
     if (EL_HOSTED_CPU && run == depthwise_run && in->type == EL_INT8 &&
         (v->out.h < 4 * threads || v->out.h * v->out.w <= EL_DW_FINE_PIXELS) &&
         v->out.c >= EL_DW_FINE_CHANS * threads &&
