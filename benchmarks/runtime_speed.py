@@ -245,7 +245,7 @@ def _rounds(runners: list, peers: list, first: dict[str, list[int]],
     return rows, {label: statistics.median(v) for label, v in ups.items()}
 
 
-def two_cpus(make, runs: int) -> dict[str, float] | None:
+def two_cpus(make, runs: int) -> dict | None:
     """How fast each CPU runs one runtime's one-thread interpreter this minute: pinned to the
     first CPU alone, to the second alone, and both at once (an interpreter per CPU, the second
     driven from its own Python thread; both runtimes release the GIL in invoke), round by
@@ -254,9 +254,10 @@ def two_cpus(make, runs: int) -> dict[str, float] | None:
     both are busy (benchmarks/README.md, stop 32). So the most any split of the same kernels
     could reach is the work rate of both CPUs busy at once against one alone:
     `ceiling` = mean alone time x (1 / CPU 0's time at once + 1 / CPU 1's), median over rounds.
-    (The slower one's time, 2 x alone / max, is the floor of a split that cannot move work
-    between threads; a work-stealing split may beat it.) None where this process cannot pin
-    two CPUs."""
+    (`floor` = 2 x mean alone time / the slower CPU's time at once: what a split that cannot
+    move work between threads reaches; a work-stealing split may beat it.) Medians in ms under
+    "alone0" / "alone1" / "both0" / "both1", the two CPU numbers under "cpus"; None where this
+    process cannot pin two CPUs."""
     import os
     import statistics
     import threading
@@ -275,6 +276,11 @@ def two_cpus(make, runs: int) -> dict[str, float] | None:
     phase = {"name": ""}
     partner_ms: list[float] = []
 
+    def timed(r) -> float:
+        start = time.perf_counter_ns()
+        r.invoke()
+        return (time.perf_counter_ns() - start) / 1e6
+
     def partner() -> None:
         try:
             os.sched_setaffinity(0, {cpus[1]})
@@ -283,20 +289,13 @@ def two_cpus(make, runs: int) -> dict[str, float] | None:
                 if phase["name"] == "stop":
                     return
                 if phase["name"] in ("alone", "both"):
-                    start = time.perf_counter_ns()
-                    pair[1].invoke()
-                    partner_ms.append((time.perf_counter_ns() - start) / 1e6)
+                    partner_ms.append(timed(pair[1]))
                 done.wait()
         except threading.BrokenBarrierError:
             return
         except Exception:  # pinning refused or an invoke failed: stop the main loop too
             go.abort()
             done.abort()
-
-    def timed(r) -> float:
-        start = time.perf_counter_ns()
-        r.invoke()
-        return (time.perf_counter_ns() - start) / 1e6
 
     helper = threading.Thread(target=partner)
     helper.start()
