@@ -542,35 +542,12 @@ typedef struct {
     el_tensor *out;
     size_t esize;
     int32_t bands, rows; /* bands per batch, output rows per band */
-    /* per > 0 (int8 / float32 on hosted CPUs, one batch): a guided split of `extent` units,
-     * per tasks per thread (guided_range): rows, or (chans > 0) groups of chans channels */
-    int32_t per, threads, extent, chans;
+    /* guided (int8 / float32 on hosted CPUs, one batch): a guided split (el_guided_range) of
+     * rows, or (chans > 0) of groups of chans channels */
+    int32_t chans;
+    int guided;
+    el_guided g;
 } conv_job;
-
-/* Guided split: the units are dealt to the threads in equal shares (the hosted pool deals
- * each thread a contiguous run of `per` tasks) and each share is cut into `per` tasks of
- * decreasing size, in proportion to 2 per - 1, 2 per - 3, ..., 1 (the first j of them end
- * at j (2 per - j) / per^2 of the share). A thread that runs out of work takes the other's
- * next task, the largest left, so a layer ends on the smallest tasks: the two threads finish
- * within a small task of each other, not within one of 1 / per of the share. per <=
- * sqrt(share) keeps the last task at least one unit. */
-static void guided_range(const conv_job *j, int32_t i, int32_t *a, int32_t *b)
-{
-    const int32_t t = i / j->per, k = i % j->per, m2 = j->per * j->per;
-    const int32_t s0 = (int32_t)((int64_t)j->extent * t / j->threads);
-    const int64_t share = (int64_t)j->extent * (t + 1) / j->threads - s0;
-    *a = s0 + (int32_t)(share * k * (2 * j->per - k) / m2);
-    *b = s0 + (int32_t)(share * (k + 1) * (2 * j->per - k - 1) / m2);
-}
-
-/* Tasks per thread of a guided split of `share` units: at most `most`, at most sqrt(share). */
-static int32_t guided_per(int32_t share, int32_t most)
-{
-    int32_t m = 1;
-    while (m < most && (m + 1) * (m + 1) <= share)
-        m++;
-    return m;
-}
 
 /* An int8 or float32 CONV_2D with at least as many output channels per filter tap as output
  * pixels (the 1x1 expansions of a 7x7 or 14x14 map) is split by output channels on hosted
@@ -584,7 +561,7 @@ static void conv_chan_task(const conv_job *j, int32_t i)
 {
     const conv_view *v = j->v;
     int32_t c0, c1;
-    guided_range(j, i, &c0, &c1);
+    el_guided_range(&j->g, i, &c0, &c1);
     c0 *= j->chans;
     c1 = c1 * j->chans < v->out.c ? c1 * j->chans : v->out.c;
     if (c1 <= c0)
@@ -621,9 +598,9 @@ static void conv_task(void *arg, int32_t i)
         conv_chan_task(j, i);
         return;
     }
-    if (EL_HOSTED_CPU && j->per > 0) { /* one batch */
+    if (EL_HOSTED_CPU && j->guided) { /* one batch */
         b = 0;
-        guided_range(j, i, &r0, &r1);
+        el_guided_range(&j->g, i, &r0, &r1);
     } else {
         b = i / j->bands;
         r0 = (i % j->bands) * j->rows;
@@ -652,7 +629,7 @@ static void conv_task(void *arg, int32_t i)
 #define EL_CONV_BAND_PIXELS 256
 /* int8 and float32 layers on hosted CPUs split finer, so that a thread that runs slower (on a
  * VM, the vCPU whose sibling is busy, or that idled between invokes) hands its last pieces to
- * the other: a guided split (guided_range) of rows (bands of 24 pixels or more on average, up
+ * the other: a guided split (el_guided_range) of rows (bands of 24 pixels or more on average, up
  * to 8 per thread), of 16-channel groups for channel-split convs, and of 32-channel groups for
  * int8 depthwise layers of 14x14 and smaller. With one task per thread the 28x28, 14x14 and 7x7
  * layers of MobileNetV2 left the caller waiting up to 1.5 ms per invoke in slow minutes
@@ -668,13 +645,13 @@ static void conv_task(void *arg, int32_t i)
 #define EL_DW_FINE_CHANS 32
 #define EL_DW_FINE_PIXELS 196
 
-/* Runs job j as a guided split (see guided_range) of `extent` units, at most `most` tasks per
+/* Runs job j as a guided split (el_guided_range) of `extent` units, at most `most` tasks per
  * thread: rows, or (j->chans > 0) windows of j->chans channels. */
 static void guided(el_context *ctx, conv_job *j, int32_t extent, int32_t most)
 {
-    j->extent = extent;
-    j->per = guided_per(extent / j->threads, most);
-    el_parallel_for(ctx, j->per * j->threads, conv_task, j);
+    j->guided = 1;
+    j->g = el_guided_split(extent, el_ctx_threads(ctx), most);
+    el_parallel_for(ctx, el_guided_tasks(&j->g), conv_task, j);
 }
 
 static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, const el_tensor *in,
@@ -702,8 +679,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
     j.esize = in->type == EL_FLOAT32 ? 4u : (in->type == EL_INT16 ? 2u : 1u);
     if (EL_HOSTED_CPU) { /* channel windows and guided splits: hosted CPUs only */
         j.chans = 0;
-        j.per = 0;
-        j.threads = threads;
+        j.guided = 0;
     }
     fine = EL_HOSTED_CPU && (in->type == EL_INT8 || in->type == EL_FLOAT32);
     if (EL_HOSTED_CPU && run == conv2d_run && v->out.c >= 32 * threads &&

@@ -302,25 +302,36 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
 }
 
 /* Threads: float32 ops and int8 ADD / SUB / MUL on inputs of one shape (no broadcast) split
- * into contiguous runs of elements, each computed as a 1-D op: every element's arithmetic is
- * the same as in one call, so the bytes never depend on the split. */
+ * into contiguous runs of whole 64-element vectors, each computed as a 1-D op: every element's
+ * arithmetic is the same as in one call, so the bytes never depend on the split. On hosted
+ * CPUs the runs are a guided split (el_guided_range) of up to EL_BINARY_FINE_TASKS per thread,
+ * so a thread that starts late or runs slower hands its last runs to the other. */
 typedef struct {
     el_context *ctx;
     const binary_data *d;
     const el_tensor *a, *b;
     el_tensor *out;
     int32_t n, per_task;
+    int guided; /* hosted: task i is el_guided_range(&g, i) in vectors of 64 elements */
+    el_guided g;
 } binary_job;
 
 static void binary_task(void *arg, int32_t i)
 {
     const binary_job *j = (const binary_job *)arg;
     const binary_data *d = j->d;
-    const int32_t off = i * j->per_task;
+    int32_t off = i * j->per_task;
     el_shape s;
     memset(&s, 0, sizeof s);
     s.rank = 1;
-    s.d[0] = off + j->per_task < j->n ? j->per_task : j->n - off;
+    if (EL_HOSTED_CPU && j->guided) {
+        int32_t b;
+        el_guided_range(&j->g, i, &off, &b);
+        off *= 64;
+        s.d[0] = (b * 64 < j->n ? b * 64 : j->n) - off;
+    } else {
+        s.d[0] = off + j->per_task < j->n ? j->per_task : j->n - off;
+    }
     if (s.d[0] <= 0)
         return;
     if (d->type == EL_FLOAT32) {
@@ -342,6 +353,7 @@ static void binary_task(void *arg, int32_t i)
 
 /* Below this many elements an op runs as one call: the hand-off would cost more. */
 #define EL_BINARY_SPLIT_MIN 4096
+#define EL_BINARY_FINE_TASKS 8
 
 /* 1 when the op was split and ran (see binary_task), 0 to run it as one call. */
 static int binary_split(el_context *ctx, const binary_data *d, const el_tensor *a,
@@ -371,6 +383,12 @@ static int binary_split(el_context *ctx, const binary_data *d, const el_tensor *
     j.a = a;
     j.b = b;
     j.out = out;
+    j.guided = EL_HOSTED_CPU;
+    if (j.guided) {
+        j.g = el_guided_split((j.n + 63) / 64, threads, EL_BINARY_FINE_TASKS);
+        el_parallel_for(ctx, el_guided_tasks(&j.g), binary_task, &j);
+        return 1;
+    }
     el_parallel_for(ctx, (j.n + j.per_task - 1) / j.per_task, binary_task, &j);
     return 1;
 }
