@@ -543,7 +543,7 @@ typedef struct {
     size_t esize;
     int32_t bands, rows; /* bands per batch, output rows per band */
     /* guided (int8 / float32 on hosted CPUs, one batch): a guided split (el_guided_range) of
-     * rows, or (chans > 0) of groups of chans channels */
+     * rows, or (chans > 0) of channels in groups of chans */
     int32_t chans;
     int guided;
     el_guided g;
@@ -562,8 +562,6 @@ static void conv_chan_task(const conv_job *j, int32_t i)
     const conv_view *v = j->v;
     int32_t c0, c1;
     el_guided_range(&j->g, i, &c0, &c1);
-    c0 *= j->chans;
-    c1 = c1 * j->chans < v->out.c ? c1 * j->chans : v->out.c;
     if (c1 <= c0)
         return;
     if (j->run == depthwise_run) {
@@ -645,12 +643,12 @@ static void conv_task(void *arg, int32_t i)
 #define EL_DW_FINE_CHANS 32
 #define EL_DW_FINE_PIXELS 196
 
-/* Runs job j as a guided split (el_guided_range) of `extent` units, at most `most` tasks per
- * thread: rows, or (j->chans > 0) windows of j->chans channels. */
-static void guided(el_context *ctx, conv_job *j, int32_t extent, int32_t most)
+/* Runs job j as a guided split (el_guided_range) of `total` items, at most `most` tasks per
+ * thread: rows, or (j->chans > 0) channels in windows of whole groups of j->chans. */
+static void guided(el_context *ctx, conv_job *j, int32_t total, int32_t most)
 {
     j->guided = 1;
-    j->g = el_guided_split(extent, el_ctx_threads(ctx), most);
+    j->g = el_guided_split(total, j->chans > 0 ? j->chans : 1, el_ctx_threads(ctx), most);
     el_parallel_for(ctx, el_guided_tasks(&j->g), conv_task, j);
 }
 
@@ -691,7 +689,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
           el_opt_conv2d_f32_cols(el_ctx_isa(ctx), v->p, &v->in, NULL, &v->filter, NULL, NULL, NULL,
                                  &v->out, NULL, 0, 0)))) {
         j.chans = 16; /* only int8 and float32 layers on hosted CPUs get here: fine */
-        guided(ctx, &j, (v->out.c + 15) / 16, EL_CONV_FINE_BANDS);
+        guided(ctx, &j, v->out.c, EL_CONV_FINE_BANDS);
         return;
     }
     /* An int8 DEPTHWISE_CONV_2D of fewer than 4 rows per thread (7x7 maps and smaller), or of
@@ -707,7 +705,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
         el_opt_depthwise_conv2d_s8_cols(el_ctx_isa(ctx), v->p, &v->q, &v->in, NULL, &v->filter,
                                         NULL, NULL, &v->out, NULL, 0, 0)) {
         j.chans = EL_DW_FINE_CHANS;
-        guided(ctx, &j, (v->out.c + EL_DW_FINE_CHANS - 1) / EL_DW_FINE_CHANS, EL_CONV_FINE_BANDS);
+        guided(ctx, &j, v->out.c, EL_CONV_FINE_BANDS);
         return;
     }
     {

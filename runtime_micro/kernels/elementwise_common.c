@@ -312,24 +312,23 @@ typedef struct {
     const el_tensor *a, *b;
     el_tensor *out;
     int32_t n, per_task;
-    int guided; /* hosted: task i is el_guided_range(&g, i) in vectors of 64 elements */
-    el_guided g;
+    el_guided g; /* hosted CPUs: task i is el_guided_range(&g, i) */
 } binary_job;
 
 static void binary_task(void *arg, int32_t i)
 {
     const binary_job *j = (const binary_job *)arg;
     const binary_data *d = j->d;
-    int32_t off = i * j->per_task;
+    int32_t off;
     el_shape s;
     memset(&s, 0, sizeof s);
     s.rank = 1;
-    if (EL_HOSTED_CPU && j->guided) {
+    if (EL_HOSTED_CPU) {
         int32_t b;
         el_guided_range(&j->g, i, &off, &b);
-        off *= 64;
-        s.d[0] = (b * 64 < j->n ? b * 64 : j->n) - off;
+        s.d[0] = b - off;
     } else {
+        off = i * j->per_task;
         s.d[0] = off + j->per_task < j->n ? j->per_task : j->n - off;
     }
     if (s.d[0] <= 0)
@@ -376,19 +375,18 @@ static int binary_split(el_context *ctx, const binary_data *d, const el_tensor *
     j.n = el_tensor_elements(out);
     if (j.n < EL_BINARY_SPLIT_MIN)
         return 0;
-    j.per_task = (j.n + threads - 1) / threads;
-    j.per_task = (j.per_task + 63) & ~63; /* whole vectors per task */
     j.ctx = ctx;
     j.d = d;
     j.a = a;
     j.b = b;
     j.out = out;
-    j.guided = EL_HOSTED_CPU;
-    if (j.guided) {
-        j.g = el_guided_split((j.n + 63) / 64, threads, EL_BINARY_FINE_TASKS);
+    if (EL_HOSTED_CPU) {
+        j.g = el_guided_split(j.n, 64, threads, EL_BINARY_FINE_TASKS);
         el_parallel_for(ctx, el_guided_tasks(&j.g), binary_task, &j);
         return 1;
     }
+    j.per_task = (j.n + threads - 1) / threads;
+    j.per_task = (j.per_task + 63) & ~63; /* whole vectors per task */
     el_parallel_for(ctx, (j.n + j.per_task - 1) / j.per_task, binary_task, &j);
     return 1;
 }

@@ -214,8 +214,7 @@ typedef struct {
     const el_tensor *in, *filter, *bias;
     el_tensor *out;
     int32_t batches, depth, units, per_task, by_units;
-    int guided; /* hosted, by units: task i is el_guided_range(&g, i) in blocks of 4 units */
-    el_guided g;
+    el_guided g;         /* hosted CPUs, by units: task i is el_guided_range(&g, i) */
     size_t esize, bsize; /* activation and bias element sizes */
 } fc_job;
 
@@ -223,19 +222,19 @@ static void fc_task(void *arg, int32_t i)
 {
     const fc_job *j = (const fc_job *)arg;
     const int32_t total = j->by_units ? j->units : j->batches;
-    int32_t a = i * j->per_task, n;
+    int32_t a, n;
     const unsigned char *in = (const unsigned char *)j->in->data;
     const unsigned char *w = (const unsigned char *)j->filter->data;
     const unsigned char *bias = j->bias ? (const unsigned char *)j->bias->data : NULL;
     unsigned char *out = (unsigned char *)j->out->data;
     el_pc_quant q = *j->q;
     el_opt_sums sums;
-    if (EL_HOSTED_CPU && j->guided) {
+    if (EL_HOSTED_CPU && j->by_units) {
         int32_t b;
         el_guided_range(&j->g, i, &a, &b);
-        a *= 4;
-        n = (b * 4 < total ? b * 4 : total) - a;
+        n = b - a;
     } else {
+        a = i * j->per_task;
         n = a + j->per_task < total ? j->per_task : total - a;
     }
     if (n <= 0)
@@ -305,15 +304,15 @@ static el_status fc_invoke(el_context *ctx, el_node *node)
                d->sums.bias ? &d->sums : NULL, out->data);
         return EL_OK;
     }
-    j.per_task = (total + threads - 1) / threads;
-    if (j.by_units && j.per_task % 4 != 0) { /* keep the units' blocks of 4 whole */
-        j.per_task += 4 - j.per_task % 4;
-    }
-    tasks = (total + j.per_task - 1) / j.per_task;
-    j.guided = EL_HOSTED_CPU && j.by_units;
-    if (j.guided) {
-        j.g = el_guided_split((total + 3) / 4, threads, EL_FC_FINE_TASKS);
+    if (EL_HOSTED_CPU && j.by_units) {
+        j.g = el_guided_split(total, 4, threads, EL_FC_FINE_TASKS);
         tasks = el_guided_tasks(&j.g);
+    } else {
+        j.per_task = (total + threads - 1) / threads;
+        if (j.by_units && j.per_task % 4 != 0) { /* keep the units' blocks of 4 whole */
+            j.per_task += 4 - j.per_task % 4;
+        }
+        tasks = (total + j.per_task - 1) / j.per_task;
     }
     j.ctx = ctx;
     j.k = k;

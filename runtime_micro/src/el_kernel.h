@@ -410,26 +410,31 @@ int32_t el_ctx_threads(const el_context *ctx);
 void el_parallel_for(el_context *ctx, int32_t n_tasks, void (*task)(void *arg, int32_t i),
                      void *arg);
 
-/* Guided split of `extent` units (rows, channel groups, vector runs) over `threads` threads,
- * for hosted pools (el_threadpool deals each thread a contiguous run of `per` tasks and lets a
- * thread whose run is done take the others' next unclaimed ones). The units are dealt in equal
+/* Guided split of `total` items (rows, channels, elements) in units of `unit` items (a row, a
+ * group of 16 channels, a 64-element vector) over `threads` threads, for hosted pools
+ * (el_threadpool deals each thread a contiguous run of `per` tasks and lets a thread whose
+ * run is done take the others' next unclaimed ones). The units are dealt in equal
  * shares and each share is cut into `per` tasks of decreasing size, in proportion to 2 per - 1,
  * 2 per - 3, ..., 1 (the first j of them end at j (2 per - j) / per^2 of the share): a thread
  * that runs out of work takes the other's largest task left, so a layer ends on the smallest
  * tasks and the threads finish within a small task of each other, not within 1 / per of the
  * share. per is at most `most` and at most sqrt(share), which keeps every task at least one
- * unit. Run el_guided_tasks(g) tasks; task i covers units [a, b) of el_guided_range (empty
- * when the extent does not fill it). Inline functions: no code where nothing splits this way
- * (microcontroller builds). */
+ * unit. Run el_guided_tasks(g) tasks; task i covers items [a, b) of el_guided_range: whole
+ * units, the last one clipped at `total` (empty, b <= a, when the units do not fill it).
+ * Inline functions: no code where nothing splits this way (microcontroller builds). */
 typedef struct {
-    int32_t extent, threads, per;
+    int32_t extent, threads, per; /* extent: units */
+    int32_t unit, total;
 } el_guided;
 
-static inline el_guided el_guided_split(int32_t extent, int32_t threads, int32_t most)
+static inline el_guided el_guided_split(int32_t total, int32_t unit, int32_t threads, int32_t most)
 {
     el_guided g;
+    const int32_t extent = (total + unit - 1) / unit;
     const int32_t share = extent / (threads > 1 ? threads : 1);
     g.extent = extent;
+    g.unit = unit;
+    g.total = total;
     g.threads = threads > 1 ? threads : 1;
     g.per = 1;
     while (g.per < most && (g.per + 1) * (g.per + 1) <= share)
@@ -447,8 +452,9 @@ static inline void el_guided_range(const el_guided *g, int32_t i, int32_t *a, in
     const int32_t t = i / g->per, k = i % g->per, m2 = g->per * g->per;
     const int32_t s0 = (int32_t)((int64_t)g->extent * t / g->threads);
     const int64_t share = (int64_t)g->extent * (t + 1) / g->threads - s0;
-    *a = s0 + (int32_t)(share * k * (2 * g->per - k) / m2);
-    *b = s0 + (int32_t)(share * (k + 1) * (2 * g->per - k - 1) / m2);
+    const int32_t ub = s0 + (int32_t)(share * (k + 1) * (2 * g->per - k - 1) / m2);
+    *a = (s0 + (int32_t)(share * k * (2 * g->per - k) / m2)) * g->unit;
+    *b = ub * g->unit < g->total ? ub * g->unit : g->total;
 }
 
 /* Tensor i of the node's inputs/outputs: NULL when i is out of range or the input is -1. */
