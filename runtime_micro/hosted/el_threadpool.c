@@ -3,8 +3,9 @@
  * the next unclaimed tasks of the others' (work stealing), so a thread that started late or
  * runs slower (a busy sibling core of a shared machine) holds nobody up. Owner and thief alike
  * take a range's tasks in order: the splits deal each thread's share largest task first
- * (conv_common.c), so a thief takes the largest task left, a layer ends on the smallest ones,
- * and a worker that wakes late into a job finds small tasks (longest-processing-time order).
+ * (el_kernel.h, el_guided_range), so a thief takes the largest task left, a layer ends on the
+ * smallest ones, and a worker that wakes late into a job finds small tasks
+ * (longest-processing-time order).
  * Stop 32: stealing from the other end (the smallest first) left the slower thread's
  * mid-sized tasks for last; taking from the front, in ten paired runs (MobileNetV2 1.0/224
  * and 0.35/96, int8 and float), two threads took 0.964 to 1.005 of their time (median
