@@ -143,7 +143,11 @@ static el_status reduce_invoke(el_context *ctx, el_node *node)
     } else if (d->type == EL_FLOAT32) {
         if (!EL_KEEP_F32) {
         } else if (WITH_MEAN && node->builtin_code == EL_OP_MEAN) {
-            el_reduce_mean_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
+            /* vectors on hosted CPUs only: on microcontrollers it would be the reference's loop */
+            if (!EL_HOSTED_CPU ||
+                !el_opt_mean_f32(el_ctx_isa(ctx), &d->p, &d->in, EL_F32(in), EL_F32(out))) {
+                el_reduce_mean_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
+            }
         } else if (WITH_SUM && node->builtin_code == EL_OP_SUM) {
             el_reduce_sum_f32(&d->p, &d->in, EL_F32(in), EL_F32(out));
         } else {

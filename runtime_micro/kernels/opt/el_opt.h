@@ -243,6 +243,10 @@ int el_opt_maxpool_s8(uint32_t isa, const el_pool_params *p, const el_dims *in_d
  * axes that form one run of dims. */
 int el_opt_mean_s8(uint32_t isa, const el_reduce_params *p, const el_shape *s, const int8_t *in,
                    int32_t *scratch, int8_t *out);
+/* MEAN float32 (el_reduce_mean_f32's arguments), the same bits; takes reduced axes that form
+ * one run of dims. */
+int el_opt_mean_f32(uint32_t isa, const el_reduce_params *p, const el_shape *s, const float *in,
+                    float *out);
 
 /* PAD / PADV2 (el_pad's arguments), any element size. */
 int el_opt_pad(uint32_t isa, size_t elem, const el_shape *in_shape, const int32_t *pad_before,

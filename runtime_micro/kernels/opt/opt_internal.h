@@ -191,6 +191,7 @@ void el_opt_add_avx2(const el_arith_params *p, int is_sub, int32_t n, const int8
 void el_opt_dw_sums_avx2(int32_t taps, const int8_t *f, int32_t fstride, int32_t n,
                          const int32_t *bias, int32_t off, int32_t *out);
 size_t el_opt_sum_rows_avx2(const int8_t *x, size_t r, size_t inner, uint32_t *acc);
+size_t el_opt_sum_rows_f32_avx2(const float *x, size_t r, size_t inner, float *acc);
 size_t el_opt_mean_out_avx2(const int32_t *sum, size_t n, int32_t sub, int32_t m, int32_t shift,
                             int32_t zp, int8_t *out);
 /* x86_avx2_fused.c: see el_opt_kernels.gemm_rq, dw_rq_ok and dw_rq */

@@ -506,7 +506,7 @@ EL_AVX2 void el_opt_dw_sums_avx2(int32_t taps, const int8_t *f, int32_t fstride,
     }
 }
 
-/* MEAN (reduce_s8.c): acc[c] += sum_j x[j * inner + c] (modulo 2^32) for the channels in
+/* MEAN int8 (reduce.c): acc[c] += sum_j x[j * inner + c] (modulo 2^32) for the channels in
  * whole blocks of 32; returns how many channels it did. */
 EL_AVX2 size_t el_opt_sum_rows_avx2(const int8_t *x, size_t r, size_t inner, uint32_t *acc)
 {
@@ -531,6 +531,29 @@ EL_AVX2 size_t el_opt_sum_rows_avx2(const int8_t *x, size_t r, size_t inner, uin
         EL_ACC_ADD(16, s2);
         EL_ACC_ADD(24, s3);
 #undef EL_ACC_ADD
+    }
+    return c;
+}
+
+/* MEAN float32 (reduce.c): acc[c] = acc[c] + x[j * inner + c] for j < r in turn, for the
+ * channels in whole blocks of 32 from c = 0; returns how many channels it did. */
+EL_AVX2 size_t el_opt_sum_rows_f32_avx2(const float *x, size_t r, size_t inner, float *acc)
+{
+    size_t c = 0, j;
+    for (; c + 32 <= inner; c += 32) {
+        __m256 s0 = _mm256_loadu_ps(acc + c), s1 = _mm256_loadu_ps(acc + c + 8);
+        __m256 s2 = _mm256_loadu_ps(acc + c + 16), s3 = _mm256_loadu_ps(acc + c + 24);
+        const float *p = x + c;
+        for (j = 0; j < r; ++j, p += inner) {
+            s0 = _mm256_add_ps(s0, _mm256_loadu_ps(p));
+            s1 = _mm256_add_ps(s1, _mm256_loadu_ps(p + 8));
+            s2 = _mm256_add_ps(s2, _mm256_loadu_ps(p + 16));
+            s3 = _mm256_add_ps(s3, _mm256_loadu_ps(p + 24));
+        }
+        _mm256_storeu_ps(acc + c, s0);
+        _mm256_storeu_ps(acc + c + 8, s1);
+        _mm256_storeu_ps(acc + c + 16, s2);
+        _mm256_storeu_ps(acc + c + 24, s3);
     }
     return c;
 }

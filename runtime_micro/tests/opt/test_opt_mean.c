@@ -1,12 +1,17 @@
-/* MEAN int8: the optimized kernel (reduced axes one run of dims) vs the reference, bit for
- * bit, over ranks 1..5, every axes mask (the others must be declined), counts from 1 to a few
- * thousand, extreme zero points and multipliers. */
+/* MEAN int8 and float32: the optimized kernels (reduced axes one run of dims) vs the
+ * reference, bit for bit, over ranks 1..5, every axes mask (the others must be declined),
+ * counts from 1 to a few thousand; int8 with extreme zero points and multipliers, float32 with
+ * values of mixed magnitude (the sums round differently in any other order), signed zeros,
+ * infinities and NaNs. */
+#include <math.h>
+
 #include "opt_test.h"
 
 #define MAX_N 8192
 
 static int8_t g_in[MAX_N], g_ref[MAX_N + GUARD], g_got[MAX_N + GUARD];
 static int32_t g_scratch[MAX_N];
+static float g_fin[MAX_N], g_fref[MAX_N + GUARD], g_fgot[MAX_N + GUARD];
 
 static void run_case(int idx, const el_shape *s, int32_t mask, int32_t izp, int32_t ozp,
                      double scale, int *done)
@@ -60,6 +65,65 @@ static void run_case(int idx, const el_shape *s, int32_t mask, int32_t izp, int3
     *done += run;
 }
 
+/* Floats of mixed magnitude; special values (-0.0, +-inf, NaN) when `special`. */
+static void fill_mixed(float *x, int32_t n, int special)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const uint32_t r = rnd() % 64u;
+        const float mag = r < 8 ? 1e6f : (r < 16 ? 1e-6f : 1.0f);
+        x[i] = mag * ((float)(int32_t)(rnd() % 200001u) - 100000.0f) / 30000.0f;
+        if (special && r == 60) {
+            x[i] = -0.0f;
+        } else if (special && r == 61) {
+            x[i] = (rnd() & 1u) ? INFINITY : -INFINITY;
+        } else if (special && r == 62 && rnd() % 4u == 0) {
+            x[i] = NAN;
+        }
+    }
+}
+
+static void run_case_f32(int idx, const el_shape *s, int32_t mask, int special)
+{
+    el_reduce_params p;
+    int32_t d, n_out = 1, total = 1;
+    char what[160];
+    memset(&p, 0, sizeof p);
+    for (d = 0; d < s->rank; ++d) {
+        total *= s->d[d];
+        n_out *= (mask & (1 << d)) ? 1 : s->d[d];
+    }
+    if (total > MAX_N) {
+        return;
+    }
+    p.axes_mask = mask;
+    fill_mixed(g_fin, total, special);
+    el_reduce_mean_f32(&p, s, g_fin, g_fref);
+    memset(g_fgot, GUARD_BYTE, sizeof g_fgot);
+    memset(g_fref + n_out, GUARD_BYTE, GUARD * sizeof(float));
+    snprintf(what, sizeof what, "mean float32 case %d: rank %d mask 0x%x", idx, (int)s->rank,
+             (unsigned)mask);
+    ++g_checked;
+    if (el_opt_mean_f32(isa_all(), &p, s, g_fin, g_fgot)) {
+        ++g_fast;
+        /* bits, guard included */
+        same_output((const int8_t *)g_fref, (const int8_t *)g_fgot, n_out * 4, what, 0);
+    } else {
+        int32_t lo = -1, hi = -1, contiguous = 1;
+        for (d = 0; d < s->rank; ++d) {
+            if (mask & (1 << d)) {
+                contiguous &= hi < 0 || hi == d - 1;
+                lo = lo < 0 ? d : lo;
+                hi = d;
+            }
+        }
+        if (EL_HOSTED_CPU && contiguous && lo >= 0) { /* microcontrollers: always declined */
+            printf("FAIL %s: optimized path declined\n", what);
+            ++g_failures;
+        }
+    }
+}
+
 int main(void)
 {
     static const int32_t zps[] = {-128, -128, 127, 127, 0, -5, 3};
@@ -91,5 +155,26 @@ int main(void)
         run_case(-3, &s, 0x2, -128, 0, 0.7, &done);
         run_case(-4, &s, 0x2, 127, 0, 0.7, &done);
     }
-    return finish("test_opt_mean", 250);
+    /* float32: MobileNetV2-1.0/224's head (7x7x1280 over H and W: 32-channel blocks on AVX2,
+     * 16 on NEON), channel counts that leave a tail, then the random matrix */
+    {
+        const el_shape head = {4, {1, 7, 7, 160}}, tail = {4, {2, 5, 3, 45}};
+        const el_shape rows = {3, {1, 3000, 2}};
+        run_case_f32(-1, &head, 0x6, 0);
+        run_case_f32(-2, &head, 0x6, 1);
+        run_case_f32(-3, &tail, 0x6, 1);
+        run_case_f32(-4, &tail, 0x2, 0);
+        run_case_f32(-5, &rows, 0x2, 0);
+    }
+    for (idx = 0; idx < 600; ++idx) {
+        el_shape s;
+        int32_t d, mask;
+        s.rank = rnd_in(1, 5);
+        for (d = 0; d < s.rank; ++d) {
+            s.d[d] = rnd_in(1, d == s.rank - 1 ? 70 : 9);
+        }
+        mask = rnd_in(1, (1 << s.rank) - 1);
+        run_case_f32(idx, &s, mask, (int)(rnd() % 2u));
+    }
+    return finish("test_opt_mean", EL_HOSTED_CPU ? 500 : 250);
 }
