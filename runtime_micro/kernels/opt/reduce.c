@@ -5,8 +5,9 @@
  * in any order) and the same per-output arithmetic, so the same bytes.
  * float32 (el_reduce_mean_f32): every output's sum starts at 0.0f and adds its inputs in input
  * order, one rounding per add, as the reference does (its lanes are independent outputs), then
- * the same division: the same bits. The reference's loop is scalar (MobileNetV2-1.0/224's
- * global pool: 51.6 us). */
+ * the same division: the same bits. The reference's loop is scalar: MobileNetV2-1.0/224's
+ * global pool took 45 us, 9 us in vectors (AVX2), on two threads as on one (it does not
+ * split). Hosted CPUs only: on a microcontroller this would be the reference's loop. */
 #include "el_opt.h"
 
 #include "../el_quant.h"
