@@ -27,17 +27,26 @@ static int one_run(const el_shape *s, int32_t mask)
     return contiguous && lo >= 0;
 }
 
+/* Elements of shape s; *n_out: of the output that reduces mask's axes. */
+static int32_t elements(const el_shape *s, int32_t mask, int32_t *n_out)
+{
+    int32_t d, total = 1;
+    *n_out = 1;
+    for (d = 0; d < s->rank; ++d) {
+        total *= s->d[d];
+        *n_out *= (mask & (1 << d)) ? 1 : s->d[d];
+    }
+    return total;
+}
+
 static void run_case(int idx, const el_shape *s, int32_t mask, int32_t izp, int32_t ozp,
                      double scale, int *done)
 {
     el_reduce_params p;
-    int32_t d, n_out = 1, total = 1, shift;
+    int32_t n_out, total, shift;
     char what[160];
     int run = 0;
-    for (d = 0; d < s->rank; ++d) {
-        total *= s->d[d];
-        n_out *= (mask & (1 << d)) ? 1 : s->d[d];
-    }
+    total = elements(s, mask, &n_out);
     if (total > MAX_N) {
         return;
     }
@@ -90,14 +99,11 @@ static void fill_mixed(float *x, int32_t n, int special)
 static void run_case_f32(int idx, const el_shape *s, int32_t mask, int special)
 {
     el_reduce_params p;
-    int32_t d, n_out = 1, total = 1;
+    int32_t n_out, total;
     char what[160];
     int run;
     memset(&p, 0, sizeof p);
-    for (d = 0; d < s->rank; ++d) {
-        total *= s->d[d];
-        n_out *= (mask & (1 << d)) ? 1 : s->d[d];
-    }
+    total = elements(s, mask, &n_out);
     if (total > MAX_N) {
         return;
     }
