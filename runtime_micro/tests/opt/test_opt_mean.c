@@ -11,7 +11,7 @@
 
 static int8_t g_in[MAX_N], g_ref[MAX_N + GUARD], g_got[MAX_N + GUARD];
 static int32_t g_scratch[MAX_N];
-static float g_fin[MAX_N], g_fref[MAX_N + GUARD], g_fgot[MAX_N + GUARD];
+static float g_fin[MAX_N], g_fref[MAX_N], g_fgot[MAX_N + GUARD];
 
 /* Whether the reduced axes of mask form one run of dims (what the optimized kernels take). */
 static int one_run(const el_shape *s, int32_t mask)
