@@ -248,9 +248,11 @@ def _pad_conv_model(path: Path) -> None:
     """A 1x1 conv to 200 channels on a 12x12 map (its filter outweighs its pixels: split by
     channel windows, the last one not a whole 16), a PAD of height and width, unequal before
     and after (split by rows), then a 3x3 conv; and a PAD of batch, height and channels of the
-    input, with a constant that is not 0, to a second output (split by the batch); and a 3x3
-    depthwise conv of the 200 channels to a third output (int8: split by 32-channel groups,
-    the last one 8 channels)."""
+    input, with a constant that is not 0, to a second output (split by the batch); a 3x3
+    depthwise conv of the 200 channels to a third output (int8: split by rows, which deal
+    the threads equal shares where 32-channel groups would not); and a 3x3 depthwise conv of
+    stride 2 to a 5x5 map, the fourth output (int8: split by channel groups, 32 channels for 2
+    and 3 threads, 16 for 4, the last group 8 channels)."""
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(11)
@@ -261,24 +263,28 @@ def _pad_conv_model(path: Path) -> None:
     p2 = numpy_helper.from_array(np.array([0, 5, 100, 0, 1, 3, 80, 0], np.int64), "p2")
     cv = numpy_helper.from_array(np.array(0.5, np.float32), "cv")
     w3 = numpy_helper.from_array(rng.standard_normal((200, 1, 3, 3)).astype(np.float32) * .3, "w3")
+    w4 = numpy_helper.from_array(rng.standard_normal((200, 1, 3, 3)).astype(np.float32) * .3, "w4")
     graph = helper.make_graph(
         [helper.make_node("Conv", ["x", "w1"], ["c1"]), helper.make_node("Relu", ["c1"], ["r1"]),
          helper.make_node("Pad", ["r1", "p1"], ["pd"]),
          helper.make_node("Conv", ["pd", "w2"], ["out"]),
          helper.make_node("Pad", ["x", "p2", "cv"], ["out2"]),
-         helper.make_node("Conv", ["r1", "w3"], ["out3"], group=200, pads=[1, 1, 1, 1])],
+         helper.make_node("Conv", ["r1", "w3"], ["out3"], group=200, pads=[1, 1, 1, 1]),
+         helper.make_node("Conv", ["r1", "w4"], ["out4"], group=200, strides=[2, 2])],
         "pad_conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 48, 12, 12])],
         [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 24, 13, 14]),
          helper.make_tensor_value_info("out2", TensorProto.FLOAT, [2, 56, 192, 12]),
-         helper.make_tensor_value_info("out3", TensorProto.FLOAT, [1, 200, 12, 12])],
-        [w1, w2, p1, p2, cv, w3])
+         helper.make_tensor_value_info("out3", TensorProto.FLOAT, [1, 200, 12, 12]),
+         helper.make_tensor_value_info("out4", TensorProto.FLOAT, [1, 200, 5, 5])],
+        [w1, w2, p1, p2, cv, w3, w4])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
 
 
 def test_threads_pad_and_channel_windows_same_bytes(tmp_path: Path) -> None:
-    """PAD split by rows, a weight-heavy 1x1 CONV_2D split by output channel windows and an int8
-    DEPTHWISE_CONV_2D split by 32-channel groups, the last one partial: float32 equal to ONNX
-    Runtime, int8 bit-exact with TFLite Micro, identical bytes for 1 to 4 threads."""
+    """PAD split by rows, a weight-heavy 1x1 CONV_2D split by output channel windows and int8
+    DEPTHWISE_CONV_2Ds split by rows and by 32- and 16-channel groups, the last one partial:
+    float32 equal to ONNX Runtime, int8 bit-exact with TFLite Micro, identical bytes for 1 to 4
+    threads."""
     import onnxruntime as ort
 
     src = tmp_path / "pad_conv.onnx"

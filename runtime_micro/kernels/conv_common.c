@@ -643,6 +643,21 @@ static void conv_task(void *arg, int32_t i)
 #define EL_DW_FINE_CHANS 32
 #define EL_DW_FINE_PIXELS 196
 
+/* The most items one thread's share holds when `total` items, in units of `unit` (the last
+ * one clipped at total), are dealt to `threads` threads as el_guided_split deals them. */
+static int32_t largest_share(int32_t total, int32_t unit, int32_t threads)
+{
+    const int32_t extent = (total + unit - 1) / unit;
+    int32_t t, most = 0;
+    for (t = 0; t < threads; t++) {
+        const int32_t a = (int32_t)((int64_t)extent * t / threads) * unit;
+        int32_t b = (int32_t)((int64_t)extent * (t + 1) / threads) * unit;
+        b = b < total ? b : total;
+        most = b - a > most ? b - a : most;
+    }
+    return most;
+}
+
 /* Runs job j as a guided split (el_guided_range) of `total` items, at most `most` tasks per
  * thread: rows, or (j->chans > 0) channels in windows of whole groups of j->chans. */
 static void guided(el_context *ctx, conv_job *j, int32_t total, int32_t most)
@@ -693,20 +708,37 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
         return;
     }
     /* An int8 DEPTHWISE_CONV_2D of fewer than 4 rows per thread (7x7 maps and smaller), or of
-     * at most EL_DW_FINE_PIXELS output pixels, with at least one group of 32 channels per
-     * thread splits by channels, in a guided split of 32-channel groups (the last one may be
-     * partial: conv_chan_task clips it): rows would split 4 / 3 (and a 3x3 map 2 / 1), and a
-     * 14x14 map's bands would be one per thread. A window of more than 64 channels runs the
-     * kernel's one-pass path over all of them. (Until stop 32 the channels had to make whole
-     * groups per thread: a layer of 200 or 336 channels ran on one thread.) */
+     * at most EL_DW_FINE_PIXELS output pixels, with at least one 16-channel block per thread
+     * splits by channels, in a guided split of 32-channel groups (the last one may be partial:
+     * conv_chan_task clips it): rows would split 4 / 3 (and a 3x3 map 2 / 1), and a 14x14
+     * map's bands would be one per thread. A window of more than 64 channels runs the kernel's
+     * one-pass path over all of them. (Until stop 32 the channels had to make whole groups per
+     * thread: a layer of 200 or 336 channels ran on one thread.) Where 32-channel groups deal
+     * unequal shares and the split is too coarse for stealing to even them out, the groups are
+     * 16 channels (the kernels' vector block) or, if rows deal a smaller largest share, the
+     * layer splits by rows: MobileNetV2-0.35/96's 12x12x96 layers split 32 / 64 channels (the
+     * worker's half took 10 to 11 us, the caller's 5) and its 6x6x144 ones 64 / 80 (stop 35). */
     if (EL_HOSTED_CPU && run == depthwise_run && in->type == EL_INT8 &&
         (v->out.h < 4 * threads || v->out.h * v->out.w <= EL_DW_FINE_PIXELS) &&
-        v->out.c >= EL_DW_FINE_CHANS * threads &&
+        v->out.c >= 16 * threads &&
         el_opt_depthwise_conv2d_s8_cols(el_ctx_isa(ctx), v->p, &v->q, &v->in, NULL, &v->filter,
                                         NULL, NULL, &v->out, NULL, 0, 0)) {
-        j.chans = EL_DW_FINE_CHANS;
-        guided(ctx, &j, v->out.c, EL_CONV_FINE_BANDS);
-        return;
+        int32_t unit = EL_DW_FINE_CHANS;
+        if (el_guided_split(v->out.c, unit, threads, EL_CONV_FINE_BANDS).per == 1) {
+            /* one task per thread: nothing evens out unequal shares */
+            if (largest_share(v->out.c, 16, threads) < largest_share(v->out.c, unit, threads))
+                unit = 16;
+            /* the largest shares as fractions of the layer: channels / out.c, rows / out.h */
+            if (v->out.n == 1 && v->out.h >= 2 * threads &&
+                (int64_t)largest_share(v->out.c, unit, threads) * v->out.h >
+                    (int64_t)largest_share(v->out.h, 1, threads) * v->out.c)
+                unit = 0;
+        }
+        if (unit > 0) {
+            j.chans = unit;
+            guided(ctx, &j, v->out.c, EL_CONV_FINE_BANDS);
+            return;
+        }
     }
     {
         /* Up to EL_CONV_BANDS bands per thread of at least EL_CONV_BAND_PIXELS output pixels
