@@ -680,8 +680,9 @@ static void pad_task(void *arg, int32_t t)
 #define EL_PAD_SPLIT_MIN 32768
 /* A PAD's rows go in a guided split of up to this many tasks per thread: with one task per
  * thread, the threads of a two-thread MobileNetV2-1.0/224 float invoke took 1.5 to 2.4 times
- * as long as each other over equal halves of its PADs (which core last held the rows differs;
- * stop 35), and neither could take over from the other. */
+ * as long as each other over equal halves of its PADs (unfolded: an op callback was set;
+ * which core last held the rows differs; stop 35), and neither could take over from the
+ * other. */
 #define EL_PAD_FINE_TASKS 4
 
 static el_status pad_invoke(el_context *ctx, el_node *node)
