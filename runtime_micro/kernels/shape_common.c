@@ -696,10 +696,10 @@ static el_status pad_invoke(el_context *ctx, el_node *node)
         /* Threads split the outermost dimension that is more than one index: with NHWC
          * tensors, rows, as the convolutions around it split them. */
         pad_job j;
-        int32_t r = 0;
+        int32_t r = 0, extent;
         while (r < EL_NN_MAX_RANK - 1 && d->in.d[r] + d->before[r] + d->after[r] == 1)
             r++;
-        const int32_t extent = d->in.d[r] + d->before[r] + d->after[r];
+        extent = d->in.d[r] + d->before[r] + d->after[r];
         if (extent > 1) {
             j.ctx = ctx;
             j.d = d;
