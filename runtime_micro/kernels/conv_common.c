@@ -641,18 +641,18 @@ static void conv_task(void *arg, int32_t i)
 #define EL_CONV_FINE_BANDS 8
 #define EL_CONV_FINE_BAND_PIXELS 24
 #define EL_DW_FINE_CHANS 32
+#define EL_DW_BLOCK_CHANS 16 /* the int8 depthwise kernels' vector block */
 #define EL_DW_FINE_PIXELS 196
 
 /* The most items one thread's share holds when `total` items, in units of `unit` (the last
- * one clipped at total), are dealt to `threads` threads as el_guided_split deals them. */
+ * one clipped at total), are dealt to `threads` threads: el_guided_split's shares (with one
+ * task per thread, task t is thread t's whole share). */
 static int32_t largest_share(int32_t total, int32_t unit, int32_t threads)
 {
-    const int32_t extent = (total + unit - 1) / unit;
-    int32_t t, most = 0;
-    for (t = 0; t < threads; t++) {
-        const int32_t a = (int32_t)((int64_t)extent * t / threads) * unit;
-        int32_t b = (int32_t)((int64_t)extent * (t + 1) / threads) * unit;
-        b = b < total ? b : total;
+    const el_guided g = el_guided_split(total, unit, threads, 1);
+    int32_t t, a, b, most = 0;
+    for (t = 0; t < g.threads; t++) {
+        el_guided_range(&g, t, &a, &b);
         most = b - a > most ? b - a : most;
     }
     return most;
@@ -720,14 +720,15 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
      * worker's half took 10 to 11 us, the caller's 5) and its 6x6x144 ones 64 / 80 (stop 35). */
     if (EL_HOSTED_CPU && run == depthwise_run && in->type == EL_INT8 &&
         (v->out.h < 4 * threads || v->out.h * v->out.w <= EL_DW_FINE_PIXELS) &&
-        v->out.c >= 16 * threads &&
+        v->out.c >= EL_DW_BLOCK_CHANS * threads &&
         el_opt_depthwise_conv2d_s8_cols(el_ctx_isa(ctx), v->p, &v->q, &v->in, NULL, &v->filter,
                                         NULL, NULL, &v->out, NULL, 0, 0)) {
         int32_t unit = EL_DW_FINE_CHANS;
         if (el_guided_split(v->out.c, unit, threads, EL_CONV_FINE_BANDS).per == 1) {
             /* one task per thread: nothing evens out unequal shares */
-            if (largest_share(v->out.c, 16, threads) < largest_share(v->out.c, unit, threads))
-                unit = 16;
+            if (largest_share(v->out.c, EL_DW_BLOCK_CHANS, threads) <
+                largest_share(v->out.c, unit, threads))
+                unit = EL_DW_BLOCK_CHANS;
             /* the largest shares as fractions of the layer: channels / out.c, rows / out.h */
             if (v->out.n == 1 && v->out.h >= 2 * threads &&
                 (int64_t)largest_share(v->out.c, unit, threads) * v->out.h >
