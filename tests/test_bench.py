@@ -189,7 +189,7 @@ def test_agreement_reports_differences() -> None:
     (("--onnx", "x.onnx"), ("--compare onnxruntime",)),
     (("--input", "missing.npy"), ("missing.npy", "not found")),
     (("--threads", "0"), ("--threads",)),
-    (("--threads", "2", "--target", "cortex-m4"), ("--threads", "this host")),
+    (("--threads", "2", "--target", "cortex-m4"), ("--threads", "ssh:// and adb devices")),
 ])
 def test_bad_options_are_one_line_errors(models: dict[str, Path], args: tuple[str, ...],
                                          fragments: tuple[str, ...]) -> None:

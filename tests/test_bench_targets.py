@@ -544,6 +544,47 @@ def test_ssh_target_copies_runs_and_times(models, work: Path, fake_ssh) -> None:
     REPORT.append(f"[ssh fake] 7 timed invokes under qemu-aarch64: p50 {r.latency.p50_ms:.3f} ms")
 
 
+@pytest.mark.parametrize("which", ["digits_f32", "digits_i8"])
+def test_ssh_threads_run_the_hosted_pool_on_the_device(models, work: Path, fake_ssh,
+                                                       which: str) -> None:
+    """`bench --target ssh://... --threads 2`: the device binary links runtime_micro's hosted
+    pool (POSIX threads; here real threads of qemu-aarch64), checks its outputs there against
+    the host runtime's one-thread ones (bit-exact for int8, within 1e-5 for float32), and its
+    worker thread ran parts of the split layers."""
+    require_tools(["aarch64"])
+    log, _ = fake_ssh
+    model, data = models[which]
+    proc = _cli("bench", str(model), "--target", "ssh://pi@board", "--threads", "2", "--runs",
+                "4", "--warmup", "3", "--input", str(data), "--json")
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    scp = shlex.split(log.read_text().splitlines()[0])
+    assert scp[-2].endswith("_timed4_pool2.elf"), scp  # the pool build, not the one-thread one
+    assert r["threads"] == 2 and r["worker_tasks"] > 0, r
+    assert r["outputs_match"] == ("bit-exact with the host runtime" if which == "digits_i8"
+                                  else "within 1e-5 of the host runtime (float32)"), r
+    assert r["latency_ms"]["runs"] == 4
+    text = _cli("bench", str(model), "--target", "ssh://pi@board", "--threads", "2", "--runs",
+                "2", "--warmup", "1", "--input", str(data))
+    assert text.returncode == 0 and "\nthreads   2 (runtime_micro's hosted pool; its workers " \
+        "ran" in text.stdout, text.stdout + text.stderr
+    REPORT.append(f"[ssh fake, 2 threads] {which}: {r['worker_tasks']} layer parts on the "
+                  f"worker, p50 {r['latency_ms']['p50_ms']:.3f} ms under qemu-aarch64")
+
+
+def test_threads_on_a_target_refused_where_they_cannot_run(models) -> None:
+    model, data = models["digits_i8"]
+    qemu = _cli("bench", str(model), "--target", "aarch64", "--threads", "2")
+    assert qemu.returncode == 2 and "--threads with --target applies to ssh:// and adb" in \
+        qemu.stderr, qemu.stderr
+    pinned = _cli("bench", str(model), "--target", "adb", "--threads", "2", "--cpu", "1")
+    assert pinned.returncode == 2 and "--cpu pins the benchmark to one core" in pinned.stderr
+    many = _cli("bench", str(model), "--target", "adb", "--threads", "0")
+    assert many.returncode == 2 and "--threads must be from 1 to 256" in many.stderr
+    for p in (qemu, pinned, many):
+        assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
 def test_ssh_failure_names_the_host_and_key_login(models, work: Path, fake_ssh,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     require_tools(["aarch64"])

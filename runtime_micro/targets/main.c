@@ -29,6 +29,8 @@
  *   EL_HARNESS_THREADS N: el_config.num_threads = N with a parallel_for that runs the tasks on
  *                      the calling thread in reverse order (the interpreter's layer splits,
  *                      whose bytes must equal one task's, without a thread library)
+ *   EL_HARNESS_POOL    N: el_config.num_threads = N on the hosted pool (hosted/el_threadpool.c,
+ *                      POSIX threads; Linux targets): N threads, as an app runs them
  *   EL_HARNESS_SYSTICK define to count SysTick ticks around each invoke (Cortex-M, QEMU
  *                      -icount shift=0: one tick = 40 instructions on the mps2 boards)
  *   EL_HARNESS_PROFILE define to bracket each top-level op of the last step's invoke (first
@@ -47,6 +49,7 @@
  *   systick <ticks>
  *   stack <el_init bytes> <el_invoke bytes>          (EL_HARNESS_STACK: stack high-water marks)
  *   op <k> <subgraph> <op index> <builtin code>     (EL_HARNESS_PROFILE: k-th top-level op)
+ *   pool <threads> <tasks workers ran>     (EL_HARNESS_POOL: checked and warm-up invokes)
  *   time_ns <ns>                                     (EL_HARNESS_TIMED: one line per invoke)
  *   result ok | result FAIL <mismatches>
  * Exit status: 0 all outputs match, 1 mismatch, 2 runtime error (message printed).
@@ -87,6 +90,55 @@
 
 #if INPUT_COUNT < 1
 #error "the harness needs exported inputs: call export_c(..., inputs=[...])"
+#endif
+
+#ifdef EL_HARNESS_POOL
+#include <pthread.h>
+
+#include "el_threadpool.h"
+
+/* The hosted pool's parallel_for, counting (while `counting`: the checked invokes) the tasks a
+ * worker thread ran, printed as "pool <threads> <worker tasks>": proof that the device's
+ * threads took part, without touching the timed invokes beyond one test per call. */
+static el_threadpool *pool;
+static pthread_t main_thread;
+static int counting;
+static long worker_tasks;
+typedef struct {
+    void (*task)(void *arg, int32_t i);
+    void *arg;
+} counted_job;
+
+static void counted_task(void *arg, int32_t i)
+{
+    const counted_job *j = (const counted_job *)arg;
+    if (!pthread_equal(pthread_self(), main_thread))
+        __atomic_add_fetch(&worker_tasks, 1, __ATOMIC_RELAXED);
+    j->task(j->arg, i);
+}
+
+static void pool_parallel_for(void *p, int32_t n_tasks, void (*task)(void *arg, int32_t i),
+                              void *arg)
+{
+    counted_job j;
+    if (!counting) {
+        el_threadpool_parallel_for(p, n_tasks, task, arg);
+        return;
+    }
+    j.task = task;
+    j.arg = arg;
+    el_threadpool_parallel_for(p, n_tasks, counted_task, &j);
+}
+
+/* Ends the counting (before the timed invokes) and prints the pool line. */
+static void pool_report(void)
+{
+    if (!counting)
+        return;
+    counting = 0;
+    printf("pool %d %ld\n", (int)el_threadpool_threads(pool),
+           __atomic_load_n(&worker_tasks, __ATOMIC_RELAXED));
+}
 #endif
 
 #ifdef EL_HARNESS_THREADS
@@ -345,6 +397,19 @@ int main(void)
     cfg.parallel_for = reverse_parallel_for;
     cfg.num_threads = EL_HARNESS_THREADS;
 #endif
+#ifdef EL_HARNESS_POOL
+    main_thread = pthread_self();
+    pool = el_threadpool_create(EL_HARNESS_POOL); /* never destroyed: ends with the process */
+    if (pool == NULL) {
+        printf("error el_threadpool_create(%d) failed\n", EL_HARNESS_POOL);
+        printf("result ERROR\n");
+        return 2;
+    }
+    cfg.parallel_pool = pool;
+    cfg.parallel_for = pool_parallel_for;
+    cfg.num_threads = EL_HARNESS_POOL;
+    counting = 1;
+#endif
     st = el_init(&interp, SYM(_model), sizeof(SYM(_model)), arena, sizeof arena, &cfg);
     el_bench_end();
 #ifdef EL_HARNESS_STACK
@@ -447,6 +512,10 @@ int main(void)
                     return fail(st, "el_input_info");
                 memcpy(info.data, SYM(_inputs)[i] + (size_t)(k % STEPS) * info.bytes, info.bytes);
             }
+#ifdef EL_HARNESS_POOL
+            if (k == EL_HARNESS_WARMUP)
+                pool_report(); /* counted: the checked and the warm-up invokes */
+#endif
             t0 = now_ns();
             st = el_invoke(&interp);
             t0 = now_ns() - t0;
@@ -456,6 +525,9 @@ int main(void)
                 printf("time_ns %llu\n", t0);
         }
     }
+#endif
+#ifdef EL_HARNESS_POOL
+    pool_report();
 #endif
 #ifdef EL_HARNESS_PROFILE
     for (i = 0; i < profile_count && i < PROFILE_MAX_OPS; ++i)

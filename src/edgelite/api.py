@@ -508,6 +508,7 @@ def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: floa
     beside peers with ``compare="litert,tflm"``; with ``target``, on an ARM core under QEMU
     ("cortex-m4", "cortex-m7", "cortex-m55", "aarch64": exact instruction counts) or a device
     ("ssh://user@host", "adb"). The report as ``edgelite bench --json`` prints it.
+    ``threads``: runtime_micro's hosted thread pool, on this host or an ssh / adb device.
     ``fp16``: runtime_micro's opt-in float16 arithmetic (``Interpreter(allow_fp16=True)``) for
     float16-stored weights, on hosts and targets whose CPU has FEAT_FP16 (aarch64 under QEMU
     runs as a Cortex-A76, which has it).
@@ -520,11 +521,8 @@ def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: floa
                                       else (compare or ())) if p.strip())
     in_path = None if input is None else Path(input)
     if target is not None:
-        if threads != 1:
-            raise EdgeliteError("--threads applies to this host only", code=Code.BAD_INPUT,
-                                hint="drop --target, or drop --threads")
         return _bench_target(Path(model), target, warmup, runs, in_path, peers, onnx, profile,
-                             reference_kernels, cpu, abi, _progress(progress), fp16)
+                             reference_kernels, cpu, abi, _progress(progress), fp16, threads)
     if cpu is not None or abi != "arm64-v8a":
         raise EdgeliteError("--cpu/--abi apply to ssh:// and adb targets", code=Code.BAD_INPUT,
                             hint="add --target adb or --target ssh://HOST")
@@ -543,12 +541,18 @@ def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: floa
 def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: Path | None,
                   peers: tuple[str, ...], onnx: PathLike | None, profile: bool,
                   reference_kernels: bool, cpu: int | None, abi: str,
-                  progress: bool, fp16: bool = False) -> Summary:
-    """bench --target: QEMU instruction counts, or latency on an ssh / adb device."""
+                  progress: bool, fp16: bool = False, threads: int = 1) -> Summary:
+    """bench --target: QEMU instruction counts, or latency on an ssh / adb device (threads
+    there: the hosted pool in the device binary)."""
     if peers or onnx:
         raise EdgeliteError("--compare/--onnx run peers on this host; they cannot be combined "
                             "with --target", code=Code.BAD_INPUT, hint="drop --compare")
     remote = target == "adb" or target.startswith(("ssh://", "adb://"))
+    if threads != 1 and not remote:
+        raise EdgeliteError("--threads with --target applies to ssh:// and adb devices (their "
+                            "wall-clock latency); QEMU targets count the instructions of one "
+                            "core", code=Code.BAD_INPUT,
+                            hint="drop --threads, or use --target ssh://HOST or adb")
     if remote:
         from edgelite.bench.adb import parse_adb_target
         from edgelite.bench.remote import RemoteConfig, render_remote, run_remote_bench
@@ -559,7 +563,7 @@ def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: 
         report = run_remote_bench(RemoteConfig(model=model, url=target, runs=runs,
                                                warmup=warmup, input=input_path,
                                                reference_kernels=reference_kernels, cpu=cpu,
-                                               abi=abi, fp16=fp16), transport)
+                                               abi=abi, fp16=fp16, threads=threads), transport)
         text = render_remote(report)
     elif cpu is not None or abi != "arm64-v8a":
         raise EdgeliteError("--cpu/--abi apply to ssh:// and adb targets", code=Code.BAD_INPUT,

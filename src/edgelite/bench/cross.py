@@ -131,7 +131,7 @@ def make(target: str, out: Path, *goals: str, **variables: str | int) -> str:
 def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 512 * 1024,
           repeat: int = 1, systick: bool = False, trace: bool = False, profile: bool = False,
           timed: int = 0, warmup: int = 5, opt: str = "-O2", reference: bool = False,
-          fp16: bool = False, split: int = 0) -> Path:
+          fp16: bool = False, split: int = 0, pool: int = 0) -> Path:
     """Build the harness ELF for one exported model; returns its path.
 
     trace: linear planner + a hash of every non-constant tensor after each invoke (see
@@ -142,6 +142,7 @@ def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 5
     el_config.allow_fp16 (float16 arithmetic where the CPU has FEAT_FP16; float outputs then
     compared within 0.1 of the output's largest magnitude: a sanity bound). split: layers
     split into that many tasks run in reverse order on one thread (num_threads without threads).
+    pool: that many threads on the hosted pool (POSIX threads; Linux targets).
     """
     variables: dict[str, str | int] = {
         "EXPORT_DIR": str(export_dir), "NAME": name, "ARENA": arena, "REPEAT": repeat,
@@ -157,10 +158,13 @@ def build(target: str, export_dir: Path, name: str, *, out: Path, arena: int = 5
         variables["FP16"] = 1
     if split:
         variables["THREADS"] = split
+    if pool:
+        variables["POOL"] = pool
     make(target, out, "app", **variables)
     elf = out / (f"{name}{'_trace' if trace else ''}{'_profile' if profile else ''}"
                  f"{f'_timed{timed}' if timed else ''}{'_ref' if reference else ''}"
-                 f"{'_fp16' if fp16 else ''}{f'_split{split}' if split else ''}.elf")
+                 f"{'_fp16' if fp16 else ''}{f'_split{split}' if split else ''}"
+                 f"{f'_pool{pool}' if pool else ''}.elf")
     if not elf.exists():
         raise TargetError(f"make reported success but {elf} is missing")
     return elf
@@ -188,6 +192,7 @@ class HarnessResult:
     region_counts: list[int] = field(default_factory=list)  # each region (plugin each=N)
     ops: list[tuple[int, int, int]] = field(default_factory=list)  # PROFILE: (sg, op, code)
     times_ns: list[int] = field(default_factory=list)  # TIMED builds
+    pool: tuple[int, int] | None = None  # POOL builds: (threads, tasks the workers ran)
 
     @property
     def insns_per_invoke(self) -> int | None:
@@ -250,6 +255,8 @@ def parse_output(res: HarnessResult) -> None:
             res.stack_init, res.stack_invoke = int(parts[1]), int(parts[2])
         elif parts[0] == "op" and len(parts) == 5:
             res.ops.append((int(parts[2]), int(parts[3]), int(parts[4])))
+        elif parts[0] == "pool" and len(parts) == 3:
+            res.pool = (int(parts[1]), int(parts[2]))
         elif parts[0] == "time_ns" and len(parts) == 2:
             res.times_ns.append(int(parts[1]))
         elif parts[0] == "result":

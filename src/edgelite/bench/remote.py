@@ -6,7 +6,8 @@ two transports (ssh.py: `ssh://`, adb.py: `adb[://SERIAL]`).
 
 Builds the static harness for the device's ABI (aarch64, or armv7 for armeabi-v7a) with the
 model and its input linked in (as the QEMU targets do), copies that one file to the device,
-runs it (optionally pinned to one core with taskset), then removes it in the same remote shell
+runs it (optionally pinned to one core with taskset, or on `threads` threads: runtime_micro's
+hosted pool linked in, as an app would run it), then removes it in the same remote shell
 command. On the device the harness first checks its outputs against the host runtime's
 (bit-exact integers, float within 1e-5), then times `runs` invokes after `warmup` untimed ones
 with clock_gettime(CLOCK_MONOTONIC) and prints one line per invoke; the report gives their
@@ -73,6 +74,7 @@ class RemoteConfig:
     fp16: bool = False  # el_config.allow_fp16 (the device's CPU decides whether it applies)
     cpu: int | None = None  # pin to this core (taskset): big vs little cores on phones
     abi: str = "arm64-v8a"  # or armeabi-v7a (32-bit ARM build)
+    threads: int = 1  # runtime_micro's hosted pool on the device (num_threads)
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,15 @@ class RemoteReport:
     transport: str = "copied with scp, run with ssh"
     binary: str = "static aarch64 binary"
     cpu: int | None = None
+    threads: int = 1
+    worker_tasks: int | None = None  # threads > 1: layer parts the pool's workers ran (checks)
 
     def as_json(self) -> dict:
         return {"model": self.model, "target": self.target, "input_source": self.input_source,
                 "notes": self.notes, "outputs_match": self.outputs_match,
                 "arena_bytes": self.arena_bytes, "latency_ms": self.latency.as_json(),
-                "binary": self.binary, "cpu": self.cpu,
+                "binary": self.binary, "cpu": self.cpu, "threads": self.threads,
+                "worker_tasks": self.worker_tasks,
                 "commands": [shlex.join(c) for c in self.commands]}
 
 
@@ -127,6 +132,13 @@ def _validate(config: RemoteConfig) -> str:
     if config.warmup < 0:
         raise EdgeliteError(f"--warmup must be 0 or more, got {config.warmup}",
                             code=Code.BAD_INPUT)
+    if not 1 <= config.threads <= 256:
+        raise EdgeliteError(f"--threads must be from 1 to 256, got {config.threads}",
+                            code=Code.BAD_INPUT)
+    if config.cpu is not None and config.threads > 1:
+        raise EdgeliteError("--cpu pins the benchmark to one core, --threads runs it on "
+                            f"{config.threads}", code=Code.BAD_INPUT,
+                            hint="drop --cpu, or drop --threads")
     if config.cpu is not None and not 0 <= config.cpu < 64:
         raise EdgeliteError(f"--cpu must be a core number 0..63, got {config.cpu}",
                             code=Code.BAD_INPUT)
@@ -160,7 +172,8 @@ def _run_locked(config: RemoteConfig, t: Transport, target: str, work: Path) -> 
         elf = cross.build(target, work / "export", name, out=work / "build",
                           arena=target_arena(w) + (f16_weight_bytes(info) if config.fp16 else 0),
                           timed=config.runs, warmup=config.warmup,
-                          reference=config.reference_kernels, fp16=config.fp16)
+                          reference=config.reference_kernels, fp16=config.fp16,
+                          pool=config.threads if config.threads > 1 else 0)
     except cross.TargetError as exc:
         raise EdgeliteError(f"{target} build failed: {exc}", code=Code.RUNTIME,
                             where=str(config.model)) from None
@@ -188,6 +201,9 @@ def _run_locked(config: RemoteConfig, t: Transport, target: str, work: Path) -> 
         raise EdgeliteError(f"benchmark on {t.label}: {what}: {tail}", code=Code.RUNTIME,
                             where=config.url,
                             hint=t.failure_hint(status, proc.stdout + proc.stderr))
+    if config.threads > 1 and (res.pool is None or res.pool[0] != config.threads):
+        raise EdgeliteError(f"the benchmark on {t.label} did not report its {config.threads} "
+                            f"threads (got {res.pool})", code=Code.RUNTIME, where=config.url)
     if len(res.times_ns) != config.runs:
         raise EdgeliteError(f"expected {config.runs} timings from {t.label}, got "
                             f"{len(res.times_ns)}", code=Code.RUNTIME, where=config.url)
@@ -196,7 +212,8 @@ def _run_locked(config: RemoteConfig, t: Transport, target: str, work: Path) -> 
                         arena_bytes=res.arena_required or w.arena_bytes,
                         latency=summarize(res.times_ns), commands=[copy, execute],
                         transport=t.describe(), binary=f"static {target} binary",
-                        cpu=config.cpu)
+                        cpu=config.cpu, threads=config.threads,
+                        worker_tasks=res.pool[1] if res.pool else None)
 
 
 def render_remote(r: RemoteReport) -> str:
@@ -206,9 +223,12 @@ def render_remote(r: RemoteReport) -> str:
         return f"{v:.3f}" if v < 10 else f"{v:.1f}"
 
     pinned = f", pinned to core {r.cpu}" if r.cpu is not None else ""
+    threads = ([f"threads   {r.threads} (runtime_micro's hosted pool; its workers ran "
+                f"{r.worker_tasks} layer parts in the untimed invokes)"] if r.threads > 1 else [])
     return "\n".join([
         f"model     {r.model}",
         f"target    {r.target} ({r.binary}, {r.transport}{pinned})",
+        *threads,
         f"input     {r.input_source}",
         *[f"note      {n}" for n in r.notes],
         f"outputs   {r.outputs_match} (checked on the device)",
