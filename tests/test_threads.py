@@ -310,3 +310,45 @@ def test_threads_pad_and_channel_windows_same_bytes(tmp_path: Path) -> None:
             runs[n] = [it.get_output(i).tobytes() for i in range(len(it.outputs))]
         assert runs[1] == runs[2] == runs[3] == runs[4], kind
         assert_outputs_match_oracles(model, runs[1], v, want)
+
+
+def test_run_and_eval_take_threads(digits, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """edgelite.run / edgelite.evaluate (`edgelite run|eval --threads N`) hand num_threads to
+    runtime_micro: the same outputs and figures as one thread, and every interpreter they made
+    really got the pool; a bad count is a one-line error (exit 2)."""
+    import subprocess
+    import sys
+
+    import edgelite
+    import edgelite.runtime as runtime_pkg
+    from edgelite.runtime import batch
+
+    made: list[int] = []
+
+    class Spy(Interpreter):
+        def __init__(self, *args, **kwargs) -> None:
+            made.append(kwargs.get("num_threads", 1))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "Interpreter", Spy)
+    monkeypatch.setattr(runtime_pkg, "Interpreter", Spy)  # the float-agreement runners
+    model = tmp_path / "digits_i8.tflite"
+    model.write_bytes(digits["i8"])
+    x = digits["x"]
+    one, two = edgelite.run(model, x), edgelite.run(model, x, threads=2)
+    assert made == [1, 2]
+    assert one.keys() == two.keys() and all(np.array_equal(one[k], two[k]) for k in one)
+    data = {"input": x, "label": np.arange(len(x)) % 10}
+    made.clear()
+    acc = [edgelite.evaluate(model, data, labels="label", threads=n) for n in (1, 4)]
+    agree = [edgelite.evaluate(model, data, float_model=digits["src"], threads=n, progress=False)
+             for n in (1, 4)]
+    assert made == [1, 4, 1, 1, 4, 4], made
+    assert dict(acc[0]) == dict(acc[1]) and dict(agree[0]) == dict(agree[1])
+    np.save(tmp_path / "x.npy", x)
+    proc = subprocess.run([sys.executable, "-m", "edgelite.cli", "run", str(model), "--input",
+                           str(tmp_path / "x.npy"), "--threads", "300"], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 2 and "num_threads" in proc.stderr and \
+        len(proc.stderr.strip().splitlines()) == 1, proc.stderr

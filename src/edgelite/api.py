@@ -401,12 +401,12 @@ def inspect(model: PathLike) -> Summary:
 
 
 def run(model: PathLike, input: Any, output: PathLike | None = None, *,
-        dequantize: bool = False) -> Summary:
+        dequantize: bool = False, threads: int = 1) -> Summary:
     """Run a .tflite ``model`` on runtime_micro over every sample of ``input``: a .npy/.npz
     path, an array (one input) or a dict {input name: array}, samples first, NCHW or NHWC,
     float data quantized for integer inputs. Returns {output name: outputs stacked per
-    sample}; with ``output``, also saved (.npy for one output, .npz otherwise).
-    ``edgelite run``.
+    sample}; with ``output``, also saved (.npy for one output, .npz otherwise). ``threads``:
+    runtime_micro's thread pool (the same outputs for any count). ``edgelite run``.
 
     >>> y = edgelite.run("model.tflite", x_test)      # x_test: (100, 3, 224, 224) float32
     >>> y["logits"].shape                              # an output of shape (1, 1000)
@@ -427,7 +427,8 @@ def run(model: PathLike, input: Any, output: PathLike | None = None, *,
         data = [np.asarray(input)]
     result = run_batch(read_bytes(model, "model file"), data, where=str(model),
                        dequantize=dequantize,
-                       data_where=str(input) if isinstance(input, (str, os.PathLike)) else None)
+                       data_where=str(input) if isinstance(input, (str, os.PathLike)) else None,
+                       num_threads=threads)
     if output is not None:
         buf = _io_mod.BytesIO()
         if len(result.outputs) == 1 and Path(output).suffix != ".npz":
@@ -443,11 +444,12 @@ def run(model: PathLike, input: Any, output: PathLike | None = None, *,
 
 def evaluate(model: PathLike, data: PathLike | Mapping[str, Any], *, labels: str | None = None,
              float_model: PathLike | None = None, samples: int | None = None,
-             progress: bool | None = None) -> Summary:
+             progress: bool | None = None, threads: int = 1) -> Summary:
     """Accuracy of a .tflite ``model`` on ``data`` (an .npz path or a dict: the inputs keyed
     by input name, samples first, plus the class labels under the key ``labels``: top-1 and
     top-5), and with ``float_model`` its agreement with the float model (output SQNR, cosine,
-    top-1 agreement). ``edgelite eval --json``.
+    top-1 agreement). ``threads``: runtime_micro's thread pool (the same figures for any
+    count). ``edgelite eval --json``.
 
     >>> edgelite.evaluate("model_int8.tflite", "heldout.npz", labels="label",
     ...                   float_model="model.onnx")["top1"]
@@ -478,7 +480,7 @@ def evaluate(model: PathLike, data: PathLike | Mapping[str, Any], *, labels: str
 
         inputs = arrays if isinstance(arrays, dict) else arrays[0]
         return Summary(run_evaluate(float_model, model, inputs, label_values,
-                                    progress=_progress(progress)).as_json())
+                                    progress=_progress(progress), threads=threads).as_json())
     from edgelite.fileio import read_bytes
     from edgelite.runtime.batch import run_batch
 
@@ -487,7 +489,7 @@ def evaluate(model: PathLike, data: PathLike | Mapping[str, Any], *, labels: str
                             "--float MODEL for agreement with the float model",
                             code=Code.BAD_INPUT)
     out = run_batch(read_bytes(model, "model file"), arrays, where=str(model), dequantize=True,
-                    data_where=where)
+                    data_where=where, num_threads=threads)
     scores = next(iter(out.outputs.values())).reshape(out.samples, -1)
     if label_values.size != out.samples:
         raise EdgeliteError(f"{label_values.size} labels for {out.samples} samples",

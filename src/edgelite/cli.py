@@ -59,6 +59,12 @@ def quiet_option(f):
                         help="No progress bars (they are drawn only on a terminal anyway).")(f)
 
 
+def threads_option(f):
+    return click.option("--threads", type=int, default=1, show_default=True,
+                        help="Threads for runtime_micro (its hosted pool); the same outputs "
+                             "for any count.")(f)
+
+
 def model_input_options(f):
     """--input-shape and --input-value, shared by every command that reads a source model
     (convert, quantize, prune)."""
@@ -308,11 +314,12 @@ def ops(as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write outputs: .npy for one output, .npz keyed by output name otherwise.")
 @click.option("--dequantize", is_flag=True, help="Give integer outputs as real values.")
+@threads_option
 @json_option
-def run(model: Path, input_path: Path, output: Path | None, dequantize: bool,
+def run(model: Path, input_path: Path, output: Path | None, dequantize: bool, threads: int,
         as_json: bool) -> None:
     """Run MODEL (.tflite) on runtime_micro over the samples in --input."""
-    result = API.run(model, input_path, output, dequantize=dequantize)
+    result = API.run(model, input_path, output, dequantize=dequantize, threads=threads)
     rows = []
     for name, y in result.items():
         row: dict[str, Any] = {"name": name, "dtype": str(y.dtype), "shape": list(y.shape)}
@@ -472,13 +479,14 @@ def export(model: Path, output: Path, inputs: tuple[Path, ...], name: str | None
 @click.option("--float", "float_model", type=click.Path(path_type=Path),
               help="The float model (.onnx or .tflite) to measure agreement against.")
 @click.option("--samples", type=int, help="Use the first N samples.")
+@threads_option
 @json_option
 @quiet_option
 def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Path | None,
-          samples: int | None, as_json: bool, quiet: bool) -> None:
+          samples: int | None, threads: int, as_json: bool, quiet: bool) -> None:
     """Accuracy of MODEL on --data, and its agreement with the float model."""
     report = API.evaluate(model, data_path, labels=labels_key, float_model=float_model,
-                          samples=samples, progress=_progress(quiet))
+                          samples=samples, progress=_progress(quiet), threads=threads)
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True))
         return

@@ -747,12 +747,12 @@ def evaluate(float_graph: ir.Graph | str | Path, quant_graph: ir.Graph | str | P
              labels: np.ndarray | None = None, *, samples: int | None = None,
              layout: str = "auto", output: int = 0, backend: str = "micro",
              float_model: bytes | None = None, quant_model: bytes | None = None,
-             progress: bool = True) -> EvalResult:
+             progress: bool = True, threads: int = 1) -> EvalResult:
     """Top-1/top-5 (with labels) of both models and their agreement on output ``output``.
 
     Models are IR graphs or files (.onnx is converted; .tflite read as written). ``data``: any
     calibration source (samples in the float model's input layout); ``labels``: one class index
-    per sample, for top-1/top-5.
+    per sample, for top-1/top-5. ``threads``: runtime_micro's thread pool for both models.
     """
     from edgelite.tflite.writer import write_model
 
@@ -769,8 +769,10 @@ def evaluate(float_graph: ir.Graph | str | Path, quant_graph: ir.Graph | str | P
             raise EdgeliteError(f"{labels.size} labels for {len(inputs)} samples",
                                 hint="give one label per sample")
         labels = labels[:len(inputs)].astype(np.int64)
-    fr = Runner(float_model or write_model(float_graph), float_graph, backend)
-    qr = Runner(quant_model or write_model(quant_graph), quant_graph, backend)
+    fr = Runner(float_model or write_model(float_graph), float_graph, backend,
+                num_threads=threads)
+    qr = Runner(quant_model or write_model(quant_graph), quant_graph, backend,
+                num_threads=threads)
     qout = quant_graph.outputs[output]
     fs, qs = [], []
     acc = R._Acc()

@@ -24,10 +24,11 @@ BACKENDS = ("micro", "litert")
 
 
 class Runner:
-    """``keep_tensors=False``: only the outputs are read (runtime_micro's smallest arena)."""
+    """``keep_tensors=False``: only the outputs are read (runtime_micro's smallest arena).
+    ``num_threads``: runtime_micro's hosted thread pool (the same bytes for any count)."""
 
     def __init__(self, model: bytes, graph: ir.Graph, backend: str = "micro",
-                 keep_tensors: bool = True) -> None:
+                 keep_tensors: bool = True, num_threads: int = 1) -> None:
         if backend not in BACKENDS:
             raise EdgeliteError(f"unknown backend {backend!r}", hint=f"use one of {BACKENDS}")
         self.graph = graph
@@ -43,7 +44,8 @@ class Runner:
                     hint="build/install edgelite (pip install .), or pass backend='litert'",
                 ) from exc
             try:
-                self._micro = Interpreter(model, planner="linear" if keep_tensors else "greedy")
+                self._micro = Interpreter(model, planner="linear" if keep_tensors else "greedy",
+                                          num_threads=num_threads)
             except EdgeliteError as exc:
                 if exc.code != Code.UNSUPPORTED:
                     raise

@@ -126,8 +126,9 @@ def _with_dynamic_inputs_hint(error: EdgeliteError, model: bytes, where: str) ->
 
 def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
               where: str = "<model>", dequantize: bool = False,
-              data_where: str | None = None) -> BatchResult:
-    """``where`` names the model in errors, ``data_where`` the data (default: the model)."""
+              data_where: str | None = None, num_threads: int = 1) -> BatchResult:
+    """``where`` names the model in errors, ``data_where`` the data (default: the model);
+    ``num_threads``: runtime_micro's thread pool (the same bytes for any count)."""
     from edgelite.fileio import refuse_onnx_as_tflite
 
     data_where = data_where or where
@@ -135,7 +136,7 @@ def run_batch(model: bytes, data: dict[str, np.ndarray] | list[np.ndarray], *,
     if bytes(model[4:8]) != b"TFL3":
         refuse_onnx_as_tflite(model, where)
     try:
-        interp = Interpreter(model)
+        interp = Interpreter(model, num_threads=num_threads)
     except EdgeliteError as e:
         raise _with_dynamic_inputs_hint(e, model, where) from None
     names = [d.name for d in interp.inputs]
