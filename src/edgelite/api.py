@@ -504,7 +504,8 @@ def evaluate(model: PathLike, data: PathLike | Mapping[str, Any], *, labels: str
 def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: float = 60.0,
           input: PathLike | None = None, compare: str | Sequence[str] | None = None,
           onnx: PathLike | None = None, profile: bool = True, target: str | None = None,
-          cpu: int | None = None, abi: str = "arm64-v8a", reference_kernels: bool = False,
+          cpu: int | str | None = None, abi: str = "arm64-v8a",
+          reference_kernels: bool = False,
           threads: int = 1, fp16: bool = False, progress: bool | None = None) -> Summary:
     """Time a .tflite ``model`` on runtime_micro (init, latency, arena, per-op profile),
     beside peers with ``compare="litert,tflm"``; with ``target``, on an ARM core under QEMU
@@ -542,7 +543,7 @@ def bench(model: PathLike, *, warmup: int = 5, runs: int = 50, max_seconds: floa
 
 def _bench_target(model: Path, target: str, warmup: int, runs: int, input_path: Path | None,
                   peers: tuple[str, ...], onnx: PathLike | None, profile: bool,
-                  reference_kernels: bool, cpu: int | None, abi: str,
+                  reference_kernels: bool, cpu: int | str | None, abi: str,
                   progress: bool, fp16: bool = False, threads: int = 1) -> Summary:
     """bench --target: QEMU instruction counts, or latency on an ssh / adb device (threads
     there: the hosted pool in the device binary)."""

@@ -531,9 +531,10 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
                    "ssh://[user@]HOST[:PORT][/FOLDER] (an aarch64 Linux device: wall-clock "
                    "latency; the binary goes to /tmp or FOLDER), or adb[://SERIAL] (an "
                    "Android phone: the binary goes to /data/local/tmp).")
-@click.option("--cpu", type=int, metavar="N",
-              help="ssh/adb targets: pin the benchmark to core N (taskset), e.g. a big or a "
-                   "little core of a phone.")
+@click.option("--cpu", metavar="N|LIST",
+              help="ssh/adb targets: pin the benchmark to core N, or to cores such as 4-7 or "
+                   "0,2 (taskset), e.g. a big or a little core of a phone; with --threads, "
+                   "at least as many cores as threads.")
 @click.option("--abi", type=click.Choice(["arm64-v8a", "armeabi-v7a"]), default="arm64-v8a",
               show_default=True,
               help="ssh/adb targets: build for 64-bit ARM or 32-bit ARMv7.")

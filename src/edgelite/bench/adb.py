@@ -5,8 +5,9 @@ with the platform tools' own `adb` (USB or `adb connect` over Wi-Fi).
 
 The static harness (aarch64 for arm64-v8a, armv7 with abi="armeabi-v7a") with the model and its
 input linked in is pushed to /data/local/tmp (the one folder apps' shells may execute from),
-run with `adb shell`, optionally pinned to one core with taskset (`--cpu N`: phones mix big and
-little cores, and an unpinned run migrates between them), and removed in the same shell
+run with `adb shell`, optionally pinned with taskset to one core or a set of them (`--cpu N`,
+`--cpu 4-7` for a phone's big cores with `--threads 4`: phones mix big and little cores, and an
+unpinned run migrates between them), and removed in the same shell
 command. The remote command prints its exit status last, since adb before Android 7 does not
 pass it on. remote.py does the rest (build, on-device check, timings), as for ssh://.
 """

@@ -72,7 +72,8 @@ class RemoteConfig:
     timeout: float = 600.0
     reference_kernels: bool = False
     fp16: bool = False  # el_config.allow_fp16 (the device's CPU decides whether it applies)
-    cpu: int | None = None  # pin to this core (taskset): big vs little cores on phones
+    # pin to this core, or to these cores ("4-7", "0,2"; taskset): big vs little cores
+    cpu: int | str | None = None
     abi: str = "arm64-v8a"  # or armeabi-v7a (32-bit ARM build)
     threads: int = 1  # runtime_micro's hosted pool on the device (num_threads)
 
@@ -89,7 +90,7 @@ class RemoteReport:
     commands: list[list[str]] = field(default_factory=list)  # what was run, for the record
     transport: str = "copied with scp, run with ssh"
     binary: str = "static aarch64 binary"
-    cpu: int | None = None
+    cpu: int | list[int] | None = None  # the core, or the cores, it was pinned to
     threads: int = 1
     worker_tasks: int | None = None  # threads > 1: layer parts the pool's workers ran (checks)
 
@@ -102,12 +103,31 @@ class RemoteReport:
                 "commands": [shlex.join(c) for c in self.commands]}
 
 
-def remote_run_command(remote: str, cpu: int | None = None, mark_exit: bool = False) -> str:
-    """Run the copied binary (pinned to core `cpu` with taskset's hex mask), then delete it
-    whatever happened; the binary's exit status is the command's. mark_exit: also print
-    'edgelite_exit <status>' last, for transports that may not pass the status on (older
-    adb)."""
-    pin = f"taskset {1 << cpu:x} " if cpu is not None else ""
+def parse_cpus(spec: int | str) -> list[int]:
+    """--cpu: a core number, or cores as a taskset list takes them ("4-7", "0,2,4-5"),
+    sorted, each 0..63."""
+    bad = EdgeliteError(f"--cpu must be a core number 0..63 or a list of them such as 4-7 or "
+                        f"0,2, got {spec!r}", code=Code.BAD_INPUT)
+    cores: set[int] = set()
+    for part in str(spec).split(","):
+        lo, _, hi = part.strip().partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            raise bad
+        a, b = int(lo), int(hi or lo)
+        if not 0 <= a <= b < 64:
+            raise bad
+        cores.update(range(a, b + 1))
+    return sorted(cores)
+
+
+def remote_run_command(remote: str, cpu: int | list[int] | None = None,
+                       mark_exit: bool = False) -> str:
+    """Run the copied binary (pinned to core `cpu`, or to the cores listed, with taskset's
+    hex mask), then delete it whatever happened; the binary's exit status is the command's.
+    mark_exit: also print 'edgelite_exit <status>' last, for transports that may not pass the
+    status on (older adb)."""
+    cores = [cpu] if isinstance(cpu, int) else (cpu or [])
+    pin = f"taskset {sum(1 << c for c in cores):x} " if cores else ""
     mark = f"echo {EXIT_MARK} $rc; " if mark_exit else ""
     return (f"f={shlex.quote(remote)}; chmod 700 \"$f\" && {pin}\"$f\"; rc=$?; rm -f \"$f\"; "
             f"{mark}exit $rc")
@@ -135,13 +155,12 @@ def _validate(config: RemoteConfig) -> str:
     if not 1 <= config.threads <= 256:
         raise EdgeliteError(f"--threads must be from 1 to 256, got {config.threads}",
                             code=Code.BAD_INPUT)
-    if config.cpu is not None and config.threads > 1:
-        raise EdgeliteError("--cpu pins the benchmark to one core, --threads runs it on "
-                            f"{config.threads}", code=Code.BAD_INPUT,
-                            hint="drop --cpu, or drop --threads")
-    if config.cpu is not None and not 0 <= config.cpu < 64:
-        raise EdgeliteError(f"--cpu must be a core number 0..63, got {config.cpu}",
-                            code=Code.BAD_INPUT)
+    cores = parse_cpus(config.cpu) if config.cpu is not None else None
+    if cores is not None and len(cores) < config.threads:
+        raise EdgeliteError(f"--cpu {config.cpu} pins the benchmark to {len(cores)} core(s), "
+                            f"fewer than its {config.threads} threads", code=Code.BAD_INPUT,
+                            hint="give at least as many cores (e.g. --cpu 4-7 for 4 threads), "
+                                 "or fewer threads")
     if config.abi not in ABIS:
         raise EdgeliteError(f"unknown --abi {config.abi!r}", code=Code.BAD_INPUT,
                             hint=f"use one of {', '.join(ABIS)}")
@@ -186,7 +205,8 @@ def _run_locked(config: RemoteConfig, t: Transport, target: str, work: Path) -> 
                             f"{(proc.stderr or proc.stdout).strip()[-500:]}", code=Code.RUNTIME,
                             where=config.url,
                             hint=t.failure_hint(proc.returncode, proc.stdout + proc.stderr))
-    execute = t.shell_command(remote_run_command(remote, config.cpu, t.name == "adb"))
+    cores = parse_cpus(config.cpu) if config.cpu is not None else None
+    execute = t.shell_command(remote_run_command(remote, cores, t.name == "adb"))
     proc = run(execute, config.timeout, "running the benchmark", t.install_hint())
     status = proc.returncode
     lines = proc.stdout.splitlines()
@@ -212,7 +232,8 @@ def _run_locked(config: RemoteConfig, t: Transport, target: str, work: Path) -> 
                         arena_bytes=res.arena_required or w.arena_bytes,
                         latency=summarize(res.times_ns), commands=[copy, execute],
                         transport=t.describe(), binary=f"static {target} binary",
-                        cpu=config.cpu, threads=config.threads,
+                        cpu=cores[0] if cores and len(cores) == 1 else cores,
+                        threads=config.threads,
                         worker_tasks=res.pool[1] if res.pool else None)
 
 
@@ -222,7 +243,8 @@ def render_remote(r: RemoteReport) -> str:
     def ms(v: float) -> str:
         return f"{v:.3f}" if v < 10 else f"{v:.1f}"
 
-    pinned = f", pinned to core {r.cpu}" if r.cpu is not None else ""
+    pinned = (f", pinned to core {r.cpu}" if isinstance(r.cpu, int) else
+              f", pinned to cores {','.join(map(str, r.cpu))}" if r.cpu else "")
     threads = ([f"threads   {r.threads} (runtime_micro's hosted pool; its workers ran "
                 f"{r.worker_tasks} layer parts in the untimed invokes)"] if r.threads > 1 else [])
     return "\n".join([
