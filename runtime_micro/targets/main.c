@@ -97,9 +97,9 @@
 
 #include "el_threadpool.h"
 
-/* The hosted pool's parallel_for, counting (while `counting`: the checked invokes) the tasks a
- * worker thread ran, printed as "pool <threads> <worker tasks>": proof that the device's
- * threads took part, without touching the timed invokes beyond one test per call. */
+/* The hosted pool's parallel_for, counting the tasks a worker thread ran while `counting` (the
+ * checked and the warm-up invokes), printed as "pool <threads> <worker tasks>": proof that the
+ * device's threads took part, without touching the timed invokes beyond one test per call. */
 static el_threadpool *pool;
 static pthread_t main_thread;
 static int counting;
