@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "el_kcommon.h"
+#include "opt/el_opt.h"
 
 typedef enum {
     U_FLOAT,
@@ -363,7 +364,11 @@ static el_status unary_invoke(el_context *ctx, el_node *node)
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
     switch (d->kind) {
     case U_FLOAT:
-        el_unary_f32((el_unary_op)d->unary_op, d->alpha, d->size, EL_F32(in), EL_F32(out));
+        /* vectors on hosted CPUs only: on microcontrollers it would be the reference's loop */
+        if (!EL_HOSTED_CPU || !el_opt_unary_f32(el_ctx_isa(ctx), (el_unary_op)d->unary_op, d->alpha,
+                                                d->size, EL_F32(in), EL_F32(out))) {
+            el_unary_f32((el_unary_op)d->unary_op, d->alpha, d->size, EL_F32(in), EL_F32(out));
+        }
         break;
     case U_FX:
         if (node->builtin_code == EL_OP_LOGISTIC) {

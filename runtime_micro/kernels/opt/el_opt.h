@@ -248,6 +248,11 @@ int el_opt_mean_s8(uint32_t isa, const el_reduce_params *p, const el_shape *s, c
 int el_opt_mean_f32(uint32_t isa, const el_reduce_params *p, const el_shape *s, const float *in,
                     float *out);
 
+/* float32 RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, HARD_SWISH, NEG, ABS, SQUARE
+ * (el_unary_f32's arguments), the same bits; 0 for the other ops. Hosted CPUs only. */
+int el_opt_unary_f32(uint32_t isa, el_unary_op op, float alpha, int32_t n, const float *in,
+                     float *out);
+
 /* PAD / PADV2 (el_pad's arguments), any element size. */
 int el_opt_pad(uint32_t isa, size_t elem, const el_shape *in_shape, const int32_t *pad_before,
                const int32_t *pad_after, const void *pad_value, const void *in, void *out);
