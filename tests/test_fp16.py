@@ -15,7 +15,8 @@ none):
   logit (the weights' rounding to float16 alone moves these random-weight logits by 2.6 %;
   float16 rounds every activation to 11 bits too, compounding over 52 layers).
 - Instructions per invoke (exact, QEMU plugin): with the flag at most a recorded budget + 2 %,
-  and under 0.7 of the flag-off figure (7.04 M vs 12.77 M recorded).
+  and under 0.92 of the flag-off figure (6.21 M vs 7.04 M at stop 36; until then the flag-off
+  path dequantized every weight at every invoke: 12.77 M).
 - On this x86 host the flag changes nothing (no FEAT_FP16): same bytes.
 
 The kernels themselves are checked output by output against the float32 reference within a
@@ -142,7 +143,10 @@ def test_fp16_instruction_budget(mnv2: tuple[Path, Path], tmp_path: Path) -> Non
           f"per invoke without --fp16, {on.invoke_instructions:,} with it (budget "
           f"{FP16_BUDGET:,}); arena {off.memory.arena:,} -> {on.memory.arena:,} B")
     assert on.invoke_instructions <= FP16_BUDGET * 1.02, on.invoke_instructions
-    assert on.invoke_instructions < 0.7 * off.invoke_instructions
+    # Against float32 arithmetic on the same file. Since stop 36 that path dequantizes the
+    # float16 weights once at el_init, not at every invoke (0.88 of its instructions then),
+    # so what is left is the arithmetic: the depthwise layers and elementwise ops stay float32.
+    assert on.invoke_instructions < 0.92 * off.invoke_instructions
 
 
 def test_fp16_flag_on_this_host(mnv2: tuple[Path, Path]) -> None:

@@ -511,6 +511,35 @@ def test_runtime_micro_runs_the_custom_op_as_the_file_keeps_it() -> None:
     assert _err_of_range(got, _litert(path.read_bytes(), [x], reference=False)[0]) <= 1e-3
 
 
+def test_mediapipe_files_run_unchanged_with_folded_weights_and_activations() -> None:
+    """The MediaPipe files as shipped: float16 weights behind DEQUANTIZE ops (dequantized once,
+    at el_init, on hosted CPUs) and, in the face landmark model, 23 PRELUs; in the selfie
+    segmentation model, 22 RELUs written apart from their convolutions (folded into them as
+    fused activations). Checked against LiteRT's reference kernels on the same file, and the
+    folds against the same interpreter with an op callback (which turns them off: every
+    DEQUANTIZE and RELU then runs as an op)."""
+    x = np.random.default_rng(11).uniform(-1, 1, (1, 192, 192, 3)).astype(np.float32)
+    face = _wheel("MEDIAPIPE", MEDIAPIPE + "face_landmark/face_landmark.tflite")
+    it = Interpreter(face)
+    it.set_input(0, x)
+    it.invoke()
+    for k, ref in enumerate(_litert(face.read_bytes(), [x])):
+        assert _err_of_range(it.get_output(k), ref) <= 1e-4, k
+    selfie = _wheel("MEDIAPIPE", MEDIAPIPE + "selfie_segmentation/selfie_segmentation.tflite")
+    x = np.random.default_rng(12).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
+    ran: list[int] = []
+    folded = Interpreter(selfie)
+    unfolded = Interpreter(selfie, callback=lambda sg, op, code, after: ran.append(code)
+                           if after else None)
+    for interp in (folded, unfolded):
+        interp.set_input(0, x)
+        interp.invoke()
+    assert np.array_equal(folded.get_output(0), unfolded.get_output(0))
+    assert ran.count(19) == 22  # RELU (builtin 19): run as ops only with the callback
+    # the RELUs' outputs share their convolutions' bytes: a smaller planned arena
+    assert folded.arena_bytes < unfolded.arena_bytes
+
+
 @pytest.mark.parametrize("patch, message", [
     (b"\x07\x00\x00\x00", "padding 7"),  # padding other than 1 SAME / 2 VALID
     (b"\x01\x00\x00\x00\x00\x00\x00\x00", "strides"),  # stride_w 0

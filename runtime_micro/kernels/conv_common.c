@@ -802,6 +802,22 @@ static el_status depthwise_invoke(el_context *ctx, el_node *node)
     return EL_OK;
 }
 
+#if EL_HOSTED_CPU
+int el_conv_fold_activation(el_context *ctx, el_node *conv, int32_t act)
+{
+    el_conv_params *p = (el_conv_params *)conv->op_data;
+    const el_tensor *filter = el_input(ctx, conv, 1), *out = el_output(ctx, conv, 0);
+    float lo, hi;
+    if ((conv->kernel->invoke != conv2d_invoke && conv->kernel->invoke != depthwise_invoke) ||
+        p == NULL || filter == NULL || out == NULL || out->type != EL_FLOAT32 ||
+        (filter->flags & EL_TENSOR_SPARSE) || !el_activation_range_float(EL_ACT_NONE, &lo, &hi) ||
+        p->act_min_f != lo || p->act_max_f != hi) {
+        return 0; /* not a float32 dense convolution, or one with its own activation */
+    }
+    return el_activation_range_float(act, &p->act_min_f, &p->act_max_f);
+}
+#endif
+
 /* TRANSPOSE_CONV inputs: 0 output_shape (int32, const), 1 weights OHWI, 2 input, 3 bias.
  * int8 (int32 bias) and int16x8 (int64 bias, zero points 0).
  * MediaPipe's custom Convolution2DTransposeBias: 0 input, 1 weights OHWI, 2 bias (float32),

@@ -47,7 +47,7 @@ static el_status skipped_invoke(el_context *ctx, el_node *node)
     return EL_OK;
 }
 static const el_kernel k_skipped_densify = {EL_OP_DENSIFY, 0, NULL, skipped_invoke};
-#if EL_OPT_F16W
+#if EL_OPT_F16W || EL_HOSTED_CPU
 static const el_kernel k_skipped_dequantize = {EL_OP_DEQUANTIZE, 0, NULL, skipped_invoke};
 #endif
 
@@ -162,6 +162,39 @@ static void skip_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
 #endif
 
 #if EL_HOSTED_CPU
+/* A DEQUANTIZE of a constant float16 tensor (MediaPipe's files store all their weights so) is
+ * computed once, at el_init, into persistent arena memory: the float32 values it would write
+ * at every invoke, by the same conversion, and the node then does nothing. TFLite does the
+ * same for a constant input. MediaPipe's face landmark model ran 113 of them per invoke (1.7
+ * ms of 8). The arena holds every such tensor at once instead of each one briefly: hosted CPUs
+ * only (on a microcontroller the weights would double in RAM); with allow_fp16 the layers that
+ * compute in float16 take theirs first (skip_dequantize_f16). */
+static void fold_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
+{
+    el_subgraph *g = &ctx->subgraphs[sg];
+    el_tensor *src, *dst;
+    float *f;
+    if (n->builtin_code != EL_OP_DEQUANTIZE || n->kernel == &k_skipped_dequantize ||
+        n->n_inputs != 1 || n->n_outputs != 1 || n->inputs[0] < 0)
+        return;
+    src = &g->tensors[n->inputs[0]];
+    dst = &g->tensors[n->outputs[0]];
+    if (src->type != EL_FLOAT16 || dst->type != EL_FLOAT32 ||
+        (src->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE | EL_TENSOR_VARIABLE)) !=
+            EL_TENSOR_CONST ||
+        src->data == NULL || (dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) ||
+        src->bytes * 2 != dst->bytes || src->rank != dst->rank ||
+        (src->rank && memcmp(src->dims, dst->dims, sizeof(int32_t) * src->rank) != 0))
+        return;
+    f = (float *)el_persist(ctx, dst->bytes, 16);
+    if (f == NULL)
+        return; /* out of arena: init fails and the caller's next arena is larger */
+    el_dequantize_f16_f32((int32_t)(dst->bytes / 4), (const uint16_t *)src->data, f);
+    dst->data = f;
+    dst->flags |= EL_TENSOR_CONST;
+    n->kernel = &k_skipped_dequantize;
+}
+
 /* A PAD folded into the convolution that reads it: does nothing, and its output (given its
  * input's shape) shares its input's memory, like a RESHAPE's. */
 static const el_kernel k_folded_pad = {EL_OP_PAD, EL_KERNEL_INPLACE, NULL, skipped_invoke};
@@ -288,6 +321,57 @@ static void fold_pad(el_context *ctx, int32_t sg, el_node *n)
     n->kernel = &k_folded_pad;
 }
 
+/* A RELU, RELU6 or RELU_N1_TO_1 that alone reads a float32 CONV_2D / DEPTHWISE_CONV_2D's
+ * output, right after it, becomes the convolution's fused activation, as XNNPACK fuses it:
+ * the convolution clamps its outputs (el_conv_fold_activation) and the activation does nothing,
+ * its output sharing the convolution's (INPLACE), so that pass over the activations is
+ * neither run nor given arena memory. Keras exports write activations apart (MediaPipe's selfie
+ * segmentation: 22 RELUs of up to 262,144 elements). The same values, except that the clamp
+ * keeps a -0.0 sum where RELU writes +0.0, and clamps a NaN as the convolution's clamp does.
+ * Float32 only (an int8 RELU may requantize), after prepare (the convolution's op data holds
+ * its clamp), under the conditions of fold_pad (greedy planner, no op callback, hosted CPUs
+ * with the optimized kernels). */
+static const el_kernel k_folded_act = {EL_OP_RELU, EL_KERNEL_INPLACE, NULL, skipped_invoke};
+
+static void fold_activation(el_context *ctx, int32_t sg, int32_t i)
+{
+    el_subgraph *g = &ctx->subgraphs[sg];
+    el_node *n = &g->nodes[i];
+    const el_tensor *x, *y;
+    int32_t act, j, k;
+    switch (n->builtin_code) {
+    case EL_OP_RELU:
+        act = EL_ACT_RELU;
+        break;
+    case EL_OP_RELU6:
+        act = EL_ACT_RELU6;
+        break;
+    case EL_OP_RELU_N1_TO_1:
+        act = EL_ACT_RELU_N1_TO_1;
+        break;
+    default:
+        return;
+    }
+    if (i == 0 || n->n_inputs != 1 || n->n_outputs != 1 || n->inputs[0] < 0 ||
+        n->inputs[0] == n->outputs[0] || g->nodes[i - 1].n_outputs != 1 ||
+        g->nodes[i - 1].outputs[0] != n->inputs[0])
+        return;
+    x = &g->tensors[n->inputs[0]];
+    y = &g->tensors[n->outputs[0]];
+    if (x->type != EL_FLOAT32 || y->type != EL_FLOAT32 || x->bytes != y->bytes || x->bytes == 0 ||
+        (x->flags & (EL_TENSOR_CONST | EL_TENSOR_VARIABLE | EL_TENSOR_BORROWED | EL_TENSOR_INPUT |
+                     EL_TENSOR_OUTPUT)) ||
+        (y->flags & (EL_TENSOR_CONST | EL_TENSOR_VARIABLE | EL_TENSOR_BORROWED | EL_TENSOR_INPUT)))
+        return;
+    for (j = 0; j < g->n_nodes; ++j) { /* the activation is the output's only reader */
+        for (k = 0; k < g->nodes[j].n_inputs; ++k)
+            if (j != i && g->nodes[j].inputs[k] == n->inputs[0])
+                return;
+    }
+    if (el_conv_fold_activation(ctx, &g->nodes[i - 1], act))
+        n->kernel = &k_folded_act;
+}
+
 /* The padding of the folded PAD whose output is tensor ti of subgraph sg: 1, or 0 when no
  * folded PAD writes it. */
 static int folded_pads_of(el_context *ctx, int32_t sg, int32_t ti, int32_t pads[4])
@@ -374,6 +458,8 @@ static el_status resolve_and_prepare(el_context *ctx)
                 skip_dequantize_f16(ctx, sg, &g->nodes[i]);
 #endif
 #if EL_HOSTED_CPU
+        for (i = 0; i < g->n_nodes && (el_ctx_isa(ctx) & EL_OPT_ON); ++i)
+            fold_dequantize_f16(ctx, sg, &g->nodes[i]);
         for (i = 0; i < g->n_nodes && ctx->planner == EL_PLANNER_GREEDY && ctx->callback == NULL &&
                     (el_ctx_isa(ctx) & EL_OPT_ON);
              ++i)
@@ -414,6 +500,15 @@ static el_status resolve_and_prepare(el_context *ctx)
             }
         }
     }
+#if EL_HOSTED_CPU
+    for (sg = 0;
+         sg < ctx->n_subgraphs && !ctx->persist_failed && ctx->planner == EL_PLANNER_GREEDY &&
+         ctx->callback == NULL && (el_ctx_isa(ctx) & EL_OPT_ON);
+         ++sg) {
+        for (i = 0; ctx->subgraphs[sg].reachable && i < ctx->subgraphs[sg].n_nodes; ++i)
+            fold_activation(ctx, sg, i);
+    }
+#endif
     ctx->prepared = 1;
     return ctx->persist_failed ? EL_ERROR_ARENA_TOO_SMALL : EL_OK;
 }

@@ -507,6 +507,11 @@ typedef struct el_kernel {
 
 /* Provided by runtime_micro/kernels/ (see top of this file). */
 const el_kernel *el_find_kernel(int32_t builtin_code);
+/* Hosted CPUs, el_init after prepare: gives the prepared float32 CONV_2D or
+ * DEPTHWISE_CONV_2D `conv`, whose fused activation is NONE, the fused activation `act`
+ * (EL_ACT_RELU, EL_ACT_RELU_N1_TO_1, EL_ACT_RELU6); returns whether it did
+ * (kernels/conv_common.c; el_interp.c folds a RELU that alone reads the conv's output). */
+int el_conv_fold_activation(el_context *ctx, el_node *conv, int32_t act);
 /* Also provided by the kernels library (kernels/sparse.c), for sparse tensors:
  * el_sparse_node_check runs before the prepare of a node with a sparse input and refuses
  * every op and input that cannot take one; el_sparse_weights_ok says whether `consumer` can

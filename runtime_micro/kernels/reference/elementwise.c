@@ -388,14 +388,21 @@ static float binary_f(el_binary_op op, float a, float b)
  * and MULs ran scalar). Clang vectorizes them at -O2 already. */
 #if EL_F32_VECTOR_FORMS && defined(__GNUC__) && !defined(__clang__)
 #define EL_F32_VECTORIZE __attribute__((optimize("tree-loop-vectorize", "vect-cost-model=cheap")))
+/* and a comparison that selects between two values computed for every element (PRELU):
+ * without trapping math GCC may compare all lanes at once; it changes no value, only which
+ * floating-point exception flags an element could raise, which nothing here reads */
+#define EL_F32_VECTORIZE_SELECT                                                                    \
+    __attribute__((optimize("tree-loop-vectorize", "vect-cost-model=cheap", "no-trapping-math")))
 #else
 #define EL_F32_VECTORIZE
+#define EL_F32_VECTORIZE_SELECT
 #endif
 
 /* 1 when the op ran in one of the forms above, 0 for the general broadcast walk. */
-EL_F32_VECTORIZE static int binary_f32_rows(el_binary_op op, const el_arith_params *p, const el_shape *s1,
-                           const float *in1, const el_shape *s2, const float *in2,
-                           const el_shape *so, float *out)
+EL_F32_VECTORIZE static int binary_f32_rows(el_binary_op op, const el_arith_params *p,
+                                            const el_shape *s1, const float *in1,
+                                            const el_shape *s2, const float *in2,
+                                            const el_shape *so, float *out)
 {
     const size_t n = shape_size(so), pa = bcast_period(s1, so), pb = bcast_period(s2, so);
     const float lo = p->act_min_f, hi = p->act_max_f;
@@ -496,9 +503,37 @@ void el_prelu_s8(const el_prelu_params *p, const el_shape *s_in, const int8_t *i
     EL_BINARY_LOOP(prelu_q(p, in[it.o1], alpha[it.o2]));
 }
 
+/* PRELU where the input is the whole output and the slopes repeat with a period that divides
+ * it (one slope per channel: Keras's shared axes): rows the compiler vectorizes, the same
+ * expression per element as the walk below. 1 when it ran. */
+EL_F32_VECTORIZE_SELECT static int prelu_f32_rows(const el_shape *s1, const float *in,
+                                                  const el_shape *s2, const float *alpha,
+                                                  const el_shape *so, float *out)
+{
+    const size_t n = shape_size(so), pa = bcast_period(s1, so), row = bcast_period(s2, so);
+    size_t i, r;
+    if (n == 0 || pa != n || row == 0) {
+        return 0;
+    }
+    for (r = 0; r < n; r += row) {
+        const float *x = in + r;
+        float *o = out + r;
+        for (i = 0; i < row; ++i) {
+            /* the product unconditionally (the same value where it is taken), so that the
+             * compiler may compute it for every lane and select */
+            const float v = x[i], m = v * alpha[i];
+            o[i] = v >= 0.0f ? v : m;
+        }
+    }
+    return 1;
+}
+
 void el_prelu_f32(const el_shape *s_in, const float *in, const el_shape *s_alpha,
                   const float *alpha, const el_shape *so, float *out)
 {
     const el_shape *s1 = s_in, *s2 = s_alpha;
+    if (EL_F32_VECTOR_FORMS && prelu_f32_rows(s1, in, s2, alpha, so, out)) {
+        return;
+    }
     EL_BINARY_LOOP(in[it.o1] >= 0.0f ? in[it.o1] : in[it.o1] * alpha[it.o2]);
 }
