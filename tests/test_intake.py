@@ -514,8 +514,8 @@ def test_runtime_micro_runs_the_custom_op_as_the_file_keeps_it() -> None:
 def test_mediapipe_files_run_unchanged_with_folded_weights_and_activations() -> None:
     """The MediaPipe files as shipped: float16 weights behind DEQUANTIZE ops (dequantized once,
     at el_init, on hosted CPUs) and, in the face landmark model, 23 PRELUs; in the selfie
-    segmentation model, 22 RELUs written apart from their convolutions (folded into them as
-    fused activations). Checked against LiteRT's reference kernels on the same file, and the
+    segmentation model, 21 RELUs written apart from the convolutions they follow (folded into
+    them as fused activations). Checked against LiteRT's reference kernels on the same file, and the
     folds against the same interpreter with an op callback (which turns them off: every
     DEQUANTIZE and RELU then runs as an op)."""
     x = np.random.default_rng(11).uniform(-1, 1, (1, 192, 192, 3)).astype(np.float32)
@@ -535,9 +535,25 @@ def test_mediapipe_files_run_unchanged_with_folded_weights_and_activations() -> 
         interp.set_input(0, x)
         interp.invoke()
     assert np.array_equal(folded.get_output(0), unfolded.get_output(0))
-    assert ran.count(19) == 22  # RELU (builtin 19): run as ops only with the callback
-    # the RELUs' outputs share their convolutions' bytes: a smaller planned arena
-    assert folded.arena_bytes < unfolded.arena_bytes
+    ops = folded._file().subgraphs[0].operators
+    relus = [op for op in ops if op.op == "RELU"]
+    dequantizes = [op for op in ops if op.op == "DEQUANTIZE"]
+    assert len(relus) == 22 and len(dequantizes) == 110
+    # with the callback they run as ops (RELU is builtin 19, DEQUANTIZE 6)
+    assert ran.count(19) == 22 and ran.count(6) == 110
+
+    def data(it: Interpreter, t: int) -> int:
+        return it._info(it._lib.el_tensor_info_at, t).data
+
+    # folded: each RELU right after the convolution it reads (21 of the 22) shares that
+    # output's bytes, and each float16 weight's float32 copy is a constant made at el_init
+    after_conv = [op for op in relus if ops[op.index - 1].op in ("CONV_2D", "DEPTHWISE_CONV_2D")
+                  and ops[op.index - 1].outputs[0] == op.inputs[0]]
+    assert len(after_conv) == 21
+    assert all(data(folded, op.inputs[0]) == data(folded, op.outputs[0]) for op in after_conv)
+    assert all(data(unfolded, op.inputs[0]) != data(unfolded, op.outputs[0]) for op in relus)
+    assert all(folded.tensor_details(op.outputs[0]).is_const for op in dequantizes)
+    assert not any(unfolded.tensor_details(op.outputs[0]).is_const for op in dequantizes)
 
 
 @pytest.mark.parametrize("patch, message", [

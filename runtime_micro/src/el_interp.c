@@ -168,7 +168,9 @@ static void skip_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
  * same for a constant input. MediaPipe's face landmark model ran 113 of them per invoke (1.7
  * ms of 8). The arena holds every such tensor at once instead of each one briefly: hosted CPUs
  * only (on a microcontroller the weights would double in RAM); with allow_fp16 the layers that
- * compute in float16 take theirs first (skip_dequantize_f16). */
+ * compute in float16 take theirs first (skip_dequantize_f16). Not with an op callback, as
+ * fold_pad: that interpreter lays its arena out as other hosts (32-bit ARM) do, which is how
+ * `edgelite export` measures theirs (edgelite.runtime.arena_sizes). */
 static void fold_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
 {
     el_subgraph *g = &ctx->subgraphs[sg];
@@ -458,7 +460,7 @@ static el_status resolve_and_prepare(el_context *ctx)
                 skip_dequantize_f16(ctx, sg, &g->nodes[i]);
 #endif
 #if EL_HOSTED_CPU
-        for (i = 0; i < g->n_nodes && (el_ctx_isa(ctx) & EL_OPT_ON); ++i)
+        for (i = 0; i < g->n_nodes && ctx->callback == NULL && (el_ctx_isa(ctx) & EL_OPT_ON); ++i)
             fold_dequantize_f16(ctx, sg, &g->nodes[i]);
         for (i = 0; i < g->n_nodes && ctx->planner == EL_PLANNER_GREEDY && ctx->callback == NULL &&
                     (el_ctx_isa(ctx) & EL_OPT_ON);
