@@ -554,6 +554,9 @@ def test_mediapipe_files_run_unchanged_with_folded_weights_and_activations() -> 
     assert all(data(unfolded, op.inputs[0]) != data(unfolded, op.outputs[0]) for op in relus)
     assert all(folded.tensor_details(op.outputs[0]).is_const for op in dequantizes)
     assert not any(unfolded.tensor_details(op.outputs[0]).is_const for op in dequantizes)
+    # and `bench` names them as ops the timed invokes do not run
+    assert set(folded.folded_ops()) == {op.index for op in after_conv + dequantizes}
+    assert unfolded.folded_ops() == []
 
 
 @pytest.mark.parametrize("patch, message", [

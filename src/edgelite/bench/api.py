@@ -177,13 +177,15 @@ def run_bench(config: BenchConfig) -> BenchReport:
     if config.profile:
         prof = profile_ops(w.model, info, w.inputs, config.runs,
                            config.max_seconds, config.disable_isa, config.threads, config.fp16)
-        # the profiled pass runs the PADs the timed invokes fold (its callback keeps every
+        # the profiled pass runs the ops the timed invokes fold (its callback keeps every
         # output): their time is no callback overhead
         folded = set(host.folded_ops())
         if folded:
-            notes = [*notes, f"{len(folded)} PAD op(s) (#{', #'.join(map(str, sorted(folded)))}) "
-                     "are folded into their convolutions in the timed invokes; the per-op "
-                     "profile, run with a callback, runs them"]
+            shown = ", #".join(map(str, sorted(folded)[:12])) + (", ..." if len(folded) > 12
+                                                                 else "")
+            notes = [*notes, f"{len(folded)} op(s) (#{shown}) are folded in the timed invokes "
+                     "(PADs and activations into their convolutions, float16 weights "
+                     "dequantized at init); the per-op profile, run with a callback, runs them"]
         kept = [o for o in prof.ops if not (o.subgraph == 0 and o.index in folded)]
         ops_per_invoke = sum(o.calls for o in kept) / prof.invokes
         folded_us = sum(o.self_median_us * o.calls for o in prof.ops

@@ -97,7 +97,7 @@ class HostRunner(Runner):
             self._it.set_input(i, x)
 
     def folded_ops(self) -> list[int]:
-        """PAD ops the timed interpreter folds into their convolutions (Interpreter.folded_ops)."""
+        """Ops the timed interpreter does not run at invoke (Interpreter.folded_ops)."""
         return self._it.folded_ops()
 
     def invoke(self) -> None:

@@ -402,12 +402,27 @@ class Interpreter:
         return self._details(self._lib.el_tensor_info_at, index)
 
     def folded_ops(self) -> list[int]:
-        """Indices of the main subgraph's PAD ops this interpreter folds into the convolution
-        that reads them (hosted builds, optimized kernels, greedy planner, no callback): they
-        do nothing at invoke, and their output tensor has no data."""
+        """Indices of the main subgraph's ops this interpreter does not run at invoke
+        (hosted builds, optimized kernels, no callback): PADs folded into the convolution that
+        reads them (greedy planner; their output tensor has no data), RELU / RELU6 /
+        RELU_N1_TO_1 folded into the float32 convolution they follow (greedy planner; their
+        output shares its bytes) and DEQUANTIZEs of constant float16 weights, computed once at
+        init (their output is a constant)."""
         ops = self._file().subgraphs[0].operators
-        return [op.index for op in ops if op.op in ("PAD", "PADV2")
-                and not self._info(self._lib.el_tensor_info_at, op.outputs[0]).data]
+
+        def info(t: int) -> _lib.ElTensorInfo:
+            return self._info(self._lib.el_tensor_info_at, t)
+
+        def folded(op) -> bool:
+            if op.op in ("PAD", "PADV2"):
+                return not info(op.outputs[0]).data
+            if op.op in ("RELU", "RELU6", "RELU_N1_TO_1") and op.inputs[0] != op.outputs[0]:
+                return info(op.inputs[0]).data == info(op.outputs[0]).data
+            if op.op == "DEQUANTIZE":
+                return bool(info(op.inputs[0]).is_const and info(op.outputs[0]).is_const)
+            return False
+
+        return [op.index for op in ops if folded(op)]
 
     def _readable(self, index: int) -> _lib.ElTensorInfo:
         info = self._info(self._lib.el_tensor_info_at, index)
