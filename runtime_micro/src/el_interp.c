@@ -47,8 +47,41 @@ static el_status skipped_invoke(el_context *ctx, el_node *node)
     return EL_OK;
 }
 static const el_kernel k_skipped_densify = {EL_OP_DENSIFY, 0, NULL, skipped_invoke};
-#if EL_OPT_F16W || EL_HOSTED_CPU
+#if EL_HOSTED_CPU
 static const el_kernel k_skipped_dequantize = {EL_OP_DEQUANTIZE, 0, NULL, skipped_invoke};
+
+/* Whether node n of g is a DEQUANTIZE of a constant (dense) float16 tensor into a float32
+ * tensor of its shape that is no subgraph output (skip_dequantize_f16, fold_dequantize_f16). */
+static int const_f16_dequantize(const el_subgraph *g, const el_node *n)
+{
+    const el_tensor *src, *dst;
+    if (n->builtin_code != EL_OP_DEQUANTIZE || n->n_inputs != 1 || n->n_outputs != 1 ||
+        n->inputs[0] < 0)
+        return 0;
+    src = &g->tensors[n->inputs[0]];
+    dst = &g->tensors[n->outputs[0]];
+    return src->type == EL_FLOAT16 && dst->type == EL_FLOAT32 &&
+           (src->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE | EL_TENSOR_VARIABLE)) ==
+               EL_TENSOR_CONST &&
+           src->data != NULL && !(dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) &&
+           src->bytes * 2 == dst->bytes && src->rank == dst->rank &&
+           (src->rank == 0 || memcmp(src->dims, dst->dims, sizeof(int32_t) * src->rank) == 0);
+}
+
+/* Computes such a DEQUANTIZE once, into persistent arena memory: its output becomes that
+ * constant and the node does nothing. */
+static void dequantize_once(el_context *ctx, const el_subgraph *g, el_node *n)
+{
+    el_tensor *dst = &g->tensors[n->outputs[0]];
+    float *f = (float *)el_persist(ctx, dst->bytes, 16);
+    if (f == NULL)
+        return; /* out of arena: init fails and the caller's next arena is larger */
+    el_dequantize_f16_f32((int32_t)(dst->bytes / 4),
+                          (const uint16_t *)g->tensors[n->inputs[0]].data, f);
+    dst->data = f;
+    dst->flags |= EL_TENSOR_CONST;
+    n->kernel = &k_skipped_dequantize;
+}
 #endif
 
 /* A DENSIFY of sparse weights read only as weights by ops that take them sparse (input 1 of
@@ -119,18 +152,11 @@ static void skip_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
     el_tensor *src, *dst;
     el_node *user = NULL;
     int32_t i, k, o;
-    if (n->n_inputs != 1 || n->n_outputs != 1 || n->inputs[0] < 0)
+    if (!const_f16_dequantize(g, n))
         return;
     src = &g->tensors[n->inputs[0]];
     o = n->outputs[0];
     dst = &g->tensors[o];
-    if (src->type != EL_FLOAT16 || dst->type != EL_FLOAT32 ||
-        (src->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE | EL_TENSOR_VARIABLE)) !=
-            EL_TENSOR_CONST ||
-        src->data == NULL || (dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) ||
-        src->bytes * 2 != dst->bytes || src->rank != dst->rank ||
-        (src->rank && memcmp(src->dims, dst->dims, sizeof(int32_t) * src->rank) != 0))
-        return;
     for (i = 0; i < g->n_nodes; ++i) {
         el_node *m = &g->nodes[i];
         for (k = 0; k < m->n_inputs; ++k) {
@@ -144,13 +170,7 @@ static void skip_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
     if (user != NULL && !f16_consumer_ok(ctx, user, o) && dst->bytes <= EL_F16_FOLD_BYTES) {
         /* other readers (a bias, ...): the float32 values made once into persistent memory,
          * exactly what the DEQUANTIZE would write at every invoke */
-        float *f = (float *)el_persist(ctx, dst->bytes, 16);
-        if (f == NULL)
-            return; /* out of arena: init fails and the caller's next arena is larger */
-        el_dequantize_f16_f32((int32_t)(dst->bytes / 4), (const uint16_t *)src->data, f);
-        dst->data = f;
-        dst->flags |= EL_TENSOR_CONST;
-        n->kernel = &k_skipped_dequantize;
+        dequantize_once(ctx, g, n);
         return;
     }
     if (user == NULL || !f16_consumer_ok(ctx, user, o))
@@ -173,28 +193,9 @@ static void skip_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
  * `edgelite export` measures theirs (edgelite.runtime.arena_sizes). */
 static void fold_dequantize_f16(el_context *ctx, int32_t sg, el_node *n)
 {
-    el_subgraph *g = &ctx->subgraphs[sg];
-    el_tensor *src, *dst;
-    float *f;
-    if (n->builtin_code != EL_OP_DEQUANTIZE || n->kernel == &k_skipped_dequantize ||
-        n->n_inputs != 1 || n->n_outputs != 1 || n->inputs[0] < 0)
-        return;
-    src = &g->tensors[n->inputs[0]];
-    dst = &g->tensors[n->outputs[0]];
-    if (src->type != EL_FLOAT16 || dst->type != EL_FLOAT32 ||
-        (src->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE | EL_TENSOR_VARIABLE)) !=
-            EL_TENSOR_CONST ||
-        src->data == NULL || (dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) ||
-        src->bytes * 2 != dst->bytes || src->rank != dst->rank ||
-        (src->rank && memcmp(src->dims, dst->dims, sizeof(int32_t) * src->rank) != 0))
-        return;
-    f = (float *)el_persist(ctx, dst->bytes, 16);
-    if (f == NULL)
-        return; /* out of arena: init fails and the caller's next arena is larger */
-    el_dequantize_f16_f32((int32_t)(dst->bytes / 4), (const uint16_t *)src->data, f);
-    dst->data = f;
-    dst->flags |= EL_TENSOR_CONST;
-    n->kernel = &k_skipped_dequantize;
+    const el_subgraph *g = &ctx->subgraphs[sg];
+    if (n->kernel != &k_skipped_dequantize && const_f16_dequantize(g, n))
+        dequantize_once(ctx, g, n);
 }
 
 /* A PAD folded into the convolution that reads it: does nothing, and its output (given its
