@@ -646,17 +646,34 @@ F_FN(dw3x3_row)(const float *mid, int32_t in_w, int32_t in_c, int32_t stride, co
     }
 }
 
+/* One output pixel, channels [0, cv), over the taps listed as offsets from x and filter rows:
+ * acc = bias, then the taps in their order, then the clamp (dw_pixel's sequence). */
+F_ATTR static void F_FN(dw_taps)(const float *x, const size_t *offs, const float *const *fs,
+                                 int32_t nt, const float *bias, F_V lo, F_V hi, int32_t cv,
+                                 float *o)
+{
+    int32_t t, c;
+    for (c = 0; c < cv; c += F_L) {
+        F_V acc = bias ? F_LOAD(bias + c) : F_ZERO;
+        for (t = 0; t < nt; ++t) {
+            acc = F_FMA(acc, F_LOAD(x + offs[t] + c), F_LOAD(fs[t] + c));
+        }
+        F_STORE(o + c, F_CLAMP(acc, lo, hi));
+    }
+}
+
 /* A pixel the row function does not take (image borders, other filters), channels [0, cv):
- * its valid taps listed once, then every channel vector runs over the list. Same sequence as
- * dw_pixel (bias, the valid taps in the reference's order). */
+ * its valid taps listed once, then every channel vector runs over the list (dw_taps). Same
+ * sequence as dw_pixel (bias, the valid taps in the reference's order). A window wholly
+ * inside the image takes the layer's own list instead (el_opt_depthwise_f32). */
 F_ATTR static void F_FN(dw_edge)(const el_conv_params *p, const el_dims *in_dims, const float *img,
                                  const el_dims *f_dims, const float *filter, const float *bias,
                                  F_V lo, F_V hi, int32_t y0, int32_t x0, int32_t cv, float *o)
 {
     const int32_t out_c = in_dims->c;
-    const float *xs[32];
+    size_t offs[32];
     const float *fs[32];
-    int32_t nt = 0, ky, kx, t, c;
+    int32_t nt = 0, ky, kx, c;
     if (f_dims->h * f_dims->w > 32) { /* large filters: channel by channel vectors */
         for (c = 0; c < cv; c += F_L) {
             F_STORE(o + c,
@@ -676,37 +693,12 @@ F_ATTR static void F_FN(dw_edge)(const el_conv_params *p, const el_dims *in_dims
             if (ix < 0 || ix >= in_dims->w) {
                 continue;
             }
-            xs[nt] = img + ((size_t)iy * in_dims->w + ix) * in_dims->c;
+            offs[nt] = ((size_t)iy * in_dims->w + ix) * in_dims->c;
             fs[nt] = filter + ((size_t)ky * f_dims->w + kx) * out_c;
             ++nt;
         }
     }
-    for (c = 0; c < cv; c += F_L) {
-        F_V acc = bias ? F_LOAD(bias + c) : F_ZERO;
-        for (t = 0; t < nt; ++t) {
-            acc = F_FMA(acc, F_LOAD(xs[t] + c), F_LOAD(fs[t] + c));
-        }
-        F_STORE(o + c, F_CLAMP(acc, lo, hi));
-    }
-}
-
-/* An output pixel whose whole window lies inside the image (any filter of at most 32 taps):
- * the taps' offsets and filter rows were listed once per layer (dw_window), so no tap is
- * tested or listed again per pixel; then the channel vectors run over them in dw_edge's order
- * (bias, the taps in the reference's order): the same bits as dw_edge. MediaPipe's palm
- * detection spends half its time in 5x5 depthwise layers, listed pixel by pixel before. */
-F_ATTR static void F_FN(dw_inside)(const float *x, const size_t *offs, const float *const *fs,
-                                   int32_t nt, const float *bias, F_V lo, F_V hi, int32_t cv,
-                                   float *o)
-{
-    int32_t t, c;
-    for (c = 0; c < cv; c += F_L) {
-        F_V acc = bias ? F_LOAD(bias + c) : F_ZERO;
-        for (t = 0; t < nt; ++t) {
-            acc = F_FMA(acc, F_LOAD(x + offs[t] + c), F_LOAD(fs[t] + c));
-        }
-        F_STORE(o + c, F_CLAMP(acc, lo, hi));
-    }
+    F_FN(dw_taps)(img, offs, fs, nt, bias, lo, hi, cv, o);
 }
 
 /* Channels past the last whole vector: the same sequence in scalar fmaf. */
@@ -753,7 +745,9 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
     const int32_t cx1_raw = in_w - 2 + p->pad_w >= 0 ? (in_w - 2 + p->pad_w) / sw + 1 : 0;
     const int32_t cx1 = cx1_raw < out_w ? cx1_raw : out_w;
     int32_t b, oy, ox, c;
-    /* every tap of a window at (y0, x0): offsets from its first, filter rows (dw_inside) */
+    /* every tap of a window at (y0, x0), listed once for the layer: offsets from its first
+     * tap, filter rows (dw_taps); a window wholly inside the image runs over this list, so
+     * no tap is tested or listed per pixel (MediaPipe's palm detection: 5x5 layers) */
     size_t offs[32];
     const float *fs[32];
     const int32_t nt = f_h * f_w <= 32 ? f_h * f_w : 0;
@@ -785,8 +779,8 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
                 }
                 if (!is3x3 && nt > 0 && y0 >= 0 && y0 + span_h < in_h && x0 >= 0 &&
                     x0 + span_w < in_w) {
-                    F_FN(dw_inside)(img + ((size_t)y0 * in_w + x0) * in_c, offs, fs, nt, bias, lo,
-                                    hi, cv, orow + (size_t)ox * out_c);
+                    F_FN(dw_taps)(img + ((size_t)y0 * in_w + x0) * in_c, offs, fs, nt, bias, lo, hi,
+                                  cv, orow + (size_t)ox * out_c);
                     continue;
                 }
                 F_FN(dw_edge)(p, in_dims, img, f_dims, filter, bias, lo, hi, y0, x0, cv,
