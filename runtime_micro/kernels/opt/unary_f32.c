@@ -65,52 +65,11 @@ static float one_s(el_unary_op op, float alpha, float x)
     }
 }
 
-/* One loop body per instruction set: V (vector type), N (lanes), LD / ST, SET1, and the
- * selections MAXV(a, b) = a > b ? a : b, MINV(a, b) = a < b ? a : b, SELGT(x, t, a, b) =
- * x > t ? a : b, NEGV (flip the sign bit), ABSV (clear it). */
-#define UNARY_LOOP(op, alpha, n, in, out, i)                                                       \
-    do {                                                                                           \
-        const V zero = SET1(0.0f), one = SET1(1.0f), six = SET1(6.0f), va = SET1(alpha);           \
-        const V mone = SET1(-1.0f), three = SET1(3.0f);                                            \
-        (void)one, (void)six, (void)va, (void)mone, (void)three, (void)zero;                       \
-        for (; (i) + N <= (n); (i) += N) {                                                         \
-            const V x = LD((in) + (i));                                                            \
-            V y;                                                                                   \
-            switch (op) {                                                                          \
-            case EL_UN_RELU:                                                                       \
-                y = MAXV(x, zero);                                                                 \
-                break;                                                                             \
-            case EL_UN_RELU6:                                                                      \
-                y = MINV(six, MAXV(zero, x));                                                      \
-                break;                                                                             \
-            case EL_UN_RELU_N1_TO_1:                                                               \
-                y = MINV(one, MAXV(mone, x));                                                      \
-                break;                                                                             \
-            case EL_UN_RELU_0_TO_1:                                                                \
-                y = MINV(one, MAXV(zero, x));                                                      \
-                break;                                                                             \
-            case EL_UN_LEAKY_RELU:                                                                 \
-                y = SELGT(x, zero, x, MUL(x, va));                                                 \
-                break;                                                                             \
-            case EL_UN_HARD_SWISH:                                                                 \
-                y = DIV(MUL(x, MINV(MAXV(ADD(x, three), zero), six)), six);                        \
-                break;                                                                             \
-            case EL_UN_NEG:                                                                        \
-                y = NEGV(x);                                                                       \
-                break;                                                                             \
-            case EL_UN_ABS:                                                                        \
-                y = ABSV(x);                                                                       \
-                break;                                                                             \
-            default:                                                                               \
-                y = MUL(x, x);                                                                     \
-                break;                                                                             \
-            }                                                                                      \
-            ST((out) + (i), y);                                                                    \
-        }                                                                                          \
-    } while (0)
-
+/* One loop per instruction set, from unary_f32_body.h. */
 #if defined(__x86_64__)
 /* SSE2: every x86-64 CPU */
+#define U_ATTR
+#define U_FN unary_sse2
 #define V __m128
 #define N 4
 #define LD _mm_loadu_ps
@@ -125,27 +84,11 @@ static float one_s(el_unary_op op, float alpha, float x)
     _mm_or_ps(_mm_and_ps(_mm_cmpgt_ps(x, t), a), _mm_andnot_ps(_mm_cmpgt_ps(x, t), b))
 #define NEGV(x) _mm_xor_ps(x, _mm_set1_ps(-0.0f))
 #define ABSV(x) _mm_andnot_ps(_mm_set1_ps(-0.0f), x)
-static int32_t unary_sse2(el_unary_op op, float alpha, int32_t n, const float *in, float *out)
-{
-    int32_t i = 0;
-    UNARY_LOOP(op, alpha, n, in, out, i);
-    return i;
-}
-#undef V
-#undef N
-#undef LD
-#undef ST
-#undef SET1
-#undef MAXV
-#undef MINV
-#undef ADD
-#undef MUL
-#undef DIV
-#undef SELGT
-#undef NEGV
-#undef ABSV
+#include "unary_f32_body.h"
 
 #if defined(EL_OPT_HAVE_AVX2)
+#define U_ATTR __attribute__((target("avx2")))
+#define U_FN unary_avx2
 #define V __m256
 #define N 8
 #define LD _mm256_loadu_ps
@@ -159,29 +102,12 @@ static int32_t unary_sse2(el_unary_op op, float alpha, int32_t n, const float *i
 #define SELGT(x, t, a, b) _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, t, _CMP_GT_OQ))
 #define NEGV(x) _mm256_xor_ps(x, _mm256_set1_ps(-0.0f))
 #define ABSV(x) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x)
-__attribute__((target("avx2"))) static int32_t unary_avx2(el_unary_op op, float alpha, int32_t n,
-                                                          const float *in, float *out)
-{
-    int32_t i = 0;
-    UNARY_LOOP(op, alpha, n, in, out, i);
-    return i;
-}
-#undef V
-#undef N
-#undef LD
-#undef ST
-#undef SET1
-#undef MAXV
-#undef MINV
-#undef ADD
-#undef MUL
-#undef DIV
-#undef SELGT
-#undef NEGV
-#undef ABSV
+#include "unary_f32_body.h"
 #endif
 
 #else /* aarch64 */
+#define U_ATTR
+#define U_FN unary_neon
 #define V float32x4_t
 #define N 4
 #define LD vld1q_f32
@@ -195,12 +121,7 @@ __attribute__((target("avx2"))) static int32_t unary_avx2(el_unary_op op, float 
 #define SELGT(x, t, a, b) vbslq_f32(vcgtq_f32(x, t), a, b)
 #define NEGV vnegq_f32
 #define ABSV vabsq_f32
-static int32_t unary_neon(el_unary_op op, float alpha, int32_t n, const float *in, float *out)
-{
-    int32_t i = 0;
-    UNARY_LOOP(op, alpha, n, in, out, i);
-    return i;
-}
+#include "unary_f32_body.h"
 #endif
 
 int el_opt_unary_f32(uint32_t isa, el_unary_op op, float alpha, int32_t n, const float *in,
