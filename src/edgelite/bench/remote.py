@@ -145,8 +145,9 @@ def run(cmd: list[str], timeout: float, what: str, install_hint: str
                             code=Code.RUNTIME) from None
 
 
-def _validate(config: RemoteConfig) -> str:
-    """The build target for the config's ABI, after checking the options and tools."""
+def _validate(config: RemoteConfig) -> tuple[str, list[int] | None]:
+    """The build target for the config's ABI and the cores to pin to (None: unpinned), after
+    checking the options and tools."""
     if config.runs < 1:
         raise EdgeliteError(f"--runs must be at least 1, got {config.runs}", code=Code.BAD_INPUT)
     if config.warmup < 0:
@@ -174,17 +175,18 @@ def _validate(config: RemoteConfig) -> str:
     if not config.model.is_file():
         raise EdgeliteError("model file not found", where=str(config.model),
                             code=Code.BAD_INPUT, hint="check the path")
-    return target
+    return target, cores
 
 
 def run_remote_bench(config: RemoteConfig, transport: Transport) -> RemoteReport:
-    target = _validate(config)
+    target, cores = _validate(config)
     work = config.work or default_work(target)
     with work_lock(work):
-        return _run_locked(config, transport, target, work)
+        return _run_locked(config, transport, target, cores, work)
 
 
-def _run_locked(config: RemoteConfig, t: Transport, target: str, work: Path) -> RemoteReport:
+def _run_locked(config: RemoteConfig, t: Transport, target: str, cores: list[int] | None,
+                work: Path) -> RemoteReport:
     tcfg = TargetConfig(config.model, target, input=config.input, seed=config.seed)
     w, info, name, notes, source = export_for_target(tcfg, work)
     try:
@@ -205,7 +207,6 @@ def _run_locked(config: RemoteConfig, t: Transport, target: str, work: Path) -> 
                             f"{(proc.stderr or proc.stdout).strip()[-500:]}", code=Code.RUNTIME,
                             where=config.url,
                             hint=t.failure_hint(proc.returncode, proc.stdout + proc.stderr))
-    cores = parse_cpus(config.cpu) if config.cpu is not None else None
     execute = t.shell_command(remote_run_command(remote, cores, t.name == "adb"))
     proc = run(execute, config.timeout, "running the benchmark", t.install_hint())
     status = proc.returncode
