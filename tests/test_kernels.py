@@ -875,6 +875,39 @@ case("transpose_conv_s8_relu")(_transpose_conv_s8_case("SAME", 2, True, activati
 case("transpose_conv_f32_valid_s1", oracle="litert")(_transpose_conv_case("VALID", 1))
 
 
+def _transpose_conv_f32_case(*, batch=1, hw=(4, 3), cin=2, cout=5, k=(3, 3), stride=(2, 2),
+                             padding="SAME", bias=True, activation="NONE"):
+    """Float TRANSPOSE_CONV as hosted CPUs run it (a GEMM over the filter's (out channel, tap)
+    rows, then col2im in bands of input rows): upsampling 2x2 / 2 into one channel (MediaPipe's
+    segmentation head), overlapping taps at the borders, strides unlike the kernel, several
+    bands (a 40-row input), batches, clamps."""
+    def build(rng):
+        x = act("x", (batch, *hw, cin), "float32")
+        h, w = (hw[0] * stride[0], hw[1] * stride[1]) if padding == "SAME" else (
+            (hw[0] - 1) * stride[0] + k[0], (hw[1] - 1) * stride[1] + k[1])
+        shape = const("shape", np.asarray([batch, h, w, cout], np.int32))
+        wt = const("w", rng.normal(0, 0.5, (cout, *k, cin)).astype(np.float32))
+        b = const("b", rng.normal(0, 1, (cout,)).astype(np.float32)) if bias else None
+        y = act("y", (batch, h, w, cout), "float32")
+        model = one_op("TRANSPOSE_CONV", [shape, wt, x, b], [y], padding=padding,
+                       stride_h=stride[0], stride_w=stride[1],
+                       fused_activation_function=activation)
+        return model, inputs_for(rng, [x])
+    return build
+
+
+case("transpose_conv_f32_2x2_s2_one_channel", oracle="litert")(_transpose_conv_f32_case(
+    hw=(9, 7), cin=16, cout=1, k=(2, 2), padding="VALID"))
+case("transpose_conv_f32_3x3_s2_one_channel_edges", oracle="litert")(_transpose_conv_f32_case(
+    hw=(5, 6), cin=3, cout=1))
+case("transpose_conv_f32_bands_relu6_nobias", oracle="litert")(_transpose_conv_f32_case(
+    hw=(40, 24), cin=8, cout=6, bias=False, activation="RELU6"))
+case("transpose_conv_f32_s3x2_4x3_batch2", oracle="litert")(_transpose_conv_f32_case(
+    batch=2, hw=(5, 4), cin=9, cout=3, k=(4, 3), stride=(3, 2), padding="VALID"))
+case("transpose_conv_f32_s1_5x5_wide", oracle="litert")(_transpose_conv_f32_case(
+    hw=(6, 6), cin=20, cout=24, k=(5, 5), stride=(1, 1)))
+
+
 def _transpose_conv_q_case(*, dtype="int8", hw=(4, 3), cin=6, cout=5, k=(3, 3), stride=(2, 2),
                            padding="SAME", in_q=(0.05, -7), out_q=(0.2, 10), bias="int32",
                            activation="NONE", per_channel=True, spread=100.0, batch=1):
