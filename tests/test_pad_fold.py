@@ -208,8 +208,9 @@ def test_bench_of_a_model_with_folded_pads(tmp_path: Path, reference: bool) -> N
         assert note == []
     else:
         assert note == ["4 op(s) (#0, #2, #4, #8) are folded in the timed invokes (PADs and "
-                        "activations into their convolutions, float16 weights dequantized at "
-                        "init); the per-op profile, run with a callback, runs them"]
+                        "activations into their convolutions, float16 weights densified and "
+                        "dequantized at init); the per-op profile, run with a callback, runs "
+                        "them"]
 
 
 def test_export_header_and_inspect_arena_per_build(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 /* Sparse tensors: the walker, DENSIFY, which ops take sparse inputs, and the sparse
  * FULLY_CONNECTED / CONV_2D / DEPTHWISE_CONV_2D (see el_sparse.h). */
 #include "el_sparse.h"
+#include "opt/el_opt.h" /* EL_HOSTED_CPU */
 
 static uint32_t rd_ix(const uint8_t *p, uint8_t bytes, uint32_t i)
 {
@@ -173,6 +174,17 @@ static el_status densify_prepare(el_context *ctx, el_node *node)
     return EL_OK;
 }
 
+/* Where the walker's current value lands in the dense tensor, in elements. */
+static size_t dense_offset(const el_sparse_iter *it, const el_tensor *t)
+{
+    size_t offset = 0;
+    int32_t d;
+    for (d = 0; d < t->rank; ++d) {
+        offset = offset * (size_t)t->dims[d] + (size_t)el_sparse_coord(it, d);
+    }
+    return offset;
+}
+
 static el_status densify_invoke(el_context *ctx, el_node *node)
 {
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
@@ -185,15 +197,28 @@ static el_status densify_invoke(el_context *ctx, el_node *node)
     EL_TRY(el_get_input_sparsity(ctx, node, 0, &sp));
     memset(dst, 0, out->bytes);
     for (more = el_sparse_begin(&it, &sp); more; more = el_sparse_next(&it)) {
-        size_t offset = 0;
-        int32_t d;
-        for (d = 0; d < in->rank; ++d) {
-            offset = offset * (size_t)in->dims[d] + (size_t)el_sparse_coord(&it, d);
-        }
-        memcpy(dst + offset * esize, src + (size_t)el_sparse_value(&it) * esize, esize);
+        memcpy(dst + dense_offset(&it, in) * esize, src + (size_t)el_sparse_value(&it) * esize,
+               esize);
     }
     return EL_OK;
 }
+
+#if EL_HOSTED_CPU
+el_status el_sparse_densify_f16_f32(el_context *ctx, el_node *densify, float *dst)
+{
+    el_tensor *in = el_input(ctx, densify, 0);
+    const uint16_t *src = (const uint16_t *)in->data;
+    el_sparsity sp;
+    el_sparse_iter it;
+    int more;
+    EL_TRY(el_get_input_sparsity(ctx, densify, 0, &sp));
+    memset(dst, 0, (size_t)el_tensor_elements(in) * sizeof(float));
+    for (more = el_sparse_begin(&it, &sp); more; more = el_sparse_next(&it)) {
+        dst[dense_offset(&it, in)] = el_f16_to_f32(src[el_sparse_value(&it)]);
+    }
+    return EL_OK;
+}
+#endif
 
 const el_kernel el_kernel_densify = {EL_OP_DENSIFY, 0, densify_prepare, densify_invoke};
 

@@ -518,6 +518,10 @@ int el_conv_fold_activation(el_context *ctx, el_node *conv, int32_t act);
  * read the sparse weights `sp` directly (the interpreter then skips a DENSIFY feeding it). */
 el_status el_sparse_node_check(el_context *ctx, el_node *node);
 int el_sparse_weights_ok(el_context *ctx, const el_node *consumer, const el_sparsity *sp);
+/* Hosted CPUs: the dense float32 values of a DENSIFY of float16 values (zeros where nothing
+ * is stored), what a DEQUANTIZE of its output would write, into dst (the tensor's elements),
+ * so el_init computes the pair once (el_interp.c, fold_densify_dequantize_f16). */
+el_status el_sparse_densify_f16_f32(el_context *ctx, el_node *densify, float *dst);
 /* The kernel of a CUSTOM op by its custom_code, or NULL (only MediaPipe's
  * "Convolution2DTransposeBias" today). */
 const el_kernel *el_find_custom_kernel(const char *custom_code);

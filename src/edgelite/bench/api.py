@@ -185,7 +185,8 @@ def run_bench(config: BenchConfig) -> BenchReport:
                                                                  else "")
             notes = [*notes, f"{len(folded)} op(s) (#{shown}) are folded in the timed invokes "
                      "(PADs and activations into their convolutions, float16 weights "
-                     "dequantized at init); the per-op profile, run with a callback, runs them"]
+                     "densified and dequantized at init); the per-op profile, run with a "
+                     "callback, runs them"]
         kept = [o for o in prof.ops if not (o.subgraph == 0 and o.index in folded)]
         ops_per_invoke = sum(o.calls for o in kept) / prof.invokes
         folded_us = sum(o.self_median_us * o.calls for o in prof.ops

@@ -406,8 +406,9 @@ class Interpreter:
         (hosted builds, optimized kernels, no callback): PADs folded into the convolution that
         reads them (greedy planner; their output tensor has no data), RELU / RELU6 /
         RELU_N1_TO_1 folded into the float32 convolution they follow (greedy planner; their
-        output shares its bytes) and DEQUANTIZEs of constant float16 weights, computed once at
-        init (their output is a constant)."""
+        output shares its bytes), DEQUANTIZEs of constant float16 weights, computed once at
+        init (their output is a constant), and the DENSIFY before such a DEQUANTIZE when the
+        weights are sparse (computed with it; its float16 output has no data)."""
         ops = self._file().subgraphs[0].operators
 
         def info(t: int) -> _lib.ElTensorInfo:
@@ -418,6 +419,8 @@ class Interpreter:
                 return not info(op.outputs[0]).data
             if op.op in ("RELU", "RELU6", "RELU_N1_TO_1") and op.inputs[0] != op.outputs[0]:
                 return info(op.inputs[0]).data == info(op.outputs[0]).data
+            if op.op == "DENSIFY":
+                return bool(info(op.outputs[0]).is_const and not info(op.outputs[0]).data)
             if op.op == "DEQUANTIZE":
                 return bool(info(op.inputs[0]).is_const and info(op.outputs[0]).is_const)
             return False
