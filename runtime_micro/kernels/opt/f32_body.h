@@ -395,7 +395,8 @@ F_ATTR static int F_FN(conv_small)(const el_conv_params *p, const el_dims *in_di
 
 #if defined(F_SMALL_CONV)
 #define F_IS_SMALL(k, in_dims, f_dims, n)                                                          \
-    ((k) <= F_SMALLK && (n) <= F_SMALLN && (in_dims)->c == 1 && (f_dims)->h * (f_dims)->w > 1)
+    ((k) <= F_SMALLK && (n) <= F_SMALLN && ((in_dims)->c == 1 || (n) <= F_L) &&                    \
+     (f_dims)->h * (f_dims)->w > 1)
 #else
 #define F_IS_SMALL(k, in_dims, f_dims, n) 0
 #endif
@@ -726,6 +727,29 @@ F_ATTR static void F_FN(dw_scalar)(const el_conv_params *p, const el_dims *in_di
     o[c] = acc < p->act_min_f ? p->act_min_f : (acc > p->act_max_f ? p->act_max_f : acc);
 }
 
+/* 1x1, stride 1: a scale and shift per channel (MediaPipe writes batch normalizations so)
+ * over the pixels as one run; per pixel dw_taps' sequence with its one tap, or dw_scalar's
+ * for the channels past the last vector. Per-pixel calls took 1.5 ns an element. */
+F_ATTR static void F_FN(dw_1x1)(const float *in, size_t npix, int32_t ch, const float *filter,
+                                const float *bias, const el_conv_params *p, float *out)
+{
+    const F_V lo = F_BCAST(p->act_min_f), hi = F_BCAST(p->act_max_f);
+    size_t i;
+    int32_t c;
+    for (i = 0; i < npix; ++i) {
+        const float *x = in + i * (size_t)ch;
+        float *o = out + i * (size_t)ch;
+        for (c = 0; c + F_L <= ch; c += F_L) {
+            const F_V acc = bias ? F_LOAD(bias + c) : F_ZERO;
+            F_STORE(o + c, F_CLAMP(F_FMA(acc, F_LOAD(x + c), F_LOAD(filter + c)), lo, hi));
+        }
+        for (; c < ch; ++c) {
+            const float acc = fmaf(x[c], filter[c], bias ? bias[c] : 0.0f);
+            o[c] = acc < p->act_min_f ? p->act_min_f : (acc > p->act_max_f ? p->act_max_f : acc);
+        }
+    }
+}
+
 F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in_dims,
                                       const float *in, const el_dims *f_dims, const float *filter,
                                       const float *bias, const el_dims *out_dims, float *out)
@@ -754,6 +778,11 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
     const int32_t span_h = (f_h - 1) * p->dilation_h, span_w = (f_w - 1) * p->dilation_w;
     if (p->depth_multiplier != 1 || in_c != out_c) {
         return 0;
+    }
+    if (f_h == 1 && f_w == 1 && p->stride_h == 1 && sw == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+        out_h == in_h && out_w == in_w) {
+        F_FN(dw_1x1)(in, (size_t)in_dims->n * in_h * in_w, in_c, filter, bias, p, out);
+        return 1;
     }
     for (c = 0; c < nt; ++c) {
         const int32_t ky = c / f_w, kx = c % f_w;

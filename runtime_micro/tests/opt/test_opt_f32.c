@@ -296,6 +296,14 @@ int main(void)
     conv_run(-5, 0, 0, 0, 1, 13, 14, 1, 3, 3, 3, 1, 2, 1, 1, isas, n_isas);
     conv_run(-6, 0, 0, 0, 1, 12, 15, 1, 33, 5, 5, 1, 1, 0, 1, isas, n_isas);
     conv_run(-7, 0, 0, 0, 2, 11, 10, 1, 7, 2, 3, 1, 1, 1, 1, isas, n_isas);
+    /* RGB stems into at most one vector of channels (the small-patch conv, per pixel, with
+     * bounds checks at the borders: MediaPipe's hand recrop 256x256x3 -> 8, 3x3 / 2 SAME) */
+    conv_run(-8, 0, 0, 0, 1, 17, 19, 3, 8, 3, 3, 2, 1, 1, 1, isas, n_isas);
+    conv_run(-9, 0, 0, 0, 2, 9, 12, 3, 3, 3, 3, 1, 1, 1, 0, isas, n_isas);
+    conv_run(-10, 0, 0, 0, 1, 10, 11, 2, 4, 3, 3, 1, 2, 0, 1, isas, n_isas);
+    /* 1x1 depthwise of stride 1 (a scale and shift per channel, over the pixels as one run) */
+    conv_run(-11, 1, 0, 0, 2, 5, 7, 17, 17, 1, 1, 1, 1, 1, 1, isas, n_isas);
+    conv_run(-12, 1, 0, 0, 1, 6, 3, 8, 8, 1, 1, 1, 1, 0, 0, isas, n_isas);
     for (idx = 0; idx < 100; ++idx) {
         fc_case(idx, isas, n_isas);
     }

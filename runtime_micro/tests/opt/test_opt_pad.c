@@ -36,6 +36,9 @@ int main(void)
         for (i = 0; i < sizeof value; ++i) {
             value[i] = (unsigned char)rnd();
         }
+        if (idx % 3 == 0) { /* one byte repeated (0.0f, 0 of any width): the memset fill */
+            memset(value, idx % 2 ? value[0] : 0, sizeof value);
+        }
         el_pad(elem, &s, before, after, value, g_in, g_ref);
         memset(g_got, GUARD_BYTE, n_out + GUARD);
         sprintf(what, "pad case %d: rank %d elem %d", idx, (int)s.rank, (int)elem);
