@@ -374,7 +374,21 @@ EL_AVX2F static void ftile_avx2(int32_t k, const float *const *a, const float *b
     tile_load(init, flags, c + 3 * (size_t)ldc, mr > 3 ? nr : 0, &c30, &c31);
     tile_load(init, flags, c + 4 * (size_t)ldc, mr > 4 ? nr : 0, &c40, &c41);
     tile_load(init, flags, c + 5 * (size_t)ldc, mr > 5 ? nr : 0, &c50, &c51);
-    {
+    if (nr <= 8) {
+        /* the columns fit one vector (a layer's last panel when its channels are 8 mod 16,
+         * as most of MobileNetV2-0.35's; a transposed conv's few taps): half the
+         * multiply-adds, the same ones for every stored output */
+        const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+        for (kk = 0; kk < k; ++kk, b += 16) {
+            const __m256 w0 = _mm256_loadu_ps(b);
+            c00 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + kk), w0, c00);
+            c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + kk), w0, c10);
+            c20 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + kk), w0, c20);
+            c30 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + kk), w0, c30);
+            c40 = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + kk), w0, c40);
+            c50 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + kk), w0, c50);
+        }
+    } else {
         const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
         for (kk = 0; kk < k; ++kk, b += 16) {
             const __m256 w0 = _mm256_loadu_ps(b), w1 = _mm256_loadu_ps(b + 8);
