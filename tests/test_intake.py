@@ -17,6 +17,7 @@ import onnxruntime as ort
 import pytest
 from helpers.cli import assert_user_error
 from helpers.cli import edgelite_cmd as edgelite
+from helpers.folds import folded_and_unfolded
 from helpers.tflite_checks import (
     assert_int8_bit_exact_with_tflm as _assert_int8_bit_exact_with_tflm,
 )
@@ -527,13 +528,7 @@ def test_mediapipe_files_run_unchanged_with_folded_weights_and_activations() -> 
         assert _err_of_range(it.get_output(k), ref) <= 1e-4, k
     selfie = _wheel("MEDIAPIPE", MEDIAPIPE + "selfie_segmentation/selfie_segmentation.tflite")
     x = np.random.default_rng(12).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
-    ran: list[int] = []
-    folded = Interpreter(selfie)
-    unfolded = Interpreter(selfie, callback=lambda sg, op, code, after: ran.append(code)
-                           if after else None)
-    for interp in (folded, unfolded):
-        interp.set_input(0, x)
-        interp.invoke()
+    folded, unfolded, ran = folded_and_unfolded(selfie, x)
     assert np.array_equal(folded.get_output(0), unfolded.get_output(0))
     ops = folded._file().subgraphs[0].operators
     relus = [op for op in ops if op.op == "RELU"]

@@ -34,6 +34,7 @@ from edgelite.tflite.writer import write_model
 MEDIAPIPE_SPARSE = "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite"
 
 
+from helpers.folds import folded_and_unfolded  # noqa: E402
 from helpers.sparse_cnn import SEED, cnn, models, pruned, q, sample  # noqa: E402,F401
 
 
@@ -230,15 +231,7 @@ def test_mediapipe_sparse_weights_are_densified_once_at_init(mediapipe_sparse):
     once, at init, straight to float32 (the pair took 19 of pose detection's 33 ms per
     invoke): the same outputs as the interpreter with an op callback, which keeps running
     both ops at every invoke, and neither op runs in the timed interpreter."""
-    x = face_photo()
-    model = mediapipe_sparse.read_bytes()
-    ran: list[int] = []
-    folded = Interpreter(model)
-    unfolded = Interpreter(model, callback=lambda sg, op, code, after: ran.append(code)
-                           if after else None)
-    for it in (folded, unfolded):
-        it.set_input(0, x)
-        it.invoke()
+    folded, unfolded, ran = folded_and_unfolded(mediapipe_sparse.read_bytes(), face_photo())
     for i in range(len(folded.outputs)):
         assert np.array_equal(folded.get_output(i), unfolded.get_output(i))
     ops = folded._file().subgraphs[0].operators
