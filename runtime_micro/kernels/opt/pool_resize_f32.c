@@ -16,6 +16,11 @@
 
 #include "opt_internal.h"
 
+/* the scalar channels' blend as reference/resize.c's: no fused multiply-add (clang's default) */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #if defined(__x86_64__) || defined(__aarch64__)
 
 #if defined(__x86_64__)
