@@ -256,7 +256,8 @@ int el_opt_mean_f32(uint32_t isa, const el_reduce_params *p, const el_shape *s, 
                     float *out);
 
 /* float32 RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, HARD_SWISH, NEG, ABS, SQUARE
- * (el_unary_f32's arguments), the same bits; 0 for the other ops. Hosted CPUs only. */
+ * (el_unary_f32's arguments), the same bits; LOGISTIC, TANH, EXP within 2 ulps of the
+ * reference's libm values (unary_f32.c); 0 for the other ops. Hosted CPUs only. */
 int el_opt_unary_f32(uint32_t isa, el_unary_op op, float alpha, int32_t n, const float *in,
                      float *out);
 
