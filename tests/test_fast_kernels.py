@@ -2,7 +2,8 @@
 
 Two levels:
 - the C tests in runtime_micro/tests/opt run each optimized kernel (int8 CONV_2D, DEPTHWISE,
-  FULLY_CONNECTED, ADD/SUB, AVERAGE/MAX_POOL, PAD; float CONV_2D, DEPTHWISE, FULLY_CONNECTED)
+  FULLY_CONNECTED, ADD/SUB, AVERAGE/MAX_POOL, PAD; float CONV_2D, DEPTHWISE, FULLY_CONNECTED,
+  AVERAGE/MAX_POOL, RESIZE_BILINEAR)
   and the reference side by side on an edge-case matrix (channel counts around the vector
   widths, odd sizes, SAME/VALID, strides, dilation, zero points -128/127, saturating clamps,
   per-channel multipliers, infinities for float), under every instruction set the
@@ -44,7 +45,7 @@ from edgelite.runtime import Interpreter, _lib
 OPT_TESTS = ROOT / "runtime_micro" / "tests" / "opt"
 C_TESTS = ("test_opt_conv", "test_opt_conv_s16", "test_opt_binary_s16", "test_opt_depthwise", "test_opt_fc", "test_opt_pad", "test_opt_add",
            "test_opt_f32", "test_opt_f16", "test_opt_pool", "test_opt_requant",
-           "test_opt_mean", "test_opt_unary")
+           "test_opt_mean", "test_opt_unary", "test_opt_resize")
 SUMMARY = re.compile(r"^(test_opt_\w+): (\d+) comparisons \((\d+) on the optimized path\), "
                      r"(\d+) failures, isa detected 0x([0-9a-f]+)$", re.MULTILINE)
 
@@ -85,9 +86,9 @@ def _run_c_tests(target: str, tmp: Path, qemu_cpu: str | None = None) -> dict[st
         # error bound): nothing on other targets
         if name == "test_opt_f16":
             no_fast = not target.startswith("aarch64")
-        # int16x8 CONV_2D and the float32 activations in vectors: hosted CPUs only
-        # (microcontrollers keep the reference: code size)
-        if name in ("test_opt_conv_s16", "test_opt_unary"):
+        # int16x8 CONV_2D, the float32 activations and RESIZE_BILINEAR in vectors: hosted CPUs
+        # only (microcontrollers keep the reference: code size)
+        if name in ("test_opt_conv_s16", "test_opt_unary", "test_opt_resize"):
             no_fast = target.startswith("cortex-m")
         # int16 ADD / SUB / MUL: x86 AVX2 only
         if name == "test_opt_binary_s16":

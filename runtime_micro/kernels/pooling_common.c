@@ -83,7 +83,11 @@ static el_status avg_invoke(el_context *ctx, el_node *node)
     const pool_data *d = (const pool_data *)node->op_data;
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
     if (d->is_float) {
-        el_avgpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
+        /* vectors on hosted CPUs only: on microcontrollers it would be the reference's loop */
+        if (!EL_HOSTED_CPU ||
+            !el_opt_avgpool_f32(el_ctx_isa(ctx), &d->p, &d->in, EL_F32(in), &d->out, EL_F32(out))) {
+            el_avgpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
+        }
     } else if (d->is16) {
         el_avgpool_s16(&d->p, &d->in, EL_S16(in), &d->out, EL_S16(out));
     } else if (!el_opt_avgpool_s8(el_ctx_isa(ctx), &d->p, &d->in, EL_S8(in), &d->out, EL_S8(out))) {

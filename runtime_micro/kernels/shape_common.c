@@ -997,7 +997,11 @@ static el_status resize_invoke(el_context *ctx, el_node *node)
     if (node->builtin_code == EL_OP_RESIZE_NEAREST_NEIGHBOR) {
         el_resize_nearest(&d->p, d->elem, &d->in, in->data, &d->out, out->data);
     } else if (d->type == EL_FLOAT32) {
-        el_resize_bilinear_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
+        /* vectors on hosted CPUs only: on microcontrollers it would be the reference's loop */
+        if (!EL_HOSTED_CPU || !el_opt_resize_bilinear_f32(el_ctx_isa(ctx), &d->p, &d->in,
+                                                          EL_F32(in), &d->out, EL_F32(out))) {
+            el_resize_bilinear_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
+        }
     } else {
         el_resize_bilinear_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out));
     }

@@ -187,6 +187,13 @@ int el_opt_fully_connected_f32(uint32_t isa, const el_fc_params *p, int32_t batc
 /* float32 MAX_POOL_2D: the reference's bits (same comparisons per output, in vectors). */
 int el_opt_maxpool_f32(uint32_t isa, const el_pool_params *p, const el_dims *in_dims,
                        const float *in, const el_dims *out_dims, float *out);
+/* float32 AVERAGE_POOL_2D and RESIZE_BILINEAR (the reference's arguments): the reference's
+ * bits, channels in vectors (pool_resize_f32.c). Hosted CPUs only (EL_HOSTED_CPU); 0
+ * elsewhere. */
+int el_opt_avgpool_f32(uint32_t isa, const el_pool_params *p, const el_dims *in_dims,
+                       const float *in, const el_dims *out_dims, float *out);
+int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el_dims *in_dims,
+                               const float *in, const el_dims *out_dims, float *out);
 
 /* float32 CONV_2D / FULLY_CONNECTED whose weights the model stores as float16 (behind a
  * DEQUANTIZE the interpreter then skips), in half-precision arithmetic (arm_fp16.c): aarch64
@@ -249,7 +256,8 @@ int el_opt_mean_f32(uint32_t isa, const el_reduce_params *p, const el_shape *s, 
                     float *out);
 
 /* float32 RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, HARD_SWISH, NEG, ABS, SQUARE
- * (el_unary_f32's arguments), the same bits; 0 for the other ops. Hosted CPUs only. */
+ * (el_unary_f32's arguments), the same bits; LOGISTIC, TANH, EXP within 2 ulps of the
+ * reference's libm values (unary_f32.c); 0 for the other ops. Hosted CPUs only. */
 int el_opt_unary_f32(uint32_t isa, el_unary_op op, float alpha, int32_t n, const float *in,
                      float *out);
 

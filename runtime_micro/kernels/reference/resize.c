@@ -5,6 +5,13 @@
 
 #include "../el_nn.h"
 
+/* Clang fuses a * b + c within an expression into one rounding by default (GCC in C99 mode
+ * does not): the bilinear blend is its separate products and sums on every compiler, as
+ * kernels/opt/pool_resize_f32.c computes it in vectors. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 static float scale_of(int align_corners, int32_t in_size, int32_t out_size)
 {
     return (align_corners && out_size > 1) ? (float)(in_size - 1) / (float)(out_size - 1)

@@ -168,6 +168,30 @@ static inline int same_output(const int8_t *ref, const int8_t *got, int32_t n, c
     return 1;
 }
 
+/* same_output for n floats, except that any NaN matches any NaN: when an operation meets two
+ * NaNs (or makes one from inf - inf next to another), IEEE 754 leaves which one comes out, and
+ * x86 returns its first operand's, so the sign and payload follow the compiler's choice of
+ * operand order for a commutative add or multiply (which differs between builds of the
+ * reference itself: -O1 tests, -O2 library). Every other output must have the same bits. */
+static inline int same_output_f32(const float *ref, const float *got, int32_t n, const char *what,
+                                  unsigned isa)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        if (ref[i] != ref[i] && got[i] != got[i]) {
+            continue;
+        }
+        if (memcmp(ref + i, got + i, sizeof(float)) != 0) {
+            printf("FAIL %s [%s]: output[%d] = %.9g, reference %.9g\n", what, isa_name(isa), (int)i,
+                   (double)got[i], (double)ref[i]);
+            ++g_failures;
+            return 0;
+        }
+    }
+    /* the guard bytes after the output */
+    return same_output((const int8_t *)(ref + n), (const int8_t *)(got + n), 0, what, isa);
+}
+
 static inline int finish(const char *name, int min_fast)
 {
     printf("%s: %d comparisons (%d on the optimized path), %d failures, isa detected 0x%x\n", name,

@@ -1,5 +1,5 @@
-/* AVERAGE_POOL_2D / MAX_POOL_2D int8 and MAX_POOL_2D float: optimized kernel vs the
- * reference, bit for bit (float inputs include NaNs, infinities and signed zeros). */
+/* AVERAGE_POOL_2D / MAX_POOL_2D int8 and float: optimized kernel vs the reference, bit for bit
+ * (float inputs include NaNs, infinities and signed zeros). */
 #include "opt_test.h"
 
 #include <math.h>
@@ -84,8 +84,65 @@ static int float_max_case(int idx)
     return 1;
 }
 
+/* AVERAGE_POOL_2D float under every instruction set (the same bits as the reference): random
+ * geometries with border windows of every count, channels 1..40 (vector tails of every size)
+ * and wide ones, activation clamps between zero, 6 and none; then a global pool. */
+static int float_avg_case(int idx, const unsigned *masks, int levels)
+{
+    static const int32_t chans[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 31, 32, 33, 40, 65};
+    el_pool_params p;
+    el_dims in_d, out_d;
+    int32_t tot;
+    int lv;
+    char what[120];
+    if (!random_pool(chans, (int)(sizeof chans / sizeof chans[0]), &p, &in_d, &out_d)) {
+        return 0;
+    }
+    if (idx % 7 == 0) { /* one global window (the selfie model's pools) */
+        p.filter_h = in_d.h;
+        p.filter_w = in_d.w;
+        p.stride_h = p.stride_w = 1;
+        p.pad_h = p.pad_w = 0;
+        out_d.h = out_d.w = 1;
+    }
+    p.act_min_f = (rnd() % 2u) ? -INFINITY : (rnd() % 2u) ? 0.0f : -50.0f;
+    p.act_max_f = (rnd() % 2u) ? INFINITY : 6.0f;
+    tot = out_d.n * out_d.h * out_d.w * out_d.c;
+    if (rnd() % 4u) {
+        fill_special(g_fin, in_d.n * in_d.h * in_d.w * in_d.c);
+    } else { /* finite only: every output a rounded mean, not a NaN or an infinity */
+        int32_t i;
+        for (i = 0; i < in_d.n * in_d.h * in_d.w * in_d.c; ++i) {
+            g_fin[i] = (float)rnd_in(-100000, 100000) / 997.0f;
+        }
+    }
+    el_avgpool_f32(&p, &in_d, g_fin, &out_d, g_fref);
+    sprintf(what, "float avg pool case %d: %dx%dx%d f %dx%d s %dx%d pad %dx%d", idx, (int)in_d.h,
+            (int)in_d.w, (int)in_d.c, (int)p.filter_h, (int)p.filter_w, (int)p.stride_h,
+            (int)p.stride_w, (int)p.pad_h, (int)p.pad_w);
+    for (lv = 0; lv < levels; ++lv) {
+        memset(g_fgot, GUARD_BYTE, ((size_t)tot + GUARD) * sizeof(float));
+        ++g_checked;
+        if (el_opt_avgpool_f32(masks[lv], &p, &in_d, g_fin, &out_d, g_fgot)) {
+            ++g_fast;
+            if (!EL_HOSTED_CPU) {
+                printf("FAIL %s: taken on a microcontroller\n", what);
+                ++g_failures;
+            }
+            same_output_f32(g_fref, g_fgot, tot, what, masks[lv]);
+        } else if (EL_HOSTED_CPU) {
+            printf("FAIL %s [%s]: declined\n", what, isa_name(masks[lv]));
+            ++g_failures;
+        }
+    }
+    return 1;
+}
+
 int main(void)
 {
+    unsigned masks[8];
+    const int levels = isa_levels(masks);
+    int avg_done = 0;
     static const int32_t chans[] = {1, 3, 8, 16, 17, 63, 64, 65, 130};
     int idx, done = 0;
     for (idx = 0; done < 300 && idx < 5000; ++idx) {
@@ -121,7 +178,12 @@ int main(void)
     for (done = 0; done < 200 && idx < 10000; ++idx) {
         done += float_max_case(idx);
     }
-    /* the float path exists on x86-64 (AVX2) and aarch64 (NEON) only */
+    for (; avg_done < 400 && idx < 20000; ++idx) {
+        avg_done += float_avg_case(idx, masks, levels);
+    }
+    /* the float max path exists on x86-64 (AVX2) and aarch64 (NEON) only, the float average
+     * one on every hosted CPU */
     return finish("test_opt_pool",
-                  300 + ((el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON)) ? 200 : 0));
+                  300 + ((el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON)) ? 200 : 0) +
+                      (EL_HOSTED_CPU ? 400 * levels : 0));
 }
