@@ -819,10 +819,10 @@ int el_conv_fold_activation(el_context *ctx, el_node *conv, int32_t act)
 #endif
 
 #if EL_HOSTED_CPU
-/* Hosted float32 TRANSPOSE_CONV / Convolution2DTransposeBias with a constant dense filter: a
- * GEMM, then col2im. The OHWI filter read as (out_c * taps) rows of in_c is the filter of an
- * unpadded 1x1 conv, so el_opt_conv2d_f32 (its register-blocked GEMM, the filter packed once
- * at prepare) gives every input pixel's contribution to every tap of every output channel;
+/* Hosted float32 TRANSPOSE_CONV / Convolution2DTransposeBias with a dense filter: a GEMM,
+ * then col2im. The OHWI filter read as (out_c * taps) rows of in_c is the filter of an
+ * unpadded 1x1 conv, so el_opt_conv2d_f32 (its register-blocked GEMM, a constant filter
+ * packed once at prepare) gives every input pixel's contribution to every tap of every output channel;
  * col2im then adds each into the output pixel it lands on, input pixel by input pixel (each
  * output's sum in the reference's order of input pixels), and the bias and the clamp follow
  * as in the reference. The reference scatters one multiply-add at a time: MediaPipe selfie
