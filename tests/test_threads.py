@@ -1,5 +1,6 @@
 """Threads (issue 13 part 1): el_config.parallel_for, the hosted pool and the split of CONV_2D,
-DEPTHWISE_CONV_2D and FULLY_CONNECTED by output rows / units.
+DEPTHWISE_CONV_2D and FULLY_CONNECTED by output rows / units, of elementwise ops, PAD and the
+float unary activations by runs.
 
 - 1, 2 and 4 threads give identical bytes on real models (the digits CNN of examples/, float and
   int8, on its held-out digits; MobileNetV2 0.35/96 float and int8), and those bytes are the
@@ -352,3 +353,53 @@ def test_run_and_eval_take_threads(digits, tmp_path: Path,
                           text=True, check=False)
     assert proc.returncode == 2 and "num_threads" in proc.stderr and \
         len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_threads_float_unary_split_same_bytes(tmp_path: Path) -> None:
+    """Float32 LOGISTIC, TANH, HARD_SWISH and LEAKY_RELU of 32,768 elements (MediaPipe's
+    segmentation heads run such ops apart from any convolution) split by element runs: equal
+    to ONNX Runtime within float rounding, identical bytes for 1 to 4 threads, and a hook
+    receives every one of them split (a whole number of tasks per thread)."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    ops = [("Sigmoid", {}), ("Tanh", {}), ("HardSwish", {}), ("LeakyRelu", {"alpha": 0.2})]
+    graph = helper.make_graph(
+        [helper.make_node(op, ["x"], [f"y{i}"], **attrs) for i, (op, attrs) in enumerate(ops)],
+        "unary", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 64, 64])],
+        [helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, [1, 8, 64, 64])
+         for i in range(len(ops))])
+    src = tmp_path / "unary.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), str(src))
+    x = (np.random.default_rng(8).standard_normal((1, 8, 64, 64)) * 6).astype(np.float32)
+    want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    model = convert_to_bytes(src)
+    v = nhwc(tuple(Interpreter(model).inputs[0].shape), x)
+    runs = {}
+    for n in (1, 2, 3, 4):
+        it = Interpreter(model, num_threads=n)
+        it.set_input(0, v)
+        it.invoke()
+        runs[n] = [it.get_output(i).tobytes() for i in range(len(it.outputs))]
+    assert runs[1] == runs[2] == runs[3] == runs[4]
+    for got, w in zip(runs[1], want):
+        got = np.frombuffer(got, np.float32).reshape(v.shape)
+        np.testing.assert_allclose(got, nhwc(got.shape, w), rtol=1e-6, atol=1e-6)
+
+    calls: list[int] = []
+
+    def reverse(pool, n_tasks, task, arg):
+        calls.append(n_tasks)
+        for i in reversed(range(n_tasks)):
+            task(arg, i)
+
+    hook = HOOK(reverse)
+    rev = Interpreter(model)
+    rev._config.num_threads = 3
+    rev._config.parallel_for = ctypes.cast(hook, ctypes.c_void_p).value
+    rev._init_auto()
+    rev.set_input(0, v)
+    rev.invoke()
+    assert [rev.get_output(i).tobytes() for i in range(len(ops))] == runs[1]
+    # 32,768 elements = 512 runs of 64, 170 per thread: 8 tasks each (at most 8)
+    assert calls == [3 * 8] * len(ops), calls

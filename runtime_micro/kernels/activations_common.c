@@ -358,17 +358,66 @@ static el_status unary_prepare(el_context *ctx, el_node *node)
     return EL_UNSUP(ctx, node, "INT8 is not supported by this op (FLOAT32 only)");
 }
 
+/* One float32 unary op over [a, b): vectors on hosted CPUs only (on microcontrollers it would
+ * be the reference's loop). Each element's result depends on its value alone, so any split
+ * gives the bytes of one call. */
+static void unary_f32_run(const el_context *ctx, const unary_data *d, const float *in, float *out,
+                          int32_t a, int32_t b)
+{
+    if (!EL_HOSTED_CPU || !el_opt_unary_f32(el_ctx_isa(ctx), (el_unary_op)d->unary_op, d->alpha,
+                                            b - a, in + a, out + a)) {
+        el_unary_f32((el_unary_op)d->unary_op, d->alpha, b - a, in + a, out + a);
+    }
+}
+
+#if EL_HOSTED_CPU
+/* Threads (hosted CPUs): a float32 unary op of at least EL_UNARY_SPLIT_MIN elements as a
+ * guided split of 64-element runs, as the float binary ops split (MediaPipe's segmentation
+ * head: a LOGISTIC of 65,536 elements, HARD_SWISH and RELU of up to 262,144). */
+#define EL_UNARY_SPLIT_MIN 4096
+typedef struct {
+    const el_context *ctx;
+    const unary_data *d;
+    const float *in;
+    float *out;
+    el_guided g;
+} unary_job;
+
+static void unary_task(void *arg, int32_t i)
+{
+    const unary_job *j = (const unary_job *)arg;
+    int32_t a, b;
+    el_guided_range(&j->g, i, &a, &b);
+    if (b > a) {
+        unary_f32_run(j->ctx, j->d, j->in, j->out, a, b);
+    }
+}
+#endif
+
+static void unary_f32_invoke(el_context *ctx, const unary_data *d, const float *in, float *out)
+{
+#if EL_HOSTED_CPU
+    if (el_ctx_threads(ctx) > 1 && d->size >= EL_UNARY_SPLIT_MIN) {
+        unary_job j;
+        j.ctx = ctx;
+        j.d = d;
+        j.in = in;
+        j.out = out;
+        j.g = el_guided_split(d->size, 64, el_ctx_threads(ctx), 8);
+        el_parallel_for(ctx, el_guided_tasks(&j.g), unary_task, &j);
+        return;
+    }
+#endif
+    unary_f32_run(ctx, d, in, out, 0, d->size);
+}
+
 static el_status unary_invoke(el_context *ctx, el_node *node)
 {
     const unary_data *d = (const unary_data *)node->op_data;
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
     switch (d->kind) {
     case U_FLOAT:
-        /* vectors on hosted CPUs only: on microcontrollers it would be the reference's loop */
-        if (!EL_HOSTED_CPU || !el_opt_unary_f32(el_ctx_isa(ctx), (el_unary_op)d->unary_op, d->alpha,
-                                                d->size, EL_F32(in), EL_F32(out))) {
-            el_unary_f32((el_unary_op)d->unary_op, d->alpha, d->size, EL_F32(in), EL_F32(out));
-        }
+        unary_f32_invoke(ctx, d, EL_F32(in), EL_F32(out));
         break;
     case U_FX:
         if (node->builtin_code == EL_OP_LOGISTIC) {
