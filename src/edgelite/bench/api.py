@@ -34,7 +34,7 @@ class BenchConfig:
     profile: bool = True
     seed: int = 0
     reference_kernels: bool = False  # runtime_micro's reference kernels only
-    threads: int = 1  # runtime_micro's num_threads (its own pool); peers keep their defaults
+    threads: int = 1  # runtime_micro's num_threads (its own pool), and the peers' (not TFLM's)
     fp16: bool = False  # runtime_micro's allow_fp16 (float16 arithmetic where the CPU has it)
     progress: bool = False  # a progress bar on stderr (a terminal only)
 
@@ -101,6 +101,7 @@ class BenchReport:
     callback_overhead_us: float | None  # per op, estimated from the profiled invokes
     compare: list[PeerRow] = field(default_factory=list)
     kernels: str = ""  # runtime_micro's kernel paths on this CPU, e.g. "opt+avx2"
+    threads: int = 1  # runtime_micro's and the peers' (TFLite Micro runs one)
 
     def as_json(self) -> dict:
         return {
@@ -110,7 +111,7 @@ class BenchReport:
             "warmup": self.warmup, "latency_ms": self.latency.as_json(),
             "profile": self.profile.as_json() if self.profile else None,
             "profile_callback_overhead_us_per_op": self.callback_overhead_us,
-            "compare": [r.as_json() for r in self.compare],
+            "compare": [r.as_json() for r in self.compare], "threads": self.threads,
         }
 
 
@@ -148,7 +149,10 @@ def run_bench(config: BenchConfig) -> BenchReport:
     config.validate()
     w, info, source, notes = build_workload(config)
     host = HostRunner(w, config.disable_isa, config.threads, config.fp16)
-    peers: list[Runner | Unavailable] = [make_peer(k, w) for k in expand(config.compare)]
+    # the peers on as many threads as runtime_micro (TFLite Micro: one), so a row compares
+    # like with like
+    peers: list[Runner | Unavailable] = [make_peer(k, w, config.threads)
+                                         for k in expand(config.compare)]
     running = [host, *[p for p in peers if isinstance(p, Runner)]]
     bar = Progress(config.warmup + config.runs, "bench: invokes", config.progress)
     timings = interleaved(running, config.warmup, config.runs, config.max_seconds, bar.step)
@@ -201,4 +205,5 @@ def run_bench(config: BenchConfig) -> BenchReport:
         callback_overhead_us=overhead, compare=rows,
         kernels=host.kernels + (f", {config.threads} threads" if config.threads > 1 else "")
         + (", --fp16: this CPU has no FEAT_FP16 (float32 as without it)"
-           if config.fp16 and "fp16" not in host.kernels else ""))
+           if config.fp16 and "fp16" not in host.kernels else ""),
+        threads=config.threads)

@@ -48,7 +48,7 @@ def render_profile(report: BenchReport) -> list[str]:
     return out
 
 
-def render_compare(rows: list[PeerRow], runs_note: str) -> list[str]:
+def render_compare(rows: list[PeerRow], runs_note: str, threads: int = 1) -> list[str]:
     if not rows:
         return []
     table = []
@@ -59,7 +59,10 @@ def render_compare(rows: list[PeerRow], runs_note: str) -> list[str]:
         agree = "-" if r.key == "edgelite" else (r.agreement.text() if r.agreement else "-")
         table.append([r.label, _ms(r.latency.p50_ms), f"{r.ratio:.2f}x", _ms(r.init_ms),
                       f"{r.arena_bytes:,}" if r.arena_bytes else "-", agree])
-    out = ["", (f"compare ({runs_note}; one thread each, same input; time / edgelite: "
+    each = "one thread each" if threads == 1 else (
+        f"{threads} threads each" + (", TFLite Micro one" if any(r.key == "tflm" for r in rows)
+                                     else ""))
+    out = ["", (f"compare ({runs_note}; {each}, same input; time / edgelite: "
                 "below 1 means faster than edgelite):")]
     out += _table(["runtime", "median ms", "time / edgelite", "init ms", "arena bytes",
                    "outputs vs edgelite"], table, {1, 2, 3, 4})
@@ -82,6 +85,6 @@ def render_text(report: BenchReport) -> str:
     ]
     out += render_compare(report.compare,
                           f"interleaved round-robin, {lat.runs} runs after {report.warmup} "
-                          "warmup")
+                          "warmup", report.threads)
     out += render_profile(report)
     return "\n".join(out)

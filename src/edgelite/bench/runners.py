@@ -152,10 +152,10 @@ def _litert(key: str, w: Workload, threads: int = 1) -> Runner:
     return runner
 
 
-def _tflite_runtime(w: Workload) -> Runner:
+def _tflite_runtime(w: Workload, threads: int = 1) -> Runner:
     from tflite_runtime.interpreter import Interpreter as TfliteRuntime
 
-    runner = _TfliteInterpreterRunner(w, TfliteRuntime)
+    runner = _TfliteInterpreterRunner(w, TfliteRuntime, threads)
     runner.key, runner.label = "tflite-runtime", "tflite-runtime"
     return runner
 
@@ -260,14 +260,14 @@ class OnnxRuntimeRunner(Runner):
     label = "ONNX Runtime"
     real_outputs = True
 
-    def __init__(self, w: Workload) -> None:
+    def __init__(self, w: Workload, threads: int = 1) -> None:
         import onnxruntime as ort
 
         if w.onnx is None:
             raise EdgeliteError("--compare onnxruntime needs the ONNX source model",
                                 code=Code.BAD_INPUT, hint="add --onnx SOURCE.onnx")
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
+        opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         start = time.perf_counter_ns()
@@ -344,16 +344,17 @@ def expand(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(k for k in PEERS if k in wanted)
 
 
-def make_peer(key: str, w: Workload) -> Runner | Unavailable:
+def make_peer(key: str, w: Workload, threads: int = 1) -> Runner | Unavailable:
+    """The peer `key` on `threads` threads (TFLite Micro has none: always one)."""
     family = "litert" if key.startswith("litert") else key
     try:
         if family == "litert":
-            return _litert(key, w)
+            return _litert(key, w, threads)
         if key == "tflite-runtime":
-            return _tflite_runtime(w)
+            return _tflite_runtime(w, threads)
         if key == "tflm":
             return TflmRunner(w)
-        return OnnxRuntimeRunner(w)
+        return OnnxRuntimeRunner(w, threads)
     except ImportError as e:
         module = _MODULES[family]
         if peers.is_missing(e, module):
