@@ -526,6 +526,12 @@ def test_mediapipe_files_run_unchanged_with_folded_weights_and_activations() -> 
     it.invoke()
     for k, ref in enumerate(_litert(face.read_bytes(), [x])):
         assert _err_of_range(it.get_output(k), ref) <= 1e-4, k
+    # two threads (the PRELUs, convolutions, ADDs split): the same bytes
+    two = Interpreter(face, num_threads=2)
+    two.set_input(0, x)
+    two.invoke()
+    for k in range(len(it.outputs)):
+        assert two.get_output(k).tobytes() == it.get_output(k).tobytes(), k
     selfie = _wheel("MEDIAPIPE", MEDIAPIPE + "selfie_segmentation/selfie_segmentation.tflite")
     x = np.random.default_rng(12).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
     folded, unfolded, ran = folded_and_unfolded(selfie, x)

@@ -357,18 +357,22 @@ def test_run_and_eval_take_threads(digits, tmp_path: Path,
 
 def test_threads_float_unary_split_same_bytes(tmp_path: Path) -> None:
     """Float32 LOGISTIC, TANH, HARD_SWISH and LEAKY_RELU of 32,768 elements (MediaPipe's
-    segmentation heads run such ops apart from any convolution) split by element runs: equal
+    segmentation heads run such ops apart from any convolution) split by element runs, and a
+    PRELU with one slope per channel (MediaPipe's landmark models) by runs of pixels: equal
     to ONNX Runtime within float rounding, identical bytes for 1 to 4 threads, and a hook
     receives every one of them split (a whole number of tasks per thread)."""
     import onnxruntime as ort
-    from onnx import TensorProto, helper
+    from onnx import TensorProto, helper, numpy_helper
 
     ops = [("Sigmoid", {}), ("Tanh", {}), ("HardSwish", {}), ("LeakyRelu", {"alpha": 0.2})]
+    # slopes along the last axis (channels-last, as the MediaPipe files have them)
+    slope = numpy_helper.from_array(np.linspace(-0.5, 0.7, 64, dtype=np.float32), "slope")
     graph = helper.make_graph(
-        [helper.make_node(op, ["x"], [f"y{i}"], **attrs) for i, (op, attrs) in enumerate(ops)],
+        [*(helper.make_node(op, ["x"], [f"y{i}"], **attrs) for i, (op, attrs) in enumerate(ops)),
+         helper.make_node("PRelu", ["x", "slope"], [f"y{len(ops)}"])],
         "unary", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 64, 64])],
         [helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, [1, 8, 64, 64])
-         for i in range(len(ops))])
+         for i in range(len(ops) + 1)], [slope])
     src = tmp_path / "unary.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), str(src))
     x = (np.random.default_rng(8).standard_normal((1, 8, 64, 64)) * 6).astype(np.float32)
@@ -400,6 +404,7 @@ def test_threads_float_unary_split_same_bytes(tmp_path: Path) -> None:
     rev._init_auto()
     rev.set_input(0, v)
     rev.invoke()
-    assert [rev.get_output(i).tobytes() for i in range(len(ops))] == runs[1]
-    # 32,768 elements = 512 runs of 64, 170 per thread: 8 tasks each (at most 8)
-    assert calls == [3 * 8] * len(ops), calls
+    assert [rev.get_output(i).tobytes() for i in range(len(ops) + 1)] == runs[1]
+    # 32,768 elements = 512 runs of 64, 170 per thread: 8 tasks each (at most 8); the PRELU's
+    # 512 rows of 64 slopes as many
+    assert calls == [3 * 8] * (len(ops) + 1), calls

@@ -520,6 +520,74 @@ static el_status prelu_prepare(el_context *ctx, el_node *node)
     return EL_OK;
 }
 
+#if EL_HOSTED_CPU
+/* Threads (hosted CPUs): a float32 PRELU of at least EL_BINARY_SPLIT_MIN elements whose input
+ * has the output's shape and whose slopes repeat every `period` elements (one per channel:
+ * MediaPipe's landmark models have 23) splits into a guided set of runs of whole periods,
+ * each a 2-D PRELU of (rows, period): every element computed as in one call. */
+typedef struct {
+    const float *in, *alpha;
+    float *out;
+    int32_t period;
+    el_guided g;
+} prelu_job;
+
+static void prelu_task(void *arg, int32_t i)
+{
+    const prelu_job *j = (const prelu_job *)arg;
+    el_shape s, sa;
+    int32_t r0, r1;
+    el_guided_range(&j->g, i, &r0, &r1);
+    if (r1 <= r0) {
+        return;
+    }
+    memset(&s, 0, sizeof s);
+    s.rank = 2;
+    s.d[0] = r1 - r0;
+    s.d[1] = j->period;
+    sa = s;
+    sa.d[0] = 1;
+    el_prelu_f32(&s, j->in + (size_t)r0 * j->period, &sa, j->alpha, &s,
+                 j->out + (size_t)r0 * j->period);
+}
+
+/* 1 when the PRELU was split and ran, 0 to run it as one call. */
+static int prelu_split(el_context *ctx, const binary_data *d, const float *in, const float *alpha,
+                       float *out)
+{
+    prelu_job j;
+    int32_t k = d->so.rank, r;
+    int64_t n = 1, period = 1;
+    if (el_ctx_threads(ctx) <= 1 || d->s1.rank != d->so.rank || d->s2.rank != d->so.rank) {
+        return 0;
+    }
+    for (r = 0; r < d->so.rank; r++) {
+        if (d->s1.d[r] != d->so.d[r]) {
+            return 0;
+        }
+        n *= d->so.d[r];
+    }
+    while (k > 0 && d->s2.d[k - 1] == d->so.d[k - 1]) {
+        period *= d->so.d[--k];
+    }
+    for (r = 0; r < k; r++) {
+        if (d->s2.d[r] != 1) {
+            return 0; /* slopes broadcast inside the period */
+        }
+    }
+    if (n < EL_BINARY_SPLIT_MIN || period < 1 || n / period < 2) {
+        return 0;
+    }
+    j.in = in;
+    j.alpha = alpha;
+    j.out = out;
+    j.period = (int32_t)period;
+    j.g = el_guided_split((int32_t)(n / period), 1, el_ctx_threads(ctx), EL_BINARY_FINE_TASKS);
+    el_parallel_for(ctx, el_guided_tasks(&j.g), prelu_task, &j);
+    return 1;
+}
+#endif
+
 static el_status prelu_invoke(el_context *ctx, el_node *node)
 {
     el_tensor *in = el_input(ctx, node, 0), *alpha = el_input(ctx, node, 1);
@@ -527,6 +595,11 @@ static el_status prelu_invoke(el_context *ctx, el_node *node)
     binary_data v;
     const binary_data *d = binary_view(node, in, alpha, offsetof(binary_data, s1), &v);
     if (d->type == EL_FLOAT32) {
+#if EL_HOSTED_CPU
+        if (prelu_split(ctx, d, EL_F32(in), EL_F32(alpha), EL_F32(out))) {
+            return EL_OK;
+        }
+#endif
         el_prelu_f32(&d->s1, EL_F32(in), &d->s2, EL_F32(alpha), &d->so, EL_F32(out));
     } else {
         el_prelu_s8(&d->pr, &d->s1, EL_S8(in), &d->s2, EL_S8(alpha), &d->so, EL_S8(out));
