@@ -142,6 +142,27 @@ TASK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int32)
 HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int32, TASK, ctypes.c_void_p)
 
 
+def _reverse_hook_run(model: bytes, x: np.ndarray, threads: int = 3) -> tuple[list[bytes],
+                                                                                list[int]]:
+    """The model on a caller's parallel-for hook that runs every split's tasks in reverse order
+    on the calling thread: its outputs' bytes and the task count of each split."""
+    calls: list[int] = []
+
+    def reverse(pool, n_tasks, task, arg):
+        calls.append(n_tasks)
+        for i in reversed(range(n_tasks)):
+            task(arg, i)
+
+    hook = HOOK(reverse)
+    it = Interpreter(model)
+    it._config.num_threads = threads
+    it._config.parallel_for = ctypes.cast(hook, ctypes.c_void_p).value
+    it._init_auto()
+    it.set_input(0, x)
+    it.invoke()
+    return [it.get_output(i).tobytes() for i in range(len(it.outputs))], calls
+
+
 def test_default_hook_inline_and_any_task_order(mnv2) -> None:
     """num_threads without a hook splits the layers and runs the parts inline (el_config's
     default); a caller's hook running them in reverse order gives the same bytes too."""
@@ -157,21 +178,8 @@ def test_default_hook_inline_and_any_task_order(mnv2) -> None:
     inline.invoke()
     assert inline.get_output(0).tobytes() == want
 
-    calls: list[int] = []
-
-    def reverse(pool, n_tasks, task, arg):
-        calls.append(n_tasks)
-        for i in reversed(range(n_tasks)):
-            task(arg, i)
-
-    hook = HOOK(reverse)
-    rev = Interpreter(model)
-    rev._config.num_threads = 3
-    rev._config.parallel_for = ctypes.cast(hook, ctypes.c_void_p).value
-    rev._init_auto()
-    rev.set_input(0, x)
-    rev.invoke()
-    assert rev.get_output(0).tobytes() == want
+    outs, calls = _reverse_hook_run(model, x)
+    assert outs[0] == want
     # the layers were split: into 3 tasks (one per thread), the big maps into more bands, int8
     # ones into a guided split of up to sqrt(share) tasks per thread (el_kernel.h,
     # el_guided_range), always a whole number per thread: the last 1x1 conv's 1280 channels
@@ -390,21 +398,8 @@ def test_threads_float_unary_split_same_bytes(tmp_path: Path) -> None:
         got = np.frombuffer(got, np.float32).reshape(v.shape)
         np.testing.assert_allclose(got, nhwc(got.shape, w), rtol=1e-6, atol=1e-6)
 
-    calls: list[int] = []
-
-    def reverse(pool, n_tasks, task, arg):
-        calls.append(n_tasks)
-        for i in reversed(range(n_tasks)):
-            task(arg, i)
-
-    hook = HOOK(reverse)
-    rev = Interpreter(model)
-    rev._config.num_threads = 3
-    rev._config.parallel_for = ctypes.cast(hook, ctypes.c_void_p).value
-    rev._init_auto()
-    rev.set_input(0, v)
-    rev.invoke()
-    assert [rev.get_output(i).tobytes() for i in range(len(ops) + 1)] == runs[1]
+    outs, calls = _reverse_hook_run(model, v)
+    assert outs == runs[1]
     # 32,768 elements = 512 runs of 64, 170 per thread: 8 tasks each (at most 8); the PRELU's
     # 512 rows of 64 slopes as many
     assert calls == [3 * 8] * (len(ops) + 1), calls

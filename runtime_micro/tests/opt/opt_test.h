@@ -192,6 +192,25 @@ static inline int same_output_f32(const float *ref, const float *got, int32_t n,
     return same_output((const int8_t *)(ref + n), (const int8_t *)(got + n), 0, what, isa);
 }
 
+/* A hosted-only float path's answer for one ISA level: `handled` (its return) must be 1 on
+ * hosted CPUs, with the reference's bits (same_output_f32), and 0 on microcontrollers. */
+static inline void hosted_f32_result(int handled, const float *ref, const float *got, int32_t n,
+                                     const char *what, unsigned isa)
+{
+    ++g_checked;
+    if (handled) {
+        ++g_fast;
+        if (!EL_HOSTED_CPU) {
+            printf("FAIL %s: taken on a microcontroller\n", what);
+            ++g_failures;
+        }
+        same_output_f32(ref, got, n, what, isa);
+    } else if (EL_HOSTED_CPU) {
+        printf("FAIL %s [%s]: declined\n", what, isa_name(isa));
+        ++g_failures;
+    }
+}
+
 static inline int finish(const char *name, int min_fast)
 {
     printf("%s: %d comparisons (%d on the optimized path), %d failures, isa detected 0x%x\n", name,

@@ -122,18 +122,8 @@ static int float_avg_case(int idx, const unsigned *masks, int levels)
             (int)p.stride_w, (int)p.pad_h, (int)p.pad_w);
     for (lv = 0; lv < levels; ++lv) {
         memset(g_fgot, GUARD_BYTE, ((size_t)tot + GUARD) * sizeof(float));
-        ++g_checked;
-        if (el_opt_avgpool_f32(masks[lv], &p, &in_d, g_fin, &out_d, g_fgot)) {
-            ++g_fast;
-            if (!EL_HOSTED_CPU) {
-                printf("FAIL %s: taken on a microcontroller\n", what);
-                ++g_failures;
-            }
-            same_output_f32(g_fref, g_fgot, tot, what, masks[lv]);
-        } else if (EL_HOSTED_CPU) {
-            printf("FAIL %s [%s]: declined\n", what, isa_name(masks[lv]));
-            ++g_failures;
-        }
+        hosted_f32_result(el_opt_avgpool_f32(masks[lv], &p, &in_d, g_fin, &out_d, g_fgot), g_fref,
+                          g_fgot, tot, what, masks[lv]);
     }
     return 1;
 }

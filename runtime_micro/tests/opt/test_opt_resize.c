@@ -64,18 +64,8 @@ static int one_case(int idx, const unsigned *masks, int levels)
              (int)p.align_corners, (int)p.half_pixel_centers);
     for (lv = 0; lv < levels; ++lv) {
         memset(g_got, GUARD_BYTE, ((size_t)tot + GUARD) * sizeof(float));
-        ++g_checked;
-        if (el_opt_resize_bilinear_f32(masks[lv], &p, &in_d, g_in, &out_d, g_got)) {
-            ++g_fast;
-            if (!EL_HOSTED_CPU) {
-                printf("FAIL %s: taken on a microcontroller\n", what);
-                ++g_failures;
-            }
-            same_output_f32(g_ref, g_got, tot, what, masks[lv]);
-        } else if (EL_HOSTED_CPU) {
-            printf("FAIL %s [%s]: declined\n", what, isa_name(masks[lv]));
-            ++g_failures;
-        }
+        hosted_f32_result(el_opt_resize_bilinear_f32(masks[lv], &p, &in_d, g_in, &out_d, g_got),
+                          g_ref, g_got, tot, what, masks[lv]);
     }
     return 1;
 }
