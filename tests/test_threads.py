@@ -142,6 +142,17 @@ TASK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int32)
 HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int32, TASK, ctypes.c_void_p)
 
 
+def _runs_by_threads(model: bytes, x: np.ndarray, counts=(1, 2, 3, 4)) -> dict[int, list[bytes]]:
+    """Every output's bytes of one invoke on x, per thread count."""
+    runs = {}
+    for n in counts:
+        it = Interpreter(model, num_threads=n)
+        it.set_input(0, x)
+        it.invoke()
+        runs[n] = [it.get_output(i).tobytes() for i in range(len(it.outputs))]
+    return runs
+
+
 def _reverse_hook_run(model: bytes, x: np.ndarray, threads: int = 3) -> tuple[list[bytes],
                                                                                 list[int]]:
     """The model on a caller's parallel-for hook that runs every split's tasks in reverse order
@@ -311,12 +322,7 @@ def test_threads_pad_and_channel_windows_same_bytes(tmp_path: Path) -> None:
         if kind == "int8":
             d = base.inputs[0]
             v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
-        runs = {}
-        for n in (1, 2, 3, 4):
-            it = Interpreter(model, num_threads=n)
-            it.set_input(0, v)
-            it.invoke()
-            runs[n] = [it.get_output(i).tobytes() for i in range(len(it.outputs))]
+        runs = _runs_by_threads(model, v)
         assert runs[1] == runs[2] == runs[3] == runs[4], kind
         assert_outputs_match_oracles(model, runs[1], v, want)
 
@@ -387,12 +393,7 @@ def test_threads_float_unary_split_same_bytes(tmp_path: Path) -> None:
     want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(None, {"x": x})
     model = convert_to_bytes(src)
     v = nhwc(tuple(Interpreter(model).inputs[0].shape), x)
-    runs = {}
-    for n in (1, 2, 3, 4):
-        it = Interpreter(model, num_threads=n)
-        it.set_input(0, v)
-        it.invoke()
-        runs[n] = [it.get_output(i).tobytes() for i in range(len(it.outputs))]
+    runs = _runs_by_threads(model, v)
     assert runs[1] == runs[2] == runs[3] == runs[4]
     for got, w in zip(runs[1], want):
         got = np.frombuffer(got, np.float32).reshape(v.shape)
