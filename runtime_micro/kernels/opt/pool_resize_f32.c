@@ -14,6 +14,7 @@
 
 #include <math.h>
 
+#include "../el_resize_rules.h"
 #include "opt_internal.h"
 
 /* the scalar channels' blend as reference/resize.c's: no fused multiply-add (clang's default) */
@@ -90,23 +91,6 @@ typedef void (*bilinear_row_fn)(const float *, const float *, const rs_col *, in
 typedef int32_t (*avg_px_fn)(const float *, size_t, int32_t, int32_t, int32_t, float, float, float,
                              float *);
 
-/* reference/resize.c's coordinate rules, to the bit */
-static float scale_of(int align_corners, int32_t in_size, int32_t out_size)
-{
-    return (align_corners && out_size > 1) ? (float)(in_size - 1) / (float)(out_size - 1)
-                                           : (float)in_size / (float)out_size;
-}
-
-static void interp_f(float v, float scale, int half_pixel, int32_t in_size, float *scaled,
-                     int32_t *lo, int32_t *hi)
-{
-    float fl;
-    *scaled = half_pixel ? (v + 0.5f) * scale - 0.5f : v * scale;
-    fl = floorf(*scaled);
-    *lo = (int32_t)fl > 0 ? (int32_t)fl : 0;
-    *hi = (int32_t)ceilf(*scaled) < in_size - 1 ? (int32_t)ceilf(*scaled) : in_size - 1;
-}
-
 /* output columns whose source columns and weights are computed once per call (a wider image:
  * once per row of each chunk of this many) */
 #define RS_COLS 256
@@ -122,8 +106,8 @@ int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el
     if (!(isa & EL_OPT_ON) || in_dims->c != out_dims->c) {
         return 0;
     }
-    hs = scale_of(p->align_corners, in_dims->h, out_dims->h);
-    ws = scale_of(p->align_corners, in_dims->w, out_dims->w);
+    hs = el_resize_scale(p->align_corners, in_dims->h, out_dims->h);
+    ws = el_resize_scale(p->align_corners, in_dims->w, out_dims->w);
     ch = out_dims->c;
     in_row = (size_t)in_dims->w * ch;
 #if defined(__x86_64__)
@@ -141,7 +125,7 @@ int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el
         for (x = 0; x < n; ++x) {
             float ix;
             int32_t x0, x1;
-            interp_f((float)(xa + x), ws, p->half_pixel_centers, in_dims->w, &ix, &x0, &x1);
+            el_resize_interp((float)(xa + x), ws, p->half_pixel_centers, in_dims->w, &ix, &x0, &x1);
             cols[x].x0 = (size_t)x0 * ch;
             cols[x].x1 = (size_t)x1 * ch;
             cols[x].dx = ix - (float)x0;
@@ -152,7 +136,7 @@ int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el
             for (y = 0; y < out_dims->h; ++y) {
                 float iy, dy;
                 int32_t y0, y1;
-                interp_f((float)y, hs, p->half_pixel_centers, in_dims->h, &iy, &y0, &y1);
+                el_resize_interp((float)y, hs, p->half_pixel_centers, in_dims->h, &iy, &y0, &y1);
                 dy = iy - (float)y0;
                 row(img + (size_t)y0 * in_row, img + (size_t)y1 * in_row, cols, n, ch, 1 - dy, dy,
                     out + (((size_t)b * out_dims->h + y) * out_dims->w + xa) * ch);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../el_nn.h"
+#include "../el_resize_rules.h"
 
 /* Clang fuses a * b + c within an expression into one rounding by default (GCC in C99 mode
  * does not): the bilinear blend is its separate products and sums on every compiler, as
@@ -12,15 +13,9 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-static float scale_of(int align_corners, int32_t in_size, int32_t out_size)
-{
-    return (align_corners && out_size > 1) ? (float)(in_size - 1) / (float)(out_size - 1)
-                                           : (float)in_size / (float)out_size;
-}
-
 static int32_t nearest(const el_resize_params *p, int32_t v, int32_t in_size, int32_t out_size)
 {
-    const float scale = scale_of(p->align_corners, in_size, out_size);
+    const float scale = el_resize_scale(p->align_corners, in_size, out_size);
     const float offset = p->half_pixel_centers ? 0.5f : 0.0f;
     int32_t r = p->align_corners ? (int32_t)roundf(((float)v + offset) * scale)
                                  : (int32_t)floorf(((float)v + offset) * scale);
@@ -52,32 +47,22 @@ void el_resize_nearest(const el_resize_params *p, size_t elem, const el_dims *in
     }
 }
 
-static void interp_f(float v, float scale, int half_pixel, int32_t in_size, float *scaled,
-                     int32_t *lo, int32_t *hi)
-{
-    float fl;
-    *scaled = half_pixel ? (v + 0.5f) * scale - 0.5f : v * scale;
-    fl = floorf(*scaled);
-    *lo = (int32_t)fl > 0 ? (int32_t)fl : 0;
-    *hi = (int32_t)ceilf(*scaled) < in_size - 1 ? (int32_t)ceilf(*scaled) : in_size - 1;
-}
-
 void el_resize_bilinear_f32(const el_resize_params *p, const el_dims *in_dims, const float *in,
                             const el_dims *out_dims, float *out)
 {
-    const float hs = scale_of(p->align_corners, in_dims->h, out_dims->h);
-    const float ws = scale_of(p->align_corners, in_dims->w, out_dims->w);
+    const float hs = el_resize_scale(p->align_corners, in_dims->h, out_dims->h);
+    const float ws = el_resize_scale(p->align_corners, in_dims->w, out_dims->w);
     int32_t b, y, x, c;
 #define EL_RI(yy, xx) in[(((size_t)b * in_dims->h + (yy)) * in_dims->w + (xx)) * in_dims->c + c]
     for (b = 0; b < out_dims->n; ++b) {
         for (y = 0; y < out_dims->h; ++y) {
             float iy;
             int32_t y0, y1;
-            interp_f((float)y, hs, p->half_pixel_centers, in_dims->h, &iy, &y0, &y1);
+            el_resize_interp((float)y, hs, p->half_pixel_centers, in_dims->h, &iy, &y0, &y1);
             for (x = 0; x < out_dims->w; ++x) {
                 float ix;
                 int32_t x0, x1;
-                interp_f((float)x, ws, p->half_pixel_centers, in_dims->w, &ix, &x0, &x1);
+                el_resize_interp((float)x, ws, p->half_pixel_centers, in_dims->w, &ix, &x0, &x1);
                 for (c = 0; c < out_dims->c; ++c) {
                     const float dy = iy - (float)y0, dx = ix - (float)x0;
                     out[(((size_t)b * out_dims->h + y) * out_dims->w + x) * out_dims->c + c] =
