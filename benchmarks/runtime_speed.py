@@ -122,7 +122,8 @@ def by_instruction_set(path: Path, args: argparse.Namespace) -> list[str]:
     everything = _lib.ISA_ALL & ~_lib.ISA_OPT
     settings = {"reference kernels": _lib.ISA_ALL, "portable C": everything}
     for names in (("sse4.1",), ("avx2",), ("avx2", "avx512vnni"), ("avx2", "avxvnni"),
-                  ("neon",), ("neon", "sdot")):
+                  ("avx2", "avx512f"), ("avx2", "avx512f", "avx512vnni"), ("neon",),
+                  ("neon", "sdot")):
         bits = sum(_lib.ISA_BITS[n] for n in names)
         settings["+".join(names)] = everything & ~bits
     runners = []

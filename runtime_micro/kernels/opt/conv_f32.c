@@ -1,5 +1,6 @@
 /* Optimized float32 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / MAX_POOL_2D: run-time choice between
- * the AVX2 and NEON instances of f32_body.h; other CPUs keep the reference. */
+ * the AVX2 and NEON instances of f32_body.h (CONV_2D: AVX-512F's where the CPU has it, on
+ * AVX2's panel layout); other CPUs keep the reference. */
 #include "opt_internal.h"
 
 size_t el_opt_conv2d_f32_packed_bytes(uint32_t isa, const el_dims *in_dims, const el_dims *f_dims)
@@ -7,6 +8,11 @@ size_t el_opt_conv2d_f32_packed_bytes(uint32_t isa, const el_dims *in_dims, cons
     if (!(isa & EL_OPT_ON)) {
         return 0;
     }
+#if defined(EL_OPT_HAVE_AVX512F)
+    if ((isa & EL_OPT_ISA_AVX2) && (isa & EL_OPT_ISA_AVX512F)) {
+        return el_opt_conv2d_f32_packed_avx512f(in_dims, f_dims) * sizeof(float);
+    }
+#endif
 #if defined(EL_OPT_HAVE_AVX2)
     if (isa & EL_OPT_ISA_AVX2) {
         return el_opt_conv2d_f32_packed_avx2(in_dims, f_dims) * sizeof(float);
@@ -24,6 +30,12 @@ size_t el_opt_conv2d_f32_packed_bytes(uint32_t isa, const el_dims *in_dims, cons
 void el_opt_conv2d_f32_pack(uint32_t isa, const el_dims *in_dims, const el_dims *f_dims,
                             const float *filter, float *packed)
 {
+#if defined(EL_OPT_HAVE_AVX512F)
+    if ((isa & EL_OPT_ON) && (isa & EL_OPT_ISA_AVX2) && (isa & EL_OPT_ISA_AVX512F)) {
+        el_opt_conv2d_f32_pack_avx512f(in_dims, f_dims, filter, packed);
+        return;
+    }
+#endif
 #if defined(EL_OPT_HAVE_AVX2)
     if ((isa & EL_OPT_ON) && (isa & EL_OPT_ISA_AVX2)) {
         el_opt_conv2d_f32_pack_avx2(in_dims, f_dims, filter, packed);
@@ -47,6 +59,12 @@ int el_opt_conv2d_f32_cols(uint32_t isa, const el_conv_params *p, const el_dims 
     if (!(isa & EL_OPT_ON)) {
         return 0;
     }
+#if defined(EL_OPT_HAVE_AVX512F)
+    if ((isa & EL_OPT_ISA_AVX2) && (isa & EL_OPT_ISA_AVX512F)) {
+        return el_opt_conv2d_f32_avx512f(p, in_dims, in, f_dims, filter, packed, bias, out_dims,
+                                         out, c0, c1);
+    }
+#endif
 #if defined(EL_OPT_HAVE_AVX2)
     if (isa & EL_OPT_ISA_AVX2) {
         return el_opt_conv2d_f32_avx2(p, in_dims, in, f_dims, filter, packed, bias, out_dims, out,

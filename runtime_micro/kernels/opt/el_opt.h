@@ -272,6 +272,7 @@ int el_opt_pad(uint32_t isa, size_t elem, const el_shape *in_shape, const int32_
 #define EL_OPT_ISA_AVX2 EL_ISA_AVX2
 #define EL_OPT_ISA_AVX512VNNI EL_ISA_AVX512VNNI
 #define EL_OPT_ISA_AVXVNNI EL_ISA_AVXVNNI
+#define EL_OPT_ISA_AVX512F EL_ISA_AVX512F
 #define EL_OPT_ISA_SSE41 EL_ISA_SSE41
 #define EL_OPT_ISA_NEON EL_ISA_NEON
 #define EL_OPT_ISA_SDOT EL_ISA_SDOT

@@ -14,7 +14,12 @@
  *                     panels (ldb floats apart) of the same rows in one call,
  *   F_FN(fdot8)(k, x, w, ldw, nu, sums)  sums[j] = dot(x, w + j * ldw) over k for j < nu (<= 8),
  *                     lanes across k, the same sequence for every j and nu, defined before,
- *   optionally F_PACK_FULL(w, ldw, ks, panel) packing F_NP whole rows (a faster transpose).
+ *   optionally F_PACK_FULL(w, ldw, ks, panel) packing F_NP whole rows (a faster transpose),
+ *   optionally F_PACKED_BLOCK: panels a block of prepacked panels holds at least (1: as many as
+ *                     the per-call buffer would; the register tile then meets that many),
+ *   optionally F_GEMM_ONLY: CONV_2D alone (its packing, GEMM and small-patch conv), no
+ *                     FULLY_CONNECTED, DEPTHWISE_CONV_2D or MAX_POOL_2D (nor fdot8, F_GTSEL,
+ *                     F_LTSEL).
  *
  * CONV_2D is a GEMM: C (pixels x out channels) = A (pixels x k) * W^T, W the OHWI filter
  * (out channels x k). A's rows are the input pixels themselves for an unpadded 1x1 conv, else
@@ -30,6 +35,9 @@
  * k segment (partial sums wait in the output), so 1, 2 or 4 threads give identical bytes. */
 
 #define F_NP (2 * F_L)
+#if !defined(F_PACKED_BLOCK)
+#define F_PACKED_BLOCK 1
+#endif
 #define F_KC 1024           /* k per segment: one 64 KB panel at most (AVX2) */
 #define F_PANEL (F_KC * 16) /* floats of packed filter on the stack: 64 KB */
 
@@ -125,8 +133,10 @@ F_ATTR static void F_FN(gemm)(const F_FN(a_src) * s, int32_t batches, int32_t m,
     for (k0 = 0; k0 < k; k0 += F_KC) {
         const int32_t ks = k - k0 < F_KC ? k - k0 : F_KC;
         const int32_t flags = (k0 == 0 ? EL_F32_FIRST : 0) | (k0 + ks >= k ? EL_F32_LAST : 0);
-        /* as many panels as fit the buffer: each A tile then meets all of them */
-        const int32_t block = F_PANEL / (ks * F_NP) * F_NP;
+        /* as many panels as fit the buffer: each A tile then meets all of them (panels
+         * packed at prepare: at least F_PACKED_BLOCK, so a tile of that many panels runs) */
+        const int32_t fit = F_PANEL / (ks * F_NP) * F_NP;
+        const int32_t block = packed && fit < F_PACKED_BLOCK * F_NP ? F_PACKED_BLOCK * F_NP : fit;
         for (nb0 = c0; nb0 < c1; nb0 += block) {
             const int32_t nb = c1 - nb0 < block ? c1 - nb0 : block;
             const float *pan = packed ? packed + (size_t)k0 * npad + (size_t)nb0 * ks : panel;
@@ -472,6 +482,7 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
     return 1;
 }
 
+#if !defined(F_GEMM_ONLY) /* an instance of the conv GEMM alone (x86_avx512f.c) skips the rest */
 /* FULLY_CONNECTED is a dot product per output, vectorized along k (F_FN(fdot8): eight units at
  * a time, the weights read in place, nothing packed), then + bias, clamp. Every output has the
  * same sequence whichever units or batches a call gets, so thread splits keep the bytes. A GEMM
@@ -879,3 +890,5 @@ F_ATTR int F_FN(el_opt_maxpool_f32)(const el_pool_params *p, const el_dims *in_d
     }
     return 1;
 }
+
+#endif /* F_GEMM_ONLY */

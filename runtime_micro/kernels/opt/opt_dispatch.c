@@ -77,6 +77,11 @@ uint32_t el_opt_isa_detected(void)
     /* the float kernels use FMA with AVX2: every AVX2 CPU of Intel and AMD has both */
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         isa |= EL_OPT_ISA_AVX2;
+#if defined(EL_OPT_HAVE_AVX512F)
+        if (__builtin_cpu_supports("avx512f")) {
+            isa |= EL_OPT_ISA_AVX512F;
+        }
+#endif
 #if defined(EL_OPT_HAVE_VNNI)
         if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
             __builtin_cpu_supports("avx512bw")) {

@@ -263,6 +263,19 @@ int el_opt_maxpool_f32_avx2(const el_pool_params *p, const el_dims *in_dims, con
                             const el_dims *out_dims, float *out);
 #endif
 
+/* x86_avx512f.c: the float32 CONV_2D GEMM on 512-bit vectors (AVX2's panels and small-patch
+ * conv; EL_OPT_ISA_AVX512F, with AVX2) */
+#if defined(EL_OPT_HAVE_AVX2)
+#define EL_OPT_HAVE_AVX512F 1
+int el_opt_conv2d_f32_avx512f(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                              const el_dims *f_dims, const float *filter, const float *packed,
+                              const float *bias, const el_dims *out_dims, float *out, int32_t c0,
+                              int32_t c1);
+size_t el_opt_conv2d_f32_packed_avx512f(const el_dims *in_dims, const el_dims *f_dims);
+void el_opt_conv2d_f32_pack_avx512f(const el_dims *in_dims, const el_dims *f_dims,
+                                    const float *filter, float *packed);
+#endif
+
 #if defined(__aarch64__) && defined(__GNUC__)
 #define EL_OPT_HAVE_NEON 1
 void el_opt_gemm_neon(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,

@@ -106,6 +106,9 @@ static inline int isa_levels(unsigned *masks) /* up to 8 entries */
     if ((d & EL_OPT_ISA_AVX2) && (d & EL_OPT_ISA_AVX512VNNI)) {
         masks[n++] = EL_OPT_ON | EL_OPT_ISA_AVX2 | EL_OPT_ISA_AVX512VNNI;
     }
+    if ((d & EL_OPT_ISA_AVX2) && (d & EL_OPT_ISA_AVX512F)) {
+        masks[n++] = EL_OPT_ON | EL_OPT_ISA_AVX2 | EL_OPT_ISA_AVX512F;
+    }
     if (d & EL_OPT_ISA_NEON) {
         masks[n++] = EL_OPT_ON | EL_OPT_ISA_NEON;
     }
@@ -125,6 +128,9 @@ static inline const char *isa_name(unsigned mask)
     }
     if (mask & EL_OPT_ISA_AVX512VNNI) {
         return "avx512vnni";
+    }
+    if (mask & EL_OPT_ISA_AVX512F) {
+        return "avx512f";
     }
     if (mask & EL_OPT_ISA_AVXVNNI) {
         return "avxvnni";

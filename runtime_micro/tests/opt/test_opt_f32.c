@@ -15,6 +15,10 @@
 
 static float g_in[MAX_IN], g_f[MAX_F], g_bias[1300], g_packed[MAX_F + 16 * 2048];
 static float g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD], g_raw[MAX_OUT];
+/* the AVX2 path's CONV_2D output of the current case (g_avx2_ok: it ran): AVX-512F's tiles
+ * compute every output by the same sequence, so they must give the same bytes */
+static float g_avx2[MAX_OUT];
+static int g_avx2_ok, g_same_as_avx2;
 static float g_scale;     /* of the current case, from g_raw */
 static double g_worst;    /* largest |got - ref| / scale seen */
 static int g_packed_runs; /* cases run on prepacked panels */
@@ -108,6 +112,24 @@ static void compare(const char *what, int32_t n, int handled, unsigned isa)
     }
 }
 
+/* CONV_2D only: the AVX2 path's bytes kept, the AVX-512F path's checked against them. */
+static void same_as_avx2(const char *what, int32_t n, int handled, unsigned isa)
+{
+    if (!handled) {
+        return;
+    }
+    if (isa == (EL_OPT_ON | EL_OPT_ISA_AVX2)) {
+        memcpy(g_avx2, g_got, (size_t)n * sizeof(float));
+        g_avx2_ok = 1;
+    } else if ((isa & EL_OPT_ISA_AVX512F) && g_avx2_ok) {
+        ++g_same_as_avx2;
+        if (memcmp(g_avx2, g_got, (size_t)n * sizeof(float)) != 0) {
+            printf("FAIL %s [%s]: not the AVX2 path's bytes\n", what, isa_name(isa));
+            ++g_failures;
+        }
+    }
+}
+
 /* The kernel reading the panels el_opt_conv2d_f32_pack made (prepare's path) instead of the
  * filter: the filter argument then holds NaNs, so a kernel reading it instead of the panels
  * fails. Counted as its own comparison. */
@@ -120,6 +142,7 @@ static void conv_packed(const char *what, const el_conv_params *p, const el_dims
     const int32_t fn = f_d->n * f_d->h * f_d->w * f_d->c;
     char tag[200];
     int32_t i;
+    int handled;
     if (bytes == 0) {
         return;
     }
@@ -137,10 +160,13 @@ static void conv_packed(const char *what, const el_conv_params *p, const el_dims
     memset(g_got, GUARD_BYTE, ((size_t)out_n + GUARD) * 4);
     sprintf(tag, "%s packed", what);
     ++g_packed_runs;
-    compare(tag, out_n,
-            el_opt_conv2d_f32(isa, p, in_d, g_in, f_d, nans, g_packed, use_bias ? g_bias : NULL,
-                              out_d, g_got),
-            isa);
+    handled = el_opt_conv2d_f32(isa, p, in_d, g_in, f_d, nans, g_packed, use_bias ? g_bias : NULL,
+                                out_d, g_got);
+    compare(tag, out_n, handled, isa);
+    if (handled && g_avx2_ok && memcmp(g_avx2, g_got, (size_t)out_n * sizeof(float)) != 0) {
+        printf("FAIL %s [%s]: not the bytes of the unpacked AVX2 path\n", tag, isa_name(isa));
+        ++g_failures;
+    }
 }
 
 /* big: a conv whose k (3x3x130) needs two k segments of the GEMM (partial sums in the output);
@@ -224,6 +250,7 @@ static int conv_run(int idx, int dw, int big, int dw3, int32_t n, int32_t h, int
     sprintf(what, "%s f32 case %d: n%d %dx%dx%d -> %d f %dx%d s%d d%d %s",
             dw ? "depthwise" : "conv", idx, (int)n, (int)h, (int)w, (int)ic, (int)oc, (int)fh,
             (int)fw, (int)stride, (int)dil, same ? "SAME" : "VALID");
+    g_avx2_ok = 0;
     for (i = 0; i < n_isas; ++i) {
         int handled;
         memset(g_got, GUARD_BYTE, ((size_t)out_n + GUARD) * 4);
@@ -232,6 +259,9 @@ static int conv_run(int idx, int dw, int big, int dw3, int32_t n, int32_t h, int
                      : el_opt_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f, NULL,
                                          use_bias ? g_bias : NULL, &out_d, g_got);
         compare(what, out_n, handled, isas[i]);
+        if (!dw) {
+            same_as_avx2(what, out_n, handled, isas[i]);
+        }
         if (!dw) { /* the filter packed as prepare packs it: same checks, + filter NaNs */
             conv_packed(what, &p, &in_d, &f_d, use_bias, &out_d, out_n, isas[i]);
         }
@@ -304,13 +334,25 @@ int main(void)
     /* 1x1 depthwise of stride 1 (a scale and shift per channel, over the pixels as one run) */
     conv_run(-11, 1, 0, 0, 2, 5, 7, 17, 17, 1, 1, 1, 1, 1, 1, isas, n_isas);
     conv_run(-12, 1, 0, 0, 1, 6, 3, 8, 8, 1, 1, 1, 1, 0, 0, isas, n_isas);
+    /* AVX-512F's tiles (12, 8 or 4 rows x 2 or 1 panels of 16): 1x1 convs read in place with
+     * 49 pixels (a last group of 1 row) into 10 panels, 143 pixels into 3 panels (a pair and
+     * one), a strided 1x1, a 3x3 into 2 panels and 8 columns, k > 1024 (two k segments) */
+    conv_run(-13, 0, 0, 0, 1, 7, 7, 96, 160, 1, 1, 1, 1, 0, 1, isas, n_isas);
+    conv_run(-14, 0, 0, 0, 1, 13, 11, 40, 48, 1, 1, 1, 1, 0, 1, isas, n_isas);
+    conv_run(-15, 0, 0, 0, 1, 9, 9, 32, 64, 1, 1, 2, 1, 0, 0, isas, n_isas);
+    conv_run(-16, 0, 0, 0, 2, 9, 10, 8, 40, 3, 3, 1, 1, 1, 1, isas, n_isas);
+    conv_run(-17, 0, 0, 0, 1, 2, 5, 1100, 40, 1, 1, 1, 1, 0, 1, isas, n_isas);
     for (idx = 0; idx < 100; ++idx) {
         fc_case(idx, isas, n_isas);
     }
     /* SIMD float paths exist on x86-64 (AVX2) and aarch64 (NEON) only */
     printf("test_opt_f32: largest difference %.3g of the output scale, %d cases on packed "
-           "panels\n",
-           g_worst, g_packed_runs);
+           "panels, %d AVX-512F convs with AVX2's bytes\n",
+           g_worst, g_packed_runs, g_same_as_avx2);
+    if ((el_opt_isa_detected() & EL_OPT_ISA_AVX512F) && g_same_as_avx2 < 150) {
+        printf("FAIL test_opt_f32: only %d AVX-512F convs compared with AVX2's\n", g_same_as_avx2);
+        ++g_failures;
+    }
     if ((el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON)) && g_packed_runs < 150) {
         printf("FAIL test_opt_f32: only %d cases ran on packed panels\n", g_packed_runs);
         ++g_failures;
