@@ -57,8 +57,8 @@ class ElConfig(ctypes.Structure):
 
 
 # EL_ISA_* of edgelite_micro.h: the optimized kernels' instruction sets.
-ISA_BITS = {"avx2": 0x1, "avx512vnni": 0x2, "avxvnni": 0x4, "sse4.1": 0x8, "neon": 0x10,
-            "sdot": 0x20, "fp16": 0x40, "dsp": 0x100, "mve": 0x200, "avx512f": 0x400}
+ISA_BITS = {"avx2": 0x1, "avx512f": 0x400, "avx512vnni": 0x2, "avxvnni": 0x4, "sse4.1": 0x8,
+            "neon": 0x10, "sdot": 0x20, "fp16": 0x40, "dsp": 0x100, "mve": 0x200}
 ISA_OPT = 0x80000000
 ISA_ALL = 0xFFFFFFFF
 
