@@ -808,6 +808,63 @@ F_ATTR static void F_FN(dw_1x1)(const float *in, size_t npix, int32_t ch, const 
     }
 }
 
+/* The layer's geometry for dw_row: interior and centre-inside column ranges, the tap list. */
+typedef struct {
+    int32_t ix0, ix1, cx0, cx1, nt, span_h, span_w, is3x3;
+    size_t offs[32];
+} F_FN(dw_geom);
+
+/* Output row oy of one image, channels [0, cv) (a multiple of F_L) counted from the pointers
+ * given: img, filter (fs: its rows for the tap list), bias and orow may start at a channel
+ * offset, the strides staying in_c / out_c. */
+F_ATTR static void F_FN(dw_row)(const el_conv_params *p, const el_dims *in_dims,
+                                const el_dims *f_dims, const F_FN(dw_geom) * g, const float *img,
+                                const float *filter, const float *const *fs, const float *bias,
+                                F_V lo, F_V hi, int32_t oy, int32_t out_w, float *orow, int32_t cv)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c, out_c = in_c;
+    const int32_t sw = p->stride_w, y0 = oy * p->stride_h - p->pad_h;
+    /* filter rows inside the image; the row function needs the middle one */
+    const unsigned rows = (y0 >= 0 && y0 < in_h ? 1u : 0u) |
+                          (y0 + 1 >= 0 && y0 + 1 < in_h ? 2u : 0u) |
+                          (y0 + 2 >= 0 && y0 + 2 < in_h ? 4u : 0u);
+    const int row_fn = g->is3x3 && (rows & 2u) && g->cx0 < g->cx1;
+    int32_t ox;
+    for (ox = 0; ox < out_w; ++ox) {
+        const int32_t x0 = ox * sw - p->pad_w;
+        if (row_fn && ox == g->cx0) {
+            ox = g->cx1 - 1;
+            continue;
+        }
+        if (!g->is3x3 && g->nt > 0 && y0 >= 0 && y0 + g->span_h < in_h && x0 >= 0 &&
+            x0 + g->span_w < in_w) {
+            /* interior pixels from ox on: 8 or 4 at a time, then one */
+            const int32_t last = (in_w - 1 - g->span_w + p->pad_w) / sw; /* x0 + span < in_w */
+            const int32_t run = (last < out_w - 1 ? last : out_w - 1) - ox + 1;
+            const float *x = img + ((size_t)y0 * in_w + x0) * in_c;
+            const size_t pstep = (size_t)sw * in_c;
+            if (run >= 8) {
+                F_FN(dw_taps8)(x, pstep, g->offs, fs, g->nt, bias, lo, hi, cv,
+                               orow + (size_t)ox * out_c, (size_t)out_c);
+                ox += 7;
+            } else if (run >= 4) {
+                F_FN(dw_taps4)(x, pstep, g->offs, fs, g->nt, bias, lo, hi, cv,
+                               orow + (size_t)ox * out_c, (size_t)out_c);
+                ox += 3;
+            } else {
+                F_FN(dw_taps)(x, g->offs, fs, g->nt, bias, lo, hi, cv, orow + (size_t)ox * out_c);
+            }
+            continue;
+        }
+        F_FN(dw_edge)(p, in_dims, img, f_dims, filter, bias, lo, hi, y0, x0, cv,
+                      orow + (size_t)ox * out_c);
+    }
+    if (row_fn) {
+        F_FN(dw3x3_row)(img + (size_t)(y0 + 1) * in_w * in_c, in_w, in_c, sw, filter, out_c, bias,
+                        lo, hi, g->cx0, g->cx1, g->ix0, g->ix1, -p->pad_w, orow, cv, rows);
+    }
+}
+
 F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in_dims,
                                       const float *in, const el_dims *f_dims, const float *filter,
                                       const float *bias, const el_dims *out_dims, float *out)
@@ -817,23 +874,17 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
     const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
     const int32_t sw = p->stride_w;
     const F_V lo = F_BCAST(p->act_min_f), hi = F_BCAST(p->act_max_f);
-    const int is3x3 = f_h == 3 && f_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
-    /* interior columns: x0 >= 0 and x0 + 2 < in_w */
-    const int32_t ix0 = (p->pad_w + sw - 1) / sw;
-    const int32_t ix1_raw = in_w - 3 + p->pad_w >= 0 ? (in_w - 3 + p->pad_w) / sw + 1 : 0;
-    const int32_t ix1 = ix1_raw < out_w ? ix1_raw : out_w;
-    /* centre column inside: 0 <= ox * sw - pad_w + 1 < in_w */
-    const int32_t cx0 = p->pad_w > 1 ? (p->pad_w - 1 + sw - 1) / sw : 0;
-    const int32_t cx1_raw = in_w - 2 + p->pad_w >= 0 ? (in_w - 2 + p->pad_w) / sw + 1 : 0;
-    const int32_t cx1 = cx1_raw < out_w ? cx1_raw : out_w;
+    /* channels in whole vectors; past them, when there is a whole vector, one more vector
+     * ending at the last channel (it recomputes some channels by the same sequence: the same
+     * bytes), else scalar (MediaPipe's face detection: 28 and 36 channels, a seventh and a
+     * ninth of the channels in scalar took half of those layers' time) */
+    const int32_t cv = out_c / F_L * F_L, coff = out_c - F_L;
+    F_FN(dw_geom) g;
     int32_t b, oy, ox, c;
     /* every tap of a window at (y0, x0), listed once for the layer: offsets from its first
      * tap, filter rows (dw_taps); a window wholly inside the image runs over this list, so
      * no tap is tested or listed per pixel (MediaPipe's palm detection: 5x5 layers) */
-    size_t offs[32];
-    const float *fs[32];
-    const int32_t nt = f_h * f_w <= 32 ? f_h * f_w : 0;
-    const int32_t span_h = (f_h - 1) * p->dilation_h, span_w = (f_w - 1) * p->dilation_w;
+    const float *fs[32], *fs_tail[32];
     if (p->depth_multiplier != 1 || in_c != out_c) {
         return 0;
     }
@@ -842,60 +893,45 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
         F_FN(dw_1x1)(in, (size_t)in_dims->n * in_h * in_w, in_c, filter, bias, p, out);
         return 1;
     }
-    for (c = 0; c < nt; ++c) {
+    g.is3x3 = f_h == 3 && f_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
+    /* interior columns: x0 >= 0 and x0 + 2 < in_w */
+    g.ix0 = (p->pad_w + sw - 1) / sw;
+    g.ix1 = in_w - 3 + p->pad_w >= 0 ? (in_w - 3 + p->pad_w) / sw + 1 : 0;
+    g.ix1 = g.ix1 < out_w ? g.ix1 : out_w;
+    /* centre column inside: 0 <= ox * sw - pad_w + 1 < in_w */
+    g.cx0 = p->pad_w > 1 ? (p->pad_w - 1 + sw - 1) / sw : 0;
+    g.cx1 = in_w - 2 + p->pad_w >= 0 ? (in_w - 2 + p->pad_w) / sw + 1 : 0;
+    g.cx1 = g.cx1 < out_w ? g.cx1 : out_w;
+    g.nt = f_h * f_w <= 32 ? f_h * f_w : 0;
+    g.span_h = (f_h - 1) * p->dilation_h;
+    g.span_w = (f_w - 1) * p->dilation_w;
+    for (c = 0; c < g.nt; ++c) {
         const int32_t ky = c / f_w, kx = c % f_w;
-        offs[c] = ((size_t)ky * p->dilation_h * in_w + (size_t)kx * p->dilation_w) * in_c;
+        g.offs[c] = ((size_t)ky * p->dilation_h * in_w + (size_t)kx * p->dilation_w) * in_c;
         fs[c] = filter + (size_t)c * out_c;
+        fs_tail[c] = fs[c] + (coff > 0 ? coff : 0);
     }
     for (b = 0; b < in_dims->n; ++b) {
         const float *img = in + (size_t)b * in_h * in_w * in_c;
         for (oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
             float *orow = out + ((size_t)b * out_h + oy) * out_w * out_c;
-            /* filter rows inside the image; the row function needs the middle one */
-            const unsigned rows = (y0 >= 0 && y0 < in_h ? 1u : 0u) |
-                                  (y0 + 1 >= 0 && y0 + 1 < in_h ? 2u : 0u) |
-                                  (y0 + 2 >= 0 && y0 + 2 < in_h ? 4u : 0u);
-            const int row_fn = is3x3 && (rows & 2u) && cx0 < cx1;
-            const int32_t cv = out_c / F_L * F_L; /* channels in whole vectors */
-            for (ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * sw - p->pad_w;
-                if (row_fn && ox == cx0) {
-                    ox = cx1 - 1;
-                    continue;
-                }
-                if (!is3x3 && nt > 0 && y0 >= 0 && y0 + span_h < in_h && x0 >= 0 &&
-                    x0 + span_w < in_w) {
-                    /* interior pixels from ox on: 8 or 4 at a time, then one */
-                    const int32_t last = (in_w - 1 - span_w + p->pad_w) / sw; /* x0 + span < in_w */
-                    const int32_t run = (last < out_w - 1 ? last : out_w - 1) - ox + 1;
-                    const float *x = img + ((size_t)y0 * in_w + x0) * in_c;
-                    const size_t pstep = (size_t)sw * in_c;
-                    if (run >= 8) {
-                        F_FN(dw_taps8)(x, pstep, offs, fs, nt, bias, lo, hi, cv,
-                                       orow + (size_t)ox * out_c, (size_t)out_c);
-                        ox += 7;
-                    } else if (run >= 4) {
-                        F_FN(dw_taps4)(x, pstep, offs, fs, nt, bias, lo, hi, cv,
-                                       orow + (size_t)ox * out_c, (size_t)out_c);
-                        ox += 3;
-                    } else {
-                        F_FN(dw_taps)(x, offs, fs, nt, bias, lo, hi, cv, orow + (size_t)ox * out_c);
-                    }
-                    continue;
-                }
-                F_FN(dw_edge)(p, in_dims, img, f_dims, filter, bias, lo, hi, y0, x0, cv,
-                              orow + (size_t)ox * out_c);
+            if (cv > 0) {
+                F_FN(dw_row)(p, in_dims, f_dims, &g, img, filter, fs, bias, lo, hi, oy, out_w, orow,
+                             cv);
             }
-            if (row_fn && cv > 0) {
-                F_FN(dw3x3_row)(img + (size_t)(y0 + 1) * in_w * in_c, in_w, in_c, sw, filter, out_c,
-                                bias, lo, hi, cx0, cx1, ix0, ix1, -p->pad_w, orow, cv, rows);
+            if (cv == out_c) {
+                continue;
             }
-            c = cv;
-            for (; c < out_c; ++c) {
+            if (cv > 0) {
+                F_FN(dw_row)(p, in_dims, f_dims, &g, img + coff, filter + coff, fs_tail,
+                             bias ? bias + coff : NULL, lo, hi, oy, out_w, orow + coff, F_L);
+                continue;
+            }
+            for (c = 0; c < out_c; ++c) {
                 for (ox = 0; ox < out_w; ++ox) {
-                    F_FN(dw_scalar)(p, in_dims, img, f_dims, filter, bias, y0, ox * sw - p->pad_w,
-                                    c, out_c, orow + (size_t)ox * out_c);
+                    F_FN(dw_scalar)(p, in_dims, img, f_dims, filter, bias,
+                                    oy * p->stride_h - p->pad_h, ox * sw - p->pad_w, c, out_c,
+                                    orow + (size_t)ox * out_c);
                 }
             }
         }
