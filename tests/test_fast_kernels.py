@@ -256,6 +256,19 @@ def test_mobilenet_v2_float_close_to_reference_and_onnxruntime(tmp_path: Path) -
     # as the bar above; on the AVX-512 EPYC one logit of 1000 was 1.1e-4 away, 3.2e-5 of it)
     np.testing.assert_allclose(runs[1].reshape(want.shape), want, rtol=1e-3,
                                atol=max(1e-4, 5e-5 * scale))
+    # On a CPU with AVX-512F the convs ran its tiles (the default above): they compute every
+    # output by the AVX2 tiles' sequence on the same packed panels, so the AVX2 path (the bit
+    # disabled) gives the same bytes in an arena of the same size. (CPUs without AVX-512F have
+    # the one path only; the C tests compare the two layer by layer where both exist.)
+    avx512f = _lib.ISA_BITS["avx512f"]
+    full = Interpreter(model)
+    if full.kernel_isa & avx512f:
+        avx2 = Interpreter(model, disable_isa=avx512f)
+        assert avx2.kernel_isa & _lib.ISA_BITS["avx2"] and not avx2.kernel_isa & avx512f
+        assert avx2.arena_bytes == full.arena_bytes
+        avx2.set_input(0, x if shape == x.shape else x.transpose(0, 2, 3, 1))
+        avx2.invoke()
+        assert avx2.get_output(0).tobytes() == runs[1].tobytes()
 
 
 def _vm_flags(address: int) -> list[str]:
