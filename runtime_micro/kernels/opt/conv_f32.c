@@ -1,6 +1,6 @@
 /* Optimized float32 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / MAX_POOL_2D: run-time choice between
- * the AVX2 and NEON instances of f32_body.h (CONV_2D: AVX-512F's where the CPU has it, on
- * AVX2's panel layout); other CPUs keep the reference. */
+ * the AVX2 and NEON instances of f32_body.h (CONV_2D and DEPTHWISE_CONV_2D: AVX-512F's where
+ * the CPU has it, CONV_2D on AVX2's panel layout); other CPUs keep the reference. */
 #include "opt_internal.h"
 
 size_t el_opt_conv2d_f32_packed_bytes(uint32_t isa, const el_dims *in_dims, const el_dims *f_dims)
@@ -89,6 +89,12 @@ int el_opt_depthwise_conv2d_f32(uint32_t isa, const el_conv_params *p, const el_
     if (!(isa & EL_OPT_ON)) {
         return 0;
     }
+#if defined(EL_OPT_HAVE_AVX512F)
+    /* 16-channel vectors; fewer channels would run in scalar there */
+    if ((isa & EL_OPT_ISA_AVX2) && (isa & EL_OPT_ISA_AVX512F) && out_dims->c >= 16) {
+        return el_opt_depthwise_f32_avx512f(p, in_dims, in, f_dims, filter, bias, out_dims, out);
+    }
+#endif
 #if defined(EL_OPT_HAVE_AVX2)
     if (isa & EL_OPT_ISA_AVX2) {
         return el_opt_depthwise_f32_avx2(p, in_dims, in, f_dims, filter, bias, out_dims, out);

@@ -19,7 +19,11 @@
  *                     the per-call buffer would; the register tile then meets that many),
  *   optionally F_GEMM_ONLY: CONV_2D alone (its packing, GEMM and small-patch conv), no
  *                     FULLY_CONNECTED, DEPTHWISE_CONV_2D or MAX_POOL_2D (nor fdot8, F_GTSEL,
- *                     F_LTSEL).
+ *                     F_LTSEL),
+ *   optionally F_DW_ONLY: DEPTHWISE_CONV_2D alone (no F_MR, ftile, fdot8, F_GTSEL, F_LTSEL),
+ *   optionally F_DW_QUAD: 3x3 rows 4 pixels (stride 1) or 2 (stride 2) at a time sharing their
+ *                     column loads (nine filter vectors, four sums and six columns: 32
+ *                     registers).
  *
  * CONV_2D is a GEMM: C (pixels x out channels) = A (pixels x k) * W^T, W the OHWI filter
  * (out channels x k). A's rows are the input pixels themselves for an unpadded 1x1 conv, else
@@ -41,6 +45,7 @@
 #define F_KC 1024           /* k per segment: one 64 KB panel at most (AVX2) */
 #define F_PANEL (F_KC * 16) /* floats of packed filter on the stack: 64 KB */
 
+#if !defined(F_DW_ONLY) /* CONV_2D (absent from a depthwise-only instance) */
 /* panel[kk * F_NP + j] = w[(n0 + j) * ldw + k0 + kk]; zero for channels past n. */
 F_ATTR static void F_FN(pack)(const float *w, int32_t ldw, int32_t n0, int32_t n, int32_t k0,
                               int32_t ks, float *panel)
@@ -482,7 +487,10 @@ F_ATTR int F_FN(el_opt_conv2d_f32)(const el_conv_params *p, const el_dims *in_di
     return 1;
 }
 
+#endif /* !F_DW_ONLY */
+
 #if !defined(F_GEMM_ONLY) /* an instance of the conv GEMM alone (x86_avx512f.c) skips the rest */
+#if !defined(F_DW_ONLY)
 /* FULLY_CONNECTED is a dot product per output, vectorized along k (F_FN(fdot8): eight units at
  * a time, the weights read in place, nothing packed), then + bias, clamp. Every output has the
  * same sequence whichever units or batches a call gets, so thread splits keep the bytes. A GEMM
@@ -511,6 +519,8 @@ F_ATTR int F_FN(el_opt_fc_f32)(const el_fc_params *p, int32_t batches, int32_t d
     }
     return 1;
 }
+
+#endif /* !F_DW_ONLY */
 
 /* Depthwise, one output pixel, channels [c, c + F_L): the valid taps in the reference's order. */
 F_ATTR static inline F_V F_FN(dw_pixel)(const el_conv_params *p, const el_dims *in_dims,
@@ -939,6 +949,7 @@ F_ATTR int F_FN(el_opt_depthwise_f32)(const el_conv_params *p, const el_dims *in
     return 1;
 }
 
+#if !defined(F_DW_ONLY)
 /* MAX_POOL_2D: the reference's sequence per output (lowest float; m = x > m ? x : m over the
  * window's taps inside the image, row by row; clamp), channels in vectors, the last ones in
  * scalar: the same bits. */
@@ -988,4 +999,5 @@ F_ATTR int F_FN(el_opt_maxpool_f32)(const el_pool_params *p, const el_dims *in_d
     return 1;
 }
 
+#endif /* !F_DW_ONLY */
 #endif /* F_GEMM_ONLY */

@@ -274,6 +274,10 @@ int el_opt_conv2d_f32_avx512f(const el_conv_params *p, const el_dims *in_dims, c
 size_t el_opt_conv2d_f32_packed_avx512f(const el_dims *in_dims, const el_dims *f_dims);
 void el_opt_conv2d_f32_pack_avx512f(const el_dims *in_dims, const el_dims *f_dims,
                                     const float *filter, float *packed);
+/* x86_avx512f_dw.c: float32 DEPTHWISE_CONV_2D on 512-bit vectors (layers of 16+ channels) */
+int el_opt_depthwise_f32_avx512f(const el_conv_params *p, const el_dims *in_dims, const float *in,
+                                 const el_dims *f_dims, const float *filter, const float *bias,
+                                 const el_dims *out_dims, float *out);
 #endif
 
 #if defined(__aarch64__) && defined(__GNUC__)

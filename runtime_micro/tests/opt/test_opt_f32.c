@@ -15,8 +15,9 @@
 
 static float g_in[MAX_IN], g_f[MAX_F], g_bias[1300], g_packed[MAX_F + 16 * 2048];
 static float g_ref[MAX_OUT + GUARD], g_got[MAX_OUT + GUARD], g_raw[MAX_OUT];
-/* the AVX2 path's CONV_2D output of the current case (g_avx2_ok: it ran): AVX-512F's tiles
- * compute every output by the same sequence, so they must give the same bytes */
+/* the AVX2 path's output of the current case (g_avx2_ok: it ran): AVX-512F's conv tiles and
+ * depthwise vectors compute every output by the same sequence, so they must give the same
+ * bytes */
 static float g_avx2[MAX_OUT];
 static int g_avx2_ok, g_same_as_avx2;
 static float g_scale;     /* of the current case, from g_raw */
@@ -112,7 +113,8 @@ static void compare(const char *what, int32_t n, int handled, unsigned isa)
     }
 }
 
-/* CONV_2D only: the AVX2 path's bytes kept, the AVX-512F path's checked against them. */
+/* The AVX2 path's bytes kept, the AVX-512F path's checked against them (CONV_2D and
+ * DEPTHWISE_CONV_2D). */
 static void same_as_avx2(const char *what, int32_t n, int handled, unsigned isa)
 {
     if (!handled) {
@@ -259,9 +261,7 @@ static int conv_run(int idx, int dw, int big, int dw3, int32_t n, int32_t h, int
                      : el_opt_conv2d_f32(isas[i], &p, &in_d, g_in, &f_d, g_f, NULL,
                                          use_bias ? g_bias : NULL, &out_d, g_got);
         compare(what, out_n, handled, isas[i]);
-        if (!dw) {
-            same_as_avx2(what, out_n, handled, isas[i]);
-        }
+        same_as_avx2(what, out_n, handled, isas[i]);
         if (!dw) { /* the filter packed as prepare packs it: same checks, + filter NaNs */
             conv_packed(what, &p, &in_d, &f_d, use_bias, &out_d, out_n, isas[i]);
         }
@@ -342,6 +342,12 @@ int main(void)
     conv_run(-15, 0, 0, 0, 1, 9, 9, 32, 64, 1, 1, 2, 1, 0, 0, isas, n_isas);
     conv_run(-16, 0, 0, 0, 2, 9, 10, 8, 40, 3, 3, 1, 1, 1, 1, isas, n_isas);
     conv_run(-17, 0, 0, 0, 1, 2, 5, 1100, 40, 1, 1, 1, 1, 0, 1, isas, n_isas);
+    /* depthwise on 16-lane vectors (AVX-512F): 3x3 rows four pixels at a time (stride 1) or two
+     * (stride 2) with 40 channels (a last vector overlapping the one before), 5x5 windows in
+     * runs of 8 and 4 pixels with 24 channels */
+    conv_run(-18, 1, 0, 1, 1, 9, 13, 40, 40, 3, 3, 1, 1, 1, 1, isas, n_isas);
+    conv_run(-19, 1, 0, 1, 2, 10, 12, 40, 40, 3, 3, 2, 1, 1, 0, isas, n_isas);
+    conv_run(-20, 1, 0, 0, 1, 16, 17, 24, 24, 5, 5, 1, 1, 1, 1, isas, n_isas);
     for (idx = 0; idx < 100; ++idx) {
         fc_case(idx, isas, n_isas);
     }
@@ -350,10 +356,12 @@ int main(void)
            "panels\n",
            g_worst, g_packed_runs);
     if (el_opt_isa_detected() & EL_OPT_ISA_AVX512F) {
-        printf("test_opt_f32: %d AVX-512F convs with the AVX2 path's bytes\n", g_same_as_avx2);
+        printf("test_opt_f32: %d AVX-512F convs and depthwise convs with the AVX2 path's bytes\n",
+               g_same_as_avx2);
     }
     if ((el_opt_isa_detected() & EL_OPT_ISA_AVX512F) && g_same_as_avx2 < 150) {
-        printf("FAIL test_opt_f32: only %d AVX-512F convs compared with AVX2's\n", g_same_as_avx2);
+        printf("FAIL test_opt_f32: only %d AVX-512F (depthwise) convs compared with AVX2's\n",
+               g_same_as_avx2);
         ++g_failures;
     }
     if ((el_opt_isa_detected() & (EL_OPT_ISA_AVX2 | EL_OPT_ISA_NEON)) && g_packed_runs < 150) {
