@@ -99,6 +99,18 @@ F_ATTR static void F_FN(im2col)(const F_FN(a_src) * s, const float *img, int32_t
     if (k0 == 0 && ks == f_h * f_w * in_c && p->dilation_w == 1 && x0 >= 0 && x0 + f_w <= in_w) {
         const int32_t run = f_w * in_c;
         int32_t ky;
+        if (run >= F_L && run <= 2 * F_L && y0 >= 0 && y0 + (f_h - 1) * p->dilation_h < in_h) {
+            /* rows of one to two vectors (3x3 RGB stems: 9 floats), every row inside: two
+             * vector copies per row, the second ending at the run's end (overlapping the
+             * first), no loop per element */
+            const float *src = img + ((size_t)y0 * in_w + x0) * in_c;
+            const size_t step = (size_t)p->dilation_h * in_w * in_c;
+            for (ky = 0; ky < f_h; ++ky, row += run, src += step) {
+                F_STORE(row, F_LOAD(src));
+                F_STORE(row + run - F_L, F_LOAD(src + run - F_L));
+            }
+            return;
+        }
         for (ky = 0; ky < f_h; ++ky, row += run) {
             const int32_t iy = y0 + ky * p->dilation_h;
             if (iy < 0 || iy >= in_h) {
