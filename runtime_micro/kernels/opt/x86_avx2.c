@@ -543,19 +543,10 @@ EL_AVX2 size_t el_opt_mean_out_avx2(const int32_t *sum, size_t n, int32_t sub, i
 
 #include <math.h>
 
-#define F_PACK_FULL(w, ldw, ks, panel) pack16_f32(w, ldw, ks, panel)
 #define F_ATTR EL_AVX2F
 #define F_FN(x) x##_avx2
-#define F_V __m256
-#define F_L 8
 #define F_MR 6
-#define F_ZERO _mm256_setzero_ps()
-#define F_LOAD(p) _mm256_loadu_ps(p)
-#define F_STORE(p, v) _mm256_storeu_ps(p, v)
-#define F_BCAST(x) _mm256_set1_ps(x)
-#define F_FMA(acc, a, b) _mm256_fmadd_ps(a, b, acc)
-#define F_CLAMP(v, lo, hi) clamp8(v, lo, hi)
-#define F_SMALL_CONV 1
+#include "x86_f32_ymm.h"
 #define F_GTSEL(v, m) _mm256_blendv_ps(m, v, _mm256_cmp_ps(v, m, _CMP_GT_OQ))
 #define F_LTSEL(a, b) _mm256_blendv_ps(b, a, _mm256_cmp_ps(a, b, _CMP_LT_OQ))
 #include "f32_body.h"

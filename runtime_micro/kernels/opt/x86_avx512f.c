@@ -162,19 +162,10 @@ Z_ATTR static void ftile_avx512f(int32_t k, const float *const *a, const float *
     ftile_panels_avx512f(k, a, b, ldb, np, init, flags, lo, hi, c, ldc, mr)
 #define F_GEMM_ONLY 1
 #define F_PACKED_BLOCK 2 /* 1x1 convs of k > 512 (7x7 and 14x14 maps) then get pairs too */
-#define F_PACK_FULL(w, ldw, ks, panel) pack16_f32(w, ldw, ks, panel)
 #define F_ATTR Z_ATTR
 #define F_FN(x) x##_avx512f
-#define F_V __m256
-#define F_L 8 /* the panels' layout and the small-patch conv: AVX2's */
 #define F_MR Z_MR
-#define F_ZERO _mm256_setzero_ps()
-#define F_LOAD(p) _mm256_loadu_ps(p)
-#define F_STORE(p, v) _mm256_storeu_ps(p, v)
-#define F_BCAST(x) _mm256_set1_ps(x)
-#define F_FMA(acc, a, b) _mm256_fmadd_ps(a, b, acc)
-#define F_CLAMP(v, lo, hi) clamp8(v, lo, hi)
-#define F_SMALL_CONV 1
+#include "x86_f32_ymm.h" /* the panels' layout and the small-patch conv: AVX2's */
 #include "f32_body.h"
 
 #else
