@@ -130,7 +130,7 @@ typedef struct el_interpreter {
                                 * with el_config.allow_fp16, and then not the same bytes */
 #define EL_ISA_DSP 0x100u      /* Cortex-M4/M7/M33 DSP extension (compile time) */
 #define EL_ISA_MVE 0x200u      /* Cortex-M55/M85 Helium (compile time) */
-#define EL_ISA_AVX512F 0x400u  /* x86-64 AVX-512F (with AVX2): float32 CONV_2D tiles */
+#define EL_ISA_AVX512F 0x400u  /* x86-64 AVX-512F (with AVX2): float32 conv / depthwise */
 #define EL_ISA_OPT 0x80000000u /* the optimized kernels at all, their portable C paths included */
 #define EL_ISA_ALL 0xFFFFFFFFu /* as disable_isa: reference kernels only */
 
