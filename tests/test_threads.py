@@ -1,6 +1,6 @@
 """Threads (issue 13 part 1): el_config.parallel_for, the hosted pool and the split of CONV_2D,
 DEPTHWISE_CONV_2D and FULLY_CONNECTED by output rows / units, of elementwise ops, PAD and the
-float unary activations by runs.
+float unary activations by runs, of MAX_POOL_2D and AVERAGE_POOL_2D by rows.
 
 - 1, 2 and 4 threads give identical bytes on real models (the digits CNN of examples/, float and
   int8, on its held-out digits; MobileNetV2 0.35/96 float and int8), and those bytes are the
@@ -404,3 +404,47 @@ def test_threads_float_unary_split_same_bytes(tmp_path: Path) -> None:
     # 32,768 elements = 512 runs of 64, 170 per thread: 8 tasks each (at most 8); the PRELU's
     # 512 rows of 64 slopes as many
     assert calls == [3 * 8] * (len(ops) + 1), calls
+
+
+def test_threads_pools_split_by_rows_same_bytes(tmp_path: Path) -> None:
+    """MAX_POOL_2D and AVERAGE_POOL_2D split by output rows (a band reads the input from its
+    first window's top, keeping the padding above it when it has some): a 3x3 stride-2 SAME
+    max pool, a 3x3 stride-1 SAME average pool (windows clipped at every border) and a 2x2
+    VALID max pool of a 65x65x16 map. float32 equal to ONNX Runtime, int8 bit-exact with
+    TFLite Micro, identical bytes for 1 to 4 threads, and a hook receives every pool split."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MaxPool", ["x"], ["y0"], kernel_shape=[3, 3], strides=[2, 2],
+                          pads=[1, 1, 1, 1]),
+         helper.make_node("AveragePool", ["x"], ["y1"], kernel_shape=[3, 3], strides=[1, 1],
+                          pads=[1, 1, 1, 1], count_include_pad=0),
+         helper.make_node("MaxPool", ["x"], ["y2"], kernel_shape=[2, 2], strides=[2, 2])],
+        "pools", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 65, 65])],
+        [helper.make_tensor_value_info("y0", TensorProto.FLOAT, [1, 16, 33, 33]),
+         helper.make_tensor_value_info("y1", TensorProto.FLOAT, [1, 16, 65, 65]),
+         helper.make_tensor_value_info("y2", TensorProto.FLOAT, [1, 16, 32, 32])])
+    src = tmp_path / "pools.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(src))
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((1, 16, 65, 65)).astype(np.float32)
+    want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    f32 = convert_to_bytes(src)
+    i8 = quantize(src, QuantizeOptions(
+        calibration={"x": rng.standard_normal((4, 16, 65, 65)).astype(np.float32)},
+        progress=False, allow_low_sqnr=True)).model
+    for model, kind in ((f32, "float"), (i8, "int8")):
+        base = Interpreter(model)
+        v = nhwc(tuple(base.inputs[0].shape), x)
+        if kind == "int8":
+            d = base.inputs[0]
+            v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
+        runs = _runs_by_threads(model, v)
+        assert runs[1] == runs[2] == runs[3] == runs[4], kind
+        assert_outputs_match_oracles(model, runs[1], v, want)
+        outs, calls = _reverse_hook_run(model, v)
+        assert outs == runs[1], kind
+        # the pools' 33, 65 and 32 output rows on 3 threads: shares of 11, 21 and 10 rows,
+        # each cut into at most 4 guided tasks, and at most sqrt(share): 3, 4 and 3 per thread
+        assert calls == [9, 12, 9], (kind, calls)

@@ -78,38 +78,107 @@ static el_status pool_prepare(el_context *ctx, el_node *node)
     }
 }
 
-static el_status avg_invoke(el_context *ctx, el_node *node)
+/* One call of the pool's kernel over the given geometry (a whole layer or a band of rows). */
+static void pool_run(el_context *ctx, const pool_data *d, int is_max, const el_pool_params *p,
+                     const el_dims *ind, const void *in, const el_dims *outd, void *out)
+{
+    if (d->is_float) {
+        if (is_max) {
+            if (!el_opt_maxpool_f32(el_ctx_isa(ctx), p, ind, (const float *)in, outd,
+                                    (float *)out)) {
+                el_maxpool_f32(p, ind, (const float *)in, outd, (float *)out);
+            }
+        } else if (!EL_HOSTED_CPU || /* vectors on hosted CPUs only: on microcontrollers it
+                                      * would be the reference's loop */
+                   !el_opt_avgpool_f32(el_ctx_isa(ctx), p, ind, (const float *)in, outd,
+                                       (float *)out)) {
+            el_avgpool_f32(p, ind, (const float *)in, outd, (float *)out);
+        }
+    } else if (d->is16) {
+        if (is_max) {
+            el_maxpool_s16(p, ind, (const int16_t *)in, outd, (int16_t *)out);
+        } else {
+            el_avgpool_s16(p, ind, (const int16_t *)in, outd, (int16_t *)out);
+        }
+    } else if (is_max) {
+        if (!el_opt_maxpool_s8(el_ctx_isa(ctx), p, ind, (const int8_t *)in, outd, (int8_t *)out)) {
+            el_maxpool_s8(p, ind, (const int8_t *)in, outd, (int8_t *)out);
+        }
+    } else if (!el_opt_avgpool_s8(el_ctx_isa(ctx), p, ind, (const int8_t *)in, outd,
+                                  (int8_t *)out)) {
+        el_avgpool_s8(p, ind, (const int8_t *)in, outd, (int8_t *)out);
+    }
+}
+
+/* Threads (hosted CPUs, one image): output rows in a guided split, each band a call over the
+ * input rows from its first window's top (the padding above it, if any, kept), so every
+ * output is computed exactly as in one call. Below EL_POOL_SPLIT_MIN window taps the layer
+ * runs as one call (MediaPipe's landmark models pool 64x64 maps; their 8x8 ones stay whole). */
+#define EL_POOL_SPLIT_MIN 32768
+#define EL_POOL_FINE_TASKS 4
+
+typedef struct {
+    el_context *ctx;
+    const pool_data *d;
+    int is_max;
+    size_t esize;
+    const unsigned char *in;
+    unsigned char *out;
+    el_guided g;
+} pool_job;
+
+static void pool_task(void *arg, int32_t i)
+{
+    const pool_job *j = (const pool_job *)arg;
+    const pool_data *d = j->d;
+    el_pool_params p = d->p;
+    el_dims ind = d->in, outd = d->out;
+    int32_t r0, r1, top, skip;
+    el_guided_range(&j->g, i, &r0, &r1);
+    if (r1 <= r0) {
+        return;
+    }
+    top = r0 * p.stride_h - p.pad_h; /* the band's first input row */
+    skip = top > 0 ? top : 0;
+    p.pad_h = skip > 0 ? 0 : -top;
+    ind.h = d->in.h - skip;
+    outd.h = r1 - r0;
+    pool_run(j->ctx, d, j->is_max, &p, &ind,
+             j->in + (size_t)skip * (size_t)d->in.w * (size_t)d->in.c * j->esize, &outd,
+             j->out + (size_t)r0 * (size_t)d->out.w * (size_t)d->out.c * j->esize);
+}
+
+static el_status pool_invoke(el_context *ctx, el_node *node, int is_max)
 {
     const pool_data *d = (const pool_data *)node->op_data;
     el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
-    if (d->is_float) {
-        /* vectors on hosted CPUs only: on microcontrollers it would be the reference's loop */
-        if (!EL_HOSTED_CPU ||
-            !el_opt_avgpool_f32(el_ctx_isa(ctx), &d->p, &d->in, EL_F32(in), &d->out, EL_F32(out))) {
-            el_avgpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
-        }
-    } else if (d->is16) {
-        el_avgpool_s16(&d->p, &d->in, EL_S16(in), &d->out, EL_S16(out));
-    } else if (!el_opt_avgpool_s8(el_ctx_isa(ctx), &d->p, &d->in, EL_S8(in), &d->out, EL_S8(out))) {
-        el_avgpool_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out));
+    const int32_t threads = el_ctx_threads(ctx);
+    if (EL_HOSTED_CPU && threads > 1 && d->out.n == 1 && d->out.h >= 2 * threads &&
+        (double)d->out.h * d->out.w * d->out.c * d->p.filter_h * d->p.filter_w >=
+            EL_POOL_SPLIT_MIN) {
+        pool_job j;
+        j.ctx = ctx;
+        j.d = d;
+        j.is_max = is_max;
+        j.esize = d->is_float ? 4u : (d->is16 ? 2u : 1u);
+        j.in = (const unsigned char *)in->data;
+        j.out = (unsigned char *)out->data;
+        j.g = el_guided_split(d->out.h, 1, threads, EL_POOL_FINE_TASKS);
+        el_parallel_for(ctx, el_guided_tasks(&j.g), pool_task, &j);
+        return EL_OK;
     }
+    pool_run(ctx, d, is_max, &d->p, &d->in, in->data, &d->out, out->data);
     return EL_OK;
+}
+
+static el_status avg_invoke(el_context *ctx, el_node *node)
+{
+    return pool_invoke(ctx, node, 0);
 }
 
 static el_status max_invoke(el_context *ctx, el_node *node)
 {
-    const pool_data *d = (const pool_data *)node->op_data;
-    el_tensor *in = el_input(ctx, node, 0), *out = el_output(ctx, node, 0);
-    if (d->is_float) {
-        if (!el_opt_maxpool_f32(el_ctx_isa(ctx), &d->p, &d->in, EL_F32(in), &d->out, EL_F32(out))) {
-            el_maxpool_f32(&d->p, &d->in, EL_F32(in), &d->out, EL_F32(out));
-        }
-    } else if (d->is16) {
-        el_maxpool_s16(&d->p, &d->in, EL_S16(in), &d->out, EL_S16(out));
-    } else if (!el_opt_maxpool_s8(el_ctx_isa(ctx), &d->p, &d->in, EL_S8(in), &d->out, EL_S8(out))) {
-        el_maxpool_s8(&d->p, &d->in, EL_S8(in), &d->out, EL_S8(out));
-    }
-    return EL_OK;
+    return pool_invoke(ctx, node, 1);
 }
 
 static el_status l2_invoke(el_context *ctx, el_node *node)
