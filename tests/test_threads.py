@@ -448,3 +448,54 @@ def test_threads_pools_split_by_rows_same_bytes(tmp_path: Path) -> None:
         # the pools' 33, 65 and 32 output rows on 3 threads: shares of 11, 21 and 10 rows,
         # each cut into at most 4 guided tasks, and at most sqrt(share): 3, 4 and 3 per thread
         assert calls == [9, 12, 9], (kind, calls)
+
+
+def test_threads_broadcast_binary_split_same_bytes(tmp_path: Path) -> None:
+    """ADD, SUB and MUL whose one operand repeats along the other (a value per channel: a
+    squeeze-and-excitation scale computed from the map, a constant per channel, the repeating
+    operand first or second) split by rows of the channel period: float32 equal to ONNX
+    Runtime, int8 bit-exact with TFLite Micro, identical bytes for 1 to 4 threads, and a hook
+    receives each of the three split."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(12)
+    # channels last (as TFLite files are): ONNX broadcasts the trailing dims
+    c = numpy_helper.from_array(rng.standard_normal((1, 1, 1, 16)).astype(np.float32), "c")
+    axes = numpy_helper.from_array(np.array([1, 2], np.int64), "axes")
+    graph = helper.make_graph(
+        [helper.make_node("ReduceMean", ["x", "axes"], ["g"], keepdims=1),
+         helper.make_node("Sigmoid", ["g"], ["s"]),
+         helper.make_node("Mul", ["x", "s"], ["y0"]),
+         helper.make_node("Add", ["c", "x"], ["y1"]),
+         helper.make_node("Sub", ["x", "c"], ["y2"])],
+        "bcast", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64, 64, 16])],
+        [helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, [1, 64, 64, 16])
+         for i in range(3)], [c, axes])
+    src = tmp_path / "bcast.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(src))
+    x = rng.standard_normal((1, 64, 64, 16)).astype(np.float32)
+    want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    f32 = convert_to_bytes(src)
+    i8 = quantize(src, QuantizeOptions(
+        calibration={"x": rng.standard_normal((4, 64, 64, 16)).astype(np.float32)},
+        progress=False, allow_low_sqnr=True)).model
+    for model, kind in ((f32, "float"), (i8, "int8")):
+        base = Interpreter(model)
+        v = nhwc(tuple(base.inputs[0].shape), x)
+        if kind == "int8":
+            d = base.inputs[0]
+            v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
+        runs = _runs_by_threads(model, v)
+        assert runs[1] == runs[2] == runs[3] == runs[4], kind
+        if kind == "float":  # three outputs of one size: matched by name
+            for o, got in zip(base.outputs, runs[1]):
+                ref = want[int(o.name.rsplit("y", 1)[-1])]
+                got = np.frombuffer(got, np.float32).reshape(o.shape)
+                np.testing.assert_allclose(got, nhwc(got.shape, ref), rtol=1e-5, atol=1e-5)
+        else:
+            assert_outputs_match_oracles(model, runs[1], v, want)
+        outs, calls = _reverse_hook_run(model, v)
+        assert outs == runs[1], kind
+        # 64 x 64 rows of 16 channels on 3 threads: 8 guided tasks per thread, for each op
+        assert calls == [24, 24, 24], (kind, calls)

@@ -301,11 +301,40 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
     return EL_UNSUP(ctx, node, "type %s is not supported by this op", el_dtype_name(a->type));
 }
 
-/* Threads: float32 ops and int8 ADD / SUB / MUL on inputs of one shape (no broadcast) split
- * into contiguous runs of whole 64-element vectors, each computed as a 1-D op: every element's
- * arithmetic is the same as in one call, so the bytes never depend on the split. On hosted
- * CPUs the runs are a guided split (el_guided_range) of up to EL_BINARY_FINE_TASKS per thread,
- * so a thread that starts late or runs slower hands its last runs to the other. */
+/* Elements per repeat of `part` inside `full` (== the output's shape `so`): `part` equal to
+ * `so` in its trailing dims and 1 in the others, e.g. one value per channel, [1, 1, 1, C]
+ * against [1, H, W, C]; 0 when `full` is not the output's shape or `part` broadcasts inside
+ * those trailing dims. */
+static int64_t bcast_period(const el_shape *so, const el_shape *full, const el_shape *part)
+{
+    int32_t k = so->rank, r;
+    int64_t period = 1;
+    if (full->rank != so->rank || part->rank != so->rank) {
+        return 0;
+    }
+    for (r = 0; r < so->rank; r++) {
+        if (full->d[r] != so->d[r]) {
+            return 0;
+        }
+    }
+    while (k > 0 && part->d[k - 1] == so->d[k - 1]) {
+        period *= so->d[--k];
+    }
+    for (r = 0; r < k; r++) {
+        if (part->d[r] != 1) {
+            return 0;
+        }
+    }
+    return period;
+}
+
+/* Threads: float32 ops and int8 ADD / SUB / MUL on inputs of one shape split into contiguous
+ * runs of whole 64-element vectors, each computed as a 1-D op: every element's arithmetic is
+ * the same as in one call, so the bytes never depend on the split. On hosted CPUs the runs are
+ * a guided split (el_guided_range) of up to EL_BINARY_FINE_TASKS per thread, so a thread that
+ * starts late or runs slower hands its last runs to the other; there an operand repeating
+ * along the other (bcast_period: a value per channel) splits the same way by rows of its
+ * period, each a 2-D op of (rows, period) against (1, period). */
 typedef struct {
     el_context *ctx;
     const binary_data *d;
@@ -313,16 +342,60 @@ typedef struct {
     el_tensor *out;
     int32_t n, per_task;
     el_guided g; /* hosted CPUs: task i is el_guided_range(&g, i) */
+    /* hosted CPUs, one operand repeating along the other (bcast_period): rows of `period`
+     * elements; b_repeats: the repeating operand is b (else a) */
+    int32_t period, b_repeats;
 } binary_job;
+
+/* One elementwise op over the given shapes (what binary_task runs per part). */
+static void binary_run(const binary_job *j, const el_shape *sa, const void *a, const el_shape *sb,
+                       const void *b, const el_shape *so, void *out)
+{
+    const binary_data *d = j->d;
+    if (d->type == EL_FLOAT32) {
+        if (EL_KEEP_F32) {
+            el_binary_f32((el_binary_op)d->op, &d->p, sa, (const float *)a, sb, (const float *)b,
+                          so, (float *)out);
+        }
+    } else if (WITH_MUL && d->op == EL_BIN_MUL) {
+        el_mul_s8(&d->p, sa, (const int8_t *)a, sb, (const int8_t *)b, so, (int8_t *)out);
+    } else if (!el_opt_add_s8(el_ctx_isa(j->ctx), d->op == EL_BIN_SUB, &d->p, sa, (const int8_t *)a,
+                              sb, (const int8_t *)b, so, (int8_t *)out)) {
+        if (d->op == EL_BIN_ADD) {
+            el_add_s8(&d->p, sa, (const int8_t *)a, sb, (const int8_t *)b, so, (int8_t *)out);
+        } else {
+            el_sub_s8(&d->p, sa, (const int8_t *)a, sb, (const int8_t *)b, so, (int8_t *)out);
+        }
+    }
+}
 
 static void binary_task(void *arg, int32_t i)
 {
     const binary_job *j = (const binary_job *)arg;
-    const binary_data *d = j->d;
+    const size_t esize = j->d->type == EL_FLOAT32 ? 4u : 1u;
     int32_t off;
     el_shape s;
     memset(&s, 0, sizeof s);
     s.rank = 1;
+    if (EL_HOSTED_CPU && j->period > 0) { /* rows [r0, r1) of `period` elements */
+        el_shape rep;
+        int32_t r1;
+        const unsigned char *a = (const unsigned char *)j->a->data;
+        const unsigned char *b = (const unsigned char *)j->b->data;
+        el_guided_range(&j->g, i, &off, &r1);
+        if (r1 <= off)
+            return;
+        s.rank = 2;
+        s.d[0] = r1 - off;
+        s.d[1] = j->period;
+        rep = s;
+        rep.d[0] = 1;
+        a += j->b_repeats ? (size_t)off * j->period * esize : 0;
+        b += j->b_repeats ? 0 : (size_t)off * j->period * esize;
+        binary_run(j, j->b_repeats ? &s : &rep, a, j->b_repeats ? &rep : &s, b, &s,
+                   (unsigned char *)j->out->data + (size_t)off * j->period * esize);
+        return;
+    }
     if (EL_HOSTED_CPU) {
         int32_t b;
         el_guided_range(&j->g, i, &off, &b);
@@ -333,21 +406,9 @@ static void binary_task(void *arg, int32_t i)
     }
     if (s.d[0] <= 0)
         return;
-    if (d->type == EL_FLOAT32) {
-        if (EL_KEEP_F32) {
-            el_binary_f32((el_binary_op)d->op, &d->p, &s, EL_F32(j->a) + off, &s,
-                          EL_F32(j->b) + off, &s, EL_F32(j->out) + off);
-        }
-    } else if (WITH_MUL && d->op == EL_BIN_MUL) {
-        el_mul_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s, EL_S8(j->out) + off);
-    } else if (!el_opt_add_s8(el_ctx_isa(j->ctx), d->op == EL_BIN_SUB, &d->p, &s, EL_S8(j->a) + off,
-                              &s, EL_S8(j->b) + off, &s, EL_S8(j->out) + off)) {
-        if (d->op == EL_BIN_ADD) {
-            el_add_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s, EL_S8(j->out) + off);
-        } else {
-            el_sub_s8(&d->p, &s, EL_S8(j->a) + off, &s, EL_S8(j->b) + off, &s, EL_S8(j->out) + off);
-        }
-    }
+    binary_run(j, &s, (const unsigned char *)j->a->data + (size_t)off * esize, &s,
+               (const unsigned char *)j->b->data + (size_t)off * esize, &s,
+               (unsigned char *)j->out->data + (size_t)off * esize);
 }
 
 /* Below this many elements an op runs as one call: the hand-off would cost more. */
@@ -366,20 +427,37 @@ static int binary_split(el_context *ctx, const binary_data *d, const el_tensor *
                            (d->op == EL_BIN_ADD || d->op == EL_BIN_SUB || d->op == EL_BIN_MUL)))) {
         return 0;
     }
-    if (d->s1.rank != d->so.rank || d->s2.rank != d->so.rank)
-        return 0;
-    for (r = 0; r < d->so.rank; r++) {
-        if (d->s1.d[r] != d->so.d[r] || d->s2.d[r] != d->so.d[r])
-            return 0;
-    }
     j.n = el_tensor_elements(out);
-    if (j.n < EL_BINARY_SPLIT_MIN)
+    if (j.n < EL_BINARY_SPLIT_MIN || d->s1.rank != d->so.rank || d->s2.rank != d->so.rank)
         return 0;
     j.ctx = ctx;
     j.d = d;
     j.a = a;
     j.b = b;
     j.out = out;
+    j.period = 0;
+    j.b_repeats = 0;
+    for (r = 0; r < d->so.rank; r++) {
+        if (d->s1.d[r] != d->so.d[r] || d->s2.d[r] != d->so.d[r])
+            break;
+    }
+    if (r < d->so.rank) {
+        /* broadcast: hosted CPUs split one operand repeating along the other (a value per
+         * channel: MediaPipe's squeeze-and-excitation MULs) by rows of its period */
+        int64_t period = 0;
+        if (EL_HOSTED_CPU) {
+            period = bcast_period(&d->so, &d->s1, &d->s2);
+            j.b_repeats = period > 0;
+            if (period == 0)
+                period = bcast_period(&d->so, &d->s2, &d->s1);
+        }
+        if (period < 1 || j.n / period < 2)
+            return 0;
+        j.period = (int32_t)period;
+        j.g = el_guided_split((int32_t)(j.n / period), 1, threads, EL_BINARY_FINE_TASKS);
+        el_parallel_for(ctx, el_guided_tasks(&j.g), binary_task, &j);
+        return 1;
+    }
     if (EL_HOSTED_CPU) {
         j.g = el_guided_split(j.n, 64, threads, EL_BINARY_FINE_TASKS);
         el_parallel_for(ctx, el_guided_tasks(&j.g), binary_task, &j);
@@ -556,24 +634,15 @@ static int prelu_split(el_context *ctx, const binary_data *d, const float *in, c
                        float *out)
 {
     prelu_job j;
-    int32_t k = d->so.rank, r;
-    int64_t n = 1, period = 1;
-    if (el_ctx_threads(ctx) <= 1 || d->s1.rank != d->so.rank || d->s2.rank != d->so.rank) {
+    int32_t r;
+    int64_t n = 1, period;
+    if (el_ctx_threads(ctx) <= 1) {
         return 0;
     }
+    /* slopes repeating along the input (not broadcast inside the period) */
+    period = bcast_period(&d->so, &d->s1, &d->s2);
     for (r = 0; r < d->so.rank; r++) {
-        if (d->s1.d[r] != d->so.d[r]) {
-            return 0;
-        }
         n *= d->so.d[r];
-    }
-    while (k > 0 && d->s2.d[k - 1] == d->so.d[k - 1]) {
-        period *= d->so.d[--k];
-    }
-    for (r = 0; r < k; r++) {
-        if (d->s2.d[r] != 1) {
-            return 0; /* slopes broadcast inside the period */
-        }
     }
     if (n < EL_BINARY_SPLIT_MIN || period < 1 || n / period < 2) {
         return 0;
