@@ -1,7 +1,8 @@
 /* x86-64 AVX-512F: the float32 CONV_2D GEMM (f32_body.h's conv part, F_GEMM_ONLY) with a
  * register tile of 512-bit vectors, compiled for AVX-512 function by function (target
  * attribute) and called only when the CPU has it (conv_f32.c, EL_OPT_ISA_AVX512F), so the
- * library still runs on any x86-64. Depthwise, FULLY_CONNECTED and pooling stay on AVX2.
+ * library still runs on any x86-64. Depthwise: x86_avx512f_dw.c; FULLY_CONNECTED and pooling
+ * stay on AVX2.
  *
  * Why: a CPU with full-width AVX-512 datapaths (AMD Zen 5, Intel server cores) does twice the
  * multiply-adds per instruction of AVX2 on them; XNNPACK's AVX-512 kernels ran MobileNetV2-1.0/224
