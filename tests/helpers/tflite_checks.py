@@ -55,9 +55,14 @@ def assert_outputs_match_oracles(model: bytes, outputs: list[bytes], x: np.ndarr
     moved to NHWC), an int8 model's byte-identical to TFLite Micro's for the same input."""
     it = Interpreter(model)
     if it.inputs[0].dtype == np.float32:
+        # outputs paired by size, in order among those of one size (the converter keeps the
+        # graph's output order; the layout may differ)
+        seen: dict[int, int] = {}
         for i, o in enumerate(it.outputs):
             got = np.frombuffer(outputs[i], dtype=np.float32).reshape(o.shape)
-            ref = next(r for r in onnx_outputs if r.size == got.size)
+            same = [r for r in onnx_outputs if r.size == got.size]
+            ref = same[seen.get(got.size, 0)]
+            seen[got.size] = seen.get(got.size, 0) + 1
             np.testing.assert_allclose(got, nhwc(got.shape, ref), rtol=1e-4, atol=1e-4)
         return
     from tflite_micro.python.tflite_micro import runtime as tflm
