@@ -300,22 +300,18 @@ def _pad_conv_model(path: Path) -> None:
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
 
 
-def test_threads_pad_and_channel_windows_same_bytes(tmp_path: Path) -> None:
-    """PAD split by rows, a weight-heavy 1x1 CONV_2D split by output channel windows and int8
-    DEPTHWISE_CONV_2Ds split by rows and by 32- and 16-channel groups, the last one partial:
-    float32 equal to ONNX Runtime, int8 bit-exact with TFLite Micro, identical bytes for 1 to 4
-    threads."""
+def _split_same_bytes(src: Path, x: np.ndarray, calibration: np.ndarray) -> dict[str, list[int]]:
+    """The one-input ONNX model src as float32 and int8 (quantized on `calibration`): 1 to 4
+    threads give identical bytes, float32 equal to ONNX Runtime, int8 bit-exact with TFLite
+    Micro, and a reverse-order hook on 3 threads the same bytes; returns each kind's task count
+    per split (the hook's calls)."""
     import onnxruntime as ort
 
-    src = tmp_path / "pad_conv.onnx"
-    _pad_conv_model(src)
-    rng = np.random.default_rng(6)
-    x = rng.standard_normal((1, 48, 12, 12)).astype(np.float32)
     want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(None, {"x": x})
     f32 = convert_to_bytes(src)
-    i8 = quantize(src, QuantizeOptions(
-        calibration={"x": rng.standard_normal((8, 48, 12, 12)).astype(np.float32)},
-        progress=False, allow_low_sqnr=True)).model
+    i8 = quantize(src, QuantizeOptions(calibration={"x": calibration}, progress=False,
+                                       allow_low_sqnr=True)).model
+    calls = {}
     for model, kind in ((f32, "float"), (i8, "int8")):
         base = Interpreter(model)
         v = nhwc(tuple(base.inputs[0].shape), x)
@@ -325,6 +321,21 @@ def test_threads_pad_and_channel_windows_same_bytes(tmp_path: Path) -> None:
         runs = _runs_by_threads(model, v)
         assert runs[1] == runs[2] == runs[3] == runs[4], kind
         assert_outputs_match_oracles(model, runs[1], v, want)
+        outs, calls[kind] = _reverse_hook_run(model, v)
+        assert outs == runs[1], kind
+    return calls
+
+
+def test_threads_pad_and_channel_windows_same_bytes(tmp_path: Path) -> None:
+    """PAD split by rows, a weight-heavy 1x1 CONV_2D split by output channel windows and int8
+    DEPTHWISE_CONV_2Ds split by rows and by 32- and 16-channel groups, the last one partial:
+    float32 equal to ONNX Runtime, int8 bit-exact with TFLite Micro, identical bytes for 1 to 4
+    threads."""
+    src = tmp_path / "pad_conv.onnx"
+    _pad_conv_model(src)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((1, 48, 12, 12)).astype(np.float32)
+    _split_same_bytes(src, x, rng.standard_normal((8, 48, 12, 12)).astype(np.float32))
 
 
 def test_run_and_eval_take_threads(digits, tmp_path: Path,
@@ -412,7 +423,6 @@ def test_threads_pools_split_by_rows_same_bytes(tmp_path: Path) -> None:
     max pool, a 3x3 stride-1 SAME average pool (windows clipped at every border) and a 2x2
     VALID max pool of a 65x65x16 map. float32 equal to ONNX Runtime, int8 bit-exact with
     TFLite Micro, identical bytes for 1 to 4 threads, and a hook receives every pool split."""
-    import onnxruntime as ort
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
@@ -428,26 +438,11 @@ def test_threads_pools_split_by_rows_same_bytes(tmp_path: Path) -> None:
     src = tmp_path / "pools.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(src))
     rng = np.random.default_rng(9)
-    x = rng.standard_normal((1, 16, 65, 65)).astype(np.float32)
-    want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(None, {"x": x})
-    f32 = convert_to_bytes(src)
-    i8 = quantize(src, QuantizeOptions(
-        calibration={"x": rng.standard_normal((4, 16, 65, 65)).astype(np.float32)},
-        progress=False, allow_low_sqnr=True)).model
-    for model, kind in ((f32, "float"), (i8, "int8")):
-        base = Interpreter(model)
-        v = nhwc(tuple(base.inputs[0].shape), x)
-        if kind == "int8":
-            d = base.inputs[0]
-            v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
-        runs = _runs_by_threads(model, v)
-        assert runs[1] == runs[2] == runs[3] == runs[4], kind
-        assert_outputs_match_oracles(model, runs[1], v, want)
-        outs, calls = _reverse_hook_run(model, v)
-        assert outs == runs[1], kind
-        # the pools' 33, 65 and 32 output rows on 3 threads: shares of 11, 21 and 10 rows,
-        # each cut into at most 4 guided tasks, and at most sqrt(share): 3, 4 and 3 per thread
-        assert calls == [9, 12, 9], (kind, calls)
+    calls = _split_same_bytes(src, rng.standard_normal((1, 16, 65, 65)).astype(np.float32),
+                              rng.standard_normal((4, 16, 65, 65)).astype(np.float32))
+    # the pools' 33, 65 and 32 output rows on 3 threads: shares of 11, 21 and 10 rows, each cut
+    # into at most 4 guided tasks, and at most sqrt(share): 3, 4 and 3 per thread
+    assert calls == {"float": [9, 12, 9], "int8": [9, 12, 9]}, calls
 
 
 def test_threads_broadcast_binary_split_same_bytes(tmp_path: Path) -> None:
@@ -456,7 +451,6 @@ def test_threads_broadcast_binary_split_same_bytes(tmp_path: Path) -> None:
     operand first or second) split by rows of the channel period: float32 equal to ONNX
     Runtime, int8 bit-exact with TFLite Micro, identical bytes for 1 to 4 threads, and a hook
     receives each of the three split."""
-    import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(12)
@@ -474,22 +468,7 @@ def test_threads_broadcast_binary_split_same_bytes(tmp_path: Path) -> None:
          for i in range(3)], [c, axes])
     src = tmp_path / "bcast.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(src))
-    x = rng.standard_normal((1, 64, 64, 16)).astype(np.float32)
-    want = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).run(None, {"x": x})
-    f32 = convert_to_bytes(src)
-    i8 = quantize(src, QuantizeOptions(
-        calibration={"x": rng.standard_normal((4, 64, 64, 16)).astype(np.float32)},
-        progress=False, allow_low_sqnr=True)).model
-    for model, kind in ((f32, "float"), (i8, "int8")):
-        base = Interpreter(model)
-        v = nhwc(tuple(base.inputs[0].shape), x)
-        if kind == "int8":
-            d = base.inputs[0]
-            v = np.clip(np.round(v / d.scale) + d.zero_point, -128, 127).astype(np.int8)
-        runs = _runs_by_threads(model, v)
-        assert runs[1] == runs[2] == runs[3] == runs[4], kind
-        assert_outputs_match_oracles(model, runs[1], v, want)
-        outs, calls = _reverse_hook_run(model, v)
-        assert outs == runs[1], kind
-        # 64 x 64 rows of 16 channels on 3 threads: 8 guided tasks per thread, for each op
-        assert calls == [24, 24, 24], (kind, calls)
+    calls = _split_same_bytes(src, rng.standard_normal((1, 64, 64, 16)).astype(np.float32),
+                              rng.standard_normal((4, 64, 64, 16)).astype(np.float32))
+    # 64 x 64 rows of 16 channels on 3 threads: 8 guided tasks per thread, for each op
+    assert calls == {"float": [24, 24, 24], "int8": [24, 24, 24]}, calls

@@ -301,6 +301,7 @@ static el_status binary_prepare(el_context *ctx, el_node *node)
     return EL_UNSUP(ctx, node, "type %s is not supported by this op", el_dtype_name(a->type));
 }
 
+#if EL_HOSTED_CPU
 /* Elements per repeat of `part` inside `full` (== the output's shape `so`): `part` equal to
  * `so` in its trailing dims and 1 in the others, e.g. one value per channel, [1, 1, 1, C]
  * against [1, H, W, C]; 0 when `full` is not the output's shape or `part` broadcasts inside
@@ -328,6 +329,25 @@ static int64_t bcast_period(const el_shape *so, const el_shape *full, const el_s
     return period;
 }
 
+/* Task i's rows [*r0, *r0 + s->d[0]) of `period` elements as a 2-D shape s, and rep, one such
+ * row (the repeating operand's); 0 when the task is empty. */
+static int period_rows(const el_guided *g, int32_t i, int32_t period, el_shape *s, el_shape *rep,
+                       int32_t *r0)
+{
+    int32_t r1;
+    el_guided_range(g, i, r0, &r1);
+    if (r1 <= *r0)
+        return 0;
+    memset(s, 0, sizeof *s);
+    s->rank = 2;
+    s->d[0] = r1 - *r0;
+    s->d[1] = period;
+    *rep = *s;
+    rep->d[0] = 1;
+    return 1;
+}
+#endif
+
 /* Threads: float32 ops and int8 ADD / SUB / MUL on inputs of one shape split into contiguous
  * runs of whole 64-element vectors, each computed as a 1-D op: every element's arithmetic is
  * the same as in one call, so the bytes never depend on the split. On hosted CPUs the runs are
@@ -342,60 +362,64 @@ typedef struct {
     el_tensor *out;
     int32_t n, per_task;
     el_guided g; /* hosted CPUs: task i is el_guided_range(&g, i) */
-    /* hosted CPUs, one operand repeating along the other (bcast_period): rows of `period`
-     * elements; b_repeats: the repeating operand is b (else a) */
+#if EL_HOSTED_CPU
+    /* one operand repeating along the other (bcast_period): rows of `period` elements;
+     * b_repeats: the repeating operand is b (else a) */
     int32_t period, b_repeats;
+#endif
 } binary_job;
 
-/* One elementwise op over the given shapes (what binary_task runs per part). */
-static void binary_run(const binary_job *j, const el_shape *sa, const void *a, const el_shape *sb,
-                       const void *b, const el_shape *so, void *out)
+/* One elementwise op over the given shapes, each operand from the given element (what
+ * binary_task runs per part). */
+static void binary_run(const binary_job *j, const el_shape *sa, int32_t a0, const el_shape *sb,
+                       int32_t b0, const el_shape *so, int32_t o0)
 {
     const binary_data *d = j->d;
     if (d->type == EL_FLOAT32) {
         if (EL_KEEP_F32) {
-            el_binary_f32((el_binary_op)d->op, &d->p, sa, (const float *)a, sb, (const float *)b,
-                          so, (float *)out);
+            el_binary_f32((el_binary_op)d->op, &d->p, sa, EL_F32(j->a) + a0, sb, EL_F32(j->b) + b0,
+                          so, EL_F32(j->out) + o0);
         }
     } else if (WITH_MUL && d->op == EL_BIN_MUL) {
-        el_mul_s8(&d->p, sa, (const int8_t *)a, sb, (const int8_t *)b, so, (int8_t *)out);
-    } else if (!el_opt_add_s8(el_ctx_isa(j->ctx), d->op == EL_BIN_SUB, &d->p, sa, (const int8_t *)a,
-                              sb, (const int8_t *)b, so, (int8_t *)out)) {
+        el_mul_s8(&d->p, sa, EL_S8(j->a) + a0, sb, EL_S8(j->b) + b0, so, EL_S8(j->out) + o0);
+    } else if (!el_opt_add_s8(el_ctx_isa(j->ctx), d->op == EL_BIN_SUB, &d->p, sa, EL_S8(j->a) + a0,
+                              sb, EL_S8(j->b) + b0, so, EL_S8(j->out) + o0)) {
         if (d->op == EL_BIN_ADD) {
-            el_add_s8(&d->p, sa, (const int8_t *)a, sb, (const int8_t *)b, so, (int8_t *)out);
+            el_add_s8(&d->p, sa, EL_S8(j->a) + a0, sb, EL_S8(j->b) + b0, so, EL_S8(j->out) + o0);
         } else {
-            el_sub_s8(&d->p, sa, (const int8_t *)a, sb, (const int8_t *)b, so, (int8_t *)out);
+            el_sub_s8(&d->p, sa, EL_S8(j->a) + a0, sb, EL_S8(j->b) + b0, so, EL_S8(j->out) + o0);
         }
     }
 }
 
+#if EL_HOSTED_CPU
+/* Rows [r0, r1) of j->period elements, the repeating operand's one row against them. */
+static void binary_period_task(const binary_job *j, int32_t i)
+{
+    el_shape s, rep;
+    int32_t r0;
+    if (!period_rows(&j->g, i, j->period, &s, &rep, &r0))
+        return;
+    if (j->b_repeats)
+        binary_run(j, &s, r0 * j->period, &rep, 0, &s, r0 * j->period);
+    else
+        binary_run(j, &rep, 0, &s, r0 * j->period, &s, r0 * j->period);
+}
+#endif
+
 static void binary_task(void *arg, int32_t i)
 {
     const binary_job *j = (const binary_job *)arg;
-    const size_t esize = j->d->type == EL_FLOAT32 ? 4u : 1u;
     int32_t off;
     el_shape s;
-    memset(&s, 0, sizeof s);
-    s.rank = 1;
-    if (EL_HOSTED_CPU && j->period > 0) { /* rows [r0, r1) of `period` elements */
-        el_shape rep;
-        int32_t r1;
-        const unsigned char *a = (const unsigned char *)j->a->data;
-        const unsigned char *b = (const unsigned char *)j->b->data;
-        el_guided_range(&j->g, i, &off, &r1);
-        if (r1 <= off)
-            return;
-        s.rank = 2;
-        s.d[0] = r1 - off;
-        s.d[1] = j->period;
-        rep = s;
-        rep.d[0] = 1;
-        a += j->b_repeats ? (size_t)off * j->period * esize : 0;
-        b += j->b_repeats ? 0 : (size_t)off * j->period * esize;
-        binary_run(j, j->b_repeats ? &s : &rep, a, j->b_repeats ? &rep : &s, b, &s,
-                   (unsigned char *)j->out->data + (size_t)off * j->period * esize);
+#if EL_HOSTED_CPU
+    if (j->period > 0) {
+        binary_period_task(j, i);
         return;
     }
+#endif
+    memset(&s, 0, sizeof s);
+    s.rank = 1;
     if (EL_HOSTED_CPU) {
         int32_t b;
         el_guided_range(&j->g, i, &off, &b);
@@ -406,9 +430,7 @@ static void binary_task(void *arg, int32_t i)
     }
     if (s.d[0] <= 0)
         return;
-    binary_run(j, &s, (const unsigned char *)j->a->data + (size_t)off * esize, &s,
-               (const unsigned char *)j->b->data + (size_t)off * esize, &s,
-               (unsigned char *)j->out->data + (size_t)off * esize);
+    binary_run(j, &s, off, &s, off, &s, off);
 }
 
 /* Below this many elements an op runs as one call: the hand-off would cost more. */
@@ -435,22 +457,19 @@ static int binary_split(el_context *ctx, const binary_data *d, const el_tensor *
     j.a = a;
     j.b = b;
     j.out = out;
-    j.period = 0;
-    j.b_repeats = 0;
     for (r = 0; r < d->so.rank; r++) {
         if (d->s1.d[r] != d->so.d[r] || d->s2.d[r] != d->so.d[r])
             break;
     }
+#if EL_HOSTED_CPU
+    j.period = 0;
     if (r < d->so.rank) {
-        /* broadcast: hosted CPUs split one operand repeating along the other (a value per
-         * channel: MediaPipe's squeeze-and-excitation MULs) by rows of its period */
-        int64_t period = 0;
-        if (EL_HOSTED_CPU) {
-            period = bcast_period(&d->so, &d->s1, &d->s2);
-            j.b_repeats = period > 0;
-            if (period == 0)
-                period = bcast_period(&d->so, &d->s2, &d->s1);
-        }
+        /* broadcast: one operand repeating along the other (a value per channel: MediaPipe's
+         * squeeze-and-excitation MULs) splits by rows of its period */
+        int64_t period = bcast_period(&d->so, &d->s1, &d->s2);
+        j.b_repeats = period > 0;
+        if (period == 0)
+            period = bcast_period(&d->so, &d->s2, &d->s1);
         if (period < 1 || j.n / period < 2)
             return 0;
         j.period = (int32_t)period;
@@ -458,6 +477,10 @@ static int binary_split(el_context *ctx, const binary_data *d, const el_tensor *
         el_parallel_for(ctx, el_guided_tasks(&j.g), binary_task, &j);
         return 1;
     }
+#else
+    if (r < d->so.rank)
+        return 0; /* broadcast: one call */
+#endif
     if (EL_HOSTED_CPU) {
         j.g = el_guided_split(j.n, 64, threads, EL_BINARY_FINE_TASKS);
         el_parallel_for(ctx, el_guided_tasks(&j.g), binary_task, &j);
@@ -614,17 +637,10 @@ static void prelu_task(void *arg, int32_t i)
 {
     const prelu_job *j = (const prelu_job *)arg;
     el_shape s, sa;
-    int32_t r0, r1;
-    el_guided_range(&j->g, i, &r0, &r1);
-    if (r1 <= r0) {
+    int32_t r0;
+    if (!period_rows(&j->g, i, j->period, &s, &sa, &r0)) {
         return;
     }
-    memset(&s, 0, sizeof s);
-    s.rank = 2;
-    s.d[0] = r1 - r0;
-    s.d[1] = j->period;
-    sa = s;
-    sa.d[0] = 1;
     el_prelu_f32(&s, j->in + (size_t)r0 * j->period, &sa, j->alpha, &s,
                  j->out + (size_t)r0 * j->period);
 }
