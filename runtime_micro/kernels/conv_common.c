@@ -851,9 +851,10 @@ static void tconv_gemm_of(const el_dims *in, const el_dims *f, tconv_gemm *g)
     g->filter.c = in->c;
 }
 
-/* Whether the GEMM takes the layer: a float32 dense filter on a CPU with el_opt_conv2d_f32. */
-static int tconv_f32_gemm_takes(const el_context *ctx, const el_tensor *in, const el_tensor *filter,
-                                const el_dims *ind, const el_dims *fd)
+/* The bytes of the GEMM's filter packed as el_opt_conv2d_f32 packs it, 0 when the GEMM does
+ * not take the layer (it takes a float32 dense filter on a CPU with el_opt_conv2d_f32). */
+static size_t tconv_f32_gemm_bytes(const el_context *ctx, const el_tensor *in,
+                                   const el_tensor *filter, const el_dims *ind, const el_dims *fd)
 {
     tconv_gemm g;
     if (in->type != EL_FLOAT32 || filter->type != EL_FLOAT32 ||
@@ -862,22 +863,15 @@ static int tconv_f32_gemm_takes(const el_context *ctx, const el_tensor *in, cons
         return 0;
     }
     tconv_gemm_of(ind, fd, &g);
-    return el_opt_conv2d_f32_packed_bytes(el_ctx_isa(ctx), &g.in, &g.filter) > 0;
+    return el_opt_conv2d_f32_packed_bytes(el_ctx_isa(ctx), &g.in, &g.filter);
 }
 
-/* Bytes of a constant filter packed once (in the op data after the parameters, as a
- * CONV_2D's panels), 0 for none: a filter computed at invoke (a DEQUANTIZE run then, with an
- * op callback) is packed per call, the same arithmetic; prepare and invoke ask the same. */
-static size_t tconv_f32_packed(const el_context *ctx, const el_tensor *in, const el_tensor *filter,
-                               const el_dims *ind, const el_dims *fd)
+/* Whether prepare packs the filter once (in the op data after the parameters, as a CONV_2D's
+ * panels) when the GEMM takes the layer: a constant one. A filter computed at invoke (a
+ * DEQUANTIZE run then, with an op callback) is packed per call, the same arithmetic. */
+static int tconv_f32_prepacked(const el_tensor *filter)
 {
-    tconv_gemm g;
-    if (!tconv_f32_gemm_takes(ctx, in, filter, ind, fd) || filter->data == NULL ||
-        !(filter->flags & EL_TENSOR_CONST)) {
-        return 0;
-    }
-    tconv_gemm_of(ind, fd, &g);
-    return el_opt_conv2d_f32_packed_bytes(el_ctx_isa(ctx), &g.in, &g.filter);
+    return filter->data != NULL && (filter->flags & EL_TENSOR_CONST);
 }
 
 static size_t tconv_f32_scratch(const el_dims *ind, const el_dims *fd)
@@ -981,6 +975,9 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
     conv_data dd, *d = &dd;
     el_dims ind, fd;
     size_t f32_bytes = 0;
+#if EL_HOSTED_CPU
+    size_t gemm_bytes;
+#endif
     int32_t i;
     EL_TRY(custom ? el_k_counts(ctx, node, 3, 3, 1, 1) : el_k_counts(ctx, node, 3, 4, 1, 1));
     if (!custom)
@@ -1019,7 +1016,8 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
     el_k_dims4(in, &ind);
     el_k_dims4(filter, &fd);
 #if EL_HOSTED_CPU
-    f32_bytes = tconv_f32_packed(ctx, in, filter, &ind, &fd);
+    gemm_bytes = tconv_f32_gemm_bytes(ctx, in, filter, &ind, &fd);
+    f32_bytes = tconv_f32_prepacked(filter) ? gemm_bytes : 0;
 #endif
     EL_TRY(conv_alloc(ctx, node, in->type != EL_FLOAT32 ? filter->dims[0] : 0, 0, f32_bytes, 0, d));
     d->is_float = in->type == EL_FLOAT32;
@@ -1036,7 +1034,7 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
         el_opt_conv2d_f32_pack(el_ctx_isa(ctx), &g.in, &g.filter, EL_F32(filter),
                                (float *)(d->op + EL_CONV_F16_OFFSET));
     }
-    if (tconv_f32_gemm_takes(ctx, in, filter, &ind, &fd)) {
+    if (gemm_bytes) {
         EL_TRY(el_request_scratch(ctx, node, tconv_f32_scratch(&ind, &fd)));
     }
 #endif
@@ -1103,10 +1101,11 @@ static void tconv_f32_invoke(const el_context *ctx, const el_node *node, const c
                              el_tensor *out)
 {
 #if EL_HOSTED_CPU
-    if (tconv_f32_gemm_takes(ctx, in, filter, &v->in, &v->filter) &&
+    /* prepare asked the same questions of the same tensors */
+    if (tconv_f32_gemm_bytes(ctx, in, filter, &v->in, &v->filter) &&
         tconv_f32_run(
             ctx, v, EL_F32(in), EL_F32(filter),
-            tconv_f32_packed(ctx, in, filter, &v->in, &v->filter)
+            tconv_f32_prepacked(filter)
                 ? (const float *)((const unsigned char *)node->op_data + EL_CONV_F16_OFFSET)
                 : NULL,
             bias ? EL_F32(bias) : NULL, (float *)node->scratch, EL_F32(out))) {
