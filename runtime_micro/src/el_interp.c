@@ -47,25 +47,38 @@ static el_status skipped_invoke(el_context *ctx, el_node *node)
     return EL_OK;
 }
 static const el_kernel k_skipped_densify = {EL_OP_DENSIFY, 0, NULL, skipped_invoke};
+
+/* Whether tensors a and b have one shape. */
+static int same_shape(const el_tensor *a, const el_tensor *b)
+{
+    return a->rank == b->rank &&
+           (a->rank == 0 || memcmp(a->dims, b->dims, sizeof(int32_t) * a->rank) == 0);
+}
+
 #if EL_HOSTED_CPU
 static const el_kernel k_skipped_dequantize = {EL_OP_DEQUANTIZE, 0, NULL, skipped_invoke};
+
+/* Whether dst, what a DEQUANTIZE of the float16 tensor src writes, is float32 of src's shape
+ * and neither a subgraph output nor a constant yet: the folds below may make it one. */
+static int f16_to_f32_foldable(const el_tensor *src, const el_tensor *dst)
+{
+    return src->type == EL_FLOAT16 && dst->type == EL_FLOAT32 &&
+           !(dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) && src->bytes * 2 == dst->bytes &&
+           same_shape(src, dst);
+}
 
 /* Whether node n of g is a DEQUANTIZE of a constant (dense) float16 tensor into a float32
  * tensor of its shape that is no subgraph output (skip_dequantize_f16, fold_dequantize_f16). */
 static int const_f16_dequantize(const el_subgraph *g, const el_node *n)
 {
-    const el_tensor *src, *dst;
+    const el_tensor *src;
     if (n->builtin_code != EL_OP_DEQUANTIZE || n->n_inputs != 1 || n->n_outputs != 1 ||
         n->inputs[0] < 0)
         return 0;
     src = &g->tensors[n->inputs[0]];
-    dst = &g->tensors[n->outputs[0]];
-    return src->type == EL_FLOAT16 && dst->type == EL_FLOAT32 &&
-           (src->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE | EL_TENSOR_VARIABLE)) ==
+    return (src->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE | EL_TENSOR_VARIABLE)) ==
                EL_TENSOR_CONST &&
-           src->data != NULL && !(dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) &&
-           src->bytes * 2 == dst->bytes && src->rank == dst->rank &&
-           (src->rank == 0 || memcmp(src->dims, dst->dims, sizeof(int32_t) * src->rank) == 0);
+           src->data != NULL && f16_to_f32_foldable(src, &g->tensors[n->outputs[0]]);
 }
 
 /* Computes such a DEQUANTIZE once, into persistent arena memory: its output becomes that
@@ -99,8 +112,7 @@ static el_status skip_densify(el_context *ctx, int32_t sg, el_node *n)
     o = n->outputs[0];
     dst = &g->tensors[o];
     if (!(src->flags & EL_TENSOR_SPARSE) || (dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) ||
-        src->type != dst->type || src->rank != dst->rank ||
-        (src->rank && memcmp(src->dims, dst->dims, sizeof(int32_t) * src->rank) != 0))
+        src->type != dst->type || !same_shape(src, dst))
         return EL_OK;
     if (el_model_sparsity(ctx, sg, n->inputs[0], &sp) != EL_OK)
         return EL_ERROR_INVALID_MODEL;
@@ -228,14 +240,11 @@ static el_status fold_densify_dequantize_f16(el_context *ctx, int32_t sg, el_nod
     dst = &g->tensors[n->outputs[0]];
     {
         const el_tensor *src = &g->tensors[d->inputs[0]];
-        if (src->type != EL_FLOAT16 || mid->type != EL_FLOAT16 || dst->type != EL_FLOAT32 ||
+        if (src->type != EL_FLOAT16 ||
             (src->flags & (EL_TENSOR_CONST | EL_TENSOR_SPARSE)) !=
                 (EL_TENSOR_CONST | EL_TENSOR_SPARSE) ||
             src->data == NULL || (mid->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) ||
-            (dst->flags & (EL_TENSOR_OUTPUT | EL_TENSOR_CONST)) || src->rank != dst->rank ||
-            mid->rank != dst->rank || mid->bytes * 2 != dst->bytes ||
-            (dst->rank && (memcmp(src->dims, dst->dims, sizeof(int32_t) * dst->rank) != 0 ||
-                           memcmp(mid->dims, dst->dims, sizeof(int32_t) * dst->rank) != 0)))
+            !f16_to_f32_foldable(mid, dst) || !same_shape(src, dst))
             return EL_OK;
     }
     f = (float *)el_persist(ctx, dst->bytes, 16);
