@@ -91,6 +91,27 @@ typedef void (*bilinear_row_fn)(const float *, const float *, const rs_col *, in
 typedef int32_t (*avg_px_fn)(const float *, size_t, int32_t, int32_t, int32_t, float, float, float,
                              float *);
 
+/* This interpreter's instance of the bodies: AVX2 where it may use it, else SSE2 (every
+ * x86-64), NEON on aarch64. */
+static void pick(uint32_t isa, bilinear_row_fn *row, avg_px_fn *px)
+{
+#if defined(__x86_64__)
+#if defined(EL_OPT_HAVE_AVX2)
+    if (isa & EL_OPT_ISA_AVX2) {
+        *row = bilinear_row_avx2;
+        *px = avg_px_avx2;
+        return;
+    }
+#endif
+    *row = bilinear_row_sse2;
+    *px = avg_px_sse2;
+#else
+    *row = bilinear_row_neon;
+    *px = avg_px_neon;
+#endif
+    (void)isa;
+}
+
 /* output columns whose source columns and weights are computed once per call (a wider image:
  * once per row of each chunk of this many) */
 #define RS_COLS 256
@@ -103,6 +124,7 @@ int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el
     int32_t ch, b, y, x, xa, n;
     size_t in_row;
     bilinear_row_fn row;
+    avg_px_fn px;
     if (!(isa & EL_OPT_ON) || in_dims->c != out_dims->c) {
         return 0;
     }
@@ -110,16 +132,7 @@ int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el
     ws = el_resize_scale(p->align_corners, in_dims->w, out_dims->w);
     ch = out_dims->c;
     in_row = (size_t)in_dims->w * ch;
-#if defined(__x86_64__)
-#if defined(EL_OPT_HAVE_AVX2)
-    if (isa & EL_OPT_ISA_AVX2)
-        row = bilinear_row_avx2;
-    else
-#endif
-        row = bilinear_row_sse2;
-#else
-    row = bilinear_row_neon;
-#endif
+    pick(isa, &row, &px);
     for (xa = 0; xa < out_dims->w; xa += n) {
         n = out_dims->w - xa < RS_COLS ? out_dims->w - xa : RS_COLS;
         for (x = 0; x < n; ++x) {
@@ -151,21 +164,13 @@ int el_opt_avgpool_f32(uint32_t isa, const el_pool_params *p, const el_dims *in_
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, ch = in_dims->c;
     const float lo = p->act_min_f, hi = p->act_max_f;
+    bilinear_row_fn row;
     avg_px_fn px;
     int32_t b, oy, ox, c, fy, fx;
     if (!(isa & EL_OPT_ON) || out_dims->c != ch) {
         return 0;
     }
-#if defined(__x86_64__)
-#if defined(EL_OPT_HAVE_AVX2)
-    if (isa & EL_OPT_ISA_AVX2)
-        px = avg_px_avx2;
-    else
-#endif
-        px = avg_px_sse2;
-#else
-    px = avg_px_neon;
-#endif
+    pick(isa, &row, &px);
     for (b = 0; b < in_dims->n; ++b) {
         const float *img = in + (size_t)b * in_h * in_w * ch;
         for (oy = 0; oy < out_dims->h; ++oy) {
