@@ -489,6 +489,52 @@ static int dw_rows_fit(const el_conv_params *p, int32_t n)
 }
 
 #if EL_OPT_DW_ROWBUF > 0
+/* A small map whole (stop 39): when the image, padded, fits buf (pw x ph pixels of n bytes),
+ * one copy with the padding filled in and one kernel call per output row. Most pixels of a
+ * small map lie on its border (a 3x3 map: 8 of 9), and dw_seg / dw_col copy and pad the
+ * input of each border segment and column on their own, one kernel call each: MobileNetV2's
+ * 6x6 and 3x3 int8 depthwise layers spent more in those copies and calls than in the kernel.
+ * The kernel sees the same bytes (the zero point in the padding), so the output is the same. */
+static void dw_padded(const el_opt_kernels *kr, const el_conv_params *p, const el_dims *in_dims,
+                      const int8_t *img, const int8_t *filter, const el_dims *out_dims,
+                      int8_t *bout, int32_t n, int32_t zp, const el_opt_rq *rq, int32_t pw,
+                      int32_t ph, int8_t *buf)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, c = in_dims->c, oc = out_dims->c;
+    const size_t row = (size_t)pw * (size_t)n;
+    /* padded columns [a, z) hold input columns 0.. (pw covers the last output's taps; the
+     * input may extend past them) */
+    const int32_t a = p->pad_w < pw ? p->pad_w : pw;
+    const int32_t z = a + in_w < pw ? a + in_w : pw;
+    int32_t r, x, y;
+    for (r = 0; r < ph; ++r) {
+        const int32_t iy = r - p->pad_h;
+        int8_t *dst = buf + (size_t)r * row;
+        if (iy < 0 || iy >= in_h) {
+            memset(dst, zp, row);
+            continue;
+        }
+        memset(dst, zp, (size_t)a * (size_t)n);
+        if (n == c) {
+            memcpy(dst + (size_t)a * n, img + (size_t)iy * in_w * c, (size_t)(z - a) * n);
+        } else {
+            for (x = a; x < z; ++x) {
+                copy_pixel(dst + (size_t)x * n, img + ((size_t)iy * in_w + (x - a)) * c, n);
+            }
+        }
+        memset(dst + (size_t)z * n, zp, (size_t)(pw - z) * n);
+    }
+    for (y = 0; y < out_dims->h; ++y) {
+        const int8_t *rows[3];
+        const size_t top = (size_t)y * p->stride_h;
+        rows[0] = buf + top * row;
+        rows[1] = buf + (top + (size_t)p->dilation_h) * row;
+        rows[2] = buf + (top + 2 * (size_t)p->dilation_h) * row;
+        kr->dw_rq(rows, n * p->dilation_w, n * p->stride_w, out_dims->w, filter, oc, n, rq,
+                  bout + (size_t)y * out_dims->w * oc, oc);
+    }
+}
+
 /* Output pixels [e0, e1) of output row oy (e1 - e0 within what fits a row copy) from copies of
  * the input they read, the padding filled in with the zero point: n bytes per pixel. */
 static void dw_seg(const el_opt_kernels *kr, const el_conv_params *p, const el_dims *in_dims,
@@ -596,6 +642,13 @@ static int dw_rows_rq(const el_opt_kernels *kr, const el_conv_params *p, const e
     for (b = 0; b < in_dims->n; ++b) {
         const int8_t *img = in + (size_t)b * in_h * in_w * c;
         int8_t *bout = out + (size_t)b * out_h * out_w * oc;
+        /* the padded image's pixels: up to the last output's last tap */
+        const int32_t pw = (out_w - 1) * sx + 2 * dx + 1, ph = (out_h - 1) * sy + 2 * dy + 1;
+        if ((xa > 0 || xb < out_w || ya > 0 || yb < out_h) &&
+            (size_t)pw * (size_t)ph * (size_t)n <= sizeof buf) {
+            dw_padded(kr, p, in_dims, img, filter, out_dims, bout, n, zp, rq, pw, ph, buf);
+            continue;
+        }
         for (y = 0; y < out_h; ++y) {
             int8_t *orow = bout + (size_t)y * out_w * oc;
             if (y >= ya && y < yb) {
