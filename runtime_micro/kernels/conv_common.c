@@ -874,6 +874,23 @@ static int tconv_f32_prepacked(const el_tensor *filter)
     return filter->data != NULL && (filter->flags & EL_TENSOR_CONST);
 }
 
+/* Below this many multiply-adds a transposed conv runs as one call (as EL_CONV_SPLIT_MIN_MACS:
+ * its GEMM dominates). */
+#define EL_TCONV_SPLIT_MIN_MACS 262144
+
+/* How many tasks the layer splits into on `threads` threads: bands of output rows, one per
+ * thread (each holds its own GEMM band, so the scratch grows with the tasks; no stealing). */
+static int32_t tconv_f32_tasks(int32_t threads, const el_dims *ind, const el_dims *fd,
+                               const el_dims *od)
+{
+    if (threads <= 1 || od->h < 2 * threads ||
+        (double)ind->n * ind->h * ind->w * ind->c * fd->n * fd->h * fd->w <
+            EL_TCONV_SPLIT_MIN_MACS) {
+        return 1;
+    }
+    return threads;
+}
+
 static size_t tconv_f32_scratch(const el_dims *ind, const el_dims *fd)
 {
     tconv_gemm g;
@@ -910,15 +927,24 @@ static void tconv_col2im_row(const float *c, int32_t in_w, int32_t f_w, int32_t 
     }
 }
 
-/* Returns 0, touching nothing, when the optimized GEMM does not take the layer. */
-static int tconv_f32_run(const el_context *ctx, const conv_view *v, const float *in,
-                         const float *filter, const float *packed, const float *bias, float *c,
-                         float *out)
+/* Output rows [o0, o1) of every image: the input rows that reach them, in bands through the
+ * GEMM (into c), each band's contributions to those rows added by col2im in the order one call
+ * adds them (input rows, then input pixels, ascending), then the bias and the clamp. A band of
+ * output rows gives its rows the same bytes as the whole layer. Returns 0, touching nothing,
+ * when the optimized GEMM does not take the layer. */
+static int tconv_f32_rows(const el_context *ctx, const conv_view *v, const float *in,
+                          const float *filter, const float *packed, const float *bias, float *c,
+                          float *out, int32_t o0, int32_t o1)
 {
     const el_dims *id = &v->in, *fd = &v->filter, *od = &v->out;
     const el_conv_params *p = v->p;
     const int32_t taps = fd->h * fd->w, oc_n = od->c;
     const size_t in_img = (size_t)id->h * id->w * id->c, out_img = (size_t)od->h * od->w * oc_n;
+    const size_t out_row = (size_t)od->w * oc_n;
+    /* input rows y with y * stride - pad + ky in [o0, o1) for some tap row ky */
+    const int32_t lo = o0 + p->pad_h - (fd->h - 1), hi = o1 - 1 + p->pad_h;
+    const int32_t y0 = lo <= 0 ? 0 : (lo + p->stride_h - 1) / p->stride_h;
+    const int32_t y1 = hi < 0 ? 0 : (hi / p->stride_h + 1 < id->h ? hi / p->stride_h + 1 : id->h);
     el_conv_params gp;
     tconv_gemm g;
     int32_t b, r0, y, ky, oc;
@@ -929,34 +955,89 @@ static int tconv_f32_run(const el_context *ctx, const conv_view *v, const float 
     (void)el_activation_range_float(EL_ACT_NONE, &gp.act_min_f, &gp.act_max_f);
     for (b = 0; b < id->n; ++b) {
         float *o_img = out + (size_t)b * out_img;
-        for (r0 = 0; r0 < id->h; r0 += g.rows) {
-            const int32_t rows = id->h - r0 < g.rows ? id->h - r0 : g.rows;
-            g.in.h = g.out.h = rows;
-            if (!el_opt_conv2d_f32(el_ctx_isa(ctx), &gp, &g.in,
-                                   in + b * in_img + (size_t)r0 * id->w * id->c, &g.filter, filter,
-                                   packed, NULL, &g.out, c)) {
-                return 0; /* the same answer for every band: nothing written yet */
+        int cleared = 0;
+        for (r0 = y0; r0 < y1 || !cleared; r0 += g.rows) {
+            const int32_t rows = y1 - r0 < g.rows ? y1 - r0 : g.rows;
+            if (rows > 0) {
+                g.in.h = g.out.h = rows;
+                if (!el_opt_conv2d_f32(el_ctx_isa(ctx), &gp, &g.in,
+                                       in + b * in_img + (size_t)r0 * id->w * id->c, &g.filter,
+                                       filter, packed, NULL, &g.out, c)) {
+                    return 0; /* the same answer for every band: nothing written yet */
+                }
             }
-            if (r0 == 0) {
-                memset(o_img, 0, out_img * sizeof(float));
+            if (!cleared) {
+                memset(o_img + (size_t)o0 * out_row, 0,
+                       (size_t)(o1 - o0) * out_row * sizeof(float));
+                cleared = 1;
             }
             for (y = 0; y < rows; ++y) {
                 for (ky = 0; ky < fd->h; ++ky) {
                     const int32_t oy = (r0 + y) * p->stride_h - p->pad_h + ky;
-                    if (oy >= 0 && oy < od->h) {
+                    if (oy >= o0 && oy < o1) {
                         tconv_col2im_row(c + (size_t)y * id->w * g.out.c + ky * fd->w, id->w, fd->w,
                                          taps, p->stride_w, p->pad_w, od->w, oc_n,
-                                         o_img + (size_t)oy * od->w * oc_n);
+                                         o_img + (size_t)oy * out_row);
                     }
                 }
             }
         }
-        for (i = 0; i < out_img; i += (size_t)oc_n) {
+        for (i = (size_t)o0 * out_row; i < (size_t)o1 * out_row; i += (size_t)oc_n) {
             float *o = o_img + i;
             for (oc = 0; oc < oc_n; ++oc) {
                 const float x = bias ? o[oc] + bias[oc] : o[oc];
                 o[oc] = x < p->act_min_f ? p->act_min_f : (x > p->act_max_f ? p->act_max_f : x);
             }
+        }
+    }
+    return 1;
+}
+
+typedef struct {
+    const el_context *ctx;
+    const conv_view *v;
+    const float *in, *filter, *packed, *bias;
+    float *scratch, *out;
+    size_t band_floats; /* each task's GEMM band in the scratch */
+    int32_t tasks;
+    unsigned char declined[256]; /* per task: the GEMM did not take the layer */
+} tconv_job;
+
+static void tconv_task(void *arg, int32_t i)
+{
+    tconv_job *j = (tconv_job *)arg;
+    const int32_t h = j->v->out.h;
+    const int32_t o0 = (int32_t)((int64_t)h * i / j->tasks);
+    const int32_t o1 = (int32_t)((int64_t)h * (i + 1) / j->tasks);
+    j->declined[i] =
+        (unsigned char)!tconv_f32_rows(j->ctx, j->v, j->in, j->filter, j->packed, j->bias,
+                                       j->scratch + j->band_floats * i, j->out, o0, o1);
+}
+
+/* The layer on the hosted pool (tconv_f32_tasks bands of output rows) or in one call; returns
+ * 0 when the GEMM does not take it (the output then unspecified: the reference rewrites all). */
+static int tconv_f32_run(el_context *ctx, const conv_view *v, const float *in, const float *filter,
+                         const float *packed, const float *bias, float *c, float *out)
+{
+    tconv_job j;
+    int32_t i;
+    j.tasks = tconv_f32_tasks(el_ctx_threads(ctx), &v->in, &v->filter, &v->out);
+    if (j.tasks <= 1) {
+        return tconv_f32_rows(ctx, v, in, filter, packed, bias, c, out, 0, v->out.h);
+    }
+    j.ctx = ctx;
+    j.v = v;
+    j.in = in;
+    j.filter = filter;
+    j.packed = packed;
+    j.bias = bias;
+    j.scratch = c;
+    j.out = out;
+    j.band_floats = tconv_f32_scratch(&v->in, &v->filter) / sizeof(float);
+    el_parallel_for(ctx, j.tasks, tconv_task, &j);
+    for (i = 0; i < j.tasks; ++i) {
+        if (j.declined[i]) {
+            return 0;
         }
     }
     return 1;
@@ -1035,7 +1116,12 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
                                (float *)(d->op + EL_CONV_F16_OFFSET));
     }
     if (gemm_bytes) {
-        EL_TRY(el_request_scratch(ctx, node, tconv_f32_scratch(&ind, &fd)));
+        el_dims od;
+        el_k_dims4(out, &od);
+        EL_TRY(
+            el_request_scratch(ctx, node,
+                               tconv_f32_scratch(&ind, &fd) *
+                                   (size_t)tconv_f32_tasks(el_ctx_threads(ctx), &ind, &fd, &od)));
     }
 #endif
     EL_TRY(check_bias(ctx, node, bias_i, d->out.c,
@@ -1096,7 +1182,7 @@ static el_status tconv_prepare(el_context *ctx, el_node *node, int32_t filter_i,
     return conv_store(d);
 }
 
-static void tconv_f32_invoke(const el_context *ctx, const el_node *node, const conv_view *v,
+static void tconv_f32_invoke(el_context *ctx, const el_node *node, const conv_view *v,
                              const el_tensor *in, const el_tensor *filter, const el_tensor *bias,
                              el_tensor *out)
 {
