@@ -445,12 +445,13 @@ def test_threads_pools_split_by_rows_same_bytes(tmp_path: Path) -> None:
     assert calls == {"float": [9, 12, 9], "int8": [9, 12, 9]}, calls
 
 
-def test_threads_float_transpose_conv_split_same_bytes(tmp_path: Path) -> None:
+def test_threads_float_transpose_conv_and_resize_split_same_bytes(tmp_path: Path) -> None:
     """Float32 TRANSPOSE_CONV splits by bands of output rows, one per thread, each running the
     GEMM over the input rows that reach its rows (a 3x3 stride-2 layer: neighbouring bands
-    share an input row; a 2x2 stride-2 one: they share none): equal to ONNX Runtime, identical
-    bytes for 1 to 4 threads and in reverse task order, and the hook receives both splits
-    (int8 TRANSPOSE_CONV stays one call: bit-exact with TFLite Micro all the same)."""
+    share an input row; a 2x2 stride-2 one: they share none), and float32 RESIZE_BILINEAR by
+    output rows (a guided split): equal to ONNX Runtime, identical bytes for 1 to 4 threads and
+    in reverse task order, and the hook receives the splits (int8 TRANSPOSE_CONV and
+    RESIZE_BILINEAR stay one call: bit-exact with TFLite Micro all the same)."""
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(13)
@@ -461,16 +462,20 @@ def test_threads_float_transpose_conv_split_same_bytes(tmp_path: Path) -> None:
         [helper.make_node("ConvTranspose", ["x", "w1"], ["t1"], strides=[2, 2], pads=[1, 1, 1, 1],
                           output_padding=[1, 1]),
          helper.make_node("Relu", ["t1"], ["r1"]),
-         helper.make_node("ConvTranspose", ["r1", "w2", "b2"], ["y"], strides=[2, 2])],
+         helper.make_node("ConvTranspose", ["r1", "w2", "b2"], ["y"], strides=[2, 2]),
+         helper.make_node("Resize", ["r1", "", "scales"], ["z"], mode="linear",
+                          coordinate_transformation_mode="half_pixel")],
         "tconv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 24, 24])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 96, 96])], [w1, w2, b2])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 96, 96]),
+         helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 8, 72, 72])],
+        [w1, w2, b2, numpy_helper.from_array(np.array([1, 1, 1.5, 1.5], np.float32), "scales")])
     src = tmp_path / "tconv.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(src))
     calls = _split_same_bytes(src, rng.standard_normal((1, 16, 24, 24)).astype(np.float32),
                               rng.standard_normal((4, 16, 24, 24)).astype(np.float32))
     # 3 threads: a band of output rows each; the RELU between them runs as its own op (24
-    # guided tasks of 64-float vectors)
-    assert calls["float"] == [3, 24, 3], calls
+    # guided tasks of 64-float vectors); the 72 rows of the resize in 12 guided tasks
+    assert sorted(calls["float"]) == [3, 3, 12, 24], calls
 
 
 def test_threads_broadcast_binary_split_same_bytes(tmp_path: Path) -> None:

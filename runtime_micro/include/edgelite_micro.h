@@ -149,7 +149,9 @@ typedef struct el_config {
    * fewer pixels, and int8 and float32 layers into several tasks per thread, of decreasing
    * size; output channels or batches for FULLY_CONNECTED; runs of elements for float32 binary
    * ops and int8 ADD / SUB / MUL without broadcast; on x86-64 and aarch64, the outermost
-   * dimension of a PAD of 32 KB or more) and call
+   * dimension of a PAD of 32 KB or more, output rows of pools, float32 RESIZE_BILINEAR and
+   * float32 TRANSPOSE_CONV, the last one with a GEMM band buffer per thread in the arena)
+   * and call
    *     parallel_for(parallel_pool, n_tasks, task, arg)
    * which must run task(arg, i) once for every i in 0..n_tasks-1, in any order, on any
    * threads, and return only after all of them have finished. Tasks write disjoint output

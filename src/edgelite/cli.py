@@ -543,9 +543,9 @@ def eval_(model: Path, data_path: Path, labels_key: str | None, float_model: Pat
                    "what the optimized kernels save, on this host or --target.")
 @click.option("--threads", type=int, default=1, show_default=True,
               help="Threads for runtime_micro on this host or an ssh/adb device (its hosted "
-                   "pool: convolutions, FULLY_CONNECTED, PAD, pools and elementwise ops split "
-                   "by output rows, units or runs; the same bytes for any count). --compare runs "
-                   "the peers on as many threads (TFLite Micro: one).")
+                   "pool: convolutions, FULLY_CONNECTED, PAD, pools, resizes and elementwise ops "
+                   "split by output rows, units or runs; the same bytes for any count). --compare "
+                   "runs the peers on as many threads (TFLite Micro: one).")
 @click.option("--fp16", is_flag=True,
               help="Opt in to runtime_micro's float16 arithmetic (as LiteRT/XNNPACK's 'allow "
                    "fp16 precision'): on aarch64 CPUs with FEAT_FP16 (ARMv8.2 phones; "

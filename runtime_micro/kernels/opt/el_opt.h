@@ -194,6 +194,10 @@ int el_opt_avgpool_f32(uint32_t isa, const el_pool_params *p, const el_dims *in_
                        const float *in, const el_dims *out_dims, float *out);
 int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el_dims *in_dims,
                                const float *in, const el_dims *out_dims, float *out);
+/* Output rows [r0, r1) of every image only (threads): each row as in the whole call. */
+int el_opt_resize_bilinear_f32_rows(uint32_t isa, const el_resize_params *p, const el_dims *in_dims,
+                                    const float *in, const el_dims *out_dims, float *out,
+                                    int32_t r0, int32_t r1);
 
 /* float32 CONV_2D / FULLY_CONNECTED whose weights the model stores as float16 (behind a
  * DEQUANTIZE the interpreter then skips), in half-precision arithmetic (arm_fp16.c): aarch64

@@ -119,6 +119,16 @@ static void pick(uint32_t isa, bilinear_row_fn *row, avg_px_fn *px)
 int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el_dims *in_dims,
                                const float *in, const el_dims *out_dims, float *out)
 {
+    if (!(isa & EL_OPT_ON)) { /* (before out_dims is read) */
+        return 0;
+    }
+    return el_opt_resize_bilinear_f32_rows(isa, p, in_dims, in, out_dims, out, 0, out_dims->h);
+}
+
+int el_opt_resize_bilinear_f32_rows(uint32_t isa, const el_resize_params *p, const el_dims *in_dims,
+                                    const float *in, const el_dims *out_dims, float *out,
+                                    int32_t r0, int32_t r1)
+{
     rs_col cols[RS_COLS];
     float hs, ws;
     int32_t ch, b, y, x, xa, n;
@@ -127,6 +137,9 @@ int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el
     avg_px_fn px;
     if (!(isa & EL_OPT_ON) || in_dims->c != out_dims->c) {
         return 0;
+    }
+    if (r1 <= r0) { /* an empty band: the answer to whether it takes the layer */
+        return 1;
     }
     hs = el_resize_scale(p->align_corners, in_dims->h, out_dims->h);
     ws = el_resize_scale(p->align_corners, in_dims->w, out_dims->w);
@@ -146,7 +159,7 @@ int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el
         }
         for (b = 0; b < out_dims->n; ++b) {
             const float *img = in + (size_t)b * in_dims->h * in_row;
-            for (y = 0; y < out_dims->h; ++y) {
+            for (y = r0; y < r1; ++y) {
                 float iy, dy;
                 int32_t y0, y1;
                 el_resize_interp((float)y, hs, p->half_pixel_centers, in_dims->h, &iy, &y0, &y1);
@@ -210,6 +223,14 @@ int el_opt_resize_bilinear_f32(uint32_t isa, const el_resize_params *p, const el
                                const float *in, const el_dims *out_dims, float *out)
 {
     (void)isa, (void)p, (void)in_dims, (void)in, (void)out_dims, (void)out;
+    return 0;
+}
+
+int el_opt_resize_bilinear_f32_rows(uint32_t isa, const el_resize_params *p, const el_dims *in_dims,
+                                    const float *in, const el_dims *out_dims, float *out,
+                                    int32_t r0, int32_t r1)
+{
+    (void)isa, (void)p, (void)in_dims, (void)in, (void)out_dims, (void)out, (void)r0, (void)r1;
     return 0;
 }
 

@@ -66,6 +66,15 @@ static int one_case(int idx, const unsigned *masks, int levels)
         memset(g_got, GUARD_BYTE, ((size_t)tot + GUARD) * sizeof(float));
         hosted_f32_result(el_opt_resize_bilinear_f32(masks[lv], &p, &in_d, g_in, &out_d, g_got),
                           g_ref, g_got, tot, what, masks[lv]);
+        if (EL_HOSTED_CPU && out_d.h > 1) { /* threads: two bands of rows, in either order */
+            const int32_t cut = rnd_in(1, out_d.h - 1);
+            memset(g_got, GUARD_BYTE, ((size_t)tot + GUARD) * sizeof(float));
+            hosted_f32_result(el_opt_resize_bilinear_f32_rows(masks[lv], &p, &in_d, g_in, &out_d,
+                                                              g_got, cut, out_d.h) &&
+                                  el_opt_resize_bilinear_f32_rows(masks[lv], &p, &in_d, g_in,
+                                                                  &out_d, g_got, 0, cut),
+                              g_ref, g_got, tot, what, masks[lv]);
+        }
     }
     return 1;
 }

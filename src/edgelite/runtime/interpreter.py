@@ -147,7 +147,8 @@ class Interpreter:
     callback: called before and after every op.
     disable_isa: EL_ISA_* bits (``_lib.ISA_BITS``) the optimized kernels must not use;
     ``_lib.ISA_ALL`` runs the reference kernels only. Every choice gives the same bytes.
-    num_threads: threads for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (1 or None: none).
+    num_threads: threads for the layers runtime_micro splits (convolutions, FULLY_CONNECTED,
+    pools, resizes, PAD, elementwise ops; runtime_micro/README.md) (1 or None: none).
     Above 1 the interpreter owns a pool of that many threads (runtime_micro/hosted/
     el_threadpool) for its life; any count gives the same bytes. Interpreters may run at once
     in different Python threads (the GIL is released during invoke); one interpreter must not
