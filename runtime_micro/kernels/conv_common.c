@@ -907,11 +907,17 @@ static int32_t tconv_f32_tasks(int32_t threads, const el_dims *ind, const el_dim
     return threads;
 }
 
+/* Floats of one band's GEMM output (C). */
+static size_t tconv_band_floats(const tconv_gemm *g)
+{
+    return (size_t)g->rows * (size_t)g->out.w * (size_t)g->out.c;
+}
+
 static size_t tconv_f32_scratch(const el_dims *ind, const el_dims *fd)
 {
     tconv_gemm g;
     tconv_gemm_of(ind, fd, &g);
-    return (size_t)g.rows * (size_t)g.out.w * (size_t)g.out.c * sizeof(float);
+    return tconv_band_floats(&g) * sizeof(float);
 }
 
 /* Adds one filter row's contributions of a row of input pixels to an output row: c holds the
@@ -943,14 +949,14 @@ static void tconv_col2im_row(const float *c, int32_t in_w, int32_t f_w, int32_t 
     }
 }
 
-/* Output rows [o0, o1) of every image: the input rows that reach them, in bands through the
- * GEMM (into c), each band's contributions to those rows added by col2im in the order one call
+/* Output rows [o0, o1) of every image: the input rows that reach them, in bands of `band`
+ * (tconv_gemm_of) through the GEMM (into c), each band's contributions to those rows added by col2im in the order one call
  * adds them (input rows, then input pixels, ascending), then the bias and the clamp. A band of
  * output rows gives its rows the same bytes as the whole layer. Returns 0, touching nothing,
  * when the optimized GEMM does not take the layer. */
-static int tconv_f32_rows(const el_context *ctx, const conv_view *v, const float *in,
-                          const float *filter, const float *packed, const float *bias, float *c,
-                          float *out, int32_t o0, int32_t o1)
+static int tconv_f32_rows(const el_context *ctx, const conv_view *v, const tconv_gemm *band,
+                          const float *in, const float *filter, const float *packed,
+                          const float *bias, float *c, float *out, int32_t o0, int32_t o1)
 {
     const el_dims *id = &v->in, *fd = &v->filter, *od = &v->out;
     const el_conv_params *p = v->p;
@@ -962,10 +968,9 @@ static int tconv_f32_rows(const el_context *ctx, const conv_view *v, const float
     const int32_t y0 = lo <= 0 ? 0 : (lo + p->stride_h - 1) / p->stride_h;
     const int32_t y1 = hi < 0 ? 0 : (hi / p->stride_h + 1 < id->h ? hi / p->stride_h + 1 : id->h);
     el_conv_params gp;
-    tconv_gemm g;
+    tconv_gemm g = *band; /* its row count changes for a last, shorter band */
     int32_t b, r0, y, ky, oc;
     size_t i;
-    tconv_gemm_of(id, fd, &g);
     memset(&gp, 0, sizeof(gp));
     gp.stride_h = gp.stride_w = gp.dilation_h = gp.dilation_w = 1;
     (void)el_activation_range_float(EL_ACT_NONE, &gp.act_min_f, &gp.act_max_f);
@@ -1012,9 +1017,9 @@ static int tconv_f32_rows(const el_context *ctx, const conv_view *v, const float
 typedef struct {
     const el_context *ctx;
     const conv_view *v;
+    tconv_gemm band; /* each task's GEMM band, tconv_band_floats(&band) of the scratch */
     const float *in, *filter, *packed, *bias;
     float *scratch, *out;
-    size_t band_floats; /* each task's GEMM band in the scratch */
     int32_t tasks;
     unsigned char declined[256]; /* per task: the GEMM did not take the layer */
 } tconv_job;
@@ -1025,9 +1030,9 @@ static void tconv_task(void *arg, int32_t i)
     const int32_t h = j->v->out.h;
     const int32_t o0 = (int32_t)((int64_t)h * i / j->tasks);
     const int32_t o1 = (int32_t)((int64_t)h * (i + 1) / j->tasks);
-    j->declined[i] =
-        (unsigned char)!tconv_f32_rows(j->ctx, j->v, j->in, j->filter, j->packed, j->bias,
-                                       j->scratch + j->band_floats * i, j->out, o0, o1);
+    j->declined[i] = (unsigned char)!tconv_f32_rows(
+        j->ctx, j->v, &j->band, j->in, j->filter, j->packed, j->bias,
+        j->scratch + tconv_band_floats(&j->band) * i, j->out, o0, o1);
 }
 
 /* The layer on the hosted pool (tconv_f32_tasks bands of output rows) or in one call; returns
@@ -1037,9 +1042,10 @@ static int tconv_f32_run(el_context *ctx, const conv_view *v, const float *in, c
 {
     tconv_job j;
     int32_t i;
+    tconv_gemm_of(&v->in, &v->filter, &j.band);
     j.tasks = tconv_f32_tasks(el_ctx_threads(ctx), &v->in, &v->filter, &v->out);
     if (j.tasks <= 1) {
-        return tconv_f32_rows(ctx, v, in, filter, packed, bias, c, out, 0, v->out.h);
+        return tconv_f32_rows(ctx, v, &j.band, in, filter, packed, bias, c, out, 0, v->out.h);
     }
     j.ctx = ctx;
     j.v = v;
@@ -1049,7 +1055,6 @@ static int tconv_f32_run(el_context *ctx, const conv_view *v, const float *in, c
     j.bias = bias;
     j.scratch = c;
     j.out = out;
-    j.band_floats = tconv_f32_scratch(&v->in, &v->filter) / sizeof(float);
     el_parallel_for(ctx, j.tasks, tconv_task, &j);
     for (i = 0; i < j.tasks; ++i) {
         if (j.declined[i]) {
