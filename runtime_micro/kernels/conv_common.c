@@ -667,17 +667,22 @@ static void guided(el_context *ctx, conv_job *j, int32_t total, int32_t most)
     el_parallel_for(ctx, el_guided_tasks(&j->g), conv_task, j);
 }
 
-/* The channel group of an int8 CONV_2D split by channel windows: 64 or 32 channels where the
- * layer has at least 4 such groups per thread, else 16. The AVX-512 VNNI GEMM computes 64
+/* The channel group of an int8 CONV_2D split by channel windows: 64 channels where the layer
+ * has at least 4 such groups per thread and they deal every thread the same number, else 32
+ * where it has 4 of those per thread, else 16. The AVX-512 VNNI GEMM computes 64
  * channels (4 panels of 16) per pass over the activations; a window of 48, 32 or 16 channels
  * gets narrower tiles that load each activation for fewer multiply-adds. In 16-channel groups
  * the guided split cut MobileNetV2-1.0/224's 7x7 and 14x14 layers into windows of 80, 48 and
  * 32 channels. Its split tasks run inline on one thread (per-op medians, 300 invokes, two
  * runs; stop 39): the 7x7x160 -> 960 layers 45.2-47.2 us against 39.0-39.7 whole, 40.1-41.1
- * in 64-channel groups; 7x7x960 -> 320 65.3-67.9 against 54.7, 58.7-59.7 in 32-channel ones. */
+ * in 64-channel groups; 7x7x960 -> 320 65.3-67.9 against 54.7, 58.7-59.7 in 32-channel ones.
+ * Unequal shares cost more than the narrower tiles: the 14x14x96 -> 576 layers' nine 64-channel
+ * groups went 4 / 5 to two threads, whose tasks (3 + 1 and 3 + 2 groups) left nothing to
+ * steal; the worker's half took 24.9 us, the caller's 19.7 (stop 40). In 32-channel groups
+ * (9 / 9) two threads took 1.0 to 1.7 us less per layer, a paired run. */
 static int32_t s8_chan_unit(int32_t channels, int32_t threads)
 {
-    if (channels >= 64 * 4 * threads) {
+    if (channels >= 64 * 4 * threads && ((channels + 63) / 64) % threads == 0) {
         return 64;
     }
     return channels >= 32 * 4 * threads ? 32 : 16;
