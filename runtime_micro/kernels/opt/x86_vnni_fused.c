@@ -281,6 +281,13 @@ Z_DOT(zd1x, Z_MR1, 1, 1)
 Z_DOT(zd2x, Z_MR2, 2, 1)
 Z_DOT(zd3x, Z_MR3, 3, 1)
 Z_DOT(zd4x, Z_MR4, 4, 1)
+/* Short tiles for a GEMM's last rows (Z_MRT_*): 4 rows of 1 panel, 2 rows of 2 to 4 panels. */
+#define Z_MRT1 4
+#define Z_MRT 2
+Z_DOT(zd1t, Z_MRT1, 1, 0)
+Z_DOT(zd2t, Z_MRT, 2, 0)
+Z_DOT(zd3t, Z_MRT, 3, 0)
+Z_DOT(zd4t, Z_MRT, 4, 0)
 #undef Z_DOT
 Z_TILE(zt1_any, Z_MR1, 1, 0, zd1)
 Z_TILE(zt1_rs, Z_MR1, 1, 1, zd1)
@@ -298,6 +305,14 @@ Z_TILE(zt3_any_x, Z_MR3, 3, 0, zd3x)
 Z_TILE(zt3_rs_x, Z_MR3, 3, 1, zd3x)
 Z_TILE(zt4_any_x, Z_MR4, 4, 0, zd4x)
 Z_TILE(zt4_rs_x, Z_MR4, 4, 1, zd4x)
+Z_TILE(zt1_any_t, Z_MRT1, 1, 0, zd1t)
+Z_TILE(zt1_rs_t, Z_MRT1, 1, 1, zd1t)
+Z_TILE(zt2_any_t, Z_MRT, 2, 0, zd2t)
+Z_TILE(zt2_rs_t, Z_MRT, 2, 1, zd2t)
+Z_TILE(zt3_any_t, Z_MRT, 3, 0, zd3t)
+Z_TILE(zt3_rs_t, Z_MRT, 3, 1, zd3t)
+Z_TILE(zt4_any_t, Z_MRT, 4, 0, zd4t)
+Z_TILE(zt4_rs_t, Z_MRT, 4, 1, zd4t)
 #undef Z_TILE
 
 /* panel[(t * nq + qq) * 16 + j] = bytes 4qq..4qq+3 of column 16t + j as one int32, nq = k / 4
@@ -510,7 +525,10 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
          {zt2_any_x, zt2_rs_x},
          {zt3_any_x, zt3_rs_x},
          {zt4_any_x, zt4_rs_x}}};
+    static const ztile_fn tails[4][2] = {
+        {zt1_any_t, zt1_rs_t}, {zt2_any_t, zt2_rs_t}, {zt3_any_t, zt3_rs_t}, {zt4_any_t, zt4_rs_t}};
     static const int32_t rows_of[4] = {Z_MR1, Z_MR2, Z_MR3, Z_MR4};
+    static const int32_t tail_rows[4] = {Z_MRT1, Z_MRT, Z_MRT, Z_MRT};
     int32_t own[Z_PANEL_INTS] __attribute__((aligned(64)));
     const int32_t *panel = own;
     uint8_t x[Z_MR_MAX * Z_KMAX] __attribute__((aligned(64)));
@@ -548,6 +566,23 @@ Z_ATTR int el_opt_gemm_rq_vnni512(int32_t m, int32_t n, int32_t k, const int8_t 
     mr_tile = rows_of[np - 1];
     for (i0 = 0; i0 < m; i0 += mr_tile) {
         const int32_t mr = m - i0 < mr_tile ? m - i0 : mr_tile;
+        const int32_t tr = tail_rows[np - 1];
+        if (mr < mr_tile && (mr + tr - 1) / tr * tr < mr_tile) {
+            /* The last rows in short tiles where those compute fewer rows than a whole one,
+             * which repeats the last row up to mr_tile: the 49 rows of a 7x7 map took 9 tiles
+             * of 6 rows (4 panels), one of them for a single row (stop 40). */
+            int32_t r0;
+            for (r0 = i0; r0 < m; r0 += tr) {
+                const int32_t rr = m - r0 < tr ? m - r0 : tr;
+                for (i = 0; i < tr; ++i) {
+                    g[i] = a[r0 + (i < rr ? i : rr - 1)];
+                }
+                zflip(g, tr, k, x, kx);
+                tails[np - 1][fast](x, kx, nq, panel, nq * 16, q, rq, rr, n,
+                                    out + (size_t)r0 * ldout, ldout);
+            }
+            break;
+        }
         if (in_place && mr == mr_tile) {
             const ptrdiff_t step = a[i0 + 1] - a[i0];
             for (i = 2; i < mr && a[i0 + i] - a[i0 + i - 1] == step; ++i) {
