@@ -1325,6 +1325,34 @@ def test_int8_div_by_zero_is_an_error() -> None:
         it.invoke()
 
 
+@pytest.mark.parametrize("kind", ["conv", "dw"])
+def test_int8_conv_multipliers_past_the_vector_range_take_the_reference(kind: str) -> None:
+    """Output scales so small that some channels' multipliers need a left shift past 31 (2^31
+    and more: 0.05 * w_scale / 5e-13): the optimized int8 kernels cannot requantize those and
+    must decline the layer, on one thread and on two, so the bytes are the reference kernels'.
+    Hosted prepare records that every multiplier is in their range (el_conv_params.rq_checked)
+    and the kernels then skip their own check; a prepare that always recorded it fails here.
+    TFLite Micro is no oracle at these scales: its MultiplyByQuantizedMultiplier shifts an int
+    by 32 and more (undefined in C++), and it differs from both. The in-range side is every other
+    int8 conv case above, against TFLite Micro."""
+    from edgelite.runtime import _lib
+
+    cin = 8 if kind == "conv" else 20
+    build = _conv_case(kind, cin=cin, cout=20, hw=(9, 9), in_q=(0.05, -3), out_q=(5e-13, 0),
+                       spread=1e3)
+    model, xs = build(np.random.default_rng(1))
+    ref = Interpreter(model, disable_isa=_lib.ISA_ALL)
+    ref.set_input(0, xs[0])
+    ref.invoke()
+    want = ref.get_output(0)
+    assert 0.5 < float(np.mean((want == 127) | (want == -128))) < 1.0  # most saturate, not all
+    for threads in (1, 2):
+        it = Interpreter(model, num_threads=threads)
+        it.set_input(0, xs[0])
+        it.invoke()
+        _compare(it.get_output(0), want, f"{kind} on {threads} thread(s) vs reference kernels")
+
+
 # ---- the comparison ----------------------------------------------------------------------------
 
 def _compare(got: np.ndarray, want: np.ndarray, what: str) -> None:

@@ -158,6 +158,12 @@ static el_status conv_quant(el_context *ctx, el_node *node, conv_data *d, int32_
         el_quantize_multiplier((double)in_s * (double)fs / (double)out_s, &d->mult[c], &sh);
         d->shift[c] = sh;
     }
+#if EL_HOSTED_CPU
+    d->p.rq_checked = 1;
+    for (c = 0; c < channels; ++c) {
+        d->p.rq_checked &= d->mult[c] >= 0 && d->shift[c] >= -31 && d->shift[c] <= 31;
+    }
+#endif
     d->q.multiplier = d->mult;
     d->q.shift = d->shift;
     d->p.input_offset = -in_zp;

@@ -52,6 +52,11 @@ typedef struct {
     int32_t output_offset;      /* output zero point */
     int32_t act_min, act_max;   /* quantized activation clamp */
     float act_min_f, act_max_f; /* float activation clamp */
+    /* Hosted builds' prepare sets it when every per-channel multiplier is >= 0 and every shift
+     * within [-31, 31], what the optimized int8 kernels' requantizers take: they then skip that
+     * check, which read all of a layer's multipliers before every split. 0 (a zeroed struct,
+     * Cortex-M builds): the kernels check. */
+    int32_t rq_checked;
 } el_conv_params;
 
 /* filter dims: n = output channels, h/w kernel, c = input channels per group. */

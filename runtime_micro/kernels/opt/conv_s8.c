@@ -16,6 +16,8 @@
 #define EL_WINDOW_FIRST(c0, c1) 0
 #define EL_WINDOW_COUNT(c0, c1, all) (all)
 #endif
+/* The layer's multipliers were checked at prepare (el_conv_params.rq_checked; hosted only). */
+#define EL_RQ_CHECKED(p) (EL_OPT_HOSTED && (p)->rq_checked)
 
 static int multipliers_ok(const int32_t *mult, const int32_t *shift, int32_t n)
 {
@@ -386,8 +388,9 @@ int el_opt_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const el_pc_qua
         }
     }
     if (!(isa & EL_OPT_ON) || f_dims->c != in_c || mb_max < 1 || zp < -128 || zp > 127 ||
-        !multipliers_ok(q->multiplier + EL_WINDOW_FIRST(c0, c1), q->shift + EL_WINDOW_FIRST(c0, c1),
-                        EL_WINDOW_COUNT(c0, c1, out_c))) {
+        !(EL_RQ_CHECKED(p) ||
+          multipliers_ok(q->multiplier + EL_WINDOW_FIRST(c0, c1),
+                         q->shift + EL_WINDOW_FIRST(c0, c1), EL_WINDOW_COUNT(c0, c1, out_c)))) {
         return 0;
     }
     if (!direct && kc > k) {
@@ -731,8 +734,9 @@ int el_opt_depthwise_conv2d_s8_cols(uint32_t isa, const el_conv_params *p, const
 #endif
     if (!(isa & EL_OPT_ON) || p->depth_multiplier != 1 || in_c != out_c || taps > EL_OPT_DW_TAPS ||
         zp < -128 || zp > 127 ||
-        !multipliers_ok(q->multiplier + EL_WINDOW_FIRST(w0, w1), q->shift + EL_WINDOW_FIRST(w0, w1),
-                        EL_WINDOW_COUNT(w0, w1, out_c))) {
+        !(EL_RQ_CHECKED(p) ||
+          multipliers_ok(q->multiplier + EL_WINDOW_FIRST(w0, w1),
+                         q->shift + EL_WINDOW_FIRST(w0, w1), EL_WINDOW_COUNT(w0, w1, out_c)))) {
         return 0;
     }
     if (w0 >= w1) {
