@@ -105,11 +105,11 @@ EL_AVX2 static void pack16(const int8_t *b, int32_t ldb, int32_t nr, int32_t k, 
 
 /* Rows a[0..RQ_MR-1] widened to int16, kx apart (k rounded up to 16; bytes past k are
  * whatever the row holds there when padded, else zero: they only meet zero weights). */
-EL_AVX2 static void widen_rows(const int8_t *const *a, int32_t k, int padded, int16_t *x,
-                               int32_t kx)
+EL_AVX2 static void widen_rows(const int8_t *const *a, int32_t rows, int32_t k, int padded,
+                               int16_t *x, int32_t kx)
 {
     int32_t i, kk;
-    for (i = 0; i < RQ_MR; ++i, x += kx) {
+    for (i = 0; i < rows; ++i, x += kx) {
         const int8_t *src = a[i];
         for (kk = 0; kk + 16 <= k; kk += 16) {
             _mm256_storeu_si256(
@@ -189,12 +189,13 @@ EL_AVX2 static inline __attribute__((always_inline)) __m256i panel_half(const un
     return _mm256_loadu_si256((const __m256i *)(const void *)(pb + 32 * h));
 }
 
-/* RQ_MR (6) widened rows (x, kx apart; mr of them stored) against one panel of nr columns:
- * 12 accumulators, two panel vectors and a broadcast in registers. */
+/* MR (RQ_MR = 6, or RQ_MRT = 2 for a GEMM's last rows) widened rows (x, kx apart; mr of them
+ * stored) against one panel of nr columns: 12 accumulators, two panel vectors and a broadcast
+ * in registers. */
 EL_AVX2 static inline __attribute__((always_inline)) void
 rq_tile16(const int16_t *x, int32_t kx, int32_t np, const void *panel, const rq16 *q,
           const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast,
-          const int narrow)
+          const int narrow, const int MR)
 {
     const size_t pstep = narrow ? 32 : 64; /* bytes of panel per pair of k */
     const unsigned char *pb = (const unsigned char *)panel;
@@ -215,6 +216,9 @@ rq_tile16(const int16_t *x, int32_t kx, int32_t np, const void *panel, const rq1
         v = bcast_pair(x1 + 2 * p);
         s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(v, w0));
         s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(v, w1));
+        if (MR <= 2) {
+            continue;
+        }
         v = bcast_pair(x2 + 2 * p);
         s20 = _mm256_add_epi32(s20, _mm256_madd_epi16(v, w0));
         s21 = _mm256_add_epi32(s21, _mm256_madd_epi16(v, w1));
@@ -234,11 +238,11 @@ rq_tile16(const int16_t *x, int32_t kx, int32_t np, const void *panel, const rq1
         const __m256i hi = _mm256_set1_epi8((char)rq->act_max);
         const size_t ld = (size_t)ldout;
         store_rows2(out, out + ld, rq_rows2(s00, s01, s10, s11, q, zp, lo, hi, fast), nr, mr > 1);
-        if (mr > 2) {
+        if (MR > 2 && mr > 2) {
             store_rows2(out + 2 * ld, out + 3 * ld,
                         rq_rows2(s20, s21, s30, s31, q, zp, lo, hi, fast), nr, mr > 3);
         }
-        if (mr > 4) {
+        if (MR > 4 && mr > 4) {
             store_rows2(out + 4 * ld, out + 5 * ld,
                         rq_rows2(s40, s41, s50, s51, q, zp, lo, hi, fast), nr, mr > 5);
         }
@@ -271,7 +275,7 @@ EL_AVX2 static inline void store_rows8(int8_t *out, int32_t ldout, __m256i r, in
 EL_AVX2 static inline __attribute__((always_inline)) void
 rq_tile8(const int16_t *x, int32_t kx, int32_t np, const void *panel, const rq16 *q,
          const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out, int32_t ldout, const int fast,
-         const int narrow)
+         const int narrow, const int MR)
 {
     const size_t pstep = narrow ? 32 : 64;
     const unsigned char *pb = (const unsigned char *)panel;
@@ -285,6 +289,9 @@ rq_tile8(const int16_t *x, int32_t kx, int32_t np, const void *panel, const rq16
         const __m256i w0 = panel_half(pb, 0, narrow);
         s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(bcast_pair(x0 + 2 * p), w0));
         s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(bcast_pair(x1 + 2 * p), w0));
+        if (MR <= 2) {
+            continue;
+        }
         s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(bcast_pair(x2 + 2 * p), w0));
         s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(bcast_pair(x3 + 2 * p), w0));
         s4 = _mm256_add_epi32(s4, _mm256_madd_epi16(bcast_pair(x4 + 2 * p), w0));
@@ -300,11 +307,13 @@ rq_tile8(const int16_t *x, int32_t kx, int32_t np, const void *panel, const rq16
         const __m256i hi = _mm256_set1_epi8((char)rq->act_max);
         const __m256i r01 = _mm256_adds_epi16(
             _mm256_packs_epi32(requant8_f(s0, ch, fast), requant8_f(s1, ch, fast)), zp);
-        const __m256i r23 = _mm256_adds_epi16(
-            _mm256_packs_epi32(requant8_f(s2, ch, fast), requant8_f(s3, ch, fast)), zp);
+        const __m256i r23 =
+            MR > 2 ? _mm256_adds_epi16(
+                         _mm256_packs_epi32(requant8_f(s2, ch, fast), requant8_f(s3, ch, fast)), zp)
+                   : r01;
         __m256i r = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(r01, r23), order);
         store_rows8(out, ldout, _mm256_min_epi8(_mm256_max_epi8(r, lo), hi), mr < 4 ? mr : 4, nr);
-        if (mr > 4) {
+        if (MR > 4 && mr > 4) {
             const __m256i r45 = _mm256_adds_epi16(
                 _mm256_packs_epi32(requant8_f(s4, ch, fast), requant8_f(s5, ch, fast)), zp);
             r = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(r45, r45), order);
@@ -318,37 +327,64 @@ rq_tile8(const int16_t *x, int32_t kx, int32_t np, const void *panel, const rq16
 typedef void (*rq_tile_fn)(const int16_t *x, int32_t kx, int32_t np, const void *panel,
                            const rq16 *q, const el_opt_rq *rq, int32_t mr, int32_t nr, int8_t *out,
                            int32_t ldout);
-#define EL_RQ_TILE(NAME, BODY, FAST, NARROW)                                                       \
+#define EL_RQ_TILE(NAME, BODY, FAST, NARROW, MR)                                                   \
     EL_AVX2 static void NAME(const int16_t *x, int32_t kx, int32_t np, const void *panel,          \
                              const rq16 *q, const el_opt_rq *rq, int32_t mr, int32_t nr,           \
                              int8_t *out, int32_t ldout)                                           \
     {                                                                                              \
-        BODY(x, kx, np, panel, q, rq, mr, nr, out, ldout, FAST, NARROW);                           \
+        BODY(x, kx, np, panel, q, rq, mr, nr, out, ldout, FAST, NARROW, MR);                       \
     }
-EL_RQ_TILE(tile16_any, rq_tile16, 0, 0)
-EL_RQ_TILE(tile16_rs, rq_tile16, 1, 0)
-EL_RQ_TILE(tile8_any, rq_tile8, 0, 0)
-EL_RQ_TILE(tile8_rs, rq_tile8, 1, 0)
-EL_RQ_TILE(tile16n_any, rq_tile16, 0, 1)
-EL_RQ_TILE(tile16n_rs, rq_tile16, 1, 1)
-EL_RQ_TILE(tile8n_any, rq_tile8, 0, 1)
-EL_RQ_TILE(tile8n_rs, rq_tile8, 1, 1)
+#define RQ_MRT 2 /* rows of the short tiles for a GEMM's last rows */
+EL_RQ_TILE(tile16_any, rq_tile16, 0, 0, RQ_MR)
+EL_RQ_TILE(tile16_rs, rq_tile16, 1, 0, RQ_MR)
+EL_RQ_TILE(tile8_any, rq_tile8, 0, 0, RQ_MR)
+EL_RQ_TILE(tile8_rs, rq_tile8, 1, 0, RQ_MR)
+EL_RQ_TILE(tile16n_any, rq_tile16, 0, 1, RQ_MR)
+EL_RQ_TILE(tile16n_rs, rq_tile16, 1, 1, RQ_MR)
+EL_RQ_TILE(tile8n_any, rq_tile8, 0, 1, RQ_MR)
+EL_RQ_TILE(tile8n_rs, rq_tile8, 1, 1, RQ_MR)
+EL_RQ_TILE(tile16_any_t, rq_tile16, 0, 0, RQ_MRT)
+EL_RQ_TILE(tile16_rs_t, rq_tile16, 1, 0, RQ_MRT)
+EL_RQ_TILE(tile8_any_t, rq_tile8, 0, 0, RQ_MRT)
+EL_RQ_TILE(tile8_rs_t, rq_tile8, 1, 0, RQ_MRT)
+EL_RQ_TILE(tile16n_any_t, rq_tile16, 0, 1, RQ_MRT)
+EL_RQ_TILE(tile16n_rs_t, rq_tile16, 1, 1, RQ_MRT)
+EL_RQ_TILE(tile8n_any_t, rq_tile8, 0, 1, RQ_MRT)
+EL_RQ_TILE(tile8n_rs_t, rq_tile8, 1, 1, RQ_MRT)
 #undef EL_RQ_TILE
 
-/* narrow: the panels are el_opt_gemm_pack_avx2's bytes, not pack16's words */
-static rq_tile_fn tile_for(int32_t nr, const rq16 *q, int narrow)
+/* narrow: the panels are el_opt_gemm_pack_avx2's bytes, not pack16's words; rows: RQ_MR, or
+ * RQ_MRT for the short tiles */
+static rq_tile_fn tile_for(int32_t nr, const rq16 *q, int narrow, int32_t rows)
 {
+    if (rows == RQ_MRT) {
+        if (narrow) {
+            return nr > 8 ? (q->fast ? tile16n_rs_t : tile16n_any_t)
+                          : (q->fast ? tile8n_rs_t : tile8n_any_t);
+        }
+        return nr > 8 ? (q->fast ? tile16_rs_t : tile16_any_t)
+                      : (q->fast ? tile8_rs_t : tile8_any_t);
+    }
     if (narrow) {
         return nr > 8 ? (q->fast ? tile16n_rs : tile16n_any) : (q->fast ? tile8n_rs : tile8n_any);
     }
     return nr > 8 ? (q->fast ? tile16_rs : tile16_any) : (q->fast ? tile8_rs : tile8_any);
 }
 
-/* The row pointers of group i0 (RQ_MR rows; a short group repeats its last row). */
-static void group_rows(const int8_t *const *a, int32_t m, int32_t i0, const int8_t **g)
+/* Rows of the group at i0 of m rows that its tiles compute: RQ_MR, or RQ_MRT for a last group
+ * where those tiles compute fewer rows in all (a 7x7 map's 49th row: 2 rows, not 6). */
+static int32_t group_tile_rows(int32_t m, int32_t i0)
+{
+    const int32_t mr = m - i0;
+    return mr < RQ_MR && (mr + RQ_MRT - 1) / RQ_MRT * RQ_MRT < RQ_MR ? RQ_MRT : RQ_MR;
+}
+
+/* The row pointers of the group at i0 (rows of them; a short group repeats its last row). */
+static void group_rows(const int8_t *const *a, int32_t m, int32_t i0, int32_t rows,
+                       const int8_t **g)
 {
     int32_t i;
-    for (i = 0; i < RQ_MR; ++i) {
+    for (i = 0; i < rows; ++i) {
         g[i] = a[i0 + i < m ? i0 + i : m - 1];
     }
 }
@@ -362,7 +398,7 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     const int32_t np = (k + 1) >> 1, kx = (k + 15) & ~15, npanels = (n + 15) >> 4;
     const int padded = rq->a_padded != 0;
     const int8_t *g[RQ_MR];
-    int32_t i0, j0, t;
+    int32_t i0, j0, t, rows = RQ_MR;
     /* few rows of a long k: packing per call does not pay, the dot-product tiles (measured
      * on MobileNetV2's 7x7 and 3x3 layers) */
     if (k < 1 || k > RQ_KMAX || m < RQ_MMIN || n > 64 ||
@@ -383,14 +419,16 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
             }
             rq16_load(rq, 16 * t, nr, &q[t]);
         }
-        for (i0 = 0; i0 < m; i0 += RQ_MR) {
-            const int32_t mr = m - i0 < RQ_MR ? m - i0 : RQ_MR;
-            group_rows(a, m, i0, g);
-            widen_rows(g, k, padded, x, kx);
+        for (i0 = 0; i0 < m; i0 += rows) {
+            int32_t mr;
+            rows = group_tile_rows(m, i0);
+            mr = m - i0 < rows ? m - i0 : rows;
+            group_rows(a, m, i0, rows, g);
+            widen_rows(g, rows, k, padded, x, kx);
             for (t = 0; t < npanels; ++t) {
                 const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
-                tile_for(nr, &q[t], narrow)(x, kx, np, base + (size_t)t * pbytes, &q[t], rq, mr, nr,
-                                            out + (size_t)i0 * ldout + 16 * t, ldout);
+                tile_for(nr, &q[t], narrow, rows)(x, kx, np, base + (size_t)t * pbytes, &q[t], rq,
+                                                  mr, nr, out + (size_t)i0 * ldout + 16 * t, ldout);
             }
         }
         return 1;
@@ -400,12 +438,14 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
         const int32_t nr = n - j0 < 16 ? n - j0 : 16;
         pack16(b + (size_t)j0 * ldb, ldb, nr, k, panel);
         rq16_load(rq, j0, nr, &q[0]);
-        for (i0 = 0; i0 < m; i0 += RQ_MR) {
-            const int32_t mr = m - i0 < RQ_MR ? m - i0 : RQ_MR;
-            group_rows(a, m, i0, g);
-            widen_rows(g, k, padded, x, kx);
-            tile_for(nr, &q[0], 0)(x, kx, np, panel, &q[0], rq, mr, nr,
-                                   out + (size_t)i0 * ldout + j0, ldout);
+        for (i0 = 0; i0 < m; i0 += rows) {
+            int32_t mr;
+            rows = group_tile_rows(m, i0);
+            mr = m - i0 < rows ? m - i0 : rows;
+            group_rows(a, m, i0, rows, g);
+            widen_rows(g, rows, k, padded, x, kx);
+            tile_for(nr, &q[0], 0, rows)(x, kx, np, panel, &q[0], rq, mr, nr,
+                                         out + (size_t)i0 * ldout + j0, ldout);
         }
     }
     return 1;
