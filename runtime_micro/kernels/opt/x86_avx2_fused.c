@@ -103,7 +103,7 @@ EL_AVX2 static void pack16(const int8_t *b, int32_t ldb, int32_t nr, int32_t k, 
     }
 }
 
-/* Rows a[0..RQ_MR-1] widened to int16, kx apart (k rounded up to 16; bytes past k are
+/* Rows a[0..rows-1] widened to int16, kx apart (k rounded up to 16; bytes past k are
  * whatever the row holds there when padded, else zero: they only meet zero weights). */
 EL_AVX2 static void widen_rows(const int8_t *const *a, int32_t rows, int32_t k, int padded,
                                int16_t *x, int32_t kx)
