@@ -379,14 +379,19 @@ static int32_t group_tile_rows(int32_t m, int32_t i0)
     return mr < RQ_MR && (mr + RQ_MRT - 1) / RQ_MRT * RQ_MRT < RQ_MR ? RQ_MRT : RQ_MR;
 }
 
-/* The row pointers of the group at i0 (rows of them; a short group repeats its last row). */
-static void group_rows(const int8_t *const *a, int32_t m, int32_t i0, int32_t rows,
-                       const int8_t **g)
+/* The group of rows at i0 widened into x: *rows (group_tile_rows) rows, a short group
+ * repeating its last row. Returns how many of them are real (to be stored). */
+EL_AVX2 static int32_t widen_group(const int8_t *const *a, int32_t m, int32_t i0, int32_t k,
+                                   int padded, int16_t *x, int32_t kx, int32_t *rows)
 {
+    const int8_t *g[RQ_MR];
     int32_t i;
-    for (i = 0; i < rows; ++i) {
+    *rows = group_tile_rows(m, i0);
+    for (i = 0; i < *rows; ++i) {
         g[i] = a[i0 + i < m ? i0 + i : m - 1];
     }
+    widen_rows(g, *rows, k, padded, x, kx);
+    return m - i0 < *rows ? m - i0 : *rows;
 }
 
 int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a, const int8_t *b,
@@ -397,7 +402,6 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
     rq16 q[4];
     const int32_t np = (k + 1) >> 1, kx = (k + 15) & ~15, npanels = (n + 15) >> 4;
     const int padded = rq->a_padded != 0;
-    const int8_t *g[RQ_MR];
     int32_t i0, j0, t, rows = RQ_MR;
     /* few rows of a long k: packing per call does not pay, the dot-product tiles (measured
      * on MobileNetV2's 7x7 and 3x3 layers) */
@@ -420,11 +424,7 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
             rq16_load(rq, 16 * t, nr, &q[t]);
         }
         for (i0 = 0; i0 < m; i0 += rows) {
-            int32_t mr;
-            rows = group_tile_rows(m, i0);
-            mr = m - i0 < rows ? m - i0 : rows;
-            group_rows(a, m, i0, rows, g);
-            widen_rows(g, rows, k, padded, x, kx);
+            const int32_t mr = widen_group(a, m, i0, k, padded, x, kx, &rows);
             for (t = 0; t < npanels; ++t) {
                 const int32_t nr = n - 16 * t < 16 ? n - 16 * t : 16;
                 tile_for(nr, &q[t], narrow, rows)(x, kx, np, base + (size_t)t * pbytes, &q[t], rq,
@@ -439,11 +439,7 @@ int el_opt_gemm_rq_avx2(int32_t m, int32_t n, int32_t k, const int8_t *const *a,
         pack16(b + (size_t)j0 * ldb, ldb, nr, k, panel);
         rq16_load(rq, j0, nr, &q[0]);
         for (i0 = 0; i0 < m; i0 += rows) {
-            int32_t mr;
-            rows = group_tile_rows(m, i0);
-            mr = m - i0 < rows ? m - i0 : rows;
-            group_rows(a, m, i0, rows, g);
-            widen_rows(g, rows, k, padded, x, kx);
+            const int32_t mr = widen_group(a, m, i0, k, padded, x, kx, &rows);
             tile_for(nr, &q[0], 0, rows)(x, kx, np, panel, &q[0], rq, mr, nr,
                                          out + (size_t)i0 * ldout + j0, ldout);
         }
