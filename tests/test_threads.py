@@ -271,9 +271,9 @@ def _pad_conv_model(path: Path) -> None:
     and after (split by rows), then a 3x3 conv; and a PAD of batch, height and channels of the
     input, with a constant that is not 0, to a second output (split by the batch); a 3x3
     depthwise conv of the 200 channels to a third output (int8: split by rows, which deal
-    the threads equal shares where 32-channel groups would not); and a 3x3 depthwise conv of
-    stride 2 to a 5x5 map, the fourth output (int8: split by channel groups, 32 channels for 2
-    and 3 threads, 16 for 4, the last group 8 channels)."""
+    the threads equal shares where channel groups would not); and a 3x3 depthwise conv of
+    stride 2 to a 5x5 map, the fourth output (int8: split by channel groups, 16 channels for 2
+    and 4 threads, 64 for 3, the last group 8 channels)."""
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(11)
@@ -329,7 +329,7 @@ def _split_same_bytes(src: Path, x: np.ndarray, calibration: np.ndarray) -> dict
 
 def test_threads_pad_and_channel_windows_same_bytes(tmp_path: Path) -> None:
     """PAD split by rows, a weight-heavy 1x1 CONV_2D split by output channel windows and int8
-    DEPTHWISE_CONV_2Ds split by rows and by 32- and 16-channel groups, the last one partial:
+    DEPTHWISE_CONV_2Ds split by rows and by 64- and 16-channel groups, the last one partial:
     float32 equal to ONNX Runtime, int8 bit-exact with TFLite Micro, identical bytes for 1 to 4
     threads."""
     src = tmp_path / "pad_conv.onnx"

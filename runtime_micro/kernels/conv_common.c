@@ -634,11 +634,11 @@ static void conv_task(void *arg, int32_t i)
 /* int8 and float32 layers on hosted CPUs split finer, so that a thread that runs slower (on a
  * VM, the vCPU whose sibling is busy, or that idled between invokes) hands its last pieces to
  * the other: a guided split (el_guided_range) of rows (bands of 24 pixels or more on average, up
- * to 8 per thread), of 16-channel groups for channel-split convs, and of 32-channel groups for
- * int8 depthwise layers of 14x14 and smaller. With one task per thread the 28x28, 14x14 and 7x7
- * layers of MobileNetV2 left the caller waiting up to 1.5 ms per invoke in slow minutes
- * (stop 30: even bands, 64 and 32-channel windows: 4 to 7 % faster in them, up to 2 % slower
- * in good ones). The guided split's decreasing tasks end a layer on small ones and, with
+ * to 8 per thread), of 16-channel groups for channel-split convs, and of 64-channel groups for
+ * int8 depthwise layers of 14x14 and smaller (EL_DW_FINE_CHANS). With one task per thread the
+ * 28x28, 14x14 and 7x7 layers of MobileNetV2 left the caller waiting up to 1.5 ms per invoke
+ * in slow minutes (stop 30: even bands, 64 and 32-channel windows: 4 to 7 % faster in them,
+ * up to 2 % slower in good ones). The guided split's decreasing tasks end a layer on small ones and, with
  * fewer of them, repeat less per-call work (borders, im2col setup): MobileNetV2-1.0/224 int8,
  * AVX2 host, two threads 3.5 to 6 % faster than the even split (benchmarks/README.md, stop
  * 31). float32 layers split the same way since stop 31: one window per thread and bands of
@@ -646,7 +646,14 @@ static void conv_task(void *arg, int32_t i)
  * when one vCPU ran 20 % slower than the other (two threads 0.975 to 1.000 of before). */
 #define EL_CONV_FINE_BANDS 8
 #define EL_CONV_FINE_BAND_PIXELS 24
-#define EL_DW_FINE_CHANS 32
+/* The int8 depthwise channel groups: whole 64-channel blocks of the AVX-512 kernel. In groups
+ * of 32 the guided split cut MobileNetV2-1.0/224's 14x14 and 7x7 layers into windows of 160,
+ * 96 and 32 channels, whose 32-channel blocks compute two pixels per vector from half-width
+ * loads and whose whole padded maps the windows of 96 channels and fewer copy pixel by pixel:
+ * the split tasks run inline took 1.26 to 1.29 times one call's time on the 14x14x576
+ * layers, 1.72 times on the stride-2 one to 7x7; in groups of 64 1.07 to 1.10 and 1.22
+ * times (stop 41). */
+#define EL_DW_FINE_CHANS 64
 #define EL_DW_BLOCK_CHANS 16 /* the int8 depthwise kernels' vector block */
 #define EL_DW_FINE_PIXELS 196
 
@@ -736,15 +743,16 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
     }
     /* An int8 DEPTHWISE_CONV_2D of fewer than 4 rows per thread (7x7 maps and smaller), or of
      * at most EL_DW_FINE_PIXELS output pixels, with at least one 16-channel block per thread
-     * splits by channels, in a guided split of 32-channel groups (the last one may be partial:
-     * conv_chan_task clips it): rows would split 4 / 3 (and a 3x3 map 2 / 1), and a 14x14
-     * map's bands would be one per thread. A window of more than 64 channels runs the kernel's
-     * one-pass path over all of them. (Until stop 32 the channels had to make whole groups per
-     * thread: a layer of 200 or 336 channels ran on one thread.) Where 32-channel groups deal
-     * unequal shares and the split is too coarse for stealing to even them out, the groups are
-     * 16 channels (the kernels' vector block) or, if rows deal a smaller largest share, the
-     * layer splits by rows: MobileNetV2-0.35/96's 12x12x96 layers split 32 / 64 channels (the
-     * worker's half took 10 to 11 us, the caller's 5) and its 6x6x144 ones 64 / 80 (stop 35). */
+     * splits by channels, in a guided split of EL_DW_FINE_CHANS-channel groups (the last one
+     * may be partial: conv_chan_task clips it): rows would split 4 / 3 (and a 3x3 map 2 / 1),
+     * and a 14x14 map's bands would be one per thread. (Until stop 32 the channels had to make
+     * whole groups per thread: a layer of 200 or 336 channels ran on one thread.) Where the
+     * groups deal unequal shares and the split is too coarse for stealing to even them out,
+     * the groups are 16 channels (the kernels' vector block) or, if rows deal a smaller
+     * largest share, the layer splits by rows: MobileNetV2-0.35/96's 12x12x96 layers split 32 /
+     * 64 channels (the worker's half took 10 to 11 us, the caller's 5) and its 6x6x144 ones
+     * 64 / 80 (stop 35). Where rows deal the same largest share as windows narrower than 64
+     * channels, rows too (below, stop 41). */
     if (EL_HOSTED_CPU && run == depthwise_run && in->type == EL_INT8 &&
         (v->out.h < 4 * threads || v->out.h * v->out.w <= EL_DW_FINE_PIXELS) &&
         v->out.c >= EL_DW_BLOCK_CHANS * threads &&
@@ -756,11 +764,16 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
             if (largest_share(v->out.c, EL_DW_BLOCK_CHANS, threads) <
                 largest_share(v->out.c, unit, threads))
                 unit = EL_DW_BLOCK_CHANS;
-            /* the largest shares as fractions of the layer: channels / out.c, rows / out.h */
-            if (v->out.n == 1 && v->out.h >= 2 * threads &&
-                (int64_t)largest_share(v->out.c, unit, threads) * v->out.h >
-                    (int64_t)largest_share(v->out.h, 1, threads) * v->out.c)
-                unit = 0;
+            /* the largest shares as fractions of the layer: channels / out.c, rows / out.h.
+             * Windows narrower than 64 channels cost more than bands of rows: MobileNetV2-0.35
+             * /96's 12x12x96 layers in windows of 48 channels took twice one call's time
+             * when run inline (3.5 -> 7.1 us), by rows 1.25 times (stop 41). */
+            if (v->out.n == 1 && v->out.h >= 2 * threads) {
+                const int64_t by_chans = (int64_t)largest_share(v->out.c, unit, threads) * v->out.h;
+                const int64_t by_rows = (int64_t)largest_share(v->out.h, 1, threads) * v->out.c;
+                if (by_chans > by_rows || (by_chans == by_rows && unit < 64))
+                    unit = 0;
+            }
         }
         if (unit > 0) {
             j.chans = unit;
