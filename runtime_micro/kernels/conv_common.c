@@ -638,12 +638,13 @@ static void conv_task(void *arg, int32_t i)
  * int8 depthwise layers of 14x14 and smaller (EL_DW_FINE_CHANS). With one task per thread the
  * 28x28, 14x14 and 7x7 layers of MobileNetV2 left the caller waiting up to 1.5 ms per invoke
  * in slow minutes (stop 30: even bands, 64 and 32-channel windows: 4 to 7 % faster in them,
- * up to 2 % slower in good ones). The guided split's decreasing tasks end a layer on small ones and, with
- * fewer of them, repeat less per-call work (borders, im2col setup): MobileNetV2-1.0/224 int8,
- * AVX2 host, two threads 3.5 to 6 % faster than the even split (benchmarks/README.md, stop
- * 31). float32 layers split the same way since stop 31: one window per thread and bands of
- * 256 pixels left the caller waiting 0.7 to 0.9 ms per MobileNetV2-1.0/224 invoke in minutes
- * when one vCPU ran 20 % slower than the other (two threads 0.975 to 1.000 of before). */
+ * up to 2 % slower in good ones). The guided split's decreasing tasks end a layer on small
+ * ones and, with fewer of them, repeat less per-call work (borders, im2col setup):
+ * MobileNetV2-1.0/224 int8, AVX2 host, two threads 3.5 to 6 % faster than the even split
+ * (benchmarks/README.md, stop 31). float32 layers split the same way since stop 31: one
+ * window per thread and bands of 256 pixels left the caller waiting 0.7 to 0.9 ms per
+ * MobileNetV2-1.0/224 invoke in minutes when one vCPU ran 20 % slower than the other (two
+ * threads 0.975 to 1.000 of before). */
 #define EL_CONV_FINE_BANDS 8
 #define EL_CONV_FINE_BAND_PIXELS 24
 /* The int8 depthwise channel groups: whole 64-channel blocks of the AVX-512 kernel. In groups
@@ -745,7 +746,8 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
      * at most EL_DW_FINE_PIXELS output pixels, with at least one 16-channel block per thread
      * splits by channels, in a guided split of EL_DW_FINE_CHANS-channel groups (the last one
      * may be partial: conv_chan_task clips it): rows would split 4 / 3 (and a 3x3 map 2 / 1),
-     * and a 14x14 map's bands would be one per thread. (Until stop 32 the channels had to make
+     * and a 14x14 map's bands would be one per thread. A window of more than 64 channels runs
+     * the kernel's one-pass path over all of them. (Until stop 32 the channels had to make
      * whole groups per thread: a layer of 200 or 336 channels ran on one thread.) Where the
      * groups deal unequal shares and the split is too coarse for stealing to even them out,
      * the groups are 16 channels (the kernels' vector block) or, if rows deal a smaller
@@ -771,7 +773,7 @@ static void conv_dispatch(el_context *ctx, conv_run_fn run, const conv_view *v, 
             if (v->out.n == 1 && v->out.h >= 2 * threads) {
                 const int64_t by_chans = (int64_t)largest_share(v->out.c, unit, threads) * v->out.h;
                 const int64_t by_rows = (int64_t)largest_share(v->out.h, 1, threads) * v->out.c;
-                if (by_chans > by_rows || (by_chans == by_rows && unit < 64))
+                if (by_chans > by_rows || (by_chans == by_rows && unit < EL_DW_FINE_CHANS))
                     unit = 0;
             }
         }
