@@ -10,8 +10,11 @@
   + shared library for macOS, and examples/c links for macOS. No NDK or Apple SDK exists here: zig
   brings macOS's libSystem stubs; for Android, whose libc headers zig lacks, musl's headers
   stand in for bionic's (same declarations for what runtime_micro uses), so these are compile
-  (Android: library + JNI glue) and compile + link (macOS) checks, never runs. The CPU-feature probes are checked
-  by what the objects import: getauxval on Android/Linux aarch64, sysctlbyname on Apple.
+  (Android: library + JNI glue) and compile + link (macOS) checks, never runs. The CPU-feature
+  probes are checked by what the objects import: getauxval on Android/Linux aarch64,
+  sysctlbyname on Apple. The thread pool's own library (hosted/el_threadpool.c) builds on both,
+  exporting its four functions and importing pthread_create (it runs under qemu-user in the
+  Linux builds' ctest).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ CROSS = {"aarch64-linux-gnu": "qemu-aarch64", "arm-linux-gnueabihf": "qemu-arm"}
 APT = {"aarch64-linux-gnu": "gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user",
        "arm-linux-gnueabihf": "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user"}
 FLOAT_TOL = 1e-5
+POOL_API = {"el_threadpool_create", "el_threadpool_destroy", "el_threadpool_threads",
+            "el_threadpool_parallel_for"}
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +147,11 @@ def test_android_static_library_with_zig(abi: str, tmp_path: Path) -> None:
     header = run(["readelf", "-h", build / "CMakeFiles" / "edgelite_micro_objects.dir" / "src" /
                   "el_interp.c.o"])
     assert machine in header, header
+    # the thread pool (hosted/el_threadpool.c, its own library) builds for Android too
+    pool = build / "libedgelite_threadpool.a"
+    pool_syms = run([_llvm_nm(), "--extern-only", pool])
+    assert POOL_API == {ln.split()[-1] for ln in pool_syms.splitlines() if " T " in ln}
+    assert " U pthread_create" in pool_syms
     if abi == "arm64-v8a":  # the dot-product probe asks the kernel (bionic's getauxval)
         assert "getauxval" in run([_llvm_nm(), "--undefined-only", archive])
         # clang takes float16 arithmetic (allow_fp16) with kernels/opt/arm_fp16.c compiled
@@ -177,6 +187,13 @@ def test_macos_arm64_with_zig(tmp_path: Path) -> None:
     assert exports == {"_" + name for name in public_api()}, sorted(exports)[:20]
     # the dot-product probe asks the OS
     assert "_sysctlbyname" in run([nm, "--undefined-only", dylib])
+    # the thread pool's own library exports its four functions and nothing else
+    pool = build / "libedgelite_threadpool.dylib"
+    lines = run([nm, "--defined-only", "--extern-only", pool]).splitlines()
+    exports = {line.split()[-1] for line in lines if line.strip()}
+    exports -= {"__mh_dylib_header", "___dso_handle"}  # the linker's own
+    assert exports == {"_" + name for name in POOL_API}, sorted(exports)
+    assert "_pthread_create" in run([nm, "--undefined-only", pool])
     # a program links against the static library (libm comes from libSystem)
     exe = tmp_path / "edgelite_run"
     run([sys.executable, "-m", "ziglang", "cc", "-target", "aarch64-macos", "-std=c99",
