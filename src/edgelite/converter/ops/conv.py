@@ -11,28 +11,26 @@ from edgelite.converter.ops._window import lift_attrs_1d, pad_nhwc, padded_input
 from edgelite.converter.ops.registry import LoweringContext, register
 
 
-def _lift_1d(ctx: LoweringContext, node: onnx.NodeProto, x: ir.Tensor,
-             w: np.ndarray) -> tuple[ir.Tensor, np.ndarray, bool]:
-    """1-D conv -> 2-D with a height-1 kernel; 3-D and higher are unsupported."""
+def _operands(ctx: LoweringContext,
+              node: onnx.NodeProto) -> tuple[ir.Tensor, np.ndarray, bool, onnx.NodeProto]:
+    """The input and float weights of a Conv / ConvTranspose, a 1-D one lifted to 2-D with a
+    height-1 kernel (then the node's attributes lifted too: the returned node); whether it was
+    lifted. 3-D and higher are unsupported."""
+    x = ctx.input(node, 0)
+    w = np.asarray(ctx.const(node, 1), dtype=np.float32)
+    if len(w.shape) != len(x.shape) or len(x.shape) not in (3, 4):
+        raise ctx.unsupported(node, f"input {list(x.shape)} and weights {list(w.shape)}: only "
+                                    "1-D and 2-D convolutions with weights of the input's rank")
     if len(x.shape) == 3:
-        return spatial_reshape_1d(ctx, x), w[:, :, None, :], True
-    if len(x.shape) != 4:
-        raise ctx.unsupported(node, f"only 1-D and 2-D convolutions are supported "
-                                    f"(input rank {len(x.shape)})")
-    return x, w, False
+        return spatial_reshape_1d(ctx, x), w[:, :, None, :], True, lift_attrs_1d(node)
+    return x, w, False, node
 
 
 @register("Conv", opsets=(1, 25), const_inputs=(1, 2),
           notes="1-D and 2-D; group 1 -> CONV_2D, group == channels -> DEPTHWISE_CONV_2D, other "
                 "groups split per group; pads that SAME/VALID cannot express become PAD + VALID")
 def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
-    x = ctx.input(node, 0)
-    w = np.asarray(ctx.const(node, 1), dtype=np.float32)
-    if len(w.shape) != len(x.shape) or len(x.shape) not in (3, 4):
-        raise ctx.unsupported(node, f"input {list(x.shape)} and weights {list(w.shape)}: only "
-                                    "1-D and 2-D convolutions with weights of the input's rank")
-    x, w, lifted = _lift_1d(ctx, node, x, w)
-    anode = lift_attrs_1d(node) if lifted else node
+    x, w, lifted, anode = _operands(ctx, node)
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     group = int(ctx.attr(node, "group", 1))
@@ -86,13 +84,7 @@ def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
           notes="1-D and 2-D -> TRANSPOSE_CONV (groups split, dilation by a zero-dilated "
                 "kernel); pads/output_padding/output_shape by cropping or padding the full result")
 def lower_conv_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
-    x = ctx.input(node, 0)
-    w = np.asarray(ctx.const(node, 1), dtype=np.float32)
-    if len(w.shape) != len(x.shape) or len(x.shape) not in (3, 4):
-        raise ctx.unsupported(node, f"input {list(x.shape)} and weights {list(w.shape)}: only "
-                                    "1-D and 2-D convolutions with weights of the input's rank")
-    x, w, lifted = _lift_1d(ctx, node, x, w)
-    anode = lift_attrs_1d(node) if lifted else node
+    x, w, lifted, anode = _operands(ctx, node)
     n, c, h, wd = x.shape
     ci, og, kh, kw = w.shape
     group = int(ctx.attr(node, "group", 1))
