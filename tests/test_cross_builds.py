@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from helpers.embed import (EXAMPLE, RUNTIME, digits_models, exported, format_values, libdir,
-                           public_api, run, tool)
+                           pool_api, public_api, run, tool)
 
 pytestmark = pytest.mark.slow  # cross builds under qemu-user, zig compile checks
 
@@ -36,8 +36,6 @@ CROSS = {"aarch64-linux-gnu": "qemu-aarch64", "arm-linux-gnueabihf": "qemu-arm"}
 APT = {"aarch64-linux-gnu": "gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user",
        "arm-linux-gnueabihf": "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user"}
 FLOAT_TOL = 1e-5
-POOL_API = {"el_threadpool_create", "el_threadpool_destroy", "el_threadpool_threads",
-            "el_threadpool_parallel_for"}
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +111,13 @@ def _zig_toolchain(work: Path, system: str, processor: str, target: str,
     return tc
 
 
+def _macho_exports(nm: str, dylib: Path) -> set[str]:
+    """The symbols a Mach-O dylib defines and exports, without the linker's own."""
+    lines = run([nm, "--defined-only", "--extern-only", dylib]).splitlines()
+    return {line.split()[-1] for line in lines if line.strip()} - {"__mh_dylib_header",
+                                                                    "___dso_handle"}
+
+
 def _llvm_nm() -> str:
     return shutil.which("llvm-nm") or tool("llvm-nm-14", "llvm (comes with clang)")
 
@@ -150,7 +155,7 @@ def test_android_static_library_with_zig(abi: str, tmp_path: Path) -> None:
     # the thread pool (hosted/el_threadpool.c, its own library) builds for Android too
     pool = build / "libedgelite_threadpool.a"
     pool_syms = run([_llvm_nm(), "--extern-only", pool])
-    assert POOL_API == {ln.split()[-1] for ln in pool_syms.splitlines() if " T " in ln}
+    assert pool_api() == {ln.split()[-1] for ln in pool_syms.splitlines() if " T " in ln}
     assert " U pthread_create" in pool_syms
     if abi == "arm64-v8a":  # the dot-product probe asks the kernel (bionic's getauxval)
         assert "getauxval" in run([_llvm_nm(), "--undefined-only", archive])
@@ -181,18 +186,14 @@ def test_macos_arm64_with_zig(tmp_path: Path) -> None:
     run([cmake, "--build", build, "-j2"])
     dylib = build / "libedgelite_micro.0.1.0.dylib"
     nm = _llvm_nm()
-    lines = run([nm, "--defined-only", "--extern-only", dylib]).splitlines()
-    exports = {line.split()[-1] for line in lines if line.strip()}
-    exports -= {"__mh_dylib_header", "___dso_handle"}  # the linker's own
+    exports = _macho_exports(nm, dylib)
     assert exports == {"_" + name for name in public_api()}, sorted(exports)[:20]
     # the dot-product probe asks the OS
     assert "_sysctlbyname" in run([nm, "--undefined-only", dylib])
     # the thread pool's own library exports its four functions and nothing else
     pool = build / "libedgelite_threadpool.dylib"
-    lines = run([nm, "--defined-only", "--extern-only", pool]).splitlines()
-    exports = {line.split()[-1] for line in lines if line.strip()}
-    exports -= {"__mh_dylib_header", "___dso_handle"}  # the linker's own
-    assert exports == {"_" + name for name in POOL_API}, sorted(exports)
+    exports = _macho_exports(nm, pool)
+    assert exports == {"_" + name for name in pool_api()}, sorted(exports)
     assert "_pthread_create" in run([nm, "--undefined-only", pool])
     # a program links against the static library (libm comes from libSystem)
     exe = tmp_path / "edgelite_run"

@@ -24,6 +24,7 @@ RUNTIME = ROOT / "runtime_micro"
 DIGITS = ROOT / "examples" / "digits"
 EXAMPLE = ROOT / "examples" / "c"
 HEADER = RUNTIME / "include" / "edgelite_micro.h"
+POOL_HEADER = RUNTIME / "hosted" / "el_threadpool.h"
 FLOAT_TOL = 1e-5
 
 
@@ -44,10 +45,22 @@ def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None,
     return proc.stdout + proc.stderr
 
 
+def _el_api(header: Path) -> set[str]:
+    """The functions a header declares with EL_API."""
+    return set(re.findall(r"^EL_API [^(]*?\b(el_\w+)\(", header.read_text(), re.M))
+
+
 def public_api() -> set[str]:
     """The functions edgelite_micro.h declares with EL_API."""
-    names = set(re.findall(r"^EL_API [^(]*?\b(el_\w+)\(", HEADER.read_text(), re.M))
+    names = _el_api(HEADER)
     assert len(names) >= 14, names
+    return names
+
+
+def pool_api() -> set[str]:
+    """The functions the thread pool's header (hosted/el_threadpool.h) declares with EL_API."""
+    names = _el_api(POOL_HEADER)
+    assert "el_threadpool_parallel_for" in names, names
     return names
 
 
